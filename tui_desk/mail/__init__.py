@@ -1,0 +1,1 @@
+"""Mail layer: MIME parsing, threading, mail sources (and later IMAP/SMTP)."""

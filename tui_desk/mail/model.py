@@ -1,0 +1,47 @@
+"""The typed record every raw message becomes; the rest of the app only sees this."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: str  # display name, decoded ("" when absent)
+    addr: str  # addr-spec as written; compare with .key
+
+    @property
+    def key(self) -> str:
+        return self.addr.lower()
+
+    def display(self) -> str:
+        return self.name or self.addr
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str  # decoded; "" when the part has none
+    content_type: str  # lower-case maintype/subtype
+    size: int  # decoded payload size in bytes
+    part_path: str  # MIME part path, "1", "2.1", ... (root = "")
+
+
+@dataclass(slots=True)
+class ParsedMessage:
+    message_id: str  # without angle brackets; synthetic when the mail has none
+    synthetic_id: bool
+    in_reply_to: str | None  # first id of In-Reply-To, without angle brackets
+    references: list[str]  # ids from References, oldest first, without angle brackets
+    sender: Address | None  # From (first address)
+    to: list[Address]
+    cc: list[Address]
+    reply_to: list[Address]
+    date: dt.datetime | None  # timezone-aware; None when missing or unparseable
+    subject: str  # decoded, unfolded
+    text: str  # readable body: text/plain preferred, else HTML rendered to text
+    text_from_html: bool
+    attachments: list[Attachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)  # human-readable, one per problem
+    auto_submitted: bool = False  # Auto-Submitted / bounces / vacation replies
+    size: int = 0  # raw size in bytes
