@@ -1,0 +1,1 @@
+"""Helpdesk logic over the store: priority, views, snippets, rendering."""

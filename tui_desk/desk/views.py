@@ -1,0 +1,86 @@
+"""What the desk hands to the UI and the CLI: plain, already-sanitized values.
+
+The UI renders these and nothing else; it never touches the store or mail records directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    id: int
+    customer: str  # display name or address of the customer, sanitized
+    customer_addr: str
+    subject: str  # sanitized
+    status: str  # open | pending | closed | spam
+    tags: tuple[str, ...]
+    message_count: int
+    last_date: dt.datetime  # aware, newest message
+    score: float
+    marker: str  # one char for the row: "!" overdue, "+" due soon, " " otherwise
+    reasons: tuple[str, ...]  # short, human-readable ("waiting 3h of 2h target", "loud: 3 mails in 5 min")
+    flags: tuple[str, ...] = ()  # "loud", "urgent-word", "vip", ...
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    text: str  # sanitized
+    quoted: bool  # a quoted part of an earlier message ("> ..." or "On ... wrote:" and below)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    sender: str  # "Name <addr>", sanitized
+    to: str
+    cc: str
+    date: dt.datetime | None
+    from_agent: bool
+    blocks: tuple[TextBlock, ...]
+    attachments: tuple[AttachmentView, ...]
+    defects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: int
+    subject: str
+    customer: str
+    status: str
+    tags: tuple[str, ...]
+    messages: tuple[MessageView, ...]  # oldest first, newest last
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    name: str  # file stem, used as ::name
+    title: str
+    tags: tuple[str, ...]
+    body: str  # Markdown with {{placeholders}}
+    path: str = ""
+
+
+class DeskService(Protocol):
+    """The whole surface the TUI uses. Implemented by tui_desk.desk.service.Desk."""
+
+    async def queue_ids(self, query: str | None = None) -> list[int]:
+        """Conversation ids: priority order, or for a search query newest first."""
+
+    async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
+        """Rows for these ids, in the same order (ids that vanished are left out)."""
+
+    async def conversation(self, conv_id: int) -> ConversationView | None: ...
+
+    def snippets(self) -> list[Snippet]: ...
