@@ -1,0 +1,61 @@
+"""Store file handling: migrations, and one clear line for files it must not touch."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tui_desk.store import Store, StoreError
+from tui_desk.store.schema import SCHEMA_VERSION
+
+
+async def test_fresh_store_is_migrated_and_in_wal_mode(tmp_path):
+    store = await Store.open(tmp_path / "a.db")
+    assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+    assert (await store.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    names = {r[0] for r in await store.fetchall("SELECT name FROM sqlite_master")}
+    assert {"messages", "raw_messages", "conversations", "tags", "thread_ids", "messages_fts"} <= names
+    await store.close()
+    again = await Store.open(tmp_path / "a.db")  # reopening migrates nothing
+    assert (await again.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+    await again.close()
+
+
+async def test_store_from_a_newer_version_is_refused_untouched(tmp_path):
+    path = tmp_path / "new.db"
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version={SCHEMA_VERSION + 5}")
+    con.execute("CREATE TABLE future(x)")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as e:
+        await Store.open(path)
+    assert "newer tui-desk" in str(e.value) and "\n" not in str(e.value)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [
+    b"this is not a database at all\n" * 100,
+    b"SQLite format 3\x00" + b"\xff" * 4000,  # right magic, garbage pages
+])
+async def test_corrupt_file_gives_one_line_and_is_left_alone(tmp_path, content):
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as e:
+        await Store.open(path)
+    assert "left untouched" in str(e.value) and "\n" not in str(e.value)
+    assert path.read_bytes() == content
+
+
+async def test_foreign_sqlite_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE customers(name)")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a tui-desk store"):
+        await Store.open(path)
+    assert path.read_bytes() == before

@@ -1,0 +1,184 @@
+"""Adding messages: dedupe by Message-ID, thread by reference components, keep raw bytes."""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from dataclasses import dataclass, field
+
+from tui_desk.mail.model import Address, ParsedMessage
+from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
+from tui_desk.store.db import Store, as_json_list
+from tui_desk.store.fts import fts_text
+
+
+@dataclass(slots=True)
+class NewMessage:
+    raw: bytes
+    parsed: ParsedMessage
+    source: str = ""
+    is_agent: bool = False
+    error: str | None = None  # the parser gave up; the raw bytes are still stored
+
+
+@dataclass(slots=True)
+class IngestResult:
+    added: int = 0
+    duplicates: int = 0
+    conversations: set[int] = field(default_factory=set)  # touched (new, grown or merged into)
+    merged_away: set[int] = field(default_factory=set)  # ids that no longer exist
+
+
+def _addrs_json(addrs: list[Address]) -> str:
+    return json.dumps([[a.name, a.addr] for a in addrs], ensure_ascii=False)
+
+
+async def ingest(store: Store, items: list[NewMessage]) -> IngestResult:
+    """Add a batch in one transaction. Re-adding a known Message-ID is a no-op."""
+    result = IngestResult()
+    if not items:
+        return result
+    await store.begin()
+    try:
+        await _ingest(store, items, result)
+        await store.commit()
+    except BaseException:
+        await store.rollback()
+        raise
+    return result
+
+
+async def _ingest(store: Store, items: list[NewMessage], result: IngestResult) -> None:
+    known = {
+        r[0]
+        for r in await store.fetchall(
+            "SELECT message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?))",
+            (as_json_list(i.parsed.message_id for i in items),),
+        )
+    }
+    fresh: list[NewMessage] = []
+    for item in items:
+        if item.parsed.message_id in known:
+            result.duplicates += 1
+            continue
+        known.add(item.parsed.message_id)
+        fresh.append(item)
+    if not fresh:
+        return
+
+    keys_of = [thread_keys(i.parsed) for i in fresh]
+    all_keys = {k for keys in keys_of for k in keys}
+    existing = {
+        r[0]: r[1]
+        for r in await store.fetchall(
+            "SELECT msgid, conv_id FROM thread_ids WHERE msgid IN (SELECT value FROM json_each(?))",
+            (as_json_list(all_keys),),
+        )
+    }
+    uf = UnionFind()
+    for item, keys in zip(fresh, keys_of):
+        for k in keys:
+            uf.union(keys[0], k)
+            if k in existing:
+                uf.union(k, ("conv", existing[k]))
+        ticket = ticket_number(item.parsed.subject)
+        if ticket is not None and item.parsed.sender is not None:
+            conv = await _ticket_conversation(store, ticket, item.parsed.sender.key, fresh)
+            if conv is not None:
+                uf.union(keys[0], ("conv", conv))
+
+    conv_of_root: dict = {}
+    now = int(time.time())
+    for root, members in uf.groups().items():
+        convs = sorted(m[1] for m in members if isinstance(m, tuple))
+        if not convs:
+            cur = await store.db.execute("INSERT INTO conversations(status) VALUES ('open')")
+            target = cur.lastrowid
+        else:
+            target = convs[0]
+            for other in convs[1:]:
+                await _merge_into(store, other, target)
+                result.merged_away.add(other)
+        conv_of_root[root] = target
+        result.conversations.add(target)
+        await store.executemany(
+            "INSERT OR REPLACE INTO thread_ids(msgid, conv_id) VALUES (?, ?)",
+            [(m, target) for m in members if not isinstance(m, tuple)],
+        )
+    result.conversations -= result.merged_away
+
+    next_id = (await store.fetchone("SELECT coalesce(max(id), 0) FROM messages"))[0] + 1
+    msg_rows, raw_rows, fts_rows = [], [], []
+    for n, (item, keys) in enumerate(zip(fresh, keys_of)):
+        p, rowid = item.parsed, next_id + n
+        sender = p.sender or Address("", "")
+        msg_rows.append((
+            rowid, p.message_id, int(p.synthetic_id), conv_of_root[uf.find(keys[0])],
+            int(p.date.timestamp()) if p.date else None,
+            sender.name, sender.addr, sender.key,
+            _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
+            p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
+            json.dumps([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments],
+                       ensure_ascii=False),
+            json.dumps(p.defects, ensure_ascii=False), int(p.auto_submitted), int(item.is_agent),
+            p.size or len(item.raw), item.error, item.source, now,
+        ))
+        raw_rows.append((rowid, zlib.compress(item.raw, 6)))
+        recipients = " ".join(f"{a.name} {a.addr}" for a in [*p.to, *p.cc])
+        fts_rows.append((rowid, fts_text(p.subject), fts_text(p.text),
+                         fts_text(f"{sender.name} {sender.addr}"), fts_text(recipients)))
+    await store.executemany(
+        "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
+        " sender_key, to_json, cc_json, reply_to_json, subject, in_reply_to, refs_json, body,"
+        " body_from_html, attachments_json, defects_json, auto_submitted, is_agent, size, error,"
+        " source, added_at) VALUES (" + ",".join("?" * 24) + ")",
+        msg_rows,
+    )
+    await store.executemany("INSERT INTO raw_messages(id, data) VALUES (?, ?)", raw_rows)
+    await store.executemany(
+        "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",
+        fts_rows,
+    )
+    result.added = len(fresh)
+
+
+async def resolve_conversation(store: Store, conv_id: int) -> int | None:
+    """Follow merge aliases to the conversation that exists now."""
+    for _ in range(64):
+        if await store.fetchone("SELECT 1 FROM conversations WHERE id=?", (conv_id,)):
+            return conv_id
+        row = await store.fetchone("SELECT new_id FROM conv_aliases WHERE old_id=?", (conv_id,))
+        if row is None:
+            return None
+        conv_id = row[0]
+    return None
+
+
+async def _ticket_conversation(store: Store, ticket: int, sender_key: str,
+                               batch: list[NewMessage]) -> int | None:
+    conv = await resolve_conversation(store, ticket)
+    if conv is None:
+        return None
+    if await store.fetchone("SELECT 1 FROM messages WHERE conv_id=? AND sender_key=? LIMIT 1",
+                            (conv, sender_key)):
+        return conv
+    # the sender may also be addressed in the conversation (e.g. Cc'd by the customer)
+    rows = await store.fetchall("SELECT to_json, cc_json FROM messages WHERE conv_id=?", (conv,))
+    for r in rows:
+        for name_addr in json.loads(r[0]) + json.loads(r[1]):
+            if name_addr[1].lower() == sender_key:
+                return conv
+    return None
+
+
+async def _merge_into(store: Store, old: int, new: int) -> None:
+    """A message linked two conversations: fold `old` into `new`, keeping local state."""
+    await store.execute("UPDATE thread_ids SET conv_id=? WHERE conv_id=?", (new, old))
+    await store.execute("UPDATE messages SET conv_id=? WHERE conv_id=?", (new, old))
+    await store.execute("INSERT OR IGNORE INTO tags(conv_id, tag) SELECT ?, tag FROM tags WHERE conv_id=?",
+                        (new, old))
+    await store.execute("DELETE FROM tags WHERE conv_id=?", (old,))
+    await store.execute("UPDATE conv_aliases SET new_id=? WHERE new_id=?", (new, old))
+    await store.execute("INSERT OR REPLACE INTO conv_aliases(old_id, new_id) VALUES (?, ?)", (old, new))
+    await store.execute("DELETE FROM conversations WHERE id=?", (old,))

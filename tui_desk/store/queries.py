@@ -1,0 +1,132 @@
+"""Reads and summary writes the desk needs. One query per question."""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from dataclasses import dataclass
+
+from tui_desk.store.db import Store, as_json_list
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFact:
+    """What the desk needs per message to work out a conversation's state."""
+    conv_id: int
+    date: int | None
+    is_agent: bool
+    auto_submitted: bool
+    sender_key: str
+    sender_name: str
+    subject: str
+
+
+@dataclass(slots=True)
+class ConversationSummary:
+    id: int
+    subject: str = ""
+    customer_name: str = ""
+    customer_key: str = ""
+    status: str = "open"
+    message_count: int = 0
+    first_date: int | None = None
+    last_date: int | None = None
+    last_customer_date: int | None = None
+    last_agent_date: int | None = None
+    waiting_since: int | None = None
+    burst: int = 0
+    rank: float = 0.0
+
+
+async def message_facts(store: Store, conv_ids: list[int]) -> dict[int, list[MessageFact]]:
+    rows = await store.fetchall(
+        "SELECT conv_id, date, is_agent, auto_submitted, sender_key, sender_name, subject FROM messages"
+        " WHERE conv_id IN (SELECT value FROM json_each(?)) ORDER BY conv_id, coalesce(date, 0), id",
+        (as_json_list(conv_ids),),
+    )
+    out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids}
+    for r in rows:
+        out[r[0]].append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6]))
+    return out
+
+
+async def conversation_statuses(store: Store, conv_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+    rows = await store.fetchall(
+        "SELECT id, status, status_set_at FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
+        (as_json_list(conv_ids),),
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+async def write_summaries(store: Store, summaries: list[ConversationSummary]) -> None:
+    await store.executemany(
+        "UPDATE conversations SET subject=?, customer_name=?, customer_key=?, status=?, message_count=?,"
+        " first_date=?, last_date=?, last_customer_date=?, last_agent_date=?, waiting_since=?, burst=?,"
+        " rank=? WHERE id=?",
+        [(s.subject, s.customer_name, s.customer_key, s.status, s.message_count, s.first_date,
+          s.last_date, s.last_customer_date, s.last_agent_date, s.waiting_since, s.burst, s.rank, s.id)
+         for s in summaries],
+    )
+
+
+async def all_conversation_ids(store: Store) -> list[int]:
+    return [r[0] for r in await store.fetchall("SELECT id FROM conversations")]
+
+
+async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: int | None = None) -> list[int]:
+    """Conversation ids in answer-next order (rank is time-invariant, so this is one index scan)."""
+    sql = ("SELECT id FROM conversations WHERE status IN (SELECT value FROM json_each(?))"
+           " AND (snooze_until IS NULL OR snooze_until <= ?) ORDER BY rank, id")
+    return [r[0] for r in await store.fetchall(sql, (as_json_list(statuses), now if now is not None else 2**62))]
+
+
+async def conversation_rows(store: Store, conv_ids: list[int]) -> dict[int, sqlite3.Row]:
+    rows = await store.fetchall(
+        "SELECT * FROM conversations WHERE id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),)
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def tags_of(store: Store, conv_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    rows = await store.fetchall(
+        "SELECT conv_id, tag FROM tags WHERE conv_id IN (SELECT value FROM json_each(?)) ORDER BY tag",
+        (as_json_list(conv_ids),),
+    )
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        out.setdefault(r[0], []).append(r[1])
+    return {k: tuple(v) for k, v in out.items()}
+
+
+async def conversation_counts_by_customer(store: Store, customer_keys: list[str]) -> dict[str, int]:
+    rows = await store.fetchall(
+        "SELECT customer_key, count(*) FROM conversations"
+        " WHERE customer_key IN (SELECT value FROM json_each(?)) GROUP BY customer_key",
+        (as_json_list(set(customer_keys)),),
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:
+    return await store.fetchall(
+        "SELECT * FROM messages WHERE conv_id=? ORDER BY coalesce(date, added_at), id", (conv_id,)
+    )
+
+
+async def raw_message(store: Store, message_rowid: int) -> bytes | None:
+    row = await store.fetchone("SELECT data FROM raw_messages WHERE id=?", (message_rowid,))
+    return zlib.decompress(row[0]) if row else None
+
+
+async def thread_message_ids(store: Store) -> dict[int, list[str]]:
+    rows = await store.fetchall("SELECT conv_id, message_id FROM messages ORDER BY conv_id, date, id")
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        out.setdefault(r[0], []).append(r[1])
+    return out
+
+
+async def counts(store: Store) -> tuple[int, int]:
+    m = (await store.fetchone("SELECT count(*) FROM messages"))[0]
+    c = (await store.fetchone("SELECT count(*) FROM conversations"))[0]
+    return m, c

@@ -1,0 +1,98 @@
+"""Versioned schema. Each entry upgrades from user_version i to i+1; never edit a shipped one."""
+
+MIGRATIONS: list[str] = [
+    # 1: messages, raw bytes, threading map, conversations, tags, full-text index
+    """
+    CREATE TABLE messages (
+        id            INTEGER PRIMARY KEY,
+        message_id    TEXT NOT NULL UNIQUE,
+        synthetic_id  INTEGER NOT NULL DEFAULT 0,
+        conv_id       INTEGER NOT NULL,
+        date          INTEGER,              -- unix seconds, UTC; NULL when the mail has none
+        sender_name   TEXT NOT NULL DEFAULT '',
+        sender_addr   TEXT NOT NULL DEFAULT '',
+        sender_key    TEXT NOT NULL DEFAULT '',  -- lower-cased address
+        to_json       TEXT NOT NULL DEFAULT '[]',
+        cc_json       TEXT NOT NULL DEFAULT '[]',
+        reply_to_json TEXT NOT NULL DEFAULT '[]',
+        subject       TEXT NOT NULL DEFAULT '',
+        in_reply_to   TEXT,
+        refs_json     TEXT NOT NULL DEFAULT '[]',
+        body          TEXT NOT NULL DEFAULT '',
+        body_from_html INTEGER NOT NULL DEFAULT 0,
+        attachments_json TEXT NOT NULL DEFAULT '[]',
+        defects_json  TEXT NOT NULL DEFAULT '[]',
+        auto_submitted INTEGER NOT NULL DEFAULT 0,
+        is_agent      INTEGER NOT NULL DEFAULT 0,
+        size          INTEGER NOT NULL DEFAULT 0,
+        error         TEXT,                 -- set when parsing failed outright; raw is still kept
+        source        TEXT NOT NULL DEFAULT '',
+        added_at      INTEGER NOT NULL
+    );
+    CREATE INDEX messages_conv ON messages(conv_id, date);
+    CREATE INDEX messages_sender ON messages(sender_key);
+
+    -- zlib-compressed RFC 822 bytes, apart from the hot table so scans stay small
+    CREATE TABLE raw_messages (
+        id   INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        data BLOB NOT NULL
+    );
+
+    -- Threading: every Message-ID seen, as a message or only as a reference, maps to the
+    -- conversation it belongs to. A conversation is a connected component of the reference
+    -- graph, so the grouping does not depend on arrival order.
+    CREATE TABLE thread_ids (
+        msgid   TEXT PRIMARY KEY,
+        conv_id INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX thread_ids_conv ON thread_ids(conv_id);
+
+    CREATE TABLE conversations (
+        id              INTEGER PRIMARY KEY,
+        subject         TEXT NOT NULL DEFAULT '',
+        customer_name   TEXT NOT NULL DEFAULT '',
+        customer_key    TEXT NOT NULL DEFAULT '',
+        status          TEXT NOT NULL DEFAULT 'open',
+        status_set_at   INTEGER,            -- when an agent set closed/spam explicitly
+        assignee        TEXT,
+        snooze_until    INTEGER,
+        message_count   INTEGER NOT NULL DEFAULT 0,
+        first_date      INTEGER,
+        last_date       INTEGER,
+        last_customer_date INTEGER,
+        last_agent_date INTEGER,
+        waiting_since   INTEGER,            -- first customer mail not yet answered; NULL if none
+        burst           INTEGER NOT NULL DEFAULT 0,  -- most customer mails within the burst window
+        rank            REAL NOT NULL DEFAULT 0      -- lower = answer sooner; time-invariant
+    );
+    CREATE INDEX conversations_queue ON conversations(status, rank);
+    CREATE INDEX conversations_last ON conversations(last_date);
+    CREATE INDEX conversations_customer ON conversations(customer_key);
+
+    -- old conversation id -> the one it was merged into, so [#N] markers keep working
+    CREATE TABLE conv_aliases (
+        old_id INTEGER PRIMARY KEY,
+        new_id INTEGER NOT NULL
+    );
+
+    CREATE TABLE tags (
+        conv_id INTEGER NOT NULL,
+        tag     TEXT NOT NULL,
+        PRIMARY KEY (conv_id, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX tags_tag ON tags(tag);
+
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    -- rowid = messages.id. Text is pre-segmented (see store.fts) so CJK words are findable.
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        subject, body, sender, recipients,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

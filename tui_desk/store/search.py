@@ -1,0 +1,120 @@
+"""The search language (a subset of notmuch's) and its translation to SQL.
+
+    words  "a phrase"  from:x  to:x  subject:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
+
+Terms are ANDed. Text terms match a message (full-text index); tag/status match the
+conversation; a conversation is found when one of its messages matches all message terms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from tui_desk.store.db import Store
+from tui_desk.store.fts import fts_text
+
+FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject"}
+CONVERSATION_FIELDS = {"tag", "status"}
+DATE_FIELDS = {"before", "after"}
+KNOWN_FIELDS = sorted([*FTS_COLUMNS, *CONVERSATION_FIELDS, *DATE_FIELDS])
+STATUSES = ("open", "pending", "closed", "spam")
+
+_TOKEN = re.compile(r'\s*(?:(\w+):)?(?:"([^"]*)"?|(\S+))', re.UNICODE)
+
+
+class SearchError(ValueError):
+    pass
+
+
+@dataclass
+class Query:
+    fts: list[str] = field(default_factory=list)  # FTS5 expressions, ANDed
+    tags: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    before: int | None = None  # unix seconds, exclusive
+    after: int | None = None  # unix seconds, inclusive
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + fts_text(text).replace('"', '""') + '"'
+
+
+def _day_start(value: str, key: str) -> int:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise SearchError(f"{key}: wants a date like 2026-11-25, not {value!r}") from None
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def parse_query(text: str) -> Query:
+    q = Query()
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        key, phrase, word = m.group(1), m.group(2), m.group(3)
+        value = phrase if phrase is not None else word
+        if key is not None:
+            key = key.lower()
+        if key is not None and key not in KNOWN_FIELDS and not key.isalpha():
+            key, value = None, m.group(0).strip()  # "10:30" is a word, not a field
+        if key is None:
+            if value and value.strip():
+                q.fts.append(_fts_phrase(value))
+            continue
+        if key not in KNOWN_FIELDS:
+            raise SearchError(f"unknown search field '{key}:' (known: {', '.join(k + ':' for k in KNOWN_FIELDS)})")
+        if not value:
+            raise SearchError(f"'{key}:' needs a value")
+        if key in FTS_COLUMNS:
+            q.fts.append(f"{FTS_COLUMNS[key]} : {_fts_phrase(value)}")
+        elif key == "tag":
+            q.tags.append(value.lower())
+        elif key == "status":
+            if value.lower() not in STATUSES:
+                raise SearchError(f"status: is one of {', '.join(STATUSES)}, not {value!r}")
+            q.statuses.append(value.lower())
+        elif key == "before":
+            q.before = _day_start(value, key)
+        elif key == "after":
+            q.after = _day_start(value, key)
+    return q
+
+
+def to_sql(q: Query) -> tuple[str, list]:
+    """SQL returning conversation ids, newest activity first."""
+    where, params = [], []
+    msg_where, msg_params = [], []
+    if q.fts:
+        msg_where.append("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+        msg_params.append(" AND ".join(f"({e})" for e in q.fts))
+    if q.before is not None:
+        msg_where.append("m.date < ?")
+        msg_params.append(q.before)
+    if q.after is not None:
+        msg_where.append("m.date >= ?")
+        msg_params.append(q.after)
+    if msg_where:
+        where.append("c.id IN (SELECT m.conv_id FROM messages m WHERE " + " AND ".join(msg_where) + ")")
+        params += msg_params
+    for tag in q.tags:
+        where.append("c.id IN (SELECT conv_id FROM tags WHERE tag = ?)")
+        params.append(tag)
+    if q.statuses:
+        where.append("c.status IN (" + ",".join("?" * len(q.statuses)) + ")")
+        params += q.statuses
+    sql = "SELECT c.id FROM conversations c"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY c.last_date DESC, c.id DESC", params
+
+
+async def search_ids(store: Store, text: str) -> list[int]:
+    sql, params = to_sql(parse_query(text))
+    return [r[0] for r in await store.fetchall(sql, params)]
