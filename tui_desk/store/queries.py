@@ -69,6 +69,23 @@ async def write_summaries(store: Store, summaries: list[ConversationSummary]) ->
     )
 
 
+async def open_conversations_of_customers(store: Store, customer_keys: list[str]) -> list[int]:
+    rows = await store.fetchall(
+        "SELECT id FROM conversations WHERE customer_key IN (SELECT value FROM json_each(?))"
+        " AND status = 'open'", (as_json_list(set(customer_keys)),))
+    return [r[0] for r in rows]
+
+
+async def set_status(store: Store, conv_ids: list[int], status: str, at: int) -> None:
+    await store.execute(
+        "UPDATE conversations SET status=?, status_set_at=? WHERE id IN (SELECT value FROM json_each(?))",
+        (status, at, as_json_list(conv_ids)))
+
+
+async def last_active_before(store: Store, before: int) -> list[int]:
+    return [r[0] for r in await store.fetchall("SELECT id FROM conversations WHERE last_date < ?", (before,))]
+
+
 async def all_conversation_ids(store: Store) -> list[int]:
     return [r[0] for r in await store.fetchall("SELECT id FROM conversations")]
 

@@ -1,0 +1,31 @@
+"""The core never imports Textual: only tui_desk.ui may."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+CORE = ["tui_desk.mail.parse", "tui_desk.mail.threading", "tui_desk.mail.sources", "tui_desk.store",
+        "tui_desk.store.ingest", "tui_desk.store.queries", "tui_desk.store.search", "tui_desk.desk.service",
+        "tui_desk.desk.importer", "tui_desk.desk.priority", "tui_desk.desk.render", "tui_desk.desk.snippets",
+        "tui_desk.desk.themes", "tui_desk.sanitize", "tui_desk.config", "tui_desk.cli", "tui_desk.demo"]
+
+
+def test_core_imports_leave_textual_out():
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in CORE)
+            + "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+              "print(','.join(bad))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_no_textual_import_statement_outside_ui():
+    root = Path(__file__).resolve().parents[1] / "tui_desk"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if "ui" in path.relative_to(root).parts[:1]:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip()
+            if stripped.startswith(("import textual", "from textual")):
+                offenders.append(f"{path}: {stripped}")
+    assert offenders == []

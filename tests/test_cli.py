@@ -1,0 +1,161 @@
+"""Every CLI command, in-process, on the real demo store; JSON shapes and one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+import sqlite3
+
+import pytest
+
+from tui_desk.cli import main, prepare_demo
+from tui_desk.demo import DEMO_CONFIG, demo_end, write_demo_mbox
+
+NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.timezone.utc)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    return db
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_demo_mailbox_has_what_the_issue_asks(demo_db):
+    con = sqlite3.connect(demo_db)
+    n_msgs = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+    n_convs = con.execute("SELECT count(*) FROM conversations").fetchone()[0]
+    assert n_msgs >= 300 and n_convs >= 100
+    bodies = "\n".join(r[0] for r in con.execute("SELECT subject || ' ' || body FROM messages"))
+    assert re.search(r"[а-яА-Я]{4}", bodies), "Russian"
+    assert re.search(r"[\u4e00-\u9fff]{2}", bodies), "Chinese"
+    assert con.execute("SELECT count(*) FROM messages WHERE body_from_html=1").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM messages WHERE attachments_json != '[]'").fetchone()[0] > 0
+    assert con.execute("SELECT max(message_count) FROM conversations").fetchone()[0] >= 8
+    assert con.execute("SELECT count(*) FROM messages WHERE is_agent=1").fetchone()[0] > 50
+    assert con.execute("SELECT count(*) FROM messages WHERE subject LIKE '%URGENT!!!%'").fetchone()[0] >= 1
+    # a customer who writes three times within five minutes
+    assert con.execute("SELECT count(*) FROM conversations WHERE burst >= 3").fetchone()[0] >= 1
+    con.close()
+
+
+def test_queue_json_in_priority_order(demo_db, capsys):
+    rows = run_json(capsys, "--db", demo_db, "queue")
+    assert rows, "the demo has open conversations"
+    for r in rows:
+        assert set(r) >= {"id", "subject", "customer", "status", "tags", "message_count", "last_message", "priority"}
+        assert r["status"] == "open"
+        assert r["priority"]["reasons"], "every row says why it is where it is"
+    scores = [r["priority"]["score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    limited = run_json(capsys, "--db", demo_db, "queue", "--limit", "3")
+    assert [r["id"] for r in limited] == [r["id"] for r in rows[:3]]
+
+
+def test_loud_customer_is_flagged_but_not_ranked_per_mail(demo_db, capsys):
+    rows = run_json(capsys, "--db", demo_db, "queue")
+    loud = [r for r in rows if "loud" in r["priority"]["flags"]]
+    urgent = [r for r in rows if "urgent-word" in r["priority"]["flags"]]
+    assert loud or urgent
+    for r in loud:
+        assert any("counted once" in why for why in r["priority"]["reasons"])
+
+
+def test_show_json_and_plain(demo_db, capsys):
+    [first] = run_json(capsys, "--db", demo_db, "queue", "--limit", "1")
+    conv = run_json(capsys, "--db", demo_db, "show", first["id"])
+    assert conv["id"] == first["id"] and conv["messages"]
+    dates = [m["date"] for m in conv["messages"] if m["date"]]
+    assert dates == sorted(dates), "newest last"
+    code, out, _ = run(capsys, "--db", demo_db, "show", first["id"])
+    assert code == 0 and out.startswith(f"#{first['id']} ")
+    assert not CONTROL.search(out)
+
+
+def test_show_every_conversation_prints_no_control_sequence(demo_db, capsys):
+    threads = run_json(capsys, "--db", demo_db, "threads")
+    for t in threads[:400]:
+        code, out, _ = run(capsys, "--db", demo_db, "show", t["id"])
+        assert code == 0 and not CONTROL.search(out), t["id"]
+
+
+def test_search_terms(demo_db, capsys):
+    hits = run_json(capsys, "--db", demo_db, "search", "refund")
+    assert hits
+    dates = [h["last_message"] for h in hits]
+    assert dates == sorted(dates, reverse=True), "newest first"
+    assert run_json(capsys, "--db", demo_db, "search", "status:pending")
+    assert all(h["status"] == "pending" for h in run_json(capsys, "--db", demo_db, "search", "status:pending"))
+    agent_mail = run_json(capsys, "--db", demo_db, "search", "from:agent1@helpdesk.test")
+    assert agent_mail
+    phrase = run_json(capsys, "--db", demo_db, "search", 'subject:"where is my order"')
+    assert phrase and all("where is my order" in h["subject"].lower() for h in phrase)
+    none = run_json(capsys, "--db", demo_db, "search", "after:2030-01-01")
+    assert none == []
+    every = run_json(capsys, "--db", demo_db, "search", "after:2000-01-01")
+    assert len(every) >= 100
+
+
+def test_search_chinese_word_inside_a_sentence(demo_db, capsys):
+    con = sqlite3.connect(demo_db)
+    body = next(r[0] for r in con.execute("SELECT body FROM messages") if re.search(r"[\u4e00-\u9fff]{6}", r[0]))
+    con.close()
+    word = re.search(r"[\u4e00-\u9fff]{6}", body).group(0)[2:4]
+    assert run_json(capsys, "--db", demo_db, "search", word)
+
+
+def test_threads_json_lists_every_message_once(demo_db, capsys):
+    threads = run_json(capsys, "--db", demo_db, "threads")
+    ids = [m for t in threads for m in t["messages"]]
+    assert len(ids) == len(set(ids))
+    con = sqlite3.connect(demo_db)
+    assert len(ids) == con.execute("SELECT count(*) FROM messages").fetchone()[0]
+    con.close()
+    assert not any(i.startswith("<") for i in ids)
+
+
+def test_import_is_idempotent(tmp_path, capsys):
+    mbox = write_demo_mbox(tmp_path / "demo.mbox", demo_end(NOW))
+    db = tmp_path / "d.sqlite3"
+    code, out, _ = run(capsys, "--db", db, "import", mbox)
+    assert code == 0 and re.match(r"imported (\d+) messages", out)
+    first = int(re.match(r"imported (\d+)", out).group(1))
+    assert first >= 300
+    code, out, _ = run(capsys, "--db", db, "import", mbox)
+    assert code == 0 and out.startswith(f"imported 0 messages ({first} already known)")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["show", "999999"], "no conversation 999999"),
+    (["search", "colour:red"], "unknown search field 'colour:'"),
+    (["search", "before:yesterday"], "before: wants a date"),
+    (["import", "/nonexistent/mail"], "/nonexistent/mail: no such file"),
+])
+def test_bad_input_gives_one_clear_line(demo_db, capsys, argv, needle):
+    code, out, err = run(capsys, "--db", demo_db, *argv)
+    assert code == 2 and out == ""
+    assert needle in err and err.count("\n") == 1
+
+
+def test_bad_store_path_and_bad_config(tmp_path, capsys):
+    code, _, err = run(capsys, "--db", tmp_path, "queue")
+    assert code == 2 and "is a directory" in err
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('agent_addresses = "support@x.test"\n')
+    code, _, err = run(capsys, "--config", cfg, "--db", tmp_path / "x.db", "queue")
+    assert code == 2 and str(cfg) in err and "'agent_addresses'" in err and err.count("\n") == 1

@@ -1,0 +1,116 @@
+"""Priority on crafted histories: waiting time decides, loud is flagged but not ranked up."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tests.mailfactory import BASE, make_mail
+from tui_desk.config import Config, PriorityConfig
+from tui_desk.desk.service import Desk
+from tui_desk.mail.parse import parse_message
+from tui_desk.store import ingest as store_ingest
+from tui_desk.store.queries import set_status
+
+T0 = int(BASE.timestamp())
+AGENTS = Config(agent_addresses=("*@helpdesk.test",))
+
+
+async def open_desk(tmp_path, config=AGENTS, now_minutes=600):
+    return await Desk.open(tmp_path / "p.db", config, clock=lambda: T0 + now_minutes * 60)
+
+
+async def add(desk, *raws):
+    items = [store_ingest.NewMessage(raw=r, parsed=(p := parse_message(r)),
+                                     is_agent=desk.config.is_agent_address(p.sender.key)) for r in raws]
+    result = await store_ingest.ingest(desk.store, items)
+    await desk.refresh(result.conversations)
+
+
+async def queue(desk):
+    return await desk.queue_rows(await desk.queue_ids())
+
+
+async def test_longest_waiting_first_not_fifo_of_threads(tmp_path):
+    desk = await open_desk(tmp_path)
+    # quiet customer wrote first (t=0); a thread started earlier but answered is not waiting
+    await add(desk,
+              make_mail("old@t", sender="old@c.test", minutes=-100),
+              make_mail("ans@t", sender="agent1@helpdesk.test", refs=["old@t"], minutes=-90),
+              make_mail("quiet@t", sender="quiet@c.test", minutes=0),
+              make_mail("later@t", sender="later@c.test", minutes=30))
+    rows = await queue(desk)
+    assert [r.customer_addr for r in rows] == ["quiet@c.test", "later@c.test"]
+    assert rows[0].marker == "!" and "over the 2h target" in rows[0].reasons[0]
+    pending = await desk.queue_rows(await desk.queue_ids("status:pending"))
+    assert [r.customer_addr for r in pending] == ["old@c.test"]
+    await desk.close()
+
+
+async def test_loud_customer_does_not_push_down_the_quiet_one(tmp_path):
+    desk = await open_desk(tmp_path)
+    await add(desk,
+              make_mail("q@t", sender="quiet@c.test", minutes=0),
+              # loud: three replies in one thread within 5 minutes, starting later
+              make_mail("l1@t", sender="loud@c.test", subject="URGENT!!! help", minutes=5),
+              make_mail("l2@t", sender="loud@c.test", subject="Re: URGENT!!! help", refs=["l1@t"], minutes=7),
+              make_mail("l3@t", sender="loud@c.test", subject="Re: URGENT!!! help", refs=["l2@t"], minutes=9))
+    rows = await queue(desk)
+    loud = next(r for r in rows if r.customer_addr == "loud@c.test")
+    assert "loud" in loud.flags and "urgent-word" in loud.flags
+    assert any("counted once" in why for why in loud.reasons)
+    # the urgent word is worth a capped 30 minutes: loud started 5 minutes later, so it ranks
+    # first, but no more than 30 minutes ahead; three mails add nothing
+    assert rows[0].customer_addr == "loud@c.test"
+    assert round((rows[0].score - rows[1].score) * 120) == 30 - 5
+    await desk.close()
+
+
+async def test_three_separate_mails_from_one_customer_count_once(tmp_path):
+    desk = await open_desk(tmp_path)
+    await add(desk,
+              make_mail("s1@t", sender="burst@c.test", subject="help", minutes=0),
+              make_mail("q@t", sender="quiet@c.test", minutes=2),
+              make_mail("s2@t", sender="burst@c.test", subject="hello??", minutes=3),
+              make_mail("s3@t", sender="burst@c.test", subject="anyone", minutes=4))
+    rows = await queue(desk)
+    order = [r.customer_addr for r in rows]
+    # the burst's follow-ups sit right behind its first mail, and the quiet customer keeps its
+    # place by its own waiting time (after burst's first mail, which did come first)
+    assert order == ["burst@c.test", "burst@c.test", "burst@c.test", "quiet@c.test"]
+    assert all("loud" in r.flags for r in rows[:3])
+    await desk.close()
+
+
+async def test_urgent_boost_is_capped_and_configurable(tmp_path):
+    cfg = dataclasses.replace(AGENTS, priority=PriorityConfig(urgent_boost_minutes=10))
+    desk = await open_desk(tmp_path, cfg)
+    await add(desk,
+              make_mail("a@t", sender="a@c.test", minutes=0),
+              make_mail("b@t", sender="b@c.test", subject="URGENT URGENT ASAP СРОЧНО!!!", minutes=11))
+    rows = await queue(desk)
+    assert [r.customer_addr for r in rows] == ["a@c.test", "b@c.test"]
+    await desk.close()
+
+
+async def test_vip_and_tag_weights(tmp_path):
+    cfg = dataclasses.replace(AGENTS, priority=PriorityConfig(vip=("bigcorp.test",), vip_boost_minutes=60))
+    desk = await open_desk(tmp_path, cfg)
+    await add(desk,
+              make_mail("a@t", sender="a@c.test", minutes=0),
+              make_mail("v@t", sender="ceo@bigcorp.test", minutes=45))
+    rows = await queue(desk)
+    assert rows[0].customer_addr == "ceo@bigcorp.test" and "vip" in rows[0].flags
+    await desk.close()
+
+
+async def test_customer_reply_reopens_a_closed_conversation(tmp_path):
+    desk = await open_desk(tmp_path)
+    await add(desk, make_mail("c1@t", sender="c@c.test", minutes=0),
+              make_mail("c2@t", sender="agent1@helpdesk.test", refs=["c1@t"], minutes=10))
+    [conv] = await desk.queue_ids("status:pending")
+    await set_status(desk.store, [conv], "closed", T0 + 20 * 60)
+    await desk.refresh([conv])
+    assert await desk.queue_ids() == []
+    await add(desk, make_mail("c3@t", sender="c@c.test", refs=["c1@t", "c2@t"], minutes=30))
+    assert await desk.queue_ids() == [conv]
+    await desk.close()

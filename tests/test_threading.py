@@ -1,0 +1,121 @@
+"""Conversations from References/In-Reply-To: order independence, missing parents, cycles,
+duplicates, ticket markers, and never by subject alone."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from tests.mailfactory import make_mail
+from tui_desk.desk.service import Desk
+from tui_desk.mail.parse import parse_message
+from tui_desk.store import ingest as store_ingest
+from tui_desk.store.queries import thread_message_ids
+
+
+async def add(desk: Desk, raws: list[bytes], batch: int | None = None) -> None:
+    items = [store_ingest.NewMessage(raw=r, parsed=parse_message(r)) for r in raws]
+    step = batch or len(items)
+    for i in range(0, len(items), step):
+        result = await store_ingest.ingest(desk.store, items[i:i + step])
+        await desk.refresh(result.conversations)
+
+
+async def partition(desk: Desk) -> set[frozenset[str]]:
+    return {frozenset(ids) for ids in (await thread_message_ids(desk.store)).values()}
+
+
+def sample_thread() -> list[bytes]:
+    # a → b → c (c only references b), d replies to a missing parent x, e references x too,
+    # f: In-Reply-To only; g: a stranger saying "Hello" (same subject as a, must stay alone)
+    return [
+        make_mail("a@t", subject="Hello"),
+        make_mail("b@t", subject="Re: Hello", refs=["a@t"], in_reply_to="a@t", minutes=1),
+        make_mail("c@t", subject="Re: Hello", refs=["b@t"], minutes=2),
+        make_mail("d@t", subject="Re: lost", refs=["x@t"], minutes=3),
+        make_mail("e@t", subject="Re: lost", refs=["x@t", "d@t"], minutes=4),
+        make_mail("f@t", subject="Re: Hello", in_reply_to="c@t", minutes=5),
+        make_mail("g@t", subject="Hello", sender="Zed <zed@other.test>", minutes=6),
+    ]
+
+
+EXPECTED = {frozenset({"a@t", "b@t", "c@t", "f@t"}), frozenset({"d@t", "e@t"}), frozenset({"g@t"})}
+
+
+async def test_all_at_once(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    await add(desk, sample_thread())
+    assert await partition(desk) == EXPECTED
+    await desk.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_one_at_a_time_in_any_order_gives_the_same(tmp_path, seed):
+    raws = sample_thread()
+    random.Random(seed).shuffle(raws)
+    desk = await Desk.open(tmp_path / "s.db")
+    await add(desk, raws, batch=1)
+    assert await partition(desk) == EXPECTED
+    await desk.close()
+
+
+async def test_every_order_of_a_merge(tmp_path):
+    # p and q start apart; r references both and must join them whatever comes first
+    raws = [make_mail("p@t"), make_mail("q@t", minutes=1), make_mail("r@t", refs=["p@t", "q@t"], minutes=2)]
+    for n, order in enumerate(itertools.permutations(raws)):
+        desk = await Desk.open(tmp_path / f"{n}.db")
+        await add(desk, list(order), batch=1)
+        assert await partition(desk) == {frozenset({"p@t", "q@t", "r@t"})}
+        await desk.close()
+
+
+async def test_cycle_and_self_reference(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    await add(desk, [make_mail("m1@t", refs=["m2@t"]), make_mail("m2@t", refs=["m1@t", "m2@t"])], batch=1)
+    assert await partition(desk) == {frozenset({"m1@t", "m2@t"})}
+    await desk.close()
+
+
+async def test_duplicate_message_stored_once(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    raw = make_mail("dup@t")
+    await add(desk, [raw, raw])
+    await add(desk, [raw])
+    assert await partition(desk) == {frozenset({"dup@t"})}
+    await desk.close()
+
+
+async def test_ticket_marker_joins_only_a_participant(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    await add(desk, [make_mail("t1@t", subject="Broken invoice", sender="ann@customer.test")])
+    [conv] = (await thread_message_ids(desk.store)).keys()
+    # same customer, new mail without threading headers but with the ticket marker: joins
+    await add(desk, [make_mail("t2@t", subject=f"Re: [#{conv}] Broken invoice", sender="ann@customer.test",
+                               minutes=5)])
+    # a stranger quoting the marker does not
+    await add(desk, [make_mail("t3@t", subject=f"[#{conv}] me too", sender="eve@evil.test", minutes=6)])
+    assert await partition(desk) == {frozenset({"t1@t", "t2@t"}), frozenset({"t3@t"})}
+    await desk.close()
+
+
+async def test_same_subject_never_joins(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    await add(desk, [make_mail(f"h{i}@t", subject="Hello", sender=f"c{i}@x.test", minutes=i) for i in range(5)])
+    assert len(await partition(desk)) == 5
+    await desk.close()
+
+
+async def test_merge_keeps_tags_and_aliases_the_old_ticket(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    await add(desk, [make_mail("p@t", sender="ann@customer.test"), make_mail("q@t", sender="ann@customer.test", minutes=1)], batch=1)
+    ids = sorted((await thread_message_ids(desk.store)).keys())
+    await desk.store.execute("INSERT INTO tags(conv_id, tag) VALUES (?, 'billing')", (ids[1],))
+    await add(desk, [make_mail("r@t", refs=["p@t", "q@t"], minutes=2)])
+    [survivor] = (await thread_message_ids(desk.store)).keys()
+    assert survivor == ids[0]
+    assert await store_ingest.resolve_conversation(desk.store, ids[1]) == survivor
+    tags = await desk.store.fetchall("SELECT tag FROM tags WHERE conv_id=?", (survivor,))
+    assert [t[0] for t in tags] == ["billing"]
+    await desk.close()

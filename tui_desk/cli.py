@@ -1,0 +1,197 @@
+"""tui-desk command line: thin over the desk. Plain text by default, --json for machines."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.cells import set_cell_size
+
+from tui_desk.config import Config, ConfigError, default_config_path, default_db_path, load_config
+from tui_desk.desk.render import conversation_text
+from tui_desk.desk.timefmt import format_age
+from tui_desk.desk.views import QueueRow
+from tui_desk.mail.sources import SourceError
+from tui_desk.store import StoreError
+from tui_desk.store.search import SearchError
+
+USER_ERRORS = (StoreError, ConfigError, SearchError, SourceError)
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
+    ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
+    ap.add_argument("--config", type=Path, help=f"config file (default: {default_config_path()})")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("queue", help="conversations in priority order")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=None)
+    p = sub.add_parser("show", help="one conversation with its messages")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("search", help='search: words "phrases" from: to: subject: tag: status: before: after:')
+    p.add_argument("query", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=None)
+    p = sub.add_parser("threads", help="every conversation as its Message-IDs")
+    p.add_argument("--json", action="store_true", required=True)
+    p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
+    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
+    p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
+    return ap
+
+
+def row_json(r: QueueRow) -> dict:
+    return {"id": r.id, "subject": r.subject, "customer": r.customer, "customer_address": r.customer_addr,
+            "status": r.status, "tags": list(r.tags), "message_count": r.message_count,
+            "last_message": r.last_date.isoformat(), "priority": {"score": r.score, "marker": r.marker,
+                                                                  "reasons": list(r.reasons), "flags": list(r.flags)}}
+
+
+def row_text(r: QueueRow, now: dt.datetime) -> str:
+    tags = f" [{', '.join(r.tags)}]" if r.tags else ""
+    flags = f" ({', '.join(r.flags)})" if r.flags else ""
+    customer = set_cell_size(r.customer, 24)  # CJK names take two cells a character
+    return (f"{r.marker} {r.id:>6}  {format_age(r.last_date, now):>4}  {r.status:<7} {customer}  "
+            f"{r.subject}{tags}{flags}")
+
+
+def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
+    if as_json:
+        json.dump([row_json(r) for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for r in rows:
+            print(row_text(r, now))
+
+
+def message_json(m) -> dict:
+    return {"id": m.id, "from": m.sender, "to": m.to, "cc": m.cc,
+            "date": m.date.isoformat() if m.date else None, "from_agent": m.from_agent,
+            "text": "".join(b.text for b in m.blocks),
+            "blocks": [{"text": b.text, "quoted": b.quoted} for b in m.blocks],
+            "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                            for a in m.attachments],
+            "defects": list(m.defects)}
+
+
+async def _open_desk(args, config: Config):
+    from tui_desk.desk.service import Desk
+    return await Desk.open(args.db or default_db_path(), config)
+
+
+async def run_command(args, config: Config) -> int:
+    desk = await _open_desk(args, config)
+    try:
+        now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
+        if args.command == "queue":
+            ids = await desk.queue_ids()
+            if args.limit is not None:
+                ids = ids[: max(0, args.limit)]
+            print_rows(await desk.queue_rows(ids), args.json, now)
+        elif args.command == "search":
+            ids = await desk.queue_ids(" ".join(args.query))
+            if args.limit is not None:
+                ids = ids[: max(0, args.limit)]
+            print_rows(await desk.queue_rows(ids), args.json, now)
+        elif args.command == "show":
+            view = await desk.conversation(args.id)
+            if view is None:
+                raise UsageError(f"no conversation {args.id}")
+            if args.json:
+                json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
+                           "status": view.status, "tags": list(view.tags), "reasons": list(view.reasons),
+                           "messages": [message_json(m) for m in view.messages]},
+                          sys.stdout, ensure_ascii=False, indent=1)
+                sys.stdout.write("\n")
+            else:
+                sys.stdout.write(conversation_text(view, now))
+        elif args.command == "threads":
+            threads = await desk.threads()
+            json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
+                      sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        elif args.command == "import":
+            await _import(desk, args.paths)
+    finally:
+        await desk.close()
+    return 0
+
+
+async def _import(desk, paths: list[Path]) -> None:
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.store.queries import counts
+    tty = sys.stderr.isatty()
+
+    def progress(n: int) -> None:
+        if tty:
+            sys.stderr.write(f"\rimporting… {n} messages read")
+            sys.stderr.flush()
+
+    summary = await import_paths(desk, paths, progress)
+    if tty:
+        sys.stderr.write("\r\x1b[K")
+    for line in summary.error_lines[:20]:
+        print(f"error: {line}", file=sys.stderr)
+    _, convs = await counts(desk.store)
+    print(summary.line(convs))
+
+
+async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
+    from tui_desk.demo import DEMO_CONFIG, demo_end, settle_old_conversations, write_demo_mbox
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.service import Desk
+    end = demo_end(now)
+    with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
+        mbox = write_demo_mbox(Path(tmp) / "demo.mbox", end)
+        desk = await Desk.open(db, DEMO_CONFIG)
+        try:
+            await import_paths(desk, [mbox])
+            await settle_old_conversations(desk, end)
+        finally:
+            await desk.close()
+
+
+def run_tui(db: Path, config: Config) -> int:
+    from tui_desk.ui.app import run_app
+    return run_app(db, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    try:
+        config = load_config(args.config, required=args.config is not None)
+        if args.command == "demo":
+            if args.prepare:
+                asyncio.run(prepare_demo(args.prepare))
+                return 0
+            from tui_desk.demo import DEMO_CONFIG
+            with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
+                db = Path(tmp) / "demo.sqlite3"
+                print("building the demo mailbox…", file=sys.stderr)
+                asyncio.run(prepare_demo(db))
+                return run_tui(db, DEMO_CONFIG)
+        if args.command is None:
+            return run_tui(args.db or default_db_path(), config)
+        return asyncio.run(run_command(args, config))
+    except USER_ERRORS + (UsageError,) as e:
+        print(f"tui-desk: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

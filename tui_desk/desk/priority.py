@@ -1,0 +1,178 @@
+"""Smart priority: who to answer next, and why.
+
+The rank is "effective waiting start": when the customer's oldest unanswered mail arrived,
+moved earlier by capped boosts (VIP, first contact, an urgent word, tag weights). Lower rank
+means answer sooner. It does not depend on the current time, so the queue is one index scan
+and never needs re-sorting as the clock runs; the score shown is (now - rank) / target.
+
+Loud is not urgent: more mails from a waiting customer do not move the waiting start, and the
+urgent-word boost is a fixed, capped amount however often or loudly it is said.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tui_desk.config import PriorityConfig
+from tui_desk.desk.timefmt import format_duration
+from tui_desk.store.queries import ConversationSummary, MessageFact
+
+NOT_WAITING_RANK = 1e15  # sorts after every waiting conversation
+
+_RE_PREFIX = re.compile(r"^\s*((re|aw|fw|fwd|sv|vs|antw|ответ|回复|答复)\s*(\[\d+\])?\s*[:：]\s*)+", re.I)
+
+
+def clean_subject(subject: str) -> str:
+    return _RE_PREFIX.sub("", subject).strip()
+
+
+def summarize(conv_id: int, facts: list[MessageFact], status: str, status_set_at: int | None,
+              cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> ConversationSummary:
+    s = ConversationSummary(id=conv_id, status=status)
+    s.message_count = len(facts)
+    dates = [f.date for f in facts if f.date is not None]
+    s.first_date = min(dates, default=None)
+    s.last_date = max(dates, default=None)
+    customer_mails = [f for f in facts if not f.is_agent and not f.auto_submitted]
+    first = customer_mails[0] if customer_mails else (facts[0] if facts else None)
+    if first is not None:
+        s.customer_key, s.customer_name = first.sender_key, first.sender_name
+        s.subject = clean_subject(first.subject) or first.subject
+    waiting_since = None
+    for f in facts:
+        if f.is_agent:
+            waiting_since = None
+            s.last_agent_date = f.date
+        elif not f.auto_submitted:
+            s.last_customer_date = f.date
+            if waiting_since is None:
+                waiting_since = f.date if f.date is not None else s.last_date
+    s.waiting_since = waiting_since
+    s.burst = _burst(customer_mails, cfg.loud_window_minutes * 60)
+    if status in ("closed", "spam"):
+        # a new customer mail after an agent closed it reopens it
+        if status_set_at is not None and s.last_customer_date and s.last_customer_date > status_set_at:
+            s.status = "open"
+    else:
+        s.status = "open" if waiting_since is not None or s.last_agent_date is None else "pending"
+    s.rank = rank(s, cfg, tags)
+    return s
+
+
+def rank_customer_bursts(summaries: list[ConversationSummary], cfg: PriorityConfig) -> None:
+    """A customer who opens several conversations within the loud window (three separate mails
+    instead of replies) is waiting once: the later ones rank right behind the first instead of
+    each taking its own place ahead of quieter customers. Needs every open conversation of the
+    customers involved in `summaries`."""
+    window = cfg.loud_window_minutes * 60
+    by_customer: dict[str, list[ConversationSummary]] = {}
+    for s in summaries:
+        if s.customer_key and s.status == "open" and s.waiting_since is not None:
+            by_customer.setdefault(s.customer_key, []).append(s)
+    for convs in by_customer.values():
+        if len(convs) < 2:
+            continue
+        convs.sort(key=lambda c: (c.waiting_since, c.id))
+        start = 0
+        for i in range(1, len(convs) + 1):
+            if i == len(convs) or convs[i].waiting_since - convs[start].waiting_since > window:
+                cluster = convs[start:i]
+                if len(cluster) > 1:
+                    lead = min(c.rank for c in cluster)
+                    for k, c in enumerate(sorted(cluster, key=lambda c: (c.rank, c.id))):
+                        c.rank = lead + k * 1e-3
+                        c.burst = max(c.burst, len(cluster))
+                start = i
+
+
+def _burst(customer_mails: list[MessageFact], window: int) -> int:
+    """Most customer mails inside any window of `window` seconds."""
+    dates = sorted(f.date for f in customer_mails if f.date is not None)
+    best, lo = 0, 0
+    for hi, d in enumerate(dates):
+        while d - dates[lo] > window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def is_vip(customer_key: str, cfg: PriorityConfig) -> bool:
+    domain = customer_key.rpartition("@")[2]
+    return customer_key in cfg.vip or domain in cfg.vip
+
+
+def urgent_word(subject: str, cfg: PriorityConfig) -> str | None:
+    low = subject.lower()
+    for w in cfg.urgent_words:
+        if w in low:
+            return w
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Boost:
+    minutes: int
+    reason: str
+    flag: str = ""
+
+
+def boosts(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...]) -> list[Boost]:
+    out = []
+    if is_vip(s.customer_key, cfg):
+        out.append(Boost(cfg.vip_boost_minutes, "VIP customer", "vip"))
+    word = urgent_word(s.subject, cfg)
+    if word:
+        out.append(Boost(cfg.urgent_boost_minutes, f"says '{word}' (capped +{cfg.urgent_boost_minutes}m)", "urgent-word"))
+    for t in tags:
+        if cfg.tag_weights.get(t):
+            out.append(Boost(cfg.tag_weights[t], f"tag {t} ({cfg.tag_weights[t]:+d}m)"))
+    return out
+
+
+def rank(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> float:
+    if s.waiting_since is None:
+        return NOT_WAITING_RANK + -(s.last_date or 0) / 1e6
+    return s.waiting_since - 60 * sum(b.minutes for b in boosts(s, cfg, tags))
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    score: float
+    marker: str
+    reasons: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[str, ...],
+            conversations_of_customer: int) -> Explained:
+    target = cfg.response_target_minutes * 60
+    reasons: list[str] = []
+    flags: list[str] = []
+    if s.waiting_since is None:
+        if s.status == "pending":
+            reasons.append("waiting on the customer")
+        elif s.status == "open":
+            reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
+        return Explained(0.0, " ", tuple(reasons), ())
+    waited = max(0, now - s.waiting_since)
+    extra = boosts(s, cfg, tags)
+    score = (now - s.rank) / target
+    if waited >= target:
+        marker = "!"
+        reasons.append(f"waiting {format_duration(waited)}, over the {format_duration(target)} target")
+    else:
+        marker = "+" if waited >= 0.75 * target else " "
+        reasons.append(f"waiting {format_duration(waited)} of {format_duration(target)} target")
+    for b in extra:
+        reasons.append(b.reason)
+        if b.flag:
+            flags.append(b.flag)
+    if s.burst >= cfg.loud_messages:
+        flags.append("loud")
+        reasons.append(f"loud: {s.burst} mails within {cfg.loud_window_minutes}m (waiting counted once)")
+    if conversations_of_customer <= 1:
+        reasons.append("first contact")
+    else:
+        reasons.append(f"returning customer ({conversations_of_customer} conversations)")
+    return Explained(round(score, 3), marker, tuple(reasons), tuple(flags))

@@ -1,0 +1,87 @@
+"""Store rows → sanitized views, and the plain-text form of a conversation (CLI `show`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from tui_desk.desk.timefmt import format_datetime_short
+from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, TextBlock
+from tui_desk.mail.parse import split_quoted
+from tui_desk.sanitize import sanitize, sanitize_line
+
+UTC = dt.timezone.utc
+
+
+def _addr_list(raw_json: str) -> str:
+    out = []
+    for name, addr in json.loads(raw_json):
+        out.append(f"{name} <{addr}>" if name else addr)
+    return sanitize_line(", ".join(out))
+
+
+def message_view(m) -> MessageView:
+    sender = f"{m['sender_name']} <{m['sender_addr']}>" if m["sender_name"] else m["sender_addr"]
+    body = m["body"]
+    if m["error"]:
+        body = f"[this message could not be parsed: {m['error']}]\n\n{body}"
+    blocks = tuple(TextBlock(sanitize(text), quoted) for text, quoted in split_quoted(body))
+    return MessageView(
+        id=m["id"],
+        sender=sanitize_line(sender),
+        to=_addr_list(m["to_json"]),
+        cc=_addr_list(m["cc_json"]),
+        date=dt.datetime.fromtimestamp(m["date"], UTC) if m["date"] is not None else None,
+        from_agent=bool(m["is_agent"]),
+        blocks=blocks,
+        attachments=tuple(AttachmentView(sanitize_line(a[0]), sanitize_line(a[1]), a[2])
+                          for a in json.loads(m["attachments_json"])),
+        defects=tuple(sanitize_line(d) for d in json.loads(m["defects_json"])),
+    )
+
+
+def conversation_view(conv, messages, tags: tuple[str, ...], reasons: tuple[str, ...]) -> ConversationView:
+    return ConversationView(
+        id=conv["id"],
+        subject=sanitize_line(conv["subject"]),
+        customer=sanitize_line(conv["customer_name"] or conv["customer_key"]),
+        status=conv["status"],
+        tags=tags,
+        messages=tuple(message_view(m) for m in messages),
+        reasons=reasons,
+    )
+
+
+def human_size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def conversation_text(view: ConversationView, now: dt.datetime | None = None) -> str:
+    """What the conversation pane shows, as plain lines (quoted text included, marked '>')."""
+    lines = [f"#{view.id} {view.subject}",
+             f"customer: {view.customer}   status: {view.status}"
+             + (f"   tags: {', '.join(view.tags)}" if view.tags else "")]
+    if view.reasons:
+        lines.append("priority: " + "; ".join(view.reasons))
+    for m in view.messages:
+        when = format_datetime_short(m.date, now) if m.date else "(no date)"
+        lines += ["", f"── {'agent' if m.from_agent else 'customer'}: {m.sender} · {when}"]
+        if m.to:
+            lines.append(f"   to: {m.to}")
+        if m.cc:
+            lines.append(f"   cc: {m.cc}")
+        for d in m.defects:
+            lines.append(f"   ! {d}")
+        for b in m.blocks:
+            text = b.text.rstrip("\n")
+            if b.quoted:
+                lines += [("> " + ln if not ln.startswith(">") else ln) for ln in text.split("\n")]
+            else:
+                lines += text.split("\n")
+        for a in m.attachments:
+            lines.append(f"   📎 {a.filename or '(unnamed)'} ({a.content_type}, {human_size(a.size)})")
+    return "\n".join(lines) + "\n"

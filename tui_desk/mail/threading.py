@@ -1,0 +1,65 @@
+"""Threading rules: which Message-IDs tie a message to a conversation.
+
+A conversation is a connected component of the graph whose edges join a message's own id
+with every id in its References and In-Reply-To (JWZ's containers without the tree: missing
+parents become placeholder ids, duplicates collapse, cycles are harmless). Components do not
+depend on arrival order, so one-at-a-time and all-at-once give the same grouping. Subjects are
+never used to join, except a `[#N]` ticket marker, and only when the sender already takes part
+in conversation N (checked by the store).
+"""
+
+from __future__ import annotations
+
+import re
+
+from tui_desk.mail.model import ParsedMessage
+
+TICKET_MARKER = re.compile(r"\[#(\d{1,9})\]")
+
+
+def thread_keys(msg: ParsedMessage) -> list[str]:
+    """The message's own id first, then every id it points at, without duplicates."""
+    keys = [msg.message_id]
+    for ref in [*msg.references, msg.in_reply_to]:
+        if ref and ref not in keys:
+            keys.append(ref)
+    return keys
+
+
+def ticket_number(subject: str) -> int | None:
+    m = TICKET_MARKER.search(subject)
+    return int(m.group(1)) if m else None
+
+
+class UnionFind:
+    """Disjoint sets over hashable keys (path halving, union by size)."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+        self.size: dict = {}
+
+    def find(self, x):
+        parent = self.parent
+        if x not in parent:
+            parent[x] = x
+            self.size[x] = 1
+            return x
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a, b) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+
+    def groups(self) -> dict:
+        out: dict = {}
+        for x in self.parent:
+            out.setdefault(self.find(x), []).append(x)
+        return out
