@@ -59,3 +59,19 @@ async def test_foreign_sqlite_database_is_refused(tmp_path):
     with pytest.raises(StoreError, match="not a tui-desk store"):
         await Store.open(path)
     assert path.read_bytes() == before
+
+
+async def test_old_store_is_upgraded_in_place_keeping_its_data(tmp_path):
+    from tui_desk.store.schema import MIGRATIONS
+    path = tmp_path / "v1.db"
+    con = sqlite3.connect(path)
+    con.executescript(MIGRATIONS[0] + "\nPRAGMA user_version=1;")
+    con.execute("INSERT INTO conversations(id, subject) VALUES (7, 'kept')")
+    con.execute("INSERT INTO messages(id, message_id, conv_id, added_at) VALUES (1, 'a@b', 7, 0)")
+    con.commit()
+    con.close()
+    store = await Store.open(path)
+    assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+    assert (await store.fetchone("SELECT subject FROM conversations WHERE id=7"))[0] == "kept"
+    assert (await store.fetchone("SELECT body_state FROM messages WHERE id=1"))[0] == "full"
+    await store.close()

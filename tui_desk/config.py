@@ -28,11 +28,44 @@ class PriorityConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    security: str  # "tls" | "starttls" | "none"
+    username: str
+    password_command: str | None = None
+    keyring: bool = False
+    ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    address: str
+    display_name: str = ""
+    folders: tuple[str, ...] = ("INBOX",)
+    imap: ServerConfig | None = None
+    smtp: ServerConfig | None = None
+    max_message_bytes: int = 25 * 1024 * 1024  # larger mail is kept header-only until asked for
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     agent: str = os.environ.get("USER", "agent")
     agent_addresses: tuple[str, ...] = ()  # glob patterns: "*@helpdesk.test", "support@example.com"
     priority: PriorityConfig = field(default_factory=PriorityConfig)
+    accounts: tuple[AccountConfig, ...] = ()
+
+    def account(self, name: str | None) -> AccountConfig:
+        if not self.accounts:
+            raise ConfigError(f"{self.path or default_config_path()}: no [accounts.NAME] configured")
+        if name is None:
+            return self.accounts[0]
+        for a in self.accounts:
+            if a.name == name:
+                return a
+        raise ConfigError(f"{self.path}: no account '{name}' (have: {', '.join(a.name for a in self.accounts)})")
 
     def is_agent_address(self, addr: str) -> bool:
         addr = addr.lower()
@@ -90,6 +123,66 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
     return PriorityConfig(**kwargs)
 
 
+_SECURITY = {"tls", "starttls", "none"}
+_DEFAULT_PORT = {("imap", "tls"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143,
+                 ("smtp", "tls"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
+
+
+def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
+    known = {"host", "port", "security", "username", "password_command", "keyring", "ca_file"}
+    for k in table:
+        if k not in known:
+            raise ConfigError(f"{path}: unknown key '{key}.{k}'")
+    if "host" not in table:
+        raise ConfigError(f"{path}: key '{key}.host' is missing")
+    host = _expect(path, f"{key}.host", table["host"], str, "a host name")
+    security = _expect(path, f"{key}.security", table.get("security", "tls"), str, '"tls", "starttls" or "none"')
+    if security not in _SECURITY:
+        raise ConfigError(f"{path}: key '{key}.security' must be \"tls\", \"starttls\" or \"none\", not {security!r}")
+    port = _expect(path, f"{key}.port", table.get("port", _DEFAULT_PORT[(kind, security)]), int, "a port number")
+    if not 0 < port < 65536:
+        raise ConfigError(f"{path}: key '{key}.port' must be a port number, not {port}")
+    username = _expect(path, f"{key}.username", table.get("username", ""), str, "a user name")
+    command = table.get("password_command")
+    if command is not None:
+        _expect(path, f"{key}.password_command", command, str, "a shell command")
+    use_keyring = _expect(path, f"{key}.keyring", table.get("keyring", False), bool, "true or false")
+    if command and use_keyring:
+        raise ConfigError(f"{path}: keys '{key}.password_command' and '{key}.keyring': use one of them")
+    ca_file = table.get("ca_file")
+    if ca_file is not None:
+        ca_file = Path(_expect(path, f"{key}.ca_file", ca_file, str, "a file path")).expanduser()
+        if not ca_file.is_file():
+            raise ConfigError(f"{path}: key '{key}.ca_file': no such file {ca_file}")
+    return ServerConfig(host, port, security, username, command, use_keyring, ca_file)
+
+
+def _account(path: Path, name: str, table: dict) -> AccountConfig:
+    key = f"accounts.{name}"
+    _expect(path, key, table, dict, "a table")
+    known = {"address", "name", "folders", "imap", "smtp", "max_message_mb"}
+    for k in table:
+        if k not in known:
+            raise ConfigError(f"{path}: unknown key '{key}.{k}'")
+    if "address" not in table:
+        raise ConfigError(f"{path}: key '{key}.address' is missing")
+    address = _expect(path, f"{key}.address", table["address"], str, "an email address")
+    if "@" not in address:
+        raise ConfigError(f"{path}: key '{key}.address' must be an email address, not {address!r}")
+    kwargs: dict = {"name": name, "address": address,
+                    "display_name": _expect(path, f"{key}.name", table.get("name", ""), str, "a display name")}
+    if "folders" in table:
+        kwargs["folders"] = _str_list(path, f"{key}.folders", table["folders"])
+    if "max_message_mb" in table:
+        mb = _expect(path, f"{key}.max_message_mb", table["max_message_mb"], int, "a whole number of MB")
+        kwargs["max_message_bytes"] = mb * 1024 * 1024
+    for kind in ("imap", "smtp"):
+        if kind in table:
+            sub = _expect(path, f"{key}.{kind}", table[kind], dict, "a table")
+            kwargs[kind] = _server(path, f"{key}.{kind}", kind, sub)
+    return AccountConfig(**kwargs)
+
+
 KNOWN_TOP = {"agent", "agent_addresses", "priority", "accounts"}
 
 
@@ -118,8 +211,8 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["priority"] = _priority(path, _expect(path, "priority", data["priority"], dict, "a table"))
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
+    kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())
     # An account's own address is always an agent address.
-    own = [a.get("address", "").lower() for a in accounts.values() if isinstance(a, dict) and a.get("address")]
-    if own:
-        kwargs["agent_addresses"] = tuple(kwargs.get("agent_addresses", ())) + tuple(own)
+    own = tuple(a.address.lower() for a in kwargs["accounts"])
+    kwargs["agent_addresses"] = tuple(kwargs.get("agent_addresses", ())) + own
     return Config(**kwargs)

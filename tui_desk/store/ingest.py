@@ -20,6 +20,7 @@ class NewMessage:
     source: str = ""
     is_agent: bool = False
     error: str | None = None  # the parser gave up; the raw bytes are still stored
+    body_state: str = "full"  # "headers": raw holds only the header block; the body comes later
 
 
 @dataclass(slots=True)
@@ -28,6 +29,7 @@ class IngestResult:
     duplicates: int = 0
     conversations: set[int] = field(default_factory=set)  # touched (new, grown or merged into)
     merged_away: set[int] = field(default_factory=set)  # ids that no longer exist
+    rowids: dict[str, int] = field(default_factory=dict)  # Message-ID -> messages.id, new and known
 
 
 def _addrs_json(addrs: list[Address]) -> str:
@@ -41,7 +43,7 @@ async def ingest(store: Store, items: list[NewMessage]) -> IngestResult:
         return result
     await store.begin()
     try:
-        await _ingest(store, items, result)
+        await ingest_in_transaction(store, items, result)
         await store.commit()
     except BaseException:
         await store.rollback()
@@ -49,20 +51,22 @@ async def ingest(store: Store, items: list[NewMessage]) -> IngestResult:
     return result
 
 
-async def _ingest(store: Store, items: list[NewMessage], result: IngestResult) -> None:
+async def ingest_in_transaction(store: Store, items: list[NewMessage], result: IngestResult) -> None:
+    """The same, inside a transaction the caller holds (sync commits mirror state with it)."""
     known = {
-        r[0]
+        r[0]: r[1]
         for r in await store.fetchall(
-            "SELECT message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?))",
+            "SELECT message_id, id FROM messages WHERE message_id IN (SELECT value FROM json_each(?))",
             (as_json_list(i.parsed.message_id for i in items),),
         )
     }
+    result.rowids.update(known)
     fresh: list[NewMessage] = []
     for item in items:
         if item.parsed.message_id in known:
             result.duplicates += 1
             continue
-        known.add(item.parsed.message_id)
+        known[item.parsed.message_id] = -1
         fresh.append(item)
     if not fresh:
         return
@@ -84,7 +88,7 @@ async def _ingest(store: Store, items: list[NewMessage], result: IngestResult) -
                 uf.union(k, ("conv", existing[k]))
         ticket = ticket_number(item.parsed.subject)
         if ticket is not None and item.parsed.sender is not None:
-            conv = await _ticket_conversation(store, ticket, item.parsed.sender.key, fresh)
+            conv = await _ticket_conversation(store, ticket, item.parsed.sender.key)
             if conv is not None:
                 uf.union(keys[0], ("conv", conv))
 
@@ -119,20 +123,18 @@ async def _ingest(store: Store, items: list[NewMessage], result: IngestResult) -
             sender.name, sender.addr, sender.key,
             _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
             p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
-            json.dumps([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments],
-                       ensure_ascii=False),
+            _attachments_json(p),
             json.dumps(p.defects, ensure_ascii=False), int(p.auto_submitted), int(item.is_agent),
-            p.size or len(item.raw), item.error, item.source, now,
+            p.size or len(item.raw), item.error, item.source, now, item.body_state,
         ))
+        result.rowids[p.message_id] = rowid
         raw_rows.append((rowid, zlib.compress(item.raw, 6)))
-        recipients = " ".join(f"{a.name} {a.addr}" for a in [*p.to, *p.cc])
-        fts_rows.append((rowid, fts_text(p.subject), fts_text(p.text),
-                         fts_text(f"{sender.name} {sender.addr}"), fts_text(recipients)))
+        fts_rows.append(_fts_row(rowid, p))
     await store.executemany(
         "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
         " sender_key, to_json, cc_json, reply_to_json, subject, in_reply_to, refs_json, body,"
         " body_from_html, attachments_json, defects_json, auto_submitted, is_agent, size, error,"
-        " source, added_at) VALUES (" + ",".join("?" * 24) + ")",
+        " source, added_at, body_state) VALUES (" + ",".join("?" * 25) + ")",
         msg_rows,
     )
     await store.executemany("INSERT INTO raw_messages(id, data) VALUES (?, ?)", raw_rows)
@@ -141,6 +143,32 @@ async def _ingest(store: Store, items: list[NewMessage], result: IngestResult) -
         fts_rows,
     )
     result.added = len(fresh)
+
+
+def _attachments_json(p: ParsedMessage) -> str:
+    return json.dumps([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments],
+                      ensure_ascii=False)
+
+
+async def replace_body(store: Store, rowid: int, raw: bytes, p: ParsedMessage, error: str | None) -> None:
+    """A header-only message got its full bytes: store them, re-index the text."""
+    await store.execute(
+        "UPDATE messages SET body=?, body_from_html=?, attachments_json=?, defects_json=?, size=?, error=?,"
+        " body_state='full' WHERE id=?",
+        (p.text, int(p.text_from_html), _attachments_json(p),
+         json.dumps(p.defects, ensure_ascii=False), p.size or len(raw), error, rowid))
+    await store.execute("UPDATE raw_messages SET data=? WHERE id=?", (zlib.compress(raw, 6), rowid))
+    await store.execute("DELETE FROM messages_fts WHERE rowid=?", (rowid,))
+    await store.execute(
+        "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",
+        _fts_row(rowid, p))
+
+
+def _fts_row(rowid: int, p: ParsedMessage) -> tuple:
+    sender = p.sender or Address("", "")
+    recipients = " ".join(f"{a.name} {a.addr}" for a in [*p.to, *p.cc])
+    return (rowid, fts_text(p.subject), fts_text(p.text), fts_text(f"{sender.name} {sender.addr}"),
+            fts_text(recipients))
 
 
 async def resolve_conversation(store: Store, conv_id: int) -> int | None:
@@ -155,8 +183,7 @@ async def resolve_conversation(store: Store, conv_id: int) -> int | None:
     return None
 
 
-async def _ticket_conversation(store: Store, ticket: int, sender_key: str,
-                               batch: list[NewMessage]) -> int | None:
+async def _ticket_conversation(store: Store, ticket: int, sender_key: str) -> int | None:
     conv = await resolve_conversation(store, ticket)
     if conv is None:
         return None

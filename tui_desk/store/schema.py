@@ -93,6 +93,45 @@ MIGRATIONS: list[str] = [
         tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
+    # 2: IMAP mirror state, headers-first bodies, the queue of operations for the server
+    """
+    ALTER TABLE messages ADD COLUMN body_state TEXT NOT NULL DEFAULT 'full';  -- headers | full | too_big
+    CREATE INDEX messages_body_pending ON messages(body_state) WHERE body_state != 'full';
+
+    CREATE TABLE folders (
+        id            INTEGER PRIMARY KEY,
+        account       TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL DEFAULT 'queue',   -- queue | sent
+        uidvalidity   INTEGER,
+        highestmodseq INTEGER,         -- NULL: server without CONDSTORE
+        synced_uid    INTEGER NOT NULL DEFAULT 0,      -- every UID up to here has its headers stored
+        UNIQUE (account, name)
+    );
+
+    CREATE TABLE imap_messages (
+        folder_id  INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        uid        INTEGER NOT NULL,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        flags      TEXT NOT NULL DEFAULT '',   -- space-separated, as the server spells them
+        modseq     INTEGER,
+        size       INTEGER,
+        PRIMARY KEY (folder_id, uid)
+    ) WITHOUT ROWID;
+    CREATE INDEX imap_messages_message ON imap_messages(message_id);
+
+    -- Local changes waiting to reach the server, replayed in id order, idempotent.
+    CREATE TABLE server_ops (
+        id         INTEGER PRIMARY KEY,
+        account    TEXT NOT NULL,
+        kind       TEXT NOT NULL,      -- flags
+        message_id TEXT NOT NULL,      -- Message-ID; resolved to folder/UID at replay time
+        args_json  TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
