@@ -119,3 +119,15 @@ async def test_merge_keeps_tags_and_aliases_the_old_ticket(tmp_path):
     tags = await desk.store.fetchall("SELECT tag FROM tags WHERE conv_id=?", (survivor,))
     assert [t[0] for t in tags] == ["billing"]
     await desk.close()
+
+
+async def test_copies_of_one_message_id_link_whatever_arrives_first(tmp_path):
+    # two copies of dup@t reference different roots; notmuch joins all three in any order
+    root, other = make_mail("root@t"), make_mail("other@t", minutes=1)
+    copy1, copy2 = make_mail("dup@t", refs=["root@t"]), make_mail("dup@t", refs=["other@t"])
+    for n, order in enumerate([[root, other, copy1, copy2], [root, other, copy2, copy1],
+                               [copy2, root, copy1, other]]):
+        desk = await Desk.open(tmp_path / f"{n}.db")
+        await add(desk, order, batch=1)
+        assert await partition(desk) == {frozenset({"root@t", "other@t", "dup@t"})}
+        await desk.close()

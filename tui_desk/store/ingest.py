@@ -62,17 +62,22 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
     }
     result.rowids.update(known)
     fresh: list[NewMessage] = []
+    duplicates: list[NewMessage] = []
     for item in items:
         if item.parsed.message_id in known:
             result.duplicates += 1
+            duplicates.append(item)
             continue
         known[item.parsed.message_id] = -1
         fresh.append(item)
-    if not fresh:
-        return
 
+    # A second copy of a known Message-ID is not stored, but its references still link:
+    # otherwise the grouping would depend on which copy arrived first.
     keys_of = [thread_keys(i.parsed) for i in fresh]
-    all_keys = {k for keys in keys_of for k in keys}
+    dup_keys = [keys for keys in (thread_keys(i.parsed) for i in duplicates) if len(keys) > 1]
+    if not fresh and not dup_keys:
+        return
+    all_keys = {k for keys in keys_of + dup_keys for k in keys}
     existing = {
         r[0]: r[1]
         for r in await store.fetchall(
@@ -81,6 +86,11 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
         )
     }
     uf = UnionFind()
+    for keys in dup_keys:
+        for k in keys:
+            uf.union(keys[0], k)
+            if k in existing:
+                uf.union(k, ("conv", existing[k]))
     for item, keys in zip(fresh, keys_of):
         for k in keys:
             uf.union(keys[0], k)
