@@ -20,7 +20,14 @@ from tui_desk.mail.sources import SourceError
 from tui_desk.store import StoreError
 from tui_desk.store.search import SearchError
 
-USER_ERRORS = (StoreError, ConfigError, SearchError, SourceError)
+USER_ERRORS: tuple[type[Exception], ...] = (StoreError, ConfigError, SearchError, SourceError)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    # imported late: the mail layer is not needed by most commands
+    from tui_desk.mail.imap import ImapError
+    from tui_desk.secrets import SecretError
+    return USER_ERRORS + (ImapError, SecretError, UsageError)
 
 
 class UsageError(Exception):
@@ -47,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", required=True)
     p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
     p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
+    p.add_argument("--account", help="only this account (default: all)")
+    p.add_argument("--once", action="store_true", help="sync every folder once and exit")
     p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
     return ap
@@ -124,6 +134,8 @@ async def run_command(args, config: Config) -> int:
             sys.stdout.write("\n")
         elif args.command == "import":
             await _import(desk, args.paths)
+        elif args.command == "sync":
+            return await _sync(desk, config, args.account, args.once)
     finally:
         await desk.close()
     return 0
@@ -146,6 +158,42 @@ async def _import(desk, paths: list[Path]) -> None:
         print(f"error: {line}", file=sys.stderr)
     _, convs = await counts(desk.store)
     print(summary.line(convs))
+
+
+async def _sync(desk, config: Config, account_name: str | None, once: bool) -> int:
+    from tui_desk.mail.sync import AccountSync
+    from tui_desk.secrets import get_password
+    accounts = [config.account(account_name)] if account_name else list(config.accounts)
+    if not accounts:
+        config.account(None)  # raises the "no accounts configured" error
+    tty = sys.stderr.isatty()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if tty:
+            sys.stderr.write(f"\r\x1b[K{phase}: {done}/{total}")
+            sys.stderr.flush()
+
+    syncs = []
+    for account in accounts:
+        if account.imap is None:
+            raise ConfigError(f"{config.path}: account '{account.name}' has no [accounts.{account.name}.imap]")
+        password = get_password(account.imap, f"{config.path}: accounts.{account.name}.imap")
+        syncs.append(AccountSync(desk.store, account, password, is_agent=config.is_agent_address,
+                                 on_change=desk.refresh, progress=progress))
+    if once:
+        status = 0
+        for s in syncs:
+            stats = await s.sync_once()
+            if tty:
+                sys.stderr.write("\r\x1b[K")
+            for line in stats.error_lines[:20]:
+                print(f"error: {line}", file=sys.stderr)
+            print(f"{s.account.name}: {stats.line()}")
+            status = status or (1 if stats.errors else 0)
+        return status
+    print(f"following {', '.join(s.account.name for s in syncs)}; Ctrl-C to stop", file=sys.stderr)
+    await asyncio.gather(*(s.run_forever() for s in syncs))
+    return 0
 
 
 async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
@@ -186,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return run_tui(args.db or default_db_path(), config)
         return asyncio.run(run_command(args, config))
-    except USER_ERRORS + (UsageError,) as e:
+    except _user_errors() as e:
         print(f"tui-desk: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

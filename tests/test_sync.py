@@ -1,0 +1,178 @@
+"""Sync against a real Dovecot: first sync, incremental changes, UIDVALIDITY, size limit,
+local changes reaching the server, live IDLE push, and one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import time
+
+import pytest
+
+from tests.mailfactory import make_mail
+from tui_desk.config import AccountConfig, ServerConfig
+from tui_desk.desk.service import Desk
+from tui_desk.mail.imap import ImapAuthError, ImapConnectError
+from tui_desk.mail.sync import AccountSync
+from tui_desk.store import mirror, server_ops
+from tui_desk.store.queries import thread_message_ids
+
+
+def account_for(dovecot, user, **kw) -> AccountConfig:
+    return AccountConfig(
+        name="support", address=f"{user}@helpdesk.test",
+        imap=ServerConfig("127.0.0.1", dovecot.imap_port, "starttls", user, ca_file=dovecot.ca_file), **kw)
+
+
+async def make_sync(tmp_path, dovecot, user, **kw) -> tuple[Desk, AccountSync]:
+    desk = await Desk.open(tmp_path / "sync.db")
+    sync = AccountSync(desk.store, account_for(dovecot, user, **kw), dovecot.password_of(user),
+                       is_agent=lambda a: a.endswith("@helpdesk.test"), on_change=desk.refresh)
+    return desk, sync
+
+
+def client(dovecot, user) -> imaplib.IMAP4:
+    c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=30)
+    c.login(user, dovecot.password_of(user))
+    return c
+
+
+async def server_ids(desk) -> set[str]:
+    return {m for ids in (await thread_message_ids(desk.store)).values() for m in ids}
+
+
+async def test_first_sync_then_incremental(tmp_path, dovecot, mail_user):
+    dovecot.load_maildir(mail_user, [make_mail(f"m{i}@t", subject=f"Question {i}", minutes=i,
+                                               body=f"Body text number {i}\n") for i in range(30)])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    stats = await sync.sync_once()
+    assert stats.new == 30 and stats.bodies == 30 and stats.errors == 0
+    assert await server_ids(desk) == {f"m{i}@t" for i in range(30)}
+    assert await desk.queue_ids("number") != []  # bodies are indexed
+    # queue usable: 30 open conversations
+    assert len(await desk.queue_ids()) == 30
+
+    # a second client: new mail, a flag change and an expunge
+    c = client(dovecot, mail_user)
+    c.select("INBOX")
+    c.append("INBOX", "", imaplib.Time2Internaldate(time.time()),
+             make_mail("new@t", refs=["m3@t"], minutes=99))
+    c.uid("STORE", "1", "+FLAGS", r"(\Flagged)")
+    c.uid("STORE", "2", "+FLAGS", r"(\Deleted)")
+    c.expunge()
+    c.logout()
+    sync.stats = type(sync.stats)()
+    stats = await sync.sync_once()
+    assert (stats.new, stats.changed, stats.expunged) == (1, 1, 1)
+    ids = await server_ids(desk)
+    assert "new@t" in ids and "m1@t" not in ids and len(ids) == 30
+    folder = await mirror.folder_state(desk.store, "support", "INBOX", "queue")
+    flags = await mirror.known_uids(desk.store, folder.id)
+    assert "\\Flagged" in flags[1]
+    # the reply joined its thread
+    threads = await thread_message_ids(desk.store)
+    assert any(set(t) == {"m3@t", "new@t"} for t in threads.values())
+
+    # nothing changed: nothing fetched
+    sync.stats = type(sync.stats)()
+    stats = await sync.sync_once()
+    assert (stats.new, stats.changed, stats.expunged, stats.bodies) == (0, 0, 0, 0)
+    await desk.close()
+
+
+async def test_uidvalidity_change_rematches_by_message_id_and_keeps_local_state(tmp_path, dovecot, mail_user):
+    raws = [make_mail(f"u{i}@t", minutes=i) for i in range(10)]
+    dovecot.load_maildir(mail_user, raws)
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    await sync.sync_once()
+    convs = await thread_message_ids(desk.store)
+    conv_of_u0 = next(c for c, ids in convs.items() if "u0@t" in ids)
+    await desk.store.execute("INSERT INTO tags(conv_id, tag) VALUES (?, 'vip')", (conv_of_u0,))
+    # recreate the mailbox: same mail minus one, new UIDVALIDITY
+    dovecot.doveadm("mailbox", "delete", "-u", mail_user, "-s", "INBOX", check=False)
+    for p in (dovecot.maildir(mail_user) / "cur").iterdir():
+        p.unlink()
+    dovecot.load_maildir(mail_user, raws[1:])
+    dovecot.doveadm("mailbox", "update", "-u", mail_user, "--uid-validity", str(int(time.time()) + 7), "INBOX")
+    stats = await sync.sync_once()
+    assert stats.errors == 0
+    ids = await server_ids(desk)
+    assert ids == {f"u{i}@t" for i in range(1, 10)}, "no duplicates, the vanished one is gone"
+    n = (await desk.store.fetchone("SELECT count(*) FROM messages"))[0]
+    assert n == 9
+    tags = await desk.store.fetchall("SELECT conv_id FROM tags WHERE tag='vip'")
+    assert len(tags) == 1  # local state survived the re-match
+    await desk.close()
+
+
+async def test_big_message_is_stored_header_only_and_sync_goes_on(tmp_path, dovecot, mail_user):
+    big = make_mail("big@t", subject="Huge log", body="x" * 80 + "\n" * 1 + ("log line\n" * 150_000))
+    dovecot.load_maildir(mail_user, [make_mail("small@t"), big, make_mail("after@t", minutes=5)])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user, max_message_bytes=512 * 1024)
+    stats = await sync.sync_once()
+    assert stats.new == 3 and stats.bodies == 2
+    row = await desk.store.fetchone("SELECT body_state, body, defects_json FROM messages WHERE message_id='big@t'")
+    assert row[0] == "too_big" and "over the" in row[1] and "size limit" in row[2]
+    assert (await desk.store.fetchone("SELECT body_state FROM messages WHERE message_id='after@t'"))[0] == "full"
+    await desk.close()
+
+
+async def test_local_flag_change_reaches_the_server_and_survives_a_restart(tmp_path, dovecot, mail_user):
+    dovecot.load_maildir(mail_user, [make_mail("f1@t")])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    await sync.sync_once()
+    await server_ops.enqueue(desk.store, "support", "flags", "f1@t", {"add": ["\\Flagged", "tuidesk-tag-bug"]})
+    await desk.close()
+    # a new process (new store handle) replays the durable queue
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    stats = await sync.sync_once()
+    assert stats.pushed == 1
+    assert await server_ops.pending(desk.store, "support") == []
+    c = client(dovecot, mail_user)
+    c.select("INBOX")
+    typ, data = c.uid("FETCH", "1", "(FLAGS)")
+    c.logout()
+    assert b"\\Flagged" in data[0] and b"tuidesk-tag-bug" in data[0]
+    await desk.close()
+
+
+async def test_idle_push_brings_new_mail_within_a_second(tmp_path, dovecot, mail_user):
+    dovecot.load_maildir(mail_user, [make_mail("i0@t")])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    seen = asyncio.Event()
+    arrived: list[float] = []
+
+    async def on_change(convs):
+        await desk.refresh(convs)
+        if "i1@t" in await server_ids(desk):
+            arrived.append(time.monotonic())
+            seen.set()
+    sync.on_change = on_change
+    stop = asyncio.Event()
+    task = asyncio.create_task(sync.run_forever(stop))
+    for _ in range(100):
+        if sync.state == "idle":
+            break
+        await asyncio.sleep(0.05)
+    assert sync.state == "idle"
+    delivered = time.monotonic()
+    await asyncio.to_thread(dovecot.deliver, mail_user, make_mail("i1@t", minutes=1))
+    await asyncio.wait_for(seen.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    print(f"IDLE push: visible {arrived[0] - delivered:.3f} s after delivery")
+    await desk.close()
+
+
+async def test_wrong_password_and_unreachable_host_give_one_line(tmp_path, dovecot, mail_user):
+    desk = await Desk.open(tmp_path / "e.db")
+    sync = AccountSync(desk.store, account_for(dovecot, mail_user), "wrong-password", is_agent=lambda a: False)
+    with pytest.raises(ImapAuthError) as e:
+        await sync.sync_once()
+    assert "\n" not in str(e.value) and "wrong-password" not in str(e.value)
+    acct = AccountConfig(name="x", address="x@y.test",
+                         imap=ServerConfig("127.0.0.1", 1, "tls", "x"))
+    with pytest.raises(ImapConnectError) as e:
+        await AccountSync(desk.store, acct, "pw", is_agent=lambda a: False, timeout=5).sync_once()
+    assert "127.0.0.1:1" in str(e.value) and "\n" not in str(e.value)
+    await desk.close()

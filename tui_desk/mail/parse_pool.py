@@ -1,0 +1,59 @@
+"""Parsing many messages on every core; used by import and by sync."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from tui_desk.mail.model import ParsedMessage
+from tui_desk.mail.parse import parse_message
+
+Parsed = tuple[ParsedMessage, str | None]  # the record, and the error if the parser gave up
+
+
+def parse_safely(raw: bytes) -> Parsed:
+    try:
+        return parse_message(raw), None
+    except Exception as e:  # the parser promises not to raise; if it does, keep the mail anyway
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        return ParsedMessage(
+            message_id=f"sha256-{digest}@tui-desk.invalid", synthetic_id=True, in_reply_to=None,
+            references=[], sender=None, to=[], cc=[], reply_to=[], date=None, subject="(unparseable message)",
+            text="", text_from_html=False, defects=[f"parser failed: {type(e).__name__}: {e}"], size=len(raw),
+        ), f"{type(e).__name__}: {e}"
+
+
+def _parse_chunk(raws: list[bytes]) -> list[Parsed]:
+    return [parse_safely(r) for r in raws]
+
+
+class ParsePool:
+    """`async with ParsePool() as pool: parsed = await pool.parse(raws)` (order kept)."""
+
+    def __init__(self, workers: int | None = None, min_parallel: int = 64):
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.min_parallel = min_parallel  # small batches are not worth the pickling
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def __aenter__(self) -> "ParsePool":
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def parse(self, raws: list[bytes]) -> asyncio.Future[list[Parsed]]:
+        """Starts at once; await the result when it is needed."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None or len(raws) < self.min_parallel:
+            return loop.run_in_executor(None, _parse_chunk, raws)
+        step = len(raws) // self.workers + 1
+        parts = [loop.run_in_executor(self._pool, _parse_chunk, raws[i:i + step]) for i in range(0, len(raws), step)]
+
+        async def gather() -> list[Parsed]:
+            return [p for part in await asyncio.gather(*parts) for p in part]
+        return asyncio.ensure_future(gather())

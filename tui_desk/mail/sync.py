@@ -1,0 +1,409 @@
+"""IMAP → store sync for one account: headers first, then bodies; incremental; crash-safe.
+
+Every batch commits its messages together with the folder's progress (highest UID stored), so
+a kill at any moment loses nothing, duplicates nothing (Message-IDs are unique in the store) and
+never downloads a committed batch again. Flag changes come from CONDSTORE/QRESYNC when the
+server has them (only what changed since the last MODSEQ), else from a full FLAGS diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from tui_desk.config import AccountConfig
+from tui_desk.mail.imap import (FetchedMessage, ImapConnection, ImapConnectionLost, ImapError,
+                                MailboxStatus, QresyncState)
+from tui_desk.mail.parse_pool import ParsePool
+from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
+from tui_desk.store.db import as_json_list
+
+log = logging.getLogger(__name__)
+
+HEADER_BATCH = 500  # UIDs per header FETCH
+BODY_BATCH_BYTES = 4 * 1024 * 1024  # bytes per body FETCH
+BODY_BATCH_MAX = 400
+IDLE_SECONDS = 25 * 60  # re-issue IDLE well before the 29-minute limit (RFC 2177)
+POLL_SECONDS = 60  # servers without IDLE, and the folders not IDLEd on
+HEADER_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
+
+
+@dataclass
+class SyncStats:
+    new: int = 0
+    changed: int = 0
+    expunged: int = 0
+    bodies: int = 0
+    errors: int = 0
+    pushed: int = 0
+    error_lines: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"synced: {self.new} new, {self.changed} changed, {self.expunged} expunged, "
+                f"{self.bodies} bodies, {self.pushed} changes pushed, {self.errors} errors")
+
+
+ChangeCallback = Callable[[set[int]], Awaitable[None]]
+ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+async def _noop_changed(_: set[int]) -> None:
+    return None
+
+
+class AccountSync:
+    def __init__(self, store: Store, account: AccountConfig, password: str, *,
+                 is_agent: Callable[[str], bool], on_change: ChangeCallback = _noop_changed,
+                 progress: ProgressCallback | None = None, timeout: float = 30.0):
+        assert account.imap is not None
+        self.store, self.account, self.is_agent = store, account, is_agent
+        self._password = password
+        self.on_change, self.progress, self.timeout = on_change, progress, timeout
+        self.stats = SyncStats()
+        self.state = "disconnected"  # shown by the TUI: disconnected | connecting | syncing | idle
+
+    def __repr__(self) -> str:
+        return f"<AccountSync {self.account.name} {self.state}>"
+
+    # -- connection --------------------------------------------------------------------------
+    async def connect(self) -> ImapConnection:
+        cfg = self.account.imap
+        self.state = "connecting"
+        conn = ImapConnection(cfg.host, cfg.port, security=cfg.security, ca_file=cfg.ca_file,
+                              timeout=self.timeout)
+        await conn.connect()
+        try:
+            await conn.login(cfg.username or self.account.address, self._password)
+            if conn.has("QRESYNC"):
+                await conn.enable("QRESYNC")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def folders(self, conn: ImapConnection) -> list[tuple[str, str]]:
+        """(name, role): the configured folders, plus Sent found by SPECIAL-USE."""
+        listed = await conn.list_folders()
+        names = {f.name for f in listed if f.selectable}
+        out = []
+        for name in self.account.folders:
+            if name.upper() == "INBOX":
+                name = "INBOX"
+            if name not in names:
+                raise ImapError(f"folder {name!r} of account {self.account.name} does not exist on the server")
+            out.append((name, "queue"))
+        sent = next((f.name for f in listed if f.special_use == "\\Sent" and f.selectable), None)
+        if sent and sent not in {n for n, _ in out}:
+            out.append((sent, "sent"))
+        return out
+
+    # -- one pass ------------------------------------------------------------------------------
+    async def sync_once(self) -> SyncStats:
+        conn = await self.connect()
+        try:
+            async with ParsePool() as pool:
+                await self.push_changes(conn)
+                folders = await self.folders(conn)
+                for name, role in folders:
+                    await self.sync_folder(conn, pool, name, role)
+                for name, role in folders:
+                    await self.fetch_bodies(conn, pool, name, role)
+        finally:
+            self.state = "disconnected"
+            await conn.logout()
+        return self.stats
+
+    async def sync_folder(self, conn: ImapConnection, pool: ParsePool, name: str, role: str) -> set[int]:
+        self.state = "syncing"
+        store = self.store
+        folder = await mirror.folder_state(store, self.account.name, name, role)
+        qresync = None
+        if ("QRESYNC" in conn.enabled and folder.uidvalidity and folder.highestmodseq
+                and folder.synced_uid):
+            qresync = QresyncState(folder.uidvalidity, folder.highestmodseq)
+        status = await conn.select(name, condstore=True, qresync=qresync)
+        touched: set[int] = set()
+        if folder.uidvalidity is not None and status.uidvalidity != folder.uidvalidity:
+            log.info("%s/%s: UIDVALIDITY changed %s -> %s; re-matching by Message-ID",
+                     self.account.name, name, folder.uidvalidity, status.uidvalidity)
+            await store.begin()
+            await mirror.reset_folder(store, folder.id, status.uidvalidity)
+            await store.commit()
+            folder.synced_uid, folder.highestmodseq = 0, None
+            qresync = None
+        elif folder.uidvalidity is None:
+            await store.begin()
+            await mirror.set_folder_progress(store, folder.id, uidvalidity=status.uidvalidity)
+            await store.commit()
+        first_sync = folder.synced_uid == 0
+        if not first_sync:
+            touched |= await self._changes(conn, folder, status, qresync is not None)
+        touched |= await self._new_messages(conn, pool, folder, status)
+        if first_sync and folder.uidvalidity is not None:
+            # after a UIDVALIDITY change: messages no longer on the server leave the store
+            touched |= await self._drop_vanished_after_reset(folder)
+        if status.highestmodseq:
+            await store.begin()
+            await mirror.set_folder_progress(store, folder.id, highestmodseq=status.highestmodseq)
+            await store.commit()
+        if touched:
+            await self.on_change(touched)
+        return touched
+
+    async def _new_messages(self, conn: ImapConnection, pool: ParsePool, folder: mirror.FolderState,
+                            status: MailboxStatus) -> set[int]:
+        if status.exists == 0 or (status.uidnext and status.uidnext <= folder.synced_uid + 1):
+            return set()
+        uids = [u for u in await conn.uid_search("UID", f"{folder.synced_uid + 1}:*") if u > folder.synced_uid]
+        uids.sort()
+        touched: set[int] = set()
+        condstore = status.highestmodseq is not None
+        items = HEADER_ITEMS + (["MODSEQ"] if condstore else [])
+        for start in range(0, len(uids), HEADER_BATCH):
+            batch = uids[start:start + HEADER_BATCH]
+            fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
+            parsed = await pool.parse([m.header or b"" for m in fetched])
+            touched |= await self._store_headers(folder, fetched, parsed, batch[-1])
+            self.stats.new += len(fetched)
+            if self.progress:
+                self.progress(f"headers {folder.name}", start + len(batch), len(uids))
+        return touched
+
+    async def _store_headers(self, folder: mirror.FolderState, fetched: list[FetchedMessage], parsed,
+                             last_uid: int) -> set[int]:
+        items, too_big = [], set()
+        for m, (p, error) in zip(fetched, parsed):
+            if p.date is None and m.internaldate is not None:
+                p.date = m.internaldate
+            big = (m.size or 0) > self.account.max_message_bytes
+            if big:
+                p.text = (f"[message of {(m.size or 0) / 1048576:.1f} MB, over the "
+                          f"{self.account.max_message_bytes // 1048576} MB limit: body not downloaded]")
+                p.defects.append("body not downloaded: over the size limit")
+                too_big.add(p.message_id)
+            p.size = m.size or p.size
+            items.append(store_ingest.NewMessage(
+                raw=m.header or b"", parsed=p, source=f"imap:{self.account.name}/{folder.name}",
+                is_agent=bool(p.sender and self.is_agent(p.sender.key)) or folder.role == "sent",
+                error=error, body_state="too_big" if big else "headers"))
+            if error:
+                self.stats.errors += 1
+                self.stats.error_lines.append(f"{folder.name} UID {m.uid}: {error}")
+        result = store_ingest.IngestResult()
+        store = self.store
+        await store.begin()
+        try:
+            await store_ingest.ingest_in_transaction(store, items, result)
+            await mirror.map_uids(store, folder.id, [
+                (m.uid, result.rowids[i.parsed.message_id], " ".join(m.flags or ()), m.modseq, m.size)
+                for m, i in zip(fetched, items)])
+            await mirror.set_folder_progress(store, folder.id, synced_uid=last_uid)
+            await store.commit()
+        except BaseException:
+            await store.rollback()
+            raise
+        folder.synced_uid = max(folder.synced_uid, last_uid)
+        return result.conversations
+
+    async def _changes(self, conn: ImapConnection, folder: mirror.FolderState, status: MailboxStatus,
+                       used_qresync: bool) -> set[int]:
+        """Flag changes and expunges among the UIDs we already have."""
+        known = await mirror.known_uids(self.store, folder.id)
+        if not known:
+            return set()
+        span = f"1:{folder.synced_uid}"
+        if used_qresync:
+            changed, vanished = status.changed, set(status.vanished)
+        elif folder.highestmodseq and status.highestmodseq:
+            if status.highestmodseq == folder.highestmodseq:
+                changed = []
+            else:
+                changed = await conn.uid_fetch(span, ["FLAGS", "MODSEQ"], changed_since=folder.highestmodseq)
+            vanished = set(known) - set(await conn.uid_search("UID", span))
+        else:
+            changed = await conn.uid_fetch(span, ["FLAGS"])
+            vanished = set(known) - {m.uid for m in changed}
+        updates = [(m.uid, " ".join(m.flags or ()), m.modseq) for m in changed
+                   if m.uid in known and m.flags is not None and " ".join(m.flags) != known[m.uid]]
+        vanished &= set(known)
+        touched: set[int] = set()
+        if updates or vanished:
+            store = self.store
+            await store.begin()
+            try:
+                if updates:
+                    touched |= set(await mirror.update_flags(store, folder.id, updates))
+                if vanished:
+                    touched |= await mirror.forget_uids(store, folder.id, sorted(vanished))
+                await store.commit()
+            except BaseException:
+                await store.rollback()
+                raise
+        self.stats.changed += len(updates)
+        self.stats.expunged += len(vanished)
+        return touched
+
+    async def _drop_vanished_after_reset(self, folder: mirror.FolderState) -> set[int]:
+        rows = await self.store.fetchall(
+            "SELECT id FROM messages WHERE source = ? AND NOT EXISTS"
+            " (SELECT 1 FROM imap_messages i WHERE i.message_id = messages.id)",
+            (f"imap:{self.account.name}/{folder.name}",))
+        if not rows:
+            return set()
+        convs = {r[0] for r in await self.store.fetchall(
+            "SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+            (as_json_list(r[0] for r in rows),))}
+        await self.store.begin()
+        await mirror.remove_unmapped_messages(self.store, [r[0] for r in rows])
+        await self.store.commit()
+        self.stats.expunged += len(rows)
+        return convs
+
+    async def fetch_bodies(self, conn: ImapConnection, pool: ParsePool, name: str, role: str) -> int:
+        folder = await mirror.folder_state(self.store, self.account.name, name, role)
+        todo = await mirror.pending_bodies(self.store, folder.id, self.account.max_message_bytes)
+        if not todo:
+            return 0
+        if conn.selected != name:
+            await conn.select(name)
+        done = 0
+        batch: list[tuple[int, int, int]] = []
+        size = 0
+        for entry in todo + [None]:
+            if entry is not None:
+                batch.append(entry)
+                size += entry[2]
+            if batch and (entry is None or size >= BODY_BATCH_BYTES or len(batch) >= BODY_BATCH_MAX):
+                await self._store_bodies(conn, pool, batch)
+                done += len(batch)
+                if self.progress:
+                    self.progress(f"bodies {name}", done, len(todo))
+                batch, size = [], 0
+        self.stats.bodies += done
+        return done
+
+    async def _store_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[tuple[int, int, int]]) -> None:
+        rowid_of = {uid: rowid for uid, rowid, _ in batch}
+        fetched = [m for m in await conn.uid_fetch([u for u, _, _ in batch], ["BODY.PEEK[]"])
+                   if m.uid in rowid_of and m.body is not None]
+        parsed = await pool.parse([m.body for m in fetched])
+        store = self.store
+        await store.begin()
+        try:
+            for m, (p, error) in zip(fetched, parsed):
+                await store_ingest.replace_body(store, rowid_of[m.uid], m.body, p, error)
+            await store.commit()
+        except BaseException:
+            await store.rollback()
+            raise
+
+    # -- local changes → server ----------------------------------------------------------------------
+    async def push_changes(self, conn: ImapConnection) -> int:
+        """Replay queued operations in order. Each is idempotent (+FLAGS/-FLAGS), so a crash
+        between the server's OK and our delete only repeats a no-op."""
+        pushed = 0
+        for op in await server_ops.pending(self.store, self.account.name):
+            try:
+                if op.kind != "flags":
+                    raise ImapError(f"unknown operation {op.kind!r}")
+                for folder, uid, _ in await mirror.locations_of(self.store, self.account.name, op.message_id):
+                    if conn.selected != folder:
+                        await conn.select(folder)
+                    if op.args.get("add"):
+                        await conn.uid_store([uid], "+FLAGS", op.args["add"], silent=True)
+                    if op.args.get("remove"):
+                        await conn.uid_store([uid], "-FLAGS", op.args["remove"], silent=True)
+                await server_ops.finish(self.store, op.id)
+                pushed += 1
+            except ImapConnectionLost:
+                raise
+            except ImapError as e:
+                await server_ops.failed(self.store, op.id, str(e))
+                self.stats.errors += 1
+                self.stats.error_lines.append(f"change to {op.message_id}: {e}")
+        self.stats.pushed += pushed
+        return pushed
+
+    # -- live ----------------------------------------------------------------------------------------
+    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+        """Sync, then follow changes: IDLE on the first queue folder (NOOP polling without IDLE),
+        poll the others; reconnect with backoff; never hang on a dead socket."""
+        stop = stop or asyncio.Event()
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                conn = await self.connect()
+            except ImapError as e:
+                log.warning("%s: %s (retrying in %.0f s)", self.account.name, e, backoff)
+                self.state = "disconnected"
+                if await _wait(stop, backoff):
+                    return
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            try:
+                async with ParsePool() as pool:
+                    await self._live(conn, pool, stop)
+            except ImapConnectionLost as e:
+                log.warning("%s: connection lost: %s", self.account.name, e)
+            finally:
+                self.state = "disconnected"
+                await conn.logout()
+
+    async def _live(self, conn: ImapConnection, pool: ParsePool, stop: asyncio.Event) -> None:
+        folders = await self.folders(conn)
+        main = folders[0][0]
+        loop = asyncio.get_running_loop()
+        next_poll = 0.0
+        while not stop.is_set():
+            await self.push_changes(conn)
+            if loop.time() >= next_poll:
+                for name, role in folders:
+                    await self.sync_folder(conn, pool, name, role)
+                for name, role in folders:
+                    await self.fetch_bodies(conn, pool, name, role)
+                next_poll = loop.time() + POLL_SECONDS
+            else:
+                await self.sync_folder(conn, pool, main, folders[0][1])
+                await self.fetch_bodies(conn, pool, main, folders[0][1])
+            if conn.selected != main:
+                await conn.select(main)
+            self.state = "idle"
+            await self._wait_for_news(conn, stop, min(IDLE_SECONDS, max(1.0, next_poll - loop.time())))
+
+    async def _wait_for_news(self, conn: ImapConnection, stop: asyncio.Event, seconds: float) -> None:
+        if conn.has("IDLE"):
+            async with conn.idle(max_seconds=seconds) as session:
+                stopper = asyncio.ensure_future(stop.wait())
+                try:
+                    while True:
+                        nxt = asyncio.ensure_future(session.__anext__())
+                        done, _ = await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                        if stopper in done:
+                            nxt.cancel()
+                            return
+                        try:
+                            nxt.result()
+                        except StopAsyncIteration:
+                            return
+                        return  # any update: go and sync
+                finally:
+                    stopper.cancel()
+        else:
+            deadline = asyncio.get_running_loop().time() + seconds
+            while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
+                await conn.noop()
+                if await conn.next_update(0.1) is not None:
+                    return
+                if await _wait(stop, 5.0):
+                    return
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+        return True
+    except TimeoutError:
+        return False

@@ -1,0 +1,121 @@
+"""The IMAP mirror: which message sits at which folder/UID with which flags, per account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_desk.store.db import Store, as_json_list
+
+
+@dataclass(slots=True)
+class FolderState:
+    id: int
+    account: str
+    name: str
+    role: str
+    uidvalidity: int | None
+    highestmodseq: int | None
+    synced_uid: int
+
+
+async def folder_state(store: Store, account: str, name: str, role: str) -> FolderState:
+    await store.execute("INSERT OR IGNORE INTO folders(account, name, role) VALUES (?, ?, ?)", (account, name, role))
+    r = await store.fetchone("SELECT * FROM folders WHERE account=? AND name=?", (account, name))
+    return FolderState(r["id"], r["account"], r["name"], r["role"], r["uidvalidity"], r["highestmodseq"],
+                       r["synced_uid"])
+
+
+async def reset_folder(store: Store, folder_id: int, uidvalidity: int) -> None:
+    """UIDVALIDITY changed: every UID we knew is meaningless. Messages stay (re-matched by
+    Message-ID as the folder is fetched again), so tags, notes and status are kept."""
+    await store.execute("DELETE FROM imap_messages WHERE folder_id=?", (folder_id,))
+    await store.execute("UPDATE folders SET uidvalidity=?, highestmodseq=NULL, synced_uid=0 WHERE id=?",
+                        (uidvalidity, folder_id))
+
+
+async def set_folder_progress(store: Store, folder_id: int, *, uidvalidity: int | None = None,
+                              synced_uid: int | None = None, highestmodseq: int | None = None) -> None:
+    if uidvalidity is not None:
+        await store.execute("UPDATE folders SET uidvalidity=? WHERE id=?", (uidvalidity, folder_id))
+    if synced_uid is not None:
+        await store.execute("UPDATE folders SET synced_uid=max(synced_uid, ?) WHERE id=?", (synced_uid, folder_id))
+    if highestmodseq is not None:
+        await store.execute("UPDATE folders SET highestmodseq=? WHERE id=?", (highestmodseq, folder_id))
+
+
+async def map_uids(store: Store, folder_id: int, rows: list[tuple[int, int, str, int | None, int | None]]) -> None:
+    """rows: (uid, message rowid, flags, modseq, size)."""
+    await store.executemany(
+        "INSERT OR REPLACE INTO imap_messages(folder_id, uid, message_id, flags, modseq, size)"
+        " VALUES (?, ?, ?, ?, ?, ?)", [(folder_id, *r) for r in rows])
+
+
+async def known_uids(store: Store, folder_id: int) -> dict[int, str]:
+    rows = await store.fetchall("SELECT uid, flags FROM imap_messages WHERE folder_id=?", (folder_id,))
+    return {r[0]: r[1] for r in rows}
+
+
+async def update_flags(store: Store, folder_id: int, changes: list[tuple[int, str, int | None]]) -> list[int]:
+    """changes: (uid, flags, modseq). Returns the conversations touched."""
+    await store.executemany(
+        "UPDATE imap_messages SET flags=?, modseq=coalesce(?, modseq) WHERE folder_id=? AND uid=?",
+        [(flags, modseq, folder_id, uid) for uid, flags, modseq in changes])
+    return await _conversations_at(store, folder_id, [c[0] for c in changes])
+
+
+async def _conversations_at(store: Store, folder_id: int, uids: list[int]) -> list[int]:
+    rows = await store.fetchall(
+        "SELECT DISTINCT m.conv_id FROM imap_messages i JOIN messages m ON m.id = i.message_id"
+        " WHERE i.folder_id=? AND i.uid IN (SELECT value FROM json_each(?))", (folder_id, as_json_list(uids)))
+    return [r[0] for r in rows]
+
+
+async def forget_uids(store: Store, folder_id: int, uids: list[int]) -> set[int]:
+    """Expunged on the server. A message no folder holds any more leaves the store.
+    Returns the conversations touched (some may now be gone)."""
+    convs = set(await _conversations_at(store, folder_id, uids))
+    rowids = [r[0] for r in await store.fetchall(
+        "SELECT message_id FROM imap_messages WHERE folder_id=? AND uid IN (SELECT value FROM json_each(?))",
+        (folder_id, as_json_list(uids)))]
+    await store.execute("DELETE FROM imap_messages WHERE folder_id=? AND uid IN (SELECT value FROM json_each(?))",
+                        (folder_id, as_json_list(uids)))
+    await remove_unmapped_messages(store, rowids)
+    return convs
+
+
+async def remove_unmapped_messages(store: Store, rowids: list[int]) -> None:
+    orphans = [r[0] for r in await store.fetchall(
+        "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+        " AND NOT EXISTS (SELECT 1 FROM imap_messages i WHERE i.message_id = messages.id)",
+        (as_json_list(rowids),))]
+    if not orphans:
+        return
+    ids = as_json_list(orphans)
+    await store.execute("DELETE FROM messages_fts WHERE rowid IN (SELECT value FROM json_each(?))", (ids,))
+    await store.execute("DELETE FROM raw_messages WHERE id IN (SELECT value FROM json_each(?))", (ids,))
+    await store.execute("DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))", (ids,))
+    await store.execute("DELETE FROM conversations WHERE message_count > 0 AND NOT EXISTS"
+                        " (SELECT 1 FROM messages m WHERE m.conv_id = conversations.id)")
+
+
+async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tuple[int, int, int]]:
+    """(uid, message rowid, size) of header-only messages small enough to download, oldest UID first."""
+    rows = await store.fetchall(
+        "SELECT i.uid, i.message_id, coalesce(i.size, 0) FROM imap_messages i JOIN messages m ON m.id = i.message_id"
+        " WHERE i.folder_id=? AND m.body_state='headers' AND coalesce(i.size, 0) <= ? ORDER BY i.uid",
+        (folder_id, max_size))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def message_rowid_at(store: Store, folder_id: int, uid: int) -> int | None:
+    r = await store.fetchone("SELECT message_id FROM imap_messages WHERE folder_id=? AND uid=?", (folder_id, uid))
+    return r[0] if r else None
+
+
+async def locations_of(store: Store, account: str, message_id: str) -> list[tuple[str, int, str]]:
+    """(folder name, uid, flags) where this Message-ID sits in the account's folders."""
+    rows = await store.fetchall(
+        "SELECT f.name, i.uid, i.flags FROM imap_messages i JOIN folders f ON f.id = i.folder_id"
+        " JOIN messages m ON m.id = i.message_id WHERE f.account=? AND m.message_id=? ORDER BY f.name, i.uid",
+        (account, message_id))
+    return [(r[0], r[1], r[2]) for r in rows]
