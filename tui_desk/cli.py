@@ -54,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", required=True)
     p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
     p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("tag", help="add/remove tags: tag ID [ID...] +bug -question")
+    p.add_argument("items", nargs="+", metavar="ID|+TAG|-TAG")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("status", help="set the status: status ID [ID...] open|pending|closed|spam")
+    p.add_argument("items", nargs="+", metavar="ID|STATUS")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("snooze", help='snooze ID [ID...] "tomorrow 9:00" | 3d | "until reply" | off')
+    p.add_argument("items", nargs="+", metavar="ID|WHEN")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("assign", help="assign ID [ID...] NAME (or 'nobody')")
+    p.add_argument("items", nargs="+", metavar="ID|NAME")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
     p.add_argument("--account", help="only this account (default: all)")
     p.add_argument("--once", action="store_true", help="sync every folder once and exit")
@@ -134,6 +146,8 @@ async def run_command(args, config: Config) -> int:
             sys.stdout.write("\n")
         elif args.command == "import":
             await _import(desk, args.paths)
+        elif args.command in ("tag", "status", "snooze", "assign"):
+            await _triage(desk, args)
         elif args.command == "sync":
             return await _sync(desk, config, args.account, args.once)
     finally:
@@ -158,6 +172,64 @@ async def _import(desk, paths: list[Path]) -> None:
         print(f"error: {line}", file=sys.stderr)
     _, convs = await counts(desk.store)
     print(summary.line(convs))
+
+
+def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
+    ids, rest = [], []
+    for item in items:
+        if item.isdigit() and not rest:
+            ids.append(int(item))
+        else:
+            rest.append(item)
+    if not ids:
+        raise UsageError(f"give at least one conversation id before the {what}")
+    if not rest:
+        raise UsageError(f"give the {what} after the ids")
+    return ids, rest
+
+
+async def _triage(desk, args) -> None:
+    from tui_desk.desk import commands
+    from tui_desk.desk.when import WhenError, parse_when
+    cmd = args.command
+    try:
+        if cmd == "tag":
+            ids, words = _ids_and_rest(args.items, "+tag/-tag words")
+            bad = [w for w in words if w[:1] not in "+-" or len(w) < 2]
+            if bad:
+                raise UsageError(f"tags are written +tag or -tag, not {bad[0]!r}")
+            change = await commands.tag(desk, ids, [w[1:] for w in words if w[0] == "+"],
+                                        [w[1:] for w in words if w[0] == "-"])
+        elif cmd == "status":
+            ids, words = _ids_and_rest(args.items, "status")
+            change = await commands.set_status(desk, ids, " ".join(words).lower())
+        elif cmd == "snooze":
+            ids, words = _ids_and_rest(args.items, "time")
+            text = " ".join(words)
+            if text.lower() in ("off", "wake", "none"):
+                change = await commands.unsnooze(desk, ids)
+            else:
+                change = await commands.snooze(desk, ids, parse_when(text, dt.datetime.now().astimezone()))
+        else:
+            ids, words = _ids_and_rest(args.items, "agent name")
+            name = " ".join(words)
+            change = await commands.assign(desk, ids, None if name.lower() in ("nobody", "none", "-") else name)
+    except (commands.CommandError, WhenError) as e:
+        raise UsageError(str(e)) from None
+    if args.json:
+        rows = await desk.store.fetchall(
+            "SELECT id, status, assignee, snooze_until, snooze_reply FROM conversations WHERE id IN "
+            "(SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(sorted(change.before)),))
+        from tui_desk.store.queries import tags_of
+        tags = await tags_of(desk.store, sorted(change.before))
+        json.dump({"done": change.description, "conversations": [
+            {"id": r[0], "status": r[1], "assignee": r[2],
+             "snoozed_until": dt.datetime.fromtimestamp(r[3], dt.timezone.utc).isoformat() if r[3] else None,
+             "snoozed_until_reply": bool(r[4]), "tags": list(tags.get(r[0], ()))} for r in rows]},
+            sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(change.description)
 
 
 async def _sync(desk, config: Config, account_name: str | None, once: bool) -> int:

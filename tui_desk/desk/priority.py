@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tui_desk.config import PriorityConfig
 from tui_desk.desk.timefmt import format_duration
-from tui_desk.store.queries import ConversationSummary, MessageFact
+from tui_desk.store.queries import ConversationSummary, ConvState, MessageFact
 
 NOT_WAITING_RANK = 1e15  # sorts after every waiting conversation
 
@@ -27,9 +27,9 @@ def clean_subject(subject: str) -> str:
     return _RE_PREFIX.sub("", subject).strip()
 
 
-def summarize(conv_id: int, facts: list[MessageFact], status: str, status_set_at: int | None,
-              cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> ConversationSummary:
-    s = ConversationSummary(id=conv_id, status=status)
+def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: PriorityConfig) -> ConversationSummary:
+    s = ConversationSummary(id=conv_id, status=state.status, snooze_until=state.snooze_until,
+                            snooze_reply=state.snooze_reply, woke_at=state.woke_at)
     s.message_count = len(facts)
     dates = [f.date for f in facts if f.date is not None]
     s.first_date = min(dates, default=None)
@@ -50,13 +50,19 @@ def summarize(conv_id: int, facts: list[MessageFact], status: str, status_set_at
                 waiting_since = f.date if f.date is not None else s.last_date
     s.waiting_since = waiting_since
     s.burst = _burst(customer_mails, cfg.loud_window_minutes * 60)
-    if status in ("closed", "spam"):
-        # a new customer mail after an agent closed it reopens it
-        if status_set_at is not None and s.last_customer_date and s.last_customer_date > status_set_at:
-            s.status = "open"
-    else:
-        s.status = "open" if waiting_since is not None or s.last_agent_date is None else "pending"
-    s.rank = rank(s, cfg, tags)
+    customer_wrote_after = (lambda t: t is not None and s.last_customer_date is not None
+                            and s.last_customer_date > t)
+    derived = "open" if waiting_since is not None or s.last_agent_date is None else "pending"
+    if state.status in ("closed", "spam"):
+        # stays closed until the customer writes again
+        if state.status_set_at is None or customer_wrote_after(state.status_set_at):
+            s.status = derived if state.status_set_at is not None else state.status
+    elif state.status_set_at is None or (s.last_date is not None and s.last_date > state.status_set_at):
+        s.status = derived  # mail since the agent set it: the mail decides again
+    if (s.snooze_until or s.snooze_reply) and customer_wrote_after(state.snooze_set_at):
+        s.snooze_until, s.snooze_reply, s.woke_at = None, False, s.last_customer_date
+        s.status = "open"
+    s.rank = rank(s, cfg, state.tags)
     return s
 
 
@@ -149,12 +155,22 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     target = cfg.response_target_minutes * 60
     reasons: list[str] = []
     flags: list[str] = []
+    if s.snooze_reply:
+        reasons.append("snoozed until the customer replies")
+    elif s.snooze_until and s.snooze_until > now:
+        reasons.append(f"snoozed for {format_duration(s.snooze_until - now)} more")
+    elif s.snooze_until:
+        reasons.append(f"woke up {format_duration(now - s.snooze_until)} ago")
+        flags.append("woke")
+    if s.woke_at:
+        reasons.append("the customer wrote while it was snoozed")
+        flags.append("woke")
     if s.waiting_since is None:
         if s.status == "pending":
             reasons.append("waiting on the customer")
         elif s.status == "open":
             reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
-        return Explained(0.0, " ", tuple(reasons), ())
+        return Explained(0.0, " ", tuple(reasons), tuple(flags))
     waited = max(0, now - s.waiting_since)
     extra = boosts(s, cfg, tags)
     score = (now - s.rank) / target

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Callable
 
 from tui_desk.config import Config
-from tui_desk.desk import priority
+from tui_desk.desk import keywords, priority
 from tui_desk.desk.render import conversation_view
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.views import ConversationView, QueueRow, Snippet
 from tui_desk.sanitize import sanitize_line
-from tui_desk.store import Store, queries
+from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
 
 UTC = dt.timezone.utc
@@ -26,6 +26,7 @@ class Desk:
         self.config = config
         self.clock = clock
         self._snippets: list[Snippet] | None = None
+        self.undo_stack: list = []  # desk.commands.Change, newest last
         self.snippet_errors: list[str] = []
 
     @classmethod
@@ -43,24 +44,51 @@ class Desk:
         """Recompute state, status and rank of these conversations from their messages."""
         ids = sorted(conv_ids)
         for start in range(0, len(ids), 2000):
-            summaries = await self._summaries(ids[start:start + 2000])
+            pulled: dict[int, queries.ConvState] = {}
+            summaries = await self._summaries(ids[start:start + 2000], pulled)
             # the customers' other open conversations take part in loud-customer ranking
             chunk = {s.id for s in summaries}
             others = await queries.open_conversations_of_customers(
                 self.store, [s.customer_key for s in summaries if s.customer_key])
-            summaries += await self._summaries([c for c in others if c not in chunk])
+            summaries += await self._summaries([c for c in others if c not in chunk], pulled)
             priority.rank_customer_bursts(summaries, self.config.priority)
             await self.store.begin()
+            if pulled:
+                await queries.write_states(self.store, pulled)
             await queries.write_summaries(self.store, summaries)
             await self.store.commit()
 
-    async def _summaries(self, conv_ids: list[int]) -> list[queries.ConversationSummary]:
+    async def _summaries(self, conv_ids: list[int], pulled: dict[int, queries.ConvState]
+                         ) -> list[queries.ConversationSummary]:
         facts = await queries.message_facts(self.store, conv_ids)
-        statuses = await queries.conversation_statuses(self.store, conv_ids)
-        tags = await queries.tags_of(self.store, conv_ids)
-        return [priority.summarize(c, facts[c], *statuses.get(c, ("open", None)), self.config.priority,
-                                   tags.get(c, ()))
+        states = await queries.conversation_states(self.store, conv_ids)
+        pulled.update(await self._state_from_server(conv_ids, states))
+        states.update(pulled)
+        return [priority.summarize(c, facts[c], states.get(c, queries.ConvState()), self.config.priority)
                 for c in conv_ids if facts.get(c)]
+
+    async def _state_from_server(self, conv_ids: list[int], states: dict[int, queries.ConvState]
+                                 ) -> dict[int, queries.ConvState]:
+        """The server's keywords are the team's truth, except where our own changes are still
+        on their way there."""
+        copies = await mirror.conversation_copies(self.store, conv_ids)
+        if not copies:
+            return {}
+        unpushed = await server_ops.pending_message_ids(self.store)
+        by_conv: dict[int, list] = {}
+        blocked: set[int] = set()
+        for conv_id, _, message_id, flags, modseq, date in copies:
+            by_conv.setdefault(conv_id, []).append((set(flags.split()), modseq, date))
+            if message_id in unpushed:
+                blocked.add(conv_id)
+        out = {}
+        for conv_id, messages in by_conv.items():
+            if conv_id in blocked or conv_id not in states:
+                continue
+            state = keywords.state_from_keywords(messages, states[conv_id])
+            if state != states[conv_id]:
+                out[conv_id] = state
+        return out
 
     async def refresh_all(self) -> None:
         await self.refresh(await queries.all_conversation_ids(self.store))
@@ -120,5 +148,5 @@ def summary_from_row(r) -> queries.ConversationSummary:
         status=r["status"], message_count=r["message_count"], first_date=r["first_date"],
         last_date=r["last_date"], last_customer_date=r["last_customer_date"],
         last_agent_date=r["last_agent_date"], waiting_since=r["waiting_since"], burst=r["burst"],
-        rank=r["rank"],
+        rank=r["rank"], snooze_until=r["snooze_until"], snooze_reply=bool(r["snooze_reply"]), woke_at=r["woke_at"],
     )

@@ -304,18 +304,32 @@ class AccountSync:
         """Replay queued operations in order. Each is idempotent (+FLAGS/-FLAGS), so a crash
         between the server's OK and our delete only repeats a no-op."""
         pushed = 0
+        touched: set[int] = set()
         for op in await server_ops.pending(self.store, self.account.name):
             try:
                 if op.kind != "flags":
                     raise ImapError(f"unknown operation {op.kind!r}")
+                updated: list[tuple[str, FetchedMessage]] = []
                 for folder, uid, _ in await mirror.locations_of(self.store, self.account.name, op.message_id):
                     if conn.selected != folder:
                         await conn.select(folder)
                     if op.args.get("add"):
-                        await conn.uid_store([uid], "+FLAGS", op.args["add"], silent=True)
+                        updated += [(folder, m) for m in await conn.uid_store([uid], "+FLAGS", op.args["add"])]
                     if op.args.get("remove"):
-                        await conn.uid_store([uid], "-FLAGS", op.args["remove"], silent=True)
-                await server_ops.finish(self.store, op.id)
+                        updated += [(folder, m) for m in await conn.uid_store([uid], "-FLAGS", op.args["remove"])]
+                # the mirror learns the result at once, so local state never flips back meanwhile
+                await self.store.begin()
+                try:
+                    for folder, m in updated:
+                        if m.uid is not None and m.flags is not None:
+                            f = await mirror.folder_state(self.store, self.account.name, folder, "queue")
+                            touched.update(await mirror.update_flags(
+                                self.store, f.id, [(m.uid, " ".join(m.flags), m.modseq)]))
+                    await server_ops.finish(self.store, op.id)
+                    await self.store.commit()
+                except BaseException:
+                    await self.store.rollback()
+                    raise
                 pushed += 1
             except ImapConnectionLost:
                 raise
@@ -324,6 +338,8 @@ class AccountSync:
                 self.stats.errors += 1
                 self.stats.error_lines.append(f"change to {op.message_id}: {e}")
         self.stats.pushed += pushed
+        if touched:  # the server's answer may carry teammates' keywords too
+            await self.on_change(touched)
         return pushed
 
     # -- live ----------------------------------------------------------------------------------------

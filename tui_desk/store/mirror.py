@@ -119,3 +119,12 @@ async def locations_of(store: Store, account: str, message_id: str) -> list[tupl
         " JOIN messages m ON m.id = i.message_id WHERE f.account=? AND m.message_id=? ORDER BY f.name, i.uid",
         (account, message_id))
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def conversation_copies(store: Store, conv_ids: list[int]) -> list[tuple[int, str, str, str, int | None, int | None]]:
+    """(conv id, account, Message-ID, flags, modseq, date) for every server copy of the conversations' mail."""
+    rows = await store.fetchall(
+        "SELECT m.conv_id, f.account, m.message_id, i.flags, i.modseq, m.date FROM messages m"
+        " JOIN imap_messages i ON i.message_id = m.id JOIN folders f ON f.id = i.folder_id"
+        " WHERE m.conv_id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),))
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]

@@ -36,6 +36,9 @@ class ConversationSummary:
     waiting_since: int | None = None
     burst: int = 0
     rank: float = 0.0
+    snooze_until: int | None = None  # carried through: a customer mail ends a snooze
+    snooze_reply: bool = False
+    woke_at: int | None = None
 
 
 async def message_facts(store: Store, conv_ids: list[int]) -> dict[int, list[MessageFact]]:
@@ -50,21 +53,47 @@ async def message_facts(store: Store, conv_ids: list[int]) -> dict[int, list[Mes
     return out
 
 
-async def conversation_statuses(store: Store, conv_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+@dataclass(slots=True)
+class ConvState:
+    """What agents set on a conversation (as opposed to what its messages say)."""
+    status: str = "open"
+    status_set_at: int | None = None  # None: status follows the mail (open/pending)
+    assignee: str | None = None
+    snooze_until: int | None = None
+    snooze_reply: bool = False
+    snooze_set_at: int | None = None
+    woke_at: int | None = None
+    tags: tuple[str, ...] = ()
+
+
+async def conversation_states(store: Store, conv_ids: list[int]) -> dict[int, ConvState]:
     rows = await store.fetchall(
-        "SELECT id, status, status_set_at FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
-        (as_json_list(conv_ids),),
-    )
-    return {r[0]: (r[1], r[2]) for r in rows}
+        "SELECT id, status, status_set_at, assignee, snooze_until, snooze_reply, snooze_set_at, woke_at"
+        " FROM conversations WHERE id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),))
+    tags = await tags_of(store, conv_ids)
+    return {r[0]: ConvState(r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], tags.get(r[0], ())) for r in rows}
+
+
+async def write_states(store: Store, states: dict[int, ConvState]) -> None:
+    await store.executemany(
+        "UPDATE conversations SET status=?, status_set_at=?, assignee=?, snooze_until=?, snooze_reply=?,"
+        " snooze_set_at=?, woke_at=? WHERE id=?",
+        [(s.status, s.status_set_at, s.assignee, s.snooze_until, int(s.snooze_reply), s.snooze_set_at,
+          s.woke_at, cid) for cid, s in states.items()])
+    ids = as_json_list(states)
+    await store.execute("DELETE FROM tags WHERE conv_id IN (SELECT value FROM json_each(?))", (ids,))
+    await store.executemany("INSERT INTO tags(conv_id, tag) VALUES (?, ?)",
+                            [(cid, t) for cid, s in states.items() for t in sorted(set(s.tags))])
 
 
 async def write_summaries(store: Store, summaries: list[ConversationSummary]) -> None:
     await store.executemany(
         "UPDATE conversations SET subject=?, customer_name=?, customer_key=?, status=?, message_count=?,"
         " first_date=?, last_date=?, last_customer_date=?, last_agent_date=?, waiting_since=?, burst=?,"
-        " rank=? WHERE id=?",
+        " rank=?, snooze_until=?, snooze_reply=?, woke_at=? WHERE id=?",
         [(s.subject, s.customer_name, s.customer_key, s.status, s.message_count, s.first_date,
-          s.last_date, s.last_customer_date, s.last_agent_date, s.waiting_since, s.burst, s.rank, s.id)
+          s.last_date, s.last_customer_date, s.last_agent_date, s.waiting_since, s.burst, s.rank,
+          s.snooze_until, int(s.snooze_reply), s.woke_at, s.id)
          for s in summaries],
     )
 
@@ -93,7 +122,7 @@ async def all_conversation_ids(store: Store) -> list[int]:
 async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: int | None = None) -> list[int]:
     """Conversation ids in answer-next order (rank is time-invariant, so this is one index scan)."""
     sql = ("SELECT id FROM conversations WHERE status IN (SELECT value FROM json_each(?))"
-           " AND (snooze_until IS NULL OR snooze_until <= ?) ORDER BY rank, id")
+           " AND (snooze_until IS NULL OR snooze_until <= ?) AND snooze_reply = 0 ORDER BY rank, id")
     return [r[0] for r in await store.fetchall(sql, (as_json_list(statuses), now if now is not None else 2**62))]
 
 

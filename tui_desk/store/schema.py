@@ -132,6 +132,12 @@ MIGRATIONS: list[str] = [
         last_error TEXT
     );
     """,
+    # 3: snooze until a reply, and when a snooze ended early
+    """
+    ALTER TABLE conversations ADD COLUMN snooze_reply INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN snooze_set_at INTEGER;
+    ALTER TABLE conversations ADD COLUMN woke_at INTEGER;   -- the customer wrote while snoozed
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -37,3 +37,8 @@ async def finish(store: Store, op_id: int) -> None:
 
 async def failed(store: Store, op_id: int, error: str) -> None:
     await store.execute("UPDATE server_ops SET attempts=attempts+1, last_error=? WHERE id=?", (error, op_id))
+
+
+async def pending_message_ids(store: Store) -> set[str]:
+    """Messages with changes not yet on the server: their local state is ahead of it."""
+    return {r[0] for r in await store.fetchall("SELECT DISTINCT message_id FROM server_ops")}

@@ -1,0 +1,64 @@
+"""Snooze / send-later expressions in several forms and time zones."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tui_desk.desk.when import PRESETS, WhenError, parse_when
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# Wednesday 25 Nov 2026, 16:20 in Berlin
+NOW = dt.datetime(2026, 11, 25, 16, 20, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("later today", dt.datetime(2026, 11, 25, 19, 20, tzinfo=BERLIN)),
+    ("tomorrow", dt.datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN)),
+    ("tomorrow 9:00", dt.datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN)),
+    ("Tomorrow 2pm", dt.datetime(2026, 11, 26, 14, 0, tzinfo=BERLIN)),
+    ("next monday 9:00", dt.datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)),
+    ("mon 8:30", dt.datetime(2026, 11, 30, 8, 30, tzinfo=BERLIN)),
+    ("fri 14:00", dt.datetime(2026, 11, 27, 14, 0, tzinfo=BERLIN)),
+    ("wed 10:00", dt.datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN)),  # today's 10:00 is past
+    ("wed 18:00", dt.datetime(2026, 11, 25, 18, 0, tzinfo=BERLIN)),
+    ("in a week", dt.datetime(2026, 12, 2, 16, 20, tzinfo=BERLIN)),
+    ("3d", dt.datetime(2026, 11, 28, 16, 20, tzinfo=BERLIN)),
+    ("2h", dt.datetime(2026, 11, 25, 18, 20, tzinfo=BERLIN)),
+    ("in 45 minutes", dt.datetime(2026, 11, 25, 17, 5, tzinfo=BERLIN)),
+    ("2026-12-01", dt.datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN)),
+    ("2026-12-01 14:30", dt.datetime(2026, 12, 1, 14, 30, tzinfo=BERLIN)),
+    ("17:00", dt.datetime(2026, 11, 25, 17, 0, tzinfo=BERLIN)),
+    ("8:00", dt.datetime(2026, 11, 26, 8, 0, tzinfo=BERLIN)),
+    ("next week", dt.datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)),
+])
+def test_forms(text, expected):
+    assert parse_when(text, NOW).at == expected
+
+
+def test_until_reply():
+    w = parse_when("until the customer replies", NOW)
+    assert w.until_reply and w.at is None
+
+
+def test_same_words_other_zone():
+    tokyo = NOW.astimezone(ZoneInfo("Asia/Tokyo"))  # Thu 00:20 in Tokyo
+    w = parse_when("tomorrow 9:00", tokyo)
+    assert w.at == dt.datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def test_dst_change_keeps_wall_clock():
+    before = dt.datetime(2026, 3, 28, 12, 0, tzinfo=BERLIN)  # Saturday before DST starts
+    w = parse_when("mon 9:00", before)
+    assert w.at.hour == 9 and w.at.utcoffset() == dt.timedelta(hours=2)
+
+
+def test_presets_all_parse():
+    for p in PRESETS:
+        parse_when(p, NOW)
+
+
+@pytest.mark.parametrize("text", ["", "someday", "2020-01-01", "25:00", "today 9:00", "blursday 3pm"])
+def test_bad_input_says_what(text):
+    with pytest.raises(WhenError):
+        parse_when(text, NOW)

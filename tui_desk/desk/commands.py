@@ -1,0 +1,136 @@
+"""The one command path for agents' actions: store change + operations for the server, undoable.
+
+Every action (tag, status, snooze, assign) changes the conversations' state in the store and,
+in the same transaction, queues keyword changes for every server copy of their messages
+(desk.keywords); the sync pushes them. Undo applies the saved earlier state the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from tui_desk.desk.keywords import queue_changes
+from tui_desk.desk.service import Desk
+from tui_desk.desk.when import When
+from tui_desk.store import queries
+from tui_desk.store.queries import ConvState
+from tui_desk.store.search import STATUSES
+
+UNDO_DEPTH = 100
+
+
+class CommandError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Change:
+    description: str  # "tagged 3 conversations +bug"
+    before: dict[int, ConvState]  # what undo restores
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], None], description: str) -> Change:
+    conv_ids = sorted(set(conv_ids))
+    states = await queries.conversation_states(desk.store, conv_ids)
+    missing = set(conv_ids) - set(states)
+    if missing:
+        raise CommandError(f"no conversation {', '.join(map(str, sorted(missing)))}")
+    before = {cid: dataclasses.replace(s) for cid, s in states.items()}
+    for s in states.values():
+        edit(s)
+    await write_states(desk, states)
+    change = Change(description, before)
+    desk.undo_stack.append(change)
+    del desk.undo_stack[:-UNDO_DEPTH]
+    return change
+
+
+async def write_states(desk: Desk, states: dict[int, ConvState]) -> None:
+    """Store the states and queue the keyword changes that bring the server along."""
+    store = desk.store
+    await store.begin()
+    try:
+        await queries.write_states(store, states)
+        await queue_changes(store, states)
+        await store.commit()
+    except BaseException:
+        await store.rollback()
+        raise
+    await desk.refresh(list(states))
+
+
+def _plural(n: int) -> str:
+    return f"{n} conversation{'s' if n != 1 else ''}"
+
+
+async def tag(desk: Desk, conv_ids: list[int], add: list[str] = (), remove: list[str] = ()) -> Change:
+    add = [t.strip().lower() for t in add if t.strip()]
+    remove = [t.strip().lower() for t in remove if t.strip()]
+    for t in add:
+        if any(c.isspace() for c in t) or len(t) > 64:
+            raise CommandError(f"a tag is one word of at most 64 characters, not {t!r}")
+
+    def edit(s: ConvState) -> None:
+        s.tags = tuple(sorted((set(s.tags) | set(add)) - set(remove)))
+    words = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
+    return await _apply(desk, conv_ids, edit, f"tagged {_plural(len(set(conv_ids)))} {words}")
+
+
+async def set_status(desk: Desk, conv_ids: list[int], status: str) -> Change:
+    if status not in STATUSES:
+        raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+    now = _now()
+
+    def edit(s: ConvState) -> None:
+        s.status, s.status_set_at = status, now
+        if status in ("closed", "spam"):
+            s.snooze_until, s.snooze_reply = None, False
+    return await _apply(desk, conv_ids, edit, f"{status} {_plural(len(set(conv_ids)))}")
+
+
+async def snooze(desk: Desk, conv_ids: list[int], when: When) -> Change:
+    now = _now()
+    if when.at is not None and when.at.timestamp() <= now:
+        raise CommandError("that time is already past")
+
+    def edit(s: ConvState) -> None:
+        s.snooze_until = int(when.at.timestamp()) if when.at else None
+        s.snooze_reply, s.snooze_set_at, s.woke_at = when.until_reply, now, None
+    until = "until the customer replies" if when.until_reply else f"until {when.at:%a %d %b %H:%M}"
+    return await _apply(desk, conv_ids, edit, f"snoozed {_plural(len(set(conv_ids)))} {until}")
+
+
+async def unsnooze(desk: Desk, conv_ids: list[int]) -> Change:
+    def edit(s: ConvState) -> None:
+        s.snooze_until, s.snooze_reply = None, False
+    return await _apply(desk, conv_ids, edit, f"woke {_plural(len(set(conv_ids)))}")
+
+
+async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
+    agent = (agent or "").strip() or None
+    if agent and (any(c.isspace() for c in agent) or len(agent) > 64):
+        raise CommandError(f"an agent name is one word, not {agent!r}")
+
+    def edit(s: ConvState) -> None:
+        s.assignee = agent
+    who = f"to {agent}" if agent else "to nobody"
+    return await _apply(desk, conv_ids, edit, f"assigned {_plural(len(set(conv_ids)))} {who}")
+
+
+async def undo(desk: Desk) -> str | None:
+    """Undo the last action; returns what was undone, or None when there is nothing to undo."""
+    if not desk.undo_stack:
+        return None
+    change = desk.undo_stack.pop()
+    states = {cid: dataclasses.replace(s) for cid, s in change.before.items()}
+    existing = await queries.conversation_states(desk.store, list(states))
+    await write_states(desk, {cid: s for cid, s in states.items() if cid in existing})
+    return change.description
+

@@ -1,0 +1,117 @@
+"""Conversation state as IMAP keywords: how a team shares it through the mail server.
+
+Every message of a conversation carries the same keywords:
+
+    td:status:<open|pending|closed|spam>     td:assign:<agent>
+    td:snooze:<YYYYMMDDTHHMMZ>|reply         td:tag:<tag>
+
+Names are lower-cased; bytes outside [a-z0-9._-] are written =XX (UTF-8 hex) so every keyword
+is a plain IMAP atom. Reading back: tags are the union over the messages (tags merge); status,
+assignee and snooze come from the message with the highest MODSEQ that carries one (the last
+writer wins, as the server ordered the writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from tui_desk.store.queries import ConvState
+
+PREFIX = "td:"
+_SAFE = re.compile(r"[a-z0-9._-]")
+STATUS_ORDER = ("closed", "spam", "pending", "open")  # tie-break when one message holds two
+
+
+def encode_name(name: str) -> str:
+    return "".join(c if _SAFE.fullmatch(c) else "".join(f"={b:02X}" for b in c.encode()) for c in name.lower())
+
+
+def decode_name(text: str) -> str:
+    out, i = bytearray(), 0
+    while i < len(text):
+        if text[i] == "=" and re.fullmatch(r"[0-9A-Fa-f]{2}", text[i + 1:i + 3]):
+            out.append(int(text[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out += text[i].encode()
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _snooze_kw(ts: int) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
+
+
+def keywords_for(state: ConvState) -> set[str]:
+    kws = {f"{PREFIX}status:{state.status}"}
+    if state.assignee:
+        kws.add(f"{PREFIX}assign:{encode_name(state.assignee)}")
+    if state.snooze_reply:
+        kws.add(f"{PREFIX}snooze:reply")
+    elif state.snooze_until:
+        kws.add(f"{PREFIX}snooze:{_snooze_kw(state.snooze_until)}")
+    kws |= {f"{PREFIX}tag:{encode_name(t)}" for t in state.tags}
+    return kws
+
+
+def ours(flags: set[str]) -> set[str]:
+    return {f for f in flags if f.lower().startswith(PREFIX)}
+
+
+def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]], base: ConvState) -> ConvState:
+    """messages: (flags, modseq, date) of every copy of every message in the conversation.
+
+    When a status or snooze was set is taken as the date of the newest message carrying it: a
+    customer mail newer than that (which nobody has touched) reopens or wakes the conversation,
+    on every agent's client alike."""
+    tags: set[str] = set()
+    status = assignee = snooze = None
+    status_at = snooze_at = None
+    for flags, _, date in messages:
+        mine = ours(flags)
+        if any(f.lower().startswith(f"{PREFIX}status:") for f in mine) and date is not None:
+            status_at = max(status_at or date, date)
+        if any(f.lower().startswith(f"{PREFIX}snooze:") for f in mine) and date is not None:
+            snooze_at = max(snooze_at or date, date)
+    for flags, _, _ in sorted(messages, key=lambda m: -(m[1] or 0)):
+        mine = [f.lower() for f in ours(flags)]
+        tags |= {decode_name(f[len(PREFIX) + 4:]) for f in mine if f.startswith(f"{PREFIX}tag:")}
+        found = [f.split(":", 2)[2] for f in mine if f.startswith(f"{PREFIX}status:")]
+        if status is None and found:
+            status = min(found, key=lambda v: STATUS_ORDER.index(v) if v in STATUS_ORDER else 9)
+        if assignee is None:
+            assignee = next((decode_name(f.split(":", 2)[2]) for f in mine if f.startswith(f"{PREFIX}assign:")), None)
+        if snooze is None:
+            snooze = next((f.split(":", 2)[2] for f in mine if f.startswith(f"{PREFIX}snooze:")), None)
+    if status is None and not tags and assignee is None and snooze is None:
+        return base  # nobody has written state for it yet
+    state = ConvState(status=status or base.status, status_set_at=status_at if status else base.status_set_at,
+                      assignee=assignee, snooze_until=None, snooze_reply=False,
+                      snooze_set_at=snooze_at if snooze else None, woke_at=base.woke_at, tags=tuple(sorted(tags)))
+    if snooze == "reply":
+        state.snooze_reply = True
+    elif snooze:
+        try:
+            when = dt.datetime.strptime(snooze.upper(), "%Y%m%dT%H%MZ").replace(tzinfo=dt.timezone.utc)
+            state.snooze_until = int(when.timestamp())
+        except ValueError:
+            pass
+    return state
+
+
+async def queue_changes(store, states: dict[int, ConvState]) -> None:
+    """Queue the keyword changes that bring every server copy in line with `states`.
+    Runs inside the caller's transaction."""
+    from tui_desk.store import mirror, server_ops
+    current: dict[tuple[str, str], set[str]] = {}
+    conv_of: dict[tuple[str, str], int] = {}
+    for conv_id, account, message_id, flags, _, _ in await mirror.conversation_copies(store, list(states)):
+        current.setdefault((account, message_id), set()).update(flags.split())
+        conv_of[(account, message_id)] = conv_id
+    for key, flags in sorted(current.items()):
+        want = keywords_for(states[conv_of[key]])
+        have = ours(flags)
+        add, remove = sorted(want - have), sorted(have - want)
+        if add or remove:
+            await server_ops.enqueue(store, key[0], "flags", key[1], {"add": add, "remove": remove})

@@ -1,0 +1,120 @@
+"""Time expressions agents type: snooze until, send later. One parser for both.
+
+    later today | tonight | tomorrow [9:00] | next monday [9:00] | in a week | mon 8:30 |
+    fri 14:00 | 3d | 2h | 45m | 1w | 2026-12-01 [14:00] | 14:00 | until reply
+
+Times without a date mean the next time that clock time comes; days without a time mean
+9:00 (the start of a working day). All in the agent's time zone; results are aware datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+DAY_START = dt.time(9, 0)
+LATER_TODAY_HOURS = 3
+WEEKDAYS = {name: i for i, names in enumerate([
+    ("mon", "monday"), ("tue", "tues", "tuesday"), ("wed", "wednesday"), ("thu", "thur", "thurs", "thursday"),
+    ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday")]) for name in names}
+UNITS = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600,
+         "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400, "w": 604800,
+         "week": 604800, "weeks": 604800}
+UNTIL_REPLY = {"until reply", "until the customer replies", "until customer replies", "reply", "until replied"}
+
+# presets offered by the snooze prompt, in order
+PRESETS = ("later today", "tomorrow 9:00", "next monday 9:00", "in a week", "until reply")
+
+
+class WhenError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class When:
+    at: dt.datetime | None  # None: until the customer replies
+    until_reply: bool = False
+
+
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_SPAN = re.compile(r"^(?:in\s+)?(\d+|a|an|one)\s*([a-z]+)$")
+
+
+def _clock(text: str) -> dt.time | None:
+    m = _TIME.match(text.strip())
+    if not m:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if m.group(3):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m.group(3) == "pm" else 0)
+    elif m.group(2) is None:
+        return None  # a bare number is not a time ("3" could be anything)
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+def parse_when(text: str, now: dt.datetime) -> When:
+    """`now` is aware, in the agent's zone. Raises WhenError with what was not understood."""
+    raw = text
+    text = " ".join(text.lower().strip().split())
+    if not text:
+        raise WhenError("say when: e.g. 'tomorrow 9:00', '3d', 'fri 14:00', '2026-12-01' or 'until reply'")
+    if text in UNTIL_REPLY:
+        return When(None, until_reply=True)
+    tz = now.tzinfo
+    day = now.date()
+
+    def at(d: dt.date, t: dt.time) -> dt.datetime:
+        return dt.datetime.combine(d, t, tzinfo=tz)
+
+    if text == "later today":
+        return When(now + dt.timedelta(hours=LATER_TODAY_HOURS))
+    if text == "tonight":
+        return When(at(day, dt.time(19, 0)) if now.time() < dt.time(19, 0) else now + dt.timedelta(hours=1))
+    m = _SPAN.match(text)
+    if m and m.group(2) in UNITS:
+        count = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
+        return When(now + dt.timedelta(seconds=count * UNITS[m.group(2)]))
+
+    words = text.split(" ")
+    clock: dt.time | None = None
+    if len(words) >= 2 and (c := _clock(" ".join(words[-2:]))) is not None and words[-1] in ("am", "pm"):
+        clock, words = c, words[:-2]
+    elif (c := _clock(words[-1])) is not None:
+        clock, words = c, words[:-1]
+    rest = " ".join(words)
+    if rest in ("", "today"):
+        if clock is None:
+            raise WhenError(f"not a time: {raw!r}")
+        target = at(day, clock)
+        if target <= now:
+            if rest == "today":
+                raise WhenError(f"{raw!r} is already past")
+            target += dt.timedelta(days=1)
+        return When(target)
+    if rest == "tomorrow":
+        return When(at(day + dt.timedelta(days=1), clock or DAY_START))
+    next_word = rest.startswith("next ")
+    name = rest[5:] if next_word else rest
+    if name in WEEKDAYS:
+        ahead = (WEEKDAYS[name] - now.weekday()) % 7
+        target = at(day + dt.timedelta(days=ahead), clock or DAY_START)
+        if target <= now:
+            target += dt.timedelta(days=7)
+        return When(target)
+    if next_word and name == "week":
+        monday = day + dt.timedelta(days=7 - now.weekday())
+        return When(at(monday, clock or DAY_START))
+    try:
+        date = dt.date.fromisoformat(rest)
+    except ValueError:
+        raise WhenError(f"cannot read {raw!r}: try 'tomorrow 9:00', '3d', 'fri 14:00', '2026-12-01' "
+                        "or 'until reply'") from None
+    target = at(date, clock or DAY_START)
+    if target <= now:
+        raise WhenError(f"{raw!r} is already past")
+    return When(target)
