@@ -1,0 +1,69 @@
+import datetime as dt
+
+import pytest
+
+from tui_desk.desk.timefmt import MONTHS, format_age, format_datetime_short
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (dt.timedelta(seconds=0), "now"),
+        (dt.timedelta(seconds=59), "now"),
+        (dt.timedelta(seconds=-300), "now"),  # clock skew: a date slightly in the future
+        (dt.timedelta(minutes=1), "1m"),
+        (dt.timedelta(minutes=5, seconds=59), "5m"),
+        (dt.timedelta(minutes=59), "59m"),
+        (dt.timedelta(hours=1), "1h"),
+        (dt.timedelta(hours=3, minutes=30), "3h"),
+        (dt.timedelta(hours=23, minutes=59), "23h"),
+        (dt.timedelta(days=1), "1d"),
+        (dt.timedelta(days=2, hours=5), "2d"),
+        (dt.timedelta(days=13), "13d"),
+        (dt.timedelta(days=14), "2w"),
+        (dt.timedelta(days=45), "6w"),
+        (dt.timedelta(days=364), "52w"),
+        (dt.timedelta(days=365), "1y"),
+        (dt.timedelta(days=3 * 365 + 10), "3y"),
+    ],
+)
+def test_format_age(delta: dt.timedelta, text: str) -> None:
+    assert format_age(NOW - delta, NOW) == text
+
+
+def test_format_age_is_short() -> None:
+    ages = {format_age(NOW - dt.timedelta(minutes=m), NOW) for m in range(0, 200_000, 7)}
+    assert max(len(a) for a in ages) <= 3
+
+
+def test_format_age_across_time_zones() -> None:
+    then = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+    assert format_age(then, NOW) == "1h"
+
+
+def test_format_datetime_short_same_year() -> None:
+    when = dt.datetime(2026, 3, 5, 9, 7, tzinfo=UTC)
+    assert format_datetime_short(when, NOW) == "Mar 5 09:07"
+
+
+def test_format_datetime_short_other_year() -> None:
+    when = dt.datetime(2025, 11, 25, 14, 3, tzinfo=UTC)
+    assert format_datetime_short(when, NOW) == "2025-11-25"
+
+
+def test_format_datetime_short_uses_the_zone_of_now() -> None:
+    moscow = dt.timezone(dt.timedelta(hours=3))
+    when = dt.datetime(2026, 11, 25, 22, 30, tzinfo=UTC)
+    assert format_datetime_short(when, NOW.astimezone(moscow)) == "Nov 26 01:30"
+    # the year boundary is judged in the zone of now, too
+    new_year = dt.datetime(2026, 12, 31, 22, 0, tzinfo=UTC)
+    assert format_datetime_short(new_year, NOW.astimezone(moscow)) == "2027-01-01"
+
+
+def test_format_datetime_short_defaults_to_local_now() -> None:
+    when = dt.datetime.now().astimezone()
+    text = format_datetime_short(when)
+    assert text.startswith(MONTHS) and text.endswith(f"{when:%H:%M}")

@@ -1,0 +1,92 @@
+"""Snapshots of the TUI at 120×40 and 80×24 (pytest-textual-snapshot).
+
+The clock is fixed (FIXED_NOW) and the theme named, so the pictures do not depend on the day
+or on a remembered choice. Update after a deliberate change with ``--snapshot-update`` and look
+at the SVGs in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_desk.ui.app import DeskApp
+
+from tui_desk.desk.snippets import bundled_dir
+
+try:
+    from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+
+WIDE = (120, 40)
+SMALL = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def make_app(theme: str = "tui-desk-dark", n: int = 40) -> DeskApp:
+    # the shipped themes (not a user's own), fixed snippets, a fixed clock
+    return DeskApp(
+        FakeDesk(n, snippet_list=FIXED_SNIPPETS),
+        clock=lambda: FIXED_NOW,
+        theme=theme,
+        theme_dirs=[bundled_dir("themes")],
+    )
+
+
+def keys(*press: str):
+    """run_before: settle, press keys (settling after each), settle; no blinking cursors."""
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        for widget in pilot.app.query("Input"):
+            widget.cursor_blink = False
+        await settle(pilot)
+        for key in press:
+            await pilot.press(key)
+            await settle(pilot)
+        await settle(pilot)
+
+    return run_before
+
+
+def test_wide_conversation_open(snap_compare):
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=keys("enter"))
+
+
+def test_wide_search_results(snap_compare):
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=keys("slash", *"refund", "enter", "enter"))
+
+
+def test_wide_markup_shows_literally(snap_compare):
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=keys("j", "j", "j", "enter"))
+
+
+def test_wide_100k_at_the_bottom(snap_compare):
+    assert snap_compare(make_app(n=100_000), terminal_size=WIDE, run_before=keys("G", "enter"))
+
+
+def test_small_conversation_open(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("j", "enter"))
+
+
+def test_small_quotes_expanded(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("enter", "tab", "x", "G"))
+
+
+def test_small_snippets_over_conversation(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("enter", "S", *"outage"))
+
+
+def test_small_help(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("question_mark"))
+
+
+def test_small_light_theme(snap_compare):
+    assert snap_compare(make_app("tui-desk-light"), terminal_size=SMALL, run_before=keys("enter"))
+
+
+def test_small_high_contrast_theme(snap_compare):
+    assert snap_compare(make_app("tui-desk-high-contrast"), terminal_size=SMALL, run_before=keys("enter"))

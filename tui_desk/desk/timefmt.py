@@ -1,0 +1,60 @@
+"""The one place that turns datetimes into short text for the queue, the thread and the CLI.
+
+Month names are spelled here rather than taken from ``strftime("%b")`` so the output does not
+depend on the locale of the machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_age(then: dt.datetime, now: dt.datetime) -> str:
+    """How long ago ``then`` was, in at most 3 characters: now, 5m, 3h, 2d, 6w, 1y.
+
+    A ``then`` in the future (clock skew between mail servers) reads as "now".
+    """
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 365:
+        return f"{days // 7}w"
+    return f"{days // 365}y"
+
+
+def format_datetime_short(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """"Nov 25 14:03" within the current year, "2025-11-25" otherwise.
+
+    Aware datetimes are shown in the time zone of ``now`` (the local zone when ``now`` is not
+    given), so a fixed ``now`` gives the same text on every machine.
+    """
+    if now is None:
+        now = dt.datetime.now().astimezone()
+    if when.tzinfo is not None and now.tzinfo is not None:
+        when = when.astimezone(now.tzinfo)
+    if when.year == now.year:
+        return f"{MONTHS[when.month - 1]} {when.day} {when:%H:%M}"
+    return f"{when:%Y-%m-%d}"
+
+
+def format_duration(seconds: float) -> str:
+    """A span for reasons and reports: "45m", "3h", "3h 10m", "2d 4h"."""
+    minutes = int(max(0, seconds) // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"

@@ -1,0 +1,282 @@
+"""The conversation pane: one thread, oldest first, newest at the bottom where it opens.
+
+Everything from mail is put on screen as ``Content(text)`` (plain text), never as markup: a
+subject such as ``[bold]x[/]`` must show its brackets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from email.utils import getaddresses
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from tui_desk.desk.timefmt import format_age, format_datetime_short
+from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, TextBlock
+
+FOLD_MARK = "▸"
+OPEN_MARK = "▾"
+
+
+def human_size(size: int) -> str:
+    """1536 -> "1.5 KB" (powers of 1024, as file managers show them)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def plain(text: str) -> Content:
+    """Mail text as literal content: no markup, tabs expanded."""
+    return Content(text).expand_tabs(4)
+
+
+def split_sender(sender: str) -> tuple[str, str]:
+    """("Name", "addr") from the desk's "Name <addr>" (parseaddr would mangle odd names)."""
+    sender = sender.strip()
+    if sender.endswith(">") and "<" in sender:
+        name, _, addr = sender[:-1].rpartition("<")
+        return name.strip().strip('"').strip(), addr.strip()
+    return "", sender
+
+
+def addresses(field: str) -> set[str]:
+    return {addr.lower() for _, addr in getaddresses([field]) if addr}
+
+
+class QuotedBlock(Static):
+    """A quoted part of an earlier message, folded to one dim line until expanded."""
+
+    DEFAULT_CSS = """
+    QuotedBlock {
+        color: $text-muted;
+        padding: 0 0 0 1;
+        &:hover { background: $boost; }
+    }
+    """
+
+    def __init__(self, block: TextBlock) -> None:
+        self.text = block.text.rstrip("\n")
+        self.line_count = self.text.count("\n") + 1
+        self.expanded = False
+        super().__init__(self._content(), classes="-folded")
+
+    def _content(self) -> Content:
+        if self.expanded:
+            head = Content.styled(f"{OPEN_MARK} {self.line_count} quoted lines (x folds)", "italic")
+            return Content.assemble(head, "\n", plain(self.text))
+        noun = "line" if self.line_count == 1 else "lines"
+        return Content.styled(f"{FOLD_MARK} {self.line_count} quoted {noun}", "italic")
+
+    def set_expanded(self, expanded: bool) -> None:
+        self.expanded = expanded
+        self.set_class(not expanded, "-folded")
+        self.update(self._content())
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.set_expanded(not self.expanded)
+
+
+class MessageBox(Vertical):
+    """One message: compact header, text, folded quotes, attachments, defects."""
+
+    DEFAULT_CSS = """
+    MessageBox {
+        height: auto;
+        margin: 0 0 1 0;
+        padding: 0 1;
+        border-left: outer $primary;
+        &.-agent {
+            border-left: outer $success;
+            background: $boost;
+        }
+        & > .message--header {
+            height: 1;
+            & > .message--sender { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+            & > .message--date { width: auto; color: $text-muted; padding: 0 0 0 2; }
+        }
+        & > .message--to { color: $text-muted; }
+        & > .message--text { color: $text; }
+        & > .message--attachment { color: $text-accent; }
+        & > .message--defect { color: $text-warning; text-style: dim; }
+    }
+    """
+
+    def __init__(self, message: MessageView, *, usual: set[str], now: dt.datetime) -> None:
+        super().__init__(classes="-agent" if message.from_agent else "-customer")
+        self.message = message
+        self.usual = usual
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        m = self.message
+        name, addr = split_sender(m.sender)
+        who = name or addr or "(unknown sender)"
+        with Horizontal(classes="message--header"):
+            yield Static(
+                Content.assemble((who, "bold"), (" · agent", "bold $text-success") if m.from_agent else ""),
+                classes="message--sender",
+            )
+            if m.date is not None:
+                when = f"{format_datetime_short(m.date, self.now)} · {format_age(m.date, self.now)}"
+                yield Static(Content(when), classes="message--date")
+        extra = (addresses(m.to) | addresses(m.cc)) - self.usual
+        if extra:
+            parts: list[str | tuple[str, str]] = []
+            if m.to:
+                parts += [("To: ", "bold"), m.to]
+            if m.cc:
+                parts += ["  " if m.to else "", ("Cc: ", "bold"), m.cc]
+            yield Static(Content.assemble(*parts), classes="message--to")
+        for block in m.blocks:
+            if block.quoted:
+                yield QuotedBlock(block)
+            elif block.text.strip():
+                yield Static(plain(block.text.strip("\n")), classes="message--text")
+        for attachment in m.attachments:
+            yield Static(self._attachment(attachment), classes="message--attachment")
+        if m.defects:
+            yield Static(
+                Content.assemble(("Malformed mail: ", "bold"), ", ".join(m.defects)),
+                classes="message--defect",
+            )
+
+    @staticmethod
+    def _attachment(a: AttachmentView) -> Content:
+        return Content.assemble(
+            ("+ ", "bold"),  # not an emoji: their width varies between terminals
+            (a.filename or "(no name)", "bold"),
+            (f"  {a.content_type}, {human_size(a.size)}", "$text-muted"),
+        )
+
+
+class ThreadView(VerticalScroll, can_focus=True):
+    """The scrolling list of messages."""
+
+    BINDINGS = [
+        Binding("j,down", "scroll_down", "Scroll down", show=False),
+        Binding("k,up", "scroll_up", "Scroll up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("g,home", "scroll_home", "Top of thread", show=False),
+        Binding("G,end", "scroll_end", "End of thread", show=False),
+        Binding("x", "toggle_quotes", "Quoted text", tooltip="Fold or unfold quoted text"),
+    ]
+
+    DEFAULT_CSS = """
+    ThreadView {
+        scrollbar-size-vertical: 1;
+        & > .thread--empty { color: $text-muted; padding: 1 1; }
+    }
+    """
+
+    def action_toggle_quotes(self) -> None:
+        """Expand every folded quote, or fold them all when none is folded."""
+        quotes = list(self.query(QuotedBlock))
+        expand = any(not q.expanded for q in quotes)
+        for quote in quotes:
+            quote.set_expanded(expand)
+
+
+class ConversationPane(Vertical):
+    """Subject line on top, the thread below."""
+
+    DEFAULT_CSS = """
+    ConversationPane {
+        & > .conv-header {
+            height: 1;
+            padding: 0 1;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
+        & > #conv-meta {
+            color: $text-muted;
+            border-bottom: solid $foreground 20%;
+            height: 2;
+        }
+    }
+    """
+
+    def __init__(
+        self, *, clock: Callable[[], dt.datetime], id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._clock = clock
+        self.conversation: ConversationView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content.styled("No conversation open", "$text-muted"), id="conv-subject", classes="conv-header"
+        )
+        yield Static("", id="conv-meta", classes="conv-header")
+        with ThreadView(id="thread"):
+            yield Static(
+                Content("Pick a conversation in the queue and press Enter."), classes="thread--empty"
+            )
+
+    @property
+    def thread(self) -> ThreadView:
+        return self.query_one("#thread", ThreadView)
+
+    async def show_note(self, text: str) -> None:
+        """A one-line note instead of a thread (not found, failed to load)."""
+        self.conversation = None
+        self.query_one("#conv-subject", Static).update(Content.styled(text, "$text-muted"))
+        self.query_one("#conv-meta", Static).update("")
+        thread = self.thread
+        await thread.remove_children()
+
+    async def show(self, conv: ConversationView) -> None:
+        self.conversation = conv
+        now = self._clock()
+        tags = " ".join(f"#{t}" for t in conv.tags)
+        count = len(conv.messages)
+        self.query_one("#conv-subject", Static).update(
+            Content.styled(conv.subject or "(no subject)", "bold")
+        )
+        first = next((m for m in conv.messages if not m.from_agent), None)
+        addr = split_sender(first.sender)[1] if first else ""
+        self.query_one("#conv-meta", Static).update(
+            Content.assemble(
+                (conv.customer, "$text-accent"),
+                f" <{addr}>" if addr and addr != conv.customer else "",
+                f" · {conv.status} · {count} message{'s' if count != 1 else ''}",
+                f" · {tags}" if tags else "",
+            )
+        )
+        usual = self._usual_addresses(conv)
+        thread = self.thread
+        with self.app.batch_update():
+            await thread.remove_children()
+            await thread.mount_all([MessageBox(m, usual=usual, now=now) for m in conv.messages])
+        thread.scroll_end(animate=False)
+
+    @staticmethod
+    def _usual_addresses(conv: ConversationView) -> set[str]:
+        """Who is normally on a message of this thread: the customer and the desk.
+
+        To/Cc are shown only when somebody else is there too (a colleague cc'd, a second
+        mailbox), which is what an agent needs to notice before replying.
+        """
+        usual: set[str] = set()
+        first = next((m for m in conv.messages if not m.from_agent), None)
+        if first is not None:
+            usual |= addresses(first.sender)
+            to = addresses(first.to)
+            if len(to) == 1:  # the desk's own address
+                usual |= to
+        for m in conv.messages:
+            if m.from_agent:
+                usual |= addresses(m.sender)
+        return usual

@@ -1,0 +1,25 @@
+"""Text boxes that pass on keys which arrived after the focus had already moved on."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+
+class FollowingInput(Input):
+    """An Input that hands keys to the widget that has the focus now.
+
+    Keys are queued to the focused widget as they arrive. When a burst (a fast typist, a paste,
+    keys bunched up by a slow SSH link) holds Enter followed by more keys, those later keys are
+    already queued here when Enter moves the focus to the queue; without this they would be
+    typed into the box instead of reaching the queue.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if not self.has_focus and focused is not None:
+            event.stop()
+            event.prevent_default()
+            focused._forward_event(events.Key(event.key, event.character))
+            return
+        await super()._on_key(event)

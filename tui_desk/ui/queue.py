@@ -1,0 +1,438 @@
+"""The queue: one line (two when narrow) per conversation, drawn with the line API.
+
+Only ids are held for the whole queue; rows are fetched from the desk a page at a time for
+what is on screen, and each painted line is a cached Strip. 100k conversations cost a list
+of ints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.cells import cell_len, get_character_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_desk.desk.timefmt import format_age
+from tui_desk.desk.views import DeskService, QueueRow
+
+PAGE_SIZE = 100  # rows per queue_rows() call
+TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
+TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
+ELLIPSIS = "…"
+# Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
+ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+
+
+def fit(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` made exactly ``width`` cells wide: cut with an ellipsis, or padded."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length > width:
+        text = head(text, width - 1) + ELLIPSIS
+        length = cell_len(text)
+    pad = " " * (width - length)
+    return pad + text if right else text + pad
+
+
+def head(text: str, cells: int) -> str:
+    """The longest start of ``text`` at most ``cells`` wide; never half a wide character."""
+    used = 0
+    for i, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > cells:
+            return text[:i]
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    lines_per_row: int
+    customer: int
+    subject: int
+    tags: int
+
+
+def columns_for(width: int) -> Columns:
+    """Column widths for ``width`` content cells. Each column is followed by one space."""
+    if width < TWO_LINE_BELOW:
+        # line 1: marker customer … tags age; line 2: indented subject
+        tags = min(max(0, (width - 8) * 2 // 5), 24) if width >= 30 else 0
+        customer = max(0, width - 2 - 4 - (tags + 1 if tags else 0))
+        return Columns(2, customer, max(0, width - 2), tags)
+    customer = min(max(10, width * 22 // 100), 24)
+    tags = min(max(8, width * 18 // 100), 26) if width >= TAGS_FROM else 0
+    subject = width - 2 - (customer + 1) - 4 - (tags + 1 if tags else 0)
+    return Columns(1, customer, max(0, subject), tags)
+
+
+class QueueView(ScrollView, can_focus=True):
+    """The conversations of the current queue or search, one per line."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Next conversation", show=False),
+        Binding("k,up", "cursor_up", "Previous conversation", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("g,home", "cursor_top", "First conversation", show=False),
+        Binding("G,end", "cursor_bottom", "Last conversation", show=False),
+        Binding("enter", "open", "Open", key_display="⏎"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "queue--cursor",
+        "queue--cursor-blurred",
+        "queue--overdue",
+        "queue--due",
+        "queue--customer",
+        "queue--subject",
+        "queue--age",
+        "queue--tags",
+        "queue--dim",
+    }
+
+    DEFAULT_CSS = """
+    QueueView {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        & > .queue--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .queue--cursor-blurred {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .queue--overdue { color: $text-error; text-style: bold; }
+        & > .queue--due { color: $text-warning; text-style: bold; }
+        & > .queue--customer { color: $text; text-style: bold; }
+        & > .queue--subject { color: $text; }
+        & > .queue--age { color: $text-muted; }
+        & > .queue--tags { color: $text-accent; }
+        & > .queue--dim { color: $text-muted; }
+    }
+    """
+
+    class CursorMoved(Message):
+        """The cursor is on another conversation, or its row has just arrived."""
+
+        def __init__(self, queue: QueueView, index: int, conv_id: int | None, row: QueueRow | None) -> None:
+            super().__init__()
+            self.queue = queue
+            self.index = index
+            self.conv_id = conv_id
+            self.row = row
+
+        @property
+        def control(self) -> QueueView:
+            return self.queue
+
+    class Opened(Message):
+        """Enter (or a click) on a conversation."""
+
+        def __init__(self, queue: QueueView, conv_id: int) -> None:
+            super().__init__()
+            self.queue = queue
+            self.conv_id = conv_id
+
+        @property
+        def control(self) -> QueueView:
+            return self.queue
+
+    def __init__(
+        self,
+        desk: DeskService | None,
+        *,
+        clock: Callable[[], dt.datetime],
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.desk = desk
+        self._clock = clock
+        self._ids: list[int] | None = None  # None until the first queue_ids() answer
+        self._cursor = 0
+        self._generation = 0  # bumped when the id list is replaced
+        self._rows: LRUCache[int, QueueRow] = LRUCache(20_000)
+        self._gone: set[int] = set()  # ids the desk no longer knows
+        self._pending: set[int] = set()  # pages being fetched for this generation
+        self._strips: LRUCache[tuple, Strip] = LRUCache(2_000)
+        self._lines_per_row = 1
+        self._base_style: Style | None = None
+        self.empty_text = "Loading…"
+
+    # --- public ---------------------------------------------------------------------------
+
+    @property
+    def ids(self) -> list[int]:
+        return self._ids or []
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @property
+    def current_id(self) -> int | None:
+        ids = self.ids
+        return ids[self._cursor] if 0 <= self._cursor < len(ids) else None
+
+    @property
+    def current_row(self) -> QueueRow | None:
+        conv_id = self.current_id
+        return None if conv_id is None else self._rows.get(conv_id)
+
+    def row(self, conv_id: int) -> QueueRow | None:
+        return self._rows.get(conv_id)
+
+    def set_ids(
+        self, ids: list[int], *, keep: int | None = None, empty_text: str = "No conversations"
+    ) -> None:
+        """Show these conversations; the cursor stays on ``keep`` if it is among them.
+
+        Rows are fetched afresh: a new list (a search, a reload) may come with changed rows.
+        """
+        self._ids = list(ids)
+        self._generation += 1
+        self._pending.clear()
+        self._gone.clear()
+        self._rows.clear()
+        self._strips.clear()
+        self.empty_text = empty_text
+        self._cursor = self._ids.index(keep) if keep in self._ids else 0
+        self._update_virtual_size()
+        self.scroll_to(y=0, animate=False)
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self._post_cursor()
+
+    def move_to(self, index: int) -> None:
+        ids = self.ids
+        if not ids:
+            return
+        index = max(0, min(index, len(ids) - 1))
+        old = self._cursor
+        self._cursor = index
+        if old != index:
+            self._refresh_row(old)
+            self._refresh_row(index)
+            self._post_cursor()
+        self._scroll_cursor_into_view()
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        self.move_to(self._cursor + self._rows_per_page())
+
+    def action_page_up(self) -> None:
+        self.move_to(self._cursor - self._rows_per_page())
+
+    def action_cursor_top(self) -> None:
+        self.move_to(0)
+
+    def action_cursor_bottom(self) -> None:
+        self.move_to(len(self.ids) - 1)
+
+    def action_open(self) -> None:
+        conv_id = self.current_id
+        if conv_id is not None:
+            self.post_message(self.Opened(self, conv_id))
+
+    # --- events ---------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+
+    def on_focus(self) -> None:
+        self._refresh_row(self._cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_row(self._cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or not self.ids:
+            return
+        index = (int(self.scroll_y) + offset.y) // self._lines_per_row
+        if index < len(self.ids):
+            self.move_to(index)
+            self.action_open()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base_style = None
+        self._strips.clear()
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        ids = self._ids
+        if width and columns_for(width).lines_per_row != self._lines_per_row:
+            # the width changed without a Resize (a scrollbar came or went)
+            self.call_later(self._update_virtual_size)
+        if not ids:
+            if y == 0:
+                text = f" {self.empty_text}"
+                return Strip([Segment(fit(text, width), self._style("queue--dim"))], width)
+            return Strip.blank(width, self._base())
+        line = int(self.scroll_y) + y
+        index, sub = divmod(line, self._lines_per_row)
+        if index >= len(ids):
+            return Strip.blank(width, self._base())
+        conv_id = ids[index]
+        row = self._rows.get(conv_id)
+        if row is None:
+            if conv_id not in self._gone:
+                self._request(index)
+            text = "" if sub else ("   (gone)" if conv_id in self._gone else "   …")
+            style = self._cursor_style() if index == self._cursor else self._style("queue--dim")
+            return Strip([Segment(fit(text, width), style)], width)
+        selected = 0 if index != self._cursor else (2 if self.has_focus else 1)
+        age = format_age(row.last_date, self._clock())
+        key = (conv_id, width, selected, self.app.theme, age, sub, self._lines_per_row)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, width, selected, age, sub)
+            self._strips[key] = strip
+        return strip
+
+    def _render_row(self, row: QueueRow, width: int, selected: int, age: str, sub: int) -> Strip:
+        cols = columns_for(width)
+        base = self._base()
+        cursor = self._cursor_style() if selected else None
+
+        def seg(text: str, component: str | None) -> Segment:
+            if cursor is not None:
+                return Segment(text, cursor)
+            return Segment(text, self._style(component) if component else base)
+
+        marker = (row.marker or " ")[:1]
+        marker_component = {"!": "queue--overdue", "+": "queue--due"}.get(marker)
+        customer = row.customer.translate(ONE_LINE)
+        subject = row.subject.translate(ONE_LINE)
+        tags = " ".join(t.translate(ONE_LINE) for t in row.tags)
+        segments: list[Segment]
+        if cols.lines_per_row == 1:
+            segments = [
+                seg(marker, marker_component),
+                seg(" ", None),
+                seg(fit(customer, cols.customer), "queue--customer"),
+                seg(" ", None),
+                seg(fit(subject, cols.subject), "queue--subject"),
+                seg(" ", None),
+                seg(fit(age, 3, right=True), "queue--age"),
+            ]
+            if cols.tags:
+                segments += [seg(" ", None), seg(fit(tags, cols.tags), "queue--tags")]
+        elif sub == 0:
+            segments = [
+                seg(marker, marker_component),
+                seg(" ", None),
+                seg(fit(customer, cols.customer), "queue--customer"),
+            ]
+            if cols.tags:
+                segments += [seg(" ", None), seg(fit(tags, cols.tags, right=True), "queue--tags")]
+            segments += [seg(" ", None), seg(fit(age, 3, right=True), "queue--age"), seg(" ", None)]
+        else:
+            segments = [seg("  ", None), seg(fit(subject, cols.subject), "queue--subject")]
+        strip = Strip(segments)
+        return strip.adjust_cell_length(width, cursor or base)
+
+    def _base(self) -> Style:
+        # Widget.rich_style walks the ancestors each time; this is read for every blank line.
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def _style(self, component: str) -> Style:
+        # Full styles: colours with alpha ($text-muted) are blended over the background here.
+        return self.get_component_rich_style(component)
+
+    def _cursor_style(self) -> Style:
+        return self._style("queue--cursor" if self.has_focus else "queue--cursor-blurred")
+
+    # --- fetching -------------------------------------------------------------------------
+
+    def _request(self, index: int) -> None:
+        page = index // PAGE_SIZE
+        if page in self._pending:
+            return
+        self._pending.add(page)
+        ids = self.ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        self.run_worker(self._fetch_page(page, ids, self._generation), group="queue-rows")
+
+    async def _fetch_page(self, page: int, ids: list[int], generation: int) -> None:
+        assert self.desk is not None
+        try:
+            rows = await self.desk.queue_rows(ids)
+        except Exception as exc:  # the desk is another layer: report it, keep the UI alive
+            self.notify(f"Could not load queue rows: {exc}", severity="error", markup=False)
+            return  # the page stays "pending": no retry storm on every repaint
+        changed = False
+        for row in rows:
+            old = self._rows.get(row.id)
+            if old is not None and old != row:
+                changed = True
+            self._rows[row.id] = row
+        if generation == self._generation:
+            self._gone.update(set(ids) - {row.id for row in rows})
+            self._pending.discard(page)
+        if changed:
+            self._strips.clear()
+        self.refresh()
+        if self.current_id in ids:
+            self._post_cursor()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _post_cursor(self) -> None:
+        self.post_message(self.CursorMoved(self, self._cursor, self.current_id, self.current_row))
+
+    def _rows_per_page(self) -> int:
+        height = self.scrollable_content_region.height or self.size.height
+        return max(1, height // self._lines_per_row - 1)
+
+    def _update_virtual_size(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width
+        lines = columns_for(width).lines_per_row if width else 1
+        if lines != self._lines_per_row:
+            self._lines_per_row = lines
+            self._strips.clear()
+        self.virtual_size = Size(self.size.width, len(self.ids) * self._lines_per_row)
+
+    def _refresh_row(self, index: int) -> None:
+        lines = self._lines_per_row
+        self.refresh_lines(index * lines, lines)
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height or self.size.height
+        if not height or not self.ids:
+            return
+        lines = self._lines_per_row
+        top = self._cursor * lines
+        bottom = top + lines
+        if top < self.scroll_y:
+            self.scroll_to(y=top, animate=False)
+        elif bottom > self.scroll_y + height:
+            self.scroll_to(y=bottom - height, animate=False)
