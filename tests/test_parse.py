@@ -1,0 +1,860 @@
+"""The one MIME parser: copied public corpora plus hand-made hostile messages.
+
+Corpora live in tests/corpus/<name>/ with their licence files (see each ORIGIN.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tui_desk.mail.model import Address, ParsedMessage
+from tui_desk.mail.parse import HEADER_LIMIT, normalize_msgid, parse_message, split_quoted
+
+CORPUS = Path(__file__).parent / "corpus"
+_NOT_MESSAGES = {"LICENSE", "LICENSE.txt", "NOTICE", "NOTICE.txt", "ORIGIN.md"}
+MESSAGE_FILES = sorted(
+    p
+    for name in ("flanker", "mail-parser", "james-mime4j", "cpython")
+    for p in (CORPUS / name).rglob("*")
+    if p.is_file() and p.name not in _NOT_MESSAGES and "_decoded_" not in p.name
+)
+SYNTHETIC = re.compile(r"^sha256-[0-9a-f]{32}@tui-desk\.invalid$")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates
+
+
+def corpus(path: str) -> ParsedMessage:
+    return parse_message((CORPUS / path).read_bytes())
+
+
+def all_strings(msg: ParsedMessage) -> list[str]:
+    out: list[str] = [msg.message_id, msg.subject, msg.text, *msg.references, *msg.defects]
+    if msg.in_reply_to:
+        out.append(msg.in_reply_to)
+    for addr in [msg.sender, *msg.to, *msg.cc, *msg.reply_to]:
+        if addr is not None:
+            out += [addr.name, addr.addr]
+    for att in msg.attachments:
+        out += [att.filename, att.content_type, att.part_path]
+    return out
+
+
+def assert_well_formed(msg: ParsedMessage, raw: bytes) -> None:
+    assert isinstance(msg, ParsedMessage)
+    assert msg.message_id and not msg.message_id.startswith("<")
+    assert bool(SYNTHETIC.match(msg.message_id)) == msg.synthetic_id
+    assert isinstance(msg.text, str) and isinstance(msg.subject, str)
+    assert "\n" not in msg.subject and "\r" not in msg.text
+    assert msg.date is None or msg.date.tzinfo is not None
+    assert msg.size == len(raw)
+    assert msg.message_id not in msg.references and msg.in_reply_to != msg.message_id
+    for att in msg.attachments:
+        assert re.fullmatch(r"\d+(\.\d+)*", att.part_path), att
+        assert att.size >= 0 and att.content_type == att.content_type.lower() and "/" in att.content_type
+    for s in all_strings(msg):
+        assert isinstance(s, str) and not UNSTORABLE.search(s), repr(s)
+        s.encode("utf-8")
+
+
+@pytest.mark.parametrize("path", MESSAGE_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_every_corpus_message_parses(path: Path) -> None:
+    raw = path.read_bytes()
+    msg = parse_message(raw)
+    assert_well_formed(msg, raw)
+    assert parse_message(raw) == msg  # deterministic
+
+
+def test_corpus_is_present() -> None:
+    assert len(MESSAGE_FILES) > 120
+    for name, licence in [("flanker", "LICENSE"), ("mail-parser", "LICENSE.txt"),
+                          ("mail-parser", "NOTICE.txt"), ("james-mime4j", "LICENSE"),
+                          ("james-mime4j", "NOTICE"), ("cpython", "LICENSE.txt")]:
+        assert (CORPUS / name / licence).is_file()
+
+
+# --- flanker -------------------------------------------------------------------------
+
+
+def test_encoded_word_display_name_with_a_comma() -> None:
+    msg = corpus("flanker/encoded-header.eml")
+    assert msg.sender == Address("Foo, Bar", "foo.bar@example.com")
+    assert msg.message_id == "1234567890-1234-4567@example.com"
+    assert msg.text == "hello, world"
+
+
+def test_raw_latin1_byte_in_from() -> None:
+    msg = corpus("flanker/from-encoding.eml")
+    assert msg.sender == Address("Ingo Lütkebohle", "ingo@blank.pages.de")
+    assert msg.date == dt.datetime(1997, 7, 12, 20, 11, 13, tzinfo=dt.timezone.utc)
+
+
+def test_dashed_boundaries_choose_the_plain_part() -> None:
+    msg = corpus("flanker/dashed-boundaries.eml")
+    assert msg.text == "Hi"
+    assert not msg.text_from_html
+    assert msg.attachments == []
+
+
+def test_missing_final_boundary_keeps_the_text() -> None:
+    msg = corpus("flanker/missing-final-boundary.eml")
+    assert msg.text == "Some body"
+    assert "CloseBoundaryNotFoundDefect" in msg.defects
+
+
+def test_false_multipart_is_still_a_usable_record() -> None:
+    msg = corpus("flanker/false-multipart.eml")
+    assert msg.subject == "Broken MIME"
+    assert msg.sender == Address("Mime Breaker", "broken.mime@notreallymultipart.com")
+    assert msg.message_id == "12345@example.com"
+    assert msg.text == ""  # the body really is a lone CR and blank lines
+    assert any("has no parts" in d for d in msg.defects)
+    assert "StartBoundaryNotFoundDefect" in msg.defects
+
+
+def test_missing_boundaries_stays_text() -> None:
+    msg = corpus("flanker/missing-boundaries.eml")
+    assert msg.attachments == []
+    assert "Content-Type" in msg.text  # the look-alike part headers are just text here
+
+
+def test_long_header_is_capped_with_a_defect() -> None:
+    msg = corpus("flanker/long-header.eml")
+    assert msg.subject.startswith("Die heiße Zypernsonne quälte Max und Victoria")
+    assert len(msg.subject) < HEADER_LIMIT
+    assert any(d.startswith("header too long: Subject (205 KB)") for d in msg.defects)
+    assert msg.sender == Address("", "bob@example.com")
+
+
+def test_utf8_file_name_cut_mid_character() -> None:
+    (att,) = corpus("flanker/russian-attachment-yahoo.eml").attachments
+    assert att.filename == "Картинка с очень, очень длинным предлинным именем преименем таким чт\ufffd"
+    assert att.content_type == "image/png"
+    assert att.part_path == "2"
+    assert att.size > 170_000
+
+
+def test_outlook_express_single_part_attachment() -> None:
+    msg = corpus("flanker/outlook-express.eml")
+    (att,) = msg.attachments
+    assert att.content_type == "application/octet-stream"
+    assert att.part_path == "1"
+    assert att.filename.endswith(".txt")
+    assert att.size == len("текстовое вложение".encode())
+    assert msg.sender == Address("Bobby", "bob@example.com")
+    assert msg.to == [Address("Ally", "ally@example.com")]
+
+
+@pytest.mark.parametrize(
+    ("path", "ctype"),
+    [("flanker/enclosed.eml", "message/rfc822"), ("flanker/enclosed-global.eml", "message/global"),
+     ("flanker/enclosed-broken.eml", "message/rfc822"),
+     ("flanker/enclosed-broken-body.eml", "message/rfc822"),
+     ("flanker/enclosed-bad-encoding.eml", "message/rfc822")],
+)
+def test_enclosed_message_is_listed_not_merged(path: str, ctype: str) -> None:
+    msg = corpus(path)
+    assert msg.text == "Hello"  # the enclosed message's own text is not ours
+    (att,) = msg.attachments
+    assert (att.filename, att.content_type, att.part_path) == ("thanks.eml", ctype, "2")
+    assert att.size > 1000
+
+
+def test_utf8_display_name_with_emoji() -> None:
+    assert corpus("flanker/enclosed.eml").to == [Address("Александр Клижентас☯", "bob@example.com")]
+
+
+def test_malformed_headers_are_read_as_text() -> None:
+    msg = corpus("flanker/mailformed-headers.eml")
+    assert msg.subject == "´!"
+    assert msg.sender == Address("Юникод запрещен\ufffd", "headers@gmail.com")
+    assert any("8-bit" in d for d in msg.defects)
+
+
+def test_8bit_subject_uses_the_body_charset() -> None:
+    msg = corpus("flanker/spam/broken-headers.eml")
+    assert msg.subject == "Forget Asking For A Link Exchange…"
+
+
+def test_content_type_without_a_type() -> None:
+    msg = corpus("flanker/spam/broken-ctype.eml")
+    assert msg.text.startswith("Hello Dear, How are you?")
+    (att,) = msg.attachments
+    assert (att.filename, att.content_type, att.part_path) == ("facejj.jpg", "image/jpeg", "2")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["bounce/delayed.eml", "bounce/mailbox-full.eml", "bounce/no-mx.eml", "bounce/office365.eml",
+     "bounce/zed.eml", "bounce/delayed-broken.eml", "bounce/gmail-no-dns.eml",
+     "bounce/gmail-invalid-address.eml", "complaints/aol.eml", "complaints/yahoo.eml"],
+)
+def test_bounces_and_reports_are_auto_submitted(path: str) -> None:
+    msg = corpus(f"flanker/{path}")
+    assert msg.auto_submitted
+    assert msg.text  # the human-readable part (or the bare report) is shown
+
+
+def test_delivery_report_parts_are_attachments() -> None:
+    msg = corpus("flanker/bounce/zed.eml")
+    assert [(a.content_type, a.part_path) for a in msg.attachments] == [
+        ("message/delivery-status", "2"), ("message/rfc822", "3")]
+    assert "your message could not\nbe delivered" in msg.text
+
+
+@pytest.mark.parametrize("path", ["text-only.eml", "multipart.eml", "iphone.eml", "8bitmime.eml",
+                                  "quoted-printable.eml", "relative.eml", "signed.eml"])
+def test_ordinary_mail_is_not_auto_submitted(path: str) -> None:
+    assert not corpus(f"flanker/{path}").auto_submitted
+
+
+def test_html_only_message_is_rendered() -> None:
+    msg = corpus("flanker/long-links.eml")
+    assert msg.text_from_html
+    assert "<" not in msg.text.split("<http", 1)[0]  # no markup before the first link
+
+
+def test_inline_photo_and_attachments() -> None:
+    msg = corpus("flanker/iphone.eml")
+    assert [(a.filename, a.content_type) for a in msg.attachments] == [("photo.JPG", "image/jpeg")]
+
+
+def test_external_body_parts_are_listed() -> None:
+    msg = corpus("flanker/message-external-body.eml")
+    assert {a.content_type for a in msg.attachments} == {"message/external-body"}
+
+
+# --- mail-parser -----------------------------------------------------------------------
+
+
+def test_unquoted_address_as_display_name() -> None:
+    msg = corpus("mail-parser/mail_test_19")
+    assert msg.sender == Address("alice@example.com", "bob@example.com")
+    assert msg.cc == [Address("eve@example.com", "frank@example.com")]
+    assert msg.reply_to == [Address("henry@example.com", "ivan@example.com")]
+    assert msg.to == [Address("Charlie Brown", "charlie@example.com"), Address("", "dave@example.com")]
+    assert msg.message_id == "test-email-as-name@example.com"
+
+
+def test_tricky_display_names() -> None:
+    msg = corpus("mail-parser/mail_test_18")
+    assert msg.sender == Address("LastßlName, FirstName", "comma.name@example.com")
+    assert msg.to == [Address("tony.stark@example.com", "tony.stark@example.com")]
+    assert msg.cc == [Address("", "simple@example.net"),
+                      Address('John "Johnny" Doe', "john.doe@example.com")]
+
+
+def test_encoded_word_name_that_is_an_address() -> None:
+    msg = corpus("mail-parser/mail_test_17")
+    assert msg.sender is not None and msg.sender.addr == "notificaccion-clientes@bbva.mx"
+    assert msg.reply_to == [Address("", "info@alejandrosalcedo.es")]
+    assert msg.to == [Address("", "compliance@akaancasadebolsa.com.mx")]
+
+
+def test_gtube_headers() -> None:
+    msg = corpus("mail-parser/mail_test_16")
+    assert msg.sender == Address("Sender", "sender@example.net")
+    assert msg.subject == "Test spam mail (GTUBE)"
+
+
+def test_gb2312_headers_and_raw_8bit_recipient() -> None:
+    msg = corpus("mail-parser/mail_test_12")
+    assert msg.sender == Address("张先生", "baoguan@hotmail.com")
+    assert msg.subject == "代开各地增值税发票"
+    assert msg.to == [Address("", "danglüe@email.com")]
+    assert msg.text.strip()
+
+
+def test_gb2312_html_body() -> None:
+    msg = corpus("mail-parser/mail_test_9")
+    assert msg.text_from_html
+    assert msg.subject.startswith("我把镜头拉近些")
+
+
+def test_inline_parts_in_mixed_are_all_shown() -> None:
+    msg = corpus("mail-parser/mail_test_14")
+    assert "HTML here" in msg.text and "Plaintext here." in msg.text
+    assert [(a.content_type, a.size, a.part_path) for a in msg.attachments] == [("image/png", 8, "2")]
+
+
+def test_qp_text_attachment() -> None:
+    msg = corpus("mail-parser/mail_test_3")
+    assert [(a.filename, a.content_type) for a in msg.attachments] == [("message.txt", "text/plain")]
+    assert msg.text.strip()
+
+
+def test_multipart_with_no_parts_shows_raw_text() -> None:
+    msg = corpus("mail-parser/mail_malformed_3")
+    assert msg.reply_to == [Address("VICTORIA Souvenirs", "smgesi4@gmail.com")]
+    assert {"StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect"} <= set(msg.defects)
+    assert len(msg.text) > 1000
+
+
+def test_delivery_failure_with_broken_mime() -> None:
+    msg = corpus("mail-parser/mail_malformed_2")
+    assert msg.auto_submitted
+    assert "message/delivery-status" in {a.content_type for a in msg.attachments}
+
+
+def test_transfer_encoding_on_a_multipart() -> None:
+    msg = corpus("mail-parser/mail_test_6")
+    assert "InvalidMultipartContentTransferEncodingDefect" in msg.defects
+    assert msg.to[0].addr.endswith("@test.it")
+    assert msg.text_from_html and msg.text
+
+
+def test_outlook_msg_file_is_not_parsed_as_mail() -> None:
+    msg = corpus("mail-parser/mail_outlook_1")
+    assert msg.synthetic_id and msg.text == ""
+    assert any("Outlook .msg" in d for d in msg.defects)
+
+
+# --- james-mime4j (expected decoded outputs) ---------------------------------------------
+
+# Cases where the stdlib and mime4j agree on the structure (see the corpus README for the
+# others): every expected text part of the chosen body must appear in our text.
+MIME4J_BODY_CASES = [
+    "bad-newlines-multiple-parts", "base64-encoded-text", "basic-plain",
+    "basic-plain-very-long-lines", "boundary-name-clash", "example", "intermediate-boundaries",
+    "misplaced-boundary", "missing-inner-boundary", "missing-inner-start-boundary", "obsolete",
+    "russian-headers", "simple-attachment",
+]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.mark.parametrize("name", MIME4J_BODY_CASES)
+def test_mime4j_expected_body_text(name: str) -> None:
+    folder = CORPUS / "james-mime4j" / "testmsgs"
+    msg = parse_message((folder / f"{name}.msg").read_bytes())
+    expected = (folder / f"{name}_decoded_1.txt")
+    if not expected.exists():
+        expected = sorted(folder.glob(f"{name}_decoded_1_1*.txt"))[0]
+    assert _norm(expected.read_bytes().decode("utf-8")) in _norm(msg.text)
+
+
+def test_mime4j_obsolete_header_syntax_is_repaired() -> None:
+    msg = corpus("james-mime4j/testmsgs/obsolete.msg")
+    assert msg.subject == "The obsolete syntax allow spaces before the colon and also empty lines in folding."
+    assert msg.text == "body"
+    assert any("obsolete header syntax" in d for d in msg.defects)
+
+
+def test_mime4j_unquoted_encoded_word_file_name() -> None:
+    msg = corpus("james-mime4j/testmsgs/russian-headers.msg")
+    assert msg.text == "A simple body."
+    assert [(a.filename, a.part_path) for a in msg.attachments] == [("Список.doc", "1")]
+
+
+def test_mime4j_example_attachments() -> None:
+    msg = corpus("james-mime4j/testmsgs/example.msg")
+    assert [(a.filename, a.content_type, a.part_path) for a in msg.attachments] == [
+        ("blob.png", "image/png", "2"), ("blob.png", "image/png", "3"),
+        ("rhubarb.txt", "text/plain", "4")]
+    bin_size = (CORPUS / "james-mime4j/testmsgs/example_decoded_1_4.txt").stat().st_size
+    assert msg.attachments[2].size == bin_size
+
+
+def test_mime4j_date_with_milliseconds_and_unsigned_zone() -> None:
+    msg = corpus("james-mime4j/misc/mime4j-219-new-date-time-format.msg")
+    assert msg.date == dt.datetime(2012, 7, 17, 22, 23, 35, tzinfo=dt.timezone.utc)
+
+
+def test_mime4j_forwarded_message_attachment() -> None:
+    msg = corpus("james-mime4j/misc/sampleMail.msg")
+    assert msg.text == "Forward as attachment !"
+    assert [(a.filename, a.content_type) for a in msg.attachments] == [
+        ("Courbe Sprint.eml", "message/rfc822")]
+
+
+@pytest.mark.parametrize("name", ["base64encoded-rfc822message", "base64encoded-rfc822message-nested"])
+def test_mime4j_base64_encoded_enclosed_message_is_listed(name: str) -> None:
+    msg = corpus(f"james-mime4j/testmsgs/{name}.msg")
+    assert [a.content_type for a in msg.attachments] == ["message/rfc822"]
+    assert msg.text == ""  # not its base64 text
+
+
+# --- CPython's own test messages ---------------------------------------------------------
+
+
+def test_cpython_null_sender_address() -> None:
+    msg = corpus("cpython/msg_43.txt")
+    assert msg.sender == Address("MAILER DAEMON", "")
+    assert not any(d.startswith("From:") for d in msg.defects)
+
+
+def test_cpython_old_style_comment_name() -> None:
+    assert corpus("cpython/msg_06.txt").sender == Address("Barry A. Warsaw", "barry@python.org")
+
+
+def test_cpython_digest_lists_enclosed_messages() -> None:
+    msg = corpus("cpython/msg_02.txt")
+    assert [a.content_type for a in msg.attachments].count("message/rfc822") == 5
+
+
+# --- hand-made hostile messages ------------------------------------------------------------
+
+
+def mail(headers: str, body: str | bytes = "body\n", *, newline: str = "\n") -> bytes:
+    head = newline.join(headers.strip("\n").splitlines()) + newline + newline
+    return head.encode("utf-8") + (body.encode("utf-8") if isinstance(body, str) else body)
+
+
+def test_no_message_id_gives_a_stable_synthetic_id() -> None:
+    raw = mail("From: a@example.com\nSubject: no id")
+    first, again = parse_message(raw), parse_message(raw)
+    assert first.synthetic_id and SYNTHETIC.match(first.message_id)
+    assert first.message_id == again.message_id
+    other = parse_message(raw + b"x")
+    assert other.synthetic_id and other.message_id != first.message_id
+    assert any("no Message-ID" in d for d in first.defects)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "<>", "not an id", "<a b@c>", "\x01\x02"])
+def test_garbage_message_id_is_replaced(value: str) -> None:
+    msg = parse_message(mail(f"Message-ID: {value}\nFrom: a@example.com"))
+    assert msg.synthetic_id and SYNTHETIC.match(msg.message_id)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("<abc@example.com>", "abc@example.com"), ("  <abc@example.com> (comment)", "abc@example.com"),
+     ("abc@example.com", "abc@example.com"), ("<\n abc@example.com>", None)],
+)
+def test_message_id_forms(value: str, expected: str | None) -> None:
+    msg = parse_message(mail(f"Message-ID: {value}"))
+    if expected is None:
+        assert msg.synthetic_id
+    else:
+        assert (msg.message_id, msg.synthetic_id) == (expected, False)
+
+
+def test_threading_headers() -> None:
+    msg = parse_message(mail(
+        "Message-ID: <me@x>\n"
+        "In-Reply-To: Your message of Monday <parent@x> <other@x>\n"
+        "References: <root@x> <mid@x>\n <root@x>\t<me@x> <parent@x>"
+    ))
+    assert msg.in_reply_to == "parent@x"
+    assert msg.references == ["root@x", "mid@x", "parent@x"]
+
+
+def test_threading_headers_without_brackets() -> None:
+    msg = parse_message(mail("Message-ID: <me@x>\nIn-Reply-To: parent@x\nReferences: root@x parent@x"))
+    assert msg.in_reply_to == "parent@x"
+    assert msg.references == ["root@x", "parent@x"]
+
+
+def test_in_reply_to_own_id_is_dropped() -> None:
+    msg = parse_message(mail("Message-ID: <me@x>\nIn-Reply-To: <me@x>"))
+    assert msg.in_reply_to is None
+
+
+def test_long_references_keep_the_root_and_the_parents() -> None:
+    ids = [f"<id{i:05d}@example.com>" for i in range(3000)]
+    msg = parse_message(mail("Message-ID: <me@x>\nReferences: " + "\n ".join(ids)))
+    assert msg.references[0] == "id00000@example.com"
+    assert msg.references[-1] == "id02999@example.com"
+    assert any("header too long: References" in d for d in msg.defects)
+
+
+def test_normalize_msgid() -> None:
+    assert normalize_msgid(" <a@b> ") == "a@b"
+    assert normalize_msgid("a@b") == "a@b"
+    assert normalize_msgid("<a@b") == "a@b"
+    assert normalize_msgid("") == "" and normalize_msgid(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("a@x.example <b@y.example>", [Address("a@x.example", "b@y.example")]),
+        ('"Bob <bob@x.example>" <real@y.example>', [Address("Bob <bob@x.example>", "real@y.example")]),
+        ("=?UTF-8?B?Rm9vLCBCYXI=?= <x@y.example>", [Address("Foo, Bar", "x@y.example")]),
+        ("=?UTF-8?Q?J=C3=BCrgen?= <j@y.example>, plain@y.example",
+         [Address("Jürgen", "j@y.example"), Address("", "plain@y.example")]),
+        ("undisclosed-recipients:;", []),
+        ("Team: a@x.example, b@x.example;, c@x.example",
+         [Address("", "a@x.example"), Address("", "b@x.example"), Address("", "c@x.example")]),
+        ("c@x.example (Carol Old-Style)", [Address("Carol Old-Style", "c@x.example")]),
+        ("<@relay.example:route@x.example>", [Address("", "route@x.example")]),
+    ],
+)
+def test_addresses(header: str, expected: list[Address]) -> None:
+    assert parse_message(mail(f"To: {header}")).to == expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["<<<>>>", '"unterminated <x@y', "a@b@c@d", "=?bogus?Q?x?= <", ",,,;;;:::", "(((((", "\\",
+     "<x@y> <z@w>", "@", "\x00\x01 <a@b>", "=?utf-8?b?!!!?= <a@b>"],
+)
+def test_garbage_addresses_never_raise(header: str) -> None:
+    raw = mail(f"From: {header}\nTo: {header}\nCc: {header}\nReply-To: {header}")
+    assert_well_formed(parse_message(raw), raw)
+
+
+def test_raw_8bit_header_bytes_utf8_then_latin1() -> None:
+    raw = (b"From: J\xc3\xbcrgen <j@example.com>\nTo: Fran\xe7ois <f@example.com>\n"
+           b"Subject: caf\xc3\xa9 \xe2\x82\xac\n\nbody\n")
+    msg = parse_message(raw)
+    assert msg.sender == Address("Jürgen", "j@example.com")
+    assert msg.to == [Address("François", "f@example.com")]
+    assert msg.subject == "café €"
+
+
+def test_subject_is_unfolded_and_collapsed() -> None:
+    msg = parse_message(mail("Subject: =?UTF-8?Q?Hello?=\n =?UTF-8?Q?_World?=   and\n\t  more   "))
+    assert msg.subject == "Hello World and more"
+
+
+def test_iso_2022_jp_subject_and_body() -> None:
+    encoded = base64.b64encode("日本語の件名".encode("iso-2022-jp")).decode()
+    raw = mail(f"Subject: =?ISO-2022-JP?B?{encoded}?=\nContent-Type: text/plain; charset=ISO-2022-JP",
+               "日本語のテキスト\n".encode("iso-2022-jp"))
+    msg = parse_message(raw)
+    assert msg.subject == "日本語の件名"
+    assert msg.text == "日本語のテキスト"
+
+
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [("koi8-r", "Привет, мир"), ("windows-1251", "Привет, мир"), ("gb2312", "你好世界"),
+     ("gbk", "你好世界"), ("shift_jis", "こんにちは"), ("iso-8859-1", "Grüße"), ("utf-8", "✓ done"),
+     ("big5", "你好")],
+)
+def test_body_charsets(charset: str, text: str) -> None:
+    body = text.encode(charset)
+    msg = parse_message(mail(f"Content-Type: text/plain; charset={charset}", body))
+    assert msg.text == text
+
+
+def test_gb2312_label_with_a_gbk_only_character() -> None:
+    body = "镕基".encode("gbk")  # 镕 is not in GB2312
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("gb2312")
+    msg = parse_message(mail("Content-Type: text/plain; charset=gb2312", body))
+    assert msg.text == "镕基"
+    subject = base64.b64encode(body).decode()
+    assert parse_message(mail(f"Subject: =?gb2312?B?{subject}?=")).subject == "镕基"
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body", "text"),
+    [
+        ("text/plain; charset=x-bogus", "naïve".encode(), "naïve"),
+        ("text/plain; charset=x-bogus", "naïve".encode("latin-1"), "naïve"),
+        ("text/plain", "naïve".encode("cp1252"), "naïve"),
+        ("text/plain; charset=us-ascii", "naïve".encode(), "naïve"),
+        ("text/plain; charset=utf-8", b"broken \xff byte", "broken \ufffd byte"),
+        ("text/plain; charset=base64", b"abc", "abc"),  # a codec, but not a text encoding
+    ],
+)
+def test_unknown_or_wrong_charsets_never_raise(ctype: str, body: bytes, text: str) -> None:
+    msg = parse_message(mail(f"Content-Type: {ctype}", body))
+    assert msg.text == text
+
+
+def test_unknown_charset_in_encoded_word() -> None:
+    msg = parse_message(mail("Subject: =?x-bogus?Q?caf=C3=A9?="))
+    assert msg.subject == "café"
+
+
+def test_cr_lf_nul_weirdness() -> None:
+    raw = (b"From: a@example.com\rSubject: bare CR\r\r"
+           b"line one\rline two\r\n\x00line three\rsafe\rEVIL\n")
+    msg = parse_message(raw)
+    assert_well_formed(msg, raw)
+    assert "\x00" not in msg.text and "\r" not in msg.text
+    assert "safe\nEVIL" in msg.text  # a lone CR is a line break, nothing is overwritten
+    raw = b"Subject: nul\x00in header\r\nFrom: a\x00b@example.com\r\n\r\nbo\x00dy\r\n"
+    msg = parse_message(raw)
+    assert_well_formed(msg, raw)
+    assert msg.subject == "nulin header" and msg.text == "body"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Tue, 10 Jul 2012 08:14:18 +0200", dt.datetime(2012, 7, 10, 6, 14, 18, tzinfo=dt.timezone.utc)),
+        ("10 Jul 2012 08:14:18 -0000", dt.datetime(2012, 7, 10, 8, 14, 18, tzinfo=dt.timezone.utc)),
+        ("Tue, 10 Jul 2012 08:14:18", dt.datetime(2012, 7, 10, 8, 14, 18, tzinfo=dt.timezone.utc)),
+        ("Tue, 17 Jul 2012 22:23:35.882 0000", dt.datetime(2012, 7, 17, 22, 23, 35, tzinfo=dt.timezone.utc)),
+        ("2024-01-15T10:00:00Z", dt.datetime(2024, 1, 15, 10, 0, tzinfo=dt.timezone.utc)),
+        ("yesterday", None),
+        ("Mon, 99 Foo 20999 99:99:99 +9999", None),
+        ("", None),
+    ],
+)
+def test_dates(value: str, expected: dt.datetime | None) -> None:
+    msg = parse_message(mail(f"Date: {value}"))
+    assert msg.date == expected
+    if expected is not None:
+        assert msg.date is not None and msg.date.tzinfo is not None
+
+
+def test_unsplit_multipart_falls_back_to_the_raw_body() -> None:
+    raw = mail('Content-Type: multipart/alternative; boundary="never-used"',
+               "Hello, the boundary never shows up.\n")
+    msg = parse_message(raw)
+    assert msg.text == "Hello, the boundary never shows up."
+    assert any("has no parts" in d for d in msg.defects)
+
+
+def test_angle_bracket_boundary_is_recovered() -> None:
+    # The stdlib strips the <> of boundary="<<001-x>>" and never splits (CPython gh-135854).
+    raw = mail(
+        'Content-Type: multipart/alternative; boundary="<<001-3e1dcd5a-119e>>"',
+        "--<<001-3e1dcd5a-119e>>\nContent-Type: text/plain\n\nplain text\n"
+        "--<<001-3e1dcd5a-119e>>\nContent-Type: text/html\n\n<p>html</p>\n"
+        "--<<001-3e1dcd5a-119e>>--\n",
+    )
+    msg = parse_message(raw)
+    assert msg.text == "plain text"
+    assert any("re-split" in d for d in msg.defects)
+
+
+def test_parts_after_a_reused_boundary_are_recovered() -> None:
+    # A nested multipart reusing the outer boundary (as in mail-parser's mail_malformed_1):
+    # the stdlib puts the real attachment in the epilogue.
+    raw = mail(
+        'Content-Type: multipart/mixed; boundary="B"',
+        "--B\nContent-Type: multipart/alternative; boundary=\"B\"\n\n"
+        "--B\nContent-Type: text/plain\n\nSent from my phone\n"
+        "--B\nContent-Type: text/html\n\n<div>Sent from my phone</div>\n"
+        "--B--\n\n"
+        "--B\nContent-Type: application/pdf; name=\"invoice.pdf\"\n"
+        "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--B--\n",
+    )
+    msg = parse_message(raw)
+    assert msg.text == "Sent from my phone"  # not twice
+    assert [(a.filename, a.content_type, a.size) for a in msg.attachments] == [
+        ("invoice.pdf", "application/pdf", 9)]
+    assert "StartBoundaryNotFoundDefect (part 1)" in msg.defects
+
+
+def test_attachment_fields() -> None:
+    payload = os.urandom(1234)
+    raw = mail(
+        'Content-Type: multipart/mixed; boundary="outer"',
+        "--outer\nContent-Type: multipart/related; boundary=\"inner\"\n\n"
+        "--inner\nContent-Type: text/html; charset=utf-8\n\n<p>Hi <img src=\"cid:logo\"></p>\n"
+        "--inner\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n\n"
+        + base64.encodebytes(b"\x89PNG....").decode() + "--inner--\n"
+        "--outer\nContent-Type: application/pdf\n"
+        "Content-Disposition: attachment; filename*=UTF-8''%E2%82%AC%20rates.pdf\n"
+        "Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(payload).decode() +
+        "--outer\nContent-Type: text/plain; name=\"=?UTF-8?B?w6TDtsO8LnR4dA==?=\"\n\nnotes\n"
+        "--outer\nContent-Type: message/rfc822\n\nSubject: inner\nFrom: x@y\n\ninner text\n"
+        "--outer--\n",
+    )
+    msg = parse_message(raw)
+    assert msg.text == "Hi" and msg.text_from_html
+    assert [(a.filename, a.content_type, a.size, a.part_path) for a in msg.attachments] == [
+        ("", "image/png", 8, "1.2"),
+        ("€ rates.pdf", "application/pdf", 1234, "2"),
+        ("äöü.txt", "text/plain", 5, "3"),  # the line end before a delimiter is the delimiter's
+        ("", "message/rfc822", len(b"Subject: inner\nFrom: x@y\n\ninner text"), "4"),
+    ]
+
+
+def test_broken_base64_attachment_size_falls_back() -> None:
+    raw = mail('Content-Type: multipart/mixed; boundary="b"',
+               "--b\nContent-Type: application/octet-stream; name=x.bin\n"
+               "Content-Transfer-Encoding: base64\n\n!!!not*base64###\n--b--\n")
+    msg = parse_message(raw)
+    (att,) = msg.attachments
+    assert att.filename == "x.bin" and att.size >= 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "auto"),
+    [
+        ("Auto-Submitted: auto-replied", True),
+        ("Auto-Submitted: auto-generated; owner-email=x@y", True),
+        ("Auto-Submitted: no", False),
+        ("X-Autoreply: yes", True),
+        ("X-Autorespond: Vacation", True),
+        ("Precedence: auto_reply", True),
+        ("Precedence: bulk", False),
+        ("Return-Path: <>", True),
+        ("Return-Path: <someone@example.com>", False),
+        ('Content-Type: multipart/report; report-type=delivery-status; boundary="b"', True),
+        ("Subject: I am away", False),
+    ],
+)
+def test_auto_submitted(headers: str, auto: bool) -> None:
+    assert parse_message(mail(f"From: a@example.com\n{headers}")).auto_submitted is auto
+
+
+def test_plain_is_preferred_in_alternative_and_html_is_the_fallback() -> None:
+    alt = ('Content-Type: multipart/alternative; boundary="b"', "--b\nContent-Type: text/html\n\n"
+           "<p>rich <b>text</b></p>\n--b\nContent-Type: text/plain\n\nplain text\n--b--\n")
+    msg = parse_message(mail(*alt))
+    assert (msg.text, msg.text_from_html) == ("plain text", False)
+    html_only = mail("Content-Type: text/html; charset=utf-8", "<p>only <i>html</i> &amp; more</p>")
+    msg = parse_message(html_only)
+    assert (msg.text, msg.text_from_html) == ("only html & more", True)
+
+
+def test_empty_plain_alternative_falls_back_to_html() -> None:
+    raw = mail('Content-Type: multipart/alternative; boundary="b"',
+               "--b\nContent-Type: text/plain\n\n \n--b\nContent-Type: text/html\n\n<p>real</p>\n--b--\n")
+    assert parse_message(raw).text == "real"
+
+
+def test_html_meta_charset_is_used_when_mime_has_none() -> None:
+    body = '<meta charset="koi8-r"><p>Привет</p>'.encode("koi8-r")
+    assert parse_message(mail("Content-Type: text/html", body)).text == "Привет"
+
+
+def test_format_flowed_is_unwrapped() -> None:
+    body = "This is a long \nparagraph that \nwas wrapped.\n> quoted \n> too\n-- \nsig\n"
+    msg = parse_message(mail("Content-Type: text/plain; format=flowed", body))
+    assert msg.text == "This is a long paragraph that was wrapped.\n> quoted too\n-- \nsig"
+    msg = parse_message(mail("Content-Type: text/plain; format=flowed; delsp=yes", "ab \ncd\n"))
+    assert msg.text == "abcd"
+
+
+def test_oversized_part_header_is_capped() -> None:
+    params = "; ".join(f"p{i}=v" for i in range(20_000))
+    raw = mail('Content-Type: multipart/mixed; boundary="b"',
+               f"--b\nContent-Type: text/plain; {params}\n\nstill here\n--b--\n")
+    msg = parse_message(raw)
+    assert msg.text == "still here"
+    assert any(d.startswith("header too long: Content-Type") for d in msg.defects)
+
+
+def test_deep_nesting_and_parts_bombs_are_not_followed() -> None:
+    deep = b'Content-Type: multipart/mixed; boundary="b0"\n\n' + b"".join(
+        f'--b{i}\nContent-Type: multipart/mixed; boundary="b{i + 1}"\n\n'.encode() for i in range(3000)
+    ) + b"--b3000\nContent-Type: text/plain\n\ndeep\n"
+    msg = parse_message(deep)
+    assert_well_formed(msg, deep)
+    assert any("not parsed" in d for d in msg.defects)
+    bomb = b'Content-Type: multipart/mixed; boundary="b"\n\n' + b"".join(
+        b"--b\nContent-Type: image/png; name=x%d.png\n\nAAAA\n" % i for i in range(20_000))
+    msg = parse_message(bomb)
+    assert_well_formed(msg, bomb)
+    assert any("MIME structure not parsed" in d for d in msg.defects)
+
+
+def test_big_attachment_message_completes() -> None:
+    # ~20 MB message: must complete (no timing assertion; bench/ measures speed).
+    payload = os.urandom(15_000_000)
+    raw = mail('Content-Type: multipart/mixed; boundary="XX"',
+               b"--XX\nContent-Type: text/plain\n\nsee attached\n--XX\n"
+               b"Content-Type: application/octet-stream; name=big.bin\n"
+               b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(payload) + b"--XX--\n")
+    assert len(raw) > 20_000_000
+    msg = parse_message(raw)
+    assert msg.text == "see attached"
+    assert [(a.filename, a.size) for a in msg.attachments] == [("big.bin", 15_000_000)]
+
+
+def test_huge_text_body_is_cut_with_a_defect() -> None:
+    msg = parse_message(mail("Subject: long", "x" * 3_000_000))
+    assert len(msg.text) == 1_000_000
+    assert any("body text too long" in d for d in msg.defects)
+
+
+@pytest.mark.parametrize("raw", [b"", b"\n", b"\r\n\r\n", b"\x00" * 100, b"just text",
+                                 b"From nobody Mon Jan  1 00:00:00 2024\nSubject: mbox\n\nx\n",
+                                 b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+                                 b": no name\n\nbody", b"Subject: \xff\xfe\n\n\xff\xfe"])
+def test_degenerate_inputs(raw: bytes) -> None:
+    assert_well_formed(parse_message(raw), raw)
+
+
+def test_record_is_a_plain_dataclass() -> None:
+    msg = parse_message(mail("From: a@example.com\nSubject: x"))
+    assert {f.name for f in dataclasses.fields(msg)} >= {"defects", "attachments", "size"}
+
+
+# --- split_quoted -----------------------------------------------------------------------------
+
+
+def flags(text: str) -> list[tuple[str, bool]]:
+    runs = split_quoted(text)
+    assert "".join(t for t, _ in runs) == text  # nothing lost, nothing added
+    return runs
+
+
+def test_split_quoted_prefix_lines() -> None:
+    text = "My answer.\n\n> their question\n>> older\n\n> more\nMine again\n"
+    assert flags(text) == [
+        ("My answer.\n\n", False),
+        ("> their question\n>> older\n\n> more\n", True),
+        ("Mine again\n", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "On Mon, Jan 15, 2024 at 10:00 AM John Doe <john@example.com> wrote:",
+        "15.01.2024, 10:00, \"Иван\" <ivan@example.ru> написал(а):",
+        "Иван Петров написал:",
+        "在 2024年1月15日 10:00，张三 <zhang@example.cn> 写道：",
+        "Am 15.01.2024 um 10:00 schrieb Hans <hans@example.de>:",
+        "Le lun. 15 janv. 2024 à 10:00, Jean <jean@example.fr> a écrit :",
+    ],
+)
+def test_split_quoted_attributions(attribution: str) -> None:
+    text = f"Thanks!\n\n{attribution}\n> original\n> text\n"
+    assert flags(text) == [("Thanks!\n\n", False), (f"{attribution}\n> original\n> text\n", True)]
+
+
+def test_split_quoted_wrapped_gmail_attribution() -> None:
+    text = ("Yes.\n\nOn Mon, Jan 15, 2024 at 10:00 AM Someone With A Long Name <\n"
+            "someone@example.com> wrote:\n\n> hi\n")
+    runs = flags(text)
+    assert runs[0] == ("Yes.\n\n", False)
+    assert runs[1][1] and runs[1][0].startswith("On Mon")
+
+
+def test_split_quoted_interleaved_reply() -> None:
+    text = "On Mon, X wrote:\n> q1\nanswer 1\n> q2\nanswer 2\n"
+    assert flags(text) == [("On Mon, X wrote:\n> q1\n", True), ("answer 1\n", False),
+                           ("> q2\n", True), ("answer 2\n", False)]
+
+
+def test_split_quoted_top_posting_without_prefixes() -> None:
+    text = "Sure.\n\nOn Tue, 2 Jan 2024, Bob wrote:\nthe whole old message\nunprefixed\n"
+    assert flags(text) == [("Sure.\n\n", False),
+                           ("On Tue, 2 Jan 2024, Bob wrote:\nthe whole old message\nunprefixed\n", True)]
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["-----Original Message-----", "----- Original Message -----", "-----Исходное сообщение-----",
+     "From: Bob <bob@example.com>\nSent: Monday, January 15, 2024 10:00 AM"],
+)
+def test_split_quoted_outlook_separators(separator: str) -> None:
+    text = f"Reply text\n\n{separator}\nTo: me\nSubject: old\n\nold body\n"
+    runs = flags(text)
+    assert runs[0] == ("Reply text\n\n", False)
+    assert runs[1][1] and runs[1][0].startswith(separator.splitlines()[0])
+    assert len(runs) == 2
+
+
+def test_split_quoted_edge_cases() -> None:
+    assert split_quoted("") == []
+    assert flags("no quotes at all") == [("no quotes at all", False)]
+    assert flags("> only quoted") == [("> only quoted", True)]
+    assert flags("a\r\n> b\r\n") == [("a\r\n", False), ("> b\r\n", True)]
+    assert flags("I wrote: this is not an attribution\n") == [
+        ("I wrote: this is not an attribution\n", False)]
+
+
+def test_split_quoted_big_text_completes() -> None:
+    text = ("On x wrote:\n" * 10_000) + ("> q\nanswer\n" * 50_000) + ("a" * 100_000 + " wrote:\n")
+    runs = split_quoted(text)
+    assert "".join(t for t, _ in runs) == text

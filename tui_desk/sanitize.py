@@ -1,0 +1,84 @@
+"""The one sanitizer for text that came from mail and is about to reach a terminal.
+
+Everything a message controls (subject, names, body, file names, defects quoting headers)
+passes through :func:`sanitize` (or :func:`sanitize_line` for one-line fields) right before
+it is drawn or printed. Mail is decoded first (``mail/parse.py``) and sanitized last, so
+charsets that legitimately use ESC bytes (ISO-2022-JP) are already readable text here.
+
+What is removed, and why:
+
+* Every ESC-introduced sequence: CSI (``ESC [ ... final``), OSC (``ESC ] ... BEL/ST``),
+  DCS/SOS/PM/APC (``ESC P|X|^|_ ... ST``) and the short ``ESC`` + intermediates + final
+  forms. They recolour, retitle or move the cursor, or plant hyperlinks (OSC 8).
+* Their 8-bit forms (CSI U+009B with its parameters, OSC U+009D, DCS U+0090, ...) and every
+  other C1 control U+0080-U+009F.
+* Every C0 control except ``\\n`` and ``\\t``, and DEL. ``\\r\\n`` becomes ``\\n``; a lone
+  ``\\r`` is dropped, so ``"safe\\rEVIL"`` shows as ``"safeEVIL"`` instead of letting the
+  second half overwrite the first. Backspace overwrites go the same way.
+* Lone surrogates (left by undecodable header bytes) become U+FFFD: they cannot be encoded
+  for the terminal at all.
+
+Bidi: the embedding/override/isolate controls U+202A-U+202E and U+2066-U+2069 can reorder
+what is shown (a file name ``invoice\\u202egnp.exe`` displays as ``invoiceexe.png``), so each
+one is replaced by :data:`BIDI_MARKER`, a visible one-column character, so the reader sees
+that something was there. The implicit marks U+200E/U+200F (LRM/RLM) and U+061C (ALM) are
+kept: they cannot override the order of strong characters and real right-to-left mail
+needs them. U+2028/U+2029 (line/paragraph separator) become ``\\n``.
+
+Both functions are a few regex passes: linear in the input, no backtracking blow-ups.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["BIDI_MARKER", "sanitize", "sanitize_line"]
+
+#: Shown in place of a bidi embedding/override/isolate control (see the module docstring).
+BIDI_MARKER = "\ufffd"
+
+# Strings (OSC, DCS, SOS, PM, APC) end at ST (ESC \ or U+009C); OSC also at BEL. Their bodies
+# exclude ESC and every C1 character, so each attempt stops at the next possible introducer
+# and the whole scan stays linear. An unterminated string is not matched: its introducer is
+# removed below and the rest shows as plain text rather than being hidden.
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+      (?:\x1b\]|\x9d) [^\x07\x1b\x80-\x9f]* (?:\x07|\x1b\\|\x9c)       # OSC
+    | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]) [^\x1b\x80-\x9f]* (?:\x1b\\|\x9c)  # DCS SOS PM APC
+    | (?:\x1b\[|\x9b) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]             # CSI
+    | \x1b [\x20-\x2f]* [\x30-\x7e]                                     # nF / Fp / Fe / Fs
+    """,
+    re.VERBOSE,
+)
+
+# Whatever is left of C0 (minus \n \t), DEL, C1, lone surrogates, bidi controls, LS/PS.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+
+_REPLACEMENTS = {
+    **{c: "" for c in range(0x00, 0x20) if c not in (0x09, 0x0A)},
+    0x7F: "",
+    **{c: "" for c in range(0x80, 0xA0)},
+    **{c: BIDI_MARKER for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+    0x2028: "\n",
+    0x2029: "\n",
+}
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\n\t]+")
+
+
+def sanitize(text: str) -> str:
+    """Return ``text`` safe to draw in a terminal (see the module docstring for the rules)."""
+    if not _UNSAFE.search(text):
+        return text  # the common case: nothing to do
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = text.replace("\r\n", "\n")
+    text = _SURROGATE.sub("\ufffd", text)
+    return text.translate(_REPLACEMENTS)
+
+
+def sanitize_line(text: str) -> str:
+    """Like :func:`sanitize`, for one-line fields: line breaks and tabs become one space."""
+    return _LINE_BREAKS.sub(" ", sanitize(text)).strip()
