@@ -414,6 +414,8 @@ def test_no_message_id_gives_a_stable_synthetic_id() -> None:
     assert first.message_id == again.message_id
     other = parse_message(raw + b"x")
     assert other.synthetic_id and other.message_id != first.message_id
+    # the same mail with CRLF line ends (as IMAP sends it) is the same message
+    assert parse_message(raw.replace(b"\n", b"\r\n")).message_id == first.message_id
     assert any("no Message-ID" in d for d in first.defects)
 
 

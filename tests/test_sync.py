@@ -176,3 +176,16 @@ async def test_wrong_password_and_unreachable_host_give_one_line(tmp_path, dovec
         await AccountSync(desk.store, acct, "pw", is_agent=lambda a: False, timeout=5).sync_once()
     assert "127.0.0.1:1" in str(e.value) and "\n" not in str(e.value)
     await desk.close()
+
+
+async def test_mail_without_message_id_gets_the_same_id_as_from_a_file(tmp_path, dovecot, mail_user):
+    from tui_desk.mail.parse import parse_message
+    raw = make_mail(None, subject="no id here", body="Hello without an id\n")
+    dovecot.load_maildir(mail_user, [raw, make_mail("with@t", minutes=1)])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    stats = await sync.sync_once()
+    assert stats.new == 2 and stats.errors == 0
+    expected = parse_message(raw).message_id
+    row = await desk.store.fetchone("SELECT body_state, body FROM messages WHERE message_id=?", (expected,))
+    assert row is not None and row[0] == "full" and "Hello without an id" in row[1]
+    await desk.close()

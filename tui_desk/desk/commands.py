@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tui_desk.desk.keywords import queue_changes
-from tui_desk.desk.service import Desk
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
 from tui_desk.desk.when import When
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState

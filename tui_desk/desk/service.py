@@ -95,8 +95,54 @@ class Desk:
 
     async def queue_ids(self, query: str | None = None) -> list[int]:
         if query and query.strip():
-            return await search_ids(self.store, query)
+            return await search_ids(self.store, query, self.now())
         return await queries.queue_ids(self.store, now=self.now())
+
+    def views(self) -> list[tuple[str, str | None]]:
+        """Saved views: (name, query); None is the priority queue itself."""
+        me = self.config.agent.lower()
+        return [("Queue", None), ("Mine", f"assignee:{me} status:open"), ("Unassigned", "is:unassigned status:open"),
+                ("Pending", "status:pending"), ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"),
+                ("Closed", "status:closed")]
+
+    async def view_ids(self, query: str | None) -> list[int]:
+        """A saved view's conversations, in priority order."""
+        if not query:
+            return await self.queue_ids()
+        return await search_ids(self.store, query, self.now(), by_priority=True)
+
+    # -- agents' actions (desk.commands); each returns a line saying what was done ----------------
+    async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str:
+        from tui_desk.desk import commands
+        return (await commands.tag(self, ids, list(add), list(remove))).description
+
+    async def set_status(self, ids: list[int], status: str) -> str:
+        from tui_desk.desk import commands
+        return (await commands.set_status(self, ids, status)).description
+
+    async def snooze(self, ids: list[int], when_text: str) -> str:
+        """`when_text` as the agent typed it ("tomorrow 9:00", "3d", "until reply", "off")."""
+        from tui_desk.desk import commands
+        from tui_desk.desk.when import parse_when
+        if when_text.strip().lower() in ("off", "wake", "none"):
+            return (await commands.unsnooze(self, ids)).description
+        now = dt.datetime.fromtimestamp(self.now()).astimezone()
+        return (await commands.snooze(self, ids, parse_when(when_text, now))).description
+
+    async def assign(self, ids: list[int], agent: str | None) -> str:
+        from tui_desk.desk import commands
+        return (await commands.assign(self, ids, agent)).description
+
+    async def undo(self) -> str | None:
+        from tui_desk.desk import commands
+        return await commands.undo(self)
+
+    async def known_tags(self) -> list[str]:
+        return [r[0] for r in await self.store.fetchall("SELECT tag FROM tags GROUP BY tag ORDER BY count(*) DESC, tag")]
+
+    async def known_agents(self) -> list[str]:
+        rows = await self.store.fetchall("SELECT DISTINCT assignee FROM conversations WHERE assignee IS NOT NULL")
+        return sorted({self.config.agent, *(r[0] for r in rows)})
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         rows = await queries.conversation_rows(self.store, ids)

@@ -423,7 +423,9 @@ def _ids(value: str | None) -> list[str]:
 
 
 def _synthetic_id(raw: bytes) -> str:
-    return f"sha256-{hashlib.sha256(raw).hexdigest()[:32]}@{_SYNTHETIC_DOMAIN}"
+    # CRLF as LF: the same mail read from a file and fetched over IMAP gets the same id
+    digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+    return f"sha256-{digest[:32]}@{_SYNTHETIC_DOMAIN}"
 
 
 # --------------------------------------------------------------------------------------

@@ -165,11 +165,26 @@ class AccountSync:
             batch = uids[start:start + HEADER_BATCH]
             fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
             parsed = await pool.parse([m.header or b"" for m in fetched])
+            await self._whole_if_no_message_id(conn, pool, fetched, parsed)
             touched |= await self._store_headers(folder, fetched, parsed, batch[-1])
             self.stats.new += len(fetched)
             if self.progress:
                 self.progress(f"headers {folder.name}", start + len(batch), len(uids))
         return touched
+
+    async def _whole_if_no_message_id(self, conn: ImapConnection, pool: ParsePool,
+                                      fetched: list[FetchedMessage], parsed: list) -> None:
+        """Without a Message-ID the id is a hash of the whole mail, so such (rare) mail is fetched
+        whole at once: the id then matches the same mail imported from a file."""
+        need = {m.uid: i for i, (m, (p, _)) in enumerate(zip(fetched, parsed))
+                if p.synthetic_id and (m.size or 0) <= self.account.max_message_bytes}
+        if not need:
+            return
+        whole = [m for m in await conn.uid_fetch(list(need), ["BODY.PEEK[]"]) if m.uid in need and m.body]
+        for m, result in zip(whole, await pool.parse([m.body for m in whole])):
+            i = need[m.uid]
+            fetched[i].header = m.body
+            parsed[i] = result
 
     async def _store_headers(self, folder: mirror.FolderState, fetched: list[FetchedMessage], parsed,
                              last_uid: int) -> set[int]:
@@ -187,7 +202,7 @@ class AccountSync:
             items.append(store_ingest.NewMessage(
                 raw=m.header or b"", parsed=p, source=f"imap:{self.account.name}/{folder.name}",
                 is_agent=bool(p.sender and self.is_agent(p.sender.key)) or folder.role == "sent",
-                error=error, body_state="too_big" if big else "headers"))
+                error=error, body_state="too_big" if big else ("full" if p.synthetic_id else "headers")))
             if error:
                 self.stats.errors += 1
                 self.stats.error_lines.append(f"{folder.name} UID {m.uid}: {error}")

@@ -1,6 +1,7 @@
 """The search language (a subset of notmuch's) and its translation to SQL.
 
     words  "a phrase"  from:x  to:x  subject:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
+    assignee:name  is:snoozed|unassigned|assigned|waking-today
 
 Terms are ANDed. Text terms match a message (full-text index); tag/status match the
 conversation; a conversation is found when one of its messages matches all message terms.
@@ -16,7 +17,8 @@ from tui_desk.store.db import Store
 from tui_desk.store.fts import fts_text
 
 FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject"}
-CONVERSATION_FIELDS = {"tag", "status"}
+CONVERSATION_FIELDS = {"tag", "status", "assignee", "is"}
+IS_VALUES = ("snoozed", "unassigned", "assigned", "waking-today")
 DATE_FIELDS = {"before", "after"}
 KNOWN_FIELDS = sorted([*FTS_COLUMNS, *CONVERSATION_FIELDS, *DATE_FIELDS])
 STATUSES = ("open", "pending", "closed", "spam")
@@ -35,6 +37,8 @@ class Query:
     statuses: list[str] = field(default_factory=list)
     before: int | None = None  # unix seconds, exclusive
     after: int | None = None  # unix seconds, inclusive
+    assignees: list[str] = field(default_factory=list)
+    is_: list[str] = field(default_factory=list)
 
 
 def _fts_phrase(text: str) -> str:
@@ -80,6 +84,12 @@ def parse_query(text: str) -> Query:
             if value.lower() not in STATUSES:
                 raise SearchError(f"status: is one of {', '.join(STATUSES)}, not {value!r}")
             q.statuses.append(value.lower())
+        elif key == "assignee":
+            q.assignees.append(value.lower())
+        elif key == "is":
+            if value.lower() not in IS_VALUES:
+                raise SearchError(f"is: is one of {', '.join(IS_VALUES)}, not {value!r}")
+            q.is_.append(value.lower())
         elif key == "before":
             q.before = _day_start(value, key)
         elif key == "after":
@@ -87,9 +97,21 @@ def parse_query(text: str) -> Query:
     return q
 
 
-def to_sql(q: Query) -> tuple[str, list]:
-    """SQL returning conversation ids, newest activity first."""
+def to_sql(q: Query, now: int, by_priority: bool = False) -> tuple[str, list]:
+    """SQL returning conversation ids, newest activity first (or in queue order, for views)."""
     where, params = [], []
+    for who in q.assignees:
+        where.append("lower(c.assignee) = ?")
+        params.append(who)
+    for what in q.is_:
+        if what == "snoozed":
+            where.append("(c.snooze_reply = 1 OR c.snooze_until > ?)")
+            params.append(now)
+        elif what == "waking-today":
+            where.append("c.snooze_until > ? AND c.snooze_until <= ?")
+            params += [now, now + 86400 - now % 86400]
+        else:
+            where.append("c.assignee IS NULL" if what == "unassigned" else "c.assignee IS NOT NULL")
     msg_where, msg_params = [], []
     if q.fts:
         msg_where.append("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
@@ -112,9 +134,10 @@ def to_sql(q: Query) -> tuple[str, list]:
     sql = "SELECT c.id FROM conversations c"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return sql + " ORDER BY c.last_date DESC, c.id DESC", params
+    order = " ORDER BY c.rank, c.id" if by_priority else " ORDER BY c.last_date DESC, c.id DESC"
+    return sql + order, params
 
 
-async def search_ids(store: Store, text: str) -> list[int]:
-    sql, params = to_sql(parse_query(text))
+async def search_ids(store: Store, text: str, now: int, by_priority: bool = False) -> list[int]:
+    sql, params = to_sql(parse_query(text), now, by_priority)
     return [r[0] for r in await store.fetchall(sql, params)]
