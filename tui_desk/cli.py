@@ -66,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assign", help="assign ID [ID...] NAME (or 'nobody')")
     p.add_argument("items", nargs="+", metavar="ID|NAME")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("reply", help="reply to a conversation with a Markdown body")
+    p.add_argument("id", type=int)
+    p.add_argument("--body-file", type=Path, required=True, help="Markdown file, or - for stdin")
+    p.add_argument("--all", action="store_true", help="reply to all")
+    p.add_argument("--send-at", metavar="WHEN", help='"tomorrow 9:00", "mon 8:30", "2h" …')
+    p.add_argument("--attach", type=Path, action="append", default=[])
+    p.add_argument("--account")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("outbox", help="replies on their way; --send delivers what is due")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--send", action="store_true", help="deliver due messages now")
+    p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft)")
+    p.add_argument("--resend", type=int, metavar="N", help="send a 'maybe sent' or failed message again")
+    p.add_argument("--discard", type=int, metavar="N", help="drop a 'maybe sent' or failed message")
     p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
     p.add_argument("--account", help="only this account (default: all)")
     p.add_argument("--once", action="store_true", help="sync every folder once and exit")
@@ -148,6 +162,10 @@ async def run_command(args, config: Config) -> int:
             await _import(desk, args.paths)
         elif args.command in ("tag", "status", "snooze", "assign"):
             await _triage(desk, args)
+        elif args.command == "reply":
+            return await _reply(desk, config, args)
+        elif args.command == "outbox":
+            return await _outbox(desk, config, args)
         elif args.command == "sync":
             return await _sync(desk, config, args.account, args.once)
     finally:
@@ -232,6 +250,103 @@ async def _triage(desk, args) -> None:
         print(change.description)
 
 
+def password_lookup(config: Config):
+    """(account, "imap"|"smtp") -> password, asked once per run."""
+    from tui_desk.secrets import get_password
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def lookup(account_name: str, kind: str) -> str | None:
+        if (account_name, kind) not in cache:
+            server = getattr(config.account(account_name), kind)
+            cache[(account_name, kind)] = (
+                get_password(server, f"{config.path}: accounts.{account_name}.{kind}")
+                if server and (server.password_command or server.keyring) else None)
+        return cache[(account_name, kind)]
+    return lookup
+
+
+def outbox_sender(desk, config: Config):
+    from tui_desk.mail.outbox import OutboxSender
+    return OutboxSender(desk.store, config, password_lookup(config), on_change=desk.refresh)
+
+
+async def _reply(desk, config: Config, args) -> int:
+    from tui_desk.desk.commands import CommandError
+    from tui_desk.desk.replies import queue_reply
+    from tui_desk.desk.when import WhenError, parse_when
+    body = sys.stdin.read() if str(args.body_file) == "-" else _read_text(args.body_file)
+    try:
+        send_at = None
+        if args.send_at:
+            when = parse_when(args.send_at, dt.datetime.fromtimestamp(desk.now()).astimezone())
+            if when.at is None:
+                raise UsageError("--send-at wants a time")
+            send_at = int(when.at.timestamp())
+        queued = await queue_reply(desk, args.id, body, reply_all=args.all,
+                                   send_at=send_at if send_at is not None else desk.now(),
+                                   account=config.account(args.account), attachments=args.attach)
+    except (CommandError, WhenError) as e:
+        raise UsageError(str(e)) from None
+    report = await outbox_sender(desk, config).run_due() if send_at is None else None
+    state = "queued" if report is None else (
+        "sent" if queued.message_id in report.sent else
+        "retrying" if queued.message_id in report.retrying else
+        "failed" if queued.message_id in report.failed else "queued")
+    if args.json:
+        json.dump({"outbox_id": queued.outbox_id, "message_id": queued.message_id, "to": queued.recipients,
+                   "state": state, "send_at": dt.datetime.fromtimestamp(queued.send_at, dt.timezone.utc).isoformat()},
+                  sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(f"reply #{queued.outbox_id} to {', '.join(queued.recipients)}: {state}")
+    return 0 if state in ("sent", "queued", "retrying") else 1
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+
+
+async def _outbox(desk, config: Config, args) -> int:
+    from tui_desk.desk.commands import CommandError
+    from tui_desk.desk.replies import cancel_send
+    from tui_desk.store import outbox
+    try:
+        if args.cancel is not None:
+            print(await cancel_send(desk, args.cancel))
+            return 0
+        for item_id, state in ((args.resend, "queued"), (args.discard, None)):
+            if item_id is None:
+                continue
+            item = await outbox.get(desk.store, item_id)
+            if item is None or item.state not in ("maybe_sent", "failed"):
+                raise UsageError(f"outbox item {item_id} is not 'maybe sent' or failed")
+            await desk.store.begin()
+            if state is None:
+                await outbox.remove(desk.store, item_id)
+            else:
+                await outbox.set_state(desk.store, item_id, "queued")
+            await desk.store.commit()
+    except CommandError as e:
+        raise UsageError(str(e)) from None
+    if args.send or args.resend is not None:
+        await outbox_sender(desk, config).run_due()
+    items = await outbox.items(desk.store)
+    if args.json:
+        json.dump([{"id": i.id, "conversation": i.conv_id, "message_id": i.message_id, "to": i.recipients,
+                    "state": i.state, "send_at": dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc).isoformat(),
+                    "attempts": i.attempts, "error": i.last_error} for i in items], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for i in items:
+            when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
+            err = f"  ({i.last_error})" if i.last_error else ""
+            print(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {', '.join(i.recipients)}  {when}{err}")
+    return 0
+
+
 async def _sync(desk, config: Config, account_name: str | None, once: bool) -> int:
     from tui_desk.mail.sync import AccountSync
     from tui_desk.secrets import get_password
@@ -264,8 +379,18 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             status = status or (1 if stats.errors else 0)
         return status
     print(f"following {', '.join(s.account.name for s in syncs)}; Ctrl-C to stop", file=sys.stderr)
-    await asyncio.gather(*(s.run_forever() for s in syncs))
+    await asyncio.gather(*(s.run_forever() for s in syncs), _send_forever(desk, config))
     return 0
+
+
+async def _send_forever(desk, config: Config, every: float = 5.0) -> None:
+    """Replies queued by the TUI or by 'reply --send-at' go out while sync runs."""
+    sender = outbox_sender(desk, config)
+    while True:
+        report = await sender.run_due()
+        for mid in report.failed + report.maybe_sent:
+            print(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
+        await asyncio.sleep(every)
 
 
 async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:

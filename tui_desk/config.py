@@ -47,6 +47,8 @@ class AccountConfig:
     imap: ServerConfig | None = None
     smtp: ServerConfig | None = None
     max_message_bytes: int = 25 * 1024 * 1024  # larger mail is kept header-only until asked for
+    save_sent: bool = True  # APPEND a copy to Sent; false when the server files sent mail itself
+    undo_send_seconds: int = 10
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
 def _account(path: Path, name: str, table: dict) -> AccountConfig:
     key = f"accounts.{name}"
     _expect(path, key, table, dict, "a table")
-    known = {"address", "name", "folders", "imap", "smtp", "max_message_mb"}
+    known = {"address", "name", "folders", "imap", "smtp", "max_message_mb", "save_sent", "undo_send_seconds"}
     for k in table:
         if k not in known:
             raise ConfigError(f"{path}: unknown key '{key}.{k}'")
@@ -176,6 +178,11 @@ def _account(path: Path, name: str, table: dict) -> AccountConfig:
     if "max_message_mb" in table:
         mb = _expect(path, f"{key}.max_message_mb", table["max_message_mb"], int, "a whole number of MB")
         kwargs["max_message_bytes"] = mb * 1024 * 1024
+    if "save_sent" in table:
+        kwargs["save_sent"] = _expect(path, f"{key}.save_sent", table["save_sent"], bool, "true or false")
+    if "undo_send_seconds" in table:
+        kwargs["undo_send_seconds"] = _expect(path, f"{key}.undo_send_seconds", table["undo_send_seconds"], int,
+                                              "a whole number of seconds")
     for kind in ("imap", "smtp"):
         if kind in table:
             sub = _expect(path, f"{key}.{kind}", table[kind], dict, "a table")

@@ -138,6 +138,35 @@ MIGRATIONS: list[str] = [
     ALTER TABLE conversations ADD COLUMN snooze_set_at INTEGER;
     ALTER TABLE conversations ADD COLUMN woke_at INTEGER;   -- the customer wrote while snoozed
     """,
+    # 4: the outbox (durable sending) and drafts
+    """
+    CREATE TABLE outbox (
+        id            INTEGER PRIMARY KEY,
+        account       TEXT NOT NULL,
+        conv_id       INTEGER,
+        message_id    TEXT NOT NULL UNIQUE,   -- ours, without brackets
+        raw           BLOB NOT NULL,          -- built once: a retry sends the same bytes
+        mail_from     TEXT NOT NULL,
+        rcpt_json     TEXT NOT NULL,
+        body_markdown TEXT NOT NULL,          -- for undo back to a draft
+        state         TEXT NOT NULL,          -- queued | sending | sent | done | failed | maybe_sent
+        send_at       INTEGER NOT NULL,       -- not before: undo window or "send later"
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_try      INTEGER,
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        sent_at       INTEGER
+    );
+    CREATE INDEX outbox_state ON outbox(state, send_at);
+
+    CREATE TABLE drafts (
+        conv_id       INTEGER PRIMARY KEY,
+        body_markdown TEXT NOT NULL,
+        reply_all     INTEGER NOT NULL DEFAULT 0,
+        error         TEXT,                   -- why it came back from the outbox, if it did
+        updated_at    INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,283 @@
+"""Replying for real: aiosmtpd receives, Dovecot files the Sent copy; undo, send later,
+retries, permanent failures, crashes between the steps, header injection, Markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import dataclasses
+import email
+import time
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from servers import free_port
+from tests.mailfactory import make_mail
+from tui_desk.config import AccountConfig, Config, ServerConfig
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.replies import cancel_send, queue_reply
+from tui_desk.desk.service import Desk
+from tui_desk.mail.compose import ComposeError, Outgoing, build_message, markdown_to_html
+from tui_desk.mail.model import Address
+from tui_desk.mail.outbox import OutboxSender
+from tui_desk.mail.sync import AccountSync
+from tui_desk.store import outbox
+from tui_desk.store.queries import thread_message_ids
+
+GOLDEN = Path(__file__).parent / "golden"
+SNIPPETS = Path(__file__).resolve().parents[1] / "snippets"
+
+
+def config_for(dovecot, user, smtp_port, **account) -> Config:
+    acct = AccountConfig(
+        name="support", address=f"{user}@helpdesk.test", display_name="Helpdesk Support",
+        imap=ServerConfig("127.0.0.1", dovecot.imap_port, "starttls", user, ca_file=dovecot.ca_file),
+        smtp=ServerConfig("127.0.0.1", smtp_port, "starttls", "agent1", ca_file=dovecot.ca_file),
+        undo_send_seconds=10, **account)
+    return Config(agent="Alice", agent_addresses=("*@helpdesk.test",), accounts=(acct,))
+
+
+def accept_any_login(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult
+    return AuthResult(success=True)
+
+
+class Clock:
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self):
+        return self.now
+
+
+async def setup(tmp_path, dovecot, user, smtp_port, clock=None, **account):
+    dovecot.load_maildir(user, [make_mail("q1@t", sender="Ann Lee <ann@c.test>", subject="Refund for order #123",
+                                          body="Where is my refund?\n")])
+    cfg = config_for(dovecot, user, smtp_port, **account)
+    desk = await Desk.open(tmp_path / "s.db", cfg, clock=clock or time.time)
+    sync = AccountSync(desk.store, cfg.accounts[0], dovecot.password_of(user), is_agent=cfg.is_agent_address,
+                       on_change=desk.refresh)
+    await sync.sync_once()
+    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh, clock=clock or time.time)
+    conv = next(iter(await thread_message_ids(desk.store)))
+    return desk, sync, sender, conv
+
+
+def parsed(raw: bytes):
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+async def test_reply_arrives_threads_and_is_filed_in_sent_once(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    attachment = tmp_path / "steps.txt"
+    attachment.write_text("1. restart\n")
+    q = await queue_reply(desk, conv, "Hi {{customer_first_name}},\n\nYour refund for **#123** is on its way.\n\n"
+                          "- ticket {{ticket_id}}\n", attachments=[attachment])
+    assert (await sender.run_due()).sent == []  # inside the undo window
+    clock.now += 11
+    report = await sender.run_due()
+    assert report.sent == [q.message_id]
+    [got] = smtp_sink.wait_for(1)
+    assert got.rcpt_tos == ["ann@c.test"] and got.tls and got.auth_user
+    m = parsed(got.data)
+    assert m["Subject"] == f"Re: [#{conv}] Refund for order #123"
+    assert m["In-Reply-To"] == "<q1@t>" and "<q1@t>" in m["References"]
+    assert m["Message-ID"] == f"<{q.message_id}>" and q.message_id.endswith(f"@helpdesk.test")
+    assert str(m["From"]) == f"Helpdesk Support <{mail_user}@helpdesk.test>"
+    plain = m.get_body(("plain",)).get_content()
+    html = m.get_body(("html",)).get_content()
+    assert "Hi Ann," in plain and "{{" not in plain
+    assert "<strong>#123</strong>" in html and "<li>ticket" in html
+    assert [a.get_filename() for a in m.iter_attachments()] == ["steps.txt"]
+    # it threads at once, and the conversation now waits on the customer
+    assert set((await thread_message_ids(desk.store))[conv]) == {"q1@t", q.message_id}
+    assert (await desk.store.fetchone("SELECT status FROM conversations WHERE id=?", (conv,)))[0] == "pending"
+    # the Sent copy exists once, even after another run and a sync
+    await sender.run_due()
+    await sync.sync_once()
+    c = await sender._imap("support")
+    await c.select("Sent", readonly=True)
+    assert len(await c.uid_search("HEADER", "Message-ID", f"<{q.message_id}>")) == 1
+    await c.logout()
+    assert (await outbox.get(desk.store, q.outbox_id)).state == "done"
+    assert set((await thread_message_ids(desk.store))[conv]) == {"q1@t", q.message_id}
+    await desk.close()
+
+
+async def test_undo_cancels_back_to_the_draft(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    q = await queue_reply(desk, conv, "Thanks {{customer_first_name}}!")
+    assert "back in the draft" in await cancel_send(desk, q.outbox_id)
+    clock.now += 60
+    await sender.run_due()
+    await asyncio.sleep(0.2)
+    assert smtp_sink.messages == []
+    assert (await outbox.draft(desk.store, conv))[0] == "Thanks {{customer_first_name}}!"
+    await desk.close()
+
+
+async def test_send_later_fires_when_due(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    q = await queue_reply(desk, conv, "Later!", send_at=int(clock.now) + 3600)
+    clock.now += 1800
+    assert (await sender.run_due()).sent == []
+    clock.now += 1801
+    assert (await sender.run_due()).sent == [q.message_id]
+    assert len(smtp_sink.wait_for(1)) == 1
+    await desk.close()
+
+
+async def test_smtp_down_then_back(tmp_path, dovecot, mail_user, tls_files):
+    from aiosmtpd.controller import Controller
+    from servers import _SinkHandler
+    port = free_port()
+    clock = Clock()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, port, clock)
+    q = await queue_reply(desk, conv, "Hello", send_at=int(clock.now))
+    report = await sender.run_due()
+    assert report.retrying == [q.message_id]
+    item = await outbox.get(desk.store, q.outbox_id)
+    assert item.state == "queued" and item.attempts == 1 and f"127.0.0.1:{port}" in item.last_error
+    handler = _SinkHandler()
+    ctl = Controller(handler, hostname="127.0.0.1", port=port, tls_context=tls_files.server_context(),
+                     auth_require_tls=False, decode_data=False, authenticator=accept_any_login)
+    ctl.start()
+    try:
+        assert (await sender.run_due()).sent == []  # backoff not over yet
+        clock.now += 20
+        assert (await sender.run_due()).sent == [q.message_id]
+        assert len(handler.messages) == 1
+    finally:
+        ctl.stop()
+    await desk.close()
+
+
+async def test_permanent_failure_keeps_the_draft_with_the_servers_words(tmp_path, dovecot, mail_user, tls_files):
+    from aiosmtpd.controller import Controller
+
+    class Refuse:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 <ann@c.test>: mailbox unavailable"
+    port = free_port()
+    ctl = Controller(Refuse(), hostname="127.0.0.1", port=port, tls_context=tls_files.server_context(),
+                     auth_require_tls=False, authenticator=accept_any_login)
+    ctl.start()
+    try:
+        desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, port)
+        q = await queue_reply(desk, conv, "Hello there", send_at=0)
+        report = await sender.run_due()
+        assert report.failed == [q.message_id]
+        body, _, error = await outbox.draft(desk.store, conv)
+        assert body == "Hello there" and "550" in error and "mailbox unavailable" in error
+    finally:
+        ctl.stop()
+    await desk.close()
+
+
+async def test_crash_before_smtp_delivers_exactly_once_after_restart(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    q = await queue_reply(desk, conv, "Once", send_at=0)
+    cfg = desk.config
+    await desk.close()  # the app dies after the outbox write
+    desk = await Desk.open(tmp_path / "s.db", cfg)
+    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh)
+    assert (await sender.run_due()).sent == [q.message_id]
+    await sender.run_due()
+    await asyncio.sleep(0.2)
+    assert len(smtp_sink.messages) == 1
+    await desk.close()
+
+
+async def test_crash_between_smtp_and_sent_append_files_once_and_never_resends(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    q = await queue_reply(desk, conv, "Exactly one", send_at=0)
+
+    async def die(item):
+        raise SystemExit("killed after SMTP")
+    sender._file_in_sent = die
+    with pytest.raises(SystemExit):
+        await sender.run_due()
+    assert (await outbox.get(desk.store, q.outbox_id)).state == "sent"
+    cfg = desk.config
+    await desk.close()
+    desk = await Desk.open(tmp_path / "s.db", cfg)
+    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh)
+    await sender.run_due()
+    await sender.run_due()
+    assert (await outbox.get(desk.store, q.outbox_id)).state == "done"
+    await asyncio.sleep(0.2)
+    assert len(smtp_sink.messages) == 1, "never sent twice"
+    c = await sender._imap("support")
+    await c.select("Sent", readonly=True)
+    assert len(await c.uid_search("HEADER", "Message-ID", f"<{q.message_id}>")) == 1
+    await c.logout()
+    await desk.close()
+
+
+async def test_crash_while_sending_is_maybe_sent_unless_sent_shows_it(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    q = await queue_reply(desk, conv, "Unknown fate", send_at=0)
+    await desk.store.begin()
+    await outbox.set_state(desk.store, q.outbox_id, "sending")  # what a kill during SMTP leaves
+    await desk.store.commit()
+    report = await sender.run_due()
+    assert report.maybe_sent == [q.message_id]
+    assert smtp_sink.messages == [], "not resent silently"
+    # a second one whose copy the server did file in Sent is recognised as sent
+    q2 = await queue_reply(desk, conv, "Filed by the server", send_at=0)
+    item = await outbox.get(desk.store, q2.outbox_id)
+    c = await sender._imap("support")
+    await c.append("Sent", item.raw, flags=["\\Seen"])
+    await c.logout()
+    await desk.store.begin()
+    await outbox.set_state(desk.store, q2.outbox_id, "sending")
+    await desk.store.commit()
+    report = await sender.run_due()
+    assert report.sent == [q2.message_id] and smtp_sink.messages == []
+    await desk.close()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("subject", "Hi\r\nBcc: victim@evil.test"), ("subject", "a\nb"), ("subject", "nul\x00"),
+    ("to", "ann@c.test\r\nBcc: x@y"), ("name", "Ann\nBcc: x@y"),
+])
+def test_header_injection_is_refused(field, value):
+    out = Outgoing(Address("Support", "support@h.test"), [Address("Ann", "ann@c.test")], "Hello", "body")
+    if field == "subject":
+        out.subject = value
+    elif field == "to":
+        out.to = [Address("Ann", value)]
+    else:
+        out.to = [Address(value, "ann@c.test")]
+    with pytest.raises(ComposeError, match="line break or NUL|not an email address"):
+        build_message(out, "id@h.test")
+
+
+async def test_placeholder_injection_and_unknown_placeholders_stop_the_send(tmp_path, dovecot, mail_user, smtp_sink):
+    desk, _, _, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    with pytest.raises(CommandError, match=r"\{\{order_id\}\}"):
+        await queue_reply(desk, conv, "Order {{order_id}} refunded")
+    assert await outbox.items(desk.store) == []
+    await desk.close()
+
+
+@pytest.mark.parametrize("name", ["refund-issued", "more-info", "outage-investigating"])
+def test_markdown_rendering_matches_golden_files(name):
+    body = (SNIPPETS / f"{name}.md").read_text().split("---", 2)[2].lstrip("\n")
+    html = markdown_to_html(body)
+    golden = GOLDEN / f"{name}.html"
+    if os.environ.get("UPDATE_GOLDEN"):  # regenerate, then review the diff before committing
+        golden.write_text(html)
+    assert golden.exists(), f"{golden} missing: run with UPDATE_GOLDEN=1 and review it"
+    assert html == golden.read_text()

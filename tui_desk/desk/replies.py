@@ -1,0 +1,118 @@
+"""Turning an agent's Markdown into a queued reply: recipients, subject, threading headers,
+placeholders filled (unknown ones stop the send), then into the durable outbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_desk.config import AccountConfig
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.snippets import fill
+from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, new_message_id, reply_references,
+                                   reply_subject)
+from tui_desk.mail.model import Address
+from tui_desk.store import outbox, queries
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+
+@dataclass(frozen=True)
+class QueuedReply:
+    outbox_id: int
+    message_id: str
+    recipients: list[str]
+    send_at: int
+
+
+def _addrs(raw_json: str) -> list[Address]:
+    return [Address(n, a) for n, a in json.loads(raw_json)]
+
+
+def placeholder_values(desk: "Desk", conv, customer_name: str, customer_addr: str) -> dict[str, str]:
+    first = customer_name.split()[0] if customer_name.strip() else customer_addr.split("@")[0]
+    return {"customer_first_name": first, "customer_name": customer_name or customer_addr,
+            "ticket_id": str(conv["id"]), "agent_name": desk.config.agent, "subject": conv["subject"]}
+
+
+async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
+                      send_at: int | None = None, account: AccountConfig | None = None,
+                      attachments: list[Path] = (), extra_values: dict[str, str] | None = None) -> QueuedReply:
+    account = account or desk.config.account(None)
+    rows = await queries.conversation_rows(desk.store, [conv_id])
+    if conv_id not in rows:
+        raise CommandError(f"no conversation {conv_id}")
+    conv = rows[conv_id]
+    messages = await queries.messages_of(desk.store, conv_id)
+    if not messages:
+        raise CommandError(f"conversation {conv_id} has no messages to reply to")
+    customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]
+    original = (customer_mail or messages)[-1]
+    reply_to = _addrs(original["reply_to_json"]) or [Address(original["sender_name"], original["sender_addr"])]
+    ours = {account.address.lower(), *desk.config.agent_addresses}
+    to = [a for a in reply_to if a.key not in ours]
+    cc: list[Address] = []
+    if reply_all:
+        seen = {a.key for a in to} | ours
+        for a in _addrs(original["to_json"]) + _addrs(original["cc_json"]):
+            if a.key not in seen and not desk.config.is_agent_address(a.key):
+                cc.append(a)
+                seen.add(a.key)
+    if not to:
+        raise CommandError("nobody to reply to: the last message came from this desk")
+
+    values = placeholder_values(desk, conv, original["sender_name"], original["sender_addr"])
+    values.update(extra_values or {})
+    text, unknown = fill(body_markdown, values)
+    if unknown:
+        names = ", ".join("{{" + u + "}}" for u in unknown)
+        raise CommandError(f"fill these before sending: {names}")
+    if not text.strip():
+        raise CommandError("the reply is empty")
+
+    domain = account.address.rpartition("@")[2]
+    message_id = new_message_id(domain)
+    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+    try:
+        raw = build_message(Outgoing(
+            sender=Address(account.display_name, account.address), to=to, cc=cc,
+            subject=reply_subject(original["subject"] or conv["subject"], conv_id), body_markdown=text,
+            in_reply_to=original["message_id"], references=refs, attachments=list(attachments)), message_id)
+    except ComposeError as e:
+        raise CommandError(str(e)) from None
+    recipients = [a.addr for a in to + cc]
+    when = send_at if send_at is not None else desk.now() + account.undo_send_seconds
+    store = desk.store
+    await store.begin()
+    try:
+        item_id = await outbox.add(store, account=account.name, conv_id=conv_id, message_id=message_id, raw=raw,
+                                   mail_from=account.address, recipients=recipients, body_markdown=body_markdown,
+                                   send_at=when)
+        await outbox.delete_draft(store, conv_id)
+        await store.commit()
+    except BaseException:
+        await store.rollback()
+        raise
+    return QueuedReply(item_id, message_id, recipients, when)
+
+
+async def cancel_send(desk: "Desk", outbox_id: int) -> str:
+    """Undo a send that has not started: the text goes back to the conversation's draft."""
+    await desk.store.begin()  # the sender takes items under the same lock: no race
+    try:
+        item = await outbox.get(desk.store, outbox_id)
+        if item is None or item.state not in ("queued", "failed", "maybe_sent"):
+            raise CommandError("too late to undo: the message is on its way" if item
+                               else "no such message in the outbox")
+        if item.conv_id is not None:
+            await outbox.save_draft(desk.store, item.conv_id, item.body_markdown)
+        await outbox.remove(desk.store, outbox_id)
+        await desk.store.commit()
+    except BaseException:
+        await desk.store.rollback()
+        raise
+    return f"send cancelled; the reply is back in the draft of #{item.conv_id}"

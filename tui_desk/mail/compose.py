@@ -1,0 +1,130 @@
+"""Outgoing mail: Markdown body → multipart/alternative (readable text + styled HTML), with
+headers that keep the thread together. Header values are checked, never trusted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import re
+import uuid
+from dataclasses import dataclass, field
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from tui_desk.mail.model import Address
+
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"])
+
+# Inline styles: many mail clients drop <style> blocks, so each element carries its own.
+_STYLE = {
+    "p": "margin:0 0 12px 0;",
+    "table": "border-collapse:collapse;margin:0 0 12px 0;",
+    "th": "border:1px solid #cccccc;padding:4px 8px;text-align:left;background:#f3f3f3;",
+    "td": "border:1px solid #cccccc;padding:4px 8px;",
+    "code": "font-family:Consolas,Menlo,monospace;background:#f3f3f3;padding:1px 3px;border-radius:3px;",
+    "pre": "font-family:Consolas,Menlo,monospace;background:#f3f3f3;padding:8px;border-radius:4px;white-space:pre-wrap;",
+    "blockquote": "margin:0 0 12px 0;padding:0 0 0 12px;border-left:3px solid #cccccc;color:#555555;",
+    "ul": "margin:0 0 12px 0;padding-left:24px;",
+    "ol": "margin:0 0 12px 0;padding-left:24px;",
+    "img": "max-width:100%;",
+    "a": "color:#1a5fb4;",
+}
+_TAG = re.compile(r"<(" + "|".join(_STYLE) + r")(?=[\s>/])")
+_BODY_STYLE = "font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.5;color:#222222;"
+
+
+class ComposeError(ValueError):
+    pass
+
+
+def markdown_to_html(markdown: str) -> str:
+    inner = _TAG.sub(lambda m: f'<{m.group(1)} style="{_STYLE[m.group(1)]}"', _MD.render(markdown))
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
+            f'<body style="{_BODY_STYLE}">\n{inner}</body></html>\n')
+
+
+def check_header(name: str, value: str) -> str:
+    """CR, LF or NUL in a header value would start a new header: refuse, never repair."""
+    if any(c in value for c in "\r\n\x00"):
+        raise ComposeError(f"{name} contains a line break or NUL; refusing to send ({value[:60]!r})")
+    return value
+
+
+@dataclass
+class Outgoing:
+    sender: Address
+    to: list[Address]
+    subject: str
+    body_markdown: str
+    cc: list[Address] = field(default_factory=list)
+    in_reply_to: str | None = None  # Message-ID without brackets
+    references: list[str] = field(default_factory=list)
+    attachments: list[Path] = field(default_factory=list)
+    date: dt.datetime | None = None
+
+
+def new_message_id(domain: str) -> str:
+    return f"{uuid.uuid4().hex}@{domain}"
+
+
+def _header_address(a: Address, what: str) -> HeaderAddress:
+    check_header(what, a.name)
+    check_header(what, a.addr)
+    local, sep, domain = a.addr.rpartition("@")
+    if not sep or not local or not domain or any(c.isspace() for c in a.addr):
+        raise ComposeError(f"{what}: {a.addr!r} is not an email address")
+    return HeaderAddress(display_name=a.name, username=local, domain=domain)
+
+
+def build_message(out: Outgoing, message_id: str) -> bytes:
+    """The exact bytes to send, built once and kept, so a retry sends the same message."""
+    if not out.to:
+        raise ComposeError("no recipient")
+    msg = EmailMessage()
+    msg["From"] = _header_address(out.sender, "From")
+    msg["To"] = [_header_address(a, "To") for a in out.to]
+    if out.cc:
+        msg["Cc"] = [_header_address(a, "Cc") for a in out.cc]
+    msg["Subject"] = check_header("Subject", out.subject)
+    msg["Date"] = format_datetime(out.date or dt.datetime.now(dt.timezone.utc))
+    msg["Message-ID"] = f"<{check_header('Message-ID', message_id)}>"
+    if out.in_reply_to:
+        msg["In-Reply-To"] = f"<{check_header('In-Reply-To', out.in_reply_to)}>"
+    refs = [check_header("References", r) for r in out.references]
+    if refs:
+        msg["References"] = " ".join(f"<{r}>" for r in refs)
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(out.body_markdown if out.body_markdown.endswith("\n") else out.body_markdown + "\n")
+    msg.add_alternative(markdown_to_html(out.body_markdown), subtype="html")
+    for path in out.attachments:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise ComposeError(f"cannot attach {path}: {e.strerror}") from None
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+    return msg.as_bytes(policy=SMTP)
+
+
+_RE = re.compile(r"^\s*((re|aw|sv|antw|ответ|回复|答复)\s*(\[\d+\])?\s*[:：]\s*)+", re.I)
+
+
+def reply_subject(subject: str, ticket: int | None = None) -> str:
+    """'Re: ' exactly once, and the ticket marker so replies find their way back."""
+    base = _RE.sub("", subject).strip()
+    marker = f"[#{ticket}]"
+    if ticket is not None and marker not in base:
+        base = f"{marker} {base}".strip()
+    return f"Re: {base}"
+
+
+def reply_references(message_id: str, references: list[str]) -> list[str]:
+    refs = [r for r in references if r != message_id]
+    return refs + [message_id]

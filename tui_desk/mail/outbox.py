@@ -1,0 +1,196 @@
+"""Delivering the outbox: SMTP, then a copy in Sent, with every step durable.
+
+    queued ──(send_at due)──▶ sending ──SMTP 250──▶ sent ──APPEND to Sent──▶ done
+       ▲  4xx/network: retry with backoff   │ 5xx: failed (text back to the draft)
+       └────────────────────────────────────┘
+
+A crash while `sending` leaves it unknown whether the server accepted the message: the Sent
+folder is searched for its Message-ID; found means sent, otherwise it becomes `maybe_sent` for
+the agent to decide. Nothing is ever resent silently. A crash while `sent` only repeats the
+(checked) APPEND.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from tui_desk.config import Config
+from tui_desk.mail.imap import ImapConnection, ImapError
+from tui_desk.mail.parse_pool import parse_safely
+from tui_desk.mail.smtp import PermanentSendError, TemporarySendError, send
+from tui_desk.store import Store, ingest as store_ingest, outbox
+
+log = logging.getLogger(__name__)
+
+BACKOFF = (15, 30, 60, 120, 300, 600)  # seconds between tries after temporary failures
+
+PasswordFor = Callable[[str, str], str | None]  # (account name, "imap" | "smtp") -> password
+
+
+@dataclass
+class OutboxReport:
+    sent: list[str] = field(default_factory=list)  # Message-IDs
+    retrying: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    maybe_sent: list[str] = field(default_factory=list)
+
+
+class OutboxSender:
+    def __init__(self, store: Store, config: Config, password_for: PasswordFor, *,
+                 on_change: Callable[[set[int]], Awaitable[None]] | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.store, self.config, self.password_for = store, config, password_for
+        self.on_change, self.clock = on_change, clock
+
+    async def run_due(self) -> OutboxReport:
+        report = OutboxReport()
+        now = int(self.clock())
+        for item in await outbox.items(self.store, ("sending", "sent")):
+            await self._recover(item, report)  # left over from a crash
+        for item in await outbox.items(self.store, ("queued",)):
+            if item.send_at <= now and (item.next_try is None or item.next_try <= now):
+                await self._deliver(item, report)
+        return report
+
+    async def _take(self, item_id: int) -> bool:
+        """queued → sending, only if nobody cancelled it meanwhile."""
+        await self.store.begin()
+        try:
+            cur = await self.store.db.execute(
+                "UPDATE outbox SET state='sending' WHERE id=? AND state='queued'", (item_id,))
+            await self.store.commit()
+        except BaseException:
+            await self.store.rollback()
+            raise
+        return cur.rowcount == 1
+
+    async def _deliver(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
+        account = self.config.account(item.account)
+        if account.smtp is None:
+            await self._set(item.id, "failed", error=f"account {account.name} has no [smtp] settings")
+            report.failed.append(item.message_id)
+            return
+        if not await self._take(item.id):
+            return
+        try:
+            await send(account.smtp, self.password_for(account.name, "smtp"), item.mail_from, item.recipients,
+                       item.raw)
+        except TemporarySendError as e:
+            wait = BACKOFF[min(item.attempts, len(BACKOFF) - 1)]
+            await self._set(item.id, "queued", error=str(e), next_try=int(self.clock()) + wait, attempt=True)
+            report.retrying.append(item.message_id)
+            return
+        except PermanentSendError as e:
+            await self._fail(item, str(e))
+            report.failed.append(item.message_id)
+            return
+        await self._mark_sent(item)
+        report.sent.append(item.message_id)
+        await self._file_in_sent(item)
+
+    async def _fail(self, item: outbox.OutboxItem, error: str) -> None:
+        await self.store.begin()
+        try:
+            await outbox.set_state(self.store, item.id, "failed", error=error, attempt=True)
+            if item.conv_id is not None:
+                await outbox.save_draft(self.store, item.conv_id, item.body_markdown, error=error)
+            await self.store.commit()
+        except BaseException:
+            await self.store.rollback()
+            raise
+
+    async def _mark_sent(self, item: outbox.OutboxItem) -> None:
+        """Durably sent, and in the conversation at once (it threads by its headers)."""
+        parsed, error = parse_safely(item.raw)
+        result = store_ingest.IngestResult()
+        await self.store.begin()
+        try:
+            await outbox.set_state(self.store, item.id, "sent", sent_at=int(self.clock()))
+            await store_ingest.ingest_in_transaction(self.store, [store_ingest.NewMessage(
+                raw=item.raw, parsed=parsed, source=f"outbox:{item.account}", is_agent=True, error=error)], result)
+            await self.store.commit()
+        except BaseException:
+            await self.store.rollback()
+            raise
+        if self.on_change:
+            await self.on_change(result.conversations)
+
+    async def _imap(self, account_name: str) -> ImapConnection:
+        account = self.config.account(account_name)
+        cfg = account.imap
+        if cfg is None:
+            raise ImapError(f"account {account_name} has no [imap] settings")
+        conn = ImapConnection(cfg.host, cfg.port, security=cfg.security, ca_file=cfg.ca_file)
+        await conn.connect()
+        try:
+            await conn.login(cfg.username or account.address, self.password_for(account_name, "imap") or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def _sent_folder(self, conn: ImapConnection) -> str | None:
+        return next((f.name for f in await conn.list_folders() if f.special_use == "\\Sent" and f.selectable), None)
+
+    async def _in_sent(self, conn: ImapConnection, folder: str, message_id: str) -> bool:
+        await conn.select(folder, readonly=True)
+        return bool(await conn.uid_search("HEADER", "Message-ID", f"<{message_id}>"))
+
+    async def _file_in_sent(self, item: outbox.OutboxItem) -> None:
+        account = self.config.account(item.account)
+        if not account.save_sent or account.imap is None:
+            await self._set(item.id, "done")
+            return
+        try:
+            conn = await self._imap(item.account)
+        except ImapError as e:
+            log.warning("Sent copy of %s waits: %s", item.message_id, e)
+            return  # stays "sent"; the next run files it
+        try:
+            folder = await self._sent_folder(conn)
+            if folder and not await self._in_sent(conn, folder, item.message_id):
+                await conn.append(folder, item.raw, flags=["\\Seen"])
+            await self._set(item.id, "done")
+        except ImapError as e:
+            log.warning("Sent copy of %s waits: %s", item.message_id, e)
+        finally:
+            await conn.logout()
+
+    async def _recover(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
+        if item.state == "sent":
+            await self._file_in_sent(item)
+            return
+        # "sending" after a crash: the server may or may not have taken it
+        account = self.config.account(item.account)
+        found = False
+        if account.imap is not None:
+            try:
+                conn = await self._imap(item.account)
+                try:
+                    folder = await self._sent_folder(conn)
+                    found = bool(folder) and await self._in_sent(conn, folder, item.message_id)
+                finally:
+                    await conn.logout()
+            except ImapError as e:
+                log.warning("cannot check Sent for %s: %s", item.message_id, e)
+        if found:
+            await self._mark_sent(item)
+            await self._set(item.id, "done")
+            report.sent.append(item.message_id)
+        else:
+            await self._set(item.id, "maybe_sent",
+                            error="the app stopped while sending; the server may have accepted it. "
+                                  "Check with the customer, then resend or discard")
+            report.maybe_sent.append(item.message_id)
+
+    async def _set(self, item_id: int, state: str, **kw) -> None:
+        await self.store.begin()
+        try:
+            await outbox.set_state(self.store, item_id, state, **kw)
+            await self.store.commit()
+        except BaseException:
+            await self.store.rollback()
+            raise
