@@ -228,9 +228,8 @@ async def test_crash_while_sending_is_maybe_sent_unless_sent_shows_it(tmp_path, 
     smtp_sink.clear()
     desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
     q = await queue_reply(desk, conv, "Unknown fate", send_at=0)
-    await desk.store.begin()
-    await outbox.set_state(desk.store, q.outbox_id, "sending")  # what a kill during SMTP leaves
-    await desk.store.commit()
+    async with desk.store.transaction():
+        await outbox.set_state(desk.store, q.outbox_id, "sending")  # what a kill during SMTP leaves
     report = await sender.run_due()
     assert report.maybe_sent == [q.message_id]
     assert smtp_sink.messages == [], "not resent silently"
@@ -240,9 +239,8 @@ async def test_crash_while_sending_is_maybe_sent_unless_sent_shows_it(tmp_path, 
     c = await sender._imap("support")
     await c.append("Sent", item.raw, flags=["\\Seen"])
     await c.logout()
-    await desk.store.begin()
-    await outbox.set_state(desk.store, q2.outbox_id, "sending")
-    await desk.store.commit()
+    async with desk.store.transaction():
+        await outbox.set_state(desk.store, q2.outbox_id, "sending")
     report = await sender.run_due()
     assert report.sent == [q2.message_id] and smtp_sink.messages == []
     await desk.close()

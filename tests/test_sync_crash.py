@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from email.parser import BytesHeaderParser
+from pathlib import Path
 
 from servers import MaildirMessage
 from tui_desk.demo import mailbox as generator
@@ -43,6 +44,34 @@ def sync_cmd(cfg, db) -> list[str]:
     return [sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync", "--once"]
 
 
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
 def server_view(dovecot, user) -> dict[int, str]:
     c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=60)
     c.login(user, dovecot.password_of(user))
@@ -64,18 +93,25 @@ def test_sigkill_during_first_sync_loses_and_duplicates_nothing(tmp_path, doveco
     write_config(cfg, dovecot, mail_user)
     rng = random.Random(11)
     committed_before = []
+    orphans: set[int] = set()
     for attempt in range(6):
         proc = subprocess.Popen(sync_cmd(cfg, db), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0.3, 2.5))
         if proc.poll() is not None:
             break
+        helpers = descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        orphans.update(helpers)
         if db.exists():
             con = sqlite3.connect(db)
             committed_before.append(con.execute("SELECT count(*) FROM imap_messages").fetchone()[0])
             con.close()
     assert committed_before, "no run was killed mid-sync"
+    deadline = time.time() + 10
+    while alive(orphans) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive(orphans), "parse workers of a killed sync must not live on (they hold no socket, and exit)"
     con = sqlite3.connect(db)
     already = con.execute("SELECT count(*) FROM imap_messages").fetchone()[0]
     con.close()

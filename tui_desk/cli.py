@@ -323,12 +323,11 @@ async def _outbox(desk, config: Config, args) -> int:
             item = await outbox.get(desk.store, item_id)
             if item is None or item.state not in ("maybe_sent", "failed"):
                 raise UsageError(f"outbox item {item_id} is not 'maybe sent' or failed")
-            await desk.store.begin()
-            if state is None:
-                await outbox.remove(desk.store, item_id)
-            else:
-                await outbox.set_state(desk.store, item_id, "queued")
-            await desk.store.commit()
+            async with desk.store.transaction():
+                if state is None:
+                    await outbox.remove(desk.store, item_id)
+                else:
+                    await outbox.set_state(desk.store, item_id, "queued")
     except CommandError as e:
         raise UsageError(str(e)) from None
     if args.send or args.resend is not None:

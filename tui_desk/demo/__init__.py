@@ -36,7 +36,6 @@ async def settle_old_conversations(desk, end: dt.datetime) -> None:
     from tui_desk.store import queries
     cutoff = int((end - dt.timedelta(days=DEMO_SETTLED_DAYS)).timestamp())
     old = await queries.last_active_before(desk.store, cutoff)
-    await desk.store.begin()
-    await queries.set_status(desk.store, old, "closed", cutoff)
-    await desk.store.commit()
+    async with desk.store.transaction():
+        await queries.set_status(desk.store, old, "closed", cutoff)
     await desk.refresh(old)

@@ -58,14 +58,9 @@ async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], No
 async def write_states(desk: Desk, states: dict[int, ConvState]) -> None:
     """Store the states and queue the keyword changes that bring the server along."""
     store = desk.store
-    await store.begin()
-    try:
+    async with store.transaction():
         await queries.write_states(store, states)
         await queue_changes(store, states)
-        await store.commit()
-    except BaseException:
-        await store.rollback()
-        raise
     await desk.refresh(list(states))
 
 

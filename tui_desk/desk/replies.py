@@ -87,23 +87,17 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     recipients = [a.addr for a in to + cc]
     when = send_at if send_at is not None else desk.now() + account.undo_send_seconds
     store = desk.store
-    await store.begin()
-    try:
+    async with store.transaction():
         item_id = await outbox.add(store, account=account.name, conv_id=conv_id, message_id=message_id, raw=raw,
                                    mail_from=account.address, recipients=recipients, body_markdown=body_markdown,
                                    send_at=when)
         await outbox.delete_draft(store, conv_id)
-        await store.commit()
-    except BaseException:
-        await store.rollback()
-        raise
     return QueuedReply(item_id, message_id, recipients, when)
 
 
 async def cancel_send(desk: "Desk", outbox_id: int) -> str:
     """Undo a send that has not started: the text goes back to the conversation's draft."""
-    await desk.store.begin()  # the sender takes items under the same lock: no race
-    try:
+    async with desk.store.transaction():  # the sender takes items under the same lock: no race
         item = await outbox.get(desk.store, outbox_id)
         if item is None or item.state not in ("queued", "failed", "maybe_sent"):
             raise CommandError("too late to undo: the message is on its way" if item
@@ -111,8 +105,4 @@ async def cancel_send(desk: "Desk", outbox_id: int) -> str:
         if item.conv_id is not None:
             await outbox.save_draft(desk.store, item.conv_id, item.body_markdown)
         await outbox.remove(desk.store, outbox_id)
-        await desk.store.commit()
-    except BaseException:
-        await desk.store.rollback()
-        raise
     return f"send cancelled; the reply is back in the draft of #{item.conv_id}"

@@ -52,11 +52,10 @@ class Desk:
                 self.store, [s.customer_key for s in summaries if s.customer_key])
             summaries += await self._summaries([c for c in others if c not in chunk], pulled)
             priority.rank_customer_bursts(summaries, self.config.priority)
-            await self.store.begin()
-            if pulled:
-                await queries.write_states(self.store, pulled)
-            await queries.write_summaries(self.store, summaries)
-            await self.store.commit()
+            async with self.store.transaction():
+                if pulled:
+                    await queries.write_states(self.store, pulled)
+                await queries.write_summaries(self.store, summaries)
 
     async def _summaries(self, conv_ids: list[int], pulled: dict[int, queries.ConvState]
                          ) -> list[queries.ConversationSummary]:

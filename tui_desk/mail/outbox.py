@@ -57,14 +57,9 @@ class OutboxSender:
 
     async def _take(self, item_id: int) -> bool:
         """queued → sending, only if nobody cancelled it meanwhile."""
-        await self.store.begin()
-        try:
+        async with self.store.transaction():
             cur = await self.store.db.execute(
                 "UPDATE outbox SET state='sending' WHERE id=? AND state='queued'", (item_id,))
-            await self.store.commit()
-        except BaseException:
-            await self.store.rollback()
-            raise
         return cur.rowcount == 1
 
     async def _deliver(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
@@ -92,29 +87,19 @@ class OutboxSender:
         await self._file_in_sent(item)
 
     async def _fail(self, item: outbox.OutboxItem, error: str) -> None:
-        await self.store.begin()
-        try:
+        async with self.store.transaction():
             await outbox.set_state(self.store, item.id, "failed", error=error, attempt=True)
             if item.conv_id is not None:
                 await outbox.save_draft(self.store, item.conv_id, item.body_markdown, error=error)
-            await self.store.commit()
-        except BaseException:
-            await self.store.rollback()
-            raise
 
     async def _mark_sent(self, item: outbox.OutboxItem) -> None:
         """Durably sent, and in the conversation at once (it threads by its headers)."""
         parsed, error = parse_safely(item.raw)
         result = store_ingest.IngestResult()
-        await self.store.begin()
-        try:
+        async with self.store.transaction():
             await outbox.set_state(self.store, item.id, "sent", sent_at=int(self.clock()))
             await store_ingest.ingest_in_transaction(self.store, [store_ingest.NewMessage(
                 raw=item.raw, parsed=parsed, source=f"outbox:{item.account}", is_agent=True, error=error)], result)
-            await self.store.commit()
-        except BaseException:
-            await self.store.rollback()
-            raise
         if self.on_change:
             await self.on_change(result.conversations)
 
@@ -187,10 +172,5 @@ class OutboxSender:
             report.maybe_sent.append(item.message_id)
 
     async def _set(self, item_id: int, state: str, **kw) -> None:
-        await self.store.begin()
-        try:
+        async with self.store.transaction():
             await outbox.set_state(self.store, item_id, state, **kw)
-            await self.store.commit()
-        except BaseException:
-            await self.store.rollback()
-            raise

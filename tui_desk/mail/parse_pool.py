@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from tui_desk.mail.model import ParsedMessage
@@ -29,6 +32,18 @@ def _parse_chunk(raws: list[bytes]) -> list[Parsed]:
     return [parse_safely(r) for r in raws]
 
 
+def _exit_with_parent() -> None:
+    """Worker initializer: a worker whose parent was killed (kill -9 mid-sync) exits too,
+    instead of living on as an orphan."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 class ParsePool:
     """`async with ParsePool() as pool: parsed = await pool.parse(raws)` (order kept)."""
 
@@ -39,7 +54,10 @@ class ParsePool:
 
     async def __aenter__(self) -> "ParsePool":
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            # spawn: workers start clean and inherit no IMAP socket or database handle of
+            # ours (forked ones kept both open after a kill -9 of the app)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
+                                             mp_context=multiprocessing.get_context("spawn"))
         return self
 
     async def __aexit__(self, *exc) -> None:

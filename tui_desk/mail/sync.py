@@ -128,15 +128,13 @@ class AccountSync:
         if folder.uidvalidity is not None and status.uidvalidity != folder.uidvalidity:
             log.info("%s/%s: UIDVALIDITY changed %s -> %s; re-matching by Message-ID",
                      self.account.name, name, folder.uidvalidity, status.uidvalidity)
-            await store.begin()
-            await mirror.reset_folder(store, folder.id, status.uidvalidity)
-            await store.commit()
+            async with store.transaction():
+                await mirror.reset_folder(store, folder.id, status.uidvalidity)
             folder.synced_uid, folder.highestmodseq = 0, None
             qresync = None
         elif folder.uidvalidity is None:
-            await store.begin()
-            await mirror.set_folder_progress(store, folder.id, uidvalidity=status.uidvalidity)
-            await store.commit()
+            async with store.transaction():
+                await mirror.set_folder_progress(store, folder.id, uidvalidity=status.uidvalidity)
         first_sync = folder.synced_uid == 0
         if not first_sync:
             touched |= await self._changes(conn, folder, status, qresync is not None)
@@ -145,9 +143,8 @@ class AccountSync:
             # after a UIDVALIDITY change: messages no longer on the server leave the store
             touched |= await self._drop_vanished_after_reset(folder)
         if status.highestmodseq:
-            await store.begin()
-            await mirror.set_folder_progress(store, folder.id, highestmodseq=status.highestmodseq)
-            await store.commit()
+            async with store.transaction():
+                await mirror.set_folder_progress(store, folder.id, highestmodseq=status.highestmodseq)
         if touched:
             await self.on_change(touched)
         return touched
@@ -208,17 +205,12 @@ class AccountSync:
                 self.stats.error_lines.append(f"{folder.name} UID {m.uid}: {error}")
         result = store_ingest.IngestResult()
         store = self.store
-        await store.begin()
-        try:
+        async with store.transaction():
             await store_ingest.ingest_in_transaction(store, items, result)
             await mirror.map_uids(store, folder.id, [
                 (m.uid, result.rowids[i.parsed.message_id], " ".join(m.flags or ()), m.modseq, m.size)
                 for m, i in zip(fetched, items)])
             await mirror.set_folder_progress(store, folder.id, synced_uid=last_uid)
-            await store.commit()
-        except BaseException:
-            await store.rollback()
-            raise
         folder.synced_uid = max(folder.synced_uid, last_uid)
         return result.conversations
 
@@ -246,16 +238,11 @@ class AccountSync:
         touched: set[int] = set()
         if updates or vanished:
             store = self.store
-            await store.begin()
-            try:
+            async with store.transaction():
                 if updates:
                     touched |= set(await mirror.update_flags(store, folder.id, updates))
                 if vanished:
                     touched |= await mirror.forget_uids(store, folder.id, sorted(vanished))
-                await store.commit()
-            except BaseException:
-                await store.rollback()
-                raise
         self.stats.changed += len(updates)
         self.stats.expunged += len(vanished)
         return touched
@@ -270,9 +257,8 @@ class AccountSync:
         convs = {r[0] for r in await self.store.fetchall(
             "SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))",
             (as_json_list(r[0] for r in rows),))}
-        await self.store.begin()
-        await mirror.remove_unmapped_messages(self.store, [r[0] for r in rows])
-        await self.store.commit()
+        async with self.store.transaction():
+            await mirror.remove_unmapped_messages(self.store, [r[0] for r in rows])
         self.stats.expunged += len(rows)
         return convs
 
@@ -305,14 +291,9 @@ class AccountSync:
                    if m.uid in rowid_of and m.body is not None]
         parsed = await pool.parse([m.body for m in fetched])
         store = self.store
-        await store.begin()
-        try:
-            for m, (p, error) in zip(fetched, parsed):
-                await store_ingest.replace_body(store, rowid_of[m.uid], m.body, p, error)
-            await store.commit()
-        except BaseException:
-            await store.rollback()
-            raise
+        async with store.transaction():
+            await store_ingest.replace_bodies(store, [(rowid_of[m.uid], m.body, p, error)
+                                                      for m, (p, error) in zip(fetched, parsed)])
 
     # -- local changes → server ----------------------------------------------------------------------
     async def push_changes(self, conn: ImapConnection) -> int:
@@ -333,18 +314,13 @@ class AccountSync:
                     if op.args.get("remove"):
                         updated += [(folder, m) for m in await conn.uid_store([uid], "-FLAGS", op.args["remove"])]
                 # the mirror learns the result at once, so local state never flips back meanwhile
-                await self.store.begin()
-                try:
+                async with self.store.transaction():
                     for folder, m in updated:
                         if m.uid is not None and m.flags is not None:
                             f = await mirror.folder_state(self.store, self.account.name, folder, "queue")
                             touched.update(await mirror.update_flags(
                                 self.store, f.id, [(m.uid, " ".join(m.flags), m.modseq)]))
                     await server_ops.finish(self.store, op.id)
-                    await self.store.commit()
-                except BaseException:
-                    await self.store.rollback()
-                    raise
                 pushed += 1
             except ImapConnectionLost:
                 raise

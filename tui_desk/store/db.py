@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Iterable, Sequence
 
 import aiosqlite
 
@@ -87,15 +88,18 @@ class Store:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self.db.executemany(sql, rows)
 
-    async def begin(self) -> None:
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """All or nothing. BEGIN IMMEDIATE takes the write lock up front, so two writers
+        (the app and a CLI command, say) wait for each other instead of failing mid-way."""
         await self.db.execute("BEGIN IMMEDIATE")
-
-    async def commit(self) -> None:
+        try:
+            yield
+        except BaseException:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            raise
         await self.db.execute("COMMIT")
-
-    async def rollback(self) -> None:
-        if self.db.in_transaction:
-            await self.db.execute("ROLLBACK")
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key=?", (key,))

@@ -41,13 +41,8 @@ async def ingest(store: Store, items: list[NewMessage]) -> IngestResult:
     result = IngestResult()
     if not items:
         return result
-    await store.begin()
-    try:
+    async with store.transaction():
         await ingest_in_transaction(store, items, result)
-        await store.commit()
-    except BaseException:
-        await store.rollback()
-        raise
     return result
 
 
@@ -160,18 +155,23 @@ def _attachments_json(p: ParsedMessage) -> str:
                       ensure_ascii=False)
 
 
-async def replace_body(store: Store, rowid: int, raw: bytes, p: ParsedMessage, error: str | None) -> None:
-    """A header-only message got its full bytes: store them, re-index the text."""
-    await store.execute(
+async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage, str | None]]) -> None:
+    """Header-only messages got their full bytes: store them, re-index the text.
+    items: (message rowid, raw, parsed, parse error). One statement per table for the batch."""
+    if not items:
+        return
+    await store.executemany(
         "UPDATE messages SET body=?, body_from_html=?, attachments_json=?, defects_json=?, size=?, error=?,"
         " body_state='full' WHERE id=?",
-        (p.text, int(p.text_from_html), _attachments_json(p),
-         json.dumps(p.defects, ensure_ascii=False), p.size or len(raw), error, rowid))
-    await store.execute("UPDATE raw_messages SET data=? WHERE id=?", (zlib.compress(raw, 6), rowid))
-    await store.execute("DELETE FROM messages_fts WHERE rowid=?", (rowid,))
-    await store.execute(
+        [(p.text, int(p.text_from_html), _attachments_json(p), json.dumps(p.defects, ensure_ascii=False),
+          p.size or len(raw), error, rowid) for rowid, raw, p, error in items])
+    await store.executemany("UPDATE raw_messages SET data=? WHERE id=?",
+                            [(zlib.compress(raw, 6), rowid) for rowid, raw, _, _ in items])
+    await store.execute("DELETE FROM messages_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+                        (as_json_list(rowid for rowid, _, _, _ in items),))
+    await store.executemany(
         "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",
-        _fts_row(rowid, p))
+        [_fts_row(rowid, p) for rowid, _, p, _ in items])
 
 
 def _fts_row(rowid: int, p: ParsedMessage) -> tuple:
