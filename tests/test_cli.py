@@ -159,3 +159,17 @@ def test_bad_store_path_and_bad_config(tmp_path, capsys):
     cfg.write_text('agent_addresses = "support@x.test"\n')
     code, _, err = run(capsys, "--config", cfg, "--db", tmp_path / "x.db", "queue")
     assert code == 2 and str(cfg) in err and "'agent_addresses'" in err and err.count("\n") == 1
+
+
+def test_note_shows_as_internal_and_history_lists_the_customers_other_conversations(tmp_path, capsys):
+    db = tmp_path / "n.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    rows = run_json(capsys, "--db", db, "queue")
+    returning = next(r for r in rows if any("returning customer" in why for why in r["priority"]["reasons"]))
+    code, out, err = run(capsys, "--db", db, "note", returning["id"], "--body", "Refund approved by **Ops**")
+    assert code == 0 and "note added" in out, err
+    code, out, _ = run(capsys, "--db", db, "show", returning["id"])
+    assert "── internal note: " in out and "Refund approved by **Ops**" in out
+    assert "other conversations of this customer:" in out
+    after = {r["id"]: r for r in run_json(capsys, "--db", db, "queue")}
+    assert after[returning["id"]]["status"] == "open", "a note is not a reply"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from tests.mailfactory import make_mail
@@ -18,9 +19,11 @@ AGENTS = Config(agent_addresses=("*@helpdesk.test",))
 
 
 async def agent(tmp_path, name, dovecot, user) -> tuple[Desk, AccountSync]:
-    desk = await Desk.open(tmp_path / f"{name}.db", AGENTS)
-    sync = AccountSync(desk.store, account_for(dovecot, user), dovecot.password_of(user),
-                       is_agent=AGENTS.is_agent_address, on_change=desk.refresh)
+    account = account_for(dovecot, user)
+    config = dataclasses.replace(AGENTS, agent=name, accounts=(account,))
+    desk = await Desk.open(tmp_path / f"{name}.db", config)
+    sync = AccountSync(desk.store, account, dovecot.password_of(user),
+                       is_agent=config.is_agent_address, on_change=desk.refresh)
     await sync.sync_once()
     return desk, sync
 
@@ -148,3 +151,24 @@ async def test_undo_each_action_locally(tmp_path):
         assert await state(desk, "u1@t") == original
     assert await commands.undo(desk) is None
     await desk.close()
+
+
+async def test_notes_are_internal_shared_and_never_count_as_a_reply(tmp_path, dovecot, mail_user):
+    dovecot.load_maildir(mail_user, [make_mail("n1@t", sender="ann@c.test", subject="Broken export")])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    bob, bob_sync = await agent(tmp_path, "bob", dovecot, mail_user)
+    cid = await conv_of(alice, "n1@t")
+    assert "note added" in await alice.add_note(cid, "Looks like **bug 42**; @bob can you check?")
+    view = await alice.conversation(cid)
+    note = view.messages[-1]
+    assert note.is_note and "bug 42" in note.blocks[0].text
+    assert view.status == "open", "a note is not an answer"
+    await alice_sync.sync_once()  # creates Notes and appends the note
+    await alice_sync.sync_once()  # maps it back: still one note
+    assert sum(m.is_note for m in (await alice.conversation(cid)).messages) == 1
+    await bob_sync.sync_once()
+    bob_view = await bob.conversation(await conv_of(bob, "n1@t"))
+    assert [m.is_note for m in bob_view.messages] == [False, True]
+    assert bob_view.status == "open"
+    for d in (alice, bob):
+        await d.close()

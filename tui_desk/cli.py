@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assign", help="assign ID [ID...] NAME (or 'nobody')")
     p.add_argument("items", nargs="+", metavar="ID|NAME")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("note", help="add an internal note (Markdown; never sent to the customer)")
+    p.add_argument("id", type=int)
+    p.add_argument("--body", required=True, help="the note, or - for stdin")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("reply", help="reply to a conversation with a Markdown body")
     p.add_argument("id", type=int)
     p.add_argument("--body-file", type=Path, required=True, help="Markdown file, or - for stdin")
@@ -162,6 +166,13 @@ async def run_command(args, config: Config) -> int:
             await _import(desk, args.paths)
         elif args.command in ("tag", "status", "snooze", "assign"):
             await _triage(desk, args)
+        elif args.command == "note":
+            from tui_desk.desk.commands import CommandError
+            try:
+                done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
+            except CommandError as e:
+                raise UsageError(str(e)) from None
+            print(json.dumps({"done": done}) if args.json else done)
         elif args.command == "reply":
             return await _reply(desk, config, args)
         elif args.command == "outbox":

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from tui_desk.desk.timefmt import format_datetime_short
-from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, TextBlock
+from tui_desk.desk.views import AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
 from tui_desk.mail.parse import split_quoted
 from tui_desk.sanitize import sanitize, sanitize_line
 
@@ -37,10 +37,12 @@ def message_view(m) -> MessageView:
         attachments=tuple(AttachmentView(sanitize_line(a[0]), sanitize_line(a[1]), a[2])
                           for a in json.loads(m["attachments_json"])),
         defects=tuple(sanitize_line(d) for d in json.loads(m["defects_json"])),
+        is_note=bool(m["is_note"]),
     )
 
 
-def conversation_view(conv, messages, tags: tuple[str, ...], reasons: tuple[str, ...]) -> ConversationView:
+def conversation_view(conv, messages, tags: tuple[str, ...], reasons: tuple[str, ...],
+                      history: tuple[HistoryItem, ...] = ()) -> ConversationView:
     return ConversationView(
         id=conv["id"],
         subject=sanitize_line(conv["subject"]),
@@ -49,6 +51,7 @@ def conversation_view(conv, messages, tags: tuple[str, ...], reasons: tuple[str,
         tags=tags,
         messages=tuple(message_view(m) for m in messages),
         reasons=reasons,
+        history=history,
     )
 
 
@@ -69,7 +72,8 @@ def conversation_text(view: ConversationView, now: dt.datetime | None = None) ->
         lines.append("priority: " + "; ".join(view.reasons))
     for m in view.messages:
         when = format_datetime_short(m.date, now) if m.date else "(no date)"
-        lines += ["", f"── {'agent' if m.from_agent else 'customer'}: {m.sender} · {when}"]
+        who = "internal note" if m.is_note else "agent" if m.from_agent else "customer"
+        lines += ["", f"── {who}: {m.sender} · {when}"]
         if m.to:
             lines.append(f"   to: {m.to}")
         if m.cc:
@@ -84,4 +88,10 @@ def conversation_text(view: ConversationView, now: dt.datetime | None = None) ->
                 lines += text.split("\n")
         for a in m.attachments:
             lines.append(f"   📎 {a.filename or '(unnamed)'} ({a.content_type}, {human_size(a.size)})")
+    if view.history:
+        lines += ["", "other conversations of this customer:"]
+        for h in view.history:
+            when = format_datetime_short(h.last_date, now) if h.last_date else ""
+            who = "" if h.same_person else "  (same company)"
+            lines.append(f"   #{h.id:<6} {h.status:<8} {when:<13} {h.subject}{who}")
     return "\n".join(lines) + "\n"

@@ -47,7 +47,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     if conv_id not in rows:
         raise CommandError(f"no conversation {conv_id}")
     conv = rows[conv_id]
-    messages = await queries.messages_of(desk.store, conv_id)
+    messages = [m for m in await queries.messages_of(desk.store, conv_id) if not m["is_note"]]
     if not messages:
         raise CommandError(f"conversation {conv_id} has no messages to reply to")
     customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]

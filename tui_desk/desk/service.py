@@ -12,12 +12,21 @@ from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.render import conversation_view
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
-from tui_desk.desk.views import ConversationView, QueueRow, Snippet
+from tui_desk.desk.views import ConversationView, HistoryItem, QueueRow, Snippet
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
 
 UTC = dt.timezone.utc
+
+# Mail providers: people who share one are not colleagues, so no company history for them.
+FREE_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.co.jp", "outlook.com", "hotmail.com",
+    "live.com", "msn.com", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.de",
+    "gmx.net", "web.de", "mail.ru", "yandex.ru", "ya.ru", "rambler.ru", "bk.ru", "list.ru", "inbox.ru",
+    "qq.com", "163.com", "126.com", "sina.com", "sohu.com", "foxmail.com", "naver.com",
+    "example.com", "example.net", "example.org",  # the demo's customers are strangers to each other
+})
 
 
 class Desk:
@@ -176,7 +185,23 @@ class Desk:
             return None
         messages = await queries.messages_of(self.store, conv_id)
         [qrow] = await self.queue_rows([conv_id])
-        return conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons)
+        return conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
+                                 await self.customer_history(rows[conv_id]))
+
+    async def customer_history(self, conv) -> tuple[HistoryItem, ...]:
+        key = conv["customer_key"]
+        if not key:
+            return ()
+        domain = key.rpartition("@")[2]
+        company = domain if domain and domain not in FREE_MAIL_DOMAINS else None
+        rows = await queries.customer_conversations(self.store, key, company, conv["id"])
+        return tuple(HistoryItem(r["id"], sanitize_line(r["subject"]), r["status"],
+                                 dt.datetime.fromtimestamp(r["last_date"], UTC) if r["last_date"] else None,
+                                 r["customer_key"] == key) for r in rows)
+
+    async def add_note(self, conv_id: int, body_markdown: str) -> str:
+        from tui_desk.desk.notes import add_note
+        return await add_note(self, conv_id, body_markdown)
 
     def snippets(self) -> list[Snippet]:
         if self._snippets is None:

@@ -50,6 +50,17 @@ class MessageView:
     blocks: tuple[TextBlock, ...]
     attachments: tuple[AttachmentView, ...]
     defects: tuple[str, ...]
+    is_note: bool = False  # an agents' internal note: show it as such, never quote it to a customer
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """Another conversation of the same customer (or company)."""
+    id: int
+    subject: str
+    status: str
+    last_date: dt.datetime | None
+    same_person: bool  # False: same company domain, other person
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,7 @@ class ConversationView:
     tags: tuple[str, ...]
     messages: tuple[MessageView, ...]  # oldest first, newest last
     reasons: tuple[str, ...] = ()
+    history: tuple[HistoryItem, ...] = ()  # newest first
 
 
 @dataclass(frozen=True, slots=True)

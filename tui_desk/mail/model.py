@@ -6,6 +6,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
+# Agents' internal notes are mail too (desk.notes writes them): their Message-IDs are on this
+# domain, and the team shares them in this folder.
+NOTE_DOMAIN = "notes.tui-desk.invalid"
+NOTES_FOLDER = "Notes"
+
+
+def is_note_id(message_id: str) -> bool:
+    return message_id.lower().endswith("@" + NOTE_DOMAIN)
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     name: str  # display name, decoded ("" when absent)

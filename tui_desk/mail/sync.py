@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from tui_desk.config import AccountConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapConnection, ImapConnectionLost, ImapError,
                                 MailboxStatus, QresyncState)
+from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.parse_pool import ParsePool
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 from tui_desk.store.db import as_json_list
@@ -97,6 +99,8 @@ class AccountSync:
         sent = next((f.name for f in listed if f.special_use == "\\Sent" and f.selectable), None)
         if sent and sent not in {n for n, _ in out}:
             out.append((sent, "sent"))
+        if NOTES_FOLDER in names and NOTES_FOLDER not in {n for n, _ in out}:
+            out.append((NOTES_FOLDER, "notes"))
         return out
 
     # -- one pass ------------------------------------------------------------------------------
@@ -198,7 +202,8 @@ class AccountSync:
             p.size = m.size or p.size
             items.append(store_ingest.NewMessage(
                 raw=m.header or b"", parsed=p, source=f"imap:{self.account.name}/{folder.name}",
-                is_agent=bool(p.sender and self.is_agent(p.sender.key)) or folder.role == "sent",
+                is_agent=bool(p.sender and self.is_agent(p.sender.key)) or folder.role in ("sent", "notes"),
+                is_note=folder.role == "notes" or is_note_id(p.message_id),
                 error=error, body_state="too_big" if big else ("full" if p.synthetic_id else "headers")))
             if error:
                 self.stats.errors += 1
@@ -303,6 +308,12 @@ class AccountSync:
         touched: set[int] = set()
         for op in await server_ops.pending(self.store, self.account.name):
             try:
+                if op.kind == "append_note":
+                    await self._append_note(conn, op.message_id, op.args["folder"])
+                    async with self.store.transaction():
+                        await server_ops.finish(self.store, op.id)
+                    pushed += 1
+                    continue
                 if op.kind != "flags":
                     raise ImapError(f"unknown operation {op.kind!r}")
                 updated: list[tuple[str, FetchedMessage]] = []
@@ -332,6 +343,18 @@ class AccountSync:
         if touched:  # the server's answer may carry teammates' keywords too
             await self.on_change(touched)
         return pushed
+
+    async def _append_note(self, conn: ImapConnection, message_id: str, folder: str) -> None:
+        """Idempotent: the folder is made when missing, and a note already there is not added again."""
+        raw = await self.store.fetchone(
+            "SELECT r.data FROM raw_messages r JOIN messages m ON m.id = r.id WHERE m.message_id=?", (message_id,))
+        if raw is None:
+            return  # the note is gone locally (undone): nothing to share
+        if folder not in {f.name for f in await conn.list_folders()}:
+            await conn.create(folder)
+        await conn.select(folder)
+        if not await conn.uid_search("HEADER", "Message-ID", f"<{message_id}>"):
+            await conn.append(folder, zlib.decompress(raw[0]), flags=["\\Seen"])
 
     # -- live ----------------------------------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:

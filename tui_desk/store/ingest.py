@@ -21,6 +21,7 @@ class NewMessage:
     is_agent: bool = False
     error: str | None = None  # the parser gave up; the raw bytes are still stored
     body_state: str = "full"  # "headers": raw holds only the header block; the body comes later
+    is_note: bool = False  # an agents' internal note (see desk.notes)
 
 
 @dataclass(slots=True)
@@ -130,7 +131,7 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
             p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
             _attachments_json(p),
             json.dumps(p.defects, ensure_ascii=False), int(p.auto_submitted), int(item.is_agent),
-            p.size or len(item.raw), item.error, item.source, now, item.body_state,
+            p.size or len(item.raw), item.error, item.source, now, item.body_state, int(item.is_note),
         ))
         result.rowids[p.message_id] = rowid
         raw_rows.append((rowid, zlib.compress(item.raw, 6)))
@@ -139,7 +140,7 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
         "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
         " sender_key, to_json, cc_json, reply_to_json, subject, in_reply_to, refs_json, body,"
         " body_from_html, attachments_json, defects_json, auto_submitted, is_agent, size, error,"
-        " source, added_at, body_state) VALUES (" + ",".join("?" * 25) + ")",
+        " source, added_at, body_state, is_note) VALUES (" + ",".join("?" * 26) + ")",
         msg_rows,
     )
     await store.executemany("INSERT INTO raw_messages(id, data) VALUES (?, ?)", raw_rows)

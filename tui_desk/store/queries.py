@@ -44,7 +44,8 @@ class ConversationSummary:
 async def message_facts(store: Store, conv_ids: list[int]) -> dict[int, list[MessageFact]]:
     rows = await store.fetchall(
         "SELECT conv_id, date, is_agent, auto_submitted, sender_key, sender_name, subject FROM messages"
-        " WHERE conv_id IN (SELECT value FROM json_each(?)) ORDER BY conv_id, coalesce(date, 0), id",
+        " WHERE conv_id IN (SELECT value FROM json_each(?)) AND is_note = 0"
+        " ORDER BY conv_id, coalesce(date, 0), id",
         (as_json_list(conv_ids),),
     )
     out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids}
@@ -151,6 +152,21 @@ async def conversation_counts_by_customer(store: Store, customer_keys: list[str]
         (as_json_list(set(customer_keys)),),
     )
     return {r[0]: r[1] for r in rows}
+
+
+async def customer_conversations(store: Store, customer_key: str, domain: str | None, exclude: int,
+                                 limit: int = 20) -> list[sqlite3.Row]:
+    """The customer's other conversations, and with `domain` their colleagues' too; newest first."""
+    if domain:
+        sql = ("SELECT id, subject, status, last_date, customer_key FROM conversations"
+               " WHERE (customer_key = ? OR customer_key LIKE ?) AND id != ? ORDER BY last_date DESC LIMIT ?")
+        params = (customer_key, "%@" + domain.replace("%", "").replace("_", "\\_"), exclude, limit)
+        sql = sql.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
+    else:
+        sql = ("SELECT id, subject, status, last_date, customer_key FROM conversations"
+               " WHERE customer_key = ? AND id != ? ORDER BY last_date DESC LIMIT ?")
+        params = (customer_key, exclude, limit)
+    return await store.fetchall(sql, params)
 
 
 async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:

@@ -167,6 +167,10 @@ MIGRATIONS: list[str] = [
         updated_at    INTEGER NOT NULL
     );
     """,
+    # 5: internal notes live beside the mail of a conversation, never sent to the customer
+    """
+    ALTER TABLE messages ADD COLUMN is_note INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

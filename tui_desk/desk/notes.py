@@ -1,0 +1,56 @@
+"""Internal notes: Markdown from agents, kept beside the conversation's mail and shared through a
+`Notes` folder on the server; never sent to the customer.
+
+A note is a small mail from the agent to the desk itself. Its References name the
+conversation's messages, so it threads where it belongs on every client; its Message-ID is
+on NOTE_DOMAIN, so a note is recognised wherever it is found.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from tui_desk.desk.commands import CommandError
+from tui_desk.mail.compose import ComposeError, Outgoing, build_message, new_message_id
+from tui_desk.mail.model import NOTE_DOMAIN, NOTES_FOLDER, Address
+from tui_desk.mail.parse import parse_message
+from tui_desk.store import ingest as store_ingest, queries, server_ops
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+MAX_REFERENCES = 40
+
+
+async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
+    if not body_markdown.strip():
+        raise CommandError("the note is empty")
+    rows = await queries.conversation_rows(desk.store, [conv_id])
+    if conv_id not in rows:
+        raise CommandError(f"no conversation {conv_id}")
+    messages = [m for m in await queries.messages_of(desk.store, conv_id) if not m["is_note"]]
+    if not messages:
+        raise CommandError(f"conversation {conv_id} has no messages")
+    ids = [m["message_id"] for m in messages]
+    refs = ids[:1] + ids[1:][-(MAX_REFERENCES - 1):]
+    account = desk.config.accounts[0] if desk.config.accounts else None
+    desk_addr = account.address if account else "desk@" + NOTE_DOMAIN
+    message_id = new_message_id(NOTE_DOMAIN)
+    try:
+        raw = build_message(Outgoing(
+            sender=Address(desk.config.agent, desk_addr), to=[Address("", desk_addr)],
+            subject=f"[note] [#{conv_id}] {rows[conv_id]['subject']}", body_markdown=body_markdown,
+            in_reply_to=ids[-1], references=refs), message_id)
+    except ComposeError as e:
+        raise CommandError(str(e)) from None
+    parsed = parse_message(raw)
+    result = store_ingest.IngestResult()
+    async with desk.store.transaction():
+        await store_ingest.ingest_in_transaction(desk.store, [store_ingest.NewMessage(
+            raw=raw, parsed=parsed, source="note", is_agent=True, is_note=True)], result)
+        if account and account.imap:
+            await server_ops.enqueue(desk.store, account.name, "append_note", message_id,
+                                     {"folder": NOTES_FOLDER, "at": int(time.time())})
+    await desk.refresh(result.conversations)
+    return f"note added to #{conv_id}"
