@@ -114,3 +114,45 @@ async def test_customer_reply_reopens_a_closed_conversation(tmp_path):
     await add(desk, make_mail("c3@t", sender="c@c.test", refs=["c1@t", "c2@t"], minutes=30))
     assert await desk.queue_ids() == [conv]
     await desk.close()
+
+
+async def test_business_hours_across_a_weekend_and_a_holiday(tmp_path):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    berlin = ZoneInfo("Europe/Berlin")
+    fri_1630 = dt.datetime(2026, 11, 27, 16, 30, tzinfo=berlin)
+    mon_0900 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=berlin)
+    now = dt.datetime(2026, 11, 30, 9, 30, tzinfo=berlin)
+    cfg = dataclasses.replace(AGENTS, priority=PriorityConfig(
+        business_hours=(dt.time(9), dt.time(17)), timezone="Europe/Berlin"))
+    desk = await Desk.open(tmp_path / "b.db", cfg, clock=lambda: now.timestamp())
+
+    def at(when):
+        return (when - BASE).total_seconds() / 60
+    await add(desk, make_mail("fri@t", sender="fri@c.test", minutes=at(fri_1630)),
+              make_mail("mon@t", sender="mon@c.test", minutes=at(mon_0900)))
+    rows = await queue(desk)
+    assert [r.customer_addr for r in rows] == ["fri@c.test", "mon@c.test"]
+    # Friday 16:30-17:00 plus Monday 9:00-9:30: one business hour, not 65 hours
+    assert rows[0].reasons[0].startswith("waiting 1h of 2h target")
+    assert rows[1].reasons[0].startswith("waiting 30m of 2h target")
+    await desk.close()
+    # with Monday a holiday, Friday's customer has waited 30 minutes and Monday's nothing yet
+    holiday = dataclasses.replace(cfg, priority=dataclasses.replace(cfg.priority, holidays=(mon_0900.date(),)))
+    desk = await Desk.open(tmp_path / "b.db", holiday, clock=lambda: now.timestamp())
+    await desk.refresh_all()
+    rows = await queue(desk)
+    assert rows[0].reasons[0].startswith("waiting 30m") and rows[1].reasons[0].startswith("waiting 0m")
+    await desk.close()
+
+
+def test_business_clock_counts_only_working_time():
+    import datetime as dt
+    from tui_desk.desk.business_time import BusinessClock
+    clock = BusinessClock((dt.time(9), dt.time(17)), zone="UTC", holidays=(dt.date(2026, 12, 25),))
+    t = lambda *a: dt.datetime(*a, tzinfo=dt.timezone.utc).timestamp()
+    assert clock.elapsed(t(2026, 12, 24, 17)) - clock.elapsed(t(2026, 12, 24, 9)) == 8 * 3600
+    # Thu 24th 16:00 -> Mon 28th 10:00 over Christmas Friday and a weekend: 1h + 1h
+    assert clock.elapsed(t(2026, 12, 28, 10)) - clock.elapsed(t(2026, 12, 24, 16)) == 2 * 3600
+    always = BusinessClock()
+    assert always.elapsed(t(2026, 12, 28, 10)) - always.elapsed(t(2026, 12, 24, 16)) == 90 * 3600

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_config_dir, user_data_dir
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(Exception):
@@ -25,6 +31,15 @@ class PriorityConfig:
     vip: tuple[str, ...] = ()  # addresses or domains
     vip_boost_minutes: int = 60
     tag_weights: dict[str, int] = field(default_factory=dict)  # minutes per tag
+    business_hours: tuple[dt.time, dt.time] | None = None  # None: the clock runs 24/7
+    business_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    timezone: str | None = None  # IANA name; None: this machine's zone
+    holidays: tuple[dt.date, ...] = ()
+
+    @cached_property
+    def clock(self):
+        from tui_desk.desk.business_time import BusinessClock
+        return BusinessClock(self.business_hours, self.business_days, self.timezone, self.holidays)
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,33 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
             kwargs[key] = _expect(path, full, value, int, "a whole number")
             if kwargs[key] < 0 or (key in {"response_target_minutes", "loud_messages"} and kwargs[key] == 0):
                 raise ConfigError(f"{path}: key '{full}' must be positive, not {value!r}")
+        elif key == "business_hours":
+            _expect(path, full, value, str, 'a span like "09:00-17:00"')
+            try:
+                start, end = (dt.time.fromisoformat(v.strip()) for v in value.split("-"))
+            except ValueError:
+                raise ConfigError(f"{path}: key '{full}' must look like \"09:00-17:00\", not {value!r}") from None
+            if end <= start:
+                raise ConfigError(f"{path}: key '{full}' must end after it starts, not {value!r}")
+            kwargs[key] = (start, end)
+        elif key == "business_days":
+            names = [v.lower()[:3] for v in _str_list(path, full, value)]
+            if not names or any(n not in WEEKDAY_NAMES for n in names):
+                raise ConfigError(f"{path}: key '{full}' lists days like [\"mon\", \"tue\"], not {value!r}")
+            kwargs[key] = tuple(sorted({WEEKDAY_NAMES.index(n) for n in names}))
+        elif key == "timezone":
+            _expect(path, full, value, str, 'an IANA zone like "Europe/Berlin"')
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"{path}: key '{full}': unknown time zone {value!r}") from None
+            kwargs[key] = value
+        elif key == "holidays":
+            try:
+                kwargs[key] = tuple(v if isinstance(v, dt.date) else dt.date.fromisoformat(v)
+                                    for v in _expect(path, full, value, list, "a list of dates"))
+            except (TypeError, ValueError):
+                raise ConfigError(f"{path}: key '{full}' must list dates like 2026-12-25, not {value!r}") from None
         elif key in {"urgent_words", "vip"}:
             kwargs[key] = tuple(v.lower() for v in _str_list(path, full, value))
         elif key == "tag_weights":

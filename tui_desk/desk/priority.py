@@ -139,7 +139,7 @@ def boosts(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...]) -
 def rank(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> float:
     if s.waiting_since is None:
         return NOT_WAITING_RANK + -(s.last_date or 0) / 1e6
-    return s.waiting_since - 60 * sum(b.minutes for b in boosts(s, cfg, tags))
+    return cfg.clock.elapsed(s.waiting_since) - 60 * sum(b.minutes for b in boosts(s, cfg, tags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +171,10 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
         elif s.status == "open":
             reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
         return Explained(0.0, " ", tuple(reasons), tuple(flags))
-    waited = max(0, now - s.waiting_since)
+    clock_now = cfg.clock.elapsed(now)
+    waited = max(0.0, clock_now - cfg.clock.elapsed(s.waiting_since))
     extra = boosts(s, cfg, tags)
-    score = (now - s.rank) / target
+    score = (clock_now - s.rank) / target
     if waited >= target:
         marker = "!"
         reasons.append(f"waiting {format_duration(waited)}, over the {format_duration(target)} target")

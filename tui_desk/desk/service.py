@@ -41,7 +41,13 @@ class Desk:
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
                    clock: Callable[[], float] = time.time) -> "Desk":
-        return cls(await Store.open(db_path), config or Config(), clock)
+        desk = cls(await Store.open(db_path), config or Config(), clock)
+        # ranks are stored; when the priority settings change they are worked out again
+        settings = repr(desk.config.priority)
+        if await desk.store.get_meta("priority_settings") != settings:
+            await desk.refresh_all()
+            await desk.store.set_meta("priority_settings", settings)
+        return desk
 
     async def close(self) -> None:
         await self.store.close()
