@@ -279,3 +279,28 @@ def test_markdown_rendering_matches_golden_files(name):
         golden.write_text(html)
     assert golden.exists(), f"{golden} missing: run with UPDATE_GOLDEN=1 and review it"
     assert html == golden.read_text()
+
+
+async def test_background_follows_the_account_and_delivers_the_outbox(tmp_path, dovecot, mail_user, smtp_sink):
+    from tui_desk.desk.background import Background
+    smtp_sink.clear()
+    desk, _, _, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    cfg = desk.config
+    account = dataclasses.replace(cfg.accounts[0], imap=dataclasses.replace(
+        cfg.accounts[0].imap, password_command=f"echo {dovecot.password_of(mail_user)}"),
+        smtp=dataclasses.replace(cfg.accounts[0].smtp, password_command="echo secret"))
+    desk.config = dataclasses.replace(cfg, accounts=(account,))
+    background = Background(desk)
+    stop = asyncio.Event()
+    task = asyncio.create_task(background.run(stop))
+    q = await queue_reply(desk, conv, "Sent by the background", send_at=0)
+    for _ in range(100):
+        if smtp_sink.messages and background.syncs[0].state == "idle":
+            break
+        await asyncio.sleep(0.1)
+    assert len(smtp_sink.messages) == 1
+    assert "support: idle" in background.status()
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    assert (await outbox.get(desk.store, q.outbox_id)).state == "done"
+    await desk.close()

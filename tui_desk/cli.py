@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -261,23 +262,9 @@ async def _triage(desk, args) -> None:
         print(change.description)
 
 
-def password_lookup(config: Config):
-    """(account, "imap"|"smtp") -> password, asked once per run."""
-    from tui_desk.secrets import get_password
-    cache: dict[tuple[str, str], str | None] = {}
-
-    def lookup(account_name: str, kind: str) -> str | None:
-        if (account_name, kind) not in cache:
-            server = getattr(config.account(account_name), kind)
-            cache[(account_name, kind)] = (
-                get_password(server, f"{config.path}: accounts.{account_name}.{kind}")
-                if server and (server.password_command or server.keyring) else None)
-        return cache[(account_name, kind)]
-    return lookup
-
-
 def outbox_sender(desk, config: Config):
     from tui_desk.mail.outbox import OutboxSender
+    from tui_desk.secrets import password_lookup
     return OutboxSender(desk.store, config, password_lookup(config), on_change=desk.refresh)
 
 
@@ -358,11 +345,15 @@ async def _outbox(desk, config: Config, args) -> int:
 
 
 async def _sync(desk, config: Config, account_name: str | None, once: bool) -> int:
-    from tui_desk.mail.sync import AccountSync
-    from tui_desk.secrets import get_password
-    accounts = [config.account(account_name)] if account_name else list(config.accounts)
-    if not accounts:
+    from tui_desk.desk.background import Background
+    if account_name:
+        config = dataclasses.replace(config, accounts=(config.account(account_name),))
+    elif not config.accounts:
         config.account(None)  # raises the "no accounts configured" error
+    for account in config.accounts:
+        if account.imap is None:
+            raise ConfigError(f"{config.path}: account '{account.name}' has no [accounts.{account.name}.imap]")
+    desk.config = config
     tty = sys.stderr.isatty()
 
     def progress(phase: str, done: int, total: int) -> None:
@@ -370,16 +361,14 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             sys.stderr.write(f"\r\x1b[K{phase}: {done}/{total}")
             sys.stderr.flush()
 
-    syncs = []
-    for account in accounts:
-        if account.imap is None:
-            raise ConfigError(f"{config.path}: account '{account.name}' has no [accounts.{account.name}.imap]")
-        password = get_password(account.imap, f"{config.path}: accounts.{account.name}.imap")
-        syncs.append(AccountSync(desk.store, account, password, is_agent=config.is_agent_address,
-                                 on_change=desk.refresh, progress=progress))
+    def outbox_news(report) -> None:
+        for mid in report.failed + report.maybe_sent:
+            print(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
+
+    background = Background(desk, progress=progress, on_outbox=outbox_news)
     if once:
         status = 0
-        for s in syncs:
+        for s in background.syncs:
             stats = await s.sync_once()
             if tty:
                 sys.stderr.write("\r\x1b[K")
@@ -388,19 +377,9 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             print(f"{s.account.name}: {stats.line()}")
             status = status or (1 if stats.errors else 0)
         return status
-    print(f"following {', '.join(s.account.name for s in syncs)}; Ctrl-C to stop", file=sys.stderr)
-    await asyncio.gather(*(s.run_forever() for s in syncs), _send_forever(desk, config))
+    print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
+    await background.run(asyncio.Event())
     return 0
-
-
-async def _send_forever(desk, config: Config, every: float = 5.0) -> None:
-    """Replies queued by the TUI or by 'reply --send-at' go out while sync runs."""
-    sender = outbox_sender(desk, config)
-    while True:
-        report = await sender.run_due()
-        for mid in report.failed + report.maybe_sent:
-            print(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
-        await asyncio.sleep(every)
 
 
 async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:

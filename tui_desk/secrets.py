@@ -40,3 +40,17 @@ def get_password(server: ServerConfig, where: str) -> str:
                               f"tui-desk:{server.host} (store one with: keyring set tui-desk:{server.host} {server.username})")
         return secret
     raise ConfigError(f"{where}: set password_command or keyring = true")
+
+
+def password_lookup(config):
+    """(account name, "imap" | "smtp") -> password or None, each asked for once per run."""
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def lookup(account_name: str, kind: str) -> str | None:
+        if (account_name, kind) not in cache:
+            server = getattr(config.account(account_name), kind)
+            cache[(account_name, kind)] = (
+                get_password(server, f"{config.path}: accounts.{account_name}.{kind}")
+                if server and (server.password_command or server.keyring) else None)
+        return cache[(account_name, kind)]
+    return lookup

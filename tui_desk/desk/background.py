@@ -1,0 +1,51 @@
+"""The mail work that runs beside the app (and behind `tui-desk sync`): every account's sync,
+live, and delivery of the outbox. The UI starts it and shows `status()`; it never talks IMAP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Callable
+
+from tui_desk.mail.outbox import OutboxReport, OutboxSender
+from tui_desk.mail.sync import AccountSync, ProgressCallback
+from tui_desk.secrets import password_lookup
+from tui_desk.store import outbox
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+SEND_EVERY = 2.0  # seconds between outbox passes: the undo window is counted in seconds
+
+
+class Background:
+    def __init__(self, desk: "Desk", *, progress: ProgressCallback | None = None,
+                 on_outbox: Callable[[OutboxReport], None] | None = None):
+        self.desk = desk
+        config = desk.config
+        passwords = password_lookup(config)
+        self.syncs = [AccountSync(desk.store, a, passwords(a.name, "imap") or "", is_agent=config.is_agent_address,
+                                  on_change=desk.refresh, progress=progress)
+                      for a in config.accounts if a.imap is not None]
+        self.sender = OutboxSender(desk.store, config, passwords, on_change=desk.refresh, clock=desk.clock)
+        self.on_outbox = on_outbox
+        self.outbox_waiting = 0
+
+    def status(self) -> str:
+        parts = [f"{s.account.name}: {s.state}" for s in self.syncs]
+        if self.outbox_waiting:
+            parts.append(f"outbox: {self.outbox_waiting}")
+        return " · ".join(parts)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(s.run_forever(stop) for s in self.syncs), self._deliver(stop))
+
+    async def _deliver(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            report = await self.sender.run_due()
+            self.outbox_waiting = len(await outbox.items(self.desk.store))
+            if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying):
+                self.on_outbox(report)
+            try:
+                await asyncio.wait_for(stop.wait(), SEND_EVERY)
+            except TimeoutError:
+                pass
