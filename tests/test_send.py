@@ -304,3 +304,25 @@ async def test_background_follows_the_account_and_delivers_the_outbox(tmp_path, 
     await asyncio.wait_for(task, 15)
     assert (await outbox.get(desk.store, q.outbox_id)).state == "done"
     await desk.close()
+
+
+async def test_demo_reply_flow_needs_no_account(tmp_path):
+    from tui_desk.cli import prepare_demo
+    from tui_desk.desk.background import Background
+    from tui_desk.demo import DemoMailSink, demo_config
+    sink = DemoMailSink()
+    port = sink.start()
+    try:
+        await prepare_demo(tmp_path / "demo.db")
+        desk = await Desk.open(tmp_path / "demo.db", demo_config(port))
+        conv = (await desk.queue_ids())[0]
+        q = await queue_reply(desk, conv, "Hi {{customer_first_name}}, it is fixed.")
+        assert await cancel_send(desk, q.outbox_id)  # undo works in the demo too
+        q = await queue_reply(desk, conv, "Hi {{customer_first_name}}, it is fixed.", send_at=0)
+        report = await Background(desk).sender.run_due()
+        assert report.sent == [q.message_id] and len(sink.received) == 1
+        view = await desk.conversation(conv)
+        assert "it is fixed" in view.messages[-1].blocks[0].text and view.status == "pending"
+        await desk.close()
+    finally:
+        sink.stop()

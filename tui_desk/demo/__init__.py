@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from pathlib import Path
 
-from tui_desk.config import Config
+from tui_desk.config import AccountConfig, Config, ServerConfig
 from tui_desk.demo import mailbox as generator
 
 DEMO_MESSAGES = 420
@@ -14,6 +15,38 @@ DEMO_DAYS = 10
 DEMO_SETTLED_DAYS = 3  # conversations quiet for longer were closed by the demo's agents
 
 DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",))
+
+
+class DemoMailSink:
+    """The demo's outgoing mail server: aiosmtpd on loopback, keeping what it receives, so the
+    whole reply flow (undo, send later, the reply landing in the thread) works with no account."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        self.received: list[bytes] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.received.append(envelope.original_content or envelope.content)
+                return "250 OK: delivered to the demo sink"
+        with socket.socket() as probe:  # a free loopback port
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> int:
+        self._controller.start()
+        return self.port
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def demo_config(smtp_port: int) -> Config:
+    account = AccountConfig(name="demo", address="support@helpdesk.test", display_name="Helpdesk Support",
+                            smtp=ServerConfig("127.0.0.1", smtp_port, "none", ""), save_sent=False)
+    return Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, accounts=(account,))
 
 
 def demo_end(now: dt.datetime | None = None) -> dt.datetime:

@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from tui_desk.mail.model import ParsedMessage
 from tui_desk.mail.parse import parse_message
@@ -50,7 +51,8 @@ class ParsePool:
     def __init__(self, workers: int | None = None, min_parallel: int = 64):
         self.workers = workers or min(4, os.cpu_count() or 1)
         self.min_parallel = min_parallel  # small batches are not worth the pickling
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPoolExecutor | None = None  # None once broken: parse in-process
+        self._executor: ProcessPoolExecutor | None = None  # shut down on exit either way
 
     async def __aenter__(self) -> "ParsePool":
         if self.workers > 1:
@@ -58,11 +60,12 @@ class ParsePool:
             # ours (forked ones kept both open after a kill -9 of the app)
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
                                              mp_context=multiprocessing.get_context("spawn"))
+            self._executor = self._pool
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
 
     def parse(self, raws: list[bytes]) -> asyncio.Future[list[Parsed]]:
         """Starts at once; await the result when it is needed."""
@@ -73,5 +76,11 @@ class ParsePool:
         parts = [loop.run_in_executor(self._pool, _parse_chunk, raws[i:i + step]) for i in range(0, len(raws), step)]
 
         async def gather() -> list[Parsed]:
-            return [p for part in await asyncio.gather(*parts) for p in part]
+            try:
+                return [p for part in await asyncio.gather(*parts) for p in part]
+            except BrokenProcessPool:
+                # workers could not start (an embedding program's __main__ cannot be re-imported,
+                # say): parse here rather than fail the import or the sync
+                self._pool = None
+                return await loop.run_in_executor(None, _parse_chunk, raws)
         return asyncio.ensure_future(gather())
