@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+from pathlib import Path
+
 import pytest
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.widgets import Input, Static
 
+from tui_desk.config import Config
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.snippets import bundled_dir
 from tui_desk.desk.views import ConversationView
@@ -16,6 +21,7 @@ from tui_desk.ui.conversation import MessageBox, QuotedBlock, ThreadView, human_
 from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.queue import QueueView, columns_for, fit
 from tui_desk.ui.snippets import SnippetPane
+from tui_desk.ui.triage import ActionPrompt, ConfirmScreen, ReasonsScreen, ViewPicker
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
@@ -289,9 +295,9 @@ async def test_search_runs_while_typing_and_q_is_text_there():
 
 async def burst(app: DeskApp, keys: str) -> None:
     """Send keys all at once, as a fast typist or a paste over SSH delivers them."""
-    names = {"/": "slash", "\r": "enter", "\t": "tab"}
+    names = {"/": "slash", "\r": "enter", "\t": "tab", " ": "space", "↓": "down", "↑": "up"}
     for char in keys:
-        event = events.Key(names.get(char, char), None if char in "\r\t" else char)
+        event = events.Key(names.get(char, char), None if char in "\r\t↓↑" else char)
         event.set_sender(app)
         app._driver.send_message(event)
 
@@ -624,7 +630,7 @@ async def test_markup_in_mail_shows_literally():
         assert plain_text(pane.query_one("#conv-subject", Static)) == (
             "[bold]x[/] and [link=https://evil.example/]click me[/link]"
         )
-        assert plain_text(pane.query_one("#conv-meta", Static)).startswith("[red]Mallory[/red]")
+        assert plain_text(pane.query_one("#conv-meta", Static)).startswith("open · #[b]tag[/b] · [red]Mallory[/red]")
         box = pane.query_one(MessageBox)
         assert plain_text(box.query_one(".message--sender", Static)) == "[red]Mallory[/red]"
         body = plain_text(box.query_one(".message--text", Static))
@@ -759,3 +765,653 @@ async def test_a_bad_theme_file_is_skipped_with_a_notice(tmp_path):
         assert app.theme_names == ["mine"]
         assert app.theme == "mine"
         assert any("bad.toml" in n.message for n in app._notifications)
+
+
+# --- triage keys (stand-in desk) ------------------------------------------------------------
+
+
+def choice_labels(prompt: ActionPrompt) -> list[str]:
+    options = prompt.choice_list
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def last_notice(app: DeskApp) -> str:
+    return list(app._notifications)[-1].message if app._notifications else ""
+
+
+async def test_t_tags_with_completion_and_u_undoes():
+    app = make_app()
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("j", "t")  # row 2 is tagged account, login
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        assert str(prompt.query_one("#prompt").border_title).startswith("Tag #2 Не могу войти")
+        hints = " ".join(plain_text(s) for s in prompt.query(".prompt--hint"))
+        assert "on it: account login" in hints and "billing" in hints  # known tags, loaded
+        box = prompt.text_input
+        await pilot.press(*"+bi")
+        await settle(pilot)
+        assert box._suggestion == "+billing"
+        await pilot.press("tab", *" -lo")  # Tab takes the completion; "-" completes its own tags
+        await settle(pilot)
+        assert box._suggestion == "+billing -login"
+        await pilot.press("right")
+        assert box.value == "+billing -login"
+        assert plain_text(prompt.query_one("#prompt-note", Static)) == "adds billing  removes login"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("tag", [2], ["billing"], ["login"])
+        assert not isinstance(app.screen, ActionPrompt)
+        assert app.last_action == "tagged 1 conversation +billing -login"
+        assert last_notice(app) == "tagged 1 conversation +billing -login  (u undoes)"
+        assert app.queue.row(2).tags == ("account", "billing")
+        assert app.queue.cursor == 1  # still on the tagged row
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.last_action == "undid: tagged 1 conversation +billing -login"
+        assert app.queue.row(2).tags == ("account", "login")
+
+
+async def test_tag_prompt_bare_word_adds_and_bad_input_is_shown_inline():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("t", "enter")
+        await settle(pilot)
+        note = app.screen.query_one("#prompt-note", Static)
+        assert note.has_class("-error") and "Type a tag" in plain_text(note)
+        long_tag = "x" * 70
+        await pilot.press(*long_tag, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)  # still open: fix it or Esc
+        assert "at most 64 characters" in plain_text(app.screen.query_one("#prompt-note", Static))
+        app.screen.text_input.value = ""
+        await pilot.press(*"urgent", "enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("tag", [1], ["urgent"], [])
+        await pilot.press("t", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ActionPrompt)
+        assert desk.actions[-1] == ("tag", [1], ["urgent"], [])  # Esc did nothing
+
+
+async def test_c_closes_o_reopens_and_the_cursor_goes_to_the_next_row():
+    app = make_app()
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("j", "j", "c")  # no confirmation for one conversation
+        await settle(pilot)
+        assert desk.actions[-1] == ("status", [3], "closed")
+        assert 3 not in app.queue.ids and len(app.queue.ids) == 39
+        assert app.queue.cursor == 2 and app.queue.current_id == 4  # the row that took its place
+        assert last_notice(app).startswith("closed 1 conversation")
+        await pilot.press("u")
+        await settle(pilot)
+        assert 3 in app.queue.ids and app.last_action == "undid: closed 1 conversation"
+        assert app.queue.current_id == 3  # the cursor goes to the one that came back
+        await pilot.press("7")  # the Closed view
+        await settle(pilot)
+        assert app.queue.ids == []
+        await pilot.press("1", "c")  # back in the queue, at the top
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        assert app.queue.ids == [1]
+        await pilot.press("o")
+        await settle(pilot)
+        assert desk.actions[-1] == ("status", [1], "open")
+        assert app.queue.ids == [] and "Nothing in Closed" in visible_lines(app.queue)[0]
+
+
+async def test_spam_asks_first_even_for_one():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert plain_text(app.screen.query_one("#confirm-text", Static)).startswith(
+            "Mark #1 Charged twice for order #48213 as spam?"
+        )
+        await pilot.press("n")
+        await settle(pilot)
+        assert not desk.actions and 1 in app.queue.ids
+        await pilot.press("exclamation_mark", "y")
+        await settle(pilot)
+        assert desk.actions == [("status", [1], "spam")]
+        assert 1 not in app.queue.ids
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.queue.ids[0] == 1
+
+
+async def test_space_selects_rows_across_scrolling_and_bulk_close_asks_with_the_count():
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        queue = app.queue
+        await pilot.press("space")  # selects row 1 and moves on
+        assert queue.selected == {1} and queue.cursor == 1
+        assert visible_lines(queue)[0].startswith("!✓Anna Petrova")
+        await pilot.press("G", "space")  # far below, out of sight of the first one
+        await settle(pilot)
+        assert queue.selected == {1, 40}
+        await pilot.press("g")
+        await settle(pilot)
+        assert visible_lines(queue)[0].startswith("!✓Anna Petrova")  # still marked
+        assert str(app.query_one("#queue-pane").border_subtitle) == "2 of 40 selected"
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert plain_text(app.screen.query_one("#confirm-text", Static)) == "Close 2 conversations?"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not desk.actions and queue.selected == {1, 40}  # cancelled: nothing changed
+        await pilot.press("c", "enter")
+        await settle(pilot)
+        assert desk.actions == [("status", [1, 40], "closed")]
+        assert 1 not in queue.ids and 40 not in queue.ids
+        assert queue.selected == set()  # done with them
+        assert app.last_action == "closed 2 conversations"
+        await pilot.press("u")
+        await settle(pilot)
+        assert len(queue.ids) == 40 and app.last_action == "undid: closed 2 conversations"
+        # space again unselects; Esc clears a selection
+        await pilot.press("space", "k", "space")
+        assert queue.selected == set()
+        await pilot.press("space", "space")
+        assert len(queue.selected) == 2
+        await pilot.press("escape")
+        assert queue.selected == set()
+
+
+async def test_star_selects_the_whole_search_result():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("slash", *"refund", "enter")
+        await settle(pilot)
+        found = list(app.queue.ids)
+        assert 1 < len(found) < 40
+        await pilot.press("asterisk")
+        assert app.queue.selected == set(found)
+        subtitle = str(app.query_one("#queue-pane").border_subtitle)
+        assert subtitle == f"refund · {len(found)} of {len(found)} selected"
+        await pilot.press("z")
+        await settle(pilot)
+        assert str(app.screen.query_one("#prompt").border_title) == f"Snooze {len(found)} conversations"
+        await pilot.press("enter")  # the first preset: later today
+        await settle(pilot)
+        assert desk.actions[-1] == ("snooze", sorted(found, key=found.index), "later today")
+        assert app.last_action == f"snoozed {len(found)} conversations until Fri 20 Nov 15:00"
+        await pilot.press("escape")  # back to the queue: the snoozed ones are gone from it
+        await settle(pilot)
+        assert not set(found) & set(app.queue.ids)
+        await pilot.press("asterisk", "asterisk")  # twice: none
+        assert app.queue.selected == set()
+
+
+async def test_snooze_presets_free_text_and_a_time_it_cannot_read():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("z")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        labels = choice_labels(prompt)
+        assert labels[0].startswith("later today") and labels[0].endswith("Fri 20 Nov 15:00")
+        assert labels[2].endswith("Mon 23 Nov 09:00")
+        assert labels[4].endswith("until the customer replies")
+        await pilot.press("down", "enter")  # tomorrow 9:00
+        await settle(pilot)
+        assert desk.actions[-1] == ("snooze", [1], "tomorrow 9:00")
+        assert app.last_action == "snoozed 1 conversation until Sat 21 Nov 09:00"
+        assert 1 not in app.queue.ids
+
+        await pilot.press("z", *"someday", "enter")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)  # still open, the desk's message inline
+        note = prompt.query_one("#prompt-note", Static)
+        assert note.has_class("-error") and plain_text(note).startswith("cannot read 'someday'")
+        prompt.text_input.value = ""
+        await pilot.press(*"fri 14:00")
+        await settle(pilot)
+        assert plain_text(prompt.query_one("#prompt-note", Static)) == "→ Fri 20 Nov 14:00"  # today
+        assert prompt.choice_list.highlighted is None  # typing takes the highlight off
+        await pilot.press("enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("snooze", [2], "fri 14:00")
+        assert app.last_action == "snoozed 1 conversation until Fri 20 Nov 14:00"
+
+        await pilot.press("5")  # Snoozed
+        await settle(pilot)
+        assert str(app.query_one("#queue-pane").border_title) == "Snoozed"
+        assert sorted(app.queue.ids) == [1, 2]
+        await pilot.press("z", "up", "enter")  # the last preset, wrapping: until reply
+        await settle(pilot)
+        assert desk.actions[-1] == ("snooze", [1], "until reply")
+        await pilot.press("z", *"off", "enter")
+        await settle(pilot)
+        assert app.last_action == "woke 1 conversation"
+        assert app.queue.ids == [2]
+
+
+async def test_a_assigns_to_me_a_teammate_or_nobody_and_mine_shows_it():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("a")
+        await settle(pilot)
+        prompt = app.screen
+        assert choice_labels(prompt) == ["me  alice", "bob", "unassign"]  # teammates: known_agents()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "alice")
+        await pilot.press("j", "a", *"carol", "enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [2], "carol")
+        await pilot.press("2")  # Mine
+        await settle(pilot)
+        assert str(app.query_one("#queue-pane").border_title) == "Mine"
+        assert app.queue.ids == [1]
+        await pilot.press("a", "down", "down", "down", "enter")  # me, bob, carol, unassign
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], None)
+        assert app.last_action == "assigned 1 conversation to nobody"
+        assert app.queue.ids == []
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.queue.ids == [1]
+
+
+async def test_v_picks_a_saved_view_and_numbers_switch_directly():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#queue-pane")
+        assert str(pane.border_title) == "Queue"
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ViewPicker)
+        await pilot.press("down", "down", "down", "enter")  # Pending
+        await settle(pilot)
+        assert str(pane.border_title) == "Pending"
+        assert app.queue.ids and all(app.queue.row(i).status == "pending" for i in app.queue.ids)
+        await pilot.press("v", "3")
+        await settle(pilot)
+        assert str(pane.border_title) == "Unassigned"
+        await pilot.press("9")
+        await settle(pilot)
+        assert str(pane.border_title) == "Unassigned"  # there is no view 9: said, nothing else
+        await pilot.press("1")
+        await settle(pilot)
+        assert str(pane.border_title) == "Queue" and len(app.queue.ids) == 40
+
+
+async def test_search_narrows_the_current_view():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "slash", *"account", "enter")
+        await settle(pilot)
+        assert app.desk.queries[-1] == "status:pending account"
+        assert app.queue.ids and all(app.queue.row(i).status == "pending" for i in app.queue.ids)
+
+
+async def test_p_shows_every_reason_of_the_row():
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ReasonsScreen)
+        text = plain_text(app.screen.query_one("#reasons-text", Static))
+        for needle in ("Charged twice for order #48213", "score 9.5", "! overdue", "• waiting 5h of 2h target",
+                       "• vip customer", "• reopened by customer", "flags: vip", "tags: billing refund vip"):
+            assert needle in text, needle
+        await pilot.press("escape")
+        await pilot.press("j", "j", "j", "p")  # reasons from mail stay literal
+        await settle(pilot)
+        assert "• [i]not[/i] a reason" in plain_text(app.screen.query_one("#reasons-text", Static))
+
+
+async def test_typing_in_a_box_never_triggers_triage_keys():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        keys = ["t", "z", "a", "c", "o", "exclamation_mark", "u", "p", "v", "1", "2", "space", "asterisk"]
+        await pilot.press("slash", *keys)
+        await settle(pilot)
+        assert app.search_input.value == "tzaco!upv12 *"
+        assert isinstance(app.screen, type(app.screen_stack[0])) and not desk.actions
+        assert str(app.query_one("#queue-pane").border_title) == "Queue"
+        await pilot.press("escape", "tab", "tab", *keys)
+        await settle(pilot)
+        assert app.snippet_pane.filter_input.value == "tzaco!upv12 *"
+        assert not desk.actions and not app.queue.selected
+        # T is still the theme and t the tag prompt
+        await pilot.press("escape", "T")
+        await settle(pilot)
+        assert app.theme == "tui-desk-light" and not isinstance(app.screen, ActionPrompt)
+
+
+async def test_keys_typed_at_once_act_in_order():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await burst(app, "tbug\rcjc")  # a prompt takes what follows it; each c acts on its row
+        await settle(pilot)
+        assert desk.actions == [("tag", [1], ["bug"], []), ("status", [1], "closed"), ("status", [3], "closed")]
+        assert app.queue.ids[:3] == [2, 4, 5] and app.queue.current_id == 4
+        await burst(app, "  c\r")  # select two, close them (Enter confirms)
+        await settle(pilot)
+        assert desk.actions[-1] == ("status", [4, 5], "closed")
+        await burst(app, "tre\t\r")  # Tab takes the completion before Enter applies
+        await settle(pilot)
+        assert desk.actions[-1] == ("tag", [app.queue.current_id], ["refund"], [])
+        await burst(app, "z↓↓\r")  # the third preset
+        await settle(pilot)
+        assert desk.actions[-1][2] == "next monday 9:00"
+
+
+async def test_action_from_the_conversation_pane_updates_its_header():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("enter", "j", "j", "tab")  # #1 is open, the cursor is on #3
+        await settle(pilot)
+        pane = app.conversation_pane
+        thread = pane.thread
+        thread.scroll_to(y=2, animate=False)
+        await settle(pilot)
+        await pilot.press("t", *"+bug", "enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("tag", [1], ["bug"], [])  # the conversation being read
+        meta = plain_text(pane.query_one("#conv-meta", Static))
+        assert meta.startswith("open · #billing #bug #refund #vip · Anna Petrova")
+        assert thread.scroll_y == 2  # the thread stayed where it was
+        await pilot.press("c")
+        await settle(pilot)
+        assert plain_text(pane.query_one("#conv-meta", Static)).startswith("closed · ")
+        assert app.queue.current_id == 3
+
+
+async def test_help_and_palette_list_the_triage_actions():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for title in ("Triage: Tag", "Triage: Snooze", "Triage: Assign", "Triage: Close", "Triage: Reopen",
+                      "Triage: Spam", "Triage: Undo", "Triage: Why here", "Triage: Views", "Queue: Select",
+                      "Queue: Select all", "View: Queue", "View: Mine", "View: Snoozed", "View: Closed"):
+            assert title in titles, title
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = plain_text(app.screen.query_one("#help-text", Static))
+        for needle in ("Triage: the selected rows, else the current one", "Tag: +bug -question", "Snooze:",
+                       "Assign to me", "Close", "Reopen", "!", "Mark as spam", "Undo the last", "Why it ranks",
+                       "Saved views", "1 … 9", "Space", "Select or unselect", "*", "Prompts"):
+            assert needle in text, needle
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"view: snoozed", "enter")
+        await settle(pilot)
+        assert str(app.query_one("#queue-pane").border_title) == "Snoozed"
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"triage: close", "enter")
+        await settle(pilot)
+        assert not app.desk.actions  # nothing snoozed yet: nothing to close
+
+
+async def test_no_conversation_no_action():
+    app = make_app()
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("6", "c", "t")  # Waking today: empty
+        await settle(pilot)
+        assert not app.desk.actions and not isinstance(app.screen, ActionPrompt)
+        assert last_notice(app) == "No conversation to act on"
+        await pilot.press("u")
+        await settle(pilot)
+        assert last_notice(app) == "Nothing to undo"
+
+
+# --- triage keys on the real desk -----------------------------------------------------------
+
+
+def _mail(n: int, sender: str, subject: str, minutes_ago: int, *, reply_to: int | None = None) -> bytes:
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "Support <support@helpdesk.test>" if reply_to is None else "customer"
+    m["Subject"] = subject if reply_to is None else f"Re: {subject}"
+    m["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes_ago))
+    m["Message-ID"] = f"<m{n}@ui-test.example>"
+    if reply_to is not None:
+        m["In-Reply-To"] = m["References"] = f"<m{reply_to}@ui-test.example>"
+    m.set_content(f"Message {n}: {subject}\n")
+    return bytes(m)
+
+
+REAL_CONFIG = Config(agent="alice", agent_addresses=("*@helpdesk.test",))
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory) -> Path:
+    """A small store made the real way: an mbox imported by the desk. Four open conversations
+    and one pending (the agent replied)."""
+    import asyncio
+    import mailbox
+
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.service import Desk
+
+    root = tmp_path_factory.mktemp("real-desk")
+    box = mailbox.mbox(root / "support.mbox")
+    for raw in (
+        _mail(1, "Ann Lee <ann@customer.test>", "Refund for order 1001", 300),
+        _mail(2, "Bob Stone <bob@acme.test>", "Cannot log in", 240),
+        _mail(3, "Alice <alice@helpdesk.test>", "Cannot log in", 200, reply_to=2),
+        _mail(4, "Carol King <carol@example.org>", "URGENT: invoice is wrong", 30),
+        _mail(5, "Dave Roe <dave@example.net>", "Feature request: dark mode", 500),
+        _mail(6, "Erin Moss <erin@example.com>", "Password reset never arrives", 120),
+    ):
+        box.add(raw)
+    box.close()
+
+    async def build() -> None:
+        desk = await Desk.open(root / "template.db", REAL_CONFIG)
+        try:
+            await import_paths(desk, [root / "support.mbox"], workers=1)
+        finally:
+            await desk.close()
+
+    asyncio.run(build())
+    return root / "template.db"
+
+
+@pytest.fixture
+async def real_desk(real_store, tmp_path):
+    from tui_desk.desk.service import Desk
+
+    shutil.copy(real_store, tmp_path / "desk.db")
+    desk = await Desk.open(tmp_path / "desk.db", REAL_CONFIG)
+    yield desk
+    await desk.close()
+
+
+def real_app(desk) -> DeskApp:  # noqa: ANN001
+    return DeskApp(desk, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+
+
+async def state_of(desk, conv_id: int):  # noqa: ANN001
+    from tui_desk.store import queries
+
+    return (await queries.conversation_states(desk.store, [conv_id]))[conv_id]
+
+
+async def test_real_desk_tag_close_spam_reopen_each_undone(real_desk):
+    desk = real_desk
+    app = real_app(desk)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        queue = app.queue
+        start = list(queue.ids)
+        assert len(start) == 4  # Bob's is pending: not in the queue
+        first, second = start[0], start[1]
+
+        await pilot.press("t", *"+bug billing", "enter")
+        await settle(pilot)
+        assert (await state_of(desk, first)).tags == ("billing", "bug")
+        assert queue.row(first).tags == ("billing", "bug")
+        assert app.last_action == "tagged 1 conversation +bug +billing"
+        await pilot.press("t", *"-billing", "enter")
+        await settle(pilot)
+        assert (await state_of(desk, first)).tags == ("bug",)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.last_action == "undid: tagged 1 conversation -billing"
+        assert (await state_of(desk, first)).tags == ("billing", "bug")
+
+        await pilot.press("c")
+        await settle(pilot)
+        assert (await state_of(desk, first)).status == "closed"
+        assert queue.ids == start[1:] and queue.current_id == second
+        await pilot.press("u")
+        await settle(pilot)
+        assert (await state_of(desk, first)).status == "open"
+        assert queue.ids == start
+        assert app.last_action == "undid: closed 1 conversation"
+
+        await pilot.press("exclamation_mark", "y")
+        await settle(pilot)
+        assert (await state_of(desk, first)).status == "spam"
+        assert first not in queue.ids
+        await pilot.press("u")
+        await settle(pilot)
+        assert (await state_of(desk, first)).status == "open"
+
+        await pilot.press("c", "7")  # closed, then the Closed view
+        await settle(pilot)
+        assert str(app.query_one("#queue-pane").border_title) == "Closed"
+        assert queue.ids == [first]
+        await pilot.press("o")
+        await settle(pilot)
+        assert (await state_of(desk, first)).status == "open"
+        assert queue.ids == []
+        await pilot.press("1")
+        await settle(pilot)
+        assert first in queue.ids
+
+
+async def test_real_desk_snooze_and_assign_with_views(real_desk):
+    desk = real_desk
+    app = real_app(desk)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        queue = app.queue
+        start = list(queue.ids)
+        first = start[0]
+
+        await pilot.press("z", "down", "enter")  # tomorrow 9:00
+        await settle(pilot)
+        state = await state_of(desk, first)
+        tomorrow = (dt.datetime.now().astimezone() + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0)
+        assert state.snooze_until == int(tomorrow.replace(microsecond=0).timestamp())
+        assert first not in queue.ids
+        assert app.last_action.startswith("snoozed 1 conversation until ")
+        await pilot.press("5")  # Snoozed
+        await settle(pilot)
+        assert queue.ids == [first]
+        await pilot.press("z", *"off", "enter")
+        await settle(pilot)
+        assert (await state_of(desk, first)).snooze_until is None
+        assert queue.ids == []
+        await pilot.press("u")  # snoozed again
+        await settle(pilot)
+        assert queue.ids == [first]
+
+        await pilot.press("1", "z", *"next tuesday at noon", "enter")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)  # the desk could not read it: said inline
+        assert "cannot read" in plain_text(prompt.query_one("#prompt-note", Static))
+        prompt.text_input.value = ""
+        await pilot.press(*"3d", "enter")
+        await settle(pilot)
+        second = start[1]
+        assert (await state_of(desk, second)).snooze_until is not None
+        await pilot.press("z", *"until reply", "enter")
+        await settle(pilot)
+        assert (await state_of(desk, start[2])).snooze_reply
+
+        await pilot.press("a", "enter")  # me
+        await settle(pilot)
+        mine = queue.current_id
+        assert (await state_of(desk, mine)).assignee == "alice"
+        assert app.last_action == "assigned 1 conversation to alice"
+        await pilot.press("2")  # Mine
+        await settle(pilot)
+        assert str(app.query_one("#queue-pane").border_title) == "Mine" and queue.ids == [mine]
+        await pilot.press("a")
+        await settle(pilot)
+        assert choice_labels(app.screen) == ["me  alice", "unassign"]
+        await pilot.press(*"bob", "enter")
+        await settle(pilot)
+        assert (await state_of(desk, mine)).assignee == "bob" and queue.ids == []
+        await pilot.press("u", "u")
+        await settle(pilot)
+        assert (await state_of(desk, mine)).assignee is None
+        assert app.last_action == "undid: assigned 1 conversation to alice"
+
+
+async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):
+    desk = real_desk
+    app = real_app(desk)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        queue = app.queue
+        await pilot.press("slash", *"status:open", "enter")
+        await settle(pilot)
+        found = list(queue.ids)
+        assert len(found) == 4
+        await pilot.press("asterisk", "c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert plain_text(app.screen.query_one("#confirm-text", Static)) == "Close 4 conversations?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert queue.ids == [] and "Nothing matches 'status:open'" in visible_lines(queue)[0]
+        assert all([(await state_of(desk, i)).status == "closed" for i in found])
+        assert app.last_action == "closed 4 conversations"
+        await pilot.press("u")
+        await settle(pilot)
+        assert sorted(queue.ids) == sorted(found)
+        assert all([(await state_of(desk, i)).status == "open" for i in found])
+        # a selection inside the result: two of them, tagged at once
+        await pilot.press("g", "space", "space", "t")
+        await settle(pilot)
+        assert str(app.screen.query_one("#prompt").border_title) == "Tag 2 conversations"
+        await pilot.press(*"refund", "enter")
+        await settle(pilot)
+        assert app.last_action == "tagged 2 conversations +refund"
+        assert [i for i in found if "refund" in (await state_of(desk, i)).tags] == found[:2]

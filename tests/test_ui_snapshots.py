@@ -47,6 +47,8 @@ def keys(*press: str):
         for key in press:
             await pilot.press(key)
             await settle(pilot)
+            for widget in pilot.app.screen.query("Input"):  # a prompt's box, once it is up
+                widget.cursor_blink = False
         await settle(pilot)
 
     return run_before
@@ -90,3 +92,19 @@ def test_small_light_theme(snap_compare):
 
 def test_small_high_contrast_theme(snap_compare):
     assert snap_compare(make_app("tui-desk-high-contrast"), terminal_size=SMALL, run_before=keys("enter"))
+
+
+def test_small_tag_prompt_completing(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("enter", "t", *"+bi"))
+
+
+def test_small_snooze_prompt(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("j", "z"))
+
+
+def test_small_selected_rows_and_bulk_confirm(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=keys("space", "j", "space", "c"))
+
+
+def test_wide_reasons_popup_in_a_saved_view(snap_compare):
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=keys("4", "p"))

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
+from tui_desk.desk.when import parse_when
 from tui_desk.desk.views import (
     AttachmentView,
     ConversationView,
@@ -404,10 +407,38 @@ SUBJECTS = (
 )
 TAGS = ("billing", "refund", "shipping", "account", "bug", "feature", "login", "vip", "mobile", "gdpr")
 STATUSES = ("open", "open", "open", "pending")
+ALL_STATUSES = ("open", "pending", "closed", "spam")
+FAKE_AGENT = "alice"
+
+
+@dataclass
+class TriageState:
+    """What agents change on a conversation (the rest of the row comes from the data)."""
+
+    status: str
+    tags: tuple[str, ...]
+    assignee: str | None = None
+    snooze_until: dt.datetime | None = None
+    snooze_reply: bool = False
+
+    @property
+    def snoozed(self) -> bool:
+        return self.snooze_reply or (self.snooze_until is not None and self.snooze_until > FIXED_NOW)
+
+
+def _plural(n: int) -> str:
+    return f"{n} conversation{'s' if n != 1 else ''}"
 
 
 class FakeDesk:
-    """DeskService over hand-written conversations plus ``n`` generated ones in total."""
+    """DeskService over hand-written conversations plus ``n`` generated ones in total.
+
+    Triage actions behave as the real desk's (desk.commands): same checks, same one-line
+    descriptions, one undo step per action; closed, spam and snoozed conversations leave the
+    queue. Only the conversations an agent changed are held as state.
+    """
+
+    agent = FAKE_AGENT
 
     def __init__(
         self,
@@ -424,6 +455,9 @@ class FakeDesk:
         self.snippet_list = snippet_list
         self.row_calls: list[list[int]] = []  # every queue_rows request, for laziness checks
         self.queries: list[str | None] = []
+        self.changed: dict[int, TriageState] = {}  # conversations agents have changed
+        self.undo_stack: list[tuple[str, dict[int, TriageState]]] = []
+        self.actions: list[tuple] = []  # every triage call, for the tests
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -431,15 +465,156 @@ class FakeDesk:
         self.queries.append(query)
         await self._pause()
         if not query or not query.strip():
-            return list(range(1, self.n + 1))
-        needle = query.strip().casefold()
-        hits = [
-            row
-            for row in (self._row(i) for i in range(1, self.n + 1))
-            if needle in " ".join((row.subject, row.customer, row.customer_addr, *row.tags)).casefold()
-        ]
+            hidden = {cid for cid, s in self.changed.items() if s.status not in ("open", "pending") or s.snoozed}
+            return [i for i in range(1, self.n + 1) if i not in hidden]
+        hits = [row for row in (self._row(i) for i in range(1, self.n + 1)) if self._matches(row, query)]
         hits.sort(key=lambda r: r.last_date, reverse=True)  # a search lists newest first
         return [r.id for r in hits]
+
+    def views(self) -> list[tuple[str, str | None]]:
+        return [
+            ("Queue", None),
+            ("Mine", f"assignee:{FAKE_AGENT} status:open"),
+            ("Unassigned", "is:unassigned status:open"),
+            ("Pending", "status:pending"),
+            ("Snoozed", "is:snoozed"),
+            ("Waking today", "is:waking-today"),
+            ("Closed", "status:closed"),
+        ]
+
+    async def view_ids(self, query: str | None) -> list[int]:
+        if not query:
+            return await self.queue_ids()
+        await self._pause()
+        return [i for i in range(1, self.n + 1) if self._matches(self._row(i), query)]
+
+    def _matches(self, row: QueueRow, query: str) -> bool:
+        """The fields the saved views use (status: tag: assignee: is:); other words are one
+        needle in subject, customer, address and tags."""
+        state = self._state(row.id)
+        words = []
+        for term in query.split():
+            key, _, value = term.partition(":")
+            value = value.casefold()
+            if key == "status":
+                if state.status != value:
+                    return False
+            elif key == "tag":
+                if value not in state.tags:
+                    return False
+            elif key == "assignee":
+                if (state.assignee or "").casefold() != value:
+                    return False
+            elif key == "is":
+                tomorrow = (FIXED_NOW + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0)
+                if value == "snoozed" and not state.snoozed:
+                    return False
+                if value == "unassigned" and state.assignee is not None:
+                    return False
+                if value == "assigned" and state.assignee is None:
+                    return False
+                if value == "waking-today" and not (
+                    state.snooze_until is not None and FIXED_NOW < state.snooze_until <= tomorrow
+                ):
+                    return False
+            else:
+                words.append(term)
+        needle = " ".join(words).casefold()
+        return needle in " ".join((row.subject, row.customer, row.customer_addr, *row.tags)).casefold()
+
+    # --- triage (as desk.commands does it) ------------------------------------------------
+
+    async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str:
+        self.actions.append(("tag", list(ids), list(add), list(remove)))
+        add = [t.strip().lower() for t in add if t.strip()]
+        remove = [t.strip().lower() for t in remove if t.strip()]
+        for t in add:
+            if any(c.isspace() for c in t) or len(t) > 64:
+                raise ValueError(f"a tag is one word of at most 64 characters, not {t!r}")
+
+        def edit(s: TriageState) -> None:
+            s.tags = tuple(sorted((set(s.tags) | set(add)) - set(remove)))
+
+        words = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
+        return self._apply(ids, edit, f"tagged {_plural(len(set(ids)))} {words}")
+
+    async def set_status(self, ids: list[int], status: str) -> str:
+        self.actions.append(("status", list(ids), status))
+        if status not in ALL_STATUSES:
+            raise ValueError(f"status is one of {', '.join(ALL_STATUSES)}, not {status!r}")
+
+        def edit(s: TriageState) -> None:
+            s.status = status
+            if status in ("closed", "spam"):
+                s.snooze_until, s.snooze_reply = None, False
+
+        return self._apply(ids, edit, f"{status} {_plural(len(set(ids)))}")
+
+    async def snooze(self, ids: list[int], when_text: str) -> str:
+        self.actions.append(("snooze", list(ids), when_text))
+        if when_text.strip().lower() in ("off", "wake", "none"):
+
+            def wake(s: TriageState) -> None:
+                s.snooze_until, s.snooze_reply = None, False
+
+            return self._apply(ids, wake, f"woke {_plural(len(set(ids)))}")
+        when = parse_when(when_text, FIXED_NOW)
+        if when.at is not None and when.at <= FIXED_NOW:
+            raise ValueError("that time is already past")
+
+        def edit(s: TriageState) -> None:
+            s.snooze_until, s.snooze_reply = when.at, when.until_reply
+
+        until = "until the customer replies" if when.until_reply else f"until {when.at:%a %d %b %H:%M}"
+        return self._apply(ids, edit, f"snoozed {_plural(len(set(ids)))} {until}")
+
+    async def assign(self, ids: list[int], agent: str | None) -> str:
+        self.actions.append(("assign", list(ids), agent))
+        agent = (agent or "").strip() or None
+        if agent and (any(c.isspace() for c in agent) or len(agent) > 64):
+            raise ValueError(f"an agent name is one word, not {agent!r}")
+
+        def edit(s: TriageState) -> None:
+            s.assignee = agent
+
+        who = f"to {agent}" if agent else "to nobody"
+        return self._apply(ids, edit, f"assigned {_plural(len(set(ids)))} {who}")
+
+    async def undo(self) -> str | None:
+        self.actions.append(("undo",))
+        if not self.undo_stack:
+            return None
+        description, before = self.undo_stack.pop()
+        self.changed.update(before)
+        return description
+
+    async def known_tags(self) -> list[str]:
+        tags = {t for row, _ in self.handmade for t in row.tags} | set(TAGS)
+        tags |= {t for s in self.changed.values() for t in s.tags}
+        return sorted(tags)
+
+    async def known_agents(self) -> list[str]:
+        return sorted({FAKE_AGENT, "bob", *(s.assignee for s in self.changed.values() if s.assignee)})
+
+    def _state(self, cid: int) -> TriageState:
+        state = self.changed.get(cid)
+        if state is None:
+            row = self._base_row(cid)
+            state = TriageState(row.status, row.tags)
+        return state
+
+    def _apply(self, ids: list[int], edit, description: str) -> str:  # noqa: ANN001
+        ids = sorted(set(ids))
+        missing = [i for i in ids if not 1 <= i <= self.n]
+        if missing:
+            raise ValueError(f"no conversation {', '.join(map(str, missing))}")
+        before = {i: dataclasses.replace(self._state(i)) for i in ids}
+        for i in ids:
+            state = dataclasses.replace(self._state(i))
+            edit(state)
+            self.changed[i] = state
+        self.undo_stack.append((description, before))
+        return description
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         self.row_calls.append(list(ids))
@@ -451,8 +626,13 @@ class FakeDesk:
         if not 1 <= conv_id <= self.n:
             return None
         if conv_id <= len(self.handmade):
-            return self.handmade[conv_id - 1][1]
-        return self._generated_conversation(conv_id)
+            conv = self.handmade[conv_id - 1][1]
+        else:
+            conv = self._generated_conversation(conv_id)
+        state = self.changed.get(conv_id)
+        if state is None:
+            return conv
+        return dataclasses.replace(conv, status=state.status, tags=state.tags)
 
     def snippets(self) -> list[Snippet]:
         if self.snippet_list is not None:
@@ -469,6 +649,13 @@ class FakeDesk:
             await asyncio.sleep(self.latency)
 
     def _row(self, cid: int) -> QueueRow:
+        row = self._base_row(cid)
+        state = self.changed.get(cid)
+        if state is None:
+            return row
+        return dataclasses.replace(row, status=state.status, tags=state.tags)
+
+    def _base_row(self, cid: int) -> QueueRow:
         if cid <= len(self.handmade):
             return self.handmade[cid - 1][0]
         rnd = random.Random(cid)

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -28,12 +28,20 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from tui_desk.desk import themes as desk_themes
-from tui_desk.desk.views import DeskService
+from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.ui.conversation import ConversationPane, ThreadView
 from tui_desk.ui.help import HelpScreen, key_table
 from tui_desk.ui.inputs import FollowingInput
-from tui_desk.ui.queue import QueueView
+from tui_desk.ui.queue import QueueView, fit
 from tui_desk.ui.snippets import SnippetFilter, SnippetPane
+from tui_desk.ui.triage import (
+    ConfirmScreen,
+    ReasonsScreen,
+    ViewPicker,
+    assign_prompt,
+    snooze_prompt,
+    tag_prompt,
+)
 
 NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
 SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
@@ -43,6 +51,61 @@ THEME_ORDER = ("tui-desk-dark", "tui-desk-light", "tui-desk-high-contrast")
 FALLBACK_THEME = "textual-dark"
 
 Clock = Callable[[], dt.datetime]
+
+# Keys that act on conversations: the selected rows of the queue, else the current one (or
+# the open conversation while the conversation pane has the focus). Priority bindings, like
+# the focus keys: each acts on the row it arrived on, before the keys behind it (a "j" right
+# after "c" must not move the cursor first; "bug" right after "t" belongs in the prompt). In a
+# text box they skip themselves and are typed.
+TRIAGE_BINDINGS = [
+    Binding(
+        "t",
+        "triage('tag')",
+        "Tag",
+        tooltip="Tag: +bug -question, or just bug (Tab completes)",
+        priority=True,
+    ),
+    Binding(
+        "z",
+        "triage('snooze')",
+        "Snooze",
+        tooltip="Snooze: later today, tomorrow 9:00, 3d, until reply…",
+        priority=True,
+    ),
+    Binding(
+        "a",
+        "triage('assign')",
+        "Assign",
+        show=False,  # the footer has room for two triage keys at 80 columns; ? lists them all
+        tooltip="Assign to me, to a teammate, or unassign",
+        priority=True,
+    ),
+    Binding("c", "triage('status', 'closed')", "Close", show=False, tooltip="Close", priority=True),
+    Binding(
+        "o", "triage('status', 'open')", "Reopen", show=False, tooltip="Reopen (status open)", priority=True
+    ),
+    Binding(
+        "exclamation_mark",
+        "triage('status', 'spam')",
+        "Spam",
+        key_display="!",
+        show=False,
+        tooltip="Mark as spam (asks first)",
+        priority=True,
+    ),
+    # every action's notice says "u undoes"
+    Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True),
+    Binding(
+        "p",
+        "reasons",
+        "Why here",
+        show=False,
+        tooltip="Why it ranks here: all its reasons",
+    ),
+    Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…"),
+]
+# 1-9 switch straight to a saved view; no description, the help lists them as one row
+VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
 
 
 def local_now() -> dt.datetime:
@@ -58,7 +121,7 @@ class DeskApp(App[None]):
     # Keys that move the focus are priority bindings: they act the moment they arrive, so keys
     # right behind them (a fast typist, a paste over SSH) land in the newly focused widget
     # instead of the one that had the focus. When they would be text, they skip themselves.
-    BINDINGS = [
+    GLOBAL_BINDINGS = [
         Binding(
             "slash", "search", "Search", key_display="/", tooltip="Search conversations", priority=True
         ),
@@ -67,7 +130,7 @@ class DeskApp(App[None]):
             "escape",
             "Back",
             show=False,
-            tooltip="Clear the search, or leave the snippets",
+            tooltip="Clear the selection, the search, or leave snippets",
             priority=True,
         ),
         Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show all keys"),
@@ -93,6 +156,7 @@ class DeskApp(App[None]):
         ),
         Binding("q", "quit", "Quit", tooltip="Quit tui-desk"),
     ]
+    BINDINGS = [*GLOBAL_BINDINGS, *TRIAGE_BINDINGS, *VIEW_BINDINGS]
 
     def __init__(
         self,
@@ -123,6 +187,12 @@ class DeskApp(App[None]):
         self.snippets_over_conversation = False  # the user's choice below 100 columns
         self.narrow = False
         self._theme_ready = False
+        self._triage_idle = asyncio.Event()  # cleared while an action reloads the list
+        self._triage_idle.set()
+        self._held_keys: list[events.Key] = []  # typed meanwhile; read once the list is back
+        self.views: list[tuple[str, str | None]] = [("Queue", None)]
+        self.view_index = 0
+        self.last_action = ""  # the desk's line for the last action (also shown as a notice)
         self.theme_names = self._load_themes(theme_dirs)
         self.start_theme = theme
         if theme is None:
@@ -181,6 +251,14 @@ class DeskApp(App[None]):
         self.start()
         self.set_interval(AGE_REFRESH, self.queue.refresh)
 
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed while an action is reloading the list wait for it: "c j c" closes the
+        # next-but-one conversation, as it would if typed slowly. The screen keeps painting.
+        if isinstance(event, events.Key) and not event.is_forwarded and not self._triage_idle.is_set():
+            self._held_keys.append(events.Key(event.key, event.character))
+            return
+        await super().on_event(event)
+
     @work(group="start")
     async def start(self) -> None:
         if self.desk is None:
@@ -191,6 +269,11 @@ class DeskApp(App[None]):
                 self.exit(return_code=2, message=f"tui-desk: {exc}")
                 return
             self.queue.desk = self.desk
+        try:
+            self.views = list(self.desk.views()) or self.views
+        except Exception as exc:  # noqa: BLE001
+            self.notify(f"Could not load saved views: {exc}", severity="error", markup=False)
+        self._show_view_title()
         self.load_queue(self.query_text)
         try:
             snippets = await asyncio.to_thread(self.desk.snippets)
@@ -228,20 +311,50 @@ class DeskApp(App[None]):
     async def load_queue(self, query: str, keep: int | None = None) -> None:
         assert self.desk is not None
         try:
-            ids = await self.desk.queue_ids(query or None)
+            ids = await self._list_ids(query)
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
             self.notify(str(exc), title="Search", severity="error", markup=False)
             return
         self.query_text = query
-        empty = f"Nothing matches {query!r}" if query else "The queue is empty"
-        self.queue.set_ids(ids, keep=keep, empty_text=empty)
+        self.queue.set_ids(ids, keep=keep, empty_text=self._empty_text(query))
         self._update_queue_subtitle()
+
+    @property
+    def current_view(self) -> tuple[str, str | None]:
+        return self.views[self.view_index]
+
+    async def _list_ids(self, search: str) -> list[int]:
+        """The current view's conversations, narrowed by the search (its terms are ANDed)."""
+        assert self.desk is not None
+        view_query = self.current_view[1]
+        if search:
+            return await self.desk.queue_ids(f"{view_query} {search}" if view_query else search)
+        if view_query:
+            return await self.desk.view_ids(view_query)
+        return await self.desk.queue_ids(None)
+
+    def _empty_text(self, search: str) -> str:
+        if search:
+            return f"Nothing matches {search!r}"
+        name, view_query = self.current_view
+        return f"Nothing in {name}" if view_query else "The queue is empty"
 
     def _update_queue_subtitle(self) -> None:
         # Changes only with the list: a new border on every keystroke would repaint the pane.
-        total = f"{len(self.queue.ids)} conversations"
-        pane = self.query_one("#queue-pane")
-        pane.border_subtitle = Content(f"{self.query_text} · {total}" if self.query_text else total)
+        parts = [self.query_text] if self.query_text else []
+        total = len(self.queue.ids)
+        if self.queue.selected:
+            parts.append(f"{len(self.queue.selected)} of {total} selected")
+        else:
+            parts.append(f"{total} conversation{'s' if total != 1 else ''}")
+        self.query_one("#queue-pane").border_subtitle = Content(" · ".join(parts))
+
+    def _show_view_title(self) -> None:
+        self.query_one("#queue-pane").border_title = Content(self.current_view[0])
+
+    @on(QueueView.SelectionChanged)
+    def _selection_changed(self, event: QueueView.SelectionChanged) -> None:
+        self._update_queue_subtitle()
 
     @on(QueueView.CursorMoved)
     def _cursor_moved(self, event: QueueView.CursorMoved) -> None:
@@ -318,6 +431,9 @@ class DeskApp(App[None]):
         """Clear the search (back to the queue), or put the conversation back over snippets."""
         if not self._on_main_screen():
             raise SkipAction()
+        if self.queue.selected and self.focused is self.queue:
+            self.queue.clear_selection()
+            return
         searching = self.query_one("#queue-pane").has_class("-searching")
         if searching or self.query_text:
             keep = self.queue.current_id
@@ -338,6 +454,238 @@ class DeskApp(App[None]):
             self.focus_now(self.queue)
             return
         raise SkipAction()
+
+    # --- triage ---------------------------------------------------------------------------
+
+    async def action_triage(self, kind: str, status: str = "") -> None:
+        """t z a c o ! u: ask what is needed, then do it through the desk.
+
+        A priority binding, so it runs before the keys behind it are read: a prompt is up and
+        focused for them (so "tbug⏎" typed at once tags "bug"); and while the desk works and
+        the list reloads, keys wait (see on_event), so "c c c" closes three conversations.
+        """
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()  # a letter typed into a box is just text
+        await self._triage_idle.wait()
+        desk = self.desk
+        if kind == "undo":
+            self._start_action(self._undo(), clears_selection=False, undoable=False, to_returned=True)
+            return
+        targets = self._targets()
+        if not targets:
+            self.notify("No conversation to act on", severity="warning", timeout=3)
+            return
+        what = self._naming(targets)
+        if kind == "status":
+            if len(targets) == 1 and status != "spam":
+                self._start_action(desk.set_status(targets, status))
+                return
+            verb = {"closed": "Close", "open": "Reopen", "spam": "Mark"}.get(status, f"Set {status}:")
+            question = f"{verb} {what} as spam?" if status == "spam" else f"{verb} {what}?"
+            detail = "Spam leaves the queue and every view; u undoes it." if status == "spam" else ""
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._start_action(desk.set_status(targets, status))
+
+            confirm = ConfirmScreen(question, detail, danger=status == "spam")
+            await self.push_screen(confirm, callback=answered)
+            return
+        if kind == "tag":
+            current = sorted({t for i in targets if (row := self.queue.row(i)) for t in row.tags})
+            prompt = tag_prompt(
+                f"Tag {what}", lambda add, remove: desk.tag(targets, add, remove), desk.known_tags, current
+            )
+        elif kind == "snooze":
+            prompt = snooze_prompt(f"Snooze {what}", lambda text: desk.snooze(targets, text), self.clock())
+        elif kind == "assign":
+            prompt = assign_prompt(
+                f"Assign {what}", lambda agent: desk.assign(targets, agent), self._me(), desk.known_agents
+            )
+        else:
+            raise ValueError(f"unknown triage action {kind!r}")
+
+        def done(description: str | None) -> None:
+            if description is not None:
+                self._start_action(self._said(description))
+
+        await self.push_screen(prompt, callback=done)
+
+    def _start_action(
+        self,
+        action: Awaitable[str | None],
+        *,
+        clears_selection: bool = True,
+        undoable: bool = True,
+        to_returned: bool = False,
+    ) -> None:
+        self._triage_idle.clear()  # now, not when the worker starts: the next key waits for it
+        self.run_worker(self._finish_action(action, clears_selection, undoable, to_returned), group="triage")
+
+    async def _finish_action(
+        self, action: Awaitable[str | None], clears_selection: bool, undoable: bool, to_returned: bool
+    ) -> None:
+        """Await the desk, say what it did, reload the list; then the open conversation."""
+        try:
+            try:
+                description = await action
+            except ValueError as exc:  # the desk's word on bad input
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            except Exception as exc:  # noqa: BLE001 - the store failing is said, never a crash
+                self.notify(str(exc), title="Could not do that", severity="error", markup=False)
+                return
+            if description is None:
+                return
+            if clears_selection:
+                self.queue.clear_selection()
+            self.last_action = description
+            self.notify(f"{description}  (u undoes)" if undoable else description, timeout=4, markup=False)
+            await self._reload_list(to_returned=to_returned)
+        finally:
+            self._triage_idle.set()
+            held, self._held_keys = self._held_keys, []
+            for key in held:
+                self.post_message(key)
+        await self._reload_conversation()
+
+    @staticmethod
+    async def _said(description: str) -> str:
+        return description  # a prompt has already made the desk call
+
+    async def _undo(self) -> str | None:
+        assert self.desk is not None
+        undone = await self.desk.undo()
+        if undone is None:
+            self.notify("Nothing to undo", timeout=3)
+            return None
+        return f"undid: {undone}"
+
+    def _targets(self) -> list[int]:
+        """The selected rows; else the open conversation when its pane has the focus; else the
+        row under the cursor."""
+        selected = self.queue.selected_ids
+        if selected:
+            return selected
+        conv = self.conversation_pane.conversation
+        if conv is not None and self._focus_within(self.conversation_pane):
+            return [conv.id]
+        current = self.queue.current_id
+        return [] if current is None else [current]
+
+    def _focus_within(self, widget: Widget) -> bool:
+        node: Any = self.focused
+        while node is not None:
+            if node is widget:
+                return True
+            node = node.parent
+        return False
+
+    def _naming(self, ids: list[int]) -> str:
+        """"#12 Charged twice for…" for one, "12 conversations" for more."""
+        if len(ids) != 1:
+            return f"{len(ids)} conversations"
+        row = self.queue.row(ids[0])
+        conv = self.conversation_pane.conversation
+        subject = row.subject if row else conv.subject if conv is not None and conv.id == ids[0] else ""
+        subject = " ".join(subject.split())
+        return f"#{ids[0]} {fit(subject, 36).rstrip()}" if subject else f"#{ids[0]}"
+
+    def _me(self) -> str | None:
+        """The agent at this desk, for "assign to me"."""
+        # Not in DeskService yet: the real Desk keeps it in its config.
+        me = getattr(self.desk, "agent", None) or getattr(getattr(self.desk, "config", None), "agent", None)
+        return me if isinstance(me, str) and me.strip() else None
+
+    async def _reload_list(self, *, to_returned: bool = False) -> None:
+        """The list again for the current view and search; the cursor on the same row, or on
+        the one that took its place. ``to_returned`` (undo): on a row that came back, if any."""
+        assert self.desk is not None
+        try:
+            ids = await self._list_ids(self.query_text)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(f"Could not reload the queue: {exc}", severity="error", markup=False)
+            return
+        queue = self.queue
+        keep = queue.current_id
+        if to_returned:
+            before = set(queue.ids)
+            keep = next((i for i in ids if i not in before), keep)
+        queue.set_ids(
+            ids,
+            keep=keep,
+            at=queue.cursor,
+            empty_text=self._empty_text(self.query_text),
+            keep_scroll=True,
+        )
+        self._update_queue_subtitle()
+
+    async def _reload_conversation(self) -> None:
+        """The open conversation's header with its new status and tags."""
+        assert self.desk is not None
+        pane = self.conversation_pane
+        conv = pane.conversation
+        if conv is None:
+            return
+        try:
+            fresh = await self.desk.conversation(conv.id)
+        except Exception:  # noqa: BLE001 - the header stays as it was; the queue is right
+            return
+        if fresh is not None and pane.conversation is not None and pane.conversation.id == conv.id:
+            await pane.show(fresh, keep_place=True)
+
+    # --- saved views and reasons --------------------------------------------------------------
+
+    def action_switch_view(self, index: int) -> None:
+        """1-9: the saved view with that number."""
+        if not self._on_main_screen() or self.desk is None:
+            raise SkipAction()
+        if not 0 <= index < len(self.views):
+            self.notify(f"No view {index + 1}: there are {len(self.views)} (v lists them)", timeout=3)
+            return
+        self.view_index = index
+        self._show_view_title()
+        self.load_queue(self.query_text, keep=self.queue.current_id)
+
+    def action_pick_view(self) -> None:
+        """v: the list of saved views."""
+        if not self._on_main_screen() or self.desk is None:
+            raise SkipAction()
+
+        def picked(index: int | None) -> None:
+            if index is not None:
+                self.action_switch_view(index)
+
+        self.push_screen(ViewPicker(self.views, self.view_index), callback=picked)
+
+    def action_reasons(self) -> None:
+        """p: every reason of the current conversation, in a popup."""
+        if not self._on_main_screen() or self.desk is None:
+            raise SkipAction()
+        self.show_reasons()
+
+    @work(exclusive=True, group="reasons")
+    async def show_reasons(self) -> None:
+        assert self.desk is not None
+        conv = self.conversation_pane.conversation
+        if conv is not None and self._focus_within(self.conversation_pane):
+            conv_id: int | None = conv.id
+        else:
+            conv_id = self.queue.current_id
+        if conv_id is None:
+            return
+        row: QueueRow | None = self.queue.row(conv_id)
+        if row is None:
+            try:
+                rows = await self.desk.queue_rows([conv_id])
+            except Exception as exc:  # noqa: BLE001
+                self.notify(f"Could not load #{conv_id}: {exc}", severity="error", markup=False)
+                return
+            row = rows[0] if rows else None
+        if row is None:
+            self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
+            return
+        await self.push_screen(ReasonsScreen(row))
 
     # --- panes and layout -----------------------------------------------------------------
 
@@ -418,7 +766,11 @@ class DeskApp(App[None]):
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         return [
-            ("Everywhere", key_table(self.BINDINGS) + [("Ctrl+P", "Command palette: every action")]),
+            ("Everywhere", key_table(self.GLOBAL_BINDINGS) + [("Ctrl+P", "Command palette: every action")]),
+            (
+                "Triage: the selected rows, else the current one",
+                key_table(TRIAGE_BINDINGS) + [("1 … 9", "Switch to saved view 1 … 9")],
+            ),
             ("Queue", key_table(QueueView.BINDINGS)),
             ("Conversation", key_table(ThreadView.BINDINGS)),
             (
@@ -430,6 +782,15 @@ class DeskApp(App[None]):
                 ],
             ),
             ("Search box", [("Enter", "Keep the results, back to the queue"), ("Esc", "Clear the search")]),
+            (
+                "Prompts",
+                [
+                    ("Enter", "Apply what is typed, or the highlighted choice"),
+                    ("↑ / ↓", "Move through the choices"),
+                    ("Tab / →", "Take the completion (tags)"),
+                    ("Esc", "Cancel"),
+                ],
+            ),
         ]
 
     def action_help(self) -> None:
@@ -467,7 +828,8 @@ class DeskApp(App[None]):
         except NoMatches:
             return commands
         groups: list[tuple[str, Widget | None, list[Any]]] = [
-            ("", None, self.BINDINGS),
+            ("", None, self.GLOBAL_BINDINGS),
+            ("Triage", None, TRIAGE_BINDINGS),
             ("Queue", self.queue, QueueView.BINDINGS),
             ("Conversation", thread, ThreadView.BINDINGS),
             ("Snippets", snippets, SnippetFilter.BINDINGS),
@@ -484,6 +846,11 @@ class DeskApp(App[None]):
                 help_text = f"{binding.tooltip}  ({keys})" if binding.tooltip else f"Key: {keys}"
                 callback = partial(self._run_palette_action, binding.action, target)
                 commands.append(SystemCommand(title, help_text, callback))
+        for n, (name, view_query) in enumerate(self.views):
+            key = f"  ({n + 1})" if n < 9 else ""
+            help_text = f"Saved view: {view_query or 'the priority queue'}{key}"
+            callback = partial(self._run_palette_action, f"switch_view({n})", None)
+            commands.append(SystemCommand(f"View: {name}", help_text, callback))
         return commands
 
     async def _run_palette_action(self, action: str, target: Widget | None) -> None:

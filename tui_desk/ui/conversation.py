@@ -21,6 +21,12 @@ from tui_desk.desk.timefmt import format_age, format_datetime_short
 from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, TextBlock
 
 FOLD_MARK = "▸"
+STATUS_STYLES = {
+    "open": "bold $text-success",
+    "pending": "bold $text-warning",
+    "closed": "bold $text-muted",
+    "spam": "bold $text-error",
+}
 OPEN_MARK = "▾"
 
 
@@ -237,9 +243,28 @@ class ConversationPane(Vertical):
         thread = self.thread
         await thread.remove_children()
 
-    async def show(self, conv: ConversationView) -> None:
+    async def show(self, conv: ConversationView, *, keep_place: bool = False) -> None:
+        """Show ``conv`` from its newest message; ``keep_place`` (after a triage action on the
+        open conversation) renews the header and leaves the thread, its scroll and folds be."""
+        same_thread = (
+            keep_place
+            and self.conversation is not None
+            and self.conversation.id == conv.id
+            and [m.id for m in self.conversation.messages] == [m.id for m in conv.messages]
+        )
         self.conversation = conv
-        now = self._clock()
+        if same_thread:
+            self._show_header(conv)
+            return
+        self._show_header(conv)
+        usual = self._usual_addresses(conv)
+        thread = self.thread
+        with self.app.batch_update():
+            await thread.remove_children()
+            await thread.mount_all([MessageBox(m, usual=usual, now=self._clock()) for m in conv.messages])
+        thread.scroll_end(animate=False)
+
+    def _show_header(self, conv: ConversationView) -> None:
         tags = " ".join(f"#{t}" for t in conv.tags)
         count = len(conv.messages)
         self.query_one("#conv-subject", Static).update(
@@ -247,20 +272,17 @@ class ConversationPane(Vertical):
         )
         first = next((m for m in conv.messages if not m.from_agent), None)
         addr = split_sender(first.sender)[1] if first else ""
+        # status and tags first: they are what triage changes, and the line is cut on the right
         self.query_one("#conv-meta", Static).update(
             Content.assemble(
+                (conv.status, STATUS_STYLES.get(conv.status, "bold")),
+                f" · {tags}" if tags else "",
+                " · ",
                 (conv.customer, "$text-accent"),
                 f" <{addr}>" if addr and addr != conv.customer else "",
-                f" · {conv.status} · {count} message{'s' if count != 1 else ''}",
-                f" · {tags}" if tags else "",
+                f" · {count} message{'s' if count != 1 else ''}",
             )
         )
-        usual = self._usual_addresses(conv)
-        thread = self.thread
-        with self.app.batch_update():
-            await thread.remove_children()
-            await thread.mount_all([MessageBox(m, usual=usual, now=now) for m in conv.messages])
-        thread.scroll_end(animate=False)
 
     @staticmethod
     def _usual_addresses(conv: ConversationView) -> set[str]:

@@ -27,6 +27,9 @@ KEY_NAMES = {
     "shift+tab": "Shift+Tab",
     "question_mark": "?",
     "slash": "/",
+    "space": "Space",
+    "asterisk": "*",
+    "exclamation_mark": "!",
 }
 
 

@@ -13,6 +13,9 @@ class FollowingInput(Input):
     keys bunched up by a slow SSH link) holds Enter followed by more keys, those later keys are
     already queued here when Enter moves the focus to the queue; without this they would be
     typed into the box instead of reaching the queue.
+
+    They go back to the app as if just typed, not straight to the focused widget: the queue's
+    keys and the triage keys are priority bindings, which the app checks before it forwards.
     """
 
     async def _on_key(self, event: events.Key) -> None:
@@ -20,6 +23,6 @@ class FollowingInput(Input):
         if not self.has_focus and focused is not None:
             event.stop()
             event.prevent_default()
-            focused._forward_event(events.Key(event.key, event.character))
+            self.app.post_message(events.Key(event.key, event.character))
             return
         await super()._on_key(event)

@@ -29,6 +29,7 @@ PAGE_SIZE = 100  # rows per queue_rows() call
 TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
 TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
 ELLIPSIS = "…"
+SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
 # Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
 ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
 
@@ -79,14 +80,34 @@ def columns_for(width: int) -> Columns:
 class QueueView(ScrollView, can_focus=True):
     """The conversations of the current queue or search, one per line."""
 
+    # Moving and selecting are priority bindings (they only apply while the queue has the
+    # focus): the triage keys are, so a burst such as "jc" or " c" must move or select first,
+    # in the order typed, before the action reads which rows it acts on.
     BINDINGS = [
-        Binding("j,down", "cursor_down", "Next conversation", show=False),
-        Binding("k,up", "cursor_up", "Previous conversation", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("g,home", "cursor_top", "First conversation", show=False),
-        Binding("G,end", "cursor_bottom", "Last conversation", show=False),
+        Binding("j,down", "cursor_down", "Next conversation", show=False, priority=True),
+        Binding("k,up", "cursor_up", "Previous conversation", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True),
+        Binding("g,home", "cursor_top", "First conversation", show=False, priority=True),
+        Binding("G,end", "cursor_bottom", "Last conversation", show=False, priority=True),
         Binding("enter", "open", "Open", key_display="⏎"),
+        Binding(
+            "space",
+            "toggle_selected",
+            "Select",
+            show=False,
+            priority=True,
+            tooltip="Select or unselect, then go to the next",
+        ),
+        Binding(
+            "asterisk",
+            "select_all",
+            "Select all",
+            key_display="*",
+            show=False,
+            priority=True,
+            tooltip="Select the whole list (a search result), or none",
+        ),
     ]
 
     COMPONENT_CLASSES = {
@@ -99,6 +120,8 @@ class QueueView(ScrollView, can_focus=True):
         "queue--age",
         "queue--tags",
         "queue--dim",
+        "queue--selected",
+        "queue--mark",
     }
 
     DEFAULT_CSS = """
@@ -123,6 +146,8 @@ class QueueView(ScrollView, can_focus=True):
         & > .queue--age { color: $text-muted; }
         & > .queue--tags { color: $text-accent; }
         & > .queue--dim { color: $text-muted; }
+        & > .queue--selected { background: $accent 25%; }
+        & > .queue--mark { color: $text-success; text-style: bold; }
     }
     """
 
@@ -135,6 +160,18 @@ class QueueView(ScrollView, can_focus=True):
             self.index = index
             self.conv_id = conv_id
             self.row = row
+
+        @property
+        def control(self) -> QueueView:
+            return self.queue
+
+    class SelectionChanged(Message):
+        """Rows were selected or unselected; ``count`` are selected now."""
+
+        def __init__(self, queue: QueueView, count: int) -> None:
+            super().__init__()
+            self.queue = queue
+            self.count = count
 
         @property
         def control(self) -> QueueView:
@@ -174,6 +211,7 @@ class QueueView(ScrollView, can_focus=True):
         self._lines_per_row = 1
         self._base_style: Style | None = None
         self.empty_text = "Loading…"
+        self.selected: set[int] = set()  # ids; kept while they stay in the list
 
     # --- public ---------------------------------------------------------------------------
 
@@ -198,13 +236,31 @@ class QueueView(ScrollView, can_focus=True):
     def row(self, conv_id: int) -> QueueRow | None:
         return self._rows.get(conv_id)
 
+    @property
+    def selected_ids(self) -> list[int]:
+        """The selected conversations in list order."""
+        if not self.selected:
+            return []
+        return [i for i in self.ids if i in self.selected]
+
     def set_ids(
-        self, ids: list[int], *, keep: int | None = None, empty_text: str = "No conversations"
+        self,
+        ids: list[int],
+        *,
+        keep: int | None = None,
+        at: int | None = None,
+        empty_text: str = "No conversations",
+        keep_scroll: bool = False,
     ) -> None:
-        """Show these conversations; the cursor stays on ``keep`` if it is among them.
+        """Show these conversations; the cursor stays on ``keep`` if it is among them, else
+        goes to position ``at`` (the row that took its place), else to the top.
 
         Rows are fetched afresh: a new list (a search, a reload) may come with changed rows.
+        ``keep_scroll`` leaves the list where it was on screen (a reload after an action).
+        Selected ids that are not in the new list are unselected: actions only ever apply
+        to rows the agent can see.
         """
+        scroll_y = self.scroll_y
         self._ids = list(ids)
         self._generation += 1
         self._pending.clear()
@@ -212,12 +268,29 @@ class QueueView(ScrollView, can_focus=True):
         self._rows.clear()
         self._strips.clear()
         self.empty_text = empty_text
-        self._cursor = self._ids.index(keep) if keep in self._ids else 0
+        if keep in self._ids:
+            self._cursor = self._ids.index(keep)
+        elif at is not None and self._ids:
+            self._cursor = max(0, min(at, len(self._ids) - 1))
+        else:
+            self._cursor = 0
+        if self.selected:
+            kept = self.selected.intersection(self._ids)
+            if kept != self.selected:
+                self.selected = kept
+                self._post_selection()
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False)
+        self.scroll_to(y=scroll_y if keep_scroll else 0, animate=False)
         self._scroll_cursor_into_view()
         self.refresh()
         self._post_cursor()
+
+    def clear_selection(self) -> None:
+        if self.selected:
+            self.selected = set()
+            self._strips.clear()
+            self.refresh()
+            self._post_selection()
 
     def move_to(self, index: int) -> None:
         ids = self.ids
@@ -256,6 +329,23 @@ class QueueView(ScrollView, can_focus=True):
         conv_id = self.current_id
         if conv_id is not None:
             self.post_message(self.Opened(self, conv_id))
+
+    def action_toggle_selected(self) -> None:
+        conv_id = self.current_id
+        if conv_id is None:
+            return
+        self.selected.symmetric_difference_update({conv_id})
+        self._refresh_row(self._cursor)
+        self._post_selection()
+        self.move_to(self._cursor + 1)
+
+    def action_select_all(self) -> None:
+        ids = self.ids
+        if not ids:
+            return
+        self.selected = set() if len(self.selected) == len(ids) else set(ids)
+        self.refresh()
+        self._post_selection()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -309,24 +399,33 @@ class QueueView(ScrollView, can_focus=True):
             style = self._cursor_style() if index == self._cursor else self._style("queue--dim")
             return Strip([Segment(fit(text, width), style)], width)
         selected = 0 if index != self._cursor else (2 if self.has_focus else 1)
+        marked = conv_id in self.selected
         age = format_age(row.last_date, self._clock())
-        key = (conv_id, width, selected, self.app.theme, age, sub, self._lines_per_row)
+        key = (conv_id, width, selected, marked, self.app.theme, age, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(row, width, selected, age, sub)
+            strip = self._render_row(row, width, selected, age, sub, marked)
             self._strips[key] = strip
         return strip
 
-    def _render_row(self, row: QueueRow, width: int, selected: int, age: str, sub: int) -> Strip:
+    def _render_row(
+        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False
+    ) -> Strip:
         cols = columns_for(width)
         base = self._base()
         cursor = self._cursor_style() if selected else None
+        # a selected row is tinted whole, its colours kept; the cursor row shows the cursor
+        tint = Style(bgcolor=self._style("queue--selected").bgcolor) if marked and cursor is None else None
+        if tint is not None:
+            base = base + tint
 
         def seg(text: str, component: str | None) -> Segment:
             if cursor is not None:
                 return Segment(text, cursor)
-            return Segment(text, self._style(component) if component else base)
+            style = self._style(component) if component else base
+            return Segment(text, style + tint if tint is not None else style)
 
+        mark = seg(SELECTED_MARK, "queue--mark") if marked else seg(" ", None)
         marker = (row.marker or " ")[:1]
         marker_component = {"!": "queue--overdue", "+": "queue--due"}.get(marker)
         customer = row.customer.translate(ONE_LINE)
@@ -336,7 +435,7 @@ class QueueView(ScrollView, can_focus=True):
         if cols.lines_per_row == 1:
             segments = [
                 seg(marker, marker_component),
-                seg(" ", None),
+                mark,
                 seg(fit(customer, cols.customer), "queue--customer"),
                 seg(" ", None),
                 seg(fit(subject, cols.subject), "queue--subject"),
@@ -348,7 +447,7 @@ class QueueView(ScrollView, can_focus=True):
         elif sub == 0:
             segments = [
                 seg(marker, marker_component),
-                seg(" ", None),
+                mark,
                 seg(fit(customer, cols.customer), "queue--customer"),
             ]
             if cols.tags:
@@ -405,6 +504,9 @@ class QueueView(ScrollView, can_focus=True):
             self._post_cursor()
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _post_selection(self) -> None:
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def _post_cursor(self) -> None:
         self.post_message(self.CursorMoved(self, self._cursor, self.current_id, self.current_row))

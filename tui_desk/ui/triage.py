@@ -1,0 +1,604 @@
+"""The triage prompts: tag, snooze, assign, confirm, why-here and the saved-view picker.
+
+Each prompt is a small modal over the queue. A prompt that changes something is given the
+desk call to make (``apply``); it stays open with the desk's message inline when the input is
+bad (an unknown time, a tag with a space) and closes with the desk's one-line description
+when it worked. Nothing here holds state beyond the prompt itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from rich.cells import cell_len
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.suggester import Suggester, SuggestionReady
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_desk.desk.views import QueueRow
+from tui_desk.desk.when import PRESETS, WhenError, parse_when
+
+Apply = Callable[[Any], Awaitable[str]]
+Load = Callable[["ActionPrompt"], Awaitable[None]]
+
+PROMPT_CSS = """
+align: center middle;
+& > #prompt {
+    width: 64;
+    max-width: 95%;
+    height: auto;
+    max-height: 90%;
+    border: round $primary;
+    border-title-color: $text-primary;
+    border-title-style: bold;
+    border-subtitle-color: $text-muted;
+    background: $surface;
+    padding: 0 1;
+}
+& #prompt-input { border: none; height: 1; padding: 0 1; background: $boost; }
+& #prompt-choices {
+    height: auto;
+    max-height: 9;
+    border: none;
+    padding: 0;
+    background: transparent;
+    scrollbar-size-vertical: 1;
+}
+& #prompt-note { height: auto; color: $text-muted; }
+& #prompt-note.-error { color: $text-error; text-style: bold; }
+& .prompt--hint { height: auto; color: $text-muted; }
+"""
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+def parse_tag_words(text: str) -> tuple[list[str], list[str]]:
+    """"+bug -question billing" -> (["bug", "billing"], ["question"]). A bare word adds."""
+    add: list[str] = []
+    remove: list[str] = []
+    for word in text.split():
+        if word.startswith("-"):
+            target, word = remove, word[1:]
+        else:
+            target, word = add, word.removeprefix("+")
+        if word and word not in target:
+            target.append(word)
+    return add, remove
+
+
+class TagSuggester(Suggester):
+    """Completes the word being typed: known tags after "+" or nothing, the targets' own tags
+    after "-" (those are the ones that can be removed)."""
+
+    def __init__(self, known: Iterable[str], current: Iterable[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.known = list(dict.fromkeys(known))
+        self.current = list(dict.fromkeys(current))
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value or value[-1].isspace():
+            return None
+        word = value.split()[-1]
+        sign = word[0] if word[0] in "+-" else ""
+        partial = word[len(sign):].casefold()
+        if not partial:
+            return None
+        pool = self.current + self.known if sign == "-" else self.known
+        for tag in pool:
+            if tag.casefold().startswith(partial) and len(tag) > len(partial):
+                return value + tag[len(partial):]
+        return None
+
+
+# --- the prompt ------------------------------------------------------------------------------
+
+
+class PromptInput(Input):
+    """The prompt's text box: up/down move through the choices below, Tab (or → at the end)
+    takes a completion, Enter applies.
+
+    These keys are taken the moment they arrive, not as bindings (which run only once the key
+    has bubbled up to the app, after the keys behind it were typed): "tbug⏎" typed at once
+    must apply "bug", "↓⏎" the second choice. Keys behind Enter wait until the desk has
+    answered: "tbug⏎c" tags "bug", then closes the next conversation.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        screen = self.screen
+        if not isinstance(screen, ActionPrompt):
+            await super()._on_key(event)
+            return
+        if screen.busy:
+            handled = True
+            screen.held_keys.append(events.Key(event.key, event.character))
+        elif event.key == "enter":
+            handled = True
+            screen.submit(self.value)
+        elif event.key in ("down", "up"):
+            handled = True
+            screen.move_choice(1 if event.key == "down" else -1)
+        elif (
+            event.key in ("tab", "right")
+            and self.cursor_at_end
+            and (completion := await self._completion())
+        ):
+            handled = True
+            self.value = completion
+            self.cursor_position = len(self.value)
+        else:
+            handled = False  # Tab with nothing to complete moves the focus as usual
+        if handled:
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+    async def _completion(self) -> str | None:
+        """The completion of what is typed now. Asked here rather than taken from the one on
+        screen: typed at once, "re⇥" reaches Tab before that one has been worked out."""
+        screen = self.screen
+        if not self.value or self.suggester is None or not isinstance(screen, ActionPrompt):
+            return self._suggestion or None
+        await screen.loaded.wait()  # the desk's known tags; a moment at most
+        value = self.value if self.suggester.case_sensitive else self.value.casefold()
+        return await self.suggester.get_suggestion(value)
+
+
+class ChoiceList(OptionList, can_focus=False):
+    """The choices under the box; the box keeps the focus, a click picks."""
+
+
+class ActionPrompt(ModalScreen[str | None]):
+    """A titled box: free text, optional choices, a note line (preview or error), hints.
+
+    Enter applies the typed text, or the highlighted choice when nothing is typed. Typing
+    takes the highlight off the choices, moving through them clears the text: one of the two
+    is what Enter applies, and the screen shows which.
+    """
+
+    DEFAULT_CSS = "ActionPrompt {" + PROMPT_CSS + "}"
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        apply: Apply,
+        placeholder: str = "",
+        choices: Sequence[tuple[Content | str, Any]] = (),
+        highlight: int | None = 0,
+        suggester: Suggester | None = None,
+        preview: Callable[[str], Content | str] | None = None,
+        hints: Sequence[Content | str] = (),
+        empty_error: str = "Type something, or Esc to cancel",
+        load: Load | None = None,
+        id: str | None = None,
+    ) -> None:
+        """``load`` fills in what needs the desk (known tags, teammates) once the prompt is up:
+        the prompt opens at once, so keys typed right after the action key land in it."""
+        super().__init__(id=id)
+        self.title_text = title
+        self.apply = apply
+        self.placeholder = placeholder
+        self.choices = list(choices)
+        self.initial_highlight = highlight if self.choices else None
+        self.suggester = suggester
+        self.preview = preview
+        self.hints = list(hints)
+        self.empty_error = empty_error
+        self.load = load
+        self.loaded = asyncio.Event()  # set once ``load`` is done (or failed, or there is none)
+        self.busy = False  # the desk call is on its way
+        self.held_keys: list[events.Key] = []  # typed meanwhile; they go where they belong after
+        self._clearing = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt") as box:
+            box.border_title = self.title_text
+            box.border_subtitle = "Enter applies · Esc cancels"
+            yield PromptInput(placeholder=self.placeholder, suggester=self.suggester, id="prompt-input")
+            yield Static("", id="prompt-note")
+            if self.choices:
+                yield ChoiceList(*(Option(label) for label, _ in self.choices), id="prompt-choices")
+            for hint in self.hints:
+                yield Static(hint, classes="prompt--hint")
+
+    def on_mount(self) -> None:
+        if self.choices:
+            self.choice_list.highlighted = self.initial_highlight
+        self.set_focus(self.text_input)  # now: keys already on their way belong here
+        if self.load is not None:
+            self.run_worker(self._load(self.load), group="prompt-load")
+        else:
+            self.loaded.set()
+
+    async def _load(self, load: Load) -> None:
+        try:
+            await load(self)
+        except Exception as exc:  # noqa: BLE001 - the prompt works without completions
+            self.set_note(f"Could not load suggestions: {exc}")
+        finally:
+            self.loaded.set()
+
+    def set_choices(self, choices: Sequence[tuple[Content | str, Any]]) -> None:
+        """New choices; the highlight stays on the same value when it is still there."""
+        options = self.choice_list
+        index = options.highlighted
+        value = self.choices[index][1] if index is not None and index < len(self.choices) else None
+        self.choices = list(choices)
+        options.set_options(Option(label) for label, _ in self.choices)
+        if index is not None:
+            values = [v for _, v in self.choices]
+            options.highlighted = values.index(value) if value in values else 0
+
+    async def set_hints(self, hints: Sequence[Content | str]) -> None:
+        self.hints = list(hints)
+        box = self.query_one("#prompt", Vertical)
+        await box.query(".prompt--hint").remove()
+        await box.mount_all(Static(hint, classes="prompt--hint") for hint in self.hints)
+
+    @property
+    def text_input(self) -> Input:
+        return self.query_one("#prompt-input", Input)
+
+    @property
+    def choice_list(self) -> OptionList:
+        return self.query_one("#prompt-choices", OptionList)
+
+    def move_choice(self, step: int) -> None:
+        if not self.choices:
+            return
+        options = self.choice_list
+        if options.highlighted is None:
+            options.highlighted = 0 if step > 0 else len(self.choices) - 1
+        else:
+            options.highlighted = (options.highlighted + step) % len(self.choices)
+        if self.text_input.value:
+            self._clearing = True
+            self.text_input.value = ""
+        self.set_note("")
+
+    def set_note(self, text: Content | str, *, error: bool = False) -> None:
+        note = self.query_one("#prompt-note", Static)
+        note.set_class(error, "-error")
+        note.update(Content(text) if isinstance(text, str) else text)
+
+    @on(Input.Changed, "#prompt-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._clearing:
+            self._clearing = False
+            return
+        if event.value.strip() and self.choices:
+            self.choice_list.highlighted = None
+        self.set_note(self.preview(event.value) if self.preview and event.value.strip() else "")
+
+    def submit(self, value: str) -> None:
+        """Enter: the typed text, or else the highlighted choice."""
+        text = value.strip()
+        if text:
+            self._run(text)
+            return
+        index = self.choice_list.highlighted if self.choices else None
+        if index is None:
+            self.set_note(self.empty_error, error=True)
+            return
+        self._run(self.choices[index][1])
+
+    @on(OptionList.OptionSelected, "#prompt-choices")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._run(self.choices[event.option_index][1])
+
+    def _run(self, value: Any) -> None:
+        if self.busy:
+            return  # Enter twice: the first one is on its way
+        self.busy = True
+        self.run_worker(self._apply(value), group="prompt")
+
+    async def _apply(self, value: Any) -> None:
+        try:
+            description = await self.apply(value)
+        except Exception as exc:  # noqa: BLE001 - bad input or a failing store: said here
+            # ValueError is the desk's word on bad input: show it, let them fix it
+            error = str(exc) if isinstance(exc, ValueError) else f"Failed: {exc}"
+            self.busy = False
+            self.set_note(error, error=True)
+            self._release_keys(self.text_input)
+            return
+        self.dismiss(description)
+        self._release_keys(self.app)  # after the dismissal: they act on the queue
+
+    def _release_keys(self, target: Any) -> None:
+        keys, self.held_keys = self.held_keys, []
+        for key in keys:
+            target.post_message(key)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def tag_prompt(title: str, apply: Callable[[list[str], list[str]], Awaitable[str]],
+               known_tags: Callable[[], Awaitable[list[str]]], current: list[str]) -> ActionPrompt:
+    """``t``: "+bug -question", or just "bug"; completes the desk's known tags."""
+
+    async def apply_text(text: str) -> str:
+        add, remove = parse_tag_words(text)
+        if not add and not remove:
+            raise ValueError("Type a tag: bug, +bug or -bug")
+        return await apply(add, remove)
+
+    def preview(text: str) -> Content:
+        add, remove = parse_tag_words(text)
+        parts: list[str | tuple[str, str]] = []
+        if add:
+            parts += ["adds ", (" ".join(add), "bold")]
+        if remove:
+            parts += ["  " if add else "", "removes ", (" ".join(remove), "bold")]
+        return Content.assemble(*parts)
+
+    def hints(known: list[str]) -> list[Content | str]:
+        lines: list[Content | str] = []
+        if current:
+            lines.append(_word_line("on it: ", current, 58))
+        others = [t for t in known if t not in current]
+        if others:
+            lines.append(_word_line("known: ", others, 58))
+        lines.append("+tag adds, -tag removes, a bare word adds · Tab completes")
+        return lines
+
+    suggester = TagSuggester([], current)
+
+    async def load(prompt: ActionPrompt) -> None:
+        known = await known_tags()
+        suggester.known = list(dict.fromkeys(known))
+        await prompt.set_hints(hints(known))
+        box = prompt.text_input
+        typed = box.value
+        if typed and (suggestion := await suggester.get_suggestion(typed)) is not None:
+            box.post_message(SuggestionReady(typed, suggestion))  # for what was typed meanwhile
+
+    return ActionPrompt(
+        title,
+        apply=apply_text,
+        placeholder="+bug -question",
+        suggester=suggester,
+        preview=preview,
+        hints=hints([]),
+        empty_error="Type a tag: bug, +bug or -bug",
+        load=load,
+        id="tag-prompt",
+    )
+
+
+def _word_line(label: str, words: list[str], width: int) -> Content:
+    """"known: a b c …" cut to ``width`` cells at a word boundary."""
+    shown: list[str] = []
+    used = cell_len(label)
+    for word in words:
+        if used + cell_len(word) + 2 > width:
+            shown.append("…")
+            break
+        shown.append(word)
+        used += cell_len(word) + 1
+    return Content.assemble((label, "bold"), " ".join(shown))
+
+
+def snooze_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.datetime) -> ActionPrompt:
+    """``z``: the presets with the time each one means now, or free text."""
+
+    def when_text(text: str) -> str:
+        when = parse_when(text, now)
+        return "until the customer replies" if when.until_reply else f"{when.at:%a %d %b %H:%M}"
+
+    def preview(text: str) -> Content:
+        if text.strip().lower() in ("off", "wake", "none"):
+            return Content("→ wake up now")
+        try:
+            return Content.assemble("→ ", (when_text(text), "bold"))
+        except WhenError:
+            return Content("…")  # still typing; Enter says what is wrong
+
+    width = max(len(p) for p in PRESETS) + 2
+    choices: list[tuple[Content | str, Any]] = []
+    for preset in PRESETS:
+        try:
+            label = Content.assemble(preset.ljust(width), (when_text(preset), "$text-muted"))
+        except WhenError:
+            label = Content(preset)
+        choices.append((label, preset))
+    return ActionPrompt(
+        title,
+        apply=apply,
+        placeholder="fri 14:00, 3d, 2026-12-01, off… or pick below",
+        choices=choices,
+        preview=preview,
+        hints=["↑↓ pick · or type a time · off wakes it now"],
+        empty_error="Say when: e.g. tomorrow 9:00, 3d, fri 14:00",
+        id="snooze-prompt",
+    )
+
+
+UNASSIGN = object()  # the "unassign" choice; a typed name is a str
+
+
+def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
+                  me: str | None, known_agents: Callable[[], Awaitable[list[str]]]) -> ActionPrompt:
+    """``a``: me, a teammate (the desk's known agents), unassign, or a name typed in."""
+
+    def choices(agents: list[str]) -> list[tuple[Content | str, Any]]:
+        out: list[tuple[Content | str, Any]] = []
+        if me:
+            out.append((Content.assemble(("me", "bold"), f"  {me}"), me))
+        out += [(Content(agent), agent) for agent in agents if agent != me]
+        out.append((Content.styled("unassign", "italic"), UNASSIGN))
+        return out
+
+    async def apply_choice(value: Any) -> str:
+        return await apply(None if value is UNASSIGN else value)
+
+    async def load(prompt: ActionPrompt) -> None:
+        prompt.set_choices(choices(await known_agents()))
+
+    return ActionPrompt(
+        title,
+        apply=apply_choice,
+        placeholder="a teammate's name… or pick below",
+        choices=choices([]),
+        hints=["↑↓ pick · or type a name"],
+        empty_error="Pick someone or type a name",
+        load=load,
+        id="assign-prompt",
+    )
+
+
+# --- confirm, why here, views ----------------------------------------------------------------
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """"Close 12 conversations?" — y or Enter goes ahead, n or Esc does not."""
+
+    DEFAULT_CSS = "ConfirmScreen {" + PROMPT_CSS + """
+    & #prompt { width: auto; min-width: 40; }
+    & #confirm-text { width: auto; margin: 1 1 0 1; }
+    & #confirm-keys { width: auto; margin: 1 1 0 1; color: $text-muted; }
+    }"""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", show=False),
+        Binding("n,escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, question: str, detail: str = "", *, danger: bool = False) -> None:
+        super().__init__(id="confirm")
+        self.question = question
+        self.detail = detail
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt") as box:
+            box.border_title = "Confirm"
+            # plain text: the question may hold a subject from mail
+            text = Content.assemble((self.question, "bold"), ("\n" + self.detail) if self.detail else "")
+            yield Static(text, id="confirm-text")
+            yes = "bold $text-error" if self.danger else "bold $text-primary"
+            yield Static(
+                Content.assemble(("y", yes), " / ", ("Enter", yes), " yes    ", ("n", "bold"), " / ",
+                                 ("Esc", "bold"), " no"),
+                id="confirm-keys",
+            )
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+MARKER_MEANING = {"!": "overdue", "+": "due soon"}
+
+
+class ReasonsScreen(ModalScreen[None]):
+    """Why a conversation ranks where it does: every reason, flag and the score."""
+
+    DEFAULT_CSS = "ReasonsScreen {" + PROMPT_CSS + "& #reasons-text { width: 1fr; } }"
+
+    BINDINGS = [Binding("escape,p,q,enter", "dismiss", "Close", show=False)]
+
+    def __init__(self, row: QueueRow) -> None:
+        super().__init__(id="reasons")
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt") as box:
+            box.border_title = f"Why #{self.row.id} is here"
+            box.border_subtitle = "Esc closes"
+            yield Static(self.content(), id="reasons-text")
+
+    def content(self) -> Content:
+        # Everything here came from mail or the desk: plain text, never markup.
+        row = self.row
+        parts: list[str | tuple[str, str]] = [
+            (row.subject or "(no subject)", "bold"),
+            "\n",
+            (row.customer, "$text-accent"),
+            f" · {row.status} · score {row.score:.1f}",
+        ]
+        marker = (row.marker or " ")[:1]
+        if marker in MARKER_MEANING:
+            parts += [" · ", (f"{marker} {MARKER_MEANING[marker]}", "bold $text-warning")]
+        parts.append("\n")
+        if row.reasons:
+            for reason in row.reasons:
+                parts += ["\n", ("• ", "$text-primary"), reason]
+        else:
+            parts += ["\n", ("No reasons: plain queue order.", "$text-muted")]
+        if row.flags:
+            parts += ["\n\n", ("flags: ", "bold"), ", ".join(row.flags)]
+        if row.tags:
+            parts += ["\n", ("tags: ", "bold"), " ".join(row.tags)]
+        return Content.assemble(*parts)
+
+
+class ViewPicker(ModalScreen[int | None]):
+    """The saved views; Enter or the view's number switches."""
+
+    DEFAULT_CSS = "ViewPicker {" + PROMPT_CSS + """
+    & #prompt { width: 56; }
+    & #view-list {
+        height: auto;
+        max-height: 12;
+        border: none;
+        padding: 0;
+        background: transparent;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    }"""
+
+    BINDINGS = [
+        Binding("escape,v", "dismiss", "Close", show=False),
+        *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)),
+    ]
+
+    def __init__(self, views: list[tuple[str, str | None]], current: int) -> None:
+        super().__init__(id="views")
+        self.views = views
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt") as box:
+            box.border_title = "Saved views"
+            box.border_subtitle = "Enter or 1–9 switches"
+            options = []
+            width = max((cell_len(name) for name, _ in self.views), default=0) + 2
+            for n, (name, query) in enumerate(self.views):
+                label = Content.assemble(
+                    (f"{n + 1} " if n < 9 else "  ", "bold $text-primary"),
+                    (name + " " * (width - cell_len(name)), "bold" if n == self.current else ""),
+                    (query or "the priority queue", "$text-muted"),
+                )
+                options.append(Option(label))
+            yield OptionList(*options, id="view-list")
+
+    def on_mount(self) -> None:
+        options = self.query_one("#view-list", OptionList)
+        options.highlighted = self.current
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#view-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option_index)
+
+    def action_pick(self, index: int) -> None:
+        if index < len(self.views):
+            self.dismiss(index)
