@@ -8,7 +8,6 @@ in the same transaction, queues keyword changes for every server copy of their m
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -33,10 +32,6 @@ class CommandError(ValueError):
 class Change:
     description: str  # "tagged 3 conversations +bug"
     before: dict[int, ConvState]  # what undo restores
-
-
-def _now() -> int:
-    return int(time.time())
 
 
 async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], None], description: str) -> Change:
@@ -84,7 +79,7 @@ async def tag(desk: Desk, conv_ids: list[int], add: list[str] = (), remove: list
 async def set_status(desk: Desk, conv_ids: list[int], status: str) -> Change:
     if status not in STATUSES:
         raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
-    now = _now()
+    now = desk.now()
 
     def edit(s: ConvState) -> None:
         s.status, s.status_set_at = status, now
@@ -94,7 +89,7 @@ async def set_status(desk: Desk, conv_ids: list[int], status: str) -> Change:
 
 
 async def snooze(desk: Desk, conv_ids: list[int], when: When) -> Change:
-    now = _now()
+    now = desk.now()
     if when.at is not None and when.at.timestamp() <= now:
         raise CommandError("that time is already past")
 
@@ -112,9 +107,9 @@ async def unsnooze(desk: Desk, conv_ids: list[int]) -> Change:
 
 
 async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
-    agent = (agent or "").strip() or None
-    if agent and (any(c.isspace() for c in agent) or len(agent) > 64):
-        raise CommandError(f"an agent name is one word, not {agent!r}")
+    agent = " ".join((agent or "").split()) or None
+    if agent and (len(agent) > 64 or '"' in agent):
+        raise CommandError(f"an agent name has at most 64 characters and no quotes, not {agent!r}")
 
     def edit(s: ConvState) -> None:
         s.assignee = agent

@@ -155,9 +155,10 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     target = cfg.response_target_minutes * 60
     reasons: list[str] = []
     flags: list[str] = []
+    snoozed = s.snooze_reply or bool(s.snooze_until and s.snooze_until > now)
     if s.snooze_reply:
         reasons.append("snoozed until the customer replies")
-    elif s.snooze_until and s.snooze_until > now:
+    elif snoozed:
         reasons.append(f"snoozed for {format_duration(s.snooze_until - now)} more")
     elif s.snooze_until:
         reasons.append(f"woke up {format_duration(now - s.snooze_until)} ago")
@@ -181,6 +182,8 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     else:
         marker = "+" if waited >= 0.75 * target else " "
         reasons.append(f"waiting {format_duration(waited)} of {format_duration(target)} target")
+    if snoozed:
+        marker = " "  # out of the queue for now: nothing is overdue yet
     for b in extra:
         reasons.append(b.reason)
         if b.flag:

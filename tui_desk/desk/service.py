@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Callable
 
 from tui_desk.config import Config
@@ -54,6 +56,11 @@ class Desk:
 
     def now(self) -> int:
         return int(self.clock())
+
+    @property
+    def agent(self) -> str:
+        """This agent's name, as assignments and notes show it."""
+        return self.config.agent
 
     async def refresh(self, conv_ids: list[int] | set[int]) -> None:
         """Recompute state, status and rank of these conversations from their messages."""
@@ -109,13 +116,21 @@ class Desk:
 
     async def queue_ids(self, query: str | None = None) -> list[int]:
         if query and query.strip():
-            return await search_ids(self.store, query, self.now())
+            return await search_ids(self.store, query, self.now(), day_end=self._day_end())
         return await queries.queue_ids(self.store, now=self.now())
+
+    def _day_end(self) -> int:
+        """The end of today where the agent is (for "waking today")."""
+        local = dt.datetime.fromtimestamp(self.now()).astimezone()
+        if self.config.priority.timezone:
+            local = local.astimezone(ZoneInfo(self.config.priority.timezone))
+        tomorrow = local.date() + dt.timedelta(days=1)
+        return int(dt.datetime.combine(tomorrow, dt.time(), tzinfo=local.tzinfo).timestamp())
 
     def views(self) -> list[tuple[str, str | None]]:
         """Saved views: (name, query); None is the priority queue itself."""
         me = self.config.agent.lower()
-        return [("Queue", None), ("Mine", f"assignee:{me} status:open"), ("Unassigned", "is:unassigned status:open"),
+        return [("Queue", None), ("Mine", f'assignee:"{me}" status:open'), ("Unassigned", "is:unassigned status:open"),
                 ("Pending", "status:pending"), ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"),
                 ("Closed", "status:closed")]
 
@@ -123,7 +138,7 @@ class Desk:
         """A saved view's conversations, in priority order."""
         if not query:
             return await self.queue_ids()
-        return await search_ids(self.store, query, self.now(), by_priority=True)
+        return await search_ids(self.store, query, self.now(), by_priority=True, day_end=self._day_end())
 
     # -- agents' actions (desk.commands); each returns a line saying what was done ----------------
     async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str:
@@ -182,6 +197,9 @@ class Desk:
                 message_count=r["message_count"],
                 last_date=dt.datetime.fromtimestamp(r["last_date"] or 0, UTC),
                 score=ex.score, marker=ex.marker, reasons=ex.reasons, flags=ex.flags,
+                assignee=sanitize_line(r["assignee"]) if r["assignee"] else None,
+                snoozed_until=dt.datetime.fromtimestamp(r["snooze_until"], UTC) if r["snooze_until"] else None,
+                snoozed_until_reply=bool(r["snooze_reply"]),
             ))
         return out
 
@@ -191,8 +209,10 @@ class Desk:
             return None
         messages = await queries.messages_of(self.store, conv_id)
         [qrow] = await self.queue_rows([conv_id])
-        return conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
+        view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
                                  await self.customer_history(rows[conv_id]))
+        return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
+                                   snoozed_until_reply=qrow.snoozed_until_reply)
 
     async def customer_history(self, conv) -> tuple[HistoryItem, ...]:
         key = conv["customer_key"]

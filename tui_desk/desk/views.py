@@ -24,6 +24,9 @@ class QueueRow:
     marker: str  # one char for the row: "!" overdue, "+" due soon, " " otherwise
     reasons: tuple[str, ...]  # short, human-readable ("waiting 3h of 2h target", "loud: 3 mails in 5 min")
     flags: tuple[str, ...] = ()  # "loud", "urgent-word", "vip", ...
+    assignee: str | None = None
+    snoozed_until: dt.datetime | None = None
+    snoozed_until_reply: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,9 @@ class ConversationView:
     messages: tuple[MessageView, ...]  # oldest first, newest last
     reasons: tuple[str, ...] = ()
     history: tuple[HistoryItem, ...] = ()  # newest first
+    assignee: str | None = None
+    snoozed_until: dt.datetime | None = None
+    snoozed_until_reply: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,8 @@ class Snippet:
 
 class DeskService(Protocol):
     """The whole surface the TUI uses. Implemented by tui_desk.desk.service.Desk."""
+
+    agent: str  # this agent's name ("me" when assigning)
 
     async def queue_ids(self, query: str | None = None) -> list[int]:
         """Conversation ids: priority order, or for a search query newest first."""

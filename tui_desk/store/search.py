@@ -97,7 +97,7 @@ def parse_query(text: str) -> Query:
     return q
 
 
-def to_sql(q: Query, now: int, by_priority: bool = False) -> tuple[str, list]:
+def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = None) -> tuple[str, list]:
     """SQL returning conversation ids, newest activity first (or in queue order, for views)."""
     where, params = [], []
     for who in q.assignees:
@@ -109,7 +109,7 @@ def to_sql(q: Query, now: int, by_priority: bool = False) -> tuple[str, list]:
             params.append(now)
         elif what == "waking-today":
             where.append("c.snooze_until > ? AND c.snooze_until <= ?")
-            params += [now, now + 86400 - now % 86400]
+            params += [now, day_end if day_end is not None else now + 86400 - now % 86400]
         else:
             where.append("c.assignee IS NULL" if what == "unassigned" else "c.assignee IS NOT NULL")
     msg_where, msg_params = [], []
@@ -138,6 +138,8 @@ def to_sql(q: Query, now: int, by_priority: bool = False) -> tuple[str, list]:
     return sql + order, params
 
 
-async def search_ids(store: Store, text: str, now: int, by_priority: bool = False) -> list[int]:
-    sql, params = to_sql(parse_query(text), now, by_priority)
+async def search_ids(store: Store, text: str, now: int, by_priority: bool = False,
+                     day_end: int | None = None) -> list[int]:
+    """day_end: the end of the agent's local day, for is:waking-today (UTC midnight without it)."""
+    sql, params = to_sql(parse_query(text), now, by_priority, day_end)
     return [r[0] for r in await store.fetchall(sql, params)]
