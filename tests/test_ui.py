@@ -1415,3 +1415,37 @@ async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):
         await settle(pilot)
         assert app.last_action == "tagged 2 conversations +refund"
         assert [i for i in found if "refund" in (await state_of(desk, i)).tags] == found[:2]
+
+
+async def test_background_delivers_a_reply_and_the_queue_follows(tmp_path):
+    """The app starts desk.background for a desk with accounts: a queued reply goes out to
+    the demo's SMTP sink and the answered conversation leaves the open queue on its own."""
+    import asyncio as _asyncio
+    from tui_desk.cli import prepare_demo
+    from tui_desk.demo import DemoMailSink, demo_config
+    from tui_desk.desk.replies import queue_reply
+    from tui_desk.desk.service import Desk
+    from tui_desk.ui.app import DeskApp
+
+    await prepare_demo(tmp_path / "demo.db")
+    sink = DemoMailSink()
+    port = sink.start()
+    try:
+        async def open_desk():
+            return await Desk.open(tmp_path / "demo.db", demo_config(port))
+        app = DeskApp(open_desk=open_desk, theme="tui-desk-dark")
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                if app.background is not None and app.queue.ids:
+                    break
+                await pilot.pause(0.05)
+            first = app.queue.ids[0]
+            await queue_reply(app.desk, first, "Hi {{customer_first_name}}, sorted.", send_at=0)
+            for _ in range(100):
+                if sink.received and first not in app.queue.ids:
+                    break
+                await pilot.pause(0.1)
+            assert len(sink.received) == 1
+            assert first not in app.queue.ids
+    finally:
+        sink.stop()

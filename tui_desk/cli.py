@@ -411,12 +411,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
                 return 0
-            from tui_desk.demo import DEMO_CONFIG
+            from tui_desk.demo import DemoMailSink, demo_config
             with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
                 db = Path(tmp) / "demo.sqlite3"
                 print("building the demo mailbox…", file=sys.stderr)
                 asyncio.run(prepare_demo(db))
-                return run_tui(db, DEMO_CONFIG)
+                sink = DemoMailSink()  # replies go here: the whole flow works with no account
+                try:
+                    return run_tui(db, demo_config(sink.start()))
+                finally:
+                    sink.stop()
         if args.command is None:
             return run_tui(args.db or default_db_path(), config)
         return asyncio.run(run_command(args, config))

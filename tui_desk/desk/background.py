@@ -24,11 +24,16 @@ class Background:
         config = desk.config
         passwords = password_lookup(config)
         self.syncs = [AccountSync(desk.store, a, passwords(a.name, "imap") or "", is_agent=config.is_agent_address,
-                                  on_change=desk.refresh, progress=progress)
+                                  on_change=self._changed, progress=progress)
                       for a in config.accounts if a.imap is not None]
-        self.sender = OutboxSender(desk.store, config, passwords, on_change=desk.refresh, clock=desk.clock)
+        self.sender = OutboxSender(desk.store, config, passwords, on_change=self._changed, clock=desk.clock)
+        self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
+
+    async def _changed(self, conv_ids: set[int]) -> None:
+        await self.desk.refresh(conv_ids)
+        self.changes += 1
 
     def status(self) -> str:
         parts = [f"{s.account.name}: {s.state}" for s in self.syncs]

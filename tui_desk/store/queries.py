@@ -122,9 +122,15 @@ async def all_conversation_ids(store: Store) -> list[int]:
 
 async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: int | None = None) -> list[int]:
     """Conversation ids in answer-next order (rank is time-invariant, so this is one index scan)."""
-    sql = ("SELECT id FROM conversations WHERE status IN (SELECT value FROM json_each(?))"
-           " AND (snooze_until IS NULL OR snooze_until <= ?) AND snooze_reply = 0 ORDER BY rank, id")
-    return [r[0] for r in await store.fetchall(sql, (as_json_list(statuses), now if now is not None else 2**62))]
+    ids: list[int] = []
+    for status in statuses:  # one index range each; the queue is normally one status
+        # one string instead of a row per id: 100k rows cost the UI thread far more
+        row = await store.fetchone(
+            "SELECT group_concat(id) FROM (SELECT id FROM conversations WHERE status = ?"
+            " AND (snooze_until IS NULL OR snooze_until <= ?) AND snooze_reply = 0 ORDER BY rank, id)",
+            (status, now if now is not None else 2**62))
+        ids += [int(i) for i in row[0].split(",")] if row and row[0] else []
+    return ids
 
 
 async def conversation_rows(store: Store, conv_ids: list[int]) -> dict[int, sqlite3.Row]:

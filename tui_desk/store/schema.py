@@ -171,6 +171,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN is_note INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: the queue read straight from one covering index
+    """
+    DROP INDEX conversations_queue;
+    CREATE INDEX conversations_queue ON conversations(status, rank, id, snooze_reply, snooze_until);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ every desk call is awaited in a worker so the screen never waits on the store.
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
@@ -187,6 +188,10 @@ class DeskApp(App[None]):
         self.snippets_over_conversation = False  # the user's choice below 100 columns
         self.narrow = False
         self._theme_ready = False
+        self.background = None  # desk.background.Background once started
+        self._background_stop: asyncio.Event | None = None
+        self._background_status = ""
+        self._background_seen = 0
         self._triage_idle = asyncio.Event()  # cleared while an action reloads the list
         self._triage_idle.set()
         self._held_keys: list[events.Key] = []  # typed meanwhile; read once the list is back
@@ -274,15 +279,55 @@ class DeskApp(App[None]):
         except Exception as exc:  # noqa: BLE001
             self.notify(f"Could not load saved views: {exc}", severity="error", markup=False)
         self._show_view_title()
-        self.load_queue(self.query_text)
+        await self.load_queue(self.query_text).wait()  # rows first: they are what the agent waits for
         try:
             snippets = await asyncio.to_thread(self.desk.snippets)
         except Exception as exc:  # noqa: BLE001
             self.notify(f"Could not load snippets: {exc}", severity="error", markup=False)
             snippets = []
         self.snippet_pane.set_snippets(snippets)
+        # Everything built so far lives as long as the app: keep it out of the garbage
+        # collector's full passes, which otherwise stall a keystroke now and then.
+        gc.freeze()
+        self._start_background()
+
+    def _start_background(self) -> None:
+        """Mail sync and outbox delivery beside the app (desk.background), for a real Desk."""
+        if self.background is not None or not getattr(getattr(self.desk, "config", None), "accounts", ()):
+            return
+        from tui_desk.desk.background import Background
+        self.background = Background(self.desk, on_outbox=self._outbox_news)
+        self._background_stop = asyncio.Event()
+        self.run_worker(self.background.run(self._background_stop), group="background", exit_on_error=False)
+        self.set_interval(1.0, self._background_tick)
+
+    def _outbox_news(self, report) -> None:
+        for _ in report.sent:
+            self.notify("Reply sent", timeout=3)
+        for _ in report.failed:
+            self.notify("A reply was refused by the server; its text is back in the draft",
+                        severity="error", timeout=10)
+        for _ in report.maybe_sent:
+            self.notify("A reply may or may not have been sent (the app stopped while sending); "
+                        "see tui-desk outbox", severity="warning", timeout=15)
+
+    def _background_tick(self) -> None:
+        if self.background is None:
+            return
+        status = self.background.status()
+        if status != self._background_status:
+            self._background_status = status
+            self._update_queue_subtitle()
+        if self.background.changes != self._background_seen:
+            self._background_seen = self.background.changes
+            self.load_queue(self.query_text, keep=self.queue.current_id)
+            shown = self.conversation_pane.conversation
+            if shown is not None:
+                self.open_conversation(shown.id)
 
     async def on_unmount(self) -> None:
+        if self._background_stop is not None:
+            self._background_stop.set()
         close = getattr(self.desk, "close", None)
         if self._owns_desk and close is not None:
             await close()
@@ -347,6 +392,8 @@ class DeskApp(App[None]):
             parts.append(f"{len(self.queue.selected)} of {total} selected")
         else:
             parts.append(f"{total} conversation{'s' if total != 1 else ''}")
+        if self._background_status:
+            parts.append(self._background_status)
         self.query_one("#queue-pane").border_subtitle = Content(" · ".join(parts))
 
     def _show_view_title(self) -> None:
