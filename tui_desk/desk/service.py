@@ -14,7 +14,7 @@ from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.render import conversation_view
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
-from tui_desk.desk.views import ConversationView, HistoryItem, QueueRow, Snippet
+from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -228,6 +228,59 @@ class Desk:
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         from tui_desk.desk.notes import add_note
         return await add_note(self, conv_id, body_markdown)
+
+    # -- replies (desk.replies, store.outbox); thin, for the compose screen ----------------------
+    async def reply(self, conv_id: int, body: str, reply_all: bool = False,
+                    send_at_text: str | None = None) -> tuple[int, str]:
+        """Queue a reply: now plus the undo window, or at `send_at_text` ("tomorrow 9:00", "2h").
+        Returns (outbox id, a line saying when and to whom)."""
+        from tui_desk.desk.replies import queue_reply
+        from tui_desk.desk.timefmt import format_datetime_short
+        from tui_desk.desk.when import WhenError, parse_when
+        send_at = None
+        if send_at_text is not None:
+            now = dt.datetime.fromtimestamp(self.now()).astimezone()
+            when = parse_when(send_at_text, now)
+            if when.at is None:
+                raise WhenError("a reply needs a time: e.g. 'tomorrow 9:00', 'mon 8:30', '2h'")
+            send_at = int(when.at.timestamp())
+        queued = await queue_reply(self, conv_id, body, reply_all=reply_all, send_at=send_at)
+        who = ", ".join(queued.recipients)
+        if send_at is None:
+            return queued.outbox_id, f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
+        when = dt.datetime.fromtimestamp(queued.send_at).astimezone()
+        local_now = dt.datetime.fromtimestamp(self.now()).astimezone()
+        return queued.outbox_id, f"Will send to {who} {format_datetime_short(when, local_now)}"
+
+    async def cancel_send(self, outbox_id: int) -> str:
+        from tui_desk.desk.replies import cancel_send
+        return await cancel_send(self, outbox_id)
+
+    async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None:
+        """(body, reply_all, the server's error if a send was refused) of the saved draft."""
+        from tui_desk.store import outbox
+        return await outbox.draft(self.store, conv_id)
+
+    async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
+        """Keep the draft; an empty one is deleted."""
+        from tui_desk.store import outbox
+        if body.strip():
+            await outbox.save_draft(self.store, conv_id, body, reply_all)
+        else:
+            await outbox.delete_draft(self.store, conv_id)
+
+    async def outbox(self) -> list[OutboxEntry]:
+        """Replies not yet done (queued, sending, failed, maybe sent), oldest first."""
+        from tui_desk.store import outbox
+        return [OutboxEntry(i.id, i.conv_id, tuple(sanitize_line(r) for r in i.recipients), i.state,
+                            dt.datetime.fromtimestamp(i.send_at, UTC),
+                            sanitize_line(i.last_error) if i.last_error else None)
+                for i in await outbox.items(self.store)]
+
+    def reply_placeholders(self) -> list[str]:
+        """The {{names}} a reply fills in on sending."""
+        from tui_desk.desk.replies import placeholder_values
+        return list(placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"))
 
     def snippets(self) -> list[Snippet]:
         if self._snippets is None:

@@ -90,6 +90,17 @@ class Snippet:
     path: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A reply in the outbox, not yet done."""
+    id: int
+    conv_id: int | None
+    recipients: tuple[str, ...]  # sanitized
+    state: str  # queued | sending | sent (filing in Sent) | failed | maybe_sent
+    send_at: dt.datetime  # aware
+    error: str | None = None  # the server's last word, sanitized
+
+
 class DeskService(Protocol):
     """The whole surface the TUI uses. Implemented by tui_desk.desk.service.Desk."""
 
@@ -126,3 +137,19 @@ class DeskService(Protocol):
         """Saved views (name, query); query None is the priority queue."""
 
     async def view_ids(self, query: str | None) -> list[int]: ...
+
+    # Replies. reply() queues (bad input: ValueError with the user's message) and returns
+    # (outbox id, what will happen); cancel_send() undoes a queued one back to the draft.
+    async def reply(self, conv_id: int, body: str, reply_all: bool = False,
+                    send_at_text: str | None = None) -> tuple[int, str]: ...
+
+    async def cancel_send(self, outbox_id: int) -> str: ...
+
+    async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None: ...
+
+    async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None: ...
+
+    def reply_placeholders(self) -> list[str]: ...
+
+    async def outbox(self) -> list[OutboxEntry]:
+        """Replies not yet done, oldest first."""

@@ -30,9 +30,11 @@ from textual.widgets import Footer, Input, Static
 
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.ui.compose import ComposeScreen, Queued
 from tui_desk.ui.conversation import ConversationPane, ThreadView
 from tui_desk.ui.help import HelpScreen, key_table
 from tui_desk.ui.inputs import FollowingInput
+from tui_desk.ui.outbox import OutboxScreen
 from tui_desk.ui.queue import QueueView, fit
 from tui_desk.ui.snippets import SnippetFilter, SnippetPane
 from tui_desk.ui.triage import (
@@ -105,6 +107,14 @@ TRIAGE_BINDINGS = [
     ),
     Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…"),
 ]
+# Replying: a priority binding like triage, so keys typed right after "r" land in the body.
+REPLY_BINDINGS = [
+    Binding("r", "reply(False)", "Reply", show=False, tooltip="Reply to the customer (the draft is kept)",
+            priority=True),
+    Binding("R", "reply(True)", "Reply all", show=False, tooltip="Reply to everyone on the last message",
+            priority=True),
+    Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors"),
+]
 # 1-9 switch straight to a saved view; no description, the help lists them as one row
 VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
 
@@ -157,7 +167,7 @@ class DeskApp(App[None]):
         ),
         Binding("q", "quit", "Quit", tooltip="Quit tui-desk"),
     ]
-    BINDINGS = [*GLOBAL_BINDINGS, *TRIAGE_BINDINGS, *VIEW_BINDINGS]
+    BINDINGS = [*GLOBAL_BINDINGS, *TRIAGE_BINDINGS, *REPLY_BINDINGS, *VIEW_BINDINGS]
 
     def __init__(
         self,
@@ -198,6 +208,7 @@ class DeskApp(App[None]):
         self.views: list[tuple[str, str | None]] = [("Queue", None)]
         self.view_index = 0
         self.last_action = ""  # the desk's line for the last action (also shown as a notice)
+        self.pending_send: Queued | None = None  # the last reply queued; u takes it back
         self.theme_names = self._load_themes(theme_dirs)
         self.start_theme = theme
         if theme is None:
@@ -302,6 +313,8 @@ class DeskApp(App[None]):
         self.set_interval(1.0, self._background_tick)
 
     def _outbox_news(self, report) -> None:
+        if report.sent:
+            self.pending_send = None  # gone out: u is triage's undo again
         for _ in report.sent:
             self.notify("Reply sent", timeout=3)
         for _ in report.failed:
@@ -309,7 +322,7 @@ class DeskApp(App[None]):
                         severity="error", timeout=10)
         for _ in report.maybe_sent:
             self.notify("A reply may or may not have been sent (the app stopped while sending); "
-                        "see tui-desk outbox", severity="warning", timeout=15)
+                        "O shows the outbox", severity="warning", timeout=15)
 
     def _background_tick(self) -> None:
         if self.background is None:
@@ -406,7 +419,10 @@ class DeskApp(App[None]):
     @on(QueueView.CursorMoved)
     def _cursor_moved(self, event: QueueView.CursorMoved) -> None:
         """The status line: where the cursor is, and why that conversation ranks where it does."""
-        status = self.query_one("#status", Static)
+        try:
+            status = self.query_one("#status", Static)
+        except NoMatches:  # the app is closing: its widgets are gone
+            return
         total = len(self.queue.ids)
         parts: list[str | tuple[str, str]] = [f"{event.index + 1}/{total}" if total else ""]
         row = event.row
@@ -433,6 +449,12 @@ class DeskApp(App[None]):
             await pane.show_note(f"Conversation #{conv_id} no longer exists")
             return
         await pane.show(conv)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "/" is text in the compose screen: not a binding there, and not in its footer
+        if action == "search" and any(isinstance(s, ComposeScreen) for s in self.screen_stack):
+            return False
+        return super().check_action(action, parameters)
 
     def _on_main_screen(self) -> bool:
         """False while the help screen or the command palette is up."""
@@ -516,8 +538,13 @@ class DeskApp(App[None]):
         await self._triage_idle.wait()
         desk = self.desk
         if kind == "undo":
+            if self.pending_send is not None:
+                pending, self.pending_send = self.pending_send, None
+                self.cancel_send(pending)
+                return
             self._start_action(self._undo(), clears_selection=False, undoable=False, to_returned=True)
             return
+        self.pending_send = None  # from here on u undoes this action, not the send
         targets = self._targets()
         if not targets:
             self.notify("No conversation to act on", severity="warning", timeout=3)
@@ -681,6 +708,94 @@ class DeskApp(App[None]):
         if fresh is not None and pane.conversation is not None and pane.conversation.id == conv.id:
             await pane.show(fresh, keep_place=True)
 
+    # --- replying -------------------------------------------------------------------------------
+
+    async def action_reply(self, reply_all: bool = False) -> None:
+        """r / R: the compose screen for the open conversation (when focused) or the current row."""
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()
+        await self._triage_idle.wait()
+        conv = self.conversation_pane.conversation
+        if conv is not None and self._focus_within(self.conversation_pane):
+            conv_id: int | None = conv.id
+        else:
+            conv_id = self.queue.current_id
+        if conv_id is None:
+            self.notify("No conversation to reply to", severity="warning", timeout=3)
+            return
+        await self.open_compose(conv_id, reply_all)
+
+    async def open_compose(self, conv_id: int, reply_all: bool = False) -> None:
+        """Load the conversation and its draft, then the compose screen. Keys typed meanwhile wait
+        (on_event holds them) and then land in the body."""
+        assert self.desk is not None
+        desk = self.desk
+        self._triage_idle.clear()
+        try:
+            try:
+                conv = await desk.conversation(conv_id)
+                draft = await desk.draft(conv_id)
+                snippets = await asyncio.to_thread(desk.snippets)
+            except Exception as exc:  # noqa: BLE001
+                self.notify(f"Could not open a reply to #{conv_id}: {exc}", severity="error", markup=False)
+                return
+            if conv is None:
+                self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
+                return
+            screen = ComposeScreen(
+                conv,
+                reply_all=reply_all,
+                reply=desk.reply,
+                save_draft=desk.save_draft,
+                draft=draft,
+                snippets=snippets,
+                known_placeholders=desk.reply_placeholders(),
+            )
+            await self.push_screen(screen, callback=self._reply_queued)
+        finally:
+            self._triage_idle.set()
+            held, self._held_keys = self._held_keys, []
+            for key in held:
+                self.post_message(key)
+
+    def _reply_queued(self, queued: Queued | None) -> None:
+        if queued is None:
+            return
+        self.pending_send = queued
+        self.last_action = queued.description
+        self.notify(f"{queued.description} — u to undo", timeout=10 if not queued.later else 5, markup=False)
+
+    def action_outbox(self) -> None:
+        """O: the outbox."""
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()
+        desk = self.desk
+
+        async def cancel(outbox_id: int) -> str:
+            said = await desk.cancel_send(outbox_id)
+            if self.pending_send is not None and self.pending_send.outbox_id == outbox_id:
+                self.pending_send = None
+            return said
+
+        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock))
+
+    @work(group="cancel-send")
+    async def cancel_send(self, queued: Queued) -> None:
+        """u after a send: take it back from the outbox; the text returns to the draft."""
+        assert self.desk is not None
+        try:
+            said = await self.desk.cancel_send(queued.outbox_id)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.notify(str(exc), title="Could not undo the send", severity="error", markup=False)
+            return
+        self.clear_notifications()  # the "Sending in 10 s" notice is no longer true
+        self.notify(said, timeout=4, markup=False)
+        if self._on_main_screen():
+            await self.open_compose(queued.conv_id)
+
     # --- saved views and reasons --------------------------------------------------------------
 
     def action_switch_view(self, index: int) -> None:
@@ -818,6 +933,11 @@ class DeskApp(App[None]):
                 "Triage: the selected rows, else the current one",
                 key_table(TRIAGE_BINDINGS) + [("1 … 9", "Switch to saved view 1 … 9")],
             ),
+            (
+                "Reply: the open conversation, else the current row",
+                key_table(REPLY_BINDINGS) + [("u", "Undo a send while it waits (10 s)")],
+            ),
+            ("Compose", key_table(ComposeScreen.BINDINGS) + [("::name", "Then space: insert that snippet")]),
             ("Queue", key_table(QueueView.BINDINGS)),
             ("Conversation", key_table(ThreadView.BINDINGS)),
             (
@@ -877,6 +997,7 @@ class DeskApp(App[None]):
         groups: list[tuple[str, Widget | None, list[Any]]] = [
             ("", None, self.GLOBAL_BINDINGS),
             ("Triage", None, TRIAGE_BINDINGS),
+            ("Reply", None, REPLY_BINDINGS),
             ("Queue", self.queue, QueueView.BINDINGS),
             ("Conversation", thread, ThreadView.BINDINGS),
             ("Snippets", snippets, SnippetFilter.BINDINGS),

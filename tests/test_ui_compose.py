@@ -1,0 +1,341 @@
+"""Replying from the TUI: the compose screen over a REAL Desk on the demo store, with the demo's
+SMTP sink (aiosmtpd on loopback) receiving what the outbox sends. One snapshot over the stand-in
+desk (fixed clock, fixed snippets)."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import time
+from email import policy
+
+import pytest
+
+from tui_desk.desk.snippets import bundled_dir
+from tui_desk.store import outbox
+from tui_desk.ui.app import DeskApp
+from tui_desk.ui.compose import ComposeScreen
+from tui_desk.ui.help import HelpScreen
+from tui_desk.ui.outbox import OutboxScreen
+from tui_desk.ui.triage import ActionPrompt
+
+try:
+    from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+async def demo(tmp_path):
+    """(make_app, sink): the demo store, its SMTP sink; make_app(undo_seconds) opens a real Desk."""
+    from tui_desk.cli import prepare_demo
+    from tui_desk.demo import DemoMailSink, demo_config
+    from tui_desk.desk.service import Desk
+
+    await prepare_demo(tmp_path / "demo.db")
+    sink = DemoMailSink()
+    port = sink.start()
+
+    def make_app(undo_seconds: int = 10) -> DeskApp:
+        config = demo_config(port)
+        account = dataclasses.replace(config.accounts[0], undo_send_seconds=undo_seconds)
+        config = dataclasses.replace(config, accounts=(account,))
+
+        async def open_desk():
+            return await Desk.open(tmp_path / "demo.db", config)
+
+        return DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
+
+    try:
+        yield make_app, sink
+    finally:
+        sink.stop()
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+    """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def started(app: DeskApp, pilot) -> int:  # noqa: ANN001
+    """The app up with its rows and background; the first conversation's id."""
+    await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
+    await pilot.pause(0.1)
+    return app.queue.ids[0]
+
+
+async def type_text(pilot, text: str) -> None:  # noqa: ANN001
+    for char in text:
+        await pilot.press({" ": "space", "\n": "enter", "{": "left_curly_bracket", "}": "right_curly_bracket",
+                           ":": "colon", ",": "comma", ".": "full_stop", "-": "minus"}.get(char, char))
+
+
+async def compose_open(app: DeskApp, pilot) -> ComposeScreen:  # noqa: ANN001
+    await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+    await pilot.pause(0.05)
+    return app.screen  # type: ignore[return-value]
+
+
+def notices(app: DeskApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def note_text(screen: ComposeScreen) -> str:
+    return str(screen.query_one("#compose-note").render())
+
+
+async def test_reply_goes_to_the_smtp_sink_and_shows_in_the_thread(demo):
+    make_app, sink = demo
+    app = make_app(undo_seconds=1)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("enter")  # open it: the thread should show the reply afterwards
+        await until(pilot, lambda: app.conversation_pane.conversation is not None)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        assert screen.conv.id == first
+        to = str(screen.query_one("#compose-to").render())
+        assert "@" in to
+        await type_text(pilot, "Hi {{customer_first_name}}, refunded today.")
+        assert "{{customer_first_name}} ✓" in str(screen.query_one("#compose-fills").render())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        assert any("u to undo" in n and n.startswith("Sending to ") for n in notices(app))
+        await until(pilot, lambda: len(sink.received) == 1, timeout=15)
+        sent = email.message_from_bytes(sink.received[0], policy=policy.default)
+        assert "refunded today" in sent.get_body(("plain",)).get_content()
+        assert "{{" not in sent.get_body(("plain",)).get_content()
+        assert sent["To"] and sent["To"].addresses[0].addr_spec in to
+        assert await app.desk.draft(first) is None  # a sent reply leaves no draft behind
+
+        def thread_has_reply() -> bool:
+            conv = app.conversation_pane.conversation
+            return conv is not None and any(
+                m.from_agent and any("refunded today" in b.text for b in m.blocks) for m in conv.messages
+            )
+
+        await until(pilot, thread_has_reply, timeout=15)
+
+
+async def test_undo_within_the_window_sends_nothing_and_reopens_the_draft(demo):
+    make_app, sink = demo
+    app = make_app(undo_seconds=10)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("r")
+        await compose_open(app, pilot)
+        await type_text(pilot, "Thanks, looking into it.")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        assert len(await outbox.items(app.desk.store)) == 1
+        await pilot.press("u")
+        screen = await compose_open(app, pilot)  # back with the text
+        assert screen.conv.id == first
+        assert screen.body.text == "Thanks, looking into it."
+        assert any(n.startswith("send cancelled") for n in notices(app))
+        assert await outbox.items(app.desk.store) == []
+        await pilot.pause(2.5)  # a delivery round of the background
+        assert sink.received == []
+
+
+async def test_unknown_placeholder_is_shown_before_sending_and_compose_stays(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await type_text(pilot, "Hi {{customer_first_name}}, your {{order_numbr}} is on its way.")
+        fills = str(screen.query_one("#compose-fills").render())
+        assert "{{order_numbr}} unknown" in fills and "{{customer_first_name}} ✓" in fills
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "order_numbr" in note_text(screen))
+        assert "fill these before sending: {{order_numbr}}" in note_text(screen)
+        assert app.screen is screen
+        assert await outbox.items(app.desk.store) == []
+        assert sink.received == []
+
+
+async def test_draft_autosaves_while_typing_and_r_restores_it(demo):
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("r")
+        await compose_open(app, pilot)
+        await type_text(pilot, "half written")
+        assert await app.desk.draft(first) is None  # not on every key
+        await pilot.pause(1.4)  # the autosave delay: in the store, so it survives a crash
+        assert await app.desk.draft(first) == ("half written", False, None)
+        await type_text(pilot, " answer")
+        await pilot.press("escape")  # closing saves at once
+        await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        assert (await app.desk.draft(first))[0] == "half written answer"
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        assert screen.body.text == "half written answer"
+        assert note_text(screen) == "Draft restored"
+
+
+async def test_editor_round_trip(demo, tmp_path, monkeypatch):
+    make_app, _ = demo
+    script = tmp_path / "editor.sh"
+    script.write_text('#!/bin/sh\necho "Added in the editor." >> "$1"\n')
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(script))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await type_text(pilot, "Written here.\n")
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: "Added in the editor." in screen.body.text)
+        assert screen.body.text == "Written here.\nAdded in the editor.\n"
+        assert app.screen is screen and app.focused is screen.body
+        await until(pilot, lambda: bool(app.desk) and screen._saved_body == screen.body.text)
+        assert (await app.desk.draft(first))[0] == "Written here.\nAdded in the editor.\n"
+
+
+async def test_snippet_by_name_and_send_later(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("R")
+        screen = await compose_open(app, pilot)
+        assert screen.reply_all
+        await type_text(pilot, "::more-info ")
+        assert screen.body.text.startswith("Hi {{customer_first_name}},\n\nThanks for getting in touch.")
+        assert "::more-info" not in screen.body.text
+        fills = str(screen.query_one("#compose-fills").render())
+        assert "{{customer_first_name}} ✓" in fills and "{{agent_name}} ✓" in fills
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await type_text(pilot, "2h")
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, (ActionPrompt, ComposeScreen)))
+        assert any(n.startswith("Will send to ") for n in notices(app))
+        [item] = await outbox.items(app.desk.store)
+        assert item.conv_id == first and item.state == "queued"
+        assert abs(item.send_at - (time.time() + 7200)) < 120
+        assert sink.received == []
+
+
+async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await app.desk.reply(first, "Out tomorrow.", False, "tomorrow 9:00")
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen) and bool(app.screen.entries))
+        screen = app.screen
+        [entry] = screen.entries
+        assert entry.conv_id == first and entry.state == "queued"
+        label = str(screen.query_one("#outbox-list").get_option_at_index(0).prompt)
+        assert label.startswith("queued") and f"#{first} " in label and "@" in label
+        await pilot.press("c")
+        await until(pilot, lambda: "Nothing on its way." in str(screen.query_one("#prompt-note").render()))
+        assert (await app.desk.draft(first))[0] == "Out tomorrow."
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, OutboxScreen))
+        assert sink.received == []
+
+
+async def test_help_and_palette_list_the_reply_keys():
+    app = DeskApp(FakeDesk(5), clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sections = dict(app.help_sections())
+        reply = dict(sections["Reply: the open conversation, else the current row"])
+        assert set(reply) >= {"r", "R", "O", "u"}
+        compose = dict(sections["Compose"])
+        assert {"Ctrl+s", "Ctrl+l", "Ctrl+e", "Ctrl+o", "Esc", "::name"} <= set(compose)
+        titles = {c.title for c in app._palette_commands()}
+        assert {"Reply: Reply", "Reply: Reply all"} <= titles
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+# --- snapshot over the stand-in desk -----------------------------------------------------------
+
+
+class ReplyingFakeDesk(FakeDesk):
+    """FakeDesk plus the reply surface: drafts in a dict, replies recorded."""
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.drafts: dict[int, tuple[str, bool, str | None]] = {}
+        self.replies: list[tuple[int, str, bool, str | None]] = []
+
+    async def reply(self, conv_id, body, reply_all=False, send_at_text=None):  # noqa: ANN001
+        self.replies.append((conv_id, body, reply_all, send_at_text))
+        return len(self.replies), "Sending to someone in 10 s"
+
+    async def cancel_send(self, outbox_id):  # noqa: ANN001
+        return "send cancelled"
+
+    async def draft(self, conv_id):  # noqa: ANN001
+        return self.drafts.get(conv_id)
+
+    async def save_draft(self, conv_id, body, reply_all=False):  # noqa: ANN001
+        self.drafts[conv_id] = (body, reply_all, None)
+
+    def reply_placeholders(self):
+        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject"]
+
+
+def test_small_compose_screen(snap_compare):
+    desk = ReplyingFakeDesk(40, snippet_list=FIXED_SNIPPETS)
+    desk.drafts[1] = ("Hi {{customer_first_name}},\n\nI have refunded the second charge ({{refund_id}}).\n", False,
+                      None)
+    app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        pilot.app.screen.query_one("#compose-body").cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said():
+    desk = ReplyingFakeDesk(5, snippet_list=FIXED_SNIPPETS)
+    app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await type_text(pilot, "::nope ")
+        assert "No snippet ::nope" in note_text(screen)
+        assert screen.body.text == "::nope "
+        await pilot.press(*["backspace"] * 7)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)
+        await pilot.press("enter")  # the first one
+        await settle(pilot)
+        assert app.screen is screen and app.focused is screen.body
+        first = next(iter(screen.snippets.values()))  # the picker lists them in this order
+        assert screen.body.text == first.body.rstrip("\n")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert desk.replies == [(1, first.body.rstrip("\n"), False, None)]
+        assert app.pending_send is not None and not isinstance(app.screen, ComposeScreen)

@@ -1,0 +1,391 @@
+"""The compose screen: a Markdown reply to one conversation, with its draft kept as it is typed.
+
+The desk computes the real recipients, subject and headers when the reply is queued; the lines
+on top are a preview from the conversation. Placeholders are filled on sending; unknown ones are
+pointed out while typing and refused by the desk (its message is shown, the screen stays).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import getaddresses
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Collapsible, Footer, Static, TextArea
+
+from tui_desk.desk.snippets import placeholders
+from tui_desk.desk.views import ConversationView, MessageView, Snippet
+from tui_desk.ui.conversation import addresses, plain, split_sender
+from tui_desk.ui.triage import ActionPrompt
+
+AUTOSAVE_DELAY = 1.0  # seconds of no typing before the draft is saved
+# "::name" alone on a line, then a space or Enter: the snippet takes the line's place
+SNIPPET_TRIGGER = re.compile(r"::([\w.-]+) ?")
+
+Reply = Callable[[int, str, bool, "str | None"], Awaitable[tuple[int, str]]]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What the compose screen hands back once the desk has queued the reply."""
+    conv_id: int
+    outbox_id: int
+    description: str
+    later: bool
+
+
+def replied_message(conv: ConversationView) -> MessageView | None:
+    """The message a reply answers: the customer's last (the desk picks the same one)."""
+    mail = [m for m in conv.messages if not m.is_note]
+    customer = [m for m in mail if not m.from_agent]
+    return (customer or mail or [None])[-1]
+
+
+def preview_recipients(conv: ConversationView, reply_all: bool) -> tuple[str, str]:
+    """(To, Cc) as the reply will most likely go; the desk has the final word."""
+    original = replied_message(conv)
+    if original is None:
+        return "", ""
+    to = original.sender
+    if not reply_all:
+        return to, ""
+    ours = {addr.lower() for m in conv.messages if m.from_agent for addr in addresses(m.sender)}
+    first_to = addresses(conv.messages[0].to) if conv.messages else set()
+    if len(first_to) == 1:
+        ours |= first_to  # the desk's own address
+    skip = ours | addresses(original.sender)
+    cc = [
+        f"{name} <{addr}>" if name else addr
+        for name, addr in getaddresses([original.to, original.cc])
+        if addr and addr.lower() not in skip
+    ]
+    return to, ", ".join(dict.fromkeys(cc))
+
+
+def reply_subject_preview(subject: str) -> str:
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+class ComposeScreen(Screen[Queued | None]):
+    """To/Cc/Subject, the Markdown body, what it fills in, the quoted original (folded)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", tooltip="Send after the undo window", priority=True),
+        Binding("ctrl+l", "send_later", "Send later", tooltip="Send at a time: tomorrow 9:00, 2h…",
+                priority=True),
+        Binding("ctrl+e", "edit_externally", "$EDITOR", tooltip="Write the body in $VISUAL / $EDITOR",
+                priority=True),
+        Binding("ctrl+o", "pick_snippet", "Snippet", tooltip="Insert a snippet (or type ::name)",
+                priority=True),
+        Binding("escape", "close", "Close", tooltip="Close; the draft is kept"),
+    ]
+
+    DEFAULT_CSS = """
+    ComposeScreen {
+        & > #compose {
+            height: 1fr;
+            padding: 0 1;
+            border: round $primary;
+            border-title-color: $text-primary;
+            border-title-style: bold;
+            border-subtitle-color: $text-muted;
+        }
+        & .compose--header { height: auto; color: $text-muted; }
+        & #compose-body { height: 1fr; min-height: 5; }
+        & #compose-fills { height: auto; color: $text-muted; }
+        & #compose-note { height: auto; }
+        & #compose-note.-error { color: $text-error; text-style: bold; }
+        & #compose-quote { height: auto; max-height: 40%; padding: 0; border: none; }
+        & #compose-quote Contents { padding: 0 0 0 1; color: $text-muted; }
+    }
+    """
+
+    def __init__(
+        self,
+        conv: ConversationView,
+        *,
+        reply_all: bool,
+        reply: Reply,
+        save_draft: Callable[[int, str, bool], Awaitable[None]],
+        draft: tuple[str, bool, str | None] | None,
+        snippets: list[Snippet],
+        known_placeholders: list[str],
+    ) -> None:
+        super().__init__(id="compose-screen")
+        self.conv = conv
+        self.reply_all = reply_all or bool(draft and draft[1])
+        self.reply = reply
+        self.save_draft = save_draft
+        self.initial_body = draft[0] if draft else ""
+        self.draft_error = draft[2] if draft else None
+        self.snippets = {s.name: s for s in snippets}
+        self.known = set(known_placeholders)
+        self.busy = False
+        self.done = False  # queued: nothing more is saved as a draft
+        self._saved_body = self.initial_body
+        self._save_timer: Timer | None = None
+        self.result: Queued | None = None
+
+    # --- building -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        conv = self.conv
+        to, cc = preview_recipients(conv, self.reply_all)
+        with Vertical(id="compose") as box:
+            box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
+            box.border_subtitle = "::name inserts a snippet · Esc keeps the draft"
+            yield Static(
+                Content.assemble(("To: ", "bold"), to or "(nobody: the last message is ours)"),
+                id="compose-to", classes="compose--header",
+            )
+            if cc:
+                yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
+            yield Static(
+                Content.assemble(("Subject: ", "bold"), reply_subject_preview(conv.subject)),
+                id="compose-subject", classes="compose--header",
+            )
+            yield TextArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
+            yield Static("", id="compose-fills")
+            yield Static("", id="compose-note")
+            original = replied_message(conv)
+            if original is not None:
+                name, addr = split_sender(original.sender)
+                text = "\n".join(b.text.strip("\n") for b in original.blocks if not b.quoted and b.text.strip())
+                quoted = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+                with Collapsible(title=f"{name or addr} wrote", collapsed=True, id="compose-quote"):
+                    yield Static(plain(quoted), id="compose-quote-text")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        area = self.body
+        area.cursor_blink = self.app.is_headless is False
+        area.move_cursor(area.document.end)
+        self.set_focus(area)  # now: keys typed right after "r" belong here
+        self._show_fills()
+        if self.draft_error:
+            self.set_note(f"The server refused the last send: {self.draft_error}", error=True)
+        elif self.initial_body:
+            self.set_note("Draft restored")
+
+    @property
+    def body(self) -> TextArea:
+        return self.query_one("#compose-body", TextArea)
+
+    def set_note(self, text: str, *, error: bool = False) -> None:
+        note = self.query_one("#compose-note", Static)
+        note.set_class(error, "-error")
+        note.update(Content(text))
+
+    # --- typing ---------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#compose-body")
+    def _changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        if self.done:
+            return
+        self._expand_snippet()
+        self._show_fills()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(AUTOSAVE_DELAY, self._autosave)
+
+    def _expand_snippet(self) -> None:
+        """"::name" then space (or Enter) on a line of its own becomes that snippet's text."""
+        area = self.body
+        row, col = area.cursor_location
+        for line_no in (row, row - 1):
+            if line_no < 0:
+                continue
+            line = area.document.get_line(line_no)
+            match = SNIPPET_TRIGGER.fullmatch(line)
+            if match is None:
+                continue
+            typed_space = line_no == row and line.endswith(" ") and col == len(line)
+            typed_enter = line_no == row - 1 and col == 0 and not line.endswith(" ")
+            if not (typed_space or typed_enter):
+                continue
+            snippet = self.snippets.get(match.group(1))
+            if snippet is None:
+                self.set_note(f"No snippet ::{match.group(1)} (Ctrl+O lists them)", error=True)
+                return
+            self._insert_snippet(snippet, (line_no, 0), (line_no, len(line)))
+            return
+        line = area.document.get_line(row)
+        if line.startswith("::") and col == len(line):
+            typed = line[2:]
+            names = [n for n in sorted(self.snippets) if n.startswith(typed)]
+            self.set_note("snippets: " + (" ".join(f"::{n}" for n in names[:8]) or "none match"))
+
+    def _insert_snippet(self, snippet: Snippet, start: tuple[int, int], end: tuple[int, int]) -> None:
+        result = self.body.replace(snippet.body.rstrip("\n"), start, end)
+        self.body.move_cursor(result.end_location)
+        self.set_note(f"Inserted ::{snippet.name}")
+
+    def _show_fills(self) -> None:
+        names = placeholders(self.body.text)
+        fills = self.query_one("#compose-fills", Static)
+        if not names:
+            fills.update(Content("Fills: nothing"))
+            return
+        parts: list[str | tuple[str, str]] = ["Fills: "]
+        for n, name in enumerate(names):
+            known = name in self.known
+            parts += [
+                ", " if n else "",
+                ("{{" + name + "}}", "" if known else "bold $text-error"),
+                " ✓" if known else " unknown",
+            ]
+        fills.update(Content.assemble(*parts))
+
+    # --- the draft --------------------------------------------------------------------------------
+
+    async def _autosave(self) -> None:
+        self._save_timer = None
+        await self._save()
+
+    async def _save(self) -> bool:
+        """Keep the body as the draft; False (and said) when the store refused."""
+        body = self.body.text
+        if self.done or body == self._saved_body:
+            return True
+        try:
+            await self.save_draft(self.conv.id, body, self.reply_all)
+        except Exception as exc:  # noqa: BLE001 - said, and the text stays on screen
+            self.set_note(f"Could not save the draft: {exc}", error=True)
+            return False
+        self._saved_body = body
+        return True
+
+    async def action_close(self) -> None:
+        """Esc: save the draft and go back."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if not await self._save():
+            return
+        if self.body.text.strip():
+            self.notify(f"Draft of #{self.conv.id} kept; r reopens it", timeout=3)
+        self.dismiss(None)
+
+    # --- sending --------------------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.run_worker(self._send_now(), group="compose-send")
+
+    async def _send_now(self) -> None:
+        try:
+            await self.queue(None)
+            self.dismiss(self.result)
+        except ValueError as exc:
+            self.set_note(str(exc), error=True)
+        except Exception as exc:  # noqa: BLE001 - the store failing is said, never a crash
+            self.set_note(f"Could not queue the reply: {exc}", error=True)
+
+    async def queue(self, send_at_text: str | None) -> str:
+        """Hand the reply to the desk; raises its ValueError (unknown placeholder, bad time)."""
+        self.busy = True
+        try:
+            if self._save_timer is not None:
+                self._save_timer.stop()
+                self._save_timer = None
+            outbox_id, description = await self.reply(
+                self.conv.id, self.body.text, self.reply_all, send_at_text
+            )
+        finally:
+            self.busy = False
+        self.done = True
+        self.result = Queued(self.conv.id, outbox_id, description, send_at_text is not None)
+        return description
+
+    def action_send_later(self) -> None:
+        from tui_desk.ui.triage import snooze_prompt  # the same presets and time preview
+
+        prompt = snooze_prompt("Send later", self.queue, self.app.clock())  # type: ignore[attr-defined]
+        prompt.choices = [c for c in prompt.choices if "reply" not in str(c[1])]
+        prompt.hints = ["↑↓ pick · or type a time: tomorrow 9:00, mon 8:30, 2h"]
+
+        def closed(description: str | None) -> None:
+            if self.result is not None:
+                self.dismiss(self.result)
+            else:
+                self.set_focus(self.body)
+
+        self.app.push_screen(prompt, callback=closed)
+
+    # --- writing elsewhere ------------------------------------------------------------------------
+
+    def action_edit_externally(self) -> None:
+        """Ctrl+E: the body in $VISUAL / $EDITOR; what is saved there comes back."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, name = tempfile.mkstemp(prefix=f"tui-desk-reply-{self.conv.id}-", suffix=".md")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.body.text)
+            command = [*shlex.split(editor), str(path)]
+            try:
+                with self.app.suspend():
+                    code = subprocess.call(command)
+            except SuspendNotSupported:  # no terminal to hand over (tests, web): run it blind
+                code = subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            self.set_note(f"Could not run {editor}: {exc}", error=True)
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        if code != 0:
+            self.set_note(f"{editor} exited with status {code}; the text is unchanged", error=True)
+            return
+        area = self.body
+        area.load_text(text.rstrip("\n") + ("\n" if text.endswith("\n") else ""))
+        area.move_cursor(area.document.end)
+        self.set_focus(area)
+        self._show_fills()
+        self.set_note(f"Back from {Path(shlex.split(editor)[0]).name}")
+        self.run_worker(self._save(), group="compose-save")
+
+    def action_pick_snippet(self) -> None:
+        """Ctrl+O: pick a snippet to insert at the cursor."""
+        snippets = list(self.snippets.values())
+        if not snippets:
+            self.set_note("No snippets", error=True)
+            return
+
+        async def insert(value: object) -> str:
+            if isinstance(value, str):
+                snippet = self.snippets.get(value.removeprefix("::").strip())
+                if snippet is None:
+                    raise ValueError(f"No snippet ::{value.removeprefix('::').strip()}")
+            else:
+                snippet = value  # type: ignore[assignment]
+            here = self.body.cursor_location
+            self._insert_snippet(snippet, here, here)  # type: ignore[arg-type]
+            return snippet.name  # type: ignore[union-attr]
+
+        choices = [
+            (Content.assemble(("::" + s.name, "bold"), "  ", s.title), s) for s in snippets
+        ]
+        self.app.push_screen(
+            ActionPrompt(
+                "Insert a snippet", apply=insert, placeholder="type a name, or pick below",
+                choices=choices, hints=["↑↓ pick · Enter inserts · Esc cancels"], id="snippet-prompt",
+            ),
+            callback=lambda _: self.set_focus(self.body),
+        )
