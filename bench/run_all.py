@@ -22,6 +22,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 
 BENCHMARKS = [
+    ("parse", "parse_speed.py", ["-n", "10000"]),
     ("import", "import_vs_notmuch.py", ["-n", "10000"]),
     ("ui", "ui_bench.py", []),
     ("sync", "sync_vs_mbsync.py", ["-n", "10000", "--runs", "3"]),
@@ -30,7 +31,7 @@ BENCHMARKS = [
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--skip", default="", help="comma-separated names to leave out: import, ui, sync")
+    ap.add_argument("--skip", default="", help="comma-separated names to leave out: parse, import, ui, sync")
     args = ap.parse_args()
     skip = {name.strip() for name in args.skip.split(",") if name.strip()}
     unknown = skip - {name for name, _, _ in BENCHMARKS}

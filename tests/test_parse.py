@@ -9,11 +9,17 @@ import base64
 import dataclasses
 import datetime as dt
 import os
+import random
 import re
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 
+from tui_desk.demo.mailbox import Generator
+from tui_desk.mail import parse as parse_module
 from tui_desk.mail.model import Address, ParsedMessage
 from tui_desk.mail.parse import HEADER_LIMIT, normalize_msgid, parse_message, split_quoted
 
@@ -467,6 +473,13 @@ def test_long_references_keep_the_root_and_the_parents() -> None:
     assert any("header too long: References" in d for d in msg.defects)
 
 
+def test_many_references_are_deduplicated_in_order() -> None:
+    # ~7000 short ids fit under the References cap; dropping duplicates must not be quadratic
+    ids = [f"<{i % 5000}@x>" for i in range(7000)] + ["<me@x>"]
+    msg = parse_message(mail("Message-ID: <me@x>\nReferences: " + " ".join(ids)))
+    assert msg.references == [f"{i}@x" for i in range(5000)]
+
+
 def test_normalize_msgid() -> None:
     assert normalize_msgid(" <a@b> ") == "a@b"
     assert normalize_msgid("a@b") == "a@b"
@@ -860,3 +873,332 @@ def test_split_quoted_big_text_completes() -> None:
     text = ("On x wrote:\n" * 10_000) + ("> q\nanswer\n" * 50_000) + ("a" * 100_000 + " wrote:\n")
     runs = split_quoted(text)
     assert "".join(t for t, _ in runs) == text
+
+
+# --- the fast paths give what the stdlib gives -------------------------------------------
+# parse.py builds MIME trees itself (_TreeBuilder) and reads plain Content-Type /
+# Content-Disposition / address headers without the stdlib's slow value parser. Each fast
+# path must give exactly what email.feedparser / email.headerregistry give: checked here on
+# the corpus, on generated mail, on hand-made corner cases and on generated header values.
+
+GENERATED_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+
+
+def generated(n: int, seed: int = 3) -> list[bytes]:
+    return [m.raw for m in Generator(n, seed, GENERATED_END, 60).generate()]
+
+
+def header_block(raw: bytes) -> bytes:
+    at = raw.find(b"\n\n")
+    return raw if at < 0 else raw[: at + 2]
+
+
+def tree(msg: object) -> dict[str, object]:
+    """Everything email.feedparser puts into a message object."""
+    payload = msg._payload  # type: ignore[attr-defined]
+    return {
+        "headers": list(msg._headers),  # type: ignore[attr-defined]
+        "unixfrom": msg._unixfrom,  # type: ignore[attr-defined]
+        "preamble": msg.preamble,  # type: ignore[attr-defined]
+        "epilogue": msg.epilogue,  # type: ignore[attr-defined]
+        "defects": [(type(d).__name__, str(d)) for d in msg.defects],  # type: ignore[attr-defined]
+        "default_type": msg.get_default_type(),  # type: ignore[attr-defined]
+        "payload": [tree(p) for p in payload] if isinstance(payload, list) else payload,
+    }
+
+
+def stdlib_tree(raw: bytes) -> tuple[dict[str, object], list[tuple[str, int]]]:
+    truncated: list[tuple[str, int]] = []
+    policy = parse_module._CappingPolicy(
+        truncated=truncated, header_factory=default_policy.header_factory, message_factory=EmailMessage
+    )
+    return tree(BytesParser(policy=policy).parsebytes(raw)), truncated
+
+
+def built_tree(raw: bytes) -> tuple[dict[str, object], list[tuple[str, int]]] | None:
+    truncated: list[tuple[str, int]] = []
+    text = raw.decode("ascii", "surrogateescape")
+    try:
+        return tree(parse_module._TreeBuilder(text, truncated).build()), truncated
+    except parse_module._Unsupported:
+        return None
+
+
+def _mime(parts: list[tuple[str, str]], boundary: str = "b1", close: bool = True) -> str:
+    body = "".join(f"--{boundary}\n{headers}\n{text}\n" for headers, text in parts)
+    return body + (f"--{boundary}--\n" if close else "")
+
+
+_ALT = _mime([("Content-Type: text/plain\n", "plain"), ("Content-Type: text/html\n", "<p>html</p>")], "alt")
+TREE_CORNER_CASES = [
+    "Subject: x\n",
+    "Subject: x",
+    "Subject: x\n\n",
+    "Subject: x\n\nbody without line end",
+    "From sender@example.com Mon Jan  1 00:00:00 2024\nSubject: mbox\n\nbody\n",
+    "Subject: a\nFrom misplaced\nTo: b@example.com\n\nbody\n",
+    " continued first\nSubject: a\n\nbody\n",
+    ":no name\nSubject: a\n\nbody\n",
+    "Subject: a\nnot a header line\nTo: b@example.com\n\nbody\n",
+    "Subject: folded\n over\n\tlines\nX-Empty:\nX-Spaces:   \n  \n\nbody\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n",
+    "Content-Type: multipart/mixed; boundary=b1\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\npreamble\n\n" + _mime([("", "a"), ("X: y\n", "b")]) + "epilogue\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n" + _mime([("", "no close")], close=False),
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1--\nonly a close line\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\nno boundary at all\n",
+    "Content-Type: multipart/mixed\n\nno boundary parameter\n--b1\n",
+    'Content-Type: multipart/mixed; boundary=""\n\n--\nX: 1\n\nempty boundary\n----\n',
+    "Content-Type: multipart/mixed; boundary=b1\nContent-Transfer-Encoding: base64\n\n" + _mime([("", "x")]),
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1 \t\nX: 1\n\nws after\n--b1--  \n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n--b1\n--b1--\nafter doubled lines\n--b1--\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n--b1-- trailing\n--b1x\nX: 1\n\nnot boundaries\n--b1--",
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n--b1--\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\nbody right after the boundary\n--b1--\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n\n--b1\n\n\n--b1--\n\n\n",
+    "Content-Type: multipart/mixed; boundary=b1\n\n"
+    + _mime([("Content-Type: multipart/alternative; boundary=alt\n", _ALT), ("", "after")]),
+    "Content-Type: multipart/mixed; boundary=b1\n\n"
+    + _mime([("Content-Type: multipart/alternative; boundary=b1x\n",
+              _mime([("", "inner")], "b1x", close=False)), ("", "outer")]),
+    "Content-Type: multipart/mixed; boundary=b1\n\n"  # an inner part reuses the outer boundary
+    + _mime([("Content-Type: multipart/alternative; boundary=b1\n", _mime([("", "x"), ("", "y")])), ("", "z")]),
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: multipart/alternative; boundary=in\n\n"
+    "--in\n\ninner 1\n--b1\n\nouter 2 ends the inner part\n--b1--\n",
+    'Content-Type: multipart/mixed; boundary="a:b"\n\n--a:b\nX: 1\n--a:b\n\nboundary with a colon\n--a:b--\n',
+    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\nX-Long: " + "w " * 9000 + "\n\nbody\n--b1--\n",
+    "References: " + " ".join(f"<{i}@x>" for i in range(9000)) + "\nSubject: " + "s" * 20000 + "\n\nbody\n",
+    "Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: digest part\n\n--d--\n",
+    "Content-Type: message/rfc822\n\nSubject: inner\n\nbody\n",
+    "Content-Type: multipart/report; boundary=r\n\n--r\n\ntext\n--r\nContent-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; x\n\nFinal-Recipient: rfc822; a@b\n--r--\n",
+    "Subject: lone CR\r in a header\n\nbody\n",
+    "Content-Type: text/plain; charset=\"utf-8\n\nunclosed quote\n",
+    "Content-Type: (comment) text/plain\n\nx\n",
+    "Content-Type: text/plain; name*=utf-8''%E2%82%AC.txt; name*0=a\n\nx\n",
+]
+
+
+@pytest.mark.parametrize("case", range(len(TREE_CORNER_CASES)))
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_tree_builder_corner_cases_match_feedparser(case: int, newline: str) -> None:
+    raw = TREE_CORNER_CASES[case].replace("\n", newline).encode("utf-8", "surrogateescape")
+    for data in (raw, raw.rstrip(b"\r\n"), raw + b"\n--b1--"):
+        built = built_tree(data)
+        if built is not None:
+            assert built == stdlib_tree(data)
+        assert parse_message(data).size == len(data)
+
+
+def test_tree_builder_matches_feedparser_on_corpus_and_generated_mail() -> None:
+    raws = [p.read_bytes() for p in MESSAGE_FILES] + generated(400)
+    raws += [header_block(raw) for raw in raws]
+    built = 0
+    for raw in raws:
+        mine = built_tree(raw)
+        if mine is not None:
+            built += 1
+            assert mine == stdlib_tree(raw), raw[:200]
+    assert built > 0.9 * len(raws)  # the fast path is the usual one
+
+
+def test_tree_builder_leaves_the_rare_cases_to_the_stdlib() -> None:
+    for raw in (b"Content-Type: message/rfc822\n\nSubject: x\n\n", b"A: b\rc\n\n",
+                b"Content-Type: multipart/digest; boundary=d\n\n--d\n\n--d--\n",
+                b"Content-Type: multipart/mixed; boundary=b\n\n--b\n"):
+        assert built_tree(raw) is None
+        assert parse_message(raw).size == len(raw)
+
+
+def test_generated_mail_is_built_without_the_stdlib_parser() -> None:
+    raws = generated(300)
+    unsupported = [raw for raw in raws if built_tree(raw) is None]
+    # only bounces (message/delivery-status parts) are left to email.feedparser
+    assert all(b"message/delivery-status" in raw or b"message/rfc822" in raw for raw in unsupported)
+    assert len(unsupported) < 0.05 * len(raws)
+
+
+def test_header_block_alone_reads_like_the_whole_mail() -> None:
+    for raw in generated(300, seed=5):
+        full, head = parse_message(raw), parse_message(header_block(raw))
+        assert not full.synthetic_id and (head.message_id, head.synthetic_id) == (full.message_id, False)
+        for name in ("in_reply_to", "references", "sender", "to", "cc", "reply_to", "date",
+                     "subject", "auto_submitted"):
+            assert getattr(head, name) == getattr(full, name), name
+        assert head.size == len(header_block(raw))
+
+
+# Generated header values near the plain forms the fast paths accept.
+
+_TOKEN_CHARS = "!#$%&'*+-.0123456789ABCXYZ^_`abcxyz{|}~"
+_ODD_CHARS = ' \t;="\\()<>@,:/?[]*\'%\x01é=?\r\n'
+
+
+def _mutate(rng: random.Random, value: str) -> str:
+    chars = list(value)
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randint(0, len(chars))
+        if rng.random() < 0.7 or not chars:
+            chars.insert(at, rng.choice(_ODD_CHARS))
+        else:
+            chars.pop(min(at, len(chars) - 1))
+    return "".join(chars)
+
+
+def _mime_value(rng: random.Random, lname: str) -> str:
+    def token() -> str:
+        return "".join(rng.choice(_TOKEN_CHARS) for _ in range(rng.randint(1, 6)))
+
+    def ws() -> str:
+        return rng.choice(["", "", " ", "  ", "\t", " \t"])
+
+    def param() -> str:
+        name = rng.choice(["charset", "name", "boundary", "format", "Charset", "NAME", "filename", token()])
+        r = rng.random()
+        if r < 0.45:
+            value = token()
+        elif r < 0.9:
+            value = '"' + "".join(rng.choice(_TOKEN_CHARS + ' \t();:,/@<>[]=?é\\"') for _ in range(rng.randint(0, 8))) + '"'
+        else:
+            value = rng.choice(['""', "=?utf-8?q?x?=", '"=?utf-8?q?x?="', "a'b", "x*", "%41"])
+        return ws() + name + ws() + rng.choice(["=", "=", "*=", "*0=", "= "]) + ws() + value + ws()
+
+    head = ws() + token() + ("/" + token() if lname == "content-type" and rng.random() < 0.95 else "") + ws()
+    value = head + "".join(";" + param() for _ in range(rng.randint(0, 3)))
+    value += rng.choice(["", "", ";", "; ", ";;"])
+    return _mutate(rng, value) if rng.random() < 0.3 else value
+
+
+def test_simple_mime_headers_read_like_the_stdlib() -> None:
+    rng = random.Random(11)
+    accepted = 0
+    for _ in range(20_000):
+        lname = rng.choice(["content-type", "content-disposition"])
+        value = _mime_value(rng, lname)
+        simple = parse_module._simple_mime(lname, value)
+        if simple is None:
+            continue
+        accepted += 1
+        header = default_policy.header_factory(lname, value)  # must not raise either
+        assert simple[:2] == (str(header), dict(header.params)), value
+    assert accepted > 2000
+    for lname, value in [("content-type", 'multipart/alternative; boundary="=_b1"'),
+                         ("content-type", "text/plain; charset=utf-8; format=flowed"),
+                         ("content-disposition", 'attachment; filename="x 1.pdf"')]:
+        assert parse_module._simple_mime(lname, value) is not None
+
+
+def test_part_methods_match_email_message() -> None:
+    rng = random.Random(12)
+    checks = [
+        lambda m: m.get_content_type(), lambda m: m.get_content_maintype(),
+        lambda m: m.get_content_disposition(), lambda m: m.get_params(),
+        lambda m: m.get_params(header="content-disposition"), lambda m: m.get_params(unquote=False),
+        lambda m: m.get_param("charset"), lambda m: m.get_param("CHARSET", "x"),
+        lambda m: m.get_param("name", unquote=False), lambda m: m.get_boundary(),
+        lambda m: m.get_filename(), lambda m: m.get_content_charset(),
+        lambda m: ("content-type" in m, "Content-Disposition" in m, "x" in m),
+        lambda m: str(m.get("content-type")), lambda m: str(m.get("Content-Disposition", "-")),
+        lambda m: m.get_payload(decode=True),
+    ]
+
+    def outcome(msg: EmailMessage, check: object) -> tuple[object, ...]:
+        try:
+            return ("value", check(msg))  # type: ignore[operator]
+        except Exception as exc:
+            return ("raised", type(exc).__name__, str(exc))
+
+    for _ in range(3000):
+        headers = []
+        for _ in range(rng.randint(0, 3)):
+            name = rng.choice(["Content-Type", "content-type", "Content-Disposition", "Content-Transfer-Encoding"])
+            if name == "Content-Transfer-Encoding":
+                value = rng.choice(["base64", "quoted-printable", " Base64 ", "x"])
+            else:
+                value = _mime_value(rng, name.lower())
+                if rng.random() < 0.1:
+                    value = value.replace(";", ";\n ", 1)
+            headers.append((name, value))
+        ours = parse_module._Part(parse_module._PARSE_POLICY)
+        stdlib = EmailMessage(parse_module._PARSE_POLICY)
+        ours._headers, stdlib._headers = list(headers), list(headers)
+        ours._payload = stdlib._payload = rng.choice(["aGVsbG8=", "=41=42", "plain"])
+        order = checks * 2
+        rng.shuffle(order)
+        for check in order:  # twice each, in any order: memos must not change answers
+            assert outcome(ours, check) == outcome(stdlib, check), headers
+
+
+def _address_value(rng: random.Random) -> str:
+    atext = "abcXYZ019!#$%&'*+/=?^_`{|}~-"
+
+    def atom() -> str:
+        return "".join(rng.choice(atext) for _ in range(rng.randint(1, 6)))
+
+    def addr() -> str:
+        if rng.random() < 0.7:
+            return rng.choice(["ivan", "j.smith", "support", "a+b", "o'brien"]) + "@" + rng.choice(
+                ["example.com", "helpdesk.test", "x.y.z"])
+        return ".".join(atom() for _ in range(rng.randint(1, 2))) + rng.choice(["@", "@", "@@", ""]) + ".".join(
+            atom() for _ in range(rng.randint(1, 3)))
+
+    def encoded_word() -> str:
+        text = rng.choice(["Иван Петров", "王伟", "Müller", " Petrov", 'a"b', "x,y", "<z>", "\t", "", "ok",
+                           "\x01bad", "佐藤 健", "a\u3000b"])
+        charset = rng.choice(["utf-8", "UTF-8", "koi8-r", "gb18030", "iso-2022-jp", "bogus", "utf-8*en"])
+        try:
+            data = text.encode(charset.split("*")[0])
+        except (LookupError, UnicodeEncodeError):
+            data = text.encode("utf-8")
+        if rng.random() < 0.5:
+            body = base64.b64encode(data).decode()
+            body = body.rstrip("=") if rng.random() < 0.1 else body
+            return f"=?{charset}?{rng.choice('bB')}?{body}?="
+        body = "".join(f"={b:02X}" if b > 127 or chr(b) in "=?_ \t" else chr(b) for b in data)
+        return f"=?{charset}?{rng.choice('qQ')}?{body + ('=Z' if rng.random() < 0.1 else '')}?="
+
+    def ws() -> str:
+        return rng.choice(["", " ", " ", "  ", "\t", "\n ", "\r\n "])
+
+    def phrase() -> str:
+        r = rng.random()
+        if r < 0.3:
+            return " ".join(rng.choice(["John", "Smith", "Müller", "O'Brien", "J.", "A-B", "佐藤", "=?", "x=?y"])
+                            for _ in range(rng.randint(1, 3)))
+        if r < 0.5:
+            return '"' + rng.choice(["Smith, John", "", "  ", 'a\\"b', "Doe (x)", "=?utf-8?q?x?=", "a\tb",
+                                     "é, ü", "<a@b>", "x;y:z"]) + '"'
+        if r < 0.8:
+            return rng.choice(["", " "]).join(rng.choice([encoded_word(), encoded_word(), "Ivan", "x"])
+                                              for _ in range(rng.randint(1, 3)))
+        return ""
+
+    def entry() -> str:
+        r = rng.random()
+        if r < 0.25:
+            return ws() + addr() + ws()
+        if r < 0.9:
+            return ws() + phrase() + ws() + "<" + addr() + ">" + ws()
+        return rng.choice(["undisclosed-recipients:;", "a@b (Comment)", "(c) a@b", "Grp: a@b, c@d;", "<>", "",
+                           " ", "a@b <c@d>", "@route:a@b", "<@r:a@b>", '"q"@b.c', "a@[1.2.3.4]"])
+
+    value = ",".join(entry() for _ in range(rng.randint(1, 3)))
+    return _mutate(rng, value) if rng.random() < 0.2 else value
+
+
+def test_simple_addresses_read_like_the_stdlib_and_the_lenient_scan() -> None:
+    rng = random.Random(13)
+    accepted = 0
+    for _ in range(6000):
+        value = _address_value(rng)
+        name = rng.choice(["From", "To", "Cc", "Reply-To"])
+        if parse_module._simple_addresses(value) is not None:
+            accepted += 1
+        fast, slow = parse_module._Defects(), parse_module._Defects()
+        assert parse_module._addresses(name, value, fast) == parse_module._read_addresses(name, value, slow), value
+        assert fast.result() == slow.result(), value
+    assert accepted > 1000
+    for value in ["a@example.com", "Ann Lee <a@example.com>", '"Lee, Ann" <a@example.com>, b@example.org',
+                  "=?utf-8?b?0JjQstCw0L0=?= <ivan@example.ru>"]:
+        assert parse_module._simple_addresses(value) is not None

@@ -24,6 +24,17 @@ Stdlib traps handled here (tests/test_parse.py has a message for each):
 
 Strings in the record are not sanitized for the terminal (``tui_desk.sanitize`` does that at
 display) but carry no lone surrogates and no NUL, so they can be stored and encoded.
+
+Speed (bulk sync and import; ``bench/parse_speed.py`` measures it): the stdlib is still what
+reads mail, but its slow paths are skipped where their result is known. :class:`_TreeBuilder`
+builds the very tree ``email.feedparser`` builds, slicing bodies between boundary lines
+instead of reading line by line (feedparser also compiles a regex per boundary, and every
+mail has its own); mail it does not reproduce (message/* parts, digests, lone CRs, a few
+corner cases) goes to ``BytesParser``. Plain Content-Type / Content-Disposition values and
+plain address lists are read without the stdlib's header value parser (40-130 us a header),
+by :func:`_simple_mime` and :func:`_simple_addresses`, which accept only forms whose stdlib
+reading is known; :class:`_Part` memoizes header lookups per part. tests/test_parse.py checks
+every fast path against the stdlib.
 """
 
 from __future__ import annotations
@@ -34,11 +45,14 @@ import functools
 import hashlib
 import mimetypes
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email import _encoded_words
 from email import errors as email_errors
 from email import utils as email_utils
-from email.message import Message
+from email.message import EmailMessage, Message
+from email.message import _parseparam, _splitparam, _unquotevalue  # the stdlib's own
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.policy import default as _DEFAULT_POLICY
@@ -294,20 +308,528 @@ class _CappingPolicy(EmailPolicy):
 
     def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
         name, value = super().header_source_parse(sourcelines)
-        is_refs = name.strip().lower() == "references"
-        limit = REFERENCES_LIMIT if is_refs else HEADER_LIMIT
-        if len(value) > limit:
-            if self.truncated is not None:
-                self.truncated.append((name.strip(), len(value)))
-            value = _shorten(value, limit, keep_tail=is_refs)
+        return _cap_field(name, value, self.truncated)
+
+
+def _cap_field(name: str, value: str, truncated: list[tuple[str, int]] | None) -> tuple[str, str]:
+    if len(value) <= HEADER_LIMIT:
         return name, value
+    is_refs = name.strip().lower() == "references"
+    limit = REFERENCES_LIMIT if is_refs else HEADER_LIMIT
+    if len(value) > limit:
+        if truncated is not None:
+            truncated.append((name.strip(), len(value)))
+        value = _shorten(value, limit, keep_tail=is_refs)
+    return name, value
+
+
+class _Part(EmailMessage):
+    """The message class of every parsed part: ``EmailMessage`` with the header lookups the
+    parser and this module make over and over answered from an index and a memo, and
+    Content-Type / Content-Disposition read by :func:`_simple_mime` when it can. Every
+    method returns what the stdlib's returns (tests/test_parse.py compares them)."""
+
+    _src: list[tuple[str, Any]] | None = None  # the header list _index was built from
+    _count = -1  # and its length then: any change starts a new index and memo
+    _index: dict[str, tuple[str, Any]]
+    _memo: dict[Any, Any]
+
+    def memo(self) -> dict[Any, Any]:
+        """A place for results derived from the headers as they are now."""
+        headers = self._headers
+        if self._src is not headers or self._count != len(headers):
+            index: dict[str, tuple[str, Any]] = {}
+            for k, v in headers:
+                index.setdefault(k.lower(), (k, v))
+            self._index, self._memo = index, {}
+            self._src, self._count = headers, len(headers)
+        return self._memo
+
+    def _first(self, lname: str) -> tuple[str, Any] | None:
+        """(name, raw value) of the first field named ``lname`` (lower case), or None."""
+        self.memo()
+        return self._index.get(lname)
+
+    def first_raw(self, name: str) -> str | None:
+        """``_first_raw(_raw_items(self), name)``."""
+        memo = self.memo()
+        stripped = memo.get("raw")
+        if stripped is None:
+            stripped = memo["raw"] = {}
+            for key, value in _raw_items(self):
+                stripped.setdefault(key.lower(), value)
+        return stripped.get(name.lower())  # type: ignore[no-any-return]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return super().__contains__(name)
+        return self._first(name.lower()) is not None
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        hit = self._first(name.lower())
+        if hit is None:
+            return failobj
+        return self.policy.header_fetch_parse(*hit)
+
+    def _simple(self, hit: tuple[str, Any]) -> _SimpleMime | None:
+        name, value = hit
+        if type(value) is not str or not isinstance(self.policy, _CappingPolicy):
+            return None  # not what _CappingPolicy.header_fetch_parse hands to _parse_header
+        return _simple_mime_cached(name.lower(), _unfold_all(value))
+
+    def _header_text(self, hit: tuple[str, Any]) -> str:
+        """``str(self.get(name))`` for a field found by _first."""
+        simple = self._simple(hit)
+        if simple is not None:
+            return simple[0]
+        return str(self.policy.header_fetch_parse(*hit))
+
+    def get_content_type(self) -> str:
+        memo = self.memo()
+        ctype = memo.get("ctype")
+        if ctype is None:
+            hit = self._index.get("content-type")
+            if hit is None:
+                return self.get_default_type()
+            ctype = _splitparam(self._header_text(hit))[0].lower()
+            ctype = memo["ctype"] = "text/plain" if ctype.count("/") != 1 else ctype
+        return ctype  # type: ignore[no-any-return]
+
+    def get_content_disposition(self) -> str | None:
+        hit = self._first("content-disposition")
+        if hit is None:
+            return None
+        return _splitparam(self._header_text(hit))[0].lower()  # type: ignore[no-any-return]
+
+    def get_param(
+        self, param: str, failobj: Any = None, header: str = "content-type", unquote: bool = True
+    ) -> Any:
+        memo = self.memo()
+        key = ("param", header.lower(), unquote)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._params_by_name(header, unquote)
+        return found.get(param.lower(), failobj)
+
+    def _params_by_name(self, header: str, unquote: bool) -> dict[str, Any]:
+        """What Message.get_param returns, for every parameter name (lower case)."""
+        found: dict[str, Any] = {}
+        if header.lower() not in self._index:
+            return found
+        for k, v in self._get_params_preserve(None, header):
+            found.setdefault(k.lower(), _unquotevalue(v) if unquote else v)
+        return found
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        memo = self.memo()
+        hit = self._index.get(header.lower())
+        if hit is None:
+            return failobj
+        key = ("params", header.lower())
+        params = memo.get(key)
+        if params is None:
+            params = memo[key] = self._read_params(hit)
+        return list(params)
+
+    def _read_params(self, hit: tuple[str, Any]) -> list[tuple[str, Any]]:
+        simple = self._simple(hit)
+        if simple is not None and (simple[2] or ";" not in simple[0]):
+            # what the code below makes of the text _simple_mime renders
+            head = simple[0].split(";", 1)[0].strip()
+            return [(head, "")] + [(n.lower(), f'"{v}"') if v else (n, '""') for n, v in simple[2]]
+        params = []
+        for p in _parseparam(self._header_text(hit)):  # as Message._get_params_preserve
+            try:
+                name, val = p.split("=", 1)
+                name = name.strip()
+                val = val.strip()
+            except ValueError:
+                name = p.strip()
+                val = ""
+            params.append((name, val))
+        return email_utils.decode_params(params)  # type: ignore[no-any-return]
+
+
+#: The policy of trees built by _TreeBuilder (it records truncations itself).
+_PARSE_POLICY = _CappingPolicy(header_factory=_DEFAULT_POLICY.header_factory, message_factory=_Part)
 
 
 def _parse_bytes(raw: bytes, headers_only: bool = False) -> tuple[Message, list[tuple[str, int]]]:
     truncated: list[tuple[str, int]] = []
-    policy = _CappingPolicy(truncated=truncated, header_factory=_DEFAULT_POLICY.header_factory)
+    if not headers_only:
+        text = raw.decode("ascii", "surrogateescape")  # what BytesParser feeds the parser
+        try:
+            return _TreeBuilder(text, truncated).build(), truncated
+        except _Unsupported:
+            truncated.clear()
+    policy = _CappingPolicy(truncated=truncated, header_factory=_DEFAULT_POLICY.header_factory,
+                            message_factory=_Part)
     msg = BytesParser(policy=policy).parsebytes(raw, headersonly=headers_only)
     return msg, truncated
+
+
+# --------------------------------------------------------------------------------------
+# The same tree as email.feedparser, built faster
+
+
+class _Unsupported(Exception):
+    """Input outside what :class:`_TreeBuilder` reproduces: the stdlib parser reads it."""
+
+
+# a run of lines that match feedparser.headerRE, ^(From |[\041-\071\073-\176]*:|[\t ])
+_FEED_HEADER_LINES = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\n]*\n?)*")
+# one field: its name, and its value as EmailPolicy.header_source_parse joins it (before rstrip)
+_HEADER_FIELD = re.compile(r"([^:\n]*):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)\n?")
+_BUILD_DEPTH = 30  # deeper nesting is left to the stdlib (and its RecursionError handling)
+
+
+class _TreeBuilder:
+    """Builds exactly the ``Message`` tree ``email.feedparser`` builds (``policy.default``
+    semantics, :class:`_CappingPolicy` caps), for the mail that is common, and raises
+    :class:`_Unsupported` for the rest (message/* parts, digests, lone CRs, rare corner cases).
+
+    Why: feedparser reads line by line through a generator and compiles a regex for every
+    boundary (each mail has its own, so re's cache never hits): ~0.2 ms per mail. Here whole
+    bodies are sliced between boundary lines found with ``str.find``. The algorithm follows
+    ``FeedParser._parsegen`` step by step (names in comments refer to it).
+    """
+
+    def __init__(self, text: str, truncated: list[tuple[str, int]]) -> None:
+        if "\r" in text and text.count("\r") != text.count("\r\n"):
+            raise _Unsupported  # a lone CR ends a line for feedparser: not reproduced
+        self.text = text
+        self.n = len(text)
+        self.pos = 0
+        self.seps: list[str] = []  # the eofstack: "--" + boundary of each enclosing multipart
+        self.truncated = truncated
+
+    def build(self) -> Message:
+        root = self.part(0)
+        # FeedParser.close()
+        if root.get_content_maintype() == "multipart" and not root.is_multipart():
+            root.defects.append(email_errors.MultipartInvariantViolationDefect())
+        return root
+
+    # -- lines
+
+    def line_end(self, pos: int) -> int:
+        nl = self.text.find("\n", pos)
+        return self.n if nl < 0 else nl + 1
+
+    def match(self, pos: int, sep: str) -> tuple[bool, bool, int] | None:
+        """The boundary regex of feedparser on the line at ``pos``:
+        ``(?P<sep>SEP)(?P<end>--)?(?P<ws>[ \\t]*)(?P<linesep>\\r\\n|\\r|\\n)?$``.
+        Returns (end, linesep, end of line) or None."""
+        text = self.text
+        if not text.startswith(sep, pos):
+            return None
+        stop = self.line_end(pos)
+        rest = text[pos + len(sep) : stop]
+        end = rest.startswith("--")
+        if end:
+            rest = rest[2:]
+        rest = rest.lstrip(" \t")
+        if rest and rest != "\n" and rest != "\r\n":
+            return None
+        return end, bool(rest), stop
+
+    def at_eof(self, pos: int) -> bool:
+        """True at the end of the text or on a line an enclosing multipart ends at."""
+        if pos >= self.n:
+            return True
+        if not self.seps or not self.text.startswith("--", pos):
+            return False
+        return any(self.match(pos, sep) is not None for sep in self.seps)
+
+    def find_eof(self, pos: int) -> int:
+        """Start of the first line at or after ``pos`` where readline() returns ''."""
+        if not self.seps:
+            return self.n
+        text = self.text
+        while pos < self.n:
+            if text.startswith("--", pos) and self.at_eof(pos):
+                return pos
+            nl = text.find("\n--", pos)
+            if nl < 0:
+                return self.n
+            pos = nl + 1
+        return self.n
+
+    def find_sep(self, pos: int, sep: str) -> tuple[int, tuple[bool, bool, int] | None]:
+        """First line at or after ``pos`` that is EOF (match None) or matches ``sep``."""
+        text = self.text
+        while pos < self.n:
+            if text.startswith("--", pos):
+                if self.at_eof(pos):
+                    return pos, None
+                m = self.match(pos, sep)
+                if m is not None:
+                    return pos, m
+            nl = text.find("\n--", pos)
+            if nl < 0:
+                break
+            pos = nl + 1
+        return self.n, None
+
+    # -- messages
+
+    def part(self, depth: int, parent_type: str = "") -> Message:
+        if depth > _BUILD_DEPTH or parent_type == "multipart/digest":
+            raise _Unsupported  # digest children default to message/rfc822
+        msg = _Part(_PARSE_POLICY)
+        text = self.text
+        # the header loop of _parsegen: header lines up to EOF or the first other line
+        start = self.pos
+        pos = _FEED_HEADER_LINES.match(text, start).end()  # type: ignore[union-attr]
+        if self.seps:  # a header-like line may be an enclosing boundary (EOF) too
+            q = start
+            while q < pos:
+                if text.startswith("--", q) and self.at_eof(q):
+                    pos = q
+                    break
+                q = text.find("\n--", q, pos) + 1
+                if not q:
+                    break
+        block = text[start:pos]
+        if not self.at_eof(pos):
+            if text[pos] in "\r\n":
+                pos = self.line_end(pos)  # the blank line between header and body is dropped
+            else:
+                msg.defects.append(email_errors.MissingHeaderBodySeparatorDefect())
+        self.headers(msg, block)
+        self.pos = pos
+        try:
+            ctype = msg.get_content_type()
+            maintype = ctype.split("/")[0]
+            boundary = msg.get_boundary() if maintype == "multipart" else None
+            cte = str(msg.get("content-transfer-encoding", "8bit")) if maintype == "multipart" else ""
+        except Exception:
+            raise _Unsupported from None  # the stdlib raises the same, from inside its parser
+        if maintype == "message":
+            raise _Unsupported
+        if maintype != "multipart":
+            eof = self.find_eof(pos)
+            msg._payload = text[pos:eof]
+            self.pos = eof
+            return msg
+        if boundary is None:
+            msg.defects.append(email_errors.NoBoundaryInMultipartDefect())
+            eof = self.find_eof(pos)
+            msg._payload = text[pos:eof]
+            self.pos = eof
+            return msg
+        if cte.lower() not in ("7bit", "8bit", "binary"):
+            msg.defects.append(email_errors.InvalidMultipartContentTransferEncodingDefect())
+        self.multipart(msg, "--" + boundary, depth, ctype)
+        return msg
+
+    def multipart(self, msg: Message, sep: str, depth: int, ctype: str) -> None:
+        text = self.text
+        pos = self.pos
+        q, m = self.find_sep(pos, sep)
+        if m is None or m[0]:
+            # EOF, or a closing boundary, before any opening one: StartBoundaryNotFound
+            msg.defects.append(email_errors.StartBoundaryNotFoundDefect())
+            msg._payload = text[pos:q]
+            self.pos = self.find_eof(q)  # the rest is read and dropped
+            msg.epilogue = ""
+            return
+        if q > pos:  # the preamble; its last line end belongs to the boundary
+            preamble = text[pos:q]
+            if preamble.endswith("\r\n"):
+                preamble = preamble[:-2]
+            elif preamble.endswith("\n"):
+                preamble = preamble[:-1]
+            msg.preamble = preamble
+        while True:
+            pos = m[2]
+            # consecutive boundary lines are consumed (not parts)
+            while True:
+                if self.at_eof(pos):
+                    raise _Unsupported  # feedparser unreads '' here: not reproduced
+                again = self.match(pos, sep)
+                if again is None:
+                    break
+                pos = again[2]
+            self.pos = pos
+            self.seps.append(sep)
+            sub = self.part(depth + 1, ctype)
+            self.seps.pop()
+            msg.attach(sub)
+            # the line end before a boundary belongs to the boundary
+            if sub.get_content_maintype() == "multipart":
+                epilogue = sub.epilogue
+                if epilogue == "":
+                    sub.epilogue = None
+                elif epilogue is not None:
+                    sub.epilogue = _strip_eol(epilogue)
+            elif isinstance(sub._payload, str):
+                sub._payload = _strip_eol(sub._payload)
+            pos = self.pos
+            if self.at_eof(pos):
+                msg.defects.append(email_errors.CloseBoundaryNotFoundDefect())
+                return
+            m = self.match(pos, sep)
+            if m is None:
+                raise _Unsupported  # cannot happen: the part ended at this line
+            if m[0]:
+                break
+        # the closing boundary: the rest up to EOF is the epilogue
+        pos = m[2]
+        eof = self.find_eof(pos)
+        msg.epilogue = text[pos:eof] if m[1] else ""
+        if not m[1] and eof > pos:
+            raise _Unsupported  # cannot happen: a line without line end is the last one
+        self.pos = eof
+
+    def headers(self, msg: Message, block: str) -> None:
+        """FeedParser._parse_headers with the capping of _CappingPolicy.header_source_parse."""
+        if not block:
+            return
+        if (
+            block[0] not in " \t:"
+            and not block.startswith("From ")
+            and "\nFrom " not in block
+            and "\n:" not in block
+        ):
+            # Every line starts a field (a name, then ":") or continues one (starts with
+            # space or tab): each match of _HEADER_FIELD is one field, back to back.
+            raw = msg._headers
+            for name, value in _HEADER_FIELD.findall(block):
+                value = value.rstrip("\r\n")
+                raw.append((name, value) if len(value) <= HEADER_LIMIT else self.capped(name, value))
+            return
+        lines = block.split("\n")
+        partial = lines.pop()  # "" after a final line end
+        lines = [line + "\n" for line in lines]
+        if partial:
+            lines.append(partial)
+        last: list[str] = []
+        raw = msg._headers
+        for lineno, line in enumerate(lines):
+            if line[0] in " \t":
+                if not last:
+                    msg.defects.append(email_errors.FirstHeaderLineIsContinuationDefect(line))
+                    continue
+                last.append(line)
+                continue
+            if last:
+                raw.append(self.field(last))
+                last = []
+            if line.startswith("From "):
+                if lineno == 0:
+                    msg.set_unixfrom(_strip_eol(line))
+                    continue
+                if lineno == len(lines) - 1:
+                    raise _Unsupported  # feedparser pushes it back as the body's first line
+                msg.defects.append(email_errors.MisplacedEnvelopeHeaderDefect(line))
+                continue
+            if line.find(":") == 0:
+                msg.defects.append(email_errors.InvalidHeaderDefect("Missing header name."))
+                continue
+            last = [line]
+        if last:
+            raw.append(self.field(last))
+
+    def field(self, sourcelines: list[str]) -> tuple[str, str]:
+        # EmailPolicy.header_source_parse, then the cap of _CappingPolicy
+        name, value = sourcelines[0].split(":", 1)
+        value = (value.lstrip(" \t") + "".join(sourcelines[1:])).rstrip("\r\n")
+        return self.capped(name, value)
+
+    def capped(self, name: str, value: str) -> tuple[str, str]:
+        return _cap_field(name, value, self.truncated)
+
+
+def _strip_eol(s: str) -> str:
+    """feedparser's NLCRE_eol: one trailing line end off."""
+    if s.endswith("\r\n"):
+        return s[:-2]
+    if s.endswith("\n") or s.endswith("\r"):
+        return s[:-1]
+    return s
+
+
+# --------------------------------------------------------------------------------------
+# MIME header values without the stdlib's slow value parser
+
+
+# RFC 2045 token and parameter-name characters as email._header_value_parser defines them
+# (TOKEN_ENDS / ATTRIBUTE_ENDS), ASCII only.
+_TOKEN = r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+"
+_PARAM_WORD = r"[!#$&+\-.0-9A-Z^_`a-z{|}~]+"
+_CT_HEAD = re.compile(rf"[ \t]*{_TOKEN}/{_TOKEN}[ \t]*")
+_CD_HEAD = re.compile(rf"[ \t]*{_TOKEN}[ \t]*")
+_MIME_PARAM = re.compile(
+    rf'[ \t]*({_PARAM_WORD})[ \t]*=[ \t]*(?:({_PARAM_WORD})|"([ \t!#-\[\]-~]*)")[ \t]*(?:;|\Z)'
+)
+_MIME_HEADS = {"content-type": _CT_HEAD, "content-disposition": _CD_HEAD}
+
+
+#: str(h), dict(h.params) and the parameters in order (name as written, value)
+_SimpleMime = tuple[str, dict[str, str], list[tuple[str, str]]]
+
+
+def _simple_mime(lname: str, value: str) -> _SimpleMime | None:
+    """``(str(h), dict(h.params), [(name, value)...])`` of the stdlib's header object ``h``
+    for a Content-Type or Content-Disposition value, computed directly when it is plain (ASCII tokens,
+    simple quoted strings, no RFC 2231/2047, no comments, no repeated names); else None.
+
+    The stdlib renders these headers from its parse tree: ``type/subtype; name="value"``.
+    Parsing one takes 40-80 us and every mail has its own boundary (tests/test_parse.py
+    checks this against the stdlib on generated values)."""
+    head = _MIME_HEADS.get(lname)
+    if head is None or "\r" in value or "\n" in value:
+        return None
+    m = head.match(value)
+    if m is None:
+        return None
+    prefix = m.group()
+    pos = len(prefix)
+    if pos == len(value):
+        return prefix, {}, []
+    if value[pos] != ";":
+        return None
+    pos += 1
+    params: dict[str, str] = {}
+    items: list[tuple[str, str]] = []
+    rendered: list[str] = []
+    while value[pos:].strip(" \t"):
+        p = _MIME_PARAM.match(value, pos)
+        if p is None:
+            return None
+        name, token, quoted = p.groups()
+        text = token if token is not None else quoted
+        key = name.lower()
+        if key in params or "=?" in text:
+            return None
+        params[key] = text
+        items.append((name, text))
+        rendered.append(f'{name}="{text}"' if text else name)
+        pos = p.end()
+    return prefix + ";" + (" " + "; ".join(rendered) if rendered else ""), params, items
+
+
+_SIMPLE_MIME_CACHE: dict[tuple[str, str], _SimpleMime | None] = {}
+
+
+def _simple_mime_cached(lname: str, value: str) -> _SimpleMime | None:
+    key = (lname, value)
+    try:
+        return _SIMPLE_MIME_CACHE[key]
+    except KeyError:
+        pass
+    if len(_SIMPLE_MIME_CACHE) >= 4096:
+        _SIMPLE_MIME_CACHE.clear()
+    found = _SIMPLE_MIME_CACHE[key] = _simple_mime(lname, value)
+    return found
+
+
+def _unfold_all(value: str) -> str:
+    """What EmailPolicy.header_fetch_parse hands the header classes: no CR or LF at all."""
+    if "\n" in value or "\r" in value:
+        return value.replace("\r", "").replace("\n", "")
+    return value
 
 
 # --------------------------------------------------------------------------------------
@@ -327,6 +849,13 @@ def _first_raw(items: list[tuple[str, str]], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+def _part_raw(part: Message, name: str) -> str | None:
+    """The first raw value of a part's header ``name``."""
+    if isinstance(part, _Part):
+        return part.first_raw(name)
+    return _first_raw(_raw_items(part), name)
 
 
 def _all_raw(items: list[tuple[str, str]], name: str) -> list[str]:
@@ -377,11 +906,14 @@ class _Headers:
 
     def __init__(self, msg: Message, hints: list[str], defects: _Defects) -> None:
         self.items = _raw_items(msg)
+        self.first: dict[str, str] = {}
+        for key, value in self.items:
+            self.first.setdefault(key.lower(), value)
         self.hints = hints
         self.defects = defects
 
     def get(self, name: str) -> str | None:
-        raw = _first_raw(self.items, name)
+        raw = self.first.get(name.lower())
         if raw is None:
             return None
         text, note = _fix_header(raw, self.hints)
@@ -390,7 +922,7 @@ class _Headers:
         return text
 
     def has(self, name: str) -> bool:
-        return _first_raw(self.items, name) is not None
+        return name.lower() in self.first
 
 
 # --------------------------------------------------------------------------------------
@@ -419,7 +951,10 @@ def _ids(value: str | None) -> list[str]:
     found = _MSGID.findall(value)
     if not found:
         found = [w for w in value.replace(",", " ").split() if "@" in w and _BARE_ID.fullmatch(w)]
-    return [i for i in found if len(i) <= 998 and not any(ord(c) < 0x21 for c in i)]
+    return [i for i in found if len(i) <= 998 and not _CONTROL_OR_SPACE.search(i)]
+
+
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20]")
 
 
 def _synthetic_id(raw: bytes) -> str:
@@ -536,9 +1071,113 @@ def _lenient_addresses(value: str) -> list[Address]:
     return out
 
 
+# The address lists most mail has, read without the stdlib's address parser (~50-130 us a
+# header). Only forms whose stdlib reading is known: tests/test_parse.py compares this with
+# the stdlib on generated values.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*"
+_PHRASE_WORD = r'[^\x00-\x20\x7f()<>@,;:\\".\[\]]+'  # RFC 5322 atext, any script, no "."
+_SIMPLE_ENTRY = re.compile(
+    rf"[ \t]*(?:(?P<bare>{_ADDR_SPEC})"
+    rf'|(?P<phrase>"[^"\\\x00-\x08\x0a-\x1f\x7f]*"|{_PHRASE_WORD}(?:[ \t]+{_PHRASE_WORD})*)?'
+    rf"(?P<gap>[ \t]*)<(?P<angle>{_ADDR_SPEC})>)[ \t]*(?P<comma>,?)"
+)
+_SIMPLE_EW = re.compile(r"=\?[A-Za-z0-9_.:-]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _simple_addresses(value: str) -> list[tuple[str, str, str]] | None:
+    """[(display name as _addresses reads it from the stdlib, addr-spec, the phrase)] for a
+    plain address list (``a@b``, ``Name <a@b>``, ``"Last, First" <a@b>``, encoded-word
+    names), which the stdlib reads without defects and the lenient scan reads the same;
+    None for anything else."""
+    value = _unfold_all(value)
+    out: list[tuple[str, str, str]] = []
+    pos, end = 0, len(value)
+    while True:
+        m = _SIMPLE_ENTRY.match(value, pos)
+        if m is None:
+            return None
+        bare, phrase, angle = m.group("bare", "phrase", "angle")
+        addr = bare if bare is not None else angle
+        if "=?" in addr:
+            return None  # an encoded word in a dot-atom: the stdlib decodes it
+        if bare is not None:
+            out.append(("", addr, ""))
+        else:
+            phrase = phrase or ""
+            name = _simple_display_name(phrase, bool(m.group("gap")))
+            if name is None:
+                return None
+            out.append((name, addr, phrase))
+        pos = m.end()
+        if pos == end:
+            return out if not m.group("comma") else None
+        if not m.group("comma"):
+            return None
+
+
+def _simple_display_name(phrase: str, gap: bool) -> str | None:
+    if not phrase:
+        return ""
+    if not phrase.replace("\t", " ").isprintable():
+        return None
+    if phrase.startswith('"'):
+        inner = phrase[1:-1]
+        return None if "=?" in inner else _one_line(inner)
+    if "=?" not in phrase:
+        return _one_line(phrase)
+    words = phrase.split()
+    if _SIMPLE_EW.fullmatch(words[-1]) and not gap:
+        return None  # "missing trailing whitespace after encoded-word"
+    texts = []
+    for word in words:
+        if "=?" not in word:
+            texts.append(word)
+            continue
+        if not _SIMPLE_EW.fullmatch(word):
+            return None
+        text = _simple_encoded_word(word)
+        if text is None:
+            return None
+        texts.append(text)
+    return _one_line(" ".join(texts))
+
+
+@functools.lru_cache(maxsize=1024)
+def _simple_encoded_word(word: str) -> str | None:
+    """The text of one encoded word as the stdlib's phrase parser decodes it, when it does so
+    without defects and the text is printable; else None."""
+    # email._header_value_parser.get_encoded_word: where the word ends
+    tok, *remainder = word[2:].split("?=", 1)
+    rest = "".join(remainder)
+    if len(rest) > 1 and rest[0] in string.hexdigits and rest[1] in string.hexdigits and tok.count("?") < 2:
+        more, *remainder = rest.split("?=", 1)
+        tok = tok + "?=" + more
+        rest = "".join(remainder)
+    if rest or "=?" + tok + "?=" != word:
+        return None
+    try:
+        text, _charset, _lang, found = _encoded_words.decode(word)
+    except Exception:
+        return None
+    if found or not text.replace("\t", " ").isprintable():
+        return None
+    return text  # type: ignore[no-any-return]
+
+
 def _addresses(name: str, value: str | None, defects: _Defects) -> list[Address]:
     if value is None:
         return []
+    simple = _simple_addresses(value)
+    if simple is not None:
+        # what _read_addresses returns for these: the stdlib's reading (no defects), with
+        # the lenient name where the stdlib has none
+        return [Address(n if n else _decode_phrase(p), a) for n, a, p in simple]
+    return _read_addresses(name, value, defects)
+
+
+def _read_addresses(name: str, value: str, defects: _Defects) -> list[Address]:
+    """The stdlib's reading of an address header, checked against the lenient one."""
     lenient = _lenient_addresses(value)
     try:
         header = _parse_header(name, value)
@@ -577,7 +1216,9 @@ def _parse_date(value: str | None, defects: _Defects) -> dt.datetime | None:
     if not text:
         return None
     candidates = [text]
-    fixed = _BARE_ZONE.sub(r"\1 +\2", _FRACTION.sub(r"\1", text))
+    fixed = _FRACTION.sub(r"\1", text) if _FRACTION.search(text) else text
+    if _BARE_ZONE.search(fixed):  # (sub() costs microseconds even when nothing matches)
+        fixed = _BARE_ZONE.sub(r"\1 +\2", fixed)
     if fixed != text:
         candidates.append(fixed)
     for candidate in candidates:
@@ -618,31 +1259,50 @@ def _content_type(part: Message) -> str:
 
 
 def _part_header(part: Message, name: str, hints: list[str]) -> tuple[str | None, Any]:
-    """(fixed raw value, parsed header object or None) of a part's header."""
-    raw = _first_raw(_raw_items(part), name)
+    """(fixed raw value, the parameters the stdlib reads in it or None) of a part's
+    Content-Type or Content-Disposition."""
+    raw = _part_raw(part, name)
     if raw is None:
         return None, None
     value, _ = _fix_header(raw, hints)
+    simple = _simple_mime_cached(name.lower(), _unfold_all(value))
+    if simple is not None:
+        return value, simple[1]
     try:
-        return value, _parse_header(name, value)
+        header = _parse_header(name, value)
+    except Exception:
+        return value, None
+    try:
+        return value, header.params
     except Exception:
         return value, None
 
 
-def _param(header: Any, key: str) -> str | None:
+def _param(params: Any, key: str) -> str | None:
     try:
-        value = header.params.get(key)
+        value = params.get(key)
     except Exception:
         return None
     return value if isinstance(value, str) else None
 
 
 def _filename(part: Message, hints: list[str]) -> str:
+    if not isinstance(part, _Part):
+        return _read_filename(part, hints)
+    memo = part.memo()
+    key = ("filename", *hints)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _read_filename(part, hints)
+    return found  # type: ignore[no-any-return]
+
+
+def _read_filename(part: Message, hints: list[str]) -> str:
     for hname, key in (("Content-Disposition", "filename"), ("Content-Type", "name")):
-        raw, header = _part_header(part, hname, hints)
+        raw, params = _part_header(part, hname, hints)
         if raw is None:
             continue
-        value = _param(header, key) if header is not None else None
+        value = _param(params, key) if params is not None else None
         if not value:
             for m in _NAME_PARAM.finditer(_unfold(raw)):
                 if (m.group(1) is not None) == (key == "filename"):
@@ -930,7 +1590,7 @@ class _Walker:
     def resplit(self, part: Message, ctype: str) -> Message | None:
         if self.opaque:
             return None
-        raw_ct = _first_raw(_raw_items(part), "Content-Type")
+        raw_ct = _part_raw(part, "Content-Type")
         payload = part.get_payload()
         if raw_ct is None or not isinstance(payload, str):
             return None
@@ -1012,7 +1672,7 @@ class _Walker:
 
     def header_type_missing(self, part: Message) -> bool:
         """True when Content-Type is absent or has no usable type (``Content-Type: ; name=x``)."""
-        raw = _first_raw(_raw_items(part), "Content-Type")
+        raw = _part_raw(part, "Content-Type")
         return raw is None or "/" not in raw.split(";", 1)[0]
 
 
@@ -1179,8 +1839,10 @@ def _parse(raw: bytes) -> ParsedMessage:
         )
     parent = next((i for i in _ids(headers.get("In-Reply-To")) if i != message_id), None)
     references: list[str] = []
+    seen = {message_id}  # (a set: a capped References still holds ~7000 ids)
     for ref in _ids(" ".join(_all_raw(headers.items, "References"))):
-        if ref != message_id and ref not in references:
+        if ref not in seen:
+            seen.add(ref)
             references.append(ref)
 
     subject_raw = headers.get("Subject")
