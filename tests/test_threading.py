@@ -131,3 +131,13 @@ async def test_copies_of_one_message_id_link_whatever_arrives_first(tmp_path):
         await add(desk, order, batch=1)
         assert await partition(desk) == {frozenset({"root@t", "other@t", "dup@t"})}
         await desk.close()
+
+
+def test_subject_prefixes_are_stripped_for_display_and_re_once():
+    from tui_desk.mail.compose import reply_subject
+    from tui_desk.mail.threading import strip_subject_prefixes
+    assert strip_subject_prefixes("Re: AW: Ответ: 回复：Refund") == "Refund"
+    assert strip_subject_prefixes("Fwd: RE[2]: Refund") == "Refund"
+    assert strip_subject_prefixes("Fwd: Refund", forwards=False) == "Fwd: Refund"
+    assert reply_subject("RE: Re: Refund", 12) == "Re: [#12] Refund"
+    assert reply_subject("Re: [#12] Refund", 12) == "Re: [#12] Refund"

@@ -11,20 +11,17 @@ urgent-word boost is a fixed, capped amount however often or loudly it is said.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from tui_desk.config import PriorityConfig
 from tui_desk.desk.timefmt import format_duration
+from tui_desk.mail.threading import strip_subject_prefixes
 from tui_desk.store.queries import ConversationSummary, ConvState, MessageFact
 
 NOT_WAITING_RANK = 1e15  # sorts after every waiting conversation
 
-_RE_PREFIX = re.compile(r"^\s*((re|aw|fw|fwd|sv|vs|antw|ответ|回复|答复)\s*(\[\d+\])?\s*[:：]\s*)+", re.I)
-
-
 def clean_subject(subject: str) -> str:
-    return _RE_PREFIX.sub("", subject).strip()
+    return strip_subject_prefixes(subject)
 
 
 def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: PriorityConfig) -> ConversationSummary:

@@ -17,6 +17,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from tui_desk.mail.model import Address
+from tui_desk.mail.threading import strip_subject_prefixes
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"])
@@ -113,12 +114,9 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
     return msg.as_bytes(policy=SMTP)
 
 
-_RE = re.compile(r"^\s*((re|aw|sv|antw|ответ|回复|答复)\s*(\[\d+\])?\s*[:：]\s*)+", re.I)
-
-
 def reply_subject(subject: str, ticket: int | None = None) -> str:
     """'Re: ' exactly once, and the ticket marker so replies find their way back."""
-    base = _RE.sub("", subject).strip()
+    base = strip_subject_prefixes(subject, forwards=False)
     marker = f"[#{ticket}]"
     if ticket is not None and marker not in base:
         base = f"{marker} {base}".strip()

@@ -957,6 +957,11 @@ def _ids(value: str | None) -> list[str]:
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20]")
 
 
+def synthetic_message_id(raw: bytes) -> str:
+    """The stable id of a mail that has none (same bytes, same id)."""
+    return _synthetic_id(raw)
+
+
 def _synthetic_id(raw: bytes) -> str:
     # CRLF as LF: the same mail read from a file and fetched over IMAP gets the same id
     digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()

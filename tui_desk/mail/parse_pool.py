@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import multiprocessing
 import os
 import threading
@@ -12,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from tui_desk.mail.model import ParsedMessage
-from tui_desk.mail.parse import parse_message
+from tui_desk.mail.parse import parse_message, synthetic_message_id
 
 Parsed = tuple[ParsedMessage, str | None]  # the record, and the error if the parser gave up
 
@@ -21,9 +20,8 @@ def parse_safely(raw: bytes) -> Parsed:
     try:
         return parse_message(raw), None
     except Exception as e:  # the parser promises not to raise; if it does, keep the mail anyway
-        digest = hashlib.sha256(raw).hexdigest()[:32]
         return ParsedMessage(
-            message_id=f"sha256-{digest}@tui-desk.invalid", synthetic_id=True, in_reply_to=None,
+            message_id=synthetic_message_id(raw), synthetic_id=True, in_reply_to=None,
             references=[], sender=None, to=[], cc=[], reply_to=[], date=None, subject="(unparseable message)",
             text="", text_from_html=False, defects=[f"parser failed: {type(e).__name__}: {e}"], size=len(raw),
         ), f"{type(e).__name__}: {e}"

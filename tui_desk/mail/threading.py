@@ -16,6 +16,20 @@ from tui_desk.mail.model import ParsedMessage
 
 TICKET_MARKER = re.compile(r"\[#(\d{1,9})\]")
 
+_REPLY_WORDS = "re|aw|sv|vs|antw|ответ|回复|答复"
+_FORWARD_WORDS = "fw|fwd|wg|tr"
+_PREFIXES = {
+    forwards: re.compile(rf"^\s*(({_REPLY_WORDS}{'|' + _FORWARD_WORDS if forwards else ''})\s*(\[\d+\])?\s*[:：]\s*)+",
+                         re.I)
+    for forwards in (False, True)
+}
+
+
+def strip_subject_prefixes(subject: str, forwards: bool = True) -> str:
+    """'Re: AW: Ответ: x' -> 'x' (and 'Fwd:' too unless forwards=False). Only for display and
+    for writing 'Re:' once: subjects never join conversations."""
+    return _PREFIXES[forwards].sub("", subject).strip()
+
 
 def thread_keys(msg: ParsedMessage) -> list[str]:
     """The message's own id first, then every id it points at, without duplicates."""
