@@ -112,8 +112,9 @@ async def test_undo_cancels_back_to_the_draft(tmp_path, dovecot, mail_user, smtp
     smtp_sink.clear()
     clock = Clock()
     desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
-    q = await queue_reply(desk, conv, "Thanks {{customer_first_name}}!")
+    q = await queue_reply(desk, conv, "Thanks {{customer_first_name}}!", reply_all=True)
     assert "back in the draft" in await cancel_send(desk, q.outbox_id)
+    assert (await outbox.draft(desk.store, conv))[1] is True, "a reply-all stays a reply-all"
     clock.now += 60
     await sender.run_due()
     await asyncio.sleep(0.2)

@@ -90,7 +90,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     async with store.transaction():
         item_id = await outbox.add(store, account=account.name, conv_id=conv_id, message_id=message_id, raw=raw,
                                    mail_from=account.address, recipients=recipients, body_markdown=body_markdown,
-                                   send_at=when)
+                                   send_at=when, reply_all=reply_all)
         await outbox.delete_draft(store, conv_id)
     return QueuedReply(item_id, message_id, recipients, when)
 
@@ -103,6 +103,6 @@ async def cancel_send(desk: "Desk", outbox_id: int) -> str:
             raise CommandError("too late to undo: the message is on its way" if item
                                else "no such message in the outbox")
         if item.conv_id is not None:
-            await outbox.save_draft(desk.store, item.conv_id, item.body_markdown)
+            await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all)
         await outbox.remove(desk.store, outbox_id)
     return f"send cancelled; the reply is back in the draft of #{item.conv_id}"

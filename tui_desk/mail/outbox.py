@@ -90,7 +90,7 @@ class OutboxSender:
         async with self.store.transaction():
             await outbox.set_state(self.store, item.id, "failed", error=error, attempt=True)
             if item.conv_id is not None:
-                await outbox.save_draft(self.store, item.conv_id, item.body_markdown, error=error)
+                await outbox.save_draft(self.store, item.conv_id, item.body_markdown, item.reply_all, error=error)
 
     async def _mark_sent(self, item: outbox.OutboxItem) -> None:
         """Durably sent, and in the conversation at once (it threads by its headers)."""

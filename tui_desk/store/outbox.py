@@ -26,21 +26,22 @@ class OutboxItem:
     attempts: int
     next_try: int | None
     last_error: str | None
+    reply_all: bool = False
 
 
 def _item(r) -> OutboxItem:
     return OutboxItem(r["id"], r["account"], r["conv_id"], r["message_id"], bytes(r["raw"]), r["mail_from"],
                       json.loads(r["rcpt_json"]), r["body_markdown"], r["state"], r["send_at"], r["attempts"],
-                      r["next_try"], r["last_error"])
+                      r["next_try"], r["last_error"], bool(r["reply_all"]))
 
 
 async def add(store: Store, *, account: str, conv_id: int | None, message_id: str, raw: bytes, mail_from: str,
-              recipients: list[str], body_markdown: str, send_at: int) -> int:
+              recipients: list[str], body_markdown: str, send_at: int, reply_all: bool = False) -> int:
     cur = await store.db.execute(
         "INSERT INTO outbox(account, conv_id, message_id, raw, mail_from, rcpt_json, body_markdown, state,"
-        " send_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+        " send_at, created_at, reply_all) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
         (account, conv_id, message_id, raw, mail_from, json.dumps(recipients), body_markdown, send_at,
-         int(time.time())))
+         int(time.time()), int(reply_all)))
     return cur.lastrowid
 
 

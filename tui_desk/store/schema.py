@@ -176,6 +176,10 @@ MIGRATIONS: list[str] = [
     DROP INDEX conversations_queue;
     CREATE INDEX conversations_queue ON conversations(status, rank, id, snooze_reply, snooze_until);
     """,
+    # 7: an undone reply-all comes back as a reply-all
+    """
+    ALTER TABLE outbox ADD COLUMN reply_all INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
