@@ -173,3 +173,30 @@ def test_note_shows_as_internal_and_history_lists_the_customers_other_conversati
     assert "other conversations of this customer:" in out
     after = {r["id"]: r for r in run_json(capsys, "--db", db, "queue")}
     assert after[returning["id"]]["status"] == "open", "a note is not a reply"
+
+
+def test_show_of_hostile_real_mail_prints_no_control_sequence(tmp_path, capsys):
+    """Real spam/phishing and broken mail from the corpora, plus mail that carries terminal
+    escape sequences in every field: imported, then shown, without one control character."""
+    from pathlib import Path
+    from tests.mailfactory import make_mail
+    corpus = Path(__file__).parent / "corpus"
+    mails = tmp_path / "mails"
+    mails.mkdir()
+    for folder in ("mail-parser", "flanker"):
+        for f in (corpus / folder).rglob("*"):
+            if f.is_file() and f.suffix not in (".md", ".txt") and f.name not in ("LICENSE", "NOTICE"):
+                (mails / f"{folder}-{f.name}").write_bytes(f.read_bytes())
+    evil = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m \u202eevil\u202c \x9b31m \x1bP1$r\x1b\\ \x08"
+    (mails / "evil.eml").write_bytes(make_mail("evil@t", subject=f"Hi {evil}", sender=f'"Eve {evil}" <eve@x.test>',
+                                               body=f"Body {evil}\rcover\n> quoted {evil}\n"))
+    db = tmp_path / "h.sqlite3"
+    code, out, err = run(capsys, "--db", db, "import", mails)
+    assert code == 0, err
+    assert re.search(r"imported (\d+)", out) and int(re.search(r"imported (\d+)", out).group(1)) >= 20
+    threads = run_json(capsys, "--db", db, "threads")
+    for t in threads:
+        code, out, _ = run(capsys, "--db", db, "show", t["id"])
+        assert code == 0 and not CONTROL.search(out), t["messages"]
+    code, out, _ = run(capsys, "--db", db, "search", "evil")
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out
