@@ -162,15 +162,24 @@ class AccountSync:
         touched: set[int] = set()
         condstore = status.highestmodseq is not None
         items = HEADER_ITEMS + (["MODSEQ"] if condstore else [])
-        for start in range(0, len(uids), HEADER_BATCH):
-            batch = uids[start:start + HEADER_BATCH]
-            fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
-            parsed = await pool.parse([m.header or b"" for m in fetched])
-            await self._whole_if_no_message_id(conn, pool, fetched, parsed)
-            touched |= await self._store_headers(folder, fetched, parsed, batch[-1])
-            self.stats.new += len(fetched)
-            if self.progress:
-                self.progress(f"headers {folder.name}", start + len(batch), len(uids))
+        # Batch k is parsed on the workers while batch k-1 is stored here; batches still commit
+        # in UID order, so a crash never leaves a gap below the recorded progress.
+        pending = None
+        for start in [*range(0, len(uids), HEADER_BATCH), None]:
+            current = None
+            if start is not None:
+                batch = uids[start:start + HEADER_BATCH]
+                fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
+                current = (start, batch, fetched, pool.parse([m.header or b"" for m in fetched]))
+            if pending is not None:
+                done_start, done_batch, done_fetched, parsing = pending
+                parsed = await parsing
+                await self._whole_if_no_message_id(conn, pool, done_fetched, parsed)
+                touched |= await self._store_headers(folder, done_fetched, parsed, done_batch[-1])
+                self.stats.new += len(done_fetched)
+                if self.progress:
+                    self.progress(f"headers {folder.name}", done_start + len(done_batch), len(uids))
+            pending = current
         return touched
 
     async def _whole_if_no_message_id(self, conn: ImapConnection, pool: ParsePool,
@@ -274,31 +283,38 @@ class AccountSync:
             return 0
         if conn.selected != name:
             await conn.select(name)
-        done = 0
-        batch: list[tuple[int, int, int]] = []
+        batches: list[list[tuple[int, int, int]]] = [[]]
         size = 0
-        for entry in todo + [None]:
-            if entry is not None:
-                batch.append(entry)
-                size += entry[2]
-            if batch and (entry is None or size >= BODY_BATCH_BYTES or len(batch) >= BODY_BATCH_MAX):
-                await self._store_bodies(conn, pool, batch)
-                done += len(batch)
+        for entry in todo:
+            if batches[-1] and (size >= BODY_BATCH_BYTES or len(batches[-1]) >= BODY_BATCH_MAX):
+                batches.append([])
+                size = 0
+            batches[-1].append(entry)
+            size += entry[2]
+        # as with headers: batch k is parsed on the workers while batch k-1 is stored
+        done, pending = 0, None
+        for batch in [*batches, None]:
+            current = await self._fetch_bodies(conn, pool, batch) if batch is not None else None
+            if pending is not None:
+                await self._store_bodies(*pending)
+                done += len(pending[0])
                 if self.progress:
                     self.progress(f"bodies {name}", done, len(todo))
-                batch, size = [], 0
+            pending = current
         self.stats.bodies += done
         return done
 
-    async def _store_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[tuple[int, int, int]]) -> None:
+    async def _fetch_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[tuple[int, int, int]]):
         rowid_of = {uid: rowid for uid, rowid, _ in batch}
         fetched = [m for m in await conn.uid_fetch([u for u, _, _ in batch], ["BODY.PEEK[]"])
                    if m.uid in rowid_of and m.body is not None]
-        parsed = await pool.parse([m.body for m in fetched])
-        store = self.store
-        async with store.transaction():
-            await store_ingest.replace_bodies(store, [(rowid_of[m.uid], m.body, p, error)
-                                                      for m, (p, error) in zip(fetched, parsed)])
+        return batch, rowid_of, fetched, pool.parse([m.body for m in fetched])
+
+    async def _store_bodies(self, batch, rowid_of: dict[int, int], fetched: list[FetchedMessage], parsing) -> None:
+        parsed = await parsing
+        async with self.store.transaction():
+            await store_ingest.replace_bodies(self.store, [(rowid_of[m.uid], m.body, p, error)
+                                                           for m, (p, error) in zip(fetched, parsed)])
 
     # -- local changes → server ----------------------------------------------------------------------
     async def push_changes(self, conn: ImapConnection) -> int:
