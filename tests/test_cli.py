@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from tui_desk.cli import main, prepare_demo
-from tui_desk.demo import DEMO_CONFIG, demo_end, write_demo_mbox
+from tui_desk.demo import demo_end, write_demo_mbox
 
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.timezone.utc)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

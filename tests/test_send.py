@@ -86,7 +86,7 @@ async def test_reply_arrives_threads_and_is_filed_in_sent_once(tmp_path, dovecot
     m = parsed(got.data)
     assert m["Subject"] == f"Re: [#{conv}] Refund for order #123"
     assert m["In-Reply-To"] == "<q1@t>" and "<q1@t>" in m["References"]
-    assert m["Message-ID"] == f"<{q.message_id}>" and q.message_id.endswith(f"@helpdesk.test")
+    assert m["Message-ID"] == f"<{q.message_id}>" and q.message_id.endswith("@helpdesk.test")
     assert str(m["From"]) == f"Helpdesk Support <{mail_user}@helpdesk.test>"
     plain = m.get_body(("plain",)).get_content()
     html = m.get_body(("html",)).get_content()

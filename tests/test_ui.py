@@ -1420,7 +1420,6 @@ async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):
 async def test_background_delivers_a_reply_and_the_queue_follows(tmp_path):
     """The app starts desk.background for a desk with accounts: a queued reply goes out to
     the demo's SMTP sink and the answered conversation leaves the open queue on its own."""
-    import asyncio as _asyncio
     from tui_desk.cli import prepare_demo
     from tui_desk.demo import DemoMailSink, demo_config
     from tui_desk.desk.replies import queue_reply

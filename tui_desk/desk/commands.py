@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from tui_desk.desk.keywords import queue_changes
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
 from tui_desk.desk.when import When
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
 from tui_desk.store.search import STATUSES
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
 
 UNDO_DEPTH = 100
 

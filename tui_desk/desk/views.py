@@ -6,7 +6,7 @@ The UI renders these and nothing else; it never touches the store or mail record
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 

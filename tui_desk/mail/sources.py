@@ -28,16 +28,6 @@ def _looks_like_mbox(path: Path) -> bool:
         return f.read(5) == b"From "
 
 
-def count_messages(paths: list[Path]) -> int | None:
-    """A cheap total for progress, or None when only reading everything would tell."""
-    total = 0
-    for kind, path in _plan(paths):
-        if kind == "mbox":
-            return None
-        total += 1 if kind == "file" else 0
-    return total
-
-
 def _plan(paths: list[Path]) -> Iterator[tuple[str, Path]]:
     for path in paths:
         if not path.exists():

@@ -13,7 +13,3 @@ MAX_INDEXED_CHARS = 200_000
 
 def fts_text(text: str) -> str:
     return _CJK.sub(r" \1 ", text[:MAX_INDEXED_CHARS])
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None

@@ -107,11 +107,6 @@ async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tu
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-async def message_rowid_at(store: Store, folder_id: int, uid: int) -> int | None:
-    r = await store.fetchone("SELECT message_id FROM imap_messages WHERE folder_id=? AND uid=?", (folder_id, uid))
-    return r[0] if r else None
-
-
 async def locations_of(store: Store, account: str, message_id: str) -> list[tuple[str, int, str]]:
     """(folder name, uid, flags) where this Message-ID sits in the account's folders."""
     rows = await store.fetchall(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from dataclasses import dataclass
 
 from tui_desk.store.db import Store, as_json_list
@@ -179,11 +178,6 @@ async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:
     return await store.fetchall(
         "SELECT * FROM messages WHERE conv_id=? ORDER BY coalesce(date, added_at), id", (conv_id,)
     )
-
-
-async def raw_message(store: Store, message_rowid: int) -> bytes | None:
-    row = await store.fetchone("SELECT data FROM raw_messages WHERE id=?", (message_rowid,))
-    return zlib.decompress(row[0]) if row else None
 
 
 async def thread_message_ids(store: Store) -> dict[int, list[str]]:
