@@ -166,11 +166,10 @@ class Desk:
         return await commands.undo(self)
 
     async def known_tags(self) -> list[str]:
-        return [r[0] for r in await self.store.fetchall("SELECT tag FROM tags GROUP BY tag ORDER BY count(*) DESC, tag")]
+        return await queries.tag_names(self.store)
 
     async def known_agents(self) -> list[str]:
-        rows = await self.store.fetchall("SELECT DISTINCT assignee FROM conversations WHERE assignee IS NOT NULL")
-        return sorted({self.config.agent, *(r[0] for r in rows)})
+        return sorted({self.config.agent, *await queries.assignees(self.store)})
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         rows = await queries.conversation_rows(self.store, ids)

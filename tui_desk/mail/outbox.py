@@ -58,9 +58,7 @@ class OutboxSender:
     async def _take(self, item_id: int) -> bool:
         """queued → sending, only if nobody cancelled it meanwhile."""
         async with self.store.transaction():
-            cur = await self.store.db.execute(
-                "UPDATE outbox SET state='sending' WHERE id=? AND state='queued'", (item_id,))
-        return cur.rowcount == 1
+            return await outbox.take(self.store, item_id)
 
     async def _deliver(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
         account = self.config.account(item.account)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
@@ -20,7 +19,6 @@ from tui_desk.mail.imap import (FetchedMessage, ImapConnection, ImapConnectionLo
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.parse_pool import ParsePool
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
-from tui_desk.store.db import as_json_list
 
 log = logging.getLogger(__name__)
 
@@ -262,18 +260,9 @@ class AccountSync:
         return touched
 
     async def _drop_vanished_after_reset(self, folder: mirror.FolderState) -> set[int]:
-        rows = await self.store.fetchall(
-            "SELECT id FROM messages WHERE source = ? AND NOT EXISTS"
-            " (SELECT 1 FROM imap_messages i WHERE i.message_id = messages.id)",
-            (f"imap:{self.account.name}/{folder.name}",))
-        if not rows:
-            return set()
-        convs = {r[0] for r in await self.store.fetchall(
-            "SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))",
-            (as_json_list(r[0] for r in rows),))}
         async with self.store.transaction():
-            await mirror.remove_unmapped_messages(self.store, [r[0] for r in rows])
-        self.stats.expunged += len(rows)
+            removed, convs = await mirror.drop_unmapped_from(self.store, f"imap:{self.account.name}/{folder.name}")
+        self.stats.expunged += removed
         return convs
 
     async def fetch_bodies(self, conn: ImapConnection, pool: ParsePool, name: str, role: str) -> int:
@@ -362,15 +351,14 @@ class AccountSync:
 
     async def _append_note(self, conn: ImapConnection, message_id: str, folder: str) -> None:
         """Idempotent: the folder is made when missing, and a note already there is not added again."""
-        raw = await self.store.fetchone(
-            "SELECT r.data FROM raw_messages r JOIN messages m ON m.id = r.id WHERE m.message_id=?", (message_id,))
+        raw = await mirror.raw_by_message_id(self.store, message_id)
         if raw is None:
             return  # the note is gone locally (undone): nothing to share
         if folder not in {f.name for f in await conn.list_folders()}:
             await conn.create(folder)
         await conn.select(folder)
         if not await conn.uid_search("HEADER", "Message-ID", f"<{message_id}>"):
-            await conn.append(folder, zlib.decompress(raw[0]), flags=["\\Seen"])
+            await conn.append(folder, raw, flags=["\\Seen"])
 
     # -- live ----------------------------------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:

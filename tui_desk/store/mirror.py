@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from tui_desk.store.db import Store, as_json_list
@@ -96,6 +97,27 @@ async def remove_unmapped_messages(store: Store, rowids: list[int]) -> None:
     await store.execute("DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))", (ids,))
     await store.execute("DELETE FROM conversations WHERE message_count > 0 AND NOT EXISTS"
                         " (SELECT 1 FROM messages m WHERE m.conv_id = conversations.id)")
+
+
+async def drop_unmapped_from(store: Store, source: str) -> tuple[int, set[int]]:
+    """After a UIDVALIDITY reset and a full re-fetch: mail from `source` that no folder holds any
+    more leaves the store. Returns (messages removed, conversations touched)."""
+    rowids = [r[0] for r in await store.fetchall(
+        "SELECT id FROM messages WHERE source = ? AND NOT EXISTS"
+        " (SELECT 1 FROM imap_messages i WHERE i.message_id = messages.id)", (source,))]
+    if not rowids:
+        return 0, set()
+    convs = {r[0] for r in await store.fetchall(
+        "SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+        (as_json_list(rowids),))}
+    await remove_unmapped_messages(store, rowids)
+    return len(rowids), convs
+
+
+async def raw_by_message_id(store: Store, message_id: str) -> bytes | None:
+    row = await store.fetchone(
+        "SELECT r.data FROM raw_messages r JOIN messages m ON m.id = r.id WHERE m.message_id=?", (message_id,))
+    return zlib.decompress(row[0]) if row else None
 
 
 async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tuple[int, int, int]]:

@@ -45,6 +45,12 @@ async def add(store: Store, *, account: str, conv_id: int | None, message_id: st
     return cur.lastrowid
 
 
+async def take(store: Store, item_id: int) -> bool:
+    """queued -> sending, only if nobody cancelled it meanwhile (inside the caller's transaction)."""
+    cur = await store.db.execute("UPDATE outbox SET state='sending' WHERE id=? AND state='queued'", (item_id,))
+    return cur.rowcount == 1
+
+
 async def get(store: Store, item_id: int) -> OutboxItem | None:
     r = await store.fetchone("SELECT * FROM outbox WHERE id=?", (item_id,))
     return _item(r) if r else None

@@ -174,6 +174,16 @@ async def customer_conversations(store: Store, customer_key: str, domain: str | 
     return await store.fetchall(sql, params)
 
 
+async def tag_names(store: Store) -> list[str]:
+    """Every tag in use, the most used first."""
+    return [r[0] for r in await store.fetchall("SELECT tag FROM tags GROUP BY tag ORDER BY count(*) DESC, tag")]
+
+
+async def assignees(store: Store) -> list[str]:
+    return [r[0] for r in await store.fetchall(
+        "SELECT DISTINCT assignee FROM conversations WHERE assignee IS NOT NULL")]
+
+
 async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:
     return await store.fetchall(
         "SELECT * FROM messages WHERE conv_id=? ORDER BY coalesce(date, added_at), id", (conv_id,)
