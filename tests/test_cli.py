@@ -200,3 +200,25 @@ def test_show_of_hostile_real_mail_prints_no_control_sequence(tmp_path, capsys):
         assert code == 0 and not CONTROL.search(out), t["messages"]
     code, out, _ = run(capsys, "--db", db, "search", "evil")
     assert code == 0 and "\x1b" not in out and "\u202e" not in out
+
+
+def test_triage_commands_for_scripts(tmp_path, capsys):
+    db = tmp_path / "t.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    a, b = (r["id"] for r in run_json(capsys, "--db", db, "queue", "--limit", "2"))
+    out = run_json(capsys, "--db", db, "tag", a, b, "+bug", "+billing")
+    assert out["done"] == "tagged 2 conversations +bug +billing"
+    assert [set(c["tags"]) >= {"bug", "billing"} for c in out["conversations"]] == [True, True]
+    out = run_json(capsys, "--db", db, "tag", a, "-billing")
+    assert "billing" not in out["conversations"][0]["tags"]
+    out = run_json(capsys, "--db", db, "assign", a, "Alice Martin")
+    assert out["conversations"][0]["assignee"] == "Alice Martin"
+    out = run_json(capsys, "--db", db, "snooze", a, "until reply")
+    assert out["conversations"][0]["snoozed_until_reply"] is True
+    assert a not in [r["id"] for r in run_json(capsys, "--db", db, "queue")]
+    out = run_json(capsys, "--db", db, "status", b, "pending")
+    assert out["conversations"][0]["status"] == "pending"
+    code, _, err = run(capsys, "--db", db, "status", b, "done")
+    assert code == 2 and "status is one of" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "--db", db, "tag", b, "bug")
+    assert code == 2 and "+tag or -tag" in err

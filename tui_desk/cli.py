@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -56,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
     p.add_argument("paths", nargs="+", type=Path)
     p = sub.add_parser("tag", help="add/remove tags: tag ID [ID...] +bug -question")
-    p.add_argument("items", nargs="+", metavar="ID|+TAG|-TAG")
+    # REMAINDER: "-question" is a tag to remove, not an option (--json is picked out in _triage)
+    p.add_argument("items", nargs=argparse.REMAINDER, metavar="ID|+TAG|-TAG")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("status", help="set the status: status ID [ID...] open|pending|closed|spam")
     p.add_argument("items", nargs="+", metavar="ID|STATUS")
@@ -219,47 +221,44 @@ def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
 
 
 async def _triage(desk, args) -> None:
-    from tui_desk.desk import commands
-    from tui_desk.desk.when import WhenError, parse_when
+    """The same actions as the TUI's keys, through the same Desk methods."""
+    from tui_desk.desk.commands import CommandError
+    from tui_desk.desk.when import WhenError
     cmd = args.command
+    if cmd == "tag" and "--json" in args.items:
+        args.items = [i for i in args.items if i != "--json"]
+        args.json = True
     try:
         if cmd == "tag":
             ids, words = _ids_and_rest(args.items, "+tag/-tag words")
             bad = [w for w in words if w[:1] not in "+-" or len(w) < 2]
             if bad:
                 raise UsageError(f"tags are written +tag or -tag, not {bad[0]!r}")
-            change = await commands.tag(desk, ids, [w[1:] for w in words if w[0] == "+"],
-                                        [w[1:] for w in words if w[0] == "-"])
+            done = await desk.tag(ids, [w[1:] for w in words if w[0] == "+"], [w[1:] for w in words if w[0] == "-"])
         elif cmd == "status":
             ids, words = _ids_and_rest(args.items, "status")
-            change = await commands.set_status(desk, ids, " ".join(words).lower())
+            done = await desk.set_status(ids, " ".join(words).lower())
         elif cmd == "snooze":
             ids, words = _ids_and_rest(args.items, "time")
-            text = " ".join(words)
-            if text.lower() in ("off", "wake", "none"):
-                change = await commands.unsnooze(desk, ids)
-            else:
-                change = await commands.snooze(desk, ids, parse_when(text, dt.datetime.now().astimezone()))
+            done = await desk.snooze(ids, " ".join(words))
         else:
             ids, words = _ids_and_rest(args.items, "agent name")
             name = " ".join(words)
-            change = await commands.assign(desk, ids, None if name.lower() in ("nobody", "none", "-") else name)
-    except (commands.CommandError, WhenError) as e:
+            done = await desk.assign(ids, None if name.lower() in ("nobody", "none", "-") else name)
+    except (CommandError, WhenError) as e:
         raise UsageError(str(e)) from None
     if args.json:
-        rows = await desk.store.fetchall(
-            "SELECT id, status, assignee, snooze_until, snooze_reply FROM conversations WHERE id IN "
-            "(SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(sorted(change.before)),))
-        from tui_desk.store.queries import tags_of
-        tags = await tags_of(desk.store, sorted(change.before))
-        json.dump({"done": change.description, "conversations": [
-            {"id": r[0], "status": r[1], "assignee": r[2],
-             "snoozed_until": dt.datetime.fromtimestamp(r[3], dt.timezone.utc).isoformat() if r[3] else None,
-             "snoozed_until_reply": bool(r[4]), "tags": list(tags.get(r[0], ()))} for r in rows]},
+        from tui_desk.store.queries import conversation_states
+        states = await conversation_states(desk.store, sorted(set(ids)))
+        json.dump({"done": done, "conversations": [
+            {"id": cid, "status": s.status, "assignee": s.assignee,
+             "snoozed_until": dt.datetime.fromtimestamp(s.snooze_until, dt.timezone.utc).isoformat()
+             if s.snooze_until else None,
+             "snoozed_until_reply": s.snooze_reply, "tags": list(s.tags)} for cid, s in sorted(states.items())]},
             sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        print(change.description)
+        print(done)
 
 
 def outbox_sender(desk, config: Config):
@@ -429,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `tui-desk queue | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
