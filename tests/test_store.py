@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -20,6 +21,34 @@ async def test_fresh_store_is_migrated_and_in_wal_mode(tmp_path):
     again = await Store.open(tmp_path / "a.db")  # reopening migrates nothing
     assert (await again.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
     await again.close()
+
+
+async def test_tasks_sharing_the_store_take_turns_at_transactions(tmp_path):
+    """The app, the sync and the outbox share one connection: a transaction begun while another
+    task's is open must wait for it, and a failing one must not take the other's writes along."""
+    store = await Store.open(tmp_path / "a.db")
+
+    async def long_batch():
+        async with store.transaction():
+            await store.set_meta("batch", "1")
+            await asyncio.sleep(0.05)
+            await store.set_meta("batch-end", "1")
+
+    async def quick_change():
+        await asyncio.sleep(0.01)
+        async with store.transaction():
+            await store.set_meta("change", "1")
+
+    async def failing():
+        await asyncio.sleep(0.02)
+        async with store.transaction():
+            await store.set_meta("doomed", "1")
+            raise RuntimeError("boom")
+
+    results = await asyncio.gather(long_batch(), quick_change(), failing(), return_exceptions=True)
+    assert results[:2] == [None, None] and isinstance(results[2], RuntimeError)
+    assert [await store.get_meta(k) for k in ("batch", "batch-end", "change", "doomed")] == ["1", "1", "1", None]
+    await store.close()
 
 
 async def test_store_from_a_newer_version_is_refused_untouched(tmp_path):

@@ -4,7 +4,11 @@ local changes reaching the server, live IDLE push, and one-line errors."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import imaplib
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -188,4 +192,119 @@ async def test_mail_without_message_id_gets_the_same_id_as_from_a_file(tmp_path,
     expected = parse_message(raw).message_id
     row = await desk.store.fetchone("SELECT body_state, body FROM messages WHERE message_id=?", (expected,))
     assert row is not None and row[0] == "full" and "Hello without an id" in row[1]
+    await desk.close()
+
+
+def big_mail(msgid: str, *, refs: list[str] = (), minutes: float = 0, word: str = "frobnicator") -> bytes:
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from tests.mailfactory import BASE
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "Ann <ann@customer.test>", "support@helpdesk.test", "Crash log"
+    m["Date"] = format_datetime(BASE + dt.timedelta(minutes=minutes))
+    m["Message-ID"] = f"<{msgid}>"
+    if refs:
+        m["References"] = " ".join(f"<{r}>" for r in refs)
+    m.set_content(f"The {word} crashed again, log attached.\n")
+    m.add_attachment(("log line\n" * 30_000).encode(), maintype="application", subtype="octet-stream",
+                     filename=f"{msgid.split('@')[0]}.log")
+    return bytes(m)
+
+
+def write_cli_config(path, dovecot, user) -> None:
+    path.write_text(f"""
+agent = "agent1"
+agent_addresses = ["*@helpdesk.test"]
+
+[accounts.support]
+address = "{user}@helpdesk.test"
+folders = ["INBOX"]
+
+[accounts.support.imap]
+host = "127.0.0.1"
+port = {dovecot.imap_port}
+security = "starttls"
+username = "{user}"
+password_command = "echo {dovecot.password_of(user)}"
+ca_file = "{dovecot.ca_file}"
+""")
+
+
+async def run_cli(*argv) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "tui_desk", *map(str, argv)],
+                                   capture_output=True, text=True, timeout=120)
+
+
+async def test_fetch_on_demand_stores_the_whole_over_limit_mail_and_sync_keeps_it(tmp_path, dovecot, mail_user):
+    limit = 64 * 1024
+    big1, big2 = big_mail("big1@t"), big_mail("big2@t", refs=["big1@t"], minutes=2, word="quuxinator")
+    assert len(big1) > limit and len(big2) > limit
+    dovecot.load_maildir(mail_user, [big1, make_mail("small@t", refs=["big1@t"], minutes=1), big2,
+                                     make_mail("other@t", minutes=3)])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user, max_message_bytes=limit)
+    stats = await sync.sync_once()
+    assert stats.new == 4 and stats.bodies == 2
+    conv = (await desk.store.fetchone("SELECT conv_id FROM messages WHERE message_id='big1@t'"))[0]
+    rows = await desk.store.fetchall("SELECT message_id, body_state FROM messages WHERE conv_id=? ORDER BY date",
+                                     (conv,))
+    assert [tuple(r) for r in rows] == [("big1@t", "too_big"), ("small@t", "full"), ("big2@t", "too_big")]
+    assert await desk.queue_ids("frobnicator") == []
+    assert len(await mirror.raw_by_message_id(desk.store, "big1@t")) < limit
+
+    cfg, db = tmp_path / "config.toml", tmp_path / "sync.db"
+    write_cli_config(cfg, dovecot, mail_user)
+    done = await run_cli("--config", cfg, "--db", db, "fetch", conv)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("big1@t: fetched") and lines[1].startswith("big2@t: fetched")
+    assert "1 attachment" in lines[0] and done.stderr == ""
+
+    def stored_in_full(mid: str, raw: bytes):
+        return desk.store.fetchone(
+            "SELECT body_state, body, attachments_json, defects_json, error, size FROM messages WHERE message_id=?",
+            (mid,))
+    for mid, raw, word in (("big1@t", big1, "frobnicator"), ("big2@t", big2, "quuxinator")):
+        state, body, attachments, defects, error, size = await stored_in_full(mid, raw)
+        assert state == "full" and f"The {word} crashed again" in body and error is None
+        assert json.loads(attachments)[0][:2] == [f"{mid.split('@')[0]}.log", "application/octet-stream"]
+        stored = await mirror.raw_by_message_id(desk.store, mid)  # as the server has it: CRLF
+        assert stored.replace(b"\r\n", b"\n") == raw and size == len(stored) and "size limit" not in defects
+        assert await desk.queue_ids(word) == [conv]  # searchable
+    # nothing left to fetch: said so, exit 0
+    again = await run_cli("--config", cfg, "--db", db, "fetch", conv, "--json")
+    assert again.returncode == 0 and json.loads(again.stdout) == {"conversation": conv, "messages": []}
+
+    # a later sync with the same small limit leaves the fetched mail whole
+    sync.stats = type(sync.stats)()
+    stats = await sync.sync_once()
+    assert (stats.new, stats.bodies, stats.errors) == (0, 0, 0)
+    for mid in ("big1@t", "big2@t"):
+        assert (await desk.store.fetchone("SELECT body_state FROM messages WHERE message_id=?", (mid,)))[0] == "full"
+    assert await desk.queue_ids("quuxinator") == [conv]
+    await desk.close()
+
+
+async def test_fetch_reports_mail_gone_from_the_server_and_unknown_conversations(tmp_path, dovecot, mail_user):
+    limit = 64 * 1024
+    dovecot.load_maildir(mail_user, [big_mail("gone@t"), big_mail("kept@t", refs=["gone@t"], minutes=1)])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user, max_message_bytes=limit)
+    await sync.sync_once()
+    conv = (await desk.store.fetchone("SELECT conv_id FROM messages WHERE message_id='gone@t'"))[0]
+    c = client(dovecot, mail_user)
+    c.select("INBOX")
+    c.uid("STORE", "1", "+FLAGS", r"(\Deleted)")
+    c.expunge()
+    c.logout()
+    cfg, db = tmp_path / "config.toml", tmp_path / "sync.db"
+    write_cli_config(cfg, dovecot, mail_user)
+    done = await run_cli("--config", cfg, "--db", db, "fetch", conv, "--json")
+    assert done.returncode == 1
+    got = {m["message_id"]: m for m in json.loads(done.stdout)["messages"]}
+    assert got["kept@t"]["fetched"] and not got["gone@t"]["fetched"]
+    assert "no longer on the server" in got["gone@t"]["error"]
+    assert len(done.stderr.splitlines()) == 1 and "gone@t" in done.stderr
+    assert (await desk.store.fetchone("SELECT body_state FROM messages WHERE message_id='gone@t'"))[0] == "too_big"
+    missing = await run_cli("--config", cfg, "--db", db, "fetch", 99999)
+    assert missing.returncode == 2 and missing.stderr.strip() == "tui-desk: no conversation 99999"
     await desk.close()

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
     p.add_argument("--account", help="only this account (default: all)")
     p.add_argument("--once", action="store_true", help="sync every folder once and exit")
+    p = sub.add_parser("fetch", help="download in full the mail of a conversation kept header-only for its size")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
     return ap
@@ -182,6 +185,8 @@ async def run_command(args, config: Config) -> int:
             return await _outbox(desk, config, args)
         elif args.command == "sync":
             return await _sync(desk, config, args.account, args.once)
+        elif args.command == "fetch":
+            return await _fetch(desk, config, args)
     finally:
         await desk.close()
     return 0
@@ -378,6 +383,40 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
     await background.run(asyncio.Event())
+    return 0
+
+
+async def _fetch(desk, config: Config, args) -> int:
+    """Over-limit mail of one conversation, downloaded whole: a line per message; failures
+    also give one line on stderr and exit status 1."""
+    from tui_desk.mail.sync import fetch_over_limit
+    from tui_desk.sanitize import sanitize_line
+    from tui_desk.secrets import password_lookup
+    outcomes = await fetch_over_limit(desk.store, config, args.id, password_lookup(config), on_change=desk.refresh)
+    if outcomes is None:
+        raise UsageError(f"no conversation {args.id}")
+    failed = [o for o in outcomes if not o.fetched]
+    if args.json:
+        json.dump({"conversation": args.id, "messages": [
+            {"message_id": o.message_id, "conversation": o.conv_id, "fetched": o.fetched, "size": o.size,
+             "attachments": o.attachments, "parse_error": o.parse_error, "error": o.error} for o in outcomes]},
+            sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    elif not outcomes:
+        print(f"conversation {args.id}: no header-only mail to fetch")
+    for o in outcomes if not args.json else ():
+        mid = sanitize_line(o.message_id)
+        if o.fetched:
+            note = f" (stored with a parse error: {sanitize_line(o.parse_error)})" if o.parse_error else ""
+            print(f"{mid}: fetched {o.size / 1048576:.1f} MB, {o.attachments} attachment"
+                  f"{'' if o.attachments == 1 else 's'}{note}")
+        else:
+            print(f"{mid}: not fetched: {sanitize_line(o.error or '')}")
+    if failed:
+        print(f"tui-desk: fetch: {len(failed)} of {len(outcomes)} messages not fetched; "
+              f"first: {sanitize_line(failed[0].message_id)}: {sanitize_line(failed[0].error or '')}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -262,10 +262,11 @@ class Desk:
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
         """Keep the draft; an empty one is deleted."""
         from tui_desk.store import outbox
-        if body.strip():
-            await outbox.save_draft(self.store, conv_id, body, reply_all)
-        else:
-            await outbox.delete_draft(self.store, conv_id)
+        async with self.store.transaction():  # never inside a sync's batch that could roll back
+            if body.strip():
+                await outbox.save_draft(self.store, conv_id, body, reply_all)
+            else:
+                await outbox.delete_draft(self.store, conv_id)
 
     async def outbox(self) -> list[OutboxEntry]:
         """Replies not yet done (queued, sending, failed, maybe sent), oldest first."""

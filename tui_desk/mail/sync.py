@@ -17,7 +17,7 @@ from tui_desk.config import AccountConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapConnection, ImapConnectionLost, ImapError,
                                 MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
-from tui_desk.mail.parse_pool import ParsePool
+from tui_desk.mail.parse_pool import ParsePool, parse_safely
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,19 @@ class SyncStats:
     def line(self) -> str:
         return (f"synced: {self.new} new, {self.changed} changed, {self.expunged} expunged, "
                 f"{self.bodies} bodies, {self.pushed} changes pushed, {self.errors} errors")
+
+
+@dataclass
+class FetchOutcome:
+    """One over-limit message fetched on demand (`tui-desk fetch`)."""
+
+    message_id: str
+    conv_id: int
+    fetched: bool = False
+    size: int = 0
+    attachments: int = 0
+    parse_error: str | None = None  # stored with the message; the bytes are kept either way
+    error: str | None = None  # why it was not fetched; the message stays header-only
 
 
 ChangeCallback = Callable[[set[int]], Awaitable[None]]
@@ -305,6 +318,53 @@ class AccountSync:
             await store_ingest.replace_bodies(self.store, [(rowid_of[m.uid], m.body, p, error)
                                                            for m, (p, error) in zip(fetched, parsed)])
 
+    # -- on demand -----------------------------------------------------------------------------------
+    async def fetch_whole(self, messages: list[tuple[int, str, int]]) -> list[FetchOutcome]:
+        """Download mail kept header-only for its size, whatever the limit, and store it in full
+        through the body phase's path. messages: (rowid, Message-ID, conv id) of this account.
+        Never raises for the server or the mail: a message no longer on the server, a lost
+        connection (what was stored stays) and a parse error (stored with the message, as in
+        the sync) are in the outcomes."""
+        outcomes = [FetchOutcome(mid, conv) for _, mid, conv in messages]
+        if not messages:
+            return outcomes
+        touched: set[int] = set()
+        conn = None
+        try:
+            conn = await self.connect()
+            for (rowid, mid, conv), out in zip(messages, outcomes):
+                body = None
+                for folder, uid, _ in await mirror.locations_of(self.store, self.account.name, mid):
+                    if conn.selected != folder:
+                        await conn.select(folder)
+                    got = [m for m in await conn.uid_fetch([uid], ["BODY.PEEK[]"]) if m.uid == uid and m.body]
+                    if got:
+                        body = got[0].body
+                        break
+                if body is None:
+                    out.error = "no longer on the server (sync again to update the store)"
+                    continue
+                parsed, error = await asyncio.to_thread(parse_safely, body)
+                async with self.store.transaction():
+                    await store_ingest.replace_bodies(self.store, [(rowid, body, parsed, error)])
+                out.fetched, out.size, out.attachments = True, parsed.size or len(body), len(parsed.attachments)
+                out.parse_error = error
+                touched.add(conv)
+                if error:
+                    self.stats.errors += 1
+                    self.stats.error_lines.append(f"{mid}: {error}")
+        except ImapError as e:
+            for out in outcomes:
+                if not out.fetched and out.error is None:
+                    out.error = f"{self.account.name}: {e}"
+        finally:
+            self.state = "disconnected"
+            if conn is not None:
+                await conn.logout()
+            if touched:
+                await self.on_change(touched)
+        return outcomes
+
     # -- local changes → server ----------------------------------------------------------------------
     async def push_changes(self, conn: ImapConnection) -> int:
         """Replay queued operations in order. Each is idempotent (+FLAGS/-FLAGS), so a crash
@@ -441,3 +501,28 @@ async def _wait(event: asyncio.Event, seconds: float) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+async def fetch_over_limit(store: Store, config, conv_id: int, passwords: Callable[[str, str], str | None], *,
+                           on_change: ChangeCallback = _noop_changed) -> list[FetchOutcome] | None:
+    """Fetch in full every message of a conversation that the sync kept header-only for its
+    size. None when there is no such conversation. A connection or login failure fails that
+    account's messages (each outcome says why) rather than raising, so what worked is reported;
+    a password that cannot be looked up raises SecretError/ConfigError as for the sync."""
+    conv = await store_ingest.resolve_conversation(store, conv_id)
+    if conv is None:
+        return None
+    by_account: dict[str, list[tuple[int, str, int]]] = {}
+    for rowid, mid, account in await store_ingest.over_limit_messages(store, conv):
+        by_account.setdefault(account, []).append((rowid, mid, conv))
+    outcomes: list[FetchOutcome] = []
+    for name, messages in by_account.items():
+        account = next((a for a in config.accounts if a.name == name and a.imap is not None), None)
+        if account is None:
+            outcomes += [FetchOutcome(mid, c, error=f"account '{name}' is not configured for IMAP")
+                         for _, mid, c in messages]
+            continue
+        sync = AccountSync(store, account, passwords(name, "imap") or "", is_agent=config.is_agent_address,
+                           on_change=on_change)
+        outcomes += await sync.fetch_whole(messages)
+    return outcomes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -30,6 +31,8 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path):
         self.db = db
         self.path = path
+        # one connection is shared by the app, the sync and the outbox: their transactions take turns
+        self._writer = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":
@@ -91,15 +94,17 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """All or nothing. BEGIN IMMEDIATE takes the write lock up front, so two writers
-        (the app and a CLI command, say) wait for each other instead of failing mid-way."""
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self.db.in_transaction:
-                await self.db.execute("ROLLBACK")
-            raise
-        await self.db.execute("COMMIT")
+        (the app and a CLI command, say) wait for each other instead of failing mid-way. Within
+        one process the lock does the same for tasks sharing this connection. Not re-entrant."""
+        async with self._writer:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key=?", (key,))

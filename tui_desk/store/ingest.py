@@ -100,11 +100,24 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
 
     conv_of_root: dict = {}
     now = int(time.time())
-    for root, members in uf.groups().items():
-        convs = sorted(m[1] for m in members if isinstance(m, tuple))
+    groups = [(root, members, sorted(m[1] for m in members if isinstance(m, tuple)))
+              for root, members in uf.groups().items()]
+    # Without a merge, new conversations take max(id)+1, +2, ... in group order: the ids SQLite
+    # would give them one INSERT at a time, in one statement. A merge deletes a conversation
+    # (whose id SQLite may then hand out again), so that rare batch goes one by one.
+    one_by_one = any(len(convs) > 1 for _, _, convs in groups)
+    next_conv = None if one_by_one else (
+        await store.fetchone("SELECT coalesce(max(id), 0) FROM conversations"))[0] + 1
+    new_convs: list[tuple[int]] = []
+    thread_rows: list[tuple[str, int]] = []
+    for root, members, convs in groups:
         if not convs:
-            cur = await store.db.execute("INSERT INTO conversations(status) VALUES ('open')")
-            target = cur.lastrowid
+            if next_conv is None:
+                cur = await store.db.execute("INSERT INTO conversations(status) VALUES ('open')")
+                target = cur.lastrowid
+            else:
+                target, next_conv = next_conv, next_conv + 1
+                new_convs.append((target,))
         else:
             target = convs[0]
             for other in convs[1:]:
@@ -112,10 +125,11 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
                 result.merged_away.add(other)
         conv_of_root[root] = target
         result.conversations.add(target)
-        await store.executemany(
-            "INSERT OR REPLACE INTO thread_ids(msgid, conv_id) VALUES (?, ?)",
-            [(m, target) for m in members if not isinstance(m, tuple)],
-        )
+        # groups are disjoint, so one statement for all of them leaves the same rows
+        thread_rows += [(m, target) for m in members if not isinstance(m, tuple)]
+    if new_convs:
+        await store.executemany("INSERT INTO conversations(id, status) VALUES (?, 'open')", new_convs)
+    await store.executemany("INSERT OR REPLACE INTO thread_ids(msgid, conv_id) VALUES (?, ?)", thread_rows)
     result.conversations -= result.merged_away
 
     next_id = (await store.fetchone("SELECT coalesce(max(id), 0) FROM messages"))[0] + 1
@@ -173,6 +187,16 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
     await store.executemany(
         "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",
         [_fts_row(rowid, p) for rowid, _, p, _ in items])
+
+
+async def over_limit_messages(store: Store, conv_id: int) -> list[tuple[int, str, str]]:
+    """(rowid, Message-ID, account) of the conversation's mail kept header-only for its size,
+    oldest first; a message on several accounts is listed once, on the first."""
+    rows = await store.fetchall(
+        "SELECT m.id, m.message_id, min(f.account) FROM messages m JOIN imap_messages i ON i.message_id = m.id"
+        " JOIN folders f ON f.id = i.folder_id WHERE m.conv_id=? AND m.body_state='too_big'"
+        " GROUP BY m.id ORDER BY m.date, m.id", (conv_id,))
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def _fts_row(rowid: int, p: ParsedMessage) -> tuple:
