@@ -100,6 +100,10 @@ class Desk:
 
     def reply_killed_at(self, point: str) -> None:
         """`tui-desk reply` in its own process, SIGKILLed the moment it reaches `point`."""
+        self.kill(self.reply_paused_at(point))
+
+    def reply_paused_at(self, point: str) -> subprocess.Popen:
+        """`tui-desk reply` in its own process, alive and stopped at `point`."""
         err = self.tmp / f"child-{point}.err"
         with err.open("w") as stderr:
             proc = subprocess.Popen([sys.executable, str(CHILD), point,
@@ -109,13 +113,20 @@ class Desk:
         watchdog.start()
         try:
             line = proc.stdout.readline().strip()
-            helpers = descendants(proc.pid)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
         finally:
             watchdog.cancel()
+        if line != point:
+            proc.kill()
+            proc.wait()
             proc.stdout.close()
         assert line == point, f"child never reached {point}: {err.read_text()}"
+        return proc
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        helpers = descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
         assert proc.returncode == -signal.SIGKILL
         deadline = time.time() + 30
         while alive(helpers) and time.time() < deadline:
@@ -207,3 +218,43 @@ def test_killed_while_sending_shows_maybe_sent_and_never_resends(desk, point, de
     if not delivered:  # the agent checked and resends: now it goes out, once
         assert desk.outbox("--resend", str(item["id"])) == [] and desk.state() == "done"
         assert desk.on_sink(mid) == 1 and desk.in_sent(mid) == 1
+
+
+@pytest.mark.parametrize("point, state", [("before-append", "sent"), ("before-smtp", "sending")])
+def test_a_process_still_sending_is_left_alone_by_another_until_it_dies(desk, point, state):
+    """The app mid-send and `tui-desk outbox --send` beside it on one store: the second must not
+    take the first's item for a crash (that sent replies twice and filed Sent copies twice)."""
+    sending = desk.reply_paused_at(point)
+    try:
+        [item] = desk.outbox()
+        mid = item["message_id"]
+        assert item["state"] == state
+        on_sink = desk.on_sink(mid)
+        assert [i["state"] for i in desk.outbox("--send")] == [state], "left alone while its sender lives"
+        assert desk.on_sink(mid) == on_sink and desk.in_sent(mid) == 0
+    finally:
+        desk.kill(sending)
+    after = desk.outbox("--send")  # now it is a crash: recovered as before
+    if state == "sent":
+        assert after == [] and desk.state() == "done" and desk.in_sent(mid) == 1 and desk.on_sink(mid) == 1
+    else:
+        assert [i["state"] for i in after] == ["maybe_sent"] and desk.on_sink(mid) == 0
+
+
+def test_a_failing_smtp_password_command_leaves_the_reply_queued_not_maybe_sent(desk):
+    text = desk.cfg.read_text()
+    desk.cfg.write_text(text.replace('password_command = "echo secret"', 'password_command = "exit 3"'))
+    done = subprocess.run([sys.executable, "-m", "tui_desk",
+                           *desk.args("reply", str(desk.conv), "--body-file", str(desk.body))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in done.stderr
+    [item] = desk.outbox("--send")
+    assert item["state"] == "queued" and "password" in item["error"], "nothing was sent: it waits, said why"
+    assert desk.on_sink(item["message_id"]) == 0
+    desk.cfg.write_text(text)
+    con = sqlite3.connect(desk.db)
+    con.execute("UPDATE outbox SET next_try=NULL")  # skip the backoff wait
+    con.commit()
+    con.close()
+    assert desk.outbox("--send") == [] and desk.state() == "done"
+    assert desk.on_sink(item["message_id"]) == 1

@@ -281,9 +281,18 @@ class ReplyingFakeDesk(FakeDesk):
         self.drafts: dict[int, tuple[str, bool, str | None]] = {}
         self.replies: list[tuple[int, str, bool, str | None]] = []
 
-    async def reply(self, conv_id, body, reply_all=False, send_at_text=None):  # noqa: ANN001
+        self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
+
+    async def reply(self, conv_id, body, reply_all=False, send_at_text=None, seen_upto=None):  # noqa: ANN001
         self.replies.append((conv_id, body, reply_all, send_at_text))
         return len(self.replies), "Sending to someone in 10 s"
+
+    async def reply_started(self, conv_id):  # noqa: ANN001
+        self.replying.append(("started", conv_id))
+        return None
+
+    async def reply_ended(self, conv_id):  # noqa: ANN001
+        self.replying.append(("ended", conv_id))
 
     async def cancel_send(self, outbox_id):  # noqa: ANN001
         return "send cancelled"

@@ -42,13 +42,15 @@ class Background:
         return " · ".join(parts)
 
     async def run(self, stop: asyncio.Event) -> None:
+        await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
         await asyncio.gather(*(s.run_forever(stop) for s in self.syncs), self._deliver(stop))
 
     async def _deliver(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             report = await self.sender.run_due()
             self.outbox_waiting = len(await outbox.items(self.desk.store))
-            if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying):
+            if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
+                                   or report.held):
                 self.on_outbox(report)
             try:
                 await asyncio.wait_for(stop.wait(), SEND_EVERY)

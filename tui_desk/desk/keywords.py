@@ -9,6 +9,13 @@ Names are lower-cased; bytes outside [a-z0-9._-] are written =XX (UTF-8 hex) so 
 is a plain IMAP atom. Reading back: tags are the union over the messages (tags merge); status,
 assignee and snooze come from the message with the highest MODSEQ that carries one (the last
 writer wins, as the server ordered the writes).
+
+    td:replying:<agent>      that agent has a reply open (collision warning for the others)
+
+is not conversation state: it is set when a compose view opens and removed when it closes. It
+carries no time (one keyword per agent, so the server's keyword list stays small); a client
+counts it from when it first saw it and ignores it after REPLYING_EXPIRES, which covers an app
+that crashed mid-reply (its own next start removes the leftover too).
 """
 
 from __future__ import annotations
@@ -55,8 +62,22 @@ def keywords_for(state: ConvState) -> set[str]:
     return kws
 
 
+REPLYING = f"{PREFIX}replying:"
+REPLYING_EXPIRES = 30 * 60  # seconds
+
+
 def ours(flags: set[str]) -> set[str]:
-    return {f for f in flags if f.lower().startswith(PREFIX)}
+    """The keywords that hold conversation state (not the replying markers)."""
+    return {f for f in flags if f.lower().startswith(PREFIX) and not f.lower().startswith(REPLYING)}
+
+
+def replying_keyword(agent: str) -> str:
+    return REPLYING + encode_name(agent)
+
+
+def replying_agents(flags: set[str] | list[str]) -> set[str]:
+    """The agents whose replying marker is among these keywords (names as encoded, lower case)."""
+    return {f[len(REPLYING):].lower() for f in flags if f.lower().startswith(REPLYING)}
 
 
 def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]], base: ConvState) -> ConvState:

@@ -41,7 +41,10 @@ def placeholder_values(desk: "Desk", conv, customer_name: str, customer_addr: st
 
 async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
-                      attachments: list[Path] = (), extra_values: dict[str, str] | None = None) -> QueuedReply:
+                      attachments: list[Path] = (), extra_values: dict[str, str] | None = None,
+                      seen_upto: int | None = None) -> QueuedReply:
+    """`seen_upto`: the conversation's newest message when the agent started writing (by default:
+    now). Mail that arrives after it holds the reply before SMTP (mail.outbox collision check)."""
     account = account or desk.config.account(None)
     rows = await queries.conversation_rows(desk.store, [conv_id])
     if conv_id not in rows:
@@ -88,9 +91,11 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     when = send_at if send_at is not None else desk.now() + account.undo_send_seconds
     store = desk.store
     async with store.transaction():
+        if seen_upto is None:
+            seen_upto = await outbox.newest_message(store, conv_id)
         item_id = await outbox.add(store, account=account.name, conv_id=conv_id, message_id=message_id, raw=raw,
                                    mail_from=account.address, recipients=recipients, body_markdown=body_markdown,
-                                   send_at=when, reply_all=reply_all)
+                                   send_at=when, reply_all=reply_all, seen_upto=seen_upto)
         await outbox.delete_draft(store, conv_id)
     return QueuedReply(item_id, message_id, recipients, when)
 
@@ -99,10 +104,30 @@ async def cancel_send(desk: "Desk", outbox_id: int) -> str:
     """Undo a send that has not started: the text goes back to the conversation's draft."""
     async with desk.store.transaction():  # the sender takes items under the same lock: no race
         item = await outbox.get(desk.store, outbox_id)
-        if item is None or item.state not in ("queued", "failed", "maybe_sent"):
+        if item is None or item.state not in ("queued", *outbox.NEEDS_AGENT):
             raise CommandError("too late to undo: the message is on its way" if item
                                else "no such message in the outbox")
         if item.conv_id is not None:
             await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all)
         await outbox.remove(desk.store, outbox_id)
     return f"send cancelled; the reply is back in the draft of #{item.conv_id}"
+
+
+async def send_anyway(desk: "Desk", outbox_id: int) -> str:
+    """A held, failed or 'maybe sent' reply goes out (again): the agent has looked and decided."""
+    async with desk.store.transaction():
+        item = await outbox.get(desk.store, outbox_id)
+        if item is None or item.state not in outbox.NEEDS_AGENT:
+            raise CommandError(f"outbox item {outbox_id} is not held, failed or 'maybe sent'")
+        seen = await outbox.newest_message(desk.store, item.conv_id) if item.conv_id is not None else None
+        await outbox.release(desk.store, outbox_id, seen)
+    return f"sending #{outbox_id} to {', '.join(item.recipients)}"
+
+
+async def discard_send(desk: "Desk", outbox_id: int) -> str:
+    async with desk.store.transaction():
+        item = await outbox.get(desk.store, outbox_id)
+        if item is None or item.state not in outbox.NEEDS_AGENT:
+            raise CommandError(f"outbox item {outbox_id} is not held, failed or 'maybe sent'")
+        await outbox.remove(desk.store, outbox_id)
+    return f"discarded #{outbox_id}"

@@ -38,6 +38,7 @@ class Desk:
         self._snippets: list[Snippet] | None = None
         self.undo_stack: list = []  # desk.commands.Change, newest last
         self.snippet_errors: list[str] = []
+        self._replying_seen: dict[tuple[int, str], float] = {}  # (conv, agent) -> first seen here
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
@@ -210,7 +211,50 @@ class Desk:
         view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
                                  await self.customer_history(rows[conv_id]))
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
-                                   snoozed_until_reply=qrow.snoozed_until_reply)
+                                   snoozed_until_reply=qrow.snoozed_until_reply,
+                                   replying=await self.others_replying(conv_id))
+
+    # -- collision warning: who else has a reply open (desk.keywords td:replying:) ----------------
+    async def others_replying(self, conv_id: int) -> tuple[str, ...]:
+        me = keywords.encode_name(self.agent)
+        names: set[str] = set()
+        for _, _, _, flags, _, _ in await mirror.conversation_copies(self.store, [conv_id]):
+            names |= keywords.replying_agents(flags.split())
+        now = self.clock()
+        out = []
+        for name in sorted(names - {me}):
+            first_seen = self._replying_seen.setdefault((conv_id, name), now)
+            if now - first_seen < keywords.REPLYING_EXPIRES:
+                out.append(sanitize_line(keywords.decode_name(name)))
+        return tuple(out)
+
+    async def reply_started(self, conv_id: int) -> int | None:
+        """The agent opened a reply: teammates are told, and what the agent has seen is returned
+        (give it to reply(seen_upto=...): mail arriving after it holds the send)."""
+        await self._mark_replying(conv_id, True)
+        from tui_desk.store import outbox
+        return await outbox.newest_message(self.store, conv_id)
+
+    async def reply_ended(self, conv_id: int) -> None:
+        await self._mark_replying(conv_id, False)
+
+    async def _mark_replying(self, conv_id: int, on: bool) -> None:
+        keyword = keywords.replying_keyword(self.agent)
+        copies = {(account, message_id) for _, account, message_id, _, _, _
+                  in await mirror.conversation_copies(self.store, [conv_id])}
+        async with self.store.transaction():
+            for account, message_id in sorted(copies):
+                await server_ops.enqueue(self.store, account, "flags", message_id,
+                                         {"add": [keyword]} if on else {"remove": [keyword]})
+
+    async def clear_own_replying_marks(self) -> None:
+        """At start: nobody is replying yet, so a marker of ours is left over from a crash."""
+        keyword = keywords.replying_keyword(self.agent)
+        copies = await mirror.copies_with_keyword(self.store, keyword)
+        if copies:
+            async with self.store.transaction():
+                for account, message_id in copies:
+                    await server_ops.enqueue(self.store, account, "flags", message_id, {"remove": [keyword]})
 
     async def customer_history(self, conv) -> tuple[HistoryItem, ...]:
         key = conv["customer_key"]
@@ -229,8 +273,9 @@ class Desk:
 
     # -- replies (desk.replies, store.outbox); thin, for the compose screen ----------------------
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
-                    send_at_text: str | None = None) -> tuple[int, str]:
+                    send_at_text: str | None = None, seen_upto: int | None = None) -> tuple[int, str]:
         """Queue a reply: now plus the undo window, or at `send_at_text` ("tomorrow 9:00", "2h").
+        `seen_upto` is what reply_started() returned when the agent began writing.
         Returns (outbox id, a line saying when and to whom)."""
         from tui_desk.desk.replies import queue_reply
         from tui_desk.desk.timefmt import format_datetime_short
@@ -242,7 +287,7 @@ class Desk:
             if when.at is None:
                 raise WhenError("a reply needs a time: e.g. 'tomorrow 9:00', 'mon 8:30', '2h'")
             send_at = int(when.at.timestamp())
-        queued = await queue_reply(self, conv_id, body, reply_all=reply_all, send_at=send_at)
+        queued = await queue_reply(self, conv_id, body, reply_all=reply_all, send_at=send_at, seen_upto=seen_upto)
         who = ", ".join(queued.recipients)
         if send_at is None:
             return queued.outbox_id, f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
@@ -253,6 +298,14 @@ class Desk:
     async def cancel_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import cancel_send
         return await cancel_send(self, outbox_id)
+
+    async def send_anyway(self, outbox_id: int) -> str:
+        from tui_desk.desk.replies import send_anyway
+        return await send_anyway(self, outbox_id)
+
+    async def discard_send(self, outbox_id: int) -> str:
+        from tui_desk.desk.replies import discard_send
+        return await discard_send(self, outbox_id)
 
     async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None:
         """(body, reply_all, the server's error if a send was refused) of the saved draft."""

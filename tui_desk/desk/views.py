@@ -79,6 +79,7 @@ class ConversationView:
     assignee: str | None = None
     snoozed_until: dt.datetime | None = None
     snoozed_until_reply: bool = False
+    replying: tuple[str, ...] = ()  # teammates with a reply open right now (sanitized names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ class OutboxEntry:
     id: int
     conv_id: int | None
     recipients: tuple[str, ...]  # sanitized
-    state: str  # queued | sending | sent (filing in Sent) | failed | maybe_sent
+    state: str  # queued | sending | sent (filing in Sent) | failed | maybe_sent | held
     send_at: dt.datetime  # aware
     error: str | None = None  # the server's last word, sanitized
 
@@ -140,10 +141,21 @@ class DeskService(Protocol):
 
     # Replies. reply() queues (bad input: ValueError with the user's message) and returns
     # (outbox id, what will happen); cancel_send() undoes a queued one back to the draft.
+    # reply_started() tells teammates "<agent> is replying" and returns what the agent has seen,
+    # for reply(seen_upto=...): mail arriving after it holds the reply before SMTP.
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
-                    send_at_text: str | None = None) -> tuple[int, str]: ...
+                    send_at_text: str | None = None, seen_upto: int | None = None) -> tuple[int, str]: ...
+
+    async def reply_started(self, conv_id: int) -> int | None: ...
+
+    async def reply_ended(self, conv_id: int) -> None: ...
 
     async def cancel_send(self, outbox_id: int) -> str: ...
+
+    async def send_anyway(self, outbox_id: int) -> str:
+        """A held, failed or 'maybe sent' reply: the agent has decided it goes (again)."""
+
+    async def discard_send(self, outbox_id: int) -> str: ...
 
     async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None: ...
 

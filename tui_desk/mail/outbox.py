@@ -7,13 +7,20 @@
 A crash while `sending` leaves it unknown whether the server accepted the message: the Sent
 folder is searched for its Message-ID; found means sent, otherwise it becomes `maybe_sent` for
 the agent to decide. Nothing is ever resent silently. A crash while `sent` only repeats the
-(checked) APPEND.
+(checked) APPEND. "A crash" means the process that took the item is gone: the app and a CLI
+command may share a store, and neither touches what the other, alive, is sending.
+
+Collision check: just before SMTP the account is synced once more (`recheck`); if the customer
+wrote again or a teammate replied after the agent wrote, the reply is `held` with the news named,
+for the agent to send anyway, edit or discard.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
@@ -28,6 +35,31 @@ log = logging.getLogger(__name__)
 BACKOFF = (15, 30, 60, 120, 300, 600)  # seconds between tries after temporary failures
 
 PasswordFor = Callable[[str, str], str | None]  # (account name, "imap" | "smtp") -> password
+Recheck = Callable[[str], Awaitable[None]]  # account name -> its folders synced with the server
+
+
+def process_token(pid: int) -> str:
+    """pid plus the kernel's start time of that process, so a recycled pid is not taken for it."""
+    try:
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        start = "?"
+    return f"{pid}:{start}"
+
+
+def process_alive(token: str | None) -> bool:
+    if not token:
+        return False
+    pid = int(token.split(":", 1)[0])
+    if token.endswith(":?"):  # no /proc here: trust the pid alone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return process_token(pid) == token
 
 
 @dataclass
@@ -36,29 +68,61 @@ class OutboxReport:
     retrying: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     maybe_sent: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # the conversation moved on: the agent decides
 
 
 class OutboxSender:
     def __init__(self, store: Store, config: Config, password_for: PasswordFor, *,
                  on_change: Callable[[set[int]], Awaitable[None]] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, recheck: Recheck | None = None):
         self.store, self.config, self.password_for = store, config, password_for
-        self.on_change, self.clock = on_change, clock
+        self.on_change, self.clock, self.recheck = on_change, clock, recheck
+        self.owner = process_token(os.getpid())
 
     async def run_due(self) -> OutboxReport:
         report = OutboxReport()
         now = int(self.clock())
         for item in await outbox.items(self.store, ("sending", "sent")):
-            await self._recover(item, report)  # left over from a crash
+            if item.owner == self.owner or not process_alive(item.owner):
+                await self._recover(item, report)  # left over from a crash
         for item in await outbox.items(self.store, ("queued",)):
             if item.send_at <= now and (item.next_try is None or item.next_try <= now):
-                await self._deliver(item, report)
+                try:
+                    await self._deliver(item, report)
+                except Exception as e:  # one bad item never stops delivery of the others
+                    log.exception("outbox item %s", item.id)
+                    await self._retry_later(item, f"{type(e).__name__}: {e}", report)
         return report
 
     async def _take(self, item_id: int) -> bool:
         """queued → sending, only if nobody cancelled it meanwhile."""
         async with self.store.transaction():
-            return await outbox.take(self.store, item_id)
+            return await outbox.take(self.store, item_id, self.owner)
+
+    async def _retry_later(self, item: outbox.OutboxItem, error: str, report: OutboxReport) -> None:
+        wait = BACKOFF[min(item.attempts, len(BACKOFF) - 1)]
+        async with self.store.transaction():
+            # only while still queued: an item taken for sending is left to crash recovery
+            current = await outbox.get(self.store, item.id)
+            if current is not None and current.state == "queued":
+                await outbox.set_state(self.store, item.id, "queued", error=error,
+                                       next_try=int(self.clock()) + wait, attempt=True)
+        report.retrying.append(item.message_id)
+
+    async def _collision(self, item: outbox.OutboxItem) -> str | None:
+        """What happened in the conversation since the agent wrote, as one line; None if nothing."""
+        if item.conv_id is None or item.seen_upto is None:
+            return None
+        if self.recheck is not None:
+            await self.recheck(item.account)
+        news = await outbox.news_since(self.store, item.conv_id, item.seen_upto)
+        if not news:
+            return None
+        latest = news[-1]
+        who = latest["sender_name"] or latest["sender_addr"]
+        what = f"your teammate {who} replied" if latest["is_agent"] else f"{who} wrote again"
+        more = f" ({len(news)} new messages)" if len(news) > 1 else ""
+        return f"held: {what} after you wrote this{more}. Read it, then send anyway, edit or discard"
 
     async def _deliver(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
         account = self.config.account(item.account)
@@ -66,11 +130,24 @@ class OutboxSender:
             await self._set(item.id, "failed", error=f"account {account.name} has no [smtp] settings")
             report.failed.append(item.message_id)
             return
+        try:
+            password = self.password_for(account.name, "smtp")
+        except Exception as e:  # a failing password_command or a locked keyring: nothing was sent
+            await self._retry_later(item, f"cannot get the SMTP password: {e}", report)
+            return
+        try:
+            news = await self._collision(item)
+        except ImapError as e:
+            await self._retry_later(item, f"cannot check the conversation on the server: {e}", report)
+            return
+        if news:
+            await self._set_if(item.id, "queued", "held", error=news)
+            report.held.append(item.message_id)
+            return
         if not await self._take(item.id):
             return
         try:
-            await send(account.smtp, self.password_for(account.name, "smtp"), item.mail_from, item.recipients,
-                       item.raw)
+            await send(account.smtp, password, item.mail_from, item.recipients, item.raw)
         except TemporarySendError as e:
             wait = BACKOFF[min(item.attempts, len(BACKOFF) - 1)]
             await self._set(item.id, "queued", error=str(e), next_try=int(self.clock()) + wait, attempt=True)
@@ -172,3 +249,10 @@ class OutboxSender:
     async def _set(self, item_id: int, state: str, **kw) -> None:
         async with self.store.transaction():
             await outbox.set_state(self.store, item_id, state, **kw)
+
+    async def _set_if(self, item_id: int, expected: str, state: str, **kw) -> None:
+        """Only when nobody (an undo, say) changed the item meanwhile."""
+        async with self.store.transaction():
+            current = await outbox.get(self.store, item_id)
+            if current is not None and current.state == expected:
+                await outbox.set_state(self.store, item_id, state, **kw)

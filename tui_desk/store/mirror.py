@@ -145,3 +145,11 @@ async def conversation_copies(store: Store, conv_ids: list[int]) -> list[tuple[i
         " JOIN imap_messages i ON i.message_id = m.id JOIN folders f ON f.id = i.folder_id"
         " WHERE m.conv_id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),))
     return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+async def copies_with_keyword(store: Store, keyword: str) -> list[tuple[str, str]]:
+    """(account, Message-ID) of every server copy carrying this keyword (case-insensitive)."""
+    rows = await store.fetchall(
+        "SELECT DISTINCT f.account, m.message_id, i.flags FROM imap_messages i JOIN folders f ON f.id = i.folder_id"
+        " JOIN messages m ON m.id = i.message_id WHERE instr(lower(i.flags), ?) > 0", (keyword.lower(),))
+    return sorted({(r[0], r[1]) for r in rows if keyword.lower() in r[2].lower().split()})

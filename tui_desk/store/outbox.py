@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from tui_desk.store.db import Store
 
-ACTIVE = ("queued", "sending", "sent", "failed", "maybe_sent")
+ACTIVE = ("queued", "sending", "sent", "failed", "maybe_sent", "held")
+# the agent decides what happens to these: send again, edit (back to the draft) or discard
+NEEDS_AGENT = ("failed", "maybe_sent", "held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,28 +29,55 @@ class OutboxItem:
     next_try: int | None
     last_error: str | None
     reply_all: bool = False
+    owner: str | None = None  # the process that took it for sending
+    seen_upto: int | None = None  # the conversation's newest message (rowid) when the agent wrote
 
 
 def _item(r) -> OutboxItem:
     return OutboxItem(r["id"], r["account"], r["conv_id"], r["message_id"], bytes(r["raw"]), r["mail_from"],
                       json.loads(r["rcpt_json"]), r["body_markdown"], r["state"], r["send_at"], r["attempts"],
-                      r["next_try"], r["last_error"], bool(r["reply_all"]))
+                      r["next_try"], r["last_error"], bool(r["reply_all"]), r["owner"], r["seen_upto"])
 
 
 async def add(store: Store, *, account: str, conv_id: int | None, message_id: str, raw: bytes, mail_from: str,
-              recipients: list[str], body_markdown: str, send_at: int, reply_all: bool = False) -> int:
+              recipients: list[str], body_markdown: str, send_at: int, reply_all: bool = False,
+              seen_upto: int | None = None) -> int:
     cur = await store.db.execute(
         "INSERT INTO outbox(account, conv_id, message_id, raw, mail_from, rcpt_json, body_markdown, state,"
-        " send_at, created_at, reply_all) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+        " send_at, created_at, reply_all, seen_upto) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
         (account, conv_id, message_id, raw, mail_from, json.dumps(recipients), body_markdown, send_at,
-         int(time.time()), int(reply_all)))
+         int(time.time()), int(reply_all), seen_upto))
     return cur.lastrowid
 
 
-async def take(store: Store, item_id: int) -> bool:
-    """queued -> sending, only if nobody cancelled it meanwhile (inside the caller's transaction)."""
-    cur = await store.db.execute("UPDATE outbox SET state='sending' WHERE id=? AND state='queued'", (item_id,))
+async def take(store: Store, item_id: int, owner: str) -> bool:
+    """queued -> sending by `owner`, only if nobody cancelled it meanwhile (inside the caller's transaction)."""
+    cur = await store.db.execute("UPDATE outbox SET state='sending', owner=? WHERE id=? AND state='queued'",
+                                 (owner, item_id))
     return cur.rowcount == 1
+
+
+async def release(store: Store, item_id: int, seen_upto: int | None) -> bool:
+    """The agent says "send it anyway": back to queued, due now, with what they have now seen."""
+    cur = await store.db.execute(
+        "UPDATE outbox SET state='queued', last_error=NULL, next_try=NULL, owner=NULL, seen_upto=?,"
+        " send_at=min(send_at, ?) WHERE id=? AND state IN (SELECT value FROM json_each(?))",
+        (seen_upto, int(time.time()), item_id, json.dumps(list(NEEDS_AGENT))))
+    return cur.rowcount == 1
+
+
+async def newest_message(store: Store, conv_id: int) -> int | None:
+    """The rowid of the conversation's newest stored message: what an agent replying has seen."""
+    return (await store.fetchone("SELECT max(id) FROM messages WHERE conv_id=?", (conv_id,)))[0]
+
+
+async def news_since(store: Store, conv_id: int, seen_upto: int) -> list:
+    """Mail that reached the conversation after the agent wrote their reply: the customer's
+    (not auto-replies) or a teammate's, never a note or one of this desk's own outbox replies."""
+    return await store.fetchall(
+        "SELECT * FROM messages m WHERE m.conv_id=? AND m.id>? AND m.is_note=0 AND m.auto_submitted=0"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.message_id)"
+        " ORDER BY coalesce(m.date, m.added_at), m.id", (conv_id, seen_upto))
 
 
 async def get(store: Store, item_id: int) -> OutboxItem | None:

@@ -149,7 +149,7 @@ MIGRATIONS: list[str] = [
         mail_from     TEXT NOT NULL,
         rcpt_json     TEXT NOT NULL,
         body_markdown TEXT NOT NULL,          -- for undo back to a draft
-        state         TEXT NOT NULL,          -- queued | sending | sent | done | failed | maybe_sent
+        state         TEXT NOT NULL,          -- queued | sending | sent | done | failed | maybe_sent | held
         send_at       INTEGER NOT NULL,       -- not before: undo window or "send later"
         attempts      INTEGER NOT NULL DEFAULT 0,
         next_try      INTEGER,
@@ -179,6 +179,12 @@ MIGRATIONS: list[str] = [
     # 7: an undone reply-all comes back as a reply-all
     """
     ALTER TABLE outbox ADD COLUMN reply_all INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 8: who is sending an item (another process leaves it alone while that one lives), and the
+    #    newest message the agent had seen, for the collision check before SMTP; state 'held'
+    """
+    ALTER TABLE outbox ADD COLUMN owner TEXT;
+    ALTER TABLE outbox ADD COLUMN seen_upto INTEGER;
     """,
 ]
 

@@ -320,6 +320,10 @@ class DeskApp(App[None]):
         for _ in report.failed:
             self.notify("A reply was refused by the server; its text is back in the draft",
                         severity="error", timeout=10)
+        for _ in report.held:
+            self.notify("A reply was held: the conversation got a new message after you wrote it. "
+                        "Read it, then O to send anyway, edit or discard", title="Collision",
+                        severity="warning", timeout=20)
         for _ in report.maybe_sent:
             self.notify("A reply may or may not have been sent (the app stopped while sending); "
                         "O shows the outbox", severity="warning", timeout=15)
@@ -742,16 +746,35 @@ class DeskApp(App[None]):
             if conv is None:
                 self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
                 return
+            try:
+                seen_upto = await desk.reply_started(conv_id)
+            except Exception as exc:  # noqa: BLE001 - the team will not see it; writing still works
+                self.notify(f"Could not tell the team you are replying: {exc}", severity="warning", markup=False)
+                seen_upto = None
+            if conv.replying:
+                self.notify(f"{' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} "
+                            "replying to this conversation too", title="Collision", severity="warning",
+                            timeout=8, markup=False)
+
+            async def reply(conv_id: int, body: str, reply_all: bool = False,
+                            send_at_text: str | None = None) -> tuple[int, str]:
+                return await desk.reply(conv_id, body, reply_all, send_at_text, seen_upto=seen_upto)
+
             screen = ComposeScreen(
                 conv,
                 reply_all=reply_all,
-                reply=desk.reply,
+                reply=reply,
                 save_draft=desk.save_draft,
                 draft=draft,
                 snippets=snippets,
                 known_placeholders=desk.reply_placeholders(),
             )
-            await self.push_screen(screen, callback=self._reply_queued)
+
+            def closed(queued: Queued | None) -> None:
+                self.run_worker(desk.reply_ended(conv_id), group="replying", exit_on_error=False)
+                self._reply_queued(queued)
+
+            await self.push_screen(screen, callback=closed)
         finally:
             self._triage_idle.set()
             held, self._held_keys = self._held_keys, []
@@ -777,7 +800,7 @@ class DeskApp(App[None]):
                 self.pending_send = None
             return said
 
-        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock))
+        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send))
 
     @work(group="cancel-send")
     async def cancel_send(self, queued: Queued) -> None:

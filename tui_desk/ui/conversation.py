@@ -272,9 +272,15 @@ class ConversationPane(Vertical):
         )
         first = next((m for m in conv.messages if not m.from_agent), None)
         addr = split_sender(first.sender)[1] if first else ""
-        # status and tags first: they are what triage changes, and the line is cut on the right
+        # a teammate replying comes first (two answers to one customer is the costly mistake),
+        # then status and tags: they are what triage changes, and the line is cut on the right
+        replying = ""
+        if conv.replying:
+            replying = f"✎ {' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} replying"
         self.query_one("#conv-meta", Static).update(
             Content.assemble(
+                (replying, "bold $text-warning"),
+                " · " if replying else "",
                 (conv.status, STATUS_STYLES.get(conv.status, "bold")),
                 f" · {tags}" if tags else "",
                 " · ",

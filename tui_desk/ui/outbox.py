@@ -1,7 +1,8 @@
 """The outbox view: replies on their way, with state, recipients, time and the server's error.
 
 A popup over the queue; it reloads every two seconds while open (the background sends).
-Cancelling puts the text back into the conversation's draft (``r`` reopens it).
+Cancelling puts the text back into the conversation's draft (``r`` reopens it). A held, failed
+or "maybe sent" reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ STATE_TEXT = {
     "sent": ("filing in Sent", "$text-success"),
     "failed": ("failed", "bold $text-error"),
     "maybe_sent": ("maybe sent", "bold $text-warning"),
+    "held": ("held", "bold $text-warning"),
 }
+NEEDS_AGENT = ("failed", "maybe_sent", "held")
 
 
 def entry_label(entry: OutboxEntry, now: dt.datetime) -> Content:
@@ -46,6 +49,8 @@ def entry_label(entry: OutboxEntry, now: dt.datetime) -> Content:
 class OutboxScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("c,delete", "cancel_send", "Cancel send", tooltip="Cancel it: the text goes back to the draft"),
+        Binding("s", "send_anyway", "Send anyway", tooltip="A held, failed or maybe-sent reply goes (again)"),
+        Binding("d", "discard", "Discard", tooltip="Drop a held, failed or maybe-sent reply (press twice)"),
         Binding("escape,O", "close", "Close"),
     ]
     DEFAULT_CSS = "OutboxScreen {" + PROMPT_CSS + """
@@ -58,17 +63,22 @@ class OutboxScreen(ModalScreen[None]):
         load: Callable[[], Awaitable[list[OutboxEntry]]],
         cancel: Callable[[int], Awaitable[str]],
         clock: Callable[[], dt.datetime],
+        send_anyway: Callable[[int], Awaitable[str]] | None = None,
+        discard: Callable[[int], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(id="outbox-screen")
         self.load = load
         self.cancel = cancel
+        self.send_anyway = send_anyway
+        self.discard = discard
         self.clock = clock
         self.entries: list[OutboxEntry] = []
+        self._discard_armed: int | None = None  # outbox id: the next d discards it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
             box.border_title = "Outbox"
-            box.border_subtitle = "c cancels (back to the draft) · Esc closes"
+            box.border_subtitle = "c back to the draft · s send anyway · d discard · Esc"
             yield OptionList(id="outbox-list", markup=False)
             yield Static("", id="prompt-note")
 
@@ -109,7 +119,9 @@ class OutboxScreen(ModalScreen[None]):
         entry = self._current()
         if entry is None:
             return
-        if entry.error:
+        if entry.state == "held" and entry.error:
+            self.set_note(f"{entry.error}. s sends it, c edits it, d d discards it.", error=True)
+        elif entry.error:
             self.set_note(f"Server said: {entry.error}", error=entry.state == "failed")
         elif entry.state == "maybe_sent":
             self.set_note("The app stopped while sending: it may have gone out. Cancel keeps it as a draft.")
@@ -135,6 +147,36 @@ class OutboxScreen(ModalScreen[None]):
             return
         self.notify(said, timeout=4, markup=False)
         await self.reload()
+
+    async def _decide(self, action: Callable[[int], Awaitable[str]] | None, entry: OutboxEntry) -> None:
+        if action is None:
+            return
+        try:
+            said = await action(entry.id)
+        except Exception as exc:  # noqa: BLE001 - ValueError carries the user's message
+            self.set_note(str(exc), error=True)
+            return
+        self.notify(said, timeout=4, markup=False)
+        await self.reload()
+
+    async def action_send_anyway(self) -> None:
+        entry = self._current()
+        if entry is None or entry.state not in NEEDS_AGENT:
+            self.set_note("Only a held, failed or maybe-sent reply waits for you to send it.")
+            return
+        await self._decide(self.send_anyway, entry)
+
+    async def action_discard(self) -> None:
+        entry = self._current()
+        if entry is None or entry.state not in NEEDS_AGENT:
+            self.set_note("Only a held, failed or maybe-sent reply can be discarded; c cancels a queued one.")
+            return
+        if self._discard_armed != entry.id:  # the text would be gone: ask once more
+            self._discard_armed = entry.id
+            self.set_note("Press d again to discard this reply for good (c keeps it as a draft).", error=True)
+            return
+        self._discard_armed = None
+        await self._decide(self.discard, entry)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,183 @@
+"""Collision detection, against the suite's Dovecot and aiosmtpd sink.
+
+- "alice is replying": opening a reply sets td:replying:alice on the conversation's mail; a
+  teammate's client shows it after a sync, a teammate's own triage does not wipe it, closing the
+  reply (or alice's next start after a crash) removes it, and a stale one expires.
+- Before SMTP the outbox syncs the account once more: if the customer wrote again, or a teammate
+  replied, after the agent began writing, the reply is held (nothing reaches the SMTP server)
+  with the news named; the agent sends anyway or discards. Caught every time, over many rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from tests.mailfactory import make_mail
+from tui_desk.desk import commands, keywords
+from tui_desk.desk.service import Desk
+from tui_desk.mail.imap import ImapError
+from tui_desk.mail.outbox import OutboxSender
+from tui_desk.mail.sync import AccountSync
+from tui_desk.store import outbox
+from tui_desk.store.queries import thread_message_ids
+from tests.test_send import config_for
+
+
+async def open_agent(tmp_path, name, dovecot, user, smtp_port) -> tuple[Desk, AccountSync, OutboxSender]:
+    """One agent's client: own store, the shared mailbox, the shared SMTP server. The sender
+    re-syncs the account right before SMTP, as the app's background does."""
+    config = dataclasses.replace(config_for(dovecot, user, smtp_port), agent=name)
+    desk = await Desk.open(tmp_path / f"{name}.db", config)
+    sync = AccountSync(desk.store, config.accounts[0], dovecot.password_of(user),
+                       is_agent=config.is_agent_address, on_change=desk.refresh)
+    await sync.sync_once()
+
+    async def recheck(account: str) -> None:
+        await sync.sync_once()
+    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, recheck=recheck)
+    return desk, sync, sender
+
+
+async def conv_of(desk: Desk, message_id: str) -> int:
+    return next(c for c, ids in (await thread_message_ids(desk.store)).items() if message_id in ids)
+
+
+def customer_mail(n: int, refs: list[str]) -> bytes:
+    return make_mail(f"again{n}@c.test", sender="Ann Lee <ann@c.test>", subject="Re: Refund",
+                     refs=refs, in_reply_to=refs[-1], minutes=10 + n, body=f"Any news? ({n})\n")
+
+
+async def test_replying_marker_is_seen_by_the_teammate_survives_their_triage_and_goes_away(
+        tmp_path, dovecot, mail_user, smtp_sink):
+    dovecot.load_maildir(mail_user, [make_mail("r1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
+    alice, alice_sync, _ = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
+    bob, bob_sync, _ = await open_agent(tmp_path, "Bob Ng", dovecot, mail_user, smtp_sink.port)
+    a, b = await conv_of(alice, "r1@c.test"), await conv_of(bob, "r1@c.test")
+
+    await alice.reply_started(a)
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()
+    assert (await bob.conversation(b)).replying == ("alice",)
+    assert (await alice.conversation(a)).replying == ()  # not a warning about oneself
+
+    # bob tags and closes meanwhile: conversation state changes, alice's marker stays
+    await commands.tag(bob, [b], ["billing"])
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert (await alice.conversation(a)).tags == ("billing",)
+    assert (await bob.conversation(b)).replying == ("alice",)
+
+    await alice.reply_ended(a)
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()
+    assert (await bob.conversation(b)).replying == ()
+
+    # bob (a name with a space) replies, then his app dies: his next start clears it
+    await bob.reply_started(b)
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert (await alice.conversation(a)).replying == ("bob ng",)
+    await bob.close()
+    bob, bob_sync, _ = await open_agent(tmp_path, "Bob Ng", dovecot, mail_user, smtp_sink.port)
+    await bob.clear_own_replying_marks()
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert (await alice.conversation(a)).replying == ()
+
+    # a marker nobody removes (a crash, no restart) is ignored after REPLYING_EXPIRES
+    await bob.reply_started(b)
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert (await alice.conversation(a)).replying == ("bob ng",)
+    start = time.time()
+    alice.clock = lambda: start + keywords.REPLYING_EXPIRES + 1
+    assert (await alice.conversation(a)).replying == ()
+    for d in (alice, bob):
+        await d.close()
+
+
+async def test_customer_writing_again_holds_the_reply_every_time(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    dovecot.load_maildir(mail_user, [make_mail("h1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
+    desk, sync, sender = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
+    conv = await conv_of(desk, "h1@c.test")
+    refs = ["h1@c.test"]
+    for n in range(6):
+        seen = await desk.reply_started(conv)
+        dovecot.deliver(mail_user, customer_mail(n, refs))  # while alice writes; her store has not synced
+        outbox_id, _ = await desk.reply(conv, f"Hi {{{{customer_first_name}}}}, round {n}.", seen_upto=seen)
+        item = await outbox.get(desk.store, outbox_id)
+        await desk.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (outbox_id,))  # due now
+        report = await sender.run_due()
+        assert report.held == [item.message_id] and report.sent == []
+        held = await outbox.get(desk.store, outbox_id)
+        assert held.state == "held" and "Ann Lee wrote again" in held.last_error
+        # the news is in the conversation for the agent to read
+        assert f"again{n}@c.test" in (await thread_message_ids(desk.store))[conv]
+        await desk.reply_ended(conv)
+        await desk.discard_send(outbox_id)
+        refs.append(f"again{n}@c.test")
+    assert smtp_sink.messages == []  # nothing reached the SMTP server, in any round
+
+    # nothing new since: the reply goes; "send anyway" sends a held one exactly once
+    seen = await desk.reply_started(conv)
+    first, _ = await desk.reply(conv, "Refund done.", seen_upto=seen)
+    dovecot.deliver(mail_user, customer_mail(99, refs))
+    await desk.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (first,))
+    assert (await sender.run_due()).held
+    said = await desk.send_anyway(first)
+    assert "sending" in said
+    report = await sender.run_due()
+    assert len(report.sent) == 1 and len(smtp_sink.wait_for(1)) == 1
+    # alice's own sent reply is not news to her next one
+    second, _ = await desk.reply(conv, "One more thing.", seen_upto=await desk.reply_started(conv))
+    await desk.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (second,))
+    report = await sender.run_due()
+    assert len(report.sent) == 1 and not report.held and len(smtp_sink.wait_for(2)) == 2
+    await desk.close()
+
+
+async def test_a_teammates_reply_meanwhile_holds_mine(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    dovecot.load_maildir(mail_user, [make_mail("t1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
+    alice, _, alice_sender = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
+    bob, _, bob_sender = await open_agent(tmp_path, "bob", dovecot, mail_user, smtp_sink.port)
+    a, b = await conv_of(alice, "t1@c.test"), await conv_of(bob, "t1@c.test")
+    seen = await alice.reply_started(a)
+    # bob answers first: his reply goes out and is filed in Sent
+    bob_id, _ = await bob.reply(b, "Refunded, Ann.", seen_upto=await bob.reply_started(b))
+    await bob.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (bob_id,))
+    assert len((await bob_sender.run_due()).sent) == 1
+    mine, _ = await alice.reply(a, "Looking into it.", seen_upto=seen)
+    await alice.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (mine,))
+    report = await alice_sender.run_due()
+    assert len(report.held) == 1
+    held = await outbox.get(alice.store, mine)
+    assert "your teammate" in held.last_error and "replied" in held.last_error
+    assert len(smtp_sink.wait_for(1)) == 1  # bob's only
+    # alice reads it and edits instead: back to her draft, nothing sent
+    await alice.cancel_send(mine)
+    assert (await alice.draft(a))[0] == "Looking into it."
+    assert len(smtp_sink.messages) == 1
+    for d in (alice, bob):
+        await d.close()
+
+
+async def test_when_the_server_cannot_be_checked_the_reply_waits(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    dovecot.load_maildir(mail_user, [make_mail("w1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
+    desk, _, sender = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
+
+    async def offline(account: str) -> None:
+        raise ImapError("connection refused")
+    sender.recheck = offline
+    conv = await conv_of(desk, "w1@c.test")
+    item_id, _ = await desk.reply(conv, "Hello.", seen_upto=await desk.reply_started(conv))
+    await desk.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (item_id,))
+    report = await sender.run_due()
+    assert report.retrying and not report.sent
+    item = await outbox.get(desk.store, item_id)
+    assert item.state == "queued" and "cannot check" in item.last_error and item.next_try
+    assert smtp_sink.messages == []
+    await desk.close()
