@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Every benchmark, one after another, each in its own process; `make bench` runs this.
 
-    .venv/bin/python bench/run_all.py [--skip import,ui,sync]
+    .venv/bin/python bench/run_all.py [--skip import,ui,triage,sync]
 
-1. bench/import_vs_notmuch.py -n 10000        import rate against `notmuch new`
-2. bench/ui_bench.py                           first paint, keystroke-to-repaint, RSS (100k store)
-3. bench/sync_vs_mbsync.py -n 10000 --runs 3   IMAP first sync against mbsync (when the file exists)
+1. bench/parse_speed.py -n 10000               parser speed per message
+2. bench/import_vs_notmuch.py -n 10000        import rate against `notmuch new`
+3. bench/ui_bench.py                           first paint, keystroke-to-repaint, RSS (100k store)
+4. bench/triage_bench.py                       tag/snooze/close/undo -> repainted queue, priority
+                                               recomputation (a copy of the 100k store)
+5. bench/sync_vs_mbsync.py -n 10000 --runs 3   IMAP first sync against mbsync (when the file exists)
 
 Each one prints its own table (streamed as it runs) and writes its JSON to bench/out/. A failing
 benchmark does not stop the others; the exit status is non-zero when any failed.
@@ -25,13 +28,14 @@ BENCHMARKS = [
     ("parse", "parse_speed.py", ["-n", "10000"]),
     ("import", "import_vs_notmuch.py", ["-n", "10000"]),
     ("ui", "ui_bench.py", []),
+    ("triage", "triage_bench.py", []),
     ("sync", "sync_vs_mbsync.py", ["-n", "10000", "--runs", "3"]),
 ]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--skip", default="", help="comma-separated names to leave out: parse, import, ui, sync")
+    ap.add_argument("--skip", default="", help="comma-separated names to leave out: parse, import, ui, triage, sync")
     args = ap.parse_args()
     skip = {name.strip() for name in args.skip.split(",") if name.strip()}
     unknown = skip - {name for name, _, _ in BENCHMARKS}
