@@ -156,3 +156,47 @@ def test_business_clock_counts_only_working_time():
     assert clock.elapsed(t(2026, 12, 28, 10)) - clock.elapsed(t(2026, 12, 24, 16)) == 2 * 3600
     always = BusinessClock()
     assert always.elapsed(t(2026, 12, 28, 10)) - always.elapsed(t(2026, 12, 24, 16)) == 90 * 3600
+
+
+async def test_whole_store_recomputation_matches_per_conversation_refresh(tmp_path):
+    """refresh_all (one pass) and rerank_all (ranks from stored summaries, on a settings change)
+    give exactly the rows that refreshing every conversation one by one gives."""
+    from tui_desk.desk import commands
+    raws = []
+    for i in range(60):
+        customer = f"c{i % 17}@c{i % 5}.test"  # some customers write several separate mails
+        raws.append(make_mail(f"m{i}@t", sender=customer, subject="URGENT refund" if i % 7 == 0 else f"q {i}",
+                              minutes=i * 3))
+        if i % 4 == 0:
+            raws.append(make_mail(f"a{i}@t", sender="agent1@helpdesk.test", refs=[f"m{i}@t"], minutes=i * 3 + 20))
+        if i % 9 == 0:
+            raws.append(make_mail(f"r{i}@t", sender=customer, refs=[f"m{i}@t"], minutes=i * 3 + 2))
+    desk = await open_desk(tmp_path)
+    await add(desk, *raws)
+    ids = await desk.queue_ids()
+    await commands.tag(desk, ids[:10], ["billing"])
+    await commands.set_status(desk, ids[10:14], "closed")
+
+    columns = "id, status, rank, burst, waiting_since, message_count, last_date, snooze_until"
+
+    async def rows(d):
+        return [tuple(r) for r in await d.store.fetchall(f"SELECT {columns} FROM conversations ORDER BY id")]
+
+    async def one_by_one(d):
+        for cid in [r[0] for r in await d.store.fetchall("SELECT id FROM conversations")]:
+            await d.refresh([cid])
+        return await rows(d)
+
+    expected = await one_by_one(desk)
+    await desk.store.execute("UPDATE conversations SET rank=0, burst=0")
+    await desk.refresh_all()
+    assert await rows(desk) == expected
+    await desk.close()
+
+    changed = dataclasses.replace(AGENTS, priority=PriorityConfig(tag_weights={"billing": 45}, vip=("c3@c3.test",),
+                                                                  urgent_boost_minutes=10))
+    desk = await open_desk(tmp_path, changed)  # settings changed, loud window not: ranks only
+    reranked = await rows(desk)
+    assert reranked != expected
+    assert reranked == await one_by_one(desk)
+    await desk.close()

@@ -44,11 +44,17 @@ class Desk:
     async def open(cls, db_path: str | Path, config: Config | None = None,
                    clock: Callable[[], float] = time.time) -> "Desk":
         desk = cls(await Store.open(db_path), config or Config(), clock)
-        # ranks are stored; when the priority settings change they are worked out again
-        settings = repr(desk.config.priority)
+        # ranks are stored; when the priority settings change they are worked out again: from the
+        # stored summaries, unless the loud window changed (then bursts are counted anew)
+        cfg = desk.config.priority
+        settings, window = repr(cfg), str(cfg.loud_window_minutes)
         if await desk.store.get_meta("priority_settings") != settings:
-            await desk.refresh_all()
+            if await desk.store.get_meta("priority_loud_window") == window:
+                await desk.rerank_all()
+            else:
+                await desk.refresh_all()
             await desk.store.set_meta("priority_settings", settings)
+            await desk.store.set_meta("priority_loud_window", window)
         return desk
 
     async def close(self) -> None:
@@ -112,7 +118,33 @@ class Desk:
         return out
 
     async def refresh_all(self) -> None:
-        await self.refresh(await queries.all_conversation_ids(self.store))
+        """refresh() of every conversation, in one pass: whole-table reads, each ranked once
+        (every customer's conversations are in, so no lookup of their others)."""
+        cfg = self.config.priority
+        facts = await queries.message_facts(self.store, None)
+        states = await queries.conversation_states(self.store, None)
+        pulled = await self._state_from_server(list(states), states)
+        states.update(pulled)
+        summaries = [priority.summarize(c, facts[c], state, cfg) for c, state in states.items() if facts.get(c)]
+        priority.rank_customer_bursts(summaries, cfg)
+        async with self.store.transaction():
+            if pulled:
+                await queries.write_states(self.store, pulled)
+            await queries.write_summaries(self.store, summaries)
+
+    async def rerank_all(self) -> None:
+        """Ranks only, from the stored summaries: enough when the mail is unchanged and only the
+        boosts, targets, VIPs, tag weights or business hours changed."""
+        cfg = self.config.priority
+        tags = await queries.tags_of(self.store, None)
+        summaries = await queries.rank_inputs(self.store)
+        before = {s.id: (s.rank, s.burst) for s in summaries}
+        for s in summaries:
+            s.rank = priority.rank(s, cfg, tags.get(s.id, ()))
+        priority.rank_customer_bursts(summaries, cfg)
+        changed = [(s.rank, s.burst, s.id) for s in summaries if (s.rank, s.burst) != before[s.id]]
+        async with self.store.transaction():
+            await queries.write_ranks(self.store, changed)
 
     async def queue_ids(self, query: str | None = None) -> list[int]:
         if query and query.strip():
@@ -161,6 +193,16 @@ class Desk:
     async def assign(self, ids: list[int], agent: str | None) -> str:
         from tui_desk.desk import commands
         return (await commands.assign(self, ids, agent)).description
+
+    async def merge(self, keep_id: int, other_ids: list[int]) -> str:
+        """Fold the other conversations into `keep_id` (desk.merge)."""
+        from tui_desk.desk import merge
+        return (await merge.merge(self, keep_id, list(other_ids))).description
+
+    async def split(self, message_rowid: int) -> str:
+        """Move one message into a new conversation of its own (desk.merge)."""
+        from tui_desk.desk import merge
+        return (await merge.split(self, message_rowid)).description
 
     async def undo(self) -> str | None:
         from tui_desk.desk import commands

@@ -40,16 +40,23 @@ class ConversationSummary:
     woke_at: int | None = None
 
 
-async def message_facts(store: Store, conv_ids: list[int]) -> dict[int, list[MessageFact]]:
+_EVERY = "SELECT id FROM conversations"  # conv_ids None: the whole store, without a 100k-long list
+
+
+def _ids_clause(conv_ids: list[int] | None) -> tuple[str, tuple]:
+    if conv_ids is None:
+        return _EVERY, ()
+    return "SELECT value FROM json_each(?)", (as_json_list(conv_ids),)
+
+
+async def message_facts(store: Store, conv_ids: list[int] | None) -> dict[int, list[MessageFact]]:
+    ids, params = _ids_clause(conv_ids)
     rows = await store.fetchall(
         "SELECT conv_id, date, is_agent, auto_submitted, sender_key, sender_name, subject FROM messages"
-        " WHERE conv_id IN (SELECT value FROM json_each(?)) AND is_note = 0"
-        " ORDER BY conv_id, coalesce(date, 0), id",
-        (as_json_list(conv_ids),),
-    )
-    out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids}
+        f" WHERE conv_id IN ({ids}) AND is_note = 0 ORDER BY conv_id, coalesce(date, 0), id", params)
+    out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids or ()}
     for r in rows:
-        out[r[0]].append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6]))
+        out.setdefault(r[0], []).append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6]))
     return out
 
 
@@ -66,10 +73,11 @@ class ConvState:
     tags: tuple[str, ...] = ()
 
 
-async def conversation_states(store: Store, conv_ids: list[int]) -> dict[int, ConvState]:
+async def conversation_states(store: Store, conv_ids: list[int] | None) -> dict[int, ConvState]:
+    ids, params = _ids_clause(conv_ids)
     rows = await store.fetchall(
         "SELECT id, status, status_set_at, assignee, snooze_until, snooze_reply, snooze_set_at, woke_at"
-        " FROM conversations WHERE id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),))
+        f" FROM conversations WHERE id IN ({ids})", params)
     tags = await tags_of(store, conv_ids)
     return {r[0]: ConvState(r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], tags.get(r[0], ())) for r in rows}
 
@@ -100,9 +108,23 @@ async def write_summaries(store: Store, summaries: list[ConversationSummary]) ->
 
 async def open_conversations_of_customers(store: Store, customer_keys: list[str]) -> list[int]:
     rows = await store.fetchall(
+        # +status: keep SQLite on the customer index; the covering queue index would walk every open row
         "SELECT id FROM conversations WHERE customer_key IN (SELECT value FROM json_each(?))"
-        " AND status = 'open'", (as_json_list(set(customer_keys)),))
+        " AND +status = 'open'", (as_json_list(set(customer_keys)),))
     return [r[0] for r in rows]
+
+
+async def rank_inputs(store: Store) -> list[ConversationSummary]:
+    """Every conversation's stored summary fields that its rank depends on, with rank and burst."""
+    rows = await store.fetchall("SELECT id, subject, customer_key, status, waiting_since, last_date, burst, rank"
+                                " FROM conversations")
+    return [ConversationSummary(id=r[0], subject=r[1], customer_key=r[2], status=r[3], waiting_since=r[4],
+                                last_date=r[5], burst=r[6], rank=r[7]) for r in rows]
+
+
+async def write_ranks(store: Store, ranks: list[tuple[float, int, int]]) -> None:
+    """(rank, burst, conversation id)."""
+    await store.executemany("UPDATE conversations SET rank=?, burst=? WHERE id=?", ranks)
 
 
 async def set_status(store: Store, conv_ids: list[int], status: str, at: int) -> None:
@@ -139,11 +161,9 @@ async def conversation_rows(store: Store, conv_ids: list[int]) -> dict[int, sqli
     return {r["id"]: r for r in rows}
 
 
-async def tags_of(store: Store, conv_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    rows = await store.fetchall(
-        "SELECT conv_id, tag FROM tags WHERE conv_id IN (SELECT value FROM json_each(?)) ORDER BY tag",
-        (as_json_list(conv_ids),),
-    )
+async def tags_of(store: Store, conv_ids: list[int] | None) -> dict[int, tuple[str, ...]]:
+    ids, params = _ids_clause(conv_ids)
+    rows = await store.fetchall(f"SELECT conv_id, tag FROM tags WHERE conv_id IN ({ids}) ORDER BY tag", params)
     out: dict[int, list[str]] = {}
     for r in rows:
         out.setdefault(r[0], []).append(r[1])
