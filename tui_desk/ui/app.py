@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
@@ -209,6 +210,8 @@ class DeskApp(App[None]):
         self.view_index = 0
         self.last_action = ""  # the desk's line for the last action (also shown as a notice)
         self.pending_send: Queued | None = None  # the last reply queued; u takes it back
+        self._prepared_reload: tuple | None = None  # see _with_reload_prepared
+        self._last_key_at = 0.0  # monotonic
         self.theme_names = self._load_themes(theme_dirs)
         self.start_theme = theme
         if theme is None:
@@ -270,10 +273,17 @@ class DeskApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         # Keys typed while an action is reloading the list wait for it: "c j c" closes the
         # next-but-one conversation, as it would if typed slowly. The screen keeps painting.
-        if isinstance(event, events.Key) and not event.is_forwarded and not self._triage_idle.is_set():
-            self._held_keys.append(events.Key(event.key, event.character))
-            return
+        if isinstance(event, events.Key):
+            self._last_key_at = time.monotonic()
+            if not event.is_forwarded and not self._triage_idle.is_set():
+                self._held_keys.append(events.Key(event.key, event.character))
+                return
         await super().on_event(event)
+
+    def _collect_when_idle(self) -> None:
+        """Full garbage collections run here, between keystrokes, not inside one (see on_mount)."""
+        if time.monotonic() - self._last_key_at > 5:
+            gc.collect()
 
     @work(group="start")
     async def start(self) -> None:
@@ -298,8 +308,11 @@ class DeskApp(App[None]):
             snippets = []
         self.snippet_pane.set_snippets(snippets)
         # Everything built so far lives as long as the app: keep it out of the garbage
-        # collector's full passes, which otherwise stall a keystroke now and then.
+        # collector's full passes, which otherwise stall a keystroke now and then. Those
+        # passes are rare (a reload drops thousands of cached strips) and run when idle.
         gc.freeze()
+        gc.set_threshold(700, 10, 1000)
+        self.set_interval(AGE_REFRESH, self._collect_when_idle)
         self._start_background()
 
     def _start_background(self) -> None:
@@ -569,16 +582,20 @@ class DeskApp(App[None]):
             confirm = ConfirmScreen(question, detail, danger=status == "spam")
             await self.push_screen(confirm, callback=answered)
             return
+        prepared = self._with_reload_prepared
         if kind == "tag":
             current = sorted({t for i in targets if (row := self.queue.row(i)) for t in row.tags})
             prompt = tag_prompt(
-                f"Tag {what}", lambda add, remove: desk.tag(targets, add, remove), desk.known_tags, current
+                f"Tag {what}", lambda add, remove: prepared(desk.tag(targets, add, remove)), desk.known_tags,
+                current,
             )
         elif kind == "snooze":
-            prompt = snooze_prompt(f"Snooze {what}", lambda text: desk.snooze(targets, text), self.clock())
+            prompt = snooze_prompt(f"Snooze {what}", lambda text: prepared(desk.snooze(targets, text)),
+                                   self.clock())
         elif kind == "assign":
             prompt = assign_prompt(
-                f"Assign {what}", lambda agent: desk.assign(targets, agent), self._me(), desk.known_agents
+                f"Assign {what}", lambda agent: prepared(desk.assign(targets, agent)), self._me(),
+                desk.known_agents,
             )
         else:
             raise ValueError(f"unknown triage action {kind!r}")
@@ -675,26 +692,50 @@ class DeskApp(App[None]):
         me = getattr(self.desk, "agent", None) or getattr(getattr(self.desk, "config", None), "agent", None)
         return me if isinstance(me, str) and me.strip() else None
 
-    async def _reload_list(self, *, to_returned: bool = False) -> None:
-        """The list again for the current view and search; the cursor on the same row, or on
-        the one that took its place. ``to_returned`` (undo): on a row that came back, if any."""
+    async def _prepare_reload(self, to_returned: bool = False) -> tuple[list[int], int | None, list]:
+        """(ids, the row to keep the cursor on, the rows that will be on screen): everything
+        the reload needs, fetched before the list changes, so it changes in one frame."""
         assert self.desk is not None
-        try:
-            ids = await self._list_ids(self.query_text)
-        except Exception as exc:  # noqa: BLE001
-            self.notify(f"Could not reload the queue: {exc}", severity="error", markup=False)
-            return
+        ids = await self._list_ids(self.query_text)
         queue = self.queue
         keep = queue.current_id
         if to_returned:
             before = set(queue.ids)
             keep = next((i for i in ids if i not in before), keep)
+        window = queue.window_after(ids, keep, queue.cursor)
+        return ids, keep, await self.desk.queue_rows(window) if window else []
+
+    async def _with_reload_prepared(self, action: Awaitable[str]) -> str:
+        """A prompt's desk call, then the reload's fetching, both before the prompt closes: the
+        prompt's removal and the new list reach the screen in one frame."""
+        description = await action
+        try:
+            self._prepared_reload = (time.monotonic(), await self._prepare_reload())
+        except Exception:  # noqa: BLE001 - _reload_list tries again and says why
+            self._prepared_reload = None
+        return description
+
+    async def _reload_list(self, *, to_returned: bool = False) -> None:
+        """The list again for the current view and search; the cursor on the same row, or on
+        the one that took its place. ``to_returned`` (undo): on a row that came back, if any."""
+        prepared, self._prepared_reload = self._prepared_reload, None
+        if prepared is not None and time.monotonic() - prepared[0] < 1.0 and not to_returned:
+            prepared = prepared[1]
+        else:
+            try:
+                prepared = await self._prepare_reload(to_returned)
+            except Exception as exc:  # noqa: BLE001
+                self.notify(f"Could not reload the queue: {exc}", severity="error", markup=False)
+                return
+        ids, keep, rows = prepared
+        queue = self.queue
         queue.set_ids(
             ids,
             keep=keep,
             at=queue.cursor,
             empty_text=self._empty_text(self.query_text),
             keep_scroll=True,
+            rows=rows,
         )
         self._update_queue_subtitle()
 

@@ -8,7 +8,7 @@ of ints.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.cells import cell_len, get_character_cell_size
@@ -251,11 +251,14 @@ class QueueView(ScrollView, can_focus=True):
         at: int | None = None,
         empty_text: str = "No conversations",
         keep_scroll: bool = False,
+        rows: Iterable[QueueRow] = (),
     ) -> None:
         """Show these conversations; the cursor stays on ``keep`` if it is among them, else
         goes to position ``at`` (the row that took its place), else to the top.
 
         Rows are fetched afresh: a new list (a search, a reload) may come with changed rows.
+        ``rows`` already fetched (see ``window_after``) are used at once, so the first frame
+        shows them instead of placeholders.
         ``keep_scroll`` leaves the list where it was on screen (a reload after an action).
         Selected ids that are not in the new list are unselected: actions only ever apply
         to rows the agent can see.
@@ -266,6 +269,8 @@ class QueueView(ScrollView, can_focus=True):
         self._pending.clear()
         self._gone.clear()
         self._rows.clear()
+        for row in rows:
+            self._rows[row.id] = row
         self._strips.clear()
         self.empty_text = empty_text
         if keep in self._ids:
@@ -284,6 +289,21 @@ class QueueView(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         self._post_cursor()
+
+    def window_after(self, ids: list[int], keep: int | None, at: int | None) -> list[int]:
+        """The ids ``set_ids(ids, keep=keep, at=at, keep_scroll=True)`` will put on screen."""
+        if not ids:
+            return []
+        shown = max(1, (self.scrollable_content_region.height or self.size.height) // self._lines_per_row)
+        top = int(self.scroll_y) // self._lines_per_row
+        try:
+            cursor = ids.index(keep) if keep is not None else -1
+        except ValueError:
+            cursor = -1
+        if cursor < 0:
+            cursor = max(0, min(at if at is not None else 0, len(ids) - 1))
+        top = min(top, cursor) if cursor < top else max(top, cursor - shown + 1)
+        return ids[top:top + shown + 1]
 
     def clear_selection(self) -> None:
         if self.selected:
