@@ -348,3 +348,39 @@ async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said()
         await settle(pilot)
         assert desk.replies == [(1, first.body.rstrip("\n"), False, None)]
         assert app.pending_send is not None and not isinstance(app.screen, ComposeScreen)
+
+
+async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_internal(demo):
+    from tui_desk.ui.conversation import MessageBox
+    from tui_desk.ui.note import NoteScreen, mention_name
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.conversation_pane.conversation is not None)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteScreen))
+        me = mention_name(app.desk.agent)
+        await type_text(pilot, f"Refund approved; ping @{me[:2]}")
+        assert f"@{me}" in str(app.screen.query_one("#prompt-note").render())
+        await pilot.press("tab")  # completes the teammate's name
+        assert app.screen.body.text.endswith(f"@{me} ")
+        await pilot.press("escape")  # text would be lost: asks once more
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NoteScreen))
+
+        def note_box():
+            return next((b for b in app.query(MessageBox) if b.message.is_note), None)
+
+        await until(pilot, lambda: note_box() is not None)
+        box = note_box()
+        assert box.has_class("-note") and not box.has_class("-agent")
+        assert "INTERNAL NOTE" in str(box.query_one(".message--sender").render())
+        text = box.query_one(".message--text").render()
+        assert f"@{me}" in str(text)
+        # never sent, never a reply: nothing reached the SMTP sink, nothing in the outbox
+        assert sink.received == [] and await app.desk.outbox() == []
+        conv = await app.desk.conversation(first)
+        assert conv.messages[-1].is_note and conv.status == "open"

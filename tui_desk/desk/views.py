@@ -132,6 +132,9 @@ class DeskService(Protocol):
 
     async def known_tags(self) -> list[str]: ...
 
+    async def add_note(self, conv_id: int, body_markdown: str) -> str:
+        """An internal note (Markdown) on the conversation, shared with the team, never sent."""
+
     async def known_agents(self) -> list[str]: ...
 
     def views(self) -> list[tuple[str, str | None]]:

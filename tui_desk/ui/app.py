@@ -35,6 +35,7 @@ from tui_desk.ui.compose import ComposeScreen, Queued
 from tui_desk.ui.conversation import ConversationPane, ThreadView
 from tui_desk.ui.help import HelpScreen, key_table
 from tui_desk.ui.inputs import FollowingInput
+from tui_desk.ui.note import NoteScreen
 from tui_desk.ui.outbox import OutboxScreen
 from tui_desk.ui.queue import QueueView, fit
 from tui_desk.ui.snippets import SnippetFilter, SnippetPane
@@ -115,6 +116,8 @@ REPLY_BINDINGS = [
     Binding("R", "reply(True)", "Reply all", show=False, tooltip="Reply to everyone on the last message",
             priority=True),
     Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors"),
+    Binding("n", "note", "Note", show=False, tooltip="Internal note for the team (@name mentions); never sent",
+            priority=True),
 ]
 # 1-9 switch straight to a saved view; no description, the help lists them as one row
 VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
@@ -769,6 +772,30 @@ class DeskApp(App[None]):
             self.notify("No conversation to reply to", severity="warning", timeout=3)
             return
         await self.open_compose(conv_id, reply_all)
+
+    async def action_note(self) -> None:
+        """n: an internal note on the open conversation (when focused) or the current row."""
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()
+        await self._triage_idle.wait()
+        desk = self.desk
+        conv = self.conversation_pane.conversation
+        conv_id = conv.id if conv is not None and self._focus_within(self.conversation_pane) else self.queue.current_id
+        if conv_id is None:
+            self.notify("No conversation to add a note to", severity="warning", timeout=3)
+            return
+        try:
+            agents = await desk.known_agents()
+        except Exception:  # noqa: BLE001 - mentions are a help, not a need
+            agents = []
+
+        def added(said: str | None) -> None:
+            if said:
+                self.notify(said, timeout=4, markup=False)
+                self.open_conversation(conv_id)
+
+        await self.push_screen(NoteScreen(f"Note on {self._naming([conv_id])}",
+                                          lambda body: desk.add_note(conv_id, body), agents), callback=added)
 
     async def open_compose(self, conv_id: int, reply_all: bool = False) -> None:
         """Load the conversation and its draft, then the compose screen. Keys typed meanwhile wait

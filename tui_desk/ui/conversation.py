@@ -7,6 +7,7 @@ subject such as ``[bold]x[/]`` must show its brackets.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from email.utils import getaddresses
 
@@ -45,6 +46,17 @@ def human_size(size: int) -> str:
 def plain(text: str) -> Content:
     """Mail text as literal content: no markup, tabs expanded."""
     return Content(text).expand_tabs(4)
+
+
+MENTION = re.compile(r"(?<![\w@.])@[\w][\w.-]*\w|(?<![\w@.])@\w")
+
+
+def with_mentions(text: str) -> Content:
+    """A note's text with its @name mentions stood out (literal text otherwise)."""
+    content = plain(text)
+    for match in MENTION.finditer(content.plain):
+        content = content.stylize("bold $text-accent", match.start(), match.end())
+    return content
 
 
 def split_sender(sender: str) -> tuple[str, str]:
@@ -107,6 +119,11 @@ class MessageBox(Vertical):
             border-left: outer $success;
             background: $boost;
         }
+        /* internal notes must never be mistaken for mail the customer saw */
+        &.-note {
+            border-left: thick $warning;
+            background: $warning 12%;
+        }
         & > .message--header {
             height: 1;
             & > .message--sender { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -120,7 +137,7 @@ class MessageBox(Vertical):
     """
 
     def __init__(self, message: MessageView, *, usual: set[str], now: dt.datetime) -> None:
-        super().__init__(classes="-agent" if message.from_agent else "-customer")
+        super().__init__(classes="-note" if message.is_note else "-agent" if message.from_agent else "-customer")
         self.message = message
         self.usual = usual
         self.now = now
@@ -130,10 +147,11 @@ class MessageBox(Vertical):
         name, addr = split_sender(m.sender)
         who = name or addr or "(unknown sender)"
         with Horizontal(classes="message--header"):
-            yield Static(
-                Content.assemble((who, "bold"), (" · agent", "bold $text-success") if m.from_agent else ""),
-                classes="message--sender",
-            )
+            if m.is_note:
+                label: tuple[str, str] | str = (" · INTERNAL NOTE, not sent to the customer", "bold $text-warning")
+            else:
+                label = (" · agent", "bold $text-success") if m.from_agent else ""
+            yield Static(Content.assemble((who, "bold"), label), classes="message--sender")
             if m.date is not None:
                 when = f"{format_datetime_short(m.date, self.now)} · {format_age(m.date, self.now)}"
                 yield Static(Content(when), classes="message--date")
@@ -149,7 +167,8 @@ class MessageBox(Vertical):
             if block.quoted:
                 yield QuotedBlock(block)
             elif block.text.strip():
-                yield Static(plain(block.text.strip("\n")), classes="message--text")
+                text = block.text.strip("\n")
+                yield Static(with_mentions(text) if m.is_note else plain(text), classes="message--text")
         for attachment in m.attachments:
             yield Static(self._attachment(attachment), classes="message--attachment")
         if m.defects:
