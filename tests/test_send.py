@@ -327,3 +327,38 @@ async def test_demo_reply_flow_needs_no_account(tmp_path):
         await desk.close()
     finally:
         sink.stop()
+
+
+async def test_forward_attaches_the_original_keeps_the_thread_and_is_not_an_answer(tmp_path, dovecot, mail_user,
+                                                                                   smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    outbox_id, said = await desk.forward(conv, "Eng Team <eng@third.test>", "Can you check order #123, "
+                                         "{{customer_first_name}} is waiting?")
+    assert "eng@third.test" in said
+    clock.now += 11
+    assert len((await sender.run_due()).sent) == 1
+    [got] = smtp_sink.wait_for(1)
+    assert got.rcpt_tos == ["eng@third.test"]
+    m = parsed(got.data)
+    assert m["Subject"] == "Fwd: Refund for order #123" and m["X-TUI-Desk-Forward"] == "yes"
+    assert "<q1@t>" in m["References"] and m["In-Reply-To"] is None
+    assert "Ann is waiting" in m.get_body(("plain",)).get_content()
+    [original] = [p for p in m.iter_attachments() if p.get_content_type() == "message/rfc822"]
+    inner = original.get_content()
+    assert inner["Message-ID"] == "<q1@t>" and "Where is my refund?" in inner.get_body(("plain",)).get_content()
+    # in the conversation, but the customer still waits for an answer
+    assert len((await thread_message_ids(desk.store))[conv]) == 2
+    view = await desk.conversation(conv)
+    assert view.status == "open" and view.messages[-1].from_agent
+    # the third party's answer threads back into the conversation after a sync
+    fwd_id = m["Message-ID"].strip("<>")
+    dovecot.deliver(mail_user, make_mail("eng1@third.test", sender="Eng <eng@third.test>",
+                                         subject="Re: Fwd: Refund for order #123", refs=["q1@t", fwd_id],
+                                         in_reply_to=fwd_id, minutes=30, body="Refund went out yesterday.\n"))
+    await sync.sync_once()
+    assert "eng1@third.test" in (await thread_message_ids(desk.store))[conv]
+    with pytest.raises(CommandError, match="not an email address"):
+        await desk.forward(conv, "eng team", "x")
+    await desk.close()

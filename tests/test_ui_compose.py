@@ -283,7 +283,8 @@ class ReplyingFakeDesk(FakeDesk):
 
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
 
-    async def reply(self, conv_id, body, reply_all=False, send_at_text=None, seen_upto=None):  # noqa: ANN001
+    async def reply(self, conv_id, body, reply_all=False, send_at_text=None, seen_upto=None,  # noqa: ANN001
+                    attachments=()):
         self.replies.append((conv_id, body, reply_all, send_at_text))
         return len(self.replies), "Sending to someone in 10 s"
 
@@ -384,3 +385,40 @@ async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_intern
         assert sink.received == [] and await app.desk.outbox() == []
         conv = await app.desk.conversation(first)
         assert conv.messages[-1].is_note and conv.status == "open"
+
+
+async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tmp_path):
+    make_app, sink = demo
+    app = make_app(undo_seconds=1)
+    report = tmp_path / "logs" / "server-report.txt"
+    report.parent.mkdir()
+    report.write_text("error 42 at 10:01\n")
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("f")
+        screen = await compose_open(app, pilot)
+        assert screen.forward and str(screen.query_one("#compose-subject").render()).startswith("Subject: Fwd:")
+        await type_text(pilot, "Eng <eng@third.test>")
+        await pilot.press("enter")  # on to the body
+        assert screen.focused is screen.body
+        await type_text(pilot, "Please look at this one.")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await type_text(pilot, str(tmp_path / "lo"))
+        await pilot.press("tab")  # completes to .../logs/
+        await type_text(pilot, "se")
+        await pilot.press("tab")  # .../logs/server-report.txt
+        assert app.screen.text_input.value == str(report)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        assert "server-report.txt" in str(screen.query_one("#compose-attach").render())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        await until(pilot, lambda: len(sink.received) == 1, timeout=15)
+        sent = email.message_from_bytes(sink.received[0], policy=policy.default)
+        assert sent["To"].addresses[0].addr_spec == "eng@third.test" and sent["Subject"].startswith("Fwd: ")
+        kinds = sorted(p.get_content_type() for p in sent.iter_attachments())
+        assert kinds == ["message/rfc822", "text/plain"]
+        assert await app.desk.draft(first) is None  # a forward keeps no reply draft
+        conv = await app.desk.conversation(first)
+        assert conv.status == "open", "a forward is not an answer to the customer"

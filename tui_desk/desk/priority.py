@@ -38,10 +38,12 @@ def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: Pri
         s.subject = clean_subject(first.subject) or first.subject
     waiting_since = None
     for f in facts:
+        if f.auto_submitted:
+            continue  # an auto-reply, a bounce, our auto-acknowledgement or forward: nobody's turn
         if f.is_agent:
             waiting_since = None
             s.last_agent_date = f.date
-        elif not f.auto_submitted:
+        else:
             s.last_customer_date = f.date
             if waiting_since is None:
                 waiting_since = f.date if f.date is not None else s.last_date

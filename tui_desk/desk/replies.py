@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from email.utils import getaddresses
 from pathlib import Path
 
 from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.snippets import fill
-from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, new_message_id, reply_references,
-                                   reply_subject)
+from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, forward_subject, new_message_id,
+                                   reply_references, reply_subject)
 from tui_desk.mail.model import Address
-from tui_desk.store import outbox, queries
+from tui_desk.store import mirror, outbox, queries
 
 from typing import TYPE_CHECKING
 
@@ -46,15 +47,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     """`seen_upto`: the conversation's newest message when the agent started writing (by default:
     now). Mail that arrives after it holds the reply before SMTP (mail.outbox collision check)."""
     account = account or desk.config.account(None)
-    rows = await queries.conversation_rows(desk.store, [conv_id])
-    if conv_id not in rows:
-        raise CommandError(f"no conversation {conv_id}")
-    conv = rows[conv_id]
-    messages = [m for m in await queries.messages_of(desk.store, conv_id) if not m["is_note"]]
-    if not messages:
-        raise CommandError(f"conversation {conv_id} has no messages to reply to")
-    customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]
-    original = (customer_mail or messages)[-1]
+    conv, original = await _conversation_and_original(desk, conv_id)
     reply_to = _addrs(original["reply_to_json"]) or [Address(original["sender_name"], original["sender_addr"])]
     ours = {account.address.lower(), *desk.config.agent_addresses}
     to = [a for a in reply_to if a.key not in ours]
@@ -68,26 +61,80 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     if not to:
         raise CommandError("nobody to reply to: the last message came from this desk")
 
+    text = _filled(desk, conv, original, body_markdown, extra_values, "reply")
+    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+    return await _queue(desk, account, conv_id, Outgoing(
+        sender=Address(account.display_name, account.address), to=to, cc=cc,
+        subject=reply_subject(original["subject"] or conv["subject"], conv_id), body_markdown=text,
+        in_reply_to=original["message_id"], references=refs, attachments=list(attachments)),
+        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True)
+
+
+async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,
+                        send_at: int | None = None, account: AccountConfig | None = None,
+                        attachments: list[Path] = (), seen_upto: int | None = None) -> QueuedReply:
+    """Forward the conversation's latest customer mail (attached whole, as message/rfc822) with
+    the agent's Markdown on top. It stays in the conversation (References) and a third party's
+    answer threads back; it is not an answer to the customer (mail.compose.FORWARD_HEADER)."""
+    account = account or desk.config.account(None)
+    conv, original = await _conversation_and_original(desk, conv_id)
+    to = parse_recipients(to_text)
+    raw_original = await mirror.raw_by_message_id(desk.store, original["message_id"])
+    if raw_original is None:
+        raise CommandError(f"the original of #{conv_id} is not stored; fetch it first")
+    text = _filled(desk, conv, original, body_markdown, None, "forward", allow_empty=True)
+    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+    return await _queue(desk, account, conv_id, Outgoing(
+        sender=Address(account.display_name, account.address), to=to,
+        subject=forward_subject(original["subject"] or conv["subject"]), body_markdown=text,
+        references=refs, attachments=list(attachments), forwarded=raw_original),
+        body_markdown, send_at, seen_upto, reply_all=False, clears_draft=False)
+
+
+def parse_recipients(text: str) -> list[Address]:
+    """'Ann <ann@x.test>, bob@y.test' as typed by the agent; each must be an address."""
+    found = [Address(name, addr) for name, addr in getaddresses([text]) if name or addr]
+    bad = [a.name or a.addr for a in found if "@" not in a.addr or any(c.isspace() for c in a.addr)]
+    if bad:
+        raise CommandError(f"not an email address: {bad[0]}")
+    if not found:
+        raise CommandError("forward to whom? type one or more addresses")
+    return found
+
+
+async def _conversation_and_original(desk: "Desk", conv_id: int):
+    """The conversation's row and the message a reply answers: the customer's last."""
+    rows = await queries.conversation_rows(desk.store, [conv_id])
+    if conv_id not in rows:
+        raise CommandError(f"no conversation {conv_id}")
+    messages = [m for m in await queries.messages_of(desk.store, conv_id) if not m["is_note"]]
+    if not messages:
+        raise CommandError(f"conversation {conv_id} has no messages to reply to")
+    customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]
+    return rows[conv_id], (customer_mail or messages)[-1]
+
+
+def _filled(desk: "Desk", conv, original, body_markdown: str, extra_values: dict[str, str] | None,
+            what: str, allow_empty: bool = False) -> str:
     values = placeholder_values(desk, conv, original["sender_name"], original["sender_addr"])
     values.update(extra_values or {})
     text, unknown = fill(body_markdown, values)
     if unknown:
         names = ", ".join("{{" + u + "}}" for u in unknown)
         raise CommandError(f"fill these before sending: {names}")
-    if not text.strip():
-        raise CommandError("the reply is empty")
+    if not text.strip() and not allow_empty:
+        raise CommandError(f"the {what} is empty")
+    return text
 
-    domain = account.address.rpartition("@")[2]
-    message_id = new_message_id(domain)
-    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+
+async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoing, body_markdown: str,
+                 send_at: int | None, seen_upto: int | None, *, reply_all: bool, clears_draft: bool) -> QueuedReply:
+    message_id = new_message_id(account.address.rpartition("@")[2])
     try:
-        raw = build_message(Outgoing(
-            sender=Address(account.display_name, account.address), to=to, cc=cc,
-            subject=reply_subject(original["subject"] or conv["subject"], conv_id), body_markdown=text,
-            in_reply_to=original["message_id"], references=refs, attachments=list(attachments)), message_id)
+        raw = build_message(out, message_id)
     except ComposeError as e:
         raise CommandError(str(e)) from None
-    recipients = [a.addr for a in to + cc]
+    recipients = [a.addr for a in out.to + out.cc]
     when = send_at if send_at is not None else desk.now() + account.undo_send_seconds
     store = desk.store
     async with store.transaction():
@@ -96,7 +143,8 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
         item_id = await outbox.add(store, account=account.name, conv_id=conv_id, message_id=message_id, raw=raw,
                                    mail_from=account.address, recipients=recipients, body_markdown=body_markdown,
                                    send_at=when, reply_all=reply_all, seen_upto=seen_upto)
-        await outbox.delete_draft(store, conv_id)
+        if clears_draft:
+            await outbox.delete_draft(store, conv_id)
     return QueuedReply(item_id, message_id, recipients, when)
 
 

@@ -315,27 +315,44 @@ class Desk:
 
     # -- replies (desk.replies, store.outbox); thin, for the compose screen ----------------------
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
-                    send_at_text: str | None = None, seen_upto: int | None = None) -> tuple[int, str]:
+                    send_at_text: str | None = None, seen_upto: int | None = None,
+                    attachments: list[str] = ()) -> tuple[int, str]:
         """Queue a reply: now plus the undo window, or at `send_at_text` ("tomorrow 9:00", "2h").
         `seen_upto` is what reply_started() returned when the agent began writing.
         Returns (outbox id, a line saying when and to whom)."""
         from tui_desk.desk.replies import queue_reply
-        from tui_desk.desk.timefmt import format_datetime_short
+        send_at = self._send_at(send_at_text)
+        queued = await queue_reply(self, conv_id, body, reply_all=reply_all, send_at=send_at, seen_upto=seen_upto,
+                                   attachments=[Path(a).expanduser() for a in attachments])
+        return queued.outbox_id, self._queued_line(queued, send_at)
+
+    async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
+                      seen_upto: int | None = None, attachments: list[str] = ()) -> tuple[int, str]:
+        """Forward the conversation's latest customer mail to `to_text` ("a@x, Name <b@y>")."""
+        from tui_desk.desk.replies import queue_forward
+        send_at = self._send_at(send_at_text)
+        queued = await queue_forward(self, conv_id, to_text, body, send_at=send_at, seen_upto=seen_upto,
+                                     attachments=[Path(a).expanduser() for a in attachments])
+        return queued.outbox_id, self._queued_line(queued, send_at)
+
+    def _send_at(self, send_at_text: str | None) -> int | None:
         from tui_desk.desk.when import WhenError, parse_when
-        send_at = None
-        if send_at_text is not None:
-            now = dt.datetime.fromtimestamp(self.now()).astimezone()
-            when = parse_when(send_at_text, now)
-            if when.at is None:
-                raise WhenError("a reply needs a time: e.g. 'tomorrow 9:00', 'mon 8:30', '2h'")
-            send_at = int(when.at.timestamp())
-        queued = await queue_reply(self, conv_id, body, reply_all=reply_all, send_at=send_at, seen_upto=seen_upto)
+        if send_at_text is None:
+            return None
+        now = dt.datetime.fromtimestamp(self.now()).astimezone()
+        when = parse_when(send_at_text, now)
+        if when.at is None:
+            raise WhenError("a reply needs a time: e.g. 'tomorrow 9:00', 'mon 8:30', '2h'")
+        return int(when.at.timestamp())
+
+    def _queued_line(self, queued, send_at: int | None) -> str:
+        from tui_desk.desk.timefmt import format_datetime_short
         who = ", ".join(queued.recipients)
         if send_at is None:
-            return queued.outbox_id, f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
+            return f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
         when = dt.datetime.fromtimestamp(queued.send_at).astimezone()
         local_now = dt.datetime.fromtimestamp(self.now()).astimezone()
-        return queued.outbox_id, f"Will send to {who} {format_datetime_short(when, local_now)}"
+        return f"Will send to {who} {format_datetime_short(when, local_now)}"
 
     async def cancel_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import cancel_send

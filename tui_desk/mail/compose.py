@@ -10,7 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.parser import BytesParser
+from email.policy import SMTP, default
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -68,6 +69,10 @@ class Outgoing:
     references: list[str] = field(default_factory=list)
     attachments: list[Path] = field(default_factory=list)
     date: dt.datetime | None = None
+    forwarded: bytes | None = None  # a forward: the original, attached whole as message/rfc822
+
+
+FORWARD_HEADER = "X-TUI-Desk-Forward"  # marks our forwards: mail to a third party, not an answer
 
 
 def new_message_id(domain: str) -> str:
@@ -101,6 +106,8 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
     msg["MIME-Version"] = "1.0"
+    if out.forwarded is not None:
+        msg[FORWARD_HEADER] = "yes"
     msg.set_content(out.body_markdown if out.body_markdown.endswith("\n") else out.body_markdown + "\n")
     msg.add_alternative(markdown_to_html(out.body_markdown), subtype="html")
     for path in out.attachments:
@@ -111,7 +118,16 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+    if out.forwarded is not None:
+        # parsed, so it goes as 8bit: RFC 2046 does not allow base64 for message/rfc822
+        original = BytesParser(policy=default).parsebytes(out.forwarded)
+        msg.add_attachment(original, filename="forwarded-message.eml")
     return msg.as_bytes(policy=SMTP)
+
+
+def forward_subject(subject: str) -> str:
+    """'Fwd: ' exactly once, before the subject without its Re:/Fwd: prefixes."""
+    return f"Fwd: {strip_subject_prefixes(subject)}"
 
 
 def reply_subject(subject: str, ticket: int | None = None) -> str:

@@ -53,5 +53,5 @@ class ParsedMessage:
     text_from_html: bool
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)  # human-readable, one per problem
-    auto_submitted: bool = False  # Auto-Submitted / bounces / vacation replies
+    auto_submitted: bool = False  # Auto-Submitted / bounces / vacation replies / our forwards: not a turn
     size: int = 0  # raw size in bytes

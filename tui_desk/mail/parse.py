@@ -61,7 +61,7 @@ from typing import Any
 from tui_desk.mail.html_text import html_to_text
 from tui_desk.mail.model import Address, Attachment, ParsedMessage
 
-__all__ = ["parse_message", "normalize_msgid", "split_quoted"]
+__all__ = ["attachment_payloads", "parse_message", "normalize_msgid", "split_quoted"]
 
 #: Longest header field value (raw characters) handed to the stdlib's header parser.
 HEADER_LIMIT = 16 * 1024
@@ -1438,6 +1438,7 @@ class _Walker:
         self.opaque = opaque  # body left unparsed on purpose: no re-split attempts
         self.parts = 0
         self.attachments: list[Attachment] = []
+        self.attachment_parts: list[Message] = []  # the part of each attachment, same order
         self.recovered: dict[int, Message] = {}  # unsplit multipart -> its re-split version
 
     # Paths are 1-based like IMAP: "1", "1.2"; a non-multipart message's body is "1".
@@ -1649,6 +1650,7 @@ class _Walker:
         self.attachments.append(
             Attachment(filename, ctype, size=_size(part), part_path=path or "1")
         )
+        self.attachment_parts.append(part)
 
     def epilogue_parts(self, part: Message, path: str, count: int) -> list[tuple[Message, str]]:
         """Parts after the closing delimiter (a nested multipart reused the outer boundary)."""
@@ -1765,7 +1767,8 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
         return True
     if top_type in ("multipart/report", "message/delivery-status"):
         return True
-    if any(headers.has(h) for h in ("X-Autoreply", "X-Autorespond", "X-Failed-Recipients")):
+    # our own forwards (mail.compose.FORWARD_HEADER): sent to a third party, not a turn of the conversation
+    if any(headers.has(h) for h in ("X-Autoreply", "X-Autorespond", "X-Failed-Recipients", "X-TUI-Desk-Forward")):
         return True
     if (headers.get("Precedence") or "").strip().lower() == "auto_reply":
         return True
@@ -1789,6 +1792,46 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
 
 
+def attachment_payloads(raw: bytes) -> list[tuple[Attachment, bytes]]:
+    """Each attachment ``parse_message(raw).attachments`` lists, in its order, with its content.
+
+    The same parse and the same walk (recovered multiparts, epilogue parts, part limits), so
+    the list always matches parse_message. Content is decoded as the stdlib decodes it:
+    base64 (damaged base64 as far as it goes: bad characters dropped, padding fixed),
+    quoted-printable, uuencode; an unknown or broken transfer encoding gives the raw payload
+    bytes undecoded. A message/* part (an attached .eml, delivery-status blocks) gives its
+    parts serialized by the stdlib (headers may be re-folded), exactly what ``size`` counts;
+    a part that cannot be serialized contributes b"". Never raises: a message parse_message
+    cannot read has no attachments here either.
+    """
+    try:
+        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+    except Exception:
+        return []
+    parts: list[Message] = []
+    try:
+        msg = _parse(data, parts)
+    except Exception:  # parse_message shows such a mail as unreadable, without attachments
+        return []
+    return [(att, _attachment_bytes(part)) for att, part in zip(msg.attachments, parts)]
+
+
+def _attachment_bytes(part: Message) -> bytes:
+    """The content of an attachment's part; its length is what :func:`_size` computes."""
+    if not part.is_multipart():
+        return _payload_bytes(part)
+    chunks: list[bytes] = []
+    try:
+        for sub in part.get_payload():  # as _size: message/rfc822, delivery-status blocks
+            try:
+                chunks.append(sub.as_bytes())
+            except Exception:
+                continue
+    except Exception:
+        pass
+    return b"".join(chunks)
+
+
 def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
     if text is None:
         text, _ = _decode_bytes(raw[:TEXT_LIMIT], None)
@@ -1800,7 +1843,8 @@ def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
     )
 
 
-def _parse(raw: bytes) -> ParsedMessage:
+def _parse(raw: bytes, attachment_parts: list[Message] | None = None) -> ParsedMessage:
+    """The record; ``attachment_parts``, when given, receives the part of each attachment."""
     if raw.startswith(_OLE2_MAGIC):
         return _unreadable(raw, "not an RFC 5322 message: an Outlook .msg (OLE2) file", text="")
     defects = _Defects()
@@ -1865,6 +1909,9 @@ def _parse(raw: bytes) -> ParsedMessage:
         pieces = walker.fallback_body(msg)
     _collect_part_defects(msg, "", 0, defects)
     walker.list_attachments(msg, "", 0, set(used))
+
+    if attachment_parts is not None:
+        attachment_parts.extend(walker.attachment_parts)
 
     text = "\n\n".join(p.text.strip("\n") for p in pieces if p.text.strip())
     if len(text) > TEXT_LIMIT:

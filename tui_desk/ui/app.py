@@ -115,6 +115,8 @@ REPLY_BINDINGS = [
             priority=True),
     Binding("R", "reply(True)", "Reply all", show=False, tooltip="Reply to everyone on the last message",
             priority=True),
+    Binding("f", "forward", "Forward", show=False, tooltip="Forward the customer's last mail (attached) to someone",
+            priority=True),
     Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors"),
     Binding("n", "note", "Note", show=False, tooltip="Internal note for the team (@name mentions); never sent",
             priority=True),
@@ -758,7 +760,11 @@ class DeskApp(App[None]):
 
     # --- replying -------------------------------------------------------------------------------
 
-    async def action_reply(self, reply_all: bool = False) -> None:
+    async def action_forward(self) -> None:
+        """f: forward, from the open conversation (when focused) or the current row."""
+        await self.action_reply(forward=True)
+
+    async def action_reply(self, reply_all: bool = False, forward: bool = False) -> None:
         """r / R: the compose screen for the open conversation (when focused) or the current row."""
         if not self._on_main_screen() or self._typing() or self.desk is None:
             raise SkipAction()
@@ -771,7 +777,7 @@ class DeskApp(App[None]):
         if conv_id is None:
             self.notify("No conversation to reply to", severity="warning", timeout=3)
             return
-        await self.open_compose(conv_id, reply_all)
+        await self.open_compose(conv_id, reply_all, forward=forward)
 
     async def action_note(self) -> None:
         """n: an internal note on the open conversation (when focused) or the current row."""
@@ -797,7 +803,7 @@ class DeskApp(App[None]):
         await self.push_screen(NoteScreen(f"Note on {self._naming([conv_id])}",
                                           lambda body: desk.add_note(conv_id, body), agents), callback=added)
 
-    async def open_compose(self, conv_id: int, reply_all: bool = False) -> None:
+    async def open_compose(self, conv_id: int, reply_all: bool = False, forward: bool = False) -> None:
         """Load the conversation and its draft, then the compose screen. Keys typed meanwhile wait
         (on_event holds them) and then land in the body."""
         assert self.desk is not None
@@ -826,7 +832,11 @@ class DeskApp(App[None]):
 
             async def reply(conv_id: int, body: str, reply_all: bool = False,
                             send_at_text: str | None = None) -> tuple[int, str]:
-                return await desk.reply(conv_id, body, reply_all, send_at_text, seen_upto=seen_upto)
+                if screen.forward:
+                    return await desk.forward(conv_id, screen.forward_to, body, send_at_text, seen_upto=seen_upto,
+                                              attachments=screen.attachments)
+                return await desk.reply(conv_id, body, reply_all, send_at_text, seen_upto=seen_upto,
+                                        attachments=screen.attachments)
 
             screen = ComposeScreen(
                 conv,
@@ -836,6 +846,7 @@ class DeskApp(App[None]):
                 draft=draft,
                 snippets=snippets,
                 known_placeholders=desk.reply_placeholders(),
+                forward=forward,
             )
 
             def closed(queued: Queued | None) -> None:

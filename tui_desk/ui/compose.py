@@ -24,7 +24,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Collapsible, Footer, Static, TextArea
+from textual.widgets import Collapsible, Footer, Input, Static, TextArea
 
 from tui_desk.desk.snippets import placeholders
 from tui_desk.desk.views import ConversationView, MessageView, Snippet
@@ -79,6 +79,10 @@ def reply_subject_preview(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
+def forward_subject_preview(subject: str) -> str:
+    return f"Fwd: {subject}"
+
+
 class ComposeScreen(Screen[Queued | None]):
     """To/Cc/Subject, the Markdown body, what it fills in, the quoted original (folded)."""
 
@@ -90,6 +94,7 @@ class ComposeScreen(Screen[Queued | None]):
                 priority=True),
         Binding("ctrl+o", "pick_snippet", "Snippet", tooltip="Insert a snippet (or type ::name)",
                 priority=True),
+        Binding("ctrl+t", "attach", "Attach", tooltip="Attach a file (Tab completes the path)", priority=True),
         Binding("escape", "close", "Close", tooltip="Close; the draft is kept"),
     ]
 
@@ -106,6 +111,8 @@ class ComposeScreen(Screen[Queued | None]):
         & .compose--header { height: auto; color: $text-muted; }
         & #compose-body { height: 1fr; min-height: 5; }
         & #compose-fills { height: auto; color: $text-muted; }
+        & #compose-attach { height: auto; color: $text-accent; }
+        & #compose-to-input { height: 1; border: none; padding: 0; background: $boost; }
         & #compose-note { height: auto; }
         & #compose-note.-error { color: $text-error; text-style: bold; }
         & #compose-quote { height: auto; max-height: 40%; padding: 0; border: none; }
@@ -123,8 +130,15 @@ class ComposeScreen(Screen[Queued | None]):
         draft: tuple[str, bool, str | None] | None,
         snippets: list[Snippet],
         known_placeholders: list[str],
+        forward: bool = False,
     ) -> None:
+        """``forward``: the To line is typed by the agent and nothing is kept as the
+        conversation's (reply) draft."""
         super().__init__(id="compose-screen")
+        self.forward = forward
+        self.attachments: list[str] = []  # paths, as the agent typed them
+        if forward:
+            draft = None
         self.conv = conv
         self.reply_all = reply_all or bool(draft and draft[1])
         self.reply = reply
@@ -145,19 +159,25 @@ class ComposeScreen(Screen[Queued | None]):
         conv = self.conv
         to, cc = preview_recipients(conv, self.reply_all)
         with Vertical(id="compose") as box:
-            box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
-            box.border_subtitle = "::name inserts a snippet · Esc keeps the draft"
-            yield Static(
-                Content.assemble(("To: ", "bold"), to or "(nobody: the last message is ours)"),
-                id="compose-to", classes="compose--header",
-            )
-            if cc:
-                yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
-            yield Static(
-                Content.assemble(("Subject: ", "bold"), reply_subject_preview(conv.subject)),
-                id="compose-subject", classes="compose--header",
-            )
+            if self.forward:
+                box.border_title = f"Forward · #{conv.id}"
+                box.border_subtitle = "the customer's last mail goes attached · Esc closes"
+                yield Input(placeholder="To: name@example.com, …", id="compose-to-input")
+                subject = forward_subject_preview(conv.subject)
+            else:
+                box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
+                box.border_subtitle = "::name inserts a snippet · Esc keeps the draft"
+                yield Static(
+                    Content.assemble(("To: ", "bold"), to or "(nobody: the last message is ours)"),
+                    id="compose-to", classes="compose--header",
+                )
+                if cc:
+                    yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
+                subject = reply_subject_preview(conv.subject)
+            yield Static(Content.assemble(("Subject: ", "bold"), subject), id="compose-subject",
+                         classes="compose--header")
             yield TextArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
+            yield Static("", id="compose-attach")
             yield Static("", id="compose-fills")
             yield Static("", id="compose-note")
             original = replied_message(conv)
@@ -173,7 +193,9 @@ class ComposeScreen(Screen[Queued | None]):
         area = self.body
         area.cursor_blink = self.app.is_headless is False
         area.move_cursor(area.document.end)
-        self.set_focus(area)  # now: keys typed right after "r" belong here
+        # now: keys typed right after "r" belong here (after "f", the recipient comes first)
+        self.set_focus(self.query_one("#compose-to-input") if self.forward else area)
+        self.query_one("#compose-attach").display = False
         self._show_fills()
         if self.draft_error:
             self.set_note(f"The server refused the last send: {self.draft_error}", error=True)
@@ -259,7 +281,7 @@ class ComposeScreen(Screen[Queued | None]):
     async def _save(self) -> bool:
         """Keep the body as the draft; False (and said) when the store refused."""
         body = self.body.text
-        if self.done or body == self._saved_body:
+        if self.done or self.forward or body == self._saved_body:
             return True
         try:
             await self.save_draft(self.conv.id, body, self.reply_all)
@@ -269,6 +291,40 @@ class ComposeScreen(Screen[Queued | None]):
         self._saved_body = body
         return True
 
+    @on(Input.Submitted, "#compose-to-input")
+    def _to_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.set_focus(self.body)
+
+    @property
+    def forward_to(self) -> str:
+        return self.query_one("#compose-to-input", Input).value if self.forward else ""
+
+    def action_attach(self) -> None:
+        """Ctrl+T: a file to send along; the path completes as it is typed."""
+        from tui_desk.ui.inputs import PathSuggester
+        from tui_desk.ui.triage import ActionPrompt
+
+        async def attach(value: str) -> str:
+            path = Path(os.path.expanduser(value.strip()))
+            if not path.is_file():
+                raise ValueError(f"no such file: {value.strip()}")
+            if not os.access(path, os.R_OK):
+                raise ValueError(f"cannot read {value.strip()}")
+            self.attachments.append(str(path))
+            self._show_attachments()
+            return f"attached {path.name}"
+
+        prompt = ActionPrompt("Attach a file", apply=attach, placeholder="~/path/to/file",
+                              suggester=PathSuggester(), hints=["Tab or → completes the path"])
+        self.app.push_screen(prompt, callback=lambda said: self.set_note(said) if said else None)
+
+    def _show_attachments(self) -> None:
+        shown = self.query_one("#compose-attach", Static)
+        shown.display = bool(self.attachments)
+        shown.update(Content.assemble(("Attached: ", "bold"),
+                                      ", ".join(Path(p).name for p in self.attachments)))
+
     async def action_close(self) -> None:
         """Esc: save the draft and go back."""
         if self._save_timer is not None:
@@ -276,7 +332,7 @@ class ComposeScreen(Screen[Queued | None]):
             self._save_timer = None
         if not await self._save():
             return
-        if self.body.text.strip():
+        if self.body.text.strip() and not self.forward:
             self.notify(f"Draft of #{self.conv.id} kept; r reopens it", timeout=3)
         self.dismiss(None)
 

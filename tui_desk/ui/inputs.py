@@ -1,8 +1,12 @@
-"""Text boxes that pass on keys which arrived after the focus had already moved on."""
+"""Text boxes that pass on keys which arrived after the focus had already moved on, and path completion."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from textual import events
+from textual.suggester import Suggester
 from textual.widgets import Input
 
 
@@ -26,3 +30,27 @@ class FollowingInput(Input):
             self.app.post_message(events.Key(event.key, event.character))
             return
         await super()._on_key(event)
+
+
+class PathSuggester(Suggester):
+    """Completes a file path as it is typed ("~/Doc" -> "~/Documents/"): the first entry of
+    that directory, in name order, that starts with what follows the last "/"."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        head, _, partial = value.rpartition("/")
+        directory = Path(os.path.expanduser(head + "/" if head or value.startswith("/") else "."))
+        if not head and value.startswith("~"):
+            return None
+        try:
+            names = sorted(e.name + ("/" if e.is_dir() else "") for e in os.scandir(directory)
+                           if e.name.startswith(partial) and (partial.startswith(".") or not e.name.startswith(".")))
+        except OSError:
+            return None
+        if not names:
+            return None
+        return f"{head}/{names[0]}" if head or value.startswith("/") else names[0]
