@@ -422,3 +422,46 @@ async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tm
         assert await app.desk.draft(first) is None  # a forward keeps no reply draft
         conv = await app.desk.conversation(first)
         assert conv.status == "open", "a forward is not an answer to the customer"
+
+
+async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tmp_path, monkeypatch):
+    from tui_desk.ui.attachments import AttachmentsScreen
+    viewer_log = tmp_path / "viewer.log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {viewer_log}\n")
+    (bin_dir / "xdg-open").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        desk = app.desk
+        ids = await desk.queue_ids("status:open") + await desk.queue_ids("status:pending")
+        conv = next(c for c in [await desk.conversation(i) for i in ids[:400]]
+                    if any(m.attachments for m in c.messages))
+        app.open_conversation(conv.id)
+        await until(pilot, lambda: app.conversation_pane.conversation is not None
+                    and app.conversation_pane.conversation.id == conv.id)
+        app.conversation_pane.thread.focus()
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
+        screen = app.screen
+        first = next(a for m in reversed(conv.messages) for a in m.attachments)
+        target = tmp_path / "saved"
+        target.mkdir()
+        for _ in range(2):  # the second save must not replace the first
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+            assert app.screen.text_input.value.endswith("/")  # the download folder, filled in
+            app.screen.text_input.value = str(target)
+            await pilot.press("enter")
+            await until(pilot, lambda: app.screen is screen)
+        saved = sorted(p.name for p in target.iterdir())
+        assert len(saved) == 2 and all(p.stat().st_size == first.size for p in target.iterdir())
+        assert any("(1)" in name for name in saved)
+        await pilot.press("o")
+        await until(pilot, lambda: "opening" in str(screen.query_one("#prompt-note").render()))
+        await until(pilot, lambda: viewer_log.exists() and viewer_log.read_text().strip() != "", timeout=10)
+        [opened] = viewer_log.read_text().splitlines()
+        assert __import__("pathlib").Path(opened).read_bytes() == (target / saved[0]).read_bytes()

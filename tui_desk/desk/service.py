@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import time
@@ -308,6 +309,35 @@ class Desk:
         return tuple(HistoryItem(r["id"], sanitize_line(r["subject"]), r["status"],
                                  dt.datetime.fromtimestamp(r["last_date"], UTC) if r["last_date"] else None,
                                  r["customer_key"] == key) for r in rows)
+
+    # -- received attachments (desk.attachments) ----------------------------------------------------
+    async def save_attachment(self, message_rowid: int, index: int, target: str | None = None) -> str:
+        """Attachment `index` of a message to `target` (a folder or a file path; default: the
+        download folder). Never overwrites. Returns the line to show."""
+        from tui_desk.desk import attachments
+        data, attachment = await self._attachment(message_rowid, index)
+        where = Path(target).expanduser() if target and target.strip() else attachments.default_save_dir()
+        path = await asyncio.to_thread(attachments.save, data, attachments.filename_for(attachment), where)
+        return f"saved {sanitize_line(str(path))}"
+
+    async def open_attachment(self, message_rowid: int, index: int) -> str:
+        """Saved to a private folder and handed to xdg-open or mailcap; returns what happened."""
+        from tui_desk.desk import attachments
+        data, attachment = await self._attachment(message_rowid, index)
+        return await asyncio.to_thread(attachments.open_attachment, data, attachments.filename_for(attachment),
+                                       attachment.content_type)
+
+    async def _attachment(self, message_rowid: int, index: int):
+        from tui_desk.desk.commands import CommandError
+        from tui_desk.mail.parse import attachment_payloads
+        raw = await mirror.raw_by_rowid(self.store, message_rowid)
+        if raw is None:
+            raise CommandError(f"message {message_rowid} is not stored")
+        found = await asyncio.to_thread(attachment_payloads, raw)
+        if not 0 <= index < len(found):
+            raise CommandError(f"message {message_rowid} has no attachment {index + 1}")
+        attachment, data = found[index]
+        return data, attachment
 
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         from tui_desk.desk.notes import add_note

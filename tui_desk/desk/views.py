@@ -132,6 +132,11 @@ class DeskService(Protocol):
 
     async def known_tags(self) -> list[str]: ...
 
+    async def save_attachment(self, message_rowid: int, index: int, target: str | None = None) -> str:
+        """Attachment `index` of message `message_rowid` (MessageView.id) saved; never overwrites."""
+
+    async def open_attachment(self, message_rowid: int, index: int) -> str: ...
+
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         """An internal note (Markdown) on the conversation, shared with the team, never sent."""
 

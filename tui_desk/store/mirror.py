@@ -120,6 +120,11 @@ async def raw_by_message_id(store: Store, message_id: str) -> bytes | None:
     return zlib.decompress(row[0]) if row else None
 
 
+async def raw_by_rowid(store: Store, rowid: int) -> bytes | None:
+    row = await store.fetchone("SELECT data FROM raw_messages WHERE id=?", (rowid,))
+    return zlib.decompress(row[0]) if row else None
+
+
 async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tuple[int, int, int]]:
     """(uid, message rowid, size) of header-only messages small enough to download, oldest UID first."""
     rows = await store.fetchall(

@@ -118,6 +118,7 @@ REPLY_BINDINGS = [
     Binding("f", "forward", "Forward", show=False, tooltip="Forward the customer's last mail (attached) to someone",
             priority=True),
     Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors"),
+    Binding("s", "attachments", "Attachments", show=False, tooltip="Save or open the conversation's attachments"),
     Binding("n", "note", "Note", show=False, tooltip="Internal note for the team (@name mentions); never sent",
             priority=True),
 ]
@@ -778,6 +779,23 @@ class DeskApp(App[None]):
             self.notify("No conversation to reply to", severity="warning", timeout=3)
             return
         await self.open_compose(conv_id, reply_all, forward=forward)
+
+    async def action_attachments(self) -> None:
+        """s: the open conversation's attachments, to save or open."""
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()
+        conv = self.conversation_pane.conversation
+        if conv is None or (self.queue.current_id is not None and conv.id != self.queue.current_id
+                            and not self._focus_within(self.conversation_pane)):
+            current = self.queue.current_id
+            conv = await self.desk.conversation(current) if current is not None else None
+        if conv is None:
+            self.notify("No conversation open", severity="warning", timeout=3)
+            return
+        from tui_desk.desk.attachments import default_save_dir
+        from tui_desk.ui.attachments import AttachmentsScreen
+        await self.push_screen(AttachmentsScreen(conv, self.desk.save_attachment, self.desk.open_attachment,
+                                                 str(default_save_dir())))
 
     async def action_note(self) -> None:
         """n: an internal note on the open conversation (when focused) or the current row."""
