@@ -3,7 +3,11 @@
 download, all from one private Dovecot in the same run. Prints a table and writes
 bench/out/sync_vs_mbsync-<N>.json.
 
-    .venv/bin/python bench/sync_vs_mbsync.py [-n 10000] [--runs 3] [--profile]
+    .venv/bin/python bench/sync_vs_mbsync.py [-n 10000] [--runs 3] [--profile] [--compare-tree DIR]
+
+`--compare-tree DIR`: DIR holds another tui_desk package (say `cp -r tui_desk /tmp/old/` before a
+change); every run then times that one too, just before this checkout's, so before/after figures
+come from the same minutes of a shared machine and the same mbsync runs.
 
 Setup: a private Dovecot (tests/servers.py) in a temp dir on 127.0.0.1, one user seeded with N
 generated messages (tui_desk.demo.mailbox, seed 1, fixed end date, flags and dates kept), one
@@ -276,20 +280,26 @@ password_command = "echo {server.password_of(user)}"
 {ca}""")
 
 
-def desk_env(work: Path) -> dict[str, str]:
+def desk_env(work: Path, tree: Path | None = None) -> dict[str, str]:
+    """tree: run the tui_desk package found in that directory (a copy of an older version, say)
+    instead of this checkout's."""
     env = {**os.environ, "XDG_DATA_HOME": str(work / "xdg-data"),
            "XDG_CONFIG_HOME": str(work / "xdg-config"), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("TUI_DESK_DB", None)
+    env.pop("PYTHONPATH", None)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     return env
 
 
-def run_desk_once(cfg: Path, db: Path, n: int, work: Path, prefix: list[str] | None = None) -> dict:
+def run_desk_once(cfg: Path, db: Path, n: int, work: Path, prefix: list[str] | None = None,
+                  tree: Path | None = None) -> dict:
     """One `tui-desk sync --once` into a fresh store: times, memory, what the store holds."""
     cmd = [*(prefix or [PYTHON]), "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync", "--once"]
     out_path, err_path = work / "desk.out", work / "desk.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=desk_env(work), stdout=out, stderr=err, cwd=work)
+        proc = subprocess.Popen(cmd, env=desk_env(work, tree), stdout=out, stderr=err, cwd=work)
         poller = HeaderPoller(db, n, t0)
         mem = MemWatch(proc.pid)
         poller.start()
@@ -590,26 +600,34 @@ for owner, names in [(I.ImapConnection, ["connect", "login", "select", "uid_sear
     for name in names:
         wrap(owner, name, f"{owner.__name__}.{name}")
 wrap(IN, "ingest_in_transaction", "ingest.ingest_in_transaction")
-wrap(IN, "replace_body", "ingest.replace_body")
-submit = PP.ParsePool.parse
-def parse(self, raws):
-    fut, t = submit(self, raws), time.perf_counter()
-    def done(_):
-        acc["ParsePool.parse (submitted -> done)"] += time.perf_counter() - t
-    fut.add_done_callback(done)
-    cnt["ParsePool.parse (submitted -> done)"] += 1
-    return fut
-PP.ParsePool.parse = parse
-from tui_desk import cli
-t0 = time.perf_counter()
-try:
-    argv = sys.argv[2:]
-    code = cli.main(argv[2:] if argv[:2] == ["-m", "tui_desk"] else argv)
-finally:
-    rows = [{"what": k, "wall_s": round(v, 3), "calls": cnt[k]} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])]
-    with open(sys.argv[1], "w") as f:
-        json.dump({"total_s": time.perf_counter() - t0, "phases": rows}, f)
-sys.exit(code)
+wrap(IN, "replace_bodies", "ingest.replace_bodies")
+def timed_submit(name):
+    submit = getattr(PP.ParsePool, name, None)
+    if submit is None:
+        return
+    label = f"ParsePool.{name} (submitted -> done)"
+    def parse(self, raws):
+        fut, t = submit(self, raws), time.perf_counter()
+        def done(_):
+            acc[label] += time.perf_counter() - t
+        fut.add_done_callback(done)
+        cnt[label] += 1
+        return fut
+    setattr(PP.ParsePool, name, parse)
+timed_submit("parse")
+timed_submit("parse_packed")
+# the parse workers are spawned and import __main__ again: only the parent runs the sync
+if __name__ == "__main__":
+    from tui_desk import cli
+    t0 = time.perf_counter()
+    try:
+        argv = sys.argv[2:]
+        code = cli.main(argv[2:] if argv[:2] == ["-m", "tui_desk"] else argv)
+    finally:
+        rows = [{"what": k, "wall_s": round(v, 3), "calls": cnt[k]} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])]
+        with open(sys.argv[1], "w") as f:
+            json.dump({"total_s": time.perf_counter() - t0, "phases": rows}, f)
+    sys.exit(code)
 """
 
 
@@ -642,6 +660,9 @@ def main() -> int:
     ap.add_argument("--quiet-max", type=float, default=90, help="wait at most this long for idle (0: never)")
     ap.add_argument("--profile", action="store_true", help="one more sync --once under cProfile")
     ap.add_argument("--out", type=Path, default=OUT, help="where the JSON goes (default bench/out)")
+    ap.add_argument("--compare-tree", type=Path, metavar="DIR",
+                    help="also time the tui_desk package in DIR (e.g. a copy of the previous version) "
+                         "in every run, just before this one, against the same mbsync figures")
     args = ap.parse_args()
     for tool in ("mbsync", "notmuch"):
         if shutil.which(tool) is None:
@@ -684,11 +705,23 @@ def main() -> int:
         last_db: Path | None = None
         for run in range(1, args.runs + 1):
             r: dict = {"run": run}
+            if args.compare_tree:
+                quiet.wait(f"run {run}: tui-desk from {args.compare_tree}")
+                db = work / f"desk-compare-{run}.sqlite3"
+                c = run_desk_once(cfg_plain, db, args.n, work, tree=args.compare_tree)
+                r["compare_full_s"], r["compare_queue_usable_s"] = c["total_s"], c["queue_usable_s"]
+                r["compare_first_batch_s"], r["compare_cpu_s"] = c["first_batch_s"], c["cpu_user_s"] + c["cpu_sys_s"]
+                print(f"run {run}: {args.compare_tree}: tui-desk sync --once {c['total_s']:.2f} s (queue usable "
+                      f"{c['queue_usable_s']:.2f} s, first batch {fmt_s(c['first_batch_s'])}; cpu "
+                      f"{c['cpu_user_s']:.1f}+{c['cpu_sys_s']:.1f} s)", flush=True)
+                for p in work.glob(db.name + "*"):
+                    p.unlink()
             quiet.wait(f"run {run}: tui-desk")
             db = work / f"desk-{run}.sqlite3"
             d = run_desk_once(cfg_plain, db, args.n, work)
             desk.append(d)
             r["desk_full_s"], r["desk_queue_usable_s"] = d["total_s"], d["queue_usable_s"]
+            r["desk_cpu_s"] = d["cpu_user_s"] + d["cpu_sys_s"]
             print(f"run {run}: tui-desk sync --once {d['total_s']:.2f} s (queue usable {d['queue_usable_s']:.2f} s, "
                   f"first batch {fmt_s(d['first_batch_s'])}; cpu {d['cpu_user_s']:.1f}+{d['cpu_sys_s']:.1f} s; "
                   f"main peak RSS {d['memory']['main_vmhwm_mib']:.0f} MiB) — {d['summary']}", flush=True)
@@ -716,6 +749,8 @@ def main() -> int:
             r["ratio"] = r["desk_full_s"] / r["baseline_s"]
             r["baseline_nofsync_s"] = r["mbsync_no_s"] + r["notmuch_new_s"]
             r["ratio_nofsync"] = r["desk_full_s"] / r["baseline_nofsync_s"]
+            if args.compare_tree:
+                r["compare_ratio"] = r["compare_full_s"] / r["baseline_s"]
             print(f"run {run}: mbsync FSync yes {r['mbsync_yes_s']:.2f} s + notmuch new {r['notmuch_new_s']:.2f} s "
                   f"= {r['baseline_s']:.2f} s; mbsync FSync no {r['mbsync_no_s']:.2f} s; imaplib {r['imaplib_s']:.2f} s"
                   f"; ratio {r['ratio']:.2f}x", flush=True)
@@ -790,6 +825,16 @@ def report(args, versions, mail_bytes, gen_s, load_s, load_at_start, runs, desk,
           f"{'≤ 0.25x':>8} |")
     lo, med = mm(col("ratio_nofsync"))
     print(f"| {'  same against mbsync FSync no + notmuch':<50} | {lo:>7.2f}x | {med:>7.2f}x | {'':>8} |")
+    print(f"| {'tui-desk sync --once: CPU, all processes':<50} | {min(col('desk_cpu_s')):>6.2f} s | "
+          f"{statistics.median(col('desk_cpu_s')):>6.2f} s | {'':>8} |")
+    if args.compare_tree:
+        print(f"| {f'compared tree ({args.compare_tree}), same runs:':<50} | {'':>8} | {'':>8} | {'':>8} |")
+        for label, key in (("  queue usable", "compare_queue_usable_s"), ("  full", "compare_full_s"),
+                           ("  CPU, all processes", "compare_cpu_s")):
+            lo, med = mm(col(key))
+            print(f"| {label:<50} | {lo:>6.2f} s | {med:>6.2f} s | {'':>8} |")
+        lo, med = mm(col("compare_ratio"))
+        print(f"| {'  ratio full / (mbsync yes + notmuch)':<50} | {lo:>7.2f}x | {med:>7.2f}x | {'':>8} |")
     if live["p50_s"] is not None:
         print(f"| {'live: delivery → visible in store, p50 / max':<50} | {live['p50_s']:>6.2f} s | "
               f"{live['max_s']:>6.2f} s | {'≤ 1 s':>8} |")

@@ -308,3 +308,23 @@ async def test_fetch_reports_mail_gone_from_the_server_and_unknown_conversations
     missing = await run_cli("--config", cfg, "--db", db, "fetch", 99999)
     assert missing.returncode == 2 and missing.stderr.strip() == "tui-desk: no conversation 99999"
     await desk.close()
+
+
+async def test_pipelined_batches_store_in_order_and_a_failed_download_lets_the_stored_batch_commit():
+    from tui_desk.mail.sync import _pipelined
+    log: list[str] = []
+
+    async def fetch(n):
+        if n == 3:
+            raise ImapConnectError("connection lost")
+        log.append(f"fetch {n}")
+        return n
+
+    async def store(n):
+        await asyncio.sleep(0.01 * (3 - n))  # earlier batches take longer: order must still hold
+        log.append(f"store {n}")
+
+    with pytest.raises(ImapConnectError):
+        await _pipelined(range(5), fetch, store)
+    assert [e for e in log if e.startswith("store")] == ["store 0", "store 1", "store 2"]
+    assert log.index("fetch 1") < log.index("store 0")  # the next download overlaps the store

@@ -170,39 +170,37 @@ class AccountSync:
             return set()
         uids = [u for u in await conn.uid_search("UID", f"{folder.synced_uid + 1}:*") if u > folder.synced_uid]
         uids.sort()
-        touched: set[int] = set()
         condstore = status.highestmodseq is not None
         items = HEADER_ITEMS + (["MODSEQ"] if condstore else [])
-        # Batch k is parsed on the workers while batch k-1 is stored here; batches still commit
-        # in UID order, so a crash never leaves a gap below the recorded progress.
-        pending = None
-        for start in [*range(0, len(uids), HEADER_BATCH), None]:
-            current = None
-            if start is not None:
-                batch = uids[start:start + HEADER_BATCH]
-                fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
-                current = (start, batch, fetched, pool.parse([m.header or b"" for m in fetched]))
-            if pending is not None:
-                done_start, done_batch, done_fetched, parsing = pending
-                parsed = await parsing
-                await self._whole_if_no_message_id(conn, pool, done_fetched, parsed)
-                touched |= await self._store_headers(folder, done_fetched, parsed, done_batch[-1])
-                self.stats.new += len(done_fetched)
-                if self.progress:
-                    self.progress(f"headers {folder.name}", done_start + len(done_batch), len(uids))
-            pending = current
+        touched: set[int] = set()
+
+        async def fetch(start: int):
+            batch = uids[start:start + HEADER_BATCH]
+            fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
+            return start, batch, fetched, pool.parse_packed([m.header or b"" for m in fetched])
+
+        async def store(job) -> None:
+            start, batch, fetched, parsing = job
+            parsed = await parsing
+            await self._whole_if_no_message_id(conn, pool, fetched, parsed)
+            touched.update(await self._store_headers(folder, fetched, parsed, batch[-1]))
+            self.stats.new += len(fetched)
+            if self.progress:
+                self.progress(f"headers {folder.name}", start + len(batch), len(uids))
+
+        await _pipelined(range(0, len(uids), HEADER_BATCH), fetch, store)
         return touched
 
     async def _whole_if_no_message_id(self, conn: ImapConnection, pool: ParsePool,
                                       fetched: list[FetchedMessage], parsed: list) -> None:
         """Without a Message-ID the id is a hash of the whole mail, so such (rare) mail is fetched
         whole at once: the id then matches the same mail imported from a file."""
-        need = {m.uid: i for i, (m, (p, _)) in enumerate(zip(fetched, parsed))
+        need = {m.uid: i for i, (m, (p, _, _)) in enumerate(zip(fetched, parsed))
                 if p.synthetic_id and (m.size or 0) <= self.account.max_message_bytes}
         if not need:
             return
         whole = [m for m in await conn.uid_fetch(list(need), ["BODY.PEEK[]"]) if m.uid in need and m.body]
-        for m, result in zip(whole, await pool.parse([m.body for m in whole])):
+        for m, result in zip(whole, await pool.parse_packed([m.body for m in whole])):
             i = need[m.uid]
             fetched[i].header = m.body
             parsed[i] = result
@@ -210,7 +208,7 @@ class AccountSync:
     async def _store_headers(self, folder: mirror.FolderState, fetched: list[FetchedMessage], parsed,
                              last_uid: int) -> set[int]:
         items, too_big = [], set()
-        for m, (p, error) in zip(fetched, parsed):
+        for m, (p, error, packed) in zip(fetched, parsed):
             if p.date is None and m.internaldate is not None:
                 p.date = m.internaldate
             big = (m.size or 0) > self.account.max_message_bytes
@@ -224,7 +222,8 @@ class AccountSync:
                 raw=m.header or b"", parsed=p, source=f"imap:{self.account.name}/{folder.name}",
                 is_agent=bool(p.sender and self.is_agent(p.sender.key)) or folder.role in ("sent", "notes"),
                 is_note=folder.role == "notes" or is_note_id(p.message_id),
-                error=error, body_state="too_big" if big else ("full" if p.synthetic_id else "headers")))
+                error=error, body_state="too_big" if big else ("full" if p.synthetic_id else "headers"),
+                packed=packed))
             if error:
                 self.stats.errors += 1
                 self.stats.error_lines.append(f"{folder.name} UID {m.uid}: {error}")
@@ -293,16 +292,16 @@ class AccountSync:
                 size = 0
             batches[-1].append(entry)
             size += entry[2]
-        # as with headers: batch k is parsed on the workers while batch k-1 is stored
-        done, pending = 0, None
-        for batch in [*batches, None]:
-            current = await self._fetch_bodies(conn, pool, batch) if batch is not None else None
-            if pending is not None:
-                await self._store_bodies(*pending)
-                done += len(pending[0])
-                if self.progress:
-                    self.progress(f"bodies {name}", done, len(todo))
-            pending = current
+        done = 0
+
+        async def store(job) -> None:
+            nonlocal done
+            await self._store_bodies(*job)
+            done += len(job[0])
+            if self.progress:
+                self.progress(f"bodies {name}", done, len(todo))
+
+        await _pipelined(batches, lambda batch: self._fetch_bodies(conn, pool, batch), store)
         self.stats.bodies += done
         return done
 
@@ -310,13 +309,14 @@ class AccountSync:
         rowid_of = {uid: rowid for uid, rowid, _ in batch}
         fetched = [m for m in await conn.uid_fetch([u for u, _, _ in batch], ["BODY.PEEK[]"])
                    if m.uid in rowid_of and m.body is not None]
-        return batch, rowid_of, fetched, pool.parse([m.body for m in fetched])
+        return batch, rowid_of, fetched, pool.parse_packed([m.body for m in fetched])
 
     async def _store_bodies(self, batch, rowid_of: dict[int, int], fetched: list[FetchedMessage], parsing) -> None:
         parsed = await parsing
         async with self.store.transaction():
             await store_ingest.replace_bodies(self.store, [(rowid_of[m.uid], m.body, p, error)
-                                                           for m, (p, error) in zip(fetched, parsed)])
+                                                           for m, (p, error, _) in zip(fetched, parsed)],
+                                              packed=[packed for _, _, packed in parsed])
 
     # -- on demand -----------------------------------------------------------------------------------
     async def fetch_whole(self, messages: list[tuple[int, str, int]]) -> list[FetchOutcome]:
@@ -329,6 +329,7 @@ class AccountSync:
         if not messages:
             return outcomes
         touched: set[int] = set()
+        current: dict[str, bool] = {}  # folder -> its UIDs still mean what the mirror says
         conn = None
         try:
             conn = await self.connect()
@@ -336,7 +337,11 @@ class AccountSync:
                 body = None
                 for folder, uid, _ in await mirror.locations_of(self.store, self.account.name, mid):
                     if conn.selected != folder:
-                        await conn.select(folder)
+                        status = await conn.select(folder)
+                        known = await mirror.folder_state(self.store, self.account.name, folder, "queue")
+                        current[folder] = status.uidvalidity == known.uidvalidity
+                    if not current.get(folder):
+                        continue
                     got = [m for m in await conn.uid_fetch([uid], ["BODY.PEEK[]"]) if m.uid == uid and m.body]
                     if got:
                         body = got[0].body
@@ -493,6 +498,32 @@ class AccountSync:
                     return
                 if await _wait(stop, 5.0):
                     return
+
+
+async def _pipelined(batches, fetch: Callable[..., Awaitable], store: Callable[..., Awaitable[None]]) -> None:
+    """fetch(batch) downloads a batch and starts its parsing on the workers; store(job) waits
+    for the parse and commits. Batch k+1 is downloaded (the main thread decoding the wire) while
+    batch k is parsed and written (the workers, SQLite's thread). One store at a time, in batch
+    order, so a crash never leaves a gap below the recorded progress."""
+    storing: asyncio.Future | None = None
+    try:
+        for batch in batches:
+            job = await fetch(batch)
+            if storing is not None:
+                await storing
+            storing = asyncio.ensure_future(store(job))
+        if storing is not None:
+            await storing
+    finally:
+        if storing is not None:
+            if not storing.done():  # the download failed: let the batch being stored commit
+                try:
+                    await asyncio.wait({storing})
+                except asyncio.CancelledError:
+                    storing.cancel()  # its transaction rolls back; nothing is left running
+                    raise
+            if not storing.cancelled():
+                storing.exception()  # raised already, or secondary to the error being raised
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:

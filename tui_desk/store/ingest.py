@@ -13,6 +13,11 @@ from tui_desk.store.db import Store, as_json_list
 from tui_desk.store.fts import fts_text
 
 
+def pack_raw(raw: bytes) -> bytes:
+    """raw_messages.data: zlib, level 6 (the parse workers compress with the same call)."""
+    return zlib.compress(raw, 6)
+
+
 @dataclass(slots=True)
 class NewMessage:
     raw: bytes
@@ -22,6 +27,7 @@ class NewMessage:
     error: str | None = None  # the parser gave up; the raw bytes are still stored
     body_state: str = "full"  # "headers": raw holds only the header block; the body comes later
     is_note: bool = False  # an agents' internal note (see desk.notes)
+    packed: bytes | None = None  # pack_raw(raw) when already done (by the parse workers)
 
 
 @dataclass(slots=True)
@@ -33,8 +39,12 @@ class IngestResult:
     rowids: dict[str, int] = field(default_factory=dict)  # Message-ID -> messages.id, new and known
 
 
+# json.dumps(x, ensure_ascii=False) builds this same encoder on every call (five per message)
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _addrs_json(addrs: list[Address]) -> str:
-    return json.dumps([[a.name, a.addr] for a in addrs], ensure_ascii=False)
+    return _json_text([[a.name, a.addr] for a in addrs])
 
 
 async def ingest(store: Store, items: list[NewMessage]) -> IngestResult:
@@ -144,11 +154,11 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
             _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
             p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
             _attachments_json(p),
-            json.dumps(p.defects, ensure_ascii=False), int(p.auto_submitted), int(item.is_agent),
+            _json_text(p.defects), int(p.auto_submitted), int(item.is_agent),
             p.size or len(item.raw), item.error, item.source, now, item.body_state, int(item.is_note),
         ))
         result.rowids[p.message_id] = rowid
-        raw_rows.append((rowid, zlib.compress(item.raw, 6)))
+        raw_rows.append((rowid, item.packed if item.packed is not None else pack_raw(item.raw)))
         fts_rows.append(_fts_row(rowid, p))
     await store.executemany(
         "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
@@ -166,22 +176,24 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
 
 
 def _attachments_json(p: ParsedMessage) -> str:
-    return json.dumps([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments],
-                      ensure_ascii=False)
+    return _json_text([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments])
 
 
-async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage, str | None]]) -> None:
+async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage, str | None]],
+                         packed: list[bytes] | None = None) -> None:
     """Header-only messages got their full bytes: store them, re-index the text.
-    items: (message rowid, raw, parsed, parse error). One statement per table for the batch."""
+    items: (message rowid, raw, parsed, parse error); packed: pack_raw of each raw, when the
+    parse workers did it. One statement per table for the batch."""
     if not items:
         return
     await store.executemany(
         "UPDATE messages SET body=?, body_from_html=?, attachments_json=?, defects_json=?, size=?, error=?,"
         " body_state='full' WHERE id=?",
-        [(p.text, int(p.text_from_html), _attachments_json(p), json.dumps(p.defects, ensure_ascii=False),
+        [(p.text, int(p.text_from_html), _attachments_json(p), _json_text(p.defects),
           p.size or len(raw), error, rowid) for rowid, raw, p, error in items])
     await store.executemany("UPDATE raw_messages SET data=? WHERE id=?",
-                            [(zlib.compress(raw, 6), rowid) for rowid, raw, _, _ in items])
+                            [(packed[n] if packed is not None else pack_raw(raw), rowid)
+                             for n, (rowid, raw, _, _) in enumerate(items)])
     await store.execute("DELETE FROM messages_fts WHERE rowid IN (SELECT value FROM json_each(?))",
                         (as_json_list(rowid for rowid, _, _, _ in items),))
     await store.executemany(
