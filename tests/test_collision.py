@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import pytest
+
 from tests.mailfactory import make_mail
 from tui_desk.desk import commands, keywords
 from tui_desk.desk.service import Desk
@@ -180,4 +182,78 @@ async def test_when_the_server_cannot_be_checked_the_reply_waits(tmp_path, dovec
     item = await outbox.get(desk.store, item_id)
     assert item.state == "queued" and "cannot check" in item.last_error and item.next_try
     assert smtp_sink.messages == []
+    await desk.close()
+
+
+def server_flags(dovecot, user, message_id: str) -> str:
+    import imaplib
+    c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=30)
+    try:
+        c.login(user, dovecot.password_of(user))
+        c.select("INBOX", readonly=True)
+        _, data = c.uid("SEARCH", "HEADER", "Message-ID", f'"<{message_id}>"')
+        [uid] = data[0].split()
+        _, data = c.uid("FETCH", uid, "(FLAGS)")
+        return data[0].decode()
+    finally:
+        c.logout()
+
+
+async def test_a_live_sync_pushes_local_changes_at_once_and_catches_up_on_demand(tmp_path, dovecot, mail_user,
+                                                                                 smtp_sink):
+    import asyncio
+    dovecot.load_maildir(mail_user, [make_mail("p1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
+    desk, sync, _ = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
+    with pytest.raises(ImapError, match="not connected"):
+        await sync.catch_up()
+    stop = asyncio.Event()
+    task = asyncio.create_task(sync.run_forever(stop))
+    try:
+        for _ in range(200):
+            if sync.state == "idle":
+                break
+            await asyncio.sleep(0.05)
+        assert sync.state == "idle"
+        # IDLE waits on the server for up to 25 min; a local change must not wait with it
+        started = time.monotonic()
+        await commands.tag(desk, [await conv_of(desk, "p1@c.test")], ["refund"])
+        while "td:tag:refund" not in server_flags(dovecot, mail_user, "p1@c.test"):
+            assert time.monotonic() - started < 10, "the tag never reached the server"
+            await asyncio.sleep(0.1)
+        # catch_up: when it returns, mail delivered before the call is in the store
+        dovecot.deliver(mail_user, customer_mail(1, ["p1@c.test"]))
+        await sync.catch_up()
+        assert "again1@c.test" in (await thread_message_ids(desk.store))[await conv_of(desk, "p1@c.test")]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+    await desk.close()
+
+
+async def test_the_apps_background_holds_a_reply_when_the_customer_writes_meanwhile(tmp_path, dovecot, mail_user,
+                                                                                   smtp_sink):
+    import asyncio
+    from tui_desk.desk.background import Background
+    smtp_sink.clear()
+    dovecot.load_maildir(mail_user, [make_mail("b1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
+    desk, _, _ = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
+    background = Background(desk)
+    background.syncs[0]._password = dovecot.password_of(mail_user)
+    background.sender.password_for = lambda a, k: dovecot.password_of(mail_user) if k == "imap" else "secret"
+    stop = asyncio.Event()
+    task = asyncio.create_task(background.run(stop))
+    try:
+        conv = await conv_of(desk, "b1@c.test")
+        seen = await desk.reply_started(conv)
+        dovecot.deliver(mail_user, customer_mail(7, ["b1@c.test"]))
+        item_id, _ = await desk.reply(conv, "On it.", seen_upto=seen)
+        await desk.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (item_id,))
+        started = time.monotonic()
+        while (await outbox.get(desk.store, item_id)).state != "held":
+            assert time.monotonic() - started < 20, (await outbox.get(desk.store, item_id))
+            await asyncio.sleep(0.2)
+        assert smtp_sink.messages == []
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
     await desk.close()

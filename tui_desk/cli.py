@@ -85,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--send", action="store_true", help="deliver due messages now")
     p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft)")
-    p.add_argument("--resend", type=int, metavar="N", help="send a 'maybe sent' or failed message again")
-    p.add_argument("--discard", type=int, metavar="N", help="drop a 'maybe sent' or failed message")
+    p.add_argument("--resend", type=int, metavar="N", help="send a held, 'maybe sent' or failed message (again)")
+    p.add_argument("--discard", type=int, metavar="N", help="drop a held, 'maybe sent' or failed message")
     p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
     p.add_argument("--account", help="only this account (default: all)")
     p.add_argument("--once", action="store_true", help="sync every folder once and exit")
@@ -267,9 +267,18 @@ async def _triage(desk, args) -> None:
 
 
 def outbox_sender(desk, config: Config):
+    """The outbox, with the collision check's re-sync done by a one-off sync of the account."""
     from tui_desk.mail.outbox import OutboxSender
+    from tui_desk.mail.sync import AccountSync
     from tui_desk.secrets import password_lookup
-    return OutboxSender(desk.store, config, password_lookup(config), on_change=desk.refresh)
+    passwords = password_lookup(config)
+
+    async def recheck(name: str) -> None:
+        account = config.account(name)
+        if account.imap is not None:
+            await AccountSync(desk.store, account, passwords(name, "imap") or "", is_agent=config.is_agent_address,
+                              on_change=desk.refresh).sync_once()
+    return OutboxSender(desk.store, config, passwords, on_change=desk.refresh, recheck=recheck)
 
 
 async def _reply(desk, config: Config, args) -> int:
@@ -314,22 +323,17 @@ def _read_text(path: Path) -> str:
 async def _outbox(desk, config: Config, args) -> int:
     from tui_desk.desk.commands import CommandError
     from tui_desk.desk.replies import cancel_send
+    from tui_desk.sanitize import sanitize_line
     from tui_desk.store import outbox
     try:
         if args.cancel is not None:
             print(await cancel_send(desk, args.cancel))
             return 0
-        for item_id, state in ((args.resend, "queued"), (args.discard, None)):
-            if item_id is None:
-                continue
-            item = await outbox.get(desk.store, item_id)
-            if item is None or item.state not in ("maybe_sent", "failed"):
-                raise UsageError(f"outbox item {item_id} is not 'maybe sent' or failed")
-            async with desk.store.transaction():
-                if state is None:
-                    await outbox.remove(desk.store, item_id)
-                else:
-                    await outbox.set_state(desk.store, item_id, "queued")
+        said = sys.stderr if args.json else sys.stdout  # --json: stdout holds the JSON alone
+        if args.resend is not None:
+            print(await desk.send_anyway(args.resend), file=said)
+        if args.discard is not None:
+            print(await desk.discard_send(args.discard), file=said)
     except CommandError as e:
         raise UsageError(str(e)) from None
     if args.send or args.resend is not None:
@@ -339,12 +343,14 @@ async def _outbox(desk, config: Config, args) -> int:
         json.dump([{"id": i.id, "conversation": i.conv_id, "message_id": i.message_id, "to": i.recipients,
                     "state": i.state, "send_at": dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc).isoformat(),
                     "attempts": i.attempts, "error": i.last_error} for i in items], sys.stdout, indent=1)
+        # (JSON escapes control characters itself)
         sys.stdout.write("\n")
     else:
         for i in items:
             when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
-            err = f"  ({i.last_error})" if i.last_error else ""
-            print(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {', '.join(i.recipients)}  {when}{err}")
+            err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
+            rcpts = sanitize_line(", ".join(i.recipients))
+            print(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
     return 0
 
 

@@ -26,7 +26,8 @@ class Background:
         self.syncs = [AccountSync(desk.store, a, passwords(a.name, "imap") or "", is_agent=config.is_agent_address,
                                   on_change=self._changed, progress=progress)
                       for a in config.accounts if a.imap is not None]
-        self.sender = OutboxSender(desk.store, config, passwords, on_change=self._changed, clock=desk.clock)
+        self.sender = OutboxSender(desk.store, config, passwords, on_change=self._changed, clock=desk.clock,
+                                   recheck=self._recheck)
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
@@ -34,6 +35,12 @@ class Background:
     async def _changed(self, conv_ids: set[int]) -> None:
         await self.desk.refresh(conv_ids)
         self.changes += 1
+
+    async def _recheck(self, account: str) -> None:
+        """Before a reply goes to SMTP: the account's folders synced now (collision check)."""
+        for sync in self.syncs:
+            if sync.account.name == account:
+                await sync.catch_up()
 
     def status(self) -> str:
         parts = [f"{s.account.name}: {s.state}" for s in self.syncs]

@@ -76,6 +76,25 @@ class AccountSync:
         self.on_change, self.progress, self.timeout = on_change, progress, timeout
         self.stats = SyncStats()
         self.state = "disconnected"  # shown by the TUI: disconnected | connecting | syncing | idle
+        # set by local changes (store.server_ops) and catch_up(): the live loop stops waiting
+        # on the server and goes round at once
+        self._news = asyncio.Event()
+        store.ops_listeners.add(self._news)
+        self._caught_up: list[asyncio.Future] = []
+
+    async def catch_up(self, timeout: float = 30.0) -> None:
+        """While run_forever() is live: push local changes and sync every folder now, and
+        return when done. Raises ImapError when not connected or when it takes too long."""
+        if self.state in ("disconnected", "connecting"):
+            raise ImapError(f"{self.account.name}: not connected to the server")
+        done = asyncio.get_running_loop().create_future()
+        self._caught_up.append(done)
+        self._news.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            done.cancel()  # the live loop skips it
+            raise ImapError(f"{self.account.name}: the server did not answer within {timeout:.0f} s") from None
 
     def __repr__(self) -> str:
         return f"<AccountSync {self.account.name} {self.state}>"
@@ -457,30 +476,49 @@ class AccountSync:
         loop = asyncio.get_running_loop()
         next_poll = 0.0
         while not stop.is_set():
-            await self.push_changes(conn)
-            if loop.time() >= next_poll:
-                for name, role in folders:
-                    await self.sync_folder(conn, pool, name, role)
-                for name, role in folders:
-                    await self.fetch_bodies(conn, pool, name, role)
+            self._news.clear()
+            waiting, self._caught_up = self._caught_up, []
+            try:
+                await self._live_pass(conn, pool, folders, main, bool(waiting) or loop.time() >= next_poll)
+            except BaseException as e:
+                for w in waiting:
+                    if not w.done():
+                        w.set_exception(ImapError(f"{self.account.name}: {e}"))
+                raise
+            for w in waiting:
+                if not w.done():
+                    w.set_result(None)
+            if waiting or loop.time() >= next_poll:
                 next_poll = loop.time() + POLL_SECONDS
-            else:
-                await self.sync_folder(conn, pool, main, folders[0][1])
-                await self.fetch_bodies(conn, pool, main, folders[0][1])
             if conn.selected != main:
                 await conn.select(main)
             self.state = "idle"
+            if self._news.is_set():
+                continue  # a change or a catch-up came in meanwhile
             await self._wait_for_news(conn, stop, min(IDLE_SECONDS, max(1.0, next_poll - loop.time())))
+
+    async def _live_pass(self, conn: ImapConnection, pool: ParsePool, folders: list[tuple[str, str]], main: str,
+                         every_folder: bool) -> None:
+        await self.push_changes(conn)
+        if every_folder:
+            for name, role in folders:
+                await self.sync_folder(conn, pool, name, role)
+            for name, role in folders:
+                await self.fetch_bodies(conn, pool, name, role)
+        else:
+            await self.sync_folder(conn, pool, main, folders[0][1])
+            await self.fetch_bodies(conn, pool, main, folders[0][1])
 
     async def _wait_for_news(self, conn: ImapConnection, stop: asyncio.Event, seconds: float) -> None:
         if conn.has("IDLE"):
             async with conn.idle(max_seconds=seconds) as session:
                 stopper = asyncio.ensure_future(stop.wait())
+                news = asyncio.ensure_future(self._news.wait())
                 try:
                     while True:
                         nxt = asyncio.ensure_future(session.__anext__())
-                        done, _ = await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                        if stopper in done:
+                        done, _ = await asyncio.wait({nxt, stopper, news}, return_when=asyncio.FIRST_COMPLETED)
+                        if stopper in done or news in done:
                             nxt.cancel()
                             return
                         try:
@@ -490,13 +528,14 @@ class AccountSync:
                         return  # any update: go and sync
                 finally:
                     stopper.cancel()
+                    news.cancel()
         else:
             deadline = asyncio.get_running_loop().time() + seconds
             while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
                 await conn.noop()
                 if await conn.next_update(0.1) is not None:
                     return
-                if await _wait(stop, 5.0):
+                if await _wait(self._news, 5.0) or stop.is_set():
                     return
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import weakref
 from pathlib import Path
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Iterable, Sequence
@@ -33,6 +34,8 @@ class Store:
         self.path = path
         # one connection is shared by the app, the sync and the outbox: their transactions take turns
         self._writer = asyncio.Lock()
+        # set when a change for the server is queued (server_ops.enqueue): live syncs push it now
+        self.ops_listeners: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

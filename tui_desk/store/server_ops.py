@@ -23,6 +23,8 @@ async def enqueue(store: Store, account: str, kind: str, message_id: str, args: 
     await store.execute(
         "INSERT INTO server_ops(account, kind, message_id, args_json, created_at) VALUES (?, ?, ?, ?, ?)",
         (account, kind, message_id, json.dumps(args, ensure_ascii=False), int(time.time())))
+    for listener in store.ops_listeners:
+        listener.set()
 
 
 async def pending(store: Store, account: str) -> list[ServerOp]:
