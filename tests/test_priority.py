@@ -200,3 +200,31 @@ async def test_whole_store_recomputation_matches_per_conversation_refresh(tmp_pa
     assert reranked != expected
     assert reranked == await one_by_one(desk)
     await desk.close()
+
+
+async def test_changing_who_is_an_agent_reclassifies_stored_mail(tmp_path):
+    """A colleague's address added to agent_addresses later: their earlier mail becomes agent
+    replies (the conversation now waits on the customer), and back when removed. The account's
+    own address always counts as the desk's."""
+    from tui_desk.config import AccountConfig
+    desk = await open_desk(tmp_path, Config(agent_addresses=("nobody@x.test",)))
+    await add(desk, make_mail("c1@t", sender="ann@c.test", minutes=0),
+              make_mail("r1@t", sender="bob@helpdesk.test", refs=["c1@t"], minutes=10),
+              make_mail("c2@t", sender="cy@c.test", minutes=5),
+              make_mail("r2@t", sender="support@helpdesk.test", refs=["c2@t"], minutes=12))
+    assert len(await desk.queue_ids()) == 2  # nobody is an agent yet: both wait
+    await desk.close()
+    account = AccountConfig(name="support", address="Support@helpdesk.test")
+    desk = await open_desk(tmp_path, Config(accounts=(account,)))
+    [(row)] = await queue(desk)
+    assert row.customer_addr == "ann@c.test"  # the account's own reply answered cy
+    await desk.close()
+    desk = await open_desk(tmp_path, Config(agent_addresses=("bob@helpdesk.test",), accounts=(account,)))
+    assert await desk.queue_ids() == []
+    await desk.close()
+    desk = await open_desk(tmp_path, Config(accounts=(account,)))  # bob left the team
+    assert [r.customer_addr for r in await queue(desk)] == ["ann@c.test"]
+    await desk.close()
+    desk = await open_desk(tmp_path, Config())  # a config that names no agent changes nothing
+    assert [r.customer_addr for r in await queue(desk)] == ["ann@c.test"]
+    await desk.close()

@@ -85,8 +85,14 @@ class Config:
         raise ConfigError(f"{self.path}: no account '{name}' (have: {', '.join(a.name for a in self.accounts)})")
 
     def is_agent_address(self, addr: str) -> bool:
+        """The desk's own accounts and the agent_addresses patterns: mail from these is ours."""
         addr = addr.lower()
-        return any(fnmatch.fnmatchcase(addr, p) for p in self.agent_addresses)
+        return (any(addr == a.address.lower() for a in self.accounts)
+                or any(fnmatch.fnmatchcase(addr, p) for p in self.agent_addresses))
+
+    def agent_identity(self) -> str:
+        """What is_agent_address depends on, as one string (stored: a change re-reads all mail)."""
+        return repr(sorted({*(p.lower() for p in self.agent_addresses), *(a.address.lower() for a in self.accounts)}))
 
 
 def default_config_path() -> Path:

@@ -47,6 +47,13 @@ class Desk:
         desk = cls(await Store.open(db_path), config or Config(), clock)
         # ranks are stored; when the priority settings change they are worked out again: from the
         # stored summaries, unless the loud window changed (then bursts are counted anew)
+        # who counts as an agent decides who is waiting: when that changes, every message is
+        # classified again (a config naming no agent address at all has no say: a store opened
+        # with --db alone keeps what it has)
+        identity = desk.config.agent_identity()
+        if identity != "[]" and await desk.store.get_meta("agent_identity") != identity:
+            await desk.reclassify_senders()
+            await desk.store.set_meta("agent_identity", identity)
         cfg = desk.config.priority
         settings, window = repr(cfg), str(cfg.loud_window_minutes)
         if await desk.store.get_meta("priority_settings") != settings:
@@ -132,6 +139,17 @@ class Desk:
             if pulled:
                 await queries.write_states(self.store, pulled)
             await queries.write_summaries(self.store, summaries)
+
+    async def reclassify_senders(self) -> int:
+        """is_agent of every message again from the configured addresses; the conversations
+        that changed are refreshed. Returns how many messages changed."""
+        changes = [(int(now), rowid) for rowid, sender, was in await queries.senders_to_classify(self.store)
+                   if (now := self.config.is_agent_address(sender)) != bool(was)]
+        if changes:
+            async with self.store.transaction():
+                touched = await queries.set_is_agent(self.store, changes)
+            await self.refresh(touched)
+        return len(changes)
 
     async def rerank_all(self) -> None:
         """Ranks only, from the stored summaries: enough when the mail is unchanged and only the

@@ -114,6 +114,24 @@ async def open_conversations_of_customers(store: Store, customer_keys: list[str]
     return [r[0] for r in rows]
 
 
+async def senders_to_classify(store: Store) -> list[tuple[int, str, int]]:
+    """(rowid, sender_key, is_agent) of mail whose is_agent follows the sender's address: not
+    notes, not our outbox's, not mail filed in a Sent or Notes folder (ours by where it is)."""
+    rows = await store.fetchall(
+        "SELECT m.id, m.sender_key, m.is_agent FROM messages m WHERE m.is_note = 0"
+        " AND m.source NOT LIKE 'outbox:%' AND NOT EXISTS (SELECT 1 FROM imap_messages i"
+        " JOIN folders f ON f.id = i.folder_id WHERE i.message_id = m.id AND f.role IN ('sent', 'notes'))")
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def set_is_agent(store: Store, changes: list[tuple[int, int]]) -> set[int]:
+    """changes: (is_agent, rowid). Returns the conversations touched."""
+    await store.executemany("UPDATE messages SET is_agent=? WHERE id=?", changes)
+    rows = await store.fetchall("SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+                                (as_json_list(r for _, r in changes),))
+    return {r[0] for r in rows}
+
+
 async def rank_inputs(store: Store) -> list[ConversationSummary]:
     """Every conversation's stored summary fields that its rank depends on, with rank and burst."""
     rows = await store.fetchall("SELECT id, subject, customer_key, status, waiting_since, last_date, burst, rank"
