@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -81,6 +81,25 @@ def reply_subject_preview(subject: str) -> str:
 
 def forward_subject_preview(subject: str) -> str:
     return f"Fwd: {subject}"
+
+
+class RecipientsInput(Input):
+    """The forward's To line. Enter moves on to the body at once, so text typed right after it
+    (a paste, a fast typist, keys bunched up over SSH) lands in the body, not on the To line."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        screen = self.screen
+        if screen.focused is not self:  # Enter moved on; keys queued here belong to the body
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter" and isinstance(screen, ComposeScreen):
+            event.stop()
+            event.prevent_default()
+            screen.set_focus(screen.body)
+            return
+        await super()._on_key(event)
 
 
 class ComposeScreen(Screen[Queued | None]):
@@ -162,7 +181,7 @@ class ComposeScreen(Screen[Queued | None]):
             if self.forward:
                 box.border_title = f"Forward · #{conv.id}"
                 box.border_subtitle = "the customer's last mail goes attached · Esc closes"
-                yield Input(placeholder="To: name@example.com, …", id="compose-to-input")
+                yield RecipientsInput(placeholder="To: name@example.com, …", id="compose-to-input")
                 subject = forward_subject_preview(conv.subject)
             else:
                 box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
@@ -290,11 +309,6 @@ class ComposeScreen(Screen[Queued | None]):
             return False
         self._saved_body = body
         return True
-
-    @on(Input.Submitted, "#compose-to-input")
-    def _to_done(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.set_focus(self.body)
 
     @property
     def forward_to(self) -> str:

@@ -148,7 +148,7 @@ class MessageBox(Vertical):
         who = name or addr or "(unknown sender)"
         with Horizontal(classes="message--header"):
             if m.is_note:
-                label: tuple[str, str] | str = (" · INTERNAL NOTE, not sent to the customer", "bold $text-warning")
+                label: tuple[str, str] | str = (" · INTERNAL NOTE", "bold $text-warning")
             else:
                 label = (" · agent", "bold $text-success") if m.from_agent else ""
             yield Static(Content.assemble((who, "bold"), label), classes="message--sender")
