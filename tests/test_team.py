@@ -172,3 +172,109 @@ async def test_notes_are_internal_shared_and_never_count_as_a_reply(tmp_path, do
     assert bob_view.status == "open"
     for d in (alice, bob):
         await d.close()
+
+
+# --- convergence bugs found by the 30-agent test (tests/test_team_scale.py) ----------------------
+
+async def test_a_teammates_push_between_my_read_and_my_store_is_not_overwritten_blindly(
+        tmp_path, dovecot, mail_user, monkeypatch):
+    """Alice's status change is computed from the flags she read; bob's whole push lands before her
+    STORE. Her conditional STORE is refused (MODIFIED), she reads again and writes last: both
+    show her value, and the message never holds two statuses."""
+    from tui_desk.mail.imap import ImapConnection
+    dovecot.load_maildir(mail_user, [make_mail("d1@t", sender="ann@c.test")])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    bob, bob_sync = await agent(tmp_path, "bob", dovecot, mail_user)
+    a, b = await conv_of(alice, "d1@t"), await conv_of(bob, "d1@t")
+    await commands.set_status(alice, [a], "open")
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()  # both saw open
+    await commands.set_status(bob, [b], "closed")
+    await commands.set_status(alice, [a], "pending")
+    original, refused = ImapConnection.uid_set_flags_if_unchanged, []
+
+    async def racing(self, uid, flags, modseq):
+        if not refused:
+            refused.append(1)
+            await bob_sync.sync_once()  # bob's push lands between alice's read and her STORE
+        return await original(self, uid, flags, modseq)
+    monkeypatch.setattr(ImapConnection, "uid_set_flags_if_unchanged", racing)
+    await alice_sync.sync_once()
+    monkeypatch.undo()
+    assert refused, "alice's change went through the conditional STORE"
+    for _ in range(2):
+        await bob_sync.sync_once()
+        await alice_sync.sync_once()
+    # two-step +FLAGS/-FLAGS would leave closed and pending, and 'closed' would win the tie
+    assert (await state(alice, "d1@t")).status == (await state(bob, "d1@t")).status == "pending"
+    for d in (alice, bob):
+        await d.close()
+
+
+async def test_two_changes_before_one_sync_end_as_the_last_one(tmp_path, dovecot, mail_user):
+    dovecot.load_maildir(mail_user, [make_mail("e1@t", sender="ann@c.test")])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    cid = await conv_of(alice, "e1@t")
+    await commands.tag(alice, [cid], ["x"])
+    await commands.tag(alice, [cid], [], ["x"])
+    await commands.set_status(alice, [cid], "closed")
+    await commands.set_status(alice, [cid], "pending")
+    await alice_sync.sync_once()
+    s = await state(alice, "e1@t")
+    assert (s.tags, s.status) == ((), "pending")
+    await alice.close()
+
+
+def test_ties_between_two_values_are_broken_the_same_way_everywhere():
+    import os
+    import subprocess
+    import sys
+    code = ("from tui_desk.desk.keywords import state_from_keywords as f; from tui_desk.store.queries import ConvState;"
+            "print(f([({'td:status:open','td:assign:amy','td:assign:zed'}, 5, None)], ConvState()).assignee)")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(i)}).stdout.strip() for i in range(8)}
+    assert seen == {"amy"}
+
+
+async def test_the_last_writer_wins_even_from_a_stale_view(tmp_path, dovecot, mail_user):
+    dovecot.load_maildir(mail_user, [make_mail("f1@t", sender="ann@c.test")])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    bob, bob_sync = await agent(tmp_path, "bob", dovecot, mail_user)
+    await commands.set_status(bob, [await conv_of(bob, "f1@t")], "closed")
+    await bob_sync.sync_once()
+    await commands.set_status(alice, [await conv_of(alice, "f1@t")], "pending")  # alice had not synced
+    await alice_sync.sync_once()  # alice writes last
+    await bob_sync.sync_once()
+    assert (await state(alice, "f1@t")).status == (await state(bob, "f1@t")).status == "pending"
+    for d in (alice, bob):
+        await d.close()
+
+
+async def test_a_torn_read_does_not_bring_a_removed_tag_back(tmp_path, dovecot, mail_user, monkeypatch):
+    from tui_desk.mail.imap import ImapConnection
+    dovecot.load_maildir(mail_user, [make_mail("g1@t", sender="ann@c.test"),
+                                     make_mail("g2@t", sender="agent1@helpdesk.test", refs=["g1@t"], minutes=3)])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    bob, bob_sync = await agent(tmp_path, "bob", dovecot, mail_user)
+    await commands.tag(alice, [await conv_of(alice, "g1@t")], ["vip"])
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()
+    await commands.tag(alice, [await conv_of(alice, "g1@t")], [], ["vip"])
+    original, hooked = ImapConnection.uid_store, []
+
+    async def uid_store(self, uids, action, flags, **kw):
+        out = await original(self, uids, action, flags, **kw)
+        if not hooked:  # bob syncs after vip left g1 and before it leaves g2
+            hooked.append(1)
+            await bob_sync.sync_once()
+        return out
+    monkeypatch.setattr(ImapConnection, "uid_store", uid_store)
+    await alice_sync.sync_once()
+    monkeypatch.undo()
+    await commands.tag(bob, [await conv_of(bob, "g1@t")], ["billing"])  # an unrelated tag
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert "vip" not in (await state(alice, "g1@t")).tags
+    assert set((await state(alice, "g1@t")).tags) == set((await state(bob, "g1@t")).tags) == {"billing"}
+    for d in (alice, bob):
+        await d.close()

@@ -95,16 +95,18 @@ def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]],
             status_at = max(status_at or date, date)
         if any(f.lower().startswith(f"{PREFIX}snooze:") for f in mine) and date is not None:
             snooze_at = max(snooze_at or date, date)
-    for flags, _, _ in sorted(messages, key=lambda m: -(m[1] or 0)):
+    for flags, _, _ in sorted(messages, key=lambda m: (-(m[1] or 0), sorted(m[0]))):
         mine = [f.lower() for f in ours(flags)]
         tags |= {decode_name(f[len(PREFIX) + 4:]) for f in mine if f.startswith(f"{PREFIX}tag:")}
         found = [f.split(":", 2)[2] for f in mine if f.startswith(f"{PREFIX}status:")]
         if status is None and found:
             status = min(found, key=lambda v: STATUS_ORDER.index(v) if v in STATUS_ORDER else 9)
+        # two values on one message (writers racing without CONDSTORE): the same pick everywhere
         if assignee is None:
-            assignee = next((decode_name(f.split(":", 2)[2]) for f in mine if f.startswith(f"{PREFIX}assign:")), None)
+            assignee = min((decode_name(f.split(":", 2)[2]) for f in mine if f.startswith(f"{PREFIX}assign:")),
+                           default=None)
         if snooze is None:
-            snooze = next((f.split(":", 2)[2] for f in mine if f.startswith(f"{PREFIX}snooze:")), None)
+            snooze = min((f.split(":", 2)[2] for f in mine if f.startswith(f"{PREFIX}snooze:")), default=None)
     if status is None and not tags and assignee is None and snooze is None:
         return base  # nobody has written state for it yet
     state = ConvState(status=status or base.status, status_set_at=status_at if status else base.status_set_at,
@@ -121,10 +123,35 @@ def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]],
     return state
 
 
-async def queue_changes(store, states: dict[int, ConvState]) -> None:
-    """Queue the keyword changes that bring every server copy in line with `states`.
-    Runs inside the caller's transaction."""
+SINGLE_VALUED = ("status", "assign", "snooze")  # one value per conversation; tags are a set
+
+
+def change_ops(before: ConvState, after: ConvState) -> dict | None:
+    """An agent's action as an intent for the server: keywords to add and remove, and the
+    single-valued fields it sets ("exclusive"): at push time every other value of those fields
+    found on the copy goes, in one conditional STORE (mail.sync), so the server's order decides
+    the last writer and a stale local view never re-asserts what it did not change."""
+    old, new = keywords_for(before), keywords_for(after)
+    add, remove = sorted(new - old), sorted(old - new)
+    if not add and not remove:
+        return None
+    exclusive = sorted({f"{PREFIX}{name}:" for name in SINGLE_VALUED
+                        for k in (*add, *remove) if k.startswith(f"{PREFIX}{name}:")})
+    return {"add": add, "remove": remove, "exclusive": exclusive}
+
+
+async def queue_changes(store, states: dict[int, ConvState], before: dict[int, ConvState] | None = None) -> None:
+    """Queue what the server must do for `states`. With `before` (an agent's action): the
+    change, as an intent for every copy (change_ops). Without (a merge or split): whatever
+    brings every copy in line with `states`. Runs inside the caller's transaction."""
     from tui_desk.store import mirror, server_ops
+    if before is not None:
+        for conv_id, account, message_id in sorted({(c, a, m) for c, a, m, _, _, _
+                                                    in await mirror.conversation_copies(store, list(states))}):
+            ops = change_ops(before[conv_id], states[conv_id]) if conv_id in before else None
+            if ops:
+                await server_ops.enqueue(store, account, "flags", message_id, ops)
+        return
     current: dict[tuple[str, str], set[str]] = {}
     conv_of: dict[tuple[str, str], int] = {}
     for conv_id, account, message_id, flags, _, _ in await mirror.conversation_copies(store, list(states)):

@@ -1448,6 +1448,24 @@ class ImapConnection:
             await self._execute(cmd)
         return messages
 
+    async def uid_set_flags_if_unchanged(self, uid: int, flags: Iterable[str], modseq: int
+                                         ) -> FetchedMessage | None:
+        """UID STORE uid (UNCHANGEDSINCE modseq) FLAGS (...) (RFC 7162): the whole flag set in
+        one atomic step, only if nobody changed the message since `modseq`. Returns its new
+        flags and modseq, or None when the server answered MODIFIED (read again, retry)."""
+        if not self.has("CONDSTORE"):
+            raise ImapError(f"{self.label} has no CONDSTORE; cannot store conditionally")
+        wire = self._wire("UID STORE").raw(uid_set([uid]))
+        wire.raw(f"(UNCHANGEDSINCE {int(modseq)})").raw("FLAGS").raw(_flag_list(flags))
+        messages: list[FetchedMessage] = []
+        async with self._slot():
+            cmd = _FetchCommand("STORE", wire, protocol=self._require(), uids=uid_set([uid]),
+                                required=[], sink=messages.append, timeout=self.timeout)
+            await self._execute(cmd)
+        if re.search(r"\[MODIFIED ", cmd.tagged_text(), re.IGNORECASE):
+            return None
+        return next((m for m in messages if m.uid == uid and m.flags is not None), None) or FetchedMessage(0, uid)
+
     async def uid_expunge(self, uids: str | Iterable[int]) -> None:
         """UID EXPUNGE (UIDPLUS): only these \\Deleted messages; the server's EXPUNGE/VANISHED
         answers go to the update stream."""

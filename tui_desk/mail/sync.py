@@ -409,10 +409,7 @@ class AccountSync:
                 for folder, uid, _ in await mirror.locations_of(self.store, self.account.name, op.message_id):
                     if conn.selected != folder:
                         await conn.select(folder)
-                    if op.args.get("add"):
-                        updated += [(folder, m) for m in await conn.uid_store([uid], "+FLAGS", op.args["add"])]
-                    if op.args.get("remove"):
-                        updated += [(folder, m) for m in await conn.uid_store([uid], "-FLAGS", op.args["remove"])]
+                    updated += [(folder, m) for m in await self._store_flags(conn, uid, op.args)]
                 # the mirror learns the result at once, so local state never flips back meanwhile
                 async with self.store.transaction():
                     for folder, m in updated:
@@ -432,6 +429,42 @@ class AccountSync:
         if touched:  # the server's answer may carry teammates' keywords too
             await self.on_change(touched)
         return pushed
+
+    async def _store_flags(self, conn: ImapConnection, uid: int, args: dict) -> list[FetchedMessage]:
+        """One queued change on one copy. "exclusive" names single-valued fields the change sets:
+        every other value of them on the copy goes too. With CONDSTORE that is one STORE of the
+        whole flag set, UNCHANGEDSINCE the flags it was computed from (re-read and retried when
+        a teammate got in between), so concurrent writers never leave a field without a value
+        and the server's order decides who wrote last."""
+        add, remove = list(args.get("add", [])), set(args.get("remove", []))
+        exclusive = tuple(args.get("exclusive", ()))
+        if exclusive:
+            for _ in range(8):
+                # a teammate's change may arrive as a second FETCH for the same UID: the newest counts
+                answers = [m for m in await conn.uid_fetch([uid], ["FLAGS", "MODSEQ"])
+                           if m.uid == uid and m.flags is not None]
+                if not answers:
+                    return []  # expunged meanwhile
+                current = max(answers, key=lambda m: m.modseq or 0)
+                have = set(current.flags) - {"\\Recent"}
+                want = {f for f in have if f not in remove and not (f.lower().startswith(exclusive) and f not in add)}
+                want |= set(add)
+                if want == have:
+                    return [current]
+                if not conn.has("CONDSTORE") or current.modseq is None:
+                    remove |= have - want  # best effort: two steps, not atomic
+                    break
+                stored = await conn.uid_set_flags_if_unchanged(uid, sorted(want), current.modseq)
+                if stored is not None:
+                    return [stored]
+            else:
+                raise ImapError(f"UID {uid} kept changing while its flags were being set")
+        out: list[FetchedMessage] = []
+        if add:
+            out += await conn.uid_store([uid], "+FLAGS", add)
+        if remove:
+            out += await conn.uid_store([uid], "-FLAGS", sorted(remove))
+        return out
 
     async def _append_note(self, conn: ImapConnection, message_id: str, folder: str) -> None:
         """Idempotent: the folder is made when missing, and a note already there is not added again."""
