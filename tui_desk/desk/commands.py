@@ -42,19 +42,19 @@ async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], No
     before = {cid: dataclasses.replace(s) for cid, s in states.items()}
     for s in states.values():
         edit(s)
-    await write_states(desk, states)
+    await write_states(desk, states, before)
     change = Change(description, before)
     desk.undo_stack.append(change)
     del desk.undo_stack[:-UNDO_DEPTH]
     return change
 
 
-async def write_states(desk: Desk, states: dict[int, ConvState]) -> None:
-    """Store the states and queue the keyword changes that bring the server along."""
+async def write_states(desk: Desk, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
+    """Store the states and queue the change (from `before`) for the server."""
     store = desk.store
     async with store.transaction():
         await queries.write_states(store, states)
-        await queue_changes(store, states)
+        await queue_changes(store, states, before)
     await desk.refresh(list(states))
 
 
@@ -121,8 +121,12 @@ async def undo(desk: Desk) -> str | None:
     if not desk.undo_stack:
         return None
     change = desk.undo_stack.pop()
+    revert = getattr(change, "revert", None)
+    if revert is not None:  # merge/split (desk.merge): messages move back, not only state
+        await revert(desk)
+        return change.description
     states = {cid: dataclasses.replace(s) for cid, s in change.before.items()}
     existing = await queries.conversation_states(desk.store, list(states))
-    await write_states(desk, {cid: s for cid, s in states.items() if cid in existing})
+    await write_states(desk, {cid: s for cid, s in states.items() if cid in existing}, existing)
     return change.description
 

@@ -1,0 +1,187 @@
+"""Merging conversations and splitting a message out of one: agents' actions with undo.
+
+Merge (keep, others): every message of the others moves into `keep`, and so does every thread
+key of theirs (store.merge), so mail that later threads to either side, and a re-import or
+re-sync of the same mail, lands in the merged conversation: the merge holds with no record of
+its own. Local state merges as the team keywords do (desk.keywords): tags are the union;
+status, assignee and snooze are the kept conversation's. Queued replies and a draft go along;
+two drafts among the conversations are refused (send or discard one first). A merged-away id
+stays an alias of `keep`, so a `[#N]` marker in a customer's subject still finds it.
+
+Split (message): that one message, and nothing else, moves to a new conversation of its own,
+with a fresh state (open, untagged, unassigned: as if it had arrived alone) and its own
+summary. Only its own Message-ID moves with it, so a later mail that refers to that message
+alone (In-Reply-To/References naming only it, or only mail that has joined it since) goes to
+the new conversation. A split is not remembered beyond that: ingest joins every conversation a
+message's ids touch, so mail whose references name the split message and anything of the old
+conversation re-joins the two (the new one is folded back into the old one, which keeps its
+state). That includes most replies to the split message, whose References carry the whole
+chain (our own replies too), and a re-import of the split message itself when it refers to
+mail of the old conversation. A note cannot be split out; it belongs to its conversation.
+
+Both run in one store transaction, queue the keyword changes that bring the server copies in
+line with the new state, recompute summaries and ranks, and push a Change on the undo stack
+whose `revert` puts the messages back (desk.commands.undo calls it). Repeating one is a no-op
+that says so and is not pushed. Undo restores the state from before; mail that arrived after
+the action stays where it went.
+
+Merge and split are local to this store for now (not shared with teammates through IMAP):
+the server keywords carry a conversation's state, not its grouping, so teammates keep their
+own grouping. The keyword changes do reach them: after a merge the merged-away mail carries
+the kept conversation's state, so their copy of that conversation shows it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from tui_desk.desk.commands import UNDO_DEPTH, Change, CommandError
+from tui_desk.desk.keywords import keywords_for, queue_changes
+from tui_desk.store import merge as store_merge
+from tui_desk.store import queries
+from tui_desk.store.queries import ConvState
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+
+@dataclass(frozen=True)
+class MessagesChange(Change):
+    """A Change that moved messages between conversations: undo awaits `revert(desk)`, which
+    moves them back and writes `before`."""
+    revert: Callable[["Desk"], Awaitable[None]] | None = None
+
+
+def _push(desk: Desk, change: Change) -> Change:
+    desk.undo_stack.append(change)
+    del desk.undo_stack[:-UNDO_DEPTH]
+    return change
+
+
+async def _settle(desk: Desk, queued: dict[int, ConvState]) -> None:
+    """refresh() works the status out again from the mail each conversation now has (a status
+    nobody set follows the mail): when that differs from what was queued for the server copies,
+    they follow, else a round trip through the keywords would bring the stale status back."""
+    store = desk.store
+    now = await queries.conversation_states(store, list(queued))
+    changed = {cid: s for cid, s in now.items() if keywords_for(s) != keywords_for(queued[cid])}
+    if changed:
+        async with store.transaction():
+            await queue_changes(store, changed)
+
+
+def _conv_id(value) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise CommandError(f"a conversation is given by its number, not {value!r}") from None
+
+
+async def _missing(desk: Desk, conv_id: int) -> CommandError:
+    now = await store_merge.merged_into(desk.store, conv_id)
+    if now is not None and now != conv_id:
+        return CommandError(f"conversation {conv_id} was merged into {now}")
+    return CommandError(f"no conversation {conv_id}")
+
+
+def _listing(ids: list[int]) -> str:
+    return f"conversation{'s' if len(ids) != 1 else ''} {', '.join(map(str, ids))}"
+
+
+async def merge(desk: Desk, keep_id: int, other_ids: list[int]) -> Change:
+    """Fold the other conversations into `keep_id` (see the module docstring)."""
+    store = desk.store
+    keep_id = _conv_id(keep_id)
+    wanted = sorted({_conv_id(c) for c in other_ids} - {keep_id})
+    if not wanted:
+        raise CommandError(f"name a conversation to merge into {keep_id}, other than {keep_id} itself")
+    async with store.transaction():
+        if not await store_merge.conversation_exists(store, keep_id):
+            raise await _missing(desk, keep_id)
+        others, already = [], []
+        for conv_id in wanted:
+            if await store_merge.conversation_exists(store, conv_id):
+                others.append(conv_id)
+            elif await store_merge.merged_into(store, conv_id) == keep_id:
+                already.append(conv_id)
+            else:
+                raise await _missing(desk, conv_id)
+        if not others:
+            return Change(f"{_listing(already)} already merged into {keep_id}", {})
+        drafts = await store_merge.conversations_with_drafts(store, [keep_id, *others])
+        if len(drafts) > 1:
+            raise CommandError(f"{_listing(drafts)} each have a draft: send or discard all but one first")
+        states = await queries.conversation_states(store, [keep_id, *others])
+        before = {cid: dataclasses.replace(s) for cid, s in states.items()}
+        merged = dataclasses.replace(states[keep_id],
+                                     tags=tuple(sorted({t for s in states.values() for t in s.tags})))
+        records = await store_merge.merge_conversations(store, keep_id, others)
+        await queries.write_states(store, {keep_id: merged})
+        await queue_changes(store, {keep_id: merged})
+        customers = [r.row["customer_key"] for r in records if r.row["customer_key"]]
+        # the others' customers' open conversations get their loud-customer ranking again
+        rerank = await queries.open_conversations_of_customers(store, customers) if customers else []
+    await desk.refresh({keep_id, *rerank})
+    await _settle(desk, {keep_id: merged})
+
+    async def revert(desk: Desk) -> None:
+        async with store.transaction():
+            home = await store_merge.merged_into(store, keep_id)
+            if home is None:
+                raise CommandError(f"cannot undo the merge: conversation {keep_id} is gone")
+            restored = {record.conv_id: await store_merge.unmerge(store, home, record) for record in records}
+            states = {now: before[was] for was, now in restored.items()}
+            if home == keep_id:  # else keep was merged on since: that merge's state stays
+                states[keep_id] = before[keep_id]
+            await queries.write_states(store, states)
+            await queue_changes(store, states)
+        await desk.refresh({home, *restored.values(), *rerank})
+        await _settle(desk, states)
+
+    return _push(desk, MessagesChange(f"merged {_listing(others)} into {keep_id}", before, revert))
+
+
+async def split(desk: Desk, message: int | str) -> Change:
+    """Move one message (by rowid, or by Message-ID) into a new conversation of its own (see the
+    module docstring for what happens to replies)."""
+    store = desk.store
+    if isinstance(message, bool) or not isinstance(message, (int, str)):
+        raise CommandError(f"a message is given by its number or its Message-ID, not {message!r}")
+    async with store.transaction():
+        found = await store_merge.find_message(store, message)
+        if found is None:
+            raise CommandError(f"no message {message}")
+        rowid, _, conv_id, is_note = found
+        if is_note:
+            raise CommandError(f"message {rowid} is an internal note: it stays with its conversation")
+        if not await store_merge.other_mail_count(store, conv_id, rowid):
+            return Change(f"message {rowid} is already a conversation of its own ({conv_id})", {})
+        before = await queries.conversation_states(store, [conv_id])
+        record = await store_merge.split_message(store, rowid)
+        fresh = {record.new_conv: ConvState()}
+        await queries.write_states(store, fresh)
+        # its server copies drop the old conversation's keywords (else they would come back)
+        await queue_changes(store, fresh)
+    await desk.refresh([conv_id, record.new_conv])
+    await _settle(desk, fresh)
+
+    async def revert(desk: Desk) -> None:
+        async with store.transaction():
+            home = await store_merge.unsplit(store, record)
+            if home is None:
+                raise CommandError(f"cannot undo the split: conversation {conv_id} is gone")
+            # the conversation it came from gets its state back, unless a merge took it since
+            if home == conv_id:
+                states = {home: before[conv_id]}
+            else:
+                states = await queries.conversation_states(store, [home])
+            await queries.write_states(store, states)
+            await queue_changes(store, states)  # the message's copies take on the home's keywords
+        await desk.refresh({home, record.new_conv})
+        await _settle(desk, states)
+
+    return _push(desk, MessagesChange(f"split message {rowid} out of conversation {conv_id} into {record.new_conv}",
+                                      before, revert))
