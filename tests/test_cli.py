@@ -222,3 +222,26 @@ def test_triage_commands_for_scripts(tmp_path, capsys):
     assert code == 2 and "status is one of" in err and err.count("\n") == 1
     code, _, err = run(capsys, "--db", db, "tag", b, "bug")
     assert code == 2 and "+tag or -tag" in err
+
+
+def test_merge_and_split_from_the_command_line(tmp_path, capsys):
+    db = tmp_path / "m.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    a, b = (r["id"] for r in run_json(capsys, "--db", db, "queue", "--limit", "2"))
+
+    def threads() -> dict[int, list[str]]:
+        return {t["id"]: t["messages"] for t in run_json(capsys, "--db", db, "threads")}
+    before = threads()
+    out = run_json(capsys, "--db", db, "merge", a, b)
+    assert "merged" in out["done"] and [c["id"] for c in out["conversations"]] == [a]
+    merged = threads()
+    assert b not in merged and set(merged[a]) == set(before[a]) | set(before[b])
+    moved = before[b][-1]
+    code, out, _ = run(capsys, "--db", db, "split", f"<{moved}>")
+    assert code == 0 and "split" in out
+    after = threads()
+    assert [moved] in after.values() and moved not in after[a]
+    code, _, err = run(capsys, "--db", db, "merge", str(a))
+    assert code == 2 and "at least two" in err
+    code, _, err = run(capsys, "--db", db, "split", "nope@nowhere")
+    assert code == 2 and "no message" in err and err.count("\n") == 1

@@ -465,3 +465,24 @@ async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tm
         await until(pilot, lambda: viewer_log.exists() and viewer_log.read_text().strip() != "", timeout=10)
         [opened] = viewer_log.read_text().splitlines()
         assert __import__("pathlib").Path(opened).read_bytes() == (target / saved[0]).read_bytes()
+
+
+async def test_M_merges_the_selected_conversations_and_u_undoes_it(demo):
+    from tui_desk.ui.triage import ConfirmScreen
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        before = await app.desk.threads()
+        second = app.queue.ids[1]
+        await pilot.press("space", "space")  # the first two rows; the cursor moves on to the third
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert f"into #{first}" in str(app.screen.query_one("#confirm-text").render())
+        await pilot.press("y")
+        await until(pilot, lambda: second not in app.queue.ids)
+        merged = await app.desk.threads()
+        assert second not in merged and set(merged[first]) == set(before[first]) | set(before[second])
+        await pilot.press("u")
+        await until(pilot, lambda: second in app.queue.ids)
+        assert await app.desk.threads() == before

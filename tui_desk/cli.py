@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assign", help="assign ID [ID...] NAME (or 'nobody')")
     p.add_argument("items", nargs="+", metavar="ID|NAME")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("merge", help="merge KEEP OTHER [OTHER...]: the others' mail joins KEEP (u/undo in the app)")
+    p.add_argument("items", nargs="+", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("split", help="split MESSAGE out into a conversation of its own (Message-ID or number)")
+    p.add_argument("message")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("note", help="add an internal note (Markdown; never sent to the customer)")
     p.add_argument("id", type=int)
     p.add_argument("--body", required=True, help="the note, or - for stdin")
@@ -170,7 +176,7 @@ async def run_command(args, config: Config) -> int:
             sys.stdout.write("\n")
         elif args.command == "import":
             await _import(desk, args.paths)
-        elif args.command in ("tag", "status", "snooze", "assign"):
+        elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
             await _triage(desk, args)
         elif args.command == "note":
             from tui_desk.desk.commands import CommandError
@@ -246,6 +252,15 @@ async def _triage(desk, args) -> None:
         elif cmd == "snooze":
             ids, words = _ids_and_rest(args.items, "time")
             done = await desk.snooze(ids, " ".join(words))
+        elif cmd == "merge":
+            if len(args.items) < 2:
+                raise UsageError("merge KEEP OTHER [OTHER...]: at least two conversations")
+            ids = args.items[:1]
+            done = await desk.merge(args.items[0], args.items[1:])
+        elif cmd == "split":
+            message = int(args.message) if args.message.isdigit() else args.message.strip("<>")
+            done = await desk.split(message)
+            ids = []
         else:
             ids, words = _ids_and_rest(args.items, "agent name")
             name = " ".join(words)

@@ -127,6 +127,9 @@ class DeskService(Protocol):
 
     async def assign(self, ids: list[int], agent: str | None) -> str: ...
 
+    async def merge(self, keep_id: int, other_ids: list[int]) -> str:
+        """The others' mail, tags and replies join `keep_id` (undoable)."""
+
     async def undo(self) -> str | None:
         """Undo the last action; None when there is nothing to undo."""
 

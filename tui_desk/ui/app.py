@@ -98,6 +98,8 @@ TRIAGE_BINDINGS = [
         tooltip="Mark as spam (asks first)",
         priority=True,
     ),
+    Binding("M", "merge", "Merge", show=False, priority=True,
+            tooltip="Merge the selected conversations into the one under the cursor (asks first)"),
     # every action's notice says "u undoes"
     Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True),
     Binding(
@@ -611,6 +613,29 @@ class DeskApp(App[None]):
                 self._start_action(self._said(description))
 
         await self.push_screen(prompt, callback=done)
+
+    async def action_merge(self) -> None:
+        """M: the selected conversations become one: the cursor's, else the first selected."""
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()
+        await self._triage_idle.wait()
+        selected = self.queue.selected_ids
+        if len(selected) < 2:
+            self.notify("Select the conversations to merge with space first (two or more)", severity="warning",
+                        timeout=4)
+            return
+        current = self.queue.current_id
+        keep = current if current in selected else selected[0]
+        others = [i for i in selected if i != keep]
+        desk = self.desk
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start_action(desk.merge(keep, others))
+
+        await self.push_screen(ConfirmScreen(f"Merge {len(others) + 1} conversations into {self._naming([keep])}?",
+                                             "Their mail, tags and replies join it; u undoes."),
+                               callback=answered)
 
     def _start_action(
         self,
