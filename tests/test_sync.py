@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.mailfactory import make_mail
+from tests.test_sync_crash import write_config
 from tui_desk.config import AccountConfig, ServerConfig
 from tui_desk.desk.service import Desk
 from tui_desk.mail.imap import ImapAuthError, ImapConnectError
@@ -212,25 +213,6 @@ def big_mail(msgid: str, *, refs: list[str] = (), minutes: float = 0, word: str 
     return bytes(m)
 
 
-def write_cli_config(path, dovecot, user) -> None:
-    path.write_text(f"""
-agent = "agent1"
-agent_addresses = ["*@helpdesk.test"]
-
-[accounts.support]
-address = "{user}@helpdesk.test"
-folders = ["INBOX"]
-
-[accounts.support.imap]
-host = "127.0.0.1"
-port = {dovecot.imap_port}
-security = "starttls"
-username = "{user}"
-password_command = "echo {dovecot.password_of(user)}"
-ca_file = "{dovecot.ca_file}"
-""")
-
-
 async def run_cli(*argv) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "tui_desk", *map(str, argv)],
                                    capture_output=True, text=True, timeout=120)
@@ -253,7 +235,7 @@ async def test_fetch_on_demand_stores_the_whole_over_limit_mail_and_sync_keeps_i
     assert len(await mirror.raw_by_message_id(desk.store, "big1@t")) < limit
 
     cfg, db = tmp_path / "config.toml", tmp_path / "sync.db"
-    write_cli_config(cfg, dovecot, mail_user)
+    write_config(cfg, dovecot, mail_user)
     done = await run_cli("--config", cfg, "--db", db, "fetch", conv)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -297,7 +279,7 @@ async def test_fetch_reports_mail_gone_from_the_server_and_unknown_conversations
     c.expunge()
     c.logout()
     cfg, db = tmp_path / "config.toml", tmp_path / "sync.db"
-    write_cli_config(cfg, dovecot, mail_user)
+    write_config(cfg, dovecot, mail_user)
     done = await run_cli("--config", cfg, "--db", db, "fetch", conv, "--json")
     assert done.returncode == 1
     got = {m["message_id"]: m for m in json.loads(done.stdout)["messages"]}
