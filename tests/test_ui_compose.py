@@ -486,3 +486,24 @@ async def test_M_merges_the_selected_conversations_and_u_undoes_it(demo):
         await pilot.press("u")
         await until(pilot, lambda: second in app.queue.ids)
         assert await app.desk.threads() == before
+
+
+async def test_the_customers_other_conversations_show_under_the_thread_and_h_opens_one(demo):
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        desk = app.desk
+        ids = await desk.queue_ids()
+        conv = next(c for c in [await desk.conversation(i) for i in ids[:200]] if c.history)
+        app.open_conversation(conv.id)
+        await until(pilot, lambda: app.conversation_pane.conversation is not None
+                    and app.conversation_pane.conversation.id == conv.id)
+        shown = app.query(".thread--history")
+        assert shown and f"#{conv.history[0].id}" in str(shown.first().render())
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await pilot.press("enter")  # the first (newest) one
+        target = conv.history[0].id
+        await until(pilot, lambda: app.conversation_pane.conversation is not None
+                    and app.conversation_pane.conversation.id == target)

@@ -30,6 +30,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from tui_desk.desk import themes as desk_themes
+from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.ui.compose import ComposeScreen, Queued
 from tui_desk.ui.conversation import ConversationPane, ThreadView
@@ -40,6 +41,7 @@ from tui_desk.ui.outbox import OutboxScreen
 from tui_desk.ui.queue import QueueView, fit
 from tui_desk.ui.snippets import SnippetFilter, SnippetPane
 from tui_desk.ui.triage import (
+    ActionPrompt,
     ConfirmScreen,
     ReasonsScreen,
     ViewPicker,
@@ -110,6 +112,7 @@ TRIAGE_BINDINGS = [
         tooltip="Why it ranks here: all its reasons",
     ),
     Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…"),
+    Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one"),
 ]
 # Replying: a priority binding like triage, so keys typed right after "r" land in the body.
 REPLY_BINDINGS = [
@@ -613,6 +616,31 @@ class DeskApp(App[None]):
                 self._start_action(self._said(description))
 
         await self.push_screen(prompt, callback=done)
+
+    async def action_history(self) -> None:
+        """h: the open conversation's customer history; Enter opens one (and finds it in the queue)."""
+        if not self._on_main_screen() or self._typing() or self.desk is None:
+            raise SkipAction()
+        conv = self.conversation_pane.conversation
+        if conv is None or not conv.history:
+            self.notify("This customer has no other conversations" if conv else "No conversation open",
+                        timeout=3)
+            return
+        now = self.clock()
+
+        async def jump(conv_id: int) -> str:
+            if conv_id in self.queue.ids:
+                self.queue.move_to(self.queue.ids.index(conv_id))
+            self.open_conversation(conv_id)
+            return f"#{conv_id}"
+
+        choices = [(Content.assemble((f"#{h.id} ", "bold"), (f"{h.status:<8}", "$text-muted"),
+                                     f"{format_datetime_short(h.last_date, now) if h.last_date else '':<13}",
+                                     fit(h.subject, 40), ("" if h.same_person else "  (same company)", "$text-muted")),
+                    h.id) for h in conv.history]
+        await self.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30)}", apply=jump,
+                                            choices=choices, placeholder="↑↓ pick, Enter opens",
+                                            empty_error="Pick one with ↑↓, or Esc"))
 
     async def action_merge(self) -> None:
         """M: the selected conversations become one: the cursor's, else the first selected."""

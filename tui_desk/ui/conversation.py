@@ -225,6 +225,7 @@ class ConversationPane(Vertical):
             text-wrap: nowrap;
             text-overflow: ellipsis;
         }
+        & .thread--history { margin: 0 0 1 0; padding: 0 1; border-left: outer $accent; height: auto; }
         & > #conv-meta {
             color: $text-muted;
             border-bottom: solid $foreground 20%;
@@ -281,7 +282,20 @@ class ConversationPane(Vertical):
         with self.app.batch_update():
             await thread.remove_children()
             await thread.mount_all([MessageBox(m, usual=usual, now=self._clock()) for m in conv.messages])
+            if conv.history:
+                await thread.mount(Static(self._history(conv), classes="thread--history"))
         thread.scroll_end(animate=False)
+
+    def _history(self, conv: ConversationView) -> Content:
+        """The customer's (and their company's) other conversations; h jumps to one."""
+        now = self._clock()
+        parts: list[str | tuple[str, str]] = [("Other conversations of this customer", "bold"), ("  (h opens one)", "$text-muted")]
+        for h in conv.history:
+            when = format_datetime_short(h.last_date, now) if h.last_date else ""
+            parts += ["\n", (f"#{h.id} ", "bold"), (h.status, STATUS_STYLES.get(h.status, "bold")),
+                      (f"  {when}  ", "$text-muted"), h.subject or "(no subject)",
+                      ("" if h.same_person else "  (same company)", "$text-muted")]
+        return Content.assemble(*parts)
 
     def _show_header(self, conv: ConversationView) -> None:
         tags = " ".join(f"#{t}" for t in conv.tags)
