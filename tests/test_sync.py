@@ -310,3 +310,31 @@ async def test_pipelined_batches_store_in_order_and_a_failed_download_lets_the_s
         await _pipelined(range(5), fetch, store)
     assert [e for e in log if e.startswith("store")] == ["store 0", "store 1", "store 2"]
     assert log.index("fetch 1") < log.index("store 0")  # the next download overlaps the store
+
+
+async def test_the_apps_status_line_shows_a_progress_bar_during_a_first_sync(tmp_path, dovecot, mail_user):
+    """What the TUI shows beside the queue while Background syncs a mailbox for the first time."""
+    from tui_desk.config import Config
+    from tui_desk.desk.background import Background
+    dovecot.load_maildir(mail_user, [make_mail(f"bar{i}@t", sender=f"c{i % 40}@c.test", minutes=i,
+                                               body="Hello.\n" * 50) for i in range(3000)])
+    config = Config(agent_addresses=("*@helpdesk.test",), accounts=(account_for(dovecot, mail_user),))
+    desk = await Desk.open(tmp_path / "bar.db", config)
+    background = Background(desk)
+    background.syncs[0]._password = dovecot.password_of(mail_user)
+    stop = asyncio.Event()
+    task = asyncio.create_task(background.run(stop))
+    seen: list[str] = []
+    try:
+        while background.syncs[0].state != "idle":
+            seen.append(background.status())
+            await asyncio.sleep(0.02)
+        seen.append(background.status())
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await desk.close()
+    bars = [s for s in seen if "█" in s or "░" in s]
+    assert bars, seen[:5]
+    assert any(s.startswith("support: headers ") and s.endswith("%") for s in bars)
+    assert seen[-1] == "support: idle"

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
 
 SEND_EVERY = 2.0  # seconds between outbox passes: the undo window is counted in seconds
+PROGRESS_FROM = 200  # messages: shorter work is over before a bar would be read
+PROGRESS_CELLS = 10
 
 
 class Background:
@@ -23,8 +25,10 @@ class Background:
         self.desk = desk
         config = desk.config
         passwords = password_lookup(config)
+        self._progress: dict[str, tuple[str, int, int]] = {}  # account -> (phase, done, total) of long work
+        self._report_progress = progress
         self.syncs = [AccountSync(desk.store, a, passwords(a.name, "imap") or "", is_agent=config.is_agent_address,
-                                  on_change=self._changed, progress=progress)
+                                  on_change=self._changed, progress=self._progress_of(a.name))
                       for a in config.accounts if a.imap is not None]
         self.sender = OutboxSender(desk.store, config, passwords, on_change=self._changed, clock=desk.clock,
                                    recheck=self._recheck)
@@ -42,8 +46,25 @@ class Background:
             if sync.account.name == account:
                 await sync.catch_up()
 
+    def _progress_of(self, account: str) -> ProgressCallback:
+        def progress(phase: str, done: int, total: int) -> None:
+            self._progress[account] = (phase, done, total)
+            if self._report_progress:
+                self._report_progress(phase, done, total)
+        return progress
+
     def status(self) -> str:
-        parts = [f"{s.account.name}: {s.state}" for s in self.syncs]
+        """One line for the app: each account's connection state, with a progress bar while a
+        long sync runs (a first sync of a big mailbox)."""
+        parts = []
+        for s in self.syncs:
+            phase, done, total = self._progress.get(s.account.name, ("", 0, 0))
+            if s.state == "syncing" and total >= PROGRESS_FROM and done < total:
+                filled = round(PROGRESS_CELLS * done / total)
+                bar = "█" * filled + "░" * (PROGRESS_CELLS - filled)
+                parts.append(f"{s.account.name}: {phase.split()[0]} {bar} {100 * done // total}%")
+            else:
+                parts.append(f"{s.account.name}: {s.state}")
         if self.outbox_waiting:
             parts.append(f"outbox: {self.outbox_waiting}")
         return " · ".join(parts)

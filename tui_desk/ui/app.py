@@ -434,7 +434,11 @@ class DeskApp(App[None]):
         else:
             parts.append(f"{total} conversation{'s' if total != 1 else ''}")
         if self._background_status:
-            parts.append(self._background_status)
+            # a sync's progress bar first: the subtitle is cut on the right in a narrow pane
+            if "%" in self._background_status:
+                parts.insert(0, self._background_status)
+            else:
+                parts.append(self._background_status)
         self.query_one("#queue-pane").border_subtitle = Content(" · ".join(parts))
 
     def _show_view_title(self) -> None:
