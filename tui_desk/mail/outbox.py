@@ -99,14 +99,16 @@ class OutboxSender:
         async with self.store.transaction():
             return await outbox.take(self.store, item_id, self.owner)
 
+    def _next_try(self, item: outbox.OutboxItem) -> int:
+        return int(self.clock()) + BACKOFF[min(item.attempts, len(BACKOFF) - 1)]
+
     async def _retry_later(self, item: outbox.OutboxItem, error: str, report: OutboxReport) -> None:
-        wait = BACKOFF[min(item.attempts, len(BACKOFF) - 1)]
         async with self.store.transaction():
             # only while still queued: an item taken for sending is left to crash recovery
             current = await outbox.get(self.store, item.id)
             if current is not None and current.state == "queued":
                 await outbox.set_state(self.store, item.id, "queued", error=error,
-                                       next_try=int(self.clock()) + wait, attempt=True)
+                                       next_try=self._next_try(item), attempt=True)
         report.retrying.append(item.message_id)
 
     async def _collision(self, item: outbox.OutboxItem) -> str | None:
@@ -149,8 +151,7 @@ class OutboxSender:
         try:
             await send(account.smtp, password, item.mail_from, item.recipients, item.raw)
         except TemporarySendError as e:
-            wait = BACKOFF[min(item.attempts, len(BACKOFF) - 1)]
-            await self._set(item.id, "queued", error=str(e), next_try=int(self.clock()) + wait, attempt=True)
+            await self._set(item.id, "queued", error=str(e), next_try=self._next_try(item), attempt=True)
             report.retrying.append(item.message_id)
             return
         except PermanentSendError as e:
