@@ -292,6 +292,12 @@ class ReplyingFakeDesk(FakeDesk):
         self.replying.append(("started", conv_id))
         return None
 
+    async def reply_preview(self, conv_id, reply_all=False):  # noqa: ANN001
+        """What the real desk would say for the stand-in's conversation: its customer's address."""
+        conv = await self.conversation(conv_id)
+        customer = next(m for m in reversed(conv.messages) if not m.from_agent)
+        return customer.sender, "", f"Re: [#{conv_id}] {conv.subject}"
+
     async def reply_ended(self, conv_id):  # noqa: ANN001
         self.replying.append(("ended", conv_id))
 
@@ -507,3 +513,22 @@ async def test_the_customers_other_conversations_show_under_the_thread_and_h_ope
         target = conv.history[0].id
         await until(pilot, lambda: app.conversation_pane.conversation is not None
                     and app.conversation_pane.conversation.id == target)
+
+
+async def test_the_compose_header_is_what_the_desk_will_send(demo):
+    """To follows Reply-To, and the subject carries Re: once and the [#N] marker, as sent."""
+    make_app, sink = demo
+    app = make_app(undo_seconds=1)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        to, cc, subject = await app.desk.reply_preview(first)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        assert str(screen.query_one("#compose-to").render()) == f"To: {to}"
+        assert str(screen.query_one("#compose-subject").render()) == f"Subject: {subject}"
+        assert f"[#{first}]" in subject and subject.startswith("Re: ") and not subject.startswith("Re: Re:")
+        await type_text(pilot, "Done.")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(sink.received) == 1, timeout=15)
+        sent = email.message_from_bytes(sink.received[0], policy=policy.default)
+        assert sent["Subject"] == subject and str(sent["To"]) == to

@@ -47,6 +47,32 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     """`seen_upto`: the conversation's newest message when the agent started writing (by default:
     now). Mail that arrives after it holds the reply before SMTP (mail.outbox collision check)."""
     account = account or desk.config.account(None)
+    head = await reply_headers(desk, conv_id, reply_all, account)
+    original = head.original
+    text = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
+    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+    return await _queue(desk, account, conv_id, Outgoing(
+        sender=Address(account.display_name, account.address), to=head.to, cc=head.cc,
+        subject=head.subject, body_markdown=text, in_reply_to=original["message_id"], references=refs,
+        attachments=list(attachments)),
+        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True)
+
+
+@dataclass(frozen=True)
+class ReplyHeaders:
+    to: list[Address]
+    cc: list[Address]
+    subject: str
+    conv: object  # the conversation's row
+    original: object  # the message answered: the customer's last
+
+
+async def reply_headers(desk: "Desk", conv_id: int, reply_all: bool = False,
+                        account: AccountConfig | None = None) -> ReplyHeaders:
+    """Who a reply goes to and its subject: the answered mail's Reply-To (else its sender), minus
+    the desk; with reply_all its other To/Cc as Cc; 'Re:' once and the [#N] marker. The compose
+    screen shows exactly this."""
+    account = account or desk.config.account(None)
     conv, original = await _conversation_and_original(desk, conv_id)
     reply_to = _addrs(original["reply_to_json"]) or [Address(original["sender_name"], original["sender_addr"])]
     ours = {account.address.lower(), *desk.config.agent_addresses}
@@ -60,14 +86,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
                 seen.add(a.key)
     if not to:
         raise CommandError("nobody to reply to: the last message came from this desk")
-
-    text = _filled(desk, conv, original, body_markdown, extra_values, "reply")
-    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
-    return await _queue(desk, account, conv_id, Outgoing(
-        sender=Address(account.display_name, account.address), to=to, cc=cc,
-        subject=reply_subject(original["subject"] or conv["subject"], conv_id), body_markdown=text,
-        in_reply_to=original["message_id"], references=refs, attachments=list(attachments)),
-        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True)
+    return ReplyHeaders(to, cc, reply_subject(original["subject"] or conv["subject"], conv_id), conv, original)
 
 
 async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,

@@ -374,6 +374,15 @@ class Desk:
                                    attachments=[Path(a).expanduser() for a in attachments])
         return queued.outbox_id, self._queued_line(queued, send_at)
 
+    async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
+        """(To, Cc, Subject) of a reply as it would go now; ValueError says why there is none."""
+        from tui_desk.desk.replies import reply_headers
+        head = await reply_headers(self, conv_id, reply_all)
+
+        def shown(addrs) -> str:
+            return sanitize_line(", ".join(f"{a.name} <{a.addr}>" if a.name else a.addr for a in addrs))
+        return shown(head.to), shown(head.cc), sanitize_line(head.subject)
+
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
                       seen_upto: int | None = None, attachments: list[str] = ()) -> tuple[int, str]:
         """Forward the conversation's latest customer mail to `to_text` ("a@x, Name <b@y>")."""

@@ -164,6 +164,9 @@ class DeskService(Protocol):
 
     async def reply_started(self, conv_id: int) -> int | None: ...
 
+    async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
+        """(To, Cc, Subject) the reply would have, sanitized; ValueError when there is nobody."""
+
     async def reply_ended(self, conv_id: int) -> None: ...
 
     async def cancel_send(self, outbox_id: int) -> str: ...

@@ -900,6 +900,14 @@ class DeskApp(App[None]):
             except Exception as exc:  # noqa: BLE001 - the team will not see it; writing still works
                 self.notify(f"Could not tell the team you are replying: {exc}", severity="warning", markup=False)
                 seen_upto = None
+            headers: tuple[str, str, str] | str = ("", "", "")
+            if not forward:
+                try:
+                    headers = await desk.reply_preview(conv_id, reply_all or bool(draft and draft[1]))
+                except ValueError as exc:  # nobody to reply to: said on the To line
+                    headers = str(exc)
+                except Exception:  # noqa: BLE001 - only a preview; the desk decides on sending
+                    headers = "could not work out the recipients"
             if conv.replying:
                 self.notify(f"{' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} "
                             "replying to this conversation too", title="Collision", severity="warning",
@@ -922,6 +930,7 @@ class DeskApp(App[None]):
                 snippets=snippets,
                 known_placeholders=desk.reply_placeholders(),
                 forward=forward,
+                headers=headers,
             )
 
             def closed(queued: Queued | None) -> None:

@@ -14,7 +14,6 @@ import subprocess
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from email.utils import getaddresses
 from pathlib import Path
 
 from textual import events, on
@@ -28,7 +27,7 @@ from textual.widgets import Collapsible, Footer, Input, Static, TextArea
 
 from tui_desk.desk.snippets import placeholders
 from tui_desk.desk.views import ConversationView, MessageView, Snippet
-from tui_desk.ui.conversation import addresses, plain, split_sender
+from tui_desk.ui.conversation import plain, split_sender
 from tui_desk.ui.triage import ActionPrompt
 
 AUTOSAVE_DELAY = 1.0  # seconds of no typing before the draft is saved
@@ -52,31 +51,6 @@ def replied_message(conv: ConversationView) -> MessageView | None:
     mail = [m for m in conv.messages if not m.is_note]
     customer = [m for m in mail if not m.from_agent]
     return (customer or mail or [None])[-1]
-
-
-def preview_recipients(conv: ConversationView, reply_all: bool) -> tuple[str, str]:
-    """(To, Cc) as the reply will most likely go; the desk has the final word."""
-    original = replied_message(conv)
-    if original is None:
-        return "", ""
-    to = original.sender
-    if not reply_all:
-        return to, ""
-    ours = {addr.lower() for m in conv.messages if m.from_agent for addr in addresses(m.sender)}
-    first_to = addresses(conv.messages[0].to) if conv.messages else set()
-    if len(first_to) == 1:
-        ours |= first_to  # the desk's own address
-    skip = ours | addresses(original.sender)
-    cc = [
-        f"{name} <{addr}>" if name else addr
-        for name, addr in getaddresses([original.to, original.cc])
-        if addr and addr.lower() not in skip
-    ]
-    return to, ", ".join(dict.fromkeys(cc))
-
-
-def reply_subject_preview(subject: str) -> str:
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
 def forward_subject_preview(subject: str) -> str:
@@ -150,9 +124,12 @@ class ComposeScreen(Screen[Queued | None]):
         snippets: list[Snippet],
         known_placeholders: list[str],
         forward: bool = False,
+        headers: tuple[str, str, str] | str = ("", "", ""),
     ) -> None:
         """``forward``: the To line is typed by the agent and nothing is kept as the
-        conversation's (reply) draft."""
+        conversation's (reply) draft. ``headers``: (To, Cc, Subject) as the desk will send the
+        reply (Desk.reply_preview), or the desk's reason why there is nobody to reply to."""
+        self.headers = headers
         super().__init__(id="compose-screen")
         self.forward = forward
         self.attachments: list[str] = []  # paths, as the agent typed them
@@ -176,7 +153,8 @@ class ComposeScreen(Screen[Queued | None]):
 
     def compose(self) -> ComposeResult:
         conv = self.conv
-        to, cc = preview_recipients(conv, self.reply_all)
+        nobody = self.headers if isinstance(self.headers, str) else None
+        to, cc, subject = ("", "", conv.subject) if nobody is not None else self.headers
         with Vertical(id="compose") as box:
             if self.forward:
                 box.border_title = f"Forward · #{conv.id}"
@@ -187,12 +165,11 @@ class ComposeScreen(Screen[Queued | None]):
                 box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
                 box.border_subtitle = "::name inserts a snippet · Esc keeps the draft"
                 yield Static(
-                    Content.assemble(("To: ", "bold"), to or "(nobody: the last message is ours)"),
+                    Content.assemble(("To: ", "bold"), to or f"({nobody or 'nobody'})"),
                     id="compose-to", classes="compose--header",
                 )
                 if cc:
                     yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
-                subject = reply_subject_preview(conv.subject)
             yield Static(Content.assemble(("Subject: ", "bold"), subject), id="compose-subject",
                          classes="compose--header")
             yield TextArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
