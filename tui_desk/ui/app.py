@@ -725,11 +725,15 @@ class DeskApp(App[None]):
         selected = self.queue.selected_ids
         if selected:
             return selected
+        one = self._one_target()
+        return [] if one is None else [one]
+
+    def _one_target(self) -> int | None:
+        """The open conversation when its pane has the focus, else the row under the cursor."""
         conv = self.conversation_pane.conversation
         if conv is not None and self._focus_within(self.conversation_pane):
-            return [conv.id]
-        current = self.queue.current_id
-        return [] if current is None else [current]
+            return conv.id
+        return self.queue.current_id
 
     def _focus_within(self, widget: Widget) -> bool:
         node: Any = self.focused
@@ -827,11 +831,7 @@ class DeskApp(App[None]):
         if not self._on_main_screen() or self._typing() or self.desk is None:
             raise SkipAction()
         await self._triage_idle.wait()
-        conv = self.conversation_pane.conversation
-        if conv is not None and self._focus_within(self.conversation_pane):
-            conv_id: int | None = conv.id
-        else:
-            conv_id = self.queue.current_id
+        conv_id = self._one_target()
         if conv_id is None:
             self.notify("No conversation to reply to", severity="warning", timeout=3)
             return
@@ -841,11 +841,10 @@ class DeskApp(App[None]):
         """s: the open conversation's attachments, to save or open."""
         if not self._on_main_screen() or self._typing() or self.desk is None:
             raise SkipAction()
+        target = self._one_target()
         conv = self.conversation_pane.conversation
-        if conv is None or (self.queue.current_id is not None and conv.id != self.queue.current_id
-                            and not self._focus_within(self.conversation_pane)):
-            current = self.queue.current_id
-            conv = await self.desk.conversation(current) if current is not None else None
+        if target is not None and (conv is None or conv.id != target):
+            conv = await self.desk.conversation(target)
         if conv is None:
             self.notify("No conversation open", severity="warning", timeout=3)
             return
@@ -860,8 +859,7 @@ class DeskApp(App[None]):
             raise SkipAction()
         await self._triage_idle.wait()
         desk = self.desk
-        conv = self.conversation_pane.conversation
-        conv_id = conv.id if conv is not None and self._focus_within(self.conversation_pane) else self.queue.current_id
+        conv_id = self._one_target()
         if conv_id is None:
             self.notify("No conversation to add a note to", severity="warning", timeout=3)
             return
@@ -1015,11 +1013,7 @@ class DeskApp(App[None]):
     @work(exclusive=True, group="reasons")
     async def show_reasons(self) -> None:
         assert self.desk is not None
-        conv = self.conversation_pane.conversation
-        if conv is not None and self._focus_within(self.conversation_pane):
-            conv_id: int | None = conv.id
-        else:
-            conv_id = self.queue.current_id
+        conv_id = self._one_target()
         if conv_id is None:
             return
         row: QueueRow | None = self.queue.row(conv_id)
