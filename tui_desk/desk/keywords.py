@@ -146,11 +146,11 @@ async def queue_changes(store, states: dict[int, ConvState], before: dict[int, C
     brings every copy in line with `states`. Runs inside the caller's transaction."""
     from tui_desk.store import mirror, server_ops
     if before is not None:
+        ops = {c: change_ops(before[c], s) for c, s in states.items() if c in before}
         for conv_id, account, message_id in sorted({(c, a, m) for c, a, m, _, _, _
                                                     in await mirror.conversation_copies(store, list(states))}):
-            ops = change_ops(before[conv_id], states[conv_id]) if conv_id in before else None
-            if ops:
-                await server_ops.enqueue(store, account, "flags", message_id, ops)
+            if ops.get(conv_id):
+                await server_ops.enqueue(store, account, "flags", message_id, ops[conv_id])
         return
     current: dict[tuple[str, str], set[str]] = {}
     conv_of: dict[tuple[str, str], int] = {}

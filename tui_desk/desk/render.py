@@ -13,11 +13,13 @@ from tui_desk.sanitize import sanitize, sanitize_line
 UTC = dt.timezone.utc
 
 
+def addresses_text(pairs) -> str:
+    """(name, address) pairs as one sanitized line: 'Ann Lee <ann@x>, bob@y'."""
+    return sanitize_line(", ".join(f"{name} <{addr}>" if name else addr for name, addr in pairs))
+
+
 def _addr_list(raw_json: str) -> str:
-    out = []
-    for name, addr in json.loads(raw_json):
-        out.append(f"{name} <{addr}>" if name else addr)
-    return sanitize_line(", ".join(out))
+    return addresses_text(json.loads(raw_json))
 
 
 def message_view(m) -> MessageView:

@@ -12,7 +12,7 @@ from typing import Callable
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
-from tui_desk.desk.render import conversation_view
+from tui_desk.desk.render import addresses_text, conversation_view
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 from tui_desk.sanitize import sanitize_line
@@ -378,10 +378,8 @@ class Desk:
         """(To, Cc, Subject) of a reply as it would go now; ValueError says why there is none."""
         from tui_desk.desk.replies import reply_headers
         head = await reply_headers(self, conv_id, reply_all)
-
-        def shown(addrs) -> str:
-            return sanitize_line(", ".join(f"{a.name} <{a.addr}>" if a.name else a.addr for a in addrs))
-        return shown(head.to), shown(head.cc), sanitize_line(head.subject)
+        return (addresses_text((a.name, a.addr) for a in head.to), addresses_text((a.name, a.addr) for a in head.cc),
+                sanitize_line(head.subject))
 
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
                       seen_upto: int | None = None, attachments: list[str] = ()) -> tuple[int, str]:
