@@ -755,6 +755,115 @@ async def test_a_desk_that_cannot_open_ends_with_one_line():
     assert app.return_code == 2
 
 
+async def _store_with_mail(path: Path, n: int) -> None:
+    """A real store holding n one-message conversations."""
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.service import Desk
+    try:
+        from tests.mailfactory import make_mail
+    except ImportError:
+        from mailfactory import make_mail
+    mails = path.parent / "mails"
+    mails.mkdir()
+    for i in range(n):
+        (mails / f"{i}.eml").write_bytes(make_mail(f"m{i}@t", subject=f"Question {i}",
+                                                   sender=f"Customer {i} <c{i}@customer.test>", minutes=i))
+    desk = await Desk.open(path)
+    try:
+        await import_paths(desk, [mails], workers=1)
+    finally:
+        await desk.close()
+
+
+async def test_the_first_page_read_beforehand_is_painted_before_the_desk_opens(tmp_path):
+    """`tui-desk` reads the first page on a thread while the TUI is imported (desk.first_page):
+    the rows are on screen before the app's own desk is open, and the rest follows it."""
+    import asyncio
+
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+
+    db = tmp_path / "desk.sqlite3"
+    await _store_with_mail(db, 150)
+    reader = FirstPageReader(db, Config(), rows=100)
+    page = await asyncio.to_thread(reader.result)
+    assert page is not None
+    ids, rows = page
+    expected = await Desk.open(db)
+    try:
+        assert ids == await expected.queue_ids()
+        assert rows == await expected.queue_rows(ids[:100])
+    finally:
+        await expected.close()
+
+    may_open = asyncio.Event()
+    opened: list[Desk] = []
+
+    async def open_desk() -> Desk:
+        await may_open.wait()
+        opened.append(await Desk.open(db))
+        return opened[0]
+
+    app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
+                  theme_dirs=THEME_DIRS)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(100):  # not settle(): it would wait for the desk, held back here
+            await pilot.pause(0.02)
+            if app.queue.ids:
+                break
+        await pilot.pause()
+        assert app.desk is None
+        assert app.queue.ids == ids
+        lines = visible_lines(app.queue)
+        assert rows[0].customer in lines[0] and rows[0].subject in lines[1]  # two lines a row here
+        assert "…" not in "".join(lines)
+        may_open.set()
+        await settle(pilot)
+        assert app.desk is opened[0]
+        await pilot.press("G")  # past the first page: fetched through the app's own desk
+        await settle(pilot)
+        assert app.queue.current_row is not None and app.queue.current_row.id == ids[-1]
+
+
+async def test_a_store_the_reader_cannot_open_is_reported_by_the_app(tmp_path):
+    import asyncio
+
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+
+    db = tmp_path / "desk.sqlite3"
+    db.write_bytes(b"not a database" * 100)
+    reader = FirstPageReader(db, Config())
+    assert await asyncio.to_thread(reader.result) is None
+    app = DeskApp(open_desk=lambda: Desk.open(db), first_page=reader, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+    assert app.return_code == 2
+    assert db.read_bytes() == b"not a database" * 100  # never overwritten
+
+
+async def test_quitting_while_the_desk_opens_still_closes_it(tmp_path):
+    """An aiosqlite connection left open keeps the process alive after the app has gone."""
+    import asyncio
+
+    from tui_desk.desk.service import Desk
+
+    started, may_finish = asyncio.Event(), asyncio.Event()
+    opened: list[Desk] = []
+
+    async def open_desk() -> Desk:
+        started.set()
+        await may_finish.wait()
+        opened.append(await Desk.open(tmp_path / "desk.sqlite3"))
+        return opened[0]
+
+    app = DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=SMALL):
+        await started.wait()
+        asyncio.get_running_loop().call_later(0.1, may_finish.set)
+    assert opened and opened[0].store.db._connection is None  # closed
+
+
 async def test_a_bad_theme_file_is_skipped_with_a_notice(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text('name = "mine"\nprimary = "#123456"\n', encoding="utf-8")

@@ -15,7 +15,6 @@ from pathlib import Path
 from rich.cells import set_cell_size
 
 from tui_desk.config import Config, ConfigError, default_config_path, default_db_path, load_config
-from tui_desk.desk.render import conversation_text
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import QueueRow
 from tui_desk.mail.sources import SourceError
@@ -168,6 +167,7 @@ async def run_command(args, config: Config) -> int:
                           sys.stdout, ensure_ascii=False, indent=1)
                 sys.stdout.write("\n")
             else:
+                from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
                 sys.stdout.write(conversation_text(view, now))
         elif args.command == "threads":
             threads = await desk.threads()
@@ -457,8 +457,10 @@ async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
 
 
 def run_tui(db: Path, config: Config) -> int:
+    from tui_desk.desk.first_page import FirstPageReader
+    first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
     from tui_desk.ui.app import run_app
-    return run_app(db, config)
+    return run_app(db, config, first_page)
 
 
 def main(argv: list[str] | None = None) -> int:

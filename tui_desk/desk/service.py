@@ -12,7 +12,6 @@ from typing import Callable
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
-from tui_desk.desk.render import addresses_text, conversation_view
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 from tui_desk.sanitize import sanitize_line
@@ -269,6 +268,7 @@ class Desk:
             return None
         messages = await queries.messages_of(self.store, conv_id)
         [qrow] = await self.queue_rows([conv_id])
+        from tui_desk.desk.render import conversation_view  # imports the mail parser: not before the first paint
         view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
                                  await self.customer_history(rows[conv_id]))
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
@@ -376,6 +376,7 @@ class Desk:
 
     async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
         """(To, Cc, Subject) of a reply as it would go now; ValueError says why there is none."""
+        from tui_desk.desk.render import addresses_text
         from tui_desk.desk.replies import reply_headers
         head = await reply_headers(self, conv_id, reply_all)
         return (addresses_text((a.name, a.addr) for a in head.to), addresses_text((a.name, a.addr) for a in head.cc),

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.actions import SkipAction
@@ -32,25 +32,19 @@ from textual.widgets import Footer, Input, Static
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService, QueueRow
-from tui_desk.ui.compose import ComposeScreen, Queued
 from tui_desk.ui.conversation import ConversationPane, ThreadView
 from tui_desk.ui.help import HelpScreen, key_table
 from tui_desk.ui.inputs import FollowingInput
-from tui_desk.ui.note import NoteScreen
-from tui_desk.ui.outbox import OutboxScreen
 from tui_desk.ui.queue import QueueView, fit
 from tui_desk.ui.snippets import SnippetFilter, SnippetPane
-from tui_desk.ui.triage import (
-    ActionPrompt,
-    ConfirmScreen,
-    ReasonsScreen,
-    ViewPicker,
-    assign_prompt,
-    snooze_prompt,
-    tag_prompt,
-)
+
+# The screens a key opens (compose, note, outbox, triage prompts…) are imported on first use,
+# inside the action: together with their Textual widgets they are ~40 ms of start-up.
+if TYPE_CHECKING:
+    from tui_desk.ui.compose import Queued
 
 NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
+FIRST_PAGE_ROWS = 100  # rows read with the ids at start: a screenful on any terminal
 SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
 AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages
 # Cycle order for the theme key; other registered themes are reachable from the palette.
@@ -190,8 +184,10 @@ class DeskApp(App[None]):
         query: str | None = None,
         clock: Clock | None = None,
         theme: str | None = None,
+        first_page: Any = None,
     ) -> None:
         """Give either ``desk`` or ``open_desk`` (awaited inside the app's event loop).
+        ``first_page``: a desk.first_page.FirstPageReader already reading the queue.
 
         ``theme`` starts with that theme instead of the remembered one; ``clock`` gives "now"
         for ages and dates (tests fix it).
@@ -223,6 +219,9 @@ class DeskApp(App[None]):
         self.pending_send: Queued | None = None  # the last reply queued; u takes it back
         self._prepared_reload: tuple | None = None  # see _with_reload_prepared
         self._last_key_at = 0.0  # monotonic
+        self._first_page_reader = first_page
+        self._first_page: asyncio.Future | None = None  # see on_load
+        self._opening: asyncio.Future | None = None  # see _desk_opening
         self.theme_names = self._load_themes(theme_dirs)
         self.start_theme = theme
         if theme is None:
@@ -230,6 +229,8 @@ class DeskApp(App[None]):
             self.start_theme = remembered if remembered in self.available_themes else None
         if self.start_theme is None:
             self.start_theme = self.theme_names[0] if self.theme_names else FALLBACK_THEME
+        # before the first frame: a theme set later parses the whole stylesheet a second time
+        self.theme = self.start_theme
 
     # --- building -------------------------------------------------------------------------
 
@@ -266,8 +267,36 @@ class DeskApp(App[None]):
         yield Static("", id="status")
         yield Footer(compact=True)
 
+    def on_load(self) -> None:
+        # The store opens and the first page of the queue is read while Textual builds the
+        # screen (SQLite works on a thread of its own), so the first frame can show rows.
+        self._first_page = asyncio.ensure_future(self._read_first_page())
+
+    async def _read_first_page(self) -> tuple[list[int], list[QueueRow]] | None:
+        """(ids, the rows of the first screenful); None when listing failed: load_queue will
+        say why. An error opening the desk is raised."""
+        if self._first_page_reader is not None and not self.initial_query:
+            page = await asyncio.to_thread(self._first_page_reader.result)
+            if page is not None:
+                return page  # the desk opens once they are on screen (start)
+        if self.desk is None:
+            self.desk = await asyncio.shield(self._desk_opening())
+        try:
+            ids = await self._list_ids(self.initial_query)
+            return ids, await self.desk.queue_rows(ids[:FIRST_PAGE_ROWS])
+        except Exception:  # noqa: BLE001 - said by load_queue, which runs instead
+            return None
+
+    def _desk_opening(self) -> asyncio.Future:
+        """The one task opening the desk. Awaited through asyncio.shield, so an app closed
+        meanwhile still gets the desk back and closes it (an open aiosqlite thread would keep
+        the process from exiting)."""
+        if self._opening is None:
+            assert self._open_desk is not None
+            self._opening = asyncio.ensure_future(self._open_desk())
+        return self._opening
+
     def on_mount(self) -> None:
-        self.theme = self.start_theme
         self._theme_ready = True
         for error in self.theme_errors:
             self.notify(str(error), title="Theme skipped", severity="warning", markup=False)
@@ -298,20 +327,27 @@ class DeskApp(App[None]):
 
     @work(group="start")
     async def start(self) -> None:
-        if self.desk is None:
-            assert self._open_desk is not None
-            try:
-                self.desk = await self._open_desk()
-            except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-                self.exit(return_code=2, message=f"tui-desk: {exc}")
-                return
-            self.queue.desk = self.desk
+        assert self._first_page is not None
+        try:
+            first_page = await asyncio.shield(self._first_page)
+            if first_page is not None:
+                self._show_ids(self.query_text, first_page[0], rows=first_page[1])
+            if self.desk is None:
+                self.desk = await asyncio.shield(self._desk_opening())
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            self.exit(return_code=2, message=f"tui-desk: {exc}")
+            return
+        self.queue.desk = self.desk
+        self.queue.refresh()  # rows past the first page can be fetched now
         try:
             self.views = list(self.desk.views()) or self.views
         except Exception as exc:  # noqa: BLE001
             self.notify(f"Could not load saved views: {exc}", severity="error", markup=False)
         self._show_view_title()
-        await self.load_queue(self.query_text).wait()  # rows first: they are what the agent waits for
+        # rows first: they are what the agent waits for; the rest once they are on screen
+        if first_page is None:
+            await self.load_queue(self.query_text).wait()
+        await self.queue.wait_for_refresh()
         try:
             snippets = await asyncio.to_thread(self.desk.snippets)
         except Exception as exc:  # noqa: BLE001
@@ -369,6 +405,9 @@ class DeskApp(App[None]):
     async def on_unmount(self) -> None:
         if self._background_stop is not None:
             self._background_stop.set()
+        if self._owns_desk and self.desk is None and self._opening is not None:
+            with contextlib.suppress(Exception):  # closed while opening: still close it
+                self.desk = await asyncio.wait_for(asyncio.shield(self._opening), 5.0)
         close = getattr(self.desk, "close", None)
         if self._owns_desk and close is not None:
             await close()
@@ -401,8 +440,11 @@ class DeskApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
             self.notify(str(exc), title="Search", severity="error", markup=False)
             return
+        self._show_ids(query, ids, keep=keep)
+
+    def _show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = ()) -> None:
         self.query_text = query
-        self.queue.set_ids(ids, keep=keep, empty_text=self._empty_text(query))
+        self.queue.set_ids(ids, keep=keep, empty_text=self._empty_text(query), rows=rows)
         self._update_queue_subtitle()
 
     @property
@@ -484,7 +526,7 @@ class DeskApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "/" is text in the compose screen: not a binding there, and not in its footer
-        if action == "search" and any(isinstance(s, ComposeScreen) for s in self.screen_stack):
+        if action == "search" and any(type(s).__name__ == "ComposeScreen" for s in self.screen_stack):
             return False
         return super().check_action(action, parameters)
 
@@ -594,10 +636,12 @@ class DeskApp(App[None]):
                 if yes:
                     self._start_action(desk.set_status(targets, status))
 
+            from tui_desk.ui.triage import ConfirmScreen
             confirm = ConfirmScreen(question, detail, danger=status == "spam")
             await self.push_screen(confirm, callback=answered)
             return
         prepared = self._with_reload_prepared
+        from tui_desk.ui.triage import assign_prompt, snooze_prompt, tag_prompt
         if kind == "tag":
             current = sorted({t for i in targets if (row := self.queue.row(i)) for t in row.tags})
             prompt = tag_prompt(
@@ -642,6 +686,7 @@ class DeskApp(App[None]):
                                      f"{format_datetime_short(h.last_date, now) if h.last_date else '':<13}",
                                      fit(h.subject, 40), ("" if h.same_person else "  (same company)", "$text-muted")),
                     h.id) for h in conv.history]
+        from tui_desk.ui.triage import ActionPrompt
         await self.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30)}", apply=jump,
                                             choices=choices, placeholder="↑↓ pick, Enter opens",
                                             empty_error="Pick one with ↑↓, or Esc"))
@@ -665,6 +710,7 @@ class DeskApp(App[None]):
             if yes:
                 self._start_action(desk.merge(keep, others))
 
+        from tui_desk.ui.triage import ConfirmScreen
         await self.push_screen(ConfirmScreen(f"Merge {len(others) + 1} conversations into {self._naming([keep])}?",
                                              "Their mail, tags and replies join it; u undoes."),
                                callback=answered)
@@ -873,6 +919,7 @@ class DeskApp(App[None]):
                 self.notify(said, timeout=4, markup=False)
                 self.open_conversation(conv_id)
 
+        from tui_desk.ui.note import NoteScreen
         await self.push_screen(NoteScreen(f"Note on {self._naming([conv_id])}",
                                           lambda body: desk.add_note(conv_id, body), agents), callback=added)
 
@@ -919,6 +966,7 @@ class DeskApp(App[None]):
                 return await desk.reply(conv_id, body, reply_all, send_at_text, seen_upto=seen_upto,
                                         attachments=screen.attachments)
 
+            from tui_desk.ui.compose import ComposeScreen
             screen = ComposeScreen(
                 conv,
                 reply_all=reply_all,
@@ -961,6 +1009,7 @@ class DeskApp(App[None]):
                 self.pending_send = None
             return said
 
+        from tui_desk.ui.outbox import OutboxScreen
         self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send))
 
     @work(group="cancel-send")
@@ -1002,6 +1051,7 @@ class DeskApp(App[None]):
             if index is not None:
                 self.action_switch_view(index)
 
+        from tui_desk.ui.triage import ViewPicker
         self.push_screen(ViewPicker(self.views, self.view_index), callback=picked)
 
     def action_reasons(self) -> None:
@@ -1027,6 +1077,7 @@ class DeskApp(App[None]):
         if row is None:
             self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
             return
+        from tui_desk.ui.triage import ReasonsScreen
         await self.push_screen(ReasonsScreen(row))
 
     # --- panes and layout -----------------------------------------------------------------
@@ -1107,6 +1158,7 @@ class DeskApp(App[None]):
     # --- help, themes, palette -------------------------------------------------------------
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        from tui_desk.ui.compose import ComposeScreen
         return [
             ("Everywhere", key_table(self.GLOBAL_BINDINGS) + [("Ctrl+P", "Command palette: every action")]),
             (
@@ -1206,13 +1258,14 @@ class DeskApp(App[None]):
             await self.run_action(action, target)
 
 
-def run_app(db_path: Path, config: Any = None) -> int:
-    """Open the desk at ``db_path`` and run the TUI; the exit status for the CLI."""
+def run_app(db_path: Path, config: Any = None, first_page: Any = None) -> int:
+    """Open the desk at ``db_path`` and run the TUI; the exit status for the CLI.
+    ``first_page``: a desk.first_page.FirstPageReader on the same store and config."""
     from tui_desk.desk.service import Desk
 
     async def open_desk() -> DeskService:
         return await Desk.open(db_path, config)
 
-    app = DeskApp(open_desk=open_desk)
+    app = DeskApp(open_desk=open_desk, first_page=first_page)
     app.run()
     return app.return_code or 0

@@ -495,7 +495,7 @@ class QueueView(ScrollView, can_focus=True):
 
     def _request(self, index: int) -> None:
         page = index // PAGE_SIZE
-        if page in self._pending:
+        if page in self._pending or self.desk is None:  # no desk yet: the app refreshes once it has one
             return
         self._pending.add(page)
         ids = self.ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
