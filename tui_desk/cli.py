@@ -17,18 +17,18 @@ from rich.cells import set_cell_size
 from tui_desk.config import Config, ConfigError, default_config_path, default_db_path, load_config
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import QueueRow
-from tui_desk.mail.sources import SourceError
 from tui_desk.store import StoreError
 from tui_desk.store.search import SearchError
 
-USER_ERRORS: tuple[type[Exception], ...] = (StoreError, ConfigError, SearchError, SourceError)
+USER_ERRORS: tuple[type[Exception], ...] = (StoreError, ConfigError, SearchError)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    # imported late: the mail layer is not needed by most commands
+    # imported late: the mail layer is not needed by most commands (nor by the TUI's start)
     from tui_desk.mail.imap import ImapError
+    from tui_desk.mail.sources import SourceError
     from tui_desk.secrets import SecretError
-    return USER_ERRORS + (ImapError, SecretError, UsageError)
+    return USER_ERRORS + (SourceError, ImapError, SecretError, UsageError)
 
 
 class UsageError(Exception):
