@@ -59,7 +59,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.ui_bench import ENV_EXTRA, SIZE, top_functions  # noqa: E402
+from bench.ui_bench import (  # noqa: E402
+    SIZE, child_env, frame_counting_app, install_frame_probe, loadavg, record_gc, summary, top_functions, wait_until_quiet)
 
 TARGET_ACTION_MS = 50.0
 TARGET_RECOMPUTE_S = 1.0
@@ -73,22 +74,6 @@ LABELS = {
     "undo": "undo: u",
 }
 RESULT_MARK = "TRIAGE_BENCH_RESULT "
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    if len(values) == 1:
-        return values[0]
-    k = (len(values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-def summary(values: list[float]) -> dict:
-    values = [v for v in values if v is not None]
-    return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "max": max(values),
-            "min": min(values)} if values else {"n": 0}
 
 
 def what_if(path: str | None) -> None:
@@ -112,13 +97,9 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
     import gc
 
     from textual import events
-    from textual._compositor import CompositorUpdate
-    from textual.screen import Screen
 
-    import tui_desk.ui.app as app_module
     from tui_desk.config import load_config
     from tui_desk.desk.service import Desk
-    from tui_desk.ui.app import DeskApp
     from tui_desk.ui.queue import QueueView
     from tui_desk.ui.triage import ActionPrompt
 
@@ -150,49 +131,11 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
 
     probe = Probe()
     gc_runs: list[tuple[int, float, float]] = []  # generation, start, end
-    gc_start = [0.0]
-
-    def gc_callback(phase: str, info: dict) -> None:
-        if phase == "start":
-            gc_start[0] = time.perf_counter()
-        else:
-            gc_runs.append((info["generation"], gc_start[0], time.perf_counter()))
-
-    gc.callbacks.append(gc_callback)
+    record_gc(gc_runs)
     set_ids_calls: list[tuple[float, int]] = []  # (time, generation after the call)
     desk_calls: list[tuple[str, float, float]] = []  # (name, start, end)
 
-    original_timer_update = Screen._on_timer_update
-
-    def timer_update(self: Screen) -> None:
-        probe.timer_start = time.perf_counter()
-        original_timer_update(self)
-
-    Screen._on_timer_update = timer_update  # type: ignore[method-assign]
-    original_refresh_layout = Screen._refresh_layout
-
-    def refresh_layout(self: Screen, *args, **kwargs) -> None:
-        if probe.timer_start is None:  # a layout outside the update timer (a screen pushed or popped)
-            probe.timer_start = time.perf_counter()
-        original_refresh_layout(self, *args, **kwargs)
-
-    Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
-    original_render_line = QueueView.render_line
-
-    def render_line(self: QueueView, y: int):
-        strip = original_render_line(self, y)
-        probe.lines += 1
-        ids = self.ids
-        if ids:
-            index = (int(self.scroll_y) + y) // max(1, self._lines_per_row)
-            if index < len(ids):
-                if self.row(ids[index]) is None:
-                    probe.missing += 1
-                else:
-                    probe.rows += 1
-        return strip
-
-    QueueView.render_line = render_line  # type: ignore[method-assign]
+    install_frame_probe(probe)
     original_set_ids = QueueView.set_ids
 
     def set_ids(self: QueueView, *args, **kwargs) -> None:
@@ -201,16 +144,8 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
 
     QueueView.set_ids = set_ids  # type: ignore[method-assign]
 
-    class BenchApp(DeskApp):
-        CSS_PATH = os.path.join(os.path.dirname(app_module.__file__), DeskApp.CSS_PATH)
-
-        def _display(self, screen, renderable) -> None:
-            super()._display(screen, renderable)
-            if renderable is None or self._batch_count:
-                return
-            if self.is_headless and isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(self.console)  # the terminal driver's work
-            probe.frame_done(self.queue._generation, isinstance(screen, ActionPrompt))
+    BenchApp = frame_counting_app(
+        lambda app, screen: probe.frame_done(app.queue._generation, isinstance(screen, ActionPrompt)))
 
     config = load_config(None)
     running: list[BenchApp] = []
@@ -595,34 +530,11 @@ def main() -> int:
     db = (out_dir / "triage-store.sqlite3").resolve()
 
     work = Path(tempfile.mkdtemp(prefix="tui-desk-triage-bench-"))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TUI_DESK_", "TEXTUAL")) and k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(ENV_EXTRA, XDG_CONFIG_HOME=str(work / "config"), XDG_DATA_HOME=str(work / "data"),
-               PYTHONPATH=ROOT, PYTHONPYCACHEPREFIX=str(out_dir / "pycache"))
+    env = child_env(work, out_dir)
     loads: list[str] = []
 
-    def loadavg() -> str:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-
-    def cpu_idle_fraction(window: float = 0.25) -> float:
-        def sample():
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            return v[3] + v[4], sum(v)
-        i0, t0 = sample()
-        time.sleep(window)
-        i1, t1 = sample()
-        return (i1 - i0) / max(1, t1 - t0)
-
-    def wait_quiet(what: str, need: float = 0.85, max_wait: float = 20.0) -> None:
-        deadline = time.time() + max_wait
-        while time.time() < deadline:
-            if cpu_idle_fraction() >= need:
-                loads.append(f"{what}: quiet, load {loadavg()}")
-                return
-        loads.append(f"{what}: NOT quiet after {max_wait:.0f} s, load {loadavg()}")
-        print(f"  warning: CPUs busy before {what} (load {loadavg()}); figures may be inflated", flush=True)
+    def wait_quiet(what: str) -> None:
+        wait_until_quiet(what, loads)
 
     def run_child(mode: str, *extra: str) -> dict:
         cmd = [sys.executable, os.path.abspath(__file__), "--child", mode, "--db", str(db),

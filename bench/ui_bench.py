@@ -78,6 +78,144 @@ TARGET_RSS_MIB = 150.0
 ENV_EXTRA = {"COLORTERM": "truecolor", "TERM": "tmux-256color"}
 
 
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile, interpolated between the two nearest values."""
+    values = sorted(values)
+    if len(values) == 1:
+        return values[0]
+    k = (len(values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def summary(values: list[float | None]) -> dict:
+    values = [v for v in values if v is not None]
+    return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "max": max(values),
+            "min": min(values)} if values else {"n": 0}
+
+
+def record_gc(runs: list[tuple[int, float, float]]) -> None:
+    """Every garbage collection from now on goes to runs as (generation, start, end), so a slow
+    key can be told apart: a full collection inside its frame."""
+    import gc
+
+    start = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            start[0] = time.perf_counter()
+        else:
+            runs.append((info["generation"], start[0], time.perf_counter()))
+
+    gc.callbacks.append(callback)
+
+
+def install_frame_probe(probe) -> None:
+    """Patch the screen and the queue so `probe` sees each frame: `timer_start`, when its work
+    began (the screen's update timer, or a layout outside it: a mount, a resize, a screen pushed
+    or popped), and the queue lines drawn in it (`lines`; of them `rows` loaded, `missing` not)."""
+    from textual.screen import Screen
+
+    from tui_desk.ui.queue import QueueView
+
+    original_timer_update = Screen._on_timer_update
+
+    def timer_update(self: Screen) -> None:
+        probe.timer_start = time.perf_counter()
+        original_timer_update(self)
+
+    Screen._on_timer_update = timer_update  # type: ignore[method-assign]
+    original_refresh_layout = Screen._refresh_layout
+
+    def refresh_layout(self: Screen, *args, **kwargs) -> None:
+        if probe.timer_start is None:
+            probe.timer_start = time.perf_counter()
+        original_refresh_layout(self, *args, **kwargs)
+
+    Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+    original_render_line = QueueView.render_line
+
+    def render_line(self: QueueView, y: int):
+        strip = original_render_line(self, y)
+        probe.lines += 1
+        ids = self.ids
+        if ids:
+            index = (int(self.scroll_y) + y) // max(1, self._lines_per_row)
+            if index < len(ids):
+                if self.row(ids[index]) is None:
+                    probe.missing += 1
+                else:
+                    probe.rows += 1
+        return strip
+
+    QueueView.render_line = render_line  # type: ignore[method-assign]
+
+
+def frame_counting_app(on_frame):
+    """A DeskApp that encodes each frame it hands to the terminal as the terminal driver does
+    (the headless driver skips that work), then calls on_frame(app, screen)."""
+    from textual._compositor import CompositorUpdate
+
+    import tui_desk.ui.app as app_module
+
+    class BenchApp(app_module.DeskApp):
+        # relative paths are read next to the module of the class that sets them
+        CSS_PATH = os.path.join(os.path.dirname(app_module.__file__), app_module.DeskApp.CSS_PATH)
+
+        def _display(self, screen, renderable) -> None:
+            super()._display(screen, renderable)
+            if renderable is None or self._batch_count:
+                return
+            if self.is_headless and isinstance(renderable, CompositorUpdate):
+                renderable.render_segments(self.console)
+            on_frame(self, screen)
+
+    return BenchApp
+
+
+def child_env(work, out_dir) -> dict[str, str]:
+    """The environment of the app processes the benches start: no TUI_DESK_/TEXTUAL settings of
+    the caller, a throw-away XDG config and data dir in `work`, this tree on the path.
+    Bytecode is cached as after any install, but under out_dir/pycache, not in the tree. (With
+    PYTHONDONTWRITEBYTECODE, as set on some machines, every start would compile tui_desk from
+    source: about 50 ms more.)"""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TUI_DESK_", "TEXTUAL")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(ENV_EXTRA, XDG_CONFIG_HOME=str(work / "config"), XDG_DATA_HOME=str(work / "data"),
+               PYTHONPATH=ROOT, PYTHONPYCACHEPREFIX=str(out_dir / "pycache"))
+    return env
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def cpu_idle_fraction(window: float = 0.25) -> float:
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
+    i0, t0 = sample()
+    time.sleep(window)
+    i1, t1 = sample()
+    return (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_until_quiet(what: str, loads: list[str], need: float = 0.85, max_wait: float = 20.0) -> bool:
+    """Wait (up to max_wait) for idle CPUs before a timed phase: other work on the machine
+    would show up as latency. What was found goes to `loads`; False if never quiet."""
+    deadline = time.time() + max_wait
+    while time.time() < deadline:
+        if cpu_idle_fraction() >= need:
+            loads.append(f"{what}: quiet, load {loadavg()}")
+            return True
+    loads.append(f"{what}: NOT quiet after {max_wait:.0f} s, load {loadavg()}")
+    print(f"  warning: CPUs busy before {what} (load {loadavg()}); figures may be inflated", flush=True)
+    return False
+
+
 def vm_status(pid: int | str = "self") -> dict[str, float]:
     """VmRSS and VmHWM in MiB."""
     out = {}
@@ -145,13 +283,9 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     reader = TimedReader(db, config)
 
     from textual import events
-    from textual._compositor import CompositorUpdate
-    from textual.screen import Screen
 
-    from tui_desk.config import load_config
+    import tui_desk.ui.app  # noqa: F401 - as cli.run_tui: the TUI, imported while the thread reads
     from tui_desk.desk.service import Desk
-    from tui_desk.ui.app import DeskApp
-    from tui_desk.ui.queue import QueueView
 
     imported = time.time()
     if what_if:
@@ -185,65 +319,11 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
 
     probe = Probe()
 
-    import gc
-
     gc_runs: list[tuple[int, float, float]] = []  # generation, start, end (perf_counter)
-    gc_start = [0.0]
+    record_gc(gc_runs)
+    install_frame_probe(probe)
 
-    def gc_callback(phase: str, info: dict) -> None:
-        if phase == "start":
-            gc_start[0] = time.perf_counter()
-        else:
-            gc_runs.append((info["generation"], gc_start[0], time.perf_counter()))
-
-    gc.callbacks.append(gc_callback)
-
-    original_timer_update = Screen._on_timer_update
-
-    def timer_update(self: Screen) -> None:
-        probe.timer_start = time.perf_counter()
-        original_timer_update(self)
-
-    Screen._on_timer_update = timer_update  # type: ignore[method-assign]
-    original_refresh_layout = Screen._refresh_layout
-
-    def refresh_layout(self: Screen, *args, **kwargs) -> None:
-        if probe.timer_start is None:  # a layout outside the update timer (mount, resize)
-            probe.timer_start = time.perf_counter()
-        original_refresh_layout(self, *args, **kwargs)
-
-    Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
-
-    original_render_line = QueueView.render_line
-
-    def render_line(self: QueueView, y: int):
-        strip = original_render_line(self, y)
-        probe.lines += 1
-        ids = self.ids
-        if ids:
-            index = (int(self.scroll_y) + y) // max(1, getattr(self, "_lines_per_row", 1))
-            if index < len(ids):
-                if self.row(ids[index]) is None:
-                    probe.missing += 1
-                else:
-                    probe.rows += 1
-        return strip
-
-    QueueView.render_line = render_line  # type: ignore[method-assign]
-
-    import tui_desk.ui.app as app_module
-
-    class BenchApp(DeskApp):
-        # relative paths are read next to the module of the class that sets them
-        CSS_PATH = os.path.join(os.path.dirname(app_module.__file__), DeskApp.CSS_PATH)
-
-        def _display(self, screen, renderable) -> None:
-            super()._display(screen, renderable)
-            if renderable is None or self._batch_count:
-                return
-            if self.is_headless and isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(self.console)  # the terminal driver's work
-            probe.frame_done()
+    BenchApp = frame_counting_app(lambda app, screen: probe.frame_done())
 
     running_app = None
 
@@ -451,38 +531,11 @@ def main() -> int:
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="tui-desk-ui-bench-"))
-    # Bytecode is cached as after any install, but under bench/out/pycache, not in the tree.
-    # (With PYTHONDONTWRITEBYTECODE, as set on some machines, every start would compile
-    # tui_desk from source: about 50 ms more.)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TUI_DESK_", "TEXTUAL")) and k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(ENV_EXTRA, XDG_CONFIG_HOME=str(work / "config"), XDG_DATA_HOME=str(work / "data"),
-               PYTHONPATH=ROOT, PYTHONPYCACHEPREFIX=str(out_dir / "pycache"))
+    env = child_env(work, out_dir)
     loads: list[str] = []
 
-    def loadavg() -> str:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-
-    def cpu_idle_fraction(window: float = 0.25) -> float:
-        def sample():
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            return v[3] + v[4], sum(v)
-        i0, t0 = sample()
-        time.sleep(window)
-        i1, t1 = sample()
-        return (i1 - i0) / max(1, t1 - t0)
-
-    def wait_quiet(what: str, need: float = 0.85, max_wait: float = 20.0) -> bool:
-        deadline = time.time() + max_wait
-        while time.time() < deadline:
-            if cpu_idle_fraction() >= need:
-                loads.append(f"{what}: quiet, load {loadavg()}")
-                return True
-        loads.append(f"{what}: NOT quiet after {max_wait:.0f} s, load {loadavg()}")
-        print(f"  warning: CPUs busy before {what} (load {loadavg()}); figures may be inflated", flush=True)
-        return False
+    def wait_quiet(what: str) -> bool:
+        return wait_until_quiet(what, loads)
 
     def run_child(mode: str, prof_path: Path | None = None) -> dict:
         cmd = [sys.executable, os.path.abspath(__file__), "--child", mode, "--db", str(db),
@@ -498,19 +551,6 @@ def main() -> int:
             if line.startswith("UI_BENCH_RESULT "):
                 return json.loads(line.split(" ", 1)[1])
         raise SystemExit(f"ui_bench child {mode} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-
-    def pct(values: list[float], p: float) -> float:
-        values = sorted(values)
-        if len(values) == 1:
-            return values[0]
-        k = (len(values) - 1) * p / 100
-        lo = int(k)
-        hi = min(lo + 1, len(values) - 1)
-        return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-    def summary(values: list[float]) -> dict:
-        return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "max": max(values),
-                "min": min(values)} if values else {"n": 0}
 
     with open("/proc/cpuinfo") as f:
         cpu_model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")

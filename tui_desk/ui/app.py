@@ -348,6 +348,7 @@ class DeskApp(App[None]):
         if first_page is None:
             await self.load_queue(self.query_text).wait()
         await self.queue.wait_for_refresh()
+        await asyncio.to_thread(_import_the_rest)
         try:
             snippets = await asyncio.to_thread(self.desk.snippets)
         except Exception as exc:  # noqa: BLE001
@@ -1256,6 +1257,19 @@ class DeskApp(App[None]):
     async def _run_palette_action(self, action: str, target: Widget | None) -> None:
         with contextlib.suppress(SkipAction):  # e.g. "Search" while a box has the focus
             await self.run_action(action, target)
+
+
+def _import_the_rest() -> None:
+    """What keys open, imported on a thread once the queue is on screen, so the first t, r, n
+    or snippet preview does not wait for it (see the imports at the top)."""
+    import textual.widgets._markdown  # noqa: F401 - the snippet preview
+
+    import tui_desk.desk.render  # noqa: F401 - a conversation
+    import tui_desk.ui.attachments  # noqa: F401
+    import tui_desk.ui.compose  # noqa: F401
+    import tui_desk.ui.note  # noqa: F401
+    import tui_desk.ui.outbox  # noqa: F401
+    import tui_desk.ui.triage  # noqa: F401
 
 
 def run_app(db_path: Path, config: Any = None, first_page: Any = None) -> int:
