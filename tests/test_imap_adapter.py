@@ -656,3 +656,32 @@ async def test_password_never_in_logs_errors_or_reprs(dovecot: DovecotServer, co
     assert "LOGIN" in caplog.text and "****" in caplog.text  # the log was on, masked
     for secret in (password, password + "x", password.replace('"', '\\"'), "ключ"):
         assert secret not in seen
+
+
+def test_plain_fetch_responses_read_as_the_tokenizer_reads_them() -> None:
+    """_parse_fetch reads the common FETCH shapes without the tokenizer: same FetchedMessage,
+    and everything else is left to the tokenizer."""
+    literal = b"Subject: hi\r\nFrom: a@b\r\n\r\n"
+    items = [b"UID 7", b"FLAGS (\\Seen $Forwarded)", b"FLAGS ()", b"FLAGS (\\Seen  \\Flagged)", b"FLAGS (NIL)",
+             b"FLAGS (a\tb)", b"MODSEQ (12345)", b'INTERNALDATE "20-Nov-2026 10:00:00 +0100"',
+             b'INTERNALDATE " 2-Nov-2026 10:00:00 -0230"', b"RFC822.SIZE 2345", b"uid 8", b"Flags (\\Seen)",
+             b"UID  9", b"X-GM-LABELS (a)", b'INTERNALDATE "20-Nov-2026 10:00:00 +0000" ']
+    tails = [b"BODY[HEADER] {%d}", b"BODY[] {%d}", b"BODY[TEXT] {%d}", b"BODY[HEADER]<0> {%d}", b"RFC822 {%d}",
+             b"BODY[] ~{%d}", b"BODY[] {%d+}", b"body[] {%d}"]
+    rng = random.Random(4)
+    seen_plain = seen_other = 0
+    for _ in range(3000):
+        picked = rng.sample(items, rng.randint(0, 5))
+        line = b"%d FETCH (" % rng.randint(1, 999) + b"".join(i + b" " for i in picked) + rng.choice(tails) % len(literal)
+        for unit in ([line, literal, b")"], [line, literal, b" UID 3)"], [line.replace(b" FETCH", b" fetch"), literal, b")"]):
+            plain = imap_module._parse_plain_fetch(unit)
+            assert imap_module._parse_fetch(unit) == imap_module._parse_fetch_tokens(unit)
+            if plain is not None:
+                assert plain == imap_module._parse_fetch_tokens(unit), unit[0]
+                seen_plain += 1
+            else:
+                seen_other += 1
+    assert seen_plain > 150 and seen_other > 1000
+    flag_only = [b"5 FETCH (UID 9 FLAGS (\\Seen))"]
+    assert imap_module._parse_plain_fetch(flag_only) is None
+    assert imap_module._parse_fetch(flag_only) == imap_module._parse_fetch_tokens(flag_only)
