@@ -1202,3 +1202,94 @@ def test_simple_addresses_read_like_the_stdlib_and_the_lenient_scan() -> None:
     for value in ["a@example.com", "Ann Lee <a@example.com>", '"Lee, Ann" <a@example.com>, b@example.org',
                   "=?utf-8?b?0JjQstCw0L0=?= <ivan@example.ru>"]:
         assert parse_module._simple_addresses(value) is not None
+
+
+# -- the two halves a sync reads: header block first, whole message later --------------------------
+_HEADER_FIELDS = ("message_id", "synthetic_id", "in_reply_to", "references", "sender", "to", "cc", "reply_to",
+                  "date", "subject", "auto_submitted")
+
+
+def _header_block(raw: bytes) -> bytes:
+    """What IMAP's BODY[HEADER] gives: up to and including the first empty line."""
+    ends = [(at, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (at := raw.find(sep)) >= 0]
+    if not ends:
+        return raw
+    at, n = min(ends)
+    return raw[: at + n]
+
+
+def _sync_inputs() -> list[bytes]:
+    raws = [p.read_bytes() for p in MESSAGE_FILES]
+    raws += [m.raw for m in Generator(300, 5, GENERATED_END, 60).generate()]
+    return raws + [r.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for r in raws]  # as IMAP sends them
+
+
+def test_header_block_reads_the_header_fields_as_parse_message_does() -> None:
+    from tui_desk.mail.parse import parse_header_block
+    for raw in _sync_inputs():
+        head = _header_block(raw)
+        got, whole = parse_header_block(head), parse_message(head)
+        assert [getattr(got, f) for f in _HEADER_FIELDS] == [getattr(whole, f) for f in _HEADER_FIELDS]
+        assert (got.text, got.text_from_html, got.attachments, got.size) == ("", False, [], len(head))
+        # only the header's own problems: a multipart's missing body is no defect yet
+        assert set(got.defects) <= set(whole.defects)
+        assert not any("boundary" in d.lower() or "multipart" in d.lower() for d in got.defects)
+
+
+def test_parse_body_gives_what_parse_message_gives() -> None:
+    from tui_desk.mail.model import ParsedBody
+    from tui_desk.mail.parse import parse_body, parse_header_block
+    read_body_only = read_whole = 0
+    for raw in _sync_inputs():
+        if parse_header_block(_header_block(raw)).defects:
+            continue  # a sync reads those whole (parse_message)
+        got, whole = parse_body(raw), parse_message(raw)
+        if isinstance(got, ParsedBody):
+            read_body_only += 1
+            assert (got.text, got.text_from_html, got.attachments, got.defects, got.size) == (
+                whole.text, whole.text_from_html, whole.attachments, whole.defects, whole.size)
+            # and the header fields the store keeps from the header block are the whole message's
+            head = parse_header_block(_header_block(raw))
+            assert [getattr(head, f) for f in _HEADER_FIELDS] == [getattr(whole, f) for f in _HEADER_FIELDS]
+        else:
+            read_whole += 1
+            assert got == whole
+    assert read_body_only > 500 and read_whole > 0
+
+
+def _koi8_mail() -> bytes:
+    """A raw KOI8-R Subject; only a body part names the charset."""
+    return ("From: a@customer.test\r\nMessage-ID: <koi8@t>\r\nSubject: ".encode() + "Привет".encode("koi8-r")
+            + b"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+            b"--b\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n" + "Текст".encode("koi8-r")
+            + b"\r\n--b--\r\n")
+
+
+def test_parse_body_reads_an_8bit_header_whole_since_the_body_charset_decodes_it() -> None:
+    from tui_desk.mail.parse import parse_body, parse_header_block
+    raw = _koi8_mail()
+    head = parse_header_block(_header_block(raw))
+    whole = parse_message(raw)
+    assert whole.subject == "Привет" and head.subject != whole.subject  # the header block lacks the charset
+    assert parse_body(raw) == whole
+
+
+def test_parse_body_of_unreadable_input_is_parse_messages_record() -> None:
+    from tui_desk.mail.parse import parse_body
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+    assert parse_body(ole2) == parse_message(ole2)
+
+
+def test_records_pickle_whole() -> None:
+    """The parse workers send records by pickle (as tuples of their fields): nothing is lost."""
+    import pickle
+
+    from tui_desk.mail.model import Attachment, ParsedBody
+    full = ParsedMessage("a@b", False, "p@b", ["r@b"], Address("Ann", "ann@x"), [Address("", "to@x")],
+                         [Address("C", "cc@x")], [Address("R", "r@x")], dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
+                         "Subject", "text", True, [Attachment("f.pdf", "application/pdf", 3, "2")], ["a defect"],
+                         True, 99)
+    body = ParsedBody("text", True, [Attachment("f.pdf", "application/pdf", 3, "2")], ["d"], 7)
+    for record in (full, body, corpus("flanker/enclosed.eml")):
+        for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+            assert pickle.loads(pickle.dumps(record, protocol)) == record

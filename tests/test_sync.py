@@ -338,3 +338,161 @@ async def test_the_apps_status_line_shows_a_progress_bar_during_a_first_sync(tmp
     assert bars, seen[:5]
     assert any(s.startswith("support: headers ") and s.endswith("%") for s in bars)
     assert seen[-1] == "support: idle"
+
+
+def _fetch_all(dovecot, user, items: str) -> dict[int, bytes]:
+    c = client(dovecot, user)
+    c.select("INBOX", readonly=True)
+    _, data = c.uid("FETCH", "1:*", f"(UID {items})")
+    c.logout()
+    out = {}
+    for part in data:
+        if isinstance(part, tuple):
+            out[int(part[0].split(b"UID ")[1].split()[0])] = part[1]
+    return out
+
+
+async def _stored(desk, rowid: int):
+    from tui_desk.store.mirror import raw_by_rowid
+    row = await desk.store.fetchone(
+        "SELECT body, body_from_html, attachments_json, defects_json, size, error, body_state, subject, date"
+        " FROM messages WHERE id=?", (rowid,))
+    fts = await desk.store.fetchone("SELECT rowid, subject, body, sender, recipients FROM messages_fts WHERE rowid=?",
+                                    (rowid,))
+    return tuple(row), tuple(fts), await raw_by_rowid(desk.store, rowid)
+
+
+def _expected(rowid: int, raw: bytes):
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store.ingest import _attachments_json, _fts_row
+    p = parse_message(raw)
+    return (p.text, int(p.text_from_html), _attachments_json(p), json.dumps(p.defects, ensure_ascii=False),
+            p.size, None, "full"), _fts_row(rowid, p)
+
+
+def _counting_parse_body(monkeypatch) -> dict[str, int]:
+    """Parse in this process (one worker: a thread) and count what parse_body returned."""
+    from tui_desk.mail import parse_pool, sync as sync_module
+    from tui_desk.mail.model import ParsedBody
+    counts = {"body only": 0, "whole": 0}
+    parse_body = parse_pool._READERS["body"]
+
+    def counted(raw):
+        got = parse_body(raw)
+        counts["body only" if isinstance(got, ParsedBody) else "whole"] += 1
+        return got
+    monkeypatch.setitem(parse_pool._READERS, "body", counted)
+    monkeypatch.setattr(sync_module, "ParsePool", lambda: parse_pool.ParsePool(workers=1))
+    return counts
+
+
+async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dovecot, mail_user, monkeypatch):
+    """Bodies of mail whose header block had no defects are read without their header fields
+    (parse_body), the rest whole: either way the store holds what parse_message of the whole
+    mail gives, the FTS row included, and the header fields read from the header block."""
+    from tests.test_parse import MESSAGE_FILES, _koi8_mail
+    from tui_desk.demo.mailbox import Generator
+    from tui_desk.mail.parse import parse_message
+    mails = [p.read_bytes() for p in MESSAGE_FILES]
+    mails += [m.raw for m in Generator(150, 11, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc), 30).generate()]
+    mails += [_koi8_mail(), make_mail("nodate@t", subject="When?").replace(b"Date: ", b"Date: someday ", 1),
+              big_mail("big@t")]
+    dovecot.load_maildir(mail_user, mails)
+    counts = _counting_parse_body(monkeypatch)
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user, max_message_bytes=200 * 1024)
+    stats = await sync.sync_once()
+    assert stats.new == len(mails)
+    assert counts["body only"] > 150 and counts["whole"] >= 1  # the KOI8-R Subject
+
+    bodies, headers = _fetch_all(dovecot, mail_user, "BODY.PEEK[]"), _fetch_all(dovecot, mail_user, "BODY.PEEK[HEADER]")
+    assert len(bodies) == len(mails)
+    # RFC 3501: BODY[HEADER] is the start of BODY[] (parse_body relies on the header fields
+    # being those of the header block the sync read first)
+    assert all(bodies[uid].startswith(headers[uid]) for uid in bodies)
+    rows = await desk.store.fetchall(
+        "SELECT min(i.uid), i.message_id, count(*), m.body_state, m.synthetic_id FROM imap_messages i"
+        " JOIN messages m ON m.id = i.message_id GROUP BY i.message_id")
+    checked = too_big = 0
+    for uid, rowid, copies, state, synthetic in rows:
+        if copies > 1:
+            continue  # the same Message-ID twice with other bytes: not this test's matter
+        row, fts, raw = await _stored(desk, rowid)
+        if state == "too_big":
+            too_big += 1
+            assert raw == headers[uid]
+            continue
+        assert raw == bodies[uid]
+        want_row, want_fts = _expected(rowid, raw)
+        assert row[:7] == want_row, (uid, row[7])
+        assert fts == want_fts, (uid, row[7])
+        if not synthetic:  # header fields: the header block's reading
+            head = parse_message(headers[uid])
+            assert row[7] == head.subject
+            assert head.date is None or row[8] == int(head.date.timestamp())  # else the INTERNALDATE
+        checked += 1
+    assert checked > 250 and too_big >= 1
+    unreadable = await desk.store.fetchone("SELECT defects_json FROM messages WHERE message_id='nodate@t'")
+    assert "unreadable Date" in unreadable[0]
+    await desk.close()
+
+
+async def test_body_phase_reads_whole_the_mail_whose_header_record_lists_defects(tmp_path, dovecot, mail_user,
+                                                                                monkeypatch):
+    """A header-only row with defects (the previous version stored a multipart's missing body as
+    defects too; a kill between the phases leaves such rows) gets the whole mail's reading."""
+    mails = [make_mail(f"p{i}@t", minutes=i, body=f"plain {i}\n", html=f"<p>html {i}</p>" if i % 2 else None)
+             for i in range(40)]
+    dovecot.load_maildir(mail_user, mails)
+    counts = _counting_parse_body(monkeypatch)
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    conn = await sync.connect()
+    from tui_desk.mail.parse_pool import ParsePool
+    async with ParsePool(workers=1) as pool:
+        await sync.sync_folder(conn, pool, "INBOX", "queue")
+        assert (await desk.store.fetchone("SELECT count(*) FROM messages WHERE defects_json != '[]'"))[0] == 0
+        async with desk.store.transaction():
+            await desk.store.execute("UPDATE messages SET defects_json='[\"StartBoundaryNotFoundDefect\"]'"
+                                     " WHERE message_id LIKE 'p1%'")
+        await sync.fetch_bodies(conn, pool, "INBOX", "queue")
+    await conn.logout()
+    assert counts["body only"] == 40 - 11
+    bodies = _fetch_all(dovecot, mail_user, "BODY.PEEK[]")
+    for uid, rowid in await desk.store.fetchall("SELECT uid, message_id FROM imap_messages"):
+        row, fts, raw = await _stored(desk, rowid)
+        assert raw == bodies[uid]
+        assert (row[:7], fts) == _expected(rowid, raw)
+    await desk.close()
+
+
+async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_copys(tmp_path, dovecot, mail_user,
+                                                                                    monkeypatch):
+    """One Message-ID in two folders, the headers differing: the header record stored is the
+    first copy's. When that copy is gone before its body came, the other copy's body phase reads
+    its own mail whole (as the previous version did), not only its body."""
+    inbox = make_mail("twice@t", subject="From the customer", body="the inbox copy\n")
+    sent = make_mail("twice@t", subject="Sent copy", body="the sent copy\n").replace(b"Date: ", b"Date: someday ", 1)
+    dovecot.load_maildir(mail_user, [inbox, make_mail("other@t", minutes=1)])
+    dovecot.load_maildir(mail_user, [sent], folder="Sent")
+    counts = _counting_parse_body(monkeypatch)
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    conn = await sync.connect()
+    from tui_desk.mail.parse_pool import ParsePool
+    async with ParsePool(workers=1) as pool:
+        await sync.sync_folder(conn, pool, "INBOX", "queue")
+        await sync.sync_folder(conn, pool, "Sent", "sent")
+        c = client(dovecot, mail_user)  # the inbox copy goes before its body is fetched
+        c.select("INBOX")
+        c.uid("STORE", "1", "+FLAGS", r"(\Deleted)")
+        c.expunge()
+        c.logout()
+        await sync.fetch_bodies(conn, pool, "INBOX", "queue")
+        await sync.fetch_bodies(conn, pool, "Sent", "sent")
+    await conn.logout()
+    assert counts == {"body only": 1, "whole": 0}  # other@t; twice@t went to parse_message
+    rowid, subject = await desk.store.fetchone("SELECT id, subject FROM messages WHERE message_id='twice@t'")
+    assert subject == "From the customer"
+    row, fts, raw = await _stored(desk, rowid)
+    assert raw == sent.replace(b"\n", b"\r\n")
+    assert (row[:7], fts) == _expected(rowid, raw)
+    assert "unreadable Date" in row[3]
+    await desk.close()

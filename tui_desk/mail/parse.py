@@ -59,9 +59,10 @@ from email.policy import default as _DEFAULT_POLICY
 from typing import Any
 
 from tui_desk.mail.html_text import html_to_text
-from tui_desk.mail.model import Address, Attachment, ParsedMessage
+from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 
-__all__ = ["attachment_payloads", "parse_message", "normalize_msgid", "split_quoted"]
+__all__ = ["attachment_payloads", "parse_body", "parse_header_block", "parse_message", "normalize_msgid",
+           "split_quoted"]
 
 #: Longest header field value (raw characters) handed to the stdlib's header parser.
 HEADER_LIMIT = 16 * 1024
@@ -1782,14 +1783,42 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
 
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse one raw message. Never raises: problems are listed in ``defects``."""
-    try:
-        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
-    except Exception:
-        data = b""
+    data = _as_bytes(raw)
     try:
         return _parse(data)
     except Exception as exc:  # the last line of defence; every step below is guarded too
         return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
+
+
+def parse_header_block(raw: bytes) -> ParsedMessage:
+    """The record of a header block alone (what a sync downloads first), as parse_message reads
+    its header fields; no text and no attachments, and only the defects the header has: the
+    body, not there yet, is not looked for. Never raises."""
+    data = _as_bytes(raw)
+    try:
+        return _parse(data, part="header")  # type: ignore[return-value]
+    except Exception as exc:
+        return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
+
+
+def parse_body(raw: bytes) -> ParsedBody | ParsedMessage:
+    """A whole message whose header block parse_header_block read without defects: what
+    parse_message(raw) adds to that record. A :class:`ParsedBody` when the header fields cannot
+    read differently now (no 8-bit byte in the header, so the body's charsets do not matter),
+    and then the header fields are not read again; else the whole ParsedMessage. Either way
+    each field is parse_message(raw)'s. Never raises."""
+    data = _as_bytes(raw)
+    try:
+        return _parse(data, part="body")
+    except Exception:  # parse_message says what became of it
+        return parse_message(raw)
+
+
+def _as_bytes(raw: bytes) -> bytes:
+    try:
+        return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+    except Exception:
+        return b""
 
 
 def attachment_payloads(raw: bytes) -> list[tuple[Attachment, bytes]]:
@@ -1843,8 +1872,11 @@ def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
     )
 
 
-def _parse(raw: bytes, attachment_parts: list[Message] | None = None) -> ParsedMessage:
-    """The record; ``attachment_parts``, when given, receives the part of each attachment."""
+def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
+           part: str = "message") -> ParsedMessage | ParsedBody:
+    """The record; ``attachment_parts``, when given, receives the part of each attachment.
+    part="header": header fields only (parse_header_block); "body": no header fields when
+    the header is ASCII (parse_body)."""
     if raw.startswith(_OLE2_MAGIC):
         return _unreadable(raw, "not an RFC 5322 message: an Outlook .msg (OLE2) file", text="")
     defects = _Defects()
@@ -1873,8 +1905,60 @@ def _parse(raw: bytes, attachment_parts: list[Message] | None = None) -> ParsedM
         defects.add(f"header too long: {name} ({_kb(length)}) truncated to {_kb(limit)}")
 
     hints = _charset_hints(msg)
-    headers = _Headers(msg, hints, defects)
+    top_type = _content_type(msg)
+    headers = fields = None
+    if part != "body" or not _ascii_header(msg):
+        headers = _Headers(msg, hints, defects)
+        fields = _header_fields(raw, headers, defects)
+    if part == "header":
+        assert headers is not None and fields is not None
+        return ParsedMessage(**fields, text="", text_from_html=False, defects=defects.result(),
+                             auto_submitted=_is_auto(headers, top_type), size=len(raw))
 
+    walker = _Walker(hints, defects, opaque)
+    pieces, used = walker.body(msg, "", 0)
+    if not any(p.text.strip() for p in pieces):
+        pieces = walker.fallback_body(msg)
+    _collect_part_defects(msg, "", 0, defects)
+    walker.list_attachments(msg, "", 0, set(used))
+
+    if attachment_parts is not None:
+        attachment_parts.extend(walker.attachment_parts)
+
+    text = "\n\n".join(p.text.strip("\n") for p in pieces if p.text.strip())
+    if len(text) > TEXT_LIMIT:
+        defects.add(f"body text too long ({len(text):,} characters): cut to {TEXT_LIMIT:,}")
+        text = text[:TEXT_LIMIT]
+    text_from_html = any(p.from_html for p in pieces if p.text.strip())
+
+    if fields is None:
+        return ParsedBody(text=text.rstrip(), text_from_html=text_from_html, attachments=walker.attachments,
+                          defects=defects.result(), size=len(raw))
+    assert headers is not None
+    return ParsedMessage(
+        **fields,
+        text=text.rstrip(),
+        text_from_html=text_from_html,
+        attachments=walker.attachments,
+        defects=defects.result(),
+        auto_submitted=_is_auto(headers, top_type),
+        size=len(raw),
+    )
+
+
+def _ascii_header(msg: Message) -> bool:
+    """No 8-bit byte in the top-level header: its fields then read the same whatever charsets
+    the body declares (they only guide the decoding of raw 8-bit header bytes)."""
+    try:
+        return all(isinstance(k, str) and isinstance(v, str) and k.isascii() and v.isascii()
+                   for k, v in msg.raw_items())
+    except Exception:
+        return False
+
+
+def _header_fields(raw: bytes, headers: _Headers, defects: _Defects) -> dict[str, Any]:
+    """The ParsedMessage fields read from the top-level header, in the order their problems
+    are listed."""
     own_ids = _ids(headers.get("Message-ID"))
     if own_ids:
         message_id, synthetic = own_ids[0], False
@@ -1901,41 +1985,18 @@ def _parse(raw: bytes, attachment_parts: list[Message] | None = None) -> ParsedM
     cc = _addresses("Cc", headers.get("Cc"), defects)
     reply_to = _addresses("Reply-To", headers.get("Reply-To"), defects)
     date = _parse_date(headers.get("Date"), defects)
-
-    top_type = _content_type(msg)
-    walker = _Walker(hints, defects, opaque)
-    pieces, used = walker.body(msg, "", 0)
-    if not any(p.text.strip() for p in pieces):
-        pieces = walker.fallback_body(msg)
-    _collect_part_defects(msg, "", 0, defects)
-    walker.list_attachments(msg, "", 0, set(used))
-
-    if attachment_parts is not None:
-        attachment_parts.extend(walker.attachment_parts)
-
-    text = "\n\n".join(p.text.strip("\n") for p in pieces if p.text.strip())
-    if len(text) > TEXT_LIMIT:
-        defects.add(f"body text too long ({len(text):,} characters): cut to {TEXT_LIMIT:,}")
-        text = text[:TEXT_LIMIT]
-
-    return ParsedMessage(
-        message_id=_clean(message_id),
-        synthetic_id=synthetic,
-        in_reply_to=_clean(parent) if parent else None,
-        references=[_clean(r) for r in references],
-        sender=senders[0] if senders else None,
-        to=to,
-        cc=cc,
-        reply_to=reply_to,
-        date=date,
-        subject=subject,
-        text=text.rstrip(),
-        text_from_html=any(p.from_html for p in pieces if p.text.strip()),
-        attachments=walker.attachments,
-        defects=defects.result(),
-        auto_submitted=_is_auto(headers, top_type),
-        size=len(raw),
-    )
+    return {
+        "message_id": _clean(message_id),
+        "synthetic_id": synthetic,
+        "in_reply_to": _clean(parent) if parent else None,
+        "references": [_clean(r) for r in references],
+        "sender": senders[0] if senders else None,
+        "to": to,
+        "cc": cc,
+        "reply_to": reply_to,
+        "date": date,
+        "subject": subject,
+    }
 
 
 # --------------------------------------------------------------------------------------

@@ -135,21 +135,34 @@ class AccountSync:
 
     # -- one pass ------------------------------------------------------------------------------
     async def sync_once(self) -> SyncStats:
-        conn = await self.connect()
-        try:
-            async with ParsePool() as pool:
+        async with ParsePool() as pool:
+            if not await mirror.has_synced(self.store, self.account.name):
+                pool.start()  # a first sync: the workers start while we log in, not at the first batch
+            conn = await self.connect()
+            try:
                 await self.push_changes(conn)
                 folders = await self.folders(conn)
+                touched: set[int] = set()
                 for name, role in folders:
-                    await self.sync_folder(conn, pool, name, role)
-                for name, role in folders:
-                    await self.fetch_bodies(conn, pool, name, role)
-        finally:
-            self.state = "disconnected"
-            await conn.logout()
+                    touched |= await self.sync_folder(conn, pool, name, role, notify=False)
+                # the conversations are recomputed while the bodies download: from header fields
+                # and flags, which the body phase leaves as they are
+                refreshing = asyncio.ensure_future(self.on_change(touched)) if touched else None
+                try:
+                    for name, role in folders:
+                        await self.fetch_bodies(conn, pool, name, role)
+                finally:
+                    if refreshing is not None:
+                        await refreshing
+            finally:
+                self.state = "disconnected"
+                await conn.logout()
         return self.stats
 
-    async def sync_folder(self, conn: ImapConnection, pool: ParsePool, name: str, role: str) -> set[int]:
+    async def sync_folder(self, conn: ImapConnection, pool: ParsePool, name: str, role: str,
+                          notify: bool = True) -> set[int]:
+        """Headers of new mail, flag changes, expunges; on_change with the conversations touched
+        (notify=False: the caller does that with what this returns)."""
         self.state = "syncing"
         store = self.store
         folder = await mirror.folder_state(store, self.account.name, name, role)
@@ -179,7 +192,7 @@ class AccountSync:
         if status.highestmodseq:
             async with store.transaction():
                 await mirror.set_folder_progress(store, folder.id, highestmodseq=status.highestmodseq)
-        if touched:
+        if touched and notify:
             await self.on_change(touched)
         return touched
 
@@ -196,7 +209,10 @@ class AccountSync:
         async def fetch(start: int):
             batch = uids[start:start + HEADER_BATCH]
             fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
-            return start, batch, fetched, pool.parse_packed([m.header or b"" for m in fetched])
+            # mail over the size limit keeps its header block's record: read it as a message
+            limit = self.account.max_message_bytes
+            parts = ["message" if (m.size or 0) > limit else "header" for m in fetched]
+            return start, batch, fetched, pool.parse_packed([m.header or b"" for m in fetched], parts)
 
         async def store(job) -> None:
             start, batch, fetched, parsing = job
@@ -303,7 +319,7 @@ class AccountSync:
             return 0
         if conn.selected != name:
             await conn.select(name)
-        batches: list[list[tuple[int, int, int]]] = [[]]
+        batches: list[list[tuple[int, int, int, bool]]] = [[]]
         size = 0
         for entry in todo:
             if batches[-1] and (size >= BODY_BATCH_BYTES or len(batches[-1]) >= BODY_BATCH_MAX):
@@ -324,11 +340,16 @@ class AccountSync:
         self.stats.bodies += done
         return done
 
-    async def _fetch_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[tuple[int, int, int]]):
-        rowid_of = {uid: rowid for uid, rowid, _ in batch}
-        fetched = [m for m in await conn.uid_fetch([u for u, _, _ in batch], ["BODY.PEEK[]"])
+    async def _fetch_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[tuple[int, int, int, bool]]):
+        rowid_of = {uid: rowid for uid, rowid, _, _ in batch}
+        # a header block read without defects gave every header field the whole message would:
+        # only the body is read now (parse_body). Other mail is read whole, as a message in a
+        # folder twice (one Message-ID, two UIDs: the last copy's bytes are kept)
+        clean = {uid for uid, _, _, header_clean in batch if header_clean}
+        fetched = [m for m in await conn.uid_fetch([u for u, _, _, _ in batch], ["BODY.PEEK[]"])
                    if m.uid in rowid_of and m.body is not None]
-        return batch, rowid_of, fetched, pool.parse_packed([m.body for m in fetched])
+        parts = ["body" if m.uid in clean else "message" for m in fetched]
+        return batch, rowid_of, fetched, pool.parse_packed([m.body for m in fetched], parts)
 
     async def _store_bodies(self, batch, rowid_of: dict[int, int], fetched: list[FetchedMessage], parsing) -> None:
         parsed = await parsing

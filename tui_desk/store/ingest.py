@@ -7,7 +7,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 
-from tui_desk.mail.model import Address, ParsedMessage
+from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list
 from tui_desk.store.fts import fts_text
@@ -175,15 +175,16 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
     result.added = len(fresh)
 
 
-def _attachments_json(p: ParsedMessage) -> str:
+def _attachments_json(p: ParsedMessage | ParsedBody) -> str:
     return _json_text([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments])
 
 
-async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage, str | None]],
+async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage | ParsedBody, str | None]],
                          packed: list[bytes] | None = None) -> None:
     """Header-only messages got their full bytes: store them, re-index the text.
     items: (message rowid, raw, parsed, parse error); packed: pack_raw of each raw, when the
-    parse workers did it. One statement per table for the batch."""
+    parse workers did it. A ParsedBody (parse.parse_body) keeps the header fields' index
+    columns as the header block's record set them. One statement per table for the batch."""
     if not items:
         return
     await store.executemany(
@@ -194,11 +195,18 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
     await store.executemany("UPDATE raw_messages SET data=? WHERE id=?",
                             [(packed[n] if packed is not None else pack_raw(raw), rowid)
                              for n, (rowid, raw, _, _) in enumerate(items)])
-    await store.execute("DELETE FROM messages_fts WHERE rowid IN (SELECT value FROM json_each(?))",
-                        (as_json_list(rowid for rowid, _, _, _ in items),))
-    await store.executemany(
-        "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",
-        [_fts_row(rowid, p) for rowid, _, p, _ in items])
+    # two copies of one Message-ID in a folder: the last one wins, as in the UPDATEs above
+    whole = {rowid: p for rowid, _, p, _ in items if isinstance(p, ParsedMessage)}
+    if whole:
+        await store.execute("DELETE FROM messages_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+                            (as_json_list(whole),))
+        await store.executemany(
+            "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",
+            [_fts_row(rowid, p) for rowid, p in whole.items()])
+    if len(whole) < len(items):
+        await store.executemany("UPDATE messages_fts SET body=? WHERE rowid=?",
+                                [(fts_text(p.text), rowid) for rowid, _, p, _ in items
+                                 if not isinstance(p, ParsedMessage)])
 
 
 async def over_limit_messages(store: Store, conv_id: int) -> list[tuple[int, str, str]]:

@@ -26,6 +26,12 @@ async def folder_state(store: Store, account: str, name: str, role: str) -> Fold
                        r["synced_uid"])
 
 
+async def has_synced(store: Store, account: str) -> bool:
+    """Whether headers of any folder of the account were stored (if not, a sync is a first one)."""
+    return await store.fetchone("SELECT 1 FROM folders WHERE account=? AND synced_uid > 0 LIMIT 1",
+                                (account,)) is not None
+
+
 async def reset_folder(store: Store, folder_id: int, uidvalidity: int) -> None:
     """UIDVALIDITY changed: every UID we knew is meaningless. Messages stay (re-matched by
     Message-ID as the folder is fetched again), so tags, notes and status are kept."""
@@ -125,13 +131,17 @@ async def raw_by_rowid(store: Store, rowid: int) -> bytes | None:
     return zlib.decompress(row[0]) if row else None
 
 
-async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tuple[int, int, int]]:
-    """(uid, message rowid, size) of header-only messages small enough to download, oldest UID first."""
+async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tuple[int, int, int, bool]]:
+    """(uid, message rowid, size, clean) of header-only messages small enough to download,
+    oldest UID first. clean: the stored header record lists no defects and is this copy's (the
+    message has no other copy on the server, whose header block may be another)."""
     rows = await store.fetchall(
-        "SELECT i.uid, i.message_id, coalesce(i.size, 0) FROM imap_messages i JOIN messages m ON m.id = i.message_id"
+        "SELECT i.uid, i.message_id, coalesce(i.size, 0), m.defects_json = '[]'"
+        " AND (SELECT count(*) FROM imap_messages j WHERE j.message_id = i.message_id) = 1"
+        " FROM imap_messages i JOIN messages m ON m.id = i.message_id"
         " WHERE i.folder_id=? AND m.body_state='headers' AND coalesce(i.size, 0) <= ? ORDER BY i.uid",
         (folder_id, max_size))
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
 async def locations_of(store: Store, account: str, message_id: str) -> list[tuple[str, int, str]]:
