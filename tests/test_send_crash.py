@@ -27,38 +27,10 @@ from pathlib import Path
 import pytest
 
 from tests.mailfactory import make_mail
-from test_sync_crash import alive, descendants
+from test_sync_crash import alive, descendants, write_config
 
 CHILD = Path(__file__).with_name("send_crash_child.py")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def write_config(path: Path, dovecot, user: str, smtp_port: int) -> None:
-    path.write_text(f"""
-agent = "Alice"
-agent_addresses = ["*@helpdesk.test"]
-
-[accounts.support]
-address = "{user}@helpdesk.test"
-name = "Helpdesk Support"
-folders = ["INBOX"]
-
-[accounts.support.imap]
-host = "127.0.0.1"
-port = {dovecot.imap_port}
-security = "starttls"
-username = "{user}"
-password_command = "echo {dovecot.password_of(user)}"
-ca_file = "{dovecot.ca_file}"
-
-[accounts.support.smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "starttls"
-username = "agent1"
-password_command = "echo secret"
-ca_file = "{dovecot.ca_file}"
-""")
 
 
 class Desk:
@@ -67,7 +39,7 @@ class Desk:
     def __init__(self, tmp_path: Path, dovecot, user: str, sink):
         self.tmp, self.dovecot, self.user, self.sink = tmp_path, dovecot, user, sink
         self.cfg, self.db = tmp_path / "config.toml", tmp_path / "store.sqlite3"
-        write_config(self.cfg, dovecot, user, sink.port)
+        write_config(self.cfg, dovecot, user, agent="Alice", name="Helpdesk Support", smtp_port=sink.port)
         dovecot.load_maildir(user, [make_mail("q1@t", sender="Ann Lee <ann@c.test>",
                                               subject="Refund for order #123", body="Where is my refund?\n")])
         self.cli("sync", "--once")

@@ -21,13 +21,16 @@ from tui_desk.demo import mailbox as generator
 N = 6000  # a first sync of 6000 takes ~2 s here: the kills below land inside it
 
 
-def write_config(path, dovecot, user) -> None:
-    path.write_text(f"""
-agent = "agent1"
+def write_config(path, dovecot, user, *, agent: str = "agent1", name: str | None = None,
+                 smtp_port: int | None = None) -> None:
+    """A config for the suite's Dovecot (and, with smtp_port, its SMTP sink)."""
+    text = f"""
+agent = "{agent}"
 agent_addresses = ["*@helpdesk.test"]
 
 [accounts.support]
 address = "{user}@helpdesk.test"
+{f'name = "{name}"' if name else ""}
 folders = ["INBOX"]
 
 [accounts.support.imap]
@@ -37,7 +40,18 @@ security = "starttls"
 username = "{user}"
 password_command = "echo {dovecot.password_of(user)}"
 ca_file = "{dovecot.ca_file}"
-""")
+"""
+    if smtp_port is not None:
+        text += f"""
+[accounts.support.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "starttls"
+username = "agent1"
+password_command = "echo secret"
+ca_file = "{dovecot.ca_file}"
+"""
+    path.write_text(text)
 
 
 def sync_cmd(cfg, db) -> list[str]:
