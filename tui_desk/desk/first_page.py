@@ -46,6 +46,6 @@ class FirstPageReader:
         finally:
             await desk.close()
 
-    def result(self, timeout: float | None = None) -> tuple[list[int], list[QueueRow]] | None:
-        self._thread.join(timeout)
-        return None if self._thread.is_alive() else self._page
+    def result(self) -> tuple[list[int], list[QueueRow]] | None:
+        self._thread.join()
+        return self._page

@@ -38,9 +38,11 @@ from tui_desk.ui.inputs import FollowingInput
 from tui_desk.ui.queue import QueueView, fit
 from tui_desk.ui.snippets import SnippetFilter, SnippetPane
 
-# The screens a key opens (compose, note, outbox, triage prompts…) are imported on first use,
-# inside the action: together with their Textual widgets they are ~40 ms of start-up.
+# The screens a key opens (compose, note, outbox, triage prompts…) are imported inside the
+# action, and on a thread once the queue is on screen (_import_the_rest): together with their
+# Textual widgets they are ~40 ms the first paint need not wait for.
 if TYPE_CHECKING:
+    from tui_desk.desk.first_page import FirstPageReader
     from tui_desk.ui.compose import Queued
 
 NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
@@ -184,7 +186,7 @@ class DeskApp(App[None]):
         query: str | None = None,
         clock: Clock | None = None,
         theme: str | None = None,
-        first_page: Any = None,
+        first_page: FirstPageReader | None = None,
     ) -> None:
         """Give either ``desk`` or ``open_desk`` (awaited inside the app's event loop).
         ``first_page``: a desk.first_page.FirstPageReader already reading the queue.
@@ -1272,7 +1274,7 @@ def _import_the_rest() -> None:
     import tui_desk.ui.triage  # noqa: F401
 
 
-def run_app(db_path: Path, config: Any = None, first_page: Any = None) -> int:
+def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | None = None) -> int:
     """Open the desk at ``db_path`` and run the TUI; the exit status for the CLI.
     ``first_page``: a desk.first_page.FirstPageReader on the same store and config."""
     from tui_desk.desk.service import Desk
