@@ -180,12 +180,18 @@ async def cancel_send(desk: "Desk", outbox_id: int) -> str:
     return f"send cancelled; the reply is back in the draft of #{item.conv_id}"
 
 
+async def _waiting_for_agent(desk: "Desk", outbox_id: int) -> outbox.OutboxItem:
+    """The outbox item, if it waits for the agent's decision (outbox.NEEDS_AGENT)."""
+    item = await outbox.get(desk.store, outbox_id)
+    if item is None or item.state not in outbox.NEEDS_AGENT:
+        raise CommandError(f"outbox item {outbox_id} is not held, failed or 'maybe sent'")
+    return item
+
+
 async def send_anyway(desk: "Desk", outbox_id: int) -> str:
     """A held, failed or 'maybe sent' reply goes out (again): the agent has looked and decided."""
     async with desk.store.transaction():
-        item = await outbox.get(desk.store, outbox_id)
-        if item is None or item.state not in outbox.NEEDS_AGENT:
-            raise CommandError(f"outbox item {outbox_id} is not held, failed or 'maybe sent'")
+        item = await _waiting_for_agent(desk, outbox_id)
         seen = await outbox.newest_message(desk.store, item.conv_id) if item.conv_id is not None else None
         await outbox.release(desk.store, outbox_id, seen)
     return f"sending #{outbox_id} to {', '.join(item.recipients)}"
@@ -193,8 +199,6 @@ async def send_anyway(desk: "Desk", outbox_id: int) -> str:
 
 async def discard_send(desk: "Desk", outbox_id: int) -> str:
     async with desk.store.transaction():
-        item = await outbox.get(desk.store, outbox_id)
-        if item is None or item.state not in outbox.NEEDS_AGENT:
-            raise CommandError(f"outbox item {outbox_id} is not held, failed or 'maybe sent'")
+        await _waiting_for_agent(desk, outbox_id)
         await outbox.remove(desk.store, outbox_id)
     return f"discarded #{outbox_id}"
