@@ -12,10 +12,11 @@ import time
 from typing import TYPE_CHECKING
 
 from tui_desk.desk.commands import CommandError
+from tui_desk.desk.replies import conversation_mail
 from tui_desk.mail.compose import ComposeError, Outgoing, build_message, new_message_id
 from tui_desk.mail.model import NOTE_DOMAIN, NOTES_FOLDER, Address
 from tui_desk.mail.parse import parse_message
-from tui_desk.store import ingest as store_ingest, queries, server_ops
+from tui_desk.store import ingest as store_ingest, server_ops
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
@@ -26,12 +27,7 @@ MAX_REFERENCES = 40
 async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
     if not body_markdown.strip():
         raise CommandError("the note is empty")
-    rows = await queries.conversation_rows(desk.store, [conv_id])
-    if conv_id not in rows:
-        raise CommandError(f"no conversation {conv_id}")
-    messages = [m for m in await queries.messages_of(desk.store, conv_id) if not m["is_note"]]
-    if not messages:
-        raise CommandError(f"conversation {conv_id} has no messages")
+    conv, messages = await conversation_mail(desk, conv_id)
     ids = [m["message_id"] for m in messages]
     refs = ids[:1] + ids[1:][-(MAX_REFERENCES - 1):]
     account = desk.config.accounts[0] if desk.config.accounts else None
@@ -40,7 +36,7 @@ async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
     try:
         raw = build_message(Outgoing(
             sender=Address(desk.config.agent, desk_addr), to=[Address("", desk_addr)],
-            subject=f"[note] [#{conv_id}] {rows[conv_id]['subject']}", body_markdown=body_markdown,
+            subject=f"[note] [#{conv_id}] {conv['subject']}", body_markdown=body_markdown,
             in_reply_to=ids[-1], references=refs), message_id)
     except ComposeError as e:
         raise CommandError(str(e)) from None

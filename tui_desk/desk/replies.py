@@ -121,16 +121,23 @@ def parse_recipients(text: str) -> list[Address]:
     return found
 
 
-async def _conversation_and_original(desk: "Desk", conv_id: int):
-    """The conversation's row and the message a reply answers: the customer's last."""
+async def conversation_mail(desk: "Desk", conv_id: int, empty: str = "has no messages"):
+    """The conversation's row and its mail, oldest first (internal notes left out);
+    CommandError when there is no such conversation or no mail ("conversation N " + empty)."""
     rows = await queries.conversation_rows(desk.store, [conv_id])
     if conv_id not in rows:
         raise CommandError(f"no conversation {conv_id}")
     messages = [m for m in await queries.messages_of(desk.store, conv_id) if not m["is_note"]]
     if not messages:
-        raise CommandError(f"conversation {conv_id} has no messages to reply to")
+        raise CommandError(f"conversation {conv_id} {empty}")
+    return rows[conv_id], messages
+
+
+async def _conversation_and_original(desk: "Desk", conv_id: int):
+    """The conversation's row and the message a reply answers: the customer's last."""
+    conv, messages = await conversation_mail(desk, conv_id, "has no messages to reply to")
     customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]
-    return rows[conv_id], (customer_mail or messages)[-1]
+    return conv, (customer_mail or messages)[-1]
 
 
 def _filled(desk: "Desk", conv, original, body_markdown: str, extra_values: dict[str, str] | None,
