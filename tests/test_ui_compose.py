@@ -187,6 +187,20 @@ async def test_draft_autosaves_while_typing_and_r_restores_it(demo):
         assert note_text(screen) == "Draft restored"
 
 
+async def test_slash_is_text_in_the_reply_not_a_search(demo):
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await type_text(pilot, "a/b")
+        assert screen.body.text == "a/b"
+        assert app.screen is screen and app.focused is screen.body
+        assert "-searching" not in app.query_one("#queue-pane").classes
+        assert "search" not in {b.binding.action for b in app.active_bindings.values()}  # nor in its footer
+
+
 async def test_editor_round_trip(demo, tmp_path, monkeypatch):
     make_app, _ = demo
     script = tmp_path / "editor.sh"

@@ -529,8 +529,10 @@ class DeskApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "/" is text in the compose screen: not a binding there, and not in its footer
-        if action == "search" and any(type(s).__name__ == "ComposeScreen" for s in self.screen_stack):
-            return False
+        if action == "search" and len(self.screen_stack) > 1:  # the main screen alone: no import
+            from tui_desk.ui.compose import ComposeScreen
+            if any(isinstance(s, ComposeScreen) for s in self.screen_stack):
+                return False
         return super().check_action(action, parameters)
 
     def _on_main_screen(self) -> bool:
