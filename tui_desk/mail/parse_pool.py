@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -43,9 +44,14 @@ def _parse_pack_chunk(items: list[tuple[bytes, Part]]) -> list[Packed]:
     return [(*parse_safely(r, part), pack_raw(r)) for r, part in items]
 
 
-def _exit_with_parent() -> None:
+def _exit_with_parent(quiet: bool = False) -> None:
     """Worker initializer: a worker whose parent was killed (kill -9 mid-sync) exits too,
-    instead of living on as an orphan."""
+    instead of living on as an orphan. quiet: the parent's stderr is a terminal the app draws
+    on, so what a worker might print goes nowhere instead."""
+    if quiet:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     parent = os.getppid()
 
     def watch() -> None:
@@ -53,6 +59,32 @@ def _exit_with_parent() -> None:
             time.sleep(1.0)
         os._exit(0)
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _stderr_is_captured() -> bool:
+    """Inside the Textual app sys.stderr is a capture object whose fileno() is -1."""
+    try:
+        return sys.stderr is None or sys.stderr.fileno() < 0
+    except (AttributeError, OSError, ValueError):
+        return True
+
+
+def _start_resource_tracker() -> None:
+    """multiprocessing's resource tracker is started on first use with sys.stderr's fd passed
+    to it; a captured stderr (fileno -1) makes that start fail with "bad value(s) in
+    fds_to_keep", which killed the app's sync. Start it here with a real file instead: /dev/null,
+    since fd 2 is the terminal the app draws on."""
+    from multiprocessing import resource_tracker
+
+    if not _stderr_is_captured():
+        return
+    saved = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
 
 
 class ParsePool:
@@ -68,8 +100,11 @@ class ParsePool:
         if self.workers > 1:
             # spawn: workers start clean and inherit no IMAP socket or database handle of
             # ours (forked ones kept both open after a kill -9 of the app)
+            quiet = _stderr_is_captured()
+            if quiet:
+                _start_resource_tracker()
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             initargs=(quiet,), mp_context=multiprocessing.get_context("spawn"))
             self._executor = self._pool
         return self
 
