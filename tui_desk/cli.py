@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
     ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
     ap.add_argument("--config", type=Path, help=f"config file (default: {default_config_path()})")
+    ap.add_argument("--log", type=Path, metavar="FILE",
+                    help="append a debug log to FILE (default: $TUI_DESK_LOG; passwords never in it)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("queue", help="conversations in priority order")
@@ -463,10 +466,36 @@ def run_tui(db: Path, config: Config) -> int:
     return run_app(db, config, first_page)
 
 
+class _SanitizingFormatter(logging.Formatter):
+    """Server answers and mail data end up in log lines; a log is read in a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from tui_desk.sanitize import sanitize
+        return sanitize(super().format(record))
+
+
+def setup_logging(path: Path | None) -> None:
+    """--log FILE / $TUI_DESK_LOG: tui-desk's own debug log, other libraries' warnings. The
+    IMAP adapter writes secrets as *** (mail/imap.py), so no password reaches the file."""
+    if path is None:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(_SanitizingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("tui_desk").setLevel(logging.DEBUG)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
+        log_file = args.log or (Path(os.environ["TUI_DESK_LOG"]) if os.environ.get("TUI_DESK_LOG") else None)
+        try:
+            setup_logging(log_file)
+        except OSError as e:
+            raise UsageError(f"cannot write the log file {log_file}: {e.strerror}") from None
         config = load_config(args.config, required=args.config is not None)
         if args.command == "demo":
             if args.prepare:

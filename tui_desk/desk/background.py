@@ -4,15 +4,19 @@ live, and delivery of the outbox. The UI starts it and shows `status()`; it neve
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Callable
+import logging
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from tui_desk.mail.outbox import OutboxReport, OutboxSender
-from tui_desk.mail.sync import AccountSync, ProgressCallback
+from tui_desk.mail.sync import MAX_RETRY_SECONDS, AccountSync, ProgressCallback
+from tui_desk.sanitize import sanitize_line
 from tui_desk.secrets import password_lookup
 from tui_desk.store import outbox
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
+
+log = logging.getLogger(__name__)
 
 SEND_EVERY = 2.0  # seconds between outbox passes: the undo window is counted in seconds
 PROGRESS_FROM = 200  # messages: shorter work is over before a bar would be read
@@ -21,24 +25,40 @@ PROGRESS_CELLS = 10
 
 class Background:
     def __init__(self, desk: "Desk", *, progress: ProgressCallback | None = None,
-                 on_outbox: Callable[[OutboxReport], None] | None = None):
+                 on_outbox: Callable[[OutboxReport], None] | None = None,
+                 on_news: Callable[[], None] | None = None):
+        """on_news: called (on the event loop) whenever status() or `changes` may have changed,
+        so the UI redraws at once instead of polling."""
         self.desk = desk
+        self.on_news = on_news
         config = desk.config
         passwords = password_lookup(config)
         self._progress: dict[str, tuple[str, int, int]] = {}  # account -> (phase, done, total) of long work
         self._report_progress = progress
-        self.syncs = [AccountSync(desk.store, a, passwords(a.name, "imap") or "", is_agent=config.is_agent_address,
+        # the password is asked for when connecting, off the event loop: a password_command
+        # may take seconds, and one that fails is shown like any other connection problem
+        self.syncs = [AccountSync(desk.store, a, lambda a=a: passwords(a.name, "imap") or "",
+                                  is_agent=config.is_agent_address,
                                   on_change=self._changed, progress=self._progress_of(a.name))
                       for a in config.accounts if a.imap is not None]
         self.sender = OutboxSender(desk.store, config, passwords, on_change=self._changed, clock=desk.clock,
                                    recheck=self._recheck)
+        for sync in self.syncs:
+            sync.on_state = self._news
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
+        # task -> (why it failed, loop time of its restart), while it waits to restart
+        self.problems: dict[str, tuple[str, float]] = {}
+
+    def _news(self) -> None:
+        if self.on_news is not None:
+            self.on_news()
 
     async def _changed(self, conv_ids: set[int]) -> None:
         await self.desk.refresh(conv_ids)
         self.changes += 1
+        self._news()
 
     async def _recheck(self, account: str) -> None:
         """Before a reply goes to SMTP: the account's folders synced now (collision check)."""
@@ -51,6 +71,7 @@ class Background:
             self._progress[account] = (phase, done, total)
             if self._report_progress:
                 self._report_progress(phase, done, total)
+            self._news()
         return progress
 
     def status(self) -> str:
@@ -69,14 +90,48 @@ class Background:
             parts.append(f"outbox: {self.outbox_waiting}")
         return " · ".join(parts)
 
+    def trouble(self) -> str:
+        """One line saying what is wrong and when it is tried again ("" when all is well):
+        the accounts that cannot reach their server, and background tasks that failed."""
+        # the countdown first: a long server message is cut on the right
+        parts = [f"{s.account.name} ({_retry_in(s.retry_at)}): {s.problem}"
+                 for s in self.syncs if s.problem and s.state in ("disconnected", "connecting")]
+        parts += [f"{task} ({_retry_in(at)}): {problem}" for task, (problem, at) in self.problems.items()]
+        return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
+
     async def run(self, stop: asyncio.Event) -> None:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
-        await asyncio.gather(*(s.run_forever(stop) for s in self.syncs), self._deliver(stop))
+        tasks = [self._supervised(f"sync {s.account.name}", lambda s=s: s.run_forever(stop), stop)
+                 for s in self.syncs]
+        await asyncio.gather(*tasks, self._supervised("outbox", lambda: self._deliver(stop), stop))
+
+    async def _supervised(self, task: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+        """Run until stop; an exception is logged with its traceback, shown in status() and
+        the task started again after a growing pause: never a silent death."""
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await run()
+                return
+            except Exception as e:  # noqa: BLE001 - shown and retried, see above
+                log.exception("background task %s failed", task)
+                self.problems[task] = (f"{type(e).__name__}: {e}", asyncio.get_running_loop().time() + backoff)
+                self._news()
+                try:
+                    await asyncio.wait_for(stop.wait(), backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, MAX_RETRY_SECONDS)
+                self.problems.pop(task, None)
+                self._news()
 
     async def _deliver(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             report = await self.sender.run_due()
-            self.outbox_waiting = len(await outbox.items(self.desk.store))
+            waiting = len(await outbox.items(self.desk.store))
+            if waiting != self.outbox_waiting:
+                self.outbox_waiting = waiting
+                self._news()
             if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
                                    or report.held):
                 self.on_outbox(report)
@@ -84,3 +139,10 @@ class Background:
                 await asyncio.wait_for(stop.wait(), SEND_EVERY)
             except TimeoutError:
                 pass
+
+
+def _retry_in(retry_at: float | None) -> str:
+    if retry_at is None:
+        return "retrying"
+    seconds = max(0, round(retry_at - asyncio.get_running_loop().time()))
+    return f"retrying in {seconds} s" if seconds else "retrying now"

@@ -77,6 +77,10 @@ from aioimaplib.aioimaplib import (
     tagged_status_response_re,
     time2internaldate,
 )
+from aioimaplib import aioimaplib as _upstream
+
+# aioimaplib checks every command against its table; NOTIFY (RFC 5465) is not in it
+_upstream.Commands.setdefault("NOTIFY", _upstream.Cmd("NOTIFY", (AUTH, SELECTED), _upstream.Exec.is_sync))
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +206,14 @@ class Update:
 
     kind: EXISTS/RECENT (`number` = new count), EXPUNGE (`number` = sequence number),
     VANISHED (`uid_ranges`, QRESYNC), FETCH (`number` = sequence number, `message` = flags,
-    modseq and, with QRESYNC, uid)."""
+    modseq and, with QRESYNC, uid); with NOTIFY (RFC 5465, `notify_set`): STATUS (mail came to
+    or left another folder) and LIST (a folder was made, renamed or deleted), `mailbox` naming it."""
 
-    kind: Literal["EXISTS", "RECENT", "EXPUNGE", "VANISHED", "FETCH"]
+    kind: Literal["EXISTS", "RECENT", "EXPUNGE", "VANISHED", "FETCH", "STATUS", "LIST"]
     number: int | None = None
     uid_ranges: tuple[tuple[int, int], ...] = ()
     message: FetchedMessage | None = None
+    mailbox: str | None = None
 
     @property
     def uids(self) -> list[int]:
@@ -672,8 +678,13 @@ def _fresh(error: BaseException) -> BaseException:
 
 
 _FETCH_LINE = re.compile(rb"(\d+) FETCH ", re.I)
-_UPDATE_LINE = re.compile(rb"(?:\d+ (EXISTS|RECENT|EXPUNGE|FETCH)(?: |$)|(VANISHED) (?!\(EARLIER\)))", re.I)
+_UPDATE_LINE = re.compile(rb"(?:\d+ (EXISTS|RECENT|EXPUNGE|FETCH)(?: |$)|(VANISHED) (?!\(EARLIER\))|(STATUS|LIST) )",
+                          re.I)
 _VANISHED_EARLIER = re.compile(rb"VANISHED \(EARLIER\) ([0-9:,]+)", re.I)
+
+
+def _update_kind(m: re.Match[bytes]) -> str:
+    return next(g for g in m.groups() if g).upper().decode()
 
 
 def _update_from_unit(unit: list[bytes]) -> Update | None:
@@ -681,7 +692,11 @@ def _update_from_unit(unit: list[bytes]) -> Update | None:
     m = _UPDATE_LINE.match(first)
     if m is None:
         return None
-    kind = (m.group(1) or m.group(2)).upper().decode()
+    kind = _update_kind(m)
+    if kind in ("STATUS", "LIST"):  # NOTIFY: "STATUS name (...)", "LIST (flags) delim name"
+        items = _parse_unit(unit, len(kind) + 1)
+        name = items[0] if kind == "STATUS" else items[2]
+        return Update(kind, mailbox=decode_mailbox(_text(name)) if isinstance(name, bytes) else None)  # type: ignore[arg-type]
     if kind == "VANISHED":
         return Update("VANISHED", uid_ranges=_parse_uid_ranges(first.split()[-1]))
     number = int(first.split(b" ", 1)[0])
@@ -856,7 +871,7 @@ class _Protocol(IMAP4ClientProtocol):  # type: ignore[misc]
         pending = self._pending()
         m = _UPDATE_LINE.match(text)
         if m is not None:
-            kind = (m.group(1) or m.group(2)).upper().decode()
+            kind = _update_kind(m)
             if kind not in getattr(pending, "claims", ()):
                 collector = _UpdateCollector(self)
                 collector.append_to_resp(text)
@@ -1307,6 +1322,17 @@ class ImapConnection:
         self.enabled |= enabled
         return frozenset(enabled)
 
+    async def notify_set(self) -> bool:
+        """NOTIFY (RFC 5465), when the server has it: while IDLE on one folder, hear of mail
+        added to or removed from every other folder (STATUS updates) and of folders made or
+        renamed (LIST updates). False when the server does not offer it."""
+        if not self.has("NOTIFY"):
+            return False
+        wire = self._wire("NOTIFY").raw("SET (selected (MessageNew MessageExpunge FlagChange))"
+                                        " (personal (MessageNew MessageExpunge MailboxName))")
+        await self._simple("NOTIFY", wire)
+        return True
+
     async def noop(self) -> None:
         """NOOP: lets the server report changes (they go to the update stream)."""
         await self._simple("NOOP", self._wire("NOOP"))
@@ -1316,7 +1342,7 @@ class ImapConnection:
         wire = self._wire("LIST").string("").mailbox(pattern)
         if self.has("SPECIAL-USE") and self.has("LIST-EXTENDED"):
             wire.raw("RETURN (SPECIAL-USE)")
-        cmd = await self._simple("LIST", wire)
+        cmd = await self._simple("LIST", wire, claims=frozenset({"LIST"}))  # else they read as NOTIFY news
         folders = []
         for unit in cmd.units:
             if unit[0][:5].upper() != b"LIST ":

@@ -13,11 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from tui_desk.config import AccountConfig
-from tui_desk.mail.imap import (FetchedMessage, ImapConnection, ImapConnectionLost, ImapError,
+from tui_desk.config import AccountConfig, ConfigError
+from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapConnection, ImapConnectionLost, ImapError,
                                 MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.parse_pool import ParsePool, parse_safely
+from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ BODY_BATCH_BYTES = 4 * 1024 * 1024  # bytes per body FETCH
 BODY_BATCH_MAX = 400
 IDLE_SECONDS = 25 * 60  # re-issue IDLE well before the 29-minute limit (RFC 2177)
 POLL_SECONDS = 60  # servers without IDLE, and the folders not IDLEd on
+MAX_RETRY_SECONDS = 30.0  # the longest wait between two attempts to reach the server
 HEADER_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
 
 
@@ -67,7 +69,7 @@ async def _noop_changed(_: set[int]) -> None:
 
 
 class AccountSync:
-    def __init__(self, store: Store, account: AccountConfig, password: str, *,
+    def __init__(self, store: Store, account: AccountConfig, password: str | Callable[[], str], *,
                  is_agent: Callable[[str], bool], on_change: ChangeCallback = _noop_changed,
                  progress: ProgressCallback | None = None, timeout: float = 30.0):
         assert account.imap is not None
@@ -75,7 +77,10 @@ class AccountSync:
         self._password = password
         self.on_change, self.progress, self.timeout = on_change, progress, timeout
         self.stats = SyncStats()
-        self.state = "disconnected"  # shown by the TUI: disconnected | connecting | syncing | idle
+        self.on_state: Callable[[], None] | None = None  # called when state or problem changes
+        self._state = "disconnected"
+        self.problem: str | None = None  # why the last attempt failed; None while it works
+        self.retry_at: float | None = None  # loop time of the next attempt while disconnected
         # set by local changes (store.server_ops) and catch_up(): the live loop stops waiting
         # on the server and goes round at once
         self._news = asyncio.Event()
@@ -99,6 +104,24 @@ class AccountSync:
     def __repr__(self) -> str:
         return f"<AccountSync {self.account.name} {self.state}>"
 
+    @property
+    def state(self) -> str:
+        """Shown by the TUI: disconnected | connecting | syncing | idle."""
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        if value != self._state:
+            self._state = value
+            if self.on_state is not None:
+                self.on_state()
+
+    def _trouble(self, problem: str | None, retry_in: float | None) -> None:
+        self.problem = problem
+        self.retry_at = None if retry_in is None else asyncio.get_running_loop().time() + retry_in
+        if self.on_state is not None:
+            self.on_state()
+
     # -- connection --------------------------------------------------------------------------
     async def connect(self) -> ImapConnection:
         cfg = self.account.imap
@@ -107,7 +130,10 @@ class AccountSync:
                               timeout=self.timeout)
         await conn.connect()
         try:
-            await conn.login(cfg.username or self.account.address, self._password)
+            password = self._password
+            if callable(password):  # password_command or keyring: may take seconds, off the loop
+                password = await asyncio.to_thread(password)
+            await conn.login(cfg.username or self.account.address, password)
             if conn.has("QRESYNC"):
                 await conn.enable("QRESYNC")
         except BaseException:
@@ -501,28 +527,51 @@ class AccountSync:
     # -- live ----------------------------------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:
         """Sync, then follow changes: IDLE on the first queue folder (NOOP polling without IDLE),
-        poll the others; reconnect with backoff; never hang on a dead socket."""
+        poll the others; reconnect with backoff; never hang on a dead socket. Any failure, even
+        one that is not an IMAP error, is logged and kept in `problem` with the time of the next
+        attempt in `retry_at`: the loop never ends before `stop`."""
         stop = stop or asyncio.Event()
         backoff = 1.0
         while not stop.is_set():
             try:
                 conn = await self.connect()
-            except ImapError as e:
-                log.warning("%s: %s (retrying in %.0f s)", self.account.name, e, backoff)
-                self.state = "disconnected"
-                if await _wait(stop, backoff):
-                    return
-                backoff = min(backoff * 2, 60.0)
-                continue
-            backoff = 1.0
-            try:
-                async with ParsePool() as pool:
-                    await self._live(conn, pool, stop)
-            except ImapConnectionLost as e:
-                log.warning("%s: connection lost: %s", self.account.name, e)
-            finally:
-                self.state = "disconnected"
-                await conn.logout()
+            except ImapAuthError as e:
+                # a wrong password does not fix itself quickly; Dovecot also slows down retries
+                backoff = max(backoff, 30.0)
+                problem = f"{e} (check password_command)"
+            except (ImapError, SecretError, ConfigError) as e:
+                problem = str(e)
+            except Exception as e:  # noqa: BLE001 - a bug must not end the sync for good
+                log.exception("%s: connecting failed", self.account.name)
+                problem = f"{type(e).__name__}: {e}"
+            else:
+                self._trouble(None, None)
+                backoff, problem = 1.0, None
+                try:
+                    async with ParsePool() as pool:
+                        await self._live(conn, pool, stop)
+                except ImapConnectionLost as e:
+                    log.warning("%s: connection lost: %s", self.account.name, e)
+                    problem = f"connection lost: {e}"
+                except ImapError as e:
+                    log.warning("%s: %s", self.account.name, e)
+                    problem = str(e)
+                    backoff = 5.0
+                except Exception as e:  # noqa: BLE001 - logged with its traceback, shown, retried
+                    log.exception("%s: sync failed", self.account.name)
+                    problem = f"{type(e).__name__}: {e}"
+                    backoff = 5.0
+                finally:
+                    self.state = "disconnected"
+                    await conn.logout()
+            if stop.is_set():
+                return
+            self.state = "disconnected"
+            log.warning("%s: %s (retrying in %.0f s)", self.account.name, problem, backoff)
+            self._trouble(problem, backoff)
+            if await _wait(stop, backoff):
+                return
+            backoff = min(backoff * 2, MAX_RETRY_SECONDS)
 
     async def _live(self, conn: ImapConnection, pool: ParsePool, stop: asyncio.Event) -> None:
         folders = await self.folders(conn)

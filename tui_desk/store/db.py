@@ -88,6 +88,12 @@ class Store:
         async with self.db.execute(sql, params) as cur:
             return await cur.fetchone()
 
+    async def data_version(self) -> int:
+        """Grows when another connection (another process) commits to the file; our own
+        commits leave it as it is (SQLite's PRAGMA data_version)."""
+        row = await self.fetchone("PRAGMA data_version")
+        return int(row[0]) if row is not None else 0
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.db.execute(sql, params)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
+import re
 import time
 import contextlib
 import datetime as dt
@@ -49,6 +51,7 @@ NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
 FIRST_PAGE_ROWS = 100  # rows read with the ids at start: a screenful on any terminal
 SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
 AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages
+STORE_WATCH_SECONDS = 0.5  # how often the app looks for commits of other processes to the store
 # Cycle order for the theme key; other registered themes are reachable from the palette.
 THEME_ORDER = ("tui-desk-dark", "tui-desk-light", "tui-desk-high-contrast")
 FALLBACK_THEME = "textual-dark"
@@ -211,7 +214,10 @@ class DeskApp(App[None]):
         self.background = None  # desk.background.Background once started
         self._background_stop: asyncio.Event | None = None
         self._background_status = ""
+        self._background_trouble = ""
         self._background_seen = 0
+        self._background_news_due = False
+        self._store_version: int | None = None  # PRAGMA data_version: other processes' commits
         self._triage_idle = asyncio.Event()  # cleared while an action reloads the list
         self._triage_idle.set()
         self._held_keys: list[events.Key] = []  # typed meanwhile; read once the list is back
@@ -266,6 +272,7 @@ class DeskApp(App[None]):
             snippets = SnippetPane(id="snippet-pane", classes="pane")
             snippets.border_title = "Snippets"
             yield snippets
+        yield Static("", id="trouble")  # shown only while a server cannot be reached
         yield Static("", id="status")
         yield Footer(compact=True)
 
@@ -363,6 +370,7 @@ class DeskApp(App[None]):
         gc.freeze()
         gc.set_threshold(700, 10, 1000)
         self.set_interval(AGE_REFRESH, self._collect_when_idle)
+        self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
         self._start_background()
 
     def _start_background(self) -> None:
@@ -370,10 +378,25 @@ class DeskApp(App[None]):
         if self.background is not None or not getattr(getattr(self.desk, "config", None), "accounts", ()):
             return
         from tui_desk.desk.background import Background
-        self.background = Background(self.desk, on_outbox=self._outbox_news)
+        self.background = Background(self.desk, on_outbox=self._outbox_news, on_news=self._background_news)
         self._background_stop = asyncio.Event()
-        self.run_worker(self.background.run(self._background_stop), group="background", exit_on_error=False)
-        self.set_interval(1.0, self._background_tick)
+        self.run_worker(self._run_background(), group="background", exit_on_error=False)
+        self.set_interval(1.0, self._background_tick)  # the "retrying in N s" countdown
+
+    async def _run_background(self) -> None:
+        assert self.background is not None and self._background_stop is not None
+        try:
+            await self.background.run(self._background_stop)
+        except Exception as exc:  # noqa: BLE001 - Background restarts its own tasks; this is a bug
+            logging.getLogger(__name__).exception("background work stopped")
+            self.notify(f"Background sync stopped: {type(exc).__name__}: {exc}", title="Sync",
+                        severity="error", timeout=30, markup=False)
+
+    def _background_news(self) -> None:
+        """Background said something changed: redraw soon (many progress steps, one frame)."""
+        if not self._background_news_due:
+            self._background_news_due = True
+            self.set_timer(0.05, self._background_tick)
 
     def _outbox_news(self, report) -> None:
         if report.sent:
@@ -392,18 +415,53 @@ class DeskApp(App[None]):
                         "O shows the outbox", severity="warning", timeout=15)
 
     def _background_tick(self) -> None:
+        self._background_news_due = False
         if self.background is None:
             return
         status = self.background.status()
         if status != self._background_status:
             self._background_status = status
             self._update_queue_subtitle()
+        self._show_trouble(self.background.trouble())
         if self.background.changes != self._background_seen:
             self._background_seen = self.background.changes
-            self.load_queue(self.query_text, keep=self.queue.current_id)
-            shown = self.conversation_pane.conversation
-            if shown is not None:
-                self.open_conversation(shown.id)
+            self._reload_shown()
+
+    def _reload_shown(self) -> None:
+        """The queue and the open conversation again, from the store."""
+        self.load_queue(self.query_text, keep=self.queue.current_id)
+        shown = self.conversation_pane.conversation
+        if shown is not None:
+            self.open_conversation(shown.id)
+
+    async def _watch_store(self) -> None:
+        """Another process (`tui-desk tag` from a script, a second app) changed the store:
+        show it without a key press."""
+        version = getattr(self.desk, "store_version", None)
+        if version is None:
+            return
+        try:
+            now = await version()
+        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
+            return
+        before, self._store_version = self._store_version, now
+        if before is not None and now != before and self._triage_idle.is_set():
+            self._reload_shown()
+
+    def _show_trouble(self, trouble: str) -> None:
+        """The line above the status line: what is wrong with the sync and when it retries;
+        a toast when a new problem appears and when it is over."""
+        before, self._background_trouble = self._background_trouble, trouble
+        if trouble == before:
+            return
+        line = self.query_one("#trouble", Static)
+        line.update(Content("⚠ " + trouble) if trouble else Content(""))
+        line.display = bool(trouble)
+        cause = _without_countdown(trouble)
+        if cause and cause != _without_countdown(before):
+            self.notify(cause, title="Sync", severity="error", timeout=10, markup=False)
+        elif before and not trouble:
+            self.notify("Connected again", title="Sync", timeout=3, markup=False)
 
     async def on_unmount(self) -> None:
         if self._background_stop is not None:
@@ -476,6 +534,8 @@ class DeskApp(App[None]):
         total = len(self.queue.ids)
         if self.queue.selected:
             parts.append(f"{len(self.queue.selected)} of {total} selected")
+        elif self.narrow and self._background_status:
+            parts.append(str(total))  # the sync's state must fit the narrow pane's border too
         else:
             parts.append(f"{total} conversation{'s' if total != 1 else ''}")
         if self._background_status:
@@ -1261,6 +1321,10 @@ class DeskApp(App[None]):
     async def _run_palette_action(self, action: str, target: Widget | None) -> None:
         with contextlib.suppress(SkipAction):  # e.g. "Search" while a box has the focus
             await self.run_action(action, target)
+
+
+def _without_countdown(trouble: str) -> str:
+    return re.sub(r" \(retrying( in \d+ s| now)?\)", "", trouble)
 
 
 def _import_the_rest() -> None:

@@ -1,0 +1,194 @@
+"""The real `tui-desk` in tmux: a real pty and the real Textual driver, not Pilot.
+
+`Terminal` starts one command in its own tmux server (a socket of its own, so tests never share
+one), sends keys, reads the screen with `capture-pane` (plain or with escapes), and waits for
+conditions with a deadline; it never sleeps for a fixed time. `agent_home` writes the config
+files a person would write for an account on the suite's Dovecot and SMTP sink.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))  # the installed entry point
+POLL = 0.05  # seconds between two looks at the screen
+_sockets = itertools.count(1)
+
+
+class ScreenTimeout(AssertionError):
+    """What the test waited for did not show up; the message carries the last screen."""
+
+
+def tmux_binary() -> str:
+    path = shutil.which("tmux")
+    if path is None:
+        raise RuntimeError("tmux not found: install the Debian package tmux (`make test` does it)")
+    return path
+
+
+class Terminal:
+    """One program in a tmux pane of `width`×`height`. Use as a context manager."""
+
+    def __init__(self, workdir: Path, *, width: int = 120, height: int = 40, name: str = "app") -> None:
+        self.workdir = workdir
+        self.width, self.height = width, height
+        self.socket = f"tuidesk-e2e-{os.getpid()}-{next(_sockets)}"
+        self.name = name
+        self.log = workdir / f"{name}.pane.log"  # everything the program wrote, escapes and all
+        self._started = False
+
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([tmux_binary(), "-L", self.socket, "-f", "/dev/null", *args],
+                              capture_output=True, text=True, check=check, timeout=30)
+
+    def start(self, argv: list[str], env: dict[str, str] | None = None) -> "Terminal":
+        """Run argv in the pane with env added to a clean environment (PATH, HOME, LANG and
+        what is given); the pane stays after the program exits so its last words can be read."""
+        script = self.workdir / f"{self.name}.sh"
+        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.workdir),
+                "LANG": "C.UTF-8", "TERM": "tmux-256color", "COLORTERM": "truecolor"}
+        base.update(env or {})
+        # env -i: the tmux server copies the environment of the process that started it (under
+        # pytest that has COLUMNS/LINES, which Textual prefers to the pty's size)
+        assignments = " ".join(shlex.quote(f"{k}={v}") for k, v in base.items())
+        script.write_text(f"#!/bin/sh\nexec env -i {assignments} {' '.join(shlex.quote(a) for a in argv)}\n")
+        script.chmod(0o755)
+        self.tmux("new-session", "-d", "-s", self.name, "-x", str(self.width), "-y", str(self.height),
+                  "-e", "TERM=tmux-256color", f"sh {shlex.quote(str(script))}")
+        self._started = True
+        self.tmux("set-option", "-t", self.name, "remain-on-exit", "on")
+        self.tmux("set-option", "-t", self.name, "default-terminal", "tmux-256color")
+        self.tmux("pipe-pane", "-t", self.name, "-o", f"cat >> {shlex.quote(str(self.log))}")
+        return self
+
+    def __enter__(self) -> "Terminal":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._started:
+            self.tmux("kill-server", check=False)
+            self._started = False
+
+    # -- keys in -----------------------------------------------------------------------------
+    def keys(self, *keys: str) -> None:
+        """tmux key names: "j", "Enter", "Escape", "C-s", "Tab", "BTab", "F2"."""
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def type(self, text: str) -> None:
+        """Literal text, as typed."""
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+
+    # -- screen out --------------------------------------------------------------------------
+    def screen(self, escapes: bool = False) -> str:
+        args = ["capture-pane", "-p", "-t", self.name] + (["-e"] if escapes else [])
+        return self.tmux(*args).stdout
+
+    def lines(self) -> list[str]:
+        return self.screen().splitlines()
+
+    def exited(self) -> bool:
+        out = self.tmux("display-message", "-p", "-t", self.name, "#{pane_dead}", check=False).stdout
+        return out.strip() == "1"
+
+    def wait_for(self, condition: str | Callable[[str], object], timeout: float = 10.0,
+                 what: str | None = None) -> str:
+        """The screen once `condition` holds (text on screen, or a predicate of the screen that
+        returns something true); ScreenTimeout with the last screen after `timeout` seconds."""
+        check = (lambda s: condition in s) if isinstance(condition, str) else condition
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if check(shown):
+                return shown
+            if time.monotonic() > deadline:
+                label = what or (repr(condition) if isinstance(condition, str) else "condition")
+                raise ScreenTimeout(f"{label} not on screen within {timeout:g} s; screen was:\n{shown}")
+            time.sleep(POLL)
+
+    def wait_gone(self, text: str, timeout: float = 10.0) -> str:
+        return self.wait_for(lambda s: text not in s, timeout, what=f"{text!r} gone")
+
+    def raw_output(self) -> bytes:
+        """All bytes the program wrote to the terminal so far (tmux pipe-pane)."""
+        try:
+            return self.log.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+
+@dataclass
+class AgentHome:
+    """One agent's machine: config file, store and XDG folders under `root`."""
+    root: Path
+    agent: str
+    config: Path
+    db: Path
+    log: Path
+
+    def env(self) -> dict[str, str]:
+        return {"XDG_CONFIG_HOME": str(self.root / "config"), "XDG_DATA_HOME": str(self.root / "data"),
+                "XDG_STATE_HOME": str(self.root / "state"), "XDG_CACHE_HOME": str(self.root / "cache"),
+                "TUI_DESK_LOG": str(self.log)}
+
+    def argv(self, *extra: str) -> list[str]:
+        return [TUI_DESK, "--config", str(self.config), "--db", str(self.db), *extra]
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """The same store from the command line (another process beside the app)."""
+        env = {**os.environ, **self.env()}
+        return subprocess.run(self.argv(*args), capture_output=True, text=True, env=env, check=check,
+                              timeout=timeout)
+
+
+def agent_home(root: Path, agent: str, dovecot, user: str, *, smtp_port: int | None = None,
+               password: str | None = None, extra: str = "") -> AgentHome:
+    """Config for `agent` on mailbox `user` of the suite's Dovecot (STARTTLS, the suite's CA),
+    with the SMTP sink when smtp_port is given. password: what password_command prints (the
+    user's real password unless given)."""
+    root.mkdir(parents=True, exist_ok=True)
+    secret = root / "password"
+    secret.write_text((dovecot.password_of(user) if password is None else password) + "\n")
+    secret.chmod(0o600)
+    config = root / "config" / "tui-desk" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    text = f"""\
+agent = "{agent}"
+agent_addresses = ["*@helpdesk.test"]
+{extra}
+[accounts.support]
+address = "{user}@helpdesk.test"
+name = "Support"
+folders = ["INBOX"]
+
+[accounts.support.imap]
+host = "127.0.0.1"
+port = {dovecot.imap_port}
+security = "starttls"
+username = "{user}"
+password_command = "cat {secret}"
+ca_file = "{dovecot.ca_file}"
+"""
+    if smtp_port is not None:
+        text += f"""
+[accounts.support.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "starttls"
+username = "agent1"
+password_command = "echo secret"
+ca_file = "{dovecot.ca_file}"
+"""
+    config.write_text(text)
+    return AgentHome(root, agent, config, root / "data" / "desk.sqlite3", root / f"{agent}.log")

@@ -1,0 +1,62 @@
+"""A first shift: the app alone fills its queue from the server and follows new mail live."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+
+from e2e.conftest import realistic_mailbox
+from e2e.harness import Terminal, agent_home
+
+
+def fresh_mail(msgid: str, subject: str, sender: str = "Zed Quill <zed@customer.test>") -> bytes:
+    return (f"From: {sender}\r\nTo: support@helpdesk.test\r\nSubject: {subject}\r\n"
+            f"Date: {email.utils.formatdate()}\r\nMessage-ID: <{msgid}>\r\n\r\nHello?\r\n").encode()
+
+ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>78]")
+PROPAGATION = 2.0  # seconds the issue allows for a change to reach the screen
+
+
+def plain(raw: bytes) -> str:
+    return ESCAPES.sub(b"", raw).decode("utf-8", "replace")
+
+
+def test_queue_fills_from_the_server_with_a_progress_bar_then_follows_new_mail(dovecot, tmp_path, terminals):
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, realistic_mailbox(900))
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
+    term = Terminal(tmp_path, width=120, height=40)
+    terminals.append(term)
+    term.start(home.argv(), home.env())
+
+    term.wait_for("support: idle", timeout=60)
+    # the bar was drawn while the first sync ran (read from everything the app wrote: it may
+    # have come and gone between two looks at the screen)
+    assert re.search(r"support: (headers|bodies) [█░]{10} \d+%", plain(term.raw_output())), plain(term.raw_output())[-2000:]
+    queue = json.loads(home.cli("queue", "--json").stdout)
+    assert queue, "the sync stored no open conversation"
+    screen = term.wait_for(queue[0]["customer"])
+    assert f"{len(queue)} conversations" in screen
+
+    # new mail delivered to the server is counted with no key pressed; it waits least, so it
+    # is the last row
+    dovecot.deliver(user, fresh_mail("live-1@customer.test", "Kettle on fire, please help"))
+    term.wait_for(f"{len(queue) + 1} conversations", timeout=PROPAGATION)
+    term.keys("G")
+    term.wait_for("Kettle on fire")
+    assert not term.exited()
+
+
+def test_an_80x24_terminal_shows_the_synced_queue(dovecot, tmp_path, terminals):
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, realistic_mailbox(60))
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
+    term = Terminal(tmp_path, width=80, height=24)
+    terminals.append(term)
+    term.start(home.argv(), home.env())
+    term.wait_for("support: idle", timeout=30)
+    queue = json.loads(home.cli("queue", "--json").stdout)
+    screen = term.wait_for(queue[0]["customer"])
+    assert f"{len(queue)} · support: idle" in screen  # the sync's state fits the narrow pane
+    assert all(len(line) <= 80 for line in screen.splitlines())
