@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from tui_desk.config import AccountConfig, ConfigError
-from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapConnection, ImapConnectionLost, ImapError,
-                                MailboxStatus, QresyncState)
+from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
+                                ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.parse_pool import ParsePool, parse_safely
 from tui_desk.secrets import SecretError
@@ -578,11 +578,19 @@ class AccountSync:
         main = folders[0][0]
         loop = asyncio.get_running_loop()
         next_poll = 0.0
+        try:  # news of the other folders (a teammate's note, a reply filed in Sent) while IDLE
+            await conn.notify_set()
+        except ImapCommandError as e:
+            log.info("%s: NOTIFY refused (%s); other folders are polled", self.account.name, e)
+        others_changed = False
         while not stop.is_set():
             self._news.clear()
             waiting, self._caught_up = self._caught_up, []
+            every_folder = bool(waiting) or others_changed or loop.time() >= next_poll
             try:
-                await self._live_pass(conn, pool, folders, main, bool(waiting) or loop.time() >= next_poll)
+                if every_folder:  # a folder made since (Notes, by a teammate's first note) joins
+                    folders = await self.folders(conn)
+                await self._live_pass(conn, pool, folders, main, every_folder)
             except BaseException as e:
                 for w in waiting:
                     if not w.done():
@@ -596,9 +604,10 @@ class AccountSync:
             if conn.selected != main:
                 await conn.select(main)
             self.state = "idle"
+            others_changed = False
             if self._news.is_set():
                 continue  # a change or a catch-up came in meanwhile
-            await self._wait_for_news(conn, stop, min(IDLE_SECONDS, max(1.0, next_poll - loop.time())))
+            others_changed = await self._wait_for_news(conn, stop, min(IDLE_SECONDS, max(1.0, next_poll - loop.time())))
 
     async def _live_pass(self, conn: ImapConnection, pool: ParsePool, folders: list[tuple[str, str]], main: str,
                          every_folder: bool) -> None:
@@ -612,7 +621,9 @@ class AccountSync:
             await self.sync_folder(conn, pool, main, folders[0][1])
             await self.fetch_bodies(conn, pool, main, folders[0][1])
 
-    async def _wait_for_news(self, conn: ImapConnection, stop: asyncio.Event, seconds: float) -> None:
+    async def _wait_for_news(self, conn: ImapConnection, stop: asyncio.Event, seconds: float) -> bool:
+        """Wait for the server, a local change or stop. True when the server said another folder
+        than the one waited on changed (NOTIFY's STATUS/LIST): then every folder is synced."""
         if conn.has("IDLE"):
             async with conn.idle(max_seconds=seconds) as session:
                 stopper = asyncio.ensure_future(stop.wait())
@@ -623,12 +634,13 @@ class AccountSync:
                         done, _ = await asyncio.wait({nxt, stopper, news}, return_when=asyncio.FIRST_COMPLETED)
                         if stopper in done or news in done:
                             nxt.cancel()
-                            return
+                            return False
                         try:
-                            nxt.result()
+                            update = nxt.result()
                         except StopAsyncIteration:
-                            return
-                        return  # any update: go and sync
+                            return False
+                        # any update: go and sync
+                        return _about_other_folders([update, *conn.pending_updates()])
                 finally:
                     stopper.cancel()
                     news.cancel()
@@ -636,10 +648,12 @@ class AccountSync:
             deadline = asyncio.get_running_loop().time() + seconds
             while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
                 await conn.noop()
-                if await conn.next_update(0.1) is not None:
-                    return
+                update = await conn.next_update(0.1)
+                if update is not None:
+                    return _about_other_folders([update, *conn.pending_updates()])
                 if await _wait(self._news, 5.0) or stop.is_set():
-                    return
+                    return False
+        return False
 
 
 async def _pipelined(batches, fetch: Callable[..., Awaitable], store: Callable[..., Awaitable[None]]) -> None:
@@ -666,6 +680,10 @@ async def _pipelined(batches, fetch: Callable[..., Awaitable], store: Callable[.
                     raise
             if not storing.cancelled():
                 storing.exception()  # raised already, or secondary to the error being raised
+
+
+def _about_other_folders(updates: list) -> bool:
+    return any(u.kind in ("STATUS", "LIST") for u in updates)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:
