@@ -333,7 +333,8 @@ class ComposeScreen(Screen[Queued | None]):
         if self.busy:
             return
         self.busy = True
-        self.run_worker(self._send_now(), group="compose-send")
+        # Ctrl+S overtakes characters still queued for the body (see NoteScreen.action_save)
+        self.body.call_later(lambda: self.run_worker(self._send_now(), group="compose-send"))
 
     async def _send_now(self) -> None:
         try:

@@ -93,7 +93,12 @@ class NoteScreen(ModalScreen[str | None]):
         if rest:
             self.body.insert(rest)
 
-    async def action_save(self) -> None:
+    def action_save(self) -> None:
+        # Ctrl+S is a priority binding: it overtakes the characters still queued for the text
+        # area (typed or pasted just before it). Save once the text area has taken them.
+        self.body.call_later(self._save)
+
+    async def _save(self) -> None:
         text = self.body.text
         if not text.strip():
             self.set_note("The note is empty.", error=True)
