@@ -416,7 +416,7 @@ class DeskApp(App[None]):
 
     def _background_tick(self) -> None:
         self._background_news_due = False
-        if self.background is None:
+        if self.background is None or not self._main_widgets_alive():
             return
         status = self.background.status()
         if status != self._background_status:
@@ -426,6 +426,14 @@ class DeskApp(App[None]):
         if self.background.changes != self._background_seen:
             self._background_seen = self.background.changes
             self._reload_shown()
+
+    def _main_widgets_alive(self) -> bool:
+        """False once the app is closing (timers may still fire; the widgets are gone)."""
+        try:
+            self.query_one("#queue", QueueView)
+        except NoMatches:
+            return False
+        return True
 
     def _reload_shown(self) -> None:
         """The queue and the open conversation again, from the store."""
@@ -438,7 +446,7 @@ class DeskApp(App[None]):
         """Another process (`tui-desk tag` from a script, a second app) changed the store:
         show it without a key press."""
         version = getattr(self.desk, "store_version", None)
-        if version is None:
+        if version is None or not self._main_widgets_alive():
             return
         try:
             now = await version()
