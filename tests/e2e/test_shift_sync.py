@@ -7,7 +7,7 @@ import json
 import re
 
 from e2e.conftest import realistic_mailbox
-from e2e.harness import Terminal, agent_home
+from e2e.harness import AgentHome, Terminal, agent_home
 
 
 def fresh_mail(msgid: str, subject: str, sender: str = "Zed Quill <zed@customer.test>") -> bytes:
@@ -60,3 +60,35 @@ def test_an_80x24_terminal_shows_the_synced_queue(dovecot, tmp_path, terminals):
     screen = term.wait_for(queue[0]["customer"])
     assert f"{len(queue)} · support: idle" in screen  # the sync's state fits the narrow pane
     assert all(len(line) <= 80 for line in screen.splitlines())
+
+
+def test_a_change_made_from_the_command_line_shows_in_the_open_app(dovecot, tmp_path, terminals):
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, realistic_mailbox(30))
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
+    term = Terminal(tmp_path, width=120, height=40)
+    terminals.append(term)
+    term.start(home.argv(), home.env())
+    term.wait_for("support: idle", timeout=30)
+    top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
+    home.cli("tag", str(top["id"]), "+fromscript")  # a cron job beside the app, say
+    term.wait_for("fromscript", timeout=PROPAGATION)
+
+
+def test_a_store_without_accounts_shows_changes_made_by_another_process(tmp_path, terminals):
+    """No server to carry the news: the app sees the other process's commit in the store."""
+    mails = tmp_path / "mails"
+    mails.mkdir()
+    for i, m in enumerate(realistic_mailbox(20)):
+        (mails / f"{i}.eml").write_bytes(m.raw)
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\nagent_addresses = ["*@helpdesk.example"]\n')
+    home = AgentHome(tmp_path, "alice", config, tmp_path / "desk.sqlite3", tmp_path / "alice.log")
+    home.cli("import", str(mails))
+    term = Terminal(tmp_path, width=120, height=40)
+    terminals.append(term)
+    term.start(home.argv(), home.env())
+    top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
+    term.wait_for(top["customer"])
+    home.cli("tag", str(top["id"]), "+fromscript")
+    term.wait_for("fromscript", timeout=PROPAGATION)

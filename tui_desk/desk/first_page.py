@@ -27,6 +27,7 @@ class FirstPageReader:
         self._config = config
         self._rows = rows
         self._page: tuple[list[int], list[QueueRow]] | None = None
+        self.mark: tuple[int, ...] | None = None  # the store's change mark before the read
         self._thread = threading.Thread(target=self._run, name="first-page", daemon=True)
         self._thread.start()
 
@@ -41,6 +42,7 @@ class FirstPageReader:
 
         desk = await Desk.open(self._db_path, self._config)
         try:
+            self.mark = desk.store_mark()
             ids = await desk.queue_ids()
             return ids, await desk.queue_rows(ids[:self._rows])
         finally:

@@ -75,9 +75,10 @@ class Desk:
         """This agent's name, as assignments and notes show it."""
         return self.config.agent
 
-    async def store_version(self) -> int:
-        """Changes when another process (the CLI, a second app on this store) wrote to it."""
-        return await self.store.data_version()
+    def store_mark(self) -> tuple[int, ...]:
+        """Changes when the store was written to, by this or another process (the CLI, a
+        second app on this store)."""
+        return self.store.change_mark()
 
     async def refresh(self, conv_ids: list[int] | set[int]) -> None:
         """Recompute state, status and rank of these conversations from their messages."""

@@ -217,7 +217,7 @@ class DeskApp(App[None]):
         self._background_trouble = ""
         self._background_seen = 0
         self._background_news_due = False
-        self._store_version: int | None = None  # PRAGMA data_version: other processes' commits
+        self._store_mark: tuple[int, ...] | None = None  # see _watch_store
         self._triage_idle = asyncio.Event()  # cleared while an action reloads the list
         self._triage_idle.set()
         self._held_keys: list[events.Key] = []  # typed meanwhile; read once the list is back
@@ -287,9 +287,13 @@ class DeskApp(App[None]):
         if self._first_page_reader is not None and not self.initial_query:
             page = await asyncio.to_thread(self._first_page_reader.result)
             if page is not None:
+                self._store_mark = self._first_page_reader.mark  # what _watch_store compares with
                 return page  # the desk opens once they are on screen (start)
         if self.desk is None:
             self.desk = await asyncio.shield(self._desk_opening())
+        mark = getattr(self.desk, "store_mark", None)
+        if mark is not None:
+            self._store_mark = mark()
         try:
             ids = await self._list_ids(self.initial_query)
             return ids, await self.desk.queue_rows(ids[:FIRST_PAGE_ROWS])
@@ -442,18 +446,15 @@ class DeskApp(App[None]):
         if shown is not None:
             self.open_conversation(shown.id)
 
-    async def _watch_store(self) -> None:
+    def _watch_store(self) -> None:
         """Another process (`tui-desk tag` from a script, a second app) changed the store:
-        show it without a key press."""
-        version = getattr(self.desk, "store_version", None)
-        if version is None or not self._main_widgets_alive():
+        show it without a key press. Our own writes move the mark too; the reload they cause
+        is one query and a frame, and only when no action is reloading already."""
+        mark = getattr(self.desk, "store_mark", None)
+        if mark is None or not self._main_widgets_alive():
             return
-        try:
-            now = await version()
-        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
-            return
-        before, self._store_version = self._store_version, now
-        if before is not None and now != before and self._triage_idle.is_set():
+        before, self._store_mark = self._store_mark, mark()
+        if before is not None and self._store_mark != before and self._triage_idle.is_set():
             self._reload_shown()
 
     def _show_trouble(self, trouble: str) -> None:
