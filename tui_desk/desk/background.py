@@ -26,11 +26,12 @@ PROGRESS_CELLS = 10
 class Background:
     def __init__(self, desk: "Desk", *, progress: ProgressCallback | None = None,
                  on_outbox: Callable[[OutboxReport], None] | None = None,
-                 on_news: Callable[[], None] | None = None):
+                 on_news: Callable[[], None] | None = None, restart_after: float = 1.0):
         """on_news: called (on the event loop) whenever status() or `changes` may have changed,
         so the UI redraws at once instead of polling."""
         self.desk = desk
         self.on_news = on_news
+        self.restart_after = restart_after  # seconds before a failed task's first restart
         config = desk.config
         passwords = password_lookup(config)
         self._progress: dict[str, tuple[str, int, int]] = {}  # account -> (phase, done, total) of long work
@@ -108,7 +109,7 @@ class Background:
     async def _supervised(self, task: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
         """Run until stop; an exception is logged with its traceback, shown in status() and
         the task started again after a growing pause: never a silent death."""
-        backoff = 1.0
+        backoff = self.restart_after
         while not stop.is_set():
             try:
                 await run()
