@@ -75,6 +75,11 @@ class Desk:
         """This agent's name, as assignments and notes show it."""
         return self.config.agent
 
+    async def store_version(self) -> int:
+        """Changes when another process (the CLI, a second app on this store) committed to it;
+        our own writes leave it as it is."""
+        return await self.store.data_version()
+
     def store_mark(self) -> tuple[int, ...]:
         """Changes when the store was written to, by this or another process (the CLI, a
         second app on this store)."""

@@ -88,10 +88,16 @@ class Store:
         async with self.db.execute(sql, params) as cur:
             return await cur.fetchone()
 
+    async def data_version(self) -> int:
+        """Grows when another connection (another process) commits to the file; this
+        connection's own commits leave it as it is (SQLite's PRAGMA data_version)."""
+        row = await self.fetchone("PRAGMA data_version")
+        return int(row[0]) if row is not None else 0
+
     def change_mark(self) -> tuple[int, ...]:
         """Differs after any commit to the file, from any process (ours too): the WAL's and
-        the file's size and time. Unlike PRAGMA data_version it means the same on every
-        connection: the app's first page is read on a connection of its own (first_page.py)."""
+        the file's size and time. Unlike data_version it means the same on every connection:
+        the app's first page is read on a connection of its own (first_page.py)."""
         marks: list[int] = []
         for path in (self.path, self.path.with_name(self.path.name + "-wal")):
             try:

@@ -217,7 +217,8 @@ class DeskApp(App[None]):
         self._background_trouble = ""
         self._background_seen = 0
         self._background_news_due = False
-        self._store_mark: tuple[int, ...] | None = None  # see _watch_store
+        self._store_mark: tuple[int, ...] | None = None  # the file before the first page (_watch_store)
+        self._store_version: int | None = None  # PRAGMA data_version at the last look
         self._triage_idle = asyncio.Event()  # cleared while an action reloads the list
         self._triage_idle.set()
         self._held_keys: list[events.Key] = []  # typed meanwhile; read once the list is back
@@ -446,15 +447,24 @@ class DeskApp(App[None]):
         if shown is not None:
             self.open_conversation(shown.id)
 
-    def _watch_store(self) -> None:
+    async def _watch_store(self) -> None:
         """Another process (`tui-desk tag` from a script, a second app) changed the store:
-        show it without a key press. Our own writes move the mark too; the reload they cause
-        is one query and a frame, and only when no action is reloading already."""
-        mark = getattr(self.desk, "store_mark", None)
-        if mark is None or not self._main_widgets_alive():
+        show it without a key press. The first look compares the store file with what it was
+        when the first page was read (on another connection); later looks ask SQLite, which
+        leaves out our own writes."""
+        desk = self.desk
+        if getattr(desk, "store_version", None) is None or not self._main_widgets_alive():
             return
-        before, self._store_mark = self._store_mark, mark()
-        if before is not None and self._store_mark != before and self._triage_idle.is_set():
+        try:
+            version = await desk.store_version()
+        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
+            return
+        if self._store_version is None:
+            changed = self._store_mark is not None and desk.store_mark() != self._store_mark
+        else:
+            changed = version != self._store_version
+        self._store_version = version
+        if changed and self._triage_idle.is_set():
             self._reload_shown()
 
     def _show_trouble(self, trouble: str) -> None:
