@@ -260,12 +260,32 @@ async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft
         assert entry.conv_id == first and entry.state == "queued"
         label = str(screen.query_one("#outbox-list").get_option_at_index(0).prompt)
         assert label.startswith("queued") and f"#{first} " in label and "@" in label
-        await pilot.press("c")
-        await until(pilot, lambda: "Nothing on its way." in str(screen.query_one("#prompt-note").render()))
+        await pilot.press("c")  # back to the draft: the compose screen opens on it, focused
+        compose = await compose_open(app, pilot)
+        assert compose.conv.id == first and compose.body.text == "Out tomorrow."
+        assert app.focused is compose.body
         assert (await app.desk.draft(first))[0] == "Out tomorrow."
-        await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, OutboxScreen))
+        assert await app.desk.outbox() == []
+        await type_text(pilot, " Or not.")
+        assert compose.body.text.endswith("Or not.")
+        await pilot.press("escape")  # keeps the draft; the queue has the keys again
+        await until(pilot, lambda: app.screen is app.screen_stack[0])
+        assert app.focused is app.queue
+        await pilot.press("j")
+        assert app.queue.cursor == 1
         assert sink.received == []
+
+
+async def test_closing_the_outbox_gives_the_keys_back_to_the_queue(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.screen_stack[0])
+        assert app.focused is app.queue
 
 
 async def test_help_and_palette_list_the_reply_keys():

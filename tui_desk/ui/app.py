@@ -1012,10 +1012,16 @@ class DeskApp(App[None]):
             said = await desk.cancel_send(outbox_id)
             if self.pending_send is not None and self.pending_send.outbox_id == outbox_id:
                 self.pending_send = None
+                self.clear_notifications()  # its "u to undo" notice is no longer true
             return said
 
+        async def back_to_draft(conv_id: int | None) -> None:
+            if conv_id is not None and self._on_main_screen():
+                await self.open_compose(conv_id)
+
         from tui_desk.ui.outbox import OutboxScreen
-        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send))
+        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send),
+                         callback=back_to_draft)
 
     @work(group="cancel-send")
     async def cancel_send(self, queued: Queued) -> None:

@@ -1,8 +1,9 @@
 """The outbox view: replies on their way, with state, recipients, time and the server's error.
 
 A popup over the queue; it reloads every two seconds while open (the background sends).
-Cancelling puts the text back into the conversation's draft (``r`` reopens it). A held, failed
-or "maybe sent" reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
+Cancelling (``c``) puts the text back into the conversation's draft and closes the outbox with
+that conversation, which the app opens in the compose screen. A held, failed or "maybe sent"
+reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def entry_label(entry: OutboxEntry, now: dt.datetime) -> Content:
     )
 
 
-class OutboxScreen(ModalScreen[None]):
+class OutboxScreen(ModalScreen[int | None]):
+    """Dismissed with the conversation whose reply went back to its draft (c), else None."""
+
     BINDINGS = [
         Binding("c,delete", "cancel_send", "Cancel send", tooltip="Cancel it: the text goes back to the draft"),
         Binding("s", "send_anyway", "Send anyway", tooltip="A held, failed or maybe-sent reply goes (again)"),
@@ -146,6 +149,9 @@ class OutboxScreen(ModalScreen[None]):
             self.set_note(f"Could not cancel: {exc}", error=True)
             return
         self.notify(said, timeout=4, markup=False)
+        if entry.conv_id is not None:
+            self.dismiss(entry.conv_id)  # the app opens the draft in the compose screen
+            return
         await self.reload()
 
     async def _decide(self, action: Callable[[int], Awaitable[str]] | None, entry: OutboxEntry) -> None:
