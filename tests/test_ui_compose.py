@@ -276,6 +276,24 @@ async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft
         assert sink.received == []
 
 
+async def test_n_in_the_outbox_sends_a_scheduled_reply_now(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await app.desk.reply(first, "Out tomorrow.", False, "tomorrow 9:00")
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen) and bool(app.screen.entries))
+        screen = app.screen
+        assert "n send now" in screen.query_one("#prompt").border_subtitle
+        await pilot.press("n")
+        await until(pilot, lambda: len(sink.received) == 1)  # the background's next pass sends it
+        assert any("now" in n for n in notices(app))
+        assert isinstance(app.screen, OutboxScreen)
+        outbox_keys = dict(dict(app.help_sections())["Outbox"])
+        assert "scheduled reply" in outbox_keys["n"]
+
+
 async def test_closing_the_outbox_gives_the_keys_back_to_the_queue(demo):
     make_app, sink = demo
     app = make_app()

@@ -418,6 +418,10 @@ class Desk:
         from tui_desk.desk.replies import send_anyway
         return await send_anyway(self, outbox_id)
 
+    async def send_now(self, outbox_id: int) -> str:
+        from tui_desk.desk.replies import send_now
+        return await send_now(self, outbox_id)
+
     async def discard_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import discard_send
         return await discard_send(self, outbox_id)
