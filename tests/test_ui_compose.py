@@ -409,6 +409,35 @@ async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said()
         assert app.pending_send is not None and not isinstance(app.screen, ComposeScreen)
 
 
+async def test_snippet_picker_filters_as_you_type_and_enter_inserts_the_highlighted_one(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        prompt = app.screen
+        everything = len(prompt.choices)
+        await type_text(pilot, "logged")
+        names = [value.name for _, value in prompt.choices]
+        assert names[0] == "bug-logged" and len(names) < everything  # the best match first, the rest gone
+        assert prompt.choice_list.option_count == len(names) and prompt.choice_list.highlighted == 0
+        await pilot.press("down")  # moving keeps the filter
+        assert prompt.text_input.value == "logged" and prompt.choice_list.highlighted == min(1, len(names) - 1)
+        await pilot.press("up", "enter")
+        await until(pilot, lambda: app.screen is screen)
+        assert screen.body.text.startswith("Hi {{customer_first_name}},\n\nThank you for the clear report")
+        assert "Inserted ::bug-logged" in note_text(screen) and app.focused is screen.body
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await type_text(pilot, "zzzz")
+        assert app.screen.choices == []
+        await pilot.press("enter")
+        assert "No snippet" in str(app.screen.query_one("#prompt-note").render())
+
+
 async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_internal(demo):
     from tui_desk.ui.conversation import MessageBox
     from tui_desk.ui.note import NoteScreen, mention_name

@@ -164,6 +164,10 @@ class ActionPrompt(ModalScreen[str | None]):
     Enter applies the typed text, or the highlighted choice when nothing is typed. Typing
     takes the highlight off the choices, moving through them clears the text: one of the two
     is what Enter applies, and the screen shows which.
+
+    With ``narrow`` the typed text is a filter instead: the choices become ``narrow(text)``
+    as it is typed, the first one highlighted, and Enter applies the highlighted choice (the
+    text only when nothing matches, so the apply function can say so).
     """
 
     DEFAULT_CSS = "ActionPrompt {" + PROMPT_CSS + "}"
@@ -183,6 +187,7 @@ class ActionPrompt(ModalScreen[str | None]):
         hints: Sequence[Content | str] = (),
         empty_error: str = "Type something, or Esc to cancel",
         load: Load | None = None,
+        narrow: Callable[[str], Sequence[tuple[Content | str, Any]]] | None = None,
         id: str | None = None,
     ) -> None:
         """``load`` fills in what needs the desk (known tags, teammates) once the prompt is up:
@@ -198,6 +203,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self.hints = list(hints)
         self.empty_error = empty_error
         self.load = load
+        self.narrow = narrow
         self.loaded = asyncio.Event()  # set once ``load`` is done (or failed, or there is none)
         self.busy = False  # the desk call is on its way
         self.held_keys: list[events.Key] = []  # typed meanwhile; they go where they belong after
@@ -264,7 +270,7 @@ class ActionPrompt(ModalScreen[str | None]):
             options.highlighted = 0 if step > 0 else len(self.choices) - 1
         else:
             options.highlighted = (options.highlighted + step) % len(self.choices)
-        if self.text_input.value:
+        if self.text_input.value and self.narrow is None:
             self._clearing = True
             self.text_input.value = ""
         self.set_note("")
@@ -280,17 +286,22 @@ class ActionPrompt(ModalScreen[str | None]):
         if self._clearing:
             self._clearing = False
             return
-        if event.value.strip() and self.choices:
+        if self.narrow is not None:
+            self.choices = list(self.narrow(event.value))
+            options = self.choice_list
+            options.set_options(Option(label) for label, _ in self.choices)
+            options.highlighted = 0 if self.choices else None
+        elif event.value.strip() and self.choices:
             self.choice_list.highlighted = None
         self.set_note(self.preview(event.value) if self.preview and event.value.strip() else "")
 
     def submit(self, value: str) -> None:
         """Enter: the typed text, or else the highlighted choice."""
         text = value.strip()
-        if text:
+        index = self.choice_list.highlighted if self.choices else None
+        if text and (self.narrow is None or index is None):
             self._run(text)
             return
-        index = self.choice_list.highlighted if self.choices else None
         if index is None:
             self.set_note(self.empty_error, error=True)
             return
