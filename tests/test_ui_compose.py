@@ -247,6 +247,30 @@ async def test_snippet_by_name_and_send_later(demo):
         assert sink.received == []
 
 
+async def test_send_later_prompt_has_its_own_presets_and_wording(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        await compose_open(app, pilot)
+        await type_text(pilot, "Soon.")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        prompt = app.screen
+        assert [value for _, value in prompt.choices] == ["in 1 hour", "tomorrow 9:00", "Monday 9:00"]
+        shown = " ".join([prompt.text_input.placeholder, *map(str, prompt.hints),
+                          *(str(label) for label, _ in prompt.choices)])
+        assert "off" not in shown.split() and "reply" not in shown and "wake" not in shown
+        await type_text(pilot, "off")
+        note = lambda: str(prompt.query_one("#prompt-note").render())  # noqa: E731
+        assert "wake" not in note()
+        await pilot.press("enter")
+        await until(pilot, lambda: "needs a time" in note())
+        assert "until reply" not in note() and isinstance(app.screen, ActionPrompt)
+        assert await outbox.items(app.desk.store) == []
+
+
 async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft(demo):
     make_app, sink = demo
     app = make_app()

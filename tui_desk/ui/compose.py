@@ -361,11 +361,9 @@ class ComposeScreen(Screen[Queued | None]):
         return description
 
     def action_send_later(self) -> None:
-        from tui_desk.ui.triage import snooze_prompt  # the same presets and time preview
+        from tui_desk.ui.triage import send_later_prompt
 
-        prompt = snooze_prompt("Send later", self.queue, self.app.clock())  # type: ignore[attr-defined]
-        prompt.choices = [c for c in prompt.choices if "reply" not in str(c[1])]
-        prompt.hints = ["↑↓ pick · or type a time: tomorrow 9:00, mon 8:30, 2h"]
+        prompt = send_later_prompt("Send later", self.queue, self.app.clock())  # type: ignore[attr-defined]
 
         def closed(description: str | None) -> None:
             if self.result is not None:

@@ -25,7 +25,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_desk.desk.views import QueueRow
-from tui_desk.desk.when import PRESETS, WhenError, parse_when
+from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
 
 Apply = Callable[[Any], Awaitable[str]]
 Load = Callable[["ActionPrompt"], Awaitable[None]]
@@ -410,35 +410,56 @@ def snooze_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.da
     """``z``: the presets with the time each one means now, or free text."""
 
     def when_text(text: str) -> str:
+        if text.strip().lower() in ("off", "wake", "none"):
+            return "wake up now"
         when = parse_when(text, now)
         return "until the customer replies" if when.until_reply else f"{when.at:%a %d %b %H:%M}"
 
+    return _when_prompt(
+        title, apply, PRESETS, when_text,
+        placeholder="fri 14:00, 3d, 2026-12-01, off… or pick below",
+        hints=["↑↓ pick · or type a time · off wakes it now"],
+        empty_error="Say when: e.g. tomorrow 9:00, 3d, fri 14:00",
+        id="snooze-prompt",
+    )
+
+
+def send_later_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.datetime) -> ActionPrompt:
+    """Ctrl+L in the compose screen: send-later presets (a moment, never "until reply"), or a time."""
+
+    def when_text(text: str) -> str:
+        return f"{parse_send_at(text, now):%a %d %b %H:%M}"
+
+    return _when_prompt(
+        title, apply, SEND_LATER_PRESETS, when_text,
+        placeholder="mon 8:30, 2h, 2026-12-01 14:00… or pick below",
+        hints=["↑↓ pick · or type a time: tomorrow 9:00, mon 8:30, 2h"],
+        empty_error="Say when to send: e.g. in 1 hour, tomorrow 9:00, mon 8:30",
+        id="send-later-prompt",
+    )
+
+
+def _when_prompt(title: str, apply: Callable[[str], Awaitable[str]], presets: Sequence[str],
+                 when_text: Callable[[str], str], *, placeholder: str, hints: list[Content | str],
+                 empty_error: str, id: str) -> ActionPrompt:
+    """Presets, each with the time it means now, or free text previewed as it is typed."""
+
     def preview(text: str) -> Content:
-        if text.strip().lower() in ("off", "wake", "none"):
-            return Content("→ wake up now")
         try:
             return Content.assemble("→ ", (when_text(text), "bold"))
         except WhenError:
             return Content("…")  # still typing; Enter says what is wrong
 
-    width = max(len(p) for p in PRESETS) + 2
+    width = max(len(p) for p in presets) + 2
     choices: list[tuple[Content | str, Any]] = []
-    for preset in PRESETS:
+    for preset in presets:
         try:
             label = Content.assemble(preset.ljust(width), (when_text(preset), "$text-muted"))
         except WhenError:
             label = Content(preset)
         choices.append((label, preset))
-    return ActionPrompt(
-        title,
-        apply=apply,
-        placeholder="fri 14:00, 3d, 2026-12-01, off… or pick below",
-        choices=choices,
-        preview=preview,
-        hints=["↑↓ pick · or type a time · off wakes it now"],
-        empty_error="Say when: e.g. tomorrow 9:00, 3d, fri 14:00",
-        id="snooze-prompt",
-    )
+    return ActionPrompt(title, apply=apply, placeholder=placeholder, choices=choices, preview=preview,
+                        hints=hints, empty_error=empty_error, id=id)
 
 
 UNASSIGN = object()  # the "unassign" choice; a typed name is a str
