@@ -620,6 +620,31 @@ async def test_the_customers_other_conversations_show_under_the_thread_and_h_ope
                     and app.conversation_pane.conversation.id == target)
 
 
+async def test_a_conversation_opens_at_its_newest_message_not_at_the_history_below(demo):
+    from tui_desk.ui.conversation import MessageBox
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        desk = app.desk
+        ids = await desk.queue_ids()
+        convs = [c for c in [await desk.conversation(i) for i in ids[:200]] if c.history and len(c.messages) > 1]
+        for conv in convs[:6]:
+            app.open_conversation(conv.id)
+            await until(pilot, lambda: app.conversation_pane.conversation is not None
+                        and app.conversation_pane.conversation.id == conv.id)
+            await pilot.pause()
+            thread = app.conversation_pane.thread
+            newest = list(thread.query(MessageBox))[-1]
+            await until(pilot, lambda: newest.region.height > 0)
+            view = thread.content_region
+            box = newest.region
+            if box.height <= view.height:  # all of it on screen
+                assert view.y <= box.y and box.bottom <= view.bottom, (conv.id, box, view)
+            else:  # from its header down
+                assert box.y == view.y, (conv.id, box, view)
+
+
 async def test_the_compose_header_is_what_the_desk_will_send(demo):
     """To follows Reply-To, and the subject carries Re: once and the [#N] marker, as sent."""
     make_app, sink = demo

@@ -1,4 +1,5 @@
-"""The conversation pane: one thread, oldest first, newest at the bottom where it opens.
+"""The conversation pane: one thread, oldest first, opened at the newest (at the bottom, with
+the customer's other conversations listed below it).
 
 Everything from mail is put on screen as ``Content(text)`` (plain text), never as markup: a
 subject such as ``[bold]x[/]`` must show its brackets.
@@ -206,6 +207,18 @@ class ThreadView(VerticalScroll, can_focus=True):
     }
     """
 
+    def scroll_to_newest(self) -> None:
+        """The newest message whole on screen (from its header when it is taller than the pane),
+        older mail above it and what follows it (the customer's other conversations) below."""
+        boxes = self.query(MessageBox)
+        if not boxes:
+            self.scroll_home(animate=False)
+            return
+        newest = boxes.last()
+        region = newest.virtual_region
+        bottom = region.bottom + newest.styles.margin.bottom
+        self.scroll_to(y=max(0, min(region.y, bottom - self.scrollable_content_region.height)), animate=False)
+
     def action_toggle_quotes(self) -> None:
         """Expand every folded quote, or fold them all when none is folded."""
         quotes = list(self.query(QuotedBlock))
@@ -284,7 +297,7 @@ class ConversationPane(Vertical):
             await thread.mount_all([MessageBox(m, usual=usual, now=self._clock()) for m in conv.messages])
             if conv.history:
                 await thread.mount(Static(self._history(conv), classes="thread--history"))
-        thread.scroll_end(animate=False)
+        thread.call_after_refresh(thread.scroll_to_newest)  # once the new messages are laid out
 
     def _history(self, conv: ConversationView) -> Content:
         """The customer's (and their company's) other conversations; h jumps to one."""
