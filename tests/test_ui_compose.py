@@ -645,6 +645,30 @@ async def test_a_conversation_opens_at_its_newest_message_not_at_the_history_bel
                 assert box.y == view.y, (conv.id, box, view)
 
 
+async def test_closed_conversations_are_not_overdue_in_the_queue_status_line_or_reasons(demo):
+    from tui_desk.ui.triage import ReasonsScreen
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        closed = [name for name, _ in app.views].index("Closed")
+        await pilot.press(str(closed + 1))
+        await until(pilot, lambda: app.view_index == closed and bool(app.queue.ids)
+                    and app.queue.row(app.queue.ids[0]) is not None)
+        await pilot.pause()
+        queue = app.queue
+        rows = [queue.row(i) for i in queue.ids[:5]]
+        assert rows and all(r.status == "closed" for r in rows)
+        for line in range(0, 10, 2):  # two lines a row at 80 columns: the marker starts the first
+            assert queue.render_line(line).text[0] == " ", queue.render_line(line).text
+        status = str(app.query_one("#status").render())
+        assert "closed: nobody is waiting" in status and "target" not in status
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ReasonsScreen))
+        said = str(app.screen.query_one("#reasons-text").render())
+        assert "nobody is waiting" in said and "over the" not in said and "overdue" not in said
+
+
 async def test_the_compose_header_is_what_the_desk_will_send(demo):
     """To follows Reply-To, and the subject carries Re: once and the [#N] marker, as sent."""
     make_app, sink = demo
