@@ -498,6 +498,39 @@ async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_intern
         assert conv.messages[-1].is_note and conv.status == "open"
 
 
+async def test_a_notes_markdown_is_rendered_and_mail_stays_literal(demo):
+    from tui_desk.ui.conversation import MessageBox
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await app.desk.add_note(first, "# Plan\n\n**Refund** approved by *Ops*, see `RMA-7` and "
+                                       "[the policy](https://x.test/p).\n\n- ask @bob\n- [bold]no markup[/bold]\n\n"
+                                       "1. first\n2. second\n")
+        app.open_conversation(first)
+        await until(pilot, lambda: any(b.message.is_note for b in app.query(MessageBox)))
+        await pilot.pause()
+        boxes = list(app.query(MessageBox))
+        [note] = [b for b in boxes if b.message.is_note]
+        content = note.query_one(".message--text").render()
+        shown = content.plain
+        assert shown.splitlines() == [
+            "Plan", "", "Refund approved by Ops, see RMA-7 and the policy (https://x.test/p).", "",
+            "• ask @bob", "• [bold]no markup[/bold]", "", "1. first", "2. second"]
+
+        def styled(word: str) -> set[str]:
+            at = shown.index(word)
+            return {str(span.style) for span in content.spans if span.start <= at and at + len(word) <= span.end}
+
+        assert any("bold" in s for s in styled("Refund")) and any("italic" in s for s in styled("Ops"))
+        assert any("bold" in s for s in styled("Plan")) and any("underline" in s for s in styled("the policy"))
+        assert styled("@bob") and not styled("approved")
+        for box in boxes:  # mail is shown as it came: never read as Markdown
+            if not box.message.is_note:
+                texts = [b.text.strip("\n") for b in box.message.blocks if not b.quoted and b.text.strip()]
+                assert [str(w.render()) for w in box.query(".message--text")] == texts
+
+
 async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tmp_path):
     make_app, sink = demo
     app = make_app(undo_seconds=1)
