@@ -51,7 +51,8 @@ class OutboxScreen(ModalScreen[int | None]):
     """Dismissed with the conversation whose reply went back to its draft (c), else None."""
 
     BINDINGS = [
-        Binding("c,delete", "cancel_send", "Cancel send", tooltip="Cancel it: the text goes back to the draft"),
+        Binding("c,delete", "cancel_send", "Cancel send",
+                tooltip="Cancel it: the text goes back to the draft, opened to edit"),
         Binding("n", "send_now", "Send now", tooltip="A scheduled reply goes on the outbox's next pass"),
         Binding("s", "send_anyway", "Send anyway", tooltip="A held, failed or maybe-sent reply goes (again)"),
         Binding("d", "discard", "Discard", tooltip="Drop a held, failed or maybe-sent reply (press twice)"),
