@@ -228,3 +228,22 @@ async def test_changing_who_is_an_agent_reclassifies_stored_mail(tmp_path):
     desk = await open_desk(tmp_path, Config())  # a config that names no agent changes nothing
     assert [r.customer_addr for r in await queue(desk)] == ["ann@c.test"]
     await desk.close()
+
+
+async def test_nobody_waits_on_a_closed_spam_or_pending_conversation(tmp_path):
+    desk = await open_desk(tmp_path)  # ten hours after the customers wrote, unanswered
+    await add(desk, make_mail("a@t", sender="a@c.test", minutes=0), make_mail("b@t", sender="b@c.test", minutes=1),
+              make_mail("c@t", sender="c@c.test", minutes=2), make_mail("d@t", sender="d@c.test", minutes=3))
+    ids = {r.customer_addr: r.id for r in await queue(desk)}
+    for addr, status in (("a@c.test", "closed"), ("b@c.test", "spam"), ("c@c.test", "pending")):
+        await set_status(desk.store, [ids[addr]], status, T0 + 20 * 60)
+    await desk.refresh(list(ids.values()))
+    rows = {r.customer_addr: r for r in await desk.queue_rows(list(ids.values()))}
+    assert rows["d@c.test"].marker == "!" and "over the 2h target" in rows["d@c.test"].reasons[0]
+    for addr, said in (("a@c.test", "closed"), ("b@c.test", "spam"), ("c@c.test", "waiting on the customer")):
+        row = rows[addr]
+        assert row.marker == " " and row.score == 0, (addr, row)
+        assert not any("waiting" in r and "target" in r for r in row.reasons), (addr, row.reasons)
+        assert said in row.reasons[0], (addr, row.reasons)
+        assert (await desk.conversation(row.id)).reasons == row.reasons  # `show` says the same
+    await desk.close()

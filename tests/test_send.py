@@ -136,6 +136,20 @@ async def test_send_later_fires_when_due(tmp_path, dovecot, mail_user, smtp_sink
     await desk.close()
 
 
+async def test_send_now_makes_a_scheduled_reply_due_at_once(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    q = await queue_reply(desk, conv, "Later!", send_at=int(clock.now) + 3600)
+    assert "sending" in await desk.send_now(q.outbox_id)
+    assert (await outbox.get(desk.store, q.outbox_id)).send_at <= clock.now
+    assert (await sender.run_due()).sent == [q.message_id]
+    assert len(smtp_sink.wait_for(1)) == 1
+    with pytest.raises(CommandError):  # on its way already: nothing left to hurry
+        await desk.send_now(q.outbox_id)
+    await desk.close()
+
+
 async def test_smtp_down_then_back(tmp_path, dovecot, mail_user, tls_files):
     from aiosmtpd.controller import Controller
     from servers import _SinkHandler

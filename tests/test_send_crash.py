@@ -230,3 +230,11 @@ def test_a_failing_smtp_password_command_leaves_the_reply_queued_not_maybe_sent(
     con.close()
     assert desk.outbox("--send") == [] and desk.state() == "done"
     assert desk.on_sink(item["message_id"]) == 1
+
+
+def test_outbox_send_now_delivers_a_scheduled_reply_at_once(desk):
+    desk.cli("reply", str(desk.conv), "--body-file", str(desk.body), "--send-at", "tomorrow 9:00")
+    [item] = desk.outbox("--send")
+    assert item["state"] == "queued" and desk.on_sink(item["message_id"]) == 0, "not due yet"
+    assert desk.outbox("--send-now", str(item["id"])) == [] and desk.state() == "done"
+    assert desk.on_sink(item["message_id"]) == 1

@@ -1557,3 +1557,30 @@ async def test_background_delivers_a_reply_and_the_queue_follows(tmp_path):
             assert first not in app.queue.ids
     finally:
         sink.stop()
+
+
+def shown_lines(widget) -> list[str]:  # noqa: ANN001
+    """The lines of the screen where ``widget`` is, as the terminal gets them (cut, ellipsis…)."""
+    region = widget.content_region.intersection(widget.parent.scrollable_content_region)  # the visible part
+    screen = widget.screen._compositor.render_strips()  # what would be written to the terminal
+    return [screen[y].crop(region.x, region.right).text for y in range(region.y, region.bottom)]
+
+
+async def test_long_lines_end_in_an_ellipsis_at_60_by_20():
+    app = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        status = app.query_one("#status", Static)
+        [line] = shown_lines(status)
+        assert cell_len(plain_text(status)) > status.content_region.width  # it is too long for the line
+        assert line.rstrip().endswith("…"), line
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one("#help-text", Static)
+        lines = shown_lines(text)
+        rows = plain_text(text).split("\n")[:len(lines)]
+        long = [n for n, row in enumerate(rows) if cell_len(row) > cell_len(lines[n])]
+        assert long, "some help lines are wider than 60 columns"
+        for n in long:
+            assert lines[n].rstrip().endswith("…"), lines[n]

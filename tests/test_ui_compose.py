@@ -247,6 +247,30 @@ async def test_snippet_by_name_and_send_later(demo):
         assert sink.received == []
 
 
+async def test_send_later_prompt_has_its_own_presets_and_wording(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        await compose_open(app, pilot)
+        await type_text(pilot, "Soon.")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        prompt = app.screen
+        assert [value for _, value in prompt.choices] == ["in 1 hour", "tomorrow 9:00", "Monday 9:00"]
+        shown = " ".join([prompt.text_input.placeholder, *map(str, prompt.hints),
+                          *(str(label) for label, _ in prompt.choices)])
+        assert "off" not in shown.split() and "reply" not in shown and "wake" not in shown
+        await type_text(pilot, "off")
+        note = lambda: str(prompt.query_one("#prompt-note").render())  # noqa: E731
+        assert "wake" not in note()
+        await pilot.press("enter")
+        await until(pilot, lambda: "needs a time" in note())
+        assert "until reply" not in note() and isinstance(app.screen, ActionPrompt)
+        assert await outbox.items(app.desk.store) == []
+
+
 async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft(demo):
     make_app, sink = demo
     app = make_app()
@@ -260,12 +284,50 @@ async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft
         assert entry.conv_id == first and entry.state == "queued"
         label = str(screen.query_one("#outbox-list").get_option_at_index(0).prompt)
         assert label.startswith("queued") and f"#{first} " in label and "@" in label
-        await pilot.press("c")
-        await until(pilot, lambda: "Nothing on its way." in str(screen.query_one("#prompt-note").render()))
+        await pilot.press("c")  # back to the draft: the compose screen opens on it, focused
+        compose = await compose_open(app, pilot)
+        assert compose.conv.id == first and compose.body.text == "Out tomorrow."
+        assert app.focused is compose.body
         assert (await app.desk.draft(first))[0] == "Out tomorrow."
-        await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, OutboxScreen))
+        assert await app.desk.outbox() == []
+        await type_text(pilot, " Or not.")
+        assert compose.body.text.endswith("Or not.")
+        await pilot.press("escape")  # keeps the draft; the queue has the keys again
+        await until(pilot, lambda: app.screen is app.screen_stack[0])
+        assert app.focused is app.queue
+        await pilot.press("j")
+        assert app.queue.cursor == 1
         assert sink.received == []
+
+
+async def test_n_in_the_outbox_sends_a_scheduled_reply_now(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await app.desk.reply(first, "Out tomorrow.", False, "tomorrow 9:00")
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen) and bool(app.screen.entries))
+        screen = app.screen
+        assert "n send now" in screen.query_one("#prompt").border_subtitle
+        await pilot.press("n")
+        await until(pilot, lambda: len(sink.received) == 1)  # the background's next pass sends it
+        assert any("now" in n for n in notices(app))
+        assert isinstance(app.screen, OutboxScreen)
+        outbox_keys = dict(dict(app.help_sections())["Outbox"])
+        assert "scheduled reply" in outbox_keys["n"]
+
+
+async def test_closing_the_outbox_gives_the_keys_back_to_the_queue(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.screen_stack[0])
+        assert app.focused is app.queue
 
 
 async def test_help_and_palette_list_the_reply_keys():
@@ -371,6 +433,35 @@ async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said()
         assert app.pending_send is not None and not isinstance(app.screen, ComposeScreen)
 
 
+async def test_snippet_picker_filters_as_you_type_and_enter_inserts_the_highlighted_one(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        prompt = app.screen
+        everything = len(prompt.choices)
+        await type_text(pilot, "logged")
+        names = [value.name for _, value in prompt.choices]
+        assert names[0] == "bug-logged" and len(names) < everything  # the best match first, the rest gone
+        assert prompt.choice_list.option_count == len(names) and prompt.choice_list.highlighted == 0
+        await pilot.press("down")  # moving keeps the filter
+        assert prompt.text_input.value == "logged" and prompt.choice_list.highlighted == min(1, len(names) - 1)
+        await pilot.press("up", "enter")
+        await until(pilot, lambda: app.screen is screen)
+        assert screen.body.text.startswith("Hi {{customer_first_name}},\n\nThank you for the clear report")
+        assert "Inserted ::bug-logged" in note_text(screen) and app.focused is screen.body
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await type_text(pilot, "zzzz")
+        assert app.screen.choices == []
+        await pilot.press("enter")
+        assert "No snippet" in str(app.screen.query_one("#prompt-note").render())
+
+
 async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_internal(demo):
     from tui_desk.ui.conversation import MessageBox
     from tui_desk.ui.note import NoteScreen, mention_name
@@ -405,6 +496,39 @@ async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_intern
         assert sink.received == [] and await app.desk.outbox() == []
         conv = await app.desk.conversation(first)
         assert conv.messages[-1].is_note and conv.status == "open"
+
+
+async def test_a_notes_markdown_is_rendered_and_mail_stays_literal(demo):
+    from tui_desk.ui.conversation import MessageBox
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await app.desk.add_note(first, "# Plan\n\n**Refund** approved by *Ops*, see `RMA-7` and "
+                                       "[the policy](https://x.test/p).\n\n- ask @bob\n- [bold]no markup[/bold]\n\n"
+                                       "1. first\n2. second\n")
+        app.open_conversation(first)
+        await until(pilot, lambda: any(b.message.is_note for b in app.query(MessageBox)))
+        await pilot.pause()
+        boxes = list(app.query(MessageBox))
+        [note] = [b for b in boxes if b.message.is_note]
+        content = note.query_one(".message--text").render()
+        shown = content.plain
+        assert shown.splitlines() == [
+            "Plan", "", "Refund approved by Ops, see RMA-7 and the policy (https://x.test/p).", "",
+            "• ask @bob", "• [bold]no markup[/bold]", "", "1. first", "2. second"]
+
+        def styled(word: str) -> set[str]:
+            at = shown.index(word)
+            return {str(span.style) for span in content.spans if span.start <= at and at + len(word) <= span.end}
+
+        assert any("bold" in s for s in styled("Refund")) and any("italic" in s for s in styled("Ops"))
+        assert any("bold" in s for s in styled("Plan")) and any("underline" in s for s in styled("the policy"))
+        assert styled("@bob") and not styled("approved")
+        for box in boxes:  # mail is shown as it came: never read as Markdown
+            if not box.message.is_note:
+                texts = [b.text.strip("\n") for b in box.message.blocks if not b.quoted and b.text.strip()]
+                assert [str(w.render()) for w in box.query(".message--text")] == texts
 
 
 async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tmp_path):
@@ -527,6 +651,55 @@ async def test_the_customers_other_conversations_show_under_the_thread_and_h_ope
         target = conv.history[0].id
         await until(pilot, lambda: app.conversation_pane.conversation is not None
                     and app.conversation_pane.conversation.id == target)
+
+
+async def test_a_conversation_opens_at_its_newest_message_not_at_the_history_below(demo):
+    from tui_desk.ui.conversation import MessageBox
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        desk = app.desk
+        ids = await desk.queue_ids()
+        convs = [c for c in [await desk.conversation(i) for i in ids[:200]] if c.history and len(c.messages) > 1]
+        for conv in convs[:6]:
+            app.open_conversation(conv.id)
+            await until(pilot, lambda: app.conversation_pane.conversation is not None
+                        and app.conversation_pane.conversation.id == conv.id)
+            await pilot.pause()
+            thread = app.conversation_pane.thread
+            newest = list(thread.query(MessageBox))[-1]
+            await until(pilot, lambda: newest.region.height > 0)
+            view = thread.content_region
+            box = newest.region
+            if box.height <= view.height:  # all of it on screen
+                assert view.y <= box.y and box.bottom <= view.bottom, (conv.id, box, view)
+            else:  # from its header down
+                assert box.y == view.y, (conv.id, box, view)
+
+
+async def test_closed_conversations_are_not_overdue_in_the_queue_status_line_or_reasons(demo):
+    from tui_desk.ui.triage import ReasonsScreen
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        closed = [name for name, _ in app.views].index("Closed")
+        await pilot.press(str(closed + 1))
+        await until(pilot, lambda: app.view_index == closed and bool(app.queue.ids)
+                    and app.queue.row(app.queue.ids[0]) is not None)
+        await pilot.pause()
+        queue = app.queue
+        rows = [queue.row(i) for i in queue.ids[:5]]
+        assert rows and all(r.status == "closed" for r in rows)
+        for line in range(0, 10, 2):  # two lines a row at 80 columns: the marker starts the first
+            assert queue.render_line(line).text[0] == " ", queue.render_line(line).text
+        status = str(app.query_one("#status").render())
+        assert "closed: nobody is waiting" in status and "target" not in status
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ReasonsScreen))
+        said = str(app.screen.query_one("#reasons-text").render())
+        assert "nobody is waiting" in said and "over the" not in said and "overdue" not in said
 
 
 async def test_the_compose_header_is_what_the_desk_will_send(demo):

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tui_desk.desk.when import PRESETS, WhenError, parse_when
+from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Wednesday 25 Nov 2026, 16:20 in Berlin
@@ -62,3 +62,19 @@ def test_presets_all_parse():
 def test_bad_input_says_what(text):
     with pytest.raises(WhenError):
         parse_when(text, NOW)
+
+
+def test_send_later_presets_and_words_are_its_own():
+    assert SEND_LATER_PRESETS == ("in 1 hour", "tomorrow 9:00", "Monday 9:00")
+    assert [parse_send_at(p, NOW) for p in SEND_LATER_PRESETS] == [
+        dt.datetime(2026, 11, 25, 17, 20, tzinfo=BERLIN), dt.datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN),
+        dt.datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)]
+    assert parse_send_at("fri 14:00", NOW) == dt.datetime(2026, 11, 27, 14, 0, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize("text", ["", "until reply", "off", "someday", "2020-01-01"])
+def test_send_later_refuses_snooze_words_and_never_names_them(text):
+    with pytest.raises(WhenError) as caught:
+        parse_send_at(text, NOW)
+    said = str(caught.value)
+    assert "until reply" not in said and "wake" not in said and "snooze" not in said

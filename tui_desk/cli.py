@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft)")
     p.add_argument("--resend", type=int, metavar="N", help="send a held, 'maybe sent' or failed message (again)")
     p.add_argument("--discard", type=int, metavar="N", help="drop a held, 'maybe sent' or failed message")
+    p.add_argument("--send-now", type=int, metavar="N", help="send a scheduled (send-later) message now")
     p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
     p.add_argument("--account", help="only this account (default: all)")
     p.add_argument("--once", action="store_true", help="sync every folder once and exit")
@@ -352,9 +353,11 @@ async def _outbox(desk, config: Config, args) -> int:
             print(await desk.send_anyway(args.resend), file=said)
         if args.discard is not None:
             print(await desk.discard_send(args.discard), file=said)
+        if args.send_now is not None:
+            print(await desk.send_now(args.send_now), file=said)
     except CommandError as e:
         raise UsageError(str(e)) from None
-    if args.send or args.resend is not None:
+    if args.send or args.resend is not None or args.send_now is not None:
         await outbox_sender(desk, config).run_due()
     items = await outbox.items(desk.store)
     if args.json:

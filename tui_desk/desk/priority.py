@@ -19,6 +19,9 @@ from tui_desk.mail.threading import strip_subject_prefixes
 from tui_desk.store.queries import ConversationSummary, ConvState, MessageFact
 
 NOT_WAITING_RANK = 1e15  # sorts after every waiting conversation
+# nobody waits on these, whatever the mail says: nothing is due or overdue (the first reason)
+NOT_WAITING_STATUS = {"closed": "closed: nobody is waiting", "spam": "spam: nobody is waiting",
+                      "pending": "waiting on the customer"}
 
 def clean_subject(subject: str) -> str:
     return strip_subject_prefixes(subject)
@@ -165,9 +168,9 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     if s.woke_at:
         reasons.append("the customer wrote while it was snoozed")
         flags.append("woke")
-    if s.waiting_since is None:
-        if s.status == "pending":
-            reasons.append("waiting on the customer")
+    if s.waiting_since is None or s.status in NOT_WAITING_STATUS:
+        if s.status in NOT_WAITING_STATUS:
+            reasons.insert(0, NOT_WAITING_STATUS[s.status])
         elif s.status == "open":
             reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
         return Explained(0.0, " ", tuple(reasons), tuple(flags))

@@ -204,6 +204,17 @@ async def send_anyway(desk: "Desk", outbox_id: int) -> str:
     return f"sending #{outbox_id} to {', '.join(item.recipients)}"
 
 
+async def send_now(desk: "Desk", outbox_id: int) -> str:
+    """A scheduled (or retrying) reply is due now; the outbox sends it on its next pass, with the
+    usual collision check. Held, failed or 'maybe sent' ones need send_anyway."""
+    async with desk.store.transaction():
+        item = await outbox.get(desk.store, outbox_id)
+        if item is None or not await outbox.due_now(desk.store, outbox_id, desk.now()):
+            raise CommandError(f"outbox item {outbox_id} is not waiting to be sent" if item
+                               else "no such message in the outbox")
+    return f"sending #{outbox_id} to {', '.join(item.recipients)} now"
+
+
 async def discard_send(desk: "Desk", outbox_id: int) -> str:
     async with desk.store.transaction():
         await _waiting_for_agent(desk, outbox_id)

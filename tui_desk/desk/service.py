@@ -402,14 +402,10 @@ class Desk:
         return queued.outbox_id, self._queued_line(queued, send_at)
 
     def _send_at(self, send_at_text: str | None) -> int | None:
-        from tui_desk.desk.when import WhenError, parse_when
+        from tui_desk.desk.when import parse_send_at
         if send_at_text is None:
             return None
-        now = dt.datetime.fromtimestamp(self.now()).astimezone()
-        when = parse_when(send_at_text, now)
-        if when.at is None:
-            raise WhenError("a reply needs a time: e.g. 'tomorrow 9:00', 'mon 8:30', '2h'")
-        return int(when.at.timestamp())
+        return int(parse_send_at(send_at_text, dt.datetime.fromtimestamp(self.now()).astimezone()).timestamp())
 
     def _queued_line(self, queued, send_at: int | None) -> str:
         from tui_desk.desk.timefmt import format_datetime_short
@@ -427,6 +423,10 @@ class Desk:
     async def send_anyway(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import send_anyway
         return await send_anyway(self, outbox_id)
+
+    async def send_now(self, outbox_id: int) -> str:
+        from tui_desk.desk.replies import send_now
+        return await send_now(self, outbox_id)
 
     async def discard_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import discard_send

@@ -25,6 +25,10 @@ UNTIL_REPLY = {"until reply", "until the customer replies", "until customer repl
 
 # presets offered by the snooze prompt, in order
 PRESETS = ("later today", "tomorrow 9:00", "next monday 9:00", "in a week", "until reply")
+# and by the send-later prompt: a reply goes at a moment, never "until reply"
+SEND_LATER_PRESETS = ("in 1 hour", "tomorrow 9:00", "Monday 9:00")
+SNOOZE_EXAMPLES = "'tomorrow 9:00', '3d', 'fri 14:00', '2026-12-01' or 'until reply'"
+SEND_LATER_EXAMPLES = "'in 1 hour', 'tomorrow 9:00', 'mon 8:30' or '2026-12-01 14:00'"
 
 
 class WhenError(ValueError):
@@ -57,12 +61,23 @@ def _clock(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-def parse_when(text: str, now: dt.datetime) -> When:
+def parse_send_at(text: str, now: dt.datetime) -> dt.datetime:
+    """A send-later time: the same forms as parse_when, but a reply needs a moment, so
+    "until reply" (and the snooze's "off") are refused, and errors give send-later examples."""
+    words = " ".join(text.lower().split())
+    if words in UNTIL_REPLY or words in ("off", "wake", "none"):
+        raise WhenError(f"a reply needs a time: e.g. {SEND_LATER_EXAMPLES}")
+    when = parse_when(text, now, examples=SEND_LATER_EXAMPLES)
+    assert when.at is not None
+    return when.at
+
+
+def parse_when(text: str, now: dt.datetime, *, examples: str = SNOOZE_EXAMPLES) -> When:
     """`now` is aware, in the agent's zone. Raises WhenError with what was not understood."""
     raw = text
     text = " ".join(text.lower().strip().split())
     if not text:
-        raise WhenError("say when: e.g. 'tomorrow 9:00', '3d', 'fri 14:00', '2026-12-01' or 'until reply'")
+        raise WhenError(f"say when: e.g. {examples}")
     if text in UNTIL_REPLY:
         return When(None, until_reply=True)
     tz = now.tzinfo
@@ -112,8 +127,7 @@ def parse_when(text: str, now: dt.datetime) -> When:
     try:
         date = dt.date.fromisoformat(rest)
     except ValueError:
-        raise WhenError(f"cannot read {raw!r}: try 'tomorrow 9:00', '3d', 'fri 14:00', '2026-12-01' "
-                        "or 'until reply'") from None
+        raise WhenError(f"cannot read {raw!r}: try {examples}") from None
     target = at(date, clock or DAY_START)
     if target <= now:
         raise WhenError(f"{raw!r} is already past")

@@ -66,6 +66,13 @@ async def release(store: Store, item_id: int, seen_upto: int | None) -> bool:
     return cur.rowcount == 1
 
 
+async def due_now(store: Store, item_id: int, now: int) -> bool:
+    """The agent says "send it now": a queued reply (scheduled, or waiting to retry) is due at once."""
+    cur = await store.db.execute(
+        "UPDATE outbox SET send_at=min(send_at, ?), next_try=NULL WHERE id=? AND state='queued'", (now, item_id))
+    return cur.rowcount == 1
+
+
 async def newest_message(store: Store, conv_id: int) -> int | None:
     """The rowid of the conversation's newest stored message: what an agent replying has seen."""
     return (await store.fetchone("SELECT max(id) FROM messages WHERE conv_id=?", (conv_id,)))[0]

@@ -1087,14 +1087,28 @@ class DeskApp(App[None]):
             raise SkipAction()
         desk = self.desk
 
-        async def cancel(outbox_id: int) -> str:
-            said = await desk.cancel_send(outbox_id)
+        def no_longer_pending(outbox_id: int) -> None:
             if self.pending_send is not None and self.pending_send.outbox_id == outbox_id:
                 self.pending_send = None
+                self.clear_notifications()  # its "u to undo" notice is no longer true
+
+        async def cancel(outbox_id: int) -> str:
+            said = await desk.cancel_send(outbox_id)
+            no_longer_pending(outbox_id)
             return said
 
+        async def send_now(outbox_id: int) -> str:
+            said = await desk.send_now(outbox_id)
+            no_longer_pending(outbox_id)
+            return said
+
+        async def back_to_draft(conv_id: int | None) -> None:
+            if conv_id is not None and self._on_main_screen():
+                await self.open_compose(conv_id)
+
         from tui_desk.ui.outbox import OutboxScreen
-        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send))
+        self.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send,
+                                      send_now), callback=back_to_draft)
 
     @work(group="cancel-send")
     async def cancel_send(self, queued: Queued) -> None:
@@ -1243,6 +1257,7 @@ class DeskApp(App[None]):
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         from tui_desk.ui.compose import ComposeScreen
+        from tui_desk.ui.outbox import OutboxScreen
         return [
             ("Everywhere", key_table(self.GLOBAL_BINDINGS) + [("Ctrl+P", "Command palette: every action")]),
             (
@@ -1254,6 +1269,7 @@ class DeskApp(App[None]):
                 key_table(REPLY_BINDINGS) + [("u", "Undo a send while it waits (10 s)")],
             ),
             ("Compose", key_table(ComposeScreen.BINDINGS) + [("::name", "Then space: insert that snippet")]),
+            ("Outbox", key_table(OutboxScreen.BINDINGS)),
             ("Queue", key_table(QueueView.BINDINGS)),
             ("Conversation", key_table(ThreadView.BINDINGS)),
             (

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Input, Static, TextArea
 
-from tui_desk.desk.snippets import placeholders
+from tui_desk.desk.snippets import filter_snippets, placeholders
 from tui_desk.desk.views import ConversationView, MessageView, Snippet
 from tui_desk.ui.conversation import plain, split_sender
 from tui_desk.ui.triage import ActionPrompt
@@ -362,11 +362,9 @@ class ComposeScreen(Screen[Queued | None]):
         return description
 
     def action_send_later(self) -> None:
-        from tui_desk.ui.triage import snooze_prompt  # the same presets and time preview
+        from tui_desk.ui.triage import send_later_prompt
 
-        prompt = snooze_prompt("Send later", self.queue, self.app.clock())  # type: ignore[attr-defined]
-        prompt.choices = [c for c in prompt.choices if "reply" not in str(c[1])]
-        prompt.hints = ["↑↓ pick · or type a time: tomorrow 9:00, mon 8:30, 2h"]
+        prompt = send_later_prompt("Send later", self.queue, self.app.clock())  # type: ignore[attr-defined]
 
         def closed(description: str | None) -> None:
             if self.result is not None:
@@ -427,13 +425,16 @@ class ComposeScreen(Screen[Queued | None]):
             self._insert_snippet(snippet, here, here)  # type: ignore[arg-type]
             return snippet.name  # type: ignore[union-attr]
 
-        choices = [
-            (Content.assemble(("::" + s.name, "bold"), "  ", s.title), s) for s in snippets
-        ]
+        def choices(text: str) -> list[tuple[Content, Snippet]]:
+            """The snippets matching what is typed, best first (as in the snippet pane)."""
+            return [(Content.assemble(("::" + s.name, "bold"), "  ", s.title), s)
+                    for s in filter_snippets(snippets, text.strip().removeprefix("::"))]
+
         self.app.push_screen(
             ActionPrompt(
-                "Insert a snippet", apply=insert, placeholder="type a name, or pick below",
-                choices=choices, hints=["↑↓ pick · Enter inserts · Esc cancels"], id="snippet-prompt",
+                "Insert a snippet", apply=insert, placeholder="type to filter, or pick below",
+                choices=choices(""), narrow=choices, hints=["↑↓ pick · Enter inserts · Esc cancels"],
+                id="snippet-prompt",
             ),
             callback=lambda _: self.set_focus(self.body),
         )

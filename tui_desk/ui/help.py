@@ -79,7 +79,8 @@ class HelpScreen(ModalScreen[None]):
             padding: 0 1;
             scrollbar-size-vertical: 1;
         }
-        & #help-text { width: auto; }
+        /* a line wider than the box ends in "…", not cut mid-word */
+        & #help-text { width: auto; max-width: 100%; text-wrap: nowrap; text-overflow: ellipsis; }
     }
     """
 

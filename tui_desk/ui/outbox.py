@@ -1,8 +1,9 @@
 """The outbox view: replies on their way, with state, recipients, time and the server's error.
 
 A popup over the queue; it reloads every two seconds while open (the background sends).
-Cancelling puts the text back into the conversation's draft (``r`` reopens it). A held, failed
-or "maybe sent" reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
+Cancelling (``c``) puts the text back into the conversation's draft and closes the outbox with
+that conversation, which the app opens in the compose screen. ``n`` sends a scheduled reply now.
+A held, failed or "maybe sent" reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ def entry_label(entry: OutboxEntry, now: dt.datetime) -> Content:
     )
 
 
-class OutboxScreen(ModalScreen[None]):
+class OutboxScreen(ModalScreen[int | None]):
+    """Dismissed with the conversation whose reply went back to its draft (c), else None."""
+
     BINDINGS = [
-        Binding("c,delete", "cancel_send", "Cancel send", tooltip="Cancel it: the text goes back to the draft"),
+        Binding("c,delete", "cancel_send", "Cancel send",
+                tooltip="Cancel it: the text goes back to the draft, opened to edit"),
+        Binding("n", "send_now", "Send now", tooltip="A scheduled reply goes on the outbox's next pass"),
         Binding("s", "send_anyway", "Send anyway", tooltip="A held, failed or maybe-sent reply goes (again)"),
         Binding("d", "discard", "Discard", tooltip="Drop a held, failed or maybe-sent reply (press twice)"),
         Binding("escape,O", "close", "Close"),
@@ -65,12 +70,14 @@ class OutboxScreen(ModalScreen[None]):
         clock: Callable[[], dt.datetime],
         send_anyway: Callable[[int], Awaitable[str]] | None = None,
         discard: Callable[[int], Awaitable[str]] | None = None,
+        send_now: Callable[[int], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(id="outbox-screen")
         self.load = load
         self.cancel = cancel
         self.send_anyway = send_anyway
         self.discard = discard
+        self.send_now = send_now
         self.clock = clock
         self.entries: list[OutboxEntry] = []
         self._discard_armed: int | None = None  # outbox id: the next d discards it
@@ -78,7 +85,7 @@ class OutboxScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
             box.border_title = "Outbox"
-            box.border_subtitle = "c back to the draft · s send anyway · d discard · Esc"
+            box.border_subtitle = "c back to the draft · n send now · s send anyway · d discard · Esc"
             yield OptionList(id="outbox-list", markup=False)
             yield Static("", id="prompt-note")
 
@@ -146,6 +153,9 @@ class OutboxScreen(ModalScreen[None]):
             self.set_note(f"Could not cancel: {exc}", error=True)
             return
         self.notify(said, timeout=4, markup=False)
+        if entry.conv_id is not None:
+            self.dismiss(entry.conv_id)  # the app opens the draft in the compose screen
+            return
         await self.reload()
 
     async def _decide(self, action: Callable[[int], Awaitable[str]] | None, entry: OutboxEntry) -> None:
@@ -158,6 +168,18 @@ class OutboxScreen(ModalScreen[None]):
             return
         self.notify(said, timeout=4, markup=False)
         await self.reload()
+
+    async def action_send_now(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        if entry.state in NEEDS_AGENT:
+            self.set_note("This reply waits for you: s sends it anyway, c edits it, d d discards it.")
+            return
+        if entry.state != "queued":
+            self.set_note("It is on its way already.")
+            return
+        await self._decide(self.send_now, entry)
 
     async def action_send_anyway(self) -> None:
         entry = self._current()

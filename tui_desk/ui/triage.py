@@ -25,7 +25,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_desk.desk.views import QueueRow
-from tui_desk.desk.when import PRESETS, WhenError, parse_when
+from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
 
 Apply = Callable[[Any], Awaitable[str]]
 Load = Callable[["ActionPrompt"], Awaitable[None]]
@@ -164,6 +164,10 @@ class ActionPrompt(ModalScreen[str | None]):
     Enter applies the typed text, or the highlighted choice when nothing is typed. Typing
     takes the highlight off the choices, moving through them clears the text: one of the two
     is what Enter applies, and the screen shows which.
+
+    With ``narrow`` the typed text is a filter instead: the choices become ``narrow(text)``
+    as it is typed, the first one highlighted, and Enter applies the highlighted choice (the
+    text only when nothing matches, so the apply function can say so).
     """
 
     DEFAULT_CSS = "ActionPrompt {" + PROMPT_CSS + "}"
@@ -183,6 +187,7 @@ class ActionPrompt(ModalScreen[str | None]):
         hints: Sequence[Content | str] = (),
         empty_error: str = "Type something, or Esc to cancel",
         load: Load | None = None,
+        narrow: Callable[[str], Sequence[tuple[Content | str, Any]]] | None = None,
         id: str | None = None,
     ) -> None:
         """``load`` fills in what needs the desk (known tags, teammates) once the prompt is up:
@@ -198,6 +203,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self.hints = list(hints)
         self.empty_error = empty_error
         self.load = load
+        self.narrow = narrow
         self.loaded = asyncio.Event()  # set once ``load`` is done (or failed, or there is none)
         self.busy = False  # the desk call is on its way
         self.held_keys: list[events.Key] = []  # typed meanwhile; they go where they belong after
@@ -264,7 +270,7 @@ class ActionPrompt(ModalScreen[str | None]):
             options.highlighted = 0 if step > 0 else len(self.choices) - 1
         else:
             options.highlighted = (options.highlighted + step) % len(self.choices)
-        if self.text_input.value:
+        if self.text_input.value and self.narrow is None:
             self._clearing = True
             self.text_input.value = ""
         self.set_note("")
@@ -280,17 +286,22 @@ class ActionPrompt(ModalScreen[str | None]):
         if self._clearing:
             self._clearing = False
             return
-        if event.value.strip() and self.choices:
+        if self.narrow is not None:
+            self.choices = list(self.narrow(event.value))
+            options = self.choice_list
+            options.set_options(Option(label) for label, _ in self.choices)
+            options.highlighted = 0 if self.choices else None
+        elif event.value.strip() and self.choices:
             self.choice_list.highlighted = None
         self.set_note(self.preview(event.value) if self.preview and event.value.strip() else "")
 
     def submit(self, value: str) -> None:
         """Enter: the typed text, or else the highlighted choice."""
         text = value.strip()
-        if text:
+        index = self.choice_list.highlighted if self.choices else None
+        if text and (self.narrow is None or index is None):
             self._run(text)
             return
-        index = self.choice_list.highlighted if self.choices else None
         if index is None:
             self.set_note(self.empty_error, error=True)
             return
@@ -399,35 +410,56 @@ def snooze_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.da
     """``z``: the presets with the time each one means now, or free text."""
 
     def when_text(text: str) -> str:
+        if text.strip().lower() in ("off", "wake", "none"):
+            return "wake up now"
         when = parse_when(text, now)
         return "until the customer replies" if when.until_reply else f"{when.at:%a %d %b %H:%M}"
 
+    return _when_prompt(
+        title, apply, PRESETS, when_text,
+        placeholder="fri 14:00, 3d, 2026-12-01, off… or pick below",
+        hints=["↑↓ pick · or type a time · off wakes it now"],
+        empty_error="Say when: e.g. tomorrow 9:00, 3d, fri 14:00",
+        id="snooze-prompt",
+    )
+
+
+def send_later_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.datetime) -> ActionPrompt:
+    """Ctrl+L in the compose screen: send-later presets (a moment, never "until reply"), or a time."""
+
+    def when_text(text: str) -> str:
+        return f"{parse_send_at(text, now):%a %d %b %H:%M}"
+
+    return _when_prompt(
+        title, apply, SEND_LATER_PRESETS, when_text,
+        placeholder="mon 8:30, 2h, 2026-12-01 14:00… or pick below",
+        hints=["↑↓ pick · or type a time: tomorrow 9:00, mon 8:30, 2h"],
+        empty_error="Say when to send: e.g. in 1 hour, tomorrow 9:00, mon 8:30",
+        id="send-later-prompt",
+    )
+
+
+def _when_prompt(title: str, apply: Callable[[str], Awaitable[str]], presets: Sequence[str],
+                 when_text: Callable[[str], str], *, placeholder: str, hints: list[Content | str],
+                 empty_error: str, id: str) -> ActionPrompt:
+    """Presets, each with the time it means now, or free text previewed as it is typed."""
+
     def preview(text: str) -> Content:
-        if text.strip().lower() in ("off", "wake", "none"):
-            return Content("→ wake up now")
         try:
             return Content.assemble("→ ", (when_text(text), "bold"))
         except WhenError:
             return Content("…")  # still typing; Enter says what is wrong
 
-    width = max(len(p) for p in PRESETS) + 2
+    width = max(len(p) for p in presets) + 2
     choices: list[tuple[Content | str, Any]] = []
-    for preset in PRESETS:
+    for preset in presets:
         try:
             label = Content.assemble(preset.ljust(width), (when_text(preset), "$text-muted"))
         except WhenError:
             label = Content(preset)
         choices.append((label, preset))
-    return ActionPrompt(
-        title,
-        apply=apply,
-        placeholder="fri 14:00, 3d, 2026-12-01, off… or pick below",
-        choices=choices,
-        preview=preview,
-        hints=["↑↓ pick · or type a time · off wakes it now"],
-        empty_error="Say when: e.g. tomorrow 9:00, 3d, fri 14:00",
-        id="snooze-prompt",
-    )
+    return ActionPrompt(title, apply=apply, placeholder=placeholder, choices=choices, preview=preview,
+                        hints=hints, empty_error=empty_error, id=id)
 
 
 UNASSIGN = object()  # the "unassign" choice; a typed name is a str
