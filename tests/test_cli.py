@@ -245,3 +245,45 @@ def test_merge_and_split_from_the_command_line(tmp_path, capsys):
     assert code == 2 and "at least two" in err
     code, _, err = run(capsys, "--db", db, "split", "nope@nowhere")
     assert code == 2 and "no message" in err and err.count("\n") == 1
+
+
+def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
+    """queue/search --json, show --json and the plain forms say who has a conversation, until
+    when it sleeps, and whether a draft or a send-later reply waits in it."""
+    from tui_desk.demo import demo_config
+    from tui_desk.desk.service import Desk
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    a, b, c = (r["id"] for r in run_json(capsys, "--db", db, "queue", "--limit", "3"))
+    assert run(capsys, "--db", db, "assign", a, "bob")[0] == 0
+    assert run(capsys, "--db", db, "snooze", b, "2099-01-02")[0] == 0
+
+    async def draft_and_schedule() -> None:
+        desk = await Desk.open(db, demo_config(1))  # nothing is sent: the reply waits till 2099
+        try:
+            await desk.save_draft(a, "Half-written answer")
+            await desk.reply(c, "Will follow up", send_at_text="2099-01-03 09:00")
+        finally:
+            await desk.close()
+    asyncio.run(draft_and_schedule())
+
+    rows = {r["id"]: r for r in run_json(capsys, "--db", db, "queue")}
+    assert rows[a]["assignee"] == "bob" and rows[a]["draft"] is True and rows[a]["scheduled_reply_at"] is None
+    assert rows[c]["assignee"] is None and rows[c]["draft"] is False
+    assert rows[c]["scheduled_reply_at"].startswith("2099-01-03")
+    [snoozed] = [r for r in run_json(capsys, "--db", db, "search", "is:snoozed") if r["id"] == b]
+    assert snoozed["snoozed_until"].startswith("2099-01-0") and snoozed["snoozed_until_reply"] is False
+
+    shown = run_json(capsys, "--db", db, "show", a)
+    assert shown["assignee"] == "bob" and shown["draft"] is True and shown["snoozed_until"] is None
+    assert run_json(capsys, "--db", db, "show", c)["scheduled_reply_at"].startswith("2099-01-03")
+
+    code, out, _ = run(capsys, "--db", db, "queue")
+    line_a = next(ln for ln in out.splitlines() if re.match(rf"\S?\s+{a}\s", ln))
+    assert "@bob" in line_a and "✎draft" in line_a
+    line_c = next(ln for ln in out.splitlines() if re.match(rf"\S?\s+{c}\s", ln))
+    assert "⏲" in line_c
+    code, out, _ = run(capsys, "--db", db, "show", a)
+    assert "assigned: bob" in out and "draft" in out
+    code, out, _ = run(capsys, "--db", db, "show", b)
+    assert "snoozed until 2099-01-0" in out

@@ -1557,3 +1557,42 @@ async def test_background_delivers_a_reply_and_the_queue_follows(tmp_path):
             assert first not in app.queue.ids
     finally:
         sink.stop()
+
+
+async def test_real_desk_rows_header_and_reasons_show_assignee_snooze_draft_and_scheduled_reply(real_desk):
+    """The hand-off state, read with the rows (one query), on the queue row within 80 columns,
+    in the conversation header and in p."""
+    import time
+
+    from tui_desk.store import outbox
+
+    desk = real_desk
+    first, second, third = (await desk.queue_ids())[:3]
+    await desk.assign([first], "bob")
+    await desk.save_draft(first, "Half-written answer")
+    async with desk.store.transaction():
+        await outbox.add(desk.store, account="support", conv_id=second, message_id="<later@helpdesk.test>",
+                         raw=b"x", mail_from="support@helpdesk.test", recipients=["bob@acme.test"],
+                         body_markdown="Later", send_at=int(time.time()) + 86400)
+    await desk.snooze([third], "2099-01-02 09:00")
+    app = real_app(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        queue = app.queue
+        width = queue.scrollable_content_region.width
+        lines = visible_lines(queue)
+        assert all(cell_len(line) == width for line in lines)
+        assert "@bob" in lines[1] and "✎draft" in lines[1]  # two lines a row: subject and markers
+        assert "⏲" in lines[3] and "@" not in lines[3]
+        await pilot.press("enter")
+        await settle(pilot)
+        meta = plain_text(app.conversation_pane.query_one("#conv-meta", Static))
+        assert "@bob" in meta and "✎draft" in meta
+        await pilot.press("p")
+        await settle(pilot)
+        text = plain_text(app.screen.query_one("#reasons-text", Static))
+        assert "assigned: bob" in text and "✎ draft saved" in text
+        await pilot.press("escape", "5")  # Snoozed
+        await settle(pilot)
+        assert queue.ids == [third]
+        assert "z 2099-01-02" in visible_lines(queue)[1]

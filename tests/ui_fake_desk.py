@@ -632,7 +632,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if state is None:
             return conv
-        return dataclasses.replace(conv, status=state.status, tags=state.tags)
+        return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,
+                                   snoozed_until=state.snooze_until, snoozed_until_reply=state.snooze_reply)
 
     def snippets(self) -> list[Snippet]:
         if self.snippet_list is not None:
@@ -653,7 +654,8 @@ class FakeDesk:
         state = self.changed.get(cid)
         if state is None:
             return row
-        return dataclasses.replace(row, status=state.status, tags=state.tags)
+        return dataclasses.replace(row, status=state.status, tags=state.tags, assignee=state.assignee,
+                                   snoozed_until=state.snooze_until, snoozed_until_reply=state.snooze_reply)
 
     def _base_row(self, cid: int) -> QueueRow:
         if cid <= len(self.handmade):

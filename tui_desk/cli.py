@@ -103,19 +103,32 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def state_json(r) -> dict:
+    """Assignee, snooze, draft and send-later reply of a QueueRow or a ConversationView."""
+    return {"assignee": r.assignee, "snoozed_until": _iso(r.snoozed_until),
+            "snoozed_until_reply": r.snoozed_until_reply, "draft": r.has_draft,
+            "scheduled_reply_at": _iso(r.scheduled_reply_at)}
+
+
 def row_json(r: QueueRow) -> dict:
     return {"id": r.id, "subject": r.subject, "customer": r.customer, "customer_address": r.customer_addr,
             "status": r.status, "tags": list(r.tags), "message_count": r.message_count,
-            "last_message": r.last_date.isoformat(), "priority": {"score": r.score, "marker": r.marker,
-                                                                  "reasons": list(r.reasons), "flags": list(r.flags)}}
+            "last_message": r.last_date.isoformat(), **state_json(r),
+            "priority": {"score": r.score, "marker": r.marker, "reasons": list(r.reasons), "flags": list(r.flags)}}
 
 
 def row_text(r: QueueRow, now: dt.datetime) -> str:
+    from tui_desk.desk.markers import state_markers
     tags = f" [{', '.join(r.tags)}]" if r.tags else ""
     flags = f" ({', '.join(r.flags)})" if r.flags else ""
+    state = "".join(f"  {m}" for m in state_markers(r, now.astimezone()))  # snooze times in local time
     customer = set_cell_size(r.customer, 24)  # CJK names take two cells a character
     return (f"{r.marker} {r.id:>6}  {format_age(r.last_date, now):>4}  {r.status:<7} {customer}  "
-            f"{r.subject}{tags}{flags}")
+            f"{r.subject}{tags}{flags}{state}")
 
 
 def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
@@ -162,7 +175,8 @@ async def run_command(args, config: Config) -> int:
                 raise UsageError(f"no conversation {args.id}")
             if args.json:
                 json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
-                           "status": view.status, "tags": list(view.tags), "reasons": list(view.reasons),
+                           "status": view.status, "tags": list(view.tags), **state_json(view),
+                           "reasons": list(view.reasons),
                            "messages": [message_json(m) for m in view.messages]},
                           sys.stdout, ensure_ascii=False, indent=1)
                 sys.stdout.write("\n")

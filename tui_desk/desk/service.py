@@ -232,8 +232,12 @@ class Desk:
     async def known_agents(self) -> list[str]:
         return sorted({self.config.agent, *await queries.assignees(self.store)})
 
+    def _undo_window(self) -> int:
+        """The longest undo window: a queued reply due later than this is a send-later one."""
+        return max((a.undo_send_seconds for a in self.config.accounts), default=10)
+
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
-        rows = await queries.conversation_rows(self.store, ids)
+        rows = await queries.conversation_rows(self.store, ids, self._undo_window())
         tags = await queries.tags_of(self.store, ids)
         per_customer = await queries.conversation_counts_by_customer(
             self.store, [r["customer_key"] for r in rows.values()])
@@ -259,6 +263,8 @@ class Desk:
                 assignee=sanitize_line(r["assignee"]) if r["assignee"] else None,
                 snoozed_until=dt.datetime.fromtimestamp(r["snooze_until"], UTC) if r["snooze_until"] else None,
                 snoozed_until_reply=bool(r["snooze_reply"]),
+                has_draft=bool(r["has_draft"]),
+                scheduled_reply_at=dt.datetime.fromtimestamp(r["scheduled_at"], UTC) if r["scheduled_at"] else None,
             ))
         return out
 
@@ -272,7 +278,8 @@ class Desk:
         view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
                                  await self.customer_history(rows[conv_id]))
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
-                                   snoozed_until_reply=qrow.snoozed_until_reply,
+                                   snoozed_until_reply=qrow.snoozed_until_reply, has_draft=qrow.has_draft,
+                                   scheduled_reply_at=qrow.scheduled_reply_at,
                                    replying=await self.others_replying(conv_id))
 
     # -- collision warning: who else has a reply open (desk.keywords td:replying:) ----------------

@@ -27,6 +27,8 @@ class QueueRow:
     assignee: str | None = None
     snoozed_until: dt.datetime | None = None
     snoozed_until_reply: bool = False
+    has_draft: bool = False  # a reply draft is saved
+    scheduled_reply_at: dt.datetime | None = None  # a send-later reply waits in the outbox (the first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class ConversationView:
     snoozed_until: dt.datetime | None = None
     snoozed_until_reply: bool = False
     replying: tuple[str, ...] = ()  # teammates with a reply open right now (sanitized names)
+    has_draft: bool = False
+    scheduled_reply_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1083,7 +1083,7 @@ class DeskApp(App[None]):
             self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
             return
         from tui_desk.ui.triage import ReasonsScreen
-        await self.push_screen(ReasonsScreen(row))
+        await self.push_screen(ReasonsScreen(row, self.clock()))
 
     # --- panes and layout -----------------------------------------------------------------
 

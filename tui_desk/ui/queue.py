@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_desk.desk.markers import state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
 
@@ -29,6 +30,7 @@ PAGE_SIZE = 100  # rows per queue_rows() call
 TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
 TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
 ELLIPSIS = "…"
+MIN_SUBJECT = 10  # cells the subject keeps beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
 SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
 # Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
 ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
@@ -54,6 +56,13 @@ def head(text: str, cells: int) -> str:
         if used > cells:
             return text[:i]
     return text
+
+
+def share(width: int, state: str) -> tuple[int, int]:
+    """(subject cells, state cells) of a ``width`` cells wide subject column holding both;
+    the markers are cut before the subject goes under MIN_SUBJECT."""
+    cells = min(cell_len(state), width - MIN_SUBJECT - 1) if state else 0
+    return (width - cells - 1, cells) if cells > 0 else (width, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,7 @@ class QueueView(ScrollView, can_focus=True):
         "queue--dim",
         "queue--selected",
         "queue--mark",
+        "queue--state",
     }
 
     DEFAULT_CSS = """
@@ -148,6 +158,7 @@ class QueueView(ScrollView, can_focus=True):
         & > .queue--dim { color: $text-muted; }
         & > .queue--selected { background: $accent 25%; }
         & > .queue--mark { color: $text-success; text-style: bold; }
+        & > .queue--state { color: $text-secondary; }
     }
     """
 
@@ -420,16 +431,18 @@ class QueueView(ScrollView, can_focus=True):
             return Strip([Segment(fit(text, width), style)], width)
         selected = 0 if index != self._cursor else (2 if self.has_focus else 1)
         marked = conv_id in self.selected
-        age = format_age(row.last_date, self._clock())
-        key = (conv_id, width, selected, marked, self.app.theme, age, sub, self._lines_per_row)
+        now = self._clock()
+        age = format_age(row.last_date, now)
+        state = " ".join(state_markers(row, now))  # a snooze's "Fri 9:00" changes with the day
+        key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(row, width, selected, age, sub, marked)
+            strip = self._render_row(row, width, selected, age, sub, marked, state)
             self._strips[key] = strip
         return strip
 
     def _render_row(
-        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False
+        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False, state: str = ""
     ) -> Strip:
         cols = columns_for(width)
         base = self._base()
@@ -451,6 +464,10 @@ class QueueView(ScrollView, can_focus=True):
         customer = row.customer.translate(ONE_LINE)
         subject = row.subject.translate(ONE_LINE)
         tags = " ".join(t.translate(ONE_LINE) for t in row.tags)
+        subject_cells, state_cells = share(cols.subject, state.translate(ONE_LINE))
+        subject_segments = [seg(fit(subject, subject_cells), "queue--subject")]
+        if state_cells:
+            subject_segments += [seg(" ", None), seg(fit(state.translate(ONE_LINE), state_cells), "queue--state")]
         segments: list[Segment]
         if cols.lines_per_row == 1:
             segments = [
@@ -458,7 +475,7 @@ class QueueView(ScrollView, can_focus=True):
                 mark,
                 seg(fit(customer, cols.customer), "queue--customer"),
                 seg(" ", None),
-                seg(fit(subject, cols.subject), "queue--subject"),
+                *subject_segments,
                 seg(" ", None),
                 seg(fit(age, 3, right=True), "queue--age"),
             ]
@@ -474,7 +491,7 @@ class QueueView(ScrollView, can_focus=True):
                 segments += [seg(" ", None), seg(fit(tags, cols.tags, right=True), "queue--tags")]
             segments += [seg(" ", None), seg(fit(age, 3, right=True), "queue--age"), seg(" ", None)]
         else:
-            segments = [seg("  ", None), seg(fit(subject, cols.subject), "queue--subject")]
+            segments = [seg("  ", None), *subject_segments]
         strip = Strip(segments)
         return strip.adjust_cell_length(width, cursor or base)
 

@@ -24,6 +24,7 @@ from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_desk.desk.markers import state_words
 from tui_desk.desk.views import QueueRow
 from tui_desk.desk.when import PRESETS, WhenError, parse_when
 
@@ -513,9 +514,10 @@ class ReasonsScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,p,q,enter", "dismiss", "Close", show=False)]
 
-    def __init__(self, row: QueueRow) -> None:
+    def __init__(self, row: QueueRow, now: dt.datetime | None = None) -> None:
         super().__init__(id="reasons")
         self.row = row
+        self.now = now  # for the snooze and scheduled-reply times
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
@@ -535,6 +537,9 @@ class ReasonsScreen(ModalScreen[None]):
         marker = (row.marker or " ")[:1]
         if marker in MARKER_MEANING:
             parts += [" · ", (f"{marker} {MARKER_MEANING[marker]}", "bold $text-warning")]
+        state = state_words(row, self.now) if self.now is not None else ()
+        if state:
+            parts += ["\n", ("   ".join(state), "$text-secondary")]
         parts.append("\n")
         if row.reasons:
             for reason in row.reasons:
