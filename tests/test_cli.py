@@ -287,3 +287,48 @@ def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
     assert "assigned: bob" in out and "draft" in out
     code, out, _ = run(capsys, "--db", db, "show", b)
     assert "snoozed until 2099-01-0" in out
+
+
+@pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["outbox"], ["assign", "1", "bob"]])
+def test_a_store_in_a_missing_folder_is_not_made_up(tmp_path, capsys, argv):
+    db = tmp_path / "no" / "such" / "desk.sqlite3"
+    code, out, err = run(capsys, "--db", db, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{db.parent}: no such folder" in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_import_makes_the_store_and_its_folder(tmp_path, capsys):
+    mbox = write_demo_mbox(tmp_path / "demo.mbox", demo_end(NOW))
+    db = tmp_path / "new" / "desk.sqlite3"
+    code, out, err = run(capsys, "--db", db, "import", mbox)
+    assert code == 0 and db.exists(), err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["queue", "--limit", "-1"], "--limit"),
+    (["search", "refund", "--limit", "-5"], "--limit"),
+    (["queue", "--limit", "x"], "--limit"),
+    (["queue", "--bogus"], "--bogus"),
+    (["frobnicate"], "frobnicate"),
+    (["show"], "id"),
+])
+def test_argument_errors_are_one_line_exit_2(demo_db, capsys, argv, needle):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--db", str(demo_db), *argv])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and out == ""
+    assert err.startswith("tui-desk") and needle in err and err.count("\n") == 1, err
+    assert "usage:" not in err
+
+
+def test_assign_to_nobody_says_unassigned_and_an_empty_outbox_says_so(tmp_path, capsys):
+    db = tmp_path / "u.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    [first] = run_json(capsys, "--db", db, "queue", "--limit", "1")
+    assert run(capsys, "--db", db, "assign", first["id"], "bob")[0] == 0
+    code, out, _ = run(capsys, "--db", db, "assign", first["id"], "nobody")
+    assert code == 0 and out == "unassigned 1 conversation\n"
+    code, out, _ = run(capsys, "--db", db, "outbox")
+    assert code == 0 and out == "Outbox is empty.\n"
+    assert run_json(capsys, "--db", db, "outbox") == []

@@ -1138,7 +1138,7 @@ async def test_a_assigns_to_me_a_teammate_or_nobody_and_mine_shows_it():
         await pilot.press("a", "down", "down", "down", "enter")  # me, bob, carol, unassign
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], None)
-        assert app.last_action == "assigned 1 conversation to nobody"
+        assert app.last_action == "unassigned 1 conversation"
         assert app.queue.ids == []
         await pilot.press("u")
         await settle(pilot)

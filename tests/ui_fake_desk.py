@@ -577,8 +577,8 @@ class FakeDesk:
         def edit(s: TriageState) -> None:
             s.assignee = agent
 
-        who = f"to {agent}" if agent else "to nobody"
-        return self._apply(ids, edit, f"assigned {_plural(len(set(ids)))} {who}")
+        what = f"assigned {_plural(len(set(ids)))} to {agent}" if agent else f"unassigned {_plural(len(set(ids)))}"
+        return self._apply(ids, edit, what)
 
     async def undo(self) -> str | None:
         self.actions.append(("undo",))

@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from rich.cells import set_cell_size
 
@@ -35,22 +36,41 @@ class UsageError(Exception):
     pass
 
 
+# These make the store (and its folder) when missing; every other command wants one to exist.
+CREATES_STORE = ("import", "sync", "demo")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's complaints like every other bad input: one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+def count(text: str) -> int:
+    """--limit N: a whole number, 0 or more."""
+    n = int(text)  # ValueError: argparse says "invalid count value"
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"wants 0 or more, not {text}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
+    ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
     ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
     ap.add_argument("--config", type=Path, help=f"config file (default: {default_config_path()})")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("queue", help="conversations in priority order")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=count, default=None)
     p = sub.add_parser("show", help="one conversation with its messages")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("search", help='search: words "phrases" from: to: subject: tag: status: before: after:')
     p.add_argument("query", nargs="+")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=count, default=None)
     p = sub.add_parser("threads", help="every conversation as its Message-IDs")
     p.add_argument("--json", action="store_true", required=True)
     p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
@@ -162,12 +182,12 @@ async def run_command(args, config: Config) -> int:
         if args.command == "queue":
             ids = await desk.queue_ids()
             if args.limit is not None:
-                ids = ids[: max(0, args.limit)]
+                ids = ids[: args.limit]
             print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "search":
             ids = await desk.queue_ids(" ".join(args.query))
             if args.limit is not None:
-                ids = ids[: max(0, args.limit)]
+                ids = ids[: args.limit]
             print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "show":
             view = await desk.conversation(args.id)
@@ -374,6 +394,8 @@ async def _outbox(desk, config: Config, args) -> int:
                     "attempts": i.attempts, "error": i.last_error} for i in items], sys.stdout, indent=1)
         # (JSON escapes control characters itself)
         sys.stdout.write("\n")
+    elif not items:
+        print("Outbox is empty.")
     else:
         for i in items:
             when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
@@ -477,11 +499,22 @@ def run_tui(db: Path, config: Config) -> int:
     return run_app(db, config, first_page)
 
 
+def _check_store_folder(args) -> None:
+    """A store named by --db or $TUI_DESK_DB in a folder that is not there is a typo, not a
+    new store: said, unless the command makes stores (the default place is made on first use)."""
+    if args.command in CREATES_STORE or not (args.db or os.environ.get("TUI_DESK_DB")):
+        return
+    db = args.db or default_db_path()
+    if not db.parent.is_dir():
+        raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
         config = load_config(args.config, required=args.config is not None)
+        _check_store_folder(args)
         if args.command == "demo":
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
