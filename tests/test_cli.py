@@ -332,3 +332,19 @@ def test_assign_to_nobody_says_unassigned_and_an_empty_outbox_says_so(tmp_path, 
     code, out, _ = run(capsys, "--db", db, "outbox")
     assert code == 0 and out == "Outbox is empty.\n"
     assert run_json(capsys, "--db", db, "outbox") == []
+
+
+def test_the_app_with_no_account_and_no_mail_says_how_to_start(tmp_path, capsys, monkeypatch):
+    import tui_desk.cli as cli
+    started = []
+    monkeypatch.setattr(cli, "run_tui", lambda db, config: started.append(db) or 0)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('agent = "alice"\n')
+    code, out, err = run(capsys, "--config", cfg, "--db", tmp_path / "empty.sqlite3")
+    assert code == 0 and started and out == ""
+    assert str(cfg) in err and "[accounts.NAME]" in err and "README: Accounts" in err and "tui-desk demo" in err
+    # a store with mail (imported, no account needed) needs no hint
+    db = tmp_path / "full.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    code, out, err = run(capsys, "--config", cfg, "--db", db)
+    assert code == 0 and err == ""

@@ -1596,3 +1596,23 @@ async def test_real_desk_rows_header_and_reasons_show_assignee_snooze_draft_and_
         await settle(pilot)
         assert queue.ids == [third]
         assert "z 2099-01-02" in visible_lines(queue)[1]
+
+
+async def test_no_account_and_no_mail_the_empty_queue_says_how_to_start(tmp_path):
+    from tui_desk.desk.service import Desk
+
+    desk = await Desk.open(tmp_path / "empty.db", Config(agent="alice", path=tmp_path / "config.toml"))
+    try:
+        hint = await desk.setup_hint()
+        assert hint and str(tmp_path / "config.toml") in hint and "tui-desk demo" in hint
+        app = real_app(desk)
+        async with app.run_test(size=SMALL) as pilot:
+            await settle(pilot)
+            queue = app.queue
+            width = queue.scrollable_content_region.width
+            lines = visible_lines(queue)
+            assert all(cell_len(line) <= width for line in lines)
+            shown = " ".join(" ".join(lines).split())
+            assert "No mail yet" in shown and "[accounts.NAME]" in shown and "tui-desk demo" in shown
+    finally:
+        await desk.close()

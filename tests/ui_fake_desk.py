@@ -593,6 +593,9 @@ class FakeDesk:
         tags |= {t for s in self.changed.values() for t in s.tags}
         return sorted(tags)
 
+    async def setup_hint(self) -> str | None:
+        return None
+
     async def known_agents(self) -> list[str]:
         return sorted({FAKE_AGENT, "bob", *(s.assignee for s in self.changed.values() if s.assignee)})
 

@@ -492,6 +492,16 @@ async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
             await desk.close()
 
 
+async def _setup_hint(db: Path, config: Config) -> str | None:
+    from tui_desk.desk.setup_hint import setup_hint
+    from tui_desk.store import Store
+    store = await Store.open(db)
+    try:
+        return await setup_hint(store, config)
+    finally:
+        await store.close()
+
+
 def run_tui(db: Path, config: Config) -> int:
     from tui_desk.desk.first_page import FirstPageReader
     first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
@@ -530,7 +540,12 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     sink.stop()
         if args.command is None:
-            return run_tui(args.db or default_db_path(), config)
+            db = args.db or default_db_path()
+            if not config.accounts:  # a first start? (with accounts the app shows the sync's progress)
+                hint = asyncio.run(_setup_hint(db, config))
+                if hint:
+                    print(hint, file=sys.stderr)
+            return run_tui(db, config)
         return asyncio.run(run_command(args, config))
     except _user_errors() as e:
         print(f"tui-desk: {e}", file=sys.stderr)

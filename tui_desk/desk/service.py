@@ -226,6 +226,11 @@ class Desk:
         from tui_desk.desk import commands
         return await commands.undo(self)
 
+    async def setup_hint(self) -> str | None:
+        """How to start, when there is no account and no mail (desk.setup_hint); else None."""
+        from tui_desk.desk.setup_hint import setup_hint
+        return await setup_hint(self.store, self.config)
+
     async def known_tags(self) -> list[str]:
         return await queries.tag_names(self.store)
 

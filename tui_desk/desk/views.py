@@ -149,6 +149,9 @@ class DeskService(Protocol):
 
     async def known_agents(self) -> list[str]: ...
 
+    async def setup_hint(self) -> str | None:
+        """What the empty queue says when there is no account and no mail yet (plain text)."""
+
     def views(self) -> list[tuple[str, str | None]]:
         """Saved views (name, query); query None is the priority queue."""
 

@@ -8,8 +8,10 @@ of ints.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
@@ -63,6 +65,14 @@ def share(width: int, state: str) -> tuple[int, int]:
     the markers are cut before the subject goes under MIN_SUBJECT."""
     cells = min(cell_len(state), width - MIN_SUBJECT - 1) if state else 0
     return (width - cells - 1, cells) if cells > 0 else (width, 0)
+
+
+@lru_cache(maxsize=8)
+def wrapped(text: str, width: int) -> tuple[str, ...]:
+    """The empty-state text (it may say how to start, over a few lines) wrapped to ``width``."""
+    if width < 8:
+        return (text.split("\n")[0],)
+    return tuple(ln for para in text.split("\n") for ln in textwrap.wrap(para, width, break_on_hyphens=False) or [""])
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,9 +423,9 @@ class QueueView(ScrollView, can_focus=True):
             # the width changed without a Resize (a scrollbar came or went)
             self.call_later(self._update_virtual_size)
         if not ids:
-            if y == 0:
-                text = f" {self.empty_text}"
-                return Strip([Segment(fit(text, width), self._style("queue--dim"))], width)
+            lines = wrapped(self.empty_text, width - 1)
+            if y < len(lines):
+                return Strip([Segment(fit(f" {lines[y]}", width), self._style("queue--dim"))], width)
             return Strip.blank(width, self._base())
         line = int(self.scroll_y) + y
         index, sub = divmod(line, self._lines_per_row)
