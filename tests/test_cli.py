@@ -348,3 +348,13 @@ def test_the_app_with_no_account_and_no_mail_says_how_to_start(tmp_path, capsys,
     asyncio.run(prepare_demo(db, NOW))
     code, out, err = run(capsys, "--config", cfg, "--db", db)
     assert code == 0 and err == ""
+
+
+def test_team_in_the_config_is_a_list_of_names(tmp_path, capsys):
+    from tui_desk.config import load_config
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('team = ["bob", "  Carol   Diaz ", "bob"]\n')
+    assert load_config(cfg).team == ("bob", "Carol Diaz")
+    cfg.write_text('team = "bob"\n')
+    code, _, err = run(capsys, "--config", cfg, "--db", tmp_path / "x.db", "queue")
+    assert code == 2 and str(cfg) in err and "'team'" in err and err.count("\n") == 1

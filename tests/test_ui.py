@@ -1128,7 +1128,7 @@ async def test_a_assigns_to_me_a_teammate_or_nobody_and_mine_shows_it():
         await pilot.press("enter")
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], "alice")
-        await pilot.press("j", "a", *"carol", "enter")
+        await pilot.press("j", "a", *"carol", "enter", "enter")  # not a known agent: Enter again confirms
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [2], "carol")
         await pilot.press("2")  # Mine
@@ -1484,7 +1484,7 @@ async def test_real_desk_snooze_and_assign_with_views(real_desk):
         await pilot.press("a")
         await settle(pilot)
         assert choice_labels(app.screen) == ["me  alice", "unassign"]
-        await pilot.press(*"bob", "enter")
+        await pilot.press(*"bob", "enter", "enter")  # bob is new to this desk: asked, then confirmed
         await settle(pilot)
         assert (await state_of(desk, mine)).assignee == "bob" and queue.ids == []
         await pilot.press("u", "u")
@@ -1616,3 +1616,27 @@ async def test_no_account_and_no_mail_the_empty_queue_says_how_to_start(tmp_path
             assert "No mail yet" in shown and "[accounts.NAME]" in shown and "tui-desk demo" in shown
     finally:
         await desk.close()
+
+
+async def test_a_completes_known_agents_and_asks_before_assigning_a_stranger():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("a", *"bo", "tab", "enter")  # Tab completes a known agent
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "bob")
+        assert "@bob" in " ".join(visible_lines(app.queue)[:2])
+        await pilot.press("a", *"bbo", "enter")  # a typo: asked, not done
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        assert desk.actions[-1] == ("assign", [1], "bob")
+        assert "bbo is not a known agent — assign anyway? Enter/Esc" in plain_text(
+            prompt.query_one("#prompt-note", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "bob")
+        await pilot.press("a", *"dora", "enter", "enter")  # a new teammate: Enter again assigns
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "dora")

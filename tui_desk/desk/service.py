@@ -235,7 +235,16 @@ class Desk:
         return await queries.tag_names(self.store)
 
     async def known_agents(self) -> list[str]:
-        return sorted({self.config.agent, *await queries.assignees(self.store)})
+        """This agent, the configured team, and the agents seen in the store (assignees, note
+        authors, td:replying: keywords); each name once, whatever its case, sorted."""
+        names, flags = await queries.agents_seen(self.store)
+        replying = {keywords.decode_name(n) for f in flags for n in keywords.replying_agents(f.split())}
+        known: dict[str, str] = {}
+        for name in (self.config.agent, *self.config.team, *sorted(names), *sorted(replying)):
+            name = sanitize_line(" ".join(name.split()))
+            if name:
+                known.setdefault(name.casefold(), name)  # the first spelling: config before keywords
+        return sorted(known.values(), key=str.casefold)
 
     def _undo_window(self) -> int:
         """The longest undo window: a queued reply due later than this is a send-later one."""

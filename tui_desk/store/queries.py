@@ -228,6 +228,17 @@ async def assignees(store: Store) -> list[str]:
         "SELECT DISTINCT assignee FROM conversations WHERE assignee IS NOT NULL")]
 
 
+async def agents_seen(store: Store) -> tuple[list[str], list[str]]:
+    """(assignees and authors of internal notes, the flags of server copies that carry a
+    td:replying: keyword): the agents this store has seen at work."""
+    names = [r[0] for r in await store.fetchall(
+        "SELECT assignee FROM conversations WHERE assignee IS NOT NULL"
+        " UNION SELECT sender_name FROM messages WHERE is_note = 1 AND sender_name != ''")]
+    flags = [r[0] for r in await store.fetchall(
+        "SELECT DISTINCT flags FROM imap_messages WHERE flags LIKE '%td:replying:%'")]
+    return names, flags
+
+
 async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:
     return await store.fetchall(
         "SELECT * FROM messages WHERE conv_id=? ORDER BY coalesce(date, added_at), id", (conv_id,)

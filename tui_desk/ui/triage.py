@@ -434,9 +434,27 @@ def snooze_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.da
 UNASSIGN = object()  # the "unassign" choice; a typed name is a str
 
 
+class NameSuggester(Suggester):
+    """Completes a name from ``names`` (any case), the first that starts with what is typed."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.names = list(names)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        typed = value.casefold()
+        for name in self.names if typed.strip() else ():
+            if name.casefold().startswith(typed) and len(name) > len(value):
+                return value + name[len(value):]
+        return None
+
+
 def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
                   me: str | None, known_agents: Callable[[], Awaitable[list[str]]]) -> ActionPrompt:
-    """``a``: me, a teammate (the desk's known agents), unassign, or a name typed in."""
+    """``a``: me, a teammate (the desk's known agents; Tab completes them), unassign, or a
+    name typed in: one the desk does not know is asked about first (a typo makes a ghost agent)."""
+    suggester = NameSuggester([me] if me else [])
+    asked: list[str] = []  # the unknown name Enter was pressed on once
 
     def choices(agents: list[str]) -> list[tuple[Content | str, Any]]:
         out: list[tuple[Content | str, Any]] = []
@@ -447,21 +465,31 @@ def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
         return out
 
     async def apply_choice(value: Any) -> str:
+        if isinstance(value, str) and value.casefold() not in {n.casefold() for n in suggester.names}:
+            await prompt.loaded.wait()  # the known agents, if Enter came first
+        if isinstance(value, str) and value.casefold() not in {n.casefold() for n in suggester.names}:
+            if asked != [value]:
+                asked[:] = [value]
+                raise ValueError(f"{value} is not a known agent — assign anyway? Enter/Esc")
         return await apply(None if value is UNASSIGN else value)
 
     async def load(prompt: ActionPrompt) -> None:
-        prompt.set_choices(choices(await known_agents()))
+        agents = await known_agents()
+        suggester.names = list(dict.fromkeys([*([me] if me else []), *agents]))
+        prompt.set_choices(choices(agents))
 
-    return ActionPrompt(
+    prompt = ActionPrompt(
         title,
         apply=apply_choice,
         placeholder="a teammate's name… or pick below",
         choices=choices([]),
-        hints=["↑↓ pick · or type a name"],
+        suggester=suggester,
+        hints=["↑↓ pick · or type a name (Tab completes)"],
         empty_error="Pick someone or type a name",
         load=load,
         id="assign-prompt",
     )
+    return prompt
 
 
 # --- confirm, why here, views ----------------------------------------------------------------
