@@ -20,17 +20,18 @@ def _snoozed(row, now: dt.datetime) -> bool:
     return row.snoozed_until_reply or (row.snoozed_until is not None and row.snoozed_until > now)
 
 
-def state_markers(row, now: dt.datetime, *, scheduled_time: bool = False) -> tuple[str, ...]:
-    """``scheduled_time``: "⏲ Fri 9:00" rather than "⏲" (where there is room: the header)."""
+def state_markers(row, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
+    """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
+    ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00"."""
     out = []
     if row.assignee:
-        out.append(f"@{row.assignee}")
+        out.append(f"@{row.assignee}" if roomy else f"@{row.assignee.split()[0][:12]}")
     if _snoozed(row, now):
         out.append("z reply" if row.snoozed_until_reply else f"z {format_when(row.snoozed_until, now)}")
     if row.has_draft:
         out.append(DRAFT)
     if row.scheduled_reply_at is not None:
-        out.append(f"{SCHEDULED} {format_when(row.scheduled_reply_at, now)}" if scheduled_time else SCHEDULED)
+        out.append(f"{SCHEDULED} {format_when(row.scheduled_reply_at, now)}" if roomy else SCHEDULED)
     return tuple(out)
 
 

@@ -311,7 +311,7 @@ class ConversationPane(Vertical):
         replying = ""
         if conv.replying:
             replying = f"✎ {' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} replying"
-        state = " · ".join(state_markers(conv, self._clock(), scheduled_time=True))
+        state = " · ".join(state_markers(conv, self._clock(), roomy=True))
         self.query_one("#conv-meta", Static).update(
             Content.assemble(
                 (replying, "bold $text-warning"),
