@@ -739,7 +739,7 @@ async def test_opens_the_real_desk_inside_the_app(tmp_path):
         await settle(pilot)
         assert app.desk is opened[0]
         assert app.queue.ids == []
-        assert "The queue is empty" in visible_lines(app.queue)[0]
+        assert "No mail yet" in visible_lines(app.queue)[0]  # no account, no mail: how to start
         await pilot.press("j", "G", "enter")  # nothing to move to or open: no error
         await settle(pilot)
         assert app.conversation_pane.conversation is None
