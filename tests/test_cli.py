@@ -254,7 +254,8 @@ def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
     from tui_desk.desk.service import Desk
     db = tmp_path / "s.sqlite3"
     asyncio.run(prepare_demo(db, NOW))
-    a, b, c = (r["id"] for r in run_json(capsys, "--db", db, "queue", "--limit", "3"))
+    a, b, c = [r["id"] for r in run_json(capsys, "--db", db, "queue")  # the demo's own scene aside
+               if r["assignee"] is None and not r["draft"] and r["scheduled_reply_at"] is None][:3]
     assert run(capsys, "--db", db, "assign", a, "bob")[0] == 0
     assert run(capsys, "--db", db, "snooze", b, "2099-01-02")[0] == 0
 
@@ -324,7 +325,7 @@ def test_argument_errors_are_one_line_exit_2(demo_db, capsys, argv, needle):
 
 def test_assign_to_nobody_says_unassigned_and_an_empty_outbox_says_so(tmp_path, capsys):
     db = tmp_path / "u.sqlite3"
-    asyncio.run(prepare_demo(db, NOW))
+    assert run(capsys, "--db", db, "import", write_demo_mbox(tmp_path / "demo.mbox", demo_end(NOW)))[0] == 0
     [first] = run_json(capsys, "--db", db, "queue", "--limit", "1")
     assert run(capsys, "--db", db, "assign", first["id"], "bob")[0] == 0
     code, out, _ = run(capsys, "--db", db, "assign", first["id"], "nobody")
@@ -358,3 +359,75 @@ def test_team_in_the_config_is_a_list_of_names(tmp_path, capsys):
     cfg.write_text('team = "bob"\n')
     code, _, err = run(capsys, "--config", cfg, "--db", tmp_path / "x.db", "queue")
     assert code == 2 and str(cfg) in err and "'team'" in err and err.count("\n") == 1
+
+
+# Each demo subject (any language, any URGENT/emoji dress) and words its first mail must use.
+DEMO_SUBJECT_WORDS = [
+    (r"refund|退款|返金|возврат", r"refund|money back|вернуть|退款|返金"),
+    (r"where is my order|never arrived|still no answer about order|где мой заказ|在哪里",
+     r"arrive|tracking|package|не пришёл|收到"),
+    (r"damaged|повреждённым", r"crack|crushed|damaged|поврежд"),
+    (r"charged twice|списали деньги дважды", r"charged twice|дважды"),
+    (r"cannot log in|не могу войти|无法登录|ログインできません", r"log in|войти|登录|ログイン"),
+    (r"password reset", r"reset link"),
+    (r"invoice .* is wrong|发票有误", r"invoice|发票"),
+    (r"cancel my subscription|отмените подписку|取消订阅", r"cancel|отменить|取消"),
+    (r"change shipping address", r"address"),
+    (r"app crashes", r"crash"),
+    (r"api returns 500", r"500"),
+    (r"export", r"export|csv"),
+    (r"discount code", r"discount code"),
+    (r"pricing plans", r"plan"),
+    (r"dark mode", r"dark mode"),
+    (r"exchange", r"exchange"),
+    (r"change my email", r"email address"),
+    (r"delete my account", r"delete"),
+    (r"checkout is down", r"checkout"),
+    (r"one more question", r"question"),
+    (r"^undelivered mail returned", r"could not\s+be delivered"),  # a bounce, on its own
+]
+
+
+def test_every_demo_conversation_is_about_its_subject(demo_db):
+    con = sqlite3.connect(demo_db)
+    rows = con.execute(
+        "SELECT c.id, c.subject, (SELECT json_array(m.subject, m.body) FROM messages m WHERE m.conv_id = c.id"
+        " AND m.is_agent = 0 AND m.is_note = 0 ORDER BY m.date, m.id LIMIT 1) FROM conversations c").fetchall()
+    con.close()
+    assert len(rows) >= 100
+    # a reply that lost its threading headers starts a conversation of its own: "Any update?"
+    # is all it says (the generator does that on purpose, as real mail clients do)
+    originals = [(cid, subject, json.loads(first)[1]) for cid, subject, first in rows
+                 if not re.match(r"(re|aw|ответ|回复)\s*[:：]", json.loads(first)[0], re.I)]
+    assert len(originals) >= len(rows) * 9 // 10
+    for conv_id, subject, body in originals:
+        topics = [(s, b) for s, b in DEMO_SUBJECT_WORDS if re.search(s, subject, re.I)]
+        assert topics, f"#{conv_id} {subject!r}: no entry in the table"
+        want = topics[0][1]
+        assert re.search(want, body or "", re.I), f"#{conv_id} {subject!r}: {body!r} does not say {want!r}"
+
+
+def test_the_demo_desk_looks_live_ages_spread_and_every_marker_in_use(demo_db):
+    """At the demo's now: some customers waiting minutes, some hours, a few past the target;
+    some conversations pending, closed, snoozed, assigned, with a draft or a send-later reply."""
+    con = sqlite3.connect(demo_db)
+    now = NOW.timestamp()
+    waits = [(now - w) / 60 for (w,) in con.execute(
+        "SELECT waiting_since FROM conversations WHERE status = 'open' AND snooze_until IS NULL"
+        " AND snooze_reply = 0 AND waiting_since IS NOT NULL")]
+    target = 120
+    assert sum(w < 60 for w in waits) >= 3, sorted(waits)  # minutes old
+    assert sum(60 <= w < target for w in waits) >= 2, sorted(waits)  # an hour or so
+    assert sum(w >= target for w in waits) >= 3, sorted(waits)  # a few over the target
+    assert sum(w >= target for w in waits) <= len(waits) * 2 // 3, sorted(waits)  # not all of them
+
+    def count(sql: str) -> int:
+        return con.execute(sql).fetchone()[0]
+    assert count("SELECT count(*) FROM conversations WHERE status = 'pending'") >= 3
+    assert count("SELECT count(*) FROM conversations WHERE status = 'closed'") >= 10
+    assert count("SELECT count(*) FROM conversations WHERE snooze_until > strftime('%s', '2026-11-20')") >= 1
+    assert count("SELECT count(*) FROM conversations WHERE snooze_reply = 1") >= 1
+    assert count("SELECT count(DISTINCT assignee) FROM conversations WHERE assignee IS NOT NULL") >= 3
+    assert count("SELECT count(*) FROM drafts") >= 1
+    assert count("SELECT count(*) FROM outbox WHERE state = 'queued' AND send_at > created_at + 60") >= 1
+    con.close()

@@ -478,16 +478,18 @@ async def _fetch(desk, config: Config, args) -> int:
 
 
 async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
-    from tui_desk.demo import DEMO_CONFIG, demo_end, settle_old_conversations, write_demo_mbox
+    from tui_desk.demo import DEMO_CONFIG, demo_end, set_the_scene, settle_old_conversations, write_demo_mbox
     from tui_desk.desk.importer import import_paths
     from tui_desk.desk.service import Desk
     end = demo_end(now)
     with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
         mbox = write_demo_mbox(Path(tmp) / "demo.mbox", end)
-        desk = await Desk.open(db, DEMO_CONFIG)
+        now = now or dt.datetime.now(dt.timezone.utc)
+        desk = await Desk.open(db, DEMO_CONFIG, clock=now.timestamp)  # the demo's now, for a fixed `now` too
         try:
             await import_paths(desk, [mbox])
             await settle_old_conversations(desk, end)
+            await set_the_scene(desk, end)
         finally:
             await desk.close()
 
