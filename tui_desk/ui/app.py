@@ -488,6 +488,8 @@ class DeskApp(App[None]):
         # Changes only with the list: a new border on every keystroke would repaint the pane.
         parts = [self.query_text] if self.query_text else []
         total = len(self.queue.ids)
+        if total:
+            self._setup_hint = None  # mail has come: an empty queue later is just empty
         if self.queue.selected:
             parts.append(f"{len(self.queue.selected)} of {total} selected")
         else:
