@@ -1623,7 +1623,7 @@ async def test_a_completes_known_agents_and_asks_before_assigning_a_stranger():
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         desk: FakeDesk = app.desk  # type: ignore[assignment]
-        await pilot.press("a", *"bo", "tab", "enter")  # Tab completes a known agent
+        await pilot.press("a", *"BO", "tab", "enter")  # Tab completes a known agent, spelt as the desk does
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], "bob")
         assert "@bob" in " ".join(visible_lines(app.queue)[:2])

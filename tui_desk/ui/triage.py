@@ -435,17 +435,17 @@ UNASSIGN = object()  # the "unassign" choice; a typed name is a str
 
 
 class NameSuggester(Suggester):
-    """Completes a name from ``names`` (any case), the first that starts with what is typed."""
+    """Completes a name from ``names``, the first that starts with what is typed in any case;
+    taking it writes the name as the desk spells it ("ch" → "Chen Wei")."""
 
     def __init__(self, names: Iterable[str] = ()) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
+        super().__init__(use_cache=False, case_sensitive=False)  # get_suggestion sees casefolded text
         self.names = list(names)
 
     async def get_suggestion(self, value: str) -> str | None:
-        typed = value.casefold()
-        for name in self.names if typed.strip() else ():
-            if name.casefold().startswith(typed) and len(name) > len(value):
-                return value + name[len(value):]
+        for name in self.names if value.strip() else ():
+            if name.casefold().startswith(value) and len(name) > len(value):
+                return name
         return None
 
 
