@@ -245,3 +245,189 @@ def test_merge_and_split_from_the_command_line(tmp_path, capsys):
     assert code == 2 and "at least two" in err
     code, _, err = run(capsys, "--db", db, "split", "nope@nowhere")
     assert code == 2 and "no message" in err and err.count("\n") == 1
+
+
+def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
+    """queue/search --json, show --json and the plain forms say who has a conversation, until
+    when it sleeps, and whether a draft or a send-later reply waits in it."""
+    from tui_desk.demo import demo_config
+    from tui_desk.desk.service import Desk
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    a, b, c = [r["id"] for r in run_json(capsys, "--db", db, "queue")  # the demo's own scene aside
+               if r["assignee"] is None and not r["draft"] and r["scheduled_reply_at"] is None][:3]
+    assert run(capsys, "--db", db, "assign", a, "bob")[0] == 0
+    assert run(capsys, "--db", db, "snooze", b, "2099-01-02")[0] == 0
+
+    async def draft_and_schedule() -> None:
+        desk = await Desk.open(db, demo_config(1))  # nothing is sent: the reply waits till 2099
+        try:
+            await desk.save_draft(a, "Half-written answer")
+            await desk.reply(c, "Will follow up", send_at_text="2099-01-03 09:00")
+        finally:
+            await desk.close()
+    asyncio.run(draft_and_schedule())
+
+    rows = {r["id"]: r for r in run_json(capsys, "--db", db, "queue")}
+    assert rows[a]["assignee"] == "bob" and rows[a]["draft"] is True and rows[a]["scheduled_reply_at"] is None
+    assert rows[c]["assignee"] is None and rows[c]["draft"] is False
+    assert rows[c]["scheduled_reply_at"].startswith("2099-01-03")
+    [snoozed] = [r for r in run_json(capsys, "--db", db, "search", "is:snoozed") if r["id"] == b]
+    assert snoozed["snoozed_until"].startswith("2099-01-0") and snoozed["snoozed_until_reply"] is False
+
+    shown = run_json(capsys, "--db", db, "show", a)
+    assert shown["assignee"] == "bob" and shown["draft"] is True and shown["snoozed_until"] is None
+    assert run_json(capsys, "--db", db, "show", c)["scheduled_reply_at"].startswith("2099-01-03")
+
+    code, out, _ = run(capsys, "--db", db, "queue")
+    line_a = next(ln for ln in out.splitlines() if re.match(rf"\S?\s+{a}\s", ln))
+    assert "@bob" in line_a and "✎draft" in line_a
+    line_c = next(ln for ln in out.splitlines() if re.match(rf"\S?\s+{c}\s", ln))
+    assert "⏲" in line_c
+    code, out, _ = run(capsys, "--db", db, "show", a)
+    assert "assigned: bob" in out and "draft" in out
+    code, out, _ = run(capsys, "--db", db, "show", b)
+    assert "snoozed until 2099-01-0" in out
+
+
+@pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["outbox"], ["assign", "1", "bob"]])
+def test_a_store_in_a_missing_folder_is_not_made_up(tmp_path, capsys, argv):
+    db = tmp_path / "no" / "such" / "desk.sqlite3"
+    code, out, err = run(capsys, "--db", db, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{db.parent}: no such folder" in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_import_makes_the_store_and_its_folder(tmp_path, capsys):
+    mbox = write_demo_mbox(tmp_path / "demo.mbox", demo_end(NOW))
+    db = tmp_path / "new" / "desk.sqlite3"
+    code, out, err = run(capsys, "--db", db, "import", mbox)
+    assert code == 0 and db.exists(), err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["queue", "--limit", "-1"], "--limit"),
+    (["search", "refund", "--limit", "-5"], "--limit"),
+    (["queue", "--limit", "x"], "--limit"),
+    (["queue", "--bogus"], "--bogus"),
+    (["frobnicate"], "frobnicate"),
+    (["show"], "id"),
+])
+def test_argument_errors_are_one_line_exit_2(demo_db, capsys, argv, needle):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--db", str(demo_db), *argv])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and out == ""
+    assert err.startswith("tui-desk") and needle in err and err.count("\n") == 1, err
+    assert "usage:" not in err
+
+
+def test_assign_to_nobody_says_unassigned_and_an_empty_outbox_says_so(tmp_path, capsys):
+    db = tmp_path / "u.sqlite3"
+    assert run(capsys, "--db", db, "import", write_demo_mbox(tmp_path / "demo.mbox", demo_end(NOW)))[0] == 0
+    [first] = run_json(capsys, "--db", db, "queue", "--limit", "1")
+    assert run(capsys, "--db", db, "assign", first["id"], "bob")[0] == 0
+    code, out, _ = run(capsys, "--db", db, "assign", first["id"], "nobody")
+    assert code == 0 and out == "unassigned 1 conversation\n"
+    code, out, _ = run(capsys, "--db", db, "outbox")
+    assert code == 0 and out == "Outbox is empty.\n"
+    assert run_json(capsys, "--db", db, "outbox") == []
+
+
+def test_the_app_with_no_account_and_no_mail_says_how_to_start(tmp_path, capsys, monkeypatch):
+    import tui_desk.cli as cli
+    started = []
+    monkeypatch.setattr(cli, "run_tui", lambda db, config: started.append(db) or 0)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('agent = "alice"\n')
+    code, out, err = run(capsys, "--config", cfg, "--db", tmp_path / "empty.sqlite3")
+    assert code == 0 and started and out == ""
+    assert str(cfg) in err and "[accounts.NAME]" in err and "README: Accounts" in err and "tui-desk demo" in err
+    # a store with mail (imported, no account needed) needs no hint
+    db = tmp_path / "full.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    code, out, err = run(capsys, "--config", cfg, "--db", db)
+    assert code == 0 and err == ""
+
+
+def test_team_in_the_config_is_a_list_of_names(tmp_path, capsys):
+    from tui_desk.config import load_config
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('team = ["bob", "  Carol   Diaz ", "bob"]\n')
+    assert load_config(cfg).team == ("bob", "Carol Diaz")
+    cfg.write_text('team = "bob"\n')
+    code, _, err = run(capsys, "--config", cfg, "--db", tmp_path / "x.db", "queue")
+    assert code == 2 and str(cfg) in err and "'team'" in err and err.count("\n") == 1
+
+
+# Each demo subject (any language, any URGENT/emoji dress) and words its first mail must use.
+DEMO_SUBJECT_WORDS = [
+    (r"refund|退款|返金|возврат", r"refund|money back|вернуть|退款|返金"),
+    (r"where is my order|never arrived|still no answer about order|где мой заказ|在哪里",
+     r"arrive|tracking|package|не пришёл|收到"),
+    (r"damaged|повреждённым", r"crack|crushed|damaged|поврежд"),
+    (r"charged twice|списали деньги дважды", r"charged twice|дважды"),
+    (r"cannot log in|не могу войти|无法登录|ログインできません", r"log in|войти|登录|ログイン"),
+    (r"password reset", r"reset link"),
+    (r"invoice .* is wrong|发票有误", r"invoice|发票"),
+    (r"cancel my subscription|отмените подписку|取消订阅", r"cancel|отменить|取消"),
+    (r"change shipping address", r"address"),
+    (r"app crashes", r"crash"),
+    (r"api returns 500", r"500"),
+    (r"export", r"export|csv"),
+    (r"discount code", r"discount code"),
+    (r"pricing plans", r"plan"),
+    (r"dark mode", r"dark mode"),
+    (r"exchange", r"exchange"),
+    (r"change my email", r"email address"),
+    (r"delete my account", r"delete"),
+    (r"checkout is down", r"checkout"),
+    (r"one more question", r"question"),
+    (r"^undelivered mail returned", r"could not\s+be delivered"),  # a bounce, on its own
+]
+
+
+def test_every_demo_conversation_is_about_its_subject(demo_db):
+    con = sqlite3.connect(demo_db)
+    rows = con.execute(
+        "SELECT c.id, c.subject, (SELECT json_array(m.subject, m.body) FROM messages m WHERE m.conv_id = c.id"
+        " AND m.is_agent = 0 AND m.is_note = 0 ORDER BY m.date, m.id LIMIT 1) FROM conversations c").fetchall()
+    con.close()
+    assert len(rows) >= 100
+    # a reply that lost its threading headers starts a conversation of its own: "Any update?"
+    # is all it says (the generator does that on purpose, as real mail clients do)
+    originals = [(cid, subject, json.loads(first)[1]) for cid, subject, first in rows
+                 if not re.match(r"(re|aw|ответ|回复)\s*[:：]", json.loads(first)[0], re.I)]
+    assert len(originals) >= len(rows) * 9 // 10
+    for conv_id, subject, body in originals:
+        topics = [(s, b) for s, b in DEMO_SUBJECT_WORDS if re.search(s, subject, re.I)]
+        assert topics, f"#{conv_id} {subject!r}: no entry in the table"
+        want = topics[0][1]
+        assert re.search(want, body or "", re.I), f"#{conv_id} {subject!r}: {body!r} does not say {want!r}"
+
+
+def test_the_demo_desk_looks_live_ages_spread_and_every_marker_in_use(demo_db):
+    """At the demo's now: some customers waiting minutes, some hours, a few past the target;
+    some conversations pending, closed, snoozed, assigned, with a draft or a send-later reply."""
+    con = sqlite3.connect(demo_db)
+    now = NOW.timestamp()
+    waits = [(now - w) / 60 for (w,) in con.execute(
+        "SELECT waiting_since FROM conversations WHERE status = 'open' AND snooze_until IS NULL"
+        " AND snooze_reply = 0 AND waiting_since IS NOT NULL")]
+    target = 120
+    assert sum(w < 60 for w in waits) >= 3, sorted(waits)  # minutes old
+    assert sum(60 <= w < target for w in waits) >= 2, sorted(waits)  # an hour or so
+    assert sum(w >= target for w in waits) >= 3, sorted(waits)  # a few over the target
+    assert sum(w >= target for w in waits) <= len(waits) * 2 // 3, sorted(waits)  # not all of them
+
+    def count(sql: str) -> int:
+        return con.execute(sql).fetchone()[0]
+    assert count("SELECT count(*) FROM conversations WHERE status = 'pending'") >= 3
+    assert count("SELECT count(*) FROM conversations WHERE status = 'closed'") >= 10
+    assert count("SELECT count(*) FROM conversations WHERE snooze_until > strftime('%s', '2026-11-20')") >= 1
+    assert count("SELECT count(*) FROM conversations WHERE snooze_reply = 1") >= 1
+    assert count("SELECT count(DISTINCT assignee) FROM conversations WHERE assignee IS NOT NULL") >= 3
+    assert count("SELECT count(*) FROM drafts") >= 1
+    assert count("SELECT count(*) FROM outbox WHERE state = 'queued' AND send_at > created_at + 60") >= 1
+    con.close()

@@ -278,3 +278,29 @@ async def test_a_torn_read_does_not_bring_a_removed_tag_back(tmp_path, dovecot, 
     assert set((await state(alice, "g1@t")).tags) == set((await state(bob, "g1@t")).tags) == {"billing"}
     for d in (alice, bob):
         await d.close()
+
+
+async def test_known_agents_are_the_team_the_assignees_and_who_replies_or_writes_notes(tmp_path):
+    """Completion for `a`: the configured team, agents already assigned in the store, agents
+    with a reply open (td:replying:) and authors of internal notes; each once."""
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest
+
+    config = dataclasses.replace(AGENTS, agent="alice", team=("bob", "Carol Diaz"))
+    desk = await Desk.open(tmp_path / "k.db", config)
+    try:
+        raw = make_mail("k1@customer.test", subject="Refund please")
+        result = await ingest.ingest(desk.store, [ingest.NewMessage(raw=raw, parsed=parse_message(raw), is_agent=False)])
+        await desk.refresh(result.conversations)
+        [conv] = result.conversations
+        assert await desk.known_agents() == ["alice", "bob", "Carol Diaz"]
+        await desk.assign([conv], "dave")
+        await desk.add_note(conv, "Looked at it")
+        async with desk.store.transaction():
+            await desk.store.execute("INSERT INTO folders(account, name) VALUES ('support', 'INBOX')")
+            await desk.store.execute(
+                "INSERT INTO imap_messages(folder_id, uid, message_id, flags) SELECT 1, 1, id, ? FROM messages LIMIT 1",
+                ("\\Seen td:replying:erin td:replying:carol=20diaz",))
+        assert await desk.known_agents() == ["alice", "bob", "Carol Diaz", "dave", "erin"]
+    finally:
+        await desk.close()

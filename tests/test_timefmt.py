@@ -67,3 +67,19 @@ def test_format_datetime_short_defaults_to_local_now() -> None:
     when = dt.datetime.now().astimezone()
     text = format_datetime_short(when)
     assert text.startswith(MONTHS) and text.endswith(f"{when:%H:%M}")
+
+
+@pytest.mark.parametrize(
+    ("when", "text"),
+    [
+        (dt.datetime(2026, 11, 20, 17, 30, tzinfo=UTC), "17:30"),  # today: the time alone
+        (dt.datetime(2026, 11, 21, 9, 0, tzinfo=UTC), "Sat 9:00"),  # this coming week: day and time
+        (dt.datetime(2026, 11, 26, 14, 5, tzinfo=UTC), "Thu 14:05"),
+        (dt.datetime(2026, 11, 27, 9, 0, tzinfo=UTC), "Nov 27"),  # a week or more away: the date
+        (dt.datetime(2026, 11, 19, 9, 0, tzinfo=UTC), "Nov 19"),  # passed
+        (dt.datetime(2027, 1, 4, 9, 0, tzinfo=UTC), "2027-01-04"),
+    ],
+)
+def test_format_when_is_short_for_markers(when, text):
+    from tui_desk.desk.timefmt import format_when
+    assert format_when(when, NOW) == text

@@ -739,7 +739,7 @@ async def test_opens_the_real_desk_inside_the_app(tmp_path):
         await settle(pilot)
         assert app.desk is opened[0]
         assert app.queue.ids == []
-        assert "The queue is empty" in visible_lines(app.queue)[0]
+        assert "No mail yet" in visible_lines(app.queue)[0]  # no account, no mail: how to start
         await pilot.press("j", "G", "enter")  # nothing to move to or open: no error
         await settle(pilot)
         assert app.conversation_pane.conversation is None
@@ -1128,7 +1128,7 @@ async def test_a_assigns_to_me_a_teammate_or_nobody_and_mine_shows_it():
         await pilot.press("enter")
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], "alice")
-        await pilot.press("j", "a", *"carol", "enter")
+        await pilot.press("j", "a", *"carol", "enter", "enter")  # not a known agent: Enter again confirms
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [2], "carol")
         await pilot.press("2")  # Mine
@@ -1138,7 +1138,7 @@ async def test_a_assigns_to_me_a_teammate_or_nobody_and_mine_shows_it():
         await pilot.press("a", "down", "down", "down", "enter")  # me, bob, carol, unassign
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], None)
-        assert app.last_action == "assigned 1 conversation to nobody"
+        assert app.last_action == "unassigned 1 conversation"
         assert app.queue.ids == []
         await pilot.press("u")
         await settle(pilot)
@@ -1484,7 +1484,7 @@ async def test_real_desk_snooze_and_assign_with_views(real_desk):
         await pilot.press("a")
         await settle(pilot)
         assert choice_labels(app.screen) == ["me  alice", "unassign"]
-        await pilot.press(*"bob", "enter")
+        await pilot.press(*"bob", "enter", "enter")  # bob is new to this desk: asked, then confirmed
         await settle(pilot)
         assert (await state_of(desk, mine)).assignee == "bob" and queue.ids == []
         await pilot.press("u", "u")
@@ -1584,3 +1584,86 @@ async def test_long_lines_end_in_an_ellipsis_at_60_by_20():
         assert long, "some help lines are wider than 60 columns"
         for n in long:
             assert lines[n].rstrip().endswith("…"), lines[n]
+
+
+async def test_real_desk_rows_header_and_reasons_show_assignee_snooze_draft_and_scheduled_reply(real_desk):
+    """The hand-off state, read with the rows (one query), on the queue row within 80 columns,
+    in the conversation header and in p."""
+    import time
+
+    from tui_desk.store import outbox
+
+    desk = real_desk
+    first, second, third = (await desk.queue_ids())[:3]
+    await desk.assign([first], "bob")
+    await desk.save_draft(first, "Half-written answer")
+    async with desk.store.transaction():
+        await outbox.add(desk.store, account="support", conv_id=second, message_id="<later@helpdesk.test>",
+                         raw=b"x", mail_from="support@helpdesk.test", recipients=["bob@acme.test"],
+                         body_markdown="Later", send_at=int(time.time()) + 86400)
+    await desk.snooze([third], "2099-01-02 09:00")
+    app = real_app(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        queue = app.queue
+        width = queue.scrollable_content_region.width
+        lines = visible_lines(queue)
+        assert all(cell_len(line) == width for line in lines)
+        assert "@bob" in lines[1] and "✎draft" in lines[1]  # two lines a row: subject and markers
+        assert "⏲" in lines[3] and "@" not in lines[3]
+        await pilot.press("enter")
+        await settle(pilot)
+        meta = plain_text(app.conversation_pane.query_one("#conv-meta", Static))
+        assert "@bob" in meta and "✎draft" in meta
+        await pilot.press("p")
+        await settle(pilot)
+        text = plain_text(app.screen.query_one("#reasons-text", Static))
+        assert "assigned: bob" in text and "✎ draft saved" in text
+        await pilot.press("escape", "5")  # Snoozed
+        await settle(pilot)
+        assert queue.ids == [third]
+        assert "z 2099-01-02" in visible_lines(queue)[1]
+
+
+async def test_no_account_and_no_mail_the_empty_queue_says_how_to_start(tmp_path):
+    from tui_desk.desk.service import Desk
+
+    desk = await Desk.open(tmp_path / "empty.db", Config(agent="alice", path=tmp_path / "config.toml"))
+    try:
+        hint = await desk.setup_hint()
+        assert hint and str(tmp_path / "config.toml") in hint and "tui-desk demo" in hint
+        app = real_app(desk)
+        async with app.run_test(size=SMALL) as pilot:
+            await settle(pilot)
+            queue = app.queue
+            width = queue.scrollable_content_region.width
+            lines = visible_lines(queue)
+            assert all(cell_len(line) <= width for line in lines)
+            shown = " ".join(" ".join(lines).split())
+            assert "No mail yet" in shown and "[accounts.NAME]" in shown and "tui-desk demo" in shown
+    finally:
+        await desk.close()
+
+
+async def test_a_completes_known_agents_and_asks_before_assigning_a_stranger():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("a", *"BO", "tab", "enter")  # Tab completes a known agent, spelt as the desk does
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "bob")
+        assert "@bob" in " ".join(visible_lines(app.queue)[:2])
+        await pilot.press("a", *"bbo", "enter")  # a typo: asked, not done
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        assert desk.actions[-1] == ("assign", [1], "bob")
+        assert "bbo is not a known agent — assign anyway? Enter/Esc" in plain_text(
+            prompt.query_one("#prompt-note", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "bob")
+        await pilot.press("a", *"dora", "enter", "enter")  # a new teammate: Enter again assigns
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "dora")

@@ -577,8 +577,8 @@ class FakeDesk:
         def edit(s: TriageState) -> None:
             s.assignee = agent
 
-        who = f"to {agent}" if agent else "to nobody"
-        return self._apply(ids, edit, f"assigned {_plural(len(set(ids)))} {who}")
+        what = f"assigned {_plural(len(set(ids)))} to {agent}" if agent else f"unassigned {_plural(len(set(ids)))}"
+        return self._apply(ids, edit, what)
 
     async def undo(self) -> str | None:
         self.actions.append(("undo",))
@@ -592,6 +592,9 @@ class FakeDesk:
         tags = {t for row, _ in self.handmade for t in row.tags} | set(TAGS)
         tags |= {t for s in self.changed.values() for t in s.tags}
         return sorted(tags)
+
+    async def setup_hint(self) -> str | None:
+        return None
 
     async def known_agents(self) -> list[str]:
         return sorted({FAKE_AGENT, "bob", *(s.assignee for s in self.changed.values() if s.assignee)})
@@ -632,7 +635,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if state is None:
             return conv
-        return dataclasses.replace(conv, status=state.status, tags=state.tags)
+        return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,
+                                   snoozed_until=state.snooze_until, snoozed_until_reply=state.snooze_reply)
 
     def snippets(self) -> list[Snippet]:
         if self.snippet_list is not None:
@@ -653,7 +657,8 @@ class FakeDesk:
         state = self.changed.get(cid)
         if state is None:
             return row
-        return dataclasses.replace(row, status=state.status, tags=state.tags)
+        return dataclasses.replace(row, status=state.status, tags=state.tags, assignee=state.assignee,
+                                   snoozed_until=state.snooze_until, snoozed_until_reply=state.snooze_reply)
 
     def _base_row(self, cid: int) -> QueueRow:
         if cid <= len(self.handmade):

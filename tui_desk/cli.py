@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from rich.cells import set_cell_size
 
@@ -36,8 +37,27 @@ class UsageError(Exception):
     pass
 
 
+# These make the store (and its folder) when missing; every other command wants one to exist.
+CREATES_STORE = ("import", "sync", "demo")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's complaints like every other bad input: one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+def count(text: str) -> int:
+    """--limit N: a whole number, 0 or more."""
+    n = int(text)  # ValueError: argparse says "invalid count value"
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"wants 0 or more, not {text}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
+    ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
     ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
     ap.add_argument("--config", type=Path, help=f"config file (default: {default_config_path()})")
     ap.add_argument("--log", type=Path, metavar="FILE",
@@ -46,14 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("queue", help="conversations in priority order")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=count, default=None)
     p = sub.add_parser("show", help="one conversation with its messages")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("search", help='search: words "phrases" from: to: subject: tag: status: before: after:')
     p.add_argument("query", nargs="+")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=count, default=None)
     p = sub.add_parser("threads", help="every conversation as its Message-IDs")
     p.add_argument("--json", action="store_true", required=True)
     p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
@@ -107,19 +127,32 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def state_json(r) -> dict:
+    """Assignee, snooze, draft and send-later reply of a QueueRow or a ConversationView."""
+    return {"assignee": r.assignee, "snoozed_until": _iso(r.snoozed_until),
+            "snoozed_until_reply": r.snoozed_until_reply, "draft": r.has_draft,
+            "scheduled_reply_at": _iso(r.scheduled_reply_at)}
+
+
 def row_json(r: QueueRow) -> dict:
     return {"id": r.id, "subject": r.subject, "customer": r.customer, "customer_address": r.customer_addr,
             "status": r.status, "tags": list(r.tags), "message_count": r.message_count,
-            "last_message": r.last_date.isoformat(), "priority": {"score": r.score, "marker": r.marker,
-                                                                  "reasons": list(r.reasons), "flags": list(r.flags)}}
+            "last_message": r.last_date.isoformat(), **state_json(r),
+            "priority": {"score": r.score, "marker": r.marker, "reasons": list(r.reasons), "flags": list(r.flags)}}
 
 
 def row_text(r: QueueRow, now: dt.datetime) -> str:
+    from tui_desk.desk.markers import state_markers
     tags = f" [{', '.join(r.tags)}]" if r.tags else ""
     flags = f" ({', '.join(r.flags)})" if r.flags else ""
+    state = "".join(f"  {m}" for m in state_markers(r, now.astimezone()))  # snooze times in local time
     customer = set_cell_size(r.customer, 24)  # CJK names take two cells a character
     return (f"{r.marker} {r.id:>6}  {format_age(r.last_date, now):>4}  {r.status:<7} {customer}  "
-            f"{r.subject}{tags}{flags}")
+            f"{r.subject}{tags}{flags}{state}")
 
 
 def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
@@ -153,12 +186,12 @@ async def run_command(args, config: Config) -> int:
         if args.command == "queue":
             ids = await desk.queue_ids()
             if args.limit is not None:
-                ids = ids[: max(0, args.limit)]
+                ids = ids[: args.limit]
             print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "search":
             ids = await desk.queue_ids(" ".join(args.query))
             if args.limit is not None:
-                ids = ids[: max(0, args.limit)]
+                ids = ids[: args.limit]
             print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "show":
             view = await desk.conversation(args.id)
@@ -166,7 +199,8 @@ async def run_command(args, config: Config) -> int:
                 raise UsageError(f"no conversation {args.id}")
             if args.json:
                 json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
-                           "status": view.status, "tags": list(view.tags), "reasons": list(view.reasons),
+                           "status": view.status, "tags": list(view.tags), **state_json(view),
+                           "reasons": list(view.reasons),
                            "messages": [message_json(m) for m in view.messages]},
                           sys.stdout, ensure_ascii=False, indent=1)
                 sys.stdout.write("\n")
@@ -366,6 +400,8 @@ async def _outbox(desk, config: Config, args) -> int:
                     "attempts": i.attempts, "error": i.last_error} for i in items], sys.stdout, indent=1)
         # (JSON escapes control characters itself)
         sys.stdout.write("\n")
+    elif not items:
+        print("Outbox is empty.")
     else:
         for i in items:
             when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
@@ -448,18 +484,30 @@ async def _fetch(desk, config: Config, args) -> int:
 
 
 async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
-    from tui_desk.demo import DEMO_CONFIG, demo_end, settle_old_conversations, write_demo_mbox
+    from tui_desk.demo import DEMO_CONFIG, demo_end, set_the_scene, settle_old_conversations, write_demo_mbox
     from tui_desk.desk.importer import import_paths
     from tui_desk.desk.service import Desk
     end = demo_end(now)
     with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
         mbox = write_demo_mbox(Path(tmp) / "demo.mbox", end)
-        desk = await Desk.open(db, DEMO_CONFIG)
+        now = now or dt.datetime.now(dt.timezone.utc)
+        desk = await Desk.open(db, DEMO_CONFIG, clock=now.timestamp)  # the demo's now, for a fixed `now` too
         try:
             await import_paths(desk, [mbox])
             await settle_old_conversations(desk, end)
+            await set_the_scene(desk, end)
         finally:
             await desk.close()
+
+
+async def _setup_hint(db: Path, config: Config) -> str | None:
+    from tui_desk.desk.setup_hint import setup_hint
+    from tui_desk.store import Store
+    store = await Store.open(db)
+    try:
+        return await setup_hint(store, config)
+    finally:
+        await store.close()
 
 
 def run_tui(db: Path, config: Config) -> int:
@@ -490,6 +538,16 @@ def setup_logging(path: Path | None) -> None:
     logging.getLogger("tui_desk").setLevel(logging.DEBUG)
 
 
+def _check_store_folder(args) -> None:
+    """A store named by --db or $TUI_DESK_DB in a folder that is not there is a typo, not a
+    new store: said, unless the command makes stores (the default place is made on first use)."""
+    if args.command in CREATES_STORE or not (args.db or os.environ.get("TUI_DESK_DB")):
+        return
+    db = args.db or default_db_path()
+    if not db.parent.is_dir():
+        raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
@@ -500,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             raise UsageError(f"cannot write the log file {log_file}: {e.strerror}") from None
         config = load_config(args.config, required=args.config is not None)
+        _check_store_folder(args)
         if args.command == "demo":
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
@@ -515,7 +574,12 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     sink.stop()
         if args.command is None:
-            return run_tui(args.db or default_db_path(), config)
+            db = args.db or default_db_path()
+            if not config.accounts:  # a first start? (with accounts the app shows the sync's progress)
+                hint = asyncio.run(_setup_hint(db, config))
+                if hint:
+                    print(hint, file=sys.stderr)
+            return run_tui(db, config)
         return asyncio.run(run_command(args, config))
     except _user_errors() as e:
         print(f"tui-desk: {e}", file=sys.stderr)

@@ -71,6 +71,7 @@ class Config:
     path: Path | None = None
     agent: str = os.environ.get("USER", "agent")
     agent_addresses: tuple[str, ...] = ()  # glob patterns: "*@helpdesk.test", "support@example.com"
+    team: tuple[str, ...] = ()  # teammates' names, as assigning (a) completes them
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     accounts: tuple[AccountConfig, ...] = ()
 
@@ -238,7 +239,7 @@ def _account(path: Path, name: str, table: dict) -> AccountConfig:
     return AccountConfig(**kwargs)
 
 
-KNOWN_TOP = {"agent", "agent_addresses", "priority", "accounts"}
+KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts"}
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
@@ -262,6 +263,9 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["agent"] = _expect(path, "agent", data["agent"], str, "a name")
     if "agent_addresses" in data:
         kwargs["agent_addresses"] = tuple(a.lower() for a in _str_list(path, "agent_addresses", data["agent_addresses"]))
+    if "team" in data:
+        kwargs["team"] = tuple(dict.fromkeys(" ".join(n.split()) for n in _str_list(path, "team", data["team"])
+                                             if n.strip()))
     if "priority" in data:
         kwargs["priority"] = _priority(path, _expect(path, "priority", data["priority"], dict, "a table"))
     accounts = data.get("accounts", {})

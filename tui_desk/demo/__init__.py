@@ -12,7 +12,8 @@ from tui_desk.demo import mailbox as generator
 DEMO_MESSAGES = 420
 DEMO_SEED = 7
 DEMO_DAYS = 10
-DEMO_SETTLED_DAYS = 3  # conversations quiet for longer were closed by the demo's agents
+DEMO_SETTLED_DAYS = 1.5  # conversations quiet for longer were closed by the demo's agents
+DEMO_RECENT = 0.5  # share of threads whose last mail is from the last few hours
 
 DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",))
 
@@ -56,7 +57,7 @@ def demo_end(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def generate_demo_messages(end: dt.datetime) -> list:
-    return generator.Generator(DEMO_MESSAGES, DEMO_SEED, end, DEMO_DAYS).generate()
+    return generator.Generator(DEMO_MESSAGES, DEMO_SEED, end, DEMO_DAYS, recent=DEMO_RECENT).generate()
 
 
 def write_demo_mbox(path: Path, end: dt.datetime) -> Path:
@@ -72,3 +73,29 @@ async def settle_old_conversations(desk, end: dt.datetime) -> None:
     async with desk.store.transaction():
         await queries.set_status(desk.store, old, "closed", cutoff)
     await desk.refresh(old)
+
+
+async def set_the_scene(desk, end: dt.datetime) -> None:
+    """A desk at work: some conversations assigned, a draft half-written, a reply waiting to be
+    sent tomorrow, two snoozed; so every queue marker can be seen. `desk` runs on the demo's clock."""
+    from tui_desk.desk.replies import queue_reply
+    from tui_desk.desk.when import parse_when
+    queue = await desk.queue_ids()
+    pick = {name: queue[i] for name, i in (("mine", 1), ("draft", 2), ("bob", 3), ("later", 4), ("snooze", 5),
+                                           ("chen", 6), ("reply", 8), ("bob2", 10)) if i < len(queue)}
+    for name, agent in (("mine", DEMO_CONFIG.agent), ("draft", DEMO_CONFIG.agent), ("bob", "Bob Okafor"),
+                        ("chen", "Chen Wei"), ("bob2", "Bob Okafor")):
+        if name in pick:
+            await desk.assign([pick[name]], agent)
+    if "draft" in pick:
+        await desk.save_draft(pick["draft"], "Hi {{customer_first_name}},\n\nthanks for your patience. I checked ")
+    now = dt.datetime.fromtimestamp(desk.now()).astimezone()
+    if "later" in pick:
+        await queue_reply(desk, pick["later"], "Hi {{customer_first_name}},\n\nI will check on this first "
+                          "thing tomorrow and write again.\n\n{{agent_name}}",
+                          send_at=int(parse_when("tomorrow 9:00", now).at.timestamp()),
+                          account=demo_config(0).accounts[0])
+    if "snooze" in pick:
+        await desk.snooze([pick["snooze"]], "tomorrow 9:00")
+    if "reply" in pick:
+        await desk.snooze([pick["reply"]], "until reply")

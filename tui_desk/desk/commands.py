@@ -112,8 +112,8 @@ async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
 
     def edit(s: ConvState) -> None:
         s.assignee = agent
-    who = f"to {agent}" if agent else "to nobody"
-    return await _apply(desk, conv_ids, edit, f"assigned {_plural(len(set(conv_ids)))} {who}")
+    what = f"assigned {_plural(len(set(conv_ids)))} to {agent}" if agent else f"unassigned {_plural(len(set(conv_ids)))}"
+    return await _apply(desk, conv_ids, edit, what)
 
 
 async def undo(desk: Desk) -> str | None:

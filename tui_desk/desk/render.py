@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from tui_desk.desk.markers import state_words
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
 from tui_desk.mail.parse import split_quoted
@@ -70,6 +71,9 @@ def conversation_text(view: ConversationView, now: dt.datetime | None = None) ->
     lines = [f"#{view.id} {view.subject}",
              f"customer: {view.customer}   status: {view.status}"
              + (f"   tags: {', '.join(view.tags)}" if view.tags else "")]
+    state = state_words(view, (now or dt.datetime.now(UTC)).astimezone())  # snooze times in local time
+    if state:
+        lines.append("   ".join(state))
     if view.reasons:
         lines.append("priority: " + "; ".join(view.reasons))
     for m in view.messages:

@@ -236,14 +236,32 @@ class Desk:
         from tui_desk.desk import commands
         return await commands.undo(self)
 
+    async def setup_hint(self) -> str | None:
+        """How to start, when there is no account and no mail (desk.setup_hint); else None."""
+        from tui_desk.desk.setup_hint import setup_hint
+        return await setup_hint(self.store, self.config)
+
     async def known_tags(self) -> list[str]:
         return await queries.tag_names(self.store)
 
     async def known_agents(self) -> list[str]:
-        return sorted({self.config.agent, *await queries.assignees(self.store)})
+        """This agent, the configured team, and the agents seen in the store (assignees, note
+        authors, td:replying: keywords); each name once, whatever its case, sorted."""
+        names, flags = await queries.agents_seen(self.store)
+        replying = {keywords.decode_name(n) for f in flags for n in keywords.replying_agents(f.split())}
+        known: dict[str, str] = {}
+        for name in (self.config.agent, *self.config.team, *sorted(names), *sorted(replying)):
+            name = sanitize_line(" ".join(name.split()))
+            if name:
+                known.setdefault(name.casefold(), name)  # the first spelling: config before keywords
+        return sorted(known.values(), key=str.casefold)
+
+    def _undo_window(self) -> int:
+        """The longest undo window: a queued reply due later than this is a send-later one."""
+        return max((a.undo_send_seconds for a in self.config.accounts), default=10)
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
-        rows = await queries.conversation_rows(self.store, ids)
+        rows = await queries.conversation_rows(self.store, ids, self._undo_window())
         tags = await queries.tags_of(self.store, ids)
         per_customer = await queries.conversation_counts_by_customer(
             self.store, [r["customer_key"] for r in rows.values()])
@@ -269,6 +287,8 @@ class Desk:
                 assignee=sanitize_line(r["assignee"]) if r["assignee"] else None,
                 snoozed_until=dt.datetime.fromtimestamp(r["snooze_until"], UTC) if r["snooze_until"] else None,
                 snoozed_until_reply=bool(r["snooze_reply"]),
+                has_draft=bool(r["has_draft"]),
+                scheduled_reply_at=dt.datetime.fromtimestamp(r["scheduled_at"], UTC) if r["scheduled_at"] else None,
             ))
         return out
 
@@ -282,7 +302,8 @@ class Desk:
         view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
                                  await self.customer_history(rows[conv_id]))
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
-                                   snoozed_until_reply=qrow.snoozed_until_reply,
+                                   snoozed_until_reply=qrow.snoozed_until_reply, has_draft=qrow.has_draft,
+                                   scheduled_reply_at=qrow.scheduled_reply_at,
                                    replying=await self.others_replying(conv_id))
 
     # -- collision warning: who else has a reply open (desk.keywords td:replying:) ----------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def format_age(then: dt.datetime, now: dt.datetime) -> str:
@@ -45,6 +46,22 @@ def format_datetime_short(when: dt.datetime, now: dt.datetime | None = None) -> 
         when = when.astimezone(now.tzinfo)
     if when.year == now.year:
         return f"{MONTHS[when.month - 1]} {when.day} {when:%H:%M}"
+    return f"{when:%Y-%m-%d}"
+
+
+def format_when(when: dt.datetime, now: dt.datetime) -> str:
+    """A coming moment in at most 10 characters, for markers ("z Fri 9:00", "⏲ 17:30"):
+    "17:30" today, "Fri 9:00" within the next six days, "Nov 27" this year, else "2027-01-04".
+    Shown in the time zone of ``now``, as format_datetime_short does."""
+    if when.tzinfo is not None and now.tzinfo is not None:
+        when = when.astimezone(now.tzinfo)
+    days = (when.date() - now.date()).days
+    if days == 0:
+        return f"{when.hour}:{when:%M}"
+    if 0 < days < 7:
+        return f"{WEEKDAYS[when.weekday()]} {when.hour}:{when:%M}"
+    if when.year == now.year:
+        return f"{MONTHS[when.month - 1]} {when.day}"
     return f"{when:%Y-%m-%d}"
 
 

@@ -27,6 +27,8 @@ class QueueRow:
     assignee: str | None = None
     snoozed_until: dt.datetime | None = None
     snoozed_until_reply: bool = False
+    has_draft: bool = False  # a reply draft is saved
+    scheduled_reply_at: dt.datetime | None = None  # a send-later reply waits in the outbox (the first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class ConversationView:
     snoozed_until: dt.datetime | None = None
     snoozed_until_reply: bool = False
     replying: tuple[str, ...] = ()  # teammates with a reply open right now (sanitized names)
+    has_draft: bool = False
+    scheduled_reply_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,9 @@ class DeskService(Protocol):
         """An internal note (Markdown) on the conversation, shared with the team, never sent."""
 
     async def known_agents(self) -> list[str]: ...
+
+    async def setup_hint(self) -> str | None:
+        """What the empty queue says when there is no account and no mail yet (plain text)."""
 
     def views(self) -> list[tuple[str, str | None]]:
         """Saved views (name, query); query None is the priority queue."""

@@ -41,12 +41,14 @@ def _item(r) -> OutboxItem:
 
 async def add(store: Store, *, account: str, conv_id: int | None, message_id: str, raw: bytes, mail_from: str,
               recipients: list[str], body_markdown: str, send_at: int, reply_all: bool = False,
-              seen_upto: int | None = None) -> int:
+              seen_upto: int | None = None, created_at: int | None = None) -> int:
+    """`created_at` on the clock `send_at` was worked out on (the desk's): a send_at later than
+    created_at plus the undo window is a send-later reply (queries.conversation_rows)."""
     cur = await store.db.execute(
         "INSERT INTO outbox(account, conv_id, message_id, raw, mail_from, rcpt_json, body_markdown, state,"
         " send_at, created_at, reply_all, seen_upto) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
         (account, conv_id, message_id, raw, mail_from, json.dumps(recipients), body_markdown, send_at,
-         int(time.time()), int(reply_all), seen_upto))
+         int(time.time()) if created_at is None else created_at, int(reply_all), seen_upto))
     return cur.lastrowid
 
 

@@ -172,9 +172,15 @@ async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: in
     return ids
 
 
-async def conversation_rows(store: Store, conv_ids: list[int]) -> dict[int, sqlite3.Row]:
+async def conversation_rows(store: Store, conv_ids: list[int], undo_window: int = 10) -> dict[int, sqlite3.Row]:
+    """The conversations' rows, with `has_draft` and `scheduled_at`: the first queued reply
+    sent later than its undo window (`undo_window` seconds after it was queued), i.e. a
+    send-later one. Drafts by primary key, queued replies by the outbox's state index."""
     rows = await store.fetchall(
-        "SELECT * FROM conversations WHERE id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),)
+        "SELECT c.*, EXISTS (SELECT 1 FROM drafts d WHERE d.conv_id = c.id) AS has_draft,"
+        " (SELECT min(o.send_at) FROM outbox o WHERE o.state = 'queued' AND o.conv_id = c.id"
+        "  AND o.send_at > o.created_at + ?) AS scheduled_at"
+        " FROM conversations c WHERE c.id IN (SELECT value FROM json_each(?))", (undo_window, as_json_list(conv_ids))
     )
     return {r["id"]: r for r in rows}
 
@@ -220,6 +226,17 @@ async def tag_names(store: Store) -> list[str]:
 async def assignees(store: Store) -> list[str]:
     return [r[0] for r in await store.fetchall(
         "SELECT DISTINCT assignee FROM conversations WHERE assignee IS NOT NULL")]
+
+
+async def agents_seen(store: Store) -> tuple[list[str], list[str]]:
+    """(assignees and authors of internal notes, the flags of server copies that carry a
+    td:replying: keyword): the agents this store has seen at work."""
+    names = [r[0] for r in await store.fetchall(
+        "SELECT assignee FROM conversations WHERE assignee IS NOT NULL"
+        " UNION SELECT sender_name FROM messages WHERE is_note = 1 AND sender_name != ''")]
+    flags = [r[0] for r in await store.fetchall(
+        "SELECT DISTINCT flags FROM imap_messages WHERE flags LIKE '%td:replying:%'")]
+    return names, flags
 
 
 async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:

@@ -229,6 +229,7 @@ class DeskApp(App[None]):
         self._prepared_reload: tuple | None = None  # see _with_reload_prepared
         self._last_key_at = 0.0  # monotonic
         self._first_page_reader = first_page
+        self._setup_hint: str | None = None  # desk.setup_hint(): no account, no mail
         self._first_page: asyncio.Future | None = None  # see on_load
         self._opening: asyncio.Future | None = None  # see _desk_opening
         self.theme_names = self._load_themes(theme_dirs)
@@ -361,6 +362,8 @@ class DeskApp(App[None]):
         # rows first: they are what the agent waits for; the rest once they are on screen
         if first_page is None:
             await self.load_queue(self.query_text).wait()
+        if not self.queue.ids and not self.query_text:
+            await self._show_setup_hint()
         await self.queue.wait_for_refresh()
         await asyncio.to_thread(_import_the_rest)
         try:
@@ -545,12 +548,25 @@ class DeskApp(App[None]):
         if search:
             return f"Nothing matches {search!r}"
         name, view_query = self.current_view
-        return f"Nothing in {name}" if view_query else "The queue is empty"
+        return f"Nothing in {name}" if view_query else self._setup_hint or "The queue is empty"
+
+    async def _show_setup_hint(self) -> None:
+        """No account and no mail: the empty queue says how to start (the desk's words)."""
+        assert self.desk is not None
+        try:
+            self._setup_hint = await self.desk.setup_hint()
+        except Exception:  # noqa: BLE001 - only a hint: the plain empty text stays
+            return
+        if self._setup_hint and not self.queue.ids and not self.current_view[1]:
+            self.queue.empty_text = self._setup_hint
+            self.queue.refresh()
 
     def _update_queue_subtitle(self) -> None:
         # Changes only with the list: a new border on every keystroke would repaint the pane.
         parts = [self.query_text] if self.query_text else []
         total = len(self.queue.ids)
+        if total:
+            self._setup_hint = None  # mail has come: an empty queue later is just empty
         if self.queue.selected:
             parts.append(f"{len(self.queue.selected)} of {total} selected")
         elif self.narrow and self._background_status:
@@ -1176,7 +1192,7 @@ class DeskApp(App[None]):
             self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
             return
         from tui_desk.ui.triage import ReasonsScreen
-        await self.push_screen(ReasonsScreen(row))
+        await self.push_screen(ReasonsScreen(row, self.clock()))
 
     # --- panes and layout -----------------------------------------------------------------
 

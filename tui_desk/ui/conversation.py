@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from tui_desk.desk.markers import state_markers
 from tui_desk.desk.timefmt import format_age, format_datetime_short
 from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, TextBlock
 
@@ -415,11 +416,13 @@ class ConversationPane(Vertical):
         replying = ""
         if conv.replying:
             replying = f"✎ {' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} replying"
+        state = " · ".join(state_markers(conv, self._clock(), roomy=True))
         self.query_one("#conv-meta", Static).update(
             Content.assemble(
                 (replying, "bold $text-warning"),
                 " · " if replying else "",
                 (conv.status, STATUS_STYLES.get(conv.status, "bold")),
+                (f" · {state}", "$text-secondary") if state else "",
                 f" · {tags}" if tags else "",
                 " · ",
                 (conv.customer, "$text-accent"),

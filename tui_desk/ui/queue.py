@@ -8,8 +8,10 @@ of ints.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
@@ -22,6 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_desk.desk.markers import state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
 
@@ -29,6 +32,7 @@ PAGE_SIZE = 100  # rows per queue_rows() call
 TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
 TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
 ELLIPSIS = "…"
+MIN_SUBJECT = 10  # cells the subject keeps beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
 SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
 # Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
 ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
@@ -54,6 +58,21 @@ def head(text: str, cells: int) -> str:
         if used > cells:
             return text[:i]
     return text
+
+
+def share(width: int, state: str) -> tuple[int, int]:
+    """(subject cells, state cells) of a ``width`` cells wide subject column holding both;
+    the markers are cut before the subject goes under MIN_SUBJECT."""
+    cells = min(cell_len(state), width - MIN_SUBJECT - 1) if state else 0
+    return (width - cells - 1, cells) if cells > 0 else (width, 0)
+
+
+@lru_cache(maxsize=8)
+def wrapped(text: str, width: int) -> tuple[str, ...]:
+    """The empty-state text (it may say how to start, over a few lines) wrapped to ``width``."""
+    if width < 8:
+        return (text.split("\n")[0],)
+    return tuple(ln for para in text.split("\n") for ln in textwrap.wrap(para, width, break_on_hyphens=False) or [""])
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +141,7 @@ class QueueView(ScrollView, can_focus=True):
         "queue--dim",
         "queue--selected",
         "queue--mark",
+        "queue--state",
     }
 
     DEFAULT_CSS = """
@@ -148,6 +168,7 @@ class QueueView(ScrollView, can_focus=True):
         & > .queue--dim { color: $text-muted; }
         & > .queue--selected { background: $accent 25%; }
         & > .queue--mark { color: $text-success; text-style: bold; }
+        & > .queue--state { color: $text-secondary; }
     }
     """
 
@@ -402,9 +423,9 @@ class QueueView(ScrollView, can_focus=True):
             # the width changed without a Resize (a scrollbar came or went)
             self.call_later(self._update_virtual_size)
         if not ids:
-            if y == 0:
-                text = f" {self.empty_text}"
-                return Strip([Segment(fit(text, width), self._style("queue--dim"))], width)
+            lines = wrapped(self.empty_text, width - 1)
+            if y < len(lines):
+                return Strip([Segment(fit(f" {lines[y]}", width), self._style("queue--dim"))], width)
             return Strip.blank(width, self._base())
         line = int(self.scroll_y) + y
         index, sub = divmod(line, self._lines_per_row)
@@ -420,16 +441,18 @@ class QueueView(ScrollView, can_focus=True):
             return Strip([Segment(fit(text, width), style)], width)
         selected = 0 if index != self._cursor else (2 if self.has_focus else 1)
         marked = conv_id in self.selected
-        age = format_age(row.last_date, self._clock())
-        key = (conv_id, width, selected, marked, self.app.theme, age, sub, self._lines_per_row)
+        now = self._clock()
+        age = format_age(row.last_date, now)
+        state = " ".join(state_markers(row, now))  # a snooze's "Fri 9:00" changes with the day
+        key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(row, width, selected, age, sub, marked)
+            strip = self._render_row(row, width, selected, age, sub, marked, state)
             self._strips[key] = strip
         return strip
 
     def _render_row(
-        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False
+        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False, state: str = ""
     ) -> Strip:
         cols = columns_for(width)
         base = self._base()
@@ -451,6 +474,10 @@ class QueueView(ScrollView, can_focus=True):
         customer = row.customer.translate(ONE_LINE)
         subject = row.subject.translate(ONE_LINE)
         tags = " ".join(t.translate(ONE_LINE) for t in row.tags)
+        subject_cells, state_cells = share(cols.subject, state.translate(ONE_LINE))
+        subject_segments = [seg(fit(subject, subject_cells), "queue--subject")]
+        if state_cells:
+            subject_segments += [seg(" ", None), seg(fit(state.translate(ONE_LINE), state_cells), "queue--state")]
         segments: list[Segment]
         if cols.lines_per_row == 1:
             segments = [
@@ -458,7 +485,7 @@ class QueueView(ScrollView, can_focus=True):
                 mark,
                 seg(fit(customer, cols.customer), "queue--customer"),
                 seg(" ", None),
-                seg(fit(subject, cols.subject), "queue--subject"),
+                *subject_segments,
                 seg(" ", None),
                 seg(fit(age, 3, right=True), "queue--age"),
             ]
@@ -474,7 +501,7 @@ class QueueView(ScrollView, can_focus=True):
                 segments += [seg(" ", None), seg(fit(tags, cols.tags, right=True), "queue--tags")]
             segments += [seg(" ", None), seg(fit(age, 3, right=True), "queue--age"), seg(" ", None)]
         else:
-            segments = [seg("  ", None), seg(fit(subject, cols.subject), "queue--subject")]
+            segments = [seg("  ", None), *subject_segments]
         strip = Strip(segments)
         return strip.adjust_cell_length(width, cursor or base)
 

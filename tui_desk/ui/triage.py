@@ -24,6 +24,7 @@ from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_desk.desk.markers import state_words
 from tui_desk.desk.views import QueueRow
 from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
 
@@ -465,9 +466,27 @@ def _when_prompt(title: str, apply: Callable[[str], Awaitable[str]], presets: Se
 UNASSIGN = object()  # the "unassign" choice; a typed name is a str
 
 
+class NameSuggester(Suggester):
+    """Completes a name from ``names``, the first that starts with what is typed in any case;
+    taking it writes the name as the desk spells it ("ch" → "Chen Wei")."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        super().__init__(use_cache=False, case_sensitive=False)  # get_suggestion sees casefolded text
+        self.names = list(names)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        for name in self.names if value.strip() else ():
+            if name.casefold().startswith(value) and len(name) > len(value):
+                return name
+        return None
+
+
 def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
                   me: str | None, known_agents: Callable[[], Awaitable[list[str]]]) -> ActionPrompt:
-    """``a``: me, a teammate (the desk's known agents), unassign, or a name typed in."""
+    """``a``: me, a teammate (the desk's known agents; Tab completes them), unassign, or a
+    name typed in: one the desk does not know is asked about first (a typo makes a ghost agent)."""
+    suggester = NameSuggester([me] if me else [])
+    asked: list[str] = []  # the unknown name Enter was pressed on once
 
     def choices(agents: list[str]) -> list[tuple[Content | str, Any]]:
         out: list[tuple[Content | str, Any]] = []
@@ -478,21 +497,31 @@ def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
         return out
 
     async def apply_choice(value: Any) -> str:
+        if isinstance(value, str) and value.casefold() not in {n.casefold() for n in suggester.names}:
+            await prompt.loaded.wait()  # the known agents, if Enter came first
+        if isinstance(value, str) and value.casefold() not in {n.casefold() for n in suggester.names}:
+            if asked != [value]:
+                asked[:] = [value]
+                raise ValueError(f"{value} is not a known agent — assign anyway? Enter/Esc")
         return await apply(None if value is UNASSIGN else value)
 
     async def load(prompt: ActionPrompt) -> None:
-        prompt.set_choices(choices(await known_agents()))
+        agents = await known_agents()
+        suggester.names = list(dict.fromkeys([*([me] if me else []), *agents]))
+        prompt.set_choices(choices(agents))
 
-    return ActionPrompt(
+    prompt = ActionPrompt(
         title,
         apply=apply_choice,
         placeholder="a teammate's name… or pick below",
         choices=choices([]),
-        hints=["↑↓ pick · or type a name"],
+        suggester=suggester,
+        hints=["↑↓ pick · or type a name (Tab completes)"],
         empty_error="Pick someone or type a name",
         load=load,
         id="assign-prompt",
     )
+    return prompt
 
 
 # --- confirm, why here, views ----------------------------------------------------------------
@@ -545,9 +574,10 @@ class ReasonsScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,p,q,enter", "dismiss", "Close", show=False)]
 
-    def __init__(self, row: QueueRow) -> None:
+    def __init__(self, row: QueueRow, now: dt.datetime | None = None) -> None:
         super().__init__(id="reasons")
         self.row = row
+        self.now = now  # for the snooze and scheduled-reply times
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
@@ -567,6 +597,9 @@ class ReasonsScreen(ModalScreen[None]):
         marker = (row.marker or " ")[:1]
         if marker in MARKER_MEANING:
             parts += [" · ", (f"{marker} {MARKER_MEANING[marker]}", "bold $text-warning")]
+        state = state_words(row, self.now) if self.now is not None else ()
+        if state:
+            parts += ["\n", ("   ".join(state), "$text-secondary")]
         parts.append("\n")
         if row.reasons:
             for reason in row.reasons:

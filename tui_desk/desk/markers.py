@@ -1,0 +1,49 @@
+"""A conversation's hand-off state: who has it, until when it sleeps, whether a draft or a
+send-later reply waits in it. Short markers for queue rows and CLI lines ("@alice",
+"z Fri 9:00", "✎draft", "⏲"), words for the conversation header, `show` and the why-here popup.
+
+Takes a QueueRow or a ConversationView (both carry the same fields); ``now`` is aware and in
+the zone the times are shown in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tui_desk.desk.timefmt import format_datetime_short, format_when
+
+DRAFT = "✎draft"
+SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
+
+
+def _snoozed(row, now: dt.datetime) -> bool:
+    return row.snoozed_until_reply or (row.snoozed_until is not None and row.snoozed_until > now)
+
+
+def state_markers(row, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
+    """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
+    ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00"."""
+    out = []
+    if row.assignee:
+        out.append(f"@{row.assignee}" if roomy else f"@{row.assignee.split()[0][:12]}")
+    if _snoozed(row, now):
+        out.append("z reply" if row.snoozed_until_reply else f"z {format_when(row.snoozed_until, now)}")
+    if row.has_draft:
+        out.append(DRAFT)
+    if row.scheduled_reply_at is not None:
+        out.append(f"{SCHEDULED} {format_when(row.scheduled_reply_at, now)}" if roomy else SCHEDULED)
+    return tuple(out)
+
+
+def state_words(row, now: dt.datetime) -> tuple[str, ...]:
+    out = []
+    if row.assignee:
+        out.append(f"assigned: {row.assignee}")
+    if _snoozed(row, now):
+        out.append("snoozed until the customer replies" if row.snoozed_until_reply
+                   else f"snoozed until {format_datetime_short(row.snoozed_until, now)}")
+    if row.has_draft:
+        out.append("✎ draft saved")
+    if row.scheduled_reply_at is not None:
+        out.append(f"{SCHEDULED} reply scheduled {format_datetime_short(row.scheduled_reply_at, now)}")
+    return tuple(out)
