@@ -47,6 +47,7 @@ import mimetypes
 import re
 import string
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email import _encoded_words
 from email import errors as email_errors
@@ -190,11 +191,19 @@ _VAGUE_CHARSETS = frozenset(
 _GUESS_CHAIN = ("utf-8", "cp1252", "latin-1")
 
 
+# Codecs Python calls text encodings that no mail is written in, and that decode slowly
+# (punycode is quadratic: 400 kB in 17 s), strangely (escapes) or not at all (undefined):
+# such a label is treated as unknown.
+_REFUSED_CODECS = frozenset({"idna", "punycode", "undefined", "raw-unicode-escape", "unicode-escape",
+                             "raw_unicode_escape", "unicode_escape", "mbcs", "oem", "palmos"})
+
+
 def _codec_exists(name: str) -> bool:
     try:
-        return codecs.lookup(name)._is_text_encoding  # type: ignore[attr-defined, no-any-return]
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
         return False
+    return bool(info._is_text_encoding) and info.name not in _REFUSED_CODECS  # type: ignore[attr-defined]
 
 
 def _codecs_for(charset: str | None) -> tuple[str, ...]:
@@ -304,12 +313,36 @@ class _CappingPolicy(EmailPolicy):
 
     def header_fetch_parse(self, name: str, value: Any) -> Any:
         if isinstance(value, str) and not hasattr(value, "name"):
-            return _parse_header(name, value)
+            try:
+                return _parse_header(name, value)
+            except Exception as exc:  # one bad field must not cost the message its other fields
+                return _unreadable_header(name, value, exc)
         return super().header_fetch_parse(name, value)
 
     def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
         name, value = super().header_source_parse(sourcelines)
         return _cap_field(name, value, self.truncated)
+
+
+# Problems found while the stdlib reads a header for the parse under way (the policy that meets
+# them is shared by every parse): _parse collects them. A context variable, not a global: the
+# import and the sync may parse in threads.
+_HEADER_NOTES: ContextVar[list[str] | None] = ContextVar("tui_desk_header_notes", default=None)
+
+
+def _unreadable_header(name: str, value: str, exc: Exception) -> Any:
+    """The stdlib's header parser raised on this field (``Content-Type: text/plain; a*``
+    IndexError, 400 "(" RecursionError...): its value without parameters, else empty, and a
+    note for the defects."""
+    notes = _HEADER_NOTES.get()
+    if notes is not None:
+        notes.append(f"unreadable {name.strip()} header ({type(exc).__name__}): read without its parameters")
+    for fallback in (_unfold(value).split(";", 1)[0].strip(" \t()\\\""), ""):
+        try:
+            return _DEFAULT_POLICY.header_factory(name, fallback)
+        except Exception:
+            continue
+    return _DEFAULT_POLICY.header_factory("X-Unreadable", "")
 
 
 def _cap_field(name: str, value: str, truncated: list[tuple[str, int]] | None) -> tuple[str, str]:
@@ -864,8 +897,18 @@ def _all_raw(items: list[tuple[str, str]], name: str) -> list[str]:
     return [value for key, value in items if key.lower() == name]
 
 
+_ISO_2022_JP_ESCAPE = re.compile(r"\x1b(?:\$[@B]|\([BJ])")
+
+
 def _undo_8bit(value: str, hints: Iterable[str]) -> tuple[str, str]:
-    """Decode raw 8-bit header bytes (lone surrogates from the parser) as real text."""
+    """Decode raw 8-bit header bytes (lone surrogates from the parser) as real text, and raw
+    7-bit ISO-2022-JP (ESC $ B ... ESC ( B, not in RFC 2047 words) as mail clients do."""
+    if "\x1b" in value and _ISO_2022_JP_ESCAPE.search(value) and not _SURROGATES.search(value):
+        for codec in ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2"):
+            try:
+                return value.encode("ascii").decode(codec), ""
+            except (UnicodeError, LookupError):
+                continue
     if not _SURROGATES.search(value):
         return value, ""
     try:
@@ -1381,16 +1424,50 @@ def _size(part: Message) -> int:
         except Exception:
             pass
         return len(_payload_bytes(part))
-    total = 0
-    try:
-        for sub in part.get_payload():  # message/rfc822, message/delivery-status blocks
-            try:
-                total += len(sub.as_bytes())
-            except Exception:
-                continue
-    except Exception:
-        pass
-    return total
+    return len(_attachment_bytes(part))
+
+
+def _source_text(msg: Message, out: list[str], depth: int = 0) -> None:
+    """Append a parsed part as the parser read it: each header field as it came, its body's
+    lines, and the boundaries between its parts, lines ending in \n (what
+    ``Message.as_bytes()`` gives for a part whose fields need no re-folding). Never through
+    the stdlib's generator: its header folding (``_fold_mime_parameters``) loops forever on
+    a long parameter name with a long quoted value (tests/hostile_mail.folding_trap)."""
+    if depth > MAX_DEPTH:
+        return
+    for name, value in msg.raw_items():
+        out.append(f"{name}: {_LINE_END.join(str(value).splitlines())}\n")
+    out.append("\n")
+    _source_body(msg, out, depth)
+
+
+_LINE_END = "\n"
+
+
+def _source_body(msg: Message, out: list[str], depth: int) -> None:
+    payload = msg._payload
+    if isinstance(payload, str):
+        out.append(_FOLD.sub("\n", payload))
+        return
+    if not isinstance(payload, list):
+        return
+    if not msg.is_multipart() or _content_type(msg).startswith("message/"):
+        for i, sub in enumerate(payload):  # message/rfc822; the blocks of delivery-status
+            if i:
+                out.append("\n")
+            _source_text(sub, out, depth + 1)
+        return
+    boundary = msg.get_boundary() or ""
+    if msg.preamble is not None:
+        out.append(_FOLD.sub("\n", msg.preamble) + "\n")
+    out.append(f"--{boundary}\n")
+    for i, sub in enumerate(payload):
+        if i:
+            out.append(f"\n--{boundary}\n")
+        _source_text(sub, out, depth + 1)
+    out.append(f"\n--{boundary}--\n")
+    if msg.epilogue is not None:
+        out.append(_FOLD.sub("\n", msg.epilogue))
 
 
 def _unflow(text: str, delsp: bool) -> str:
@@ -1785,7 +1862,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     """Parse one raw message. Never raises: problems are listed in ``defects``."""
     data = _as_bytes(raw)
     try:
-        return _parse(data)
+        return _parse(data)  # type: ignore[return-value]
     except Exception as exc:  # the last line of defence; every step below is guarded too
         return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
 
@@ -1829,8 +1906,8 @@ def attachment_payloads(raw: bytes) -> list[tuple[Attachment, bytes]]:
     base64 (damaged base64 as far as it goes: bad characters dropped, padding fixed),
     quoted-printable, uuencode; an unknown or broken transfer encoding gives the raw payload
     bytes undecoded. A message/* part (an attached .eml, delivery-status blocks) gives its
-    parts serialized by the stdlib (headers may be re-folded), exactly what ``size`` counts;
-    a part that cannot be serialized contributes b"". Never raises: a message parse_message
+    parts as the parser read them (:func:`_source_text`: fields never re-folded, lines ending
+    in \n), exactly what ``size`` counts. Never raises: a message parse_message
     cannot read has no attachments here either.
     """
     try:
@@ -1849,16 +1926,17 @@ def _attachment_bytes(part: Message) -> bytes:
     """The content of an attachment's part; its length is what :func:`_size` computes."""
     if not part.is_multipart():
         return _payload_bytes(part)
-    chunks: list[bytes] = []
+    out: list[str] = []
     try:
-        for sub in part.get_payload():  # as _size: message/rfc822, delivery-status blocks
-            try:
-                chunks.append(sub.as_bytes())
-            except Exception:
-                continue
+        for sub in part.get_payload():  # message/rfc822, message/delivery-status blocks
+            _source_text(sub, out)
     except Exception:
         pass
-    return b"".join(chunks)
+    text = "".join(out)
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text).encode("utf-8")
 
 
 def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
@@ -1877,6 +1955,50 @@ def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
     """The record; ``attachment_parts``, when given, receives the part of each attachment.
     part="header": header fields only (parse_header_block); "body": no header fields when
     the header is ASCII (parse_body)."""
+    notes: list[str] = []
+    token = _HEADER_NOTES.set(notes)
+    try:
+        record = _read(raw, attachment_parts, part)
+    finally:
+        _HEADER_NOTES.reset(token)
+    if notes:
+        defects = _Defects()
+        for text in [*notes, *record.defects]:
+            defects.add(text)
+        record.defects = defects.result()
+    return _without_nul(record)
+
+
+def _without_nul(record: ParsedMessage | ParsedBody) -> ParsedMessage | ParsedBody:
+    """The one place that keeps NUL out of every text field of the record (a NUL truncates
+    C strings; the store and the terminal get none)."""
+    def clean(s: str) -> str:
+        return s.replace("\x00", "") if "\x00" in s else s
+
+    for name in ("message_id", "in_reply_to", "subject", "text"):
+        value = getattr(record, name, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(record, name, clean(value))
+    if isinstance(record, ParsedMessage):
+        if any("\x00" in r for r in record.references):
+            record.references = [clean(r) for r in record.references]
+        for name in ("to", "cc", "reply_to"):
+            addresses = getattr(record, name)
+            if any("\x00" in a.name or "\x00" in a.addr for a in addresses):
+                setattr(record, name, [Address(clean(a.name), clean(a.addr)) for a in addresses])
+        sender = record.sender
+        if sender is not None and ("\x00" in sender.name or "\x00" in sender.addr):
+            record.sender = Address(clean(sender.name), clean(sender.addr))
+    if any("\x00" in d for d in record.defects):
+        record.defects = [clean(d) for d in record.defects]
+    if any("\x00" in a.filename or "\x00" in a.content_type or "\x00" in a.part_path
+           for a in record.attachments):
+        record.attachments = [Attachment(clean(a.filename), clean(a.content_type), a.size, clean(a.part_path))
+                              for a in record.attachments]
+    return record
+
+
+def _read(raw: bytes, attachment_parts: list[Message] | None, part: str) -> ParsedMessage | ParsedBody:
     if raw.startswith(_OLE2_MAGIC):
         return _unreadable(raw, "not an RFC 5322 message: an Outlook .msg (OLE2) file", text="")
     defects = _Defects()
