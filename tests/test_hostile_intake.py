@@ -118,3 +118,148 @@ def test_a_raw_8bit_subject_in_the_declared_body_charset() -> None:
     raw = (b"From: a@x.test\r\nMessage-ID: <k@x>\r\nSubject: " + "Привет".encode("koi8-r")
            + b"\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\nx\r\n")
     assert parse_message(raw).subject == "Привет"
+
+
+# --- the time budget: a message that still hangs costs its budget, and intake moves on -------
+
+HANG = "x-test-parse-hangs-here"  # with TUI_DESK_TEST_PARSE_HANG set, a worker never returns on it
+CRASH = "x-test-parse-crashes-here"
+
+
+def _hanging(n: int | str, marker: str = HANG) -> bytes:
+    """A message whose parse never ends (the test hook stands in for a stdlib endless loop)."""
+    return head(n, "hanging") + f"Content-Type: text/plain\r\n\r\n{marker}\r\n".encode()
+
+
+def _normal(n: int) -> bytes:
+    return head(n, "normal") + f"Content-Type: text/plain\r\n\r\nbody {n}\r\n".encode()
+
+
+@pytest.fixture
+def hang_hook(monkeypatch):
+    """Workers started from now on hang on HANG and crash on CRASH (spawned workers read the
+    environment when they start)."""
+    monkeypatch.setenv("TUI_DESK_TEST_PARSE_HANG", HANG)
+    monkeypatch.setenv("TUI_DESK_TEST_PARSE_CRASH", CRASH)
+
+
+def _check_batch(raws: list[bytes], results: list, stuck: set[int], why: str = "parse budget exceeded") -> None:
+    assert len(results) == len(raws)
+    for i, (raw, (record, error)) in enumerate(zip(raws, results)):
+        if i in stuck:
+            assert error and why in error and any(why in d for d in record.defects)
+            # the plain header scan keeps what the index and the queue need
+            assert (record.message_id, record.synthetic_id) == (f"hostile-{i}@customer.test", False)
+            assert record.sender.addr == f"sender{i}@customer.test" and record.subject == f"hanging {i}"
+            assert record.date is not None and record.size == len(raw)
+        else:
+            assert error is None and record == parse_message(raw)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("workers, size, stuck", [
+    (2, 200, {3, 150}),  # split over the workers; two culprits, in different chunks
+    (2, 5, {1}),  # a small batch: one worker
+    (1, 70, {0, 69}),  # one worker: first and last
+])
+async def test_a_hanging_message_costs_its_budget_and_the_batch_is_parsed(hang_hook, workers, size, stuck) -> None:
+    from tui_desk.mail.parse_pool import ParsePool
+    raws = [_hanging(i) if i in stuck else _normal(i) for i in range(size)]
+    async with ParsePool(workers=workers, budget=1.0) as pool:
+        results = await pool.parse(raws)
+        _check_batch(raws, results, stuck)
+        assert 1 <= pool.restarts <= len(stuck)  # culprits stuck at the same time go in one restart
+        # the fresh workers parse the next batch as usual
+        again = [_normal(i) for i in range(size)]
+        _check_batch(again, await pool.parse(again), set())
+
+
+@pytest.mark.timeout(120)
+async def test_packed_results_of_a_hanging_message(hang_hook) -> None:
+    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.store.ingest import pack_raw
+    raws = [_normal(0), _hanging(1), _normal(2)]
+    async with ParsePool(workers=2, budget=1.0) as pool:
+        got = await pool.parse_packed(raws, ["message", "header", "body"])
+    assert [packed for _, _, packed in got] == [pack_raw(r) for r in raws]
+    assert got[1][1] and "parse budget exceeded" in got[1][1] and got[1][0].message_id == "hostile-1@customer.test"
+    assert got[0][1] is None and got[2][1] is None
+
+
+@pytest.mark.timeout(120)
+async def test_a_worker_that_dies_costs_its_message_only(hang_hook) -> None:
+    from tui_desk.mail.parse_pool import ParsePool
+    raws = [_hanging(i, CRASH) if i == 7 else _normal(i) for i in range(100)]
+    async with ParsePool(workers=2, budget=30.0) as pool:
+        results = await pool.parse(raws)
+    _check_batch(raws, results, {7}, why="parser crashed")
+
+
+@pytest.mark.timeout(180)
+def test_import_moves_on_past_a_hanging_message_and_a_second_run_does_not_parse_forever(
+        hang_hook, tmp_path, monkeypatch, capsys) -> None:
+    from tui_desk.cli import main
+    from tui_desk.mail import parse_pool
+    monkeypatch.setattr(parse_pool, "PARSE_BUDGET", 1.0)
+    mails = tmp_path / "mail"
+    mails.mkdir()
+    hostile = [raw for _, raw in PATHOLOGICAL]
+    for i, raw in enumerate([*hostile, _hanging("h"), folding_trap("trap2"), *(_normal(i) for i in range(300))]):
+        (mails / f"{i:04d}.eml").write_bytes(raw)
+    db = tmp_path / "d.sqlite3"
+    for run in (1, 2):
+        assert main(["--db", str(db), "import", str(mails)]) == 0
+        out, err = capsys.readouterr()
+        total = len(hostile) + 302
+        if run == 1:
+            assert out.startswith(f"imported {total} messages (0 already known)"), out + err
+            assert out.rstrip().endswith("1 errors"), out  # the hanging one, stored unparsed
+        else:
+            assert out.startswith(f"imported 0 messages ({total} already known)"), out + err
+    import sqlite3
+    con = sqlite3.connect(db)
+    (defects,) = con.execute("SELECT defects_json FROM messages WHERE message_id='hostile-h@customer.test'").fetchone()
+    assert "parse budget exceeded" in defects
+    assert con.execute("SELECT count(*) FROM messages WHERE defects_json LIKE '%budget%'").fetchone()[0] == 1
+
+
+# --- a killed import leaves nothing running ---------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_parse_workers_of_an_import_killed_at_start_exit_with_it(tmp_path) -> None:
+    """kill -9 of `tui-desk import` as soon as its first worker process exists (the workers are
+    still starting then): the workers, and multiprocessing's resource tracker, exit too."""
+    import datetime as dt
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_sync_crash import alive, descendants
+    from tui_desk.demo.mailbox import Generator, write_mbox
+
+    mbox = tmp_path / "mail.mbox"
+    write_mbox(Generator(600, 5, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc), 30).generate(), str(mbox))
+    for attempt in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "tui_desk", "--db", str(tmp_path / f"d{attempt}.sqlite3"),
+                                 "import", str(mbox)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        helpers: set[int] = set()
+        while not any(_is_worker(pid) for pid in helpers) and proc.poll() is None:
+            helpers = descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        helpers |= descendants(proc.pid)
+        deadline = time.monotonic() + 10
+        while alive(helpers) and time.monotonic() < deadline:
+            helpers |= {c for pid in alive(helpers) for c in descendants(pid)}
+            time.sleep(0.1)
+        assert not alive(helpers), "parse workers of a killed import must exit with it"
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"spawn_main" in f.read()
+    except OSError:
+        return False

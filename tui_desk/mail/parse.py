@@ -62,7 +62,7 @@ from typing import Any
 from tui_desk.mail.html_text import html_to_text
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 
-__all__ = ["attachment_payloads", "parse_body", "parse_header_block", "parse_message", "normalize_msgid",
+__all__ = ["attachment_payloads", "last_resort_record", "parse_body", "parse_header_block", "parse_message", "normalize_msgid",
            "split_quoted"]
 
 #: Longest header field value (raw characters) handed to the stdlib's header parser.
@@ -1937,6 +1937,50 @@ def _attachment_bytes(part: Message) -> bytes:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         return _SURROGATES.sub("\ufffd", text).encode("utf-8")
+
+
+_SCAN_LIMIT = 64 * 1024
+_SCAN_FIELD = re.compile(rb"(?m)^(message-id|from|subject|date)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.I)
+_SCAN_ADDR = re.compile(r"<([^<>\s@]+@[^<>\s]+)>|([^\s<>\"(),;:]+@[^\s<>\"(),;:]+)")
+
+
+def last_resort_record(raw: bytes, why: str, subject: str = "(unparseable message)") -> ParsedMessage:
+    """The record of a message the parser could not read (it raised, or ran over its time
+    budget in parse_pool): the raw text as its body and ``why`` as its defect, and the
+    Message-ID, From, Subject and Date found by a plain line scan of the header block, which
+    uses neither the stdlib's parser nor anything super-linear (Message-ID synthetic only
+    when none is found). Never raises."""
+    try:
+        data = _as_bytes(raw)
+        end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0), default=len(data))
+        found: dict[str, str] = {}
+        for m in _SCAN_FIELD.finditer(data[:min(end, _SCAN_LIMIT)]):
+            name = m.group(1).decode("ascii").lower()
+            if name not in found:
+                value = _FOLD.sub(" ", _decode_bytes(m.group(2)[:2000], None)[0])
+                found[name] = _one_line(value)[:998]
+        record = _unreadable(data, why)
+        own = _MSGID.search(found.get("message-id", ""))
+        if own:
+            record.message_id, record.synthetic_id = _clean(own.group(1)), False
+        record.subject = found.get("subject") or subject
+        sender = _SCAN_ADDR.search(found.get("from", ""))
+        if sender:
+            addr = sender.group(1) or sender.group(2)
+            name = found["from"][:sender.start()].strip().strip('"').strip()
+            record.sender = Address(name, addr)
+        if found.get("date"):
+            try:
+                date = email_utils.parsedate_to_datetime(found["date"][:200])
+                record.date = date if date.tzinfo is not None else None
+            except Exception:
+                pass
+        return record
+    except Exception:
+        return ParsedMessage(
+            message_id=synthetic_message_id(raw if isinstance(raw, bytes) else b""), synthetic_id=True,
+            in_reply_to=None, references=[], sender=None, to=[], cc=[], reply_to=[], date=None, subject=subject,
+            text="", text_from_html=False, defects=[why], size=len(raw))
 
 
 def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
