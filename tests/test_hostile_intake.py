@@ -75,6 +75,21 @@ def test_an_unreadable_content_type_is_named_in_the_defects() -> None:
     assert any("Content-Type" in d for d in msg.defects), msg.defects
 
 
+def test_when_the_parser_fails_anyway_the_plain_header_scan_keeps_the_fields(monkeypatch) -> None:
+    from tui_desk.mail import parse
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a parser bug")
+    monkeypatch.setattr(parse, "_read", broken)
+    raw = head(1) + b"Content-Type: text/plain\r\n\r\nthe body\r\n"
+    for reader in (parse_message, parse_header_block):
+        msg = reader(raw)
+        assert (msg.message_id, msg.synthetic_id, msg.subject, msg.sender.addr, msg.date.year) == (
+            "hostile-1@customer.test", False, "hostile 1", "sender1@customer.test", 2026)
+        assert msg.defects == ["parser failed: RuntimeError: a parser bug"]
+    assert parse_message(b"no header at all").synthetic_id
+
+
 @pytest.mark.parametrize("charset", ["idna", "punycode", "undefined", "raw_unicode_escape", "unicode_escape",
                                      "rot13", "rot_13", "zlib", "base64_codec", "hex", "uu", "bz2", "quopri"])
 def test_codecs_that_are_not_text_encodings_are_refused(charset: str) -> None:

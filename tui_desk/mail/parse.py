@@ -1864,7 +1864,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     try:
         return _parse(data)  # type: ignore[return-value]
     except Exception as exc:  # the last line of defence; every step below is guarded too
-        return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
+        return last_resort_record(data, f"parser failed: {type(exc).__name__}: {exc}", subject="")
 
 
 def parse_header_block(raw: bytes) -> ParsedMessage:
@@ -1875,7 +1875,7 @@ def parse_header_block(raw: bytes) -> ParsedMessage:
     try:
         return _parse(data, part="header")  # type: ignore[return-value]
     except Exception as exc:
-        return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
+        return last_resort_record(data, f"parser failed: {type(exc).__name__}: {exc}", subject="")
 
 
 def parse_body(raw: bytes) -> ParsedBody | ParsedMessage:
