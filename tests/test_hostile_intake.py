@@ -190,6 +190,34 @@ async def test_a_hanging_message_costs_its_budget_and_the_batch_is_parsed(hang_h
 
 
 @pytest.mark.timeout(120)
+async def test_batches_parsed_alongside_a_hanging_one_are_parsed_too(hang_hook) -> None:
+    """The sync parses batch n+1 while batch n is out: killing the workers for one batch's
+    culprit must not lose, or blame, the other batch's messages."""
+    import asyncio
+
+    from tui_desk.mail.parse_pool import ParsePool
+    first = [_hanging(i) if i == 30 else _normal(i) for i in range(100)]
+    second = [_normal(i) for i in range(100)]
+    third = [_hanging(i) if i == 2 else _normal(i) for i in range(5)]
+    async with ParsePool(workers=2, budget=1.0) as pool:
+        got = await asyncio.gather(pool.parse(first), pool.parse(second), pool.parse(third))
+    _check_batch(first, got[0], {30})
+    _check_batch(second, got[1], set())
+    _check_batch(third, got[2], {2})
+
+
+@pytest.mark.timeout(60)
+async def test_leaving_the_pool_while_a_message_hangs_does_not_wait_for_it(hang_hook) -> None:
+    import asyncio
+
+    from tui_desk.mail.parse_pool import ParsePool
+    async with ParsePool(workers=2, budget=3600) as pool:
+        parsing = pool.parse([_hanging(0)])
+        await asyncio.sleep(0)  # sent to the workers; then the sync stops mid-batch
+        parsing.cancel()
+
+
+@pytest.mark.timeout(120)
 async def test_packed_results_of_a_hanging_message(hang_hook) -> None:
     from tui_desk.mail.parse_pool import ParsePool
     from tui_desk.store.ingest import pack_raw

@@ -165,6 +165,53 @@ def _start_resource_tracker() -> None:
             sys.stderr = saved
 
 
+class _Workers:
+    """One ProcessPoolExecutor and the progress array its workers write (see _mark)."""
+
+    def __init__(self, count: int) -> None:
+        # spawn: workers start clean and inherit no IMAP socket or database handle of
+        # ours (forked ones kept both open after a kill -9 of the app)
+        quiet = _stderr_is_captured()
+        if quiet:
+            _start_resource_tracker()
+        ctx = multiprocessing.get_context("spawn")
+        self.count = count
+        self.progress = ctx.Array("d", count * _SLOT_SIZE, lock=False)
+        self.executor = ProcessPoolExecutor(max_workers=count, initializer=_start_worker,
+                                            initargs=(quiet, self.progress, ctx.Value("i", 0), os.getpid()),
+                                            mp_context=ctx)
+
+    def in_progress(self) -> list[tuple[int, float, int, float]]:
+        """(pid, token, index, started) of each worker parsing a message now."""
+        p = self.progress
+        out = []
+        for base in range(0, self.count * _SLOT_SIZE, _SLOT_SIZE):
+            started = p[base + 3]
+            pid, token, index = int(p[base]), p[base + 1], int(p[base + 2])
+            if started and p[base + 3] == started:  # not changed while read
+                out.append((pid, token, index, started))
+        return out
+
+    def ever_started(self) -> bool:
+        return any(self.progress[base] for base in range(0, self.count * _SLOT_SIZE, _SLOT_SIZE))
+
+    def crashed(self, pid: int) -> bool:
+        """The worker died by itself (not terminated by the executor when another one died)."""
+        proc = (getattr(self.executor, "_processes", None) or {}).get(pid)
+        try:
+            return proc is not None and proc.exitcode not in (None, -signal.SIGTERM)
+        except Exception:
+            return False
+
+    def kill(self) -> None:
+        for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
+            try:
+                proc.kill()
+            except Exception:
+                pass
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
 class ParsePool:
     """`async with ParsePool() as pool: parsed = await pool.parse(raws)` (order kept).
 
@@ -176,51 +223,29 @@ class ParsePool:
         self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
         self.min_parallel = min_parallel  # smaller batches go to one worker: not worth splitting
         self.budget = PARSE_BUDGET if budget is None else budget
-        self._pool: ProcessPoolExecutor | None = None  # None: parse in-process (workers=0, or broken)
-        self._progress: Any = None  # the pool's progress array (see _mark)
+        self._pool: _Workers | None = None  # None: parse in-process (workers=0, or they cannot start)
         self._token = 0
-        self.restarts = 0  # pools killed for a message over budget (or a crashed worker)
+        self._out: set[Any] = set()  # futures of chunks sent to the workers, not yet back
+        self.restarts = 0  # workers killed for a message over budget (or replaced after a crash)
 
     async def __aenter__(self) -> "ParsePool":
         if self.workers > 0:
-            self._new_pool()
+            self._pool = _Workers(self.workers)
         return self
 
     async def __aexit__(self, *exc) -> None:
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-
-    def _new_pool(self) -> None:
-        # spawn: workers start clean and inherit no IMAP socket or database handle of
-        # ours (forked ones kept both open after a kill -9 of the app)
-        quiet = _stderr_is_captured()
-        if quiet:
-            _start_resource_tracker()
-        ctx = multiprocessing.get_context("spawn")
-        self._progress = ctx.Array("d", self.workers * _SLOT_SIZE, lock=False)
-        slots = ctx.Value("i", 0)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_start_worker,
-                                         initargs=(quiet, self._progress, slots, os.getpid()), mp_context=ctx)
-
-    def _kill_pool(self) -> None:
-        """Kill the workers (one may be stuck for good) and start fresh ones."""
-        pool = self._pool
-        if pool is not None:
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                try:
-                    proc.kill()
-                except Exception:
-                    pass
-            pool.shutdown(wait=False, cancel_futures=True)
-        self.restarts += 1
-        self._new_pool()
+            if any(not f.done() for f in self._out):  # abandoned (a sync stopped mid-batch): may never end
+                self._pool.kill()
+            else:
+                self._pool.executor.shutdown(cancel_futures=True)
 
     def start(self) -> None:
         """Start the workers (and their imports of the parser) now rather than at the first
         parse: each takes ~0.15 s."""
         if self._pool is not None:
             for _ in range(self.workers):
-                self._pool.submit(_parse_pack_chunk, [])
+                self._pool.executor.submit(_parse_pack_chunk, [])
 
     def parse(self, raws: list[bytes]) -> asyncio.Future[list[Parsed]]:
         """Starts at once; await the result when it is needed."""
@@ -242,101 +267,81 @@ class ParsePool:
         results: list = [None] * len(items)
         todo = list(range(len(items)))
         while todo:
-            if self._pool is None:  # the workers could not start: see below
+            if self._pool is None:  # the workers could not start: see _recover
                 rest = await asyncio.get_running_loop().run_in_executor(None, chunk_fn, [items[i] for i in todo])
                 for i, r in zip(todo, rest):
                     results[i] = r
                 break
-            todo = await self._round(chunk_fn, items, todo, results, over)
+            todo = await self._round(self._pool, chunk_fn, items, todo, results, over)
         return results
 
-    async def _round(self, chunk_fn, items: list, todo: list[int], results: list,
+    async def _round(self, pool: _Workers, chunk_fn, items: list, todo: list[int], results: list,
                      over: Callable[[Any, str], Any]) -> list[int]:
-        """Parse items[todo] on the workers, into results; what is left to parse (the batch's
-        unfinished items when a worker was killed or died)."""
-        pool = self._pool
-        assert pool is not None
+        """Parse items[todo] on pool's workers, into results; returns what is left to parse
+        (the unfinished items, when a worker was killed or died)."""
         step = len(todo) if len(todo) < self.min_parallel else len(todo) // self.workers + 1
-        chunks: dict[float, list[int]] = {}
+        chunks: dict[float, list[int]] = {}  # token -> indices of the items sent with it
         running: dict[asyncio.Future, float] = {}
         try:
             for k in range(0, len(todo), step):
                 self._token += 1
                 token = float(self._token)
                 chunks[token] = todo[k:k + step]
-                fut = asyncio.wrap_future(pool.submit(chunk_fn, [items[i] for i in chunks[token]], token))
-                running[fut] = token
-        except BrokenProcessPool:  # a previous round's kill, seen late; or the workers cannot start
-            for fut in running:
-                fut.cancel()
-            return self._broken(todo, results, items, over)
-        while running:
-            done, _ = await asyncio.wait(running, timeout=_WATCH_INTERVAL)
+                sent = pool.executor.submit(chunk_fn, [items[i] for i in chunks[token]], token)
+                self._out.add(sent)
+                sent.add_done_callback(self._out.discard)
+                running[asyncio.wrap_future(sent)] = token
+        except (BrokenProcessPool, RuntimeError):  # killed meanwhile by a parse running alongside
+            broken = True
+        else:
             broken = False
+        while running and not broken:
+            done, _ = await asyncio.wait(running, timeout=_WATCH_INTERVAL)
             for fut in done:
                 token = running.pop(fut)
                 try:
                     got = fut.result()
-                except BrokenProcessPool:  # a worker died (or all were killed)
+                except BrokenProcessPool:  # a worker died, or the workers were killed
                     broken = True
                     continue
                 for i, r in zip(chunks.pop(token), got):
                     results[i] = r
-            if broken or running and self._overrun(chunks):
-                for fut in running:
-                    fut.cancel()
-                left = [i for token in chunks for i in chunks[token] if results[i] is None]
-                return self._broken(left, results, items, over, chunks)
-        return []
+            broken = broken or bool(running) and self._overrun(pool, chunks)
+        for fut in running:
+            fut.cancel()
+        if not broken:
+            return []
+        self._recover(pool, chunks, results, items, over)
+        return [i for indices in chunks.values() for i in indices if results[i] is None]
 
-    def _in_progress(self) -> list[tuple[int, float, int, float]]:
-        """(pid, token, index, started) of each worker parsing a message now."""
-        p = self._progress
-        out = []
-        for base in range(0, self.workers * _SLOT_SIZE, _SLOT_SIZE):
-            started = p[base + 3]
-            pid, token, index = int(p[base]), p[base + 1], int(p[base + 2])
-            if started and p[base + 3] == started:
-                out.append((pid, token, index, started))
-        return out
-
-    def _overrun(self, chunks: dict[float, list[int]]) -> bool:
+    def _overrun(self, pool: _Workers, chunks: dict[float, list[int]]) -> bool:
         now = time.monotonic()
-        return any(token in chunks and now - started > self.budget
-                   for _, token, _, started in self._in_progress())
+        return any(token in chunks and now - started > self.budget for _, token, _, started in pool.in_progress())
 
-    def _broken(self, left: list[int], results: list, items: list, over: Callable[[Any, str], Any],
-                chunks: dict[float, list[int]] | None = None) -> list[int]:
-        """The pool is stuck or broken: the messages its workers were on when over budget, or
-        when their worker died, get the over-budget record; fresh workers take the rest."""
+    def _recover(self, pool: _Workers, chunks: dict[float, list[int]], results: list, items: list,
+                 over: Callable[[Any, str], Any]) -> None:
+        """pool is stuck or broken: the items its workers were on when over budget, or when
+        their worker died, get the last-resort record; fresh workers will take the rest."""
+        if pool is not self._pool:
+            return  # a parse running alongside found it broken first, and replaced it
         now = time.monotonic()
-        culprits: list[tuple[int, str]] = []
-        for pid, token, index, started in self._in_progress() if chunks else []:
+        culprits = 0
+        for pid, token, index, started in pool.in_progress():
             if token in chunks and index < len(chunks[token]):
+                i = chunks[token][index]
                 if now - started > self.budget:
-                    culprits.append((chunks[token][index], f"parse budget exceeded ({self.budget:g} s)"))
-                elif self._crashed(pid):
-                    culprits.append((chunks[token][index], "parser crashed (its worker process died)"))
-        if chunks is not None and not culprits and not self._ever_worked():
+                    results[i] = over(items[i], f"parse budget exceeded ({self.budget:g} s)")
+                elif pool.crashed(pid):
+                    results[i] = over(items[i], "parser crashed (its worker process died)")
+                else:
+                    continue
+                culprits += 1
+        if not culprits and not pool.ever_started():
             # the workers could not start (an embedding program's __main__ cannot be
             # re-imported, say): parse here rather than fail the import or the sync
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+            pool.executor.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-            return left
-        for i, why in culprits:
-            results[i] = over(items[i], why)
-        self._kill_pool()
-        return [i for i in left if results[i] is None]
-
-    def _crashed(self, pid: int) -> bool:
-        """The worker died by itself (not killed by the executor when another one died)."""
-        proc = (getattr(self._pool, "_processes", None) or {}).get(pid)
-        try:
-            return proc is not None and proc.exitcode not in (None, -signal.SIGTERM)
-        except Exception:
-            return False
-
-    def _ever_worked(self) -> bool:
-        p = self._progress
-        return any(p[base] for base in range(0, self.workers * _SLOT_SIZE, _SLOT_SIZE))
+            return
+        pool.kill()
+        self.restarts += 1
+        self._pool = _Workers(self.workers)
