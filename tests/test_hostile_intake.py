@@ -306,3 +306,12 @@ def _is_worker(pid: int) -> bool:
             return b"spawn_main" in f.read()
     except OSError:
         return False
+
+
+@pytest.mark.timeout(60)
+async def test_a_message_parsed_alone_is_under_the_budget_too(hang_hook, monkeypatch) -> None:
+    """parse_one: the sync's on-demand body fetch (fetch_whole) parses one message at a time."""
+    from tui_desk.mail import parse_pool
+    monkeypatch.setattr(parse_pool, "PARSE_BUDGET", 1.0)
+    raws = [_normal(0), _hanging(1)]
+    _check_batch(raws, [await parse_pool.parse_one(r) for r in raws], {1})
