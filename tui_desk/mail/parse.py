@@ -21,6 +21,17 @@ Stdlib traps handled here (tests/test_parse.py has a message for each):
   ``get_content()``: bodies are decoded here with fallbacks instead.
 * ``Subject :`` (space before the colon, RFC 5322 obs-syntax) makes the stdlib see no
   headers at all: such header blocks are repaired and parsed again.
+* Re-serialising a parsed message (``as_bytes``, ``as_string``, the generators) re-folds its
+  headers, and ``_fold_mime_parameters`` loops forever on a long parameter name with a long
+  quoted value: nothing here re-serialises; attached messages are measured and returned
+  from the parts as read (:func:`_source_text`).
+* The stdlib's header value parser raises on some fields (``text/plain; a*`` IndexError,
+  400 "(" RecursionError): such a field is read without its parameters, with a defect,
+  and the rest of the message is read as usual (:func:`_unreadable_header`).
+* Python "text encodings" no mail is written in (punycode: quadratic, idna, undefined,
+  unicode_escape...) are treated as unknown charsets (:data:`_REFUSED_CODECS`).
+* Whatever still hangs or crashes the parser is bounded by ``parse_pool`` (a time budget
+  per message, in worker processes), whose last resort is :func:`last_resort_record`.
 
 Strings in the record are not sanitized for the terminal (``tui_desk.sanitize`` does that at
 display) but carry no lone surrogates and no NUL, so they can be stored and encoded.
