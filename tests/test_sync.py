@@ -371,7 +371,7 @@ def _expected(rowid: int, raw: bytes):
 
 
 def _counting_parse_body(monkeypatch) -> dict[str, int]:
-    """Parse in this process (one worker: a thread) and count what parse_body returned."""
+    """Parse in this process (workers=0: a thread) and count what parse_body returned."""
     from tui_desk.mail import parse_pool, sync as sync_module
     from tui_desk.mail.model import ParsedBody
     counts = {"body only": 0, "whole": 0}
@@ -382,7 +382,7 @@ def _counting_parse_body(monkeypatch) -> dict[str, int]:
         counts["body only" if isinstance(got, ParsedBody) else "whole"] += 1
         return got
     monkeypatch.setitem(parse_pool._READERS, "body", counted)
-    monkeypatch.setattr(sync_module, "ParsePool", lambda: parse_pool.ParsePool(workers=1))
+    monkeypatch.setattr(sync_module, "ParsePool", lambda: parse_pool.ParsePool(workers=0))
     return counts
 
 
@@ -447,7 +447,7 @@ async def test_body_phase_reads_whole_the_mail_whose_header_record_lists_defects
     desk, sync = await make_sync(tmp_path, dovecot, mail_user)
     conn = await sync.connect()
     from tui_desk.mail.parse_pool import ParsePool
-    async with ParsePool(workers=1) as pool:
+    async with ParsePool(workers=0) as pool:
         await sync.sync_folder(conn, pool, "INBOX", "queue")
         assert (await desk.store.fetchone("SELECT count(*) FROM messages WHERE defects_json != '[]'"))[0] == 0
         async with desk.store.transaction():
@@ -477,7 +477,7 @@ async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_c
     desk, sync = await make_sync(tmp_path, dovecot, mail_user)
     conn = await sync.connect()
     from tui_desk.mail.parse_pool import ParsePool
-    async with ParsePool(workers=1) as pool:
+    async with ParsePool(workers=0) as pool:
         await sync.sync_folder(conn, pool, "INBOX", "queue")
         await sync.sync_folder(conn, pool, "Sent", "sent")
         c = client(dovecot, mail_user)  # the inbox copy goes before its body is fetched

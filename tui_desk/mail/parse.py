@@ -21,6 +21,17 @@ Stdlib traps handled here (tests/test_parse.py has a message for each):
   ``get_content()``: bodies are decoded here with fallbacks instead.
 * ``Subject :`` (space before the colon, RFC 5322 obs-syntax) makes the stdlib see no
   headers at all: such header blocks are repaired and parsed again.
+* Re-serialising a parsed message (``as_bytes``, ``as_string``, the generators) re-folds its
+  headers, and ``_fold_mime_parameters`` loops forever on a long parameter name with a long
+  quoted value: nothing here re-serialises; attached messages are measured and returned
+  from the parts as read (:func:`_source_text`).
+* The stdlib's header value parser raises on some fields (``text/plain; a*`` IndexError,
+  400 "(" RecursionError): such a field is read without its parameters, with a defect,
+  and the rest of the message is read as usual (:func:`_unreadable_header`).
+* Python "text encodings" no mail is written in (punycode: quadratic, idna, undefined,
+  unicode_escape...) are treated as unknown charsets (:data:`_REFUSED_CODECS`).
+* Whatever still hangs or crashes the parser is bounded by ``parse_pool`` (a time budget
+  per message, in worker processes), whose last resort is :func:`last_resort_record`.
 
 Strings in the record are not sanitized for the terminal (``tui_desk.sanitize`` does that at
 display) but carry no lone surrogates and no NUL, so they can be stored and encoded.
@@ -47,6 +58,7 @@ import mimetypes
 import re
 import string
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email import _encoded_words
 from email import errors as email_errors
@@ -61,7 +73,7 @@ from typing import Any
 from tui_desk.mail.html_text import html_to_text
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 
-__all__ = ["attachment_payloads", "parse_body", "parse_header_block", "parse_message", "normalize_msgid",
+__all__ = ["attachment_payloads", "last_resort_record", "parse_body", "parse_header_block", "parse_message", "normalize_msgid",
            "split_quoted"]
 
 #: Longest header field value (raw characters) handed to the stdlib's header parser.
@@ -190,11 +202,19 @@ _VAGUE_CHARSETS = frozenset(
 _GUESS_CHAIN = ("utf-8", "cp1252", "latin-1")
 
 
+# Codecs Python calls text encodings that no mail is written in, and that decode slowly
+# (punycode is quadratic: 400 kB in 17 s), strangely (escapes) or not at all (undefined):
+# such a label is treated as unknown.
+_REFUSED_CODECS = frozenset({"idna", "punycode", "undefined", "raw-unicode-escape", "unicode-escape",
+                             "raw_unicode_escape", "unicode_escape", "mbcs", "oem", "palmos"})
+
+
 def _codec_exists(name: str) -> bool:
     try:
-        return codecs.lookup(name)._is_text_encoding  # type: ignore[attr-defined, no-any-return]
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
         return False
+    return bool(info._is_text_encoding) and info.name not in _REFUSED_CODECS  # type: ignore[attr-defined]
 
 
 def _codecs_for(charset: str | None) -> tuple[str, ...]:
@@ -304,12 +324,36 @@ class _CappingPolicy(EmailPolicy):
 
     def header_fetch_parse(self, name: str, value: Any) -> Any:
         if isinstance(value, str) and not hasattr(value, "name"):
-            return _parse_header(name, value)
+            try:
+                return _parse_header(name, value)
+            except Exception as exc:  # one bad field must not cost the message its other fields
+                return _unreadable_header(name, value, exc)
         return super().header_fetch_parse(name, value)
 
     def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
         name, value = super().header_source_parse(sourcelines)
         return _cap_field(name, value, self.truncated)
+
+
+# Problems found while the stdlib reads a header for the parse under way (the policy that meets
+# them is shared by every parse): _parse collects them. A context variable, not a global: the
+# import and the sync may parse in threads.
+_HEADER_NOTES: ContextVar[list[str] | None] = ContextVar("tui_desk_header_notes", default=None)
+
+
+def _unreadable_header(name: str, value: str, exc: Exception) -> Any:
+    """The stdlib's header parser raised on this field (``Content-Type: text/plain; a*``
+    IndexError, 400 "(" RecursionError...): its value without parameters, else empty, and a
+    note for the defects."""
+    notes = _HEADER_NOTES.get()
+    if notes is not None:
+        notes.append(f"unreadable {name.strip()} header ({type(exc).__name__}): read without its parameters")
+    for fallback in (_unfold(value).split(";", 1)[0].strip(" \t()\\\""), ""):
+        try:
+            return _DEFAULT_POLICY.header_factory(name, fallback)
+        except Exception:
+            continue
+    return _DEFAULT_POLICY.header_factory("X-Unreadable", "")
 
 
 def _cap_field(name: str, value: str, truncated: list[tuple[str, int]] | None) -> tuple[str, str]:
@@ -864,8 +908,18 @@ def _all_raw(items: list[tuple[str, str]], name: str) -> list[str]:
     return [value for key, value in items if key.lower() == name]
 
 
+_ISO_2022_JP_ESCAPE = re.compile(r"\x1b(?:\$[@B]|\([BJ])")
+
+
 def _undo_8bit(value: str, hints: Iterable[str]) -> tuple[str, str]:
-    """Decode raw 8-bit header bytes (lone surrogates from the parser) as real text."""
+    """Decode raw 8-bit header bytes (lone surrogates from the parser) as real text, and raw
+    7-bit ISO-2022-JP (ESC $ B ... ESC ( B, not in RFC 2047 words) as mail clients do."""
+    if "\x1b" in value and _ISO_2022_JP_ESCAPE.search(value) and not _SURROGATES.search(value):
+        for codec in ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2"):
+            try:
+                return value.encode("ascii").decode(codec), ""
+            except (UnicodeError, LookupError):
+                continue
     if not _SURROGATES.search(value):
         return value, ""
     try:
@@ -1381,16 +1435,50 @@ def _size(part: Message) -> int:
         except Exception:
             pass
         return len(_payload_bytes(part))
-    total = 0
-    try:
-        for sub in part.get_payload():  # message/rfc822, message/delivery-status blocks
-            try:
-                total += len(sub.as_bytes())
-            except Exception:
-                continue
-    except Exception:
-        pass
-    return total
+    return len(_attachment_bytes(part))
+
+
+def _source_text(msg: Message, out: list[str], depth: int = 0) -> None:
+    """Append a parsed part as the parser read it: each header field as it came, its body's
+    lines, and the boundaries between its parts, lines ending in \n (what
+    ``Message.as_bytes()`` gives for a part whose fields need no re-folding). Never through
+    the stdlib's generator: its header folding (``_fold_mime_parameters``) loops forever on
+    a long parameter name with a long quoted value (tests/hostile_mail.folding_trap)."""
+    if depth > MAX_DEPTH:
+        return
+    for name, value in msg.raw_items():
+        out.append(f"{name}: {_LINE_END.join(str(value).splitlines())}\n")
+    out.append("\n")
+    _source_body(msg, out, depth)
+
+
+_LINE_END = "\n"
+
+
+def _source_body(msg: Message, out: list[str], depth: int) -> None:
+    payload = msg._payload
+    if isinstance(payload, str):
+        out.append(_FOLD.sub("\n", payload))
+        return
+    if not isinstance(payload, list):
+        return
+    if not msg.is_multipart() or _content_type(msg).startswith("message/"):
+        for i, sub in enumerate(payload):  # message/rfc822; the blocks of delivery-status
+            if i:
+                out.append("\n")
+            _source_text(sub, out, depth + 1)
+        return
+    boundary = msg.get_boundary() or ""
+    if msg.preamble is not None:
+        out.append(_FOLD.sub("\n", msg.preamble) + "\n")
+    out.append(f"--{boundary}\n")
+    for i, sub in enumerate(payload):
+        if i:
+            out.append(f"\n--{boundary}\n")
+        _source_text(sub, out, depth + 1)
+    out.append(f"\n--{boundary}--\n")
+    if msg.epilogue is not None:
+        out.append(_FOLD.sub("\n", msg.epilogue))
 
 
 def _unflow(text: str, delsp: bool) -> str:
@@ -1785,9 +1873,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
     """Parse one raw message. Never raises: problems are listed in ``defects``."""
     data = _as_bytes(raw)
     try:
-        return _parse(data)
+        return _parse(data)  # type: ignore[return-value]
     except Exception as exc:  # the last line of defence; every step below is guarded too
-        return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
+        return last_resort_record(data, f"parser failed: {type(exc).__name__}: {exc}", subject="")
 
 
 def parse_header_block(raw: bytes) -> ParsedMessage:
@@ -1798,7 +1886,7 @@ def parse_header_block(raw: bytes) -> ParsedMessage:
     try:
         return _parse(data, part="header")  # type: ignore[return-value]
     except Exception as exc:
-        return _unreadable(data, f"parser failed: {type(exc).__name__}: {exc}")
+        return last_resort_record(data, f"parser failed: {type(exc).__name__}: {exc}", subject="")
 
 
 def parse_body(raw: bytes) -> ParsedBody | ParsedMessage:
@@ -1829,8 +1917,8 @@ def attachment_payloads(raw: bytes) -> list[tuple[Attachment, bytes]]:
     base64 (damaged base64 as far as it goes: bad characters dropped, padding fixed),
     quoted-printable, uuencode; an unknown or broken transfer encoding gives the raw payload
     bytes undecoded. A message/* part (an attached .eml, delivery-status blocks) gives its
-    parts serialized by the stdlib (headers may be re-folded), exactly what ``size`` counts;
-    a part that cannot be serialized contributes b"". Never raises: a message parse_message
+    parts as the parser read them (:func:`_source_text`: fields never re-folded, lines ending
+    in \n), exactly what ``size`` counts. Never raises: a message parse_message
     cannot read has no attachments here either.
     """
     try:
@@ -1849,16 +1937,61 @@ def _attachment_bytes(part: Message) -> bytes:
     """The content of an attachment's part; its length is what :func:`_size` computes."""
     if not part.is_multipart():
         return _payload_bytes(part)
-    chunks: list[bytes] = []
+    out: list[str] = []
     try:
-        for sub in part.get_payload():  # as _size: message/rfc822, delivery-status blocks
-            try:
-                chunks.append(sub.as_bytes())
-            except Exception:
-                continue
+        for sub in part.get_payload():  # message/rfc822, message/delivery-status blocks
+            _source_text(sub, out)
     except Exception:
         pass
-    return b"".join(chunks)
+    text = "".join(out)
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text).encode("utf-8")
+
+
+_SCAN_LIMIT = 64 * 1024
+_SCAN_FIELD = re.compile(rb"(?m)^(message-id|from|subject|date)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.I)
+_SCAN_ADDR = re.compile(r"<([^<>\s@]+@[^<>\s]+)>|([^\s<>\"(),;:]+@[^\s<>\"(),;:]+)")
+
+
+def last_resort_record(raw: bytes, why: str, subject: str = "(unparseable message)") -> ParsedMessage:
+    """The record of a message the parser could not read (it raised, or ran over its time
+    budget in parse_pool): the raw text as its body and ``why`` as its defect, and the
+    Message-ID, From, Subject and Date found by a plain line scan of the header block, which
+    uses neither the stdlib's parser nor anything super-linear (Message-ID synthetic only
+    when none is found). Never raises."""
+    try:
+        data = _as_bytes(raw)
+        end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0), default=len(data))
+        found: dict[str, str] = {}
+        for m in _SCAN_FIELD.finditer(data[:min(end, _SCAN_LIMIT)]):
+            name = m.group(1).decode("ascii").lower()
+            if name not in found:
+                value = _FOLD.sub(" ", _decode_bytes(m.group(2)[:2000], None)[0])
+                found[name] = _one_line(value)[:998]
+        record = _unreadable(data, why)
+        own = _MSGID.search(found.get("message-id", ""))
+        if own:
+            record.message_id, record.synthetic_id = _clean(own.group(1)), False
+        record.subject = found.get("subject") or subject
+        sender = _SCAN_ADDR.search(found.get("from", ""))
+        if sender:
+            addr = sender.group(1) or sender.group(2)
+            name = found["from"][:sender.start()].strip().strip('"').strip()
+            record.sender = Address(name, addr)
+        if found.get("date"):
+            try:
+                date = email_utils.parsedate_to_datetime(found["date"][:200])
+                record.date = date if date.tzinfo is not None else None
+            except Exception:
+                pass
+        return record
+    except Exception:
+        return ParsedMessage(
+            message_id=synthetic_message_id(raw if isinstance(raw, bytes) else b""), synthetic_id=True,
+            in_reply_to=None, references=[], sender=None, to=[], cc=[], reply_to=[], date=None, subject=subject,
+            text="", text_from_html=False, defects=[why], size=len(raw))
 
 
 def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
@@ -1877,6 +2010,50 @@ def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
     """The record; ``attachment_parts``, when given, receives the part of each attachment.
     part="header": header fields only (parse_header_block); "body": no header fields when
     the header is ASCII (parse_body)."""
+    notes: list[str] = []
+    token = _HEADER_NOTES.set(notes)
+    try:
+        record = _read(raw, attachment_parts, part)
+    finally:
+        _HEADER_NOTES.reset(token)
+    if notes:
+        defects = _Defects()
+        for text in [*notes, *record.defects]:
+            defects.add(text)
+        record.defects = defects.result()
+    return _without_nul(record)
+
+
+def _without_nul(record: ParsedMessage | ParsedBody) -> ParsedMessage | ParsedBody:
+    """The one place that keeps NUL out of every text field of the record (a NUL truncates
+    C strings; the store and the terminal get none)."""
+    def clean(s: str) -> str:
+        return s.replace("\x00", "") if "\x00" in s else s
+
+    for name in ("message_id", "in_reply_to", "subject", "text"):
+        value = getattr(record, name, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(record, name, clean(value))
+    if isinstance(record, ParsedMessage):
+        if any("\x00" in r for r in record.references):
+            record.references = [clean(r) for r in record.references]
+        for name in ("to", "cc", "reply_to"):
+            addresses = getattr(record, name)
+            if any("\x00" in a.name or "\x00" in a.addr for a in addresses):
+                setattr(record, name, [Address(clean(a.name), clean(a.addr)) for a in addresses])
+        sender = record.sender
+        if sender is not None and ("\x00" in sender.name or "\x00" in sender.addr):
+            record.sender = Address(clean(sender.name), clean(sender.addr))
+    if any("\x00" in d for d in record.defects):
+        record.defects = [clean(d) for d in record.defects]
+    if any("\x00" in a.filename or "\x00" in a.content_type or "\x00" in a.part_path
+           for a in record.attachments):
+        record.attachments = [Attachment(clean(a.filename), clean(a.content_type), a.size, clean(a.part_path))
+                              for a in record.attachments]
+    return record
+
+
+def _read(raw: bytes, attachment_parts: list[Message] | None, part: str) -> ParsedMessage | ParsedBody:
     if raw.startswith(_OLE2_MAGIC):
         return _unreadable(raw, "not an RFC 5322 message: an Outlook .msg (OLE2) file", text="")
     defects = _Defects()

@@ -17,7 +17,7 @@ from tui_desk.config import AccountConfig, ConfigError
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
-from tui_desk.mail.parse_pool import ParsePool, parse_safely
+from tui_desk.mail.parse_pool import ParsePool, parse_one
 from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
@@ -415,7 +415,7 @@ class AccountSync:
                 if body is None:
                     out.error = "no longer on the server (sync again to update the store)"
                     continue
-                parsed, error = await asyncio.to_thread(parse_safely, body)
+                parsed, error = await parse_one(body)  # under the parse budget, as in the sync
                 async with self.store.transaction():
                     await store_ingest.replace_bodies(self.store, [(rowid, body, parsed, error)])
                 out.fetched, out.size, out.attachments = True, parsed.size or len(body), len(parsed.attachments)
