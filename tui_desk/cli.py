@@ -538,10 +538,13 @@ def setup_logging(path: Path | None) -> None:
     logging.getLogger("tui_desk").setLevel(logging.DEBUG)
 
 
-def _check_store_folder(args) -> None:
+def _check_store_folder(args, config: Config) -> None:
     """A store named by --db or $TUI_DESK_DB in a folder that is not there is a typo, not a
-    new store: said, unless the command makes stores (the default place is made on first use)."""
+    new store: said, unless the command makes stores (the default place is made on first use).
+    The app makes one too when it has an account to sync from: that is how a desk starts."""
     if args.command in CREATES_STORE or not (args.db or os.environ.get("TUI_DESK_DB")):
+        return
+    if args.command is None and any(a.imap is not None for a in config.accounts):
         return
     db = args.db or default_db_path()
     if not db.parent.is_dir():
@@ -558,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             raise UsageError(f"cannot write the log file {log_file}: {e.strerror}") from None
         config = load_config(args.config, required=args.config is not None)
-        _check_store_folder(args)
+        _check_store_folder(args, config)
         if args.command == "demo":
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))

@@ -89,9 +89,10 @@ class NoteScreen(ModalScreen[str | None]):
             self.body.insert("    ")  # Tab is still indentation for Markdown lists
             return
         common = found[0] if len(found) == 1 else _common_prefix(found)
-        rest = common[len(partial):] + (" " if len(found) == 1 else "")
-        if rest:
-            self.body.insert(rest)
+        if len(common) > len(partial) or len(found) == 1:
+            # the name as the desk spells it replaces what was typed ("@al" -> "@Alice.Martin")
+            row, col = self.body.cursor_location
+            self.body.replace(common + (" " if len(found) == 1 else ""), (row, col - len(partial)), (row, col))
 
     def action_save(self) -> None:
         # Ctrl+S is a priority binding: it overtakes the characters still queued for the text
