@@ -32,6 +32,7 @@ from textual.widgets import Footer, Input, Static
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui.conversation import ConversationPane, ThreadView
 from tui_desk.ui.help import HelpScreen, key_table
 from tui_desk.ui.inputs import FollowingInput
@@ -233,6 +234,14 @@ class DeskApp(App[None]):
             self.start_theme = self.theme_names[0] if self.theme_names else FALLBACK_THEME
         # before the first frame: a theme set later parses the whole stylesheet a second time
         self.theme = self.start_theme
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice, the app's and its screens' (Widget.notify lands here): plain text
+        through the sanitizer, never markup. Notices carry subjects, names, addresses and
+        servers' words; ``markup`` is accepted for Textual's callers and ignored."""
+        super().notify(sanitize(message), title=sanitize_line(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     # --- building -------------------------------------------------------------------------
 
@@ -692,7 +701,7 @@ class DeskApp(App[None]):
                                      fit(h.subject, 40), ("" if h.same_person else "  (same company)", "$text-muted")),
                     h.id) for h in conv.history]
         from tui_desk.ui.triage import ActionPrompt
-        await self.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30)}", apply=jump,
+        await self.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30).rstrip()}", apply=jump,
                                             choices=choices, placeholder="↑↓ pick, Enter opens",
                                             empty_error="Pick one with ↑↓, or Esc"))
 

@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS
 
 PARTIAL_MENTION = re.compile(r"(?<![\w@.])@([\w.-]*)$")
@@ -49,7 +50,7 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
-            box.border_title = self.title_text
+            box.border_title = literal(self.title_text)  # "Note on #12 <subject>": from mail
             box.border_subtitle = "Internal: never sent to the customer · Ctrl+S adds · Esc"
             yield TextArea(id="note-body", soft_wrap=True, show_line_numbers=False)
             yield Static("Markdown. @name tells a teammate.", id="prompt-note")
