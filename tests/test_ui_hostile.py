@@ -266,3 +266,19 @@ async def test_notify_is_never_markup(desk):
         assert on_screen(app, "[/nope]") and on_screen(app, "[/] t")
         assert not applied_from_mail(app)
 
+
+async def test_sending_notice_to_an_escape_sequence_address_is_sanitized(desk):
+    app = make_app(desk)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await on_row(pilot, OSC_SUBJECT)
+        await pilot.press("r", *"Hello", "ctrl+s")
+        await settle(pilot)
+        sending = [n for n in notices(app) if n.startswith("Sending to")]
+        assert sending and "@x.example" in sending[-1]
+        assert not CONTROL.search(sending[-1]) and not CONTROL.search(app.last_action)
+        assert not CONTROL.search("".join(screen_lines(app)))
+        await pilot.press("O")
+        await settle(pilot)
+        assert on_screen(app, "@x.example")
+        assert not CONTROL.search("".join(screen_lines(app)))

@@ -35,6 +35,13 @@ class UsageError(Exception):
     pass
 
 
+def say(line: str, file=None) -> None:  # noqa: ANN001 - a text stream, stdout by default
+    """Print one line for a person: every line the CLI prints carries mail data sooner or later
+    (names, addresses, subjects, servers' errors), so each goes through the one sanitizer."""
+    from tui_desk.sanitize import sanitize
+    print(sanitize(line), file=file if file is not None else sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
     ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
@@ -124,7 +131,7 @@ def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
         sys.stdout.write("\n")
     else:
         for r in rows:
-            print(row_text(r, now))
+            say(row_text(r, now))
 
 
 def message_json(m) -> dict:
@@ -184,7 +191,7 @@ async def run_command(args, config: Config) -> int:
                 done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
             except CommandError as e:
                 raise UsageError(str(e)) from None
-            print(json.dumps({"done": done}) if args.json else done)
+            say(json.dumps({"done": done}) if args.json else done)
         elif args.command == "reply":
             return await _reply(desk, config, args)
         elif args.command == "outbox":
@@ -212,9 +219,9 @@ async def _import(desk, paths: list[Path]) -> None:
     if tty:
         sys.stderr.write("\r\x1b[K")
     for line in summary.error_lines[:20]:
-        print(f"error: {line}", file=sys.stderr)
+        say(f"error: {line}", file=sys.stderr)
     _, convs = await counts(desk.store)
-    print(summary.line(convs))
+    say(summary.line(convs))
 
 
 def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
@@ -278,7 +285,7 @@ async def _triage(desk, args) -> None:
             sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        print(done)
+        say(done)
 
 
 def outbox_sender(desk, config: Config):
@@ -324,7 +331,7 @@ async def _reply(desk, config: Config, args) -> int:
                   sys.stdout)
         sys.stdout.write("\n")
     else:
-        print(f"reply #{queued.outbox_id} to {', '.join(queued.recipients)}: {state}")
+        say(f"reply #{queued.outbox_id} to {', '.join(queued.recipients)}: {state}")
     return 0 if state in ("sent", "queued", "retrying") else 1
 
 
@@ -342,13 +349,13 @@ async def _outbox(desk, config: Config, args) -> int:
     from tui_desk.store import outbox
     try:
         if args.cancel is not None:
-            print(await cancel_send(desk, args.cancel))
+            say(await cancel_send(desk, args.cancel))
             return 0
         said = sys.stderr if args.json else sys.stdout  # --json: stdout holds the JSON alone
         if args.resend is not None:
-            print(await desk.send_anyway(args.resend), file=said)
+            say(await desk.send_anyway(args.resend), file=said)
         if args.discard is not None:
-            print(await desk.discard_send(args.discard), file=said)
+            say(await desk.discard_send(args.discard), file=said)
     except CommandError as e:
         raise UsageError(str(e)) from None
     if args.send or args.resend is not None:
@@ -365,7 +372,7 @@ async def _outbox(desk, config: Config, args) -> int:
             when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
             err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
             rcpts = sanitize_line(", ".join(i.recipients))
-            print(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
+            say(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
     return 0
 
 
@@ -388,7 +395,7 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
 
     def outbox_news(report) -> None:
         for mid in report.failed + report.maybe_sent:
-            print(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
+            say(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
 
     background = Background(desk, progress=progress, on_outbox=outbox_news)
     if once:
@@ -398,8 +405,8 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             if tty:
                 sys.stderr.write("\r\x1b[K")
             for line in stats.error_lines[:20]:
-                print(f"error: {line}", file=sys.stderr)
-            print(f"{s.account.name}: {stats.line()}")
+                say(f"error: {line}", file=sys.stderr)
+            say(f"{s.account.name}: {stats.line()}")
             status = status or (1 if stats.errors else 0)
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
@@ -486,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_tui(args.db or default_db_path(), config)
         return asyncio.run(run_command(args, config))
     except _user_errors() as e:
-        print(f"tui-desk: {e}", file=sys.stderr)
+        say(f"tui-desk: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -14,6 +14,7 @@ from tui_desk.desk.snippets import fill
 from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, forward_subject, new_message_id,
                                    reply_references, reply_subject)
 from tui_desk.mail.model import Address
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store import mirror, outbox, queries
 
 from typing import TYPE_CHECKING
@@ -201,7 +202,7 @@ async def send_anyway(desk: "Desk", outbox_id: int) -> str:
         item = await _waiting_for_agent(desk, outbox_id)
         seen = await outbox.newest_message(desk.store, item.conv_id) if item.conv_id is not None else None
         await outbox.release(desk.store, outbox_id, seen)
-    return f"sending #{outbox_id} to {', '.join(item.recipients)}"
+    return f"sending #{outbox_id} to {sanitize_line(', '.join(item.recipients))}"
 
 
 async def discard_send(desk: "Desk", outbox_id: int) -> str:

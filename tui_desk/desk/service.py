@@ -403,7 +403,7 @@ class Desk:
 
     def _queued_line(self, queued, send_at: int | None) -> str:
         from tui_desk.desk.timefmt import format_datetime_short
-        who = ", ".join(queued.recipients)
+        who = sanitize_line(", ".join(queued.recipients))  # addresses are the customer's words
         if send_at is None:
             return f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
         when = dt.datetime.fromtimestamp(queued.send_at).astimezone()
