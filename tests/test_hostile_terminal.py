@@ -3,7 +3,15 @@ stream the app writes into a real terminal (tmux)."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
+import shutil
+import subprocess
+import sys
+import time
+from email.header import Header
+from pathlib import Path
 
 import pytest
 
@@ -110,4 +118,143 @@ def test_say_sanitizes_every_line(capsys):
 
     say("a \x1b]52;c;aGk=\x07b \x9b31mc\x1b[0m")
     assert capsys.readouterr().out == "a b c\n"
+
+
+# --- in a real terminal: tmux ----------------------------------------------------------------
+# A small local helper; the lead folds it into the shared tests/e2e harness.
+
+TUI_DESK = Path(sys.executable).with_name("tui-desk")
+DEADLINE = 60.0  # seconds for the app to show what is waited for; a hung app fails, never waits forever
+
+
+class Tmux:
+    """One tmux server of our own (its own socket) running the app in a 120x40 terminal."""
+
+    def __init__(self, tmp_path: Path, name: str) -> None:
+        self.socket = f"tui-desk-{name}-{os.getpid()}"
+        self.home = tmp_path / "home"
+        self.home.mkdir(exist_ok=True)
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
+        return done.stdout
+
+    def start(self, command: list[str], width: int = 120, height: int = 40) -> None:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color", "LANG": "C.UTF-8",
+               "HOME": str(self.home), "XDG_STATE_HOME": str(self.home / "state"),
+               "XDG_CONFIG_HOME": str(self.home / "config"), "XDG_DATA_HOME": str(self.home / "data")}
+        line = " ".join(subprocess.list2cmdline([c]) for c in command)
+        subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d", "-x", str(width),
+                        "-y", str(height), line], env=env, check=True, timeout=30)
+
+    def screen(self) -> list[str]:
+        return self.tmux("capture-pane", "-p", "-t", "0").splitlines()
+
+    def wait_for(self, condition, what: str) -> list[str]:  # noqa: ANN001 - lines -> bool
+        """Poll the screen until ``condition`` holds; fail with the screen after DEADLINE."""
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            lines = self.screen()
+            if condition(lines):
+                return lines
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {DEADLINE:.0f} s for {what}; the screen:\n" + "\n".join(lines))
+            time.sleep(0.05)  # a poll interval, not a wait for something to happen
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "0", *keys)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def tmux_session(tmp_path, request):
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is needed (make apt)")
+    session = Tmux(tmp_path, request.node.name[:20].replace("[", "-").strip("]"))
+    try:
+        yield session
+    finally:
+        session.kill()
+
+
+_libc = ctypes.CDLL(None)
+_libc.wcwidth.argtypes = [ctypes.c_wchar]
+_libc.wcwidth.restype = ctypes.c_int
+
+
+def terminal_width(char: str) -> int:
+    """How many cells tmux gives ``char``: tmux (built without utf8proc, as Debian's is) asks the
+    C library's wcwidth; zero-width characters join the cell before."""
+    return max(_libc.wcwidth(char), 0)
+
+
+BORDERS = set("│╭╮╰╯")
+
+
+def border_columns(line: str) -> list[int]:
+    """The cell columns of the panes' vertical borders on one captured line."""
+    cols, x = [], 0
+    for char in line:
+        if char in BORDERS:
+            cols.append(x)
+        x += terminal_width(char)
+    return cols
+
+
+EMOJI_MAIL = [
+    ("Ann Lee", "ann@c.test", "Plain subject one"),
+    ("Ann ❤️", "heart@c.test", "Thanks ❤️ for the help"),
+    ("Bo 👩‍💻", "dev@c.test", "Dev 👩‍💻 question"),
+    ("Cy", "cy@c.test", "🙏 please refund"),
+    ("Di ☺️", "di@c.test", "Smile ☺️ ok"),
+    ("Ed", "ed@c.test", "Press 1️⃣ now"),
+    ("Fay 🇫🇷", "fay@c.test", "Trip 🇫🇷 booking"),
+    ("Gus", "gus@c.test", "Great 👍🏽 work 🏳️‍🌈"),
+    ("Hal", "hal@c.test", "Plain subject two"),
+]
+
+
+def emoji_store(tmp_path: Path, capsys) -> tuple[Path, Path]:  # noqa: ANN001
+    mails = tmp_path / "emoji"
+    mails.mkdir()
+    for i, (name, addr, subject) in enumerate(EMOJI_MAIL):
+        (mails / f"{i}.eml").write_bytes(
+            (f"From: {Header(name, 'utf-8').encode()} <{addr}>\nTo: support@helpdesk.test\n"
+             f"Subject: {Header(subject, 'utf-8').encode()}\nDate: Fri, 20 Nov 2026 10:0{i}:00 +0000\n"
+             f"Message-ID: <e{i}@c.test>\nContent-Type: text/plain; charset=utf-8\n"
+             "Content-Transfer-Encoding: 8bit\n\n"
+             f"Hello {subject}\n").encode())
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\nagent_addresses = ["*@helpdesk.test"]\n')
+    db = tmp_path / "emoji.db"
+    code, out, err = run(capsys, "--db", db, "--config", config, "import", mails)
+    assert code == 0, err
+    return db, config
+
+
+def test_emoji_rows_line_up_in_tmux(tmp_path, capsys, tmux_session):
+    db, config = emoji_store(tmp_path, capsys)
+    tmux_session.start([str(TUI_DESK), "--db", str(db), "--config", str(config)])
+    lines = tmux_session.wait_for(lambda ls: any("Plain subject two" in line for line in ls), "the queue")
+    expected = border_columns(lines[0])  # the top line: each pane's corners
+    assert len(expected) == 6, lines[0]
+    rows = lines[1:len(EMOJI_MAIL) * 2 + 1]
+    for line in rows:
+        assert border_columns(line) == expected, "\n".join(lines)
+
+    # a search shows other rows over the same cells: nothing of the old ones may stay
+    tmux_session.keys("/")
+    tmux_session.keys("-l", "Plain")
+    lines = tmux_session.wait_for(lambda ls: not any("Thanks" in line for line in ls), "the search")
+    for line in lines[1:12]:
+        assert border_columns(line) == expected, "\n".join(lines)
+    # and the open conversation: its body has the emoji too
+    tmux_session.keys("Escape")
+    tmux_session.wait_for(lambda ls: any("Thanks" in line for line in ls), "the queue again")
+    tmux_session.keys("g", "j", "Enter")
+    lines = tmux_session.wait_for(lambda ls: any("Hello Thanks" in line for line in ls), "the conversation")
+    for line in lines[1:30]:
+        assert border_columns(line)[:4] == expected[:4], "\n".join(lines)
 
