@@ -258,3 +258,141 @@ def test_emoji_rows_line_up_in_tmux(tmp_path, capsys, tmux_session):
     for line in lines[1:30]:
         assert border_columns(line)[:4] == expected[:4], "\n".join(lines)
 
+
+# --- the raw stream the app writes -----------------------------------------------------------
+
+
+def q(text: str) -> str:
+    """An RFC 2047 encoded word: how a sender gets any byte into a header."""
+    return "=?utf-8?q?" + "".join(f"={b:02X}" for b in text.encode()) + "?="
+
+
+# Every kind of terminal string a sender might try, in names, subjects and bodies.
+ATTACKS = {
+    "osc52": "\x1b]52;c;aGk=\x07",
+    "osc8": "\x1b]8;;https://evil.example/o\x1b\\",
+    "dcs": "\x1bP1$qm\x1b\\",
+    "apc": "\x1b_Gf=100;AAAA\x1b\\",
+    "pm": "\x1b^pm\x1b\\",
+    "sos": "\x1bXsos\x1b\\",
+    "c1": "\x9b31m\x9d0;t\x9c",
+}
+MARKUP = [
+    '[link="https://evil.example/x"]Click to verify[/link]',
+    "[@click=app.quit]x[/]",
+    "Refund [/nope]",
+]
+SEARCH = dict(zip(MARKUP, ("verify", "quit", "refund")))
+
+
+def hostile_terminal_mail(folder: Path) -> None:
+    n = 0
+    for i, subject in enumerate(MARKUP):
+        attack = list(ATTACKS.values())[i]
+        for again in ("", " again"):  # two conversations of one customer: h shows the other
+            n += 1
+            name = q(f"{MARKUP[(i + 1) % len(MARKUP)]} {attack}")
+            (folder / f"{n}.eml").write_bytes(
+                (f"From: {name} <m{i}@hostile.test>\nTo: support@helpdesk.test\n"
+                 f"Subject: {q(subject + ' ' + attack + again)}\nDate: Fri, 20 Nov 2026 10:0{n}:00 +0000\n"
+                 f"Message-ID: <t{n}@hostile.test>\nContent-Type: text/plain; charset=utf-8\n"
+                 "Content-Transfer-Encoding: 8bit\n\n"
+                 + "".join(f"{k}: {v} end\n" for k, v in ATTACKS.items())).encode())
+    for k, attack in ATTACKS.items():
+        n += 1
+        (folder / f"{n}.eml").write_bytes(
+            (f"From: {q('x' + attack)} <{q(attack)}@x.example>\nTo: support@helpdesk.test\n"
+             f"Subject: {q(k + ' ' + attack)}\nDate: Fri, 20 Nov 2026 09:0{n % 10}:00 +0000\n"
+             f"Message-ID: <a{n}@hostile.test>\n\nHello\n").encode())
+
+
+# What the app may write: CSI sequences (cursor, colours, modes), the two-byte ESC forms
+# (keypad ESC = / ESC >, DECSC/DECRC ESC 7 / ESC 8) and Textual's one OSC, 22, the mouse
+# pointer's shape, by name. Nothing else: no other OSC (no title, no hyperlink, no clipboard:
+# nothing in this run copies to the clipboard), no DCS, APC, PM or SOS string, no C1 control.
+CSI = re.compile(r"\x1b\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]")
+SHORT_ESC = re.compile(r"\x1b[=>78]")
+POINTER_SHAPE = re.compile(r"\x1b\]22;[a-z-]+\x07")
+
+
+def terminal_strings(stream: str) -> list[str]:
+    """Every escape the stream holds other than the allowed ones, and every C1 control."""
+    rest = POINTER_SHAPE.sub("", SHORT_ESC.sub("", CSI.sub("", stream)))
+    found = [rest[m.start():m.start() + 12] for m in re.finditer("\x1b", rest)]
+    return found + [repr(c) for c in re.findall("[\x80-\x9f]", rest)]
+
+
+def test_the_app_writes_no_terminal_string_from_mail(tmp_path, capsys, tmux_session):
+    mails = tmp_path / "hostile"
+    mails.mkdir()
+    hostile_terminal_mail(mails)
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    db = tmp_path / "hostile.db"
+    code, out, err = run(capsys, "--db", db, "--config", config, "import", mails)
+    assert code == 0, err
+    record = tmp_path / "stream.bin"
+    record.touch()
+    # the app starts once the recording runs: its first frame is recorded too
+    tmux_session.start(["sh", "-c", f'read go; exec "{TUI_DESK}" --db "{db}" --config "{config}"'])
+    tmux_session.tmux("set-option", "-t", "0", "remain-on-exit", "on")
+    tmux_session.tmux("pipe-pane", "-o", "-t", "0", f"cat >> '{record}'")
+    tmux_session.keys("Enter")
+    wait = tmux_session.wait_for
+    wait(lambda ls: any("conversations" in line for line in ls), "the queue")
+
+    def on_screen(text: str):  # noqa: ANN202
+        return lambda ls: any(text in line for line in ls)
+
+    def gone(text: str):  # noqa: ANN202
+        return lambda ls: not any(text in line for line in ls)
+
+    def searched(word: str):  # noqa: ANN202
+        """The result is listed and the queue has the focus again (the footer shows its keys)."""
+        return lambda ls: any(f" {word} · " in line for line in ls) and any("⏎ Open" in line for line in ls)
+
+    for subject in MARKUP:
+        tmux_session.keys("/")
+        tmux_session.keys("-l", SEARCH[subject])
+        tmux_session.keys("Enter")
+        wait(searched(SEARCH[subject]), f"the search for {subject!r}")
+        for key, shows in (("t", "Tag #"), ("z", "Snooze #"), ("a", "Assign #"), ("n", "Note on #")):
+            tmux_session.keys(key)
+            wait(on_screen(shows), shows)
+            tmux_session.keys("Escape")
+            wait(gone(shows), f"{shows} closed")
+        tmux_session.keys("p")
+        wait(on_screen("is here"), "why here")
+        tmux_session.keys("Escape")
+        wait(gone("is here"), "why here closed")
+        tmux_session.keys("Enter")
+        wait(on_screen("osc52:"), "the conversation")
+        tmux_session.keys("h")
+        wait(on_screen("pick, Enter opens"), "the history")
+        tmux_session.keys("Escape")
+        wait(gone("pick, Enter opens"), "the history closed")
+        tmux_session.keys("r")
+        wait(on_screen("Reply"), "the reply")
+        tmux_session.keys("-l", "Hello")
+        tmux_session.keys("C-s")
+        wait(lambda ls: on_screen("Sending to")(ls) and on_screen("⏎ Open")(ls), "the sending notice")
+    tmux_session.keys("O")
+    wait(on_screen("Outbox"), "the outbox")
+    tmux_session.keys("Escape")
+    wait(gone("Outbox"), "the outbox closed")
+    for key in ATTACKS:  # the conversations whose address and subject are the attack
+        tmux_session.keys("/")
+        tmux_session.keys("-l", key)
+        tmux_session.keys("Enter")
+        wait(searched(key), f"the search for {key}")
+        tmux_session.keys("Enter", "t")
+        wait(on_screen("Tag #"), "the tag prompt")
+        tmux_session.keys("Escape")
+        wait(gone("Tag #"), "closed")
+    tmux_session.keys("q")
+    wait(lambda ls: tmux_session.tmux("display", "-p", "-t", "0", "#{pane_dead}").strip() == "1", "the app to end")
+
+    stream = record.read_bytes().decode("utf-8", errors="replace")
+    assert "Sending to" in stream and "Tag #" in stream  # the recording has what was shown
+    assert "\x1b]52" not in stream and "\x1b]8;" not in stream
+    assert sorted(set(terminal_strings(stream))) == []
