@@ -282,3 +282,21 @@ async def test_sending_notice_to_an_escape_sequence_address_is_sanitized(desk):
         await settle(pilot)
         assert on_screen(app, "@x.example")
         assert not CONTROL.search("".join(screen_lines(app)))
+
+
+async def test_a_servers_refusal_in_the_draft_is_shown_sanitized_and_literal(desk):
+    from tui_desk.store import outbox
+
+    name, addr, subject = HOSTILE[0]
+    app = make_app(desk)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        conv_id = app.queue.ids[row_with(app, subject)]
+        async with desk.store.transaction():  # as the sender leaves a reply the server refused
+            await outbox.save_draft(desk.store, conv_id, "Hello", error="550 \x1b]52;c;aGk=\x07[b]no[/b] \x9b31mthanks")
+        await on_row(pilot, subject)
+        await pilot.press("r")
+        await settle(pilot)
+        assert on_screen(app, "The server refused the last send: 550 [b]no[/b] thanks")
+        assert not CONTROL.search("".join(screen_lines(app)))
+        assert not applied_from_mail(app)

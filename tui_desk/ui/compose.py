@@ -207,7 +207,7 @@ class ComposeScreen(Screen[Queued | None]):
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#compose-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text))
+        note.update(literal(text))  # desk lines, servers' words, exceptions: sanitized, never markup
 
     # --- typing ---------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
@@ -116,7 +115,7 @@ class NoteScreen(ModalScreen[str | None]):
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#prompt-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text))
+        note.update(literal(text))  # desk lines, servers' words, exceptions: sanitized, never markup
 
 
 def _common_prefix(names: list[str]) -> str:
