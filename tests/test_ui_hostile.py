@@ -300,3 +300,19 @@ async def test_a_servers_refusal_in_the_draft_is_shown_sanitized_and_literal(des
         assert on_screen(app, "The server refused the last send: 550 [b]no[/b] thanks")
         assert not CONTROL.search("".join(screen_lines(app)))
         assert not applied_from_mail(app)
+
+
+async def test_a_tag_with_an_escape_sequence_is_drawn_without_it(desk):
+    # tags come from agents and from IMAP keywords another client set: the queue's cached
+    # strips write them straight to the terminal
+    name, addr, subject = HOSTILE[0]
+    app = make_app(desk)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        conv_id = app.queue.ids[row_with(app, subject)]
+        await desk.tag([conv_id], ["a\x1b]52;c;aGk=\x07b\x9b31m"])
+        app.load_queue("")
+        await settle(pilot)
+        await on_row(pilot, subject)
+        assert on_screen(app, "ab")
+        assert not CONTROL.search("".join(screen_lines(app)))
