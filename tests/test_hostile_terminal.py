@@ -113,6 +113,21 @@ def test_cli_resend_line_has_no_controls(hostile_cli, capsys, monkeypatch):
     assert not CONTROL.search(out + err)
 
 
+def test_json_output_escapes_what_a_terminal_would_obey(tmp_path, capsys):
+    import json
+
+    mails = tmp_path / "mail"
+    mails.mkdir()
+    # a Message-ID is kept as sent: here with a C1 CSI (UTF-8 encoded) and a bidi override
+    (mails / "1.eml").write_bytes("From: a@b.test\nSubject: x\nMessage-ID: <a\x9b31m\u202eb@x>\n\nhi\n".encode())
+    args = ("--db", tmp_path / "desk.db")
+    assert run(capsys, *args, "import", mails)[0] == 0
+    code, out, err = run(capsys, *args, "threads", "--json")
+    assert code == 0, err
+    assert not re.search("[\x80-\x9f\u202e]", out) and not CONTROL.search(out.replace("\n", ""))
+    assert json.loads(out)[0]["messages"] == ["a\x9b31m\u202eb@x"]  # the data is the same
+
+
 def test_say_sanitizes_every_line(capsys):
     from tui_desk.cli import say
 

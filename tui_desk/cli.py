@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +41,20 @@ def say(line: str, file=None) -> None:  # noqa: ANN001 - a text stream, stdout b
     (names, addresses, subjects, servers' errors), so each goes through the one sanitizer."""
     from tui_desk.sanitize import sanitize
     print(sanitize(line), file=file if file is not None else sys.stdout)
+
+
+class TerminalJSON(json.JSONEncoder):
+    """JSON with non-ASCII text as it is (ensure_ascii=False), except what a terminal would obey
+    or reorder: C1 controls (a U+009B from a Message-ID is CSI to some terminals), line and
+    paragraph separators and bidi controls are written as \\u escapes. JSON escapes C0 itself;
+    the data read back is the same."""
+
+    _UNSAFE = re.compile("[\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+    def iterencode(self, o, _one_shot=False):  # noqa: ANN001, ANN201 - json's signature
+        # these characters only occur inside JSON strings, so each chunk can be escaped alone
+        for chunk in super().iterencode(o, _one_shot):
+            yield self._UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +142,7 @@ def row_text(r: QueueRow, now: dt.datetime) -> str:
 
 def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
     if as_json:
-        json.dump([row_json(r) for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+        json.dump([row_json(r) for r in rows], sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     else:
         for r in rows:
@@ -171,7 +186,7 @@ async def run_command(args, config: Config) -> int:
                 json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
                            "status": view.status, "tags": list(view.tags), "reasons": list(view.reasons),
                            "messages": [message_json(m) for m in view.messages]},
-                          sys.stdout, ensure_ascii=False, indent=1)
+                          sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
                 sys.stdout.write("\n")
             else:
                 from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
@@ -179,7 +194,7 @@ async def run_command(args, config: Config) -> int:
         elif args.command == "threads":
             threads = await desk.threads()
             json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
-                      sys.stdout, ensure_ascii=False)
+                      sys.stdout, ensure_ascii=False, cls=TerminalJSON)
             sys.stdout.write("\n")
         elif args.command == "import":
             await _import(desk, args.paths)
@@ -282,7 +297,7 @@ async def _triage(desk, args) -> None:
              "snoozed_until": dt.datetime.fromtimestamp(s.snooze_until, dt.timezone.utc).isoformat()
              if s.snooze_until else None,
              "snoozed_until_reply": s.snooze_reply, "tags": list(s.tags)} for cid, s in sorted(states.items())]},
-            sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     else:
         say(done)
@@ -428,7 +443,7 @@ async def _fetch(desk, config: Config, args) -> int:
         json.dump({"conversation": args.id, "messages": [
             {"message_id": o.message_id, "conversation": o.conv_id, "fetched": o.fetched, "size": o.size,
              "attachments": o.attachments, "parse_error": o.parse_error, "error": o.error} for o in outcomes]},
-            sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     elif not outcomes:
         print(f"conversation {args.id}: no header-only mail to fetch")
