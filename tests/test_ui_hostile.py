@@ -316,3 +316,29 @@ async def test_a_tag_with_an_escape_sequence_is_drawn_without_it(desk):
         await on_row(pilot, subject)
         assert on_screen(app, "ab")
         assert not CONTROL.search("".join(screen_lines(app)))
+
+
+async def test_the_line_a_desk_that_cannot_open_ends_with_is_not_markup():
+    import io
+
+    from rich.console import Console
+
+    async def open_desk():
+        raise ValueError("/tmp/[b]x[/b] [/nope] \x1b]52;c;aGk=\x07.sqlite3 is not a tui-desk store")
+
+    app = DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
+    messages = []
+    exit_app = app.exit
+
+    def exit_with(*args, **kwargs):  # noqa: ANN002, ANN003
+        messages.append(kwargs.get("message"))
+        exit_app(*args, **kwargs)
+
+    app.exit = exit_with
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+    assert app.return_code == 2 and messages
+    out = io.StringIO()
+    for message in messages:  # as Textual prints it once the screen is gone
+        Console(file=out, width=200).print(message)
+    assert out.getvalue() == "tui-desk: /tmp/[b]x[/b] [/nope] .sqlite3 is not a tui-desk store\n"

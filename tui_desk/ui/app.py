@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, on, work
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
@@ -346,7 +347,8 @@ class DeskApp(App[None]):
             if self.desk is None:
                 self.desk = await asyncio.shield(self._desk_opening())
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-            self.exit(return_code=2, message=f"tui-desk: {exc}")
+            # Text: Textual prints a str message as markup once the screen is gone
+            self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
             return
         self.queue.desk = self.desk
         self.queue.refresh()  # rows past the first page can be fetched now
