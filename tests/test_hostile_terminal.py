@@ -128,6 +128,16 @@ def test_json_output_escapes_what_a_terminal_would_obey(tmp_path, capsys):
     assert json.loads(out)[0]["messages"] == ["a\x9b31m\u202eb@x"]  # the data is the same
 
 
+def test_warnings_logged_with_a_servers_words_are_sanitized(capsys):
+    import logging
+
+    from tui_desk.cli import log_warnings_sanitized
+
+    log_warnings_sanitized()
+    logging.getLogger("tui_desk.mail.sync").warning("%s: %s", "acct", "NO \x1b]52;c;aGk=\x07[b]x\x9b31m")
+    assert capsys.readouterr().err == "acct: NO [b]x\n"
+
+
 def test_say_sanitizes_every_line(capsys):
     from tui_desk.cli import say
 

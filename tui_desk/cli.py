@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sys
@@ -41,6 +42,28 @@ def say(line: str, file=None) -> None:  # noqa: ANN001 - a text stream, stdout b
     (names, addresses, subjects, servers' errors), so each goes through the one sanitizer."""
     from tui_desk.sanitize import sanitize
     print(sanitize(line), file=file if file is not None else sys.stdout)
+
+
+class SanitizedStderr(logging.Handler):
+    """Where the package's warnings go (a server's error text, a folder name): stderr, as
+    logging's last-resort handler would print them, but through the one sanitizer. sys.stderr is
+    looked up at each record, as the last-resort handler does: the TUI redirects it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tui_desk.sanitize import sanitize
+            sys.stderr.write(sanitize(self.format(record)) + "\n")
+        except Exception:  # noqa: BLE001 - logging's own rule: never raise from a handler
+            self.handleError(record)
+
+
+def log_warnings_sanitized() -> None:
+    package = logging.getLogger("tui_desk")
+    if not any(isinstance(h, SanitizedStderr) for h in package.handlers):
+        package.addHandler(SanitizedStderr())
 
 
 class TerminalJSON(json.JSONEncoder):
@@ -488,6 +511,7 @@ def run_tui(db: Path, config: Config) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
+    log_warnings_sanitized()
     try:
         config = load_config(args.config, required=args.config is not None)
         if args.command == "demo":
