@@ -252,7 +252,7 @@ class Desk:
                 customer_addr=sanitize_line(r["customer_key"]),
                 subject=sanitize_line(r["subject"]),
                 status=r["status"],
-                tags=tuple(sanitize_line(t) for t in tags.get(cid, ())),  # also IMAP keywords: a server's
+                tags=tuple(sanitize_line(t) for t in tags.get(cid, ())),  # tags also come from IMAP keywords
                 message_count=r["message_count"],
                 last_date=dt.datetime.fromtimestamp(r["last_date"] or 0, UTC),
                 score=ex.score, marker=ex.marker, reasons=ex.reasons, flags=ex.flags,

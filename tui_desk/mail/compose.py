@@ -76,15 +76,15 @@ class Outgoing:
     to: list[Address]
     subject: str
     body_markdown: str
-    # the text/plain part when it differs from the Markdown source: placeholders filled with
-    # the values as they are, where the Markdown has them escaped (escape_markdown)
-    body_text: str | None = None
     cc: list[Address] = field(default_factory=list)
     in_reply_to: str | None = None  # Message-ID without brackets
     references: list[str] = field(default_factory=list)
     attachments: list[Path] = field(default_factory=list)
     date: dt.datetime | None = None
     forwarded: bytes | None = None  # a forward: the original, attached whole as message/rfc822
+    # the text/plain part when it differs from the Markdown source: placeholders filled with
+    # the values as they are, where the Markdown has them escaped (escape_markdown)
+    body_text: str | None = None
 
 
 FORWARD_HEADER = "X-TUI-Desk-Forward"  # marks our forwards: mail to a third party, not an answer
