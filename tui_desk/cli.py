@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -67,17 +66,16 @@ def log_warnings_sanitized() -> None:
 
 
 class TerminalJSON(json.JSONEncoder):
-    """JSON with non-ASCII text as it is (ensure_ascii=False), except what a terminal would obey
-    or reorder: C1 controls (a U+009B from a Message-ID is CSI to some terminals), line and
-    paragraph separators and bidi controls are written as \\u escapes. JSON escapes C0 itself;
-    the data read back is the same."""
-
-    _UNSAFE = re.compile("[\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    """JSON with non-ASCII text as it is (ensure_ascii=False), except what the sanitizer would
+    take out (tui_desk.sanitize.UNSAFE): C1 controls (a U+009B from a Message-ID is CSI to some
+    terminals), bidi controls, line separators, lone surrogates are written as \\u escapes.
+    The data read back is the same."""
 
     def iterencode(self, o, _one_shot=False):  # noqa: ANN001, ANN201 - json's signature
+        from tui_desk.sanitize import UNSAFE
         # these characters only occur inside JSON strings, so each chunk can be escaped alone
         for chunk in super().iterencode(o, _one_shot):
-            yield self._UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
+            yield UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
 
 
 def build_parser() -> argparse.ArgumentParser:

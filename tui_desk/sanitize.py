@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_MARKER", "cell_safe", "sanitize", "sanitize_line"]
+__all__ = ["BIDI_MARKER", "UNSAFE", "cell_safe", "sanitize", "sanitize_line"]
 
 #: Shown in place of a bidi embedding/override/isolate control (see the module docstring).
 BIDI_MARKER = "\ufffd"
@@ -66,6 +66,10 @@ _ESCAPE_SEQUENCE = re.compile(
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029]"
 )
+
+#: Every character :func:`sanitize` removes or replaces: what must never reach a terminal as
+#: it is. (``cli.TerminalJSON`` writes these as JSON escapes instead.)
+UNSAFE = _UNSAFE
 
 _REPLACEMENTS = {
     **{c: "" for c in range(0x00, 0x20) if c not in (0x09, 0x0A)},
