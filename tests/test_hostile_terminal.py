@@ -157,6 +157,7 @@ class Tmux:
 
     def __init__(self, tmp_path: Path, name: str) -> None:
         self.socket = f"tui-desk-{name}-{os.getpid()}"
+        self.socket_path = ""
         self.home = tmp_path / "home"
         self.home.mkdir(exist_ok=True)
 
@@ -171,6 +172,7 @@ class Tmux:
         line = " ".join(subprocess.list2cmdline([c]) for c in command)
         subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d", "-x", str(width),
                         "-y", str(height), line], env=env, check=True, timeout=30)
+        self.socket_path = self.tmux("display", "-p", "#{socket_path}").strip()
 
     def screen(self) -> list[str]:
         return self.tmux("capture-pane", "-p", "-t", "0").splitlines()
@@ -191,6 +193,8 @@ class Tmux:
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+        if self.socket_path:  # tmux leaves its socket file behind
+            Path(self.socket_path).unlink(missing_ok=True)
 
 
 @pytest.fixture
