@@ -148,3 +148,26 @@ def test_iso_2022_jp_mail_is_decoded_first_then_sanitized() -> None:
     assert "日本語のテキスト" in shown
     assert "\x1b" not in shown
     assert sanitize_line(msg.subject) == "日本語"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("❤️ thanks", "❤ thanks"),  # U+2764 U+FE0F: Rich counted 2 cells, tmux drew 1
+        ("☺️ ok", "☺ ok"),
+        ("\u2764\ufe0e text style", "\u2764 text style"),
+        ("press 1️⃣ then #️⃣", "press 1 then #"),  # keycaps
+        ("👩‍💻 dev", "👩💻 dev"),  # ZWJ sequence: two pictures, two cells each
+        ("🏳️‍🌈 flag", "🏳🌈 flag"),
+        ("👍🏽 ok", "👍 ok"),  # skin tone: Rich 2 cells, tmux 4
+        ("🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f uk", "🏴 uk"),  # tag sequence
+        ("🇫🇷 🙏 日本", "🇫🇷 🙏 日本"),  # flags and single wide characters are kept
+    ],
+)
+def test_one_line_fields_keep_emoji_at_a_width_everyone_agrees_on(raw: str, shown: str) -> None:
+    from rich.cells import cell_len, get_character_cell_size
+
+    line = sanitize_line(raw)
+    assert line == shown
+    # every grapheme's width is the sum of its characters' widths: no sequence to disagree on
+    assert cell_len(line) == sum(get_character_cell_size(c) for c in line)

@@ -56,6 +56,48 @@ def count(text: str) -> int:
     return n
 
 
+def say(line: str, file=None) -> None:  # noqa: ANN001 - a text stream, stdout by default
+    """Print one line for a person: every line the CLI prints carries mail data sooner or later
+    (names, addresses, subjects, servers' errors), so each goes through the one sanitizer."""
+    from tui_desk.sanitize import sanitize
+    print(sanitize(line), file=file if file is not None else sys.stdout)
+
+
+class SanitizedStderr(logging.Handler):
+    """Where the package's warnings go (a server's error text, a folder name): stderr, as
+    logging's last-resort handler would print them, but through the one sanitizer. sys.stderr is
+    looked up at each record, as the last-resort handler does: the TUI redirects it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tui_desk.sanitize import sanitize
+            sys.stderr.write(sanitize(self.format(record)) + "\n")
+        except Exception:  # noqa: BLE001 - logging's own rule: never raise from a handler
+            self.handleError(record)
+
+
+def log_warnings_sanitized() -> None:
+    package = logging.getLogger("tui_desk")
+    if not any(isinstance(h, SanitizedStderr) for h in package.handlers):
+        package.addHandler(SanitizedStderr())
+
+
+class TerminalJSON(json.JSONEncoder):
+    """JSON with non-ASCII text as it is (ensure_ascii=False), except what the sanitizer would
+    take out (tui_desk.sanitize.UNSAFE): C1 controls (a U+009B from a Message-ID is CSI to some
+    terminals), bidi controls, line separators, lone surrogates are written as \\u escapes.
+    The data read back is the same."""
+
+    def iterencode(self, o, _one_shot=False):  # noqa: ANN001, ANN201 - json's signature
+        from tui_desk.sanitize import UNSAFE
+        # these characters only occur inside JSON strings, so each chunk can be escaped alone
+        for chunk in super().iterencode(o, _one_shot):
+            yield UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
     ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
@@ -157,11 +199,11 @@ def row_text(r: QueueRow, now: dt.datetime) -> str:
 
 def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
     if as_json:
-        json.dump([row_json(r) for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+        json.dump([row_json(r) for r in rows], sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     else:
         for r in rows:
-            print(row_text(r, now))
+            say(row_text(r, now))
 
 
 def message_json(m) -> dict:
@@ -202,7 +244,7 @@ async def run_command(args, config: Config) -> int:
                            "status": view.status, "tags": list(view.tags), **state_json(view),
                            "reasons": list(view.reasons),
                            "messages": [message_json(m) for m in view.messages]},
-                          sys.stdout, ensure_ascii=False, indent=1)
+                          sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
                 sys.stdout.write("\n")
             else:
                 from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
@@ -210,7 +252,7 @@ async def run_command(args, config: Config) -> int:
         elif args.command == "threads":
             threads = await desk.threads()
             json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
-                      sys.stdout, ensure_ascii=False)
+                      sys.stdout, ensure_ascii=False, cls=TerminalJSON)
             sys.stdout.write("\n")
         elif args.command == "import":
             await _import(desk, args.paths)
@@ -222,7 +264,7 @@ async def run_command(args, config: Config) -> int:
                 done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
             except CommandError as e:
                 raise UsageError(str(e)) from None
-            print(json.dumps({"done": done}) if args.json else done)
+            say(json.dumps({"done": done}) if args.json else done)
         elif args.command == "reply":
             return await _reply(desk, config, args)
         elif args.command == "outbox":
@@ -250,9 +292,9 @@ async def _import(desk, paths: list[Path]) -> None:
     if tty:
         sys.stderr.write("\r\x1b[K")
     for line in summary.error_lines[:20]:
-        print(f"error: {line}", file=sys.stderr)
+        say(f"error: {line}", file=sys.stderr)
     _, convs = await counts(desk.store)
-    print(summary.line(convs))
+    say(summary.line(convs))
 
 
 def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
@@ -313,10 +355,10 @@ async def _triage(desk, args) -> None:
              "snoozed_until": dt.datetime.fromtimestamp(s.snooze_until, dt.timezone.utc).isoformat()
              if s.snooze_until else None,
              "snoozed_until_reply": s.snooze_reply, "tags": list(s.tags)} for cid, s in sorted(states.items())]},
-            sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     else:
-        print(done)
+        say(done)
 
 
 def outbox_sender(desk, config: Config):
@@ -362,7 +404,7 @@ async def _reply(desk, config: Config, args) -> int:
                   sys.stdout)
         sys.stdout.write("\n")
     else:
-        print(f"reply #{queued.outbox_id} to {', '.join(queued.recipients)}: {state}")
+        say(f"reply #{queued.outbox_id} to {', '.join(queued.recipients)}: {state}")
     return 0 if state in ("sent", "queued", "retrying") else 1
 
 
@@ -380,15 +422,15 @@ async def _outbox(desk, config: Config, args) -> int:
     from tui_desk.store import outbox
     try:
         if args.cancel is not None:
-            print(await cancel_send(desk, args.cancel))
+            say(await cancel_send(desk, args.cancel))
             return 0
         said = sys.stderr if args.json else sys.stdout  # --json: stdout holds the JSON alone
         if args.resend is not None:
-            print(await desk.send_anyway(args.resend), file=said)
+            say(await desk.send_anyway(args.resend), file=said)
         if args.discard is not None:
-            print(await desk.discard_send(args.discard), file=said)
+            say(await desk.discard_send(args.discard), file=said)
         if args.send_now is not None:
-            print(await desk.send_now(args.send_now), file=said)
+            say(await desk.send_now(args.send_now), file=said)
     except CommandError as e:
         raise UsageError(str(e)) from None
     if args.send or args.resend is not None or args.send_now is not None:
@@ -407,7 +449,7 @@ async def _outbox(desk, config: Config, args) -> int:
             when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
             err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
             rcpts = sanitize_line(", ".join(i.recipients))
-            print(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
+            say(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
     return 0
 
 
@@ -430,7 +472,7 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
 
     def outbox_news(report) -> None:
         for mid in report.failed + report.maybe_sent:
-            print(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
+            say(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
 
     background = Background(desk, progress=progress, on_outbox=outbox_news)
     if once:
@@ -440,8 +482,8 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             if tty:
                 sys.stderr.write("\r\x1b[K")
             for line in stats.error_lines[:20]:
-                print(f"error: {line}", file=sys.stderr)
-            print(f"{s.account.name}: {stats.line()}")
+                say(f"error: {line}", file=sys.stderr)
+            say(f"{s.account.name}: {stats.line()}")
             status = status or (1 if stats.errors else 0)
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
@@ -463,7 +505,7 @@ async def _fetch(desk, config: Config, args) -> int:
         json.dump({"conversation": args.id, "messages": [
             {"message_id": o.message_id, "conversation": o.conv_id, "fetched": o.fetched, "size": o.size,
              "attachments": o.attachments, "parse_error": o.parse_error, "error": o.error} for o in outcomes]},
-            sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     elif not outcomes:
         print(f"conversation {args.id}: no header-only mail to fetch")
@@ -554,6 +596,7 @@ def _check_store_folder(args, config: Config) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
+    log_warnings_sanitized()
     try:
         log_file = args.log or (Path(os.environ["TUI_DESK_LOG"]) if os.environ.get("TUI_DESK_LOG") else None)
         try:
@@ -581,11 +624,11 @@ def main(argv: list[str] | None = None) -> int:
             if not config.accounts:  # a first start? (with accounts the app shows the sync's progress)
                 hint = asyncio.run(_setup_hint(db, config))
                 if hint:
-                    print(hint, file=sys.stderr)
+                    say(hint, file=sys.stderr)
             return run_tui(db, config)
         return asyncio.run(run_command(args, config))
     except _user_errors() as e:
-        print(f"tui-desk: {e}", file=sys.stderr)
+        say(f"tui-desk: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

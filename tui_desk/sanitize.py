@@ -25,14 +25,25 @@ that something was there. The implicit marks U+200E/U+200F (LRM/RLM) and U+061C 
 kept: they cannot override the order of strong characters and real right-to-left mail
 needs them. U+2028/U+2029 (line/paragraph separator) become ``\\n``.
 
-Both functions are a few regex passes: linear in the input, no backtracking blow-ups.
+Emoji sequences (:func:`cell_safe`, applied by :func:`sanitize_line` and to every text the
+desk shows): terminals disagree on how wide an emoji *sequence* is. Rich counts ``❤️``
+(U+2764 U+FE0F), ``1️⃣``, ``👩‍💻`` and ``👍🏽`` as one two-cell grapheme each; tmux 3.3 draws
+``❤️`` in one cell and ``👍🏽`` in four, other terminals differently again, and every such
+disagreement shifts the rest of the row and leaves stale glyphs behind. So the parts that
+only select a presentation or join pictures are dropped: variation selectors U+FE0E/U+FE0F,
+the zero width joiner U+200D, skin-tone modifiers U+1F3FB-U+1F3FF, the combining keycap
+U+20E3 and tag characters U+E0020-U+E007F. What is left are single characters whose width
+everyone agrees on (``❤`` 1 cell, ``👩💻`` 2 + 2, ``1``, ``👍`` 2); flags (two regional
+indicators) are kept: two cells in Rich and in terminals.
+
+All functions are a few regex passes: linear in the input, no backtracking blow-ups.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_MARKER", "sanitize", "sanitize_line"]
+__all__ = ["BIDI_MARKER", "UNSAFE", "cell_safe", "sanitize", "sanitize_line"]
 
 #: Shown in place of a bidi embedding/override/isolate control (see the module docstring).
 BIDI_MARKER = "\ufffd"
@@ -55,6 +66,10 @@ _ESCAPE_SEQUENCE = re.compile(
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029]"
 )
+
+#: Every character :func:`sanitize` removes or replaces: what must never reach a terminal as
+#: it is. (``cli.TerminalJSON`` writes these as JSON escapes instead.)
+UNSAFE = _UNSAFE
 
 _REPLACEMENTS = {
     **{c: "" for c in range(0x00, 0x20) if c not in (0x09, 0x0A)},
@@ -79,6 +94,18 @@ def sanitize(text: str) -> str:
     return text.translate(_REPLACEMENTS)
 
 
+# presentation selectors, joiners, skin tones, keycap, tags: see the module docstring
+_EMOJI_GLUE = re.compile("[\ufe0e\ufe0f\u200d\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+
+
+def cell_safe(text: str) -> str:
+    """``text`` without the emoji glue terminals disagree about (see the module docstring):
+    its width in cells is then the same for Rich and for the terminal."""
+    return _EMOJI_GLUE.sub("", text)
+
+
 def sanitize_line(text: str) -> str:
-    """Like :func:`sanitize`, for one-line fields: line breaks and tabs become one space."""
-    return _LINE_BREAKS.sub(" ", sanitize(text)).strip()
+    """Like :func:`sanitize`, for one-line fields: line breaks and tabs become one space, and
+    emoji sequences become characters of agreed width (:func:`cell_safe`), as these fields are
+    laid out in columns."""
+    return _LINE_BREAKS.sub(" ", cell_safe(sanitize(text))).strip()

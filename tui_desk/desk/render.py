@@ -9,7 +9,7 @@ from tui_desk.desk.markers import state_words
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
 from tui_desk.mail.parse import split_quoted
-from tui_desk.sanitize import sanitize, sanitize_line
+from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 
 UTC = dt.timezone.utc
 
@@ -28,7 +28,8 @@ def message_view(m) -> MessageView:
     body = m["body"]
     if m["error"]:
         body = f"[this message could not be parsed: {m['error']}]\n\n{body}"
-    blocks = tuple(TextBlock(sanitize(text), quoted) for text, quoted in split_quoted(body))
+    # cell_safe: emoji sequences drawn at the width Rich counts (tui_desk.sanitize)
+    blocks = tuple(TextBlock(cell_safe(sanitize(text)), quoted) for text, quoted in split_quoted(body))
     return MessageView(
         id=m["id"],
         sender=sanitize_line(sender),

@@ -11,9 +11,10 @@ from pathlib import Path
 from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.snippets import fill
-from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, forward_subject, new_message_id,
-                                   reply_references, reply_subject)
+from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
+                                   new_message_id, reply_references, reply_subject)
 from tui_desk.mail.model import Address
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store import mirror, outbox, queries
 
 from typing import TYPE_CHECKING
@@ -49,11 +50,11 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     account = account or desk.config.account(None)
     head = await reply_headers(desk, conv_id, reply_all, account)
     original = head.original
-    text = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
+    text, plain = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
     refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=head.to, cc=head.cc,
-        subject=head.subject, body_markdown=text, in_reply_to=original["message_id"], references=refs,
+        subject=head.subject, body_markdown=text, body_text=plain, in_reply_to=original["message_id"], references=refs,
         attachments=list(attachments)),
         body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True)
 
@@ -101,11 +102,11 @@ async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown:
     raw_original = await mirror.raw_by_message_id(desk.store, original["message_id"])
     if raw_original is None:
         raise CommandError(f"the original of #{conv_id} is not stored; fetch it first")
-    text = _filled(desk, conv, original, body_markdown, None, "forward", allow_empty=True)
+    text, plain = _filled(desk, conv, original, body_markdown, None, "forward", allow_empty=True)
     refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=to,
-        subject=forward_subject(original["subject"] or conv["subject"]), body_markdown=text,
+        subject=forward_subject(original["subject"] or conv["subject"]), body_markdown=text, body_text=plain,
         references=refs, attachments=list(attachments), forwarded=raw_original),
         body_markdown, send_at, seen_upto, reply_all=False, clears_draft=False)
 
@@ -141,16 +142,19 @@ async def _conversation_and_original(desk: "Desk", conv_id: int):
 
 
 def _filled(desk: "Desk", conv, original, body_markdown: str, extra_values: dict[str, str] | None,
-            what: str, allow_empty: bool = False) -> str:
+            what: str, allow_empty: bool = False) -> tuple[str, str]:
+    """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
+    customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
     values = placeholder_values(desk, conv, original["sender_name"], original["sender_addr"])
     values.update(extra_values or {})
-    text, unknown = fill(body_markdown, values)
+    plain, unknown = fill(body_markdown, values)
     if unknown:
         names = ", ".join("{{" + u + "}}" for u in unknown)
         raise CommandError(f"fill these before sending: {names}")
-    if not text.strip() and not allow_empty:
+    if not plain.strip() and not allow_empty:
         raise CommandError(f"the {what} is empty")
-    return text
+    text, _ = fill(body_markdown, {k: escape_markdown(v) for k, v in values.items() if v is not None})
+    return text, plain
 
 
 async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoing, body_markdown: str,
@@ -201,7 +205,7 @@ async def send_anyway(desk: "Desk", outbox_id: int) -> str:
         item = await _waiting_for_agent(desk, outbox_id)
         seen = await outbox.newest_message(desk.store, item.conv_id) if item.conv_id is not None else None
         await outbox.release(desk.store, outbox_id, seen)
-    return f"sending #{outbox_id} to {', '.join(item.recipients)}"
+    return f"sending #{outbox_id} to {sanitize_line(', '.join(item.recipients))}"
 
 
 async def send_now(desk: "Desk", outbox_id: int) -> str:

@@ -280,7 +280,7 @@ class Desk:
                 customer_addr=sanitize_line(r["customer_key"]),
                 subject=sanitize_line(r["subject"]),
                 status=r["status"],
-                tags=tags.get(cid, ()),
+                tags=tuple(sanitize_line(t) for t in tags.get(cid, ())),  # tags also come from IMAP keywords
                 message_count=r["message_count"],
                 last_date=dt.datetime.fromtimestamp(r["last_date"] or 0, UTC),
                 score=ex.score, marker=ex.marker, reasons=ex.reasons, flags=ex.flags,
@@ -430,7 +430,7 @@ class Desk:
 
     def _queued_line(self, queued, send_at: int | None) -> str:
         from tui_desk.desk.timefmt import format_datetime_short
-        who = ", ".join(queued.recipients)
+        who = sanitize_line(", ".join(queued.recipients))  # addresses are the customer's words
         if send_at is None:
             return f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
         when = dt.datetime.fromtimestamp(queued.send_at).astimezone()

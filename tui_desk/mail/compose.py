@@ -45,6 +45,18 @@ class ComposeError(ValueError):
     pass
 
 
+# CommonMark lets a backslash escape any ASCII punctuation, and then it is only that character
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as Markdown that renders as exactly this text, on one line: for data put into
+    the agent's Markdown (a customer's name by a placeholder), which must never become a link,
+    an image, emphasis, raw HTML or an autolink. Runs of whitespace become one space, so it
+    cannot start a block (a heading, a list, a code block) either."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+
+
 def markdown_to_html(markdown: str) -> str:
     inner = _TAG.sub(lambda m: f'<{m.group(1)} style="{_STYLE[m.group(1)]}"', _MD.render(markdown))
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
@@ -70,6 +82,9 @@ class Outgoing:
     attachments: list[Path] = field(default_factory=list)
     date: dt.datetime | None = None
     forwarded: bytes | None = None  # a forward: the original, attached whole as message/rfc822
+    # the text/plain part when it differs from the Markdown source: placeholders filled with
+    # the values as they are, where the Markdown has them escaped (escape_markdown)
+    body_text: str | None = None
 
 
 FORWARD_HEADER = "X-TUI-Desk-Forward"  # marks our forwards: mail to a third party, not an answer
@@ -108,7 +123,8 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
     msg["MIME-Version"] = "1.0"
     if out.forwarded is not None:
         msg[FORWARD_HEADER] = "yes"
-    msg.set_content(out.body_markdown if out.body_markdown.endswith("\n") else out.body_markdown + "\n")
+    text = out.body_markdown if out.body_text is None else out.body_text
+    msg.set_content(text if text.endswith("\n") else text + "\n")
     msg.add_alternative(markdown_to_html(out.body_markdown), subtype="html")
     for path in out.attachments:
         try:

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, on, work
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
@@ -34,6 +35,7 @@ from textual.widgets import Footer, Input, Static
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui.conversation import ConversationPane, ThreadView
 from tui_desk.ui.help import HelpScreen, key_table
 from tui_desk.ui.inputs import FollowingInput
@@ -242,6 +244,14 @@ class DeskApp(App[None]):
         # before the first frame: a theme set later parses the whole stylesheet a second time
         self.theme = self.start_theme
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice, the app's and its screens' (Widget.notify lands here): plain text
+        through the sanitizer, never markup. Notices carry subjects, names, addresses and
+        servers' words; ``markup`` is accepted for Textual's callers and ignored."""
+        super().notify(sanitize(message), title=sanitize_line(title), severity=severity, timeout=timeout,
+                       markup=False)
+
     # --- building -------------------------------------------------------------------------
 
     def _load_themes(self, theme_dirs: Iterable[Path] | None) -> list[str]:
@@ -350,7 +360,8 @@ class DeskApp(App[None]):
             if self.desk is None:
                 self.desk = await asyncio.shield(self._desk_opening())
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-            self.exit(return_code=2, message=f"tui-desk: {exc}")
+            # Text: Textual prints a str message as markup once the screen is gone
+            self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
             return
         self.queue.desk = self.desk
         self.queue.refresh()  # rows past the first page can be fetched now
@@ -787,7 +798,7 @@ class DeskApp(App[None]):
                                      fit(h.subject, 40), ("" if h.same_person else "  (same company)", "$text-muted")),
                     h.id) for h in conv.history]
         from tui_desk.ui.triage import ActionPrompt
-        await self.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30)}", apply=jump,
+        await self.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30).rstrip()}", apply=jump,
                                             choices=choices, placeholder="↑↓ pick, Enter opens",
                                             empty_error="Pick one with ↑↓, or Esc"))
 

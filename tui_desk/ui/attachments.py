@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from tui_desk.desk.views import ConversationView
 from tui_desk.ui.conversation import human_size, split_sender
 from tui_desk.ui.inputs import PathSuggester
+from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS, ActionPrompt
 
 Save = Callable[[int, int, str | None], Awaitable[str]]
@@ -82,7 +83,7 @@ class AttachmentsScreen(ModalScreen[None]):
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#prompt-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text))
+        note.update(literal(text))  # desk lines, servers' words, exceptions: sanitized, never markup
 
     def action_save(self) -> None:
         current = self._current()

@@ -28,6 +28,7 @@ from textual.widgets import Collapsible, Footer, Input, Static, TextArea
 from tui_desk.desk.snippets import filter_snippets, placeholders
 from tui_desk.desk.views import ConversationView, MessageView, Snippet
 from tui_desk.ui.conversation import plain, split_sender
+from tui_desk.ui.text import literal
 from tui_desk.ui.triage import ActionPrompt
 
 AUTOSAVE_DELAY = 1.0  # seconds of no typing before the draft is saved
@@ -181,7 +182,8 @@ class ComposeScreen(Screen[Queued | None]):
                 name, addr = split_sender(original.sender)
                 text = "\n".join(b.text.strip("\n") for b in original.blocks if not b.quoted and b.text.strip())
                 quoted = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
-                with Collapsible(title=f"{name or addr} wrote", collapsed=True, id="compose-quote"):
+                # a str title is markup: "[/] x wrote" would not even compose
+                with Collapsible(title=literal(f"{name or addr} wrote"), collapsed=True, id="compose-quote"):
                     yield Static(plain(quoted), id="compose-quote-text")
         yield Footer(compact=True)
 
@@ -205,7 +207,7 @@ class ComposeScreen(Screen[Queued | None]):
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#compose-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text))
+        note.update(literal(text))  # desk lines, servers' words, exceptions: sanitized, never markup
 
     # --- typing ---------------------------------------------------------------------------------
 

@@ -13,10 +13,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS
 
 PARTIAL_MENTION = re.compile(r"(?<![\w@.])@([\w.-]*)$")
@@ -49,7 +49,7 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
-            box.border_title = self.title_text
+            box.border_title = literal(self.title_text)  # "Note on #12 <subject>": from mail
             box.border_subtitle = "Internal: never sent to the customer · Ctrl+S adds · Esc"
             yield TextArea(id="note-body", soft_wrap=True, show_line_numbers=False)
             yield Static("Markdown. @name tells a teammate.", id="prompt-note")
@@ -121,7 +121,7 @@ class NoteScreen(ModalScreen[str | None]):
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#prompt-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text))
+        note.update(literal(text))  # desk lines, servers' words, exceptions: sanitized, never markup
 
 
 def _common_prefix(names: list[str]) -> str:

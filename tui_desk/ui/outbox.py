@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import OutboxEntry
+from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS
 
 REFRESH = 2.0  # seconds
@@ -138,7 +139,7 @@ class OutboxScreen(ModalScreen[int | None]):
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#prompt-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text))
+        note.update(literal(text))  # desk lines, servers' words, exceptions: sanitized, never markup
 
     async def action_cancel_send(self) -> None:
         entry = self._current()

@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.views import QueueRow
 from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
+from tui_desk.ui.text import literal
 
 Apply = Callable[[Any], Awaitable[str]]
 Load = Callable[["ActionPrompt"], Awaitable[None]]
@@ -212,14 +213,14 @@ class ActionPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
-            box.border_title = self.title_text
+            box.border_title = literal(self.title_text)  # "Tag #12 <subject>": from mail
             box.border_subtitle = "Enter applies · Esc cancels"
             yield PromptInput(placeholder=self.placeholder, suggester=self.suggester, id="prompt-input")
             yield Static("", id="prompt-note")
             if self.choices:
-                yield ChoiceList(*(Option(label) for label, _ in self.choices), id="prompt-choices")
+                yield ChoiceList(*(Option(literal(label)) for label, _ in self.choices), id="prompt-choices")
             for hint in self.hints:
-                yield Static(hint, classes="prompt--hint")
+                yield Static(literal(hint), classes="prompt--hint")
 
     def on_mount(self) -> None:
         if self.choices:
@@ -244,7 +245,7 @@ class ActionPrompt(ModalScreen[str | None]):
         index = options.highlighted
         value = self.choices[index][1] if index is not None and index < len(self.choices) else None
         self.choices = list(choices)
-        options.set_options(Option(label) for label, _ in self.choices)
+        options.set_options(Option(literal(label)) for label, _ in self.choices)
         if index is not None:
             values = [v for _, v in self.choices]
             options.highlighted = values.index(value) if value in values else 0
@@ -253,7 +254,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self.hints = list(hints)
         box = self.query_one("#prompt", Vertical)
         await box.query(".prompt--hint").remove()
-        await box.mount_all(Static(hint, classes="prompt--hint") for hint in self.hints)
+        await box.mount_all(Static(literal(hint), classes="prompt--hint") for hint in self.hints)
 
     @property
     def text_input(self) -> Input:
@@ -279,7 +280,7 @@ class ActionPrompt(ModalScreen[str | None]):
     def set_note(self, text: Content | str, *, error: bool = False) -> None:
         note = self.query_one("#prompt-note", Static)
         note.set_class(error, "-error")
-        note.update(Content(text) if isinstance(text, str) else text)
+        note.update(literal(text))
 
     @on(Input.Changed, "#prompt-input")
     def _changed(self, event: Input.Changed) -> None:
