@@ -595,13 +595,15 @@ class _SinkHandler:
 
 class SmtpSink:
     """aiosmtpd on a free port of 127.0.0.1 (own thread); STARTTLS when given a certificate;
-    AUTH PLAIN/LOGIN accepted for the known users; keeps every message in `messages`."""
+    AUTH PLAIN/LOGIN accepted for the known users; keeps every message in `messages`.
+    `smtputf8=False`: a server that does not offer SMTPUTF8 (international addresses)."""
 
     host = HOST
 
     def __init__(self, *, tls: TlsFiles | None = None, users: Iterable[str] = AGENTS,
-                 password: str = PASSWORD, require_auth: bool = False) -> None:
+                 password: str = PASSWORD, require_auth: bool = False, smtputf8: bool = True) -> None:
         self.tls = tls
+        self.smtputf8 = smtputf8
         self.users = {u.lower() for u in users}
         self.password = password
         self.require_auth = require_auth
@@ -642,7 +644,7 @@ class SmtpSink:
             self._handler, hostname=self.host, port=self.port, server_hostname=f"sink.{DOMAIN}",
             tls_context=self.tls.server_context() if self.tls else None, require_starttls=False,
             authenticator=self._authenticate, auth_required=self.require_auth,
-            auth_require_tls=False, decode_data=False, enable_SMTPUTF8=True,
+            auth_require_tls=False, decode_data=False, enable_SMTPUTF8=self.smtputf8,
         )
         self._controller.start()
 
