@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -173,6 +174,13 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
     return PriorityConfig(**kwargs)
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 _SECURITY = {"tls", "starttls", "none"}
 _DEFAULT_PORT = {("imap", "tls"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143,
                  ("smtp", "tls"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
@@ -189,6 +197,8 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
     security = _expect(path, f"{key}.security", table.get("security", "tls"), str, '"tls", "starttls" or "none"')
     if security not in _SECURITY:
         raise ConfigError(f"{path}: key '{key}.security' must be \"tls\", \"starttls\" or \"none\", not {security!r}")
+    if security == "none" and not is_loopback(host):
+        raise ConfigError(f"{path}: key '{key}.security' = \"none\" sends in clear text: only for loopback, not {host!r}")
     port = _expect(path, f"{key}.port", table.get("port", _DEFAULT_PORT[(kind, security)]), int, "a port number")
     if not 0 < port < 65536:
         raise ConfigError(f"{path}: key '{key}.port' must be a port number, not {port}")

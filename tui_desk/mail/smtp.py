@@ -6,12 +6,11 @@ Errors are sorted into the two things the outbox needs to know: try again later 
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 
 import aiosmtplib
 
-from tui_desk.config import ServerConfig
+from tui_desk.config import ServerConfig, is_loopback
 from tui_desk.mail.compose import idna_address
 
 
@@ -25,13 +24,6 @@ class TemporarySendError(SendError):
 
 class PermanentSendError(SendError):
     pass
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _classify(e: Exception, where: str) -> SendError:
@@ -67,7 +59,7 @@ async def send(server: ServerConfig, password: str | None, mail_from: str, recip
     """Raises SendError for everything known not to have sent the mail (and for a failed DATA,
     as before); anything else that escapes came while the server took the message."""
     where = f"{server.host}:{server.port}"
-    if server.security == "none" and not _loopback(server.host):
+    if server.security == "none" and not is_loopback(server.host):
         raise PermanentSendError(f"{where}: security \"none\" is only allowed on loopback")
     context = ssl.create_default_context(cafile=str(server.ca_file) if server.ca_file else None)
     # STARTTLS is asked for below, not by connect(): a server without it is a clear, permanent
