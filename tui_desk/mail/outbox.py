@@ -187,7 +187,7 @@ class OutboxSender:
         conn = ImapConnection(cfg.host, cfg.port, security=cfg.security, ca_file=cfg.ca_file)
         await conn.connect()
         try:
-            await conn.login(cfg.username or account.address, self.password_for(account_name, "imap") or "")
+            await conn.sign_in(cfg.username or account.address, self.password_for(account_name, "imap") or "", cfg.auth)
         except BaseException:
             conn.close()
             raise

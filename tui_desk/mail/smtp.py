@@ -6,12 +6,14 @@ Errors are sorted into the two things the outbox needs to know: try again later 
 
 from __future__ import annotations
 
+import base64
 import ssl
 
 import aiosmtplib
 
 from tui_desk.config import ServerConfig, is_loopback
 from tui_desk.mail.compose import idna_address
+from tui_desk.mail.imap import sasl_oauth2
 
 
 class SendError(Exception):
@@ -40,6 +42,23 @@ def _classify(e: Exception, where: str) -> SendError:
     if isinstance(e, ssl.SSLCertVerificationError):
         return PermanentSendError(f"{where}: TLS certificate not trusted ({e.verify_message}); set ca_file for a private CA")
     return TemporarySendError(f"{where}: {type(e).__name__}: {e}")
+
+
+async def _oauth2_login(client: aiosmtplib.SMTP, server: ServerConfig, token: str, where: str) -> None:
+    """AUTH XOAUTH2 or OAUTHBEARER (RFC 7628) with the access token as the initial response."""
+    mechanism = server.auth.upper()
+    if mechanism.lower() not in client.server_auth_methods:
+        offered = " ".join(m.upper() for m in client.server_auth_methods) or "none"
+        raise PermanentSendError(f"{where}: login failed: the server does not offer {mechanism} (it offers: {offered})")
+    if mechanism == "XOAUTH2":
+        await client.auth_xoauth2(server.username, token)
+        return
+    blob = base64.b64encode(sasl_oauth2(mechanism, server.username, token))
+    response = await client.execute_command(b"AUTH", b"OAUTHBEARER", blob)
+    if response.code == 334:  # an error as a challenge: RFC 7628 wants a dummy ^A to end it
+        response = await client.execute_command(b"AQ==")
+    if response.code != 235:
+        raise aiosmtplib.SMTPAuthenticationError(response.code, response.message)
 
 
 def envelope_address(addr: str, smtputf8: bool) -> str:
@@ -77,7 +96,9 @@ async def send(server: ServerConfig, password: str | None, mail_from: str, recip
                                          f"requires (for implicit TLS, usually port 465, use \"tls\")")
             await client.starttls()
             await client.ehlo()  # what the server offers is asked again inside TLS
-        if server.username and password is not None:
+        if server.auth != "password":
+            await _oauth2_login(client, server, password or "", where)
+        elif server.username and password is not None:
             await client.login(server.username, password)
         smtputf8 = client.supports_extension("smtputf8")
         sender = envelope_address(mail_from, smtputf8)

@@ -133,7 +133,7 @@ class AccountSync:
             password = self._password
             if callable(password):  # password_command or keyring: may take seconds, off the loop
                 password = await asyncio.to_thread(password)
-            await conn.login(cfg.username or self.account.address, password)
+            await conn.sign_in(cfg.username or self.account.address, password, cfg.auth)
             if conn.has("QRESYNC"):
                 await conn.enable("QRESYNC")
         except BaseException:
@@ -538,7 +538,8 @@ class AccountSync:
             except ImapAuthError as e:
                 # a wrong password does not fix itself quickly; Dovecot also slows down retries
                 backoff = max(backoff, 30.0)
-                problem = f"{e} (check password_command)"
+                check = "password_command" if self.account.imap.auth == "password" else "the OAuth2 token settings"
+                problem = f"{e} (check {check})"
             except (ImapError, SecretError, ConfigError) as e:
                 problem = str(e)
             except Exception as e:  # noqa: BLE001 - a bug must not end the sync for good
