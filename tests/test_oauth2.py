@@ -219,7 +219,33 @@ async def test_smtp_wrong_token_fails_once_with_the_login_line(tmp_path, oauth2_
         sink.stop()
 
 
-# Last in this module: a failed login from 127.0.0.1 slows this Dovecot's next logins from there.
+async def test_a_cached_token_the_server_refuses_is_refreshed_at_the_next_try(tmp_path, oauth2_dovecot, oauth2_endpoint,
+                                                                              monkeypatch):
+    from tui_desk import secrets
+    from tui_desk.mail import sync as sync_module
+    # each connection from an address of its own: Dovecot slows logins from where one failed
+    monkeypatch.setattr(sync_module, "ImapConnection",
+                        lambda *a, **kw: ImapConnection(*a, source_address=failing_login_source(), **kw))
+    user = oauth2_dovecot.new_user()
+    cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, "xoauth2",
+                                   refresh_flow_keys(user, oauth2_endpoint)))
+    server = cfg.accounts[0].imap
+    lookup = password_lookup(cfg)
+    lookup("support", "imap")
+    key = (server.oauth2.token_url, CLIENT_ID, server.host, server.username)
+    secrets._access_tokens[key] = ("revoked-token", time.monotonic() + 3600)  # revoked early
+    desk = await Desk.open(tmp_path / "s.db", cfg)
+    sync = AccountSync(desk.store, cfg.accounts[0], lambda: lookup("support", "imap"), is_agent=cfg.is_agent_address)
+    before = len(oauth2_endpoint.token_requests())
+    with pytest.raises(ImapAuthError):
+        await sync.connect()
+    conn = await sync.connect()  # refreshed: signed in
+    assert conn.user == user and len(oauth2_endpoint.token_requests()) == before + 1
+    await conn.logout()
+    await desk.close()
+
+
+# Late in this module: a failed login from 127.0.0.1 slows this Dovecot's next logins from there.
 async def test_sync_once_with_a_wrong_token_is_the_one_line_login_error(tmp_path, oauth2_dovecot):
     user = oauth2_dovecot.new_user()
     cfg = write_config(tmp_path / "config.toml", oauth2_dovecot, user, "xoauth2", token_command_keys(user, "wrong-token"))

@@ -86,6 +86,13 @@ def get_access_token(server: ServerConfig, where: str) -> str:
         return token
 
 
+def forget_access_token(server: ServerConfig) -> None:
+    """The server refused the token (revoked before it expired): refresh it next time."""
+    if server.oauth2 is not None and server.oauth2.token_url:
+        with _token_lock:
+            _access_tokens.pop((server.oauth2.token_url, server.oauth2.client_id, server.host, server.username), None)
+
+
 def _refresh(url: str, form: dict[str, str], where: str) -> tuple[str, int]:
     """POST a refresh-token grant (RFC 6749 §6); TLS verified. Errors name the endpoint's
     error code, never the tokens or the secret."""

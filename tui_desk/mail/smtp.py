@@ -14,6 +14,7 @@ import aiosmtplib
 from tui_desk.config import ServerConfig, is_loopback
 from tui_desk.mail.compose import idna_address
 from tui_desk.mail.imap import sasl_oauth2
+from tui_desk.secrets import forget_access_token
 
 
 class SendError(Exception):
@@ -44,16 +45,17 @@ def _classify(e: Exception, where: str) -> SendError:
     return TemporarySendError(f"{where}: {type(e).__name__}: {e}")
 
 
-async def _oauth2_login(client: aiosmtplib.SMTP, server: ServerConfig, token: str, where: str) -> None:
+async def _oauth2_login(client: aiosmtplib.SMTP, server: ServerConfig, token: str, address: str, where: str) -> None:
     """AUTH XOAUTH2 or OAUTHBEARER (RFC 7628) with the access token as the initial response."""
     mechanism = server.auth.upper()
+    user = server.username or address  # these servers name the account by its address
     if mechanism.lower() not in client.server_auth_methods:
         offered = " ".join(m.upper() for m in client.server_auth_methods) or "none"
         raise PermanentSendError(f"{where}: login failed: the server does not offer {mechanism} (it offers: {offered})")
     if mechanism == "XOAUTH2":
-        await client.auth_xoauth2(server.username, token)
+        await client.auth_xoauth2(user, token)
         return
-    blob = base64.b64encode(sasl_oauth2(mechanism, server.username, token))
+    blob = base64.b64encode(sasl_oauth2(mechanism, user, token))
     response = await client.execute_command(b"AUTH", b"OAUTHBEARER", blob)
     if response.code == 334:  # an error as a challenge: RFC 7628 wants a dummy ^A to end it
         response = await client.execute_command(b"AQ==")
@@ -97,7 +99,11 @@ async def send(server: ServerConfig, password: str | None, mail_from: str, recip
             await client.starttls()
             await client.ehlo()  # what the server offers is asked again inside TLS
         if server.auth != "password":
-            await _oauth2_login(client, server, password or "", where)
+            try:
+                await _oauth2_login(client, server, password or "", mail_from, where)
+            except aiosmtplib.SMTPAuthenticationError:
+                forget_access_token(server)
+                raise
         elif server.username and password is not None:
             await client.login(server.username, password)
         smtputf8 = client.supports_extension("smtputf8")

@@ -18,7 +18,7 @@ from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.parse_pool import ParsePool, parse_safely
-from tui_desk.secrets import SecretError
+from tui_desk.secrets import SecretError, forget_access_token
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,10 @@ class AccountSync:
             await conn.sign_in(cfg.username or self.account.address, password, cfg.auth)
             if conn.has("QRESYNC"):
                 await conn.enable("QRESYNC")
-        except BaseException:
+        except BaseException as e:
             conn.close()
+            if isinstance(e, ImapAuthError):
+                forget_access_token(cfg)
             raise
         return conn
 
