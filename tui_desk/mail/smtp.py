@@ -91,7 +91,10 @@ async def send(server: ServerConfig, password: str | None, mail_from: str, recip
     envelope_ready = False
     try:
         await client.connect()
-        await client.ehlo()
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:  # an old server: as aiosmtplib itself would
+            await client.helo()
         if server.security == "starttls":
             if not client.supports_extension("starttls"):
                 raise PermanentSendError(f"{where} does not offer STARTTLS, which security = \"starttls\" "
