@@ -1347,9 +1347,10 @@ class ImapConnection:
             wire.raw(blob, secret=True)
         else:
             wire.response(blob, secret=True)
-        # A refused token comes back as a "+" challenge (an error in JSON) that wants an empty
-        # line before the tagged NO; sent only if the server asks (the queue ends with the command).
-        wire.response("")
+        # A refused token comes back as a "+" challenge (an error in JSON) that wants a dummy
+        # response before the tagged NO: empty for XOAUTH2, ^A for OAUTHBEARER (RFC 7628 §3.2.3).
+        # Sent only if the server asks (the queue ends with the command).
+        wire.response("AQ==" if mechanism == "OAUTHBEARER" else "")
         try:
             cmd = await self._simple("AUTHENTICATE", wire)
         except ImapCommandError as exc:
