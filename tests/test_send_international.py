@@ -79,6 +79,7 @@ async def test_utf8_address_goes_out_with_smtputf8(tmp_path, dovecot, mail_user,
     assert "Hola José" in email.message_from_bytes(got.data, policy=policy.default).get_body(("plain",)).get_content()
     # the sent reply threads in the store under the same, readable address
     assert set((await thread_message_ids(desk.store))[conv]) == {"intl-1@t", q.message_id}
+    assert (await outbox.get(desk.store, q.outbox_id)).state == "done", "and filed in Sent, UTF-8 headers and all"
     await desk.close()
 
 
@@ -128,3 +129,18 @@ async def test_starttls_asked_for_but_not_offered_is_a_permanent_one_line_error(
     assert (await outbox.draft(desk.store, conv))[0] == "Hello"
     assert no_tls_sink.messages == []
     await desk.close()
+
+
+def test_address_headers_encode_names_keep_utf8_addresses_and_idna_domains():
+    from tui_desk.mail.compose import Outgoing, build_message
+    from tui_desk.mail.model import Address
+    raw = build_message(Outgoing(
+        Address("Support, Example", "support@h.test"),
+        [Address("José", "josé@x.example"), Address("", "ann@c.test")], "Hi", "body",
+        cc=[Address("Jörg Bär", "joerg@bücher.example")]), "m@h.test")
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert head[:5] == [b'From: "Support, Example" <support@h.test>',
+                        "To: =?utf-8?b?Sm9zw6k=?= <josé@x.example>,".encode(), b" ann@c.test",
+                        b"Cc: =?utf-8?b?SsO2cmcgQsOkcg==?= <joerg@xn--bcher-kva.example>", b"Subject: Hi"]
+    m = email.message_from_bytes(raw, policy=policy.default)
+    assert [a.display_name for a in m["To"].addresses + m["Cc"].addresses] == ["José", "", "Jörg Bär"]
