@@ -18,7 +18,7 @@ from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.parse_pool import ParsePool, parse_safely
-from tui_desk.secrets import SecretError, forget_access_token
+from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ class AccountSync:
         except BaseException as e:
             conn.close()
             if isinstance(e, ImapAuthError):
+                from tui_desk.secrets import forget_access_token
                 forget_access_token(cfg)
             raise
         return conn
