@@ -189,9 +189,10 @@ ssl_key = <{key}
 
 # Loopback test server: plaintext LOGIN allowed (tests exercise STARTTLS and IMAPS explicitly).
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 auth_failure_delay = 0
 auth_username_format = %Ln
+{oauth2_passdb}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {users}
@@ -286,8 +287,12 @@ class DovecotServer:
     host = HOST
 
     def __init__(self, root: Path, *, tls: TlsFiles | None = None,
-                 users: Iterable[str] = AGENTS, password: str = PASSWORD) -> None:
+                 users: Iterable[str] = AGENTS, password: str = PASSWORD,
+                 oauth2_url: str | None = None) -> None:
+        """oauth2_url: also offer XOAUTH2 and OAUTHBEARER, each token checked by Dovecot's oauth2
+        passdb at `{oauth2_url}/introspect` (tests/oauth2_server.py); passwords keep working."""
         self.root = root
+        self.oauth2_url = oauth2_url
         self.conf = root / "dovecot.conf"
         self.users_file = root / "users"
         self.log_file = root / "dovecot.log"
@@ -382,7 +387,17 @@ class DovecotServer:
         base.chmod(0o755)
         assert self._tls is not None
         dh = Path("/usr/share/dovecot/dh.pem")
+        oauth2_mechanisms = oauth2_passdb = ""
+        if self.oauth2_url:
+            # The lab's tested recipe (lab/dovecot/start.sh, LAB_OAUTH2_PORT).
+            ext = self.root / "oauth2.conf.ext"
+            ext.write_text(f"introspection_mode = post\nintrospection_url = {self.oauth2_url}/introspect\n"
+                           "username_attribute = username\nactive_attribute = active\nactive_value = true\n")
+            ext.chmod(0o644)
+            oauth2_mechanisms = " xoauth2 oauthbearer"
+            oauth2_passdb = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {ext}\n}}"
         self.conf.write_text(_CONF.format(
+            oauth2_mechanisms=oauth2_mechanisms, oauth2_passdb=oauth2_passdb,
             ident=self.root.name, base=base, state=state, host=self.host, domain=DOMAIN,
             log=self.log_file, login_user=self._login_user, internal_user=self._internal_user,
             internal_group=self._internal_group, cert=self._tls.cert, key=self._tls.key,
@@ -595,13 +610,19 @@ class _SinkHandler:
 
 class SmtpSink:
     """aiosmtpd on a free port of 127.0.0.1 (own thread); STARTTLS when given a certificate;
-    AUTH PLAIN/LOGIN accepted for the known users; keeps every message in `messages`."""
+    AUTH PLAIN/LOGIN accepted for the known users; keeps every message in `messages`.
+    `smtputf8=False`: a server that does not offer SMTPUTF8 (international addresses).
+    `oauth2=True`: also AUTH XOAUTH2 / OAUTHBEARER with the tokens of tests/oauth2_server.py."""
 
     host = HOST
 
     def __init__(self, *, tls: TlsFiles | None = None, users: Iterable[str] = AGENTS,
-                 password: str = PASSWORD, require_auth: bool = False) -> None:
+                 password: str = PASSWORD, require_auth: bool = False, smtputf8: bool = True,
+                 oauth2: bool = False) -> None:
         self.tls = tls
+        self.smtputf8 = smtputf8
+        self.oauth2 = oauth2
+        self.oauth2_logins: list[tuple[str, str]] = []  # (mechanism, user) of accepted tokens
         self.users = {u.lower() for u in users}
         self.password = password
         self.require_auth = require_auth
@@ -634,15 +655,48 @@ class SmtpSink:
               and auth_data.password.decode("utf-8", "replace") == self.password)
         return AuthResult(success=ok, handled=False, auth_data=login if ok else None)
 
+    # OAuth2 as Gmail and Microsoft 365 offer it, the tokens of tests/oauth2_server.py
+    # ("tok-<user>"); from the lab's smtp/sink.py. aiosmtpd calls auth_<MECHANISM> on the handler.
+    async def _oauth2(self, server, args, mechanism: str):
+        import base64
+
+        from aiosmtpd.smtp import AuthResult
+
+        if len(args) > 1 and args[1] != "=":  # args: [MECHANISM, initial response?]
+            blob = base64.b64decode(args[1])
+        else:
+            blob = await server.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False, handled=False)
+        text = blob.decode("utf-8", "replace")
+        fields = dict(f.split("=", 1) for f in text.split("\x01") if "=" in f)
+        if mechanism == "OAUTHBEARER":  # GS2 header "n,a=user," before the first ^A
+            user = next((p[2:] for p in text.split("\x01", 1)[0].split(",") if p.startswith("a=")), "")
+        else:
+            user = fields.get("user", "")
+        token = fields.get("auth", "").removeprefix("Bearer ").strip()
+        ok = bool(user) and token == f"tok-{user.split('@', 1)[0]}"
+        if ok:
+            self.oauth2_logins.append((mechanism, user))
+        return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
+
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
         self.port = free_port()
+        if self.oauth2:
+            async def auth_XOAUTH2(server, args):
+                return await self._oauth2(server, args, "XOAUTH2")
+
+            async def auth_OAUTHBEARER(server, args):
+                return await self._oauth2(server, args, "OAUTHBEARER")
+            self._handler.auth_XOAUTH2 = auth_XOAUTH2
+            self._handler.auth_OAUTHBEARER = auth_OAUTHBEARER
         self._controller = Controller(
             self._handler, hostname=self.host, port=self.port, server_hostname=f"sink.{DOMAIN}",
             tls_context=self.tls.server_context() if self.tls else None, require_starttls=False,
             authenticator=self._authenticate, auth_required=self.require_auth,
-            auth_require_tls=False, decode_data=False, enable_SMTPUTF8=True,
+            auth_require_tls=False, decode_data=False, enable_SMTPUTF8=self.smtputf8,
         )
         self._controller.start()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import ipaddress
 import os
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +53,16 @@ class ServerConfig:
     password_command: str | None = None
     keyring: bool = False
     ca_file: Path | None = None
+    auth: str = "password"  # "password" | "xoauth2" | "oauthbearer"
+    oauth2: OAuth2Config | None = None  # where the bearer token comes from (auth != "password")
+
+
+@dataclass(frozen=True)
+class OAuth2Config:
+    token_command: str | None = None  # prints an access token (oama, mutt_oauth2.py, ...)
+    token_url: str | None = None  # or: refresh it ourselves; the refresh token is the "password"
+    client_id: str | None = None
+    client_secret_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,13 +186,20 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
     return PriorityConfig(**kwargs)
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 _SECURITY = {"tls", "starttls", "none"}
 _DEFAULT_PORT = {("imap", "tls"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143,
                  ("smtp", "tls"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
 
 
 def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
-    known = {"host", "port", "security", "username", "password_command", "keyring", "ca_file"}
+    known = {"host", "port", "security", "username", "password_command", "keyring", "ca_file", "auth", *_OAUTH2}
     for k in table:
         if k not in known:
             raise ConfigError(f"{path}: unknown key '{key}.{k}'")
@@ -190,6 +209,8 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
     security = _expect(path, f"{key}.security", table.get("security", "tls"), str, '"tls", "starttls" or "none"')
     if security not in _SECURITY:
         raise ConfigError(f"{path}: key '{key}.security' must be \"tls\", \"starttls\" or \"none\", not {security!r}")
+    if security == "none" and not is_loopback(host):
+        raise ConfigError(f"{path}: key '{key}.security' = \"none\" sends in clear text: only for loopback, not {host!r}")
     port = _expect(path, f"{key}.port", table.get("port", _DEFAULT_PORT[(kind, security)]), int, "a port number")
     if not 0 < port < 65536:
         raise ConfigError(f"{path}: key '{key}.port' must be a port number, not {port}")
@@ -205,7 +226,38 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
         ca_file = Path(_expect(path, f"{key}.ca_file", ca_file, str, "a file path")).expanduser()
         if not ca_file.is_file():
             raise ConfigError(f"{path}: key '{key}.ca_file': no such file {ca_file}")
-    return ServerConfig(host, port, security, username, command, use_keyring, ca_file)
+    auth, oauth2 = _oauth2(path, key, table)
+    return ServerConfig(host, port, security, username, command, use_keyring, ca_file, auth, oauth2)
+
+
+_OAUTH2 = {"oauth2_token_command", "oauth2_token_url", "oauth2_client_id", "oauth2_client_secret_command"}
+
+
+def _oauth2(path: Path, key: str, table: dict) -> tuple[str, OAuth2Config | None]:
+    given = {k[len("oauth2_"):]: _expect(path, f"{key}.{k}", table[k], str, "a string") for k in _OAUTH2 if k in table}
+    auth = _expect(path, f"{key}.auth", table.get("auth", "xoauth2" if given else "password"), str,
+                   '"password", "xoauth2" or "oauthbearer"')
+    if auth not in ("password", "xoauth2", "oauthbearer"):
+        raise ConfigError(f"{path}: key '{key}.auth' must be \"password\", \"xoauth2\" or \"oauthbearer\", not {auth!r}")
+    if auth == "password":
+        if given:
+            raise ConfigError(f"{path}: key '{key}.oauth2_{next(iter(given))}' needs auth = \"xoauth2\" or \"oauthbearer\"")
+        return auth, None
+    refresh_token = table.get("password_command") or table.get("keyring")
+    if ("token_command" in given) == ("token_url" in given):
+        raise ConfigError(f"{path}: key '{key}.auth' = {auth!r} needs oauth2_token_command or oauth2_token_url (one of them)")
+    if "token_command" in given and refresh_token:
+        raise ConfigError(f"{path}: keys '{key}.oauth2_token_command' and '{key}.password_command'/'keyring': use one of them")
+    if "token_url" in given:
+        url = urllib.parse.urlsplit(given["token_url"])
+        if not (url.scheme == "https" or (url.scheme == "http" and is_loopback(url.hostname or ""))):
+            raise ConfigError(f"{path}: key '{key}.oauth2_token_url' must be an https:// URL, not {given['token_url']!r}")
+        if "client_id" not in given:
+            raise ConfigError(f"{path}: key '{key}.oauth2_client_id' is missing (oauth2_token_url needs it)")
+        if not refresh_token:
+            raise ConfigError(f"{path}: key '{key}.oauth2_token_url' needs the refresh token from "
+                              f"'{key}.password_command' or '{key}.keyring'")
+    return auth, OAuth2Config(**given)
 
 
 def _account(path: Path, name: str, table: dict) -> AccountConfig:

@@ -1,12 +1,20 @@
-"""Passwords: from a password_command or the system keyring, never from the config file.
+"""Passwords and OAuth2 access tokens: from a command or the system keyring, never from the
+config file.
 
-A password never appears in logs, exception messages or reprs: errors name the command's
-exit status, not its output.
+A password or token never appears in logs, exception messages or reprs: errors name the
+command's exit status, not its output.
 """
 
 from __future__ import annotations
 
+import json
+import ssl
 import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 from tui_desk.config import ConfigError, ServerConfig
 
@@ -15,20 +23,26 @@ class SecretError(Exception):
     pass
 
 
+def _first_line_of(command: str, where: str, what: str) -> str:
+    try:
+        done = subprocess.run(command, shell=True, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise SecretError(f"{where} did not finish within 60 s") from None
+    if done.returncode != 0:
+        raise SecretError(f"{where} failed with exit status {done.returncode}")
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    first = lines[0] if lines else ""
+    if what != "password":  # a token or an id has no spaces to keep
+        first = first.strip()
+    if not first:
+        raise SecretError(f"{where} printed no {what}")
+    return first
+
+
 def get_password(server: ServerConfig, where: str) -> str:
     """The password for `server`; `where` names the config key for error messages."""
     if server.password_command:
-        try:
-            done = subprocess.run(server.password_command, shell=True, capture_output=True, timeout=60,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise SecretError(f"{where}.password_command did not finish within 60 s") from None
-        if done.returncode != 0:
-            raise SecretError(f"{where}.password_command failed with exit status {done.returncode}")
-        lines = done.stdout.decode("utf-8", "replace").splitlines()
-        if not lines or not lines[0]:
-            raise SecretError(f"{where}.password_command printed no password")
-        return lines[0]
+        return _first_line_of(server.password_command, f"{where}.password_command", "password")
     if server.keyring:
         try:
             import keyring  # optional: only needed by accounts that ask for it
@@ -42,15 +56,81 @@ def get_password(server: ServerConfig, where: str) -> str:
     raise ConfigError(f"{where}: set password_command or keyring = true")
 
 
+# (token URL, client id, host, user) -> (access token, time.monotonic() it stops being used)
+_access_tokens: dict[tuple[str, str | None, str, str], tuple[str, float]] = {}
+_token_lock = threading.Lock()  # lookups run in threads (off the event loop)
+
+
+def get_access_token(server: ServerConfig, where: str) -> str:
+    """An OAuth2 access token for `server` (auth "xoauth2" / "oauthbearer"): printed by
+    oauth2_token_command, or got from oauth2_token_url with the refresh token (the account's
+    password_command / keyring) and kept until shortly before it expires."""
+    oauth2 = server.oauth2
+    if oauth2 is None:
+        raise ConfigError(f"{where}: set oauth2_token_command or oauth2_token_url")
+    if oauth2.token_command:  # such helpers keep their own cache: ask every time
+        return _first_line_of(oauth2.token_command, f"{where}.oauth2_token_command", "access token")
+    assert oauth2.token_url is not None
+    key = (oauth2.token_url, oauth2.client_id, server.host, server.username)
+    with _token_lock:
+        token, good_until = _access_tokens.get(key, ("", 0.0))
+        if token and time.monotonic() < good_until:
+            return token
+        form = {"grant_type": "refresh_token", "refresh_token": get_password(server, where),
+                "client_id": oauth2.client_id or ""}
+        if oauth2.client_secret_command:
+            form["client_secret"] = _first_line_of(oauth2.client_secret_command,
+                                                   f"{where}.oauth2_client_secret_command", "client secret")
+        token, expires_in = _refresh(oauth2.token_url, form, f"{where}.oauth2_token_url")
+        _access_tokens[key] = (token, time.monotonic() + max(expires_in - 60, 0))
+        return token
+
+
+def forget_access_token(server: ServerConfig) -> None:
+    """The server refused the token (revoked before it expired): refresh it next time."""
+    if server.oauth2 is not None and server.oauth2.token_url:
+        with _token_lock:
+            _access_tokens.pop((server.oauth2.token_url, server.oauth2.client_id, server.host, server.username), None)
+
+
+def _refresh(url: str, form: dict[str, str], where: str) -> tuple[str, int]:
+    """POST a refresh-token grant (RFC 6749 §6); TLS verified. Errors name the endpoint's
+    error code, never the tokens or the secret."""
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30, context=ssl.create_default_context()) as response:
+            body = json.load(response)
+    except urllib.error.HTTPError as e:
+        try:
+            error = json.load(e).get("error", "")
+        except (ValueError, AttributeError, OSError):
+            error = ""
+        raise SecretError(f"{where}: the token endpoint refused the refresh ({e.code} {error or e.reason})".strip()) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        raise SecretError(f"{where}: cannot reach the token endpoint: {getattr(e, 'reason', e)}") from None
+    except ValueError:
+        raise SecretError(f"{where}: the token endpoint did not answer JSON") from None
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise SecretError(f"{where}: the token endpoint's answer has no access_token")
+    expires_in = body.get("expires_in", 3600)
+    return token, expires_in if isinstance(expires_in, int) and expires_in > 0 else 3600
+
+
 def password_lookup(config):
-    """(account name, "imap" | "smtp") -> password or None, each asked for once per run."""
+    """(account name, "imap" | "smtp") -> password (asked for once per run), OAuth2 access token
+    (fresh enough, see get_access_token) or None."""
     cache: dict[tuple[str, str], str | None] = {}
 
     def lookup(account_name: str, kind: str) -> str | None:
+        server = getattr(config.account(account_name), kind)
+        where = f"{config.path}: accounts.{account_name}.{kind}"
+        if server is not None and server.auth != "password":
+            return get_access_token(server, where)
         if (account_name, kind) not in cache:
-            server = getattr(config.account(account_name), kind)
             cache[(account_name, kind)] = (
-                get_password(server, f"{config.path}: accounts.{account_name}.{kind}")
-                if server and (server.password_command or server.keyring) else None)
+                get_password(server, where) if server and (server.password_command or server.keyring) else None)
         return cache[(account_name, kind)]
     return lookup

@@ -8,11 +8,10 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass, field
-from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -94,24 +93,48 @@ def new_message_id(domain: str) -> str:
     return f"{uuid.uuid4().hex}@{domain}"
 
 
-def _header_address(a: Address, what: str) -> HeaderAddress:
+def idna_address(addr: str) -> str:
+    """The address with a non-ASCII domain in its ASCII (IDNA, xn--) form when the local part is
+    ASCII, so it needs nothing special from any server; otherwise unchanged."""
+    local, _, domain = addr.rpartition("@")
+    if addr.isascii() or not local.isascii():
+        return addr
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+def _header_address(a: Address, what: str) -> str:
+    """name <addr> for a header: a non-ASCII name as an RFC 2047 encoded word, the domain as
+    IDNA, a non-ASCII local part as UTF-8 (RFC 6532; such mail needs SMTPUTF8 anyway)."""
     check_header(what, a.name)
     check_header(what, a.addr)
     local, sep, domain = a.addr.rpartition("@")
-    if not sep or not local or not domain or any(c.isspace() for c in a.addr):
+    if not sep or not local or not domain or any(c.isspace() or c in '<>,;"' for c in a.addr):
         raise ComposeError(f"{what}: {a.addr!r} is not an email address")
-    return HeaderAddress(display_name=a.name, username=local, domain=domain)
+    try:
+        addr = idna_address(a.addr)
+    except UnicodeError:
+        raise ComposeError(f"{what}: {a.addr!r} has a domain that is not a valid international name") from None
+    # formataddr quotes or encodes the name, but insists on an ASCII address: give it one to hold
+    named = formataddr((a.name, "x@x"), charset="utf-8")
+    return named[:-len("x@x>")] + addr + ">" if named.endswith("<x@x>") else addr
+
+
+def _address_header(name: str, addresses: list[str]) -> bytes:
+    """One address per line: folded at commas, never inside an address or encoded word."""
+    return (name + ": " + ",\r\n ".join(addresses) + "\r\n").encode("utf-8")
 
 
 def build_message(out: Outgoing, message_id: str) -> bytes:
     """The exact bytes to send, built once and kept, so a retry sends the same message."""
     if not out.to:
         raise ComposeError("no recipient")
-    msg = EmailMessage()
-    msg["From"] = _header_address(out.sender, "From")
-    msg["To"] = [_header_address(a, "To") for a in out.to]
+    # The address headers are written here, not by the email package: it would turn a UTF-8
+    # local part into an encoded word, which no server or client reads as an address.
+    addresses = _address_header("From", [_header_address(out.sender, "From")])
+    addresses += _address_header("To", [_header_address(a, "To") for a in out.to])
     if out.cc:
-        msg["Cc"] = [_header_address(a, "Cc") for a in out.cc]
+        addresses += _address_header("Cc", [_header_address(a, "Cc") for a in out.cc])
+    msg = EmailMessage()
     msg["Subject"] = check_header("Subject", out.subject)
     msg["Date"] = format_datetime(out.date or dt.datetime.now(dt.timezone.utc))
     msg["Message-ID"] = f"<{check_header('Message-ID', message_id)}>"
@@ -138,7 +161,7 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
         # parsed, so it goes as 8bit: RFC 2046 does not allow base64 for message/rfc822
         original = BytesParser(policy=default).parsebytes(out.forwarded)
         msg.add_attachment(original, filename="forwarded-message.eml")
-    return msg.as_bytes(policy=SMTP)
+    return addresses + msg.as_bytes(policy=SMTP)
 
 
 def forward_subject(subject: str) -> str:

@@ -38,8 +38,8 @@ Upstream bugs and how they are handled (each has a test in tests/test_imap_adapt
    with `ssl_handshake_timeout`, never a cancelled handshake, which leaks the transport and can
    hang (upstream #128).
 
-Secrets: the password is only in the LOGIN bytes, which are dropped once written; command reprs
-and debug logs show "****"; errors never quote commands. Received data is logged by size only.
+Secrets: the password (or OAuth2 token) is only in the LOGIN (AUTHENTICATE) bytes, which are
+dropped once written; command reprs and debug logs show "****"; errors never quote commands. Received data is logged by size only.
 """
 
 from __future__ import annotations
@@ -483,6 +483,18 @@ _FETCH_ITEM = re.compile(r"(?:[A-Za-z0-9.<>$-]+|\[[^\]\r\n\"{}]*\])+")
 _QUOTABLE = re.compile(rb"[\x01-\x09\x0b\x0c\x0e-\x7f]*")
 
 
+def sasl_oauth2(mechanism: str, user: str, token: str) -> bytes:
+    """The client's first message for XOAUTH2 (Google's) or OAUTHBEARER (RFC 7628), unencoded."""
+    if mechanism.upper() == "OAUTHBEARER":
+        gs2_user = user.replace("=", "=3D").replace(",", "=2C")
+        return f"n,a={gs2_user},\x01auth=Bearer {token}\x01\x01".encode()
+    return f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+
+
+def _auth_mechanisms(capabilities: Iterable[str]) -> str:
+    return " ".join(sorted(c[5:] for c in capabilities if c.startswith("AUTH="))) or "none"
+
+
 # -- command building ---------------------------------------------------------------------------------
 class _Wire:
     """The bytes of one command, split after each synchronizing literal (the server's "+"
@@ -496,9 +508,17 @@ class _Wire:
         self._literal_minus = literal_minus
         self.display = [command]
 
-    def raw(self, text: str) -> _Wire:
+    def raw(self, text: str, *, secret: bool = False) -> _Wire:
         self._current += b" " + text.encode("ascii")
-        self.display.append(text)
+        self.display.append("****" if secret else text)
+        return self
+
+    def response(self, text: str, *, secret: bool = False) -> _Wire:
+        """A line of its own, sent when the server's "+" asks for it (a SASL response)."""
+        self._current += b"\r\n"
+        self._parts.append(bytes(self._current))
+        self._current = bytearray(text.encode("ascii"))
+        self.display.append("****" if secret else text)
         return self
 
     def string(self, value: str | bytes, *, secret: bool = False) -> _Wire:
@@ -1303,6 +1323,43 @@ class ImapConnection:
         protocol.state = AUTH
         self.user = user
         if not self._set_capabilities(cmd):  # CONDSTORE, QRESYNC, MOVE... often appear only now
+            await self._refresh_capabilities()
+
+    async def sign_in(self, user: str, secret: str, auth: str = "password") -> None:
+        """LOGIN with a password, or AUTHENTICATE with an OAuth2 bearer token when `auth` is
+        "xoauth2" or "oauthbearer" (the account's `auth` setting)."""
+        if auth == "password":
+            await self.login(user, secret)
+        else:
+            await self.authenticate_oauth2(user, secret, auth)
+
+    async def authenticate_oauth2(self, user: str, token: str, mechanism: str = "XOAUTH2") -> None:
+        """AUTHENTICATE XOAUTH2 or OAUTHBEARER (RFC 7628) with a bearer token, the initial
+        response inline when the server offers SASL-IR. ImapAuthError when refused."""
+        mechanism = mechanism.upper()
+        protocol = self._require()
+        if f"AUTH={mechanism}" not in self.capabilities:
+            raise ImapAuthError(f"login failed for {user} at {self.label}: the server does not offer "
+                                f"{mechanism} (it offers: {_auth_mechanisms(self.capabilities)})")
+        blob = base64.b64encode(sasl_oauth2(mechanism, user, token)).decode("ascii")
+        wire = self._wire(f"AUTHENTICATE {mechanism}")
+        if "SASL-IR" in self.capabilities:
+            wire.raw(blob, secret=True)
+        else:
+            wire.response(blob, secret=True)
+        # A refused token comes back as a "+" challenge (an error in JSON) that wants a dummy
+        # response before the tagged NO: empty for XOAUTH2, ^A for OAUTHBEARER (RFC 7628 §3.2.3).
+        # Sent only if the server asks (the queue ends with the command).
+        wire.response("AQ==" if mechanism == "OAUTHBEARER" else "")
+        try:
+            cmd = await self._simple("AUTHENTICATE", wire)
+        except ImapCommandError as exc:
+            raise ImapAuthError(f"login failed for {user} at {self.label}: {exc.server_text}") from None
+        except ImapConnectionLost as exc:
+            raise ImapAuthError(f"login failed for {user} at {self.label}: {exc}") from None
+        protocol.state = AUTH
+        self.user = user
+        if not self._set_capabilities(cmd):
             await self._refresh_capabilities()
 
     async def enable(self, *capabilities: str) -> frozenset[str]:

@@ -17,6 +17,7 @@ for the agent to send anyway, edit or discard.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -133,7 +134,8 @@ class OutboxSender:
             report.failed.append(item.message_id)
             return
         try:
-            password = self.password_for(account.name, "smtp")
+            # off the loop: a command, a keyring or an OAuth2 refresh may take seconds
+            password = await asyncio.to_thread(self.password_for, account.name, "smtp")
         except Exception as e:  # a failing password_command or a locked keyring: nothing was sent
             await self._retry_later(item, f"cannot get the SMTP password: {e}", report)
             return
@@ -187,7 +189,8 @@ class OutboxSender:
         conn = ImapConnection(cfg.host, cfg.port, security=cfg.security, ca_file=cfg.ca_file)
         await conn.connect()
         try:
-            await conn.login(cfg.username or account.address, self.password_for(account_name, "imap") or "")
+            secret = await asyncio.to_thread(self.password_for, account_name, "imap")
+            await conn.sign_in(cfg.username or account.address, secret or "", cfg.auth)
         except BaseException:
             conn.close()
             raise

@@ -133,11 +133,14 @@ class AccountSync:
             password = self._password
             if callable(password):  # password_command or keyring: may take seconds, off the loop
                 password = await asyncio.to_thread(password)
-            await conn.login(cfg.username or self.account.address, password)
+            await conn.sign_in(cfg.username or self.account.address, password, cfg.auth)
             if conn.has("QRESYNC"):
                 await conn.enable("QRESYNC")
-        except BaseException:
+        except BaseException as e:
             conn.close()
+            if isinstance(e, ImapAuthError):
+                from tui_desk.secrets import forget_access_token
+                forget_access_token(cfg)
             raise
         return conn
 
@@ -538,7 +541,8 @@ class AccountSync:
             except ImapAuthError as e:
                 # a wrong password does not fix itself quickly; Dovecot also slows down retries
                 backoff = max(backoff, 30.0)
-                problem = f"{e} (check password_command)"
+                check = "password_command" if self.account.imap.auth == "password" else "the OAuth2 token settings"
+                problem = f"{e} (check {check})"
             except (ImapError, SecretError, ConfigError) as e:
                 problem = str(e)
             except Exception as e:  # noqa: BLE001 - a bug must not end the sync for good
