@@ -825,6 +825,40 @@ async def test_the_first_page_read_beforehand_is_painted_before_the_desk_opens(t
         assert app.queue.current_row is not None and app.queue.current_row.id == ids[-1]
 
 
+async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
+    """Keys typed while the first page is on screen and the desk still opens: the search runs
+    once the desk is there (it used to crash the app: load_queue asserted a desk)."""
+    import asyncio
+
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+
+    db = tmp_path / "desk.sqlite3"
+    await _store_with_mail(db, 30)
+    reader = FirstPageReader(db, Config(), rows=100)
+    may_open = asyncio.Event()
+
+    async def open_desk() -> Desk:
+        await may_open.wait()
+        return await Desk.open(db)
+
+    app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
+                  theme_dirs=THEME_DIRS)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(100):  # not settle(): it would wait for the desk, held back here
+            await pilot.pause(0.02)
+            if app.queue.ids:
+                break
+        all_ids = list(app.queue.ids)
+        await pilot.press("slash", *"nothing-matches-this", "enter")
+        await pilot.pause(0.1)
+        assert app.desk is None and app.is_running
+        may_open.set()
+        await settle(pilot)
+        assert app.is_running and app.query_text == "nothing-matches-this"
+        assert app.queue.ids == [] and all_ids
+
+
 async def test_a_store_the_reader_cannot_open_is_reported_by_the_app(tmp_path):
     import asyncio
 

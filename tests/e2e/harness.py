@@ -60,14 +60,18 @@ class Terminal:
         # env -i: the tmux server copies the environment of the process that started it (under
         # pytest that has COLUMNS/LINES, which Textual prefers to the pty's size)
         assignments = " ".join(shlex.quote(f"{k}={v}") for k, v in base.items())
-        script.write_text(f"#!/bin/sh\nexec env -i {assignments} {' '.join(shlex.quote(a) for a in argv)}\n")
+        # the program waits for a line before it starts: the recording of its output (and
+        # remain-on-exit) are set up first, so its very first bytes are recorded too
+        script.write_text(f"#!/bin/sh\nread _go\nexec env -i {assignments} "
+                          f"{' '.join(shlex.quote(a) for a in argv)}\n")
         script.chmod(0o755)
+        self.log.touch()
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(self.width), "-y", str(self.height),
                   "-e", "TERM=tmux-256color", f"sh {shlex.quote(str(script))}")
         self._started = True
         self.tmux("set-option", "-t", self.name, "remain-on-exit", "on")
-        self.tmux("set-option", "-t", self.name, "default-terminal", "tmux-256color")
         self.tmux("pipe-pane", "-t", self.name, "-o", f"cat >> {shlex.quote(str(self.log))}")
+        self.keys("Enter")  # go
         return self
 
     def __enter__(self) -> "Terminal":
@@ -78,7 +82,10 @@ class Terminal:
 
     def stop(self) -> None:
         if self._started:
+            socket = self.tmux("display-message", "-p", "#{socket_path}", check=False).stdout.strip()
             self.tmux("kill-server", check=False)
+            if socket:  # tmux leaves its socket file behind
+                Path(socket).unlink(missing_ok=True)
             self._started = False
 
     # -- keys in -----------------------------------------------------------------------------

@@ -528,7 +528,11 @@ class DeskApp(App[None]):
 
     @work(exclusive=True, group="queue-ids")
     async def load_queue(self, query: str, keep: int | None = None) -> None:
-        assert self.desk is not None
+        if self.desk is None:  # a search typed while the first page is shown and the desk opens
+            try:
+                self.desk = await asyncio.shield(self._desk_opening())
+            except Exception:  # noqa: BLE001 - start() says why and ends the app
+                return
         try:
             ids = await self._list_ids(query)
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
