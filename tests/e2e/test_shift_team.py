@@ -29,7 +29,8 @@ def team(dovecot, smtp_sink, tmp_path, terminals):
     replies leave after a 1 s undo window."""
     user = dovecot.new_user()
     dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i) for i in range(3)])
-    homes = {name: agent_home(tmp_path / name, name, dovecot, user, smtp_port=smtp_sink.port)
+    homes = {name: agent_home(tmp_path / name, name, dovecot, user, smtp_port=smtp_sink.port,
+                              extra='team = ["alice", "bob"]')
              for name in ("alice", "bob")}
     config = homes["alice"].config
     config.write_text(config.read_text().replace('folders = ["INBOX"]', 'folders = ["INBOX"]\nundo_send_seconds = 1'))
@@ -62,6 +63,12 @@ def test_triage_and_notes_reach_the_teammate_live(team, dovecot):
     alice.type("Refund approved by ops")
     alice.keys("C-s")
     bob.wait_for("Refund approved by ops", timeout=PROPAGATION)
+
+    alice.keys("a")
+    alice.wait_for("Assign #1")
+    alice.type("bob")
+    alice.keys("Enter")
+    bob.wait_for("@bob", timeout=PROPAGATION)  # on bob's row for the conversation, no key pressed
 
     alice.keys("z")
     alice.wait_for("Snooze #1")
