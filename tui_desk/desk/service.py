@@ -7,12 +7,12 @@ import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Callable
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
+from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
@@ -74,6 +74,10 @@ class Desk:
     def agent(self) -> str:
         """This agent's name, as assignments and notes show it."""
         return self.config.agent
+
+    def local_now(self) -> dt.datetime:
+        """Now, in the agent's zone with its DST rules (what "mon 9:00" and "tomorrow" mean)."""
+        return dt.datetime.fromtimestamp(self.now(), local_zone(self.config.priority.timezone))
 
     async def store_version(self) -> int:
         """Changes when another process (the CLI, a second app on this store) committed to it;
@@ -181,9 +185,7 @@ class Desk:
 
     def _day_end(self) -> int:
         """The end of today where the agent is (for "waking today")."""
-        local = dt.datetime.fromtimestamp(self.now()).astimezone()
-        if self.config.priority.timezone:
-            local = local.astimezone(ZoneInfo(self.config.priority.timezone))
+        local = self.local_now()
         tomorrow = local.date() + dt.timedelta(days=1)
         return int(dt.datetime.combine(tomorrow, dt.time(), tzinfo=local.tzinfo).timestamp())
 
@@ -215,8 +217,7 @@ class Desk:
         from tui_desk.desk.when import parse_when
         if when_text.strip().lower() in ("off", "wake", "none"):
             return (await commands.unsnooze(self, ids)).description
-        now = dt.datetime.fromtimestamp(self.now()).astimezone()
-        return (await commands.snooze(self, ids, parse_when(when_text, now))).description
+        return (await commands.snooze(self, ids, parse_when(when_text, self.local_now()))).description
 
     async def assign(self, ids: list[int], agent: str | None) -> str:
         from tui_desk.desk import commands
@@ -426,15 +427,15 @@ class Desk:
         from tui_desk.desk.when import parse_send_at
         if send_at_text is None:
             return None
-        return int(parse_send_at(send_at_text, dt.datetime.fromtimestamp(self.now()).astimezone()).timestamp())
+        return int(parse_send_at(send_at_text, self.local_now()).timestamp())
 
     def _queued_line(self, queued, send_at: int | None) -> str:
         from tui_desk.desk.timefmt import format_datetime_short
         who = sanitize_line(", ".join(queued.recipients))  # addresses are the customer's words
         if send_at is None:
             return f"Sending to {who} in {max(queued.send_at - self.now(), 0)} s"
-        when = dt.datetime.fromtimestamp(queued.send_at).astimezone()
-        local_now = dt.datetime.fromtimestamp(self.now()).astimezone()
+        local_now = self.local_now()
+        when = dt.datetime.fromtimestamp(queued.send_at, local_now.tzinfo)
         return f"Will send to {who} {format_datetime_short(when, local_now)}"
 
     async def cancel_send(self, outbox_id: int) -> str:

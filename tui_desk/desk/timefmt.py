@@ -7,6 +7,8 @@ depend on the locale of the machine.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -75,3 +77,24 @@ def format_duration(seconds: float) -> str:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def local_zone(name: str | None = None) -> dt.tzinfo:
+    """The zone named (`[priority] timezone`), else this machine's, with its rules: "mon 9:00"
+    said on the Saturday before a DST change is 9:00 of Monday's offset, not of today's.
+    (`datetime.astimezone()` gives today's fixed offset.)"""
+    for candidate in (name, os.environ.get("TZ", "").lstrip(":"), _etc_localtime()):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+
+
+def _etc_localtime() -> str | None:
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return None
+    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else None
