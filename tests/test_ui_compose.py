@@ -724,3 +724,15 @@ async def test_the_compose_header_is_what_the_desk_will_send(demo):
         await until(pilot, lambda: len(sink.received) == 1, timeout=15)
         sent = email.message_from_bytes(sink.received[0], policy=policy.default)
         assert sent["Subject"] == subject and str(sent["To"]) == to
+
+
+async def test_help_says_the_configured_undo_window(demo):
+    from tui_desk.ui.help import HelpScreen
+    make_app, _ = demo
+    app = make_app(undo_seconds=3)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = str(app.screen.query_one("#help-text").render())
+        assert "Undo a send while it waits (3 s)" in text and "(10 s)" not in text

@@ -8,7 +8,6 @@ on NOTE_DOMAIN, so a note is recognised wherever it is found.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from tui_desk.desk.commands import CommandError
@@ -47,6 +46,6 @@ async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
             raw=raw, parsed=parsed, source="note", is_agent=True, is_note=True)], result)
         if account and account.imap:
             await server_ops.enqueue(desk.store, account.name, "append_note", message_id,
-                                     {"folder": NOTES_FOLDER, "at": int(time.time())})
+                                     {"folder": NOTES_FOLDER, "at": desk.now()})
     await desk.refresh(result.conversations)
     return f"note added to #{conv_id}"

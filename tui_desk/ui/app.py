@@ -446,6 +446,14 @@ class DeskApp(App[None]):
             self._background_seen = self.background.changes
             self._reload_shown()
 
+    def _undo_window(self) -> str:
+        """" (10 s)": the accounts' undo_send_seconds, as configured."""
+        accounts = getattr(getattr(self.desk, "config", None), "accounts", ())
+        seconds = sorted({a.undo_send_seconds for a in accounts if a.smtp is not None})
+        if not seconds:
+            return ""
+        return f" ({seconds[0]} s)" if len(seconds) == 1 else f" ({seconds[0]}–{seconds[-1]} s)"
+
     def _main_widgets_alive(self) -> bool:
         """False once the app is closing (timers may still fire; the widgets are gone)."""
         try:
@@ -1297,7 +1305,7 @@ class DeskApp(App[None]):
             ),
             (
                 "Reply: the open conversation, else the current row",
-                key_table(REPLY_BINDINGS) + [("u", "Undo a send while it waits (10 s)")],
+                key_table(REPLY_BINDINGS) + [("u", f"Undo a send while it waits{self._undo_window()}")],
             ),
             ("Compose", key_table(ComposeScreen.BINDINGS) + [("::name", "Then space: insert that snippet")]),
             ("Outbox", key_table(OutboxScreen.BINDINGS)),
