@@ -807,7 +807,7 @@ async def test_the_first_page_read_beforehand_is_painted_before_the_desk_opens(t
     app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
                   theme_dirs=THEME_DIRS)
     async with app.run_test(size=WIDE) as pilot:
-        for _ in range(100):  # not settle(): it would wait for the desk, held back here
+        for _ in range(500):  # not settle(): it would wait for the desk, held back here (10 s at most)
             await pilot.pause(0.02)
             if app.queue.ids:
                 break
@@ -845,7 +845,7 @@ async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
     app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
                   theme_dirs=THEME_DIRS)
     async with app.run_test(size=WIDE) as pilot:
-        for _ in range(100):  # not settle(): it would wait for the desk, held back here
+        for _ in range(500):  # not settle(): it would wait for the desk, held back here (10 s at most)
             await pilot.pause(0.02)
             if app.queue.ids:
                 break

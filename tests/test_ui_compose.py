@@ -544,9 +544,14 @@ async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tm
     report.write_text("error 42 at 10:01\n")
     async with app.run_test(size=SIZE) as pilot:
         first = await started(app, pilot)
+        # the customer's mail came as a reply to a forward: the forward's subject drops both
+        for table, key in (("messages", "conv_id"), ("conversations", "id")):
+            await app.desk.store.execute(f"UPDATE {table} SET subject = 'RE: Fwd: ' || subject WHERE {key} = ?",
+                                         (first,))
         await pilot.press("f")
         screen = await compose_open(app, pilot)
-        assert screen.forward and str(screen.query_one("#compose-subject").render()).startswith("Subject: Fwd:")
+        shown = str(screen.query_one("#compose-subject").render())
+        assert screen.forward and shown.startswith("Subject: Fwd:") and "RE:" not in shown
         await type_text(pilot, "Eng <eng@third.test>")
         await pilot.press("enter")  # on to the body
         assert screen.focused is screen.body
@@ -566,6 +571,7 @@ async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tm
         await until(pilot, lambda: len(sink.received) == 1, timeout=15)
         sent = email.message_from_bytes(sink.received[0], policy=policy.default)
         assert sent["To"].addresses[0].addr_spec == "eng@third.test" and sent["Subject"].startswith("Fwd: ")
+        assert shown == f"Subject: {sent['Subject']}"  # the screen shows what is sent
         kinds = sorted(p.get_content_type() for p in sent.iter_attachments())
         assert kinds == ["message/rfc822", "text/plain"]
         assert await app.desk.draft(first) is None  # a forward keeps no reply draft

@@ -90,6 +90,13 @@ async def reply_headers(desk: "Desk", conv_id: int, reply_all: bool = False,
     return ReplyHeaders(to, cc, reply_subject(original["subject"] or conv["subject"], conv_id), conv, original)
 
 
+async def forward_subject_of(desk: "Desk", conv_id: int) -> str:
+    """The Subject a forward of the conversation goes with (queue_forward; the compose screen
+    shows it): 'Fwd:' once before the forwarded mail's subject without its Re:/Fwd:."""
+    conv, original = await _conversation_and_original(desk, conv_id)
+    return forward_subject(original["subject"] or conv["subject"])
+
+
 async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,
                         send_at: int | None = None, account: AccountConfig | None = None,
                         attachments: list[Path] = (), seen_upto: int | None = None) -> QueuedReply:
@@ -106,7 +113,7 @@ async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown:
     refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=to,
-        subject=forward_subject(original["subject"] or conv["subject"]), body_markdown=text, body_text=plain,
+        subject=await forward_subject_of(desk, conv_id), body_markdown=text, body_text=plain,
         references=refs, attachments=list(attachments), forwarded=raw_original),
         body_markdown, send_at, seen_upto, reply_all=False, clears_draft=False)
 

@@ -414,6 +414,11 @@ class Desk:
         return (addresses_text((a.name, a.addr) for a in head.to), addresses_text((a.name, a.addr) for a in head.cc),
                 sanitize_line(head.subject))
 
+    async def forward_preview(self, conv_id: int) -> str:
+        """The Subject a forward of the conversation would go with."""
+        from tui_desk.desk.replies import forward_subject_of
+        return sanitize_line(await forward_subject_of(self, conv_id))
+
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
                       seen_upto: int | None = None, attachments: list[str] = ()) -> tuple[int, str]:
         """Forward the conversation's latest customer mail to `to_text` ("a@x, Name <b@y>")."""

@@ -174,6 +174,9 @@ class DeskService(Protocol):
     async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
         """(To, Cc, Subject) the reply would have, sanitized; ValueError when there is nobody."""
 
+    async def forward_preview(self, conv_id: int) -> str:
+        """The Subject a forward would have, sanitized."""
+
     async def reply_ended(self, conv_id: int) -> None: ...
 
     async def cancel_send(self, outbox_id: int) -> str: ...

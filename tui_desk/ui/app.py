@@ -1069,7 +1069,12 @@ class DeskApp(App[None]):
                 self.notify(f"Could not tell the team you are replying: {exc}", severity="warning", markup=False)
                 seen_upto = None
             headers: tuple[str, str, str] | str = ("", "", "")
-            if not forward:
+            if forward:
+                try:
+                    headers = ("", "", await desk.forward_preview(conv_id))
+                except Exception:  # noqa: BLE001 - only a preview; the desk decides on sending
+                    headers = ("", "", "")
+            else:
                 try:
                     headers = await desk.reply_preview(conv_id, reply_all or bool(draft and draft[1]))
                 except ValueError as exc:  # nobody to reply to: said on the To line

@@ -54,10 +54,6 @@ def replied_message(conv: ConversationView) -> MessageView | None:
     return (customer or mail or [None])[-1]
 
 
-def forward_subject_preview(subject: str) -> str:
-    return f"Fwd: {subject}"
-
-
 class RecipientsInput(Input):
     """The forward's To line. Enter moves on to the body at once, so text typed right after it
     (a paste, a fast typist, keys bunched up over SSH) lands in the body, not on the To line."""
@@ -161,7 +157,7 @@ class ComposeScreen(Screen[Queued | None]):
                 box.border_title = f"Forward · #{conv.id}"
                 box.border_subtitle = "the customer's last mail goes attached · Esc closes"
                 yield RecipientsInput(placeholder="To: name@example.com, …", id="compose-to-input")
-                subject = forward_subject_preview(conv.subject)
+                subject = subject or f"Fwd: {conv.subject}"  # the desk's (open_compose), else a guess
             else:
                 box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
                 box.border_subtitle = "::name inserts a snippet · Esc keeps the draft"
