@@ -141,16 +141,14 @@ async def test_local_flag_change_reaches_the_server_and_survives_a_restart(tmp_p
     await desk.close()
 
 
-async def test_idle_push_brings_new_mail_within_a_second(tmp_path, dovecot, mail_user):
+async def test_idle_push_brings_new_mail_pushed_not_polled(tmp_path, dovecot, mail_user):
     dovecot.load_maildir(mail_user, [make_mail("i0@t")])
     desk, sync = await make_sync(tmp_path, dovecot, mail_user)
     seen = asyncio.Event()
-    arrived: list[float] = []
 
     async def on_change(convs):
         await desk.refresh(convs)
         if "i1@t" in await server_ids(desk):
-            arrived.append(time.monotonic())
             seen.set()
     sync.on_change = on_change
     stop = asyncio.Event()
@@ -160,12 +158,11 @@ async def test_idle_push_brings_new_mail_within_a_second(tmp_path, dovecot, mail
             break
         await asyncio.sleep(0.05)
     assert sync.state == "idle"
-    delivered = time.monotonic()
     await asyncio.to_thread(dovecot.deliver, mail_user, make_mail("i1@t", minutes=1))
-    await asyncio.wait_for(seen.wait(), 10)
+    # IDLE's push, not the 60 s poll: typically ~0.5 s (measured in bench/sync_vs_mbsync.py)
+    await asyncio.wait_for(seen.wait(), 5.0)
     stop.set()
     await asyncio.wait_for(task, 10)
-    print(f"IDLE push: visible {arrived[0] - delivered:.3f} s after delivery")
     await desk.close()
 
 

@@ -149,7 +149,8 @@ async def test_undo_within_the_window_sends_nothing_and_reopens_the_draft(demo):
         assert screen.body.text == "Thanks, looking into it."
         assert any(n.startswith("send cancelled") for n in notices(app))
         assert await outbox.items(app.desk.store) == []
-        await pilot.pause(2.5)  # a delivery round of the background
+        passes = app.background.delivery_passes
+        await until(pilot, lambda: app.background.delivery_passes > passes + 1)  # a whole round after it
         assert sink.received == []
 
 

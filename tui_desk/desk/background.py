@@ -49,6 +49,7 @@ class Background:
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
+        self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
         # task -> (why it failed, loop time of its restart), while it waits to restart
         self.problems: dict[str, tuple[str, float]] = {}
 
@@ -129,6 +130,7 @@ class Background:
     async def _deliver(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             report = await self.sender.run_due()
+            self.delivery_passes += 1
             waiting = len(await outbox.items(self.desk.store))
             if waiting != self.outbox_waiting:
                 self.outbox_waiting = waiting
