@@ -207,8 +207,9 @@ def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
 
 
 def message_json(m) -> dict:
-    return {"id": m.id, "from": m.sender, "to": m.to, "cc": m.cc,
+    return {"id": m.id, "message_id": m.message_id, "from": m.sender, "to": m.to, "cc": m.cc,
             "date": m.date.isoformat() if m.date else None, "from_agent": m.from_agent,
+            "is_note": m.is_note, "auto_submitted": m.auto_submitted,
             "text": "".join(b.text for b in m.blocks),
             "blocks": [{"text": b.text, "quoted": b.quoted} for b in m.blocks],
             "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}

@@ -42,6 +42,8 @@ def message_view(m) -> MessageView:
                           for a in json.loads(m["attachments_json"])),
         defects=tuple(sanitize_line(d) for d in json.loads(m["defects_json"])),
         is_note=bool(m["is_note"]),
+        message_id=sanitize_line(m["message_id"]),
+        auto_submitted=bool(m["auto_submitted"]),
     )
 
 

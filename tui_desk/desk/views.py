@@ -56,6 +56,8 @@ class MessageView:
     attachments: tuple[AttachmentView, ...]
     defects: tuple[str, ...]
     is_note: bool = False  # an agents' internal note: show it as such, never quote it to a customer
+    message_id: str = ""
+    auto_submitted: bool = False  # an auto-reply, a bounce or a forward: nobody's turn
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,102 @@
+"""Every --json output has the keys the README documents (its "JSON output" table), no more,
+no fewer: scripts can rely on the table."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tui_desk.cli import main, prepare_demo
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+NOW = __import__("datetime").datetime(2026, 11, 20, 15, 30, tzinfo=__import__("datetime").timezone.utc)
+CONFIG = """\
+agent = "alice"
+agent_addresses = ["*@helpdesk.test"]
+
+[accounts.support]
+address = "support@helpdesk.test"
+
+[accounts.support.smtp]
+host = "127.0.0.1"
+port = 2525
+security = "none"
+"""
+
+
+def documented() -> dict[str, set[str]]:
+    """command -> keys, from the README table between the json-keys markers."""
+    text = README.read_text()
+    table = text.split("<!-- json-keys -->")[1].split("<!-- /json-keys -->")[0]
+    out = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or not cells[0].startswith("`"):
+            continue
+        keys = set(re.findall(r"`([^`]+)`", cells[1]))
+        for command in re.findall(r"`([^`]+)`", cells[0]):
+            out[command] = keys
+    return out
+
+
+def keys_of(value, prefix: str = "") -> set[str]:
+    """Flattened keys: `a`, `a.b` for an object in an object, `a[].b` for objects in a list."""
+    if isinstance(value, list):
+        return keys_of(value[0], prefix) if value and isinstance(value[0], dict) else set()
+    out = set()
+    for k, v in value.items():
+        out.add(prefix + k)
+        if isinstance(v, dict):
+            out |= keys_of(v, f"{prefix}{k}.")
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            out |= keys_of(v[0], f"{prefix}{k}[].")
+    return out
+
+
+@pytest.fixture
+def store(tmp_path, capsys):
+    import asyncio
+
+    db = tmp_path / "desk.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    (tmp_path / "reply.md").write_text("Thanks!\n")
+    return ["--db", str(db), "--config", str(config)], tmp_path
+
+
+def run_json(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_every_json_output_has_the_documented_keys(store, capsys):
+    args, tmp = store
+    table = documented()
+    first = run_json(capsys, *args, "queue", "--json", "--limit", "1")[0]["id"]
+    real = {
+        "queue": run_json(capsys, *args, "queue", "--json"),
+        "search": run_json(capsys, *args, "search", "refund", "--json"),
+        "show": run_json(capsys, *args, "show", first, "--json"),
+        "threads": run_json(capsys, *args, "threads", "--json"),
+        "tag": run_json(capsys, *args, "tag", first, "+json", "--json"),
+        "status": run_json(capsys, *args, "status", first, "pending", "--json"),
+        "snooze": run_json(capsys, *args, "snooze", first, "3d", "--json"),
+        "assign": run_json(capsys, *args, "assign", first, "bob", "--json"),
+        "note": run_json(capsys, *args, "note", first, "--body", "Checked", "--json"),
+        "reply": run_json(capsys, *args, "reply", first, "--body-file", tmp / "reply.md", "--send-at", "2h", "--json"),
+        "outbox": run_json(capsys, *args, "outbox", "--json"),
+        "fetch": run_json(capsys, *args, "fetch", first, "--json"),
+    }
+    assert set(real) <= set(table), f"not in the README table: {set(real) - set(table)}"
+    for command, output in real.items():
+        got = keys_of(output)
+        if command == "fetch":  # no header-only mail in the demo: its messages list is empty
+            got |= {k for k in table[command] if k.startswith("messages[].")}
+        assert got == table[command], f"{command}: README lists {sorted(table[command] - got)} that are not " \
+                                      f"there, and not {sorted(got - table[command])}"
