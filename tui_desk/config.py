@@ -84,6 +84,7 @@ class Config:
     agent: str = os.environ.get("USER", "agent")
     agent_addresses: tuple[str, ...] = ()  # glob patterns: "*@helpdesk.test", "support@example.com"
     team: tuple[str, ...] = ()  # teammates' names, as assigning (a) completes them
+    keys: tuple[tuple[str, str], ...] = ()  # [keys]: (key id, "ctrl+t") rebindings; the app checks the ids
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     accounts: tuple[AccountConfig, ...] = ()
 
@@ -291,7 +292,7 @@ def _account(path: Path, name: str, table: dict) -> AccountConfig:
     return AccountConfig(**kwargs)
 
 
-KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts"}
+KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys"}
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
@@ -320,6 +321,10 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
                                              if n.strip()))
     if "priority" in data:
         kwargs["priority"] = _priority(path, _expect(path, "priority", data["priority"], dict, "a table"))
+    if "keys" in data:
+        table = _expect(path, "keys", data["keys"], dict, "a table: tag = \"ctrl+t\"")
+        kwargs["keys"] = tuple((k, " ".join(_expect(path, f"keys.{k}", v, str, "a key, e.g. \"ctrl+t\" or \"t,ctrl+t\"")
+                                            .split())) for k, v in table.items())
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
     kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())

@@ -72,6 +72,7 @@ TRIAGE_BINDINGS = [
         "Tag",
         tooltip="Tag: +bug -question, or just bug (Tab completes)",
         priority=True,
+        id="tag",
     ),
     Binding(
         "z",
@@ -79,6 +80,7 @@ TRIAGE_BINDINGS = [
         "Snooze",
         tooltip="Snooze: later today, tomorrow 9:00, 3d, until reply…",
         priority=True,
+        id="snooze",
     ),
     Binding(
         "a",
@@ -87,11 +89,11 @@ TRIAGE_BINDINGS = [
         show=False,  # the footer has room for two triage keys at 80 columns; ? lists them all
         tooltip="Assign to me, to a teammate, or unassign",
         priority=True,
+        id="assign",
     ),
-    Binding("c", "triage('status', 'closed')", "Close", show=False, tooltip="Close", priority=True),
-    Binding(
-        "o", "triage('status', 'open')", "Reopen", show=False, tooltip="Reopen (status open)", priority=True
-    ),
+    Binding("c", "triage('status', 'closed')", "Close", show=False, tooltip="Close", priority=True, id="close"),
+    Binding("o", "triage('status', 'open')", "Reopen", show=False, tooltip="Reopen (status open)", priority=True,
+            id="reopen"),
     Binding(
         "exclamation_mark",
         "triage('status', 'spam')",
@@ -100,33 +102,37 @@ TRIAGE_BINDINGS = [
         show=False,
         tooltip="Mark as spam (asks first)",
         priority=True,
+        id="spam",
     ),
     Binding("M", "merge", "Merge", show=False, priority=True,
-            tooltip="Merge the selected conversations into the one under the cursor (asks first)"),
+            tooltip="Merge the selected conversations into the one under the cursor (asks first)", id="merge"),
     # every action's notice says "u undoes"
-    Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True),
+    Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True, id="undo"),
     Binding(
         "p",
         "reasons",
         "Why here",
         show=False,
         tooltip="Why it ranks here: all its reasons",
+        id="reasons",
     ),
-    Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…"),
-    Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one"),
+    Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…", id="views"),
+    Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one",
+            id="history"),
 ]
 # Replying: a priority binding like triage, so keys typed right after "r" land in the body.
 REPLY_BINDINGS = [
     Binding("r", "reply(False)", "Reply", show=False, tooltip="Reply to the customer (the draft is kept)",
-            priority=True),
+            priority=True, id="reply"),
     Binding("R", "reply(True)", "Reply all", show=False, tooltip="Reply to everyone on the last message",
-            priority=True),
+            priority=True, id="reply_all"),
     Binding("f", "forward", "Forward", show=False, tooltip="Forward the customer's last mail (attached) to someone",
-            priority=True),
-    Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors"),
-    Binding("s", "attachments", "Attachments", show=False, tooltip="Save or open the conversation's attachments"),
+            priority=True, id="forward"),
+    Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors", id="outbox"),
+    Binding("s", "attachments", "Attachments", show=False, tooltip="Save or open the conversation's attachments",
+            id="attachments"),
     Binding("n", "note", "Note", show=False, tooltip="Internal note for the team (@name mentions); never sent",
-            priority=True),
+            priority=True, id="note"),
 ]
 # 1-9 switch straight to a saved view; no description, the help lists them as one row
 VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
@@ -146,9 +152,8 @@ class DeskApp(App[None]):
     # right behind them (a fast typist, a paste over SSH) land in the newly focused widget
     # instead of the one that had the focus. When they would be text, they skip themselves.
     GLOBAL_BINDINGS = [
-        Binding(
-            "slash", "search", "Search", key_display="/", tooltip="Search conversations", priority=True
-        ),
+        Binding("slash", "search", "Search", key_display="/", tooltip="Search conversations", priority=True,
+                id="search"),
         Binding(
             "escape",
             "escape",
@@ -156,16 +161,18 @@ class DeskApp(App[None]):
             show=False,
             tooltip="Clear the selection, the search, or leave snippets",
             priority=True,
+            id="back",
         ),
-        Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show all keys"),
-        Binding("tab", "focus_pane(1)", "Next pane", show=False, priority=True),
-        Binding("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True),
+        Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show all keys", id="help"),
+        Binding("tab", "focus_pane(1)", "Next pane", show=False, priority=True, id="next_pane"),
+        Binding("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True, id="previous_pane"),
         Binding(
             "S",
             "toggle_snippets(True)",
             "Snippets",
             tooltip="Show or hide the snippet pane",
             priority=True,
+            id="snippets",
         ),
         Binding(
             "f2",
@@ -174,11 +181,11 @@ class DeskApp(App[None]):
             show=False,
             tooltip="Show or hide the snippet pane, also while typing",
             priority=True,
+            id="snippets_anywhere",
         ),
-        Binding(
-            "T", "cycle_theme", "Theme", show=False, tooltip="Next theme: dark, light, high contrast"
-        ),
-        Binding("q", "quit", "Quit", tooltip="Quit tui-desk"),
+        Binding("T", "cycle_theme", "Theme", show=False, tooltip="Next theme: dark, light, high contrast",
+                id="theme"),
+        Binding("q", "quit", "Quit", tooltip="Quit tui-desk", id="quit"),
     ]
     BINDINGS = [*GLOBAL_BINDINGS, *TRIAGE_BINDINGS, *REPLY_BINDINGS, *VIEW_BINDINGS]
 
@@ -192,6 +199,7 @@ class DeskApp(App[None]):
         clock: Clock | None = None,
         theme: str | None = None,
         first_page: FirstPageReader | None = None,
+        keys: Iterable[tuple[str, str]] = (),
     ) -> None:
         """Give either ``desk`` or ``open_desk`` (awaited inside the app's event loop).
         ``first_page``: a desk.first_page.FirstPageReader already reading the queue.
@@ -202,6 +210,11 @@ class DeskApp(App[None]):
         if desk is None and open_desk is None:
             raise TypeError("DeskApp needs a desk or open_desk")
         super().__init__()
+        from tui_desk.ui.keymap import plan_keymap
+        # [keys] in config.toml: rebindings by binding id (ui/keymap.py); problems said at start
+        self.keymap, self.key_problems = plan_keymap(
+            [b for b in self.BINDINGS if b.id], [*VIEW_BINDINGS, *QueueView.BINDINGS], keys)
+        self.set_keymap(self.keymap)
         self.desk = desk
         self._open_desk = open_desk
         self._owns_desk = desk is None
@@ -325,6 +338,8 @@ class DeskApp(App[None]):
         self._theme_ready = True
         for error in self.theme_errors:
             self.notify(str(error), title="Theme skipped", severity="warning", markup=False)
+        for problem in self.key_problems:
+            self.notify(problem, title="Keys", severity="warning", timeout=10, markup=False)
         self._apply_layout(self.size.width)
         self.queue.focus()
         if self.initial_query:
@@ -1303,14 +1318,14 @@ class DeskApp(App[None]):
         from tui_desk.ui.compose import ComposeScreen
         from tui_desk.ui.outbox import OutboxScreen
         return [
-            ("Everywhere", key_table(self.GLOBAL_BINDINGS) + [("Ctrl+P", "Command palette: every action")]),
+            ("Everywhere", key_table(self.GLOBAL_BINDINGS, self.keymap) + [("Ctrl+P", "Command palette: every action")]),
             (
                 "Triage: the selected rows, else the current one",
-                key_table(TRIAGE_BINDINGS) + [("1 … 9", "Switch to saved view 1 … 9")],
+                key_table(TRIAGE_BINDINGS, self.keymap) + [("1 … 9", "Switch to saved view 1 … 9")],
             ),
             (
                 "Reply: the open conversation, else the current row",
-                key_table(REPLY_BINDINGS) + [("u", f"Undo a send while it waits{self._undo_window()}")],
+                key_table(REPLY_BINDINGS, self.keymap) + [("u", f"Undo a send while it waits{self._undo_window()}")],
             ),
             ("Compose", key_table(ComposeScreen.BINDINGS) + [("::name", "Then space: insert that snippet")]),
             ("Outbox", key_table(OutboxScreen.BINDINGS)),
@@ -1427,6 +1442,6 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
     async def open_desk() -> DeskService:
         return await Desk.open(db_path, config)
 
-    app = DeskApp(open_desk=open_desk, first_page=first_page)
+    app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()))
     app.run()
     return app.return_code or 0

@@ -43,13 +43,15 @@ def key_label(key: str) -> str:
     return key
 
 
-def key_table(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """(keys, description) per described binding; "j,down" reads "j / ↓"."""
+def key_table(bindings: Iterable[BindingType], keymap: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(keys, description) per described binding; "j,down" reads "j / ↓". keymap: the keys
+    rebound in config.toml ([keys]), by binding id."""
     rows: list[tuple[str, str]] = []
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description or binding.system:
             continue
-        keys = " / ".join(key_label(k.strip()) for k in binding.key.split(","))
+        bound = (keymap or {}).get(binding.id or "", binding.key)
+        keys = " / ".join(key_label(k.strip()) for k in bound.split(","))
         rows.append((keys, binding.tooltip or binding.description))
     return rows
 

@@ -1,0 +1,71 @@
+"""Rebinding keys in config.toml ([keys]): applied, shown in ? help, problems said in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_ui import make_app, plain_text, settle
+from tui_desk.config import load_config
+from tui_desk.ui.app import VIEW_BINDINGS, DeskApp
+from tui_desk.ui.help import HelpScreen
+from tui_desk.ui.keymap import plan_keymap
+from tui_desk.ui.queue import QueueView
+from tui_desk.ui.triage import ActionPrompt
+
+REBINDABLE = [b for b in DeskApp.BINDINGS if b.id]
+FIXED = [*VIEW_BINDINGS, *QueueView.BINDINGS]
+
+
+def test_every_app_key_has_an_id_and_the_defaults_never_clash():
+    described = [b for b in DeskApp.BINDINGS if b.description]
+    assert all(b.id for b in described)
+    keymap, problems = plan_keymap(REBINDABLE, FIXED, [])
+    assert keymap == {} and problems == []
+    seen: dict[str, str] = {}
+    for b in REBINDABLE:
+        for key in b.key.split(","):
+            assert key not in seen, f"{key}: {seen.get(key)} and {b.id}"
+            seen[key] = b.id
+
+
+def test_plan_keeps_good_rebindings_and_says_what_is_wrong_in_one_line_each():
+    keymap, problems = plan_keymap(REBINDABLE, FIXED, [
+        ("tag", "ctrl+t"), ("no_such", "x"), ("note", "j"), ("reply", "t"), ("help", "?")])
+    assert keymap == {"tag": "ctrl+t", "reply": "t", "help": "question_mark"}  # t is free once tag moved
+    assert len(problems) == 2 and all("\n" not in p for p in problems)
+    assert problems[0].startswith("[keys] no_such: no such action")
+    assert "j would be both note and the fixed key of" in problems[1] and "note keeps the default" in problems[1]
+    keymap, problems = plan_keymap(REBINDABLE, FIXED, [("close", "z")])  # z is snooze's
+    assert keymap == {} and problems == ["[keys] z would be both snooze and close: close keeps the default"]
+
+
+def test_config_keys_table_is_read(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\ntag = "ctrl+t"\nreply = "r, ctrl+r"\n')
+    assert load_config(config).keys == (("tag", "ctrl+t"), ("reply", "r, ctrl+r"))
+
+
+async def test_a_rebound_key_acts_and_help_shows_it():
+    app = make_app(keys=[("tag", "ctrl+t"), ("no_such", "x")])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        assert any("no_such: no such action" in str(n.message) for n in app._notifications)
+        await pilot.press("t")  # no longer tag
+        await settle(pilot)
+        assert not isinstance(app.screen, ActionPrompt)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = plain_text(app.screen.query_one("#help-text"))
+        tag_line = next(line for line in text.splitlines() if "Tag:" in line)
+        assert "^t" in tag_line.lower() or "ctrl+t" in tag_line.lower(), tag_line
+
+
+def test_the_readme_names_every_rebindable_key():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    listed = readme.split("<!-- key-ids -->")[1].split("<!-- /key-ids -->")[0]
+    import re
+    assert re.findall(r"`(\w+)`", listed) == [b.id for b in REBINDABLE]

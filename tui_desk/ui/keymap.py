@@ -1,0 +1,53 @@
+"""Rebindable keys. Every app-level binding has an id (ui/app.py); `[keys]` in config.toml
+rebinds by id (`tag = "ctrl+t"`, several keys with commas). A wrong id, or a key that two
+actions would share, is reported in one line and that rebinding is left out: the defaults
+never conflict, so what remains always works. Textual applies the result (App.set_keymap)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.binding import Binding
+
+try:  # Textual's own spelling of keys ("?" is "question_mark"), so conflicts are found
+    from textual.keys import _normalize_key_list as _normalize
+except ImportError:  # pragma: no cover - a Textual without it: compare as written
+    def _normalize(keys: str) -> str:
+        return ",".join(k.strip() for k in keys.split(","))
+
+
+def keys_of(keys: str) -> list[str]:
+    return [k for k in _normalize(keys).split(",") if k]
+
+
+def plan_keymap(bindings: Iterable[Binding], fixed: Iterable[Binding],
+                wanted: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """(the keymap to apply: id -> keys, one line per problem). `bindings`: the rebindable ones
+    (with ids); `fixed`: bindings that keep their keys (j/k in the queue, 1-9 views...)."""
+    rebindable = {b.id: b for b in bindings if b.id}
+    problems: list[str] = []
+    keymap: dict[str, str] = {}
+    for bid, keys in wanted:
+        if bid not in rebindable:
+            problems.append(f"[keys] {bid}: no such action (these can be rebound: {', '.join(rebindable)})")
+        elif not keys_of(keys):
+            problems.append(f"[keys] {bid}: no key given")
+        else:
+            keymap[bid] = _normalize(keys)
+    fixed_keys = {k: f"the fixed key of {b.description or b.action}" for b in fixed for k in keys_of(b.key)}
+    while True:
+        owners: dict[str, list[str]] = {}
+        for bid, binding in rebindable.items():
+            for key in keys_of(keymap.get(bid, binding.key)):
+                owners.setdefault(key, []).append(bid)
+        clash = next(((key, ids) for key, ids in owners.items()
+                      if (len(ids) > 1 or key in fixed_keys) and any(i in keymap for i in ids)), None)
+        if clash is None:
+            return keymap, problems
+        key, ids = clash
+        rebound = [i for i in ids if i in keymap]
+        for bid in rebound:
+            del keymap[bid]
+        who = ids + ([fixed_keys[key]] if key in fixed_keys else [])
+        problems.append(f"[keys] {key} would be both {' and '.join(who)}: "
+                        f"{' and '.join(rebound)} keep{'s' if len(rebound) == 1 else ''} the default")
