@@ -9,7 +9,6 @@ import os
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,11 +36,6 @@ class PriorityConfig:
     business_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
     timezone: str | None = None  # IANA name; None: this machine's zone
     holidays: tuple[dt.date, ...] = ()
-
-    @cached_property
-    def clock(self):
-        from tui_desk.desk.business_time import BusinessClock
-        return BusinessClock(self.business_hours, self.business_days, self.timezone, self.holidays)
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,13 @@ class BusinessClock:
     def _holiday(self, day: dt.date) -> bool:
         i = bisect.bisect_left(self.holidays, day)
         return i < len(self.holidays) and self.holidays[i] == day
+
+
+def business_clock(cfg) -> BusinessClock:
+    """The clock of a [priority] config (config.PriorityConfig), made once per config: the
+    config sits below the desk and does not build desk objects itself."""
+    clock = cfg.__dict__.get("_business_clock")  # a frozen dataclass: its __dict__ holds the cache
+    if clock is None:
+        clock = BusinessClock(cfg.business_hours, cfg.business_days, cfg.timezone, cfg.holidays)
+        cfg.__dict__["_business_clock"] = clock
+    return clock

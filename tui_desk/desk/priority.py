@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui_desk.desk.business_time import business_clock
 from tui_desk.config import PriorityConfig
 from tui_desk.desk.timefmt import format_duration
 from tui_desk.mail.threading import strip_subject_prefixes
@@ -141,7 +142,7 @@ def boosts(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...]) -
 def rank(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> float:
     if s.waiting_since is None:
         return NOT_WAITING_RANK + -(s.last_date or 0) / 1e6
-    return cfg.clock.elapsed(s.waiting_since) - 60 * sum(b.minutes for b in boosts(s, cfg, tags))
+    return business_clock(cfg).elapsed(s.waiting_since) - 60 * sum(b.minutes for b in boosts(s, cfg, tags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +175,8 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
         elif s.status == "open":
             reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
         return Explained(0.0, " ", tuple(reasons), tuple(flags))
-    clock_now = cfg.clock.elapsed(now)
-    waited = max(0.0, clock_now - cfg.clock.elapsed(s.waiting_since))
+    clock_now = business_clock(cfg).elapsed(now)
+    waited = max(0.0, clock_now - business_clock(cfg).elapsed(s.waiting_since))
     extra = boosts(s, cfg, tags)
     score = (clock_now - s.rank) / target
     if waited >= target:
