@@ -39,6 +39,8 @@ class UsageError(Exception):
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
 CREATES_STORE = ("import", "sync", "demo")
+# These only read: they skip the whole-file check writers make first (Store.open says why).
+READS_ONLY = ("queue", "show", "search", "threads")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -218,63 +220,69 @@ def message_json(m) -> dict:
 
 async def _open_desk(args, config: Config):
     from tui_desk.desk.service import Desk
-    return await Desk.open(args.db or default_db_path(), config)
+    return await Desk.open(args.db or default_db_path(), config, check=args.command not in READS_ONLY)
 
 
 async def run_command(args, config: Config) -> int:
+    from tui_desk.store.db import store_errors
     desk = await _open_desk(args, config)
     try:
-        now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
-        if args.command == "queue":
-            ids = await desk.queue_ids()
-            if args.limit is not None:
-                ids = ids[: args.limit]
-            print_rows(await desk.queue_rows(ids), args.json, now)
-        elif args.command == "search":
-            ids = await desk.queue_ids(" ".join(args.query))
-            if args.limit is not None:
-                ids = ids[: args.limit]
-            print_rows(await desk.queue_rows(ids), args.json, now)
-        elif args.command == "show":
-            view = await desk.conversation(args.id)
-            if view is None:
-                raise UsageError(f"no conversation {args.id}")
-            if args.json:
-                json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
-                           "status": view.status, "tags": list(view.tags), **state_json(view),
-                           "reasons": list(view.reasons),
-                           "messages": [message_json(m) for m in view.messages]},
-                          sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-                sys.stdout.write("\n")
-            else:
-                from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
-                sys.stdout.write(conversation_text(view, now))
-        elif args.command == "threads":
-            threads = await desk.threads()
-            json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
-                      sys.stdout, ensure_ascii=False, cls=TerminalJSON)
-            sys.stdout.write("\n")
-        elif args.command == "import":
-            await _import(desk, args.paths)
-        elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
-            await _triage(desk, args)
-        elif args.command == "note":
-            from tui_desk.desk.commands import CommandError
-            try:
-                done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
-            except CommandError as e:
-                raise UsageError(str(e)) from None
-            say(json.dumps({"done": done}) if args.json else done)
-        elif args.command == "reply":
-            return await _reply(desk, config, args)
-        elif args.command == "outbox":
-            return await _outbox(desk, config, args)
-        elif args.command == "sync":
-            return await _sync(desk, config, args.account, args.once)
-        elif args.command == "fetch":
-            return await _fetch(desk, config, args)
+        with store_errors(desk.store.path):  # a damaged page met on the way: one line
+            return await _run(desk, args, config)
     finally:
         await desk.close()
+
+
+async def _run(desk, args, config: Config) -> int:
+    now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
+    if args.command == "queue":
+        ids = await desk.queue_ids()
+        if args.limit is not None:
+            ids = ids[: args.limit]
+        print_rows(await desk.queue_rows(ids), args.json, now)
+    elif args.command == "search":
+        ids = await desk.queue_ids(" ".join(args.query))
+        if args.limit is not None:
+            ids = ids[: args.limit]
+        print_rows(await desk.queue_rows(ids), args.json, now)
+    elif args.command == "show":
+        view = await desk.conversation(args.id)
+        if view is None:
+            raise UsageError(f"no conversation {args.id}")
+        if args.json:
+            json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
+                       "status": view.status, "tags": list(view.tags), **state_json(view),
+                       "reasons": list(view.reasons),
+                       "messages": [message_json(m) for m in view.messages]},
+                      sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+            sys.stdout.write("\n")
+        else:
+            from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
+            sys.stdout.write(conversation_text(view, now))
+    elif args.command == "threads":
+        threads = await desk.threads()
+        json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
+                  sys.stdout, ensure_ascii=False, cls=TerminalJSON)
+        sys.stdout.write("\n")
+    elif args.command == "import":
+        await _import(desk, args.paths)
+    elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
+        await _triage(desk, args)
+    elif args.command == "note":
+        from tui_desk.desk.commands import CommandError
+        try:
+            done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
+        except CommandError as e:
+            raise UsageError(str(e)) from None
+        say(json.dumps({"done": done}) if args.json else done)
+    elif args.command == "reply":
+        return await _reply(desk, config, args)
+    elif args.command == "outbox":
+        return await _outbox(desk, config, args)
+    elif args.command == "sync":
+        return await _sync(desk, config, args.account, args.once)
+    elif args.command == "fetch":
+        return await _fetch(desk, config, args)
     return 0
 
 
@@ -545,9 +553,11 @@ async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
 async def _setup_hint(db: Path, config: Config) -> str | None:
     from tui_desk.desk.setup_hint import setup_hint
     from tui_desk.store import Store
-    store = await Store.open(db)
+    from tui_desk.store.db import store_errors
+    store = await Store.open(db, check=False)  # it reads; the app's own open checks
     try:
-        return await setup_hint(store, config)
+        with store_errors(store.path):
+            return await setup_hint(store, config)
     finally:
         await store.close()
 
@@ -588,7 +598,11 @@ def _check_store_folder(args, config: Config) -> None:
         return
     if args.command is None and any(a.imap is not None for a in config.accounts):
         return
+    from tui_desk.store.db import place_problem
     db = args.db or default_db_path()
+    problem = place_problem(db, making=False)  # a file where the folder should be, say
+    if problem:
+        raise StoreError(problem)
     if not db.parent.is_dir():
         raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
 
