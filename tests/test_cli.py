@@ -10,6 +10,8 @@ import sqlite3
 
 import pytest
 
+import damaged_store
+from damaged_store import a_few_mails, damage, file_state
 from tui_desk.cli import main, prepare_demo
 from tui_desk.demo import demo_end, write_demo_mbox
 
@@ -435,41 +437,10 @@ def test_the_demo_desk_looks_live_ages_spread_and_every_marker_in_use(demo_db):
 
 # ---- a store that is damaged, read-only or in a bad place: one line, exit 2, file untouched ----
 
-def a_few_mails(folder):
-    from mailfactory import make_mail
-    folder.mkdir()
-    for n in range(6):
-        (folder / f"{n}.eml").write_bytes(make_mail(f"m{n}@customer.test", subject=f"refund {n % 3}",
-                                                    refs=[f"m{n - 1}@customer.test"] if n % 3 else [],
-                                                    minutes=n))
-    return folder
-
-
 def imported_store(tmp_path, capsys):
-    db = tmp_path / "desk.sqlite3"
-    code, _, err = run(capsys, "--db", db, "import", a_few_mails(tmp_path / "mail"))
-    assert code == 0, err
-    assert not db.with_name(db.name + "-wal").exists()  # all of it is in the file
+    db = damaged_store.imported_store(tmp_path)
+    capsys.readouterr()
     return db
-
-
-def damage(db, tables):
-    """Byte-flip the first b-tree page of each table or index named: pages in the middle of
-    the file, never its header."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    pages = [con.execute("SELECT rootpage FROM sqlite_master WHERE name=?", (t,)).fetchone()[0] for t in tables]
-    page_size = con.execute("PRAGMA page_size").fetchone()[0]
-    con.close()
-    with open(db, "r+b") as f:
-        for page in pages:
-            assert page > 1
-            f.seek((page - 1) * page_size)
-            f.write(bytes(b ^ 0x5A for b in f.read(page_size)))
-            f.seek((page - 1) * page_size)
-
-
-def file_state(db):
-    return db.read_bytes(), db.stat().st_mtime_ns
 
 
 # everything a reading command reads, but not the meta table opening the desk reads

@@ -876,6 +876,33 @@ async def test_a_store_the_reader_cannot_open_is_reported_by_the_app(tmp_path):
     assert db.read_bytes() == b"not a database" * 100  # never overwritten
 
 
+async def test_a_damaged_store_is_reported_by_the_app_and_never_written(tmp_path, capsys):
+    """Damage the first page does not read (the raw mail): the queue shows, then the desk's own
+    open (it writes: PRAGMA quick_check first) finds it; one line, exit 2, the file as it was."""
+    import asyncio
+
+    try:
+        from tests.damaged_store import damage, file_state, imported_store
+    except ImportError:
+        from damaged_store import damage, file_state, imported_store
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+
+    db = await asyncio.to_thread(imported_store, tmp_path)  # the CLI runs a loop of its own
+    damage(db, ["raw_messages"])
+    before = file_state(db)
+    reader = FirstPageReader(db, Config())
+    assert await asyncio.to_thread(reader.result) is not None  # what it reads is whole
+    app = DeskApp(open_desk=lambda: Desk.open(db, Config()), first_page=reader, theme="tui-desk-dark",
+                  theme_dirs=THEME_DIRS)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+    assert app.return_code == 2
+    said = " ".join(capsys.readouterr().err.split())  # Rich breaks the line at the terminal's width
+    assert said.startswith(f"tui-desk: store {db} is damaged (") and said.endswith("it was left untouched")
+    assert file_state(db) == before
+
+
 async def test_quitting_while_the_desk_opens_still_closes_it(tmp_path):
     """An aiosqlite connection left open keeps the process alive after the app has gone."""
     import asyncio
