@@ -155,8 +155,8 @@ class Store:
         """`check`: make sure the file is whole (PRAGMA quick_check) before anything is written
         to it. Whoever opens the store to write says so; a store opened only to read (queue,
         show, search, threads, the app's first page) skips it: reading the whole file costs
-        0.7 s (7 s from disk) at 100k conversations, ten times such a command's own time, and
-        damage a reader meets is reported as it is met. Should it write anyway (a migration,
+        ~1 s (6.5 s from disk) at 100k conversations (bench/store_check.py), five to ten times
+        such a command's own time, and damage a reader meets is reported as it is met. Should it write anyway (a migration,
         new priority settings), the check runs first (see check_intact)."""
         path = Path(path)
         try:
