@@ -10,6 +10,7 @@ import asyncio
 import gc
 import logging
 import re
+import sys
 import time
 import contextlib
 import datetime as dt
@@ -231,6 +232,7 @@ class DeskApp(App[None]):
         self._prepared_reload: tuple | None = None  # see _with_reload_prepared
         self._last_key_at = 0.0  # monotonic
         self._first_page_reader = first_page
+        self.exit_line: str | None = None  # the message of exit(): run_app prints it
         self._setup_hint: str | None = None  # desk.setup_hint(): no account, no mail
         self._first_page: asyncio.Future | None = None  # see on_load
         self._opening: asyncio.Future | None = None  # see _desk_opening
@@ -287,6 +289,13 @@ class DeskApp(App[None]):
         yield Static("", id="trouble")  # shown only while a server cannot be reached
         yield Static("", id="status")
         yield Footer(compact=True)
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        """A message is kept for run_app to print once the screen is gone: Textual would print
+        it through Rich, which breaks one line into several at the terminal's width."""
+        if message is not None:
+            self.exit_line = str(message)
+        super().exit(result, return_code)
 
     def on_load(self) -> None:
         # The store opens and the first page of the queue is read while Textual builds the
@@ -360,7 +369,7 @@ class DeskApp(App[None]):
             if self.desk is None:
                 self.desk = await asyncio.shield(self._desk_opening())
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-            # Text: Textual prints a str message as markup once the screen is gone
+            # Text: never read as markup, wherever it is printed
             self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
             return
         self.queue.desk = self.desk
@@ -1416,4 +1425,6 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
 
     app = DeskApp(open_desk=open_desk, first_page=first_page)
     app.run()
+    if app.exit_line:
+        print(app.exit_line, file=sys.stderr)
     return app.return_code or 0
