@@ -876,9 +876,11 @@ async def test_a_store_the_reader_cannot_open_is_reported_by_the_app(tmp_path):
     assert db.read_bytes() == b"not a database" * 100  # never overwritten
 
 
-async def test_a_damaged_store_is_reported_by_the_app_and_never_written(tmp_path):
-    """Damage the first page does not read (the raw mail): the queue shows, then the desk's own
-    open (it writes: PRAGMA quick_check first) finds it; one line, exit 2, the file as it was."""
+@pytest.mark.parametrize("check_beside", [False, True])
+async def test_a_damaged_store_is_reported_by_the_app_and_never_written(tmp_path, check_beside):
+    """Damage the first page does not read (the raw mail): the queue shows, then the desk's check
+    before writing (PRAGMA quick_check: in its open, or begun there and run beside the queue as
+    run_app does) finds it; one line, exit 2, the file as it was."""
     import asyncio
 
     try:
@@ -893,8 +895,14 @@ async def test_a_damaged_store_is_reported_by_the_app_and_never_written(tmp_path
     before = file_state(db)
     reader = FirstPageReader(db, Config())
     assert await asyncio.to_thread(reader.result) is not None  # what it reads is whole
-    app = DeskApp(open_desk=lambda: Desk.open(db, Config()), first_page=reader, theme="tui-desk-dark",
-                  theme_dirs=THEME_DIRS)
+    async def open_desk() -> Desk:
+        if not check_beside:
+            return await Desk.open(db, Config())
+        desk = await Desk.open(db, Config(), check=False)
+        desk.store.start_check()
+        return desk
+
+    app = DeskApp(open_desk=open_desk, first_page=reader, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
     assert app.return_code == 2

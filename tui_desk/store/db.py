@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -149,15 +150,18 @@ class Store:
         # set when a change for the server is queued (server_ops.enqueue): live syncs push it now
         self.ops_listeners: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
         self._intact = False  # check_intact passed
+        self._check: asyncio.Future[list[str]] | None = None  # start_check's quick_check
+        self._check_db: sqlite3.Connection | None = None  # its connection, while it runs
 
     @classmethod
     async def open(cls, path: str | Path, check: bool = True) -> "Store":
-        """`check`: make sure the file is whole (PRAGMA quick_check) before anything is written
-        to it. Whoever opens the store to write says so; a store opened only to read (queue,
-        show, search, threads, the app's first page) skips it: reading the whole file costs
-        ~1 s (6.5 s from disk) at 100k conversations (bench/store_check.py), five to ten times
-        such a command's own time, and damage a reader meets is reported as it is met. Should it write anyway (a migration,
-        new priority settings), the check runs first (see check_intact)."""
+        """`check`: make sure the file is whole (PRAGMA quick_check) before it opens. A store
+        opened only to read (queue, show, search, threads, the app's first page) skips it:
+        reading the whole file costs ~1 s (6.5 s from disk) at 100k conversations
+        (bench/store_check.py), five to ten times such a command's own time, and damage a reader
+        meets is reported as it is met. Without it the check still runs before the first write
+        (check_intact: a migration, new priority settings, a change), or beside the reads once
+        start_check begins it (the app)."""
         path = Path(path)
         try:
             _check_file(path)
@@ -209,21 +213,44 @@ class Store:
     async def check_intact(self) -> None:
         """Refuse to write to a damaged file: writing into a broken b-tree spreads the damage.
         PRAGMA quick_check reads every page (integrity_check also compares every index with its
-        table: four times as long). Once per open store."""
+        table: four times as long). Once per open store; see start_check."""
         if self._intact:
             return
+        self.start_check()
+        assert self._check is not None
         with store_errors(self.path):  # damage bad enough stops the check itself
-            rows = await self.fetchall("PRAGMA quick_check(5)")
-        # a row may hold several lines, the first naming the schema ("*** in database main ***")
-        problems = [line.strip() for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
-                    if line.strip() and not line.startswith("***")]
+            problems = await asyncio.shield(self._check)
         if problems:
             more = ", and more" if len(problems) > 1 else ""
             raise StoreError(f"store {self.path} is damaged (quick_check: {problems[0]}{more}): {DAMAGED_ADVICE}; "
                              "it was left untouched")
         self._intact = True
 
+    def start_check(self) -> None:
+        """Begin the check on a connection of its own, so reads on this one go on meanwhile
+        (the app: the queue can be scrolled and searched while it runs); writes wait for it."""
+        if self._check is None:
+            self._check = asyncio.ensure_future(asyncio.to_thread(self._quick_check))
+
+    def _quick_check(self) -> list[str]:
+        db = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, check_same_thread=False)
+        self._check_db = db
+        try:
+            rows = db.execute("PRAGMA quick_check(5)").fetchall()
+        finally:
+            self._check_db = None
+            db.close()
+        # a row may hold several lines, the first naming the schema ("*** in database main ***")
+        return [line.strip() for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
+                if line.strip() and not line.startswith("***")]
+
     async def close(self) -> None:
+        if self._check is not None and not self._check.done():
+            checking = self._check_db
+            if checking is not None:
+                checking.interrupt()  # a second of reading nobody waits for, at 100k conversations
+            with contextlib.suppress(Exception):
+                await self._check
         await self.db.close()
 
     # small helpers so callers do not juggle cursors

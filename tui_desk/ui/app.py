@@ -372,6 +372,7 @@ class DeskApp(App[None]):
             # Text: never read as markup, wherever it is printed
             self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
             return
+        self._check_store()
         self.queue.desk = self.desk
         self.queue.refresh()  # rows past the first page can be fetched now
         try:
@@ -400,6 +401,18 @@ class DeskApp(App[None]):
         self.set_interval(AGE_REFRESH, self._collect_when_idle)
         self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
         self._start_background()
+
+    @work(group="store-check")
+    async def _check_store(self) -> None:
+        """A desk opened to write checks its store before the first write (store.db.Store.open);
+        run_app's begins that beside the queue: a damaged store ends the app in one line."""
+        check = getattr(getattr(self.desk, "store", None), "check_intact", None)
+        if check is None:
+            return
+        try:
+            await check()
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
 
     def _start_background(self) -> None:
         """Mail sync and outbox delivery beside the app (desk.background), for a real Desk."""
@@ -1421,7 +1434,10 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
     from tui_desk.desk.service import Desk
 
     async def open_desk() -> DeskService:
-        return await Desk.open(db_path, config)
+        # the check before writing runs beside the queue, not before it (DeskApp._check_store)
+        desk = await Desk.open(db_path, config, check=False)
+        desk.store.start_check()
+        return desk
 
     app = DeskApp(open_desk=open_desk, first_page=first_page)
     app.run()
