@@ -157,7 +157,7 @@ class Store:
     async def open(cls, path: str | Path, check: bool = True) -> "Store":
         """`check`: make sure the file is whole (PRAGMA quick_check) before it opens. A store
         opened only to read (queue, show, search, threads, the app's first page) skips it:
-        reading the whole file costs ~1 s (6.5 s from disk) at 100k conversations
+        reading the whole file costs ~1 s (6–12 s from disk) at 100k conversations
         (bench/store_check.py), five to ten times such a command's own time, and damage a reader
         meets is reported as it is met. Without it the check still runs before the first write
         (check_intact: a migration, new priority settings, a change), or beside the reads once
