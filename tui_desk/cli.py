@@ -220,7 +220,11 @@ def message_json(m) -> dict:
 
 async def _open_desk(args, config: Config):
     from tui_desk.desk.service import Desk
-    return await Desk.open(args.db or default_db_path(), config, check=args.command not in READS_ONLY)
+    desk = await Desk.open(args.db or default_db_path(), config, check=False)
+    if args.command not in READS_ONLY:
+        # beside the command's own work (reading mail, the server): the first write waits for it
+        desk.store.start_check()
+    return desk
 
 
 async def run_command(args, config: Config) -> int:

@@ -281,10 +281,14 @@ class Store:
             marks += [st.st_mtime_ns, st.st_size]
         return tuple(marks)
 
+    # the write helpers (reads use fetchone/fetchall): a change outside a transaction (a draft
+    # saved, say) waits for check_intact like one inside
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self.check_intact()
         await self.db.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.check_intact()
         await self.db.executemany(sql, rows)
 
     @asynccontextmanager
@@ -308,7 +312,6 @@ class Store:
         return row[0] if row else None
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self.check_intact()
         await self.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
 
