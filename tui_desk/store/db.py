@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import sqlite3
 import weakref
 from pathlib import Path
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, AsyncIterator, Iterable, Iterator, Sequence
 
 import aiosqlite
@@ -82,7 +81,7 @@ def place_problem(path: Path, making: bool = True) -> str | None:
     existing = folder
     while True:
         try:
-            st = existing.stat()
+            existing.stat()
         except (FileNotFoundError, NotADirectoryError):
             if existing == existing.parent:
                 return None
@@ -249,7 +248,7 @@ class Store:
             checking = self._check_db
             if checking is not None:
                 checking.interrupt()  # a second of reading nobody waits for, at 100k conversations
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 await self._check
         await self.db.close()
 
