@@ -604,10 +604,14 @@ def _check_store_folder(args, config: Config) -> None:
         return
     from tui_desk.store.db import place_problem
     db = args.db or default_db_path()
-    problem = place_problem(db, making=False)  # a file where the folder should be, say
-    if problem:
-        raise StoreError(problem)
-    if not db.parent.is_dir():
+    try:
+        folder_there = db.parent.is_dir()
+    except OSError:
+        folder_there = False
+    if not folder_there:
+        problem = place_problem(db, making=False)  # a file where the folder should be, a closed folder
+        if problem:
+            raise StoreError(problem)
         raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
 
 
