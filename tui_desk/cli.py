@@ -228,65 +228,59 @@ async def _open_desk(args, config: Config):
 
 
 async def run_command(args, config: Config) -> int:
-    from tui_desk.store.db import store_errors
     desk = await _open_desk(args, config)
     try:
-        with store_errors(desk.store.path):  # a damaged page met on the way: one line
-            return await _run(desk, args, config)
+        now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
+        if args.command == "queue":
+            ids = await desk.queue_ids()
+            if args.limit is not None:
+                ids = ids[: args.limit]
+            print_rows(await desk.queue_rows(ids), args.json, now)
+        elif args.command == "search":
+            ids = await desk.queue_ids(" ".join(args.query))
+            if args.limit is not None:
+                ids = ids[: args.limit]
+            print_rows(await desk.queue_rows(ids), args.json, now)
+        elif args.command == "show":
+            view = await desk.conversation(args.id)
+            if view is None:
+                raise UsageError(f"no conversation {args.id}")
+            if args.json:
+                json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
+                           "status": view.status, "tags": list(view.tags), **state_json(view),
+                           "reasons": list(view.reasons),
+                           "messages": [message_json(m) for m in view.messages]},
+                          sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+                sys.stdout.write("\n")
+            else:
+                from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
+                sys.stdout.write(conversation_text(view, now))
+        elif args.command == "threads":
+            threads = await desk.threads()
+            json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
+                      sys.stdout, ensure_ascii=False, cls=TerminalJSON)
+            sys.stdout.write("\n")
+        elif args.command == "import":
+            await _import(desk, args.paths)
+        elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
+            await _triage(desk, args)
+        elif args.command == "note":
+            from tui_desk.desk.commands import CommandError
+            try:
+                done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
+            except CommandError as e:
+                raise UsageError(str(e)) from None
+            say(json.dumps({"done": done}) if args.json else done)
+        elif args.command == "reply":
+            return await _reply(desk, config, args)
+        elif args.command == "outbox":
+            return await _outbox(desk, config, args)
+        elif args.command == "sync":
+            return await _sync(desk, config, args.account, args.once)
+        elif args.command == "fetch":
+            return await _fetch(desk, config, args)
     finally:
         await desk.close()
-
-
-async def _run(desk, args, config: Config) -> int:
-    now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
-    if args.command == "queue":
-        ids = await desk.queue_ids()
-        if args.limit is not None:
-            ids = ids[: args.limit]
-        print_rows(await desk.queue_rows(ids), args.json, now)
-    elif args.command == "search":
-        ids = await desk.queue_ids(" ".join(args.query))
-        if args.limit is not None:
-            ids = ids[: args.limit]
-        print_rows(await desk.queue_rows(ids), args.json, now)
-    elif args.command == "show":
-        view = await desk.conversation(args.id)
-        if view is None:
-            raise UsageError(f"no conversation {args.id}")
-        if args.json:
-            json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
-                       "status": view.status, "tags": list(view.tags), **state_json(view),
-                       "reasons": list(view.reasons),
-                       "messages": [message_json(m) for m in view.messages]},
-                      sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-            sys.stdout.write("\n")
-        else:
-            from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
-            sys.stdout.write(conversation_text(view, now))
-    elif args.command == "threads":
-        threads = await desk.threads()
-        json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
-                  sys.stdout, ensure_ascii=False, cls=TerminalJSON)
-        sys.stdout.write("\n")
-    elif args.command == "import":
-        await _import(desk, args.paths)
-    elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
-        await _triage(desk, args)
-    elif args.command == "note":
-        from tui_desk.desk.commands import CommandError
-        try:
-            done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
-        except CommandError as e:
-            raise UsageError(str(e)) from None
-        say(json.dumps({"done": done}) if args.json else done)
-    elif args.command == "reply":
-        return await _reply(desk, config, args)
-    elif args.command == "outbox":
-        return await _outbox(desk, config, args)
-    elif args.command == "sync":
-        return await _sync(desk, config, args.account, args.once)
-    elif args.command == "fetch":
-        return await _fetch(desk, config, args)
     return 0
 
 
@@ -648,7 +642,9 @@ def main(argv: list[str] | None = None) -> int:
                 if hint:
                     say(hint, file=sys.stderr)
             return run_tui(db, config)
-        return asyncio.run(run_command(args, config))
+        from tui_desk.store.db import store_errors
+        with store_errors(args.db or default_db_path()):  # damage met on the way: one line
+            return asyncio.run(run_command(args, config))
     except _user_errors() as e:
         say(f"tui-desk: {e}", file=sys.stderr)
         return 2
