@@ -10,6 +10,8 @@ import sqlite3
 
 import pytest
 
+import damaged_store
+from damaged_store import a_few_mails, damage, file_state
 from tui_desk.cli import main, prepare_demo
 from tui_desk.demo import demo_end, write_demo_mbox
 
@@ -431,3 +433,130 @@ def test_the_demo_desk_looks_live_ages_spread_and_every_marker_in_use(demo_db):
     assert count("SELECT count(*) FROM drafts") >= 1
     assert count("SELECT count(*) FROM outbox WHERE state = 'queued' AND send_at > created_at + 60") >= 1
     con.close()
+
+
+# ---- a store that is damaged, read-only or in a bad place: one line, exit 2, file untouched ----
+
+def imported_store(tmp_path, capsys):
+    db = damaged_store.imported_store(tmp_path)
+    capsys.readouterr()
+    return db
+
+
+# everything a reading command reads, but not the meta table opening the desk reads
+READ_TABLES = ["conversations", "conversations_queue", "conversations_last", "messages", "messages_conv",
+               "thread_ids", "thread_ids_conv", "messages_fts_data", "messages_fts_idx", "tags", "raw_messages"]
+
+
+@pytest.mark.parametrize("argv", [["queue"], ["search", "refund"], ["show", "1"], ["threads", "--json"]])
+def test_a_damaged_store_is_one_line_for_reading_commands(tmp_path, capsys, argv):
+    db = imported_store(tmp_path, capsys)
+    damage(db, READ_TABLES)
+    before = file_state(db)
+    code, out, err = run(capsys, "--db", db, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(f"tui-desk: store {db} is damaged (") and err.endswith("it was left untouched\n")
+    assert file_state(db) == before
+
+
+@pytest.mark.parametrize("argv", [["import", "more"], ["tag", "1", "+bug"], ["status", "1", "closed"],
+                                  ["note", "1", "--body", "checked"], ["merge", "1", "2"]])
+def test_a_damaged_store_is_never_written(tmp_path, capsys, argv):
+    """Damage no command reads on its way (the raw mail) still stops every writing command
+    before it writes: PRAGMA quick_check at the open."""
+    db = imported_store(tmp_path, capsys)
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "new.eml").write_bytes((tmp_path / "mail" / "0.eml").read_bytes().replace(
+        b"m0@customer.test", b"new@customer.test"))
+    damage(db, ["raw_messages"])
+    before = file_state(db)
+    code, out, err = run(capsys, "--db", db, *[tmp_path / a if a == "more" else a for a in argv])
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(f"tui-desk: store {db} is damaged (") and err.endswith("it was left untouched\n")
+    assert file_state(db) == before
+
+
+class Immutable:
+    """chmod alone does not stop root: as root the files are also made immutable (chattr +i,
+    which root's writes obey too). `works`: whether the place really is read-only now."""
+
+    def __init__(self, *paths):
+        import os
+        import shutil
+        import subprocess
+        self.paths = paths
+        self.chattr = os.geteuid() == 0 and shutil.which("chattr") is not None
+        if self.chattr:
+            self.chattr = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True).returncode == 0
+        self.works = os.geteuid() != 0 or self.chattr
+
+    def undo(self):
+        import subprocess
+        if self.chattr:
+            subprocess.run(["chattr", "-i", *map(str, self.paths)], check=True)
+
+
+@pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["tag", "1", "+bug"], ["import", "mail"]])
+def test_a_read_only_store_is_said_to_be_read_only(tmp_path, capsys, argv):
+    db = imported_store(tmp_path, capsys)
+    db.chmod(0o444)
+    db.parent.chmod(0o555)
+    place = Immutable(db, db.parent)
+    try:
+        if not place.works:
+            pytest.fail("running as root without chattr: cannot make a read-only store "
+                        "(tests/test_store.py checks the classification with SQLite's own error)")
+        before = file_state(db)
+        code, out, err = run(capsys, "--db", db, *[tmp_path / a if a == "mail" else a for a in argv])
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err.startswith(f"tui-desk: store {db} is read-only: ") and "damaged" not in err
+        assert file_state(db) == before
+    finally:
+        place.undo()
+        db.parent.chmod(0o755)
+        db.chmod(0o644)
+
+
+@pytest.mark.parametrize("argv", [["queue"], ["import", "MAIL"], ["tag", "1", "+bug"], []])
+def test_a_file_where_the_store_folder_should_be_is_one_line(tmp_path, capsys, monkeypatch, argv):
+    import tui_desk.cli as cli
+    monkeypatch.setattr(cli, "run_tui", lambda db, config: pytest.fail("the app started"))
+    a_few_mails(tmp_path / "mail")
+    (tmp_path / "data").write_text("a file, not a folder\n")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the default place, under a file
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no config
+    monkeypatch.delenv("TUI_DESK_DB", raising=False)
+    code, out, err = run(capsys, *[tmp_path / "mail" if a == "MAIL" else a for a in argv])
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert f"{tmp_path / 'data'} is a file, not a folder" in err
+    # and named with --db
+    code, out, err = run(capsys, "--db", tmp_path / "data" / "desk.sqlite3",
+                         *[tmp_path / "mail" if a == "MAIL" else a for a in argv])
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert f"{tmp_path / 'data'} is a file, not a folder" in err
+    assert (tmp_path / "data").read_text() == "a file, not a folder\n"
+
+
+@pytest.mark.parametrize("argv", [["queue"], ["import", "MAIL"], []])
+def test_a_store_folder_without_permission_is_one_line(tmp_path, capsys, monkeypatch, argv):
+    import tui_desk.cli as cli
+    monkeypatch.setattr(cli, "run_tui", lambda db, config: pytest.fail("the app started"))
+    a_few_mails(tmp_path / "mail")
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    closed.chmod(0o000)
+    place = Immutable(closed)
+    try:
+        if not place.works:
+            pytest.fail("running as root without chattr: cannot make a folder closed to root")
+        monkeypatch.setenv("XDG_DATA_HOME", str(closed))
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no config
+        monkeypatch.delenv("TUI_DESK_DB", raising=False)
+        code, out, err = run(capsys, *[tmp_path / "mail" if a == "MAIL" else a for a in argv])
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err.startswith("tui-desk: ") and str(closed) in err
+        assert "no permission" in err or "read-only" in err
+    finally:
+        place.undo()
+        closed.chmod(0o755)
+    assert list(closed.iterdir()) == []

@@ -104,3 +104,58 @@ async def test_old_store_is_upgraded_in_place_keeping_its_data(tmp_path):
     assert (await store.fetchone("SELECT subject FROM conversations WHERE id=7"))[0] == "kept"
     assert (await store.fetchone("SELECT body_state FROM messages WHERE id=1"))[0] == "full"
     await store.close()
+
+
+def test_sqlites_read_only_error_is_said_to_be_read_only(tmp_path):
+    """What SQLite raises writing to a store it could open only for reading (a read-only file,
+    folder or mount) is named as such, never "damaged". Checked with SQLite's own error: as root,
+    chmod does not stop writes (tests/test_cli.py makes a real read-only store where it can)."""
+    from tui_desk.store.db import store_error
+    path = tmp_path / "desk.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t(x)")
+    con.commit()
+    con.close()
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        con.execute("INSERT INTO t VALUES (1)")
+    con.close()
+    said = str(store_error(path, e.value))
+    assert said.startswith(f"store {path} is read-only") and "damaged" not in said and "\n" not in said
+
+
+def test_a_bug_in_sql_is_not_called_a_store_problem(tmp_path):
+    from tui_desk.store.db import store_error
+    with pytest.raises(sqlite3.OperationalError) as e:
+        sqlite3.connect(":memory:").execute("SELECT nonsense FROM nowhere")
+    assert store_error(tmp_path / "desk.sqlite3", e.value) is None  # its traceback is wanted
+
+
+async def test_a_store_opened_to_read_is_checked_before_it_is_written(tmp_path):
+    path = tmp_path / "desk.sqlite3"
+    store = await Store.open(path)
+    async with store.transaction():
+        await store.executemany("INSERT INTO conversations(subject) VALUES (?)", [("x" * 500,)] * 200)
+    await store.close()
+    con = sqlite3.connect(path)
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.close()
+    with open(path, "r+b") as f:  # a page in the middle of the conversations
+        f.seek(pages // 2 * page_size)
+        f.write(b"\xa5" * 64)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="is damaged"):
+        await Store.open(path)  # to write: checked at once
+    store = await Store.open(path, check=False)  # to read: nothing it reads is damaged
+    try:
+        assert await store.get_meta("anything") is None
+        with pytest.raises(StoreError) as e:
+            await store.set_meta("priority_settings", "new")
+        assert "is damaged (quick_check: " in str(e.value) and "\n" not in str(e.value)
+        with pytest.raises(StoreError):
+            async with store.transaction():
+                await store.execute("UPDATE conversations SET status='closed'")
+    finally:
+        await store.close()
+    assert path.read_bytes() == before

@@ -876,6 +876,42 @@ async def test_a_store_the_reader_cannot_open_is_reported_by_the_app(tmp_path):
     assert db.read_bytes() == b"not a database" * 100  # never overwritten
 
 
+@pytest.mark.parametrize("check_beside", [False, True])
+async def test_a_damaged_store_is_reported_by_the_app_and_never_written(tmp_path, check_beside):
+    """Damage the first page does not read (the raw mail): the queue shows, then the desk's check
+    before writing (PRAGMA quick_check: in its open, or begun there and run beside the queue as
+    run_app does) finds it; one line, exit 2, the file as it was."""
+    import asyncio
+
+    try:
+        from tests.damaged_store import damage, file_state, imported_store
+    except ImportError:
+        from damaged_store import damage, file_state, imported_store
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+
+    db = await asyncio.to_thread(imported_store, tmp_path)  # the CLI runs a loop of its own
+    damage(db, ["raw_messages"])
+    before = file_state(db)
+    reader = FirstPageReader(db, Config())
+    assert await asyncio.to_thread(reader.result) is not None  # what it reads is whole
+    async def open_desk() -> Desk:
+        if not check_beside:
+            return await Desk.open(db, Config())
+        desk = await Desk.open(db, Config(), check=False)
+        desk.store.start_check()
+        return desk
+
+    app = DeskApp(open_desk=open_desk, first_page=reader, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+    assert app.return_code == 2
+    said = app.exit_line  # what run_app prints, as it is: one line however narrow the terminal
+    assert said.startswith(f"tui-desk: store {db} is damaged (") and said.endswith("it was left untouched")
+    assert "\n" not in said
+    assert file_state(db) == before
+
+
 async def test_quitting_while_the_desk_opens_still_closes_it(tmp_path):
     """An aiosqlite connection left open keeps the process alive after the app has gone."""
     import asyncio

@@ -39,6 +39,8 @@ class UsageError(Exception):
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
 CREATES_STORE = ("import", "sync", "demo")
+# These only read: they skip the whole-file check writers make first (Store.open says why).
+READS_ONLY = ("queue", "show", "search", "threads")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -219,7 +221,11 @@ def message_json(m) -> dict:
 
 async def _open_desk(args, config: Config):
     from tui_desk.desk.service import Desk
-    return await Desk.open(args.db or default_db_path(), config)
+    desk = await Desk.open(args.db or default_db_path(), config, check=False)
+    if args.command not in READS_ONLY:
+        # beside the command's own work (reading mail, the server): the first write waits for it
+        desk.store.start_check()
+    return desk
 
 
 async def run_command(args, config: Config) -> int:
@@ -546,9 +552,11 @@ async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
 async def _setup_hint(db: Path, config: Config) -> str | None:
     from tui_desk.desk.setup_hint import setup_hint
     from tui_desk.store import Store
-    store = await Store.open(db)
+    from tui_desk.store.db import store_errors
+    store = await Store.open(db, check=False)  # it reads; the app's own open checks
     try:
-        return await setup_hint(store, config)
+        with store_errors(store.path):
+            return await setup_hint(store, config)
     finally:
         await store.close()
 
@@ -589,8 +597,16 @@ def _check_store_folder(args, config: Config) -> None:
         return
     if args.command is None and any(a.imap is not None for a in config.accounts):
         return
+    from tui_desk.store.db import place_problem
     db = args.db or default_db_path()
-    if not db.parent.is_dir():
+    try:
+        folder_there = db.parent.is_dir()
+    except OSError:
+        folder_there = False
+    if not folder_there:
+        problem = place_problem(db, making=False)  # a file where the folder should be, a closed folder
+        if problem:
+            raise StoreError(problem)
         raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
 
 
@@ -627,7 +643,9 @@ def main(argv: list[str] | None = None) -> int:
                 if hint:
                     say(hint, file=sys.stderr)
             return run_tui(db, config)
-        return asyncio.run(run_command(args, config))
+        from tui_desk.store.db import store_errors
+        with store_errors(args.db or default_db_path()):  # damage met on the way: one line
+            return asyncio.run(run_command(args, config))
     except _user_errors() as e:
         say(f"tui-desk: {e}", file=sys.stderr)
         return 2

@@ -42,8 +42,9 @@ class Desk:
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
-                   clock: Callable[[], float] = time.time) -> "Desk":
-        desk = cls(await Store.open(db_path), config or Config(), clock)
+                   clock: Callable[[], float] = time.time, check: bool = True) -> "Desk":
+        """`check`: see Store.open (False only for a desk opened to read)."""
+        desk = cls(await Store.open(db_path, check=check), config or Config(), clock)
         # ranks are stored; when the priority settings change they are worked out again: from the
         # stored summaries, unless the loud window changed (then bursts are counted anew)
         # who counts as an agent decides who is waiting: when that changes, every message is

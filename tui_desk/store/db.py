@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import weakref
 from pathlib import Path
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
+from typing import Any, AsyncIterator, Iterable, Iterator, Sequence
 
 import aiosqlite
 
@@ -16,9 +17,120 @@ from tui_desk.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
+# SQLite's primary result codes: an sqlite3.Error's sqlite_errorcode & 0xff
+SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = (
+    3, 8, 10, 11, 13, 14, 26)
+
 
 class StoreError(Exception):
     """A problem with the store file, phrased as one line for the user."""
+
+
+def store_error(path: Path, exc: BaseException) -> StoreError | None:
+    """What an error met opening or using the store at `path` means, as one line; None for an
+    error that says nothing about the file or its folder (a bug: its traceback is wanted).
+    The one place that tells a damaged store from a read-only one or a bad folder."""
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, OSError):
+        said = place_problem(path)
+        return StoreError(said or f"store {path}: {exc.strerror or exc}: {exc.filename or path}")
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        what = "is damaged" if code == SQLITE_CORRUPT else "is damaged or not a tui-desk store"
+        return StoreError(f"store {path} {what} ({exc}): {DAMAGED_ADVICE}; it was left untouched")
+    if code in (SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_IOERR):
+        # SQLite's words ("unable to open database file") do not say which: the file system does
+        said = place_problem(path)
+        if said:
+            return StoreError(said)
+        if code == SQLITE_READONLY:
+            return StoreError(f"store {path} is read-only: {exc}")
+        if code == SQLITE_IOERR:
+            return StoreError(f"store {path} cannot be read or written ({exc}); check the disk")
+        return StoreError(f"cannot open store {path}: {exc}")
+    if code == SQLITE_FULL:
+        return StoreError(f"store {path}: the disk is full ({exc}); the change was not saved")
+    return None
+
+
+DAMAGED_ADVICE = "keep a copy, then try sqlite3's .recover or move it aside and import or sync again"
+
+
+@contextmanager
+def store_errors(path: Path) -> Iterator[None]:
+    """SQLite's errors about the store's file inside the block become one-line StoreErrors
+    (store_error); others go on as they are (an OSError there may be the network's)."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        said = store_error(path, e)
+        if said is None:
+            raise
+        raise said from None
+
+
+def place_problem(path: Path, making: bool = True) -> str | None:
+    """Why the file system will not let tui-desk use a store at `path`, or None when it sees
+    nothing wrong. `making`: the store and its folder may be made (else a missing folder is
+    for the caller to name). os.access, not the mode bits: root, immutable files (EPERM) and
+    read-only mounts (EROFS) answer it too."""
+    folder = path.parent
+    existing = folder
+    while True:
+        try:
+            existing.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            if existing == existing.parent:
+                return None
+            existing = existing.parent
+            continue
+        except PermissionError:
+            return f"store {path}: no permission to look in {_first_closed(existing)}"
+        except OSError as e:
+            return f"store {path}: {existing}: {e.strerror}"
+        break
+    if not os.path.isdir(existing):
+        return f"store {path}: {existing} is a file, not a folder"
+    if existing != folder:
+        if making and not os.access(existing, os.W_OK | os.X_OK):
+            return f"cannot make the folder {folder} for store {path}: {_no_write(existing)}"
+        return None
+    if not os.access(folder, os.X_OK):
+        return f"store {path}: no permission to look in {folder}"
+    if path.is_dir():
+        return f"store path {path} is a directory"
+    if not path.exists():
+        if making and not os.access(folder, os.W_OK):
+            return f"cannot make store {path}: {_no_write(folder)}"
+        return None
+    if not os.access(path, os.R_OK):
+        return f"store {path}: no permission to read it"
+    if not os.access(path, os.W_OK):
+        return f"store {path} is read-only: {_no_write(path)}"
+    if not os.access(folder, os.W_OK):
+        # WAL: SQLite keeps the -wal and -shm files beside the store and makes them when it opens
+        return f"store {path} is read-only: {_no_write(folder)} (SQLite keeps its -wal and -shm files there)"
+    return None
+
+
+def _no_write(place: Path) -> str:
+    try:
+        if os.statvfs(place).f_flag & os.ST_RDONLY:
+            return f"{place} is on a read-only file system"
+    except OSError:
+        pass
+    return f"no permission to write {place}"
+
+
+def _first_closed(place: Path) -> Path:
+    """The outermost folder on the way to `place` that cannot be searched."""
+    for p in reversed([place, *place.parents]):
+        if not os.access(p, os.X_OK):
+            return p
+    return place
 
 
 def as_json_list(values: Iterable[Any]) -> str:
@@ -36,29 +148,48 @@ class Store:
         self._writer = asyncio.Lock()
         # set when a change for the server is queued (server_ops.enqueue): live syncs push it now
         self.ops_listeners: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
+        self._intact = False  # check_intact passed
+        self._check: asyncio.Future[list[str]] | None = None  # start_check's quick_check
+        self._check_db: sqlite3.Connection | None = None  # its connection, while it runs
 
     @classmethod
-    async def open(cls, path: str | Path) -> "Store":
+    async def open(cls, path: str | Path, check: bool = True) -> "Store":
+        """`check`: make sure the file is whole (PRAGMA quick_check) before it opens. A store
+        opened only to read (queue, show, search, threads, the app's first page) skips it:
+        reading the whole file costs ~1 s (6–12 s from disk) at 100k conversations
+        (bench/store_check.py), five to ten times such a command's own time, and damage a reader
+        meets is reported as it is met. Without it the check still runs before the first write
+        (check_intact: a migration, new priority settings, a change), or beside the reads once
+        start_check begins it (the app)."""
         path = Path(path)
-        _check_file(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = await aiosqlite.connect(path, isolation_level=None)
+            _check_file(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a file where the folder should be, a folder closed to us
+            raise store_error(path, e) from None
+        connection = aiosqlite.connect(path, isolation_level=None)
+        try:
+            db = await connection
         except sqlite3.Error as e:
-            raise StoreError(f"cannot open store {path}: {e}") from None
+            # aiosqlite stops its thread without waiting: let it finish while the loop still runs
+            thread = getattr(connection, "_thread", None)
+            if thread is not None:
+                await asyncio.to_thread(thread.join)
+            raise store_error(path, e) or StoreError(f"cannot open store {path}: {e}") from None
         db.row_factory = sqlite3.Row
         store = cls(db, path)
         try:
-            await store._prepare()
-        except StoreError:
+            await store._prepare(check)
+        except BaseException as e:
             await db.close()
-            raise
-        except sqlite3.DatabaseError as e:
-            await db.close()
-            raise StoreError(f"store {path} is damaged or not a tui-desk store ({e}); it was left untouched") from None
+            if not isinstance(e, (sqlite3.Error, OSError)):
+                raise
+            raise store_error(path, e) or StoreError(
+                f"store {path} is damaged or not a tui-desk store ({e}); it was left untouched") from None
         return store
 
-    async def _prepare(self) -> None:
+    async def _prepare(self, check: bool) -> None:
+        await self.db.execute("PRAGMA busy_timeout=10000")
         version = (await self.fetchone("PRAGMA user_version"))[0]
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -67,17 +198,58 @@ class Store:
             )
         if version == 0 and await self.fetchone("SELECT 1 FROM sqlite_master LIMIT 1"):
             raise StoreError(f"{self.path} is an SQLite database but not a tui-desk store; it was left untouched")
+        if check or version < SCHEMA_VERSION:
+            await self.check_intact()
         await self.db.execute("PRAGMA journal_mode=WAL")
         await self.db.execute("PRAGMA synchronous=NORMAL")
         await self.db.execute("PRAGMA foreign_keys=ON")
-        await self.db.execute("PRAGMA busy_timeout=10000")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             # executescript commits first; BEGIN..COMMIT makes each step all-or-nothing.
             await self.db.executescript(
                 f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version={target};\nCOMMIT;"
             )
 
+    async def check_intact(self) -> None:
+        """Refuse to write to a damaged file: writing into a broken b-tree spreads the damage.
+        PRAGMA quick_check reads every page (integrity_check also compares every index with its
+        table: four times as long). Once per open store; see start_check."""
+        if self._intact:
+            return
+        self.start_check()
+        assert self._check is not None
+        with store_errors(self.path):  # damage bad enough stops the check itself
+            problems = await asyncio.shield(self._check)
+        if problems:
+            more = ", and more" if len(problems) > 1 else ""
+            raise StoreError(f"store {self.path} is damaged (quick_check: {problems[0]}{more}): {DAMAGED_ADVICE}; "
+                             "it was left untouched")
+        self._intact = True
+
+    def start_check(self) -> None:
+        """Begin the check on a connection of its own, so reads on this one go on meanwhile
+        (the app: the queue can be scrolled and searched while it runs); writes wait for it."""
+        if self._check is None:
+            self._check = asyncio.ensure_future(asyncio.to_thread(self._quick_check))
+
+    def _quick_check(self) -> list[str]:
+        db = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, check_same_thread=False)
+        self._check_db = db
+        try:
+            rows = db.execute("PRAGMA quick_check(5)").fetchall()
+        finally:
+            self._check_db = None
+            db.close()
+        # a row may hold several lines, the first naming the schema ("*** in database main ***")
+        return [line.strip() for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
+                if line.strip() and not line.startswith("***")]
+
     async def close(self) -> None:
+        if self._check is not None and not self._check.done():
+            checking = self._check_db
+            if checking is not None:
+                checking.interrupt()  # a second of reading nobody waits for, at 100k conversations
+            with suppress(Exception):
+                await self._check
         await self.db.close()
 
     # small helpers so callers do not juggle cursors
@@ -108,10 +280,14 @@ class Store:
             marks += [st.st_mtime_ns, st.st_size]
         return tuple(marks)
 
+    # the write helpers (reads use fetchone/fetchall): a change outside a transaction (a draft
+    # saved, say) waits for check_intact like one inside
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self.check_intact()
         await self.db.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.check_intact()
         await self.db.executemany(sql, rows)
 
     @asynccontextmanager
@@ -120,6 +296,7 @@ class Store:
         (the app and a CLI command, say) wait for each other instead of failing mid-way. Within
         one process the lock does the same for tasks sharing this connection. Not re-entrant."""
         async with self._writer:
+            await self.check_intact()
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield

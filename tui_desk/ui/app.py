@@ -10,6 +10,7 @@ import asyncio
 import gc
 import logging
 import re
+import sys
 import time
 import contextlib
 import datetime as dt
@@ -244,6 +245,7 @@ class DeskApp(App[None]):
         self._prepared_reload: tuple | None = None  # see _with_reload_prepared
         self._last_key_at = 0.0  # monotonic
         self._first_page_reader = first_page
+        self.exit_line: str | None = None  # the message of exit(): run_app prints it
         self._setup_hint: str | None = None  # desk.setup_hint(): no account, no mail
         self._first_page: asyncio.Future | None = None  # see on_load
         self._opening: asyncio.Future | None = None  # see _desk_opening
@@ -300,6 +302,13 @@ class DeskApp(App[None]):
         yield Static("", id="trouble")  # shown only while a server cannot be reached
         yield Static("", id="status")
         yield Footer(compact=True)
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        """A message is kept for run_app to print once the screen is gone: Textual would print
+        it through Rich, which breaks one line into several at the terminal's width."""
+        if message is not None:
+            self.exit_line = str(message)
+        super().exit(result, return_code)
 
     def on_load(self) -> None:
         # The store opens and the first page of the queue is read while Textual builds the
@@ -375,9 +384,10 @@ class DeskApp(App[None]):
             if self.desk is None:
                 self.desk = await asyncio.shield(self._desk_opening())
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-            # Text: Textual prints a str message as markup once the screen is gone
+            # Text: never read as markup, wherever it is printed
             self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
             return
+        self._check_store()
         self.queue.desk = self.desk
         self.queue.refresh()  # rows past the first page can be fetched now
         try:
@@ -406,6 +416,18 @@ class DeskApp(App[None]):
         self.set_interval(AGE_REFRESH, self._collect_when_idle)
         self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
         self._start_background()
+
+    @work(group="store-check")
+    async def _check_store(self) -> None:
+        """A desk opened to write checks its store before the first write (store.db.Store.open);
+        run_app's begins that beside the queue: a damaged store ends the app in one line."""
+        check = getattr(getattr(self.desk, "store", None), "check_intact", None)
+        if check is None:
+            return
+        try:
+            await check()
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
 
     def _start_background(self) -> None:
         """Mail sync and outbox delivery beside the app (desk.background), for a real Desk."""
@@ -1440,8 +1462,13 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
     from tui_desk.desk.service import Desk
 
     async def open_desk() -> DeskService:
-        return await Desk.open(db_path, config)
+        # the check before writing runs beside the queue, not before it (DeskApp._check_store)
+        desk = await Desk.open(db_path, config, check=False)
+        desk.store.start_check()
+        return desk
 
     app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()))
     app.run()
+    if app.exit_line:
+        print(app.exit_line, file=sys.stderr)
     return app.return_code or 0
