@@ -13,7 +13,7 @@ import sys
 import time
 
 from tui_desk import cli
-from tui_desk.mail import outbox
+from tui_desk.sync import delivery as outbox
 from tui_desk.mail.imap import ImapConnection
 
 

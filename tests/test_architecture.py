@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 CORE = ["tui_desk.mail.parse", "tui_desk.mail.threading", "tui_desk.mail.sources", "tui_desk.store",
+        "tui_desk.sync.imap_sync", "tui_desk.sync.delivery", "tui_desk.sync.parse_pool",
         "tui_desk.store.ingest", "tui_desk.store.queries", "tui_desk.store.search", "tui_desk.desk.service",
         "tui_desk.desk.importer", "tui_desk.desk.priority", "tui_desk.desk.render", "tui_desk.desk.snippets",
         "tui_desk.desk.themes", "tui_desk.sanitize", "tui_desk.config", "tui_desk.cli", "tui_desk.demo"]

@@ -8,7 +8,7 @@ import logging
 from tui_desk.config import Config
 from tui_desk.desk.background import Background
 from tui_desk.desk.service import Desk
-from tui_desk.mail.outbox import OutboxReport
+from tui_desk.sync.delivery import OutboxReport
 
 
 async def test_a_task_that_fails_is_shown_logged_and_started_again(tmp_path, caplog):

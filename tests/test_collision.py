@@ -19,8 +19,8 @@ from tests.mailfactory import make_mail
 from tui_desk.desk import commands, keywords
 from tui_desk.desk.service import Desk
 from tui_desk.mail.imap import ImapError
-from tui_desk.mail.outbox import OutboxSender
-from tui_desk.mail.sync import AccountSync
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store import outbox
 from tui_desk.store.queries import thread_message_ids
 from tests.test_send import config_for

@@ -178,7 +178,7 @@ def _check_batch(raws: list[bytes], results: list, stuck: set[int], why: str = "
     (1, 70, {0, 69}),  # one worker: first and last
 ])
 async def test_a_hanging_message_costs_its_budget_and_the_batch_is_parsed(hang_hook, workers, size, stuck) -> None:
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     raws = [_hanging(i) if i in stuck else _normal(i) for i in range(size)]
     async with ParsePool(workers=workers, budget=1.0) as pool:
         results = await pool.parse(raws)
@@ -195,7 +195,7 @@ async def test_batches_parsed_alongside_a_hanging_one_are_parsed_too(hang_hook) 
     culprit must not lose, or blame, the other batch's messages."""
     import asyncio
 
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     first = [_hanging(i) if i == 30 else _normal(i) for i in range(100)]
     second = [_normal(i) for i in range(100)]
     third = [_hanging(i) if i == 2 else _normal(i) for i in range(5)]
@@ -210,7 +210,7 @@ async def test_batches_parsed_alongside_a_hanging_one_are_parsed_too(hang_hook) 
 async def test_leaving_the_pool_while_a_message_hangs_does_not_wait_for_it(hang_hook) -> None:
     import asyncio
 
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     async with ParsePool(workers=2, budget=3600) as pool:
         parsing = pool.parse([_hanging(0)])
         await asyncio.sleep(0)  # sent to the workers; then the sync stops mid-batch
@@ -219,7 +219,7 @@ async def test_leaving_the_pool_while_a_message_hangs_does_not_wait_for_it(hang_
 
 @pytest.mark.timeout(120)
 async def test_packed_results_of_a_hanging_message(hang_hook) -> None:
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     from tui_desk.store.ingest import pack_raw
     raws = [_normal(0), _hanging(1), _normal(2)]
     async with ParsePool(workers=2, budget=1.0) as pool:
@@ -231,7 +231,7 @@ async def test_packed_results_of_a_hanging_message(hang_hook) -> None:
 
 @pytest.mark.timeout(120)
 async def test_a_worker_that_dies_costs_its_message_only(hang_hook) -> None:
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     raws = [_hanging(i, CRASH) if i == 7 else _normal(i) for i in range(100)]
     async with ParsePool(workers=2, budget=30.0) as pool:
         results = await pool.parse(raws)
@@ -242,7 +242,7 @@ async def test_a_worker_that_dies_costs_its_message_only(hang_hook) -> None:
 def test_import_moves_on_past_a_hanging_message_and_a_second_run_does_not_parse_forever(
         hang_hook, tmp_path, monkeypatch, capsys) -> None:
     from tui_desk.cli import main
-    from tui_desk.mail import parse_pool
+    from tui_desk.sync import parse_pool
     monkeypatch.setattr(parse_pool, "PARSE_BUDGET", 1.0)
     mails = tmp_path / "mail"
     mails.mkdir()
@@ -311,7 +311,7 @@ def _is_worker(pid: int) -> bool:
 @pytest.mark.timeout(60)
 async def test_a_message_parsed_alone_is_under_the_budget_too(hang_hook, monkeypatch) -> None:
     """parse_one: the sync's on-demand body fetch (fetch_whole) parses one message at a time."""
-    from tui_desk.mail import parse_pool
+    from tui_desk.sync import parse_pool
     monkeypatch.setattr(parse_pool, "PARSE_BUDGET", 1.0)
     raws = [_normal(0), _hanging(1)]
     _check_batch(raws, [await parse_pool.parse_one(r) for r in raws], {1})

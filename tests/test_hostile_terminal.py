@@ -143,7 +143,7 @@ def test_warnings_logged_with_a_servers_words_are_sanitized(capsys):
     from tui_desk.cli import log_warnings_sanitized
 
     log_warnings_sanitized()
-    logging.getLogger("tui_desk.mail.sync").warning("%s: %s", "acct", "NO \x1b]52;c;aGk=\x07[b]x\x9b31m")
+    logging.getLogger("tui_desk.sync.imap_sync").warning("%s: %s", "acct", "NO \x1b]52;c;aGk=\x07[b]x\x9b31m")
     assert capsys.readouterr().err == "acct: NO [b]x\n"
 
 

@@ -21,8 +21,8 @@ from tui_desk.config import load_config
 from tui_desk.desk.replies import queue_reply
 from tui_desk.desk.service import Desk
 from tui_desk.mail.imap import ImapAuthError, ImapConnection, sasl_oauth2
-from tui_desk.mail.outbox import OutboxSender
-from tui_desk.mail.sync import AccountSync
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.secrets import SecretError, password_lookup
 from tui_desk.store import outbox
 from tui_desk.store.queries import thread_message_ids
@@ -222,7 +222,7 @@ async def test_smtp_wrong_token_fails_once_with_the_login_line(tmp_path, oauth2_
 async def test_a_cached_token_the_server_refuses_is_refreshed_at_the_next_try(tmp_path, oauth2_dovecot, oauth2_endpoint,
                                                                               monkeypatch):
     from tui_desk import secrets
-    from tui_desk.mail import sync as sync_module
+    from tui_desk.sync import imap_sync as sync_module
     # each connection from an address of its own: Dovecot slows logins from where one failed
     monkeypatch.setattr(sync_module, "ImapConnection",
                         lambda *a, **kw: ImapConnection(*a, source_address=failing_login_source(), **kw))

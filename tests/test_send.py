@@ -21,8 +21,8 @@ from tui_desk.desk.replies import cancel_send, queue_reply
 from tui_desk.desk.service import Desk
 from tui_desk.mail.compose import ComposeError, Outgoing, build_message, markdown_to_html
 from tui_desk.mail.model import Address
-from tui_desk.mail.outbox import OutboxSender
-from tui_desk.mail.sync import AccountSync
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store import outbox
 from tui_desk.store.queries import thread_message_ids
 

@@ -15,8 +15,8 @@ from servers import SmtpSink
 from tests.test_send import config_for
 from tui_desk.desk.replies import queue_reply
 from tui_desk.desk.service import Desk
-from tui_desk.mail.outbox import OutboxSender
-from tui_desk.mail.sync import AccountSync
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store import outbox
 from tui_desk.store.queries import thread_message_ids
 

@@ -18,7 +18,7 @@ from tests.test_sync_crash import write_config
 from tui_desk.config import AccountConfig, ServerConfig
 from tui_desk.desk.service import Desk
 from tui_desk.mail.imap import ImapAuthError, ImapConnectError
-from tui_desk.mail.sync import AccountSync
+from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store import mirror, server_ops
 from tui_desk.store.queries import thread_message_ids
 
@@ -290,7 +290,7 @@ async def test_fetch_reports_mail_gone_from_the_server_and_unknown_conversations
 
 
 async def test_pipelined_batches_store_in_order_and_a_failed_download_lets_the_stored_batch_commit():
-    from tui_desk.mail.sync import _pipelined
+    from tui_desk.sync.imap_sync import _pipelined
     log: list[str] = []
 
     async def fetch(n):
@@ -369,7 +369,7 @@ def _expected(rowid: int, raw: bytes):
 
 def _counting_parse_body(monkeypatch) -> dict[str, int]:
     """Parse in this process (workers=0: a thread) and count what parse_body returned."""
-    from tui_desk.mail import parse_pool, sync as sync_module
+    from tui_desk.sync import imap_sync as sync_module, parse_pool
     from tui_desk.mail.model import ParsedBody
     counts = {"body only": 0, "whole": 0}
     parse_body = parse_pool._READERS["body"]
@@ -443,7 +443,7 @@ async def test_body_phase_reads_whole_the_mail_whose_header_record_lists_defects
     counts = _counting_parse_body(monkeypatch)
     desk, sync = await make_sync(tmp_path, dovecot, mail_user)
     conn = await sync.connect()
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     async with ParsePool(workers=0) as pool:
         await sync.sync_folder(conn, pool, "INBOX", "queue")
         assert (await desk.store.fetchone("SELECT count(*) FROM messages WHERE defects_json != '[]'"))[0] == 0
@@ -473,7 +473,7 @@ async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_c
     counts = _counting_parse_body(monkeypatch)
     desk, sync = await make_sync(tmp_path, dovecot, mail_user)
     conn = await sync.connect()
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
     async with ParsePool(workers=0) as pool:
         await sync.sync_folder(conn, pool, "INBOX", "queue")
         await sync.sync_folder(conn, pool, "Sent", "sent")

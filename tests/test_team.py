@@ -11,7 +11,7 @@ from tui_desk.config import Config
 from tui_desk.desk import commands
 from tui_desk.desk.service import Desk
 from tui_desk.desk.when import When
-from tui_desk.mail.sync import AccountSync
+from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store.queries import conversation_states, thread_message_ids
 from tests.test_sync import account_for
 

@@ -370,8 +370,8 @@ async def _triage(desk, args) -> None:
 
 def outbox_sender(desk, config: Config):
     """The outbox, with the collision check's re-sync done by a one-off sync of the account."""
-    from tui_desk.mail.outbox import OutboxSender
-    from tui_desk.mail.sync import AccountSync
+    from tui_desk.sync.delivery import OutboxSender
+    from tui_desk.sync.imap_sync import AccountSync
     from tui_desk.secrets import password_lookup
     passwords = password_lookup(config)
 
@@ -501,7 +501,7 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
 async def _fetch(desk, config: Config, args) -> int:
     """Over-limit mail of one conversation, downloaded whole: a line per message; failures
     also give one line on stderr and exit status 1."""
-    from tui_desk.mail.sync import fetch_over_limit
+    from tui_desk.sync.imap_sync import fetch_over_limit
     from tui_desk.sanitize import sanitize_line
     from tui_desk.secrets import password_lookup
     outcomes = await fetch_over_limit(desk.store, config, args.id, password_lookup(config), on_change=desk.refresh)

@@ -7,8 +7,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from tui_desk.mail.outbox import OutboxReport, OutboxSender
-from tui_desk.mail.sync import MAX_RETRY_SECONDS, AccountSync, ProgressCallback
+from tui_desk.sync.delivery import OutboxReport, OutboxSender
+from tui_desk.sync.imap_sync import MAX_RETRY_SECONDS, AccountSync, ProgressCallback
 from tui_desk.sanitize import sanitize_line
 from tui_desk.secrets import password_lookup
 from tui_desk.store import outbox

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from tui_desk.desk.service import Desk
-from tui_desk.mail.parse_pool import Parsed, ParsePool
+from tui_desk.sync.parse_pool import Parsed, ParsePool
 from tui_desk.mail.sources import RawMail, read_sources
 from tui_desk.store import ingest as store_ingest
 

@@ -27,7 +27,7 @@ from typing import Awaitable, Callable
 
 from tui_desk.config import Config
 from tui_desk.mail.imap import ImapConnection, ImapError
-from tui_desk.mail.parse_pool import parse_safely
+from tui_desk.sync.parse_pool import parse_safely
 from tui_desk.mail.smtp import PermanentSendError, TemporarySendError, send
 from tui_desk.store import Store, ingest as store_ingest, outbox
 

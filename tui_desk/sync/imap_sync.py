@@ -17,7 +17,7 @@ from tui_desk.config import AccountConfig, ConfigError
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
-from tui_desk.mail.parse_pool import ParsePool, parse_one
+from tui_desk.sync.parse_pool import ParsePool, parse_one
 from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
