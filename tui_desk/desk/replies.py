@@ -46,7 +46,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
                       attachments: list[Path] = (), extra_values: dict[str, str] | None = None,
                       seen_upto: int | None = None) -> QueuedReply:
     """`seen_upto`: the conversation's newest message when the agent started writing (by default:
-    now). Mail that arrives after it holds the reply before SMTP (mail.outbox collision check)."""
+    now). Mail that arrives after it holds the reply before SMTP (sync.delivery collision check)."""
     account = account or desk.config.account(None)
     head = await reply_headers(desk, conv_id, reply_all, account)
     original = head.original
