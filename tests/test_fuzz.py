@@ -38,11 +38,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.control import current_build_context
 
 from tests.fuzz_mail import HOSTILE_CHARS, any_message, message, mutated_message
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
-from tui_desk.mail.parse import parse_body, parse_header_block, parse_message
+from tui_desk.mail.parse import parse_body, parse_header_block, parse_message, split_quoted
 from tui_desk.mail.threading import ticket_number
 from tui_desk.sanitize import UNSAFE, cell_safe, sanitize, sanitize_line
 
@@ -76,6 +75,7 @@ def examples(ci: int) -> settings:
 def _save_if_final(kind: str, payload: bytes | list[bytes]) -> Path | None:
     """On Hypothesis' final replay of a failing example, keep it in tests/fuzz_corpus/."""
     try:
+        from hypothesis.control import current_build_context
         final = current_build_context().is_final
     except Exception:  # not under @given (the corpus replay): nothing new to keep
         return None
@@ -142,6 +142,7 @@ def _header_block(raw: bytes) -> bytes:
 def check_parse(raw: bytes) -> None:
     whole = parse_message(raw)
     _assert_clean_record(whole, "parse_message")
+    check_split(whole.text)
     head = parse_header_block(_header_block(raw))
     _assert_clean_record(head, "parse_header_block")
     got = parse_body(raw)
@@ -181,11 +182,18 @@ def check_text(text: str) -> None:
         assert clean(out) == out, clean.__name__
     assert "\n" not in sanitize_line(text) and "\t" not in sanitize_line(text)
     assert isinstance(html_to_text(text), str)
+    check_split(text)
+
+
+def check_split(text: str) -> None:
+    """The conversation view's quote runs (split_quoted) give the text back, joined."""
+    assert "".join(run for run, _ in split_quoted(text)) == text
 
 
 hostile_strings = st.lists(st.one_of(st.text(max_size=20), st.sampled_from(HOSTILE_CHARS),
                                      st.sampled_from(["\x1b[", "\x1b]", "\x9b", "\x9d", "\x1bP", "\x07", "\x9c",
-                                                      "\x1b\\", "<p>", "&#x1b;", "\r\n"])),
+                                                      "\x1b\\", "<p>", "&#x1b;", "\r\n", "\n> ", "\nOn Mon, Ann wrote:\n",
+                                                      "\n-----Original Message-----\n", "\nFrom: x\nSent: y\n", "\r"])),
                            max_size=30).map("".join)
 
 
