@@ -246,11 +246,8 @@ def corpus_messages() -> tuple[bytes, ...]:
     return tuple(p.read_bytes() for p in files)
 
 
-@st.composite
-def mutated_message(draw) -> bytes:
-    """A corpus message with a few byte-level mutations, or two spliced."""
-    messages = corpus_messages()
-    data = bytearray(draw(st.sampled_from(messages)))
+def _mutate(draw, data: bytearray, others: tuple[bytes, ...]) -> bytes:
+    """A few byte-level mutations of data; a splice takes the tail of one of others."""
     for _ in range(draw(st.integers(1, 6))):
         op = draw(st.sampled_from(["flip", "insert", "delete", "repeat", "splice", "hostile"]))
         # anywhere, or at the start of a line (header fields, boundaries), spread over the message
@@ -267,7 +264,7 @@ def mutated_message(draw) -> bytes:
             chunk = data[at:at + draw(st.integers(1, 64))]
             data[at:at] = chunk * draw(st.integers(1, 200))
         elif op == "splice":
-            other = draw(st.sampled_from(messages))
+            other = draw(st.sampled_from(others))
             start = draw(st.integers(0, len(other)))
             data[at:] = other[start:]
         else:
@@ -275,4 +272,17 @@ def mutated_message(draw) -> bytes:
     return bytes(data)
 
 
-any_message = st.one_of(message(), mutated_message())
+@st.composite
+def mutated_message(draw) -> bytes:
+    """A corpus message with a few byte-level mutations, or two spliced."""
+    messages = corpus_messages()
+    return _mutate(draw, bytearray(draw(st.sampled_from(messages))), messages)
+
+
+@st.composite
+def mutated_structured_message(draw) -> bytes:
+    """A structured message (small: depth 2) with byte-level mutations, maybe spliced with a corpus one."""
+    return _mutate(draw, bytearray(draw(message(depth=2))), corpus_messages())
+
+
+any_message = st.one_of(message(), mutated_message(), mutated_structured_message())

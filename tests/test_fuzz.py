@@ -39,7 +39,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz_mail import HOSTILE_CHARS, any_message, message, mutated_message
+from tests.fuzz_mail import HOSTILE_CHARS, any_message, message, mutated_message, mutated_structured_message
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 from tui_desk.mail.parse import parse_body, parse_header_block, parse_message, split_quoted
 from tui_desk.mail.threading import ticket_number
@@ -164,8 +164,8 @@ def test_structured_mail_parses(raw: bytes) -> None:
 
 
 @examples(150)
-@given(mutated_message())
-def test_mutated_corpus_mail_parses(raw: bytes) -> None:
+@given(st.one_of(mutated_message(), mutated_structured_message()))
+def test_mutated_mail_parses(raw: bytes) -> None:
     _keeping("mail", raw, lambda: check_parse(raw))
 
 
@@ -250,7 +250,8 @@ def check_threads(raws: list[bytes], order: list[int]) -> None:
 
 @st.composite
 def thread_sets(draw) -> tuple[list[bytes], list[int]]:
-    raws = draw(st.lists(st.one_of(message(depth=1), mutated_message()), min_size=2, max_size=5))
+    raws = draw(st.lists(st.one_of(message(depth=1), mutated_message(), mutated_structured_message()),
+                         min_size=2, max_size=5))
     order = draw(st.permutations(range(len(raws))))
     return raws, list(order)
 
