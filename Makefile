@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # baseline), isync (mbsync, benchmarks), tmux (looking at the TUI as a person would).
 APT_PACKAGES := dovecot-imapd dovecot-lmtpd notmuch isync tmux openssl ca-certificates
 
-.PHONY: demo test venv apt bench clean lock
+.PHONY: demo test venv apt bench clean lock fuzz
 
 venv: $(STAMP)
 
@@ -35,6 +35,11 @@ demo: venv
 
 test: venv apt
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The fuzz tests with many more (random) examples than `make test` runs; FUZZ_EXAMPLES per property.
+# A failing input is written to tests/fuzz_corpus/ (replayed by every `make test`).
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q --timeout=0 --hypothesis-show-statistics tests/test_fuzz.py $(PYTEST_ARGS)
 
 bench: venv apt
 	$(BIN)/python bench/run_all.py
