@@ -276,7 +276,7 @@ def test_threading_is_order_independent_and_renders_safely(case) -> None:
 def pool_runner():
     """A ParsePool (one worker, the default budget) on an event loop of its own thread, shared by
     the examples: a worker takes ~0.2 s to start."""
-    from tui_desk.mail.parse_pool import ParsePool
+    from tui_desk.sync.parse_pool import ParsePool
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -294,7 +294,7 @@ def pool_runner():
 
 
 def check_budget(run, raws: list[bytes]) -> None:
-    from tui_desk.mail.parse_pool import PARSE_BUDGET
+    from tui_desk.sync.parse_pool import PARSE_BUDGET
     for raw, (record, error) in zip(raws, run(raws)):
         assert not (error or "").startswith("parse budget exceeded"), (PARSE_BUDGET, error)
         assert error is None, error
@@ -327,7 +327,7 @@ def test_fuzz_corpus_entry(entry: Path | None) -> None:
     if entry is None:
         assert (FUZZ_CORPUS / "README.md").is_file() and not KNOWN_FAILURES
     elif entry.name.startswith("budget-"):  # ran over the budget, or the workers read it otherwise
-        from tui_desk.mail.parse_pool import parse_one
+        from tui_desk.sync.parse_pool import parse_one
         raw = entry.read_bytes()
         record, error = asyncio.run(parse_one(raw))
         assert error is None and record == parse_message(raw)
