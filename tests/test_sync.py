@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import imaplib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -362,11 +363,24 @@ async def _stored(desk, rowid: int):
     return tuple(row), tuple(fts), await raw_by_rowid(desk.store, rowid)
 
 
-def _expected(rowid: int, raw: bytes):
+def _internaldates(dovecot, user) -> dict[int, int]:
+    c = client(dovecot, user)
+    c.select("INBOX", readonly=True)
+    _, data = c.uid("FETCH", "1:*", "(UID INTERNALDATE)")
+    c.logout()
+    return {int(re.search(rb"UID (\d+)", line).group(1)): int(time.mktime(imaplib.Internaldate2tuple(line)))
+            for line in data}
+
+
+def _expected(rowid: int, raw: bytes, arrived: int | None = None):
+    """What the store holds for this mail; with `arrived` (its INTERNALDATE), the defect the
+    store adds when it does not believe the Date field too."""
     from tui_desk.mail.parse import parse_message
-    from tui_desk.store.ingest import _attachments_json, _fts_row
+    from tui_desk.store.ingest import _attachments_json, _fts_row, stored_date
     p = parse_message(raw)
-    return (p.text, int(p.text_from_html), _attachments_json(p), json.dumps(p.defects, ensure_ascii=False),
+    defects = p.defects + ([note] if arrived is not None and (note := stored_date(p, arrived, "the server's arrival time", 0)[1])
+                           else [])
+    return (p.text, int(p.text_from_html), _attachments_json(p), json.dumps(defects, ensure_ascii=False),
             p.size, None, "full"), _fts_row(rowid, p)
 
 
@@ -393,6 +407,7 @@ async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dov
     from tests.test_parse import MESSAGE_FILES, _koi8_mail
     from tui_desk.demo.mailbox import Generator
     from tui_desk.mail.parse import parse_message
+    from tui_desk.store.ingest import stored_date
     mails = [p.read_bytes() for p in MESSAGE_FILES]
     mails += [m.raw for m in Generator(150, 11, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc), 30).generate()]
     mails += [_koi8_mail(), make_mail("nodate@t", subject="When?").replace(b"Date: ", b"Date: someday ", 1),
@@ -405,6 +420,7 @@ async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dov
     assert counts["body only"] > 150 and counts["whole"] >= 1  # the KOI8-R Subject
 
     bodies, headers = _fetch_all(dovecot, mail_user, "BODY.PEEK[]"), _fetch_all(dovecot, mail_user, "BODY.PEEK[HEADER]")
+    arrived = _internaldates(dovecot, mail_user)
     assert len(bodies) == len(mails)
     # RFC 3501: BODY[HEADER] is the start of BODY[] (parse_body relies on the header fields
     # being those of the header block the sync read first)
@@ -422,13 +438,14 @@ async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dov
             assert raw == headers[uid]
             continue
         assert raw == bodies[uid]
-        want_row, want_fts = _expected(rowid, raw)
+        want_row, want_fts = _expected(rowid, raw, arrived[uid])
         assert row[:7] == want_row, (uid, row[7])
         assert fts == want_fts, (uid, row[7])
         if not synthetic:  # header fields: the header block's reading
             head = parse_message(headers[uid])
             assert row[7] == head.subject
-            assert head.date is None or row[8] == int(head.date.timestamp())  # else the INTERNALDATE
+            # the Date field when believable, else the INTERNALDATE
+            assert row[8] == stored_date(head, arrived[uid], "", 0)[0]
         checked += 1
     assert checked > 250 and too_big >= 1
     unreadable = await desk.store.fetchone("SELECT defects_json FROM messages WHERE message_id='nodate@t'")
@@ -495,4 +512,35 @@ async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_c
     assert raw == sent.replace(b"\n", b"\r\n")
     assert (row[:7], fts) == _expected(rowid, raw)
     assert "unreadable Date" in row[3]
+    await desk.close()
+
+
+async def test_a_date_not_to_be_believed_gives_way_to_the_internaldate(tmp_path, dovecot, mail_user):
+    from tests.mailfactory import BASE
+    from servers import MaildirMessage
+    from tests.test_priority import with_date
+
+    arrived = BASE + dt.timedelta(hours=1)
+    dovecot.load_maildir(mail_user, [
+        MaildirMessage(make_mail("honest@t", sender="honest@c.test"), "", BASE),
+        MaildirMessage(with_date(make_mail("old@t", sender="old@c.test"), "Mon, 1 Jan 1900 00:00:00 +0000"),
+                       "", arrived),
+        MaildirMessage(with_date(make_mail("nodate@t", sender="nodate@c.test"), None), "", arrived),
+        MaildirMessage(with_date(make_mail("future@t", sender="future@c.test"),
+                                 "Fri, 31 Dec 9999 23:59:59 +0000"), "", arrived),
+    ])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    assert (await sync.sync_once()).bodies == 4
+    rows = await desk.queue_rows(await desk.queue_ids())
+    assert [r.customer_addr for r in rows][0] == "honest@c.test"
+    assert not any("date corrected" in r for r in rows[0].reasons)
+    said = {"old@c.test": "Date header said 1900-01-01", "nodate@c.test": "no Date header",
+            "future@c.test": "Date header said 9999-12-31"}
+    for row in rows[1:]:
+        note = f"date corrected: {said[row.customer_addr]}; using the server's arrival time"
+        assert note in row.reasons
+        [m] = (await desk.conversation(row.id)).messages
+        assert m.date == arrived and note in m.defects  # kept when the body replaced the header record
+    state = await desk.store.fetchall("SELECT DISTINCT body_state FROM messages")
+    assert [tuple(r) for r in state] == [("full",)]
     await desk.close()

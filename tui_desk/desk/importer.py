@@ -67,7 +67,8 @@ async def _store_batch(desk: Desk, mails: list[RawMail], parsed: list[Parsed], s
     for mail, (p, error) in zip(mails, parsed):
         is_agent = bool(p.sender and desk.config.is_agent_address(p.sender.key))
         items.append(store_ingest.NewMessage(raw=mail.data, parsed=p, source=mail.source,
-                                             is_agent=is_agent, error=error))
+                                             is_agent=is_agent, error=error, arrived=mail.arrived,
+                                             arrived_by=mail.arrived_by))
         if error:
             summary.errors += 1
             summary.error_lines.append(f"{mail.source}: {error}")

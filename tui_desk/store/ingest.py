@@ -11,6 +11,7 @@ from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list
 from tui_desk.store.fts import fts_text
+from tui_desk.store.queries import DATE_CORRECTED
 
 
 def pack_raw(raw: bytes) -> bytes:
@@ -28,6 +29,34 @@ class NewMessage:
     body_state: str = "full"  # "headers": raw holds only the header block; the body comes later
     is_note: bool = False  # an agents' internal note (see desk.notes)
     packed: bytes | None = None  # pack_raw(raw) when already done (by the parse workers)
+    # when the mail reached us (unix seconds) and how we know, for the defect: the server's
+    # INTERNALDATE, the mbox From_ line, the file's mtime; None: now, when it is stored
+    arrived: int | None = None
+    arrived_by: str = "the server's arrival time"
+
+
+# A Date before this (1990-01-01) or more than a day after the mail arrived is not believed:
+# the rank is the waiting time, so one made-up Date would jump the queue or sink out of it.
+EARLIEST_PLAUSIBLE_DATE = 631152000
+FUTURE_SLACK_SECONDS = 86400
+STORE_DEFECTS = (DATE_CORRECTED,)  # defects the store adds (kept when the body arrives)
+
+
+def stored_date(p: ParsedMessage, arrived: int | None, arrived_by: str, now: int) -> tuple[int, str | None]:
+    """The date the store keeps for a message (the one place that decides it): the Date field
+    when plausible, else the arrival time, with the defect saying so."""
+    if arrived is None:
+        arrived, arrived_by = now, "the time it was stored"
+    if p.date is None:
+        said = ("the Date header is unreadable" if any(d.startswith("unreadable Date") for d in p.defects)
+                else "no Date header")
+        return arrived, f"{DATE_CORRECTED}{said}; using {arrived_by}"
+    when = int(p.date.timestamp())
+    if EARLIEST_PLAUSIBLE_DATE <= when <= arrived + FUTURE_SLACK_SECONDS:
+        return when, None
+    d = p.date  # as written, in its own zone (year 1 or 9999 may not convert)
+    day = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    return arrived, f"{DATE_CORRECTED}Date header said {day}; using {arrived_by}"
 
 
 @dataclass(slots=True)
@@ -147,9 +176,11 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
     for n, (item, keys) in enumerate(zip(fresh, keys_of)):
         p, rowid = item.parsed, next_id + n
         sender = p.sender or Address("", "")
+        date, corrected = stored_date(p, item.arrived, item.arrived_by, now)
+        if corrected:
+            p.defects.append(corrected)
         msg_rows.append((
-            rowid, p.message_id, int(p.synthetic_id), conv_of_root[uf.find(keys[0])],
-            int(p.date.timestamp()) if p.date else None,
+            rowid, p.message_id, int(p.synthetic_id), conv_of_root[uf.find(keys[0])], date,
             sender.name, sender.addr, sender.key,
             _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
             p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
@@ -187,10 +218,17 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
     columns as the header block's record set them. One statement per table for the batch."""
     if not items:
         return
+    # the store's own defects (a corrected date) were not the parser's: they stay
+    kept: dict[int, list[str]] = {}
+    for r in await store.fetchall(
+            "SELECT id, defects_json FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+            " AND instr(defects_json, ?) > 0", (as_json_list(i[0] for i in items), DATE_CORRECTED)):
+        kept[r[0]] = [d for d in json.loads(r[1]) if d.startswith(STORE_DEFECTS)]
     await store.executemany(
         "UPDATE messages SET body=?, body_from_html=?, attachments_json=?, defects_json=?, size=?, error=?,"
         " body_state='full' WHERE id=?",
-        [(p.text, int(p.text_from_html), _attachments_json(p), _json_text(p.defects),
+        [(p.text, int(p.text_from_html), _attachments_json(p),
+          _json_text(p.defects + [d for d in kept.get(rowid, ()) if d not in p.defects]),
           p.size or len(raw), error, rowid) for rowid, raw, p, error in items])
     await store.executemany("UPDATE raw_messages SET data=? WHERE id=?",
                             [(packed[n] if packed is not None else pack_raw(raw), rowid)
