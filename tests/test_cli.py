@@ -459,3 +459,23 @@ def test_import_puts_a_date_not_to_be_believed_at_the_arrival_time(tmp_path, cap
         assert f"   ! {note}" in shown and "priority: " in shown and note in shown.split("priority: ")[1]
         assert run_json(capsys, "--db", db, "show", rows[customer]["id"])["messages"][0]["date"].startswith(
             when.replace(" ", "T"))
+
+
+def test_import_keeps_a_second_mail_with_a_known_message_id_and_says_so(tmp_path, capsys):
+    from tests.mailfactory import make_mail
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(make_mail("same@t", body="the first\n"))
+    (folder / "2.eml").write_bytes(make_mail("same@t", subject="Other", body="another mail\n"))
+    (folder / "3.eml").write_bytes(make_mail("same@t", body="the first\n").replace(b"\n", b"\r\n"))
+    db = tmp_path / "d.sqlite3"
+    code, out, _ = run(capsys, "--db", db, "import", folder)
+    assert code == 0 and out.startswith("imported 2 messages (1 already known)"), out
+    assert out.rstrip().endswith(", 1 kept beside another mail with the same Message-ID"), out
+    code, out, _ = run(capsys, "--db", db, "import", folder)
+    assert code == 0 and out.startswith("imported 0 messages (3 already known)") and "kept beside" not in out
+    [conv] = run_json(capsys, "--db", db, "queue")
+    shown = run(capsys, "--db", db, "show", conv["id"])[1]
+    assert "the first" in shown and "another mail" in shown
+    assert "! another message has the same Message-ID <same@t>: this one is kept as <same@t#dup-" in shown
