@@ -202,6 +202,12 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
     result.added = len(fresh)
 
 
+def wire_message_id(stored_id: str) -> str:
+    """The Message-ID the mail itself has (what replies and notes refer to): a derived id
+    (<id>#dup-<hash>) is the store's own and never leaves it."""
+    return stored_id.partition(DUPLICATE_MARK)[0]
+
+
 # fields a mail gains on its way (delivery, filters, the mbox it was saved in): two copies of
 # one mail differ in them and are still one mail
 _TRANSIT_FIELDS = frozenset({
