@@ -398,3 +398,27 @@ async def test_replies_and_notes_never_name_a_derived_message_id(tmp_path, dovec
     for m in heads:
         assert "<q1@t>" in m["References"] and "#dup-" not in m["References"], m["References"]
     await desk.close()
+
+
+async def test_forwarding_a_mail_nested_300_deep_attaches_its_bytes(tmp_path, dovecot, mail_user, smtp_sink):
+    """message/rfc822 inside message/rfc822, 300 times: the stdlib's parser and writer recurse
+    per level (RecursionError in the compose screen); the forward attaches the bytes as they are."""
+    raw = b"From: Ann Lee <ann@c.test>\nSubject: innermost\n\nthe core\n"
+    for n in range(300):
+        raw = (f"From: Ann Lee <ann@c.test>\nSubject: level {n}\nMIME-Version: 1.0\n"
+               "Content-Type: message/rfc822\n\n").encode() + raw
+    raw = (b"Message-ID: <deep@t>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nTo: support@helpdesk.test\n" + raw)
+    dovecot.load_maildir(mail_user, [raw])
+    clock = Clock()
+    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    deep = (await desk.store.fetchone("SELECT conv_id FROM messages WHERE message_id='deep@t'"))[0]
+    outbox_id, said = await desk.forward(deep, "eng@third.test", "Look at this one.")
+    [sent] = [r[0] for r in await desk.store.fetchall("SELECT raw FROM outbox WHERE id=?", (outbox_id,))]
+    assert raw.replace(b"\n", b"\r\n") in sent
+    assert b"Content-Type: message/rfc822" in sent and b'filename="forwarded-message.eml"' in sent
+    smtp_sink.clear()
+    clock.now += 11
+    assert len((await sender.run_due()).sent) == 1
+    [got] = smtp_sink.wait_for(1)
+    assert raw.replace(b"\n", b"\r\n") in got.data.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n")
+    await desk.close()
