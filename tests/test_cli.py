@@ -560,3 +560,51 @@ def test_a_store_folder_without_permission_is_one_line(tmp_path, capsys, monkeyp
         place.undo()
         closed.chmod(0o755)
     assert list(closed.iterdir()) == []
+
+
+def test_import_puts_a_date_not_to_be_believed_at_the_arrival_time(tmp_path, capsys):
+    import os
+
+    from tests.mailfactory import BASE, make_mail
+    from tests.test_priority import with_date
+
+    old = with_date(make_mail("old@t", sender="old@c.test"), "Mon, 1 Jan 1900 00:00:00 +0000")
+    (tmp_path / "in.mbox").write_bytes(b"From old@c.test Mon Nov  2 10:00:00 2026\n" + old + b"\n")
+    eml = tmp_path / "mail" / "nodate.eml"
+    eml.parent.mkdir()
+    eml.write_bytes(with_date(make_mail("nodate@t", sender="nodate@c.test"), None))
+    os.utime(eml, (BASE.timestamp() + 7200, BASE.timestamp() + 7200))
+    db = tmp_path / "d.sqlite3"
+    assert run(capsys, "--db", db, "import", tmp_path / "in.mbox", eml.parent)[0] == 0
+    rows = {r["customer_address"]: r for r in run_json(capsys, "--db", db, "queue")}
+    expect = {"old@c.test": ("Date header said 1900-01-01; using the mbox From_ line date", "2026-11-02 10:00"),
+              "nodate@c.test": ("no Date header; using the file's modification time", "2026-11-02 11:00")}
+    assert set(rows) == set(expect)
+    for customer, (said, when) in expect.items():
+        note = f"date corrected: {said}"
+        assert note in rows[customer]["priority"]["reasons"]
+        assert rows[customer]["priority"]["reasons"][0].startswith("waiting ")
+        shown = run(capsys, "--db", db, "show", rows[customer]["id"])[1]
+        assert f"   ! {note}" in shown and "priority: " in shown and note in shown.split("priority: ")[1]
+        assert run_json(capsys, "--db", db, "show", rows[customer]["id"])["messages"][0]["date"].startswith(
+            when.replace(" ", "T"))
+
+
+def test_import_keeps_a_second_mail_with_a_known_message_id_and_says_so(tmp_path, capsys):
+    from tests.mailfactory import make_mail
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(make_mail("same@t", body="the first\n"))
+    (folder / "2.eml").write_bytes(make_mail("same@t", subject="Other", body="another mail\n"))
+    (folder / "3.eml").write_bytes(make_mail("same@t", body="the first\n").replace(b"\n", b"\r\n"))
+    db = tmp_path / "d.sqlite3"
+    code, out, _ = run(capsys, "--db", db, "import", folder)
+    assert code == 0 and out.startswith("imported 2 messages (1 already known)"), out
+    assert out.rstrip().endswith(", 1 kept beside another mail with the same Message-ID"), out
+    code, out, _ = run(capsys, "--db", db, "import", folder)
+    assert code == 0 and out.startswith("imported 0 messages (3 already known)") and "kept beside" not in out
+    [conv] = run_json(capsys, "--db", db, "queue")
+    shown = run(capsys, "--db", db, "show", conv["id"])[1]
+    assert "the first" in shown and "another mail" in shown
+    assert "! another message has the same Message-ID <same@t>: this one is kept as <same@t#dup-" in shown

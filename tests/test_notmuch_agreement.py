@@ -176,6 +176,9 @@ def compare(name: str, notmuch: str, mail_root: Path, work: Path) -> Comparison:
     files = mail_files(mail_root)
     nm = notmuch_threads(notmuch, mail_root, work / "notmuch")
     desk, import_line = desk_threads(mail_root, work / "desk")
+    # notmuch keeps every file of one Message-ID as one message; tui-desk keeps another mail with
+    # a known Message-ID apart, under <id>#dup-<hash>, in the same conversation: compared by id
+    desk = [[i.partition("#dup-")[0] for i in t] for t in desk]
     desk_ids = {i for t in desk for i in t}
 
     # Messages without Message-ID: notmuch names them notmuch-sha1-<sha1 of file>, tui-desk
@@ -344,7 +347,8 @@ def file_partitions(notmuch: str, root: Path, work: Path) -> tuple[set[frozenset
     for p in mail_files(root):
         files_of_desk_id.setdefault(parse_message(p.read_bytes()).message_id, set()).add(p.name)
     nm_groups = {frozenset(Path(f).name for i in t for f in nm.files[i]) for t in nm.threads}
-    desk_groups = {frozenset(f for i in t for f in files_of_desk_id[i]) for t in desk}
+    # another mail with a known Message-ID is kept under a derived one (<id>#dup-<hash>)
+    desk_groups = {frozenset(f for i in t for f in files_of_desk_id[i.partition("#dup-")[0]]) for t in desk}
     return nm_groups, desk_groups
 
 

@@ -603,6 +603,13 @@ def test_cr_lf_nul_weirdness() -> None:
         ("Tue, 10 Jul 2012 08:14:18", dt.datetime(2012, 7, 10, 8, 14, 18, tzinfo=dt.timezone.utc)),
         ("Tue, 17 Jul 2012 22:23:35.882 0000", dt.datetime(2012, 7, 17, 22, 23, 35, tzinfo=dt.timezone.utc)),
         ("2024-01-15T10:00:00Z", dt.datetime(2024, 1, 15, 10, 0, tzinfo=dt.timezone.utc)),
+        # a four-digit year is the year as written (the stdlib reads 0001 as 2001); RFC 5322
+        # 4.3: a two-digit year is 19xx/20xx, a three-digit one 1900 + it
+        ("Mon, 1 Jan 0001 00:00:00 +0000", dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)),
+        ("Fri, 1 Jan 0099 00:00:00 +0000", dt.datetime(99, 1, 1, tzinfo=dt.timezone.utc)),
+        ("Tue, 10 Jul 12 08:14:18 +0000", dt.datetime(2012, 7, 10, 8, 14, 18, tzinfo=dt.timezone.utc)),
+        ("Mon, 1 Jan 101 00:00:00 +0000", dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc)),
+        ("Fri, 31 Dec 9999 23:59:59 +0000", dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)),
         ("yesterday", None),
         ("Mon, 99 Foo 20999 99:99:99 +9999", None),
         ("", None),

@@ -247,3 +247,48 @@ async def test_nobody_waits_on_a_closed_spam_or_pending_conversation(tmp_path):
         assert said in row.reasons[0], (addr, row.reasons)
         assert (await desk.conversation(row.id)).reasons == row.reasons  # `show` says the same
     await desk.close()
+
+
+def with_date(raw: bytes, date: str | None) -> bytes:
+    """The mail with its Date field replaced (None: removed)."""
+    head, sep, body = raw.partition(b"\n\n")
+    lines = [ln for ln in head.split(b"\n") if not ln.startswith(b"Date:")]
+    if date is not None:
+        lines.append(b"Date: " + date.encode())
+    return b"\n".join(lines) + sep + body
+
+
+async def test_a_date_not_to_be_believed_ranks_by_when_the_mail_arrived(tmp_path):
+    desk = await open_desk(tmp_path)  # now: ten hours after T0
+    arrived = T0 + 60 * 60  # the server got the odd ones an hour after the honest one was written
+    honest = make_mail("honest@t", sender="honest@c.test", minutes=0)
+    odd = {
+        "1900@c.test": ("Mon, 1 Jan 1900 00:00:00 +0000", "Date header said 1900-01-01"),
+        "none@c.test": (None, "no Date header"),
+        "junk@c.test": ("someday soon", "the Date header is unreadable"),
+        "9999@c.test": ("Fri, 31 Dec 9999 23:59:59 +0000", "Date header said 9999-12-31"),
+        "0001@c.test": ("Mon, 1 Jan 0001 00:00:00 +0000", "Date header said 0001-01-01"),  # not 2001
+    }
+    items = [store_ingest.NewMessage(raw=honest, parsed=parse_message(honest), arrived=arrived + 60)]
+    for addr, (date, _) in odd.items():
+        raw = with_date(make_mail(f"{addr}.msg", sender=addr, minutes=0), date)
+        items.append(store_ingest.NewMessage(raw=raw, parsed=parse_message(raw), arrived=arrived))
+    await desk.refresh((await store_ingest.ingest(desk.store, items)).conversations)
+    rows = await queue(desk)
+    assert rows[0].customer_addr == "honest@c.test" and rows[0].reasons[0].startswith("waiting 10h")
+    assert not any("date corrected" in r for r in rows[0].reasons)
+    for row in rows[1:]:
+        assert row.reasons[0].startswith("waiting 9h"), row.reasons  # not 46359d, 0m or nobody waiting
+        said = odd[row.customer_addr][1]
+        note = f"date corrected: {said}; using the server's arrival time"
+        assert note in row.reasons, row.reasons
+        view = await desk.conversation(row.id)
+        assert note in view.messages[0].defects and note in view.reasons  # `show` and `p`
+        assert int(view.messages[0].date.timestamp()) == arrived
+    assert len(rows) == 1 + len(odd)
+    # with nothing known of the arrival, the time the mail was stored is used (never no date)
+    raw = with_date(make_mail("late@t", sender="late@c.test"), None)
+    await add(desk, raw)
+    row = await desk.store.fetchone("SELECT date, added_at, defects_json FROM messages WHERE message_id='late@t'")
+    assert row[0] == row[1] and "using the time it was stored" in row[2]
+    await desk.close()

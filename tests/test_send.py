@@ -376,3 +376,49 @@ async def test_forward_attaches_the_original_keeps_the_thread_and_is_not_an_answ
     with pytest.raises(CommandError, match="not an email address"):
         await desk.forward(conv, "eng team", "x")
     await desk.close()
+
+
+async def test_replies_and_notes_never_name_a_derived_message_id(tmp_path, dovecot, mail_user, smtp_sink):
+    """A mail kept under <id>#dup-<hash> (another mail has its Message-ID) is answered as <id>:
+    the derived id is the store's own."""
+    dovecot.load_maildir(mail_user, [make_mail("q1@t", sender="Ann Lee <ann@c.test>", subject="Refund for order #123",
+                                               body="Another mail with the same id\n", minutes=5)])
+    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, Clock())
+    ids = [r[0] for r in await desk.store.fetchall("SELECT message_id FROM messages WHERE conv_id=?", (conv,))]
+    assert len(ids) == 2 and any("#dup-" in i for i in ids)
+    await queue_reply(desk, conv, "On it.")
+    await desk.forward(conv, "eng@third.test", "Please check.")
+    await desk.add_note(conv, "Checked both.")
+    raws = [r[0] for r in await desk.store.fetchall("SELECT raw FROM outbox")]
+    raws += [r[0] for r in await desk.store.fetchall(
+        "SELECT r.data FROM raw_messages r JOIN messages m ON m.id = r.id WHERE m.is_note = 1")]
+    import zlib
+    heads = [parsed(raws[0]), parsed(raws[1]), parsed(zlib.decompress(raws[2]))]
+    assert heads[0]["In-Reply-To"] == "<q1@t>"
+    for m in heads:
+        assert "<q1@t>" in m["References"] and "#dup-" not in m["References"], m["References"]
+    await desk.close()
+
+
+async def test_forwarding_a_mail_nested_300_deep_attaches_its_bytes(tmp_path, dovecot, mail_user, smtp_sink):
+    """message/rfc822 inside message/rfc822, 300 times: the stdlib's parser and writer recurse
+    per level (RecursionError in the compose screen); the forward attaches the bytes as they are."""
+    raw = b"From: Ann Lee <ann@c.test>\nSubject: innermost\n\nthe core\n"
+    for n in range(300):
+        raw = (f"From: Ann Lee <ann@c.test>\nSubject: level {n}\nMIME-Version: 1.0\n"
+               "Content-Type: message/rfc822\n\n").encode() + raw
+    raw = (b"Message-ID: <deep@t>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nTo: support@helpdesk.test\n" + raw)
+    dovecot.load_maildir(mail_user, [raw])
+    clock = Clock()
+    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    deep = (await desk.store.fetchone("SELECT conv_id FROM messages WHERE message_id='deep@t'"))[0]
+    outbox_id, said = await desk.forward(deep, "eng@third.test", "Look at this one.")
+    [sent] = [r[0] for r in await desk.store.fetchall("SELECT raw FROM outbox WHERE id=?", (outbox_id,))]
+    assert raw.replace(b"\n", b"\r\n") in sent
+    assert b"Content-Type: message/rfc822" in sent and b'filename="forwarded-message.eml"' in sent
+    smtp_sink.clear()
+    clock.now += 11
+    assert len((await sender.run_due()).sent) == 1
+    [got] = smtp_sink.wait_for(1)
+    assert raw.replace(b"\n", b"\r\n") in got.data.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n")
+    await desk.close()

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import imaplib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -359,11 +360,27 @@ async def _stored(desk, rowid: int):
     return tuple(row), tuple(fts), await raw_by_rowid(desk.store, rowid)
 
 
-def _expected(rowid: int, raw: bytes):
+def _internaldates(dovecot, user) -> dict[int, int]:
+    c = client(dovecot, user)
+    c.select("INBOX", readonly=True)
+    _, data = c.uid("FETCH", "1:*", "(UID INTERNALDATE)")
+    c.logout()
+    return {int(re.search(rb"UID (\d+)", line).group(1)): int(time.mktime(imaplib.Internaldate2tuple(line)))
+            for line in data}
+
+
+def _expected(rowid: int, raw: bytes, arrived: int | None = None, stored_as: str | None = None):
+    """What the store holds for this mail; with `arrived` (its INTERNALDATE), the defect the
+    store adds when it does not believe the Date field too, and with `stored_as` (its id in the
+    store) the one it adds when another mail has its Message-ID."""
     from tui_desk.mail.parse import parse_message
-    from tui_desk.store.ingest import _attachments_json, _fts_row
+    from tui_desk.store.ingest import _attachments_json, _fts_row, stored_date
     p = parse_message(raw)
-    return (p.text, int(p.text_from_html), _attachments_json(p), json.dumps(p.defects, ensure_ascii=False),
+    defects = p.defects + ([note] if arrived is not None and (note := stored_date(p, arrived, "the server's arrival time", 0)[1])
+                           else [])
+    if stored_as is not None and stored_as != p.message_id:
+        defects.append(f"another message has the same Message-ID <{p.message_id}>: this one is kept as <{stored_as}>")
+    return (p.text, int(p.text_from_html), _attachments_json(p), json.dumps(defects, ensure_ascii=False),
             p.size, None, "full"), _fts_row(rowid, p)
 
 
@@ -390,6 +407,7 @@ async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dov
     from tests.test_parse import MESSAGE_FILES, _koi8_mail
     from tui_desk.demo.mailbox import Generator
     from tui_desk.mail.parse import parse_message
+    from tui_desk.store.ingest import stored_date
     mails = [p.read_bytes() for p in MESSAGE_FILES]
     mails += [m.raw for m in Generator(150, 11, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc), 30).generate()]
     mails += [_koi8_mail(), make_mail("nodate@t", subject="When?").replace(b"Date: ", b"Date: someday ", 1),
@@ -402,32 +420,35 @@ async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dov
     assert counts["body only"] > 150 and counts["whole"] >= 1  # the KOI8-R Subject
 
     bodies, headers = _fetch_all(dovecot, mail_user, "BODY.PEEK[]"), _fetch_all(dovecot, mail_user, "BODY.PEEK[HEADER]")
+    arrived = _internaldates(dovecot, mail_user)
     assert len(bodies) == len(mails)
     # RFC 3501: BODY[HEADER] is the start of BODY[] (parse_body relies on the header fields
     # being those of the header block the sync read first)
     assert all(bodies[uid].startswith(headers[uid]) for uid in bodies)
     rows = await desk.store.fetchall(
-        "SELECT min(i.uid), i.message_id, count(*), m.body_state, m.synthetic_id FROM imap_messages i"
+        "SELECT min(i.uid), i.message_id, count(*), m.body_state, m.synthetic_id, m.message_id FROM imap_messages i"
         " JOIN messages m ON m.id = i.message_id GROUP BY i.message_id")
-    checked = too_big = 0
-    for uid, rowid, copies, state, synthetic in rows:
+    checked = too_big = derived = 0
+    for uid, rowid, copies, state, synthetic, message_id in rows:
+        derived += "#dup-" in message_id  # another mail with a known Message-ID: a message of its own
         if copies > 1:
-            continue  # the same Message-ID twice with other bytes: not this test's matter
+            continue  # one mail twice (its fields added on the way apart): not this test's matter
         row, fts, raw = await _stored(desk, rowid)
         if state == "too_big":
             too_big += 1
             assert raw == headers[uid]
             continue
         assert raw == bodies[uid]
-        want_row, want_fts = _expected(rowid, raw)
+        want_row, want_fts = _expected(rowid, raw, arrived[uid], message_id)
         assert row[:7] == want_row, (uid, row[7])
         assert fts == want_fts, (uid, row[7])
         if not synthetic:  # header fields: the header block's reading
             head = parse_message(headers[uid])
             assert row[7] == head.subject
-            assert head.date is None or row[8] == int(head.date.timestamp())  # else the INTERNALDATE
+            # the Date field when believable, else the INTERNALDATE
+            assert row[8] == stored_date(head, arrived[uid], "", 0)[0]
         checked += 1
-    assert checked > 250 and too_big >= 1
+    assert checked > 250 and too_big >= 1 and derived >= 1
     unreadable = await desk.store.fetchone("SELECT defects_json FROM messages WHERE message_id='nodate@t'")
     assert "unreadable Date" in unreadable[0]
     await desk.close()
@@ -463,11 +484,14 @@ async def test_body_phase_reads_whole_the_mail_whose_header_record_lists_defects
 
 async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_copys(tmp_path, dovecot, mail_user,
                                                                                     monkeypatch):
-    """One Message-ID in two folders, the headers differing: the header record stored is the
-    first copy's. When that copy is gone before its body came, the other copy's body phase reads
-    its own mail whole (as the previous version did), not only its body."""
-    inbox = make_mail("twice@t", subject="From the customer", body="the inbox copy\n")
-    sent = make_mail("twice@t", subject="Sent copy", body="the sent copy\n").replace(b"Date: ", b"Date: someday ", 1)
+    """One mail in two folders, its header blocks differing in the fields delivery added (the
+    inbox copy's Received): one message, whose header record stored is the first copy's. When
+    that copy is gone before its body came, the other copy's body phase reads its own mail
+    whole (as the previous version did), not only its body. (Copies whose own fields differ
+    are two messages: test_a_second_mail_with_a_known_message_id_is_kept.)"""
+    sent = make_mail("twice@t", subject="From the customer", body="the sent copy\n").replace(
+        b"Date: ", b"Date: someday ", 1)
+    inbox = b"Received: from mx.customer.test by mx.helpdesk.test; Mon, 2 Nov 2026 09:00:01 +0000\n" + sent
     dovecot.load_maildir(mail_user, [inbox, make_mail("other@t", minutes=1)])
     dovecot.load_maildir(mail_user, [sent], folder="Sent")
     counts = _counting_parse_body(monkeypatch)
@@ -490,6 +514,68 @@ async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_c
     assert subject == "From the customer"
     row, fts, raw = await _stored(desk, rowid)
     assert raw == sent.replace(b"\n", b"\r\n")
-    assert (row[:7], fts) == _expected(rowid, raw)
+    assert (row[:7], fts) == _expected(rowid, raw, row[8])  # (the Date is unreadable: the INTERNALDATE)
     assert "unreadable Date" in row[3]
+    await desk.close()
+
+
+async def test_a_date_not_to_be_believed_gives_way_to_the_internaldate(tmp_path, dovecot, mail_user):
+    from tests.mailfactory import BASE
+    from servers import MaildirMessage
+    from tests.test_priority import with_date
+
+    arrived = BASE + dt.timedelta(hours=1)
+    dovecot.load_maildir(mail_user, [
+        MaildirMessage(make_mail("honest@t", sender="honest@c.test"), "", BASE),
+        MaildirMessage(with_date(make_mail("old@t", sender="old@c.test"), "Mon, 1 Jan 1900 00:00:00 +0000"),
+                       "", arrived),
+        MaildirMessage(with_date(make_mail("nodate@t", sender="nodate@c.test"), None), "", arrived),
+        MaildirMessage(with_date(make_mail("future@t", sender="future@c.test"),
+                                 "Fri, 31 Dec 9999 23:59:59 +0000"), "", arrived),
+    ])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    assert (await sync.sync_once()).bodies == 4
+    rows = await desk.queue_rows(await desk.queue_ids())
+    assert [r.customer_addr for r in rows][0] == "honest@c.test"
+    assert not any("date corrected" in r for r in rows[0].reasons)
+    said = {"old@c.test": "Date header said 1900-01-01", "nodate@c.test": "no Date header",
+            "future@c.test": "Date header said 9999-12-31"}
+    for row in rows[1:]:
+        note = f"date corrected: {said[row.customer_addr]}; using the server's arrival time"
+        assert note in row.reasons
+        [m] = (await desk.conversation(row.id)).messages
+        assert m.date == arrived and note in m.defects  # kept when the body replaced the header record
+    state = await desk.store.fetchall("SELECT DISTINCT body_state FROM messages")
+    assert [tuple(r) for r in state] == [("full",)]
+    await desk.close()
+
+
+async def test_a_second_mail_with_a_known_message_id_is_kept(tmp_path, dovecot, mail_user):
+    """Two mails with one Message-ID are two messages (the second under a derived id); the same
+    mail in INBOX and Sent is one; syncing everything again (a UIDVALIDITY reset) adds nothing."""
+    first = make_mail("same@t", body="the first\n")
+    other = make_mail("same@t", subject="Another", body="another mail\n", minutes=3)
+    dovecot.load_maildir(mail_user, [first, other])
+    dovecot.load_maildir(mail_user, [first], folder="Sent")
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    await sync.sync_once()
+    conn = await sync.connect()
+    from tui_desk.sync.parse_pool import ParsePool
+    async with ParsePool(workers=0) as pool:
+        await sync.sync_folder(conn, pool, "Sent", "sent")
+        await sync.fetch_bodies(conn, pool, "Sent", "sent")
+    await conn.logout()
+    stored = "SELECT id, message_id, body, body_state, conv_id FROM messages ORDER BY id"
+    rows = [tuple(r) for r in await desk.store.fetchall(stored)]
+    assert [(r[1].partition("#dup-")[0], r[2], r[3]) for r in rows] == [
+        ("same@t", "the first", "full"), ("same@t", "another mail", "full")]
+    assert rows[0][1] == "same@t" and rows[1][1].startswith("same@t#dup-") and rows[0][4] == rows[1][4]
+    mapped = await desk.store.fetchall("SELECT f.name, i.message_id FROM imap_messages i"
+                                       " JOIN folders f ON f.id = i.folder_id ORDER BY f.name, i.uid")
+    assert [tuple(r) for r in mapped] == [("INBOX", rows[0][0]), ("INBOX", rows[1][0]), ("Sent", rows[0][0])]
+    async with desk.store.transaction():
+        for f in await desk.store.fetchall("SELECT id, uidvalidity FROM folders"):
+            await mirror.reset_folder(desk.store, f[0], f[1])
+    await sync.sync_once()
+    assert [tuple(r) for r in await desk.store.fetchall(stored)] == rows
     await desk.close()

@@ -129,7 +129,9 @@ async def test_copies_of_one_message_id_link_whatever_arrives_first(tmp_path):
                                [copy2, root, copy1, other]]):
         desk = await Desk.open(tmp_path / f"{n}.db")
         await add(desk, order, batch=1)
-        assert await partition(desk) == {frozenset({"root@t", "other@t", "dup@t"})}
+        # two mails with one id: both kept (the second under a derived id), in one conversation
+        [ids] = list(await partition(desk))
+        assert len(ids) == 4 and {i.partition("#dup-")[0] for i in ids} == {"root@t", "other@t", "dup@t"}
         await desk.close()
 
 
@@ -141,3 +143,46 @@ def test_subject_prefixes_are_stripped_for_display_and_re_once():
     assert strip_subject_prefixes("Fwd: Refund", forwards=False) == "Fwd: Refund"
     assert reply_subject("RE: Re: Refund", 12) == "Re: [#12] Refund"
     assert reply_subject("Re: [#12] Refund", 12) == "Re: [#12] Refund"
+
+
+async def test_another_mail_with_a_known_message_id_is_kept_beside_the_first(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    first = make_mail("same@t", subject="Invoice 1", body="the first\n")
+    other = make_mail("same@t", subject="Invoice 1", body="another mail, same id\n", minutes=5)
+    third = make_mail("same@t", subject="Unrelated", sender="Eve <eve@evil.test>", minutes=6)
+    await add(desk, [first, other], batch=1)  # one at a time: the second knows the first from the store
+    await add(desk, [third, make_mail("reply@t", refs=["same@t"], minutes=7)])
+    [ids] = list(await partition(desk))  # the others join the first's conversation, never dropped
+    assert len(ids) == 4 and "same@t" in ids and "reply@t" in ids
+    rows = await desk.store.fetchall("SELECT message_id, body, defects_json FROM messages"
+                                     " WHERE message_id LIKE 'same@t%' ORDER BY id")
+    assert [r[1] for r in rows] == ["the first", "another mail, same id", "Hi there."]
+    assert rows[0][2] == "[]"
+    for derived, _, defects in rows[1:]:
+        assert derived.startswith("same@t#dup-")
+        assert f"another message has the same Message-ID <same@t>: this one is kept as <{derived}>" in defects
+    # the same mails again, with other line endings, in one batch or one by one: nothing new
+    for batch in (None, 1):
+        before = await desk.store.fetchall("SELECT id, message_id FROM messages ORDER BY id")
+        items = [store_ingest.NewMessage(raw=r.replace(b"\n", b"\r\n"), parsed=parse_message(r))
+                 for r in (other, third, first, other)]
+        for i in range(0, 4, batch or 4):
+            result = await store_ingest.ingest(desk.store, items[i:i + (batch or 4)])
+            assert result.added == 0 and result.id_conflicts == 0
+        assert await desk.store.fetchall("SELECT id, message_id FROM messages ORDER BY id") == before
+    await desk.close()
+
+
+async def test_two_copies_of_one_mail_are_one_message_whatever_their_transit_fields(tmp_path):
+    desk = await Desk.open(tmp_path / "s.db")
+    raw = make_mail("copy@t", body="From the start.\n")  # a body line an mbox quotes as >From
+    delivered = (b"Return-Path: <ann@customer.test>\nDelivered-To: billing@helpdesk.test\n"
+                 b"Received: from mx.customer.test by mx.helpdesk.test;\n Mon, 2 Nov 2026 09:00:01 +0000\n" + raw)
+    head, _, body = raw.partition(b"\n\n")
+    in_mbox = head + b"\nStatus: RO\n\n" + body.replace(b"From the", b">From the")
+    await add(desk, [raw, delivered.replace(b"\n", b"\r\n"), in_mbox])
+    items = [store_ingest.NewMessage(raw=head + b"\n\n", parsed=parse_message(raw), body_state="headers")]
+    assert (await store_ingest.ingest(desk.store, items)).duplicates == 1  # a header block alone
+    assert await partition(desk) == {frozenset({"copy@t"})}
+    assert store_ingest.same_mail(raw, True, raw.replace(b"start", b"end"), True) is False
+    await desk.close()

@@ -20,13 +20,16 @@ class ImportSummary:
     messages: int = 0  # new messages stored
     duplicates: int = 0
     errors: int = 0  # stored, but with a parse error
+    id_conflicts: int = 0  # stored under a derived id: another mail has their Message-ID
     conversations: set[int] = field(default_factory=set)
     error_lines: list[str] = field(default_factory=list)
 
     def line(self, total_conversations: int) -> str:
         return (f"imported {self.messages} messages ({self.duplicates} already known), "
                 f"{len(self.conversations)} conversations touched, {total_conversations} in the store, "
-                f"{self.errors} errors")
+                f"{self.errors} errors"
+                + (f", {self.id_conflicts} kept beside another mail with the same Message-ID"
+                   if self.id_conflicts else ""))
 
 
 def _chunks(it: Iterable[RawMail], size: int) -> Iterable[list[RawMail]]:
@@ -67,12 +70,14 @@ async def _store_batch(desk: Desk, mails: list[RawMail], parsed: list[Parsed], s
     for mail, (p, error) in zip(mails, parsed):
         is_agent = bool(p.sender and desk.config.is_agent_address(p.sender.key))
         items.append(store_ingest.NewMessage(raw=mail.data, parsed=p, source=mail.source,
-                                             is_agent=is_agent, error=error))
+                                             is_agent=is_agent, error=error, arrived=mail.arrived,
+                                             arrived_by=mail.arrived_by))
         if error:
             summary.errors += 1
             summary.error_lines.append(f"{mail.source}: {error}")
     result = await store_ingest.ingest(desk.store, items)
     summary.messages += result.added
     summary.duplicates += result.duplicates
+    summary.id_conflicts += result.id_conflicts
     summary.conversations -= result.merged_away
     summary.conversations |= result.conversations

@@ -27,7 +27,7 @@ async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
     if not body_markdown.strip():
         raise CommandError("the note is empty")
     conv, messages = await conversation_mail(desk, conv_id)
-    ids = [m["message_id"] for m in messages]
+    ids = list(dict.fromkeys(store_ingest.wire_message_id(m["message_id"]) for m in messages))
     refs = ids[:1] + ids[1:][-(MAX_REFERENCES - 1):]
     account = desk.config.accounts[0] if desk.config.accounts else None
     desk_addr = account.address if account else "desk@" + NOTE_DOMAIN

@@ -16,6 +16,7 @@ from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape
 from tui_desk.mail.model import Address
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import mirror, outbox, queries
+from tui_desk.store.ingest import wire_message_id
 
 from typing import TYPE_CHECKING
 
@@ -51,10 +52,11 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     head = await reply_headers(desk, conv_id, reply_all, account)
     original = head.original
     text, plain = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
-    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+    refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=head.to, cc=head.cc,
-        subject=head.subject, body_markdown=text, body_text=plain, in_reply_to=original["message_id"], references=refs,
+        subject=head.subject, body_markdown=text, body_text=plain,
+        in_reply_to=wire_message_id(original["message_id"]), references=refs,
         attachments=list(attachments)),
         body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True)
 
@@ -110,7 +112,7 @@ async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown:
     if raw_original is None:
         raise CommandError(f"the original of #{conv_id} is not stored; fetch it first")
     text, plain = _filled(desk, conv, original, body_markdown, None, "forward", allow_empty=True)
-    refs = reply_references(original["message_id"], json.loads(original["refs_json"]))
+    refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=to,
         subject=await forward_subject_of(desk, conv_id), body_markdown=text, body_text=plain,

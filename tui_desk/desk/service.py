@@ -267,6 +267,8 @@ class Desk:
         tags = await queries.tags_of(self.store, ids)
         per_customer = await queries.conversation_counts_by_customer(
             self.store, [r["customer_key"] for r in rows.values()])
+        # a Date not believed moves the mail to its arrival time: the rank says so
+        corrected = await queries.date_corrections(self.store, list(rows))
         now = self.now()
         out = []
         for cid in ids:
@@ -285,7 +287,8 @@ class Desk:
                 tags=tuple(sanitize_line(t) for t in tags.get(cid, ())),  # tags also come from IMAP keywords
                 message_count=r["message_count"],
                 last_date=dt.datetime.fromtimestamp(r["last_date"] or 0, UTC),
-                score=ex.score, marker=ex.marker, reasons=ex.reasons, flags=ex.flags,
+                score=ex.score, marker=ex.marker, flags=ex.flags,
+                reasons=ex.reasons + tuple(sanitize_line(d) for d in corrected.get(cid, ())),
                 assignee=sanitize_line(r["assignee"]) if r["assignee"] else None,
                 snoozed_until=dt.datetime.fromtimestamp(r["snooze_until"], UTC) if r["snooze_until"] else None,
                 snoozed_until_reply=bool(r["snooze_reply"]),

@@ -8,8 +8,7 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.parser import BytesParser
+from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, default
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -157,11 +156,29 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
-    if out.forwarded is not None:
-        # parsed, so it goes as 8bit: RFC 2046 does not allow base64 for message/rfc822
-        original = BytesParser(policy=default).parsebytes(out.forwarded)
-        msg.add_attachment(original, filename="forwarded-message.eml")
-    return addresses + msg.as_bytes(policy=SMTP)
+    if out.forwarded is None:
+        return addresses + msg.as_bytes(policy=SMTP)
+    # The original goes as its bytes, never parsed and written again (a mail nested 300 deep
+    # overflowed the stdlib's recursion; re-serialising may also change it): a placeholder
+    # part, replaced by the bytes. 7bit/8bit: RFC 2046 does not allow base64 for message/rfc822.
+    original = out.forwarded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if not original.endswith(b"\r\n"):
+        original += b"\r\n"
+    placeholder = f"tui-desk-forwarded-{uuid.uuid4().hex}"
+    part = MIMEPart(policy=default)
+    part["Content-Type"] = "message/rfc822"
+    part["Content-Disposition"] = 'attachment; filename="forwarded-message.eml"'
+    part["Content-Transfer-Encoding"] = "7bit" if original.isascii() else "8bit"
+    part.set_payload(placeholder)
+    if msg.get_content_subtype() != "mixed":
+        msg.make_mixed()
+    msg.attach(part)
+    built = msg.as_bytes(policy=SMTP)
+    at = built.index(placeholder.encode("ascii"))
+    end = at + len(placeholder)
+    if built[end:end + 2] == b"\r\n":
+        end += 2
+    return addresses + built[:at] + original + built[end:]
 
 
 def forward_subject(subject: str) -> str:

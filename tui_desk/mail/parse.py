@@ -1269,6 +1269,25 @@ _FRACTION = re.compile(r"(\d{1,2}:\d{2}:\d{2})[.,]\d+")
 _BARE_ZONE = re.compile(r"(\d{1,2}:\d{2}(?::\d{2})?)\s+(\d{4})\s*$")
 
 
+_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3}\s+(\d{3,})\b")
+
+
+def _written_year(text: str, when: dt.datetime) -> dt.datetime | None:
+    """The stdlib reads any year below 100 as two digits (0001 → 2001). RFC 5322 4.3: only a
+    two-digit year is; a three-digit one is 1900 + it; four digits are the year as written.
+    None: the year as written does not make a date (29 Feb)."""
+    m = _YEAR.search(text)
+    if m is None or len(m.group(1)) < 3:
+        return when
+    year = int(m.group(1)) + (1900 if len(m.group(1)) == 3 else 0)
+    if year == when.year or not 1 <= year <= 9999:
+        return when
+    try:
+        return when.replace(year=year)
+    except ValueError:
+        return None
+
+
 def _parse_date(value: str | None, defects: _Defects) -> dt.datetime | None:
     if value is None:
         return None
@@ -1287,6 +1306,9 @@ def _parse_date(value: str | None, defects: _Defects) -> dt.datetime | None:
         except Exception:
             continue
         if when is not None:
+            when = _written_year(candidate, when)
+            if when is None:
+                break
             return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
     try:
         when = dt.datetime.fromisoformat(text)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import mailbox
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -17,6 +19,30 @@ class SourceError(Exception):
 class RawMail:
     source: str  # where it came from, for the user: "path" or "path#n"
     data: bytes
+    # when it arrived (unix seconds; None: unknown) and how we know: the store falls back to
+    # it when the Date field is missing or not believable
+    arrived: int | None = None
+    arrived_by: str = ""
+
+
+_MONTHS = {m.lower(): n for n, m in enumerate(calendar.month_abbr) if m}
+# "From ann@x Sat Jan  3 01:05:34 1996" (asctime; some writers put a zone before the year)
+_FROM_LINE_DATE = re.compile(
+    rb"([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(?:[A-Z]{2,5}\s+|[+-]\d{4}\s+)?(\d{4})\b")
+
+
+def from_line_date(line: bytes) -> int | None:
+    """The date of an mbox From_ line, as UTC unix seconds; None when it has none."""
+    for m in _FROM_LINE_DATE.finditer(line[:200]):
+        month = _MONTHS.get(m.group(1).decode("ascii").lower())
+        if month is None:
+            continue
+        try:
+            return calendar.timegm((int(m.group(6)), month, int(m.group(2)), int(m.group(3)),
+                                    int(m.group(4)), int(m.group(5) or 0), 0, 0, 0))
+        except (ValueError, OverflowError):
+            return None
+    return None
 
 
 def _is_maildir(path: Path) -> bool:
@@ -55,13 +81,17 @@ def read_sources(paths: list[Path]) -> Iterator[RawMail]:
     for kind, path in _plan(paths):
         if kind == "file":
             try:
-                yield RawMail(str(path), path.read_bytes())
+                yield RawMail(str(path), path.read_bytes(), int(path.stat().st_mtime),
+                              "the file's modification time")
             except OSError as e:
                 raise SourceError(f"{path}: {e.strerror}") from None
         else:
             box = mailbox.mbox(path, create=False)
             try:
                 for n, key in enumerate(box.iterkeys()):
-                    yield RawMail(f"{path}#{n + 1}", box.get_bytes(key))
+                    with box.get_file(key, from_=True) as f:
+                        arrived = from_line_date(f.readline())
+                    yield RawMail(f"{path}#{n + 1}", box.get_bytes(key), arrived,
+                                  "the mbox From_ line date" if arrived is not None else "")
             finally:
                 box.close()

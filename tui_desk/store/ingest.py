@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list
 from tui_desk.store.fts import fts_text
+from tui_desk.store.queries import DATE_CORRECTED
 
 
 def pack_raw(raw: bytes) -> bytes:
@@ -28,6 +31,36 @@ class NewMessage:
     body_state: str = "full"  # "headers": raw holds only the header block; the body comes later
     is_note: bool = False  # an agents' internal note (see desk.notes)
     packed: bytes | None = None  # pack_raw(raw) when already done (by the parse workers)
+    # when the mail reached us (unix seconds) and how we know, for the defect: the server's
+    # INTERNALDATE, the mbox From_ line, the file's mtime; None: now, when it is stored
+    arrived: int | None = None
+    arrived_by: str = "the server's arrival time"
+
+
+# A Date before this (1990-01-01) or more than a day after the mail arrived is not believed:
+# the rank is the waiting time, so one made-up Date would jump the queue or sink out of it.
+EARLIEST_PLAUSIBLE_DATE = 631152000
+FUTURE_SLACK_SECONDS = 86400
+DUPLICATE_MARK = "#dup-"  # <id>#dup-<hash>: a mail whose Message-ID another mail has
+DUPLICATE_ID = "another message has the same Message-ID"  # the defect's start
+STORE_DEFECTS = (DATE_CORRECTED, DUPLICATE_ID)  # defects the store adds (kept when the body arrives)
+
+
+def stored_date(p: ParsedMessage, arrived: int | None, arrived_by: str, now: int) -> tuple[int, str | None]:
+    """The date the store keeps for a message (the one place that decides it): the Date field
+    when plausible, else the arrival time, with the defect saying so."""
+    if arrived is None:
+        arrived, arrived_by = now, "the time it was stored"
+    if p.date is None:
+        said = ("the Date header is unreadable" if any(d.startswith("unreadable Date") for d in p.defects)
+                else "no Date header")
+        return arrived, f"{DATE_CORRECTED}{said}; using {arrived_by}"
+    when = int(p.date.timestamp())
+    if EARLIEST_PLAUSIBLE_DATE <= when <= arrived + FUTURE_SLACK_SECONDS:
+        return when, None
+    d = p.date  # as written, in its own zone (year 1 or 9999 may not convert)
+    day = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    return arrived, f"{DATE_CORRECTED}Date header said {day}; using {arrived_by}"
 
 
 @dataclass(slots=True)
@@ -37,6 +70,7 @@ class IngestResult:
     conversations: set[int] = field(default_factory=set)  # touched (new, grown or merged into)
     merged_away: set[int] = field(default_factory=set)  # ids that no longer exist
     rowids: dict[str, int] = field(default_factory=dict)  # Message-ID -> messages.id, new and known
+    id_conflicts: int = 0  # mail kept under a derived id: another message has its Message-ID
 
 
 # json.dumps(x, ensure_ascii=False) builds this same encoder on every call (five per message)
@@ -58,28 +92,19 @@ async def ingest(store: Store, items: list[NewMessage]) -> IngestResult:
 
 
 async def ingest_in_transaction(store: Store, items: list[NewMessage], result: IngestResult) -> None:
-    """The same, inside a transaction the caller holds (sync commits mirror state with it)."""
-    known = {
-        r[0]: r[1]
-        for r in await store.fetchall(
-            "SELECT message_id, id FROM messages WHERE message_id IN (SELECT value FROM json_each(?))",
-            (as_json_list(i.parsed.message_id for i in items),),
-        )
-    }
-    result.rowids.update(known)
-    fresh: list[NewMessage] = []
-    duplicates: list[NewMessage] = []
-    for item in items:
-        if item.parsed.message_id in known:
-            result.duplicates += 1
-            duplicates.append(item)
-            continue
-        known[item.parsed.message_id] = -1
-        fresh.append(item)
+    """The same, inside a transaction the caller holds (sync commits mirror state with it).
+    A known Message-ID is the same message again when the mail is (`same_mail`); another mail
+    with it is kept under a derived id (`<id>#dup-<hash>`), in the first one's conversation.
+    Either way each item's parsed.message_id is then the id it is stored under."""
+    fresh, duplicates = await _sort_out(store, items, result)
 
     # A second copy of a known Message-ID is not stored, but its references still link:
     # otherwise the grouping would depend on which copy arrived first.
     keys_of = [thread_keys(i.parsed) for i in fresh]
+    for item, keys in zip(fresh, keys_of):
+        base = item.parsed.message_id.partition(DUPLICATE_MARK)[0]
+        if base != item.parsed.message_id and base not in keys:
+            keys.append(base)  # with the first mail of that id
     dup_keys = [keys for keys in (thread_keys(i.parsed) for i in duplicates) if len(keys) > 1]
     if not fresh and not dup_keys:
         return
@@ -147,9 +172,11 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
     for n, (item, keys) in enumerate(zip(fresh, keys_of)):
         p, rowid = item.parsed, next_id + n
         sender = p.sender or Address("", "")
+        date, corrected = stored_date(p, item.arrived, item.arrived_by, now)
+        if corrected:
+            p.defects.append(corrected)
         msg_rows.append((
-            rowid, p.message_id, int(p.synthetic_id), conv_of_root[uf.find(keys[0])],
-            int(p.date.timestamp()) if p.date else None,
+            rowid, p.message_id, int(p.synthetic_id), conv_of_root[uf.find(keys[0])], date,
             sender.name, sender.addr, sender.key,
             _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
             p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
@@ -175,6 +202,114 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
     result.added = len(fresh)
 
 
+def wire_message_id(stored_id: str) -> str:
+    """The Message-ID the mail itself has (what replies and notes refer to): a derived id
+    (<id>#dup-<hash>) is the store's own and never leaves it."""
+    return stored_id.partition(DUPLICATE_MARK)[0]
+
+
+# fields a mail gains on its way (delivery, filters, the mbox it was saved in): two copies of
+# one mail differ in them and are still one mail
+_TRANSIT_FIELDS = frozenset({
+    b"return-path", b"received", b"delivered-to", b"x-original-to", b"envelope-to", b"x-envelope-to",
+    b"x-envelope-from", b"authentication-results", b"dkim-signature", b"domainkey-signature", b"received-spf",
+    b"x-received", b"status", b"x-status", b"x-keywords", b"x-uid", b"content-length", b"lines",
+    b"x-original-arrival-time", b"x-rcpt-to", b"x-sieve"})
+_TRANSIT_PREFIXES = (b"arc-", b"x-spam", b"x-virus", b"x-google-", b"x-gm-", b"x-ms-exchange-",
+                     b"x-forefront-", b"x-microsoft-", b"x-rspamd-", b"x-mozilla-")
+_MBOX_FROM = re.compile(rb"(?m)^>+(From )")
+
+
+def _head_and_body(raw: bytes) -> tuple[bytes, bytes | None]:
+    data = raw.replace(b"\r\n", b"\n")
+    head, sep, body = data.partition(b"\n\n")
+    return head, (body if sep else None)
+
+
+def _kept_head(head: bytes) -> bytes:
+    fields: list[bytes] = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\n" + line
+        elif line:
+            fields.append(line)
+    return b"\n".join(f for f in fields
+                      if (name := f.partition(b":")[0].strip().lower()) not in _TRANSIT_FIELDS
+                      and not name.startswith(_TRANSIT_PREFIXES) and not f.startswith(b"From "))
+
+
+def mail_fingerprint(raw: bytes, whole: bool) -> str:
+    """sha256 of the mail as its author wrote it: line endings normalised, the fields added on the
+    way dropped, mbox >From quoting undone; whole=False: of the header block alone."""
+    head, body = _head_and_body(raw)
+    h = hashlib.sha256(_kept_head(head))
+    if whole:
+        h.update(b"\n\n" + _MBOX_FROM.sub(rb"\1", body or b"").rstrip(b"\n"))
+    return h.hexdigest()
+
+
+def same_mail(a: bytes, a_whole: bool, b: bytes, b_whole: bool) -> bool:
+    """Whether two mails with one Message-ID are the same mail (stored once). A header block
+    alone (mail synced header-first, or over the size limit) is compared by its header fields."""
+    if a == b:
+        return True
+    whole = a_whole and b_whole
+    return mail_fingerprint(a, whole) == mail_fingerprint(b, whole)
+
+
+@dataclass(slots=True)
+class _Known:
+    message_id: str
+    rowid: int  # -1: new in this batch
+    raw: bytes
+    whole: bool
+
+
+async def _sort_out(store: Store, items: list[NewMessage], result: IngestResult
+                    ) -> tuple[list[NewMessage], list[NewMessage]]:
+    """(fresh, duplicates): each item is a new message, or the same mail as one stored or earlier
+    in the batch (under the id of its Message-ID or of a derived one)."""
+    ids = as_json_list({i.parsed.message_id for i in items})
+    known: dict[str, list[_Known]] = {}
+    rows = await store.fetchall(
+        "SELECT j.value, m.message_id, m.id, m.body_state, r.data FROM json_each(?) j"
+        " JOIN messages m ON m.message_id = j.value JOIN raw_messages r ON r.id = m.id", (ids,))
+    if rows:  # mail with a derived id only exists beside a known Message-ID (or one gone since)
+        rows += await store.fetchall(
+            "SELECT j.value, m.message_id, m.id, m.body_state, r.data FROM json_each(?) j"
+            " JOIN messages m ON m.message_id > j.value || ? AND m.message_id < j.value || ?"
+            " JOIN raw_messages r ON r.id = m.id", (ids, DUPLICATE_MARK, DUPLICATE_MARK[:-1] + "."))
+    for base, mid, rowid, state, data in rows:
+        known.setdefault(base, []).append(_Known(mid, rowid, zlib.decompress(data), state == "full"))
+    fresh: list[NewMessage] = []
+    duplicates: list[NewMessage] = []
+    for item in items:
+        base = item.parsed.message_id
+        whole = item.body_state == "full"
+        others = known.setdefault(base, [])
+        same = next((k for k in others if same_mail(item.raw, whole, k.raw, k.whole)), None)
+        if same is not None:
+            item.parsed.message_id = same.message_id
+            if same.rowid >= 0:
+                result.rowids[same.message_id] = same.rowid
+            result.duplicates += 1
+            duplicates.append(item)
+            continue
+        if others:
+            # another mail with a known id: kept, never dropped as "already known"
+            heads = {mail_fingerprint(k.raw, False) for k in others}
+            mine = mail_fingerprint(item.raw, False)
+            if mine in heads:  # the header fields are the same: the bodies differ
+                mine = mail_fingerprint(item.raw, True)
+            derived = f"{base}{DUPLICATE_MARK}{mine[:16]}"
+            item.parsed.defects.append(f"{DUPLICATE_ID} <{base}>: this one is kept as <{derived}>")
+            item.parsed.message_id = derived
+            result.id_conflicts += 1
+        others.append(_Known(item.parsed.message_id, -1, item.raw, whole))
+        fresh.append(item)
+    return fresh, duplicates
+
+
 def _attachments_json(p: ParsedMessage | ParsedBody) -> str:
     return _json_text([[a.filename, a.content_type, a.size, a.part_path] for a in p.attachments])
 
@@ -187,10 +322,18 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
     columns as the header block's record set them. One statement per table for the batch."""
     if not items:
         return
+    # the store's own defects (a corrected date) were not the parser's: they stay
+    kept: dict[int, list[str]] = {}
+    for r in await store.fetchall(
+            "SELECT id, defects_json FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+            " AND (instr(defects_json, ?) > 0 OR instr(defects_json, ?) > 0)",
+            (as_json_list(i[0] for i in items), *STORE_DEFECTS)):
+        kept[r[0]] = [d for d in json.loads(r[1]) if d.startswith(STORE_DEFECTS)]
     await store.executemany(
         "UPDATE messages SET body=?, body_from_html=?, attachments_json=?, defects_json=?, size=?, error=?,"
         " body_state='full' WHERE id=?",
-        [(p.text, int(p.text_from_html), _attachments_json(p), _json_text(p.defects),
+        [(p.text, int(p.text_from_html), _attachments_json(p),
+          _json_text(p.defects + [d for d in kept.get(rowid, ()) if d not in p.defects]),
           p.size or len(raw), error, rowid) for rowid, raw, p, error in items])
     await store.executemany("UPDATE raw_messages SET data=? WHERE id=?",
                             [(packed[n] if packed is not None else pack_raw(raw), rowid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -51,12 +52,31 @@ def _ids_clause(conv_ids: list[int] | None) -> tuple[str, tuple]:
 
 async def message_facts(store: Store, conv_ids: list[int] | None) -> dict[int, list[MessageFact]]:
     ids, params = _ids_clause(conv_ids)
+    # (date is NULL only in mail stored before the store fell back to the arrival time)
     rows = await store.fetchall(
-        "SELECT conv_id, date, is_agent, auto_submitted, sender_key, sender_name, subject FROM messages"
-        f" WHERE conv_id IN ({ids}) AND is_note = 0 ORDER BY conv_id, coalesce(date, 0), id", params)
+        "SELECT conv_id, coalesce(date, added_at), is_agent, auto_submitted, sender_key, sender_name, subject"
+        f" FROM messages WHERE conv_id IN ({ids}) AND is_note = 0 ORDER BY conv_id, coalesce(date, added_at), id",
+        params)
     out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids or ()}
     for r in rows:
         out.setdefault(r[0], []).append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6]))
+    return out
+
+
+# the start of the defect store.ingest adds when it does not believe a Date field
+DATE_CORRECTED = "date corrected: "
+
+
+async def date_corrections(store: Store, conv_ids: list[int]) -> dict[int, list[str]]:
+    """The date-corrected defects of the conversations' mail, oldest mail first."""
+    marker = DATE_CORRECTED
+    rows = await store.fetchall(
+        "SELECT conv_id, defects_json FROM messages WHERE conv_id IN (SELECT value FROM json_each(?))"
+        " AND is_note = 0 AND instr(defects_json, ?) > 0 ORDER BY conv_id, date, id",
+        (as_json_list(conv_ids), marker))
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        out.setdefault(r[0], []).extend(d for d in json.loads(r[1]) if d.startswith(marker))
     return out
 
 

@@ -273,8 +273,6 @@ class AccountSync:
                              last_uid: int) -> set[int]:
         items, too_big = [], set()
         for m, (p, error, packed) in zip(fetched, parsed):
-            if p.date is None and m.internaldate is not None:
-                p.date = m.internaldate
             big = (m.size or 0) > self.account.max_message_bytes
             if big:
                 p.text = (f"[message of {(m.size or 0) / 1048576:.1f} MB, over the "
@@ -287,7 +285,8 @@ class AccountSync:
                 is_agent=bool(p.sender and self.is_agent(p.sender.key)) or folder.role in ("sent", "notes"),
                 is_note=folder.role == "notes" or is_note_id(p.message_id),
                 error=error, body_state="too_big" if big else ("full" if p.synthetic_id else "headers"),
-                packed=packed))
+                packed=packed,
+                arrived=int(m.internaldate.timestamp()) if m.internaldate is not None else None))
             if error:
                 self.stats.errors += 1
                 self.stats.error_lines.append(f"{folder.name} UID {m.uid}: {error}")
