@@ -24,7 +24,7 @@ def plain(raw: bytes) -> str:
 
 def test_queue_fills_from_the_server_with_a_progress_bar_then_follows_new_mail(dovecot, tmp_path, terminals):
     user = dovecot.new_user()
-    dovecot.load_maildir(user, realistic_mailbox(900))
+    dovecot.load_maildir(user, realistic_mailbox(3000))  # several header and body batches: a bar to see
     home = agent_home(tmp_path / "alice", "alice", dovecot, user)
     term = Terminal(tmp_path, width=120, height=40)
     terminals.append(term)

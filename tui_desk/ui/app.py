@@ -500,8 +500,11 @@ class DeskApp(App[None]):
         return True
 
     def _reload_shown(self) -> None:
-        """The queue and the open conversation again, from the store."""
-        self.load_queue(self.query_text, keep=self.queue.current_id)
+        """The queue and the open conversation again, from the store. The cursor stays on its
+        conversation, except on the top row with nothing open yet: then it stays on the top
+        row (a first sync filling the queue should show its top, not follow row 1 down)."""
+        at_top = self.queue.cursor == 0 and self.conversation_pane.conversation is None
+        self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id)
         shown = self.conversation_pane.conversation
         if shown is not None:
             self.open_conversation(shown.id)

@@ -296,6 +296,10 @@ class ThreadView(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ThreadView {
         scrollbar-size-vertical: 1;
+        /* the scrollbar's column is kept even when no scrollbar shows: a scrollbar that appears
+           once the messages are laid out would narrow them, rewrap their text and move the
+           newest message after scroll_to_newest placed it */
+        scrollbar-gutter: stable;
         & > .thread--empty { color: $text-muted; padding: 1 1; }
     }
     """
@@ -310,7 +314,16 @@ class ThreadView(VerticalScroll, can_focus=True):
         newest = boxes.last()
         region = newest.virtual_region
         bottom = region.bottom + newest.styles.margin.bottom
-        self.scroll_to(y=max(0, min(region.y, bottom - self.scrollable_content_region.height)), animate=False)
+        self._newest_y = max(0, min(region.y, bottom - self.scrollable_content_region.height))
+        self.scroll_to(y=self._newest_y, animate=False)
+
+    _newest_y: int | None = None  # where scroll_to_newest put the view
+
+    def on_resize(self) -> None:
+        # The pane changed size (the terminal, or the header above taking another line): still
+        # where scroll_to_newest put it (nobody scrolled since), so put it there again.
+        if self._newest_y is not None and round(self.scroll_y) == self._newest_y:
+            self.call_after_refresh(self.scroll_to_newest)
 
     def action_toggle_quotes(self) -> None:
         """Expand every folded quote, or fold them all when none is folded."""
