@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.harness import Terminal
+from e2e.harness import AgentHome, Terminal
 from servers import MaildirMessage
 from tui_desk.demo import mailbox as generator
 
@@ -30,3 +30,16 @@ def terminals(tmp_path: Path) -> Iterator[list[Terminal]]:
     yield made
     for t in made:
         t.stop()
+
+
+def imported_home(root: Path, messages: int, config_text: str) -> AgentHome:
+    """An agent with no account: a store made by `tui-desk import` of realistic mail."""
+    mails = root / "mails"
+    mails.mkdir()
+    for i, m in enumerate(realistic_mailbox(messages)):
+        (mails / f"{i}.eml").write_bytes(m.raw)
+    config = root / "config.toml"
+    config.write_text(config_text)
+    home = AgentHome(root, "alice", config, root / "desk.sqlite3", root / "alice.log")
+    home.cli("import", str(mails))
+    return home

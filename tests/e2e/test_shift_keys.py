@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 
-from e2e.conftest import realistic_mailbox
-from e2e.harness import AgentHome, Terminal
+from e2e.conftest import imported_home
+from e2e.harness import Terminal
 
 
 def test_rebound_keys_in_a_real_terminal(tmp_path, terminals):
-    mails = tmp_path / "mails"
-    mails.mkdir()
-    for i, m in enumerate(realistic_mailbox(12)):
-        (mails / f"{i}.eml").write_bytes(m.raw)
-    config = tmp_path / "config.toml"
-    config.write_text('agent = "alice"\n[keys]\ntag = "ctrl+t"\nnote = "j"\n')
-    home = AgentHome(tmp_path, "alice", config, tmp_path / "desk.sqlite3", tmp_path / "alice.log")
-    home.cli("import", str(mails))
+    home = imported_home(tmp_path, 12, 'agent = "alice"\n[keys]\ntag = "ctrl+t"\nnote = "j"\n')
     top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
     term = Terminal(tmp_path, width=100, height=30)
     terminals.append(term)

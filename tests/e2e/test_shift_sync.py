@@ -6,8 +6,8 @@ import email.utils
 import json
 import re
 
-from e2e.conftest import realistic_mailbox
-from e2e.harness import AgentHome, Terminal, agent_home
+from e2e.conftest import imported_home, realistic_mailbox
+from e2e.harness import Terminal, agent_home
 
 
 def fresh_mail(msgid: str, subject: str, sender: str = "Zed Quill <zed@customer.test>") -> bytes:
@@ -77,14 +77,7 @@ def test_a_change_made_from_the_command_line_shows_in_the_open_app(dovecot, tmp_
 
 def test_a_store_without_accounts_shows_changes_made_by_another_process(tmp_path, terminals):
     """No server to carry the news: the app sees the other process's commit in the store."""
-    mails = tmp_path / "mails"
-    mails.mkdir()
-    for i, m in enumerate(realistic_mailbox(20)):
-        (mails / f"{i}.eml").write_bytes(m.raw)
-    config = tmp_path / "config.toml"
-    config.write_text('agent = "alice"\nagent_addresses = ["*@helpdesk.example"]\n')
-    home = AgentHome(tmp_path, "alice", config, tmp_path / "desk.sqlite3", tmp_path / "alice.log")
-    home.cli("import", str(mails))
+    home = imported_home(tmp_path, 20, 'agent = "alice"\nagent_addresses = ["*@helpdesk.example"]\n')
     term = Terminal(tmp_path, width=120, height=40)
     terminals.append(term)
     term.start(home.argv(), home.env())
