@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from servers import DovecotServer, SmtpSink, TlsFiles, make_server_dir, make_test_cert
+from servers import DovecotServer, SmtpSink, TlsFiles, make_test_cert, running_dovecot
 
 
 @pytest.fixture(scope="session")
@@ -24,14 +23,8 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory, tls_files: TlsFiles) -> It
     `imaps_port`, LMTP `lmtp_port`, CA file `ca_file`; users agent1..3 / "secret" (prefer a fresh
     `mail_user`). Tests that stop it start it again (or `mail_user` does). Logins meant to fail
     should use `servers.failing_login_source()` (see DovecotServer)."""
-    root = make_server_dir(tmp_path_factory.getbasetemp())
-    server = DovecotServer(root, tls=tls_files)
-    server.start()
-    try:
+    with running_dovecot(tmp_path_factory.getbasetemp(), tls_files) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -581,6 +581,19 @@ class DovecotServer:
         return count
 
 
+@contextlib.contextmanager
+def running_dovecot(parent: Path, tls: TlsFiles | None = None, **options: Any):
+    """A private Dovecot in a new folder under `parent`, started; stopped and removed after."""
+    root = make_server_dir(parent)
+    server = DovecotServer(root, tls=tls, **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @dataclass
 class ReceivedMail:
     mail_from: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from oauth2_server import CLIENT_ID, CLIENT_SECRET, OAuth2Endpoint, access_token, refresh_token
-from servers import DovecotServer, SmtpSink, failing_login_source, make_server_dir
+from servers import DovecotServer, SmtpSink, failing_login_source, running_dovecot
 from tests.mailfactory import make_mail
 from tui_desk.config import load_config
 from tui_desk.desk.replies import queue_reply
@@ -41,14 +40,8 @@ def oauth2_endpoint() -> Iterator[OAuth2Endpoint]:
 @pytest.fixture(scope="module")
 def oauth2_dovecot(tmp_path_factory, tls_files, oauth2_endpoint) -> Iterator[DovecotServer]:
     """A Dovecot of its own that also takes bearer tokens (passwords keep working)."""
-    root = make_server_dir(tmp_path_factory.getbasetemp())
-    server = DovecotServer(root, tls=tls_files, oauth2_url=oauth2_endpoint.url)
-    server.start()
-    try:
+    with running_dovecot(tmp_path_factory.getbasetemp(), tls_files, oauth2_url=oauth2_endpoint.url) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.parametrize("mechanism", ["XOAUTH2", "OAUTHBEARER"])

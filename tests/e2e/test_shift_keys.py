@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 
 from e2e.conftest import imported_home
-from e2e.harness import Terminal
 
 
 def test_rebound_keys_in_a_real_terminal(tmp_path, terminals):
     home = imported_home(tmp_path, 12, 'agent = "alice"\n[keys]\ntag = "ctrl+t"\nnote = "j"\n')
     top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
-    term = Terminal(tmp_path, width=100, height=30)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    term = terminals.open_home(home, width=100, height=30)
     term.wait_for(top["customer"][:12])  # the name may be cut at 100 columns
     term.wait_for("j would be both note and the fixed key")  # said at start, in one line
     term.keys("C-t")

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 
-from e2e.conftest import imported_home, realistic_mailbox
-from e2e.harness import Terminal, agent_home
-
-
-def fresh_mail(msgid: str, subject: str, sender: str = "Zed Quill <zed@customer.test>") -> bytes:
-    return (f"From: {sender}\r\nTo: support@helpdesk.test\r\nSubject: {subject}\r\n"
-            f"Date: {email.utils.formatdate()}\r\nMessage-ID: <{msgid}>\r\n\r\nHello?\r\n").encode()
+from e2e.conftest import PROPAGATION, fresh_mail, home_with_mail, imported_home
 
 ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>78]")
-PROPAGATION = 2.0  # seconds the issue allows for a change to reach the screen
 
 
 def plain(raw: bytes) -> str:
@@ -23,12 +15,8 @@ def plain(raw: bytes) -> str:
 
 
 def test_queue_fills_from_the_server_with_a_progress_bar_then_follows_new_mail(dovecot, tmp_path, terminals):
-    user = dovecot.new_user()
-    dovecot.load_maildir(user, realistic_mailbox(3000))  # several header and body batches: a bar to see
-    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
-    term = Terminal(tmp_path, width=120, height=40)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    user, home = home_with_mail(dovecot, tmp_path, 3000)  # several header and body batches: a bar to see
+    term = terminals.open_home(home)
 
     term.wait_for("support: idle", timeout=60)
     # the bar was drawn while the first sync ran (read from everything the app wrote: it may
@@ -49,12 +37,8 @@ def test_queue_fills_from_the_server_with_a_progress_bar_then_follows_new_mail(d
 
 
 def test_an_80x24_terminal_shows_the_synced_queue(dovecot, tmp_path, terminals):
-    user = dovecot.new_user()
-    dovecot.load_maildir(user, realistic_mailbox(60))
-    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
-    term = Terminal(tmp_path, width=80, height=24)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    _, home = home_with_mail(dovecot, tmp_path, 60)
+    term = terminals.open_home(home, width=80, height=24)
     term.wait_for("support: idle", timeout=30)
     queue = json.loads(home.cli("queue", "--json").stdout)
     screen = term.wait_for(queue[0]["customer"])
@@ -63,12 +47,8 @@ def test_an_80x24_terminal_shows_the_synced_queue(dovecot, tmp_path, terminals):
 
 
 def test_a_change_made_from_the_command_line_shows_in_the_open_app(dovecot, tmp_path, terminals):
-    user = dovecot.new_user()
-    dovecot.load_maildir(user, realistic_mailbox(30))
-    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
-    term = Terminal(tmp_path, width=120, height=40)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    _, home = home_with_mail(dovecot, tmp_path, 30)
+    term = terminals.open_home(home)
     term.wait_for("support: idle", timeout=30)
     top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
     home.cli("tag", str(top["id"]), "+fromscript")  # a cron job beside the app, say
@@ -78,9 +58,7 @@ def test_a_change_made_from_the_command_line_shows_in_the_open_app(dovecot, tmp_
 def test_a_store_without_accounts_shows_changes_made_by_another_process(tmp_path, terminals):
     """No server to carry the news: the app sees the other process's commit in the store."""
     home = imported_home(tmp_path, 20, 'agent = "alice"\nagent_addresses = ["*@helpdesk.example"]\n')
-    term = Terminal(tmp_path, width=120, height=40)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    term = terminals.open_home(home)
     top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
     term.wait_for(top["customer"])
     home.cli("tag", str(top["id"]), "+fromscript")

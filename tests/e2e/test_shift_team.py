@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from e2e.harness import Terminal, agent_home
+from e2e.conftest import PROPAGATION
+from e2e.harness import agent_home
 from servers import MaildirMessage
 
-PROPAGATION = 2.0  # seconds the issue allows for a change to reach a teammate's screen
 SUBJECTS = ["Alpha invoice question", "Beta login trouble", "Gamma export broken"]
 
 
@@ -36,10 +36,7 @@ def team(dovecot, smtp_sink, tmp_path, terminals):
     config.write_text(config.read_text().replace('folders = ["INBOX"]', 'folders = ["INBOX"]\nundo_send_seconds = 1'))
     screens = {}
     for name, home in homes.items():
-        term = Terminal(tmp_path, width=120, height=40, name=name)
-        terminals.append(term)
-        term.start(home.argv(), home.env())
-        screens[name] = term
+        screens[name] = terminals.open_home(home, name=name)
     for term in screens.values():
         term.wait_for(lambda s: "support: idle" in s and SUBJECTS[0] in s, timeout=30, what="the synced queue")
     smtp_sink.clear()

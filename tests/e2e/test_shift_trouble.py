@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from e2e.conftest import realistic_mailbox
-from e2e.harness import Terminal, agent_home
-from e2e.test_shift_sync import fresh_mail
-from servers import DovecotServer, make_server_dir
+from e2e.conftest import fresh_mail, home_with_mail
+from e2e.harness import agent_home
+from servers import running_dovecot
 
 
 @pytest.fixture
 def own_dovecot(tmp_path_factory, tls_files):
     """A Dovecot of this test's own: failed logins slow down every later login from the same
     address (Dovecot's auth penalty), and the shared server must not pay for that."""
-    root = make_server_dir(tmp_path_factory.getbasetemp())
-    server = DovecotServer(root, tls=tls_files)
-    server.start()
-    try:
+    with running_dovecot(tmp_path_factory.getbasetemp(), tls_files) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_wrong_password_is_said_in_the_app_and_never_logged(own_dovecot, tmp_path, terminals):
     user = own_dovecot.new_user()
     home = agent_home(tmp_path / "alice", "alice", own_dovecot, user, password="not-the-Pa55word")
-    term = Terminal(tmp_path, width=100, height=30)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    term = terminals.open_home(home, width=100, height=30)
     # the line above the status line says it with the retry; the toast gives the whole reason
     term.wait_for(lambda s: "support (retrying in" in s and "login failed" in s and "password_command" in s,
                   timeout=20, what="the login failure, its retry and the hint")
@@ -43,12 +33,8 @@ def test_a_wrong_password_is_said_in_the_app_and_never_logged(own_dovecot, tmp_p
 
 def test_the_server_going_away_is_shown_with_the_retry_and_the_app_recovers_by_itself(
         dovecot, tmp_path, terminals):
-    user = dovecot.new_user()
-    dovecot.load_maildir(user, realistic_mailbox(40))
-    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
-    term = Terminal(tmp_path, width=120, height=40)
-    terminals.append(term)
-    term.start(home.argv(), home.env())
+    user, home = home_with_mail(dovecot, tmp_path, 40)
+    term = terminals.open_home(home)
     term.wait_for("support: idle", timeout=30)
     try:
         dovecot.stop()
