@@ -92,13 +92,16 @@ class Background:
             parts.append(f"outbox: {self.outbox_waiting}")
         return " · ".join(parts)
 
-    def trouble(self) -> str:
+    def trouble(self, countdown: bool = True) -> str:
         """One line saying what is wrong and when it is tried again ("" when all is well):
-        the accounts that cannot reach their server, and background tasks that failed."""
+        the accounts that cannot reach their server, and background tasks that failed.
+        countdown=False: the same without the times (it changes each second, the cause not)."""
+        def when(at: float | None) -> str:
+            return f" ({_retry_in(at)})" if countdown else ""
         # the countdown first: a long server message is cut on the right
-        parts = [f"{s.account.name} ({_retry_in(s.retry_at)}): {s.problem}"
+        parts = [f"{s.account.name}{when(s.retry_at)}: {s.problem}"
                  for s in self.syncs if s.problem and s.state in ("disconnected", "connecting")]
-        parts += [f"{task} ({_retry_in(at)}): {problem}" for task, (problem, at) in self.problems.items()]
+        parts += [f"{task}{when(at)}: {problem}" for task, (problem, at) in self.problems.items()]
         return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import re
 import sys
 import time
 import contextlib
@@ -231,6 +230,7 @@ class DeskApp(App[None]):
         self._background_stop: asyncio.Event | None = None
         self._background_status = ""
         self._background_trouble = ""
+        self._background_cause = ""
         self._background_seen = 0
         self._background_news_due = False
         self._store_mark: tuple[int, ...] | None = None  # the file before the first page (_watch_store)
@@ -478,7 +478,7 @@ class DeskApp(App[None]):
         if status != self._background_status:
             self._background_status = status
             self._update_queue_subtitle()
-        self._show_trouble(self.background.trouble())
+        self._show_trouble(self.background.trouble(), self.background.trouble(countdown=False))
         if self.background.changes != self._background_seen:
             self._background_seen = self.background.changes
             self._reload_shown()
@@ -529,17 +529,18 @@ class DeskApp(App[None]):
         if changed and self._triage_idle.is_set():
             self._reload_shown()
 
-    def _show_trouble(self, trouble: str) -> None:
+    def _show_trouble(self, trouble: str, cause: str) -> None:
         """The line above the status line: what is wrong with the sync and when it retries;
-        a toast when a new problem appears and when it is over."""
+        a toast when a new problem (cause: the trouble without its countdown) appears and when
+        it is over."""
         before, self._background_trouble = self._background_trouble, trouble
+        cause_before, self._background_cause = self._background_cause, cause
         if trouble == before:
             return
         line = self.query_one("#trouble", Static)
         line.update(Content("⚠ " + trouble) if trouble else Content(""))
         line.display = bool(trouble)
-        cause = _without_countdown(trouble)
-        if cause and cause != _without_countdown(before):
+        if cause and cause != cause_before:
             self.notify(cause, title="Sync", severity="error", timeout=10, markup=False)
         elif before and not trouble:
             self.notify("Connected again", title="Sync", timeout=3, markup=False)
@@ -1440,10 +1441,6 @@ class DeskApp(App[None]):
     async def _run_palette_action(self, action: str, target: Widget | None) -> None:
         with contextlib.suppress(SkipAction):  # e.g. "Search" while a box has the focus
             await self.run_action(action, target)
-
-
-def _without_countdown(trouble: str) -> str:
-    return re.sub(r" \(retrying( in \d+ s| now)?\)", "", trouble)
 
 
 def _import_the_rest() -> None:
