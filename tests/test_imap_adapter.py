@@ -3,10 +3,12 @@ upstream bug it fixes; see the module docstring of tui_desk/mail/imap/adapter.py
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import datetime as dt
 import fcntl
 import imaplib
+import importlib.metadata
 import logging
 import random
 import signal
@@ -19,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 
+import aioimaplib.aioimaplib as upstream
 import aiosmtplib
 import pytest
 
@@ -688,3 +691,68 @@ def test_plain_fetch_responses_read_as_the_tokenizer_reads_them() -> None:
     assert responses._parse_plain_fetch(flag_only) is None
     assert responses._parse_fetch(flag_only) == responses._parse_fetch_tokens(flag_only)
 
+
+# -- the adapter's hold on aioimaplib's internals ---------------------------------------------------
+PACKAGE = Path(adapter.__file__).parent
+
+
+async def _upstream_objects() -> dict[str, object]:
+    """A fresh aioimaplib Command and protocol (instance attributes appear only in __init__)."""
+    loop = asyncio.get_running_loop()
+    return {"Command": upstream.Command("NOOP", "T1", loop=loop),
+            "IMAP4ClientProtocol": upstream.IMAP4ClientProtocol(loop), "module": upstream}
+
+
+def _private_names_in(path: Path) -> set[str]:
+    """Underscore (not dunder) attributes a file reads or sets, and the methods it defines."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+async def test_the_aioimaplib_internals_the_adapter_relies_on_still_exist() -> None:
+    """After an aioimaplib upgrade: names each relied-on internal that vanished. What each was
+    for, and which upstream fix would let the adapter drop it: adapter.py's docstring."""
+    objects = await _upstream_objects()
+    listed = [(owner, name) for listing in (adapter.UPSTREAM_PRIVATES, adapter.UPSTREAM_INTERNALS)
+              for owner, names in listing.items() for name in names]
+    assert len(listed) > 30
+    vanished = [f"{owner}.{name}" if owner != "module" else f"aioimaplib.aioimaplib.{name}"
+                for owner, name in listed if not hasattr(objects[owner], name)]
+    assert vanished == [], (f"aioimaplib {importlib.metadata.version('aioimaplib')} no longer has "
+                            f"{', '.join(vanished)}: tui_desk/mail/imap/adapter.py relies on them")
+
+
+async def test_the_list_of_relied_on_aioimaplib_privates_is_current() -> None:
+    """UPSTREAM_PRIVATES (and the docstring) name exactly the aioimaplib privates adapter.py
+    touches or overrides, and no other file of the package touches any."""
+    objects = await _upstream_objects()
+    upstream_private = {n for owner in ("Command", "IMAP4ClientProtocol") for n in dir(objects[owner])
+                        if n.startswith("_") and not n.startswith("__")}
+    assert {"_set_timer", "_idle_event", "_handle_responses"} <= upstream_private
+    listed = {n for names in adapter.UPSTREAM_PRIVATES.values() for n in names}
+    used = _private_names_in(PACKAGE / "adapter.py") & upstream_private
+    assert sorted(used - listed) == [], "used by adapter.py, missing from UPSTREAM_PRIVATES and its docstring"
+    assert sorted(listed - used) == [], "listed in UPSTREAM_PRIVATES, no longer used: drop it (and from the docstring)"
+    internals = {n for names in adapter.UPSTREAM_INTERNALS.values() for n in names}
+    doc = adapter.__doc__ or ""
+    assert sorted(n for n in listed | internals if n not in doc) == [], "listed, not explained in the docstring"
+    elsewhere = {p.name: sorted(_private_names_in(p) & upstream_private)
+                 for p in sorted(PACKAGE.glob("*.py")) if p.name != "adapter.py"}
+    assert {name: found for name, found in elsewhere.items() if found} == {}
+
+
+def test_only_the_adapter_imports_aioimaplib() -> None:
+    root = PACKAGE.parents[1]  # tui_desk/
+    importers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(m.split(".")[0] == "aioimaplib" for m in modules):
+                importers.add(path.relative_to(root).as_posix())
+    assert importers == {"mail/imap/adapter.py"}
