@@ -65,15 +65,20 @@ Private names (underscore):
   public `wait_for_idle_response` would then do).
 
 Internals without an underscore (not documented API; the documented API is the `IMAP4` client,
-which cannot do the above):
+which cannot do the above). connection.py and session.py use a few of them, inherited by
+`_Protocol` (`execute`, `new_tag`, `idle_done`, `state`, `capabilities`, `transport`); only this
+file imports aioimaplib:
 - `IMAP4ClientProtocol.pending_sync_command`, `.pending_async_commands` (read to route
-  responses, cleared by `_fail_pending`), `.state`, `.capabilities` (set by the session after
-  LOGIN/SELECT/CAPABILITY), `.welcome`, `.execute`, `.new_tag`, `.idle_done`, and `.send`
-  (overridden: `execute` calls it with str(command); ours writes the pre-encoded bytes).
-  Fix: quoting/literal arguments and typed commands upstream (no issue).
-- `Command.append_to_resp`, `.begin_literal_data`, `.append_literal_data`,
-  `.wait_literal_data`, `.close`, `.response` (overridden or called to collect whole
-  responses). Fix: as for `_handle_line` above.
+  responses, cleared by `_fail_pending`), `.state` (set after LOGIN, SELECT, LOGOUT),
+  `.capabilities` (set from CAPABILITY responses), `.transport` and `.loop` (set by upstream's
+  `__init__` and `connection_made`; `transport` is replaced after `start_tls`), `.welcome`,
+  `.execute`, `.new_tag`, `.idle_done`, and `.send` (overridden: `execute` calls it with
+  str(command); ours writes the pre-encoded bytes). Fix: quoting/literal arguments and typed
+  commands upstream (no issue).
+- `Command.__init__(name, tag, prefix=, loop=, timeout=)`, `.name`, `.tag`,
+  `.append_to_resp`, `.begin_literal_data`, `.append_literal_data`, `.wait_literal_data`,
+  `.close`, `.response` (overridden or called to collect whole responses). Fix: as for
+  `_handle_line` above.
 - The module's `Commands` table with `Cmd` and `Exec`: NOTIFY (RFC 5465) is added, since
   `execute` refuses names it does not list. Fix: NOTIFY in the table, or `execute` taking any
   command (no issue).
@@ -128,9 +133,10 @@ UPSTREAM_PRIVATES: dict[str, tuple[str, ...]] = {
 }
 UPSTREAM_INTERNALS: dict[str, tuple[str, ...]] = {
     "IMAP4ClientProtocol": ("pending_sync_command", "pending_async_commands", "state", "capabilities",
-                            "welcome", "execute", "new_tag", "idle_done", "send"),
-    "Command": ("append_to_resp", "begin_literal_data", "append_literal_data", "wait_literal_data",
-                "close", "response"),
+                            "transport", "loop", "connection_made", "welcome", "execute", "new_tag",
+                            "idle_done", "send"),
+    "Command": ("name", "tag", "append_to_resp", "begin_literal_data", "append_literal_data",
+                "wait_literal_data", "close", "response"),
     "module": ("Commands", "Cmd", "Exec", "message_data_re", "tagged_status_response_re",
                "time2internaldate", "CONNECTED", "AUTH", "SELECTED", "LOGOUT", "Abort",
                "CommandTimeout", "Response", "Command", "IMAP4ClientProtocol"),
