@@ -575,7 +575,7 @@ def profile_once(cfg: Path, db: Path, n: int, work: Path, out: Path) -> dict:
 
 
 # Runs the CLI in-process with wall-clock accumulators around the sync's steps. The names are
-# the engine's internals (tui_desk/sync/imap_sync.py, mail/imap.py, store/); a missing one is skipped.
+# the engine's internals (tui_desk/sync/imap_sync.py, mail/imap/, store/); a missing one is skipped.
 PHASES_HARNESS = r"""
 import asyncio, collections, functools, json, sys, time
 from tui_desk.mail import imap as I

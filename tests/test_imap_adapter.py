@@ -1,12 +1,14 @@
 """The aioimaplib adapter (tui_desk.mail.imap) against a real Dovecot, one test (at least) per
-upstream bug it fixes; see the module docstring of tui_desk/mail/imap.py for the list."""
+upstream bug it fixes; see the module docstring of tui_desk/mail/imap/adapter.py for the list."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import datetime as dt
 import fcntl
 import imaplib
+import importlib.metadata
 import logging
 import random
 import signal
@@ -19,9 +21,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 
+import aioimaplib.aioimaplib as upstream
 import aiosmtplib
 import pytest
 
+from imap_helpers import connected, delete, uid_expunge, uid_fetch_iter, uid_move
 from servers import (
     DovecotServer,
     MaildirMessage,
@@ -31,7 +35,6 @@ from servers import (
     kill_process,
     make_test_cert,
 )
-from tui_desk.mail import imap as imap_module
 from tui_desk.mail.imap import (
     FetchedMessage,
     ImapAuthError,
@@ -42,9 +45,11 @@ from tui_desk.mail.imap import (
     ImapTlsError,
     QresyncState,
     Security,
+    Update,
     decode_mailbox,
     encode_mailbox,
 )
+from tui_desk.mail.imap import adapter, responses
 
 BASE_DATE = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -167,7 +172,7 @@ async def _scripted_fetch(chunks: Callable[[bytes], list[bytes]]) -> tuple[list[
     loop = asyncio.get_running_loop()
     conn = ImapConnection("127.0.0.1", 143, security="none")
     transport = _FakeTransport()
-    protocol = imap_module._Protocol(loop, conn.label)
+    protocol = adapter._Protocol(loop, conn.label)
     protocol.connection_made(transport)
     conn._proto = protocol
     protocol.data_received(b"* OK ready\r\n")
@@ -175,7 +180,7 @@ async def _scripted_fetch(chunks: Callable[[bytes], list[bytes]]) -> tuple[list[
     tag = transport.last_tag()
     protocol.data_received(b"* CAPABILITY IMAP4rev1 IDLE\r\n" + tag + b" OK done\r\n")
     await asyncio.wait_for(protocol.greeted, 1)
-    protocol.state = imap_module.SELECTED
+    protocol.state = adapter.SELECTED
     task = asyncio.create_task(conn.uid_fetch("10:13", ["FLAGS", "BODY.PEEK[]"]))
     await asyncio.sleep(0)
     response = _SCRIPTED_FETCH.replace(b"TAG", transport.last_tag())
@@ -293,10 +298,10 @@ async def test_fetch_of_2000_whole_messages_is_exact(dovecot: DovecotServer, mai
         assert msg.internaldate == seed.date
 
     # The same as a stream with back-pressure (reading pauses every 50 messages) ...
-    streamed = [m async for m in conn.uid_fetch_iter("1:*", items, high_water=50)]
+    streamed = [m async for m in uid_fetch_iter(conn, "1:*", items, high_water=50)]
     assert [(m.uid, m.body) for m in streamed] == [(m.uid, m.body) for m in messages]
     # ... and a stream left early drains the rest: the connection stays usable.
-    async with aclosing(conn.uid_fetch_iter("1:*", ["BODY.PEEK[]"], high_water=20)) as stream:
+    async with aclosing(uid_fetch_iter(conn, "1:*", ["BODY.PEEK[]"], high_water=20)) as stream:
         async for msg in stream:
             if msg.uid == 5:
                 break
@@ -381,7 +386,7 @@ async def test_starttls_never_falls_back_and_refuses_injected_plaintext() -> Non
             conn = ImapConnection("127.0.0.1", port, security="starttls", timeout=5)
             with pytest.raises(ImapTlsError, match=expected):
                 await conn.connect()
-            assert not conn.connected
+            assert not connected(conn)
 
 
 # -- (d) mailbox names -----------------------------------------------------------------------------
@@ -409,7 +414,7 @@ async def test_mailbox_names_with_spaces_and_cyrillic(dovecot: DovecotServer, ma
     assert [f.name for f in await conn.list_folders("Входящие*")] == ["Входящие поддержки"]
     await conn.select("INBOX")
     for name in names:
-        await conn.delete(name)
+        await delete(conn, name)
 
 
 async def test_literals_with_and_without_literal_plus(dovecot: DovecotServer, connect: Connect) -> None:
@@ -466,7 +471,7 @@ async def test_idle_reports_new_flagged_and_expunged_mail(dovecot: DovecotServer
     conn = await connect(mail_user)
     assert "QRESYNC" in await conn.enable("QRESYNC")
     before = await conn.select("INBOX")
-    seen: list[imap_module.Update] = []
+    seen: list[Update] = []
     async with conn.idle() as session:
         await asyncio.to_thread(change_mailbox, dovecot, mail_user)
         async with asyncio.timeout(15):
@@ -499,8 +504,8 @@ async def test_store_move_and_expunge_report_what_changed(dovecot: DovecotServer
     # .SILENT: no flags back, but with CONDSTORE the new MODSEQ still comes (RFC 7162 §3.2)
     [silent] = await conn.uid_store("3", "+FLAGS", ["\\Deleted"], silent=True)
     assert (silent.uid, silent.flags) == (3, None) and silent.modseq
-    await conn.uid_expunge("3")
-    assert await conn.uid_move("4:5", "Archive") == {4: 1, 5: 2}
+    await uid_expunge(conn, "3")
+    assert await uid_move(conn, "4:5", "Archive") == {4: 1, 5: 2}
     vanished = sorted(u for update in conn.pending_updates() if update.kind == "VANISHED"
                       for u in update.uids)
     assert vanished == [3, 4, 5]
@@ -564,7 +569,7 @@ async def test_kick_during_idle_ends_it_with_connection_lost(dovecot: DovecotSer
                 async for _ in session:
                     pass
     assert "lost" in str(lost.value) and "\n" not in str(lost.value)
-    assert not conn.connected
+    assert not connected(conn)
 
 
 async def test_dovecot_stopped_during_idle_then_restarted(dovecot: DovecotServer, mail_user: str,
@@ -596,7 +601,7 @@ async def test_silent_server_times_out_and_closes(dovecot: DovecotServer, mail_u
         async with asyncio.timeout(10):
             with pytest.raises(ImapTimeout, match=r"NOOP got no answer from .* within 1 s"):
                 await conn.noop()
-        assert not conn.connected
+        assert not connected(conn)
     finally:
         kill_process(pid, signal.SIGKILL)
 
@@ -674,14 +679,80 @@ def test_plain_fetch_responses_read_as_the_tokenizer_reads_them() -> None:
         picked = rng.sample(items, rng.randint(0, 5))
         line = b"%d FETCH (" % rng.randint(1, 999) + b"".join(i + b" " for i in picked) + rng.choice(tails) % len(literal)
         for unit in ([line, literal, b")"], [line, literal, b" UID 3)"], [line.replace(b" FETCH", b" fetch"), literal, b")"]):
-            plain = imap_module._parse_plain_fetch(unit)
-            assert imap_module._parse_fetch(unit) == imap_module._parse_fetch_tokens(unit)
+            plain = responses._parse_plain_fetch(unit)
+            assert responses._parse_fetch(unit) == responses._parse_fetch_tokens(unit)
             if plain is not None:
-                assert plain == imap_module._parse_fetch_tokens(unit), unit[0]
+                assert plain == responses._parse_fetch_tokens(unit), unit[0]
                 seen_plain += 1
             else:
                 seen_other += 1
     assert seen_plain > 150 and seen_other > 1000
     flag_only = [b"5 FETCH (UID 9 FLAGS (\\Seen))"]
-    assert imap_module._parse_plain_fetch(flag_only) is None
-    assert imap_module._parse_fetch(flag_only) == imap_module._parse_fetch_tokens(flag_only)
+    assert responses._parse_plain_fetch(flag_only) is None
+    assert responses._parse_fetch(flag_only) == responses._parse_fetch_tokens(flag_only)
+
+
+# -- the adapter's hold on aioimaplib's internals ---------------------------------------------------
+PACKAGE = Path(adapter.__file__).parent
+
+
+async def _upstream_objects() -> dict[str, object]:
+    """A fresh aioimaplib Command and protocol (instance attributes appear only in __init__)."""
+    loop = asyncio.get_running_loop()
+    return {"Command": upstream.Command("NOOP", "T1", loop=loop),
+            "IMAP4ClientProtocol": upstream.IMAP4ClientProtocol(loop), "module": upstream}
+
+
+def _private_names_in(path: Path) -> set[str]:
+    """Underscore (not dunder) attributes a file reads or sets, and the methods it defines."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+async def test_the_aioimaplib_internals_the_adapter_relies_on_still_exist() -> None:
+    """After an aioimaplib upgrade: names each relied-on internal that vanished. What each was
+    for, and which upstream fix would let the adapter drop it: adapter.py's docstring."""
+    objects = await _upstream_objects()
+    listed = [(owner, name) for listing in (adapter.UPSTREAM_PRIVATES, adapter.UPSTREAM_INTERNALS)
+              for owner, names in listing.items() for name in names]
+    assert len(listed) > 30
+    vanished = [f"{owner}.{name}" if owner != "module" else f"aioimaplib.aioimaplib.{name}"
+                for owner, name in listed if not hasattr(objects[owner], name)]
+    assert vanished == [], (f"aioimaplib {importlib.metadata.version('aioimaplib')} no longer has "
+                            f"{', '.join(vanished)}: tui_desk/mail/imap/adapter.py relies on them")
+
+
+async def test_the_list_of_relied_on_aioimaplib_privates_is_current() -> None:
+    """UPSTREAM_PRIVATES (and the docstring) name exactly the aioimaplib privates adapter.py
+    touches or overrides, and no other file of the package touches any."""
+    objects = await _upstream_objects()
+    upstream_private = {n for owner in ("Command", "IMAP4ClientProtocol") for n in dir(objects[owner])
+                        if n.startswith("_") and not n.startswith("__")}
+    assert {"_set_timer", "_idle_event", "_handle_responses"} <= upstream_private
+    listed = {n for names in adapter.UPSTREAM_PRIVATES.values() for n in names}
+    used = _private_names_in(PACKAGE / "adapter.py") & upstream_private
+    assert sorted(used - listed) == [], "used by adapter.py, missing from UPSTREAM_PRIVATES and its docstring"
+    assert sorted(listed - used) == [], "listed in UPSTREAM_PRIVATES, no longer used: drop it (and from the docstring)"
+    internals = {n for names in adapter.UPSTREAM_INTERNALS.values() for n in names}
+    doc = adapter.__doc__ or ""
+    assert sorted(n for n in listed | internals if n not in doc) == [], "listed, not explained in the docstring"
+    elsewhere = {p.name: sorted(_private_names_in(p) & upstream_private)
+                 for p in sorted(PACKAGE.glob("*.py")) if p.name != "adapter.py"}
+    assert {name: found for name, found in elsewhere.items() if found} == {}
+
+
+def test_only_the_adapter_imports_aioimaplib() -> None:
+    root = PACKAGE.parents[1]  # tui_desk/
+    importers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(m.split(".")[0] == "aioimaplib" for m in modules):
+                importers.add(path.relative_to(root).as_posix())
+    assert importers == {"mail/imap/adapter.py"}

@@ -578,7 +578,7 @@ class _SanitizingFormatter(logging.Formatter):
 
 def setup_logging(path: Path | None) -> None:
     """--log FILE / $TUI_DESK_LOG: tui-desk's own debug log, other libraries' warnings. The
-    IMAP adapter writes secrets as *** (mail/imap.py), so no password reaches the file."""
+    IMAP adapter writes secrets as *** (mail/imap/adapter.py), so no password reaches the file."""
     if path is None:
         return
     handler = logging.FileHandler(path, encoding="utf-8")
