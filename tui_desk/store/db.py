@@ -267,9 +267,10 @@ class Store:
             return await cur.fetchone()
 
     async def fetch_int(self, sql: str, params: Sequence[SqlValue] = ()) -> int:
-        """The one integer a query always answers: count(*), coalesce(max(id), 0), a PRAGMA."""
+        """The integer in the first column of a row the query always has: an aggregate
+        (count(*), coalesce(max(id), 0)), a PRAGMA, a row the caller knows is there."""
         row = await self.fetchone(sql, params)
-        assert row is not None, sql  # an aggregate or a PRAGMA has a row
+        assert row is not None, sql
         value: int = row[0]
         return value
 
