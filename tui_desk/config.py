@@ -10,12 +10,19 @@ import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, TypeGuard, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_config_dir, user_data_dir
 
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Security = Literal["tls", "starttls", "none"]
+Auth = Literal["password", "xoauth2", "oauthbearer"]
+# A table as tomllib gives it: values are unchecked until _expect has looked at them.
+TomlTable = dict[str, Any]
+_T = TypeVar("_T")
 
 
 class ConfigError(Exception):
@@ -42,12 +49,12 @@ class PriorityConfig:
 class ServerConfig:
     host: str
     port: int
-    security: str  # "tls" | "starttls" | "none"
+    security: Security
     username: str
     password_command: str | None = None
     keyring: bool = False
     ca_file: Path | None = None
-    auth: str = "password"  # "password" | "xoauth2" | "oauthbearer"
+    auth: Auth = "password"
     oauth2: OAuth2Config | None = None  # where the bearer token comes from (auth != "password")
 
 
@@ -117,25 +124,23 @@ def default_db_path() -> Path:
     return root / "desk.sqlite3"
 
 
-def _expect(path: Path, key: str, value, kind, what: str):
+def _expect(path: Path, key: str, value: object, kind: type[_T], what: str) -> _T:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{path}: key '{key}' must be {what}, not {value!r}")
     return value
 
 
-def _str_list(path: Path, key: str, value) -> tuple[str, ...]:
-    _expect(path, key, value, list, "a list of strings")
-    for v in value:
-        _expect(path, key, v, str, "a list of strings")
-    return tuple(value)
+def _str_list(path: Path, key: str, value: object) -> tuple[str, ...]:
+    return tuple(_expect(path, key, v, str, "a list of strings")
+                 for v in _expect(path, key, value, list, "a list of strings"))
 
 
 _PRIORITY_INTS = {"response_target_minutes", "loud_messages", "loud_window_minutes",
                   "urgent_boost_minutes", "vip_boost_minutes"}
 
 
-def _priority(path: Path, table: dict) -> PriorityConfig:
-    kwargs: dict = {}
+def _priority(path: Path, table: TomlTable) -> PriorityConfig:
+    kwargs: dict[str, Any] = {}  # checked key by key: PriorityConfig's fields are the types
     for key, value in table.items():
         full = f"priority.{key}"
         if key in _PRIORITY_INTS:
@@ -143,9 +148,9 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
             if kwargs[key] < 0 or (key in {"response_target_minutes", "loud_messages"} and kwargs[key] == 0):
                 raise ConfigError(f"{path}: key '{full}' must be positive, not {value!r}")
         elif key == "business_hours":
-            _expect(path, full, value, str, 'a span like "09:00-17:00"')
+            span = _expect(path, full, value, str, 'a span like "09:00-17:00"')
             try:
-                start, end = (dt.time.fromisoformat(v.strip()) for v in value.split("-"))
+                start, end = (dt.time.fromisoformat(v.strip()) for v in span.split("-"))
             except ValueError:
                 raise ConfigError(f"{path}: key '{full}' must look like \"09:00-17:00\", not {value!r}") from None
             if end <= start:
@@ -157,12 +162,12 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
                 raise ConfigError(f"{path}: key '{full}' lists days like [\"mon\", \"tue\"], not {value!r}")
             kwargs[key] = tuple(sorted({WEEKDAY_NAMES.index(n) for n in names}))
         elif key == "timezone":
-            _expect(path, full, value, str, 'an IANA zone like "Europe/Berlin"')
+            zone = _expect(path, full, value, str, 'an IANA zone like "Europe/Berlin"')
             try:
-                ZoneInfo(value)
+                ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"{path}: key '{full}': unknown time zone {value!r}") from None
-            kwargs[key] = value
+            kwargs[key] = zone
         elif key == "holidays":
             try:
                 kwargs[key] = tuple(v if isinstance(v, dt.date) else dt.date.fromisoformat(v)
@@ -172,10 +177,9 @@ def _priority(path: Path, table: dict) -> PriorityConfig:
         elif key in {"urgent_words", "vip"}:
             kwargs[key] = tuple(v.lower() for v in _str_list(path, full, value))
         elif key == "tag_weights":
-            _expect(path, full, value, dict, "a table of tag = minutes")
-            for tag, minutes in value.items():
-                _expect(path, f"{full}.{tag}", minutes, int, "a whole number of minutes")
-            kwargs[key] = {t.lower(): m for t, m in value.items()}
+            weights = _expect(path, full, value, dict, "a table of tag = minutes")
+            kwargs[key] = {tag.lower(): _expect(path, f"{full}.{tag}", minutes, int, "a whole number of minutes")
+                           for tag, minutes in weights.items()}
         else:
             raise ConfigError(f"{path}: unknown key '{full}'")
     return PriorityConfig(**kwargs)
@@ -188,12 +192,19 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-_SECURITY = {"tls", "starttls", "none"}
+def _is_security(value: str) -> TypeGuard[Security]:
+    return value in ("tls", "starttls", "none")
+
+
+def _is_auth(value: str) -> TypeGuard[Auth]:
+    return value in ("password", "xoauth2", "oauthbearer")
+
+
 _DEFAULT_PORT = {("imap", "tls"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143,
                  ("smtp", "tls"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
 
 
-def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
+def _server(path: Path, key: str, kind: str, table: TomlTable) -> ServerConfig:
     known = {"host", "port", "security", "username", "password_command", "keyring", "ca_file", "auth", *_OAUTH2}
     for k in table:
         if k not in known:
@@ -202,7 +213,7 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
         raise ConfigError(f"{path}: key '{key}.host' is missing")
     host = _expect(path, f"{key}.host", table["host"], str, "a host name")
     security = _expect(path, f"{key}.security", table.get("security", "tls"), str, '"tls", "starttls" or "none"')
-    if security not in _SECURITY:
+    if not _is_security(security):
         raise ConfigError(f"{path}: key '{key}.security' must be \"tls\", \"starttls\" or \"none\", not {security!r}")
     if security == "none" and not is_loopback(host):
         raise ConfigError(f"{path}: key '{key}.security' = \"none\" sends in clear text: only for loopback, not {host!r}")
@@ -216,9 +227,9 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
     use_keyring = _expect(path, f"{key}.keyring", table.get("keyring", False), bool, "true or false")
     if command and use_keyring:
         raise ConfigError(f"{path}: keys '{key}.password_command' and '{key}.keyring': use one of them")
-    ca_file = table.get("ca_file")
-    if ca_file is not None:
-        ca_file = Path(_expect(path, f"{key}.ca_file", ca_file, str, "a file path")).expanduser()
+    ca_file = None
+    if table.get("ca_file") is not None:
+        ca_file = Path(_expect(path, f"{key}.ca_file", table["ca_file"], str, "a file path")).expanduser()
         if not ca_file.is_file():
             raise ConfigError(f"{path}: key '{key}.ca_file': no such file {ca_file}")
     auth, oauth2 = _oauth2(path, key, table)
@@ -228,11 +239,11 @@ def _server(path: Path, key: str, kind: str, table: dict) -> ServerConfig:
 _OAUTH2 = {"oauth2_token_command", "oauth2_token_url", "oauth2_client_id", "oauth2_client_secret_command"}
 
 
-def _oauth2(path: Path, key: str, table: dict) -> tuple[str, OAuth2Config | None]:
+def _oauth2(path: Path, key: str, table: TomlTable) -> tuple[Auth, OAuth2Config | None]:
     given = {k[len("oauth2_"):]: _expect(path, f"{key}.{k}", table[k], str, "a string") for k in _OAUTH2 if k in table}
     auth = _expect(path, f"{key}.auth", table.get("auth", "xoauth2" if given else "password"), str,
                    '"password", "xoauth2" or "oauthbearer"')
-    if auth not in ("password", "xoauth2", "oauthbearer"):
+    if not _is_auth(auth):
         raise ConfigError(f"{path}: key '{key}.auth' must be \"password\", \"xoauth2\" or \"oauthbearer\", not {auth!r}")
     if auth == "password":
         if given:
@@ -255,7 +266,7 @@ def _oauth2(path: Path, key: str, table: dict) -> tuple[str, OAuth2Config | None
     return auth, OAuth2Config(**given)
 
 
-def _account(path: Path, name: str, table: dict) -> AccountConfig:
+def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
     key = f"accounts.{name}"
     _expect(path, key, table, dict, "a table")
     known = {"address", "name", "folders", "imap", "smtp", "max_message_mb", "save_sent", "undo_send_seconds"}
@@ -267,7 +278,7 @@ def _account(path: Path, name: str, table: dict) -> AccountConfig:
     address = _expect(path, f"{key}.address", table["address"], str, "an email address")
     if "@" not in address:
         raise ConfigError(f"{path}: key '{key}.address' must be an email address, not {address!r}")
-    kwargs: dict = {"name": name, "address": address,
+    kwargs: dict[str, Any] = {"name": name, "address": address,  # checked: AccountConfig's fields are the types
                     "display_name": _expect(path, f"{key}.name", table.get("name", ""), str, "a display name")}
     if "folders" in table:
         kwargs["folders"] = _str_list(path, f"{key}.folders", table["folders"])
@@ -305,7 +316,7 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
     for key in data:
         if key not in KNOWN_TOP:
             raise ConfigError(f"{path}: unknown key '{key}'")
-    kwargs: dict = {"path": path}
+    kwargs: dict[str, Any] = {"path": path}  # checked key by key: Config's fields are the types
     if "agent" in data:
         kwargs["agent"] = _expect(path, "agent", data["agent"], str, "a name")
     if "agent_addresses" in data:

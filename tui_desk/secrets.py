@@ -15,8 +15,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Callable
 
-from tui_desk.config import ConfigError, ServerConfig
+from tui_desk.config import Config, ConfigError, ServerConfig
 
 
 class SecretError(Exception):
@@ -48,7 +49,7 @@ def get_password(server: ServerConfig, where: str) -> str:
             import keyring  # optional: only needed by accounts that ask for it
         except ImportError:
             raise SecretError(f"{where}.keyring = true, but the Python package 'keyring' is not installed") from None
-        secret = keyring.get_password(f"tui-desk:{server.host}", server.username)
+        secret: str | None = keyring.get_password(f"tui-desk:{server.host}", server.username)
         if not secret:
             raise SecretError(f"{where}.keyring: no password stored for {server.username} at "
                               f"tui-desk:{server.host} (store one with: keyring set tui-desk:{server.host} {server.username})")
@@ -119,13 +120,13 @@ def _refresh(url: str, form: dict[str, str], where: str) -> tuple[str, int]:
     return token, expires_in if isinstance(expires_in, int) and expires_in > 0 else 3600
 
 
-def password_lookup(config):
+def password_lookup(config: Config) -> Callable[[str, str], str | None]:
     """(account name, "imap" | "smtp") -> password (asked for once per run), OAuth2 access token
     (fresh enough, see get_access_token) or None."""
     cache: dict[tuple[str, str], str | None] = {}
 
     def lookup(account_name: str, kind: str) -> str | None:
-        server = getattr(config.account(account_name), kind)
+        server: ServerConfig | None = getattr(config.account(account_name), kind)
         where = f"{config.path}: accounts.{account_name}.{kind}"
         if server is not None and server.auth != "password":
             return get_access_token(server, where)

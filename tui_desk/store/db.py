@@ -9,7 +9,7 @@ import sqlite3
 import weakref
 from pathlib import Path
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import Any, AsyncIterator, Iterable, Iterator, Sequence
+from typing import AsyncIterator, Iterable, Iterator, Sequence
 
 import aiosqlite
 
@@ -20,6 +20,10 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # SQLite's primary result codes: an sqlite3.Error's sqlite_errorcode & 0xff
 SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = (
     3, 8, 10, 11, 13, 14, 26)
+
+
+# what a ? in SQL takes (sqlite3's own types; bool is an int)
+SqlValue = str | bytes | int | float | None
 
 
 class StoreError(Exception):
@@ -133,7 +137,7 @@ def _first_closed(place: Path) -> Path:
     return place
 
 
-def as_json_list(values: Iterable[Any]) -> str:
+def as_json_list(values: Iterable[str | int]) -> str:
     """Pass a list to SQL as one parameter: `... IN (SELECT value FROM json_each(?))`."""
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -166,7 +170,9 @@ class Store:
             _check_file(path)
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:  # a file where the folder should be, a folder closed to us
-            raise store_error(path, e) from None
+            said = store_error(path, e)
+            assert said is not None  # an OSError always says something about the place
+            raise said from None
         connection = aiosqlite.connect(path, isolation_level=None)
         try:
             db = await connection
@@ -190,7 +196,7 @@ class Store:
 
     async def _prepare(self, check: bool) -> None:
         await self.db.execute("PRAGMA busy_timeout=10000")
-        version = (await self.fetchone("PRAGMA user_version"))[0]
+        version = await self.fetch_int("PRAGMA user_version")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.path} was made by a newer tui-desk (schema {version}, this version knows "
@@ -253,12 +259,20 @@ class Store:
         await self.db.close()
 
     # small helpers so callers do not juggle cursors
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Sequence[SqlValue] = ()) -> list[sqlite3.Row]:
         return list(await self.db.execute_fetchall(sql, params))
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[SqlValue] = ()) -> sqlite3.Row | None:
         async with self.db.execute(sql, params) as cur:
             return await cur.fetchone()
+
+    async def fetch_int(self, sql: str, params: Sequence[SqlValue] = ()) -> int:
+        """The integer in the first column of a row the query always has: an aggregate
+        (count(*), coalesce(max(id), 0)), a PRAGMA, a row the caller knows is there."""
+        row = await self.fetchone(sql, params)
+        assert row is not None, sql
+        value: int = row[0]
+        return value
 
     async def data_version(self) -> int:
         """Grows when another connection (another process) commits to the file; this
@@ -282,11 +296,11 @@ class Store:
 
     # the write helpers (reads use fetchone/fetchall): a change outside a transaction (a draft
     # saved, say) waits for check_intact like one inside
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+    async def execute(self, sql: str, params: Sequence[SqlValue] = ()) -> None:
         await self.check_intact()
         await self.db.execute(sql, params)
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Sequence[SqlValue]]) -> None:
         await self.check_intact()
         await self.db.executemany(sql, rows)
 
@@ -308,10 +322,18 @@ class Store:
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key=?", (key,))
-        return row[0] if row else None
+        value: str | None = row[0] if row else None
+        return value
 
     async def set_meta(self, key: str, value: str) -> None:
         await self.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def inserted_rowid(cursor: aiosqlite.Cursor) -> int:
+    """The rowid the INSERT just run on `cursor` gave its row."""
+    rowid = cursor.lastrowid
+    assert rowid is not None  # set by every INSERT (the type allows None for other statements)
+    return rowid
 
 
 def _check_file(path: Path) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
-from tui_desk.store.db import Store, as_json_list
+from tui_desk.store.db import Store, as_json_list, inserted_rowid
 from tui_desk.store.fts import fts_text
 from tui_desk.store.queries import DATE_CORRECTED
 
@@ -133,23 +133,20 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
             if conv is not None:
                 uf.union(keys[0], ("conv", conv))
 
-    conv_of_root: dict = {}
     now = int(time.time())
-    groups = [(root, members, sorted(m[1] for m in members if isinstance(m, tuple)))
-              for root, members in uf.groups().items()]
+    groups = [(members, sorted(m[1] for m in members if isinstance(m, tuple))) for members in uf.groups().values()]
     # Without a merge, new conversations take max(id)+1, +2, ... in group order: the ids SQLite
     # would give them one INSERT at a time, in one statement. A merge deletes a conversation
     # (whose id SQLite may then hand out again), so that rare batch goes one by one.
-    one_by_one = any(len(convs) > 1 for _, _, convs in groups)
-    next_conv = None if one_by_one else (
-        await store.fetchone("SELECT coalesce(max(id), 0) FROM conversations"))[0] + 1
+    one_by_one = any(len(convs) > 1 for _, convs in groups)
+    next_conv = None if one_by_one else await store.fetch_int("SELECT coalesce(max(id), 0) FROM conversations") + 1
     new_convs: list[tuple[int]] = []
     thread_rows: list[tuple[str, int]] = []
-    for root, members, convs in groups:
+    for members, convs in groups:
         if not convs:
             if next_conv is None:
                 cur = await store.db.execute("INSERT INTO conversations(status) VALUES ('open')")
-                target = cur.lastrowid
+                target = inserted_rowid(cur)
             else:
                 target, next_conv = next_conv, next_conv + 1
                 new_convs.append((target,))
@@ -158,7 +155,6 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
             for other in convs[1:]:
                 await _merge_into(store, other, target)
                 result.merged_away.add(other)
-        conv_of_root[root] = target
         result.conversations.add(target)
         # groups are disjoint, so one statement for all of them leaves the same rows
         thread_rows += [(m, target) for m in members if not isinstance(m, tuple)]
@@ -166,8 +162,9 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
         await store.executemany("INSERT INTO conversations(id, status) VALUES (?, 'open')", new_convs)
     await store.executemany("INSERT OR REPLACE INTO thread_ids(msgid, conv_id) VALUES (?, ?)", thread_rows)
     result.conversations -= result.merged_away
+    conv_of_key = dict(thread_rows)  # every thread key (Message-ID) -> its conversation
 
-    next_id = (await store.fetchone("SELECT coalesce(max(id), 0) FROM messages"))[0] + 1
+    next_id = await store.fetch_int("SELECT coalesce(max(id), 0) FROM messages") + 1
     msg_rows, raw_rows, fts_rows = [], [], []
     for n, (item, keys) in enumerate(zip(fresh, keys_of)):
         p, rowid = item.parsed, next_id + n
@@ -176,7 +173,7 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
         if corrected:
             p.defects.append(corrected)
         msg_rows.append((
-            rowid, p.message_id, int(p.synthetic_id), conv_of_root[uf.find(keys[0])], date,
+            rowid, p.message_id, int(p.synthetic_id), conv_of_key[keys[0]], date,
             sender.name, sender.addr, sender.key,
             _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
             p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
@@ -362,7 +359,7 @@ async def over_limit_messages(store: Store, conv_id: int) -> list[tuple[int, str
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _fts_row(rowid: int, p: ParsedMessage) -> tuple:
+def _fts_row(rowid: int, p: ParsedMessage) -> tuple[int, str, str, str, str]:
     sender = p.sender or Address("", "")
     recipients = " ".join(f"{a.name} {a.addr}" for a in [*p.to, *p.cc])
     return (rowid, fts_text(p.subject), fts_text(p.text), fts_text(f"{sender.name} {sender.addr}"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_desk.store.db import Store, as_json_list
+from tui_desk.store.db import SqlValue, Store, as_json_list, inserted_rowid
 from tui_desk.store.ingest import _merge_into, resolve_conversation
 
 
@@ -23,7 +23,7 @@ from tui_desk.store.ingest import _merge_into, resolve_conversation
 class MergedAway:
     """One conversation folded into another, as it was just before."""
     conv_id: int
-    row: dict  # its conversations row, column -> value
+    row: dict[str, SqlValue]  # its conversations row, column -> value
     message_rowids: tuple[int, ...]
     thread_keys: tuple[str, ...]
     aliases: tuple[int, ...]  # conv_aliases.old_id that pointed at it
@@ -60,6 +60,7 @@ async def merge_conversations(store: Store, keep: int, others: list[int]) -> lis
     records = []
     for other in others:
         row = await store.fetchone("SELECT * FROM conversations WHERE id=?", (other,))
+        assert row is not None  # the caller checked that each one exists
         rowids = [r[0] for r in await store.fetchall("SELECT id FROM messages WHERE conv_id=? ORDER BY id", (other,))]
         keys = [r[0] for r in await store.fetchall("SELECT msgid FROM thread_ids WHERE conv_id=? ORDER BY msgid",
                                                    (other,))]
@@ -86,7 +87,7 @@ async def unmerge(store: Store, keep: int, record: MergedAway) -> int:
     conv_id = record.conv_id
     if await conversation_exists(store, conv_id):
         cur = await store.db.execute("INSERT INTO conversations(status) VALUES ('open')")
-        conv_id = cur.lastrowid
+        conv_id = inserted_rowid(cur)
     row = dict(record.row, id=conv_id)
     columns = list(row)
     if conv_id == record.conv_id:
@@ -127,16 +128,19 @@ async def find_message(store: Store, message: int | str) -> tuple[int, str, int,
 
 async def other_mail_count(store: Store, conv_id: int, rowid: int) -> int:
     """Messages of the conversation other than this one, notes not counted."""
-    return (await store.fetchone("SELECT count(*) FROM messages WHERE conv_id=? AND id!=? AND is_note=0",
-                                 (conv_id, rowid)))[0]
+    return await store.fetch_int("SELECT count(*) FROM messages WHERE conv_id=? AND id!=? AND is_note=0",
+                                 (conv_id, rowid))
 
 
 async def split_message(store: Store, rowid: int) -> SplitOut:
     """Move one message into a new conversation of its own, with its own Message-ID's thread
     key (mail referring to it alone follows it there). Ids it only refers to stay put."""
-    message_id, from_conv = await store.fetchone("SELECT message_id, conv_id FROM messages WHERE id=?", (rowid,))
+    row = await store.fetchone("SELECT message_id, conv_id FROM messages WHERE id=?", (rowid,))
+    assert row is not None  # the caller found the message (find_message)
+    message_id: str = row[0]
+    from_conv: int = row[1]
     cur = await store.db.execute("INSERT INTO conversations(status) VALUES ('open')")
-    new_conv = cur.lastrowid
+    new_conv = inserted_rowid(cur)
     await store.execute("UPDATE messages SET conv_id=? WHERE id=?", (new_conv, rowid))
     await store.execute("UPDATE thread_ids SET conv_id=? WHERE msgid=?", (new_conv, message_id))
     return SplitOut(rowid, message_id, from_conv, new_conv)
@@ -149,11 +153,11 @@ async def unsplit(store: Store, record: SplitOut) -> int | None:
     home = await resolve_conversation(store, record.from_conv)
     if home is None:
         return None
-    where = (await store.fetchone("SELECT conv_id FROM messages WHERE id=?", (record.message_rowid,)))[0]
+    where = await store.fetch_int("SELECT conv_id FROM messages WHERE id=?", (record.message_rowid,))
     if where == home:  # mail linking both sides has joined them again already
         return home
     if where == record.new_conv:
-        alone = (await store.fetchone("SELECT count(*) FROM messages WHERE conv_id=?", (where,)))[0] == 1
+        alone = await store.fetch_int("SELECT count(*) FROM messages WHERE conv_id=?", (where,)) == 1
         if not await conversations_with_drafts(store, [home]):
             await store.execute("UPDATE drafts SET conv_id=? WHERE conv_id=?", (home, where))
         await store.execute("UPDATE outbox SET conv_id=? WHERE conv_id=?", (home, where))

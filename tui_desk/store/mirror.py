@@ -22,6 +22,7 @@ class FolderState:
 async def folder_state(store: Store, account: str, name: str, role: str) -> FolderState:
     await store.execute("INSERT OR IGNORE INTO folders(account, name, role) VALUES (?, ?, ?)", (account, name, role))
     r = await store.fetchone("SELECT * FROM folders WHERE account=? AND name=?", (account, name))
+    assert r is not None  # made just above if it was not there
     return FolderState(r["id"], r["account"], r["name"], r["role"], r["uidvalidity"], r["highestmodseq"],
                        r["synced_uid"])
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 
-from tui_desk.store.db import Store
+from tui_desk.store.db import Store, inserted_rowid
 
 ACTIVE = ("queued", "sending", "sent", "failed", "maybe_sent", "held")
 # the agent decides what happens to these: send again, edit (back to the draft) or discard
@@ -33,7 +34,7 @@ class OutboxItem:
     seen_upto: int | None = None  # the conversation's newest message (rowid) when the agent wrote
 
 
-def _item(r) -> OutboxItem:
+def _item(r: sqlite3.Row) -> OutboxItem:
     return OutboxItem(r["id"], r["account"], r["conv_id"], r["message_id"], bytes(r["raw"]), r["mail_from"],
                       json.loads(r["rcpt_json"]), r["body_markdown"], r["state"], r["send_at"], r["attempts"],
                       r["next_try"], r["last_error"], bool(r["reply_all"]), r["owner"], r["seen_upto"])
@@ -49,7 +50,7 @@ async def add(store: Store, *, account: str, conv_id: int | None, message_id: st
         " send_at, created_at, reply_all, seen_upto) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
         (account, conv_id, message_id, raw, mail_from, json.dumps(recipients), body_markdown, send_at,
          int(time.time()) if created_at is None else created_at, int(reply_all), seen_upto))
-    return cur.lastrowid
+    return inserted_rowid(cur)
 
 
 async def take(store: Store, item_id: int, owner: str) -> bool:
@@ -77,10 +78,13 @@ async def due_now(store: Store, item_id: int, now: int) -> bool:
 
 async def newest_message(store: Store, conv_id: int) -> int | None:
     """The rowid of the conversation's newest stored message: what an agent replying has seen."""
-    return (await store.fetchone("SELECT max(id) FROM messages WHERE conv_id=?", (conv_id,)))[0]
+    row = await store.fetchone("SELECT max(id) FROM messages WHERE conv_id=?", (conv_id,))
+    assert row is not None  # an aggregate has a row (NULL when the conversation has no mail)
+    newest: int | None = row[0]
+    return newest
 
 
-async def news_since(store: Store, conv_id: int, seen_upto: int) -> list:
+async def news_since(store: Store, conv_id: int, seen_upto: int) -> list[sqlite3.Row]:
     """Mail that reached the conversation after the agent wrote their reply: the customer's
     (not auto-replies) or a teammate's, never a note or one of this desk's own outbox replies."""
     return await store.fetchall(

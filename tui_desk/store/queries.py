@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from tui_desk.store.db import Store, as_json_list
+from tui_desk.store.db import SqlValue, Store, as_json_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class ConversationSummary:
 _EVERY = "SELECT id FROM conversations"  # conv_ids None: the whole store, without a 100k-long list
 
 
-def _ids_clause(conv_ids: list[int] | None) -> tuple[str, tuple]:
+def _ids_clause(conv_ids: list[int] | None) -> tuple[str, tuple[str, ...]]:
     if conv_ids is None:
         return _EVERY, ()
     return "SELECT value FROM json_each(?)", (as_json_list(conv_ids),)
@@ -226,6 +226,7 @@ async def conversation_counts_by_customer(store: Store, customer_keys: list[str]
 async def customer_conversations(store: Store, customer_key: str, domain: str | None, exclude: int,
                                  limit: int = 20) -> list[sqlite3.Row]:
     """The customer's other conversations, and with `domain` their colleagues' too; newest first."""
+    params: tuple[SqlValue, ...]
     if domain:
         sql = ("SELECT id, subject, status, last_date, customer_key FROM conversations"
                " WHERE (customer_key = ? OR customer_key LIKE ?) AND id != ? ORDER BY last_date DESC LIMIT ?")
@@ -274,6 +275,6 @@ async def thread_message_ids(store: Store) -> dict[int, list[str]]:
 
 
 async def counts(store: Store) -> tuple[int, int]:
-    m = (await store.fetchone("SELECT count(*) FROM messages"))[0]
-    c = (await store.fetchone("SELECT count(*) FROM conversations"))[0]
+    m = await store.fetch_int("SELECT count(*) FROM messages")
+    c = await store.fetch_int("SELECT count(*) FROM conversations")
     return m, c

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from tui_desk.store.db import Store
+from tui_desk.store.db import SqlValue, Store
 from tui_desk.store.fts import fts_text
 
 FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject"}
@@ -97,9 +97,10 @@ def parse_query(text: str) -> Query:
     return q
 
 
-def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = None) -> tuple[str, list]:
+def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = None) -> tuple[str, list[SqlValue]]:
     """SQL returning conversation ids, newest activity first (or in queue order, for views)."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[SqlValue] = []
     for who in q.assignees:
         where.append("lower(c.assignee) = ?")
         params.append(who)
@@ -112,7 +113,8 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
             params += [now, day_end if day_end is not None else now + 86400 - now % 86400]
         else:
             where.append("c.assignee IS NULL" if what == "unassigned" else "c.assignee IS NOT NULL")
-    msg_where, msg_params = [], []
+    msg_where: list[str] = []
+    msg_params: list[SqlValue] = []
     if q.fts:
         msg_where.append("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
         msg_params.append(" AND ".join(f"({e})" for e in q.fts))

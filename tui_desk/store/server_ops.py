@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from tui_desk.store.db import Store
 
@@ -15,11 +16,11 @@ class ServerOp:
     account: str
     kind: str
     message_id: str
-    args: dict
+    args: dict[str, Any]  # the kind's own arguments, as JSON keeps them
     attempts: int
 
 
-async def enqueue(store: Store, account: str, kind: str, message_id: str, args: dict) -> None:
+async def enqueue(store: Store, account: str, kind: str, message_id: str, args: dict[str, Any]) -> None:
     await store.execute(
         "INSERT INTO server_ops(account, kind, message_id, args_json, created_at) VALUES (?, ?, ?, ?, ?)",
         (account, kind, message_id, json.dumps(args, ensure_ascii=False), int(time.time())))

@@ -235,7 +235,7 @@ class OutboxSender:
                 conn = await self._imap(item.account)
                 try:
                     folder = await self._sent_folder(conn)
-                    found = bool(folder) and await self._in_sent(conn, folder, item.message_id)
+                    found = bool(folder and await self._in_sent(conn, folder, item.message_id))
                 finally:
                     await conn.logout()
             except ImapError as e:
@@ -250,13 +250,14 @@ class OutboxSender:
                                   "Check with the customer, then resend or discard")
             report.maybe_sent.append(item.message_id)
 
-    async def _set(self, item_id: int, state: str, **kw) -> None:
+    async def _set(self, item_id: int, state: str, *, error: str | None = None, next_try: int | None = None,
+                   attempt: bool = False) -> None:
         async with self.store.transaction():
-            await outbox.set_state(self.store, item_id, state, **kw)
+            await outbox.set_state(self.store, item_id, state, error=error, next_try=next_try, attempt=attempt)
 
-    async def _set_if(self, item_id: int, expected: str, state: str, **kw) -> None:
+    async def _set_if(self, item_id: int, expected: str, state: str, *, error: str | None = None) -> None:
         """Only when nobody (an undo, say) changed the item meanwhile."""
         async with self.store.transaction():
             current = await outbox.get(self.store, item_id)
             if current is not None and current.state == expected:
-                await outbox.set_state(self.store, item_id, state, **kw)
+                await outbox.set_state(self.store, item_id, state, error=error)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
-from tui_desk.config import AccountConfig, ConfigError
+from tui_desk.config import AccountConfig, Config, ConfigError, ServerConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
-                                ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
+                                ImapConnectionLost, ImapError, MailboxStatus, QresyncState, Update)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
-from tui_desk.sync.parse_pool import ParsePool, parse_one
+from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
 from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
@@ -64,8 +64,31 @@ ChangeCallback = Callable[[set[int]], Awaitable[None]]
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
 
+# (uid, message rowid, size, header clean) of a message waiting for its body: mirror.pending_bodies
+PendingBody = tuple[int, int, int, bool]
+# a batch downloaded, its parse running: (first index, UIDs, messages, parse) for the headers,
+# (batch, rowid by UID, messages, parse) for the bodies
+_HeaderJob = tuple[int, list[int], list[FetchedMessage], asyncio.Future[list[PackedMessage]]]
+_BodyJob = tuple[list[PendingBody], dict[int, int], list[FetchedMessage], asyncio.Future[list[Packed]]]
+_Batch = TypeVar("_Batch")
+_Job = TypeVar("_Job")
+
+
 async def _noop_changed(_: set[int]) -> None:
     return None
+
+
+def _uid(m: FetchedMessage) -> int:
+    """The UID of a message a UID FETCH answered (ImapConnection.uid_fetch always asks for it;
+    the sync keeps only answers that carry one)."""
+    assert m.uid is not None
+    return m.uid
+
+
+def _body(m: FetchedMessage) -> bytes:
+    """The BODY[] of a message the sync kept because it carries one."""
+    assert m.body is not None
+    return m.body
 
 
 class AccountSync:
@@ -74,6 +97,7 @@ class AccountSync:
                  progress: ProgressCallback | None = None, timeout: float = 30.0):
         assert account.imap is not None
         self.store, self.account, self.is_agent = store, account, is_agent
+        self._imap: ServerConfig = account.imap
         self._password = password
         self.on_change, self.progress, self.timeout = on_change, progress, timeout
         self.stats = SyncStats()
@@ -85,7 +109,7 @@ class AccountSync:
         # on the server and goes round at once
         self._news = asyncio.Event()
         store.ops_listeners.add(self._news)
-        self._caught_up: list[asyncio.Future] = []
+        self._caught_up: list[asyncio.Future[None]] = []
 
     async def catch_up(self, timeout: float = 30.0) -> None:
         """While run_forever() is live: push local changes and sync every folder now, and
@@ -124,7 +148,7 @@ class AccountSync:
 
     # -- connection --------------------------------------------------------------------------
     async def connect(self) -> ImapConnection:
-        cfg = self.account.imap
+        cfg = self._imap
         self.state = "connecting"
         conn = ImapConnection(cfg.host, cfg.port, security=cfg.security, ca_file=cfg.ca_file,
                               timeout=self.timeout)
@@ -235,15 +259,15 @@ class AccountSync:
         items = HEADER_ITEMS + (["MODSEQ"] if condstore else [])
         touched: set[int] = set()
 
-        async def fetch(start: int):
+        async def fetch(start: int) -> _HeaderJob:
             batch = uids[start:start + HEADER_BATCH]
             fetched = [m for m in await conn.uid_fetch(batch, items) if m.uid is not None]
             # mail over the size limit keeps its header block's record: read it as a message
             limit = self.account.max_message_bytes
-            parts = ["message" if (m.size or 0) > limit else "header" for m in fetched]
+            parts: list[MessagePart] = ["message" if (m.size or 0) > limit else "header" for m in fetched]
             return start, batch, fetched, pool.parse_packed([m.header or b"" for m in fetched], parts)
 
-        async def store(job) -> None:
+        async def store(job: _HeaderJob) -> None:
             start, batch, fetched, parsing = job
             parsed = await parsing
             await self._whole_if_no_message_id(conn, pool, fetched, parsed)
@@ -256,22 +280,23 @@ class AccountSync:
         return touched
 
     async def _whole_if_no_message_id(self, conn: ImapConnection, pool: ParsePool,
-                                      fetched: list[FetchedMessage], parsed: list) -> None:
+                                      fetched: list[FetchedMessage], parsed: list[PackedMessage]) -> None:
         """Without a Message-ID the id is a hash of the whole mail, so such (rare) mail is fetched
         whole at once: the id then matches the same mail imported from a file."""
-        need = {m.uid: i for i, (m, (p, _, _)) in enumerate(zip(fetched, parsed))
+        need = {_uid(m): i for i, (m, (p, _, _)) in enumerate(zip(fetched, parsed))
                 if p.synthetic_id and (m.size or 0) <= self.account.max_message_bytes}
         if not need:
             return
         whole = [m for m in await conn.uid_fetch(list(need), ["BODY.PEEK[]"]) if m.uid in need and m.body]
-        for m, result in zip(whole, await pool.parse_packed([m.body for m in whole])):
-            i = need[m.uid]
+        for m, result in zip(whole, await pool.parse_packed([_body(m) for m in whole])):
+            i = need[_uid(m)]
             fetched[i].header = m.body
             parsed[i] = result
 
-    async def _store_headers(self, folder: mirror.FolderState, fetched: list[FetchedMessage], parsed,
-                             last_uid: int) -> set[int]:
-        items, too_big = [], set()
+    async def _store_headers(self, folder: mirror.FolderState, fetched: list[FetchedMessage],
+                             parsed: list[PackedMessage], last_uid: int) -> set[int]:
+        items: list[store_ingest.NewMessage] = []
+        too_big: set[str] = set()
         for m, (p, error, packed) in zip(fetched, parsed):
             big = (m.size or 0) > self.account.max_message_bytes
             if big:
@@ -295,7 +320,7 @@ class AccountSync:
         async with store.transaction():
             await store_ingest.ingest_in_transaction(store, items, result)
             await mirror.map_uids(store, folder.id, [
-                (m.uid, result.rowids[i.parsed.message_id], " ".join(m.flags or ()), m.modseq, m.size)
+                (_uid(m), result.rowids[i.parsed.message_id], " ".join(m.flags or ()), m.modseq, m.size)
                 for m, i in zip(fetched, items)])
             await mirror.set_folder_progress(store, folder.id, synced_uid=last_uid)
         folder.synced_uid = max(folder.synced_uid, last_uid)
@@ -347,7 +372,7 @@ class AccountSync:
             return 0
         if conn.selected != name:
             await conn.select(name)
-        batches: list[list[tuple[int, int, int, bool]]] = [[]]
+        batches: list[list[PendingBody]] = [[]]
         size = 0
         for entry in todo:
             if batches[-1] and (size >= BODY_BATCH_BYTES or len(batches[-1]) >= BODY_BATCH_MAX):
@@ -357,7 +382,7 @@ class AccountSync:
             size += entry[2]
         done = 0
 
-        async def store(job) -> None:
+        async def store(job: _BodyJob) -> None:
             nonlocal done
             await self._store_bodies(*job)
             done += len(job[0])
@@ -368,7 +393,7 @@ class AccountSync:
         self.stats.bodies += done
         return done
 
-    async def _fetch_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[tuple[int, int, int, bool]]):
+    async def _fetch_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[PendingBody]) -> _BodyJob:
         rowid_of = {uid: rowid for uid, rowid, _, _ in batch}
         # a header block read without defects gave every header field the whole message would:
         # only the body is read now (parse_body). Other mail is read whole, as a message in a
@@ -376,13 +401,14 @@ class AccountSync:
         clean = {uid for uid, _, _, header_clean in batch if header_clean}
         fetched = [m for m in await conn.uid_fetch([u for u, _, _, _ in batch], ["BODY.PEEK[]"])
                    if m.uid in rowid_of and m.body is not None]
-        parts = ["body" if m.uid in clean else "message" for m in fetched]
-        return batch, rowid_of, fetched, pool.parse_packed([m.body for m in fetched], parts)
+        parts: list[Part] = ["body" if m.uid in clean else "message" for m in fetched]
+        return batch, rowid_of, fetched, pool.parse_packed([_body(m) for m in fetched], parts)
 
-    async def _store_bodies(self, batch, rowid_of: dict[int, int], fetched: list[FetchedMessage], parsing) -> None:
+    async def _store_bodies(self, batch: list[PendingBody], rowid_of: dict[int, int], fetched: list[FetchedMessage],
+                            parsing: asyncio.Future[list[Packed]]) -> None:
         parsed = await parsing
         async with self.store.transaction():
-            await store_ingest.replace_bodies(self.store, [(rowid_of[m.uid], m.body, p, error)
+            await store_ingest.replace_bodies(self.store, [(rowid_of[_uid(m)], _body(m), p, error)
                                                            for m, (p, error, _) in zip(fetched, parsed)],
                                               packed=[packed for _, _, packed in parsed])
 
@@ -479,7 +505,7 @@ class AccountSync:
             await self.on_change(touched)
         return pushed
 
-    async def _store_flags(self, conn: ImapConnection, uid: int, args: dict) -> list[FetchedMessage]:
+    async def _store_flags(self, conn: ImapConnection, uid: int, args: dict[str, Any]) -> list[FetchedMessage]:
         """One queued change on one copy. "exclusive" names single-valued fields the change sets:
         every other value of them on the copy goes too. With CONDSTORE that is one STORE of the
         whole flag set, UNCHANGEDSINCE the flags it was computed from (re-read and retried when
@@ -495,7 +521,7 @@ class AccountSync:
                 if not answers:
                     return []  # expunged meanwhile
                 current = max(answers, key=lambda m: m.modseq or 0)
-                have = set(current.flags) - {"\\Recent"}
+                have = set(current.flags or ()) - {"\\Recent"}  # (answers all carry FLAGS)
                 want = {f for f in have if f not in remove and not (f.lower().startswith(exclusive) and f not in add)}
                 want |= set(add)
                 if want == have:
@@ -535,12 +561,13 @@ class AccountSync:
         stop = stop or asyncio.Event()
         backoff = 1.0
         while not stop.is_set():
+            problem: str | None
             try:
                 conn = await self.connect()
             except ImapAuthError as e:
                 # a wrong password does not fix itself quickly; Dovecot also slows down retries
                 backoff = max(backoff, 30.0)
-                check = "password_command" if self.account.imap.auth == "password" else "the OAuth2 token settings"
+                check = "password_command" if self._imap.auth == "password" else "the OAuth2 token settings"
                 problem = f"{e} (check {check})"
             except (ImapError, SecretError, ConfigError) as e:
                 problem = str(e)
@@ -651,20 +678,21 @@ class AccountSync:
             deadline = asyncio.get_running_loop().time() + seconds
             while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
                 await conn.noop()
-                update = await conn.next_update(0.1)
-                if update is not None:
-                    return _about_other_folders([update, *conn.pending_updates()])
+                polled = await conn.next_update(0.1)
+                if polled is not None:
+                    return _about_other_folders([polled, *conn.pending_updates()])
                 if await _wait(self._news, 5.0) or stop.is_set():
                     return False
         return False
 
 
-async def _pipelined(batches, fetch: Callable[..., Awaitable], store: Callable[..., Awaitable[None]]) -> None:
+async def _pipelined(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaitable[_Job]],
+                     store: Callable[[_Job], Awaitable[None]]) -> None:
     """fetch(batch) downloads a batch and starts its parsing on the workers; store(job) waits
     for the parse and commits. Batch k+1 is downloaded (the main thread decoding the wire) while
     batch k is parsed and written (the workers, SQLite's thread). One store at a time, in batch
     order, so a crash never leaves a gap below the recorded progress."""
-    storing: asyncio.Future | None = None
+    storing: asyncio.Future[None] | None = None
     try:
         for batch in batches:
             job = await fetch(batch)
@@ -685,7 +713,7 @@ async def _pipelined(batches, fetch: Callable[..., Awaitable], store: Callable[.
                 storing.exception()  # raised already, or secondary to the error being raised
 
 
-def _about_other_folders(updates: list) -> bool:
+def _about_other_folders(updates: list[Update]) -> bool:
     return any(u.kind in ("STATUS", "LIST") for u in updates)
 
 
@@ -697,7 +725,7 @@ async def _wait(event: asyncio.Event, seconds: float) -> bool:
         return False
 
 
-async def fetch_over_limit(store: Store, config, conv_id: int, passwords: Callable[[str, str], str | None], *,
+async def fetch_over_limit(store: Store, config: Config, conv_id: int, passwords: Callable[[str, str], str | None], *,
                            on_change: ChangeCallback = _noop_changed) -> list[FetchOutcome] | None:
     """Fetch in full every message of a conversation that the sync kept header-only for its
     size. None when there is no such conversation. A connection or login failure fails that
@@ -707,8 +735,8 @@ async def fetch_over_limit(store: Store, config, conv_id: int, passwords: Callab
     if conv is None:
         return None
     by_account: dict[str, list[tuple[int, str, int]]] = {}
-    for rowid, mid, account in await store_ingest.over_limit_messages(store, conv):
-        by_account.setdefault(account, []).append((rowid, mid, conv))
+    for rowid, mid, account_name in await store_ingest.over_limit_messages(store, conv):
+        by_account.setdefault(account_name, []).append((rowid, mid, conv))
     outcomes: list[FetchOutcome] = []
     for name, messages in by_account.items():
         account = next((a for a in config.accounts if a.name == name and a.imap is not None), None)

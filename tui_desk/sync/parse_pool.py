@@ -16,7 +16,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence, TypeVar, overload
 
 from tui_desk.mail.model import ParsedBody, ParsedMessage
 from tui_desk.mail.parse import last_resort_record, parse_body, parse_header_block, parse_message
@@ -24,10 +24,15 @@ from tui_desk.store.ingest import pack_raw
 
 Parsed = tuple[ParsedMessage, str | None]  # the record, and the error if the parser gave up
 Packed = tuple[ParsedMessage | ParsedBody, str | None, bytes]  # the same, and the raw bytes as the store keeps them
+PackedMessage = tuple[ParsedMessage, str | None, bytes]  # a Packed of a whole message or a header block
 # what the raw bytes are, and so how they are read: a whole message (parse_message), a header
 # block alone (parse_header_block), a whole message whose header block had no defects (parse_body)
 Part = Literal["message", "header", "body"]
+MessagePart = Literal["message", "header"]  # the parts read into a ParsedMessage
 _READERS = {"message": parse_message, "header": parse_header_block, "body": parse_body}
+# what a batch holds: raw messages (parse), or raw bytes each with its Part (parse_packed)
+_Item = TypeVar("_Item", bytes, tuple[bytes, Part])
+_Result = TypeVar("_Result")  # what a message's item becomes: Parsed or Packed
 
 #: Longest one message may take to parse, in seconds; over it, it is stored unparsed.
 PARSE_BUDGET = 5.0
@@ -38,6 +43,10 @@ _TEST_HANG = os.environ.get("TUI_DESK_TEST_PARSE_HANG", "").encode()
 _TEST_CRASH = os.environ.get("TUI_DESK_TEST_PARSE_CRASH", "").encode()  # these make it die
 
 
+@overload
+def parse_safely(raw: bytes, part: MessagePart = "message") -> Parsed: ...
+@overload
+def parse_safely(raw: bytes, part: Part) -> tuple[ParsedMessage | ParsedBody, str | None]: ...
 def parse_safely(raw: bytes, part: Part = "message") -> tuple[ParsedMessage | ParsedBody, str | None]:
     try:
         return _READERS[part](raw), None
@@ -68,7 +77,7 @@ def _mark(token: float, index: int, started: float) -> None:
         _progress[base + 3] = started
 
 
-def _read_items(items: list, token: float, read: Callable[[Any], Any]) -> list:
+def _read_items(items: list[_Item], token: float, read: Callable[[_Item], _Result]) -> list[_Result]:
     out = []
     try:
         for i, item in enumerate(items):
@@ -89,7 +98,7 @@ def _test_hooks(raw: bytes) -> None:
 
 
 def _parse_one(raw: bytes) -> Parsed:
-    return parse_safely(raw)  # type: ignore[return-value]
+    return parse_safely(raw)
 
 
 def _parse_pack_one(item: tuple[bytes, Part]) -> Packed:
@@ -233,7 +242,7 @@ class ParsePool:
             self._pool = _Workers(self.workers)
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         if self._pool is not None:
             if any(not f.done() for f in self._out):  # abandoned (a sync stopped mid-batch): may never end
                 self._pool.kill()
@@ -251,37 +260,51 @@ class ParsePool:
         """Starts at once; await the result when it is needed."""
         return self._run(_parse_chunk, raws, unparsed)
 
-    def parse_packed(self, raws: list[bytes], parts: list[Part] | None = None) -> asyncio.Future[list[Packed]]:
+    @overload
+    def parse_packed(self, raws: list[bytes],
+                     parts: Sequence[MessagePart] | None = None) -> asyncio.Future[list[PackedMessage]]: ...
+    @overload
+    def parse_packed(self, raws: list[bytes], parts: Sequence[Part]) -> asyncio.Future[list[Packed]]: ...
+    def parse_packed(self, raws: list[bytes], parts: Sequence[Part] | None = None,
+                     ) -> asyncio.Future[list[Packed]] | asyncio.Future[list[PackedMessage]]:
         """As parse, each result with the raw bytes compressed for the store (pack_raw).
-        parts: what each raw is (see Part); whole messages when not given."""
-        return self._run(_parse_pack_chunk, list(zip(raws, parts or ["message"] * len(raws))),
+        parts: what each raw is (see Part); whole messages when not given. Message and header
+        parts give a ParsedMessage each (parse_safely)."""
+        every: list[Part] = list(parts) if parts else ["message"] * len(raws)
+        return self._run(_parse_pack_chunk, list(zip(raws, every)),
                          lambda item, why: (*unparsed(item[0], why), pack_raw(item[0])))
 
-    def _run(self, chunk_fn, items: list, over: Callable[[Any, str], Any]) -> asyncio.Future:
+    def _run(self, chunk_fn: Callable[[list[_Item], float], list[_Result]], items: list[_Item],
+             over: Callable[[_Item, str], _Result]) -> asyncio.Future[list[_Result]]:
         loop = asyncio.get_running_loop()
         if self._pool is None:
-            return loop.run_in_executor(None, chunk_fn, items)
+            return loop.run_in_executor(None, chunk_fn, items, 0.0)
         return asyncio.ensure_future(self._bounded(chunk_fn, items, over))
 
-    async def _bounded(self, chunk_fn, items: list, over: Callable[[Any, str], Any]) -> list:
-        results: list = [None] * len(items)
+    async def _bounded(self, chunk_fn: Callable[[list[_Item], float], list[_Result]], items: list[_Item],
+                       over: Callable[[_Item, str], _Result]) -> list[_Result]:
+        results: list[_Result | None] = [None] * len(items)
         todo = list(range(len(items)))
         while todo:
             if self._pool is None:  # the workers could not start: see _recover
-                rest = await asyncio.get_running_loop().run_in_executor(None, chunk_fn, [items[i] for i in todo])
+                rest = await asyncio.get_running_loop().run_in_executor(
+                    None, chunk_fn, [items[i] for i in todo], 0.0)
                 for i, r in zip(todo, rest):
                     results[i] = r
                 break
             todo = await self._round(self._pool, chunk_fn, items, todo, results, over)
-        return results
+        done = [r for r in results if r is not None]
+        assert len(done) == len(items)  # every item is parsed or has its last-resort record by now
+        return done
 
-    async def _round(self, pool: _Workers, chunk_fn, items: list, todo: list[int], results: list,
-                     over: Callable[[Any, str], Any]) -> list[int]:
+    async def _round(self, pool: _Workers, chunk_fn: Callable[[list[_Item], float], list[_Result]],
+                     items: list[_Item], todo: list[int], results: list[_Result | None],
+                     over: Callable[[_Item, str], _Result]) -> list[int]:
         """Parse items[todo] on pool's workers, into results; returns what is left to parse
         (the unfinished items, when a worker was killed or died)."""
         step = len(todo) if len(todo) < self.min_parallel else len(todo) // self.workers + 1
         chunks: dict[float, list[int]] = {}  # token -> indices of the items sent with it
-        running: dict[asyncio.Future, float] = {}
+        running: dict[asyncio.Future[list[_Result]], float] = {}
         try:
             for k in range(0, len(todo), step):
                 self._token += 1
@@ -318,8 +341,8 @@ class ParsePool:
         now = time.monotonic()
         return any(token in chunks and now - started > self.budget for _, token, _, started in pool.in_progress())
 
-    def _recover(self, pool: _Workers, chunks: dict[float, list[int]], results: list, items: list,
-                 over: Callable[[Any, str], Any]) -> None:
+    def _recover(self, pool: _Workers, chunks: dict[float, list[int]], results: list[_Result | None],
+                 items: list[_Item], over: Callable[[_Item, str], _Result]) -> None:
         """pool is stuck or broken: the items its workers were on when over budget, or when
         their worker died, get the last-resort record; fresh workers will take the rest."""
         if pool is not self._pool:
