@@ -359,7 +359,7 @@ SyncState *
     t0 = time.perf_counter()
     done = subprocess.run(["mbsync", "-q", "-c", str(rc), "bench"], capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
-    err = "\n".join(l for l in done.stderr.splitlines() if "sent in the clear" not in l)
+    err = "\n".join(line for line in done.stderr.splitlines() if "sent in the clear" not in line)
     if done.returncode != 0:
         raise RuntimeError(f"mbsync failed ({done.returncode}): {err}")
     got = sum(len(os.listdir(mail / "INBOX" / d)) for d in ("cur", "new"))
@@ -567,7 +567,7 @@ def profile_once(cfg: Path, db: Path, n: int, work: Path, out: Path) -> dict:
     stats = pstats.Stats(str(prof))
     stats.sort_stats("cumulative")
     rows = []
-    for func, (cc, nc, tt, ct, _) in sorted(stats.stats.items(), key=lambda kv: -kv[1][3])[:150]:
+    for func, (_cc, nc, tt, ct, _) in sorted(stats.stats.items(), key=lambda kv: -kv[1][3])[:150]:
         rows.append({"func": f"{Path(func[0]).name}:{func[1]}({func[2]})", "ncalls": nc,
                      "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)})
     return {"prof": str(prof), "total_s": res["total_s"], "queue_usable_s": res["queue_usable_s"],

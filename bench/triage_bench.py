@@ -336,7 +336,7 @@ def child_core(db: str, reps: int, fix: str | None) -> None:
         try:
             ids = await desk.queue_ids()
             targets = {"top": ids[0], "middle": ids[len(ids) // 2]}
-            for where, conv in targets.items():
+            for conv in targets.values():
                 for _ in range(reps):
                     for action, make in (
                         ("tag", lambda: desk.tag([conv], [TAG])),

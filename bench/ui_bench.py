@@ -782,7 +782,7 @@ def top_functions(prof_path, n: int = 15) -> tuple[list[str], list[str]]:
              "textual/app.py:2178", "textual/_wait.py", "selectors.py", "bench/ui_bench.py")
     site = os.path.dirname(os.path.dirname(os.path.abspath(__import__("textual").__file__))) + "/"
     entries = []
-    for (file, line, func), (cc, nc, tt, ct, _) in stats.stats.items():
+    for (file, line, func), (_cc, nc, tt, ct, _) in stats.stats.items():
         where = func if file == "~" else f"{file}:{line}({func})"
         if any(x in where for x in noise):
             continue

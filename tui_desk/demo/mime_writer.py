@@ -172,8 +172,8 @@ def html_of(text: str, lang: str) -> str:
     paras, quote = [], []
     for block in esc.split("\n\n"):
         lines = block.split("\n")
-        if all(l.startswith("&gt;") for l in lines if l):
-            quote.append("<br>".join(l[4:].lstrip() for l in lines))
+        if all(line.startswith("&gt;") for line in lines if line):
+            quote.append("<br>".join(line[4:].lstrip() for line in lines))
         else:
             paras.append("<p>" + "<br>\n".join(lines) + "</p>")
     q = ("<blockquote style=\"border-left:2px solid #ccc;padding-left:8px\">"

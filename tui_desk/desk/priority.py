@@ -53,8 +53,9 @@ def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: Pri
                 waiting_since = f.date if f.date is not None else s.last_date
     s.waiting_since = waiting_since
     s.burst = _burst(customer_mails, cfg.loud_window_minutes * 60)
-    customer_wrote_after = (lambda t: t is not None and s.last_customer_date is not None
-                            and s.last_customer_date > t)
+    def customer_wrote_after(t: int | None) -> bool:
+        return t is not None and s.last_customer_date is not None and s.last_customer_date > t
+
     derived = "open" if waiting_since is not None or s.last_agent_date is None else "pending"
     if state.status in ("closed", "spam"):
         # stays closed until the customer writes again
