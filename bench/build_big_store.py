@@ -36,14 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tui_desk.demo import DEMO_CONFIG  # noqa: E402
-from tui_desk.demo import mailbox as generator  # noqa: E402
-from tui_desk.desk.service import Desk  # noqa: E402
-from tui_desk.mail.model import Address, ParsedMessage  # noqa: E402
-from tui_desk.mail.parse import parse_message  # noqa: E402
-from tui_desk.mail.threading import UnionFind, thread_keys  # noqa: E402
-from tui_desk.store import ingest as store_ingest  # noqa: E402
-from tui_desk.store.queries import counts  # noqa: E402
+from tui_desk.demo import DEMO_CONFIG
+from tui_desk.demo import mailbox as generator
+from tui_desk.desk.service import Desk
+from tui_desk.mail.model import Address, ParsedMessage
+from tui_desk.mail.parse import parse_message
+from tui_desk.mail.threading import UnionFind, thread_keys
+from tui_desk.store import ingest as store_ingest
+from tui_desk.store.queries import counts
 
 DEFAULT_PATH = ROOT / "bench" / "out" / "big-store.sqlite3"
 META_KEY = "bench.big_store"

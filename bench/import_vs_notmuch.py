@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tui_desk.demo import mailbox as generator  # noqa: E402
+from tui_desk.demo import mailbox as generator
 
 OUT = ROOT / "bench" / "out"
 END = dt.datetime(2026, 11, 20, 23, 59, tzinfo=dt.timezone.utc)  # the generator's default

@@ -26,8 +26,8 @@ for p in (ROOT, ROOT / "bench"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from build_big_store import DEFAULT_PATH, ensure_big_store  # noqa: E402
-from tui_desk.desk.service import Desk  # noqa: E402
+from build_big_store import DEFAULT_PATH, ensure_big_store
+from tui_desk.desk.service import Desk
 
 
 def pragma_seconds(path: Path, pragma: str, cold: bool = False) -> float:

@@ -83,8 +83,8 @@ for p in (ROOT, ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from servers import DovecotServer, MaildirMessage, make_server_dir, make_test_cert  # noqa: E402
-from tui_desk.demo import mailbox as generator  # noqa: E402
+from servers import DovecotServer, MaildirMessage, make_server_dir, make_test_cert
+from tui_desk.demo import mailbox as generator
 
 OUT = ROOT / "bench" / "out"
 END = dt.datetime(2026, 11, 20, 23, 59, tzinfo=dt.timezone.utc)  # the generator's default
@@ -246,7 +246,9 @@ class HeaderPoller(threading.Thread):
 def store_check(db: Path) -> dict:
     con = ro_connect(db)
     try:
-        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        def q(sql):
+            return con.execute(sql).fetchone()[0]
+
         return {"imap_messages": q("SELECT count(*) FROM imap_messages"),
                 "messages": q("SELECT count(*) FROM messages"),
                 "bodies_full": q("SELECT count(*) FROM messages WHERE body_state = 'full'"),
@@ -786,7 +788,9 @@ def main() -> int:
 
 def report(args, versions, mail_bytes, gen_s, load_s, load_at_start, runs, desk, starttls, live, profile,
            quiet) -> dict:
-    col = lambda key: [r[key] for r in runs]  # noqa: E731
+    def col(key):
+        return [r[key] for r in runs]
+
     rows: list[tuple[str, list[float] | None, str]] = [
         ("tui-desk sync --once: queue usable (all headers)", col("desk_queue_usable_s"),
          f"≤ {TARGETS['queue_usable_s']:.0f} s"),
