@@ -26,8 +26,8 @@ EMPTY = Stats(0, None, None, None)
 
 
 def nearest_rank(ordered: list[float], fraction_tenths: int) -> float:
-    """The ceil(n * tenths / 10)-th smallest of an ordered non-empty list (integer arithmetic,
-    so 0.9 * 10 is exactly rank 9)."""
+    """The ceil(n * tenths / 10)-th smallest of an ordered non-empty list (integer arithmetic:
+    no float rounding near a whole rank)."""
     rank = max(1, -(-len(ordered) * fraction_tenths // 10))
     return ordered[rank - 1]
 
