@@ -391,3 +391,16 @@ def test_staffing_hint_flags_hours_whose_load_exceeds_the_reply_rate():
     assert [(x.weekday, x.hour, x.mean_load) for x in st.busiest] == [(0, 10, 3.0), (0, 11, 1.0)]
     assert set(st.to_json()) == {"replies", "reply_hours", "reply_rate", "busiest", "over_capacity"}
     assert set(st.to_json()["busiest"][0]) == {"weekday", "hour", "messages", "hours", "mean_load", "excess"}
+
+
+def test_a_row_knows_its_time_span_and_periods_outside_it_see_nothing():
+    m = closed_then(c(2 * H + 3 * DAY), later_status=(s(2 * H + 3 * DAY + 60, "closed", "bob"),))
+    assert (m.first_at, m.last_at) == (0, 2 * H + 3 * DAY + 60)
+    after = report([m], m.last_at + 1, m.last_at + DAY).headline
+    assert (after.conversations, after.customer_messages, after.closed, after.reopens) == (0, 0, 0, 0)
+    reopen_only = report([m], 2 * H + 3 * DAY, 2 * H + 3 * DAY + 1).headline
+    assert (reopen_only.reopens, reopen_only.customer_messages, reopen_only.closed) == (1, 1, 0)
+    last_second = report([m], m.last_at, m.last_at + 1).headline
+    assert (last_second.closed, last_second.fcr_eligible, last_second.fcr_resolved) == (1, 1, 0)
+    assert conversation_metrics(Timeline("empty")).first_at is None
+    assert report([conversation_metrics(Timeline("empty"))], 0, DAY).headline.conversations == 0

@@ -5,7 +5,8 @@
     heatmap(rows, since, until, zone); staffing(rows, since, until, zone)
 
 Modules: timeline (input types, merge, per-conversation `ConvMetrics`), stats (count/median/p90/
-mean), report (period, breakdowns, JSON/CSV), load (heatmap, busiest hours, staffing hint).
+mean), aggregate (the report over a period, breakdowns, JSON/CSV), load (heatmap, busiest hours,
+staffing hint).
 
 Definitions (the README copies them)
 - Roles of a turn: customer | agent | note | auto | forward | survey. Only `agent` answers; a
@@ -31,7 +32,7 @@ Definitions (the README copies them)
 - Mail only (no history events): FRT, next response, replies and load are known; closed,
   resolution, FCR and reopens are not (None, source "mail"; `mail_only_conversations` counts them).
 - Statistics: see stats (median of an even count = mean of the two middle values; p90 nearest rank).
-- Which conversations count in a period and the breakdown keys: see report's docstring.
+- Which conversations count in a period and the breakdown keys: see aggregate's docstring.
 
 JSON keys of `Report.to_json()` (durations in seconds, times ISO 8601 in the report's zone):
 
@@ -60,7 +61,7 @@ conversation, columns `EXPORT_HEADER`).
 """
 
 from tui_desk.desk.metrics.load import Cell, Heatmap, LocalTime, Staffing, heatmap, staffing
-from tui_desk.desk.metrics.report import (BREAKDOWNS, EXPORT_HEADER, Durations, Group, Report, export_rows,
+from tui_desk.desk.metrics.aggregate import (BREAKDOWNS, EXPORT_HEADER, Durations, Group, Report, export_rows,
                                           report)
 from tui_desk.desk.metrics.stats import Stats, stats
 from tui_desk.desk.metrics.timeline import (METRICS_VERSION, REOPEN_WINDOW, ConvMetrics, Reopen, Reply,

@@ -28,23 +28,26 @@ class LocalTime:
     def __init__(self, zone: str | ZoneInfo | dt.tzinfo):
         self.zone = ZoneInfo(zone) if isinstance(zone, str) else zone
         self.name = getattr(self.zone, "key", str(self.zone))
-        self._memo: dict[int, tuple[dt.date, int, int, int]] = {}
+        self.memo: dict[int, tuple[dt.date, int, int, int, str, str]] = {}
 
-    def __call__(self, t: float) -> tuple[dt.date, int, int, int]:
+    def __call__(self, t: float) -> tuple[dt.date, int, int, int, str, str]:
+        """(date, weekday, hour, UTC offset seconds, ISO date, ISO week "YYYY-Www")."""
         b = int(t // BUCKET)
-        hit = self._memo.get(b)
+        hit = self.memo.get(b)
         if hit is None:
             local = dt.datetime.fromtimestamp(b * BUCKET, self.zone)
-            hit = (local.date(), local.weekday(), local.hour, int(local.utcoffset().total_seconds()))
-            self._memo[b] = hit
+            date = local.date()
+            year, week, _ = date.isocalendar()
+            hit = (date, local.weekday(), local.hour, int(local.utcoffset().total_seconds()),
+                   date.isoformat(), f"{year}-W{week:02d}")
+            self.memo[b] = hit
         return hit
 
     def day(self, t: float) -> str:
-        return self(t)[0].isoformat()
+        return self(t)[4]
 
     def week(self, t: float) -> str:
-        year, week, _ = self(t)[0].isocalendar()
-        return f"{year}-W{week:02d}"
+        return self(t)[5]
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def _local_hours(since: float, until: float, local: LocalTime) -> list[list[int]
     seen = set()
     t = since
     while t < until:
-        date, weekday, hour, offset = local(t)
+        date, weekday, hour, offset = local(t)[:4]
         seen.add((date, hour, offset, weekday))
         t = (int(t // BUCKET) + 1) * BUCKET
     grid = [[0] * 24 for _ in range(7)]
@@ -119,9 +122,11 @@ def heatmap(rows, since: float, until: float, zone: str | ZoneInfo = "UTC",
     local = local or LocalTime(zone)
     grid = [[0] * 24 for _ in range(7)]
     for row in rows:
+        if row.first_at is None or row.last_at < since or row.first_at >= until:
+            continue
         for at in row.customer_messages:
             if since <= at < until:
-                _, weekday, hour, _ = local(at)
+                weekday, hour = local(at)[1:3]
                 grid[weekday][hour] += 1
     hours = _local_hours(since, until, local)
     return Heatmap(local.name, tuple(map(tuple, grid)), tuple(map(tuple, hours)))
@@ -134,10 +139,12 @@ def staffing(rows, since: float, until: float, zone: str | ZoneInfo = "UTC", top
     heat = heat or heatmap(rows, since, until, local=local)
     replies, active = 0, set()
     for row in rows:
+        if row.first_at is None or row.last_at < since or row.first_at >= until:
+            continue
         for r in row.replies:
             if since <= r.at < until:
                 replies += 1
-                date, _, hour, offset = local(r.at)
+                date, _, hour, offset = local(r.at)[:4]
                 active.add((date, hour, offset))
     rate = replies / len(active) if active else 0.0
     cells = [c for c in heat.cells() if c.hours]

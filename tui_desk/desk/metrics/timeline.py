@@ -130,6 +130,8 @@ class ConvMetrics:
     reopens: tuple[Reopen, ...] | None
     reopened_within_7d: bool | None
     fcr: bool | None  # None: not eligible (not closed, no agent reply, or mail only)
+    first_at: float | None = None  # the earliest / latest time kept in this row: a period that
+    last_at: float | None = None  # misses [first_at, last_at] skips the row at once
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -200,12 +202,14 @@ def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
                 frt, frt_b, frt_agent = wait, wait_b, t.agent
             waiting = None
 
+    times = [*customer, *(r.at for r in replies)]
     common = dict(conv_id=tl.conv_id, customer_domain=tl.customer_domain, tags=tuple(tl.tags),
                   assignee=tl.assignee, business=span.clock is not None, first_customer_at=first,
                   customer_messages=customer, replies=tuple(replies), frt=frt, frt_business=frt_b,
                   frt_agent=frt_agent, unanswered_since=waiting)
     if not tl.has_history:
-        return ConvMetrics(source="mail", closed_at=None, closed_by=None, resolution=None,
+        return ConvMetrics(source="mail", first_at=min(times, default=None), last_at=max(times, default=None),
+                           closed_at=None, closed_by=None, resolution=None,
                            resolution_business=None, resolution_net=None, resolution_net_business=None,
                            replies_to_resolve=None, reopens=None, reopened_within_7d=None, fcr=None, **common)
 
@@ -253,7 +257,8 @@ def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
     rtr = sum(1 for r in replies if r.at <= closed_at) if closed_at is not None else None
     within = any(r.at - r.closed_at <= REOPEN_WINDOW for r in reopens)
     fcr = (rtr == 1 and not within) if rtr else None
-    return ConvMetrics(source="history", closed_at=closed_at, closed_by=closed_by, resolution=resolution,
+    times += [r.at for r in reopens] + ([closed_at] if closed_at is not None else [])
+    return ConvMetrics(source="history", first_at=min(times, default=None), last_at=max(times, default=None), closed_at=closed_at, closed_by=closed_by, resolution=resolution,
                        resolution_business=resolution_b, resolution_net=net, resolution_net_business=net_b,
                        replies_to_resolve=rtr, reopens=tuple(reopens), reopened_within_7d=within, fcr=fcr,
                        **common)

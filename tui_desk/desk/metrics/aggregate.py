@@ -23,12 +23,14 @@ A missing key (no assignee, no tag, no domain, no snippet) is the group with key
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from dataclasses import dataclass
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from tui_desk.desk.metrics.load import LocalTime
+from tui_desk.desk.metrics.load import BUCKET, LocalTime
 from tui_desk.desk.metrics.stats import Stats, stats
 from tui_desk.desk.metrics.timeline import ConvMetrics
 
@@ -117,113 +119,103 @@ class Report:
         return [header] + [[f[h] for h in header] for f in flat]
 
 
-class _Acc:
-    __slots__ = ("convs", "mail", "unanswered", "msgs", "replies", "frt", "frt_b", "next", "next_b", "closed",
-                 "res", "res_b", "net", "net_b", "rtr", "eligible", "fcr", "reopens", "reopened")
-
-    def __init__(self):
-        self.convs = self.mail = self.unanswered = self.msgs = self.replies = 0
-        self.closed = self.eligible = self.fcr = self.reopens = 0
-        self.frt, self.frt_b, self.next, self.next_b = [], [], [], []
-        self.res, self.res_b, self.net, self.net_b, self.rtr = [], [], [], [], []
-        self.reopened = set()
-
-    def add(self, kind: str, row: ConvMetrics, x) -> None:
-        if kind == "conv":
-            self.convs += 1
-            self.mail += row.source == "mail"
-            self.unanswered += row.frt is None
-        elif kind == "msg":
-            self.msgs += 1
-        elif kind == "reply":
-            self.replies += 1
-        elif kind == "frt":
-            self.frt.append(row.frt)
-            if row.frt_business is not None:
-                self.frt_b.append(row.frt_business)
-        elif kind == "next":
-            self.next.append(x.wait)
-            if x.wait_business is not None:
-                self.next_b.append(x.wait_business)
-        elif kind == "close":
-            self.closed += 1
-            if row.resolution is not None:
-                self.res.append(row.resolution)
-                self.net.append(row.resolution_net)
-                if row.resolution_business is not None:
-                    self.res_b.append(row.resolution_business)
-                    self.net_b.append(row.resolution_net_business)
-            self.rtr.append(row.replies_to_resolve)
-            if row.fcr is not None:
-                self.eligible += 1
-                self.fcr += row.fcr
-        elif kind == "reopen":
-            self.reopens += 1
-            self.reopened.add(row.conv_id)
-
-    def group(self, key: str | None, business: bool) -> Group:
-        def durations(cal, bus):
-            return Durations(stats(cal), stats(bus) if business else None)
-        return Group(key, self.convs, self.mail, self.unanswered, self.msgs, self.replies,
-                     durations(self.frt, self.frt_b), durations(self.next, self.next_b), self.closed,
-                     durations(self.res, self.res_b), durations(self.net, self.net_b), stats(self.rtr),
-                     self.eligible, self.fcr, self.fcr / self.eligible if self.eligible else None,
-                     self.reopens, len(self.reopened))
+KINDS = ("conv", "msg", "reply", "frt", "next", "close", "reopen")
 
 
-def _items(row: ConvMetrics, since: float, until: float):
-    """(kind, time, payload) of everything of this row that falls in the period."""
-    first = row.first_customer_at
-    out = []
-    if first is not None and since <= first < until:
-        out.append(("conv", first, None))
-        if row.frt is not None:
-            out.append(("frt", first, None))
-    for at in row.customer_messages:
-        if since <= at < until:
-            out.append(("msg", at, None))
-    for r in row.replies:
-        if since <= r.at < until:
-            out.append(("reply", r.at, r))
-        w = r.waited_from
-        if w is not None and w != first and since <= w < until:
-            out.append(("next", w, r))
-    if row.closed_at is not None and since <= row.closed_at < until:
-        out.append(("close", row.closed_at, None))
-    for r in row.reopens or ():
-        if since <= r.at < until:
-            out.append(("reopen", r.at, r))
-    return out
+def _facts(rows: Iterable[ConvMetrics], since: float, until: float) -> dict[str, list]:
+    """Everything in the period, by kind, as (time, payload, row): conv/frt (the first customer
+    message), msg (a customer message), reply and next (a Reply), close, reopen (a Reopen)."""
+    conv, msg, reply, frt, nxt, close, reopen = [], [], [], [], [], [], []
+    for row in rows:
+        if row.first_at is None or row.last_at < since or row.first_at >= until:
+            continue
+        first = row.first_customer_at
+        if first is not None and since <= first < until:
+            conv.append((first, None, row))
+            if row.frt is not None:
+                frt.append((first, None, row))
+        for at in row.customer_messages:
+            if since <= at < until:
+                msg.append((at, None, row))
+        for r in row.replies:
+            if since <= r.at < until:
+                reply.append((r.at, r, row))
+            w = r.waited_from
+            if w is not None and w != first and since <= w < until:
+                nxt.append((w, r, row))
+        closed = row.closed_at
+        if closed is not None and since <= closed < until:
+            close.append((closed, None, row))
+        if row.reopens:
+            for r in row.reopens:
+                if since <= r.at < until:
+                    reopen.append((r.at, r, row))
+    return {"conv": conv, "msg": msg, "reply": reply, "frt": frt, "next": nxt, "close": close, "reopen": reopen}
 
 
-def _keys(by: str, kind: str, at: float, x, row: ConvMetrics, local: LocalTime) -> Iterable[str | None]:
+def _group(key: str | None, f: dict[str, list], business: bool) -> Group:
+    def durations(cal, bus):
+        return Durations(stats(cal), stats([v for v in bus if v is not None]) if business else None)
+    conv, frt, nxt, close = f.get("conv", ()), f.get("frt", ()), f.get("next", ()), f.get("close", ())
+    resolved = [row for _, _, row in close if row.resolution is not None]
+    fcr = [row.fcr for _, _, row in close if row.fcr is not None]
+    reopen = f.get("reopen", ())
+    return Group(
+        key, len(conv), sum(1 for _, _, row in conv if row.source == "mail"),
+        sum(1 for _, _, row in conv if row.frt is None), len(f.get("msg", ())), len(f.get("reply", ())),
+        durations([row.frt for _, _, row in frt], [row.frt_business for _, _, row in frt]),
+        durations([r.wait for _, r, _ in nxt], [r.wait_business for _, r, _ in nxt]),
+        len(close),
+        durations([row.resolution for row in resolved], [row.resolution_business for row in resolved]),
+        durations([row.resolution_net for row in resolved], [row.resolution_net_business for row in resolved]),
+        stats([row.replies_to_resolve for _, _, row in close]),
+        len(fcr), sum(fcr), sum(fcr) / len(fcr) if fcr else None,
+        len(reopen), len({row.conv_id for _, _, row in reopen}))
+
+
+def _snippets_used(row: ConvMetrics) -> tuple:
+    return tuple(sorted({s for r in row.replies for s in r.snippets})) or (None,)
+
+
+def _key_fn(by: str, kind: str, local: LocalTime):
+    """item (time, payload, row) -> its keys in breakdown `by` (see the module docstring)."""
     if by == "day":
-        return (local.day(at),)
+        return lambda item: (local.day(item[0]),)
     if by == "week":
-        return (local.week(at),)
+        return lambda item: (local.week(item[0]),)
     if by == "tag":
-        return row.tags or (None,)
+        return lambda item: item[2].tags or (None,)
     if by == "domain":
-        return (row.customer_domain or None,)
+        return lambda item: (item[2].customer_domain or None,)
     if by == "agent":
         if kind in ("reply", "next"):
-            return (x.agent,)
-        if kind == "frt":
-            return (row.frt_agent,)
-        if kind == "close":
-            return (row.closed_by,)
+            return lambda item: (item[1].agent,)
+        attr = {"frt": "frt_agent", "close": "closed_by"}.get(kind, "assignee")
         if kind == "reopen":
-            return (x.closed_by,)
-        return (row.assignee,)
+            return lambda item: (item[1].closed_by,)
+        return lambda item: (getattr(item[2], attr),)
     if by == "snippet":
         if kind in ("reply", "next"):
-            return x.snippets or (None,)
+            return lambda item: item[1].snippets or (None,)
         if kind == "frt":
-            used = next((r.snippets for r in row.replies if r.waited_from == row.first_customer_at), ())
-            return used or (None,)
-        used = sorted({s for r in row.replies for s in r.snippets})
-        return used or (None,)
+            return lambda item: next((r.snippets for r in item[2].replies
+                                      if r.waited_from == item[2].first_customer_at), ()) or (None,)
+        return lambda item: _snippets_used(item[2])
     raise ValueError(f"breakdown is one of {', '.join(BREAKDOWNS)}, not {by!r}")
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Aggregation allocates a few hundred thousand small acyclic tuples and lists; with a large
+    heap around (a store's worth of rows) the cyclic collector's passes over it cost more than
+    the work (measured: x2-x4 in bench/metrics_bench.py). Nothing made here forms a cycle."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _ts(t) -> float:
@@ -241,24 +233,44 @@ def report(rows: Iterable[ConvMetrics], since, until, *, zone: str = "UTC", by: 
         if b not in BREAKDOWNS:
             raise ValueError(f"breakdown is one of {', '.join(BREAKDOWNS)}, not {b!r}")
     local = LocalTime(zone)
-    head = _Acc()
-    groups: dict[str, dict[str | None, _Acc]] = {b: {} for b in by}
-    for row in rows:
-        items = _items(row, since, until)
-        for kind, at, x in items:
-            head.add(kind, row, x)
-        for b in by:
-            table = groups[b]
-            for kind, at, x in items:
-                for key in _keys(b, kind, at, x, row, local):
-                    acc = table.get(key)
-                    if acc is None:
-                        acc = table[key] = _Acc()
-                    acc.add(kind, row, x)
-    order = lambda key: (key is None, key or "")  # noqa: E731
-    return Report(since, until, local.name, business_hours, head.group(None, business_hours),
-                  {b: tuple(groups[b][k].group(k, business_hours) for k in sorted(groups[b], key=order))
-                   for b in by})
+    with _gc_paused():
+        return _report(rows, since, until, local, by, business_hours)
+
+
+def _report(rows, since: float, until: float, local: LocalTime, by: tuple[str, ...], business_hours: bool) -> Report:
+    facts = _facts(rows, since, until)
+    breakdowns = {}
+    for b in by:
+        per_kind = {kind: _split(b, kind, facts[kind], local) for kind in KINDS}
+        keys = {k for split in per_kind.values() for k in split}
+        order = sorted(keys, key=lambda k: (k is None, k or ""))
+        breakdowns[b] = tuple(_group(k, {kind: per_kind[kind].get(k, ()) for kind in KINDS}, business_hours)
+                              for k in order)
+    return Report(since, until, local.name, business_hours, _group(None, facts, business_hours), breakdowns)
+
+
+def _split(by: str, kind: str, items: list, local: LocalTime) -> dict[str | None, list]:
+    """The items of one kind by their key(s) in breakdown `by` (the per-item hot loop of --by)."""
+    out: dict[str | None, list] = {}
+    if by in ("day", "week"):  # inlined LocalTime lookups: a year has ~800k items
+        index, memo = (4 if by == "day" else 5), local.memo
+        for item in items:
+            t = item[0]
+            hit = memo.get(int(t // BUCKET))
+            key = (hit or local(t))[index]
+            dest = out.get(key)
+            if dest is None:
+                dest = out[key] = []
+            dest.append(item)
+        return out
+    keys_of = _key_fn(by, kind, local)
+    for item in items:
+        for key in keys_of(item):
+            dest = out.get(key)
+            if dest is None:
+                dest = out[key] = []
+            dest.append(item)
+    return out
 
 
 EXPORT_HEADER = ("conv_id", "source", "customer_domain", "tags", "assignee", "first_customer_at",
