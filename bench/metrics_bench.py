@@ -90,7 +90,8 @@ def main() -> None:
     zone = args.zone
     since = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc).timestamp()
     until = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp()
-    timelines = timed(f"synthesise {args.conversations} timelines", lambda: synthetic(args.conversations, since, args.seed))
+    timelines = timed(f"synthesise {args.conversations} timelines",
+                      lambda: synthetic(args.conversations, since, args.seed))
     clock = BusinessClock((dt.time(9), dt.time(17)), (0, 1, 2, 3, 4), zone, (dt.date(2025, 12, 25),))
     rows = timed("compute (per conversation, cached)", lambda: [conversation_metrics(tl, clock) for tl in timelines])
     del timelines
@@ -111,9 +112,10 @@ def main() -> None:
     heat = timed("heatmap: year", lambda: heatmap(rows, since, until, zone))
     timed("staffing: year (heatmap given)", lambda: staffing(rows, since, until, zone, heat=heat))
     h = rep.headline
+    frt = h.first_response
     print(f"\nheadline: {h.conversations} conversations, {h.closed} closed, FRT median "
-          f"{h.first_response.calendar.median / 3600:.2f} h (business median {h.first_response.business.median / 3600:.2f} h, "
-          f"mean {h.first_response.business.mean / 3600:.2f} h), "
+          f"{frt.calendar.median / 3600:.2f} h (business median {frt.business.median / 3600:.2f} h, "
+          f"mean {frt.business.mean / 3600:.2f} h), "
           f"FCR {h.fcr_rate:.1%}, reopens {h.reopens}")
     print(f"peak memory (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

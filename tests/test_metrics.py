@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from zoneinfo import ZoneInfo
@@ -262,7 +263,8 @@ def test_report_headline_counts_each_item_by_its_own_time():
     # closed in the period: "1" (3h) and "2" (1h); "old" was closed on the 2nd but reopened on the
     # 4th and is open now, so it is not a resolved conversation of any period
     assert h.closed == 2
-    assert (h.resolution.calendar.median, h.resolution.calendar.p90, h.resolution.calendar.mean) == (2 * H, 3 * H, 2 * H)
+    res = h.resolution.calendar
+    assert (res.median, res.p90, res.mean) == (2 * H, 3 * H, 2 * H)
     assert (h.resolution.business.median, h.resolution_net.business.p90) == (2 * H, 3 * H)
     assert (h.replies_to_resolve.median, h.fcr_eligible, h.fcr_resolved, h.fcr_rate) == (1.5, 2, 1, 0.5)
     assert (h.reopens, h.reopened_conversations) == (0, 0)  # "old" reopened on the 4th, after the period
@@ -350,7 +352,9 @@ def test_csv_rows_read_back_with_the_csv_module():
     csv.writer(buf).writerows(export_rows(team_rows(), "UTC"))
     conv = list(csv.DictReader(io.StringIO(buf.getvalue())))
     assert list(conv[0]) == list(EXPORT_HEADER)
-    assert (conv[0]["conv_id"], conv[0]["first_response"], conv[0]["tags"], conv[0]["fcr"]) == ("1", "600.0", "billing", "False")
+    first = conv[0]
+    assert (first["conv_id"], first["first_response"], first["tags"]) == ("1", "600.0", "billing")
+    assert first["fcr"] == "False"
     assert conv[2]["closed_at"] == "" and conv[2]["unanswered_since"] == "2026-03-03T12:00:00+00:00"
 
 
@@ -404,3 +408,12 @@ def test_a_row_knows_its_time_span_and_periods_outside_it_see_nothing():
     assert (last_second.closed, last_second.fcr_eligible, last_second.fcr_resolved) == (1, 1, 0)
     assert conversation_metrics(Timeline("empty")).first_at is None
     assert report([conversation_metrics(Timeline("empty"))], 0, DAY).headline.conversations == 0
+
+
+def test_the_documented_json_table_names_every_group_key():
+    import tui_desk.desk.metrics as package
+    table = [line for line in package.__doc__.splitlines() if line.startswith("| GROUP")]
+    documented = {k for line in table for k in re.findall(r"`([a-z_]+)`", line.split("|")[1])}
+    assert documented == GROUP_KEYS
+    with pytest.raises(ValueError, match="without the 'tag' breakdown"):
+        report([], 0, 1).csv_rows("tag")

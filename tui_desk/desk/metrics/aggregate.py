@@ -111,6 +111,8 @@ class Report:
 
     def csv_rows(self, by: str | None = None) -> list[list]:
         """Header + rows: the headline (key "all") or one row per group of breakdown `by`."""
+        if by is not None and by not in self.breakdowns:
+            raise ValueError(f"this report was made without the {by!r} breakdown")
         groups = [self.headline] if by is None else list(self.breakdowns[by])
         flat = [flatten(g.to_json()) for g in groups]
         header = list(flat[0]) if flat else list(flatten(self.headline.to_json()))
@@ -178,11 +180,8 @@ def _snippets_used(row: ConvMetrics) -> tuple:
 
 
 def _key_fn(by: str, kind: str, local: LocalTime):
-    """item (time, payload, row) -> its keys in breakdown `by` (see the module docstring)."""
-    if by == "day":
-        return lambda item: (local.day(item[0]),)
-    if by == "week":
-        return lambda item: (local.week(item[0]),)
+    """item (time, payload, row) -> its keys in breakdown `by` (see the module docstring);
+    day and week are inlined in _split."""
     if by == "tag":
         return lambda item: item[2].tags or (None,)
     if by == "domain":
@@ -200,7 +199,15 @@ def _key_fn(by: str, kind: str, local: LocalTime):
         if kind == "frt":
             return lambda item: next((r.snippets for r in item[2].replies
                                       if r.waited_from == item[2].first_customer_at), ()) or (None,)
-        return lambda item: _snippets_used(item[2])
+        used: dict[int, tuple] = {}  # per row: a conversation has many items of these kinds
+
+        def conversation_snippets(item):
+            row = item[2]
+            keys = used.get(id(row))
+            if keys is None:
+                keys = used[id(row)] = _snippets_used(row)
+            return keys
+        return conversation_snippets
     raise ValueError(f"breakdown is one of {', '.join(BREAKDOWNS)}, not {by!r}")
 
 

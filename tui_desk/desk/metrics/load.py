@@ -9,7 +9,8 @@ Staffing hint: the team's measured reply rate = agent replies in the period / th
 local clock hours (in the period) in which at least one agent reply was sent. A cell whose
 mean_load exceeds that rate gets more customer messages per hour than the team answers in an
 hour it is working (rate 0.0 when nobody replied): `over_capacity`, with `excess` =
-mean_load - reply_rate. `busiest` = the `top` cells with messages by mean_load (ties: earlier weekday, then earlier hour).
+mean_load - reply_rate. `busiest` = the `top` cells with messages by mean_load (ties: earlier
+weekday, then earlier hour).
 """
 
 from __future__ import annotations

@@ -258,7 +258,8 @@ def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
     within = any(r.at - r.closed_at <= REOPEN_WINDOW for r in reopens)
     fcr = (rtr == 1 and not within) if rtr else None
     times += [r.at for r in reopens] + ([closed_at] if closed_at is not None else [])
-    return ConvMetrics(source="history", first_at=min(times, default=None), last_at=max(times, default=None), closed_at=closed_at, closed_by=closed_by, resolution=resolution,
+    return ConvMetrics(source="history", first_at=min(times, default=None), last_at=max(times, default=None),
+                       closed_at=closed_at, closed_by=closed_by, resolution=resolution,
                        resolution_business=resolution_b, resolution_net=net, resolution_net_business=net_b,
                        replies_to_resolve=rtr, reopens=tuple(reopens), reopened_within_7d=within, fcr=fcr,
                        **common)
