@@ -12,6 +12,7 @@ domains; 10% mail only. Prints the time of:
   report       report() for the year, headline only, and with by=agent / week / tag / snippet;
                one week's headline (rows outside it are skipped by their time span)
   heatmap      heatmap() + staffing() for the year
+The first line times a bare Python loop: on a shared machine, scale the other figures by it.
 Target (issue 15): `report --json` for a year <= 1 s over the cached rows (compute is done once
 per conversation and cached, so it is not in that budget).
 """
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--zone", default="Europe/Berlin")
     args = ap.parse_args()
     zone = args.zone
+    timed("calibration: 3M-step Python loop (~0.1 s idle)", lambda: sum(1 for _ in range(3_000_000)))
     since = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc).timestamp()
     until = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp()
     timelines = timed(f"synthesise {args.conversations} timelines",
