@@ -130,7 +130,8 @@ def check_overridden_signatures() -> None:
     for name, want in {"header_fetch_parse": ["self", "name", "value"],
                        "header_source_parse": ["self", "sourcelines"]}.items():
         got = params(getattr(EmailPolicy, name))
-        assert got == want, changed(f"email.policy.EmailPolicy.{name}", f"signature now {got}, _CappingPolicy expects {want}")
+        assert got == want, changed(f"email.policy.EmailPolicy.{name}",
+                                    f"signature now {got}, _CappingPolicy expects {want}")
 
 
 def check_feedparser_patterns() -> None:
@@ -155,7 +156,8 @@ def check_feedparser_boundary() -> None:
     end_re = getattr(email.feedparser, "boundaryendRE", None)
     if end_re is not None:
         assert end_re.pattern == BOUNDARY_END, changed(
-            "email.feedparser.boundaryendRE", f"pattern now {end_re.pattern!r}, _TreeBuilder.match copies {BOUNDARY_END!r}")
+            "email.feedparser.boundaryendRE",
+            f"pattern now {end_re.pattern!r}, _TreeBuilder.match copies {BOUNDARY_END!r}")
         return
     try:
         source = inspect.getsource(email.feedparser.FeedParser._parsegen)
@@ -163,7 +165,8 @@ def check_feedparser_boundary() -> None:
         pytest.fail(changed("email.feedparser.FeedParser._parsegen", "its source is not installed, the boundary "
                             "pattern cannot be checked"))
     assert "'(?P<sep>' + re.escape(separator) +" in source and f"r'){BOUNDARY_END}'" in source, changed(
-        "email.feedparser.FeedParser._parsegen", "the boundary regex it compiles is no longer the one _TreeBuilder copies")
+        "email.feedparser.FeedParser._parsegen",
+        "the boundary regex it compiles is no longer the one _TreeBuilder copies")
 
 
 def check_encoded_words_decode() -> None:
@@ -237,8 +240,8 @@ def private_stdlib_uses(path: Path) -> list[str]:
             if any(p.startswith("_") for p in (node.module or "").split(".")):
                 found.append(node.module or "")
         elif isinstance(node, ast.Import):
-            found += [a.name for a in node.names
-                      if a.name.split(".")[0] in ("email", "codecs") and any(p.startswith("_") for p in a.name.split("."))]
+            found += [a.name for a in node.names if a.name.split(".")[0] in ("email", "codecs")
+                      and any(p.startswith("_") for p in a.name.split("."))]
         elif isinstance(node, ast.Attribute) and node.attr in PRIVATE_ATTRS:
             found.append(f".{node.attr}")
         elif isinstance(node, ast.FunctionDef) and node.name in PRIVATE_ATTRS:
