@@ -88,8 +88,11 @@ def header_block(raw: bytes) -> bytes:
 
 
 def clear_caches(module: ModuleType) -> None:
-    """Each timing starts cold: no parsed header left over from an earlier run."""
-    for value in vars(module).values():
+    """Each timing starts cold: no parsed header left over from an earlier run (in any file
+    of a parser package)."""
+    prefix = module.__name__ + "."
+    modules = [module] + [m for name, m in list(sys.modules.items()) if name.startswith(prefix)]
+    for value in (v for m in modules for v in vars(m).values()):
         if callable(getattr(value, "cache_clear", None)):
             value.cache_clear()
         elif isinstance(value, dict) and type(value) is dict and value and all(
