@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tui_desk.desk.business_time import BusinessClock  # noqa: E402
-from tui_desk.desk.metrics import (ConvMetrics, SnoozeSpan, StatusChange, Timeline, Turn,  # noqa: E402
+from tui_desk.desk.business_time import BusinessClock
+from tui_desk.desk.metrics import (ConvMetrics, SnoozeSpan, StatusChange, Timeline, Turn,
                                    conversation_metrics, heatmap, report, staffing)
 
 AGENTS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
@@ -96,14 +96,14 @@ def main() -> None:
                       lambda: synthetic(args.conversations, since, args.seed))
     clock = BusinessClock((dt.time(9), dt.time(17)), (0, 1, 2, 3, 4), zone, (dt.date(2025, 12, 25),))
     rows = timed("compute (per conversation, cached)", lambda: [conversation_metrics(tl, clock) for tl in timelines])
-    del timelines
+    timelines = []  # free them (the rows are what stays)
     gc.collect()
     gc.freeze()  # the rows are the long-lived heap, as in an app that loaded them once
     blob = timed("json dump of all rows", lambda: json.dumps([r.to_dict() for r in rows]))
     print(f"{'  json size':<44} {len(blob) / 1e6:8.1f} MB")
     back = timed("json load + from_dict of all rows", lambda: [ConvMetrics.from_dict(d) for d in json.loads(blob)])
     assert back == rows
-    del blob, back
+    blob, back = "", []
     rep = timed("report: year, headline", lambda: report(rows, since, until, zone=zone, business_hours=True))
     timed("report: year, headline -> json", lambda: json.dumps(rep.to_json()))
     for by in ("agent", "week", "tag", "snippet"):

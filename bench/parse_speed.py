@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Speed of the MIME parser (tui_desk/mail/parse.py) on generated support mail, one core.
+"""Speed of the MIME parser (tui_desk/mail/parse/) on generated support mail, one core.
 
-    .venv/bin/python bench/parse_speed.py [-n 10000] [--seed 7] [--baseline OLD_PARSE.py | --baseline-rev REV]
+    .venv/bin/python bench/parse_speed.py [-n 10000] [--seed 7] [--baseline OLD | --baseline-rev REV]
 
 Prints ms per message for full messages and for header-only blocks (each raw mail up to and
 including its blank line: what sync fetches first). With --baseline (a copy of an older
-parse.py, e.g. `git show HEAD:tui_desk/mail/parse.py > /tmp/parse_before.py`; --baseline-rev REV
-does that itself), the old module is timed on the same input too, and the two are compared record by record (dataclass
+parse.py, the single file it was until issue 14, or of an older mail/parse/ package folder;
+--baseline-rev REV takes either from git itself), the old parser is timed on the same input too, and the two are compared record by record (dataclass
 equality) on the generated mails, on their header blocks and on every file under
 tests/corpus/; every difference is listed and the exit status is 1 when there is one.
 Nothing is asserted about time: the figures are printed, never checked. Writes
@@ -22,6 +22,7 @@ import gc
 import importlib.util
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,13 +42,40 @@ CORPUS = ROOT / "tests" / "corpus"
 OUT = ROOT / "bench" / "out"
 
 
+BASELINE = "tui_desk.mail._parse_baseline"
+
+
 def load_baseline(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tui_desk.mail._parse_baseline", path)
+    """An older parser: one parse.py file, or a mail/parse/ package folder (its files import
+    each other as tui_desk.mail.parse.*: a copy importing them under BASELINE is loaded)."""
+    search = None
+    if path.is_dir():
+        copy = Path(tempfile.mkdtemp(prefix="parse_baseline_"))
+        for source in path.glob("*.py"):
+            text = source.read_text(encoding="utf-8").replace("tui_desk.mail.parse.", BASELINE + ".")
+            (copy / source.name).write_text(text, encoding="utf-8")
+        path, search = copy / "__init__.py", [str(copy)]
+    spec = importlib.util.spec_from_file_location(BASELINE, path, submodule_search_locations=search)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def baseline_from_git(rev: str) -> Path:
+    """REV's parser in a temporary place: its parse.py, else its mail/parse/ folder."""
+    shown = subprocess.run(["git", "show", f"{rev}:tui_desk/mail/parse.py"], cwd=ROOT, capture_output=True)
+    if shown.returncode == 0:
+        handle = tempfile.NamedTemporaryFile("wb", suffix="_parse.py", delete=False)
+        with handle:
+            handle.write(shown.stdout)
+        return Path(handle.name)
+    folder = Path(tempfile.mkdtemp(prefix="parse_rev_"))
+    archive = subprocess.run(["git", "archive", rev, "tui_desk/mail/parse"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "tui_desk" / "mail" / "parse"
 
 
 def header_block(raw: bytes) -> bytes:
@@ -60,8 +88,11 @@ def header_block(raw: bytes) -> bytes:
 
 
 def clear_caches(module: ModuleType) -> None:
-    """Each timing starts cold: no parsed header left over from an earlier run."""
-    for value in vars(module).values():
+    """Each timing starts cold: no parsed header left over from an earlier run (in any file
+    of a parser package)."""
+    prefix = module.__name__ + "."
+    modules = [module] + [m for name, m in list(sys.modules.items()) if name.startswith(prefix)]
+    for value in (v for m in modules for v in vars(m).values()):
         if callable(getattr(value, "cache_clear", None)):
             value.cache_clear()
         elif isinstance(value, dict) and type(value) is dict and value and all(
@@ -110,20 +141,18 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=10000, help="generated messages (default 10000)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=1, help="timing runs; the best is shown")
-    ap.add_argument("--baseline", type=Path, help="an older parse.py to time and compare with")
+    ap.add_argument("--baseline", type=Path, help="an older parse.py or mail/parse/ folder to time and compare with")
     ap.add_argument("--baseline-rev", metavar="REV", help="the same, read from git at REV")
     ap.add_argument("--out", type=Path, default=OUT, help="where the JSON goes (default bench/out)")
     args = ap.parse_args()
     if args.baseline_rev:
-        old = subprocess.run(["git", "show", f"{args.baseline_rev}:tui_desk/mail/parse.py"], cwd=ROOT,
-                             check=True, capture_output=True).stdout
-        handle = tempfile.NamedTemporaryFile("wb", suffix="_parse.py", delete=False)
-        with handle:
-            handle.write(old)
-        args.baseline = Path(handle.name)
+        args.baseline = baseline_from_git(args.baseline_rev)
     baseline = load_baseline(args.baseline) if args.baseline else None
-    if args.baseline_rev:
-        args.baseline.unlink()
+    if args.baseline_rev:  # loaded (a package folder was copied by load_baseline)
+        if args.baseline.is_dir():
+            shutil.rmtree(args.baseline.parents[2])
+        else:
+            args.baseline.unlink()
 
     end = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
     full = [m.raw for m in Generator(args.n, args.seed, end, 60).generate()]

@@ -40,8 +40,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz_mail import HOSTILE_CHARS, any_message, message, mutated_message, mutated_structured_message
+from tui_desk.desk.quoting import split_quoted
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
-from tui_desk.mail.parse import parse_body, parse_header_block, parse_message, split_quoted
+from tui_desk.mail.parse import parse_body, parse_header_block, parse_message
 from tui_desk.mail.threading import ticket_number
 from tui_desk.sanitize import UNSAFE, cell_safe, sanitize, sanitize_line
 

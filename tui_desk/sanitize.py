@@ -2,7 +2,7 @@
 
 Everything a message controls (subject, names, body, file names, defects quoting headers)
 passes through :func:`sanitize` (or :func:`sanitize_line` for one-line fields) right before
-it is drawn or printed. Mail is decoded first (``mail/parse.py``) and sanitized last, so
+it is drawn or printed. Mail is decoded first (``mail/parse/``) and sanitized last, so
 charsets that legitimately use ESC bytes (ISO-2022-JP) are already readable text here.
 
 What is removed, and why:

@@ -14,8 +14,9 @@ Decisions:
   content renamed over the empty reservation.
 * Viewers run as argv lists, detached (own session, no terminal, not waited for), never
   through a shell with the file name in the command line. ``xdg-open`` first; else a mailcap
-  entry (stdlib ``mailcap``, while this Python has it) that needs no terminal and names the
-  file as a word of its own (``viewer %s``, not ``sh -c 'viewer %s'``).
+  entry (read by :mod:`tui_desk.desk.mailcap`: the stdlib module is gone in Python 3.13) that
+  needs no terminal and names the file as a word of its own (``viewer %s``, not
+  ``sh -c 'viewer %s'``).
 * Files to open go into a private folder (mode 0o700, one per process) under
   ``$XDG_RUNTIME_DIR`` or the temp dir. They are left there: the viewer may read them long
   after we return; the runtime dir goes at logout, the temp dir at its cleaning.
@@ -32,20 +33,13 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from tui_desk.desk import mailcap
 from tui_desk.desk.commands import CommandError
 from tui_desk.mail.model import Attachment
 from tui_desk.sanitize import BIDI_MARKER, sanitize_line
-
-with warnings.catch_warnings():  # deprecated in 3.11, gone in 3.13: used while it is there
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import mailcap as _mailcap
-    except ImportError:  # pragma: no cover - Python 3.13+
-        _mailcap = None  # type: ignore[assignment]
 
 __all__ = [
     "AttachmentError", "MAX_NAME_BYTES", "default_save_dir", "filename_for", "open_attachment",
@@ -329,12 +323,8 @@ def _normal_type(content_type: str) -> str:
 
 
 def _mailcap_viewer(content_type: str) -> list[str] | None:
-    if _mailcap is None:
-        return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            entries = _mailcap.lookup(_mailcap.getcaps(), content_type)
+        entries = mailcap.lookup(mailcap.getcaps(), content_type)
     except Exception:
         return None
     for entry in entries:

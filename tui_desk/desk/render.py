@@ -6,9 +6,9 @@ import datetime as dt
 import json
 
 from tui_desk.desk.markers import state_words
+from tui_desk.desk.quoting import split_quoted
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
-from tui_desk.mail.parse import split_quoted
 from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 
 UTC = dt.timezone.utc

@@ -1,0 +1,194 @@
+"""Header access (raw values decoded on demand, 8-bit bytes undone), message ids and the Date
+header."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from email import utils as email_utils
+from email.message import Message
+
+from tui_desk.mail.parse.charsets import _decode_bytes, _fix_encoded_word_charsets
+from tui_desk.mail.parse.common import _Defects, _SURROGATES, _SYNTHETIC_DOMAIN, _one_line
+from tui_desk.mail.parse.header_values import _first_raw, _parse_header, _raw_items, _unfold
+from tui_desk.mail.parse.stdlib_tree import _Part
+
+
+def _part_raw(part: Message, name: str) -> str | None:
+    """The first raw value of a part's header ``name``."""
+    if isinstance(part, _Part):
+        return part.first_raw(name)
+    return _first_raw(_raw_items(part), name)
+
+
+def _all_raw(items: list[tuple[str, str]], name: str) -> list[str]:
+    name = name.lower()
+    return [value for key, value in items if key.lower() == name]
+
+
+_ISO_2022_JP_ESCAPE = re.compile(r"\x1b(?:\$[@B]|\([BJ])")
+
+
+def _undo_8bit(value: str, hints: Iterable[str]) -> tuple[str, str]:
+    """Decode raw 8-bit header bytes (lone surrogates from the parser) as real text, and raw
+    7-bit ISO-2022-JP (ESC $ B ... ESC ( B, not in RFC 2047 words) as mail clients do."""
+    if "\x1b" in value and _ISO_2022_JP_ESCAPE.search(value) and not _SURROGATES.search(value):
+        for codec in ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2"):
+            try:
+                return value.encode("ascii").decode(codec), ""
+            except (UnicodeError, LookupError):
+                continue
+    if not _SURROGATES.search(value):
+        return value, ""
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", value), ""
+    text, _ = _decode_bytes(data, None, hints)
+    return text, "raw 8-bit bytes"
+
+
+def _fix_header(value: str, hints: Iterable[str]) -> tuple[str, str]:
+    text, note = _undo_8bit(value, hints)
+    return _fix_encoded_word_charsets(text.replace("\x00", "")), note
+
+
+
+
+def _unstructured(value: str) -> str:
+    """Decode encoded words in free text (Subject, display names, file names)."""
+    if "=?" not in value:
+        return _unfold(value)
+    try:
+        return str(_parse_header("Subject", value))
+    except Exception:
+        return _unfold(value)
+
+
+class _Headers:
+    """The top-level header block: raw values, decoded on demand, defects recorded."""
+
+    def __init__(self, msg: Message, hints: list[str], defects: _Defects) -> None:
+        self.items = _raw_items(msg)
+        self.first: dict[str, str] = {}
+        for key, value in self.items:
+            self.first.setdefault(key.lower(), value)
+        self.hints = hints
+        self.defects = defects
+
+    def get(self, name: str) -> str | None:
+        raw = self.first.get(name.lower())
+        if raw is None:
+            return None
+        text, note = _fix_header(raw, self.hints)
+        if note:
+            self.defects.add(f"{note} in {name} header")
+        return text
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.first
+
+
+# --------------------------------------------------------------------------------------
+# Message ids
+
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_BARE_ID = re.compile(r"[^\s<>()\x00-\x1f\x7f]{1,998}")
+
+
+def normalize_msgid(s: str | None) -> str:
+    """``" <a@b> "`` -> ``"a@b"``: the first bracketed id, else the trimmed text."""
+    if not s:
+        return ""
+    m = _MSGID.search(s)
+    if m:
+        return m.group(1)
+    return s.strip().strip("<>").strip()
+
+
+def _ids(value: str | None) -> list[str]:
+    """Message ids in a header, in order: bracketed ones, else whitespace-separated words."""
+    if not value:
+        return []
+    value = _unfold(value)
+    found = _MSGID.findall(value)
+    if not found:
+        found = [w for w in value.replace(",", " ").split() if "@" in w and _BARE_ID.fullmatch(w)]
+    return [i for i in found if len(i) <= 998 and not _CONTROL_OR_SPACE.search(i)]
+
+
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20]")
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """The stable id of a mail that has none (same bytes, same id)."""
+    return _synthetic_id(raw)
+
+
+def _synthetic_id(raw: bytes) -> str:
+    # CRLF as LF: the same mail read from a file and fetched over IMAP gets the same id
+    digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+    return f"sha256-{digest[:32]}@{_SYNTHETIC_DOMAIN}"
+
+
+
+
+# --------------------------------------------------------------------------------------
+# Date
+
+
+_FRACTION = re.compile(r"(\d{1,2}:\d{2}:\d{2})[.,]\d+")
+_BARE_ZONE = re.compile(r"(\d{1,2}:\d{2}(?::\d{2})?)\s+(\d{4})\s*$")
+
+
+_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3}\s+(\d{3,})\b")
+
+
+def _written_year(text: str, when: dt.datetime) -> dt.datetime | None:
+    """The stdlib reads any year below 100 as two digits (0001 → 2001). RFC 5322 4.3: only a
+    two-digit year is; a three-digit one is 1900 + it; four digits are the year as written.
+    None: the year as written does not make a date (29 Feb)."""
+    m = _YEAR.search(text)
+    if m is None or len(m.group(1)) < 3:
+        return when
+    year = int(m.group(1)) + (1900 if len(m.group(1)) == 3 else 0)
+    if year == when.year or not 1 <= year <= 9999:
+        return when
+    try:
+        return when.replace(year=year)
+    except ValueError:
+        return None
+
+
+def _parse_date(value: str | None, defects: _Defects) -> dt.datetime | None:
+    if value is None:
+        return None
+    text = _one_line(value)
+    if not text:
+        return None
+    candidates = [text]
+    fixed = _FRACTION.sub(r"\1", text) if _FRACTION.search(text) else text
+    if _BARE_ZONE.search(fixed):  # (sub() costs microseconds even when nothing matches)
+        fixed = _BARE_ZONE.sub(r"\1 +\2", fixed)
+    if fixed != text:
+        candidates.append(fixed)
+    for candidate in candidates:
+        try:
+            when = email_utils.parsedate_to_datetime(candidate)
+        except Exception:
+            continue
+        if when is not None:
+            when = _written_year(candidate, when)
+            if when is None:
+                break
+            return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    try:
+        when = dt.datetime.fromisoformat(text)
+        return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    except Exception:
+        pass
+    defects.add(f"unreadable Date: {text[:80]!r}")
+    return None
