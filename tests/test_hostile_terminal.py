@@ -115,7 +115,7 @@ async def test_cli_resend_line_has_no_controls(hostile_cli, capsys, monkeypatch)
         async def run_due(self):
             return None
 
-    monkeypatch.setattr(cli, "outbox_sender", lambda desk, config: NoSend())
+    monkeypatch.setattr(cli.commands, "outbox_sender", lambda desk, config: NoSend())
     code, out, err = await asyncio.to_thread(run, capsys, *hostile_cli, "outbox", "--resend", str(outbox_id))
     assert code == 0, err
     assert f"sending #{outbox_id} to" in out and "@x.example" in out

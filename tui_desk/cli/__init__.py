@@ -1,0 +1,130 @@
+"""tui-desk command line: thin over the desk. Plain text by default, --json for machines.
+
+main() here; the parser in cli.parser, the commands in cli.commands, what they print in cli.output."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from tui_desk.cli.commands import CREATES_STORE, prepare_demo, run_command
+from tui_desk.cli.output import (TerminalJSON, UsageError, _user_errors, log_warnings_sanitized,  # noqa: F401 - tests and the send-crash child use these names from the package
+                                 message_json, say)
+from tui_desk.cli.parser import build_parser
+from tui_desk.config import Config, default_db_path, load_config
+from tui_desk.store import StoreError
+
+
+async def _setup_hint(db: Path, config: Config) -> str | None:
+    from tui_desk.desk.setup_hint import setup_hint
+    from tui_desk.store import Store
+    from tui_desk.store.db import store_errors
+    store = await Store.open(db, check=False)  # it reads; the app's own open checks
+    try:
+        with store_errors(store.path):
+            return await setup_hint(store, config)
+    finally:
+        await store.close()
+
+
+def run_tui(db: Path, config: Config) -> int:
+    from tui_desk.desk.first_page import FirstPageReader
+    first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
+    from tui_desk.ui.app import run_app
+    return run_app(db, config, first_page)
+
+
+class _SanitizingFormatter(logging.Formatter):
+    """Server answers and mail data end up in log lines; a log is read in a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from tui_desk.sanitize import sanitize
+        return sanitize(super().format(record))
+
+
+def setup_logging(path: Path | None) -> None:
+    """--log FILE / $TUI_DESK_LOG: tui-desk's own debug log, other libraries' warnings. The
+    IMAP adapter writes secrets as *** (mail/imap/adapter.py), so no password reaches the file."""
+    if path is None:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(_SanitizingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("tui_desk").setLevel(logging.DEBUG)
+
+
+def _check_store_folder(args, config: Config) -> None:
+    """A store named by --db or $TUI_DESK_DB in a folder that is not there is a typo, not a
+    new store: said, unless the command makes stores (the default place is made on first use).
+    The app makes one too when it has an account to sync from: that is how a desk starts."""
+    if args.command in CREATES_STORE or not (args.db or os.environ.get("TUI_DESK_DB")):
+        return
+    if args.command is None and any(a.imap is not None for a in config.accounts):
+        return
+    from tui_desk.store.db import place_problem
+    db = args.db or default_db_path()
+    try:
+        folder_there = db.parent.is_dir()
+    except OSError:
+        folder_there = False
+    if not folder_there:
+        problem = place_problem(db, making=False)  # a file where the folder should be, a closed folder
+        if problem:
+            raise StoreError(problem)
+        raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    log_warnings_sanitized()
+    try:
+        log_file = args.log or (Path(os.environ["TUI_DESK_LOG"]) if os.environ.get("TUI_DESK_LOG") else None)
+        try:
+            setup_logging(log_file)
+        except OSError as e:
+            raise UsageError(f"cannot write the log file {log_file}: {e.strerror}") from None
+        config = load_config(args.config, required=args.config is not None)
+        _check_store_folder(args, config)
+        if args.command == "demo":
+            if args.prepare:
+                asyncio.run(prepare_demo(args.prepare))
+                return 0
+            from tui_desk.demo import DemoMailSink, demo_config
+            with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
+                db = Path(tmp) / "demo.sqlite3"
+                print("building the demo mailbox…", file=sys.stderr)
+                asyncio.run(prepare_demo(db))
+                sink = DemoMailSink()  # replies go here: the whole flow works with no account
+                try:
+                    return run_tui(db, demo_config(sink.start()))
+                finally:
+                    sink.stop()
+        if args.command is None:
+            db = args.db or default_db_path()
+            if not config.accounts:  # a first start? (with accounts the app shows the sync's progress)
+                hint = asyncio.run(_setup_hint(db, config))
+                if hint:
+                    say(hint, file=sys.stderr)
+            return run_tui(db, config)
+        from tui_desk.store.db import store_errors
+        with store_errors(args.db or default_db_path()):  # damage met on the way: one line
+            return asyncio.run(run_command(args, config))
+    except _user_errors() as e:
+        say(f"tui-desk: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `tui-desk queue | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The argument parser of `tui-desk`: every command and option."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+from tui_desk.cli.output import OneLineParser, count
+from tui_desk.config import default_config_path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
+    ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
+    ap.add_argument("--config", type=Path, help=f"config file (default: {default_config_path()})")
+    ap.add_argument("--log", type=Path, metavar="FILE",
+                    help="append a debug log to FILE (default: $TUI_DESK_LOG; passwords never in it)")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("queue", help="conversations in priority order")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=count, default=None)
+    p = sub.add_parser("show", help="one conversation with its messages")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("search", help='search: words "phrases" from: to: subject: tag: status: before: after:')
+    p.add_argument("query", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=count, default=None)
+    p = sub.add_parser("threads", help="every conversation as its Message-IDs")
+    p.add_argument("--json", action="store_true", required=True)
+    p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
+    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("tag", help="add/remove tags: tag ID [ID...] +bug -question")
+    # REMAINDER: "-question" is a tag to remove, not an option (--json is picked out in _triage)
+    p.add_argument("items", nargs=argparse.REMAINDER, metavar="ID|+TAG|-TAG")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("status", help="set the status: status ID [ID...] open|pending|closed|spam")
+    p.add_argument("items", nargs="+", metavar="ID|STATUS")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("snooze", help='snooze ID [ID...] "tomorrow 9:00" | 3d | "until reply" | off')
+    p.add_argument("items", nargs="+", metavar="ID|WHEN")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("assign", help="assign ID [ID...] NAME (or 'nobody')")
+    p.add_argument("items", nargs="+", metavar="ID|NAME")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("merge", help="merge KEEP OTHER [OTHER...]: the others' mail joins KEEP (u/undo in the app)")
+    p.add_argument("items", nargs="+", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("split", help="split MESSAGE out into a conversation of its own (Message-ID or number)")
+    p.add_argument("message")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("note", help="add an internal note (Markdown; never sent to the customer)")
+    p.add_argument("id", type=int)
+    p.add_argument("--body", required=True, help="the note, or - for stdin")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("reply", help="reply to a conversation with a Markdown body")
+    p.add_argument("id", type=int)
+    p.add_argument("--body-file", type=Path, required=True, help="Markdown file, or - for stdin")
+    p.add_argument("--all", action="store_true", help="reply to all")
+    p.add_argument("--send-at", metavar="WHEN", help='"tomorrow 9:00", "mon 8:30", "2h" …')
+    p.add_argument("--attach", type=Path, action="append", default=[])
+    p.add_argument("--account")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("outbox", help="replies on their way; --send delivers what is due")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--send", action="store_true", help="deliver due messages now")
+    p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft)")
+    p.add_argument("--resend", type=int, metavar="N", help="send a held, 'maybe sent' or failed message (again)")
+    p.add_argument("--discard", type=int, metavar="N", help="drop a held, 'maybe sent' or failed message")
+    p.add_argument("--send-now", type=int, metavar="N", help="send a scheduled (send-later) message now")
+    p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
+    p.add_argument("--account", help="only this account (default: all)")
+    p.add_argument("--once", action="store_true", help="sync every folder once and exit")
+    p = sub.add_parser("fetch", help="download in full the mail of a conversation kept header-only for its size")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
+    p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
+    return ap
