@@ -169,7 +169,10 @@ def make_conversations(n: int, seed: int, noise: float) -> tuple[list[Asked], li
     families = [("en", k, v) for k, v in FAMILIES_EN.items()] + [("ru", k, v) for k, v in FAMILIES_RU.items()] \
         + [("zh", k, v) for k, v in FAMILIES_ZH.items()]
     weights = [1.0 / (i + 1) ** 0.7 for i in range(len(families))]
-    vocab = sorted({w for _, _, (subjects, bodies) in families for text in subjects + bodies for w in text.split()})
+    # noise: words of all families (Chinese cut into two-character pieces), no ask in common
+    words = {w for _, _, (subjects, bodies) in families for text in subjects + bodies for w in text.split()}
+    vocab = sorted({piece for w in words for piece in ([w] if w.isascii() or not w[0] >= "\u4e00"
+                                                         else [w[i:i + 2] for i in range(0, len(w), 2)])})
     start = 1_735_689_600.0   # 2025-01-01
     out, truth = [], []
     for i in range(n):
@@ -201,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--noise", type=float, default=0.1)
+    parser.add_argument("--show", type=int, default=10, help="groups listed")
     args = parser.parse_args(argv)
     asked, truth = make_conversations(args.n, args.seed, args.noise)
     times, groups = [], []
@@ -215,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     grouped = sum(g.size for g in groups)
     pure = sum(Counter(truth[i] for i in g.conv_ids).most_common(1)[0][1] for g in groups)
+    split = Counter(Counter(truth[i] for i in g.conv_ids).most_common(1)[0][0] for g in groups)
     families = len(set(truth) - {"noise"})
     print(f"conversations        {args.n:>10,}   ({families} families, {args.noise:.0%} noise)")
     print(f"time (median of {args.runs})   {statistics.median(times):>10.2f} s   target <= {TARGET_S:.0f} s   "
@@ -222,9 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak alloc (tracemalloc) {peak / 2**20:>6.0f} MB   target <= {TARGET_MB} MB   "
           f"({'ok' if peak / 2**20 <= TARGET_MB else 'OVER'})")
     print(f"max RSS (with input) {rss_mb:>10.0f} MB")
-    print(f"groups               {len(groups):>10}   holding {grouped:,} conversations; purity {pure / max(1, grouped):.1%}")
-    for g in groups[:8]:
-        print(f"  {g.size:>6}  {g.trend.direction:<8} {g.label[:40]:<40}  {g.top_snippet}  {', '.join(g.terms)}")
+    print(f"groups               {len(groups):>10}   holding {grouped:,} conversations; purity {pure / max(1, grouped):.1%}; "
+          f"families found {len(set(split) - {'noise'})}/{families}, "
+          f"{sum(1 for f, n in split.items() if n > 1 and f != 'noise')} of them split over more than one group")
+    index = {conv_id: i for i, conv_id in enumerate(a.conv_id for a in asked)}
+    for g in groups[:args.show]:
+        family, n = Counter(truth[index[c]] for c in g.conv_ids).most_common(1)[0]
+        print(f"  {g.size:>6}  {family:<16} {n / g.size:>5.0%}  {g.trend.direction:<8} {g.label[:34]:<34}  "
+              f"{g.top_snippet}  {', '.join(g.terms)}")
     return 0
 
 

@@ -11,21 +11,22 @@ Pure functions, no IO. The steps, in order:
   Sent:/Date:/发送时间:/Отправлено:), ``-----Original Message-----`` and its ru/zh forms, a long
   ``____`` rule; and at a signature (a ``--`` line). Only the first BODY_CHARS of what is left
   are read: the question is at the top.
-- ``terms``: Unicode NFKC, lower-case; URLs, e-mail addresses and every token holding a digit
-  (order ids, dates, amounts) are dropped, so "order 12345" and "order 98765" give the same
-  terms (numbers in Han text split the run: "订单12345" gives 订单). Latin and Cyrillic runs become words, stop words out, then a light suffix stripper
-  (English, Russian: ``stem``). Han, Kana and Hangul runs are split at common function
-  characters (的, 了, 吗 ...) and become character bigrams (a lone character stays a unigram);
-  bigrams that are Chinese stop words are dropped.
+- ``terms``: Unicode NFKC, lower-case; URLs and e-mail addresses are dropped; digits split
+  words and are dropped, so "order 12345" and "order 98765" give the same terms ("ORD12345"
+  gives "ord", "订单12345" gives 订单). Latin and Cyrillic runs become words (2+ letters),
+  stop words out, then a light suffix stripper (English, Russian: ``stem``). Han, Kana and
+  Hangul runs are split at Chinese stop words and function characters (的, 了, 吗 ...) and
+  become character bigrams (a lone character stays a unigram).
 
-Words map to terms through a cache (``TermCache``): a run over 100k conversations stems each
-distinct word once.
+Tokens map to terms through a cache (``TermCache``): a run over 100k conversations stems
+each distinct word once.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import chain
 
 BODY_CHARS = 800   # read of the body after quotes are cut: the ask is at the top
 SCAN_CHARS = 6000  # how far the quote markers are looked for
@@ -50,10 +51,9 @@ WROTE_RE = re.compile(r"(?:\bwrote|написал\(а\)|написала|нап�
 _WROTE_HINTS = ("wrote", "написал", "пишет", "写道", "寫道")
 
 # URLs and addresses (space-separated words holding "@", "://" or starting "www.") are taken out
-# first; then \w+ tokens: a token
-# with a digit keeps only its Han/Kana/Hangul part, so "order 12345", "a12345" and "12345" leave
-# only "order", and "订单12345" gives 订单.
-TOKEN_RE = re.compile(r"\w+")
+# first; then tokens are runs of letters (digits and "_" split them), so "order 12345", "a12345" and "12345" leave only "order"
+# (single letters are no words), "ORD-12345" and "ORD12345" both give "ord", "订单12345" 订单.
+TOKEN_RE = re.compile(r"[^\W\d_]+")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 CJK_RE = re.compile(r"[" + _CJK + r"]+")
 _PIECE_RE = re.compile(r"[" + _CJK + r"]+|[^\W\d_" + _CJK + r"]+")
@@ -164,25 +164,25 @@ def stem(word: str) -> str:
 
 class TermCache:
     """Token -> its terms (a stop word has none), and term -> the shortest word seen for it (for
-    labels). Tokens holding a digit are not kept (order ids would fill the cache)."""
+    labels). Tokens hold no digits, so order ids do not fill the cache."""
 
     def __init__(self) -> None:
         self.tokens: dict[str, tuple[str, ...]] = {}
         self.surface: dict[str, str] = {}
 
     def _analyse(self, token: str) -> tuple[str, ...]:
-        has_digit = not token.isalpha()
         out: list[str] = []
         for piece in _PIECE_RE.findall(token):
             if CJK_RE.match(piece):
                 out.extend(cjk_terms(piece))
-            elif not has_digit and len(piece) >= 2 and piece not in STOP_EN and piece not in STOP_RU:
+            elif len(piece) >= 2 and piece not in STOP_EN and piece not in STOP_RU:
                 term = stem(piece)
                 out.append(term)
                 seen = self.surface.get(term)
                 if seen is None or (len(piece), piece) < (len(seen), seen):
                     self.surface[term] = piece
-        return tuple(out)
+        found = self.tokens[token] = tuple(out)
+        return found
 
     def terms(self, text: str, lowered: bool = False) -> list[str]:
         """The terms of one text, in order, repeats kept (stop words out)."""
@@ -194,18 +194,11 @@ class TermCache:
             text = unicodedata.normalize("NFKC", text)
         if "@" in text or "://" in text or "www." in text:
             text = " ".join(w for w in text.split() if not _is_address(w))
-        out: list[str] = []
-        cache = self.tokens
-        for token in TOKEN_RE.findall(text):
-            found = cache.get(token)
-            if found is None:
-                if token.isdigit():
-                    continue
-                found = self._analyse(token)
-                if token.isalpha():
-                    cache[token] = found
-            out += found
-        return out
+        tokens = TOKEN_RE.findall(text)
+        parts = list(map(self.tokens.get, tokens))
+        if None in parts:
+            parts = [self._analyse(token) if found is None else found for token, found in zip(tokens, parts)]
+        return list(chain.from_iterable(parts))
 
     def word_for(self, term: str) -> str:
         return self.surface.get(term, term)

@@ -37,8 +37,9 @@ sort, e.g. all int or all str.) Same input, same groups, same JSON.
     example_subjects  list[str]   up to 3 distinct subjects, most common first (case and numbers
                                   ignored when telling them apart; each worded as its oldest use)
     trend             object      period_start (ISO 8601 UTC), week_counts (list[int], one per
-                                  7-day week from period_start), direction ("rising" | "falling"
-                                  | "steady")
+                                  7-day week from period_start; the last one may be cut short by
+                                  the period's end), direction ("rising" | "falling" | "steady",
+                                  see trend_direction; a short last week is left out of it)
     top_snippet       object|null {"name": str, "count": int}: the snippet used in the most of
                                   the group's conversations (ties by name)
     terms             list[str]   the heaviest terms of the group (readable word forms), up to 5
@@ -61,9 +62,9 @@ from tui_desk.desk.question_text import TermCache, clean_subject, strip_quoted
 
 SUBJECT_WEIGHT = 2
 TOP_TERMS = 10
-JOIN_AT = 0.30
+JOIN_AT = 0.35
 ATTACH_AT = 0.22
-MERGE_AT = 0.45
+MERGE_AT = 0.50
 CENTROID_TERMS = 40     # a centroid keeps its heaviest terms only (bounded memory)
 INDEX_TERMS = 6         # a group is found through its heaviest terms ...
 LOOKUP_TERMS = 10       # ... looked up by a vector's heaviest terms
@@ -126,7 +127,7 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     """The conversations' questions grouped, biggest group first (see the module docstring).
 
     The trend's weeks run from ``period_start`` (default: the earliest conversation) to
-    ``period_end`` (default: the latest)."""
+    ``period_end`` (default: the latest); conversations outside the period count in no week."""
     items = list(asked)
     if not items:
         return []
@@ -191,16 +192,26 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     stamps = [_seconds(item.at) for item in items]
     start = _seconds(period_start) if period_start is not None else min(stamps)
     end = _seconds(period_end) if period_end is not None else max(stamps)
-    weeks = max(1, int((end - start) // WEEK) + 1)
+    conv_ids = [item.conv_id for item in items]
+    weeks = max(1, math.ceil((end - start) / WEEK))
+    last = weeks - 1
+    # the last week may be cut short by the period's end: it is shown, but not judged on
+    whole = weeks if end - start >= weeks * WEEK or weeks < 3 else weeks - 1
+    context = _Context(items, conv_ids, cleaned, cache, start, weeks, whole,
+                       [min(int((s - start) // WEEK), last) for s in stamps])
+    rank = [0] * len(items)
+    for position, i in enumerate(sorted(range(len(items)), key=lambda i: (stamps[i], conv_ids[i]))):
+        rank[i] = position
     out = []
     for gid in groups.alive():
         members = groups.members[gid]
         if len(members) < min_size:
             continue
-        members.sort(key=lambda i: (stamps[i], items[i].conv_id))
-        out.append(_describe(groups, gid, members, items, cleaned, stamps, start, weeks, cache))
-    out.sort(key=lambda g: (-g.size, g.label, g.conv_ids[0]))
-    return out
+        members.sort(key=rank.__getitem__)
+        group = _describe(groups, gid, members, context)
+        out.append(((-group.size, group.label, rank[members[0]]), group))
+    out.sort(key=lambda pair: pair[0])
+    return [group for _, group in out]
 
 
 def questions_json(groups: list[QuestionGroup]) -> list[dict[str, Any]]:
@@ -271,7 +282,7 @@ class _Groups:
         if among is not None:
             hits = Counter({g: c for g, c in hits.items() if g in among})
         best, best_score = None, 0.0
-        for gid, _ in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:CANDIDATES]:
+        for gid, _ in hits.most_common(CANDIDATES):   # ties: first met, a fixed order
             centroid = self.centroids[gid]
             dot = 0.0
             for t, w in vec:
@@ -299,7 +310,8 @@ class _Groups:
         self.centroids[gid] = {}
 
     def _order(self) -> list[int]:
-        return sorted(self.alive(), key=lambda g: (-len(self.members[g]), self.unit(g)))
+        # group ids follow the content-fixed order of the greedy pass: a tie-break as stable
+        return sorted(self.alive(), key=lambda g: (-len(self.members[g]), g))
 
     def attach_small(self, min_size: int) -> None:
         order = self._order()
@@ -322,34 +334,47 @@ class _Groups:
                 kept.add(gid)
 
 
-def _describe(groups: _Groups, gid: int, members: list[int], items: list[Asked], cleaned: list[str],
-              stamps: list[float], start: float, weeks: int, cache: TermCache) -> QuestionGroup:
+@dataclass
+class _Context:
+    items: list[Asked]
+    conv_ids: list
+    cleaned: list[str]
+    cache: TermCache
+    start: float
+    weeks: int
+    whole_weeks: int
+    week_of: list[int]
+    subject_keys: dict[str, str] = field(default_factory=dict)
+
+
+def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> QuestionGroup:
     subjects: dict[str, list] = {}
-    snippet_counts: dict[str, int] = defaultdict(int)
-    week_counts = [0] * weeks
-    for i in members:
-        subject = cleaned[i]
-        if subject:
-            key = _NUMBER_RE.sub("#", subject.casefold())
-            seen = subjects.get(key)
-            if seen is None:
-                subjects[key] = [1, subject]
-            else:
-                seen[0] += 1
-        for name in set(items[i].snippets):
-            snippet_counts[name] += 1
-        week = int((stamps[i] - start) // WEEK)
-        if 0 <= week < weeks:
-            week_counts[week] += 1
+    for subject, n in Counter(map(ctx.cleaned.__getitem__, members)).items():
+        if not subject:
+            continue
+        key = ctx.subject_keys.get(subject)
+        if key is None:
+            key = ctx.subject_keys[subject] = _NUMBER_RE.sub("#", subject.casefold())
+        seen = subjects.get(key)
+        if seen is None:
+            subjects[key] = [n, subject]   # members are oldest first: the oldest wording
+        else:
+            seen[0] += n
     examples = tuple(s for _, s in sorted(((-n, s) for n, s in subjects.values()))[:3])
-    terms = tuple(cache.word_for(t) for t, _ in groups.unit(gid)[:LABEL_TERMS])
+    snippet_counts = Counter(chain.from_iterable(
+        set(item.snippets) for item in map(ctx.items.__getitem__, members) if item.snippets))
     top_snippet = None
     if snippet_counts:
         name, count = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
         top_snippet = (name, count)
+    week_counts = [0] * ctx.weeks
+    for week, n in Counter(map(ctx.week_of.__getitem__, members)).items():
+        if 0 <= week < ctx.weeks:
+            week_counts[week] = n
+    terms = tuple(ctx.cache.word_for(t) for t, _ in groups.unit(gid)[:LABEL_TERMS])
     return QuestionGroup(label=examples[0] if examples else " ".join(terms), size=len(members),
-                         conv_ids=tuple(items[i].conv_id for i in members), example_subjects=examples,
-                         trend=Trend(start, tuple(week_counts), trend_direction(week_counts)),
+                         conv_ids=tuple(map(ctx.conv_ids.__getitem__, members)), example_subjects=examples,
+                         trend=Trend(ctx.start, tuple(week_counts), trend_direction(week_counts[:ctx.whole_weeks])),
                          top_snippet=top_snippet, terms=terms)
 
 
