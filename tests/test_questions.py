@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 from tui_desk.desk.question_text import TermCache, clean_subject, stem, strip_quoted
 from tui_desk.desk.questions import Asked, frequent_questions, questions_json, trend_direction
@@ -205,3 +209,15 @@ def test_json_keys_are_stable_and_documented():
     assert all(e["top_snippet"] is None for e in data if e is not password)
     for key in keys | {"period_start", "week_counts", "direction"}:
         assert f"    {key} " in questions.__doc__ or f"{key} (" in questions.__doc__, key
+
+
+def test_same_groups_in_another_process_whatever_its_hash_seed():
+    """Sets and dicts of strings iterate in a per-process order: nothing may depend on it."""
+    script = ("import json, sys; sys.path.insert(0, 'tests'); import test_questions as t; "
+              "from tui_desk.desk.questions import frequent_questions, questions_json; "
+              "print(json.dumps(questions_json(frequent_questions(t.asked(snippets={0: ['b', 'a'], 1: ['a', 'b']})))))")
+    root = Path(__file__).resolve().parents[1]
+    outputs = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop()) == questions_json(frequent_questions(asked(snippets={0: ["b", "a"], 1: ["a", "b"]})))

@@ -199,8 +199,10 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     whole = weeks if end - start >= weeks * WEEK or weeks < 3 else weeks - 1
     context = _Context(items, conv_ids, cleaned, cache, start, weeks, whole,
                        [min(int((s - start) // WEEK), last) for s in stamps])
+    order = sorted(range(len(items)), key=conv_ids.__getitem__)
+    order.sort(key=stamps.__getitem__)   # stable: by time, then conversation id
     rank = [0] * len(items)
-    for position, i in enumerate(sorted(range(len(items)), key=lambda i: (stamps[i], conv_ids[i]))):
+    for position, i in enumerate(order):
         rank[i] = position
     out = []
     for gid in groups.alive():
