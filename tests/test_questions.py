@@ -27,10 +27,12 @@ CORPUS = [
     ("refund-en", "I want my money back",
      "I returned the jacket last week, when will I get the refund for order 98765?"),
     ("refund-en", "Refund request", "Hello, I'd like a refund for order 55501, it arrived too late."),
-    ("invoice-en", "Invoice for order 4411", "Could you send me an invoice for order 4411 with our company VAT number?"),
+    ("invoice-en", "Invoice for order 4411",
+     "Could you send me an invoice for order 4411 with our company VAT number?"),
     ("invoice-en", "Need a copy of my invoice", "Our accounting needs a copy of the invoice for last month's order."),
     ("invoice-en", "Invoice missing", "The invoice for order 7788 is missing from my account page."),
-    ("shipping-en", "Where is my order 3321?", "My order 3321 has not been delivered yet and the tracking shows nothing."),
+    ("shipping-en", "Where is my order 3321?",
+     "My order 3321 has not been delivered yet and the tracking shows nothing."),
     ("shipping-en", "Order 8812 not delivered", "It has been two weeks and my order 8812 is still not delivered."),
     ("shipping-en", "Package not delivered yet",
      "The package with my order was shipped ten days ago but is still not delivered, tracking is stuck."),
@@ -220,4 +222,5 @@ def test_same_groups_in_another_process_whatever_its_hash_seed():
     outputs = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(outputs) == 1
-    assert json.loads(outputs.pop()) == questions_json(frequent_questions(asked(snippets={0: ["b", "a"], 1: ["a", "b"]})))
+    here = questions_json(frequent_questions(asked(snippets={0: ["b", "a"], 1: ["a", "b"]})))
+    assert json.loads(outputs.pop()) == here

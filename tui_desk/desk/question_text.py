@@ -45,14 +45,16 @@ QUOTE_START_RE = re.compile(
     r"|[ \t]*--[ \t]*$"                                            # signature ("-- ")
     r"|[ \t]*-{2,}[ \t]*(?:original message|исходное сообщение|原始邮件|原始郵件)[ \t]*-{2,}"
     r"|[ \t]*_{10,}[ \t]*$"
-    r"|[ \t]*(?:from|от|发件人|發件人)[ \t]*[:：][^\n]*\n(?:[^\n]*\n)?[ \t]*(?:sent|date|отправлено|дата|发送时间|發送時間|日期)[ \t]*[:：])",
+    r"|[ \t]*(?:from|от|发件人|發件人)[ \t]*[:：][^\n]*\n(?:[^\n]*\n)?"
+    r"[ \t]*(?:sent|date|отправлено|дата|发送时间|發送時間|日期)[ \t]*[:：])",
     re.MULTILINE)
 WROTE_RE = re.compile(r"(?:\bwrote|написал\(а\)|написала|написал|пишет|写道|寫道)[ \t]*[:：][ \t]*$", re.MULTILINE)
 _WROTE_HINTS = ("wrote", "написал", "пишет", "写道", "寫道")
 
 # URLs and addresses (space-separated words holding "@", "://" or starting "www.") are taken out
-# first; then tokens are runs of letters (digits and "_" split them), so "order 12345", "a12345" and "12345" leave only "order"
-# (single letters are no words), "ORD-12345" and "ORD12345" both give "ord", "订单12345" 订单.
+# first; then tokens are runs of letters (digits and "_" split them), so "order 12345", "a12345"
+# and "12345" leave only "order" (single letters are no words), "ORD-12345" and "ORD12345" both
+# give "ord", and "订单12345" gives 订单.
 TOKEN_RE = re.compile(r"[^\W\d_]+")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 CJK_RE = re.compile(r"[" + _CJK + r"]+")

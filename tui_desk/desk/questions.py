@@ -9,25 +9,28 @@ How conversations are grouped
 -----------------------------
 1. Each conversation becomes term counts: subject terms count SUBJECT_WEIGHT times, body terms
    once. Conversations with the same counts are handled as one (a busy desk repeats itself).
-2. Weights are TF-IDF: (1 + ln tf) * ln((N + 1) / df). Terms seen in one conversation only are dropped
-   (they cannot make a group). Each conversation keeps its TOP_TERMS heaviest terms, L2-normed.
+2. Weights are TF-IDF: (1 + ln tf) * ln((N + 1) / df). Terms seen in one conversation only are
+   dropped (they cannot make a group; a conversation left with no term is in no group). Each
+   conversation keeps its TOP_TERMS heaviest terms, L2-normed.
 3. One greedy pass over the distinct vectors, most frequent first (ties by the terms
    themselves): a vector joins the group whose centroid is most similar (cosine) if that is at
    least JOIN_AT, else it starts a group. Candidate groups come from an inverted index: each
    group is listed under its INDEX_TERMS heaviest centroid terms (refreshed each time the group
    doubles); a vector looks up its LOOKUP_TERMS heaviest terms, and the CANDIDATES groups it
-   meets most often are compared in full. (A shortcut: a group that shares none of those terms
-   is not considered. It keeps the pass near-linear at 100k conversations.)
+   meets most often are compared in full. (A shortcut: a group none of whose heaviest terms
+   the vector has is not considered. It keeps the pass near-linear at 100k conversations.)
 4. Merging: groups smaller than ``min_size`` join the most similar group of at least that size
    when the cosine of their centroids is at least ATTACH_AT; then groups of that size whose
-   centroids are at least MERGE_AT alike become one.
+   centroids are at least MERGE_AT alike become one (into the bigger).
 5. Groups of ``min_size`` or more are returned (default 3: a question asked once or twice is not
-   frequent), sorted by size, then label.
+   frequent), sorted by size, then label, then the oldest conversation.
 
-Determinism: the result depends only on the set of conversations given, not on their order:
-distinct vectors are processed in an order fixed by their counts and terms, members are
-sorted by (time, conv id), every tie is broken by content. (Conversation ids of one type that
-sort, e.g. all int or all str.) Same input, same groups, same JSON.
+Determinism: the result depends only on the set of conversations given, not on their order
+nor on the process (hash seed): distinct vectors are processed in an order fixed by their counts
+and terms, so group ids and every "first met" tie-break follow content; members are sorted by
+(time, conv id); other ties are broken by name. (Conversation ids must be of one type that
+sorts, e.g. all int or all str.) Same input, same groups, same JSON. Not promised: that a
+different set (one conversation more) keeps every other group exactly as it was.
 
 ``QuestionGroup.to_json()`` keys (stable, snake_case):
 
