@@ -13,7 +13,8 @@ noise (random words from all families, no shared ask). Spread over a year.
 Printed: the median wall and CPU time of --runs runs, a calibration (CPU seconds for
 sum(range(10**7)), to compare machines), the tracemalloc peak of one more run (what the
 grouping allocates on top of its input; tracemalloc slows the run, so it is timed apart), the
-process's max RSS (input included), the groups found and how pure they are (the share of each
+process's max RSS after the timed runs (and what it was once the input was made; tracemalloc's
+own bookkeeping is not in it), the groups found and how pure they are (the share of each
 group's conversations from its main family, weighted by size).
 """
 
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=10, help="groups listed")
     args = parser.parse_args(argv)
     asked, truth = make_conversations(args.n, args.seed, args.noise)
+    rss_input_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times, cpu, groups = [], [], []
     for _ in range(args.runs):
         began, began_cpu = time.perf_counter(), time.process_time()
@@ -217,11 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     began = time.process_time()
     sum(range(10_000_000))
     calibration = time.process_time() - began
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
     frequent_questions(asked)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     grouped = sum(g.size for g in groups)
     pure = sum(Counter(truth[i] for i in g.conv_ids).most_common(1)[0][1] for g in groups)
     split = Counter(Counter(truth[i] for i in g.conv_ids).most_common(1)[0][0] for g in groups)
@@ -233,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"calibration          {calibration:>10.2f} s   CPU for sum(range(10**7)): this machine's pace")
     print(f"peak alloc (tracemalloc) {peak / 2**20:>6.0f} MB   target <= {TARGET_MB} MB   "
           f"({'ok' if peak / 2**20 <= TARGET_MB else 'OVER'})")
-    print(f"max RSS (with input) {rss_mb:>10.0f} MB")
+    print(f"max RSS              {rss_mb:>10.0f} MB   ({rss_input_mb:.0f} MB of it before grouping: the interpreter and the input)")
     print(f"groups               {len(groups):>10}   holding {grouped:,} conversations; purity {pure / max(1, grouped):.1%}; "
           f"families found {len(set(split) - {'noise'})}/{families}, "
           f"{sum(1 for f, n in split.items() if n > 1 and f != 'noise')} of them split over more than one group")

@@ -119,6 +119,10 @@ def test_quoted_history_and_signatures_are_not_the_question():
     assert strip_quoted("Invoice wrong\nFrom: Support <s@x.test>\nSent: Monday\nrefund") == "invoice wrong\n"
     assert strip_quoted("Invoice wrong\n-----Original Message-----\nrefund") == "invoice wrong\n"
     assert strip_quoted("I wrote: the invoice is wrong") == "i wrote: the invoice is wrong"
+    # bottom-posted: the header and the quote above, the question below
+    assert strip_quoted("On Mon, 2 Mar 2026, Shop <s@x.test> wrote:\n> Big refund sale!\n> Refunds for all\n\n"
+                        "My invoice is wrong.\n-- \nAnna") == "\nmy invoice is wrong.\n"
+    assert strip_quoted("> Где мой возврат?\nСчёт неверный.") == "счёт неверный."
     # a long quoted refund answer under each password question does not pull them to refunds
     quote = ("\n\nOn Tue, 3 Mar 2026, Support <s@x.test> wrote:\n> We have issued a refund for your order.\n"
              "> The refund will arrive in 5 days. Refund reference attached.\n")

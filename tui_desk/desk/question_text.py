@@ -5,12 +5,13 @@ Pure functions, no IO. The steps, in order:
 - ``clean_subject``: reply/forward prefixes (Re, Fwd, AW, SV, Ответ, 回复, 转发 ... repeated,
   with counters like ``Re[2]:``) and ticket markers (``[#123]``, ``[Ticket #123]``, ``(#123)``)
   are taken off.
-- ``strip_quoted``: the body is cut at the first line that starts quoted history: a ``>`` line,
-  ``On ... wrote:`` (also wrapped over up to three lines), its Russian (``... написал(а):``, ``пишет:``)
-  and Chinese (``在 ... 写道：``) forms, an Outlook header block (From:/发件人:/От: followed by
-  Sent:/Date:/发送时间:/Отправлено:), ``-----Original Message-----`` and its ru/zh forms, a long
-  ``____`` rule; and at a signature (a ``--`` line). Only the first BODY_CHARS of what is left
-  are read: the question is at the top.
+- ``strip_quoted``: quoted (``>``) lines go; the body is cut at the first line that starts
+  quoted history: ``On ... wrote:`` (also wrapped over up to three lines), its Russian
+  (``... написал(а):``, ``пишет:``) and Chinese (``在 ... 写道：``) forms, an Outlook header block
+  (From:/发件人:/От: followed by Sent:/Date:/发送时间:/Отправлено:), ``-----Original
+  Message-----`` and its ru/zh forms, a long ``____`` rule; and at a signature (a ``--`` line).
+  A header with nothing above it (a bottom-posted reply) is dropped alone. Only the first
+  BODY_CHARS of what is left are read: the question is at the top.
 - ``terms``: Unicode NFKC, lower-case; URLs and e-mail addresses are dropped; digits split
   words and are dropped, so "order 12345" and "order 98765" give the same terms ("ORD12345"
   gives "ord", "订单12345" gives 订单). Latin and Cyrillic runs become words (2+ letters),
@@ -41,13 +42,13 @@ SUBJECT_MARKER_RE = re.compile(r"\s*(?:\[[^\]\n]{0,40}#\s*\d+[^\]\n]{0,10}\]|\(#
 # Searched in the lower-cased body. A quote header is found by its line start, except the
 # "... wrote:" kind, found by its end (then cut at its line, or the "on ..." line before it).
 QUOTE_START_RE = re.compile(
-    r"^(?:[ \t]*>"
-    r"|[ \t]*--[ \t]*$"                                            # signature ("-- ")
+    r"^(?:[ \t]*--[ \t]*$"                                            # signature ("-- ")
     r"|[ \t]*-{2,}[ \t]*(?:original message|исходное сообщение|原始邮件|原始郵件)[ \t]*-{2,}"
     r"|[ \t]*_{10,}[ \t]*$"
     r"|[ \t]*(?:from|от|发件人|發件人)[ \t]*[:：][^\n]*\n(?:[^\n]*\n)?"
     r"[ \t]*(?:sent|date|отправлено|дата|发送时间|發送時間|日期)[ \t]*[:：])",
     re.MULTILINE)
+QUOTED_LINE_RE = re.compile(r"^[ \t]*>[^\n]*(?:\n|$)", re.MULTILINE)
 WROTE_RE = re.compile(r"(?:\bwrote|написал\(а\)|написала|написал|пишет|写道|寫道)[ \t]*[:：][ \t]*$", re.MULTILINE)
 _WROTE_HINTS = ("wrote", "написал", "пишет", "写道", "寫道")
 
@@ -111,16 +112,30 @@ def clean_subject(subject: str) -> str:
 
 
 def strip_quoted(body: str) -> str:
-    """The customer's own words, lower-cased: the body up to quoted history or a signature, at
+    """The customer's own words, lower-cased: the body without quoted (">") lines, cut at a quote
+    header or a signature (one at the very top - a bottom-posted reply - is dropped alone), at
     most BODY_CHARS."""
     body = (body or "")[:SCAN_CHARS].lower()
+    if ">" in body:
+        body = QUOTED_LINE_RE.sub("", body)
     colon = ":" in body or "：" in body
-    if not colon and ">" not in body and "--" not in body and "__" not in body:
-        return body[:BODY_CHARS]      # none of the markers can be there
-    cuts = []
+    if not colon and "--" not in body and "__" not in body:
+        return body[:BODY_CHARS]      # none of the headers can be there
+    while True:
+        start, end = _quote_header(body, colon)
+        if start is None:
+            return body[:BODY_CHARS]
+        if body[:start].strip():
+            return body[:start][:BODY_CHARS]
+        body = body[end:]             # a header with nothing above: the answer is below it
+
+
+def _quote_header(body: str, colon: bool) -> tuple[int | None, int]:
+    """Where the first quote header (or signature) starts, and where its line ends."""
+    starts = []
     found = QUOTE_START_RE.search(body)
     if found:
-        cuts.append(found.start())
+        starts.append(found.start())
     if colon and any(hint in body for hint in _WROTE_HINTS):
         wrote = WROTE_RE.search(body)
         if wrote:
@@ -133,10 +148,12 @@ def strip_quoted(body: str) -> str:
                 if body[before:cut].lstrip().startswith("on "):
                     cut = before
                     break
-            cuts.append(cut)
-    if cuts:
-        body = body[:min(cuts)]
-    return body[:BODY_CHARS]
+            starts.append(cut)
+    if not starts:
+        return None, 0
+    start = min(starts)
+    line_end = body.find("\n", found.end() if found and found.start() == start else wrote.end())
+    return start, len(body) if line_end < 0 else line_end + 1
 
 
 def stem(word: str) -> str:
