@@ -138,10 +138,14 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     # 1. term counts per conversation; identical counts share one entry
     by_text: dict[tuple, list[int]] = {}
     cleaned: list[str] = []
+    subjects: dict[str, tuple[str, tuple[str, ...]]] = {}   # subjects repeat more than bodies
     for i, item in enumerate(items):
-        subject = clean_subject(item.subject)
-        cleaned.append(subject)
-        key = (tuple(cache.terms(subject)), tuple(cache.terms(strip_quoted(item.body), lowered=True)))
+        seen = subjects.get(item.subject)
+        if seen is None:
+            subject = clean_subject(item.subject)
+            seen = subjects[item.subject] = (subject, tuple(cache.terms(subject)))
+        cleaned.append(seen[0])
+        key = (seen[1], tuple(cache.terms(strip_quoted(item.body), lowered=True)))
         members = by_text.get(key)
         if members is None:
             by_text[key] = [i]
