@@ -59,6 +59,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Hashable, Iterable
 
 from tui_desk.desk.question_text import TermCache, clean_subject, strip_quoted
@@ -122,7 +123,7 @@ class QuestionGroup:
 
 
 def _seconds(at: dt.datetime | float) -> float:
-    return at.timestamp() if isinstance(at, dt.datetime) else float(at)
+    return at if type(at) is float else at.timestamp() if isinstance(at, dt.datetime) else float(at)
 
 
 def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_start: dt.datetime | float | None = None,
@@ -291,7 +292,9 @@ class _Groups:
         if among is not None:
             hits = Counter({g: c for g, c in hits.items() if g in among})
         best, best_score = None, 0.0
-        for gid, _ in hits.most_common(CANDIDATES):   # ties: first met, a fixed order
+        # most shared first; ties keep the order first met (fixed by content); sorted() beats
+        # most_common's heap here
+        for gid, _ in sorted(hits.items(), key=itemgetter(1), reverse=True)[:CANDIDATES]:
             centroid = self.centroids[gid]
             dot = 0.0
             for t, w in vec:
