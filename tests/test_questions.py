@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tui_desk.desk.question_text import TermCache, clean_subject, stem, strip_quoted
-from tui_desk.desk.questions import Asked, frequent_questions, questions_json, trend_direction
+from tui_desk.desk.questions import Asked, QuestionCache, frequent_questions, questions_json, trend_direction
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)   # a Monday
 
@@ -228,3 +228,21 @@ def test_same_groups_in_another_process_whatever_its_hash_seed():
     assert len(outputs) == 1
     here = questions_json(frequent_questions(asked(snippets={0: ["b", "a"], 1: ["a", "b"]})))
     assert json.loads(outputs.pop()) == here
+
+
+def test_a_cache_kept_between_runs_changes_nothing_but_the_work():
+    cache = QuestionCache()
+    items = asked(snippets={0: ["reset-link"]})
+    plain = questions_json(frequent_questions(items))
+    assert questions_json(frequent_questions(items, cache=cache)) == plain
+    assert questions_json(frequent_questions(items, cache=cache)) == plain     # warm
+    assert set(cache.bodies) == {item.conv_id for item in items}
+    # the same conversation with another first message (say, after a merge) is read again
+    changed = [Asked(a.conv_id, a.at, "Invoice missing", "The invoice for my order is missing from my account.")
+               if a.conv_id == "c00" else a for a in items]
+    groups = frequent_questions(changed, cache=cache)
+    assert questions_json(groups) == questions_json(frequent_questions(changed))
+    assert "c00" in next(g for g in groups if "c06" in g.conv_ids).conv_ids
+    # conversations no longer asked about are forgotten once they are most of the cache
+    frequent_questions(items[:3], cache=cache)
+    assert set(cache.bodies) == {"c00", "c01", "c02"}

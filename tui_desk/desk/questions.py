@@ -126,32 +126,66 @@ def _seconds(at: dt.datetime | float) -> float:
     return at if type(at) is float else at.timestamp() if isinstance(at, dt.datetime) else float(at)
 
 
+class QuestionCache:
+    """What frequent_questions learnt about conversations, kept between runs by a caller that
+    reports again and again (a live Reports screen): the first message never changes, so a
+    conversation seen before is not read again (its body is checked by hash). Optional: the
+    groups are the same with or without it; only the readable word shown for a term may be one
+    seen in an earlier run (the shortest word for that stem seen so far)."""
+
+    def __init__(self) -> None:
+        self.words = TermCache()
+        self.subjects: dict[str, tuple[str, tuple[str, ...]]] = {}   # raw subject -> cleaned, terms
+        self.bodies: dict[Hashable, tuple[int, tuple[str, ...]]] = {}  # conv id -> hash(body), terms
+
+    def forget_all_but(self, conv_ids: set) -> None:
+        self.bodies = {c: v for c, v in self.bodies.items() if c in conv_ids}
+        if len(self.subjects) > 2 * len(conv_ids):
+            self.subjects = {}
+
+
 def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_start: dt.datetime | float | None = None,
-                       period_end: dt.datetime | float | None = None) -> list[QuestionGroup]:
+                       period_end: dt.datetime | float | None = None,
+                       cache: QuestionCache | None = None) -> list[QuestionGroup]:
     """The conversations' questions grouped, biggest group first (see the module docstring).
 
     The trend's weeks run from ``period_start`` (default: the earliest conversation) to
-    ``period_end`` (default: the latest); conversations outside the period count in no week."""
+    ``period_end`` (default: the latest); conversations outside the period count in no week.
+    ``cache`` (a QuestionCache kept by the caller) makes the next run over mostly the same
+    conversations cheaper."""
     items = list(asked)
     if not items:
         return []
-    cache = TermCache()
+    keep = cache is not None
+    cache = cache or QuestionCache()
+    words, subjects, bodies = cache.words, cache.subjects, cache.bodies
     # 1. term counts per conversation; identical counts share one entry
     by_text: dict[tuple, list[int]] = {}
     cleaned: list[str] = []
-    subjects: dict[str, tuple[str, tuple[str, ...]]] = {}   # subjects repeat more than bodies
     for i, item in enumerate(items):
-        seen = subjects.get(item.subject)
+        seen = subjects.get(item.subject)   # subjects repeat far more than bodies
         if seen is None:
             subject = clean_subject(item.subject)
-            seen = subjects[item.subject] = (subject, tuple(cache.terms(subject)))
+            seen = subjects[item.subject] = (subject, tuple(words.terms(subject)))
         cleaned.append(seen[0])
-        key = (seen[1], tuple(cache.terms(strip_quoted(item.body), lowered=True)))
+        if keep:
+            body_hash = hash(item.body)
+            known = bodies.get(item.conv_id)
+            if known is not None and known[0] == body_hash:
+                body_terms = known[1]
+            else:
+                body_terms = tuple(words.terms(strip_quoted(item.body), lowered=True))
+                bodies[item.conv_id] = (body_hash, body_terms)
+        else:
+            body_terms = tuple(words.terms(strip_quoted(item.body), lowered=True))
+        key = (seen[1], body_terms)
         members = by_text.get(key)
         if members is None:
             by_text[key] = [i]
         else:
             members.append(i)
+    if keep and len(bodies) > 2 * len(items):
+        cache.forget_all_but({item.conv_id for item in items})
     by_counts: dict[tuple, list[int]] = {}
     for (subject_terms, body_terms), members in by_text.items():
         counts: dict[str, int] = {}
@@ -205,7 +239,7 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     last = weeks - 1
     # the last week may be cut short by the period's end: it is shown, but not judged on
     whole = weeks if end - start >= weeks * WEEK or weeks < 3 else weeks - 1
-    context = _Context(items, conv_ids, cleaned, cache, start, weeks, whole,
+    context = _Context(items, conv_ids, cleaned, words, start, weeks, whole,
                        [min(int((s - start) // WEEK), last) for s in stamps])
     order = sorted(range(len(items)), key=conv_ids.__getitem__)
     order.sort(key=stamps.__getitem__)   # stable: by time, then conversation id
