@@ -176,6 +176,9 @@ def test_trend_counts_weeks_and_says_which_way():
     # the period can be wider than the conversations: empty weeks count
     [wide] = frequent_questions(items, period_start=T0 - dt.timedelta(days=14), period_end=T0 + dt.timedelta(days=27))
     assert wide.trend.week_counts == (0, 0, 1, 2, 4, 6)
+    # conversations after the period's end are in the group but in no week
+    [short] = frequent_questions(items, period_end=T0 + dt.timedelta(days=13, hours=23))
+    assert short.size == 13 and short.trend.week_counts == (1, 2)
     assert trend_direction([6, 4, 2, 1]) == "falling"
     assert trend_direction([3, 3, 4, 3, 3]) == "steady"
     assert trend_direction([5]) == "steady"

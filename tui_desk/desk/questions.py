@@ -150,7 +150,8 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     """The conversations' questions grouped, biggest group first (see the module docstring).
 
     The trend's weeks run from ``period_start`` (default: the earliest conversation) to
-    ``period_end`` (default: the latest); conversations outside the period count in no week.
+    ``period_end`` (default: the latest; inclusive); conversations outside the period count in no
+    week (they are still grouped).
     ``cache`` (a QuestionCache kept by the caller) makes the next run over mostly the same
     conversations cheaper."""
     items = list(asked)
@@ -239,8 +240,8 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     last = weeks - 1
     # the last week may be cut short by the period's end: it is shown, but not judged on
     whole = weeks if end - start >= weeks * WEEK or weeks < 3 else weeks - 1
-    context = _Context(items, conv_ids, cleaned, words, start, weeks, whole,
-                       [min(int((s - start) // WEEK), last) for s in stamps])
+    week_of = [int((s - start) // WEEK) if start <= s < end else last if s == end else -1 for s in stamps]
+    context = _Context(items, conv_ids, cleaned, words, start, weeks, whole, week_of)
     order = sorted(range(len(items)), key=conv_ids.__getitem__)
     order.sort(key=stamps.__getitem__)   # stable: by time, then conversation id
     rank = [0] * len(items)
