@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui_desk.desk.questions import Asked, QuestionCache, frequent_questions  # noqa: E402
+from tui_desk.desk.questions import Asked, QuestionCache, frequent_questions
 
 TARGET_S = 2.0
 TARGET_MB = 200
