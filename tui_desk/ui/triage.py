@@ -28,6 +28,7 @@ from tui_desk.desk.markers import state_words
 from tui_desk.desk.views import QueueRow
 from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
 from tui_desk.ui.text import literal
+from tui_desk.ui.typeahead import KeyHold
 
 Apply = Callable[[Any], Awaitable[str]]
 Load = Callable[["ActionPrompt"], Awaitable[None]]
@@ -115,14 +116,14 @@ class PromptInput(Input):
     answered: "tbug⏎c" tags "bug", then closes the next conversation.
     """
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        # runs before Input's own handler, which types the key unless the default is prevented
         screen = self.screen
         if not isinstance(screen, ActionPrompt):
-            await super()._on_key(event)
             return
         if screen.busy:
             handled = True
-            screen.held_keys.append(events.Key(event.key, event.character))
+            screen.held_keys.keep(event)
         elif event.key == "enter":
             handled = True
             screen.submit(self.value)
@@ -142,8 +143,6 @@ class PromptInput(Input):
         if handled:
             event.stop()
             event.prevent_default()
-            return
-        await super()._on_key(event)
 
     async def _completion(self) -> str | None:
         """The completion of what is typed now. Asked here rather than taken from the one on
@@ -208,7 +207,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self.narrow = narrow
         self.loaded = asyncio.Event()  # set once ``load`` is done (or failed, or there is none)
         self.busy = False  # the desk call is on its way
-        self.held_keys: list[events.Key] = []  # typed meanwhile; they go where they belong after
+        self.held_keys = KeyHold()  # typed meanwhile; they go where they belong after
         self._clearing = False
 
     def compose(self) -> ComposeResult:
@@ -334,9 +333,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self._release_keys(self.app)  # after the dismissal: they act on the queue
 
     def _release_keys(self, target: Any) -> None:
-        keys, self.held_keys = self.held_keys, []
-        for key in keys:
-            target.post_message(key)
+        self.held_keys.release(target)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
