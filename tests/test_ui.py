@@ -21,7 +21,8 @@ from tui_desk.ui.conversation import MessageBox, QuotedBlock, ThreadView, human_
 from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.queue import QueueView, columns_for, fit
 from tui_desk.ui.snippets import SnippetPane
-from tui_desk.ui.triage import ActionPrompt, ConfirmScreen, ReasonsScreen, ViewPicker
+from tui_desk.ui.popups import ConfirmScreen, ReasonsScreen, ViewPicker
+from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle

@@ -624,7 +624,7 @@ async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tm
 
 
 async def test_M_merges_the_selected_conversations_and_u_undoes_it(demo):
-    from tui_desk.ui.triage import ConfirmScreen
+    from tui_desk.ui.popups import ConfirmScreen
     make_app, _ = demo
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -691,7 +691,7 @@ async def test_a_conversation_opens_at_its_newest_message_not_at_the_history_bel
 
 
 async def test_closed_conversations_are_not_overdue_in_the_queue_status_line_or_reasons(demo):
-    from tui_desk.ui.triage import ReasonsScreen
+    from tui_desk.ui.popups import ReasonsScreen
     make_app, _ = demo
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -275,7 +275,7 @@ class DeskApp(App[None]):
         gc.set_threshold(700, 10, 1000)
         self.set_interval(GC_IDLE_CHECK, self._collect_when_idle)
         main.watch_store(self._store_mark)
-        self._start_background(desk)
+        self._start_background()
 
     @work(group="store-check")
     async def _check_store(self) -> None:
@@ -287,12 +287,12 @@ class DeskApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
             self.exit(return_code=2, message=Text(sanitize_line(f"tui-desk: {exc}")))
 
-    def _start_background(self, desk: DeskService) -> None:
+    def _start_background(self) -> None:
         """Mail sync and outbox delivery beside the app (desk.background), when the desk has
         accounts; its news reaches the main screen as messages (ui/bridge.py)."""
-        if self.background is not None:
+        if self.background is not None or self.desk is None:
             return
-        self.background = desk.background()
+        self.background = self.desk.background()
         if self.background is None:
             return
         from tui_desk.ui.bridge import BackgroundBridge
@@ -380,6 +380,7 @@ def _import_the_rest() -> None:
     import tui_desk.ui.compose  # noqa: F401
     import tui_desk.ui.note  # noqa: F401
     import tui_desk.ui.outbox  # noqa: F401
+    import tui_desk.ui.popups  # noqa: F401
     import tui_desk.ui.triage  # noqa: F401
 
 

@@ -1,5 +1,5 @@
 """The main view's triage keys (t z a c o ! M u, and p v 1-9 h): ask what is needed (the
-prompts of ui/triage.py), do it through the desk, say what was done, reload the list.
+prompts of ui/triage.py and ui/popups.py), do it through the desk, say what was done, reload the list.
 
 A mixin of ui.main_screen.MainScreen: it uses the screen's panes and its list loading.
 """
@@ -70,7 +70,7 @@ class TriageActions(_Base):
                 if yes:
                     self.start_action(desk.set_status(targets, status))
 
-            from tui_desk.ui.triage import ConfirmScreen
+            from tui_desk.ui.popups import ConfirmScreen
             confirm = ConfirmScreen(question, detail, danger=status == "spam")
             await self.app.push_screen(confirm, callback=answered)
             return
@@ -143,7 +143,7 @@ class TriageActions(_Base):
             if yes:
                 self.start_action(desk.merge(keep, others))
 
-        from tui_desk.ui.triage import ConfirmScreen
+        from tui_desk.ui.popups import ConfirmScreen
         await self.app.push_screen(ConfirmScreen(f"Merge {len(others) + 1} conversations into {self.naming([keep])}?",
                                                  "Their mail, tags and replies join it; u undoes."),
                                    callback=answered)
@@ -170,7 +170,7 @@ class TriageActions(_Base):
             if index is not None:
                 self.action_switch_view(index)
 
-        from tui_desk.ui.triage import ViewPicker
+        from tui_desk.ui.popups import ViewPicker
         self.app.push_screen(ViewPicker(self.views, self.view_index), callback=picked)
 
     def action_reasons(self) -> None:
@@ -188,15 +188,15 @@ class TriageActions(_Base):
         row: QueueRow | None = self.queue.row(conv_id)
         if row is None:
             try:
-                rows = await run_and_notify(self, self.desk.queue_rows([conv_id]), prefix=f"Could not load #{conv_id}: ",
-                                            value_error=None)
+                rows = await run_and_notify(self, self.desk.queue_rows([conv_id]),
+                                            prefix=f"Could not load #{conv_id}: ", value_error=None)
             except Failed:
                 return
             row = rows[0] if rows else None
         if row is None:
             self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
             return
-        from tui_desk.ui.triage import ReasonsScreen
+        from tui_desk.ui.popups import ReasonsScreen
         await self.app.push_screen(ReasonsScreen(row, self.clock()))
 
     # --- doing it ---------------------------------------------------------------------------
