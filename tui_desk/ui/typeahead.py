@@ -96,13 +96,13 @@ def desk_key(action: Callable[..., Any]) -> Callable[..., Any]:
 
     if inspect.iscoroutinefunction(action):
         @functools.wraps(action)
-        async def run_async(screen: Any, *args: Any) -> Any:
+        async def run_async(screen: Any, *args: Any, **kwargs: Any) -> Any:
             skip(screen)
-            return await action(screen, *args)
+            return await action(screen, *args, **kwargs)
         return run_async
 
     @functools.wraps(action)
-    def run(screen: Any, *args: Any) -> Any:
+    def run(screen: Any, *args: Any, **kwargs: Any) -> Any:
         skip(screen)
-        return action(screen, *args)
+        return action(screen, *args, **kwargs)
     return run
