@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.actions import SkipAction
@@ -272,8 +272,9 @@ class TriageActions(_Base):
 
     def _me(self) -> str | None:
         """The agent at this desk, for "assign to me"."""
-        me: Any = getattr(self.desk, "agent", None)
-        return me if isinstance(me, str) and me.strip() else None
+        assert self.desk is not None
+        me = self.desk.agent
+        return me if me.strip() else None
 
     async def _prepare_reload(self, to_returned: bool = False) -> tuple[list[int], int | None, list]:
         """(ids, the row to keep the cursor on, the rows that will be on screen): everything
