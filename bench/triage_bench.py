@@ -185,7 +185,7 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
         while time.perf_counter() < deadline:
             await asyncio.sleep(0.005)
             if (time.perf_counter() - probe.last_end >= quiet and not probe.last_queue_missing
-                    and app._triage_idle.is_set()
+                    and not app.type_ahead.busy
                     and not any(w.group == "triage" and not w.is_finished for w in app.workers)):
                 return
 

@@ -6,18 +6,19 @@ from pathlib import Path
 
 from test_ui import make_app, plain_text, settle
 from tui_desk.config import load_config
-from tui_desk.ui.app import VIEW_BINDINGS, DeskApp
+from tui_desk.ui.app import DeskApp
+from tui_desk.ui.main_screen import MainScreen
+from tui_desk.ui.registry import REBINDABLE, VIEW_BINDINGS
 from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.keymap import plan_keymap
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.triage import ActionPrompt
 
-REBINDABLE = [b for b in DeskApp.BINDINGS if b.id]
 FIXED = [*VIEW_BINDINGS, *QueueView.BINDINGS]
 
 
 def test_every_app_key_has_an_id_and_the_defaults_never_clash():
-    described = [b for b in DeskApp.BINDINGS if b.description]
+    described = [b for b in (*DeskApp.BINDINGS, *MainScreen.BINDINGS) if b.description]
     assert all(b.id for b in described)
     keymap, problems = plan_keymap(REBINDABLE, FIXED, [])
     assert keymap == {} and problems == []

@@ -21,7 +21,8 @@ from tui_desk.ui.conversation import MessageBox, QuotedBlock, ThreadView, human_
 from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.queue import QueueView, columns_for, fit
 from tui_desk.ui.snippets import SnippetPane
-from tui_desk.ui.triage import ActionPrompt, ConfirmScreen, ReasonsScreen, ViewPicker
+from tui_desk.ui.popups import ConfirmScreen, ReasonsScreen, ViewPicker
+from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
@@ -855,7 +856,7 @@ async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
         assert app.desk is None and app.is_running
         may_open.set()
         await settle(pilot)
-        assert app.is_running and app.query_text == "nothing-matches-this"
+        assert app.is_running and app.main.query_text == "nothing-matches-this"
         assert app.queue.ids == [] and all_ids
 
 
@@ -984,13 +985,13 @@ async def test_t_tags_with_completion_and_u_undoes():
         await settle(pilot)
         assert desk.actions[-1] == ("tag", [2], ["billing"], ["login"])
         assert not isinstance(app.screen, ActionPrompt)
-        assert app.last_action == "tagged 1 conversation +billing -login"
+        assert app.main.last_action == "tagged 1 conversation +billing -login"
         assert last_notice(app) == "tagged 1 conversation +billing -login  (u undoes)"
         assert app.queue.row(2).tags == ("account", "billing")
         assert app.queue.cursor == 1  # still on the tagged row
         await pilot.press("u")
         await settle(pilot)
-        assert app.last_action == "undid: tagged 1 conversation +billing -login"
+        assert app.main.last_action == "undid: tagged 1 conversation +billing -login"
         assert app.queue.row(2).tags == ("account", "login")
 
 
@@ -1031,7 +1032,7 @@ async def test_c_closes_o_reopens_and_the_cursor_goes_to_the_next_row():
         assert last_notice(app).startswith("closed 1 conversation")
         await pilot.press("u")
         await settle(pilot)
-        assert 3 in app.queue.ids and app.last_action == "undid: closed 1 conversation"
+        assert 3 in app.queue.ids and app.main.last_action == "undid: closed 1 conversation"
         assert app.queue.current_id == 3  # the cursor goes to the one that came back
         await pilot.press("7")  # the Closed view
         await settle(pilot)
@@ -1098,10 +1099,10 @@ async def test_space_selects_rows_across_scrolling_and_bulk_close_asks_with_the_
         assert desk.actions == [("status", [1, 40], "closed")]
         assert 1 not in queue.ids and 40 not in queue.ids
         assert queue.selected == set()  # done with them
-        assert app.last_action == "closed 2 conversations"
+        assert app.main.last_action == "closed 2 conversations"
         await pilot.press("u")
         await settle(pilot)
-        assert len(queue.ids) == 40 and app.last_action == "undid: closed 2 conversations"
+        assert len(queue.ids) == 40 and app.main.last_action == "undid: closed 2 conversations"
         # space again unselects; Esc clears a selection
         await pilot.press("space", "k", "space")
         assert queue.selected == set()
@@ -1130,7 +1131,7 @@ async def test_star_selects_the_whole_search_result():
         await pilot.press("enter")  # the first preset: later today
         await settle(pilot)
         assert desk.actions[-1] == ("snooze", sorted(found, key=found.index), "later today")
-        assert app.last_action == f"snoozed {len(found)} conversations until Fri 20 Nov 15:00"
+        assert app.main.last_action == f"snoozed {len(found)} conversations until Fri 20 Nov 15:00"
         await pilot.press("escape")  # back to the queue: the snoozed ones are gone from it
         await settle(pilot)
         assert not set(found) & set(app.queue.ids)
@@ -1154,7 +1155,7 @@ async def test_snooze_presets_free_text_and_a_time_it_cannot_read():
         await pilot.press("down", "enter")  # tomorrow 9:00
         await settle(pilot)
         assert desk.actions[-1] == ("snooze", [1], "tomorrow 9:00")
-        assert app.last_action == "snoozed 1 conversation until Sat 21 Nov 09:00"
+        assert app.main.last_action == "snoozed 1 conversation until Sat 21 Nov 09:00"
         assert 1 not in app.queue.ids
 
         await pilot.press("z", *"someday", "enter")
@@ -1171,7 +1172,7 @@ async def test_snooze_presets_free_text_and_a_time_it_cannot_read():
         await pilot.press("enter")
         await settle(pilot)
         assert desk.actions[-1] == ("snooze", [2], "fri 14:00")
-        assert app.last_action == "snoozed 1 conversation until Fri 20 Nov 14:00"
+        assert app.main.last_action == "snoozed 1 conversation until Fri 20 Nov 14:00"
 
         await pilot.press("5")  # Snoozed
         await settle(pilot)
@@ -1182,7 +1183,7 @@ async def test_snooze_presets_free_text_and_a_time_it_cannot_read():
         assert desk.actions[-1] == ("snooze", [1], "until reply")
         await pilot.press("z", *"off", "enter")
         await settle(pilot)
-        assert app.last_action == "woke 1 conversation"
+        assert app.main.last_action == "woke 1 conversation"
         assert app.queue.ids == [2]
 
 
@@ -1208,7 +1209,7 @@ async def test_a_assigns_to_me_a_teammate_or_nobody_and_mine_shows_it():
         await pilot.press("a", "down", "down", "down", "enter")  # me, bob, carol, unassign
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], None)
-        assert app.last_action == "unassigned 1 conversation"
+        assert app.main.last_action == "unassigned 1 conversation"
         assert app.queue.ids == []
         await pilot.press("u")
         await settle(pilot)
@@ -1462,13 +1463,13 @@ async def test_real_desk_tag_close_spam_reopen_each_undone(real_desk):
         await settle(pilot)
         assert (await state_of(desk, first)).tags == ("billing", "bug")
         assert queue.row(first).tags == ("billing", "bug")
-        assert app.last_action == "tagged 1 conversation +bug +billing"
+        assert app.main.last_action == "tagged 1 conversation +bug +billing"
         await pilot.press("t", *"-billing", "enter")
         await settle(pilot)
         assert (await state_of(desk, first)).tags == ("bug",)
         await pilot.press("u")
         await settle(pilot)
-        assert app.last_action == "undid: tagged 1 conversation -billing"
+        assert app.main.last_action == "undid: tagged 1 conversation -billing"
         assert (await state_of(desk, first)).tags == ("billing", "bug")
 
         await pilot.press("c")
@@ -1479,7 +1480,7 @@ async def test_real_desk_tag_close_spam_reopen_each_undone(real_desk):
         await settle(pilot)
         assert (await state_of(desk, first)).status == "open"
         assert queue.ids == start
-        assert app.last_action == "undid: closed 1 conversation"
+        assert app.main.last_action == "undid: closed 1 conversation"
 
         await pilot.press("exclamation_mark", "y")
         await settle(pilot)
@@ -1517,7 +1518,7 @@ async def test_real_desk_snooze_and_assign_with_views(real_desk):
         tomorrow = (dt.datetime.now().astimezone() + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0)
         assert state.snooze_until == int(tomorrow.replace(microsecond=0).timestamp())
         assert first not in queue.ids
-        assert app.last_action.startswith("snoozed 1 conversation until ")
+        assert app.main.last_action.startswith("snoozed 1 conversation until ")
         await pilot.press("5")  # Snoozed
         await settle(pilot)
         assert queue.ids == [first]
@@ -1547,7 +1548,7 @@ async def test_real_desk_snooze_and_assign_with_views(real_desk):
         await settle(pilot)
         mine = queue.current_id
         assert (await state_of(desk, mine)).assignee == "alice"
-        assert app.last_action == "assigned 1 conversation to alice"
+        assert app.main.last_action == "assigned 1 conversation to alice"
         await pilot.press("2")  # Mine
         await settle(pilot)
         assert str(app.query_one("#queue-pane").border_title) == "Mine" and queue.ids == [mine]
@@ -1560,7 +1561,7 @@ async def test_real_desk_snooze_and_assign_with_views(real_desk):
         await pilot.press("u", "u")
         await settle(pilot)
         assert (await state_of(desk, mine)).assignee is None
-        assert app.last_action == "undid: assigned 1 conversation to alice"
+        assert app.main.last_action == "undid: assigned 1 conversation to alice"
 
 
 async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):
@@ -1581,7 +1582,7 @@ async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):
         await settle(pilot)
         assert queue.ids == [] and "Nothing matches 'status:open'" in visible_lines(queue)[0]
         assert all([(await state_of(desk, i)).status == "closed" for i in found])
-        assert app.last_action == "closed 4 conversations"
+        assert app.main.last_action == "closed 4 conversations"
         await pilot.press("u")
         await settle(pilot)
         assert sorted(queue.ids) == sorted(found)
@@ -1592,7 +1593,7 @@ async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):
         assert str(app.screen.query_one("#prompt").border_title) == "Tag 2 conversations"
         await pilot.press(*"refund", "enter")
         await settle(pilot)
-        assert app.last_action == "tagged 2 conversations +refund"
+        assert app.main.last_action == "tagged 2 conversations +refund"
         assert [i for i in found if "refund" in (await state_of(desk, i)).tags] == found[:2]
 
 

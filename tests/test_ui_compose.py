@@ -436,7 +436,7 @@ async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said()
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert desk.replies == [(1, first.body.rstrip("\n"), False, None)]
-        assert app.pending_send is not None and not isinstance(app.screen, ComposeScreen)
+        assert app.main.pending_send is not None and not isinstance(app.screen, ComposeScreen)
 
 
 async def test_snippet_picker_filters_as_you_type_and_enter_inserts_the_highlighted_one(demo):
@@ -513,7 +513,7 @@ async def test_a_notes_markdown_is_rendered_and_mail_stays_literal(demo):
         await app.desk.add_note(first, "# Plan\n\n**Refund** approved by *Ops*, see `RMA-7` and "
                                        "[the policy](https://x.test/p).\n\n- ask @bob\n- [bold]no markup[/bold]\n\n"
                                        "1. first\n2. second\n")
-        app.open_conversation(first)
+        app.main.open_conversation(first)
         await until(pilot, lambda: any(b.message.is_note for b in app.query(MessageBox)))
         await pilot.pause()
         boxes = list(app.query(MessageBox))
@@ -596,7 +596,7 @@ async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tm
         ids = await desk.queue_ids("status:open") + await desk.queue_ids("status:pending")
         conv = next(c for c in [await desk.conversation(i) for i in ids[:400]]
                     if any(m.attachments for m in c.messages))
-        app.open_conversation(conv.id)
+        app.main.open_conversation(conv.id)
         await until(pilot, lambda: app.conversation_pane.conversation is not None
                     and app.conversation_pane.conversation.id == conv.id)
         app.conversation_pane.thread.focus()
@@ -624,7 +624,7 @@ async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tm
 
 
 async def test_M_merges_the_selected_conversations_and_u_undoes_it(demo):
-    from tui_desk.ui.triage import ConfirmScreen
+    from tui_desk.ui.popups import ConfirmScreen
     make_app, _ = demo
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -652,7 +652,7 @@ async def test_the_customers_other_conversations_show_under_the_thread_and_h_ope
         desk = app.desk
         ids = await desk.queue_ids()
         conv = next(c for c in [await desk.conversation(i) for i in ids[:200]] if c.history)
-        app.open_conversation(conv.id)
+        app.main.open_conversation(conv.id)
         await until(pilot, lambda: app.conversation_pane.conversation is not None
                     and app.conversation_pane.conversation.id == conv.id)
         shown = app.query(".thread--history")
@@ -675,7 +675,7 @@ async def test_a_conversation_opens_at_its_newest_message_not_at_the_history_bel
         ids = await desk.queue_ids()
         convs = [c for c in [await desk.conversation(i) for i in ids[:200]] if c.history and len(c.messages) > 1]
         for conv in convs[:6]:
-            app.open_conversation(conv.id)
+            app.main.open_conversation(conv.id)
             await until(pilot, lambda: app.conversation_pane.conversation is not None
                         and app.conversation_pane.conversation.id == conv.id)
             await pilot.pause()
@@ -691,14 +691,14 @@ async def test_a_conversation_opens_at_its_newest_message_not_at_the_history_bel
 
 
 async def test_closed_conversations_are_not_overdue_in_the_queue_status_line_or_reasons(demo):
-    from tui_desk.ui.triage import ReasonsScreen
+    from tui_desk.ui.popups import ReasonsScreen
     make_app, _ = demo
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
-        closed = [name for name, _ in app.views].index("Closed")
+        closed = [name for name, _ in app.main.views].index("Closed")
         await pilot.press(str(closed + 1))
-        await until(pilot, lambda: app.view_index == closed and bool(app.queue.ids)
+        await until(pilot, lambda: app.main.view_index == closed and bool(app.queue.ids)
                     and app.queue.row(app.queue.ids[0]) is not None)
         await pilot.pause()
         queue = app.queue

@@ -312,7 +312,7 @@ async def test_a_tag_with_an_escape_sequence_is_drawn_without_it(desk):
         await settle(pilot)
         conv_id = app.queue.ids[row_with(app, subject)]
         await desk.tag([conv_id], ["a\x1b]52;c;aGk=\x07b\x9b31m"])
-        app.load_queue("")
+        app.main.load_queue("")
         await settle(pilot)
         await on_row(pilot, subject)
         assert on_screen(app, "ab")

@@ -461,6 +461,25 @@ class FakeDesk:
 
     # --- DeskService ---------------------------------------------------------------------
 
+    # no store, no accounts: nothing to watch, check, run beside the app or close
+    def undo_send_seconds(self) -> list[int]:
+        return []
+
+    def background(self) -> None:
+        return None
+
+    async def store_version(self) -> None:
+        return None
+
+    def store_mark(self) -> None:
+        return None
+
+    async def check_store(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
     async def queue_ids(self, query: str | None = None) -> list[int]:
         self.queries.append(query)
         await self._pause()

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
@@ -17,6 +17,9 @@ from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, Queu
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
+
+if TYPE_CHECKING:
+    from tui_desk.desk.background import Background
 
 UTC = dt.timezone.utc
 
@@ -89,6 +92,20 @@ class Desk:
         """Changes when the store was written to, by this or another process (the CLI, a
         second app on this store)."""
         return self.store.change_mark()
+
+    async def check_store(self) -> None:
+        """The check a store opened with check=False still owes before its first write."""
+        await self.store.check_intact()
+
+    def undo_send_seconds(self) -> list[int]:
+        return [a.undo_send_seconds for a in self.config.accounts if a.smtp is not None]
+
+    def background(self) -> Background | None:
+        """Sync and delivery of the configured accounts (not started); None without any."""
+        if not self.config.accounts:
+            return None
+        from tui_desk.desk.background import Background
+        return Background(self)
 
     async def refresh(self, conv_ids: list[int] | set[int]) -> None:
         """Recompute state, status and rank of these conversations from their messages."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,21 @@ class OutboxEntry:
     error: str | None = None  # the server's last word, sanitized
 
 
+class BackgroundWork(Protocol):
+    """Mail sync and outbox delivery beside the app (desk.background.Background). The UI sets
+    the two callbacks (called on the event loop) and runs it until ``stop`` is set."""
+
+    on_news: Callable[[], None] | None  # status(), trouble() or `changes` may have changed
+    on_outbox: Callable[[Any], None] | None  # a sync.delivery.OutboxReport with something in it
+    changes: int  # grows whenever mail or state changed in the store
+
+    def status(self) -> str: ...
+
+    def trouble(self, countdown: bool = True) -> str: ...
+
+    async def run(self, stop: Any) -> None: ...
+
+
 class DeskService(Protocol):
     """The whole surface the TUI uses. Implemented by tui_desk.desk.service.Desk."""
 
@@ -196,3 +212,24 @@ class DeskService(Protocol):
 
     async def outbox(self) -> list[OutboxEntry]:
         """Replies not yet done, oldest first."""
+
+    async def send_now(self, outbox_id: int) -> str:
+        """A reply waiting out its undo window (or its send-later time) goes now."""
+
+    # The desk itself: what the app needs of its config, its store and the work beside it.
+    def undo_send_seconds(self) -> list[int]:
+        """The undo windows of the accounts that send (seconds); [] when none sends."""
+
+    def background(self) -> BackgroundWork | None:
+        """Sync and delivery for the desk's accounts, not started; None without accounts."""
+
+    async def store_version(self) -> int | None:
+        """Changes when another process committed to the store; None: nothing to watch."""
+
+    def store_mark(self) -> tuple[int, ...] | None:
+        """Changes when the store was written to, by any process; None: nothing to watch."""
+
+    async def check_store(self) -> None:
+        """The store checked before the first write; raises when it is damaged."""
+
+    async def close(self) -> None: ...

@@ -633,7 +633,6 @@ class AccountSync:
                 next_poll = loop.time() + POLL_SECONDS
             if conn.selected != main:
                 await conn.select(main)
-            self.state = "idle"
             others_changed = False
             if self._news.is_set():
                 continue  # a change or a catch-up came in meanwhile
@@ -656,6 +655,8 @@ class AccountSync:
         than the one waited on changed (NOTIFY's STATUS/LIST): then every folder is synced."""
         if conn.has("IDLE"):
             async with conn.idle(max_seconds=seconds) as session:
+                # "idle" once the server listens: a change made before would wait for the next poll
+                self.state = "idle"
                 stopper = asyncio.ensure_future(stop.wait())
                 news = asyncio.ensure_future(self._news.wait())
                 try:
@@ -675,6 +676,7 @@ class AccountSync:
                     stopper.cancel()
                     news.cancel()
         else:
+            self.state = "idle"
             deadline = asyncio.get_running_loop().time() + seconds
             while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
                 await conn.noop()

@@ -30,6 +30,7 @@ from tui_desk.desk.views import ConversationView, MessageView, Snippet
 from tui_desk.ui.conversation import plain, split_sender
 from tui_desk.ui.text import literal
 from tui_desk.ui.triage import ActionPrompt
+from tui_desk.ui.typeahead import pass_on_if_unfocused
 
 AUTOSAVE_DELAY = 1.0  # seconds of no typing before the draft is saved
 # "::name" alone on a line, then a space or Enter: the snippet takes the line's place
@@ -58,19 +59,16 @@ class RecipientsInput(Input):
     """The forward's To line. Enter moves on to the body at once, so text typed right after it
     (a paste, a fast typist, keys bunched up over SSH) lands in the body, not on the To line."""
 
-    async def _on_key(self, event: events.Key) -> None:
-        screen = self.screen
-        if screen.focused is not self:  # Enter moved on; keys queued here belong to the body
-            event.stop()
-            event.prevent_default()
-            self.app.post_message(events.Key(event.key, event.character))
+    def on_key(self, event: events.Key) -> None:
+        # runs before Input's own handler; preventing the default keeps Input from typing it.
+        # Enter moved on: keys queued here belong to the body
+        if pass_on_if_unfocused(self, event, nothing_focused_too=True):
             return
+        screen = self.screen
         if event.key == "enter" and isinstance(screen, ComposeScreen):
             event.stop()
             event.prevent_default()
             screen.set_focus(screen.body)
-            return
-        await super()._on_key(event)
 
 
 class ComposeScreen(Screen[Queued | None]):

@@ -9,6 +9,8 @@ from textual import events
 from textual.suggester import Suggester
 from textual.widgets import Input
 
+from tui_desk.ui.typeahead import pass_on_if_unfocused
+
 
 class FollowingInput(Input):
     """An Input that hands keys to the widget that has the focus now.
@@ -18,18 +20,12 @@ class FollowingInput(Input):
     already queued here when Enter moves the focus to the queue; without this they would be
     typed into the box instead of reaching the queue.
 
-    They go back to the app as if just typed, not straight to the focused widget: the queue's
-    keys and the triage keys are priority bindings, which the app checks before it forwards.
+    They go back to the app as if just typed (ui/typeahead.py). A handler of this class runs
+    before Input's own; preventing the default keeps Input from typing the key.
     """
 
-    async def _on_key(self, event: events.Key) -> None:
-        focused = self.screen.focused
-        if not self.has_focus and focused is not None:
-            event.stop()
-            event.prevent_default()
-            self.app.post_message(events.Key(event.key, event.character))
-            return
-        await super()._on_key(event)
+    def on_key(self, event: events.Key) -> None:
+        pass_on_if_unfocused(self, event)
 
 
 class PathSuggester(Suggester):

@@ -1,7 +1,8 @@
-"""Rebindable keys. Every app-level binding has an id (ui/app.py); `[keys]` in config.toml
-rebinds by id (`tag = "ctrl+t"`, several keys with commas). A wrong id, or a key that two
-actions would share, is reported in one line and that rebinding is left out: the defaults
-never conflict, so what remains always works. Textual applies the result (App.set_keymap)."""
+"""Rebindable keys. Every binding of the key table (ui/registry.py) has an id; `[keys]` in
+config.toml rebinds by id (`tag = "ctrl+t"`, several keys with commas). A wrong id, or a key
+that two actions would share, is reported in one line and that rebinding is left out: the
+defaults never conflict, so what remains always works. Textual applies the result
+(App.set_keymap)."""
 
 from __future__ import annotations
 

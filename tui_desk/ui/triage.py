@@ -1,4 +1,4 @@
-"""The triage prompts: tag, snooze, assign, confirm, why-here and the saved-view picker.
+"""The triage prompts: tag, snooze, assign (confirm, why-here and the view picker: ui/popups.py).
 
 Each prompt is a small modal over the queue. A prompt that changes something is given the
 desk call to make (``apply``); it stays open with the desk's message inline when the input is
@@ -24,10 +24,9 @@ from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_desk.desk.markers import state_words
-from tui_desk.desk.views import QueueRow
 from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
 from tui_desk.ui.text import literal
+from tui_desk.ui.typeahead import KeyHold
 
 Apply = Callable[[Any], Awaitable[str]]
 Load = Callable[["ActionPrompt"], Awaitable[None]]
@@ -115,14 +114,14 @@ class PromptInput(Input):
     answered: "tbug⏎c" tags "bug", then closes the next conversation.
     """
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        # runs before Input's own handler, which types the key unless the default is prevented
         screen = self.screen
         if not isinstance(screen, ActionPrompt):
-            await super()._on_key(event)
             return
         if screen.busy:
             handled = True
-            screen.held_keys.append(events.Key(event.key, event.character))
+            screen.held_keys.keep(event)
         elif event.key == "enter":
             handled = True
             screen.submit(self.value)
@@ -142,8 +141,6 @@ class PromptInput(Input):
         if handled:
             event.stop()
             event.prevent_default()
-            return
-        await super()._on_key(event)
 
     async def _completion(self) -> str | None:
         """The completion of what is typed now. Asked here rather than taken from the one on
@@ -208,7 +205,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self.narrow = narrow
         self.loaded = asyncio.Event()  # set once ``load`` is done (or failed, or there is none)
         self.busy = False  # the desk call is on its way
-        self.held_keys: list[events.Key] = []  # typed meanwhile; they go where they belong after
+        self.held_keys = KeyHold()  # typed meanwhile; they go where they belong after
         self._clearing = False
 
     def compose(self) -> ComposeResult:
@@ -334,9 +331,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self._release_keys(self.app)  # after the dismissal: they act on the queue
 
     def _release_keys(self, target: Any) -> None:
-        keys, self.held_keys = self.held_keys, []
-        for key in keys:
-            target.post_message(key)
+        self.held_keys.release(target)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -523,148 +518,3 @@ def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
         id="assign-prompt",
     )
     return prompt
-
-
-# --- confirm, why here, views ----------------------------------------------------------------
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """"Close 12 conversations?" — y or Enter goes ahead, n or Esc does not."""
-
-    DEFAULT_CSS = "ConfirmScreen {" + PROMPT_CSS + """
-    & #prompt { width: auto; min-width: 40; }
-    & #confirm-text { width: auto; margin: 1 1 0 1; }
-    & #confirm-keys { width: auto; margin: 1 1 0 1; color: $text-muted; }
-    }"""
-
-    BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes", show=False),
-        Binding("n,escape", "answer(False)", "No", show=False),
-    ]
-
-    def __init__(self, question: str, detail: str = "", *, danger: bool = False) -> None:
-        super().__init__(id="confirm")
-        self.question = question
-        self.detail = detail
-        self.danger = danger
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt") as box:
-            box.border_title = "Confirm"
-            # plain text: the question may hold a subject from mail
-            text = Content.assemble((self.question, "bold"), ("\n" + self.detail) if self.detail else "")
-            yield Static(text, id="confirm-text")
-            yes = "bold $text-error" if self.danger else "bold $text-primary"
-            yield Static(
-                Content.assemble(("y", yes), " / ", ("Enter", yes), " yes    ", ("n", "bold"), " / ",
-                                 ("Esc", "bold"), " no"),
-                id="confirm-keys",
-            )
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
-MARKER_MEANING = {"!": "overdue", "+": "due soon"}
-
-
-class ReasonsScreen(ModalScreen[None]):
-    """Why a conversation ranks where it does: every reason, flag and the score."""
-
-    DEFAULT_CSS = "ReasonsScreen {" + PROMPT_CSS + "& #reasons-text { width: 1fr; } }"
-
-    BINDINGS = [Binding("escape,p,q,enter", "dismiss", "Close", show=False)]
-
-    def __init__(self, row: QueueRow, now: dt.datetime | None = None) -> None:
-        super().__init__(id="reasons")
-        self.row = row
-        self.now = now  # for the snooze and scheduled-reply times
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt") as box:
-            box.border_title = f"Why #{self.row.id} is here"
-            box.border_subtitle = "Esc closes"
-            yield Static(self.content(), id="reasons-text")
-
-    def content(self) -> Content:
-        # Everything here came from mail or the desk: plain text, never markup.
-        row = self.row
-        parts: list[str | tuple[str, str]] = [
-            (row.subject or "(no subject)", "bold"),
-            "\n",
-            (row.customer, "$text-accent"),
-            f" · {row.status} · score {row.score:.1f}",
-        ]
-        marker = (row.marker or " ")[:1]
-        if marker in MARKER_MEANING:
-            parts += [" · ", (f"{marker} {MARKER_MEANING[marker]}", "bold $text-warning")]
-        state = state_words(row, self.now) if self.now is not None else ()
-        if state:
-            parts += ["\n", ("   ".join(state), "$text-secondary")]
-        parts.append("\n")
-        if row.reasons:
-            for reason in row.reasons:
-                parts += ["\n", ("• ", "$text-primary"), reason]
-        else:
-            parts += ["\n", ("No reasons: plain queue order.", "$text-muted")]
-        if row.flags:
-            parts += ["\n\n", ("flags: ", "bold"), ", ".join(row.flags)]
-        if row.tags:
-            parts += ["\n", ("tags: ", "bold"), " ".join(row.tags)]
-        return Content.assemble(*parts)
-
-
-class ViewPicker(ModalScreen[int | None]):
-    """The saved views; Enter or the view's number switches."""
-
-    DEFAULT_CSS = "ViewPicker {" + PROMPT_CSS + """
-    & #prompt { width: 56; }
-    & #view-list {
-        height: auto;
-        max-height: 12;
-        border: none;
-        padding: 0;
-        background: transparent;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    }"""
-
-    BINDINGS = [
-        Binding("escape,v", "dismiss", "Close", show=False),
-        *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)),
-    ]
-
-    def __init__(self, views: list[tuple[str, str | None]], current: int) -> None:
-        super().__init__(id="views")
-        self.views = views
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt") as box:
-            box.border_title = "Saved views"
-            box.border_subtitle = "Enter or 1–9 switches"
-            options = []
-            width = max((cell_len(name) for name, _ in self.views), default=0) + 2
-            for n, (name, query) in enumerate(self.views):
-                label = Content.assemble(
-                    (f"{n + 1} " if n < 9 else "  ", "bold $text-primary"),
-                    (name + " " * (width - cell_len(name)), "bold" if n == self.current else ""),
-                    (query or "the priority queue", "$text-muted"),
-                )
-                options.append(Option(label))
-            yield OptionList(*options, id="view-list")
-
-    def on_mount(self) -> None:
-        options = self.query_one("#view-list", OptionList)
-        options.highlighted = self.current
-        options.focus()
-
-    @on(OptionList.OptionSelected, "#view-list")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option_index)
-
-    def action_pick(self, index: int) -> None:
-        if index < len(self.views):
-            self.dismiss(index)

@@ -1,0 +1,487 @@
+"""MainScreen: the queue, the conversation and the snippets side by side, and the main view's
+keys. Modal screens (help, prompts, compose, outbox…) are pushed over it; while one is up the
+main view's keys are not in play at all.
+
+Triage keys live in ui/triage_actions.py, replying in ui/replying.py; the keys are described
+once in ui/registry.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static
+
+from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.ui import registry
+from tui_desk.ui.bridge import OutboxReported, StoreChanged, SyncStateChanged, TroubleChanged
+from tui_desk.ui.conversation import ConversationPane
+from tui_desk.ui.inputs import FollowingInput
+from tui_desk.ui.queue import QueueView
+from tui_desk.ui.replying import ReplyActions
+from tui_desk.ui.snippets import SnippetPane
+from tui_desk.ui.triage_actions import TriageActions
+
+if TYPE_CHECKING:
+    from tui_desk.ui.app import DeskApp
+
+NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
+SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
+AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages (a clock: nothing posts "time passed")
+# Another process's commit to the store (`tui-desk tag` from a script, a second app) has no
+# callback to turn into a message: SQLite is asked, this often; a change is a StoreChanged.
+STORE_WATCH_SECONDS = 0.5
+
+
+class MainScreen(TriageActions, ReplyActions, Screen[None]):
+    """Queue | Conversation | Snippets, with the status and trouble lines and the footer."""
+
+    BINDINGS = registry.MAIN_SCREEN_BINDINGS
+
+    app: DeskApp
+
+    def __init__(self, initial_query: str = "") -> None:
+        super().__init__()
+        self.initial_query = initial_query
+        self.query_text = ""
+        self._search_timer: Timer | None = None
+        self.snippets_wanted = True  # the user's choice at 100+ columns
+        self.snippets_over_conversation = False  # the user's choice below 100 columns
+        self.narrow = False
+        self.views: list[tuple[str, str | None]] = [("Queue", None)]
+        self.view_index = 0
+        self.setup_hint: str | None = None  # desk.setup_hint(): no account, no mail
+        self.sync_status = ""  # Background's line, from SyncStateChanged
+        self._trouble = ("", "")  # (line, cause) from TroubleChanged
+        self._store_mark: tuple[int, ...] | None = None  # the file before the first page (_watch_store)
+        self._store_version: int | None = None  # PRAGMA data_version at the last look
+        self.last_action = ""  # the desk's line for the last action (also shown as a notice)
+        self.pending_send = None  # ui.compose.Queued: the last reply queued; u takes it back
+        self._prepared_reload: tuple | None = None  # see TriageActions._with_reload_prepared
+
+    @property
+    def desk(self) -> DeskService | None:
+        return self.app.desk
+
+    @property
+    def clock(self) -> Any:
+        return self.app.clock
+
+    def panes(self) -> ComposeResult:
+        """The main view's widgets. The app's default screen (App.get_default_screen): Textual
+        mounts them as the app's compose, whole before the app's on_mount runs ready()."""
+        with Horizontal(id="panes"):
+            with Vertical(id="queue-pane", classes="pane") as queue_pane:
+                queue_pane.border_title = "Queue"
+                yield FollowingInput(placeholder="Search…  Enter keeps it, Esc clears", id="search")
+                yield QueueView(self.desk, clock=self.clock, id="queue")
+            conversation = ConversationPane(clock=self.clock, id="conversation-pane", classes="pane")
+            conversation.border_title = "Conversation"
+            yield conversation
+            snippets = SnippetPane(id="snippet-pane", classes="pane")
+            snippets.border_title = "Snippets"
+            yield snippets
+        yield Static("", id="trouble")  # shown only while a server cannot be reached
+        yield Static("", id="status")
+        yield Footer(compact=True)
+
+    def ready(self) -> None:
+        """Once the panes are mounted: the layout for the terminal's width, the focus."""
+        self.apply_layout(self.app.size.width)
+        self.queue.focus()
+        if self.initial_query:
+            self.query_text = self.initial_query
+            self.search_input.value = self.initial_query
+            self.query_one("#queue-pane").add_class("-searching")
+        self.set_interval(AGE_REFRESH, self.queue.refresh)
+
+    def desk_ready(self, views: list[tuple[str, str | None]]) -> None:
+        """The desk is open: rows past the first page can be fetched; its saved views."""
+        self.queue.desk = self.desk
+        self.queue.refresh()
+        self.views = views or self.views
+        self._show_view_title()
+
+    def watch_store(self, mark: tuple[int, ...] | None) -> None:
+        """Look for other processes' commits from now on; ``mark``: the store file as the
+        first page saw it."""
+        self._store_mark = mark
+        self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
+
+    # --- parts ----------------------------------------------------------------------------
+
+    @property
+    def queue(self) -> QueueView:
+        return self.query_one("#queue", QueueView)
+
+    @property
+    def conversation_pane(self) -> ConversationPane:
+        return self.query_one("#conversation-pane", ConversationPane)
+
+    @property
+    def snippet_pane(self) -> SnippetPane:
+        return self.query_one("#snippet-pane", SnippetPane)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#search", Input)
+
+    @property
+    def thread(self) -> Widget:
+        return self.conversation_pane.thread
+
+    @property
+    def snippet_filter(self) -> Widget:
+        return self.snippet_pane.filter_input
+
+    def alive(self) -> bool:
+        """False once the app is closing (timers may still fire; the widgets are gone)."""
+        try:
+            self.query_one("#queue", QueueView)
+        except NoMatches:
+            return False
+        return True
+
+    # --- Background's news (ui/bridge.py) and the store watch -------------------------------
+
+    @on(SyncStateChanged)
+    def _sync_state_changed(self, message: SyncStateChanged) -> None:
+        self.sync_status = message.status
+        if self.alive():
+            self.update_queue_subtitle()
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if self.alive():
+            self.reload_shown()
+
+    @on(TroubleChanged)
+    def _trouble_changed(self, message: TroubleChanged) -> None:
+        """The line above the status line: what is wrong with the sync and when it retries;
+        a toast when a new problem (a new cause) appears and when it is over."""
+        (before, cause_before), self._trouble = self._trouble, (message.trouble, message.cause)
+        if not self.alive():
+            return
+        line = self.query_one("#trouble", Static)
+        line.update(Content("⚠ " + message.trouble) if message.trouble else Content(""))
+        line.display = bool(message.trouble)
+        if message.cause and message.cause != cause_before:
+            self.notify(message.cause, title="Sync", severity="error", timeout=10, markup=False)
+        elif before and not message.trouble:
+            self.notify("Connected again", title="Sync", timeout=3, markup=False)
+
+    @on(OutboxReported)
+    def _outbox_reported(self, message: OutboxReported) -> None:
+        report = message.report
+        if report.sent:
+            self.pending_send = None  # gone out: u is triage's undo again
+        for _ in report.sent:
+            self.notify("Reply sent", timeout=3)
+        for _ in report.failed:
+            self.notify("A reply was refused by the server; its text is back in the draft",
+                        severity="error", timeout=10)
+        for _ in report.held:
+            self.notify("A reply was held: the conversation got a new message after you wrote it. "
+                        "Read it, then O to send anyway, edit or discard", title="Collision",
+                        severity="warning", timeout=20)
+        for _ in report.maybe_sent:
+            self.notify("A reply may or may not have been sent (the app stopped while sending); "
+                        "O shows the outbox", severity="warning", timeout=15)
+
+    async def _watch_store(self) -> None:
+        """The first look compares the store file with what it was when the first page was read
+        (on another connection); later looks ask SQLite, which leaves out our own writes."""
+        desk = self.desk
+        if desk is None or not self.alive():
+            return
+        try:
+            version = await desk.store_version()
+        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
+            return
+        if version is None:
+            return
+        if self._store_version is None:
+            changed = self._store_mark is not None and desk.store_mark() != self._store_mark
+        else:
+            changed = version != self._store_version
+        self._store_version = version
+        if changed and not self.app.type_ahead.busy:
+            self.post_message(StoreChanged())
+
+    def reload_shown(self) -> None:
+        """The queue and the open conversation again, from the store. The cursor stays on its
+        conversation, except on the top row with nothing open yet: then it stays on the top
+        row (a first sync filling the queue should show its top, not follow row 1 down)."""
+        at_top = self.queue.cursor == 0 and self.conversation_pane.conversation is None
+        self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id)
+        shown = self.conversation_pane.conversation
+        if shown is not None:
+            self.open_conversation(shown.id)
+
+    # --- queue and search -----------------------------------------------------------------
+
+    @work(exclusive=True, group="queue-ids")
+    async def load_queue(self, query: str, keep: int | None = None) -> None:
+        if self.desk is None:  # a search typed while the first page is shown and the desk opens
+            try:
+                await self.app.desk_opened()
+            except Exception:  # noqa: BLE001 - the app's start says why and ends the app
+                return
+        try:
+            ids = await self.list_ids(query)
+        except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
+            self.notify(str(exc), title="Search", severity="error", markup=False)
+            return
+        self.show_ids(query, ids, keep=keep)
+
+    def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = ()) -> None:
+        self.query_text = query
+        self.queue.set_ids(ids, keep=keep, empty_text=self.empty_text(query), rows=rows)
+        self.update_queue_subtitle()
+
+    @property
+    def current_view(self) -> tuple[str, str | None]:
+        return self.views[self.view_index]
+
+    async def list_ids(self, search: str) -> list[int]:
+        """The current view's conversations, narrowed by the search (its terms are ANDed)."""
+        desk = self.desk
+        assert desk is not None
+        view_query = self.current_view[1]
+        if search:
+            return await desk.queue_ids(f"{view_query} {search}" if view_query else search)
+        if view_query:
+            return await desk.view_ids(view_query)
+        return await desk.queue_ids(None)
+
+    def empty_text(self, search: str) -> str:
+        if search:
+            return f"Nothing matches {search!r}"
+        name, view_query = self.current_view
+        return f"Nothing in {name}" if view_query else self.setup_hint or "The queue is empty"
+
+    async def show_setup_hint(self) -> None:
+        """No account and no mail: the empty queue says how to start (the desk's words)."""
+        assert self.desk is not None
+        try:
+            self.setup_hint = await self.desk.setup_hint()
+        except Exception:  # noqa: BLE001 - only a hint: the plain empty text stays
+            return
+        if self.setup_hint and not self.queue.ids and not self.current_view[1]:
+            self.queue.empty_text = self.setup_hint
+            self.queue.refresh()
+
+    def update_queue_subtitle(self) -> None:
+        # Changes only with the list: a new border on every keystroke would repaint the pane.
+        parts = [self.query_text] if self.query_text else []
+        total = len(self.queue.ids)
+        if total:
+            self.setup_hint = None  # mail has come: an empty queue later is just empty
+        if self.queue.selected:
+            parts.append(f"{len(self.queue.selected)} of {total} selected")
+        elif self.narrow and self.sync_status:
+            parts.append(str(total))  # the sync's state must fit the narrow pane's border too
+        else:
+            parts.append(f"{total} conversation{'s' if total != 1 else ''}")
+        if self.sync_status:
+            # a sync's progress bar first: the subtitle is cut on the right in a narrow pane
+            if "%" in self.sync_status:
+                parts.insert(0, self.sync_status)
+            else:
+                parts.append(self.sync_status)
+        self.query_one("#queue-pane").border_subtitle = Content(" · ".join(parts))
+
+    def _show_view_title(self) -> None:
+        self.query_one("#queue-pane").border_title = Content(self.current_view[0])
+
+    @on(QueueView.SelectionChanged)
+    def _selection_changed(self, event: QueueView.SelectionChanged) -> None:
+        self.update_queue_subtitle()
+
+    @on(QueueView.CursorMoved)
+    def _cursor_moved(self, event: QueueView.CursorMoved) -> None:
+        """The status line: where the cursor is, and why that conversation ranks where it does."""
+        try:
+            status = self.query_one("#status", Static)
+        except NoMatches:  # the app is closing: its widgets are gone
+            return
+        total = len(self.queue.ids)
+        parts: list[str | tuple[str, str]] = [f"{event.index + 1}/{total}" if total else ""]
+        row = event.row
+        if row is not None:
+            parts += [(f"  #{row.id}", "bold"), f"  score {row.score:.1f}"]
+            for reason in row.reasons:
+                parts += [("  · ", "$text-muted"), reason]
+        status.update(Content.assemble(*parts), layout=False)  # one line, fixed height
+
+    @on(QueueView.Opened)
+    def _opened(self, event: QueueView.Opened) -> None:
+        self.open_conversation(event.conv_id)
+
+    @work(exclusive=True, group="conversation")
+    async def open_conversation(self, conv_id: int) -> None:
+        assert self.desk is not None
+        pane = self.conversation_pane
+        try:
+            conv = await self.desk.conversation(conv_id)
+        except Exception as exc:  # noqa: BLE001
+            await pane.show_note(f"Could not load conversation #{conv_id}: {exc}")
+            return
+        if conv is None:
+            await pane.show_note(f"Conversation #{conv_id} no longer exists")
+            return
+        await pane.show(conv)
+
+    def action_search(self) -> None:
+        """Open the search box over the queue."""
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # a "/" typed into a box is just text
+        self.query_one("#queue-pane").add_class("-searching")
+        search = self.search_input
+        self.focus_now(search)
+        search.select_all()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self.focused is not self.search_input:
+            return  # Enter or Esc has already dealt with this text
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, partial(self._run_search, event.value))
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search box: run it now and go back to the queue (an empty one closes)."""
+        self._run_search(event.value)
+        if not event.value.strip():
+            self.query_one("#queue-pane").remove_class("-searching")
+        self.focus_now(self.queue)
+
+    def _run_search(self, text: str) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        query = text.strip()
+        if query != self.query_text or not self.queue.ids:
+            self.load_queue(query)
+
+    def action_escape(self) -> None:
+        """Clear the selection or the search (back to the queue), or put the conversation back
+        over the snippets, or leave the snippets."""
+        if self.queue.selected and self.focused is self.queue:
+            self.queue.clear_selection()
+            return
+        searching = self.query_one("#queue-pane").has_class("-searching")
+        if searching or self.query_text:
+            keep = self.queue.current_id
+            self.search_input.value = ""
+            if self._search_timer is not None:
+                self._search_timer.stop()
+                self._search_timer = None
+            self.query_one("#queue-pane").remove_class("-searching")
+            self.focus_now(self.queue)
+            if self.query_text:
+                self.query_text = ""
+                self.load_queue("", keep=keep)
+            return
+        if self.narrow and self.snippets_over_conversation:
+            self.action_toggle_snippets()
+            return
+        if self.focused is not None and self.focused in self.snippet_pane.query("*"):
+            self.focus_now(self.queue)
+            return
+        raise SkipAction()  # Esc goes on to the focused widget
+
+    # --- panes and layout -----------------------------------------------------------------
+
+    def apply_layout(self, width: int) -> None:
+        """Below 100 columns the snippets fold away; shown again they take the conversation's place."""
+        self.narrow = width < NARROW_BELOW
+        self.set_class(self.narrow, "-narrow")
+        snippets = self.snippet_pane
+        conversation = self.conversation_pane
+        if self.narrow:
+            snippets.display = self.snippets_over_conversation
+            conversation.display = not self.snippets_over_conversation
+        else:
+            snippets.display = self.snippets_wanted
+            conversation.display = True
+        focused = self.focused
+        if focused is not None and not self._visible(focused):
+            self.focus_now(self.queue)
+
+    @staticmethod
+    def focus_now(widget: Widget) -> None:
+        """Focus at once, not after the queued events: keys typed right after "/" or Tab
+        (fast typists, pasted input over SSH) must land in the newly focused widget."""
+        widget.screen.set_focus(widget)
+
+    @staticmethod
+    def _visible(widget: Widget) -> bool:
+        node: Any = widget
+        while isinstance(node, Widget):
+            if not node.display:
+                return False
+            node = node.parent
+        return True
+
+    def action_toggle_snippets(self, letter_key: bool = False) -> None:
+        """Show or hide the snippet pane (below 100 columns it replaces the conversation)."""
+        if letter_key and isinstance(self.focused, Input):
+            raise SkipAction()  # "S" typed into a box; F2 works there too
+        if self.narrow:
+            self.snippets_over_conversation = not self.snippets_over_conversation
+            shown = self.snippets_over_conversation
+        else:
+            self.snippets_wanted = not self.snippets_wanted
+            shown = self.snippets_wanted
+        self.apply_layout(self.app.size.width)
+        if shown:
+            self.focus_now(self.snippet_pane.filter_input)
+
+    def _pane_targets(self) -> list[Widget]:
+        """What Tab focuses in each visible pane, left to right."""
+        targets: list[Widget] = [self.queue]
+        if self.conversation_pane.display:
+            targets.append(self.conversation_pane.thread)
+        if self.snippet_pane.display:
+            targets.append(self.snippet_pane.filter_input)
+        return targets
+
+    def action_focus_pane(self, step: int) -> None:
+        """Move the focus to the next (or previous) pane."""
+        targets = self._pane_targets()
+        panes = [t if t is self.queue else t.parent for t in targets]
+        panes[0] = self.query_one("#queue-pane")
+        index = 0
+        node: Any = self.focused
+        while node is not None:
+            if node in panes:
+                index = panes.index(node)
+                break
+            node = node.parent
+        self.focus_now(targets[(index + step) % len(targets)])
+
+    def focus_within(self, widget: Widget) -> bool:
+        node: Any = self.focused
+        while node is not None:
+            if node is widget:
+                return True
+            node = node.parent
+        return False
+
+    def palette_target(self, name: str | None) -> Any:
+        """What a palette command of ui/registry.py runs on: this screen, or one of its panes."""
+        return self if name is None else getattr(self, name)
+

@@ -1,0 +1,229 @@
+"""Every key of the main view in one table: the bindings of DeskApp and MainScreen, the `?`
+help and the command palette are all read from here, so a key is described once.
+
+Every binding with a description has an id: `[keys]` in config.toml rebinds by id
+(ui/keymap.py), and the README's key table lists them in this order (tests check it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.binding import Binding
+
+from tui_desk.ui.help import key_table
+
+# Keys that move the focus are priority bindings: they act the moment they arrive, so keys
+# right behind them (a fast typist, a paste over SSH) land in the newly focused widget
+# instead of the one that had the focus. When they would be text, they skip themselves.
+GLOBAL_BINDINGS = [
+    Binding("slash", "search", "Search", key_display="/", tooltip="Search conversations", priority=True,
+            id="search"),
+    Binding(
+        "escape",
+        "escape",
+        "Back",
+        show=False,
+        tooltip="Clear the selection, the search, or leave snippets",
+        priority=True,
+        id="back",
+    ),
+    Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show all keys", id="help"),
+    Binding("tab", "focus_pane(1)", "Next pane", show=False, priority=True, id="next_pane"),
+    Binding("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True, id="previous_pane"),
+    Binding(
+        "S",
+        "toggle_snippets(True)",
+        "Snippets",
+        tooltip="Show or hide the snippet pane",
+        priority=True,
+        id="snippets",
+    ),
+    Binding(
+        "f2",
+        "toggle_snippets",
+        "Snippets",
+        show=False,
+        tooltip="Show or hide the snippet pane, also while typing",
+        priority=True,
+        id="snippets_anywhere",
+    ),
+    Binding("T", "cycle_theme", "Theme", show=False, tooltip="Next theme: dark, light, high contrast",
+            id="theme"),
+    Binding("q", "quit", "Quit", tooltip="Quit tui-desk", id="quit"),
+]
+# What works on every screen (help, theme, quit) is the app's; the rest is the main view's.
+APP_ACTIONS = ("help", "cycle_theme", "quit")
+
+# Keys that act on conversations: the selected rows of the queue, else the current one (or
+# the open conversation while the conversation pane has the focus). Priority bindings, like
+# the focus keys: each acts on the row it arrived on, before the keys behind it (a "j" right
+# after "c" must not move the cursor first; "bug" right after "t" belongs in the prompt). In a
+# text box they skip themselves and are typed.
+TRIAGE_BINDINGS = [
+    Binding(
+        "t",
+        "triage('tag')",
+        "Tag",
+        tooltip="Tag: +bug -question, or just bug (Tab completes)",
+        priority=True,
+        id="tag",
+    ),
+    Binding(
+        "z",
+        "triage('snooze')",
+        "Snooze",
+        tooltip="Snooze: later today, tomorrow 9:00, 3d, until reply…",
+        priority=True,
+        id="snooze",
+    ),
+    Binding(
+        "a",
+        "triage('assign')",
+        "Assign",
+        show=False,  # the footer has room for two triage keys at 80 columns; ? lists them all
+        tooltip="Assign to me, to a teammate, or unassign",
+        priority=True,
+        id="assign",
+    ),
+    Binding("c", "triage('status', 'closed')", "Close", show=False, tooltip="Close", priority=True, id="close"),
+    Binding("o", "triage('status', 'open')", "Reopen", show=False, tooltip="Reopen (status open)", priority=True,
+            id="reopen"),
+    Binding(
+        "exclamation_mark",
+        "triage('status', 'spam')",
+        "Spam",
+        key_display="!",
+        show=False,
+        tooltip="Mark as spam (asks first)",
+        priority=True,
+        id="spam",
+    ),
+    Binding("M", "merge", "Merge", show=False, priority=True,
+            tooltip="Merge the selected conversations into the one under the cursor (asks first)", id="merge"),
+    # every action's notice says "u undoes"
+    Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True, id="undo"),
+    Binding(
+        "p",
+        "reasons",
+        "Why here",
+        show=False,
+        tooltip="Why it ranks here: all its reasons",
+        id="reasons",
+    ),
+    Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…", id="views"),
+    Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one",
+            id="history"),
+]
+# Replying: a priority binding like triage, so keys typed right after "r" land in the body.
+REPLY_BINDINGS = [
+    Binding("r", "reply(False)", "Reply", show=False, tooltip="Reply to the customer (the draft is kept)",
+            priority=True, id="reply"),
+    Binding("R", "reply(True)", "Reply all", show=False, tooltip="Reply to everyone on the last message",
+            priority=True, id="reply_all"),
+    Binding("f", "forward", "Forward", show=False, tooltip="Forward the customer's last mail (attached) to someone",
+            priority=True, id="forward"),
+    Binding("O", "outbox", "Outbox", show=False, tooltip="Replies on their way: cancel, see errors", id="outbox"),
+    Binding("s", "attachments", "Attachments", show=False, tooltip="Save or open the conversation's attachments",
+            id="attachments"),
+    Binding("n", "note", "Note", show=False, tooltip="Internal note for the team (@name mentions); never sent",
+            priority=True, id="note"),
+]
+# 1-9 switch straight to a saved view; no description, the help lists them as one row
+VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
+
+# Every binding [keys] may rebind, in the README's order.
+REBINDABLE = [b for b in (*GLOBAL_BINDINGS, *TRIAGE_BINDINGS, *REPLY_BINDINGS) if b.id]
+
+APP_BINDINGS = [b for b in GLOBAL_BINDINGS if b.action in APP_ACTIONS]
+# The main view carries the app's keys too (as "app.help"…), in the table's order: the footer
+# lists a screen's keys before the app's, and keeps the order it has always had.
+MAIN_SCREEN_BINDINGS = [
+    *(dataclasses.replace(b, action=f"app.{b.action}") if b.action in APP_ACTIONS else b for b in GLOBAL_BINDINGS),
+    *TRIAGE_BINDINGS,
+    *REPLY_BINDINGS,
+    *VIEW_BINDINGS,
+]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A section of `?` help; with a palette prefix, also commands of the palette."""
+
+    title: str
+    bindings: list[Any]
+    extra: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    palette: str | None = None  # the palette's "Triage: Tag" prefix; None: not in the palette
+    target: str | None = None  # what the palette runs the action on: a MainScreen attribute
+
+
+def help_sections(groups: list[Group], keymap: dict[str, str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The `?` screen's sections, from the same groups the palette uses."""
+    return [(g.title, key_table(g.bindings, keymap) + g.extra) for g in groups]
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    title: str
+    help: str
+    action: str
+    target: str | None
+
+
+def palette_entries(groups: list[Group]) -> list[PaletteEntry]:
+    """One command per described binding of the groups that are in the palette."""
+    entries: list[PaletteEntry] = []
+    for group in groups:
+        if group.palette is None:
+            continue
+        seen: set[str] = set()
+        for binding in group.bindings:
+            rows = key_table([binding])
+            if not rows or binding.description in seen:
+                continue  # S and F2 are one command
+            seen.add(binding.description)
+            keys = rows[0][0]
+            title = f"{group.palette}: {binding.description}" if group.palette else binding.description
+            help_text = f"{binding.tooltip}  ({keys})" if binding.tooltip else f"Key: {keys}"
+            entries.append(PaletteEntry(title, help_text, binding.action, group.target))
+    return entries
+
+
+def view_entries(views: list[tuple[str, str | None]]) -> list[PaletteEntry]:
+    """The saved views, as palette commands (1-9 for the first nine)."""
+    entries = []
+    for n, (name, view_query) in enumerate(views):
+        key = f"  ({n + 1})" if n < 9 else ""
+        entries.append(PaletteEntry(f"View: {name}", f"Saved view: {view_query or 'the priority queue'}{key}",
+                                    f"switch_view({n})", None))
+    return entries
+
+
+def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> list[Group]:
+    """The whole table, in the help's order. ``pane_bindings(name)``: the BINDINGS of a pane's
+    widget class (imported by the caller, which knows the widgets)."""
+    return [
+        Group("Everywhere", GLOBAL_BINDINGS, [("Ctrl+P", "Command palette: every action")], palette=""),
+        Group("Triage: the selected rows, else the current one", TRIAGE_BINDINGS,
+              [("1 … 9", "Switch to saved view 1 … 9")], palette="Triage"),
+        Group("Reply: the open conversation, else the current row", REPLY_BINDINGS,
+              [("u", f"Undo a send while it waits{undo_window}")], palette="Reply"),
+        Group("Compose", pane_bindings("compose"), [("::name", "Then space: insert that snippet")]),
+        Group("Outbox", pane_bindings("outbox")),
+        Group("Queue", pane_bindings("queue"), palette="Queue", target="queue"),
+        Group("Conversation", pane_bindings("conversation"), palette="Conversation", target="thread"),
+        Group("Snippets", pane_bindings("snippets"), [
+            ("type", "Filter by name, title, tag or text"),
+            ("Enter", "Copy the snippet to the clipboard"),
+        ], palette="Snippets", target="snippet_filter"),
+        Group("Search box", [], [("Enter", "Keep the results, back to the queue"), ("Esc", "Clear the search")]),
+        Group("Prompts", [], [
+            ("Enter", "Apply what is typed, or the highlighted choice"),
+            ("↑ / ↓", "Move through the choices"),
+            ("Tab / →", "Take the completion (tags)"),
+            ("Esc", "Cancel"),
+        ]),
+    ]

@@ -1,0 +1,205 @@
+"""The main view's reply keys (r R f n s O, and u while a send waits): the compose screen
+with the draft, notes, attachments and the outbox.
+
+A mixin of ui.main_screen.MainScreen: it uses the screen's panes and its targets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from tui_desk.ui.notify import Failed, run_and_notify
+from tui_desk.ui.typeahead import desk_key
+
+if TYPE_CHECKING:
+    from tui_desk.ui.compose import Queued
+    from tui_desk.ui.main_screen import MainScreen
+
+    _Base = MainScreen
+else:
+    _Base = object
+
+
+class ReplyActions(_Base):
+    """Replying to the open conversation (when its pane has the focus), else the current row."""
+
+    @desk_key
+    async def action_forward(self) -> None:
+        """f: forward, from the open conversation (when focused) or the current row."""
+        await self.action_reply(forward=True)
+
+    @desk_key
+    async def action_reply(self, reply_all: bool = False, forward: bool = False) -> None:
+        """r / R: the compose screen for the open conversation (when focused) or the current row."""
+        await self.app.type_ahead.idle()
+        conv_id = self.one_target()
+        if conv_id is None:
+            self.notify("No conversation to reply to", severity="warning", timeout=3)
+            return
+        await self.open_compose(conv_id, reply_all, forward=forward)
+
+    @desk_key
+    async def action_attachments(self) -> None:
+        """s: the open conversation's attachments, to save or open."""
+        desk = self.desk
+        assert desk is not None
+        target = self.one_target()
+        conv = self.conversation_pane.conversation
+        if target is not None and (conv is None or conv.id != target):
+            conv = await desk.conversation(target)
+        if conv is None:
+            self.notify("No conversation open", severity="warning", timeout=3)
+            return
+        from tui_desk.desk.attachments import default_save_dir
+        from tui_desk.ui.attachments import AttachmentsScreen
+        await self.app.push_screen(AttachmentsScreen(conv, desk.save_attachment, desk.open_attachment,
+                                                     str(default_save_dir())))
+
+    @desk_key
+    async def action_note(self) -> None:
+        """n: an internal note on the open conversation (when focused) or the current row."""
+        await self.app.type_ahead.idle()
+        desk = self.desk
+        assert desk is not None
+        conv_id = self.one_target()
+        if conv_id is None:
+            self.notify("No conversation to add a note to", severity="warning", timeout=3)
+            return
+        try:
+            agents = await desk.known_agents()
+        except Exception:  # noqa: BLE001 - mentions are a help, not a need
+            agents = []
+
+        def added(said: str | None) -> None:
+            if said:
+                self.notify(said, timeout=4, markup=False)
+                self.open_conversation(conv_id)
+
+        from tui_desk.ui.note import NoteScreen
+        await self.app.push_screen(NoteScreen(f"Note on {self.naming([conv_id])}",
+                                              lambda body: desk.add_note(conv_id, body), agents), callback=added)
+
+    async def open_compose(self, conv_id: int, reply_all: bool = False, forward: bool = False) -> None:
+        """Load the conversation and its draft, then the compose screen. Keys typed meanwhile
+        wait (ui/typeahead.py) and then land in the body."""
+        desk = self.desk
+        assert desk is not None
+        type_ahead = self.app.type_ahead
+        type_ahead.hold()
+        try:
+            async def load() -> tuple:
+                return (await desk.conversation(conv_id), await desk.draft(conv_id),
+                        await asyncio.to_thread(desk.snippets))
+            try:
+                conv, draft, snippets = await run_and_notify(self, load(), value_error=None,
+                                                             prefix=f"Could not open a reply to #{conv_id}: ")
+            except Failed:
+                return
+            if conv is None:
+                self.notify(f"Conversation #{conv_id} no longer exists", severity="warning")
+                return
+            try:  # the team will not see it; writing still works
+                seen_upto = await run_and_notify(self, desk.reply_started(conv_id), severity="warning",
+                                                 prefix="Could not tell the team you are replying: ",
+                                                 value_error=None)
+            except Failed:
+                seen_upto = None
+            headers: tuple[str, str, str] | str = ("", "", "")
+            if forward:
+                try:
+                    headers = ("", "", await desk.forward_preview(conv_id))
+                except Exception:  # noqa: BLE001 - only a preview; the desk decides on sending
+                    headers = ("", "", "")
+            else:
+                try:
+                    headers = await desk.reply_preview(conv_id, reply_all or bool(draft and draft[1]))
+                except ValueError as exc:  # nobody to reply to: said on the To line
+                    headers = str(exc)
+                except Exception:  # noqa: BLE001 - only a preview; the desk decides on sending
+                    headers = "could not work out the recipients"
+            if conv.replying:
+                self.notify(f"{' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} "
+                            "replying to this conversation too", title="Collision", severity="warning",
+                            timeout=8, markup=False)
+
+            async def reply(conv_id: int, body: str, reply_all: bool = False,
+                            send_at_text: str | None = None) -> tuple[int, str]:
+                if screen.forward:
+                    return await desk.forward(conv_id, screen.forward_to, body, send_at_text, seen_upto=seen_upto,
+                                              attachments=screen.attachments)
+                return await desk.reply(conv_id, body, reply_all, send_at_text, seen_upto=seen_upto,
+                                        attachments=screen.attachments)
+
+            from tui_desk.ui.compose import ComposeScreen
+            screen = ComposeScreen(
+                conv,
+                reply_all=reply_all,
+                reply=reply,
+                save_draft=desk.save_draft,
+                draft=draft,
+                snippets=snippets,
+                known_placeholders=desk.reply_placeholders(),
+                forward=forward,
+                headers=headers,
+            )
+
+            def closed(queued: Queued | None) -> None:
+                self.run_worker(desk.reply_ended(conv_id), group="replying", exit_on_error=False)
+                self._reply_queued(queued)
+
+            await self.app.push_screen(screen, callback=closed)
+        finally:
+            type_ahead.release(self.app)
+
+    def _reply_queued(self, queued: Queued | None) -> None:
+        if queued is None:
+            return
+        self.pending_send = queued
+        self.last_action = queued.description
+        self.notify(f"{queued.description} — u to undo", timeout=10 if not queued.later else 5, markup=False)
+
+    @desk_key
+    def action_outbox(self) -> None:
+        """O: the outbox."""
+        desk = self.desk
+        assert desk is not None
+
+        def no_longer_pending(outbox_id: int) -> None:
+            if self.pending_send is not None and self.pending_send.outbox_id == outbox_id:
+                self.pending_send = None
+                self.app.clear_notifications()  # its "u to undo" notice is no longer true
+
+        async def cancel(outbox_id: int) -> str:
+            said = await desk.cancel_send(outbox_id)
+            no_longer_pending(outbox_id)
+            return said
+
+        async def send_now(outbox_id: int) -> str:
+            said = await desk.send_now(outbox_id)
+            no_longer_pending(outbox_id)
+            return said
+
+        async def back_to_draft(conv_id: int | None) -> None:
+            if conv_id is not None and self.is_current:
+                await self.open_compose(conv_id)
+
+        from tui_desk.ui.outbox import OutboxScreen
+        self.app.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send,
+                                          send_now), callback=back_to_draft)
+
+    @work(group="cancel-send")
+    async def cancel_send(self, queued: Queued) -> None:
+        """u after a send: take it back from the outbox; the text returns to the draft."""
+        assert self.desk is not None
+        try:
+            said = await run_and_notify(self, self.desk.cancel_send(queued.outbox_id), severity="error",
+                                        title="Could not undo the send", value_error="warning")
+        except Failed:
+            return
+        self.app.clear_notifications()  # the "Sending in 10 s" notice is no longer true
+        self.notify(said, timeout=4, markup=False)
+        if self.is_current:
+            await self.open_compose(queued.conv_id)
