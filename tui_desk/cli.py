@@ -40,7 +40,7 @@ class UsageError(Exception):
 # These make the store (and its folder) when missing; every other command wants one to exist.
 CREATES_STORE = ("import", "sync", "demo")
 # These only read: they skip the whole-file check writers make first (Store.open says why).
-READS_ONLY = ("queue", "show", "search", "threads")
+READS_ONLY = ("queue", "show", "search", "threads", "history")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=count, default=None)
     p = sub.add_parser("show", help="one conversation with its messages")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("history", help="what agents did in a conversation, oldest first")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("search", help='search: words "phrases" from: to: subject: tag: status: before: after:')
@@ -256,6 +259,8 @@ async def run_command(args, config: Config) -> int:
             else:
                 from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
                 sys.stdout.write(conversation_text(view, now))
+        elif args.command == "history":
+            _history(await desk.history(args.id), args)
         elif args.command == "threads":
             threads = await desk.threads()
             json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
@@ -283,6 +288,20 @@ async def run_command(args, config: Config) -> int:
     finally:
         await desk.close()
     return 0
+
+
+def _history(lines: list | None, args) -> None:
+    from tui_desk.desk.history import line_text
+    if lines is None:
+        raise UsageError(f"no conversation {args.id}")
+    if args.json:
+        json.dump({"conversation": args.id, "events": [
+            {"id": h.event_id, "at": h.at.isoformat(), "agent": h.agent, "kind": h.kind, "text": h.text,
+             "data": h.data} for h in lines]}, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for h in lines:
+            say(line_text(h))
 
 
 async def _import(desk, paths: list[Path]) -> None:

@@ -17,6 +17,7 @@ from tui_desk.config import AccountConfig, ConfigError
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
+from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.parse_pool import ParsePool, parse_one
 from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
@@ -77,6 +78,7 @@ class AccountSync:
         self._password = password
         self.on_change, self.progress, self.timeout = on_change, progress, timeout
         self.stats = SyncStats()
+        self.history = HistorySync(store, account.name, account.address)  # the History folder
         self.on_state: Callable[[], None] | None = None  # called when state or problem changes
         self._state = "disconnected"
         self.problem: str | None = None  # why the last attempt failed; None while it works
@@ -170,6 +172,7 @@ class AccountSync:
             conn = await self.connect()
             try:
                 await self.push_changes(conn)
+                await self.history.sync(conn)
                 folders = await self.folders(conn)
                 touched: set[int] = set()
                 for name, role in folders:
@@ -615,6 +618,10 @@ class AccountSync:
     async def _live_pass(self, conn: ImapConnection, pool: ParsePool, folders: list[tuple[str, str]], main: str,
                          every_folder: bool) -> None:
         await self.push_changes(conn)
+        if every_folder:  # a teammate's history (NOTIFY says History changed, or the poll)
+            await self.history.sync(conn)
+        else:
+            await self.history.push(conn)
         if every_folder:
             for name, role in folders:
                 await self.sync_folder(conn, pool, name, role)
