@@ -187,33 +187,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN seen_upto INTEGER;
     """,
     # 9: the desk's history (store.events): one row per change an agent made, shared through the
-    #    server's History folder (sync.history_sync). `anchor` is a Message-ID of the conversation,
-    #    resolved through thread_ids when read, so merges, splits and other stores agree.
-    #    A reply or forward waits for its outbox item (outbox_id): the triggers give it the time it
-    #    was sent, or drop it with an item that never went (undone, discarded).
+    #    server's History folder (sync.history_sync).
+    #    event_id: globally unique; at: unix seconds, UTC; kind: status | assign | snooze |
+    #    unsnooze | tag | reply | forward | note; anchor: a normalised Message-ID of the
+    #    conversation's mail, resolved through thread_ids when read, so merges, splits and other
+    #    stores agree; shared: 1 once on the server or read from it; outbox_id: a reply or forward
+    #    not sent yet, not history yet: the triggers give it the time it was sent, or drop it with
+    #    an outbox item that never went (undone, discarded).
+    #    (Short SQL text: SQLite keeps it in the schema table, which every open reads.)
     """
-    CREATE TABLE events (
-        event_id  TEXT PRIMARY KEY,           -- globally unique (uuid4 hex)
-        at        INTEGER NOT NULL,           -- unix seconds, UTC
-        agent     TEXT NOT NULL,
-        kind      TEXT NOT NULL,              -- status | assign | snooze | unsnooze | tag | reply | forward | note
-        anchor    TEXT NOT NULL,              -- a normalised Message-ID of the conversation's mail
-        data_json TEXT NOT NULL DEFAULT '{}',
-        shared    INTEGER NOT NULL DEFAULT 0, -- 1: on the server, or read from it
-        outbox_id INTEGER                     -- a reply not yet sent: not history yet
-    ) WITHOUT ROWID;
+    CREATE TABLE events(event_id TEXT PRIMARY KEY, at INTEGER NOT NULL, agent TEXT NOT NULL,
+    kind TEXT NOT NULL, anchor TEXT NOT NULL, data_json TEXT NOT NULL, shared INTEGER NOT NULL,
+    outbox_id INTEGER) WITHOUT ROWID;
     CREATE INDEX events_anchor ON events(anchor);
     CREATE INDEX events_at ON events(at);
-    CREATE INDEX events_shared ON events(shared) WHERE shared = 0;
-    CREATE INDEX events_outbox ON events(outbox_id) WHERE outbox_id IS NOT NULL;
-    CREATE TRIGGER events_reply_sent AFTER UPDATE OF sent_at ON outbox WHEN NEW.sent_at IS NOT NULL
-    BEGIN
-        UPDATE events SET at = NEW.sent_at, outbox_id = NULL WHERE outbox_id = NEW.id;
-    END;
-    CREATE TRIGGER events_reply_dropped AFTER DELETE ON outbox
-    BEGIN
-        DELETE FROM events WHERE outbox_id = OLD.id;
-    END;
+    CREATE INDEX events_shared ON events(shared, outbox_id);
+    CREATE TRIGGER events_sent AFTER UPDATE OF sent_at ON outbox WHEN NEW.sent_at NOT NULL BEGIN
+    UPDATE events SET at=NEW.sent_at, outbox_id=NULL WHERE outbox_id=NEW.id; END;
+    CREATE TRIGGER events_unsent AFTER DELETE ON outbox BEGIN DELETE FROM events WHERE outbox_id=OLD.id; END;
     """,
 ]
 
