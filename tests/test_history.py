@@ -270,3 +270,44 @@ def test_killed_between_append_and_mark_shared_duplicates_nothing(tmp_path, dove
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*), sum(shared) FROM events").fetchone() == (2, 2)
     con.close()
+
+
+async def test_a_live_agent_gets_a_teammates_events_without_a_key(tmp_path, dovecot, mail_user):
+    import asyncio
+    (alice, alice_sync), (bob, bob_sync) = await two_agents(tmp_path, dovecot, mail_user)
+    arrived = asyncio.Event()
+
+    async def on_new(n: int) -> None:
+        arrived.set()
+    bob_sync.history.on_new = on_new
+    stop = asyncio.Event()
+    task = asyncio.create_task(bob_sync.run_forever(stop))
+    for _ in range(100):
+        if bob_sync.state == "idle":
+            break
+        await asyncio.sleep(0.05)
+    await commands.set_status(alice, [await conv_of(alice, "m0@t")], "pending")
+    await alice_sync.sync_once()
+    await asyncio.wait_for(arrived.wait(), 5.0)  # NOTIFY, not the 60 s poll
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    [event] = await store_events.of_conversation(bob.store, await conv_of(bob, "m0@t"))
+    assert (event.agent, event.kind, event.data) == ("alice", "status", {"from": "open", "to": "pending"})
+    for d in (alice, bob):
+        await d.close()
+
+
+async def test_events_follow_their_mail_into_a_merged_conversation(tmp_path):
+    clock = Clock()
+    desk = await local_desk(tmp_path, clock)
+    raw = make_mail("other@t", sender="ann@c.test", subject="Another thing", minutes=30)
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=raw, parsed=parse_message(raw))])
+    await desk.refresh(result.conversations)
+    keep, other = await conv_of(desk, "h1@t"), await conv_of(desk, "other@t")
+    await commands.tag(desk, [other], ["billing"])
+    await commands.tag(desk, [keep], ["bug"])
+    await desk.merge(keep, [other])
+    assert [e.data["add"] for e in await store_events.of_conversation(desk.store, keep)] == [["billing"], ["bug"]]
+    assert [h.text for h in await desk.history(other)] == ["tagged +billing", "tagged +bug"], \
+        "a merged-away number shows the conversation it went into"
+    await desk.close()

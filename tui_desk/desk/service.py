@@ -7,13 +7,16 @@ import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
+
+if TYPE_CHECKING:
+    from tui_desk.desk.history import HistoryLine
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -393,7 +396,7 @@ class Desk:
         attachment, data = found[index]
         return data, attachment
 
-    async def history(self, conv_id: int) -> list | None:
+    async def history(self, conv_id: int) -> list[HistoryLine] | None:
         """The conversation's history (desk.history.HistoryLine), oldest first; None when there
         is no such conversation (one merged into another gives that one's)."""
         from tui_desk.desk.history import conversation_history

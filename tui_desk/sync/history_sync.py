@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from tui_desk.mail.history_format import (HISTORY_FOLDER, HistoryFormatError, WireEvent, build_batch,
                                           read_batch)
@@ -38,6 +39,8 @@ class HistorySync:
     def __init__(self, store: Store, account: str, address: str) -> None:
         self.store, self.account, self.address = store, account, address
         self.stats = HistoryStats()
+        # called with how many events arrived from teammates (a reports screen refreshes on it)
+        self.on_new: Callable[[int], Awaitable[None]] | None = None
 
     def _meta(self, what: str) -> str:
         return f"history:{self.account}:{what}"
@@ -71,6 +74,8 @@ class HistorySync:
                 new += await store_events.insert_from_server(self.store, found)
                 await self._set_progress(status.uidvalidity, chunk[-1])
         self.stats.read += new
+        if new and self.on_new is not None:
+            await self.on_new(new)
         return new
 
     def _read(self, uid: int, raw: bytes) -> list[Event]:
