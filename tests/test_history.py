@@ -194,6 +194,7 @@ async def test_five_hundred_changes_travel_in_one_append(tmp_path, dovecot, mail
     await alice_sync.sync_once()
     assert alice_sync.history.stats.appends == 1 and alice_sync.history.stats.pushed == 500
     assert len(history_folder(dovecot, mail_user)) == 1
+    assert await alice.store.get_meta("history:support:uid") == "1", "its own batch is not read back (APPENDUID)"
     await bob_sync.sync_once()
     assert len(await store_events.of_conversation(bob.store, await conv_of(bob, "m2@t"))) == 500
     for d in (alice, bob):

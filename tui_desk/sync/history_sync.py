@@ -121,9 +121,12 @@ class HistorySync:
             _, raw = build_batch(max(set(agents), key=agents.count), self.address,
                                  [WireEvent(e.event_id, e.at, e.agent, e.kind, e.anchor, e.data) for e in batch],
                                  int(time.time()))
-            await conn.append(HISTORY_FOLDER, raw, flags=["\\Seen"])
+            uid = await conn.append(HISTORY_FOLDER, raw, flags=["\\Seen"])
             async with self.store.transaction():
                 await store_events.mark_shared(self.store, (e.event_id for e in batch))
+                # our own batch right after the last one read (nobody appended between): not read back
+                if uid is not None and str(uid - 1) == (await self.store.get_meta(self._meta("uid")) or "0"):
+                    await self.store.set_meta(self._meta("uid"), str(uid))
             pushed += len(batch)
             self.stats.appends += 1
         self.stats.pushed += pushed
