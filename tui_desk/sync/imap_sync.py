@@ -172,7 +172,7 @@ class AccountSync:
             conn = await self.connect()
             try:
                 await self.push_changes(conn)
-                await self.history.sync(conn)
+                await self._history(conn, read=True)
                 folders = await self.folders(conn)
                 touched: set[int] = set()
                 for name, role in folders:
@@ -482,6 +482,16 @@ class AccountSync:
             await self.on_change(touched)
         return pushed
 
+    async def _history(self, conn: ImapConnection, read: bool) -> None:
+        """The History folder (sync.history_sync): read (`read`), then push. A server that
+        refuses it is named in the stats; the mail sync goes on."""
+        try:
+            await (self.history.sync(conn) if read else self.history.push(conn))
+        except ImapCommandError as e:
+            log.warning("%s: History: %s", self.account.name, e)
+            self.stats.errors += 1
+            self.stats.error_lines.append(f"History: {e}")
+
     async def _store_flags(self, conn: ImapConnection, uid: int, args: dict) -> list[FetchedMessage]:
         """One queued change on one copy. "exclusive" names single-valued fields the change sets:
         every other value of them on the copy goes too. With CONDSTORE that is one STORE of the
@@ -618,10 +628,7 @@ class AccountSync:
     async def _live_pass(self, conn: ImapConnection, pool: ParsePool, folders: list[tuple[str, str]], main: str,
                          every_folder: bool) -> None:
         await self.push_changes(conn)
-        if every_folder:  # a teammate's history (NOTIFY says History changed, or the poll)
-            await self.history.sync(conn)
-        else:
-            await self.history.push(conn)
+        await self._history(conn, read=every_folder)  # a teammate's: NOTIFY said History changed, or the poll
         if every_folder:
             for name, role in folders:
                 await self.sync_folder(conn, pool, name, role)
