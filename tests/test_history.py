@@ -170,8 +170,8 @@ async def test_two_stores_end_with_the_same_events_and_a_rebuilt_store_gets_them
     assert {e.agent for e in await store_events.of_conversation(alice.store, a1)} == {"alice", "bob"}
     assert await store_events.unshared(alice.store, 10) == await store_events.unshared(bob.store, 10) == []
 
-    # the same mail and history from the server alone
-    account = account_for(dovecot, mail_user)
+    # the same mail and history from the server alone (even told to read History as mail)
+    account = account_for(dovecot, mail_user, folders=("INBOX", HISTORY_FOLDER))
     fresh = await Desk.open(tmp_path / "fresh.db", dataclasses.replace(AGENTS, agent="carol", accounts=(account,)))
     await AccountSync(fresh.store, account, dovecot.password_of(mail_user), is_agent=AGENTS.is_agent_address,
                       on_change=fresh.refresh).sync_once()

@@ -17,6 +17,7 @@ from tui_desk.config import AccountConfig, ConfigError
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
+from tui_desk.mail.history_format import HISTORY_FOLDER
 from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.parse_pool import ParsePool, parse_one
 from tui_desk.secrets import SecretError
@@ -156,6 +157,8 @@ class AccountSync:
                 name = "INBOX"
             if name not in names:
                 raise ImapError(f"folder {name!r} of account {self.account.name} does not exist on the server")
+            if name == HISTORY_FOLDER:
+                continue  # the desk's history (sync.history_sync), never conversation mail
             out.append((name, "queue"))
         sent = next((f.name for f in listed if f.special_use == "\\Sent" and f.selectable), None)
         if sent and sent not in {n for n, _ in out}:
