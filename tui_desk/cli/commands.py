@@ -16,7 +16,7 @@ from tui_desk.config import Config, ConfigError, default_db_path
 # These make the store (and its folder) when missing; every other command wants one to exist.
 CREATES_STORE = ("import", "sync", "demo")
 # These only read: they skip the whole-file check writers make first (Store.open says why).
-READS_ONLY = ("queue", "show", "search", "threads")
+READS_ONLY = ("queue", "show", "search", "threads", "history")
 
 
 async def _open_desk(args, config: Config):
@@ -56,6 +56,8 @@ async def run_command(args, config: Config) -> int:
             else:
                 from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
                 sys.stdout.write(conversation_text(view, now))
+        elif args.command == "history":
+            _history(await desk.history(args.id), args)
         elif args.command == "threads":
             threads = await desk.threads()
             json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
@@ -83,6 +85,20 @@ async def run_command(args, config: Config) -> int:
     finally:
         await desk.close()
     return 0
+
+
+def _history(lines: list | None, args) -> None:
+    from tui_desk.desk.history import line_text
+    if lines is None:
+        raise UsageError(f"no conversation {args.id}")
+    if args.json:
+        json.dump({"conversation": args.id, "events": [
+            {"id": h.event_id, "at": h.at.isoformat(), "agent": h.agent, "kind": h.kind, "text": h.text,
+             "data": h.data} for h in lines]}, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for h in lines:
+            say(line_text(h))
 
 
 async def _import(desk, paths: list[Path]) -> None:

@@ -50,11 +50,14 @@ async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], No
 
 
 async def write_states(desk: Desk, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
-    """Store the states and queue the change (from `before`) for the server."""
+    """Store the states, queue the change (from `before`) for the server and record it in the
+    history (desk.history; an undo records the change back as new events)."""
+    from tui_desk.desk.history import record_state_changes
     store = desk.store
     async with store.transaction():
         await queries.write_states(store, states)
         await queue_changes(store, states, before)
+        await record_state_changes(desk, states, before)
     await desk.refresh(list(states))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tui_desk.desk.commands import CommandError
+from tui_desk.desk.history import record_message
 from tui_desk.desk.replies import conversation_mail
 from tui_desk.mail.compose import ComposeError, Outgoing, build_message, new_message_id
 from tui_desk.mail.model import NOTE_DOMAIN, NOTES_FOLDER, Address
@@ -44,6 +45,7 @@ async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
     async with desk.store.transaction():
         await store_ingest.ingest_in_transaction(desk.store, [store_ingest.NewMessage(
             raw=raw, parsed=parsed, source="note", is_agent=True, is_note=True)], result)
+        await record_message(desk, conv_id, "note", {"message_id": message_id})
         if account and account.imap:
             await server_ops.enqueue(desk.store, account.name, "append_note", message_id,
                                      {"folder": NOTES_FOLDER, "at": desk.now()})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
+from tui_desk.desk.history import record_message, snippet_records
 from tui_desk.desk.snippets import fill
 from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
                                    new_message_id, reply_references, reply_subject)
@@ -18,7 +19,7 @@ from tui_desk.sanitize import sanitize_line
 from tui_desk.store import mirror, outbox, queries
 from tui_desk.store.ingest import wire_message_id
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
@@ -45,9 +46,10 @@ def placeholder_values(desk: "Desk", conv, customer_name: str, customer_addr: st
 async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
                       attachments: list[Path] = (), extra_values: dict[str, str] | None = None,
-                      seen_upto: int | None = None) -> QueuedReply:
+                      seen_upto: int | None = None, snippets: list[str] | None = None) -> QueuedReply:
     """`seen_upto`: the conversation's newest message when the agent started writing (by default:
-    now). Mail that arrives after it holds the reply before SMTP (sync.delivery collision check)."""
+    now). Mail that arrives after it holds the reply before SMTP (sync.delivery collision check).
+    `snippets`: the names of the snippets the reply used (its history event records them)."""
     account = account or desk.config.account(None)
     head = await reply_headers(desk, conv_id, reply_all, account)
     original = head.original
@@ -58,7 +60,8 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
         subject=head.subject, body_markdown=text, body_text=plain,
         in_reply_to=wire_message_id(original["message_id"]), references=refs,
         attachments=list(attachments)),
-        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True)
+        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True,
+        event=("reply", {"reply_all": reply_all, "snippets": snippet_records(desk, snippets)}))
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ async def forward_subject_of(desk: "Desk", conv_id: int) -> str:
 
 async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,
                         send_at: int | None = None, account: AccountConfig | None = None,
-                        attachments: list[Path] = (), seen_upto: int | None = None) -> QueuedReply:
+                        attachments: list[Path] = (), seen_upto: int | None = None,
+                        snippets: list[str] | None = None) -> QueuedReply:
     """Forward the conversation's latest customer mail (attached whole, as message/rfc822) with
     the agent's Markdown on top. It stays in the conversation (References) and a third party's
     answer threads back; it is not an answer to the customer (mail.compose.FORWARD_HEADER)."""
@@ -117,7 +121,8 @@ async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown:
         sender=Address(account.display_name, account.address), to=to,
         subject=await forward_subject_of(desk, conv_id), body_markdown=text, body_text=plain,
         references=refs, attachments=list(attachments), forwarded=raw_original),
-        body_markdown, send_at, seen_upto, reply_all=False, clears_draft=False)
+        body_markdown, send_at, seen_upto, reply_all=False, clears_draft=False,
+        event=("forward", {"to": [a.addr for a in to], "snippets": snippet_records(desk, snippets)}))
 
 
 def parse_recipients(text: str) -> list[Address]:
@@ -167,7 +172,9 @@ def _filled(desk: "Desk", conv, original, body_markdown: str, extra_values: dict
 
 
 async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoing, body_markdown: str,
-                 send_at: int | None, seen_upto: int | None, *, reply_all: bool, clears_draft: bool) -> QueuedReply:
+                 send_at: int | None, seen_upto: int | None, *, reply_all: bool, clears_draft: bool,
+                 event: tuple[str, dict[str, Any]]) -> QueuedReply:
+    """`event`: the history event's kind and data; it becomes history when the item is sent."""
     message_id = new_message_id(account.address.rpartition("@")[2])
     try:
         raw = build_message(out, message_id)
@@ -184,6 +191,8 @@ async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoi
                                    send_at=when, reply_all=reply_all, seen_upto=seen_upto, created_at=desk.now())
         if clears_draft:
             await outbox.delete_draft(store, conv_id)
+        kind, data = event
+        await record_message(desk, conv_id, kind, {"message_id": message_id, **data}, outbox_id=item_id)
     return QueuedReply(item_id, message_id, recipients, when)
 
 

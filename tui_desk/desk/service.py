@@ -14,6 +14,9 @@ from tui_desk.desk import keywords, priority
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
+
+if TYPE_CHECKING:
+    from tui_desk.desk.history import HistoryLine
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -410,6 +413,14 @@ class Desk:
         attachment, data = found[index]
         return data, attachment
 
+    async def history(self, conv_id: int) -> list[HistoryLine] | None:
+        """The conversation's history (desk.history.HistoryLine), oldest first; None when there
+        is no such conversation (one merged into another gives that one's)."""
+        from tui_desk.desk.history import conversation_history
+        from tui_desk.store.ingest import resolve_conversation
+        found = await resolve_conversation(self.store, conv_id)
+        return None if found is None else await conversation_history(self, found)
+
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         from tui_desk.desk.notes import add_note
         return await add_note(self, conv_id, body_markdown)
@@ -417,14 +428,15 @@ class Desk:
     # -- replies (desk.replies, store.outbox); thin, for the compose screen ----------------------
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
                     send_at_text: str | None = None, seen_upto: int | None = None,
-                    attachments: list[str] = ()) -> tuple[int, str]:
+                    attachments: list[str] = (), snippets: list[str] | None = None) -> tuple[int, str]:
         """Queue a reply: now plus the undo window, or at `send_at_text` ("tomorrow 9:00", "2h").
-        `seen_upto` is what reply_started() returned when the agent began writing.
+        `seen_upto` is what reply_started() returned when the agent began writing; `snippets`
+        the names of the snippets it used (the history records them).
         Returns (outbox id, a line saying when and to whom)."""
         from tui_desk.desk.replies import queue_reply
         send_at = self._send_at(send_at_text)
         queued = await queue_reply(self, conv_id, body, reply_all=reply_all, send_at=send_at, seen_upto=seen_upto,
-                                   attachments=[Path(a).expanduser() for a in attachments])
+                                   attachments=[Path(a).expanduser() for a in attachments], snippets=snippets)
         return queued.outbox_id, self._queued_line(queued, send_at)
 
     async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
@@ -441,12 +453,13 @@ class Desk:
         return sanitize_line(await forward_subject_of(self, conv_id))
 
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
-                      seen_upto: int | None = None, attachments: list[str] = ()) -> tuple[int, str]:
+                      seen_upto: int | None = None, attachments: list[str] = (),
+                      snippets: list[str] | None = None) -> tuple[int, str]:
         """Forward the conversation's latest customer mail to `to_text` ("a@x, Name <b@y>")."""
         from tui_desk.desk.replies import queue_forward
         send_at = self._send_at(send_at_text)
         queued = await queue_forward(self, conv_id, to_text, body, send_at=send_at, seen_upto=seen_upto,
-                                     attachments=[Path(a).expanduser() for a in attachments])
+                                     attachments=[Path(a).expanduser() for a in attachments], snippets=snippets)
         return queued.outbox_id, self._queued_line(queued, send_at)
 
     def _send_at(self, send_at_text: str | None) -> int | None:

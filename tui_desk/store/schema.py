@@ -186,6 +186,26 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN owner TEXT;
     ALTER TABLE outbox ADD COLUMN seen_upto INTEGER;
     """,
+    # 9: the desk's history (store.events): one row per change an agent made, shared through the
+    #    server's History folder (sync.history_sync).
+    #    event_id: globally unique; at: unix seconds, UTC; kind: status | assign | snooze |
+    #    unsnooze | tag | reply | forward | note; anchor: a normalised Message-ID of the
+    #    conversation's mail, resolved through thread_ids when read, so merges, splits and other
+    #    stores agree; shared: 1 once on the server or read from it; outbox_id: a reply or forward
+    #    not sent yet, not history yet: the triggers give it the time it was sent, or drop it with
+    #    an outbox item that never went (undone, discarded).
+    #    (Short SQL text: SQLite keeps it in the schema table, which every open reads.)
+    """
+    CREATE TABLE events(event_id TEXT PRIMARY KEY, at INTEGER NOT NULL, agent TEXT NOT NULL,
+    kind TEXT NOT NULL, anchor TEXT NOT NULL, data_json TEXT NOT NULL, shared INTEGER NOT NULL,
+    outbox_id INTEGER) WITHOUT ROWID;
+    CREATE INDEX events_anchor ON events(anchor);
+    CREATE INDEX events_at ON events(at);
+    CREATE INDEX events_shared ON events(shared, outbox_id);
+    CREATE TRIGGER events_sent AFTER UPDATE OF sent_at ON outbox WHEN NEW.sent_at NOT NULL BEGIN
+    UPDATE events SET at=NEW.sent_at, outbox_id=NULL WHERE outbox_id=NEW.id; END;
+    CREATE TRIGGER events_unsent AFTER DELETE ON outbox BEGIN DELETE FROM events WHERE outbox_id=OLD.id; END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,8 @@ from tui_desk.config import AccountConfig, Config, ConfigError, ServerConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState, Update)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
+from tui_desk.mail.history_format import HISTORY_FOLDER
+from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
 from tui_desk.secrets import SecretError
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
@@ -101,6 +103,7 @@ class AccountSync:
         self._password = password
         self.on_change, self.progress, self.timeout = on_change, progress, timeout
         self.stats = SyncStats()
+        self.history = HistorySync(store, account.name, account.address)  # the History folder
         self.on_state: Callable[[], None] | None = None  # called when state or problem changes
         self._state = "disconnected"
         self.problem: str | None = None  # why the last attempt failed; None while it works
@@ -178,6 +181,8 @@ class AccountSync:
                 name = "INBOX"
             if name not in names:
                 raise ImapError(f"folder {name!r} of account {self.account.name} does not exist on the server")
+            if name == HISTORY_FOLDER:
+                continue  # the desk's history (sync.history_sync), never conversation mail
             out.append((name, "queue"))
         sent = next((f.name for f in listed if f.special_use == "\\Sent" and f.selectable), None)
         if sent and sent not in {n for n, _ in out}:
@@ -194,6 +199,7 @@ class AccountSync:
             conn = await self.connect()
             try:
                 await self.push_changes(conn)
+                await self._history(conn, read=True)
                 folders = await self.folders(conn)
                 touched: set[int] = set()
                 for name, role in folders:
@@ -505,6 +511,16 @@ class AccountSync:
             await self.on_change(touched)
         return pushed
 
+    async def _history(self, conn: ImapConnection, read: bool) -> None:
+        """The History folder (sync.history_sync): read (`read`), then push. A server that
+        refuses it is named in the stats; the mail sync goes on."""
+        try:
+            await (self.history.sync(conn) if read else self.history.push(conn))
+        except ImapCommandError as e:
+            log.warning("%s: History: %s", self.account.name, e)
+            self.stats.errors += 1
+            self.stats.error_lines.append(f"History: {e}")
+
     async def _store_flags(self, conn: ImapConnection, uid: int, args: dict[str, Any]) -> list[FetchedMessage]:
         """One queued change on one copy. "exclusive" names single-valued fields the change sets:
         every other value of them on the copy goes too. With CONDSTORE that is one STORE of the
@@ -641,6 +657,7 @@ class AccountSync:
     async def _live_pass(self, conn: ImapConnection, pool: ParsePool, folders: list[tuple[str, str]], main: str,
                          every_folder: bool) -> None:
         await self.push_changes(conn)
+        await self._history(conn, read=every_folder)  # a teammate's: NOTIFY said History changed, or the poll
         if every_folder:
             for name, role in folders:
                 await self.sync_folder(conn, pool, name, role)

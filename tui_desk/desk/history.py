@@ -1,0 +1,147 @@
+"""The desk's history: what an agent's action records (store.events) and how it reads back.
+
+One event per conversation per change, recorded in the transaction of the change itself:
+
+    status   {"from": "open", "to": "closed"}
+    assign   {"from": "alice" | null, "to": "bob" | null}
+    snooze   {"until": unix seconds | null, "reply": true while "until the customer replies"}
+    unsnooze {}
+    tag      {"add": [...], "remove": [...]}
+    reply    {"message_id": ..., "reply_all": bool, "snippets": [{"name": ..., "hash": sha256 hex}]}
+    forward  {"message_id": ..., "to": [addresses]}
+    note     {"message_id": ...}
+
+A customer's mail reopening or waking a conversation is not recorded: every client would record
+it; it is in the mail. `autoreply` and `survey` are reserved for those features.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui_desk.desk.timefmt import local_zone
+from tui_desk.sanitize import sanitize_line
+from tui_desk.store import events as store_events
+from tui_desk.store.events import Event, new_event_id
+from tui_desk.store.queries import ConvState
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+
+def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, anchor: str,
+                 clock: float | None = None) -> list[Event]:
+    """The events that take a conversation from `before` to `after` (none when nothing changed)."""
+    out: list[Event] = []
+    clock = at if clock is None else clock
+
+    def add(kind: str, data: dict[str, Any]) -> None:
+        out.append(Event(new_event_id(clock), at, agent, kind, anchor, data))
+    if before.status != after.status:
+        add("status", {"from": before.status, "to": after.status})
+    if before.assignee != after.assignee:
+        add("assign", {"from": before.assignee, "to": after.assignee})
+    if (before.snooze_until, before.snooze_reply) != (after.snooze_until, after.snooze_reply):
+        if after.snooze_until is not None or after.snooze_reply:
+            add("snooze", {"until": after.snooze_until, "reply": after.snooze_reply})
+        else:
+            add("unsnooze", {})
+    added, removed = sorted(set(after.tags) - set(before.tags)), sorted(set(before.tags) - set(after.tags))
+    if added or removed:
+        add("tag", {"add": added, "remove": removed})
+    return out
+
+
+async def record_state_changes(desk: Desk, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
+    """Inside the caller's transaction: the events of an action (or of its undo)."""
+    anchors = await store_events.anchors(desk.store, states)
+    at, agent = desk.now(), desk.agent
+    found = [e for cid, s in sorted(states.items()) if cid in before and cid in anchors
+             for e in state_events(before[cid], s, at=at, agent=agent, anchor=anchors[cid], clock=desk.clock())]
+    await store_events.record(desk.store, found)
+
+
+async def record_message(desk: Desk, conv_id: int, kind: str, data: dict[str, Any],
+                         outbox_id: int | None = None) -> None:
+    """Inside the caller's transaction: a reply, forward or note of the conversation."""
+    anchor = (await store_events.anchors(desk.store, [conv_id])).get(conv_id)
+    if anchor is None:
+        return
+    await store_events.record(desk.store, [Event(new_event_id(desk.clock()), desk.now(), desk.agent, kind, anchor, data)],
+                              outbox_id=outbox_id)
+
+
+def snippet_records(desk: Desk, names: list[str] | None) -> list[dict[str, Any]]:
+    """[{"name", "hash"}] of the snippets a reply used: the hash (sha256 of the snippet's text)
+    tells two versions of one snippet apart; null for a name this desk does not have."""
+    if not names:
+        return []
+    by_name = {s.name: s for s in desk.snippets()}
+    out: list[dict[str, Any]] = []
+    for name in dict.fromkeys(names):
+        snippet = by_name.get(name)
+        digest = hashlib.sha256(snippet.body.encode()).hexdigest() if snippet is not None else None
+        out.append({"name": name, "hash": digest})
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: dt.datetime  # in the desk's zone
+    agent: str  # sanitized
+    kind: str
+    text: str  # sanitized: "closed (was open)"
+    data: dict[str, Any]
+    event_id: str
+
+
+_STATUS_WORDS = {"open": "reopened", "closed": "closed", "pending": "set pending", "spam": "marked as spam"}
+
+
+def describe(event: Event, zone: dt.tzinfo) -> str:
+    """What the event did, in a few words (sanitized: names and tags come from teammates)."""
+    d = event.data
+
+    def name(value: Any) -> str:
+        return sanitize_line(str(value)) if value else "nobody"
+    if event.kind == "status":
+        text = f"{_STATUS_WORDS.get(str(d.get('to')), 'set ' + name(d.get('to')))} (was {name(d.get('from'))})"
+    elif event.kind == "assign":
+        text = (f"assigned to {name(d.get('to'))}" if d.get("to") else "unassigned") + f" (was {name(d.get('from'))})"
+    elif event.kind == "snooze":
+        until = d.get("until")
+        text = ("snoozed until the customer replies" if d.get("reply") else
+                f"snoozed until {dt.datetime.fromtimestamp(int(until), zone):%Y-%m-%d %H:%M}"
+                if isinstance(until, int) else "snoozed")
+    elif event.kind == "unsnooze":
+        text = "woke it"
+    elif event.kind == "tag":
+        words = [f"+{t}" for t in d.get("add") or []] + [f"-{t}" for t in d.get("remove") or []]
+        text = "tagged " + sanitize_line(" ".join(map(str, words)))
+    elif event.kind == "reply":
+        text = "replied to all" if d.get("reply_all") else "replied"
+        used = [str(s.get("name")) for s in d.get("snippets") or [] if isinstance(s, dict)]
+        if used:
+            text += " with " + sanitize_line(", ".join(used))
+    elif event.kind == "forward":
+        text = "forwarded to " + sanitize_line(", ".join(map(str, d.get("to") or [])))
+    elif event.kind == "note":
+        text = "added a note"
+    else:  # a kind from a newer client
+        text = sanitize_line(event.kind)
+    return text
+
+
+async def conversation_history(desk: Desk, conv_id: int) -> list[HistoryLine]:
+    """The conversation's events, oldest first."""
+    zone = local_zone(desk.config.priority.timezone)
+    return [HistoryLine(dt.datetime.fromtimestamp(e.at, zone), sanitize_line(e.agent), e.kind, describe(e, zone),
+                        e.data, e.event_id)
+            for e in await store_events.of_conversation(desk.store, conv_id)]
+
+
+def line_text(line: HistoryLine) -> str:
+    return f"{line.at:%Y-%m-%d %H:%M} {line.agent} {line.text}"
