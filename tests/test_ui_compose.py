@@ -5,6 +5,7 @@ desk (fixed clock, fixed snippets)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 import email
 import time
@@ -251,6 +252,10 @@ async def test_snippet_by_name_and_send_later(demo):
         assert item.conv_id == first and item.state == "queued"
         assert abs(item.send_at - (time.time() + 7200)) < 120
         assert sink.received == []
+        # the reply records the snippet it used (reports: per snippet), shown once it is sent
+        row = await app.desk.store.fetchone("SELECT data_json FROM events WHERE kind = 'reply' AND outbox_id = ?",
+                                            (item.id,))
+        assert [s["name"] for s in json.loads(row["data_json"])["snippets"]] == ["more-info"]
 
 
 async def test_send_later_prompt_has_its_own_presets_and_wording(demo):
@@ -366,7 +371,7 @@ class ReplyingFakeDesk(FakeDesk):
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
 
     async def reply(self, conv_id, body, reply_all=False, send_at_text=None, seen_upto=None,  # noqa: ANN001
-                    attachments=()):
+                    attachments=(), snippets=None):
         self.replies.append((conv_id, body, reply_all, send_at_text))
         return len(self.replies), "Sending to someone in 10 s"
 

@@ -181,10 +181,12 @@ class DeskService(Protocol):
     # for reply(seen_upto=...): mail arriving after it holds the reply before SMTP.
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
                     send_at_text: str | None = None, seen_upto: int | None = None,
-                    attachments: list[str] = ()) -> tuple[int, str]: ...
+                    attachments: list[str] = (), snippets: list[str] | None = None) -> tuple[int, str]:
+        """Queue a reply; `snippets` names the snippets it used (recorded in the history)."""
 
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
-                      seen_upto: int | None = None, attachments: list[str] = ()) -> tuple[int, str]:
+                      seen_upto: int | None = None, attachments: list[str] = (),
+                      snippets: list[str] | None = None) -> tuple[int, str]:
         """The customer's last mail, attached whole, to `to_text` ("a@x, Name <b@y>")."""
 
     async def reply_started(self, conv_id: int) -> int | None: ...

@@ -137,6 +137,7 @@ class ComposeScreen(Screen[Queued | None]):
         self.initial_body = draft[0] if draft else ""
         self.draft_error = draft[2] if draft else None
         self.snippets = {s.name: s for s in snippets}
+        self.snippets_used: list[str] = []  # in the order inserted; the reply records them (reports)
         self.known = set(known_placeholders)
         self.busy = False
         self.done = False  # queued: nothing more is saved as a draft
@@ -244,6 +245,8 @@ class ComposeScreen(Screen[Queued | None]):
             self.set_note("snippets: " + (" ".join(f"::{n}" for n in names[:8]) or "none match"))
 
     def _insert_snippet(self, snippet: Snippet, start: tuple[int, int], end: tuple[int, int]) -> None:
+        if snippet.name not in self.snippets_used:
+            self.snippets_used.append(snippet.name)
         result = self.body.replace(snippet.body.rstrip("\n"), start, end)
         self.body.move_cursor(result.end_location)
         self.set_note(f"Inserted ::{snippet.name}")

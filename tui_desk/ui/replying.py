@@ -129,9 +129,9 @@ class ReplyActions(_Base):
                             send_at_text: str | None = None) -> tuple[int, str]:
                 if screen.forward:
                     return await desk.forward(conv_id, screen.forward_to, body, send_at_text, seen_upto=seen_upto,
-                                              attachments=screen.attachments)
+                                              attachments=screen.attachments, snippets=screen.snippets_used)
                 return await desk.reply(conv_id, body, reply_all, send_at_text, seen_upto=seen_upto,
-                                        attachments=screen.attachments)
+                                        attachments=screen.attachments, snippets=screen.snippets_used)
 
             from tui_desk.ui.compose import ComposeScreen
             screen = ComposeScreen(
