@@ -30,3 +30,18 @@ def test_no_textual_import_statement_outside_ui():
             if stripped.startswith(("import textual", "from textual")):
                 offenders.append(f"{path}: {stripped}")
     assert offenders == []
+
+
+LONG_FILE = 600  # lines (DEVELOPERS.md: no god files)
+REASON = "Why this file is long:"
+
+
+def test_no_long_file_without_a_written_reason():
+    """A module past ~600 lines is split along its ideas, or says at its top why it is one."""
+    root = Path(__file__).resolve().parents[1] / "tui_desk"
+    long = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > LONG_FILE and REASON not in "\n".join(text.splitlines()[:40]):
+            long.append(f"{path.relative_to(root.parent)}: {text.count(chr(10))} lines")
+    assert long == [], f"split these, or write '{REASON} …' in their first 40 lines:\n" + "\n".join(long)

@@ -20,7 +20,7 @@ syncs until a whole pass changes nothing, and then:
 Everything is edited fully concurrently, tags and single-valued fields alike, also by agents
 whose view is stale or torn (a teammate's push seen half done). Each command queues only what
 it changed, and a single-valued field is set with one conditional STORE (UNCHANGEDSINCE) that
-replaces whatever value the copy has then (desk.keywords.change_ops, mail.sync._store_flags).
+replaces whatever value the copy has then (desk.keywords.change_ops, sync.push.store_flags).
 Before those, this test found four ways to diverge (a field lost on the server, ties broken by
 set order, two changes before one sync, a removed tag brought back by a torn read); each has a
 minimal reproduction in tests/test_team.py.
@@ -168,7 +168,7 @@ class Team:
             root = self.rng.choice(roots())
             kind = self.rng.choice(("tag", "tag", "tag", "status", "status", "assign", "assign", "snooze", "unsnooze"))
             # status, assignee and snooze are written concurrently too: the conditional STORE
-            # (mail.sync._store_flags) keeps one value per field, the server's last write
+            # (sync.push.store_flags) keeps one value per field, the server's last write
             if kind == "tag":
                 new = self.rng.sample(tags, self.rng.choice((1, 1, 2)))
                 added.setdefault(root, set()).update(new)

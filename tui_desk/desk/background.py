@@ -8,7 +8,8 @@ import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from tui_desk.sync.delivery import OutboxReport, OutboxSender
-from tui_desk.sync.imap_sync import MAX_RETRY_SECONDS, AccountSync, ProgressCallback
+from tui_desk.sync.imap_sync import AccountSync, ProgressCallback
+from tui_desk.sync.live import MAX_RETRY_SECONDS
 from tui_desk.sanitize import sanitize_line
 from tui_desk.secrets import password_lookup
 from tui_desk.store import outbox

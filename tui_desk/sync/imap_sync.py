@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Awaitable, Callable, Iterable, TypeVar
 
-from tui_desk.config import AccountConfig, Config, ConfigError, ServerConfig
+from tui_desk.config import AccountConfig, Config, ServerConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
-                                ImapConnectionLost, ImapError, MailboxStatus, QresyncState, Update)
+                                ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.history_format import HISTORY_FOLDER
 from tui_desk.sync.history_sync import HistorySync
+from tui_desk.sync.live import LiveSync
 from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
-from tui_desk.secrets import SecretError
+from tui_desk.sync.push import append_note, store_flags
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,6 @@ log = logging.getLogger(__name__)
 HEADER_BATCH = 500  # UIDs per header FETCH
 BODY_BATCH_BYTES = 4 * 1024 * 1024  # bytes per body FETCH
 BODY_BATCH_MAX = 400
-IDLE_SECONDS = 25 * 60  # re-issue IDLE well before the 29-minute limit (RFC 2177)
-POLL_SECONDS = 60  # servers without IDLE, and the folders not IDLEd on
-MAX_RETRY_SECONDS = 30.0  # the longest wait between two attempts to reach the server
 HEADER_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
 
 
@@ -93,7 +91,7 @@ def _body(m: FetchedMessage) -> bytes:
     return m.body
 
 
-class AccountSync:
+class AccountSync(LiveSync):
     def __init__(self, store: Store, account: AccountConfig, password: str | Callable[[], str], *,
                  is_agent: Callable[[str], bool], on_change: ChangeCallback = _noop_changed,
                  progress: ProgressCallback | None = None, timeout: float = 30.0):
@@ -479,7 +477,7 @@ class AccountSync:
         for op in await server_ops.pending(self.store, self.account.name):
             try:
                 if op.kind == "append_note":
-                    await self._append_note(conn, op.message_id, op.args["folder"])
+                    await append_note(self.store, conn, op.message_id, op.args["folder"])
                     async with self.store.transaction():
                         await server_ops.finish(self.store, op.id)
                     pushed += 1
@@ -490,7 +488,7 @@ class AccountSync:
                 for folder, uid, _ in await mirror.locations_of(self.store, self.account.name, op.message_id):
                     if conn.selected != folder:
                         await conn.select(folder)
-                    updated += [(folder, m) for m in await self._store_flags(conn, uid, op.args)]
+                    updated += [(folder, m) for m in await store_flags(conn, uid, op.args)]
                 # the mirror learns the result at once, so local state never flips back meanwhile
                 async with self.store.transaction():
                     for folder, m in updated:
@@ -521,189 +519,6 @@ class AccountSync:
             self.stats.errors += 1
             self.stats.error_lines.append(f"History: {e}")
 
-    async def _store_flags(self, conn: ImapConnection, uid: int, args: dict[str, Any]) -> list[FetchedMessage]:
-        """One queued change on one copy. "exclusive" names single-valued fields the change sets:
-        every other value of them on the copy goes too. With CONDSTORE that is one STORE of the
-        whole flag set, UNCHANGEDSINCE the flags it was computed from (re-read and retried when
-        a teammate got in between), so concurrent writers never leave a field without a value
-        and the server's order decides who wrote last."""
-        add, remove = list(args.get("add", [])), set(args.get("remove", []))
-        exclusive = tuple(args.get("exclusive", ()))
-        if exclusive:
-            for _ in range(8):
-                # a teammate's change may arrive as a second FETCH for the same UID: the newest counts
-                answers = [m for m in await conn.uid_fetch([uid], ["FLAGS", "MODSEQ"])
-                           if m.uid == uid and m.flags is not None]
-                if not answers:
-                    return []  # expunged meanwhile
-                current = max(answers, key=lambda m: m.modseq or 0)
-                have = set(current.flags or ()) - {"\\Recent"}  # (answers all carry FLAGS)
-                want = {f for f in have if f not in remove and not (f.lower().startswith(exclusive) and f not in add)}
-                want |= set(add)
-                if want == have:
-                    return [current]
-                if not conn.has("CONDSTORE") or current.modseq is None:
-                    remove |= have - want  # best effort: two steps, not atomic
-                    break
-                stored = await conn.uid_set_flags_if_unchanged(uid, sorted(want), current.modseq)
-                if stored is not None:
-                    return [stored]
-            else:
-                raise ImapError(f"UID {uid} kept changing while its flags were being set")
-        out: list[FetchedMessage] = []
-        if add:
-            out += await conn.uid_store([uid], "+FLAGS", add)
-        if remove:
-            out += await conn.uid_store([uid], "-FLAGS", sorted(remove))
-        return out
-
-    async def _append_note(self, conn: ImapConnection, message_id: str, folder: str) -> None:
-        """Idempotent: the folder is made when missing, and a note already there is not added again."""
-        raw = await mirror.raw_by_message_id(self.store, message_id)
-        if raw is None:
-            return  # the note is gone locally (undone): nothing to share
-        if folder not in {f.name for f in await conn.list_folders()}:
-            await conn.create(folder)
-        await conn.select(folder)
-        if not await conn.uid_search("HEADER", "Message-ID", f"<{message_id}>"):
-            await conn.append(folder, raw, flags=["\\Seen"])
-
-    # -- live ----------------------------------------------------------------------------------------
-    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
-        """Sync, then follow changes: IDLE on the first queue folder (NOOP polling without IDLE),
-        poll the others; reconnect with backoff; never hang on a dead socket. Any failure, even
-        one that is not an IMAP error, is logged and kept in `problem` with the time of the next
-        attempt in `retry_at`: the loop never ends before `stop`."""
-        stop = stop or asyncio.Event()
-        backoff = 1.0
-        while not stop.is_set():
-            problem: str | None
-            try:
-                conn = await self.connect()
-            except ImapAuthError as e:
-                # a wrong password does not fix itself quickly; Dovecot also slows down retries
-                backoff = max(backoff, 30.0)
-                check = "password_command" if self._imap.auth == "password" else "the OAuth2 token settings"
-                problem = f"{e} (check {check})"
-            except (ImapError, SecretError, ConfigError) as e:
-                problem = str(e)
-            except Exception as e:  # noqa: BLE001 - a bug must not end the sync for good
-                log.exception("%s: connecting failed", self.account.name)
-                problem = f"{type(e).__name__}: {e}"
-            else:
-                self._trouble(None, None)
-                backoff, problem = 1.0, None
-                try:
-                    async with ParsePool() as pool:
-                        await self._live(conn, pool, stop)
-                except ImapConnectionLost as e:
-                    log.warning("%s: connection lost: %s", self.account.name, e)
-                    problem = f"connection lost: {e}"
-                except ImapError as e:
-                    log.warning("%s: %s", self.account.name, e)
-                    problem = str(e)
-                    backoff = 5.0
-                except Exception as e:  # noqa: BLE001 - logged with its traceback, shown, retried
-                    log.exception("%s: sync failed", self.account.name)
-                    problem = f"{type(e).__name__}: {e}"
-                    backoff = 5.0
-                finally:
-                    self.state = "disconnected"
-                    await conn.logout()
-            if stop.is_set():
-                return
-            self.state = "disconnected"
-            log.warning("%s: %s (retrying in %.0f s)", self.account.name, problem, backoff)
-            self._trouble(problem, backoff)
-            if await _wait(stop, backoff):
-                return
-            backoff = min(backoff * 2, MAX_RETRY_SECONDS)
-
-    async def _live(self, conn: ImapConnection, pool: ParsePool, stop: asyncio.Event) -> None:
-        folders = await self.folders(conn)
-        main = folders[0][0]
-        loop = asyncio.get_running_loop()
-        next_poll = 0.0
-        try:  # news of the other folders (a teammate's note, a reply filed in Sent) while IDLE
-            await conn.notify_set()
-        except ImapCommandError as e:
-            log.info("%s: NOTIFY refused (%s); other folders are polled", self.account.name, e)
-        others_changed = False
-        while not stop.is_set():
-            self._news.clear()
-            waiting, self._caught_up = self._caught_up, []
-            every_folder = bool(waiting) or others_changed or loop.time() >= next_poll
-            try:
-                if every_folder:  # a folder made since (Notes, by a teammate's first note) joins
-                    folders = await self.folders(conn)
-                await self._live_pass(conn, pool, folders, main, every_folder)
-            except BaseException as e:
-                for w in waiting:
-                    if not w.done():
-                        w.set_exception(ImapError(f"{self.account.name}: {e}"))
-                raise
-            for w in waiting:
-                if not w.done():
-                    w.set_result(None)
-            if waiting or loop.time() >= next_poll:
-                next_poll = loop.time() + POLL_SECONDS
-            if conn.selected != main:
-                await conn.select(main)
-            others_changed = False
-            if self._news.is_set():
-                continue  # a change or a catch-up came in meanwhile
-            others_changed = await self._wait_for_news(conn, stop, min(IDLE_SECONDS, max(1.0, next_poll - loop.time())))
-
-    async def _live_pass(self, conn: ImapConnection, pool: ParsePool, folders: list[tuple[str, str]], main: str,
-                         every_folder: bool) -> None:
-        await self.push_changes(conn)
-        await self._history(conn, read=every_folder)  # a teammate's: NOTIFY said History changed, or the poll
-        if every_folder:
-            for name, role in folders:
-                await self.sync_folder(conn, pool, name, role)
-            for name, role in folders:
-                await self.fetch_bodies(conn, pool, name, role)
-        else:
-            await self.sync_folder(conn, pool, main, folders[0][1])
-            await self.fetch_bodies(conn, pool, main, folders[0][1])
-
-    async def _wait_for_news(self, conn: ImapConnection, stop: asyncio.Event, seconds: float) -> bool:
-        """Wait for the server, a local change or stop. True when the server said another folder
-        than the one waited on changed (NOTIFY's STATUS/LIST): then every folder is synced."""
-        if conn.has("IDLE"):
-            async with conn.idle(max_seconds=seconds) as session:
-                # "idle" once the server listens: a change made before would wait for the next poll
-                self.state = "idle"
-                stopper = asyncio.ensure_future(stop.wait())
-                news = asyncio.ensure_future(self._news.wait())
-                try:
-                    while True:
-                        nxt = asyncio.ensure_future(session.__anext__())
-                        done, _ = await asyncio.wait({nxt, stopper, news}, return_when=asyncio.FIRST_COMPLETED)
-                        if stopper in done or news in done:
-                            nxt.cancel()
-                            return False
-                        try:
-                            update = nxt.result()
-                        except StopAsyncIteration:
-                            return False
-                        # any update: go and sync
-                        return _about_other_folders([update, *conn.pending_updates()])
-                finally:
-                    stopper.cancel()
-                    news.cancel()
-        else:
-            self.state = "idle"
-            deadline = asyncio.get_running_loop().time() + seconds
-            while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
-                await conn.noop()
-                polled = await conn.next_update(0.1)
-                if polled is not None:
-                    return _about_other_folders([polled, *conn.pending_updates()])
-                if await _wait(self._news, 5.0) or stop.is_set():
-                    return False
-        return False
-
 
 async def _pipelined(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaitable[_Job]],
                      store: Callable[[_Job], Awaitable[None]]) -> None:
@@ -730,18 +545,6 @@ async def _pipelined(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaita
                     raise
             if not storing.cancelled():
                 storing.exception()  # raised already, or secondary to the error being raised
-
-
-def _about_other_folders(updates: list[Update]) -> bool:
-    return any(u.kind in ("STATUS", "LIST") for u in updates)
-
-
-async def _wait(event: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(event.wait(), seconds)
-        return True
-    except TimeoutError:
-        return False
 
 
 async def fetch_over_limit(store: Store, config: Config, conv_id: int, passwords: Callable[[str, str], str | None], *,
