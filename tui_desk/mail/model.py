@@ -30,7 +30,7 @@ def _pickled_as_tuple(cls: type[_D]) -> type[_D]:
 
     def __reduce__(self: _D) -> tuple[type[_D], tuple[Any, ...]]:
         return cls, values(self)
-    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]  # a class gets its own __reduce__
+    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]  # replacing it is this decorator's job
     return cls
 
 
