@@ -8,7 +8,7 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass, field
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 from email.policy import SMTP, default
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -165,7 +165,9 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
     if not original.endswith(b"\r\n"):
         original += b"\r\n"
     placeholder = f"tui-desk-forwarded-{uuid.uuid4().hex}"
-    part = MIMEPart(policy=default)
+    # the class of the parts add_attachment makes (type(msg)); it differs from MIMEPart only in
+    # set_content, which is not called here
+    part = EmailMessage(policy=default)
     part["Content-Type"] = "message/rfc822"
     part["Content-Disposition"] = 'attachment; filename="forwarded-message.eml"'
     part["Content-Transfer-Encoding"] = "7bit" if original.isascii() else "8bit"

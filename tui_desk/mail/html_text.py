@@ -39,7 +39,7 @@ _RAW_CLOSE = {
     name: re.compile(rf"</{name}(?=[\s/>])", re.IGNORECASE) for name in _RAW_DROP | _RAW_KEEP
 }
 # Only these attributes reach the renderer.
-_KEPT_ATTRS = {"a": ("href",), "img": ("alt",), "ol": ("start",)}
+_KEPT_ATTRS: dict[str, tuple[str, ...]] = {"a": ("href",), "img": ("alt",), "ol": ("start",)}
 
 
 def _normalize(doc: str) -> str:

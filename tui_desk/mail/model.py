@@ -5,6 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")
 
 
 # Agents' internal notes are mail too (desk.notes writes them): their Message-IDs are on this
@@ -17,14 +23,14 @@ def is_note_id(message_id: str) -> bool:
     return message_id.lower().endswith("@" + NOTE_DOMAIN)
 
 
-def _pickled_as_tuple(cls):
+def _pickled_as_tuple(cls: type[_D]) -> type[_D]:
     """Pickle instances as (class, field values): unpickling takes half the time of the
     default's, and the parse workers send the sync tens of thousands of these."""
     values = operator.attrgetter(*(f.name for f in fields(cls)))
 
-    def __reduce__(self):
+    def __reduce__(self: _D) -> tuple[type[_D], tuple[Any, ...]]:
         return cls, values(self)
-    cls.__reduce__ = __reduce__
+    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]  # replacing it is this decorator's job
     return cls
 
 

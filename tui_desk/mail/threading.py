@@ -11,8 +11,13 @@ in conversation N (checked by the store).
 from __future__ import annotations
 
 import re
+from typing import TypeAlias
 
 from tui_desk.mail.model import ParsedMessage
+
+#: What UnionFind joins: a Message-ID, or a (tag, number) pair a caller joins with them
+#: (store ingest: ("conv", conversation id); bench/build_big_store.py: ("msg", index)).
+ThreadKey: TypeAlias = str | tuple[str, int]
 
 TICKET_MARKER = re.compile(r"\[#(\d{1,9})\]")
 
@@ -46,13 +51,13 @@ def ticket_number(subject: str) -> int | None:
 
 
 class UnionFind:
-    """Disjoint sets over hashable keys (path halving, union by size)."""
+    """Disjoint sets over thread keys (path halving, union by size)."""
 
     def __init__(self) -> None:
-        self.parent: dict = {}
-        self.size: dict = {}
+        self.parent: dict[ThreadKey, ThreadKey] = {}  # key -> a key of its set (itself at the root)
+        self.size: dict[ThreadKey, int] = {}  # key -> size of its set (up to date at roots only)
 
-    def find(self, x):
+    def find(self, x: ThreadKey) -> ThreadKey:
         parent = self.parent
         if x not in parent:
             parent[x] = x
@@ -63,7 +68,7 @@ class UnionFind:
             x = parent[x]
         return x
 
-    def union(self, a, b) -> None:
+    def union(self, a: ThreadKey, b: ThreadKey) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
@@ -72,8 +77,9 @@ class UnionFind:
         self.parent[rb] = ra
         self.size[ra] += self.size[rb]
 
-    def groups(self) -> dict:
-        out: dict = {}
+    def groups(self) -> dict[ThreadKey, list[ThreadKey]]:
+        """Root -> every key of its set."""
+        out: dict[ThreadKey, list[ThreadKey]] = {}
         for x in self.parent:
             out.setdefault(self.find(x), []).append(x)
         return out

@@ -14,6 +14,7 @@
 Import from here: `from tui_desk.mail.imap import ImapConnection, ImapError, ...`.
 """
 
+from tui_desk.config import Security  # the account's setting, as connect() takes it
 from tui_desk.mail.imap.errors import (
     ImapAuthError,
     ImapCommandError,
@@ -32,7 +33,6 @@ from tui_desk.mail.imap.results import (
     MailboxStatus,
     QresyncState,
     Raw,
-    Security,
     Update,
 )
 from tui_desk.mail.imap.responses import parse_internaldate

@@ -96,7 +96,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from aioimaplib.aioimaplib import (
     AUTH,
@@ -148,7 +148,7 @@ _upstream.Commands.setdefault("NOTIFY", _upstream.Cmd("NOTIFY", (AUTH, SELECTED)
 log = logging.getLogger("tui_desk.mail.imap")  # the name logs had before the split
 
 
-class _UnitCommand(Command):  # type: ignore[misc]  # aioimaplib ships no type hints
+class _UnitCommand(Command):
     """An aioimaplib Command that collects whole responses ("units": line, literal, line, ...)
     instead of loose lines, sends pre-encoded bytes, and re-arms one lazy timer instead of a new
     one per line. `claims` names the unsolicited kinds it wants (SELECT: EXISTS...; FETCH:
@@ -167,7 +167,8 @@ class _UnitCommand(Command):  # type: ignore[misc]  # aioimaplib ships no type h
         self._literal: list[bytes] = []
         self._literal_left = 0
         self._last_activity = 0.0
-        super().__init__(name, tag, prefix=prefix, loop=loop, timeout=timeout)
+        # upstream annotates prefix: str and timeout: float, with None as their defaults
+        super().__init__(name, tag, prefix=prefix, loop=loop, timeout=timeout)  # type: ignore[arg-type]  # (above)
 
     def __repr__(self) -> str:
         return f"{self.tag} {self.display}"
@@ -300,11 +301,15 @@ class _FetchCommand(_UnitCommand):
 
 
 # -- the protocol layer over aioimaplib -------------------------------------------------------------
-class _Protocol(IMAP4ClientProtocol):  # type: ignore[misc]
+class _Protocol(IMAP4ClientProtocol):
     """aioimaplib's protocol with the fixes listed in the module docstring."""
 
-    pending_sync_command: Any  # set by aioimaplib
-    pending_async_commands: dict[str, Any]
+    # Attributes upstream's __init__ sets with types narrower than it uses them (mypy infers
+    # them from that __init__: None for the first two), as they are used.
+    transport: asyncio.Transport | None  # type: ignore[assignment]  # set by connection_made, replaced after start_tls
+    pending_sync_command: Command | None  # type: ignore[assignment]  # the command being run, if sync
+    pending_async_commands: dict[str, Command]
+    loop: asyncio.AbstractEventLoop  # Optional upstream; ours is always given one
 
     def __init__(self, loop: asyncio.AbstractEventLoop, label: str) -> None:
         super().__init__(loop)
@@ -399,12 +404,12 @@ class _Protocol(IMAP4ClientProtocol):  # type: ignore[misc]
             self.greeted.set_result(None)
 
     # -- routing of untagged responses (fixes 4 and 5) --
-    def _pending(self) -> Any:  # Command | None (aioimaplib is untyped)
+    def _pending(self) -> Command | None:
         if self.pending_sync_command is not None:
             return self.pending_sync_command
         return next(iter(self.pending_async_commands.values()), None)
 
-    def _untagged_response(self, line: bytes) -> Command | None:
+    def _untagged_response(self, line: bytes) -> Command | None:  # type: ignore[override]  # upstream's returns None too
         text = line[2:] if line.startswith(b"* ") else line[1:].lstrip()
         pending = self._pending()
         m = _UPDATE_LINE.match(text)
@@ -464,16 +469,19 @@ class _Protocol(IMAP4ClientProtocol):  # type: ignore[misc]
         if scrub:
             line = line.replace(scrub, "****")
         log.debug("send to %s: %s", self.label, line)
+        transport = self.transport
+        assert transport is not None  # execute() runs on a connection connection_made set up
         if not isinstance(command, _UnitCommand):
-            self.transport.write(line.encode() + b"\r\n")
+            transport.write(line.encode() + b"\r\n")
             return
         # Drop our reference as soon as it is written: it may hold a password or a big message.
         parts, command.wire = command.wire, []
-        self.transport.write(parts[0])
+        transport.write(parts[0])
         self._literal_queue.extend(parts[1:])
 
     def _continuation(self, line: bytes) -> None:
         if self._literal_queue:
+            assert self.transport is not None  # a continuation came in over it
             self.transport.write(self._literal_queue.popleft())
         elif self.pending_sync_command is not None and self.pending_sync_command.name == "IDLE":
             self._idle_event.set()
@@ -515,12 +523,12 @@ class _Protocol(IMAP4ClientProtocol):  # type: ignore[misc]
         super().connection_lost(exc)
 
     def _fail_pending(self, error: ImapError) -> None:
-        commands: list[Any] = [self.pending_sync_command, *self.pending_async_commands.values()]
+        commands: list[Command | None] = [self.pending_sync_command, *self.pending_async_commands.values()]
         self.pending_sync_command = None
         self.pending_async_commands.clear()
         for command in commands:
             if command is not None and not command._event.is_set():
-                command._exception = _fresh(error)
+                command._exception = _fresh(error)  # type: ignore[assignment]  # upstream sets None first: typed None
                 command.close(b"", "KO")
         self._literal_queue.clear()
         self.updates.end(error)

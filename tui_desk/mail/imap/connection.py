@@ -16,11 +16,11 @@ from pathlib import Path
 from types import EllipsisType
 from typing import Any, Self
 
+from tui_desk.config import Security
 from tui_desk.mail.imap.adapter import LOGOUT, Abort, CommandTimeout, Response, _Protocol, _UnitCommand
 from tui_desk.mail.imap.errors import (ImapCommandError, ImapConnectError, ImapConnectionLost, ImapError,
                                        ImapTimeout, ImapTlsError, _describe, _fresh)
 from tui_desk.mail.imap.responses import _text
-from tui_desk.mail.imap.results import Security
 from tui_desk.mail.imap.wire import _Wire
 
 
@@ -144,6 +144,7 @@ class _Connection:
         """TLS on the open connection: right away ("tls") or after STARTTLS. No wait_for around
         it: cancelling a handshake leaks the transport; ssl_handshake_timeout bounds it."""
         protocol = self._require()
+        assert protocol.transport is not None  # connected: connection_made set it
         try:
             transport = await asyncio.get_running_loop().start_tls(
                 protocol.transport, protocol, context, server_hostname=self.host,

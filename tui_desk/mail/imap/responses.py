@@ -8,7 +8,7 @@ import functools
 import re
 from typing import Any
 
-from tui_desk.mail.imap.results import FetchedMessage, Update, _section_key
+from tui_desk.mail.imap.results import FetchedMessage, Update, UpdateKind, _section_key
 from tui_desk.mail.imap.wire import _parse_uid_ranges, decode_mailbox
 
 
@@ -18,7 +18,10 @@ from tui_desk.mail.imap.wire import _parse_uid_ranges, decode_mailbox
 _TOKEN = re.compile(
     rb' *(?:(\()|(\))|"((?:[^"\\\r\n]|\\.)*)"|~?\{(\d+)\+?\}$|((?:[^ ()"\[\]{\r\n]|\[[^\]]*\])+))')
 _UNESCAPE = re.compile(rb"\\(.)")
-_Item = Any  # bytes | None | list[_Item]
+# bytes | None | list[_Item], as the server sent it: readers index it as RFC 3501 says the
+# response is built, and a malformed one raises where units are read (typed as that union, each
+# read would need an isinstance the grammar already guarantees)
+_Item = Any
 
 
 def _parse_unit(unit: list[bytes], start: int = 0) -> list[_Item]:
@@ -174,8 +177,14 @@ _UPDATE_LINE = re.compile(rb"(?:\d+ (EXISTS|RECENT|EXPUNGE|FETCH)(?: |$)|(VANISH
 _VANISHED_EARLIER = re.compile(rb"VANISHED \(EARLIER\) ([0-9:,]+)", re.I)
 
 
-def _update_kind(m: re.Match[bytes]) -> str:
-    return next(g for g in m.groups() if g).upper().decode()
+# the words _UPDATE_LINE matches, upper case, as Update kinds
+_UPDATE_KINDS: dict[bytes, UpdateKind] = {b"EXISTS": "EXISTS", b"RECENT": "RECENT", b"EXPUNGE": "EXPUNGE",
+                                          b"VANISHED": "VANISHED", b"FETCH": "FETCH", b"STATUS": "STATUS",
+                                          b"LIST": "LIST"}
+
+
+def _update_kind(m: re.Match[bytes]) -> UpdateKind:
+    return _UPDATE_KINDS[next(g for g in m.groups() if g).upper()]
 
 
 def _update_from_unit(unit: list[bytes]) -> Update | None:
@@ -187,11 +196,11 @@ def _update_from_unit(unit: list[bytes]) -> Update | None:
     if kind in ("STATUS", "LIST"):  # NOTIFY: "STATUS name (...)", "LIST (flags) delim name"
         items = _parse_unit(unit, len(kind) + 1)
         name = items[0] if kind == "STATUS" else items[2]
-        return Update(kind, mailbox=decode_mailbox(_text(name)) if isinstance(name, bytes) else None)  # type: ignore[arg-type]
+        return Update(kind, mailbox=decode_mailbox(_text(name)) if isinstance(name, bytes) else None)
     if kind == "VANISHED":
         return Update("VANISHED", uid_ranges=_parse_uid_ranges(first.split()[-1]))
     number = int(first.split(b" ", 1)[0])
     if kind == "FETCH":
         return Update("FETCH", number, message=_parse_fetch(unit))
-    return Update(kind, number)  # type: ignore[arg-type]
+    return Update(kind, number)
 

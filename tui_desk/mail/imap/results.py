@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Security = Literal["tls", "starttls", "none"]
+UpdateKind = Literal["EXISTS", "RECENT", "EXPUNGE", "VANISHED", "FETCH", "STATUS", "LIST"]
 IDLE_MAX_SECONDS = 29 * 60  # servers may drop an IDLE after 30 minutes (RFC 2177)
 
 SPECIAL_USE = frozenset({"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"})
@@ -90,7 +90,7 @@ class Update:
     modseq and, with QRESYNC, uid); with NOTIFY (RFC 5465, `notify_set`): STATUS (mail came to
     or left another folder) and LIST (a folder was made, renamed or deleted), `mailbox` naming it."""
 
-    kind: Literal["EXISTS", "RECENT", "EXPUNGE", "VANISHED", "FETCH", "STATUS", "LIST"]
+    kind: UpdateKind
     number: int | None = None
     uid_ranges: tuple[tuple[int, int], ...] = ()
     message: FetchedMessage | None = None

@@ -73,10 +73,10 @@ from tui_desk.mail.parse.headers import normalize_msgid, synthetic_message_id
 
 # Private names the tests reach through ``tui_desk.mail.parse`` (they check the fast paths
 # against the stdlib); the code imports them from their own files.
-from tui_desk.mail.parse.addresses import _addresses, _read_addresses, _simple_addresses  # noqa: F401
-from tui_desk.mail.parse.common import _Defects  # noqa: F401
-from tui_desk.mail.parse.header_values import _simple_mime  # noqa: F401
-from tui_desk.mail.parse.stdlib_tree import (  # noqa: F401
+from tui_desk.mail.parse.addresses import _addresses, _read_addresses, _simple_addresses  # noqa: F401 - for the tests (above)
+from tui_desk.mail.parse.common import _Defects  # noqa: F401 - for the tests (above)
+from tui_desk.mail.parse.header_values import _simple_mime  # noqa: F401 - for the tests (above)
+from tui_desk.mail.parse.stdlib_tree import (  # noqa: F401 - for the tests (above)
     _PARSE_POLICY, _CappingPolicy, _Part, _TreeBuilder, _Unsupported,
 )
 

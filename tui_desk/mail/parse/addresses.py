@@ -214,7 +214,7 @@ def _simple_encoded_word(word: str) -> str | None:
         return None
     if found or not text.replace("\t", " ").isprintable():
         return None
-    return text  # type: ignore[no-any-return]
+    return text
 
 
 def _addresses(name: str, value: str | None, defects: _Defects) -> list[Address]:

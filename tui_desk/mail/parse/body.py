@@ -80,7 +80,7 @@ def _filename(part: Message, hints: list[str]) -> str:
     found = memo.get(key)
     if found is None:
         found = memo[key] = _read_filename(part, hints)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _read_filename(part: Message, hints: list[str]) -> str:
@@ -337,8 +337,8 @@ class _Walker:
             return pieces, used
         if maintype == "message" or part.is_multipart():
             return [], []
-        piece = self.leaf_body(part, ctype)
-        return ([piece], [id(part)]) if piece is not None else ([], [])
+        leaf = self.leaf_body(part, ctype)
+        return ([leaf], [id(part)]) if leaf is not None else ([], [])
 
     def fallback_body(self, msg: Message) -> list[_Piece]:
         """No body found: the first inline text leaf of any kind (still listed as attachment).
@@ -535,11 +535,12 @@ def _collect_part_defects(part: Message, path: str, depth: int, defects: _Defect
 
 def _attachment_bytes(part: Message) -> bytes:
     """The content of an attachment's part; its length is what :func:`_size` computes."""
-    if not part.is_multipart():
+    payload = _raw_payload(part)
+    if not isinstance(payload, list):  # what is_multipart() tests
         return _payload_bytes(part)
     out: list[str] = []
     try:
-        for sub in part.get_payload():  # message/rfc822, message/delivery-status blocks
+        for sub in payload:  # message/rfc822, message/delivery-status blocks
             _source_text(sub, out)
     except Exception:
         pass

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from email import errors as email_errors, utils as email_utils
 from email.message import Message
-from typing import Any
+from typing import Literal, TypedDict, overload
 
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 from tui_desk.mail.parse.addresses import _addresses
@@ -53,7 +54,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     """Parse one raw message. Never raises: problems are listed in ``defects``."""
     data = _as_bytes(raw)
     try:
-        return _parse(data)  # type: ignore[return-value]
+        return _parse(data)
     except Exception as exc:  # the last line of defence; every step below is guarded too
         return last_resort_record(data, f"parser failed: {type(exc).__name__}: {exc}", subject="")
 
@@ -64,7 +65,7 @@ def parse_header_block(raw: bytes) -> ParsedMessage:
     body, not there yet, is not looked for. Never raises."""
     data = _as_bytes(raw)
     try:
-        return _parse(data, part="header")  # type: ignore[return-value]
+        return _parse(data, part="header")
     except Exception as exc:
         return last_resort_record(data, f"parser failed: {type(exc).__name__}: {exc}", subject="")
 
@@ -168,8 +169,17 @@ def _unreadable(raw: bytes, why: str, text: str | None = None) -> ParsedMessage:
     )
 
 
+_Reading = Literal["message", "header", "body"]  # how much of a message _parse reads
+
+
+@overload
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
-           part: str = "message") -> ParsedMessage | ParsedBody:
+           part: Literal["message", "header"] = "message") -> ParsedMessage: ...
+@overload
+def _parse(raw: bytes, attachment_parts: list[Message] | None = None, *,
+           part: Literal["body"]) -> ParsedMessage | ParsedBody: ...
+def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
+           part: _Reading = "message") -> ParsedMessage | ParsedBody:
     """The record; ``attachment_parts``, when given, receives the part of each attachment.
     part="header": header fields only (parse_header_block); "body": no header fields when
     the header is ASCII (parse_body)."""
@@ -216,7 +226,7 @@ def _without_nul(record: ParsedMessage | ParsedBody) -> ParsedMessage | ParsedBo
     return record
 
 
-def _read(raw: bytes, attachment_parts: list[Message] | None, part: str) -> ParsedMessage | ParsedBody:
+def _read(raw: bytes, attachment_parts: list[Message] | None, part: _Reading) -> ParsedMessage | ParsedBody:
     if raw.startswith(_OLE2_MAGIC):
         return _unreadable(raw, "not an RFC 5322 message: an Outlook .msg (OLE2) file", text="")
     defects = _Defects()
@@ -296,7 +306,22 @@ def _ascii_header(msg: Message) -> bool:
         return False
 
 
-def _header_fields(raw: bytes, headers: _Headers, defects: _Defects) -> dict[str, Any]:
+class _HeaderFields(TypedDict):
+    """The ParsedMessage fields the top-level header gives (keyword arguments of ParsedMessage)."""
+
+    message_id: str
+    synthetic_id: bool
+    in_reply_to: str | None
+    references: list[str]
+    sender: Address | None
+    to: list[Address]
+    cc: list[Address]
+    reply_to: list[Address]
+    date: dt.datetime | None
+    subject: str
+
+
+def _header_fields(raw: bytes, headers: _Headers, defects: _Defects) -> _HeaderFields:
     """The ParsedMessage fields read from the top-level header, in the order their problems
     are listed."""
     own_ids = _ids(headers.get("Message-ID"))

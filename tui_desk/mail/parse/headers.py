@@ -181,10 +181,10 @@ def _parse_date(value: str | None, defects: _Defects) -> dt.datetime | None:
         except Exception:
             continue
         if when is not None:
-            when = _written_year(candidate, when)
-            if when is None:
+            written = _written_year(candidate, when)
+            if written is None:
                 break
-            return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+            return written if written.tzinfo else written.replace(tzinfo=dt.timezone.utc)
     try:
         when = dt.datetime.fromisoformat(text)
         return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)

@@ -41,16 +41,27 @@ from __future__ import annotations
 import codecs
 import re
 from contextvars import ContextVar
-from email import _encoded_words, errors as email_errors, utils as email_utils
-from email.message import EmailMessage, Message, _parseparam, _splitparam, _unquotevalue
+from email import _encoded_words  # type: ignore[attr-defined]  # private module, not in typeshed
+from email import errors as email_errors, utils as email_utils
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy, default as _DEFAULT_POLICY
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_desk.mail.parse.common import HEADER_LIMIT, REFERENCES_LIMIT
 from tui_desk.mail.parse.header_values import (
     _SimpleMime, _parse_header, _raw_items, _simple_mime_cached, _unfold, _unfold_all,
 )
+
+if TYPE_CHECKING:
+    # Private helpers typeshed leaves out: their signatures as 3.11-3.13 have them (the names of
+    # the parameters are checked by tests/test_stdlib_internals.py). A parameter value is a str,
+    # or (charset, language, value) for RFC 2231.
+    def _splitparam(param: str) -> tuple[str, str | None]: ...
+    def _parseparam(s: str) -> list[str]: ...
+    def _unquotevalue(value: str | tuple[str | None, str | None, str]) -> str | tuple[str | None, str | None, str]: ...
+else:
+    from email.message import _parseparam, _splitparam, _unquotevalue
 
 
 # --------------------------------------------------------------------------------------
@@ -138,6 +149,10 @@ class _Part(EmailMessage):
     _count = -1  # and its length then: any change starts a new index and memo
     _index: dict[str, tuple[str, Any]]
     _memo: dict[Any, Any]
+    # Message's private attributes (see the module docstring), which typeshed does not declare:
+    # the fields as (name, raw value), and the body (a str, or the parts; None until set)
+    _headers: list[tuple[str, Any]]
+    _payload: str | list[Message] | None
 
     def memo(self) -> dict[Any, Any]:
         """A place for results derived from the headers as they are now."""
@@ -163,9 +178,9 @@ class _Part(EmailMessage):
             stripped = memo["raw"] = {}
             for key, value in _raw_items(self):
                 stripped.setdefault(key.lower(), value)
-        return stripped.get(name.lower())  # type: ignore[no-any-return]
+        return stripped.get(name.lower())
 
-    def __contains__(self, name: object) -> bool:
+    def __contains__(self, name: str) -> bool:
         if not isinstance(name, str):
             return super().__contains__(name)
         return self._first(name.lower()) is not None
@@ -198,13 +213,13 @@ class _Part(EmailMessage):
                 return self.get_default_type()
             ctype = _splitparam(self._header_text(hit))[0].lower()
             ctype = memo["ctype"] = "text/plain" if ctype.count("/") != 1 else ctype
-        return ctype  # type: ignore[no-any-return]
+        return ctype
 
     def get_content_disposition(self) -> str | None:
         hit = self._first("content-disposition")
         if hit is None:
             return None
-        return _splitparam(self._header_text(hit))[0].lower()  # type: ignore[no-any-return]
+        return _splitparam(self._header_text(hit))[0].lower()
 
     def get_param(
         self, param: str, failobj: Any = None, header: str = "content-type", unquote: bool = True
@@ -252,7 +267,7 @@ class _Part(EmailMessage):
                 name = p.strip()
                 val = ""
             params.append((name, val))
-        return email_utils.decode_params(params)  # type: ignore[no-any-return]
+        return email_utils.decode_params(params)
 
 
 #: The policy of trees built by _TreeBuilder (it records truncations itself).
@@ -267,8 +282,9 @@ def _parse_bytes(raw: bytes, headers_only: bool = False) -> tuple[Message, list[
             return _TreeBuilder(text, truncated).build(), truncated
         except _Unsupported:
             truncated.clear()
-    policy = _CappingPolicy(truncated=truncated, header_factory=_DEFAULT_POLICY.header_factory,
-                            message_factory=_Part)
+    # typeshed lists the stdlib's keywords only; a policy takes any attribute of its class
+    policy = _CappingPolicy(truncated=truncated,  # type: ignore[call-overload]  # (see above)
+                            header_factory=_DEFAULT_POLICY.header_factory, message_factory=_Part)
     msg = BytesParser(policy=policy).parsebytes(raw, headersonly=headers_only)
     return msg, truncated
 
@@ -378,14 +394,14 @@ class _TreeBuilder:
 
     # -- messages
 
-    def part(self, depth: int, parent_type: str = "") -> Message:
+    def part(self, depth: int, parent_type: str = "") -> _Part:
         if depth > _BUILD_DEPTH or parent_type == "multipart/digest":
             raise _Unsupported  # digest children default to message/rfc822
         msg = _Part(_PARSE_POLICY)
         text = self.text
         # the header loop of _parsegen: header lines up to EOF or the first other line
         start = self.pos
-        pos = _FEED_HEADER_LINES.match(text, start).end()  # type: ignore[union-attr]
+        pos = _FEED_HEADER_LINES.match(text, start).end()  # type: ignore[union-attr]  # matches "" too: never None
         if self.seps:  # a header-like line may be an enclosing boundary (EOF) too
             q = start
             while q < pos:
@@ -428,7 +444,7 @@ class _TreeBuilder:
         self.multipart(msg, "--" + boundary, depth, ctype)
         return msg
 
-    def multipart(self, msg: Message, sep: str, depth: int, ctype: str) -> None:
+    def multipart(self, msg: _Part, sep: str, depth: int, ctype: str) -> None:
         text = self.text
         pos = self.pos
         q, m = self.find_sep(pos, sep)
@@ -487,7 +503,7 @@ class _TreeBuilder:
             raise _Unsupported  # cannot happen: a line without line end is the last one
         self.pos = eof
 
-    def headers(self, msg: Message, block: str) -> None:
+    def headers(self, msg: _Part, block: str) -> None:
         """FeedParser._parse_headers with the capping of _CappingPolicy.header_source_parse."""
         if not block:
             return
@@ -559,16 +575,16 @@ def _strip_eol(s: str) -> str:
 # Private stdlib names other files of the parser need, behind plain functions
 
 
-def _raw_payload(msg: Message) -> Any:
+def _raw_payload(msg: Message) -> str | list[Message] | None:
     """``Message._payload`` as the parser left it: a str (never decoded) or a list of parts."""
-    return msg._payload
+    return msg._payload  # type: ignore[attr-defined, no-any-return]  # private: typeshed leaves it out
 
 
-def _decode_encoded_word(word: str) -> tuple[str, str, str, list[Any]]:
+def _decode_encoded_word(word: str) -> tuple[str, str, str, list[email_errors.MessageDefect]]:
     """``email._encoded_words.decode``: (text, charset, lang, defects) of one RFC 2047 word."""
-    return _encoded_words.decode(word)  # type: ignore[no-any-return]
+    return _encoded_words.decode(word)  # type: ignore[no-any-return]  # the module has no stub: Any
 
 
 def _is_text_encoding(info: codecs.CodecInfo) -> bool:
     """``codecs.CodecInfo._is_text_encoding``: False for bytes-to-bytes / str-to-str codecs."""
-    return bool(info._is_text_encoding)  # type: ignore[attr-defined]
+    return bool(info._is_text_encoding)
