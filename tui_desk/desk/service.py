@@ -16,7 +16,9 @@ from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 
 if TYPE_CHECKING:
+    from tui_desk.desk import metrics
     from tui_desk.desk.history import HistoryLine
+    from tui_desk.desk.questions import QuestionGroup
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -420,6 +422,24 @@ class Desk:
         from tui_desk.store.ingest import resolve_conversation
         found = await resolve_conversation(self.store, conv_id)
         return None if found is None else await conversation_history(self, found)
+
+    # Reports (issue 15; desk.reports): from the per-conversation metrics cached in the store
+    async def report(self, since: int, until: int, by: tuple[str, ...] = (),
+                     business_hours: bool = False) -> metrics.Report:
+        from tui_desk.desk import reports
+        return await reports.report(self, since, until, by, business_hours)
+
+    async def load(self, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
+        from tui_desk.desk import reports
+        return await reports.load(self, since, until)
+
+    async def questions(self, since: int, until: int) -> list[QuestionGroup]:
+        from tui_desk.desk import reports
+        return await reports.questions(self, since, until)
+
+    async def export(self, query: str | None) -> tuple[list[str], list[list[object]]]:
+        from tui_desk.desk import reports
+        return await reports.export(self, query)
 
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         from tui_desk.desk.notes import add_note

@@ -8,7 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from tui_desk.desk import metrics
+    from tui_desk.desk.questions import QuestionGroup
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,21 @@ class DeskService(Protocol):
 
     async def send_now(self, outbox_id: int) -> str:
         """A reply waiting out its undo window (or its send-later time) goes now."""
+
+    # Reports (issue 15): periods are [since, until) in POSIX seconds; the desk's zone is
+    # [priority] timezone. Subjects in QuestionGroup come from mail: sanitize them to show.
+    async def report(self, since: int, until: int, by: tuple[str, ...] = (),
+                     business_hours: bool = False) -> metrics.Report:
+        """Headline figures and the breakdowns `by` (metrics.BREAKDOWNS); ValueError for a bad one."""
+
+    async def load(self, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
+        """Customer messages by weekday x hour, and the busiest hours against the reply rate."""
+
+    async def questions(self, since: int, until: int) -> list[QuestionGroup]:
+        """Frequent questions of the conversations first asked in the period, biggest first."""
+
+    async def export(self, query: str | None) -> tuple[list[str], list[list[object]]]:
+        """(header, rows): one row per conversation (all, or those the search finds) with its metrics."""
 
     # The desk itself: what the app needs of its config, its store and the work beside it.
     def undo_send_seconds(self) -> list[int]:

@@ -206,6 +206,42 @@ MIGRATIONS: list[str] = [
     UPDATE events SET at=NEW.sent_at, outbox_id=NULL WHERE outbox_id=NEW.id; END;
     CREATE TRIGGER events_unsent AFTER DELETE ON outbox BEGIN DELETE FROM events WHERE outbox_id=OLD.id; END;
     """,
+    # 10: per-conversation metrics cache (store.report_cache): conv_metrics holds one encoded
+    #     desk.metrics.ConvMetrics per conversation; conv_dirty names the conversations whose mail,
+    #     events, tags or assignee changed since (triggers: right for sync and other processes
+    #     alike). seq only grows (AUTOINCREMENT): a row computed from data read before a change
+    #     stays dirty, the change has a newer seq.
+    """
+    CREATE TABLE conv_metrics(conv_id INTEGER PRIMARY KEY, first_at REAL, last_at REAL, data BLOB NOT NULL);
+    CREATE TABLE conv_dirty(seq INTEGER PRIMARY KEY AUTOINCREMENT, conv_id INTEGER NOT NULL UNIQUE);
+    INSERT INTO conv_dirty(conv_id) SELECT id FROM conversations;
+    CREATE TRIGGER cm_msg_in AFTER INSERT ON messages BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.conv_id); END;
+    CREATE TRIGGER cm_msg_up AFTER UPDATE ON messages WHEN OLD.conv_id IS NOT NEW.conv_id
+    OR OLD.date IS NOT NEW.date OR OLD.is_agent IS NOT NEW.is_agent OR OLD.is_note IS NOT NEW.is_note
+    OR OLD.auto_submitted IS NOT NEW.auto_submitted OR OLD.message_id IS NOT NEW.message_id BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (OLD.conv_id);
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.conv_id); END;
+    CREATE TRIGGER cm_msg_del AFTER DELETE ON messages BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (OLD.conv_id); END;
+    CREATE TRIGGER cm_ev_in AFTER INSERT ON events BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT conv_id FROM thread_ids WHERE msgid=NEW.anchor; END;
+    CREATE TRIGGER cm_ev_up AFTER UPDATE ON events BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT conv_id FROM thread_ids WHERE msgid=NEW.anchor; END;
+    CREATE TRIGGER cm_ev_del AFTER DELETE ON events BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT conv_id FROM thread_ids WHERE msgid=OLD.anchor; END;
+    CREATE TRIGGER cm_conv_in AFTER INSERT ON conversations BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.id); END;
+    CREATE TRIGGER cm_conv_up AFTER UPDATE ON conversations WHEN OLD.assignee IS NOT NEW.assignee
+    OR OLD.customer_key IS NOT NEW.customer_key BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.id); END;
+    CREATE TRIGGER cm_conv_del AFTER DELETE ON conversations BEGIN
+    DELETE FROM conv_metrics WHERE conv_id=OLD.id; DELETE FROM conv_dirty WHERE conv_id=OLD.id; END;
+    CREATE TRIGGER cm_tag_in AFTER INSERT ON tags BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.conv_id); END;
+    CREATE TRIGGER cm_tag_del AFTER DELETE ON tags BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (OLD.conv_id); END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,123 @@
+"""Reports from the store (issue 15): the cached per-conversation metrics and what the desk
+asks of them (Desk.report / load / questions / export delegate here).
+
+The cache (store.report_cache): one ConvMetrics per conversation, recomputed for the
+conversations marked dirty (their mail, events, tags or assignee changed: triggers, so changes
+by the sync and by other processes count) and for all of them when the cache key changes: the
+metrics' version, the row encoding, the Python (marshal) or the business-hours config
+([priority] business_hours/business_days/holidays/timezone). Rows are computed with the desk's
+business clock, so `business_hours=True` needs no recomputation.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import TYPE_CHECKING
+
+from tui_desk.desk import metrics
+from tui_desk.desk.business_time import BusinessClock, business_clock
+from tui_desk.desk.questions import Asked, QuestionCache, QuestionGroup, frequent_questions
+from tui_desk.desk.report_data import ENCODING, decode, encode, timeline
+from tui_desk.desk.timefmt import local_zone
+from tui_desk.store import report_cache
+from tui_desk.store.search import search_ids
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+CHUNK = 5000  # conversations read and computed at a time (bounded memory on a cold cache)
+_KEY = "metrics_cache_key"
+
+
+def zone_name(desk: Desk) -> str:
+    zone = local_zone(desk.config.priority.timezone)
+    return str(getattr(zone, "key", None) or desk.config.priority.timezone or "UTC")
+
+
+def _clock(desk: Desk) -> BusinessClock:
+    clock: BusinessClock = business_clock(desk.config.priority)
+    return clock
+
+
+def cache_key(desk: Desk) -> str:
+    p = desk.config.priority
+    return repr((metrics.METRICS_VERSION, ENCODING, sys.version_info[:2], p.business_hours, p.business_days,
+                 sorted(p.holidays), p.timezone))
+
+
+async def update_cache(desk: Desk) -> int:
+    """Recompute the rows of dirty conversations (all of them when the cache key changed).
+    Returns how many were computed."""
+    store = desk.store
+    key = cache_key(desk)
+    if await store.get_meta(_KEY) != key:
+        await report_cache.invalidate_all(store)
+        await store.set_meta(_KEY, key)
+    clock = _clock(desk)
+    done = 0
+    while True:
+        seen = await report_cache.dirty(store, CHUNK)
+        if not seen:
+            return done
+        sources = await report_cache.sources(store, [c for _, c in seen])
+        rows: list[tuple[int, float | None, float | None, bytes]] = []
+        for conv_id, src in sources.items():
+            m = metrics.conversation_metrics(timeline(src), clock)
+            rows.append((conv_id, m.first_at, m.last_at, encode(m)))
+        await report_cache.save(store, rows, seen)
+        done += len(rows)
+
+
+async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
+    """The up-to-date rows of conversations with anything in [since, until)."""
+    await update_cache(desk)
+    return [decode(d) for d in await report_cache.cached(desk.store, since, until)]
+
+
+async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
+                 business_hours: bool = False) -> metrics.Report:
+    for b in by:
+        if b not in metrics.BREAKDOWNS:
+            raise ValueError(f"--by is one of {', '.join(metrics.BREAKDOWNS)}, not {b!r}")
+    found = await rows(desk, since, until)
+    return metrics.report(found, since, until, zone=zone_name(desk), by=by, business_hours=business_hours)
+
+
+async def load(desk: Desk, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
+    found = await rows(desk, since, until)
+    local = metrics.LocalTime(zone_name(desk))
+    heat = metrics.heatmap(found, since, until, local=local)
+    return heat, metrics.staffing(found, since, until, heat=heat, local=local)
+
+
+# per Desk: a live Reports screen asks again and again
+_question_caches: weakref.WeakKeyDictionary[Desk, QuestionCache] = weakref.WeakKeyDictionary()
+
+
+async def questions(desk: Desk, since: int, until: int) -> list[QuestionGroup]:
+    """Frequent questions of the conversations whose first customer message is in [since, until)."""
+    found = [r for r in await rows(desk, since, until)
+             if r.first_customer_at is not None and since <= r.first_customer_at < until]
+    snippets = {int(r.conv_id): tuple(s for reply in r.replies for s in reply.snippets) for r in found}
+    firsts = await report_cache.first_customer_messages(desk.store, snippets)
+    asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
+    cache = _question_caches.setdefault(desk, QuestionCache())
+    return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
+
+
+async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[object]]]:
+    """One row per conversation (all, or those the search query finds) with its metrics:
+    (header, rows), columns metrics.EXPORT_HEADER; conv_id is the conversation number."""
+    await update_cache(desk)
+    if query is None or not query.strip():
+        ids = None
+    else:
+        ids = await search_ids(desk.store, query, desk.now())
+    data = await report_cache.cached(desk.store, conv_ids=ids) if ids is not None else \
+        await report_cache.cached(desk.store)
+    table = metrics.export_rows([decode(d) for d in data], zone=zone_name(desk))
+    header = [str(h) for h in table[0]]
+    out = [[int(r[0]), *r[1:]] for r in table[1:]]
+    out.sort(key=lambda r: int(str(r[0])))
+    return header, out
