@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from servers import free_port
+from tests.accounts import config_for
 from tests.mailfactory import make_mail
-from tui_desk.config import AccountConfig, Config, ServerConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.replies import cancel_send, queue_reply
 from tui_desk.desk.service import Desk
@@ -28,15 +28,6 @@ from tui_desk.store.queries import thread_message_ids
 
 GOLDEN = Path(__file__).parent / "golden"
 SNIPPETS = Path(__file__).resolve().parents[1] / "snippets"
-
-
-def config_for(dovecot, user, smtp_port, **account) -> Config:
-    acct = AccountConfig(
-        name="support", address=f"{user}@helpdesk.test", display_name="Helpdesk Support",
-        imap=ServerConfig("127.0.0.1", dovecot.imap_port, "starttls", user, ca_file=dovecot.ca_file),
-        smtp=ServerConfig("127.0.0.1", smtp_port, "starttls", "agent1", ca_file=dovecot.ca_file),
-        undo_send_seconds=10, **account)
-    return Config(agent="Alice", agent_addresses=("*@helpdesk.test",), accounts=(acct,))
 
 
 def accept_any_login(server, session, envelope, mechanism, auth_data):

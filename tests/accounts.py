@@ -1,0 +1,90 @@
+"""Accounts on the suite's Dovecot (and SMTP sink): the config file the CLI reads, the
+AccountConfig/Config the desk is opened with, an agent's own store and sync, and a plain IMAP
+login to look at the server side."""
+
+from __future__ import annotations
+
+import dataclasses
+import imaplib
+
+from tui_desk.config import AccountConfig, Config, ServerConfig
+from tui_desk.desk.service import Desk
+from tui_desk.sync.imap_sync import AccountSync
+
+
+def write_config(path, dovecot, user, *, agent: str = "agent1", name: str | None = None,
+                 smtp_port: int | None = None, auth: str | None = None, login: str | None = None):
+    """A config for the suite's Dovecot (and, with smtp_port, its SMTP sink); returns `path`.
+    Signs in with passwords (IMAP as `user`, SMTP as agent1), or with `auth` and its `login` keys
+    (the same on both, SMTP as `user` too)."""
+    if auth is None:
+        imap_login = f'password_command = "echo {dovecot.password_of(user)}"'
+        smtp_user, smtp_login = "agent1", 'password_command = "echo secret"'
+    else:
+        imap_login = smtp_login = f'auth = "{auth}"\n{login}'
+        smtp_user = user
+    text = f"""
+agent = "{agent}"
+agent_addresses = ["*@helpdesk.test"]
+
+[accounts.support]
+address = "{user}@helpdesk.test"
+{f'name = "{name}"' if name else ""}
+folders = ["INBOX"]
+
+[accounts.support.imap]
+host = "127.0.0.1"
+port = {dovecot.imap_port}
+security = "starttls"
+username = "{user}"
+{imap_login}
+ca_file = "{dovecot.ca_file}"
+"""
+    if smtp_port is not None:
+        text += f"""
+[accounts.support.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "starttls"
+username = "{smtp_user}"
+{smtp_login}
+ca_file = "{dovecot.ca_file}"
+"""
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def account_for(dovecot, user, **kw) -> AccountConfig:
+    return AccountConfig(
+        name="support", address=f"{user}@helpdesk.test",
+        imap=ServerConfig("127.0.0.1", dovecot.imap_port, "starttls", user, ca_file=dovecot.ca_file), **kw)
+
+
+def config_for(dovecot, user, smtp_port, **account) -> Config:
+    """Agent Alice answering for `user`'s account, replies through the SMTP sink at smtp_port."""
+    acct = account_for(
+        dovecot, user, display_name="Helpdesk Support",
+        smtp=ServerConfig("127.0.0.1", smtp_port, "starttls", "agent1", ca_file=dovecot.ca_file),
+        undo_send_seconds=10, **account)
+    return Config(agent="Alice", agent_addresses=("*@helpdesk.test",), accounts=(acct,))
+
+
+AGENTS = Config(agent_addresses=("*@helpdesk.test",))
+
+
+async def agent(tmp_path, name, dovecot, user) -> tuple[Desk, AccountSync]:
+    """Agent `name` with a store of its own, synced once with `user`'s mailbox."""
+    account = account_for(dovecot, user)
+    config = dataclasses.replace(AGENTS, agent=name, accounts=(account,))
+    desk = await Desk.open(tmp_path / f"{name}.db", config)
+    sync = AccountSync(desk.store, account, dovecot.password_of(user),
+                       is_agent=config.is_agent_address, on_change=desk.refresh)
+    await sync.sync_once()
+    return desk, sync
+
+
+def client(dovecot, user) -> imaplib.IMAP4:
+    """A plain imaplib session logged in as `user`, to see what the server holds."""
+    c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=30)
+    c.login(user, dovecot.password_of(user))
+    return c
