@@ -12,21 +12,24 @@ from tui_desk.desk.service import Desk
 from tui_desk.sync.imap_sync import AccountSync
 
 
-def write_config(path, dovecot, user, *, agent: str = "agent1", name: str | None = None,
-                 smtp_port: int | None = None, auth: str | None = None, login: str | None = None):
+def write_config(path, dovecot, user, *, agent: str = "agent1", name: str | None = None, settings: str = "",
+                 security: str = "starttls", smtp_port: int | None = None, auth: str | None = None,
+                 login: str | None = None):
     """A config for the suite's Dovecot (and, with smtp_port, its SMTP sink); returns `path`.
-    Signs in with passwords (IMAP as `user`, SMTP as agent1), or with `auth` and its `login` keys
-    (the same on both, SMTP as `user` too)."""
+    settings: more top-level lines. security: of the IMAP connection ("none": plain, no CA file). login: the IMAP sign-in keys (default: a password_command
+    printing the user's password); with `auth`, an auth key goes before them and SMTP signs in
+    the same way, as `user` (without: as agent1 with its password)."""
+    imap_login = f'password_command = "echo {dovecot.password_of(user)}"' if login is None else login
     if auth is None:
-        imap_login = f'password_command = "echo {dovecot.password_of(user)}"'
         smtp_user, smtp_login = "agent1", 'password_command = "echo secret"'
     else:
-        imap_login = smtp_login = f'auth = "{auth}"\n{login}'
+        imap_login = smtp_login = f'auth = "{auth}"\n{imap_login}'
         smtp_user = user
+    imap_ca = "" if security == "none" else f'ca_file = "{dovecot.ca_file}"'
     text = f"""
 agent = "{agent}"
 agent_addresses = ["*@helpdesk.test"]
-
+{settings}
 [accounts.support]
 address = "{user}@helpdesk.test"
 {f'name = "{name}"' if name else ""}
@@ -35,10 +38,10 @@ folders = ["INBOX"]
 [accounts.support.imap]
 host = "127.0.0.1"
 port = {dovecot.imap_port}
-security = "starttls"
+security = "{security}"
 username = "{user}"
 {imap_login}
-ca_file = "{dovecot.ca_file}"
+{imap_ca}
 """
     if smtp_port is not None:
         text += f"""
