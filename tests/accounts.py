@@ -1,14 +1,19 @@
-"""Accounts on the suite's Dovecot (and SMTP sink): the config file the CLI reads, the
-AccountConfig/Config the desk is opened with, an agent's own store and sync, and a plain IMAP
-login to look at the server side."""
+"""Accounts on the suite's Dovecot (and SMTP sink): the config file the CLI reads (and the
+`tui-desk sync` command for it), the AccountConfig/Config the desk is opened with, a desk ready to
+reply, an agent's own store and sync, and a plain IMAP login to look at the server side."""
 
 from __future__ import annotations
 
 import dataclasses
 import imaplib
+import sys
+import time
 
+from tests.mailfactory import make_mail
 from tui_desk.config import AccountConfig, Config, ServerConfig
 from tui_desk.desk.service import Desk
+from tui_desk.store.queries import thread_message_ids
+from tui_desk.sync.delivery import OutboxSender
 from tui_desk.sync.imap_sync import AccountSync
 
 
@@ -57,6 +62,11 @@ ca_file = "{dovecot.ca_file}"
     return path
 
 
+def sync_cmd(cfg, db) -> list[str]:
+    """`tui-desk sync --once` with the config file `cfg` and the store `db`."""
+    return [sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync", "--once"]
+
+
 def account_for(dovecot, user, **kw) -> AccountConfig:
     return AccountConfig(
         name="support", address=f"{user}@helpdesk.test",
@@ -70,6 +80,21 @@ def config_for(dovecot, user, smtp_port, **account) -> Config:
         smtp=ServerConfig("127.0.0.1", smtp_port, "starttls", "agent1", ca_file=dovecot.ca_file),
         undo_send_seconds=10, **account)
     return Config(agent="Alice", agent_addresses=("*@helpdesk.test",), accounts=(acct,))
+
+
+async def replying_desk(tmp_path, dovecot, user, smtp_port, clock=None, **account):
+    """Alice's desk on config_for's account with one customer question synced, and its outbox
+    sender: (desk, sync, sender, the question's conversation)."""
+    dovecot.load_maildir(user, [make_mail("q1@t", sender="Ann Lee <ann@c.test>", subject="Refund for order #123",
+                                          body="Where is my refund?\n")])
+    cfg = config_for(dovecot, user, smtp_port, **account)
+    desk = await Desk.open(tmp_path / "s.db", cfg, clock=clock or time.time)
+    sync = AccountSync(desk.store, cfg.accounts[0], dovecot.password_of(user), is_agent=cfg.is_agent_address,
+                       on_change=desk.refresh)
+    await sync.sync_once()
+    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh, clock=clock or time.time)
+    conv = next(iter(await thread_message_ids(desk.store)))
+    return desk, sync, sender, conv
 
 
 AGENTS = Config(agent_addresses=("*@helpdesk.test",))

@@ -10,20 +10,15 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from email.parser import BytesHeaderParser
 
 from servers import MaildirMessage
-from tests.accounts import write_config
+from tests.accounts import sync_cmd, write_config
 from tests.processes import alive, descendants
 from tui_desk.demo import mailbox as generator
 
 N = 6000  # a first sync of 6000 takes ~2 s here: the kills below land inside it
-
-
-def sync_cmd(cfg, db) -> list[str]:
-    return [sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync", "--once"]
 
 
 def server_view(dovecot, user) -> dict[int, str]:
