@@ -83,6 +83,7 @@ for p in (ROOT, ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+import accounts
 from servers import DovecotServer, MaildirMessage, make_server_dir, make_test_cert
 from tui_desk.demo import mailbox as generator
 
@@ -264,22 +265,7 @@ def store_bytes(db: Path) -> int:
 
 # -- tui-desk ------------------------------------------------------------------------------------------
 def write_config(path: Path, server: DovecotServer, user: str, security: str) -> None:
-    ca = f'ca_file = "{server.ca_file}"\n' if security != "none" else ""
-    path.write_text(f"""\
-agent = "agent1"
-agent_addresses = ["*@helpdesk.test"]
-
-[accounts.support]
-address = "{user}@helpdesk.test"
-folders = ["INBOX"]
-
-[accounts.support.imap]
-host = "127.0.0.1"
-port = {server.imap_port}
-security = "{security}"
-username = "{user}"
-password_command = "echo {server.password_of(user)}"
-{ca}""")
+    accounts.write_config(path, server, user, security=security)
 
 
 def desk_env(work: Path, tree: Path | None = None) -> dict[str, str]:

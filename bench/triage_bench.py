@@ -59,8 +59,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.ui_bench import (
-    SIZE, child_env, frame_counting_app, install_frame_probe, loadavg, record_gc, summary, top_functions, wait_until_quiet)
+from bench.frame_timing import FrameProbe, frame_counting_app, install_frame_probe, record_gc, send_key
+from bench.frame_timing import settle as frame_settle
+from bench.frame_timing import wait_for as frame_wait_for
+from bench.ui_bench import SIZE, child_env, loadavg, summary, top_functions, wait_until_quiet
 
 TARGET_ACTION_MS = 50.0
 TARGET_RECOMPUTE_S = 1.0
@@ -96,8 +98,6 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
     import asyncio
     import gc
 
-    from textual import events
-
     from tui_desk.config import load_config
     from tui_desk.desk.service import Desk
     from tui_desk.ui.queue import QueueView
@@ -105,29 +105,12 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
 
     what_if(fix)
 
-    class Probe:
-        """Frames as the screen hands them to the terminal, and what the queue drew in them."""
+    class Probe(FrameProbe):
+        """FrameProbe's frames plus (queue generation, prompt on screen, CPU time of the process
+        at the end)."""
 
-        def __init__(self) -> None:
-            # (start, end, queue lines, rows drawn, rows missing, queue generation, prompt on screen,
-            #  CPU time of the process at the end)
-            self.frames: list[tuple[float | None, float, int, int, int, int, bool, float]] = []
-            self.timer_start: float | None = None
-            self.lines = self.rows = self.missing = 0
-            self.last_end = 0.0
-            self.last_queue_missing = 0
-            self.event = asyncio.Event()
-
-        def frame_done(self, generation: int, prompt: bool) -> None:
-            end = time.perf_counter()
-            self.frames.append((self.timer_start, end, self.lines, self.rows, self.missing, generation, prompt,
-                                time.process_time()))
-            if self.lines:
-                self.last_queue_missing = self.missing
-            self.timer_start = None
-            self.lines = self.rows = self.missing = 0
-            self.last_end = end
-            self.event.set()
+        def frame_end_fields(self) -> tuple:
+            return (time.process_time(),)
 
     probe = Probe()
     gc_runs: list[tuple[int, float, float]] = []  # generation, start, end
@@ -166,37 +149,13 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
         return desk
 
     async def wait_for(predicate, timeout: float, what: str) -> None:
-        deadline = time.perf_counter() + timeout
-        while not predicate():
-            app = running[0] if running else None
-            if app and (app._exception is not None or app.return_code is not None):
-                raise RuntimeError(f"the app stopped: {app._exception or app.return_code}")
-            probe.event.clear()
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                raise TimeoutError(f"timed out waiting for {what}")
-            try:
-                await asyncio.wait_for(probe.event.wait(), min(remaining, 0.05))
-            except asyncio.TimeoutError:
-                pass
+        await frame_wait_for(probe, predicate, timeout, what, lambda: running[0] if running else None, poll=0.05)
 
     async def settle(app, quiet: float = 0.03, timeout: float = 5.0) -> None:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            await asyncio.sleep(0.005)
-            if (time.perf_counter() - probe.last_end >= quiet and not probe.last_queue_missing
-                    and not app.type_ahead.busy
-                    and not any(w.group == "triage" and not w.is_finished for w in app.workers)):
-                return
+        await frame_settle(probe, quiet, timeout, idle=lambda: not app.type_ahead.busy and not any(
+            w.group == "triage" and not w.is_finished for w in app.workers))
 
-    def send(app, key: str, character: str | None = None) -> float:
-        if character is None and len(key) == 1:
-            character = key
-        event = events.Key(key, character)
-        event.set_sender(app)
-        t = time.perf_counter()
-        app._driver.send_message(event)
-        return t
+    send = send_key
 
     async def type_text(app, text: str) -> None:
         for char in text:

@@ -95,85 +95,6 @@ def summary(values: list[float | None]) -> dict:
             "min": min(values)} if values else {"n": 0}
 
 
-def record_gc(runs: list[tuple[int, float, float]]) -> None:
-    """Every garbage collection from now on goes to runs as (generation, start, end), so a slow
-    key can be told apart: a full collection inside its frame."""
-    import gc
-
-    start = [0.0]
-
-    def callback(phase: str, info: dict) -> None:
-        if phase == "start":
-            start[0] = time.perf_counter()
-        else:
-            runs.append((info["generation"], start[0], time.perf_counter()))
-
-    gc.callbacks.append(callback)
-
-
-def install_frame_probe(probe) -> None:
-    """Patch the screen and the queue so `probe` sees each frame: `timer_start`, when its work
-    began (the screen's update timer, or a layout outside it: a mount, a resize, a screen pushed
-    or popped), and the queue lines drawn in it (`lines`; of them `rows` loaded, `missing` not)."""
-    from textual.screen import Screen
-
-    from tui_desk.ui.queue import QueueView
-
-    original_timer_update = Screen._on_timer_update
-
-    def timer_update(self: Screen) -> None:
-        probe.timer_start = time.perf_counter()
-        original_timer_update(self)
-
-    Screen._on_timer_update = timer_update  # type: ignore[method-assign]  # timing probe on the live class
-    original_refresh_layout = Screen._refresh_layout
-
-    def refresh_layout(self: Screen, *args, **kwargs) -> None:
-        if probe.timer_start is None:
-            probe.timer_start = time.perf_counter()
-        original_refresh_layout(self, *args, **kwargs)
-
-    Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]  # timing probe on the live class
-    original_render_line = QueueView.render_line
-
-    def render_line(self: QueueView, y: int):
-        strip = original_render_line(self, y)
-        probe.lines += 1
-        ids = self.ids
-        if ids:
-            index = (int(self.scroll_y) + y) // max(1, self._lines_per_row)
-            if index < len(ids):
-                if self.row(ids[index]) is None:
-                    probe.missing += 1
-                else:
-                    probe.rows += 1
-        return strip
-
-    QueueView.render_line = render_line  # type: ignore[method-assign]  # timing probe on the live class
-
-
-def frame_counting_app(on_frame):
-    """A DeskApp that encodes each frame it hands to the terminal as the terminal driver does
-    (the headless driver skips that work), then calls on_frame(app, screen)."""
-    from textual._compositor import CompositorUpdate
-
-    import tui_desk.ui.app as app_module
-
-    class BenchApp(app_module.DeskApp):
-        # relative paths are read next to the module of the class that sets them
-        CSS_PATH = os.path.join(os.path.dirname(app_module.__file__), app_module.DeskApp.CSS_PATH)
-
-        def _display(self, screen, renderable) -> None:
-            super()._display(screen, renderable)
-            if renderable is None or self._batch_count:
-                return
-            if self.is_headless and isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(self.console)
-            on_frame(self, screen)
-
-    return BenchApp
-
-
 def child_env(work, out_dir) -> dict[str, str]:
     """The environment of the app processes the benches start: no TUI_DESK_/TEXTUAL settings of
     the caller, a throw-away XDG config and data dir in `work`, this tree on the path.
@@ -282,8 +203,6 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     config = load_config(None)
     reader = TimedReader(db, config)
 
-    from textual import events
-
     import tui_desk.ui.app  # noqa: F401 - as cli.run_tui: the TUI, imported while the thread reads
     from tui_desk.desk.service import Desk
 
@@ -293,29 +212,15 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
         with open(what_if) as f:
             exec(compile(f.read(), what_if, "exec"), {"__name__": "ui_bench_what_if"})
 
-    class Probe:
-        """Frames as the screen hands them to the terminal, and what the queue drew in them."""
+    from bench.frame_timing import FrameProbe, frame_counting_app, install_frame_probe, record_gc, send_key
+    from bench.frame_timing import settle as frame_settle
+    from bench.frame_timing import wait_for as frame_wait_for
 
-        def __init__(self) -> None:
-            self.frames: list[tuple[float | None, float, int, int, int]] = []  # start, end, lines, rows, missing
-            self.timer_start: float | None = None
-            self.lines = self.rows = self.missing = 0
-            self.last_end = 0.0
-            self.last_queue_missing = 0
-            self.event = asyncio.Event()
-
-        def frame_done(self) -> None:
-            end = time.perf_counter()
-            self.frames.append((self.timer_start, end, self.lines, self.rows, self.missing))
-            if self.lines:
-                self.last_queue_missing = self.missing
+    class Probe(FrameProbe):
+        def drawn(self) -> None:
             if self.rows:
                 mark("first_row_frame")
             mark("first_frame")
-            self.timer_start = None
-            self.lines = self.rows = self.missing = 0
-            self.last_end = end
-            self.event.set()
 
     probe = Probe()
 
@@ -333,32 +238,12 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
         return desk
 
     async def wait_for(predicate, timeout: float) -> None:
-        deadline = time.perf_counter() + timeout
-        while not predicate():
-            if running_app and (running_app._exception is not None or running_app.return_code is not None):
-                raise RuntimeError(f"the app stopped: {running_app._exception or running_app.return_code}")
-            probe.event.clear()
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                raise TimeoutError("the app did not paint what was expected")
-            try:
-                await asyncio.wait_for(probe.event.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
+        await frame_wait_for(probe, predicate, timeout, "the app to paint what was expected", lambda: running_app)
 
     async def settle(quiet: float = 0.03, timeout: float = 3.0) -> None:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            await asyncio.sleep(0.005)
-            if time.perf_counter() - probe.last_end >= quiet and not probe.last_queue_missing:
-                return
+        await frame_settle(probe, quiet, timeout)
 
-    def send(app, key: str) -> float:
-        event = events.Key(key, key if len(key) == 1 else None)
-        event.set_sender(app)
-        t = time.perf_counter()
-        app._driver.send_message(event)
-        return t
+    send = send_key
 
     def per_key(sent: list[tuple[str, float, float]]) -> list[dict]:
         """For each (key, sent, settled): first queue frame, rows complete, settle time."""

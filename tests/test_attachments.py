@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_parse import CORPUS, MESSAGE_FILES, mail
+from tests.mail_corpus import CORPUS, MESSAGE_FILES
+from tests.mailfactory import mail
 from tui_desk.demo.mailbox import Generator
 from tui_desk.desk import attachments
 from tui_desk.desk.attachments import (

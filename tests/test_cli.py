@@ -565,8 +565,7 @@ def test_a_store_folder_without_permission_is_one_line(tmp_path, capsys, monkeyp
 def test_import_puts_a_date_not_to_be_believed_at_the_arrival_time(tmp_path, capsys):
     import os
 
-    from tests.mailfactory import BASE, make_mail
-    from tests.test_priority import with_date
+    from tests.mailfactory import BASE, make_mail, with_date
 
     old = with_date(make_mail("old@t", sender="old@c.test"), "Mon, 1 Jan 1900 00:00:00 +0000")
     (tmp_path / "in.mbox").write_bytes(b"From old@c.test Mon Nov  2 10:00:00 2026\n" + old + b"\n")

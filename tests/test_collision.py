@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from tests.accounts import config_for
 from tests.mailfactory import make_mail
 from tui_desk.desk import commands, keywords
 from tui_desk.desk.service import Desk
@@ -23,7 +24,6 @@ from tui_desk.sync.delivery import OutboxSender
 from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store import outbox
 from tui_desk.store.queries import thread_message_ids
-from tests.test_send import config_for
 
 
 async def open_agent(tmp_path, name, dovecot, user, smtp_port) -> tuple[Desk, AccountSync, OutboxSender]:

@@ -216,7 +216,7 @@ def _assert_terminal_safe(text: str, where: str) -> None:
 
 
 async def _partition_and_render(raws: list[bytes], db: Path, batch: int | None) -> set[frozenset[str]]:
-    from tests.test_threading import add, partition
+    from tests.conversations import add, partition
     from tui_desk.cli import TerminalJSON, message_json
     from tui_desk.desk.render import conversation_text
     from tui_desk.desk.service import Desk

@@ -14,8 +14,8 @@ import sys
 import textwrap
 
 from tests.mailfactory import BASE, make_mail
-from tests.test_send import Clock, setup
-from tests.test_sync import account_for
+from tests.accounts import account_for, replying_desk, sync_cmd, write_config
+from tests.clock import Clock
 from tui_desk.config import Config
 from tui_desk.desk import commands
 from tui_desk.desk.replies import cancel_send
@@ -98,7 +98,7 @@ async def test_reply_is_history_when_sent_with_its_snippets_and_an_undone_one_is
         tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
     clock = Clock()
-    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, sync, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     refund = Snippet("refund", "Refund", (), "Your refund is on its way, {{customer_first_name}}.")
     desk._snippets = [refund]
     await desk.reply(conv, "Sorry! Refund sent.", snippets=["refund", "gone"])
@@ -249,7 +249,6 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_killed_between_append_and_mark_shared_duplicates_nothing(tmp_path, dovecot, mail_user):
-    from tests.test_sync_crash import sync_cmd, write_config
     dovecot.load_maildir(mail_user, [make_mail("k1@t", sender="ann@c.test")])
     cfg, db = tmp_path / "config.toml", tmp_path / "store.sqlite3"
     write_config(cfg, dovecot, mail_user, agent="alice")

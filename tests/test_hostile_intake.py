@@ -279,7 +279,7 @@ def test_parse_workers_of_an_import_killed_at_start_exit_with_it(tmp_path) -> No
     import sys
     import time
 
-    from test_sync_crash import alive, descendants
+    from tests.processes import alive, descendants
     from tui_desk.demo.mailbox import Generator, write_mbox
 
     mbox = tmp_path / "mail.mbox"

@@ -15,6 +15,7 @@ import pytest
 
 from oauth2_server import CLIENT_ID, CLIENT_SECRET, OAuth2Endpoint, access_token, refresh_token
 from servers import DovecotServer, SmtpSink, failing_login_source, running_dovecot
+from tests.accounts import write_config
 from tests.mailfactory import make_mail
 from tui_desk.config import load_config
 from tui_desk.desk.replies import queue_reply
@@ -87,18 +88,6 @@ def refresh_flow_keys(user: str, endpoint: OAuth2Endpoint) -> str:
             f'oauth2_client_secret_command = "echo {CLIENT_SECRET}"\npassword_command = "echo {refresh_token(user)}"')
 
 
-def write_config(path, dovecot, user, auth: str, keys: str, smtp_port: int | None = None):
-    text = (f'agent = "agent1"\nagent_addresses = ["*@helpdesk.test"]\n\n'
-            f'[accounts.support]\naddress = "{user}@helpdesk.test"\nfolders = ["INBOX"]\n\n'
-            f'[accounts.support.imap]\nhost = "127.0.0.1"\nport = {dovecot.imap_port}\nsecurity = "starttls"\n'
-            f'username = "{user}"\nca_file = "{dovecot.ca_file}"\nauth = "{auth}"\n{keys}\n')
-    if smtp_port is not None:
-        text += (f'\n[accounts.support.smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "starttls"\n'
-                 f'username = "{user}"\nca_file = "{dovecot.ca_file}"\nauth = "{auth}"\n{keys}\n')
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 async def run_cli(*argv) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "tui_desk", *map(str, argv)],
                                    capture_output=True, text=True, timeout=120)
@@ -115,7 +104,7 @@ async def test_sync_once_signs_in_with_oauth2_and_keeps_the_token_out_of_the_log
     user = oauth2_dovecot.new_user()
     oauth2_dovecot.load_maildir(user, [make_mail("o1@t", subject="Token test")])
     keys = token_command_keys(user) if how == "token_command" else refresh_flow_keys(user, oauth2_endpoint)
-    cfg = write_config(tmp_path / "config.toml", oauth2_dovecot, user, auth, keys)
+    cfg = write_config(tmp_path / "config.toml", oauth2_dovecot, user, auth=auth, login=keys)
     before = len(oauth2_endpoint.token_requests())
     log = tmp_path / "debug.log"
     done = await run_cli("--config", cfg, "--db", tmp_path / "d.db", "--log", log, "sync", "--once")
@@ -132,7 +121,7 @@ async def test_sync_once_signs_in_with_oauth2_and_keeps_the_token_out_of_the_log
 def test_refreshed_token_is_kept_until_shortly_before_it_expires(tmp_path, oauth2_endpoint):
     user = "agent1"
     cfg = load_config(write_config(tmp_path / "c.toml", NO_SERVER,
-                                   user, "xoauth2", refresh_flow_keys(user, oauth2_endpoint)))
+                                   user, auth="xoauth2", login=refresh_flow_keys(user, oauth2_endpoint)))
     lookup = password_lookup(cfg)
     before = len(oauth2_endpoint.token_requests())
     assert lookup("support", "imap") == lookup("support", "imap") == access_token(user)
@@ -143,7 +132,7 @@ def test_refreshed_token_is_kept_until_shortly_before_it_expires(tmp_path, oauth
     oauth2_endpoint.expires_in = 30  # less than the safety margin: every lookup refreshes
     try:
         cfg2 = load_config(write_config(tmp_path / "c2.toml", NO_SERVER,
-                                        "agent2", "xoauth2", refresh_flow_keys("agent2", oauth2_endpoint)))
+                                        "agent2", auth="xoauth2", login=refresh_flow_keys("agent2", oauth2_endpoint)))
         lookup2 = password_lookup(cfg2)
         lookup2("support", "imap")
         lookup2("support", "imap")
@@ -155,7 +144,7 @@ def test_refreshed_token_is_kept_until_shortly_before_it_expires(tmp_path, oauth
 def test_a_refused_refresh_is_one_line_without_secrets(tmp_path, oauth2_endpoint):
     keys = refresh_flow_keys("nobody", oauth2_endpoint).replace(CLIENT_SECRET, "not-the-secret")
     cfg = load_config(write_config(tmp_path / "c.toml", NO_SERVER,
-                                   "nobody", "xoauth2", keys))
+                                   "nobody", auth="xoauth2", login=keys))
     with pytest.raises(SecretError) as e:
         password_lookup(cfg)("support", "imap")
     assert str(e.value) == (f"{tmp_path / 'c.toml'}: accounts.support.imap.oauth2_token_url: "
@@ -170,7 +159,7 @@ async def test_reply_goes_out_over_smtp_with_oauth2_and_is_filed_in_sent(tmp_pat
     try:
         user = oauth2_dovecot.new_user()
         oauth2_dovecot.load_maildir(user, [make_mail("q@t", sender="Ann <ann@c.test>", subject="Help")])
-        cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, auth, token_command_keys(user),
+        cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, auth=auth, login=token_command_keys(user),
                                        smtp_port=sink.port))
         desk = await Desk.open(tmp_path / "s.db", cfg)
         lookup = password_lookup(cfg)
@@ -194,8 +183,8 @@ async def test_smtp_wrong_token_fails_once_with_the_login_line(tmp_path, oauth2_
     try:
         user = oauth2_dovecot.new_user()
         oauth2_dovecot.load_maildir(user, [make_mail("q@t", sender="Ann <ann@c.test>", subject="Help")])
-        cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, "oauthbearer",
-                                       token_command_keys(user), smtp_port=sink.port))
+        cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, auth="oauthbearer",
+                                       login=token_command_keys(user), smtp_port=sink.port))
         desk = await Desk.open(tmp_path / "s.db", cfg)
         lookup = password_lookup(cfg)
         await AccountSync(desk.store, cfg.accounts[0], lambda: lookup("support", "imap"),
@@ -220,8 +209,8 @@ async def test_a_cached_token_the_server_refuses_is_refreshed_at_the_next_try(tm
     monkeypatch.setattr(sync_module, "ImapConnection",
                         lambda *a, **kw: ImapConnection(*a, source_address=failing_login_source(), **kw))
     user = oauth2_dovecot.new_user()
-    cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, "xoauth2",
-                                   refresh_flow_keys(user, oauth2_endpoint)))
+    cfg = load_config(write_config(tmp_path / "c.toml", oauth2_dovecot, user, auth="xoauth2",
+                                   login=refresh_flow_keys(user, oauth2_endpoint)))
     server = cfg.accounts[0].imap
     lookup = password_lookup(cfg)
     lookup("support", "imap")
@@ -241,7 +230,8 @@ async def test_a_cached_token_the_server_refuses_is_refreshed_at_the_next_try(tm
 # Late in this module: a failed login from 127.0.0.1 slows this Dovecot's next logins from there.
 async def test_sync_once_with_a_wrong_token_is_the_one_line_login_error(tmp_path, oauth2_dovecot):
     user = oauth2_dovecot.new_user()
-    cfg = write_config(tmp_path / "config.toml", oauth2_dovecot, user, "xoauth2", token_command_keys(user, "wrong-token"))
+    cfg = write_config(tmp_path / "config.toml", oauth2_dovecot, user, auth="xoauth2",
+                       login=token_command_keys(user, "wrong-token"))
     log = tmp_path / "debug.log"
     done = await run_cli("--config", cfg, "--db", tmp_path / "d.db", "--log", log, "sync", "--once")
     assert done.returncode != 0

@@ -18,19 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.mail_corpus import CORPUS, MESSAGE_FILES
+from tests.mailfactory import koi8_mail, mail
 from tui_desk.demo.mailbox import Generator
 from tui_desk.mail import parse as parse_module
 from tui_desk.mail.model import Address, ParsedMessage
 from tui_desk.mail.parse import HEADER_LIMIT, normalize_msgid, parse_message
 
-CORPUS = Path(__file__).parent / "corpus"
-_NOT_MESSAGES = {"LICENSE", "LICENSE.txt", "NOTICE", "NOTICE.txt", "ORIGIN.md"}
-MESSAGE_FILES = sorted(
-    p
-    for name in ("flanker", "mail-parser", "james-mime4j", "cpython")
-    for p in (CORPUS / name).rglob("*")
-    if p.is_file() and p.name not in _NOT_MESSAGES and "_decoded_" not in p.name
-)
 SYNTHETIC = re.compile(r"^sha256-[0-9a-f]{32}@tui-desk\.invalid$")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates
 
@@ -406,11 +400,6 @@ def test_cpython_digest_lists_enclosed_messages() -> None:
 
 
 # --- hand-made hostile messages ------------------------------------------------------------
-
-
-def mail(headers: str, body: str | bytes = "body\n", *, newline: str = "\n") -> bytes:
-    head = newline.join(headers.strip("\n").splitlines()) + newline + newline
-    return head.encode("utf-8") + (body.encode("utf-8") if isinstance(body, str) else body)
 
 
 def test_no_message_id_gives_a_stable_synthetic_id() -> None:
@@ -1182,17 +1171,9 @@ def test_parse_body_gives_what_parse_message_gives() -> None:
     assert read_body_only > 500 and read_whole > 0
 
 
-def _koi8_mail() -> bytes:
-    """A raw KOI8-R Subject; only a body part names the charset."""
-    return ("From: a@customer.test\r\nMessage-ID: <koi8@t>\r\nSubject: ".encode() + "Привет".encode("koi8-r")
-            + b"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
-            b"--b\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n" + "Текст".encode("koi8-r")
-            + b"\r\n--b--\r\n")
-
-
 def test_parse_body_reads_an_8bit_header_whole_since_the_body_charset_decodes_it() -> None:
     from tui_desk.mail.parse import parse_body, parse_header_block
-    raw = _koi8_mail()
+    raw = koi8_mail()
     head = parse_header_block(_header_block(raw))
     whole = parse_message(raw)
     assert whole.subject == "Привет" and head.subject != whole.subject  # the header block lacks the charset

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.mailfactory import BASE, make_mail
+from tests.mailfactory import BASE, make_mail, with_date
 from tui_desk.config import Config, PriorityConfig
 from tui_desk.desk.service import Desk
 from tui_desk.mail.parse import parse_message
@@ -247,15 +247,6 @@ async def test_nobody_waits_on_a_closed_spam_or_pending_conversation(tmp_path):
         assert said in row.reasons[0], (addr, row.reasons)
         assert (await desk.conversation(row.id)).reasons == row.reasons  # `show` says the same
     await desk.close()
-
-
-def with_date(raw: bytes, date: str | None) -> bytes:
-    """The mail with its Date field replaced (None: removed)."""
-    head, sep, body = raw.partition(b"\n\n")
-    lines = [ln for ln in head.split(b"\n") if not ln.startswith(b"Date:")]
-    if date is not None:
-        lines.append(b"Date: " + date.encode())
-    return b"\n".join(lines) + sep + body
 
 
 async def test_a_date_not_to_be_believed_ranks_by_when_the_mail_arrived(tmp_path):

@@ -7,22 +7,21 @@ import asyncio
 import os
 import dataclasses
 import email
-import time
 from email import policy
 from pathlib import Path
 
 import pytest
 
 from servers import free_port
+from tests.accounts import replying_desk
+from tests.clock import Clock
 from tests.mailfactory import make_mail
-from tui_desk.config import AccountConfig, Config, ServerConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.replies import cancel_send, queue_reply
 from tui_desk.desk.service import Desk
 from tui_desk.mail.compose import ComposeError, Outgoing, build_message, markdown_to_html
 from tui_desk.mail.model import Address
 from tui_desk.sync.delivery import OutboxSender
-from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store import outbox
 from tui_desk.store.queries import thread_message_ids
 
@@ -30,39 +29,9 @@ GOLDEN = Path(__file__).parent / "golden"
 SNIPPETS = Path(__file__).resolve().parents[1] / "snippets"
 
 
-def config_for(dovecot, user, smtp_port, **account) -> Config:
-    acct = AccountConfig(
-        name="support", address=f"{user}@helpdesk.test", display_name="Helpdesk Support",
-        imap=ServerConfig("127.0.0.1", dovecot.imap_port, "starttls", user, ca_file=dovecot.ca_file),
-        smtp=ServerConfig("127.0.0.1", smtp_port, "starttls", "agent1", ca_file=dovecot.ca_file),
-        undo_send_seconds=10, **account)
-    return Config(agent="Alice", agent_addresses=("*@helpdesk.test",), accounts=(acct,))
-
-
 def accept_any_login(server, session, envelope, mechanism, auth_data):
     from aiosmtpd.smtp import AuthResult
     return AuthResult(success=True)
-
-
-class Clock:
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-
-async def setup(tmp_path, dovecot, user, smtp_port, clock=None, **account):
-    dovecot.load_maildir(user, [make_mail("q1@t", sender="Ann Lee <ann@c.test>", subject="Refund for order #123",
-                                          body="Where is my refund?\n")])
-    cfg = config_for(dovecot, user, smtp_port, **account)
-    desk = await Desk.open(tmp_path / "s.db", cfg, clock=clock or time.time)
-    sync = AccountSync(desk.store, cfg.accounts[0], dovecot.password_of(user), is_agent=cfg.is_agent_address,
-                       on_change=desk.refresh)
-    await sync.sync_once()
-    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh, clock=clock or time.time)
-    conv = next(iter(await thread_message_ids(desk.store)))
-    return desk, sync, sender, conv
 
 
 def parsed(raw: bytes):
@@ -72,7 +41,7 @@ def parsed(raw: bytes):
 async def test_reply_arrives_threads_and_is_filed_in_sent_once(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
     clock = Clock()
-    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, sync, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     attachment = tmp_path / "steps.txt"
     attachment.write_text("1. restart\n")
     q = await queue_reply(desk, conv, "Hi {{customer_first_name}},\n\nYour refund for **#123** is on its way.\n\n"
@@ -111,7 +80,7 @@ async def test_reply_arrives_threads_and_is_filed_in_sent_once(tmp_path, dovecot
 async def test_undo_cancels_back_to_the_draft(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
     clock = Clock()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     q = await queue_reply(desk, conv, "Thanks {{customer_first_name}}!", reply_all=True)
     assert "back in the draft" in await cancel_send(desk, q.outbox_id)
     assert (await outbox.draft(desk.store, conv))[1] is True, "a reply-all stays a reply-all"
@@ -126,7 +95,7 @@ async def test_undo_cancels_back_to_the_draft(tmp_path, dovecot, mail_user, smtp
 async def test_send_later_fires_when_due(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
     clock = Clock()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     q = await queue_reply(desk, conv, "Later!", send_at=int(clock.now) + 3600)
     clock.now += 1800
     assert (await sender.run_due()).sent == []
@@ -139,7 +108,7 @@ async def test_send_later_fires_when_due(tmp_path, dovecot, mail_user, smtp_sink
 async def test_send_now_makes_a_scheduled_reply_due_at_once(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
     clock = Clock()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     q = await queue_reply(desk, conv, "Later!", send_at=int(clock.now) + 3600)
     assert "sending" in await desk.send_now(q.outbox_id)
     assert (await outbox.get(desk.store, q.outbox_id)).send_at <= clock.now
@@ -155,7 +124,7 @@ async def test_smtp_down_then_back(tmp_path, dovecot, mail_user, tls_files):
     from servers import _SinkHandler
     port = free_port()
     clock = Clock()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, port, clock)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, port, clock)
     q = await queue_reply(desk, conv, "Hello", send_at=int(clock.now))
     report = await sender.run_due()
     assert report.retrying == [q.message_id]
@@ -186,7 +155,7 @@ async def test_permanent_failure_keeps_the_draft_with_the_servers_words(tmp_path
                      auth_require_tls=False, authenticator=accept_any_login)
     ctl.start()
     try:
-        desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, port)
+        desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, port)
         q = await queue_reply(desk, conv, "Hello there", send_at=0)
         report = await sender.run_due()
         assert report.failed == [q.message_id]
@@ -199,7 +168,7 @@ async def test_permanent_failure_keeps_the_draft_with_the_servers_words(tmp_path
 
 async def test_crash_before_smtp_delivers_exactly_once_after_restart(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port)
     q = await queue_reply(desk, conv, "Once", send_at=0)
     cfg = desk.config
     await desk.close()  # the app dies after the outbox write
@@ -214,7 +183,7 @@ async def test_crash_before_smtp_delivers_exactly_once_after_restart(tmp_path, d
 
 async def test_crash_between_smtp_and_sent_append_files_once_and_never_resends(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port)
     q = await queue_reply(desk, conv, "Exactly one", send_at=0)
 
     async def die(item):
@@ -241,7 +210,7 @@ async def test_crash_between_smtp_and_sent_append_files_once_and_never_resends(t
 
 async def test_crash_while_sending_is_maybe_sent_unless_sent_shows_it(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    desk, _, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    desk, _, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port)
     q = await queue_reply(desk, conv, "Unknown fate", send_at=0)
     async with desk.store.transaction():
         await outbox.set_state(desk.store, q.outbox_id, "sending")  # what a kill during SMTP leaves
@@ -278,7 +247,7 @@ def test_header_injection_is_refused(field, value):
 
 
 async def test_placeholder_injection_and_unknown_placeholders_stop_the_send(tmp_path, dovecot, mail_user, smtp_sink):
-    desk, _, _, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    desk, _, _, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port)
     with pytest.raises(CommandError, match=r"\{\{order_id\}\}"):
         await queue_reply(desk, conv, "Order {{order_id}} refunded")
     assert await outbox.items(desk.store) == []
@@ -299,7 +268,7 @@ def test_markdown_rendering_matches_golden_files(name):
 async def test_background_follows_the_account_and_delivers_the_outbox(tmp_path, dovecot, mail_user, smtp_sink):
     from tui_desk.desk.background import Background
     smtp_sink.clear()
-    desk, _, _, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port)
+    desk, _, _, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port)
     cfg = desk.config
     account = dataclasses.replace(cfg.accounts[0], imap=dataclasses.replace(
         cfg.accounts[0].imap, password_command=f"echo {dovecot.password_of(mail_user)}"),
@@ -347,7 +316,7 @@ async def test_forward_attaches_the_original_keeps_the_thread_and_is_not_an_answ
                                                                                    smtp_sink):
     smtp_sink.clear()
     clock = Clock()
-    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, sync, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     outbox_id, said = await desk.forward(conv, "Eng Team <eng@third.test>", "Can you check order #123, "
                                          "{{customer_first_name}} is waiting?")
     assert "eng@third.test" in said
@@ -383,7 +352,7 @@ async def test_replies_and_notes_never_name_a_derived_message_id(tmp_path, dovec
     the derived id is the store's own."""
     dovecot.load_maildir(mail_user, [make_mail("q1@t", sender="Ann Lee <ann@c.test>", subject="Refund for order #123",
                                                body="Another mail with the same id\n", minutes=5)])
-    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, Clock())
+    desk, sync, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, Clock())
     ids = [r[0] for r in await desk.store.fetchall("SELECT message_id FROM messages WHERE conv_id=?", (conv,))]
     assert len(ids) == 2 and any("#dup-" in i for i in ids)
     await queue_reply(desk, conv, "On it.")
@@ -410,7 +379,7 @@ async def test_forwarding_a_mail_nested_300_deep_attaches_its_bytes(tmp_path, do
     raw = (b"Message-ID: <deep@t>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nTo: support@helpdesk.test\n" + raw)
     dovecot.load_maildir(mail_user, [raw])
     clock = Clock()
-    desk, sync, sender, conv = await setup(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    desk, sync, sender, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
     deep = (await desk.store.fetchone("SELECT conv_id FROM messages WHERE message_id='deep@t'"))[0]
     outbox_id, said = await desk.forward(deep, "eng@third.test", "Look at this one.")
     [sent] = [r[0] for r in await desk.store.fetchall("SELECT raw FROM outbox WHERE id=?", (outbox_id,))]

@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from tests.mailfactory import make_mail
-from test_sync_crash import alive, descendants, write_config
+from tests.accounts import write_config
+from tests.processes import alive, descendants
 
 CHILD = Path(__file__).with_name("send_crash_child.py")
 ROOT = Path(__file__).resolve().parents[1]

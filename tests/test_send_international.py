@@ -12,7 +12,7 @@ from email import policy
 import pytest
 
 from servers import SmtpSink
-from tests.test_send import config_for
+from tests.accounts import config_for
 from tui_desk.desk.replies import queue_reply
 from tui_desk.desk.service import Desk
 from tui_desk.sync.delivery import OutboxSender

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
+from tests.accounts import account_for, client, write_config
 from tests.mailfactory import make_mail
-from tests.test_sync_crash import write_config
 from tui_desk.config import AccountConfig, ServerConfig
 from tui_desk.desk.service import Desk
 from tui_desk.mail.imap import ImapAuthError, ImapConnectError
@@ -24,23 +24,11 @@ from tui_desk.store import mirror, server_ops
 from tui_desk.store.queries import thread_message_ids
 
 
-def account_for(dovecot, user, **kw) -> AccountConfig:
-    return AccountConfig(
-        name="support", address=f"{user}@helpdesk.test",
-        imap=ServerConfig("127.0.0.1", dovecot.imap_port, "starttls", user, ca_file=dovecot.ca_file), **kw)
-
-
 async def make_sync(tmp_path, dovecot, user, **kw) -> tuple[Desk, AccountSync]:
     desk = await Desk.open(tmp_path / "sync.db")
     sync = AccountSync(desk.store, account_for(dovecot, user, **kw), dovecot.password_of(user),
                        is_agent=lambda a: a.endswith("@helpdesk.test"), on_change=desk.refresh)
     return desk, sync
-
-
-def client(dovecot, user) -> imaplib.IMAP4:
-    c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=30)
-    c.login(user, dovecot.password_of(user))
-    return c
 
 
 async def server_ids(desk) -> set[str]:
@@ -404,13 +392,14 @@ async def test_body_phase_stores_what_parsing_the_whole_mail_gives(tmp_path, dov
     """Bodies of mail whose header block had no defects are read without their header fields
     (parse_body), the rest whole: either way the store holds what parse_message of the whole
     mail gives, the FTS row included, and the header fields read from the header block."""
-    from tests.test_parse import MESSAGE_FILES, _koi8_mail
+    from tests.mail_corpus import MESSAGE_FILES
+    from tests.mailfactory import koi8_mail
     from tui_desk.demo.mailbox import Generator
     from tui_desk.mail.parse import parse_message
     from tui_desk.store.ingest import stored_date
     mails = [p.read_bytes() for p in MESSAGE_FILES]
     mails += [m.raw for m in Generator(150, 11, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc), 30).generate()]
-    mails += [_koi8_mail(), make_mail("nodate@t", subject="When?").replace(b"Date: ", b"Date: someday ", 1),
+    mails += [koi8_mail(), make_mail("nodate@t", subject="When?").replace(b"Date: ", b"Date: someday ", 1),
               big_mail("big@t")]
     dovecot.load_maildir(mail_user, mails)
     counts = _counting_parse_body(monkeypatch)
@@ -520,9 +509,8 @@ async def test_body_phase_reads_whole_a_message_whose_stored_header_is_another_c
 
 
 async def test_a_date_not_to_be_believed_gives_way_to_the_internaldate(tmp_path, dovecot, mail_user):
-    from tests.mailfactory import BASE
+    from tests.mailfactory import BASE, with_date
     from servers import MaildirMessage
-    from tests.test_priority import with_date
 
     arrived = BASE + dt.timedelta(hours=1)
     dovecot.load_maildir(mail_user, [

@@ -10,80 +10,15 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from email.parser import BytesHeaderParser
-from pathlib import Path
 
 from servers import MaildirMessage
+from tests.accounts import sync_cmd, write_config
+from tests.processes import alive, descendants
 from tui_desk.demo import mailbox as generator
 
 N = 6000  # a first sync of 6000 takes ~2 s here: the kills below land inside it
-
-
-def write_config(path, dovecot, user, *, agent: str = "agent1", name: str | None = None,
-                 smtp_port: int | None = None) -> None:
-    """A config for the suite's Dovecot (and, with smtp_port, its SMTP sink)."""
-    text = f"""
-agent = "{agent}"
-agent_addresses = ["*@helpdesk.test"]
-
-[accounts.support]
-address = "{user}@helpdesk.test"
-{f'name = "{name}"' if name else ""}
-folders = ["INBOX"]
-
-[accounts.support.imap]
-host = "127.0.0.1"
-port = {dovecot.imap_port}
-security = "starttls"
-username = "{user}"
-password_command = "echo {dovecot.password_of(user)}"
-ca_file = "{dovecot.ca_file}"
-"""
-    if smtp_port is not None:
-        text += f"""
-[accounts.support.smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "starttls"
-username = "agent1"
-password_command = "echo secret"
-ca_file = "{dovecot.ca_file}"
-"""
-    path.write_text(text)
-
-
-def sync_cmd(cfg, db) -> list[str]:
-    return [sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync", "--once"]
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.add(child)
-            todo.append(child)
-    return out
-
-
-def alive(pids: set[int]) -> set[int]:
-    out = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.add(pid)
-    return out
 
 
 def server_view(dovecot, user) -> dict[int, str]:

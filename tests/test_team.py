@@ -6,26 +6,12 @@ import asyncio
 import dataclasses
 import time
 
+from tests.accounts import AGENTS, agent
 from tests.mailfactory import make_mail
-from tui_desk.config import Config
 from tui_desk.desk import commands
 from tui_desk.desk.service import Desk
 from tui_desk.desk.when import When
-from tui_desk.sync.imap_sync import AccountSync
 from tui_desk.store.queries import conversation_states, thread_message_ids
-from tests.test_sync import account_for
-
-AGENTS = Config(agent_addresses=("*@helpdesk.test",))
-
-
-async def agent(tmp_path, name, dovecot, user) -> tuple[Desk, AccountSync]:
-    account = account_for(dovecot, user)
-    config = dataclasses.replace(AGENTS, agent=name, accounts=(account,))
-    desk = await Desk.open(tmp_path / f"{name}.db", config)
-    sync = AccountSync(desk.store, account, dovecot.password_of(user),
-                       is_agent=config.is_agent_address, on_change=desk.refresh)
-    await sync.sync_once()
-    return desk, sync
 
 
 async def conv_of(desk, message_id) -> int:

@@ -40,9 +40,8 @@ import random
 import re
 import time
 
+from tests.accounts import agent, client
 from tests.mailfactory import make_mail
-from tests.test_sync import client
-from tests.test_team import agent
 from tui_desk.desk import commands, keywords
 from tui_desk.desk.when import When
 from tui_desk.store import server_ops

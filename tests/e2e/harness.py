@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from accounts import write_config
+
 TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))  # the installed entry point
 POLL = 0.05  # seconds between two looks at the screen
 _sockets = itertools.count(1)
@@ -170,32 +172,6 @@ def agent_home(root: Path, agent: str, dovecot, user: str, *, smtp_port: int | N
     secret.chmod(0o600)
     config = root / "config" / "tui-desk" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    text = f"""\
-agent = "{agent}"
-agent_addresses = ["*@helpdesk.test"]
-{extra}
-[accounts.support]
-address = "{user}@helpdesk.test"
-name = "Support"
-folders = ["INBOX"]
-
-[accounts.support.imap]
-host = "127.0.0.1"
-port = {dovecot.imap_port}
-security = "starttls"
-username = "{user}"
-password_command = "cat {secret}"
-ca_file = "{dovecot.ca_file}"
-"""
-    if smtp_port is not None:
-        text += f"""
-[accounts.support.smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "starttls"
-username = "agent1"
-password_command = "echo secret"
-ca_file = "{dovecot.ca_file}"
-"""
-    config.write_text(text)
+    write_config(config, dovecot, user, agent=agent, name="Support", settings=extra, smtp_port=smtp_port,
+                 login=f'password_command = "cat {secret}"')
     return AgentHome(root, agent, config, root / "data" / "desk.sqlite3", root / f"{agent}.log")

@@ -1,0 +1,16 @@
+"""A clock for the code under test that moves only when the test moves it (DEVELOPERS.md: time in
+tests is an injected clock, never sleeps)."""
+
+from __future__ import annotations
+
+import time
+
+
+class Clock:
+    """Starts at the real time; set `now` to move it."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self):
+        return self.now
