@@ -84,8 +84,9 @@ def timelines(con) -> list[Timeline]:
 
 def test_every_kind_of_event_by_every_agent(demo):
     kinds = Counter(r[0] for r in demo.execute("SELECT kind FROM events"))
-    for kind in ("status", "assign", "snooze", "unsnooze", "tag", "reply"):
+    for kind in ("status", "assign", "snooze", "tag", "reply"):
         assert kinds[kind] >= 5, (kind, kinds)
+    assert kinds["unsnooze"] >= 2, kinds  # woken by hand to follow up, or by a close
     agents = {r[0] for r in demo.execute("SELECT DISTINCT agent FROM events")}
     assert agents == AGENTS
     moves = Counter((json.loads(r[0])["from"], json.loads(r[0])["to"])
@@ -176,18 +177,20 @@ def test_the_figures_are_what_a_support_lead_would_believe(demo):
     assert head["closed"] >= 40 and head["reopens"] >= 5 and head["reopened_conversations"] >= 5
     assert head["resolution"]["calendar"]["median"] > head["first_response"]["calendar"]["median"]
     assert head["resolution_net"]["calendar"]["median"] <= head["resolution"]["calendar"]["median"]
-    # the load: weekday daytime (UTC, the generator's and the team's clock) over nights and weekends
-    load = heatmap(rows, since, END + 1, "UTC").to_json()["mean_load"]
+    # the load before the last day and a half (half the demo's threads are from its last hours, a
+    # live desk): weekday daytime (UTC, the generator's and the team's clock) over nights
+    load = heatmap(rows, since, END - DEMO_SETTLED_DAYS * 86400, "UTC").to_json()["mean_load"]
     day = [load[w][h] for w in range(5) for h in range(DAY_START, DAY_END)]
     night = [load[w][h] for w in range(7) for h in (0, 1, 2, 3, 4, 5)]
     assert sum(day) / len(day) > 1.5 * sum(night) / len(night)
 
 
 def test_the_agents_work_in_working_hours(demo):
-    """Triage, snoozes and closes (not replies: their time is the mail's) fall mostly Mon-Fri 8-18."""
+    """Triage, snoozes and closes (not replies: their time is the mail's) fall mostly Mon-Fri 8-18
+    (before the last day and a half: the threads of the demo's last hours fall when it is built)."""
     at = [r[0] for r in demo.execute("SELECT at FROM events WHERE kind IN ('assign', 'tag', 'status', 'snooze')"
-                                     " AND at < ?", (END,))]
+                                     " AND at < ?", (END - DEMO_SETTLED_DAYS * 86400,))]
     inside = [t for t in at if (d := dt.datetime.fromtimestamp(t, dt.timezone.utc)).weekday() < 5
               and DAY_START <= d.hour < DAY_END]
-    assert len(inside) >= 0.6 * len(at), (len(inside), len(at))
+    assert len(at) >= 100 and len(inside) >= 0.7 * len(at), (len(inside), len(at))
     assert DEMO_CONFIG.agent in {r[0] for r in demo.execute("SELECT agent FROM events WHERE at < ?", (END,))}

@@ -77,7 +77,7 @@ class Action:
     at: int
     seq: int  # order among actions of one conversation at one time
     agent: str
-    kind: str  # assign | tag | status | snooze | reply
+    kind: str  # assign | tag | status | snooze | unsnooze | reply
     arg: Any
 
 
@@ -129,8 +129,9 @@ def plan(facts: list[MessageFact], topic: str, agents: tuple[str, ...], settled:
     first = facts[0].date or 0
     assignee = None
     if settled or replies:  # fresh mail nobody answered yet waits in the queue untouched
-        triage = (first + (replies[0].date - first) * rng.uniform(0.05, 0.6) if replies
-                  else at_work(first + rng.uniform(10 * MINUTE, 3 * HOUR), rng))
+        triage = at_work(first + rng.uniform(5 * MINUTE, 2 * HOUR), rng)
+        if replies and triage >= replies[0].date:  # answered at once, or out of hours: before the answer
+            triage = int(first + (replies[0].date - first) * rng.uniform(0.05, 0.6))
         triager = owner if rng.random() < 0.6 else LEAD
         if rng.random() < 0.85:
             add(triage, triager, "assign", owner)
@@ -153,7 +154,15 @@ def plan(facts: list[MessageFact], topic: str, agents: tuple[str, ...], settled:
         later = next((f.date for f in customer if f.date > mail.date), None)
         again = next((f.date for f in replies if f.date > mail.date), None)
         if again is not None and (later is None or again < later):
-            continue  # the agent wrote again before the customer did
+            # the agent writes again before the customer does: some snoozed it till a morning to
+            # follow up, and woke it to write (or the snooze had run out by then)
+            if rng.random() < 0.3:
+                until, soon = morning_after(mail.date, 1), mail.date + rng.randint(20, 300)
+                if soon < again - 10 * MINUTE:
+                    add(soon, who, "snooze", (until, False))
+                    if again < until:
+                        add(again - rng.randint(MINUTE, 10 * MINUTE), who, "unsnooze")
+            continue
         r, soon = rng.random(), mail.date + rng.randint(20, 300)
         if later is not None:
             if soon >= later:
@@ -204,6 +213,8 @@ def edit_of(act: Action) -> Callable[[ConvState], None]:
         return commands.tag_edit(list(act.arg), [])
     if act.kind == "status":
         return commands.status_edit(act.arg, act.at)
+    if act.kind == "unsnooze":
+        return commands.unsnooze_edit
     until, until_reply = act.arg
     return commands.snooze_edit(until, until_reply, act.at)
 
