@@ -349,17 +349,19 @@ async def _fetch(desk, config: Config, args) -> int:
 
 
 async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
-    from tui_desk.demo import DEMO_CONFIG, demo_end, set_the_scene, settle_old_conversations, write_demo_mbox
+    from tui_desk.demo import (DEMO_CONFIG, demo_end, generate_demo_messages, give_the_past, set_the_scene,
+                               write_demo_mbox)
     from tui_desk.desk.importer import import_paths
     from tui_desk.desk.service import Desk
     end = demo_end(now)
     with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
-        mbox = write_demo_mbox(Path(tmp) / "demo.mbox", end)
+        msgs = generate_demo_messages(end)
+        mbox = write_demo_mbox(Path(tmp) / "demo.mbox", end, msgs)
         now = now or dt.datetime.now(dt.timezone.utc)
         desk = await Desk.open(db, DEMO_CONFIG, clock=now.timestamp)  # the demo's now, for a fixed `now` too
         try:
             await import_paths(desk, [mbox])
-            await settle_old_conversations(desk, end)
+            await give_the_past(desk, end, msgs)
             await set_the_scene(desk, end)
         finally:
             await desk.close()

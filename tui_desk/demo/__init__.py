@@ -60,19 +60,19 @@ def generate_demo_messages(end: dt.datetime) -> list:
     return generator.Generator(DEMO_MESSAGES, DEMO_SEED, end, DEMO_DAYS, recent=DEMO_RECENT).generate()
 
 
-def write_demo_mbox(path: Path, end: dt.datetime) -> Path:
-    generator.write_mbox(generate_demo_messages(end), str(path))
+def write_demo_mbox(path: Path, end: dt.datetime, msgs: list | None = None) -> Path:
+    """The demo mail (`msgs`, or generated for `end`) as an mbox at `path`."""
+    generator.write_mbox(msgs if msgs is not None else generate_demo_messages(end), str(path))
     return path
 
 
-async def settle_old_conversations(desk, end: dt.datetime) -> None:
-    """A live desk has closed its old tickets; without this every demo row says "waiting 9d"."""
-    from tui_desk.store import queries
-    cutoff = int((end - dt.timedelta(days=DEMO_SETTLED_DAYS)).timestamp())
-    old = await queries.last_active_before(desk.store, cutoff)
-    async with desk.store.transaction():
-        await queries.set_status(desk.store, old, "closed", cutoff)
-    await desk.refresh(old)
+async def give_the_past(desk, end: dt.datetime, msgs: list) -> None:
+    """The history of the weeks the mail covers, as the three agents made it (demo.history):
+    replies, triage, snoozes, pending, closes and reopens. A live desk has closed its old
+    tickets: those quiet for DEMO_SETTLED_DAYS end closed, or every row would say "waiting 9d"."""
+    from tui_desk.demo.history import give_history
+    agents = tuple(name for name, _ in generator.AGENTS)
+    await give_history(desk, end, msgs, DEMO_SEED, DEMO_SETTLED_DAYS, agents)
 
 
 async def set_the_scene(desk, end: dt.datetime) -> None:

@@ -61,6 +61,40 @@ async def write_states(desk: Desk, states: dict[int, ConvState], before: dict[in
     await desk.refresh(list(states))
 
 
+# What each action does to a conversation's state, apart from the checks of its input (the
+# commands below; the demo's history replays them over its conversations' past).
+
+def tag_edit(add: list[str], remove: list[str]) -> Callable[[ConvState], None]:
+    def edit(s: ConvState) -> None:
+        s.tags = tuple(sorted((set(s.tags) | set(add)) - set(remove)))
+    return edit
+
+
+def status_edit(status: str, now: int) -> Callable[[ConvState], None]:
+    def edit(s: ConvState) -> None:
+        s.status, s.status_set_at = status, now
+        if status in ("closed", "spam"):
+            s.snooze_until, s.snooze_reply = None, False
+    return edit
+
+
+def snooze_edit(until: int | None, until_reply: bool, now: int) -> Callable[[ConvState], None]:
+    def edit(s: ConvState) -> None:
+        s.snooze_until = until
+        s.snooze_reply, s.snooze_set_at, s.woke_at = until_reply, now, None
+    return edit
+
+
+def unsnooze_edit(s: ConvState) -> None:
+    s.snooze_until, s.snooze_reply = None, False
+
+
+def assign_edit(agent: str | None) -> Callable[[ConvState], None]:
+    def edit(s: ConvState) -> None:
+        s.assignee = agent
+    return edit
+
+
 def _plural(n: int) -> str:
     return f"{n} conversation{'s' if n != 1 else ''}"
 
@@ -72,40 +106,27 @@ async def tag(desk: Desk, conv_ids: list[int], add: list[str] = (), remove: list
         if any(c.isspace() for c in t) or len(t) > 64:
             raise CommandError(f"a tag is one word of at most 64 characters, not {t!r}")
 
-    def edit(s: ConvState) -> None:
-        s.tags = tuple(sorted((set(s.tags) | set(add)) - set(remove)))
     words = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
-    return await _apply(desk, conv_ids, edit, f"tagged {_plural(len(set(conv_ids)))} {words}")
+    return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_plural(len(set(conv_ids)))} {words}")
 
 
 async def set_status(desk: Desk, conv_ids: list[int], status: str) -> Change:
     if status not in STATUSES:
         raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
-    now = desk.now()
-
-    def edit(s: ConvState) -> None:
-        s.status, s.status_set_at = status, now
-        if status in ("closed", "spam"):
-            s.snooze_until, s.snooze_reply = None, False
-    return await _apply(desk, conv_ids, edit, f"{status} {_plural(len(set(conv_ids)))}")
+    return await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}")
 
 
 async def snooze(desk: Desk, conv_ids: list[int], when: When) -> Change:
     now = desk.now()
     if when.at is not None and when.at.timestamp() <= now:
         raise CommandError("that time is already past")
-
-    def edit(s: ConvState) -> None:
-        s.snooze_until = int(when.at.timestamp()) if when.at else None
-        s.snooze_reply, s.snooze_set_at, s.woke_at = when.until_reply, now, None
+    edit = snooze_edit(int(when.at.timestamp()) if when.at else None, when.until_reply, now)
     until = "until the customer replies" if when.until_reply else f"until {when.at:%a %d %b %H:%M}"
     return await _apply(desk, conv_ids, edit, f"snoozed {_plural(len(set(conv_ids)))} {until}")
 
 
 async def unsnooze(desk: Desk, conv_ids: list[int]) -> Change:
-    def edit(s: ConvState) -> None:
-        s.snooze_until, s.snooze_reply = None, False
-    return await _apply(desk, conv_ids, edit, f"woke {_plural(len(set(conv_ids)))}")
+    return await _apply(desk, conv_ids, unsnooze_edit, f"woke {_plural(len(set(conv_ids)))}")
 
 
 async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
@@ -113,10 +134,8 @@ async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
     if agent and (len(agent) > 64 or '"' in agent):
         raise CommandError(f"an agent name has at most 64 characters and no quotes, not {agent!r}")
 
-    def edit(s: ConvState) -> None:
-        s.assignee = agent
     what = f"assigned {_plural(len(set(conv_ids)))} to {agent}" if agent else f"unassigned {_plural(len(set(conv_ids)))}"
-    return await _apply(desk, conv_ids, edit, what)
+    return await _apply(desk, conv_ids, assign_edit(agent), what)
 
 
 async def undo(desk: Desk) -> str | None:

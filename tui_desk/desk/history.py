@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.sanitize import sanitize_line
@@ -30,16 +30,18 @@ from tui_desk.store.queries import ConvState
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
+    from tui_desk.desk.views import Snippet
 
 
 def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, anchor: str,
-                 clock: float | None = None) -> list[Event]:
-    """The events that take a conversation from `before` to `after` (none when nothing changed)."""
+                 clock: float | None = None, new_id: Callable[[float], str] = new_event_id) -> list[Event]:
+    """The events that take a conversation from `before` to `after` (none when nothing changed).
+    `new_id`: makes each event's id from `clock` (the demo's history gives seeded ones)."""
     out: list[Event] = []
     clock = at if clock is None else clock
 
     def add(kind: str, data: dict[str, Any]) -> None:
-        out.append(Event(new_event_id(clock), at, agent, kind, anchor, data))
+        out.append(Event(new_id(clock), at, agent, kind, anchor, data))
     if before.status != after.status:
         add("status", {"from": before.status, "to": after.status})
     if before.assignee != after.assignee:
@@ -77,9 +79,14 @@ async def record_message(desk: Desk, conv_id: int, kind: str, data: dict[str, An
 def snippet_records(desk: Desk, names: list[str] | None) -> list[dict[str, Any]]:
     """[{"name", "hash"}] of the snippets a reply used: the hash (sha256 of the snippet's text)
     tells two versions of one snippet apart; null for a name this desk does not have."""
+    return records_of_snippets(desk.snippets(), names)
+
+
+def records_of_snippets(snippets: Iterable[Snippet], names: list[str] | None) -> list[dict[str, Any]]:
+    """snippet_records with the snippets given (the demo's history: the bundled ones alone)."""
     if not names:
         return []
-    by_name = {s.name: s for s in desk.snippets()}
+    by_name = {s.name: s for s in snippets}
     out: list[dict[str, Any]] = []
     for name in dict.fromkeys(names):
         snippet = by_name.get(name)

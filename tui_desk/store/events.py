@@ -45,7 +45,14 @@ def new_event_id(now: float) -> str:
     one second sort in the order they were made), then 20 random ones (unique across agents)."""
     global _last_stamp
     _last_stamp = max(int(now * 1000), _last_stamp + 1)
-    return f"{_last_stamp:012x}"[-12:] + uuid.uuid4().hex[:20]
+    return event_id(_last_stamp, uuid.uuid4().hex[:20])
+
+
+def event_id(stamp_ms: int, tail: str) -> str:
+    """An event id from its parts: 12 hex digits of milliseconds (ids sort by time), then 20 hex
+    digits that tell apart events of one millisecond (random: unique across agents; the demo's
+    history draws them from its seed, so every build has the same ids)."""
+    return f"{stamp_ms:012x}"[-12:] + tail
 
 
 def _row(r: Any) -> Event:

@@ -19,6 +19,7 @@ class MessageFact:
     sender_key: str
     sender_name: str
     subject: str
+    message_id: str = ""  # as stored (store.ingest.wire_message_id gives the mail's own)
 
 
 @dataclass(slots=True)
@@ -54,12 +55,12 @@ async def message_facts(store: Store, conv_ids: list[int] | None) -> dict[int, l
     ids, params = _ids_clause(conv_ids)
     # (date is NULL only in mail stored before the store fell back to the arrival time)
     rows = await store.fetchall(
-        "SELECT conv_id, coalesce(date, added_at), is_agent, auto_submitted, sender_key, sender_name, subject"
-        f" FROM messages WHERE conv_id IN ({ids}) AND is_note = 0 ORDER BY conv_id, coalesce(date, added_at), id",
+        "SELECT conv_id, coalesce(date, added_at), is_agent, auto_submitted, sender_key, sender_name, subject,"
+        f" message_id FROM messages WHERE conv_id IN ({ids}) AND is_note = 0 ORDER BY conv_id, coalesce(date, added_at), id",
         params)
     out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids or ()}
     for r in rows:
-        out.setdefault(r[0], []).append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6]))
+        out.setdefault(r[0], []).append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6], r[7]))
     return out
 
 
