@@ -144,7 +144,10 @@ def test_a_snooze_still_running_at_the_close_counts_up_to_the_close():
 
 # --- reopens and FCR --------------------------------------------------------------------------------
 
-def closed_then(*later_turns, later_status=(), replies=(a(H),)) -> ConvMetrics:
+ONE_REPLY = (a(H),)
+
+
+def closed_then(*later_turns, later_status=(), replies=ONE_REPLY) -> ConvMetrics:
     return conversation_metrics(Timeline("r", turns=(c(0),) + tuple(replies) + tuple(later_turns),
                                          status_changes=(s(2 * H, "closed", "alice"),) + tuple(later_status)))
 

@@ -150,7 +150,9 @@ def test_business_clock_counts_only_working_time():
     import datetime as dt
     from tui_desk.desk.business_time import BusinessClock
     clock = BusinessClock((dt.time(9), dt.time(17)), zone="UTC", holidays=(dt.date(2026, 12, 25),))
-    t = lambda *a: dt.datetime(*a, tzinfo=dt.timezone.utc).timestamp()
+    def t(*a):
+        return dt.datetime(*a, tzinfo=dt.timezone.utc).timestamp()
+
     assert clock.elapsed(t(2026, 12, 24, 17)) - clock.elapsed(t(2026, 12, 24, 9)) == 8 * 3600
     # Thu 24th 16:00 -> Mon 28th 10:00 over Christmas Friday and a weekend: 1h + 1h
     assert clock.elapsed(t(2026, 12, 28, 10)) - clock.elapsed(t(2026, 12, 24, 16)) == 2 * 3600

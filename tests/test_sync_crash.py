@@ -43,7 +43,7 @@ def test_sigkill_during_first_sync_loses_and_duplicates_nothing(tmp_path, doveco
     rng = random.Random(11)
     committed_before = []
     orphans: set[int] = set()
-    for attempt in range(6):
+    for _ in range(6):
         proc = subprocess.Popen(sync_cmd(cfg, db), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0.3, 2.5))
         if proc.poll() is not None:
