@@ -67,7 +67,7 @@ from tui_desk.mail.parse.common import (
     HEADER_LIMIT, HTML_LIMIT, MAX_DEFECTS, MAX_DELIMITER_LINES, MAX_DEPTH, MAX_PARTS, REFERENCES_LIMIT, TEXT_LIMIT,
 )
 from tui_desk.mail.parse.entry import (
-    attachment_payloads, last_resort_record, parse_body, parse_header_block, parse_message,
+    attachment_payloads, last_resort_record, parse_body, parse_header_block, parse_message, read_headers,
 )
 from tui_desk.mail.parse.headers import normalize_msgid, synthetic_message_id
 
