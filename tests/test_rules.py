@@ -512,3 +512,18 @@ def test_rules_test_shows_what_would_fire_without_doing_it(tmp_path, capsys):
     code, out, _ = run(capsys, "--db", db, "show", ids["refund@t"], "--json")
     shown = json.loads(out)
     assert shown["tags"] == [] and shown["assignee"] is None
+
+
+def test_the_readme_rules_file_is_a_valid_one(tmp_path, capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("\n## Rules\n")[1].split("```toml\n")[1].split("```")[0]
+    config = write_config(tmp_path, block)
+    code, out, _ = run(capsys, "--config", config, "rules", "check")
+    assert (code, out) == (0, f"{tmp_path / 'rules.toml'}: 5 rules OK\n")
+
+
+def test_what_check_prints_is_sanitized(tmp_path, capsys):
+    config = write_config(tmp_path, '[[rule]]\nname = "evil\\u001b]0;owned\\u0007"\non = "new"\ndo = ["tagg +x"]\n')
+    code, out, _ = run(capsys, "--config", config, "rules", "check")
+    assert code == 1 and "unknown action 'tagg +x'" in out
+    assert "\x1b" not in out and "\x07" not in out

@@ -73,8 +73,10 @@ class _Lines:
         return next((i + 1 for i, line in enumerate(self.lines) if pattern.match(line)), 1)
 
 
-def parse_rules(text: str, path: Path, checks: ActionChecks = ActionChecks()) -> RuleSet:
-    """The rules in `text` (the contents of `path`). Raises RulesError with every problem."""
+def parse_rules(text: str, path: Path, checks: ActionChecks | None = None) -> RuleSet:
+    """The rules in `text` (the contents of `path`). Raises RulesError with every problem.
+    `checks`: what agent and snippet names are checked against (None: names are not checked)."""
+    checks = checks or ActionChecks()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -179,7 +181,7 @@ def _actions(index: int, table: dict[str, Any], lines: _Lines, checks: ActionChe
     return actions
 
 
-def load_rules(path: Path, checks: ActionChecks = ActionChecks(), *, required: bool = False) -> RuleSet:
+def load_rules(path: Path, checks: ActionChecks | None = None, *, required: bool = False) -> RuleSet:
     """The rules at `path`; a missing file is no rules (unless `required`: a file the config names)."""
     try:
         text = path.read_text(encoding="utf-8")
