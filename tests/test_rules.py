@@ -527,3 +527,18 @@ def test_what_check_prints_is_sanitized(tmp_path, capsys):
     code, out, _ = run(capsys, "--config", config, "rules", "check")
     assert code == 1 and "unknown action 'tagg +x'" in out
     assert "\x1b" not in out and "\x07" not in out
+
+
+async def test_a_batch_of_events_gets_the_same_facts_as_one_at_a_time(desk):
+    from tui_desk.desk.rules.facts import gather_many
+    ids = await add(desk, mail("b1@t", subject="Refund please", attachment=True),
+                    mail("b2@t", sender="joe@other.example", subject="Question"),
+                    mail("b3@t", sender="boss@vip.example", subject="Refund", headers={"X-Priority": "1"}))
+    rules = parse_rules(RULES, Path("rules.toml"), CHECKS).rules
+    events = [Event("new", ids[m], desk.now()) for m in ("b1@t", "b2@t", "b3@t")]
+    events += [Event("customer-reply", ids["b3@t"], desk.now()), Event("new", 4242, desk.now())]
+    batch = await gather_many(desk, rules, events)
+    assert batch[:4] == [await gather(desk, rules, e) for e in events[:4]]
+    assert batch[4] is None
+    assert batch[0] is not None and batch[0].matched == {"refunds", "receipts", "shop customers"}
+    assert batch[3] is not None and batch[3].matched == {"replies"}

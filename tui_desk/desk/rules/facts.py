@@ -46,22 +46,37 @@ async def _message(desk: Desk, conv_id: int, event: Event) -> MessageFacts | Non
 
 async def gather(desk: Desk, rules: Sequence[Rule], event: Event) -> ConversationFacts | None:
     """The facts of the event's conversation, None when there is no such conversation."""
-    cid = event.conv_id
-    states = await queries.conversation_states(desk.store, [cid])
-    rows = await queries.conversation_rows(desk.store, [cid])
-    if cid not in states or cid not in rows:
-        return None
-    state, row = states[cid], rows[cid]
-    matched = set()
-    for rule in rules:
-        if rule.on == event.kind and has_store_terms(rule.query):
-            if cid in await matching_ids(desk.store, rule.query, [cid], event.at):
-                matched.add(rule.name)
-    message = await _message(desk, cid, event)
-    customer = row["customer_key"] or ""
-    answered = message or MessageFacts("", customer, ())
-    return ConversationFacts(
-        id=cid, status=row["status"], tags=frozenset(state.tags), assignee=state.assignee, customer=customer,
-        last_date=row["last_date"], vip=is_vip(customer, desk.config.priority),
-        business_hours=in_business_hours(desk, event.at), matched=frozenset(matched), message=message,
-        autoreply_block=autoreply_block(answered, desk.config.is_agent_address))
+    return (await gather_many(desk, rules, [event]))[0]
+
+
+async def gather_many(desk: Desk, rules: Sequence[Rule], events: Sequence[Event]) -> list[ConversationFacts | None]:
+    """The facts of each event's conversation (None: no such conversation), for a batch such
+    as a sync's new mail: the store answers each rule's search terms once for the batch."""
+    conv_ids = sorted({e.conv_id for e in events})
+    states = await queries.conversation_states(desk.store, conv_ids)
+    rows = await queries.conversation_rows(desk.store, conv_ids)
+    matched: dict[tuple[str, int], set[str]] = {}  # (event kind, conversation) -> rule names
+    for kind in sorted({e.kind for e in events}):
+        of_kind = [e for e in events if e.kind == kind]
+        ids = sorted({e.conv_id for e in of_kind})
+        now = max(e.at for e in of_kind)  # is:snoozed and the like, as of the batch's last event
+        for rule in rules:
+            if rule.on == kind and has_store_terms(rule.query):
+                for cid in await matching_ids(desk.store, rule.query, ids, now):
+                    matched.setdefault((kind, cid), set()).add(rule.name)
+    out: list[ConversationFacts | None] = []
+    for event in events:
+        cid = event.conv_id
+        if cid not in states or cid not in rows:
+            out.append(None)
+            continue
+        state, row = states[cid], rows[cid]
+        message = await _message(desk, cid, event)
+        customer = row["customer_key"] or ""
+        answered = message or MessageFacts("", customer, ())
+        out.append(ConversationFacts(
+            id=cid, status=row["status"], tags=frozenset(state.tags), assignee=state.assignee, customer=customer,
+            last_date=row["last_date"], vip=is_vip(customer, desk.config.priority),
+            business_hours=in_business_hours(desk, event.at), matched=frozenset(matched.get((event.kind, cid), ())),
+            message=message, autoreply_block=autoreply_block(answered, desk.config.is_agent_address)))
+    return out
