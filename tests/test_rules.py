@@ -270,6 +270,8 @@ async def test_conditions_run_through_the_search_grammar_on_the_store(desk):
     # the queue search reads the new keys too
     assert await desk.queue_ids("has:attachment") == [ids["refund@t"]]
     assert sorted(await desk.queue_ids("domain:shop.example")) == sorted([ids["refund@t"], ids["sub@t"]])
+    assert await desk.queue_ids("body:refund") == [], "the word is in a subject, not a body"
+    assert len(await desk.queue_ids('body:"hi there"')) == 4
 
 
 async def test_customer_reply_looks_at_the_latest_mail_and_no_ops_are_left_out(desk):
@@ -542,3 +544,35 @@ async def test_a_batch_of_events_gets_the_same_facts_as_one_at_a_time(desk):
     assert batch[4] is None
     assert batch[0] is not None and batch[0].matched == {"refunds", "receipts", "shop customers"}
     assert batch[3] is not None and batch[3].matched == {"replies"}
+
+
+@pytest.mark.parametrize("extra, says", [
+    ('[autoreply]\nmax_per_hourly = 3\n', "unknown key 'autoreply.max_per_hourly'"),
+    ('[autoreply]\nmax_per_hour = -1\n', "key 'autoreply.max_per_hour' must be 0 or more"),
+    ('[autoreply]\ncustomer_interval_minutes = "3h"\n', "key 'autoreply.customer_interval_minutes' must be a whole"),
+    ('[rules]\npath = "x.toml"\n', "unknown key 'rules.path'"),
+])
+def test_the_config_keys_of_rules_are_checked(tmp_path, extra, says):
+    from tui_desk.config import ConfigError, load_config
+    config = write_config(tmp_path, "", extra=extra)
+    with pytest.raises(ConfigError, match=says.replace("(", r"\(")):
+        load_config(config)
+
+
+def test_the_config_keys_of_rules_are_read(tmp_path):
+    from tui_desk.config import load_config
+    config = load_config(write_config(tmp_path, "", extra='[rules]\nfile = "r/rules.toml"\n[autoreply]\nmax_per_hour = 5\n'))
+    assert config.rules_path() == tmp_path / "r" / "rules.toml"
+    assert config.autoreply == AutoReplyConfig(max_per_hour=5)
+    assert load_config(write_config(tmp_path, "")).rules_path() == tmp_path / "rules.toml"
+
+
+def test_header_tests_read_decoded_values():
+    raw = (b"From: ann@shop.example\r\nSubject: x\r\nX-Category: =?utf-8?q?R=C3=BCckerstattung?=\r\n"
+           b"X-Folded: first\r\n second\r\n\r\nbody\r\n")
+    assert read_headers(raw)[-2:] == [("X-Category", "Rückerstattung"), ("X-Folded", "first second")]
+    rules = parse_rules('[[rule]]\nname = "de"\non = "new"\nif = "header:x-category:rückerst"\ndo = ["tag +de"]\n',
+                        Path("r.toml"), CHECKS).rules
+    message = message_facts(parse_message(raw), read_headers(raw))
+    assert [p.says for p in plan(rules, Event("new", 7, T0), facts(message=message))] == ["rule 'de' tagged +de"]
+    assert plan(rules, Event("new", 7, T0), facts()) == [], "no mail: no header"
