@@ -243,7 +243,7 @@ async def desk(tmp_path):
 
 async def fired(desk: Desk, conv_id: int, kind: str = "new", at: int | None = None) -> list[str]:
     rules = parse_rules(RULES, Path("rules.toml"), CHECKS).rules
-    event = Event(kind, conv_id, at if at is not None else desk.now())  # type: ignore[arg-type]
+    event = Event(kind, conv_id, at if at is not None else desk.now())  # type: ignore[arg-type]  # kind: a str from the test, one of EVENTS
     facts = await gather(desk, rules, event)
     assert facts is not None
     return [p.says + (f" (held: {p.held})" if p.held else "") for p in plan(rules, event, facts)]
@@ -297,7 +297,7 @@ def facts(**kw) -> ConversationFacts:
     base = dict(id=7, status="open", tags=frozenset(), assignee=None, customer="ann@shop.example", last_date=T0,
                 vip=False, business_hours=True, matched=frozenset())
     base.update(kw)
-    return ConversationFacts(**base)  # type: ignore[arg-type]
+    return ConversationFacts(**base)  # type: ignore[arg-type]  # the fields, typed by the dataclass
 
 
 ORDERED = '''\
