@@ -64,6 +64,7 @@ def store(tmp_path, capsys):
     asyncio.run(prepare_demo(db, NOW))
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
+    (tmp_path / "rules.toml").write_text('[[rule]]\nname = "all new mail"\non = "new"\ndo = ["tag +seen"]\n')
     (tmp_path / "reply.md").write_text("Thanks!\n")
     return ["--db", str(db), "--config", str(config)], tmp_path
 
@@ -93,6 +94,7 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
         "reply": run_json(capsys, *args, "reply", first, "--body-file", tmp / "reply.md", "--send-at", "2h", "--json"),
         "outbox": run_json(capsys, *args, "outbox", "--json"),
         "fetch": run_json(capsys, *args, "fetch", first, "--json"),
+        "rules test": run_json(capsys, *args, "rules", "test", first, "--json"),
     }
     assert set(real) <= set(table), f"not in the README table: {set(real) - set(table)}"
     for command, output in real.items():

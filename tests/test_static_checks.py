@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # what ruff checks for now; the lead widens it as the other packages are brought to zero
 RUFF_PATHS = ["tui_desk/store", "tui_desk/sync", "tui_desk/mail", "tui_desk/config.py", "tui_desk/secrets.py",
-              "tui_desk/sanitize.py", "tui_desk/demo", "bench", "tests/test_static_checks.py"]
+              "tui_desk/sanitize.py", "tui_desk/demo", "bench", "tests/test_static_checks.py", "tui_desk/desk/rules",
+              "tui_desk/cli/rules.py"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -46,6 +46,14 @@ class PriorityConfig:
 
 
 @dataclass(frozen=True)
+class AutoReplyConfig:
+    """[autoreply]: limits on mail the desk sends by itself (rules' replies, acknowledgements)."""
+    customer_interval_minutes: int = 180  # at most one automatic mail per customer in this time
+    conversation_interval_minutes: int = 180  # ... and per conversation
+    max_per_hour: int = 30  # the whole desk's hard cap
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     host: str
     port: int
@@ -88,6 +96,11 @@ class Config:
     keys: tuple[tuple[str, str], ...] = ()  # [keys]: (key id, "ctrl+t") rebindings; the app checks the ids
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     accounts: tuple[AccountConfig, ...] = ()
+    rules_file: Path | None = None  # [rules] file; None: rules.toml beside the config
+    autoreply: AutoReplyConfig = field(default_factory=AutoReplyConfig)
+
+    def rules_path(self) -> Path:
+        return self.rules_file or (self.path or default_config_path()).parent / "rules.toml"
 
     def account(self, name: str | None) -> AccountConfig:
         if not self.accounts:
@@ -297,7 +310,28 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
     return AccountConfig(**kwargs)
 
 
-KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys"}
+KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply"}
+
+
+def _rules_file(path: Path, table: TomlTable) -> Path:
+    for k in table:
+        if k != "file":
+            raise ConfigError(f"{path}: unknown key 'rules.{k}'")
+    if "file" not in table:
+        raise ConfigError(f"{path}: key 'rules.file' is missing")
+    file = Path(_expect(path, "rules.file", table["file"], str, "a file path")).expanduser()
+    return file if file.is_absolute() else path.parent / file  # relative: beside the config
+
+
+def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
+    kwargs: dict[str, int] = {}
+    for key, value in table.items():
+        if key not in AutoReplyConfig.__dataclass_fields__:
+            raise ConfigError(f"{path}: unknown key 'autoreply.{key}'")
+        kwargs[key] = _expect(path, f"autoreply.{key}", value, int, "a whole number")
+        if kwargs[key] < 0:
+            raise ConfigError(f"{path}: key 'autoreply.{key}' must be 0 or more, not {value!r}")
+    return AutoReplyConfig(**kwargs)
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
@@ -330,6 +364,10 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         table = _expect(path, "keys", data["keys"], dict, "a table: tag = \"ctrl+t\"")
         kwargs["keys"] = tuple((k, " ".join(_expect(path, f"keys.{k}", v, str, "a key, e.g. \"ctrl+t\" or \"t,ctrl+t\"")
                                             .split())) for k, v in table.items())
+    if "rules" in data:
+        kwargs["rules_file"] = _rules_file(path, _expect(path, "rules", data["rules"], dict, "a table"))
+    if "autoreply" in data:
+        kwargs["autoreply"] = _autoreply(path, _expect(path, "autoreply", data["autoreply"], dict, "a table"))
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
     kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())

@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                     return run_tui(db, demo_config(sink.start()))
                 finally:
                     sink.stop()
+        if args.command == "rules":
+            from tui_desk.cli.rules import run_rules
+            return run_rules(args, config)
         if args.command is None:
             db = args.db or default_db_path()
             if not config.accounts:  # a first start? (with accounts the app shows the sync's progress)

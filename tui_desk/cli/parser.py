@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="what agents did in a conversation, oldest first")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("search", help='search: words "phrases" from: to: subject: tag: status: before: after:')
+    p = sub.add_parser("search", help='search: words "phrases" from: to: subject: body: tag: status: before: after: has: domain:')
     p.add_argument("query", nargs="+")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=count, default=None)
@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="download in full the mail of a conversation kept header-only for its size")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
+    from tui_desk.cli.rules import add_parser as add_rules
+    add_rules(sub)
     p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
     return ap

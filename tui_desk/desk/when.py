@@ -61,6 +61,14 @@ def _clock(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
+def parse_span(text: str) -> int | None:
+    """A length of time, "3d", "1h", "45 minutes", "a week", in seconds; None if it is not one."""
+    m = _SPAN.match(" ".join(text.lower().split()))
+    if not m or m.group(2) not in UNITS:
+        return None
+    return (1 if m.group(1) in ("a", "an", "one") else int(m.group(1))) * UNITS[m.group(2)]
+
+
 def parse_send_at(text: str, now: dt.datetime) -> dt.datetime:
     """A send-later time: the same forms as parse_when, but a reply needs a moment, so
     "until reply" (and the snooze's "off") are refused, and errors give send-later examples."""

@@ -1,10 +1,17 @@
 """The search language (a subset of notmuch's) and its translation to SQL.
 
-    words  "a phrase"  from:x  to:x  subject:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
-    assignee:name  is:snoozed|unassigned|assigned|waking-today
+    words  "a phrase"  from:x  to:x  subject:x  body:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
+    assignee:name  is:snoozed|unassigned|assigned|waking-today  has:attachment  domain:example.com
 
 Terms are ANDed. Text terms match a message (full-text index); tag/status match the
 conversation; a conversation is found when one of its messages matches all message terms.
+`domain:` is the customer's (subdomains included).
+
+Rules (desk.rules) use the same grammar with `rule_keys=True`, which adds the tests only the
+desk can answer, about the mail that triggered a rule and the desk's settings:
+`vip:yes|no`, `business-hours:yes|no`, `header:Name` (present) and `header:Name:text` (its value
+contains text, any case). They land in Query.vip / business_hours / headers; to_sql leaves
+them to the desk.
 """
 
 from __future__ import annotations
@@ -13,17 +20,20 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from tui_desk.store.db import SqlValue, Store
+from tui_desk.store.db import SqlValue, Store, as_json_list
 from tui_desk.store.fts import fts_text
 
-FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject"}
-CONVERSATION_FIELDS = {"tag", "status", "assignee", "is"}
+FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject", "body": "body"}
+CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain"}
 IS_VALUES = ("snoozed", "unassigned", "assigned", "waking-today")
+HAS_VALUES = ("attachment",)
 DATE_FIELDS = {"before", "after"}
 KNOWN_FIELDS = sorted([*FTS_COLUMNS, *CONVERSATION_FIELDS, *DATE_FIELDS])
+RULE_FIELDS = ("vip", "business-hours", "header")  # only with rule_keys=True (see the docstring)
 STATUSES = ("open", "pending", "closed", "spam")
+YES_NO = {"yes": True, "true": True, "no": False, "false": False}
 
-_TOKEN = re.compile(r'\s*(?:(\w+):)?(?:"([^"]*)"?|(\S+))', re.UNICODE)
+_TOKEN = re.compile(r'\s*(?:([\w-]+):)?(?:"([^"]*)"?|(\S+))', re.UNICODE)
 
 
 class SearchError(ValueError):
@@ -39,6 +49,15 @@ class Query:
     after: int | None = None  # unix seconds, inclusive
     assignees: list[str] = field(default_factory=list)
     is_: list[str] = field(default_factory=list)
+    has: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    # rule_keys only: the desk evaluates these (to_sql does not see them)
+    vip: list[bool] = field(default_factory=list)
+    business_hours: list[bool] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)  # (lower-case name, text or "")
+
+    def desk_terms(self) -> bool:
+        return bool(self.vip or self.business_hours or self.headers)
 
 
 def _fts_phrase(text: str) -> str:
@@ -53,8 +72,16 @@ def _day_start(value: str, key: str) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
 
 
-def parse_query(text: str) -> Query:
+def _yes_no(key: str, value: str) -> bool:
+    if value.lower() not in YES_NO:
+        raise SearchError(f"{key}: is yes or no, not {value!r}")
+    return YES_NO[value.lower()]
+
+
+def parse_query(text: str, *, rule_keys: bool = False) -> Query:
+    """`rule_keys`: also read the rule-only keys (vip:, business-hours:, header:)."""
     q = Query()
+    known = [*KNOWN_FIELDS, *RULE_FIELDS] if rule_keys else KNOWN_FIELDS
     pos = 0
     text = text.strip()
     while pos < len(text):
@@ -66,14 +93,16 @@ def parse_query(text: str) -> Query:
         value = phrase if phrase is not None else word
         if key is not None:
             key = key.lower()
-        if key is not None and key not in KNOWN_FIELDS and not key.isalpha():
-            key, value = None, m.group(0).strip()  # "10:30" is a word, not a field
+        if key is not None and key not in known and key in RULE_FIELDS:
+            raise SearchError(f"'{key}:' is for rules (rules.toml) only")
+        if key is not None and key not in known and not key.isalpha():
+            key, value = None, m.group(0).strip()  # "10:30" and "e-mail:x" are words, not fields
         if key is None:
             if value and value.strip():
                 q.fts.append(_fts_phrase(value))
             continue
-        if key not in KNOWN_FIELDS:
-            raise SearchError(f"unknown search field '{key}:' (known: {', '.join(k + ':' for k in KNOWN_FIELDS)})")
+        if key not in known:
+            raise SearchError(f"unknown search field '{key}:' (known: {', '.join(k + ':' for k in known)})")
         if not value:
             raise SearchError(f"'{key}:' needs a value")
         if key in FTS_COLUMNS:
@@ -90,6 +119,21 @@ def parse_query(text: str) -> Query:
             if value.lower() not in IS_VALUES:
                 raise SearchError(f"is: is one of {', '.join(IS_VALUES)}, not {value!r}")
             q.is_.append(value.lower())
+        elif key == "has":
+            if value.lower() not in HAS_VALUES:
+                raise SearchError(f"has: is one of {', '.join(HAS_VALUES)}, not {value!r}")
+            q.has.append(value.lower())
+        elif key == "domain":
+            q.domains.append(value.lower().lstrip("@"))
+        elif key == "vip":
+            q.vip.append(_yes_no(key, value))
+        elif key == "business-hours":
+            q.business_hours.append(_yes_no(key, value))
+        elif key == "header":
+            name, _, wanted = value.partition(":")
+            if not re.fullmatch(r"[!-9;-~]+", name):
+                raise SearchError(f"header: wants Name or Name:text, not {value!r}")
+            q.headers.append((name.lower(), wanted.strip().lower()))
         elif key == "before":
             q.before = _day_start(value, key)
         elif key == "after":
@@ -97,10 +141,19 @@ def parse_query(text: str) -> Query:
     return q
 
 
-def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = None) -> tuple[str, list[SqlValue]]:
-    """SQL returning conversation ids, newest activity first (or in queue order, for views)."""
+def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = None,
+           conv_ids: list[int] | None = None) -> tuple[str, list[SqlValue]]:
+    """SQL returning conversation ids, newest activity first (or in queue order, for views);
+    `conv_ids`: only among these (rules test the conversations an event touched)."""
     where: list[str] = []
     params: list[SqlValue] = []
+    if conv_ids is not None:
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        params.append(as_json_list(conv_ids))
+    for domain in q.domains:
+        where.append("(c.customer_key LIKE ? ESCAPE '\\' OR c.customer_key LIKE ? ESCAPE '\\')")
+        escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params += ["%@" + escaped, "%." + escaped]
     for who in q.assignees:
         where.append("lower(c.assignee) = ?")
         params.append(who)
@@ -124,6 +177,8 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
     if q.after is not None:
         msg_where.append("m.date >= ?")
         msg_params.append(q.after)
+    if q.has:
+        msg_where.append("m.attachments_json != '[]'")
     if msg_where:
         where.append("c.id IN (SELECT m.conv_id FROM messages m WHERE " + " AND ".join(msg_where) + ")")
         params += msg_params
@@ -145,3 +200,9 @@ async def search_ids(store: Store, text: str, now: int, by_priority: bool = Fals
     """day_end: the end of the agent's local day, for is:waking-today (UTC midnight without it)."""
     sql, params = to_sql(parse_query(text), now, by_priority, day_end)
     return [r[0] for r in await store.fetchall(sql, params)]
+
+
+async def matching_ids(store: Store, q: Query, conv_ids: list[int], now: int) -> set[int]:
+    """Which of `conv_ids` the query's store terms match (rules ask this per event)."""
+    sql, params = to_sql(q, now, conv_ids=conv_ids)
+    return {r[0] for r in await store.fetchall(sql, params)}

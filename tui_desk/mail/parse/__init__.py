@@ -67,7 +67,7 @@ from tui_desk.mail.parse.common import (
     HEADER_LIMIT, HTML_LIMIT, MAX_DEFECTS, MAX_DELIMITER_LINES, MAX_DEPTH, MAX_PARTS, REFERENCES_LIMIT, TEXT_LIMIT,
 )
 from tui_desk.mail.parse.entry import (
-    attachment_payloads, last_resort_record, parse_body, parse_header_block, parse_message,
+    attachment_payloads, last_resort_record, parse_body, parse_header_block, parse_message, read_headers,
 )
 from tui_desk.mail.parse.headers import normalize_msgid, synthetic_message_id
 
@@ -80,6 +80,6 @@ from tui_desk.mail.parse.stdlib_tree import (  # noqa: F401 - for the tests (abo
     _PARSE_POLICY, _CappingPolicy, _Part, _TreeBuilder, _Unsupported,
 )
 
-__all__ = ["attachment_payloads", "last_resort_record", "parse_body", "parse_header_block", "parse_message",
+__all__ = ["attachment_payloads", "last_resort_record", "parse_body", "parse_header_block", "parse_message", "read_headers",
            "normalize_msgid", "synthetic_message_id", "HEADER_LIMIT", "HTML_LIMIT", "MAX_DEFECTS",
            "MAX_DELIMITER_LINES", "MAX_DEPTH", "MAX_PARTS", "REFERENCES_LIMIT", "TEXT_LIMIT"]

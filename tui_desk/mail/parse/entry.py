@@ -19,9 +19,9 @@ from tui_desk.mail.parse.common import (
     HEADER_LIMIT, MAX_DELIMITER_LINES, REFERENCES_LIMIT, TEXT_LIMIT, _Defects, _FOLD, _OLE2_MAGIC, _clean,
     _kb, _one_line,
 )
-from tui_desk.mail.parse.header_values import _unfold
+from tui_desk.mail.parse.header_values import _raw_items, _unfold
 from tui_desk.mail.parse.headers import (
-    _Headers, _MSGID, _all_raw, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
+    _Headers, _MSGID, _fix_header, _all_raw, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
 )
 from tui_desk.mail.parse.repair import _repair_header_block
 from tui_desk.mail.parse.stdlib_tree import _HEADER_NOTES, _parse_bytes
@@ -81,6 +81,25 @@ def parse_body(raw: bytes) -> ParsedBody | ParsedMessage:
         return _parse(data, part="body")
     except Exception:  # parse_message says what became of it
         return parse_message(raw)
+
+
+def read_headers(raw: bytes) -> list[tuple[str, str]]:
+    """The top-level header fields, in order: names as written, values unfolded and decoded
+    (encoded words, raw 8-bit bytes) as parse_message decodes free text. For the checks that
+    look at fields the record has no place for (desk.rules: List-Id, Precedence, header: tests).
+    Never raises: a header block the parser cannot read gives []."""
+    data = _as_bytes(raw)
+    end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0), default=len(data))
+    try:
+        msg, _ = _parse_bytes(data[:end] + b"\n\n", headers_only=True)
+        hints = _charset_hints(msg)
+        out = []
+        for name, value in _raw_items(msg):
+            text, _note = _fix_header(value, hints)
+            out.append((name, _one_line(_unstructured(text))))
+        return out
+    except Exception:
+        return []
 
 
 def _as_bytes(raw: bytes) -> bytes:

@@ -1,0 +1,79 @@
+"""`tui-desk rules check` and `tui-desk rules test ID`: the rules file checked, and what its
+rules would do to a conversation, without doing it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.config import Config, default_db_path
+from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
+from tui_desk.desk.rules.load import checks_for
+from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("rules", help="rules.toml: check it, or test what its rules would do to a conversation")
+    rules = p.add_subparsers(dest="rules_command", metavar="check|test", required=True)
+    rules.add_parser("check", help="validate the rules file: one line per problem, with file and line")
+    t = rules.add_parser("test", help="what the rules would do to conversation ID on an event (nothing is done)")
+    t.add_argument("id", type=int)
+    t.add_argument("--on", choices=EVENTS, default="new", help="the event (default: new)")
+    t.add_argument("--json", action="store_true")
+
+
+def read_rules(config: Config) -> RuleSet:
+    """The config's rules, checked against its team and the snippets there are."""
+    snippets, _ = load_snippets(default_snippet_dirs())
+    checks = checks_for([*config.team, config.agent], [s.name for s in snippets], config.is_agent_address)
+    return load_rules(config.rules_path(), checks, required=config.rules_file is not None)
+
+
+def run_rules(args: argparse.Namespace, config: Config) -> int:
+    try:
+        ruleset = read_rules(config)
+    except RulesError as e:
+        for line in e.errors:
+            say(line)
+        return 1
+    if args.rules_command == "check":
+        if not ruleset.exists:
+            say(f"{ruleset.path}: no rules file (no rules)")
+        else:
+            n = len(ruleset.rules)
+            say(f"{ruleset.path}: {n} rule{'' if n == 1 else 's'} OK")
+        return 0
+    from tui_desk.store.db import store_errors
+    db = args.db or default_db_path()
+    with store_errors(db):
+        planned = asyncio.run(_test(db, config, ruleset, args.id, args.on))
+    if args.json:
+        json.dump({"conversation": args.id, "event": args.on,
+                   "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held}
+                               for p in planned]},
+                  sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+        sys.stdout.write("\n")
+    elif not planned:
+        say(f"no rule fires on conversation {args.id} on {args.on}")
+    else:
+        for p in planned:
+            say(p.says + (f" (held: {p.held})" if p.held else ""))
+    return 0
+
+
+async def _test(db: Path, config: Config, ruleset: RuleSet, conv_id: int, on: str) -> list[PlannedAction]:
+    from tui_desk.desk.rules.facts import gather
+    from tui_desk.desk.service import Desk
+    desk = await Desk.open(db, config, check=False)
+    try:
+        event = Event(EVENTS[EVENTS.index(on)], conv_id, desk.now())  # argparse checked `on`
+        facts = await gather(desk, ruleset.rules, event)
+        if facts is None:
+            raise UsageError(f"no conversation {conv_id}")
+        return plan(ruleset.rules, event, facts)
+    finally:
+        await desk.close()

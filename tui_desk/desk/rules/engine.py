@@ -1,0 +1,91 @@
+"""plan(): what the rules would do to one conversation on one event. Pure: it reads the
+rules, the event and the facts the desk gathered (desk.rules.facts) and changes nothing.
+
+- Rules run in file order; each sees the conversation as the event found it (a tag one rule
+  adds does not make a later rule's `tag:` condition true), and what they plan is applied in
+  that order, so when two rules set the same thing the later one wins. An action that would
+  change nothing by then (a tag already there, the status it has) is left out, so what the
+  conversation says is what happened.
+- No rule loops: a rule fires at most once per event (one pass over the list). The events
+  its own actions raise (a status set by a rule is a `status` event) carry the rule in
+  `Event.caused_by`; a rule never fires on an event it caused, directly or through other rules,
+  and a chain of rule-caused events stops after MAX_CHAIN links.
+- Mail the rules would send (reply) to a customer the guards protect (an auto-reply, a list,
+  a bounce; desk.rules.guards) is planned but `held`, with the reason, and never sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from tui_desk.desk.rules.actions import describe
+from tui_desk.desk.rules.model import MAX_CHAIN, Action, ConversationFacts, Event, PlannedAction, Rule
+from tui_desk.store.search import Query
+
+
+def has_store_terms(q: Query) -> bool:
+    """Whether the store must answer part of the condition (to_sql); the rest is the desk's."""
+    return bool(q.fts or q.tags or q.statuses or q.assignees or q.is_ or q.has or q.domains
+                or q.before is not None or q.after is not None)
+
+
+def matches(rule: Rule, event: Event, conv: ConversationFacts) -> bool:
+    q = rule.query
+    if has_store_terms(q) and rule.name not in conv.matched:
+        return False
+    if any(wanted != conv.vip for wanted in q.vip):
+        return False
+    if any(wanted != conv.business_hours for wanted in q.business_hours):
+        return False
+    for name, text in q.headers:
+        values = [v.lower() for n, v in (conv.message.headers if conv.message else ()) if n.lower() == name]
+        if not values or (text and not any(text in v for v in values)):
+            return False
+    if rule.idle is not None and (conv.last_date is None or event.at - conv.last_date < rule.idle):
+        return False
+    return True
+
+
+class _State:
+    """The conversation as the planned actions leave it, to leave out those that change nothing."""
+
+    def __init__(self, conv: ConversationFacts) -> None:
+        self.tags = set(conv.tags)
+        self.status = conv.status
+        self.assignee = (conv.assignee or "").lower()
+
+    def apply(self, action: Action) -> Action | None:
+        if action.kind == "tag":
+            add = tuple(t for t in action.add if t not in self.tags)
+            remove = tuple(t for t in action.remove if t in self.tags and t not in action.add)
+            if not add and not remove:
+                return None
+            self.tags = (self.tags | set(add)) - set(remove)
+            return dataclasses.replace(action, add=add, remove=remove)
+        if action.kind == "status":
+            if action.value == self.status:
+                return None
+            self.status = action.value
+        elif action.kind == "assign":
+            if action.value.lower() == self.assignee:
+                return None
+            self.assignee = action.value.lower()
+        return action
+
+
+def plan(rules: Sequence[Rule], event: Event, conv: ConversationFacts) -> list[PlannedAction]:
+    if len(event.caused_by) >= MAX_CHAIN:
+        return []
+    state = _State(conv)
+    out: list[PlannedAction] = []
+    for rule in rules:
+        if rule.on != event.kind or rule.name in event.caused_by or not matches(rule, event, conv):
+            continue
+        for written in rule.actions:
+            action = state.apply(written)
+            if action is None:
+                continue
+            held = conv.autoreply_block if action.kind == "reply" else None
+            out.append(PlannedAction(rule.name, action, f"rule '{rule.name}' {describe(action)}", held))
+    return out
