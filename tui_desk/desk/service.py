@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
-from tui_desk.desk.snippets import SnippetError, default_snippet_dirs, load_snippets
+from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tui_desk.desk.background import Background
     from tui_desk.desk.commands import Change
     from tui_desk.desk.replies import QueuedReply
+    from tui_desk.desk.snippets import SnippetError
     from tui_desk.mail.model import Attachment
 
 UTC = dt.timezone.utc
