@@ -4,6 +4,7 @@ live, and delivery of the outbox. The UI starts it and shows `status()`; it neve
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
@@ -24,6 +25,11 @@ PROGRESS_FROM = 200  # messages: shorter work is over before a bar would be read
 PROGRESS_CELLS = 10
 
 
+def _imap_password(passwords: Callable[[str, str], str | None], account: str) -> Callable[[], str]:
+    """The account's IMAP password, asked for when connecting ("" when there is none)."""
+    return lambda: passwords(account, "imap") or ""
+
+
 class Background:
     def __init__(self, desk: "Desk", *, progress: ProgressCallback | None = None,
                  on_outbox: Callable[[OutboxReport], None] | None = None,
@@ -39,7 +45,7 @@ class Background:
         self._report_progress = progress
         # the password is asked for when connecting, off the event loop: a password_command
         # may take seconds, and one that fails is shown like any other connection problem
-        self.syncs = [AccountSync(desk.store, a, lambda a=a: passwords(a.name, "imap") or "",
+        self.syncs = [AccountSync(desk.store, a, _imap_password(passwords, a.name),
                                   is_agent=config.is_agent_address,
                                   on_change=self._changed, progress=self._progress_of(a.name))
                       for a in config.accounts if a.imap is not None]
@@ -107,7 +113,7 @@ class Background:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
-        tasks = [self._supervised(f"sync {s.account.name}", lambda s=s: s.run_forever(stop), stop)
+        tasks = [self._supervised(f"sync {s.account.name}", functools.partial(s.run_forever, stop), stop)
                  for s in self.syncs]
         await asyncio.gather(*tasks, self._supervised("outbox", lambda: self._deliver(stop), stop))
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from tui_desk.config import PriorityConfig
 
 ORIGIN = dt.date(2000, 1, 3)  # a Monday
 
@@ -37,7 +41,7 @@ class BusinessClock:
         weeks, rest = divmod(n, 7)
         business_days = weeks * len(self.days) + sum(1 for i in range(rest) if i in self.days)
         business_days -= bisect.bisect_left(self.holidays, day) - bisect.bisect_left(self.holidays, ORIGIN)
-        total = business_days * self.day_len
+        total: float = business_days * self.day_len
         if day.weekday() in self.days and not self._holiday(day):
             seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
             total += min(max(seconds - self.open, 0), self.day_len)
@@ -48,10 +52,10 @@ class BusinessClock:
         return i < len(self.holidays) and self.holidays[i] == day
 
 
-def business_clock(cfg) -> BusinessClock:
+def business_clock(cfg: PriorityConfig) -> BusinessClock:
     """The clock of a [priority] config (config.PriorityConfig), made once per config: the
     config sits below the desk and does not build desk objects itself."""
-    clock = cfg.__dict__.get("_business_clock")  # a frozen dataclass: its __dict__ holds the cache
+    clock: BusinessClock | None = cfg.__dict__.get("_business_clock")  # a frozen dataclass: its __dict__ holds the cache
     if clock is None:
         clock = BusinessClock(cfg.business_hours, cfg.business_days, cfg.timezone, cfg.holidays)
         cfg.__dict__["_business_clock"] = clock

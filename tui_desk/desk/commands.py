@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from tui_desk.desk.keywords import queue_changes
 from tui_desk.desk.when import When
@@ -99,7 +99,7 @@ def _plural(n: int) -> str:
     return f"{n} conversation{'s' if n != 1 else ''}"
 
 
-async def tag(desk: Desk, conv_ids: list[int], add: list[str] = (), remove: list[str] = ()) -> Change:
+async def tag(desk: Desk, conv_ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> Change:
     add = [t.strip().lower() for t in add if t.strip()]
     remove = [t.strip().lower() for t in remove if t.strip()]
     for t in add:

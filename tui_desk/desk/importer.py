@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ async def import_paths(desk: Desk, paths: list[Path],
     summary = ImportSummary()
     seen = 0
     async with ParsePool(workers) as pool:
-        pending = None
+        pending: tuple[list[RawMail], asyncio.Future[list[Parsed]]] | None = None
         # Parse batch n+1 on the other cores while batch n is written.
         for mails in itertools.chain(_chunks(read_sources(paths), BATCH), [None]):
             parsing = pool.parse([m.data for m in mails]) if mails else None
@@ -60,7 +61,7 @@ async def import_paths(desk: Desk, paths: list[Path],
                 seen += len(done_mails)
                 if progress:
                     progress(seen)
-            pending = (mails, parsing) if mails else None
+            pending = (mails, parsing) if mails and parsing is not None else None  # (parsing is set with mails)
     await desk.refresh(summary.conversations)
     return summary
 

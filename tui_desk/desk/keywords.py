@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING, Collection
 
 from tui_desk.store.queries import ConvState
+
+if TYPE_CHECKING:
+    from tui_desk.store import Store
 
 PREFIX = "td:"
 _SAFE = re.compile(r"[a-z0-9._-]")
@@ -90,7 +94,7 @@ def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]],
     status = assignee = snooze = None
     status_at = snooze_at = None
     for flags, _, date in messages:
-        mine = ours(flags)
+        mine: Collection[str] = ours(flags)
         if any(f.lower().startswith(f"{PREFIX}status:") for f in mine) and date is not None:
             status_at = max(status_at or date, date)
         if any(f.lower().startswith(f"{PREFIX}snooze:") for f in mine) and date is not None:
@@ -126,7 +130,7 @@ def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]],
 SINGLE_VALUED = ("status", "assign", "snooze")  # one value per conversation; tags are a set
 
 
-def change_ops(before: ConvState, after: ConvState) -> dict | None:
+def change_ops(before: ConvState, after: ConvState) -> dict[str, list[str]] | None:
     """An agent's action as an intent for the server: keywords to add and remove, and the
     single-valued fields it sets ("exclusive"): at push time every other value of those fields
     found on the copy goes, in one conditional STORE (mail.sync), so the server's order decides
@@ -140,7 +144,7 @@ def change_ops(before: ConvState, after: ConvState) -> dict | None:
     return {"add": add, "remove": remove, "exclusive": exclusive}
 
 
-async def queue_changes(store, states: dict[int, ConvState], before: dict[int, ConvState] | None = None) -> None:
+async def queue_changes(store: Store, states: dict[int, ConvState], before: dict[int, ConvState] | None = None) -> None:
     """Queue what the server must do for `states`. With `before` (an agent's action): the
     change, as an intent for every copy (change_ops). Without (a merge or split): whatever
     brings every copy in line with `states`. Runs inside the caller's transaction."""
@@ -149,17 +153,17 @@ async def queue_changes(store, states: dict[int, ConvState], before: dict[int, C
         ops = {c: change_ops(before[c], s) for c, s in states.items() if c in before}
         for conv_id, account, message_id in sorted({(c, a, m) for c, a, m, _, _, _
                                                     in await mirror.conversation_copies(store, list(states))}):
-            if ops.get(conv_id):
-                await server_ops.enqueue(store, account, "flags", message_id, ops[conv_id])
+            if op := ops.get(conv_id):
+                await server_ops.enqueue(store, account, "flags", message_id, op)
         return
     current: dict[tuple[str, str], set[str]] = {}
     conv_of: dict[tuple[str, str], int] = {}
     for conv_id, account, message_id, flags, _, _ in await mirror.conversation_copies(store, list(states)):
         current.setdefault((account, message_id), set()).update(flags.split())
         conv_of[(account, message_id)] = conv_id
-    for key, flags in sorted(current.items()):
+    for key, copy_flags in sorted(current.items()):
         want = keywords_for(states[conv_of[key]])
-        have = ours(flags)
+        have = ours(copy_flags)
         add, remove = sorted(want - have), sorted(have - want)
         if add or remove:
             await server_ops.enqueue(store, key[0], "flags", key[1], {"add": add, "remove": remove})

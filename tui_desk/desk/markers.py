@@ -9,6 +9,7 @@ the zone the times are shown in.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from tui_desk.desk.timefmt import format_datetime_short, format_when
 
@@ -16,18 +17,33 @@ DRAFT = "✎draft"
 SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
 
 
-def _snoozed(row, now: dt.datetime) -> bool:
+class Marked(Protocol):
+    """What the markers read: a QueueRow or a ConversationView (desk.views)."""
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def snoozed_until(self) -> dt.datetime | None: ...
+    @property
+    def snoozed_until_reply(self) -> bool: ...
+    @property
+    def has_draft(self) -> bool: ...
+    @property
+    def scheduled_reply_at(self) -> dt.datetime | None: ...
+
+
+def _snoozed(row: Marked, now: dt.datetime) -> bool:
     return row.snoozed_until_reply or (row.snoozed_until is not None and row.snoozed_until > now)
 
 
-def state_markers(row, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
+def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
     """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
     ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00"."""
     out = []
     if row.assignee:
         out.append(f"@{row.assignee}" if roomy else f"@{row.assignee.split()[0][:12]}")
     if _snoozed(row, now):
-        out.append("z reply" if row.snoozed_until_reply else f"z {format_when(row.snoozed_until, now)}")
+        until = row.snoozed_until  # None only when snoozed until the reply (_snoozed)
+        out.append("z reply" if row.snoozed_until_reply or until is None else f"z {format_when(until, now)}")
     if row.has_draft:
         out.append(DRAFT)
     if row.scheduled_reply_at is not None:
@@ -35,13 +51,14 @@ def state_markers(row, now: dt.datetime, *, roomy: bool = False) -> tuple[str, .
     return tuple(out)
 
 
-def state_words(row, now: dt.datetime) -> tuple[str, ...]:
+def state_words(row: Marked, now: dt.datetime) -> tuple[str, ...]:
     out = []
     if row.assignee:
         out.append(f"assigned: {row.assignee}")
     if _snoozed(row, now):
-        out.append("snoozed until the customer replies" if row.snoozed_until_reply
-                   else f"snoozed until {format_datetime_short(row.snoozed_until, now)}")
+        until = row.snoozed_until  # None only when snoozed until the reply (_snoozed)
+        out.append("snoozed until the customer replies" if row.snoozed_until_reply or until is None
+                   else f"snoozed until {format_datetime_short(until, now)}")
     if row.has_draft:
         out.append("✎ draft saved")
     if row.scheduled_reply_at is not None:

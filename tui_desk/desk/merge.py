@@ -73,9 +73,9 @@ async def _settle(desk: Desk, queued: dict[int, ConvState]) -> None:
             await queue_changes(store, changed)
 
 
-def _conv_id(value) -> int:
-    try:
-        return operator.index(value)
+def _conv_id(value: object) -> int:
+    try:  # anything may come: what is not an integer raises the TypeError turned into a message below
+        return operator.index(value)  # type: ignore[arg-type]  # see the line above
     except TypeError:
         raise CommandError(f"a conversation is given by its number, not {value!r}") from None
 
@@ -121,7 +121,7 @@ async def merge(desk: Desk, keep_id: int, other_ids: list[int]) -> Change:
         records = await store_merge.merge_conversations(store, keep_id, others)
         await queries.write_states(store, {keep_id: merged})
         await queue_changes(store, {keep_id: merged})
-        customers = [r.row["customer_key"] for r in records if r.row["customer_key"]]
+        customers = [key for r in records if isinstance(key := r.row["customer_key"], str) and key]  # a TEXT column
         # the others' customers' open conversations get their loud-customer ranking again
         rerank = await queries.open_conversations_of_customers(store, customers) if customers else []
     await desk.refresh({keep_id, *rerank})

@@ -86,7 +86,8 @@ def rank_customer_bursts(summaries: list[ConversationSummary], cfg: PriorityConf
         convs.sort(key=lambda c: (c.waiting_since, c.id))
         start = 0
         for i in range(1, len(convs) + 1):
-            if i == len(convs) or convs[i].waiting_since - convs[start].waiting_since > window:
+            # every conversation here waits (waiting_since set, see the grouping above)
+            if i == len(convs) or convs[i].waiting_since - convs[start].waiting_since > window:  # type: ignore[operator]  # see above
                 cluster = convs[start:i]
                 if len(cluster) > 1:
                     lead = min(c.rank for c in cluster)
@@ -162,7 +163,7 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     snoozed = s.snooze_reply or bool(s.snooze_until and s.snooze_until > now)
     if s.snooze_reply:
         reasons.append("snoozed until the customer replies")
-    elif snoozed:
+    elif snoozed and s.snooze_until is not None:  # (not until a reply: snoozed means a time is set)
         reasons.append(f"snoozed for {format_duration(s.snooze_until - now)} more")
     elif s.snooze_until:
         reasons.append(f"woke up {format_duration(now - s.snooze_until)} ago")

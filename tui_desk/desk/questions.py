@@ -60,7 +60,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Hashable, Iterable
+from typing import Any, Iterable
 
 from tui_desk.desk.question_text import TermCache, clean_subject, strip_quoted
 
@@ -78,11 +78,14 @@ WEEK = 7 * 86400
 TREND_SHARE = 0.25      # slope over the period, relative to the mean, that counts as a trend
 _NUMBER_RE = re.compile(r"\d+")
 
+ConvId = str | int  # conversation ids: all of one type, so they sort (see the module docstring)
+Vector = tuple[tuple[str, float], ...]  # (term, weight), heaviest first
+
 
 @dataclass(frozen=True)
 class Asked:
     """One conversation's question: its first customer message and the snippets its replies used."""
-    conv_id: Hashable
+    conv_id: ConvId
     at: dt.datetime | float          # when it was asked (aware datetime or POSIX seconds)
     subject: str
     body: str
@@ -100,7 +103,7 @@ class Trend:
 class QuestionGroup:
     label: str
     size: int
-    conv_ids: tuple
+    conv_ids: tuple[ConvId, ...]
     example_subjects: tuple[str, ...]
     trend: Trend
     top_snippet: tuple[str, int] | None
@@ -136,9 +139,9 @@ class QuestionCache:
     def __init__(self) -> None:
         self.words = TermCache()
         self.subjects: dict[str, tuple[str, tuple[str, ...]]] = {}   # raw subject -> cleaned, terms
-        self.bodies: dict[Hashable, tuple[int, tuple[str, ...]]] = {}  # conv id -> hash(body), terms
+        self.bodies: dict[ConvId, tuple[int, tuple[str, ...]]] = {}  # conv id -> hash(body), terms
 
-    def forget_all_but(self, conv_ids: set) -> None:
+    def forget_all_but(self, conv_ids: set[ConvId]) -> None:
         self.bodies = {c: v for c, v in self.bodies.items() if c in conv_ids}
         if len(self.subjects) > 2 * len(conv_ids):
             self.subjects = {}
@@ -161,7 +164,7 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     cache = cache or QuestionCache()
     words, subjects, bodies = cache.words, cache.subjects, cache.bodies
     # 1. term counts per conversation; identical counts share one entry
-    by_text: dict[tuple, list[int]] = {}
+    by_text: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
     cleaned: list[str] = []
     for i, item in enumerate(items):
         seen = subjects.get(item.subject)   # subjects repeat far more than bodies
@@ -187,30 +190,30 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
             members.append(i)
     if keep and len(bodies) > 2 * len(items):
         cache.forget_all_but({item.conv_id for item in items})
-    by_counts: dict[tuple, list[int]] = {}
+    by_counts: dict[tuple[tuple[str, int], ...], list[int]] = {}
     for (subject_terms, body_terms), members in by_text.items():
         counts: dict[str, int] = {}
         for term in subject_terms:
             counts[term] = counts.get(term, 0) + SUBJECT_WEIGHT
         for term in body_terms:
             counts[term] = counts.get(term, 0) + 1
-        key = tuple(sorted(counts.items()))
-        found = by_counts.get(key)
+        counted = tuple(sorted(counts.items()))
+        found = by_counts.get(counted)
         if found is None:
-            by_counts[key] = members
+            by_counts[counted] = members
         else:
             found.extend(members)
     # 2. TF-IDF vectors
     df: dict[str, int] = defaultdict(int)
-    for key, members in by_counts.items():
+    for counted, members in by_counts.items():
         n = len(members)
-        for term, _ in key:
+        for term, _ in counted:
             df[term] += n
     total = len(items)
     idf = {t: math.log((total + 1) / d) for t, d in df.items() if d >= 2}
-    vectors: dict[tuple, list[int]] = {}
-    for key, members in by_counts.items():
-        weighted = sorted(((-(1.0 + math.log(tf)) * idf[t], t) for t, tf in key if t in idf))[:TOP_TERMS]
+    vectors: dict[Vector, list[int]] = {}
+    for counted, members in by_counts.items():
+        weighted = sorted(((-(1.0 + math.log(tf)) * idf[t], t) for t, tf in counted if t in idf))[:TOP_TERMS]
         if not weighted:
             continue
         norm = math.sqrt(sum(w * w for w, _ in weighted))
@@ -278,7 +281,7 @@ class _Groups:
     def alive(self) -> list[int]:
         return [g for g in range(len(self.members)) if self.merged_into[g] is None]
 
-    def new(self, vec: tuple, members: list[int]) -> int:
+    def new(self, vec: Vector, members: list[int]) -> int:
         gid = len(self.members)
         n = len(members)
         self.centroids.append({t: w * n for t, w in vec})
@@ -300,7 +303,7 @@ class _Groups:
     def top(self, gid: int, k: int) -> list[tuple[str, float]]:
         return sorted(self.centroids[gid].items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
-    def add(self, gid: int, vec, members: list[int]) -> None:
+    def add(self, gid: int, vec: Vector, members: list[int]) -> None:
         n = len(members)
         centroid = self.centroids[gid]
         sumsq = self.sumsq[gid]
@@ -318,7 +321,7 @@ class _Groups:
         if (before + n).bit_length() > before.bit_length():
             self._reindex(gid)
 
-    def best(self, vec, among=None, exclude: int | None = None) -> tuple[int | None, float]:
+    def best(self, vec: Vector, among: set[int] | None = None, exclude: int | None = None) -> tuple[int | None, float]:
         """The most similar group: cosine of ``vec`` (unit length, heaviest first) with the
         centroids of the CANDIDATES groups sharing most of its LOOKUP_TERMS heaviest terms."""
         hits = Counter(chain.from_iterable(self.index[t] for t, _ in vec[:LOOKUP_TERMS] if t in self.index))
@@ -341,7 +344,7 @@ class _Groups:
                 best, best_score = gid, score
         return best, best_score
 
-    def unit(self, gid: int) -> tuple:
+    def unit(self, gid: int) -> Vector:
         """The centroid's heaviest terms as a unit vector, heaviest first."""
         top = self.top(gid, TOP_TERMS * 2)
         norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
@@ -384,7 +387,7 @@ class _Groups:
 @dataclass
 class _Context:
     items: list[Asked]
-    conv_ids: list
+    conv_ids: list[ConvId]
     cleaned: list[str]
     cache: TermCache
     start: float
@@ -395,7 +398,7 @@ class _Context:
 
 
 def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> QuestionGroup:
-    subjects: dict[str, list] = {}
+    subjects: dict[str, list[Any]] = {}  # key -> [count, the oldest wording]
     for subject, n in Counter(map(ctx.cleaned.__getitem__, members)).items():
         if not subject:
             continue

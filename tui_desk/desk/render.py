@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+from typing import Iterable
 
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.quoting import split_quoted
@@ -14,7 +16,7 @@ from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 UTC = dt.timezone.utc
 
 
-def addresses_text(pairs) -> str:
+def addresses_text(pairs: Iterable[tuple[str, str]]) -> str:
     """(name, address) pairs as one sanitized line: 'Ann Lee <ann@x>, bob@y'."""
     return sanitize_line(", ".join(f"{name} <{addr}>" if name else addr for name, addr in pairs))
 
@@ -23,7 +25,7 @@ def _addr_list(raw_json: str) -> str:
     return addresses_text(json.loads(raw_json))
 
 
-def message_view(m) -> MessageView:
+def message_view(m: sqlite3.Row) -> MessageView:
     sender = f"{m['sender_name']} <{m['sender_addr']}>" if m["sender_name"] else m["sender_addr"]
     body = m["body"]
     if m["error"]:
@@ -47,7 +49,7 @@ def message_view(m) -> MessageView:
     )
 
 
-def conversation_view(conv, messages, tags: tuple[str, ...], reasons: tuple[str, ...],
+def conversation_view(conv: sqlite3.Row, messages: Iterable[sqlite3.Row], tags: tuple[str, ...], reasons: tuple[str, ...],
                       history: tuple[HistoryItem, ...] = ()) -> ConversationView:
     return ConversationView(
         id=conv["id"],
@@ -61,7 +63,7 @@ def conversation_view(conv, messages, tags: tuple[str, ...], reasons: tuple[str,
     )
 
 
-def human_size(n: int) -> str:
+def human_size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -4,6 +4,7 @@ placeholders filled (unknown ones stop the send), then into the durable outbox."
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from email.utils import getaddresses
 from pathlib import Path
@@ -19,10 +20,15 @@ from tui_desk.sanitize import sanitize_line
 from tui_desk.store import mirror, outbox, queries
 from tui_desk.store.ingest import wire_message_id
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
+
+
+class Keyed(Protocol):
+    """A row read by column name: a sqlite3.Row, or a dict standing in for one."""
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ def _addrs(raw_json: str) -> list[Address]:
     return [Address(n, a) for n, a in json.loads(raw_json)]
 
 
-def placeholder_values(desk: "Desk", conv, customer_name: str, customer_addr: str) -> dict[str, str]:
+def placeholder_values(desk: "Desk", conv: Keyed, customer_name: str, customer_addr: str) -> dict[str, str]:
     first = customer_name.split()[0] if customer_name.strip() else customer_addr.split("@")[0]
     return {"customer_first_name": first, "customer_name": customer_name or customer_addr,
             "ticket_id": str(conv["id"]), "agent_name": desk.config.agent, "subject": conv["subject"]}
@@ -45,7 +51,7 @@ def placeholder_values(desk: "Desk", conv, customer_name: str, customer_addr: st
 
 async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
-                      attachments: list[Path] = (), extra_values: dict[str, str] | None = None,
+                      attachments: Sequence[Path] = (), extra_values: dict[str, str] | None = None,
                       seen_upto: int | None = None, snippets: list[str] | None = None) -> QueuedReply:
     """`seen_upto`: the conversation's newest message when the agent started writing (by default:
     now). Mail that arrives after it holds the reply before SMTP (sync.delivery collision check).
@@ -69,8 +75,8 @@ class ReplyHeaders:
     to: list[Address]
     cc: list[Address]
     subject: str
-    conv: object  # the conversation's row
-    original: object  # the message answered: the customer's last
+    conv: sqlite3.Row  # the conversation's row
+    original: sqlite3.Row  # the message answered: the customer's last
 
 
 async def reply_headers(desk: "Desk", conv_id: int, reply_all: bool = False,
@@ -104,7 +110,7 @@ async def forward_subject_of(desk: "Desk", conv_id: int) -> str:
 
 async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,
                         send_at: int | None = None, account: AccountConfig | None = None,
-                        attachments: list[Path] = (), seen_upto: int | None = None,
+                        attachments: Sequence[Path] = (), seen_upto: int | None = None,
                         snippets: list[str] | None = None) -> QueuedReply:
     """Forward the conversation's latest customer mail (attached whole, as message/rfc822) with
     the agent's Markdown on top. It stays in the conversation (References) and a third party's
@@ -136,7 +142,8 @@ def parse_recipients(text: str) -> list[Address]:
     return found
 
 
-async def conversation_mail(desk: "Desk", conv_id: int, empty: str = "has no messages"):
+async def conversation_mail(desk: "Desk", conv_id: int,
+                            empty: str = "has no messages") -> tuple[sqlite3.Row, list[sqlite3.Row]]:
     """The conversation's row and its mail, oldest first (internal notes left out);
     CommandError when there is no such conversation or no mail ("conversation N " + empty)."""
     rows = await queries.conversation_rows(desk.store, [conv_id])
@@ -148,14 +155,14 @@ async def conversation_mail(desk: "Desk", conv_id: int, empty: str = "has no mes
     return rows[conv_id], messages
 
 
-async def _conversation_and_original(desk: "Desk", conv_id: int):
+async def _conversation_and_original(desk: "Desk", conv_id: int) -> tuple[sqlite3.Row, sqlite3.Row]:
     """The conversation's row and the message a reply answers: the customer's last."""
     conv, messages = await conversation_mail(desk, conv_id, "has no messages to reply to")
     customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]
     return conv, (customer_mail or messages)[-1]
 
 
-def _filled(desk: "Desk", conv, original, body_markdown: str, extra_values: dict[str, str] | None,
+def _filled(desk: "Desk", conv: sqlite3.Row, original: sqlite3.Row, body_markdown: str, extra_values: dict[str, str] | None,
             what: str, allow_empty: bool = False) -> tuple[str, str]:
     """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
     customer's name such as "[Verify](https://evil.example)" is text there, never a link."""

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
@@ -24,7 +24,13 @@ from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from tui_desk.desk.background import Background
+    from tui_desk.desk.commands import Change
+    from tui_desk.desk.replies import QueuedReply
+    from tui_desk.desk.snippets import SnippetError
+    from tui_desk.mail.model import Attachment
 
 UTC = dt.timezone.utc
 
@@ -44,8 +50,8 @@ class Desk:
         self.config = config
         self.clock = clock
         self._snippets: list[Snippet] | None = None
-        self.undo_stack: list = []  # desk.commands.Change, newest last
-        self.snippet_errors: list[str] = []
+        self.undo_stack: list[Change] = []  # newest last
+        self.snippet_errors: list[SnippetError] = []
         self._replying_seen: dict[tuple[int, str], float] = {}  # (conv, agent) -> first seen here
 
     @classmethod
@@ -146,7 +152,7 @@ class Desk:
         if not copies:
             return {}
         unpushed = await server_ops.pending_message_ids(self.store)
-        by_conv: dict[int, list] = {}
+        by_conv: dict[int, list[tuple[set[str], int | None, int | None]]] = {}
         blocked: set[int] = set()
         for conv_id, _, message_id, flags, modseq, date in copies:
             by_conv.setdefault(conv_id, []).append((set(flags.split()), modseq, date))
@@ -226,7 +232,7 @@ class Desk:
         return await search_ids(self.store, query, self.now(), by_priority=True, day_end=self._day_end())
 
     # -- agents' actions (desk.commands); each returns a line saying what was done ----------------
-    async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str:
+    async def tag(self, ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> str:
         from tui_desk.desk import commands
         return (await commands.tag(self, ids, list(add), list(remove))).description
 
@@ -375,7 +381,7 @@ class Desk:
                 for account, message_id in copies:
                     await server_ops.enqueue(self.store, account, "flags", message_id, {"remove": [keyword]})
 
-    async def customer_history(self, conv) -> tuple[HistoryItem, ...]:
+    async def customer_history(self, conv: sqlite3.Row) -> tuple[HistoryItem, ...]:
         key = conv["customer_key"]
         if not key:
             return ()
@@ -403,7 +409,7 @@ class Desk:
         return await asyncio.to_thread(attachments.open_attachment, data, attachments.filename_for(attachment),
                                        attachment.content_type)
 
-    async def _attachment(self, message_rowid: int, index: int):
+    async def _attachment(self, message_rowid: int, index: int) -> tuple[bytes, Attachment]:
         from tui_desk.desk.commands import CommandError
         from tui_desk.mail.parse import attachment_payloads
         raw = await mirror.raw_by_rowid(self.store, message_rowid)
@@ -448,7 +454,7 @@ class Desk:
     # -- replies (desk.replies, store.outbox); thin, for the compose screen ----------------------
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
                     send_at_text: str | None = None, seen_upto: int | None = None,
-                    attachments: list[str] = (), snippets: list[str] | None = None) -> tuple[int, str]:
+                    attachments: Sequence[str] = (), snippets: list[str] | None = None) -> tuple[int, str]:
         """Queue a reply: now plus the undo window, or at `send_at_text` ("tomorrow 9:00", "2h").
         `seen_upto` is what reply_started() returned when the agent began writing; `snippets`
         the names of the snippets it used (the history records them).
@@ -473,7 +479,7 @@ class Desk:
         return sanitize_line(await forward_subject_of(self, conv_id))
 
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
-                      seen_upto: int | None = None, attachments: list[str] = (),
+                      seen_upto: int | None = None, attachments: Sequence[str] = (),
                       snippets: list[str] | None = None) -> tuple[int, str]:
         """Forward the conversation's latest customer mail to `to_text` ("a@x, Name <b@y>")."""
         from tui_desk.desk.replies import queue_forward
@@ -488,7 +494,7 @@ class Desk:
             return None
         return int(parse_send_at(send_at_text, self.local_now()).timestamp())
 
-    def _queued_line(self, queued, send_at: int | None) -> str:
+    def _queued_line(self, queued: QueuedReply, send_at: int | None) -> str:
         from tui_desk.desk.timefmt import format_datetime_short
         who = sanitize_line(", ".join(queued.recipients))  # addresses are the customer's words
         if send_at is None:
@@ -549,7 +555,7 @@ class Desk:
         return await queries.thread_message_ids(self.store)
 
 
-def summary_from_row(r) -> queries.ConversationSummary:
+def summary_from_row(r: sqlite3.Row) -> queries.ConversationSummary:
     return queries.ConversationSummary(
         id=r["id"], subject=r["subject"], customer_name=r["customer_name"], customer_key=r["customer_key"],
         status=r["status"], message_count=r["message_count"], first_date=r["first_date"],

@@ -95,7 +95,7 @@ def _check(key: str, value: object) -> str | None:
     if key == "name":
         return None if isinstance(value, str) and value.strip() else "must be a non-empty string"
     if key in COLOUR_KEYS:
-        ok = isinstance(value, str) and COLOUR_RE.fullmatch(value.strip())
+        ok: object = isinstance(value, str) and COLOUR_RE.fullmatch(value.strip())
         return None if ok else f"not a colour: {value!r}"
     if key in BOOL_KEYS:
         return None if isinstance(value, bool) else "must be true or false"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class DeskService(Protocol):
 
     # Agents' actions. Each returns one line saying what was done; bad input raises ValueError
     # (desk.commands.CommandError, desk.when.WhenError) with a message for the user.
-    async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str: ...
+    async def tag(self, ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> str: ...
 
     async def set_status(self, ids: list[int], status: str) -> str: ...
 
@@ -185,11 +185,11 @@ class DeskService(Protocol):
     # for reply(seen_upto=...): mail arriving after it holds the reply before SMTP.
     async def reply(self, conv_id: int, body: str, reply_all: bool = False,
                     send_at_text: str | None = None, seen_upto: int | None = None,
-                    attachments: list[str] = (), snippets: list[str] | None = None) -> tuple[int, str]:
+                    attachments: Sequence[str] = (), snippets: list[str] | None = None) -> tuple[int, str]:
         """Queue a reply; `snippets` names the snippets it used (recorded in the history)."""
 
     async def forward(self, conv_id: int, to_text: str, body: str, send_at_text: str | None = None,
-                      seen_upto: int | None = None, attachments: list[str] = (),
+                      seen_upto: int | None = None, attachments: Sequence[str] = (),
                       snippets: list[str] | None = None) -> tuple[int, str]:
         """The customer's last mail, attached whole, to `to_text` ("a@x, Name <b@y>")."""
 

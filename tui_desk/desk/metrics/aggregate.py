@@ -30,14 +30,23 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Iterable
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, cast
 from zoneinfo import ZoneInfo
 
 from tui_desk.desk.metrics.load import BUCKET, LocalTime
 from tui_desk.desk.metrics.stats import Stats, stats
-from tui_desk.desk.metrics.timeline import ConvMetrics
+from tui_desk.desk.metrics.timeline import ConvMetrics, Reopen, Reply
 
 BREAKDOWNS = ("agent", "tag", "snippet", "domain", "day", "week")
+
+# A fact is (time, payload, row) (see _facts): the payload is the Reply of kinds reply and next,
+# the Reopen of kind reopen, None for the rest.
+Fact = tuple[float, "Reply | Reopen | None", ConvMetrics]
+ReplyFact = tuple[float, Reply, ConvMetrics]
+ReopenFact = tuple[float, Reopen, ConvMetrics]
+Facts = Mapping[str, Sequence[Fact]]  # kind -> its facts
+Keys = tuple["str | None", ...]  # the keys of one fact in a breakdown (None: no key)
+KeyFn = Callable[[Fact], Keys]
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class Durations:
     calendar: Stats
     business: Stats | None  # None: the report was made without business hours
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"calendar": self.calendar.to_json(),
                 "business": None if self.business is None else self.business.to_json()}
 
@@ -70,7 +79,7 @@ class Group:
     reopens: int
     reopened_conversations: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "conversations": self.conversations,
                 "mail_only_conversations": self.mail_only_conversations, "unanswered": self.unanswered,
                 "customer_messages": self.customer_messages, "agent_replies": self.agent_replies,
@@ -82,9 +91,9 @@ class Group:
                 "reopens": self.reopens, "reopened_conversations": self.reopened_conversations}
 
 
-def flatten(d: dict, prefix: str = "") -> dict:
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"a": {"b": 1}} -> {"a_b": 1}: the CSV columns of a JSON group."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, dict):
             out.update(flatten(v, f"{prefix}{k}_"))
@@ -104,7 +113,7 @@ class Report:
     headline: Group
     breakdowns: dict[str, tuple[Group, ...]]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         z = ZoneInfo(self.zone)
         return {"since": dt.datetime.fromtimestamp(self.since, z).isoformat(),
                 "until": dt.datetime.fromtimestamp(self.until, z).isoformat(),
@@ -112,7 +121,7 @@ class Report:
                 "headline": self.headline.to_json(),
                 "breakdowns": {by: [g.to_json() for g in groups] for by, groups in self.breakdowns.items()}}
 
-    def csv_rows(self, by: str | None = None) -> list[list]:
+    def csv_rows(self, by: str | None = None) -> list[list[Any]]:
         """Header + rows: the headline (key "all") or one row per group of breakdown `by`."""
         if by is not None and by not in self.breakdowns:
             raise ValueError(f"this report was made without the {by!r} breakdown")
@@ -127,12 +136,18 @@ class Report:
 KINDS = ("conv", "msg", "reply", "frt", "next", "close", "reopen")
 
 
-def _facts(rows: Iterable[ConvMetrics], since: float, until: float) -> dict[str, list]:
+def _facts(rows: Iterable[ConvMetrics], since: float, until: float) -> dict[str, list[Fact]]:
     """Everything in the period, by kind, as (time, payload, row): conv/frt (the first customer
     message), msg (a customer message), reply and next (a Reply), close, reopen (a Reopen)."""
-    conv, msg, reply, frt, nxt, close, reopen = [], [], [], [], [], [], []
+    conv: list[Fact] = []
+    msg: list[Fact] = []
+    reply: list[Fact] = []
+    frt: list[Fact] = []
+    nxt: list[Fact] = []
+    close: list[Fact] = []
+    reopen: list[Fact] = []
     for row in rows:
-        if row.first_at is None or row.last_at < since or row.first_at >= until:
+        if row.first_at is None or row.last_at is None or row.last_at < since or row.first_at >= until:
             continue
         first = row.first_customer_at
         if first is not None and since <= first < until:
@@ -152,37 +167,52 @@ def _facts(rows: Iterable[ConvMetrics], since: float, until: float) -> dict[str,
         if closed is not None and since <= closed < until:
             close.append((closed, None, row))
         if row.reopens:
-            for r in row.reopens:
-                if since <= r.at < until:
-                    reopen.append((r.at, r, row))
+            for o in row.reopens:
+                if since <= o.at < until:
+                    reopen.append((o.at, o, row))
     return {"conv": conv, "msg": msg, "reply": reply, "frt": frt, "next": nxt, "close": close, "reopen": reopen}
 
 
-def _group(key: str | None, f: dict[str, list], business: bool) -> Group:
-    def durations(cal, bus):
+def _group(key: str | None, f: Facts, business: bool) -> Group:
+    def durations(cal: list[float], bus: list[float | None]) -> Durations:
         return Durations(stats(cal), stats([v for v in bus if v is not None]) if business else None)
-    conv, frt, nxt, close = f.get("conv", ()), f.get("frt", ()), f.get("next", ()), f.get("close", ())
+    conv, frt, close = f.get("conv", ()), f.get("frt", ()), f.get("close", ())
+    nxt = cast("Sequence[ReplyFact]", f.get("next", ()))  # kind next carries its Reply (see _facts)
     resolved = [row for _, _, row in close if row.resolution is not None]
     fcr = [row.fcr for _, _, row in close if row.fcr is not None]
     reopen = f.get("reopen", ())
+    # Each fact has the value it was picked for (see _facts, timeline): frt a first response, next
+    # the wait its reply ended, resolved a resolution (and so a net one); a close its replies_to_resolve.
     return Group(
         key, len(conv), sum(1 for _, _, row in conv if row.source == "mail"),
         sum(1 for _, _, row in conv if row.frt is None), len(f.get("msg", ())), len(f.get("reply", ())),
-        durations([row.frt for _, _, row in frt], [row.frt_business for _, _, row in frt]),
-        durations([r.wait for _, r, _ in nxt], [r.wait_business for _, r, _ in nxt]),
+        durations(cast("list[float]", [row.frt for _, _, row in frt]), [row.frt_business for _, _, row in frt]),
+        durations(cast("list[float]", [r.wait for _, r, _ in nxt]), [r.wait_business for _, r, _ in nxt]),
         len(close),
-        durations([row.resolution for row in resolved], [row.resolution_business for row in resolved]),
-        durations([row.resolution_net for row in resolved], [row.resolution_net_business for row in resolved]),
-        stats([row.replies_to_resolve for _, _, row in close]),
+        durations(cast("list[float]", [row.resolution for row in resolved]),
+                  [row.resolution_business for row in resolved]),
+        durations(cast("list[float]", [row.resolution_net for row in resolved]),
+                  [row.resolution_net_business for row in resolved]),
+        stats(cast("list[int]", [row.replies_to_resolve for _, _, row in close])),
         len(fcr), sum(fcr), sum(fcr) / len(fcr) if fcr else None,
         len(reopen), len({row.conv_id for _, _, row in reopen}))
 
 
-def _snippets_used(row: ConvMetrics) -> tuple:
+def _snippets_used(row: ConvMetrics) -> Keys:
     return tuple(sorted({s for r in row.replies for s in r.snippets})) or (None,)
 
 
-def _key_fn(by: str, kind: str, local: LocalTime):
+def _of_replies(fn: Callable[[ReplyFact], Keys]) -> KeyFn:
+    """A key function of kinds reply and next, whose facts carry their Reply (see _facts)."""
+    return cast(KeyFn, fn)
+
+
+def _of_reopens(fn: Callable[[ReopenFact], Keys]) -> KeyFn:
+    """A key function of kind reopen, whose facts carry their Reopen (see _facts)."""
+    return cast(KeyFn, fn)
+
+
+def _key_fn(by: str, kind: str, local: LocalTime) -> KeyFn:
     """item (time, payload, row) -> its keys in breakdown `by` (see the module docstring);
     day and week are inlined in _split."""
     if by == "tag":
@@ -191,20 +221,20 @@ def _key_fn(by: str, kind: str, local: LocalTime):
         return lambda item: (item[2].customer_domain or None,)
     if by == "agent":
         if kind in ("reply", "next"):
-            return lambda item: (item[1].agent,)
+            return _of_replies(lambda item: (item[1].agent,))
         attr = {"frt": "frt_agent", "close": "closed_by"}.get(kind, "assignee")
         if kind == "reopen":
-            return lambda item: (item[1].closed_by,)
+            return _of_reopens(lambda item: (item[1].closed_by,))
         return lambda item: (getattr(item[2], attr),)
     if by == "snippet":
         if kind in ("reply", "next"):
-            return lambda item: item[1].snippets or (None,)
+            return _of_replies(lambda item: item[1].snippets or (None,))
         if kind == "frt":
             return lambda item: next((r.snippets for r in item[2].replies
                                       if r.waited_from == item[2].first_customer_at), ()) or (None,)
-        used: dict[int, tuple] = {}  # per row: a conversation has many items of these kinds
+        used: dict[int, Keys] = {}  # per row: a conversation has many items of these kinds
 
-        def conversation_snippets(item):
+        def conversation_snippets(item: Fact) -> Keys:
             row = item[2]
             keys = used.get(id(row))
             if keys is None:
@@ -215,7 +245,7 @@ def _key_fn(by: str, kind: str, local: LocalTime):
 
 
 @contextlib.contextmanager
-def _gc_paused():
+def _gc_paused() -> Iterator[None]:
     """Aggregation allocates a few hundred thousand small acyclic tuples and lists; with a large
     heap around (a store's worth of rows) the cyclic collector's passes over it cost more than
     the work (measured: x2-x4 in bench/metrics_bench.py). Nothing made here forms a cycle."""
@@ -228,11 +258,11 @@ def _gc_paused():
             gc.enable()
 
 
-def _ts(t) -> float:
+def _ts(t: float | dt.datetime) -> float:
     return t.timestamp() if isinstance(t, dt.datetime) else float(t)
 
 
-def report(rows: Iterable[ConvMetrics], since, until, *, zone: str = "UTC", by: Iterable[str] = (),
+def report(rows: Iterable[ConvMetrics], since: float | dt.datetime, until: float | dt.datetime, *, zone: str = "UTC", by: Iterable[str] = (),
            business_hours: bool = False) -> Report:
     """The report over [since, until) (POSIX seconds or aware datetimes); `zone` is the desk's
     time zone for day/week keys; business_hours: give business-time statistics too (from rows
@@ -247,9 +277,9 @@ def report(rows: Iterable[ConvMetrics], since, until, *, zone: str = "UTC", by: 
         return _report(rows, since, until, local, by, business_hours)
 
 
-def _report(rows, since: float, until: float, local: LocalTime, by: tuple[str, ...], business_hours: bool) -> Report:
+def _report(rows: Iterable[ConvMetrics], since: float, until: float, local: LocalTime, by: tuple[str, ...], business_hours: bool) -> Report:
     facts = _facts(rows, since, until)
-    breakdowns = {}
+    breakdowns: dict[str, tuple[Group, ...]] = {}
     for b in by:
         bounds = _time_bounds(b, since, until, local) if b in ("day", "week") else None
         per_kind = {kind: _split(b, kind, facts[kind], local, bounds) for kind in KINDS}
@@ -260,16 +290,18 @@ def _report(rows, since: float, until: float, local: LocalTime, by: tuple[str, .
     return Report(since, until, local.name, business_hours, _group(None, facts, business_hours), breakdowns)
 
 
-def _split(by: str, kind: str, items: list, local: LocalTime, bounds: list | None) -> dict[str | None, list]:
+def _split(by: str, kind: str, items: Sequence[Fact], local: LocalTime,
+           bounds: list[tuple[float, str]] | None) -> dict[str | None, list[Fact]]:
     """The items of one kind by their key(s) in breakdown `by` (the per-item hot loop of --by)."""
-    out: dict[str | None, list] = {}
+    out: dict[str | None, list[Fact]] = {}
     if bounds is not None:  # day / week: keys are runs of time - sort once, cut at the bounds
         items = sorted(items, key=itemgetter(0))
         times = [item[0] for item in items]
-        for (start, key), (end, _) in zip(bounds, bounds[1:] + [(math.inf, None)]):
+        ends: list[tuple[float, str | None]] = [*bounds[1:], (math.inf, None)]
+        for (start, run_key), (end, _) in zip(bounds, ends):
             lo, hi = bisect_left(times, start), bisect_left(times, end)
             if hi > lo:
-                out.setdefault(key, []).extend(items[lo:hi])
+                out.setdefault(run_key, []).extend(items[lo:hi])
         return out
     keys_of = _key_fn(by, kind, local)
     for item in items:
@@ -284,7 +316,7 @@ def _split(by: str, kind: str, items: list, local: LocalTime, bounds: list | Non
 def _time_bounds(by: str, since: float, until: float, local: LocalTime) -> list[tuple[float, str]]:
     """[(start, key)] where the local day / ISO week changes in [since, until); keys change only
     on quarter-hour boundaries (see load.BUCKET)."""
-    index = 4 if by == "day" else 5
+    index: Literal[4, 5] = 4 if by == "day" else 5
     bounds = [(since, local(since)[index])]
     t = (int(since // BUCKET) + 1) * BUCKET
     while t < until:
@@ -302,17 +334,17 @@ EXPORT_HEADER = ("conv_id", "source", "customer_domain", "tags", "assignee", "fi
                  "resolution_net_business", "replies_to_resolve", "reopens", "reopened_within_7d", "fcr")
 
 
-def export_rows(rows: Iterable[ConvMetrics], zone: str = "UTC") -> list[list]:
+def export_rows(rows: Iterable[ConvMetrics], zone: str = "UTC") -> list[list[Any]]:
     """Header + one row per conversation (`tui-desk export`): times as ISO 8601 in `zone`,
     durations in seconds, tags joined by ", ", empty cells for None."""
     z = ZoneInfo(zone)
 
-    def when(t):
+    def when(t: float | None) -> str:
         return "" if t is None else dt.datetime.fromtimestamp(t, z).isoformat()
 
-    def cell(v):
+    def cell(v: object) -> object:
         return "" if v is None else v
-    out: list[list] = [list(EXPORT_HEADER)]
+    out: list[list[Any]] = [list(EXPORT_HEADER)]
     for r in rows:
         nexts = [p.wait for p in r.replies if p.wait is not None and p.waited_from != r.first_customer_at]
         out.append([r.conv_id, r.source, r.customer_domain, ", ".join(r.tags), cell(r.assignee),

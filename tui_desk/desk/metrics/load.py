@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from tui_desk.desk.metrics.timeline import ConvMetrics
 
 BUCKET = 900  # zone offsets are whole quarter hours and change on quarter-hour boundaries
 
@@ -39,7 +43,9 @@ class LocalTime:
             local = dt.datetime.fromtimestamp(b * BUCKET, self.zone)
             date = local.date()
             year, week, _ = date.isocalendar()
-            hit = (date, local.weekday(), local.hour, int(local.utcoffset().total_seconds()),
+            offset = local.utcoffset()
+            assert offset is not None  # an aware datetime: its zone gives the offset (memo misses only)
+            hit = (date, local.weekday(), local.hour, int(offset.total_seconds()),
                    date.isoformat(), f"{year}-W{week:02d}")
             self.memo[b] = hit
         return hit
@@ -60,7 +66,7 @@ class Cell:
     mean_load: float
     excess: float | None = None  # mean_load - reply_rate (staffing cells only)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"weekday": self.weekday, "hour": self.hour, "messages": self.messages, "hours": self.hours,
                 "mean_load": self.mean_load, "excess": self.excess}
 
@@ -79,12 +85,12 @@ class Heatmap:
         return [Cell(d, h, self.messages[d][h], self.hours[d][h], self.mean_load(d, h))
                 for d in range(7) for h in range(24)]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"zone": self.zone, "messages": [list(r) for r in self.messages],
                 "hours": [list(r) for r in self.hours],
                 "mean_load": [[self.mean_load(d, h) for h in range(24)] for d in range(7)]}
 
-    def csv_rows(self) -> list[list]:
+    def csv_rows(self) -> list[list[Any]]:
         return [["weekday", "hour", "messages", "hours", "mean_load"]] + [
             [c.weekday, c.hour, c.messages, c.hours, c.mean_load] for c in self.cells()]
 
@@ -97,7 +103,7 @@ class Staffing:
     busiest: tuple[Cell, ...]
     over_capacity: tuple[Cell, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"replies": self.replies, "reply_hours": self.reply_hours, "reply_rate": self.reply_rate,
                 "busiest": [c.to_json() for c in self.busiest],
                 "over_capacity": [c.to_json() for c in self.over_capacity]}
@@ -106,7 +112,7 @@ class Staffing:
 def _local_hours(since: float, until: float, local: LocalTime) -> list[list[int]]:
     """How often each local weekday x hour occurs in [since, until): distinct local clock hours
     (date, hour, UTC offset) touched by the quarter hours of the period."""
-    seen = set()
+    seen: set[tuple[dt.date, int, int, int]] = set()
     t = since
     while t < until:
         date, weekday, hour, offset = local(t)[:4]
@@ -118,12 +124,12 @@ def _local_hours(since: float, until: float, local: LocalTime) -> list[list[int]
     return grid
 
 
-def heatmap(rows, since: float, until: float, zone: str | ZoneInfo = "UTC",
+def heatmap(rows: Iterable[ConvMetrics], since: float, until: float, zone: str | ZoneInfo = "UTC",
             local: LocalTime | None = None) -> Heatmap:
     local = local or LocalTime(zone)
     grid = [[0] * 24 for _ in range(7)]
     for row in rows:
-        if row.first_at is None or row.last_at < since or row.first_at >= until:
+        if row.first_at is None or row.last_at is None or row.last_at < since or row.first_at >= until:
             continue
         for at in row.customer_messages:
             if since <= at < until:
@@ -133,14 +139,15 @@ def heatmap(rows, since: float, until: float, zone: str | ZoneInfo = "UTC",
     return Heatmap(local.name, tuple(map(tuple, grid)), tuple(map(tuple, hours)))
 
 
-def staffing(rows, since: float, until: float, zone: str | ZoneInfo = "UTC", top: int = 5,
+def staffing(rows: Iterable[ConvMetrics], since: float, until: float, zone: str | ZoneInfo = "UTC", top: int = 5,
              heat: Heatmap | None = None, local: LocalTime | None = None) -> Staffing:
     local = local or LocalTime(zone)
-    rows = rows if isinstance(rows, (list, tuple)) else list(rows)
-    heat = heat or heatmap(rows, since, until, local=local)
-    replies, active = 0, set()
-    for row in rows:
-        if row.first_at is None or row.last_at < since or row.first_at >= until:
+    seq: Sequence[ConvMetrics] = rows if isinstance(rows, (list, tuple)) else list(rows)
+    heat = heat or heatmap(seq, since, until, local=local)
+    replies = 0
+    active: set[tuple[dt.date, int, int]] = set()
+    for row in seq:
+        if row.first_at is None or row.last_at is None or row.last_at < since or row.first_at >= until:
             continue
         for r in row.replies:
             if since <= r.at < until:
@@ -149,9 +156,9 @@ def staffing(rows, since: float, until: float, zone: str | ZoneInfo = "UTC", top
                 active.add((date, hour, offset))
     rate = replies / len(active) if active else 0.0
     cells = [c for c in heat.cells() if c.hours]
-    busiest = sorted((c for c in cells if c.messages), key=lambda c: (-c.mean_load, c.weekday, c.hour))[:top]
+    top_cells = sorted((c for c in cells if c.messages), key=lambda c: (-c.mean_load, c.weekday, c.hour))[:top]
     over = tuple(Cell(c.weekday, c.hour, c.messages, c.hours, c.mean_load, c.mean_load - rate)
                  for c in cells if c.mean_load > rate)
     busiest = tuple(Cell(c.weekday, c.hour, c.messages, c.hours, c.mean_load, c.mean_load - rate)
-                    for c in busiest)
+                    for c in top_cells)
     return Staffing(replies, len(active), rate, busiest, over)

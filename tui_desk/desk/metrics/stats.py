@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Stats:
     p90: float | None
     mean: float | None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"count": self.count, "median": self.median, "p90": self.p90, "mean": self.mean}
 
 

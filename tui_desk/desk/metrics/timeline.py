@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:  # only the type: the metrics stay pure functions, no import of the clock at run time
+    from tui_desk.desk.business_time import BusinessClock
 
 METRICS_VERSION = 1
 REOPEN_WINDOW = 7 * 86400  # FCR: a reopen within this many seconds of the close it undid
@@ -33,7 +36,7 @@ class Turn:
     agent: str | None = None
     snippets: tuple[str, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"role is one of {', '.join(ROLES)}, not {self.role!r}")
 
@@ -153,11 +156,27 @@ class ConvMetrics:
         return cls(**d)
 
 
+class _Common(TypedDict):
+    """The ConvMetrics fields a mail-only and a history row compute the same way."""
+    conv_id: str
+    customer_domain: str
+    tags: tuple[str, ...]
+    assignee: str | None
+    business: bool
+    first_customer_at: float | None
+    customer_messages: tuple[float, ...]
+    replies: tuple[Reply, ...]
+    frt: float | None
+    frt_business: float | None
+    frt_agent: str | None
+    unanswered_since: float | None
+
+
 class _Span:
     """Business seconds between two times; None without a clock."""
 
-    def __init__(self, clock):
-        self.clock = clock if clock is not None and not getattr(clock, "always", False) else None
+    def __init__(self, clock: BusinessClock | None) -> None:
+        self.clock: BusinessClock | None = clock if clock is not None and not getattr(clock, "always", False) else None
 
     def __call__(self, a: float, b: float) -> float | None:
         if self.clock is None:
@@ -177,7 +196,7 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
+def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> ConvMetrics:
     """The metrics of one timeline; `clock` a desk.business_time.BusinessClock or None."""
     span = _Span(clock)
     turns = sorted(tl.turns, key=lambda t: t.at)
@@ -187,7 +206,9 @@ def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
     # Waits: a customer message after the last agent reply starts one; the next agent reply ends it.
     replies: list[Reply] = []
     waiting: float | None = None
-    frt = frt_b = frt_agent = None
+    frt: float | None = None
+    frt_b: float | None = None
+    frt_agent: str | None = None
     for t in turns:
         if t.role == CUSTOMER:
             if waiting is None:
@@ -203,26 +224,28 @@ def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
             waiting = None
 
     times = [*customer, *(r.at for r in replies)]
-    common = dict(conv_id=tl.conv_id, customer_domain=tl.customer_domain, tags=tuple(tl.tags),
-                  assignee=tl.assignee, business=span.clock is not None, first_customer_at=first,
-                  customer_messages=customer, replies=tuple(replies), frt=frt, frt_business=frt_b,
-                  frt_agent=frt_agent, unanswered_since=waiting)
+    common: _Common = {"conv_id": tl.conv_id, "customer_domain": tl.customer_domain, "tags": tuple(tl.tags),
+                       "assignee": tl.assignee, "business": span.clock is not None, "first_customer_at": first,
+                       "customer_messages": customer, "replies": tuple(replies), "frt": frt, "frt_business": frt_b,
+                       "frt_agent": frt_agent, "unanswered_since": waiting}
     if not tl.has_history:
         return ConvMetrics(source="mail", first_at=min(times, default=None), last_at=max(times, default=None),
                            closed_at=None, closed_by=None, resolution=None,
                            resolution_business=None, resolution_net=None, resolution_net_business=None,
                            replies_to_resolve=None, reopens=None, reopened_within_7d=None, fcr=None, **common)
 
-    # Status walk: turns first at equal times (key 0 before 1).
-    events = [(t.at, 0, t) for t in turns if t.role == CUSTOMER]
+    # Status walk: turns first at equal times (key 0 before 1); a customer message has no item.
+    events: list[tuple[float, int, StatusChange | None]] = [(t.at, 0, None) for t in turns if t.role == CUSTOMER]
     events += [(s.at, 1, s) for s in sorted(tl.status_changes, key=lambda s: s.at)]
     events.sort(key=lambda e: (e[0], e[1]))
-    state, close_at, close_by = "open", None, None
+    state = "open"
+    close_at = 0.0  # read only while state is "closed", and the change to "closed" sets it
+    close_by: str | None = None
     pending_from: float | None = None
     pending: list[tuple[float, float]] = []
     reopens: list[Reopen] = []
-    for at, kind, item in events:
-        if kind == 0:  # a customer message: reopens a closed conversation, ends a pending wait
+    for at, _kind, item in events:
+        if item is None:  # a customer message: reopens a closed conversation, ends a pending wait
             if state == "closed":
                 reopens.append(Reopen(at, close_at, close_by))
                 state = "open"
@@ -246,14 +269,18 @@ def conversation_metrics(tl: Timeline, clock=None) -> ConvMetrics:
 
     closed_at = close_at if state == "closed" else None
     closed_by = close_by if state == "closed" else None
-    resolution = resolution_b = net = net_b = None
+    resolution: float | None = None
+    resolution_b: float | None = None
+    net: float | None = None
+    net_b: float | None = None
     if closed_at is not None and first is not None and closed_at >= first:
         resolution, resolution_b = closed_at - first, span(first, closed_at)
         paused = pending + [(s.start, math.inf if s.end is None else s.end) for s in tl.snoozes]
         clipped = _union([(max(a, first), min(b, closed_at)) for a, b in paused])
         net = resolution - sum(b - a for a, b in clipped)
-        if resolution_b is not None:
-            net_b = resolution_b - sum(span(a, b) for a, b in clipped)
+        business = span.clock  # set exactly when resolution_b is: the same sums as span(a, b)
+        if resolution_b is not None and business is not None:
+            net_b = resolution_b - sum(business.elapsed(b) - business.elapsed(a) for a, b in clipped)
     rtr = sum(1 for r in replies if r.at <= closed_at) if closed_at is not None else None
     within = any(r.at - r.closed_at <= REOPEN_WINDOW for r in reopens)
     fcr = (rtr == 1 and not within) if rtr else None
