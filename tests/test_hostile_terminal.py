@@ -232,7 +232,7 @@ EMOJI_MAIL = [
 ]
 
 
-def emoji_store(tmp_path: Path, capsys) -> tuple[Path, Path]:  # noqa: ANN001
+def emoji_store(tmp_path: Path, capsys) -> tuple[Path, Path]:
     mails = tmp_path / "emoji"
     mails.mkdir()
     for i, (name, addr, subject) in enumerate(EMOJI_MAIL):
@@ -352,13 +352,13 @@ def test_the_app_writes_no_terminal_string_from_mail(tmp_path, capsys, tmux_sess
     wait = tmux_session.wait_for
     wait(lambda ls: any("conversations" in line for line in ls), "the queue")
 
-    def on_screen(text: str):  # noqa: ANN202
+    def on_screen(text: str):
         return lambda ls: any(text in line for line in ls)
 
-    def gone(text: str):  # noqa: ANN202
+    def gone(text: str):
         return lambda ls: not any(text in line for line in ls)
 
-    def searched(word: str):  # noqa: ANN202
+    def searched(word: str):
         """The result is listed and the queue has the focus again (the footer shows its keys)."""
         return lambda ls: any(f" {word} · " in line for line in ls) and any("⏎ Open" in line for line in ls)
 

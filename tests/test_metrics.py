@@ -380,7 +380,9 @@ def test_heatmap_in_the_spring_forward_week_in_berlin():
 
 
 def test_heatmap_in_the_fall_back_week_in_berlin():
-    oct25 = lambda h, m: dt.datetime(2026, 10, 25, h, m, tzinfo=UTC).timestamp()  # noqa: E731
+    def oct25(h: int, m: int) -> float:
+        return dt.datetime(2026, 10, 25, h, m, tzinfo=UTC).timestamp()
+
     row = conversation_metrics(Timeline("h", turns=(c(oct25(0, 30)), c(oct25(1, 30)))))  # 02:30 CEST, 02:30 CET
     hm = heatmap([row], local_ts(2026, 10, 19), local_ts(2026, 10, 26), "Europe/Berlin")
     assert hm.messages[6][2] == 2 and hm.hours[6][2] == 2 and hm.mean_load(6, 2) == 1.0

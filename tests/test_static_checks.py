@@ -65,11 +65,14 @@ def _checked_files() -> list[Path]:
 def test_every_suppression_gives_its_code_and_reason():
     files = _checked_files()
     assert len(files) > 15  # the strict set itself: store/, sync/, mail/, desk/ and the ground floor
+    # a type: ignore means something where mypy checks (elsewhere it is the note of a test double)
+    typed = {p for name in _mypy_files() for p in ((ROOT / name).rglob("*.py") if (ROOT / name).is_dir()
+                                                   else [ROOT / name])}
     bare = []
     for path in files:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             ignore, noqa = _IGNORE.search(line), _NOQA.search(line)
-            if ignore and not _IGNORE_OK.match(ignore["rest"].strip()):
+            if ignore and path in typed and not _IGNORE_OK.match(ignore["rest"].strip()):
                 bare.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
             if noqa and not _NOQA_OK.match(noqa["rest"].strip()):
                 bare.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")

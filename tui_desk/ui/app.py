@@ -251,7 +251,7 @@ class DeskApp(App[None]):
         self._check_store()
         try:
             views = list(desk.views())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
             self.notify(f"Could not load saved views: {exc}", severity="error", markup=False)
             views = []
         main.desk_ready(views)
@@ -264,7 +264,7 @@ class DeskApp(App[None]):
         await asyncio.to_thread(_import_the_rest)
         try:
             snippets = await asyncio.to_thread(desk.snippets)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
             self.notify(f"Could not load snippets: {exc}", severity="error", markup=False)
             snippets = []
         main.snippet_pane.set_snippets(snippets)
@@ -376,12 +376,12 @@ def _import_the_rest() -> None:
     import textual.widgets._markdown  # noqa: F401 - the snippet preview
 
     import tui_desk.desk.render  # noqa: F401 - a conversation
-    import tui_desk.ui.attachments  # noqa: F401
-    import tui_desk.ui.compose  # noqa: F401
-    import tui_desk.ui.note  # noqa: F401
-    import tui_desk.ui.outbox  # noqa: F401
-    import tui_desk.ui.popups  # noqa: F401
-    import tui_desk.ui.triage  # noqa: F401
+    import tui_desk.ui.attachments  # noqa: F401 - what a key opens
+    import tui_desk.ui.compose  # noqa: F401 - what a key opens
+    import tui_desk.ui.note  # noqa: F401 - what a key opens
+    import tui_desk.ui.outbox  # noqa: F401 - what a key opens
+    import tui_desk.ui.popups  # noqa: F401 - what a key opens
+    import tui_desk.ui.triage  # noqa: F401 - what a key opens
 
 
 def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | None = None) -> int:

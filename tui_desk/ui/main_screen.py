@@ -335,7 +335,7 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         pane = self.conversation_pane
         try:
             conv = await self.desk.conversation(conv_id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
             await pane.show_note(f"Could not load conversation #{conv_id}: {exc}")
             return
         if conv is None:

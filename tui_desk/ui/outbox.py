@@ -98,7 +98,7 @@ class OutboxScreen(ModalScreen[int | None]):
     async def reload(self) -> None:
         try:
             entries = await self.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
             self.set_note(f"Could not read the outbox: {exc}", error=True)
             return
         options = self.query_one("#outbox-list", OptionList)
@@ -150,7 +150,7 @@ class OutboxScreen(ModalScreen[int | None]):
         except ValueError as exc:
             self.set_note(str(exc), error=True)
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
             self.set_note(f"Could not cancel: {exc}", error=True)
             return
         self.notify(said, timeout=4, markup=False)
