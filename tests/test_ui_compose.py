@@ -355,49 +355,8 @@ async def test_help_and_palette_list_the_reply_keys():
 # --- snapshot over the stand-in desk -----------------------------------------------------------
 
 
-class ReplyingFakeDesk(FakeDesk):
-    """FakeDesk plus the reply surface: drafts in a dict, replies recorded."""
-
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
-        self.drafts: dict[int, tuple[str, bool, str | None]] = {}
-        self.replies: list[tuple[int, str, bool, str | None]] = []
-
-        self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
-
-    async def reply(self, conv_id, body, reply_all=False, send_at_text=None, seen_upto=None,  # noqa: ANN001
-                    attachments=()):
-        self.replies.append((conv_id, body, reply_all, send_at_text))
-        return len(self.replies), "Sending to someone in 10 s"
-
-    async def reply_started(self, conv_id):  # noqa: ANN001
-        self.replying.append(("started", conv_id))
-        return None
-
-    async def reply_preview(self, conv_id, reply_all=False):  # noqa: ANN001
-        """What the real desk would say for the stand-in's conversation: its customer's address."""
-        conv = await self.conversation(conv_id)
-        customer = next(m for m in reversed(conv.messages) if not m.from_agent)
-        return customer.sender, "", f"Re: [#{conv_id}] {conv.subject}"
-
-    async def reply_ended(self, conv_id):  # noqa: ANN001
-        self.replying.append(("ended", conv_id))
-
-    async def cancel_send(self, outbox_id):  # noqa: ANN001
-        return "send cancelled"
-
-    async def draft(self, conv_id):  # noqa: ANN001
-        return self.drafts.get(conv_id)
-
-    async def save_draft(self, conv_id, body, reply_all=False):  # noqa: ANN001
-        self.drafts[conv_id] = (body, reply_all, None)
-
-    def reply_placeholders(self):
-        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject"]
-
-
 def test_small_compose_screen(snap_compare):
-    desk = ReplyingFakeDesk(40, snippet_list=FIXED_SNIPPETS)
+    desk = FakeDesk(40, snippet_list=FIXED_SNIPPETS)
     desk.drafts[1] = ("Hi {{customer_first_name}},\n\nI have refunded the second charge ({{refund_id}}).\n", False,
                       None)
     app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
@@ -413,7 +372,7 @@ def test_small_compose_screen(snap_compare):
 
 
 async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said():
-    desk = ReplyingFakeDesk(5, snippet_list=FIXED_SNIPPETS)
+    desk = FakeDesk(5, snippet_list=FIXED_SNIPPETS)
     app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
