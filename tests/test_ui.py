@@ -40,6 +40,9 @@ def _private_state(tmp_path, monkeypatch):
 
 
 THEME_DIRS = [bundled_dir("themes")]  # the shipped themes, not a user's own
+# FakeDesk(40) queues 38: #7 and #33 are pending (waiting for the customer), as in the real queue
+QUEUED = 38
+LAST = QUEUED - 1  # the cursor on the last row
 
 
 def make_app(n: int = 40, **kw) -> DeskApp:
@@ -71,8 +74,8 @@ async def test_starts_with_queue_focused_and_rows_painted():
         assert lines[0].startswith("! Anna Petrova")
         assert "Charged twice for order #48213" in lines[1]
         assert "waiting 5h of 2h target" in plain_text(app.query_one("#status", Static))
-        assert plain_text(app.query_one("#status", Static)).startswith("1/40  #1  score 9.5")
-        assert str(app.query_one("#queue-pane").border_subtitle) == "40 conversations"
+        assert plain_text(app.query_one("#status", Static)).startswith(f"1/{QUEUED}  #1  score 9.5")
+        assert str(app.query_one("#queue-pane").border_subtitle) == f"{QUEUED} conversations"
 
 
 async def test_navigation_keys_move_the_cursor():
@@ -85,9 +88,9 @@ async def test_navigation_keys_move_the_cursor():
         await pilot.press("k", "up")
         assert queue.cursor == 1
         await pilot.press("G")
-        assert queue.cursor == 39
+        assert queue.cursor == LAST
         await pilot.press("j")
-        assert queue.cursor == 39  # stays on the last row
+        assert queue.cursor == LAST  # stays on the last row
         await pilot.press("g")
         assert queue.cursor == 0
         await pilot.press("k")
@@ -98,13 +101,13 @@ async def test_navigation_keys_move_the_cursor():
         await pilot.press("pagedown", "pageup")
         assert queue.cursor == page
         await pilot.press("end")
-        assert queue.cursor == 39
+        assert queue.cursor == LAST
         await pilot.press("home")
         assert queue.cursor == 0
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
-        assert plain_text(app.query_one("#status", Static)).startswith("2/40  #2")
+        assert plain_text(app.query_one("#status", Static)).startswith(f"2/{QUEUED}  #2")
 
 
 async def test_cursor_stays_visible_when_moving_past_the_screen():
@@ -206,7 +209,7 @@ async def test_headers_attachments_and_defects():
             "To: support@helpdesk.test, sso-team@helpdesk.test  Cc: cto@very-long-company-name.example.com"
         )
 
-        await pilot.press("g", *["j"] * 7, "enter")  # the bounce: defects
+        await pilot.press("g", *["j"] * 6, "enter")  # the bounce (#7 is pending, not queued): defects
         await settle(pilot)
         assert app.conversation_pane.conversation.id == 8
         defect = plain_text(app.query_one(".message--defect", Static))
@@ -260,7 +263,7 @@ async def test_slash_searches_and_escape_goes_back():
         desk: FakeDesk = app.desk  # type: ignore[assignment]
         assert desk.queries[-1] == "refund"
         expected = await desk.queue_ids("refund")
-        assert app.queue.ids == expected and 0 < len(expected) < 40
+        assert app.queue.ids == expected and 0 < len(expected) < QUEUED
         assert app.focused is app.queue
         rows = [app.queue.row(i) for i in expected]
         assert all("refund" in (r.subject + " ".join(r.tags)).casefold() for r in rows)
@@ -269,7 +272,7 @@ async def test_slash_searches_and_escape_goes_back():
 
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.queue.ids) == 40
+        assert len(app.queue.ids) == QUEUED
         assert not search.display and search.value == ""
         assert app.focused is app.queue
 
@@ -291,7 +294,7 @@ async def test_search_runs_while_typing_and_q_is_text_there():
         assert "Nothing matches 'qu?'" in visible_lines(app.queue)[0]
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.queue.ids) == 40
+        assert len(app.queue.ids) == QUEUED
 
 
 async def burst(app: DeskApp, keys: str) -> None:
@@ -312,7 +315,7 @@ async def test_keys_typed_right_after_slash_go_into_the_search_box():
         assert app.search_input.value == "refund"
         assert app.desk.queries[-1] == "refund"
         assert app.focused is app.queue
-        assert len(app.queue.ids) < 40
+        assert len(app.queue.ids) < QUEUED
 
 
 async def test_keys_typed_right_after_tab_go_to_the_new_pane():
@@ -453,7 +456,7 @@ async def test_palette_lists_every_action():
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, CommandPalette)
-        assert app.queue.cursor == 39
+        assert app.queue.cursor == LAST
 
 
 # --- layout ---------------------------------------------------------------------------------
@@ -651,24 +654,25 @@ async def test_100k_queue_is_lazy_and_G_reaches_the_last_row():
         await settle(pilot)
         desk: FakeDesk = app.desk  # type: ignore[assignment]
         queue = app.queue
-        assert len(queue.ids) == 100_000
+        queued = await desk.queue_ids()  # the open ones: the generated pending ones wait elsewhere
+        assert queue.ids == queued and 70_000 < len(queued) < 100_000
         fetched = sum(len(c) for c in desk.row_calls)
         assert fetched <= 200  # only what is on screen, a page at a time
         await pilot.press("G")
         await settle(pilot)
-        assert queue.cursor == 99_999
-        last = desk._row(100_000)
+        assert queue.cursor == len(queued) - 1
+        last = desk._row(queued[-1])
         lines = visible_lines(queue)
         text = "\n".join(lines)
         assert last.customer in text
         assert last.subject[:20] in text
         assert not any(line.strip() == "…" for line in lines)  # every visible row arrived
-        assert plain_text(app.query_one("#status", Static)).startswith("100000/100000  #100000")
+        assert plain_text(app.query_one("#status", Static)).startswith(f"{len(queued)}/{len(queued)}  #{queued[-1]}")
         assert sum(len(c) for c in desk.row_calls) <= 400
         for _ in range(30):
             await pilot.press("pageup")
         await settle(pilot)
-        assert queue.cursor < 99_999 - 300
+        assert queue.cursor < len(queued) - 1 - 300
         assert "…" not in [line.strip() for line in visible_lines(queue)]
         await pilot.press("enter")
         await settle(pilot)
@@ -1027,7 +1031,7 @@ async def test_c_closes_o_reopens_and_the_cursor_goes_to_the_next_row():
         await pilot.press("j", "j", "c")  # no confirmation for one conversation
         await settle(pilot)
         assert desk.actions[-1] == ("status", [3], "closed")
-        assert 3 not in app.queue.ids and len(app.queue.ids) == 39
+        assert 3 not in app.queue.ids and len(app.queue.ids) == QUEUED - 1
         assert app.queue.cursor == 2 and app.queue.current_id == 4  # the row that took its place
         assert last_notice(app).startswith("closed 1 conversation")
         await pilot.press("u")
@@ -1086,7 +1090,7 @@ async def test_space_selects_rows_across_scrolling_and_bulk_close_asks_with_the_
         await pilot.press("g")
         await settle(pilot)
         assert visible_lines(queue)[0].startswith("!✓Anna Petrova")  # still marked
-        assert str(app.query_one("#queue-pane").border_subtitle) == "2 of 40 selected"
+        assert str(app.query_one("#queue-pane").border_subtitle) == f"2 of {QUEUED} selected"
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -1102,7 +1106,7 @@ async def test_space_selects_rows_across_scrolling_and_bulk_close_asks_with_the_
         assert app.main.last_action == "closed 2 conversations"
         await pilot.press("u")
         await settle(pilot)
-        assert len(queue.ids) == 40 and app.main.last_action == "undid: closed 2 conversations"
+        assert len(queue.ids) == QUEUED and app.main.last_action == "undid: closed 2 conversations"
         # space again unselects; Esc clears a selection
         await pilot.press("space", "k", "space")
         assert queue.selected == set()
@@ -1120,7 +1124,7 @@ async def test_star_selects_the_whole_search_result():
         await pilot.press("slash", *"refund", "enter")
         await settle(pilot)
         found = list(app.queue.ids)
-        assert 1 < len(found) < 40
+        assert 1 < len(found) < QUEUED
         await pilot.press("asterisk")
         assert app.queue.selected == set(found)
         subtitle = str(app.query_one("#queue-pane").border_subtitle)
@@ -1237,7 +1241,7 @@ async def test_v_picks_a_saved_view_and_numbers_switch_directly():
         assert str(pane.border_title) == "Unassigned"  # there is no view 9: said, nothing else
         await pilot.press("1")
         await settle(pilot)
-        assert str(pane.border_title) == "Queue" and len(app.queue.ids) == 40
+        assert str(pane.border_title) == "Queue" and len(app.queue.ids) == QUEUED
 
 
 async def test_search_narrows_the_current_view():
@@ -1439,11 +1443,11 @@ async def real_desk(real_store, tmp_path):
     await desk.close()
 
 
-def real_app(desk) -> DeskApp:  # noqa: ANN001
+def real_app(desk) -> DeskApp:
     return DeskApp(desk, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
 
 
-async def state_of(desk, conv_id: int):  # noqa: ANN001
+async def state_of(desk, conv_id: int):
     from tui_desk.store import queries
 
     return (await queries.conversation_states(desk.store, [conv_id]))[conv_id]
@@ -1630,7 +1634,7 @@ async def test_background_delivers_a_reply_and_the_queue_follows(tmp_path):
         sink.stop()
 
 
-def shown_lines(widget) -> list[str]:  # noqa: ANN001
+def shown_lines(widget) -> list[str]:
     """The lines of the screen where ``widget`` is, as the terminal gets them (cut, ellipsis…)."""
     region = widget.content_region.intersection(widget.parent.scrollable_content_region)  # the visible part
     screen = widget.screen._compositor.render_strips()  # what would be written to the terminal

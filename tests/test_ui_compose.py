@@ -65,7 +65,7 @@ async def demo(tmp_path):
         sink.stop()
 
 
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+async def until(pilot, condition, timeout: float = 10.0) -> None:
     """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -73,20 +73,20 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:  # noqa: ANN00
         await pilot.pause(0.05)
 
 
-async def started(app: DeskApp, pilot) -> int:  # noqa: ANN001
+async def started(app: DeskApp, pilot) -> int:
     """The app up with its rows and background; the first conversation's id."""
     await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
     await pilot.pause(0.1)
     return app.queue.ids[0]
 
 
-async def type_text(pilot, text: str) -> None:  # noqa: ANN001
+async def type_text(pilot, text: str) -> None:
     for char in text:
         await pilot.press({" ": "space", "\n": "enter", "{": "left_curly_bracket", "}": "right_curly_bracket",
                            ":": "colon", ",": "comma", ".": "full_stop", "-": "minus"}.get(char, char))
 
 
-async def compose_open(app: DeskApp, pilot) -> ComposeScreen:  # noqa: ANN001
+async def compose_open(app: DeskApp, pilot) -> ComposeScreen:
     await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
     await pilot.pause(0.05)
     return app.screen  # type: ignore[return-value]
@@ -274,7 +274,9 @@ async def test_send_later_prompt_has_its_own_presets_and_wording(demo):
                           *(str(label) for label, _ in prompt.choices)])
         assert "off" not in shown.split() and "reply" not in shown and "wake" not in shown
         await type_text(pilot, "off")
-        note = lambda: str(prompt.query_one("#prompt-note").render())  # noqa: E731
+        def note() -> str:
+            return str(prompt.query_one("#prompt-note").render())
+
         assert "wake" not in note()
         await pilot.press("enter")
         await until(pilot, lambda: "needs a time" in note())
@@ -360,54 +362,13 @@ async def test_help_and_palette_list_the_reply_keys():
 # --- snapshot over the stand-in desk -----------------------------------------------------------
 
 
-class ReplyingFakeDesk(FakeDesk):
-    """FakeDesk plus the reply surface: drafts in a dict, replies recorded."""
-
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
-        self.drafts: dict[int, tuple[str, bool, str | None]] = {}
-        self.replies: list[tuple[int, str, bool, str | None]] = []
-
-        self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
-
-    async def reply(self, conv_id, body, reply_all=False, send_at_text=None, seen_upto=None,  # noqa: ANN001
-                    attachments=(), snippets=None):
-        self.replies.append((conv_id, body, reply_all, send_at_text))
-        return len(self.replies), "Sending to someone in 10 s"
-
-    async def reply_started(self, conv_id):  # noqa: ANN001
-        self.replying.append(("started", conv_id))
-        return None
-
-    async def reply_preview(self, conv_id, reply_all=False):  # noqa: ANN001
-        """What the real desk would say for the stand-in's conversation: its customer's address."""
-        conv = await self.conversation(conv_id)
-        customer = next(m for m in reversed(conv.messages) if not m.from_agent)
-        return customer.sender, "", f"Re: [#{conv_id}] {conv.subject}"
-
-    async def reply_ended(self, conv_id):  # noqa: ANN001
-        self.replying.append(("ended", conv_id))
-
-    async def cancel_send(self, outbox_id):  # noqa: ANN001
-        return "send cancelled"
-
-    async def draft(self, conv_id):  # noqa: ANN001
-        return self.drafts.get(conv_id)
-
-    async def save_draft(self, conv_id, body, reply_all=False):  # noqa: ANN001
-        self.drafts[conv_id] = (body, reply_all, None)
-
-    def reply_placeholders(self):
-        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject"]
-
-
 def test_small_compose_screen(snap_compare):
-    desk = ReplyingFakeDesk(40, snippet_list=FIXED_SNIPPETS)
+    desk = FakeDesk(40, snippet_list=FIXED_SNIPPETS)
     desk.drafts[1] = ("Hi {{customer_first_name}},\n\nI have refunded the second charge ({{refund_id}}).\n", False,
                       None)
     app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
@@ -418,7 +379,7 @@ def test_small_compose_screen(snap_compare):
 
 
 async def test_snippet_picker_inserts_at_the_cursor_and_unknown_names_are_said():
-    desk = ReplyingFakeDesk(5, snippet_list=FIXED_SNIPPETS)
+    desk = FakeDesk(5, snippet_list=FIXED_SNIPPETS)
     app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

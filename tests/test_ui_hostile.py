@@ -124,7 +124,7 @@ def applied_from_mail(app: DeskApp) -> list[str]:
     return found
 
 
-def border_title(widget) -> str:  # noqa: ANN001
+def border_title(widget) -> str:
     """The title as drawn (the attribute reads back as markup, which Textual does not always
     escape so that it parses back the same: "[URGENT]" is lost on the way)."""
     return widget._border_title.plain
@@ -153,7 +153,7 @@ async def on_row(pilot, subject: str) -> None:
     await settle(pilot)
 
 
-def make_app(desk) -> DeskApp:  # noqa: ANN001
+def make_app(desk) -> DeskApp:
     return DeskApp(desk, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
 
 
@@ -331,7 +331,7 @@ async def test_the_line_a_desk_that_cannot_open_ends_with_is_not_markup():
     messages = []
     exit_app = app.exit
 
-    def exit_with(*args, **kwargs):  # noqa: ANN002, ANN003
+    def exit_with(*args, **kwargs):
         messages.append(kwargs.get("message"))
         exit_app(*args, **kwargs)
 

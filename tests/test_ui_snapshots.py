@@ -40,7 +40,7 @@ def make_app(theme: str = "tui-desk-dark", n: int = 40) -> DeskApp:
 def keys(*press: str):
     """run_before: settle, press keys (settling after each), settle; no blinking cursors."""
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         for widget in pilot.app.query("Input"):
             widget.cursor_blink = False
         await settle(pilot)

@@ -1,15 +1,18 @@
 """An in-memory DeskService for the UI tests and for looking at the app by eye.
 
-A few hand-written conversations come first (English, Russian, Chinese, long subjects, many
-tags, subjects that look like Rich markup), then as many generated ones as asked for. Generated
-rows are made on demand from their id, so a desk of 100k conversations costs nothing until a
-row is looked at.
+Its mail is tests/ui_fake_data.py: hand-written conversations first, then as many generated
+ones as asked for. Generated rows are made on demand from their id, so a desk of 100k
+conversations costs nothing until a row is looked at. Search and saved views are the real
+store.search over an in-memory copy (tests/ui_fake_search.py). tests/test_desk_behaviour.py
+runs one behaviour suite on this and on the real Desk, so the two cannot drift.
 
     python -m tests.ui_fake_desk            # 100k conversations, the clock fixed at FIXED_NOW
     python -m tests.ui_fake_desk --n 50 --live-clock
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import argparse
 import asyncio
@@ -19,396 +22,24 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_desk.desk.when import parse_when
-from tui_desk.desk.views import (
-    AttachmentView,
-    ConversationView,
-    MessageView,
-    QueueRow,
-    Snippet,
-    TextBlock,
-)
+from tui_desk.desk.timefmt import format_datetime_short
+from tui_desk.desk.when import parse_send_at, parse_when
+from tui_desk.desk.views import ConversationView, OutboxEntry, QueueRow, Snippet
+from tui_desk.store.search import STATUSES as ALL_STATUSES
 
-UTC = dt.timezone.utc
-FIXED_NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-SUPPORT = "Support <support@helpdesk.test>"
-AGENT = "Alice Martin <agent1@helpdesk.test>"
+try:
+    from tests.ui_fake_data import (AGENT, FAKE_AGENT, FIRST_NAMES, FIXED_NOW, FIXED_SNIPPETS, GENERATED_STATUSES,
+                                    LAST_NAMES, SUBJECTS, SUPPORT, TAGS, ago, handmade_conversations, make_message,
+                                    plain, quoted)
+    from tests.ui_fake_search import FakeSearchIndex
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_data import (AGENT, FAKE_AGENT, FIRST_NAMES, FIXED_NOW, FIXED_SNIPPETS, GENERATED_STATUSES,
+                              LAST_NAMES, SUBJECTS, SUPPORT, TAGS, ago, handmade_conversations, make_message, plain,
+                              quoted)
+    from ui_fake_search import FakeSearchIndex
 
+__all__ = ["FAKE_AGENT", "FIXED_NOW", "FIXED_SNIPPETS", "FakeDesk", "settle"]  # what the tests import
 
-def ago(**kw: float) -> dt.datetime:
-    return FIXED_NOW - dt.timedelta(**kw)
-
-
-def _msg(
-    mid: int,
-    sender: str,
-    when: dt.datetime,
-    *blocks: TextBlock,
-    to: str = SUPPORT,
-    cc: str = "",
-    agent: bool = False,
-    attachments: tuple[AttachmentView, ...] = (),
-    defects: tuple[str, ...] = (),
-) -> MessageView:
-    return MessageView(
-        id=mid,
-        sender=sender,
-        to=to,
-        cc=cc,
-        date=when,
-        from_agent=agent,
-        blocks=blocks,
-        attachments=attachments,
-        defects=defects,
-    )
-
-
-def _text(text: str) -> TextBlock:
-    return TextBlock(text=text, quoted=False)
-
-
-def _quote(text: str) -> TextBlock:
-    return TextBlock(text=text, quoted=True)
-
-
-QUOTED_ORDER = "\n".join(
-    [
-        "On Tue, Nov 17, 2026 at 09:12, Anna Petrova <anna.petrova@example.ru> wrote:",
-        "> Hello,",
-        "> I was charged twice for order #48213 (two identical lines on my card",
-        "> statement, 49.00 EUR each, both dated 16 November).",
-        "> Could you please refund one of them?",
-        ">",
-        "> Order number: 48213",
-        "> Card: Visa ending 4242",
-        ">",
-        "> Thanks,",
-        "> Anna",
-        ">",
-    ]
-)
-
-
-def _handmade() -> list[tuple[QueueRow, ConversationView]]:
-    """Conversations written out in full; ids 1.. in priority order."""
-    items: list[tuple[QueueRow, ConversationView]] = []
-
-    def add(
-        customer: str,
-        addr: str,
-        subject: str,
-        messages: list[MessageView],
-        *,
-        tags: tuple[str, ...] = (),
-        marker: str = " ",
-        reasons: tuple[str, ...] = (),
-        flags: tuple[str, ...] = (),
-        status: str = "open",
-        score: float = 1.0,
-    ) -> None:
-        cid = len(items) + 1
-        row = QueueRow(
-            id=cid,
-            customer=customer,
-            customer_addr=addr,
-            subject=subject,
-            status=status,
-            tags=tags,
-            message_count=len(messages),
-            last_date=max(m.date for m in messages if m.date),
-            score=score,
-            marker=marker,
-            reasons=reasons,
-            flags=flags,
-        )
-        conv = ConversationView(
-            id=cid,
-            subject=subject,
-            customer=customer,
-            status=status,
-            tags=tags,
-            messages=tuple(messages),
-            reasons=reasons,
-        )
-        items.append((row, conv))
-
-    anna = "Anna Petrova <anna.petrova@example.ru>"
-    add(
-        "Anna Petrova",
-        "anna.petrova@example.ru",
-        "Charged twice for order #48213",
-        [
-            _msg(
-                101,
-                anna,
-                ago(days=3, hours=2),
-                _text(
-                    "Hello,\nI was charged twice for order #48213 (two identical lines on my card\n"
-                    "statement, 49.00 EUR each, both dated 16 November).\n"
-                    "Could you please refund one of them?\n\nOrder number: 48213\n"
-                    "Card: Visa ending 4242\n\nThanks,\nAnna"
-                ),
-                attachments=(AttachmentView("statement-nov.pdf", "application/pdf", 184_320),),
-            ),
-            _msg(
-                102,
-                AGENT,
-                ago(days=3),
-                _text(
-                    "Hi Anna,\n\nSorry about that! I can see both charges. The second one is a\n"
-                    "pre-authorisation that should drop off within 3 business days.\n"
-                    "If it is still there on Friday, reply here and I will refund it by hand.\n\n"
-                    "Alice"
-                ),
-                _quote(QUOTED_ORDER),
-                to=anna,
-                cc=SUPPORT,
-                agent=True,
-            ),
-            _msg(
-                103,
-                anna,
-                ago(hours=5),
-                _text("It is Friday and the second charge is still there. Please refund it."),
-                _quote(
-                    "On Tue, Nov 17, 2026 at 11:40, Alice Martin wrote:\n"
-                    "> Hi Anna,\n>\n> Sorry about that! I can see both charges. The second one is a\n"
-                    "> pre-authorisation that should drop off within 3 business days.\n"
-                    "> If it is still there on Friday, reply here and I will refund it by hand.\n"
-                    ">\n> Alice\n>\n" + "\n".join("> " + line for line in QUOTED_ORDER.splitlines())
-                ),
-                attachments=(
-                    AttachmentView("выписка.png", "image/png", 73_114),
-                    AttachmentView("bank-letter.pdf", "application/pdf", 2_412_000),
-                ),
-            ),
-        ],
-        tags=("billing", "refund", "vip"),
-        marker="!",
-        reasons=("waiting 5h of 2h target", "vip customer", "reopened by customer"),
-        flags=("vip",),
-        score=9.5,
-    )
-    add(
-        "Дмитрий Иванов",
-        "d.ivanov@example.ru",
-        "Не могу войти в личный кабинет после смены пароля",
-        [
-            _msg(
-                201,
-                "Дмитрий Иванов <d.ivanov@example.ru>",
-                ago(hours=2, minutes=10),
-                _text(
-                    "Здравствуйте!\nПосле смены пароля не могу войти: пишет «неверный пароль».\n"
-                    "Пробовал сбросить ещё раз — письмо не приходит."
-                ),
-            ),
-            _msg(
-                202,
-                "Дмитрий Иванов <d.ivanov@example.ru>",
-                ago(hours=2, minutes=7),
-                _text("Проверил папку «Спам» — там тоже ничего нет."),
-            ),
-            _msg(
-                203,
-                "Дмитрий Иванов <d.ivanov@example.ru>",
-                ago(hours=2, minutes=6),
-                _text("Срочно, пожалуйста, нужен доступ к счетам до конца дня!"),
-            ),
-        ],
-        tags=("account", "login"),
-        marker="!",
-        reasons=("waiting 2h of 1h target", "loud: 3 mails in 5 min"),
-        flags=("loud",),
-        score=8.7,
-    )
-    add(
-        "王小明",
-        "xiaoming.wang@example.cn",
-        "订单 #55120 还没有发货，请问什么时候能到？",
-        [
-            _msg(
-                301,
-                "王小明 <xiaoming.wang@example.cn>",
-                ago(hours=7),
-                _text("你好，\n我在十一月十日下的订单 #55120 到现在还没有发货。请问什么时候能到？\n谢谢！"),
-            ),
-        ],
-        tags=("shipping",),
-        marker="+",
-        reasons=("waiting 7h of 8h target",),
-        score=7.9,
-    )
-    add(
-        "[red]Mallory[/red]",
-        "mallory@example.org",
-        "[bold]x[/] and [link=https://evil.example/]click me[/link]",
-        [
-            _msg(
-                401,
-                "[red]Mallory[/red] <mallory@example.org>",
-                ago(hours=9),
-                _text("[blink]Hello[/blink] [@click=app.quit]press here[/]\nNothing to see."),
-                defects=("MissingHeaderBodySeparatorDefect",),
-            ),
-        ],
-        tags=("[b]tag[/b]",),
-        reasons=("[i]not[/i] a reason",),
-        score=6.0,
-    )
-    add(
-        "Bartholomew Featherstonehaugh-Montgomery",
-        "bart@very-long-company-name.example.com",
-        "Integration with our on-premise SSO provider keeps failing after the latest update "
-        "to version 4.2.1 (SAML assertion rejected, clock skew?) — production is blocked",
-        [
-            _msg(
-                501,
-                "Bartholomew Featherstonehaugh-Montgomery <bart@very-long-company-name.example.com>",
-                ago(days=1, hours=1),
-                _text(
-                    "Hi team,\n\nsince the 4.2.1 update every SAML login fails with "
-                    "'assertion rejected'. Logs attached.\n\nBart"
-                ),
-                to="support@helpdesk.test, sso-team@helpdesk.test",
-                cc="cto@very-long-company-name.example.com",
-                attachments=(
-                    AttachmentView("saml-trace.log", "text/plain", 912),
-                    AttachmentView("screenshot 2026-11-19 at 10.02.11.png", "image/png", 1_048_576),
-                ),
-            ),
-        ],
-        tags=("sso", "enterprise", "bug", "p1", "integration", "saml", "regression", "escalated"),
-        marker="!",
-        reasons=("enterprise plan", "waiting 1d of 4h target"),
-        score=6.9,
-    )
-    add(
-        "Kevin O'Brien",
-        "kevin@example.com",
-        "URGENT!!! question about invoice format",
-        [
-            _msg(
-                601,
-                "Kevin O'Brien <kevin@example.com>",
-                ago(minutes=40),
-                _text("Hi, can the invoice show our VAT number on the first page? Thanks, Kevin"),
-            ),
-        ],
-        tags=("billing",),
-        reasons=("urgent word in subject (ignored: low-risk question)",),
-        flags=("urgent-word",),
-        score=3.2,
-    )
-    add(
-        "佐藤 花子",
-        "hanako.sato@example.jp",
-        "アカウント削除のお願い",
-        [
-            _msg(
-                701,
-                "佐藤 花子 <hanako.sato@example.jp>",
-                ago(days=2),
-                _text("お世話になっております。\nアカウントを削除していただけますでしょうか。\nよろしくお願いいたします。"),
-            ),
-            _msg(
-                702,
-                AGENT,
-                ago(days=1, hours=20),
-                _text("Hello Hanako,\nyour account and its data have been deleted.\nAlice"),
-                to="佐藤 花子 <hanako.sato@example.jp>",
-                cc=SUPPORT,
-                agent=True,
-            ),
-        ],
-        tags=("gdpr", "account"),
-        status="pending",
-        reasons=("answered, waiting for customer",),
-        score=1.5,
-    )
-    add(
-        "noreply@mailer-daemon.example.net",
-        "noreply@mailer-daemon.example.net",
-        "Undelivered Mail Returned to Sender",
-        [
-            _msg(
-                801,
-                "Mail Delivery System <noreply@mailer-daemon.example.net>",
-                ago(weeks=6),
-                _text("This is the mail system at host mx.example.net.\nI'm sorry to have to inform you..."),
-                attachments=(AttachmentView("details.txt", "message/delivery-status", 431),),
-                defects=("InvalidHeaderDefect: Date", "CloseBoundaryNotFoundDefect"),
-            ),
-        ],
-        tags=("bounce",),
-        reasons=("bounce",),
-        score=0.2,
-    )
-    return items
-
-
-# Fixed snippets for snapshots, so editing the shipped ones in snippets/ does not move pixels here.
-FIXED_SNIPPETS = [
-    Snippet(
-        name="outage-investigating",
-        title="Outage — we're investigating",
-        tags=("outage", "incident"),
-        body=(
-            "Hi {{customer_first_name}},\n\nYou're right, something is wrong on our side, and I'm "
-            "sorry for the disruption.\n\nOur engineers are on it. Follow along on our status page: "
-            "{{status_page_url}}\n\n- nothing to change on your side\n- we will write again when it "
-            "is fixed\n\n{{agent_name}}"
-        ),
-    ),
-    Snippet(
-        name="password-reset",
-        title="Password reset link",
-        tags=("account", "login"),
-        body="Hi {{customer_first_name}},\n\nHere is a fresh **password reset** link: {{reset_url}}\n\n{{agent_name}}",
-    ),
-    Snippet(
-        name="refund-issued",
-        title="Refund issued",
-        tags=("billing", "refund"),
-        body="Hi {{customer_first_name}},\n\nI've refunded order **{{order_id}}**. Banks take 5–10 days.\n\n{{agent_name}}",
-    ),
-    Snippet(
-        name="thanks-feedback",
-        title="Thanks for the feedback",
-        tags=("feedback",),
-        body="Thanks a lot for taking the time to write to us, {{customer_first_name}}!",
-    ),
-]
-
-
-FIRST_NAMES = (
-    "Olivia", "Liam", "Emma", "Noah", "Sofia", "Lucas", "Mia", "Ethan", "Иван", "Мария",
-    "Ольга", "Сергей", "李", "张伟", "陈静", "Amélie", "Jürgen", "Søren", "Priya", "Mateo",
-)
-LAST_NAMES = (
-    "Smith", "Nguyen", "García", "Müller", "Kowalski", "Rossi", "Смирнов", "Кузнецова",
-    "Wang", "Tanaka", "O'Connor", "Dubois", "Silva", "Johansson", "Patel",
-)
-SUBJECTS = (
-    "Refund for order #{n}",
-    "Password reset email never arrives",
-    "Question about my invoice {n}",
-    "App crashes when I open the settings page",
-    "Can I change the delivery address for order #{n}?",
-    "Возврат денег за заказ №{n}",
-    "Не приходит письмо для сброса пароля",
-    "关于发票 {n} 的问题",
-    "订单 #{n} 一直显示处理中",
-    "Feature request: dark mode for the mobile app",
-    "URGENT: cannot log in",
-    "Wrong item delivered (order {n})",
-    "Cancel my subscription please",
-    "Export to CSV loses non-ASCII characters",
-)
-TAGS = ("billing", "refund", "shipping", "account", "bug", "feature", "login", "vip", "mobile", "gdpr")
-STATUSES = ("open", "open", "open", "pending")
-ALL_STATUSES = ("open", "pending", "closed", "spam")
-FAKE_AGENT = "alice"
 
 
 @dataclass
@@ -434,8 +65,9 @@ class FakeDesk:
     """DeskService over hand-written conversations plus ``n`` generated ones in total.
 
     Triage actions behave as the real desk's (desk.commands): same checks, same one-line
-    descriptions, one undo step per action; closed, spam and snoozed conversations leave the
-    queue. Only the conversations an agent changed are held as state.
+    descriptions, one undo step per action; the queue is the open conversations that are not
+    snoozed. Replies wait in an outbox that never sends. Only the conversations an agent changed
+    are held as state; tests/test_desk_behaviour.py holds both desks to the same behaviour.
     """
 
     agent = FAKE_AGENT
@@ -448,7 +80,7 @@ class FakeDesk:
         snippet_dir: Path | None = None,
         snippet_list: list[Snippet] | None = None,
     ) -> None:
-        self.handmade = _handmade()
+        self.handmade = handmade_conversations()
         self.n = max(n, len(self.handmade))
         self.latency = latency
         self.snippet_dir = snippet_dir
@@ -458,6 +90,12 @@ class FakeDesk:
         self.changed: dict[int, TriageState] = {}  # conversations agents have changed
         self.undo_stack: list[tuple[str, dict[int, TriageState]]] = []
         self.actions: list[tuple] = []  # every triage call, for the tests
+        self.search = FakeSearchIndex(self._conversation)
+        self.drafts: dict[int, tuple[str, bool, str | None]] = {}
+        self.replies: list[tuple[int, str, bool, str | None]] = []  # every reply() call
+        self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
+        self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
+        self._outbox_ids = 0
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -483,17 +121,15 @@ class FakeDesk:
     async def queue_ids(self, query: str | None = None) -> list[int]:
         self.queries.append(query)
         await self._pause()
-        if not query or not query.strip():
-            hidden = {cid for cid, s in self.changed.items() if s.status not in ("open", "pending") or s.snoozed}
-            return [i for i in range(1, self.n + 1) if i not in hidden]
-        hits = [row for row in (self._row(i) for i in range(1, self.n + 1)) if self._matches(row, query)]
-        hits.sort(key=lambda r: r.last_date, reverse=True)  # a search lists newest first
-        return [r.id for r in hits]
+        if query and query.strip():  # newest first, as the real search lists them
+            return self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=False)
+        # the queue is what waits for an answer: open and awake (pending waits for the customer)
+        return [i for i in range(1, self.n + 1) if self._queued(i)]
 
     def views(self) -> list[tuple[str, str | None]]:
         return [
             ("Queue", None),
-            ("Mine", f"assignee:{FAKE_AGENT} status:open"),
+            ("Mine", f'assignee:"{FAKE_AGENT}" status:open'),
             ("Unassigned", "is:unassigned status:open"),
             ("Pending", "status:pending"),
             ("Snoozed", "is:snoozed"),
@@ -505,41 +141,7 @@ class FakeDesk:
         if not query:
             return await self.queue_ids()
         await self._pause()
-        return [i for i in range(1, self.n + 1) if self._matches(self._row(i), query)]
-
-    def _matches(self, row: QueueRow, query: str) -> bool:
-        """The fields the saved views use (status: tag: assignee: is:); other words are one
-        needle in subject, customer, address and tags."""
-        state = self._state(row.id)
-        words = []
-        for term in query.split():
-            key, _, value = term.partition(":")
-            value = value.casefold()
-            if key == "status":
-                if state.status != value:
-                    return False
-            elif key == "tag":
-                if value not in state.tags:
-                    return False
-            elif key == "assignee":
-                if (state.assignee or "").casefold() != value:
-                    return False
-            elif key == "is":
-                tomorrow = (FIXED_NOW + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0)
-                if value == "snoozed" and not state.snoozed:
-                    return False
-                if value == "unassigned" and state.assignee is not None:
-                    return False
-                if value == "assigned" and state.assignee is None:
-                    return False
-                if value == "waking-today" and not (
-                    state.snooze_until is not None and FIXED_NOW < state.snooze_until <= tomorrow
-                ):
-                    return False
-            else:
-                words.append(term)
-        needle = " ".join(words).casefold()
-        return needle in " ".join((row.subject, row.customer, row.customer_addr, *row.tags)).casefold()
+        return self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=True)
 
     # --- triage (as desk.commands does it) ------------------------------------------------
 
@@ -589,9 +191,9 @@ class FakeDesk:
 
     async def assign(self, ids: list[int], agent: str | None) -> str:
         self.actions.append(("assign", list(ids), agent))
-        agent = (agent or "").strip() or None
-        if agent and (any(c.isspace() for c in agent) or len(agent) > 64):
-            raise ValueError(f"an agent name is one word, not {agent!r}")
+        agent = " ".join((agent or "").split()) or None
+        if agent and (len(agent) > 64 or '"' in agent):
+            raise ValueError(f"an agent name has at most 64 characters and no quotes, not {agent!r}")
 
         def edit(s: TriageState) -> None:
             s.assignee = agent
@@ -616,7 +218,16 @@ class FakeDesk:
         return None
 
     async def known_agents(self) -> list[str]:
-        return sorted({FAKE_AGENT, "bob", *(s.assignee for s in self.changed.values() if s.assignee)})
+        known: dict[str, str] = {}
+        for name in (FAKE_AGENT, "bob", *sorted(s.assignee for s in self.changed.values() if s.assignee)):
+            known.setdefault(name.casefold(), name)  # each name once, whatever its case
+        return sorted(known.values(), key=str.casefold)
+
+    def _queued(self, cid: int) -> bool:
+        state = self.changed.get(cid)
+        if state is None:
+            return self._base_row(cid).status == "open"
+        return state.status == "open" and not state.snoozed
 
     def _state(self, cid: int) -> TriageState:
         state = self.changed.get(cid)
@@ -625,7 +236,7 @@ class FakeDesk:
             state = TriageState(row.status, row.tags)
         return state
 
-    def _apply(self, ids: list[int], edit, description: str) -> str:  # noqa: ANN001
+    def _apply(self, ids: list[int], edit, description: str) -> str:
         ids = sorted(set(ids))
         missing = [i for i in ids if not 1 <= i <= self.n]
         if missing:
@@ -647,15 +258,74 @@ class FakeDesk:
         await self._pause()
         if not 1 <= conv_id <= self.n:
             return None
+        return self._conversation(conv_id)
+
+    def _conversation(self, conv_id: int) -> ConversationView:
         if conv_id <= len(self.handmade):
             conv = self.handmade[conv_id - 1][1]
         else:
             conv = self._generated_conversation(conv_id)
         state = self.changed.get(conv_id)
+        if conv_id in self.drafts:
+            conv = dataclasses.replace(conv, has_draft=True)
         if state is None:
             return conv
         return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,
                                    snoozed_until=state.snooze_until, snoozed_until_reply=state.snooze_reply)
+
+    # --- replies (as desk.replies does them: the outbox is a dict, nothing is ever sent) -------
+
+    UNDO_SEND = 10  # the undo window of a desk without accounts (Desk._undo_window)
+
+    async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
+        conv = self._conversation(conv_id)
+        customer = next(m for m in reversed(conv.messages) if not m.from_agent)
+        return customer.sender, "", f"Re: [#{conv_id}] {conv.subject}"
+
+    async def reply_started(self, conv_id: int) -> int | None:
+        self.replying.append(("started", conv_id))
+        return max(m.id for m in self._conversation(conv_id).messages)  # the newest mail seen
+
+    async def reply_ended(self, conv_id: int) -> None:
+        self.replying.append(("ended", conv_id))
+
+    async def reply(self, conv_id: int, body: str, reply_all: bool = False, send_at_text: str | None = None,
+                    seen_upto: int | None = None, attachments: Sequence[str] = (),
+                    snippets: list[str] | None = None) -> tuple[int, str]:
+        self.replies.append((conv_id, body, reply_all, send_at_text))
+        send_at = FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND)
+        if send_at_text is not None:
+            send_at = parse_send_at(send_at_text, FIXED_NOW)
+        who = self._row(conv_id).customer_addr
+        self._outbox_ids += 1
+        entry = OutboxEntry(self._outbox_ids, conv_id, (who,), "queued", send_at)
+        self.outbox_items[entry.id] = (entry, body, reply_all)
+        self.drafts.pop(conv_id, None)  # the draft went out with it
+        if send_at_text is None:
+            return entry.id, f"Sending to {who} in {self.UNDO_SEND} s"
+        return entry.id, f"Will send to {who} {format_datetime_short(send_at, FIXED_NOW)}"
+
+    async def cancel_send(self, outbox_id: int) -> str:
+        if outbox_id not in self.outbox_items:
+            raise ValueError("no such message in the outbox")
+        entry, body, reply_all = self.outbox_items.pop(outbox_id)
+        self.drafts[entry.conv_id] = (body, reply_all, None)
+        return f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
+
+    async def outbox(self) -> list[OutboxEntry]:
+        return [entry for entry, _, _ in self.outbox_items.values()]
+
+    async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None:
+        return self.drafts.get(conv_id)
+
+    async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
+        if body.strip():
+            self.drafts[conv_id] = (body, reply_all, None)
+        else:  # an empty draft is no draft
+            self.drafts.pop(conv_id, None)
+
+    def reply_placeholders(self) -> list[str]:
+        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject"]
 
     def snippets(self) -> list[Snippet]:
         if self.snippet_list is not None:
@@ -674,6 +344,8 @@ class FakeDesk:
     def _row(self, cid: int) -> QueueRow:
         row = self._base_row(cid)
         state = self.changed.get(cid)
+        if cid in self.drafts:
+            row = dataclasses.replace(row, has_draft=True)
         if state is None:
             return row
         return dataclasses.replace(row, status=state.status, tags=state.tags, assignee=state.assignee,
@@ -697,7 +369,7 @@ class FakeDesk:
             customer=customer,
             customer_addr=f"customer{cid}@example.com",
             subject=f"Re: {subject}" if cid % 5 == 0 else subject,
-            status=rnd.choice(STATUSES),
+            status=rnd.choice(GENERATED_STATUSES),
             tags=tags,
             message_count=1 + cid % 4,
             last_date=ago(minutes=minutes),
@@ -714,15 +386,15 @@ class FakeDesk:
             agent = k % 2 == 1
             when = row.last_date - dt.timedelta(hours=3 * (row.message_count - 1 - k))
             messages.append(
-                _msg(
+                make_message(
                     cid * 10 + k,
                     AGENT if agent else customer,
                     when,
-                    _text(
+                    plain(
                         f"Message {k + 1} of conversation {cid}.\n"
                         + ("We are looking into it." if agent else f"About: {row.subject}")
                     ),
-                    *([_quote(f"> earlier message {k}\n> quoted line")] if k else []),
+                    *([quoted(f"> earlier message {k}\n> quoted line")] if k else []),
                     to=customer if agent else SUPPORT,
                     cc=SUPPORT if agent else "",
                     agent=agent,

@@ -1,0 +1,303 @@
+"""One behaviour suite for every DeskService the UI is tested with: the real Desk over a temp
+store and the UI tests' stand-in (tests/ui_fake_desk.py). Each test runs on both, so the
+stand-in cannot drift from the desk (issue 14): same queue, same search (the real parser), same
+saved views, same rules and same words for triage and undo.
+
+The two hold different mail; the tests only use what any desk has (its queue, its rows) and
+change it through the protocol.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import mailbox
+import shutil
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from tui_desk.config import AccountConfig, Config, PriorityConfig
+from tui_desk.desk.views import DeskService
+
+try:
+    from tests.ui_fake_desk import FAKE_AGENT, FIXED_NOW, FakeDesk
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_desk import FAKE_AGENT, FIXED_NOW, FakeDesk
+
+# the stand-in's world: agent alice, teammate bob, the clock at FIXED_NOW, days in UTC; an
+# account without servers, so replies wait in the outbox and nothing connects
+CONFIG = Config(agent=FAKE_AGENT, agent_addresses=("*@helpdesk.test",), team=("bob",),
+                priority=PriorityConfig(timezone="UTC"),
+                accounts=(AccountConfig(name="support", address="support@helpdesk.test", display_name="Support"),))
+
+MAILS = [  # (sender, subject, minutes before FIXED_NOW)
+    ("Ann Lee <ann@customer.test>", "Refund for order 1001", 300),
+    ("Bob Stone <bob@acme.test>", "Cannot log in", 240),
+    ("Carol King <carol@example.org>", "URGENT: invoice is wrong", 30),
+    ("Dave Roe <dave@example.net>", "Feature request: dark mode", 500),
+    ("Erin Moss <erin@example.com>", "Password reset never arrives", 120),
+]
+
+
+def _mail(n: int, sender: str, subject: str, minutes_ago: int) -> bytes:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "Support <support@helpdesk.test>"
+    m["Subject"] = subject
+    m["Date"] = format_datetime(FIXED_NOW - dt.timedelta(minutes=minutes_ago))
+    m["Message-ID"] = f"<b{n}@behaviour.example>"
+    m.set_content(f"Message {n}: {subject}\n")
+    return bytes(m)
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory) -> Path:
+    import asyncio
+
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.service import Desk
+
+    root = tmp_path_factory.mktemp("behaviour")
+    box = mailbox.mbox(root / "support.mbox")
+    for n, (sender, subject, minutes) in enumerate(MAILS, 1):
+        box.add(_mail(n, sender, subject, minutes))
+    box.close()
+
+    async def build() -> None:
+        desk = await Desk.open(root / "template.db", CONFIG, clock=FIXED_NOW.timestamp)
+        try:
+            await import_paths(desk, [root / "support.mbox"], workers=1)
+        finally:
+            await desk.close()
+
+    asyncio.run(build())
+    return root / "template.db"
+
+
+@pytest.fixture(params=["fake", "real"])
+async def desk(request, real_store, tmp_path):
+    if request.param == "fake":
+        yield FakeDesk(12)
+        return
+    from tui_desk.desk.service import Desk
+
+    shutil.copy(real_store, tmp_path / "desk.db")
+    real = await Desk.open(tmp_path / "desk.db", CONFIG, clock=FIXED_NOW.timestamp)
+    yield real
+    await real.close()
+
+
+async def row(desk, cid: int):
+    [r] = await desk.queue_rows([cid])
+    return r
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+async def test_the_queue_is_open_conversations_not_snoozed_and_rows_keep_the_order_asked(desk):
+    ids = await desk.queue_ids()
+    assert len(ids) >= 3 and len(set(ids)) == len(ids)
+    rows = await desk.queue_rows(ids)
+    assert [r.id for r in rows] == ids and all(r.status == "open" for r in rows)
+    assert [r.id for r in await desk.queue_rows([ids[2], 999_999, ids[0]])] == [ids[2], ids[0]]
+    assert await desk.conversation(999_999) is None
+
+    first, second, third = ids[:3]
+    await desk.set_status([first], "pending")  # answered, waiting for the customer: not in the queue
+    await desk.snooze([second], "tomorrow 9:00")
+    await desk.set_status([third], "closed")
+    assert await desk.queue_ids() == [i for i in ids if i not in (first, second, third)]
+    await desk.undo()
+    await desk.undo()
+    await desk.undo()
+    assert await desk.queue_ids() == ids
+
+
+# --- triage: what each action says, its checks, and undo ----------------------------------------
+
+
+async def test_tag_says_what_it_did_and_undo_restores(desk):
+    first, second = (await desk.queue_ids())[:2]
+    before = (await row(desk, first)).tags
+    said = await desk.tag([first, second, first], ["  Zeta ", "alpha"], [])
+    assert said == "tagged 2 conversations +zeta +alpha"
+    assert (await row(desk, first)).tags == tuple(sorted({*before, "alpha", "zeta"}))
+    assert {"alpha", "zeta"} <= set(await desk.known_tags())
+    assert await desk.tag([first], [], ["zeta"]) == "tagged 1 conversation -zeta"
+    with pytest.raises(ValueError, match="a tag is one word of at most 64 characters"):
+        await desk.tag([first], ["two words"])
+    with pytest.raises(ValueError, match="at most 64"):
+        await desk.tag([first], ["x" * 65])
+    with pytest.raises(ValueError, match="no conversation 999999"):
+        await desk.tag([999_999], ["x"])
+    assert await desk.undo() == "tagged 1 conversation -zeta"
+    assert await desk.undo() == "tagged 2 conversations +zeta +alpha"
+    assert (await row(desk, first)).tags == before
+    assert await desk.undo() is None
+
+
+async def test_status_close_spam_reopen(desk):
+    first = (await desk.queue_ids())[0]
+    assert await desk.set_status([first], "closed") == "closed 1 conversation"
+    conv = await desk.conversation(first)
+    assert conv.status == "closed" and (await row(desk, first)).status == "closed"
+    assert await desk.set_status([first], "open") == "open 1 conversation"
+    with pytest.raises(ValueError, match="status is one of open, pending, closed, spam, not 'gone'"):
+        await desk.set_status([first], "gone")
+    await desk.snooze([first], "until reply")
+    assert await desk.set_status([first], "spam") == "spam 1 conversation"
+    spam = await row(desk, first)
+    assert not spam.snoozed_until_reply and spam.snoozed_until is None  # closing ends a snooze
+    assert await desk.undo() == "spam 1 conversation"
+    assert (await row(desk, first)).snoozed_until_reply
+
+
+async def test_snooze_words_times_and_waking(desk):
+    first, second = (await desk.queue_ids())[:2]
+    assert await desk.snooze([first], "tomorrow 9:00") == "snoozed 1 conversation until Sat 21 Nov 09:00"
+    assert (await row(desk, first)).snoozed_until == dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.timezone.utc)
+    assert await desk.snooze([second], "until reply") == "snoozed 1 conversation until the customer replies"
+    conv = await desk.conversation(second)
+    assert conv.snoozed_until_reply and conv.snoozed_until is None
+    with pytest.raises(ValueError, match="already past"):
+        await desk.snooze([first], "2026-11-20 09:00")
+    with pytest.raises(ValueError, match="cannot read 'someday'"):
+        await desk.snooze([first], "someday")
+    assert sorted(await desk.view_ids("is:snoozed")) == sorted([first, second])
+    assert await desk.view_ids("is:waking-today") == []
+    assert await desk.snooze([first], "later today") == "snoozed 1 conversation until Fri 20 Nov 15:00"
+    assert await desk.view_ids("is:waking-today") == [first]
+    assert await desk.snooze([first, second], "off") == "woke 2 conversations"
+    assert await desk.view_ids("is:snoozed") == []
+
+
+async def test_assign_rules_team_and_strangers(desk):
+    first, second = (await desk.queue_ids())[:2]
+    assert await desk.known_agents() == ["alice", "bob"]  # this agent and the configured team
+    assert await desk.assign([first], desk.agent) == "assigned 1 conversation to alice"
+    # a name is what was typed, spaces run together: a stranger is allowed (the UI asks first)
+    assert await desk.assign([second], "  Dora   Smith ") == "assigned 1 conversation to Dora Smith"
+    assert (await row(desk, second)).assignee == "Dora Smith"
+    assert await desk.known_agents() == ["alice", "bob", "Dora Smith"]
+    with pytest.raises(ValueError, match="no quotes"):
+        await desk.assign([first], 'x"y')
+    with pytest.raises(ValueError, match="at most 64 characters"):
+        await desk.assign([first], "x" * 65)
+    assert await desk.assign([first], None) == "unassigned 1 conversation"
+    assert await desk.assign([second], "  ") == "unassigned 1 conversation"
+    assert (await desk.conversation(second)).assignee is None
+    assert await desk.undo() == "unassigned 1 conversation"
+    assert (await desk.conversation(second)).assignee == "Dora Smith"
+
+
+# --- search and saved views: the real parser for both ----------------------------------------------
+
+
+async def test_saved_views_are_the_same_and_quote_the_agent(desk):
+    views = desk.views()
+    assert views == [("Queue", None), ("Mine", 'assignee:"alice" status:open'),
+                     ("Unassigned", "is:unassigned status:open"), ("Pending", "status:pending"),
+                     ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"), ("Closed", "status:closed")]
+    ids = await desk.queue_ids()
+    assert await desk.view_ids(None) == ids
+    first, second = ids[:2]
+    await desk.assign([first, second], "alice")
+    await desk.set_status([second], "closed")
+    assert await desk.view_ids(views[1][1]) == [first]
+    assert await desk.view_ids(views[6][1]) == [second]
+    assert first not in await desk.view_ids(views[2][1])
+    await desk.assign([first], "Dora Smith")
+    assert await desk.view_ids('assignee:"dora smith"') == [first]  # a quoted name, any case
+    assert await desk.view_ids("is:assigned status:open") == [first]
+
+
+async def test_search_words_fields_and_order(desk):
+    ids = await desk.queue_ids()
+    target = await row(desk, ids[1])
+    word = max(target.subject.split(), key=len)  # a word of its subject: in its first mail
+    found = await desk.queue_ids(word)
+    assert ids[1] in found
+    dates = [r.last_date for r in await desk.queue_rows(found)]
+    assert dates == sorted(dates, reverse=True)  # a search lists newest first
+    assert await desk.queue_ids(f'"{word}" status:closed') == []
+    await desk.tag([ids[0], ids[2]], ["needle"])
+    assert sorted(await desk.queue_ids("tag:needle")) == sorted([ids[0], ids[2]])
+    assert await desk.view_ids("tag:needle") == [i for i in ids if i in (ids[0], ids[2])]  # views: queue order
+    assert await desk.queue_ids("needle") == []  # a tag is not text of the mail: tag: finds it
+    assert await desk.queue_ids("nothing-matches-this-zzz") == []
+    assert await desk.queue_ids("10:30") == []  # a time is a word, not a field
+    with pytest.raises(ValueError, match="unknown search field 'colour:'"):
+        await desk.queue_ids("colour:red")
+    with pytest.raises(ValueError, match="status: is one of"):
+        await desk.queue_ids("status:gone")
+    with pytest.raises(ValueError, match="is: is one of"):
+        await desk.queue_ids("is:sleeping")
+
+
+# --- replies: drafts, the outbox and its lines, snippets ----------------------------------------
+
+
+async def test_drafts_are_kept_shown_and_an_empty_one_is_none(desk):
+    first = (await desk.queue_ids())[0]
+    assert await desk.draft(first) is None and not (await row(desk, first)).has_draft
+    await desk.save_draft(first, "Half-written answer", reply_all=True)
+    assert await desk.draft(first) == ("Half-written answer", True, None)
+    assert (await row(desk, first)).has_draft and (await desk.conversation(first)).has_draft
+    await desk.save_draft(first, "  \n")
+    assert await desk.draft(first) is None and not (await row(desk, first)).has_draft
+
+
+async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(desk):
+    first = (await desk.queue_ids())[0]
+    r = await row(desk, first)
+    to, cc, subject = await desk.reply_preview(first)
+    assert (to, cc, subject) == (f"{r.customer} <{r.customer_addr}>", "", f"Re: [#{first}] {r.subject}")
+    seen = await desk.reply_started(first)
+    assert isinstance(seen, int)  # the newest mail the agent has seen
+    await desk.save_draft(first, "draft")
+    outbox_id, said = await desk.reply(first, "Hi {{customer_first_name}}", seen_upto=seen)
+    assert said == f"Sending to {r.customer_addr} in 10 s"
+    assert await desk.draft(first) is None  # the draft went out with the reply
+    [entry] = await desk.outbox()
+    assert (entry.id, entry.conv_id, entry.recipients, entry.state) == (outbox_id, first, (r.customer_addr,), "queued")
+    assert entry.send_at == FIXED_NOW + dt.timedelta(seconds=10)
+    assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
+    assert await desk.draft(first) == ("Hi {{customer_first_name}}", False, None)
+    assert await desk.outbox() == []
+    with pytest.raises(ValueError, match="no such message in the outbox"):
+        await desk.cancel_send(outbox_id)
+    _, later = await desk.reply(first, "Later", send_at_text="tomorrow 9:00")
+    assert later == f"Will send to {r.customer_addr} Nov 21 09:00"
+    await desk.reply_ended(first)
+
+
+async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):
+    assert desk.reply_placeholders() == ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject"]
+    assert desk.undo_send_seconds() == []  # no account sends
+    assert all(s.name and s.body for s in desk.snippets())
+
+
+# --- the stand-in's surface --------------------------------------------------------------------
+
+# What the UI tests never do over the stand-in (they use a real Desk for it: test_ui_compose's
+# demo, test_ui_hostile); a method the stand-in gains belongs in the tests above.
+NOT_IN_THE_STAND_IN = {"merge", "save_attachment", "open_attachment", "add_note", "forward", "forward_preview",
+                       "send_anyway", "discard_send", "send_now"}
+
+
+def test_the_stand_in_has_the_protocols_methods_with_the_same_signatures():
+    named = {name: value for name, value in vars(DeskService).items()
+             if inspect.isfunction(value) and not name.startswith("_")}
+    missing = {name for name in named if not hasattr(FakeDesk, name)}
+    assert missing == NOT_IN_THE_STAND_IN
+    for name, wanted in named.items():
+        if name in missing:
+            continue
+        got = getattr(FakeDesk, name)
+        assert inspect.iscoroutinefunction(got) == inspect.iscoroutinefunction(wanted), name
+        assert ([(p.name, p.kind, p.default) for p in inspect.signature(got).parameters.values()]
+                == [(p.name, p.kind, p.default) for p in inspect.signature(wanted).parameters.values()]), name
