@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_ui import make_app, plain_text, settle
+from ui_fake_desk import settle
+from ui_support import make_app, plain_text
 from tui_desk.config import load_config
 from tui_desk.ui.app import DeskApp
 from tui_desk.ui.main_screen import MainScreen

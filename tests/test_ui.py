@@ -14,7 +14,6 @@ from textual.widgets import Input, Static
 
 from tui_desk.config import Config
 from tui_desk.desk import themes as desk_themes
-from tui_desk.desk.snippets import bundled_dir
 from tui_desk.desk.views import ConversationView
 from tui_desk.ui.app import DeskApp
 from tui_desk.ui.conversation import MessageBox, QuotedBlock, ThreadView, human_size
@@ -26,8 +25,10 @@ from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
+    from tests.ui_support import THEME_DIRS, make_app, plain_text
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FakeDesk, settle
+    from ui_support import THEME_DIRS, make_app, plain_text
 
 WIDE = (120, 40)
 SMALL = (80, 24)
@@ -39,25 +40,13 @@ def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
-THEME_DIRS = [bundled_dir("themes")]  # the shipped themes, not a user's own
 # FakeDesk(40) queues 38: #7 and #33 are pending (waiting for the customer), as in the real queue
 QUEUED = 38
 LAST = QUEUED - 1  # the cursor on the last row
 
 
-def make_app(n: int = 40, **kw) -> DeskApp:
-    kw.setdefault("theme", "tui-desk-dark")
-    kw.setdefault("theme_dirs", THEME_DIRS)
-    return DeskApp(FakeDesk(n), clock=lambda: FIXED_NOW, **kw)
-
-
 def visible_lines(queue: QueueView) -> list[str]:
     return [queue.render_line(y).text for y in range(queue.scrollable_content_region.height)]
-
-
-def plain_text(static: Static) -> str:
-    """What a Static shows, as plain text (markup would have been consumed)."""
-    return str(static.render())
 
 
 # --- queue ---------------------------------------------------------------------------------
