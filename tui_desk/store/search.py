@@ -1,10 +1,12 @@
 """The search language (a subset of notmuch's) and its translation to SQL.
 
     words  "a phrase"  from:x  to:x  subject:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
-    assignee:name  is:snoozed|unassigned|assigned|waking-today
+    assignee:name  is:snoozed|unassigned|assigned|waking-today  id:12,40,41
 
 Terms are ANDed. Text terms match a message (full-text index); tag/status match the
 conversation; a conversation is found when one of its messages matches all message terms.
+`id:` names conversations by number (a list: any of them; the Reports screen opens a frequent
+question's conversations this way).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from tui_desk.store.db import SqlValue, Store
+from tui_desk.store.db import SqlValue, Store, as_json_list
 from tui_desk.store.fts import fts_text
 
 FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject"}
-CONVERSATION_FIELDS = {"tag", "status", "assignee", "is"}
+CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "id"}
 IS_VALUES = ("snoozed", "unassigned", "assigned", "waking-today")
 DATE_FIELDS = {"before", "after"}
 KNOWN_FIELDS = sorted([*FTS_COLUMNS, *CONVERSATION_FIELDS, *DATE_FIELDS])
@@ -39,6 +41,7 @@ class Query:
     after: int | None = None  # unix seconds, inclusive
     assignees: list[str] = field(default_factory=list)
     is_: list[str] = field(default_factory=list)
+    ids: list[list[int]] = field(default_factory=list)  # each id: term, a list of conversation numbers
 
 
 def _fts_phrase(text: str) -> str:
@@ -51,6 +54,13 @@ def _day_start(value: str, key: str) -> int:
     except ValueError:
         raise SearchError(f"{key}: wants a date like 2026-11-25, not {value!r}") from None
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def _conversation_ids(value: str) -> list[int]:
+    parts = [p.strip().lstrip("#") for p in value.split(",") if p.strip()]
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+        raise SearchError(f"id: wants conversation numbers like 12,40,41, not {value!r}")
+    return [int(p) for p in parts]
 
 
 def parse_query(text: str) -> Query:
@@ -90,6 +100,8 @@ def parse_query(text: str) -> Query:
             if value.lower() not in IS_VALUES:
                 raise SearchError(f"is: is one of {', '.join(IS_VALUES)}, not {value!r}")
             q.is_.append(value.lower())
+        elif key == "id":
+            q.ids.append(_conversation_ids(value))
         elif key == "before":
             q.before = _day_start(value, key)
         elif key == "after":
@@ -127,6 +139,9 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
     if msg_where:
         where.append("c.id IN (SELECT m.conv_id FROM messages m WHERE " + " AND ".join(msg_where) + ")")
         params += msg_params
+    for ids in q.ids:
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        params.append(as_json_list(ids))
     for tag in q.tags:
         where.append("c.id IN (SELECT conv_id FROM tags WHERE tag = ?)")
         params.append(tag)
