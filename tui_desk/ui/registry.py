@@ -139,12 +139,12 @@ VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in r
 
 # The Reports screen (ui/reports.py, opened by "D" above). Its keys are its own: 1-4 and "b" act
 # there only, so they are not rebindable ([keys] is one table for the main view).
-REPORTS_PERIODS = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "a year"))
+REPORTS_PERIODS = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "365 days"))
 REPORTS_BINDINGS = [
     Binding("left_square_bracket", "period(-1)", "Shorter", key_display="[",
-            tooltip="Shorter period: a year, 90 days, 30 days, 7 days", id="reports_shorter"),
+            tooltip="Shorter period: 365, 90, 30, 7 days", id="reports_shorter"),
     Binding("right_square_bracket", "period(1)", "Longer", key_display="]",
-            tooltip="Longer period: 7 days, 30 days, 90 days, a year", id="reports_longer"),
+            tooltip="Longer period: 7, 30, 90, 365 days", id="reports_longer"),
     Binding("b", "business_hours", "Business time", tooltip="Durations in business time or in calendar time "
             "(when [priority] business_hours is configured)", id="reports_business_hours"),
     Binding("r", "refresh", "Refresh", show=False, tooltip="Read the store again now", id="reports_refresh"),

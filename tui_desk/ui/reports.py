@@ -66,8 +66,10 @@ def number(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
-def day_text(when: dt.datetime) -> str:
-    return f"{MONTHS[when.month - 1]} {when.day}"
+def day_text(when: dt.datetime, now: dt.datetime) -> str:
+    """"Nov 20", with the year when it is not this one."""
+    text = f"{MONTHS[when.month - 1]} {when.day}"
+    return text if when.year == now.year else f"{text} {when.year}"
 
 
 def headline_content(report: Report, business: bool) -> Content:
@@ -262,7 +264,7 @@ class QuestionList(OptionList):
 
 
 class ReportsScreen(Screen[None]):
-    """Reports over a period ending now: 7 days, 30 days, 90 days or a year."""
+    """Reports over a period ending now: 7, 30, 90 or 365 days."""
 
     BINDINGS = [*registry.REPORTS_BINDINGS, *registry.PERIOD_BINDINGS]
 
@@ -345,7 +347,7 @@ class ReportsScreen(Screen[None]):
         now = self.app.clock()
         start = dt.datetime.fromtimestamp(since, now.tzinfo)
         name = registry.REPORTS_PERIODS[self.period][1]
-        parts: list[Any] = [("Reports", "bold"), f" · last {name} · {day_text(start)} – {day_text(now)}",
+        parts: list[Any] = [("Reports", "bold"), f" · last {name} · {day_text(start, now)} – {day_text(now, now)}",
                             (" · business time" if self.business else " · calendar time", "$text-muted")]
         if self.reading:
             parts.append(("  reading…", "$text-muted"))
@@ -356,7 +358,7 @@ class ReportsScreen(Screen[None]):
         self.action_set_period(max(0, min(len(registry.REPORTS_PERIODS) - 1, self.period + step)))
 
     def action_set_period(self, index: int) -> None:
-        """1-4: 7 days, 30 days, 90 days, a year."""
+        """1-4: 7, 30, 90 or 365 days."""
         if index == self.period or not 0 <= index < len(registry.REPORTS_PERIODS):
             return
         self.period = index
