@@ -392,9 +392,8 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
 
     def action_reports(self) -> None:
         """D: the Reports screen. Imported now, not at start: the queue's first paint does not
-        pay for it (nor for its widgets)."""
-        if self.desk is None:
-            raise SkipAction()
+        pay for it (nor for its widgets). Pressed while the desk still opens, the screen
+        waits for it."""
         from tui_desk.ui.reports import ReportsScreen
         self.app.push_screen(ReportsScreen())
 
