@@ -75,7 +75,8 @@ async def test_d_opens_the_reports_with_the_known_figures_and_esc_goes_back(desk
         assert headline[1].split() == ["First", "response", "1h", "4h"]  # median 60 min, p90 240 min
         assert headline[2].split() == ["Resolution", "(net)", "2h", "1d", "1h"]  # 120 min, 25 h
         assert "FCR 75%" in headline[3] and "Replies to resolve 1" in headline[3] and "Reopened 1" in headline[3]
-        assert "Conversations 9" in headline[4] and "Unanswered 2" in headline[4] and "Mail only 5" in headline[4]
+        assert headline[4] == "Conversations 9  Unanswered 2"
+        assert headline[5] == "Mail only 5 (no history: closes unknown)"  # no event: only mail tells
         # per week (ISO weeks 43-47 of 2026): new conversations and the FRT median
         assert screen.query_one("#trend-volume", Sparkline).data == [0.0, 0.0, 4.0, 2.0, 3.0]
         assert screen.query_one("#trend-frt", Sparkline).data == [0.0, 0.0, 2700.0, 7200.0, 9000.0]

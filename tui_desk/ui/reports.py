@@ -73,8 +73,9 @@ def day_text(when: dt.datetime, now: dt.datetime) -> str:
 
 
 def headline_content(report: Report, business: bool) -> Content:
-    """Five lines: median and p90 of first response and net resolution, then FCR, replies to
-    resolve, reopened, conversations, unanswered and how many are known from mail only."""
+    """Five or six lines: median and p90 of first response and net resolution, then FCR, replies
+    to resolve, reopened, conversations, unanswered, and how many are known from mail only (no
+    history: mail tells their first response, not their close)."""
     g = report.headline
 
     def times(d: Durations) -> tuple[str, str]:
@@ -93,7 +94,8 @@ def headline_content(report: Report, business: bool) -> Content:
         ("Conversations ", label), str(g.conversations), ("  Unanswered ", label), str(g.unanswered),
     ]
     if g.mail_only_conversations:  # no history: their closes, FCR and reopens are unknown
-        parts += [("  Mail only ", label), (str(g.mail_only_conversations), "bold $text-warning")]
+        parts += ["\n", ("Mail only ", "bold $text-warning"), (str(g.mail_only_conversations), "bold $text-warning"),
+                  (" (no history: closes unknown)", "$text-muted")]
     return Content.assemble(*parts)
 
 
@@ -272,7 +274,7 @@ class ReportsScreen(Screen[None]):
     ReportsScreen {
         layout: vertical;
         #reports-title { height: 1; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
-        #reports-top { height: 5; }
+        #reports-top { height: 6; }
         #reports-headline { width: 45; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
         #reports-trends { width: 1fr; padding: 0 1 0 0; }
         .trend-label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted; }
@@ -281,7 +283,8 @@ class ReportsScreen(Screen[None]):
         Sparkline > .sparkline--min-color { color: $primary; }
         #reports-staffing { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
         #reports-questions-title { height: 1; padding: 0 1; color: $text-accent; text-style: bold; }
-        #reports-questions { height: 1fr; border: none; padding: 0; background: $background; }
+        #reports-questions { height: 1fr; border: none; padding: 0; background: $background;
+                             text-wrap: nowrap; text-overflow: ellipsis; }
         #reports-questions:focus { border: none; }
     }
     """
