@@ -241,7 +241,7 @@ def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> 
             ("type", "Filter by name, title, tag or text"),
             ("Enter", "Copy the snippet to the clipboard"),
         ], palette="Snippets", target="snippet_filter"),
-        Group("Reports (D)", REPORTS_BINDINGS, REPORTS_EXTRA),
+        Group("Reports screen", REPORTS_BINDINGS, REPORTS_EXTRA),
         Group("Search box", [], [("Enter", "Keep the results, back to the queue"), ("Esc", "Clear the search")]),
         Group("Prompts", [], [
             ("Enter", "Apply what is typed, or the highlighted choice"),
