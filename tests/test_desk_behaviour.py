@@ -197,6 +197,10 @@ async def test_assign_rules_team_and_strangers(desk):
 # --- search and saved views: the real parser for both ----------------------------------------------
 
 
+async def test_no_business_hours_configured_means_calendar_time_only(desk):
+    assert desk.business_hours_configured() is False
+
+
 async def test_saved_views_are_the_same_and_quote_the_agent(desk):
     views = desk.views()
     assert views == [("Queue", None), ("Mine", 'assignee:"alice" status:open'),

@@ -7,6 +7,8 @@ at the SVGs in tests/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tui_desk.ui.app import DeskApp
@@ -17,6 +19,7 @@ try:
     from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+from tests import reports_history
 
 WIDE = (120, 40)
 SMALL = (80, 24)
@@ -108,3 +111,40 @@ def test_small_selected_rows_and_bulk_confirm(snap_compare):
 
 def test_wide_reasons_popup_in_a_saved_view(snap_compare):
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=keys("4", "p"))
+
+
+# --- the Reports screen on a real desk with a crafted history (tests/reports_history.py) -----
+
+
+@pytest.fixture(scope="module")
+def reports_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reports") / "reports.db"
+    asyncio.run(reports_history.build_store(path))
+    return path
+
+
+def reports_app(path, theme: str = "tui-desk-dark") -> DeskApp:
+    """The app opening the crafted store inside its own loop, the desk's clock and the app's at NOW."""
+    from tui_desk.desk.service import Desk
+
+    async def open_desk():
+        return await Desk.open(path, reports_history.CONFIG, clock=lambda: reports_history.NOW.timestamp())
+    return DeskApp(open_desk=open_desk, clock=lambda: reports_history.NOW, theme=theme,
+                   theme_dirs=[bundled_dir("themes")])
+
+
+def test_wide_reports(snap_compare, reports_store):
+    assert snap_compare(reports_app(reports_store), terminal_size=WIDE, run_before=keys("D"))
+
+
+def test_small_reports(snap_compare, reports_store):
+    assert snap_compare(reports_app(reports_store), terminal_size=SMALL, run_before=keys("D"))
+
+
+def test_small_reports_light_theme_seven_days(snap_compare, reports_store):
+    assert snap_compare(reports_app(reports_store, "tui-desk-light"), terminal_size=SMALL, run_before=keys("D", "1"))
+
+
+def test_small_reports_high_contrast_business_time(snap_compare, reports_store):
+    assert snap_compare(reports_app(reports_store, "tui-desk-high-contrast"), terminal_size=SMALL,
+                        run_before=keys("D", "b"))

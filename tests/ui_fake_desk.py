@@ -324,6 +324,9 @@ class FakeDesk:
         else:  # an empty draft is no draft
             self.drafts.pop(conv_id, None)
 
+    def business_hours_configured(self) -> bool:
+        return False  # as the behaviour suite's real desk: no [priority] business_hours
+
     def reply_placeholders(self) -> list[str]:
         return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject"]
 

@@ -7,12 +7,18 @@ by the sync and by other processes count) and for all of them when the cache key
 metrics' version, the row encoding, the Python (marshal) or the business-hours config
 ([priority] business_hours/business_days/holidays/timezone). Rows are computed with the desk's
 business clock, so `business_hours=True` needs no recomputation.
+
+The pure work (computing and decoding rows, aggregating, grouping questions) runs on a thread
+(asyncio.to_thread): the app awaits these from its event loop, which must go on answering keys
+meanwhile (at 100k conversations the aggregation alone takes a second or more).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import weakref
+from functools import partial
 from typing import TYPE_CHECKING
 
 from tui_desk.desk import metrics
@@ -61,18 +67,27 @@ async def update_cache(desk: Desk) -> int:
         if not seen:
             return done
         sources = await report_cache.sources(store, [c for _, c in seen])
-        rows: list[tuple[int, float | None, float | None, bytes]] = []
-        for conv_id, src in sources.items():
-            m = metrics.conversation_metrics(timeline(src), clock)
-            rows.append((conv_id, m.first_at, m.last_at, encode(m)))
+        rows = await asyncio.to_thread(_computed, sources, clock)
         await report_cache.save(store, rows, seen)
         done += len(rows)
+
+
+def _computed(sources: dict[int, report_cache.ConversationSource], clock: BusinessClock) -> list[tuple[int, float | None, float | None, bytes]]:
+    out = []
+    for conv_id, src in sources.items():
+        m = metrics.conversation_metrics(timeline(src), clock)
+        out.append((conv_id, m.first_at, m.last_at, encode(m)))
+    return out
+
+
+def _decoded(data: list[bytes]) -> list[metrics.ConvMetrics]:
+    return [decode(d) for d in data]
 
 
 async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
     """The up-to-date rows of conversations with anything in [since, until)."""
     await update_cache(desk)
-    return [decode(d) for d in await report_cache.cached(desk.store, since, until)]
+    return await asyncio.to_thread(_decoded, await report_cache.cached(desk.store, since, until))
 
 
 async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
@@ -81,12 +96,17 @@ async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
         if b not in metrics.BREAKDOWNS:
             raise ValueError(f"--by is one of {', '.join(metrics.BREAKDOWNS)}, not {b!r}")
     found = await rows(desk, since, until)
-    return metrics.report(found, since, until, zone=zone_name(desk), by=by, business_hours=business_hours)
+    return await asyncio.to_thread(partial(metrics.report, found, since, until, zone=zone_name(desk), by=by,
+                                           business_hours=business_hours))
 
 
 async def load(desk: Desk, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
     found = await rows(desk, since, until)
-    local = metrics.LocalTime(zone_name(desk))
+    return await asyncio.to_thread(_load, found, since, until, zone_name(desk))
+
+
+def _load(found: list[metrics.ConvMetrics], since: int, until: int, zone: str) -> tuple[metrics.Heatmap, metrics.Staffing]:
+    local = metrics.LocalTime(zone)
     heat = metrics.heatmap(found, since, until, local=local)
     return heat, metrics.staffing(found, since, until, heat=heat, local=local)
 
@@ -97,12 +117,21 @@ _question_caches: weakref.WeakKeyDictionary[Desk, QuestionCache] = weakref.WeakK
 
 async def questions(desk: Desk, since: int, until: int) -> list[QuestionGroup]:
     """Frequent questions of the conversations whose first customer message is in [since, until)."""
-    found = [r for r in await rows(desk, since, until)
-             if r.first_customer_at is not None and since <= r.first_customer_at < until]
-    snippets = {int(r.conv_id): tuple(s for reply in r.replies for s in reply.snippets) for r in found}
+    snippets = await asyncio.to_thread(_snippets_of_asked, await rows(desk, since, until), since, until)
     firsts = await report_cache.first_customer_messages(desk.store, snippets)
-    asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
     cache = _question_caches.setdefault(desk, QuestionCache())
+    return await asyncio.to_thread(_grouped, firsts, snippets, since, until, cache)
+
+
+def _snippets_of_asked(found: list[metrics.ConvMetrics], since: int, until: int) -> dict[int, tuple[str, ...]]:
+    """The conversations first asked in [since, until), each with the snippets its replies used."""
+    return {int(r.conv_id): tuple(s for reply in r.replies for s in reply.snippets) for r in found
+            if r.first_customer_at is not None and since <= r.first_customer_at < until}
+
+
+def _grouped(firsts: list[report_cache.FirstMessage], snippets: dict[int, tuple[str, ...]], since: int, until: int,
+             cache: QuestionCache) -> list[QuestionGroup]:
+    asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
     return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
 
 

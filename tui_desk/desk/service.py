@@ -447,6 +447,9 @@ class Desk:
         from tui_desk.desk import reports
         return await reports.export(self, query)
 
+    def business_hours_configured(self) -> bool:
+        return self.config.priority.business_hours is not None
+
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         from tui_desk.desk.notes import add_note
         return await add_note(self, conv_id, body_markdown)

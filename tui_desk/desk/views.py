@@ -237,6 +237,9 @@ class DeskService(Protocol):
     async def export(self, query: str | None) -> tuple[list[str], list[list[object]]]:
         """(header, rows): one row per conversation (all, or those the search finds) with its metrics."""
 
+    def business_hours_configured(self) -> bool:
+        """[priority] business_hours is set: reports can give business time too."""
+
     # The desk itself: what the app needs of its config, its store and the work beside it.
     def undo_send_seconds(self) -> list[int]:
         """The undo windows of the accounts that send (seconds); [] when none sends."""

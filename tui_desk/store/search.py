@@ -1,11 +1,12 @@
 """The search language (a subset of notmuch's) and its translation to SQL.
 
     words  "a phrase"  from:x  to:x  subject:x  body:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
-    assignee:name  is:snoozed|unassigned|assigned|waking-today  has:attachment  domain:example.com
+    assignee:name  is:snoozed|unassigned|assigned|waking-today  has:attachment  domain:example.com  id:12,40,41
 
 Terms are ANDed. Text terms match a message (full-text index); tag/status match the
 conversation; a conversation is found when one of its messages matches all message terms.
-`domain:` is the customer's (subdomains included).
+`domain:` is the customer's (subdomains included). `id:` names conversations by number (a list:
+any of them; the Reports screen opens a frequent question's conversations this way).
 
 Rules (desk.rules) use the same grammar with `rule_keys=True`, which adds the tests only the
 desk can answer, about the mail that triggered a rule and the desk's settings:
@@ -24,7 +25,7 @@ from tui_desk.store.db import SqlValue, Store, as_json_list
 from tui_desk.store.fts import fts_text
 
 FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject", "body": "body"}
-CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain"}
+CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain", "id"}
 IS_VALUES = ("snoozed", "unassigned", "assigned", "waking-today")
 HAS_VALUES = ("attachment",)
 DATE_FIELDS = {"before", "after"}
@@ -50,6 +51,7 @@ class Query:
     assignees: list[str] = field(default_factory=list)
     is_: list[str] = field(default_factory=list)
     has: list[str] = field(default_factory=list)
+    ids: list[list[int]] = field(default_factory=list)  # each id: term, a list of conversation numbers
     domains: list[str] = field(default_factory=list)
     # rule_keys only: the desk evaluates these (to_sql does not see them)
     vip: list[bool] = field(default_factory=list)
@@ -70,6 +72,13 @@ def _day_start(value: str, key: str) -> int:
     except ValueError:
         raise SearchError(f"{key}: wants a date like 2026-11-25, not {value!r}") from None
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def _conversation_ids(value: str) -> list[int]:
+    parts = [p.strip().lstrip("#") for p in value.split(",") if p.strip()]
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+        raise SearchError(f"id: wants conversation numbers like 12,40,41, not {value!r}")
+    return [int(p) for p in parts]
 
 
 def _yes_no(key: str, value: str) -> bool:
@@ -134,6 +143,8 @@ def parse_query(text: str, *, rule_keys: bool = False) -> Query:
             if not re.fullmatch(r"[!-9;-~]+", name):
                 raise SearchError(f"header: wants Name or Name:text, not {value!r}")
             q.headers.append((name.lower(), wanted.strip().lower()))
+        elif key == "id":
+            q.ids.append(_conversation_ids(value))
         elif key == "before":
             q.before = _day_start(value, key)
         elif key == "after":
@@ -182,6 +193,9 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
     if msg_where:
         where.append("c.id IN (SELECT m.conv_id FROM messages m WHERE " + " AND ".join(msg_where) + ")")
         params += msg_params
+    for ids in q.ids:
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        params.append(as_json_list(ids))
     for tag in q.tags:
         where.append("c.id IN (SELECT conv_id FROM tags WHERE tag = ?)")
         params.append(tag)

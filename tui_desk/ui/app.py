@@ -327,7 +327,10 @@ class DeskApp(App[None]):
         return registry.main_groups(self.undo_window(), lambda name: list(panes[name].BINDINGS))
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        return registry.help_sections(self._groups(), self.keymap)
+        """The keys of the screen on top: a screen with keys of its own (Reports) lists its
+        own (``help_groups``), else the main view's whole table."""
+        own = getattr(self.screen, "help_groups", None)
+        return registry.help_sections(own() if own is not None else self._groups(), self.keymap)
 
     def action_help(self) -> None:
         """Show every key."""
@@ -349,23 +352,32 @@ class DeskApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the app and its panes, plus Textual's own (theme picker, screenshot)."""
-        mine = self._palette_commands()
+        mine = self._palette_commands(screen)
         titles = {c.title for c in mine} | {"Keys"}
         for command in super().get_system_commands(screen):
             if command.title not in titles:
                 yield command
         yield from mine
 
-    def _palette_commands(self) -> list[SystemCommand]:
+    def _palette_commands(self, screen: Screen | None = None) -> list[SystemCommand]:
+        """The main view's commands; on a screen with keys of its own (``palette_groups``:
+        Reports), that screen's, run on it."""
         if not self.main.alive():
             return []
+        own = getattr(screen, "palette_groups", None)
+        if own is not None:
+            return [SystemCommand(e.title, e.help, partial(self._run_palette_action, e.action, e.target, screen))
+                    for e in registry.palette_entries(own())]
         entries = registry.palette_entries(self._groups()) + registry.view_entries(self.main.views)
         return [SystemCommand(e.title, e.help, partial(self._run_palette_action, e.action, e.target))
                 for e in entries]
 
-    async def _run_palette_action(self, action: str, target: str | None) -> None:
+    async def _run_palette_action(self, action: str, target: str | None, screen: Screen | None = None) -> None:
         name = action.split("(")[0]
-        node = self if name in registry.APP_ACTIONS else self.main.palette_target(target)
+        if name in registry.APP_ACTIONS:
+            node: Any = self
+        else:
+            node = screen if screen is not None else self.main.palette_target(target)
         with contextlib.suppress(SkipAction):  # e.g. "Search" while a box has the focus
             await self.run_action(action, node)
 

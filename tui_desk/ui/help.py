@@ -30,6 +30,8 @@ KEY_NAMES = {
     "space": "Space",
     "asterisk": "*",
     "exclamation_mark": "!",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
 }
 
 

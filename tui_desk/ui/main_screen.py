@@ -165,6 +165,9 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
     def _store_changed(self, message: StoreChanged) -> None:
         if self.alive():
             self.reload_shown()
+            for screen in self.app.screen_stack:  # the Reports screen reloads its figures too
+                if screen is not self and hasattr(screen, "store_changed"):
+                    screen.store_changed()
 
     @on(TroubleChanged)
     def _trouble_changed(self, message: TroubleChanged) -> None:
@@ -375,6 +378,24 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         query = text.strip()
         if query != self.query_text or not self.queue.ids:
             self.load_queue(query)
+
+    def show_search(self, query: str) -> None:
+        """The queue searched for ``query``, as if typed into the search box, in the Queue view
+        (every conversation): the Reports screen opens a frequent question this way."""
+        if self.view_index:
+            self.view_index = 0
+            self._show_view_title()
+        self.query_one("#queue-pane").add_class("-searching")
+        self.search_input.value = query
+        self.focus_now(self.queue)
+        self.load_queue(query)
+
+    def action_reports(self) -> None:
+        """D: the Reports screen. Imported now, not at start: the queue's first paint does not
+        pay for it (nor for its widgets). Pressed while the desk still opens, the screen
+        waits for it."""
+        from tui_desk.ui.reports import ReportsScreen
+        self.app.push_screen(ReportsScreen())
 
     def action_escape(self) -> None:
         """Clear the selection or the search (back to the queue), or put the conversation back

@@ -53,6 +53,8 @@ GLOBAL_BINDINGS = [
     ),
     Binding("T", "cycle_theme", "Theme", show=False, tooltip="Next theme: dark, light, high contrast",
             id="theme"),
+    Binding("D", "reports", "Reports", show=False,
+            tooltip="Reports: response times, resolution, load by hour, frequent questions", id="reports"),
     Binding("q", "quit", "Quit", tooltip="Quit tui-desk", id="quit"),
 ]
 # What works on every screen (help, theme, quit) is the app's; the rest is the main view's.
@@ -134,6 +136,26 @@ REPLY_BINDINGS = [
 ]
 # 1-9 switch straight to a saved view; no description, the help lists them as one row
 VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
+
+# The Reports screen (ui/reports.py, opened by "D" above). Its keys are its own: 1-4 and "b" act
+# there only, so they are not rebindable ([keys] is one table for the main view).
+REPORTS_PERIODS = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "365 days"))
+REPORTS_BINDINGS = [
+    Binding("left_square_bracket", "period(-1)", "Shorter", key_display="[",
+            tooltip="Shorter period: 365, 90, 30, 7 days", id="reports_shorter"),
+    Binding("right_square_bracket", "period(1)", "Longer", key_display="]",
+            tooltip="Longer period: 7, 30, 90, 365 days", id="reports_longer"),
+    Binding("b", "business_hours", "Business time", tooltip="Durations in business time or in calendar time "
+            "(when [priority] business_hours is configured)", id="reports_business_hours"),
+    Binding("r", "refresh", "Refresh", show=False, tooltip="Read the store again now", id="reports_refresh"),
+    Binding("escape", "back", "Back", tooltip="Back to the queue", id="reports_back"),
+]
+PERIOD_BINDINGS = [Binding(str(n), f"set_period({n - 1})", show=False) for n in range(1, len(REPORTS_PERIODS) + 1)]
+REPORTS_EXTRA = [
+    ("1 … 4", "Period: " + ", ".join(name for _, name in REPORTS_PERIODS)),
+    ("↑ / ↓", "Move in the frequent questions"),
+    ("Enter", "Open the question's conversations as a search in the queue"),
+]
 
 # Every binding [keys] may rebind, in the README's order.
 REBINDABLE = [b for b in (*GLOBAL_BINDINGS, *TRIAGE_BINDINGS, *REPLY_BINDINGS) if b.id]
@@ -219,6 +241,7 @@ def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> 
             ("type", "Filter by name, title, tag or text"),
             ("Enter", "Copy the snippet to the clipboard"),
         ], palette="Snippets", target="snippet_filter"),
+        Group("Reports screen", REPORTS_BINDINGS, REPORTS_EXTRA),
         Group("Search box", [], [("Enter", "Keep the results, back to the queue"), ("Esc", "Clear the search")]),
         Group("Prompts", [], [
             ("Enter", "Apply what is typed, or the highlighted choice"),
@@ -226,4 +249,12 @@ def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> 
             ("Tab / →", "Take the completion (tags)"),
             ("Esc", "Cancel"),
         ]),
+    ]
+
+
+def reports_groups() -> list[Group]:
+    """The Reports screen's `?` help and palette: its own keys, then what works everywhere."""
+    return [
+        Group("Reports", REPORTS_BINDINGS, REPORTS_EXTRA, palette="Reports"),
+        Group("Everywhere", APP_BINDINGS, [("Ctrl+P", "Command palette: every action")], palette=""),
     ]

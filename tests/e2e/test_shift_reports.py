@@ -1,0 +1,54 @@
+"""A lead's look at the week in a real terminal (80x24): D opens the Reports screen on the
+imported realistic mail, the headline and the heatmap are there, the period switches, a
+frequent question opens as a search in the queue, Esc goes back."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from e2e.conftest import imported_home
+
+CONFIG = 'agent = "alice"\nagent_addresses = ["*@helpdesk.test"]\n[priority]\ntimezone = "UTC"\n'
+
+
+def test_reports_shift_in_a_real_terminal(tmp_path, terminals):
+    home = imported_home(tmp_path, 150, CONFIG)
+    top = json.loads(home.cli("queue", "--json", "--limit", "1").stdout)[0]
+    term = terminals.open_home(home, width=80, height=24)
+    term.wait_for(top["customer"][:12])
+
+    term.keys("D")
+    screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s, timeout=20,
+                           what="the Reports screen, read")
+    assert "last 30 days" in screen and "calendar time" in screen
+    assert re.search(r"First response\s+\S+", screen) and "Resolution (net)" in screen
+    conversations = int(re.search(r"Conversations (\d+)", screen).group(1))
+    assert conversations > 0
+    # the heatmap: a row per weekday, and at least one busy hour drawn as a level
+    rows = [line for line in screen.splitlines() if re.match(r"\s*(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", line)]
+    assert len(rows) == 7 and any(re.search(r"[1-9]", r[5:52]) for r in rows), screen
+    assert "Busiest" in screen
+    escaped = term.screen(escapes=True)
+    assert "48;2;" in escaped  # the cells are drawn in colour (truecolor backgrounds)
+
+    term.keys("1")
+    screen = term.wait_for(lambda s: "last 7 days" in s and "reading…" not in s, what="the 7-day period")
+    assert int(re.search(r"Conversations (\d+)", screen).group(1)) <= conversations
+    term.keys("3")
+    screen = term.wait_for(lambda s: "last 90 days" in s and "reading…" not in s, what="the 90-day period")
+
+    group = re.search(r"Frequent questions: (\d+)", screen)
+    assert group and int(group.group(1)) > 0, screen
+    size = int(re.search(r"^\s+(\d+) ", screen.split("Frequent questions:")[1].split("\n", 1)[1], re.M).group(1))
+    term.keys("Enter")  # the first (biggest) question
+    screen = term.wait_for(lambda s: "id:" in s and f"1/{size} " in s, what="the question as a search")
+    assert "Reports ·" not in screen
+
+    term.keys("Escape")  # the search clears: the whole queue again
+    term.wait_gone("id:")
+    term.keys("D")
+    term.wait_for("Frequent questions:")
+    term.keys("Escape")
+    term.wait_gone("Frequent questions:")
+    term.wait_for(top["customer"][:12])
