@@ -98,7 +98,7 @@ def timeline(src: ConversationSource) -> Timeline:
         nonlocal start
         if start is not None:
             ends = [x for x in (t, until) if x is not None]
-            snoozes.append(SnoozeSpan(start, float(min(ends)) if ends else None))
+            snoozes.append(SnoozeSpan(start, min(ends) if ends else None))
             start = None
     marks = sorted([(e.at, 1, e.kind, d) for e, d in decoded if e.kind in ("snooze", "unsnooze", "status")]
                    + [(t, 0, "customer", {}) for t in customer_times], key=lambda x: (x[0], x[1]))
