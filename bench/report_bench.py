@@ -153,7 +153,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--conversations", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, help="build the store here and keep it")
+    ap.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.build_only:
+        print(json.dumps(build(args.build_only, args.conversations)))
+        return 0
     with tempfile.TemporaryDirectory(prefix="report-bench-") as tmp:
         db = args.keep or Path(tmp) / "bench.sqlite3"
         if db.exists():
@@ -161,7 +165,11 @@ def main() -> int:
         config = Path(tmp) / "config.toml"
         config.write_text(TOML)
         t = time.perf_counter()
-        sizes = build(db, args.conversations)
+        # built in a child: Linux keeps a process's peak RSS across fork and exec, so the
+        # children timed below would report this process's build-time peak as their own
+        built = subprocess.run([sys.executable, __file__, "--build-only", str(db), "--conversations",
+                                str(args.conversations)], check=True, capture_output=True, text=True)
+        sizes = json.loads(built.stdout)
         print(f"store: {sizes['conversations']} conversations, {sizes['messages']} messages, {sizes['events']} events"
               f" over a year, built in {time.perf_counter() - t:.1f} s")
         period = ["--since", "2025-11-29", "--until", "2026-11-28"]

@@ -11,6 +11,7 @@ business clock, so `business_hours=True` needs no recomputation.
 
 from __future__ import annotations
 
+import gc
 import sys
 import weakref
 from typing import TYPE_CHECKING
@@ -72,7 +73,19 @@ async def update_cache(desk: Desk) -> int:
 async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
     """The up-to-date rows of conversations with anything in [since, until)."""
     await update_cache(desk)
-    return [decode(d) for d in await report_cache.cached(desk.store, since, until)]
+    return decode_all(await report_cache.cached(desk.store, since, until))
+
+
+def decode_all(data: list[bytes]) -> list[metrics.ConvMetrics]:
+    """The cyclic GC paused: decoding a year allocates ~a million small acyclic tuples, and the
+    collector's passes over them cost as much as the work (bench/report_bench.py)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return [decode(d) for d in data]
+    finally:
+        if was:
+            gc.enable()
 
 
 async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
@@ -116,7 +129,7 @@ async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[ob
         ids = await search_ids(desk.store, query, desk.now())
     data = await report_cache.cached(desk.store, conv_ids=ids) if ids is not None else \
         await report_cache.cached(desk.store)
-    table = metrics.export_rows([decode(d) for d in data], zone=zone_name(desk))
+    table = metrics.export_rows(decode_all(data), zone=zone_name(desk))
     header = [str(h) for h in table[0]]
     out = [[int(r[0]), *r[1:]] for r in table[1:]]
     out.sort(key=lambda r: int(str(r[0])))
