@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING
 
 from tui_desk.desk import metrics
 from tui_desk.desk.business_time import BusinessClock, business_clock
-from tui_desk.desk.questions import Asked, QuestionCache, QuestionGroup, frequent_questions
 from tui_desk.desk.report_data import ENCODING, decode, encode, timeline
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.store import report_cache
-from tui_desk.store.search import search_ids
 
 if TYPE_CHECKING:
+    from tui_desk.desk.questions import QuestionCache, QuestionGroup
     from tui_desk.desk.service import Desk
 
 CHUNK = 5000  # conversations read and computed at a time (bounded memory on a cold cache)
@@ -110,6 +109,7 @@ _question_caches: weakref.WeakKeyDictionary[Desk, QuestionCache] = weakref.WeakK
 
 async def questions(desk: Desk, since: int, until: int) -> list[QuestionGroup]:
     """Frequent questions of the conversations whose first customer message is in [since, until)."""
+    from tui_desk.desk.questions import Asked, QuestionCache, frequent_questions  # its regexes: only when asked
     found = [r for r in await rows(desk, since, until)
              if r.first_customer_at is not None and since <= r.first_customer_at < until]
     snippets = {int(r.conv_id): tuple(s for reply in r.replies for s in reply.snippets) for r in found}
@@ -126,6 +126,7 @@ async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[ob
     if query is None or not query.strip():
         ids = None
     else:
+        from tui_desk.store.search import search_ids
         ids = await search_ids(desk.store, query, desk.now())
     data = await report_cache.cached(desk.store, conv_ids=ids) if ids is not None else \
         await report_cache.cached(desk.store)
