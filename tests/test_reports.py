@@ -177,8 +177,8 @@ async def test_a_crafted_history_gives_its_known_figures_through_report_json(tmp
     assert h["resolution"]["calendar"] == {"count": 4, "median": (27000 + 173400) / 2, "p90": 699000,
                                            "mean": (7200 + 27000 + 173400 + 699000) / 4}
     # B was snoozed 2 h of its 7 h 30
-    assert sorted([7200, 19800, 173400, 699000]) == [7200, 19800, 173400, 699000]
-    assert h["resolution_net"]["calendar"]["mean"] == (7200 + 19800 + 173400 + 699000) / 4
+    assert h["resolution_net"]["calendar"] == {"count": 4, "median": (19800 + 173400) / 2, "p90": 699000,
+                                               "mean": (7200 + 19800 + 173400 + 699000) / 4}
     assert h["replies_to_resolve"] == {"count": 4, "median": 1, "p90": 2, "mean": 1.25}
     # A: one reply; B: two; D: reopened within 7 days; E: reopened after 8 days, still FCR
     assert h["fcr"] == {"eligible": 4, "resolved": 2, "rate": 0.5}
