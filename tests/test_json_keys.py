@@ -95,12 +95,23 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
         "outbox": run_json(capsys, *args, "outbox", "--json"),
         "fetch": run_json(capsys, *args, "fetch", first, "--json"),
         "rules test": run_json(capsys, *args, "rules", "test", first, "--json"),
+        "report": run_json(capsys, *args, "report", "--since", "2026-10-01", "--until", "2026-11-30", "--json"),
+        "report heatmap": run_json(capsys, *args, "report", "heatmap", "--since", "2026-10-01", "--until",
+                                   "2026-11-30", "--json"),
+        "report questions": run_json(capsys, *args, "report", "questions", "--since", "2026-10-01", "--until",
+                                     "2026-11-30", "--json"),
+        "export": run_json(capsys, *args, "export", "--json"),
     }
+    assert real["report questions"]["questions"] and real["export"], "the demo has figures to show"
     assert set(real) <= set(table), f"not in the README table: {set(real) - set(table)}"
     for command, output in real.items():
         got = keys_of(output)
         if command == "fetch":  # no header-only mail in the demo: its messages list is empty
             got |= {k for k in table[command] if k.startswith("messages[].")}
+        if command == "report heatmap" and not output["staffing"]["over_capacity"]:  # an empty list shows no keys
+            got |= {k for k in table[command] if k.startswith("staffing.over_capacity[].")}
+        if command == "report":  # no business hours in the demo: business is null, its STATS as calendar's
+            assert output["headline"]["first_response"]["business"] is None and output["breakdowns"] == {}
         if command == "history":  # data's fields depend on the kind: the History section lists them
             got = {k for k in got if not k.startswith("events[].data.")}
         assert got == table[command], f"{command}: README lists {sorted(table[command] - got)} that are not " \

@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 from tui_desk.cli.output import OneLineParser, count
+from tui_desk.cli.reports import add_parsers as add_report_parsers
 from tui_desk.config import default_config_path
 
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="what agents did in a conversation, oldest first")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
+    add_report_parsers(sub)
     p = sub.add_parser("search", help='search: words "phrases" from: to: subject: body: tag: status: before: after: has: domain:')
     p.add_argument("query", nargs="+")
     p.add_argument("--json", action="store_true")

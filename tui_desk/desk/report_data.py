@@ -98,7 +98,7 @@ def timeline(src: ConversationSource) -> Timeline:
         nonlocal start
         if start is not None:
             ends = [x for x in (t, until) if x is not None]
-            snoozes.append(SnoozeSpan(start, float(min(ends)) if ends else None))
+            snoozes.append(SnoozeSpan(start, min(ends) if ends else None))
             start = None
     marks = sorted([(e.at, 1, e.kind, d) for e, d in decoded if e.kind in ("snooze", "unsnooze", "status")]
                    + [(t, 0, "customer", {}) for t in customer_times], key=lambda x: (x[0], x[1]))
@@ -132,9 +132,14 @@ def encode(m: ConvMetrics) -> bytes:
         m.last_at))
 
 
+_reply = Reply._make
+_reopen = Reopen._make
+_metrics = ConvMetrics._make
+
+
 def decode(data: bytes) -> ConvMetrics:
-    v = marshal.loads(data)
-    replies = tuple(Reply(*r) for r in v[8])
-    reopens = None if v[20] is None else tuple(Reopen(*r) for r in v[20])
-    return ConvMetrics(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], replies, v[9], v[10], v[11], v[12],
-                       v[13], v[14], v[15], v[16], v[17], v[18], v[19], reopens, v[21], v[22], v[23], v[24])
+    v = list(marshal.loads(data))
+    v[8] = tuple(map(_reply, v[8]))
+    if v[20] is not None:
+        v[20] = tuple(map(_reopen, v[20]))
+    return _metrics(v)

@@ -16,6 +16,7 @@ meanwhile (at 100k conversations the aggregation alone takes a second or more).
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import weakref
 from functools import partial
@@ -23,13 +24,12 @@ from typing import TYPE_CHECKING
 
 from tui_desk.desk import metrics
 from tui_desk.desk.business_time import BusinessClock, business_clock
-from tui_desk.desk.questions import Asked, QuestionCache, QuestionGroup, frequent_questions
 from tui_desk.desk.report_data import ENCODING, decode, encode, timeline
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.store import report_cache
-from tui_desk.store.search import search_ids
 
 if TYPE_CHECKING:
+    from tui_desk.desk.questions import QuestionCache, QuestionGroup
     from tui_desk.desk.service import Desk
 
 CHUNK = 5000  # conversations read and computed at a time (bounded memory on a cold cache)
@@ -80,14 +80,22 @@ def _computed(sources: dict[int, report_cache.ConversationSource], clock: Busine
     return out
 
 
-def _decoded(data: list[bytes]) -> list[metrics.ConvMetrics]:
-    return [decode(d) for d in data]
+def decode_all(data: list[bytes]) -> list[metrics.ConvMetrics]:
+    """The cyclic GC paused: decoding a year allocates ~a million small acyclic tuples, and the
+    collector's passes over them cost as much as the work (bench/report_bench.py)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return [decode(d) for d in data]
+    finally:
+        if was:
+            gc.enable()
 
 
 async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
     """The up-to-date rows of conversations with anything in [since, until)."""
     await update_cache(desk)
-    return await asyncio.to_thread(_decoded, await report_cache.cached(desk.store, since, until))
+    return await asyncio.to_thread(decode_all, await report_cache.cached(desk.store, since, until))
 
 
 async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
@@ -117,6 +125,7 @@ _question_caches: weakref.WeakKeyDictionary[Desk, QuestionCache] = weakref.WeakK
 
 async def questions(desk: Desk, since: int, until: int) -> list[QuestionGroup]:
     """Frequent questions of the conversations whose first customer message is in [since, until)."""
+    from tui_desk.desk.questions import QuestionCache  # its regexes: only when asked
     snippets = await asyncio.to_thread(_snippets_of_asked, await rows(desk, since, until), since, until)
     firsts = await report_cache.first_customer_messages(desk.store, snippets)
     cache = _question_caches.setdefault(desk, QuestionCache())
@@ -131,6 +140,7 @@ def _snippets_of_asked(found: list[metrics.ConvMetrics], since: int, until: int)
 
 def _grouped(firsts: list[report_cache.FirstMessage], snippets: dict[int, tuple[str, ...]], since: int, until: int,
              cache: QuestionCache) -> list[QuestionGroup]:
+    from tui_desk.desk.questions import Asked, frequent_questions
     asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
     return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
 
@@ -142,10 +152,11 @@ async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[ob
     if query is None or not query.strip():
         ids = None
     else:
+        from tui_desk.store.search import search_ids
         ids = await search_ids(desk.store, query, desk.now())
     data = await report_cache.cached(desk.store, conv_ids=ids) if ids is not None else \
         await report_cache.cached(desk.store)
-    table = metrics.export_rows([decode(d) for d in data], zone=zone_name(desk))
+    table = await asyncio.to_thread(lambda: metrics.export_rows(decode_all(data), zone=zone_name(desk)))
     header = [str(h) for h in table[0]]
     out = [[int(r[0]), *r[1:]] for r in table[1:]]
     out.sort(key=lambda r: int(str(r[0])))

@@ -67,8 +67,21 @@ def format_when(when: dt.datetime, now: dt.datetime) -> str:
     return f"{when:%Y-%m-%d}"
 
 
-def format_duration(seconds: float) -> str:
-    """A span for reasons and reports: "45m", "3h", "3h 10m", "2d 4h"."""
+def format_duration(seconds: float, *, report: bool = False) -> str:
+    """A span for reasons: "45m", "3h", "3h 10m", "2d 4h". report=True, for columns of figures
+    (tui-desk report, the Reports screen): "45 s", "12 min", "2 h 05 min", "3 d 04 h"."""
+    if report:
+        whole = int(round(max(0.0, seconds)))
+        if whole < 60:
+            return f"{whole} s"
+        minutes = whole // 60
+        if minutes < 60:
+            return f"{minutes} min"
+        hours, minutes = divmod(minutes, 60)
+        if hours < 24:
+            return f"{hours} h {minutes:02d} min"
+        days, hours = divmod(hours, 24)
+        return f"{days} d {hours:02d} h"
     minutes = int(max(0, seconds) // 60)
     if minutes < 60:
         return f"{minutes}m"

@@ -140,3 +140,28 @@ def parse_when(text: str, now: dt.datetime, *, examples: str = SNOOZE_EXAMPLES) 
     if target <= now:
         raise WhenError(f"{raw!r} is already past")
     return When(target)
+
+
+PERIOD_EXAMPLES = "'2026-11-01', '7d', '4w', 'today' or 'now'"
+
+
+def parse_period_bound(text: str, now: dt.datetime, *, end: bool = False) -> dt.datetime:
+    """A report period's bound, in the past: "2026-11-01" (a date in the agent's zone: its start,
+    or with end=True the start of the next day, so an end date is included), "7d" / "4w" / "12h"
+    (that long before now), "today" (its start; end=True: tomorrow's start), "now"."""
+    text = " ".join(text.lower().strip().split())
+    tz = now.tzinfo
+    if text == "now":
+        return now
+    if text in ("today", "yesterday"):
+        day = now.date() - dt.timedelta(days=1 if text == "yesterday" else 0)
+        return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(0), tzinfo=tz)
+    m = _SPAN.match(text.removesuffix(" ago"))
+    if m and m.group(2) in UNITS:
+        count = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
+        return now - dt.timedelta(seconds=count * UNITS[m.group(2)])
+    try:
+        date = dt.date.fromisoformat(text)
+    except ValueError:
+        raise WhenError(f"cannot read {text!r}: try {PERIOD_EXAMPLES}") from None
+    return dt.datetime.combine(date + dt.timedelta(days=1 if end else 0), dt.time(0), tzinfo=tz)
