@@ -30,7 +30,11 @@ Hours = Union[Interval, Sequence[Interval]]
 
 def intervals_of(hours: Hours) -> tuple[tuple[int, int], ...]:
     """(open, close) seconds of the day, sorted: one (start, end) pair or a sequence of them."""
-    pairs: Sequence[Interval] = (hours,) if isinstance(hours[0], dt.time) else hours  # type: ignore[assignment]
+    first, second = hours[0], hours[1] if len(hours) > 1 else None
+    if isinstance(first, dt.time) and isinstance(second, dt.time):
+        pairs: list[Interval] = [(first, second)]
+    else:
+        pairs = [(a, b) for a, b in (p for p in hours if isinstance(p, tuple))]
     out = sorted((a.hour * 3600 + a.minute * 60 + a.second, b.hour * 3600 + b.minute * 60 + b.second)
                  for a, b in pairs)
     for (_, close), (start, _) in zip(out, out[1:]):
