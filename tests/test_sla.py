@@ -242,3 +242,25 @@ async def test_a_policy_query_the_grammar_refuses_is_a_config_error(tmp_path: Pa
     with pytest.raises(ConfigError, match="about one mail"):
         await desk.queue_rows(await desk.queue_ids())
     await desk.close()
+
+
+def test_queue_markers_say_due_or_breached_against_the_clock_now():
+    from tui_desk.desk.markers import state_markers, state_words
+    from tui_desk.desk.views import QueueRow
+    tl = Timeline("1", turns=(customer(t(24, 16)),))
+    sla = sla_at(tl, t(24, 16, 30), Targets(first_response=120, resolution=60 * 24))
+    assert sla.next_due() == sla.target("first_response")  # Monday 10:00, before resolution's due
+
+    def row(s):
+        return QueueRow(1, "Ann", "ann@c.test", "help", "open", (), 1, dt.datetime.fromtimestamp(t(24, 16), BERLIN),
+                        0.0, " ", (), sla=s)
+
+    def at(ts: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(ts, BERLIN)
+    assert state_markers(row(sla), at(t(24, 16, 30))) == ("due Mon 10:00",)  # more than 12 hours ahead
+    assert state_markers(row(sla), at(t(28, 9, 35))) == ("due 25m",)  # the wall clock since it was computed
+    assert state_markers(row(sla), at(t(28, 11, 5))) == ("breached 1h 5m",)
+    assert state_markers(row(sla), at(t(28, 9, 35)), roomy=True) == ("first response due 25m",)
+    assert state_words(row(sla), at(t(28, 9, 35))) == ("SLA: first response due 25m",)
+    assert state_markers(row(None), at(t(28, 9, 35))) == ()
+    assert state_markers(row(NO_SLA), at(t(28, 9, 35))) == ()

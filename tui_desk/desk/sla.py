@@ -85,9 +85,14 @@ class Sla:
         return {"policy": self.policy or None, **{t.kind: t.to_json() for t in self.targets}}
 
     def most_urgent(self) -> SlaTarget | None:
-        """The running target with the least time left (the queue's "due 25m")."""
+        """The running target with the least business time left."""
         running = [t for t in self.targets if t.state in RUNNING]
         return min(running, key=lambda t: t.left if t.left is not None else math.inf, default=None)
+
+    def next_due(self) -> SlaTarget | None:
+        """The running target due first (the queue's "due 25m": desk.markers.sla_due)."""
+        running = [t for t in self.targets if t.state in RUNNING and t.due is not None]
+        return min(running, key=lambda t: t.due if t.due is not None else math.inf, default=None)
 
 
 def targets_of(cfg: SlaConfig, policy: SlaPolicy | None) -> Targets:
