@@ -17,6 +17,10 @@ CONFIG = """\
 agent = "alice"
 agent_addresses = ["*@helpdesk.test"]
 
+[sla]
+first_response_minutes = 120
+resolution_minutes = 1440
+
 [accounts.support]
 address = "support@helpdesk.test"
 

@@ -6,6 +6,7 @@ import datetime as dt
 import fnmatch
 import ipaddress
 import os
+import re
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ class PriorityConfig:
     vip: tuple[str, ...] = ()  # addresses or domains
     vip_boost_minutes: int = 60
     tag_weights: dict[str, int] = field(default_factory=dict)  # minutes per tag
-    business_hours: tuple[dt.time, dt.time] | None = None  # None: the clock runs 24/7
+    # one ("09:00-17:00") or several intervals a day (["09:00-12:00", "13:00-17:00"]); None: 24/7
+    business_hours: tuple[dt.time, dt.time] | tuple[tuple[dt.time, dt.time], ...] | None = None
     business_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
     timezone: str | None = None  # IANA name; None: this machine's zone
     holidays: tuple[dt.date, ...] = ()
@@ -51,6 +53,37 @@ class AutoReplyConfig:
     customer_interval_minutes: int = 180  # at most one automatic mail per customer in this time
     conversation_interval_minutes: int = 180  # ... and per conversation
     max_per_hour: int = 30  # the whole desk's hard cap
+    snippet: str = "auto-ack"  # the acknowledgement's snippet (it may use {{expected_wait}})
+    default_wait_seconds: int = 4 * 3600  # default_wait = "4h": the expected wait with too little history
+    min_samples: int = 5  # fewer measured first responses than this: default_wait
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """[[sla.policy]]: targets for the conversations the search query `query` finds (first match
+    wins); a target left out is the [sla] table's."""
+    query: str
+    name: str = ""
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    warn_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    """[sla]: service-level targets in business minutes ([priority]'s calendar); None: no target."""
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    warn_minutes: int = 30  # "warning" this long before a due time
+    policies: tuple[SlaPolicy, ...] = ()
+
+    def configured(self) -> bool:
+        """Any target set, here or in a policy."""
+        sets: list[SlaConfig | SlaPolicy] = [self, *self.policies]
+        return any(m is not None for p in sets
+                   for m in (p.first_response_minutes, p.next_response_minutes, p.resolution_minutes))
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,7 @@ class Config:
     accounts: tuple[AccountConfig, ...] = ()
     rules_file: Path | None = None  # [rules] file; None: rules.toml beside the config
     autoreply: AutoReplyConfig = field(default_factory=AutoReplyConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
 
     def rules_path(self) -> Path:
         return self.rules_file or (self.path or default_config_path()).parent / "rules.toml"
@@ -161,14 +195,7 @@ def _priority(path: Path, table: TomlTable) -> PriorityConfig:
             if kwargs[key] < 0 or (key in {"response_target_minutes", "loud_messages"} and kwargs[key] == 0):
                 raise ConfigError(f"{path}: key '{full}' must be positive, not {value!r}")
         elif key == "business_hours":
-            span = _expect(path, full, value, str, 'a span like "09:00-17:00"')
-            try:
-                start, end = (dt.time.fromisoformat(v.strip()) for v in span.split("-"))
-            except ValueError:
-                raise ConfigError(f"{path}: key '{full}' must look like \"09:00-17:00\", not {value!r}") from None
-            if end <= start:
-                raise ConfigError(f"{path}: key '{full}' must end after it starts, not {value!r}")
-            kwargs[key] = (start, end)
+            kwargs[key] = _business_hours(path, full, value)
         elif key == "business_days":
             names = [v.lower()[:3] for v in _str_list(path, full, value)]
             if not names or any(n not in WEEKDAY_NAMES for n in names):
@@ -196,6 +223,31 @@ def _priority(path: Path, table: TomlTable) -> PriorityConfig:
         else:
             raise ConfigError(f"{path}: unknown key '{full}'")
     return PriorityConfig(**kwargs)
+
+
+def _span(path: Path, key: str, value: object) -> tuple[dt.time, dt.time]:
+    span = _expect(path, key, value, str, 'a span like "09:00-17:00"')
+    try:
+        start, end = (dt.time.fromisoformat(v.strip()) for v in span.split("-"))
+    except ValueError:
+        raise ConfigError(f"{path}: key '{key}' must look like \"09:00-17:00\", not {value!r}") from None
+    if end <= start:
+        raise ConfigError(f"{path}: key '{key}' must end after it starts, not {value!r}")
+    return start, end
+
+
+def _business_hours(path: Path, key: str,
+                    value: object) -> tuple[dt.time, dt.time] | tuple[tuple[dt.time, dt.time], ...]:
+    """"09:00-17:00" (one interval a day) or ["09:00-12:00", "13:00-17:00"] (several)."""
+    if not isinstance(value, list):
+        return _span(path, key, value)
+    spans = sorted(_span(path, key, v) for v in value)
+    if not spans:
+        raise ConfigError(f"{path}: key '{key}' lists no span")
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        if start < end:
+            raise ConfigError(f"{path}: key '{key}': spans overlap, {value!r}")
+    return tuple(spans)
 
 
 def is_loopback(host: str) -> bool:
@@ -310,7 +362,7 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
     return AccountConfig(**kwargs)
 
 
-KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply"}
+KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla"}
 
 
 def _rules_file(path: Path, table: TomlTable) -> Path:
@@ -323,15 +375,82 @@ def _rules_file(path: Path, table: TomlTable) -> Path:
     return file if file.is_absolute() else path.parent / file  # relative: beside the config
 
 
+_DURATION = re.compile(r"\s*(\d+)\s*([dhm])\s*")
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def _duration(path: Path, key: str, value: object) -> int:
+    """"4h", "90m", "1d", "1h30m": seconds."""
+    text = _expect(path, key, value, str, 'a duration like "4h" or "90m"')
+    parts = _DURATION.findall(text)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != "".join(text.split()):
+        raise ConfigError(f"{path}: key '{key}' must be a duration like \"4h\" or \"90m\", not {value!r}")
+    return sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+
+
 def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
-    kwargs: dict[str, int] = {}
+    kwargs: dict[str, Any] = {}  # checked key by key: AutoReplyConfig's fields are the types
     for key, value in table.items():
-        if key not in AutoReplyConfig.__dataclass_fields__:
-            raise ConfigError(f"{path}: unknown key 'autoreply.{key}'")
-        kwargs[key] = _expect(path, f"autoreply.{key}", value, int, "a whole number")
-        if kwargs[key] < 0:
-            raise ConfigError(f"{path}: key 'autoreply.{key}' must be 0 or more, not {value!r}")
+        full = f"autoreply.{key}"
+        if key == "default_wait":
+            kwargs["default_wait_seconds"] = _duration(path, full, value)
+            continue
+        if key == "snippet":
+            kwargs[key] = _expect(path, full, value, str, "a snippet's name")
+            continue
+        if key not in AutoReplyConfig.__dataclass_fields__ or key == "default_wait_seconds":
+            raise ConfigError(f"{path}: unknown key '{full}'")
+        kwargs[key] = _expect(path, full, value, int, "a whole number")
+        if kwargs[key] < 0 or (key == "min_samples" and kwargs[key] == 0):
+            raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'min_samples' else '0'} or more, "
+                              f"not {value!r}")
     return AutoReplyConfig(**kwargs)
+
+
+_SLA_TARGETS = ("first_response_minutes", "next_response_minutes", "resolution_minutes", "warn_minutes")
+
+
+def _sla_minutes(path: Path, key: str, value: object) -> int:
+    minutes = _expect(path, key, value, int, "a whole number of minutes")
+    if minutes <= 0 and not key.endswith("warn_minutes"):
+        raise ConfigError(f"{path}: key '{key}' must be positive, not {value!r}")
+    if minutes < 0:
+        raise ConfigError(f"{path}: key '{key}' must be 0 or more, not {value!r}")
+    return minutes
+
+
+def _sla(path: Path, table: TomlTable) -> SlaConfig:
+    """[sla] targets and [[sla.policy]] entries. A policy's `if` is a search query: the desk
+    reads it (desk.sla), the config only checks it is there."""
+    kwargs: dict[str, Any] = {}  # checked key by key: SlaConfig's fields are the types
+    for key, value in table.items():
+        if key == "policy":
+            entries = _expect(path, "sla.policy", value, list, "a list of [[sla.policy]] tables")
+            kwargs["policies"] = tuple(_sla_policy(path, f"sla.policy[{i + 1}]", e) for i, e in enumerate(entries))
+        elif key in _SLA_TARGETS:
+            kwargs[key] = _sla_minutes(path, f"sla.{key}", value)
+        else:
+            raise ConfigError(f"{path}: unknown key 'sla.{key}'")
+    return SlaConfig(**kwargs)
+
+
+def _sla_policy(path: Path, key: str, entry: object) -> SlaPolicy:
+    table = _expect(path, key, entry, dict, "a table")
+    kwargs: dict[str, Any] = {}
+    for k, value in table.items():
+        if k == "if":
+            kwargs["query"] = _expect(path, f"{key}.if", value, str, 'a search query like "tag:vip"')
+            if not kwargs["query"].strip():
+                raise ConfigError(f"{path}: key '{key}.if' is empty")
+        elif k == "name":
+            kwargs["name"] = _expect(path, f"{key}.name", value, str, "a name")
+        elif k in _SLA_TARGETS:
+            kwargs[k] = _sla_minutes(path, f"{key}.{k}", value)
+        else:
+            raise ConfigError(f"{path}: unknown key '{key}.{k}'")
+    if "query" not in kwargs:
+        raise ConfigError(f"{path}: key '{key}.if' is missing")
+    return SlaPolicy(**kwargs)
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
@@ -368,6 +487,8 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["rules_file"] = _rules_file(path, _expect(path, "rules", data["rules"], dict, "a table"))
     if "autoreply" in data:
         kwargs["autoreply"] = _autoreply(path, _expect(path, "autoreply", data["autoreply"], dict, "a table"))
+    if "sla" in data:
+        kwargs["sla"] = _sla(path, _expect(path, "sla", data["sla"], dict, "a table"))
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
     kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, message_json, print_rows, say, state_json
+from tui_desk.cli.output import TerminalJSON, UsageError, message_json, print_rows, say, sla_json, state_json
 from tui_desk.config import Config, ConfigError, default_db_path
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
@@ -52,7 +52,7 @@ async def run_command(args, config: Config) -> int:
             if args.json:
                 json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
                            "status": view.status, "tags": list(view.tags), **state_json(view),
-                           "reasons": list(view.reasons),
+                           "reasons": list(view.reasons), "sla": sla_json(view),
                            "messages": [message_json(m) for m in view.messages]},
                           sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
                 sys.stdout.write("\n")

@@ -104,10 +104,17 @@ def state_json(r) -> dict:
             "scheduled_reply_at": _iso(r.scheduled_reply_at)}
 
 
+def sla_json(r) -> dict:
+    """The `sla` object of a QueueRow or a ConversationView: every target, null fields when no
+    [sla] is configured."""
+    from tui_desk.desk.sla import NO_SLA
+    return (r.sla or NO_SLA).to_json()
+
+
 def row_json(r: QueueRow) -> dict:
     return {"id": r.id, "subject": r.subject, "customer": r.customer, "customer_address": r.customer_addr,
             "status": r.status, "tags": list(r.tags), "message_count": r.message_count,
-            "last_message": r.last_date.isoformat(), **state_json(r),
+            "last_message": r.last_date.isoformat(), **state_json(r), "sla": sla_json(r),
             "priority": {"score": r.score, "marker": r.marker, "reasons": list(r.reasons), "flags": list(r.flags)}}
 
 

@@ -1,6 +1,7 @@
 """A conversation's hand-off state: who has it, until when it sleeps, whether a draft or a
 send-later reply waits in it. Short markers for queue rows and CLI lines ("@alice",
-"z Fri 9:00", "✎draft", "⏲"), words for the conversation header, `show` and the why-here popup.
+"z Fri 9:00", "✎draft", "⏲", "due 25m" / "breached 1h"), words for the conversation header,
+`show` and the why-here popup.
 
 Takes a QueueRow or a ConversationView (both carry the same fields); ``now`` is aware and in
 the zone the times are shown in.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from tui_desk.desk.timefmt import format_datetime_short, format_when
+from tui_desk.desk.timefmt import format_datetime_short, format_duration, format_when
 
 DRAFT = "✎draft"
 SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
@@ -35,6 +36,25 @@ def _snoozed(row: Marked, now: dt.datetime) -> bool:
     return row.snoozed_until_reply or (row.snoozed_until is not None and row.snoozed_until > now)
 
 
+SOON = 12 * 3600  # a due time further than this is said as a day and time ("due Mon 9:30")
+
+
+def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False) -> str | None:
+    """The SLA target due next (desk.sla: the running one with the earliest due time), against
+    `now` on the wall clock so it stays right as the clock runs: "due 25m", "due Mon 9:30",
+    "breached 1h"; roomy: "first response due 25m". None without a running target."""
+    sla = getattr(row, "sla", None)
+    target = sla.next_due() if sla is not None else None
+    if target is None or target.due is None:
+        return None
+    what = target.kind.replace("_", " ") + " " if roomy else ""
+    ahead = target.due - now.timestamp()
+    if ahead < 0:
+        return f"{what}breached {format_duration(-ahead)}"
+    when = format_duration(ahead) if ahead < SOON else format_when(dt.datetime.fromtimestamp(target.due, now.tzinfo), now)
+    return f"{what}due {when}"
+
+
 def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
     """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
     ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00"."""
@@ -48,6 +68,9 @@ def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False) -> tupl
         out.append(DRAFT)
     if row.scheduled_reply_at is not None:
         out.append(f"{SCHEDULED} {format_when(row.scheduled_reply_at, now)}" if roomy else SCHEDULED)
+    due = sla_due(row, now, roomy=roomy)
+    if due:
+        out.append(due)
     return tuple(out)
 
 
@@ -63,4 +86,7 @@ def state_words(row: Marked, now: dt.datetime) -> tuple[str, ...]:
         out.append("✎ draft saved")
     if row.scheduled_reply_at is not None:
         out.append(f"{SCHEDULED} reply scheduled {format_datetime_short(row.scheduled_reply_at, now)}")
+    due = sla_due(row, now, roomy=True)
+    if due:
+        out.append(f"SLA: {due}")
     return tuple(out)

@@ -113,6 +113,17 @@ def is_vip(customer_key: str, cfg: PriorityConfig) -> bool:
     return customer_key in cfg.vip or domain in cfg.vip
 
 
+PRIORITY_CLASSES = ("vip", "urgent", "normal")
+
+
+def priority_class(customer_key: str, subject: str, cfg: PriorityConfig) -> str:
+    """The conversation's class for comparisons (expected wait): vip, else urgent (an urgent
+    word in the subject), else normal."""
+    if is_vip(customer_key, cfg):
+        return "vip"
+    return "urgent" if urgent_word(subject, cfg) else "normal"
+
+
 def urgent_word(subject: str, cfg: PriorityConfig) -> str | None:
     low = subject.lower()
     for w in cfg.urgent_words:

@@ -12,7 +12,7 @@ from pathlib import Path
 from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import record_message, snippet_records
-from tui_desk.desk.snippets import fill
+from tui_desk.desk.snippets import fill, placeholders
 from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
                                    new_message_id, reply_references, reply_subject)
 from tui_desk.mail.model import Address
@@ -49,6 +49,21 @@ def placeholder_values(desk: "Desk", conv: Keyed, customer_name: str, customer_a
             "ticket_id": str(conv["id"]), "agent_name": desk.config.agent, "subject": conv["subject"]}
 
 
+# Placeholders measured from the desk's history for the conversation, only when a text uses them.
+MEASURED_PLACEHOLDERS = ("expected_wait",)
+
+
+async def measured_values(desk: "Desk", conv_id: int, body: str,
+                          given: dict[str, str] | None = None) -> dict[str, str]:
+    """{{expected_wait}} (desk.expected_wait: the measured wait in a customer's words) when `body`
+    uses it and `given` does not set it already."""
+    wanted = [n for n in placeholders(body) if n in MEASURED_PLACEHOLDERS and n not in (given or {})]
+    if not wanted:
+        return {}
+    from tui_desk.desk.expected_wait import for_conversation  # the metrics cache: only when asked
+    return {"expected_wait": (await for_conversation(desk, conv_id)).words}
+
+
 async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
                       attachments: Sequence[Path] = (), extra_values: dict[str, str] | None = None,
@@ -59,6 +74,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     account = account or desk.config.account(None)
     head = await reply_headers(desk, conv_id, reply_all, account)
     original = head.original
+    extra_values = {**await measured_values(desk, conv_id, body_markdown, extra_values), **(extra_values or {})}
     text, plain = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
     refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
@@ -121,7 +137,8 @@ async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown:
     raw_original = await mirror.raw_by_message_id(desk.store, original["message_id"])
     if raw_original is None:
         raise CommandError(f"the original of #{conv_id} is not stored; fetch it first")
-    text, plain = _filled(desk, conv, original, body_markdown, None, "forward", allow_empty=True)
+    text, plain = _filled(desk, conv, original, body_markdown, await measured_values(desk, conv_id, body_markdown),
+                          "forward", allow_empty=True)
     refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=to,

@@ -298,6 +298,10 @@ class Desk:
         # a Date not believed moves the mail to its arrival time: the rank says so
         corrected = await queries.date_corrections(self.store, list(rows))
         now = self.now()
+        slas = {}
+        if self.config.sla.configured():
+            from tui_desk.desk.sla import desk_sla  # the store's timelines: only with [sla] targets
+            slas = await desk_sla(self, rows, now)
         out = []
         for cid in ids:
             r = rows.get(cid)
@@ -322,6 +326,7 @@ class Desk:
                 snoozed_until_reply=bool(r["snooze_reply"]),
                 has_draft=bool(r["has_draft"]),
                 scheduled_reply_at=dt.datetime.fromtimestamp(r["scheduled_at"], UTC) if r["scheduled_at"] else None,
+                sla=slas.get(cid),
             ))
         return out
 
@@ -336,7 +341,7 @@ class Desk:
                                  await self.customer_history(rows[conv_id]))
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
                                    snoozed_until_reply=qrow.snoozed_until_reply, has_draft=qrow.has_draft,
-                                   scheduled_reply_at=qrow.scheduled_reply_at,
+                                   scheduled_reply_at=qrow.scheduled_reply_at, sla=qrow.sla,
                                    replying=await self.others_replying(conv_id))
 
     # -- collision warning: who else has a reply open (desk.keywords td:replying:) ----------------
@@ -546,8 +551,8 @@ class Desk:
 
     def reply_placeholders(self) -> list[str]:
         """The {{names}} a reply fills in on sending."""
-        from tui_desk.desk.replies import placeholder_values
-        return list(placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"))
+        from tui_desk.desk.replies import MEASURED_PLACEHOLDERS, placeholder_values
+        return [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
 
     def snippets(self) -> list[Snippet]:
         if self._snippets is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from tui_desk.desk import metrics
     from tui_desk.desk.questions import QuestionGroup
+    from tui_desk.desk.sla import Sla
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class QueueRow:
     snoozed_until_reply: bool = False
     has_draft: bool = False  # a reply draft is saved
     scheduled_reply_at: dt.datetime | None = None  # a send-later reply waits in the outbox (the first)
+    sla: Sla | None = None  # due times and states per [sla] target (desk.sla); None: not computed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class ConversationView:
     replying: tuple[str, ...] = ()  # teammates with a reply open right now (sanitized names)
     has_draft: bool = False
     scheduled_reply_at: dt.datetime | None = None
+    sla: Sla | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,10 @@ class Stats:
 EMPTY = Stats(0, None, None, None)
 
 
-def nearest_rank(ordered: list[float], fraction_tenths: int) -> float:
-    """The ceil(n * tenths / 10)-th smallest of an ordered non-empty list (integer arithmetic:
-    no float rounding near a whole rank)."""
-    rank = max(1, -(-len(ordered) * fraction_tenths // 10))
+def nearest_rank(ordered: list[float], fraction_tenths: int, parts: int = 10) -> float:
+    """The ceil(n * fraction_tenths / parts)-th smallest of an ordered non-empty list (integer
+    arithmetic: no float rounding near a whole rank); p75 is nearest_rank(ordered, 3, 4)."""
+    rank = max(1, -(-len(ordered) * fraction_tenths // parts))
     return ordered[rank - 1]
 
 
