@@ -16,7 +16,6 @@ meanwhile (at 100k conversations the aggregation alone takes a second or more).
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import weakref
 from functools import partial
@@ -83,13 +82,8 @@ def _computed(sources: dict[int, report_cache.ConversationSource], clock: Busine
 def decode_all(data: list[bytes]) -> list[metrics.ConvMetrics]:
     """The cyclic GC paused: decoding a year allocates ~a million small acyclic tuples, and the
     collector's passes over them cost as much as the work (bench/report_bench.py)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with metrics.gc_paused():
         return [decode(d) for d in data]
-    finally:
-        if was:
-            gc.enable()
 
 
 async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
@@ -148,25 +142,21 @@ _SNIPPETS = metrics.Reply._fields.index("snippets")
 def _snippets_of_asked(data: list[bytes], since: int, until: int) -> dict[int, tuple[str, ...]]:
     """The conversations first asked in [since, until), each with the snippets its replies used
     (read from the encoded rows as plain tuples, the GC paused: no ConvMetrics made)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        out: dict[int, tuple[str, ...]] = {}
+    out: dict[int, tuple[str, ...]] = {}
+    with metrics.gc_paused():
         for row in plain(data):
             first = row[_FIRST_CUSTOMER_AT]
             if first is not None and since <= first < until:
                 out[int(row[_CONV_ID])] = tuple(s for reply in row[_REPLIES] for s in reply[_SNIPPETS])
-        return out
-    finally:
-        if was:
-            gc.enable()
+    return out
 
 
 def _grouped(firsts: list[report_cache.FirstMessage], snippets: dict[int, tuple[str, ...]], since: int, until: int,
              cache: QuestionCache) -> list[QuestionGroup]:
     from tui_desk.desk.questions import Asked, frequent_questions
-    asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
-    return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
+    with metrics.gc_paused():  # 100k Asked and their terms: acyclic, and the GC's passes cost
+        asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
+        return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
 
 
 async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[object]]]:

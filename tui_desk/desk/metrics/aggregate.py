@@ -334,8 +334,9 @@ def _key_fn(by: str, kind: str, local: LocalTime) -> KeyFn:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Aggregation allocates a few hundred thousand small acyclic tuples and lists; with a large
+def gc_paused() -> Iterator[None]:
+    """(desk.reports pauses it likewise while reading a year of cached rows and grouping their
+    questions.) Aggregation allocates a few hundred thousand small acyclic tuples and lists; with a large
     heap around (a store's worth of rows) the cyclic collector's passes over it cost more than
     the work (measured: x2-x4 in bench/metrics_bench.py). Nothing made here forms a cycle."""
     was = gc.isenabled()
@@ -364,7 +365,7 @@ def report(rows: Iterable[ConvMetrics], since: float | dt.datetime, until: float
     if not by:
         return headline_report(rows, since, until, zone=zone, business_hours=business_hours)
     local = LocalTime(zone)
-    with _gc_paused():
+    with gc_paused():
         return _report(rows, since, until, local, by, business_hours)
 
 
@@ -375,7 +376,7 @@ def headline_report(rows: Iterable[Sequence[Any]], since: float | dt.datetime, u
     order (Reply and Reopen likewise), as the cache keeps them (desk.report_data.plain) - a
     year's headline reads its rows one at a time and keeps none."""
     since, until = _ts(since), _ts(until)
-    with _gc_paused():
+    with gc_paused():
         return Report(since, until, LocalTime(zone).name, business_hours,
                       _headline(rows, since, until, business_hours), {})
 
