@@ -2,6 +2,7 @@
 
     rows = [conversation_metrics(timeline, clock) for timeline in ...]   # once per conversation, cache
     report(rows, since, until, zone="Europe/Berlin", by=("agent",), business_hours=True).to_json()
+    headline_report(rows_or_plain_tuples, since, until, zone=...)   # no breakdowns: one pass, no row kept
     heatmap(rows, since, until, zone); staffing(rows, since, until, zone)
 
 Modules: timeline (input types, merge, per-conversation `ConvMetrics`), stats (count/median/p90/
