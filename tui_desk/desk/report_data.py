@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import marshal
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from tui_desk.desk.metrics import ConvMetrics, Reopen, Reply, SnoozeSpan, StatusChange, Timeline, Turn
 from tui_desk.store.report_cache import ConversationSource, EventRow
@@ -143,3 +143,12 @@ def decode(data: bytes) -> ConvMetrics:
     if v[20] is not None:
         v[20] = tuple(map(_reopen, v[20]))
     return _metrics(v)
+
+
+def plain(data: Iterable[bytes]) -> Iterator[tuple[Any, ...]]:
+    """The cached rows as the plain tuples they were encoded from (ConvMetrics' field order;
+    replies and reopens as plain tuples in Reply's / Reopen's), one at a time: what
+    metrics.headline_report reads without making a ConvMetrics per row."""
+    loads = marshal.loads
+    for d in data:
+        yield loads(d)

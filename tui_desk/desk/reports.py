@@ -16,7 +16,6 @@ meanwhile (at 100k conversations the aggregation alone takes a second or more).
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import weakref
 from functools import partial
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from tui_desk.desk import metrics
 from tui_desk.desk.business_time import BusinessClock, business_clock
-from tui_desk.desk.report_data import ENCODING, decode, encode, timeline
+from tui_desk.desk.report_data import ENCODING, decode, encode, plain, timeline
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.store import report_cache
 
@@ -83,13 +82,8 @@ def _computed(sources: dict[int, report_cache.ConversationSource], clock: Busine
 def decode_all(data: list[bytes]) -> list[metrics.ConvMetrics]:
     """The cyclic GC paused: decoding a year allocates ~a million small acyclic tuples, and the
     collector's passes over them cost as much as the work (bench/report_bench.py)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with metrics.gc_paused():
         return [decode(d) for d in data]
-    finally:
-        if was:
-            gc.enable()
 
 
 async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
@@ -103,6 +97,11 @@ async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
     for b in by:
         if b not in metrics.BREAKDOWNS:
             raise ValueError(f"--by is one of {', '.join(metrics.BREAKDOWNS)}, not {b!r}")
+    if not by:  # the headline: one pass over the encoded rows, no row kept (time and memory at 100k)
+        await update_cache(desk)
+        data = await report_cache.cached(desk.store, since, until)
+        return await asyncio.to_thread(partial(metrics.headline_report, plain(data), since, until,
+                                               zone=zone_name(desk), business_hours=business_hours))
     found = await rows(desk, since, until)
     return await asyncio.to_thread(partial(metrics.report, found, since, until, zone=zone_name(desk), by=by,
                                            business_hours=business_hours))
@@ -126,23 +125,38 @@ _question_caches: weakref.WeakKeyDictionary[Desk, QuestionCache] = weakref.WeakK
 async def questions(desk: Desk, since: int, until: int) -> list[QuestionGroup]:
     """Frequent questions of the conversations whose first customer message is in [since, until)."""
     from tui_desk.desk.questions import QuestionCache  # its regexes: only when asked
-    snippets = await asyncio.to_thread(_snippets_of_asked, await rows(desk, since, until), since, until)
+    await update_cache(desk)
+    data = await report_cache.cached(desk.store, since, until)
+    snippets = await asyncio.to_thread(_snippets_of_asked, data, since, until)
+    del data
     firsts = await report_cache.first_customer_messages(desk.store, snippets)
     cache = _question_caches.setdefault(desk, QuestionCache())
     return await asyncio.to_thread(_grouped, firsts, snippets, since, until, cache)
 
 
-def _snippets_of_asked(found: list[metrics.ConvMetrics], since: int, until: int) -> dict[int, tuple[str, ...]]:
-    """The conversations first asked in [since, until), each with the snippets its replies used."""
-    return {int(r.conv_id): tuple(s for reply in r.replies for s in reply.snippets) for r in found
-            if r.first_customer_at is not None and since <= r.first_customer_at < until}
+_CONV_ID, _FIRST_CUSTOMER_AT, _REPLIES = (metrics.ConvMetrics._fields.index(f)
+                                          for f in ("conv_id", "first_customer_at", "replies"))
+_SNIPPETS = metrics.Reply._fields.index("snippets")
+
+
+def _snippets_of_asked(data: list[bytes], since: int, until: int) -> dict[int, tuple[str, ...]]:
+    """The conversations first asked in [since, until), each with the snippets its replies used
+    (read from the encoded rows as plain tuples, the GC paused: no ConvMetrics made)."""
+    out: dict[int, tuple[str, ...]] = {}
+    with metrics.gc_paused():
+        for row in plain(data):
+            first = row[_FIRST_CUSTOMER_AT]
+            if first is not None and since <= first < until:
+                out[int(row[_CONV_ID])] = tuple(s for reply in row[_REPLIES] for s in reply[_SNIPPETS])
+    return out
 
 
 def _grouped(firsts: list[report_cache.FirstMessage], snippets: dict[int, tuple[str, ...]], since: int, until: int,
              cache: QuestionCache) -> list[QuestionGroup]:
     from tui_desk.desk.questions import Asked, frequent_questions
-    asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
-    return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
+    with metrics.gc_paused():  # 100k Asked and their terms: acyclic, and the GC's passes cost
+        asked = [Asked(m.conv_id, float(m.at), m.subject, m.body, snippets.get(m.conv_id, ())) for m in firsts]
+        return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
 
 
 async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[object]]]:

@@ -10,7 +10,7 @@ the dirty marks it read: a change that came meanwhile has a newer seq and stays 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from tui_desk.store.db import Store, as_json_list
 from tui_desk.store.ingest import wire_message_id
@@ -122,8 +122,8 @@ async def cached(store: Store, since: float | None = None, until: float | None =
     return [bytes(r[0]) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class FirstMessage:
+class FirstMessage(NamedTuple):
+    """(A NamedTuple: `report questions` reads one per conversation of the period, 100k at a time.)"""
     conv_id: int
     at: int
     subject: str

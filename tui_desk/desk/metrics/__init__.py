@@ -2,6 +2,7 @@
 
     rows = [conversation_metrics(timeline, clock) for timeline in ...]   # once per conversation, cache
     report(rows, since, until, zone="Europe/Berlin", by=("agent",), business_hours=True).to_json()
+    headline_report(rows_or_plain_tuples, since, until, zone=...)   # no breakdowns: one pass, no row kept
     heatmap(rows, since, until, zone); staffing(rows, since, until, zone)
 
 Modules: timeline (input types, merge, per-conversation `ConvMetrics`), stats (count/median/p90/
@@ -62,7 +63,7 @@ conversation, columns `EXPORT_HEADER`).
 
 from tui_desk.desk.metrics.load import Cell, Heatmap, LocalTime, Staffing, heatmap, staffing
 from tui_desk.desk.metrics.aggregate import (BREAKDOWNS, EXPORT_HEADER, Durations, Group, Report, export_rows,
-                                          report)
+                                          gc_paused, headline_report, report)
 from tui_desk.desk.metrics.stats import Stats, stats
 from tui_desk.desk.metrics.timeline import (METRICS_VERSION, REOPEN_WINDOW, ConvMetrics, Reopen, Reply,
                                             SnoozeSpan, StatusChange, Timeline, Turn, conversation_metrics,
@@ -70,5 +71,5 @@ from tui_desk.desk.metrics.timeline import (METRICS_VERSION, REOPEN_WINDOW, Conv
 
 __all__ = ["BREAKDOWNS", "Cell", "ConvMetrics", "Durations", "EXPORT_HEADER", "Group", "Heatmap", "LocalTime",
            "METRICS_VERSION", "REOPEN_WINDOW", "Reopen", "Reply", "Report", "SnoozeSpan", "Staffing", "Stats",
-           "StatusChange", "Timeline", "Turn", "conversation_metrics", "export_rows", "heatmap",
+           "StatusChange", "Timeline", "Turn", "conversation_metrics", "export_rows", "gc_paused", "headline_report", "heatmap",
            "merge_timelines", "report", "staffing", "stats"]

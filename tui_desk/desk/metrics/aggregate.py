@@ -174,28 +174,117 @@ def _facts(rows: Iterable[ConvMetrics], since: float, until: float) -> dict[str,
 
 
 def _group(key: str | None, f: Facts, business: bool) -> Group:
-    def durations(cal: list[float], bus: list[float | None]) -> Durations:
-        return Durations(stats(cal), stats([v for v in bus if v is not None]) if business else None)
     conv, frt, close = f.get("conv", ()), f.get("frt", ()), f.get("close", ())
     nxt = cast("Sequence[ReplyFact]", f.get("next", ()))  # kind next carries its Reply (see _facts)
     resolved = [row for _, _, row in close if row.resolution is not None]
-    fcr = [row.fcr for _, _, row in close if row.fcr is not None]
     reopen = f.get("reopen", ())
     # Each fact has the value it was picked for (see _facts, timeline): frt a first response, next
     # the wait its reply ended, resolved a resolution (and so a net one); a close its replies_to_resolve.
-    return Group(
-        key, len(conv), sum(1 for _, _, row in conv if row.source == "mail"),
+    return _made(
+        key, business, len(conv), sum(1 for _, _, row in conv if row.source == "mail"),
         sum(1 for _, _, row in conv if row.frt is None), len(f.get("msg", ())), len(f.get("reply", ())),
-        durations(cast("list[float]", [row.frt for _, _, row in frt]), [row.frt_business for _, _, row in frt]),
-        durations(cast("list[float]", [r.wait for _, r, _ in nxt]), [r.wait_business for _, r, _ in nxt]),
-        len(close),
-        durations(cast("list[float]", [row.resolution for row in resolved]),
-                  [row.resolution_business for row in resolved]),
-        durations(cast("list[float]", [row.resolution_net for row in resolved]),
-                  [row.resolution_net_business for row in resolved]),
-        stats(cast("list[int]", [row.replies_to_resolve for _, _, row in close])),
-        len(fcr), sum(fcr), sum(fcr) / len(fcr) if fcr else None,
+        [row.frt for _, _, row in frt], [row.frt_business for _, _, row in frt],
+        [r.wait for _, r, _ in nxt], [r.wait_business for _, r, _ in nxt], len(close),
+        [row.resolution for row in resolved], [row.resolution_business for row in resolved],
+        [row.resolution_net for row in resolved], [row.resolution_net_business for row in resolved],
+        [row.replies_to_resolve for _, _, row in close], [row.fcr for _, _, row in close if row.fcr is not None],
         len(reopen), len({row.conv_id for _, _, row in reopen}))
+
+
+def _made(key: str | None, business: bool, conversations: int, mail_only: int, unanswered: int,
+          customer_messages: int, agent_replies: int, frt: list[Any], frt_business: list[Any], nxt: list[Any],
+          nxt_business: list[Any], closed: int, resolution: list[Any], resolution_business: list[Any],
+          net: list[Any], net_business: list[Any], replies_to_resolve: list[Any], fcr: list[bool], reopens: int,
+          reopened: int) -> Group:
+    """A Group from its counts and value lists (the order of a list's values does not matter)."""
+    def durations(cal: list[float], bus: list[float | None]) -> Durations:
+        return Durations(stats(cal), stats([v for v in bus if v is not None]) if business else None)
+    return Group(
+        key, conversations, mail_only, unanswered, customer_messages, agent_replies,
+        durations(frt, frt_business), durations(nxt, nxt_business), closed,
+        durations(resolution, resolution_business), durations(net, net_business), stats(replies_to_resolve),
+        len(fcr), sum(fcr), sum(fcr) / len(fcr) if fcr else None, reopens, reopened)
+
+
+# _headline reads a row by unpacking it, as ConvMetrics or as the same values in a plain tuple (the
+# cache's encoding, desk.report_data: a year's headline without making 100k objects); replies as
+# (at, agent, snippets, waited_from, wait, wait_business), reopens as (at, closed_at, closed_by).
+_ROW_FIELDS = ("conv_id", "source", "customer_domain", "tags", "assignee", "business", "first_customer_at",
+               "customer_messages", "replies", "frt", "frt_business", "frt_agent", "unanswered_since", "closed_at",
+               "closed_by", "resolution", "resolution_business", "resolution_net", "resolution_net_business",
+               "replies_to_resolve", "reopens", "reopened_within_7d", "fcr", "first_at", "last_at")
+if ConvMetrics._fields != _ROW_FIELDS or Reply._fields != ("at", "agent", "snippets", "waited_from", "wait",
+                                                                  "wait_business"):
+    raise ImportError("aggregate._headline unpacks ConvMetrics and Reply in their field order: update it")
+
+
+def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, business: bool) -> Group:
+    """The same Group as _group(None, _facts(rows, since, until), business) - the same rules,
+    item by item (tests/test_report_headline.py holds them to it) - gathered in one pass that
+    keeps only the values: no facts, and each row can be dropped once read. A row wholly inside
+    the period (first_at and last_at, its earliest and latest times, in it) has every item in it."""
+    conversations = mail_only = unanswered = customer_messages = agent_replies = closed = reopens = 0
+    frt: list[Any] = []
+    frt_b: list[Any] = []
+    nxt: list[Any] = []
+    nxt_b: list[Any] = []
+    res: list[Any] = []
+    res_b: list[Any] = []
+    net: list[Any] = []
+    net_b: list[Any] = []
+    to_resolve: list[Any] = []
+    fcr: list[bool] = []
+    reopened: set[Any] = set()
+    for row in rows:
+        (conv_id, source, _, _, _, _, first, messages, replies, first_response, first_response_b, _, _, closed_at, _,
+         resolution, resolution_b, resolution_net, resolution_net_b, rtr, undone, _, resolved_first, first_at,
+         last_at) = row
+        if first_at is None or last_at is None or last_at < since or first_at >= until:
+            continue
+        inside = since <= first_at and last_at < until
+        if first is not None and (inside or since <= first < until):  # kinds conv and frt
+            conversations += 1
+            if source == "mail":
+                mail_only += 1
+            if first_response is None:
+                unanswered += 1
+            else:
+                frt.append(first_response)
+                frt_b.append(first_response_b)
+        if inside:
+            customer_messages += len(messages)  # kind msg
+            agent_replies += len(replies)  # kind reply
+            for _, _, _, w, wait, wait_b in replies:  # kind next
+                if w is not None and w != first:
+                    nxt.append(wait)
+                    nxt_b.append(wait_b)
+        else:
+            for at in messages:
+                if since <= at < until:
+                    customer_messages += 1
+            for at, _, _, w, wait, wait_b in replies:
+                if since <= at < until:
+                    agent_replies += 1
+                if w is not None and w != first and since <= w < until:
+                    nxt.append(wait)
+                    nxt_b.append(wait_b)
+        if closed_at is not None and (inside or since <= closed_at < until):  # kind close
+            closed += 1
+            if resolution is not None:
+                res.append(resolution)
+                res_b.append(resolution_b)
+                net.append(resolution_net)
+                net_b.append(resolution_net_b)
+            to_resolve.append(rtr)
+            if resolved_first is not None:
+                fcr.append(resolved_first)
+        if undone:  # kind reopen
+            n = len(undone) if inside else sum(1 for o in undone if since <= o[0] < until)
+            if n:
+                reopens += n
+                reopened.add(conv_id)
+    return _made(None, business, conversations, mail_only, unanswered, customer_messages, agent_replies, frt, frt_b,
+                 nxt, nxt_b, closed, res, res_b, net, net_b, to_resolve, fcr, reopens, len(reopened))
 
 
 def _snippets_used(row: ConvMetrics) -> Keys:
@@ -245,8 +334,9 @@ def _key_fn(by: str, kind: str, local: LocalTime) -> KeyFn:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Aggregation allocates a few hundred thousand small acyclic tuples and lists; with a large
+def gc_paused() -> Iterator[None]:
+    """(desk.reports pauses it likewise while reading a year of cached rows and grouping their
+    questions.) Aggregation allocates a few hundred thousand small acyclic tuples and lists; with a large
     heap around (a store's worth of rows) the cyclic collector's passes over it cost more than
     the work (measured: x2-x4 in bench/metrics_bench.py). Nothing made here forms a cycle."""
     was = gc.isenabled()
@@ -272,9 +362,23 @@ def report(rows: Iterable[ConvMetrics], since: float | dt.datetime, until: float
     for b in by:
         if b not in BREAKDOWNS:
             raise ValueError(f"breakdown is one of {', '.join(BREAKDOWNS)}, not {b!r}")
+    if not by:
+        return headline_report(rows, since, until, zone=zone, business_hours=business_hours)
     local = LocalTime(zone)
-    with _gc_paused():
+    with gc_paused():
         return _report(rows, since, until, local, by, business_hours)
+
+
+def headline_report(rows: Iterable[Sequence[Any]], since: float | dt.datetime, until: float | dt.datetime, *,
+                    zone: str = "UTC", business_hours: bool = False) -> Report:
+    """report(rows, since, until, zone=zone, business_hours=business_hours) without breakdowns,
+    in one pass over `rows`: ConvMetrics, or their values as plain tuples in ConvMetrics' field
+    order (Reply and Reopen likewise), as the cache keeps them (desk.report_data.plain) - a
+    year's headline reads its rows one at a time and keeps none."""
+    since, until = _ts(since), _ts(until)
+    with gc_paused():
+        return Report(since, until, LocalTime(zone).name, business_hours,
+                      _headline(rows, since, until, business_hours), {})
 
 
 def _report(rows: Iterable[ConvMetrics], since: float, until: float, local: LocalTime, by: tuple[str, ...], business_hours: bool) -> Report:
