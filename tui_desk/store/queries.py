@@ -184,12 +184,13 @@ async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: in
     """Conversation ids in answer-next order (rank is time-invariant, so this is one index scan)."""
     ids: list[int] = []
     for status in statuses:  # one index range each; the queue is normally one status
-        # one string instead of a row per id: 100k rows cost the UI thread far more
+        # one JSON array instead of a row per id: 100k rows cost the UI thread far more; json.loads
+        # reads 57k ids in ~3 ms where splitting a group_concat and int() of each took ~6-9 ms
         row = await store.fetchone(
-            "SELECT group_concat(id) FROM (SELECT id FROM conversations WHERE status = ?"
+            "SELECT json_group_array(id) FROM (SELECT id FROM conversations WHERE status = ?"
             " AND (snooze_until IS NULL OR snooze_until <= ?) AND snooze_reply = 0 ORDER BY rank, id)",
             (status, now if now is not None else 2**62))
-        ids += [int(i) for i in row[0].split(",")] if row and row[0] else []
+        ids += json.loads(row[0]) if row and row[0] else []
     return ids
 
 
