@@ -76,13 +76,11 @@ def home(tmp_path, monkeypatch) -> Path:
 
 
 async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock,
-                     rules: str = RULES, horizon: int = 24 * 3600, **autoreply: int) -> Agent:
+                     rules: str = RULES, horizon: int | None = None) -> Agent:
     account = account_for(dovecot, user, display_name="Support",
                           smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
     config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob", "carol"),
                     accounts=(account,))
-    if autoreply:
-        config = dataclasses.replace(config, autoreply=dataclasses.replace(config.autoreply, **autoreply))
     desk = await Desk.open(home / f"{name}.db", config, clock=clock)
     path = home / f"{name}-rules.toml"
     path.write_text(rules, encoding="utf-8")
@@ -435,3 +433,15 @@ async def test_tui_desk_history_shows_what_a_rule_did(home, dovecot, mail_user, 
     assert shown.returncode == 0, shown.stderr
     assert "rule 'refunds to billing' tagged +billing" in shown.stdout
     assert "tagged +billing" in shown.stdout.replace("rule 'refunds to billing' tagged +billing", "")
+
+
+def test_the_horizon_is_a_config_key(tmp_path):
+    from tui_desk.config import ConfigError, load_config
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[rules]\nhorizon_hours = 72\n', encoding="utf-8")
+    config = load_config(cfg)
+    assert (config.rules_horizon_hours, config.rules_file) == (72, None)
+    cfg.write_text('[rules]\nhorizon_hours = -1\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="'rules.horizon_hours' must be 0 or more"):
+        load_config(cfg)
+    assert load_config(tmp_path / "none.toml").rules_horizon_hours == 24

@@ -10,7 +10,7 @@ adds `td:rules-done`.
 - Restart: a client's own claim without `td:rules-done` (it stopped between) is run again;
   the executor does nothing twice (desk.rules.execute).
 - Offline catch-up: the candidates are the customer mail in the store dated within the
-  horizon (HORIZON_SECONDS, 24 h by default) that has no done keyword and no other client's
+  horizon (`[rules] horizon_hours`, 24 by default) that has no done keyword and no other client's
   claim, whatever the client saw before: a client that was away claims what arrived meanwhile
   and nobody else took. Mail older than the horizon is never run on, so a new agent's first
   sync does not fire the rules on a year of mail.
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HORIZON_SECONDS = 24 * 3600
 MAIL_EVENTS = ("new", "customer-reply")
 
 
@@ -57,8 +56,10 @@ async def _event_kind(desk: Desk, copy: Copy) -> EventKind:
 class RulesRunner:
     """Runs a desk's rules on the new mail of every sync pass (AccountSync.after_pass)."""
 
-    def __init__(self, desk: Desk, rules: RuleSet, horizon: int = HORIZON_SECONDS) -> None:
-        self.desk, self.rules, self.horizon = desk, rules, horizon
+    def __init__(self, desk: Desk, rules: RuleSet, horizon: int | None = None) -> None:
+        """`horizon`: seconds (default: the config's `[rules] horizon_hours`)."""
+        self.desk, self.rules = desk, rules
+        self.horizon = horizon if horizon is not None else desk.config.rules_horizon_hours * 3600
         desk.rules = rules  # status rules fire from the command path
         self.keys = ClaimKeywords(rules_claim_keyword(desk.agent).lower(), RULES_CLAIM, RULES_DONE)
         self._settled: set[str] = set()  # mail this process has looked at and is done with
