@@ -445,3 +445,95 @@ def test_the_horizon_is_a_config_key(tmp_path):
     with pytest.raises(ConfigError, match="'rules.horizon_hours' must be 0 or more"):
         load_config(cfg)
     assert load_config(tmp_path / "none.toml").rules_horizon_hours == 24
+
+
+async def test_every_action_kind_and_a_second_pass_adds_nothing(home, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    dovecot.load_maildir(mail_user, [make_mail("inv@t", sender="ann@c.test", subject="Invoice 12")])
+    rules = """
+[[rule]]
+name = "route"
+on = "new"
+if = "subject:invoice"
+do = ["assign bob", "snooze 2h", "note sent to the books", "forward books@partner.test", "priority +1"]
+"""
+    alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, Clock_at(NOW), rules=rules)
+    for _ in range(3):
+        await alice.round()
+    assert await rule_lines(alice.desk, "inv@t") == [
+        "rule 'route' assigned bob", "rule 'route' snoozed 2h", "rule 'route' added a note",
+        "rule 'route' forwarded to books@partner.test",
+        "rule 'route' left the priority as it is (priority +1): the desk keeps no priority boost"]
+    cid = await conv_of(alice.desk, "inv@t")
+    state = (await conversation_states(alice.desk.store, [cid]))[cid]
+    assert (state.assignee, state.snooze_until) == ("bob", int(NOW) + 7200)
+    notes = [m for m in await alice.desk.store.fetchall("SELECT body FROM messages WHERE is_note = 1")]
+    assert [n[0].strip() for n in notes] == ["sent to the books"]
+    forwarded = acks_to(smtp_sink, "books@partner.test")
+    assert len(forwarded) == 1 and forwarded[0]["Auto-Submitted"] == "auto-generated"
+    assert alice.desk.undo_stack == []
+    await close(alice)
+
+
+async def test_a_claim_on_a_stale_view_loses_to_the_first(home, dovecot, mail_user, smtp_sink):
+    """Two clients saw the mail at one MODSEQ. The first claim wins; the second STORE is
+    answered MODIFIED, the flags read again show the winner's claim: the second client leaves
+    it. A teammate's unrelated keyword in between only makes a claim read again and retry."""
+    from tui_desk.desk.keywords import RULES_CLAIM, rules_claim_keyword
+    from tui_desk.sync.claims import ClaimKeywords, ClaimSession
+    dovecot.load_maildir(mail_user, [make_mail("race@t", sender="ann@c.test"),
+                                     make_mail("race2@t", sender="bo@d.test", minutes=1)])
+    clock = Clock_at(NOW)
+    alice, bob = [await open_agent(home, n, dovecot, mail_user, smtp_sink, clock, rules="") for n in ("alice", "bob")]
+    for a in (alice, bob):
+        await a.sync.sync_once()  # both mirrors: the mail and its MODSEQ, no claims
+    keys = {a.name: ClaimKeywords(rules_claim_keyword(a.name), RULES_CLAIM, RULES_DONE) for a in (alice, bob)}
+    conns = [await a.sync.connect() for a in (alice, bob)]
+    try:
+        sessions = [ClaimSession(a.desk.store, "support", c) for a, c in zip((alice, bob), conns)]
+        seen = {a.name: {c.message_id: c for c in await s.copies(int(NOW) - 86400)} for a, s in zip((alice, bob), sessions)}
+        assert seen["alice"]["race@t"].modseq == seen["bob"]["race@t"].modseq
+        assert await sessions[0].claim(seen["alice"]["race@t"], keys["alice"])
+        assert not await sessions[1].claim(seen["bob"]["race@t"], keys["bob"])  # MODIFIED, then alice's claim
+        assert claims(server_flags(dovecot, mail_user)["race@t"]) == ["td:rules:alice"]
+        # a teammate tags the second mail after both looked: the claim retries and wins
+        c = client(dovecot, mail_user)
+        c.select("INBOX")
+        _, found = c.uid("SEARCH", "HEADER", "Message-ID", "race2@t")
+        c.uid("STORE", found[0].decode(), "+FLAGS", "(td:tag:vip)")
+        c.logout()
+        assert await sessions[1].claim(seen["bob"]["race2@t"], keys["bob"])
+        assert not await sessions[0].claim(seen["alice"]["race2@t"], keys["alice"])
+        flags = server_flags(dovecot, mail_user)["race2@t"]
+        assert claims(flags) == ["td:rules:bob"] and "td:tag:vip" in flags
+    finally:
+        for c in conns:
+            await c.logout()
+    await close(alice, bob)
+
+
+def test_background_runs_the_rules_file_and_names_a_broken_one(home, tmp_path):
+    from tui_desk.desk.background import Background
+    account = dataclasses.replace(account_for_none(), name="support")
+    rules = tmp_path / "r.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,), rules_file=rules)
+
+    async def check() -> None:
+        desk = await Desk.open(tmp_path / "b.db", config)
+        background = Background(desk)
+        assert background.rules is not None and desk.rules is not None
+        assert all(s.after_pass == background.rules.after_pass for s in background.syncs)
+        rules.write_text('[[rule]]\nname = "x"\non = "new"\ndo = ["reply no-such-snippet"]\n', encoding="utf-8")
+        desk.rules = None
+        broken = Background(desk)
+        assert broken.rules is None and all(s.after_pass is None for s in broken.syncs)
+        assert "rules not run:" in broken.trouble() and "no-such-snippet" in broken.trouble()
+        await desk.close()
+    asyncio.run(check())
+
+
+def account_for_none():
+    from tui_desk.config import AccountConfig
+    return AccountConfig(name="support", address="support@helpdesk.test",
+                         imap=ServerConfig("127.0.0.1", 1, "starttls", "support"))
