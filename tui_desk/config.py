@@ -130,6 +130,7 @@ class Config:
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     accounts: tuple[AccountConfig, ...] = ()
     rules_file: Path | None = None  # [rules] file; None: rules.toml beside the config
+    rules_horizon_hours: int = 24  # [rules] horizon_hours: new mail older than this never fires rules
     autoreply: AutoReplyConfig = field(default_factory=AutoReplyConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
 
@@ -365,14 +366,23 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
 KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla"}
 
 
-def _rules_file(path: Path, table: TomlTable) -> Path:
+def _rules(path: Path, table: TomlTable) -> dict[str, Any]:
+    """[rules]: `file` (the rules file) and `horizon_hours`; at least one of them."""
     for k in table:
-        if k != "file":
+        if k not in ("file", "horizon_hours"):
             raise ConfigError(f"{path}: unknown key 'rules.{k}'")
-    if "file" not in table:
+    if not table:
         raise ConfigError(f"{path}: key 'rules.file' is missing")
-    file = Path(_expect(path, "rules.file", table["file"], str, "a file path")).expanduser()
-    return file if file.is_absolute() else path.parent / file  # relative: beside the config
+    out: dict[str, Any] = {}
+    if "horizon_hours" in table:
+        hours = _expect(path, "rules.horizon_hours", table["horizon_hours"], int, "a whole number of hours")
+        if hours < 0:
+            raise ConfigError(f"{path}: key 'rules.horizon_hours' must be 0 or more, not {hours!r}")
+        out["rules_horizon_hours"] = hours
+    if "file" in table:
+        file = Path(_expect(path, "rules.file", table["file"], str, "a file path")).expanduser()
+        out["rules_file"] = file if file.is_absolute() else path.parent / file  # relative: beside the config
+    return out
 
 
 _DURATION = re.compile(r"\s*(\d+)\s*([dhm])\s*")
@@ -484,7 +494,7 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["keys"] = tuple((k, " ".join(_expect(path, f"keys.{k}", v, str, "a key, e.g. \"ctrl+t\" or \"t,ctrl+t\"")
                                             .split())) for k, v in table.items())
     if "rules" in data:
-        kwargs["rules_file"] = _rules_file(path, _expect(path, "rules", data["rules"], dict, "a table"))
+        kwargs.update(_rules(path, _expect(path, "rules", data["rules"], dict, "a table")))
     if "autoreply" in data:
         kwargs["autoreply"] = _autoreply(path, _expect(path, "autoreply", data["autoreply"], dict, "a table"))
     if "sla" in data:

@@ -8,6 +8,8 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
+from tui_desk.desk.rules.fire import RulesRunner, read_rules
+from tui_desk.desk.rules.load import RulesError
 from tui_desk.sync.delivery import OutboxReport, OutboxSender
 from tui_desk.sync.imap_sync import AccountSync, ProgressCallback
 from tui_desk.sync.live import MAX_RETRY_SECONDS
@@ -53,12 +55,28 @@ class Background:
                                    recheck=self._recheck)
         for sync in self.syncs:
             sync.on_state = self._news
+        self.rules_problem: str | None = None
+        self.rules = self._rules_runner()
+        if self.rules is not None:
+            for sync in self.syncs:
+                sync.after_pass = self.rules.after_pass
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
         self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
         # task -> (why it failed, loop time of its restart), while it waits to restart
         self.problems: dict[str, tuple[str, float]] = {}
+
+    def _rules_runner(self) -> RulesRunner | None:
+        """The rules run on new mail (desk.rules.fire); a rules file with errors runs none and
+        says so in trouble() (`tui-desk rules check` names each error)."""
+        try:
+            ruleset = read_rules(self.desk)
+        except RulesError as e:
+            log.warning("rules not run: %s", "; ".join(e.errors))
+            self.rules_problem = f"rules not run: {e.errors[0]}" if e.errors else "rules not run"
+            return None
+        return RulesRunner(self.desk, ruleset) if ruleset.rules else None
 
     def _news(self) -> None:
         if self.on_news is not None:
@@ -109,6 +127,8 @@ class Background:
         parts = [f"{s.account.name}{when(s.retry_at)}: {s.problem}"
                  for s in self.syncs if s.problem and s.state in ("disconnected", "connecting")]
         parts += [f"{task}{when(at)}: {problem}" for task, (problem, at) in self.problems.items()]
+        if self.rules_problem:
+            parts.append(self.rules_problem)
         return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -110,10 +110,22 @@ async def tag(desk: Desk, conv_ids: list[int], add: Sequence[str] = (), remove: 
     return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_plural(len(set(conv_ids)))} {words}")
 
 
-async def set_status(desk: Desk, conv_ids: list[int], status: str) -> Change:
+async def set_status(desk: Desk, conv_ids: list[int], status: str, *, fire: bool = True) -> Change:
+    """A desk that runs rules (desk.rules set) fires its `status` rules on each conversation
+    whose status this changed (fire=False: the caller does, desk.rules.execute for a rule's
+    own change, naming the rules that caused it)."""
     if status not in STATUSES:
         raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
-    return await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}")
+    change = await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}")
+    if fire and desk.rules is not None:
+        from tui_desk.desk.rules.fire import fire_status
+        await fire_status(desk, status_changed(change, status), ())
+    return change
+
+
+def status_changed(change: Change, status: str) -> list[int]:
+    """The conversations whose status a set_status change changed."""
+    return sorted(c for c, s in change.before.items() if s.status != status)
 
 
 async def snooze(desk: Desk, conv_ids: list[int], when: When) -> Change:

@@ -11,8 +11,13 @@ One event per conversation per change, recorded in the transaction of the change
     forward  {"message_id": ..., "to": [addresses]}
     note     {"message_id": ...}
 
+    rule      {"rule": name, "says": "rule 'refunds to billing' tagged +billing"}
+    autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...]}
+
+A rule's actions record their own events too (a tag event beside the rule event that says why);
+an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute).
 A customer's mail reopening or waking a conversation is not recorded: every client would record
-it; it is in the mail. `autoreply` and `survey` are reserved for those features.
+it; it is in the mail. `survey` is reserved for that feature.
 """
 
 from __future__ import annotations
@@ -137,6 +142,11 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
         text = "forwarded to " + sanitize_line(", ".join(map(str, d.get("to") or [])))
     elif event.kind == "note":
         text = "added a note"
+    elif event.kind == "rule":
+        text = sanitize_line(str(d.get("says") or f"rule '{d.get('rule')}'"))
+    elif event.kind == "autoreply":
+        used = [str(s.get("name")) for s in d.get("snippets") or [] if isinstance(s, dict)]
+        text = "sent an automatic reply" + (" with " + sanitize_line(", ".join(used)) if used else "")
     else:  # a kind from a newer client
         text = sanitize_line(event.kind)
     return text

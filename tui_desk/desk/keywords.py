@@ -16,6 +16,12 @@ is not conversation state: it is set when a compose view opens and removed when 
 carries no time (one keyword per agent, so the server's keyword list stays small); a client
 counts it from when it first saw it and ignores it after REPLYING_EXPIRES, which covers an app
 that crashed mid-reply (its own next start removes the leftover too).
+
+    td:rules:<agent>         that agent's client claimed the mail to run the rules on it
+    td:rules-done            the rules ran on it (desk.rules.fire; sync.claims)
+
+are not conversation state either: they sit on one message (a customer's new mail in a queue
+folder), never on every message of the conversation, and a merge or split leaves them alone.
 """
 
 from __future__ import annotations
@@ -70,9 +76,18 @@ REPLYING = f"{PREFIX}replying:"
 REPLYING_EXPIRES = 30 * 60  # seconds
 
 
+RULES_CLAIM = f"{PREFIX}rules:"
+RULES_DONE = f"{PREFIX}rules-done"
+
+
 def ours(flags: set[str]) -> set[str]:
-    """The keywords that hold conversation state (not the replying markers)."""
-    return {f for f in flags if f.lower().startswith(PREFIX) and not f.lower().startswith(REPLYING)}
+    """The keywords that hold conversation state (not the replying markers nor the rules' claims)."""
+    return {f for f in flags if f.lower().startswith(PREFIX)
+            and not f.lower().startswith((REPLYING, RULES_CLAIM, RULES_DONE))}
+
+
+def rules_claim_keyword(agent: str) -> str:
+    return RULES_CLAIM + encode_name(agent)
 
 
 def replying_keyword(agent: str) -> str:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 MAX_REFERENCES = 40
 
 
-async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
+async def add_note(desk: "Desk", conv_id: int, body_markdown: str, message_id: str | None = None) -> str:
+    """`message_id`: fixed by a rule (desk.rules.execute), so running it again adds no second note."""
     if not body_markdown.strip():
         raise CommandError("the note is empty")
     conv, messages = await conversation_mail(desk, conv_id)
@@ -32,7 +33,7 @@ async def add_note(desk: "Desk", conv_id: int, body_markdown: str) -> str:
     refs = ids[:1] + ids[1:][-(MAX_REFERENCES - 1):]
     account = desk.config.accounts[0] if desk.config.accounts else None
     desk_addr = account.address if account else "desk@" + NOTE_DOMAIN
-    message_id = new_message_id(NOTE_DOMAIN)
+    message_id = message_id or new_message_id(NOTE_DOMAIN)
     try:
         raw = build_message(Outgoing(
             sender=Address(desk.config.agent, desk_addr), to=[Address("", desk_addr)],

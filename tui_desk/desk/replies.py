@@ -86,6 +86,26 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
         event=("reply", {"reply_all": reply_all, "snippets": snippet_records(desk, snippets)}))
 
 
+async def queue_autoreply(desk: "Desk", conv_id: int, body_markdown: str, *, message_id: str,
+                          event: dict[str, Any], account: AccountConfig | None = None) -> QueuedReply:
+    """Mail the desk sends by itself to the customer (a rule's reply with a snippet): threaded as
+    a reply, `Auto-Submitted: auto-replied` (RFC 3834), sent at once (no undo window: nobody is
+    there to undo it), and recorded as an `autoreply` event, never as an agent's reply (the
+    first response time keeps running). `message_id` is fixed by the caller: the outbox holds
+    one message per Message-ID, so running the same rule again cannot send it twice."""
+    account = account or desk.config.account(None)
+    head = await reply_headers(desk, conv_id, False, account)
+    original = head.original
+    text, plain = _filled(desk, head.conv, original, body_markdown, None, "reply")
+    refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
+    return await _queue(desk, account, conv_id, Outgoing(
+        sender=Address(account.display_name, account.address), to=head.to, subject=head.subject,
+        body_markdown=text, body_text=plain, in_reply_to=wire_message_id(original["message_id"]),
+        references=refs, auto_submitted="auto-replied"),
+        body_markdown, desk.now(), None, reply_all=False, clears_draft=False,
+        event=("autoreply", {**event, "to": [a.addr for a in head.to]}), message_id=message_id)
+
+
 @dataclass(frozen=True)
 class ReplyHeaders:
     to: list[Address]
@@ -127,10 +147,12 @@ async def forward_subject_of(desk: "Desk", conv_id: int) -> str:
 async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,
                         send_at: int | None = None, account: AccountConfig | None = None,
                         attachments: Sequence[Path] = (), seen_upto: int | None = None,
-                        snippets: list[str] | None = None) -> QueuedReply:
+                        snippets: list[str] | None = None, message_id: str | None = None,
+                        auto_submitted: str | None = None, event: dict[str, Any] | None = None) -> QueuedReply:
     """Forward the conversation's latest customer mail (attached whole, as message/rfc822) with
     the agent's Markdown on top. It stays in the conversation (References) and a third party's
-    answer threads back; it is not an answer to the customer (mail.compose.FORWARD_HEADER)."""
+    answer threads back; it is not an answer to the customer (mail.compose.FORWARD_HEADER).
+    A rule's forward gives its fixed `message_id`, `auto_submitted` and more `event` data."""
     account = account or desk.config.account(None)
     conv, original = await _conversation_and_original(desk, conv_id)
     to = parse_recipients(to_text)
@@ -143,9 +165,10 @@ async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown:
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=to,
         subject=await forward_subject_of(desk, conv_id), body_markdown=text, body_text=plain,
-        references=refs, attachments=list(attachments), forwarded=raw_original),
+        references=refs, attachments=list(attachments), forwarded=raw_original, auto_submitted=auto_submitted),
         body_markdown, send_at, seen_upto, reply_all=False, clears_draft=False,
-        event=("forward", {"to": [a.addr for a in to], "snippets": snippet_records(desk, snippets)}))
+        event=("forward", {"to": [a.addr for a in to], "snippets": snippet_records(desk, snippets), **(event or {})}),
+        message_id=message_id)
 
 
 def parse_recipients(text: str) -> list[Address]:
@@ -197,9 +220,9 @@ def _filled(desk: "Desk", conv: sqlite3.Row, original: sqlite3.Row, body_markdow
 
 async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoing, body_markdown: str,
                  send_at: int | None, seen_upto: int | None, *, reply_all: bool, clears_draft: bool,
-                 event: tuple[str, dict[str, Any]]) -> QueuedReply:
+                 event: tuple[str, dict[str, Any]], message_id: str | None = None) -> QueuedReply:
     """`event`: the history event's kind and data; it becomes history when the item is sent."""
-    message_id = new_message_id(account.address.rpartition("@")[2])
+    message_id = message_id or new_message_id(account.address.rpartition("@")[2])
     try:
         raw = build_message(out, message_id)
     except ComposeError as e:

@@ -76,7 +76,8 @@ def timeline(src: ConversationSource) -> Timeline:
                 turns.append(Turn(m.at, "agent", m.sender_key or None))
             else:
                 e, d = named
-                role = _EVENT_ROLES[e.kind] if e.kind in ("forward", "note") else "agent"
+                # an autoreply's mail is `auto` even where its Auto-Submitted header was lost
+                role = _EVENT_ROLES[e.kind] if e.kind in ("forward", "note", "autoreply") else "agent"
                 turns.append(Turn(e.at, role, e.agent, _snippet_names(d) if role == "agent" else ()))
         else:
             turns.append(Turn(m.at, "customer"))

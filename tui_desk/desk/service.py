@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tui_desk.desk import metrics
     from tui_desk.desk.history import HistoryLine
     from tui_desk.desk.questions import QuestionGroup
+    from tui_desk.desk.rules.model import RuleSet
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -53,6 +54,8 @@ class Desk:
         self.undo_stack: list[Change] = []  # newest last
         self.snippet_errors: list[SnippetError] = []
         self._replying_seen: dict[tuple[int, str], float] = {}  # (conv, agent) -> first seen here
+        # the rules this desk runs (desk.rules.fire; Background sets them): None runs none
+        self.rules: RuleSet | None = None
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,

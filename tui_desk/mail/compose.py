@@ -83,6 +83,9 @@ class Outgoing:
     # the text/plain part when it differs from the Markdown source: placeholders filled with
     # the values as they are, where the Markdown has them escaped (escape_markdown)
     body_text: str | None = None
+    # mail the desk sends by itself (a rule's reply or forward): "auto-replied" or
+    # "auto-generated" (RFC 3834), so other machines do not answer it
+    auto_submitted: str | None = None
 
 
 FORWARD_HEADER = "X-TUI-Desk-Forward"  # marks our forwards: mail to a third party, not an answer
@@ -143,6 +146,8 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
     msg["MIME-Version"] = "1.0"
+    if out.auto_submitted:
+        msg["Auto-Submitted"] = check_header("Auto-Submitted", out.auto_submitted)
     if out.forwarded is not None:
         msg[FORWARD_HEADER] = "yes"
     text = out.body_markdown if out.body_text is None else out.body_text

@@ -15,9 +15,10 @@ from typing import Any, Iterable, Sequence
 
 from tui_desk.store.db import Store, as_json_list
 
-# The kinds an agent's action records (desk.history). `autoreply` and `survey` are reserved for
-# the auto-reply and satisfaction-survey features; readers keep kinds they do not know.
-KINDS = ("status", "assign", "snooze", "unsnooze", "tag", "reply", "forward", "note", "autoreply", "survey")
+# The kinds an agent's action records (desk.history); `rule` and `autoreply` are the rules'
+# (desk.rules.execute). `survey` is reserved for the satisfaction-survey feature; readers keep
+# kinds they do not know.
+KINDS = ("status", "assign", "snooze", "unsnooze", "tag", "reply", "forward", "note", "autoreply", "survey", "rule")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +145,19 @@ async def in_period(store: Store, since: int | None = None, until: int | None = 
         f"{_RESOLVED} AND e.at >= ? AND e.at < ? ORDER BY e.at, e.event_id",
         (since if since is not None else -(2 ** 62), until if until is not None else 2 ** 62))
     return [ConversationEvent(_row(r), r["conv_id"]) for r in rows]
+
+
+async def of_kind_since(store: Store, kind: str, since: int) -> list[ConversationEvent]:
+    """Events of one kind at `since` or later, those still waiting in the outbox too (an
+    automatic reply queued a second ago counts for the rate limits), with their conversation."""
+    rows = await store.fetchall(
+        "SELECT e.*, t.conv_id AS conv_id FROM events e LEFT JOIN thread_ids t ON t.msgid = e.anchor"
+        " WHERE e.kind = ? AND e.at >= ? ORDER BY e.at, e.event_id", (kind, since))
+    return [ConversationEvent(_row(r), r["conv_id"]) for r in rows]
+
+
+async def names_message(store: Store, kind: str, message_id: str) -> bool:
+    """Whether an event of this kind (sent or still in the outbox) names this Message-ID."""
+    return await store.fetchone(
+        "SELECT 1 FROM events WHERE kind = ? AND json_extract(data_json, '$.message_id') = ? LIMIT 1",
+        (kind, message_id)) is not None

@@ -169,3 +169,16 @@ async def copies_with_keyword(store: Store, keyword: str) -> list[tuple[str, str
         "SELECT DISTINCT f.account, m.message_id, i.flags FROM imap_messages i JOIN folders f ON f.id = i.folder_id"
         " JOIN messages m ON m.id = i.message_id WHERE instr(lower(i.flags), ?) > 0", (keyword.lower(),))
     return sorted({(r[0], r[1]) for r in rows if keyword.lower() in r[2].lower().split()})
+
+
+async def queue_copies_since(store: Store, account: str, since: int
+                             ) -> list[tuple[str, int, str, int, int | None, str, int | None]]:
+    """(folder, UID, Message-ID, conv id, date, flags, modseq) of every copy in the account's
+    queue folders of mail from customers (not an agent's, not a note) dated `since` or later,
+    oldest first: the mail rules may run on (sync.claims)."""
+    rows = await store.fetchall(
+        "SELECT f.name, i.uid, m.message_id, m.conv_id, m.date, i.flags, i.modseq FROM imap_messages i"
+        " JOIN folders f ON f.id = i.folder_id JOIN messages m ON m.id = i.message_id"
+        " WHERE f.account = ? AND f.role = 'queue' AND m.is_agent = 0 AND m.is_note = 0 AND m.date >= ?"
+        " ORDER BY m.date, m.id, f.name", (account, since))
+    return [(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5], r[6]) for r in rows]

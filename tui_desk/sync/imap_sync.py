@@ -18,6 +18,7 @@ from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.history_format import HISTORY_FOLDER
+from tui_desk.sync.claims import ClaimSession
 from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.live import LiveSync
 from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
@@ -61,6 +62,8 @@ class FetchOutcome:
 
 
 ChangeCallback = Callable[[set[int]], Awaitable[None]]
+# after a pass has stored new mail with its bodies: the desk runs its rules (desk.rules.fire)
+PassCallback = Callable[[ClaimSession], Awaitable[None]]
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -103,6 +106,7 @@ class AccountSync(LiveSync):
         self.stats = SyncStats()
         self.history = HistorySync(store, account.name, account.address)  # the History folder
         self.on_state: Callable[[], None] | None = None  # called when state or problem changes
+        self.after_pass: PassCallback | None = None  # the rules, claimed on this connection
         self._state = "disconnected"
         self.problem: str | None = None  # why the last attempt failed; None while it works
         self.retry_at: float | None = None  # loop time of the next attempt while disconnected
@@ -211,6 +215,7 @@ class AccountSync(LiveSync):
                 finally:
                     if refreshing is not None:
                         await refreshing
+                await self.run_after_pass(conn)
             finally:
                 self.state = "disconnected"
                 await conn.logout()
@@ -508,6 +513,15 @@ class AccountSync(LiveSync):
         if touched:  # the server's answer may carry teammates' keywords too
             await self.on_change(touched)
         return pushed
+
+    async def run_after_pass(self, conn: ImapConnection) -> None:
+        """The desk's after_pass (the rules) on this connection; what it queued (keywords,
+        history events) reaches the server now."""
+        if self.after_pass is None:
+            return
+        await self.after_pass(ClaimSession(self.store, self.account.name, conn))
+        await self.push_changes(conn)
+        await self._history(conn, read=False)  # what the rules did, for the team now
 
     async def _history(self, conn: ImapConnection, read: bool) -> None:
         """The History folder (sync.history_sync): read (`read`), then push. A server that

@@ -2,9 +2,10 @@
 on an event (engine.plan, pure), the loop and abuse guards for automatic mail (guards, pure),
 and the conversation facts the desk gathers for the engine (facts).
 
-Planning and doing are apart: `plan()` returns PlannedActions and changes nothing; an executor
-(next: fired from the sync, claimed once per team on the server) applies them through the
-desk's one command path (desk.commands) and says in the conversation what each rule did.
+Planning and doing are apart: `plan()` returns PlannedActions and changes nothing; the executor
+(execute) applies them through the desk's one command path (desk.commands) and says in the
+conversation what each rule did; fire runs it on new mail after each sync pass, claimed once
+per team on the server (sync.claims), and on status changes.
 """
 
 from tui_desk.desk.rules.engine import plan

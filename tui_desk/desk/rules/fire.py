@@ -1,0 +1,114 @@
+"""When rules fire: on new mail after a sync pass, once across a team, and on status changes.
+
+New mail (`new`: the first mail of a conversation; `customer-reply`: a customer's later mail)
+is looked at after every sync pass that stored it with its body (AccountSync.after_pass). The
+client claims it on the server before acting (sync.claims: a conditional STORE of its claim
+keyword `td:rules:<agent>` on the mail in its queue folder); the client whose claim the server
+takes first runs the rules, the others see its claim and leave the mail alone. After acting it
+adds `td:rules-done`.
+
+- Restart: a client's own claim without `td:rules-done` (it stopped between) is run again;
+  the executor does nothing twice (desk.rules.execute).
+- Offline catch-up: the candidates are the customer mail in the store dated within the
+  horizon (`[rules] horizon_hours`, 24 by default) that has no done keyword and no other client's
+  claim, whatever the client saw before: a client that was away claims what arrived meanwhile
+  and nobody else took. Mail older than the horizon is never run on, so a new agent's first
+  sync does not fire the rules on a year of mail.
+- Mail on which no rule would do anything is not claimed (nothing is written to the server).
+- `status` rules fire where the status is set (desk.commands.set_status), once: the change is
+  made on one client only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from tui_desk.desk.keywords import RULES_CLAIM, RULES_DONE, rules_claim_keyword
+from tui_desk.desk.rules.engine import plan
+from tui_desk.desk.rules.execute import execute
+from tui_desk.desk.rules.facts import gather_many
+from tui_desk.desk.rules.load import checks_for, load_rules
+from tui_desk.desk.rules.model import Event, EventKind, RuleSet
+from tui_desk.store import queries
+from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+
+log = logging.getLogger(__name__)
+
+MAIL_EVENTS = ("new", "customer-reply")
+
+
+def read_rules(desk: Desk) -> RuleSet:
+    """The config's rules, checked against its team and this desk's snippets (RulesError)."""
+    config = desk.config
+    checks = checks_for([*config.team, config.agent], [s.name for s in desk.snippets()], config.is_agent_address)
+    return load_rules(config.rules_path(), checks, required=config.rules_file is not None)
+
+
+async def _event_kind(desk: Desk, copy: Copy) -> EventKind:
+    mail = [r for r in await queries.messages_of(desk.store, copy.conv_id) if not r["is_note"]]
+    return "new" if mail and mail[0]["message_id"] == copy.message_id else "customer-reply"
+
+
+class RulesRunner:
+    """Runs a desk's rules on the new mail of every sync pass (AccountSync.after_pass)."""
+
+    def __init__(self, desk: Desk, rules: RuleSet, horizon: int | None = None) -> None:
+        """`horizon`: seconds (default: the config's `[rules] horizon_hours`)."""
+        self.desk, self.rules = desk, rules
+        self.horizon = horizon if horizon is not None else desk.config.rules_horizon_hours * 3600
+        desk.rules = rules  # status rules fire from the command path
+        self.keys = ClaimKeywords(rules_claim_keyword(desk.agent).lower(), RULES_CLAIM, RULES_DONE)
+        self._settled: set[str] = set()  # mail this process has looked at and is done with
+        self.claimed = 0  # claims this client won (tests read them)
+        self.lost = 0  # claims another client had
+
+    async def after_pass(self, session: ClaimSession) -> None:
+        rules = [r for r in self.rules.rules if r.on in MAIL_EVENTS]
+        if not rules:
+            return
+        todo: dict[str, Copy] = {}
+        for copy in await session.copies(self.desk.now() - self.horizon):
+            if copy.message_id in todo or copy.message_id in self._settled:
+                continue
+            held = claims_on(copy.flags, self.keys)
+            if RULES_DONE in {f.lower() for f in copy.flags} or (held and self.keys.mine not in held):
+                self._settled.add(copy.message_id)
+                continue
+            todo[copy.message_id] = copy
+        if not todo:
+            return
+        copies = list(todo.values())
+        events = [Event(await _event_kind(self.desk, c), c.conv_id, c.date or self.desk.now(), c.message_id)
+                  for c in copies]
+        facts = await gather_many(self.desk, rules, events)
+        for copy, event, conv in zip(copies, events, facts):
+            planned = plan(rules, event, conv) if conv is not None else []
+            mine = self.keys.mine in claims_on(copy.flags, self.keys)
+            if not planned and not mine:
+                self._settled.add(copy.message_id)  # no rule does anything: nothing to claim
+                continue
+            if not await session.claim(copy, self.keys):
+                self.lost += 1
+                self._settled.add(copy.message_id)
+                continue
+            self.claimed += 1
+            await execute(self.desk, event, planned, key=f"{copy.message_id}\n{event.kind}")
+            await session.done(copy, self.keys)
+            self._settled.add(copy.message_id)
+
+
+async def fire_status(desk: Desk, conv_ids: list[int], caused_by: tuple[str, ...]) -> None:
+    """The `status` rules on conversations whose status just changed on this client."""
+    rules = [r for r in (desk.rules.rules if desk.rules is not None else ()) if r.on == "status"]
+    if not rules or not conv_ids:
+        return
+    now = desk.now()
+    events = [Event("status", cid, now, caused_by=caused_by) for cid in conv_ids]
+    for event, conv in zip(events, await gather_many(desk, rules, events)):
+        if conv is not None:
+            await execute(desk, event, plan(rules, event, conv),
+                          key=f"status\n{event.conv_id}\n{now}\n{conv.status}\n{','.join(caused_by)}")
