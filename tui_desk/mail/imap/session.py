@@ -19,7 +19,7 @@ from tui_desk.mail.imap.errors import (ImapAuthError, ImapCommandError, ImapConn
 from tui_desk.mail.imap.responses import _FETCH_LINE, _VANISHED_EARLIER, _parse_fetch, _parse_unit, _text
 from tui_desk.mail.imap.results import (_SPECIAL_USE_BY_LOWER, IDLE_MAX_SECONDS, FetchedMessage, Folder,
                                         MailboxStatus, QresyncState, Raw, Update)
-from tui_desk.mail.imap.wire import (_ATOMISH, _auth_mechanisms, _fetch_items, _flag_list, _parse_uid_ranges,
+from tui_desk.mail.imap.wire import (_ATOMISH, _Wire, _auth_mechanisms, _fetch_items, _flag_list, _parse_uid_ranges,
                                      _response_key, decode_mailbox, sasl_oauth2, uid_set)
 
 
@@ -39,13 +39,17 @@ class ImapConnection(_Connection):
     # -- session -----------------------------------------------------------------------------------------
     async def login(self, user: str, password: str) -> None:
         """LOGIN; ImapAuthError ("login failed for USER at HOST:PORT: ...") when refused."""
-        protocol = self._require()
+        self._require()  # connected, or ImapError
         if "LOGINDISABLED" in self.capabilities:
             raise ImapAuthError(f"login failed for {user} at {self.label}: the server disables "
                                 "LOGIN on this connection (use security \"tls\" or \"starttls\")")
-        wire = self._wire("LOGIN").string(user).string(password, secret=True)
+        await self._signed_in("LOGIN", self._wire("LOGIN").string(user).string(password, secret=True), user)
+
+    async def _signed_in(self, command: str, wire: _Wire, user: str) -> None:
+        """Send LOGIN/AUTHENTICATE; refused or cut off: ImapAuthError naming the user and server."""
+        protocol = self._require()
         try:
-            cmd = await self._simple("LOGIN", wire)
+            cmd = await self._simple(command, wire)
         except ImapCommandError as exc:
             raise ImapAuthError(f"login failed for {user} at {self.label}: {exc.server_text}") from None
         except ImapConnectionLost as exc:
@@ -67,7 +71,7 @@ class ImapConnection(_Connection):
         """AUTHENTICATE XOAUTH2 or OAUTHBEARER (RFC 7628) with a bearer token, the initial
         response inline when the server offers SASL-IR. ImapAuthError when refused."""
         mechanism = mechanism.upper()
-        protocol = self._require()
+        self._require()  # connected, or ImapError
         if f"AUTH={mechanism}" not in self.capabilities:
             raise ImapAuthError(f"login failed for {user} at {self.label}: the server does not offer "
                                 f"{mechanism} (it offers: {_auth_mechanisms(self.capabilities)})")
@@ -81,16 +85,7 @@ class ImapConnection(_Connection):
         # response before the tagged NO: empty for XOAUTH2, ^A for OAUTHBEARER (RFC 7628 §3.2.3).
         # Sent only if the server asks (the queue ends with the command).
         wire.response("AQ==" if mechanism == "OAUTHBEARER" else "")
-        try:
-            cmd = await self._simple("AUTHENTICATE", wire)
-        except ImapCommandError as exc:
-            raise ImapAuthError(f"login failed for {user} at {self.label}: {exc.server_text}") from None
-        except ImapConnectionLost as exc:
-            raise ImapAuthError(f"login failed for {user} at {self.label}: {exc}") from None
-        protocol.state = AUTH
-        self.user = user
-        if not self._set_capabilities(cmd):
-            await self._refresh_capabilities()
+        await self._signed_in("AUTHENTICATE", wire, user)
 
     async def enable(self, *capabilities: str) -> frozenset[str]:
         """ENABLE (RFC 5161), e.g. enable("QRESYNC"); returns what the server enabled."""
