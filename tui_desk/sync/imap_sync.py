@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterable, TypeVar
 
 from tui_desk.config import AccountConfig, Config, ServerConfig
@@ -21,6 +21,7 @@ from tui_desk.mail.history_format import HISTORY_FOLDER
 from tui_desk.sync.claims import ClaimSession
 from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.live import LiveSync
+from tui_desk.sync.stats import SyncStats
 from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
 from tui_desk.sync.push import append_note, store_flags
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
@@ -31,21 +32,6 @@ HEADER_BATCH = 500  # UIDs per header FETCH
 BODY_BATCH_BYTES = 4 * 1024 * 1024  # bytes per body FETCH
 BODY_BATCH_MAX = 400
 HEADER_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
-
-
-@dataclass
-class SyncStats:
-    new: int = 0
-    changed: int = 0
-    expunged: int = 0
-    bodies: int = 0
-    errors: int = 0
-    pushed: int = 0
-    error_lines: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        return (f"synced: {self.new} new, {self.changed} changed, {self.expunged} expunged, "
-                f"{self.bodies} bodies, {self.pushed} changes pushed, {self.errors} errors")
 
 
 @dataclass

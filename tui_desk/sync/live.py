@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from tui_desk.config import AccountConfig, ConfigError, ServerConfig
 from tui_desk.mail.imap import ImapAuthError, ImapCommandError, ImapConnection, ImapConnectionLost, ImapError, Update
 from tui_desk.secrets import SecretError
 from tui_desk.sync.parse_pool import ParsePool
+from tui_desk.sync.stats import SyncStats
 
-if TYPE_CHECKING:
-    from tui_desk.sync.imap_sync import SyncStats
 
 log = logging.getLogger("tui_desk.sync.imap_sync")  # one logger for the account's sync
 
