@@ -40,28 +40,6 @@ if str(ROOT) not in sys.path:
 TARGET_FIRST_PAINT = 0.5  # seconds (issue 15)
 
 
-def frame_app():
-    """DeskApp whose frames are encoded as the terminal driver would, each reported to `on_frame`."""
-    from textual._compositor import CompositorUpdate
-
-    import tui_desk.ui.app as app_module
-
-    class BenchApp(app_module.DeskApp):
-        CSS_PATH = os.path.join(os.path.dirname(app_module.__file__), app_module.DeskApp.CSS_PATH)
-        on_frame = None
-
-        def _display(self, screen, renderable) -> None:
-            super()._display(screen, renderable)
-            if renderable is None or self._batch_count:
-                return
-            if self.is_headless and isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(self.console)
-            if self.on_frame is not None:
-                self.on_frame(screen)
-
-    return BenchApp
-
-
 async def measure(db: Path, runs: int, cold: bool) -> dict:
     from textual import events
 
@@ -69,11 +47,12 @@ async def measure(db: Path, runs: int, cold: bool) -> dict:
     from tui_desk.desk.service import Desk
     from tui_desk.ui.main_screen import MainScreen
 
-    BenchApp = frame_app()
+    from bench.frame_timing import frame_counting_app
 
     async def open_desk():
         return await Desk.open(db, Config(), check=False)
 
+    BenchApp = frame_counting_app(lambda _app, screen: on_frame(screen))
     app = BenchApp(open_desk=open_desk, theme="tui-desk-dark")
     marks: dict[str, float] = {}
     before: list = [None, None]  # the report and heatmap on screen before the timed key
@@ -89,7 +68,6 @@ async def measure(db: Path, runs: int, cold: bool) -> dict:
             marks.setdefault("heatmap", now)
         if "heatmap" in marks and not screen.reading:
             marks.setdefault("questions", now)
-    app.on_frame = on_frame
 
     async def until(predicate, timeout: float = 600.0) -> None:
         deadline = time.perf_counter() + timeout
