@@ -4,6 +4,7 @@ reply, an agent's own store and sync, and a plain IMAP login to look at the serv
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import imaplib
 import sys
@@ -116,3 +117,14 @@ def client(dovecot, user) -> imaplib.IMAP4:
     c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=30)
     c.login(user, dovecot.password_of(user))
     return c
+
+
+async def live(sync: AccountSync, seconds: float = 5.0) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """The sync's run_forever started (stop it with the event, then await the task), returned
+    once it is IDLE or after `seconds`: callers that need IDLE assert sync.state themselves."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(sync.run_forever(stop))
+    deadline = time.monotonic() + seconds
+    while sync.state != "idle" and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return stop, task

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.accounts import config_for
+from tests.accounts import config_for, live
 from tests.mailfactory import make_mail
 from tui_desk.desk import commands, keywords
 from tui_desk.desk.service import Desk
@@ -206,13 +206,8 @@ async def test_a_live_sync_pushes_local_changes_at_once_and_catches_up_on_demand
     desk, sync, _ = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
     with pytest.raises(ImapError, match="not connected"):
         await sync.catch_up()
-    stop = asyncio.Event()
-    task = asyncio.create_task(sync.run_forever(stop))
+    stop, task = await live(sync, 10.0)
     try:
-        for _ in range(200):
-            if sync.state == "idle":
-                break
-            await asyncio.sleep(0.05)
         assert sync.state == "idle"
         # IDLE waits on the server for up to 25 min; a local change must not wait with it
         started = time.monotonic()

@@ -14,7 +14,7 @@ import sys
 import textwrap
 
 from tests.mailfactory import BASE, make_mail
-from tests.accounts import account_for, replying_desk, sync_cmd, write_config
+from tests.accounts import account_for, live, replying_desk, sync_cmd, write_config
 from tests.clock import Clock
 from tui_desk.config import Config
 from tui_desk.desk import commands
@@ -280,12 +280,7 @@ async def test_a_live_agent_gets_a_teammates_events_without_a_key(tmp_path, dove
     async def on_new(n: int) -> None:
         arrived.set()
     bob_sync.history.on_new = on_new
-    stop = asyncio.Event()
-    task = asyncio.create_task(bob_sync.run_forever(stop))
-    for _ in range(100):
-        if bob_sync.state == "idle":
-            break
-        await asyncio.sleep(0.05)
+    stop, task = await live(bob_sync, 5.0)
     await commands.set_status(alice, [await conv_of(alice, "m0@t")], "pending")
     await alice_sync.sync_once()
     await asyncio.wait_for(arrived.wait(), 5.0)  # NOTIFY, not the 60 s poll

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.accounts import account_for, client, write_config
+from tests.accounts import account_for, client, live, write_config
 from tests.mailfactory import make_mail
 from tui_desk.config import AccountConfig, ServerConfig
 from tui_desk.desk.service import Desk
@@ -140,12 +140,7 @@ async def test_idle_push_brings_new_mail_pushed_not_polled(tmp_path, dovecot, ma
         if "i1@t" in await server_ids(desk):
             seen.set()
     sync.on_change = on_change
-    stop = asyncio.Event()
-    task = asyncio.create_task(sync.run_forever(stop))
-    for _ in range(100):
-        if sync.state == "idle":
-            break
-        await asyncio.sleep(0.05)
+    stop, task = await live(sync, 5.0)
     assert sync.state == "idle"
     await asyncio.to_thread(dovecot.deliver, mail_user, make_mail("i1@t", minutes=1))
     # IDLE's push, not the 60 s poll: typically ~0.5 s (measured in bench/sync_vs_mbsync.py)

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import time
 
-from tests.accounts import AGENTS, agent
+from tests.accounts import AGENTS, agent, live
 from tests.mailfactory import make_mail
 from tui_desk.desk import commands
 from tui_desk.desk.service import Desk
@@ -104,12 +104,7 @@ async def test_live_agent_sees_a_teammates_change_pushed_not_polled(tmp_path, do
         if "bug" in (await state(bob, "l1@t")).tags:
             changed.set()
     bob_sync.on_change = on_change
-    stop = asyncio.Event()
-    task = asyncio.create_task(bob_sync.run_forever(stop))
-    for _ in range(100):
-        if bob_sync.state == "idle":
-            break
-        await asyncio.sleep(0.05)
+    stop, task = await live(bob_sync, 5.0)
     await commands.tag(alice, [await conv_of(alice, "l1@t")], ["bug"])
     await alice_sync.sync_once()
     await asyncio.wait_for(changed.wait(), PUSHED)  # typically ~0.5 s (bench/sync_vs_mbsync.py)
