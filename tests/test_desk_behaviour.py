@@ -280,8 +280,8 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
 
 
 async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):
-    assert desk.reply_placeholders() == ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject",
-                                         "expected_wait"]
+    assert desk.reply_placeholders() == ["customer_first_name", "customer_name", "ticket_id", "agent_name",
+                                         "agent_first_name", "subject", "expected_wait"]
     assert desk.undo_send_seconds() == []  # no account sends
     assert all(s.name and s.body for s in desk.snippets())
 

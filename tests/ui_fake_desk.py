@@ -328,7 +328,8 @@ class FakeDesk:
         return False  # as the behaviour suite's real desk: no [priority] business_hours
 
     def reply_placeholders(self) -> list[str]:
-        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject", "expected_wait"]
+        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name", "subject",
+                "expected_wait"]
 
     def snippets(self) -> list[Snippet]:
         if self.snippet_list is not None:

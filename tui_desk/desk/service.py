@@ -555,7 +555,9 @@ class Desk:
     def reply_placeholders(self) -> list[str]:
         """The {{names}} a reply fills in on sending."""
         from tui_desk.desk.replies import MEASURED_PLACEHOLDERS, placeholder_values
-        return [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
+        from tui_desk.desk.snippets import capture_names
+        fixed = [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
+        return [*fixed, *(n for n in capture_names(self.snippets()) if n not in fixed)]
 
     def snippets(self) -> list[Snippet]:
         if self._snippets is None:

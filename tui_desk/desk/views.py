@@ -103,6 +103,8 @@ class Snippet:
     tags: tuple[str, ...]
     body: str  # Markdown with {{placeholders}}
     path: str = ""
+    capture: tuple[tuple[str, str], ...] = ()  # (placeholder, regex) filled from the customer's mail
+    kb: str | None = None  # an FAQ / knowledge-base URL the snippet answers with (self-service)
 
 
 @dataclass(frozen=True, slots=True)
