@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tui_desk.desk.history import HistoryLine
     from tui_desk.desk.questions import QuestionGroup
     from tui_desk.desk.rules.model import RuleSet
+    from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -454,6 +455,10 @@ class Desk:
     async def export(self, query: str | None) -> tuple[list[str], list[list[object]]]:
         from tui_desk.desk import reports
         return await reports.export(self, query)
+
+    async def snippet_stats(self, since: int | None = None, until: int | None = None) -> list[SnippetStats]:
+        from tui_desk.desk import snippet_stats
+        return await snippet_stats.snippet_stats(self, since, until)
 
     def business_hours_configured(self) -> bool:
         return self.config.priority.business_hours is not None
