@@ -337,8 +337,11 @@ class FakeDesk:
                        ("refund-issued", 5, 4, 2, 3, 1, 3600.0, 0, None, None))
 
     async def snippet_stats(self, since: int | None = None, until: int | None = None) -> list[SnippetStats]:
-        """Every snippet, with the canned figures of SNIPPET_FIGURES (the rest not used)."""
-        canned = {f[0]: SnippetStats(*f) for f in self.SNIPPET_FIGURES}
+        """Every snippet, with the canned figures of SNIPPET_FIGURES (the rest not used); the
+        canned uses were a day before FIXED_NOW: a period without that day has none."""
+        used_at = FIXED_NOW.timestamp() - 86400
+        in_period = (since is None or since <= used_at) and (until is None or used_at < until)
+        canned = {f[0]: SnippetStats(*f) for f in self.SNIPPET_FIGURES} if in_period else {}
         return [canned.get(s.name, SnippetStats(s.name)) for s in sorted(self.snippets(), key=lambda s: s.name)]
 
     def snippets(self) -> list[Snippet]:
