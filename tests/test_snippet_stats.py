@@ -165,11 +165,13 @@ def test_the_best_answer_is_the_reply_whose_conversation_closed_fastest():
 
 
 def test_a_snippet_draft_keeps_the_agents_own_words():
-    body = "Hi Maria,\n\nuse the reset link again, it works now.\n\nOn Mon, Maria wrote:\n> my password\n"
-    text = snippet_text("Cannot reset \x1b[31mpassword", body, "Maria")
+    body = ("Hi Maria,\n\nuse the reset link again, it works now.\n\nBest, Bo\nBo Lin, support\n\n"
+            "On Mon, Maria wrote:\n> my password\n")
+    text = snippet_text("Cannot reset \x1b[31mpassword", body, "Maria", "Bo Lin")
     assert text.startswith("---\ntitle: Cannot reset password\ntags: [suggested]\n---\n")
     assert "Hi {{customer_first_name}}," in text and "it works now." in text
-    assert "my password" not in text and "Maria" not in text and "\x1b" not in text
+    assert "Best, {{agent_first_name}}\n{{agent_name}}, support" in text
+    assert "my password" not in text and "Maria" not in text and "Bo" not in text and "\x1b" not in text
 
 
 def test_kb_links_for_the_questions_a_snippet_answers():
@@ -295,3 +297,20 @@ def test_snippets_suggest_json_and_text(capsys, store):
     assert code == 0, err
     assert "[[rule]]" in out and "reply refund-issued" in out and "Thank you, this is done." in out
     assert "https://help.test/refunds" in out
+
+
+# --- [snippets] in config.toml ------------------------------------------------------------------
+
+def test_the_snippets_config(tmp_path):
+    from tui_desk.config import ConfigError, load_config
+    path = tmp_path / "config.toml"
+    path.write_text("[snippets]\nautomate_share = 0.9\nmin_uses = 3\ngood_share = 1\n")
+    assert load_config(path).snippets == SnippetsConfig(automate_share=0.9, min_uses=3, good_share=1.0)
+    path.write_text("")
+    assert load_config(path).snippets == SnippetsConfig(automate_share=0.8, min_uses=10, good_share=0.5)
+    for bad, said in [("automate_share = 80", "must be a share above 0 and at most 1"),
+                      ("automate_share = true", "must be a share"), ("min_uses = 0", "must be 1 or more"),
+                      ("min_uses = 2.5", "must be a whole number"), ("automate = 1", "unknown key 'snippets.automate'")]:
+        path.write_text(f"[snippets]\n{bad}\n")
+        with pytest.raises(ConfigError, match=said):
+            load_config(path)

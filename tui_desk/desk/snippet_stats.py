@@ -304,13 +304,17 @@ def best_answer(rows: Iterable[metrics.ConvMetrics]) -> tuple[int, float] | None
     return (best[2], best[3]) if best is not None else None
 
 
-def snippet_text(label: str, body: str, customer_first: str) -> str:
-    """A snippet file from an agent's reply: its own words, the customer's name a placeholder."""
+def snippet_text(label: str, body: str, customer_first: str, agent_name: str = "") -> str:
+    """A snippet file from an agent's reply: its own words; the customer's first name, the
+    agent's name and first name (as the reply signed them) become placeholders."""
     from tui_desk.desk.quoting import split_quoted
     from tui_desk.sanitize import sanitize, sanitize_line
     own = "\n".join(text for text, quoted in split_quoted(body) if not quoted).strip()
-    if len(customer_first) > 1:
-        own = re.sub(rf"\b{re.escape(customer_first)}\b", "{{customer_first_name}}", own)
+    names = [(customer_first, "customer_first_name"), (agent_name.strip(), "agent_name"),
+             ((agent_name.split() or [""])[0], "agent_first_name")]
+    for name, placeholder in names:
+        if len(name) > 1:
+            own = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "{{" + placeholder + "}}", own)
     title = sanitize_line(label).replace("\n", " ").strip() or "Suggested answer"
     return f"---\ntitle: {title}\ntags: [suggested]\n---\n{sanitize(own).strip()}\n"
 
@@ -394,5 +398,6 @@ async def suggest(desk: Desk, since: int, until: int) -> Suggestions:
         name = customers[0]["sender_name"] if customers else ""
         first = name.split()[0] if name and name.split() else ""
         drafts.append(SnippetDraft(sanitize_line(g.label), g.size, _slug(g.label) if _slug(g.label) not in known else
-                                   _slug(g.label) + "-2", conv_id, snippet_text(g.label, answer["body"] or "", first)))
+                                   _slug(g.label) + "-2", conv_id,
+                                   snippet_text(g.label, answer["body"] or "", first, answer["sender_name"] or "")))
     return Suggestions(tuple(automate), tuple(drafts), tuple(kb_links(snippets, groups)))
