@@ -73,3 +73,28 @@ async def test_a_desk_whose_figures_fail_still_lists_the_snippets():
         pane = app.snippet_pane
         assert pane.stats == {} and len(pane.shown) >= 10
         assert labels(pane)["refund-issued"] == pane.shown[[s.name for s in pane.shown].index("refund-issued")].title
+
+
+async def test_a_folded_pane_reads_the_figures_when_it_is_first_shown():
+    app = make_app()
+    asked: list[tuple] = []
+    real = app.desk.snippet_stats
+
+    async def counting(since=None, until=None):  # noqa: ANN001, ANN202 - wraps the stand-in's method
+        asked.append((since, until))
+        return await real(since, until)
+    app.desk.snippet_stats = counting
+    async with app.run_test(size=(80, 24)) as pilot:  # under 100 columns the pane is folded away
+        await settle(pilot)
+        pane = app.snippet_pane
+        assert not pane.display and asked == [] and pane.stats == {}
+        await pilot.press("S")
+        await settle(pilot)
+        assert pane.display and asked == [(None, None)]
+        assert pane.stats["refund-issued"].uses == 5
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not pane.display
+        await pilot.press("f2")
+        await settle(pilot)
+        assert pane.display and asked == [(None, None)]  # once

@@ -1,7 +1,8 @@
 """The snippet pane: a filter box, the matching titles and a preview of the highlighted one.
 
 Beside each title, what happened after the snippet was used (desk.snippet_stats, read through
-DeskService.snippet_stats once the snippets are there): uses, the share it solved, and the mean
+DeskService.snippet_stats once the snippets are there and the pane is shown: on a cold metrics
+cache that pass computes it, as opening Reports does): uses, the share it solved, and the mean
 CSAT when the desk has any; the highlighted one's full figures are under the list. Ctrl+O (the
 pane's own key) sorts by best match, uses, solved share or CSAT."""
 
@@ -113,6 +114,7 @@ class SnippetPane(Vertical):
         self.all_snippets: list[Snippet] = []
         self.shown: list[Snippet] = []
         self.stats: dict[str, SnippetStats] = {}
+        self._stats_asked = False  # once per set of snippets: a pass over the reports' cache
         self.sort = SORTS[0]
 
     def compose(self) -> ComposeResult:
@@ -139,6 +141,16 @@ class SnippetPane(Vertical):
     def set_snippets(self, snippets: list[Snippet]) -> None:
         self.all_snippets = list(snippets)
         self._apply_filter(self.filter_input.value)
+        self._stats_asked = False
+        if self.display:  # a folded pane (narrow terminal) asks when it is first shown
+            self._ask_stats()
+
+    def on_show(self) -> None:
+        if not self._stats_asked and self.all_snippets:
+            self._ask_stats()
+
+    def _ask_stats(self) -> None:
+        self._stats_asked = True
         self.load_stats()
 
     @work(group="snippet-stats", exclusive=True)
