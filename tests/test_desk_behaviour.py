@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tui_desk.config import AccountConfig, Config, PriorityConfig
+from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.views import DeskService
 
 try:
@@ -280,8 +281,8 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
 
 
 async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):
-    assert desk.reply_placeholders() == ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject",
-                                         "expected_wait"]
+    assert desk.reply_placeholders() == ["customer_first_name", "customer_name", "ticket_id", "agent_name",
+                                         "agent_first_name", "subject", "expected_wait"]
     assert desk.undo_send_seconds() == []  # no account sends
     assert all(s.name and s.body for s in desk.snippets())
 
@@ -308,3 +309,14 @@ def test_the_stand_in_has_the_protocols_methods_with_the_same_signatures():
         assert inspect.iscoroutinefunction(got) == inspect.iscoroutinefunction(wanted), name
         assert ([(p.name, p.kind, p.default) for p in inspect.signature(got).parameters.values()]
                 == [(p.name, p.kind, p.default) for p in inspect.signature(wanted).parameters.values()]), name
+
+
+async def test_snippet_figures_name_every_snippet_and_hold_together(desk):
+    found = await desk.snippet_stats()
+    assert [s.name for s in found] == sorted(s.name for s in desk.snippets())
+    for s in found:
+        assert s.conversations <= s.uses and s.solved <= s.conversations and s.reopened <= s.closed, s
+        assert s.solved_share is None or 0 <= s.solved_share <= 1
+        assert set(s.to_json()) >= {"name", "uses", "solved_share", "reopen_rate", "median_close_seconds", "csat"}
+    # a period with no reply in it: every snippet, none used
+    assert await desk.snippet_stats(0, 86400) == [SnippetStats(s.name) for s in found]

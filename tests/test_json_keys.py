@@ -105,6 +105,9 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
         "report questions": run_json(capsys, *args, "report", "questions", "--since", "2026-10-01", "--until",
                                      "2026-11-30", "--json"),
         "export": run_json(capsys, *args, "export", "--json"),
+        "snippets stats": run_json(capsys, *args, "snippets", "stats", "--json"),
+        "snippets suggest": run_json(capsys, *args, "snippets", "suggest", "--since", "2026-10-01", "--until",
+                                     "2026-11-30", "--json"),
     }
     assert real["report questions"]["questions"] and real["export"], "the demo has figures to show"
     assert set(real) <= set(table), f"not in the README table: {set(real) - set(table)}"
@@ -116,6 +119,9 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
             got |= {k for k in table[command] if k.startswith("staffing.over_capacity[].")}
         if command == "report":  # no business hours in the demo: business is null, its STATS as calendar's
             assert output["headline"]["first_response"]["business"] is None and output["breakdowns"] == {}
+        if command == "snippets suggest":  # a list with nothing in it shows no keys
+            got |= {k for k in table[command] if k.split("[]")[0] in output and not output[k.split("[]")[0]]
+                    and "[]." in k}
         if command == "history":  # data's fields depend on the kind: the History section lists them
             got = {k for k in got if not k.startswith("events[].data.")}
         assert got == table[command], f"{command}: README lists {sorted(table[command] - got)} that are not " \

@@ -7,9 +7,11 @@ import pytest
 from tui_desk.desk.snippets import (
     SnippetError,
     bundled_dir,
+    captured_values,
     default_snippet_dirs,
     fill,
     filter_snippets,
+    first_name,
     load_snippets,
     parse_snippet,
     placeholders,
@@ -159,3 +161,98 @@ def test_fill_reports_unknown_and_keeps_them_visible() -> None:
 def test_fill_everything_known() -> None:
     text, missing = fill("{{ a }}{{b}}{{a}}", {"a": "1", "b": "2"})
     assert (text, missing) == ("121", [])
+
+
+# --- captured values and {{agent_first_name}} (issue 17) ------------------------------------
+
+CAPTURING = ("---\ntitle: Where is my order\ncapture: {order_number: 'order\\s*#?(\\d+)', "
+             "tracking: \"track(?:ing)?:\\\\s*([A-Z0-9]+)\"}\nkb: https://help.test/orders\n---\n"
+             "Hi {{customer_first_name}}, order {{order_number}} ({{tracking}}) is on its way. {{agent_first_name}}\n")
+
+
+def test_front_matter_capture_and_kb(tmp_path: Path) -> None:
+    s = parse_snippet(write(tmp_path, "where-is-it.md", CAPTURING))
+    assert s.capture == (("order_number", r"order\s*#?(\d+)"), ("tracking", r"track(?:ing)?:\s*([A-Z0-9]+)"))
+    assert s.kb == "https://help.test/orders"
+    assert s.body.startswith("Hi {{customer_first_name}}")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("capture: order_number: 'x(\\d+)'", "capture is {placeholder: 'regex', ...}"),
+    ("capture: {order_number: x(\\d+)}", "capture: expected name: 'regex'"),
+    ("capture: {a: '(\\d+', }", "capture a: not a regex"),
+    ("capture: {a: '(a+)+b'}", "capture a: a repeated group with a repeat inside"),
+    ("capture: {a: '(\\w+\\s?)*$'}", "capture a: a repeated group with a repeat inside"),
+    ("capture: {a: '\\d*'}", "capture a: the regex matches nothing at all"),
+    ("capture: {a: 'x', a: 'y'}", "capture: a is given twice"),
+    ("capture: {a: '\\s*\\s*\\s*x'}", "capture a: more than 2 open-ended repeats"),
+    ("capture: {a: '" + "x" * 201 + "'}", "capture a: the regex is over 200 characters"),
+    ("kb: javascript:alert(1)", "kb is an http(s) URL"),
+])
+def test_bad_capture_or_kb_names_the_line(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, "bad.md", f"---\ntitle: T\n{line}\n---\nBody\n")
+    with pytest.raises(SnippetError) as info:
+        parse_snippet(path)
+    assert info.value.line == 3 and message in info.value.message, info.value
+
+
+def test_captured_values_come_from_the_mail_answered(tmp_path: Path) -> None:
+    s = parse_snippet(write(tmp_path, "where-is-it.md", CAPTURING))
+    mail = "Hello,\n\nmy ORDER #4711 has not arrived.\nTracking: ZX99\n\n> order 1 quoted\n"
+    assert captured_values([s], s.body, mail) == {"order_number": "4711", "tracking": "ZX99"}
+    # only what the text uses, and nothing when the mail does not say it
+    assert captured_values([s], "order {{order_number}}", "no number here") == {}
+    assert captured_values([s], "nothing to fill", mail) == {}
+    text, missing = fill(s.body, {"customer_first_name": "Ann", "agent_first_name": "Alice",
+                                  **captured_values([s], s.body, mail)})
+    assert (text, missing) == ("Hi Ann, order 4711 (ZX99) is on its way. Alice", [])
+
+
+def test_capture_searches_within_a_length_budget(tmp_path: Path) -> None:
+    from tui_desk.desk.snippets import CAPTURE_LINE_CHARS, CAPTURE_TEXT_CHARS
+    s = Snippet("x", "x", (), "{{code}}", capture=(("code", r"code:(\d+)"),))
+    late = "a\n" * (CAPTURE_TEXT_CHARS // 2) + "code:12\n"
+    assert captured_values([s], s.body, late) == {}  # past the text budget
+    long_line = "y" * CAPTURE_LINE_CHARS + "code:34\n"
+    assert captured_values([s], s.body, long_line) == {}  # past the line budget
+    assert captured_values([s], s.body, "y" * (CAPTURE_LINE_CHARS - 10) + "code:56") == {"code": "56"}
+    # the worst pattern a file may hold (two open-ended repeats that overlap) on a hostile line:
+    # only the budget of it is searched (bench-free: the point is that it returns at all)
+    slow = Snippet("y", "y", (), "{{v}}", capture=(("v", r"\s*\s*x"),))
+    assert captured_values([slow], slow.body, " " * 100_000 + "\n" + " " * 100_000) == {}
+
+
+def test_first_name() -> None:
+    assert (first_name("Alice Martin"), first_name("bob"), first_name("  ")) == ("Alice", "bob", "")
+
+
+async def test_a_reply_fills_captured_values_and_the_agents_first_name(tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    from tests.mailfactory import make_mail
+    from tui_desk.config import AccountConfig, Config
+    from tui_desk.desk.service import Desk
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest, outbox
+
+    config = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",),
+                    accounts=(AccountConfig(name="support", address="support@helpdesk.test"),))
+    desk = await Desk.open(tmp_path / "desk.db", config)
+    try:
+        raw = make_mail("q1@c.test", subject="Where is it", sender="Ann Lee <ann@c.test>",
+                        body="Hi, my order #4711 did not come.\n")
+        result = await ingest.ingest(desk.store, [ingest.NewMessage(raw=raw, parsed=parse_message(raw))])
+        [conv] = result.conversations
+        desk._snippets = [parse_snippet(write(tmp_path, "where-is-it.md", CAPTURING))]
+        assert {"agent_first_name", "order_number", "tracking"} <= set(desk.reply_placeholders())
+        outbox_id, _ = await desk.reply(conv, "Order {{order_number}} ships today. {{agent_first_name}}",
+                                        snippets=["where-is-it"])
+        item = await outbox.get(desk.store, outbox_id)
+        assert item is not None
+        plain = email.message_from_bytes(item.raw, policy=policy.default).get_body(("plain",)).get_content()
+        assert "Order 4711 ships today. Alice" in plain
+        with pytest.raises(ValueError, match=r"\{\{tracking\}\}"):  # not in the mail: the agent fills it
+            await desk.reply(conv, "Tracking {{tracking}}")
+    finally:
+        await desk.close()

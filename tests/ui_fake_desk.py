@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
+from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.views import ConversationView, OutboxEntry, QueueRow, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES
 
@@ -328,7 +329,20 @@ class FakeDesk:
         return False  # as the behaviour suite's real desk: no [priority] business_hours
 
     def reply_placeholders(self) -> list[str]:
-        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "subject", "expected_wait"]
+        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name", "subject",
+                "expected_wait"]
+
+    # (name, uses, conversations, solved, closed, reopened, median close s, csat count, csat mean, great share)
+    SNIPPET_FIGURES = (("password-reset", 12, 10, 9, 10, 1, 1800.0, 4, 2.75, 0.75),
+                       ("refund-issued", 5, 4, 2, 3, 1, 3600.0, 0, None, None))
+
+    async def snippet_stats(self, since: int | None = None, until: int | None = None) -> list[SnippetStats]:
+        """Every snippet, with the canned figures of SNIPPET_FIGURES (the rest not used); the
+        canned uses were a day before FIXED_NOW: a period without that day has none."""
+        used_at = FIXED_NOW.timestamp() - 86400
+        in_period = (since is None or since <= used_at) and (until is None or used_at < until)
+        canned = {f[0]: SnippetStats(*f) for f in self.SNIPPET_FIGURES} if in_period else {}
+        return [canned.get(s.name, SnippetStats(s.name)) for s in sorted(self.snippets(), key=lambda s: s.name)]
 
     def snippets(self) -> list[Snippet]:
         if self.snippet_list is not None:

@@ -87,6 +87,14 @@ class SlaConfig:
 
 
 @dataclass(frozen=True)
+class SnippetsConfig:
+    """[snippets]: when `tui-desk snippets suggest` offers a snippet for automation or a new one."""
+    automate_share: float = 0.8  # a snippet that solves this share of its conversations ...
+    min_uses: int = 10  # ... answered at least this many: offered as a rule draft
+    good_share: float = 0.5  # a question group whose top snippet solves less: offered a new snippet
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     host: str
     port: int
@@ -133,6 +141,7 @@ class Config:
     rules_horizon_hours: int = 24  # [rules] horizon_hours: new mail older than this never fires rules
     autoreply: AutoReplyConfig = field(default_factory=AutoReplyConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
+    snippets: SnippetsConfig = field(default_factory=SnippetsConfig)
 
     def rules_path(self) -> Path:
         return self.rules_file or (self.path or default_config_path()).parent / "rules.toml"
@@ -363,7 +372,8 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
     return AccountConfig(**kwargs)
 
 
-KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla"}
+KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla",
+             "snippets"}
 
 
 def _rules(path: Path, table: TomlTable) -> dict[str, Any]:
@@ -463,6 +473,23 @@ def _sla_policy(path: Path, key: str, entry: object) -> SlaPolicy:
     return SlaPolicy(**kwargs)
 
 
+def _snippets(path: Path, table: TomlTable) -> SnippetsConfig:
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        full = f"snippets.{key}"
+        if key in ("automate_share", "good_share"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise ConfigError(f"{path}: key '{full}' must be a share above 0 and at most 1 (0.8), not {value!r}")
+            kwargs[key] = float(value)
+        elif key == "min_uses":
+            kwargs[key] = _expect(path, full, value, int, "a whole number")
+            if kwargs[key] < 1:
+                raise ConfigError(f"{path}: key '{full}' must be 1 or more, not {value!r}")
+        else:
+            raise ConfigError(f"{path}: unknown key '{full}'")
+    return SnippetsConfig(**kwargs)
+
+
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
     """The config at `path` (or the default location). A missing default file means defaults."""
     path = path or default_config_path()
@@ -499,6 +526,8 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["autoreply"] = _autoreply(path, _expect(path, "autoreply", data["autoreply"], dict, "a table"))
     if "sla" in data:
         kwargs["sla"] = _sla(path, _expect(path, "sla", data["sla"], dict, "a table"))
+    if "snippets" in data:
+        kwargs["snippets"] = _snippets(path, _expect(path, "snippets", data["snippets"], dict, "a table"))
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
     kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())

@@ -19,7 +19,7 @@ CREATES_STORE = ("import", "sync", "demo")
 READS_ONLY = ("queue", "show", "search", "threads", "history",
               # mostly read: they write only when the metrics cache is out of date, and such a
               # write waits for the check then (a warm report must not pay a whole-file read)
-              "report", "export")
+              "report", "export", "snippets")
 
 
 async def _open_desk(args, config: Config):
@@ -67,6 +67,9 @@ async def run_command(args, config: Config) -> int:
         elif args.command == "export":
             from tui_desk.cli.reports import run_export
             return await run_export(desk, args)
+        elif args.command == "snippets":
+            from tui_desk.cli.snippets import run_snippets
+            return await run_snippets(desk, args)
         elif args.command == "threads":
             threads = await desk.threads()
             json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],

@@ -12,7 +12,7 @@ from pathlib import Path
 from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import record_message, snippet_records
-from tui_desk.desk.snippets import fill, placeholders
+from tui_desk.desk.snippets import captured_values, fill, first_name, placeholders
 from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
                                    new_message_id, reply_references, reply_subject)
 from tui_desk.mail.model import Address
@@ -46,7 +46,8 @@ def _addrs(raw_json: str) -> list[Address]:
 def placeholder_values(desk: "Desk", conv: Keyed, customer_name: str, customer_addr: str) -> dict[str, str]:
     first = customer_name.split()[0] if customer_name.strip() else customer_addr.split("@")[0]
     return {"customer_first_name": first, "customer_name": customer_name or customer_addr,
-            "ticket_id": str(conv["id"]), "agent_name": desk.config.agent, "subject": conv["subject"]}
+            "ticket_id": str(conv["id"]), "agent_name": desk.config.agent,
+            "agent_first_name": first_name(desk.config.agent), "subject": conv["subject"]}
 
 
 # Placeholders measured from the desk's history for the conversation, only when a text uses them.
@@ -207,6 +208,8 @@ def _filled(desk: "Desk", conv: sqlite3.Row, original: sqlite3.Row, body_markdow
     """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
     customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
     values = placeholder_values(desk, conv, original["sender_name"], original["sender_addr"])
+    # {{order_number}}-style values a snippet's `capture` finds in the mail answered
+    values.update(captured_values(desk.snippets(), body_markdown, original["body"] or ""))
     values.update(extra_values or {})
     plain, unknown = fill(body_markdown, values)
     if unknown:

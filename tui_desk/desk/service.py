@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tui_desk.desk.history import HistoryLine
     from tui_desk.desk.questions import QuestionGroup
     from tui_desk.desk.rules.model import RuleSet
+    from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import search_ids
@@ -455,6 +456,10 @@ class Desk:
         from tui_desk.desk import reports
         return await reports.export(self, query)
 
+    async def snippet_stats(self, since: int | None = None, until: int | None = None) -> list[SnippetStats]:
+        from tui_desk.desk import snippet_stats
+        return await snippet_stats.snippet_stats(self, since, until)
+
     def business_hours_configured(self) -> bool:
         return self.config.priority.business_hours is not None
 
@@ -555,7 +560,9 @@ class Desk:
     def reply_placeholders(self) -> list[str]:
         """The {{names}} a reply fills in on sending."""
         from tui_desk.desk.replies import MEASURED_PLACEHOLDERS, placeholder_values
-        return [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
+        from tui_desk.desk.snippets import capture_names
+        fixed = [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
+        return [*fixed, *(n for n in capture_names(self.snippets()) if n not in fixed)]
 
     def snippets(self) -> list[Snippet]:
         if self._snippets is None:

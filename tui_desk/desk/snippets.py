@@ -1,4 +1,4 @@
-"""Saved replies: Markdown files with a small front matter, filtered and filled in the composer.
+r"""Saved replies: Markdown files with a small front matter, filtered and filled in the composer.
 
 A snippet file looks like::
 
@@ -10,10 +10,26 @@ A snippet file looks like::
 
 Without front matter the first line is the title (a leading Markdown heading is taken out of
 the body). The file stem is the snippet's name, typed as ``::name``.
+
+Two more front-matter keys (issue 17):
+
+    capture: {order_number: 'order\s*#?(\d+)'}
+    kb: https://help.example.com/refunds
+
+``capture`` fills ``{{order_number}}`` from the mail being answered (``captured_values``): the
+regex's first group (the whole match without a group), case-insensitive. The regex is the
+user's, run on a customer's mail: a catastrophic one must not hang the desk. So the text searched
+has a length budget (each line cut at CAPTURE_LINE_CHARS, at most CAPTURE_TEXT_CHARS in all), and
+two shapes are refused when the file is read: a group with a quantifier inside that is itself
+repeated (``(a+)+``, ``(\w+\s?)*``: exponential), and more than CAPTURE_OPEN_REPEATS open-ended
+repeats (``*``, ``+``, ``{n,}``): with at most two, a search costs at most about the cube of a
+line's length, which the line budget keeps to a fraction of a second.
+``kb`` is an FAQ link for the questions the snippet answers (``tui-desk snippets suggest``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import sysconfig
 from pathlib import Path
@@ -24,6 +40,17 @@ from tui_desk.desk.views import Snippet
 FENCE = "---"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+FRONT_KEYS = ("title", "tags", "capture", "kb")
+CAPTURE_TEXT_CHARS = 4000  # of the customer's mail searched by a capture regex ...
+CAPTURE_LINE_CHARS = 240  # ... line by line, each cut at this length
+CAPTURE_PATTERN_CHARS = 200
+CAPTURE_OPEN_REPEATS = 2
+CAPTURE_VALUE_CHARS = 100  # a captured value longer than this is cut
+_CAPTURE_ENTRY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*('(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\")\s*(?:,|$)")
+# a group holding a quantifier, itself quantified: (a+)+, (\w+\s?)*, (x|y*){2,}
+_ESCAPE_OR_CLASS = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]")
+_OPEN_REPEAT = re.compile(r"(?<![*+?}])[*+]|\{\d*,\}")
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?<!\\)[+*}](?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,)")
 
 
 class SnippetError(ValueError):
@@ -91,8 +118,10 @@ def parse_snippet(path: Path) -> Snippet:
     except (OSError, UnicodeDecodeError) as exc:
         raise SnippetError(str(path), 0, f"cannot read: {exc}") from exc
     lines = text.replace("\r\n", "\n").split("\n")
+    capture: tuple[tuple[str, str], ...] = ()
+    kb: str | None = None
     if lines[0].strip() == FENCE:
-        title, tags, body_start = _front_matter(str(path), lines)
+        title, tags, capture, kb, body_start = _front_matter(str(path), lines)
         body = "\n".join(lines[body_start:]).strip("\n").rstrip()
     else:
         first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -105,11 +134,12 @@ def parse_snippet(path: Path) -> Snippet:
             body = "\n".join(lines[first + 1 :]).strip()
     if not body:
         raise SnippetError(str(path), 0, "snippet has no body")
-    return Snippet(name=name, title=title, tags=tags, body=body, path=str(path))
+    return Snippet(name=name, title=title, tags=tags, body=body, path=str(path), capture=capture, kb=kb)
 
 
-def _front_matter(path: str, lines: list[str]) -> tuple[str, tuple[str, ...], int]:
-    """(title, tags, index of the first body line); ``lines[0]`` is the opening fence."""
+def _front_matter(path: str, lines: list[str]
+                  ) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], str | None, int]:
+    """(title, tags, capture, kb, index of the first body line); ``lines[0]`` is the opening fence."""
     fields: dict[str, tuple[int, str]] = {}
     for i, raw in enumerate(lines[1:], start=2):
         line = raw.strip()
@@ -121,8 +151,8 @@ def _front_matter(path: str, lines: list[str]) -> tuple[str, tuple[str, ...], in
         key, value = key.strip(), value.strip()
         if not sep:
             raise SnippetError(path, i, f"expected 'key: value', got {line!r}")
-        if key not in ("title", "tags"):
-            raise SnippetError(path, i, f"unknown key {key!r} (allowed: title, tags)")
+        if key not in FRONT_KEYS:
+            raise SnippetError(path, i, f"unknown key {key!r} (allowed: {', '.join(FRONT_KEYS)})")
         if key in fields:
             raise SnippetError(path, i, f"duplicate key {key!r}")
         if key == "title" and not value:
@@ -133,7 +163,97 @@ def _front_matter(path: str, lines: list[str]) -> tuple[str, tuple[str, ...], in
     if "title" not in fields:
         raise SnippetError(path, 1, "front matter has no title")
     tags = _tags(path, *fields["tags"]) if "tags" in fields else ()
-    return fields["title"][1], tags, i
+    capture = _capture(path, *fields["capture"]) if "capture" in fields else ()
+    kb = _kb(path, *fields["kb"]) if "kb" in fields else None
+    return fields["title"][1], tags, capture, kb, i
+
+
+def _capture(path: str, line: int, value: str) -> tuple[tuple[str, str], ...]:
+    """``{name: 'regex', other: "regex"}`` (single quotes: '' is a quote; double: \\" and \\\\)."""
+    if not (value.startswith("{") and value.endswith("}")):
+        raise SnippetError(path, line, "capture is {placeholder: 'regex', ...}")
+    inner, pos = value[1:-1].strip(), 0
+    out: list[tuple[str, str]] = []
+    while pos < len(inner):
+        m = _CAPTURE_ENTRY.match(inner, pos)
+        if m is None or m.end() == pos:
+            raise SnippetError(path, line, f"capture: expected name: 'regex' at {inner[pos:pos + 20]!r}")
+        name, quoted = m.group(1), m.group(2)
+        pattern = (quoted[1:-1].replace("''", "'") if quoted[0] == "'" else
+                   re.sub(r'\\(["\\])', r"\1", quoted[1:-1]))
+        if any(name == n for n, _ in out):
+            raise SnippetError(path, line, f"capture: {name} is given twice")
+        _check_capture(path, line, name, pattern)
+        out.append((name, pattern))
+        pos = m.end()
+    if not out:
+        raise SnippetError(path, line, "capture is empty")
+    return tuple(out)
+
+
+def _check_capture(path: str, line: int, name: str, pattern: str) -> None:
+    if len(pattern) > CAPTURE_PATTERN_CHARS:
+        raise SnippetError(path, line, f"capture {name}: the regex is over {CAPTURE_PATTERN_CHARS} characters")
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise SnippetError(path, line, f"capture {name}: a repeated group with a repeat inside can take"
+                                       " forever on some mail; write it without the nesting")
+    if len(_OPEN_REPEAT.findall(_ESCAPE_OR_CLASS.sub("x", pattern))) > CAPTURE_OPEN_REPEATS:
+        raise SnippetError(path, line, f"capture {name}: more than {CAPTURE_OPEN_REPEATS} open-ended repeats"
+                                       " (*, +, {n,}) can take long on some mail; bound some, e.g. \\d{1,12}")
+    try:
+        compiled = _compiled(pattern)
+    except re.error as exc:
+        raise SnippetError(path, line, f"capture {name}: not a regex: {exc}") from None
+    if compiled.match(""):
+        raise SnippetError(path, line, f"capture {name}: the regex matches nothing at all (empty text)")
+
+
+def _kb(path: str, line: int, value: str) -> str:
+    url = value.strip("'\"")
+    if not re.fullmatch(r"https?://[^\s\"'<>]+", url):
+        raise SnippetError(path, line, f"kb is an http(s) URL, not {value!r}")
+    return url
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def captured_values(snippets: list[Snippet], body: str, mail_text: str) -> dict[str, str]:
+    """The values of ``body``'s placeholders that a snippet's ``capture`` finds in ``mail_text``
+    (the mail being answered), searched within the length budget (module docstring). A name
+    two snippets capture: the first snippet's regex that finds it. Nothing found: no value."""
+    wanted = set(placeholders(body))
+    specs = [(n, p) for s in snippets for n, p in s.capture if n in wanted]
+    if not specs:
+        return {}
+    lines = [line[:CAPTURE_LINE_CHARS] for line in mail_text[:CAPTURE_TEXT_CHARS].splitlines()]
+    out: dict[str, str] = {}
+    for name, pattern in specs:
+        if name in out:
+            continue
+        compiled = _compiled(pattern)
+        for line in lines:
+            m = compiled.search(line)
+            if m is None:
+                continue
+            found = (m.group(1) if compiled.groups else m.group(0)) or ""
+            found = " ".join(found.split())[:CAPTURE_VALUE_CHARS]
+            if found:
+                out[name] = found
+                break
+    return out
+
+
+def capture_names(snippets: list[Snippet]) -> list[str]:
+    """The placeholders some snippet captures, each once."""
+    return list(dict.fromkeys(n for s in snippets for n, _ in s.capture))
+
+
+def first_name(name: str) -> str:
+    """{{agent_first_name}}: the first word of a name ("alice", "Alice Smith" -> "Alice")."""
+    return name.split()[0] if name.strip() else ""
 
 
 def _tags(path: str, line: int, value: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tui_desk.desk import metrics
     from tui_desk.desk.questions import QuestionGroup
     from tui_desk.desk.sla import Sla
+    from tui_desk.desk.snippet_stats import SnippetStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,8 @@ class Snippet:
     tags: tuple[str, ...]
     body: str  # Markdown with {{placeholders}}
     path: str = ""
+    capture: tuple[tuple[str, str], ...] = ()  # (placeholder, regex) filled from the customer's mail
+    kb: str | None = None  # an FAQ / knowledge-base URL the snippet answers with (self-service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,10 @@ class DeskService(Protocol):
     async def conversation(self, conv_id: int) -> ConversationView | None: ...
 
     def snippets(self) -> list[Snippet]: ...
+
+    async def snippet_stats(self, since: int | None = None, until: int | None = None) -> list[SnippetStats]:
+        """What happened after each snippet was used (uses in [since, until); None: no bound):
+        every snippet there is, and names used that are gone, by name (desk.snippet_stats)."""
 
     # Agents' actions. Each returns one line saying what was done; bad input raises ValueError
     # (desk.commands.CommandError, desk.when.WhenError) with a message for the user.

@@ -1,4 +1,10 @@
-"""The snippet pane: a filter box, the matching titles and a preview of the highlighted one."""
+"""The snippet pane: a filter box, the matching titles and a preview of the highlighted one.
+
+Beside each title, what happened after the snippet was used (desk.snippet_stats, read through
+DeskService.snippet_stats once the snippets are there and the pane is shown: on a cold metrics
+cache that pass computes it, as opening Reports does): uses, the share it solved, and the mean
+CSAT when the desk has any; the highlighted one's full figures are under the list. Ctrl+O (the
+pane's own key) sorts by best match, uses, solved share or CSAT."""
 
 from __future__ import annotations
 
@@ -10,9 +16,48 @@ from textual.content import Content
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from typing import TYPE_CHECKING
+
+from textual import work
+
 from tui_desk.desk.snippets import filter_snippets, placeholders
+from tui_desk.desk.timefmt import format_duration
 from tui_desk.desk.views import Snippet
 from tui_desk.ui.inputs import FollowingInput
+
+if TYPE_CHECKING:
+    from tui_desk.desk.snippet_stats import SnippetStats
+
+SORTS = ("best match", "uses", "solved", "CSAT")
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _uses(n: int) -> str:
+    return f"{n}×" if n < 1000 else f"{n // 1000}k×"
+
+
+def sort_key(sort: str, stats: SnippetStats | None) -> tuple[float, float]:
+    """Descending by the figure sorted on (then by uses); a snippet without it goes last."""
+    if stats is None:
+        return (1.0, 0.0)
+    figure = {"uses": float(stats.uses), "solved": stats.solved_share, "CSAT": stats.csat_mean}.get(sort)
+    return (0.0, -figure) if figure is not None else (1.0, -float(stats.uses))
+
+
+def figures_line(stats: SnippetStats | None) -> str:
+    """The highlighted snippet's figures, in words."""
+    if stats is None or not stats.uses:
+        return "Not used yet"
+    parts = [f"Used {_uses(stats.uses)} in {stats.conversations} conv", f"solved {_share(stats.solved_share)}",
+             f"reopened {_share(stats.reopen_rate)}"]
+    if stats.median_close_seconds is not None:
+        parts.append(f"closes in {format_duration(stats.median_close_seconds)}")
+    if stats.csat_count:
+        parts.append(f"CSAT {stats.csat_mean:.1f} ({stats.csat_count}, {_share(stats.csat_great_share)} great)")
+    return " · ".join(parts)
 
 
 class SnippetFilter(FollowingInput):
@@ -21,7 +66,13 @@ class SnippetFilter(FollowingInput):
     BINDINGS = [
         Binding("down", "list_down", "Next snippet", show=False),
         Binding("up", "list_up", "Previous snippet", show=False),
+        Binding("ctrl+o", "sort_snippets", "Sort", show=False,
+                tooltip="Sort snippets: best match, uses, solved share, CSAT"),
     ]
+
+    def action_sort_snippets(self) -> None:
+        pane = self.screen.query_one(SnippetPane)
+        pane.next_sort()
 
     def action_list_down(self) -> None:
         self.screen.query_one("#snippet-list", OptionList).action_cursor_down()
@@ -62,6 +113,9 @@ class SnippetPane(Vertical):
         super().__init__(id=id, classes=classes)
         self.all_snippets: list[Snippet] = []
         self.shown: list[Snippet] = []
+        self.stats: dict[str, SnippetStats] = {}
+        self._stats_asked = False  # once per set of snippets: a pass over the reports' cache
+        self.sort = SORTS[0]
 
     def compose(self) -> ComposeResult:
         yield SnippetFilter(placeholder="Filter snippets…", id="snippet-filter")
@@ -87,16 +141,60 @@ class SnippetPane(Vertical):
     def set_snippets(self, snippets: list[Snippet]) -> None:
         self.all_snippets = list(snippets)
         self._apply_filter(self.filter_input.value)
+        self._stats_asked = False
+        if self.display:  # a folded pane (narrow terminal) asks when it is first shown
+            self._ask_stats()
 
-    def _apply_filter(self, text: str) -> None:
-        self.shown = filter_snippets(self.all_snippets, text)
+    def on_show(self) -> None:
+        if not self._stats_asked and self.all_snippets:
+            self._ask_stats()
+
+    def _ask_stats(self) -> None:
+        self._stats_asked = True
+        self.load_stats()
+
+    @work(group="snippet-stats", exclusive=True)
+    async def load_stats(self) -> None:
+        """The figures beside each snippet, from the desk's history (a report-cache pass)."""
+        desk = getattr(self.app, "desk", None)
+        if desk is None or not self.all_snippets:
+            return
+        try:
+            found = await desk.snippet_stats()
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
+            self.notify(f"Could not read the snippets' figures: {exc}", severity="warning", markup=False)
+            return
+        self.set_stats(found)
+
+    def set_stats(self, found: list[SnippetStats]) -> None:
+        self.stats = {s.name: s for s in found}
+        self._apply_filter(self.filter_input.value, keep=True)
+
+    def next_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.filter_input.placeholder = "Filter snippets…" + ("" if self.sort == SORTS[0] else f" (by {self.sort})")
+        self._apply_filter(self.filter_input.value)
+
+    def _label(self, snippet: Snippet, with_csat: bool) -> Content:
+        if not self.stats:
+            return Content(snippet.title)
+        st = self.stats.get(snippet.name)
+        figures = f"{_uses(st.uses if st else 0):>4} {_share(st.solved_share if st else None):>4}"
+        if with_csat:
+            figures += f" {'★' + format(st.csat_mean, '.1f') if st and st.csat_mean is not None else '    '}"
+        return Content.assemble((figures + " ", "$text-muted"), snippet.title)
+
+    def _apply_filter(self, text: str, keep: bool = False) -> None:
+        current = self.current if keep else None
+        shown = filter_snippets(self.all_snippets, text)
+        if self.sort != SORTS[0]:
+            shown.sort(key=lambda s: sort_key(self.sort, self.stats.get(s.name)))  # stable: ties keep the match order
+        self.shown = shown
+        with_csat = any(s.csat_count for s in self.stats.values())
         options = self.option_list
-        options.set_options(
-            Option(Content(s.title), id=s.name)
-            for s in self.shown
-        )
+        options.set_options(Option(self._label(s, with_csat), id=s.name) for s in self.shown)
         if self.shown:
-            options.highlighted = 0
+            options.highlighted = self.shown.index(current) if current in self.shown else 0
         else:
             self._preview(None)
 
@@ -138,6 +236,7 @@ class SnippetPane(Vertical):
                 ("::" + snippet.name, "bold"),
                 ("  " + " ".join(f"#{t}" for t in snippet.tags)) if snippet.tags else "",
                 "\nFills: " + (", ".join(names) if names else "nothing"),
+                *(("\n" + figures_line(self.stats.get(snippet.name)),) if self.stats else ()),
             )
         )
         if previews:
