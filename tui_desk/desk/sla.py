@@ -25,14 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from tui_desk.config import ConfigError, SlaConfig, SlaPolicy
 from tui_desk.desk.business_time import BusinessClock, business_clock
 from tui_desk.desk.metrics import Timeline
 from tui_desk.desk.priority import is_vip
 from tui_desk.desk.report_data import timeline
-from tui_desk.store import report_cache
+from tui_desk.store import queries, report_cache
 from tui_desk.store.search import Query, SearchError, matching_ids, parse_query
 
 if TYPE_CHECKING:
@@ -280,3 +280,36 @@ async def desk_sla(desk: Desk, rows: Mapping[int, Any], now: float) -> dict[int,
 
 
 NO_SLA = Sla("", tuple(SlaTarget(k, None, "none") for k in KINDS))  # no [sla] configured
+
+
+async def slas_of(desk: Desk, ids: list[int]) -> dict[int, Sla]:
+    """desk_sla of these conversations, read from the store; {} without [sla] targets."""
+    if not ids or not desk.config.sla.configured():
+        return {}
+    return await desk_sla(desk, await queries.conversation_rows(desk.store, ids), desk.now())
+
+
+# -- the queue by SLA, and the search's sla: terms (pure: the Sla of each row is given) ----------
+
+def sla_order(ids: Sequence[int], slas: Mapping[int, Sla]) -> list[int]:
+    """`ids` (in priority order) by the target due first: breached first, the most over first;
+    then warning and ok by due time; then the rows without a running target, in the order given."""
+    def key(pair: tuple[int, int]) -> tuple[int, float, int]:
+        position, cid = pair
+        sla = slas.get(cid)
+        target = sla.next_due() if sla is not None else None
+        if target is None or target.due is None:
+            return (2, 0.0, position)
+        return (0 if target.state == "breached" else 1, target.due, position)
+    return [cid for _, cid in sorted(enumerate(ids), key=key)]
+
+
+def sla_matches(sla: Sla | None, wanted: Sequence[str]) -> bool:
+    """The search's `sla:` terms (store.search.SLA_VALUES), all of them: `breached` and `warning`
+    a running target in that state, `soon` one in either."""
+    states = {t.state for t in sla.targets if t.state in RUNNING} if sla is not None else set()
+    for term in wanted:
+        want = {"soon": {"warning", "breached"}}.get(term, {term})
+        if not states & want:
+            return False
+    return True
