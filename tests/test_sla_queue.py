@@ -8,16 +8,38 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from zoneinfo import ZoneInfo
 
 from tests.mailfactory import BASE, make_mail
-from tests.test_sla import BERLIN, CLOCK, FIRST_2H, H, M, add, customer, t
 from tui_desk.config import Config, PriorityConfig, SlaConfig
-from tui_desk.desk.metrics import Timeline
-from tui_desk.desk.sla import Sla, SlaTarget, conversation_sla, sla_matches, sla_order
+from tui_desk.desk.business_time import BusinessClock
+from tui_desk.desk.metrics import Timeline, Turn
+from tui_desk.desk.sla import Sla, SlaTarget, Targets, conversation_sla, sla_matches, sla_order
 from tui_desk.desk.sla_watch import SlaWatch, alert_text, short_subject, sla_news
 from tui_desk.store.search import SearchError, parse_query, search_ids
 
 UTC = dt.timezone.utc
+BERLIN = ZoneInfo("Europe/Berlin")
+H = 3600
+M = 60
+FIRST_2H = Targets(first_response=120)
+# December 2026: the 7th is a Monday; the 25th (Friday) is a holiday
+CLOCK = BusinessClock(((dt.time(9), dt.time(12)), (dt.time(13), dt.time(17))), zone="Europe/Berlin",
+                      holidays=(dt.date(2026, 12, 25),))
+
+
+def t(day: int, hour: int = 0, minute: int = 0) -> float:
+    return dt.datetime(2026, 12, day, hour, minute, tzinfo=BERLIN).timestamp()
+
+
+async def add(desk, raws: list[bytes]) -> None:
+    """Into the store, agent mail known by the desk's agent addresses."""
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest
+    items = [ingest.NewMessage(raw=r, parsed=(p := parse_message(r)), is_agent=desk.config.is_agent_address(p.sender.key))
+             for r in raws]
+    result = await ingest.ingest(desk.store, items)
+    await desk.refresh(result.conversations)
 
 
 def sla(*targets: SlaTarget) -> Sla:
@@ -80,7 +102,7 @@ async def test_search_ids_refuses_the_term_it_cannot_answer(tmp_path: Path):
 # --- the watch: pure, business hours, the clock given ------------------------------------------
 
 def test_the_watch_says_warning_then_breach_once_each_across_a_holiday_weekend():
-    tl = Timeline("1", turns=(customer(t(24, 16)),))  # Thursday before Christmas, 16:00; 2 h target
+    tl = Timeline("1", turns=(Turn(t(24, 16), "customer"),))  # Thursday before Christmas, 16:00; 2 h target
     watch = SlaWatch()
     subjects = {1: "Printer on fire"}
 

@@ -42,6 +42,10 @@ AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages (a clock: not
 # Another process's commit to the store (`tui-desk tag` from a script, a second app) has no
 # callback to turn into a message: SQLite is asked, this often; a change is a StoreChanged.
 STORE_WATCH_SECONDS = 0.5
+# SLA targets turn warning or breached as time passes, with nothing to post it: the desk is
+# asked this often what changed (desk.sla_watch); more than SLA_NOTICES at once become one line.
+SLA_WATCH_SECONDS = 30.0
+SLA_NOTICES = 3
 
 
 class MainScreen(TriageActions, ReplyActions, Screen[None]):
@@ -61,6 +65,7 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         self.narrow = False
         self.views: list[tuple[str, str | None]] = [("Queue", None)]
         self.view_index = 0
+        self.sla_order = False  # L: the list by SLA (the desk orders it), else as the view has it
         self.setup_hint: str | None = None  # desk.setup_hint(): no account, no mail
         self.sync_status = ""  # Background's line, from SyncStateChanged
         self._trouble = ("", "")  # (line, cause) from TroubleChanged
@@ -118,6 +123,29 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         first page saw it."""
         self._store_mark = mark
         self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
+
+    def watch_sla(self) -> None:
+        """SLA notices from now on: the first look takes note, later ones say what changed."""
+        self.look_at_sla()
+        self.set_interval(SLA_WATCH_SECONDS, self.look_at_sla)
+
+    @work(exclusive=True, group="sla-watch")
+    async def look_at_sla(self) -> None:
+        """A notice for each target that went warning or breached since the last look."""
+        desk = self.desk
+        if desk is None or not self.alive():
+            return
+        try:
+            alerts = await desk.sla_news()
+        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
+            return
+        for alert in alerts[:SLA_NOTICES]:
+            self.notify(alert.text, title="SLA", severity="error" if alert.state == "breached" else "warning",
+                        timeout=20)
+        if len(alerts) > SLA_NOTICES:
+            more = len(alerts) - SLA_NOTICES
+            self.notify(f"SLA: {more} more conversation{'s' if more != 1 else ''} warning or breached: "
+                        "the Breaching view lists them", title="SLA", severity="warning", timeout=20)
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -263,10 +291,12 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         assert desk is not None
         view_query = self.current_view[1]
         if search:
-            return await desk.queue_ids(f"{view_query} {search}" if view_query else search)
-        if view_query:
-            return await desk.view_ids(view_query)
-        return await desk.queue_ids(None)
+            ids = await desk.queue_ids(f"{view_query} {search}" if view_query else search)
+        elif view_query:
+            ids = await desk.view_ids(view_query)
+        else:
+            ids = await desk.queue_ids(None)
+        return await desk.sla_order(ids) if self.sla_order else ids
 
     def empty_text(self, search: str) -> str:
         if search:
@@ -306,7 +336,14 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         self.query_one("#queue-pane").border_subtitle = Content(" · ".join(parts))
 
     def _show_view_title(self) -> None:
-        self.query_one("#queue-pane").border_title = Content(self.current_view[0])
+        order = " · by SLA" if self.sla_order else ""
+        self.query_one("#queue-pane").border_title = Content(self.current_view[0] + order)
+
+    def action_sla_order(self) -> None:
+        """L: the list by SLA (breached first, then the target due next), or back as it was."""
+        self.sla_order = not self.sla_order
+        self._show_view_title()
+        self.load_queue(self.query_text, keep=self.queue.current_id)
 
     @on(QueueView.SelectionChanged)
     def _selection_changed(self, event: QueueView.SelectionChanged) -> None:
