@@ -180,7 +180,11 @@ async def sla_desk(tmp_path: Path, now: dict[str, float]):
     return desk, ids  # subjects as rows show them: "second" without its escape sequence
 
 
-async def test_the_desk_orders_by_sla_and_answers_sla_terms_and_the_breaching_view(tmp_path: Path):
+@pytest.mark.parametrize("part", [500, 2])  # 2: the desk works out a long list part by part
+async def test_the_desk_orders_by_sla_and_answers_sla_terms_and_the_breaching_view(tmp_path: Path, monkeypatch,
+                                                                                   part: int):
+    from tui_desk.desk import sla as sla_module
+    monkeypatch.setattr(sla_module, "SLA_PART", part)
     t0 = BASE.timestamp()
     now = {"t": t0 + 100 * M}  # 10:40
     desk, ids = await sla_desk(tmp_path, now)
@@ -210,7 +214,9 @@ async def test_the_desk_orders_by_sla_and_answers_sla_terms_and_the_breaching_vi
         await desk.close()
 
 
-async def test_the_desk_says_each_change_once_as_the_clock_moves(tmp_path: Path):
+async def test_the_desk_says_each_change_once_as_the_clock_moves(tmp_path: Path, monkeypatch):
+    from tui_desk.desk import sla as sla_module
+    monkeypatch.setattr(sla_module, "SLA_PART", 3)  # the open conversations in parts
     t0 = BASE.timestamp()
     now = {"t": t0 + 60 * M}  # 10:00
     desk, ids = await sla_desk(tmp_path, now)

@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from tui_desk.desk.markers import SOON
-from tui_desk.desk.sla import RUNNING, Sla, desk_sla
+from tui_desk.desk.sla import RUNNING, Sla, sla_parts
 from tui_desk.desk.timefmt import format_duration, format_when, local_zone
 from tui_desk.desk.views import SlaAlert
 from tui_desk.sanitize import sanitize_line
-from tui_desk.store import queries
 from tui_desk.store.search import parse_query, query_ids
 
 if TYPE_CHECKING:
@@ -90,7 +89,9 @@ async def desk_sla_news(desk: Desk, watch: SlaWatch) -> list[SlaAlert]:
     if not desk.config.sla.configured():
         return []
     now = desk.now()
-    rows = await queries.conversation_rows(desk.store, await query_ids(desk.store, parse_query("status:open"), now))
-    slas = await desk_sla(desk, rows, now)
-    return watch.look(slas, {i: r["subject"] or "" for i, r in rows.items()}, now,
-                      local_zone(desk.config.priority.timezone))
+    slas: dict[int, Sla] = {}
+    subjects: dict[int, str] = {}
+    async for rows, part in sla_parts(desk, await query_ids(desk.store, parse_query("status:open"), now)):
+        slas.update(part)
+        subjects.update((i, r["subject"] or "") for i, r in rows.items())
+    return watch.look(slas, subjects, now, local_zone(desk.config.priority.timezone))
