@@ -55,7 +55,12 @@ async def test_L_orders_the_queue_by_sla_and_back_and_the_title_says_so():
         shown = lines(app.queue)
         # two lines a row: the second ends with the target due first
         assert [shown[y].split()[-2:] for y in (1, 3, 5)] == [["breached", "2h"], ["breached", "10m"], ["due", "20m"]]
-        await pilot.press("L")
+        await pilot.press("enter")  # its header names the target, as the row's marker
+        await settle(pilot)
+        assert app.conversation_pane.conversation.id == 5  # L put the cursor on the top row
+        meta = str(app.conversation_pane.query_one("#conv-meta").render())
+        assert "· first response breached 2h ·" in meta
+        await pilot.press("escape", "L")
         await settle(pilot)
         assert app.queue.ids == before and str(pane.border_title) == "Queue"
         # one key table: ? help and the palette list it

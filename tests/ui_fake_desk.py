@@ -295,6 +295,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if conv_id in self.drafts:
             conv = dataclasses.replace(conv, has_draft=True)
+        if self.slas is not None and conv_id in self.slas:
+            conv = dataclasses.replace(conv, sla=self.slas[conv_id])
         if state is None:
             return conv
         return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,

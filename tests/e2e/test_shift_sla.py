@@ -59,6 +59,6 @@ def test_L_orders_the_synced_queue_by_sla_and_the_breaching_view_lists_the_late(
     term.wait_for(lambda s: "by SLA" not in s and by_priority[0]["customer"][:10] in first_row(s))
     term.keys("8")  # the saved view Breaching: as many as `queue --view breaching` lists
     # (80 columns with a sync: the count alone, "4 · support: idle")
-    screen = term.wait_for(lambda s: "Breaching" in s and f" {len(breaching)} · " in s)
-    assert breaching[0]["customer"][:10] in first_row(screen)
+    term.wait_for(lambda s: "Breaching" in s and f" {len(breaching)} · " in s
+                  and breaching[0]["customer"][:10] in first_row(s))
     assert not term.exited()

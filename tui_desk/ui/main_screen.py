@@ -349,10 +349,13 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         self.query_one("#queue-pane").border_title = Content(self.current_view[0] + order)
 
     def action_sla_order(self) -> None:
-        """L: the list by SLA (breached first, then the target due next), or back as it was."""
+        """L: the list by SLA (breached first, then the target due next), or back as it was;
+        the cursor on the top row, the most urgent (the rows under it are what L is for)."""
+        if self.desk is None:
+            raise SkipAction()
         self.sla_order = not self.sla_order
         self._show_view_title()
-        self.load_queue(self.query_text, keep=self.queue.current_id)
+        self.load_queue(self.query_text)
 
     @on(QueueView.SelectionChanged)
     def _selection_changed(self, event: QueueView.SelectionChanged) -> None:
