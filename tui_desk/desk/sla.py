@@ -290,12 +290,13 @@ NO_SLA = Sla("", tuple(SlaTarget(k, None, "none") for k in KINDS))  # no [sla] c
 SLA_PART = 500
 
 
-async def sla_parts(desk: Desk, ids: list[int]) -> AsyncIterator[tuple[Mapping[int, Any], dict[int, Sla]]]:
-    """(conversation rows, their SLA) of these conversations, part by part, all at one `now`;
-    nothing without [sla] targets."""
+async def sla_parts(desk: Desk, ids: list[int], now: float | None = None
+                    ) -> AsyncIterator[tuple[Mapping[int, Any], dict[int, Sla]]]:
+    """(conversation rows, their SLA) of these conversations, part by part, all at one `now`
+    (default: the desk's clock); nothing without [sla] targets."""
     if not desk.config.sla.configured():
         return
-    now = desk.now()
+    now = desk.now() if now is None else now
     for start in range(0, len(ids), SLA_PART):
         rows = await queries.conversation_rows(desk.store, ids[start:start + SLA_PART])
         yield rows, await desk_sla(desk, rows, now)

@@ -3,7 +3,7 @@
 The app asks the desk now and then (Desk.sla_news); the desk works out every open
 conversation's SLA (desk.sla) and hands it here. A notice is news about a running target:
 - `ok` -> `warning`: "SLA: first response for 'Printer on fire' due in 25m";
-- `ok` or `warning` -> `breached`: "SLA: first response for 'Printer on fire' breached".
+- `ok` or `warning` -> `breached`: "SLA: first response for 'Printer on fire' breached 5m ago".
 Each change is said once. The first look only takes note (the app starting says nothing about
 what was already late), and so does a target first seen later (a first sync filling the queue
 with old mail, a conversation reopened late): only a change seen while the app runs is news.
@@ -91,7 +91,7 @@ async def desk_sla_news(desk: Desk, watch: SlaWatch) -> list[SlaAlert]:
     now = desk.now()
     slas: dict[int, Sla] = {}
     subjects: dict[int, str] = {}
-    async for rows, part in sla_parts(desk, await query_ids(desk.store, parse_query("status:open"), now)):
+    async for rows, part in sla_parts(desk, await query_ids(desk.store, parse_query("status:open"), now), now):
         slas.update(part)
         subjects.update((i, r["subject"] or "") for i, r in rows.items())
     return watch.look(slas, subjects, now, local_zone(desk.config.priority.timezone))
