@@ -243,6 +243,15 @@ async def test_search_words_fields_and_order(desk):
         await desk.queue_ids("is:sleeping")
 
 
+async def test_without_sla_targets_nothing_breaches_and_the_sla_order_is_the_order_given(desk):
+    ids = await desk.queue_ids()
+    assert await desk.sla_order(ids) == ids and await desk.sla_order(ids[::-1]) == ids[::-1]
+    assert await desk.queue_ids("sla:soon") == [] and await desk.view_ids("sla:breached") == []
+    assert await desk.sla_news() == [] and await desk.sla_news() == []
+    with pytest.raises(ValueError, match="sla: is one of soon, warning, breached"):
+        await desk.queue_ids("sla:late")
+
+
 # --- replies: drafts, the outbox and its lines, snippets ----------------------------------------
 
 

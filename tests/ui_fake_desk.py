@@ -22,11 +22,13 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_desk.desk.sla import Sla, sla_matches, sla_order
+from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
-from tui_desk.desk.views import ConversationView, OutboxEntry, QueueRow, Snippet
-from tui_desk.store.search import STATUSES as ALL_STATUSES
+from tui_desk.desk.views import ConversationView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
     from tests.ui_fake_data import (AGENT, FAKE_AGENT, FIRST_NAMES, FIXED_NOW, FIXED_SNIPPETS, GENERATED_STATUSES,
@@ -80,7 +82,11 @@ class FakeDesk:
         latency: float = 0.0,
         snippet_dir: Path | None = None,
         snippet_list: list[Snippet] | None = None,
+        slas: dict[int, Sla] | None = None,
     ) -> None:
+        """``slas``: the SLA of each conversation (desk.sla), as with [sla] targets configured
+        (rows carry them, the Breaching view and `sla:` work); change it to move time on. None:
+        no [sla] targets, as the real desk without them."""
         self.handmade = handmade_conversations()
         self.n = max(n, len(self.handmade))
         self.latency = latency
@@ -97,6 +103,8 @@ class FakeDesk:
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
         self._outbox_ids = 0
+        self.slas = slas
+        self.sla_watch = SlaWatch()
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -123,9 +131,27 @@ class FakeDesk:
         self.queries.append(query)
         await self._pause()
         if query and query.strip():  # newest first, as the real search lists them
-            return self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=False)
+            return self._search(query, by_priority=False)
         # the queue is what waits for an answer: open and awake (pending waits for the customer)
         return [i for i in range(1, self.n + 1) if self._queued(i)]
+
+    def _search(self, query: str, by_priority: bool) -> list[int]:
+        """The real grammar; `sla:` answered from ``slas`` as the desk does (desk.sla)."""
+        ids = self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=by_priority)
+        wanted = parse_query(query).sla
+        if wanted:
+            ids = [i for i in ids if sla_matches((self.slas or {}).get(i), wanted)]
+        return ids
+
+    async def sla_order(self, ids: list[int]) -> list[int]:
+        await self._pause()
+        return sla_order(ids, self.slas) if self.slas is not None else list(ids)
+
+    async def sla_news(self) -> list[SlaAlert]:
+        if self.slas is None:
+            return []
+        subjects = {cid: self._row(cid).subject for cid in self.slas}
+        return self.sla_watch.look(self.slas, subjects, FIXED_NOW.timestamp(), FIXED_NOW.tzinfo or dt.timezone.utc)
 
     def views(self) -> list[tuple[str, str | None]]:
         return [
@@ -136,13 +162,14 @@ class FakeDesk:
             ("Snoozed", "is:snoozed"),
             ("Waking today", "is:waking-today"),
             ("Closed", "status:closed"),
+            *([("Breaching", "sla:soon")] if self.slas is not None else []),
         ]
 
     async def view_ids(self, query: str | None) -> list[int]:
         if not query:
             return await self.queue_ids()
         await self._pause()
-        return self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=True)
+        return self._search(query, by_priority=True)
 
     # --- triage (as desk.commands does it) ------------------------------------------------
 
@@ -269,6 +296,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if conv_id in self.drafts:
             conv = dataclasses.replace(conv, has_draft=True)
+        if self.slas is not None and conv_id in self.slas:
+            conv = dataclasses.replace(conv, sla=self.slas[conv_id])
         if state is None:
             return conv
         return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,
@@ -363,6 +392,8 @@ class FakeDesk:
         state = self.changed.get(cid)
         if cid in self.drafts:
             row = dataclasses.replace(row, has_draft=True)
+        if self.slas is not None and cid in self.slas:
+            row = dataclasses.replace(row, sla=self.slas[cid])
         if state is None:
             return row
         return dataclasses.replace(row, status=state.status, tags=state.tags, assignee=state.assignee,

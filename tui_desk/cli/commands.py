@@ -31,12 +31,22 @@ async def _open_desk(args, config: Config):
     return desk
 
 
+async def _view_ids(desk, name: str) -> list[int]:
+    views = desk.views()
+    query = next((q for n, q in views if n.casefold() == name.strip().casefold()), False)
+    if query is False:
+        raise UsageError(f"no view {name!r} (views: {', '.join(n for n, _ in views)})")
+    return await desk.view_ids(query)
+
+
 async def run_command(args, config: Config) -> int:
     desk = await _open_desk(args, config)
     try:
         now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
         if args.command == "queue":
-            ids = await desk.queue_ids()
+            ids = await _view_ids(desk, args.view) if args.view else await desk.queue_ids()
+            if args.sort == "sla":
+                ids = await desk.sla_order(ids)
             if args.limit is not None:
                 ids = ids[: args.limit]
             print_rows(await desk.queue_rows(ids), args.json, now)

@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("queue", help="conversations in priority order")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=count, default=None)
+    p.add_argument("--sort", choices=("priority", "sla"), default="priority",
+                   help="sla: the target due first on top (breached first), then the rest by priority")
+    p.add_argument("--view", metavar="NAME", help="a saved view instead of the queue: Mine, Pending, Breaching…")
     p = sub.add_parser("show", help="one conversation with its messages")
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")

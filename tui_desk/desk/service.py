@@ -13,7 +13,7 @@ from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
-from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
+from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, SlaAlert, Snippet
 
 if TYPE_CHECKING:
     from tui_desk.desk import metrics
@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from tui_desk.desk.questions import QuestionGroup
     from tui_desk.desk.rules.model import RuleSet
     from tui_desk.desk.snippet_stats import SnippetStats
+    from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
-from tui_desk.store.search import search_ids
+from tui_desk.store.search import parse_query, query_ids
 
 if TYPE_CHECKING:
     import sqlite3
@@ -57,6 +58,7 @@ class Desk:
         self._replying_seen: dict[tuple[int, str], float] = {}  # (conv, agent) -> first seen here
         # the rules this desk runs (desk.rules.fire; Background sets them): None runs none
         self.rules: RuleSet | None = None
+        self._sla_watch: SlaWatch | None = None  # sla_news' memory (desk.sla_watch)
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
@@ -213,8 +215,28 @@ class Desk:
 
     async def queue_ids(self, query: str | None = None) -> list[int]:
         if query and query.strip():
-            return await search_ids(self.store, query, self.now(), day_end=self._day_end())
+            return await self._search(query, by_priority=False)
         return await queries.queue_ids(self.store, now=self.now())
+
+    async def _search(self, text: str, by_priority: bool) -> list[int]:
+        """The store finds the query's terms; the desk answers `sla:` (store.search)."""
+        q = parse_query(text)
+        ids = await query_ids(self.store, q, self.now(), by_priority, day_end=self._day_end())
+        if q.sla:
+            from tui_desk.desk.sla import sla_matches, slas_of
+            slas = await slas_of(self, ids)
+            ids = [i for i in ids if sla_matches(slas.get(i), q.sla)]
+        return ids
+
+    async def sla_order(self, ids: list[int]) -> list[int]:
+        from tui_desk.desk.sla import sla_order, slas_of
+        return sla_order(ids, await slas_of(self, ids))
+
+    async def sla_news(self) -> list[SlaAlert]:
+        from tui_desk.desk.sla_watch import SlaWatch, desk_sla_news
+        if self._sla_watch is None:
+            self._sla_watch = SlaWatch()
+        return await desk_sla_news(self, self._sla_watch)
 
     def _day_end(self) -> int:
         """The end of today where the agent is (for "waking today")."""
@@ -225,15 +247,16 @@ class Desk:
     def views(self) -> list[tuple[str, str | None]]:
         """Saved views: (name, query); None is the priority queue itself."""
         me = self.config.agent.lower()
+        # Breaching: a running [sla] target breached or within its warn_minutes (only with targets)
         return [("Queue", None), ("Mine", f'assignee:"{me}" status:open'), ("Unassigned", "is:unassigned status:open"),
                 ("Pending", "status:pending"), ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"),
-                ("Closed", "status:closed")]
+                ("Closed", "status:closed"), *([("Breaching", "sla:soon")] if self.config.sla.configured() else [])]
 
     async def view_ids(self, query: str | None) -> list[int]:
         """A saved view's conversations, in priority order."""
         if not query:
             return await self.queue_ids()
-        return await search_ids(self.store, query, self.now(), by_priority=True, day_end=self._day_end())
+        return await self._search(query, by_priority=True)
 
     # -- agents' actions (desk.commands); each returns a line saying what was done ----------------
     async def tag(self, ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> str:

@@ -40,6 +40,16 @@ class QueueRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaAlert:
+    """A running SLA target changed while the app runs (desk.sla_watch): ok -> warning, or to
+    breached. `text` is the notice, sanitized."""
+    conv_id: int
+    kind: str  # first_response | next_response | resolution
+    state: str  # warning | breached
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttachmentView:
     filename: str
     content_type: str
@@ -144,6 +154,15 @@ class DeskService(Protocol):
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         """Rows for these ids, in the same order (ids that vanished are left out)."""
+
+    async def sla_order(self, ids: list[int]) -> list[int]:
+        """These ids by SLA (desk.sla.sla_order): breached first, the most over first; then by
+        due time; then those without a running target, in the order given. Without [sla]
+        targets: as given."""
+
+    async def sla_news(self) -> list[SlaAlert]:
+        """SLA targets that went from ok to warning, or to breached, since the last call
+        (desk.sla_watch): each said once; the first call only takes note. [] without [sla]."""
 
     async def conversation(self, conv_id: int) -> ConversationView | None: ...
 

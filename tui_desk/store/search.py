@@ -2,11 +2,16 @@
 
     words  "a phrase"  from:x  to:x  subject:x  body:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
     assignee:name  is:snoozed|unassigned|assigned|waking-today  has:attachment  domain:example.com  id:12,40,41
+    sla:soon|warning|breached
 
 Terms are ANDed. Text terms match a message (full-text index); tag/status match the
 conversation; a conversation is found when one of its messages matches all message terms.
 `domain:` is the customer's (subdomains included). `id:` names conversations by number (a list:
 any of them; the Reports screen opens a frequent question's conversations this way).
+`sla:` asks for a running service-level target (desk.sla): `warning` (within its warn_minutes),
+`breached` (over), `soon` (either). Only the desk can answer it: it lands in Query.sla, to_sql
+keeps the open conversations (a target runs only while one is open) and the desk filters them
+(desk.service.Desk.queue_ids); `search_ids` refuses it, so no caller drops it unnoticed.
 
 Rules (desk.rules) use the same grammar with `rule_keys=True`, which adds the tests only the
 desk can answer, about the mail that triggered a rule and the desk's settings:
@@ -25,9 +30,10 @@ from tui_desk.store.db import SqlValue, Store, as_json_list
 from tui_desk.store.fts import fts_text
 
 FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject", "body": "body"}
-CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain", "id"}
+CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain", "id", "sla"}
 IS_VALUES = ("snoozed", "unassigned", "assigned", "waking-today")
 HAS_VALUES = ("attachment",)
+SLA_VALUES = ("soon", "warning", "breached")
 DATE_FIELDS = {"before", "after"}
 KNOWN_FIELDS = sorted([*FTS_COLUMNS, *CONVERSATION_FIELDS, *DATE_FIELDS])
 RULE_FIELDS = ("vip", "business-hours", "header")  # only with rule_keys=True (see the docstring)
@@ -57,6 +63,8 @@ class Query:
     vip: list[bool] = field(default_factory=list)
     business_hours: list[bool] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)  # (lower-case name, text or "")
+    # searches only, answered by the desk (desk.sla): soon | warning | breached
+    sla: list[str] = field(default_factory=list)
 
     def desk_terms(self) -> bool:
         return bool(self.vip or self.business_hours or self.headers)
@@ -104,6 +112,9 @@ def parse_query(text: str, *, rule_keys: bool = False) -> Query:
             key = key.lower()
         if key is not None and key not in known and key in RULE_FIELDS:
             raise SearchError(f"'{key}:' is for rules (rules.toml) only")
+        if key == "sla" and rule_keys:
+            raise SearchError("'sla:' is for searches and views; a rule reacts with on = \"sla-warning\" "
+                              "or \"sla-breach\"")
         if key is not None and key not in known and not key.isalpha():
             key, value = None, m.group(0).strip()  # "10:30" and "e-mail:x" are words, not fields
         if key is None:
@@ -134,6 +145,10 @@ def parse_query(text: str, *, rule_keys: bool = False) -> Query:
             q.has.append(value.lower())
         elif key == "domain":
             q.domains.append(value.lower().lstrip("@"))
+        elif key == "sla":
+            if value.lower() not in SLA_VALUES:
+                raise SearchError(f"sla: is one of {', '.join(SLA_VALUES)}, not {value!r}")
+            q.sla.append(value.lower())
         elif key == "vip":
             q.vip.append(_yes_no(key, value))
         elif key == "business-hours":
@@ -202,6 +217,8 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
     if q.statuses:
         where.append("c.status IN (" + ",".join("?" * len(q.statuses)) + ")")
         params += q.statuses
+    if q.sla:  # the rest is the desk's (see the docstring): no target runs unless it is open
+        where.append("c.status = 'open'")
     sql = "SELECT c.id FROM conversations c"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -211,8 +228,18 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
 
 async def search_ids(store: Store, text: str, now: int, by_priority: bool = False,
                      day_end: int | None = None) -> list[int]:
-    """day_end: the end of the agent's local day, for is:waking-today (UTC midnight without it)."""
-    sql, params = to_sql(parse_query(text), now, by_priority, day_end)
+    """day_end: the end of the agent's local day, for is:waking-today (UTC midnight without it).
+    `sla:` is refused here: the desk answers it (Desk.queue_ids, with query_ids)."""
+    q = parse_query(text)
+    if q.sla:
+        raise SearchError("'sla:' is not available here (the queue, search and views have it)")
+    return await query_ids(store, q, now, by_priority, day_end)
+
+
+async def query_ids(store: Store, q: Query, now: int, by_priority: bool = False,
+                    day_end: int | None = None) -> list[int]:
+    """The conversations a parsed query's store terms find (its desk terms are the caller's)."""
+    sql, params = to_sql(q, now, by_priority, day_end)
     return [r[0] for r in await store.fetchall(sql, params)]
 
 

@@ -275,6 +275,7 @@ class DeskApp(App[None]):
         gc.set_threshold(700, 10, 1000)
         self.set_interval(GC_IDLE_CHECK, self._collect_when_idle)
         main.watch_store(self._store_mark)
+        main.watch_sla()
         self._start_background()
 
     @work(group="store-check")

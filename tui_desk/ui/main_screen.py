@@ -8,6 +8,7 @@ once in ui/registry.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,12 @@ AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages (a clock: not
 # Another process's commit to the store (`tui-desk tag` from a script, a second app) has no
 # callback to turn into a message: SQLite is asked, this often; a change is a StoreChanged.
 STORE_WATCH_SECONDS = 0.5
+# SLA targets turn warning or breached as time passes, with nothing to post it: the desk is
+# asked this often what changed (desk.sla_watch); more than SLA_NOTICES at once become one line.
+# A look costs ~4 s of the desk's work on a 100k store: the next waits SLA_WATCH_SHARE times as long.
+SLA_WATCH_SECONDS = 30.0
+SLA_WATCH_SHARE = 10
+SLA_NOTICES = 3
 
 
 class MainScreen(TriageActions, ReplyActions, Screen[None]):
@@ -61,6 +68,7 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         self.narrow = False
         self.views: list[tuple[str, str | None]] = [("Queue", None)]
         self.view_index = 0
+        self.sla_order = False  # L: the list by SLA (the desk orders it), else as the view has it
         self.setup_hint: str | None = None  # desk.setup_hint(): no account, no mail
         self.sync_status = ""  # Background's line, from SyncStateChanged
         self._trouble = ("", "")  # (line, cause) from TroubleChanged
@@ -118,6 +126,35 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         first page saw it."""
         self._store_mark = mark
         self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
+
+    def watch_sla(self) -> None:
+        """SLA notices from now on: the first look takes note, later ones say what changed."""
+        self.look_at_sla(again=True)
+
+    @work(exclusive=True, group="sla-watch")
+    async def look_at_sla(self, again: bool = False) -> None:
+        """A notice for each target that went warning or breached since the last look;
+        ``again``: and the next look, in SLA_WATCH_SECONDS or longer after a costly one."""
+        desk = self.desk
+        if desk is None or not self.alive():
+            return
+        began = time.monotonic()
+        alerts = []
+        try:
+            alerts = await desk.sla_news()
+        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
+            pass
+        finally:  # also when a look asked for meanwhile took this one's place (exclusive)
+            if again and self.alive():
+                wait = max(SLA_WATCH_SECONDS, SLA_WATCH_SHARE * (time.monotonic() - began))
+                self.set_timer(wait, partial(self.look_at_sla, again=True))
+        for alert in alerts[:SLA_NOTICES]:
+            self.notify(alert.text, title="SLA", severity="error" if alert.state == "breached" else "warning",
+                        timeout=20)
+        if len(alerts) > SLA_NOTICES:
+            more = len(alerts) - SLA_NOTICES
+            self.notify(f"SLA: {more} more conversation{'s' if more != 1 else ''} warning or breached: "
+                        "the Breaching view lists them", title="SLA", severity="warning", timeout=20)
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -263,10 +300,12 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         assert desk is not None
         view_query = self.current_view[1]
         if search:
-            return await desk.queue_ids(f"{view_query} {search}" if view_query else search)
-        if view_query:
-            return await desk.view_ids(view_query)
-        return await desk.queue_ids(None)
+            ids = await desk.queue_ids(f"{view_query} {search}" if view_query else search)
+        elif view_query:
+            ids = await desk.view_ids(view_query)
+        else:
+            ids = await desk.queue_ids(None)
+        return await desk.sla_order(ids) if self.sla_order else ids
 
     def empty_text(self, search: str) -> str:
         if search:
@@ -306,7 +345,17 @@ class MainScreen(TriageActions, ReplyActions, Screen[None]):
         self.query_one("#queue-pane").border_subtitle = Content(" · ".join(parts))
 
     def _show_view_title(self) -> None:
-        self.query_one("#queue-pane").border_title = Content(self.current_view[0])
+        order = " · by SLA" if self.sla_order else ""
+        self.query_one("#queue-pane").border_title = Content(self.current_view[0] + order)
+
+    def action_sla_order(self) -> None:
+        """L: the list by SLA (breached first, then the target due next), or back as it was;
+        the cursor on the top row, the most urgent (the rows under it are what L is for)."""
+        if self.desk is None:
+            raise SkipAction()
+        self.sla_order = not self.sla_order
+        self._show_view_title()
+        self.load_queue(self.query_text)
 
     @on(QueueView.SelectionChanged)
     def _selection_changed(self, event: QueueView.SelectionChanged) -> None:

@@ -117,6 +117,9 @@ TRIAGE_BINDINGS = [
         id="reasons",
     ),
     Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…", id="views"),
+    Binding("L", "sla_order", "SLA order", show=False,
+            tooltip="Order the list by SLA (breached first, then the target due next); again: as before",
+            id="sla_order"),
     Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one",
             id="history"),
 ]
