@@ -23,7 +23,7 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.views import FollowupLine, Snippet
@@ -227,8 +227,12 @@ def preview_lines(the_plan: Plan) -> list[FollowupLine]:
 class FollowupDesk:
     """The follow-up part of the Desk (desk.service.Desk mixes it in; DeskService names it)."""
 
-    async def followup_preview(self: Desk, ids: list[int], snippet: str) -> list[FollowupLine]:  # type: ignore[misc]
-        return preview_lines(await plan(self, ids, snippet))
+    def _as_desk(self) -> Desk:
+        return cast("Desk", self)  # only ever mixed into Desk
 
-    async def followup(self: Desk, ids: list[int], snippet: str, status: str | None = None) -> str:  # type: ignore[misc]
-        return (await run(self, await plan(self, ids, snippet), status=status)).line()
+    async def followup_preview(self, ids: list[int], snippet: str) -> list[FollowupLine]:
+        return preview_lines(await plan(self._as_desk(), ids, snippet))
+
+    async def followup(self, ids: list[int], snippet: str, status: str | None = None) -> str:
+        desk = self._as_desk()
+        return (await run(desk, await plan(desk, ids, snippet), status=status)).line()
