@@ -66,11 +66,11 @@ async def run_followup(desk, config: Config, args) -> int:
         for i in plan.items:
             state = ("queued" if i.conv_id in queued else "skipped" if i.conv_id in skipped else
                      i.state if outcome is None else "already")
-            entry = {"conversation": i.conv_id, "state": state, "message_id": i.message_id, "to": list(i.to),
-                     "subject": i.subject, "first_line": i.first_line, "problem": skipped.get(i.conv_id, i.problem)}
-            if i.conv_id in queued:
-                entry["outbox_id"], entry["send_at"] = queued[i.conv_id][0], _iso(queued[i.conv_id][1])
-            items.append(entry)
+            outbox_id, send_at = queued.get(i.conv_id, (None, None))
+            items.append({"conversation": i.conv_id, "state": state, "message_id": i.message_id, "to": list(i.to),
+                          "subject": i.subject, "first_line": i.first_line,
+                          "problem": skipped.get(i.conv_id, i.problem), "outbox_id": outbox_id,
+                          "send_at": None if send_at is None else _iso(send_at)})
         json.dump({"followup": plan.followup_id, "snippet": plan.snippet.name, "dry_run": args.dry_run,
                    "items": items, "done": outcome.line() if outcome else None},
                   sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
