@@ -153,3 +153,26 @@ async def test_a_conversation_that_cannot_be_filled_is_skipped_and_said(tmp_path
     with pytest.raises(CommandError, match="no snippet 'nope'"):
         await followup.plan(desk, ids, "nope")
     await desk.close()
+
+
+def test_followup_config_and_rate(tmp_path):
+    import argparse
+
+    from tui_desk.cli.followup import rate
+    from tui_desk.config import ConfigError, load_config
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[followup]\nper_minute = 12\n")
+    assert load_config(cfg).followup.per_minute == 12
+    assert load_config(tmp_path / "none.toml").followup.per_minute == 30
+    for bad, said in (("per_minute = 0", "must be 1 or more"), ('per_minute = "fast"', "a whole number"),
+                      ("every = 3", "unknown key 'followup.every'")):
+        cfg.write_text(f"[followup]\n{bad}\n")
+        with pytest.raises(ConfigError, match=said):
+            load_config(cfg)
+    assert rate("30/min") == rate("30") == rate("30 / minute") == 30
+    for bad in ("0/min", "fast", "30/h"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            rate(bad)
+    # the pace: 60/per_minute apart, after the undo window, behind what already waits
+    assert followup.send_times(3, 1000, 10, 120, None) == [1010, 1010, 1011]
+    assert followup.send_times(2, 1000, 10, 6, 1100) == [1110, 1120]
