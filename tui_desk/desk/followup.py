@@ -20,6 +20,7 @@ recovery: sync.delivery).
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -110,7 +111,6 @@ def _account(desk: Desk, account: AccountConfig | None) -> AccountConfig:
 
 async def _known(desk: Desk, message_ids: list[str]) -> set[str]:
     """Which of these Message-IDs the outbox has (in any state) or the store holds as mail."""
-    import json
     rows = await desk.store.fetchall(
         "SELECT message_id FROM outbox WHERE message_id IN (SELECT value FROM json_each(?1))"
         " UNION SELECT message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?1))",
@@ -118,17 +118,12 @@ async def _known(desk: Desk, message_ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-async def _filled_first_line(desk: Desk, conv_id: int, body: str) -> tuple[tuple[str, ...], str, str]:
+async def _filled_first_line(desk: Desk, conv_id: int, body: str,
+                             account: AccountConfig) -> tuple[tuple[str, ...], str, str]:
     """(To, Subject, first line of the text) of the reply desk.replies.queue_reply would queue;
     CommandError when it would refuse (nobody to reply to, a placeholder it cannot fill)."""
-    from tui_desk.desk.replies import measured_values, placeholder_values, reply_headers
-    from tui_desk.desk.snippets import fill
-    head = await reply_headers(desk, conv_id)
-    values = placeholder_values(desk, head.conv, head.original["sender_name"], head.original["sender_addr"])
-    values.update(await measured_values(desk, conv_id, body))
-    plain, unknown = fill(body, values)
-    if unknown:
-        raise CommandError("fill these before sending: " + ", ".join("{{" + u + "}}" for u in unknown))
+    from tui_desk.desk.replies import reply_text
+    head, _, plain = await reply_text(desk, conv_id, body, account=account)
     first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
     return tuple(a.addr for a in head.to), head.subject, first
 
@@ -139,7 +134,8 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
     from tui_desk.store import events as store_events
     snippet = find_snippet(desk, snippet_name)
     followup_id = followup_id or snippet.name
-    domain = _account(desk, account).address.rpartition("@")[2]
+    account = _account(desk, account)
+    domain = account.address.rpartition("@")[2]
     ids = sorted(set(conv_ids))
     anchors = await store_events.anchors(desk.store, ids)
     mids = {cid: derived_message_id(followup_id, anchors[cid], domain) for cid in ids if cid in anchors}
@@ -150,7 +146,7 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
             items.append(FollowupItem(cid, "", problem=f"no conversation {cid} with mail"))
             continue
         try:
-            to, subject, first = await _filled_first_line(desk, cid, snippet.body)
+            to, subject, first = await _filled_first_line(desk, cid, snippet.body, account)
         except CommandError as e:
             items.append(FollowupItem(cid, mids[cid], done=mids[cid] in known, problem=str(e)))
             continue

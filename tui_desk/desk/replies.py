@@ -64,6 +64,17 @@ async def measured_values(desk: "Desk", conv_id: int, body: str,
     return {"expected_wait": (await for_conversation(desk, conv_id)).words}
 
 
+async def reply_text(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
+                     account: AccountConfig | None = None,
+                     extra_values: dict[str, str] | None = None) -> tuple[ReplyHeaders, str, str]:
+    """(headers, the Markdown, the text/plain part) of the reply queue_reply would queue now;
+    CommandError when it would refuse. A bulk follow-up's dry run shows this (desk.followup)."""
+    head = await reply_headers(desk, conv_id, reply_all, account)
+    extra_values = {**await measured_values(desk, conv_id, body_markdown, extra_values), **(extra_values or {})}
+    text, plain = _filled(desk, head.conv, head.original, body_markdown, extra_values, "reply")
+    return head, text, plain
+
+
 async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
                       attachments: Sequence[Path] = (), extra_values: dict[str, str] | None = None,
@@ -77,10 +88,9 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
     holds one message per Message-ID); `event`: more data for the `reply` event; `clears_draft`
     False: the agent's draft there is not this reply (a bulk follow-up leaves it as it is)."""
     account = account or desk.config.account(None)
-    head = await reply_headers(desk, conv_id, reply_all, account)
+    head, text, plain = await reply_text(desk, conv_id, body_markdown, reply_all=reply_all, account=account,
+                                         extra_values=extra_values)
     original = head.original
-    extra_values = {**await measured_values(desk, conv_id, body_markdown, extra_values), **(extra_values or {})}
-    text, plain = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
     refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=head.to, cc=head.cc,
