@@ -98,3 +98,27 @@ async def test_c_queues_and_closes_and_an_unknown_snippet_is_said_in_the_prompt(
         assert list(desk.followups) == [("bug-fixed", 1)]
         assert desk.actions[-1] == ("status", [1], "closed")
         assert 1 not in app.queue.ids
+
+
+async def test_a_long_dry_run_scrolls_before_it_is_confirmed():
+    app = app_with_snippets()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("asterisk")  # the whole queue
+        await settle(pilot)
+        await pilot.press("F", *"ship", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FollowupConfirm) and screen.new == len(app.queue.ids) > 16
+        lines = screen.query_one("#followup-lines")
+        assert lines.scroll_y == 0
+        await pilot.press("pagedown")
+        await settle(pilot)
+        paged = lines.scroll_y
+        assert paged >= 10
+        await pilot.press("j")
+        await settle(pilot)
+        assert lines.scroll_y == paged + 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.desk.followups  # type: ignore[attr-defined]

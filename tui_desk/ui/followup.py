@@ -43,6 +43,10 @@ class FollowupConfirm(ModalScreen[str | None]):
         Binding("y,enter", "answer('send')", "Send", show=False),
         Binding("c", "answer('close')", "Send and close", show=False),
         Binding("n,escape", "answer(None)", "No", show=False),
+        Binding("j,down", "scroll_lines(1)", show=False),
+        Binding("k,up", "scroll_lines(-1)", show=False),
+        Binding("pagedown,space", "scroll_lines(10)", show=False),
+        Binding("pageup", "scroll_lines(-10)", show=False),
     ]
 
     def __init__(self, snippet: str, lines: list[FollowupLine]) -> None:
@@ -69,6 +73,10 @@ class FollowupConfirm(ModalScreen[str | None]):
                                               ("n", "bold"), " / ", ("Esc", "bold"), " no"), id="followup-keys")
             else:
                 yield Static(Content.assemble("Nobody to send to.  ", ("Esc", "bold"), " back"), id="followup-keys")
+
+    def action_scroll_lines(self, lines: int) -> None:
+        """A long dry run (200 customers) is read here before it is sent."""
+        self.query_one("#followup-lines", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer if self.new else None)
