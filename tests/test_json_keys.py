@@ -97,6 +97,8 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
         "history": run_json(capsys, *args, "history", first, "--json"),
         "reply": run_json(capsys, *args, "reply", first, "--body-file", tmp / "reply.md", "--send-at", "2h", "--json"),
         "outbox": run_json(capsys, *args, "outbox", "--json"),
+        "followup": run_json(capsys, *args, "followup", "--query", "refund", "--snippet", "refund-issued",
+                             "--dry-run", "--json"),
         "fetch": run_json(capsys, *args, "fetch", first, "--json"),
         "rules test": run_json(capsys, *args, "rules", "test", first, "--json"),
         "report": run_json(capsys, *args, "report", "--since", "2026-10-01", "--until", "2026-11-30", "--json"),

@@ -27,7 +27,7 @@ from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
-from tui_desk.desk.views import ConversationView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ConversationView, FollowupLine, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -105,6 +105,7 @@ class FakeDesk:
         self._outbox_ids = 0
         self.slas = slas
         self.sla_watch = SlaWatch()
+        self.followups: dict[tuple[str, int], int] = {}  # (snippet, conv id) -> outbox id: never twice
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -353,6 +354,46 @@ class FakeDesk:
             self.drafts[conv_id] = (body, reply_all, None)
         else:  # an empty draft is no draft
             self.drafts.pop(conv_id, None)
+
+    # --- bulk follow-up (as desk.followup: one reply each into the outbox, never twice) ----------
+
+    async def followup_preview(self, ids: list[int], snippet: str) -> list[FollowupLine]:
+        from tui_desk.desk.snippets import fill
+        from tui_desk.sanitize import sanitize_line
+        body = next((s.body for s in self.snippets() if s.name == snippet), None)
+        if body is None:
+            raise ValueError(f"no snippet '{snippet}'")
+        lines = []
+        for cid in sorted(set(ids)):
+            row = self._row(cid)
+            if (snippet, cid) in self.followups:
+                lines.append(FollowupLine(cid, "already", f"#{cid}  already sent ({sanitize_line(row.customer_addr)})"))
+                continue
+            text, unknown = fill(body, {"customer_first_name": row.customer.split()[0], "customer_name": row.customer,
+                                        "ticket_id": str(cid), "agent_name": self.agent, "subject": row.subject})
+            if unknown:
+                lines.append(FollowupLine(cid, "skipped", f"#{cid}  skipped: fill these before sending: "
+                                          + ", ".join("{{" + u + "}}" for u in unknown)))
+                continue
+            first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+            lines.append(FollowupLine(cid, "new", f"#{cid}  {sanitize_line(row.customer_addr)}  "
+                                                  f"Re: [#{cid}] {sanitize_line(row.subject)}  {sanitize_line(first)}"))
+        return lines
+
+    async def followup(self, ids: list[int], snippet: str, status: str | None = None) -> str:
+        lines = await self.followup_preview(ids, snippet)
+        new = [line.conv_id for line in lines if line.state == "new"]
+        for cid in new:
+            self._outbox_ids += 1
+            entry = OutboxEntry(self._outbox_ids, cid, (self._row(cid).customer_addr,), "queued",
+                                FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND))
+            self.outbox_items[entry.id] = (entry, snippet, False)
+            self.followups[(snippet, cid)] = entry.id
+        text = f"follow-up '{snippet}': queued {len(new)} repl{'y' if len(new) == 1 else 'ies'}"
+        replied = [line.conv_id for line in lines if line.state != "skipped"]
+        if status is not None and replied:
+            text += "; " + await self.set_status(replied, status)
+        return text
 
     def business_hours_configured(self) -> bool:
         return False  # as the behaviour suite's real desk: no [priority] business_hours

@@ -59,6 +59,12 @@ class AutoReplyConfig:
 
 
 @dataclass(frozen=True)
+class FollowupConfig:
+    """[followup]: bulk follow-ups (desk.followup) go out through the outbox at this pace."""
+    per_minute: int = 30  # follow-up mails per minute, all follow-ups together (the outbox spaces them)
+
+
+@dataclass(frozen=True)
 class SlaPolicy:
     """[[sla.policy]]: targets for the conversations the search query `query` finds (first match
     wins); a target left out is the [sla] table's."""
@@ -142,6 +148,7 @@ class Config:
     autoreply: AutoReplyConfig = field(default_factory=AutoReplyConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
     snippets: SnippetsConfig = field(default_factory=SnippetsConfig)
+    followup: FollowupConfig = field(default_factory=FollowupConfig)
 
     def rules_path(self) -> Path:
         return self.rules_file or (self.path or default_config_path()).parent / "rules.toml"
@@ -373,7 +380,7 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
 
 
 KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla",
-             "snippets"}
+             "snippets", "followup"}
 
 
 def _rules(path: Path, table: TomlTable) -> dict[str, Any]:
@@ -425,6 +432,17 @@ def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
             raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'min_samples' else '0'} or more, "
                               f"not {value!r}")
     return AutoReplyConfig(**kwargs)
+
+
+def _followup(path: Path, table: TomlTable) -> FollowupConfig:
+    for key in table:
+        if key != "per_minute":
+            raise ConfigError(f"{path}: unknown key 'followup.{key}'")
+    per_minute = _expect(path, "followup.per_minute", table.get("per_minute", FollowupConfig.per_minute), int,
+                         "a whole number")
+    if per_minute < 1:
+        raise ConfigError(f"{path}: key 'followup.per_minute' must be 1 or more, not {per_minute!r}")
+    return FollowupConfig(per_minute)
 
 
 _SLA_TARGETS = ("first_response_minutes", "next_response_minutes", "resolution_minutes", "warn_minutes")
@@ -524,6 +542,8 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs.update(_rules(path, _expect(path, "rules", data["rules"], dict, "a table")))
     if "autoreply" in data:
         kwargs["autoreply"] = _autoreply(path, _expect(path, "autoreply", data["autoreply"], dict, "a table"))
+    if "followup" in data:
+        kwargs["followup"] = _followup(path, _expect(path, "followup", data["followup"], dict, "a table"))
     if "sla" in data:
         kwargs["sla"] = _sla(path, _expect(path, "sla", data["sla"], dict, "a table"))
     if "snippets" in data:

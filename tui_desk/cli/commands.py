@@ -98,6 +98,9 @@ async def run_command(args, config: Config) -> int:
             say(json.dumps({"done": done}) if args.json else done)
         elif args.command == "reply":
             return await _reply(desk, config, args)
+        elif args.command == "followup":
+            from tui_desk.cli.followup import run_followup
+            return await run_followup(desk, config, args)
         elif args.command == "outbox":
             return await _outbox(desk, config, args)
         elif args.command == "sync":
@@ -225,7 +228,16 @@ async def _reply(desk, config: Config, args) -> int:
     from tui_desk.desk.commands import CommandError
     from tui_desk.desk.replies import queue_reply
     from tui_desk.desk.when import WhenError, parse_when
-    body = sys.stdin.read() if str(args.body_file) == "-" else _read_text(args.body_file)
+    snippets = None
+    if args.snippet is not None:
+        from tui_desk.desk.followup import find_snippet
+        try:
+            snippet = find_snippet(desk, args.snippet)
+        except CommandError as e:
+            raise UsageError(str(e)) from None
+        body, snippets = snippet.body, [snippet.name]
+    else:
+        body = sys.stdin.read() if str(args.body_file) == "-" else _read_text(args.body_file)
     try:
         send_at = None
         if args.send_at:
@@ -235,7 +247,8 @@ async def _reply(desk, config: Config, args) -> int:
             send_at = int(when.at.timestamp())
         queued = await queue_reply(desk, args.id, body, reply_all=args.all,
                                    send_at=send_at if send_at is not None else desk.now(),
-                                   account=config.account(args.account), attachments=args.attach)
+                                   account=config.account(args.account), attachments=args.attach,
+                                   snippets=snippets)
     except (CommandError, WhenError) as e:
         raise UsageError(str(e)) from None
     report = await outbox_sender(desk, config).run_due() if send_at is None else None

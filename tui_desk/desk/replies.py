@@ -65,26 +65,42 @@ async def measured_values(desk: "Desk", conv_id: int, body: str,
     return {"expected_wait": (await for_conversation(desk, conv_id)).words}
 
 
+async def reply_text(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
+                     account: AccountConfig | None = None,
+                     extra_values: dict[str, str] | None = None) -> tuple[ReplyHeaders, str, str]:
+    """(headers, the Markdown, the text/plain part) of the reply queue_reply would queue now;
+    CommandError when it would refuse. A bulk follow-up's dry run shows this (desk.followup)."""
+    head = await reply_headers(desk, conv_id, reply_all, account)
+    extra_values = {**await measured_values(desk, conv_id, body_markdown, extra_values), **(extra_values or {})}
+    text, plain = _filled(desk, head.conv, head.original, body_markdown, extra_values, "reply")
+    return head, text, plain
+
+
 async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
                       attachments: Sequence[Path] = (), extra_values: dict[str, str] | None = None,
-                      seen_upto: int | None = None, snippets: list[str] | None = None) -> QueuedReply:
+                      seen_upto: int | None = None, snippets: list[str] | None = None,
+                      message_id: str | None = None, event: dict[str, Any] | None = None,
+                      clears_draft: bool = True) -> QueuedReply:
     """`seen_upto`: the conversation's newest message when the agent started writing (by default:
     now). Mail that arrives after it holds the reply before SMTP (sync.delivery collision check).
-    `snippets`: the names of the snippets the reply used (its history event records them)."""
+    `snippets`: the names of the snippets the reply used (its history event records them).
+    `message_id`: fixed by a caller that must never queue it twice (desk.followup: the outbox
+    holds one message per Message-ID); `event`: more data for the `reply` event; `clears_draft`
+    False: the agent's draft there is not this reply (a bulk follow-up leaves it as it is)."""
     account = account or desk.config.account(None)
-    head = await reply_headers(desk, conv_id, reply_all, account)
+    head, text, plain = await reply_text(desk, conv_id, body_markdown, reply_all=reply_all, account=account,
+                                         extra_values=extra_values)
     original = head.original
-    extra_values = {**await measured_values(desk, conv_id, body_markdown, extra_values), **(extra_values or {})}
-    text, plain = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
     refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=head.to, cc=head.cc,
         subject=head.subject, body_markdown=text, body_text=plain,
         in_reply_to=wire_message_id(original["message_id"]), references=refs,
         attachments=list(attachments)),
-        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=True,
-        event=("reply", {"reply_all": reply_all, "snippets": snippet_records(desk, snippets)}))
+        body_markdown, send_at, seen_upto, reply_all=reply_all, clears_draft=clears_draft,
+        event=("reply", {"reply_all": reply_all, "snippets": snippet_records(desk, snippets), **(event or {})}),
+        message_id=message_id)
 
 
 async def queue_autoreply(desk: "Desk", conv_id: int, body_markdown: str, *, message_id: str,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
+from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, SlaAlert, Snippet
@@ -47,7 +48,7 @@ FREE_MAIL_DOMAINS = frozenset({
 })
 
 
-class Desk:
+class Desk(FollowupDesk):
     def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time):
         self.store = store
         self.config = config

@@ -119,6 +119,14 @@ class Snippet:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowupLine:
+    """One conversation of a bulk follow-up's dry run (desk.followup)."""
+    conv_id: int
+    state: str  # new | already (sent before: not again) | skipped (it cannot get one: text says why)
+    text: str  # sanitized: "#12  ann@x.test  Re: Dark mode? [#12]  Hi Ann, it is here"
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """A reply in the outbox, not yet done."""
     id: int
@@ -250,6 +258,14 @@ class DeskService(Protocol):
 
     async def send_now(self, outbox_id: int) -> str:
         """A reply waiting out its undo window (or its send-later time) goes now."""
+
+    # Bulk follow-up (desk.followup): one reply from the snippet to each conversation, through
+    # the outbox at the [followup] pace, never twice to one conversation.
+    async def followup_preview(self, ids: list[int], snippet: str) -> list[FollowupLine]:
+        """The dry run: who gets what, one line per conversation; ValueError for an unknown snippet."""
+
+    async def followup(self, ids: list[int], snippet: str, status: str | None = None) -> str:
+        """Queue the follow-up (then set `status` on the conversations that got it); one line saying so."""
 
     # Reports (issue 15): periods are [since, until) in POSIX seconds; the desk's zone is
     # [priority] timezone. Subjects in QuestionGroup come from mail: sanitize them to show.

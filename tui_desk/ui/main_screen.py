@@ -28,6 +28,7 @@ from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.ui import registry
 from tui_desk.ui.bridge import OutboxReported, StoreChanged, SyncStateChanged, TroubleChanged
 from tui_desk.ui.conversation import ConversationPane
+from tui_desk.ui.followup import FollowupActions
 from tui_desk.ui.inputs import FollowingInput
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.replying import ReplyActions
@@ -51,7 +52,7 @@ SLA_WATCH_SHARE = 10
 SLA_NOTICES = 3
 
 
-class MainScreen(TriageActions, ReplyActions, Screen[None]):
+class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
     """Queue | Conversation | Snippets, with the status and trouble lines and the footer."""
 
     BINDINGS = registry.MAIN_SCREEN_BINDINGS

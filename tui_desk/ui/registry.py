@@ -106,6 +106,8 @@ TRIAGE_BINDINGS = [
     ),
     Binding("M", "merge", "Merge", show=False, priority=True,
             tooltip="Merge the selected conversations into the one under the cursor (asks first)", id="merge"),
+    Binding("F", "followup", "Follow-up", show=False, priority=True,
+            tooltip="Bulk follow-up: a snippet to each selected conversation (dry run, then asks)", id="followup"),
     # every action's notice says "u undoes"
     Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True, id="undo"),
     Binding(

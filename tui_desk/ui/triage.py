@@ -207,6 +207,7 @@ class ActionPrompt(ModalScreen[str | None]):
         self.busy = False  # the desk call is on its way
         self.held_keys = KeyHold()  # typed meanwhile; they go where they belong after
         self._clearing = False
+        self._narrowed_for = ""  # the text the choices were narrowed to (with ``narrow``)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
@@ -286,16 +287,24 @@ class ActionPrompt(ModalScreen[str | None]):
             self._clearing = False
             return
         if self.narrow is not None:
-            self.choices = list(self.narrow(event.value))
-            options = self.choice_list
-            options.set_options(Option(label) for label, _ in self.choices)
-            options.highlighted = 0 if self.choices else None
+            self._narrow_to(event.value)
         elif event.value.strip() and self.choices:
             self.choice_list.highlighted = None
         self.set_note(self.preview(event.value) if self.preview and event.value.strip() else "")
 
+    def _narrow_to(self, value: str) -> None:
+        assert self.narrow is not None
+        self.choices = list(self.narrow(value))
+        self._narrowed_for = value
+        options = self.choice_list
+        options.set_options(Option(label) for label, _ in self.choices)
+        options.highlighted = 0 if self.choices else None
+
     def submit(self, value: str) -> None:
         """Enter: the typed text, or else the highlighted choice."""
+        if self.narrow is not None and value != self._narrowed_for:
+            # typed at once ("feature⏎"): Enter is here before the Input.Changed of the text
+            self._narrow_to(value)
         text = value.strip()
         index = self.choice_list.highlighted if self.choices else None
         if text and (self.narrow is None or index is None):

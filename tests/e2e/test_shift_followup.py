@@ -1,0 +1,59 @@
+"""A bulk follow-up from the app in a real terminal: select the list, F, a snippet, the dry run
+(one line per customer), y; the app's outbox sends one mail to each through the SMTP sink, and
+the same follow-up from the command line afterwards finds every one already sent."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+
+from e2e.harness import agent_home
+from servers import MaildirMessage
+
+CUSTOMERS = [("Ann Lee", "ann@customer.test"), ("Bo Park", "bo@customer.test"), ("Cy Moss", "cy@customer.test")]
+SNIPPET = "---\ntitle: Dark mode shipped\n---\nHi {{customer_first_name}},\n\ndark mode is out today.\n"
+
+
+def request(i: int) -> MaildirMessage:
+    name, addr = CUSTOMERS[i]
+    when = time.time() - (3 - i) * 3600
+    raw = (f"From: {name} <{addr}>\r\nTo: support@helpdesk.test\r\nSubject: Dark mode, please ({i})\r\n"
+           f"Date: {email.utils.formatdate(when)}\r\nMessage-ID: <dark-{i}@customer.test>\r\n\r\n"
+           "Any news on dark mode?\r\n").encode()
+    return MaildirMessage(raw, date=when)
+
+
+def test_f_on_a_selection_mails_each_customer_once(dovecot, smtp_sink, tmp_path, terminals):
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, [request(i) for i in range(len(CUSTOMERS))])
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port,
+                      extra="[followup]\nper_minute = 600\n")
+    home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]',
+                                                           'folders = ["INBOX"]\nundo_send_seconds = 1'))
+    snippets = home.config.parent / "snippets"
+    snippets.mkdir()
+    (snippets / "feature-shipped.md").write_text(SNIPPET)
+    smtp_sink.clear()
+    term = terminals.open_home(home)
+    term.wait_for(lambda s: "support: idle" in s and "Dark mode, please (0)" in s, timeout=30, what="the synced queue")
+
+    term.keys("*")  # the whole list
+    term.wait_for("3 of 3 selected")
+    term.keys("F")
+    term.wait_for("which snippet?")
+    term.type("shipped")
+    term.keys("Enter")
+    screen = term.wait_for("Follow-up with feature-shipped: 3 replies")
+    for name, addr in CUSTOMERS:
+        assert f"{addr}  Re: " in screen and f"Hi {name.split()[0]}," in screen, screen
+    term.keys("y")
+    term.wait_for("follow-up 'feature-shipped': queued 3 replies")
+
+    sent = smtp_sink.wait_for(3, timeout=30)
+    assert sorted(r for m in sent for r in m.rcpt_tos) == sorted(addr for _, addr in CUSTOMERS)
+    assert all(b"dark mode is out today." in m.data for m in sent)
+    again = json.loads(home.cli("followup", "--query", "subject:dark", "--snippet", "feature-shipped",
+                                "--json").stdout)
+    assert [i["state"] for i in again["items"]] == ["already"] * 3
+    assert len(smtp_sink.messages) == 3, "never twice"

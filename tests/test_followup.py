@@ -1,0 +1,178 @@
+"""Bulk follow-up (desk.followup) against the suite's Dovecot and aiosmtpd sink: the dry run
+lists exactly what is then sent and sends nothing; the [followup] pace on an injected clock; a
+second run queues nothing twice; tags and status; the history records the snippet."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+from email import policy
+
+import pytest
+
+from tests.accounts import config_for
+from tests.clock import Clock
+from tests.mailfactory import make_mail
+from tui_desk.config import FollowupConfig
+from tui_desk.desk import followup
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.service import Desk
+from tui_desk.desk.views import Snippet
+from tui_desk.store import outbox
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
+
+SHIPPED = Snippet("feature-shipped", "Feature shipped", (), "Hi {{customer_first_name}},\n\n"
+                  "dark mode is out today (ticket {{ticket_id}}).\n\nThanks for asking for it!")
+CUSTOMERS = ["Ann Lee <ann@c.test>", "Bob Stone <bob@c.test>", "Cy <cy@d.test>",
+             # a hostile name: the dry run shows it through the sanitizer, the mail carries it as text
+             "\"Eve \x1b[31mRed\x1b]0;pwned\x07\" <eve@e.test>"]
+
+
+def first_text_line(raw: bytes) -> str:
+    m = email.message_from_bytes(raw, policy=policy.default)
+    text = m.get_body(("plain",)).get_content()
+    return next(line.strip() for line in text.splitlines() if line.strip())
+
+
+async def desk_with_requests(tmp_path, dovecot, user, smtp_port, clock, n: int = len(CUSTOMERS), per_minute=30):
+    mails = [make_mail(f"dm{i}@t", sender=CUSTOMERS[i % len(CUSTOMERS)].replace("@", f"{i}@", 1) if i >= len(CUSTOMERS)
+                       else CUSTOMERS[i], subject=f"Dark mode? ({i})", body="Is dark mode coming?\n", minutes=i)
+             for i in range(n)]
+    dovecot.load_maildir(user, mails)
+    cfg = dataclasses.replace(config_for(dovecot, user, smtp_port), followup=FollowupConfig(per_minute))
+    desk = await Desk.open(tmp_path / "s.db", cfg, clock=clock)
+    desk._snippets = [SHIPPED]
+    sync = AccountSync(desk.store, cfg.accounts[0], dovecot.password_of(user), is_agent=cfg.is_agent_address,
+                       on_change=desk.refresh)
+    await sync.sync_once()
+    ids = await desk.queue_ids("subject:dark")
+    assert len(ids) == n
+    await desk.tag(ids, ["wants-dark-mode"])
+    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
+    return desk, sender
+
+
+async def test_the_dry_run_sends_nothing_and_lists_exactly_what_goes(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, sender = await desk_with_requests(tmp_path, dovecot, mail_user, smtp_sink.port, clock, per_minute=600)
+    ids = await desk.queue_ids("tag:wants-dark-mode")
+    dry = await followup.plan(desk, ids, "feature-shipped")
+    assert [i.state for i in dry.items] == ["new"] * len(CUSTOMERS)
+    assert await outbox.items(desk.store) == [] and smtp_sink.messages == [], "a dry run sends nothing"
+    lines = [i.line() for i in dry.items]
+    assert all("\x1b" not in line and "\x07" not in line and "\n" not in line for line in lines)
+    assert lines[0] == f"#{min(ids)}  ann@c.test  Re: [#{min(ids)}] Dark mode? (0)  Hi Ann,"
+    assert [line.state for line in await desk.followup_preview(ids, "feature-shipped")] == ["new"] * len(CUSTOMERS)
+
+    done = await followup.run(desk, dry)
+    assert len(done.queued) == len(CUSTOMERS) and done.skipped == [] and done.already == []
+    clock.now += 3600
+    report = await sender.run_due()
+    assert len(report.sent) == len(CUSTOMERS)
+    got = smtp_sink.wait_for(len(CUSTOMERS))
+    sent = sorted((tuple(m.rcpt_tos), email.message_from_bytes(m.data, policy=policy.default)["Subject"],
+                   first_text_line(m.data)) for m in got)
+    assert sent == sorted((i.to, i.subject, i.first_line) for i in dry.items), "the dry run is what went"
+    by_mid = {email.message_from_bytes(m.data)["Message-ID"].strip("<>"): m for m in got}
+    assert set(by_mid) == {i.message_id for i in dry.items}
+    assert all("{{" not in first_text_line(m.data) for m in got)
+    await desk.close()
+
+
+async def test_the_pace_is_the_configured_rate_on_the_outbox_clock(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    clock.now = float(int(clock.now))
+    desk, sender = await desk_with_requests(tmp_path, dovecot, mail_user, smtp_sink.port, clock, per_minute=2)
+    ids = await desk.queue_ids("tag:wants-dark-mode")
+    start = desk.now()
+    done = await followup.run(desk, await followup.plan(desk, ids[:3], "feature-shipped"))
+    undo = desk.config.accounts[0].undo_send_seconds
+    assert [send_at for _, _, send_at in done.queued] == [start + undo, start + undo + 30, start + undo + 60]
+    # a second follow-up (another snippet's round) waits behind the first: the pace is the desk's
+    later = await followup.run(desk, await followup.plan(desk, ids[3:], "feature-shipped", followup_id="round-2"))
+    assert [send_at for _, _, send_at in later.queued] == [start + undo + 90]
+
+    sent_at: list[float] = []
+    for _ in range(12):  # two minutes in 10 s steps, the way the app's outbox runs
+        report = await sender.run_due()
+        sent_at += [clock.now] * len(report.sent)
+        clock.now += 10
+    assert len(sent_at) == 4
+    assert all(b - a >= 30 for a, b in zip(sent_at, sent_at[1:])), "at most 2 a minute"
+    assert len(smtp_sink.wait_for(4)) == 4
+    await desk.close()
+
+
+async def test_a_second_run_queues_nothing_twice_and_tags_and_closes(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, sender = await desk_with_requests(tmp_path, dovecot, mail_user, smtp_sink.port, clock, per_minute=600)
+    ids = await desk.queue_ids("tag:wants-dark-mode")
+    first = await followup.run(desk, await followup.plan(desk, ids[:2], "feature-shipped"))
+    assert len(first.queued) == 2
+    again = await followup.run(desk, await followup.plan(desk, ids, "feature-shipped"), add_tags=["shipped"],
+                               remove_tags=["wants-dark-mode"], status="closed")
+    assert len(again.queued) == len(ids) - 2 and len(again.already) == 2
+    assert {i.conv_id for i, _, _ in again.queued} == set(ids[2:])
+    rows = await desk.queue_rows(ids)
+    assert all(r.status == "closed" and "shipped" in r.tags and "wants-dark-mode" not in r.tags for r in rows)
+    assert await desk.queue_ids("tag:wants-dark-mode") == []
+    third = await followup.plan(desk, ids, "feature-shipped")
+    assert [i.state for i in third.items] == ["already"] * len(ids)
+    assert "already sent" in third.items[0].line()
+
+    clock.now += 3600
+    await sender.run_due()
+    assert len(smtp_sink.wait_for(len(ids))) == len(ids)
+    history = await desk.history(ids[0])  # a reply's event is history once it is sent
+    [reply] = [h for h in history if h.kind == "reply"]
+    assert reply.data["followup"] == "feature-shipped"
+    assert [s["name"] for s in reply.data["snippets"]] == ["feature-shipped"]
+    assert reply.text == "replied with feature-shipped"
+    # once sent (the outbox row done, the copy in the conversation), still never again
+    assert (await followup.run(desk, await followup.plan(desk, ids, "feature-shipped"))).queued == []
+    assert len(smtp_sink.messages) == len(ids)
+    await desk.close()
+
+
+async def test_a_conversation_that_cannot_be_filled_is_skipped_and_said(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = Clock()
+    desk, _ = await desk_with_requests(tmp_path, dovecot, mail_user, smtp_sink.port, clock, n=2)
+    desk._snippets = [dataclasses.replace(SHIPPED, body="Hi {{customer_first_name}}, order {{order_number}}")]
+    ids = await desk.queue_ids("tag:wants-dark-mode")
+    the_plan = await followup.plan(desk, ids, "feature-shipped")
+    assert [i.state for i in the_plan.items] == ["skipped", "skipped"]
+    assert "{{order_number}}" in the_plan.items[0].line()
+    done = await followup.run(desk, the_plan, add_tags=["shipped"])
+    assert done.queued == [] and len(done.skipped) == 2 and await outbox.items(desk.store) == []
+    assert all("shipped" not in r.tags for r in await desk.queue_rows(ids)), "no reply, no tag"
+    with pytest.raises(CommandError, match="no snippet 'nope'"):
+        await followup.plan(desk, ids, "nope")
+    await desk.close()
+
+
+def test_followup_config_and_rate(tmp_path):
+    import argparse
+
+    from tui_desk.cli.followup import rate
+    from tui_desk.config import ConfigError, load_config
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[followup]\nper_minute = 12\n")
+    assert load_config(cfg).followup.per_minute == 12
+    assert load_config(tmp_path / "none.toml").followup.per_minute == 30
+    for bad, said in (("per_minute = 0", "must be 1 or more"), ('per_minute = "fast"', "a whole number"),
+                      ("every = 3", "unknown key 'followup.every'")):
+        cfg.write_text(f"[followup]\n{bad}\n")
+        with pytest.raises(ConfigError, match=said):
+            load_config(cfg)
+    assert rate("30/min") == rate("30") == rate("30 / minute") == 30
+    for bad in ("0/min", "fast", "30/h"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            rate(bad)
+    # the pace: 60/per_minute apart, after the undo window, behind what already waits
+    assert followup.send_times(3, 1000, 10, 120, None) == [1010, 1010, 1011]
+    assert followup.send_times(2, 1000, 10, 6, 1100) == [1110, 1120]

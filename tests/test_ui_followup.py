@@ -1,0 +1,124 @@
+"""F, the bulk follow-up key, driven with Pilot over the stand-in desk: pick a snippet, read the
+dry run (one line per conversation), n changes nothing, y queues one reply each, a second time
+nobody gets it again; c queues and closes."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui_desk.desk.views import Snippet
+from tui_desk.ui.app import DeskApp
+from tui_desk.ui.followup import FollowupConfirm
+from tui_desk.ui.triage import ActionPrompt
+
+try:
+    from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
+    from tests.ui_support import THEME_DIRS, plain_text
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_desk import FIXED_NOW, FakeDesk, settle
+    from ui_support import THEME_DIRS, plain_text
+
+SNIPPETS = [Snippet("bug-fixed", "Bug fixed", (), "Hi {{customer_first_name}}, the bug is fixed."),
+            Snippet("feature-shipped", "Feature shipped", (), "Hi {{customer_first_name}},\n\ndark mode is out.")]
+
+
+def app_with_snippets() -> DeskApp:
+    return DeskApp(FakeDesk(40, snippet_list=SNIPPETS), clock=lambda: FIXED_NOW, theme="tui-desk-dark",
+                   theme_dirs=THEME_DIRS)
+
+
+def dry_run_lines(screen: FollowupConfirm) -> list[str]:
+    return [plain_text(s) for s in screen.query("#followup-lines Static").results(Static)]
+
+
+async def test_f_picks_a_snippet_shows_who_gets_what_and_queues_once():
+    app = app_with_snippets()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("space", "space")  # rows 1 and 2 selected
+        await pilot.press("F")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt) and app.screen.id == "followup-snippet"
+        await pilot.press(*"ship", "enter")  # filtered to feature-shipped
+        await settle(pilot)
+        assert isinstance(app.screen, FollowupConfirm)
+        assert app.screen.query_one("#prompt").border_title == "Follow-up with feature-shipped: 2 replies"
+        lines = dry_run_lines(app.screen)
+        assert lines[0] == "#1  anna.petrova@example.ru  Re: [#1] Charged twice for order #48213  Hi Anna,"
+        assert len(lines) == 2 and lines[1].startswith("#2  ")
+        await pilot.press("n")
+        await settle(pilot)
+        assert desk.outbox_items == {} and not desk.followups, "no: nothing queued"
+
+        await pilot.press("F", *"ship", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert sorted(cid for _, cid in desk.followups) == [1, 2]
+        assert [e.conv_id for e, _, _ in desk.outbox_items.values()] == [1, 2]
+        assert app.main.last_action == "follow-up 'feature-shipped': queued 2 replies"
+        assert app.queue.selected == set()
+
+        # the same conversations again: the dry run says they have it, and there is nothing to confirm
+        await pilot.press("g", "space", "space", "F", *"ship", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FollowupConfirm)
+        assert dry_run_lines(app.screen) == ["#1  already sent (anna.petrova@example.ru)",
+                                             f"#2  already sent ({desk._row(2).customer_addr})"]
+        await pilot.press("y")
+        await settle(pilot)
+        assert len(desk.outbox_items) == 2, "never twice"
+
+        # mail data in the dry run is text, never markup: Mallory's name and subject stay as typed
+        mallory = next(i for i in app.queue.ids if "Mallory" in desk._row(i).customer)
+        await pilot.press("escape", "g", *["j"] * app.queue.ids.index(mallory), "F", *"ship", "enter")
+        await settle(pilot)
+        [line] = dry_run_lines(app.screen)
+        assert line == (f"#{mallory}  mallory@example.org  Re: [#{mallory}] [bold]x[/] and "
+                        "[link=https://evil.example/]click me[/link]  Hi [red]Mallory[/red],")
+
+
+async def test_c_queues_and_closes_and_an_unknown_snippet_is_said_in_the_prompt():
+    app = app_with_snippets()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("F", *"nothing-like-it", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)
+        assert "no snippet 'nothing-like-it'" in plain_text(app.screen.query_one("#prompt-note", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("F", "enter")  # the first snippet, on the current row
+        await settle(pilot)
+        assert isinstance(app.screen, FollowupConfirm)
+        await pilot.press("c")
+        await settle(pilot)
+        assert list(desk.followups) == [("bug-fixed", 1)]
+        assert desk.actions[-1] == ("status", [1], "closed")
+        assert 1 not in app.queue.ids
+
+
+async def test_a_long_dry_run_scrolls_before_it_is_confirmed():
+    app = app_with_snippets()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("asterisk")  # the whole queue
+        await settle(pilot)
+        await pilot.press("F", *"ship", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FollowupConfirm) and screen.new == len(app.queue.ids) > 16
+        lines = screen.query_one("#followup-lines")
+        assert lines.scroll_y == 0
+        await pilot.press("pagedown")
+        await settle(pilot)
+        paged = lines.scroll_y
+        assert paged >= 10
+        await pilot.press("j")
+        await settle(pilot)
+        assert lines.scroll_y == paged + 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.desk.followups  # type: ignore[attr-defined]

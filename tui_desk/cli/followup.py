@@ -1,0 +1,92 @@
+"""`tui-desk followup --query Q --snippet NAME [--dry-run] [--json]`: one reply from the snippet
+to each conversation the search finds, through the outbox (desk.followup)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+
+from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.config import Config
+
+
+def rate(text: str) -> int:
+    """--rate 30/min, or 30: follow-up mails a minute."""
+    found = re.fullmatch(r"\s*(\d+)\s*(?:/\s*min(?:ute)?)?\s*", text)
+    if not found or int(found[1]) < 1:
+        raise argparse.ArgumentTypeError(f"wants mails a minute like 30/min, not {text!r}")
+    return int(found[1])
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("followup", help="reply with a snippet to every conversation a search finds, "
+                                        "through the outbox, never twice to one")
+    p.add_argument("--query", required=True, help="the search, e.g. 'tag:wants-dark-mode'")
+    p.add_argument("--snippet", required=True, metavar="NAME", help="the snippet each conversation gets, filled for it")
+    p.add_argument("--dry-run", action="store_true", help="list who gets what; send nothing, change nothing")
+    p.add_argument("--tag", action="append", default=[], metavar="+TAG|-TAG",
+                   help="tag the conversations that get it (--tag +shipped, --tag=-wants-dark-mode)")
+    p.add_argument("--status", choices=("open", "pending", "closed"), help="then set their status")
+    p.add_argument("--rate", type=rate, metavar="N/min", help="mails a minute (default: [followup] per_minute)")
+    p.add_argument("--id", dest="followup_id", metavar="ID",
+                   help="name a new round (default: the snippet's name; the same id never mails one "
+                        "conversation twice)")
+    p.add_argument("--json", action="store_true")
+
+
+def _tags(words: list[str]) -> tuple[list[str], list[str]]:
+    bad = [w for w in words if w[:1] not in "+-" or len(w) < 2]
+    if bad:
+        raise UsageError(f"tags are written +tag or -tag, not {bad[0]!r}")
+    return [w[1:] for w in words if w[0] == "+"], [w[1:] for w in words if w[0] == "-"]
+
+
+def _iso(ts: int) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
+
+
+async def run_followup(desk, config: Config, args) -> int:
+    from tui_desk.desk import followup
+    from tui_desk.desk.commands import CommandError
+    add, remove = _tags(args.tag)
+    try:
+        ids = await desk.queue_ids(args.query)
+        plan = await followup.plan(desk, ids, args.snippet, args.followup_id)
+        outcome = None if args.dry_run else await followup.run(
+            desk, plan, add_tags=add, remove_tags=remove, status=args.status, per_minute=args.rate)
+    except CommandError as e:
+        raise UsageError(str(e)) from None
+    queued = {item.conv_id: (outbox_id, send_at) for item, outbox_id, send_at in outcome.queued} if outcome else {}
+    skipped = {i.conv_id: i.problem for i in outcome.skipped} if outcome else {}
+    if args.json:
+        items = []
+        for i in plan.items:
+            state = ("queued" if i.conv_id in queued else "skipped" if i.conv_id in skipped else
+                     i.state if outcome is None else "already")
+            outbox_id, send_at = queued.get(i.conv_id, (None, None))
+            items.append({"conversation": i.conv_id, "state": state, "message_id": i.message_id, "to": list(i.to),
+                          "subject": i.subject, "first_line": i.first_line,
+                          "problem": skipped.get(i.conv_id, i.problem), "outbox_id": outbox_id,
+                          "send_at": None if send_at is None else _iso(send_at)})
+        json.dump({"followup": plan.followup_id, "snippet": plan.snippet.name, "dry_run": args.dry_run,
+                   "items": items, "done": outcome.line() if outcome else None},
+                  sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+        sys.stdout.write("\n")
+    elif outcome is None:
+        for i in plan.items:
+            say(i.line())
+        n = len(plan.new)
+        say(f"dry run: {n} repl{'y' if n == 1 else 'ies'} would be queued; nothing sent", file=sys.stderr)
+    else:
+        for i in outcome.skipped:
+            say(i.line(), file=sys.stderr)
+        say(outcome.line())
+        if outcome.queued:
+            first, last = outcome.queued[0][2], outcome.queued[-1][2]
+            zone = dt.datetime.now().astimezone().tzinfo
+            say(f"due {dt.datetime.fromtimestamp(first, zone):%H:%M:%S} to {dt.datetime.fromtimestamp(last, zone):%H:%M:%S}; "
+                "the app or `tui-desk sync` sends them (`tui-desk outbox --send` sends what is due)")
+    return 1 if outcome is not None and outcome.skipped else 0

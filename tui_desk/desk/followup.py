@@ -1,0 +1,234 @@
+"""Bulk follow-up: one personalised reply from a snippet to each conversation a search (or the
+agent's selection in the app) names, through the outbox (undo window, collision check, crash
+recovery: sync.delivery).
+
+- Never twice to one conversation: each reply's Message-ID is derived from the follow-up's id
+  (by default the snippet's name) and the conversation's anchor (the Message-ID of its first
+  mail: the same on every teammate's desk). One already in the outbox (in any state, done too)
+  or among the stored mail (its copy synced from Sent, a teammate's) is not queued again, and
+  the outbox refuses a second row with one Message-ID anyway.
+- Resumable: each reply is queued in its own transaction with its `reply` event
+  (data: "followup": the id); after a kill -9 the same command again queues the missing ones,
+  nothing twice, then tags and sets the status of them all.
+- Throttled: [followup] per_minute. The replies' send times are spaced 60/per_minute seconds,
+  after the undo window and after the follow-up mail still waiting in the outbox; the outbox
+  sends each when it is due. Nothing sleeps.
+- The dry run is `plan`: the run queues exactly what it lists (headers by
+  desk.replies.reply_headers, the text filled with the values desk.replies fills it with).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.views import FollowupLine, Snippet
+from tui_desk.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from tui_desk.config import AccountConfig
+    from tui_desk.desk.service import Desk
+
+MESSAGE_ID_PREFIX = "followup."
+
+
+@dataclass(frozen=True)
+class FollowupItem:
+    """What one conversation gets. Strings are as they will be sent: sanitize to show them."""
+    conv_id: int
+    message_id: str  # derived: the same on every run
+    to: tuple[str, ...] = ()
+    subject: str = ""
+    first_line: str = ""  # of the filled text
+    done: bool = False  # queued or sent before
+    problem: str | None = None  # why it gets none (a placeholder this conversation cannot fill…)
+
+    @property
+    def state(self) -> str:
+        return "already" if self.done else "skipped" if self.problem else "new"
+
+    def line(self) -> str:
+        """One line for a terminal: `#12  ann@x.test  Re: Dark mode? [#12]  Hi Ann, …`."""
+        if self.done:
+            return f"#{self.conv_id}  already sent ({sanitize_line(', '.join(self.to)) or 'this follow-up'})"
+        if self.problem:
+            return f"#{self.conv_id}  skipped: {sanitize_line(self.problem)}"
+        return (f"#{self.conv_id}  {sanitize_line(', '.join(self.to))}  {sanitize_line(self.subject)}  "
+                f"{sanitize_line(self.first_line)}")
+
+
+@dataclass(frozen=True)
+class Plan:
+    followup_id: str
+    snippet: Snippet
+    items: tuple[FollowupItem, ...]
+
+    @property
+    def new(self) -> list[FollowupItem]:
+        return [i for i in self.items if i.state == "new"]
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    queued: list[tuple[FollowupItem, int, int]] = field(default_factory=list)  # (item, outbox id, send_at)
+    skipped: list[FollowupItem] = field(default_factory=list)  # a problem, before or while queueing
+    already: list[FollowupItem] = field(default_factory=list)
+    state_done: str = ""  # what tagging / the status change said
+
+    def line(self) -> str:
+        n = len(self.queued)
+        text = f"follow-up '{sanitize_line(self.plan.followup_id)}': queued {n} repl{'y' if n == 1 else 'ies'}"
+        if self.already:
+            text += f", {len(self.already)} already sent"
+        if self.skipped:
+            text += f", {len(self.skipped)} skipped"
+        return text + (f"; {self.state_done}" if self.state_done else "")
+
+
+def find_snippet(desk: Desk, name: str) -> Snippet:
+    snippet = next((s for s in desk.snippets() if s.name == name), None)
+    if snippet is None:
+        raise CommandError(f"no snippet '{name}'")
+    return snippet
+
+
+def derived_message_id(followup_id: str, anchor: str, domain: str) -> str:
+    """The one Message-ID follow-up `followup_id` has in the conversation anchored at `anchor`."""
+    fid = hashlib.sha256(followup_id.encode()).hexdigest()[:12]
+    conv = hashlib.sha256(f"{followup_id}\n{anchor}".encode()).hexdigest()[:24]
+    return f"{MESSAGE_ID_PREFIX}{fid}.{conv}@{domain}"
+
+
+def _account(desk: Desk, account: AccountConfig | None) -> AccountConfig:
+    return account or desk.config.account(None)
+
+
+async def _known(desk: Desk, message_ids: list[str]) -> set[str]:
+    """Which of these Message-IDs the outbox has (in any state) or the store holds as mail."""
+    rows = await desk.store.fetchall(
+        "SELECT message_id FROM outbox WHERE message_id IN (SELECT value FROM json_each(?1))"
+        " UNION SELECT message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?1))",
+        (json.dumps(message_ids),))
+    return {r[0] for r in rows}
+
+
+async def _filled_first_line(desk: Desk, conv_id: int, body: str,
+                             account: AccountConfig) -> tuple[tuple[str, ...], str, str]:
+    """(To, Subject, first line of the text) of the reply desk.replies.queue_reply would queue;
+    CommandError when it would refuse (nobody to reply to, a placeholder it cannot fill)."""
+    from tui_desk.desk.replies import reply_text
+    head, _, plain = await reply_text(desk, conv_id, body, account=account)
+    first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
+    return tuple(a.addr for a in head.to), head.subject, first
+
+
+async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_id: str | None = None,
+               account: AccountConfig | None = None) -> Plan:
+    """Who gets what, conversation by conversation (ascending ids): the dry run."""
+    from tui_desk.store import events as store_events
+    snippet = find_snippet(desk, snippet_name)
+    followup_id = followup_id or snippet.name
+    account = _account(desk, account)
+    domain = account.address.rpartition("@")[2]
+    ids = sorted(set(conv_ids))
+    anchors = await store_events.anchors(desk.store, ids)
+    mids = {cid: derived_message_id(followup_id, anchors[cid], domain) for cid in ids if cid in anchors}
+    known = await _known(desk, list(mids.values()))
+    items: list[FollowupItem] = []
+    for cid in ids:
+        if cid not in mids:
+            items.append(FollowupItem(cid, "", problem=f"no conversation {cid} with mail"))
+            continue
+        try:
+            to, subject, first = await _filled_first_line(desk, cid, snippet.body, account)
+        except CommandError as e:
+            items.append(FollowupItem(cid, mids[cid], done=mids[cid] in known, problem=str(e)))
+            continue
+        items.append(FollowupItem(cid, mids[cid], to, subject, first, done=mids[cid] in known))
+    return Plan(followup_id, snippet, tuple(items))
+
+
+async def _last_queued_send_at(desk: Desk) -> int | None:
+    """When the last follow-up mail still waiting in the outbox is due (every follow-up's)."""
+    row = await desk.store.fetchone("SELECT max(send_at) FROM outbox WHERE state='queued' AND message_id LIKE ?",
+                                    (MESSAGE_ID_PREFIX + "%",))
+    return row[0] if row is not None and row[0] is not None else None
+
+
+def send_times(count: int, now: int, undo_seconds: int, per_minute: int, last_queued: int | None) -> list[int]:
+    """`count` send times, 60/per_minute seconds apart, the first after the undo window and one
+    step after the follow-up mail already waiting (`last_queued`)."""
+    gap = 60 / per_minute
+    start = float(now + undo_seconds)
+    if last_queued is not None:
+        start = max(start, last_queued + gap)
+    return [int(start + k * gap + 1e-9) for k in range(count)]
+
+
+async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+              status: str | None = None, per_minute: int | None = None,
+              account: AccountConfig | None = None) -> Outcome:
+    """Queue the plan's new replies (each in its own transaction, due one after the other at the
+    follow-up pace), then tag and set the status of every conversation that has its reply."""
+    from tui_desk.desk import commands
+    from tui_desk.desk.replies import queue_reply
+    from tui_desk.store.search import STATUSES
+    if status is not None and status not in STATUSES:
+        raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+    account = _account(desk, account)
+    per_minute = per_minute or desk.config.followup.per_minute
+    if per_minute < 1:
+        raise CommandError("the follow-up rate is 1 a minute or more")
+    outcome = Outcome(the_plan)
+    new = the_plan.new
+    times = send_times(len(new), desk.now(), account.undo_send_seconds, per_minute, await _last_queued_send_at(desk))
+    for item in the_plan.items:
+        if item.state == "skipped":
+            outcome.skipped.append(item)
+        elif item.state == "already":
+            outcome.already.append(item)
+    for item, send_at in zip(new, times):
+        try:
+            queued = await queue_reply(desk, item.conv_id, the_plan.snippet.body, send_at=send_at, account=account,
+                                       snippets=[the_plan.snippet.name], message_id=item.message_id,
+                                       event={"followup": the_plan.followup_id}, clears_draft=False)
+        except sqlite3.IntegrityError:  # another process queued this very one meanwhile
+            outcome.already.append(item)
+            continue
+        except CommandError as e:  # the conversation changed since the plan
+            outcome.skipped.append(FollowupItem(item.conv_id, item.message_id, problem=str(e)))
+            continue
+        outcome.queued.append((item, queued.outbox_id, queued.send_at))
+    replied = sorted({i.conv_id for i, _, _ in outcome.queued} | {i.conv_id for i in outcome.already})
+    said = []
+    if replied and (add_tags or remove_tags):
+        said.append((await commands.tag(desk, replied, list(add_tags), list(remove_tags))).description)
+    if replied and status is not None:
+        said.append((await commands.set_status(desk, replied, status)).description)
+    outcome.state_done = "; ".join(said)
+    return outcome
+
+
+def preview_lines(the_plan: Plan) -> list[FollowupLine]:
+    """The dry run for the app: one sanitized line per conversation."""
+    return [FollowupLine(i.conv_id, i.state, i.line()) for i in the_plan.items]
+
+
+class FollowupDesk:
+    """The follow-up part of the Desk (desk.service.Desk mixes it in; DeskService names it)."""
+
+    def _as_desk(self) -> Desk:
+        return cast("Desk", self)  # only ever mixed into Desk
+
+    async def followup_preview(self, ids: list[int], snippet: str) -> list[FollowupLine]:
+        return preview_lines(await plan(self._as_desk(), ids, snippet))
+
+    async def followup(self, ids: list[int], snippet: str, status: str | None = None) -> str:
+        desk = self._as_desk()
+        return (await run(desk, await plan(desk, ids, snippet), status=status)).line()

@@ -1,0 +1,128 @@
+"""F: a bulk follow-up on the selected rows (else the current one): pick a snippet, read the dry
+run (who gets what, one line each), confirm: one reply each goes to the outbox, at the
+[followup] pace, never twice to one conversation (desk.followup through DeskService).
+
+A mixin of ui.main_screen.MainScreen, like ui.triage_actions; the confirm screen is its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui_desk.desk.snippets import filter_snippets
+from tui_desk.desk.views import FollowupLine
+from tui_desk.ui.triage import PROMPT_CSS
+from tui_desk.ui.typeahead import desk_key
+
+if TYPE_CHECKING:
+    from tui_desk.ui.main_screen import MainScreen
+
+    _Base = MainScreen
+else:
+    _Base = object
+
+
+class FollowupConfirm(ModalScreen[str | None]):
+    """The dry run, then the agent's word: y/Enter queues, c queues and closes them, n/Esc not."""
+
+    DEFAULT_CSS = "FollowupConfirm {" + PROMPT_CSS + """
+    & #prompt { width: 100; }
+    & #followup-lines { height: auto; max-height: 16; }
+    & .followup--skip { color: $text-muted; }
+    & #followup-keys { margin: 1 0 0 0; color: $text-muted; }
+    }"""
+
+    BINDINGS = [
+        Binding("y,enter", "answer('send')", "Send", show=False),
+        Binding("c", "answer('close')", "Send and close", show=False),
+        Binding("n,escape", "answer(None)", "No", show=False),
+        Binding("j,down", "scroll_lines(1)", show=False),
+        Binding("k,up", "scroll_lines(-1)", show=False),
+        Binding("pagedown,space", "scroll_lines(10)", show=False),
+        Binding("pageup", "scroll_lines(-10)", show=False),
+    ]
+
+    def __init__(self, snippet: str, lines: list[FollowupLine]) -> None:
+        super().__init__(id="followup-confirm")
+        self.snippet = snippet
+        self.lines = lines
+
+    @property
+    def new(self) -> int:
+        return sum(1 for line in self.lines if line.state == "new")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt") as box:
+            n = self.new
+            # plain text: the snippet's name and every line carry words from files and mail
+            box.border_title = f"Follow-up with {self.snippet}: {n} repl{'y' if n == 1 else 'ies'}"
+            box.border_subtitle = "it mails customers"
+            with VerticalScroll(id="followup-lines"):
+                for line in self.lines:
+                    yield Static(Content(line.text), classes="" if line.state == "new" else "followup--skip")
+            if n:
+                yield Static(Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
+                                              " queue them    ", ("c", "bold $text-error"), " queue and close    ",
+                                              ("n", "bold"), " / ", ("Esc", "bold"), " no"), id="followup-keys")
+            else:
+                yield Static(Content.assemble("Nobody to send to.  ", ("Esc", "bold"), " back"), id="followup-keys")
+
+    def action_scroll_lines(self, lines: int) -> None:
+        """A long dry run (200 customers) is read here before it is sent."""
+        self.query_one("#followup-lines", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer if self.new else None)
+
+
+class FollowupActions(_Base):
+    @desk_key
+    async def action_followup(self) -> None:
+        """F: snippet, dry run, confirm, queued."""
+        await self.app.type_ahead.idle()
+        desk = self.desk
+        assert desk is not None
+        targets = self.targets()
+        if not targets:
+            self.notify("No conversation to follow up", severity="warning", timeout=3)
+            return
+        snippets = desk.snippets()
+        if not snippets:
+            self.notify("No snippets: a follow-up sends one (see README, Snippets)", severity="warning", timeout=4)
+            return
+        preview: dict[str, list[FollowupLine]] = {}
+
+        def choices(text: str) -> list[tuple[Content | str, str]]:
+            return [(Content.assemble((s.name, "bold"), "  ", (s.title, "$text-muted")), s.name)
+                    for s in filter_snippets(snippets, text)]
+
+        async def dry_run(name: str) -> str:
+            if name not in {s.name for s in snippets}:
+                raise ValueError(f"no snippet '{name}'")
+            preview[name] = await desk.followup_preview(targets, name)
+            return name
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                self.app.push_screen(FollowupConfirm(name, preview[name]),
+                                     callback=lambda answer: self._queue_followup(targets, name, answer))
+
+        from tui_desk.ui.triage import ActionPrompt
+        await self.app.push_screen(ActionPrompt(f"Follow-up to {self.naming(targets)}: which snippet?",
+                                                apply=dry_run, choices=choices(""), narrow=choices,
+                                                placeholder="type to filter, Enter shows who gets what",
+                                                id="followup-snippet"), callback=picked)
+
+    def _queue_followup(self, targets: list[int], snippet: str, answer: str | None) -> None:
+        if answer is None:
+            return
+        assert self.desk is not None
+        self.start_action(self.desk.followup(targets, snippet, "closed" if answer == "close" else None),
+                          undoable=False)
