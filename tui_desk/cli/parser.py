@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     from tui_desk.cli.rules import add_parser as add_rules
     add_rules(sub)
+    from tui_desk.cli.incident import add_parser as add_incident
+    add_incident(sub)
     p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
     return ap
