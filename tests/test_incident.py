@@ -326,3 +326,47 @@ def test_two_starts_of_one_name_make_one_incident_and_a_resolve_ends_it():
     assert incident.name_of("  Payments: failing (EU)!") == "payments-failing-eu"
     with pytest.raises(CommandError, match="several incidents are active"):
         incident.pick([first, second, dataclasses.replace(second, name="other")], None)
+
+
+async def test_the_desk_service_starts_and_resolves_on_a_desk_without_a_server(home, tmp_path, smtp_sink, dovecot):
+    """The app's calls (DeskService) on the real Desk: imported mail, an account that only sends."""
+    from tui_desk.config import AccountConfig
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+    smtp_sink.clear()
+    account = AccountConfig(name="support", address="support@helpdesk.test", display_name="Support",
+                            smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1",
+                                              ca_file=dovecot.ca_file))
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,))
+    clock = clock_at(NOW)
+    desk = await Desk.open(tmp_path / "alone.db", config, clock=clock)
+    raws = [make_mail("a@t", subject="Cannot pay", sender="Ann <ann@c.test>"),
+            make_mail("b@t", subject="Hello", sender="Bo <bo@d.test>", minutes=1)]
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=r, parsed=parse_message(r),
+                                                                           is_agent=False) for r in raws])
+    await desk.refresh(result.conversations)
+    first = await conv_of(desk, "a@t")
+    said = await desk.start_incident("Payments failing", "subject:pay", [first])
+    assert said == ("incident 'Payments failing' started: new mail matching 'subject:pay' gets 'incident-ack'; "
+                    "1 conversation joined it")
+    assert await desk.start_incident("payments FAILING", "subject:x", []) == (
+        "incident 'Payments failing' is active already: new mail matching 'subject:pay' gets 'incident-ack'")
+    (view,) = await desk.active_incidents()
+    assert (view.name, view.title, view.match, view.conversations) == ("payments-failing", "Payments failing",
+                                                                       "subject:pay", 1)
+    with pytest.raises(ValueError, match="no snippet 'nope'"):
+        await incident.start(desk, "Other", "subject:x", ack="nope")
+    said = await desk.resolve_incident("payments-failing")
+    assert said.startswith("incident 'Payments failing' resolved: 'incident-fixed' goes to 1 conversation")
+    assert await desk.active_incidents() == []
+    (item,) = await outbox.items(desk.store)
+    assert item.recipients == ["ann@c.test"] and item.send_at == NOW + account.undo_send_seconds
+    clock.now += account.undo_send_seconds
+    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
+    await sender.run_due()
+    (fixed,) = mails_to(smtp_sink, "ann@c.test")
+    assert "Payments failing" in text_of(fixed) and fixed["Auto-Submitted"] == "auto-replied"
+    assert mails_to(smtp_sink, "bo@d.test") == []
+    with pytest.raises(ValueError, match="no incident is active"):
+        await incident.resolve(desk)
+    await desk.close()

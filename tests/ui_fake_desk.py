@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
-from tui_desk.desk.views import ConversationView, OutboxEntry, QueueRow, Snippet
+from tui_desk.desk.views import ConversationView, IncidentView, OutboxEntry, QueueRow, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES
 
 try:
@@ -96,6 +96,7 @@ class FakeDesk:
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
         self._outbox_ids = 0
+        self.incidents: dict[str, IncidentView] = {}  # active ones, by name
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -222,6 +223,27 @@ class FakeDesk:
         for name in (FAKE_AGENT, "bob", *sorted(s.assignee for s in self.changed.values() if s.assignee)):
             known.setdefault(name.casefold(), name)  # each name once, whatever its case
         return sorted(known.values(), key=str.casefold)
+
+    async def active_incidents(self) -> list[IncidentView]:
+        return list(self.incidents.values())
+
+    async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
+        from tui_desk.desk.incident import TAG, name_of
+        self.actions.append(("start_incident", title, match, list(ids)))
+        name = name_of(title)
+        if name in self.incidents:
+            return f"incident '{title}' is active already"
+        if ids:
+            await self.tag(ids, [TAG, f"{TAG}-{name}"])
+        self.incidents[name] = IncidentView(name, title, match, len(set(ids)))
+        return f"incident '{title}' started"
+
+    async def resolve_incident(self, name: str) -> str:
+        self.actions.append(("resolve_incident", name))
+        if name not in self.incidents:
+            raise ValueError(f"no active incident '{name}'")
+        found = self.incidents.pop(name)
+        return f"incident '{found.title}' resolved: 'incident-fixed' goes to {_plural(found.conversations)}"
 
     def _queued(self, cid: int) -> bool:
         state = self.changed.get(cid)

@@ -45,6 +45,7 @@ from tui_desk.store.search import SearchError, parse_query, search_ids
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
+    from tui_desk.desk.views import IncidentView
     from tui_desk.sync.claims import ClaimSession
 
 KIND = "incident"
@@ -188,6 +189,36 @@ async def resolve(desk: Desk, name: str | None = None, close: bool = False) -> I
     return next(i for i in await incidents(desk) if i.round_id == incident.round_id)
 
 
+# -- the app's words (desk.service: DeskService) ---------------------------------------------------
+
+async def views(desk: Desk) -> list[IncidentView]:
+    from tui_desk.desk.views import IncidentView
+    from tui_desk.sanitize import sanitize_line
+    return [IncidentView(i.name, sanitize_line(i.title), sanitize_line(i.match), len(await members(desk, i)))
+            for i in await active(desk)]
+
+
+async def start_line(desk: Desk, title: str, match: str, ids: Sequence[int]) -> str:
+    from tui_desk.sanitize import sanitize_line
+    found, started = await start(desk, title, match, conv_ids=ids)
+    joined = f"; {len(ids)} conversation{'s' if len(ids) != 1 else ''} joined it" if ids else ""
+    what = "started" if started else "is active already"
+    mail = f": new mail matching {found.match!r} gets '{found.ack}'" if found.match else ""
+    return sanitize_line(f"{found.label} {what}{mail}{joined}")
+
+
+async def resolve_line(desk: Desk, name: str) -> str:
+    """Resolved; plan B goes with the next sync pass (at once: the record wakes the live sync),
+    or now on a desk without a server."""
+    from tui_desk.sanitize import sanitize_line
+    found = await resolve(desk, name)
+    if not any(a.imap is not None for a in desk.config.accounts):
+        await send_fixes(desk, None)
+    count = len(await members(desk, found))
+    return sanitize_line(f"{found.label} resolved: '{found.fixed}' goes to {count} "
+                         f"conversation{'s' if count != 1 else ''} through the outbox (O cancels in the undo window)")
+
+
 # -- plan A: on the rules' path ------------------------------------------------------------------
 
 def as_rule(incident: Incident) -> Rule:
@@ -328,7 +359,7 @@ async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> 
             if best is None or (copy.date or 0, copy.message_id, copy.folder) < (best.date or 0, best.message_id,
                                                                                    best.folder):
                 copies[copy.conv_id] = copy
-    when = desk.now() + desk.config.account(None).undo_send_seconds
+    when = desk.now() + (desk.config.accounts[0].undo_send_seconds if desk.config.accounts else 0)
     said: list[str] = []
     for fix in fixes:
         copy = copies.get(fix.conv_id)

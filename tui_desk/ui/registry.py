@@ -119,6 +119,9 @@ TRIAGE_BINDINGS = [
     Binding("v", "pick_view", "Views", show=False, tooltip="Saved views: Queue, Mine, Snoozed…", id="views"),
     Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one",
             id="history"),
+    Binding("I", "incident", "Incident", show=False, priority=True,
+            tooltip="Start an incident from the search and selection; with one active, resolve it (asks first)",
+            id="incident"),
 ]
 # Replying: a priority binding like triage, so keys typed right after "r" land in the body.
 REPLY_BINDINGS = [
