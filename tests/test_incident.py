@@ -33,7 +33,7 @@ from tui_desk.store.queries import conversation_states, thread_message_ids
 from tui_desk.sync.delivery import OutboxSender
 from tui_desk.sync.imap_sync import AccountSync
 
-NOW = BASE.timestamp() + 3600
+NOW = BASE.timestamp()  # the incident starts now; the new mail comes in the minutes after
 RULES = """
 [[rule]]
 name = "ack"
@@ -144,6 +144,8 @@ async def started_team(home, dovecot, user, smtp_sink, clock) -> tuple[Agent, Ag
         dovecot.deliver(user, make_mail(mid, subject=f"Payment failed at checkout {i}", sender=who, minutes=10 + i))
     for mid, who in OTHER.items():
         dovecot.deliver(user, make_mail(mid, subject="Where is my parcel", sender=who, minutes=20))
+    # about payments too, but from an hour before the start: the normal path (the agents answer it)
+    dovecot.deliver(user, make_mail("payold@t", subject="Payment question", sender="eve@g.test", minutes=-60))
     dovecot.deliver(user, mail("From: News <news@list.test>\nTo: support@helpdesk.test\nSubject: Payment news\n"
                                "Message-ID: <bulk@t>\nPrecedence: bulk\nDate: Mon, 02 Nov 2026 09:30:00 +0000"))
     await bob.round()  # bob's client is the one that sees the new mail first
@@ -155,7 +157,7 @@ async def test_an_incident_started_on_one_client_is_acknowledged_by_another(home
     clock = clock_at(NOW)
     alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
     assert [i.title for i in await incident.active(bob.desk)] == ["Payments failing"]  # through History
-    assert bob.runner.claimed == 4 and alice.runner.claimed == 0
+    assert bob.runner.claimed == 5 and alice.runner.claimed == 0
     await alice.round()
     for mid, who in PAYMENT.items():
         got = mails_to(smtp_sink, who)
@@ -168,9 +170,9 @@ async def test_an_incident_started_on_one_client_is_acknowledged_by_another(home
         assert await lines_of(alice.desk, mid) == [
             "incident 'Payments failing' tagged +incident +incident-payments-failing",
             "incident 'Payments failing' replied with snippet 'incident-ack'"]
-    for mid, who in OTHER.items():  # the normal path
+    for mid, who in {**OTHER, "payold@t": "eve@g.test"}.items():  # the normal path
         got = mails_to(smtp_sink, who)
-        assert len(got) == 1 and "we have your mail (Where is my parcel)" in text_of(got[0])
+        assert len(got) == 1 and "we have your mail (" in text_of(got[0])
         assert await tags_of(bob.desk, mid) == set()
         assert await lines_of(bob.desk, mid) == ["rule 'ack' replied with snippet 'auto-ack'"]
     # the loop guards hold for plan A too: list mail is tagged, never answered
@@ -189,17 +191,24 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
     alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
     await alice.round()
     sent_before = len(smtp_sink.messages)
-    # both resolve before hearing of the other, then sync at once: the claims decide
-    for a in (alice, bob):
+    # both resolve before hearing of the other: bob first, but alice's client syncs first and
+    # sends plan B; bob's then learns that the team's resolution is his (the earlier one) and
+    # tries too: the server's claims stop it
+    for a in (bob, alice):
         resolved = await incident.resolve(a.desk, "payments failing")
         assert not resolved.active and resolved.resolved_by == a.name
-    await asyncio.gather(alice.sync.sync_once(), bob.sync.sync_once())
+    await alice.sync.sync_once()
+    await bob.sync.sync_once()
+    assert (await incident.incidents(bob.desk))[0].resolved_by == "bob"
+    assert await incident.pending_fixes(bob.desk, bob.sync.account.name) == []  # it ran
     for a in (alice, bob):
         await a.sender.run_due()
     assert len(smtp_sink.messages) == sent_before  # the undo window: nothing left yet
-    queued = [i for a in (alice, bob) for i in await outbox.items(a.desk.store)]
-    assert sorted(len(i.recipients) for i in queued) == [1, 1]  # one "fixed" mail per conversation
-    assert {r for i in queued for r in i.recipients} == set(PAYMENT.values())
+    assert await outbox.items(bob.desk.store) == []
+    queued = await outbox.items(alice.desk.store)
+    assert sorted(r for i in queued for r in i.recipients) == sorted(PAYMENT.values())  # one each
+    await asyncio.gather(alice.sync.sync_once(), bob.sync.sync_once())  # and at once: nothing more
+    assert len(await outbox.items(alice.desk.store)) == 2 and await outbox.items(bob.desk.store) == []
     clock.now += 60
     for _ in range(2):
         for a in (alice, bob):
@@ -230,10 +239,8 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
         for key, in await a.desk.store.fetchall("SELECT key FROM meta WHERE key LIKE 'incident:%'"):
             async with a.desk.store.transaction():
                 await a.desk.store.set_meta(key, "")
-    resolvers = {(await incident.incidents(a.desk))[0].resolved_by for a in (alice, bob)}
-    assert len(resolvers) == 1
-    pending = [a.name for a in (alice, bob) if await incident.pending_fixes(a.desk, a.sync.account.name)]
-    assert pending == list(resolvers)
+    assert {(await incident.incidents(a.desk))[0].resolved_by for a in (alice, bob)} == {"bob"}
+    assert [a.name for a in (alice, bob) if await incident.pending_fixes(a.desk, a.sync.account.name)] == ["bob"]
     clock.now += 60
     before = len(smtp_sink.messages)
     for a in (alice, bob):

@@ -12,7 +12,7 @@ and resolving are `incident` events, {"action": "start", "name", "title", "match
 it. A name used again after a resolve is a new round.
 
 - Plan A: the rules' path (desk.rules.fire) asks `plan_a` about each new mail it runs on: mail
-  matching an active incident's `match` is tagged `incident` and `incident-<name>`, any reply a
+  dated from the incident's start on (START_GRACE) matching its `match` is tagged `incident` and `incident-<name>`, any reply a
   rule planned for it is left out, and the incident's acknowledgement snippet goes instead
   (`acknowledge`: the rules' automatic reply, with its guards and rate limits, {{incident}} =
   the title). The mail is claimed on the server like any other the rules act on, so one client
@@ -55,6 +55,9 @@ DEFAULT_ACK = "incident-ack"  # bundled snippets (snippets/)
 DEFAULT_FIXED = "incident-fixed"
 SPACING = 2  # seconds between two "it's fixed" mails: a hundred customers are not one burst
 MAX_NAME = 24  # a name is in IMAP keywords (td:incident:<name>.<agent>), kept short
+# plan A is for mail dated from the start on, or this little before (senders' clocks, mail on
+# its way while an agent typed the title); older mail is the agents' to answer
+START_GRACE = 600
 
 
 @dataclass(frozen=True)
@@ -233,11 +236,13 @@ def as_rules(incidents_: Sequence[Incident]) -> list[Rule]:
 
 
 def belongs(incidents_: Sequence[Incident], event: Event, conv: ConversationFacts) -> Incident | None:
-    """The active incident a new mail belongs to (the first started), or None."""
+    """The active incident a new mail belongs to (the first started), or None: mail dated
+    from its start on (START_GRACE) matching it."""
     if event.kind != "new":
         return None
     for incident in incidents_:
-        if incident.active and incident.match and matches(as_rule(incident), event, conv):
+        if incident.active and incident.match and event.at >= incident.started_at - START_GRACE \
+                and matches(as_rule(incident), event, conv):
             return incident
     return None
 

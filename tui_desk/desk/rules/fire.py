@@ -67,12 +67,17 @@ class RulesRunner:
         desk.rules = rules  # status rules fire from the command path
         self.keys = ClaimKeywords(rules_claim_keyword(desk.agent).lower(), RULES_CLAIM, RULES_DONE)
         self._settled: set[str] = set()  # mail this process has looked at and is done with
+        self._incidents: frozenset[str] = frozenset()  # the active incidents' rounds (desk.incident)
         self.claimed = 0  # claims this client won (tests read them)
         self.lost = 0  # claims another client had
 
     async def after_pass(self, session: ClaimSession) -> None:
         rules = [r for r in self.rules.rules if r.on in MAIL_EVENTS]
         open_incidents = await incident.active(self.desk)
+        rounds = frozenset(i.round_id for i in open_incidents)
+        if rounds != self._incidents:  # one started: mail looked at before may be its now
+            self._incidents = rounds
+            self._settled.clear()
         if rules or open_incidents:
             await self._new_mail(session, rules, open_incidents)
         await incident.send_fixes(self.desk, session)  # an incident this agent resolved: plan B
