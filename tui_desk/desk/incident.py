@@ -42,11 +42,11 @@ from tui_desk.desk.rules.model import Action, ConversationFacts, Event, PlannedA
 from tui_desk.store import events as store_events
 from tui_desk.store.events import new_event_id
 from tui_desk.store.search import SearchError, parse_query, search_ids
+from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
     from tui_desk.desk.views import IncidentView
-    from tui_desk.sync.claims import ClaimSession
 
 KIND = "incident"
 ANCHOR = "incidents@incident.tui-desk.invalid"  # every incident event: about no conversation
@@ -318,8 +318,7 @@ async def plan_b(desk: Desk, incident: Incident) -> list[Fix]:
     return out
 
 
-def claim_keywords(incident: Incident, agent: str):  # -> sync.claims.ClaimKeywords
-    from tui_desk.sync.claims import ClaimKeywords
+def claim_keywords(incident: Incident, agent: str) -> ClaimKeywords:
     prefix = f"{INCIDENT_CLAIM}{incident.name}."
     return ClaimKeywords(prefix + encode_name(agent), prefix, f"{INCIDENT_DONE}{incident.name}")
 
@@ -357,13 +356,13 @@ async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> 
     from tui_desk.desk.rules.execute import auto_reply, record_rule_line
     fixes = await plan_b(desk, incident)
     keys = claim_keywords(incident, desk.agent)
-    copies = {}
+    copies: dict[int, Copy] = {}
     if session is not None:
-        for copy in await session.copies(0):  # the conversation's oldest customer mail: one for all
-            best = copies.get(copy.conv_id)
-            if best is None or (copy.date or 0, copy.message_id, copy.folder) < (best.date or 0, best.message_id,
-                                                                                   best.folder):
-                copies[copy.conv_id] = copy
+        for found in await session.copies(0):  # the conversation's oldest customer mail: one for all
+            best = copies.get(found.conv_id)
+            if best is None or (found.date or 0, found.message_id, found.folder) < (best.date or 0, best.message_id,
+                                                                                    best.folder):
+                copies[found.conv_id] = found
     when = desk.now() + (desk.config.accounts[0].undo_send_seconds if desk.config.accounts else 0)
     said: list[str] = []
     for fix in fixes:
