@@ -120,9 +120,10 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
         if args.json:
             _json({"incident": incident_json(resolved), "said": said, "errors": errors})
         else:
-            say(sanitize_line(f"incident '{resolved.title}' resolved: its {sum(1 for f in fixes if not f.held)} "
-                              f"conversations get '{resolved.fixed}' through the outbox (tui-desk outbox: "
-                              "cancel within the undo window)"))
+            n = sum(1 for f in fixes if not f.held)
+            say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to {n} "
+                              f"conversation{'s' if n != 1 else ''} through the outbox (tui-desk outbox --cancel N "
+                              "within the undo window)"))
             for line in said:
                 say(sanitize_line(line))
             for line in errors:
