@@ -84,6 +84,7 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
     args, tmp = store
     table = documented()
     first = run_json(capsys, *args, "queue", "--json", "--limit", "1")[0]["id"]
+    run_json(capsys, *args, "tag", first, "+incident-payments-failing", "--json")  # of the incident below
     real = {
         "queue": run_json(capsys, *args, "queue", "--json"),
         "search": run_json(capsys, *args, "search", "refund", "--json"),
@@ -110,7 +111,12 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
         "snippets stats": run_json(capsys, *args, "snippets", "stats", "--json"),
         "snippets suggest": run_json(capsys, *args, "snippets", "suggest", "--since", "2026-10-01", "--until",
                                      "2026-11-30", "--json"),
+        "incident start": run_json(capsys, *args, "incident", "start", "Payments failing", "--match",
+                                   "subject:payment", "--json"),
+        "incident list": run_json(capsys, *args, "incident", "list", "--json"),
+        "incident resolve --dry-run": run_json(capsys, *args, "incident", "resolve", "--dry-run", "--json"),
     }
+    assert real["incident resolve --dry-run"]["mails"], "the tagged conversation is the incident's"
     assert real["report questions"]["questions"] and real["export"], "the demo has figures to show"
     assert set(real) <= set(table), f"not in the README table: {set(real) - set(table)}"
     for command, output in real.items():

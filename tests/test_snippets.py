@@ -19,7 +19,8 @@ from tui_desk.desk.snippets import (
 from tui_desk.desk.views import Snippet
 
 KNOWN = {"customer_first_name", "customer_name", "ticket_id", "agent_name", "order_id", "subject",
-         "expected_wait"}  # measured for the conversation (desk.expected_wait)
+         "expected_wait",  # measured for the conversation (desk.expected_wait)
+         "incident"}  # the incident's title (desk.incident)
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -27,7 +27,7 @@ from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
-from tui_desk.desk.views import ConversationView, FollowupLine, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ConversationView, FollowupLine, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -106,6 +106,7 @@ class FakeDesk:
         self.slas = slas
         self.sla_watch = SlaWatch()
         self.followups: dict[tuple[str, int], int] = {}  # (snippet, conv id) -> outbox id: never twice
+        self.incidents: dict[str, IncidentView] = {}  # active ones, by name
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -251,6 +252,27 @@ class FakeDesk:
         for name in (FAKE_AGENT, "bob", *sorted(s.assignee for s in self.changed.values() if s.assignee)):
             known.setdefault(name.casefold(), name)  # each name once, whatever its case
         return sorted(known.values(), key=str.casefold)
+
+    async def active_incidents(self) -> list[IncidentView]:
+        return list(self.incidents.values())
+
+    async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
+        from tui_desk.desk.incident import TAG, name_of
+        self.actions.append(("start_incident", title, match, list(ids)))
+        name = name_of(title)
+        if name in self.incidents:
+            return f"incident '{title}' is active already"
+        if ids:
+            await self.tag(ids, [TAG, f"{TAG}-{name}"])
+        self.incidents[name] = IncidentView(name, title, match, len(set(ids)))
+        return f"incident '{title}' started"
+
+    async def resolve_incident(self, name: str) -> str:
+        self.actions.append(("resolve_incident", name))
+        if name not in self.incidents:
+            raise ValueError(f"no active incident '{name}'")
+        found = self.incidents.pop(name)
+        return f"incident '{found.title}' resolved: 'incident-fixed' goes to {_plural(found.conversations)}"
 
     def _queued(self, cid: int) -> bool:
         state = self.changed.get(cid)

@@ -107,6 +107,9 @@ async def run_command(args, config: Config) -> int:
             return await _sync(desk, config, args.account, args.once)
         elif args.command == "fetch":
             return await _fetch(desk, config, args)
+        elif args.command == "incident":
+            from tui_desk.cli.incident import run_incident
+            return await run_incident(desk, config, args)
     finally:
         await desk.close()
     return 0

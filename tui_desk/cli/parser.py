@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_rules(sub)
     from tui_desk.cli.snippets import add_parser as add_snippets
     add_snippets(sub)
+    from tui_desk.cli.incident import add_parser as add_incident
+    add_incident(sub)
     p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
     return ap

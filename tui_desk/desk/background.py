@@ -68,15 +68,15 @@ class Background:
         self.problems: dict[str, tuple[str, float]] = {}
 
     def _rules_runner(self) -> RulesRunner | None:
-        """The rules run on new mail (desk.rules.fire); a rules file with errors runs none and
-        says so in trouble() (`tui-desk rules check` names each error)."""
+        """The rules run on new mail (desk.rules.fire), and incidents with them; a rules file
+        with errors runs none and says so in trouble() (`tui-desk rules check` names each error)."""
         try:
             ruleset = read_rules(self.desk)
         except RulesError as e:
             log.warning("rules not run: %s", "; ".join(e.errors))
             self.rules_problem = f"rules not run: {e.errors[0]}" if e.errors else "rules not run"
             return None
-        return RulesRunner(self.desk, ruleset) if ruleset.rules else None
+        return RulesRunner(self.desk, ruleset)  # without rules too: incidents (desk.incident) go that way
 
     def _news(self) -> None:
         if self.on_news is not None:

@@ -22,6 +22,12 @@ that crashed mid-reply (its own next start removes the leftover too).
 
 are not conversation state either: they sit on one message (a customer's new mail in a queue
 folder), never on every message of the conversation, and a merge or split leaves them alone.
+
+    td:incident:<name>.<agent>   that agent's client claimed the conversation to send it the
+                                 incident's "it's fixed" mail (desk.incident)
+    td:incident-done:<name>      that mail is queued
+
+are claims like the rules' (one message, not state).
 """
 
 from __future__ import annotations
@@ -78,12 +84,15 @@ REPLYING_EXPIRES = 30 * 60  # seconds
 
 RULES_CLAIM = f"{PREFIX}rules:"
 RULES_DONE = f"{PREFIX}rules-done"
+INCIDENT_CLAIM = f"{PREFIX}incident:"
+INCIDENT_DONE = f"{PREFIX}incident-done:"
 
 
 def ours(flags: set[str]) -> set[str]:
-    """The keywords that hold conversation state (not the replying markers nor the rules' claims)."""
+    """The keywords that hold conversation state (not the replying markers nor the rules' and
+    incidents' claims)."""
     return {f for f in flags if f.lower().startswith(PREFIX)
-            and not f.lower().startswith((REPLYING, RULES_CLAIM, RULES_DONE))}
+            and not f.lower().startswith((REPLYING, RULES_CLAIM, RULES_DONE, INCIDENT_CLAIM, INCIDENT_DONE))}
 
 
 def rules_claim_keyword(agent: str) -> str:

@@ -14,7 +14,7 @@ from tui_desk.desk import keywords, priority
 from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
-from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ConversationView, HistoryItem, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 
 if TYPE_CHECKING:
     from tui_desk.desk import metrics
@@ -289,6 +289,18 @@ class Desk(FollowupDesk):
         """Move one message into a new conversation of its own (desk.merge)."""
         from tui_desk.desk import merge
         return (await merge.split(self, message_rowid)).description
+
+    async def active_incidents(self) -> list[IncidentView]:
+        from tui_desk.desk import incident
+        return await incident.views(self)
+
+    async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
+        from tui_desk.desk import incident
+        return await incident.start_line(self, title, match, ids)
+
+    async def resolve_incident(self, name: str) -> str:
+        from tui_desk.desk import incident
+        return await incident.resolve_line(self, name)
 
     async def undo(self) -> str | None:
         from tui_desk.desk import commands

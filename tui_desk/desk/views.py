@@ -137,6 +137,15 @@ class OutboxEntry:
     error: str | None = None  # the server's last word, sanitized
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """An active incident (desk.incident), for the app's header and its incident key."""
+    name: str  # one word: "payments-failing"
+    title: str  # sanitized
+    match: str  # sanitized: the search it matches new mail with
+    conversations: int  # tagged with it now
+
+
 class BackgroundWork(Protocol):
     """Mail sync and outbox delivery beside the app (desk.background.Background). The UI sets
     the two callbacks (called on the event loop) and runs it until ``stop`` is set."""
@@ -207,6 +216,16 @@ class DeskService(Protocol):
         """An internal note (Markdown) on the conversation, shared with the team, never sent."""
 
     async def known_agents(self) -> list[str]: ...
+
+    # Incident mode (desk.incident): shared with the team through the server.
+    async def active_incidents(self) -> list[IncidentView]:
+        """The incidents active now, oldest first."""
+
+    async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
+        """Start one: new mail matching `match` gets its acknowledgement; `ids` join it now."""
+
+    async def resolve_incident(self, name: str) -> str:
+        """End it for the team: its conversations get the 'fixed' snippet through the outbox."""
 
     async def setup_hint(self) -> str | None:
         """What the empty queue says when there is no account and no mail yet (plain text)."""

@@ -16,9 +16,9 @@ from typing import Any, Iterable, Sequence
 from tui_desk.store.db import Store, as_json_list
 
 # The kinds an agent's action records (desk.history); `rule` and `autoreply` are the rules'
-# (desk.rules.execute). `survey` is reserved for the satisfaction-survey feature; readers keep
+# (desk.rules.execute); `incident` starts and ends an incident (desk.incident). `survey` is reserved for the satisfaction-survey feature; readers keep
 # kinds they do not know.
-KINDS = ("status", "assign", "snooze", "unsnooze", "tag", "reply", "forward", "note", "autoreply", "survey", "rule")
+KINDS = ("status", "assign", "snooze", "unsnooze", "tag", "reply", "forward", "note", "autoreply", "survey", "rule", "incident")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +154,13 @@ async def of_kind_since(store: Store, kind: str, since: int) -> list[Conversatio
         "SELECT e.*, t.conv_id AS conv_id FROM events e LEFT JOIN thread_ids t ON t.msgid = e.anchor"
         " WHERE e.kind = ? AND e.at >= ? ORDER BY e.at, e.event_id", (kind, since))
     return [ConversationEvent(_row(r), r["conv_id"]) for r in rows]
+
+
+async def of_anchor(store: Store, anchor: str) -> list[Event]:
+    """Every event with this anchor, oldest first: for events about no conversation, which share
+    one anchor of their own (the incidents' start and end, desk.incident)."""
+    rows = await store.fetchall("SELECT * FROM events WHERE anchor = ? ORDER BY at, event_id", (anchor,))
+    return [_row(r) for r in rows]
 
 
 async def names_message(store: Store, kind: str, message_id: str) -> bool:

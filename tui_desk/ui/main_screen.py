@@ -78,6 +78,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         self.last_action = ""  # the desk's line for the last action (also shown as a notice)
         self.pending_send = None  # ui.compose.Queued: the last reply queued; u takes it back
         self._prepared_reload: tuple | None = None  # see TriageActions._with_reload_prepared
+        self.incident_title = ""  # the active incident's (desk.incident), shown beside the view's name
 
     @property
     def desk(self) -> DeskService | None:
@@ -121,6 +122,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         self.queue.refresh()
         self.views = views or self.views
         self._show_view_title()
+        self.refresh_incident()
 
     def watch_store(self, mark: tuple[int, ...] | None) -> None:
         """Look for other processes' commits from now on; ``mark``: the store file as the
@@ -203,6 +205,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
     def _store_changed(self, message: StoreChanged) -> None:
         if self.alive():
             self.reload_shown()
+            self.refresh_incident()
             for screen in self.app.screen_stack:  # the Reports screen reloads its figures too
                 if screen is not self and hasattr(screen, "store_changed"):
                     screen.store_changed()
@@ -347,7 +350,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
 
     def _show_view_title(self) -> None:
         order = " · by SLA" if self.sla_order else ""
-        self.query_one("#queue-pane").border_title = Content(self.current_view[0] + order)
+        incident = f" · ⚠ incident: {self.incident_title}" if self.incident_title else ""
+        self.query_one("#queue-pane").border_title = Content(self.current_view[0] + order + incident)
 
     def action_sla_order(self) -> None:
         """L: the list by SLA (breached first, then the target due next), or back as it was;
@@ -357,6 +361,20 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         self.sla_order = not self.sla_order
         self._show_view_title()
         self.load_queue(self.query_text)
+
+    @work(exclusive=True, group="incident")
+    async def refresh_incident(self) -> None:
+        """The header names the active incident (a teammate's too, once the sync brought it)."""
+        if self.desk is None:
+            return
+        try:
+            active = await self.desk.active_incidents()
+        except Exception:  # noqa: BLE001 - the store is closing; the next change tells
+            return
+        title = " + ".join(i.title for i in active)
+        if title != self.incident_title and self.alive():
+            self.incident_title = title
+            self._show_view_title()
 
     @on(QueueView.SelectionChanged)
     def _selection_changed(self, event: QueueView.SelectionChanged) -> None:

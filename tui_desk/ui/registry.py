@@ -124,6 +124,9 @@ TRIAGE_BINDINGS = [
             id="sla_order"),
     Binding("h", "history", "History", show=False, tooltip="The customer's other conversations: open one",
             id="history"),
+    Binding("I", "incident", "Incident", show=False, priority=True,
+            tooltip="Start an incident from the search and selection; with one active, resolve it (asks first)",
+            id="incident"),
 ]
 # Replying: a priority binding like triage, so keys typed right after "r" land in the body.
 REPLY_BINDINGS = [

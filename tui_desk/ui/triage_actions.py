@@ -1,4 +1,4 @@
-"""The main view's triage keys (t z a c o ! M u, and p v 1-9 h): ask what is needed (the
+"""The main view's triage keys (t z a c o ! M u, and p v 1-9 h I): ask what is needed (the
 prompts of ui/triage.py and ui/popups.py), do it through the desk, say what was done, reload the list.
 
 A mixin of ui.main_screen.MainScreen: it uses the screen's panes and its list loading.
@@ -147,6 +147,58 @@ class TriageActions(_Base):
         await self.app.push_screen(ConfirmScreen(f"Merge {len(others) + 1} conversations into {self.naming([keep])}?",
                                                  "Their mail, tags and replies join it; u undoes."),
                                    callback=answered)
+
+    @desk_key
+    async def action_incident(self) -> None:
+        """I: start an incident: new mail matching the search gets its acknowledgement, the
+        selected conversations join it now (desk.incident). With one active: resolve it, asked
+        first (it mails every affected customer)."""
+        await self.app.type_ahead.idle()
+        desk = self.desk
+        assert desk is not None
+        try:
+            active = await run_and_notify(self, desk.active_incidents(), title="Could not read the incidents")
+        except Failed:
+            return
+        from tui_desk.ui.popups import ConfirmScreen
+        if active:
+            found = active[0]
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.start_action(self._incident_changed(desk.resolve_incident(found.name)),
+                                      clears_selection=False, undoable=False)
+
+            await self.app.push_screen(ConfirmScreen(
+                f"Resolve incident '{found.title}'?",
+                f"It mails the 'fixed' snippet to its {found.conversations} "
+                f"conversation{'s' if found.conversations != 1 else ''} (O cancels within the undo window), "
+                "and ends it for the whole team.", danger=True), callback=answered)
+            return
+        match, ids = self.query_text.strip(), list(self.queue.selected_ids)
+        if not match and not ids:
+            self.notify("Search (/) for the incident's mail first, or select its conversations", severity="warning",
+                        timeout=5)
+            return
+        from tui_desk.ui.triage import ActionPrompt
+        joining = f"{len(ids)} selected" if ids else ""
+        title = "Start an incident: " + " · ".join(p for p in (f"new mail matching {match}" if match else "",
+                                                              joining) if p)
+
+        async def start(text: str) -> str:
+            return await self._incident_changed(desk.start_incident(text, match, ids))
+
+        def done(description: str | None) -> None:
+            if description is not None:
+                self.start_action(self._said(description), undoable=False)
+
+        await self.app.push_screen(ActionPrompt(title, apply=start, placeholder="What broke, as customers read it"),
+                                   callback=done)
+
+    async def _incident_changed(self, action: Awaitable[str]) -> str:
+        description = await action
+        self.refresh_incident()
+        return description
 
     # --- saved views and reasons ------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_desk.desk import commands
 from tui_desk.desk.commands import Change, CommandError
@@ -51,7 +51,8 @@ def _forget(desk: Desk, change: Change) -> None:
         desk.undo_stack.remove(change)
 
 
-async def _say(desk: Desk, conv_id: int, rule: str, says: str) -> None:
+async def record_rule_line(desk: Desk, conv_id: int, rule: str, says: str) -> None:
+    """The line the conversation shows for what a rule (or an incident) did: a `rule` event."""
     async with desk.store.transaction():
         await record_message(desk, conv_id, "rule", {"rule": rule, "says": says})
 
@@ -69,26 +70,40 @@ async def earlier_autoreplies(desk: Desk, now: int) -> list[SentAutomatically]:
     return out
 
 
-async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) -> str | None:
+async def auto_reply(desk: Desk, conv_id: int, snippet_name: str, message_id: str, event: dict[str, Any], *,
+                     rate_limited: bool = True, values: dict[str, str] | None = None,
+                     send_at: int | None = None) -> tuple[bool, str | None]:
+    """An automatic reply with a snippet through the outbox (rules, and an incident's mail:
+    desk.incident). (queued now, why it is held: None when it is not). Nothing is queued when
+    this Message-ID was queued or sent before (False, None), or when the rate limits (unless
+    not `rate_limited`) stop it."""
     if await store_events.names_message(desk.store, "autoreply", message_id):
-        return None  # queued or sent before this run
-    snippet = next((s for s in desk.snippets() if s.name == p.action.value), None)
+        return False, None  # queued or sent before this run
+    snippet = next((s for s in desk.snippets() if s.name == snippet_name), None)
     if snippet is None:
-        return f"rule '{p.rule}' held its reply: no snippet '{p.action.value}'"
+        return False, f"no snippet '{snippet_name}'"
     from tui_desk.desk.replies import queue_autoreply, reply_headers
     try:
-        recipients = [a.addr for a in (await reply_headers(desk, conv_id)).to]
-        now = desk.now()
-        earlier = await earlier_autoreplies(desk, now)
-        for recipient in recipients:
-            block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply)
-            if block is not None:
-                return f"rule '{p.rule}' held its reply: {block}"
-        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id,
-                              event={"rule": p.rule, "snippets": snippet_records(desk, [snippet.name])})
+        if rate_limited:
+            recipients = [a.addr for a in (await reply_headers(desk, conv_id)).to]
+            now = desk.now()
+            earlier = await earlier_autoreplies(desk, now)
+            for recipient in recipients:
+                block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply)
+                if block is not None:
+                    return False, block
+        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id, values=values, send_at=send_at,
+                              event={**event, "snippets": snippet_records(desk, [snippet.name])})
     except CommandError as e:
-        return f"rule '{p.rule}' held its reply: {e}"
-    return p.says
+        return False, str(e)
+    return True, None
+
+
+async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) -> str | None:
+    queued, held = await auto_reply(desk, conv_id, p.action.value, message_id, {"rule": p.rule})
+    if held is not None:
+        return f"rule '{p.rule}' held its reply: {held}"
+    return p.says if queued else None
 
 
 @dataclass(frozen=True)
@@ -148,7 +163,7 @@ async def execute(desk: Desk, event: Event, planned: Sequence[PlannedAction], ke
         if done is None:
             continue
         says = done.says if isinstance(done, _Done) else done
-        await _say(desk, event.conv_id, p.rule, says)
+        await record_rule_line(desk, event.conv_id, p.rule, says)
         said.append(says)
         log.info("#%s: %s", event.conv_id, says)
         if isinstance(done, _Done) and done.status_caused_by is not None:

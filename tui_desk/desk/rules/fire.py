@@ -15,6 +15,9 @@ adds `td:rules-done`.
   and nobody else took. Mail older than the horizon is never run on, so a new agent's first
   sync does not fire the rules on a year of mail.
 - Mail on which no rule would do anything is not claimed (nothing is written to the server).
+- Incidents (desk.incident): new mail of an active incident is tagged and gets the incident's
+  acknowledgement instead of a rule's reply (plan_a), claimed like the rest; after the mail,
+  an incident this agent resolved sends its "fixed" mail (send_fixes, claimed per conversation).
 - `status` rules fire where the status is set (desk.commands.set_status), once: the change is
   made on one client only.
 """
@@ -24,12 +27,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from tui_desk.desk import incident
 from tui_desk.desk.keywords import RULES_CLAIM, RULES_DONE, rules_claim_keyword
 from tui_desk.desk.rules.engine import plan
-from tui_desk.desk.rules.execute import execute
+from tui_desk.desk.rules.execute import execute, record_rule_line
 from tui_desk.desk.rules.facts import gather_many
 from tui_desk.desk.rules.load import checks_for, load_rules
-from tui_desk.desk.rules.model import Event, EventKind, RuleSet
+from tui_desk.desk.rules.model import Event, EventKind, Rule, RuleSet
 from tui_desk.store import queries
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
@@ -63,13 +67,22 @@ class RulesRunner:
         desk.rules = rules  # status rules fire from the command path
         self.keys = ClaimKeywords(rules_claim_keyword(desk.agent).lower(), RULES_CLAIM, RULES_DONE)
         self._settled: set[str] = set()  # mail this process has looked at and is done with
+        self._incidents: frozenset[str] = frozenset()  # the active incidents' rounds (desk.incident)
         self.claimed = 0  # claims this client won (tests read them)
         self.lost = 0  # claims another client had
 
     async def after_pass(self, session: ClaimSession) -> None:
         rules = [r for r in self.rules.rules if r.on in MAIL_EVENTS]
-        if not rules:
-            return
+        open_incidents = await incident.active(self.desk)
+        rounds = frozenset(i.round_id for i in open_incidents)
+        if rounds != self._incidents:  # one started: mail looked at before may be its now
+            self._incidents = rounds
+            self._settled.clear()
+        if rules or open_incidents:
+            await self._new_mail(session, rules, open_incidents)
+        await incident.send_fixes(self.desk, session)  # an incident this agent resolved: plan B
+
+    async def _new_mail(self, session: ClaimSession, rules: list[Rule], open_incidents: list[incident.Incident]) -> None:
         todo: dict[str, Copy] = {}
         for copy in await session.copies(self.desk.now() - self.horizon):
             if copy.message_id in todo or copy.message_id in self._settled:
@@ -84,11 +97,13 @@ class RulesRunner:
         copies = list(todo.values())
         events = [Event(await _event_kind(self.desk, c), c.conv_id, c.date or self.desk.now(), c.message_id)
                   for c in copies]
-        facts = await gather_many(self.desk, rules, events)
+        facts = await gather_many(self.desk, [*rules, *incident.as_rules(open_incidents)], events)
         for copy, event, conv in zip(copies, events, facts):
             planned = plan(rules, event, conv) if conv is not None else []
+            # mail of an active incident: its tags and acknowledgement instead of the rules' reply
+            planned, of_incident = incident.plan_a(open_incidents, event, conv, planned) if conv else (planned, None)
             mine = self.keys.mine in claims_on(copy.flags, self.keys)
-            if not planned and not mine:
+            if not planned and of_incident is None and not mine:
                 self._settled.add(copy.message_id)  # no rule does anything: nothing to claim
                 continue
             if not await session.claim(copy, self.keys):
@@ -96,7 +111,12 @@ class RulesRunner:
                 self._settled.add(copy.message_id)
                 continue
             self.claimed += 1
-            await execute(self.desk, event, planned, key=f"{copy.message_id}\n{event.kind}")
+            key = f"{copy.message_id}\n{event.kind}"
+            await execute(self.desk, event, planned, key=key)
+            if of_incident is not None and conv is not None:
+                says = await incident.acknowledge(self.desk, of_incident, conv, key)
+                if says is not None:
+                    await record_rule_line(self.desk, conv.id, of_incident.label, says)
             await session.done(copy, self.keys)
             self._settled.add(copy.message_id)
 

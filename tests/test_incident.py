@@ -1,0 +1,379 @@
+"""Incident mode (issue 16, plan A / plan B) on the real Dovecot and SMTP sink: an incident
+started on one client reaches another through the History folder; that client acknowledges
+matching new mail with the incident's snippet only (other mail gets the normal rule's reply);
+resolving sends the "fixed" mail once per conversation, after the undo window, also when two
+clients resolve at once or one runs again; `incident resolve --dry-run` lists who gets what.
+Time is an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email
+import json
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from tests.accounts import account_for, client, write_config
+from tests.clock import Clock
+from tests.mailfactory import BASE, make_mail, mail
+from tui_desk.config import Config, ServerConfig
+from tui_desk.desk import incident
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.history import conversation_history
+from tui_desk.desk.rules.fire import RulesRunner
+from tui_desk.desk.rules.load import checks_for, load_rules
+from tui_desk.desk.service import Desk
+from tui_desk.store import events as store_events, outbox
+from tui_desk.store.queries import conversation_states, thread_message_ids
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
+
+NOW = BASE.timestamp()  # the incident starts now; the new mail comes in the minutes after
+RULES = """
+[[rule]]
+name = "ack"
+on = "new"
+do = ["reply auto-ack"]
+"""
+ACK = "---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail ({{subject}}).\n"
+
+
+@dataclasses.dataclass
+class Agent:
+    name: str
+    desk: Desk
+    sync: AccountSync
+    runner: RulesRunner
+    sender: OutboxSender
+
+    async def round(self) -> None:
+        await self.sync.sync_once()
+        await self.sender.run_due()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    snippets = tmp_path / "xdg" / "tui-desk" / "snippets"
+    snippets.mkdir(parents=True)
+    (snippets / "auto-ack.md").write_text(ACK, encoding="utf-8")
+    return tmp_path
+
+
+async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock) -> Agent:
+    account = account_for(dovecot, user, display_name="Support",
+                          smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
+    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"), accounts=(account,))
+    desk = await Desk.open(home / f"{name}.db", config, clock=clock)
+    path = home / f"{name}-rules.toml"
+    path.write_text(RULES, encoding="utf-8")
+    runner = RulesRunner(desk, load_rules(path, checks_for(config.team, [s.name for s in desk.snippets()],
+                                                            config.is_agent_address)))
+    sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
+                       on_change=desk.refresh)
+    sync.after_pass = runner.after_pass
+    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
+    return Agent(name, desk, sync, runner, sender)
+
+
+def clock_at(at: float) -> Clock:
+    clock = Clock()
+    clock.now = at
+    return clock
+
+
+def mails_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(m.data, policy=policy.default) for m in smtp_sink.messages
+            if address in m.rcpt_tos]
+
+
+def text_of(m: email.message.EmailMessage) -> str:
+    return m.get_body(("plain",)).get_content()
+
+
+async def conv_of(desk: Desk, message_id: str) -> int:
+    return next(c for c, ids in (await thread_message_ids(desk.store)).items() if message_id in ids)
+
+
+async def tags_of(desk: Desk, message_id: str) -> set[str]:
+    cid = await conv_of(desk, message_id)
+    return set((await conversation_states(desk.store, [cid]))[cid].tags)
+
+
+async def lines_of(desk: Desk, message_id: str) -> list[str]:
+    return [h.text for h in await conversation_history(desk, await conv_of(desk, message_id)) if h.kind == "rule"]
+
+
+def server_flags(dovecot, user) -> dict[str, set[str]]:
+    import re
+    c = client(dovecot, user)
+    try:
+        c.select("INBOX")
+        _, data = c.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    finally:
+        c.logout()
+    out: dict[str, set[str]] = {}
+    for item in data:
+        if isinstance(item, tuple):
+            flags, mid = re.search(rb"FLAGS \(([^)]*)\)", item[0]), re.search(rb"<([^>]+)>", item[1])
+            if flags and mid:
+                out[mid.group(1).decode()] = set(flags.group(1).decode().split())
+    return out
+
+
+PAYMENT = {"pay1@t": "ann@c.test", "pay2@t": "bo@d.test"}  # matching the incident
+OTHER = {"parcel@t": "cy@e.test"}
+
+
+async def started_team(home, dovecot, user, smtp_sink, clock) -> tuple[Agent, Agent]:
+    """alice starts "Payments failing" and syncs; bob alone then sees the new mail."""
+    dovecot.load_maildir(user, [make_mail("seed@t", sender="zed@z.test", minutes=-5 * 24 * 60)])
+    alice = await open_agent(home, "alice", dovecot, user, smtp_sink, clock)
+    bob = await open_agent(home, "bob", dovecot, user, smtp_sink, clock)
+    for a in (alice, bob):
+        await a.round()
+    found, started = await incident.start(alice.desk, "Payments failing", "subject:payment")
+    assert started and found.name == "payments-failing" and found.tag == "incident-payments-failing"
+    await alice.round()  # the start event goes to the History folder
+    for i, (mid, who) in enumerate(PAYMENT.items()):
+        dovecot.deliver(user, make_mail(mid, subject=f"Payment failed at checkout {i}", sender=who, minutes=10 + i))
+    for mid, who in OTHER.items():
+        dovecot.deliver(user, make_mail(mid, subject="Where is my parcel", sender=who, minutes=20))
+    # about payments too, but from an hour before the start: the normal path (the agents answer it)
+    dovecot.deliver(user, make_mail("payold@t", subject="Payment question", sender="eve@g.test", minutes=-60))
+    dovecot.deliver(user, mail("From: News <news@list.test>\nTo: support@helpdesk.test\nSubject: Payment news\n"
+                               "Message-ID: <bulk@t>\nPrecedence: bulk\nDate: Mon, 02 Nov 2026 09:30:00 +0000"))
+    await bob.round()  # bob's client is the one that sees the new mail first
+    return alice, bob
+
+
+async def test_an_incident_started_on_one_client_is_acknowledged_by_another(home, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = clock_at(NOW)
+    alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
+    assert [i.title for i in await incident.active(bob.desk)] == ["Payments failing"]  # through History
+    assert bob.runner.claimed == 5 and alice.runner.claimed == 0
+    await alice.round()
+    for mid, who in PAYMENT.items():
+        got = mails_to(smtp_sink, who)
+        assert len(got) == 1, who  # plan A only: the rule's acknowledgement is left out
+        assert "We know about it" in text_of(got[0]) and "Payments failing" in text_of(got[0]), text_of(got[0])
+        assert "we have your mail" not in text_of(got[0])
+        assert got[0]["Auto-Submitted"] == "auto-replied" and got[0]["In-Reply-To"] == f"<{mid}>"
+        for a in (alice, bob):  # the tags reach the other client through the keywords
+            assert await tags_of(a.desk, mid) == {"incident", "incident-payments-failing"}, a.name
+        assert await lines_of(alice.desk, mid) == [
+            "incident 'Payments failing' tagged +incident +incident-payments-failing",
+            "incident 'Payments failing' replied with snippet 'incident-ack'"]
+    for mid, who in {**OTHER, "payold@t": "eve@g.test"}.items():  # the normal path
+        got = mails_to(smtp_sink, who)
+        assert len(got) == 1 and "we have your mail (" in text_of(got[0])
+        assert await tags_of(bob.desk, mid) == set()
+        assert await lines_of(bob.desk, mid) == ["rule 'ack' replied with snippet 'auto-ack'"]
+    # the loop guards hold for plan A too: list mail is tagged, never answered
+    assert mails_to(smtp_sink, "news@list.test") == []
+    assert await lines_of(bob.desk, "bulk@t") == [
+        "incident 'Payments failing' tagged +incident +incident-payments-failing",
+        "incident 'Payments failing' held its acknowledgement: Precedence: bulk"]
+    await alice.desk.close()
+    await bob.desk.close()
+
+
+async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resolve(home, dovecot, mail_user,
+                                                                                   smtp_sink):
+    smtp_sink.clear()
+    clock = clock_at(NOW)
+    alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
+    await alice.round()
+    sent_before = len(smtp_sink.messages)
+    # both resolve before hearing of the other: bob first, but alice's client syncs first and
+    # sends plan B; bob's then learns that the team's resolution is his (the earlier one) and
+    # tries too: the server's claims stop it
+    for a in (bob, alice):
+        resolved = await incident.resolve(a.desk, "payments failing")
+        assert not resolved.active and resolved.resolved_by == a.name
+    await alice.sync.sync_once()
+    await bob.sync.sync_once()
+    assert (await incident.incidents(bob.desk))[0].resolved_by == "bob"
+    assert await incident.pending_fixes(bob.desk, bob.sync.account.name) == []  # it ran
+    for a in (alice, bob):
+        await a.sender.run_due()
+    assert len(smtp_sink.messages) == sent_before  # the undo window: nothing left yet
+    assert await outbox.items(bob.desk.store) == []
+    queued = await outbox.items(alice.desk.store)
+    assert sorted(r for i in queued for r in i.recipients) == sorted(PAYMENT.values())  # one each
+    await asyncio.gather(alice.sync.sync_once(), bob.sync.sync_once())  # and at once: nothing more
+    assert len(await outbox.items(alice.desk.store)) == 2 and await outbox.items(bob.desk.store) == []
+    clock.now += 60
+    for _ in range(2):
+        for a in (alice, bob):
+            await a.round()
+    for mid, who in PAYMENT.items():
+        got = mails_to(smtp_sink, who)
+        assert len(got) == 2, who  # plan A, then plan B once
+        fixed = text_of(got[1])
+        assert "Payments failing" in fixed and "is fixed" in fixed
+        assert got[1]["Auto-Submitted"] == "auto-replied" and got[1]["In-Reply-To"] == f"<{mid}>"
+        flags = server_flags(dovecot, mail_user)[mid]
+        assert "td:incident-done:payments-failing" in flags
+        assert len([f for f in flags if f.startswith("td:incident:payments-failing.")]) == 1, flags
+        for a in (alice, bob):
+            kinds = [h.kind for h in await conversation_history(a.desk, await conv_of(a.desk, mid))]
+            assert "reply" not in kinds and kinds.count("autoreply") == 2  # never an agent's reply
+    assert len(mails_to(smtp_sink, "cy@e.test")) == 1  # not of the incident: no plan B
+    assert mails_to(smtp_sink, "news@list.test") == []
+    # the incident is over for the team: a new payment mail takes the normal path
+    assert await incident.active(alice.desk) == [] and await incident.active(bob.desk) == []
+    dovecot.deliver(mail_user, make_mail("pay3@t", subject="Payment failed again", sender="dee@f.test", minutes=40))
+    await bob.round()
+    got = mails_to(smtp_sink, "dee@f.test")
+    assert len(got) == 1 and "we have your mail" in text_of(got[0])
+    # a client that runs the resolution again (its progress lost: a crash) sends nothing more;
+    # the team agrees on one resolution (the earliest), whose agent's client does it
+    for a in (alice, bob):
+        for key, in await a.desk.store.fetchall("SELECT key FROM meta WHERE key LIKE 'incident:%'"):
+            async with a.desk.store.transaction():
+                await a.desk.store.set_meta(key, "")
+    assert {(await incident.incidents(a.desk))[0].resolved_by for a in (alice, bob)} == {"bob"}
+    assert [a.name for a in (alice, bob) if await incident.pending_fixes(a.desk, a.sync.account.name)] == ["bob"]
+    clock.now += 60
+    before = len(smtp_sink.messages)
+    for a in (alice, bob):
+        await a.round()
+    clock.now += 60
+    for a in (alice, bob):
+        await a.round()
+    assert len(smtp_sink.messages) == before
+    await alice.desk.close()
+    await bob.desk.close()
+
+
+async def test_plan_b_waits_the_undo_window_and_can_be_cancelled_and_closes(home, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = clock_at(NOW)
+    alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
+    await alice.round()
+    await incident.resolve(alice.desk, close=True)
+    await alice.round()
+    items = sorted(await outbox.items(alice.desk.store), key=lambda i: i.send_at)
+    assert [i.recipients for i in items] == [["ann@c.test"], ["bo@d.test"]]
+    undo = alice.desk.config.accounts[0].undo_send_seconds
+    assert [i.send_at - NOW for i in items] == [undo, undo + incident.SPACING]  # the window, then spaced
+    from tui_desk.desk.replies import cancel_send
+    await cancel_send(alice.desk, items[0].id)
+    clock.now += undo + incident.SPACING
+    await alice.round()
+    assert len(mails_to(smtp_sink, "ann@c.test")) == 1  # plan A only: plan B was cancelled
+    assert len(mails_to(smtp_sink, "bo@d.test")) == 2
+    for mid in PAYMENT:
+        cid = await conv_of(alice.desk, mid)
+        assert (await conversation_states(alice.desk.store, [cid]))[cid].status == "closed"
+    await bob.round()
+    for mid in PAYMENT:
+        cid = await conv_of(bob.desk, mid)
+        assert (await conversation_states(bob.desk.store, [cid]))[cid].status == "closed"
+    await alice.desk.close()
+    await bob.desk.close()
+
+
+async def test_cli_lists_incidents_and_resolve_dry_run_says_who_gets_what(home, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    clock = clock_at(NOW)
+    alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
+    await alice.round()
+    await alice.desk.close()
+    await bob.desk.close()
+    cfg = write_config(home / "config.toml", dovecot, mail_user, agent="alice", smtp_port=smtp_sink.port)
+    env = {"XDG_CONFIG_HOME": str(home / "xdg"), "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db",
+                               str(home / "alice.db"), "incident", *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+    listed = cli("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (one,) = json.loads(listed.stdout)["incidents"]
+    assert (one["name"], one["title"], one["match"], one["active"], one["conversations"]) == (
+        "payments-failing", "Payments failing", "subject:payment", True, 3)
+    dry = cli("resolve", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    mails = {tuple(m["to"]): m for m in json.loads(dry.stdout)["mails"]}
+    assert set(mails) == {("ann@c.test",), ("bo@d.test",), ("news@list.test",)}
+    assert mails[("ann@c.test",)]["snippet"] == "incident-fixed" and mails[("ann@c.test",)]["held"] is None
+    assert mails[("news@list.test",)]["held"] == "Precedence: bulk"
+    plain = cli("resolve", "--dry-run")
+    assert plain.returncode == 0 and "would send 'incident-fixed' to:" in plain.stdout
+    assert "ann@c.test" in plain.stdout and "(held: Precedence: bulk)" in plain.stdout
+    again = cli("list")  # the dry run changed nothing
+    assert "payments-failing  active since" in again.stdout
+    missing = cli("resolve", "no-such-thing", "--dry-run")
+    assert missing.returncode == 2 and "no active incident 'no-such-thing'" in missing.stderr
+
+
+def event(eid: str, at: int, agent: str, **data) -> store_events.Event:
+    return store_events.Event(eid, at, agent, incident.KIND, incident.ANCHOR, data)
+
+
+def test_two_starts_of_one_name_make_one_incident_and_a_resolve_ends_it():
+    start = dict(action="start", name="payments-failing", title="Payments failing", match="subject:payment")
+    events = [event("b", 11, "bob", **{**start, "match": "subject:pay"}), event("a", 10, "alice", **start),
+              event("c", 20, "bob", action="resolve", name="payments-failing", close=True),
+              event("d", 30, "alice", action="resolve", name="payments-failing"),  # over already: nothing
+              event("e", 40, "alice", **start)]  # the name again: a new round
+    first, second = incident.fold(events)
+    assert (first.match, first.started_by, first.resolved_by, first.close, first.round_id) == (
+        "subject:payment", "alice", "bob", True, "a")
+    assert second.active and second.round_id == "e" and second.ack == incident.DEFAULT_ACK
+    assert incident.fold(reversed(events)) == [first, second]  # the same on every client
+    assert incident.name_of("  Payments: failing (EU)!") == "payments-failing-eu"
+    with pytest.raises(CommandError, match="several incidents are active"):
+        incident.pick([first, second, dataclasses.replace(second, name="other")], None)
+
+
+async def test_the_desk_service_starts_and_resolves_on_a_desk_without_a_server(home, tmp_path, smtp_sink, dovecot):
+    """The app's calls (DeskService) on the real Desk: imported mail, an account that only sends."""
+    from tui_desk.config import AccountConfig
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+    smtp_sink.clear()
+    account = AccountConfig(name="support", address="support@helpdesk.test", display_name="Support",
+                            smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1",
+                                              ca_file=dovecot.ca_file))
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,))
+    clock = clock_at(NOW)
+    desk = await Desk.open(tmp_path / "alone.db", config, clock=clock)
+    raws = [make_mail("a@t", subject="Cannot pay", sender="Ann <ann@c.test>"),
+            make_mail("b@t", subject="Hello", sender="Bo <bo@d.test>", minutes=1)]
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=r, parsed=parse_message(r),
+                                                                           is_agent=False) for r in raws])
+    await desk.refresh(result.conversations)
+    first = await conv_of(desk, "a@t")
+    said = await desk.start_incident("Payments failing", "subject:pay", [first])
+    assert said == ("incident 'Payments failing' started: new mail matching 'subject:pay' gets 'incident-ack'; "
+                    "1 conversation joined it")
+    assert await desk.start_incident("payments FAILING", "subject:x", []) == (
+        "incident 'Payments failing' is active already: new mail matching 'subject:pay' gets 'incident-ack'")
+    (view,) = await desk.active_incidents()
+    assert (view.name, view.title, view.match, view.conversations) == ("payments-failing", "Payments failing",
+                                                                       "subject:pay", 1)
+    with pytest.raises(ValueError, match="no snippet 'nope'"):
+        await incident.start(desk, "Other", "subject:x", ack="nope")
+    said = await desk.resolve_incident("payments-failing")
+    assert said.startswith("incident 'Payments failing' resolved: 'incident-fixed' goes to 1 conversation")
+    assert await desk.active_incidents() == []
+    (item,) = await outbox.items(desk.store)
+    assert item.recipients == ["ann@c.test"] and item.send_at == NOW + account.undo_send_seconds
+    clock.now += account.undo_send_seconds
+    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
+    await sender.run_due()
+    (fixed,) = mails_to(smtp_sink, "ann@c.test")
+    assert "Payments failing" in text_of(fixed) and fixed["Auto-Submitted"] == "auto-replied"
+    assert mails_to(smtp_sink, "bo@d.test") == []
+    with pytest.raises(ValueError, match="no incident is active"):
+        await incident.resolve(desk)
+    await desk.close()

@@ -1,0 +1,79 @@
+"""The app's incident key (I): start one from the search and the selection, see it named in
+the queue's title, resolve it only after saying yes (it mails customers)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Static
+
+from tui_desk.ui.popups import ConfirmScreen
+from tui_desk.ui.triage import ActionPrompt
+
+try:
+    from tests.ui_fake_desk import FakeDesk, settle
+    from tests.ui_support import make_app, plain_text
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_desk import FakeDesk, settle
+    from ui_support import make_app, plain_text
+
+WIDE = (160, 40)
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def title(app) -> str:
+    return str(app.query_one("#queue-pane").border_title)
+
+
+async def test_incident_key_starts_from_search_and_selection_then_resolves_after_asking():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("I")  # nothing to start it from
+        await settle(pilot)
+        assert not isinstance(app.screen, ActionPrompt) and desk.actions == []
+        await pilot.press("slash", *"charged", "enter")
+        await settle(pilot)
+        await pilot.press("space")  # the first result joins the incident now
+        await settle(pilot)
+        selected = app.queue.selected_ids
+        assert len(selected) == 1
+        await pilot.press("I")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)
+        assert app.screen.title_text == "Start an incident: new mail matching charged · 1 selected"
+        await pilot.press(*"Payments failing", "enter")
+        await settle(pilot)
+        assert desk.actions[0] == ("start_incident", "Payments failing", "charged", selected)
+        assert ("tag", selected, ["incident", "incident-payments-failing"], []) in desk.actions
+        assert title(app) == "Queue · ⚠ incident: Payments failing"
+        assert app.main.last_action == "incident 'Payments failing' started"
+        await pilot.press("I")  # one active: resolving asks first
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert plain_text(app.screen.query_one("#confirm-text", Static)) == (
+            "Resolve incident 'Payments failing'?\nIt mails the 'fixed' snippet to its 1 conversation (O cancels "
+            "within the undo window), and ends it for the whole team.")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert ("resolve_incident", "payments-failing") not in desk.actions
+        assert title(app).endswith("incident: Payments failing")
+        await pilot.press("I", "y")
+        await settle(pilot)
+        assert desk.actions[-1] == ("resolve_incident", "payments-failing")
+        assert title(app) == "Queue"
+        assert app.main.last_action == "incident 'Payments failing' resolved: 'incident-fixed' goes to 1 conversation"
+
+
+async def test_the_incident_key_is_text_in_a_box():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "I")
+        await settle(pilot)
+        assert app.screen.focused is not None and isinstance(app.screen.focused, Input)
+        assert app.screen.focused.value == "I" and not isinstance(app.screen, ActionPrompt)

@@ -1,0 +1,133 @@
+"""`tui-desk incident start|list|resolve`: incident mode (desk.incident) from the command line.
+
+start and resolve are events shared with the team through the History folder; with an account,
+the command syncs once at the end (as `tui-desk sync --once`), so the team hears of it at once
+and, for resolve, the "fixed" mails are claimed and queued (the outbox sends them after the
+undo window: the app, `tui-desk sync` or `tui-desk outbox --send`)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.config import Config
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("incident", help="incident mode: one acknowledgement for a known problem, one mail when fixed")
+    inc = p.add_subparsers(dest="incident_command", metavar="start|list|resolve", required=True)
+    s = inc.add_parser("start", help='start one: new matching mail is tagged and told "we know, we\'re on it"')
+    s.add_argument("title", help='what broke, as customers read it: "Payments failing"')
+    s.add_argument("--match", required=True, help="which new mail belongs to it (the desk's search syntax)")
+    s.add_argument("--ack", metavar="SNIPPET", help="the acknowledgement (default: incident-ack)")
+    s.add_argument("--fixed", metavar="SNIPPET", help="the mail when resolved (default: incident-fixed)")
+    s.add_argument("--json", action="store_true")
+    ls = inc.add_parser("list", help="incidents, active first")
+    ls.add_argument("--json", action="store_true")
+    r = inc.add_parser("resolve", help="end it for the team and mail every affected conversation (undo window)")
+    r.add_argument("name", nargs="?", help="its name or title (default: the one active)")
+    r.add_argument("--close", action="store_true", help="close the conversations too")
+    r.add_argument("--dry-run", action="store_true", help="list who would get what; nothing is done")
+    r.add_argument("--json", action="store_true")
+
+
+def _json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
+    sys.stdout.write("\n")
+
+
+def incident_json(i: Any, members: int | None = None) -> dict[str, Any]:
+    out = {"name": i.name, "title": i.title, "match": i.match, "ack": i.ack, "fixed": i.fixed,
+           "tag": i.tag, "active": i.active, "started_at": i.started_at, "started_by": i.started_by,
+           "resolved_at": i.resolved_at, "resolved_by": i.resolved_by}
+    if members is not None:
+        out["conversations"] = members
+    return out
+
+
+async def _sync_once(desk: Any, config: Config) -> list[str]:
+    """One pass of every account (the rules and the incidents' plan B run after it)."""
+    from tui_desk.desk.background import Background
+    lines = []
+    for s in Background(desk).syncs:
+        stats = await s.sync_once()
+        lines += [f"error: {line}" for line in stats.error_lines[:20]]
+    return lines
+
+
+async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> int:
+    from tui_desk.desk import incident
+    from tui_desk.desk.commands import CommandError
+    from tui_desk.sanitize import sanitize_line
+    zone = desk.local_now().tzinfo
+    has_server = any(a.imap is not None for a in config.accounts)
+    try:
+        if args.incident_command == "list":
+            known = sorted(await incident.incidents(desk), key=lambda i: (not i.active, -i.started_at))
+            counts = {i.round_id: len(await incident.members(desk, i)) for i in known if i.active}
+            if args.json:
+                _json({"incidents": [incident_json(i, counts.get(i.round_id)) for i in known]})
+            elif not known:
+                say("no incidents")
+            for i in known if not args.json else ():
+                since = dt.datetime.fromtimestamp(i.started_at, zone).strftime("%Y-%m-%d %H:%M")
+                if i.active:
+                    say(sanitize_line(f"{i.name}  active since {since} by {i.started_by}: {i.title} "
+                                      f"(match {i.match!r}; {counts[i.round_id]} conversations)"))
+                else:
+                    until = dt.datetime.fromtimestamp(i.resolved_at or 0, zone).strftime("%Y-%m-%d %H:%M")
+                    say(sanitize_line(f"{i.name}  resolved {until} by {i.resolved_by}: {i.title}"))
+            return 0
+        if args.incident_command == "start":
+            found, started = await incident.start(desk, args.title, args.match, args.ack, args.fixed)
+            errors = await _sync_once(desk, config) if has_server else []
+            if args.json:
+                _json({"started": started, "incident": incident_json(found)})
+            else:
+                say(sanitize_line(f"incident '{found.title}' ({found.name}) "
+                                  f"{'started' if started else 'is active already'}: new mail matching "
+                                  f"{found.match!r} is tagged {incident.TAG} +{found.tag} and gets '{found.ack}'"))
+            for line in errors:
+                say(line, file=sys.stderr)
+            return 1 if errors else 0
+        # resolve
+        found = incident.pick(await incident.incidents(desk), args.name)
+        fixes = await incident.plan_b(desk, found)
+        if args.dry_run:
+            if args.json:
+                _json({"incident": incident_json(found), "close": args.close, "mails": [
+                    {"conversation": f.conv_id, "subject": f.subject, "to": list(f.to), "snippet": found.fixed,
+                     "held": f.held} for f in fixes]})
+            else:
+                say(sanitize_line(f"resolving incident '{found.title}' would send '{found.fixed}' to:"))
+                for f in fixes:
+                    say(sanitize_line(f"  #{f.conv_id} {', '.join(f.to) or '-'}: {f.subject}"
+                                      + (f" (held: {f.held})" if f.held else "")
+                                      + (" and close it" if args.close else "")))
+                if not fixes:
+                    say("  nobody: no conversation is tagged " + found.tag)
+            return 0
+        resolved = await incident.resolve(desk, found.name, close=args.close)
+        if has_server:
+            errors = await _sync_once(desk, config)
+            said: list[str] = []
+        else:
+            errors, said = [], await incident.send_fixes(desk, None)
+        if args.json:
+            _json({"incident": incident_json(resolved), "said": said, "errors": errors})
+        else:
+            n = sum(1 for f in fixes if not f.held)
+            say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to {n} "
+                              f"conversation{'s' if n != 1 else ''} through the outbox (tui-desk outbox --cancel N "
+                              "within the undo window)"))
+            for line in said:
+                say(sanitize_line(line))
+            for line in errors:
+                say(line, file=sys.stderr)
+        return 1 if errors else 0
+    except CommandError as e:
+        raise UsageError(str(e)) from None

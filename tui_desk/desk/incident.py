@@ -1,0 +1,396 @@
+"""Incident mode (issue 16; the seed's plan A / plan B): when something breaks for many customers,
+every new mail about it gets "we know, we're on it" (plan A) instead of the normal
+acknowledgement, and its conversations are tagged together; once fixed, every affected customer
+gets "it's fixed, here's what happened" (plan B).
+
+Team-wide through the server, on the History folder's machinery (sync.history_sync): starting
+and resolving are `incident` events, {"action": "start", "name", "title", "match", "ack",
+"fixed"} and {"action": "resolve", "name", "close"}, all under one anchor of their own
+(ANCHOR: about no conversation). Every client reads the same events and folds them the same way
+(`fold`): a start while an incident of that name is active adds nothing (two clients starting
+"Payments failing" make one incident; the earliest start says what it matches), a resolve ends
+it. A name used again after a resolve is a new round.
+
+- Plan A: the rules' path (desk.rules.fire) asks `plan_a` about each new mail it runs on: mail
+  dated from the incident's start on (START_GRACE) matching its `match` is tagged `incident` and `incident-<name>`, any reply a
+  rule planned for it is left out, and the incident's acknowledgement snippet goes instead
+  (`acknowledge`: the rules' automatic reply, with its guards and rate limits, {{incident}} =
+  the title). The mail is claimed on the server like any other the rules act on, so one client
+  of the team does it.
+- Plan B: the client of the agent who resolved it (`send_fixes`, after its next sync pass, or
+  `tui-desk incident resolve` at once) queues the fixed snippet to every conversation tagged
+  `incident-<name>`, each claimed on the server first (sync.claims: `td:incident:<name>.<agent>`,
+  then `td:incident-done:<name>` on the conversation's oldest customer mail), so two clients
+  resolving, or one restarted after a crash, never send it twice. The mails wait the account's
+  undo window (cancellable in the outbox) and go SPACING seconds apart; each is an `autoreply`
+  event (Auto-Submitted: auto-replied; the first response time keeps running). Mail the loop
+  guards protect (a list, a bounce) gets none. With `close`, each conversation is closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.keywords import INCIDENT_CLAIM, INCIDENT_DONE, encode_name
+from tui_desk.desk.rules.engine import matches
+from tui_desk.desk.rules.model import Action, ConversationFacts, Event, PlannedAction, Rule
+from tui_desk.store import events as store_events
+from tui_desk.store.events import new_event_id
+from tui_desk.store.search import SearchError, parse_query, search_ids
+from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy
+
+if TYPE_CHECKING:
+    from tui_desk.desk.service import Desk
+    from tui_desk.desk.views import IncidentView
+
+KIND = "incident"
+ANCHOR = "incidents@incident.tui-desk.invalid"  # every incident event: about no conversation
+TAG = "incident"
+DEFAULT_ACK = "incident-ack"  # bundled snippets (snippets/)
+DEFAULT_FIXED = "incident-fixed"
+SPACING = 2  # seconds between two "it's fixed" mails: a hundred customers are not one burst
+MAX_NAME = 24  # a name is in IMAP keywords (td:incident:<name>.<agent>), kept short
+# plan A is for mail dated from the start on, or this little before (senders' clocks, mail on
+# its way while an agent typed the title); older mail is the agents' to answer
+START_GRACE = 600
+
+
+@dataclass(frozen=True)
+class Incident:
+    name: str  # the title made a keyword-safe word: "payments-failing"
+    title: str
+    match: str  # the desk's search syntax
+    ack: str  # snippet names: plan A, plan B
+    fixed: str
+    started_at: int
+    started_by: str
+    round_id: str  # the id of the start event: one round of this name
+    resolved_at: int | None = None
+    resolved_by: str | None = None
+    close: bool = False  # close the conversations when resolving
+
+    @property
+    def tag(self) -> str:
+        return f"{TAG}-{self.name}"
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def label(self) -> str:
+        return f"incident '{self.title}'"
+
+
+def name_of(title: str) -> str:
+    """The incident's name from its title: lower case, one word of a-z, 0-9 and '-'."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    name = "-".join(words)[:MAX_NAME].strip("-")
+    if not name:
+        raise CommandError(f"an incident's title needs a letter or digit, not {title!r}")
+    return name
+
+
+def fold(events: Iterable[store_events.Event]) -> list[Incident]:
+    """Every incident round the events tell of, oldest first. The same events give the same
+    incidents on every client (ordered by time, then id)."""
+    rounds: list[Incident] = []
+    current: dict[str, int] = {}  # name -> index of its active round
+    for e in sorted(events, key=lambda e: (e.at, e.event_id)):
+        if e.kind != KIND:
+            continue
+        d = e.data
+        name, action = str(d.get("name") or ""), d.get("action")
+        if not name:
+            continue
+        if action == "start" and name not in current:
+            current[name] = len(rounds)
+            rounds.append(Incident(name, str(d.get("title") or name), str(d.get("match") or ""),
+                                   str(d.get("ack") or DEFAULT_ACK), str(d.get("fixed") or DEFAULT_FIXED),
+                                   e.at, e.agent, e.event_id))
+        elif action == "resolve" and name in current:
+            i = current.pop(name)
+            r = rounds[i]
+            rounds[i] = Incident(r.name, r.title, r.match, r.ack, r.fixed, r.started_at, r.started_by, r.round_id,
+                                 e.at, e.agent, bool(d.get("close")))
+    return rounds
+
+
+async def incidents(desk: Desk) -> list[Incident]:
+    """Every incident this desk knows of (its own and, through History, the team's)."""
+    return fold(await store_events.of_anchor(desk.store, ANCHOR))
+
+
+async def active(desk: Desk) -> list[Incident]:
+    return [i for i in await incidents(desk) if i.active]
+
+
+def pick(known: Sequence[Incident], name: str | None, *, active_only: bool = True) -> Incident:
+    """The incident named (its name or title, any case); without a name, the one active."""
+    candidates = [i for i in known if i.active or not active_only]
+    if name is None:
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise CommandError("no incident is active")
+        raise CommandError("several incidents are active; name one: " + ", ".join(i.name for i in candidates))
+    wanted = name.strip().lower()
+    found = [i for i in candidates if wanted in (i.name, i.title.lower())]
+    if not found:
+        raise CommandError(f"no active incident '{name}'")
+    return found[-1]
+
+
+async def _record(desk: Desk, data: dict[str, object]) -> None:
+    async with desk.store.transaction():
+        await store_events.record(desk.store, [store_events.Event(
+            new_event_id(desk.clock()), desk.now(), desk.agent, KIND, ANCHOR, dict(data))])
+
+
+async def start(desk: Desk, title: str, match: str, ack: str | None = None, fixed: str | None = None,
+                conv_ids: Sequence[int] = ()) -> tuple[Incident, bool]:
+    """(the incident, whether this started it: False when one of that name is active already).
+    `conv_ids`: conversations that belong to it from the start (the app's selection)."""
+    title = " ".join(title.split())
+    name = name_of(title)
+    try:
+        parse_query(match, rule_keys=True)
+    except SearchError as e:
+        raise CommandError(f"--match: {e}") from None
+    if not match.strip() and not conv_ids:
+        raise CommandError("an incident needs --match (the desk's search syntax), e.g. 'subject:payment'")
+    ack, fixed = ack or DEFAULT_ACK, fixed or DEFAULT_FIXED
+    names = {s.name for s in desk.snippets()}
+    for snippet in (ack, fixed):
+        if snippet not in names:
+            raise CommandError(f"no snippet '{snippet}'")
+    started = name not in {i.name for i in await active(desk)}
+    if started:
+        await _record(desk, {"action": "start", "name": name, "title": title, "match": match.strip(),
+                             "ack": ack, "fixed": fixed})
+    incident = pick(await active(desk), name)
+    if conv_ids:
+        await tag_members(desk, incident, conv_ids)
+    return incident, started
+
+
+async def tag_members(desk: Desk, incident: Incident, conv_ids: Sequence[int]) -> None:
+    """Conversations join the incident: its two tags (the agent's to undo, like any tag)."""
+    from tui_desk.desk import commands
+    await commands.tag(desk, list(conv_ids), [TAG, incident.tag])
+
+
+async def resolve(desk: Desk, name: str | None = None, close: bool = False) -> Incident:
+    """End the incident for the whole team; this agent's client sends plan B (send_fixes)."""
+    incident = pick(await active(desk), name)
+    await _record(desk, {"action": "resolve", "name": incident.name, "close": close})
+    return next(i for i in await incidents(desk) if i.round_id == incident.round_id)
+
+
+# -- the app's words (desk.service: DeskService) ---------------------------------------------------
+
+async def views(desk: Desk) -> list[IncidentView]:
+    from tui_desk.desk.views import IncidentView
+    from tui_desk.sanitize import sanitize_line
+    return [IncidentView(i.name, sanitize_line(i.title), sanitize_line(i.match), len(await members(desk, i)))
+            for i in await active(desk)]
+
+
+async def start_line(desk: Desk, title: str, match: str, ids: Sequence[int]) -> str:
+    from tui_desk.sanitize import sanitize_line
+    found, started = await start(desk, title, match, conv_ids=ids)
+    joined = f"; {len(ids)} conversation{'s' if len(ids) != 1 else ''} joined it" if ids else ""
+    what = "started" if started else "is active already"
+    mail = f": new mail matching {found.match!r} gets '{found.ack}'" if found.match else ""
+    return sanitize_line(f"{found.label} {what}{mail}{joined}")
+
+
+async def resolve_line(desk: Desk, name: str) -> str:
+    """Resolved; plan B goes with the next sync pass (at once: the record wakes the live sync),
+    or now on a desk without a server."""
+    from tui_desk.sanitize import sanitize_line
+    found = await resolve(desk, name)
+    if not any(a.imap is not None for a in desk.config.accounts):
+        await send_fixes(desk, None)
+    count = len(await members(desk, found))
+    return sanitize_line(f"{found.label} resolved: '{found.fixed}' goes to {count} "
+                         f"conversation{'s' if count != 1 else ''} through the outbox (O cancels in the undo window)")
+
+
+# -- plan A: on the rules' path ------------------------------------------------------------------
+
+def as_rule(incident: Incident) -> Rule:
+    """The incident's match as a `new` rule: desk.rules.facts asks the store about it with the
+    rules' own conditions, and engine.matches reads the answer."""
+    return Rule(f"{KIND}:{incident.round_id}", "new", incident.match, parse_query(incident.match, rule_keys=True),
+                (), 0)
+
+
+def as_rules(incidents_: Sequence[Incident]) -> list[Rule]:
+    return [as_rule(i) for i in incidents_ if i.match]
+
+
+def belongs(incidents_: Sequence[Incident], event: Event, conv: ConversationFacts) -> Incident | None:
+    """The active incident a new mail belongs to (the first started), or None: mail dated
+    from its start on (START_GRACE) matching it."""
+    if event.kind != "new":
+        return None
+    for incident in incidents_:
+        if incident.active and incident.match and event.at >= incident.started_at - START_GRACE \
+                and matches(as_rule(incident), event, conv):
+            return incident
+    return None
+
+
+def plan_a(incidents_: Sequence[Incident], event: Event, conv: ConversationFacts,
+           planned: Sequence[PlannedAction]) -> tuple[list[PlannedAction], Incident | None]:
+    """What the rules planned, changed for an incident the mail belongs to: no reply of theirs
+    (the incident's acknowledgement goes instead: `acknowledge`) and the incident's tags."""
+    incident = belongs(incidents_, event, conv)
+    if incident is None:
+        return list(planned), None
+    out = [p for p in planned if p.action.kind != "reply"]
+    add = tuple(t for t in (TAG, incident.tag) if t not in conv.tags)
+    if add:
+        text = "tag " + " ".join("+" + t for t in add)
+        out.insert(0, PlannedAction(incident.label, Action("tag", text, add=add),
+                                    f"{incident.label} tagged " + " ".join("+" + t for t in add)))
+    return out, incident
+
+
+def _message_id(desk: Desk, seed: str) -> str:
+    from tui_desk.desk.rules.execute import derived_message_id
+    return derived_message_id(desk, f"{KIND}\n{seed}")
+
+
+async def acknowledge(desk: Desk, incident: Incident, conv: ConversationFacts, key: str) -> str | None:
+    """Plan A to the mail's customer (rate limits and loop guards as for any automatic reply);
+    what the conversation says (None: it was queued by an earlier run)."""
+    from tui_desk.desk.rules.execute import auto_reply
+    if conv.autoreply_block is not None:
+        return f"{incident.label} held its acknowledgement: {conv.autoreply_block}"
+    queued, held = await auto_reply(desk, conv.id, incident.ack, _message_id(desk, f"{key}\nack"),
+                                    {"rule": incident.label, "incident": incident.name, "plan": "ack"},
+                                    values={"incident": incident.title})
+    if held is not None:
+        return f"{incident.label} held its acknowledgement: {held}"
+    return f"{incident.label} replied with snippet '{incident.ack}'" if queued else None
+
+
+# -- plan B: resolving ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fix:
+    """Plan B for one conversation, as resolving would send it."""
+    conv_id: int
+    subject: str
+    to: tuple[str, ...]
+    held: str | None  # why it gets none (a loop guard), else None
+
+
+async def members(desk: Desk, incident: Incident) -> list[int]:
+    """The conversations of the incident: those tagged with its name."""
+    return sorted(await search_ids(desk.store, f"tag:{incident.tag}", desk.now()))
+
+
+async def plan_b(desk: Desk, incident: Incident) -> list[Fix]:
+    """Who gets what when the incident is resolved (`incident resolve --dry-run`)."""
+    from tui_desk.desk.replies import reply_headers
+    from tui_desk.desk.rules.facts import gather_many
+    ids = await members(desk, incident)
+    facts = await gather_many(desk, [], [Event("customer-reply", cid, desk.now()) for cid in ids])
+    out: list[Fix] = []
+    for cid, conv in zip(ids, facts):
+        try:
+            head = await reply_headers(desk, cid)
+        except CommandError as e:
+            out.append(Fix(cid, "", (), str(e)))
+            continue
+        held = conv.autoreply_block if conv is not None else "no such conversation"
+        if not head.to and held is None:
+            held = "nobody to write to"
+        out.append(Fix(cid, str(head.subject), tuple(a.addr for a in head.to), held))
+    return out
+
+
+def claim_keywords(incident: Incident, agent: str) -> ClaimKeywords:
+    prefix = f"{INCIDENT_CLAIM}{incident.name}."
+    return ClaimKeywords(prefix + encode_name(agent), prefix, f"{INCIDENT_DONE}{incident.name}")
+
+
+def _meta_key(incident: Incident, account: str) -> str:
+    return f"incident:{hashlib.sha256(incident.round_id.encode()).hexdigest()[:16]}:fixed:{account}"
+
+
+async def pending_fixes(desk: Desk, account: str = "") -> list[Incident]:
+    """Incidents this agent resolved whose plan B this client has not finished queueing (for
+    the conversations of `account`; "": a desk without a server)."""
+    out = []
+    for incident in await incidents(desk):
+        if incident.resolved_by == desk.agent and not await desk.store.get_meta(_meta_key(incident, account)):
+            out.append(incident)
+    return out
+
+
+async def send_fixes(desk: Desk, session: ClaimSession | None) -> list[str]:
+    """Plan B of every incident this agent resolved and this client has not done yet: each
+    conversation claimed on the server first (`session`; None: a desk without a server, alone),
+    queued through the outbox, closed when asked. What the conversations say, in order. With
+    several accounts each account's pass does the conversations whose mail it holds."""
+    said: list[str] = []
+    account = session.account if session is not None else ""
+    for incident in await pending_fixes(desk, account):
+        said += await _fix(desk, incident, session)
+        async with desk.store.transaction():
+            await desk.store.set_meta(_meta_key(incident, account), str(desk.now()))
+    return said
+
+
+async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> list[str]:
+    from tui_desk.desk import commands
+    from tui_desk.desk.rules.execute import auto_reply, record_rule_line
+    fixes = await plan_b(desk, incident)
+    keys = claim_keywords(incident, desk.agent)
+    copies: dict[int, Copy] = {}
+    if session is not None:
+        for found in await session.copies(0):  # the conversation's oldest customer mail: one for all
+            best = copies.get(found.conv_id)
+            if best is None or (found.date or 0, found.message_id, found.folder) < (best.date or 0, best.message_id,
+                                                                                    best.folder):
+                copies[found.conv_id] = found
+    when = desk.now() + (desk.config.accounts[0].undo_send_seconds if desk.config.accounts else 0)
+    said: list[str] = []
+    for fix in fixes:
+        copy = copies.get(fix.conv_id)
+        if session is not None:
+            if copy is None or not await session.claim(copy, keys):
+                continue  # not on this server, or a teammate's client has it
+        if fix.held is not None:
+            says = f"{incident.label} held its 'fixed' mail: {fix.held}"
+        else:
+            queued, held = await auto_reply(
+                desk, fix.conv_id, incident.fixed, _message_id(desk, f"{incident.round_id}\nfixed\n{fix.conv_id}"),
+                {"rule": incident.label, "incident": incident.name, "plan": "fixed"}, rate_limited=False,
+                values={"incident": incident.title}, send_at=when)
+            says = (f"{incident.label} held its 'fixed' mail: {held}" if held is not None else
+                    f"{incident.label} resolved: replied with snippet '{incident.fixed}'" if queued else "")
+            if queued:
+                when += SPACING
+        if incident.close:
+            try:
+                change = await commands.set_status(desk, [fix.conv_id], "closed")
+                if change in desk.undo_stack:
+                    desk.undo_stack.remove(change)
+            except CommandError as e:
+                says = (says + "; " if says else "") + f"could not close it: {e}"
+        if says:
+            await record_rule_line(desk, fix.conv_id, incident.label, says)
+            said.append(says)
+        if session is not None and copy is not None:
+            await session.done(copy, keys)
+    return said
