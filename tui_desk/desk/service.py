@@ -12,17 +12,11 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.followup import FollowupDesk
+from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
-from tui_desk.desk.views import ConversationView, HistoryItem, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
 
-if TYPE_CHECKING:
-    from tui_desk.desk import metrics
-    from tui_desk.desk.history import HistoryLine
-    from tui_desk.desk.questions import QuestionGroup
-    from tui_desk.desk.rules.model import RuleSet
-    from tui_desk.desk.snippet_stats import SnippetStats
-    from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import parse_query, query_ids
@@ -33,6 +27,8 @@ if TYPE_CHECKING:
     from tui_desk.desk.background import Background
     from tui_desk.desk.commands import Change
     from tui_desk.desk.replies import QueuedReply
+    from tui_desk.desk.rules.model import RuleSet
+    from tui_desk.desk.sla_watch import SlaWatch
     from tui_desk.desk.snippets import SnippetError
     from tui_desk.mail.model import Attachment
 
@@ -48,7 +44,7 @@ FREE_MAIL_DOMAINS = frozenset({
 })
 
 
-class Desk(FollowupDesk):
+class Desk(FollowupDesk, MeasuringDesk):
     def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time):
         self.store = store
         self.config = config
@@ -229,16 +225,6 @@ class Desk(FollowupDesk):
             ids = [i for i in ids if sla_matches(slas.get(i), q.sla)]
         return ids
 
-    async def sla_order(self, ids: list[int]) -> list[int]:
-        from tui_desk.desk.sla import sla_order, slas_of
-        return sla_order(ids, await slas_of(self, ids))
-
-    async def sla_news(self) -> list[SlaAlert]:
-        from tui_desk.desk.sla_watch import SlaWatch, desk_sla_news
-        if self._sla_watch is None:
-            self._sla_watch = SlaWatch()
-        return await desk_sla_news(self, self._sla_watch)
-
     def _day_end(self) -> int:
         """The end of today where the agent is (for "waking today")."""
         local = self.local_now()
@@ -289,18 +275,6 @@ class Desk(FollowupDesk):
         """Move one message into a new conversation of its own (desk.merge)."""
         from tui_desk.desk import merge
         return (await merge.split(self, message_rowid)).description
-
-    async def active_incidents(self) -> list[IncidentView]:
-        from tui_desk.desk import incident
-        return await incident.views(self)
-
-    async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
-        from tui_desk.desk import incident
-        return await incident.start_line(self, title, match, ids)
-
-    async def resolve_incident(self, name: str) -> str:
-        from tui_desk.desk import incident
-        return await incident.resolve_line(self, name)
 
     async def undo(self) -> str | None:
         from tui_desk.desk import commands
@@ -465,39 +439,6 @@ class Desk(FollowupDesk):
             raise CommandError(f"message {message_rowid} has no attachment {index + 1}")
         attachment, data = found[index]
         return data, attachment
-
-    async def history(self, conv_id: int) -> list[HistoryLine] | None:
-        """The conversation's history (desk.history.HistoryLine), oldest first; None when there
-        is no such conversation (one merged into another gives that one's)."""
-        from tui_desk.desk.history import conversation_history
-        from tui_desk.store.ingest import resolve_conversation
-        found = await resolve_conversation(self.store, conv_id)
-        return None if found is None else await conversation_history(self, found)
-
-    # Reports (issue 15; desk.reports): from the per-conversation metrics cached in the store
-    async def report(self, since: int, until: int, by: tuple[str, ...] = (),
-                     business_hours: bool = False) -> metrics.Report:
-        from tui_desk.desk import reports
-        return await reports.report(self, since, until, by, business_hours)
-
-    async def load(self, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
-        from tui_desk.desk import reports
-        return await reports.load(self, since, until)
-
-    async def questions(self, since: int, until: int) -> list[QuestionGroup]:
-        from tui_desk.desk import reports
-        return await reports.questions(self, since, until)
-
-    async def export(self, query: str | None) -> tuple[list[str], list[list[object]]]:
-        from tui_desk.desk import reports
-        return await reports.export(self, query)
-
-    async def snippet_stats(self, since: int | None = None, until: int | None = None) -> list[SnippetStats]:
-        from tui_desk.desk import snippet_stats
-        return await snippet_stats.snippet_stats(self, since, until)
-
-    def business_hours_configured(self) -> bool:
-        return self.config.priority.business_hours is not None
 
     async def add_note(self, conv_id: int, body_markdown: str) -> str:
         from tui_desk.desk.notes import add_note
