@@ -131,12 +131,14 @@ class FirstMessage(NamedTuple):
 
 
 async def first_customer_messages(store: Store, conv_ids: Iterable[int]) -> list[FirstMessage]:
-    """The first customer message (not an agent's, a note or an auto-reply) of each conversation."""
+    """The first customer message (not an agent's, a note or an auto-reply) of each conversation,
+    by conversation id. One step down the partial index messages_asked (schema 11) per
+    conversation, then that one row: the other messages' rows (bodies) are not read."""
     rows = await store.fetchall(
-        "SELECT conv_id, at, subject, body FROM (SELECT conv_id, coalesce(date, added_at) AS at, subject, body,"
-        " row_number() OVER (PARTITION BY conv_id ORDER BY coalesce(date, added_at), id) AS n FROM messages"
-        " WHERE conv_id IN (SELECT value FROM json_each(?)) AND is_agent = 0 AND is_note = 0"
-        " AND auto_submitted = 0) WHERE n = 1 ORDER BY conv_id", (as_json_list(conv_ids),))
+        "SELECT j.value, coalesce(m.date, m.added_at), m.subject, m.body FROM json_each(?) j"
+        " JOIN messages m ON m.id = (SELECT id FROM messages WHERE conv_id = j.value AND is_agent = 0"
+        " AND is_note = 0 AND auto_submitted = 0 ORDER BY coalesce(date, added_at), id LIMIT 1)"
+        " ORDER BY j.value", (as_json_list(conv_ids),))
     return [FirstMessage(int(r[0]), int(r[1]), r[2] or "", r[3] or "") for r in rows]
 
 

@@ -242,6 +242,12 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER cm_tag_del AFTER DELETE ON tags BEGIN
     INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (OLD.conv_id); END;
     """,
+    # 11: each conversation's first customer message found by one index step, without reading
+    #     the other messages' rows (report_cache.first_customer_messages: `report questions`)
+    """
+    CREATE INDEX messages_asked ON messages(conv_id, coalesce(date, added_at), id)
+    WHERE is_agent = 0 AND is_note = 0 AND auto_submitted = 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
