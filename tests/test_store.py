@@ -138,6 +138,7 @@ async def test_a_schema_10_store_gets_the_first_customer_message_index_and_finds
     assert [(m.conv_id, m.at, m.subject, m.body) for m in found] == [
         (1, 700, "the question", "body 2"), (2, 300, "no date: added at 300", "body 6"),
         (3, 100, "tie, lower id", "body 8")]
+    assert all(type(m.conv_id) is int and type(m.at) is int for m in found)
     await store.close()
 
 
