@@ -58,7 +58,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, count
 from operator import attrgetter, itemgetter
 from typing import Any, Iterable, NamedTuple
 
@@ -274,13 +274,17 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     # the last week may be cut short by the period's end: it is shown, but not judged on
     whole = weeks if end - start >= weeks * WEEK or weeks < 3 else weeks - 1
     week_of = [int((s - start) // WEEK) if start <= s < end else last if s == end else -1 for s in stamps]
-    context = _Context(items, conv_ids, subject_keys, list(map(attrgetter("snippets"), items)), words, start,
-                       weeks, whole, week_of)
     order = sorted(range(len(items)), key=conv_ids.__getitem__)
     order.sort(key=stamps.__getitem__)   # stable: by time, then conversation id
     rank = [0] * len(items)
     for position, i in enumerate(order):
         rank[i] = position
+    # what a group's description counts, per conversation as one number: its subject key, week
+    # and snippets (a busy desk has few distinct ones; map/zip/setdefault: no Python per item)
+    trait_ids: dict[tuple[str, int, tuple[str, ...]], int] = {}
+    traits = list(map(trait_ids.setdefault, zip(subject_keys, week_of, map(attrgetter("snippets"), items)), count()))
+    context = _Context(items, conv_ids, rank, traits, {n: t for t, n in trait_ids.items()}, words, start, weeks,
+                       whole)
     out = []
     for gid in groups.alive():
         members = groups.members[gid]
@@ -419,13 +423,13 @@ class _Groups:
 class _Context:
     items: list[Asked]
     conv_ids: list[ConvId]
-    subject_keys: list[str]
-    snippets: list[tuple[str, ...]]
+    rank: list[int]                 # position by (time, conversation id)
+    traits: list[int]               # per conversation: a key of trait_of
+    trait_of: dict[int, tuple[str, int, tuple[str, ...]]]  # subject key, week (-1: none), snippets
     cache: TermCache
     start: float
     weeks: int
     whole_weeks: int
-    week_of: list[int]
 
 
 def _subject_key(cleaned: str) -> str:
@@ -434,25 +438,31 @@ def _subject_key(cleaned: str) -> str:
 
 
 def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> QuestionGroup:
-    keys = ctx.subject_keys
-    counts = Counter(map(keys.__getitem__, members))
-    # members are oldest first: the oldest member with a key gives its wording (the last
-    # assignment of a reversed walk wins)
-    oldest = dict(zip(map(keys.__getitem__, reversed(members)), reversed(members)))
-    ranked = sorted((-n, clean_subject(ctx.items[oldest[key]].subject)) for key, n in counts.items() if key)
-    examples = tuple(s for _, s in ranked[:3])
-    snippet_counts: Counter[str] = Counter()
-    for names, n in Counter(map(ctx.snippets.__getitem__, members)).items():   # few distinct tuples
+    traits = ctx.traits
+    # members are oldest first: the oldest member of each trait (the last assignment of a
+    # reversed walk wins), then of each subject key the oldest of its traits' gives its wording
+    oldest_of = dict(zip(map(traits.__getitem__, reversed(members)), reversed(members)))
+    counts: dict[str, int] = {}
+    oldest: dict[str, int] = {}
+    snippet_counts: dict[str, int] = {}
+    week_counts = [0] * ctx.weeks
+    for trait, n in Counter(map(traits.__getitem__, members)).items():
+        key, week, names = ctx.trait_of[trait]
+        if key:
+            counts[key] = counts.get(key, 0) + n
+            first = oldest_of[trait]
+            if key not in oldest or ctx.rank[first] < ctx.rank[oldest[key]]:
+                oldest[key] = first
         for name in set(names):
-            snippet_counts[name] += n
+            snippet_counts[name] = snippet_counts.get(name, 0) + n
+        if 0 <= week < ctx.weeks:
+            week_counts[week] += n
+    ranked = sorted((-n, clean_subject(ctx.items[oldest[key]].subject)) for key, n in counts.items())
+    examples = tuple(s for _, s in ranked[:3])
     top_snippet = None
     if snippet_counts:
-        name, count = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        top_snippet = (name, count)
-    week_counts = [0] * ctx.weeks
-    for week, n in Counter(map(ctx.week_of.__getitem__, members)).items():
-        if 0 <= week < ctx.weeks:
-            week_counts[week] = n
+        name, uses = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        top_snippet = (name, uses)
     terms = tuple(ctx.cache.word_for(t) for t, _ in groups.unit(gid)[:LABEL_TERMS])
     return QuestionGroup(label=examples[0] if examples else " ".join(terms), size=len(members),
                          conv_ids=tuple(map(ctx.conv_ids.__getitem__, members)), example_subjects=examples,
