@@ -106,10 +106,11 @@ async def test_old_store_is_upgraded_in_place_keeping_its_data(tmp_path):
     await store.close()
 
 
-async def test_a_schema_10_store_gets_the_first_customer_message_index_and_finds_the_same_messages(tmp_path):
-    """Schema 11 (messages_asked): a store made before it is upgraded in place; the first customer
-    message of each conversation (not an agent's, a note or an auto-reply; no date: the time it
-    was added; a tie: the lower id) comes through the index, the other rows unread."""
+async def test_a_schema_10_store_gets_the_timeline_index_and_finds_the_same_first_messages(tmp_path):
+    """Schema 11 (messages_timeline): a store made before it is upgraded in place; the first
+    customer message of each conversation (not an agent's, a note or an auto-reply; no date: the
+    time it was added; a tie: the lower id) and a conversation's mail in time order (the report
+    cache's timelines) come from the index alone, the wide rows unread."""
     from tui_desk.store.report_cache import first_customer_messages
     from tui_desk.store.schema import MIGRATIONS
     path = tmp_path / "v10.db"
@@ -133,7 +134,11 @@ async def test_a_schema_10_store_gets_the_first_customer_message_index_and_finds
     plan = " ".join(str(r[3]) for r in await store.fetchall(
         "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE conv_id = 1 AND is_agent = 0 AND is_note = 0"
         " AND auto_submitted = 0 ORDER BY coalesce(date, added_at), id LIMIT 1"))
-    assert "USING INDEX messages_asked" in plan and "TEMP B-TREE" not in plan, plan
+    assert "USING COVERING INDEX messages_timeline" in plan and "TEMP B-TREE" not in plan, plan
+    plan = " ".join(str(r[3]) for r in await store.fetchall(
+        "EXPLAIN QUERY PLAN SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted,"
+        " sender_key FROM messages WHERE conv_id IN (1, 2) ORDER BY conv_id, coalesce(date, added_at), id"))
+    assert "USING COVERING INDEX messages_timeline" in plan and "TEMP B-TREE" not in plan, plan
     found = await first_customer_messages(store, [3, 1, 2, 4, 99])
     assert [(m.conv_id, m.at, m.subject, m.body) for m in found] == [
         (1, 700, "the question", "body 2"), (2, 300, "no date: added at 300", "body 6"),

@@ -53,30 +53,38 @@ async def dirty(store: Store, limit: int | None = None) -> list[tuple[int, int]]
     return [(int(r[0]), int(r[1])) for r in await store.fetchall(sql)]
 
 
+async def _tuples(store: Store, sql: str, params: tuple[str | float, ...]) -> list[tuple[Any, ...]]:
+    """The rows as plain tuples, not sqlite3.Row: the reports read 100k rows at a time, and a
+    Row object and an index lookup per value cost a tenth of a second or more there."""
+    async with store.db.execute(sql, params) as cursor:
+        cursor.row_factory = None
+        return cast(list[tuple[Any, ...]], list(await cursor.fetchall()))
+
+
 async def sources(store: Store, conv_ids: Iterable[int]) -> dict[int, ConversationSource]:
     """The mail, resolved events, tags and assignee of these conversations (those that exist)."""
     ids = as_json_list(conv_ids)
     out: dict[int, ConversationSource] = {}
-    for r in await store.fetchall(
-            "SELECT id, customer_key, assignee FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
+    for r in await _tuples(
+            store, "SELECT id, customer_key, assignee FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
             (ids,)):
         out[int(r[0])] = ConversationSource(int(r[0]), r[1] or "", r[2])
-    for r in await store.fetchall(
-            "SELECT conv_id, tag FROM tags WHERE conv_id IN (SELECT value FROM json_each(?)) ORDER BY conv_id, tag",
+    for r in await _tuples(
+            store, "SELECT conv_id, tag FROM tags WHERE conv_id IN (SELECT value FROM json_each(?)) ORDER BY conv_id, tag",
             (ids,)):
         src = out.get(int(r[0]))
         if src is not None:
             src.tags.append(r[1])
-    for r in await store.fetchall(
-            "SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted, sender_key"
+    for r in await _tuples(
+            store, "SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted, sender_key"
             " FROM messages WHERE conv_id IN (SELECT value FROM json_each(?))"
             " ORDER BY conv_id, coalesce(date, added_at), id", (ids,)):
         src = out.get(int(r[0]))
         if src is not None:
             src.messages.append(MessageRow(wire_message_id(r[1]), int(r[2]), bool(r[3]), bool(r[4]), bool(r[5]),
                                            r[6] or ""))
-    for r in await store.fetchall(
-            "SELECT t.conv_id, e.at, e.agent, e.kind, e.data_json FROM thread_ids t"
+    for r in await _tuples(
+            store, "SELECT t.conv_id, e.at, e.agent, e.kind, e.data_json FROM thread_ids t"
             " JOIN events e ON e.anchor = t.msgid"
             " WHERE t.conv_id IN (SELECT value FROM json_each(?)) AND e.outbox_id IS NULL"
             " ORDER BY t.conv_id, e.at, e.event_id", (ids,)):
@@ -103,14 +111,6 @@ async def invalidate_all(store: Store) -> None:
     """Every conversation dirty (the metrics' version or the business-hours config changed)."""
     async with store.transaction():
         await store.execute("INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT id FROM conversations")
-
-
-async def _tuples(store: Store, sql: str, params: tuple[str | float, ...]) -> list[tuple[Any, ...]]:
-    """The rows as plain tuples, not sqlite3.Row: the reports read 100k rows at a time, and a
-    Row object and an index lookup per value cost a tenth of a second or more there."""
-    async with store.db.execute(sql, params) as cursor:
-        cursor.row_factory = None
-        return cast(list[tuple[Any, ...]], list(await cursor.fetchall()))
 
 
 async def cached(store: Store, since: float | None = None, until: float | None = None,
@@ -140,8 +140,8 @@ class FirstMessage(NamedTuple):
 
 async def first_customer_messages(store: Store, conv_ids: Iterable[int]) -> list[FirstMessage]:
     """The first customer message (not an agent's, a note or an auto-reply) of each conversation,
-    by conversation id. One step down the partial index messages_asked (schema 11) per
-    conversation, then that one row: the other messages' rows (bodies) are not read."""
+    by conversation id. Found in the covering index messages_timeline (schema 11), then that one
+    row is read: the other messages' rows (bodies) are not."""
     # the columns' types are FirstMessage's already (ids from JSON, INTEGER and NOT NULL TEXT columns)
     rows = await _tuples(
         store, "SELECT j.value, coalesce(m.date, m.added_at), m.subject, m.body FROM json_each(?) j"
