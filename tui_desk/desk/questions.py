@@ -279,12 +279,12 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     rank = [0] * len(items)
     for position, i in enumerate(order):
         rank[i] = position
-    # what a group's description counts, per conversation as one number: its subject key, week
-    # and snippets (a busy desk has few distinct ones; map/zip/setdefault: no Python per item)
-    trait_ids: dict[tuple[str, int, tuple[str, ...]], int] = {}
-    traits = list(map(trait_ids.setdefault, zip(subject_keys, week_of, map(attrgetter("snippets"), items)), count()))
-    context = _Context(items, conv_ids, rank, traits, {n: t for t, n in trait_ids.items()}, words, start, weeks,
-                       whole)
+    # each conversation's snippets as a number (a tuple is hashed anew each time it is counted;
+    # map/setdefault: no Python per conversation)
+    snippet_index: dict[tuple[str, ...], int] = {}
+    snippet_ids = list(map(snippet_index.setdefault, map(attrgetter("snippets"), items), count()))
+    context = _Context(items, conv_ids, subject_keys, snippet_ids, {n: t for t, n in snippet_index.items()}, week_of,
+                       words, start, weeks, whole)
     out = []
     for gid in groups.alive():
         members = groups.members[gid]
@@ -423,9 +423,10 @@ class _Groups:
 class _Context:
     items: list[Asked]
     conv_ids: list[ConvId]
-    rank: list[int]                 # position by (time, conversation id)
-    traits: list[int]               # per conversation: a key of trait_of
-    trait_of: dict[int, tuple[str, int, tuple[str, ...]]]  # subject key, week (-1: none), snippets
+    subject_keys: list[str]         # per conversation (see _subject_key)
+    snippet_ids: list[int]          # per conversation: a key of snippets_of
+    snippets_of: dict[int, tuple[str, ...]]
+    week_of: list[int]              # per conversation: its week, -1: none
     cache: TermCache
     start: float
     weeks: int
@@ -438,27 +439,21 @@ def _subject_key(cleaned: str) -> str:
 
 
 def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> QuestionGroup:
-    traits = ctx.traits
-    # members are oldest first: the oldest member of each trait (the last assignment of a
-    # reversed walk wins), then of each subject key the oldest of its traits' gives its wording
-    oldest_of = dict(zip(map(traits.__getitem__, reversed(members)), reversed(members)))
-    counts: dict[str, int] = {}
-    oldest: dict[str, int] = {}
-    snippet_counts: dict[str, int] = {}
-    week_counts = [0] * ctx.weeks
-    for trait, n in Counter(map(traits.__getitem__, members)).items():
-        key, week, names = ctx.trait_of[trait]
-        if key:
-            counts[key] = counts.get(key, 0) + n
-            first = oldest_of[trait]
-            if key not in oldest or ctx.rank[first] < ctx.rank[oldest[key]]:
-                oldest[key] = first
-        for name in set(names):
-            snippet_counts[name] = snippet_counts.get(name, 0) + n
-        if 0 <= week < ctx.weeks:
-            week_counts[week] += n
-    ranked = sorted((-n, clean_subject(ctx.items[oldest[key]].subject)) for key, n in counts.items())
+    keys = ctx.subject_keys
+    counts = Counter(map(keys.__getitem__, members))
+    # members are oldest first: the oldest member with a key gives its wording (the last
+    # assignment of a reversed walk wins)
+    oldest = dict(zip(map(keys.__getitem__, reversed(members)), reversed(members)))
+    ranked = sorted((-n, clean_subject(ctx.items[oldest[key]].subject)) for key, n in counts.items() if key)
     examples = tuple(s for _, s in ranked[:3])
+    snippet_counts: dict[str, int] = {}
+    for snippets, n in Counter(map(ctx.snippet_ids.__getitem__, members)).items():
+        for name in set(ctx.snippets_of[snippets]):
+            snippet_counts[name] = snippet_counts.get(name, 0) + n
+    week_counts = [0] * ctx.weeks
+    for week, n in Counter(map(ctx.week_of.__getitem__, members)).items():
+        if 0 <= week < ctx.weeks:
+            week_counts[week] = n
     top_snippet = None
     if snippet_counts:
         name, uses = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
