@@ -2,7 +2,7 @@
 """Rules and service levels at 100k conversations (issue 16): what a sync pass's rules and the
 queue's SLA column cost. Prints a table against the targets and writes bench/out/rules_bench.json.
 
-    .venv/bin/python bench/rules_bench.py [--db PATH] [--mails 1000] [--runs 5] [--keep-copy]
+    .venv/bin/python bench/rules_bench.py [--db PATH] [--mails 1000] [--runs 5] [--keep-copy] [--profile]
 
 Targets: all rules of the README's small-shop rules.toml evaluated on a sync batch of 1,000 new
 mails <= 0.5 s; the SLA state of the whole queue <= 0.5 s.
@@ -10,9 +10,10 @@ mails <= 0.5 s; the SLA state of the whole queue <= 0.5 s.
 The store is bench/out/big-store.sqlite3 (bench/build_big_store.py's `ensure_big_store`: 100k
 conversations of generated mail through the real ingest, built once when missing). The bench
 works on a copy (SQLite's backup API), bench/out/rules-store.sqlite3, into which the batch is
-stored first (untimed): --mails new mails, four in five from the demo generator's next day (other
-customers: new conversations and their customers' follow-ups, auto-replies and bounces
-included; the agents' replies left out, they are not the queue's mail), one in five a customer's
+stored first (untimed): --mails new mails, four in five the demo generator's mail of the 24 hours
+up to the latest weekday 18:00 UTC (another seed: other customers; new conversations and their
+customers' follow-ups, auto-replies and bounces included; the agents' replies left out, they are
+not the queue's mail), one in five a customer's
 follow-up to an open conversation of the store (its thread found by In-Reply-To). Each is parsed
 by the real parser and stored by the real ingest in batches, then Desk.refresh, as a sync does.
 The config is the README's (agent addresses, team, [priority] with business hours and a VIP
@@ -60,7 +61,7 @@ from bench.build_big_store import DEFAULT_PATH, ensure_big_store
 from tui_desk.config import load_config
 from tui_desk.demo import mailbox as generator
 from tui_desk.desk.rules import plan
-from tui_desk.desk.rules.facts import gather_many
+from tui_desk.desk.rules.facts import gather_many, in_business_hours
 from tui_desk.desk.rules.fire import MAIL_EVENTS, _event_kind, read_rules
 from tui_desk.desk.rules.model import Event
 from tui_desk.desk.service import Desk
@@ -122,6 +123,15 @@ def copy_store(source: Path, copy: Path) -> float:
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(copy) as dst:
         src.backup(dst, pages=65536)
     return time.perf_counter() - began
+
+
+def batch_end(now: float) -> dt.datetime:
+    """The batch's last moment: the latest weekday 18:00 UTC before now, so its 24 hours hold a
+    working day's business hours and a night whatever day the bench runs."""
+    end = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(hour=18, minute=0, second=0, microsecond=0)
+    while end.timestamp() > now or end.weekday() >= 5:
+        end -= dt.timedelta(days=1)
+    return end
 
 
 def follow_up(i: int, customer: str, subject: str, parent: str, when: float) -> bytes:
@@ -209,7 +219,7 @@ async def bench(db: Path, args: argparse.Namespace, home: Path) -> dict[str, Any
     open_s = time.perf_counter() - began
     result: dict[str, Any] = {"open_s": open_s}
     try:
-        end = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+        end = batch_end(desk.now())
         mails = await new_mail(desk, args.mails, end, args.seed)
         result["store_batch_s"] = await store_batch(desk, mails)
         copies = await copies_of(desk, mails)
@@ -244,9 +254,11 @@ async def bench(db: Path, args: argparse.Namespace, home: Path) -> dict[str, Any
             wall, cpu, slas = await timed(sla, "sla")
             sla_runs.append((wall, cpu))
         fired = Counter(p.rule for actions in planned for p in actions)
+        clock_runs = sum(1 for e in events if in_business_hours(desk, e.at))
         states = Counter(t.state for s in slas.values() for t in s.targets if t.kind == "first_response")
         result.update({
             "mails": len(copies), "events": dict(Counter(e.kind for e in events)), "rules": len(rules),
+            "in_business_hours": clock_runs,
             "planned": sum(map(len, planned)), "held": sum(1 for a in planned for p in a if p.held),
             "fired": dict(fired), "queue": len(ids), "first_response_states": dict(states),
             "kinds": median_pair(kinds_runs), "rules_eval": median_pair(rules_runs),
@@ -285,7 +297,7 @@ def main() -> int:
     print(f"store: a copy of {source} (copied in {copy_s:.1f} s, opened with the bench config in {r['open_s']:.1f} s);"
           f" load average {load[0]:.1f} / {load[1]:.1f} (1 / 5 min)")
     print(f"batch: {r['mails']} new mails stored and refreshed in {r['store_batch_s']:.1f} s (untimed); events "
-          f"{r['events']}; {r['rules']} mail rules planned {r['planned']} actions ({r['held']} held): {r['fired']}")
+          f"{r['events']}, {r['in_business_hours']} in business hours; {r['rules']} mail rules planned {r['planned']} actions ({r['held']} held): {r['fired']}")
     print(f"queue: {r['queue']} open conversations; first response {r['first_response_states']}")
     print(f"\n{'figure (median of ' + str(args.runs) + ')':<58}{'wall s':>8}{'CPU s':>8}{'target':>9}")
 
