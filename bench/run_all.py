@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every benchmark, one after another, each in its own process; `make bench` runs this.
 
-    .venv/bin/python bench/run_all.py [--skip import,ui,triage,sync,store,reports]
+    .venv/bin/python bench/run_all.py [--skip import,ui,triage,sync,store,reports,rules]
 
 1. bench/parse_speed.py -n 10000               parser speed per message
 2. bench/import_vs_notmuch.py -n 10000        import rate against `notmuch new`
@@ -11,6 +11,8 @@
 5. bench/sync_vs_mbsync.py -n 10000 --runs 3   IMAP first sync against mbsync (when the file exists)
 6. bench/store_check.py                        the check before writing (PRAGMA quick_check, 100k store)
 7. bench/reports_screen_bench.py --runs 3      the Reports screen: first paint, figures, stalls (100k store)
+8. bench/rules_bench.py                        rules on a 1,000-mail sync batch, the queue's SLA (a copy of
+                                               the 100k store)
 
 Each one prints its own table (streamed as it runs) and writes its JSON to bench/out/. A failing
 benchmark does not stop the others; the exit status is non-zero when any failed.
@@ -34,12 +36,14 @@ BENCHMARKS = [
     ("sync", "sync_vs_mbsync.py", ["-n", "10000", "--runs", "3"]),
     ("store", "store_check.py", []),
     ("reports", "reports_screen_bench.py", ["--runs", "3"]),
+    ("rules", "rules_bench.py", []),
 ]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--skip", default="", help="comma-separated names to leave out: parse, import, ui, triage, sync, store, reports")
+    ap.add_argument("--skip", default="", help="comma-separated names to leave out: parse, import, ui, triage, sync, store, reports, "
+                    "rules")
     args = ap.parse_args()
     skip = {name.strip() for name in args.skip.split(",") if name.strip()}
     unknown = skip - {name for name, _, _ in BENCHMARKS}

@@ -162,6 +162,24 @@ def test_the_top_snippet_is_the_one_used_in_most_of_the_group():
     assert groups["c06"].top_snippet is None
 
 
+def test_examples_are_the_most_asked_subjects_each_worded_as_its_oldest_use():
+    """Subjects are told apart with case and numbers ignored; each example is worded as the
+    oldest conversation with it asked it, digits and all; most asked first, ties by wording."""
+    body = "I need the invoice for my order, it is missing from my account."
+    subjects = ["INVOICE for order 17", "Invoice missing", "invoice for order 9", "Where is the invoice?",
+                "Invoice Missing", "Invoice for Order 4242", "Where is the invoice?", "Invoice for order 3",
+                "Re: [#88] invoice missing"]
+    items = [Asked(f"v{i}", T0 + dt.timedelta(hours=i), s, body) for i, s in enumerate(subjects)]
+    [group] = frequent_questions(list(reversed(items)))   # the order given does not matter
+    assert group.example_subjects == ("INVOICE for order 17", "Invoice missing", "Where is the invoice?")
+    assert group.label == "INVOICE for order 17" and group.size == 9
+    # a newer wording of a key does not replace the oldest one, even when it is more common
+    more = items + [Asked(f"w{i}", T0 + dt.timedelta(days=1, hours=i), "where is THE invoice?", body)
+                    for i in range(4)]
+    [group] = frequent_questions(more)
+    assert group.example_subjects == ("Where is the invoice?", "INVOICE for order 17", "Invoice missing")
+
+
 def test_trend_counts_weeks_and_says_which_way():
     rows, stamps = [], []
     for week, count in enumerate([1, 2, 4, 6]):

@@ -46,3 +46,23 @@ def test_texts_differing_in_digits_group_alike_and_keep_their_own_subjects():
     refund = next(g for g in groups if g.size == 6)
     assert refund.conv_ids == tuple(range(6))
     assert refund.example_subjects == ("Refund for order #10000",)  # the oldest wording, its digits
+
+
+def test_the_clean_up_sees_a_digit_never_which_one():
+    """frequent_questions looks subjects and short bodies up by their text with every ASCII digit
+    made 0, before clean_subject and strip_quoted: so each must give the same text, digits
+    aside, whatever the digits were (their patterns match a digit class, never a value)."""
+    rnd = random.Random(11)
+    subjects = ["Re[2]: AW: [#12345] Where is my order 777?", "RE(3)：[Ticket #9] 订单12345", "Fwd: (#42) Refund 5",
+                "[Case #0042-7] Invoice 2026", "Real 1 estate", "Ответ[12]: Заказ 555"]
+    bodies = TEXTS + ["Hi 42\n> quoted 1\n> 2\nOn Mon, 3 Mar 2025, Ann <a1@b.example> wrote:\n> 9",
+                      "1\n-- \nAnna 555-0100", "From: x1@y\nSent: 3 March\nold 12", "9" * 7000 + " tail"]
+    zero = str.maketrans("123456789", "000000000")
+    for text in subjects + TEXTS:
+        for _ in range(5):
+            other = digits_changed(text, rnd)
+            assert clean_subject(other).translate(zero) == clean_subject(text).translate(zero)
+    for text in bodies:
+        for _ in range(5):
+            other = digits_changed(text, rnd)
+            assert strip_quoted(other).translate(zero) == strip_quoted(text).translate(zero)

@@ -546,6 +546,33 @@ async def test_a_batch_of_events_gets_the_same_facts_as_one_at_a_time(desk):
     assert batch[3] is not None and batch[3].matched == {"replies"}
 
 
+async def test_each_event_of_a_batch_is_about_its_own_mail(desk):
+    """The batch reads the mail of all its conversations at once: each event still gets the
+    mail it names (only in its own conversation), else for new the customer's first and for
+    customer-reply the latest; agents' mail and notes are never it; a status event has none."""
+    from tui_desk.desk.rules.facts import gather_many
+    ids = await add(desk, mail("t1@t", subject="Order", headers={"X-Tag": "first"}),
+                    mail("t2@t", sender="Bob <bob@helpdesk.test>", subject="Re: Order", minutes=5, refs="t1@t"),
+                    mail("t3@t", subject="Re: Order", minutes=9, refs="t2@t", headers={"X-Tag": "latest"}),
+                    mail("u1@t", sender="Zoe <zoe@else.example>", subject="Other", minutes=2))
+    conv, other = ids["t1@t"], ids["u1@t"]
+    assert conv == ids["t3@t"] != other
+    await desk.add_note(conv, "a note, never the mail an event is about")
+    rules = parse_rules(RULES, Path("rules.toml"), CHECKS).rules
+    events = [Event("new", conv, T0), Event("customer-reply", conv, T0), Event("customer-reply", conv, T0, "t1@t"),
+              Event("new", other, T0), Event("new", conv, T0, "u1@t"), Event("status", conv, T0),
+              Event("customer-reply", 4242, T0), Event("customer-reply", conv, T0, "t2@t")]
+    got = await gather_many(desk, rules, events)
+    about = [f.message.message_id if f is not None and f.message is not None else None for f in got]
+    assert about == ["t1@t", "t3@t", "t1@t", "u1@t", None, None, None, "t2@t"]
+    assert [f is None for f in got] == [False] * 6 + [True, False], "no conversation 4242: no facts"
+    heads = [dict(f.message.headers).get("X-Tag") for f in got[:3] if f is not None and f.message is not None]
+    assert heads == ["first", "latest", "first"]
+    assert got[0] is not None and got[0].message is not None and got[0].message.sender == "ann@shop.example"
+    assert got[0].message.date == T0
+    assert got == [await gather(desk, rules, e) for e in events]
+
+
 @pytest.mark.parametrize("extra, says", [
     ('[autoreply]\nmax_per_hourly = 3\n', "unknown key 'autoreply.max_per_hourly'"),
     ('[autoreply]\nmax_per_hour = -1\n', "key 'autoreply.max_per_hour' must be 0 or more"),

@@ -106,6 +106,47 @@ async def test_old_store_is_upgraded_in_place_keeping_its_data(tmp_path):
     await store.close()
 
 
+async def test_a_schema_10_store_gets_the_timeline_index_and_finds_the_same_first_messages(tmp_path):
+    """Schema 11 (messages_timeline): a store made before it is upgraded in place; the first
+    customer message of each conversation (not an agent's, a note or an auto-reply; no date: the
+    time it was added; a tie: the lower id) and a conversation's mail in time order (the report
+    cache's timelines) come from the index alone, the wide rows unread."""
+    from tui_desk.store.report_cache import first_customer_messages
+    from tui_desk.store.schema import MIGRATIONS
+    path = tmp_path / "v10.db"
+    con = sqlite3.connect(path)
+    con.executescript("".join(MIGRATIONS[:10]) + "\nPRAGMA user_version=10;")
+    rows = [  # (id, conv, date, added_at, is_agent, is_note, auto_submitted, subject)
+        (1, 1, 500, 0, 1, 0, 0, "agent writes first"), (2, 1, 700, 0, 0, 0, 0, "the question"),
+        (3, 1, 900, 0, 0, 0, 0, "a follow-up"), (4, 1, 600, 0, 0, 1, 0, "a note"),
+        (5, 1, 650, 0, 0, 0, 1, "an auto-reply"),
+        (6, 2, None, 300, 0, 0, 0, "no date: added at 300"), (7, 2, 400, 0, 0, 0, 0, "later"),
+        (8, 3, 100, 0, 0, 0, 0, "tie, lower id"), (9, 3, 100, 0, 0, 0, 0, "tie, higher id"),
+        (10, 4, 100, 0, 1, 0, 0, "only the agent wrote"),
+    ]
+    con.executemany("INSERT INTO messages(id, message_id, conv_id, date, added_at, is_agent, is_note, auto_submitted,"
+                    " subject, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'body ' || ?)",
+                    [(i, f"m{i}@t", c, d, a, ag, n, au, s, i) for i, c, d, a, ag, n, au, s in rows])
+    con.commit()
+    con.close()
+    store = await Store.open(path)
+    assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+    plan = " ".join(str(r[3]) for r in await store.fetchall(
+        "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE conv_id = 1 AND is_agent = 0 AND is_note = 0"
+        " AND auto_submitted = 0 ORDER BY coalesce(date, added_at), id LIMIT 1"))
+    assert "USING COVERING INDEX messages_timeline" in plan and "TEMP B-TREE" not in plan, plan
+    plan = " ".join(str(r[3]) for r in await store.fetchall(
+        "EXPLAIN QUERY PLAN SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted,"
+        " sender_key FROM messages WHERE conv_id IN (1, 2) ORDER BY conv_id, coalesce(date, added_at), id"))
+    assert "USING COVERING INDEX messages_timeline" in plan and "TEMP B-TREE" not in plan, plan
+    found = await first_customer_messages(store, [3, 1, 2, 4, 99])
+    assert [(m.conv_id, m.at, m.subject, m.body) for m in found] == [
+        (1, 700, "the question", "body 2"), (2, 300, "no date: added at 300", "body 6"),
+        (3, 100, "tie, lower id", "body 8")]
+    assert all(type(m.conv_id) is int and type(m.at) is int for m in found)
+    await store.close()
+
+
 def test_sqlites_read_only_error_is_said_to_be_read_only(tmp_path):
     """What SQLite raises writing to a store it could open only for reading (a read-only file,
     folder or mount) is named as such, never "damaged". Checked with SQLite's own error: as root,

@@ -58,8 +58,8 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, count
+from operator import attrgetter, itemgetter
 from typing import Any, Iterable, NamedTuple
 
 from tui_desk.desk.question_text import TermCache, clean_subject, strip_quoted
@@ -77,6 +77,7 @@ LABEL_TERMS = 5
 WEEK = 7 * 86400
 TREND_SHARE = 0.25      # slope over the period, relative to the mean, that counts as a trend
 _NUMBER_RE = re.compile(r"\d+")
+RAW_BODY_KEY = 800      # bodies up to this long are remembered as they came (see frequent_questions)
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 
 ConvId = str | int  # conversation ids: all of one type, so they sort (see the module docstring)
@@ -139,7 +140,8 @@ class QuestionCache:
 
     def __init__(self) -> None:
         self.words = TermCache()
-        self.subjects: dict[str, tuple[str, tuple[str, ...]]] = {}   # raw subject -> cleaned, terms
+        # the subject with its ASCII digits made 0 (UTF-8) -> its key (see _subject_key), terms
+        self.subjects: dict[bytes, tuple[str, tuple[str, ...]]] = {}
         self.bodies: dict[ConvId, tuple[int, tuple[str, ...]]] = {}  # conv id -> hash(body), terms
 
     def forget_all_but(self, conv_ids: set[ConvId]) -> None:
@@ -166,12 +168,15 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     words, subjects, bodies = cache.words, cache.subjects, cache.bodies
     # 1. term counts per conversation; identical counts share one entry
     by_text: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
-    cleaned: list[str] = []
-    # Terms ignore digits (they only split words), so texts that differ in their ASCII digits alone
-    # ("order 12345" / "order 98765", a web form's mail) have the same terms: worked out once
-    # per run, keyed by the text's UTF-8 with every digit made 0 (bytes.translate: fast; no
-    # other byte of UTF-8 is an ASCII digit).
+    subject_keys: list[str] = []   # per conversation: its subject as told apart in examples
+    # Terms ignore digits (they only split words), and so do the subject's and the body's clean-up
+    # (clean_subject, strip_quoted: their patterns see a digit, never which one), so texts that
+    # differ in their ASCII digits alone ("order 12345" / "order 98765", a web form's mail) have
+    # the same terms: worked out once per run, keyed by the text's UTF-8 with every digit made 0
+    # (bytes.translate: fast; no other byte of UTF-8 is an ASCII digit). A short body is looked up
+    # as it came, before its quotes are cut; a long one after (bounded keys).
     known_terms: dict[bytes, tuple[str, ...]] = {}
+    known_bodies: dict[bytes, tuple[str, ...]] = {}
 
     def terms_of(text: str, lowered: bool = False) -> tuple[str, ...]:
         key = text.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
@@ -179,28 +184,40 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
         if found is None:
             found = known_terms[key] = tuple(words.terms(text, lowered=lowered))
         return found
+
+    def body_terms_of(body: str) -> tuple[str, ...]:
+        if len(body) > RAW_BODY_KEY:
+            return terms_of(strip_quoted(body), lowered=True)
+        key = body.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
+        found = known_bodies.get(key)
+        if found is None:
+            found = known_bodies[key] = terms_of(strip_quoted(body), lowered=True)
+        return found
     for i, item in enumerate(items):
-        seen = subjects.get(item.subject)   # subjects repeat far more than bodies
+        raw = item.subject.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
+        seen = subjects.get(raw)   # subjects repeat far more than bodies
         if seen is None:
-            subject = clean_subject(item.subject)
-            seen = subjects[item.subject] = (subject, terms_of(subject))
-        cleaned.append(seen[0])
+            subject = clean_subject(raw.decode("utf-8", "surrogatepass"))
+            seen = subjects[raw] = (_subject_key(subject), terms_of(subject))
+        subject_keys.append(seen[0])
         if keep:
             body_hash = hash(item.body)
             known = bodies.get(item.conv_id)
             if known is not None and known[0] == body_hash:
                 body_terms = known[1]
             else:
-                body_terms = terms_of(strip_quoted(item.body), lowered=True)
+                body_terms = body_terms_of(item.body)
                 bodies[item.conv_id] = (body_hash, body_terms)
         else:
-            body_terms = terms_of(strip_quoted(item.body), lowered=True)
+            body_terms = body_terms_of(item.body)
         key = (seen[1], body_terms)
         members = by_text.get(key)
         if members is None:
             by_text[key] = [i]
         else:
             members.append(i)
+    known_terms.clear()   # not needed any more: lower peak memory for what follows
+    known_bodies.clear()
     if keep and len(bodies) > 2 * len(items):
         cache.forget_all_but({item.conv_id for item in items})
     by_counts: dict[tuple[tuple[str, int], ...], list[int]] = {}
@@ -257,12 +274,17 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     # the last week may be cut short by the period's end: it is shown, but not judged on
     whole = weeks if end - start >= weeks * WEEK or weeks < 3 else weeks - 1
     week_of = [int((s - start) // WEEK) if start <= s < end else last if s == end else -1 for s in stamps]
-    context = _Context(items, conv_ids, cleaned, words, start, weeks, whole, week_of)
     order = sorted(range(len(items)), key=conv_ids.__getitem__)
     order.sort(key=stamps.__getitem__)   # stable: by time, then conversation id
     rank = [0] * len(items)
     for position, i in enumerate(order):
         rank[i] = position
+    # each conversation's snippets as a number (a tuple is hashed anew each time it is counted;
+    # map/setdefault: no Python per conversation)
+    snippet_index: dict[tuple[str, ...], int] = {}
+    snippet_ids = list(map(snippet_index.setdefault, map(attrgetter("snippets"), items), count()))
+    context = _Context(items, conv_ids, subject_keys, snippet_ids, {n: t for t, n in snippet_index.items()}, week_of,
+                       words, start, weeks, whole)
     out = []
     for gid in groups.alive():
         members = groups.members[gid]
@@ -401,39 +423,41 @@ class _Groups:
 class _Context:
     items: list[Asked]
     conv_ids: list[ConvId]
-    cleaned: list[str]
+    subject_keys: list[str]         # per conversation (see _subject_key)
+    snippet_ids: list[int]          # per conversation: a key of snippets_of
+    snippets_of: dict[int, tuple[str, ...]]
+    week_of: list[int]              # per conversation: its week, -1: none
     cache: TermCache
     start: float
     weeks: int
     whole_weeks: int
-    week_of: list[int]
-    subject_keys: dict[str, str] = field(default_factory=dict)
+
+
+def _subject_key(cleaned: str) -> str:
+    """How subjects are told apart in a group's examples: case and numbers ignored."""
+    return _NUMBER_RE.sub("#", cleaned.casefold())
 
 
 def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> QuestionGroup:
-    subjects: dict[str, list[Any]] = {}  # key -> [count, the oldest wording]
-    for subject, n in Counter(map(ctx.cleaned.__getitem__, members)).items():
-        if not subject:
-            continue
-        key = ctx.subject_keys.get(subject)
-        if key is None:
-            key = ctx.subject_keys[subject] = _NUMBER_RE.sub("#", subject.casefold())
-        seen = subjects.get(key)
-        if seen is None:
-            subjects[key] = [n, subject]   # members are oldest first: the oldest wording
-        else:
-            seen[0] += n
-    examples = tuple(s for _, s in sorted(((-n, s) for n, s in subjects.values()))[:3])
-    snippet_counts = Counter(chain.from_iterable(
-        set(item.snippets) for item in map(ctx.items.__getitem__, members) if item.snippets))
-    top_snippet = None
-    if snippet_counts:
-        name, count = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        top_snippet = (name, count)
+    keys = ctx.subject_keys
+    counts = Counter(map(keys.__getitem__, members))
+    # members are oldest first: the oldest member with a key gives its wording (the last
+    # assignment of a reversed walk wins)
+    oldest = dict(zip(map(keys.__getitem__, reversed(members)), reversed(members)))
+    ranked = sorted((-n, clean_subject(ctx.items[oldest[key]].subject)) for key, n in counts.items() if key)
+    examples = tuple(s for _, s in ranked[:3])
+    snippet_counts: dict[str, int] = {}
+    for snippets, n in Counter(map(ctx.snippet_ids.__getitem__, members)).items():
+        for name in set(ctx.snippets_of[snippets]):
+            snippet_counts[name] = snippet_counts.get(name, 0) + n
     week_counts = [0] * ctx.weeks
     for week, n in Counter(map(ctx.week_of.__getitem__, members)).items():
         if 0 <= week < ctx.weeks:
             week_counts[week] = n
+    top_snippet = None
+    if snippet_counts:
+        name, uses = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        top_snippet = (name, uses)
     terms = tuple(ctx.cache.word_for(t) for t, _ in groups.unit(gid)[:LABEL_TERMS])
     return QuestionGroup(label=examples[0] if examples else " ".join(terms), size=len(members),
                          conv_ids=tuple(map(ctx.conv_ids.__getitem__, members)), example_subjects=examples,

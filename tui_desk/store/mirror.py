@@ -132,6 +132,13 @@ async def raw_by_rowid(store: Store, rowid: int) -> bytes | None:
     return zlib.decompress(row[0]) if row else None
 
 
+async def raws_by_rowid(store: Store, rowids: list[int]) -> dict[int, bytes]:
+    """raw_by_rowid for many messages in one query (those without raw bytes are left out)."""
+    rows = await store.fetchall("SELECT id, data FROM raw_messages WHERE id IN (SELECT value FROM json_each(?))",
+                                (as_json_list(rowids),))
+    return {r[0]: zlib.decompress(r[1]) for r in rows}
+
+
 async def pending_bodies(store: Store, folder_id: int, max_size: int) -> list[tuple[int, int, int, bool]]:
     """(uid, message rowid, size, clean) of header-only messages small enough to download,
     oldest UID first. clean: the stored header record lists no defects and is this copy's (the

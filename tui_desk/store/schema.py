@@ -242,6 +242,14 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER cm_tag_del AFTER DELETE ON tags BEGIN
     INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (OLD.conv_id); END;
     """,
+    # 11: a conversation's mail in time order read from one covering index, not the wide rows
+    #     (bodies): the report cache's and SLA's timelines (report_cache.sources), the first
+    #     customer message (`report questions`), a rules batch's mail (mail_of_conversations).
+    #     date and added_at are there as columns too: SQLite covers coalesce() only so.
+    """
+    CREATE INDEX messages_timeline ON messages(conv_id, coalesce(date, added_at), id, date, added_at, is_agent,
+    is_note, auto_submitted, sender_key, message_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
