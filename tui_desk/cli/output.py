@@ -88,9 +88,21 @@ class TerminalJSON(json.JSONEncoder):
 
     def iterencode(self, o, _one_shot=False):  # noqa: ANN001, ANN201 - json's signature
         from tui_desk.sanitize import UNSAFE
-        # these characters only occur inside JSON strings, so each chunk can be escaped alone
+
+        def escaped(text: str) -> str:
+            return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        # these characters only occur inside JSON strings, so any run of chunks can be escaped
+        # alone; json yields a chunk per value (indent: per list item), so ~64 KB at a time
+        pending: list[str] = []
+        size = 0
         for chunk in super().iterencode(o, _one_shot):
-            yield UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= 65536:
+                yield escaped("".join(pending))
+                pending, size = [], 0
+        if pending:
+            yield escaped("".join(pending))
 
 
 def _iso(when: dt.datetime | None) -> str | None:
