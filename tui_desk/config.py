@@ -59,6 +59,18 @@ class AutoReplyConfig:
 
 
 @dataclass(frozen=True)
+class CsatConfig:
+    """[csat]: the satisfaction survey mailed after a close (desk.csat)."""
+    enabled: bool = False
+    delay_minutes: int = 0  # after the close, on the desk's clock
+    snippet: str = "csat"  # the survey's text (bundled)
+    min_days_between: int = 30  # never two surveys to one customer within this many days
+    answer_days: int = 30  # a survey's links and replies count this long after it was sent
+    secret_file: Path | None = None  # the token key; none: secret_command, else csat.secret beside the store
+    secret_command: str | None = None
+
+
+@dataclass(frozen=True)
 class SlaPolicy:
     """[[sla.policy]]: targets for the conversations the search query `query` finds (first match
     wins); a target left out is the [sla] table's."""
@@ -133,6 +145,7 @@ class Config:
     rules_horizon_hours: int = 24  # [rules] horizon_hours: new mail older than this never fires rules
     autoreply: AutoReplyConfig = field(default_factory=AutoReplyConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
+    csat: CsatConfig = field(default_factory=CsatConfig)
 
     def rules_path(self) -> Path:
         return self.rules_file or (self.path or default_config_path()).parent / "rules.toml"
@@ -363,7 +376,7 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
     return AccountConfig(**kwargs)
 
 
-KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla"}
+KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla", "csat"}
 
 
 def _rules(path: Path, table: TomlTable) -> dict[str, Any]:
@@ -415,6 +428,27 @@ def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
             raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'min_samples' else '0'} or more, "
                               f"not {value!r}")
     return AutoReplyConfig(**kwargs)
+
+
+def _csat(path: Path, table: TomlTable) -> CsatConfig:
+    kwargs: dict[str, Any] = {}  # checked key by key: CsatConfig's fields are the types
+    for key, value in table.items():
+        full = f"csat.{key}"
+        if key == "enabled":
+            kwargs[key] = _expect(path, full, value, bool, "true or false")
+        elif key in ("snippet", "secret_command"):
+            kwargs[key] = _expect(path, full, value, str, "a snippet's name" if key == "snippet" else "a command")
+        elif key == "secret_file":
+            file = Path(_expect(path, full, value, str, "a file path")).expanduser()
+            kwargs[key] = file if file.is_absolute() else path.parent / file
+        elif key in ("delay_minutes", "min_days_between", "answer_days"):
+            kwargs[key] = _expect(path, full, value, int, "a whole number")
+            if kwargs[key] < 0 or (key == "answer_days" and kwargs[key] == 0):
+                raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'answer_days' else '0'} or more, "
+                                  f"not {value!r}")
+        else:
+            raise ConfigError(f"{path}: unknown key '{full}'")
+    return CsatConfig(**kwargs)
 
 
 _SLA_TARGETS = ("first_response_minutes", "next_response_minutes", "resolution_minutes", "warn_minutes")
@@ -499,6 +533,8 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["autoreply"] = _autoreply(path, _expect(path, "autoreply", data["autoreply"], dict, "a table"))
     if "sla" in data:
         kwargs["sla"] = _sla(path, _expect(path, "sla", data["sla"], dict, "a table"))
+    if "csat" in data:
+        kwargs["csat"] = _csat(path, _expect(path, "csat", data["csat"], dict, "a table"))
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
     kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())
