@@ -197,6 +197,7 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
         [cy_event] = await csat_events(a.desk, wifi_here)
         assert cy_event.data == {"rating": "great", "score": 3, "comment": "quick and friendly, thanks!",
                                  "agent": None, "snippets": [], "survey": survey["Message-ID"].strip("<>")}
+        assert await conv_of(a.desk, "ann-answer@t") == ann_here  # in the conversation's mail
         [ann_event] = await csat_events(a.desk, ann_here)
         expected_agent = "alice" if ann_conv == jam else None
         expected_snippets = [{"name": "more-info", "hash": ann_event.data["snippets"][0]["hash"]}] if ann_conv == jam else []
@@ -240,6 +241,15 @@ async def test_a_reply_to_the_survey_without_a_rating_opens_the_conversation(tmp
     await alice.round()
     assert await csat_events(alice.desk, conv) == []  # not a vote
     assert await status_of(alice.desk, conv) == "open"  # a question: somebody reads it
+    # a link answer whose subject lost the [#N] marker arrives as a mail of its own: it joins
+    okay = links(survey)["Okay"].replace(urllib.parse.quote(f" [#{conv}]"), "")
+    assert f"[#{conv}]" not in urllib.parse.unquote(okay)
+    dovecot.deliver(mail_user, answer_by_link(okay, "di-okay@t", "Di <di@f.test>", "", 7))
+    clock.now += 600
+    await alice.round()
+    assert await conv_of(alice.desk, "di-okay@t") == conv
+    [event] = await csat_events(alice.desk, conv)
+    assert (event.data["rating"], event.data["comment"]) == ("okay", "")
     await alice.desk.close()
 
 

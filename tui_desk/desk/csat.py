@@ -341,7 +341,26 @@ class SurveyRunner:
         if mail.at < survey.at or mail.at > survey.at + days * 86400:
             self._ignore(mail, f"sent outside the {days} days its survey can be answered in")
             return None
+        if survey.conv_id is not None and mail.conv_id != survey.conv_id:
+            await self._join(mail, survey.conv_id)
         return _Vote(mail, survey, rating, comment)
+
+    async def _join(self, mail: store_csat.AnswerMail, conv_id: int) -> None:
+        """An answer by link that its [#N] marker did not thread here (another store's numbers)
+        is a conversation of its own: folded into the survey's, in this store (merges are
+        local), when it holds nothing but answers."""
+        from tui_desk.desk.merge import merge
+        from tui_desk.store.queries import messages_of
+        messages = await messages_of(self.desk.store, mail.conv_id)
+        if not messages or any(not m["auto_submitted"] or m["is_agent"] for m in messages if not m["is_note"]):
+            return
+        try:
+            change = await merge(self.desk, conv_id, [mail.conv_id])
+        except CommandError as e:
+            log.info("csat: answer <%s> left apart: %s", sanitize_line(mail.message_id), e)
+            return
+        if change in self.desk.undo_stack:
+            self.desk.undo_stack.remove(change)
 
     async def _record(self, session: ClaimSession, vote: _Vote) -> bool:
         """The `csat` event, by the client that claims the answer mail; a bad rating with a
