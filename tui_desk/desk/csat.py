@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "csat.secret"
+LINK_PLACEHOLDERS = tuple(f"csat_{r}" for r in RATINGS)  # the survey snippet's answer links
 LATE = 24 * 3600  # a close found later than delay + this is not surveyed
 BAD_TAG = "csat-bad"
 
