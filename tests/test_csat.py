@@ -267,3 +267,15 @@ def test_tokens_and_answer_words():
     assert comment_after_rating("3 - quick, thanks!") == "quick, thanks!"
     raw = (f"From: a@b.test\r\nTo: support@desk.test\r\nDelivered-To: {address}\r\nMessage-ID: <v@b>\r\n\r\nhi")
     assert parse_message(raw.encode()).auto_submitted  # a survey answer is never a customer turn
+
+
+def test_rules_never_answer_a_survey_answer_automatically():
+    from tui_desk.desk.rules.guards import autoreply_block
+    from tui_desk.desk.rules.model import MessageFacts
+    by_link = MessageFacts("a@t", "ann@c.test", (("To", "support+csat-abcdefghijklmnop-bad@helpdesk.test"),), 0)
+    by_reply = MessageFacts("b@t", "ann@c.test", (("To", "support@helpdesk.test"),
+                                                  ("In-Reply-To", "<csat.0123@helpdesk.test>")), 0)
+    plain = MessageFacts("c@t", "ann@c.test", (("To", "support@helpdesk.test"), ("In-Reply-To", "<x@t>")), 0)
+    assert autoreply_block(by_link, lambda a: False) == "an answer to the satisfaction survey"
+    assert autoreply_block(by_reply, lambda a: False) == "an answer to the satisfaction survey"
+    assert autoreply_block(plain, lambda a: False) is None
