@@ -279,3 +279,31 @@ def test_rules_never_answer_a_survey_answer_automatically():
     assert autoreply_block(by_link, lambda a: False) == "an answer to the satisfaction survey"
     assert autoreply_block(by_reply, lambda a: False) == "an answer to the satisfaction survey"
     assert autoreply_block(plain, lambda a: False) is None
+
+
+def test_sync_once_queues_the_survey_from_the_config(tmp_path, dovecot, mail_user, smtp_sink):
+    """`tui-desk sync --once` with `[csat] enabled = true`: the Background runs the survey after
+    its pass (real clock, delay 0); the outbox holds it for the customer."""
+    import subprocess
+    import sys
+    from tests.accounts import sync_cmd, write_config
+    cfg = write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port,
+                       settings="[csat]\nenabled = true\ndelay_minutes = 0\n")
+    db = tmp_path / "desk.db"
+    dovecot.load_maildir(mail_user, [make_mail("cli@t", subject="Lost key", sender="Eve <eve@g.test>")])
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), *args],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
+    [row] = json.loads(cli("queue", "--json"))
+    cli("status", str(row["id"]), "closed")
+    assert json.loads(cli("outbox", "--json")) == []
+    assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
+    [item] = json.loads(cli("outbox", "--json"))
+    assert item["to"] == ["eve@g.test"] and item["message_id"].startswith("csat.")
+    assert (tmp_path / "csat.secret").exists()
+    assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
+    assert len(json.loads(cli("outbox", "--json"))) == 1  # a second pass queues none
