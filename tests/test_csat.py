@@ -18,7 +18,6 @@ from email.utils import format_datetime
 from pathlib import Path
 import datetime as dt
 
-import pytest
 
 from tests.accounts import account_for
 from tests.clock import Clock

@@ -33,7 +33,7 @@ def survey_message_id(digest: str, domain: str) -> str:
 
 
 def is_survey_id(message_id: str | None) -> bool:
-    return bool(message_id) and message_id.strip("<> ").lower().startswith(SURVEY_ID_PREFIX)  # type: ignore[union-attr]
+    return message_id is not None and message_id.strip("<> ").lower().startswith(SURVEY_ID_PREFIX)
 
 
 def answer_address(address: str, token: str, rating: str) -> str:
