@@ -25,6 +25,7 @@ from tests.mailfactory import BASE, make_mail
 from tests.test_rules_fire import server_flags
 from tui_desk.config import Config, CsatConfig, ServerConfig
 from tui_desk.desk.csat import SurveyRunner, load_secret, token
+from tui_desk.desk.history import conversation_history
 from tui_desk.desk.service import Desk
 from tui_desk.mail.parse import parse_message
 from tui_desk.mail.survey import answer_address, comment_after_rating, rating_in, token_in
@@ -211,6 +212,10 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
         row = (await conversation_rows(a.desk.store, [wifi_here]))[wifi_here]
         wifi_mail = int(BASE.timestamp()) + 4 * 60
         assert row["last_customer_date"] == wifi_mail and row["waiting_since"] == wifi_mail
+    lines = [h.text for h in await conversation_history(bob.desk, await conv_of(bob.desk, "wifi@t"))
+             if h.kind in ("survey", "csat")]
+    assert lines == ["sent a satisfaction survey",
+                     "recorded the customer's answer to the survey: great: quick and friendly, thanks!"]
     assert alice.runner.recorded + bob.runner.recorded == 2
     assert alice.runner.ignored >= 2 and bob.runner.ignored >= 2  # the forged and the reused, on each client
     said = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]

@@ -156,7 +156,7 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
         text = "sent a satisfaction survey"
     elif event.kind == "csat":
         comment = str(d.get("comment") or "")
-        text = f"the customer rated {sanitize_line(str(d.get('rating')))}" + (
+        text = f"recorded the customer's answer to the survey: {sanitize_line(str(d.get('rating')))}" + (
             f": {sanitize_line(comment)}" if comment else "")
     else:  # a kind from a newer client
         text = sanitize_line(event.kind)
