@@ -329,7 +329,8 @@ GROUP_KEYS = {"key", "conversations", "mail_only_conversations", "unanswered", "
 
 def test_json_keys_are_the_documented_ones():
     data = json.loads(json.dumps(report(team_rows(), at(2), at(4), by=("agent", "week")).to_json()))
-    assert set(data) == {"since", "until", "zone", "business_hours", "headline", "breakdowns"}
+    assert set(data) == {"since", "until", "zone", "business_hours", "headline", "breakdowns", "csat"}
+    assert data["csat"]["count"] == 0 and data["csat"]["breakdowns"] == {}  # no answers given to report()
     assert set(data["headline"]) == GROUP_KEYS
     assert set(data["headline"]["first_response"]) == {"calendar", "business"}
     assert data["headline"]["first_response"]["business"] is None  # business_hours not asked for

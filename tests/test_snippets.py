@@ -16,11 +16,13 @@ from tui_desk.desk.snippets import (
     parse_snippet,
     placeholders,
 )
+from tui_desk.desk.csat import LINK_PLACEHOLDERS
 from tui_desk.desk.views import Snippet
 
 KNOWN = {"customer_first_name", "customer_name", "ticket_id", "agent_name", "order_id", "subject",
          "expected_wait",  # measured for the conversation (desk.expected_wait)
-         "incident"}  # the incident's title (desk.incident)
+         "incident",  # the incident's title (desk.incident)
+         *LINK_PLACEHOLDERS}  # the satisfaction survey's answer links (desk.csat)
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -65,6 +65,18 @@ class FollowupConfig:
 
 
 @dataclass(frozen=True)
+class CsatConfig:
+    """[csat]: the satisfaction survey mailed after a close (desk.csat)."""
+    enabled: bool = False
+    delay_minutes: int = 0  # after the close, on the desk's clock
+    snippet: str = "csat"  # the survey's text (bundled)
+    min_days_between: int = 30  # never two surveys to one customer within this many days
+    answer_days: int = 30  # a survey's links and replies count this long after it was sent
+    secret_file: Path | None = None  # the token key; none: secret_command, else csat.secret beside the store
+    secret_command: str | None = None
+
+
+@dataclass(frozen=True)
 class SlaPolicy:
     """[[sla.policy]]: targets for the conversations the search query `query` finds (first match
     wins); a target left out is the [sla] table's."""
@@ -149,6 +161,7 @@ class Config:
     sla: SlaConfig = field(default_factory=SlaConfig)
     snippets: SnippetsConfig = field(default_factory=SnippetsConfig)
     followup: FollowupConfig = field(default_factory=FollowupConfig)
+    csat: CsatConfig = field(default_factory=CsatConfig)
 
     def rules_path(self) -> Path:
         return self.rules_file or (self.path or default_config_path()).parent / "rules.toml"
@@ -380,7 +393,7 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
 
 
 KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys", "rules", "autoreply", "sla",
-             "snippets", "followup"}
+             "snippets", "followup", "csat"}
 
 
 def _rules(path: Path, table: TomlTable) -> dict[str, Any]:
@@ -443,6 +456,27 @@ def _followup(path: Path, table: TomlTable) -> FollowupConfig:
     if per_minute < 1:
         raise ConfigError(f"{path}: key 'followup.per_minute' must be 1 or more, not {per_minute!r}")
     return FollowupConfig(per_minute)
+
+
+def _csat(path: Path, table: TomlTable) -> CsatConfig:
+    kwargs: dict[str, Any] = {}  # checked key by key: CsatConfig's fields are the types
+    for key, value in table.items():
+        full = f"csat.{key}"
+        if key == "enabled":
+            kwargs[key] = _expect(path, full, value, bool, "true or false")
+        elif key in ("snippet", "secret_command"):
+            kwargs[key] = _expect(path, full, value, str, "a snippet's name" if key == "snippet" else "a command")
+        elif key == "secret_file":
+            file = Path(_expect(path, full, value, str, "a file path")).expanduser()
+            kwargs[key] = file if file.is_absolute() else path.parent / file
+        elif key in ("delay_minutes", "min_days_between", "answer_days"):
+            kwargs[key] = _expect(path, full, value, int, "a whole number")
+            if kwargs[key] < 0 or (key == "answer_days" and kwargs[key] == 0):
+                raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'answer_days' else '0'} or more, "
+                                  f"not {value!r}")
+        else:
+            raise ConfigError(f"{path}: unknown key '{full}'")
+    return CsatConfig(**kwargs)
 
 
 _SLA_TARGETS = ("first_response_minutes", "next_response_minutes", "resolution_minutes", "warn_minutes")
@@ -548,6 +582,8 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         kwargs["sla"] = _sla(path, _expect(path, "sla", data["sla"], dict, "a table"))
     if "snippets" in data:
         kwargs["snippets"] = _snippets(path, _expect(path, "snippets", data["snippets"], dict, "a table"))
+    if "csat" in data:
+        kwargs["csat"] = _csat(path, _expect(path, "csat", data["csat"], dict, "a table"))
     accounts = data.get("accounts", {})
     _expect(path, "accounts", accounts, dict, "a table of accounts")
     kwargs["accounts"] = tuple(_account(path, name, table) for name, table in accounts.items())

@@ -193,6 +193,23 @@ def report_lines(report: Any, by: tuple[str, ...], zone: dt.tzinfo | None) -> li
             lines.append(f"{key:<20}{g.conversations:>6}{g.agent_replies:>8}"
                          f"{_dur(g.first_response.calendar.median):>14}{_dur(g.resolution.calendar.median):>14}"
                          f"{g.closed:>7}{fcr:>6}")
+    return lines + csat_lines(report.csat, by)
+
+
+def csat_lines(csat: Any, by: tuple[str, ...]) -> list[str]:
+    """The survey answers of the period (none: no lines, the report reads as before)."""
+    if not csat.headline.count:
+        return []
+
+    def line(label: str, g: Any) -> str:
+        shares = "  ".join(f"{r} {g.share(r) * 100:3.0f}%" for r in ("great", "okay", "bad"))
+        return f"{label:<20}{g.count:>6}  {shares}  mean {g.score_mean:.2f}"
+    lines = ["", f"{'CSAT':<20}{'count':>6}", line("All answers", csat.headline)]
+    for b in by:
+        lines += ["", f"CSAT by {b}:"]
+        for g in csat.breakdowns.get(b, ()):
+            key = "(none)" if g.key is None else str(g.key)
+            lines.append(line(key if len(key) <= 19 else key[:18] + "…", g))
     return lines
 
 

@@ -8,6 +8,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
+from tui_desk.desk.csat import chained, survey_runner
 from tui_desk.desk.rules.fire import RulesRunner, read_rules
 from tui_desk.desk.rules.load import RulesError
 from tui_desk.sync.delivery import OutboxReport, OutboxSender
@@ -57,9 +58,11 @@ class Background:
             sync.on_state = self._news
         self.rules_problem: str | None = None
         self.rules = self._rules_runner()
-        if self.rules is not None:
+        self.csat = survey_runner(desk)  # the satisfaction survey ([csat]), after the rules
+        passes = [p.after_pass for p in (self.rules, self.csat) if p is not None]
+        if passes:
             for sync in self.syncs:
-                sync.after_pass = self.rules.after_pass
+                sync.after_pass = chained(*passes)
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0

@@ -14,10 +14,15 @@ One event per conversation per change, recorded in the transaction of the change
     rule      {"rule": name, "says": "rule 'refunds to billing' tagged +billing"}
     autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...]}
 
+    survey    {"message_id": ..., "to": [addresses], "agent": name | null, "snippets": [...], "close": event id}
+    csat      {"rating": "great" | "okay" | "bad", "score": 3 | 2 | 1, "comment": str, "agent": name | null,
+               "snippets": [...], "survey": the survey's message_id}
+
 A rule's actions record their own events too (a tag event beside the rule event that says why);
 an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute).
 A customer's mail reopening or waking a conversation is not recorded: every client would record
-it; it is in the mail. `survey` is reserved for that feature.
+it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
+`csat` for an answer.
 """
 
 from __future__ import annotations
@@ -147,6 +152,12 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
     elif event.kind == "autoreply":
         used = [str(s.get("name")) for s in d.get("snippets") or [] if isinstance(s, dict)]
         text = "sent an automatic reply" + (" with " + sanitize_line(", ".join(used)) if used else "")
+    elif event.kind == "survey":
+        text = "sent a satisfaction survey"
+    elif event.kind == "csat":
+        comment = str(d.get("comment") or "")
+        text = f"recorded the customer's answer to the survey: {sanitize_line(str(d.get('rating')))}" + (
+            f": {sanitize_line(comment)}" if comment else "")
     else:  # a kind from a newer client
         text = sanitize_line(event.kind)
     return text

@@ -19,6 +19,8 @@ that crashed mid-reply (its own next start removes the leftover too).
 
     td:rules:<agent>         that agent's client claimed the mail to run the rules on it
     td:rules-done            the rules ran on it (desk.rules.fire; sync.claims)
+    td:csat:<agent>          that agent's client claimed the mail for the satisfaction survey
+    td:csat-done             ... and sent the survey, or recorded the answer (desk.csat)
 
 are not conversation state either: they sit on one message (a customer's new mail in a queue
 folder), never on every message of the conversation, and a merge or split leaves them alone.
@@ -86,17 +88,24 @@ RULES_CLAIM = f"{PREFIX}rules:"
 RULES_DONE = f"{PREFIX}rules-done"
 INCIDENT_CLAIM = f"{PREFIX}incident:"
 INCIDENT_DONE = f"{PREFIX}incident-done:"
+CSAT_CLAIM = f"{PREFIX}csat:"
+CSAT_DONE = f"{PREFIX}csat-done"
 
 
 def ours(flags: set[str]) -> set[str]:
     """The keywords that hold conversation state (not the replying markers nor the rules' and
     incidents' claims)."""
     return {f for f in flags if f.lower().startswith(PREFIX)
-            and not f.lower().startswith((REPLYING, RULES_CLAIM, RULES_DONE, INCIDENT_CLAIM, INCIDENT_DONE))}
+            and not f.lower().startswith((REPLYING, RULES_CLAIM, RULES_DONE, INCIDENT_CLAIM, INCIDENT_DONE,
+                                          CSAT_CLAIM, CSAT_DONE))}
 
 
 def rules_claim_keyword(agent: str) -> str:
     return RULES_CLAIM + encode_name(agent)
+
+
+def csat_claim_keyword(agent: str) -> str:
+    return CSAT_CLAIM + encode_name(agent)
 
 
 def replying_keyword(agent: str) -> str:

@@ -105,14 +105,16 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
 
 async def queue_autoreply(desk: "Desk", conv_id: int, body_markdown: str, *, message_id: str,
                           event: dict[str, Any], account: AccountConfig | None = None,
+                          auto_submitted: str = "auto-replied", kind: str = "autoreply",
                           values: dict[str, str] | None = None, send_at: int | None = None) -> QueuedReply:
     """Mail the desk sends by itself to the customer (a rule's reply with a snippet): threaded as
     a reply, `Auto-Submitted: auto-replied` (RFC 3834), sent at once (no undo window: nobody is
     there to undo it), and recorded as an `autoreply` event, never as an agent's reply (the
     first response time keeps running). `message_id` is fixed by the caller: the outbox holds
     one message per Message-ID, so running the same rule again cannot send it twice.
-    `values`: more placeholders ({{incident}}); `send_at`: later than now (an incident's "it's
-    fixed" mail waits the undo window, spaced out: desk.incident)."""
+    `values`: more placeholders ({{incident}}, the survey's answer links); `send_at`: later than
+    now (an incident's "it's fixed" mail waits the undo window, spaced out: desk.incident).
+    The satisfaction survey (desk.csat) goes this way too: `auto-generated`, a `survey` event."""
     account = account or desk.config.account(None)
     head = await reply_headers(desk, conv_id, False, account)
     original = head.original
@@ -121,9 +123,9 @@ async def queue_autoreply(desk: "Desk", conv_id: int, body_markdown: str, *, mes
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=head.to, subject=head.subject,
         body_markdown=text, body_text=plain, in_reply_to=wire_message_id(original["message_id"]),
-        references=refs, auto_submitted="auto-replied"),
+        references=refs, auto_submitted=auto_submitted),
         body_markdown, desk.now() if send_at is None else send_at, None, reply_all=False, clears_draft=False,
-        event=("autoreply", {**event, "to": [a.addr for a in head.to]}), message_id=message_id)
+        event=(kind, {**event, "to": [a.addr for a in head.to]}), message_id=message_id)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from typing import Any, Iterable, Sequence
 from tui_desk.store.db import Store, as_json_list
 
 # The kinds an agent's action records (desk.history); `rule` and `autoreply` are the rules'
-# (desk.rules.execute); `incident` starts and ends an incident (desk.incident). `survey` is reserved for the satisfaction-survey feature; readers keep
-# kinds they do not know.
-KINDS = ("status", "assign", "snooze", "unsnooze", "tag", "reply", "forward", "note", "autoreply", "survey", "rule", "incident")
+# (desk.rules.execute); `incident` starts and ends an incident (desk.incident); `survey` and
+# `csat` the satisfaction survey's (desk.csat). Readers keep kinds they do not know.
+KINDS = ("status", "assign", "snooze", "unsnooze", "tag", "reply", "forward", "note", "autoreply", "survey", "rule",
+         "incident", "csat")
 
 
 @dataclass(frozen=True, slots=True)

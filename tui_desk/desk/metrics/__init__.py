@@ -51,6 +51,7 @@ JSON keys of `Report.to_json()` (durations in seconds, times ISO 8601 in the rep
 | GROUP `fcr` | {`eligible`, `resolved`, `rate`} (rate null when eligible is 0) |
 | GROUP `reopens`, `reopened_conversations` | reopens in the period / distinct conversations |
 | STATS | {`count`, `median`, `p90`, `mean`} (null when count is 0) |
+| `csat` | the survey answers of the period (desk.metrics.csat; desk.reports fills it, NO_CSAT otherwise) |
 
 `heatmap(...).to_json()`: `zone`, `messages` [7][24] (weekday 0 = Monday), `hours` [7][24]
 (occurrences of that local hour in the period), `mean_load` [7][24] (messages / hours, 0 when

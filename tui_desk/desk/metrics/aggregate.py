@@ -33,6 +33,7 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, cast
 from zoneinfo import ZoneInfo
 
+from tui_desk.desk.metrics.csat import NO_CSAT, Csat
 from tui_desk.desk.metrics.load import BUCKET, LocalTime
 from tui_desk.desk.metrics.stats import Stats, stats
 from tui_desk.desk.metrics.timeline import ConvMetrics, Reopen, Reply
@@ -112,6 +113,7 @@ class Report:
     business_hours: bool
     headline: Group
     breakdowns: dict[str, tuple[Group, ...]]
+    csat: Csat = NO_CSAT  # the survey answers of the period (desk.metrics.csat; desk.reports adds them)
 
     def to_json(self) -> dict[str, Any]:
         z = ZoneInfo(self.zone)
@@ -119,7 +121,8 @@ class Report:
                 "until": dt.datetime.fromtimestamp(self.until, z).isoformat(),
                 "zone": self.zone, "business_hours": self.business_hours,
                 "headline": self.headline.to_json(),
-                "breakdowns": {by: [g.to_json() for g in groups] for by, groups in self.breakdowns.items()}}
+                "breakdowns": {by: [g.to_json() for g in groups] for by, groups in self.breakdowns.items()},
+                "csat": self.csat.to_json()}
 
     def csv_rows(self, by: str | None = None) -> list[list[Any]]:
         """Header + rows: the headline (key "all") or one row per group of breakdown `by`."""

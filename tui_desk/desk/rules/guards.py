@@ -15,6 +15,7 @@ from tui_desk.config import AutoReplyConfig
 from tui_desk.desk.rules.model import MessageFacts
 from tui_desk.desk.timefmt import format_duration
 from tui_desk.mail.model import ParsedMessage
+from tui_desk.mail.survey import is_survey_answer
 
 # local parts that are machines, not people
 MACHINE_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply",
@@ -55,6 +56,10 @@ def autoreply_block(message: MessageFacts, is_own_address: Callable[[str], bool]
         return f"a delivery report ({content_type})"
     if first.get("return-path", "").strip() == "<>":
         return "null sender (Return-Path: <>)"
+    recipients = [v for name, v in message.headers if name.lower() in ("to", "cc", "delivered-to", "x-original-to")]
+    in_reply_to = first.get("in-reply-to", "").strip().split(" ")[0] or None
+    if is_survey_answer(recipients, in_reply_to):
+        return "an answer to the satisfaction survey"
     sender = message.sender.strip().lower()
     if not sender or "@" not in sender:
         return "no sender address"

@@ -25,6 +25,7 @@ from tui_desk.mail.parse.headers import (
 )
 from tui_desk.mail.parse.repair import _repair_header_block
 from tui_desk.mail.parse.stdlib_tree import _HEADER_NOTES, _parse_bytes
+from tui_desk.mail.survey import is_survey_answer
 
 
 # --------------------------------------------------------------------------------------
@@ -43,7 +44,14 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
     if (headers.get("Precedence") or "").strip().lower() == "auto_reply":
         return True
     return_path = headers.get("Return-Path")
-    return return_path is not None and _unfold(return_path).strip() == "<>"  # null sender
+    if return_path is not None and _unfold(return_path).strip() == "<>":  # null sender
+        return True
+    # an answer to the desk's satisfaction survey (mail.survey): not a customer turn
+    recipients = [v for name in _SURVEY_RECIPIENT_FIELDS for v in _all_raw(headers.items, name)]
+    return is_survey_answer(recipients, next(iter(_ids(headers.get("In-Reply-To"))), None))
+
+
+_SURVEY_RECIPIENT_FIELDS = ("To", "Cc", "Delivered-To", "X-Original-To")
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,313 @@
+"""The satisfaction survey by mail (issue 17) on the real Dovecot and SMTP sink, with an injected
+clock: one survey per close across two clients (after the delay, never for spam, never twice in
+N days to one customer), answers by link (plus address) and by reply delivered to Dovecot and
+recorded once as `csat` events, forged / reused tokens ignored, an answer never reopening."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email
+import json
+import logging
+import re
+import urllib.parse
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+import datetime as dt
+
+
+from tests.accounts import account_for
+from tests.clock import Clock
+from tests.mailfactory import BASE, make_mail
+from tests.test_rules_fire import server_flags
+from tui_desk.config import Config, CsatConfig, ServerConfig
+from tui_desk.desk.csat import SurveyRunner, load_secret, token
+from tui_desk.desk.history import conversation_history
+from tui_desk.desk.service import Desk
+from tui_desk.mail.parse import parse_message
+from tui_desk.mail.survey import answer_address, comment_after_rating, rating_in, token_in
+from tui_desk.store import events as store_events
+from tui_desk.store.queries import conversation_rows, conversation_states, thread_message_ids
+from tui_desk.sync.delivery import OutboxSender
+from tui_desk.sync.imap_sync import AccountSync
+
+NOW = BASE.timestamp() + 3600
+
+
+@dataclasses.dataclass
+class Agent:
+    name: str
+    desk: Desk
+    sync: AccountSync
+    runner: SurveyRunner
+    sender: OutboxSender
+
+    async def round(self) -> None:
+        await self.sync.sync_once()
+        await self.sender.run_due()
+        await self.sync.sync_once()  # what it sent is filed in Sent; the History batch is read
+
+
+async def open_agent(tmp_path: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock,
+                     csat: CsatConfig) -> Agent:
+    account = account_for(dovecot, user, display_name="Support",
+                          smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
+    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"), accounts=(account,),
+                    csat=csat)
+    desk = await Desk.open(tmp_path / f"{name}.db", config, clock=clock)
+    runner = SurveyRunner(desk, load_secret(desk))
+    sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
+                       on_change=desk.refresh)
+    sync.after_pass = runner.after_pass
+    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
+    return Agent(name, desk, sync, runner, sender)
+
+
+def clock_at(at: float) -> Clock:
+    clock = Clock()
+    clock.now = at
+    return clock
+
+
+async def conv_of(desk: Desk, message_id: str) -> int:
+    return next(c for c, ids in (await thread_message_ids(desk.store)).items() if message_id in ids)
+
+
+def surveys_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(m.data, policy=policy.default) for m in smtp_sink.messages
+            if address in m.rcpt_tos]
+
+
+def links(survey: email.message.EmailMessage) -> dict[str, str]:
+    """rating -> its mailto link, from the survey's text part."""
+    text = survey.get_body(("plain",)).get_content()
+    return {r: u for r, u in re.findall(r"\[(Great|Okay|Bad)\]\((mailto:[^)\s]+)\)", text)}
+
+
+def answer_by_link(link: str, message_id: str, sender: str, body: str, minutes: float) -> bytes:
+    """What a mail client sends for a mailto link: To and Subject from the link, no threading."""
+    parsed = urllib.parse.urlparse(link)
+    query = urllib.parse.parse_qs(parsed.query)
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = urllib.parse.unquote(parsed.path)
+    m["Subject"] = query["subject"][0]
+    m["Date"] = format_datetime(dt.datetime.fromtimestamp(NOW, dt.timezone.utc) + dt.timedelta(minutes=minutes))
+    m["Message-ID"] = f"<{message_id}>"
+    m.set_content(body)
+    return bytes(m)
+
+
+def answer_by_reply(survey: email.message.EmailMessage, message_id: str, sender: str, body: str,
+                    minutes: float) -> bytes:
+    quoted = "\n".join("> " + line for line in survey.get_body(("plain",)).get_content().splitlines())
+    return make_mail(message_id, sender=sender, subject="Re: " + survey["Subject"], to=survey["From"],
+                     in_reply_to=survey["Message-ID"].strip("<>"),
+                     refs=[r.strip("<>") for r in survey["References"].split()] + [survey["Message-ID"].strip("<>")],
+                     minutes=(NOW - BASE.timestamp()) / 60 + minutes,
+                     body=f"{body}\n\nOn Monday the support team wrote:\n{quoted}\n")
+
+
+async def csat_events(desk: Desk, conv_id: int) -> list[store_events.Event]:
+    return [e for e in await store_events.of_conversation(desk.store, conv_id) if e.kind == "csat"]
+
+
+async def status_of(desk: Desk, conv_id: int) -> str:
+    return (await conversation_rows(desk.store, [conv_id]))[conv_id]["status"]
+
+
+async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, mail_user, smtp_sink, caplog):
+    smtp_sink.clear()
+    secret = tmp_path / "team.secret"
+    secret.write_text("a secret the team shares\n", encoding="utf-8")
+    csat = CsatConfig(enabled=True, delay_minutes=30, secret_file=secret)
+    dovecot.load_maildir(mail_user, [
+        make_mail("jam@t", subject="Printer jam", sender="Ann Lee <ann@c.test>"),
+        make_mail("ink@t", subject="Ink is smudged", sender="Ann Lee <ann@c.test>", minutes=2),
+        make_mail("spam@t", subject="Cheap watches", sender="Spammer <sp@s.test>", minutes=3),
+        make_mail("wifi@t", subject="Wifi drops", sender="Cy Ode <cy@e.test>", minutes=4)])
+    clock = clock_at(NOW)
+    alice, bob = [await open_agent(tmp_path, n, dovecot, mail_user, smtp_sink, clock, csat) for n in ("alice", "bob")]
+    for a in (alice, bob):
+        await a.round()
+    d = alice.desk
+    jam, ink, spam, wifi = [await conv_of(d, m) for m in ("jam@t", "ink@t", "spam@t", "wifi@t")]
+    await d.reply(jam, "Open the back cover and pull the sheet out.", snippets=["more-info"])
+    await d.assign([jam], "alice")
+    clock.now += 60
+    await alice.sender.run_due()
+    await d.set_status([jam, ink, wifi], "closed")
+    await d.set_status([spam], "spam")
+    await d.set_status([spam], "closed")
+    for a in (alice, bob):
+        await a.round()
+    assert smtp_sink.messages and all("ann@c.test" in m.rcpt_tos for m in smtp_sink.messages)  # the reply only
+    assert surveys_to(smtp_sink, "cy@e.test") == []  # the delay has not passed on the desk's clock
+
+    clock.now += 31 * 60
+    await asyncio.gather(alice.sync.sync_once(), bob.sync.sync_once())  # both at once on the same closes
+    for a in (alice, bob):
+        await a.sender.run_due()
+    for _ in range(2):
+        for a in (alice, bob):
+            await a.round()
+    ann = [s for s in surveys_to(smtp_sink, "ann@c.test") if s["Auto-Submitted"]]
+    cy = surveys_to(smtp_sink, "cy@e.test")
+    assert len(ann) == 1 and len(cy) == 1  # one per customer: ann's second close gets none
+    assert surveys_to(smtp_sink, "sp@s.test") == []  # never for spam
+    assert alice.runner.sent + bob.runner.sent == 2
+    survey = cy[0]
+    assert survey["Auto-Submitted"] == "auto-generated"
+    assert survey["Message-ID"].startswith("<csat.") and survey["In-Reply-To"] == "<wifi@t>"
+    assert "<wifi@t>" in survey["References"]
+    great = links(survey)["Great"]
+    assert great.startswith(f"mailto:{mail_user}+csat-") and "-great@helpdesk.test" in great
+    ann_survey = ann[0]
+    ann_conv = next(c for c in (jam, ink) if f"[#{c}]" in ann_survey["Subject"])
+    flags = server_flags(dovecot, mail_user)
+    claimed = [m for m, f in flags.items() if "td:csat-done" in f]
+    assert len(claimed) == 2 and all(len([k for k in flags[m] if k.startswith("td:csat:")]) == 1 for m in claimed)
+    for a in (alice, bob):  # the survey event reached both through History, once
+        kinds = [e.kind for e in await store_events.of_conversation(a.desk.store, await conv_of(a.desk, "wifi@t"))]
+        assert kinds.count("survey") == 1
+
+    # answers: cy replies "3" with a comment, ann clicks Bad and writes; a forger guesses a token;
+    # ann sends her link a second time
+    dovecot.deliver(mail_user, answer_by_reply(survey, "cy-answer@t", "Cy Ode <cy@e.test>",
+                                               "3 - quick and friendly, thanks!", 40))
+    dovecot.deliver(mail_user, answer_by_link(links(ann_survey)["Bad"], "ann-answer@t", "Ann Lee <ann@c.test>",
+                                              "It jammed again the next day.", 41))
+    forged = answer_address(f"{mail_user}@helpdesk.test", "a" * 16, "great")
+    dovecot.deliver(mail_user, make_mail("forged@t", sender="Mallory <m@x.test>", to=forged,
+                                         subject="vote", minutes=(NOW - BASE.timestamp()) / 60 + 42))
+    dovecot.deliver(mail_user, answer_by_link(links(ann_survey)["Great"], "ann-again@t", "Ann Lee <ann@c.test>",
+                                              "", 43))
+    clock.now += 20 * 60
+    caplog.set_level(logging.WARNING, logger="tui_desk.desk.csat")
+    await asyncio.gather(alice.sync.sync_once(), bob.sync.sync_once())
+    for _ in range(2):
+        for a in (alice, bob):
+            await a.round()
+
+    for a in (alice, bob):
+        wifi_here, ann_here = await conv_of(a.desk, "wifi@t"), await conv_of(a.desk, "jam@t" if ann_conv == jam else "ink@t")
+        [cy_event] = await csat_events(a.desk, wifi_here)
+        assert cy_event.data == {"rating": "great", "score": 3, "comment": "quick and friendly, thanks!",
+                                 "agent": None, "snippets": [], "survey": survey["Message-ID"].strip("<>")}
+        assert await conv_of(a.desk, "ann-answer@t") == ann_here  # in the conversation's mail
+        [ann_event] = await csat_events(a.desk, ann_here)
+        expected_agent = "alice" if ann_conv == jam else None
+        expected_snippets = [{"name": "more-info", "hash": ann_event.data["snippets"][0]["hash"]}] if ann_conv == jam else []
+        assert ann_event.data == {"rating": "bad", "score": 1, "comment": "It jammed again the next day.",
+                                  "agent": expected_agent, "snippets": expected_snippets,
+                                  "survey": ann_survey["Message-ID"].strip("<>")}
+        # a great answer does not reopen; a bad one with a comment needs a look: tagged and open
+        assert await status_of(a.desk, wifi_here) == "closed"
+        state = (await conversation_states(a.desk.store, [ann_here]))[ann_here]
+        assert "csat-bad" in state.tags and await status_of(a.desk, ann_here) == "open"
+        # the answers are in the conversation's mail, never a customer turn
+        row = (await conversation_rows(a.desk.store, [wifi_here]))[wifi_here]
+        wifi_mail = int(BASE.timestamp()) + 4 * 60
+        assert row["last_customer_date"] == wifi_mail and row["waiting_since"] == wifi_mail
+    lines = [h.text for h in await conversation_history(bob.desk, await conv_of(bob.desk, "wifi@t"))
+             if h.kind in ("survey", "csat")]
+    assert lines == ["sent a satisfaction survey",
+                     "recorded the customer's answer to the survey: great: quick and friendly, thanks!"]
+    assert alice.runner.recorded + bob.runner.recorded == 2
+    assert alice.runner.ignored >= 2 and bob.runner.ignored >= 2  # the forged and the reused, on each client
+    said = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert any("<forged@t>" in s and "forged" in s for s in said)
+    assert any("<ann-again@t>" in s and "answered already" in s for s in said)
+    assert not any("a secret the team shares" in r.getMessage() for r in caplog.records)
+    for a in (alice, bob):
+        await a.desk.close()
+
+
+async def test_a_reply_to_the_survey_without_a_rating_opens_the_conversation(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    csat = CsatConfig(enabled=True)  # no delay; the secret made beside the store
+    dovecot.load_maildir(mail_user, [make_mail("q@t", subject="Refund", sender="Di <di@f.test>")])
+    clock = clock_at(NOW)
+    alice = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink, clock, csat)
+    assert (tmp_path / "csat.secret").stat().st_mode & 0o077 == 0
+    await alice.round()
+    conv = await conv_of(alice.desk, "q@t")
+    await alice.desk.set_status([conv], "closed")
+    await alice.round()
+    [survey] = surveys_to(smtp_sink, "di@f.test")
+    await alice.round()
+    assert len(surveys_to(smtp_sink, "di@f.test")) == 1  # later passes send no second one
+    dovecot.deliver(mail_user, answer_by_reply(survey, "di-q@t", "Di <di@f.test>", "Where is my refund though?", 5))
+    clock.now += 600
+    await alice.round()
+    assert await csat_events(alice.desk, conv) == []  # not a vote
+    assert await status_of(alice.desk, conv) == "open"  # a question: somebody reads it
+    # a link answer whose subject lost the [#N] marker arrives as a mail of its own: it joins
+    okay = links(survey)["Okay"].replace(urllib.parse.quote(f" [#{conv}]"), "")
+    assert f"[#{conv}]" not in urllib.parse.unquote(okay)
+    dovecot.deliver(mail_user, answer_by_link(okay, "di-okay@t", "Di <di@f.test>", "", 7))
+    clock.now += 600
+    await alice.round()
+    assert await conv_of(alice.desk, "di-okay@t") == conv
+    [event] = await csat_events(alice.desk, conv)
+    assert (event.data["rating"], event.data["comment"]) == ("okay", "")
+    await alice.desk.close()
+
+
+def test_tokens_and_answer_words():
+    assert token(b"k", "a@x", "csat.1@x") == token(b"k", "a@x", "csat.1@x")
+    assert token(b"k", "a@x", "csat.1@x") != token(b"k", "b@x", "csat.1@x") != token(b"j", "a@x", "csat.1@x")
+    tok = token(b"k", "a@x", "csat.1@x")
+    assert re.fullmatch(r"[a-z2-7]{16}", tok)
+    address = answer_address("support+sales@desk.test", tok, "okay")
+    assert address == f"support+csat-{tok}-okay@desk.test"
+    assert token_in([f"Support <{address}>"]) == (tok, "okay")
+    assert token_in(["support@desk.test", "support+csat-short-great@desk.test"]) is None
+    assert [rating_in(t) for t in ("3", "2.", "1 - slow", "Great!", "ok then", "bad", "Hello", "")] == [
+        "great", "okay", "bad", "great", "okay", "bad", None, None]
+    assert comment_after_rating("3 - quick, thanks!") == "quick, thanks!"
+    raw = (f"From: a@b.test\r\nTo: support@desk.test\r\nDelivered-To: {address}\r\nMessage-ID: <v@b>\r\n\r\nhi")
+    assert parse_message(raw.encode()).auto_submitted  # a survey answer is never a customer turn
+
+
+def test_rules_never_answer_a_survey_answer_automatically():
+    from tui_desk.desk.rules.guards import autoreply_block
+    from tui_desk.desk.rules.model import MessageFacts
+    by_link = MessageFacts("a@t", "ann@c.test", (("To", "support+csat-abcdefghijklmnop-bad@helpdesk.test"),), 0)
+    by_reply = MessageFacts("b@t", "ann@c.test", (("To", "support@helpdesk.test"),
+                                                  ("In-Reply-To", "<csat.0123@helpdesk.test>")), 0)
+    plain = MessageFacts("c@t", "ann@c.test", (("To", "support@helpdesk.test"), ("In-Reply-To", "<x@t>")), 0)
+    assert autoreply_block(by_link, lambda a: False) == "an answer to the satisfaction survey"
+    assert autoreply_block(by_reply, lambda a: False) == "an answer to the satisfaction survey"
+    assert autoreply_block(plain, lambda a: False) is None
+
+
+def test_sync_once_queues_the_survey_from_the_config(tmp_path, dovecot, mail_user, smtp_sink):
+    """`tui-desk sync --once` with `[csat] enabled = true`: the Background runs the survey after
+    its pass (real clock, delay 0); the outbox holds it for the customer."""
+    import subprocess
+    import sys
+    from tests.accounts import sync_cmd, write_config
+    cfg = write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port,
+                       settings="[csat]\nenabled = true\ndelay_minutes = 0\n")
+    db = tmp_path / "desk.db"
+    dovecot.load_maildir(mail_user, [make_mail("cli@t", subject="Lost key", sender="Eve <eve@g.test>")])
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), *args],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
+    [row] = json.loads(cli("queue", "--json"))
+    cli("status", str(row["id"]), "closed")
+    assert json.loads(cli("outbox", "--json")) == []
+    assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
+    [item] = json.loads(cli("outbox", "--json"))
+    assert item["to"] == ["eve@g.test"] and item["message_id"].startswith("csat.")
+    assert (tmp_path / "csat.secret").exists()
+    assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
+    assert len(json.loads(cli("outbox", "--json"))) == 1  # a second pass queues none
