@@ -29,6 +29,8 @@ def in_business_hours(desk: Desk, at: int) -> bool:
 async def _message(desk: Desk, conv_id: int, event: Event) -> MessageFacts | None:
     """The mail the event is about: the one it names, else for `new` the customer's first
     and for `customer-reply` the customer's latest. None for events about no mail."""
+    if event.message_id is None and event.kind not in ("new", "customer-reply"):
+        return None  # not a query per conversation for a schedule rule's hundreds
     rows = [r for r in await queries.messages_of(desk.store, conv_id) if not r["is_note"]]
     if event.message_id is not None:
         rows = [r for r in rows if r["message_id"] == event.message_id]

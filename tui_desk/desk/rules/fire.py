@@ -17,6 +17,8 @@ adds `td:rules-done`.
 - Mail on which no rule would do anything is not claimed (nothing is written to the server).
 - `status` rules fire where the status is set (desk.commands.set_status), once: the change is
   made on one client only.
+- `sla-warning`, `sla-breach` and `schedule` fire on the desk's clock after a pass, claimed
+  the same way (desk.rules.timed).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tui_desk.desk.rules.execute import execute
 from tui_desk.desk.rules.facts import gather_many
 from tui_desk.desk.rules.load import checks_for, load_rules
 from tui_desk.desk.rules.model import Event, EventKind, RuleSet
+from tui_desk.desk.rules.timed import TimedRules
 from tui_desk.store import queries
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
@@ -65,8 +68,10 @@ class RulesRunner:
         self._settled: set[str] = set()  # mail this process has looked at and is done with
         self.claimed = 0  # claims this client won (tests read them)
         self.lost = 0  # claims another client had
+        self.timed = TimedRules(desk, rules)  # sla-warning, sla-breach, schedule (desk.rules.timed)
 
     async def after_pass(self, session: ClaimSession) -> None:
+        await self.timed.after_pass(session)
         rules = [r for r in self.rules.rules if r.on in MAIL_EVENTS]
         if not rules:
             return
