@@ -341,3 +341,10 @@ def test_claim_keywords_are_short_atoms_and_not_conversation_state():
     long = timed_claim_keyword(code, "Maximiliane Alexandra von Hohenzollern-Sigmaringen")
     assert len(long) <= MAX_KEYWORD and long != timed_claim_keyword(code, "Maximiliane Alexandra von Hohenzollern")
     assert ours({timed_done_keyword(code), long, "td:tag:vip"}) == {"td:tag:vip"}  # a merge leaves them be
+
+
+def test_the_readme_sla_rules_are_a_valid_rules_file():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("\n## Rules\n")[1].split("```toml\n")[2].split("```")[0]
+    rules = parse_rules(block, Path("rules.toml"), checks_for(["alice", "bob"], None, None)).rules
+    assert [(r.name, r.on) for r in rules] == [("about to breach", "sla-warning"), ("breached", "sla-breach")]
