@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, client
+from tests.accounts import account_for, client, live
 from tests.clock import Clock
 from tests.mailfactory import BASE, make_mail
 from tui_desk.config import Config, SlaConfig
@@ -232,6 +232,29 @@ async def test_three_clients_fire_each_occurrence_once(home, dovecot, mail_user)
         assert len(await notes_of(team[0].desk, f"t{i}@t")) == 1
     assert sum(a.runner.timed.claimed for a in team) == 2 * len(customers)
     await close(*team)
+
+
+async def test_the_live_sync_fires_them_as_the_clock_moves(home, dovecot, mail_user):
+    """In the live loop (the app, `tui-desk sync`): each pass looks, at most once a minute of
+    the desk's clock; a catch-up stands in for the poll that comes at least every minute."""
+    dovecot.load_maildir(mail_user, [make_mail("live@t", sender="ann@c.test", subject="Waiting live")])
+    clock = clock_at(T0 + 10 * M)
+    alice = await open_agent(home, "alice", dovecot, mail_user, clock)
+    stop, task = await live(alice.sync)
+    try:
+        assert alice.sync.state == "idle"
+        assert await rule_lines(alice.desk, "live@t") == []
+        clock.now = T0 + 45 * M
+        await alice.sync.catch_up()
+        assert await rule_lines(alice.desk, "live@t") == WARNED
+        clock.now = T0 + 90 * M
+        await alice.sync.catch_up()
+        assert await rule_lines(alice.desk, "live@t") == ESCALATED
+    finally:
+        stop.set()
+        await task
+    assert claims_and_done(timed_keywords(dovecot, mail_user)["live@t"]) == (2, 2)
+    await close(alice)
 
 
 async def test_a_schedule_rule_closes_only_what_went_quiet(home, dovecot, mail_user):
