@@ -71,7 +71,10 @@ class RulesRunner:
         self.timed = TimedRules(desk, rules)  # sla-warning, sla-breach, schedule (desk.rules.timed)
 
     async def after_pass(self, session: ClaimSession) -> None:
+        await self._new_mail(session)
         await self.timed.after_pass(session)
+
+    async def _new_mail(self, session: ClaimSession) -> None:
         rules = [r for r in self.rules.rules if r.on in MAIL_EVENTS]
         if not rules:
             return
