@@ -6,6 +6,7 @@ server outlives a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from pathlib import Path
@@ -194,7 +195,7 @@ async def test_the_next_wait_warns_again(home, dovecot, mail_user):
                                                                               next_response_minutes=60))
     await alice.round()
     assert await notes_of(alice.desk, "w1@t") == ["at risk"]
-    # answered in time, then the customer writes again: a new wait, the next response's
+    # answered in time, then the customer writes again: a new wait (the next response) warns again
     dovecot.deliver(mail_user, make_mail("r1@t", sender="agent1@helpdesk.test", refs=["w1@t"], minutes=45))
     dovecot.deliver(mail_user, make_mail("w2@t", sender="ann@c.test", refs=["w1@t", "r1@t"], minutes=120))
     clock.now = T0 + 160 * M  # the second wait is 40 minutes old: warning again
@@ -206,7 +207,6 @@ async def test_the_next_wait_warns_again(home, dovecot, mail_user):
 
 
 async def test_three_clients_fire_each_occurrence_once(home, dovecot, mail_user):
-    import asyncio
     customers = [f"c{i}@shop{i}.test" for i in range(5)]
     dovecot.load_maildir(mail_user, [make_mail(f"t{i}@t", sender=who, subject=f"Help {i}", minutes=i)
                                      for i, who in enumerate(customers)])
