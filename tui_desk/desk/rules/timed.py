@@ -28,6 +28,7 @@ it missed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ from tui_desk.desk.rules.execute import execute
 from tui_desk.desk.rules.facts import gather_many
 from tui_desk.desk.rules.model import ConversationFacts, Event, EventKind, Rule, RuleSet
 from tui_desk.store import mirror, queries
-from tui_desk.store.search import matching_ids, search_ids
+from tui_desk.store.search import matching_ids
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CHUNK = 250  # conversations whose SLA is computed between two turns of the event loop
 CHECK_EVERY = 60  # seconds of the desk's clock between two looks (the live loop polls every 60 s)
 SLA_EVENTS: dict[str, EventKind] = {"warning": "sla-warning", "breached": "sla-breach"}
 
@@ -75,7 +77,7 @@ class _Watch:
     changed or at `recheck` (its next warning or breach)."""
     signature: tuple[Any, ...]
     recheck: float
-    due: tuple[tuple[str, str, float], ...]  # (state, target kind, wait start) of warning/breached targets
+    due: tuple[tuple[EventKind, str, float], ...]  # (event, occurrence name, wait start) of each warning/breach
 
 
 class TimedRules:
@@ -106,63 +108,64 @@ class TimedRules:
         if now < self._next.get(session.account, -math.inf):
             return
         self._next[session.account] = now + self.every
-        found = await self.sla_occurrences(now)
+        settled = self._settled.setdefault(session.account, set())
+        due = await self.sla_due(now)
+        current = {(cid, name) for cid, _, name, _ in due}
+        found = [Occurrence(Event(kind, cid, now), self.sla_rules[kind], name, began)
+                 for cid, kind, name, began in due if (cid, name) not in settled]
         periods: dict[tuple[str, str], int] = {}
         for rule in self.schedule:
             assert rule.every is not None  # load.py: a schedule rule has one
             period = int(now // rule.every)
             if self._periods.get((session.account, rule.name)) != period:
                 periods[(session.account, rule.name)] = period
-                found += await self.schedule_occurrences(rule, period, now)
-        settled = self._settled.setdefault(session.account, set())
-        current = {(o.event.conv_id, o.name) for o in found}
-        await self._fire(session, [o for o in found if (o.event.conv_id, o.name) not in settled], settled)
+                scheduled = await self.schedule_occurrences(rule, period, now)
+                current |= {(o.event.conv_id, o.name) for o in scheduled}
+                found += [o for o in scheduled if (o.event.conv_id, o.name) not in settled]
+        await self._fire(session, found, settled)
         self._periods.update(periods)  # after the claims: a failed pass looks again
         settled &= current
 
     # -- finding what is due ------------------------------------------------------------------
-    async def sla_occurrences(self, now: int) -> list[Occurrence]:
+    async def sla_due(self, now: int) -> list[tuple[int, EventKind, str, float]]:
+        """(conversation, event, occurrence name, start of the wait) of every running target in
+        warning or breach that a rule is about."""
         cfg = self.desk.config
         if not any(self.sla_rules.values()) or not cfg.sla.configured():
             return []
         from tui_desk.desk.sla import desk_sla  # the store's timelines: only with [sla] targets and rules
-        store = self.desk.store
-        ids = await search_ids(store, "status:open", now)
-        rows = await queries.conversation_rows(store, ids)
+        rows = await queries.open_conversation_rows(self.desk.store)
         if not _measures_resolution(cfg.sla):  # only a waiting customer has a target running
             rows = {i: r for i, r in rows.items() if r["waiting_since"] is not None}
-        tags = await queries.tags_of(store, list(rows))
-        signatures = {i: (r["status"], r["last_date"], r["waiting_since"], r["snooze_until"], r["snooze_reply"],
-                          r["status_set_at"], r["assignee"], r["customer_key"], tags.get(i, ()))
-                      for i, r in rows.items()}
+        # what the SLA depends on (the policies match on tags, assignee and customer too)
+        signatures = {i: tuple(r) for i, r in rows.items()}
         self._watch = {i: w for i, w in self._watch.items() if i in rows}
         stale = {i: rows[i] for i, sig in signatures.items()
                  if (w := self._watch.get(i)) is None or w.signature != sig or w.recheck <= now}
-        if stale:
-            clock = business_clock(cfg.priority)
-            warn = _widest_warning(cfg.sla)
-            self.computed += len(stale)
-            for i, sla in (await desk_sla(self.desk, stale, now)).items():
+        clock = business_clock(cfg.priority)
+        warn = _widest_warning(cfg.sla)
+        self.computed += len(stale)
+        order = sorted(stale)
+        for start in range(0, len(order), CHUNK):
+            if start:
+                await asyncio.sleep(0)  # the app's event loop: a first look at a big queue takes seconds
+            chunk = {i: stale[i] for i in order[start:start + CHUNK]}
+            for i, sla in (await desk_sla(self.desk, chunk, now)).items():
                 # a snooze that ends lets the resolution clock run again: no row changes then
                 snooze_end = stale[i]["snooze_until"]
                 recheck = float(snooze_end) if snooze_end and snooze_end > now else math.inf
-                due = []
+                due: list[tuple[EventKind, str, float]] = []
                 for t in sla.targets:
                     if t.state in SLA_EVENTS and t.start is not None:
-                        due.append((t.state, t.kind, t.start))
+                        kind = SLA_EVENTS[t.state]
+                        due.append((kind, f"{kind} {t.kind} {round(t.start)}", t.start))
                     if t.state in ("ok", "warning") and t.left is not None:
                         # the next state it may enter, on the business clock (early is harmless)
                         step = t.left - warn if t.state == "ok" else t.left
                         recheck = min(recheck, clock.add(now, max(step, 0.0)))
                 self._watch[i] = _Watch(signatures[i], recheck, tuple(due))
-        out: list[Occurrence] = []
-        for i in sorted(rows):
-            for state, kind, start in self._watch[i].due:
-                event_kind = SLA_EVENTS[state]
-                if self.sla_rules[event_kind]:
-                    out.append(Occurrence(Event(event_kind, i, now), self.sla_rules[event_kind],
-                                          f"{event_kind} {kind} {round(start)}", start))
-        return out
+        return [(i, kind, name, began) for i in sorted(rows) for kind, name, began in self._watch[i].due
+                if self.sla_rules[kind]]
 
     async def schedule_occurrences(self, rule: Rule, period: int, now: int) -> list[Occurrence]:
         store = self.desk.store
