@@ -295,7 +295,8 @@ async def test_a_schedule_rule_closes_only_what_went_quiet(home, dovecot, mail_u
 async def test_a_client_away_during_the_breach_fires_what_is_still_true(home, dovecot, mail_user):
     dovecot.load_maildir(mail_user, [
         make_mail("late@t", sender="ann@c.test", subject="Still waiting"),
-        make_mail("met@t", sender="bo@d.test", subject="Answered in time", minutes=1)])
+        make_mail("met@t", sender="bo@d.test", subject="Answered in time", minutes=1),
+        make_mail("ancient@t", sender="cy@e.test", subject="Over for days", minutes=-3 * D // M)])
     clock = clock_at(T0 + 10 * M)
     bob = await open_agent(home, "bob", dovecot, mail_user, clock)
     await bob.round()  # everything ok; then bob is away
@@ -306,9 +307,11 @@ async def test_a_client_away_during_the_breach_fires_what_is_still_true(home, do
     # the breach that is still a breach fires; its warning, long over, does not
     assert await rule_lines(bob.desk, "late@t") == ["rule 'escalate' assigned carol", "rule 'escalate' added a note"]
     assert await rule_lines(bob.desk, "met@t") == []
+    # breached three days ago, longer than the horizon (24 hours): history, not fired
+    assert await rule_lines(bob.desk, "ancient@t") == []
     assert (await state_of(bob.desk, "met@t")).assignee is None
     keywords = timed_keywords(dovecot, mail_user)
-    assert claims_and_done(keywords["late@t"]) == (1, 1) and keywords["met@t"] == set()
+    assert claims_and_done(keywords["late@t"]) == (1, 1) and keywords["met@t"] == keywords["ancient@t"] == set()
     await close(bob)
 
 

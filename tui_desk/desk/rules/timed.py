@@ -5,7 +5,7 @@ They are looked for after a sync pass (RulesRunner.after_pass, so in the app, `t
 and once in `tui-desk sync --once`), at most every CHECK_EVERY seconds of the desk's clock per
 account. What is true *now* fires: a client that was away fires a breach that is still a
 breach, never a warning whose target has since been met or breached, nor the schedule periods
-it missed.
+it missed; and no breach older than the horizon ([rules] horizon_hours, as for new mail).
 
 - SLA: only conversations with a running target are looked at: open ones (and, when no target
   measures resolution, only those with a customer waiting); their SLA is computed again only
@@ -77,7 +77,8 @@ class _Watch:
     changed or at `recheck` (its next warning or breach)."""
     signature: tuple[Any, ...]
     recheck: float
-    due: tuple[tuple[EventKind, str, float], ...]  # (event, occurrence name, wait start) of each warning/breach
+    # (event, occurrence name, wait start, when it was breached) of each warning and breach
+    due: tuple[tuple[EventKind, str, float, float | None], ...]
 
 
 class TimedRules:
@@ -154,18 +155,22 @@ class TimedRules:
                 # a snooze that ends lets the resolution clock run again: no row changes then
                 snooze_end = stale[i]["snooze_until"]
                 recheck = float(snooze_end) if snooze_end and snooze_end > now else math.inf
-                due: list[tuple[EventKind, str, float]] = []
+                due: list[tuple[EventKind, str, float, float | None]] = []
                 for t in sla.targets:
                     if t.state in SLA_EVENTS and t.start is not None:
                         kind = SLA_EVENTS[t.state]
-                        due.append((kind, f"{kind} {t.kind} {round(t.start)}", t.start))
+                        due.append((kind, f"{kind} {t.kind} {round(t.start)}", t.start,
+                                    t.due if t.state == "breached" else None))
                     if t.state in ("ok", "warning") and t.left is not None:
                         # the next state it may enter, on the business clock (early is harmless)
                         step = t.left - warn if t.state == "ok" else t.left
                         recheck = min(recheck, clock.add(now, max(step, 0.0)))
                 self._watch[i] = _Watch(signatures[i], recheck, tuple(due))
-        return [(i, kind, name, began) for i in sorted(rows) for kind, name, began in self._watch[i].due
-                if self.sla_rules[kind]]
+        # a breach older than the horizon is history: a store that turns the rules on, or a
+        # client back after a long time, does not fire on what went over long ago
+        since = now - max(self.desk.config.rules_horizon_hours * 3600, 2 * self.every)
+        return [(i, kind, name, began) for i in sorted(rows) for kind, name, began, breached in self._watch[i].due
+                if self.sla_rules[kind] and (breached is None or breached >= since)]
 
     async def schedule_occurrences(self, rule: Rule, period: int, now: int) -> list[Occurrence]:
         store = self.desk.store
