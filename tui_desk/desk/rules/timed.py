@@ -29,7 +29,6 @@ it missed; and no breach older than the horizon ([rules] horizon_hours, as for n
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,8 +49,6 @@ from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
-
-log = logging.getLogger(__name__)
 
 CHUNK = 250  # conversations whose SLA is computed between two turns of the event loop
 CHECK_EVERY = 60  # seconds of the desk's clock between two looks (the live loop polls every 60 s)
