@@ -30,11 +30,21 @@ folder), never on every message of the conversation, and a merge or split leaves
     td:incident-done:<name>      that mail is queued
 
 are claims like the rules' (one message, not state).
+
+    td:fire:<code>:<agent>   that agent's client claimed a timed rule event (desk.rules.timed)
+    td:fire:<code>           the rules ran on it
+
+are the same for the events the desk's clock raises (sla-warning, sla-breach, schedule):
+`<code>` is 10 base32 letters of a SHA-256 of what names the occurrence ("sla-breach
+first_response 1793955600", "schedule <rule> <period number>"), so each keyword is a short
+atom however long a rule's name is; a long agent name is hashed too (MAX_KEYWORD).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import re
 from typing import TYPE_CHECKING, Collection
 
@@ -90,6 +100,8 @@ INCIDENT_CLAIM = f"{PREFIX}incident:"
 INCIDENT_DONE = f"{PREFIX}incident-done:"
 CSAT_CLAIM = f"{PREFIX}csat:"
 CSAT_DONE = f"{PREFIX}csat-done"
+TIMED = f"{PREFIX}fire:"
+MAX_KEYWORD = 50  # Dovecot's default mail_max_keyword_length; longer keywords are refused
 
 
 def ours(flags: set[str]) -> set[str]:
@@ -97,7 +109,27 @@ def ours(flags: set[str]) -> set[str]:
     incidents' claims)."""
     return {f for f in flags if f.lower().startswith(PREFIX)
             and not f.lower().startswith((REPLYING, RULES_CLAIM, RULES_DONE, INCIDENT_CLAIM, INCIDENT_DONE,
-                                          CSAT_CLAIM, CSAT_DONE))}
+                                          CSAT_CLAIM, CSAT_DONE, TIMED))}
+
+
+def occurrence_code(occurrence: str) -> str:
+    """10 letters naming a timed rule event: the same on every client for the same text."""
+    return base64.b32encode(hashlib.sha256(occurrence.encode()).digest()).decode()[:10].lower()
+
+
+def timed_done_keyword(code: str) -> str:
+    return TIMED + code
+
+
+def timed_claim_prefix(code: str) -> str:
+    return TIMED + code + ":"
+
+
+def timed_claim_keyword(code: str, agent: str) -> str:
+    name = encode_name(agent)
+    if len(timed_claim_prefix(code)) + len(name) > MAX_KEYWORD:
+        name = "h" + occurrence_code(name)  # still one per agent, and the same pick everywhere
+    return timed_claim_prefix(code) + name
 
 
 def rules_claim_keyword(agent: str) -> str:

@@ -17,6 +17,7 @@ Gmail, Fastmail and Exchange-less stacks have it); README says so.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from tui_desk.mail.imap import FetchedMessage, ImapConnection
@@ -59,6 +60,20 @@ class ClaimSession:
         """Customer mail in the account's queue folders dated `since` or later."""
         return [Copy(*row[:5], frozenset(row[5].split()), row[6])
                 for row in await mirror.queue_copies_since(self.store, self.account, since)]
+
+    async def current(self, message_id: str, conv_id: int) -> Copy | None:
+        """This account's copy of the mail with its flags and MODSEQ as the server has them now
+        (the mirror learns them too); None when the account holds no copy of it. The timed rule
+        events (desk.rules.timed) claim on any mail of a conversation, not only new mail."""
+        for folder, uid, _ in await mirror.locations_of(self.store, self.account, message_id):
+            copy = Copy(folder, uid, message_id, conv_id, None, frozenset(), None)
+            await self._select(folder)
+            found = await self._read(copy)
+            if found is None:
+                continue  # expunged since the last sync
+            await self._remember(copy, found)
+            return dataclasses.replace(copy, flags=frozenset(found.flags or ()), modseq=found.modseq)
+        return None
 
     async def _select(self, folder: str) -> None:
         if self.conn.selected != folder:

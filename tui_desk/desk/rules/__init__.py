@@ -5,7 +5,8 @@ and the conversation facts the desk gathers for the engine (facts).
 Planning and doing are apart: `plan()` returns PlannedActions and changes nothing; the executor
 (execute) applies them through the desk's one command path (desk.commands) and says in the
 conversation what each rule did; fire runs it on new mail after each sync pass, claimed once
-per team on the server (sync.claims), and on status changes.
+per team on the server (sync.claims), and on status changes; timed runs the events of the
+desk's clock (sla-warning, sla-breach, schedule) after a pass, claimed the same way.
 """
 
 from tui_desk.desk.rules.engine import plan

@@ -20,6 +20,8 @@ adds `td:rules-done`.
   an incident this agent resolved sends its "fixed" mail (send_fixes, claimed per conversation).
 - `status` rules fire where the status is set (desk.commands.set_status), once: the change is
   made on one client only.
+- `sla-warning`, `sla-breach` and `schedule` fire on the desk's clock after a pass, claimed
+  the same way (desk.rules.timed).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tui_desk.desk.rules.execute import execute, record_rule_line
 from tui_desk.desk.rules.facts import gather_many
 from tui_desk.desk.rules.load import checks_for, load_rules
 from tui_desk.desk.rules.model import Event, EventKind, Rule, RuleSet
+from tui_desk.desk.rules.timed import TimedRules
 from tui_desk.store import queries
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
@@ -70,8 +73,14 @@ class RulesRunner:
         self._incidents: frozenset[str] = frozenset()  # the active incidents' rounds (desk.incident)
         self.claimed = 0  # claims this client won (tests read them)
         self.lost = 0  # claims another client had
+        self.timed = TimedRules(desk, rules)  # sla-warning, sla-breach, schedule (desk.rules.timed)
 
     async def after_pass(self, session: ClaimSession) -> None:
+        await self._mail_pass(session)
+        await self.timed.after_pass(session)
+
+    async def _mail_pass(self, session: ClaimSession) -> None:
+        """New mail's rules, incidents' plan A, and plan B of an incident this agent resolved."""
         rules = [r for r in self.rules.rules if r.on in MAIL_EVENTS]
         open_incidents = await incident.active(self.desk)
         rounds = frozenset(i.round_id for i in open_incidents)
