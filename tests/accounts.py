@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import imaplib
+import re
 import sys
 import time
 
@@ -117,6 +118,25 @@ def client(dovecot, user) -> imaplib.IMAP4:
     c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=30)
     c.login(user, dovecot.password_of(user))
     return c
+
+
+def inbox_flags(dovecot, user) -> dict[str, set[str]]:
+    """Message-ID -> the flags of its copy in INBOX, as the server holds them."""
+    c = client(dovecot, user)
+    try:
+        c.select("INBOX")
+        _, data = c.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    finally:
+        c.logout()
+    out: dict[str, set[str]] = {}
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        flags = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+        mid = re.search(rb"<([^>]+)>", item[1])
+        if flags and mid:
+            out[mid.group(1).decode()] = set(flags.group(1).decode().split())
+    return out
 
 
 async def live(sync: AccountSync, seconds: float = 5.0) -> tuple[asyncio.Event, asyncio.Task[None]]:

@@ -19,10 +19,9 @@ from pathlib import Path
 import datetime as dt
 
 
-from tests.accounts import account_for
+from tests.accounts import account_for, inbox_flags
 from tests.clock import Clock
 from tests.mailfactory import BASE, make_mail
-from tests.test_rules_fire import server_flags
 from tui_desk.config import Config, CsatConfig, ServerConfig
 from tui_desk.desk.csat import SurveyRunner, load_secret, token
 from tui_desk.desk.history import conversation_history
@@ -167,7 +166,7 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
     assert great.startswith(f"mailto:{mail_user}+csat-") and "-great@helpdesk.test" in great
     ann_survey = ann[0]
     ann_conv = next(c for c in (jam, ink) if f"[#{c}]" in ann_survey["Subject"])
-    flags = server_flags(dovecot, mail_user)
+    flags = inbox_flags(dovecot, mail_user)
     claimed = [m for m, f in flags.items() if "td:csat-done" in f]
     assert len(claimed) == 2 and all(len([k for k in flags[m] if k.startswith("td:csat:")]) == 1 for m in claimed)
     for a in (alice, bob):  # the survey event reached both through History, once

@@ -10,7 +10,7 @@ import json
 
 from tests.clock import Clock
 from tests.mailfactory import make_mail
-from tests.test_reports import CONFIG_TOML, P_SINCE, P_UNTIL, SINCE, UNTIL, UTC_DESK, at, conv_of, customer, ingest
+from tests.report_mail import CONFIG_TOML, P_SINCE, P_UNTIL, SINCE, UNTIL, UTC_DESK, at, conv_of, customer, ingest
 from tui_desk.cli import main as cli_main
 from tui_desk.desk import commands
 from tui_desk.desk.metrics.csat import CsatAnswer, csat_report

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, client, write_config
+from tests.accounts import account_for, inbox_flags, write_config
 from tests.clock import Clock
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
@@ -107,23 +107,6 @@ async def tags_of(desk: Desk, message_id: str) -> set[str]:
 
 async def lines_of(desk: Desk, message_id: str) -> list[str]:
     return [h.text for h in await conversation_history(desk, await conv_of(desk, message_id)) if h.kind == "rule"]
-
-
-def server_flags(dovecot, user) -> dict[str, set[str]]:
-    import re
-    c = client(dovecot, user)
-    try:
-        c.select("INBOX")
-        _, data = c.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-    finally:
-        c.logout()
-    out: dict[str, set[str]] = {}
-    for item in data:
-        if isinstance(item, tuple):
-            flags, mid = re.search(rb"FLAGS \(([^)]*)\)", item[0]), re.search(rb"<([^>]+)>", item[1])
-            if flags and mid:
-                out[mid.group(1).decode()] = set(flags.group(1).decode().split())
-    return out
 
 
 PAYMENT = {"pay1@t": "ann@c.test", "pay2@t": "bo@d.test"}  # matching the incident
@@ -219,7 +202,7 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
         fixed = text_of(got[1])
         assert "Payments failing" in fixed and "is fixed" in fixed
         assert got[1]["Auto-Submitted"] == "auto-replied" and got[1]["In-Reply-To"] == f"<{mid}>"
-        flags = server_flags(dovecot, mail_user)[mid]
+        flags = inbox_flags(dovecot, mail_user)[mid]
         assert "td:incident-done:payments-failing" in flags
         assert len([f for f in flags if f.startswith("td:incident:payments-failing.")]) == 1, flags
         for a in (alice, bob):

@@ -10,7 +10,6 @@ import dataclasses
 import email
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, client
+from tests.accounts import account_for, client, inbox_flags
 from tests.clock import Clock
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
@@ -93,25 +92,6 @@ async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock
     return Agent(name, desk, sync, runner, sender)
 
 
-def server_flags(dovecot, user) -> dict[str, set[str]]:
-    """Message-ID -> the flags of its copy in INBOX, as the server holds them."""
-    c = client(dovecot, user)
-    try:
-        c.select("INBOX")
-        _, data = c.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-    finally:
-        c.logout()
-    out: dict[str, set[str]] = {}
-    for item in data:
-        if not isinstance(item, tuple):
-            continue
-        flags = re.search(rb"FLAGS \(([^)]*)\)", item[0])
-        mid = re.search(rb"<([^>]+)>", item[1])
-        if flags and mid:
-            out[mid.group(1).decode()] = set(flags.group(1).decode().split())
-    return out
-
-
 def claims(flags: set[str]) -> list[str]:
     return sorted(f for f in flags if f.lower().startswith("td:rules:"))
 
@@ -155,7 +135,7 @@ async def test_a_rule_fires_on_the_right_mail_only(home, dovecot, mail_user, smt
     assert await rule_lines(alice.desk, "hello@t") == ["rule 'ack' replied with snippet 'auto-ack'"]
     assert await rule_lines(alice.desk, "old@t") == []  # older than the horizon: never run on
 
-    on_server = server_flags(dovecot, mail_user)
+    on_server = inbox_flags(dovecot, mail_user)
     assert claims(on_server["refund@t"]) == ["td:rules:alice"] and RULES_DONE in on_server["refund@t"]
     assert "td:tag:billing" in on_server["refund@t"]
     assert claims(on_server["old@t"]) == [] and RULES_DONE not in on_server["old@t"]
@@ -199,7 +179,7 @@ async def test_three_clients_fire_each_rule_once_per_new_mail(home, dovecot, mai
         for a in team:
             await a.round()
 
-    on_server = server_flags(dovecot, mail_user)
+    on_server = inbox_flags(dovecot, mail_user)
     for i, who in enumerate(customers):
         flags = on_server[f"n{i}@t"]
         assert len(claims(flags)) == 1 and RULES_DONE in flags, flags
@@ -228,7 +208,7 @@ async def test_an_offline_client_catches_up_without_firing_twice(home, dovecot, 
     await bob.round()
     await alice.round()
     await carol.round()
-    on_server = server_flags(dovecot, mail_user)
+    on_server = inbox_flags(dovecot, mail_user)
     assert claims(on_server["first@t"]) == ["td:rules:alice"]
     assert claims(on_server["second@t"]) == ["td:rules:carol"]
     assert len(acks_to(smtp_sink, "ann@c.test")) == 1 and len(acks_to(smtp_sink, "bo@d.test")) == 1
@@ -286,7 +266,7 @@ async def test_a_client_killed_between_claim_and_done_completes_once_on_restart(
             stdout=log, stderr=subprocess.STDOUT, timeout=120,
             env={**os.environ, "XDG_CONFIG_HOME": str(home / "xdg")})
     assert child.returncode == -signal.SIGKILL, (home / "child.log").read_text()[-2000:]
-    flags = server_flags(dovecot, mail_user)["crash@t"]
+    flags = inbox_flags(dovecot, mail_user)["crash@t"]
     assert claims(flags) == ["td:rules:alice"] and RULES_DONE not in flags  # claimed, not done
 
     clock = Clock_at(NOW)
@@ -296,7 +276,7 @@ async def test_a_client_killed_between_claim_and_done_completes_once_on_restart(
     await alice.round()
     await alice.round()
     await bob.round()
-    flags = server_flags(dovecot, mail_user)["crash@t"]
+    flags = inbox_flags(dovecot, mail_user)["crash@t"]
     assert claims(flags) == ["td:rules:alice"] and RULES_DONE in flags
     assert len(acks_to(smtp_sink, "ann@c.test")) == 1
     for a in (alice, bob):
@@ -495,7 +475,7 @@ async def test_a_claim_on_a_stale_view_loses_to_the_first(home, dovecot, mail_us
         assert seen["alice"]["race@t"].modseq == seen["bob"]["race@t"].modseq
         assert await sessions[0].claim(seen["alice"]["race@t"], keys["alice"])
         assert not await sessions[1].claim(seen["bob"]["race@t"], keys["bob"])  # MODIFIED, then alice's claim
-        assert claims(server_flags(dovecot, mail_user)["race@t"]) == ["td:rules:alice"]
+        assert claims(inbox_flags(dovecot, mail_user)["race@t"]) == ["td:rules:alice"]
         # a teammate tags the second mail after both looked: the claim retries and wins
         c = client(dovecot, mail_user)
         c.select("INBOX")
@@ -504,7 +484,7 @@ async def test_a_claim_on_a_stale_view_loses_to_the_first(home, dovecot, mail_us
         c.logout()
         assert await sessions[1].claim(seen["bob"]["race2@t"], keys["bob"])
         assert not await sessions[0].claim(seen["alice"]["race2@t"], keys["alice"])
-        flags = server_flags(dovecot, mail_user)["race2@t"]
+        flags = inbox_flags(dovecot, mail_user)["race2@t"]
         assert claims(flags) == ["td:rules:bob"] and "td:tag:vip" in flags
     finally:
         for c in conns:
