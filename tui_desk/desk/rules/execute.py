@@ -6,7 +6,9 @@ conversation.
   events carry this desk's agent). A rule's change is not on the agent's undo stack.
 - A note is desk.notes; a reply is a snippet sent through the outbox as an automatic reply
   (desk.replies.queue_autoreply: `Auto-Submitted: auto-replied`, threaded, an `autoreply`
-  event); a forward goes through the outbox too, `Auto-Submitted: auto-generated`.
+  event); a snippet with {{expected_wait}} gets the measured wait, and the event keeps how it
+  was worked out (desk.expected_wait.ExpectedWait.record) for the agent to read; a forward
+  goes through the outbox too, `Auto-Submitted: auto-generated`.
 - Priority: the desk keeps no per-conversation priority boost (its rank is computed from the
   mail, desk.priority), so a `priority` action is skipped and the conversation says so.
 - Each action done leaves a `rule` event: {"rule": name, "says": "rule 'x' tagged +billing"};
@@ -23,13 +25,14 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_desk.desk import commands
 from tui_desk.desk.commands import Change, CommandError
 from tui_desk.desk.history import record_message, snippet_records
 from tui_desk.desk.rules.guards import SentAutomatically, rate_limit_block
 from tui_desk.desk.rules.model import Event, PlannedAction
+from tui_desk.desk.snippets import placeholders
 from tui_desk.desk.when import When
 from tui_desk.store import events as store_events
 
@@ -69,6 +72,16 @@ async def earlier_autoreplies(desk: Desk, now: int) -> list[SentAutomatically]:
     return out
 
 
+async def _expected_wait(desk: Desk, conv_id: int, body: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """({{expected_wait}}'s value, the `autoreply` event's "expected_wait": how it was worked
+    out, for the agent) when the snippet uses it; nothing otherwise."""
+    if "expected_wait" not in placeholders(body):
+        return {}, {}
+    from tui_desk.desk.expected_wait import for_conversation  # the metrics cache: only when asked
+    wait = await for_conversation(desk, conv_id)
+    return {"expected_wait": wait.words}, {"expected_wait": wait.record()}
+
+
 async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) -> str | None:
     if await store_events.names_message(desk.store, "autoreply", message_id):
         return None  # queued or sent before this run
@@ -84,8 +97,9 @@ async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) ->
             block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply)
             if block is not None:
                 return f"rule '{p.rule}' held its reply: {block}"
-        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id,
-                              event={"rule": p.rule, "snippets": snippet_records(desk, [snippet.name])})
+        values, measured = await _expected_wait(desk, conv_id, snippet.body)
+        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id, extra_values=values,
+                              event={"rule": p.rule, "snippets": snippet_records(desk, [snippet.name]), **measured})
     except CommandError as e:
         return f"rule '{p.rule}' held its reply: {e}"
     return p.says
