@@ -82,7 +82,11 @@ async def _expected_wait(desk: Desk, conv_id: int, body: str) -> tuple[dict[str,
     return {"expected_wait": wait.words}, {"expected_wait": wait.record()}
 
 
-async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) -> str | None:
+async def _reply(desk: Desk, event: Event, p: PlannedAction, message_id: str) -> str | None:
+    conv_id = event.conv_id
+    # a status an agent set (no rule, no mail behind it) cannot start a loop: its notice is held
+    # only by the desk's hourly cap, not by the acknowledgement sent an hour before
+    agents_own = event.kind == "status" and not event.caused_by
     if await store_events.names_message(desk.store, "autoreply", message_id):
         return None  # queued or sent before this run
     snippet = next((s for s in desk.snippets() if s.name == p.action.value), None)
@@ -94,7 +98,7 @@ async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) ->
         now = desk.now()
         earlier = await earlier_autoreplies(desk, now)
         for recipient in recipients:
-            block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply)
+            block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply, cap_only=agents_own)
             if block is not None:
                 return f"rule '{p.rule}' held its reply: {block}"
         values, measured = await _expected_wait(desk, conv_id, snippet.body)
@@ -140,7 +144,7 @@ async def _apply(desk: Desk, event: Event, p: PlannedAction, seed: str) -> _Done
             from tui_desk.desk.notes import add_note
             await add_note(desk, cid, action.value, message_id=message_id)
         elif action.kind == "reply":
-            return await _reply(desk, cid, p, derived_message_id(desk, seed))
+            return await _reply(desk, event, p, derived_message_id(desk, seed))
         elif action.kind == "forward":
             message_id = derived_message_id(desk, seed)
             if await store_events.names_message(desk.store, "forward", message_id):
