@@ -107,8 +107,9 @@ def explain(record: dict[str, Any]) -> str:
     tag billing, last 7 days)"."""
     def number(key: str) -> float:
         value = record.get(key)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        return min(max(float(value), 0.0), 1e9) if ok else 0.0  # type: ignore[arg-type]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return 0.0
+        return min(max(float(value), 0.0), 1e9)
 
     words = sanitize_line(str(record.get("words") or "?"))
     comparable = sanitize_line(str(record.get("comparable") or "all"))
