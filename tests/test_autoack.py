@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import email
 import email.utils
 import subprocess
@@ -307,14 +308,35 @@ def test_the_explanation_reads_the_record_and_trusts_none_of_it():
     hostile = {"words": "soon\x1b]52;c;ZXZpbA==\x07\n\x1b[2J", "comparable": "tag:\x1b[31mred", "samples": "x",
                "p75_seconds": float("inf"), "from_opening": "yes"}
     said = describe(Event("e1", int(NOW), "bob", "autoreply", "a@t",
-                          {"snippets": [{"name": "auto-ack"}], "expected_wait": hostile}), dt_utc())
+                          {"snippets": [{"name": "auto-ack"}], "expected_wait": hostile}), dt.timezone.utc)
     assert "\x1b" not in said and "\x07" not in said and "\n" not in said
     assert said.startswith("sent an automatic reply with auto-ack: expected wait 'soon")
     assert "p75 0m business time of 0 first responses" in said
     assert describe(Event("e2", int(NOW), "bob", "autoreply", "a@t", {"expected_wait": "not a record"}),
-                    dt_utc()) == "sent an automatic reply"
+                    dt.timezone.utc) == "sent an automatic reply"
 
 
-def dt_utc():
-    import datetime as dt
-    return dt.timezone.utc
+def test_the_planner_leaves_the_acknowledgement_out_where_a_rule_replies():
+    """Pure: engine.plan with the implicit rule last (desk.rules.acknowledge)."""
+    from tui_desk.desk.rules import ConversationFacts, Event as RuleEvent, parse_rules, plan
+    from tui_desk.desk.rules.acknowledge import with_acknowledgement
+    config = Config(autoreply=AutoReplyConfig(acknowledge=True))
+    text = RULE_REPLIES + '\n[[rule]]\nname = "acknowledgement"\non = "status"\ndo = ["tag +x"]\n'
+    rules = with_acknowledgement(parse_rules(text, Path("rules.toml")), config, ["auto-ack"]).rules
+    assert [r.name for r in rules] == ["refund answer", "acknowledgement", "acknowledgement ([autoreply])"]
+
+    def planned(matched: frozenset[str], held: str | None = None, kind: str = "new") -> list[str]:
+        conv = ConversationFacts(id=1, status="open", tags=frozenset(), assignee=None, customer="ann@c.test",
+                                 last_date=None, vip=False, business_hours=True, matched=matched,
+                                 autoreply_block=held)
+        return [p.says for p in plan(rules, RuleEvent(kind, 1, int(NOW)), conv)]  # type: ignore[arg-type]  # kind: one of EVENTS
+    assert planned(frozenset()) == ["rule 'acknowledgement ([autoreply])' replied with snippet 'auto-ack'"]
+    assert planned(frozenset({"refund answer"})) == [
+        "rule 'refund answer' tagged +billing", "rule 'refund answer' replied with snippet 'auto-ack'"]
+    # the rule's reply is held by the guards: the acknowledgement would be too, and is not added
+    assert planned(frozenset({"refund answer"}), held="Precedence: bulk") == [
+        "rule 'refund answer' tagged +billing", "rule 'refund answer' replied with snippet 'auto-ack'"]
+    assert planned(frozenset(), kind="customer-reply") == []  # new conversations only
+    # off: the rules as the file has them
+    assert with_acknowledgement(parse_rules(RULE_REPLIES, Path("r.toml")), Config(), None).rules == parse_rules(
+        RULE_REPLIES, Path("r.toml")).rules
