@@ -88,17 +88,17 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
 
 async def queue_autoreply(desk: "Desk", conv_id: int, body_markdown: str, *, message_id: str,
                           event: dict[str, Any], account: AccountConfig | None = None,
-                          extra_values: dict[str, str] | None = None) -> QueuedReply:
+                          values: dict[str, str] | None = None) -> QueuedReply:
     """Mail the desk sends by itself to the customer (a rule's reply with a snippet): threaded as
     a reply, `Auto-Submitted: auto-replied` (RFC 3834), sent at once (no undo window: nobody is
     there to undo it), and recorded as an `autoreply` event, never as an agent's reply (the
     first response time keeps running). `message_id` is fixed by the caller: the outbox holds
     one message per Message-ID, so running the same rule again cannot send it twice.
-    `extra_values`: placeholders the caller measured ({{expected_wait}}, desk.rules.execute)."""
+    `values`: more placeholders ({{expected_wait}} as desk.rules.execute measured it)."""
     account = account or desk.config.account(None)
     head = await reply_headers(desk, conv_id, False, account)
     original = head.original
-    text, plain = _filled(desk, head.conv, original, body_markdown, extra_values, "reply")
+    text, plain = _filled(desk, head.conv, original, body_markdown, values, "reply")
     refs = reply_references(wire_message_id(original["message_id"]), json.loads(original["refs_json"]))
     return await _queue(desk, account, conv_id, Outgoing(
         sender=Address(account.display_name, account.address), to=head.to, subject=head.subject,

@@ -102,7 +102,7 @@ async def _reply(desk: Desk, event: Event, p: PlannedAction, message_id: str) ->
             if block is not None:
                 return f"rule '{p.rule}' held its reply: {block}"
         values, measured = await _expected_wait(desk, conv_id, snippet.body)
-        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id, extra_values=values,
+        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id, values=values,
                               event={"rule": p.rule, "snippets": snippet_records(desk, [snippet.name]), **measured})
     except CommandError as e:
         return f"rule '{p.rule}' held its reply: {e}"
