@@ -284,9 +284,9 @@ def test_rules_never_answer_a_survey_answer_automatically():
     assert autoreply_block(plain, lambda a: False) is None
 
 
-def test_sync_once_queues_the_survey_from_the_config(tmp_path, dovecot, mail_user, smtp_sink):
+def test_sync_once_sends_the_survey_from_the_config(tmp_path, dovecot, mail_user, smtp_sink):
     """`tui-desk sync --once` with `[csat] enabled = true`: the Background runs the survey after
-    its pass (real clock, delay 0); the outbox holds it for the customer."""
+    its pass (real clock, delay 0) and sends it before it exits, once."""
     import subprocess
     import sys
     from tests.accounts import sync_cmd, write_config
@@ -302,11 +302,13 @@ def test_sync_once_queues_the_survey_from_the_config(tmp_path, dovecot, mail_use
         return done.stdout
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
     [row] = json.loads(cli("queue", "--json"))
+    smtp_sink.clear()
     cli("status", str(row["id"]), "closed")
     assert json.loads(cli("outbox", "--json")) == []
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
-    [item] = json.loads(cli("outbox", "--json"))
-    assert item["to"] == ["eve@g.test"] and item["message_id"].startswith("csat.")
+    [survey] = smtp_sink.messages  # queued after the pass, delivered before `--once` exits
+    assert survey.rcpt_tos == ["eve@g.test"]
+    assert email.message_from_bytes(survey.data, policy=policy.default)["Message-ID"].startswith("<csat.")
     assert (tmp_path / "csat.secret").exists()
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
-    assert len(json.loads(cli("outbox", "--json"))) == 1  # a second pass queues none
+    assert len(smtp_sink.messages) == 1  # a second pass queues none

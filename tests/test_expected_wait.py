@@ -108,7 +108,7 @@ def test_p75_in_business_time_across_lunch():
     assert got.opens == got.arrival == t(8, 10)
     assert got.answer_by == t(8, 13, 15)  # 10:00-12:00, lunch, 13:00-13:15
     assert got.words == "in about 3 hours"
-    assert "p75 of 8 first responses in the last 7 days (priority normal): 2h 15m business time" in got.how()
+    assert "p75 2h 15m business time of 8 first responses of priority normal, last 7 days" in got.how()
     assert wait_at(waits(*[0.5] * 5), t(8, 10)).words == "within the hour"
     assert wait_at(waits(*[6] * 5), t(8, 9)).words == "later today, by 16:00"  # 3h before lunch, 3h after
 
@@ -119,7 +119,7 @@ def test_off_hours_arrival_waits_for_the_next_opening():
     got = wait_at(waits(*[1] * 5), t(6, 20), clock=early)
     assert got.opens == t(7, 8) and got.answer_by == t(7, 9)
     assert got.words == "tomorrow morning, Monday 9:00"
-    assert got.how().endswith("from the next opening")
+    assert got.how().endswith(", from the next opening)")
     # Tuesday 20:00, 30 minutes: Wednesday 9:30
     assert wait_at(waits(*[0.5] * 5), t(8, 20)).words == "tomorrow morning, Wednesday 9:30"
     # Thursday 24th 18:00: Christmas Friday and the weekend, Monday 9:00 + 1h
@@ -134,7 +134,7 @@ def test_too_little_history_gives_the_configured_default():
     assert got.default and got.p75 is None and got.wait == 4 * H and got.samples == 4
     assert got.answer_by == t(8, 15)  # 10-12, 13-15
     assert got.words == "in about 5 hours"
-    assert "default wait 4h: only 4 first responses in the last 7 days (all conversations), 5 needed" in got.how()
+    assert "default wait 4h: only 4 first responses of all conversations in the last 7 days, 5 needed" in got.how()
     assert wait_at([], t(8, 10)).default
 
 
@@ -147,7 +147,7 @@ def test_comparable_conversations_same_tag_else_priority_class_else_all():
     assert which == "all" and len(waits_all) == 12
     vip = wait_at(history, t(8, 10), tags=("new-tag",), klass="vip")
     assert (vip.comparable, vip.p75) == ("priority:vip", 3 * H)
-    assert "(priority vip)" in vip.how()
+    assert "of priority vip, last 7 days" in vip.how()
 
 
 @pytest.mark.parametrize("hours_ahead, expected", [

@@ -56,6 +56,9 @@ class AutoReplyConfig:
     snippet: str = "auto-ack"  # the acknowledgement's snippet (it may use {{expected_wait}})
     default_wait_seconds: int = 4 * 3600  # default_wait = "4h": the expected wait with too little history
     min_samples: int = 5  # fewer measured first responses than this: default_wait
+    # every new conversation gets `snippet` without a rule (desk.rules.acknowledge), unless a
+    # rule replies to that mail itself
+    acknowledge: bool = False
 
 
 @dataclass(frozen=True)
@@ -437,6 +440,9 @@ def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
             continue
         if key == "snippet":
             kwargs[key] = _expect(path, full, value, str, "a snippet's name")
+            continue
+        if key == "acknowledge":
+            kwargs[key] = _expect(path, full, value, bool, "true or false")
             continue
         if key not in AutoReplyConfig.__dataclass_fields__ or key == "default_wait_seconds":
             raise ConfigError(f"{path}: unknown key '{full}'")

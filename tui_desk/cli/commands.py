@@ -346,6 +346,13 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
                 say(f"error: {line}", file=sys.stderr)
             say(f"{s.account.name}: {stats.line()}")
             status = status or (1 if stats.errors else 0)
+        if background.rules is not None:
+            # what the rules queued (acknowledgements, forwards) goes out before the command ends:
+            # the outbox's own delivery, as `outbox --send` does it
+            report = await outbox_sender(desk, config).run_due()
+            outbox_news(report)
+            if report.sent:
+                say(f"outbox: {len(report.sent)} sent")
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
     await background.run(asyncio.Event())

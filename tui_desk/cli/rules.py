@@ -12,6 +12,7 @@ from pathlib import Path
 from tui_desk.cli.output import TerminalJSON, UsageError, say
 from tui_desk.config import Config, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
+from tui_desk.desk.rules.acknowledge import with_acknowledgement
 from tui_desk.desk.rules.load import checks_for
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 
@@ -29,8 +30,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def read_rules(config: Config) -> RuleSet:
     """The config's rules, checked against its team and the snippets there are."""
     snippets, _ = load_snippets(default_snippet_dirs())
-    checks = checks_for([*config.team, config.agent], [s.name for s in snippets], config.is_agent_address)
-    return load_rules(config.rules_path(), checks, required=config.rules_file is not None)
+    names = [s.name for s in snippets]
+    checks = checks_for([*config.team, config.agent], names, config.is_agent_address)
+    rules = load_rules(config.rules_path(), checks, required=config.rules_file is not None)
+    return with_acknowledgement(rules, config, names)  # [autoreply] acknowledge: the implicit last rule
 
 
 def run_rules(args: argparse.Namespace, config: Config) -> int:
@@ -41,11 +44,15 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
             say(line)
         return 1
     if args.rules_command == "check":
+        implicit = [r for r in ruleset.rules if r.fallback_reply]
         if not ruleset.exists:
             say(f"{ruleset.path}: no rules file (no rules)")
         else:
-            n = len(ruleset.rules)
+            n = len(ruleset.rules) - len(implicit)
             say(f"{ruleset.path}: {n} rule{'' if n == 1 else 's'} OK")
+        for rule in implicit:
+            say(f"[autoreply] acknowledge: rule '{rule.name}' answers every new conversation with "
+                f"snippet '{rule.actions[0].value}' unless a rule replies to it")
         return 0
     from tui_desk.store.db import store_errors
     db = args.db or default_db_path()

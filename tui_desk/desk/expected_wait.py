@@ -4,7 +4,9 @@ a customer reads, and how that was worked out.
     samples = first_responses(rows, now)               # the last 7 days' answered first waits
     wait = expected_wait(samples, tags=("billing",), priority_class="normal", arrival=t, now=t,
                          clock=clock, zone=zone, default_seconds=4 * 3600, min_samples=5)
-    wait.words  -> "in about 2 hours";  wait.how() -> "p75 of 9 first responses (tag billing) ..."
+    wait.words  -> "in about 2 hours"
+    wait.how()  -> "expected wait 'in about 2 hours' (p75 1h 40m business time of 9 first responses
+                    with tag billing, last 7 days)"   (explain(wait.record()): the agent reads it)
 
 The wait is the p75 (nearest rank) of the first-response times, in business seconds, of the
 conversations whose first answer came in the last 7 days and that are comparable: sharing a tag
@@ -20,6 +22,7 @@ WORDS (one table, English, so a translation can come later) in the desk's zone.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -30,6 +33,7 @@ from tui_desk.desk.metrics.stats import nearest_rank
 from tui_desk.desk.priority import priority_class
 from tui_desk.desk.report_data import decode
 from tui_desk.desk.timefmt import format_duration, local_zone
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store import queries, report_cache
 
 if TYPE_CHECKING:
@@ -78,16 +82,14 @@ class ExpectedWait:
     min_samples: int
 
     def how(self) -> str:
-        """One line for the agent: the value and how it was computed."""
-        scope = "all conversations" if self.comparable == "all" else self.comparable.replace(":", " ", 1)
-        if self.default:
-            basis = (f"default wait {format_duration(self.wait)}: only {self.samples} first responses in the "
-                     f"last 7 days ({scope}), {self.min_samples} needed")
-        else:
-            basis = f"p75 of {self.samples} first responses in the last 7 days ({scope}): " \
-                    f"{format_duration(self.wait)} business time"
-        moved = ", from the next opening" if self.opens > self.arrival else ""
-        return f"'{self.words}' - {basis}{moved}"
+        """One line for the agent: the value and how it was computed (explain)."""
+        return explain(self.record())
+
+    def record(self) -> dict[str, Any]:
+        """What an `autoreply` history event keeps of it (JSON; explain() reads it back)."""
+        return {"words": self.words, "default": self.default, "samples": self.samples, "p75_seconds": self.p75,
+                "wait_seconds": self.wait, "comparable": self.comparable, "min_samples": self.min_samples,
+                "from_opening": self.opens > self.arrival}
 
     def to_json(self, zone: dt.tzinfo) -> dict[str, Any]:
         def iso(t: float) -> str:
@@ -96,6 +98,33 @@ class ExpectedWait:
                 "opens": iso(self.opens), "wait_seconds": self.wait, "default": self.default,
                 "samples": self.samples, "p75_seconds": self.p75, "comparable": self.comparable,
                 "how": self.how()}
+
+
+def explain(record: dict[str, Any]) -> str:
+    """The line the agent reads about an expected wait, from ExpectedWait.record() (which a
+    teammate's history event carries too: every value is checked and sanitized here):
+    "expected wait 'in about 2 hours' (p75 1h 40m business time of 12 first responses with
+    tag billing, last 7 days)"."""
+    def number(key: str) -> float:
+        value = record.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return 0.0
+        return min(max(float(value), 0.0), 1e9)
+
+    words = sanitize_line(str(record.get("words") or "?"))
+    comparable = sanitize_line(str(record.get("comparable") or "all"))
+    kind, _, value = comparable.partition(":")
+    scope = (f"with tag {' or '.join(value.split(','))}" if kind == "tag" and value else
+             f"of priority {value}" if kind == "priority" and value else "of all conversations")
+    samples = int(number("samples"))
+    moved = ", from the next opening" if record.get("from_opening") is True else ""
+    if record.get("default") is True or record.get("p75_seconds") is None:
+        basis = (f"default wait {format_duration(number('wait_seconds'))}: only {samples} first responses "
+                 f"{scope} in the last 7 days, {int(number('min_samples'))} needed{moved}")
+    else:
+        basis = (f"p75 {format_duration(number('p75_seconds'))} business time of {samples} first responses "
+                 f"{scope}, last 7 days{moved}")
+    return f"expected wait '{words}' ({basis})"
 
 
 def first_responses(rows: Iterable[ConvMetrics], now: float, classes: dict[str, str] | None = None,

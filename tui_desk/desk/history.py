@@ -12,7 +12,8 @@ One event per conversation per change, recorded in the transaction of the change
     note     {"message_id": ...}
 
     rule      {"rule": name, "says": "rule 'refunds to billing' tagged +billing"}
-    autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...]}
+    autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...],
+               "expected_wait": {...} when the snippet used it (desk.expected_wait.ExpectedWait.record)}
 
     survey    {"message_id": ..., "to": [addresses], "agent": name | null, "snippets": [...], "close": event id}
     csat      {"rating": "great" | "okay" | "bad", "score": 3 | 2 | 1, "comment": str, "agent": name | null,
@@ -152,6 +153,10 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
     elif event.kind == "autoreply":
         used = [str(s.get("name")) for s in d.get("snippets") or [] if isinstance(s, dict)]
         text = "sent an automatic reply" + (" with " + sanitize_line(", ".join(used)) if used else "")
+        wait = d.get("expected_wait")
+        if isinstance(wait, dict):  # the measured wait it told the customer, and how (sanitized there)
+            from tui_desk.desk.expected_wait import explain  # with the metrics: only for such an event
+            text += ": " + explain(wait)
     elif event.kind == "survey":
         text = "sent a satisfaction survey"
     elif event.kind == "csat":

@@ -6,7 +6,9 @@ conversation.
   events carry this desk's agent). A rule's change is not on the agent's undo stack.
 - A note is desk.notes; a reply is a snippet sent through the outbox as an automatic reply
   (desk.replies.queue_autoreply: `Auto-Submitted: auto-replied`, threaded, an `autoreply`
-  event); a forward goes through the outbox too, `Auto-Submitted: auto-generated`.
+  event); a snippet with {{expected_wait}} gets the measured wait, and the event keeps how it
+  was worked out (desk.expected_wait.ExpectedWait.record) for the agent to read; a forward
+  goes through the outbox too, `Auto-Submitted: auto-generated`.
 - Priority: the desk keeps no per-conversation priority boost (its rank is computed from the
   mail, desk.priority), so a `priority` action is skipped and the conversation says so.
 - Each action done leaves a `rule` event: {"rule": name, "says": "rule 'x' tagged +billing"};
@@ -30,6 +32,7 @@ from tui_desk.desk.commands import Change, CommandError
 from tui_desk.desk.history import record_message, snippet_records
 from tui_desk.desk.rules.guards import SentAutomatically, rate_limit_block
 from tui_desk.desk.rules.model import Event, PlannedAction
+from tui_desk.desk.snippets import placeholders
 from tui_desk.desk.when import When
 from tui_desk.store import events as store_events
 
@@ -70,13 +73,24 @@ async def earlier_autoreplies(desk: Desk, now: int) -> list[SentAutomatically]:
     return out
 
 
+async def _expected_wait(desk: Desk, conv_id: int, body: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """({{expected_wait}}'s value, the `autoreply` event's "expected_wait": how it was worked
+    out, for the agent) when the snippet uses it; nothing otherwise."""
+    if "expected_wait" not in placeholders(body):
+        return {}, {}
+    from tui_desk.desk.expected_wait import for_conversation  # the metrics cache: only when asked
+    wait = await for_conversation(desk, conv_id)
+    return {"expected_wait": wait.words}, {"expected_wait": wait.record()}
+
+
 async def auto_reply(desk: Desk, conv_id: int, snippet_name: str, message_id: str, event: dict[str, Any], *,
-                     rate_limited: bool = True, values: dict[str, str] | None = None,
+                     rate_limited: bool = True, cap_only: bool = False, values: dict[str, str] | None = None,
                      send_at: int | None = None) -> tuple[bool, str | None]:
     """An automatic reply with a snippet through the outbox (rules, and an incident's mail:
     desk.incident). (queued now, why it is held: None when it is not). Nothing is queued when
     this Message-ID was queued or sent before (False, None), or when the rate limits (unless
-    not `rate_limited`) stop it."""
+    not `rate_limited`; only the hourly cap with `cap_only`) stop it. A snippet using
+    {{expected_wait}} gets the measured wait, and the event records how it was worked out."""
     if await store_events.names_message(desk.store, "autoreply", message_id):
         return False, None  # queued or sent before this run
     snippet = next((s for s in desk.snippets() if s.name == snippet_name), None)
@@ -89,18 +103,24 @@ async def auto_reply(desk: Desk, conv_id: int, snippet_name: str, message_id: st
             now = desk.now()
             earlier = await earlier_autoreplies(desk, now)
             for recipient in recipients:
-                block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply)
+                block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply, cap_only=cap_only)
                 if block is not None:
                     return False, block
-        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id, values=values, send_at=send_at,
-                              event={**event, "snippets": snippet_records(desk, [snippet.name])})
+        measured_values, measured = await _expected_wait(desk, conv_id, snippet.body)
+        await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id,
+                              values={**measured_values, **(values or {})}, send_at=send_at,
+                              event={**event, "snippets": snippet_records(desk, [snippet.name]), **measured})
     except CommandError as e:
         return False, str(e)
     return True, None
 
 
-async def _reply(desk: Desk, conv_id: int, p: PlannedAction, message_id: str) -> str | None:
-    queued, held = await auto_reply(desk, conv_id, p.action.value, message_id, {"rule": p.rule})
+async def _reply(desk: Desk, event: Event, p: PlannedAction, message_id: str) -> str | None:
+    # a status an agent set (no rule, no mail behind it) cannot start a loop: its notice is held
+    # only by the desk's hourly cap, not by the acknowledgement sent an hour before
+    agents_own = event.kind == "status" and not event.caused_by
+    queued, held = await auto_reply(desk, event.conv_id, p.action.value, message_id, {"rule": p.rule},
+                                    cap_only=agents_own)
     if held is not None:
         return f"rule '{p.rule}' held its reply: {held}"
     return p.says if queued else None
@@ -141,7 +161,7 @@ async def _apply(desk: Desk, event: Event, p: PlannedAction, seed: str) -> _Done
             from tui_desk.desk.notes import add_note
             await add_note(desk, cid, action.value, message_id=message_id)
         elif action.kind == "reply":
-            return await _reply(desk, cid, p, derived_message_id(desk, seed))
+            return await _reply(desk, event, p, derived_message_id(desk, seed))
         elif action.kind == "forward":
             message_id = derived_message_id(desk, seed)
             if await store_events.names_message(desk.store, "forward", message_id):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from tui_desk.desk import incident
 from tui_desk.desk.keywords import RULES_CLAIM, RULES_DONE, rules_claim_keyword
+from tui_desk.desk.rules.acknowledge import with_acknowledgement
 from tui_desk.desk.rules.engine import plan
 from tui_desk.desk.rules.execute import execute, record_rule_line
 from tui_desk.desk.rules.facts import gather_many
@@ -49,10 +50,13 @@ MAIL_EVENTS = ("new", "customer-reply")
 
 
 def read_rules(desk: Desk) -> RuleSet:
-    """The config's rules, checked against its team and this desk's snippets (RulesError)."""
+    """The config's rules, checked against its team and this desk's snippets (RulesError),
+    with the [autoreply] acknowledgement last when the config asks for it."""
     config = desk.config
-    checks = checks_for([*config.team, config.agent], [s.name for s in desk.snippets()], config.is_agent_address)
-    return load_rules(config.rules_path(), checks, required=config.rules_file is not None)
+    snippets = [s.name for s in desk.snippets()]
+    checks = checks_for([*config.team, config.agent], snippets, config.is_agent_address)
+    rules = load_rules(config.rules_path(), checks, required=config.rules_file is not None)
+    return with_acknowledgement(rules, config, snippets)  # [autoreply] acknowledge
 
 
 async def _event_kind(desk: Desk, copy: Copy) -> EventKind:

@@ -80,9 +80,13 @@ class SentAutomatically:
 
 
 def rate_limit_block(earlier: Sequence[SentAutomatically], recipient: str, conv_id: int, now: int,
-                     limits: AutoReplyConfig) -> str | None:
-    """Why another automatic mail to `recipient` in conversation `conv_id` must wait, or None."""
+                     limits: AutoReplyConfig, *, cap_only: bool = False) -> str | None:
+    """Why another automatic mail to `recipient` in conversation `conv_id` must wait, or None.
+    `cap_only`: only the desk's hourly cap counts (a mail an agent's own action sends, such as a
+    status notice when they close: no mail triggered it, so it cannot loop)."""
     recipient = recipient.lower()
+    if cap_only:
+        return _hourly_cap(earlier, now, limits)
     customer_span = limits.customer_interval_minutes * 60
     last = max((e.at for e in earlier if e.recipient.lower() == recipient and now - e.at < customer_span), default=None)
     if last is not None:
@@ -93,6 +97,10 @@ def rate_limit_block(earlier: Sequence[SentAutomatically], recipient: str, conv_
     if last is not None:
         return (f"one automatic mail per {format_duration(conversation_span)} in a conversation: "
                 f"the last went {format_duration(now - last)} ago")
+    return _hourly_cap(earlier, now, limits)
+
+
+def _hourly_cap(earlier: Sequence[SentAutomatically], now: int, limits: AutoReplyConfig) -> str | None:
     in_hour = sum(1 for e in earlier if 0 <= now - e.at < 3600)
     if in_hour >= limits.max_per_hour:
         return f"the desk's cap of {limits.max_per_hour} automatic mails an hour is reached"

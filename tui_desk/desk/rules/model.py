@@ -39,6 +39,9 @@ class Rule:
     line: int  # of its [[rule]] header in the file
     every: int | None = None  # schedule: seconds between checks
     idle: int | None = None  # schedule: only conversations with no mail for this long
+    # its replies stand aside when another rule replies on the same event (one answer, not two):
+    # the [autoreply] acknowledgement (desk.rules.acknowledge)
+    fallback_reply: bool = False
 
 
 @dataclass(frozen=True)
