@@ -9,8 +9,8 @@ import time
 class Clock:
     """Starts at the real time; set `now` to move it."""
 
-    def __init__(self):
-        self.now = time.time()
+    def __init__(self, now: float | None = None):
+        self.now = time.time() if now is None else now
 
     def __call__(self):
         return self.now

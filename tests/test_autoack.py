@@ -6,7 +6,6 @@ clock the test moves."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import email
 import email.utils
@@ -18,18 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, sync_cmd, write_config
+from tests.accounts import sync_cmd, write_config
 from tests.clock import Clock
+from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, mail, make_mail
-from tui_desk.config import AutoReplyConfig, Config, ConfigError, PriorityConfig, ServerConfig, load_config
+from tui_desk.config import AutoReplyConfig, Config, ConfigError, PriorityConfig, load_config
 from tui_desk.desk.expected_wait import explain
 from tui_desk.desk.history import conversation_history, describe
 from tui_desk.desk.rules.fire import RulesRunner, read_rules
 from tui_desk.desk.service import Desk
 from tui_desk.store.events import Event
 from tui_desk.store.queries import thread_message_ids
-from tui_desk.sync.delivery import OutboxSender
-from tui_desk.sync.imap_sync import AccountSync
 
 NOW = BASE.timestamp() + 3600
 ACK = ("---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail.\n"
@@ -37,54 +35,24 @@ ACK = ("---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have yo
 CLOSED = "---\ntitle: Closed\n---\nHi {{customer_first_name}}, we closed ticket #{{ticket_id}}. Just reply to reopen it.\n"
 
 
-@dataclasses.dataclass
-class Agent:
-    name: str
-    desk: Desk
-    sync: AccountSync
-    runner: RulesRunner
-    sender: OutboxSender
-
-    async def round(self) -> None:
-        await self.sync.sync_once()
-        await self.sender.run_due()
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    snippets = tmp_path / "xdg" / "tui-desk" / "snippets"
-    snippets.mkdir(parents=True)
-    (snippets / "auto-ack.md").write_text(ACK, encoding="utf-8")
-    (snippets / "closed-notice.md").write_text(CLOSED, encoding="utf-8")
-    return tmp_path
-
-
-def clock_at(at: float) -> Clock:
-    clock = Clock()
-    clock.now = at
-    return clock
+    return snippet_home(tmp_path, monkeypatch, {"auto-ack": ACK, "closed-notice": CLOSED})
 
 
 async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock, rules: str | None = None,
                      acknowledge: bool = True) -> Agent:
     """An agent's client as the app runs it: its rules read by desk.rules.fire.read_rules
     (rules.toml, then the [autoreply] acknowledgement)."""
-    account = account_for(dovecot, user, display_name="Support",
-                          smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
     path = home / f"{name}-rules.toml"
     if rules is not None:
         path.write_text(rules, encoding="utf-8")
-    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"), accounts=(account,),
+    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"),
+                    accounts=(support_account(dovecot, user, smtp_sink),),
                     rules_file=path if rules is not None else None, path=home / f"{name}-config.toml",
                     priority=PriorityConfig(timezone="UTC"), autoreply=AutoReplyConfig(acknowledge=acknowledge))
-    desk = await Desk.open(home / f"{name}.db", config, clock=clock)
-    runner = RulesRunner(desk, read_rules(desk))
-    sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
-                       on_change=desk.refresh)
-    sync.after_pass = runner.after_pass
-    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
-    return Agent(name, desk, sync, runner, sender)
+    return await open_agent_client(home / f"{name}.db", config, dovecot, user, clock,
+                                   lambda desk: RulesRunner(desk, read_rules(desk)))
 
 
 def mails_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
@@ -101,7 +69,7 @@ async def lines_of(desk: Desk, message_id: str, *kinds: str) -> list[str]:
 
 async def test_two_clients_with_acknowledge_send_one_acknowledgement_per_new_mail(home, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice, bob = [await open_agent(home, n, dovecot, mail_user, smtp_sink, clock) for n in ("alice", "bob")]
     assert [r.name for r in alice.runner.rules.rules] == ["acknowledgement"]  # no rules file: the implicit rule
     customers = ["ann@c.test", "bo@d.test", "cy@e.test"]
@@ -143,7 +111,7 @@ async def test_a_rule_that_replies_wins_over_the_acknowledgement(home, dovecot, 
     smtp_sink.clear()
     dovecot.load_maildir(mail_user, [make_mail("refund@t", sender="ann@c.test", subject="Refund please"),
                                      make_mail("other@t", sender="bo@d.test", subject="Where is it", minutes=1)])
-    alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, clock_at(NOW), rules=RULE_REPLIES)
+    alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, Clock(NOW), rules=RULE_REPLIES)
     assert [(r.name, r.fallback_reply) for r in alice.runner.rules.rules] == [
         ("refund answer", False), ("acknowledgement", True)]
     for _ in range(2):
@@ -166,7 +134,7 @@ async def test_the_guards_hold_the_acknowledgement(home, dovecot, mail_user, smt
              "Message-ID: <away@t>\nAuto-Submitted: auto-replied\nDate: Mon, 02 Nov 2026 09:01:00 +0000"),
         make_mail("first@t", sender="ann@c.test", subject="One", minutes=2),
         make_mail("second@t", sender="ann@c.test", subject="Another one", minutes=3)])
-    alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, clock_at(NOW))
+    alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, Clock(NOW))
     for _ in range(2):
         await alice.round()
     assert await lines_of(alice.desk, "bulk@t", "rule") == ["rule 'acknowledgement' held its reply: Precedence: bulk"]
@@ -193,7 +161,7 @@ async def test_a_status_rule_mails_the_customer_when_a_conversation_is_closed(ho
     from tui_desk.desk import commands
     smtp_sink.clear()
     dovecot.load_maildir(mail_user, [make_mail("st@t", sender="Ann Lee <ann@c.test>", subject="Broken login")])
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, clock, rules=STATUS_RULES)
     await alice.round()
     [ack] = mails_to(smtp_sink, "ann@c.test")  # the acknowledgement: no rule replies on new

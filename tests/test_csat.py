@@ -6,7 +6,6 @@ recorded once as `csat` events, forged / reused tokens ignored, an answer never 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import email
 import json
 import logging
@@ -19,10 +18,11 @@ from pathlib import Path
 import datetime as dt
 
 
-from tests.accounts import account_for, inbox_flags
+from tests.accounts import inbox_flags
 from tests.clock import Clock
+from tests.desk_clients import Agent, open_agent_client, support_account
 from tests.mailfactory import BASE, make_mail
-from tui_desk.config import Config, CsatConfig, ServerConfig
+from tui_desk.config import Config, CsatConfig
 from tui_desk.desk.csat import SurveyRunner, load_secret, token
 from tui_desk.desk.history import conversation_history
 from tui_desk.desk.service import Desk
@@ -30,45 +30,16 @@ from tui_desk.mail.parse import parse_message
 from tui_desk.mail.survey import answer_address, comment_after_rating, rating_in, token_in
 from tui_desk.store import events as store_events
 from tui_desk.store.queries import conversation_rows, conversation_states, thread_message_ids
-from tui_desk.sync.delivery import OutboxSender
-from tui_desk.sync.imap_sync import AccountSync
 
 NOW = BASE.timestamp() + 3600
 
 
-@dataclasses.dataclass
-class Agent:
-    name: str
-    desk: Desk
-    sync: AccountSync
-    runner: SurveyRunner
-    sender: OutboxSender
-
-    async def round(self) -> None:
-        await self.sync.sync_once()
-        await self.sender.run_due()
-        await self.sync.sync_once()  # what it sent is filed in Sent; the History batch is read
-
-
 async def open_agent(tmp_path: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock,
                      csat: CsatConfig) -> Agent:
-    account = account_for(dovecot, user, display_name="Support",
-                          smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
-    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"), accounts=(account,),
-                    csat=csat)
-    desk = await Desk.open(tmp_path / f"{name}.db", config, clock=clock)
-    runner = SurveyRunner(desk, load_secret(desk))
-    sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
-                       on_change=desk.refresh)
-    sync.after_pass = runner.after_pass
-    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
-    return Agent(name, desk, sync, runner, sender)
-
-
-def clock_at(at: float) -> Clock:
-    clock = Clock()
-    clock.now = at
-    return clock
+    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"),
+                    accounts=(support_account(dovecot, user, smtp_sink),), csat=csat)
+    return await open_agent_client(tmp_path / f"{name}.db", config, dovecot, user, clock,
+                                   lambda desk: SurveyRunner(desk, load_secret(desk)), read_back=True)
 
 
 async def conv_of(desk: Desk, message_id: str) -> int:
@@ -128,7 +99,7 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
         make_mail("ink@t", subject="Ink is smudged", sender="Ann Lee <ann@c.test>", minutes=2),
         make_mail("spam@t", subject="Cheap watches", sender="Spammer <sp@s.test>", minutes=3),
         make_mail("wifi@t", subject="Wifi drops", sender="Cy Ode <cy@e.test>", minutes=4)])
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice, bob = [await open_agent(tmp_path, n, dovecot, mail_user, smtp_sink, clock, csat) for n in ("alice", "bob")]
     for a in (alice, bob):
         await a.round()
@@ -229,7 +200,7 @@ async def test_a_reply_to_the_survey_without_a_rating_opens_the_conversation(tmp
     smtp_sink.clear()
     csat = CsatConfig(enabled=True)  # no delay; the secret made beside the store
     dovecot.load_maildir(mail_user, [make_mail("q@t", subject="Refund", sender="Di <di@f.test>")])
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink, clock, csat)
     assert (tmp_path / "csat.secret").stat().st_mode & 0o077 == 0
     await alice.round()

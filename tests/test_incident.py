@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, inbox_flags, write_config
+from tests.accounts import inbox_flags, write_config
 from tests.clock import Clock
+from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
 from tui_desk.desk import incident
@@ -31,7 +32,6 @@ from tui_desk.desk.service import Desk
 from tui_desk.store import events as store_events, outbox
 from tui_desk.store.queries import conversation_states, thread_message_ids
 from tui_desk.sync.delivery import OutboxSender
-from tui_desk.sync.imap_sync import AccountSync
 
 NOW = BASE.timestamp()  # the incident starts now; the new mail comes in the minutes after
 RULES = """
@@ -43,48 +43,21 @@ do = ["reply auto-ack"]
 ACK = "---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail ({{subject}}).\n"
 
 
-@dataclasses.dataclass
-class Agent:
-    name: str
-    desk: Desk
-    sync: AccountSync
-    runner: RulesRunner
-    sender: OutboxSender
-
-    async def round(self) -> None:
-        await self.sync.sync_once()
-        await self.sender.run_due()
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    snippets = tmp_path / "xdg" / "tui-desk" / "snippets"
-    snippets.mkdir(parents=True)
-    (snippets / "auto-ack.md").write_text(ACK, encoding="utf-8")
-    return tmp_path
+    return snippet_home(tmp_path, monkeypatch, {"auto-ack": ACK})
 
 
 async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock) -> Agent:
-    account = account_for(dovecot, user, display_name="Support",
-                          smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
-    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"), accounts=(account,))
-    desk = await Desk.open(home / f"{name}.db", config, clock=clock)
+    config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob"),
+                    accounts=(support_account(dovecot, user, smtp_sink),))
     path = home / f"{name}-rules.toml"
     path.write_text(RULES, encoding="utf-8")
-    runner = RulesRunner(desk, load_rules(path, checks_for(config.team, [s.name for s in desk.snippets()],
-                                                            config.is_agent_address)))
-    sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
-                       on_change=desk.refresh)
-    sync.after_pass = runner.after_pass
-    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
-    return Agent(name, desk, sync, runner, sender)
 
-
-def clock_at(at: float) -> Clock:
-    clock = Clock()
-    clock.now = at
-    return clock
+    def runner(desk: Desk) -> RulesRunner:
+        return RulesRunner(desk, load_rules(path, checks_for(config.team, [s.name for s in desk.snippets()],
+                                                              config.is_agent_address)))
+    return await open_agent_client(home / f"{name}.db", config, dovecot, user, clock, runner)
 
 
 def mails_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
@@ -137,7 +110,7 @@ async def started_team(home, dovecot, user, smtp_sink, clock) -> tuple[Agent, Ag
 
 async def test_an_incident_started_on_one_client_is_acknowledged_by_another(home, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
     assert [i.title for i in await incident.active(bob.desk)] == ["Payments failing"]  # through History
     assert bob.runner.claimed == 5 and alice.runner.claimed == 0
@@ -170,7 +143,7 @@ async def test_an_incident_started_on_one_client_is_acknowledged_by_another(home
 async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resolve(home, dovecot, mail_user,
                                                                                    smtp_sink):
     smtp_sink.clear()
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
     await alice.round()
     sent_before = len(smtp_sink.messages)
@@ -238,7 +211,7 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
 
 async def test_plan_b_waits_the_undo_window_and_can_be_cancelled_and_closes(home, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
     await alice.round()
     await incident.resolve(alice.desk, close=True)
@@ -266,7 +239,7 @@ async def test_plan_b_waits_the_undo_window_and_can_be_cancelled_and_closes(home
 
 async def test_cli_lists_incidents_and_resolve_dry_run_says_who_gets_what(home, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
     await alice.round()
     await alice.desk.close()
@@ -328,7 +301,7 @@ async def test_the_desk_service_starts_and_resolves_on_a_desk_without_a_server(h
                             smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1",
                                               ca_file=dovecot.ca_file))
     config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,))
-    clock = clock_at(NOW)
+    clock = Clock(NOW)
     desk = await Desk.open(tmp_path / "alone.db", config, clock=clock)
     raws = [make_mail("a@t", subject="Cannot pay", sender="Ann <ann@c.test>"),
             make_mail("b@t", subject="Hello", sender="Bo <bo@d.test>", minutes=1)]

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, client, inbox_flags
+from tests.accounts import client, inbox_flags
 from tests.clock import Clock
+from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
 from tui_desk.desk.history import conversation_history
@@ -30,8 +31,6 @@ from tui_desk.desk.rules.load import checks_for, load_rules
 from tui_desk.desk.service import Desk
 from tui_desk.store import outbox
 from tui_desk.store.queries import conversation_states, thread_message_ids
-from tui_desk.sync.delivery import OutboxSender
-from tui_desk.sync.imap_sync import AccountSync
 
 NOW = BASE.timestamp() + 3600  # an hour after make_mail's mail (minutes=0)
 
@@ -50,46 +49,23 @@ do = ["reply auto-ack"]
 ACK = "---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail ({{subject}}).\n"
 
 
-@dataclasses.dataclass
-class Agent:
-    name: str
-    desk: Desk
-    sync: AccountSync
-    runner: RulesRunner
-    sender: OutboxSender
-
-    async def round(self) -> None:
-        """One sync pass (the rules fire after it) and one outbox pass."""
-        await self.sync.sync_once()
-        await self.sender.run_due()
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """XDG config home with the acknowledgement snippet."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    snippets = tmp_path / "xdg" / "tui-desk" / "snippets"
-    snippets.mkdir(parents=True)
-    (snippets / "auto-ack.md").write_text(ACK, encoding="utf-8")
-    return tmp_path
+    return snippet_home(tmp_path, monkeypatch, {"auto-ack": ACK})
 
 
 async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock: Clock,
                      rules: str = RULES, horizon: int | None = None) -> Agent:
-    account = account_for(dovecot, user, display_name="Support",
-                          smtp=ServerConfig("127.0.0.1", smtp_sink.port, "starttls", "agent1", ca_file=dovecot.ca_file))
     config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob", "carol"),
-                    accounts=(account,))
-    desk = await Desk.open(home / f"{name}.db", config, clock=clock)
+                    accounts=(support_account(dovecot, user, smtp_sink),))
     path = home / f"{name}-rules.toml"
     path.write_text(rules, encoding="utf-8")
-    ruleset = load_rules(path, checks_for(config.team, [s.name for s in desk.snippets()], config.is_agent_address))
-    runner = RulesRunner(desk, ruleset, horizon=horizon)
-    sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
-                       on_change=desk.refresh)
-    sync.after_pass = runner.after_pass
-    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
-    return Agent(name, desk, sync, runner, sender)
+
+    def runner(desk: Desk) -> RulesRunner:
+        checks = checks_for(config.team, [s.name for s in desk.snippets()], config.is_agent_address)
+        return RulesRunner(desk, load_rules(path, checks), horizon=horizon)
+    return await open_agent_client(home / f"{name}.db", config, dovecot, user, clock, runner)
 
 
 def claims(flags: set[str]) -> list[str]:

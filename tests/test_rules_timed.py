@@ -15,6 +15,7 @@ import pytest
 
 from tests.accounts import account_for, client, live
 from tests.clock import Clock
+from tests.desk_clients import Agent, open_agent_client, snippet_home
 from tests.mailfactory import BASE, make_mail
 from tui_desk.config import Config, SlaConfig
 from tui_desk.desk.history import conversation_history
@@ -23,7 +24,6 @@ from tui_desk.desk.rules.fire import RulesRunner
 from tui_desk.desk.rules.load import checks_for, parse_rules
 from tui_desk.desk.service import Desk
 from tui_desk.store.queries import conversation_states, thread_message_ids
-from tui_desk.sync.imap_sync import AccountSync
 
 T0 = BASE.timestamp()  # the customers' mail: Monday 09:00 UTC
 M, H, D = 60, 3600, 86400
@@ -51,21 +51,9 @@ do = ["status closed", "note closed after 3 quiet days"]
 """
 
 
-@dataclasses.dataclass
-class Agent:
-    name: str
-    desk: Desk
-    sync: AccountSync
-    runner: RulesRunner
-
-    async def round(self) -> None:
-        await self.sync.sync_once()
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    return tmp_path
+    return snippet_home(tmp_path, monkeypatch, {})
 
 
 async def open_agent(home: Path, name: str, dovecot, user: str, clock: Clock, rules: str = SLA_RULES,
@@ -75,19 +63,9 @@ async def open_agent(home: Path, name: str, dovecot, user: str, clock: Clock, ru
     every hour counts (no business hours)."""
     config = Config(agent=name, agent_addresses=("*@helpdesk.test",), team=("alice", "bob", "carol"),
                     accounts=(account_for(dovecot, user),), sla=SlaConfig(first_response_minutes=60))
-    desk = await Desk.open(home / f"{db or name}.db", config, clock=clock)
     ruleset = parse_rules(rules, home / "rules.toml", checks_for(config.team, None, config.is_agent_address))
-    runner = RulesRunner(desk, ruleset)
-    sync = AccountSync(desk.store, config.accounts[0], dovecot.password_of(user), is_agent=config.is_agent_address,
-                       on_change=desk.refresh)
-    sync.after_pass = runner.after_pass
-    return Agent(name, desk, sync, runner)
-
-
-def clock_at(at: float) -> Clock:
-    clock = Clock()
-    clock.now = at
-    return clock
+    return await open_agent_client(home / f"{db or name}.db", config, dovecot, user, clock,
+                                   lambda desk: RulesRunner(desk, ruleset), sends=False)
 
 
 def timed_keywords(dovecot, user) -> dict[str, set[str]]:
@@ -147,7 +125,7 @@ async def test_a_warning_then_a_breach_fire_each_rule_once(home, dovecot, mail_u
         make_mail("answered@t", sender="bo@d.test", subject="Question", minutes=1),
         make_mail("re@t", sender="agent1@helpdesk.test", refs=["answered@t"], minutes=10),
         make_mail("closed@t", sender="cy@e.test", subject="Thanks", minutes=2)])
-    clock = clock_at(T0 + 20 * M)
+    clock = Clock(T0 + 20 * M)
     alice = await open_agent(home, "alice", dovecot, mail_user, clock)
     await alice.round()
     assert await rule_lines(alice.desk, "wait@t") == []  # 40 minutes left: nothing yet
@@ -188,7 +166,7 @@ async def test_a_warning_then_a_breach_fire_each_rule_once(home, dovecot, mail_u
 
 async def test_the_next_wait_warns_again(home, dovecot, mail_user):
     dovecot.load_maildir(mail_user, [make_mail("w1@t", sender="ann@c.test", subject="Order")])
-    clock = clock_at(T0 + 40 * M)
+    clock = Clock(T0 + 40 * M)
     rules = SLA_RULES.replace('do = ["tag +at-risk"]', 'do = ["note at risk"]')
     alice = await open_agent(home, "alice", dovecot, mail_user, clock, rules=rules)
     alice.desk.config = dataclasses.replace(alice.desk.config, sla=SlaConfig(first_response_minutes=60,
@@ -210,7 +188,7 @@ async def test_three_clients_fire_each_occurrence_once(home, dovecot, mail_user)
     customers = [f"c{i}@shop{i}.test" for i in range(5)]
     dovecot.load_maildir(mail_user, [make_mail(f"t{i}@t", sender=who, subject=f"Help {i}", minutes=i)
                                      for i, who in enumerate(customers)])
-    clock = clock_at(T0 + 10 * M)
+    clock = Clock(T0 + 10 * M)
     team = [await open_agent(home, n, dovecot, mail_user, clock) for n in ("alice", "bob", "carol")]
     for a in team:
         await a.round()
@@ -238,7 +216,7 @@ async def test_the_live_sync_fires_them_as_the_clock_moves(home, dovecot, mail_u
     """In the live loop (the app, `tui-desk sync`): each pass looks, at most once a minute of
     the desk's clock; a catch-up stands in for the poll that comes at least every minute."""
     dovecot.load_maildir(mail_user, [make_mail("live@t", sender="ann@c.test", subject="Waiting live")])
-    clock = clock_at(T0 + 10 * M)
+    clock = Clock(T0 + 10 * M)
     alice = await open_agent(home, "alice", dovecot, mail_user, clock)
     stop, task = await live(alice.sync)
     try:
@@ -264,7 +242,7 @@ async def test_a_schedule_rule_closes_only_what_went_quiet(home, dovecot, mail_u
         make_mail("recent@t", sender="bo@d.test", subject="Pending, wrote yesterday"),
         make_mail("recent2@t", sender="bo@d.test", refs=["recent@t"], minutes=3 * day),
         make_mail("open@t", sender="cy@e.test", subject="Open and quiet")])
-    clock = clock_at(T0 + 4 * D)
+    clock = Clock(T0 + 4 * D)
     alice, bob = [await open_agent(home, n, dovecot, mail_user, clock, rules=SCHEDULE_RULES)
                   for n in ("alice", "bob")]
     await alice.sync.sync_once()  # no rule does anything yet: nothing pending
@@ -297,7 +275,7 @@ async def test_a_client_away_during_the_breach_fires_what_is_still_true(home, do
         make_mail("late@t", sender="ann@c.test", subject="Still waiting"),
         make_mail("met@t", sender="bo@d.test", subject="Answered in time", minutes=1),
         make_mail("ancient@t", sender="cy@e.test", subject="Over for days", minutes=-3 * D // M)])
-    clock = clock_at(T0 + 10 * M)
+    clock = Clock(T0 + 10 * M)
     bob = await open_agent(home, "bob", dovecot, mail_user, clock)
     await bob.round()  # everything ok; then bob is away
     dovecot.deliver(mail_user, make_mail("re@t", sender="agent1@helpdesk.test", refs=["met@t"], minutes=50))
@@ -320,7 +298,7 @@ async def test_the_claim_outlives_a_restart_and_a_client_stopped_midway_finishes
     from tui_desk.sync import claims
     dovecot.load_maildir(mail_user, [make_mail("once@t", sender="ann@c.test", subject="Breached"),
                                      make_mail("midway@t", sender="bo@d.test", subject="Breached too", minutes=1)])
-    clock = clock_at(T0 + 2 * H)
+    clock = Clock(T0 + 2 * H)
     done = claims.ClaimSession.done
 
     async def stopped_on_the_second(session, copy, keys):
