@@ -292,6 +292,25 @@ def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
     assert "snoozed until 2099-01-0" in out
 
 
+def test_reply_says_which_conversation_it_answers_and_its_outbox_number_apart(tmp_path, capsys):
+    """'#N' is a conversation in every other line the desk prints; the reply's outbox item has
+    its own number (for outbox --cancel N), said as such."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    body = tmp_path / "body.md"
+    body.write_text("Will follow up\n")
+    row = run_json(capsys, "--db", db, "queue")[0]
+    for _ in range(2):  # the outbox's numbers run apart from the conversation's
+        code, out, err = run(capsys, "--db", db, "--config", config, "reply", row["id"], "--body-file", body,
+                             "--send-at", "2099-01-03 09:00")
+        assert code == 0, err
+    [second] = [item for item in run_json(capsys, "--db", db, "outbox")][-1:]
+    assert second["conversation"] == row["id"] and second["id"] != row["id"]
+    assert out == f"reply to #{row['id']} ({row['customer_address']}): queued, outbox #{second['id']}\n"
+
+
 @pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["outbox"], ["assign", "1", "bob"]])
 def test_a_store_in_a_missing_folder_is_not_made_up(tmp_path, capsys, argv):
     db = tmp_path / "no" / "such" / "desk.sqlite3"
