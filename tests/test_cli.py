@@ -311,6 +311,21 @@ def test_reply_says_which_conversation_it_answers_and_its_outbox_number_apart(tm
     assert out == f"reply to #{row['id']} ({row['customer_address']}): queued, outbox #{second['id']}\n"
 
 
+def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path, capsys):
+    """README (Bulk follow-up): a conversation the snippet cannot be filled for is skipped, said,
+    and the status is 1; the dry run, which scripts run first to check, says so the same way."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    common = ("--db", db, "--config", config, "followup", "--query", "subject:refund", "--dry-run")
+    code, out, err = run(capsys, *common, "--snippet", "outage-investigating")  # {{status_page_url}}: nothing fills it
+    assert code == 1 and "skipped: fill these before sending: {{status_page_url}}" in out
+    assert err == "dry run: 0 replies would be queued; nothing sent\n"
+    code, out, err = run(capsys, *common, "--snippet", "thanks-feedback")
+    assert code == 0 and "skipped" not in out and "would be queued" in err
+
+
 @pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["outbox"], ["assign", "1", "bob"]])
 def test_a_store_in_a_missing_folder_is_not_made_up(tmp_path, capsys, argv):
     db = tmp_path / "no" / "such" / "desk.sqlite3"
