@@ -292,6 +292,40 @@ def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
     assert "snoozed until 2099-01-0" in out
 
 
+def test_reply_says_which_conversation_it_answers_and_its_outbox_number_apart(tmp_path, capsys):
+    """'#N' is a conversation in every other line the desk prints; the reply's outbox item has
+    its own number (for outbox --cancel N), said as such."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    body = tmp_path / "body.md"
+    body.write_text("Will follow up\n")
+    row = run_json(capsys, "--db", db, "queue")[0]
+    for _ in range(2):  # the outbox's numbers run apart from the conversation's
+        code, out, err = run(capsys, "--db", db, "--config", config, "reply", row["id"], "--body-file", body,
+                             "--send-at", "2099-01-03 09:00")
+        assert code == 0, err
+    [second] = [item for item in run_json(capsys, "--db", db, "outbox")][-1:]
+    assert second["conversation"] == row["id"] and second["id"] != row["id"]
+    assert out == f"reply to #{row['id']} ({row['customer_address']}): queued, outbox #{second['id']}\n"
+
+
+def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path, capsys):
+    """README (Bulk follow-up): a conversation the snippet cannot be filled for is skipped, said,
+    and the status is 1; the dry run, which scripts run first to check, says so the same way."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    common = ("--db", db, "--config", config, "followup", "--query", "subject:refund", "--dry-run")
+    code, out, err = run(capsys, *common, "--snippet", "outage-investigating")  # {{status_page_url}}: nothing fills it
+    assert code == 1 and "skipped: fill these before sending: {{status_page_url}}" in out
+    assert err == "dry run: 0 replies would be queued; nothing sent\n"
+    code, out, err = run(capsys, *common, "--snippet", "thanks-feedback")
+    assert code == 0 and "skipped" not in out and "would be queued" in err
+
+
 @pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["outbox"], ["assign", "1", "bob"]])
 def test_a_store_in_a_missing_folder_is_not_made_up(tmp_path, capsys, argv):
     db = tmp_path / "no" / "such" / "desk.sqlite3"

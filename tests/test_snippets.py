@@ -57,6 +57,23 @@ def test_bundled_placeholders_are_the_house_set() -> None:
     assert extra <= {"status_page_url"}
 
 
+@pytest.mark.parametrize("mail_text, order", [
+    ("Hi, I want a refund for order #4412, it arrived broken.", "4412"),
+    ("My order #25655 was supposed to arrive last week.", "25655"),
+    ("Order no. 12345, charged twice", "12345"),
+    ("Возврат средств за заказ #98765", "98765"),
+])
+def test_bundled_order_snippets_capture_the_order_number(mail_text: str, order: str) -> None:
+    # Nothing else fills {{order_id}}: without a capture the bundled snippet could never be sent
+    # as it is ("fill these before sending: {{order_id}}").
+    snippets, _ = load_snippets([bundled_dir("snippets")])  # type: ignore[list-item]
+    using = [s for s in snippets if "order_id" in placeholders(s.body)]
+    assert {s.name for s in using} == {"refund-issued", "charged-twice", "order-delayed"}
+    for s in using:
+        assert captured_values([s], s.body, mail_text) == {"order_id": order}, s.name
+        assert captured_values([s], s.body, "I ordered 3 items on 2026-01-01") == {}, s.name
+
+
 def test_default_dirs_bundled_then_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     user = tmp_path / "tui-desk" / "snippets"

@@ -77,3 +77,22 @@ async def test_the_incident_key_is_text_in_a_box():
         await settle(pilot)
         assert app.screen.focused is not None and isinstance(app.screen.focused, Input)
         assert app.screen.focused.value == "I" and not isinstance(app.screen, ActionPrompt)
+
+
+async def test_the_resolve_question_is_read_whole_at_80x24():
+    # The detail is longer than the box is wide at 80 columns: it wraps inside the box, it is
+    # never cut at the border ("... (O cancels within t").
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"charged", "enter")
+        await settle(pilot)
+        await pilot.press("I", *"Payments failing", "enter")
+        await settle(pilot)
+        await pilot.press("I")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        words = " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
+        assert "(O cancels within the undo window), and ends it for the whole team." in words, "\n".join(lines)
+        assert "y / Enter yes" in words

@@ -265,7 +265,8 @@ async def _reply(desk, config: Config, args) -> int:
                   sys.stdout)
         sys.stdout.write("\n")
     else:
-        say(f"reply #{queued.outbox_id} to {', '.join(queued.recipients)}: {state}")
+        # "#N" is a conversation everywhere else: name the conversation, the outbox id apart
+        say(f"reply to #{args.id} ({', '.join(queued.recipients)}): {state}, outbox #{queued.outbox_id}")
     return 0 if state in ("sent", "queued", "retrying") else 1
 
 

@@ -89,4 +89,6 @@ async def run_followup(desk, config: Config, args) -> int:
             zone = dt.datetime.now().astimezone().tzinfo
             say(f"due {dt.datetime.fromtimestamp(first, zone):%H:%M:%S} to {dt.datetime.fromtimestamp(last, zone):%H:%M:%S}; "
                 "the app or `tui-desk sync` sends them (`tui-desk outbox --send` sends what is due)")
-    return 1 if outcome is not None and outcome.skipped else 0
+    # the dry run says what the real run would: a conversation it has to skip is status 1 in both
+    skipping = outcome.skipped if outcome is not None else [i for i in plan.items if i.state == "skipped"]
+    return 1 if skipping else 0

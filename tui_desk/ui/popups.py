@@ -25,7 +25,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = "ConfirmScreen {" + PROMPT_CSS + """
     & #prompt { width: auto; min-width: 40; }
-    & #confirm-text { width: auto; margin: 1 1 0 1; }
+    & #confirm-text { width: auto; max-width: 100%; margin: 1 1 0 1; }
     & #confirm-keys { width: auto; margin: 1 1 0 1; color: $text-muted; }
     }"""
 
