@@ -134,6 +134,18 @@ def test_subject_prefixes_are_stripped_for_display_and_re_once():
     assert reply_subject("Re: [#12] Refund", 12) == "Re: [#12] Refund"
 
 
+def test_reply_and_forward_subjects_carry_no_terminal_controls_back():
+    """The customer's subject is written back without escape sequences and controls (the
+    customer's mail client would show them as they are), bidi overrides marked; text, emoji
+    and spacing as they were."""
+    from tui_desk.mail.compose import forward_subject, reply_subject
+    hostile = "\x1b[31mRED\x1b[0m [bold]markup[/bold] \u202eevil\x07 👩\u200d💻  two  spaces"
+    expected = "[bold]markup[/bold] \ufffdevil 👩\u200d💻  two  spaces"
+    assert reply_subject(hostile, 5) == f"Re: [#5] RED {expected}"
+    assert forward_subject("Re: " + hostile) == f"Fwd: RED {expected}"
+    assert reply_subject("Line\r\nbreak\tand tab") == "Re: Line break and tab"
+
+
 async def test_another_mail_with_a_known_message_id_is_kept_beside_the_first(tmp_path):
     desk = await Desk.open(tmp_path / "s.db")
     first = make_mail("same@t", subject="Invoice 1", body="the first\n")

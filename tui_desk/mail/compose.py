@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 
 from tui_desk.mail.model import Address
 from tui_desk.mail.threading import strip_subject_prefixes
+from tui_desk.sanitize import sanitize
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"])
@@ -188,14 +189,20 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
     return addresses + built[:at] + original + built[end:]
 
 
+def _echoed(subject: str) -> str:
+    """The customer's subject as the desk writes it back: no terminal controls or escape
+    sequences (a mail client shows them to the customer as they are), one line."""
+    return re.sub(r"[\n\t]+", " ", sanitize(subject)).strip()
+
+
 def forward_subject(subject: str) -> str:
     """'Fwd: ' exactly once, before the subject without its Re:/Fwd: prefixes."""
-    return f"Fwd: {strip_subject_prefixes(subject)}"
+    return f"Fwd: {strip_subject_prefixes(_echoed(subject))}"
 
 
 def reply_subject(subject: str, ticket: int | None = None) -> str:
     """'Re: ' exactly once, and the ticket marker so replies find their way back."""
-    base = strip_subject_prefixes(subject, forwards=False)
+    base = strip_subject_prefixes(_echoed(subject), forwards=False)
     marker = f"[#{ticket}]"
     if ticket is not None and marker not in base:
         base = f"{marker} {base}".strip()
