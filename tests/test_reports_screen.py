@@ -126,7 +126,7 @@ async def test_csat_shows_in_the_headline_and_by_agent_only_with_answers(desk):
         assert headline[6] == "CSAT 4 · 50% great · mean 2.2", headline  # (3 + 3 + 2 + 1) / 4 = 2.25
         by_agent = text_of(screen, "#reports-csat")
         # most answers first; an agent's name from history is shown literally
-        assert by_agent == "CSAT by agent Alice Martin 2.7 67% great (3)  · Bob [b]Okafor[/b] 1 0% great (1)", by_agent
+        assert by_agent == "CSAT by agent Alice Martin 2.7 (3, 67% great) · Bob [b]Okafor[/b] 1 (1, 0% great)", by_agent
         assert screen.query_one("#reports-csat", Static).display
         assert screen.query_one("#reports-top").styles.height.value == 7  # mail-only and CSAT lines both fit
         await pilot.press("1")  # 7 days: no answer in them
