@@ -75,6 +75,42 @@ async def test_report_json_and_text_carry_csat(tmp_path, capsys):
     assert "CSAT by agent:" in text and "bob                      1  great   0%  okay   0%  bad 100%  mean 1.00" in text
 
 
+async def test_report_csv_and_export_carry_csat_columns(tmp_path, capsys):
+    import csv
+    import io
+    desk = await crafted(tmp_path)
+    await desk.close()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(CONFIG_TOML, encoding="utf-8")
+    base = ["--config", str(cfg), "--db", str(tmp_path / "desk.db")]
+    assert await asyncio.to_thread(cli_main, base + ["report", "--since", SINCE, "--until", UNTIL, "--csv",
+                                                     "--by", "agent,tag"]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    header = table[0]
+    assert header[-8:] == ["csat_count", "csat_great", "csat_okay", "csat_bad", "csat_share_great",
+                           "csat_share_okay", "csat_share_bad", "csat_score_mean"]
+    rows = {(r[0], r[1]): dict(zip(header, r)) for r in table[1:]}
+    assert len(rows) == len(table) - 1, "one row per group"
+    head = rows[("", "all")]
+    assert [head[k] for k in header[-8:]] == ["3", "1", "1", "1", "0.3333", "0.3333", "0.3333", "2.0"]
+    # alice and bob are named by surveys only (nobody replied in the period): rows of their own;
+    # the report's own (none) group (unassigned conversations, empty key) has no answers
+    assert {k for (b, k) in rows if b == "agent"} == {"alice", "bob", ""}
+    none = rows[("agent", "")]
+    assert (none["conversations"], none["csat_count"], none["csat_score_mean"]) == ("3", "0", "")
+    alice = rows[("agent", "alice")]
+    assert (alice["csat_count"], alice["csat_score_mean"], alice["conversations"]) == ("2", "2.5", "")
+    # a tag's row carries both the report's figures and the answers of its conversations
+    billing = rows[("tag", "billing")]
+    assert (billing["conversations"], billing["csat_count"], billing["csat_bad"]) == ("2", "2", "1")
+    assert await asyncio.to_thread(cli_main, base + ["export", "--csv"]) == 0
+    exported = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert exported[0][-2:] == ["csat_rating", "csat_score"]
+    by_domain = sorted((r[2], r[-2], r[-1]) for r in exported[1:])
+    # each conversation's newest answer (c's from 40 days ago is older than its okay)
+    assert by_domain == [("other.test", "okay", "2"), ("shop.test", "bad", "1"), ("shop.test", "great", "3")]
+
+
 async def test_an_answer_mail_is_no_customer_turn(tmp_path):
     desk = await Desk.open(tmp_path / "desk.db", UTC_DESK, clock=Clock())
     await customer(desk, "q@t", 0, "Ann <ann@shop.test>")

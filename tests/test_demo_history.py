@@ -194,3 +194,73 @@ def test_the_agents_work_in_working_hours(demo):
               and DAY_START <= d.hour < DAY_END]
     assert len(at) >= 100 and len(inside) >= 0.7 * len(at), (len(inside), len(at))
     assert DEMO_CONFIG.agent in {r[0] for r in demo.execute("SELECT agent FROM events WHERE at < ?", (END,))}
+
+
+def test_closed_conversations_got_surveys_and_some_customers_answered(demo):
+    """As `[csat] enabled` would have it: a survey after the final close of an answered
+    conversation, one per customer; about half answered, a mix that depends on the agent."""
+    events = events_of(demo)
+    customers = {r["id"]: r["customer_key"] for r in demo.execute("SELECT id, customer_key FROM conversations")}
+    status = {r["id"]: r["status"] for r in demo.execute("SELECT id, status FROM conversations")}
+    mail = mail_of(demo)
+    surveyed, answers, reopened = Counter(), [], 0
+    for conv_id, evs in events.items():
+        surveys = [e for e in evs if e["kind"] == "survey"]
+        if not surveys:
+            assert not [e for e in evs if e["kind"] == "csat"], conv_id
+            continue
+        [survey] = surveys  # one per conversation: its final close
+        data = json.loads(survey["data_json"])
+        closes = [e for e in evs if e["kind"] == "status" and json.loads(e["data_json"])["to"] == "closed"]
+        assert data["close"] == closes[-1]["event_id"], conv_id
+        assert closes[-1]["at"] + 20 * 60 <= survey["at"] <= closes[-1]["at"] + 90 * 60 < END
+        # still closed when it went: no customer mail between the close and the survey
+        wrote = [m["date"] for m in mail[conv_id] if not m["is_agent"] and not m["auto_submitted"]]
+        assert not [t for t in wrote if closes[-1]["at"] < t <= survey["at"]], conv_id
+        reopened += status[conv_id] != "closed"  # the customer wrote again after it
+        assert any(e["kind"] == "reply" for e in evs), "only answered conversations are surveyed"
+        assert data["message_id"].startswith("csat.") and data["agent"] in AGENTS and survey["agent"] in AGENTS
+        assert data["to"] == [customers[conv_id]]
+        surveyed[customers[conv_id]] += 1
+        for e in (e for e in evs if e["kind"] == "csat"):
+            answer = json.loads(e["data_json"])
+            assert survey["at"] < e["at"] < END and answer["survey"] == data["message_id"]
+            assert (answer["agent"], answer["snippets"]) == (data["agent"], data["snippets"])
+            assert answer["score"] == {"great": 3, "okay": 2, "bad": 1}[answer["rating"]]
+            # a bad one with a comment would have opened the conversation again (desk.csat)
+            assert not (answer["rating"] == "bad" and answer["comment"]), answer
+            answers.append(answer)
+    assert max(surveyed.values()) == 1, "one survey per customer ([csat] min_days_between)"
+    assert reopened <= len(surveyed) // 4, "most surveyed conversations stay closed"
+    assert len(surveyed) >= 20 and 0.25 * len(surveyed) <= len(answers) <= 0.7 * len(surveyed)
+    ratings = Counter(a["rating"] for a in answers)
+    assert len(ratings) >= 2 and ratings["great"] >= ratings["bad"], ratings
+    assert {a["agent"] for a in answers} == AGENTS
+    assert any(a["snippets"] for a in answers) and any(a["comment"] for a in answers)
+
+
+async def test_the_demo_desk_shows_csat_and_sla(demo, tmp_path):
+    """What `tui-desk demo` opens: CSAT in the report and the snippets' figures, and [sla]
+    targets that give the queue due and breached rows and the Breaching view."""
+    import shutil
+
+    from tui_desk.demo import demo_config
+    from tui_desk.desk.service import Desk
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(demo.execute("PRAGMA database_list").fetchone()[2], path)
+    desk = await Desk.open(path, demo_config(1), clock=lambda: NOW.timestamp())
+    try:
+        report = await desk.report(END - 30 * 86400, SCENE, by=("agent",))
+        assert report.csat.headline.count >= 5 and len(report.csat.breakdowns["agent"]) == 3
+        stats = {s.name: s for s in await desk.snippet_stats()}
+        assert any(s.csat_count for s in stats.values())
+        assert ("Breaching", "sla:soon") in desk.views()
+        from tui_desk.desk.sla import slas_of
+        queue = await desk.queue_ids()
+        states = Counter(t.state for s in (await slas_of(desk, queue)).values() for t in s.targets)
+        assert states["breached"] >= 3 and states["ok"] + states["warning"] >= 3, states
+        assert await desk.view_ids("sla:soon")
+        # the agents' picker leaves out the survey's own snippet (its links are the desk's to fill)
+        assert any(s.name == "csat" and s.auto for s in desk.snippets())
+    finally:
+        await desk.close()

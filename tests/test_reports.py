@@ -167,7 +167,8 @@ async def test_csv_reads_back_with_the_csv_module(tmp_path, capsys):
     raw = await cli(capsys, *args, "export", "--csv")
     assert raw.count("\r\n") == 6, "a header and five rows, each ended by CRLF"
     rows = list(csv.reader(io.StringIO(raw, newline="")))
-    assert rows[0] == list(EXPORT_HEADER)
+    assert rows[0] == [*EXPORT_HEADER, "csat_rating", "csat_score"]  # no survey answers here: empty cells
+    assert all(r[-2:] == ["", ""] for r in rows[1:])
     by_domain = {r[2]: dict(zip(rows[0], r)) for r in rows[1:]}
     a = by_domain["a.test"]
     assert a["tags"] == "billing, vip", "a cell with a comma, quoted and read back whole"
@@ -177,7 +178,7 @@ async def test_csv_reads_back_with_the_csv_module(tmp_path, capsys):
     assert by_domain["b.test"]["resolution_net"] == "19800"
     # a search narrows it; JSON has the same columns as keys
     found = json.loads(await cli(capsys, *args, "export", "--query", "tag:vip", "--json"))
-    assert [r["customer_domain"] for r in found] == ["a.test"] and set(found[0]) == set(EXPORT_HEADER)
+    assert [r["customer_domain"] for r in found] == ["a.test"] and set(found[0]) == {*EXPORT_HEADER, "csat_rating", "csat_score"}
 
     report = list(csv.reader(io.StringIO(await cli(capsys, *args, "report", "--since", SINCE, "--until", UNTIL,
                                                    "--csv", "--by", "agent"), newline="")))

@@ -89,6 +89,64 @@ async def test_d_opens_the_reports_with_the_known_figures_and_esc_goes_back(desk
         assert isinstance(app.screen, MainScreen)
 
 
+async def answered_surveys(desk) -> None:
+    """Four survey answers (`csat` events) in the period, one before it: Alice's three, Bob's one."""
+    import hashlib
+
+    from tui_desk.store import events as store_events
+    from tui_desk.store.events import Event, event_id
+    ids = await conversation_ids(desk)
+    anchors = await store_events.anchors(desk.store, list(ids.values()))
+    day = 86400
+    given = [("refund-a", 17, "great", "Alice Martin"), ("refund-b", 16, "great", "Alice Martin"),
+             ("invoice", 14, "okay", "Alice Martin"), ("refund-c", 9, "bad", "Bob [b]Okafor[/b]"),
+             ("refund-c", 45, "great", "Bob [b]Okafor[/b]")]  # 45 days ago: not in the period
+    events = []
+    for n, (name, days_ago, rating, agent) in enumerate(given):
+        at = int(NOW.timestamp()) - days_ago * day
+        events.append(Event(event_id(at * 1000, hashlib.sha256(f"answer{n}".encode()).hexdigest()[:20]), at, "alice",
+                            "csat", anchors[ids[name]],
+                            {"rating": rating, "score": {"great": 3, "okay": 2, "bad": 1}[rating], "comment": "",
+                             "agent": agent, "snippets": [], "survey": f"csat.{n}@helpdesk.test"}))
+    async with desk.store.transaction():
+        await store_events.record(desk.store, events)
+
+
+async def test_csat_shows_in_the_headline_and_by_agent_only_with_answers(desk):
+    app = make_app(desk)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_reports(pilot)  # no answers: no CSAT line anywhere, the layout as before
+        assert "CSAT" not in screen_text(app)
+        assert not screen.query_one("#reports-csat", Static).display
+        await pilot.press("escape")
+        await settle(pilot)
+        await answered_surveys(desk)
+        screen = await open_reports(pilot)
+        headline = text_of(screen, "#reports-headline").splitlines()
+        assert headline[6] == "CSAT 4 · 50% great · mean 2.2", headline  # (3 + 3 + 2 + 1) / 4 = 2.25
+        by_agent = text_of(screen, "#reports-csat")
+        # most answers first; an agent's name from history is shown literally
+        assert by_agent == "CSAT by agent Alice Martin 2.7 (3, 67% great) · Bob [b]Okafor[/b] 1 (1, 0% great)", by_agent
+        assert screen.query_one("#reports-csat", Static).display
+        assert screen.query_one("#reports-top").styles.height.value == 7  # mail-only and CSAT lines both fit
+        await pilot.press("1")  # 7 days: no answer in them
+        await settle(pilot)
+        assert "CSAT" not in text_of(screen, "#reports-headline")
+        assert not screen.query_one("#reports-csat", Static).display
+
+
+async def test_csat_keeps_80x24_readable(desk):
+    await answered_surveys(desk)
+    app = make_app(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await open_reports(pilot)
+        lines = screen_text(app).splitlines()
+        assert any(line.startswith(" CSAT 4 · 50% great · mean 2.2") for line in lines), lines
+        assert any(line.startswith(" CSAT by agent Alice Martin 2.7") for line in lines), lines
+        title = next(i for i, line in enumerate(lines) if "Frequent questions:" in line)
+        assert "refund" in lines[title + 1].lower()  # the questions still have rows below their title
+
+
 async def test_the_heatmap_shows_each_hours_share_of_the_busiest(desk):
     app = make_app(desk)
     async with app.run_test(size=WIDE) as pilot:

@@ -197,6 +197,24 @@ def test_front_matter_capture_and_kb(tmp_path: Path) -> None:
     assert s.body.startswith("Hi {{customer_first_name}}")
 
 
+def test_auto_flag_marks_snippets_for_the_desks_own_mail(tmp_path: Path) -> None:
+    assert parse_snippet(write(tmp_path, "ack.md", "---\ntitle: Ack\nauto: True\n---\nHi\n")).auto is True
+    assert parse_snippet(write(tmp_path, "off.md", "---\ntitle: Off\nauto: false\n---\nHi\n")).auto is False
+    assert parse_snippet(write(tmp_path, "plain.md", "---\ntitle: Plain\n---\nHi\n")).auto is False
+    assert parse_snippet(write(tmp_path, "bare.md", "# Bare\nHi\n")).auto is False
+
+
+def test_bundled_snippets_for_automatic_mail_are_marked_auto() -> None:
+    """Their placeholders (answer links, the incident, the measured wait) are filled only when
+    the desk mails them by itself: the agents' picker leaves them out (ui.snippets)."""
+    snippets, _ = load_snippets([bundled_dir("snippets")])  # type: ignore[list-item]
+    auto = {s.name for s in snippets if s.auto}
+    assert auto == {"csat", "auto-ack", "incident-ack", "incident-fixed"}
+    for s in snippets:
+        if s.name not in auto:  # what an agent picks can be sent from the composer
+            assert not set(placeholders(s.body)) & {*LINK_PLACEHOLDERS, "incident", "expected_wait"}, s.name
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("capture: order_number: 'x(\\d+)'", "capture is {placeholder: 'regex', ...}"),
     ("capture: {order_number: x(\\d+)}", "capture: expected name: 'regex'"),
@@ -208,6 +226,7 @@ def test_front_matter_capture_and_kb(tmp_path: Path) -> None:
     ("capture: {a: '\\s*\\s*\\s*x'}", "capture a: more than 2 open-ended repeats"),
     ("capture: {a: '" + "x" * 201 + "'}", "capture a: the regex is over 200 characters"),
     ("kb: javascript:alert(1)", "kb is an http(s) URL"),
+    ("auto: yes", "auto is true or false"),
 ])
 def test_bad_capture_or_kb_names_the_line(tmp_path: Path, line: str, message: str) -> None:
     path = write(tmp_path, "bad.md", f"---\ntitle: T\n{line}\n---\nBody\n")

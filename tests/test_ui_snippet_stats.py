@@ -62,6 +62,22 @@ async def test_the_picker_shows_and_sorts_by_the_figures():
         assert pane.query_one("#snippet-filter", Input).placeholder == "Filter snippets…"
 
 
+async def test_the_picker_leaves_out_the_snippets_for_automatic_mail():
+    """The survey, the acknowledgement and incident mail (`auto: true`): their placeholders are
+    filled only when the desk sends them, so an agent never gets them in the picker."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        pane = app.snippet_pane
+        shown = set(labels(pane))
+        assert "password-reset" in shown and "refund-issued" in shown
+        assert not shown & {"csat", "auto-ack", "incident-ack", "incident-fixed"}, shown
+        await pilot.press("tab", "tab", *"survey")  # not even when searched for
+        await settle(pilot)
+        assert "csat" not in labels(pane)
+        assert plain_text(pane.query_one("#snippet-fills", Static)).startswith("No snippet matches.")
+
+
 async def test_a_desk_whose_figures_fail_still_lists_the_snippets():
     app = make_app()
 

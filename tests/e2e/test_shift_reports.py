@@ -1,6 +1,8 @@
 """A lead's look at the week in a real terminal (80x24): D opens the Reports screen on the
 imported realistic mail, the headline and the heatmap are there, the period switches, a
-frequent question opens as a search in the queue, Esc goes back."""
+frequent question opens as a search in the queue, Esc goes back. And a new user's first look at
+`tui-desk demo`: SLA markers on the queue's rows, CSAT on the Reports screen and beside the
+snippets, the survey's own snippet not in the picker."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import re
 
 from e2e.conftest import imported_home
+from e2e.harness import TUI_DESK
 
 CONFIG = 'agent = "alice"\nagent_addresses = ["*@helpdesk.test"]\n[priority]\ntimezone = "UTC"\n'
 
@@ -54,3 +57,33 @@ def test_reports_shift_in_a_real_terminal(tmp_path, terminals):
     # back on the queue, the cursor where it was (the question's conversation, maybe far down)
     term.wait_for(lambda s: re.search(r"\d+ conversations", s) is not None and "Reports ·" not in s,
                   what="the queue again")
+
+
+def test_the_demo_shows_sla_and_csat_in_a_real_terminal(terminals):
+    term = terminals.open([TUI_DESK, "demo"], width=80, height=24)
+    screen = term.wait_for(lambda s: re.search(r"(due|breached) \d", s) and "Queue" in s, timeout=90,
+                           what="the demo's queue with SLA markers")
+    # the queue is 30 cells wide at 80 columns: a row with a marker keeps a readable subject
+    queue = [line.split("│")[1] for line in screen.splitlines() if line.startswith("│")]
+    marked = [row for row in queue if re.search(r"(due|breached) \d", row)]
+    assert marked and all(re.match(r"\s+\S.{8,}", row) for row in marked), screen
+
+    term.keys("D")
+    screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s, timeout=30,
+                           what="the Reports screen, read")
+    assert re.search(r"CSAT \d+ · \d+% great · mean \d", screen), screen
+    by_agent = next(line for line in screen.splitlines() if "CSAT by agent" in line)
+    assert re.search(r"(Alice Martin|Bob Okafor|Chen Wei) \d(\.\d)? \(\d+, \d+% great\)", by_agent), by_agent
+    questions = screen.split("Frequent questions:")[1].splitlines()
+    assert re.match(r"\s+\d+ \S", questions[1]), "the questions keep rows below their title"
+
+    term.keys("Escape")
+    term.wait_gone("Frequent questions:")
+    term.keys("S")
+    screen = term.wait_for(lambda s: "Filter snippets" in s and "Account locked" in s and "%" in s, timeout=20,
+                           what="the snippet picker with its figures")
+    assert "Automatic acknowledgement" not in screen  # by name, it would come second
+    term.keys("C-o", "C-o", "C-o")  # sorted by CSAT: those with answers first, their mean beside them
+    term.wait_for(lambda s: "(by CSAT)" in s and re.search(r"★\d\.\d \S", s), what="snippets by CSAT")
+    term.type("survey")  # the survey's own snippet is the desk's to send, not an agent's to pick
+    term.wait_for("No snippet matches.", what="no survey snippet in the picker")

@@ -144,11 +144,21 @@ def _dur(v: float | None) -> str:
 
 
 def report_csv(report: Any, by: tuple[str, ...]) -> list[list[Any]]:
-    """One table: the headline (by empty, key "all"), then each breakdown's groups."""
+    """One table: the headline (by empty, key "all"), then each breakdown's groups; the survey
+    answers' columns (desk.metrics.csat CSV_HEADER) on every row, each group's by its key. A key
+    with answers but none of the other figures (an agent named by a survey who replied to
+    nothing in the period) gets a row of its own with only those."""
+    from tui_desk.desk.metrics.csat import CSV_HEADER, csv_cells
     head = report.csv_rows()
-    out: list[list[Any]] = [["by", *head[0]], ["", *head[1]]]
+    key_at = head[0].index("key")
+    out: list[list[Any]] = [["by", *head[0], *CSV_HEADER], ["", *head[1], *csv_cells(report.csat.headline)]]
     for b in by:
-        out += [[b, *row] for row in report.csv_rows(b)[1:]]
+        answers = {g.key: g for g in report.csat.breakdowns.get(b, ())}
+        rows = {row[key_at]: row for row in report.csv_rows(b)[1:]}
+        for key in answers.keys() - rows.keys():
+            rows[key] = [key if i == key_at else None for i in range(len(head[0]))]
+        for key in sorted(rows, key=lambda k: (k is None, str(k or ""))):
+            out.append([b, *rows[key], *csv_cells(answers.get(key))])
     return out
 
 

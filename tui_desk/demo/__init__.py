@@ -6,7 +6,7 @@ import datetime as dt
 import socket
 from pathlib import Path
 
-from tui_desk.config import AccountConfig, Config, ServerConfig
+from tui_desk.config import AccountConfig, Config, ServerConfig, SlaConfig
 from tui_desk.demo import mailbox as generator
 
 DEMO_MESSAGES = 420
@@ -15,7 +15,12 @@ DEMO_DAYS = 10
 DEMO_SETTLED_DAYS = 1.5  # conversations quiet for longer were closed by the demo's agents
 DEMO_RECENT = 0.5  # share of threads whose last mail is from the last few hours
 
-DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",))
+# A service level, so unanswered rows say "due 2h 10m" / "breached 7h" and the Breaching view has
+# members. Around the clock: the demo has no business hours (they would change its priority order).
+# First response only: a resolution target would put "due Wed 15:00" on every open row, and in the
+# queue's 30 cells at 80 columns the subject would shrink to its 10-cell minimum on all of them.
+DEMO_SLA = SlaConfig(first_response_minutes=4 * 60)
+DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",), sla=DEMO_SLA)
 
 
 class DemoMailSink:
@@ -47,7 +52,8 @@ class DemoMailSink:
 def demo_config(smtp_port: int) -> Config:
     account = AccountConfig(name="demo", address="support@helpdesk.test", display_name="Helpdesk Support",
                             smtp=ServerConfig("127.0.0.1", smtp_port, "none", ""), save_sent=False)
-    return Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, accounts=(account,))
+    return Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, accounts=(account,),
+                  sla=DEMO_CONFIG.sla)
 
 
 def demo_end(now: dt.datetime | None = None) -> dt.datetime:

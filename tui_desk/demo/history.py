@@ -29,15 +29,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from tui_desk.desk import commands
+from tui_desk.desk.csat import answer_event_id
 from tui_desk.desk.history import records_of_snippets, state_events
 from tui_desk.desk.keywords import queue_changes
 from tui_desk.desk.priority import summarize
 from tui_desk.desk.snippets import bundled_dir, load_snippets
+from tui_desk.mail.survey import RATINGS, survey_message_id
 from tui_desk.store import events as store_events
 from tui_desk.store import queries
 from tui_desk.store.events import Event
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 LEAD = "Alice Martin"  # the demo config's agent: she triages and tidies up
 DAY_START, DAY_END = 8, 18  # the team's working hours, UTC, Monday to Friday
 HOUR, MINUTE = 3600, 60
+SURVEY_DOMAIN = "helpdesk.test"  # the demo account's (support@helpdesk.test)
 
 TOPIC_TAGS = {
     "refund": ("refund", "billing"), "charged_twice": ("billing",), "invoice": ("billing",),
@@ -70,6 +74,13 @@ TOPIC_SNIPPETS = {
     "feature": ("feature-request", "thanks-feedback"), "gdpr": ("data-deleted",),
     "question": ("thanks-feedback",),
 }
+
+
+# how each agent's customers answer the survey: shares of great, okay, bad
+CSAT_MIX = {"Alice Martin": (0.74, 0.17, 0.09), "Bob Okafor": (0.56, 0.28, 0.16), "Chen Wei": (0.66, 0.2, 0.14)}
+CSAT_ANSWERED = 0.5  # share of surveys answered (a demo wants figures: real desks see 15-40%)
+CSAT_COMMENTS = {"great": ("Quick and friendly, thank you!", "Solved on the first try.", "Great help, thanks."),
+                 "okay": ("Fine in the end, but it took a few mails.", "OK, though I had to wait a while.")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +252,47 @@ def replay(conv_id: int, facts: list[MessageFact], actions: list[Action], anchor
     return out, state
 
 
+def survey_events(facts: list[MessageFact], found: list[Event], anchor: str, domain: str, end: int,
+                  rng: random.Random, new_id: SeededIds) -> list[Event]:
+    """The survey after the conversation's final close (`found`: its events, replayed) and maybe
+    the customer's answer (module docstring); none when nobody replied or it was too late."""
+    replies = [e for e in found if e.kind == "reply"]
+    closes = [e for e in found if e.kind == "status" and e.data.get("to") == "closed"]
+    customer = next((f.sender_key for f in facts if not f.is_agent and not f.auto_submitted), "")
+    if not replies or not closes or not customer:
+        return []
+    close = closes[-1]
+    sent = close.at + rng.randint(20 * MINUTE, 90 * MINUTE)
+    if sent >= end or any(close.at < (f.date or 0) <= sent for f in facts if not f.is_agent and not f.auto_submitted):
+        return []  # too late for the demo, or the customer wrote first: reopened, no survey
+    assigned = [e.data.get("to") for e in found if e.kind == "assign"]
+    agent = (assigned[-1] if assigned else None) or replies[-1].agent
+    used: list[dict[str, Any]] = []
+    for e in replies:
+        used += [s for s in e.data.get("snippets") or [] if s not in used]
+    survey_id = survey_message_id(hashlib.sha256(f"{anchor}\n{close.event_id}".encode()).hexdigest(), domain)
+    out = [Event(new_id(sent), sent, close.agent, "survey", anchor,
+                 {"message_id": survey_id, "to": [customer], "agent": agent, "snippets": used,
+                  "close": close.event_id})]
+    if rng.random() >= CSAT_ANSWERED:
+        return out
+    answered = sent + 10 * MINUTE + int(min(rng.expovariate(1 / (5 * HOUR)), 36 * HOUR))  # most within hours
+    if answered >= end:
+        return out
+    mix = list(CSAT_MIX.get(agent, (0.6, 0.25, 0.15)))
+    first = next((f.date for f in facts if not f.is_agent and not f.auto_submitted and f.date), None)
+    slow = first is not None and replies[0].at - first > 8 * HOUR
+    if len(closes) > 1 or slow:  # reopened, or a long first wait: it did not go smoothly
+        mix = [mix[0] * 0.5, mix[1], mix[2] + mix[0] * 0.5]
+    rating = rng.choices(list(RATINGS), weights=mix)[0]
+    comment = rng.choice(CSAT_COMMENTS[rating]) if rating in CSAT_COMMENTS and rng.random() < 0.4 else ""
+    answer_id = f"csat-answer.{hashlib.sha256(survey_id.encode()).hexdigest()[:16]}@{customer.rpartition('@')[2]}"
+    out.append(Event(answer_event_id(answer_id, answered), answered, close.agent, "csat", anchor,
+                     {"rating": rating, "score": RATINGS[rating], "comment": comment, "agent": agent,
+                      "snippets": used, "survey": survey_id}))
+    return out
+
+
 def topics_by_message_id(msgs: list[Msg]) -> dict[str, str]:
     return {m.msgid.strip("<>"): m.topic for m in msgs if m.topic}
 
@@ -258,6 +310,7 @@ async def give_history(desk: Desk, end: dt.datetime, msgs: list[Msg], seed: int,
     snippets = load_snippets([bundled])[0] if bundled else []
     events: list[Event] = []
     states: dict[int, ConvState] = {}
+    surveyed: set[str] = set()  # one survey per customer over the demo's days ([csat] min_days_between)
     for conv_id in sorted(facts):
         mail = [f for f in facts[conv_id] if f.date is not None]
         if not mail or conv_id not in anchors:
@@ -270,6 +323,14 @@ async def give_history(desk: Desk, end: dt.datetime, msgs: list[Msg], seed: int,
         found, state = replay(conv_id, mail, acts, anchors[conv_id], desk.config.priority, SeededIds(rng))
         events += found
         states[conv_id] = state
+        # the survey draws from a random stream of its own: the history above stays as it was
+        customer = next((f.sender_key for f in mail if not f.is_agent and not f.auto_submitted), "")
+        if customer not in surveyed:
+            asked = random.Random(f"{seed}:csat:{anchors[conv_id]}")
+            surveys = survey_events(mail, found, anchors[conv_id], SURVEY_DOMAIN, end_ts, asked, SeededIds(asked))
+            if surveys:
+                surveyed.add(customer)
+                events += surveys
     before = await queries.conversation_states(store, list(states))
     async with store.transaction():
         await queries.write_states(store, states)

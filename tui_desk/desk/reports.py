@@ -184,9 +184,23 @@ def _grouped(firsts: list[report_cache.FirstMessage], snippets: dict[int, tuple[
         return frequent_questions(asked, period_start=float(since), period_end=float(until), cache=cache)
 
 
+EXPORT_CSAT = ("csat_rating", "csat_score")  # export's columns after metrics.EXPORT_HEADER
+
+
+async def latest_answers(desk: Desk) -> dict[int, tuple[str, int]]:
+    """(rating, score) of each conversation's newest survey answer (`csat` event)."""
+    out: dict[int, tuple[str, int]] = {}
+    for f in await store_events.of_kind_since(desk.store, "csat", 0):  # oldest first: the newest stays
+        rating, score = f.event.data.get("rating"), f.event.data.get("score")
+        if f.conv_id is not None and rating in RATINGS and isinstance(score, int):
+            out[f.conv_id] = (rating, score)
+    return out
+
+
 async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[object]]]:
     """One row per conversation (all, or those the search query finds) with its metrics:
-    (header, rows), columns metrics.EXPORT_HEADER; conv_id is the conversation number."""
+    (header, rows), columns metrics.EXPORT_HEADER then EXPORT_CSAT (its newest survey answer,
+    empty without one); conv_id is the conversation number."""
     await update_cache(desk)
     if query is None or not query.strip():
         ids = None
@@ -196,7 +210,8 @@ async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[ob
     data = await report_cache.cached(desk.store, conv_ids=ids) if ids is not None else \
         await report_cache.cached(desk.store)
     table = await asyncio.to_thread(lambda: metrics.export_rows(decode_all(data), zone=zone_name(desk)))
-    header = [str(h) for h in table[0]]
-    out = [[int(r[0]), *r[1:]] for r in table[1:]]
+    rated = await latest_answers(desk)
+    header = [str(h) for h in table[0]] + list(EXPORT_CSAT)
+    out = [[int(r[0]), *r[1:], *rated.get(int(r[0]), ("", ""))] for r in table[1:]]
     out.sort(key=lambda r: int(str(r[0])))
     return header, out

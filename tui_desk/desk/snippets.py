@@ -25,6 +25,12 @@ repeated (``(a+)+``, ``(\w+\s?)*``: exponential), and more than CAPTURE_OPEN_REP
 repeats (``*``, ``+``, ``{n,}``): with at most two, a search costs at most about the cube of a
 line's length, which the line budget keeps to a fraction of a second.
 ``kb`` is an FAQ link for the questions the snippet answers (``tui-desk snippets suggest``).
+
+``auto: true`` marks a snippet written for mail the desk sends by itself (the CSAT survey, the
+automatic acknowledgement, incident mail): its placeholders (``{{csat_great}}``, ``{{incident}}``)
+are filled only there, so an agent's reply could never be sent with it. The agents' snippet
+picker leaves such snippets out (ui.snippets); ``::name``, rules and ``[csat] snippet`` still
+find them by name.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from tui_desk.desk.views import Snippet
 FENCE = "---"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-FRONT_KEYS = ("title", "tags", "capture", "kb")
+FRONT_KEYS = ("title", "tags", "capture", "kb", "auto")
 CAPTURE_TEXT_CHARS = 4000  # of the customer's mail searched by a capture regex ...
 CAPTURE_LINE_CHARS = 240  # ... line by line, each cut at this length
 CAPTURE_PATTERN_CHARS = 200
@@ -120,8 +126,9 @@ def parse_snippet(path: Path) -> Snippet:
     lines = text.replace("\r\n", "\n").split("\n")
     capture: tuple[tuple[str, str], ...] = ()
     kb: str | None = None
+    auto = False
     if lines[0].strip() == FENCE:
-        title, tags, capture, kb, body_start = _front_matter(str(path), lines)
+        title, tags, capture, kb, auto, body_start = _front_matter(str(path), lines)
         body = "\n".join(lines[body_start:]).strip("\n").rstrip()
     else:
         first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -134,12 +141,13 @@ def parse_snippet(path: Path) -> Snippet:
             body = "\n".join(lines[first + 1 :]).strip()
     if not body:
         raise SnippetError(str(path), 0, "snippet has no body")
-    return Snippet(name=name, title=title, tags=tags, body=body, path=str(path), capture=capture, kb=kb)
+    return Snippet(name=name, title=title, tags=tags, body=body, path=str(path), capture=capture, kb=kb,
+                   auto=auto)
 
 
 def _front_matter(path: str, lines: list[str]
-                  ) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], str | None, int]:
-    """(title, tags, capture, kb, index of the first body line); ``lines[0]`` is the opening fence."""
+                  ) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], str | None, bool, int]:
+    """(title, tags, capture, kb, auto, index of the first body line); ``lines[0]`` is the opening fence."""
     fields: dict[str, tuple[int, str]] = {}
     for i, raw in enumerate(lines[1:], start=2):
         line = raw.strip()
@@ -165,7 +173,15 @@ def _front_matter(path: str, lines: list[str]
     tags = _tags(path, *fields["tags"]) if "tags" in fields else ()
     capture = _capture(path, *fields["capture"]) if "capture" in fields else ()
     kb = _kb(path, *fields["kb"]) if "kb" in fields else None
-    return fields["title"][1], tags, capture, kb, i
+    auto = _flag(path, *fields["auto"]) if "auto" in fields else False
+    return fields["title"][1], tags, capture, kb, auto, i
+
+
+def _flag(path: str, line: int, value: str) -> bool:
+    """``true`` or ``false`` (YAML's spelling, any case)."""
+    if value.lower() not in ("true", "false"):
+        raise SnippetError(path, line, f"auto is true or false, not {value!r}")
+    return value.lower() == "true"
 
 
 def _capture(path: str, line: int, value: str) -> tuple[tuple[str, str], ...]:

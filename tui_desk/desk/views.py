@@ -116,6 +116,7 @@ class Snippet:
     path: str = ""
     capture: tuple[tuple[str, str], ...] = ()  # (placeholder, regex) filled from the customer's mail
     kb: str | None = None  # an FAQ / knowledge-base URL the snippet answers with (self-service)
+    auto: bool = False  # `auto: true`: written for mail the desk sends by itself; not in the agents' picker
 
 
 @dataclass(frozen=True, slots=True)

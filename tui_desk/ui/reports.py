@@ -1,5 +1,6 @@
 """The Reports screen (issue 15): headline numbers, weekly trends, the load heatmap, the staffing
-hint and the frequent questions, for a period switched by keys.
+hint, customer satisfaction (when the period has survey answers) and the frequent questions, for
+a period switched by keys.
 
 Imported when the screen opens (MainScreen.action_reports), never at start: it and its widgets
 (Sparkline, OptionList) are no part of the queue's first paint.
@@ -40,6 +41,7 @@ from tui_desk.ui.text import literal
 
 if TYPE_CHECKING:
     from tui_desk.desk.metrics import Durations, Group
+    from tui_desk.desk.metrics.csat import Csat, CsatGroup
     from tui_desk.desk.questions import QuestionGroup
     from tui_desk.ui.app import DeskApp
 
@@ -96,6 +98,29 @@ def headline_content(report: Report, business: bool) -> Content:
     if g.mail_only_conversations:  # no history: their closes, FCR and reopens are unknown
         parts += ["\n", ("Mail only ", "bold $text-warning"), (str(g.mail_only_conversations), "bold $text-warning"),
                   (" (no history: closes unknown)", "$text-muted")]
+    c = report.csat.headline
+    if c.count:  # survey answers given in the period (desk.metrics.csat)
+        parts += ["\n", ("CSAT ", label), csat_figures(c)]
+    return Content.assemble(*parts)
+
+
+def csat_figures(g: CsatGroup) -> str:
+    """"12 · 75% great · mean 2.6": answers, the share rated great, the mean (great 3 … bad 1)."""
+    return f"{g.count} · {percent(g.share('great'))} great · mean {number(g.score_mean)}"
+
+
+def csat_breakdown(csat: Csat, by: str = "agent") -> Content | None:
+    """One line: the answers per group of `by` (agent: the one the survey named), most answers
+    first: "Bob Okafor 2.8 (5, 80% great)", as the snippet picker says it; None without answers.
+    Names come from teammates' history: shown literally."""
+    groups = sorted(csat.breakdowns.get(by, ()), key=lambda g: (-g.count, g.key is None, g.key or ""))
+    if not csat.headline.count or not groups:
+        return None
+    parts: list[Any] = [(f"CSAT by {by} ", "bold")]
+    for n, g in enumerate(groups):
+        parts += [(" · " if n else "", "$text-muted"), literal("(none)" if g.key is None else g.key),
+                  (f" {number(g.score_mean)}", "bold"),
+                  (f" ({g.count}, {percent(g.share('great'))} great)", "$text-muted")]
     return Content.assemble(*parts)
 
 
@@ -282,6 +307,7 @@ class ReportsScreen(Screen[None]):
         Sparkline > .sparkline--max-color { color: $accent; }
         Sparkline > .sparkline--min-color { color: $primary; }
         #reports-staffing { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+        #reports-csat { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; display: none; }
         #reports-questions-title { height: 1; padding: 0 1; color: $text-accent; text-style: bold; }
         #reports-questions { height: 1fr; border: none; padding: 0; background: $background;
                              text-wrap: nowrap; text-overflow: ellipsis; }
@@ -316,6 +342,7 @@ class ReportsScreen(Screen[None]):
                 yield Sparkline([], id="trend-volume")
         yield LoadHeatmap(id="reports-heatmap")
         yield Static(id="reports-staffing")
+        yield Static(id="reports-csat")
         yield Static(Content("Frequent questions"), id="reports-questions-title")
         yield QuestionList(id="reports-questions")
         yield Footer(compact=True)
@@ -408,7 +435,8 @@ class ReportsScreen(Screen[None]):
             desk = await self.app.desk_opened()
             since, until = self.bounds()
             by = self.trend_by()
-            report = await desk.report(since, until, by=(by,), business_hours=self.business)
+            # by agent too: the CSAT line's groups (the report's own agent groups cost one pass more)
+            report = await desk.report(since, until, by=(by, "agent"), business_hours=self.business)
             self.show_report(report, by)
             heat, staffing = await desk.load(since, until)
             self.show_load(heat, staffing)
@@ -424,7 +452,14 @@ class ReportsScreen(Screen[None]):
 
     def show_report(self, report: Report, by: str) -> None:
         self.report = report
-        self.query_one("#reports-headline", Static).update(headline_content(report, self.business))
+        headline = headline_content(report, self.business)
+        self.query_one("#reports-headline", Static).update(headline)
+        # six lines for the trends; a seventh when mail-only and CSAT lines both show
+        self.query_one("#reports-top").styles.height = max(6, len(headline.plain.splitlines()))
+        by_agent = csat_breakdown(report.csat)
+        line = self.query_one("#reports-csat", Static)
+        line.display = by_agent is not None
+        line.update(by_agent or "")
         keys, medians, volume = trend_series(report, by, self.business)
         per = "day" if by == "day" else "week"
         known = [m for m in medians if m is not None]

@@ -4,7 +4,11 @@ Beside each title, what happened after the snippet was used (desk.snippet_stats,
 DeskService.snippet_stats once the snippets are there and the pane is shown: on a cold metrics
 cache that pass computes it, as opening Reports does): uses, the share it solved, and the mean
 CSAT when the desk has any; the highlighted one's full figures are under the list. Ctrl+O (the
-pane's own key) sorts by best match, uses, solved share or CSAT."""
+pane's own key) sorts by best match, uses, solved share or CSAT.
+
+Snippets marked `auto: true` (desk.snippets: the CSAT survey, the automatic acknowledgement,
+incident mail) are left out: their placeholders are filled only when the desk sends them by
+itself, so an agent could never send a reply made with one."""
 
 from __future__ import annotations
 
@@ -139,7 +143,7 @@ class SnippetPane(Vertical):
         return self.shown[index] if index is not None and 0 <= index < len(self.shown) else None
 
     def set_snippets(self, snippets: list[Snippet]) -> None:
-        self.all_snippets = list(snippets)
+        self.all_snippets = [s for s in snippets if not s.auto]  # for the desk's own mail only
         self._apply_filter(self.filter_input.value)
         self._stats_asked = False
         if self.display:  # a folded pane (narrow terminal) asks when it is first shown

@@ -11,6 +11,9 @@ JSON (`report --json`, key `csat`): the headline group's keys and `breakdowns` {
 GROUP: `key`, `count`, `great`, `okay`, `bad` (how many answers of each rating), `share`
 {`great`, `okay`, `bad`} (fractions of `count`; null when count is 0), `score_mean` (great 3,
 okay 2, bad 1; null when count is 0).
+
+CSV (`report --csv`): CSV_HEADER after the report's own columns, on the headline row and on each
+breakdown group's row (`csv_cells`; a group without answers: counts 0, shares and mean empty).
 """
 
 from __future__ import annotations
@@ -53,6 +56,17 @@ class CsatGroup:
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "count": self.count, "great": self.great, "okay": self.okay, "bad": self.bad,
                 "share": {r: self.share(r) for r in RATINGS}, "score_mean": self.score_mean}
+
+
+CSV_HEADER = ("csat_count", "csat_great", "csat_okay", "csat_bad", "csat_share_great", "csat_share_okay",
+              "csat_share_bad", "csat_score_mean")
+
+
+def csv_cells(g: CsatGroup | None) -> list[Any]:
+    """The CSV_HEADER cells of a group (None: no answers)."""
+    if g is None:
+        return [0, 0, 0, 0, None, None, None, None]
+    return [g.count, g.great, g.okay, g.bad, *(g.share(r) for r in RATINGS), g.score_mean]
 
 
 def _group(key: str | None, answers: Iterable[CsatAnswer]) -> CsatGroup:
