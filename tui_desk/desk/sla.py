@@ -537,18 +537,19 @@ async def desk_sla(desk: Desk, rows: Mapping[int, Any], now: float) -> dict[int,
     keys = {k: _targets_key(t) for k, t in made_targets.items()}
     default_key = keys[id(None)]
     prepared: dict[int, tuple[Any, ...]] = {}
-    for i, data in stored.items():
-        known = memo.get(i)
-        if known is not None and known[0] == data:
-            ready = known[1]
-        else:
-            ready = _prepared(marshal.loads(data))
-            memo[i] = (data, ready)
-        policy = policy_of.get(i)
-        if ready[0] == (default_key if policy is None else keys[id(policy)]):
-            prepared[i] = ready
-        else:
-            stale[i] = None  # made for another policy: the conversation's terms changed
+    with gc_paused():  # (as below)
+        for i, data in stored.items():
+            known = memo.get(i)
+            if known is not None and known[0] == data:
+                ready = known[1]
+            else:
+                ready = _prepared(marshal.loads(data))
+                memo[i] = (data, ready)
+            policy = policy_of.get(i)
+            if ready[0] == (default_key if policy is None else keys[id(policy)]):
+                prepared[i] = ready
+            else:
+                stale[i] = None  # made for another policy: the conversation's terms changed
     targets = {i: made_targets[id(policy_of.get(i))] for i in stale}
     timelines: dict[int, Timeline] = {}
     if stale:
