@@ -183,6 +183,13 @@ async def test_the_plans_say_what_the_pure_path_says_at_every_moment(tmp_path: P
                                                                        resolution_minutes=None))
         await compare(desk, now["t"] + 3 * H, states)
         assert len(made) == len(ids)
+        # inside a caller's transaction (not re-entrant): the plans are worked out, used and not kept
+        desk.config = cfg
+        async with desk.store.transaction():
+            made.clear()
+            await compare(desk, now["t"] + 5 * H, states)
+            assert len(made) == 2 * len(ids)  # both looks: nothing was kept between them
+        assert await desk.store.get_meta("sla_plans_key") != sla_module.plans_key(desk)
         # the mix met every state of every target
         every = {(k, s) for k in KINDS for s in ("ok", "warning", "breached", "paused", "none")}
         every |= {("first_response", "met"), ("first_response", "missed"), ("resolution", "met"), ("resolution", "missed")}

@@ -525,11 +525,16 @@ async def desk_sla(desk: Desk, rows: Mapping[int, Any], now: float) -> dict[int,
         return {}
     policy_of = await _policies(desk, rows, ids, now)
     store = desk.store
-    key = plans_key(desk)
-    if await store.get_meta(_PLANS_KEY) != key:
-        await sla_cache.invalidate_all(store)
-        await store.set_meta(_PLANS_KEY, key)
+    # called inside a caller's transaction (Store.transaction is not re-entrant): plans are
+    # computed, used and not kept
+    keeping = not store.db.in_transaction
     stored, stale = await sla_cache.read(store, ids)
+    if await store.get_meta(_PLANS_KEY) != plans_key(desk):
+        stale.update(dict.fromkeys(stored))
+        stored = {}
+        if keeping:
+            await sla_cache.invalidate_all(store)
+            await store.set_meta(_PLANS_KEY, plans_key(desk))
     clock = _RememberingClock(cfg.priority)
     now_elapsed = clock.elapsed(now)
     memo = _MEMO.setdefault(store, {})
@@ -559,7 +564,8 @@ async def desk_sla(desk: Desk, rows: Mapping[int, Any], now: float) -> dict[int,
         else:
             made_plans = _computed_plans(sources, targets, clock)
         saved = [(i, marshal.dumps(plan)) for i, (_, plan) in made_plans.items()]
-        await sla_cache.save(store, saved, [(i, seq) for i, seq in stale.items() if seq is not None])
+        if keeping:
+            await sla_cache.save(store, saved, [(i, seq) for i, seq in stale.items() if seq is not None])
         for i, data in saved:
             timelines[i] = made_plans[i][0]
             prepared[i] = _prepared(made_plans[i][1])
