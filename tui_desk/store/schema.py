@@ -250,6 +250,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_timeline ON messages(conv_id, coalesce(date, added_at), id, date, added_at, is_agent,
     is_note, auto_submitted, sender_key, message_id);
     """,
+    # 12: the SLA plans (store.sla_cache): conv_sla holds one encoded desk.sla plan per conversation
+    #     (its due moments, which depend on its mail and history and the config, not on the
+    #     clock); sla_dirty names the conversations changed since, marked whenever conv_dirty is
+    #     (its triggers: mail, events, tags, assignee), with conv_dirty's seq: a plan computed
+    #     from data read before a change stays dirty. Its own marks: the reports clear theirs.
+    """
+    CREATE TABLE conv_sla(conv_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+    CREATE TABLE sla_dirty(conv_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+    INSERT INTO sla_dirty(conv_id, seq) SELECT id, 0 FROM conversations;
+    CREATE TRIGGER sla_mark AFTER INSERT ON conv_dirty BEGIN
+    INSERT OR REPLACE INTO sla_dirty(conv_id, seq) VALUES (NEW.conv_id, NEW.seq); END;
+    CREATE TRIGGER sla_conv_del AFTER DELETE ON conversations BEGIN
+    DELETE FROM conv_sla WHERE conv_id=OLD.id; DELETE FROM sla_dirty WHERE conv_id=OLD.id; END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
