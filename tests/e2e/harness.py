@@ -129,6 +129,18 @@ class Terminal:
     def wait_gone(self, text: str, timeout: float = 10.0) -> str:
         return self.wait_for(lambda s: text not in s, timeout, what=f"{text!r} gone")
 
+    def wait_search_left(self, text: str, timeout: float = 10.0) -> None:
+        """After Enter in the search box: wait until the box no longer draws its cursor right
+        after `text` (the focus is back on the queue, so keys typed now reach it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = next((li for li in self.screen(escapes=True).splitlines() if text in li), "")
+            if f"{text} " in line:
+                return
+            if time.monotonic() > deadline:
+                raise ScreenTimeout(f"the search box kept the focus after {text!r} for {timeout:g} s")
+            time.sleep(POLL)
+
     def raw_output(self) -> bytes:
         """All bytes the program wrote to the terminal so far (tmux pipe-pane)."""
         try:

@@ -57,3 +57,35 @@ def test_f_on_a_selection_mails_each_customer_once(dovecot, smtp_sink, tmp_path,
                                 "--json").stdout)
     assert [i["state"] for i in again["items"]] == ["already"] * 3
     assert len(smtp_sink.messages) == 3, "never twice"
+
+
+def test_the_demo_follows_up_on_its_dark_mode_requests_into_its_smtp_sink(terminals):
+    """Issue 17's walk through the demo: the customers who asked for dark mode carry the tag
+    wants-dark-mode; a search for it, * and F with the bundled feature-shipped snippet queue one
+    reply each, and the demo's own SMTP server takes them all (no row keeps a reply waiting)."""
+    import re
+
+    from e2e.harness import TUI_DESK
+    term = terminals.open([TUI_DESK, "demo"], width=80, height=24)
+    term.wait_for(lambda s: re.search(r"outbox: 1\b", s) and "Queue" in s, timeout=90, what="the demo's queue")
+    term.keys("/")
+    term.type("tag:wants-dark-mode")
+    counted = r"tag:wants-dark-mode · (\d+)\b"  # the queue's border, cut at 80 columns after the count
+    found = term.wait_for(lambda s: re.search(counted, s), what="the search")
+    count = int(re.search(counted, found).group(1))
+    assert count >= 3, found
+    term.keys("Enter")
+    term.wait_search_left("tag:wants-dark-mode")
+    term.keys("*")
+    term.wait_for(lambda s: s.count("✓") == count, what=f"{count} rows selected")  # each row's mark
+    term.keys("F")
+    term.wait_for("which snippet?")
+    term.type("shipped")
+    term.keys("Enter")
+    term.wait_for(f"Follow-up with feature-shipped: {count} replies")
+    term.keys("y")
+    term.wait_for("follow-up 'feature-shipped': queued")  # the notice (wrapped at 80 columns)
+    # each reply waits in the outbox (⏲ on its row), the undo window (10 s), then one every 2 s
+    # ([followup] per_minute = 30) to the demo's SMTP server: every ⏲ goes
+    term.wait_for(lambda s: "⏲" in s, what="the replies waiting in the outbox")
+    term.wait_for(lambda s: "⏲" not in s, timeout=90, what="every follow-up sent")

@@ -29,20 +29,6 @@ def texts_to(smtp_sink, address: str) -> list[str]:
             for m in smtp_sink.messages if address in m.rcpt_tos]
 
 
-def wait_until(condition, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
-        time.sleep(0.05)
-
-
-def cursor_left_the_search(term, text: str) -> bool:
-    """The search box no longer draws its cursor right after the text: the focus is elsewhere
-    (keys typed now reach the queue, not the box)."""
-    line = next((li for li in term.screen(escapes=True).splitlines() if text in li), "")
-    return f"{text} " in line
-
-
 def test_an_incident_from_the_app_reaches_the_team_and_resolving_mails_its_customers(dovecot, smtp_sink, tmp_path,
                                                                                        terminals):
     user = dovecot.new_user()
@@ -62,7 +48,7 @@ def test_an_incident_from_the_app_reaches_the_team_and_resolving_mails_its_custo
     alice.type("payment")
     alice.wait_for("payment · 1 conversation")
     alice.keys("Enter")  # back in the queue, the search kept
-    wait_until(lambda: cursor_left_the_search(alice, "payment"), "the queue focused again")
+    alice.wait_search_left("payment")
     alice.keys("*")  # the search's one conversation, selected
     alice.wait_for("1 of 1 selected")
     alice.keys("I")

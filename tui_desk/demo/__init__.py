@@ -105,3 +105,8 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
         await desk.snooze([pick["snooze"]], "tomorrow 9:00")
     if "reply" in pick:
         await desk.snooze([pick["reply"]], "until reply")
+    # the customers who asked for dark mode, tagged for the day it ships: `F` (bulk follow-up)
+    # on `tag:wants-dark-mode` with the feature-shipped snippet
+    wanting = await desk.view_ids('subject:"dark mode"')
+    if wanting:
+        await desk.tag(wanting, ["wants-dark-mode"])
