@@ -326,6 +326,34 @@ def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path,
     assert code == 0 and "skipped" not in out and "would be queued" in err
 
 
+def test_the_teams_own_placeholders_fill_every_reply(tmp_path, capsys):
+    """README (Snippets): [snippets.values] holds the team's own placeholders, such as the status
+    page the bundled outage snippets link to; with it they can be sent, and the text has it."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[snippets.values]\nstatus_page_url = "https://status.shop.example"\n\n'
+                      '[accounts.support]\naddress = "support@helpdesk.test"\n')
+    code, out, err = run(capsys, "--db", db, "--config", config, "followup", "--query", "subject:refund",
+                         "--dry-run", "--snippet", "outage-investigating")
+    assert code == 0 and "skipped" not in out and "would be queued" in err, (out, err)
+    row = run_json(capsys, "--db", db, "queue")[0]
+
+    async def reply_as_queued() -> str:
+        from tui_desk.config import load_config
+        from tui_desk.desk.replies import reply_text
+        from tui_desk.desk.service import Desk
+        desk = await Desk.open(db, load_config(config))
+        try:
+            snippet = next(s for s in desk.snippets() if s.name == "outage-investigating")
+            return (await reply_text(desk, row["id"], snippet.body))[2]
+        finally:
+            await desk.close()
+    text = asyncio.run(reply_as_queued())
+    assert "our status page, which we update at least every 30 minutes: https://status.shop.example" in text
+    assert "{{" not in text
+
+
 @pytest.mark.parametrize("argv", [["queue"], ["show", "1"], ["outbox"], ["assign", "1", "bob"]])
 def test_a_store_in_a_missing_folder_is_not_made_up(tmp_path, capsys, argv):
     db = tmp_path / "no" / "such" / "desk.sqlite3"

@@ -314,3 +314,10 @@ def test_the_snippets_config(tmp_path):
         path.write_text(f"[snippets]\n{bad}\n")
         with pytest.raises(ConfigError, match=said):
             load_config(path)
+    path.write_text('[snippets.values]\nstatus_page_url = "https://status.shop.example"\n')
+    assert load_config(path).snippets.values == (("status_page_url", "https://status.shop.example"),)
+    for bad, said in [('agent_name = "Bob"', r"the desk fills \{\{agent_name\}\} itself"),
+                      ('"status page" = "x"', "is not a placeholder name"), ("url = 3", "must be a text")]:
+        path.write_text(f"[snippets.values]\n{bad}\n")
+        with pytest.raises(ConfigError, match=said):
+            load_config(path)

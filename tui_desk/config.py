@@ -113,6 +113,8 @@ class SnippetsConfig:
     automate_share: float = 0.8  # a snippet that solves this share of its conversations ...
     min_uses: int = 10  # ... answered at least this many: offered as a rule draft
     good_share: float = 0.5  # a question group whose top snippet solves less: offered a new snippet
+    # [snippets.values]: the team's own placeholders, the same in every reply ({{status_page_url}})
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -543,9 +545,29 @@ def _snippets(path: Path, table: TomlTable) -> SnippetsConfig:
             kwargs[key] = _expect(path, full, value, int, "a whole number")
             if kwargs[key] < 1:
                 raise ConfigError(f"{path}: key '{full}' must be 1 or more, not {value!r}")
+        elif key == "values":
+            kwargs[key] = _snippet_values(path, _expect(path, full, value, dict, "a table"))
         else:
             raise ConfigError(f"{path}: unknown key '{full}'")
     return SnippetsConfig(**kwargs)
+
+
+# filled by the desk for each reply (desk.replies.placeholder_values): not the team's to set
+DESK_PLACEHOLDERS = frozenset({"customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name",
+                               "subject", "expected_wait", "incident"})
+
+
+def _snippet_values(path: Path, table: TomlTable) -> tuple[tuple[str, str], ...]:
+    """[snippets.values]: name = "text" for {{name}} in every snippet and reply."""
+    out = []
+    for name, value in table.items():
+        full = f"snippets.values.{name}"
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError(f"{path}: key '{full}' is not a placeholder name (letters, digits, _)")
+        if name in DESK_PLACEHOLDERS:
+            raise ConfigError(f"{path}: key '{full}': the desk fills {{{{{name}}}}} itself")
+        out.append((name, _expect(path, full, value, str, "a text")))
+    return tuple(out)
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:

@@ -45,7 +45,8 @@ def _addrs(raw_json: str) -> list[Address]:
 
 def placeholder_values(desk: "Desk", conv: Keyed, customer_name: str, customer_addr: str) -> dict[str, str]:
     first = customer_name.split()[0] if customer_name.strip() else customer_addr.split("@")[0]
-    return {"customer_first_name": first, "customer_name": customer_name or customer_addr,
+    return {**dict(desk.config.snippets.values),  # the team's own ([snippets.values]); the desk's win
+            "customer_first_name": first, "customer_name": customer_name or customer_addr,
             "ticket_id": str(conv["id"]), "agent_name": desk.config.agent,
             "agent_first_name": first_name(desk.config.agent), "subject": conv["subject"]}
 
