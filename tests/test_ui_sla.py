@@ -127,14 +127,15 @@ async def test_many_changes_at_once_are_a_few_notices_and_one_line_for_the_rest(
         assert notices[3] == "SLA: 5 more conversations warning or breached: the Breaching view lists them"
 
 
-async def test_without_sla_targets_there_is_no_breaching_view_and_L_keeps_the_order():
+async def test_without_sla_targets_there_is_no_breaching_view_and_L_says_so_and_changes_nothing():
     desk = FakeDesk(40)
     app = app_with(desk)
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await settle(pilot)
         before = list(app.queue.ids)
         assert "Breaching" not in [name for name, _ in app.main.views]
         await pilot.press("L")
         await settle(pilot)
-        assert app.queue.ids == before
-        assert str(app.query_one("#queue-pane").border_title) == "Queue · by SLA"
+        assert app.queue.ids == before and not app.main.sla_order
+        assert str(app.query_one("#queue-pane").border_title) == "Queue"  # no "by SLA" that orders nothing
+        assert [n.message for n in app._notifications] == ["No SLA targets: set [sla] in config.toml"]

@@ -149,6 +149,9 @@ class FakeDesk:
         await self._pause()
         return sla_order(ids, self.slas) if self.slas is not None else list(ids)
 
+    def sla_configured(self) -> bool:
+        return self.slas is not None
+
     async def sla_news(self) -> list[SlaAlert]:
         if self.slas is None:
             return []

@@ -177,6 +177,9 @@ class DeskService(Protocol):
         due time; then those without a running target, in the order given. Without [sla]
         targets: as given."""
 
+    def sla_configured(self) -> bool:
+        """[sla] has targets: L, the Breaching view and the rows' SLA markers mean something."""
+
     async def sla_news(self) -> list[SlaAlert]:
         """SLA targets that went from ok to warning, or to breached, since the last call
         (desk.sla_watch): each said once; the first call only takes note. [] without [sla]."""

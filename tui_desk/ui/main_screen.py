@@ -358,6 +358,9 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         the cursor on the top row, the most urgent (the rows under it are what L is for)."""
         if self.desk is None:
             raise SkipAction()
+        if not self.sla_order and not self.desk.sla_configured():  # nothing to order by: say so, keep the list
+            self.notify("No SLA targets: set [sla] in config.toml", timeout=5, markup=False)
+            return
         self.sla_order = not self.sla_order
         self._show_view_title()
         self.load_queue(self.query_text)
