@@ -244,6 +244,7 @@ async def test_search_words_fields_and_order(desk):
 
 
 async def test_without_sla_targets_nothing_breaches_and_the_sla_order_is_the_order_given(desk):
+    assert desk.sla_configured() is False
     ids = await desk.queue_ids()
     assert await desk.sla_order(ids) == ids and await desk.sla_order(ids[::-1]) == ids[::-1]
     assert await desk.queue_ids("sla:soon") == [] and await desk.view_ids("sla:breached") == []

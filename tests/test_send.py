@@ -50,6 +50,8 @@ async def test_reply_arrives_threads_and_is_filed_in_sent_once(tmp_path, dovecot
     clock.now += 11
     report = await sender.run_due()
     assert report.sent == [q.message_id]
+    event = report.sent_events[q.message_id]  # what it was, for the app's notice (desk.sent_news)
+    assert event is not None and event.kind == "reply" and report.sent_to == {q.message_id: ["ann@c.test"]}
     [got] = smtp_sink.wait_for(1)
     assert got.rcpt_tos == ["ann@c.test"] and got.tls and got.auth_user
     m = parsed(got.data)

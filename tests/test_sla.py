@@ -263,4 +263,8 @@ def test_queue_markers_say_due_or_breached_against_the_clock_now():
     assert state_markers(row(sla), at(t(28, 9, 35)), roomy=True) == ("first response due 25m",)
     assert state_words(row(sla), at(t(28, 9, 35))) == ("SLA: first response due 25m",)
     assert state_markers(row(None), at(t(28, 9, 35))) == ()
+    # first: a row or header too narrow for all is cut from the end, and a breach matters most
+    handed = dataclasses.replace(row(sla), assignee="alice", has_draft=True)
+    assert state_markers(handed, at(t(28, 11, 5))) == ("breached 1h 5m", "@alice", "✎draft")
+    assert state_markers(handed, at(t(28, 11, 5)), roomy=True) == ("first response breached 1h 5m", "@alice", "✎draft")
     assert state_markers(row(NO_SLA), at(t(28, 9, 35))) == ()

@@ -46,6 +46,7 @@ async def test_incident_key_starts_from_search_and_selection_then_resolves_after
         await settle(pilot)
         assert isinstance(app.screen, ActionPrompt)
         assert app.screen.title_text == "Start an incident: new mail matching charged · 1 selected"
+        assert app.screen.hints == []  # a search: new mail matching it joins
         await pilot.press(*"Payments failing", "enter")
         await settle(pilot)
         assert desk.actions[0] == ("start_incident", "Payments failing", "charged", selected)
@@ -96,3 +97,24 @@ async def test_the_resolve_question_is_read_whole_at_80x24():
         words = " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
         assert "(O cancels within the undo window), and ends it for the whole team." in words, "\n".join(lines)
         assert "y / Enter yes" in words
+
+
+async def test_an_incident_from_a_selection_alone_says_new_mail_will_not_join():
+    # No search: the incident's match is empty, so only the selected conversations are in it;
+    # the prompt says so, whole at 80x24 (a hint wraps inside the box; a title would be cut).
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("space", "I")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)
+        assert app.screen.title_text == "Start an incident: 1 selected"
+        box = app.screen.query_one("#prompt").region  # the box alone: the queue shows around it
+        lines = [strip.crop(box.x, box.right).text for strip in app.screen._compositor.render_strips()[box.y:box.bottom]]
+        words = " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
+        assert ("No search: only the selected conversations, new mail will not join "
+                "(Esc, then / to search for its mail first)") in words, "\n".join(lines)
+        await pilot.press(*"Payments failing", "enter")
+        await settle(pilot)
+        assert desk.actions[0] == ("start_incident", "Payments failing", "", [app.queue.ids[0]])

@@ -127,14 +127,38 @@ async def test_many_changes_at_once_are_a_few_notices_and_one_line_for_the_rest(
         assert notices[3] == "SLA: 5 more conversations warning or breached: the Breaching view lists them"
 
 
-async def test_without_sla_targets_there_is_no_breaching_view_and_L_keeps_the_order():
+async def test_without_sla_targets_there_is_no_breaching_view_and_L_says_so_and_changes_nothing():
     desk = FakeDesk(40)
     app = app_with(desk)
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await settle(pilot)
         before = list(app.queue.ids)
         assert "Breaching" not in [name for name, _ in app.main.views]
         await pilot.press("L")
         await settle(pilot)
-        assert app.queue.ids == before
-        assert str(app.query_one("#queue-pane").border_title) == "Queue · by SLA"
+        assert app.queue.ids == before and not app.main.sla_order
+        assert str(app.query_one("#queue-pane").border_title) == "Queue"  # no "by SLA" that orders nothing
+        assert [n.message for n in app._notifications] == ["No SLA targets: set [sla] in config.toml"]
+
+
+async def test_the_sla_marker_survives_a_row_and_a_header_too_narrow_for_every_marker():
+    # An assignee and a draft beside a breach: the queue row and the header cut their markers
+    # from the end, so the breach comes first and the draft's marker goes before it does.
+    desk = FakeDesk(40, slas=slas())
+    await desk.assign([5], "Maximiliane Longname")
+    desk.drafts[5] = ("Half-written answer", False, None)
+    app = app_with(desk)
+    async with app.run_test(size=(180, 40)) as pilot:  # the row's subject column holds part of its markers
+        await settle(pilot)
+        await pilot.press("L")  # #5 on top: breached 2h
+        await settle(pilot)
+        assert app.queue.ids[0] == 5
+        row = lines(app.queue)[0]
+        assert "breached 2h @Maximiliane ✎d…" in row, row  # the draft's marker is what is cut
+    async with app_with(desk).run_test(size=SMALL) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("L", "enter")
+        await settle(pilot)
+        meta = str(app.conversation_pane.query_one("#conv-meta").render())
+        assert "· first response breached 2h · @Maximiliane Longname · ✎draft" in meta, meta

@@ -27,7 +27,7 @@ from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
-from tui_desk.desk.views import ConversationView, FollowupLine, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -99,6 +99,7 @@ class FakeDesk:
         self.actions: list[tuple] = []  # every triage call, for the tests
         self.search = FakeSearchIndex(self._conversation)
         self.drafts: dict[int, tuple[str, bool, str | None]] = {}
+        self.action_lines: dict[int, tuple[ActionLine, ...]] = {}  # what rules did (ConversationView.actions)
         self.replies: list[tuple[int, str, bool, str | None]] = []  # every reply() call
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
@@ -148,6 +149,9 @@ class FakeDesk:
     async def sla_order(self, ids: list[int]) -> list[int]:
         await self._pause()
         return sla_order(ids, self.slas) if self.slas is not None else list(ids)
+
+    def sla_configured(self) -> bool:
+        return self.slas is not None
 
     async def sla_news(self) -> list[SlaAlert]:
         if self.slas is None:
@@ -321,6 +325,8 @@ class FakeDesk:
             conv = dataclasses.replace(conv, has_draft=True)
         if self.slas is not None and conv_id in self.slas:
             conv = dataclasses.replace(conv, sla=self.slas[conv_id])
+        if conv_id in self.action_lines:
+            conv = dataclasses.replace(conv, actions=self.action_lines[conv_id])
         if state is None:
             return conv
         return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,

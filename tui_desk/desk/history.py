@@ -20,7 +20,8 @@ One event per conversation per change, recorded in the transaction of the change
                "snippets": [...], "survey": the survey's message_id}
 
 A rule's actions record their own events too (a tag event beside the rule event that says why);
-an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute).
+an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute). Read back, such
+a state event is left out: the rule's line says it (`conversation_history`, `rules_own`).
 A customer's mail reopening or waking a conversation is not recorded: every client would record
 it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
@@ -41,7 +42,7 @@ from tui_desk.store.queries import ConvState
 
 if TYPE_CHECKING:
     from tui_desk.desk.service import Desk
-    from tui_desk.desk.views import Snippet
+    from tui_desk.desk.views import ActionLine, Snippet
 
 
 def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, anchor: str,
@@ -168,12 +169,41 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
     return text
 
 
+# What a rule's line says for each kind of state event its action records (desk.rules.actions.describe)
+_RULE_SAYS = {"tag": " tagged ", "status": " set status ", "assign": " assigned ", "snooze": " snoozed "}
+RULE_GAP = 5  # seconds: a rule records its action's event, then its line, at once
+
+
+def rules_own(events: list[Event]) -> set[str]:
+    """The ids of the state events a rule's (or an incident's) action recorded: desk.rules.execute
+    records the action through desk.commands, then the `rule` event saying it, so the rule's
+    line comes next, by the same agent, within RULE_GAP, and says that kind of change. No link
+    is stored between the two; this is how they are told apart from an agent's own change."""
+    own = set()
+    for e, after in zip(events, events[1:]):
+        word = _RULE_SAYS.get(e.kind)
+        says = " " + str(after.data.get("says") or "").replace(" unassigned", " assigned ") + " "
+        if (word and after.kind == "rule" and after.agent == e.agent and 0 <= after.at - e.at <= RULE_GAP
+                and word in says):
+            own.add(e.event_id)
+    return own
+
+
 async def conversation_history(desk: Desk, conv_id: int) -> list[HistoryLine]:
-    """The conversation's events, oldest first."""
+    """The conversation's events, oldest first; a state event a rule's action recorded reads once,
+    as the rule's line (rules_own)."""
     zone = local_zone(desk.config.priority.timezone)
+    found = await store_events.of_conversation(desk.store, conv_id)
+    said_by_rule = rules_own(found)
     return [HistoryLine(dt.datetime.fromtimestamp(e.at, zone), sanitize_line(e.agent), e.kind, describe(e, zone),
                         e.data, e.event_id)
-            for e in await store_events.of_conversation(desk.store, conv_id)]
+            for e in found if e.event_id not in said_by_rule]
+
+
+async def action_lines(desk: Desk, conv_id: int) -> tuple[ActionLine, ...]:
+    """What rules and incidents did in the conversation, oldest first, for its view."""
+    from tui_desk.desk.views import ActionLine
+    return tuple(ActionLine(h.at, h.text) for h in await conversation_history(desk, conv_id) if h.kind == "rule")
 
 
 def line_text(line: HistoryLine) -> str:

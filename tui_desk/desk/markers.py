@@ -57,8 +57,13 @@ def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False) -> str | None
 
 def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
     """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
-    ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00"."""
+    ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00".
+    The SLA's comes first: a row or header too narrow for all is cut from the end, and a
+    breach matters more than a draft or who has it."""
     out = []
+    due = sla_due(row, now, roomy=roomy)
+    if due:
+        out.append(due)
     if row.assignee:
         out.append(f"@{row.assignee}" if roomy else f"@{row.assignee.split()[0][:12]}")
     if _snoozed(row, now):
@@ -68,9 +73,6 @@ def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False) -> tupl
         out.append(DRAFT)
     if row.scheduled_reply_at is not None:
         out.append(f"{SCHEDULED} {format_when(row.scheduled_reply_at, now)}" if roomy else SCHEDULED)
-    due = sla_due(row, now, roomy=roomy)
-    if due:
-        out.append(due)
     return tuple(out)
 
 

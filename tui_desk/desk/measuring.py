@@ -23,6 +23,9 @@ class MeasuringDesk:
         from tui_desk.desk.sla import sla_order, slas_of
         return sla_order(ids, await slas_of(self._as_desk(), ids))
 
+    def sla_configured(self) -> bool:
+        return self._as_desk().config.sla.configured()
+
     async def sla_news(self) -> list[SlaAlert]:
         from tui_desk.desk.sla_watch import SlaWatch, desk_sla_news
         desk = self._as_desk()

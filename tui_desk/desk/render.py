@@ -10,7 +10,7 @@ from typing import Iterable
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.quoting import split_quoted
 from tui_desk.desk.timefmt import format_datetime_short
-from tui_desk.desk.views import AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
+from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
 from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 
 UTC = dt.timezone.utc
@@ -81,7 +81,10 @@ def conversation_text(view: ConversationView, now: dt.datetime | None = None) ->
         lines.append("   ".join(state))
     if view.reasons:
         lines.append("priority: " + "; ".join(view.reasons))
-    for m in view.messages:
+    for m in view.in_time_order():
+        if isinstance(m, ActionLine):  # what a rule or an incident did: one quiet line
+            lines += ["", f"   · {format_datetime_short(m.at, now)}  {m.text}"]
+            continue
         when = format_datetime_short(m.date, now) if m.date else "(no date)"
         who = "internal note" if m.is_note else "agent" if m.from_agent else "customer"
         lines += ["", f"── {who}: {m.sender} · {when}"]

@@ -350,13 +350,15 @@ class Desk(FollowupDesk, MeasuringDesk):
             return None
         messages = await queries.messages_of(self.store, conv_id)
         [qrow] = await self.queue_rows([conv_id])
+        from tui_desk.desk.history import action_lines
         from tui_desk.desk.render import conversation_view  # imports the mail parser: not before the first paint
         view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
                                  await self.customer_history(rows[conv_id]))
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
                                    snoozed_until_reply=qrow.snoozed_until_reply, has_draft=qrow.has_draft,
                                    scheduled_reply_at=qrow.scheduled_reply_at, sla=qrow.sla,
-                                   replying=await self.others_replying(conv_id))
+                                   replying=await self.others_replying(conv_id),
+                                   actions=await action_lines(self, conv_id))
 
     # -- collision warning: who else has a reply open (desk.keywords td:replying:) ----------------
     async def others_replying(self, conv_id: int) -> tuple[str, ...]:

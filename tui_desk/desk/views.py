@@ -79,6 +79,14 @@ class MessageView:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionLine:
+    """What a rule or an incident did in the conversation, from its history (a `rule` event):
+    a quiet line between the messages."""
+    at: dt.datetime  # aware
+    text: str  # sanitized: "rule 'refunds to billing' tagged +billing"
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryItem:
     """Another conversation of the same customer (or company)."""
     id: int
@@ -105,6 +113,18 @@ class ConversationView:
     has_draft: bool = False
     scheduled_reply_at: dt.datetime | None = None
     sla: Sla | None = None
+    actions: tuple[ActionLine, ...] = ()  # what rules and incidents did, oldest first
+
+    def in_time_order(self) -> list[MessageView | ActionLine]:
+        """The messages with the action lines between them: each action before the first
+        message dated after it (a message without a date keeps its place)."""
+        out: list[MessageView | ActionLine] = []
+        waiting = list(self.actions)
+        for m in self.messages:
+            while waiting and m.date is not None and waiting[0].at < m.date:
+                out.append(waiting.pop(0))
+            out.append(m)
+        return out + waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +197,9 @@ class DeskService(Protocol):
         """These ids by SLA (desk.sla.sla_order): breached first, the most over first; then by
         due time; then those without a running target, in the order given. Without [sla]
         targets: as given."""
+
+    def sla_configured(self) -> bool:
+        """[sla] has targets: L, the Breaching view and the rows' SLA markers mean something."""
 
     async def sla_news(self) -> list[SlaAlert]:
         """SLA targets that went from ok to warning, or to breached, since the last call

@@ -169,3 +169,12 @@ async def names_message(store: Store, kind: str, message_id: str) -> bool:
     return await store.fetchone(
         "SELECT 1 FROM events WHERE kind = ? AND json_extract(data_json, '$.message_id') = ? LIMIT 1",
         (kind, message_id)) is not None
+
+
+async def naming_message(store: Store, message_id: str) -> Event | None:
+    """The event (sent or still in the outbox) of the mail with this Message-ID: the reply,
+    automatic reply, survey... that sent it; None when none names it."""
+    row = await store.fetchone(
+        "SELECT * FROM events WHERE json_extract(data_json, '$.message_id') = ? ORDER BY at, event_id LIMIT 1",
+        (message_id,))
+    return None if row is None else _row(row)

@@ -29,7 +29,7 @@ from tui_desk.config import Config
 from tui_desk.mail.imap import ImapConnection, ImapError
 from tui_desk.sync.parse_pool import parse_safely
 from tui_desk.mail.smtp import PermanentSendError, TemporarySendError, send
-from tui_desk.store import Store, ingest as store_ingest, outbox
+from tui_desk.store import Store, events as store_events, ingest as store_ingest, outbox
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ class OutboxReport:
     failed: list[str] = field(default_factory=list)
     maybe_sent: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # the conversation moved on: the agent decides
+    # what each sent one was, for the app's notice (desk.sent_news): its history event (an
+    # agent's reply, a rule's automatic one, a survey...; None: none recorded) and its recipients
+    sent_events: dict[str, store_events.Event | None] = field(default_factory=dict)
+    sent_to: dict[str, list[str]] = field(default_factory=dict)
 
 
 class OutboxSender:
@@ -161,8 +165,13 @@ class OutboxSender:
             report.failed.append(item.message_id)
             return
         await self._mark_sent(item)
-        report.sent.append(item.message_id)
+        await self._report_sent(item, report)
         await self._file_in_sent(item)
+
+    async def _report_sent(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
+        report.sent.append(item.message_id)
+        report.sent_events[item.message_id] = await store_events.naming_message(self.store, item.message_id)
+        report.sent_to[item.message_id] = list(item.recipients)
 
     async def _fail(self, item: outbox.OutboxItem, error: str) -> None:
         async with self.store.transaction():
@@ -243,7 +252,7 @@ class OutboxSender:
         if found:
             await self._mark_sent(item)
             await self._set(item.id, "done")
-            report.sent.append(item.message_id)
+            await self._report_sent(item, report)
         else:
             await self._set(item.id, "maybe_sent",
                             error="the app stopped while sending; the server may have accepted it. "

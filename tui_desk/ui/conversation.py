@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from tui_desk.desk.markers import state_markers
 from tui_desk.desk.timefmt import format_age, format_datetime_short
-from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, TextBlock
+from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, MessageView, TextBlock
 
 FOLD_MARK = "▸"
 STATUS_STYLES = {
@@ -345,6 +345,7 @@ class ConversationPane(Vertical):
             text-overflow: ellipsis;
         }
         & .thread--history { margin: 0 0 1 0; padding: 0 1; border-left: outer $accent; height: auto; }
+        & .thread--action { margin: 0 0 1 0; padding: 0 1 0 2; color: $text-muted; height: auto; }
         & > #conv-meta {
             color: $text-muted;
             border-bottom: solid $foreground 20%;
@@ -390,6 +391,7 @@ class ConversationPane(Vertical):
             and self.conversation is not None
             and self.conversation.id == conv.id
             and [m.id for m in self.conversation.messages] == [m.id for m in conv.messages]
+            and self.conversation.actions == conv.actions
         )
         self.conversation = conv
         if same_thread:
@@ -400,10 +402,18 @@ class ConversationPane(Vertical):
         thread = self.thread
         with self.app.batch_update():
             await thread.remove_children()
-            await thread.mount_all([MessageBox(m, usual=usual, now=self._clock()) for m in conv.messages])
+            now = self._clock()
+            await thread.mount_all([self._action(a, now) if isinstance(a, ActionLine) else
+                                    MessageBox(a, usual=usual, now=now) for a in conv.in_time_order()])
             if conv.history:
                 await thread.mount(Static(self._history(conv), classes="thread--history"))
         thread.call_after_refresh(thread.scroll_to_newest)  # once the new messages are laid out
+
+    @staticmethod
+    def _action(action: ActionLine, now: dt.datetime) -> Static:
+        """What a rule or an incident did: a quiet line between the messages (sanitized by the desk)."""
+        return Static(Content.assemble(("· ", "bold"), f"{format_datetime_short(action.at, now)}  ", action.text),
+                      classes="thread--action")
 
     def _history(self, conv: ConversationView) -> Content:
         """The customer's (and their company's) other conversations; h jumps to one."""

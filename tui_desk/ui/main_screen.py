@@ -64,6 +64,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         self.initial_query = initial_query
         self.query_text = ""
         self._search_timer: Timer | None = None
+        self._sent_burst: list[tuple[str, tuple[str, ...]]] = []  # what the toast shown now says was sent
+        self._sent_toast = ""
         self.snippets_wanted = True  # the user's choice at 100+ columns
         self.snippets_over_conversation = False  # the user's choice below 100 columns
         self.narrow = False
@@ -230,8 +232,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         report = message.report
         if report.sent:
             self.pending_send = None  # gone out: u is triage's undo again
-        for _ in report.sent:
-            self.notify("Reply sent", timeout=3)
+        if report.sent:
+            self._say_sent(report)
         for _ in report.failed:
             self.notify("A reply was refused by the server; its text is back in the draft",
                         severity="error", timeout=10)
@@ -242,6 +244,20 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         for _ in report.maybe_sent:
             self.notify("A reply may or may not have been sent (the app stopped while sending); "
                         "O shows the outbox", severity="warning", timeout=15)
+
+    def _say_sent(self, report: Any) -> None:
+        """One toast saying what went out; while it is up, the next sent mail join it (a bulk
+        follow-up goes one every few seconds: "5 follow-up replies sent", not five toasts).
+        Textual has no public way to change a toast: the shown one is removed by hand."""
+        from tui_desk.desk.sent_news import sent_items, sent_line
+        items = sent_items(report.sent, report.sent_events, report.sent_to)
+        shown = [n for n in self.app._notifications if n.message == self._sent_toast and not n.has_expired]
+        if shown:
+            for notification in shown:
+                self.app._unnotify(notification, refresh=False)
+            items = self._sent_burst + items
+        self._sent_burst, self._sent_toast = items, sent_line(items)
+        self.notify(self._sent_toast, timeout=4, markup=False)
 
     async def _watch_store(self) -> None:
         """The first look compares the store file with what it was when the first page was read
@@ -358,6 +374,9 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         the cursor on the top row, the most urgent (the rows under it are what L is for)."""
         if self.desk is None:
             raise SkipAction()
+        if not self.sla_order and not self.desk.sla_configured():  # nothing to order by: say so, keep the list
+            self.notify("No SLA targets: set [sla] in config.toml", timeout=5, markup=False)
+            return
         self.sla_order = not self.sla_order
         self._show_view_title()
         self.load_queue(self.query_text)

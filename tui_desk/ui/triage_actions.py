@@ -184,6 +184,9 @@ class TriageActions(_Base):
         joining = f"{len(ids)} selected" if ids else ""
         title = "Start an incident: " + " · ".join(p for p in (f"new mail matching {match}" if match else "",
                                                               joining) if p)
+        # without a search its match is empty: nothing new will ever join it (a hint wraps, a title is cut)
+        hints = () if match else ("No search: only the selected conversations, new mail will not join "
+                                  "(Esc, then / to search for its mail first)",)
 
         async def start(text: str) -> str:
             return await self._incident_changed(desk.start_incident(text, match, ids))
@@ -192,7 +195,8 @@ class TriageActions(_Base):
             if description is not None:
                 self.start_action(self._said(description), undoable=False)
 
-        await self.app.push_screen(ActionPrompt(title, apply=start, placeholder="What broke, as customers read it"),
+        await self.app.push_screen(ActionPrompt(title, apply=start, placeholder="What broke, as customers read it",
+                                                hints=hints),
                                    callback=done)
 
     async def _incident_changed(self, action: Awaitable[str]) -> str:
