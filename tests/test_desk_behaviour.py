@@ -291,8 +291,11 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
 
 
 async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):
-    assert desk.reply_placeholders() == ["customer_first_name", "customer_name", "ticket_id", "agent_name",
-                                         "agent_first_name", "subject", "expected_wait"]
+    from tui_desk.desk.snippets import capture_names
+    house = ["customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name", "subject",
+             "expected_wait"]
+    # then what its snippets capture from the customer's mail (the bundled ones: {{order_id}})
+    assert desk.reply_placeholders() == house + [n for n in capture_names(desk.snippets()) if n not in house]
     assert desk.undo_send_seconds() == []  # no account sends
     assert all(s.name and s.body for s in desk.snippets())
 

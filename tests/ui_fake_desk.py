@@ -27,6 +27,7 @@ from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
+from tui_desk.desk.snippets import capture_names
 from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
@@ -427,8 +428,9 @@ class FakeDesk:
         return False  # as the behaviour suite's real desk: no [priority] business_hours
 
     def reply_placeholders(self) -> list[str]:
-        return ["customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name", "subject",
-                "expected_wait"]
+        house = ["customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name", "subject",
+                 "expected_wait"]
+        return house + [n for n in capture_names(self.snippets()) if n not in house]
 
     # (name, uses, conversations, solved, closed, reopened, median close s, csat count, csat mean, great share)
     SNIPPET_FIGURES = (("password-reset", 12, 10, 9, 10, 1, 1800.0, 4, 2.75, 0.75),
