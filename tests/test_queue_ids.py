@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tui_desk.config import Config, PriorityConfig
+from tui_desk.desk import queue_ids
 from tui_desk.desk.importer import import_paths
 from tui_desk.desk.service import Desk
 from tui_desk.store import queries
@@ -113,7 +114,9 @@ async def test_the_list_kept_up_to_date_moves_only_what_changed(template, tmp_pa
 
 
 @pytest.mark.parametrize("seed", range(6))
-async def test_random_actions_keep_the_list_equal_to_the_whole_read(template, tmp_path, seed):
+async def test_random_actions_keep_the_list_equal_to_the_whole_read(template, tmp_path, seed, monkeypatch):
+    if seed % 2:  # the ids that leave taken out in one pass over the list, not one by one
+        monkeypatch.setattr(queue_ids, "FEW_LEAVING", 0)
     rng = random.Random(seed)
     shutil.copy(template, tmp_path / "desk.db")
     clock = Clock()

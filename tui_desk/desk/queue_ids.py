@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from tui_desk.store import Store, queries
 
 MANY_MOVED = 1000  # more than this: the whole list again
+FEW_LEAVING = 32  # up to this many leave one by one, more in one pass over the list
 FANOUT = 64  # ranks fetched per round when finding where a conversation goes (3 rounds at 57k)
 
 
@@ -38,6 +39,13 @@ class _Held:
     now: int  # the time it was read for
     wakes_at: int | None  # the earliest snooze end after `now` (the list changes then)
     ranks: dict[int, float] = field(default_factory=dict)  # of some of ids, fetched while placing
+    _members: set[int] | None = None
+
+    def members(self) -> set[int]:
+        """The ids as a set, made at the first update (a list read for one look never needs it)."""
+        if self._members is None:
+            self._members = set(self.ids)
+        return self._members
 
 
 class QueueIds:
@@ -93,10 +101,15 @@ class QueueIds:
         if not moved:
             return True
         places = await queries.queue_places(store, moved)
-        gone = set(moved)
-        ids = held.ids
-        if any(i in gone for i in ids):
+        ids, members = held.ids, held.members()
+        leaving = [i for i in moved if i in members]
+        if len(leaving) <= FEW_LEAVING:  # list.index runs in C, and stops where the id is
+            for conv_id in leaving:
+                del ids[ids.index(conv_id)]
+        else:
+            gone = set(leaving)
             ids[:] = [i for i in ids if i not in gone]
+        members.difference_update(leaving)
         ranks = held.ranks
         entering: list[tuple[float, int]] = []
         for conv_id in moved:
@@ -115,6 +128,7 @@ class QueueIds:
         for rank, conv_id in sorted(entering):
             at = await self._position(held, (rank, conv_id))
             ids.insert(at, conv_id)
+            members.add(conv_id)
             ranks[conv_id] = rank
         return True
 
