@@ -85,6 +85,12 @@ def what_if(path: str | None) -> None:
             exec(compile(f.read(), path, "exec"), {"__name__": "triage_bench_what_if"})
 
 
+def full_reads(desk) -> int | None:
+    """How often the desk read the open queue whole (desk/queue_ids.py; else it moved the ids
+    that changed); None for a tree without it."""
+    return getattr(getattr(desk, "open_queue", None), "full_reads", None)
+
+
 def emit(result: dict) -> None:
     import json
 
@@ -266,6 +272,7 @@ def child_ui(db: str, reps: int, fix: str | None) -> None:
                               f"undo of {action} did not restore it")
                         samples.append({**r, "where": where, "undoes": action})
             info["gc_frozen"] = gc.get_freeze_count()
+            info["queue_full_reads"] = full_reads(app.desk)
         return {"samples": samples, "prompt_open_ms": prompts, "checks": checks, **info}
 
     emit(asyncio.run(run()))
@@ -310,7 +317,7 @@ def child_core(db: str, reps: int, fix: str | None) -> None:
                         at = fresh.index(conv) if conv in fresh else 0
                         page = at // PAGE_SIZE * PAGE_SIZE
                         await timed("queue_rows_page", lambda: desk.queue_rows(fresh[page:page + PAGE_SIZE]))
-            return {"ms": out, "queue_len": len(ids), "targets": targets}
+            return {"ms": out, "queue_len": len(ids), "targets": targets, "queue_full_reads": full_reads(desk)}
         finally:
             await desk.close()
 
@@ -567,6 +574,9 @@ def main() -> int:
         result["core"] = core
         for name, values in core["ms"].items():
             s[f"core_{name}_ms"] = summary(values)
+        if core.get("queue_full_reads") is not None:
+            print(f"  desk alone: the open queue read whole {core['queue_full_reads']} times in "
+                  f"{len(core['ms']['queue_ids']) + 1} queue_ids calls (else the ids that changed moved)", flush=True)
     if "recompute" not in skip:
         print(f"priority recomputation over the whole store: {args.recompute_runs} runs + 1 split by step…",
               flush=True)
@@ -664,6 +674,9 @@ def main() -> int:
         for key, v in s["ui_prompt_open_ms"].items():
             if v["n"]:
                 print(f"  key -> prompt on screen, {key}: p50 {v['p50']:.1f} ms, p95 {v['p95']:.1f} ms")
+        if ui.get("queue_full_reads") is not None:
+            print(f"  the open queue was read whole {ui['queue_full_reads']} times in the run "
+                  f"(else the ids that changed moved, desk/queue_ids.py)")
         if ui["checks"]:
             print(f"  WARNING: {len(ui['checks'])} actions did not show their effect: " + "; ".join(ui["checks"][:5]))
         else:
