@@ -186,13 +186,7 @@ async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: in
     """Conversation ids in answer-next order (rank is time-invariant, so this is one index scan)."""
     ids: list[int] = []
     for status in statuses:  # one index range each; the queue is normally one status
-        # one JSON array instead of a row per id: 100k rows cost the UI thread far more; json.loads
-        # reads 57k ids in ~3 ms where splitting a group_concat and int() of each took ~6-9 ms
-        row = await store.fetchone(
-            "SELECT json_group_array(id) FROM (SELECT id FROM conversations WHERE status = ?"
-            " AND (snooze_until IS NULL OR snooze_until <= ?) AND snooze_reply = 0 ORDER BY rank, id)",
-            (status, now if now is not None else 2**62))
-        ids += json.loads(row[0]) if row and row[0] else []
+        ids += (await queue_list(store, now if now is not None else 2**62, status))[0]
     return ids
 
 
@@ -340,7 +334,9 @@ async def no_transaction(store: Store) -> AsyncIterator[bool]:
 
 async def queue_list(store: Store, now: int, status: str = "open") -> tuple[list[int], int | None]:
     """queue_ids for one status, and the earliest snooze end after `now` among the others of
-    that status (snoozed until a time: they enter the queue then), in the same index scan."""
+    that status (snoozed until a time: they enter the queue then), in the same index scan.
+    One JSON array instead of a row per id: 100k rows cost the UI thread far more; json.loads
+    reads 57k ids in ~3 ms where splitting a group_concat and int() of each took ~6-9 ms."""
     row = await store.fetchone(
         "SELECT json_group_array(id) FILTER (WHERE shown), min(snooze_until) FILTER (WHERE NOT shown"
         " AND snooze_reply = 0) FROM (SELECT id, snooze_until, snooze_reply, (snooze_until IS NULL"
