@@ -13,6 +13,7 @@ from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
+from tui_desk.desk.queue_ids import QueueIds
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
@@ -56,6 +57,7 @@ class Desk(FollowupDesk, MeasuringDesk):
         # the rules this desk runs (desk.rules.fire; Background sets them): None runs none
         self.rules: RuleSet | None = None
         self._sla_watch: SlaWatch | None = None  # sla_news' memory (desk.sla_watch)
+        self.open_queue = QueueIds(store)  # the open queue, moved by what changed (desk.queue_ids)
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
@@ -213,7 +215,7 @@ class Desk(FollowupDesk, MeasuringDesk):
     async def queue_ids(self, query: str | None = None) -> list[int]:
         if query and query.strip():
             return await self._search(query, by_priority=False)
-        return await queries.queue_ids(self.store, now=self.now())
+        return await self.open_queue.ids(self.now())
 
     async def _search(self, text: str, by_priority: bool) -> list[int]:
         """The store finds the query's terms; the desk answers `sla:` (store.search)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from tui_desk.store.db import SqlValue, Store, as_json_list
 
@@ -184,13 +186,7 @@ async def queue_ids(store: Store, statuses: tuple[str, ...] = ("open",), now: in
     """Conversation ids in answer-next order (rank is time-invariant, so this is one index scan)."""
     ids: list[int] = []
     for status in statuses:  # one index range each; the queue is normally one status
-        # one JSON array instead of a row per id: 100k rows cost the UI thread far more; json.loads
-        # reads 57k ids in ~3 ms where splitting a group_concat and int() of each took ~6-9 ms
-        row = await store.fetchone(
-            "SELECT json_group_array(id) FROM (SELECT id FROM conversations WHERE status = ?"
-            " AND (snooze_until IS NULL OR snooze_until <= ?) AND snooze_reply = 0 ORDER BY rank, id)",
-            (status, now if now is not None else 2**62))
-        ids += json.loads(row[0]) if row and row[0] else []
+        ids += (await queue_list(store, now if now is not None else 2**62, status))[0]
     return ids
 
 
@@ -304,3 +300,73 @@ async def counts(store: Store) -> tuple[int, int]:
     m = await store.fetch_int("SELECT count(*) FROM messages")
     c = await store.fetch_int("SELECT count(*) FROM conversations")
     return m, c
+
+
+# --- the queue kept up to date (desk.queue_ids): what moved on this connection -----------------
+# Temporary triggers note each conversation this connection inserts, deletes, or whose status,
+# rank or snooze changes, whatever wrote it (an action, a rule, a merge, the sync in this
+# process). Nothing goes to the file; other connections' commits are not seen (data_version).
+_QUEUE_MOVES = (
+    "CREATE TEMP TABLE IF NOT EXISTS queue_moved(id INTEGER PRIMARY KEY)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS queue_moved_in AFTER INSERT ON main.conversations"
+    " BEGIN INSERT OR IGNORE INTO queue_moved VALUES (NEW.id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS queue_moved_del AFTER DELETE ON main.conversations"
+    " BEGIN INSERT OR IGNORE INTO queue_moved VALUES (OLD.id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS queue_moved_up AFTER UPDATE OF id, status, rank, snooze_until, snooze_reply"
+    " ON main.conversations WHEN OLD.id IS NOT NEW.id OR OLD.status IS NOT NEW.status OR OLD.rank IS NOT NEW.rank"
+    " OR OLD.snooze_until IS NOT NEW.snooze_until OR OLD.snooze_reply IS NOT NEW.snooze_reply"
+    " BEGIN INSERT OR IGNORE INTO queue_moved VALUES (OLD.id); INSERT OR IGNORE INTO queue_moved VALUES (NEW.id); END",
+)
+
+
+async def watch_queue_moves(store: Store) -> None:
+    """From now on note the conversations whose place in the queue may change (queue_moves)."""
+    for sql in _QUEUE_MOVES:  # not store.execute: no write to the file, so no wait for its check
+        await store.db.execute(sql)
+
+
+async def queue_moves(store: Store) -> list[int]:
+    """The conversations noted since the last call (watch_queue_moves), forgotten as they are read."""
+    return [r[0] for r in await store.fetchall("DELETE FROM temp.queue_moved RETURNING id")]
+
+
+@asynccontextmanager
+async def no_transaction(store: Store) -> AsyncIterator[bool]:
+    """True when no transaction is open or waiting on this connection; none starts until the
+    block ends (it holds the writer lock meanwhile). False, and nothing held, when one is: its
+    changes may still be rolled back, and a rollback takes the notes of queue_moves with it."""
+    lock = store._writer  # the store package's own lock (store.db.Store.transaction)
+    if lock.locked() or store.db.in_transaction:
+        yield False
+        return
+    async with lock:
+        yield True
+
+
+async def queue_list(store: Store, now: int, status: str = "open") -> tuple[list[int], int | None]:
+    """queue_ids for one status, and the earliest snooze end after `now` among the others of
+    that status (snoozed until a time: they enter the queue then), in the same index scan.
+    One JSON array instead of a row per id: 100k rows cost the UI thread far more; json.loads
+    reads 57k ids in ~3 ms where splitting a group_concat and int() of each took ~6-9 ms."""
+    row = await store.fetchone(
+        "SELECT json_group_array(id) FILTER (WHERE shown), min(snooze_until) FILTER (WHERE NOT shown"
+        " AND snooze_reply = 0) FROM (SELECT id, snooze_until, snooze_reply, (snooze_until IS NULL"
+        " OR snooze_until <= ?) AND snooze_reply = 0 AS shown FROM conversations WHERE status = ?"
+        " ORDER BY rank, id)", (now, status))
+    if row is None or row[0] is None:
+        return [], None
+    return json.loads(row[0]), row[1]
+
+
+async def queue_places(store: Store, conv_ids: list[int]) -> dict[int, tuple[str, float, int | None, bool]]:
+    """(status, rank, snooze_until, snooze_reply) of these conversations (the ones that exist)."""
+    rows = await store.fetchall(
+        "SELECT id, status, rank, snooze_until, snooze_reply FROM conversations"
+        " WHERE id IN (SELECT value FROM json_each(?))", (as_json_list(conv_ids),))
+    return {r[0]: (r[1], r[2], r[3], bool(r[4])) for r in rows}
+
+
+async def ranks_of(store: Store, conv_ids: list[int]) -> dict[int, float]:
+    rows = await store.fetchall("SELECT id, rank FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
+                                (as_json_list(conv_ids),))
+    return {r[0]: r[1] for r in rows}

@@ -131,6 +131,17 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         first page saw it."""
         self._store_mark = mark
         self.set_interval(STORE_WATCH_SECONDS, self._watch_store)
+        self._hold_queue()
+
+    @work(group="queue-hold")
+    async def _hold_queue(self) -> None:
+        """The queue's ids once more, now the app is up: the desk keeps them, so the first action
+        moves the ids that changed instead of reading the whole list (desk/queue_ids.py)."""
+        if self.desk is not None and self.alive():
+            try:
+                await self.desk.queue_ids()
+            except Exception:  # noqa: BLE001 - the first action reads the list and says what is wrong
+                pass
 
     def watch_sla(self) -> None:
         """SLA notices from now on: the first look takes note, later ones say what changed."""
