@@ -8,7 +8,6 @@ once in ui/registry.py.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from tui_desk.ui.bridge import OutboxReported, StoreChanged, SyncStateChanged, T
 from tui_desk.ui.conversation import ConversationPane
 from tui_desk.ui.followup import FollowupActions
 from tui_desk.ui.inputs import FollowingInput
+from tui_desk.ui.notices import Notices
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.replying import ReplyActions
 from tui_desk.ui.snippets import SnippetPane
@@ -44,15 +44,9 @@ AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages (a clock: not
 # Another process's commit to the store (`tui-desk tag` from a script, a second app) has no
 # callback to turn into a message: SQLite is asked, this often; a change is a StoreChanged.
 STORE_WATCH_SECONDS = 0.5
-# SLA targets turn warning or breached as time passes, with nothing to post it: the desk is
-# asked this often what changed (desk.sla_watch); more than SLA_NOTICES at once become one line.
-# A look costs ~4 s of the desk's work on a 100k store: the next waits SLA_WATCH_SHARE times as long.
-SLA_WATCH_SECONDS = 30.0
-SLA_WATCH_SHARE = 10
-SLA_NOTICES = 3
 
 
-class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
+class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[None]):
     """Queue | Conversation | Snippets, with the status and trouble lines and the footer."""
 
     BINDINGS = registry.MAIN_SCREEN_BINDINGS
@@ -143,35 +137,6 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
             except Exception:  # noqa: BLE001 - the first action reads the list and says what is wrong
                 pass
 
-    def watch_sla(self) -> None:
-        """SLA notices from now on: the first look takes note, later ones say what changed."""
-        self.look_at_sla(again=True)
-
-    @work(exclusive=True, group="sla-watch")
-    async def look_at_sla(self, again: bool = False) -> None:
-        """A notice for each target that went warning or breached since the last look;
-        ``again``: and the next look, in SLA_WATCH_SECONDS or longer after a costly one."""
-        desk = self.desk
-        if desk is None or not self.alive():
-            return
-        began = time.monotonic()
-        alerts = []
-        try:
-            alerts = await desk.sla_news()
-        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
-            pass
-        finally:  # also when a look asked for meanwhile took this one's place (exclusive)
-            if again and self.alive():
-                wait = max(SLA_WATCH_SECONDS, SLA_WATCH_SHARE * (time.monotonic() - began))
-                self.set_timer(wait, partial(self.look_at_sla, again=True))
-        for alert in alerts[:SLA_NOTICES]:
-            self.notify(alert.text, title="SLA", severity="error" if alert.state == "breached" else "warning",
-                        timeout=20)
-        if len(alerts) > SLA_NOTICES:
-            more = len(alerts) - SLA_NOTICES
-            self.notify(f"SLA: {more} more conversation{'s' if more != 1 else ''} warning or breached: "
-                        "the Breaching view lists them", title="SLA", severity="warning", timeout=20)
-
     # --- parts ----------------------------------------------------------------------------
 
     @property
@@ -255,20 +220,6 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Screen[None]):
         for _ in report.maybe_sent:
             self.notify("A reply may or may not have been sent (the app stopped while sending); "
                         "O shows the outbox", severity="warning", timeout=15)
-
-    def _say_sent(self, report: Any) -> None:
-        """One toast saying what went out; while it is up, the next sent mail join it (a bulk
-        follow-up goes one every few seconds: "5 follow-up replies sent", not five toasts).
-        Textual has no public way to change a toast: the shown one is removed by hand."""
-        from tui_desk.desk.sent_news import sent_items, sent_line
-        items = sent_items(report.sent, report.sent_events, report.sent_to)
-        shown = [n for n in self.app._notifications if n.message == self._sent_toast and not n.has_expired]
-        if shown:
-            for notification in shown:
-                self.app._unnotify(notification, refresh=False)
-            items = self._sent_burst + items
-        self._sent_burst, self._sent_toast = items, sent_line(items)
-        self.notify(self._sent_toast, timeout=4, markup=False)
 
     async def _watch_store(self) -> None:
         """The first look compares the store file with what it was when the first page was read
