@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts import account_for, client, live
+from tests.accounts import account_for, inbox_flags, live
 from tests.clock import Clock
 from tests.desk_clients import Agent, open_agent_client, snippet_home
 from tests.mailfactory import BASE, make_mail
@@ -70,20 +70,7 @@ async def open_agent(home: Path, name: str, dovecot, user: str, clock: Clock, ru
 
 def timed_keywords(dovecot, user) -> dict[str, set[str]]:
     """Message-ID -> the td:fire: keywords of its copy in INBOX, as the server holds them."""
-    c = client(dovecot, user)
-    try:
-        c.select("INBOX")
-        _, data = c.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-    finally:
-        c.logout()
-    out: dict[str, set[str]] = {}
-    for item in data:
-        if isinstance(item, tuple):
-            flags = re.search(rb"FLAGS \(([^)]*)\)", item[0])
-            mid = re.search(rb"<([^>]+)>", item[1])
-            if flags and mid:
-                out[mid.group(1).decode()] = {f for f in flags.group(1).decode().split() if f.startswith(TIMED)}
-    return out
+    return {mid: {f for f in flags if f.startswith(TIMED)} for mid, flags in inbox_flags(dovecot, user).items()}
 
 
 def claims_and_done(keywords: set[str]) -> tuple[int, int]:
