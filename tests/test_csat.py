@@ -20,11 +20,12 @@ import datetime as dt
 
 from tests.accounts import inbox_flags
 from tests.clock import Clock
-from tests.desk_clients import Agent, open_agent_client, support_account
+from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail
-from tui_desk.config import Config, CsatConfig
-from tui_desk.desk.csat import SurveyRunner, load_secret, token
+from tui_desk.config import AutoReplyConfig, Config, CsatConfig, PriorityConfig
+from tui_desk.desk.csat import SurveyRunner, chained, load_secret, token
 from tui_desk.desk.history import conversation_history
+from tui_desk.desk.rules.fire import RulesRunner, read_rules
 from tui_desk.desk.service import Desk
 from tui_desk.mail.parse import parse_message
 from tui_desk.mail.survey import answer_address, comment_after_rating, rating_in, token_in
@@ -283,3 +284,75 @@ def test_sync_once_sends_the_survey_from_the_config(tmp_path, dovecot, mail_user
     assert (tmp_path / "csat.secret").exists()
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
     assert len(smtp_sink.messages) == 1  # a second pass queues none
+
+
+# -- beside the rules (features built apart): an answer is not a customer turn -------------------
+
+RULES = """
+[[rule]]
+name = "triage"
+on = "new"
+do = ["tag +triage"]
+
+[[rule]]
+name = "customer wrote"
+on = "customer-reply"
+do = ["status open", "tag +replied"]
+"""
+
+
+class RulesThenSurvey:
+    """What Background runs after a pass: the rules, then the survey."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.rules = RulesRunner(desk, read_rules(desk))
+        self.survey = SurveyRunner(desk, load_secret(desk))
+        self.after_pass = chained(self.rules.after_pass, self.survey.after_pass)
+
+
+async def open_rules_agent(home: Path, dovecot, user: str, smtp_sink, clock: Clock) -> Agent:
+    rules = home / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), team=("alice", "bob"),
+                    accounts=(support_account(dovecot, user, smtp_sink),), rules_file=rules,
+                    path=home / "config.toml", priority=PriorityConfig(timezone="UTC"),
+                    autoreply=AutoReplyConfig(acknowledge=False), csat=CsatConfig(enabled=True))
+    return await open_agent_client(home / "alice.db", config, dovecot, user, clock, RulesThenSurvey, read_back=True)
+
+
+async def rule_lines(desk: Desk, conv_id: int) -> list[str]:
+    return [str(e.data.get("says")) for e in await store_events.of_conversation(desk.store, conv_id) if e.kind == "rule"]
+
+
+async def test_no_mail_rule_fires_on_an_answer_to_the_survey(tmp_path, monkeypatch, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    home = snippet_home(tmp_path, monkeypatch, {})
+    dovecot.load_maildir(mail_user, [make_mail("q@t", subject="Refund", sender="Di <di@f.test>")])
+    clock = Clock(NOW)
+    alice = await open_rules_agent(home, dovecot, mail_user, smtp_sink, clock)
+    await alice.round()
+    conv = await conv_of(alice.desk, "q@t")
+    assert await rule_lines(alice.desk, conv) == ["rule 'triage' tagged +triage"]
+    await alice.desk.set_status([conv], "closed")
+    await alice.round()
+    [survey] = surveys_to(smtp_sink, "di@f.test")
+
+    # a vote by reply (threads: a `customer-reply` candidate), and one by a link whose subject lost
+    # its [#N] marker (a conversation of its own first: a `new` candidate)
+    dovecot.deliver(mail_user, answer_by_reply(survey, "di-vote@t", "Di <di@f.test>", "3 thanks!", 5))
+    okay = links(survey)["Okay"].replace(urllib.parse.quote(f" [#{conv}]"), "")
+    dovecot.deliver(mail_user, answer_by_link(okay, "di-link@t", "Di <di@f.test>", "", 7))
+    clock.now += 600
+    await alice.round()
+    await alice.round()
+
+    assert [e.data["rating"] for e in await csat_events(alice.desk, conv)] == ["great"]  # recorded
+    assert await status_of(alice.desk, conv) == "closed"  # not reopened by the customer-reply rule
+    assert await rule_lines(alice.desk, conv) == ["rule 'triage' tagged +triage"]  # nothing since
+    state = (await conversation_states(alice.desk.store, [conv]))[conv]
+    assert "replied" not in state.tags
+    link_conv = await conv_of(alice.desk, "di-link@t")  # a second answer (ignored): threaded or apart,
+    # no rule ran on it (apart, it would be a `new` candidate)
+    assert await rule_lines(alice.desk, link_conv) == ([] if link_conv != conv else ["rule 'triage' tagged +triage"])
+    assert alice.runner.rules.claimed == 1  # the customer's first mail only
+    await alice.desk.close()

@@ -333,3 +333,27 @@ async def test_the_desk_service_starts_and_resolves_on_a_desk_without_a_server(h
     with pytest.raises(ValueError, match="no incident is active"):
         await incident.resolve(desk)
     await desk.close()
+
+
+async def test_plan_b_is_not_held_by_the_customers_out_of_office_reply(home, tmp_path):
+    """The customer's vacation responder answered the incident's acknowledgement: that mail is
+    not the customer's turn, so the loop guards look at the customer's own mail and the "fixed"
+    mail still goes (it used to be held: Auto-Submitted: auto-replied)."""
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+    from tui_desk.config import AccountConfig
+    account = AccountConfig(name="support", address="support@helpdesk.test", display_name="Support")
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,))
+    desk = await Desk.open(tmp_path / "alone.db", config, clock=Clock(NOW))
+    away = make_mail("away@t", subject="Auto: Re: Cannot pay", sender="Ann <ann@c.test>", in_reply_to="a@t",
+                     refs=["a@t"], minutes=2).replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
+    raws = [make_mail("a@t", subject="Cannot pay", sender="Ann <ann@c.test>"), away]
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=r, parsed=parse_message(r),
+                                                                           is_agent=False) for r in raws])
+    await desk.refresh(result.conversations)
+    conv = await conv_of(desk, "a@t")
+    assert await conv_of(desk, "away@t") == conv and parse_message(away).auto_submitted
+    found, _ = await incident.start(desk, "Payments failing", "subject:pay", conv_ids=[conv])
+    [fix] = await incident.plan_b(desk, found)
+    assert (fix.to, fix.held) == (("ann@c.test",), None)
+    await desk.close()

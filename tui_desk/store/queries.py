@@ -277,9 +277,9 @@ async def messages_of(store: Store, conv_id: int) -> list[sqlite3.Row]:
 
 async def mail_of_conversations(store: Store, conv_ids: list[int]) -> dict[int, list[sqlite3.Row]]:
     """messages_of for many conversations in one query, notes left out: each message's id,
-    conv_id, message_id, sender_key, date and is_agent, in the same order (a rules batch)."""
+    conv_id, message_id, sender_key, date, is_agent and auto_submitted, in the same order (a rules batch)."""
     rows = await store.fetchall(
-        "SELECT id, conv_id, message_id, sender_key, date, is_agent FROM messages"
+        "SELECT id, conv_id, message_id, sender_key, date, is_agent, auto_submitted FROM messages"
         " WHERE conv_id IN (SELECT value FROM json_each(?)) AND is_note = 0"
         " ORDER BY conv_id, coalesce(date, added_at), id", (as_json_list(conv_ids),))
     out: dict[int, list[sqlite3.Row]] = {}

@@ -29,12 +29,15 @@ def in_business_hours(desk: Desk, at: int) -> bool:
 
 def _about(mail: list[Row], event: Event) -> Row | None:
     """The mail the event is about, of its conversation's (no notes, oldest first): the one it
-    names, else for `new` the customer's first and for `customer-reply` the customer's latest.
+    names, else for `new` the customer's first and for `customer-reply` the customer's latest
+    (of their turns: automatic mail only when there is nothing else; incident plan B, rules test).
     None for events about no mail."""
     if event.message_id is not None:
         mail = [r for r in mail if r["message_id"] == event.message_id]
     elif event.kind in ("new", "customer-reply"):
         mail = [r for r in mail if not r["is_agent"]]
+        # the customer's own mail, not their out-of-office or a survey answer (no turn), when any
+        mail = [r for r in mail if not r["auto_submitted"]] or mail
         mail = mail[:1] if event.kind == "new" else mail[-1:]
     else:
         return None

@@ -15,6 +15,8 @@ adds `td:rules-done`.
   and nobody else took. Mail older than the horizon is never run on, so a new agent's first
   sync does not fire the rules on a year of mail.
 - Mail on which no rule would do anything is not claimed (nothing is written to the server).
+- An answer to the satisfaction survey (mail.survey) is not a customer turn: no `new` or
+  `customer-reply` rule runs on it and no incident takes it; desk.csat records it.
 - Incidents (desk.incident): new mail of an active incident is tagged and gets the incident's
   acknowledgement instead of a rule's reply (plan_a), claimed like the rest; after the mail,
   an incident this agent resolved sends its "fixed" mail (send_fixes, claimed per conversation).
@@ -35,6 +37,7 @@ from tui_desk.desk.rules.acknowledge import with_acknowledgement
 from tui_desk.desk.rules.engine import plan
 from tui_desk.desk.rules.execute import execute, record_rule_line
 from tui_desk.desk.rules.facts import gather_many
+from tui_desk.desk.rules.guards import answers_the_survey
 from tui_desk.desk.rules.load import checks_for, load_rules
 from tui_desk.desk.rules.model import Event, EventKind, Rule, RuleSet
 from tui_desk.desk.rules.timed import TimedRules
@@ -112,6 +115,9 @@ class RulesRunner:
                   for c in copies]
         facts = await gather_many(self.desk, [*rules, *incident.as_rules(open_incidents)], events)
         for copy, event, conv in zip(copies, events, facts):
+            if conv is not None and conv.message is not None and answers_the_survey(conv.message):
+                self._settled.add(copy.message_id)  # the survey's (desk.csat), not a customer turn
+                continue
             planned = plan(rules, event, conv) if conv is not None else []
             # mail of an active incident: its tags and acknowledgement instead of the rules' reply
             planned, of_incident = incident.plan_a(open_incidents, event, conv, planned) if conv else (planned, None)

@@ -31,6 +31,15 @@ def message_facts(parsed: ParsedMessage, headers: Sequence[tuple[str, str]]) -> 
     return MessageFacts(parsed.message_id, parsed.sender.key if parsed.sender else "", tuple(headers), date)
 
 
+def answers_the_survey(message: MessageFacts) -> bool:
+    """Whether the mail is an answer to the satisfaction survey (mail.survey): not a customer
+    turn, so no mail rule runs on it (desk.rules.fire) and nothing answers it."""
+    recipients = [v for name, v in message.headers if name.lower() in ("to", "cc", "delivered-to", "x-original-to")]
+    in_reply_to = next((" ".join(v.split()).split(" ")[0] for name, v in message.headers
+                        if name.lower() == "in-reply-to"), "") or None
+    return is_survey_answer(recipients, in_reply_to)
+
+
 def autoreply_block(message: MessageFacts, is_own_address: Callable[[str], bool]) -> str | None:
     """Why this mail must not get an automatic answer, or None."""
     first: dict[str, str] = {}
@@ -56,9 +65,7 @@ def autoreply_block(message: MessageFacts, is_own_address: Callable[[str], bool]
         return f"a delivery report ({content_type})"
     if first.get("return-path", "").strip() == "<>":
         return "null sender (Return-Path: <>)"
-    recipients = [v for name, v in message.headers if name.lower() in ("to", "cc", "delivered-to", "x-original-to")]
-    in_reply_to = first.get("in-reply-to", "").strip().split(" ")[0] or None
-    if is_survey_answer(recipients, in_reply_to):
+    if answers_the_survey(message):
         return "an answer to the satisfaction survey"
     sender = message.sender.strip().lower()
     if not sender or "@" not in sender:
