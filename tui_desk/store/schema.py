@@ -264,6 +264,12 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER sla_conv_del AFTER DELETE ON conversations BEGIN
     DELETE FROM conv_sla WHERE conv_id=OLD.id; DELETE FROM sla_dirty WHERE conv_id=OLD.id; END;
     """,
+    # 13: events of one kind since a time (store.events.of_kind_since: the survey answers in
+    #     every report, the automatic replies the rate limits count) without walking every event
+    #     of the period (239k a year at 100k conversations: the warm report 1.1 -> 0.6 s)
+    """
+    CREATE INDEX events_kind_at ON events(kind, at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
