@@ -17,6 +17,10 @@ from tui_desk.sync.delivery import OutboxSender
 from tui_desk.sync.imap_sync import AccountSync
 
 
+# the acknowledgement snippet the rules tests reply with (`reply auto-ack`)
+ACK = "---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail ({{subject}}).\n"
+
+
 @dataclasses.dataclass
 class Agent:
     name: str

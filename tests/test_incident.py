@@ -20,7 +20,7 @@ import pytest
 
 from tests.accounts import inbox_flags, write_config
 from tests.clock import Clock
-from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
+from tests.desk_clients import ACK, Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
 from tui_desk.desk import incident
@@ -40,7 +40,6 @@ name = "ack"
 on = "new"
 do = ["reply auto-ack"]
 """
-ACK = "---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail ({{subject}}).\n"
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from tests.accounts import client, inbox_flags
 from tests.clock import Clock
-from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
+from tests.desk_clients import ACK, Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
 from tui_desk.desk.history import conversation_history
@@ -46,7 +46,6 @@ name = "ack"
 on = "new"
 do = ["reply auto-ack"]
 """
-ACK = "---\ntitle: Acknowledgement\n---\nHi {{customer_first_name}}, we have your mail ({{subject}}).\n"
 
 
 @pytest.fixture
