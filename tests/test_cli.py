@@ -99,6 +99,8 @@ def test_show_every_conversation_prints_no_control_sequence(demo_db, capsys):
 def test_search_terms(demo_db, capsys):
     hits = run_json(capsys, "--db", demo_db, "search", "refund")
     assert hits
+    for form in ("refunds", "refunded", "REFUNDING"):  # word forms find the word (the stemmed index)
+        assert [h["id"] for h in run_json(capsys, "--db", demo_db, "search", form)] == [h["id"] for h in hits], form
     dates = [h["last_message"] for h in hits]
     assert dates == sorted(dates, reverse=True), "newest first"
     assert run_json(capsys, "--db", demo_db, "search", "status:pending")

@@ -202,3 +202,64 @@ async def test_a_store_opened_to_read_is_checked_before_it_is_written(tmp_path):
     finally:
         await store.close()
     assert path.read_bytes() == before
+
+
+def _schema_13_store_with_text(path, version: int = 13) -> None:
+    from tui_desk.store.schema import MIGRATIONS
+    con = sqlite3.connect(path)
+    con.executescript("".join(MIGRATIONS[:version]) + f"\nPRAGMA user_version={version};")
+    con.execute("INSERT INTO conversations(id, subject) VALUES (7, 'Refund please')")
+    texts = [(1, "Refund please", "I was charged twice, please refund me"),
+             (2, "Crash", "The app crashes when exporting")]
+    for mid, subject, body in texts:
+        con.execute("INSERT INTO messages(id, message_id, conv_id, added_at, subject, body) VALUES (?, ?, 7, 0, ?, ?)",
+                    (mid, f"m{mid}@t", subject, body))
+        con.execute("INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, '', '')",
+                    (mid, subject, body))
+    con.commit()
+    con.close()
+
+
+async def _fts_hits(store: Store, word: str) -> list[int]:
+    return [r[0] for r in await store.fetchall(
+        "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid", (f'"{word}"',))]
+
+
+async def test_a_schema_13_store_gets_the_stemmed_index_and_keeps_its_text(tmp_path):
+    """Schema 14: the full-text index is built again with the Porter stemmer, from the text it
+    held: word forms find each other, nothing is lost."""
+    path = tmp_path / "v13.db"
+    _schema_13_store_with_text(path)
+    store = await Store.open(path)
+    assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+    assert await store.fetch_int("SELECT count(*) FROM messages_fts") == 2
+    assert await _fts_hits(store, "refunds") == [1] and await _fts_hits(store, "refunded") == [1]
+    assert await _fts_hits(store, "charge") == [1] and await _fts_hits(store, "crashing") == [2]
+    assert await _fts_hits(store, "twice") == [1]
+    await store.close()
+
+
+async def test_an_old_store_opened_twice_at_once_is_upgraded_once(tmp_path):
+    """The app and a sync (two processes, here two connections) may open an old store at the
+    same moment: the second waits for the first's upgrade and does not run it again (schema 13's
+    CREATE INDEX would fail the second time)."""
+    path = tmp_path / "v12.db"
+    _schema_13_store_with_text(path, version=12)
+    first, second = await asyncio.gather(Store.open(path), Store.open(path))
+    for store in (first, second):
+        assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+        assert await store.fetch_int("SELECT count(*) FROM messages_fts") == 2
+        assert await _fts_hits(store, "refunds") == [1]
+        await store.close()
+
+
+async def test_a_reader_that_may_not_upgrade_leaves_an_old_store_untouched(tmp_path):
+    path = tmp_path / "v13.db"
+    _schema_13_store_with_text(path)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=r"needs an upgrade \(schema 13 -> \d+\)"):
+        await Store.open(path, check=False, migrate=False)
+    assert path.read_bytes() == before
+    store = await Store.open(path)  # the app's own open upgrades it
+    assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
+    await store.close()

@@ -853,6 +853,33 @@ async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
         assert app.queue.ids == [] and all_ids
 
 
+async def test_an_old_store_is_left_to_the_apps_own_open_which_upgrades_it(tmp_path):
+    """The first-page reader does not upgrade a store (a long upgrade would hold the app's own
+    open behind it for longer than SQLite waits): the app opens it, upgrades it, shows the rows."""
+    import asyncio
+    import sqlite3
+
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+    from tui_desk.store.schema import SCHEMA_VERSION
+
+    db = tmp_path / "desk.sqlite3"
+    await _store_with_mail(db, 30)
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version={SCHEMA_VERSION - 1}")  # its last step still to run
+    con.close()
+    reader = FirstPageReader(db, Config())
+    assert await asyncio.to_thread(reader.result) is None
+    version = sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION - 1
+    app = DeskApp(open_desk=lambda: Desk.open(db), first_page=reader, clock=lambda: FIXED_NOW,
+                  theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert len(app.queue.ids) > 0 and app.queue.row(app.queue.ids[0]) is not None
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 async def test_a_store_the_reader_cannot_open_is_reported_by_the_app(tmp_path):
     import asyncio
 

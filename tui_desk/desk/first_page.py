@@ -40,7 +40,9 @@ class FirstPageReader:
     async def _read(self) -> tuple[list[int], list[QueueRow]]:
         from tui_desk.desk.service import Desk
 
-        desk = await Desk.open(self._db_path, self._config, check=False)  # it reads; the app's own open checks
+        # it reads; the app's own open checks, and upgrades an old store (a long upgrade here would
+        # hold the app's open behind it)
+        desk = await Desk.open(self._db_path, self._config, check=False, migrate=False)
         try:
             self.mark = desk.store_mark()
             ids = await desk.queue_ids()

@@ -61,9 +61,9 @@ class Desk(FollowupDesk, MeasuringDesk):
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
-                   clock: Callable[[], float] = time.time, check: bool = True) -> "Desk":
-        """`check`: see Store.open (False only for a desk opened to read)."""
-        desk = cls(await Store.open(db_path, check=check), config or Config(), clock)
+                   clock: Callable[[], float] = time.time, check: bool = True, migrate: bool = True) -> "Desk":
+        """`check`, `migrate`: see Store.open (False only for a desk opened to read)."""
+        desk = cls(await Store.open(db_path, check=check, migrate=migrate), config or Config(), clock)
         # ranks are stored; when the priority settings change they are worked out again: from the
         # stored summaries, unless the loud window changed (then bursts are counted anew)
         # who counts as an agent decides who is waiting: when that changes, every message is

