@@ -48,7 +48,7 @@ from tui_desk.store.ingest import wire_message_id
 from tui_desk.store.queries import ConvState, MessageFact
 
 if TYPE_CHECKING:
-    from tui_desk.demo.mailbox import Msg
+    from tui_desk.demo.message import Msg
     from tui_desk.desk.service import Desk
     from tui_desk.desk.views import Snippet
 

@@ -12,7 +12,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui_desk.demo.mailbox import Msg
+    from tui_desk.demo.message import Msg
 
 
 def maildir_name(m: Msg, size: int, vsize: int) -> str:

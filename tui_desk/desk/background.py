@@ -19,7 +19,7 @@ from tui_desk.secrets import password_lookup
 from tui_desk.store import outbox
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def _imap_password(passwords: Callable[[str, str], str | None], account: str) ->
 
 
 class Background:
-    def __init__(self, desk: "Desk", *, progress: ProgressCallback | None = None,
+    def __init__(self, desk: "DeskCore", *, progress: ProgressCallback | None = None,
                  on_outbox: Callable[[OutboxReport], None] | None = None,
                  on_news: Callable[[], None] | None = None, restart_after: float = 1.0):
         """on_news: called (on the event loop) whenever status() or `changes` may have changed,

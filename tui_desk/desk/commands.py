@@ -8,17 +8,14 @@ in the same transaction, queues keyword changes for every server copy of their m
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
+from tui_desk.desk.core import Change, DeskCore
 from tui_desk.desk.keywords import queue_changes
 from tui_desk.desk.when import When
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
 from tui_desk.store.search import STATUSES
-
-if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
 
 UNDO_DEPTH = 100
 
@@ -27,13 +24,7 @@ class CommandError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Change:
-    description: str  # "tagged 3 conversations +bug"
-    before: dict[int, ConvState]  # what undo restores
-
-
-async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], None], description: str) -> Change:
+async def _apply(desk: DeskCore, conv_ids: list[int], edit: Callable[[ConvState], None], description: str) -> Change:
     conv_ids = sorted(set(conv_ids))
     states = await queries.conversation_states(desk.store, conv_ids)
     missing = set(conv_ids) - set(states)
@@ -49,7 +40,7 @@ async def _apply(desk: Desk, conv_ids: list[int], edit: Callable[[ConvState], No
     return change
 
 
-async def write_states(desk: Desk, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
+async def write_states(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
     """Store the states, queue the change (from `before`) for the server and record it in the
     history (desk.history; an undo records the change back as new events)."""
     from tui_desk.desk.history import record_state_changes
@@ -99,7 +90,7 @@ def _plural(n: int) -> str:
     return f"{n} conversation{'s' if n != 1 else ''}"
 
 
-async def tag(desk: Desk, conv_ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> Change:
+async def tag(desk: DeskCore, conv_ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> Change:
     add = [t.strip().lower() for t in add if t.strip()]
     remove = [t.strip().lower() for t in remove if t.strip()]
     for t in add:
@@ -110,7 +101,7 @@ async def tag(desk: Desk, conv_ids: list[int], add: Sequence[str] = (), remove: 
     return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_plural(len(set(conv_ids)))} {words}")
 
 
-async def set_status(desk: Desk, conv_ids: list[int], status: str, *, fire: bool = True) -> Change:
+async def set_status(desk: DeskCore, conv_ids: list[int], status: str, *, fire: bool = True) -> Change:
     """A desk that runs rules (desk.rules set) fires its `status` rules on each conversation
     whose status this changed (fire=False: the caller does, desk.rules.execute for a rule's
     own change, naming the rules that caused it)."""
@@ -118,8 +109,7 @@ async def set_status(desk: Desk, conv_ids: list[int], status: str, *, fire: bool
         raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
     change = await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}")
     if fire and desk.rules is not None:
-        from tui_desk.desk.rules.fire import fire_status
-        await fire_status(desk, status_changed(change, status), ())
+        await desk.fire_status_rules(status_changed(change, status), ())
     return change
 
 
@@ -128,7 +118,7 @@ def status_changed(change: Change, status: str) -> list[int]:
     return sorted(c for c, s in change.before.items() if s.status != status)
 
 
-async def snooze(desk: Desk, conv_ids: list[int], when: When) -> Change:
+async def snooze(desk: DeskCore, conv_ids: list[int], when: When) -> Change:
     now = desk.now()
     if when.at is not None and when.at.timestamp() <= now:
         raise CommandError("that time is already past")
@@ -137,11 +127,11 @@ async def snooze(desk: Desk, conv_ids: list[int], when: When) -> Change:
     return await _apply(desk, conv_ids, edit, f"snoozed {_plural(len(set(conv_ids)))} {until}")
 
 
-async def unsnooze(desk: Desk, conv_ids: list[int]) -> Change:
+async def unsnooze(desk: DeskCore, conv_ids: list[int]) -> Change:
     return await _apply(desk, conv_ids, unsnooze_edit, f"woke {_plural(len(set(conv_ids)))}")
 
 
-async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
+async def assign(desk: DeskCore, conv_ids: list[int], agent: str | None) -> Change:
     agent = " ".join((agent or "").split()) or None
     if agent and (len(agent) > 64 or '"' in agent):
         raise CommandError(f"an agent name has at most 64 characters and no quotes, not {agent!r}")
@@ -150,7 +140,7 @@ async def assign(desk: Desk, conv_ids: list[int], agent: str | None) -> Change:
     return await _apply(desk, conv_ids, assign_edit(agent), what)
 
 
-async def undo(desk: Desk) -> str | None:
+async def undo(desk: DeskCore) -> str | None:
     """Undo the last action; returns what was undone, or None when there is nothing to undo."""
     if not desk.undo_stack:
         return None

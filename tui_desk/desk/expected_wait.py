@@ -37,7 +37,7 @@ from tui_desk.sanitize import sanitize_line
 from tui_desk.store import queries, report_cache
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 WINDOW = 7 * 86400  # first answers of the last 7 days count
 
@@ -192,7 +192,7 @@ def words(now: float, answer_by: float, zone: dt.tzinfo) -> str:
     return str(WORDS[key]).format(**values)
 
 
-async def for_conversation(desk: Desk, conv_id: int) -> ExpectedWait:
+async def for_conversation(desk: DeskCore, conv_id: int) -> ExpectedWait:
     """The expected wait of a conversation now: its waiting customer's mail (else now) as the
     arrival, the desk's cached metrics as the history, [autoreply] default_wait / min_samples."""
     now = float(desk.now())

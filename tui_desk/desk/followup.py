@@ -32,7 +32,7 @@ from tui_desk.sanitize import sanitize_line
 
 if TYPE_CHECKING:
     from tui_desk.config import AccountConfig
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 MESSAGE_ID_PREFIX = "followup."
 

@@ -41,7 +41,7 @@ from tui_desk.store.events import Event, new_event_id
 from tui_desk.store.queries import ConvState
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
     from tui_desk.desk.views import ActionLine, Snippet
 
 
@@ -69,7 +69,7 @@ def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, an
     return out
 
 
-async def record_state_changes(desk: Desk, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
+async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
     """Inside the caller's transaction: the events of an action (or of its undo)."""
     anchors = await store_events.anchors(desk.store, states)
     at, agent = desk.now(), desk.agent
@@ -78,7 +78,7 @@ async def record_state_changes(desk: Desk, states: dict[int, ConvState], before:
     await store_events.record(desk.store, found)
 
 
-async def record_message(desk: Desk, conv_id: int, kind: str, data: dict[str, Any],
+async def record_message(desk: DeskCore, conv_id: int, kind: str, data: dict[str, Any],
                          outbox_id: int | None = None) -> None:
     """Inside the caller's transaction: a reply, forward or note of the conversation."""
     anchor = (await store_events.anchors(desk.store, [conv_id])).get(conv_id)
@@ -88,7 +88,7 @@ async def record_message(desk: Desk, conv_id: int, kind: str, data: dict[str, An
                               outbox_id=outbox_id)
 
 
-def snippet_records(desk: Desk, names: list[str] | None) -> list[dict[str, Any]]:
+def snippet_records(desk: DeskCore, names: list[str] | None) -> list[dict[str, Any]]:
     """[{"name", "hash"}] of the snippets a reply used: the hash (sha256 of the snippet's text)
     tells two versions of one snippet apart; null for a name this desk does not have."""
     return records_of_snippets(desk.snippets(), names)
@@ -189,7 +189,7 @@ def rules_own(events: list[Event]) -> set[str]:
     return own
 
 
-async def conversation_history(desk: Desk, conv_id: int) -> list[HistoryLine]:
+async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine]:
     """The conversation's events, oldest first; a state event a rule's action recorded reads once,
     as the rule's line (rules_own)."""
     zone = local_zone(desk.config.priority.timezone)
@@ -200,7 +200,7 @@ async def conversation_history(desk: Desk, conv_id: int) -> list[HistoryLine]:
             for e in found if e.event_id not in said_by_rule]
 
 
-async def action_lines(desk: Desk, conv_id: int) -> tuple[ActionLine, ...]:
+async def action_lines(desk: DeskCore, conv_id: int) -> tuple[ActionLine, ...]:
     """What rules and incidents did in the conversation, oldest first, for its view."""
     from tui_desk.desk.views import ActionLine
     return tuple(ActionLine(h.at, h.text) for h in await conversation_history(desk, conv_id) if h.kind == "rule")

@@ -45,7 +45,7 @@ from tui_desk.store.search import SearchError, parse_query, search_ids
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
     from tui_desk.desk.views import IncidentView
 
 KIND = "incident"

@@ -36,32 +36,30 @@ from __future__ import annotations
 import dataclasses
 import operator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import Awaitable, Callable
 
-from tui_desk.desk.commands import UNDO_DEPTH, Change, CommandError
+from tui_desk.desk.commands import UNDO_DEPTH, CommandError
+from tui_desk.desk.core import Change, DeskCore
 from tui_desk.desk.keywords import keywords_for, queue_changes
 from tui_desk.store import merge as store_merge
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
-
-if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
 
 
 @dataclass(frozen=True)
 class MessagesChange(Change):
     """A Change that moved messages between conversations: undo awaits `revert(desk)`, which
     moves them back and writes `before`."""
-    revert: Callable[["Desk"], Awaitable[None]] | None = None
+    revert: Callable[["DeskCore"], Awaitable[None]] | None = None
 
 
-def _push(desk: Desk, change: Change) -> Change:
+def _push(desk: DeskCore, change: Change) -> Change:
     desk.undo_stack.append(change)
     del desk.undo_stack[:-UNDO_DEPTH]
     return change
 
 
-async def _settle(desk: Desk, queued: dict[int, ConvState]) -> None:
+async def _settle(desk: DeskCore, queued: dict[int, ConvState]) -> None:
     """refresh() works the status out again from the mail each conversation now has (a status
     nobody set follows the mail): when that differs from what was queued for the server copies,
     they follow, else a round trip through the keywords would bring the stale status back."""
@@ -80,7 +78,7 @@ def _conv_id(value: object) -> int:
         raise CommandError(f"a conversation is given by its number, not {value!r}") from None
 
 
-async def _missing(desk: Desk, conv_id: int) -> CommandError:
+async def _missing(desk: DeskCore, conv_id: int) -> CommandError:
     now = await store_merge.merged_into(desk.store, conv_id)
     if now is not None and now != conv_id:
         return CommandError(f"conversation {conv_id} was merged into {now}")
@@ -91,7 +89,7 @@ def _listing(ids: list[int]) -> str:
     return f"conversation{'s' if len(ids) != 1 else ''} {', '.join(map(str, ids))}"
 
 
-async def merge(desk: Desk, keep_id: int, other_ids: list[int]) -> Change:
+async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
     """Fold the other conversations into `keep_id` (see the module docstring)."""
     store = desk.store
     keep_id = _conv_id(keep_id)
@@ -127,7 +125,7 @@ async def merge(desk: Desk, keep_id: int, other_ids: list[int]) -> Change:
     await desk.refresh({keep_id, *rerank})
     await _settle(desk, {keep_id: merged})
 
-    async def revert(desk: Desk) -> None:
+    async def revert(desk: DeskCore) -> None:
         async with store.transaction():
             home = await store_merge.merged_into(store, keep_id)
             if home is None:
@@ -144,7 +142,7 @@ async def merge(desk: Desk, keep_id: int, other_ids: list[int]) -> Change:
     return _push(desk, MessagesChange(f"merged {_listing(others)} into {keep_id}", before, revert))
 
 
-async def split(desk: Desk, message: int | str) -> Change:
+async def split(desk: DeskCore, message: int | str) -> Change:
     """Move one message (by rowid, or by Message-ID) into a new conversation of its own (see the
     module docstring for what happens to replies)."""
     store = desk.store
@@ -168,7 +166,7 @@ async def split(desk: Desk, message: int | str) -> Change:
     await desk.refresh([conv_id, record.new_conv])
     await _settle(desk, fresh)
 
-    async def revert(desk: Desk) -> None:
+    async def revert(desk: DeskCore) -> None:
         async with store.transaction():
             home = await store_merge.unsplit(store, record)
             if home is None:

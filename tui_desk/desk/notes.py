@@ -19,12 +19,12 @@ from tui_desk.mail.parse import parse_message
 from tui_desk.store import ingest as store_ingest, server_ops
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 MAX_REFERENCES = 40
 
 
-async def add_note(desk: "Desk", conv_id: int, body_markdown: str, message_id: str | None = None) -> str:
+async def add_note(desk: "DeskCore", conv_id: int, body_markdown: str, message_id: str | None = None) -> str:
     """`message_id`: fixed by a rule (desk.rules.execute), so running it again adds no second note."""
     if not body_markdown.strip():
         raise CommandError("the note is empty")

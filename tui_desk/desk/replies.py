@@ -23,7 +23,7 @@ from tui_desk.store.ingest import wire_message_id
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 
 class Keyed(Protocol):
@@ -43,7 +43,7 @@ def _addrs(raw_json: str) -> list[Address]:
     return [Address(n, a) for n, a in json.loads(raw_json)]
 
 
-def placeholder_values(desk: "Desk", conv: Keyed, customer_name: str, customer_addr: str) -> dict[str, str]:
+def placeholder_values(desk: "DeskCore", conv: Keyed, customer_name: str, customer_addr: str) -> dict[str, str]:
     first = customer_name.split()[0] if customer_name.strip() else customer_addr.split("@")[0]
     return {**dict(desk.config.snippets.values),  # the team's own ([snippets.values]); the desk's win
             "customer_first_name": first, "customer_name": customer_name or customer_addr,
@@ -55,7 +55,7 @@ def placeholder_values(desk: "Desk", conv: Keyed, customer_name: str, customer_a
 MEASURED_PLACEHOLDERS = ("expected_wait",)
 
 
-async def measured_values(desk: "Desk", conv_id: int, body: str,
+async def measured_values(desk: "DeskCore", conv_id: int, body: str,
                           given: dict[str, str] | None = None) -> dict[str, str]:
     """{{expected_wait}} (desk.expected_wait: the measured wait in a customer's words) when `body`
     uses it and `given` does not set it already."""
@@ -66,7 +66,7 @@ async def measured_values(desk: "Desk", conv_id: int, body: str,
     return {"expected_wait": (await for_conversation(desk, conv_id)).words}
 
 
-async def reply_text(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
+async def reply_text(desk: "DeskCore", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                      account: AccountConfig | None = None,
                      extra_values: dict[str, str] | None = None) -> tuple[ReplyHeaders, str, str]:
     """(headers, the Markdown, the text/plain part) of the reply queue_reply would queue now;
@@ -77,7 +77,7 @@ async def reply_text(desk: "Desk", conv_id: int, body_markdown: str, *, reply_al
     return head, text, plain
 
 
-async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_all: bool = False,
+async def queue_reply(desk: "DeskCore", conv_id: int, body_markdown: str, *, reply_all: bool = False,
                       send_at: int | None = None, account: AccountConfig | None = None,
                       attachments: Sequence[Path] = (), extra_values: dict[str, str] | None = None,
                       seen_upto: int | None = None, snippets: list[str] | None = None,
@@ -104,7 +104,7 @@ async def queue_reply(desk: "Desk", conv_id: int, body_markdown: str, *, reply_a
         message_id=message_id)
 
 
-async def queue_autoreply(desk: "Desk", conv_id: int, body_markdown: str, *, message_id: str,
+async def queue_autoreply(desk: "DeskCore", conv_id: int, body_markdown: str, *, message_id: str,
                           event: dict[str, Any], account: AccountConfig | None = None,
                           auto_submitted: str = "auto-replied", kind: str = "autoreply",
                           values: dict[str, str] | None = None, send_at: int | None = None) -> QueuedReply:
@@ -138,7 +138,7 @@ class ReplyHeaders:
     original: sqlite3.Row  # the message answered: the customer's last
 
 
-async def reply_headers(desk: "Desk", conv_id: int, reply_all: bool = False,
+async def reply_headers(desk: "DeskCore", conv_id: int, reply_all: bool = False,
                         account: AccountConfig | None = None) -> ReplyHeaders:
     """Who a reply goes to and its subject: the answered mail's Reply-To (else its sender), minus
     the desk; with reply_all its other To/Cc as Cc; 'Re:' once and the [#N] marker. The compose
@@ -160,14 +160,14 @@ async def reply_headers(desk: "Desk", conv_id: int, reply_all: bool = False,
     return ReplyHeaders(to, cc, reply_subject(original["subject"] or conv["subject"], conv_id), conv, original)
 
 
-async def forward_subject_of(desk: "Desk", conv_id: int) -> str:
+async def forward_subject_of(desk: "DeskCore", conv_id: int) -> str:
     """The Subject a forward of the conversation goes with (queue_forward; the compose screen
     shows it): 'Fwd:' once before the forwarded mail's subject without its Re:/Fwd:."""
     conv, original = await _conversation_and_original(desk, conv_id)
     return forward_subject(original["subject"] or conv["subject"])
 
 
-async def queue_forward(desk: "Desk", conv_id: int, to_text: str, body_markdown: str, *,
+async def queue_forward(desk: "DeskCore", conv_id: int, to_text: str, body_markdown: str, *,
                         send_at: int | None = None, account: AccountConfig | None = None,
                         attachments: Sequence[Path] = (), seen_upto: int | None = None,
                         snippets: list[str] | None = None, message_id: str | None = None,
@@ -205,7 +205,7 @@ def parse_recipients(text: str) -> list[Address]:
     return found
 
 
-async def conversation_mail(desk: "Desk", conv_id: int,
+async def conversation_mail(desk: "DeskCore", conv_id: int,
                             empty: str = "has no messages") -> tuple[sqlite3.Row, list[sqlite3.Row]]:
     """The conversation's row and its mail, oldest first (internal notes left out);
     CommandError when there is no such conversation or no mail ("conversation N " + empty)."""
@@ -218,14 +218,14 @@ async def conversation_mail(desk: "Desk", conv_id: int,
     return rows[conv_id], messages
 
 
-async def _conversation_and_original(desk: "Desk", conv_id: int) -> tuple[sqlite3.Row, sqlite3.Row]:
+async def _conversation_and_original(desk: "DeskCore", conv_id: int) -> tuple[sqlite3.Row, sqlite3.Row]:
     """The conversation's row and the message a reply answers: the customer's last."""
     conv, messages = await conversation_mail(desk, conv_id, "has no messages to reply to")
     customer_mail = [m for m in messages if not m["is_agent"] and not m["auto_submitted"]]
     return conv, (customer_mail or messages)[-1]
 
 
-def _filled(desk: "Desk", conv: sqlite3.Row, original: sqlite3.Row, body_markdown: str, extra_values: dict[str, str] | None,
+def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_markdown: str, extra_values: dict[str, str] | None,
             what: str, allow_empty: bool = False) -> tuple[str, str]:
     """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
     customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
@@ -243,7 +243,7 @@ def _filled(desk: "Desk", conv: sqlite3.Row, original: sqlite3.Row, body_markdow
     return text, plain
 
 
-async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoing, body_markdown: str,
+async def _queue(desk: "DeskCore", account: AccountConfig, conv_id: int, out: Outgoing, body_markdown: str,
                  send_at: int | None, seen_upto: int | None, *, reply_all: bool, clears_draft: bool,
                  event: tuple[str, dict[str, Any]], message_id: str | None = None) -> QueuedReply:
     """`event`: the history event's kind and data; it becomes history when the item is sent."""
@@ -268,7 +268,7 @@ async def _queue(desk: "Desk", account: AccountConfig, conv_id: int, out: Outgoi
     return QueuedReply(item_id, message_id, recipients, when)
 
 
-async def cancel_send(desk: "Desk", outbox_id: int) -> str:
+async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
     """Undo a send that has not started: the text goes back to the conversation's draft."""
     async with desk.store.transaction():  # the sender takes items under the same lock: no race
         item = await outbox.get(desk.store, outbox_id)
@@ -281,7 +281,7 @@ async def cancel_send(desk: "Desk", outbox_id: int) -> str:
     return f"send cancelled; the reply is back in the draft of #{item.conv_id}"
 
 
-async def _waiting_for_agent(desk: "Desk", outbox_id: int) -> outbox.OutboxItem:
+async def _waiting_for_agent(desk: "DeskCore", outbox_id: int) -> outbox.OutboxItem:
     """The outbox item, if it waits for the agent's decision (outbox.NEEDS_AGENT)."""
     item = await outbox.get(desk.store, outbox_id)
     if item is None or item.state not in outbox.NEEDS_AGENT:
@@ -289,7 +289,7 @@ async def _waiting_for_agent(desk: "Desk", outbox_id: int) -> outbox.OutboxItem:
     return item
 
 
-async def send_anyway(desk: "Desk", outbox_id: int) -> str:
+async def send_anyway(desk: "DeskCore", outbox_id: int) -> str:
     """A held, failed or 'maybe sent' reply goes out (again): the agent has looked and decided."""
     async with desk.store.transaction():
         item = await _waiting_for_agent(desk, outbox_id)
@@ -298,7 +298,7 @@ async def send_anyway(desk: "Desk", outbox_id: int) -> str:
     return f"sending #{outbox_id} to {sanitize_line(', '.join(item.recipients))}"
 
 
-async def send_now(desk: "Desk", outbox_id: int) -> str:
+async def send_now(desk: "DeskCore", outbox_id: int) -> str:
     """A scheduled (or retrying) reply is due now; the outbox sends it on its next pass, with the
     usual collision check. Held, failed or 'maybe sent' ones need send_anyway."""
     async with desk.store.transaction():
@@ -309,7 +309,7 @@ async def send_now(desk: "Desk", outbox_id: int) -> str:
     return f"sending #{outbox_id} to {', '.join(item.recipients)} now"
 
 
-async def discard_send(desk: "Desk", outbox_id: int) -> str:
+async def discard_send(desk: "DeskCore", outbox_id: int) -> str:
     async with desk.store.transaction():
         await _waiting_for_agent(desk, outbox_id)
         await outbox.remove(desk.store, outbox_id)

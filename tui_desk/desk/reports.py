@@ -31,29 +31,29 @@ from tui_desk.store import csat as store_csat, events as store_events, report_ca
 
 if TYPE_CHECKING:
     from tui_desk.desk.questions import QuestionCache, QuestionGroup
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 CHUNK = 5000  # conversations read and computed at a time (bounded memory on a cold cache)
 _KEY = "metrics_cache_key"
 
 
-def zone_name(desk: Desk) -> str:
+def zone_name(desk: DeskCore) -> str:
     zone = local_zone(desk.config.priority.timezone)
     return str(getattr(zone, "key", None) or desk.config.priority.timezone or "UTC")
 
 
-def _clock(desk: Desk) -> BusinessClock:
+def _clock(desk: DeskCore) -> BusinessClock:
     clock: BusinessClock = business_clock(desk.config.priority)
     return clock
 
 
-def cache_key(desk: Desk) -> str:
+def cache_key(desk: DeskCore) -> str:
     p = desk.config.priority
     return repr((metrics.METRICS_VERSION, ENCODING, sys.version_info[:2], p.business_hours, p.business_days,
                  sorted(p.holidays), p.timezone))
 
 
-async def update_cache(desk: Desk) -> int:
+async def update_cache(desk: DeskCore) -> int:
     """Recompute the rows of dirty conversations (all of them when the cache key changed).
     Returns how many were computed."""
     store = desk.store
@@ -88,13 +88,13 @@ def decode_all(data: list[bytes]) -> list[metrics.ConvMetrics]:
         return [decode(d) for d in data]
 
 
-async def rows(desk: Desk, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
+async def rows(desk: DeskCore, since: float | None = None, until: float | None = None) -> list[metrics.ConvMetrics]:
     """The up-to-date rows of conversations with anything in [since, until)."""
     await update_cache(desk)
     return await asyncio.to_thread(decode_all, await report_cache.cached(desk.store, since, until))
 
 
-async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
+async def report(desk: DeskCore, since: int, until: int, by: tuple[str, ...] = (),
                  business_hours: bool = False) -> metrics.Report:
     for b in by:
         if b not in metrics.BREAKDOWNS:
@@ -112,7 +112,7 @@ async def report(desk: Desk, since: int, until: int, by: tuple[str, ...] = (),
     return dataclasses.replace(made, csat=figures)
 
 
-async def csat(desk: Desk, since: int, until: int, by: tuple[str, ...] = ()) -> Csat:
+async def csat(desk: DeskCore, since: int, until: int, by: tuple[str, ...] = ()) -> Csat:
     """The survey answers (`csat` events, desk.csat) given in [since, until), with the
     conversation's tags and customer domain as they are now."""
     found = [f for f in await store_events.of_kind_since(desk.store, "csat", since) if f.event.at < until]
@@ -132,7 +132,7 @@ async def csat(desk: Desk, since: int, until: int, by: tuple[str, ...] = ()) -> 
     return csat_report(answers, since, until, zone=zone_name(desk), by=by)
 
 
-async def load(desk: Desk, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
+async def load(desk: DeskCore, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:
     found = await rows(desk, since, until)
     return await asyncio.to_thread(_load, found, since, until, zone_name(desk))
 
@@ -144,10 +144,10 @@ def _load(found: list[metrics.ConvMetrics], since: int, until: int, zone: str) -
 
 
 # per Desk: a live Reports screen asks again and again
-_question_caches: weakref.WeakKeyDictionary[Desk, QuestionCache] = weakref.WeakKeyDictionary()
+_question_caches: weakref.WeakKeyDictionary[DeskCore, QuestionCache] = weakref.WeakKeyDictionary()
 
 
-async def questions(desk: Desk, since: int, until: int) -> list[QuestionGroup]:
+async def questions(desk: DeskCore, since: int, until: int) -> list[QuestionGroup]:
     """Frequent questions of the conversations whose first customer message is in [since, until)."""
     from tui_desk.desk.questions import QuestionCache  # its regexes: only when asked
     await update_cache(desk)
@@ -187,7 +187,7 @@ def _grouped(firsts: list[report_cache.FirstMessage], snippets: dict[int, tuple[
 EXPORT_CSAT = ("csat_rating", "csat_score")  # export's columns after metrics.EXPORT_HEADER
 
 
-async def latest_answers(desk: Desk) -> dict[int, tuple[str, int]]:
+async def latest_answers(desk: DeskCore) -> dict[int, tuple[str, int]]:
     """(rating, score) of each conversation's newest survey answer (`csat` event)."""
     out: dict[int, tuple[str, int]] = {}
     for f in await store_events.of_kind_since(desk.store, "csat", 0):  # oldest first: the newest stays
@@ -197,7 +197,7 @@ async def latest_answers(desk: Desk) -> dict[int, tuple[str, int]]:
     return out
 
 
-async def export(desk: Desk, query: str | None) -> tuple[list[str], list[list[object]]]:
+async def export(desk: DeskCore, query: str | None) -> tuple[list[str], list[list[object]]]:
     """One row per conversation (all, or those the search query finds) with its metrics:
     (header, rows), columns metrics.EXPORT_HEADER then EXPORT_CSAT (its newest survey answer,
     empty without one); conv_id is the conversation number."""

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
+from tui_desk.desk.core import DeskCore
 from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
-from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
-from tui_desk.desk.timefmt import local_zone
-from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow, Snippet
+from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow
 
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
@@ -26,11 +25,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from tui_desk.desk.background import Background
-    from tui_desk.desk.commands import Change
     from tui_desk.desk.replies import QueuedReply
-    from tui_desk.desk.rules.model import RuleSet
-    from tui_desk.desk.sla_watch import SlaWatch
-    from tui_desk.desk.snippets import SnippetError
     from tui_desk.mail.model import Attachment
 
 UTC = dt.timezone.utc
@@ -45,18 +40,13 @@ FREE_MAIL_DOMAINS = frozenset({
 })
 
 
-class Desk(FollowupDesk, MeasuringDesk):
+class Desk(FollowupDesk, MeasuringDesk, DeskCore):
+    """The desk's core (desk.core: state, clock, refresh) with everything the TUI and the CLI
+    ask of it; most methods hand the work to the module that does it."""
+
     def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time):
-        self.store = store
-        self.config = config
-        self.clock = clock
-        self._snippets: list[Snippet] | None = None
-        self.undo_stack: list[Change] = []  # newest last
-        self.snippet_errors: list[SnippetError] = []
+        super().__init__(store, config, clock)
         self._replying_seen: dict[tuple[int, str], float] = {}  # (conv, agent) -> first seen here
-        # the rules this desk runs (desk.rules.fire; Background sets them): None runs none
-        self.rules: RuleSet | None = None
-        self._sla_watch: SlaWatch | None = None  # sla_news' memory (desk.sla_watch)
         self.open_queue = QueueIds(store)  # the open queue, moved by what changed (desk.queue_ids)
 
     @classmethod
@@ -87,18 +77,6 @@ class Desk(FollowupDesk, MeasuringDesk):
     async def close(self) -> None:
         await self.store.close()
 
-    def now(self) -> int:
-        return int(self.clock())
-
-    @property
-    def agent(self) -> str:
-        """This agent's name, as assignments and notes show it."""
-        return self.config.agent
-
-    def local_now(self) -> dt.datetime:
-        """Now, in the agent's zone with its DST rules (what "mon 9:00" and "tomorrow" mean)."""
-        return dt.datetime.fromtimestamp(self.now(), local_zone(self.config.priority.timezone))
-
     async def store_version(self) -> int:
         """Changes when another process (the CLI, a second app on this store) committed to it;
         our own writes leave it as it is."""
@@ -116,61 +94,16 @@ class Desk(FollowupDesk, MeasuringDesk):
     def undo_send_seconds(self) -> list[int]:
         return [a.undo_send_seconds for a in self.config.accounts if a.smtp is not None]
 
+    async def fire_status_rules(self, conv_ids: list[int], caused_by: tuple[str, ...]) -> None:
+        from tui_desk.desk.rules.fire import fire_status
+        await fire_status(self, conv_ids, caused_by)
+
     def background(self) -> Background | None:
         """Sync and delivery of the configured accounts (not started); None without any."""
         if not self.config.accounts:
             return None
         from tui_desk.desk.background import Background
         return Background(self)
-
-    async def refresh(self, conv_ids: list[int] | set[int]) -> None:
-        """Recompute state, status and rank of these conversations from their messages."""
-        ids = sorted(conv_ids)
-        for start in range(0, len(ids), 2000):
-            pulled: dict[int, queries.ConvState] = {}
-            summaries = await self._summaries(ids[start:start + 2000], pulled)
-            # the customers' other open conversations take part in loud-customer ranking
-            chunk = {s.id for s in summaries}
-            others = await queries.open_conversations_of_customers(
-                self.store, [s.customer_key for s in summaries if s.customer_key])
-            summaries += await self._summaries([c for c in others if c not in chunk], pulled)
-            priority.rank_customer_bursts(summaries, self.config.priority)
-            async with self.store.transaction():
-                if pulled:
-                    await queries.write_states(self.store, pulled)
-                await queries.write_summaries(self.store, summaries)
-
-    async def _summaries(self, conv_ids: list[int], pulled: dict[int, queries.ConvState]
-                         ) -> list[queries.ConversationSummary]:
-        facts = await queries.message_facts(self.store, conv_ids)
-        states = await queries.conversation_states(self.store, conv_ids)
-        pulled.update(await self._state_from_server(conv_ids, states))
-        states.update(pulled)
-        return [priority.summarize(c, facts[c], states.get(c, queries.ConvState()), self.config.priority)
-                for c in conv_ids if facts.get(c)]
-
-    async def _state_from_server(self, conv_ids: list[int], states: dict[int, queries.ConvState]
-                                 ) -> dict[int, queries.ConvState]:
-        """The server's keywords are the team's truth, except where our own changes are still
-        on their way there."""
-        copies = await mirror.conversation_copies(self.store, conv_ids)
-        if not copies:
-            return {}
-        unpushed = await server_ops.pending_message_ids(self.store)
-        by_conv: dict[int, list[tuple[set[str], int | None, int | None]]] = {}
-        blocked: set[int] = set()
-        for conv_id, _, message_id, flags, modseq, date in copies:
-            by_conv.setdefault(conv_id, []).append((set(flags.split()), modseq, date))
-            if message_id in unpushed:
-                blocked.add(conv_id)
-        out = {}
-        for conv_id, messages in by_conv.items():
-            if conv_id in blocked or conv_id not in states:
-                continue
-            state = keywords.state_from_keywords(messages, states[conv_id])
-            if state != states[conv_id]:
-                out[conv_id] = state
-        return out
 
     async def refresh_all(self) -> None:
         """refresh() of every conversation, in one pass: whole-table reads, each ranked once
@@ -395,15 +328,6 @@ class Desk(FollowupDesk, MeasuringDesk):
                 await server_ops.enqueue(self.store, account, "flags", message_id,
                                          {"add": [keyword]} if on else {"remove": [keyword]})
 
-    async def clear_own_replying_marks(self) -> None:
-        """At start: nobody is replying yet, so a marker of ours is left over from a crash."""
-        keyword = keywords.replying_keyword(self.agent)
-        copies = await mirror.copies_with_keyword(self.store, keyword)
-        if copies:
-            async with self.store.transaction():
-                for account, message_id in copies:
-                    await server_ops.enqueue(self.store, account, "flags", message_id, {"remove": [keyword]})
-
     async def customer_history(self, conv: sqlite3.Row) -> tuple[HistoryItem, ...]:
         key = conv["customer_key"]
         if not key:
@@ -544,11 +468,6 @@ class Desk(FollowupDesk, MeasuringDesk):
         from tui_desk.desk.snippets import capture_names
         fixed = [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
         return [*fixed, *(n for n in capture_names(self.snippets()) if n not in fixed)]
-
-    def snippets(self) -> list[Snippet]:
-        if self._snippets is None:
-            self._snippets, self.snippet_errors = load_snippets(default_snippet_dirs())
-        return self._snippets
 
     async def threads(self) -> dict[int, list[str]]:
         return await queries.thread_message_ids(self.store)

@@ -49,7 +49,7 @@ from tui_desk.store import queries, report_cache, sla_cache
 from tui_desk.store.search import Query, SearchError, matching_ids, parse_query
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 KINDS = ("first_response", "next_response", "resolution")
 RUNNING = ("ok", "warning", "breached")
@@ -476,7 +476,7 @@ def _has_store_terms(q: Query) -> bool:
                 or q.before is not None or q.after is not None)
 
 
-async def _policies(desk: Desk, rows: Mapping[int, Any], ids: list[int], now: float) -> dict[int, SlaPolicy]:
+async def _policies(desk: DeskCore, rows: Mapping[int, Any], ids: list[int], now: float) -> dict[int, SlaPolicy]:
     """The [[sla.policy]] each conversation matches (the first that does; none: not in it)."""
     cfg = desk.config
     policy_of: dict[int, SlaPolicy] = {}
@@ -502,7 +502,7 @@ async def _policies(desk: Desk, rows: Mapping[int, Any], ids: list[int], now: fl
     return policy_of
 
 
-def plans_key(desk: Desk) -> str:
+def plans_key(desk: DeskCore) -> str:
     """What every stored plan depends on beyond its conversation: plan_of's version, the Python
     (marshal), the [sla] targets and policies, the business calendar."""
     p = desk.config.priority
@@ -515,7 +515,7 @@ def _computed_plans(sources: Mapping[int, report_cache.ConversationSource], targ
     return {i: (tl, plan_of(tl, targets[i], clock)) for i, tl in ((i, timeline(src)) for i, src in sources.items())}
 
 
-async def desk_sla(desk: Desk, rows: Mapping[int, Any], now: float) -> dict[int, Sla]:
+async def desk_sla(desk: DeskCore, rows: Mapping[int, Any], now: float) -> dict[int, Sla]:
     """The SLA of these conversations (rows: conversation_rows' rows by id): from their stored
     plans, the plans of conversations changed since computed (on a thread: the app's loop goes on)
     and stored; from the timeline where `now` is before a plan's horizon."""
@@ -612,7 +612,7 @@ NO_SLA = Sla("", tuple(SlaTarget(k, None, "none") for k in KINDS))  # no [sla] c
 SLA_PART = 2000
 
 
-async def sla_parts(desk: Desk, ids: list[int], now: float | None = None
+async def sla_parts(desk: DeskCore, ids: list[int], now: float | None = None
                     ) -> AsyncIterator[tuple[Mapping[int, Any], dict[int, Sla]]]:
     """(conversation rows, their SLA) of these conversations, part by part, all at one `now`
     (default: the desk's clock); nothing without [sla] targets."""
@@ -625,7 +625,7 @@ async def sla_parts(desk: Desk, ids: list[int], now: float | None = None
         await asyncio.sleep(0)  # a key or a frame waiting goes first
 
 
-async def slas_of(desk: Desk, ids: list[int]) -> dict[int, Sla]:
+async def slas_of(desk: DeskCore, ids: list[int]) -> dict[int, Sla]:
     """desk_sla of these conversations, read from the store; {} without [sla] targets."""
     out: dict[int, Sla] = {}
     async for _, slas in sla_parts(desk, ids):

@@ -26,7 +26,7 @@ from tui_desk.sanitize import sanitize_line
 from tui_desk.store.search import parse_query, query_ids
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore
 
 SUBJECT_CHARS = 40  # a notice names the subject, cut to this
 # the state now -> the states before it that make it news
@@ -84,7 +84,7 @@ class SlaWatch:
         return alerts
 
 
-async def desk_sla_news(desk: Desk, watch: SlaWatch) -> list[SlaAlert]:
+async def desk_sla_news(desk: DeskCore, watch: SlaWatch) -> list[SlaAlert]:
     """The watch's look at the desk's open conversations (no target runs in any other)."""
     if not desk.config.sla.configured():
         return []

@@ -54,8 +54,8 @@ from tui_desk.desk.metrics.stats import stats
 if TYPE_CHECKING:
     from tui_desk.config import SnippetsConfig
     from tui_desk.desk.questions import QuestionGroup
-    from tui_desk.desk.service import Desk
-    from tui_desk.desk.views import Snippet
+    from tui_desk.desk.core import DeskCore
+    from tui_desk.desk.snippets import Snippet
 
 CSAT_SCORES = {"great": 3, "okay": 2, "bad": 1}
 _F = metrics.ConvMetrics._fields
@@ -334,7 +334,7 @@ def kb_links(snippets: list[Snippet], groups: list[QuestionGroup]) -> list[KbLin
 
 # --- from the store -------------------------------------------------------------------------
 
-async def csat_votes(desk: Desk, since: float | None = None, until: float | None = None) -> list[CsatVote]:
+async def csat_votes(desk: DeskCore, since: float | None = None, until: float | None = None) -> list[CsatVote]:
     """The `csat` events of the period (the CSAT survey records them; none without it)."""
     from tui_desk.store import events as store_events
     lo, hi = _bounds(since, until)
@@ -343,7 +343,7 @@ async def csat_votes(desk: Desk, since: float | None = None, until: float | None
     return [v for v in votes if v is not None]
 
 
-async def snippet_stats(desk: Desk, since: float | None = None, until: float | None = None) -> list[SnippetStats]:
+async def snippet_stats(desk: DeskCore, since: float | None = None, until: float | None = None) -> list[SnippetStats]:
     """Desk.snippet_stats: the report cache brought up to date, then one pass over its rows."""
     from tui_desk.desk import reports
     from tui_desk.desk.report_data import plain
@@ -364,7 +364,7 @@ def _best_of(data: list[bytes]) -> tuple[int, float] | None:
     return best_answer(decode(d) for d in data)
 
 
-async def suggest(desk: Desk, since: int, until: int) -> Suggestions:
+async def suggest(desk: DeskCore, since: int, until: int) -> Suggestions:
     """What the history of [since, until) suggests (module docstring; config [snippets])."""
     from tui_desk.desk import reports
     from tui_desk.desk.rules.load import checks_for

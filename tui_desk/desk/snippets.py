@@ -38,10 +38,10 @@ from __future__ import annotations
 import functools
 import re
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui_desk.config import default_config_path
-from tui_desk.desk.views import Snippet
 
 FENCE = "---"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -57,6 +57,18 @@ _CAPTURE_ENTRY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*('(?:[^']|'')*'|
 _ESCAPE_OR_CLASS = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]")
 _OPEN_REPEAT = re.compile(r"(?<![*+?}])[*+]|\{\d*,\}")
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?<!\\)[+*}](?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,)")
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    name: str  # file stem, used as ::name
+    title: str
+    tags: tuple[str, ...]
+    body: str  # Markdown with {{placeholders}}
+    path: str = ""
+    capture: tuple[tuple[str, str], ...] = ()  # (placeholder, regex) filled from the customer's mail
+    kb: str | None = None  # an FAQ / knowledge-base URL the snippet answers with (self-service)
+    auto: bool = False  # `auto: true`: written for mail the desk sends by itself; not in the agents' picker
 
 
 class SnippetError(ValueError):

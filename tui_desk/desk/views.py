@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tui_desk.desk.snippets import Snippet as Snippet  # defined beside its loader; handed on from here
+
 if TYPE_CHECKING:
     from tui_desk.desk import metrics
     from tui_desk.desk.questions import QuestionGroup
@@ -125,18 +127,6 @@ class ConversationView:
                 out.append(waiting.pop(0))
             out.append(m)
         return out + waiting
-
-
-@dataclass(frozen=True, slots=True)
-class Snippet:
-    name: str  # file stem, used as ::name
-    title: str
-    tags: tuple[str, ...]
-    body: str  # Markdown with {{placeholders}}
-    path: str = ""
-    capture: tuple[tuple[str, str], ...] = ()  # (placeholder, regex) filled from the customer's mail
-    kb: str | None = None  # an FAQ / knowledge-base URL the snippet answers with (self-service)
-    auto: bool = False  # `auto: true`: written for mail the desk sends by itself; not in the agents' picker
 
 
 @dataclass(frozen=True, slots=True)

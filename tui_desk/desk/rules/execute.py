@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui_desk.desk import commands
-from tui_desk.desk.commands import Change, CommandError
+from tui_desk.desk.commands import CommandError
+from tui_desk.desk.core import Change
 from tui_desk.desk.history import record_message, snippet_records
 from tui_desk.desk.rules.guards import SentAutomatically, rate_limit_block
 from tui_desk.desk.rules.model import Event, PlannedAction
@@ -37,7 +38,7 @@ from tui_desk.desk.when import When
 from tui_desk.store import events as store_events
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,5 @@ async def execute(desk: Desk, event: Event, planned: Sequence[PlannedAction], ke
         log.info("#%s: %s", event.conv_id, says)
         if isinstance(done, _Done) and done.status_caused_by is not None:
             # a rule's status change is an event for the status rules, fired once it is said
-            from tui_desk.desk.rules.fire import fire_status
-            await fire_status(desk, [event.conv_id], done.status_caused_by)
+            await desk.fire_status_rules([event.conv_id], done.status_caused_by)
     return said

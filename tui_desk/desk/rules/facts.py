@@ -19,7 +19,7 @@ from tui_desk.store.mirror import raws_by_rowid
 from tui_desk.store.search import matching_ids
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 
 def in_business_hours(desk: Desk, at: int) -> bool:

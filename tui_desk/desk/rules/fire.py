@@ -45,7 +45,7 @@ from tui_desk.store import queries
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 log = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ from tui_desk.store.search import matching_ids
 from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
 if TYPE_CHECKING:
-    from tui_desk.desk.service import Desk
+    from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 CHUNK = 250  # conversations whose SLA is computed between two turns of the event loop
 CHECK_EVERY = 60  # seconds of the desk's clock between two looks (the live loop polls every 60 s)
