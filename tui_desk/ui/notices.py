@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 if TYPE_CHECKING:
-    from tui_desk.ui.main_screen import MainScreen
-    _Base = MainScreen
+    from tui_desk.ui.app_base import MainViewScreen as _Base
 else:
     _Base = object
 
@@ -26,6 +25,10 @@ SLA_NOTICES = 3
 
 
 class Notices(_Base):
+    # the sent toast shown now, and what it says was sent (MainScreen.__init__ starts them empty)
+    _sent_toast: str
+    _sent_burst: list[tuple[str, tuple[str, ...]]]
+
     def watch_sla(self) -> None:
         """SLA notices from now on: the first look takes note, later ones say what changed."""
         self.look_at_sla(again=True)
