@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import events, work
 from textual.actions import SkipAction
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -30,6 +30,7 @@ from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
+from tui_desk.ui.app_base import Clock, DeskAppBase
 from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.main_screen import MainScreen
 from tui_desk.ui.queue import QueueView
@@ -49,20 +50,21 @@ GC_IDLE_CHECK = 30.0  # seconds between looks for a quiet moment to collect garb
 THEME_ORDER = ("tui-desk-dark", "tui-desk-light", "tui-desk-high-contrast")
 FALLBACK_THEME = "textual-dark"
 
-Clock = Callable[[], dt.datetime]
-
 
 def local_now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-class DeskApp(App[None]):
-    """A helpdesk inbox: Queue | Conversation | Snippets (MainScreen)."""
+class DeskApp(DeskAppBase):
+    """A helpdesk inbox: Queue | Conversation | Snippets (MainScreen). What its screens use of
+    it, desk_opened among them, is DeskAppBase's (ui/app_base.py)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-desk"
     # help, theme and quit work over every screen; the main view's keys are MainScreen's
     BINDINGS = registry.APP_BINDINGS
+
+    main: MainScreen  # the default screen (get_default_screen)
 
     def __init__(
         self,
@@ -102,7 +104,7 @@ class DeskApp(App[None]):
         self._first_page_reader = first_page
         self.exit_line: str | None = None  # the message of exit(): run_app prints it
         self._first_page: asyncio.Future | None = None  # see on_load
-        self._opening: asyncio.Future | None = None  # see desk_opened
+        self._opening = None  # see desk_opened
         self._store_mark: tuple[int, ...] | None = None  # the store file as the first page saw it
         self.main = MainScreen(query or "")
         self.theme_names = self._load_themes(theme_dirs)
@@ -195,17 +197,6 @@ class DeskApp(App[None]):
             return ids, await desk.queue_rows(ids[:FIRST_PAGE_ROWS])
         except Exception:  # noqa: BLE001 - said by load_queue, which runs instead
             return None
-
-    async def desk_opened(self) -> DeskService:
-        """The desk, opened if need be. The one task opening it is awaited through
-        asyncio.shield, so an app closed meanwhile still gets the desk back and closes it (an
-        open aiosqlite thread would keep the process from exiting)."""
-        if self.desk is None:
-            if self._opening is None:
-                assert self._open_desk is not None
-                self._opening = asyncio.ensure_future(self._open_desk())
-            self.desk = await asyncio.shield(self._opening)
-        return self.desk
 
     def on_mount(self) -> None:
         self._theme_ready = True

@@ -22,9 +22,7 @@ from tui_desk.ui.triage import PROMPT_CSS
 from tui_desk.ui.typeahead import desk_key
 
 if TYPE_CHECKING:
-    from tui_desk.ui.main_screen import MainScreen
-
-    _Base = MainScreen
+    from tui_desk.ui.app_base import MainViewScreen as _Base
 else:
     _Base = object
 

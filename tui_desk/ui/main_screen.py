@@ -36,7 +36,7 @@ from tui_desk.ui.snippets import SnippetPane
 from tui_desk.ui.triage_actions import TriageActions
 
 if TYPE_CHECKING:
-    from tui_desk.ui.app import DeskApp
+    from tui_desk.ui.app_base import Clock, DeskAppBase
 
 NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
 SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
@@ -51,7 +51,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
 
     BINDINGS = registry.MAIN_SCREEN_BINDINGS
 
-    app: DeskApp
+    app: DeskAppBase  # ui/app.py's DeskApp; this file does not import it (it imports this one)
 
     def __init__(self, initial_query: str = "") -> None:
         super().__init__()
@@ -81,7 +81,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
         return self.app.desk
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
         return self.app.clock
 
     def panes(self) -> ComposeResult:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 if TYPE_CHECKING:
-    from tui_desk.ui.main_screen import MainScreen
-    _Base = MainScreen
+    from tui_desk.ui.app_base import MainViewScreen as _Base
 else:
     _Base = object
 
@@ -26,6 +25,10 @@ SLA_NOTICES = 3
 
 
 class Notices(_Base):
+    # the sent toast shown now, and what it says was sent (MainScreen.__init__ starts them empty)
+    _sent_toast: str
+    _sent_burst: list[tuple[str, tuple[str, ...]]]
+
     def watch_sla(self) -> None:
         """SLA notices from now on: the first look takes note, later ones say what changed."""
         self.look_at_sla(again=True)
@@ -58,7 +61,12 @@ class Notices(_Base):
     def _say_sent(self, report: Any) -> None:
         """One toast saying what went out; while it is up, the next sent mail join it (a bulk
         follow-up goes one every few seconds: "5 follow-up replies sent", not five toasts).
-        Textual has no public way to change a toast: the shown one is removed by hand."""
+
+        Textual (8.2, requirements.lock) has no public way to change or take back one toast:
+        notify() returns no handle, clear_notifications() takes every toast (the SLA notices
+        too), and a Notification posted again under its identity keeps the toast's old text.
+        So the shown one is found in App._notifications and removed with App._unnotify, as
+        Textual's own Toast does when it expires (tests/test_sent_news.py)."""
         from tui_desk.desk.sent_news import sent_items, sent_line
         items = sent_items(report.sent, report.sent_events, report.sent_to)
         shown = [n for n in self.app._notifications if n.message == self._sent_toast and not n.has_expired]

@@ -16,9 +16,7 @@ from tui_desk.ui.typeahead import desk_key
 
 if TYPE_CHECKING:
     from tui_desk.ui.compose import Queued
-    from tui_desk.ui.main_screen import MainScreen
-
-    _Base = MainScreen
+    from tui_desk.ui.app_base import MainViewScreen as _Base
 else:
     _Base = object
 

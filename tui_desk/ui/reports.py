@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from tui_desk.desk.metrics import Durations, Group
     from tui_desk.desk.metrics.csat import Csat, CsatGroup
     from tui_desk.desk.questions import QuestionGroup
-    from tui_desk.ui.app import DeskApp
+    from tui_desk.ui.app_base import DeskAppBase
 
 DEFAULT_PERIOD = 1  # index in registry.REPORTS_PERIODS: 30 days
 REFRESH_DELAY = 2.0  # seconds: store changes in a burst (a sync) reload the figures once
@@ -315,7 +315,7 @@ class ReportsScreen(Screen[None]):
     }
     """
 
-    app: DeskApp
+    app: DeskAppBase
 
     def __init__(self, period: int = DEFAULT_PERIOD, business: bool = False) -> None:
         super().__init__()
