@@ -70,3 +70,22 @@ def test_oauth2_settings_that_cannot_work_are_refused_at_load(tmp_path, keys, me
     with pytest.raises(ConfigError) as e:
         load_config(path)
     assert str(e.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize("text, said", [
+    ('agent_adresses = ["*@x.test"]\n', "unknown key 'agent_adresses' (did you mean 'agent_addresses'?)"),
+    ("[priority]\nresponse_target_minute = 60\n",
+     "unknown key 'priority.response_target_minute' (did you mean 'priority.response_target_minutes'?)"),
+    ('[accounts.support]\naddress = "s@x.test"\n[accounts.support.imap]\nhost = "h"\npasword_command = "pass x"\n',
+     "unknown key 'accounts.support.imap.pasword_command' (did you mean 'accounts.support.imap.password_command'?)"),
+    ('[[sla.policy]]\nif = "tag:x"\nfirst_respons_minutes = 5\n',
+     "unknown key 'sla.policy[1].first_respons_minutes' (did you mean 'sla.policy[1].first_response_minutes'?)"),
+    ("[csat]\nenable = true\n", "unknown key 'csat.enable' (did you mean 'csat.enabled'?)"),
+    ('colour = "red"\n', "unknown key 'colour'"),  # nothing near: no guess
+])
+def test_a_mistyped_key_is_answered_with_the_nearest_known_one(tmp_path, text, said):
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(e.value) == f"{path}: {said}"

@@ -47,7 +47,7 @@ from tui_desk.config.automation import (
     _followup,
     _rules,
 )
-from tui_desk.config.common import ConfigError, TomlTable, _expect, _str_list
+from tui_desk.config.common import ConfigError, TomlTable, _expect, _str_list, _unknown_key
 from tui_desk.config.priority import WEEKDAY_NAMES, PriorityConfig, _priority
 from tui_desk.config.sla import SlaConfig, SlaPolicy, _sla
 from tui_desk.config.snippets import DESK_PLACEHOLDERS, SnippetsConfig, _snippets
@@ -134,7 +134,7 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     for key in data:
         if key not in KNOWN_TOP:
-            raise ConfigError(f"{path}: unknown key '{key}'")
+            raise _unknown_key(path, key, KNOWN_TOP)
     kwargs: dict[str, Any] = {"path": path}  # checked key by key: Config's fields are the types
     if "agent" in data:
         kwargs["agent"] = _expect(path, "agent", data["agent"], str, "a name")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeGuard
 
-from tui_desk.config.common import ConfigError, TomlTable, _expect, _str_list
+from tui_desk.config.common import ConfigError, TomlTable, _expect, _str_list, _unknown_key
 
 
 Security = Literal["tls", "starttls", "none"]
@@ -73,7 +73,7 @@ def _server(path: Path, key: str, kind: str, table: TomlTable) -> ServerConfig:
     known = {"host", "port", "security", "username", "password_command", "keyring", "ca_file", "auth", *_OAUTH2}
     for k in table:
         if k not in known:
-            raise ConfigError(f"{path}: unknown key '{key}.{k}'")
+            raise _unknown_key(path, f"{key}.{k}", known)
     if "host" not in table:
         raise ConfigError(f"{path}: key '{key}.host' is missing")
     host = _expect(path, f"{key}.host", table["host"], str, "a host name")
@@ -137,7 +137,7 @@ def _account(path: Path, name: str, table: TomlTable) -> AccountConfig:
     known = {"address", "name", "folders", "imap", "smtp", "max_message_mb", "save_sent", "undo_send_seconds"}
     for k in table:
         if k not in known:
-            raise ConfigError(f"{path}: unknown key '{key}.{k}'")
+            raise _unknown_key(path, f"{key}.{k}", known)
     if "address" not in table:
         raise ConfigError(f"{path}: key '{key}.address' is missing")
     address = _expect(path, f"{key}.address", table["address"], str, "an email address")

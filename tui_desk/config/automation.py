@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_desk.config.common import ConfigError, TomlTable, _duration, _expect
+from tui_desk.config.common import ConfigError, TomlTable, _duration, _expect, _unknown_key
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _rules(path: Path, table: TomlTable) -> dict[str, Any]:
     """[rules]: `file` (the rules file) and `horizon_hours`; at least one of them."""
     for k in table:
         if k not in ("file", "horizon_hours"):
-            raise ConfigError(f"{path}: unknown key 'rules.{k}'")
+            raise _unknown_key(path, f"rules.{k}", ("file", "horizon_hours"))
     if not table:
         raise ConfigError(f"{path}: key 'rules.file' is missing")
     out: dict[str, Any] = {}
@@ -76,7 +76,7 @@ def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
             kwargs[key] = _expect(path, full, value, bool, "true or false")
             continue
         if key not in AutoReplyConfig.__dataclass_fields__ or key == "default_wait_seconds":
-            raise ConfigError(f"{path}: unknown key '{full}'")
+            raise _unknown_key(path, full, set(AutoReplyConfig.__dataclass_fields__) - {"default_wait_seconds"})
         kwargs[key] = _expect(path, full, value, int, "a whole number")
         if kwargs[key] < 0 or (key == "min_samples" and kwargs[key] == 0):
             raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'min_samples' else '0'} or more, "
@@ -87,7 +87,7 @@ def _autoreply(path: Path, table: TomlTable) -> AutoReplyConfig:
 def _followup(path: Path, table: TomlTable) -> FollowupConfig:
     for key in table:
         if key != "per_minute":
-            raise ConfigError(f"{path}: unknown key 'followup.{key}'")
+            raise _unknown_key(path, f"followup.{key}", ("per_minute",))
     per_minute = _expect(path, "followup.per_minute", table.get("per_minute", FollowupConfig.per_minute), int,
                          "a whole number")
     if per_minute < 1:
@@ -112,5 +112,6 @@ def _csat(path: Path, table: TomlTable) -> CsatConfig:
                 raise ConfigError(f"{path}: key '{full}' must be {'1' if key == 'answer_days' else '0'} or more, "
                                   f"not {value!r}")
         else:
-            raise ConfigError(f"{path}: unknown key '{full}'")
+            raise _unknown_key(path, full, ("enabled", "snippet", "secret_command", "secret_file", "delay_minutes",
+                                            "min_days_between", "answer_days"))
     return CsatConfig(**kwargs)

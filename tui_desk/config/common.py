@@ -7,7 +7,9 @@ tui_desk.config does."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +21,15 @@ _T = TypeVar("_T")
 
 class ConfigError(Exception):
     """One line: file, key, what is wrong."""
+
+
+def _unknown_key(path: Path, full: str, known: Iterable[str]) -> ConfigError:
+    """The error for a key the table does not have, with the nearest one it has (a typo is the
+    usual cause: `agent_adresses`)."""
+    table, _, name = full.rpartition(".")
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    hint = f" (did you mean '{table + '.' if table else ''}{near[0]}'?)" if near else ""
+    return ConfigError(f"{path}: unknown key '{full}'{hint}")
 
 
 def _expect(path: Path, key: str, value: object, kind: type[_T], what: str) -> _T:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tui_desk.config.common import ConfigError, TomlTable, _expect, _span, _str_list
+from tui_desk.config.common import ConfigError, TomlTable, _expect, _span, _str_list, _unknown_key
 
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -71,7 +71,7 @@ def _priority(path: Path, table: TomlTable) -> PriorityConfig:
             kwargs[key] = {tag.lower(): _expect(path, f"{full}.{tag}", minutes, int, "a whole number of minutes")
                            for tag, minutes in weights.items()}
         else:
-            raise ConfigError(f"{path}: unknown key '{full}'")
+            raise _unknown_key(path, full, PriorityConfig.__dataclass_fields__)
     return PriorityConfig(**kwargs)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_desk.config.common import ConfigError, TomlTable, _expect
+from tui_desk.config.common import ConfigError, TomlTable, _expect, _unknown_key
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _sla(path: Path, table: TomlTable) -> SlaConfig:
         elif key in _SLA_TARGETS:
             kwargs[key] = _sla_minutes(path, f"sla.{key}", value)
         else:
-            raise ConfigError(f"{path}: unknown key 'sla.{key}'")
+            raise _unknown_key(path, f"sla.{key}", (*_SLA_TARGETS, "policy"))
     return SlaConfig(**kwargs)
 
 
@@ -77,7 +77,7 @@ def _sla_policy(path: Path, key: str, entry: object) -> SlaPolicy:
         elif k in _SLA_TARGETS:
             kwargs[k] = _sla_minutes(path, f"{key}.{k}", value)
         else:
-            raise ConfigError(f"{path}: unknown key '{key}.{k}'")
+            raise _unknown_key(path, f"{key}.{k}", (*_SLA_TARGETS, "if", "name"))
     if "query" not in kwargs:
         raise ConfigError(f"{path}: key '{key}.if' is missing")
     return SlaPolicy(**kwargs)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_desk.config.common import ConfigError, TomlTable, _expect
+from tui_desk.config.common import ConfigError, TomlTable, _expect, _unknown_key
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def _snippets(path: Path, table: TomlTable) -> SnippetsConfig:
         elif key == "values":
             kwargs[key] = _snippet_values(path, _expect(path, full, value, dict, "a table"))
         else:
-            raise ConfigError(f"{path}: unknown key '{full}'")
+            raise _unknown_key(path, full, ("automate_share", "good_share", "min_uses", "values"))
     return SnippetsConfig(**kwargs)
 
 
