@@ -34,7 +34,7 @@ from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.main_screen import MainScreen
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.registry import VIEW_BINDINGS  # noqa: F401 - where tests and tools look for it
-from tui_desk.ui.typeahead import KeyHold
+from tui_desk.ui.typeahead import KeyHold, SubmitHandled, release_if_held
 
 # The screens a key opens (compose, note, outbox, triage prompts…) are imported inside the
 # action, and on a thread once the queue is on screen (_import_the_rest): together with their
@@ -229,6 +229,9 @@ class DeskApp(App[None]):
             if self.type_ahead.take(event):
                 return
         await super().on_event(event)
+
+    def on_submit_handled(self, message: SubmitHandled) -> None:
+        release_if_held(message.box)  # the keys typed behind Enter in a text box
 
     def _collect_when_idle(self) -> None:
         """Full garbage collections run here, between keystrokes, not inside one (see start)."""
