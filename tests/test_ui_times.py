@@ -4,14 +4,17 @@ move it, nothing sleeps)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from textual.widgets import Static
 
 from tui_desk.desk.sla import Sla, SlaTarget
 from tui_desk.desk.views import ActionLine
+from tui_desk.desk.when import parse_when
 from tui_desk.ui.app import DeskApp
 from tui_desk.ui.conversation import MessageBox
+from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
@@ -79,3 +82,61 @@ async def test_the_open_conversation_s_times_follow_the_clock_without_asking_the
         assert plain_text(action).startswith("· 2026-11-17  ")
         assert pane.query(MessageBox).first() is first  # the same widgets, only their texts renewed
         assert asked == []  # from the conversation on show: the store is not asked
+
+
+# --- the snooze and send-later presets say when they really wake ------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def preset_labels(now: dt.datetime, key: str = "z") -> list[str]:
+    app = DeskApp(FakeDesk(40), clock=MovingClock(now), theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        return [" ".join(str(label).split()) for label, _ in prompt.choices]
+
+
+@pytest.mark.parametrize("now, labels", [
+    # Wednesday afternoon: "later today" is today
+    (dt.datetime(2026, 11, 25, 16, 20, tzinfo=BERLIN),
+     ["later today today 19:20", "tomorrow 9:00 tomorrow Thu 9:00", "next monday 9:00 Mon 9:00",
+      "in a week Wed Dec 2 16:20", "until reply until the customer replies"]),
+    # 23:45: three hours on is tomorrow, and the preset says so
+    (dt.datetime(2026, 11, 25, 23, 45, tzinfo=BERLIN),
+     ["in 3 hours tomorrow Thu 2:45", "tomorrow 9:00 tomorrow Thu 9:00", "next monday 9:00 Mon 9:00",
+      "in a week Wed Dec 2 23:45", "until reply until the customer replies"]),
+    # just past midnight: "tomorrow" is the day after the one that has just begun
+    (dt.datetime(2026, 11, 26, 0, 30, tzinfo=BERLIN),
+     ["later today today 3:30", "tomorrow 9:00 tomorrow Fri 9:00", "next monday 9:00 Mon 9:00",
+      "in a week Thu Dec 3 0:30", "until reply until the customer replies"]),
+    # Saturday evening before the clocks go forward (Sun 29 Mar 2026, 2:00 -> 3:00): three
+    # hours from 23:45 are 3:45 on the new clock; the days keep their wall-clock times
+    (dt.datetime(2026, 3, 28, 23, 45, tzinfo=BERLIN),
+     ["in 3 hours tomorrow Sun 3:45", "tomorrow 9:00 tomorrow Sun 9:00", "next monday 9:00 Mon 9:00",
+      "in a week Sat Apr 4 23:45", "until reply until the customer replies"]),
+    (dt.datetime(2026, 3, 28, 20, 30, tzinfo=BERLIN),
+     ["later today today 23:30", "tomorrow 9:00 tomorrow Sun 9:00", "next monday 9:00 Mon 9:00",
+      "in a week Sat Apr 4 20:30", "until reply until the customer replies"]),
+])
+async def test_each_snooze_preset_says_when_it_really_wakes(now, labels):
+    assert await preset_labels(now) == labels
+
+
+async def test_a_snooze_at_2345_lands_where_its_label_says():
+    """The desk is given the preset's words and reads them at the same moment: what it
+    applies is the time the label showed."""
+    now = dt.datetime(2026, 3, 28, 23, 45, tzinfo=BERLIN)
+    app = DeskApp(FakeDesk(40), clock=MovingClock(now), theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("z", "enter")  # the first preset
+        await settle(pilot)
+        kind, _, words = app.desk.actions[-1]
+        assert kind == "snooze" and words == "in 3 hours"
+        woke = parse_when(words, now).at
+        assert woke == dt.datetime(2026, 3, 29, 3, 45, tzinfo=BERLIN) and woke.utcoffset() == dt.timedelta(hours=2)
+        assert woke.timestamp() - now.timestamp() == 3 * 3600  # three hours pass; no 2:45 that never comes

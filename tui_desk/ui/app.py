@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from tui_desk.desk import themes as desk_themes
+from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
@@ -411,7 +412,11 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
         desk.store.start_check()
         return desk
 
-    app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()))
+    # the desk's zone with its DST rules, not today's fixed offset: "tomorrow 9:00" said on the
+    # Saturday before the clocks change is shown as the desk will read it
+    zone = local_zone(getattr(getattr(config, "priority", None), "timezone", None))
+    app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()),
+                  clock=partial(dt.datetime.now, zone))
     app.run()
     if app.exit_line:
         print(app.exit_line, file=sys.stderr)
