@@ -1,8 +1,9 @@
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tui_desk.desk.timefmt import MONTHS, format_age, format_datetime_short
+from tui_desk.desk.timefmt import MONTHS, format_age, format_datetime_short, format_wake
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -83,3 +84,22 @@ def test_format_datetime_short_defaults_to_local_now() -> None:
 def test_format_when_is_short_for_markers(when, text):
     from tui_desk.desk.timefmt import format_when
     assert format_when(when, NOW) == text
+
+
+@pytest.mark.parametrize(("when", "text"), [
+    (dt.datetime(2026, 11, 20, 15, 0, tzinfo=UTC), "today 15:00"),
+    (dt.datetime(2026, 11, 20, 23, 59, tzinfo=UTC), "today 23:59"),
+    (dt.datetime(2026, 11, 21, 0, 5, tzinfo=UTC), "tomorrow Sat 0:05"),
+    (dt.datetime(2026, 11, 21, 9, 0, tzinfo=UTC), "tomorrow Sat 9:00"),
+    (dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "Mon 9:00"),
+    (dt.datetime(2026, 11, 26, 9, 0, tzinfo=UTC), "Thu 9:00"),
+    (dt.datetime(2026, 11, 27, 12, 0, tzinfo=UTC), "Fri Nov 27 12:00"),  # a week on: the date too
+    (dt.datetime(2027, 1, 4, 9, 0, tzinfo=UTC), "2027-01-04 9:00"),
+])
+def test_format_wake_says_today_tomorrow_or_the_day(when, text):
+    assert format_wake(when, NOW) == text
+
+
+def test_format_wake_speaks_in_the_zone_of_now():
+    late = dt.datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # already Saturday in Berlin
+    assert format_wake(late, NOW.astimezone(ZoneInfo("Europe/Berlin"))) == "tomorrow Sat 0:30"

@@ -1169,8 +1169,9 @@ async def test_snooze_presets_free_text_and_a_time_it_cannot_read():
         prompt = app.screen
         assert isinstance(prompt, ActionPrompt)
         labels = choice_labels(prompt)
-        assert labels[0].startswith("later today") and labels[0].endswith("Fri 20 Nov 15:00")
-        assert labels[2].endswith("Mon 23 Nov 09:00")
+        assert labels[0].startswith("later today") and labels[0].endswith("today 15:00")
+        assert labels[1].endswith("tomorrow Sat 9:00")
+        assert labels[2].endswith("Mon 9:00")
         assert labels[4].endswith("until the customer replies")
         await pilot.press("down", "enter")  # tomorrow 9:00
         await settle(pilot)
@@ -1187,7 +1188,7 @@ async def test_snooze_presets_free_text_and_a_time_it_cannot_read():
         prompt.text_input.value = ""
         await pilot.press(*"fri 14:00")
         await settle(pilot)
-        assert plain_text(prompt.query_one("#prompt-note", Static)) == "→ Fri 20 Nov 14:00"  # today
+        assert plain_text(prompt.query_one("#prompt-note", Static)) == "→ today 14:00"
         assert prompt.choice_list.highlighted is None  # typing takes the highlight off
         await pilot.press("enter")
         await settle(pilot)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
+from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when, snooze_presets
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Wednesday 25 Nov 2026, 16:20 in Berlin
@@ -78,3 +78,39 @@ def test_send_later_refuses_snooze_words_and_never_names_them(text):
         parse_send_at(text, NOW)
     said = str(caught.value)
     assert "until reply" not in said and "wake" not in said and "snooze" not in said
+
+
+# --- the night the clocks go forward in Berlin (Sun 29 Mar 2026, 2:00 -> 3:00) ---------------
+SAT_NIGHT = dt.datetime(2026, 3, 28, 23, 45, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("later today", dt.datetime(2026, 3, 29, 3, 45, tzinfo=BERLIN)),  # three hours pass
+    ("in 3 hours", dt.datetime(2026, 3, 29, 3, 45, tzinfo=BERLIN)),
+    ("45m", dt.datetime(2026, 3, 29, 0, 30, tzinfo=BERLIN)),
+    ("3d", dt.datetime(2026, 3, 31, 23, 45, tzinfo=BERLIN)),  # days keep the clock time
+    ("in a week", dt.datetime(2026, 4, 4, 23, 45, tzinfo=BERLIN)),
+    ("2:30", dt.datetime(2026, 3, 29, 3, 30, tzinfo=BERLIN)),  # a time that night skips: the moment it stands for
+    ("tomorrow 9:00", dt.datetime(2026, 3, 29, 9, 0, tzinfo=BERLIN)),
+])
+def test_across_the_spring_dst_change(text, expected):
+    at = parse_when(text, SAT_NIGHT).at
+    assert at == expected and at.utcoffset() == expected.utcoffset()
+    assert (at.hour, at.minute) == (expected.hour, expected.minute)  # said on the clock the zone has
+
+
+def test_hours_that_pass_across_the_change():
+    assert parse_when("3h", SAT_NIGHT).at.timestamp() - SAT_NIGHT.timestamp() == 3 * 3600
+
+
+@pytest.mark.parametrize("now, first", [
+    (dt.datetime(2026, 11, 25, 20, 59, tzinfo=BERLIN), "later today"),  # 23:59: still today
+    (dt.datetime(2026, 11, 25, 21, 0, tzinfo=BERLIN), "in 3 hours"),  # midnight is tomorrow
+    (dt.datetime(2026, 11, 25, 23, 45, tzinfo=BERLIN), "in 3 hours"),
+    (dt.datetime(2026, 11, 26, 0, 0, tzinfo=BERLIN), "later today"),
+    (SAT_NIGHT, "in 3 hours"),
+])
+def test_later_today_is_offered_only_when_it_is_today(now, first):
+    presets = snooze_presets(now)
+    assert presets[0] == first and presets[1:] == PRESETS[1:]
+    assert parse_when(presets[0], now) == parse_when("later today", now)  # the same moment either way

@@ -67,6 +67,27 @@ def format_when(when: dt.datetime, now: dt.datetime) -> str:
     return f"{when:%Y-%m-%d}"
 
 
+def format_wake(when: dt.datetime, now: dt.datetime) -> str:
+    """When a snooze ends or a reply goes, for a prompt's choices and previews, so that it
+    cannot be misread late in the evening: "today 17:30", "tomorrow Sun 9:00", "Wed 9:00"
+    within the week, "Sat Apr 4 23:45" this year, else "2027-01-04 9:00". In the zone of
+    ``now``, as format_datetime_short."""
+    if when.tzinfo is not None and now.tzinfo is not None:
+        when = when.astimezone(now.tzinfo)
+    days = (when.date() - now.date()).days
+    clock = f"{when.hour}:{when:%M}"
+    weekday = WEEKDAYS[when.weekday()]
+    if days == 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"tomorrow {weekday} {clock}"
+    if 1 < days < 7:
+        return f"{weekday} {clock}"
+    if when.year == now.year:
+        return f"{weekday} {MONTHS[when.month - 1]} {when.day} {clock}"
+    return f"{when:%Y-%m-%d} {clock}"
+
+
 def format_duration(seconds: float, *, report: bool = False) -> str:
     """A span for reasons: "45m", "3h", "3h 10m", "2d 4h". report=True, for columns of figures
     (tui-desk report, the Reports screen): "45 s", "12 min", "2 h 05 min", "3 d 04 h"."""

@@ -5,6 +5,8 @@
 
 Times without a date mean the next time that clock time comes; days without a time mean
 9:00 (the start of a working day). All in the agent's time zone; results are aware datetimes.
+Minutes and hours are time that passes ("2h" at 1:30 on the night the clocks go forward is
+4:30); days and weeks keep the clock time ("3d" at 16:20 is 16:20).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ UNITS = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "h": 3600,
          "week": 604800, "weeks": 604800}
 UNTIL_REPLY = {"until reply", "until the customer replies", "until customer replies", "reply", "until replied"}
 
-# presets offered by the snooze prompt, in order
+# presets offered by the snooze prompt, in order (snooze_presets: as offered at a given time)
 PRESETS = ("later today", "tomorrow 9:00", "next monday 9:00", "in a week", "until reply")
+LATER_TODAY_AT_NIGHT = f"in {LATER_TODAY_HOURS} hours"  # "later today" once that is tomorrow
 # and by the send-later prompt: a reply goes at a moment, never "until reply"
 SEND_LATER_PRESETS = ("in 1 hour", "tomorrow 9:00", "Monday 9:00")
 SNOOZE_EXAMPLES = "'tomorrow 9:00', '3d', 'fri 14:00', '2026-12-01' or 'until reply'"
@@ -33,6 +36,29 @@ SEND_LATER_EXAMPLES = "'in 1 hour', 'tomorrow 9:00', 'mon 8:30' or '2026-12-01 1
 
 class WhenError(ValueError):
     pass
+
+
+def snooze_presets(now: dt.datetime) -> tuple[str, ...]:
+    """PRESETS as offered at ``now``: late in the evening "later today" is tomorrow, so it is
+    offered as what it is, "in 3 hours" (the same moment)."""
+    later = _after(now, dt.timedelta(hours=LATER_TODAY_HOURS))
+    if later.date() == now.date():
+        return PRESETS
+    return tuple(LATER_TODAY_AT_NIGHT if p == "later today" else p for p in PRESETS)
+
+
+def _after(now: dt.datetime, span: dt.timedelta, *, wall_clock: bool = False) -> dt.datetime:
+    """``span`` after ``now`` as time passing (across a DST change too), or ``wall_clock``
+    (days, weeks) at the same clock time; always a time the zone has."""
+    if wall_clock:
+        return _real(now + span)
+    return (now.astimezone(dt.timezone.utc) + span).astimezone(now.tzinfo)
+
+
+def _real(when: dt.datetime) -> dt.datetime:
+    """A wall-clock time the zone skips (the hour the clocks go forward) as the moment it
+    stands for, said on the new clock: 2:30 -> 3:30."""
+    return when.astimezone(dt.timezone.utc).astimezone(when.tzinfo)
 
 
 @dataclass(frozen=True)
@@ -92,16 +118,17 @@ def parse_when(text: str, now: dt.datetime, *, examples: str = SNOOZE_EXAMPLES) 
     day = now.date()
 
     def at(d: dt.date, t: dt.time) -> dt.datetime:
-        return dt.datetime.combine(d, t, tzinfo=tz)
+        return _real(dt.datetime.combine(d, t, tzinfo=tz))
 
     if text == "later today":
-        return When(now + dt.timedelta(hours=LATER_TODAY_HOURS))
+        return When(_after(now, dt.timedelta(hours=LATER_TODAY_HOURS)))
     if text == "tonight":
-        return When(at(day, dt.time(19, 0)) if now.time() < dt.time(19, 0) else now + dt.timedelta(hours=1))
+        return When(at(day, dt.time(19, 0)) if now.time() < dt.time(19, 0) else _after(now, dt.timedelta(hours=1)))
     m = _SPAN.match(text)
     if m and m.group(2) in UNITS:
         count = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
-        return When(now + dt.timedelta(seconds=count * UNITS[m.group(2)]))
+        unit = UNITS[m.group(2)]
+        return When(_after(now, dt.timedelta(seconds=count * unit), wall_clock=unit >= UNITS["d"]))
 
     words = text.split(" ")
     clock: dt.time | None = None
@@ -117,7 +144,7 @@ def parse_when(text: str, now: dt.datetime, *, examples: str = SNOOZE_EXAMPLES) 
         if target <= now:
             if rest == "today":
                 raise WhenError(f"{raw!r} is already past")
-            target += dt.timedelta(days=1)
+            target = at(day + dt.timedelta(days=1), clock)
         return When(target)
     if rest == "tomorrow":
         return When(at(day + dt.timedelta(days=1), clock or DAY_START))
@@ -127,7 +154,7 @@ def parse_when(text: str, now: dt.datetime, *, examples: str = SNOOZE_EXAMPLES) 
         ahead = (WEEKDAYS[name] - now.weekday()) % 7
         target = at(day + dt.timedelta(days=ahead), clock or DAY_START)
         if target <= now:
-            target += dt.timedelta(days=7)
+            target = at(day + dt.timedelta(days=ahead + 7), clock or DAY_START)
         return When(target)
     if next_word and name == "week":
         monday = day + dt.timedelta(days=7 - now.weekday())

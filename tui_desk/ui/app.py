@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from tui_desk.desk import themes as desk_themes
+from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
@@ -35,7 +36,7 @@ from tui_desk.ui.help import HelpScreen
 from tui_desk.ui.main_screen import MainScreen
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.registry import VIEW_BINDINGS  # noqa: F401 - where tests and tools look for it
-from tui_desk.ui.typeahead import KeyHold
+from tui_desk.ui.typeahead import KeyHold, SubmitHandled, release_if_held
 
 # The screens a key opens (compose, note, outbox, triage prompts…) are imported inside the
 # action, and on a thread once the queue is on screen (_import_the_rest): together with their
@@ -221,6 +222,9 @@ class DeskApp(DeskAppBase):
                 return
         await super().on_event(event)
 
+    def on_submit_handled(self, message: SubmitHandled) -> None:
+        release_if_held(message.box)  # the keys typed behind Enter in a text box
+
     def _collect_when_idle(self) -> None:
         """Full garbage collections run here, between keystrokes, not inside one (see start)."""
         if time.monotonic() - self._last_key_at > 5:
@@ -399,7 +403,11 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
         desk.store.start_check()
         return desk
 
-    app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()))
+    # the desk's zone with its DST rules, not today's fixed offset: "tomorrow 9:00" said on the
+    # Saturday before the clocks change is shown as the desk will read it
+    zone = local_zone(getattr(getattr(config, "priority", None), "timezone", None))
+    app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()),
+                  clock=partial(dt.datetime.now, zone))
     app.run()
     if app.exit_line:
         print(app.exit_line, file=sys.stderr)

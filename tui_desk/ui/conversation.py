@@ -153,6 +153,15 @@ def _mentions(content: Content) -> Content:
     return content
 
 
+def renew(static: Static, content: Content) -> None:
+    """``content`` on ``static`` unless it shows that already: a tick of the clock repaints
+    only the texts it changed."""
+    shown = static.content
+    if isinstance(shown, Content) and shown.plain == content.plain and shown.spans == content.spans:
+        return
+    static.update(content)
+
+
 def split_sender(sender: str) -> tuple[str, str]:
     """("Name", "addr") from the desk's "Name <addr>" (parseaddr would mangle odd names)."""
     sender = sender.strip()
@@ -235,6 +244,17 @@ class MessageBox(Vertical):
         self.message = message
         self.usual = usual
         self.now = now
+        self._date: Static | None = None
+
+    def _when(self) -> Content:
+        assert self.message.date is not None
+        return Content(f"{format_datetime_short(self.message.date, self.now)} · {format_age(self.message.date, self.now)}")
+
+    def follow_clock(self, now: dt.datetime) -> None:
+        """Its date and age against ``now``."""
+        self.now = now
+        if self._date is not None:
+            renew(self._date, self._when())
 
     def compose(self) -> ComposeResult:
         m = self.message
@@ -247,8 +267,8 @@ class MessageBox(Vertical):
                 label = (" · agent", "bold $text-success") if m.from_agent else ""
             yield Static(Content.assemble((who, "bold"), label), classes="message--sender")
             if m.date is not None:
-                when = f"{format_datetime_short(m.date, self.now)} · {format_age(m.date, self.now)}"
-                yield Static(Content(when), classes="message--date")
+                self._date = Static(self._when(), classes="message--date")
+                yield self._date
         extra = (addresses(m.to) | addresses(m.cc)) - self.usual
         if extra:
             parts: list[str | tuple[str, str]] = []
@@ -278,6 +298,20 @@ class MessageBox(Vertical):
             (a.filename or "(no name)", "bold"),
             (f"  {a.content_type}, {human_size(a.size)}", "$text-muted"),
         )
+
+
+class ActionLineStatic(Static):
+    """What a rule or an incident did: a quiet line between the messages (sanitized by the desk)."""
+
+    def __init__(self, action: ActionLine, now: dt.datetime) -> None:
+        self.action = action
+        super().__init__(self._content(now), classes="thread--action")
+
+    def _content(self, now: dt.datetime) -> Content:
+        return Content.assemble(("· ", "bold"), f"{format_datetime_short(self.action.at, now)}  ", self.action.text)
+
+    def follow_clock(self, now: dt.datetime) -> None:
+        renew(self, self._content(now))
 
 
 class ThreadView(VerticalScroll, can_focus=True):
@@ -403,17 +437,27 @@ class ConversationPane(Vertical):
         with self.app.batch_update():
             await thread.remove_children()
             now = self._clock()
-            await thread.mount_all([self._action(a, now) if isinstance(a, ActionLine) else
+            await thread.mount_all([ActionLineStatic(a, now) if isinstance(a, ActionLine) else
                                     MessageBox(a, usual=usual, now=now) for a in conv.in_time_order()])
             if conv.history:
                 await thread.mount(Static(self._history(conv), classes="thread--history"))
         thread.call_after_refresh(thread.scroll_to_newest)  # once the new messages are laid out
 
-    @staticmethod
-    def _action(action: ActionLine, now: dt.datetime) -> Static:
-        """What a rule or an incident did: a quiet line between the messages (sanitized by the desk)."""
-        return Static(Content.assemble(("· ", "bold"), f"{format_datetime_short(action.at, now)}  ", action.text),
-                      classes="thread--action")
+    def follow_clock(self) -> None:
+        """The times on show against the clock again, as the queue's ages are: the header's
+        markers (SLA due or breached, snoozed until), each message's date and age, the action
+        lines' and the other conversations' dates. From the conversation already shown: the
+        store is not asked, and only the texts that changed are repainted."""
+        conv = self.conversation
+        if conv is None:
+            return
+        now = self._clock()
+        self._show_header(conv)
+        for item in self.thread.query(".thread--action, MessageBox, .thread--history"):
+            if isinstance(item, (MessageBox, ActionLineStatic)):
+                item.follow_clock(now)
+            elif isinstance(item, Static):
+                renew(item, self._history(conv))
 
     def _history(self, conv: ConversationView) -> Content:
         """The customer's (and their company's) other conversations; h jumps to one."""
@@ -429,9 +473,7 @@ class ConversationPane(Vertical):
     def _show_header(self, conv: ConversationView) -> None:
         tags = " ".join(f"#{t}" for t in conv.tags)
         count = len(conv.messages)
-        self.query_one("#conv-subject", Static).update(
-            Content.styled(conv.subject or "(no subject)", "bold")
-        )
+        renew(self.query_one("#conv-subject", Static), Content.styled(conv.subject or "(no subject)", "bold"))
         first = next((m for m in conv.messages if not m.from_agent), None)
         addr = split_sender(first.sender)[1] if first else ""
         # a teammate replying comes first (two answers to one customer is the costly mistake),
@@ -440,7 +482,8 @@ class ConversationPane(Vertical):
         if conv.replying:
             replying = f"✎ {' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} replying"
         state = " · ".join(state_markers(conv, self._clock(), roomy=True))
-        self.query_one("#conv-meta", Static).update(
+        renew(
+            self.query_one("#conv-meta", Static),
             Content.assemble(
                 (replying, "bold $text-warning"),
                 " · " if replying else "",

@@ -9,7 +9,7 @@ from textual import events
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-from tui_desk.ui.typeahead import pass_on_if_unfocused
+from tui_desk.ui.typeahead import pass_on_if_unfocused, release_if_held, submit_holding
 
 
 class FollowingInput(Input):
@@ -21,11 +21,18 @@ class FollowingInput(Input):
     typed into the box instead of reaching the queue.
 
     They go back to the app as if just typed (ui/typeahead.py). A handler of this class runs
-    before Input's own; preventing the default keeps Input from typing the key.
+    before Input's own; preventing the default keeps Input from typing the key. Enter is taken
+    on arrival: the keys behind it wait until its Submitted has been handled (which moves the
+    focus), then go where the focus is.
     """
 
-    def on_key(self, event: events.Key) -> None:
-        pass_on_if_unfocused(self, event)
+    async def on_key(self, event: events.Key) -> None:
+        if not pass_on_if_unfocused(self, event):
+            await submit_holding(self, event)
+
+    def on_unmount(self) -> None:
+        # a box gone with its SubmitHandled still on the way must not hold the keys for ever
+        release_if_held(self)
 
 
 class PathSuggester(Suggester):

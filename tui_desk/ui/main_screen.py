@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
 SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
-AGE_REFRESH = 30.0  # seconds between repaints of the queue's ages (a clock: nothing posts "time passed")
+AGE_REFRESH = 30.0  # seconds between repaints of the ages on show (a clock: nothing posts "time passed")
 # Another process's commit to the store (`tui-desk tag` from a script, a second app) has no
 # callback to turn into a message: SQLite is asked, this often; a change is a StoreChanged.
 STORE_WATCH_SECONDS = 0.5
@@ -110,7 +110,13 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
             self.query_text = self.initial_query
             self.search_input.value = self.initial_query
             self.query_one("#queue-pane").add_class("-searching")
-        self.set_interval(AGE_REFRESH, self.queue.refresh)
+        self.set_interval(AGE_REFRESH, self.follow_clock)
+
+    def follow_clock(self) -> None:
+        """The ages on show against the clock: the queue's rows, the open conversation's times."""
+        if self.alive():
+            self.queue.refresh()
+            self.conversation_pane.follow_clock()
 
     def desk_ready(self, views: list[tuple[str, str | None]]) -> None:
         """The desk is open: rows past the first page can be fetched; its saved views."""

@@ -24,7 +24,8 @@ from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_desk.desk.when import PRESETS, SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when
+from tui_desk.desk.timefmt import format_wake
+from tui_desk.desk.when import SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when, snooze_presets
 from tui_desk.ui.text import literal
 from tui_desk.ui.typeahead import KeyHold
 
@@ -419,10 +420,10 @@ def snooze_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: dt.da
         if text.strip().lower() in ("off", "wake", "none"):
             return "wake up now"
         when = parse_when(text, now)
-        return "until the customer replies" if when.until_reply else f"{when.at:%a %d %b %H:%M}"
+        return "until the customer replies" if when.until_reply else format_wake(when.at, now)
 
     return _when_prompt(
-        title, apply, PRESETS, when_text,
+        title, apply, snooze_presets(now), when_text,
         placeholder="fri 14:00, 3d, 2026-12-01, off… or pick below",
         hints=["↑↓ pick · or type a time · off wakes it now"],
         empty_error="Say when: e.g. tomorrow 9:00, 3d, fri 14:00",
@@ -434,7 +435,7 @@ def send_later_prompt(title: str, apply: Callable[[str], Awaitable[str]], now: d
     """Ctrl+L in the compose screen: send-later presets (a moment, never "until reply"), or a time."""
 
     def when_text(text: str) -> str:
-        return f"{parse_send_at(text, now):%a %d %b %H:%M}"
+        return format_wake(parse_send_at(text, now), now)
 
     return _when_prompt(
         title, apply, SEND_LATER_PRESETS, when_text,

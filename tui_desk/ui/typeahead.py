@@ -7,6 +7,12 @@ typed slowly. One place for the two ways a key is kept for later:
 - passed on: a key queued to a text box that has already lost the focus (Enter or "/" moved it
   while a burst was arriving) goes back to the app, as if just typed, to reach the widget that
   has the focus now.
+- behind Enter in a text box: Enter does not move the focus itself. Input's binding runs once
+  the key has bubbled up to the app and posts Submitted, whose handler moves the focus; the
+  keys right behind Enter ("/payment⏎j" typed at once) are queued to the box before either,
+  and the box still has the focus when they reach it. So the box takes Enter on arrival
+  (submit_holding): the keys behind it wait until every handler of its Submitted has run, then
+  are typed again and reach the widget focused by then.
 
 Keys are typed again through the app, not straight to a widget: the queue's keys and the
 triage keys are priority bindings, which the app checks before it forwards a key.
@@ -22,6 +28,7 @@ from typing import Any
 
 from textual import events
 from textual.actions import SkipAction
+from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.widgets import Input
 
@@ -52,6 +59,7 @@ class KeyHold:
         self._idle = asyncio.Event()
         self._idle.set()
         self._held: list[events.Key] = []
+        self._forwarded = 0  # how many of _held reached a widget before the hold began
 
     @property
     def busy(self) -> bool:
@@ -77,12 +85,56 @@ class KeyHold:
         """Hold this key whatever the state (a prompt's box while it applies)."""
         self._held.append(events.Key(event.key, event.character))
 
+    def keep_forwarded(self, event: events.Key) -> None:
+        """Hold a key the app forwarded to a widget before the hold began, reaching it only
+        now: it was typed before the keys the app has held since, so it goes before them."""
+        self._held.insert(self._forwarded, events.Key(event.key, event.character))
+        self._forwarded += 1
+
     def release(self, target: MessagePump) -> None:
         """Done: the held keys are typed again to ``target``."""
         self._idle.set()
         held, self._held = self._held, []
+        self._forwarded = 0
         for key in held:
             retype(key, target)
+
+
+class SubmitHandled(Message):
+    """Posted by a text box right behind its Submitted, so it bubbles the same way behind it:
+    when it reaches the app, every handler of that Submitted has run (the app releases the
+    keys typed behind Enter: release_if_held)."""
+
+    def __init__(self, box: Input) -> None:
+        super().__init__()
+        self.box = box
+
+
+def release_if_held(box: Any) -> None:
+    """The keys held since Enter in ``box`` are typed again (once: by its SubmitHandled, or
+    when the box goes away before that reached the app)."""
+    if getattr(box, "holding_keys", False):
+        box.holding_keys = False
+        box.app.type_ahead.release(box.app)
+
+
+async def submit_holding(box: Input, event: events.Key) -> bool:
+    """In a text box's ``on_key``: Enter submits now, and the keys behind it wait for the
+    Submitted's handlers (True: the box must not handle the key itself). A key reaching the
+    box while keys are held waits with them, in the order typed."""
+    type_ahead = box.app.type_ahead
+    if event.key == "enter":
+        type_ahead.hold()
+        box.holding_keys = True  # type: ignore[attr-defined]
+        await box.action_submit()
+        box.post_message(SubmitHandled(box))
+    elif type_ahead.busy:
+        type_ahead.keep_forwarded(event)
+    else:
+        return False
+    event.stop()
+    event.prevent_default()
+    return True
 
 
 def desk_key(action: Callable[..., Any]) -> Callable[..., Any]:
