@@ -671,3 +671,24 @@ def test_import_keeps_a_second_mail_with_a_known_message_id_and_says_so(tmp_path
     shown = run(capsys, "--db", db, "show", conv["id"])[1]
     assert "the first" in shown and "another mail" in shown
     assert "! another message has the same Message-ID <same@t>: this one is kept as <same@t#dup-" in shown
+
+
+def test_reply_send_at_is_read_in_the_desks_zone_with_the_apps_send_later_words(tmp_path, capsys):
+    """`--send-at` reads a time as the app's send-later prompt does: in [priority] timezone (not
+    the machine's offset of today), and a snooze word is not a time to send at."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[priority]\ntimezone = "America/New_York"\n\n'
+                      '[accounts.support]\naddress = "support@helpdesk.test"\n')
+    body = tmp_path / "body.md"
+    body.write_text("Will follow up\n")
+    row = run_json(capsys, "--db", db, "queue")[0]
+    code, _, err = run(capsys, "--db", db, "--config", config, "reply", row["id"], "--body-file", body,
+                       "--send-at", "2099-07-03 09:00")  # EDT, UTC-4
+    assert code == 0, err
+    item = run_json(capsys, "--db", db, "outbox")[-1]  # the demo's outbox holds its own replies
+    assert item["conversation"] == row["id"] and item["send_at"] == "2099-07-03T13:00:00+00:00"
+    code, _, err = run(capsys, "--db", db, "--config", config, "reply", row["id"], "--body-file", body,
+                       "--send-at", "until reply")
+    assert code == 2 and "a reply needs a time" in err

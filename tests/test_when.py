@@ -114,3 +114,16 @@ def test_later_today_is_offered_only_when_it_is_today(now, first):
     presets = snooze_presets(now)
     assert presets[0] == first and presets[1:] == PRESETS[1:]
     assert parse_when(presets[0], now) == parse_when("later today", now)  # the same moment either way
+
+
+MONDAY_NIGHT = dt.datetime(2026, 11, 30, 2, 13, tzinfo=BERLIN)  # a Monday, before 9:00
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("next monday 9:00", dt.datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN)),  # a week on, not in 7 hours
+    ("next monday", dt.datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN)),
+    ("mon 9:00", dt.datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)),  # "mon" alone: today's is still ahead
+    ("next tuesday", dt.datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN)),
+])
+def test_next_weekday_said_on_that_day_is_a_week_on(text, expected):
+    assert parse_when(text, MONDAY_NIGHT).at == expected

@@ -230,7 +230,7 @@ def outbox_sender(desk, config: Config):
 async def _reply(desk, config: Config, args) -> int:
     from tui_desk.desk.commands import CommandError
     from tui_desk.desk.replies import queue_reply
-    from tui_desk.desk.when import WhenError, parse_when
+    from tui_desk.desk.when import WhenError, parse_send_at
     snippets = None
     if args.snippet is not None:
         from tui_desk.desk.followup import find_snippet
@@ -244,10 +244,8 @@ async def _reply(desk, config: Config, args) -> int:
     try:
         send_at = None
         if args.send_at:
-            when = parse_when(args.send_at, dt.datetime.fromtimestamp(desk.now()).astimezone())
-            if when.at is None:
-                raise UsageError("--send-at wants a time")
-            send_at = int(when.at.timestamp())
+            # the app's send-later words, in the desk's zone with its DST rules ([priority] timezone)
+            send_at = int(parse_send_at(args.send_at, desk.local_now()).timestamp())
         queued = await queue_reply(desk, args.id, body, reply_all=args.all,
                                    send_at=send_at if send_at is not None else desk.now(),
                                    account=config.account(args.account), attachments=args.attach,

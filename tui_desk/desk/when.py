@@ -152,6 +152,8 @@ def parse_when(text: str, now: dt.datetime, *, examples: str = SNOOZE_EXAMPLES) 
     name = rest[5:] if next_word else rest
     if name in WEEKDAYS:
         ahead = (WEEKDAYS[name] - now.weekday()) % 7
+        if next_word and ahead == 0:  # "next monday" said on a Monday: not today, a week on
+            ahead = 7
         target = at(day + dt.timedelta(days=ahead), clock or DAY_START)
         if target <= now:
             target = at(day + dt.timedelta(days=ahead + 7), clock or DAY_START)
