@@ -692,3 +692,13 @@ def test_reply_send_at_is_read_in_the_desks_zone_with_the_apps_send_later_words(
     code, _, err = run(capsys, "--db", db, "--config", config, "reply", row["id"], "--body-file", body,
                        "--send-at", "until reply")
     assert code == 2 and "a reply needs a time" in err
+
+
+def test_search_help_names_every_field_the_grammar_knows(capsys):
+    from tui_desk.store.search import KNOWN_FIELDS
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    said = " ".join(out.split())  # argparse wraps the line
+    assert all(f"{field}:" in said for field in KNOWN_FIELDS), said

@@ -9,6 +9,7 @@ from pathlib import Path
 from tui_desk.cli.output import OneLineParser, count
 from tui_desk.cli.reports import add_parsers as add_report_parsers
 from tui_desk.config import default_config_path
+from tui_desk.store.search import KNOWN_FIELDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
     add_report_parsers(sub)
-    p = sub.add_parser("search", help='search: words "phrases" from: to: subject: body: tag: status: before: after: has: domain:')
+    p = sub.add_parser("search", help='search: words "phrases" ' + " ".join(f"{k}:" for k in KNOWN_FIELDS))
     p.add_argument("query", nargs="+")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=count, default=None)
