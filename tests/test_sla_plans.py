@@ -44,7 +44,7 @@ async def pure_sla(desk: Any, rows: dict[int, Any], now: float) -> dict[int, Sla
     policy_of: dict[int, Any] = {}
     for policy, q in parsed_policies(cfg.sla, cfg.path):
         left = [i for i in ids if i not in policy_of]
-        found = set(await matching_ids(desk.store, q, left, int(now))) if sla_module._has_store_terms(q) else set(left)
+        found = set(await matching_ids(desk.store, q, left, int(now))) if q.store_terms() else set(left)
         for i in left:
             vip = is_vip(rows[i]["customer_key"] or "", cfg.priority)
             if i in found and all(wanted == vip for wanted in q.vip):

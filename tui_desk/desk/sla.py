@@ -471,11 +471,6 @@ class _RememberingClock(BusinessClock):
         return found
 
 
-def _has_store_terms(q: Query) -> bool:
-    return bool(q.fts or q.tags or q.statuses or q.assignees or q.is_ or q.has or q.domains
-                or q.before is not None or q.after is not None)
-
-
 async def _policies(desk: DeskCore, rows: Mapping[int, Any], ids: list[int], now: float) -> dict[int, SlaPolicy]:
     """The [[sla.policy]] each conversation matches (the first that does; none: not in it)."""
     cfg = desk.config
@@ -483,7 +478,7 @@ async def _policies(desk: DeskCore, rows: Mapping[int, Any], ids: list[int], now
     left = ids
     vips: dict[str, bool] = {}  # customer -> is_vip (customers have many conversations)
     for policy, q in parsed_policies(cfg.sla, cfg.path):
-        found = set(await matching_ids(desk.store, q, left, int(now))) if _has_store_terms(q) else None
+        found = set(await matching_ids(desk.store, q, left, int(now))) if q.store_terms() else None
         wanted = set(q.vip)
         if len(wanted) > 1:  # vip:yes and vip:no: nothing is both
             continue

@@ -54,6 +54,10 @@ class Query:
     statuses: list[str] = field(default_factory=list)
     before: int | None = None  # unix seconds, exclusive
     after: int | None = None  # unix seconds, inclusive
+    # before:/after: said relative to today (today, yesterday, 7d, 2w): days back from the
+    # start of today, resolved by to_sql, which knows when and where today is
+    before_days: int | None = None
+    after_days: int | None = None
     assignees: list[str] = field(default_factory=list)
     is_: list[str] = field(default_factory=list)
     has: list[str] = field(default_factory=list)
@@ -69,17 +73,38 @@ class Query:
     def desk_terms(self) -> bool:
         return bool(self.vip or self.business_hours or self.headers)
 
+    def store_terms(self) -> bool:
+        """Whether the store must answer part of it (to_sql); the rest is the desk's."""
+        return bool(self.fts or self.tags or self.statuses or self.assignees or self.is_ or self.has
+                    or self.domains or self.ids or self.before is not None or self.after is not None
+                    or self.before_days is not None or self.after_days is not None)
+
 
 def _fts_phrase(text: str) -> str:
     return '"' + fts_text(text).replace('"', '""') + '"'
 
 
-def _day_start(value: str, key: str) -> int:
+_DAYS_AGO = re.compile(r"(\d{1,4})([dw])")
+_DAYS_WORDS = {"today": 0, "yesterday": 1}
+
+
+def _day_start(value: str, key: str) -> int | None:
+    """A date's start, or None when ``value`` is a day relative to today (_days_back)."""
+    if _days_back(value) is not None:
+        return None
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise SearchError(f"{key}: wants a date like 2026-11-25, not {value!r}") from None
+        raise SearchError(f"{key}: wants a date like 2026-11-25, today, yesterday, 7d or 2w, not {value!r}") from None
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def _days_back(value: str) -> int | None:
+    value = value.lower()
+    if value in _DAYS_WORDS:
+        return _DAYS_WORDS[value]
+    m = _DAYS_AGO.fullmatch(value)
+    return int(m.group(1)) * (7 if m.group(2) == "w" else 1) if m else None
 
 
 def _conversation_ids(value: str) -> list[int]:
@@ -161,9 +186,9 @@ def parse_query(text: str, *, rule_keys: bool = False) -> Query:
         elif key == "id":
             q.ids.append(_conversation_ids(value))
         elif key == "before":
-            q.before = _day_start(value, key)
+            q.before, q.before_days = _day_start(value, key), _days_back(value)
         elif key == "after":
-            q.after = _day_start(value, key)
+            q.after, q.after_days = _day_start(value, key), _days_back(value)
     return q
 
 
@@ -197,12 +222,15 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
     if q.fts:
         msg_where.append("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
         msg_params.append(" AND ".join(f"({e})" for e in q.fts))
-    if q.before is not None:
+    today = (day_end if day_end is not None else now + 86400 - now % 86400) - 86400  # its start
+    before = q.before if q.before_days is None else today - q.before_days * 86400
+    after = q.after if q.after_days is None else today - q.after_days * 86400
+    if before is not None:
         msg_where.append("m.date < ?")
-        msg_params.append(q.before)
-    if q.after is not None:
+        msg_params.append(before)
+    if after is not None:
         msg_where.append("m.date >= ?")
-        msg_params.append(q.after)
+        msg_params.append(after)
     if q.has:
         msg_where.append("m.attachments_json != '[]'")
     if msg_where:

@@ -23,18 +23,11 @@ from collections.abc import Sequence
 
 from tui_desk.desk.rules.actions import describe
 from tui_desk.desk.rules.model import MAX_CHAIN, Action, ConversationFacts, Event, PlannedAction, Rule
-from tui_desk.store.search import Query
-
-
-def has_store_terms(q: Query) -> bool:
-    """Whether the store must answer part of the condition (to_sql); the rest is the desk's."""
-    return bool(q.fts or q.tags or q.statuses or q.assignees or q.is_ or q.has or q.domains
-                or q.before is not None or q.after is not None)
 
 
 def matches(rule: Rule, event: Event, conv: ConversationFacts) -> bool:
     q = rule.query
-    if has_store_terms(q) and rule.name not in conv.matched:
+    if q.store_terms() and rule.name not in conv.matched:
         return False
     if any(wanted != conv.vip for wanted in q.vip):
         return False

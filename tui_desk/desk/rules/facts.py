@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from tui_desk.desk.business_time import business_clock
 from tui_desk.desk.priority import is_vip
-from tui_desk.desk.rules.engine import has_store_terms
 from tui_desk.desk.rules.guards import autoreply_block
 from tui_desk.desk.rules.model import ConversationFacts, Event, MessageFacts, Rule
 from tui_desk.mail.parse import read_headers
@@ -82,7 +81,7 @@ async def gather_many(desk: Desk, rules: Sequence[Rule], events: Sequence[Event]
         ids = sorted({e.conv_id for e in of_kind})
         now = max(e.at for e in of_kind)  # is:snoozed and the like, as of the batch's last event
         for rule in rules:
-            if rule.on == kind and has_store_terms(rule.query):
+            if rule.on == kind and rule.query.store_terms():
                 for cid in await matching_ids(desk.store, rule.query, ids, now):
                     matched.setdefault((kind, cid), set()).add(rule.name)
     # the mail of the events whose conversation is there, in the order the loop below meets them

@@ -39,7 +39,7 @@ from tui_desk.desk.business_time import business_clock
 from tui_desk.desk.keywords import (
     occurrence_code, timed_claim_keyword, timed_claim_prefix, timed_done_keyword,
 )
-from tui_desk.desk.rules.engine import has_store_terms, plan
+from tui_desk.desk.rules.engine import plan
 from tui_desk.desk.rules.execute import execute
 from tui_desk.desk.rules.facts import gather_many
 from tui_desk.desk.rules.model import ConversationFacts, Event, EventKind, Rule, RuleSet
@@ -175,7 +175,7 @@ class TimedRules:
             ids = await queries.last_active_before(store, now - rule.idle + 1)
         else:
             ids = await queries.all_conversation_ids(store)
-        if has_store_terms(rule.query):
+        if rule.query.store_terms():
             ids = sorted(await matching_ids(store, rule.query, ids, now))
         return [Occurrence(Event("schedule", i, now), (rule,), f"schedule {rule.name} {period}") for i in sorted(ids)]
 
