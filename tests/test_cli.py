@@ -147,7 +147,7 @@ def test_import_is_idempotent(tmp_path, capsys):
 @pytest.mark.parametrize("argv, needle", [
     (["show", "999999"], "no conversation 999999"),
     (["search", "colour:red"], "unknown search field 'colour:'"),
-    (["search", "before:yesterday"], "before: wants a date"),
+    (["search", "before:someday"], "before: wants a date like 2026-11-25, today, yesterday, 7d or 2w"),
     (["import", "/nonexistent/mail"], "/nonexistent/mail: no such file"),
 ])
 def test_bad_input_gives_one_clear_line(demo_db, capsys, argv, needle):
