@@ -450,6 +450,9 @@ async def test_n_adds_an_internal_note_with_a_completed_mention_styled_as_intern
         assert f"@{me}" in str(app.screen.query_one("#prompt-note").render())
         await pilot.press("tab")  # completes the teammate's name
         assert app.screen.body.text.endswith(f"@{me} ")
+        await type_text(pilot, " please")  # the space typed out of habit does not make two
+        await until(pilot, lambda: app.screen.body.text.endswith(f"@{me} please"))
+        assert f"@{me}  please" not in app.screen.body.text
         await pilot.press("escape")  # text would be lost: asks once more
         assert isinstance(app.screen, NoteScreen)
         await pilot.press("ctrl+s")

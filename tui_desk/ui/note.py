@@ -46,6 +46,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.add = add
         self.agents = sorted({mention_name(a) for a in agents if a.strip()}, key=str.lower)
         self._discard_armed = False
+        self._completed_space: tuple[int, int] | None = None  # where the cursor stood after a completion's space
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
@@ -74,6 +75,7 @@ class NoteScreen(ModalScreen[str | None]):
     @on(TextArea.Changed, "#note-body")
     def _typed(self) -> None:
         self._discard_armed = False
+        self._one_space_after_completion()
         partial = self._partial()
         if partial is None:
             self.set_note("Markdown. @name tells a teammate.")
@@ -93,6 +95,17 @@ class NoteScreen(ModalScreen[str | None]):
             # the name as the desk spells it replaces what was typed ("@al" -> "@Alice.Martin")
             row, col = self.body.cursor_location
             self.body.replace(common + (" " if len(found) == 1 else ""), (row, col - len(partial)), (row, col))
+            self._completed_space = self.body.cursor_location if len(found) == 1 else None
+
+    def _one_space_after_completion(self) -> None:
+        """The space a completion adds, then the space typed out of habit: one space, not two."""
+        spot = self._completed_space
+        if spot is None or self.body.cursor_location == spot:  # the completion's own change
+            return
+        self._completed_space = None
+        row, col = self.body.cursor_location
+        if (row, col) == (spot[0], spot[1] + 1) and self.body.document.get_line(row)[col - 2:col] == "  ":
+            self.body.delete((row, col - 1), (row, col))
 
     def action_save(self) -> None:
         # Ctrl+S is a priority binding: it overtakes the characters still queued for the text
