@@ -476,6 +476,32 @@ async def test_snippet_pane_toggles_when_wide():
         assert app.focused is app.queue and app.snippet_pane.display
 
 
+async def test_wide_queue_shows_the_queue_alone_a_row_a_line_and_enter_brings_the_panes_back():
+    """`w` at 80x24 (a triage pass over SSH): the queue across the width, one line a row with its
+    tags column, twice the rows of the split view; Enter opens the row with the panes back."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        queue, conversation = app.queue, app.conversation_pane
+        split_rows = queue.scrollable_content_region.height // columns_for(queue.scrollable_content_region.width).lines_per_row
+        await pilot.press("w")
+        await pilot.pause()
+        assert not conversation.display and not app.snippet_pane.display
+        width = queue.scrollable_content_region.width
+        assert width >= 74 and columns_for(width).lines_per_row == 1 and columns_for(width).tags > 0
+        assert queue.scrollable_content_region.height >= 2 * split_rows - 1
+        lines = visible_lines(queue)
+        first = queue.row(queue.ids[0])
+        assert first.customer in lines[0] and first.subject[:20] in lines[0]  # customer and subject on one line
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert conversation.display and app.query_one("#queue-pane").region.width <= 40
+        assert conversation.conversation is not None and conversation.conversation.id == queue.ids[1]
+        await pilot.press("w", "w")  # and back by the key itself
+        await pilot.pause()
+        assert conversation.display and app.focused is queue
+
+
 async def test_small_terminal_folds_snippets_and_the_key_brings_them_back():
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:

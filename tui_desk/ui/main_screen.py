@@ -62,6 +62,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
         self._sent_toast = ""
         self.snippets_wanted = True  # the user's choice at 100+ columns
         self.snippets_over_conversation = False  # the user's choice below 100 columns
+        self.queue_wide = False  # "w": the queue alone, across the width (a triage pass at 80 columns)
         self.narrow = False
         self.views: list[tuple[str, str | None]] = [("Queue", None)]
         self.view_index = 0
@@ -385,6 +386,9 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
 
     @on(QueueView.Opened)
     def _opened(self, event: QueueView.Opened) -> None:
+        if self.queue_wide:  # opening a conversation brings the panes back
+            self.queue_wide = False
+            self.apply_layout(self.app.size.width)
         self.open_conversation(event.conv_id)
 
     @work(exclusive=True, group="conversation")
@@ -485,9 +489,12 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
         """Below 100 columns the snippets fold away; shown again they take the conversation's place."""
         self.narrow = width < NARROW_BELOW
         self.set_class(self.narrow, "-narrow")
+        self.set_class(self.queue_wide, "-queue-wide")
         snippets = self.snippet_pane
         conversation = self.conversation_pane
-        if self.narrow:
+        if self.queue_wide:
+            snippets.display = conversation.display = False
+        elif self.narrow:
             snippets.display = self.snippets_over_conversation
             conversation.display = not self.snippets_over_conversation
         else:
@@ -512,10 +519,17 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
             node = node.parent
         return True
 
+    def action_wide_queue(self) -> None:
+        """The queue alone across the width, or the panes again."""
+        self.queue_wide = not self.queue_wide
+        self.apply_layout(self.app.size.width)
+        self.focus_now(self.queue)
+
     def action_toggle_snippets(self, letter_key: bool = False) -> None:
         """Show or hide the snippet pane (below 100 columns it replaces the conversation)."""
         if letter_key and isinstance(self.focused, Input):
             raise SkipAction()  # "S" typed into a box; F2 works there too
+        self.queue_wide = False
         if self.narrow:
             self.snippets_over_conversation = not self.snippets_over_conversation
             shown = self.snippets_over_conversation
