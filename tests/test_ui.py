@@ -879,6 +879,39 @@ async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
         assert app.queue.ids == [] and all_ids
 
 
+async def test_a_row_opened_before_the_desk_is_open_opens_once_it_is(tmp_path):
+    """Keys typed while the first page shows and the desk still opens (a new user typed `jjjj`
+    and Enter while the demo started: the cursor moved, the Enter was lost)."""
+    import asyncio
+
+    from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
+
+    db = tmp_path / "desk.sqlite3"
+    await _store_with_mail(db, 30)
+    reader = FirstPageReader(db, Config(), rows=100)
+    may_open = asyncio.Event()
+
+    async def open_desk() -> Desk:
+        await may_open.wait()
+        return await Desk.open(db)
+
+    app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
+                  theme_dirs=THEME_DIRS)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(500):  # not settle(): it would wait for the desk, held back here (10 s at most)
+            await pilot.pause(0.02)
+            if app.queue.ids:
+                break
+        await pilot.press("j", "j", "enter")
+        await pilot.pause(0.1)
+        assert app.desk is None and app.is_running
+        may_open.set()
+        await settle(pilot)
+        pane = app.conversation_pane
+        assert app.is_running and pane.conversation is not None and pane.conversation.id == app.queue.ids[2]
+
+
 async def test_an_old_store_is_left_to_the_apps_own_open_which_upgrades_it(tmp_path):
     """The first-page reader does not upgrade a store (a long upgrade would hold the app's own
     open behind it for longer than SQLite waits): the app opens it, upgrades it, shows the rows."""

@@ -260,13 +260,20 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
 
     # --- queue and search -----------------------------------------------------------------
 
-    @work(exclusive=True, group="queue-ids")
-    async def load_queue(self, query: str, keep: int | None = None) -> None:
-        if self.desk is None:  # a search typed while the first page is shown and the desk opens
+    async def opened_desk(self) -> DeskService | None:
+        """The desk, waited for when a key came while the first page shows and it still opens
+        (a search, Enter on a row); None when it could not open (the app's start says why)."""
+        if self.desk is None:
             try:
                 await self.app.desk_opened()
             except Exception:  # noqa: BLE001 - the app's start says why and ends the app
-                return
+                return None
+        return self.desk
+
+    @work(exclusive=True, group="queue-ids")
+    async def load_queue(self, query: str, keep: int | None = None) -> None:
+        if await self.opened_desk() is None:
+            return
         try:
             ids = await self.list_ids(query)
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
@@ -393,10 +400,12 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
 
     @work(exclusive=True, group="conversation")
     async def open_conversation(self, conv_id: int) -> None:
-        assert self.desk is not None
+        desk = await self.opened_desk()
+        if desk is None:
+            return
         pane = self.conversation_pane
         try:
-            conv = await self.desk.conversation(conv_id)
+            conv = await desk.conversation(conv_id)
         except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
             await pane.show_note(f"Could not load conversation #{conv_id}: {exc}")
             return
