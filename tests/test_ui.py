@@ -845,9 +845,9 @@ async def test_the_first_page_read_beforehand_is_painted_before_the_desk_opens(t
         assert app.queue.current_row is not None and app.queue.current_row.id == ids[-1]
 
 
-async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
-    """Keys typed while the first page is on screen and the desk still opens: the search runs
-    once the desk is there (it used to crash the app: load_queue asserted a desk)."""
+async def _app_whose_desk_waits(tmp_path):
+    """An app showing the first page read beforehand while its own desk waits for ``may_open``:
+    the moments after start when keys come before the desk does."""
     import asyncio
 
     from tui_desk.desk.first_page import FirstPageReader
@@ -864,11 +864,22 @@ async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
 
     app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
                   theme_dirs=THEME_DIRS)
+    return app, may_open
+
+
+async def _first_page_shown(app, pilot) -> None:
+    for _ in range(500):  # not settle(): it would wait for the desk, held back here (10 s at most)
+        await pilot.pause(0.02)
+        if app.queue.ids:
+            return
+
+
+async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
+    """Keys typed while the first page is on screen and the desk still opens: the search runs
+    once the desk is there (it used to crash the app: load_queue asserted a desk)."""
+    app, may_open = await _app_whose_desk_waits(tmp_path)
     async with app.run_test(size=WIDE) as pilot:
-        for _ in range(500):  # not settle(): it would wait for the desk, held back here (10 s at most)
-            await pilot.pause(0.02)
-            if app.queue.ids:
-                break
+        await _first_page_shown(app, pilot)
         all_ids = list(app.queue.ids)
         await pilot.press("slash", *"nothing-matches-this", "enter")
         await pilot.pause(0.1)
@@ -882,27 +893,9 @@ async def test_a_search_typed_before_the_desk_is_open_waits_for_it(tmp_path):
 async def test_a_row_opened_before_the_desk_is_open_opens_once_it_is(tmp_path):
     """Keys typed while the first page shows and the desk still opens (a new user typed `jjjj`
     and Enter while the demo started: the cursor moved, the Enter was lost)."""
-    import asyncio
-
-    from tui_desk.desk.first_page import FirstPageReader
-    from tui_desk.desk.service import Desk
-
-    db = tmp_path / "desk.sqlite3"
-    await _store_with_mail(db, 30)
-    reader = FirstPageReader(db, Config(), rows=100)
-    may_open = asyncio.Event()
-
-    async def open_desk() -> Desk:
-        await may_open.wait()
-        return await Desk.open(db)
-
-    app = DeskApp(open_desk=open_desk, first_page=reader, clock=lambda: FIXED_NOW, theme="tui-desk-dark",
-                  theme_dirs=THEME_DIRS)
+    app, may_open = await _app_whose_desk_waits(tmp_path)
     async with app.run_test(size=WIDE) as pilot:
-        for _ in range(500):  # not settle(): it would wait for the desk, held back here (10 s at most)
-            await pilot.pause(0.02)
-            if app.queue.ids:
-                break
+        await _first_page_shown(app, pilot)
         await pilot.press("j", "j", "enter")
         await pilot.pause(0.1)
         assert app.desk is None and app.is_running
