@@ -17,9 +17,12 @@ from tui_desk.store.fts import fts_text
 from tui_desk.store.queries import DATE_CORRECTED
 
 
-def pack_raw(raw: bytes) -> bytes:
-    """raw_messages.data: zlib, level 6 (the parse workers compress with the same call)."""
-    return zlib.compress(raw, 6)
+def pack_raw(raw: bytes, kept: bool = True) -> bytes:
+    """raw_messages.data: zlib, level 6 (the parse workers compress with the same call).
+    kept=False: a header block that the same sync replaces with the whole mail (header-first
+    pass): zlib level 0, stored blocks that the same zlib.decompress reads; compressing them
+    was a tenth of the parse workers' time in a first sync, for bytes soon overwritten."""
+    return zlib.compress(raw, 6 if kept else 0)
 
 
 @dataclass(slots=True)

@@ -104,7 +104,7 @@ def _parse_one(raw: bytes) -> Parsed:
 def _parse_pack_one(item: tuple[bytes, Part]) -> Packed:
     # compressing here, not in the main process: it was a third of the sync's main-thread time
     raw, part = item
-    return (*parse_safely(raw, part), pack_raw(raw))
+    return (*parse_safely(raw, part), pack_raw(raw, kept=part != "header"))
 
 
 def _parse_chunk(raws: list[bytes], token: float = 0.0) -> list[Parsed]:
@@ -267,12 +267,13 @@ class ParsePool:
     def parse_packed(self, raws: list[bytes], parts: Sequence[Part]) -> asyncio.Future[list[Packed]]: ...
     def parse_packed(self, raws: list[bytes], parts: Sequence[Part] | None = None,
                      ) -> asyncio.Future[list[Packed]] | asyncio.Future[list[PackedMessage]]:
-        """As parse, each result with the raw bytes compressed for the store (pack_raw).
+        """As parse, each result with the raw bytes packed for the store (pack_raw; a header
+        block, which its body replaces, is stored uncompressed).
         parts: what each raw is (see Part); whole messages when not given. Message and header
         parts give a ParsedMessage each (parse_safely)."""
         every: list[Part] = list(parts) if parts else ["message"] * len(raws)
         return self._run(_parse_pack_chunk, list(zip(raws, every)),
-                         lambda item, why: (*unparsed(item[0], why), pack_raw(item[0])))
+                         lambda item, why: (*unparsed(item[0], why), pack_raw(item[0], kept=item[1] != "header")))
 
     def _run(self, chunk_fn: Callable[[list[_Item], float], list[_Result]], items: list[_Item],
              over: Callable[[_Item, str], _Result]) -> asyncio.Future[list[_Result]]:
