@@ -21,6 +21,7 @@ from typing import Any, Callable, Literal, Sequence, TypeVar, overload
 from tui_desk.mail.model import ParsedBody, ParsedMessage
 from tui_desk.mail.parse import last_resort_record, parse_body, parse_header_block, parse_message
 from tui_desk.store.ingest import pack_raw
+from tui_desk.sync import collector
 
 Parsed = tuple[ParsedMessage, str | None]  # the record, and the error if the parser gave up
 Packed = tuple[ParsedMessage | ParsedBody, str | None, bytes]  # the same, and the raw bytes as the store keeps them
@@ -116,7 +117,8 @@ def _parse_pack_chunk(items: list[tuple[bytes, Part]], token: float = 0.0) -> li
 
 
 def _start_worker(quiet: bool, progress: Any, slots: Any, parent: int) -> None:
-    """Worker initializer: _exit_with_parent, and a slot in the progress array."""
+    """Worker initializer: _exit_with_parent, a slot in the progress array, the collector's
+    settings for a worker (collector.for_worker)."""
     global _progress, _slot
     _exit_with_parent(quiet, parent)
     with slots.get_lock():
@@ -124,6 +126,7 @@ def _start_worker(quiet: bool, progress: Any, slots: Any, parent: int) -> None:
         slots.value += 1
     _progress = progress
     _progress[_slot * _SLOT_SIZE] = os.getpid()
+    collector.for_worker()
 
 
 def _exit_with_parent(quiet: bool = False, parent: int | None = None) -> None:
