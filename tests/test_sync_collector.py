@@ -45,3 +45,16 @@ def test_a_higher_threshold_set_by_the_process_is_kept(thresholds):
     with collector.bulk():
         assert gc.get_threshold()[0] == 50_000
     assert gc.get_threshold()[0] == 50_000
+
+
+def test_the_older_thresholds_set_meanwhile_are_kept(thresholds):
+    # the app sets its own (ui.app: gen2 1000) once started, perhaps while a first sync runs
+    with collector.bulk():
+        gc.set_threshold(gc.get_threshold()[0], 10, 1000)
+    assert gc.get_threshold() == (700, 10, 1000)
+
+
+def test_a_young_threshold_set_meanwhile_is_kept(thresholds):
+    with collector.bulk():
+        gc.set_threshold(2000, 10, 10)
+    assert gc.get_threshold() == (2000, 10, 10)

@@ -16,24 +16,29 @@ from contextlib import contextmanager
 BULK_THRESHOLD = 10_000  # allocations between two young-generation collections (default 700)
 
 _bulk_users = 0  # bulk() contexts open in this process (accounts sync side by side)
-_saved: tuple[int, int, int] | None = None  # the thresholds before the first of them
+_saved: tuple[int, int] | None = None  # the young threshold before the first of them, and the one set
 
 
 @contextmanager
 def bulk() -> Iterator[None]:
-    """Collect less often while inside (this process, every thread); the thresholds come back
-    when the last of the contexts open at once ends."""
+    """Collect less often while inside (this process, every thread): the young generation's
+    threshold only, which comes back when the last of the contexts open at once ends, unless
+    someone changed it meanwhile. The older generations' thresholds are left to their owner
+    (the app sets its own while a sync may be running: ui.app)."""
     global _bulk_users, _saved
     if _bulk_users == 0:
-        _saved = gc.get_threshold()
-        gc.set_threshold(max(_saved[0], BULK_THRESHOLD), _saved[1], _saved[2])
+        young, older, oldest = gc.get_threshold()
+        _saved = (young, max(young, BULK_THRESHOLD))
+        gc.set_threshold(_saved[1], older, oldest)
     _bulk_users += 1
     try:
         yield
     finally:
         _bulk_users -= 1
         if _bulk_users == 0 and _saved is not None:
-            gc.set_threshold(*_saved)
+            young, older, oldest = gc.get_threshold()
+            if young == _saved[1]:
+                gc.set_threshold(_saved[0], older, oldest)
             _saved = None
 
 
