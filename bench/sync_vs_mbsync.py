@@ -595,8 +595,8 @@ def timed_submit(name):
     if submit is None:
         return
     label = f"ParsePool.{name} (submitted -> done)"
-    def parse(self, raws):
-        fut, t = submit(self, raws), time.perf_counter()
+    def parse(self, raws, *rest):
+        fut, t = submit(self, raws, *rest), time.perf_counter()
         def done(_):
             acc[label] += time.perf_counter() - t
         fut.add_done_callback(done)
@@ -605,6 +605,24 @@ def timed_submit(name):
     setattr(PP.ParsePool, name, parse)
 timed_submit("parse")
 timed_submit("parse_packed")
+# CPU of the SQLite thread by statement: every aiosqlite call is timed where it runs
+sql_cpu, sql_cnt = collections.defaultdict(float), collections.Counter()
+try:
+    import aiosqlite.core as AC
+    _execute = AC.Connection._execute
+    async def sql_timed(self, fn, *args, **kwargs):
+        key = " ".join(args[0].split())[:90] if args and isinstance(args[0], str) else getattr(fn, "__name__", "?")
+        def run(*a, **k):
+            t = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                sql_cpu[key] += time.thread_time() - t
+                sql_cnt[key] += 1
+        return await _execute(self, run, *args, **kwargs)
+    AC.Connection._execute = sql_timed
+except (ImportError, AttributeError):
+    pass
 # the parse workers are spawned and import __main__ again: only the parent runs the sync
 if __name__ == "__main__":
     from tui_desk import cli
@@ -614,8 +632,13 @@ if __name__ == "__main__":
         code = cli.main(argv[2:] if argv[:2] == ["-m", "tui_desk"] else argv)
     finally:
         rows = [{"what": k, "wall_s": round(v, 3), "calls": cnt[k]} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])]
+        import resource
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = {"main_thread_s": time.thread_time(), "sqlite_thread_s": sum(sql_cpu.values()),
+               "process_s": me.ru_utime + me.ru_stime, "workers_s": kids.ru_utime + kids.ru_stime}
+        sql = [{"what": k, "cpu_s": round(v, 3), "calls": sql_cnt[k]} for k, v in sorted(sql_cpu.items(), key=lambda kv: -kv[1])]
         with open(sys.argv[1], "w") as f:
-            json.dump({"total_s": time.perf_counter() - t0, "phases": rows}, f)
+            json.dump({"total_s": time.perf_counter() - t0, "phases": rows, "cpu": cpu, "sql": sql[:12]}, f)
     sys.exit(code)
 """
 
@@ -865,6 +888,11 @@ def report(args, versions, mail_bytes, gen_s, load_s, load_at_start, runs, desk,
               f"queue usable {ph['queue_usable_s']:.1f} s); nested, so the rows overlap:")
         for row in ph["phases"]:
             print(f"  {row['wall_s']:>8.2f} s {row['calls']:>7}  {row['what']}")
+        cpu = ph["cpu"]
+        print(f"\nCPU of that run: main thread {cpu['main_thread_s']:.2f} s, SQLite thread {cpu['sqlite_thread_s']:.2f} s, "
+              f"main process {cpu['process_s']:.2f} s, parse workers {cpu['workers_s']:.2f} s; SQLite by statement:")
+        for row in ph["sql"]:
+            print(f"  {row['cpu_s']:>8.2f} s {row['calls']:>7}  {row['what']}")
     return {"bench": "sync_vs_mbsync", "messages": args.n, "runs": args.runs, "seed": args.seed,
             "end": END.isoformat(), "days": DAYS, "mail_mib": mail_bytes / 2**20, "cpus": os.cpu_count(),
             "versions": versions, "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

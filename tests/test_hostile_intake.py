@@ -221,10 +221,14 @@ async def test_leaving_the_pool_while_a_message_hangs_does_not_wait_for_it(hang_
 async def test_packed_results_of_a_hanging_message(hang_hook) -> None:
     from tui_desk.sync.parse_pool import ParsePool
     from tui_desk.store.ingest import pack_raw
+    import zlib
     raws = [_normal(0), _hanging(1), _normal(2)]
+    parts = ["message", "header", "body"]
     async with ParsePool(workers=2, budget=1.0) as pool:
-        got = await pool.parse_packed(raws, ["message", "header", "body"])
-    assert [packed for _, _, packed in got] == [pack_raw(r) for r in raws]
+        got = await pool.parse_packed(raws, parts)
+    # a header block, which the body phase replaces, is stored uncompressed (zlib level 0)
+    assert [packed for _, _, packed in got] == [pack_raw(r, kept=part != "header") for r, part in zip(raws, parts)]
+    assert [zlib.decompress(packed) for _, _, packed in got] == raws
     assert got[1][1] and "parse budget exceeded" in got[1][1] and got[1][0].message_id == "hostile-1@customer.test"
     assert got[0][1] is None and got[2][1] is None
 

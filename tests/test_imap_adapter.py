@@ -233,11 +233,17 @@ async def test_fetch_of_2000_headers_arriving_in_one_read(dovecot: DovecotServer
 
     lines_per_read: list[int] = []
     counter = [0]
-    handle_line, data_received = protocol._handle_line, protocol.data_received
+    handle_line, whole_fetch, data_received = protocol._handle_line, protocol._whole_fetch, protocol.data_received
 
     def counting_handle_line(line: bytes, cmd: object) -> object:
         counter[0] += 1
         return handle_line(line, cmd)  # type: ignore[arg-type]
+
+    def counting_whole_fetch(view: memoryview, line: bytes, start: int, end: int) -> int:
+        after = whole_fetch(view, line, start, end)
+        if after >= 0:  # a whole response read at once: its two lines, "* N FETCH ... {n}" and ")"
+            counter[0] += 2
+        return after
 
     def counting_data_received(data: bytes) -> None:
         before = counter[0]
@@ -245,6 +251,7 @@ async def test_fetch_of_2000_headers_arriving_in_one_read(dovecot: DovecotServer
         lines_per_read.append(counter[0] - before)
 
     protocol._handle_line = counting_handle_line  # type: ignore[method-assign,assignment]
+    protocol._whole_fetch = counting_whole_fetch  # type: ignore[method-assign]
     protocol.data_received = counting_data_received  # type: ignore[method-assign]
     protocol.transport.pause_reading()
     task = asyncio.create_task(conn.uid_fetch(

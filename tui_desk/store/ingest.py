@@ -7,6 +7,7 @@ import json
 import re
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
@@ -16,9 +17,12 @@ from tui_desk.store.fts import fts_text
 from tui_desk.store.queries import DATE_CORRECTED
 
 
-def pack_raw(raw: bytes) -> bytes:
-    """raw_messages.data: zlib, level 6 (the parse workers compress with the same call)."""
-    return zlib.compress(raw, 6)
+def pack_raw(raw: bytes, kept: bool = True) -> bytes:
+    """raw_messages.data: zlib, level 6 (the parse workers compress with the same call).
+    kept=False: a header block that the same sync replaces with the whole mail (header-first
+    pass): zlib level 0, stored blocks that the same zlib.decompress reads; compressing them
+    was a tenth of the parse workers' time in a first sync, for bytes soon overwritten."""
+    return zlib.compress(raw, 6 if kept else 0)
 
 
 @dataclass(slots=True)
@@ -74,7 +78,13 @@ class IngestResult:
 
 
 # json.dumps(x, ensure_ascii=False) builds this same encoder on every call (five per message)
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
+_encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_text(items: Sequence[object]) -> str:
+    """A list as JSON text; most lists of a message are empty (no Cc, no attachment, no
+    defect), and those skip the encoder's Python-level calls."""
+    return _encode_text(items) if items else "[]"
 
 
 def _addrs_json(addrs: list[Address]) -> str:
@@ -176,7 +186,8 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
             rowid, p.message_id, int(p.synthetic_id), conv_of_key[keys[0]], date,
             sender.name, sender.addr, sender.key,
             _addrs_json(p.to), _addrs_json(p.cc), _addrs_json(p.reply_to),
-            p.subject, p.in_reply_to, json.dumps(p.references), p.text, int(p.text_from_html),
+            p.subject, p.in_reply_to, json.dumps(p.references) if p.references else "[]", p.text,
+            int(p.text_from_html),
             _attachments_json(p),
             _json_text(p.defects), int(p.auto_submitted), int(item.is_agent),
             p.size or len(item.raw), item.error, item.source, now, item.body_state, int(item.is_note),

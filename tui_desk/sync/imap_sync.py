@@ -18,6 +18,7 @@ from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.history_format import HISTORY_FOLDER
+from tui_desk.sync import collector
 from tui_desk.sync.claims import ClaimSession
 from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.live import LiveSync
@@ -525,7 +526,14 @@ async def _pipelined(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaita
     """fetch(batch) downloads a batch and starts its parsing on the workers; store(job) waits
     for the parse and commits. Batch k+1 is downloaded (the main thread decoding the wire) while
     batch k is parsed and written (the workers, SQLite's thread). One store at a time, in batch
-    order, so a crash never leaves a gap below the recorded progress."""
+    order, so a crash never leaves a gap below the recorded progress. The garbage collector
+    runs in bulk steps meanwhile (collector.bulk)."""
+    with collector.bulk():
+        await _run_pipeline(batches, fetch, store)
+
+
+async def _run_pipeline(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaitable[_Job]],
+                        store: Callable[[_Job], Awaitable[None]]) -> None:
     storing: asyncio.Future[None] | None = None
     try:
         for batch in batches:

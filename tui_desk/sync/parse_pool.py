@@ -21,6 +21,7 @@ from typing import Any, Callable, Literal, Sequence, TypeVar, overload
 from tui_desk.mail.model import ParsedBody, ParsedMessage
 from tui_desk.mail.parse import last_resort_record, parse_body, parse_header_block, parse_message
 from tui_desk.store.ingest import pack_raw
+from tui_desk.sync import collector
 
 Parsed = tuple[ParsedMessage, str | None]  # the record, and the error if the parser gave up
 Packed = tuple[ParsedMessage | ParsedBody, str | None, bytes]  # the same, and the raw bytes as the store keeps them
@@ -104,7 +105,7 @@ def _parse_one(raw: bytes) -> Parsed:
 def _parse_pack_one(item: tuple[bytes, Part]) -> Packed:
     # compressing here, not in the main process: it was a third of the sync's main-thread time
     raw, part = item
-    return (*parse_safely(raw, part), pack_raw(raw))
+    return (*parse_safely(raw, part), pack_raw(raw, kept=part != "header"))
 
 
 def _parse_chunk(raws: list[bytes], token: float = 0.0) -> list[Parsed]:
@@ -116,7 +117,8 @@ def _parse_pack_chunk(items: list[tuple[bytes, Part]], token: float = 0.0) -> li
 
 
 def _start_worker(quiet: bool, progress: Any, slots: Any, parent: int) -> None:
-    """Worker initializer: _exit_with_parent, and a slot in the progress array."""
+    """Worker initializer: _exit_with_parent, a slot in the progress array, the collector's
+    settings for a worker (collector.for_worker)."""
     global _progress, _slot
     _exit_with_parent(quiet, parent)
     with slots.get_lock():
@@ -124,6 +126,7 @@ def _start_worker(quiet: bool, progress: Any, slots: Any, parent: int) -> None:
         slots.value += 1
     _progress = progress
     _progress[_slot * _SLOT_SIZE] = os.getpid()
+    collector.for_worker()
 
 
 def _exit_with_parent(quiet: bool = False, parent: int | None = None) -> None:
@@ -267,12 +270,13 @@ class ParsePool:
     def parse_packed(self, raws: list[bytes], parts: Sequence[Part]) -> asyncio.Future[list[Packed]]: ...
     def parse_packed(self, raws: list[bytes], parts: Sequence[Part] | None = None,
                      ) -> asyncio.Future[list[Packed]] | asyncio.Future[list[PackedMessage]]:
-        """As parse, each result with the raw bytes compressed for the store (pack_raw).
+        """As parse, each result with the raw bytes packed for the store (pack_raw; a header
+        block, which its body replaces, is stored uncompressed).
         parts: what each raw is (see Part); whole messages when not given. Message and header
         parts give a ParsedMessage each (parse_safely)."""
         every: list[Part] = list(parts) if parts else ["message"] * len(raws)
         return self._run(_parse_pack_chunk, list(zip(raws, every)),
-                         lambda item, why: (*unparsed(item[0], why), pack_raw(item[0])))
+                         lambda item, why: (*unparsed(item[0], why), pack_raw(item[0], kept=item[1] != "header")))
 
     def _run(self, chunk_fn: Callable[[list[_Item], float], list[_Result]], items: list[_Item],
              over: Callable[[_Item, str], _Result]) -> asyncio.Future[list[_Result]]:
