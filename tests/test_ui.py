@@ -1000,7 +1000,7 @@ async def test_t_tags_with_completion_and_u_undoes():
         assert box._suggestion == "+billing -login"
         await pilot.press("right")
         assert box.value == "+billing -login"
-        assert plain_text(prompt.query_one("#prompt-note", Static)) == "adds billing  removes login"
+        assert plain_text(prompt.query_one("#prompt-note", Static)) == "adds +billing  removes -login"
         await pilot.press("enter")
         await settle(pilot)
         assert desk.actions[-1] == ("tag", [2], ["billing"], ["login"])

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tui_desk.desk.sla import Sla, sla_matches, sla_order
 from tui_desk.desk.sla_watch import SlaWatch
+from tui_desk.desk.tags import change_words, tag_names, tag_problem
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
@@ -182,17 +183,14 @@ class FakeDesk:
 
     async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str:
         self.actions.append(("tag", list(ids), list(add), list(remove)))
-        add = [t.strip().lower() for t in add if t.strip()]
-        remove = [t.strip().lower() for t in remove if t.strip()]
-        for t in add:
-            if any(c.isspace() for c in t) or len(t) > 64:
-                raise ValueError(f"a tag is one word of at most 64 characters, not {t!r}")
+        add, remove = tag_names(add), tag_names(remove)
+        if (problem := tag_problem(add)) is not None:
+            raise ValueError(problem)
 
         def edit(s: TriageState) -> None:
             s.tags = tuple(sorted((set(s.tags) | set(add)) - set(remove)))
 
-        words = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
-        return self._apply(ids, edit, f"tagged {_plural(len(set(ids)))} {words}")
+        return self._apply(ids, edit, f"tagged {_plural(len(set(ids)))} {change_words(add, remove)}")
 
     async def set_status(self, ids: list[int], status: str) -> str:
         self.actions.append(("status", list(ids), status))
