@@ -29,7 +29,7 @@ from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -102,6 +102,7 @@ class FakeDesk:
         self.search = FakeSearchIndex(self._conversation)
         self.drafts: dict[int, tuple[str, bool, str | None]] = {}
         self.action_lines: dict[int, tuple[ActionLine, ...]] = {}  # what rules did (ConversationView.actions)
+        self.histories: dict[int, tuple[HistoryItem, ...]] = {}  # the customer's others (ConversationView.history)
         self.replies: list[tuple[int, str, bool, str | None]] = []  # every reply() call
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
@@ -326,6 +327,8 @@ class FakeDesk:
             conv = dataclasses.replace(conv, sla=self.slas[conv_id])
         if conv_id in self.action_lines:
             conv = dataclasses.replace(conv, actions=self.action_lines[conv_id])
+        if conv_id in self.histories:
+            conv = dataclasses.replace(conv, history=self.histories[conv_id])
         if state is None:
             return conv
         return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,
