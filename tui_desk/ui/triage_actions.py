@@ -202,9 +202,16 @@ class TriageActions(_Base):
         joining = f"{len(ids)} selected" if ids else ""
         title = "Start an incident: " + " · ".join(p for p in (f"new mail matching {match}" if match else "",
                                                               joining) if p)
-        # without a search its match is empty: nothing new will ever join it (a hint wraps, a title is cut)
-        hints = () if match else ("No search: only the selected conversations, new mail will not join "
-                                  "(Esc, then / to search for its mail first)",)
+        # without a search its match is empty: nothing new will ever join it (a hint wraps, a title is cut);
+        # without a selection the conversations found now stay out (README: the selection joins now)
+        hints: tuple[str, ...] = ()
+        if not match:
+            hints = ("No search: only the selected conversations, new mail will not join "
+                     "(Esc, then / to search for its mail first)",)
+        elif not ids:
+            found = len(self.queue.ids)
+            hints = (f"Nothing selected: the {found} conversation{'s' if found != 1 else ''} found now will not join "
+                     "(no 'fixed' mail for them); Esc, then * selects them all, space one by one",)
 
         async def start(text: str) -> str:
             return await self._incident_changed(desk.start_incident(text, match, ids))
