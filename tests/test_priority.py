@@ -74,10 +74,28 @@ async def test_three_separate_mails_from_one_customer_count_once(tmp_path):
               make_mail("s3@t", sender="burst@c.test", subject="anyone", minutes=4))
     rows = await queue(desk)
     order = [r.customer_addr for r in rows]
-    # the burst's follow-ups sit right behind its first mail, and the quiet customer keeps its
-    # place by its own waiting time (after burst's first mail, which did come first)
+    # the burst's follow-ups sit right behind its first mail, to be answered together: the quiet
+    # customer (after burst's first mail, which did come first) waits behind them, by at most
+    # the loud window
     assert order == ["burst@c.test", "burst@c.test", "burst@c.test", "quiet@c.test"]
     assert all("loud" in r.flags for r in rows[:3])
+    await desk.close()
+
+
+async def test_a_conversation_kept_next_to_the_customers_first_says_so(tmp_path):
+    desk = await open_desk(tmp_path)
+    await add(desk,
+              make_mail("s1@t", sender="two@c.test", subject="help", minutes=0),
+              make_mail("q@t", sender="quiet@c.test", minutes=2),
+              make_mail("s2@t", sender="two@c.test", subject="hello??", minutes=3))
+    rows = await queue(desk)
+    assert [r.customer_addr for r in rows] == ["two@c.test", "two@c.test", "quiet@c.test"]
+    first, second, quiet = rows
+    assert "loud" not in second.flags  # two mails: not loud, yet ranked up all the same
+    assert f"same customer as #{first.id}: kept next to it" in second.reasons
+    # the reasons explain the score: the waiting they show is 7 minutes, the rank is #1's
+    assert second.score > quiet.score
+    assert not any("kept next to" in why for why in first.reasons + quiet.reasons)
     await desk.close()
 
 

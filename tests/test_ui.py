@@ -1052,7 +1052,7 @@ async def test_t_tags_with_completion_and_u_undoes():
         assert box._suggestion == "+billing -login"
         await pilot.press("right")
         assert box.value == "+billing -login"
-        assert plain_text(prompt.query_one("#prompt-note", Static)) == "adds billing  removes login"
+        assert plain_text(prompt.query_one("#prompt-note", Static)) == "adds +billing  removes -login"
         await pilot.press("enter")
         await settle(pilot)
         assert desk.actions[-1] == ("tag", [2], ["billing"], ["login"])
@@ -1416,7 +1416,11 @@ async def test_help_and_palette_list_the_triage_actions():
         await pilot.press("question_mark")
         await pilot.pause()
         text = plain_text(app.screen.query_one("#help-text", Static))
-        for needle in ("Triage: the selected rows, else the current one", "Tag: +bug -question", "Snooze:",
+        for needle in ("Which conversation the keys below act on: the focused pane decides",
+                       "The selected rows, else the row under the cursor",
+                       "The open conversation, not the cursor's row",
+                       "Triage: the selected rows, else the current one (or the open one)",
+                       "Tag: +bug -question", "Snooze:",
                        "Assign to me", "Close", "Reopen", "!", "Mark as spam", "Undo the last", "Why it ranks",
                        "Saved views", "1 … 9", "Space", "Select or unselect", "*", "Prompts"):
             assert needle in text, needle

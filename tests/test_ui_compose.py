@@ -348,7 +348,7 @@ async def test_help_and_palette_list_the_reply_keys():
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         sections = dict(app.help_sections())
-        reply = dict(sections["Reply: the open conversation, else the current row"])
+        reply = dict(sections["Reply: the current row (or the open one)"])
         assert set(reply) >= {"r", "R", "O", "u"}
         compose = dict(sections["Compose"])
         assert {"Ctrl+s", "Ctrl+l", "Ctrl+e", "Ctrl+o", "Esc", "::name"} <= set(compose)
@@ -626,6 +626,7 @@ async def test_the_customers_other_conversations_show_under_the_thread_and_h_ope
                     and app.conversation_pane.conversation.id == conv.id)
         shown = app.query(".thread--history")
         assert shown and f"#{conv.history[0].id}" in str(shown.first().render())
+        app.conversation_pane.thread.focus()  # h on the conversation read, not the queue's cursor row
         await pilot.press("h")
         await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
         await pilot.press("enter")  # the first (newest) one

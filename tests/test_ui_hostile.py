@@ -208,7 +208,8 @@ async def test_history_reply_forward_and_attachments_show_names_literally(desk, 
         await pilot.press("h")
         await settle(pilot)
         assert app.is_running
-        assert border_title(app.screen.query_one("#prompt")) == f"Other conversations of {name}"
+        conv_id = app.conversation_pane.conversation.id
+        assert border_title(app.screen.query_one("#prompt")) == f"Other conversations of {name} (#{conv_id})"
         assert on_screen(app, f"Other conversations of {name}")
         assert on_screen(app, subject[:30])
         assert not applied_from_mail(app)

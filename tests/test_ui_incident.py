@@ -118,3 +118,30 @@ async def test_an_incident_from_a_selection_alone_says_new_mail_will_not_join():
         await pilot.press(*"Payments failing", "enter")
         await settle(pilot)
         assert desk.actions[0] == ("start_incident", "Payments failing", "", [app.queue.ids[0]])
+
+
+async def test_an_incident_from_a_search_alone_says_how_to_attach_its_conversations():
+    # A search and no selection: the conversations found now are not in the incident (README:
+    # the selection joins now, the search catches new mail), so they would get no 'fixed' mail;
+    # the prompt says so and how to select them, whole at 80x24.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        await pilot.press("slash", *"charged", "enter")
+        await settle(pilot)
+        found = len(app.queue.ids)
+        assert found >= 1 and not app.queue.selected_ids
+        await pilot.press("I")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionPrompt)
+        assert app.screen.title_text == "Start an incident: new mail matching charged"
+        box = app.screen.query_one("#prompt").region
+        lines = [strip.crop(box.x, box.right).text for strip in app.screen._compositor.render_strips()[box.y:box.bottom]]
+        words = " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
+        s = "s" if found != 1 else ""
+        assert (f"Nothing selected: the {found} conversation{s} found now will not join (no 'fixed' mail for "
+                "them); Esc, then * selects them all, space one by one") in words, "\n".join(lines)
+        await pilot.press(*"Payments failing", "enter")
+        await settle(pilot)
+        assert desk.actions[0] == ("start_incident", "Payments failing", "charged", [])

@@ -24,11 +24,12 @@ from pathlib import Path
 
 from tui_desk.desk.sla import Sla, sla_matches, sla_order
 from tui_desk.desk.sla_watch import SlaWatch
+from tui_desk.desk.tags import change_words, tag_names, tag_problem
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -101,6 +102,7 @@ class FakeDesk:
         self.search = FakeSearchIndex(self._conversation)
         self.drafts: dict[int, tuple[str, bool, str | None]] = {}
         self.action_lines: dict[int, tuple[ActionLine, ...]] = {}  # what rules did (ConversationView.actions)
+        self.histories: dict[int, tuple[HistoryItem, ...]] = {}  # the customer's others (ConversationView.history)
         self.replies: list[tuple[int, str, bool, str | None]] = []  # every reply() call
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
@@ -182,17 +184,14 @@ class FakeDesk:
 
     async def tag(self, ids: list[int], add: list[str] = (), remove: list[str] = ()) -> str:
         self.actions.append(("tag", list(ids), list(add), list(remove)))
-        add = [t.strip().lower() for t in add if t.strip()]
-        remove = [t.strip().lower() for t in remove if t.strip()]
-        for t in add:
-            if any(c.isspace() for c in t) or len(t) > 64:
-                raise ValueError(f"a tag is one word of at most 64 characters, not {t!r}")
+        add, remove = tag_names(add), tag_names(remove)
+        if (problem := tag_problem(add)) is not None:
+            raise ValueError(problem)
 
         def edit(s: TriageState) -> None:
             s.tags = tuple(sorted((set(s.tags) | set(add)) - set(remove)))
 
-        words = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
-        return self._apply(ids, edit, f"tagged {_plural(len(set(ids)))} {words}")
+        return self._apply(ids, edit, f"tagged {_plural(len(set(ids)))} {change_words(add, remove)}")
 
     async def set_status(self, ids: list[int], status: str) -> str:
         self.actions.append(("status", list(ids), status))
@@ -328,6 +327,8 @@ class FakeDesk:
             conv = dataclasses.replace(conv, sla=self.slas[conv_id])
         if conv_id in self.action_lines:
             conv = dataclasses.replace(conv, actions=self.action_lines[conv_id])
+        if conv_id in self.histories:
+            conv = dataclasses.replace(conv, history=self.histories[conv_id])
         if state is None:
             return conv
         return dataclasses.replace(conv, status=state.status, tags=state.tags, assignee=state.assignee,

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from tui_desk.desk.core import Change, DeskCore
 from tui_desk.desk.keywords import queue_changes
+from tui_desk.desk.tags import change_words, tag_names, tag_problem
 from tui_desk.desk.when import When
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
@@ -91,13 +92,10 @@ def _plural(n: int) -> str:
 
 
 async def tag(desk: DeskCore, conv_ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> Change:
-    add = [t.strip().lower() for t in add if t.strip()]
-    remove = [t.strip().lower() for t in remove if t.strip()]
-    for t in add:
-        if any(c.isspace() for c in t) or len(t) > 64:
-            raise CommandError(f"a tag is one word of at most 64 characters, not {t!r}")
-
-    words = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
+    add, remove = tag_names(add), tag_names(remove)
+    if (problem := tag_problem(add)) is not None:
+        raise CommandError(problem)
+    words = change_words(add, remove)
     return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_plural(len(set(conv_ids)))} {words}")
 
 

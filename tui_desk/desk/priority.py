@@ -72,8 +72,9 @@ def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: Pri
 
 def rank_customer_bursts(summaries: list[ConversationSummary], cfg: PriorityConfig) -> None:
     """A customer who opens several conversations within the loud window (three separate mails
-    instead of replies) is waiting once: the later ones rank right behind the first instead of
-    each taking its own place ahead of quieter customers. Needs every open conversation of the
+    instead of replies) is waiting once: the later ones rank right behind the first, to be
+    answered together, ahead of a quieter customer who wrote in between (by at most the
+    window); their reasons say so (kept_next_to_burst). Needs every open conversation of the
     customers involved in `summaries`."""
     window = cfg.loud_window_minutes * 60
     by_customer: dict[str, list[ConversationSummary]] = {}
@@ -152,6 +153,12 @@ def boosts(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...]) -
     return out
 
 
+def kept_next_to_burst(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...]) -> bool:
+    """Whether rank_customer_bursts ranked ``s`` up, next to its customer's first conversation:
+    its stored rank is ahead of its own (by more than rounding)."""
+    return s.waiting_since is not None and s.status == "open" and rank(s, cfg, tags) - s.rank > 0.5
+
+
 def rank(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> float:
     if s.waiting_since is None:
         return NOT_WAITING_RANK + -(s.last_date or 0) / 1e6
@@ -167,7 +174,9 @@ class Explained:
 
 
 def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[str, ...],
-            conversations_of_customer: int) -> Explained:
+            conversations_of_customer: int, kept_next_to: int | None = None) -> Explained:
+    """``kept_next_to``: the customer's first conversation this one is ranked next to
+    (rank_customer_bursts; the caller finds it, see kept_next_to_burst)."""
     target = cfg.response_target_minutes * 60
     reasons: list[str] = []
     flags: list[str] = []
@@ -204,6 +213,8 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
         reasons.append(b.reason)
         if b.flag:
             flags.append(b.flag)
+    if kept_next_to is not None:
+        reasons.append(f"same customer as #{kept_next_to}: kept next to it")
     if s.burst >= cfg.loud_messages:
         flags.append("loud")
         reasons.append(f"loud: {s.burst} mails within {cfg.loud_window_minutes}m (waiting counted once)")

@@ -257,8 +257,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
             if r is None:
                 continue
             summary = summary_from_row(r)
+            kept_next_to = None
+            if priority.kept_next_to_burst(summary, self.config.priority, tags.get(cid, ())):
+                kept_next_to = await queries.first_of_burst(self.store, cid, summary.customer_key, summary.rank)
             ex = priority.explain(summary, now, self.config.priority, tags.get(cid, ()),
-                                  per_customer.get(summary.customer_key, 0))
+                                  per_customer.get(summary.customer_key, 0), kept_next_to)
             out.append(QueueRow(
                 id=cid,
                 customer=sanitize_line(r["customer_name"] or r["customer_key"]),

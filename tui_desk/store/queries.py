@@ -129,6 +129,15 @@ async def write_summaries(store: Store, summaries: list[ConversationSummary]) ->
     )
 
 
+async def first_of_burst(store: Store, conv_id: int, customer_key: str, rank: float) -> int | None:
+    """The customer's open conversation ranked first within a second ahead of ``rank``: the one
+    desk.priority.rank_customer_bursts keeps ``conv_id`` next to (its burst is ranks 1 ms apart)."""
+    row = await store.fetchone(
+        "SELECT id FROM conversations WHERE customer_key = ? AND +status = 'open' AND id != ?"
+        " AND rank >= ? AND rank < ? ORDER BY rank, id LIMIT 1", (customer_key, conv_id, rank - 1, rank))
+    return None if row is None else int(row[0])
+
+
 async def open_conversations_of_customers(store: Store, customer_keys: list[str]) -> list[int]:
     rows = await store.fetchall(
         # +status: keep SQLite on the customer index; the covering queue index would walk every open row

@@ -88,6 +88,7 @@ class FollowupActions(_Base):
         desk = self.desk
         assert desk is not None
         targets = self.targets()
+        clears = self.from_selection()
         if not targets:
             self.notify("No conversation to follow up", severity="warning", timeout=3)
             return
@@ -110,7 +111,7 @@ class FollowupActions(_Base):
         def picked(name: str | None) -> None:
             if name is not None:
                 self.app.push_screen(FollowupConfirm(name, preview[name]),
-                                     callback=lambda answer: self._queue_followup(targets, name, answer))
+                                     callback=lambda answer: self._queue_followup(targets, name, answer, clears))
 
         from tui_desk.ui.triage import ActionPrompt
         await self.app.push_screen(ActionPrompt(f"Follow-up to {self.naming(targets)}: which snippet?",
@@ -118,9 +119,9 @@ class FollowupActions(_Base):
                                                 placeholder="type to filter, Enter shows who gets what",
                                                 id="followup-snippet"), callback=picked)
 
-    def _queue_followup(self, targets: list[int], snippet: str, answer: str | None) -> None:
+    def _queue_followup(self, targets: list[int], snippet: str, answer: str | None, clears: bool) -> None:
         if answer is None:
             return
         assert self.desk is not None
         self.start_action(self.desk.followup(targets, snippet, "closed" if answer == "close" else None),
-                          undoable=False)
+                          undoable=False, clears_selection=clears)

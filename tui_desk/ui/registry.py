@@ -60,8 +60,9 @@ GLOBAL_BINDINGS = [
 # What works on every screen (help, theme, quit) is the app's; the rest is the main view's.
 APP_ACTIONS = ("help", "cycle_theme", "quit")
 
-# Keys that act on conversations: the selected rows of the queue, else the current one (or
-# the open conversation while the conversation pane has the focus). Priority bindings, like
+# Keys that act on conversations. The focused pane decides which (ui/triage_actions.py,
+# targets): in the conversation pane the open conversation; in the queue the selected rows,
+# else the row under the cursor. Priority bindings, like
 # the focus keys: each acts on the row it arrived on, before the keys behind it (a "j" right
 # after "c" must not move the cursor first; "bug" right after "t" belongs in the prompt). In a
 # text box they skip themselves and are typed.
@@ -105,7 +106,7 @@ TRIAGE_BINDINGS = [
         id="spam",
     ),
     Binding("M", "merge", "Merge", show=False, priority=True,
-            tooltip="Merge the selected conversations into the one under the cursor (asks first)", id="merge"),
+            tooltip="Merge the selected conversations into the current one (asks first)", id="merge"),
     Binding("F", "followup", "Follow-up", show=False, priority=True,
             tooltip="Bulk follow-up: a snippet to each selected conversation (dry run, then asks)", id="followup"),
     # every action's notice says "u undoes"
@@ -240,9 +241,13 @@ def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> 
     widget class (imported by the caller, which knows the widgets)."""
     return [
         Group("Everywhere", GLOBAL_BINDINGS, [("Ctrl+P", "Command palette: every action")], palette=""),
-        Group("Triage: the selected rows, else the current one", TRIAGE_BINDINGS,
+        Group("Which conversation the keys below act on: the focused pane decides", [], [
+            ("Queue", "The selected rows, else the row under the cursor"),
+            ("Conversation", "The open conversation, not the cursor's row"),
+        ]),
+        Group("Triage: the selected rows, else the current one (or the open one)", TRIAGE_BINDINGS,
               [("1 … 9", "Switch to saved view 1 … 9")], palette="Triage"),
-        Group("Reply: the open conversation, else the current row", REPLY_BINDINGS,
+        Group("Reply: the current row (or the open one)", REPLY_BINDINGS,
               [("u", f"Undo a send while it waits{undo_window}")], palette="Reply"),
         Group("Compose", pane_bindings("compose"), [("::name", "Then space: insert that snippet")]),
         Group("Outbox", pane_bindings("outbox")),

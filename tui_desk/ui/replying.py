@@ -22,7 +22,8 @@ else:
 
 
 class ReplyActions(_Base):
-    """Replying to the open conversation (when its pane has the focus), else the current row."""
+    """Replying to the open conversation when its pane has the focus, else the cursor's row
+    (the rule: ui.triage_actions.TriageActions.targets)."""
 
     @desk_key
     async def action_forward(self) -> None:
@@ -41,7 +42,7 @@ class ReplyActions(_Base):
 
     @desk_key
     async def action_attachments(self) -> None:
-        """s: the open conversation's attachments, to save or open."""
+        """s: the attachments of the open conversation (when focused) or the current row."""
         desk = self.desk
         assert desk is not None
         target = self.one_target()
@@ -49,7 +50,7 @@ class ReplyActions(_Base):
         if target is not None and (conv is None or conv.id != target):
             conv = await desk.conversation(target)
         if conv is None:
-            self.notify("No conversation open", severity="warning", timeout=3)
+            self.notify("No conversation to act on", severity="warning", timeout=3)
             return
         from tui_desk.desk.attachments import default_save_dir
         from tui_desk.ui.attachments import AttachmentsScreen

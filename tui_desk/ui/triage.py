@@ -24,6 +24,7 @@ from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_desk.desk.tags import change_words, parse_tag_words
 from tui_desk.desk.timefmt import format_wake
 from tui_desk.desk.when import SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when, snooze_presets
 from tui_desk.ui.text import literal
@@ -62,20 +63,6 @@ align: center middle;
 
 
 # --- tags ------------------------------------------------------------------------------------
-
-
-def parse_tag_words(text: str) -> tuple[list[str], list[str]]:
-    """"+bug -question billing" -> (["bug", "billing"], ["question"]). A bare word adds."""
-    add: list[str] = []
-    remove: list[str] = []
-    for word in text.split():
-        if word.startswith("-"):
-            target, word = remove, word[1:]
-        else:
-            target, word = add, word.removeprefix("+")
-        if word and word not in target:
-            target.append(word)
-    return add, remove
 
 
 class TagSuggester(Suggester):
@@ -358,12 +345,12 @@ def tag_prompt(title: str, apply: Callable[[list[str], list[str]], Awaitable[str
         return await apply(add, remove)
 
     def preview(text: str) -> Content:
-        add, remove = parse_tag_words(text)
+        add, remove = parse_tag_words(text)  # the words the desk's result will say
         parts: list[str | tuple[str, str]] = []
         if add:
-            parts += ["adds ", (" ".join(add), "bold")]
+            parts += ["adds ", (change_words(add, ()), "bold")]
         if remove:
-            parts += ["  " if add else "", "removes ", (" ".join(remove), "bold")]
+            parts += ["  " if add else "", "removes ", (change_words((), remove), "bold")]
         return Content.assemble(*parts)
 
     def hints(known: list[str]) -> list[Content | str]:

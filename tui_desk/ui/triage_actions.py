@@ -29,8 +29,8 @@ RELOAD_FRESH_FOR = 1.0  # seconds a reload fetched before a prompt closed stays 
 
 
 class TriageActions(_Base):
-    """Triage on the selected rows, else the open conversation (when its pane has the focus),
-    else the row under the cursor."""
+    """Triage on what the focused pane shows: in the conversation pane the open conversation;
+    elsewhere the selected rows, else the row under the cursor (``targets``)."""
 
     @desk_key
     async def action_triage(self, kind: str, status: str = "") -> None:
@@ -56,9 +56,10 @@ class TriageActions(_Base):
             self.notify("No conversation to act on", severity="warning", timeout=3)
             return
         what = self.naming(targets)
+        clears = self.from_selection()  # acting on the open conversation leaves the selection be
         if kind == "status":
             if len(targets) == 1 and status != "spam":
-                self.start_action(desk.set_status(targets, status))
+                self.start_action(desk.set_status(targets, status), clears_selection=clears)
                 return
             verb = {"closed": "Close", "open": "Reopen", "spam": "Mark"}.get(status, f"Set {status}:")
             question = f"{verb} {what} as spam?" if status == "spam" else f"{verb} {what}?"
@@ -66,7 +67,7 @@ class TriageActions(_Base):
 
             def answered(yes: bool | None) -> None:
                 if yes:
-                    self.start_action(desk.set_status(targets, status))
+                    self.start_action(desk.set_status(targets, status), clears_selection=clears)
 
             from tui_desk.ui.popups import ConfirmScreen
             confirm = ConfirmScreen(question, detail, danger=status == "spam")
@@ -93,17 +94,33 @@ class TriageActions(_Base):
 
         def done(description: str | None) -> None:
             if description is not None:
-                self.start_action(self._said(description))
+                self.start_action(self._said(description), clears_selection=clears)
 
         await self.app.push_screen(prompt, callback=done)
 
     @desk_key
     async def action_history(self) -> None:
-        """h: the open conversation's customer history; Enter opens one (and finds it in the queue)."""
+        """h: the customer history of the conversation keys act on (``one_target``); Enter opens
+        one (and finds it in the queue)."""
+        await self.app.type_ahead.idle()
+        desk = self.desk
+        assert desk is not None
+        target = self.one_target()
+        if target is None:
+            self.notify("No conversation to act on", severity="warning", timeout=3)
+            return
         conv = self.conversation_pane.conversation
-        if conv is None or not conv.history:
-            self.notify("This customer has no other conversations" if conv else "No conversation open",
-                        timeout=3)
+        if conv is None or conv.id != target:
+            try:
+                conv = await run_and_notify(self, desk.conversation(target), value_error=None,
+                                            prefix=f"Could not load #{target}: ")
+            except Failed:
+                return
+        if conv is None:
+            self.notify(f"Conversation #{target} no longer exists", severity="warning", timeout=3)
+            return
+        if not conv.history:
+            self.notify(f"The customer of #{conv.id} has no other conversations", timeout=3)
             return
         now = self.clock()
 
@@ -118,22 +135,25 @@ class TriageActions(_Base):
                                      fit(h.subject, 40), ("" if h.same_person else "  (same company)", "$text-muted")),
                     h.id) for h in conv.history]
         from tui_desk.ui.triage import ActionPrompt
-        await self.app.push_screen(ActionPrompt(f"Other conversations of {fit(conv.customer, 30).rstrip()}",
-                                                apply=jump, choices=choices, placeholder="↑↓ pick, Enter opens",
+        title = f"Other conversations of {fit(conv.customer, 30).rstrip()} (#{conv.id})"
+        await self.app.push_screen(ActionPrompt(title, apply=jump, choices=choices,
+                                                placeholder="↑↓ pick, Enter opens",
                                                 empty_error="Pick one with ↑↓, or Esc"))
 
     @desk_key
     async def action_merge(self) -> None:
-        """M: the selected conversations become one: the cursor's, else the first selected."""
+        """M: the selected conversations become one: the open conversation when its pane has the
+        focus, else the cursor's row when it is selected, else the first selected."""
         await self.app.type_ahead.idle()
         selected = self.queue.selected_ids
-        if len(selected) < 2:
+        current = self.one_target()
+        reading = self.reading() is not None
+        keep = current if current in selected or reading else selected[0] if selected else None
+        others = [i for i in selected if i != keep]
+        if keep is None or not others:
             self.notify("Select the conversations to merge with space first (two or more)", severity="warning",
                         timeout=4)
             return
-        current = self.queue.current_id
-        keep = current if current in selected else selected[0]
-        others = [i for i in selected if i != keep]
         desk = self.desk
         assert desk is not None
 
@@ -182,9 +202,16 @@ class TriageActions(_Base):
         joining = f"{len(ids)} selected" if ids else ""
         title = "Start an incident: " + " · ".join(p for p in (f"new mail matching {match}" if match else "",
                                                               joining) if p)
-        # without a search its match is empty: nothing new will ever join it (a hint wraps, a title is cut)
-        hints = () if match else ("No search: only the selected conversations, new mail will not join "
-                                  "(Esc, then / to search for its mail first)",)
+        # without a search its match is empty: nothing new will ever join it (a hint wraps, a title is cut);
+        # without a selection the conversations found now stay out (README: the selection joins now)
+        hints: tuple[str, ...] = ()
+        if not match:
+            hints = ("No search: only the selected conversations, new mail will not join "
+                     "(Esc, then / to search for its mail first)",)
+        elif not ids:
+            found = len(self.queue.ids)
+            hints = (f"Nothing selected: the {found} conversation{'s' if found != 1 else ''} found now will not join "
+                     "(no 'fixed' mail for them); Esc, then * selects them all, space one by one",)
 
         async def start(text: str) -> str:
             return await self._incident_changed(desk.start_incident(text, match, ids))
@@ -298,21 +325,38 @@ class TriageActions(_Base):
             return None
         return f"undid: {undone}"
 
+    # The one rule of every conversation key (triage, reply, note, history, reasons,
+    # attachments, merge, follow-up): the focused pane decides. In the conversation pane, the
+    # conversation it shows, whatever the queue's cursor or selection; anywhere else, the queue:
+    # its selected rows, else the row under the cursor (keys that take one: the cursor's row).
+    # The pane does not follow the cursor, so after a row leaves the queue (a reply makes it
+    # pending) the queue's keys act on the row now under the cursor, not on what is still shown.
+
+    def reading(self) -> int | None:
+        """The open conversation while its pane has the focus, else None."""
+        conv = self.conversation_pane.conversation
+        return conv.id if conv is not None and self.focus_within(self.conversation_pane) else None
+
+    def from_selection(self) -> bool:
+        """Whether ``targets`` are the queue's selected rows."""
+        return self.reading() is None and bool(self.queue.selected)
+
     def targets(self) -> list[int]:
-        """The selected rows; else the open conversation when its pane has the focus; else the
+        """The open conversation when its pane has the focus; else the selected rows; else the
         row under the cursor."""
+        one = self.reading()
+        if one is not None:
+            return [one]
         selected = self.queue.selected_ids
         if selected:
             return selected
-        one = self.one_target()
+        one = self.queue.current_id
         return [] if one is None else [one]
 
     def one_target(self) -> int | None:
         """The open conversation when its pane has the focus, else the row under the cursor."""
-        conv = self.conversation_pane.conversation
-        if conv is not None and self.focus_within(self.conversation_pane):
-            return conv.id
-        return self.queue.current_id
+        one = self.reading()
+        return one if one is not None else self.queue.current_id
 
     def naming(self, ids: list[int]) -> str:
         """"#12 Charged twice for…" for one, "12 conversations" for more."""
