@@ -210,7 +210,7 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
     if replied and (add_tags or remove_tags):
         said.append((await commands.tag(desk, replied, list(add_tags), list(remove_tags))).description)
     if replied and status is not None:
-        said.append((await commands.set_status(desk, replied, status)).description)
+        said.append((await commands.set_status(desk, replied, status, by="followup")).description)
     outcome.state_done = "; ".join(said)
     return outcome
 

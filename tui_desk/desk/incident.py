@@ -383,7 +383,7 @@ async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> 
                 when += SPACING
         if incident.close:
             try:
-                change = await commands.set_status(desk, [fix.conv_id], "closed")
+                change = await commands.set_status(desk, [fix.conv_id], "closed", by="incident")
                 if change in desk.undo_stack:
                     desk.undo_stack.remove(change)
             except CommandError as e:

@@ -142,7 +142,7 @@ async def _apply(desk: Desk, event: Event, p: PlannedAction, seed: str) -> _Done
         if action.kind == "tag":
             _forget(desk, await commands.tag(desk, [cid], list(action.add), list(action.remove)))
         elif action.kind == "status":
-            change = await commands.set_status(desk, [cid], action.value, fire=False)
+            change = await commands.set_status(desk, [cid], action.value, fire=False, by="rule")
             _forget(desk, change)
             if commands.status_changed(change, action.value):  # fired after this rule has said so
                 return _Done(p.says, (*event.caused_by, p.rule))
