@@ -396,3 +396,31 @@ async def test_a_name_used_again_mails_only_its_own_rounds_customers(home, tmp_p
     assert len(incident.claim_keywords(long, "a-very-long-agent-name@example.test").mine) <= 50
     await desk.close()
 
+
+
+async def test_plan_b_neither_uses_up_nor_is_stopped_by_the_hourly_cap(home, tmp_path):
+    """Plan B is a person's deliberate bulk send (dry run, undo window, 2 s apart): a big
+    incident's "fixed" mails all go, and the rules' automatic replies after it still have the
+    `[autoreply] max_per_hour` they had."""
+    from tui_desk.config import AccountConfig, AutoReplyConfig
+    from tui_desk.desk.rules.execute import auto_reply
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+    account = AccountConfig(name="support", address="support@helpdesk.test", display_name="Support")
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,),
+                    autoreply=AutoReplyConfig(max_per_hour=2))
+    desk = await Desk.open(tmp_path / "alone.db", config, clock=Clock(NOW))
+    raws = [make_mail(f"p{i}@t", subject="Cannot pay", sender=f"C{i} <c{i}@c.test>", minutes=i) for i in range(3)]
+    raws.append(make_mail("new@t", subject="Where is my parcel", sender="Dee <dee@f.test>", minutes=5))
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=r, parsed=parse_message(r),
+                                                                           is_agent=False) for r in raws])
+    await desk.refresh(result.conversations)
+    paying = [await conv_of(desk, f"p{i}@t") for i in range(3)]
+    await incident.start(desk, "Payments failing", "subject:pay", conv_ids=paying)
+    await desk.resolve_incident("payments-failing")
+    assert sorted(r for i in await outbox.items(desk.store) for r in i.recipients) == ["c0@c.test", "c1@c.test",
+                                                                                        "c2@c.test"]
+    other = await conv_of(desk, "new@t")
+    queued, held = await auto_reply(desk, other, "auto-ack", "rule.ack.new@helpdesk.test", {"rule": "ack"})
+    assert (queued, held) == (True, None)  # the cap of 2 an hour is not used up by 3 "fixed" mails
+    await desk.close()

@@ -68,8 +68,13 @@ async def earlier_autoreplies(desk: Desk, now: int) -> list[SentAutomatically]:
     out: list[SentAutomatically] = []
     for found in await store_events.of_kind_since(desk.store, "autoreply", now - span):
         to = found.event.data.get("to")
+        # an incident's "fixed" mail is a person's deliberate bulk send (dry run, undo window,
+        # paced by desk.incident): it still spaces the next automatic mail to that customer and
+        # conversation, but it neither uses up nor is stopped by the hourly cap
+        capped = found.event.data.get("plan") != "fixed"
         for addr in to if isinstance(to, list) else []:
-            out.append(SentAutomatically(found.event.at, str(addr), found.conv_id if found.conv_id is not None else -1))
+            out.append(SentAutomatically(found.event.at, str(addr), found.conv_id if found.conv_id is not None else -1,
+                                         capped))
     return out
 
 
