@@ -14,8 +14,8 @@ from tui_desk.config import Config, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
 from tui_desk.desk.rules.engine import firing
-from tui_desk.desk.rules.model import Rule
 from tui_desk.desk.rules.load import checks_for
+from tui_desk.desk.rules.model import Rule
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 
 

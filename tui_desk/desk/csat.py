@@ -11,12 +11,12 @@ survey mail, when a person closed it by hand (its last close has no "by": not a 
 incident's resolve --close or a bulk follow-up's --status, which ask nobody) and an agent answered
 it in a reply of their own (not an automatic reply, not a bulk follow-up; one still in the
 outbox is waited for): a rating is about a person's help, and a close nobody helped with (a
-duplicate, a "never mind") is not asked about: the `[csat] snippet` (bundled `csat`) through the outbox at once,
-`Auto-Submitted: auto-generated`, threaded as a reply, recorded as a `survey` event
-{"message_id", "to", "agent", "snippets", "close"} when sent. Once across a team: the client
-claims the conversation's newest customer mail on the server first (sync.claims, keywords
-`td:csat:<agent>` / `td:csat-done`), and the survey's Message-ID is derived from the close, so a
-restarted client cannot queue it twice.
+duplicate, a "never mind") is not asked about. The survey is the `[csat] snippet` (bundled
+`csat`) through the outbox at once, `Auto-Submitted: auto-generated`, threaded as a reply,
+recorded as a `survey` event {"message_id", "to", "agent", "snippets", "close"} when sent.
+Once across a team: the client claims the conversation's newest customer mail on the server
+first (sync.claims, keywords `td:csat:<agent>` / `td:csat-done`), and the survey's Message-ID is
+derived from the close, so a restarted client cannot queue it twice.
 
 Answering works in any mail client:
 - links `mailto:support+csat-<token>-great@…` (okay, bad): the token is 16 base32 characters of

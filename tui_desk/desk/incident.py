@@ -25,8 +25,10 @@ it. A name used again after a resolve is a new round.
   conversation's oldest customer mail; <round>: `round_code`, so a name used again is a mark of
   its own), so two clients resolving, or one restarted after a crash, never send it twice. The
   keyword of the versions without a round, `td:incident-done:<name>`, still means done. The
-  mails wait the account's undo window (cancellable in the outbox) and go SPACING seconds apart; each is an `autoreply`
-  event (Auto-Submitted: auto-replied; the first response time keeps running). Mail the loop
+  mails wait the account's undo window (cancellable in the outbox) and go SPACING seconds
+  apart; each is an `autoreply` event (Auto-Submitted: auto-replied; the first response time
+  keeps running) that does not count toward the hourly cap of automatic replies (a person's
+  deliberate send: desk.rules.execute.earlier_autoreplies). Mail the loop
   guards protect (a list, a bounce) gets none. With `close`, each conversation is closed.
 """
 
