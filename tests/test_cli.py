@@ -328,6 +328,27 @@ def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path,
     assert code == 0 and "skipped" not in out and "would be queued" in err
 
 
+def test_a_second_follow_up_with_the_same_snippet_says_it_needs_a_new_id(tmp_path, capsys):
+    """README (Bulk follow-up): the same snippet again to the same conversations sends nothing
+    and says why: a second round needs its own --id; with one it goes."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    common = ("--db", db, "--config", config, "followup", "--query", "subject:refund", "--snippet", "thanks-feedback")
+    code, out, err = run(capsys, *common)
+    assert code == 0 and "queued" in out and "--id" not in err, (out, err)
+    queued = int(out.split("queued ")[1].split()[0])
+    assert queued > 0
+    for extra in (("--dry-run",), ()):
+        code, out, err = run(capsys, *common, *extra)
+        assert code == 0 and "already sent" in out, (extra, out)
+        assert (f"{queued} conversation{'s' if queued != 1 else ''} had follow-up 'thanks-feedback' already: "
+                "a second one to them needs a new --id ROUND\n") in err, (extra, err)
+    code, out, err = run(capsys, *common, "--id", "thanks-2")
+    assert code == 0 and f"queued {queued} repl" in out and "--id" not in err, (out, err)
+
+
 def test_the_teams_own_placeholders_fill_every_reply(tmp_path, capsys):
     """README (Snippets): [snippets.values] holds the team's own placeholders, such as the status
     page the bundled outage snippets link to; with it they can be sent, and the text has it."""

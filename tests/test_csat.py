@@ -47,9 +47,14 @@ async def conv_of(desk: Desk, message_id: str) -> int:
     return next(c for c, ids in (await thread_message_ids(desk.store)).items() if message_id in ids)
 
 
+def is_survey(m) -> bool:
+    return email.message_from_bytes(m.data, policy=policy.default)["Message-ID"].startswith("<csat.")
+
+
 def surveys_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
+    """The surveys (not the agents' replies) sent to `address`."""
     return [email.message_from_bytes(m.data, policy=policy.default) for m in smtp_sink.messages
-            if address in m.rcpt_tos]
+            if address in m.rcpt_tos and is_survey(m)]
 
 
 def links(survey: email.message.EmailMessage) -> dict[str, str]:
@@ -108,6 +113,8 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
     jam, ink, spam, wifi = [await conv_of(d, m) for m in ("jam@t", "ink@t", "spam@t", "wifi@t")]
     await d.reply(jam, "Open the back cover and pull the sheet out.", snippets=["more-info"])
     await d.assign([jam], "alice")
+    for conv in (ink, spam, wifi):  # a survey asks about an agent's answer: each got one
+        await d.reply(conv, "Thanks, we are on it.")
     clock.now += 60
     await alice.sender.run_due()
     await d.set_status([jam, ink, wifi], "closed")
@@ -115,7 +122,7 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
     await d.set_status([spam], "closed")
     for a in (alice, bob):
         await a.round()
-    assert smtp_sink.messages and all("ann@c.test" in m.rcpt_tos for m in smtp_sink.messages)  # the reply only
+    assert len(smtp_sink.messages) == 4 and not any(map(is_survey, smtp_sink.messages))  # the replies only
     assert surveys_to(smtp_sink, "cy@e.test") == []  # the delay has not passed on the desk's clock
 
     clock.now += 31 * 60
@@ -167,10 +174,10 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
         wifi_here, ann_here = await conv_of(a.desk, "wifi@t"), await conv_of(a.desk, "jam@t" if ann_conv == jam else "ink@t")
         [cy_event] = await csat_events(a.desk, wifi_here)
         assert cy_event.data == {"rating": "great", "score": 3, "comment": "quick and friendly, thanks!",
-                                 "agent": None, "snippets": [], "survey": survey["Message-ID"].strip("<>")}
+                                 "agent": "alice", "snippets": [], "survey": survey["Message-ID"].strip("<>")}
         assert await conv_of(a.desk, "ann-answer@t") == ann_here  # in the conversation's mail
         [ann_event] = await csat_events(a.desk, ann_here)
-        expected_agent = "alice" if ann_conv == jam else None
+        expected_agent = "alice"  # jam's assignee; ink's last reply
         expected_snippets = [{"name": "more-info", "hash": ann_event.data["snippets"][0]["hash"]}] if ann_conv == jam else []
         assert ann_event.data == {"rating": "bad", "score": 1, "comment": "It jammed again the next day.",
                                   "agent": expected_agent, "snippets": expected_snippets,
@@ -182,7 +189,8 @@ async def test_survey_once_per_close_and_both_answer_styles(tmp_path, dovecot, m
         # the answers are in the conversation's mail, never a customer turn
         row = (await conversation_rows(a.desk.store, [wifi_here]))[wifi_here]
         wifi_mail = int(BASE.timestamp()) + 4 * 60
-        assert row["last_customer_date"] == wifi_mail and row["waiting_since"] == wifi_mail
+        # alice answered it: no wait, and the customer's answer to the survey started none
+        assert row["last_customer_date"] == wifi_mail and row["waiting_since"] is None
     lines = [h.text for h in await conversation_history(bob.desk, await conv_of(bob.desk, "wifi@t"))
              if h.kind in ("survey", "csat")]
     assert lines == ["sent a satisfaction survey",
@@ -206,7 +214,11 @@ async def test_a_reply_to_the_survey_without_a_rating_opens_the_conversation(tmp
     assert (tmp_path / "csat.secret").stat().st_mode & 0o077 == 0
     await alice.round()
     conv = await conv_of(alice.desk, "q@t")
-    await alice.desk.set_status([conv], "closed")
+    await alice.desk.reply(conv, "Your refund is on its way.")
+    await alice.desk.set_status([conv], "closed")  # replied and closed at once
+    clock.now += 60
+    await alice.round()  # the survey waits for the reply to be sent (in this round)
+    assert len(smtp_sink.messages) == 1 and surveys_to(smtp_sink, "di@f.test") == []
     await alice.round()
     [survey] = surveys_to(smtp_sink, "di@f.test")
     await alice.round()
@@ -264,6 +276,7 @@ def test_sync_once_sends_the_survey_from_the_config(tmp_path, dovecot, mail_user
     from tests.accounts import sync_cmd, write_config
     cfg = write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port,
                        settings="[csat]\nenabled = true\ndelay_minutes = 0\n")
+    cfg.write_text(cfg.read_text().replace("[accounts.support]\n", "[accounts.support]\nundo_send_seconds = 0\n"))
     db = tmp_path / "desk.db"
     dovecot.load_maildir(mail_user, [make_mail("cli@t", subject="Lost key", sender="Eve <eve@g.test>")])
 
@@ -275,15 +288,18 @@ def test_sync_once_sends_the_survey_from_the_config(tmp_path, dovecot, mail_user
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
     [row] = json.loads(cli("queue", "--json"))
     smtp_sink.clear()
+    answer = tmp_path / "answer.md"
+    answer.write_text("Here is a new key.\n", encoding="utf-8")
+    cli("reply", str(row["id"]), "--body-file", str(answer))  # an agent answered it
+    cli("outbox", "--send")
     cli("status", str(row["id"]), "closed")
-    assert json.loads(cli("outbox", "--json")) == []
+    assert [r for r in json.loads(cli("outbox", "--json")) if "csat." in str(r)] == []
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
-    [survey] = smtp_sink.messages  # queued after the pass, delivered before `--once` exits
+    [survey] = [m for m in smtp_sink.messages if is_survey(m)]  # queued after the pass, delivered before `--once` exits
     assert survey.rcpt_tos == ["eve@g.test"]
-    assert email.message_from_bytes(survey.data, policy=policy.default)["Message-ID"].startswith("<csat.")
     assert (tmp_path / "csat.secret").exists()
     assert subprocess.run(sync_cmd(cfg, db), capture_output=True, timeout=120).returncode == 0
-    assert len(smtp_sink.messages) == 1  # a second pass queues none
+    assert len([m for m in smtp_sink.messages if is_survey(m)]) == 1  # a second pass queues none
 
 
 # -- beside the rules (features built apart): an answer is not a customer turn -------------------
@@ -310,9 +326,9 @@ class RulesThenSurvey:
         self.after_pass = chained(self.rules.after_pass, self.survey.after_pass)
 
 
-async def open_rules_agent(home: Path, dovecot, user: str, smtp_sink, clock: Clock) -> Agent:
+async def open_rules_agent(home: Path, dovecot, user: str, smtp_sink, clock: Clock, rules_text: str = RULES) -> Agent:
     rules = home / "rules.toml"
-    rules.write_text(RULES, encoding="utf-8")
+    rules.write_text(rules_text, encoding="utf-8")
     config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), team=("alice", "bob"),
                     accounts=(support_account(dovecot, user, smtp_sink),), rules_file=rules,
                     path=home / "config.toml", priority=PriorityConfig(timezone="UTC"),
@@ -333,6 +349,9 @@ async def test_no_mail_rule_fires_on_an_answer_to_the_survey(tmp_path, monkeypat
     await alice.round()
     conv = await conv_of(alice.desk, "q@t")
     assert await rule_lines(alice.desk, conv) == ["rule 'triage' tagged +triage"]
+    await alice.desk.reply(conv, "Your refund is on its way.")
+    clock.now += 60
+    await alice.sender.run_due()
     await alice.desk.set_status([conv], "closed")
     await alice.round()
     [survey] = surveys_to(smtp_sink, "di@f.test")
@@ -356,3 +375,62 @@ async def test_no_mail_rule_fires_on_an_answer_to_the_survey(tmp_path, monkeypat
     assert await rule_lines(alice.desk, link_conv) == ([] if link_conv != conv else ["rule 'triage' tagged +triage"])
     assert alice.runner.rules.claimed == 1  # the customer's first mail only
     await alice.desk.close()
+
+
+THANKS_CLOSES = """
+[[rule]]
+name = "thanks closes"
+on = "customer-reply"
+if = "body:thanks"
+do = ["status closed"]
+"""
+
+
+async def test_only_a_persons_close_of_an_answered_conversation_is_surveyed(tmp_path, monkeypatch, dovecot,
+                                                                              mail_user, smtp_sink):
+    """A rating is about a person's help: a close by hand of a conversation an agent answered
+    gets the survey; a rule's close, an incident's resolve --close, a bulk follow-up's --status
+    closed and a close nobody answered get none (each recorded with its "by")."""
+    from tui_desk.desk import followup, incident
+    smtp_sink.clear()
+    home = snippet_home(tmp_path, monkeypatch, {})
+    dovecot.load_maildir(mail_user, [
+        make_mail("hand@t", subject="Printer jam", sender="Ann <ann@c.test>"),
+        make_mail("rule@t", subject="Login fails", sender="Bo <bo@d.test>", minutes=1),
+        make_mail("bulk@t", subject="Dark mode?", sender="Cy <cy@e.test>", minutes=2),
+        make_mail("inc@t", subject="Payment failed", sender="Di <di@f.test>", minutes=3),
+        make_mail("quiet@t", subject="Never mind my last mail", sender="Eve <eve@g.test>", minutes=4)])
+    clock = Clock(NOW)
+    alice = await open_rules_agent(home, dovecot, mail_user, smtp_sink, clock, THANKS_CLOSES)
+    await alice.round()
+    d = alice.desk
+    hand, rule, bulk, inc, quiet = [await conv_of(d, m) for m in ("hand@t", "rule@t", "bulk@t", "inc@t", "quiet@t")]
+    for conv in (hand, rule, bulk, inc):
+        await d.reply(conv, "Here is what to do.")
+    clock.now += 60
+    await alice.round()
+
+    await d.set_status([hand, quiet], "closed")  # by hand: answered, and not
+    dovecot.deliver(mail_user, make_mail("rule-thanks@t", subject="Re: Login fails", sender="Bo <bo@d.test>",
+                                         in_reply_to="rule@t", minutes=(NOW - BASE.timestamp()) / 60 + 2,
+                                         body="thanks, it works now"))
+    await followup.run(d, await followup.plan(d, [bulk], "more-info", "round-1"), status="closed")
+    found, _ = await incident.start(d, "Payments failing", "subject:payment", conv_ids=[inc])
+    await incident.resolve(d, found.name, close=True)
+    clock.now += 60
+    for _ in range(3):
+        await alice.round()
+        clock.now += 60
+
+    by = {}
+    for conv in (hand, rule, bulk, inc, quiet):
+        closes = [e for e in await store_events.of_conversation(d.store, conv)
+                  if e.kind == "status" and e.data.get("to") == "closed"]
+        assert await status_of(d, conv) == "closed" and len(closes) == 1, conv
+        by[conv] = closes[0].data.get("by")
+    assert by == {hand: None, rule: "rule", bulk: "followup", inc: "incident", quiet: None}
+    assert len(surveys_to(smtp_sink, "ann@c.test")) == 1
+    for customer in ("bo@d.test", "cy@e.test", "di@f.test", "eve@g.test"):
+        assert surveys_to(smtp_sink, customer) == [], customer
+    assert alice.runner.survey.sent == 1
+    await d.close()

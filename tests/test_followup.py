@@ -176,3 +176,39 @@ def test_followup_config_and_rate(tmp_path):
     # the pace: 60/per_minute apart, after the undo window, behind what already waits
     assert followup.send_times(3, 1000, 10, 120, None) == [1010, 1010, 1011]
     assert followup.send_times(2, 1000, 10, 6, 1100) == [1110, 1120]
+
+
+async def test_list_and_bulk_senders_are_skipped_with_the_reason_in_the_dry_run_and_the_run(tmp_path, dovecot,
+                                                                                           mail_user, smtp_sink):
+    """The automatic replies' guards hold for a bulk follow-up too: a mailing list's mail and a
+    Precedence: bulk sender are listed as skipped, with the guard's reason, and not sent to."""
+    smtp_sink.clear()
+    clock = Clock()
+    listed = make_mail("list@t", sender="Dev list <dev@lists.test>", subject="Dark mode? (list)",
+                       minutes=10).replace(b"Subject:", b"List-Id: <dev.lists.test>\r\nSubject:", 1)
+    bulk = make_mail("bulk@t", sender="Digest <digest@news.test>", subject="Dark mode? (bulk)",
+                     minutes=11).replace(b"Subject:", b"Precedence: bulk\r\nSubject:", 1)
+    dovecot.load_maildir(mail_user, [make_mail("ann@t", sender="Ann Lee <ann@c.test>", subject="Dark mode? (ann)"),
+                                     listed, bulk])
+    cfg = config_for(dovecot, mail_user, smtp_sink.port)
+    desk = await Desk.open(tmp_path / "s.db", cfg, clock=clock)
+    desk._snippets = [SHIPPED]
+    sync = AccountSync(desk.store, cfg.accounts[0], dovecot.password_of(mail_user), is_agent=cfg.is_agent_address,
+                       on_change=desk.refresh)
+    await sync.sync_once()
+    ids = await desk.queue_ids("subject:dark")
+    dry = await followup.plan(desk, ids, "feature-shipped")
+    by_state = {i.state: [] for i in dry.items}
+    for i in dry.items:
+        by_state[i.state].append(i)
+    assert [i.to for i in by_state["new"]] == [("ann@c.test",)]
+    reasons = sorted(i.problem or "" for i in by_state["skipped"])
+    assert reasons == ["a sender automatic replies skip: List-Id: a mailing list",
+                       "a sender automatic replies skip: Precedence: bulk"], reasons
+    assert all("skipped: a sender automatic replies skip" in i.line() for i in by_state["skipped"])
+    preview = await desk.followup_preview(ids, "feature-shipped")
+    assert sorted(line.state for line in preview) == ["new", "skipped", "skipped"]
+    done = await followup.run(desk, dry)
+    assert len(done.queued) == 1 and len(done.skipped) == 2
+    assert [r for item in await outbox.items(desk.store) for r in item.recipients] == ["ann@c.test"]
+    await desk.close()

@@ -175,8 +175,9 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
         assert "Payments failing" in fixed and "is fixed" in fixed
         assert got[1]["Auto-Submitted"] == "auto-replied" and got[1]["In-Reply-To"] == f"<{mid}>"
         flags = inbox_flags(dovecot, mail_user)[mid]
-        assert "td:incident-done:payments-failing" in flags
-        assert len([f for f in flags if f.startswith("td:incident:payments-failing.")]) == 1, flags
+        code = incident.round_code((await incident.incidents(alice.desk))[0])  # the round's marks
+        assert f"td:incident-done:payments-failing.{code}" in flags
+        assert len([f for f in flags if f.startswith(f"td:incident:payments-failing.{code}.")]) == 1, flags
         for a in (alice, bob):
             kinds = [h.kind for h in await conversation_history(a.desk, await conv_of(a.desk, mid))]
             assert "reply" not in kinds and kinds.count("autoreply") == 2  # never an agent's reply
@@ -355,4 +356,71 @@ async def test_plan_b_is_not_held_by_the_customers_out_of_office_reply(home, tmp
     found, _ = await incident.start(desk, "Payments failing", "subject:pay", conv_ids=[conv])
     [fix] = await incident.plan_b(desk, found)
     assert (fix.to, fix.held) == (("ann@c.test",), None)
+    await desk.close()
+
+
+async def test_a_name_used_again_mails_only_its_own_rounds_customers(home, tmp_path):
+    """A second "Payments failing" next month: its plan B goes to the conversations that joined
+    it, not again to the first round's (their tag stays), also on a desk without a server; its
+    marks on the server are its own (per round), short enough for IMAP."""
+    from tui_desk.config import AccountConfig
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+    account = AccountConfig(name="support", address="support@helpdesk.test", display_name="Support")
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,))
+    clock = Clock(NOW)
+    desk = await Desk.open(tmp_path / "alone.db", config, clock=clock)
+    raws = [make_mail("a@t", subject="Cannot pay", sender="Ann <ann@c.test>"),
+            make_mail("b@t", subject="Card refused", sender="Bo <bo@d.test>", minutes=30 * 24 * 60)]
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=r, parsed=parse_message(r),
+                                                                           is_agent=False) for r in raws])
+    await desk.refresh(result.conversations)
+    first, second = await conv_of(desk, "a@t"), await conv_of(desk, "b@t")
+    one, _ = await incident.start(desk, "Payments failing", "subject:pay", conv_ids=[first])
+    await desk.resolve_incident("payments-failing")
+    assert [sorted(i.recipients) for i in await outbox.items(desk.store)] == [["ann@c.test"]]
+
+    clock.now += 30 * 24 * 3600  # next month, the same title
+    two, started = await incident.start(desk, "Payments failing", "subject:card", conv_ids=[second])
+    assert started and two.name == one.name and two.round_id != one.round_id
+    assert await incident.members(desk, two) == [second]  # the first round's conversation keeps its tag
+    assert [f.conv_id for f in await incident.plan_b(desk, two)] == [second]
+    said = await desk.resolve_incident("payments-failing")
+    assert "goes to 1 conversation" in said
+    assert sorted(r for i in await outbox.items(desk.store) for r in i.recipients) == ["ann@c.test", "bo@d.test"]
+
+    keys_one, keys_two = incident.claim_keywords(one, "alice"), incident.claim_keywords(two, "alice")
+    assert keys_one.done != keys_two.done and keys_one.prefix != keys_two.prefix
+    assert keys_two.done.startswith("td:incident-done:payments-failing.") and keys_two.mine.startswith(keys_two.prefix)
+    long = dataclasses.replace(two, name="x" * incident.MAX_NAME)
+    assert len(incident.claim_keywords(long, "a-very-long-agent-name@example.test").mine) <= 50
+    await desk.close()
+
+
+
+async def test_plan_b_neither_uses_up_nor_is_stopped_by_the_hourly_cap(home, tmp_path):
+    """Plan B is a person's deliberate bulk send (dry run, undo window, 2 s apart): a big
+    incident's "fixed" mails all go, and the rules' automatic replies after it still have the
+    `[autoreply] max_per_hour` they had."""
+    from tui_desk.config import AccountConfig, AutoReplyConfig
+    from tui_desk.desk.rules.execute import auto_reply
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+    account = AccountConfig(name="support", address="support@helpdesk.test", display_name="Support")
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",), accounts=(account,),
+                    autoreply=AutoReplyConfig(max_per_hour=2))
+    desk = await Desk.open(tmp_path / "alone.db", config, clock=Clock(NOW))
+    raws = [make_mail(f"p{i}@t", subject="Cannot pay", sender=f"C{i} <c{i}@c.test>", minutes=i) for i in range(3)]
+    raws.append(make_mail("new@t", subject="Where is my parcel", sender="Dee <dee@f.test>", minutes=5))
+    result = await store_ingest.ingest(desk.store, [store_ingest.NewMessage(raw=r, parsed=parse_message(r),
+                                                                           is_agent=False) for r in raws])
+    await desk.refresh(result.conversations)
+    paying = [await conv_of(desk, f"p{i}@t") for i in range(3)]
+    await incident.start(desk, "Payments failing", "subject:pay", conv_ids=paying)
+    await desk.resolve_incident("payments-failing")
+    assert sorted(r for i in await outbox.items(desk.store) for r in i.recipients) == ["c0@c.test", "c1@c.test",
+                                                                                        "c2@c.test"]
+    other = await conv_of(desk, "new@t")
+    queued, held = await auto_reply(desk, other, "auto-ack", "rule.ack.new@helpdesk.test", {"rule": "ack"})
+    assert (queued, held) == (True, None)  # the cap of 2 an hour is not used up by 3 "fixed" mails
     await desk.close()

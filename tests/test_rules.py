@@ -503,7 +503,7 @@ def test_rules_test_shows_what_would_fire_without_doing_it(tmp_path, capsys):
     assert out.splitlines() == ["rule 'refunds to billing' tagged +billing", "rule 'refunds to billing' assigned alice",
                                 "rule 'acknowledge' replied with snippet 'refund-policy'"]
     code, out, _ = run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"], "--json")
-    assert json.loads(out) == {"conversation": ids["news@t"], "event": "new", "actions": [
+    assert json.loads(out) == {"conversation": ids["news@t"], "event": "new", "matched": ["acknowledge"], "actions": [
         {"rule": "acknowledge", "action": "reply refund-policy", "says": "rule 'acknowledge' replied with snippet "
          "'refund-policy'", "held": "Precedence: bulk"}]}
     assert run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"], "--on", "status")[1] == \
@@ -514,6 +514,27 @@ def test_rules_test_shows_what_would_fire_without_doing_it(tmp_path, capsys):
     code, out, _ = run(capsys, "--db", db, "show", ids["refund@t"], "--json")
     shown = json.loads(out)
     assert shown["tags"] == [] and shown["assignee"] is None
+
+
+def test_rules_test_says_what_matched_when_nothing_is_left_to_do(tmp_path, capsys):
+    """A rule that matches but whose actions are so already (the tag there, the agent assigned)
+    is named, with nothing left to do, not "no rule fires"."""
+    import asyncio
+    config = write_config(tmp_path, SHOP.split("[[rule]]\nname = \"acknowledge\"")[0])
+    db = tmp_path / "d.db"
+    ids = asyncio.run(_store_with_mail(db, Config(agent_addresses=("*@helpdesk.test",))))
+    refund = ids["refund@t"]
+    assert run(capsys, "--db", db, "--config", config, "tag", refund, "+billing")[0] == 0
+    assert run(capsys, "--db", db, "--config", config, "assign", refund, "alice")[0] == 0
+    code, out, err = run(capsys, "--db", db, "--config", config, "rules", "test", refund)
+    assert (code, err) == (0, "")
+    assert out == (f"rule 'refunds to billing' matches conversation {refund} on new: nothing left to do "
+                   "(what it does is done already)\n")
+    code, out, _ = run(capsys, "--db", db, "--config", config, "rules", "test", refund, "--json")
+    assert json.loads(out) == {"conversation": refund, "event": "new", "matched": ["refunds to billing"],
+                               "actions": []}
+    assert run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"])[1] == \
+        f"no rule fires on conversation {ids['news@t']} on new\n"  # its subject is no refund
 
 
 def test_the_readme_rules_file_is_a_valid_one(tmp_path, capsys):

@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--rate", type=rate, metavar="N/min", help="mails a minute (default: [followup] per_minute)")
     p.add_argument("--id", dest="followup_id", metavar="ID",
                    help="name a new round (default: the snippet's name; the same id never mails one "
-                        "conversation twice)")
+                        "conversation twice, so a second follow-up with the same snippet needs a new id)")
     p.add_argument("--json", action="store_true")
 
 
@@ -89,6 +89,11 @@ async def run_followup(desk, config: Config, args) -> int:
             zone = dt.datetime.now().astimezone().tzinfo
             say(f"due {dt.datetime.fromtimestamp(first, zone):%H:%M:%S} to {dt.datetime.fromtimestamp(last, zone):%H:%M:%S}; "
                 "the app or `tui-desk sync` sends them (`tui-desk outbox --send` sends what is due)")
+    already = [i for i in plan.items if i.state == "already"] if outcome is None else outcome.already
+    if already and not args.json:
+        n = len(already)
+        say(f"{n} conversation{'s' if n != 1 else ''} had follow-up '{plan.followup_id}' already: "
+            "a second one to them needs a new --id ROUND", file=sys.stderr)
     # the dry run says what the real run would: a conversation it has to skip is status 1 in both
     skipping = outcome.skipped if outcome is not None else [i for i in plan.items if i.state == "skipped"]
     return 1 if skipping else 0

@@ -13,7 +13,9 @@ from tui_desk.cli.output import TerminalJSON, UsageError, say
 from tui_desk.config import Config, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
+from tui_desk.desk.rules.engine import firing
 from tui_desk.desk.rules.load import checks_for
+from tui_desk.desk.rules.model import Rule
 from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 
 
@@ -57,22 +59,34 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
     from tui_desk.store.db import store_errors
     db = args.db or default_db_path()
     with store_errors(db):
-        planned = asyncio.run(_test(db, config, ruleset, args.id, args.on))
+        matched, planned = asyncio.run(_test(db, config, ruleset, args.id, args.on))
     if args.json:
-        json.dump({"conversation": args.id, "event": args.on,
+        json.dump({"conversation": args.id, "event": args.on, "matched": [r.name for r in matched],
                    "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held}
                                for p in planned]},
                   sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
-    elif not planned:
+    elif not matched:
         say(f"no rule fires on conversation {args.id} on {args.on}")
     else:
         for p in planned:
             say(p.says + (f" (held: {p.held})" if p.held else ""))
+        acting = {p.rule for p in planned}
+        replies = any(p.action.kind == "reply" for p in planned)
+        for rule in matched:
+            if rule.name in acting:
+                continue
+            if rule.fallback_reply and replies:
+                say(f"rule '{rule.name}' matches but stands aside: another rule replies")
+            else:  # it matches, but what it does is so already (the tag is there, the status set)
+                say(f"rule '{rule.name}' matches conversation {args.id} on {args.on}: nothing left to do "
+                    "(what it does is done already)")
     return 0
 
 
-async def _test(db: Path, config: Config, ruleset: RuleSet, conv_id: int, on: str) -> list[PlannedAction]:
+async def _test(db: Path, config: Config, ruleset: RuleSet, conv_id: int,
+                on: str) -> tuple[list[Rule], list[PlannedAction]]:
+    """(the rules that match, what they would do)."""
     from tui_desk.desk.rules.facts import gather
     from tui_desk.desk.service import Desk
     desk = await Desk.open(db, config, check=False)
@@ -81,6 +95,6 @@ async def _test(db: Path, config: Config, ruleset: RuleSet, conv_id: int, on: st
         facts = await gather(desk, ruleset.rules, event)
         if facts is None:
             raise UsageError(f"no conversation {conv_id}")
-        return plan(ruleset.rules, event, facts)
+        return firing(ruleset.rules, event, facts), plan(ruleset.rules, event, facts)
     finally:
         await desk.close()

@@ -25,7 +25,8 @@ class CommandError(ValueError):
     pass
 
 
-async def _apply(desk: DeskCore, conv_ids: list[int], edit: Callable[[ConvState], None], description: str) -> Change:
+async def _apply(desk: DeskCore, conv_ids: list[int], edit: Callable[[ConvState], None], description: str,
+                 by: str | None = None) -> Change:
     conv_ids = sorted(set(conv_ids))
     states = await queries.conversation_states(desk.store, conv_ids)
     missing = set(conv_ids) - set(states)
@@ -34,22 +35,24 @@ async def _apply(desk: DeskCore, conv_ids: list[int], edit: Callable[[ConvState]
     before = {cid: dataclasses.replace(s) for cid, s in states.items()}
     for s in states.values():
         edit(s)
-    await write_states(desk, states, before)
+    await write_states(desk, states, before, by)
     change = Change(description, before)
     desk.undo_stack.append(change)
     del desk.undo_stack[:-UNDO_DEPTH]
     return change
 
 
-async def write_states(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
+async def write_states(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState],
+                       by: str | None = None) -> None:
     """Store the states, queue the change (from `before`) for the server and record it in the
-    history (desk.history; an undo records the change back as new events)."""
+    history (desk.history; an undo records the change back as new events). `by`: what made a
+    status change when no person did it by hand (desk.history: a status event's "by")."""
     from tui_desk.desk.history import record_state_changes
     store = desk.store
     async with store.transaction():
         await queries.write_states(store, states)
         await queue_changes(store, states, before)
-        await record_state_changes(desk, states, before)
+        await record_state_changes(desk, states, before, by)
     await desk.refresh(list(states))
 
 
@@ -99,13 +102,17 @@ async def tag(desk: DeskCore, conv_ids: list[int], add: Sequence[str] = (), remo
     return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_plural(len(set(conv_ids)))} {words}")
 
 
-async def set_status(desk: DeskCore, conv_ids: list[int], status: str, *, fire: bool = True) -> Change:
+async def set_status(desk: DeskCore, conv_ids: list[int], status: str, *, fire: bool = True,
+                     by: str | None = None) -> Change:
     """A desk that runs rules (desk.rules set) fires its `status` rules on each conversation
     whose status this changed (fire=False: the caller does, desk.rules.execute for a rule's
-    own change, naming the rules that caused it)."""
+    own change, naming the rules that caused it). `by`: "rule", "incident" or "followup" when
+    the change is automatic or bulk, not a person's on these conversations (the survey, desk.csat,
+    asks only after a person's close)."""
     if status not in STATUSES:
         raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
-    change = await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}")
+    change = await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}",
+                          by)
     if fire and desk.rules is not None:
         await desk.fire_status_rules(status_changed(change, status), ())
     return change

@@ -7,12 +7,16 @@ closes (`status` events to `closed`, a teammate's too through History) whose `de
 have passed on the desk's clock, within a day after that (a desk that was away longer, or a new
 agent's first sync, does not survey old closes). A conversation still closed, never marked spam,
 not surveyed since that close, whose customer got no survey in `min_days_between` days, gets one
-survey mail: the `[csat] snippet` (bundled `csat`) through the outbox at once,
-`Auto-Submitted: auto-generated`, threaded as a reply, recorded as a `survey` event
-{"message_id", "to", "agent", "snippets", "close"} when sent. Once across a team: the client
-claims the conversation's newest customer mail on the server first (sync.claims, keywords
-`td:csat:<agent>` / `td:csat-done`), and the survey's Message-ID is derived from the close, so a
-restarted client cannot queue it twice.
+survey mail, when a person closed it by hand (its last close has no "by": not a rule, an
+incident's resolve --close or a bulk follow-up's --status, which ask nobody) and an agent answered
+it in a reply of their own (not an automatic reply, not a bulk follow-up; one still in the
+outbox is waited for): a rating is about a person's help, and a close nobody helped with (a
+duplicate, a "never mind") is not asked about. The survey is the `[csat] snippet` (bundled
+`csat`) through the outbox at once, `Auto-Submitted: auto-generated`, threaded as a reply,
+recorded as a `survey` event {"message_id", "to", "agent", "snippets", "close"} when sent.
+Once across a team: the client claims the conversation's newest customer mail on the server
+first (sync.claims, keywords `td:csat:<agent>` / `td:csat-done`), and the survey's Message-ID is
+derived from the close, so a restarted client cannot queue it twice.
 
 Answering works in any mail client:
 - links `mailto:support+csat-<token>-great@…` (okay, bad): the token is 16 base32 characters of
@@ -184,7 +188,8 @@ class SurveyRunner:
             e = found.event
             if found.conv_id is not None and e.data.get("to") == "closed" and e.at <= now - delay:
                 latest[found.conv_id] = e  # oldest first: the last close wins
-        due = {c: e for c, e in latest.items() if e.event_id not in self._settled_closes}
+        # a rule's, an incident's or a bulk follow-up's close asks nobody (its "by")
+        due = {c: e for c, e in latest.items() if e.event_id not in self._settled_closes and not e.data.get("by")}
         if not due:
             return 0
         recent = [s for s in map(_survey, await store_events.of_kind_since(
@@ -196,6 +201,8 @@ class SurveyRunner:
                                                          item[1].anchor))
         sent = 0
         for conv_id, close in ordered:
+            if await store_csat.reply_waiting(desk.store, conv_id):
+                continue  # replied and closed at once: asked once the answer is sent (a later pass)
             outcome = await self._send_one(session, conv_id, close, recent)
             if outcome is not None:
                 sent += outcome.sent
@@ -216,6 +223,8 @@ class SurveyRunner:
         history = await store_events.of_conversation(desk.store, conv_id)
         if any(e.kind == "status" and e.data.get("to") == "spam" for e in history):
             return None  # never to a conversation that was spam
+        if not any(e.kind == "reply" and not e.data.get("followup") for e in history):
+            return None  # no agent answered it in person: nothing to rate
         account = desk.config.account(None)
         if account.name != session.account:
             return None  # the survey goes from the first account, claimed on its server

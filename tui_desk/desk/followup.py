@@ -15,6 +15,9 @@ recovery: sync.delivery).
   sends each when it is due. Nothing sleeps.
 - The dry run is `plan`: the run queues exactly what it lists (headers by
   desk.replies.reply_headers, the text filled with the values desk.replies fills it with).
+- Not to list senders and machines: a conversation whose customer mail the automatic replies'
+  guards protect (desk.rules.guards: a mailing list, Precedence: bulk, a noreply sender…) is
+  skipped, with the guard's reason, in the dry run and the run alike.
 """
 
 from __future__ import annotations
@@ -140,10 +143,14 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
     anchors = await store_events.anchors(desk.store, ids)
     mids = {cid: derived_message_id(followup_id, anchors[cid], domain) for cid in ids if cid in anchors}
     known = await _known(desk, list(mids.values()))
+    blocks = await _guarded(desk, [cid for cid in ids if cid in mids])
     items: list[FollowupItem] = []
     for cid in ids:
         if cid not in mids:
             items.append(FollowupItem(cid, "", problem=f"no conversation {cid} with mail"))
+            continue
+        if cid in blocks and mids[cid] not in known:
+            items.append(FollowupItem(cid, mids[cid], problem=f"a sender automatic replies skip: {blocks[cid]}"))
             continue
         try:
             to, subject, first = await _filled_first_line(desk, cid, snippet.body, account)
@@ -152,6 +159,16 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
             continue
         items.append(FollowupItem(cid, mids[cid], to, subject, first, done=mids[cid] in known))
     return Plan(followup_id, snippet, tuple(items))
+
+
+async def _guarded(desk: Desk, conv_ids: list[int]) -> dict[int, str]:
+    """conversation -> why the automatic replies' guards would not answer its customer mail (a
+    list, a bulk or machine sender), for those they protect: a bulk send skips them too."""
+    from tui_desk.desk.rules.facts import gather_many
+    from tui_desk.desk.rules.model import Event
+    now = desk.now()
+    facts = await gather_many(desk, [], [Event("customer-reply", cid, now) for cid in conv_ids])
+    return {cid: f.autoreply_block for cid, f in zip(conv_ids, facts) if f is not None and f.autoreply_block}
 
 
 async def _last_queued_send_at(desk: Desk) -> int | None:
@@ -210,7 +227,7 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
     if replied and (add_tags or remove_tags):
         said.append((await commands.tag(desk, replied, list(add_tags), list(remove_tags))).description)
     if replied and status is not None:
-        said.append((await commands.set_status(desk, replied, status)).description)
+        said.append((await commands.set_status(desk, replied, status, by="followup")).description)
     outcome.state_done = "; ".join(said)
     return outcome
 

@@ -2,7 +2,9 @@
 
 One event per conversation per change, recorded in the transaction of the change itself:
 
-    status   {"from": "open", "to": "closed"}
+    status   {"from": "open", "to": "closed"}, with "by": "rule" | "incident" | "followup" when no
+             person set it on this conversation by hand (a rule, an incident's resolve --close,
+             a bulk follow-up's --status)
     assign   {"from": "alice" | null, "to": "bob" | null}
     snooze   {"until": unix seconds | null, "reply": true while "until the customer replies"}
     unsnooze {}
@@ -46,7 +48,8 @@ if TYPE_CHECKING:
 
 
 def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, anchor: str,
-                 clock: float | None = None, new_id: Callable[[float], str] = new_event_id) -> list[Event]:
+                 clock: float | None = None, new_id: Callable[[float], str] = new_event_id,
+                 by: str | None = None) -> list[Event]:
     """The events that take a conversation from `before` to `after` (none when nothing changed).
     `new_id`: makes each event's id from `clock` (the demo's history gives seeded ones)."""
     out: list[Event] = []
@@ -55,7 +58,7 @@ def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, an
     def add(kind: str, data: dict[str, Any]) -> None:
         out.append(Event(new_id(clock), at, agent, kind, anchor, data))
     if before.status != after.status:
-        add("status", {"from": before.status, "to": after.status})
+        add("status", {"from": before.status, "to": after.status, **({"by": by} if by else {})})
     if before.assignee != after.assignee:
         add("assign", {"from": before.assignee, "to": after.assignee})
     if (before.snooze_until, before.snooze_reply) != (after.snooze_until, after.snooze_reply):
@@ -69,12 +72,15 @@ def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, an
     return out
 
 
-async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState]) -> None:
-    """Inside the caller's transaction: the events of an action (or of its undo)."""
+async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState],
+                               by: str | None = None) -> None:
+    """Inside the caller's transaction: the events of an action (or of its undo); `by`: see
+    state_events."""
     anchors = await store_events.anchors(desk.store, states)
     at, agent = desk.now(), desk.agent
     found = [e for cid, s in sorted(states.items()) if cid in before and cid in anchors
-             for e in state_events(before[cid], s, at=at, agent=agent, anchor=anchors[cid], clock=desk.clock())]
+             for e in state_events(before[cid], s, at=at, agent=agent, anchor=anchors[cid], clock=desk.clock(),
+                                   by=by)]
     await store_events.record(desk.store, found)
 
 

@@ -18,12 +18,17 @@ it. A name used again after a resolve is a new round.
   the title). The mail is claimed on the server like any other the rules act on, so one client
   of the team does it.
 - Plan B: the client of the agent who resolved it (`send_fixes`, after its next sync pass, or
-  `tui-desk incident resolve` at once) queues the fixed snippet to every conversation tagged
-  `incident-<name>`, each claimed on the server first (sync.claims: `td:incident:<name>.<agent>`,
-  then `td:incident-done:<name>` on the conversation's oldest customer mail), so two clients
-  resolving, or one restarted after a crash, never send it twice. The mails wait the account's
-  undo window (cancellable in the outbox) and go SPACING seconds apart; each is an `autoreply`
-  event (Auto-Submitted: auto-replied; the first response time keeps running). Mail the loop
+  `tui-desk incident resolve` at once) queues the fixed snippet to every conversation of the
+  round (`members`: tagged `incident-<name>`, less those an earlier round of the name sent its
+  fixed mail to), each claimed on the server first (sync.claims:
+  `td:incident:<name>.<round>.<agent>`, then `td:incident-done:<name>.<round>` on the
+  conversation's oldest customer mail; <round>: `round_code`, so a name used again is a mark of
+  its own), so two clients resolving, or one restarted after a crash, never send it twice. The
+  keyword of the versions without a round, `td:incident-done:<name>`, still means done. The
+  mails wait the account's undo window (cancellable in the outbox) and go SPACING seconds
+  apart; each is an `autoreply` event (Auto-Submitted: auto-replied; the first response time
+  keeps running) that does not count toward the hourly cap of automatic replies (a person's
+  deliberate send: desk.rules.execute.earlier_autoreplies). Mail the loop
   guards protect (a list, a bounce) gets none. With `close`, each conversation is closed.
 """
 
@@ -36,7 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui_desk.desk.commands import CommandError
-from tui_desk.desk.keywords import INCIDENT_CLAIM, INCIDENT_DONE, encode_name
+from tui_desk.desk.keywords import INCIDENT_CLAIM, INCIDENT_DONE, MAX_KEYWORD, encode_name, occurrence_code
 from tui_desk.desk.rules.engine import matches
 from tui_desk.desk.rules.model import Action, ConversationFacts, Event, PlannedAction, Rule
 from tui_desk.store import events as store_events
@@ -294,8 +299,18 @@ class Fix:
 
 
 async def members(desk: Desk, incident: Incident) -> list[int]:
-    """The conversations of the incident: those tagged with its name."""
-    return sorted(await search_ids(desk.store, f"tag:{incident.tag}", desk.now()))
+    """The conversations of this round: those tagged with its name, less those an earlier round
+    of the same name sent its fixed mail to (the tag stays on them; the `autoreply` events,
+    shared through History, remember it on a desk without a server too)."""
+    tagged = await search_ids(desk.store, f"tag:{incident.tag}", desk.now())
+    earlier = [i for i in await incidents(desk) if i.name == incident.name and i.started_at < incident.started_at]
+    if not earlier or not tagged:
+        return sorted(tagged)
+    fixed = {found.conv_id for found in await store_events.of_kind_since(
+                 desk.store, "autoreply", min(i.started_at for i in earlier))
+             if found.event.at < incident.started_at and found.event.data.get("incident") == incident.name
+             and found.event.data.get("plan") == "fixed"}
+    return sorted(set(tagged) - fixed)
 
 
 async def plan_b(desk: Desk, incident: Incident) -> list[Fix]:
@@ -318,9 +333,24 @@ async def plan_b(desk: Desk, incident: Incident) -> list[Fix]:
     return out
 
 
+def round_code(incident: Incident) -> str:
+    """6 letters naming the round (its start event's id): the same on every client."""
+    return occurrence_code(incident.round_id)[:6]
+
+
 def claim_keywords(incident: Incident, agent: str) -> ClaimKeywords:
-    prefix = f"{INCIDENT_CLAIM}{incident.name}."
-    return ClaimKeywords(prefix + encode_name(agent), prefix, f"{INCIDENT_DONE}{incident.name}")
+    """Per round: `td:incident:<name>.<round>.<agent>`, `td:incident-done:<name>.<round>` (an
+    agent's name that would pass the keyword length is hashed, as the timed rules' are)."""
+    prefix = f"{INCIDENT_CLAIM}{incident.name}.{round_code(incident)}."
+    name = encode_name(agent)
+    if len(prefix) + len(name) > MAX_KEYWORD:
+        name = "h" + occurrence_code(name)[:MAX_KEYWORD - len(prefix) - 1]
+    return ClaimKeywords(prefix + name, prefix, f"{INCIDENT_DONE}{incident.name}.{round_code(incident)}")
+
+
+def legacy_done(incident: Incident) -> str:
+    """The done keyword of the versions without rounds: still done (lower case)."""
+    return f"{INCIDENT_DONE}{incident.name}"
 
 
 def _meta_key(incident: Incident, account: str) -> str:
@@ -368,7 +398,8 @@ async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> 
     for fix in fixes:
         copy = copies.get(fix.conv_id)
         if session is not None:
-            if copy is None or not await session.claim(copy, keys):
+            if copy is None or legacy_done(incident) in {f.lower() for f in copy.flags} \
+                    or not await session.claim(copy, keys):
                 continue  # not on this server, or a teammate's client has it
         if fix.held is not None:
             says = f"{incident.label} held its 'fixed' mail: {fix.held}"
@@ -383,7 +414,7 @@ async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> 
                 when += SPACING
         if incident.close:
             try:
-                change = await commands.set_status(desk, [fix.conv_id], "closed")
+                change = await commands.set_status(desk, [fix.conv_id], "closed", by="incident")
                 if change in desk.undo_stack:
                     desk.undo_stack.remove(change)
             except CommandError as e:

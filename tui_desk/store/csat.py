@@ -23,6 +23,15 @@ async def latest_customer_copy(store: Store, account: str, conv_id: int) -> Copy
     return None if row is None else (row[0], int(row[1]), row[2], int(row[3]), row[4], row[5], row[6])
 
 
+async def reply_waiting(store: Store, conv_id: int) -> bool:
+    """Whether an agent's own reply of the conversation (not a bulk follow-up's) is still in the
+    outbox (its event is history once sent): the survey waits for it."""
+    return await store.fetchone(
+        "SELECT 1 FROM thread_ids t JOIN events e ON e.anchor = t.msgid WHERE t.conv_id = ? AND e.kind = 'reply'"
+        " AND e.outbox_id IS NOT NULL AND json_extract(e.data_json, '$.followup') IS NULL LIMIT 1",
+        (conv_id,)) is not None
+
+
 async def queue_copy(store: Store, account: str, message_id: str) -> CopyRow | None:
     """The copy of one mail in the account's queue folders (an answer the client claims)."""
     row = await store.fetchone(

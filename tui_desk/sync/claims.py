@@ -114,6 +114,8 @@ class ClaimSession:
                 if current is None:
                     return False
                 await self._remember(copy, current)
+                if keys.done in {f.lower() for f in current.flags or ()}:
+                    return False  # done meanwhile (its claim may be gone already: forget)
                 held = claims_on(set(current.flags or ()), keys)
                 return bool(held) and min(held) == keys.mine
             want = sorted((flags - {"\\Recent"}) | {keys.mine})
@@ -132,5 +134,13 @@ class ClaimSession:
     async def done(self, copy: Copy, keys: ClaimKeywords) -> None:
         await self._select(copy.folder)
         for m in await self.conn.uid_store([copy.uid], "+FLAGS", [keys.done]):
+            if m.uid == copy.uid:
+                await self._remember(copy, m)
+
+    async def forget(self, copy: Copy, keywords: list[str]) -> None:
+        """Take keywords off the copy (a claim once its done keyword is stored: the done keyword
+        alone stops every client, so claims do not pile up on a mail that keeps firing)."""
+        await self._select(copy.folder)
+        for m in await self.conn.uid_store([copy.uid], "-FLAGS", keywords):
             if m.uid == copy.uid:
                 await self._remember(copy, m)

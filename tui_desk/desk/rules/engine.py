@@ -69,14 +69,18 @@ class _State:
         return action
 
 
-def plan(rules: Sequence[Rule], event: Event, conv: ConversationFacts) -> list[PlannedAction]:
+def firing(rules: Sequence[Rule], event: Event, conv: ConversationFacts) -> list[Rule]:
+    """The rules that fire on this event, in file order, whether or not anything is left for
+    them to do (`rules test` says which matched when all their actions are done already)."""
     if len(event.caused_by) >= MAX_CHAIN:
         return []
+    return [r for r in rules if r.on == event.kind and r.name not in event.caused_by and matches(r, event, conv)]
+
+
+def plan(rules: Sequence[Rule], event: Event, conv: ConversationFacts) -> list[PlannedAction]:
     state = _State(conv)
     out: list[PlannedAction] = []
-    for rule in rules:
-        if rule.on != event.kind or rule.name in event.caused_by or not matches(rule, event, conv):
-            continue
+    for rule in firing(rules, event, conv):
         for written in rule.actions:
             action = state.apply(written)
             if action is None:

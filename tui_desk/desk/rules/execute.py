@@ -69,8 +69,13 @@ async def earlier_autoreplies(desk: Desk, now: int) -> list[SentAutomatically]:
     out: list[SentAutomatically] = []
     for found in await store_events.of_kind_since(desk.store, "autoreply", now - span):
         to = found.event.data.get("to")
+        # an incident's "fixed" mail is a person's deliberate bulk send (dry run, undo window,
+        # paced by desk.incident): it still spaces the next automatic mail to that customer and
+        # conversation, but it neither uses up nor is stopped by the hourly cap
+        capped = found.event.data.get("plan") != "fixed"
         for addr in to if isinstance(to, list) else []:
-            out.append(SentAutomatically(found.event.at, str(addr), found.conv_id if found.conv_id is not None else -1))
+            out.append(SentAutomatically(found.event.at, str(addr), found.conv_id if found.conv_id is not None else -1,
+                                         capped))
     return out
 
 
@@ -143,7 +148,7 @@ async def _apply(desk: Desk, event: Event, p: PlannedAction, seed: str) -> _Done
         if action.kind == "tag":
             _forget(desk, await commands.tag(desk, [cid], list(action.add), list(action.remove)))
         elif action.kind == "status":
-            change = await commands.set_status(desk, [cid], action.value, fire=False)
+            change = await commands.set_status(desk, [cid], action.value, fire=False, by="rule")
             _forget(desk, change)
             if commands.status_changed(change, action.value):  # fired after this rule has said so
                 return _Done(p.says, (*event.caused_by, p.rule))

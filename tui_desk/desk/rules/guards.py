@@ -84,6 +84,7 @@ class SentAutomatically:
     at: int  # unix seconds
     recipient: str  # address, any case
     conv_id: int
+    capped: bool = True  # counts toward max_per_hour (an incident's plan B does not: a person's send)
 
 
 def rate_limit_block(earlier: Sequence[SentAutomatically], recipient: str, conv_id: int, now: int,
@@ -108,7 +109,7 @@ def rate_limit_block(earlier: Sequence[SentAutomatically], recipient: str, conv_
 
 
 def _hourly_cap(earlier: Sequence[SentAutomatically], now: int, limits: AutoReplyConfig) -> str | None:
-    in_hour = sum(1 for e in earlier if 0 <= now - e.at < 3600)
+    in_hour = sum(1 for e in earlier if e.capped and 0 <= now - e.at < 3600)
     if in_hour >= limits.max_per_hour:
         return f"the desk's cap of {limits.max_per_hour} automatic mails an hour is reached"
     return None

@@ -24,6 +24,10 @@ it missed; and no breach older than the horizon ([rules] horizon_hours, as for n
   stopped between) is run again: the executor does nothing twice.
 - An occurrence on which no rule would do anything is not claimed, and not looked at again by
   this process (the rule's `if` is read when the event happens, as for new mail).
+- Keywords do not pile up on a conversation a schedule rule keeps firing on: once the done
+  keyword is stored the claim comes off (the done keyword alone stops every client), and a
+  schedule occurrence's done keyword takes the one of the period two before off that mail
+  (the previous period's stays: a client whose clock is a little behind may still look at it).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Occurrence:
     rules: tuple[Rule, ...]
     name: str  # what names it on every client: the keyword's code is made from it
     anchor_at: float | None = None  # SLA: the date of the mail that started the wait
+    stale: str | None = None  # schedule: the occurrence two periods before, whose done keyword goes
 
     @property
     def code(self) -> str:
@@ -177,7 +182,8 @@ class TimedRules:
             ids = await queries.all_conversation_ids(store)
         if rule.query.store_terms():
             ids = sorted(await matching_ids(store, rule.query, ids, now))
-        return [Occurrence(Event("schedule", i, now), (rule,), f"schedule {rule.name} {period}") for i in sorted(ids)]
+        return [Occurrence(Event("schedule", i, now), (rule,), f"schedule {rule.name} {period}",
+                           stale=f"schedule {rule.name} {period - 2}") for i in sorted(ids)]
 
     # -- firing, claimed ----------------------------------------------------------------------
     async def _fire(self, session: ClaimSession, todo: Sequence[Occurrence], settled: set[tuple[int, str]]) -> None:
@@ -225,7 +231,19 @@ class TimedRules:
             root = messages[0]["message_id"] if messages else str(cid)
             await execute(self.desk, o.event, planned, key=f"{root}\n{o.name}")
             await session.done(copy, keys)
+            await session.forget(copy, sorted(claims_on(copy.flags, keys) | {keys.mine}))
+            if o.stale is not None:
+                await self._forget_stale(session, copies, cid, timed_done_keyword(occurrence_code(o.stale)))
             settled.add(this)
+
+    @staticmethod
+    async def _forget_stale(session: ClaimSession, copies: Sequence[tuple[str, str, frozenset[str]]], cid: int,
+                            keyword: str) -> None:
+        """An old period's done keyword off the mail of this account that has it."""
+        for mid in dict.fromkeys(mid for acct, mid, f in copies if acct == session.account and keyword in f):
+            copy = await session.current(mid, cid)
+            if copy is not None:
+                await session.forget(copy, [keyword])
 
 
 def _measures_resolution(cfg: SlaConfig) -> bool:
