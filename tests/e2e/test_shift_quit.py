@@ -1,0 +1,55 @@
+"""Quitting at the end of a shift: prompt, quiet, and nothing lost or left running."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from accounts import write_config
+from e2e.conftest import home_with_mail
+from e2e.harness import agent_home
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_until(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{what} not within {seconds:g} s"
+        time.sleep(0.05)
+    return found
+
+
+def test_quitting_while_idle_prints_nothing(dovecot, tmp_path, terminals):
+    _, home = home_with_mail(dovecot, tmp_path, 20)
+    term = terminals.open_home(home)
+    term.wait_for("support: idle", timeout=30)
+    term.keys("q")
+    last = term.wait_exited(10)
+    said = term.raw_output().decode("utf-8", "replace") + last
+    assert "Traceback" not in said and "never retrieved" not in said, last
+
+
+def test_quitting_while_a_password_command_waits_ends_it_at_once(dovecot, tmp_path, terminals):
+    """`pass` waiting on a pinentry nobody answers: q quits now and the command goes with it."""
+    user = dovecot.new_user()
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
+    pid_file = tmp_path / "password-command.pid"
+    write_config(home.config, dovecot, user, agent="alice", name="Support",
+                 login=f'password_command = "echo $$ > {pid_file}; exec sleep 100"')
+    term = terminals.open_home(home)
+    pid = int(wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 20, "the password command"))
+    term.wait_for("support: connec", timeout=20)  # "connecting", cut at 120 columns
+    assert running(pid)
+    term.keys("q")
+    # it would take the command's 100 s; a second or so is the app's own exit
+    last = term.wait_exited(10)
+    assert "Traceback" not in last, last
+    wait_until(lambda: not running(pid), 5, "the password command's end")
