@@ -15,7 +15,7 @@ from tui_desk.sync.delivery import OutboxReport, OutboxSender
 from tui_desk.sync.imap_sync import AccountSync, ProgressCallback
 from tui_desk.sync.live import MAX_RETRY_SECONDS
 from tui_desk.sanitize import sanitize_line
-from tui_desk.secrets import password_lookup
+from tui_desk.secrets import password_lookup, stop_commands
 from tui_desk.store import outbox
 
 if TYPE_CHECKING:
@@ -138,7 +138,12 @@ class Background:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
         tasks = [self._supervised(f"sync {s.account.name}", functools.partial(s.run_forever, stop), stop)
                  for s in self.syncs]
-        await asyncio.gather(*tasks, self._supervised("outbox", lambda: self._deliver(stop), stop))
+        try:
+            await asyncio.gather(*tasks, self._supervised("outbox", lambda: self._deliver(stop), stop))
+        finally:
+            # stopped or cancelled (the app quitting): a password_command still running (pass
+            # waiting on a pinentry) is ended now; its thread would hold up the exit until it ends
+            stop_commands()
 
     async def _supervised(self, task: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
         """Run until stop; an exception is logged with its traceback, shown in status() and
