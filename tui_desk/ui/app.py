@@ -31,7 +31,7 @@ from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
 from tui_desk.ui.app_base import Clock, DeskAppBase
-from tui_desk.ui.help import HelpScreen
+from tui_desk.ui.help import HelpScreen, key_label
 from tui_desk.ui.main_screen import MainScreen
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.registry import VIEW_BINDINGS  # noqa: F401 - where tests and tools look for it
@@ -329,6 +329,15 @@ class DeskApp(DeskAppBase):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.help_sections()))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: how to quit, in plain words. Textual's own line carries markup, which our
+        notify (plain text, always) would show as it is. The key is the quit binding active
+        here, as the keymap ([keys]) has it, labelled as `?` help labels it."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key_label(key)} to quit tui-desk", title="Do you want to quit?")
+                return
 
     def action_cycle_theme(self) -> None:
         """Next of dark / light / high-contrast; the choice is remembered."""
