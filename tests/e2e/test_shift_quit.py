@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
+import pytest
 from accounts import write_config
 from e2e.conftest import home_with_mail
-from e2e.harness import agent_home
+from e2e.harness import TUI_DESK, agent_home
 
 
 def running(pid: int) -> bool:
@@ -53,3 +56,22 @@ def test_quitting_while_a_password_command_waits_ends_it_at_once(dovecot, tmp_pa
     last = term.wait_exited(10)
     assert "Traceback" not in last, last
     wait_until(lambda: not running(pid), 5, "the password command's end")
+
+
+@pytest.mark.parametrize("how", ["kill-session", "SIGTERM"])
+def test_the_demo_removes_its_mailbox_when_its_terminal_goes(tmp_path, terminals, how):
+    """The demo's store is a temp dir: removed on q, and also when the terminal is closed
+    (tmux kill-session: SIGHUP) or the process is told to end (SIGTERM)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    term = terminals.open([TUI_DESK, "demo"], {"TMPDIR": str(tmp)})
+    term.wait_for("Queue", timeout=60)
+    wait_until(lambda: list(tmp.glob("tui-desk-demo-*/demo.sqlite3")), 10, "the demo's store")
+    pid = int(term.tmux("display-message", "-p", "-t", term.name, "#{pane_pid}").stdout)
+    assert running(pid)
+    if how == "kill-session":
+        term.tmux("kill-session", "-t", term.name)
+    else:
+        os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not running(pid), 10, "the demo's end")
+    assert list(tmp.glob("tui-desk-demo-*")) == []

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from tui_desk.cli.commands import CREATES_STORE, prepare_demo, run_command
@@ -97,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
                 return 0
-            from tui_desk.demo import DemoMailSink, demo_config
-            with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
-                db = Path(tmp) / "demo.sqlite3"
+            from tui_desk.demo import DemoMailSink, demo_config, demo_folder
+            with demo_folder() as tmp:
+                db = tmp / "demo.sqlite3"
                 print("building the demo mailbox…", file=sys.stderr)
                 asyncio.run(prepare_demo(db))
                 sink = DemoMailSink()  # replies go here: the whole flow works with no account
