@@ -75,3 +75,26 @@ def test_the_demo_removes_its_mailbox_when_its_terminal_goes(tmp_path, terminals
         os.kill(pid, signal.SIGTERM)
     wait_until(lambda: not running(pid), 10, "the demo's end")
     assert list(tmp.glob("tui-desk-demo-*")) == []
+
+
+def test_q_right_after_a_reply_asks_and_sends_it_before_quitting(dovecot, smtp_sink, tmp_path, terminals):
+    """r, a body, Ctrl+S, then q a second later: the reply waits out its undo window (10 s). The
+    app asks; Enter (the default) sends it now, then quits and says so."""
+    user, home = home_with_mail(dovecot, tmp_path, 20, smtp_port=smtp_sink.port)
+    smtp_sink.clear()
+    term = terminals.open_home(home)
+    term.wait_for("support: idle", timeout=30)
+    term.keys("r")
+    term.wait_for("Esc keeps the draft", timeout=10)  # the compose screen
+    term.type("Thanks, it is refunded.")
+    term.keys("C-s")
+    term.wait_for("in 10 s — u to", timeout=10)  # "Sending to … in 10 s — u to undo", wrapped
+    term.keys("q")
+    asked = term.wait_for("1 reply is waiting to be sent", timeout=10)
+    assert "send now and quit" in asked and "leave it in the outbox" in asked and "cancel" in asked, asked
+    assert smtp_sink.messages == []
+    term.keys("Enter")
+    last = term.wait_exited(40)
+    assert "tui-desk: sent 1 reply before quitting" in last, last
+    assert len(smtp_sink.messages) == 1 and b"it is refunded." in smtp_sink.messages[0].data
+    assert "Traceback" not in last
