@@ -32,6 +32,7 @@ STOP_GRACE = 0.2  # seconds a stopped command has to end after SIGTERM before SI
 # The commands running now, each in a process group of its own: stop_commands ends them (and
 # what they started: gpg, a pinentry) when the app quits, instead of waiting for them.
 _running: set[subprocess.Popen[bytes]] = set()
+_stopped: set[subprocess.Popen[bytes]] = set()  # of those, the ones stop_commands ended
 _running_lock = threading.Lock()
 
 
@@ -50,7 +51,9 @@ def _run(command: str, where: str) -> tuple[int, bytes]:
     finally:
         with _running_lock:
             _running.discard(proc)
-    if proc.returncode < 0 and getattr(proc, "stopped", False):
+            stopped = proc in _stopped
+            _stopped.discard(proc)
+    if stopped and proc.returncode != 0:  # ended by stop_commands, not by itself
         raise SecretError(f"{where} was stopped: tui-desk is quitting")
     return proc.returncode, out
 
@@ -67,8 +70,8 @@ def stop_commands() -> None:
     SIGKILL for what is still there after STOP_GRACE. Their lookups fail with SecretError."""
     with _running_lock:
         procs = list(_running)
+        _stopped.update(procs)
     for proc in procs:
-        proc.stopped = True  # type: ignore[attr-defined]
         _end_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
     for proc in procs:

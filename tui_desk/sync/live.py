@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from tui_desk.config import AccountConfig, ConfigError, ServerConfig
 from tui_desk.mail.imap import ImapAuthError, ImapCommandError, ImapConnection, ImapConnectionLost, ImapError, Update
@@ -188,7 +188,7 @@ class LiveSync:
         return False
 
 
-def _discard(task: asyncio.Future) -> None:
+def _discard(task: asyncio.Future[Any]) -> None:
     """Cancel a task no longer waited for; an outcome it already has (or gets while it ends)
     is taken here, so none is reported as "never retrieved"."""
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
