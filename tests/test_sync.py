@@ -562,3 +562,38 @@ async def test_a_second_mail_with_a_known_message_id_is_kept(tmp_path, dovecot, 
     await sync.sync_once()
     assert [tuple(r) for r in await desk.store.fetchall(stored)] == rows
     await desk.close()
+
+
+async def test_cancelled_while_idle_leaves_no_exception_unretrieved(tmp_path, dovecot, mail_user):
+    """The app's exit cancels the sync while it IDLEs; the connection is then logged out. The
+    wait for the next update must not end as "Task exception was never retrieved"."""
+    import gc
+    dovecot.load_maildir(mail_user, [make_mail("q0@t")])
+    desk, sync = await make_sync(tmp_path, dovecot, mail_user)
+    loop = asyncio.get_running_loop()
+    unretrieved: list[dict] = []
+    loop.set_exception_handler(lambda _loop, context: unretrieved.append(context))
+    try:
+        stop, task = await live(sync, 5.0)
+        assert sync.state == "idle"
+        task.cancel()
+        cancelled = False
+        try:
+            await asyncio.wait_for(task, 10)
+        except asyncio.CancelledError:  # not kept: its traceback would keep the tasks alive
+            cancelled = True
+        assert cancelled
+        del task
+        # the tasks left behind end once the closed connection wakes them; then they are collected
+        for _ in range(100):
+            if asyncio.all_tasks() <= {asyncio.current_task()}:
+                break
+            await asyncio.sleep(0.01)
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+        for _ in range(3):  # a task is reported when it is freed: by the collector, in a cycle
+            gc.collect()
+            await asyncio.sleep(0)
+        assert [str(c.get("exception")) for c in unretrieved] == []
+    finally:
+        loop.set_exception_handler(None)
+    await desk.close()

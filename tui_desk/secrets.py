@@ -8,6 +8,8 @@ command's exit status, not its output.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import ssl
 import subprocess
 import threading
@@ -24,14 +26,67 @@ class SecretError(Exception):
     pass
 
 
-def _first_line_of(command: str, where: str, what: str) -> str:
+COMMAND_SECONDS = 60  # a command still silent after this has failed (a pinentry nobody answers)
+STOP_GRACE = 0.2  # seconds a stopped command has to end after SIGTERM before SIGKILL
+
+# The commands running now, each in a process group of its own: stop_commands ends them (and
+# what they started: gpg, a pinentry) when the app quits, instead of waiting for them.
+_running: set[subprocess.Popen[bytes]] = set()
+_stopped: set[subprocess.Popen[bytes]] = set()  # of those, the ones stop_commands ended
+_running_lock = threading.Lock()
+
+
+def _run(command: str, where: str) -> tuple[int, bytes]:
+    """(exit status, output) of a shell command in a process group of its own."""
+    proc = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    with _running_lock:
+        _running.add(proc)
     try:
-        done = subprocess.run(command, shell=True, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        out, _ = proc.communicate(timeout=COMMAND_SECONDS)
     except subprocess.TimeoutExpired:
-        raise SecretError(f"{where} did not finish within 60 s") from None
-    if done.returncode != 0:
-        raise SecretError(f"{where} failed with exit status {done.returncode}")
-    lines = done.stdout.decode("utf-8", "replace").splitlines()
+        _end_group(proc, signal.SIGKILL)
+        proc.communicate()
+        raise SecretError(f"{where} did not finish within {COMMAND_SECONDS} s") from None
+    finally:
+        with _running_lock:
+            _running.discard(proc)
+            stopped = proc in _stopped
+            _stopped.discard(proc)
+    if stopped and proc.returncode != 0:  # ended by stop_commands, not by itself
+        raise SecretError(f"{where} was stopped: tui-desk is quitting")
+    return proc.returncode, out
+
+
+def _end_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_commands() -> None:
+    """End every password or token command running now, with its process group: SIGTERM, then
+    SIGKILL for what is still there after STOP_GRACE. Their lookups fail with SecretError."""
+    with _running_lock:
+        procs = list(_running)
+        _stopped.update(procs)
+    for proc in procs:
+        _end_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    for proc in procs:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            pass
+        _end_group(proc, signal.SIGKILL)  # the shell may be gone and a child of it not
+
+
+def _first_line_of(command: str, where: str, what: str) -> str:
+    returncode, stdout = _run(command, where)
+    if returncode != 0:
+        raise SecretError(f"{where} failed with exit status {returncode}")
+    lines = stdout.decode("utf-8", "replace").splitlines()
     first = lines[0] if lines else ""
     if what != "password":  # a token or an id has no spaces to keep
         first = first.strip()

@@ -111,6 +111,15 @@ class Terminal:
         out = self.tmux("display-message", "-p", "-t", self.name, "#{pane_dead}", check=False).stdout
         return out.strip() == "1"
 
+    def wait_exited(self, timeout: float = 10.0) -> str:
+        """The pane's last screen once the program has ended; ScreenTimeout after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while not self.exited():
+            if time.monotonic() > deadline:
+                raise ScreenTimeout(f"the program still ran {timeout:g} s later; screen was:\n{self.screen()}")
+            time.sleep(POLL)
+        return self.screen()
+
     def wait_for(self, condition: str | Callable[[str], object], timeout: float = 10.0,
                  what: str | None = None) -> str:
         """The screen once `condition` holds (text on screen, or a predicate of the screen that

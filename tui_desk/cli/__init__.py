@@ -8,7 +8,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from tui_desk.cli.commands import CREATES_STORE, prepare_demo, run_command
@@ -31,11 +30,12 @@ async def _setup_hint(db: Path, config: Config) -> str | None:
         await store.close()
 
 
-def run_tui(db: Path, config: Config) -> int:
+def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
+    """temporary_store: the store is deleted on exit (the demo); the app's quit question says so."""
     from tui_desk.desk.first_page import FirstPageReader
     first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
     from tui_desk.ui.app import run_app
-    return run_app(db, config, first_page)
+    return run_app(db, config, first_page, temporary_store=temporary_store)
 
 
 class _SanitizingFormatter(logging.Formatter):
@@ -96,14 +96,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
                 return 0
-            from tui_desk.demo import DemoMailSink, demo_config
-            with tempfile.TemporaryDirectory(prefix="tui-desk-demo-") as tmp:
-                db = Path(tmp) / "demo.sqlite3"
+            from tui_desk.demo import DemoMailSink, demo_config, demo_folder
+            with demo_folder() as tmp:
+                db = tmp / "demo.sqlite3"
                 print("building the demo mailbox…", file=sys.stderr)
                 asyncio.run(prepare_demo(db))
                 sink = DemoMailSink()  # replies go here: the whole flow works with no account
                 try:
-                    return run_tui(db, demo_config(sink.start()))
+                    return run_tui(db, demo_config(sink.start()), temporary_store=True)
                 finally:
                     sink.stop()
         if args.command == "rules":

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import shutil
+import signal
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from tui_desk.config import AccountConfig, Config, ServerConfig, SlaConfig
@@ -47,6 +53,26 @@ class DemoMailSink:
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+@contextlib.contextmanager
+def demo_folder() -> Iterator[Path]:
+    """The demo's temp dir (its store): removed on leaving, and also when the terminal goes
+    (SIGHUP: a closed window, tmux kill-session) or the process is told to end (SIGTERM),
+    which would otherwise end it with no clean-up at all."""
+    with tempfile.TemporaryDirectory(prefix="tui-desk-demo-", ignore_cleanup_errors=True) as tmp:
+        def remove_and_end(signum: int, _frame: object) -> None:
+            shutil.rmtree(tmp, ignore_errors=True)  # first: whatever the ending below meets
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)  # ended by the signal, as without this handler
+
+        signals = (signal.SIGHUP, signal.SIGTERM)
+        before = {s: signal.signal(s, remove_and_end) for s in signals}
+        try:
+            yield Path(tmp)
+        finally:
+            for s, handler in before.items():
+                signal.signal(s, handler)
 
 
 def demo_config(smtp_port: int) -> Config:

@@ -15,7 +15,7 @@ from tui_desk.sync.delivery import OutboxReport, OutboxSender
 from tui_desk.sync.imap_sync import AccountSync, ProgressCallback
 from tui_desk.sync.live import MAX_RETRY_SECONDS
 from tui_desk.sanitize import sanitize_line
-from tui_desk.secrets import password_lookup
+from tui_desk.secrets import password_lookup, stop_commands
 from tui_desk.store import outbox
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class Background:
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
         self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
+        self._delivering = asyncio.Lock()  # one outbox pass at a time: the loop's, deliver_now's
         # task -> (why it failed, loop time of its restart), while it waits to restart
         self.problems: dict[str, tuple[str, float]] = {}
 
@@ -138,7 +139,12 @@ class Background:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
         tasks = [self._supervised(f"sync {s.account.name}", functools.partial(s.run_forever, stop), stop)
                  for s in self.syncs]
-        await asyncio.gather(*tasks, self._supervised("outbox", lambda: self._deliver(stop), stop))
+        try:
+            await asyncio.gather(*tasks, self._supervised("outbox", lambda: self._deliver(stop), stop))
+        finally:
+            # stopped or cancelled (the app quitting): a password_command still running (pass
+            # waiting on a pinentry) is ended now; its thread would hold up the exit until it ends
+            stop_commands()
 
     async def _supervised(self, task: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
         """Run until stop; an exception is logged with its traceback, shown in status() and
@@ -160,17 +166,27 @@ class Background:
                 self.problems.pop(task, None)
                 self._news()
 
-    async def _deliver(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+    async def deliver_now(self) -> OutboxReport:
+        """One outbox pass now (the app quitting with a reply made due), after the pass that
+        runs, if one does; told like the others (on_outbox)."""
+        return await self._delivery_pass()
+
+    async def _delivery_pass(self) -> OutboxReport:
+        async with self._delivering:
             report = await self.sender.run_due()
             self.delivery_passes += 1
             waiting = len(await outbox.items(self.desk.store))
-            if waiting != self.outbox_waiting:
-                self.outbox_waiting = waiting
-                self._news()
-            if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
-                                   or report.held):
-                self.on_outbox(report)
+        if waiting != self.outbox_waiting:
+            self.outbox_waiting = waiting
+            self._news()
+        if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
+                               or report.held):
+            self.on_outbox(report)
+        return report
+
+    async def _deliver(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self._delivery_pass()
             try:
                 await asyncio.wait_for(stop.wait(), SEND_EVERY)
             except TimeoutError:

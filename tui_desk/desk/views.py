@@ -171,6 +171,9 @@ class BackgroundWork(Protocol):
 
     async def run(self, stop: Any) -> None: ...
 
+    async def deliver_now(self) -> Any:
+        """One outbox pass now, after the one running (if any); its OutboxReport."""
+
 
 class DeskService(Protocol):
     """The whole surface the TUI uses. Implemented by tui_desk.desk.service.Desk."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from tui_desk.config import AccountConfig, ConfigError, ServerConfig
 from tui_desk.mail.imap import ImapAuthError, ImapCommandError, ImapConnection, ImapConnectionLost, ImapError, Update
@@ -159,22 +159,22 @@ class LiveSync:
                 self.state = "idle"
                 stopper = asyncio.ensure_future(stop.wait())
                 news = asyncio.ensure_future(self._news.wait())
+                nxt = asyncio.ensure_future(session.__anext__())
                 try:
-                    while True:
-                        nxt = asyncio.ensure_future(session.__anext__())
-                        done, _ = await asyncio.wait({nxt, stopper, news}, return_when=asyncio.FIRST_COMPLETED)
-                        if stopper in done or news in done:
-                            nxt.cancel()
-                            return False
-                        try:
-                            update = nxt.result()
-                        except StopAsyncIteration:
-                            return False
-                        # any update: go and sync
-                        return _about_other_folders([update, *conn.pending_updates()])
+                    done, _ = await asyncio.wait({nxt, stopper, news}, return_when=asyncio.FIRST_COMPLETED)
+                    if stopper in done or news in done:
+                        return False
+                    try:
+                        update = nxt.result()
+                    except StopAsyncIteration:
+                        return False
+                    # any update: go and sync
+                    return _about_other_folders([update, *conn.pending_updates()])
                 finally:
-                    stopper.cancel()
-                    news.cancel()
+                    # also when cancelled (the app quitting): the wait for an update would
+                    # otherwise fail once the connection is logged out, with nobody to hear it
+                    for task in (stopper, news, nxt):
+                        _discard(task)
         else:
             self.state = "idle"
             deadline = asyncio.get_running_loop().time() + seconds
@@ -186,6 +186,13 @@ class LiveSync:
                 if await _wait(self._news, 5.0) or stop.is_set():
                     return False
         return False
+
+
+def _discard(task: asyncio.Future[Any]) -> None:
+    """Cancel a task no longer waited for; an outcome it already has (or gets while it ends)
+    is taken here, so none is reported as "never retrieved"."""
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    task.cancel()
 
 
 def _about_other_folders(updates: list[Update]) -> bool:

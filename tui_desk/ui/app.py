@@ -28,11 +28,11 @@ from textual.theme import Theme
 
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.timefmt import local_zone
-from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.desk.views import DeskService, OutboxEntry, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
 from tui_desk.ui.app_base import Clock, DeskAppBase
-from tui_desk.ui.help import HelpScreen
+from tui_desk.ui.help import HelpScreen, key_label
 from tui_desk.ui.main_screen import MainScreen
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.registry import VIEW_BINDINGS  # noqa: F401 - where tests and tools look for it
@@ -50,6 +50,7 @@ GC_IDLE_CHECK = 30.0  # seconds between looks for a quiet moment to collect garb
 # Cycle order for the theme key; other registered themes are reachable from the palette.
 THEME_ORDER = ("tui-desk-dark", "tui-desk-light", "tui-desk-high-contrast")
 FALLBACK_THEME = "textual-dark"
+QUIT_SEND_SECONDS = 30.0  # the longest quitting waits for replies sent on the way out
 
 
 def local_now() -> dt.datetime:
@@ -78,12 +79,14 @@ class DeskApp(DeskAppBase):
         theme: str | None = None,
         first_page: FirstPageReader | None = None,
         keys: Iterable[tuple[str, str]] = (),
+        temporary_store: bool = False,
     ) -> None:
         """Give either ``desk`` or ``open_desk`` (awaited inside the app's event loop).
         ``first_page``: a desk.first_page.FirstPageReader already reading the queue.
 
         ``theme`` starts with that theme instead of the remembered one; ``clock`` gives "now"
-        for ages and dates (tests fix it).
+        for ages and dates (tests fix it). ``temporary_store``: the store goes on exit (the
+        demo), which the quit question says.
         """
         if desk is None and open_desk is None:
             raise TypeError("DeskApp needs a desk or open_desk")
@@ -103,6 +106,7 @@ class DeskApp(DeskAppBase):
         self.type_ahead = KeyHold()  # keys typed while an action reloads the list wait here
         self._last_key_at = 0.0  # monotonic
         self._first_page_reader = first_page
+        self.temporary_store = temporary_store  # the demo's: deleted on exit, outbox and all
         self.exit_line: str | None = None  # the message of exit(): run_app prints it
         self._first_page: asyncio.Future | None = None  # see on_load
         self._opening = None  # see desk_opened
@@ -334,6 +338,66 @@ class DeskApp(DeskAppBase):
             return
         self.push_screen(HelpScreen(self.help_sections()))
 
+    async def action_quit(self) -> None:
+        """q: quit; with a reply still in its undo window, ask first (ui/quitting.py): never
+        drop one without a word."""
+        from tui_desk.ui.quitting import QuitScreen, waiting_line
+        if isinstance(self.screen, QuitScreen):
+            return
+        waiting = await self._sends_waiting()
+        if not waiting:
+            self.exit()
+            return
+        self.push_screen(QuitScreen(waiting_line(waiting, self.clock()), len(waiting),
+                                    send_and_quit=partial(self._send_before_quitting, [e.id for e in waiting]),
+                                    temporary_store=self.temporary_store))
+
+    async def _sends_waiting(self) -> list[OutboxEntry]:
+        """The outbox's replies about to go: queued, due within the longest undo window."""
+        if self.desk is None:
+            return []
+        try:
+            entries = await self.desk.outbox()
+        except Exception:  # noqa: BLE001 - a store that cannot be read must not keep the app open
+            return []
+        soon = self.clock() + dt.timedelta(seconds=max(self.desk.undo_send_seconds(), default=0) + 1)
+        return [e for e in entries if e.state == "queued" and e.send_at <= soon]
+
+    async def _send_before_quitting(self, ids: list[int]) -> str:
+        """The undo window ended for these; one outbox pass, bounded; the line to print."""
+        from tui_desk.ui.quitting import replies
+        desk = self.desk
+        assert desk is not None
+        try:
+            for outbox_id in ids:
+                with contextlib.suppress(ValueError):  # gone, or the outbox took it meanwhile
+                    await desk.send_now(outbox_id)
+            if self.background is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self.background.deliver_now()), QUIT_SEND_SECONDS)
+            left = [e for e in await desk.outbox() if e.id in ids and e.state != "sent"]
+        except Exception as exc:  # noqa: BLE001 - said in the line; the outbox keeps the reply
+            return sanitize_line(f"tui-desk: could not send before quitting ({exc}); "
+                                 "see the outbox the next time tui-desk runs")
+        sent = len(ids) - len(left)
+        if not left:
+            return f"tui-desk: sent {replies(sent)} before quitting"
+        why = next((e.error for e in left if e.error), None)
+        line = (f"tui-desk: {replies(len(left))} not sent{f' ({why})' if why else ''}: "
+                f"{'it stays' if len(left) == 1 else 'they stay'} in the outbox "
+                + ("(the demo's mailbox is deleted on exit)" if self.temporary_store
+                   else "and goes the next time tui-desk runs or syncs"))
+        return sanitize_line(line)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: how to quit, in plain words. Textual's own line carries markup, which our
+        notify (plain text, always) would show as it is. The key is the quit binding active
+        here, as the keymap ([keys]) has it, labelled as `?` help labels it."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key_label(key)} to quit tui-desk", title="Do you want to quit?")
+                return
+
     def action_cycle_theme(self) -> None:
         """Next of dark / light / high-contrast; the choice is remembered."""
         names = self.theme_names or [FALLBACK_THEME]
@@ -392,9 +456,11 @@ def _import_the_rest() -> None:
     import tui_desk.ui.triage  # noqa: F401 - what a key opens
 
 
-def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | None = None) -> int:
+def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | None = None, *,
+            temporary_store: bool = False) -> int:
     """Open the desk at ``db_path`` and run the TUI; the exit status for the CLI.
-    ``first_page``: a desk.first_page.FirstPageReader on the same store and config."""
+    ``first_page``: a desk.first_page.FirstPageReader on the same store and config;
+    ``temporary_store``: the store is deleted on exit (the demo)."""
     from tui_desk.desk.service import Desk
 
     async def open_desk() -> DeskService:
@@ -407,7 +473,7 @@ def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | Non
     # Saturday before the clocks change is shown as the desk will read it
     zone = local_zone(getattr(getattr(config, "priority", None), "timezone", None))
     app = DeskApp(open_desk=open_desk, first_page=first_page, keys=getattr(config, "keys", ()),
-                  clock=partial(dt.datetime.now, zone))
+                  clock=partial(dt.datetime.now, zone), temporary_store=temporary_store)
     app.run()
     if app.exit_line:
         print(app.exit_line, file=sys.stderr)

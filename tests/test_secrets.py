@@ -1,0 +1,72 @@
+"""Password commands: a command still running (`pass` waiting on a GPG pinentry) is ended,
+with all it started, when the app quits; quitting does not wait for it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tui_desk.config import ServerConfig
+from tui_desk.secrets import SecretError, get_password, stop_commands
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_for_file(path: Path, seconds: float = 10.0) -> str:
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and path.read_text().strip()):
+        assert time.monotonic() < deadline, f"{path} not written within {seconds} s"
+        time.sleep(0.02)
+    return path.read_text().strip()
+
+
+def test_a_password_command_still_running_is_killed_with_its_group(tmp_path):
+    shell, child = tmp_path / "shell.pid", tmp_path / "child.pid"
+    # a shell that started a child and waits for it, as `pass` waits for gpg
+    command = f"echo $$ > {shell}; sleep 100 & echo $! > {child}; wait"
+    server = ServerConfig("127.0.0.1", 993, "tls", "u", password_command=command)
+    outcome: list[BaseException | str] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(get_password(server, "accounts.support.imap"))
+        except BaseException as e:  # noqa: BLE001 - what the thread ended with is the test's
+            outcome.append(e)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    pids = [int(wait_for_file(shell)), int(wait_for_file(child))]
+    assert all(running(pid) for pid in pids)
+    stop_commands()
+    asking.join(10)
+    assert not asking.is_alive()
+    assert [type(o) for o in outcome] == [SecretError]
+    assert "stopped" in str(outcome[0])
+    deadline = time.monotonic() + 10  # the killed are reaped by init: that may take a moment
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [pid for pid in pids if running(pid)] == []
+
+
+def test_a_password_command_after_stop_still_runs():
+    """Stopping ends what runs now; the next lookup (a later sync) works as before."""
+    stop_commands()
+    server = ServerConfig("127.0.0.1", 993, "tls", "u", password_command="echo s3cret")
+    assert get_password(server, "accounts.support.imap") == "s3cret"
+
+
+def test_a_failing_command_says_its_exit_status_not_its_output():
+    server = ServerConfig("127.0.0.1", 993, "tls", "u", password_command="echo s3cret; exit 3")
+    with pytest.raises(SecretError) as e:
+        get_password(server, "accounts.support.imap")
+    assert "exit status 3" in str(e.value) and "s3cret" not in str(e.value)

@@ -1,0 +1,186 @@
+"""Quitting the app: what Ctrl+C says, and a reply still in its undo window is never dropped
+without a word (the confirm on quit: send now and quit, leave it in the outbox, or cancel)."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+
+import pytest
+from textual.widgets import Static
+
+from tui_desk.desk.snippets import bundled_dir
+from tui_desk.ui.app import DeskApp
+from tui_desk.ui.compose import ComposeScreen
+from tui_desk.ui.quitting import QuitScreen
+
+try:
+    from tests.ui_support import make_app
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_support import make_app
+
+SIZE = (120, 40)
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_text():
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        said = [(str(n.title), str(n.message)) for n in app._notifications]
+        assert said == [("Do you want to quit?", "Press q to quit tui-desk")]
+
+
+async def test_ctrl_c_names_the_rebound_quit_key():
+    app = make_app(keys=[("quit", "ctrl+q")])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert [str(n.message) for n in app._notifications] == ["Press Ctrl+q to quit tui-desk"]
+
+
+# --- a reply in its undo window: over a real Desk on the demo store, with its SMTP sink -----
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+async def demo(tmp_path):
+    """(make_app, sink): make_app(smtp_port=None, temporary_store=False) opens a real Desk on
+    the demo store, sending to the sink (or to smtp_port: nothing listens on a closed one)."""
+    from tui_desk.cli import prepare_demo
+    from tui_desk.demo import DemoMailSink, demo_config
+    from tui_desk.desk.service import Desk
+
+    await prepare_demo(tmp_path / "demo.db")
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        db.execute("DELETE FROM outbox")  # the demo's reply for tomorrow: these tests count their own
+    sink = DemoMailSink()
+    port = sink.start()
+
+    def make_app(smtp_port: int | None = None, temporary_store: bool = False) -> DeskApp:
+        config = demo_config(port if smtp_port is None else smtp_port)
+
+        async def open_desk():
+            return await Desk.open(tmp_path / "demo.db", config)
+
+        return DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")],
+                       temporary_store=temporary_store)
+
+    try:
+        yield make_app, sink
+    finally:
+        sink.stop()
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def reply_queued(app: DeskApp, pilot, text: str = "Thanks, refunded.") -> None:
+    """r on the first row, a body, Ctrl+S: the reply waits out its undo window (10 s)."""
+    await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
+    await pilot.pause(0.1)
+    await pilot.press("r")
+    await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+    await pilot.pause(0.05)
+    for char in text:
+        await pilot.press({" ": "space", ",": "comma", ".": "full_stop"}.get(char, char))
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+
+
+def shown(screen) -> str:
+    return " ".join(str(s.render()) for s in screen.query(Static))
+
+
+async def test_quit_with_a_reply_in_its_undo_window_asks_and_sends_it_by_default(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await reply_queued(app, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        said = shown(app.screen)
+        assert "1 reply is waiting to be sent" in said and "Enter" in said and "Esc" in said
+        await pilot.press("enter")  # the default: send now and quit
+        await until(pilot, lambda: not app.is_running, timeout=20)
+    assert len(sink.received) == 1
+    assert b"refunded" in sink.received[0]
+    assert app.return_code == 0
+    assert app.exit_line is not None and "sent" in app.exit_line
+
+
+async def test_quit_cancelled_keeps_the_app_and_the_reply_waiting(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await reply_queued(app, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, QuitScreen))
+        assert app.is_running
+        assert [e.state for e in await app.desk.outbox()] == ["queued"]
+        assert sink.received == []
+
+
+async def test_quit_leaving_it_in_the_outbox_says_when_it_goes(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await reply_queued(app, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("l")
+        await until(pilot, lambda: not app.is_running)
+        desk = app.desk
+    assert sink.received == []
+    assert app.exit_line is not None and "outbox" in app.exit_line and "next time" in app.exit_line
+    assert desk is not None
+
+
+async def test_send_now_with_the_server_unreachable_says_it_stays_queued(demo):
+    make_app, sink = demo
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    app = make_app(smtp_port=closed)
+    async with app.run_test(size=SIZE) as pilot:
+        await reply_queued(app, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.is_running, timeout=20)
+    assert app.exit_line is not None and "stays in the outbox" in app.exit_line
+    assert app.return_code == 0
+
+
+async def test_the_demo_says_a_reply_left_behind_is_dropped_with_its_mailbox(demo):
+    make_app, sink = demo
+    app = make_app(temporary_store=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await reply_queued(app, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        said = shown(app.screen)
+        assert "demo" in said and "deleted" in said
+
+
+async def test_quit_without_a_waiting_reply_quits_at_once(demo):
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert app.exit_line is None
