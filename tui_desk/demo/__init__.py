@@ -62,6 +62,40 @@ def demo_config(smtp_port: int) -> Config:
                   priority=DEMO_CONFIG.priority, sla=DEMO_CONFIG.sla)
 
 
+DEMO_CONFIG_HEADER = "# tui-desk demo --keep"  # the first line: a folder --keep may write in again
+
+
+def demo_config_toml(smtp_port: int) -> str:
+    """demo_config(smtp_port) as config.toml: what `tui-desk demo --keep DIR` leaves beside its
+    store, so the CLI works on the demo (tests/test_demo_cli.py reads it back as demo_config)."""
+    account = demo_config(smtp_port).accounts[0]
+    assert account.smtp is not None
+    patterns = ", ".join(f'"{p}"' for p in DEMO_CONFIG.agent_addresses)
+    return f"""{DEMO_CONFIG_HEADER}: the demo's config (written again at each start: the port is the
+# demo's own SMTP server, up while the app runs). The CLI reads it with
+#   export TUI_DESK_DB=<this folder>/desk.sqlite3 TUI_DESK_CONFIG=<this folder>/config.toml
+agent = "{DEMO_CONFIG.agent}"
+agent_addresses = [{patterns}]
+
+[priority]
+response_target_minutes = {DEMO_CONFIG.priority.response_target_minutes}
+
+[sla]
+first_response_minutes = {DEMO_SLA.first_response_minutes}
+next_response_minutes = {DEMO_SLA.next_response_minutes}
+
+[accounts.{account.name}]
+address = "{account.address}"
+name = "{account.display_name}"
+save_sent = {str(account.save_sent).lower()}
+
+[accounts.{account.name}.smtp]
+host = "{account.smtp.host}"
+port = {account.smtp.port}
+security = "{account.smtp.security}"
+"""
+
+
 def demo_end(now: dt.datetime | None = None) -> dt.datetime:
     """Newest demo mail: the current hour, so ages look like a live desk (fixed `now` → same bytes)."""
     now = now or dt.datetime.now(dt.timezone.utc)
