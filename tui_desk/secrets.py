@@ -2,7 +2,7 @@
 config file.
 
 A password or token never appears in logs, exception messages or reprs: errors name the
-command's exit status, not its output.
+command's exit status and the last line of its stderr, never its output.
 """
 
 from __future__ import annotations
@@ -17,11 +17,24 @@ import urllib.parse
 import urllib.request
 from typing import Callable
 
-from tui_desk.config import Config, ConfigError, ServerConfig
+from tui_desk.config import Config, ConfigError, ServerConfig, default_config_path
 
 
 class SecretError(Exception):
     pass
+
+
+def _failure(done: subprocess.CompletedProcess[bytes]) -> str:
+    """How a secret's command failed: its exit status (127: the shell found no such program)
+    and the last line it wrote on stderr, which says why; left out when it holds any of what
+    the command printed (that may be the secret). The one who shows it sanitizes it."""
+    said = ("not found (exit status 127)" if done.returncode == 127
+            else f"failed with exit status {done.returncode}")
+    errors = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    printed = [line.strip() for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+    if errors and not any(p in errors[-1] for p in printed):
+        said += f": {errors[-1][:200]}"
+    return said
 
 
 def _first_line_of(command: str, where: str, what: str) -> str:
@@ -30,7 +43,7 @@ def _first_line_of(command: str, where: str, what: str) -> str:
     except subprocess.TimeoutExpired:
         raise SecretError(f"{where} did not finish within 60 s") from None
     if done.returncode != 0:
-        raise SecretError(f"{where} failed with exit status {done.returncode}")
+        raise SecretError(f"{where} {_failure(done)}")
     lines = done.stdout.decode("utf-8", "replace").splitlines()
     first = lines[0] if lines else ""
     if what != "password":  # a token or an id has no spaces to keep
@@ -127,7 +140,7 @@ def password_lookup(config: Config) -> Callable[[str, str], str | None]:
 
     def lookup(account_name: str, kind: str) -> str | None:
         server: ServerConfig | None = getattr(config.account(account_name), kind)
-        where = f"{config.path}: accounts.{account_name}.{kind}"
+        where = f"{config.path or default_config_path()}: accounts.{account_name}.{kind}"
         if server is not None and server.auth != "password":
             return get_access_token(server, where)
         if (account_name, kind) not in cache:
