@@ -50,7 +50,10 @@ async def run_command(args, config: Config) -> int:
                 ids = await desk.sla_order(ids)
             if args.limit is not None:
                 ids = ids[: args.limit]
-            print_rows(await desk.queue_rows(ids), args.json, now)
+            if not ids and not args.json:  # as `outbox` says "Outbox is empty."; --json: []
+                say(f"No conversations in {args.view}." if args.view else "No conversations.")
+            else:
+                print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "search":
             ids = await desk.queue_ids(" ".join(args.query))
             if args.limit is not None:
