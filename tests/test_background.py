@@ -41,3 +41,17 @@ async def test_a_task_that_fails_is_shown_logged_and_started_again(tmp_path, cap
     stop.set()
     await asyncio.wait_for(task, 5)
     await desk.close()
+
+
+async def test_trouble_says_what_is_wrong_first_and_the_config_file_last(tmp_path):
+    """At 80 columns the line is cut after some 60 cells: the key and the reason go first."""
+    config = tmp_path / "config.toml"
+    desk = await Desk.open(tmp_path / "desk.sqlite3", Config(path=config))
+    background = Background(desk)
+    background.problems["sync support"] = (
+        f"{config}: accounts.support.imap.password_command did not finish within 60 s", None)
+    assert background.trouble() == ("sync support (retrying): accounts.support.imap.password_command did not "
+                                    f"finish within 60 s (in {config})")
+    background.problems["sync support"] = ("login failed: AUTHENTICATIONFAILED (check password_command)", None)
+    assert background.trouble() == "sync support (retrying): login failed: AUTHENTICATIONFAILED (check password_command)"
+    await desk.close()

@@ -422,6 +422,18 @@ def test_assign_to_nobody_says_unassigned_and_an_empty_outbox_says_so(tmp_path, 
     assert run_json(capsys, "--db", db, "outbox") == []
 
 
+def test_an_empty_queue_says_so(tmp_path, capsys):
+    from tui_desk.desk.service import Desk
+
+    async def make_store():
+        await (await Desk.open(db)).close()
+    db = tmp_path / "e.sqlite3"
+    asyncio.run(make_store())
+    assert run(capsys, "--db", db, "queue") == (0, "No conversations.\n", "")
+    assert run(capsys, "--db", db, "queue", "--view", "Pending") == (0, "No conversations in Pending.\n", "")
+    assert run_json(capsys, "--db", db, "queue") == []
+
+
 def test_the_app_with_no_account_and_no_mail_says_how_to_start(tmp_path, capsys, monkeypatch):
     import tui_desk.cli as cli
     started = []

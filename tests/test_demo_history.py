@@ -264,3 +264,34 @@ async def test_the_demo_desk_shows_csat_and_sla(demo, tmp_path):
         assert any(s.name == "csat" and s.auto for s in desk.snippets())
     finally:
         await desk.close()
+
+
+async def test_the_demo_has_one_response_target(demo, tmp_path):
+    """The demo's priority target and its SLA targets are one: a row marked `!` says "over the
+    4h target" and is a breached row of the Breaching view, and every breached row that is not
+    snoozed (a snoozed row has no marker) is marked."""
+    import shutil
+
+    from tui_desk.demo import DEMO_TARGET_MINUTES, demo_config
+    from tui_desk.desk.service import Desk
+    assert DEMO_TARGET_MINUTES == 4 * 60  # README: "a response target of 4 hours"
+    config = demo_config(1)
+    assert config.priority.response_target_minutes == DEMO_TARGET_MINUTES
+    assert config.sla.first_response_minutes == config.sla.next_response_minutes == DEMO_TARGET_MINUTES
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(demo.execute("PRAGMA database_list").fetchone()[2], path)
+    desk = await Desk.open(path, config, clock=lambda: NOW.timestamp())
+    try:
+        queue = await desk.queue_ids()  # snoozed conversations are not in it
+        rows = await desk.queue_rows(queue)
+        breached = set(await desk.view_ids("sla:breached")) & set(queue)
+        breaching = set(await desk.view_ids("sla:soon"))
+        overdue = {r.id for r in rows if r.marker == "!"}
+        snoozed = {r.id for r in rows if r.snoozed_until_reply or r.snoozed_until}  # no marker while snoozed
+        assert len(overdue) >= 3 and overdue == breached - snoozed and overdue <= breaching
+        assert len(overdue) < len(rows), "not every row is overdue"
+        targets = [x for r in rows for x in r.reasons if "target" in x]
+        assert len(targets) >= len(rows) // 2 and all(x.endswith(" 4h target") for x in targets), targets
+        assert all(any(x.endswith("over the 4h target") for x in r.reasons) for r in rows if r.id in overdue)
+    finally:
+        await desk.close()

@@ -26,6 +26,7 @@ from tui_desk.ui.reports import LoadHeatmap, QuestionList, ReportsScreen, contra
 
 WIDE = (120, 40)
 SMALL = (80, 24)
+TINY = (60, 20)
 THEMES = ("tui-desk-dark", "tui-desk-light", "tui-desk-high-contrast")
 
 
@@ -145,6 +146,42 @@ async def test_csat_keeps_80x24_readable(desk):
         assert any(line.startswith(" CSAT by agent Alice Martin 2.7") for line in lines), lines
         title = next(i for i, line in enumerate(lines) if "Frequent questions:" in line)
         assert "refund" in lines[title + 1].lower()  # the questions still have rows below their title
+
+
+async def test_60x20_gives_the_questions_rows_and_a_clean_footer(desk):
+    """At 60x20 the heatmap gives way (the busiest hours stay on the staffing line): the
+    questions have rows, ↓ and PgDn move in them, and the footer ends with the palette key."""
+    await answered_surveys(desk)  # the CSAT lines too: the tallest headline
+    app = make_app(desk)
+    async with app.run_test(size=TINY) as pilot:
+        screen = await open_reports(pilot)
+        assert not screen.query_one(LoadHeatmap).display
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 20 and lines[-1].endswith("▏^p palette"), lines[-1]
+        assert any(line.startswith(" Busiest ") for line in lines)
+        title = next(i for i, line in enumerate(lines) if "Frequent questions:" in line)
+        assert "refund" in lines[title + 1].lower() and "password" in lines[title + 2].lower(), lines
+        questions = screen.query_one(QuestionList)
+        await pilot.press("down")
+        await settle(pilot)
+        assert questions.highlighted == 1
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert questions.highlighted == questions.option_count - 1
+        assert questions.region.bottom <= 19 and questions.region.height >= 2  # above the footer
+        await pilot.resize_terminal(*SMALL)  # 80x24 has room for the heatmap again
+        await settle(pilot)
+        assert screen.query_one(LoadHeatmap).display
+
+
+async def test_a_narrow_footer_has_no_leftovers_right_of_the_palette_key(desk):
+    """The palette key is docked right: nothing of the keys that run on under it shows after it."""
+    app = make_app(desk)
+    async with app.run_test(size=TINY) as pilot:
+        await settle(pilot)
+        assert screen_text(app).splitlines()[-1].endswith("▏^p palette")
+        await open_reports(pilot)
+        assert screen_text(app).splitlines()[-1].endswith("▏^p palette")
 
 
 async def test_the_heatmap_shows_each_hours_share_of_the_busiest(desk):

@@ -1793,6 +1793,48 @@ async def test_no_account_and_no_mail_the_empty_queue_says_how_to_start(tmp_path
         await desk.close()
 
 
+async def test_with_nothing_in_the_queue_the_conversation_pane_does_not_ask_to_pick_one():
+    from textual.widgets import Static
+
+    def placeholder(app) -> str:
+        return str(app.screen.query_one(".thread--empty", Static).render())
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert placeholder(app) == "Pick a conversation in the queue and press Enter."
+        await pilot.press("slash", *"zzqx-nothing-has-this", "enter")
+        await settle(pilot)
+        assert app.queue.ids == []
+        assert placeholder(app) == "Nothing to open: the queue is empty."
+        await pilot.press("escape")  # the search clears: the queue again
+        await settle(pilot)
+        assert app.queue.ids and placeholder(app) == "Pick a conversation in the queue and press Enter."
+
+
+async def test_h_lists_the_other_conversations_in_columns():
+    """#88 and #106: the ids are padded, so status, date and subject line up."""
+    import dataclasses
+
+    from tui_desk.desk.views import HistoryItem
+    from tui_desk.ui.triage import ActionPrompt
+
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk = app.desk
+        real = desk._conversation
+        history = (HistoryItem(88, "Refund", "pending", None, True), HistoryItem(106, "Login", "pending", None, True))
+        desk._conversation = lambda cid: dataclasses.replace(real(cid), history=history)
+        await pilot.press("enter", "h")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        texts = [str(text) for text, _ in prompt.choices]
+        assert texts[0].startswith("#88  pending") and texts[1].startswith("#106 pending"), texts
+        assert texts[0].index("Refund") == texts[1].index("Login")
+
+
 async def test_a_completes_known_agents_and_asks_before_assigning_a_stranger():
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:

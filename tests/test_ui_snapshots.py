@@ -1,4 +1,4 @@
-"""Snapshots of the TUI at 120×40 and 80×24 (pytest-textual-snapshot).
+"""Snapshots of the TUI at 120×40, 80×24 and 60x20 (pytest-textual-snapshot).
 
 The clock is fixed (FIXED_NOW) and the theme named, so the pictures do not depend on the day
 or on a remembered choice. Update after a deliberate change with ``--snapshot-update`` and look
@@ -23,6 +23,7 @@ from tests import reports_history
 
 WIDE = (120, 40)
 SMALL = (80, 24)
+TINY = (60, 20)  # the smallest the app is made for: no heatmap on Reports
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +149,11 @@ def test_small_reports_light_theme_seven_days(snap_compare, reports_store):
 def test_small_reports_high_contrast_business_time(snap_compare, reports_store):
     assert snap_compare(reports_app(reports_store, "tui-desk-high-contrast"), terminal_size=SMALL,
                         run_before=keys("D", "b"))
+
+
+def test_tiny_reports(snap_compare, reports_store):
+    assert snap_compare(reports_app(reports_store), terminal_size=TINY, run_before=keys("D"))
+
+
+def test_tiny_queue(snap_compare):
+    assert snap_compare(make_app(), terminal_size=TINY)

@@ -2,7 +2,7 @@
 config file.
 
 A password or token never appears in logs, exception messages or reprs: errors name the
-command's exit status, not its output.
+command's exit status and the last line of its stderr, never its output.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from typing import Callable
 
-from tui_desk.config import Config, ConfigError, ServerConfig
+from tui_desk.config import Config, ConfigError, ServerConfig, default_config_path
 
 
 class SecretError(Exception):
@@ -36,14 +36,14 @@ _stopped: set[subprocess.Popen[bytes]] = set()  # of those, the ones stop_comman
 _running_lock = threading.Lock()
 
 
-def _run(command: str, where: str) -> tuple[int, bytes]:
-    """(exit status, output) of a shell command in a process group of its own."""
+def _run(command: str, where: str) -> tuple[int, bytes, bytes]:
+    """(exit status, output, errors) of a shell command in a process group of its own."""
     proc = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True)
     with _running_lock:
         _running.add(proc)
     try:
-        out, _ = proc.communicate(timeout=COMMAND_SECONDS)
+        out, err = proc.communicate(timeout=COMMAND_SECONDS)
     except subprocess.TimeoutExpired:
         _end_group(proc, signal.SIGKILL)
         proc.communicate()
@@ -55,7 +55,7 @@ def _run(command: str, where: str) -> tuple[int, bytes]:
             _stopped.discard(proc)
     if stopped and proc.returncode != 0:  # ended by stop_commands, not by itself
         raise SecretError(f"{where} was stopped: tui-desk is quitting")
-    return proc.returncode, out
+    return proc.returncode, out, err
 
 
 def _end_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -82,10 +82,22 @@ def stop_commands() -> None:
         _end_group(proc, signal.SIGKILL)  # the shell may be gone and a child of it not
 
 
+def _failure(returncode: int, stdout: bytes, stderr: bytes) -> str:
+    """How a secret's command failed: its exit status (127: the shell found no such program)
+    and the last line it wrote on stderr, which says why; left out when it holds any of what
+    the command printed (that may be the secret). The one who shows it sanitizes it."""
+    said = "not found (exit status 127)" if returncode == 127 else f"failed with exit status {returncode}"
+    errors = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    printed = [line.strip() for line in stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+    if errors and not any(p in errors[-1] for p in printed):
+        said += f": {errors[-1][:200]}"
+    return said
+
+
 def _first_line_of(command: str, where: str, what: str) -> str:
-    returncode, stdout = _run(command, where)
+    returncode, stdout, stderr = _run(command, where)
     if returncode != 0:
-        raise SecretError(f"{where} failed with exit status {returncode}")
+        raise SecretError(f"{where} {_failure(returncode, stdout, stderr)}")
     lines = stdout.decode("utf-8", "replace").splitlines()
     first = lines[0] if lines else ""
     if what != "password":  # a token or an id has no spaces to keep
@@ -182,7 +194,7 @@ def password_lookup(config: Config) -> Callable[[str, str], str | None]:
 
     def lookup(account_name: str, kind: str) -> str | None:
         server: ServerConfig | None = getattr(config.account(account_name), kind)
-        where = f"{config.path}: accounts.{account_name}.{kind}"
+        where = f"{config.path or default_config_path()}: accounts.{account_name}.{kind}"
         if server is not None and server.auth != "password":
             return get_access_token(server, where)
         if (account_name, kind) not in cache:

@@ -87,3 +87,34 @@ def test_the_demo_shows_sla_and_csat_in_a_real_terminal(terminals):
     term.wait_for(lambda s: "(by CSAT)" in s and re.search(r"★\d\.\d \S", s), what="snippets by CSAT")
     term.type("survey")  # the survey's own snippet is the desk's to send, not an agent's to pick
     term.wait_for("No snippet matches.", what="no survey snippet in the picker")
+
+
+def test_a_newcomer_keeps_the_demo_for_the_cli_and_reads_reports_at_60x20(tmp_path, terminals):
+    """`tui-desk demo --keep DIR` at 60x20: the Reports screen has its frequent questions and a
+    clean footer; on quit the terminal shows the exports, and README's CLI line works with them."""
+    import os
+    import subprocess
+
+    kept = tmp_path / "tui-desk-demo"
+    term = terminals.open([TUI_DESK, "demo", "--keep", str(kept)], width=60, height=20)
+    term.wait_for(lambda s: "Queue" in s and "breache" in s, timeout=90, what="the demo's queue")
+    term.keys("D")
+    screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s, timeout=30,
+                           what="the Reports screen, read")
+    lines = screen.splitlines()
+    questions = screen.split("Frequent questions:")[1].splitlines()
+    assert len(questions) >= 4 and all(re.match(r"\s+\d+ \S", q) for q in questions[1:4]), screen
+    footer = lines[-1].rstrip()
+    assert footer.endswith("▏^p palette") and "▇" not in footer, footer
+    term.keys("Escape")
+    term.wait_gone("Frequent questions:")
+    term.keys("q")
+    screen = term.wait_for(lambda s: "opens it again." in "".join(s.splitlines()), timeout=20,
+                           what="the app gone, the exports said")
+    said = "".join(screen.splitlines())  # 60 columns wrap the paths
+    exports = re.search(r"export TUI_DESK_DB=(\S+) TUI_DESK_CONFIG=(\S+?\.toml)", said)
+    assert exports and exports.groups() == (str(kept / "desk.sqlite3"), str(kept / "config.toml")), said
+    env = {**os.environ, "TUI_DESK_DB": exports.group(1), "TUI_DESK_CONFIG": exports.group(2)}
+    breaching = subprocess.run([TUI_DESK, "queue", "--view", "Breaching"], capture_output=True, text=True,
+                               env=env, timeout=60)
+    assert breaching.returncode == 0 and "breached" in breaching.stdout, breaching.stderr

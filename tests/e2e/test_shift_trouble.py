@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 
 import pytest
 
@@ -47,3 +48,22 @@ def test_the_server_going_away_is_shown_with_the_retry_and_the_app_recovers_by_i
     dovecot.deliver(user, fresh_mail("after-restart@customer.test", "Printer makes toast"))
     term.keys("G")
     term.wait_for("Printer makes toast", timeout=10)
+
+
+def test_a_missing_password_program_is_said_key_first_at_80_columns(dovecot, tmp_path, terminals):
+    """80x24: the warning line is cut on the right, so it says the key and what is wrong
+    before the config file's path (which a wide terminal shows at the end)."""
+    user = dovecot.new_user()
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
+    text = home.config.read_text()
+    home.config.write_text(re.sub(r'password_command = "[^"]*"', 'password_command = "no-such-pass-helper support"',
+                                  text))
+    term = terminals.open_home(home, width=80, height=24)
+    screen = term.wait_for(lambda s: "accounts.support.imap.password_command not found" in s, timeout=20,
+                           what="the key and 'not found' on the warning line")
+    line = next(row for row in screen.splitlines() if "password_command" in row)
+    assert line.lstrip().startswith("⚠ support (retrying"), line
+    assert str(home.config) not in line  # the path comes after, where 80 columns cut it
+    wide = terminals.open_home(home, width=200, height=24, name="wide")
+    wide.wait_for(lambda s: "not found (exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in" in s,
+                  timeout=20, what="the shell's line, then the config file, at 200 columns")

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from tui_desk.cli.commands import CREATES_STORE, prepare_demo, run_command
+from tui_desk.cli.commands import CREATES_STORE, keep_demo, kept_demo_hint, prepare_demo, run_command
 from tui_desk.cli.output import (TerminalJSON, UsageError, _user_errors, log_warnings_sanitized,  # noqa: F401 - tests and the send-crash child use these names from the package
                                  message_json, say)
 from tui_desk.cli.parser import build_parser
@@ -36,6 +36,21 @@ def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
     first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
     from tui_desk.ui.app import run_app
     return run_app(db, config, first_page, temporary_store=temporary_store)
+
+
+def run_kept_demo(folder: Path) -> int:
+    """`tui-desk demo --keep DIR`: the demo on the store and config kept in DIR; on quit, how
+    the CLI reaches them."""
+    from tui_desk.demo import DemoMailSink
+    sink = DemoMailSink()  # its port goes into the config first
+    db, config_path = asyncio.run(keep_demo(folder.expanduser().absolute(), sink.port))
+    sink.start()
+    try:
+        code = run_tui(db, load_config(config_path, required=True))
+    finally:
+        sink.stop()
+    print(kept_demo_hint(db, config_path), file=sys.stderr)
+    return code
 
 
 class _SanitizingFormatter(logging.Formatter):
@@ -93,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config, required=args.config is not None)
         _check_store_folder(args, config)
         if args.command == "demo":
+            if args.keep:
+                return run_kept_demo(args.keep)
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
                 return 0
             from tui_desk.demo import DemoMailSink, demo_config, demo_folder
             with demo_folder() as tmp:
                 db = tmp / "demo.sqlite3"
-                print("building the demo mailbox…", file=sys.stderr)
+                print("building the demo mailbox… (for this run only: `tui-desk demo --keep DIR` keeps it for the CLI)",
+                      file=sys.stderr)
                 asyncio.run(prepare_demo(db))
                 sink = DemoMailSink()  # replies go here: the whole flow works with no account
                 try:

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -49,7 +50,10 @@ async def run_command(args, config: Config) -> int:
                 ids = await desk.sla_order(ids)
             if args.limit is not None:
                 ids = ids[: args.limit]
-            print_rows(await desk.queue_rows(ids), args.json, now)
+            if not ids and not args.json:  # as `outbox` says "Outbox is empty."; --json: []
+                say(f"No conversations in {args.view}." if args.view else "No conversations.")
+            else:
+                print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "search":
             ids = await desk.queue_ids(" ".join(args.query))
             if args.limit is not None:
@@ -124,6 +128,8 @@ def _history(lines: list | None, args) -> None:
             {"id": h.event_id, "at": h.at.isoformat(), "agent": h.agent, "kind": h.kind, "text": h.text,
              "data": h.data} for h in lines]}, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
+    elif not lines:  # (the json says it with "events": [])
+        say(f"No history: nobody has acted on conversation {args.id} yet.")
     else:
         for h in lines:
             say(line_text(h))
@@ -409,3 +415,38 @@ async def prepare_demo(db: Path, now: dt.datetime | None = None) -> None:
             await set_the_scene(desk, end)
         finally:
             await desk.close()
+
+
+DEMO_KEPT_STORE = "desk.sqlite3"
+DEMO_KEPT_CONFIG = "config.toml"
+
+
+async def keep_demo(folder: Path, smtp_port: int, now: dt.datetime | None = None) -> tuple[Path, Path]:
+    """`tui-desk demo --keep DIR`: the demo store in DIR (built on the first start, kept after, with
+    what was done in it) and its config beside it, for the demo's SMTP server on `smtp_port`.
+    A folder with another store or config in it is not touched: it may be a real desk."""
+    from tui_desk.demo import DEMO_CONFIG_HEADER, demo_config_toml
+    db, config = folder / DEMO_KEPT_STORE, folder / DEMO_KEPT_CONFIG
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ours = config.is_file() and config.read_text(encoding="utf-8").startswith(DEMO_CONFIG_HEADER)
+        if (config.exists() or db.exists()) and not ours:
+            raise UsageError(f"{folder}: has a store or config.toml not made by `tui-desk demo --keep`; "
+                             "give the demo a folder of its own")
+        if not db.exists():
+            print(f"building the demo mailbox in {folder}…", file=sys.stderr)
+            await prepare_demo(db, now)
+        config.write_text(demo_config_toml(smtp_port), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{folder}: cannot keep the demo there: {e.strerror or e}") from None
+    return db, config
+
+
+def kept_demo_hint(db: Path, config: Path) -> str:
+    """What `tui-desk demo --keep` prints on quit: how the CLI reaches the kept demo (README's
+    "The demo from the command line")."""
+    return (f"The demo's store and config are kept in {db.parent}; for the CLI on them:\n"
+            f"  export TUI_DESK_DB={shlex.quote(str(db))} TUI_DESK_CONFIG={shlex.quote(str(config))}\n"
+            "  tui-desk queue --view Breaching\n"
+            f"`tui-desk demo --keep {shlex.quote(str(db.parent))}` opens it again.")
+

@@ -15,7 +15,7 @@ from tui_desk.store.search import KNOWN_FIELDS
 def build_parser() -> argparse.ArgumentParser:
     ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
     ap.add_argument("--db", type=Path, help="store file (default: $TUI_DESK_DB or the XDG data dir)")
-    ap.add_argument("--config", type=Path, help=f"config file (default: {default_config_path()})")
+    ap.add_argument("--config", type=Path, help=f"config file (default: $TUI_DESK_CONFIG or {default_config_path()})")
     ap.add_argument("--log", type=Path, metavar="FILE",
                     help="append a debug log to FILE (default: $TUI_DESK_LOG; passwords never in it)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
@@ -97,4 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_incident(sub)
     p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
+    p.add_argument("--keep", type=Path, metavar="DIR",
+                   help="keep the demo's store and config in DIR (reopened there next time) for the CLI; "
+                        "on quit it prints the TUI_DESK_DB and TUI_DESK_CONFIG to use")
     return ap

@@ -102,6 +102,7 @@ class Config:
 
 
 def default_config_path() -> Path:
+    """Where config.toml is by default; snippets/ and themes/ are looked for beside it."""
     base = os.environ.get("XDG_CONFIG_HOME")
     root = Path(base) / "tui-desk" if base else Path(user_config_dir("tui-desk"))
     return root / "config.toml"
@@ -120,7 +121,10 @@ KNOWN_TOP = {"agent", "agent_addresses", "team", "priority", "accounts", "keys",
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
-    """The config at `path` (or the default location). A missing default file means defaults."""
+    """The config at `path` (or the default location). A missing default file means defaults;
+    one named by $TUI_DESK_CONFIG is a mistake, as one named by --config (`required`)."""
+    if path is None and os.environ.get("TUI_DESK_CONFIG"):  # as --config (`demo --keep` prints it)
+        path, required = Path(os.environ["TUI_DESK_CONFIG"]), True
     path = path or default_config_path()
     if not path.exists():
         if required:

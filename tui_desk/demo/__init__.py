@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui_desk.config import AccountConfig, Config, ServerConfig, SlaConfig
+from tui_desk.config import AccountConfig, Config, PriorityConfig, ServerConfig, SlaConfig
 from tui_desk.demo import mailbox as generator
 
 DEMO_MESSAGES = 420
@@ -21,12 +21,18 @@ DEMO_DAYS = 10
 DEMO_SETTLED_DAYS = 1.5  # conversations quiet for longer were closed by the demo's agents
 DEMO_RECENT = 0.5  # share of threads whose last mail is from the last few hours
 
-# A service level, so unanswered rows say "due 2h 10m" / "breached 7h" and the Breaching view has
-# members. Around the clock: the demo has no business hours (they would change its priority order).
-# First response only: a resolution target would put "due Wed 15:00" on every open row, and in the
-# queue's 30 cells at 80 columns the subject would shrink to its 10-cell minimum on all of them.
-DEMO_SLA = SlaConfig(first_response_minutes=4 * 60)
-DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",), sla=DEMO_SLA)
+# One response target, 4 hours, said once: the priority's (a row's `!` and "over the 4h target")
+# and the service level's, so a row marked `!` is a breached row of the Breaching view and
+# unanswered rows say "due 2h 10m" / "breached 7h". First and next response (a customer who wrote
+# again after an answer waits as long as a new one). Around the clock: the demo has no business
+# hours (they would change its priority order). No resolution target: it would put "due Wed 15:00"
+# on every open row, and in the queue's 30 cells at 80 columns the subject would shrink to its
+# 10-cell minimum on all of them.
+DEMO_TARGET_MINUTES = 4 * 60
+DEMO_PRIORITY = PriorityConfig(response_target_minutes=DEMO_TARGET_MINUTES)
+DEMO_SLA = SlaConfig(first_response_minutes=DEMO_TARGET_MINUTES, next_response_minutes=DEMO_TARGET_MINUTES)
+DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",), priority=DEMO_PRIORITY,
+                     sla=DEMO_SLA)
 
 
 class DemoMailSink:
@@ -79,7 +85,41 @@ def demo_config(smtp_port: int) -> Config:
     account = AccountConfig(name="demo", address="support@helpdesk.test", display_name="Helpdesk Support",
                             smtp=ServerConfig("127.0.0.1", smtp_port, "none", ""), save_sent=False)
     return Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, accounts=(account,),
-                  sla=DEMO_CONFIG.sla)
+                  priority=DEMO_CONFIG.priority, sla=DEMO_CONFIG.sla)
+
+
+DEMO_CONFIG_HEADER = "# tui-desk demo --keep"  # the first line: a folder --keep may write in again
+
+
+def demo_config_toml(smtp_port: int) -> str:
+    """demo_config(smtp_port) as config.toml: what `tui-desk demo --keep DIR` leaves beside its
+    store, so the CLI works on the demo (tests/test_demo_cli.py reads it back as demo_config)."""
+    account = demo_config(smtp_port).accounts[0]
+    assert account.smtp is not None
+    patterns = ", ".join(f'"{p}"' for p in DEMO_CONFIG.agent_addresses)
+    return f"""{DEMO_CONFIG_HEADER}: the demo's config (written again at each start: the port is the
+# demo's own SMTP server, up while the app runs). The CLI reads it with
+#   export TUI_DESK_DB=<this folder>/desk.sqlite3 TUI_DESK_CONFIG=<this folder>/config.toml
+agent = "{DEMO_CONFIG.agent}"
+agent_addresses = [{patterns}]
+
+[priority]
+response_target_minutes = {DEMO_CONFIG.priority.response_target_minutes}
+
+[sla]
+first_response_minutes = {DEMO_SLA.first_response_minutes}
+next_response_minutes = {DEMO_SLA.next_response_minutes}
+
+[accounts.{account.name}]
+address = "{account.address}"
+name = "{account.display_name}"
+save_sent = {str(account.save_sent).lower()}
+
+[accounts.{account.name}.smtp]
+host = "{account.smtp.host}"
+port = {account.smtp.port}
+security = "{account.smtp.security}"
+"""
 
 
 def demo_end(now: dt.datetime | None = None) -> dt.datetime:

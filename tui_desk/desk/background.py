@@ -15,6 +15,7 @@ from tui_desk.sync.delivery import OutboxReport, OutboxSender
 from tui_desk.sync.imap_sync import AccountSync, ProgressCallback
 from tui_desk.sync.live import MAX_RETRY_SECONDS
 from tui_desk.sanitize import sanitize_line
+from tui_desk.config import default_config_path
 from tui_desk.secrets import password_lookup, stop_commands
 from tui_desk.store import outbox
 
@@ -127,10 +128,12 @@ class Background:
         countdown=False: the same without the times (it changes each second, the cause not)."""
         def when(at: float | None) -> str:
             return f" ({_retry_in(at)})" if countdown else ""
-        # the countdown first: a long server message is cut on the right
-        parts = [f"{s.account.name}{when(s.retry_at)}: {s.problem}"
+        # the countdown first, then what is wrong: a long line is cut on the right (at 80 columns
+        # after some 60 cells), so the config file a message names goes to its end
+        config_file = f"{self.desk.config.path or default_config_path()}"
+        parts = [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
                  for s in self.syncs if s.problem and s.state in ("disconnected", "connecting")]
-        parts += [f"{task}{when(at)}: {problem}" for task, (problem, at) in self.problems.items()]
+        parts += [f"{task}{when(at)}: {_file_last(problem, config_file)}" for task, (problem, at) in self.problems.items()]
         if self.rules_problem:
             parts.append(self.rules_problem)
         return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
@@ -191,6 +194,15 @@ class Background:
                 await asyncio.wait_for(stop.wait(), SEND_EVERY)
             except TimeoutError:
                 pass
+
+
+def _file_last(problem: str, config_file: str) -> str:
+    """"<config file>: <key> <reason>" (a ConfigError's, a SecretError's way) as
+    "<key> <reason> (in <config file>)"."""
+    head = f"{config_file}: "
+    if head not in problem:
+        return problem
+    return f"{problem.replace(head, '', 1)} (in {config_file})"
 
 
 def _retry_in(retry_at: float | None) -> str:

@@ -367,6 +367,10 @@ class ThreadView(VerticalScroll, can_focus=True):
             quote.set_expanded(expand)
 
 
+PICK_ONE = "Pick a conversation in the queue and press Enter."
+NOTHING_TO_PICK = "Nothing to open: the queue is empty."
+
+
 class ConversationPane(Vertical):
     """Subject line on top, the thread below."""
 
@@ -401,9 +405,12 @@ class ConversationPane(Vertical):
         )
         yield Static("", id="conv-meta", classes="conv-header")
         with ThreadView(id="thread"):
-            yield Static(
-                Content("Pick a conversation in the queue and press Enter."), classes="thread--empty"
-            )
+            yield Static(Content(PICK_ONE), classes="thread--empty")
+
+    def queue_emptied(self, empty: bool) -> None:
+        """The text shown while nothing is open says what is true of the queue beside it."""
+        for hint in self.query(".thread--empty").results(Static):
+            hint.update(Content(NOTHING_TO_PICK if empty else PICK_ONE))
 
     @property
     def thread(self) -> ThreadView:

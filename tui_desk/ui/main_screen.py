@@ -284,6 +284,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
     def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = ()) -> None:
         self.query_text = query
         self.queue.set_ids(ids, keep=keep, empty_text=self.empty_text(query), rows=rows)
+        self.conversation_pane.queue_emptied(not ids)
         self.update_queue_subtitle()
 
     @property

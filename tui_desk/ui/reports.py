@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PERIOD = 1  # index in registry.REPORTS_PERIODS: 30 days
 REFRESH_DELAY = 2.0  # seconds: store changes in a burst (a sync) reload the figures once
+FULL_HEIGHT = 24  # terminal rows the whole screen needs (80x24): shorter ones show no heatmap
 LEVELS = 9  # heatmap cells show 1..9: their load against the busiest hour's
 NOTHING = "–"
 TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}
@@ -350,7 +351,16 @@ class ReportsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_title()
         self.query_one(QuestionList).focus()
+        self.fit(self.app.size.height)
         self.load()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit(event.size.height)
+
+    def fit(self, height: int) -> None:
+        """Under FULL_HEIGHT rows (60x20) the heatmap's eight give way to the frequent questions,
+        which would get none; the staffing line still names the busiest hours."""
+        self.query_one(LoadHeatmap).display = height >= FULL_HEIGHT
 
     def help_groups(self) -> list[registry.Group]:
         """`?` on this screen: its own keys first (DeskApp.help_sections)."""

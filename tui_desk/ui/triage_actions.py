@@ -130,7 +130,8 @@ class TriageActions(_Base):
             self.open_conversation(conv_id)
             return f"#{conv_id}"
 
-        choices = [(Content.assemble((f"#{h.id} ", "bold"), (f"{h.status:<8}", "$text-muted"),
+        digits = max(len(str(h.id)) for h in conv.history)  # "#88  pending" over "#106 pending"
+        choices = [(Content.assemble((f"#{h.id:<{digits}} ", "bold"), (f"{h.status:<8}", "$text-muted"),
                                      f"{format_datetime_short(h.last_date, now) if h.last_date else '':<13}",
                                      fit(h.subject, 40), ("" if h.same_person else "  (same company)", "$text-muted")),
                     h.id) for h in conv.history]
