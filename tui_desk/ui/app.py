@@ -271,8 +271,12 @@ class DeskApp(App[None]):
         # Everything built so far lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise stall a keystroke now and then. Those
         # passes are rare (a reload drops thousands of cached strips) and run when idle.
+        # `tui-desk` paused collections for the start-up (cli.run_tui): its garbage goes first.
+        if not gc.isenabled():
+            gc.collect()
         gc.freeze()
         gc.set_threshold(700, 10, 1000)
+        gc.enable()
         self.set_interval(GC_IDLE_CHECK, self._collect_when_idle)
         main.watch_store(self._store_mark)
         main.watch_sla()
