@@ -15,7 +15,7 @@ from pathlib import Path
 from tui_desk.cli.commands import CREATES_STORE, prepare_demo, run_command
 from tui_desk.cli.output import (TerminalJSON, UsageError, _user_errors, log_warnings_sanitized,  # noqa: F401 - tests and the send-crash child use these names from the package
                                  message_json, say)
-from tui_desk.cli.parser import build_parser
+from tui_desk.cli.parser import parse_args
 from tui_desk.config import Config, default_db_path, load_config
 from tui_desk.store import StoreError
 
@@ -86,8 +86,7 @@ def _check_store_folder(args, config: Config) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = build_parser()
-    args = ap.parse_args(argv)
+    args = parse_args(argv)
     log_warnings_sanitized()
     try:
         log_file = args.log or (Path(os.environ["TUI_DESK_LOG"]) if os.environ.get("TUI_DESK_LOG") else None)
