@@ -18,7 +18,7 @@ dir (so no remembered theme is read or written), COLORTERM=truecolor, TERM=tmux-
       paint = the end of the first frame in which QueueView.render_line drew a line of a loaded
       row (not "Loading…", not a "…" placeholder). Times are taken from the parent's clock just
       before it spawned the child, and split into: interpreter start, imports, DeskApp(), the
-      thread's queue_ids and first queue_rows page, first frame, first row frame, the app's
+      thread's reads of the queue's ids and of the first page's rows, first frame, first row frame, the app's
       own Desk.open (after the rows are on screen). Also the CPU time of the process (both
       threads) up to that frame: on a shared machine it varies far less than the wall time.
    b. end-to-end: `tui-desk --db STORE` in a private tmux server (`tmux -L <name> new -d -x 120
@@ -177,27 +177,36 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
         marks.setdefault(name, time.time())
 
     class TimedReader(FirstPageReader):
+        """Times the queue's reads, whichever way the thread takes (desk.first_page); the
+        wrappers are put in on the thread, so the main thread imports nothing more for them."""
+
         async def _read(self):
-            from tui_desk.desk.service import Desk
+            from tui_desk.desk import queue_rows as rows_module
+            from tui_desk.store import queries
 
-            queue_ids, queue_rows = Desk.queue_ids, Desk.queue_rows
+            queue_list, stored_rows, build_rows = queries.queue_list, rows_module.stored_rows, rows_module.build_rows
 
-            async def timed_queue_ids(desk, *a, **kw):
+            async def timed_queue_list(store, *a, **kw):
                 t = time.perf_counter()
-                ids = await queue_ids(desk, *a, **kw)
+                ids, wakes_at = await queue_list(store, *a, **kw)
                 info.setdefault("queue_ids_s", time.perf_counter() - t)
                 info.setdefault("queue_len", len(ids))
                 mark("ids_loaded")
-                return ids
+                return ids, wakes_at
 
-            async def timed_queue_rows(desk, ids, *a, **kw):
+            async def timed_stored_rows(store, ids, *a, **kw):
                 t = time.perf_counter()
-                rows = await queue_rows(desk, ids, *a, **kw)
+                stored = await stored_rows(store, ids, *a, **kw)
                 info.setdefault("queue_rows_s", []).append(time.perf_counter() - t)
+                return stored
+
+            def timed_build_rows(*a, **kw):
+                rows = build_rows(*a, **kw)
                 mark("first_rows_fetched")
                 return rows
 
-            Desk.queue_ids, Desk.queue_rows = timed_queue_ids, timed_queue_rows
+            queries.queue_list = timed_queue_list
+            rows_module.stored_rows, rows_module.build_rows = timed_stored_rows, timed_build_rows
             return await super()._read()
 
     # as `tui-desk` does (cli.run_tui): no garbage collection until the app has started, the
@@ -208,8 +217,7 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     gc.disable()
     reader = TimedReader(db, config)
 
-    import tui_desk.ui.app  # noqa: F401 - as cli.run_tui: the TUI, imported while the thread reads
-    from tui_desk.desk.service import Desk
+    import tui_desk.ui.app as app_module  # as cli.run_tui: the TUI, imported while the thread reads
 
     imported = time.time()
     if what_if:
@@ -240,7 +248,8 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     running_app = None
 
     async def open_desk():
-        desk = await Desk.open(db, config)
+        desk_class = await asyncio.to_thread(app_module._desk_class)  # as run_app: after the first page
+        desk = await desk_class.open(db, config)
         mark("desk_opened")
         return desk
 
@@ -615,8 +624,8 @@ def main() -> int:
     labels = {"script_start": "interpreter started", "imported": "imports done (tui_desk.cli, textual, ui.app)",
               "loop_started": "asyncio loop running", "constructed": "DeskApp() built",
               "first_frame": "first frame", "desk_opened": "the app's own Desk.open done",
-              "ids_loaded": f"thread: queue_ids done ({queue_len} ids, query {s['queue_ids_ms']:.0f} ms)",
-              "first_rows_fetched": f"thread: first queue_rows page ({s['first_queue_rows_ms']:.0f} ms)",
+              "ids_loaded": f"thread: the queue's ids read ({queue_len} ids, query {s['queue_ids_ms']:.0f} ms)",
+              "first_rows_fetched": f"thread: the first page's rows made (queries {s['first_queue_rows_ms']:.0f} ms)",
               "first_row_frame": "first frame with rows"}
     for name, v in s["phases_ms"].items():
         print(f"  {v['at']:7.1f}  (+{v['step']:6.1f})  {labels[name]}")

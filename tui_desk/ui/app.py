@@ -41,6 +41,7 @@ from tui_desk.ui.typeahead import KeyHold
 # Textual widgets they are ~40 ms the first paint need not wait for.
 if TYPE_CHECKING:
     from tui_desk.desk.first_page import FirstPageReader
+    from tui_desk.desk.service import Desk
     from tui_desk.ui.bridge import BackgroundBridge
 
 FIRST_PAGE_ROWS = 100  # rows read with the ids at start: a screenful on any terminal
@@ -401,14 +402,21 @@ def _import_the_rest() -> None:
     import tui_desk.ui.triage  # noqa: F401 - what a key opens
 
 
+def _desk_class() -> type[Desk]:
+    from tui_desk.desk.service import Desk
+    return Desk
+
+
 def run_app(db_path: Path, config: Any = None, first_page: FirstPageReader | None = None) -> int:
     """Open the desk at ``db_path`` and run the TUI; the exit status for the CLI.
     ``first_page``: a desk.first_page.FirstPageReader on the same store and config."""
-    from tui_desk.desk.service import Desk
 
     async def open_desk() -> DeskService:
+        # imported now, on a thread (the loop paints meanwhile): the first page is read without
+        # the desk's modules (desk.first_page), so they need not be imported before it is painted
+        desk_class = await asyncio.to_thread(_desk_class)
         # the check before writing runs beside the queue, not before it (DeskApp._check_store)
-        desk = await Desk.open(db_path, config, check=False)
+        desk = await desk_class.open(db_path, config, check=False)
         desk.store.start_check()
         return desk
 
