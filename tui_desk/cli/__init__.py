@@ -33,9 +33,9 @@ async def _setup_hint(db: Path, config: Config) -> str | None:
 
 
 def run_tui(db: Path, config: Config) -> int:
-    # No garbage collection until the app has started (DeskApp.start collects once and freezes
-    # what start-up built): passes over a heap of new modules, classes and widgets, one of them
-    # a full one in the first frame, cost the first paint ~30-50 ms and free next to nothing.
+    # No garbage collection until the first page is there (ui.app resumes it, the start-up's
+    # heap frozen first): passes over a heap of new modules, classes and widgets, a full one
+    # among them, cost the first paint ~30-50 ms of CPU and free next to nothing.
     gc.disable()
     from tui_desk.desk.first_page import FirstPageReader
     first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
