@@ -336,7 +336,7 @@ class FakeDesk:
 
     # --- replies (as desk.replies does them: the outbox is a dict, nothing is ever sent) -------
 
-    UNDO_SEND = 10  # the undo window of a desk without accounts (Desk._undo_window)
+    UNDO_SEND = 10  # the undo window of a desk without accounts (desk.queue_rows.undo_window)
 
     async def reply_preview(self, conv_id: int, reply_all: bool = False) -> tuple[str, str, str]:
         conv = self._conversation(conv_id)

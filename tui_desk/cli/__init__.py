@@ -5,6 +5,7 @@ main() here; the parser in cli.parser, the commands in cli.commands, what they p
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 from tui_desk.cli.commands import CREATES_STORE, keep_demo, kept_demo_hint, prepare_demo, run_command
 from tui_desk.cli.output import (TerminalJSON, UsageError, _user_errors, log_warnings_sanitized,  # noqa: F401 - tests and the send-crash child use these names from the package
                                  message_json, say)
-from tui_desk.cli.parser import build_parser
+from tui_desk.cli.parser import parse_args
 from tui_desk.config import Config, default_db_path, load_config
 from tui_desk.store import StoreError
 
@@ -32,6 +33,10 @@ async def _setup_hint(db: Path, config: Config) -> str | None:
 
 def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
     """temporary_store: the store is deleted on exit (the demo); the app's quit question says so."""
+    # No garbage collection until the first page is there (ui.app resumes it, the start-up's
+    # heap frozen first): passes over a heap of new modules, classes and widgets, a full one
+    # among them, cost the first paint ~30-50 ms of CPU and free next to nothing.
+    gc.disable()
     from tui_desk.desk.first_page import FirstPageReader
     first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
     from tui_desk.ui.app import run_app
@@ -96,8 +101,7 @@ def _check_store_folder(args, config: Config) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = build_parser()
-    args = ap.parse_args(argv)
+    args = parse_args(argv)
     log_warnings_sanitized()
     try:
         log_file = args.log or (Path(os.environ["TUI_DESK_LOG"]) if os.environ.get("TUI_DESK_LOG") else None)

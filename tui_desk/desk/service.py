@@ -15,6 +15,7 @@ from tui_desk.desk.core import DeskCore
 from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
+from tui_desk.desk.queue_rows import build_rows, outdated, stored_rows
 from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow
 
 from tui_desk.sanitize import sanitize_line
@@ -54,24 +55,18 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
                    clock: Callable[[], float] = time.time, check: bool = True, migrate: bool = True) -> "Desk":
         """`check`, `migrate`: see Store.open (False only for a desk opened to read)."""
         desk = cls(await Store.open(db_path, check=check, migrate=migrate), config or Config(), clock)
-        # ranks are stored; when the priority settings change they are worked out again: from the
-        # stored summaries, unless the loud window changed (then bursts are counted anew)
-        # who counts as an agent decides who is waiting: when that changes, every message is
-        # classified again (a config naming no agent address at all has no say: a store opened
-        # with --db alone keeps what it has)
-        identity = desk.config.agent_identity()
-        if identity != "[]" and await desk.store.get_meta("agent_identity") != identity:
+        todo = await outdated(desk.store, desk.config)
+        if todo.senders:
             await desk.reclassify_senders()
-            await desk.store.set_meta("agent_identity", identity)
-        cfg = desk.config.priority
-        settings, window = repr(cfg), str(cfg.loud_window_minutes)
-        if await desk.store.get_meta("priority_settings") != settings:
-            if await desk.store.get_meta("priority_loud_window") == window:
-                await desk.rerank_all()
-            else:
+            await desk.store.set_meta("agent_identity", desk.config.agent_identity())
+        if todo.ranks:
+            if todo.bursts:
                 await desk.refresh_all()
-            await desk.store.set_meta("priority_settings", settings)
-            await desk.store.set_meta("priority_loud_window", window)
+            else:
+                await desk.rerank_all()
+            cfg = desk.config.priority
+            await desk.store.set_meta("priority_settings", repr(cfg))
+            await desk.store.set_meta("priority_loud_window", str(cfg.loud_window_minutes))
         return desk
 
     async def close(self) -> None:
@@ -235,52 +230,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
                 known.setdefault(name.casefold(), name)  # the first spelling: config before keywords
         return sorted(known.values(), key=str.casefold)
 
-    def _undo_window(self) -> int:
-        """The longest undo window: a queued reply due later than this is a send-later one."""
-        return max((a.undo_send_seconds for a in self.config.accounts), default=10)
-
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
-        rows = await queries.conversation_rows(self.store, ids, self._undo_window())
-        tags = await queries.tags_of(self.store, ids)
-        per_customer = await queries.conversation_counts_by_customer(
-            self.store, [r["customer_key"] for r in rows.values()])
-        # a Date not believed moves the mail to its arrival time: the rank says so
-        corrected = await queries.date_corrections(self.store, list(rows))
+        stored = await stored_rows(self.store, ids, self.config)
         now = self.now()
         slas = {}
         if self.config.sla.configured():
             from tui_desk.desk.sla import desk_sla  # the store's timelines: only with [sla] targets
-            slas = await desk_sla(self, rows, now)
-        out = []
-        for cid in ids:
-            r = rows.get(cid)
-            if r is None:
-                continue
-            summary = summary_from_row(r)
-            kept_next_to = None
-            if priority.kept_next_to_burst(summary, self.config.priority, tags.get(cid, ())):
-                kept_next_to = await queries.first_of_burst(self.store, cid, summary.customer_key, summary.rank)
-            ex = priority.explain(summary, now, self.config.priority, tags.get(cid, ()),
-                                  per_customer.get(summary.customer_key, 0), kept_next_to)
-            out.append(QueueRow(
-                id=cid,
-                customer=sanitize_line(r["customer_name"] or r["customer_key"]),
-                customer_addr=sanitize_line(r["customer_key"]),
-                subject=sanitize_line(r["subject"]),
-                status=r["status"],
-                tags=tuple(sanitize_line(t) for t in tags.get(cid, ())),  # tags also come from IMAP keywords
-                message_count=r["message_count"],
-                last_date=dt.datetime.fromtimestamp(r["last_date"] or 0, UTC),
-                score=ex.score, marker=ex.marker, flags=ex.flags,
-                reasons=ex.reasons + tuple(sanitize_line(d) for d in corrected.get(cid, ())),
-                assignee=sanitize_line(r["assignee"]) if r["assignee"] else None,
-                snoozed_until=dt.datetime.fromtimestamp(r["snooze_until"], UTC) if r["snooze_until"] else None,
-                snoozed_until_reply=bool(r["snooze_reply"]),
-                has_draft=bool(r["has_draft"]),
-                scheduled_reply_at=dt.datetime.fromtimestamp(r["scheduled_at"], UTC) if r["scheduled_at"] else None,
-                sla=slas.get(cid),
-            ))
-        return out
+            slas = await desk_sla(self, stored.rows, now)
+        return build_rows(ids, stored, now, self.config, slas)
 
     async def conversation(self, conv_id: int) -> ConversationView | None:
         rows = await queries.conversation_rows(self.store, [conv_id])
@@ -474,13 +431,3 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def threads(self) -> dict[int, list[str]]:
         return await queries.thread_message_ids(self.store)
-
-
-def summary_from_row(r: sqlite3.Row) -> queries.ConversationSummary:
-    return queries.ConversationSummary(
-        id=r["id"], subject=r["subject"], customer_name=r["customer_name"], customer_key=r["customer_key"],
-        status=r["status"], message_count=r["message_count"], first_date=r["first_date"],
-        last_date=r["last_date"], last_customer_date=r["last_customer_date"],
-        last_agent_date=r["last_agent_date"], waiting_since=r["waiting_since"], burst=r["burst"],
-        rank=r["rank"], snooze_until=r["snooze_until"], snooze_reply=bool(r["snooze_reply"]), woke_at=r["woke_at"],
-    )

@@ -11,9 +11,10 @@ in conversation N (checked by the store).
 from __future__ import annotations
 
 import re
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from tui_desk.mail.model import ParsedMessage
+if TYPE_CHECKING:  # desk.priority uses this module on the app's first page: mail.model can wait
+    from tui_desk.mail.model import ParsedMessage
 
 #: What UnionFind joins: a Message-ID, or a (tag, number) pair a caller joins with them
 #: (store ingest: ("conv", conversation id); bench/build_big_store.py: ("msg", index)).

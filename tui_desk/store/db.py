@@ -9,7 +9,7 @@ import sqlite3
 import weakref
 from pathlib import Path
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import AsyncIterator, Iterable, Iterator, Sequence
+from typing import AsyncIterator, Iterable, Iterator, Protocol, Sequence
 
 import aiosqlite
 
@@ -154,7 +154,84 @@ def as_json_list(values: Iterable[str | int]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-class Store:
+def change_mark(path: Path) -> tuple[int, ...]:
+    """Differs after any commit to the store at `path`, from any process (ours too): the WAL's
+    and the file's size and time. Unlike data_version it means the same on every connection:
+    the app's first page is read on a connection of its own (desk/first_page.py)."""
+    marks: list[int] = []
+    for file in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = file.stat()
+        except OSError:
+            marks += [0, 0]
+            continue
+        marks += [st.st_mtime_ns, st.st_size]
+    return tuple(marks)
+
+
+class StoreReads(Protocol):
+    """What the store's read queries ask of a store: a Store, or PlainReads."""
+
+    async def fetchall(self, sql: str, params: Sequence[SqlValue] = ()) -> list[sqlite3.Row]: ...
+
+    async def fetchone(self, sql: str, params: Sequence[SqlValue] = ()) -> sqlite3.Row | None: ...
+
+    async def get_meta(self, key: str) -> str | None: ...
+
+
+class _ReadHelpers:
+    """Small helpers over fetchone, so callers do not juggle cursors (Store and PlainReads)."""
+
+    async def fetchone(self, sql: str, params: Sequence[SqlValue] = ()) -> sqlite3.Row | None:
+        raise NotImplementedError
+
+    async def fetch_int(self, sql: str, params: Sequence[SqlValue] = ()) -> int:
+        """The integer in the first column of a row the query always has: an aggregate
+        (count(*), coalesce(max(id), 0)), a PRAGMA, a row the caller knows is there."""
+        row = await self.fetchone(sql, params)
+        assert row is not None, sql
+        value: int = row[0]
+        return value
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self.fetchone("SELECT value FROM meta WHERE key=?", (key,))
+        value: str | None = row[0] if row else None
+        return value
+
+
+class PlainReads(_ReadHelpers):
+    """Reads of the store at `path` on a plain sqlite3 connection of its own that cannot write
+    (PRAGMA query_only): for the thread that reads the queue's first page while the app starts
+    (desk/first_page.py), with no aiosqlite thread and little Python to share the GIL with the
+    app's imports. Its coroutines never wait: they run the SQL where they are awaited. A store
+    that is not there is not made (mode=rw); it is not migrated either: `version` says which
+    schema it has."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path.absolute().as_uri() + "?mode=rw", uri=True, isolation_level=None,
+                                  check_same_thread=False)
+        try:
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout=10000")  # as Store's
+            self.db.execute("PRAGMA query_only=1")
+            self.version: int = self.db.execute("PRAGMA user_version").fetchone()[0]
+        except BaseException:
+            self.db.close()
+            raise
+
+    async def fetchall(self, sql: str, params: Sequence[SqlValue] = ()) -> list[sqlite3.Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    async def fetchone(self, sql: str, params: Sequence[SqlValue] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        return row
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Store(_ReadHelpers):
     """One open store. All SQL lives in the store package; callers use its functions."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path):
@@ -294,14 +371,6 @@ class Store:
         async with self.db.execute(sql, params) as cur:
             return await cur.fetchone()
 
-    async def fetch_int(self, sql: str, params: Sequence[SqlValue] = ()) -> int:
-        """The integer in the first column of a row the query always has: an aggregate
-        (count(*), coalesce(max(id), 0)), a PRAGMA, a row the caller knows is there."""
-        row = await self.fetchone(sql, params)
-        assert row is not None, sql
-        value: int = row[0]
-        return value
-
     async def data_version(self) -> int:
         """Grows when another connection (another process) commits to the file; this
         connection's own commits leave it as it is (SQLite's PRAGMA data_version)."""
@@ -309,18 +378,8 @@ class Store:
         return int(row[0]) if row is not None else 0
 
     def change_mark(self) -> tuple[int, ...]:
-        """Differs after any commit to the file, from any process (ours too): the WAL's and
-        the file's size and time. Unlike data_version it means the same on every connection:
-        the app's first page is read on a connection of its own (first_page.py)."""
-        marks: list[int] = []
-        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
-            try:
-                st = path.stat()
-            except OSError:
-                marks += [0, 0]
-                continue
-            marks += [st.st_mtime_ns, st.st_size]
-        return tuple(marks)
+        """See change_mark()."""
+        return change_mark(self.path)
 
     # the write helpers (reads use fetchone/fetchall): a change outside a transaction (a draft
     # saved, say) waits for check_intact like one inside
@@ -347,11 +406,6 @@ class Store:
                     await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
-
-    async def get_meta(self, key: str) -> str | None:
-        row = await self.fetchone("SELECT value FROM meta WHERE key=?", (key,))
-        value: str | None = row[0] if row else None
-        return value
 
     async def set_meta(self, key: str, value: str) -> None:
         await self.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from tui_desk.store.db import SqlValue, Store, as_json_list
+from tui_desk.store.db import SqlValue, Store, StoreReads, as_json_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ async def message_facts(store: Store, conv_ids: list[int] | None) -> dict[int, l
 DATE_CORRECTED = "date corrected: "
 
 
-async def date_corrections(store: Store, conv_ids: list[int]) -> dict[int, list[str]]:
+async def date_corrections(store: StoreReads, conv_ids: list[int]) -> dict[int, list[str]]:
     """The date-corrected defects of the conversations' mail, oldest mail first."""
     marker = DATE_CORRECTED
     rows = await store.fetchall(
@@ -129,7 +129,7 @@ async def write_summaries(store: Store, summaries: list[ConversationSummary]) ->
     )
 
 
-async def first_of_burst(store: Store, conv_id: int, customer_key: str, rank: float) -> int | None:
+async def first_of_burst(store: StoreReads, conv_id: int, customer_key: str, rank: float) -> int | None:
     """The customer's open conversation ranked first within a second ahead of ``rank``: the one
     desk.priority.rank_customer_bursts keeps ``conv_id`` next to (its burst is ranks 1 ms apart)."""
     row = await store.fetchone(
@@ -210,7 +210,7 @@ async def open_conversation_rows(store: Store) -> dict[int, sqlite3.Row]:
     return {r[0]: r for r in rows}
 
 
-async def conversation_rows(store: Store, conv_ids: list[int], undo_window: int = 10) -> dict[int, sqlite3.Row]:
+async def conversation_rows(store: StoreReads, conv_ids: list[int], undo_window: int = 10) -> dict[int, sqlite3.Row]:
     """The conversations' rows, with `has_draft` and `scheduled_at`: the first queued reply
     sent later than its undo window (`undo_window` seconds after it was queued), i.e. a
     send-later one. Drafts by primary key, queued replies by the outbox's state index."""
@@ -223,7 +223,7 @@ async def conversation_rows(store: Store, conv_ids: list[int], undo_window: int 
     return {r["id"]: r for r in rows}
 
 
-async def tags_of(store: Store, conv_ids: list[int] | None) -> dict[int, tuple[str, ...]]:
+async def tags_of(store: StoreReads, conv_ids: list[int] | None) -> dict[int, tuple[str, ...]]:
     ids, params = _ids_clause(conv_ids)
     rows = await store.fetchall(f"SELECT conv_id, tag FROM tags WHERE conv_id IN ({ids}) ORDER BY tag", params)
     out: dict[int, list[str]] = {}
@@ -232,7 +232,7 @@ async def tags_of(store: Store, conv_ids: list[int] | None) -> dict[int, tuple[s
     return {k: tuple(v) for k, v in out.items()}
 
 
-async def conversation_counts_by_customer(store: Store, customer_keys: list[str]) -> dict[str, int]:
+async def conversation_counts_by_customer(store: StoreReads, customer_keys: list[str]) -> dict[str, int]:
     rows = await store.fetchall(
         "SELECT customer_key, count(*) FROM conversations"
         " WHERE customer_key IN (SELECT value FROM json_each(?)) GROUP BY customer_key",
@@ -352,7 +352,7 @@ async def no_transaction(store: Store) -> AsyncIterator[bool]:
         yield True
 
 
-async def queue_list(store: Store, now: int, status: str = "open") -> tuple[list[int], int | None]:
+async def queue_list(store: StoreReads, now: int, status: str = "open") -> tuple[list[int], int | None]:
     """queue_ids for one status, and the earliest snooze end after `now` among the others of
     that status (snoozed until a time: they enter the queue then), in the same index scan.
     One JSON array instead of a row per id: 100k rows cost the UI thread far more; json.loads

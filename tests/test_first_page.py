@@ -1,0 +1,143 @@
+"""desk.first_page: the queue's first page, read on a thread while the app starts. A store that
+needs nothing done to it is read on a plain connection without the desk's modules; one that
+must be brought up to date, or whose rows carry SLA timelines, through a Desk as before. Either
+way the page is the one the app's own desk would read."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tui_desk.cli import prepare_demo
+from tui_desk.config import Config
+from tui_desk.demo import DEMO_CONFIG
+from tui_desk.desk.first_page import FirstPageReader
+from tui_desk.desk.service import Desk
+from tui_desk.store.db import PlainReads
+
+NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.timezone.utc)
+# the demo's agent, without its [sla] targets
+PLAIN = Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses)
+
+
+def clock() -> float:
+    return NOW.timestamp()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    return db
+
+
+async def desks_page(db, config: Config, rows: int):
+    desk = await Desk.open(db, config, clock=clock)
+    try:
+        ids = await desk.queue_ids()
+        return ids, await desk.queue_rows(ids[:rows])
+    finally:
+        await desk.close()
+
+
+async def read(db, config: Config, rows: int = 1000):
+    reader = FirstPageReader(db, config, rows=rows, clock=clock)
+    return reader, await asyncio.to_thread(reader.result)
+
+
+async def test_a_store_needing_nothing_is_read_without_a_desk(demo_db, monkeypatch):
+    def no_desk(self):
+        raise AssertionError("read through a Desk")
+    monkeypatch.setattr(FirstPageReader, "_read_with_desk", no_desk)
+    reader, page = await read(demo_db, PLAIN)
+    assert page is not None
+    assert page == await desks_page(demo_db, PLAIN, 1000)
+    ids, rows = page
+    assert len(rows) == len(ids) > 20
+    # what a row shows beyond the mail: all of it read the same way
+    assert any(r.tags for r in rows) and any(r.assignee for r in rows) and any(r.flags for r in rows)
+    assert any(r.has_draft for r in rows) and any(r.scheduled_reply_at for r in rows)
+    assert reader.mark is not None and len(reader.mark) == 4
+
+
+async def test_the_first_rows_only(demo_db):
+    _, page = await read(demo_db, PLAIN, rows=5)
+    assert page is not None
+    ids, rows = page
+    assert [r.id for r in rows] == ids[:5] and len(ids) > 5
+
+
+@pytest.mark.parametrize("change", ["ranks", "bursts", "agent"])
+async def test_a_store_to_bring_up_to_date_is_read_through_a_desk(demo_db, tmp_path, monkeypatch, change):
+    """New priority settings (a new loud window too) or a new agent identity: the Desk opened on
+    the thread works the ranks out again first, as the app's own would."""
+    db = tmp_path / "copy.sqlite3"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    priority = PLAIN.priority
+    if change == "ranks":
+        priority = dataclasses.replace(priority, response_target_minutes=30)
+    elif change == "bursts":
+        priority = dataclasses.replace(priority, loud_window_minutes=60)
+    config = dataclasses.replace(PLAIN, priority=priority,
+                                 agent_addresses=PLAIN.agent_addresses + (("*@else.test",) if change == "agent" else ()))
+    through_desk = []
+    original = FirstPageReader._read_with_desk
+
+    async def spy(self):
+        through_desk.append(True)
+        return await original(self)
+    monkeypatch.setattr(FirstPageReader, "_read_with_desk", spy)
+    _, page = await read(db, config)
+    assert through_desk == [True] and page is not None
+    assert page == await desks_page(db, config, 1000)
+    _, again = await read(db, config)  # brought up to date: the plain read from now on
+    assert again == page and through_desk == [True]
+
+
+async def test_sla_targets_are_read_through_a_desk(demo_db):
+    assert DEMO_CONFIG.sla.configured()
+    _, page = await read(demo_db, DEMO_CONFIG)
+    assert page is not None
+    assert page == await desks_page(demo_db, DEMO_CONFIG, 1000)
+    assert any(r.sla is not None for r in page[1])
+
+
+async def test_plain_reads_neither_write_nor_make_a_store(demo_db, tmp_path):
+    store = PlainReads(demo_db)
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await store.fetchall("DELETE FROM tags")
+        assert await store.fetchone("SELECT count(*) FROM tags") is not None
+    finally:
+        store.close()
+    missing = tmp_path / "none.sqlite3"
+    with pytest.raises(sqlite3.OperationalError):
+        PlainReads(missing)
+    assert not missing.exists()
+    odd = tmp_path / "a #1 ?x%.sqlite3"  # a path is not read as a URI's query or fragment
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(odd) as target:
+        source.backup(target)
+    store = PlainReads(odd)
+    try:
+        assert store.version > 0
+    finally:
+        store.close()
+
+
+def test_the_thread_leaves_the_desks_modules_to_the_app(demo_db, tmp_path):
+    """What the thread imports the app's own imports wait for (the GIL): the desk's service and
+    the rest of its modules are imported after the first paint (ui.app.run_app)."""
+    code = ("import sys\nfrom tui_desk.config import Config\nfrom tui_desk.desk.first_page import FirstPageReader\n"
+            f"r = FirstPageReader({str(demo_db)!r}, Config(agent={PLAIN.agent!r}, "
+            f"agent_addresses={PLAIN.agent_addresses!r}))\n"
+            "assert r.result() is not None\n"
+            "print('tui_desk.desk.service' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.strip() == "False"
