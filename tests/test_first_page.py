@@ -22,8 +22,8 @@ from tui_desk.desk.service import Desk
 from tui_desk.store.db import PlainReads
 
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.timezone.utc)
-# the demo's agent, without its [sla] targets
-PLAIN = Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses)
+# the demo's agent and priority settings (its store's ranks are made with them), without its [sla] targets
+PLAIN = Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, priority=DEMO_CONFIG.priority)
 
 
 def clock() -> float:
@@ -134,9 +134,10 @@ async def test_plain_reads_neither_write_nor_make_a_store(demo_db, tmp_path):
 def test_the_thread_leaves_the_desks_modules_to_the_app(demo_db, tmp_path):
     """What the thread imports the app's own imports wait for (the GIL): the desk's service and
     the rest of its modules are imported after the first paint (ui.app.run_app)."""
-    code = ("import sys\nfrom tui_desk.config import Config\nfrom tui_desk.desk.first_page import FirstPageReader\n"
+    code = ("import sys\nfrom tui_desk.config import Config, PriorityConfig\n"
+            "from tui_desk.desk.first_page import FirstPageReader\n"
             f"r = FirstPageReader({str(demo_db)!r}, Config(agent={PLAIN.agent!r}, "
-            f"agent_addresses={PLAIN.agent_addresses!r}))\n"
+            f"agent_addresses={PLAIN.agent_addresses!r}, priority={PLAIN.priority!r}))\n"
             "assert r.result() is not None\n"
             "print('tui_desk.desk.service' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
