@@ -77,7 +77,9 @@ def test_the_demo_follows_up_on_its_dark_mode_requests_into_its_smtp_sink(termin
     term.keys("Enter")
     term.wait_search_left("tag:wants-dark-mode")
     term.keys("*")
-    term.wait_for(lambda s: s.count("✓") == count, what=f"{count} rows selected")  # each row's mark
+    # the rows on screen carry the mark; not every row is on screen at 80x24 (the demo's history
+    # follows today's date, so the count varies day to day): F's dry run below counts them all
+    term.wait_for(lambda s: s.count("✓") >= min(count, 5), what="the rows on screen marked selected")
     term.keys("F")
     term.wait_for("which snippet?")
     term.type("shipped")
