@@ -1,8 +1,18 @@
-"""What /proc says about processes: a process's descendants, and which of some pids still run."""
+"""What /proc says about processes: a process's descendants, which of some pids still run, and
+whether one runs (not a zombie)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def descendants(pid: int) -> set[int]:

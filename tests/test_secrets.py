@@ -15,14 +15,7 @@ import pytest
 from tui_desk.config import ServerConfig, load_config
 from tui_desk.secrets import SecretError, get_password, password_lookup, stop_commands
 
-
-def running(pid: int) -> bool:
-    """The process exists and is not a zombie waiting to be reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+from tests.processes import running
 
 
 def wait_for_file(path: Path, seconds: float = 10.0) -> str:

@@ -4,9 +4,7 @@ desk (fixed clock, fixed snippets)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import sqlite3
 import email
 import time
 from email import policy
@@ -23,8 +21,10 @@ from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+    from tests.ui_support import demo_apps, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
+    from ui_support import demo_apps, until
 
 SIZE = (120, 40)
 
@@ -36,41 +36,13 @@ def _private_state(tmp_path, monkeypatch):
 
 @pytest.fixture
 async def demo(tmp_path):
-    """(make_app, sink): the demo store, its SMTP sink; make_app(undo_seconds) opens a real Desk."""
-    from tui_desk.cli import prepare_demo
-    from tui_desk.demo import DemoMailSink, demo_config
-    from tui_desk.desk.service import Desk
-
-    await prepare_demo(tmp_path / "demo.db")
-    # the demo comes with a reply scheduled for tomorrow (a desk at work); these tests count
-    # what they put in the outbox themselves
-    with sqlite3.connect(tmp_path / "demo.db") as db:
-        db.execute("DELETE FROM outbox")
-    sink = DemoMailSink()
-    port = sink.start()
-
-    def make_app(undo_seconds: int = 10) -> DeskApp:
-        config = demo_config(port)
-        account = dataclasses.replace(config.accounts[0], undo_send_seconds=undo_seconds)
-        config = dataclasses.replace(config, accounts=(account,))
-
-        async def open_desk():
-            return await Desk.open(tmp_path / "demo.db", config)
-
-        return DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")])
-
+    """(make_app, sink): the demo store, its SMTP sink; make_app(undo_seconds) opens a real Desk
+    (ui_support.demo_apps)."""
+    make_app, sink = await demo_apps(tmp_path)
     try:
         yield make_app, sink
     finally:
         sink.stop()
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 async def started(app: DeskApp, pilot) -> int:

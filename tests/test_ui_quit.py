@@ -4,21 +4,18 @@ without a word (the confirm on quit: send now and quit, leave it in the outbox, 
 from __future__ import annotations
 
 import socket
-import sqlite3
-import time
 
 import pytest
 from textual.widgets import Static
 
-from tui_desk.desk.snippets import bundled_dir
 from tui_desk.ui.app import DeskApp
 from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.quitting import QuitScreen
 
 try:
-    from tests.ui_support import make_app
+    from tests.ui_support import demo_apps, make_app, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import make_app
+    from ui_support import demo_apps, make_app, until
 
 SIZE = (120, 40)
 
@@ -51,39 +48,12 @@ def _private_state(tmp_path, monkeypatch):
 
 @pytest.fixture
 async def demo(tmp_path):
-    """(make_app, sink): make_app(smtp_port=None, temporary_store=False) opens a real Desk on
-    the demo store, sending to the sink (or to smtp_port: nothing listens on a closed one)."""
-    from tui_desk.cli import prepare_demo
-    from tui_desk.demo import DemoMailSink, demo_config
-    from tui_desk.desk.service import Desk
-
-    await prepare_demo(tmp_path / "demo.db")
-    with sqlite3.connect(tmp_path / "demo.db") as db:
-        db.execute("DELETE FROM outbox")  # the demo's reply for tomorrow: these tests count their own
-    sink = DemoMailSink()
-    port = sink.start()
-
-    def make_app(smtp_port: int | None = None, temporary_store: bool = False) -> DeskApp:
-        config = demo_config(port if smtp_port is None else smtp_port)
-
-        async def open_desk():
-            return await Desk.open(tmp_path / "demo.db", config)
-
-        return DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=[bundled_dir("themes")],
-                       temporary_store=temporary_store)
-
+    """(make_app, sink): see ui_support.demo_apps."""
+    make_app, sink = await demo_apps(tmp_path)
     try:
         yield make_app, sink
     finally:
         sink.stop()
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 async def reply_queued(app: DeskApp, pilot, text: str = "Thanks, refunded.") -> None:

@@ -1,7 +1,15 @@
-"""What the app tests share: an app over the stand-in desk with the shipped themes, and the text
-a Static shows."""
+"""What the app tests share: an app over the stand-in desk with the shipped themes, apps over a
+real Desk on the demo store with its SMTP sink, waiting for a condition, and the text a Static
+shows."""
 
 from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from textual.widgets import Static
 
@@ -25,3 +33,41 @@ def make_app(n: int = 40, **kw) -> DeskApp:
 def plain_text(static: Static) -> str:
     """What a Static shows, as plain text (markup would have been consumed)."""
     return str(static.render())
+
+
+async def until(pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def demo_apps(folder: Path):
+    """(make_app, sink): the demo store in ``folder`` with its outbox emptied (the demo's reply
+    for tomorrow: the tests count their own) and its SMTP sink started (the caller stops it).
+    make_app(undo_seconds=10, smtp_port=None, temporary_store=False) opens a real Desk, sending
+    to the sink (or to smtp_port: nothing listens on a closed one)."""
+    from tui_desk.cli import prepare_demo
+    from tui_desk.demo import DemoMailSink, demo_config
+    from tui_desk.desk.service import Desk
+
+    db = folder / "demo.db"
+    await prepare_demo(db)
+    with sqlite3.connect(db) as con:
+        con.execute("DELETE FROM outbox")
+    sink = DemoMailSink()
+    port = sink.start()
+
+    def make_app(undo_seconds: int = 10, smtp_port: int | None = None, temporary_store: bool = False) -> DeskApp:
+        config = demo_config(port if smtp_port is None else smtp_port)
+        account = dataclasses.replace(config.accounts[0], undo_send_seconds=undo_seconds)
+        config = dataclasses.replace(config, accounts=(account,))
+
+        async def open_desk():
+            return await Desk.open(db, config)
+
+        return DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=THEME_DIRS,
+                       temporary_store=temporary_store)
+
+    return make_app, sink

@@ -5,21 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 from accounts import write_config
 from e2e.conftest import home_with_mail
 from e2e.harness import TUI_DESK, agent_home
-
-
-def running(pid: int) -> bool:
-    """The process exists and is not a zombie waiting to be reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+from processes import running
 
 
 def wait_until(check, seconds: float, what: str):
