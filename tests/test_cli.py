@@ -431,6 +431,8 @@ def test_an_empty_queue_says_so(tmp_path, capsys):
     asyncio.run(make_store())
     assert run(capsys, "--db", db, "queue") == (0, "No conversations.\n", "")
     assert run(capsys, "--db", db, "queue", "--view", "Pending") == (0, "No conversations in Pending.\n", "")
+    assert run(capsys, "--db", db, "search", "nothing-matches-this") == (0, "No conversations match.\n", "")
+    assert run_json(capsys, "--db", db, "search", "nothing-matches-this") == []
     assert run_json(capsys, "--db", db, "queue") == []
 
 

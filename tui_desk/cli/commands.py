@@ -58,7 +58,10 @@ async def run_command(args, config: Config) -> int:
             ids = await desk.queue_ids(" ".join(args.query))
             if args.limit is not None:
                 ids = ids[: args.limit]
-            print_rows(await desk.queue_rows(ids), args.json, now)
+            if not ids and not args.json:  # as queue says "No conversations."; --json: []
+                say("No conversations match.")
+            else:
+                print_rows(await desk.queue_rows(ids), args.json, now)
         elif args.command == "show":
             view = await desk.conversation(args.id)
             if view is None:
