@@ -144,6 +144,19 @@ def test_import_is_idempotent(tmp_path, capsys):
     assert code == 0 and out.startswith(f"imported 0 messages ({first} already known)")
 
 
+def test_an_empty_file_imports_no_message(tmp_path, capsys):
+    """An empty mbox (or a file of blank lines) holds no mail: nothing is stored, no phantom
+    conversation without sender or subject appears in the queue."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "empty.mbox").write_bytes(b"")
+    (folder / "blank.eml").write_bytes(b"\n\r\n  \n")
+    db = tmp_path / "e.sqlite3"
+    code, out, err = run(capsys, "--db", db, "import", folder / "empty.mbox", folder)
+    assert code == 0 and out.startswith("imported 0 messages"), (out, err)
+    assert run_json(capsys, "--db", db, "queue") == []
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["show", "999999"], "no conversation 999999"),
     (["search", "colour:red"], "unknown search field 'colour:'"),

@@ -81,10 +81,12 @@ def read_sources(paths: list[Path]) -> Iterator[RawMail]:
     for kind, path in _plan(paths):
         if kind == "file":
             try:
-                yield RawMail(str(path), path.read_bytes(), int(path.stat().st_mtime),
-                              "the file's modification time")
+                data = path.read_bytes()
+                mtime = int(path.stat().st_mtime)
             except OSError as e:
                 raise SourceError(f"{path}: {e.strerror}") from None
+            if data.strip():  # an empty file (or blank lines alone) holds no message
+                yield RawMail(str(path), data, mtime, "the file's modification time")
         else:
             box = mailbox.mbox(path, create=False)
             try:
