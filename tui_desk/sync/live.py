@@ -162,14 +162,18 @@ class LiveSync:
                 nxt = asyncio.ensure_future(session.__anext__())
                 try:
                     done, _ = await asyncio.wait({nxt, stopper, news}, return_when=asyncio.FIRST_COMPLETED)
-                    if stopper in done or news in done:
+                    if stopper in done:
                         return False
-                    try:
-                        update = nxt.result()
-                    except StopAsyncIteration:
-                        return False
-                    # any update: go and sync
-                    return _about_other_folders([update, *conn.pending_updates()])
+                    if nxt not in done:  # a local change: stop waiting for the server
+                        nxt.cancel()
+                        await asyncio.wait({nxt})
+                    # Every update in hand decides, the one the wait took too: a local change
+                    # coming with NOTIFY's word that History changed (a teammate's incident, say)
+                    # must not drop that word and leave History unread until the next poll.
+                    taken = [] if nxt.cancelled() else [nxt.result()]
+                    return _about_other_folders([*taken, *conn.pending_updates()])
+                except StopAsyncIteration:  # the IDLE's time is up
+                    return _about_other_folders(conn.pending_updates())
                 finally:
                     # also when cancelled (the app quitting): the wait for an update would
                     # otherwise fail once the connection is logged out, with nobody to hear it
