@@ -306,3 +306,32 @@ async def test_events_follow_their_mail_into_a_merged_conversation(tmp_path):
     assert [h.text for h in await desk.history(other)] == ["tagged +billing", "tagged +bug"], \
         "a merged-away number shows the conversation it went into"
     await desk.close()
+
+
+async def test_a_teammates_history_is_not_lost_when_a_local_change_comes_in_the_same_moment(tmp_path, dovecot,
+                                                                                          mail_user):
+    """The live sync waits for the server (IDLE, NOTIFY) and for local changes at once. When
+    both come together, NOTIFY's word that History changed must still make the next pass read
+    every folder (it was dropped: a teammate's incident stayed unread until the 60 s poll)."""
+    import asyncio
+    (alice, alice_sync), (bob, bob_sync) = await two_agents(tmp_path, dovecot, mail_user)
+    conn = await bob_sync.connect()
+    try:
+        await conn.select("INBOX")
+        assert await conn.notify_set()
+        await commands.set_status(alice, [await conv_of(alice, "m0@t")], "pending")
+        await alice_sync.sync_once()  # History gets alice's event: NOTIFY tells bob's connection
+        deadline = asyncio.get_running_loop().time() + 10
+        heard = []
+        while not any(u.kind == "STATUS" for u in heard):  # the word is in
+            assert asyncio.get_running_loop().time() < deadline, "no STATUS update from NOTIFY"
+            await conn.noop()
+            heard += conn.pending_updates()
+        for update in heard:  # back where the wait finds them
+            conn._updates().put(update)
+        bob_sync._news.set()  # and a local change at the same moment
+        assert await bob_sync._wait_for_news(conn, asyncio.Event(), 5.0) is True
+    finally:
+        await conn.logout()
+    for d in (alice, bob):
+        await d.close()
