@@ -60,6 +60,7 @@ def undo_window(config: Config) -> int:
 class StoredRows:
     """What the store says about some conversations, for their queue rows."""
     rows: dict[int, sqlite3.Row]  # conversation_rows'
+    summaries: dict[int, queries.ConversationSummary]  # of those rows, for the priority
     tags: dict[int, tuple[str, ...]]
     per_customer: dict[str, int]  # conversations per customer
     corrected: dict[int, list[str]]  # date corrections
@@ -73,14 +74,14 @@ async def stored_rows(store: StoreReads, ids: list[int], config: Config) -> Stor
     per_customer = await queries.conversation_counts_by_customer(store, [r["customer_key"] for r in rows.values()])
     # a Date not believed moves the mail to its arrival time: the rank says so
     corrected = await queries.date_corrections(store, list(rows))
+    summaries = {cid: summary_from_row(r) for cid, r in rows.items()}
     kept_next_to: dict[int, int] = {}
-    for cid, r in rows.items():  # a query only for those ranked up (rare: a burst's later mail)
-        summary = summary_from_row(r)
+    for cid, summary in summaries.items():  # a query only for those ranked up (rare: a burst's later mail)
         if priority.kept_next_to_burst(summary, config.priority, tags.get(cid, ())):
             first = await queries.first_of_burst(store, cid, summary.customer_key, summary.rank)
             if first is not None:
                 kept_next_to[cid] = first
-    return StoredRows(rows, tags, per_customer, corrected, kept_next_to)
+    return StoredRows(rows, summaries, tags, per_customer, corrected, kept_next_to)
 
 
 def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
@@ -91,7 +92,7 @@ def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
         r = stored.rows.get(cid)
         if r is None:
             continue
-        summary = summary_from_row(r)
+        summary = stored.summaries[cid]
         tags = stored.tags.get(cid, ())
         ex = priority.explain(summary, now, config.priority, tags, stored.per_customer.get(summary.customer_key, 0),
                               stored.kept_next_to.get(cid))
