@@ -2,8 +2,8 @@
 keys. Modal screens (help, prompts, compose, outbox…) are pushed over it; while one is up the
 main view's keys are not in play at all.
 
-Triage keys live in ui/triage_actions.py, replying in ui/replying.py; the keys are described
-once in ui/registry.py.
+Triage keys live in ui/triage_actions.py, replying in ui/replying.py, which panes show and
+where the focus goes in ui/pane_layout.py; the keys are described once in ui/registry.py.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from tui_desk.ui.conversation import ConversationPane
 from tui_desk.ui.followup import FollowupActions
 from tui_desk.ui.inputs import FollowingInput
 from tui_desk.ui.notices import Notices
+from tui_desk.ui.pane_layout import PaneLayout
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.replying import ReplyActions
 from tui_desk.ui.snippets import SnippetPane
@@ -38,7 +39,6 @@ from tui_desk.ui.triage_actions import TriageActions
 if TYPE_CHECKING:
     from tui_desk.ui.app_base import Clock, DeskAppBase
 
-NARROW_BELOW = 100  # columns; narrower than this the snippet pane folds away
 SEARCH_DELAY = 0.2  # seconds of no typing before a search runs
 AGE_REFRESH = 30.0  # seconds between repaints of the ages on show (a clock: nothing posts "time passed")
 # Another process's commit to the store (`tui-desk tag` from a script, a second app) has no
@@ -46,7 +46,7 @@ AGE_REFRESH = 30.0  # seconds between repaints of the ages on show (a clock: not
 STORE_WATCH_SECONDS = 0.5
 
 
-class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[None]):
+class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayout, Screen[None]):
     """Queue | Conversation | Snippets, with the status and trouble lines and the footer."""
 
     BINDINGS = registry.MAIN_SCREEN_BINDINGS
@@ -492,94 +492,6 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, Screen[N
             self.focus_now(self.queue)
             return
         raise SkipAction()  # Esc goes on to the focused widget
-
-    # --- panes and layout -----------------------------------------------------------------
-
-    def apply_layout(self, width: int) -> None:
-        """Below 100 columns the snippets fold away; shown again they take the conversation's place."""
-        self.narrow = width < NARROW_BELOW
-        self.set_class(self.narrow, "-narrow")
-        self.set_class(self.queue_wide, "-queue-wide")
-        snippets = self.snippet_pane
-        conversation = self.conversation_pane
-        if self.queue_wide:
-            snippets.display = conversation.display = False
-        elif self.narrow:
-            snippets.display = self.snippets_over_conversation
-            conversation.display = not self.snippets_over_conversation
-        else:
-            snippets.display = self.snippets_wanted
-            conversation.display = True
-        focused = self.focused
-        if focused is not None and not self._visible(focused):
-            self.focus_now(self.queue)
-
-    @staticmethod
-    def focus_now(widget: Widget) -> None:
-        """Focus at once, not after the queued events: keys typed right after "/" or Tab
-        (fast typists, pasted input over SSH) must land in the newly focused widget."""
-        widget.screen.set_focus(widget)
-
-    @staticmethod
-    def _visible(widget: Widget) -> bool:
-        node: Any = widget
-        while isinstance(node, Widget):
-            if not node.display:
-                return False
-            node = node.parent
-        return True
-
-    def action_wide_queue(self) -> None:
-        """The queue alone across the width, or the panes again."""
-        self.queue_wide = not self.queue_wide
-        self.apply_layout(self.app.size.width)
-        self.focus_now(self.queue)
-
-    def action_toggle_snippets(self, letter_key: bool = False) -> None:
-        """Show or hide the snippet pane (below 100 columns it replaces the conversation)."""
-        if letter_key and isinstance(self.focused, Input):
-            raise SkipAction()  # "S" typed into a box; F2 works there too
-        self.queue_wide = False
-        if self.narrow:
-            self.snippets_over_conversation = not self.snippets_over_conversation
-            shown = self.snippets_over_conversation
-        else:
-            self.snippets_wanted = not self.snippets_wanted
-            shown = self.snippets_wanted
-        self.apply_layout(self.app.size.width)
-        if shown:
-            self.focus_now(self.snippet_pane.filter_input)
-
-    def _pane_targets(self) -> list[Widget]:
-        """What Tab focuses in each visible pane, left to right."""
-        targets: list[Widget] = [self.queue]
-        if self.conversation_pane.display:
-            targets.append(self.conversation_pane.thread)
-        if self.snippet_pane.display:
-            targets.append(self.snippet_pane.filter_input)
-        return targets
-
-    def action_focus_pane(self, step: int) -> None:
-        """Move the focus to the next (or previous) pane."""
-        targets = self._pane_targets()
-        panes = [t if t is self.queue else t.parent for t in targets]
-        panes[0] = self.query_one("#queue-pane")
-        index = 0
-        node: Any = self.focused
-        while node is not None:
-            if node in panes:
-                index = panes.index(node)
-                break
-            node = node.parent
-        self.focus_now(targets[(index + step) % len(targets)])
-
-    def focus_within(self, widget: Widget) -> bool:
-        node: Any = self.focused
-        while node is not None:
-            if node is widget:
-                return True
-            node = node.parent
-        return False
 
     def palette_target(self, name: str | None) -> Any:
         """What a palette command of ui/registry.py runs on: this screen, or one of its panes."""
