@@ -335,3 +335,25 @@ async def test_a_teammates_history_is_not_lost_when_a_local_change_comes_in_the_
         await conn.logout()
     for d in (alice, bob):
         await d.close()
+
+
+def test_a_rules_line_says_the_automatic_reply_it_sent_once_even_when_sent_later_or_again():
+    """The `autoreply` event is recorded when the reply goes (after the undo window, or a retry
+    later); a rule that fires twice pairs each line with its own reply; a reply of another rule or
+    snippet stays its own line."""
+    from tui_desk.desk.history import rules_replies
+    from tui_desk.store.events import Event
+
+    def line(i: str, at: int, rule: str = "ack", snippet: str = "auto-ack") -> Event:
+        return Event(i, at, "alice", "rule", "<a@t>", {"rule": rule, "says": f"rule '{rule}' replied with snippet '{snippet}'"})
+
+    def reply(i: str, at: int, rule: str = "ack", snippet: str = "auto-ack") -> Event:
+        return Event(i, at, "alice", "autoreply", "<a@t>", {"rule": rule, "snippets": [{"name": snippet}]})
+    events = [line("l1", 100), reply("r1", 160),  # sent after a 60 s undo window
+              line("l2", 1000), reply("r2", 1000),
+              line("l3", 2000, rule="notice", snippet="closed"), reply("r3", 2001, rule="other", snippet="closed"),
+              reply("r4", 2002, snippet="other")]
+    assert {k: v.event_id for k, v in rules_replies(events).items()} == {"l1": "r1", "l2": "r2"}
+    # a line whose reply never went (held, cancelled) does not take the next firing's
+    assert {k: v.event_id for k, v in rules_replies([line("l1", 100), line("l2", 1000), reply("r2", 1001)]).items()} == {
+        "l2": "r2"}

@@ -23,7 +23,8 @@ One event per conversation per change, recorded in the transaction of the change
 
 A rule's actions record their own events too (a tag event beside the rule event that says why);
 an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute). Read back, such
-a state event is left out: the rule's line says it (`conversation_history`, `rules_own`).
+a state event is left out, and so is the `autoreply` a rule's line says it sent: the rule's line
+says it (`conversation_history`, `rules_own`, `rules_replies`).
 A customer's mail reopening or waking a conversation is not recorded: every client would record
 it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
@@ -195,15 +196,55 @@ def rules_own(events: list[Event]) -> set[str]:
     return own
 
 
+def rules_replies(events: list[Event]) -> dict[str, Event]:
+    """The `autoreply` events a rule's (or an incident's) line already says ("… replied with
+    snippet 'x'"), by the id of that `rule` event. An automatic reply is recorded when it is sent
+    (after the undo window, or later on a retry), so the reply is the first of the same rule and
+    snippet from RULE_GAP before its line until the next such line (a rule firing again)."""
+    def snippet_names(reply: Event) -> list[str]:
+        return [str(s.get("name")) for s in reply.data.get("snippets") or [] if isinstance(s, dict)]
+
+    lines = [e for e in events if e.kind == "rule" and " replied with snippet " in str(e.data.get("says") or "")]
+    replies = [e for e in events if e.kind == "autoreply"]
+    paired: dict[str, Event] = {}
+    taken: set[str] = set()
+    for i, line in enumerate(lines):
+        says = str(line.data.get("says"))
+        same = [later for later in lines[i + 1:] if later.data.get("rule") == line.data.get("rule")
+                and later.data.get("says") == says]
+        until = same[0].at - RULE_GAP if same else None
+        for reply in replies:
+            if (reply.event_id not in taken and reply.data.get("rule") == line.data.get("rule")
+                    and reply.at >= line.at - RULE_GAP and (until is None or reply.at < until)
+                    and any(f"'{name}'" in says for name in snippet_names(reply))):
+                paired[line.event_id] = reply
+                taken.add(reply.event_id)
+                break
+    return paired
+
+
 async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine]:
     """The conversation's events, oldest first; a state event a rule's action recorded reads once,
-    as the rule's line (rules_own)."""
+    as the rule's line (rules_own), and so does the automatic reply a rule's line says it sent
+    (rules_replies: the line gains the measured wait the reply told the customer)."""
     zone = local_zone(desk.config.priority.timezone)
     found = await store_events.of_conversation(desk.store, conv_id)
     said_by_rule = rules_own(found)
-    return [HistoryLine(dt.datetime.fromtimestamp(e.at, zone), sanitize_line(e.agent), e.kind, describe(e, zone),
-                        e.data, e.event_id)
-            for e in found if e.event_id not in said_by_rule]
+    replies = rules_replies(found)
+    said_by_rule.update(e.event_id for e in replies.values())
+    lines = []
+    for e in found:
+        if e.event_id in said_by_rule:
+            continue
+        text = describe(e, zone)
+        reply = replies.get(e.event_id)
+        wait = reply.data.get("expected_wait") if reply is not None else None
+        if isinstance(wait, dict):
+            from tui_desk.desk.expected_wait import explain  # with the metrics: only for such an event
+            text += ": " + explain(wait)
+        lines.append(HistoryLine(dt.datetime.fromtimestamp(e.at, zone), sanitize_line(e.agent), e.kind, text,
+                                 e.data, e.event_id))
+    return lines
 
 
 async def action_lines(desk: DeskCore, conv_id: int) -> tuple[ActionLine, ...]:
