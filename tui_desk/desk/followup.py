@@ -82,7 +82,7 @@ class FollowupItem:
         if self.problem:
             return f"#{self.conv_id}  skipped: {sanitize_line(self.problem)}"
         if self.told_in is not None:
-            return f"#{self.conv_id}  {to}  gets it in #{self.told_in} (one mail per customer)"
+            return f"#{self.conv_id}  {sanitize_line(self.customer)}  gets it in #{self.told_in} (one mail per customer)"
         return (f"#{self.conv_id}  {sanitize_line(', '.join(self.to))}  {sanitize_line(self.subject)}  "
                 f"{sanitize_line(self.first_line)}")
 
@@ -324,13 +324,15 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
     # a note only once its customer's mail is in the outbox: a crash before it leaves the
     # carrier to the next run, never a note without a mail
     failed = {i.conv_id for i in outcome.skipped}
+    carriers = {i.conv_id: i for i in new}
     for item in the_plan.covered:
+        assert item.told_in is not None  # what covered means
         if item.told_in in failed:
             outcome.skipped.append(dataclasses.replace(
                 item, problem=f"its customer's reply in #{item.told_in} was not queued"))
             continue
         try:
-            await _note(desk, the_plan, item)
+            await _note(desk, the_plan, item, carriers.get(item.told_in))
         except CommandError as e:
             outcome.skipped.append(dataclasses.replace(item, problem=str(e)))
             continue
@@ -346,7 +348,7 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
     return outcome
 
 
-async def _note(desk: Desk, the_plan: Plan, item: FollowupItem) -> None:
+async def _note(desk: Desk, the_plan: Plan, item: FollowupItem, carrier: FollowupItem | None) -> None:
     """The covered conversation's note: its customer gets the follow-up in #told_in. Added once
     (its Message-ID is derived: a second run, or a teammate's synced copy, finds it)."""
     from tui_desk.desk.notes import add_note
@@ -357,7 +359,7 @@ async def _note(desk: Desk, the_plan: Plan, item: FollowupItem) -> None:
     message_id = note_message_id(the_plan.followup_id, anchors[item.conv_id])
     if await _known(desk, [message_id]):
         return
-    to = ", ".join(item.to) or item.customer
+    to = ", ".join(carrier.to) if carrier is not None else item.customer
     await add_note(desk, item.conv_id, f"Follow-up '{the_plan.followup_id}' (snippet {the_plan.snippet.name}) "
                    f"goes to {to} in #{item.told_in}, not here: one mail per customer.", message_id=message_id)
 
