@@ -190,7 +190,8 @@ def test_customers_who_asked_twice_killed_between_replies_and_notes_get_one_mail
     assert sorted(r for rcpts, _, _, _ in sent for r in rcpts) == [f"c{i}@c.test" for i in range(3)], \
         "every customer exactly one mail"
     assert sorted(mid for _, mid, _, _ in sent) == sorted(
-        i["message_id"] for i in dry["items"] if i["conversation"] in carriers), "in the conversation the dry run named"
+        i["message_id"] for i in dry["items"] if i["conversation"] in carriers), \
+        "in the conversation the dry run named"
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ async def test_f_picks_a_snippet_shows_who_gets_what_and_queues_once():
         await pilot.press(*"ship", "enter")  # filtered to feature-shipped
         await settle(pilot)
         assert isinstance(app.screen, FollowupConfirm)
-        assert app.screen.query_one("#prompt").border_title == "Follow-up with feature-shipped: 2 customers (2 conversations)"
+        assert (app.screen.query_one("#prompt").border_title
+                == "Follow-up with feature-shipped: 2 customers (2 conversations)")
         lines = dry_run_lines(app.screen)
         assert lines[0] == "#1  anna.petrova@example.ru  Re: [#1] Charged twice for order #48213  Hi Anna,"
         assert len(lines) == 2 and lines[1].startswith("#2  ")

@@ -28,12 +28,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--snippet", required=True, metavar="NAME", help="the snippet each conversation gets, filled for it")
     p.add_argument("--dry-run", action="store_true", help="list who gets what; send nothing, change nothing")
     p.add_argument("--tag", action="append", default=[], metavar="+TAG|-TAG",
-                   help="tag the conversations that get it (--tag +shipped, --tag=-wants-dark-mode)")
+                   help="tag the conversations that get it or its note (--tag +shipped, --tag=-wants-dark-mode)")
     p.add_argument("--status", choices=("open", "pending", "closed"), help="then set their status")
     p.add_argument("--rate", type=rate, metavar="N/min", help="mails a minute (default: [followup] per_minute)")
     p.add_argument("--id", dest="followup_id", metavar="ID",
                    help="name a new round (default: the snippet's name; the same id never mails one "
-                        "conversation twice, so a second follow-up with the same snippet needs a new id)")
+                        "customer twice, so a second follow-up with the same snippet needs a new id)")
     p.add_argument("--json", action="store_true")
 
 

@@ -82,8 +82,9 @@ class FollowupItem:
         if self.problem:
             return f"#{self.conv_id}  skipped: {sanitize_line(self.problem)}"
         if self.told_in is not None:
-            return f"#{self.conv_id}  {sanitize_line(self.customer)}  gets it in #{self.told_in} (one mail per customer)"
-        return (f"#{self.conv_id}  {sanitize_line(', '.join(self.to))}  {sanitize_line(self.subject)}  "
+            return (f"#{self.conv_id}  {sanitize_line(self.customer)}  gets it in #{self.told_in} "
+                    "(one mail per customer)")
+        return (f"#{self.conv_id}  {to}  {sanitize_line(self.subject)}  "
                 f"{sanitize_line(self.first_line)}")
 
 
