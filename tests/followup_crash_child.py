@@ -3,7 +3,8 @@ tests/test_followup_crash.py:
 
     python tests/followup_crash_child.py POINT N --config C --db D followup ... | outbox --send
 
-POINT is `queued` (the N-th reply is committed to the outbox, the next not yet) or `after-smtp`
+POINT is `queued` (the N-th reply is committed to the outbox, the next not yet), `noted` (the
+N-th note of a covered conversation is in: its customer's reply goes in another) or `after-smtp`
 (the SMTP server took the N-th mail; the outbox still says 'sending'). There the process prints
 POINT, flushes and blocks until the test kills it (tests/send_crash_child.stop). Everything else
 is the unchanged code of tui_desk.
@@ -17,7 +18,7 @@ import sys
 from send_crash_child import stop
 
 from tui_desk import cli
-from tui_desk.desk import replies
+from tui_desk.desk import notes, replies
 from tui_desk.sync import delivery
 
 
@@ -38,6 +39,7 @@ def stop_after_call(owner, name: str, point: str, n: int) -> None:
 
 HOOKS = {
     "queued": lambda n: stop_after_call(replies, "queue_reply", "queued", n),  # desk.followup imports it per run
+    "noted": lambda n: stop_after_call(notes, "add_note", "noted", n),  # desk.followup imports it per note
     "after-smtp": lambda n: stop_after_call(delivery, "send", "after-smtp", n),
 }
 

@@ -336,7 +336,7 @@ def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path,
     common = ("--db", db, "--config", config, "followup", "--query", "subject:refund", "--dry-run")
     code, out, err = run(capsys, *common, "--snippet", "outage-investigating")  # {{status_page_url}}: nothing fills it
     assert code == 1 and "skipped: fill these before sending: {{status_page_url}}" in out
-    assert err == "dry run: 0 replies would be queued; nothing sent\n"
+    assert err == "dry run: 0 customers (0 conversations): 0 replies would be queued, one per customer; nothing sent\n"
     code, out, err = run(capsys, *common, "--snippet", "thanks-feedback")
     assert code == 0 and "skipped" not in out and "would be queued" in err
 
@@ -353,13 +353,65 @@ def test_a_second_follow_up_with_the_same_snippet_says_it_needs_a_new_id(tmp_pat
     assert code == 0 and "queued" in out and "--id" not in err, (out, err)
     queued = int(out.split("queued ")[1].split()[0])
     assert queued > 0
+    # one reply per customer; their other conversations got a note, and have it too
+    noted = int(found[1]) if (found := re.search(r"(\d+) conversations? noted", out)) else 0
+    had = queued + noted
     for extra in (("--dry-run",), ()):
         code, out, err = run(capsys, *common, *extra)
         assert code == 0 and "already sent" in out, (extra, out)
-        assert (f"{queued} conversation{'s' if queued != 1 else ''} had follow-up 'thanks-feedback' already: "
+        assert (f"{had} conversation{'s' if had != 1 else ''} had follow-up 'thanks-feedback' already: "
                 "a second one to them needs a new --id ROUND\n") in err, (extra, err)
     code, out, err = run(capsys, *common, "--id", "thanks-2")
     assert code == 0 and f"queued {queued} repl" in out and "--id" not in err, (out, err)
+
+
+def test_a_follow_up_mails_each_customer_once_and_says_which_conversation_carries_it(tmp_path, capsys):
+    """README (Bulk follow-up): the demo's dark-mode requests include customers who asked more than
+    once; the dry run counts customers and conversations, --json names the conversation that
+    carries each customer's one mail (their most recent open one) and those it answers, and the
+    run queues one reply per customer and notes the others."""
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    common = ("--db", db, "--config", config, "followup", "--query", "tag:wants-dark-mode", "--snippet",
+              "feature-shipped")
+    dry = run_json(capsys, *common, "--dry-run")
+    items = {i["conversation"]: i for i in dry["items"]}
+    by_customer: dict[str, list[int]] = {}
+    for i in dry["items"]:
+        by_customer.setdefault(i["customer"], []).append(i["conversation"])
+    assert {i["state"] for i in dry["items"]} == {"new", "covered"}
+    assert sorted(m["customer"] for m in dry["mails"]) == sorted(by_customer), "one mail per customer"
+    assert dry["customers"] == len(by_customer) < len(items) == dry["conversations"], "someone asked twice"
+    rows = {r["id"]: r for r in run_json(capsys, "--db", db, "search", "tag:wants-dark-mode")}
+    for mail in dry["mails"]:
+        mine = by_customer[mail["customer"]]
+        assert items[mail["conversation"]]["state"] == "new" and items[mail["conversation"]]["told_in"] is None
+        assert sorted(mail["covers"]) == sorted(c for c in mine if c != mail["conversation"])
+        assert all(items[c]["state"] == "covered" and items[c]["told_in"] == mail["conversation"]
+                   for c in mail["covers"])
+        open_ones = [c for c in mine if rows[c]["status"] == "open"] or mine
+        newest = max(open_ones, key=lambda c: (rows[c]["last_message"], c))
+        assert mail["conversation"] == newest, "the customer's most recent open conversation carries it"
+    code, out, err = run(capsys, *common, "--dry-run")
+    assert code == 0 and err == (f"dry run: {dry['customers']} customers ({dry['conversations']} conversations): "
+                                 f"{dry['customers']} replies would be queued, one per customer; nothing sent\n")
+    covered = next(c for m in dry["mails"] for c in m["covers"])
+    assert f"#{covered}  {items[covered]['customer']}  gets it in #{items[covered]['told_in']} " \
+           "(one mail per customer)\n" in out
+
+    done = run_json(capsys, *common, "--tag", "+shipped")
+    assert {i["conversation"]: i["state"] for i in done["items"]} == {
+        c: "queued" if i["state"] == "new" else "noted" for c, i in items.items()}
+    assert done["mails"] == dry["mails"] and done["customers"] == dry["customers"]
+    queued = run_json(capsys, "--db", db, "outbox")
+    followups = [q for q in queued if q["message_id"].startswith("followup.")]
+    assert sorted(q["conversation"] for q in followups) == sorted(m["conversation"] for m in dry["mails"])
+    again = run_json(capsys, *common)
+    assert {i["state"] for i in again["items"]} == {"already"} and again["mails"] == []
+    assert len([q for q in run_json(capsys, "--db", db, "outbox") if q["message_id"].startswith("followup.")]) \
+        == dry["customers"], "nobody twice"
 
 
 def test_the_teams_own_placeholders_fill_every_reply(tmp_path, capsys):

@@ -68,7 +68,8 @@ def test_readme_demo_lines_run_against_the_kept_demo(kept, monkeypatch, capsys):
         elif argv[0] == "history":
             assert not err and (re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d \w", out) or out.startswith("No history")), out
         else:
-            assert re.fullmatch(r"dry run: [1-9]\d* replies would be queued; nothing sent\n", err), err
+            assert re.fullmatch(r"dry run: ([1-9]\d*) customers? \([1-9]\d* conversations?\): \1 repl(y|ies) "
+                                r"would be queued, one per customer; nothing sent\n", err), err
             assert out.count("\n") >= 2, out
 
 

@@ -212,3 +212,124 @@ async def test_list_and_bulk_senders_are_skipped_with_the_reason_in_the_dry_run_
     assert len(done.queued) == 1 and len(done.skipped) == 2
     assert [r for item in await outbox.items(desk.store) for r in item.recipients] == ["ann@c.test"]
     await desk.close()
+
+
+async def desk_with_customers(tmp_path, dovecot, user, smtp_port, clock, requests):
+    """A desk with one conversation per (sender, subject, minutes) request, tagged wants-dark-mode;
+    (desk, outbox sender, {subject: conversation id})."""
+    dovecot.load_maildir(user, [make_mail(f"req{i}@t", sender=sender, subject=subject, minutes=minutes,
+                                          body="Is dark mode coming?\n")
+                                for i, (sender, subject, minutes) in enumerate(requests)])
+    cfg = dataclasses.replace(config_for(dovecot, user, smtp_port), followup=FollowupConfig(600))
+    desk = await Desk.open(tmp_path / "s.db", cfg, clock=clock)
+    desk._snippets = [SHIPPED]
+    sync = AccountSync(desk.store, cfg.accounts[0], dovecot.password_of(user), is_agent=cfg.is_agent_address,
+                       on_change=desk.refresh)
+    await sync.sync_once()
+    rows = await desk.queue_rows(await desk.queue_ids("subject:dark"))
+    by_subject = {r.subject: r.id for r in rows}
+    assert len(by_subject) == len(requests), "one conversation per request"
+    await desk.tag(list(by_subject.values()), ["wants-dark-mode"])
+    sender = OutboxSender(desk.store, cfg, lambda a, k: "secret", on_change=desk.refresh, clock=clock)
+    return desk, sender, by_subject
+
+
+async def notes_of(desk: Desk, conv_id: int) -> list[str]:
+    view = await desk.conversation(conv_id)
+    assert view is not None
+    return [" ".join(b.text for b in m.blocks) for m in view.messages if m.is_note]
+
+
+async def test_one_mail_per_customer_in_their_most_recent_open_conversation(tmp_path, dovecot, mail_user, smtp_sink):
+    """Ann asked three times (two still open), Cy twice (both closed), Bob once: three customers,
+    three mails. Ann's goes in her most recent open conversation, Cy's in his most recent one; the
+    others get a note naming the one that carries it, and the same follow-up again mails nobody,
+    not even through a conversation of Ann's the first run did not select."""
+    smtp_sink.clear()
+    clock = Clock()
+    ann, bob, cy = "Ann Lee <ann@c.test>", "Bob Stone <bob@c.test>", "Cy <CY@d.test>"
+    desk, sender, conv = await desk_with_customers(tmp_path, dovecot, mail_user, smtp_sink.port, clock, [
+        (ann, "Dark mode? (ann, first)", 0), (ann, "Dark mode? (ann, second)", 10),
+        (ann, "Dark mode? (ann, newest, closed)", 20), (bob, "Dark mode? (bob)", 5),
+        (cy, "Dark mode? (cy, older)", 1), ("Cy <cy@d.test>", "Dark mode? (cy, newer)", 2),
+        (ann, "Dark mode? (ann, later)", 30)])
+    await desk.set_status([conv["Dark mode? (ann, newest, closed)"], conv["Dark mode? (cy, older)"],
+                           conv["Dark mode? (cy, newer)"]], "closed")
+    later = conv.pop("Dark mode? (ann, later)")  # not in this run
+    ids = sorted(conv.values())
+    ann_carrier, cy_carrier = conv["Dark mode? (ann, second)"], conv["Dark mode? (cy, newer)"]
+    carriers = {ann_carrier, conv["Dark mode? (bob)"], cy_carrier}
+    told_in = {conv["Dark mode? (ann, first)"]: ann_carrier, conv["Dark mode? (ann, newest, closed)"]: ann_carrier,
+               conv["Dark mode? (cy, older)"]: cy_carrier}
+
+    dry = await followup.plan(desk, ids, "feature-shipped")
+    assert {i.conv_id for i in dry.items if i.state == "new"} == carriers
+    assert {i.conv_id: i.told_in for i in dry.items if i.state == "covered"} == told_in
+    assert {i.conv_id: i.customer for i in dry.items} == {
+        **{conv[s]: "ann@c.test" for s in conv if "(ann" in s}, conv["Dark mode? (bob)"]: "bob@c.test",
+        **{conv[s]: "cy@d.test" for s in conv if "(cy" in s}}, "the desk's normalized customer address"
+    assert dry.summary() == "3 customers (6 conversations)"
+    older = next(i for i in dry.items if i.conv_id == conv["Dark mode? (ann, first)"])
+    assert older.line() == f"#{older.conv_id}  ann@c.test  gets it in #{ann_carrier} (one mail per customer)"
+    preview = await desk.followup_preview(ids, "feature-shipped")
+    assert {line.conv_id: line.state for line in preview} == {
+        cid: "new" if cid in carriers else "covered" for cid in ids}
+
+    done = await followup.run(desk, dry, add_tags=["shipped"], remove_tags=["wants-dark-mode"])
+    assert {i.conv_id for i, _, _ in done.queued} == carriers and done.skipped == []
+    assert {i.conv_id for i in done.noted} == set(told_in)
+    assert done.line() == ("follow-up 'feature-shipped': queued 3 replies, 3 conversations noted "
+                           "(one mail per customer); tagged 6 conversations +shipped -wants-dark-mode")
+    items = await outbox.items(desk.store)
+    assert sorted(r for item in items for r in item.recipients) == ["ann@c.test", "bob@c.test", "cy@d.test"]
+    for cid, carrier in told_in.items():
+        [note] = await notes_of(desk, cid)
+        assert f"#{carrier}" in note and "feature-shipped" in note, note
+    assert [await notes_of(desk, cid) for cid in sorted(carriers)] == [[], [], []]
+    rows = await desk.queue_rows(ids)
+    assert all("shipped" in r.tags and "wants-dark-mode" not in r.tags for r in rows), "the noted ones too"
+    assert {r.id for r in rows if r.status == "closed"} == {conv["Dark mode? (ann, newest, closed)"],
+                                                          conv["Dark mode? (cy, older)"], cy_carrier}, \
+        "a note changes no status"
+
+    clock.now += 3600
+    await sender.run_due()
+    got = smtp_sink.wait_for(3)
+    assert sorted(r for m in got for r in m.rcpt_tos) == ["ann@c.test", "bob@c.test", "cy@d.test"]
+
+    again = await followup.plan(desk, [*ids, later], "feature-shipped")
+    assert {i.conv_id: i.state for i in again.items} == {**{cid: "already" for cid in ids}, later: "covered"}
+    assert next(i for i in again.items if i.conv_id == later).told_in == ann_carrier
+    rerun = await followup.run(desk, again)
+    assert rerun.queued == [] and [i.conv_id for i in rerun.noted] == [later]
+    assert len(await notes_of(desk, later)) == 1
+    assert (await followup.run(desk, await followup.plan(desk, [*ids, later], "feature-shipped"))).noted == []
+    assert len(await notes_of(desk, later)) == 1, "one note, however often it runs"
+    clock.now += 3600
+    await sender.run_due()
+    assert len(smtp_sink.messages) == 3, "nobody twice"
+    await desk.close()
+
+
+async def test_the_carrier_is_a_conversation_the_mail_can_go_in(tmp_path, dovecot, mail_user, smtp_sink):
+    """Ann's most recent open conversation came with Precedence: bulk, which the guards skip: her
+    mail goes in her other one, and the skipped one is said as before."""
+    smtp_sink.clear()
+    clock = Clock()
+    ann = "Ann Lee <ann@c.test>"
+    desk, _, conv = await desk_with_customers(tmp_path, dovecot, mail_user, smtp_sink.port, clock, [
+        (ann, "Dark mode? (1)", 0), (ann, "Dark mode? (2)", 1), ("Bob Stone <bob@c.test>", "Dark mode? (3)", 2)])
+    bulk = make_mail("bulk@t", sender=ann, subject="Dark mode? (bulk)", minutes=3).replace(
+        b"Subject:", b"Precedence: bulk\r\nSubject:", 1)
+    dovecot.load_maildir(mail_user, [bulk])
+    sync = AccountSync(desk.store, desk.config.accounts[0], dovecot.password_of(mail_user),
+                       is_agent=desk.config.is_agent_address, on_change=desk.refresh)
+    await sync.sync_once()
+    [bulk_id] = await desk.queue_ids('subject:"dark mode? (bulk)"')
+    the_plan = await followup.plan(desk, [*conv.values(), bulk_id], "feature-shipped")
+    states = {i.conv_id: (i.state, i.told_in) for i in the_plan.items}
+    assert states == {conv["Dark mode? (1)"]: ("covered", conv["Dark mode? (2)"]),
+                      conv["Dark mode? (2)"]: ("new", None), conv["Dark mode? (3)"]: ("new", None),
+                      bulk_id: ("skipped", None)}
+    assert the_plan.summary() == "2 customers (3 conversations)"
+    await desk.close()

@@ -2,7 +2,8 @@
 Dovecot and aiosmtpd sink, with kill -9 twice: once while `tui-desk followup` queues, once while
 `tui-desk outbox --send` delivers (the SMTP server has taken a mail the outbox has not marked
 sent). The same command again continues; every customer gets exactly one mail, the one the dry
-run listed. And `tui-desk reply ID --snippet NAME`. Stop points: tests/followup_crash_child.py."""
+run listed. Customers who asked twice, killed between their replies and their notes: one mail
+each still. And `tui-desk reply ID --snippet NAME`. Stop points: tests/followup_crash_child.py."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ dark mode is out today: Settings, Appearance. Thanks for asking for it (ticket {
 class Desk:
     """A store and config driven only through `tui-desk` processes."""
 
-    def __init__(self, tmp_path: Path, dovecot, user: str, sink, customers: int):
+    def __init__(self, tmp_path: Path, dovecot, user: str, sink, customers: int, asks: int = 1):
+        """`asks`: the conversations each customer started (one request each)."""
         self.tmp, self.sink = tmp_path, sink
         self.cfg, self.db = tmp_path / "config.toml", tmp_path / "store.sqlite3"
         write_config(self.cfg, dovecot, user, agent="Alice", name="Helpdesk Support", smtp_port=sink.port,
@@ -49,12 +51,15 @@ class Desk:
         snippets.mkdir(parents=True)
         (snippets / "feature-shipped.md").write_text(SNIPPET)
         self.env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
-        dovecot.load_maildir(user, [make_mail(f"dark{i}@t", sender=f"Customer{i} Person <c{i}@c.test>",
-                                              subject=f"Dark mode please ({i})", body="Any news on dark mode?\n",
-                                              minutes=i) for i in range(customers)])
+        dovecot.load_maildir(user, [make_mail(f"dark{i}@t" if k == 0 else f"dark{i}-{k}@t",
+                                              sender=f"Customer{i} Person <c{i}@c.test>",
+                                              subject=f"Dark mode please ({i})" if k == 0 else
+                                              f"Dark mode please ({i}, ask {k + 1})", body="Any news on dark mode?\n",
+                                              minutes=i + k * customers)
+                                    for k in range(asks) for i in range(customers)])
         self.cli("sync", "--once")
         self.ids = [row["id"] for row in json.loads(self.cli("search", "subject:dark", "--json"))]
-        assert len(self.ids) == customers
+        assert len(self.ids) == customers * asks
         self.cli("tag", *map(str, self.ids), "+wants-dark-mode")
 
     def args(self, *args) -> list[str]:
@@ -154,6 +159,39 @@ def test_followup_to_200_killed_twice_reaches_each_customer_exactly_once(desk):
         "what the dry run listed is what went"
     assert left[0]["message_id"] in {mid for _, mid, _, _ in sent}, "the one 'maybe sent' did go, once"
     assert desk.outbox("--send") == left and len(desk.sink.messages) == CUSTOMERS, "nothing resent silently"
+
+
+@pytest.fixture
+def asked_twice(tmp_path, dovecot, mail_user, smtp_sink):
+    smtp_sink.clear()
+    return Desk(tmp_path, dovecot, mail_user, smtp_sink, 3, asks=2)
+
+
+def test_customers_who_asked_twice_killed_between_replies_and_notes_get_one_mail_each(asked_twice):
+    desk = asked_twice
+    followup = ("followup", "--query", "tag:wants-dark-mode", "--snippet", "feature-shipped", "--tag", "+shipped")
+    dry = desk.followup("--dry-run")
+    assert (dry["customers"], dry["conversations"]) == (3, 6)
+    carriers = sorted(m["conversation"] for m in dry["mails"])
+    desk.killed_at("queued", 2, *followup)  # two replies queued, no note yet
+    assert len(desk.outbox()) == 2
+    desk.killed_at("noted", 1, *followup)  # the third reply queued, one note in
+    assert sorted(i["conversation"] for i in desk.outbox()) == carriers
+    done = desk.followup("--tag", "+shipped")
+    assert sorted(i["state"] for i in done["items"]) == ["already"] * 4 + ["noted"] * 2
+    assert done["mails"] == [], "nothing queued twice"
+    assert sorted(r["id"] for r in json.loads(desk.cli("search", "tag:shipped", "--json"))) == sorted(desk.ids)
+    for conv in desk.ids:
+        shown = json.loads(desk.cli("show", str(conv), "--json"))
+        assert sum(m["is_note"] for m in shown["messages"]) == (0 if conv in carriers else 1), conv
+
+    desk.outbox("--send")
+    sent = desk.sent()
+    assert sorted(r for rcpts, _, _, _ in sent for r in rcpts) == [f"c{i}@c.test" for i in range(3)], \
+        "every customer exactly one mail"
+    assert sorted(mid for _, mid, _, _ in sent) == sorted(
+        i["message_id"] for i in dry["items"] if i["conversation"] in carriers), \
+        "in the conversation the dry run named"
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ async def test_f_picks_a_snippet_shows_who_gets_what_and_queues_once():
         await pilot.press(*"ship", "enter")  # filtered to feature-shipped
         await settle(pilot)
         assert isinstance(app.screen, FollowupConfirm)
-        assert app.screen.query_one("#prompt").border_title == "Follow-up with feature-shipped: 2 replies"
+        assert (app.screen.query_one("#prompt").border_title
+                == "Follow-up with feature-shipped: 2 customers (2 conversations)")
         lines = dry_run_lines(app.screen)
         assert lines[0] == "#1  anna.petrova@example.ru  Re: [#1] Charged twice for order #48213  Hi Anna,"
         assert len(lines) == 2 and lines[1].startswith("#2  ")
@@ -122,3 +123,66 @@ async def test_a_long_dry_run_scrolls_before_it_is_confirmed():
         await pilot.press("escape")
         await settle(pilot)
         assert not app.desk.followups  # type: ignore[attr-defined]
+
+
+async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_desk(tmp_path, monkeypatch):
+    """The demo's real desk, where one of the customers who asked for dark mode asks again in a
+    conversation of its own. F's dry run is desk.followup's plan, line for line; its title counts
+    customers and conversations; y queues one reply per customer and notes their other
+    conversations."""
+    from tui_desk.demo import demo_config
+    from tui_desk.desk import followup
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.service import Desk
+    from tui_desk.store import outbox
+    try:
+        from tests.mailfactory import make_mail
+        from tests.ui_support import demo_apps, until
+    except ImportError:
+        from mailfactory import make_mail
+        from ui_support import demo_apps, until
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    make_app, sink = await demo_apps(tmp_path)
+    try:
+        demo = await Desk.open(tmp_path / "demo.db", demo_config(0))
+        try:
+            [asked] = await demo.queue_rows((await demo.queue_ids("tag:wants-dark-mode"))[:1])
+            again = tmp_path / "again"
+            again.mkdir()
+            (again / "again.eml").write_bytes(make_mail("dark-again@t", subject="Any news on that dark theme?",
+                                                        sender=f"Again <{asked.customer_addr}>"))
+            await import_paths(demo, [again], workers=1)
+            await demo.tag(await demo.queue_ids('subject:"dark theme"'), ["wants-dark-mode"])
+        finally:
+            await demo.close()
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
+            await pilot.press("slash", *"tag", "colon", *"wants", "minus", *"dark", "minus", *"mode", "enter")
+            desk = app.desk
+            ids = await desk.queue_ids("tag:wants-dark-mode")
+            await until(pilot, lambda: app.focused is app.queue and sorted(app.queue.ids) == sorted(ids))
+            await pilot.pause(0.1)
+            the_plan = await followup.plan(desk, ids, "feature-shipped")  # type: ignore[arg-type]
+            assert any(i.customer == asked.customer_addr for i in the_plan.covered), "asked twice, one mail"
+            await pilot.press("asterisk", "F", *"shipped", "enter")
+            await until(pilot, lambda: isinstance(app.screen, FollowupConfirm))
+            n, m = len(the_plan.new), len(the_plan.new) + len(the_plan.covered)
+            assert app.screen.query_one("#prompt").border_title == (
+                f"Follow-up with feature-shipped: {n} customers ({m} conversations)")
+            assert dry_run_lines(app.screen) == [i.line() for i in the_plan.items]
+            assert any("gets it in #" in line for line in dry_run_lines(app.screen))
+            await pilot.press("y")
+            await until(pilot, lambda: (app.main.last_action or "").startswith("follow-up"))
+            assert app.main.last_action.startswith(f"follow-up 'feature-shipped': queued {n} replies, "
+                                                   f"{m - n} conversation")
+            queued = [i for i in await outbox.items(desk.store) if i.message_id.startswith("followup.")]
+            assert sorted(i.conv_id for i in queued) == sorted(i.conv_id for i in the_plan.new)
+            customers = [i.customer for i in the_plan.new]
+            assert len(set(customers)) == len(customers) == len(queued), "one reply per customer"
+            for item in the_plan.covered:
+                view = await desk.conversation(item.conv_id)
+                assert any(msg.is_note and f"#{item.told_in}" in " ".join(b.text for b in msg.blocks)
+                           for msg in view.messages)
+    finally:
+        sink.stop()

@@ -385,7 +385,8 @@ class FakeDesk:
         else:  # an empty draft is no draft
             self.drafts.pop(conv_id, None)
 
-    # --- bulk follow-up (as desk.followup: one reply each into the outbox, never twice) ----------
+    # --- bulk follow-up (as desk.followup: one reply per customer into the outbox, in their most
+    # recent conversation; the others covered by it; never twice) ----------------------------
 
     async def followup_preview(self, ids: list[int], snippet: str) -> list[FollowupLine]:
         from tui_desk.desk.snippets import fill
@@ -393,22 +394,35 @@ class FakeDesk:
         body = next((s.body for s in self.snippets() if s.name == snippet), None)
         if body is None:
             raise ValueError(f"no snippet '{snippet}'")
-        lines = []
+        sent = {self._row(cid).customer_addr: cid for (name, cid), outbox_id in sorted(self.followups.items())
+                if name == snippet and outbox_id}  # the customers it reached before, and where
+        firsts: dict[int, str] = {}
+        lines: dict[int, FollowupLine] = {}
         for cid in sorted(set(ids)):
             row = self._row(cid)
             if (snippet, cid) in self.followups:
-                lines.append(FollowupLine(cid, "already", f"#{cid}  already sent ({sanitize_line(row.customer_addr)})"))
+                lines[cid] = FollowupLine(cid, "already", f"#{cid}  already sent ({sanitize_line(row.customer_addr)})")
                 continue
             text, unknown = fill(body, {"customer_first_name": row.customer.split()[0], "customer_name": row.customer,
                                         "ticket_id": str(cid), "agent_name": self.agent, "subject": row.subject})
             if unknown:
-                lines.append(FollowupLine(cid, "skipped", f"#{cid}  skipped: fill these before sending: "
-                                          + ", ".join("{{" + u + "}}" for u in unknown)))
+                lines[cid] = FollowupLine(cid, "skipped", f"#{cid}  skipped: fill these before sending: "
+                                          + ", ".join("{{" + u + "}}" for u in unknown))
                 continue
-            first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-            lines.append(FollowupLine(cid, "new", f"#{cid}  {sanitize_line(row.customer_addr)}  "
-                                                  f"Re: [#{cid}] {sanitize_line(row.subject)}  {sanitize_line(first)}"))
-        return lines
+            firsts[cid] = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        carriers = dict(sent)
+        for cid in sorted(firsts, key=lambda c: (self._row(c).status == "open", self._row(c).last_date, c)):
+            if self._row(cid).customer_addr not in sent:
+                carriers[self._row(cid).customer_addr] = cid  # the most recent open one comes last
+        for cid, first in firsts.items():
+            row = self._row(cid)
+            carrier = carriers[row.customer_addr]
+            lines[cid] = (FollowupLine(cid, "new", f"#{cid}  {sanitize_line(row.customer_addr)}  "
+                                                   f"Re: [#{cid}] {sanitize_line(row.subject)}  {sanitize_line(first)}")
+                          if carrier == cid else
+                          FollowupLine(cid, "covered", f"#{cid}  {sanitize_line(row.customer_addr)}  gets it in "
+                                                       f"#{carrier} (one mail per customer)"))
+        return [lines[cid] for cid in sorted(lines)]
 
     async def followup(self, ids: list[int], snippet: str, status: str | None = None) -> str:
         lines = await self.followup_preview(ids, snippet)
@@ -419,7 +433,12 @@ class FakeDesk:
                                 FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND))
             self.outbox_items[entry.id] = (entry, snippet, False)
             self.followups[(snippet, cid)] = entry.id
+        noted = [line.conv_id for line in lines if line.state == "covered"]
+        for cid in noted:
+            self.followups[(snippet, cid)] = 0  # a note, no mail
         text = f"follow-up '{snippet}': queued {len(new)} repl{'y' if len(new) == 1 else 'ies'}"
+        if noted:
+            text += f", {_plural(len(noted))} noted (one mail per customer)"
         replied = [line.conv_id for line in lines if line.state != "skipped"]
         if status is not None and replied:
             text += "; " + await self.set_status(replied, status)

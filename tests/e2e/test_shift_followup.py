@@ -1,6 +1,7 @@
 """A bulk follow-up from the app in a real terminal: select the list, F, a snippet, the dry run
-(one line per customer), y; the app's outbox sends one mail to each through the SMTP sink, and
-the same follow-up from the command line afterwards finds every one already sent."""
+(one line per conversation, counted in customers), y; the app's outbox sends one mail to each
+customer through the SMTP sink (Ann, who asked twice, gets one), and the same follow-up from the
+command line afterwards finds every one already sent."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ CUSTOMERS = [("Ann Lee", "ann@customer.test"), ("Bo Park", "bo@customer.test"), 
 SNIPPET = "---\ntitle: Dark mode shipped\n---\nHi {{customer_first_name}},\n\ndark mode is out today.\n"
 
 
-def request(i: int) -> MaildirMessage:
-    name, addr = CUSTOMERS[i]
-    when = time.time() - (3 - i) * 3600
+def request(i: int, customer: int | None = None) -> MaildirMessage:
+    name, addr = CUSTOMERS[i if customer is None else customer]
+    when = time.time() - (4 - i) * 3600
     raw = (f"From: {name} <{addr}>\r\nTo: support@helpdesk.test\r\nSubject: Dark mode, please ({i})\r\n"
            f"Date: {email.utils.formatdate(when)}\r\nMessage-ID: <dark-{i}@customer.test>\r\n\r\n"
            "Any news on dark mode?\r\n").encode()
@@ -26,7 +27,8 @@ def request(i: int) -> MaildirMessage:
 
 def test_f_on_a_selection_mails_each_customer_once(dovecot, smtp_sink, tmp_path, terminals):
     user = dovecot.new_user()
-    dovecot.load_maildir(user, [request(i) for i in range(len(CUSTOMERS))])
+    # Ann asks again later, in a conversation of its own: hers is the most recent one
+    dovecot.load_maildir(user, [*(request(i) for i in range(len(CUSTOMERS))), request(3, customer=0)])
     home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port,
                       extra="[followup]\nper_minute = 600\n")
     home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]',
@@ -39,24 +41,27 @@ def test_f_on_a_selection_mails_each_customer_once(dovecot, smtp_sink, tmp_path,
     term.wait_for(lambda s: "support: idle" in s and "Dark mode, please (0)" in s, timeout=30, what="the synced queue")
 
     term.keys("*")  # the whole list
-    term.wait_for("3 of 3 selected")
+    term.wait_for("4 of 4 selected")
     term.keys("F")
     term.wait_for("which snippet?")
     term.type("shipped")
     term.keys("Enter")
-    screen = term.wait_for("Follow-up with feature-shipped: 3 replies")
+    screen = term.wait_for("Follow-up with feature-shipped: 3 customers (4 conversations)")
     for name, addr in CUSTOMERS:
         assert f"{addr}  Re: " in screen and f"Hi {name.split()[0]}," in screen, screen
+    assert screen.count("ann@customer.test  Re: ") == 1 and "ann@customer.test  gets it in #" in screen, screen
     term.keys("y")
-    term.wait_for("follow-up 'feature-shipped': queued 3 replies")
+    term.wait_for("follow-up 'feature-shipped': queued 3 replies, 1")  # the notice, wrapped after it
 
     sent = smtp_sink.wait_for(3, timeout=30)
     assert sorted(r for m in sent for r in m.rcpt_tos) == sorted(addr for _, addr in CUSTOMERS)
     assert all(b"dark mode is out today." in m.data for m in sent)
     again = json.loads(home.cli("followup", "--query", "subject:dark", "--snippet", "feature-shipped",
                                 "--json").stdout)
-    assert [i["state"] for i in again["items"]] == ["already"] * 3
+    assert [i["state"] for i in again["items"]] == ["already"] * 4
     assert len(smtp_sink.messages) == 3, "never twice"
+    ann = [m for m in sent if m.rcpt_tos == ["ann@customer.test"]]
+    assert len(ann) == 1 and b"Dark mode, please (3)" in ann[0].data, "in her most recent conversation"
 
 
 def test_the_demo_follows_up_on_its_dark_mode_requests_into_its_smtp_sink(terminals):
@@ -84,7 +89,11 @@ def test_the_demo_follows_up_on_its_dark_mode_requests_into_its_smtp_sink(termin
     term.wait_for("which snippet?")
     term.type("shipped")
     term.keys("Enter")
-    term.wait_for(f"Follow-up with feature-shipped: {count} replies")
+    # one reply per customer: one who asked twice counts once among the customers
+    titled = term.wait_for(lambda s: re.search(r"Follow-up with feature-shipped: (\d+) customers? \((\d+) conv", s),
+                           what="the dry run's title")
+    customers, conversations = map(int, re.search(r"feature-shipped: (\d+) customers? \((\d+) conv", titled).groups())
+    assert conversations == count and 0 < customers <= count, titled
     term.keys("y")
     term.wait_for("follow-up 'feature-shipped': queued")  # the notice (wrapped at 80 columns)
     # each reply waits in the outbox (⏲ on its row), the undo window (10 s), then one every 2 s

@@ -1,5 +1,5 @@
 """`tui-desk followup --query Q --snippet NAME [--dry-run] [--json]`: one reply from the snippet
-to each conversation the search finds, through the outbox (desk.followup)."""
+to each customer of the conversations the search finds, through the outbox (desk.followup)."""
 
 from __future__ import annotations
 
@@ -22,18 +22,18 @@ def rate(text: str) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("followup", help="reply with a snippet to every conversation a search finds, "
-                                        "through the outbox, never twice to one")
+    p = sub.add_parser("followup", help="reply with a snippet to every customer of the conversations a search "
+                                        "finds, one mail each, through the outbox, never twice to one")
     p.add_argument("--query", required=True, help="the search, e.g. 'tag:wants-dark-mode'")
     p.add_argument("--snippet", required=True, metavar="NAME", help="the snippet each conversation gets, filled for it")
     p.add_argument("--dry-run", action="store_true", help="list who gets what; send nothing, change nothing")
     p.add_argument("--tag", action="append", default=[], metavar="+TAG|-TAG",
-                   help="tag the conversations that get it (--tag +shipped, --tag=-wants-dark-mode)")
+                   help="tag the conversations that get it or its note (--tag +shipped, --tag=-wants-dark-mode)")
     p.add_argument("--status", choices=("open", "pending", "closed"), help="then set their status")
     p.add_argument("--rate", type=rate, metavar="N/min", help="mails a minute (default: [followup] per_minute)")
     p.add_argument("--id", dest="followup_id", metavar="ID",
                    help="name a new round (default: the snippet's name; the same id never mails one "
-                        "conversation twice, so a second follow-up with the same snippet needs a new id)")
+                        "customer twice, so a second follow-up with the same snippet needs a new id)")
     p.add_argument("--json", action="store_true")
 
 
@@ -61,25 +61,34 @@ async def run_followup(desk, config: Config, args) -> int:
         raise UsageError(str(e)) from None
     queued = {item.conv_id: (outbox_id, send_at) for item, outbox_id, send_at in outcome.queued} if outcome else {}
     skipped = {i.conv_id: i.problem for i in outcome.skipped} if outcome else {}
+    noted = {i.conv_id for i in outcome.noted} if outcome else set()
     if args.json:
         items = []
         for i in plan.items:
-            state = ("queued" if i.conv_id in queued else "skipped" if i.conv_id in skipped else
-                     i.state if outcome is None else "already")
+            state = ("queued" if i.conv_id in queued else "noted" if i.conv_id in noted else
+                     "skipped" if i.conv_id in skipped else i.state if outcome is None else "already")
             outbox_id, send_at = queued.get(i.conv_id, (None, None))
             items.append({"conversation": i.conv_id, "state": state, "message_id": i.message_id, "to": list(i.to),
                           "subject": i.subject, "first_line": i.first_line,
                           "problem": skipped.get(i.conv_id, i.problem), "outbox_id": outbox_id,
-                          "send_at": None if send_at is None else _iso(send_at)})
+                          "send_at": None if send_at is None else _iso(send_at), "customer": i.customer,
+                          "told_in": i.told_in})
+        # the mails: one per customer, in the conversation that carries it, and those it answers
+        carriers = plan.new if outcome is None else [item for item, _, _ in outcome.queued]
+        covering = plan.covered if outcome is None else outcome.noted
+        mails = [{"customer": c.customer, "conversation": c.conv_id,
+                  "covers": [i.conv_id for i in covering if i.told_in == c.conv_id]} for c in carriers]
         json.dump({"followup": plan.followup_id, "snippet": plan.snippet.name, "dry_run": args.dry_run,
-                   "items": items, "done": outcome.line() if outcome else None},
+                   "customers": len(mails), "conversations": len(mails) + sum(len(m["covers"]) for m in mails),
+                   "mails": mails, "items": items, "done": outcome.line() if outcome else None},
                   sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     elif outcome is None:
         for i in plan.items:
             say(i.line())
         n = len(plan.new)
-        say(f"dry run: {n} repl{'y' if n == 1 else 'ies'} would be queued; nothing sent", file=sys.stderr)
+        say(f"dry run: {plan.summary()}: {n} repl{'y' if n == 1 else 'ies'} would be queued, one per customer; "
+            "nothing sent", file=sys.stderr)
     else:
         for i in outcome.skipped:
             say(i.line(), file=sys.stderr)

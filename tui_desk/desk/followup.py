@@ -1,6 +1,13 @@
-"""Bulk follow-up: one personalised reply from a snippet to each conversation a search (or the
-agent's selection in the app) names, through the outbox (undo window, collision check, crash
-recovery: sync.delivery).
+"""Bulk follow-up: one personalised reply from a snippet to each customer of the conversations a
+search (or the agent's selection in the app) names, through the outbox (undo window, collision
+check, crash recovery: sync.delivery).
+
+- One mail per customer: the customer is the conversation's customer_key (the normalized
+  address customer history and priority use). Their mail goes in their most recent open
+  conversation among those named (else their most recent one) that can take it; the others
+  get an internal note saying so (`covered`, then `noted`), with a Message-ID derived like the
+  reply's, so it is added once. A customer the follow-up reached before, in any of their
+  conversations, gets no second mail: the named conversations get the note.
 
 - Never twice to one conversation: each reply's Message-ID is derived from the follow-up's id
   (by default the snippet's name) and the conversation's anchor (the Message-ID of its first
@@ -8,8 +15,9 @@ recovery: sync.delivery).
   or among the stored mail (its copy synced from Sent, a teammate's) is not queued again, and
   the outbox refuses a second row with one Message-ID anyway.
 - Resumable: each reply is queued in its own transaction with its `reply` event
-  (data: "followup": the id); after a kill -9 the same command again queues the missing ones,
-  nothing twice, then tags and sets the status of them all.
+  (data: "followup": the id), and the notes follow the replies; after a kill -9 the same command
+  again queues the missing ones, nothing twice, notes the rest, then tags and sets the status of
+  them all.
 - Throttled: [followup] per_minute. The replies' send times are spaced 60/per_minute seconds,
   after the undo window and after the follow-up mail still waiting in the outbox; the outbox
   sends each when it is due. Nothing sleeps.
@@ -22,6 +30,7 @@ recovery: sync.delivery).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -31,6 +40,7 @@ from typing import TYPE_CHECKING, cast
 
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.views import FollowupLine, Snippet
+from tui_desk.mail.model import NOTE_DOMAIN
 from tui_desk.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -38,6 +48,11 @@ if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 MESSAGE_ID_PREFIX = "followup."
+NOTE_PREFIX = "followup-note."
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -48,20 +63,28 @@ class FollowupItem:
     to: tuple[str, ...] = ()
     subject: str = ""
     first_line: str = ""  # of the filled text
-    done: bool = False  # queued or sent before
+    done: bool = False  # queued or sent before (or noted: its customer had it in another)
     problem: str | None = None  # why it gets none (a placeholder this conversation cannot fill…)
+    customer: str = ""  # the conversation's customer_key ("": none known, a customer of its own)
+    told_in: int | None = None  # the conversation whose mail reaches this customer, when another
 
     @property
     def state(self) -> str:
-        return "already" if self.done else "skipped" if self.problem else "new"
+        return ("already" if self.done else "skipped" if self.problem else
+                "covered" if self.told_in is not None else "new")
 
     def line(self) -> str:
         """One line for a terminal: `#12  ann@x.test  Re: Dark mode? [#12]  Hi Ann, …`."""
+        to = sanitize_line(', '.join(self.to))
         if self.done:
-            return f"#{self.conv_id}  already sent ({sanitize_line(', '.join(self.to)) or 'this follow-up'})"
+            where = f", in #{self.told_in}" if self.told_in is not None else ""
+            return f"#{self.conv_id}  already sent ({to or 'this follow-up'}{where})"
         if self.problem:
             return f"#{self.conv_id}  skipped: {sanitize_line(self.problem)}"
-        return (f"#{self.conv_id}  {sanitize_line(', '.join(self.to))}  {sanitize_line(self.subject)}  "
+        if self.told_in is not None:
+            return (f"#{self.conv_id}  {sanitize_line(self.customer)}  gets it in #{self.told_in} "
+                    "(one mail per customer)")
+        return (f"#{self.conv_id}  {to}  {sanitize_line(self.subject)}  "
                 f"{sanitize_line(self.first_line)}")
 
 
@@ -73,7 +96,17 @@ class Plan:
 
     @property
     def new(self) -> list[FollowupItem]:
+        """The mails: one per customer."""
         return [i for i in self.items if i.state == "new"]
+
+    @property
+    def covered(self) -> list[FollowupItem]:
+        """The conversations whose customer the follow-up reaches in another: a note each."""
+        return [i for i in self.items if i.state == "covered"]
+
+    def summary(self) -> str:
+        """`2 customers (3 conversations)`: who gets a mail, and the conversations it answers."""
+        return f"{plural(len(self.new), 'customer')} ({plural(len(self.new) + len(self.covered), 'conversation')})"
 
 
 @dataclass
@@ -82,11 +115,14 @@ class Outcome:
     queued: list[tuple[FollowupItem, int, int]] = field(default_factory=list)  # (item, outbox id, send_at)
     skipped: list[FollowupItem] = field(default_factory=list)  # a problem, before or while queueing
     already: list[FollowupItem] = field(default_factory=list)
+    noted: list[FollowupItem] = field(default_factory=list)  # its customer's mail went in another
     state_done: str = ""  # what tagging / the status change said
 
     def line(self) -> str:
         n = len(self.queued)
         text = f"follow-up '{sanitize_line(self.plan.followup_id)}': queued {n} repl{'y' if n == 1 else 'ies'}"
+        if self.noted:
+            text += f", {plural(len(self.noted), 'conversation')} noted (one mail per customer)"
         if self.already:
             text += f", {len(self.already)} already sent"
         if self.skipped:
@@ -106,6 +142,12 @@ def derived_message_id(followup_id: str, anchor: str, domain: str) -> str:
     fid = hashlib.sha256(followup_id.encode()).hexdigest()[:12]
     conv = hashlib.sha256(f"{followup_id}\n{anchor}".encode()).hexdigest()[:24]
     return f"{MESSAGE_ID_PREFIX}{fid}.{conv}@{domain}"
+
+
+def note_message_id(followup_id: str, anchor: str) -> str:
+    """The one Message-ID of the note follow-up `followup_id` leaves in the conversation anchored
+    at `anchor` when its customer's mail goes in another."""
+    return derived_message_id(followup_id, anchor, NOTE_DOMAIN).replace(MESSAGE_ID_PREFIX, NOTE_PREFIX, 1)
 
 
 def _account(desk: Desk, account: AccountConfig | None) -> AccountConfig:
@@ -131,34 +173,91 @@ async def _filled_first_line(desk: Desk, conv_id: int, body: str,
     return tuple(a.addr for a in head.to), head.subject, first
 
 
+@dataclass(frozen=True)
+class _Conversation:
+    customer: str  # customer_key
+    status: str
+    last_date: int
+
+
+async def _conversations(desk: Desk, conv_ids: list[int]) -> dict[int, _Conversation]:
+    rows = await desk.store.fetchall(
+        "SELECT id, customer_key, status, coalesce(last_date, 0) FROM conversations"
+        " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(conv_ids),))
+    return {r[0]: _Conversation(r[1] or "", r[2], r[3]) for r in rows}
+
+
+async def _customers_conversations(desk: Desk, customers: set[str]) -> dict[int, str]:
+    """Every conversation of these customers (named in the run or not) -> its customer."""
+    rows = await desk.store.fetchall(
+        "SELECT id, customer_key FROM conversations WHERE customer_key IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(customers)),))
+    return {r[0]: r[1] for r in rows}
+
+
+def _carrier(candidates: list[FollowupItem], facts: dict[int, _Conversation]) -> FollowupItem:
+    """The conversation that carries a customer's mail: the most recent open one, else the most
+    recent (the newest last mail; the higher id on a tie)."""
+    return max(candidates, key=lambda i: (facts[i.conv_id].status == "open", facts[i.conv_id].last_date, i.conv_id))
+
+
 async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_id: str | None = None,
                account: AccountConfig | None = None) -> Plan:
-    """Who gets what, conversation by conversation (ascending ids): the dry run."""
+    """Who gets what, conversation by conversation (ascending ids): the dry run. One `new`
+    conversation per customer carries their mail; their others are `covered` by it."""
     from tui_desk.store import events as store_events
     snippet = find_snippet(desk, snippet_name)
     followup_id = followup_id or snippet.name
     account = _account(desk, account)
     domain = account.address.rpartition("@")[2]
     ids = sorted(set(conv_ids))
-    anchors = await store_events.anchors(desk.store, ids)
-    mids = {cid: derived_message_id(followup_id, anchors[cid], domain) for cid in ids if cid in anchors}
-    known = await _known(desk, list(mids.values()))
+    facts = await _conversations(desk, ids)
+    theirs = await _customers_conversations(desk, {f.customer for f in facts.values() if f.customer})
+    anchors = await store_events.anchors(desk.store, set(ids) | set(theirs))
+    mids = {cid: derived_message_id(followup_id, anchor, domain) for cid, anchor in anchors.items()}
+    notes = {cid: note_message_id(followup_id, anchors[cid]) for cid in ids if cid in anchors}
+    known = await _known(desk, [*mids.values(), *notes.values()])
+    told: dict[str, int] = {}  # customer -> the conversation their mail went in, before this run
+    for cid, customer in sorted(theirs.items()):
+        if cid in mids and mids[cid] in known:
+            told.setdefault(customer, cid)
     blocks = await _guarded(desk, [cid for cid in ids if cid in mids])
     items: list[FollowupItem] = []
     for cid in ids:
         if cid not in mids:
             items.append(FollowupItem(cid, "", problem=f"no conversation {cid} with mail"))
             continue
-        if cid in blocks and mids[cid] not in known:
-            items.append(FollowupItem(cid, mids[cid], problem=f"a sender automatic replies skip: {blocks[cid]}"))
+        customer = facts[cid].customer
+        done = mids[cid] in known or notes[cid] in known
+        elsewhere = told.get(customer) if customer and told.get(customer) != cid and mids[cid] not in known else None
+        if cid in blocks and not done:
+            items.append(FollowupItem(cid, mids[cid], problem=f"a sender automatic replies skip: {blocks[cid]}",
+                                      customer=customer))
             continue
         try:
             to, subject, first = await _filled_first_line(desk, cid, snippet.body, account)
         except CommandError as e:
-            items.append(FollowupItem(cid, mids[cid], done=mids[cid] in known, problem=str(e)))
+            items.append(FollowupItem(cid, mids[cid], done=done, problem=str(e), customer=customer,
+                                      told_in=elsewhere if done else None))
             continue
-        items.append(FollowupItem(cid, mids[cid], to, subject, first, done=mids[cid] in known))
-    return Plan(followup_id, snippet, tuple(items))
+        items.append(FollowupItem(cid, mids[cid], to, subject, first, done=done, customer=customer,
+                                  told_in=elsewhere))
+    return Plan(followup_id, snippet, tuple(_one_per_customer(items, facts)))
+
+
+def _one_per_customer(items: list[FollowupItem], facts: dict[int, _Conversation]) -> list[FollowupItem]:
+    """The `new` conversations of one customer: the carrier stays new, the others are covered by
+    it (all of them, when the customer's mail went in another conversation before)."""
+    by_customer: dict[str, list[FollowupItem]] = {}
+    for item in items:
+        if item.state in ("new", "covered") and item.customer:
+            by_customer.setdefault(item.customer, []).append(item)
+    told_in: dict[int, int] = {}
+    for group in by_customer.values():
+        before = next((i.told_in for i in group if i.told_in is not None), None)
+        carrier = before if before is not None else _carrier(group, facts).conv_id
+        told_in.update({i.conv_id: carrier for i in group if i.conv_id != carrier})
+    return [dataclasses.replace(i, told_in=told_in[i.conv_id]) if i.conv_id in told_in else i for i in items]
 
 
 async def _guarded(desk: Desk, conv_ids: list[int]) -> dict[int, str]:
@@ -192,7 +291,8 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
               status: str | None = None, per_minute: int | None = None,
               account: AccountConfig | None = None) -> Outcome:
     """Queue the plan's new replies (each in its own transaction, due one after the other at the
-    follow-up pace), then tag and set the status of every conversation that has its reply."""
+    follow-up pace), then note the covered conversations whose customer's reply is queued (or was
+    before), then tag and set the status of every conversation that has its reply or note."""
     from tui_desk.desk import commands
     from tui_desk.desk.replies import queue_reply
     from tui_desk.store.search import STATUSES
@@ -219,10 +319,27 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
             outcome.already.append(item)
             continue
         except CommandError as e:  # the conversation changed since the plan
-            outcome.skipped.append(FollowupItem(item.conv_id, item.message_id, problem=str(e)))
+            outcome.skipped.append(dataclasses.replace(item, problem=str(e)))
             continue
         outcome.queued.append((item, queued.outbox_id, queued.send_at))
-    replied = sorted({i.conv_id for i, _, _ in outcome.queued} | {i.conv_id for i in outcome.already})
+    # a note only once its customer's mail is in the outbox: a crash before it leaves the
+    # carrier to the next run, never a note without a mail
+    failed = {i.conv_id for i in outcome.skipped}
+    carriers = {i.conv_id: i for i in new}
+    for item in the_plan.covered:
+        assert item.told_in is not None  # what covered means
+        if item.told_in in failed:
+            outcome.skipped.append(dataclasses.replace(
+                item, problem=f"its customer's reply in #{item.told_in} was not queued"))
+            continue
+        try:
+            await _note(desk, the_plan, item, carriers.get(item.told_in))
+        except CommandError as e:
+            outcome.skipped.append(dataclasses.replace(item, problem=str(e)))
+            continue
+        outcome.noted.append(item)
+    replied = sorted({i.conv_id for i, _, _ in outcome.queued} | {i.conv_id for i in outcome.already}
+                     | {i.conv_id for i in outcome.noted})
     said = []
     if replied and (add_tags or remove_tags):
         said.append((await commands.tag(desk, replied, list(add_tags), list(remove_tags))).description)
@@ -230,6 +347,22 @@ async def run(desk: Desk, the_plan: Plan, *, add_tags: Sequence[str] = (), remov
         said.append((await commands.set_status(desk, replied, status, by="followup")).description)
     outcome.state_done = "; ".join(said)
     return outcome
+
+
+async def _note(desk: Desk, the_plan: Plan, item: FollowupItem, carrier: FollowupItem | None) -> None:
+    """The covered conversation's note: its customer gets the follow-up in #told_in. Added once
+    (its Message-ID is derived: a second run, or a teammate's synced copy, finds it)."""
+    from tui_desk.desk.notes import add_note
+    from tui_desk.store import events as store_events
+    anchors = await store_events.anchors(desk.store, [item.conv_id])
+    if item.conv_id not in anchors:
+        raise CommandError(f"no conversation {item.conv_id} with mail")
+    message_id = note_message_id(the_plan.followup_id, anchors[item.conv_id])
+    if await _known(desk, [message_id]):
+        return
+    to = ", ".join(carrier.to) if carrier is not None else item.customer
+    await add_note(desk, item.conv_id, f"Follow-up '{the_plan.followup_id}' (snippet {the_plan.snippet.name}) "
+                   f"goes to {to} in #{item.told_in}, not here: one mail per customer.", message_id=message_id)
 
 
 def preview_lines(the_plan: Plan) -> list[FollowupLine]:

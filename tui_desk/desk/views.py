@@ -133,7 +133,8 @@ class ConversationView:
 class FollowupLine:
     """One conversation of a bulk follow-up's dry run (desk.followup)."""
     conv_id: int
-    state: str  # new | already (sent before: not again) | skipped (it cannot get one: text says why)
+    state: str  # new (carries its customer's mail) | covered (the customer's mail goes in another: a note)
+    # | already (sent before: not again) | skipped (it cannot get one: text says why)
     text: str  # sanitized: "#12  ann@x.test  Re: Dark mode? [#12]  Hi Ann, it is here"
 
 

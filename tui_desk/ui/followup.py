@@ -1,6 +1,7 @@
 """F: a bulk follow-up on the selected rows (else the current one): pick a snippet, read the dry
-run (who gets what, one line each), confirm: one reply each goes to the outbox, at the
-[followup] pace, never twice to one conversation (desk.followup through DeskService).
+run (who gets what, one line per conversation; the title counts customers and conversations),
+confirm: one reply per customer goes to the outbox, at the [followup] pace, never twice to one
+customer, and their other conversations get a note (desk.followup through DeskService).
 
 A mixin of ui.main_screen.MainScreen, like ui.triage_actions; the confirm screen is its own.
 """
@@ -54,18 +55,25 @@ class FollowupConfirm(ModalScreen[str | None]):
 
     @property
     def new(self) -> int:
+        """The mails: one per customer."""
         return sum(1 for line in self.lines if line.state == "new")
+
+    @property
+    def answered(self) -> int:
+        """The conversations those mails answer (the customer's others get a note)."""
+        return sum(1 for line in self.lines if line.state in ("new", "covered"))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
-            n = self.new
+            n, m = self.new, self.answered
             # plain text: the snippet's name and every line carry words from files and mail
-            box.border_title = f"Follow-up with {self.snippet}: {n} repl{'y' if n == 1 else 'ies'}"
+            box.border_title = (f"Follow-up with {self.snippet}: {n} customer{'' if n == 1 else 's'} "
+                                f"({m} conversation{'' if m == 1 else 's'})")
             box.border_subtitle = "it mails customers"
             with VerticalScroll(id="followup-lines"):
                 for line in self.lines:
                     yield Static(Content(line.text), classes="" if line.state == "new" else "followup--skip")
-            if n:
+            if m:
                 yield Static(Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
                                               " queue them    ", ("c", "bold $text-error"), " queue and close    ",
                                               ("n", "bold"), " / ", ("Esc", "bold"), " no"), id="followup-keys")
@@ -77,7 +85,7 @@ class FollowupConfirm(ModalScreen[str | None]):
         self.query_one("#followup-lines", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_answer(self, answer: str | None) -> None:
-        self.dismiss(answer if self.new else None)
+        self.dismiss(answer if self.answered else None)
 
 
 class FollowupActions(_Base):

@@ -108,7 +108,8 @@ TRIAGE_BINDINGS = [
     Binding("M", "merge", "Merge", show=False, priority=True,
             tooltip="Merge the selected conversations into the current one (asks first)", id="merge"),
     Binding("F", "followup", "Follow-up", show=False, priority=True,
-            tooltip="Bulk follow-up: a snippet to each selected conversation (dry run, then asks)", id="followup"),
+            tooltip="Bulk follow-up: a snippet to the customers of the selected conversations, one mail each "
+                    "(dry run, then asks)", id="followup"),
     # every action's notice says "u undoes"
     Binding("u", "triage('undo')", "Undo", show=False, tooltip="Undo the last triage action", priority=True, id="undo"),
     Binding(
