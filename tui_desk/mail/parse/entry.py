@@ -12,7 +12,7 @@ from typing import Literal, TypedDict, overload
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 from tui_desk.mail.parse.addresses import _addresses
 from tui_desk.mail.parse.body import (
-    _Walker, _attachment_bytes, _charset_hints, _collect_part_defects, _content_type,
+    _Walker, _add_hint, _attachment_bytes, _charset_hints, _collect_part_defects, _content_type, _plain_text, _text,
 )
 from tui_desk.mail.parse.charsets import _decode_bytes
 from tui_desk.mail.parse.common import (
@@ -21,8 +21,9 @@ from tui_desk.mail.parse.common import (
 )
 from tui_desk.mail.parse.header_values import _raw_items, _unfold
 from tui_desk.mail.parse.headers import (
-    _Headers, _MSGID, _fix_header, _all_raw, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
+    _Headers, _MSGID, _fix_header, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
 )
+from tui_desk.mail.parse.quick import plain_header, plain_text_body
 from tui_desk.mail.parse.repair import _repair_header_block
 from tui_desk.mail.parse.stdlib_tree import _HEADER_NOTES, _parse_bytes
 from tui_desk.mail.survey import is_survey_answer
@@ -47,7 +48,7 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
     if return_path is not None and _unfold(return_path).strip() == "<>":  # null sender
         return True
     # an answer to the desk's satisfaction survey (mail.survey): not a customer turn
-    recipients = [v for name in _SURVEY_RECIPIENT_FIELDS for v in _all_raw(headers.items, name)]
+    recipients = [v for name in _SURVEY_RECIPIENT_FIELDS for v in headers.all_raw(name)]
     return is_survey_answer(recipients, next(iter(_ids(headers.get("In-Reply-To"))), None))
 
 
@@ -201,19 +202,24 @@ _Reading = Literal["message", "header", "body"]  # how much of a message _parse 
 
 @overload
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
-           part: Literal["message", "header"] = "message") -> ParsedMessage: ...
+           part: Literal["message", "header"] = "message", quick: bool = True) -> ParsedMessage: ...
 @overload
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None, *,
-           part: Literal["body"]) -> ParsedMessage | ParsedBody: ...
+           part: Literal["body"], quick: bool = True) -> ParsedMessage | ParsedBody: ...
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
-           part: _Reading = "message") -> ParsedMessage | ParsedBody:
+           part: _Reading = "message", quick: bool = True) -> ParsedMessage | ParsedBody:
     """The record; ``attachment_parts``, when given, receives the part of each attachment.
     part="header": header fields only (parse_header_block); "body": no header fields when
-    the header is ASCII (parse_body)."""
+    the header is ASCII (parse_body). quick=False: never the quick route (for the tests that
+    hold the two routes to the same record)."""
     notes: list[str] = []
     token = _HEADER_NOTES.set(notes)
     try:
-        record = _read(raw, attachment_parts, part)
+        record = None
+        if quick and attachment_parts is None:
+            record = _read_quick(raw, part)
+        if record is None:
+            record = _read(raw, attachment_parts, part)
     finally:
         _HEADER_NOTES.reset(token)
     if notes:
@@ -285,7 +291,7 @@ def _read(raw: bytes, attachment_parts: list[Message] | None, part: _Reading) ->
     top_type = _content_type(msg)
     headers = fields = None
     if part != "body" or not _ascii_header(msg):
-        headers = _Headers(msg, hints, defects)
+        headers = _Headers.of(msg, hints, defects)
         fields = _header_fields(raw, headers, defects)
     if part == "header":
         assert headers is not None and fields is not None
@@ -321,6 +327,44 @@ def _read(raw: bytes, attachment_parts: list[Message] | None, part: _Reading) ->
         auto_submitted=_is_auto(headers, top_type),
         size=len(raw),
     )
+
+
+def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None:
+    """What _read returns, by the quick route (quick.py) when the mail is plain enough for
+    it; None when it is not (nothing is decided yet then)."""
+    header = plain_header(raw)
+    if header is None:
+        return None
+    body = None
+    if part != "header":
+        body = plain_text_body(raw, header)
+        if body is None:
+            return None
+    defects = _Defects()
+    fields = headers = None
+    if part != "body":  # (a plain header is ASCII: parse_body does not read it again)
+        headers = _Headers(header.items, [], defects)  # no 8-bit byte: no charset guesses to make
+        fields = _header_fields(raw, headers, defects)
+    if body is None:
+        assert headers is not None and fields is not None
+        return ParsedMessage(**fields, text="", text_from_html=False, defects=defects.result(),
+                             auto_submitted=_is_auto(headers, header.content_type), size=len(raw))
+    data, charset, flowed, delsp = body
+    hints: list[str] = []
+    _add_hint(hints, charset)
+    text = _plain_text(_text(data, charset, hints, defects), flowed, delsp).strip("\n")
+    if not text.strip():
+        text = ""
+    if len(text) > TEXT_LIMIT:
+        defects.add(f"body text too long ({len(text):,} characters): cut to {TEXT_LIMIT:,}")
+        text = text[:TEXT_LIMIT]
+    if fields is None:
+        return ParsedBody(text=text.rstrip(), text_from_html=False, attachments=[], defects=defects.result(),
+                          size=len(raw))
+    assert headers is not None
+    return ParsedMessage(**fields, text=text.rstrip(), text_from_html=False, attachments=[],
+                         defects=defects.result(), auto_submitted=_is_auto(headers, header.content_type),
+                         size=len(raw))
 
 
 def _ascii_header(msg: Message) -> bool:
@@ -365,7 +409,7 @@ def _header_fields(raw: bytes, headers: _Headers, defects: _Defects) -> _HeaderF
     parent = next((i for i in _ids(headers.get("In-Reply-To")) if i != message_id), None)
     references: list[str] = []
     seen = {message_id}  # (a set: a capped References still holds ~7000 ids)
-    for ref in _ids(" ".join(_all_raw(headers.items, "References"))):
+    for ref in _ids(" ".join(headers.all_raw("References"))):
         if ref not in seen:
             seen.add(ref)
             references.append(ref)
