@@ -250,6 +250,25 @@ def _text(data: bytes, charset: str | None, hints: list[str], defects: _Defects)
     return _clean(text).replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _part_text(data: bytes, charset: object, html: bool, hints: list[str], defects: _Defects) -> str:
+    """:func:`_text` of a part whose charset parameter is ``charset`` (None: absent); an HTML
+    part without one may name it in a <meta> tag."""
+    if not isinstance(charset, str):
+        charset = None
+        if html:
+            m = _META_CHARSET.search(data[:4096])  # (the same 4096 bytes as after _text's cut)
+            charset = m.group(1).decode("ascii") if m else None
+    return _text(data, charset, hints, defects)
+
+
+def _html_shown(html: str, defects: _Defects) -> str:
+    """A text/html part's text (from :func:`_part_text`) as shown: converted to plain text."""
+    if len(html) > HTML_LIMIT:
+        defects.add(f"HTML body too long ({_kb(len(html))}): only the start is shown")
+        html = html[:HTML_LIMIT]
+    return html_to_text(html)
+
+
 def _plain_text(text: str, flowed: bool, delsp: bool) -> str:
     """A text/plain part's text (from :func:`_text`) as shown: format=flowed joined."""
     return _unflow(text, delsp) if flowed else text
@@ -297,12 +316,7 @@ class _Walker:
             charset = part.get_param("charset")
         except Exception:
             charset = None
-        if not isinstance(charset, str):
-            charset = None
-            if _content_type(part) == "text/html":
-                m = _META_CHARSET.search(data[:4096])  # (the same 4096 bytes as after _text's cut)
-                charset = m.group(1).decode("ascii") if m else None
-        return _text(data, charset, self.hints, self.defects)
+        return _part_text(data, charset, _content_type(part) == "text/html", self.hints, self.defects)
 
     def leaf_body(self, part: Message, ctype: str) -> _Piece | None:
         if ctype == "text/plain":
@@ -314,11 +328,7 @@ class _Walker:
                 flowed = delsp = False
             return _Piece(_plain_text(text, flowed, delsp), False)
         if ctype == "text/html":
-            html = self.text_of(part)
-            if len(html) > HTML_LIMIT:
-                self.defects.add(f"HTML body too long ({_kb(len(html))}): only the start is shown")
-                html = html[:HTML_LIMIT]
-            return _Piece(html_to_text(html), True)
+            return _Piece(_html_shown(self.text_of(part), self.defects), True)
         return None
 
     def body(self, part: Message, path: str, depth: int) -> tuple[list[_Piece], list[int]]:

@@ -12,7 +12,8 @@ from typing import Literal, TypedDict, overload
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 from tui_desk.mail.parse.addresses import _addresses
 from tui_desk.mail.parse.body import (
-    _Walker, _add_hint, _attachment_bytes, _charset_hints, _collect_part_defects, _content_type, _plain_text, _text,
+    _Walker, _add_hint, _attachment_bytes, _charset_hints, _collect_part_defects, _content_type, _html_shown,
+    _part_text, _plain_text,
 )
 from tui_desk.mail.parse.charsets import _decode_bytes
 from tui_desk.mail.parse.common import (
@@ -23,7 +24,7 @@ from tui_desk.mail.parse.header_values import _raw_items, _unfold
 from tui_desk.mail.parse.headers import (
     _Headers, _MSGID, _fix_header, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
 )
-from tui_desk.mail.parse.quick import plain_header, plain_text_body
+from tui_desk.mail.parse.quick import Leaf, PlainFields, decoded, plain_header, plain_leaves
 from tui_desk.mail.parse.repair import _repair_header_block
 from tui_desk.mail.parse.stdlib_tree import _HEADER_NOTES, _parse_bytes
 from tui_desk.mail.survey import is_survey_answer
@@ -335,36 +336,66 @@ def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None
     header = plain_header(raw)
     if header is None:
         return None
-    body = None
-    if part != "header":
-        body = plain_text_body(raw, header)
-        if body is None:
+    leaves = None
+    if part != "header" or header.body_start < len(raw) and header.content_type.startswith("multipart/"):
+        leaves = plain_leaves(raw, header)  # (a multipart's parts are parsed even for its header)
+        if leaves is None:
+            return None
+    elif header.content_type.startswith("multipart/"):  # a header block alone: the tree reads
+        encoding = header.first.get("content-transfer-encoding")  # this field (its parser can fail)
+        if encoding is not None and encoding.lower() not in ("7bit", "8bit", "binary"):
             return None
     defects = _Defects()
     fields = headers = None
     if part != "body":  # (a plain header is ASCII: parse_body does not read it again)
         headers = _Headers(header.items, [], defects)  # no 8-bit byte: no charset guesses to make
         fields = _header_fields(raw, headers, defects)
-    if body is None:
+    if part == "header":
         assert headers is not None and fields is not None
         return ParsedMessage(**fields, text="", text_from_html=False, defects=defects.result(),
                              auto_submitted=_is_auto(headers, header.content_type), size=len(raw))
-    data, charset, flowed, delsp = body
-    hints: list[str] = []
-    _add_hint(hints, charset)
-    text = _plain_text(_text(data, charset, hints, defects), flowed, delsp).strip("\n")
-    if not text.strip():
-        text = ""
+    assert leaves is not None
+    found = _quick_text(leaves, header, defects)
+    if found is None:
+        return None
+    text, from_html = found
     if len(text) > TEXT_LIMIT:
         defects.add(f"body text too long ({len(text):,} characters): cut to {TEXT_LIMIT:,}")
         text = text[:TEXT_LIMIT]
     if fields is None:
-        return ParsedBody(text=text.rstrip(), text_from_html=False, attachments=[], defects=defects.result(),
+        return ParsedBody(text=text.rstrip(), text_from_html=from_html, attachments=[], defects=defects.result(),
                           size=len(raw))
     assert headers is not None
-    return ParsedMessage(**fields, text=text.rstrip(), text_from_html=False, attachments=[],
+    return ParsedMessage(**fields, text=text.rstrip(), text_from_html=from_html, attachments=[],
                          defects=defects.result(), auto_submitted=_is_auto(headers, header.content_type),
                          size=len(raw))
+
+
+def _quick_text(leaves: list[Leaf], header: PlainFields, defects: _Defects) -> tuple[str, bool] | None:
+    """The record's text from the quick route's leaves, as _Walker picks it: the first
+    text/plain leaf with any text, else the first HTML one; None: a leaf the quick route cannot
+    decode (the full route reads the mail)."""
+    hints: list[str] = []  # _charset_hints: the message's own charset, then its parts'
+    if header.content_type.startswith("multipart/"):
+        _add_hint(hints, header.params.get("charset"))
+    for leaf in leaves:
+        _add_hint(hints, leaf.params.get("charset"))
+    first: tuple[str, bool] | None = None
+    for leaf in leaves:
+        data = decoded(leaf)
+        if data is None:
+            return None
+        charset, params = leaf.params.get("charset"), leaf.params
+        if leaf.content_type == "text/plain":
+            text = _plain_text(_part_text(data, charset, False, hints, defects),
+                               params.get("format", "").lower() == "flowed", params.get("delsp", "").lower() == "yes")
+            if text.strip():
+                return text.strip("\n"), False
+        else:
+            text = _html_shown(_part_text(data, charset, True, hints, defects), defects)
+            if text.strip() and first is None:
+                first = text.strip("\n"), True
+    return first or ("", False)
 
 
 def _ascii_header(msg: Message) -> bool:

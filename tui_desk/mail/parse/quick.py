@@ -29,14 +29,14 @@ QUICK_LIMIT = 1 << 20
 _NOT_PLAIN = re.compile(rb"[^\t\r\n\x20-\x7e]")
 # every line a field ("name:", feedparser's header line, name not empty) or a continuation
 _FIELD_LINES = re.compile(r"(?:[\x21-\x39\x3b-\x7e]+:[^\n]*\n(?:[ \t][^\n]*\n)*)+")
-_PLAIN_CTE = re.compile(r"[A-Za-z0-9-]+")
 
 
 @dataclass(slots=True)
-class PlainHeader:
-    """A header block the quick route reads: its fields as ``_raw_items`` gives them, the
-    first value of each (lower-case name), the top-level content type and its parameters
-    (what ``get_content_type`` / ``get_param`` answer), where the body starts."""
+class PlainFields:
+    """The header of a message or of one of its parts, as the quick route reads it: its
+    fields as ``_raw_items`` gives them, the first value of each (lower-case name), the content
+    type and its parameters (what ``get_content_type`` / ``get_param`` answer), where the
+    part's body starts."""
 
     items: list[tuple[str, str]]
     first: dict[str, str]
@@ -45,18 +45,40 @@ class PlainHeader:
     body_start: int
 
 
-def plain_header(raw: bytes) -> PlainHeader | None:
-    """The header block of ``raw`` when the quick route can read it, else None."""
-    if len(raw) > QUICK_LIMIT:
-        return None
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
-    if not ends:
-        return None  # no blank line (or a lone CR making one): the full route
-    end = min(ends) + 1
-    head = raw[:end]
-    if _NOT_PLAIN.search(head) or raw.count(b"\r") != raw.count(b"\r\n"):
-        return None
+@dataclass(slots=True)
+class Leaf:
+    """A text part the record's text may come from, as it is written (transfer-encoded)."""
+
+    content_type: str  # text/plain or text/html
+    params: dict[str, str]
+    encoding: str | None  # Content-Transfer-Encoding as written; None when absent
+    payload: bytes
+
+
+def plain_header(raw: bytes) -> PlainFields | None:
+    """The top-level header of ``raw`` when the quick route can read the message, else None."""
+    if len(raw) > QUICK_LIMIT or raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # a lone CR ends a line for the stdlib: the full route
     if raw.count(b"\n--") > MAX_DELIMITER_LINES:
+        return None
+    fields = _fields(raw)
+    if fields is None or fields.content_type.startswith("message/"):
+        return None
+    return fields
+
+
+def _fields(block: bytes) -> PlainFields | None:
+    """The header at the start of ``block`` (a message, or a part between its boundaries) when
+    every line up to the blank line is a field or its continuation, in printable ASCII, with a
+    plain Content-Type; else None."""
+    if block.startswith(b"\n") or block.startswith(b"\r\n"):  # no field at all: the defaults
+        return PlainFields([], {}, "text/plain", {}, 1 if block.startswith(b"\n") else 2)
+    ends = [i for i in (block.find(b"\n\n"), block.find(b"\n\r\n")) if i >= 0]
+    if not ends:
+        return None  # no blank line: the full route
+    end = min(ends) + 1
+    head = block[:end]
+    if _NOT_PLAIN.search(head):
         return None
     text = head.decode("ascii")
     if not _FIELD_LINES.fullmatch(text):
@@ -76,39 +98,86 @@ def plain_header(raw: bytes) -> PlainHeader | None:
         if simple is None:
             return None
         content_type, params = simple[0].partition(";")[0].strip().lower(), simple[1]
-    maintype = content_type.partition("/")[0]
-    body_start = end + (1 if raw[end:end + 1] == b"\n" else 2)
-    if maintype == "message" or (maintype == "multipart" and (
-            body_start < len(raw) or not _PLAIN_CTE.fullmatch(first.get("content-transfer-encoding", "7bit")))):
-        # a body the full route parses as parts (its depth and its parts' fields can add
-        # defects): not here; an empty multipart (a header block alone) is read as the full
-        # route reads it
+    return PlainFields(items, first, content_type, params, end + (1 if block[end:end + 1] == b"\n" else 2))
+
+
+_TEXT_TYPES = ("text/plain", "text/html")
+_MAX_LEAVES = 10
+
+
+def plain_leaves(raw: bytes, header: PlainFields) -> list[Leaf] | None:
+    """The text parts of a message that is one text/plain or text/html part, or a flat
+    multipart/alternative of them (no attachment, no file name, nothing after its closing
+    boundary), in order; None for any other message. A multipart must be split the way
+    feedparser splits it: every line that starts with its boundary is a boundary line exactly."""
+    if header.content_type in _TEXT_TYPES:
+        leaf = _leaf(header, raw[header.body_start:])
+        return None if leaf is None else [leaf]
+    if header.content_type != "multipart/alternative":
         return None
-    return PlainHeader(items, first, content_type, params, body_start)
+    encoding = header.first.get("content-transfer-encoding")
+    if encoding is not None and encoding.lower() not in ("7bit", "8bit", "binary"):
+        return None
+    boundary = header.params.get("boundary", "").rstrip()  # (get_boundary's rstrip)
+    if not boundary:
+        return None
+    sep = b"--" + boundary.encode("ascii")
+    body = raw[header.body_start:]
+    starts = [0] if body.startswith(sep) else []
+    at = body.find(b"\n" + sep)
+    while at >= 0 and len(starts) <= _MAX_LEAVES + 1:
+        starts.append(at + 1)
+        at = body.find(b"\n" + sep, at + 1)
+    if not 2 <= len(starts) <= _MAX_LEAVES + 1:
+        return None
+    bounds: list[tuple[int, int]] = []  # (start, end) of each boundary line
+    for i, start in enumerate(starts):
+        nl = body.find(b"\n", start)
+        end = len(body) if nl < 0 else nl + 1
+        rest = body[start + len(sep):end]
+        closing = i == len(starts) - 1
+        if rest not in ((b"--\n", b"--\r\n", b"--") if closing else (b"\n", b"\r\n")):
+            return None
+        bounds.append((start, end))
+    leaves = []
+    for (_, part_start), (next_start, _) in zip(bounds, bounds[1:]):
+        part = body[part_start:next_start]
+        fields = _fields(part)
+        if fields is None or fields.content_type not in _TEXT_TYPES:
+            return None
+        payload = part[fields.body_start:]
+        # the line end before a boundary belongs to it (feedparser's NLCRE_eol)
+        payload = payload[:-2] if payload.endswith(b"\r\n") else payload[:-1] if payload.endswith(b"\n") else payload
+        leaf = _leaf(fields, payload)
+        if leaf is None:
+            return None
+        leaves.append(leaf)
+    return leaves
 
 
-def plain_text_body(raw: bytes, header: PlainHeader) -> tuple[bytes, str | None, bool, bool] | None:
-    """(payload bytes, charset, format=flowed, delsp=yes) of a message that is one text/plain
-    part, as the full route's walk reads them; None for any other message, or one whose
-    transfer encoding the stdlib would decode with defects (damaged base64)."""
-    if header.content_type != "text/plain" or "content-disposition" in header.first or "name" in header.params:
+def _leaf(fields: PlainFields, payload: bytes) -> Leaf | None:
+    if "content-disposition" in fields.first or "name" in fields.params:
         return None  # an attachment, or a file name to look at: the full route
-    cte = header.first.get("content-transfer-encoding")
-    data = raw[header.body_start:]
-    if cte is not None:
-        cte = cte.lower()
-        if cte == "quoted-printable":
-            data = quopri.decodestring(data)
-        elif cte == "base64":
-            encoded = b"".join(data.splitlines())
-            if len(encoded) % 4:
-                return None
-            try:
-                data = base64.b64decode(encoded, validate=True)
-            except binascii.Error:
-                return None
-        elif cte not in ("7bit", "8bit", "binary"):
-            return None  # uuencode, an unknown one, spaces or a comment in the value
-    params = header.params
-    return (data, params.get("charset"), params.get("format", "").lower() == "flowed",
-            params.get("delsp", "").lower() == "yes")
+    return Leaf(fields.content_type, fields.params, fields.first.get("content-transfer-encoding"), payload)
+
+
+def decoded(leaf: Leaf) -> bytes | None:
+    """A leaf's payload as ``get_payload(decode=True)`` gives it; None when the stdlib would
+    note a defect doing so (damaged base64) or the encoding is one not read here."""
+    encoding = leaf.encoding
+    if encoding is None:
+        return leaf.payload
+    encoding = encoding.lower()
+    if encoding == "quoted-printable":
+        return quopri.decodestring(leaf.payload)
+    if encoding == "base64":
+        encoded = b"".join(leaf.payload.splitlines())
+        if len(encoded) % 4:
+            return None
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            return None
+    if encoding in ("7bit", "8bit", "binary"):
+        return leaf.payload
+    return None  # uuencode, an unknown one, spaces or a comment in the value
