@@ -147,13 +147,21 @@ _CONTENT_TYPES = [None, "text/plain", 'text/plain; charset="utf-8"', "text/plain
                   'text/plain; charset=""', "text/plain; charset=bogus", "TEXT/Plain; Charset=UTF-8",
                   "text/plain; name=a.txt", "text/plain; charset*=utf-8''x", 'text/plain; charset="utf-8" (c)',
                   "text/html; charset=utf-8", 'multipart/alternative; boundary="b1"', "multipart/mixed",
+                  'multipart/alternative; boundary="<b1>"', 'multipart/alternative; boundary="b1 "',
+                  "multipart/alternative; boundary=b1; charset=koi8-r", 'multipart/mixed; boundary="b1"',
                   "message/rfc822", "text/plain; charset=utf-8; charset=latin1", "text", "text/plain;",
                   "text/plain;\n charset=utf-8", 'application/octet-stream; name="x.bin"']
 _CTES = [None, "7bit", "8bit", "binary", "quoted-printable", "base64", "Base64", "QUOTED-PRINTABLE", " base64",
          "base64 ", "x-uuencode", "bogus", "8bit (c)"]
 _BODIES = ["Hello\nthere\n", "", "\n\n", "Caf=C3=A9 =\nsoft\n", "SGVsbG8gd29ybGQK\n", "SGVsbG8=\nd29y\n",
            "SGVsbG8gd29ybGQ\n", "!!!!\n", "quoted > text \nflowed \nline\n", "\u00e9t\u00e9\n", "caf\xe9\n",
-           "--b1\nContent-Type: text/plain\n\nx\n--b1--\n", "a\x00b\n", "\x1b[2Jx\n", "line\r\nline\r\n"]
+           "--b1\nContent-Type: text/plain\n\nx\n--b1--\n", "a\x00b\n", "\x1b[2Jx\n", "line\r\nline\r\n",
+           "pre\n--b1\nContent-Type: text/html\n\n<p>h\xe9</p>\n--b1\nContent-Type: text/plain; charset=latin1\n"
+           "Content-Transfer-Encoding: quoted-printable\n\nq=E9\n\n--b1--\nepilogue\n",
+           "--<b1>\nContent-Type: text/plain\n\nx\n--<b1>--\n", "--b1\n\n\n--b1\n\ny\n--b1--",
+           "--b1\nContent-Type: text/plain\n\n \n--b1\nContent-Type: text/html\n\n<b>x</b>\n--b1--\n",
+           "--b1\nContent-Type: text/plain\n\nx\n--b1 \n\ny\n--b1--\n", "--b1\nContent-Type: text/plain\n\nx\n--b1--\n--b1\nz\n",
+           "--b1\nContent-Type: text/plain\nContent-Disposition: inline\n\nx\n--b1--\n"]
 _EXTRA = ["X-Mailer: x", "Auto-Submitted: auto-replied", "Precedence: auto_reply", "Return-Path: <>",
           "X-Autoreply: yes", "In-Reply-To: <p@q.test>", "References: <r1@q.test>\n <r2@q.test>",
           "References: <r3@q.test>", "Message-ID: <m@q.test>", "Message-ID: m2@q.test", "Message-ID: <>",

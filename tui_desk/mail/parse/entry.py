@@ -348,7 +348,7 @@ def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None
     defects = _Defects()
     fields = headers = None
     if part != "body":  # (a plain header is ASCII: parse_body does not read it again)
-        headers = _Headers(header.items, [], defects)  # no 8-bit byte: no charset guesses to make
+        headers = _Headers(header.items, [], defects, printable=True)  # no 8-bit byte: no guesses to make
         fields = _header_fields(raw, headers, defects)
     if part == "header":
         assert headers is not None and fields is not None

@@ -71,8 +71,10 @@ class _Headers:
     """The top-level header block: raw values, decoded on demand, defects recorded.
     items: the fields as ``_raw_items`` gives them (the quick route splits them itself)."""
 
-    def __init__(self, items: list[tuple[str, str]], hints: list[str], defects: _Defects) -> None:
+    def __init__(self, items: list[tuple[str, str]], hints: list[str], defects: _Defects,
+                 printable: bool = False) -> None:
         self.items = items
+        self.printable = printable  # every value printable ASCII: no raw 8-bit, ESC or NUL to undo
         self.every: dict[str, list[str]] = {}  # lower-case name -> its raw values, in order
         for key, value in items:
             found = self.every.get(key.lower())
@@ -96,6 +98,8 @@ class _Headers:
         if found is None:
             return None
         raw = found[0]
+        if self.printable:  # what _fix_header gives for such a value
+            return _fix_encoded_word_charsets(raw) if "=?" in raw else raw
         text, note = _fix_header(raw, self.hints)
         if note:
             self.defects.add(f"{note} in {name} header")

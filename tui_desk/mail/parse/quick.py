@@ -18,6 +18,7 @@ import binascii
 import quopri
 import re
 from dataclasses import dataclass
+from email.utils import collapse_rfc2231_value
 
 from tui_desk.mail.parse.common import HEADER_LIMIT, MAX_DELIMITER_LINES
 from tui_desk.mail.parse.header_values import _simple_mime_cached, _unfold_all
@@ -118,7 +119,10 @@ def plain_leaves(raw: bytes, header: PlainFields) -> list[Leaf] | None:
     encoding = header.first.get("content-transfer-encoding")
     if encoding is not None and encoding.lower() not in ("7bit", "8bit", "binary"):
         return None
-    boundary = header.params.get("boundary", "").rstrip()  # (get_boundary's rstrip)
+    boundary = header.params.get("boundary")
+    if boundary is None:
+        return None
+    boundary = collapse_rfc2231_value(boundary).rstrip()  # what Message.get_boundary makes of it ("<x>" -> "x")
     if not boundary:
         return None
     sep = b"--" + boundary.encode("ascii")
