@@ -333,7 +333,7 @@ def _read(raw: bytes, attachment_parts: list[Message] | None, part: _Reading) ->
 def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None:
     """What _read returns, by the quick route (quick.py) when the mail is plain enough for
     it; None when it is not (nothing is decided yet then)."""
-    header = plain_header(raw)
+    header = plain_header(raw, every_field=part != "body")
     if header is None:
         return None
     leaves = None

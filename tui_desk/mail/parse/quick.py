@@ -56,22 +56,24 @@ class Leaf:
     payload: bytes
 
 
-def plain_header(raw: bytes) -> PlainFields | None:
-    """The top-level header of ``raw`` when the quick route can read the message, else None."""
+def plain_header(raw: bytes, every_field: bool = True) -> PlainFields | None:
+    """The top-level header of ``raw`` when the quick route can read the message, else None.
+    every_field=False: ``items`` left empty and ``first`` holding the MIME fields alone (what
+    the body needs)."""
     if len(raw) > QUICK_LIMIT or raw.count(b"\r") != raw.count(b"\r\n"):
         return None  # a lone CR ends a line for the stdlib: the full route
     if raw.count(b"\n--") > MAX_DELIMITER_LINES:
         return None
-    fields = _fields(raw)
+    fields = _fields(raw, every_field)
     if fields is None or fields.content_type.startswith("message/"):
         return None
     return fields
 
 
-def _fields(block: bytes) -> PlainFields | None:
+def _fields(block: bytes, every_field: bool = False) -> PlainFields | None:
     """The header at the start of ``block`` (a message, or a part between its boundaries) when
     every line up to the blank line is a field or its continuation, in printable ASCII, with a
-    plain Content-Type; else None."""
+    plain Content-Type; else None. every_field=False: only the MIME fields, in ``first``."""
     if block.startswith(b"\n") or block.startswith(b"\r\n"):  # no field at all: the defaults
         return PlainFields([], {}, "text/plain", {}, 1 if block.startswith(b"\n") else 2)
     ends = [i for i in (block.find(b"\n\n"), block.find(b"\n\r\n")) if i >= 0]
@@ -86,12 +88,26 @@ def _fields(block: bytes) -> PlainFields | None:
         return None
     items: list[tuple[str, str]] = []
     first: dict[str, str] = {}
+    if not every_field and len(text) <= HEADER_LIMIT:  # (no field to cap)
+        for name, value in _MIME_FIELD.findall(text):
+            first.setdefault(name.lower(), value.rstrip("\r\n"))
+        return _typed(items, first, block, end)
     for name, value in _HEADER_FIELD.findall(text):
         value = value.rstrip("\r\n")
         if len(value) > HEADER_LIMIT:
             return None  # capped by the full route, with its defect
         items.append((name, value))
         first.setdefault(name.lower(), value)
+    return _typed(items, first, block, end)
+
+
+# a MIME field of a header whose every line is a field or a continuation: its name, and its
+# value as _HEADER_FIELD reads it
+_MIME_FIELD = re.compile(
+    r"(?im)^(content-type|content-transfer-encoding|content-disposition):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
+
+
+def _typed(items: list[tuple[str, str]], first: dict[str, str], block: bytes, end: int) -> PlainFields | None:
     content_type, params = "text/plain", {}
     raw_type = first.get("content-type")
     if raw_type is not None:
