@@ -41,7 +41,7 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
     if top_type in ("multipart/report", "message/delivery-status"):
         return True
     # our own forwards (mail.compose.FORWARD_HEADER): sent to a third party, not a turn of the conversation
-    if any(headers.has(h) for h in ("X-Autoreply", "X-Autorespond", "X-Failed-Recipients", "X-TUI-Desk-Forward")):
+    if not _AUTO_FIELDS.isdisjoint(headers.every):
         return True
     if (headers.get("Precedence") or "").strip().lower() == "auto_reply":
         return True
@@ -54,6 +54,7 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
 
 
 _SURVEY_RECIPIENT_FIELDS = ("To", "Cc", "Delivered-To", "X-Original-To")
+_AUTO_FIELDS = frozenset({"x-autoreply", "x-autorespond", "x-failed-recipients", "x-tui-desk-forward"})
 
 
 # --------------------------------------------------------------------------------------
@@ -213,14 +214,17 @@ def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
     part="header": header fields only (parse_header_block); "body": no header fields when
     the header is ASCII (parse_body). quick=False: never the quick route (for the tests that
     hold the two routes to the same record)."""
+    if quick and attachment_parts is None:
+        try:
+            found = _read_quick(raw, part)
+        except Exception:  # (never seen): the full route reads it, with its own guards
+            found = None
+        if found is not None:  # no stdlib header parse to note, no NUL (printable fields, a
+            return found  # text without it): what the notes and _without_nul below leave
     notes: list[str] = []
     token = _HEADER_NOTES.set(notes)
     try:
-        record = None
-        if quick and attachment_parts is None:
-            record = _read_quick(raw, part)
-        if record is None:
-            record = _read(raw, attachment_parts, part)
+        record = _read(raw, attachment_parts, part)
     finally:
         _HEADER_NOTES.reset(token)
     if notes:
@@ -348,7 +352,8 @@ def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None
     defects = _Defects()
     fields = headers = None
     if part != "body":  # (a plain header is ASCII: parse_body does not read it again)
-        headers = _Headers(header.items, [], defects, printable=True)  # no 8-bit byte: no guesses to make
+        headers = _Headers(header.items, [], defects, printable=True, every=header.every)  # (no 8-bit byte:
+        # no charset guesses to make)
         fields = _header_fields(raw, headers, defects)
     if part == "header":
         assert headers is not None and fields is not None
@@ -359,6 +364,8 @@ def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None
     if found is None:
         return None
     text, from_html = found
+    if "\x00" in text:  # (what _without_nul does to the full route's text)
+        text = text.replace("\x00", "")
     if len(text) > TEXT_LIMIT:
         defects.add(f"body text too long ({len(text):,} characters): cut to {TEXT_LIMIT:,}")
         text = text[:TEXT_LIMIT]

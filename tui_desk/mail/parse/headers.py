@@ -72,10 +72,15 @@ class _Headers:
     items: the fields as ``_raw_items`` gives them (the quick route splits them itself)."""
 
     def __init__(self, items: list[tuple[str, str]], hints: list[str], defects: _Defects,
-                 printable: bool = False) -> None:
+                 printable: bool = False, every: dict[str, list[str]] | None = None) -> None:
         self.items = items
         self.printable = printable  # every value printable ASCII: no raw 8-bit, ESC or NUL to undo
-        self.every: dict[str, list[str]] = {}  # lower-case name -> its raw values, in order
+        self.hints = hints
+        self.defects = defects
+        if every is not None:  # the items' values by lower-case name, made by the caller
+            self.every = every
+            return
+        self.every = {}  # lower-case name -> its raw values, in order
         for key, value in items:
             found = self.every.get(key.lower())
             if found is None:

@@ -40,10 +40,11 @@ class PlainFields:
     part's body starts."""
 
     items: list[tuple[str, str]]
-    first: dict[str, str]
+    first: dict[str, str]  # (the MIME fields' alone)
     content_type: str
     params: dict[str, str]
     body_start: int
+    every: dict[str, list[str]]  # lower-case name -> every value, in order (for _Headers)
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ def _fields(block: bytes, every_field: bool = False) -> PlainFields | None:
     every line up to the blank line is a field or its continuation, in printable ASCII, with a
     plain Content-Type; else None. every_field=False: only the MIME fields, in ``first``."""
     if block.startswith(b"\n") or block.startswith(b"\r\n"):  # no field at all: the defaults
-        return PlainFields([], {}, "text/plain", {}, 1 if block.startswith(b"\n") else 2)
+        return PlainFields([], {}, "text/plain", {}, 1 if block.startswith(b"\n") else 2, {})
     ends = [i for i in (block.find(b"\n\n"), block.find(b"\n\r\n")) if i >= 0]
     if not ends:
         return None  # no blank line: the full route
@@ -91,14 +92,23 @@ def _fields(block: bytes, every_field: bool = False) -> PlainFields | None:
     if not every_field and len(text) <= HEADER_LIMIT:  # (no field to cap)
         for name, value in _MIME_FIELD.findall(text):
             first.setdefault(name.lower(), value.rstrip("\r\n"))
-        return _typed(items, first, block, end)
+        return _typed(items, first, block, end, {})
+    every: dict[str, list[str]] = {}
     for name, value in _HEADER_FIELD.findall(text):
         value = value.rstrip("\r\n")
         if len(value) > HEADER_LIMIT:
             return None  # capped by the full route, with its defect
         items.append((name, value))
-        first.setdefault(name.lower(), value)
-    return _typed(items, first, block, end)
+        key = name.lower()
+        found = every.get(key)
+        if found is None:
+            every[key] = [value]
+        else:
+            found.append(value)
+    for key in _MIME_NAMES:
+        if key in every:
+            first[key] = every[key][0]
+    return _typed(items, first, block, end, every)
 
 
 # a MIME field of a header whose every line is a field or a continuation: its name, and its
@@ -107,7 +117,11 @@ _MIME_FIELD = re.compile(
     r"(?im)^(content-type|content-transfer-encoding|content-disposition):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
 
 
-def _typed(items: list[tuple[str, str]], first: dict[str, str], block: bytes, end: int) -> PlainFields | None:
+_MIME_NAMES = ("content-type", "content-transfer-encoding", "content-disposition")
+
+
+def _typed(items: list[tuple[str, str]], first: dict[str, str], block: bytes, end: int,
+           every: dict[str, list[str]]) -> PlainFields | None:
     content_type, params = "text/plain", {}
     raw_type = first.get("content-type")
     if raw_type is not None:
@@ -115,7 +129,7 @@ def _typed(items: list[tuple[str, str]], first: dict[str, str], block: bytes, en
         if simple is None:
             return None
         content_type, params = simple[0].partition(";")[0].strip().lower(), simple[1]
-    return PlainFields(items, first, content_type, params, end + (1 if block[end:end + 1] == b"\n" else 2))
+    return PlainFields(items, first, content_type, params, end + (1 if block[end:end + 1] == b"\n" else 2), every)
 
 
 _TEXT_TYPES = ("text/plain", "text/html")
