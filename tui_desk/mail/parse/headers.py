@@ -23,11 +23,6 @@ def _part_raw(part: Message, name: str) -> str | None:
     return _first_raw(_raw_items(part), name)
 
 
-def _all_raw(items: list[tuple[str, str]], name: str) -> list[str]:
-    name = name.lower()
-    return [value for key, value in items if key.lower() == name]
-
-
 _ISO_2022_JP_ESCAPE = re.compile(r"\x1b(?:\$[@B]|\([BJ])")
 
 
@@ -87,15 +82,13 @@ class _Headers:
                 self.every[key.lower()] = [value]
             else:
                 found.append(value)
-        self.hints = hints
-        self.defects = defects
 
     @classmethod
     def of(cls, msg: Message, hints: list[str], defects: _Defects) -> "_Headers":
         return cls(_raw_items(msg), hints, defects)
 
     def all_raw(self, name: str) -> list[str]:
-        """Every raw value of the field ``name``, in order (``_all_raw(self.items, name)``)."""
+        """Every raw value of the field ``name``, in order."""
         return self.every.get(name.lower(), [])
 
     def get(self, name: str) -> str | None:
