@@ -76,11 +76,12 @@ def test_an_unreadable_content_type_is_named_in_the_defects() -> None:
 
 
 def test_when_the_parser_fails_anyway_the_plain_header_scan_keeps_the_fields(monkeypatch) -> None:
-    from tui_desk.mail.parse import entry  # where parse_message looks _read up
+    from tui_desk.mail.parse import entry  # where parse_message looks _read (and its quick route) up
 
     def broken(*args, **kwargs):
         raise RuntimeError("a parser bug")
     monkeypatch.setattr(entry, "_read", broken)
+    monkeypatch.setattr(entry, "_read_quick", broken)  # (its failure sends the mail to _read)
     raw = head(1) + b"Content-Type: text/plain\r\n\r\nthe body\r\n"
     for reader in (parse_message, parse_header_block):
         msg = reader(raw)

@@ -47,6 +47,7 @@ Files (each one seam; only stdlib_tree.py touches private stdlib internals):
 * ``addresses.py``: address lists;
 * ``body.py``: the MIME tree walked: body text, format=flowed, file names, attachments;
 * ``repair.py``: header lines repaired before parsing;
+* ``quick.py``: the quick route's split of plain mail (below);
 * ``entry.py``: the entry points below.
 
 Quoted-text splitting is a display heuristic and lives in ``tui_desk/desk/quoting.py``.
@@ -61,6 +62,14 @@ plain address lists are read without the stdlib's header value parser (40-130 us
 by :func:`_simple_mime` and :func:`_simple_addresses`, which accept only forms whose stdlib
 reading is known; :class:`_Part` memoizes header lookups per part. tests/test_parse.py checks
 every fast path against the stdlib.
+
+The quick route (``quick.py``, taken by ``entry._parse`` first): most mail has a plain header
+block (printable ASCII, every line a field or its continuation, a plain Content-Type) and a
+body that is one text/plain or text/html part or a flat multipart/alternative of them. Such
+mail is split directly, without the stdlib's tree, and read by the same field readers and text
+decoding as the full route; anything else returns None there and takes the full route. One
+parser, two ways into it: tests/test_parse_quick.py holds them to the same record on every
+corpus mail and on generated shapes (``_parse(..., quick=False)`` is the full route).
 """
 
 from tui_desk.mail.parse.common import (

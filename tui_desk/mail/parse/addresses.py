@@ -220,12 +220,24 @@ def _simple_encoded_word(word: str) -> str | None:
 def _addresses(name: str, value: str | None, defects: _Defects) -> list[Address]:
     if value is None:
         return []
+    known = _PLAIN_LISTS.get((value,))
+    if known is not None:
+        return list(known)
     simple = _simple_addresses(value)
     if simple is not None:
         # what _read_addresses returns for these: the stdlib's reading (no defects), with
         # the lenient name where the stdlib has none
-        return [Address(n if n else _decode_phrase(p), a) for n, a, p in simple]
+        found = [Address(n if n else _decode_phrase(p), a) for n, a, p in simple]
+        if len(_PLAIN_LISTS) >= 4096:
+            _PLAIN_LISTS.clear()
+        _PLAIN_LISTS[(value,)] = tuple(found)
+        return found
     return _read_addresses(name, value, defects)
+
+
+# Plain address lists already read (the desk's own address is in most mail's To or Cc): the
+# same for any header name, and no defects to repeat. Address is frozen.
+_PLAIN_LISTS: dict[tuple[str], tuple[Address, ...]] = {}  # (keyed by tuples: bench/parse_speed.py clears such memos)
 
 
 def _read_addresses(name: str, value: str, defects: _Defects) -> list[Address]:

@@ -238,6 +238,42 @@ def _flow_prefix(depth: int) -> str:
     return ">" * depth + " " if depth else ""
 
 
+def _text(data: bytes, charset: str | None, hints: list[str], defects: _Defects) -> str:
+    """A text part's decoded payload as the record's text: its charset, or the guesses
+    (hints: :func:`_charset_hints`), lines ending in \n."""
+    if len(data) > _TEXT_BYTES_LIMIT:  # more than we would ever keep after decoding
+        defects.add(f"text part too long ({_kb(len(data))}): only the start is read")
+        data = data[:_TEXT_BYTES_LIMIT]
+    text, note = _decode_bytes(data, charset, hints)
+    if note:
+        defects.add(note)
+    return _clean(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _part_text(data: bytes, charset: object, html: bool, hints: list[str], defects: _Defects) -> str:
+    """:func:`_text` of a part whose charset parameter is ``charset`` (None: absent); an HTML
+    part without one may name it in a <meta> tag."""
+    if not isinstance(charset, str):
+        charset = None
+        if html:
+            m = _META_CHARSET.search(data[:4096])  # (the same 4096 bytes as after _text's cut)
+            charset = m.group(1).decode("ascii") if m else None
+    return _text(data, charset, hints, defects)
+
+
+def _html_shown(html: str, defects: _Defects) -> str:
+    """A text/html part's text (from :func:`_part_text`) as shown: converted to plain text."""
+    if len(html) > HTML_LIMIT:
+        defects.add(f"HTML body too long ({_kb(len(html))}): only the start is shown")
+        html = html[:HTML_LIMIT]
+    return html_to_text(html)
+
+
+def _plain_text(text: str, flowed: bool, delsp: bool) -> str:
+    """A text/plain part's text (from :func:`_text`) as shown: format=flowed joined."""
+    return _unflow(text, delsp) if flowed else text
+
+
 @dataclass
 class _Piece:
     text: str
@@ -276,23 +312,11 @@ class _Walker:
 
     def text_of(self, part: Message) -> str:
         data = _payload_bytes(part)
-        if len(data) > _TEXT_BYTES_LIMIT:  # more than we would ever keep after decoding
-            self.defects.add(f"text part too long ({_kb(len(data))}): only the start is read")
-            data = data[:_TEXT_BYTES_LIMIT]
         try:
             charset = part.get_param("charset")
         except Exception:
             charset = None
-        if not isinstance(charset, str):
-            charset = None
-            if _content_type(part) == "text/html":
-                m = _META_CHARSET.search(data[:4096])
-                charset = m.group(1).decode("ascii") if m else None
-        text, note = _decode_bytes(data, charset, self.hints)
-        if note:
-            self.defects.add(note)
-        text = _clean(text).replace("\r\n", "\n").replace("\r", "\n")
-        return text
+        return _part_text(data, charset, _content_type(part) == "text/html", self.hints, self.defects)
 
     def leaf_body(self, part: Message, ctype: str) -> _Piece | None:
         if ctype == "text/plain":
@@ -302,13 +326,9 @@ class _Walker:
                 delsp = str(part.get_param("delsp") or "").lower() == "yes"
             except Exception:
                 flowed = delsp = False
-            return _Piece(_unflow(text, delsp) if flowed else text, False)
+            return _Piece(_plain_text(text, flowed, delsp), False)
         if ctype == "text/html":
-            html = self.text_of(part)
-            if len(html) > HTML_LIMIT:
-                self.defects.add(f"HTML body too long ({_kb(len(html))}): only the start is shown")
-                html = html[:HTML_LIMIT]
-            return _Piece(html_to_text(html), True)
+            return _Piece(_html_shown(self.text_of(part), self.defects), True)
         return None
 
     def body(self, part: Message, path: str, depth: int) -> tuple[list[_Piece], list[int]]:
@@ -505,14 +525,18 @@ def _charset_hints(msg: Message) -> list[str]:
         for n, part in enumerate(msg.walk()):
             if n >= 20:
                 break
-            charset = part.get_param("charset")
-            if isinstance(charset, str) and _codecs_for(charset):
-                label = charset.strip().lower()
-                if label not in hints and label not in ("utf-8", "utf8"):
-                    hints.append(label)
+            _add_hint(hints, part.get_param("charset"))
     except Exception:
         pass
     return hints
+
+
+def _add_hint(hints: list[str], charset: object) -> None:
+    """A part's charset parameter added to the hints, when it names a codec we would use."""
+    if isinstance(charset, str) and _codecs_for(charset):
+        label = charset.strip().lower()
+        if label not in hints and label not in ("utf-8", "utf8"):
+            hints.append(label)
 
 
 def _collect_part_defects(part: Message, path: str, depth: int, defects: _Defects) -> None:

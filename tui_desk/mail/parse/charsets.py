@@ -4,6 +4,7 @@ wrong ones, and RFC 2047 words pointed at codecs that exist."""
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterable
 
@@ -73,6 +74,7 @@ def _codec_exists(name: str) -> bool:
     return _is_text_encoding(info) and info.name not in _REFUSED_CODECS
 
 
+@functools.lru_cache(maxsize=512)
 def _codecs_for(charset: str | None) -> tuple[str, ...]:
     """Codecs to try for a declared charset, best first; () when the label is vague/unknown."""
     label = (charset or "").strip().strip("\"'").lower()

@@ -35,6 +35,8 @@ def _clean(text: str) -> str:
     """No lone surrogates (cannot be encoded) and no NUL (truncates C strings)."""
     if "\x00" in text:
         text = text.replace("\x00", "")
+    if text.isascii():  # (no surrogate then: saves the regex pass)
+        return text
     return _SURROGATES.sub("\ufffd", text)
 
 

@@ -12,7 +12,8 @@ from typing import Literal, TypedDict, overload
 from tui_desk.mail.model import Address, Attachment, ParsedBody, ParsedMessage
 from tui_desk.mail.parse.addresses import _addresses
 from tui_desk.mail.parse.body import (
-    _Walker, _attachment_bytes, _charset_hints, _collect_part_defects, _content_type,
+    _Walker, _add_hint, _attachment_bytes, _charset_hints, _collect_part_defects, _content_type, _html_shown,
+    _part_text, _plain_text,
 )
 from tui_desk.mail.parse.charsets import _decode_bytes
 from tui_desk.mail.parse.common import (
@@ -21,8 +22,9 @@ from tui_desk.mail.parse.common import (
 )
 from tui_desk.mail.parse.header_values import _raw_items, _unfold
 from tui_desk.mail.parse.headers import (
-    _Headers, _MSGID, _fix_header, _all_raw, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
+    _Headers, _MSGID, _fix_header, _ids, _parse_date, _synthetic_id, _unstructured, synthetic_message_id,
 )
+from tui_desk.mail.parse.quick import Leaf, PlainFields, decoded, plain_header, plain_leaves
 from tui_desk.mail.parse.repair import _repair_header_block
 from tui_desk.mail.parse.stdlib_tree import _HEADER_NOTES, _parse_bytes
 from tui_desk.mail.survey import is_survey_answer
@@ -39,7 +41,7 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
     if top_type in ("multipart/report", "message/delivery-status"):
         return True
     # our own forwards (mail.compose.FORWARD_HEADER): sent to a third party, not a turn of the conversation
-    if any(headers.has(h) for h in ("X-Autoreply", "X-Autorespond", "X-Failed-Recipients", "X-TUI-Desk-Forward")):
+    if not _AUTO_FIELDS.isdisjoint(headers.every):
         return True
     if (headers.get("Precedence") or "").strip().lower() == "auto_reply":
         return True
@@ -47,11 +49,12 @@ def _is_auto(headers: _Headers, top_type: str) -> bool:
     if return_path is not None and _unfold(return_path).strip() == "<>":  # null sender
         return True
     # an answer to the desk's satisfaction survey (mail.survey): not a customer turn
-    recipients = [v for name in _SURVEY_RECIPIENT_FIELDS for v in _all_raw(headers.items, name)]
+    recipients = [v for name in _SURVEY_RECIPIENT_FIELDS for v in headers.all_raw(name)]
     return is_survey_answer(recipients, next(iter(_ids(headers.get("In-Reply-To"))), None))
 
 
 _SURVEY_RECIPIENT_FIELDS = ("To", "Cc", "Delivered-To", "X-Original-To")
+_AUTO_FIELDS = frozenset({"x-autoreply", "x-autorespond", "x-failed-recipients", "x-tui-desk-forward"})
 
 
 # --------------------------------------------------------------------------------------
@@ -201,15 +204,23 @@ _Reading = Literal["message", "header", "body"]  # how much of a message _parse 
 
 @overload
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
-           part: Literal["message", "header"] = "message") -> ParsedMessage: ...
+           part: Literal["message", "header"] = "message", quick: bool = True) -> ParsedMessage: ...
 @overload
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None, *,
-           part: Literal["body"]) -> ParsedMessage | ParsedBody: ...
+           part: Literal["body"], quick: bool = True) -> ParsedMessage | ParsedBody: ...
 def _parse(raw: bytes, attachment_parts: list[Message] | None = None,
-           part: _Reading = "message") -> ParsedMessage | ParsedBody:
+           part: _Reading = "message", quick: bool = True) -> ParsedMessage | ParsedBody:
     """The record; ``attachment_parts``, when given, receives the part of each attachment.
     part="header": header fields only (parse_header_block); "body": no header fields when
-    the header is ASCII (parse_body)."""
+    the header is ASCII (parse_body). quick=False: never the quick route (for the tests that
+    hold the two routes to the same record)."""
+    if quick and attachment_parts is None:
+        try:
+            found = _read_quick(raw, part)
+        except Exception:  # (never seen): the full route reads it, with its own guards
+            found = None
+        if found is not None:  # no stdlib header parse to note, no NUL (printable fields, a
+            return found  # text without it): what the notes and _without_nul below leave
     notes: list[str] = []
     token = _HEADER_NOTES.set(notes)
     try:
@@ -285,7 +296,7 @@ def _read(raw: bytes, attachment_parts: list[Message] | None, part: _Reading) ->
     top_type = _content_type(msg)
     headers = fields = None
     if part != "body" or not _ascii_header(msg):
-        headers = _Headers(msg, hints, defects)
+        headers = _Headers.of(msg, hints, defects)
         fields = _header_fields(raw, headers, defects)
     if part == "header":
         assert headers is not None and fields is not None
@@ -321,6 +332,77 @@ def _read(raw: bytes, attachment_parts: list[Message] | None, part: _Reading) ->
         auto_submitted=_is_auto(headers, top_type),
         size=len(raw),
     )
+
+
+def _read_quick(raw: bytes, part: _Reading) -> ParsedMessage | ParsedBody | None:
+    """What _read returns, by the quick route (quick.py) when the mail is plain enough for
+    it; None when it is not (nothing is decided yet then)."""
+    header = plain_header(raw, every_field=part != "body")
+    if header is None:
+        return None
+    leaves = None
+    if part != "header" or header.body_start < len(raw) and header.content_type.startswith("multipart/"):
+        leaves = plain_leaves(raw, header)  # (a multipart's parts are parsed even for its header)
+        if leaves is None:
+            return None
+    elif header.content_type.startswith("multipart/"):  # a header block alone: the tree reads
+        encoding = header.first.get("content-transfer-encoding")  # this field (its parser can fail)
+        if encoding is not None and encoding.lower() not in ("7bit", "8bit", "binary"):
+            return None
+    defects = _Defects()
+    fields = headers = None
+    if part != "body":  # (a plain header is ASCII: parse_body does not read it again)
+        headers = _Headers(header.items, [], defects, printable=True, every=header.every)  # (no 8-bit byte:
+        # no charset guesses to make)
+        fields = _header_fields(raw, headers, defects)
+    if part == "header":
+        assert headers is not None and fields is not None
+        return ParsedMessage(**fields, text="", text_from_html=False, defects=defects.result(),
+                             auto_submitted=_is_auto(headers, header.content_type), size=len(raw))
+    assert leaves is not None
+    found = _quick_text(leaves, header, defects)
+    if found is None:
+        return None
+    text, from_html = found
+    if "\x00" in text:  # (what _without_nul does to the full route's text)
+        text = text.replace("\x00", "")
+    if len(text) > TEXT_LIMIT:
+        defects.add(f"body text too long ({len(text):,} characters): cut to {TEXT_LIMIT:,}")
+        text = text[:TEXT_LIMIT]
+    if fields is None:
+        return ParsedBody(text=text.rstrip(), text_from_html=from_html, attachments=[], defects=defects.result(),
+                          size=len(raw))
+    assert headers is not None
+    return ParsedMessage(**fields, text=text.rstrip(), text_from_html=from_html, attachments=[],
+                         defects=defects.result(), auto_submitted=_is_auto(headers, header.content_type),
+                         size=len(raw))
+
+
+def _quick_text(leaves: list[Leaf], header: PlainFields, defects: _Defects) -> tuple[str, bool] | None:
+    """The record's text from the quick route's leaves, as _Walker picks it: the first
+    text/plain leaf with any text, else the first HTML one; None: a leaf the quick route cannot
+    decode (the full route reads the mail)."""
+    hints: list[str] = []  # _charset_hints: the message's own charset, then its parts'
+    if header.content_type.startswith("multipart/"):
+        _add_hint(hints, header.params.get("charset"))
+    for leaf in leaves:
+        _add_hint(hints, leaf.params.get("charset"))
+    first: tuple[str, bool] | None = None
+    for leaf in leaves:
+        data = decoded(leaf)
+        if data is None:
+            return None
+        charset, params = leaf.params.get("charset"), leaf.params
+        if leaf.content_type == "text/plain":
+            text = _plain_text(_part_text(data, charset, False, hints, defects),
+                               params.get("format", "").lower() == "flowed", params.get("delsp", "").lower() == "yes")
+            if text.strip():
+                return text.strip("\n"), False
+        else:
+            text = _html_shown(_part_text(data, charset, True, hints, defects), defects)
+            if text.strip() and first is None:
+                first = text.strip("\n"), True
+    return first or ("", False)
 
 
 def _ascii_header(msg: Message) -> bool:
@@ -365,7 +447,7 @@ def _header_fields(raw: bytes, headers: _Headers, defects: _Defects) -> _HeaderF
     parent = next((i for i in _ids(headers.get("In-Reply-To")) if i != message_id), None)
     references: list[str] = []
     seen = {message_id}  # (a set: a capped References still holds ~7000 ids)
-    for ref in _ids(" ".join(_all_raw(headers.items, "References"))):
+    for ref in _ids(" ".join(headers.all_raw("References"))):
         if ref not in seen:
             seen.add(ref)
             references.append(ref)

@@ -23,11 +23,6 @@ def _part_raw(part: Message, name: str) -> str | None:
     return _first_raw(_raw_items(part), name)
 
 
-def _all_raw(items: list[tuple[str, str]], name: str) -> list[str]:
-    name = name.lower()
-    return [value for key, value in items if key.lower() == name]
-
-
 _ISO_2022_JP_ESCAPE = re.compile(r"\x1b(?:\$[@B]|\([BJ])")
 
 
@@ -68,27 +63,48 @@ def _unstructured(value: str) -> str:
 
 
 class _Headers:
-    """The top-level header block: raw values, decoded on demand, defects recorded."""
+    """The top-level header block: raw values, decoded on demand, defects recorded.
+    items: the fields as ``_raw_items`` gives them (the quick route splits them itself)."""
 
-    def __init__(self, msg: Message, hints: list[str], defects: _Defects) -> None:
-        self.items = _raw_items(msg)
-        self.first: dict[str, str] = {}
-        for key, value in self.items:
-            self.first.setdefault(key.lower(), value)
+    def __init__(self, items: list[tuple[str, str]], hints: list[str], defects: _Defects,
+                 printable: bool = False, every: dict[str, list[str]] | None = None) -> None:
+        self.items = items
+        self.printable = printable  # every value printable ASCII: no raw 8-bit, ESC or NUL to undo
         self.hints = hints
         self.defects = defects
+        if every is not None:  # the items' values by lower-case name, made by the caller
+            self.every = every
+            return
+        self.every = {}  # lower-case name -> its raw values, in order
+        for key, value in items:
+            found = self.every.get(key.lower())
+            if found is None:
+                self.every[key.lower()] = [value]
+            else:
+                found.append(value)
+
+    @classmethod
+    def of(cls, msg: Message, hints: list[str], defects: _Defects) -> "_Headers":
+        return cls(_raw_items(msg), hints, defects)
+
+    def all_raw(self, name: str) -> list[str]:
+        """Every raw value of the field ``name``, in order."""
+        return self.every.get(name.lower(), [])
 
     def get(self, name: str) -> str | None:
-        raw = self.first.get(name.lower())
-        if raw is None:
+        found = self.every.get(name.lower())
+        if found is None:
             return None
+        raw = found[0]
+        if self.printable:  # what _fix_header gives for such a value
+            return _fix_encoded_word_charsets(raw) if "=?" in raw else raw
         text, note = _fix_header(raw, self.hints)
         if note:
             self.defects.add(f"{note} in {name} header")
         return text
 
     def has(self, name: str) -> bool:
-        return name.lower() in self.first
+        return name.lower() in self.every
 
 
 # --------------------------------------------------------------------------------------
@@ -163,12 +179,48 @@ def _written_year(text: str, when: dt.datetime) -> dt.datetime | None:
         return None
 
 
+# The Date most mail has, "Tue, 22 Sep 2026 05:03:33 +0500": read without the stdlib's
+# tokenizer, to the same datetime (tests/test_parse_quick.py compares the two).
+_PLAIN_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" ([0-9]{4}) ([0-9][0-9]):([0-9][0-9]):([0-9][0-9]) ([+-])([0-9][0-9])([0-9][0-9])")
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_ZONES: dict[str, dt.timezone] = {}
+
+
+def _plain_date(text: str) -> dt.datetime | None:
+    """``_parse_date``'s reading of a plain RFC 5322 date (four-digit year, numeric zone),
+    or None for any other text."""
+    m = _PLAIN_DATE.fullmatch(text)
+    if m is None:
+        return None
+    day, month, year, hour, minute, second, sign, zh, zm = m.groups()
+    if year < "1000" or hour > "23" or minute > "59" or second > "59" or zh > "23" or zm > "59":
+        return None  # (the stdlib's handling of these is left to it)
+    written_zone = text[-5:]
+    zone = _ZONES.get(written_zone)
+    if zone is None:
+        offset = int(zh) * 3600 + int(zm) * 60
+        if sign == "-":
+            offset = -offset
+        # "-0000": no zone information (RFC 5322 3.3); read as UTC, as the stdlib's naive result is
+        zone = dt.timezone.utc if not offset else dt.timezone(dt.timedelta(seconds=offset))
+        _ZONES[written_zone] = zone
+    try:
+        return dt.datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=zone)
+    except ValueError:
+        return None
+
+
 def _parse_date(value: str | None, defects: _Defects) -> dt.datetime | None:
     if value is None:
         return None
     text = _one_line(value)
     if not text:
         return None
+    plain = _plain_date(text)
+    if plain is not None:
+        return plain
     candidates = [text]
     fixed = _FRACTION.sub(r"\1", text) if _FRACTION.search(text) else text
     if _BARE_ZONE.search(fixed):  # (sub() costs microseconds even when nothing matches)
