@@ -263,3 +263,68 @@ async def test_a_reader_that_may_not_upgrade_leaves_an_old_store_untouched(tmp_p
     store = await Store.open(path)  # the app's own open upgrades it
     assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
     await store.close()
+
+
+async def test_new_mail_marks_its_conversations_dirty_once_per_batch_and_other_writers_still_by_trigger(tmp_path):
+    """Schema 15: ingest marks the conversations of a batch in conv_dirty itself (one statement,
+    not the trigger once per message), with a seq newer than any read before (the report cache
+    and the SLA plans then see them stale); the trigger still marks for any other writer, and
+    the switch that stops it never outlives ingest's transaction, not even when it fails."""
+    from mailfactory import make_mail
+
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+
+    def item(raw: bytes) -> store_ingest.NewMessage:
+        return store_ingest.NewMessage(raw=raw, parsed=parse_message(raw))
+
+    store = await Store.open(tmp_path / "a.db")
+    first = await store_ingest.ingest(store, [item(make_mail("a@t")), item(make_mail("b@t", subject="Other"))])
+    conv_a, conv_b = first.rowids["a@t"], first.rowids["b@t"]
+    conv_a = (await store.fetchone("SELECT conv_id FROM messages WHERE id=?", (conv_a,)))[0]
+    conv_b = (await store.fetchone("SELECT conv_id FROM messages WHERE id=?", (conv_b,)))[0]
+    assert {r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")} == {conv_a, conv_b}
+    read = await store.fetch_int("SELECT max(seq) FROM conv_dirty")
+    await store.execute("DELETE FROM conv_dirty")  # as the report cache does once it computed them
+    await store.execute("DELETE FROM sla_dirty")
+    # a follow-up in a conversation that exists: no conversation is made, the batch marks it
+    await store_ingest.ingest(store, [item(make_mail("c@t", refs=["a@t"], minutes=5))])
+    dirty = await store.fetchall("SELECT conv_id, seq FROM conv_dirty")
+    assert [r[0] for r in dirty] == [conv_a] and dirty[0][1] > read
+    assert [tuple(r) for r in await store.fetchall("SELECT conv_id, seq FROM sla_dirty")] == [tuple(dirty[0])]
+    assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    # a failing batch inside a transaction that goes on: the switch is off again
+    await store.execute("DELETE FROM conv_dirty")
+    dup = make_mail("d@t", refs=["b@t"])
+    items = [item(dup)]
+    await store.execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.message_id = 'd@t'"
+                        " BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    async with store.transaction():
+        with pytest.raises(sqlite3.IntegrityError, match="refused"):
+            await store_ingest.ingest_in_transaction(store, items, store_ingest.IngestResult())
+        assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    await store.execute("DROP TRIGGER temp.refuse")
+    # any other writer (another process, a tool): the trigger marks per message as before
+    await store.execute("DELETE FROM conv_dirty")
+    await store.close()
+    con = sqlite3.connect(tmp_path / "a.db")
+    con.execute("INSERT INTO messages(message_id, conv_id, added_at) VALUES ('e@t', ?, 0)", (conv_b,))
+    con.commit()
+    assert [r[0] for r in con.execute("SELECT conv_id FROM conv_dirty")] == [conv_b]
+    con.close()
+
+
+async def test_a_schema_14_store_gets_the_batch_marking_and_keeps_the_trigger(tmp_path):
+    from tui_desk.store.schema import MIGRATIONS
+    path = tmp_path / "v14.db"
+    con = sqlite3.connect(path)
+    con.executescript("".join(MIGRATIONS[:14]) + "\nPRAGMA user_version=14;")
+    con.execute("INSERT INTO conversations(id) VALUES (3)")
+    con.commit()
+    con.close()
+    store = await Store.open(path)
+    assert await store.fetch_int("PRAGMA user_version") == SCHEMA_VERSION
+    await store.execute("DELETE FROM conv_dirty")
+    await store.execute("INSERT INTO messages(message_id, conv_id, added_at) VALUES ('a@t', 3, 0)")
+    assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [3]
+    await store.close()
