@@ -327,4 +327,36 @@ async def test_a_schema_14_store_gets_the_batch_marking_and_keeps_the_trigger(tm
     await store.execute("DELETE FROM conv_dirty")
     await store.execute("INSERT INTO messages(message_id, conv_id, added_at) VALUES ('a@t', 3, 0)")
     assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [3]
+    await store.execute("DELETE FROM conv_dirty")
+    await store.execute("UPDATE conversations SET customer_key='ann@t' WHERE id=3")
+    assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [3]
+    await store.close()
+
+
+async def test_summaries_mark_a_conversation_dirty_when_its_customer_changes_as_the_trigger_did(tmp_path):
+    """write_summaries marks conv_dirty itself (schema 15): a conversation whose customer
+    changes is marked, one whose customer stays is not; an assignee set by anyone else is still
+    marked by the trigger; the switch is refused outside a transaction (it would be committed)."""
+    from tui_desk.store import queries
+
+    store = await Store.open(tmp_path / "a.db")
+    await store.executemany("INSERT INTO conversations(id, customer_key) VALUES (?, ?)",
+                            [(1, "ann@t"), (2, "bob@t"), (3, "")])
+    await store.execute("DELETE FROM conv_dirty")
+    summaries = [queries.ConversationSummary(1, subject="same customer", customer_key="ann@t"),
+                 queries.ConversationSummary(2, subject="another customer", customer_key="cy@t"),
+                 queries.ConversationSummary(3, subject="first known", customer_key="dee@t")]
+    async with store.transaction():
+        await queries.write_summaries(store, summaries)
+    assert {r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")} == {2, 3}
+    assert [tuple(r) for r in await store.fetchall("SELECT id, subject, customer_key FROM conversations ORDER BY id")] == [
+        (1, "same customer", "ann@t"), (2, "another customer", "cy@t"), (3, "first known", "dee@t")]
+    assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    await store.execute("DELETE FROM conv_dirty")
+    await store.execute("UPDATE conversations SET assignee='agent@t' WHERE id=1")
+    assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [1]
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        async with queries.marking_dirty_itself(store):
+            pass
+    assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
     await store.close()

@@ -14,7 +14,7 @@ from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list, inserted_rowid
 from tui_desk.store.fts import fts_text
-from tui_desk.store.queries import DATE_CORRECTED
+from tui_desk.store.queries import DATE_CORRECTED, mark_dirty, marking_dirty_itself
 
 
 def pack_raw(raw: bytes, kept: bool = True) -> bytes:
@@ -195,11 +195,7 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
         result.rowids[p.message_id] = rowid
         raw_rows.append((rowid, item.packed if item.packed is not None else pack_raw(item.raw)))
         fts_rows.append(_fts_row(rowid, p))
-    # the trigger cm_msg_in would mark conv_dirty once per message: the batch marks its
-    # conversations in one statement instead (schema 15); the row in conv_dirty_batch never
-    # leaves this transaction
-    await store.execute("INSERT INTO conv_dirty_batch(writer) VALUES (1)")
-    try:
+    async with marking_dirty_itself(store):
         await store.executemany(
             "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
             " sender_key, to_json, cc_json, reply_to_json, subject, in_reply_to, refs_json, body,"
@@ -207,10 +203,7 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
             " source, added_at, body_state, is_note) VALUES (" + ",".join("?" * 26) + ")",
             msg_rows,
         )
-    finally:  # even when a caller goes on in its transaction after an error here
-        await store.execute("DELETE FROM conv_dirty_batch")
-    await store.execute("INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT DISTINCT value FROM json_each(?)",
-                        (as_json_list(row[3] for row in msg_rows),))
+        await mark_dirty(store, (row[3] for row in msg_rows))
     await store.executemany("INSERT INTO raw_messages(id, data) VALUES (?, ?)", raw_rows)
     await store.executemany(
         "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",

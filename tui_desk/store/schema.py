@@ -284,16 +284,21 @@ MIGRATIONS: list[str] = [
     DROP TABLE messages_fts;
     ALTER TABLE messages_fts_stemmed RENAME TO messages_fts;
     """,
-    # 15: a batch of new mail marks its conversations dirty in one statement (store.ingest), not
-    #     one trigger run per message: that was ~80% of `INSERT INTO messages` in a first sync
-    #     (0.31 of 0.39 s CPU at 10k). The trigger stays for every other writer: it skips only
-    #     while conv_dirty_batch has a row, which ingest puts there and takes out again inside
-    #     its own transaction, so no other connection ever sees one.
+    # 15: a batch of new mail and the desk's summaries mark their conversations dirty in one
+    #     statement (store.queries.marking_dirty_itself), not the triggers once per row: they
+    #     were ~80% of `INSERT INTO messages` in a first sync (0.31 of 0.39 s CPU at 10k) and
+    #     ~70% of the summaries' UPDATE. The triggers stay for every other writer: they skip
+    #     only while conv_dirty_batch has a row, which the writer puts there and takes out again
+    #     inside its own transaction, so no other connection ever sees one.
     """
     CREATE TABLE IF NOT EXISTS conv_dirty_batch(writer INTEGER NOT NULL);
     DROP TRIGGER IF EXISTS cm_msg_in;
     CREATE TRIGGER cm_msg_in AFTER INSERT ON messages WHEN NOT EXISTS (SELECT 1 FROM conv_dirty_batch) BEGIN
     INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.conv_id); END;
+    DROP TRIGGER IF EXISTS cm_conv_up;
+    CREATE TRIGGER cm_conv_up AFTER UPDATE ON conversations WHEN (OLD.assignee IS NOT NEW.assignee
+    OR OLD.customer_key IS NOT NEW.customer_key) AND NOT EXISTS (SELECT 1 FROM conv_dirty_batch) BEGIN
+    INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.id); END;
     """,
 ]
 
