@@ -290,10 +290,12 @@ MIGRATIONS: list[str] = [
     #     ~70% of the summaries' UPDATE. The triggers stay for every other writer: they skip
     #     only while conv_dirty_batch has a row, which the writer puts there and takes out again
     #     inside its own transaction, so no other connection ever sees one.
-    #     messages_body_pending goes: no query uses it (the bodies to fetch are found through
-    #     imap_messages, EXPLAIN QUERY PLAN), and every message entered and left it in a first sync.
+    #     messages_body_pending and messages_sender go: no query uses them (the bodies to fetch
+    #     are found through imap_messages, a conversation's mail by sender through
+    #     messages_timeline: EXPLAIN QUERY PLAN), and every message of a sync entered both.
     """
     DROP INDEX IF EXISTS messages_body_pending;
+    DROP INDEX IF EXISTS messages_sender;
     CREATE TABLE IF NOT EXISTS conv_dirty_batch(writer INTEGER NOT NULL);
     DROP TRIGGER IF EXISTS cm_msg_in;
     CREATE TRIGGER cm_msg_in AFTER INSERT ON messages WHEN NOT EXISTS (SELECT 1 FROM conv_dirty_batch) BEGIN
