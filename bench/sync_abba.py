@@ -24,7 +24,6 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import time
 import zlib
 from pathlib import Path
 
