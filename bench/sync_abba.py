@@ -32,10 +32,10 @@ for p in (ROOT, ROOT / "bench", ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from servers import DovecotServer, MaildirMessage, make_server_dir  # noqa: E402
-from sync_vs_mbsync import (DAYS, END, PHASES_HARNESS, PYTHON, imaplib_download, run_desk_once,  # noqa: E402
+from servers import DovecotServer, MaildirMessage, make_server_dir
+from sync_vs_mbsync import (DAYS, END, PHASES_HARNESS, PYTHON, imaplib_download, run_desk_once,
                             write_config)
-from tui_desk.demo import mailbox as generator  # noqa: E402
+from tui_desk.demo import mailbox as generator
 
 TICK = os.sysconf("SC_CLK_TCK")
 
