@@ -263,3 +263,108 @@ async def test_a_reader_that_may_not_upgrade_leaves_an_old_store_untouched(tmp_p
     store = await Store.open(path)  # the app's own open upgrades it
     assert (await store.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION
     await store.close()
+
+
+async def test_new_mail_marks_its_conversations_dirty_once_per_batch_and_other_writers_still_by_trigger(tmp_path):
+    """Schema 15: ingest marks the conversations of a batch in conv_dirty itself (one statement,
+    not the trigger once per message), with a seq newer than any read before (the report cache
+    and the SLA plans then see them stale); the trigger still marks for any other writer, and
+    the switch that stops it never outlives ingest's transaction, not even when it fails."""
+    from mailfactory import make_mail
+
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import ingest as store_ingest
+
+    def item(raw: bytes) -> store_ingest.NewMessage:
+        return store_ingest.NewMessage(raw=raw, parsed=parse_message(raw))
+
+    store = await Store.open(tmp_path / "a.db")
+    first = await store_ingest.ingest(store, [item(make_mail("a@t")), item(make_mail("b@t", subject="Other"))])
+    conv_a, conv_b = first.rowids["a@t"], first.rowids["b@t"]
+    conv_a = (await store.fetchone("SELECT conv_id FROM messages WHERE id=?", (conv_a,)))[0]
+    conv_b = (await store.fetchone("SELECT conv_id FROM messages WHERE id=?", (conv_b,)))[0]
+    assert {r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")} == {conv_a, conv_b}
+    read = await store.fetch_int("SELECT max(seq) FROM conv_dirty")
+    await store.execute("DELETE FROM conv_dirty")  # as the report cache does once it computed them
+    await store.execute("DELETE FROM sla_dirty")
+    # a follow-up in a conversation that exists: no conversation is made, the batch marks it
+    await store_ingest.ingest(store, [item(make_mail("c@t", refs=["a@t"], minutes=5))])
+    dirty = await store.fetchall("SELECT conv_id, seq FROM conv_dirty")
+    assert [r[0] for r in dirty] == [conv_a] and dirty[0][1] > read
+    assert [tuple(r) for r in await store.fetchall("SELECT conv_id, seq FROM sla_dirty")] == [tuple(dirty[0])]
+    assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    # a failing batch inside a transaction that goes on: the switch is off again
+    await store.execute("DELETE FROM conv_dirty")
+    dup = make_mail("d@t", refs=["b@t"])
+    items = [item(dup)]
+    await store.execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.message_id = 'd@t'"
+                        " BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    async with store.transaction():
+        with pytest.raises(sqlite3.IntegrityError, match="refused"):
+            await store_ingest.ingest_in_transaction(store, items, store_ingest.IngestResult())
+        assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    await store.execute("DROP TRIGGER temp.refuse")
+    # any other writer (another process, a tool): the trigger marks per message as before
+    await store.execute("DELETE FROM conv_dirty")
+    await store.close()
+    con = sqlite3.connect(tmp_path / "a.db")
+    con.execute("INSERT INTO messages(message_id, conv_id, added_at) VALUES ('e@t', ?, 0)", (conv_b,))
+    con.commit()
+    assert [r[0] for r in con.execute("SELECT conv_id FROM conv_dirty")] == [conv_b]
+    con.close()
+
+
+async def test_a_schema_14_store_gets_the_batch_marking_and_keeps_the_trigger(tmp_path):
+    from tui_desk.store.schema import MIGRATIONS
+    path = tmp_path / "v14.db"
+    con = sqlite3.connect(path)
+    con.executescript("".join(MIGRATIONS[:14]) + "\nPRAGMA user_version=14;")
+    con.execute("INSERT INTO conversations(id) VALUES (3)")
+    con.commit()
+    con.close()
+    store = await Store.open(path)
+    assert await store.fetch_int("PRAGMA user_version") == SCHEMA_VERSION
+    # the indexes no query used are gone; what they were for is still found without a scan of messages
+    assert not await store.fetchall(
+        "SELECT 1 FROM sqlite_master WHERE name IN ('messages_body_pending', 'messages_sender')")
+    for sql in ("SELECT i.uid FROM imap_messages i JOIN messages m ON m.id = i.message_id"
+                " WHERE i.folder_id=1 AND m.body_state='headers' ORDER BY i.uid",  # mirror.pending_bodies
+                "SELECT 1 FROM messages WHERE conv_id=3 AND sender_key='ann@t' LIMIT 1"):  # a ticket's sender
+        plan = " ".join(str(r[3]) for r in await store.fetchall("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN m" not in plan and "SCAN messages" not in plan, plan
+    await store.execute("DELETE FROM conv_dirty")
+    await store.execute("INSERT INTO messages(message_id, conv_id, added_at) VALUES ('a@t', 3, 0)")
+    assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [3]
+    await store.execute("DELETE FROM conv_dirty")
+    await store.execute("UPDATE conversations SET customer_key='ann@t' WHERE id=3")
+    assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [3]
+    await store.close()
+
+
+async def test_summaries_mark_a_conversation_dirty_when_its_customer_changes_as_the_trigger_did(tmp_path):
+    """write_summaries marks conv_dirty itself (schema 15): a conversation whose customer
+    changes is marked, one whose customer stays is not; an assignee set by anyone else is still
+    marked by the trigger; the switch is refused outside a transaction (it would be committed)."""
+    from tui_desk.store import queries
+
+    store = await Store.open(tmp_path / "a.db")
+    await store.executemany("INSERT INTO conversations(id, customer_key) VALUES (?, ?)",
+                            [(1, "ann@t"), (2, "bob@t"), (3, "")])
+    await store.execute("DELETE FROM conv_dirty")
+    summaries = [queries.ConversationSummary(1, subject="same customer", customer_key="ann@t"),
+                 queries.ConversationSummary(2, subject="another customer", customer_key="cy@t"),
+                 queries.ConversationSummary(3, subject="first known", customer_key="dee@t")]
+    async with store.transaction():
+        await queries.write_summaries(store, summaries)
+    assert {r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")} == {2, 3}
+    assert [tuple(r) for r in await store.fetchall("SELECT id, subject, customer_key FROM conversations ORDER BY id")] == [
+        (1, "same customer", "ann@t"), (2, "another customer", "cy@t"), (3, "first known", "dee@t")]
+    assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    await store.execute("DELETE FROM conv_dirty")
+    await store.execute("UPDATE conversations SET assignee='agent@t' WHERE id=1")
+    assert [r[0] for r in await store.fetchall("SELECT conv_id FROM conv_dirty")] == [1]
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        async with queries.marking_dirty_itself(store):
+            pass
+    assert await store.fetch_int("SELECT count(*) FROM conv_dirty_batch") == 0
+    await store.close()

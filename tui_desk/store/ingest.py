@@ -14,7 +14,7 @@ from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list, inserted_rowid
 from tui_desk.store.fts import fts_text
-from tui_desk.store.queries import DATE_CORRECTED
+from tui_desk.store.queries import DATE_CORRECTED, mark_dirty, marking_dirty_itself
 
 
 def pack_raw(raw: bytes, kept: bool = True) -> bytes:
@@ -195,13 +195,15 @@ async def ingest_in_transaction(store: Store, items: list[NewMessage], result: I
         result.rowids[p.message_id] = rowid
         raw_rows.append((rowid, item.packed if item.packed is not None else pack_raw(item.raw)))
         fts_rows.append(_fts_row(rowid, p))
-    await store.executemany(
-        "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
-        " sender_key, to_json, cc_json, reply_to_json, subject, in_reply_to, refs_json, body,"
-        " body_from_html, attachments_json, defects_json, auto_submitted, is_agent, size, error,"
-        " source, added_at, body_state, is_note) VALUES (" + ",".join("?" * 26) + ")",
-        msg_rows,
-    )
+    async with marking_dirty_itself(store):
+        await store.executemany(
+            "INSERT INTO messages(id, message_id, synthetic_id, conv_id, date, sender_name, sender_addr,"
+            " sender_key, to_json, cc_json, reply_to_json, subject, in_reply_to, refs_json, body,"
+            " body_from_html, attachments_json, defects_json, auto_submitted, is_agent, size, error,"
+            " source, added_at, body_state, is_note) VALUES (" + ",".join("?" * 26) + ")",
+            msg_rows,
+        )
+        await mark_dirty(store, (row[3] for row in msg_rows))
     await store.executemany("INSERT INTO raw_messages(id, data) VALUES (?, ?)", raw_rows)
     await store.executemany(
         "INSERT INTO messages_fts(rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",

@@ -6,9 +6,31 @@ import json
 import sqlite3
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterable
 
 from tui_desk.store.db import SqlValue, Store, StoreReads, as_json_list
+
+
+@asynccontextmanager
+async def marking_dirty_itself(store: Store) -> AsyncIterator[None]:
+    """Inside: the triggers that mark conv_dirty per row of messages and conversations (cm_msg_in,
+    cm_conv_up) skip, because the writer marks the conversations it changes itself, one statement
+    for a batch (schema 15: per row they were most of a first sync's writes). Only inside a
+    transaction: the switch (a row of conv_dirty_batch) is never committed, so every other
+    connection, in any process, always has the triggers."""
+    if not store.db.in_transaction:
+        raise RuntimeError("marking_dirty_itself outside a transaction")
+    await store.execute("INSERT INTO conv_dirty_batch(writer) VALUES (1)")
+    try:
+        yield
+    finally:  # also when the caller goes on in its transaction after an error inside
+        await store.execute("DELETE FROM conv_dirty_batch")
+
+
+async def mark_dirty(store: Store, conv_ids: Iterable[int]) -> None:
+    """conv_dirty for these conversations (a newer seq: what was read before is stale)."""
+    await store.execute("INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT DISTINCT value FROM json_each(?)",
+                        (as_json_list(conv_ids),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +140,18 @@ async def write_states(store: Store, states: dict[int, ConvState]) -> None:
 
 
 async def write_summaries(store: Store, summaries: list[ConversationSummary]) -> None:
+    """In a transaction. A conversation whose customer changes is marked dirty (its metrics
+    are per customer), as cm_conv_up would, but in one statement."""
+    await store.execute(
+        "INSERT OR REPLACE INTO conv_dirty(conv_id) SELECT c.id FROM json_each(?) j"
+        " JOIN conversations c ON c.id = json_extract(j.value, '$[0]')"
+        " WHERE c.customer_key IS NOT json_extract(j.value, '$[1]')",
+        (json.dumps([[s.id, s.customer_key] for s in summaries], ensure_ascii=False),))
+    async with marking_dirty_itself(store):
+        await _write_summaries(store, summaries)
+
+
+async def _write_summaries(store: Store, summaries: list[ConversationSummary]) -> None:
     await store.executemany(
         "UPDATE conversations SET subject=?, customer_name=?, customer_key=?, status=?, message_count=?,"
         " first_date=?, last_date=?, last_customer_date=?, last_agent_date=?, waiting_since=?, burst=?,"
