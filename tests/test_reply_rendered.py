@@ -136,3 +136,36 @@ async def test_a_forward_shows_its_note_rendered_and_its_attached_original(tmp_p
     assert shown_text(view).strip() == "Can you check order #123, Ann waits?"
     assert [a.content_type for a in forward.attachments] == ["message/rfc822"]
     await desk.close()
+
+
+async def test_an_outbox_row_deleted_without_foreign_keys_leaves_nothing_to_the_next_one(tmp_path):
+    """A plain sqlite3 session (foreign keys off) deletes outbox rows; their ids come again."""
+    path = tmp_path / "s.db"
+    item = dict(account="support", conv_id=1, raw=b"x", mail_from="a@helpdesk.test", recipients=["c@c.test"],
+                body_markdown="Hi {{customer_first_name}}", send_at=0)
+
+    async def add_after_a_plain_delete(message_id: str, **more) -> int:
+        with sqlite3.connect(path) as con:
+            con.execute("DELETE FROM outbox")
+        con.close()
+        store = await Store.open(path)
+        try:
+            return await outbox.add(store, message_id=message_id, **item, **more)
+        finally:
+            await store.close()
+
+    await (await Store.open(path)).close()
+    first = await add_after_a_plain_delete("m1@helpdesk.test", sent_markdown="Hi **Ann**")
+    assert await add_after_a_plain_delete("m2@helpdesk.test") == first  # the id comes again
+    assert await add_after_a_plain_delete("m3@helpdesk.test", sent_markdown="Hi **Bob**") == first
+    store = await Store.open(path)
+    try:
+        assert await outbox.sent_markdown(store, ["m3@helpdesk.test"]) == {"m3@helpdesk.test": "Hi **Bob**"}
+        with sqlite3.connect(path) as con:
+            con.execute("DELETE FROM outbox")
+        con.close()
+        await outbox.add(store, message_id="m4@helpdesk.test", **item)
+        assert await outbox.sent_markdown(store, ["m4@helpdesk.test"]) == {}
+        assert await store.fetch_int("SELECT count(*) FROM outbox_markdown") == 0
+    finally:
+        await store.close()

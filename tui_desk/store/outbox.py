@@ -52,8 +52,13 @@ async def add(store: Store, *, account: str, conv_id: int | None, message_id: st
         (account, conv_id, message_id, raw, mail_from, json.dumps(recipients), body_markdown, send_at,
          int(time.time()) if created_at is None else created_at, int(reply_all), seen_upto))
     item_id = inserted_rowid(cur)
-    if sent_markdown is not None:
-        await store.execute("INSERT INTO outbox_markdown(outbox_id, markdown) VALUES (?, ?)", (item_id, sent_markdown))
+    # a row left by an outbox item deleted without the foreign keys on (a plain sqlite3 session)
+    # would otherwise block this id or give it another reply's text
+    if sent_markdown is None:
+        await store.execute("DELETE FROM outbox_markdown WHERE outbox_id=?", (item_id,))
+    else:
+        await store.execute("INSERT OR REPLACE INTO outbox_markdown(outbox_id, markdown) VALUES (?, ?)",
+                            (item_id, sent_markdown))
     return item_id
 
 
