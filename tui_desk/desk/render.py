@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.quoting import split_quoted
@@ -25,9 +25,21 @@ def _addr_list(raw_json: str) -> str:
     return addresses_text(json.loads(raw_json))
 
 
-def message_view(m: sqlite3.Row) -> MessageView:
+def as_sent(markdown: str) -> str:
+    """An agent's reply as the customer saw it: the HTML part mail.compose made from this
+    Markdown, read as text the way the desk reads any HTML mail (mail.html_text: "- item",
+    "text <url>", "> quote"). Not sanitized: message_view does that, as for every body."""
+    from tui_desk.mail.compose import markdown_to_html  # markdown-it: at the first reply shown, not at start
+    from tui_desk.mail.html_text import html_to_text
+    return html_to_text(markdown_to_html(markdown))
+
+
+def message_view(m: sqlite3.Row, sent_markdown: str | None = None) -> MessageView:
+    """`sent_markdown`: the Markdown this desk sent the mail as (store.outbox.sent_markdown): the
+    text shown is then the reply as rendered for the customer, not its text/plain part (the
+    Markdown source, its placeholders filled with the values as they are)."""
     sender = f"{m['sender_name']} <{m['sender_addr']}>" if m["sender_name"] else m["sender_addr"]
-    body = m["body"]
+    body = m["body"] if sent_markdown is None else as_sent(sent_markdown)
     if m["error"]:
         body = f"[this message could not be parsed: {m['error']}]\n\n{body}"
     # cell_safe: emoji sequences drawn at the width Rich counts (tui_desk.sanitize)
@@ -50,14 +62,17 @@ def message_view(m: sqlite3.Row) -> MessageView:
 
 
 def conversation_view(conv: sqlite3.Row, messages: Iterable[sqlite3.Row], tags: tuple[str, ...], reasons: tuple[str, ...],
-                      history: tuple[HistoryItem, ...] = ()) -> ConversationView:
+                      history: tuple[HistoryItem, ...] = (),
+                      sent_markdown: Mapping[str, str] | None = None) -> ConversationView:
+    """`sent_markdown`: Message-ID -> the Markdown this desk sent that mail as (message_view)."""
+    sent = sent_markdown or {}
     return ConversationView(
         id=conv["id"],
         subject=sanitize_line(conv["subject"]),
         customer=sanitize_line(conv["customer_name"] or conv["customer_key"]),
         status=conv["status"],
         tags=tags,
-        messages=tuple(message_view(m) for m in messages),
+        messages=tuple(message_view(m, sent.get(m["message_id"])) for m in messages),
         reasons=reasons,
         history=history,
     )

@@ -260,7 +260,8 @@ async def _queue(desk: "DeskCore", account: AccountConfig, conv_id: int, out: Ou
             seen_upto = await outbox.newest_message(store, conv_id)
         item_id = await outbox.add(store, account=account.name, conv_id=conv_id, message_id=message_id, raw=raw,
                                    mail_from=account.address, recipients=recipients, body_markdown=body_markdown,
-                                   send_at=when, reply_all=reply_all, seen_upto=seen_upto, created_at=desk.now())
+                                   send_at=when, reply_all=reply_all, seen_upto=seen_upto, created_at=desk.now(),
+                                   sent_markdown=out.body_markdown)  # the conversation shows it (desk.render)
         if clears_draft:
             await outbox.delete_draft(store, conv_id)
         kind, data = event

@@ -247,8 +247,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         [qrow] = await self.queue_rows([conv_id])
         from tui_desk.desk.history import action_lines
         from tui_desk.desk.render import conversation_view  # imports the mail parser: not before the first paint
+        from tui_desk.store import outbox
+        # this desk's own replies are shown as sent (rendered), not as their Markdown source
+        sent = await outbox.sent_markdown(self.store, [m["message_id"] for m in messages if m["is_agent"]])
         view = conversation_view(rows[conv_id], messages, qrow.tags, qrow.reasons,
-                                 await self.customer_history(rows[conv_id]))
+                                 await self.customer_history(rows[conv_id]), sent)
         return dataclasses.replace(view, assignee=qrow.assignee, snoozed_until=qrow.snoozed_until,
                                    snoozed_until_reply=qrow.snoozed_until_reply, has_draft=qrow.has_draft,
                                    scheduled_reply_at=qrow.scheduled_reply_at, sla=qrow.sla,

@@ -42,15 +42,35 @@ def _item(r: sqlite3.Row) -> OutboxItem:
 
 async def add(store: Store, *, account: str, conv_id: int | None, message_id: str, raw: bytes, mail_from: str,
               recipients: list[str], body_markdown: str, send_at: int, reply_all: bool = False,
-              seen_upto: int | None = None, created_at: int | None = None) -> int:
+              seen_upto: int | None = None, created_at: int | None = None, sent_markdown: str | None = None) -> int:
     """`created_at` on the clock `send_at` was worked out on (the desk's): a send_at later than
-    created_at plus the undo window is a send-later reply (queries.conversation_rows)."""
+    created_at plus the undo window is a send-later reply (queries.conversation_rows).
+    `sent_markdown`: the Markdown as sent, placeholders filled (schema 16; sent_markdown())."""
     cur = await store.db.execute(
         "INSERT INTO outbox(account, conv_id, message_id, raw, mail_from, rcpt_json, body_markdown, state,"
         " send_at, created_at, reply_all, seen_upto) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
         (account, conv_id, message_id, raw, mail_from, json.dumps(recipients), body_markdown, send_at,
          int(time.time()) if created_at is None else created_at, int(reply_all), seen_upto))
-    return inserted_rowid(cur)
+    item_id = inserted_rowid(cur)
+    # a row left by an outbox item deleted without the foreign keys on (a plain sqlite3 session)
+    # would otherwise block this id or give it another reply's text
+    if sent_markdown is None:
+        await store.execute("DELETE FROM outbox_markdown WHERE outbox_id=?", (item_id,))
+    else:
+        await store.execute("INSERT OR REPLACE INTO outbox_markdown(outbox_id, markdown) VALUES (?, ?)",
+                            (item_id, sent_markdown))
+    return item_id
+
+
+async def sent_markdown(store: Store, message_ids: list[str]) -> dict[str, str]:
+    """Message-ID -> the Markdown that mail was sent as, for those of `message_ids` this store's
+    outbox sent (or holds) since schema 16; the others are not in it."""
+    if not message_ids:
+        return {}
+    rows = await store.fetchall(
+        "SELECT o.message_id, m.markdown FROM outbox o JOIN outbox_markdown m ON m.outbox_id = o.id"
+        " WHERE o.message_id IN (SELECT value FROM json_each(?))", (json.dumps(message_ids),))
+    return {r[0]: r[1] for r in rows}
 
 
 async def take(store: Store, item_id: int, owner: str) -> bool:

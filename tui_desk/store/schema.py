@@ -305,6 +305,16 @@ MIGRATIONS: list[str] = [
     OR OLD.customer_key IS NOT NEW.customer_key) AND NOT EXISTS (SELECT 1 FROM conv_dirty_batch) BEGIN
     INSERT OR REPLACE INTO conv_dirty(conv_id) VALUES (NEW.id); END;
     """,
+    # 16: the Markdown each outbox item was sent as: its placeholders filled (escaped: a value is
+    #     text, never Markdown), what its HTML part was made from. The conversation shows the
+    #     agent's reply from it as the customer saw it (desk.render); the text/plain part has the
+    #     values raw, so it cannot be read as Markdown again. outbox.body_markdown stays the text
+    #     before filling (an undo puts it back in the draft). Gone with its outbox row.
+    #     IF NOT EXISTS: the step may run again over itself (a store set back one version).
+    """
+    CREATE TABLE IF NOT EXISTS outbox_markdown(outbox_id INTEGER PRIMARY KEY REFERENCES outbox(id)
+    ON DELETE CASCADE, markdown TEXT NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
