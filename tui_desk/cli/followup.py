@@ -78,8 +78,9 @@ async def run_followup(desk, config: Config, args) -> int:
     elif outcome is None:
         for i in plan.items:
             say(i.line())
-        n = len(plan.new)
-        say(f"dry run: {n} repl{'y' if n == 1 else 'ies'} would be queued; nothing sent", file=sys.stderr)
+        n, skips = len(plan.new), sum(1 for i in plan.items if i.state == "skipped")
+        say(f"dry run: {n} repl{'y' if n == 1 else 'ies'} would be queued{f', {skips} skipped' if skips else ''}; "
+            "nothing sent", file=sys.stderr)
     else:
         for i in outcome.skipped:
             say(i.line(), file=sys.stderr)
@@ -96,4 +97,8 @@ async def run_followup(desk, config: Config, args) -> int:
             "a second one to them needs a new --id ROUND", file=sys.stderr)
     # the dry run says what the real run would: a conversation it has to skip is status 1 in both
     skipping = outcome.skipped if outcome is not None else [i for i in plan.items if i.state == "skipped"]
+    if skipping and args.json:  # (the text says each skip in its line)
+        n = len(skipping)
+        say(f"tui-desk: followup: {n} conversation{'s' if n != 1 else ''} skipped (items[].problem says why)",
+            file=sys.stderr)
     return 1 if skipping else 0
