@@ -11,7 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, message_json, print_rows, say, sla_json, state_json
+from tui_desk.cli.output import (TerminalJSON, UsageError, counted, message_json, print_rows, say, sla_json,
+                                 state_json)
 from tui_desk.config import Config, ConfigError, default_db_path
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
@@ -145,7 +146,7 @@ async def _import(desk, paths: list[Path]) -> None:
 
     def progress(n: int) -> None:
         if tty:
-            sys.stderr.write(f"\rimporting… {n} messages read")
+            sys.stderr.write(f"\rimporting… {counted(n, 'message')} read")
             sys.stderr.flush()
 
     summary = await import_paths(desk, paths, progress)
@@ -429,12 +430,11 @@ async def _fetch(desk, config: Config, args) -> int:
         mid = sanitize_line(o.message_id)
         if o.fetched:
             note = f" (stored with a parse error: {sanitize_line(o.parse_error)})" if o.parse_error else ""
-            print(f"{mid}: fetched {o.size / 1048576:.1f} MB, {o.attachments} attachment"
-                  f"{'' if o.attachments == 1 else 's'}{note}")
+            print(f"{mid}: fetched {o.size / 1048576:.1f} MB, {counted(o.attachments, 'attachment')}{note}")
         else:
             print(f"{mid}: not fetched: {sanitize_line(o.error or '')}")
     if failed:
-        print(f"tui-desk: fetch: {len(failed)} of {len(outcomes)} messages not fetched; "
+        print(f"tui-desk: fetch: {len(failed)} of {counted(len(outcomes), 'message')} not fetched; "
               f"first: {sanitize_line(failed[0].message_id)}: {sanitize_line(failed[0].error or '')}",
               file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ import json
 import re
 import sys
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
 from tui_desk.config import Config
 
 
@@ -79,7 +79,7 @@ async def run_followup(desk, config: Config, args) -> int:
         for i in plan.items:
             say(i.line())
         n, skips = len(plan.new), sum(1 for i in plan.items if i.state == "skipped")
-        say(f"dry run: {n} repl{'y' if n == 1 else 'ies'} would be queued{f', {skips} skipped' if skips else ''}; "
+        say(f"dry run: {counted(n, 'reply', 'replies')} would be queued{f', {skips} skipped' if skips else ''}; "
             "nothing sent", file=sys.stderr)
     else:
         for i in outcome.skipped:
@@ -93,12 +93,12 @@ async def run_followup(desk, config: Config, args) -> int:
     already = [i for i in plan.items if i.state == "already"] if outcome is None else outcome.already
     if already and not args.json:
         n = len(already)
-        say(f"{n} conversation{'s' if n != 1 else ''} had follow-up '{plan.followup_id}' already: "
+        say(f"{counted(n, 'conversation')} had follow-up '{plan.followup_id}' already: "
             "a second one to them needs a new --id ROUND", file=sys.stderr)
     # the dry run says what the real run would: a conversation it has to skip is status 1 in both
     skipping = outcome.skipped if outcome is not None else [i for i in plan.items if i.state == "skipped"]
     if skipping and args.json:  # (the text says each skip in its line)
         n = len(skipping)
-        say(f"tui-desk: followup: {n} conversation{'s' if n != 1 else ''} skipped (items[].problem says why)",
+        say(f"tui-desk: followup: {counted(n, 'conversation')} skipped (items[].problem says why)",
             file=sys.stderr)
     return 1 if skipping else 0

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
 from tui_desk.config import Config
 
 
@@ -77,7 +77,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
                 since = dt.datetime.fromtimestamp(i.started_at, zone).strftime("%Y-%m-%d %H:%M")
                 if i.active:
                     say(sanitize_line(f"{i.name}  active since {since} by {i.started_by}: {i.title} "
-                                      f"(match {i.match!r}; {counts[i.round_id]} conversations)"))
+                                      f"(match {i.match!r}; {counted(counts[i.round_id], 'conversation')})"))
                 else:
                     until = dt.datetime.fromtimestamp(i.resolved_at or 0, zone).strftime("%Y-%m-%d %H:%M")
                     say(sanitize_line(f"{i.name}  resolved {until} by {i.resolved_by}: {i.title}"))
@@ -121,8 +121,8 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             _json({"incident": incident_json(resolved), "said": said, "errors": errors})
         else:
             n = sum(1 for f in fixes if not f.held)
-            say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to {n} "
-                              f"conversation{'s' if n != 1 else ''} through the outbox (tui-desk outbox --cancel N "
+            say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to "
+                              f"{counted(n, 'conversation')} through the outbox (tui-desk outbox --cancel N "
                               "within the undo window)"))
             for line in said:
                 say(sanitize_line(line))

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any, Iterable
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
 from tui_desk.desk.timefmt import WEEKDAYS, format_duration
 
 DEFAULT_DAYS = 30
@@ -185,8 +185,7 @@ def report_lines(report: Any, by: tuple[str, ...], zone: dt.tzinfo | None) -> li
     lines.append(f"Customer messages {h.customer_messages}, agent replies {h.agent_replies}")
     rate = "-" if h.fcr_rate is None else f"{h.fcr_rate * 100:.0f}%"
     lines.append(f"Closed {h.closed}, FCR {rate} ({h.fcr_resolved} of {h.fcr_eligible}), "
-                 f"reopens {h.reopens} ({h.reopened_conversations} conversation"
-                 f"{'s' if h.reopened_conversations != 1 else ''})")
+                 f"reopens {h.reopens} ({counted(h.reopened_conversations, 'conversation')})")
     lines += ["", f"{'':<24}{'count':>6}{'median':>15}{'p90':>15}{'mean':>15}"]
     for label, d in (("First response", h.first_response), ("Next response", h.next_response),
                      ("Resolution", h.resolution), ("Resolution (net)", h.resolution_net)):
@@ -242,7 +241,7 @@ def heatmap_lines(heat: Any, staffing: Any, since: int, until: int, zone: dt.tzi
     lines += ["", "Legend (messages per hour, mean over the period): '  ' none", _wrap(legend, 78)]
     lines.append("")
     lines.append(f"Team reply rate: {staffing.reply_rate:.1f} replies per hour with replies "
-                 f"({staffing.replies} replies in {staffing.reply_hours} hours)")
+                 f"({counted(staffing.replies, 'reply', 'replies')} in {counted(staffing.reply_hours, 'hour')})")
     if staffing.busiest:
         lines.append(_wrap("Busiest: " + ", ".join(f"{WEEKDAYS[c.weekday]} {c.hour:02d}:00 ({c.mean_load:.1f}/h)"
                                                    for c in staffing.busiest), 78))

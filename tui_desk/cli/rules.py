@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
 from tui_desk.config import Config, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
@@ -51,7 +51,7 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
             say(f"{ruleset.path}: no rules file (no rules)")
         else:
             n = len(ruleset.rules) - len(implicit)
-            say(f"{ruleset.path}: {n} rule{'' if n == 1 else 's'} OK")
+            say(f"{ruleset.path}: {counted(n, 'rule')} OK")
         for rule in implicit:
             say(f"[autoreply] acknowledge: rule '{rule.name}' answers every new conversation with "
                 f"snippet '{rule.actions[0].value}' unless a rule replies to it")

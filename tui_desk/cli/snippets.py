@@ -7,7 +7,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from tui_desk.cli.output import UsageError, say
+from tui_desk.cli.output import UsageError, counted, say
 from tui_desk.desk.timefmt import format_duration
 
 
@@ -62,7 +62,7 @@ def suggestion_lines(found: Any) -> list[str]:
     if not found.new_snippets:
         lines.append("  none")
     for d in found.new_snippets:
-        lines += ["", f"# snippets/{d.name}.md  ({d.size} conversations asked it; from #{d.conv_id})",
+        lines += ["", f"# snippets/{d.name}.md  ({counted(d.size, 'conversation')} asked it; from #{d.conv_id})",
                   *d.text.rstrip("\n").splitlines()]
     lines += ["", "Self-service (FAQ links of snippets for frequent questions):"]
     if not found.self_service:
