@@ -71,13 +71,30 @@ def _json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+def csv_cell(c: Any) -> Any:
+    """One spelling in every CSV: unset is an empty cell, booleans `true`/`false` (as in JSON)."""
+    from tui_desk.sanitize import sanitize_line
+    if isinstance(c, str):
+        return sanitize_line(c)
+    if isinstance(c, bool):
+        return "true" if c else "false"
+    return "" if c is None else c
+
+
 def write_csv(rows: Iterable[list[Any]]) -> None:
     """RFC 4180 (csv module, QUOTE_MINIMAL, CRLF), UTF-8; text cells through the sanitizer
     (names and tags come from mail and teammates, and a CSV gets printed to terminals too)."""
-    from tui_desk.sanitize import sanitize_line
     out = csv.writer(sys.stdout, lineterminator="\r\n")
     for row in rows:
-        out.writerow([sanitize_line(c) if isinstance(c, str) else "" if c is None else c for c in row])
+        out.writerow([csv_cell(c) for c in row])
+
+
+def export_json(header: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """desk.export's table as typed JSON: its empty cells are null, `tags` (joined by ", ",
+    which no tag holds: a tag has no space) a list."""
+    tags_at = header.index("tags")
+    return [{**{key: None if value == "" else value for key, value in zip(header, row)},
+             "tags": row[tags_at].split(", ") if row[tags_at] else []} for row in rows]
 
 
 async def run_report(desk: Any, args: argparse.Namespace) -> int:
@@ -126,7 +143,7 @@ async def run_export(desk: Any, args: argparse.Namespace) -> int:
     except SearchError as e:
         raise UsageError(str(e)) from None
     if args.json:
-        _json([dict(zip(header, row)) for row in rows])
+        _json(export_json(header, rows))
     elif args.csv:
         write_csv([header, *rows])
     else:
