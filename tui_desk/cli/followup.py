@@ -9,7 +9,7 @@ import json
 import re
 import sys
 
-from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config
 
 
@@ -22,7 +22,7 @@ def rate(text: str) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("followup", help="reply with a snippet to every conversation a search finds, "
+    p = command(sub, "followup", "reply with a snippet to every conversation a search finds, "
                                         "through the outbox, never twice to one")
     p.add_argument("--query", required=True, help="the search, e.g. 'tag:wants-dark-mode'")
     p.add_argument("--snippet", required=True, metavar="NAME", help="the snippet each conversation gets, filled for it")
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--id", dest="followup_id", metavar="ID",
                    help="name a new round (default: the snippet's name; the same id never mails one "
                         "conversation twice, so a second follow-up with the same snippet needs a new id)")
-    p.add_argument("--json", action="store_true")
+    add_json(p)
 
 
 def _tags(words: list[str]) -> tuple[list[str], list[str]]:

@@ -13,26 +13,26 @@ import json
 import sys
 from typing import Any
 
-from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("incident", help="incident mode: one acknowledgement for a known problem, one mail when fixed")
+    p = command(sub, "incident", "incident mode: one acknowledgement for a known problem, one mail when fixed")
     inc = p.add_subparsers(dest="incident_command", metavar="start|list|resolve", required=True)
-    s = inc.add_parser("start", help='start one: new matching mail is tagged and told "we know, we\'re on it"')
+    s = command(inc, "start", 'start one: new matching mail is tagged and told "we know, we\'re on it"')
     s.add_argument("title", help='what broke, as customers read it: "Payments failing"')
     s.add_argument("--match", required=True, help="which new mail belongs to it (the desk's search syntax)")
     s.add_argument("--ack", metavar="SNIPPET", help="the acknowledgement (default: incident-ack)")
     s.add_argument("--fixed", metavar="SNIPPET", help="the mail when resolved (default: incident-fixed)")
-    s.add_argument("--json", action="store_true")
-    ls = inc.add_parser("list", help="incidents, active first")
-    ls.add_argument("--json", action="store_true")
-    r = inc.add_parser("resolve", help="end it for the team and mail every affected conversation (undo window)")
+    add_json(s)
+    ls = command(inc, "list", "incidents, active first")
+    add_json(ls)
+    r = command(inc, "resolve", "end it for the team and mail every affected conversation (undo window)")
     r.add_argument("name", nargs="?", help="its name or title (default: the one active)")
     r.add_argument("--close", action="store_true", help="close the conversations too")
     r.add_argument("--dry-run", action="store_true", help="list who would get what; nothing is done")
-    r.add_argument("--json", action="store_true")
+    add_json(r)
 
 
 def _json(value: Any) -> None:

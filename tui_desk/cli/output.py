@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.cells import set_cell_size
 
@@ -41,6 +41,18 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+JSON_HELP = "print JSON for scripts (its keys: the README's JSON output table)"
+
+
+def command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A sub-command whose one line says what it does, in the list of commands and atop its --help."""
+    return sub.add_parser(name, help=summary, description=summary)
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def count(text: str) -> int:

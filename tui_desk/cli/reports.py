@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any, Iterable
 
-from tui_desk.cli.output import TerminalJSON, UsageError, counted, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.desk.timefmt import WEEKDAYS, format_duration
 
 DEFAULT_DAYS = 30
@@ -20,7 +20,7 @@ RAMP = " .:-=+*#%@"  # the heatmap's cells, least to most messages per hour
 
 def add_parsers(sub: Any) -> None:
     """The report and export commands, on the parser's subparsers."""
-    p = sub.add_parser("report", help="figures of the period: response times, resolution, FCR; heatmap; questions")
+    p = command(sub, "report", "figures of the period: response times, resolution, FCR; heatmap; questions")
     p.add_argument("view", nargs="?", choices=("heatmap", "questions"),
                    help="heatmap: customer messages by weekday and hour; questions: frequent questions")
     p.add_argument("--since", metavar="DATE", help="start: YYYY-MM-DD (desk's zone), 7d, 4w, today (default 30d)")
@@ -29,15 +29,15 @@ def add_parsers(sub: Any) -> None:
                    help="a breakdown (repeat or comma-separate for several)")
     p.add_argument("--business-hours", action="store_true", help="durations in business time too")
     _formats(p)
-    p = sub.add_parser("export", help="one row per conversation with its metrics (CSV for spreadsheets)")
+    p = command(sub, "export", "one row per conversation with its metrics (CSV for spreadsheets)")
     p.add_argument("--query", metavar="Q", help="only the conversations this search finds (default: all)")
     _formats(p)
 
 
 def _formats(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true")
-    g.add_argument("--csv", action="store_true")
+    add_json(g)
+    g.add_argument("--csv", action="store_true", help="print CSV for spreadsheets (UTF-8, a header row, CRLF)")
 
 
 def period(desk: Any, since_text: str | None, until_text: str | None) -> tuple[int, int]:
