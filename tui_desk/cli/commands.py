@@ -315,9 +315,8 @@ async def _outbox(desk, config: Config, args) -> int:
         report = await outbox_sender(desk, config).run_due()
         unsent = [n for n, item in named.items() if item is not None and item.message_id not in report.sent]
         if args.send:
-            by_message = {i.message_id: i.id for i in await outbox.items(desk.store)}
-            unsent += [by_message[m] for m in (*report.retrying, *report.failed, *report.held, *report.maybe_sent)
-                       if m in by_message and by_message[m] not in unsent]
+            unsent += [n for n in await _outbox_ids(
+                desk, [*report.retrying, *report.failed, *report.held, *report.maybe_sent]) if n not in unsent]
         if unsent:
             await _say_unsent(desk, unsent)
             status = 1
@@ -344,6 +343,13 @@ _UNSENT = {"queued": ("still queued", "tried again later (the app, `tui-desk syn
            "held": ("held", "`tui-desk outbox --resend N` sends it anyway, --discard N drops it"),
            "failed": ("failed", "its text is back in the draft"),
            "maybe_sent": ("maybe sent", "look in Sent, then `tui-desk outbox --resend N` or --discard N")}
+
+
+async def _outbox_ids(desk, message_ids: list[str]) -> list[int]:
+    """The outbox numbers of these messages (those still in the outbox), in their order."""
+    from tui_desk.store import outbox
+    by_message = {i.message_id: i.id for i in await outbox.items(desk.store)}
+    return [by_message[m] for m in message_ids if m in by_message]
 
 
 async def _say_unsent(desk, outbox_ids: list[int]) -> None:
@@ -399,9 +405,12 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             # what the rules queued (acknowledgements, forwards) goes out before the command ends:
             # the outbox's own delivery, as `outbox --send` does it
             report = await outbox_sender(desk, config).run_due()
-            outbox_news(report)
             if report.sent:
                 say(f"outbox: {len(report.sent)} sent")
+            unsent = await _outbox_ids(desk, [*report.retrying, *report.failed, *report.held, *report.maybe_sent])
+            if unsent:  # asked to go before the command ends, and did not: said, status 1
+                await _say_unsent(desk, unsent)
+                status = 1
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
     await background.run(asyncio.Event())
