@@ -221,6 +221,25 @@ async def test_sync_once_delivers_what_the_rules_queued(home, dovecot, mail_user
     assert len(mails_to(smtp_sink, "ann@c.test")) == 1
 
 
+
+def test_sync_once_whose_acknowledgement_could_not_go_says_so_and_exits_1(home, dovecot, mail_user):
+    """The sync is done, but what the rules queued did not go (no SMTP server there): one line on
+    stderr, exit status 1 (README: Exit status); the outbox tries it again later."""
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    now = email.utils.formatdate(time.time() - 60)
+    dovecot.load_maildir(mail_user, [mail(f"From: Bo <bo@c.test>\nTo: support@helpdesk.test\n"
+                                          f"Subject: Help\nMessage-ID: <once-down@t>\nDate: {now}", "Hello?\n")])
+    cfg = write_config(home / "config.toml", dovecot, mail_user, smtp_port=closed_port,
+                       settings='[autoreply]\nacknowledge = true\n')
+    done = subprocess.run(sync_cmd(cfg, home / "down.db"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "synced: 1 new" in done.stdout, done.stdout
+    [line] = [ln for ln in done.stderr.splitlines() if "not sent" in ln]
+    assert line.startswith("tui-desk: outbox #1 to bo@c.test not sent: still queued"), done.stderr
+
 def test_acknowledge_is_a_config_key(tmp_path):
     cfg = tmp_path / "config.toml"
     cfg.write_text('[autoreply]\nacknowledge = true\nsnippet = "hello"\ndefault_wait = "2h"\n', encoding="utf-8")

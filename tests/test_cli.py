@@ -336,7 +336,8 @@ def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path,
     common = ("--db", db, "--config", config, "followup", "--query", "subject:refund", "--dry-run")
     code, out, err = run(capsys, *common, "--snippet", "outage-investigating")  # {{status_page_url}}: nothing fills it
     assert code == 1 and "skipped: fill these before sending: {{status_page_url}}" in out
-    assert err == "dry run: 0 customers (0 conversations): 0 replies would be queued, one per customer; nothing sent\n"
+    assert re.fullmatch(r"dry run: 0 customers \(0 conversations\): 0 replies would be queued, one per customer, "
+                        r"[1-9]\d* skipped; nothing sent\n", err), err
     code, out, err = run(capsys, *common, "--snippet", "thanks-feedback")
     assert code == 0 and "skipped" not in out and "would be queued" in err
 

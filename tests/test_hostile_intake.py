@@ -261,7 +261,7 @@ def test_import_moves_on_past_a_hanging_message_and_a_second_run_does_not_parse_
         total = len(hostile) + 302
         if run == 1:
             assert out.startswith(f"imported {total} messages (0 already known)"), out + err
-            assert out.rstrip().endswith("1 errors"), out  # the hanging one, stored unparsed
+            assert out.rstrip().endswith("1 error"), out  # the hanging one, stored unparsed
         else:
             assert out.startswith(f"imported 0 messages ({total} already known)"), out + err
     import sqlite3

@@ -111,14 +111,17 @@ async def test_cli_resend_line_has_no_controls(hostile_cli, capsys, monkeypatch)
     finally:
         await desk.close()
 
-    class NoSend:
+    from tui_desk.sync.delivery import OutboxReport
+
+    class NoSend:  # the outbox's pass sends nothing: the command says so, naming the address
         async def run_due(self):
-            return None
+            return OutboxReport()
 
     monkeypatch.setattr(cli.commands, "outbox_sender", lambda desk, config: NoSend())
     code, out, err = await asyncio.to_thread(run, capsys, *hostile_cli, "outbox", "--resend", str(outbox_id))
-    assert code == 0, err
+    assert code == 1, err  # not sent
     assert f"sending #{outbox_id} to" in out and "@x.example" in out
+    assert f"outbox #{outbox_id} to" in err and "@x.example" in err and "not sent" in err
     assert not CONTROL.search(out + err)
 
 

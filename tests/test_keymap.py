@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ui_fake_desk import settle
@@ -71,3 +72,39 @@ def test_the_readme_names_every_rebindable_key():
     listed = readme.split("<!-- key-ids -->")[1].split("<!-- /key-ids -->")[0]
     import re
     assert re.findall(r"`(\w+)`", listed) == [b.id for b in REBINDABLE]
+
+
+def test_a_key_textual_cannot_deliver_is_said_and_the_default_kept():
+    """`close = "zz"` was taken as a key: `c` stopped closing and nothing could close (`z z`
+    snoozes). A key is one key name, with modifiers if any; anything else is said in one line."""
+    for wanted in ("zz", "ctrl+", "frobnicate", "ctrl+zz", "hyper+", "Ctrl+t", "c,zz", "latin_small_letter_c",
+                   "ctrl+ctrl+t", "+t"):
+        keymap, problems = plan_keymap(REBINDABLE, FIXED, [("close", wanted)])
+        assert keymap == {}, wanted
+        assert len(problems) == 1 and "\n" not in problems[0], (wanted, problems)
+        assert problems[0].startswith("[keys] close: ") and "close keeps the default" in problems[0], problems
+        bad = next(k for k in wanted.split(",") if k != "c")
+        assert repr(bad) in problems[0], (wanted, problems)
+
+
+def test_every_key_textual_can_deliver_is_taken():
+    from tui_desk.ui.keymap import is_key, keys_of
+    for wanted in ("ctrl+t", "?", "question_mark", "+", "plus", "f5", "shift+f5", "alt+c", "ctrl+shift+up", "C",
+                   "space", "escape", "é", "pageup", "ctrl+space", "full_stop"):
+        assert [is_key(k) for k in keys_of(wanted)] == [True], wanted
+    keymap, problems = plan_keymap(REBINDABLE, FIXED, [("close", "ctrl+k, alt+c"), ("reopen", "+")])
+    assert problems == [] and keymap == {"close": "ctrl+k,alt+c", "reopen": "plus"}
+
+
+async def test_an_impossible_key_leaves_close_on_c():
+    app = make_app(keys=[("close", "zz")])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert any("[keys] close: 'zz'" in m for m in said), said
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = plain_text(app.screen.query_one("#help-text"))
+        close_line = next(line for line in text.splitlines() if "Close" in line)
+        assert "zz" not in close_line and re.search(r"(^|\W)c(\W|$)", close_line), close_line

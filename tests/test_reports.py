@@ -173,7 +173,7 @@ async def test_csv_reads_back_with_the_csv_module(tmp_path, capsys):
     a = by_domain["a.test"]
     assert a["tags"] == "billing, vip", "a cell with a comma, quoted and read back whole"
     assert (a["source"], a["first_response"], a["first_response_agent"], a["closed_by"], a["fcr"]) == \
-        ("history", "3600", "alice", "alice", "True")
+        ("history", "3600", "alice", "alice", "true")  # every CSV spells booleans true/false
     assert (by_domain["c.test"]["source"], by_domain["c.test"]["closed_at"]) == ("mail", "")
     assert by_domain["b.test"]["resolution_net"] == "19800"
     # a search narrows it; JSON has the same columns as keys

@@ -11,7 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, message_json, print_rows, say, sla_json, state_json
+from tui_desk.cli.output import (TerminalJSON, UsageError, counted, message_json, print_rows, say, sla_json,
+                                 state_json)
 from tui_desk.config import Config, ConfigError, default_db_path
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
@@ -145,7 +146,7 @@ async def _import(desk, paths: list[Path]) -> None:
 
     def progress(n: int) -> None:
         if tty:
-            sys.stderr.write(f"\rimporting… {n} messages read")
+            sys.stderr.write(f"\rimporting… {counted(n, 'message')} read")
             sys.stderr.flush()
 
     summary = await import_paths(desk, paths, progress)
@@ -265,7 +266,9 @@ async def _reply(desk, config: Config, args) -> int:
     state = "queued" if report is None else (
         "sent" if queued.message_id in report.sent else
         "retrying" if queued.message_id in report.retrying else
-        "failed" if queued.message_id in report.failed else "queued")
+        "failed" if queued.message_id in report.failed else
+        "held" if queued.message_id in report.held else
+        "maybe_sent" if queued.message_id in report.maybe_sent else "queued")
     if args.json:
         json.dump({"outbox_id": queued.outbox_id, "message_id": queued.message_id, "to": queued.recipients,
                    "state": state, "send_at": dt.datetime.fromtimestamp(queued.send_at, dt.timezone.utc).isoformat()},
@@ -274,7 +277,10 @@ async def _reply(desk, config: Config, args) -> int:
     else:
         # "#N" is a conversation everywhere else: name the conversation, the outbox id apart
         say(f"reply to #{args.id} ({', '.join(queued.recipients)}): {state}, outbox #{queued.outbox_id}")
-    return 0 if state in ("sent", "queued", "retrying") else 1
+    if state in ("sent", "queued"):  # queued: for its --send-at time
+        return 0
+    await _say_unsent(desk, [queued.outbox_id])
+    return 1
 
 
 def _read_text(path: Path) -> str:
@@ -302,8 +308,18 @@ async def _outbox(desk, config: Config, args) -> int:
             say(await desk.send_now(args.send_now), file=said)
     except CommandError as e:
         raise UsageError(str(e)) from None
+    status = 0
     if args.send or args.resend is not None or args.send_now is not None:
-        await outbox_sender(desk, config).run_due()
+        # what was asked to go: the one named, or (--send) every due one; one not sent is status 1
+        named = {n: await outbox.get(desk.store, n) for n in (args.resend, args.send_now) if n is not None}
+        report = await outbox_sender(desk, config).run_due()
+        unsent = [n for n, item in named.items() if item is not None and item.message_id not in report.sent]
+        if args.send:
+            unsent += [n for n in await _outbox_ids(
+                desk, [*report.retrying, *report.failed, *report.held, *report.maybe_sent]) if n not in unsent]
+        if unsent:
+            await _say_unsent(desk, unsent)
+            status = 1
     items = await outbox.items(desk.store)
     if args.json:
         json.dump([{"id": i.id, "conversation": i.conv_id, "message_id": i.message_id, "to": i.recipients,
@@ -319,7 +335,38 @@ async def _outbox(desk, config: Config, args) -> int:
             err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
             rcpts = sanitize_line(", ".join(i.recipients))
             say(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
-    return 0
+    return status
+
+
+# What an outbox message that did not go is now, and what comes next, by its state after the attempt
+_UNSENT = {"queued": ("still queued", "tried again later (the app, `tui-desk sync` or `tui-desk outbox --send`)"),
+           "held": ("held", "`tui-desk outbox --resend N` sends it anyway, --discard N drops it"),
+           "failed": ("failed", "its text is back in the draft"),
+           "maybe_sent": ("maybe sent", "look in Sent, then `tui-desk outbox --resend N` or --discard N")}
+
+
+async def _outbox_ids(desk, message_ids: list[str]) -> list[int]:
+    """The outbox numbers of these messages (those still in the outbox), in their order."""
+    from tui_desk.store import outbox
+    by_message = {i.message_id: i.id for i in await outbox.items(desk.store)}
+    return [by_message[m] for m in message_ids if m in by_message]
+
+
+async def _say_unsent(desk, outbox_ids: list[int]) -> None:
+    """One line on stderr for what the outbox was asked to send and did not: the first
+    message's state, the server's (or password tool's) words, what comes next; how many more."""
+    from tui_desk.sanitize import sanitize_line
+    from tui_desk.store import outbox
+    item = await outbox.get(desk.store, outbox_ids[0])
+    if item is None:  # gone meanwhile (another process took and finished it)
+        what = "not sent by this command"
+    else:
+        state, then = _UNSENT.get(item.state, (item.state, ""))
+        err = f" ({sanitize_line(item.last_error)})" if item.last_error else ""
+        then = f": {then.replace(' N', f' {item.id}')}" if then else ""
+        what = f"to {sanitize_line(', '.join(item.recipients))} not sent: {state}{err}{then}"
+    more = f"; {len(outbox_ids) - 1} more not sent (tui-desk outbox)" if len(outbox_ids) > 1 else ""
+    say(f"tui-desk: outbox #{outbox_ids[0]} {what}{more}", file=sys.stderr)
 
 
 async def _sync(desk, config: Config, account_name: str | None, once: bool) -> int:
@@ -358,9 +405,12 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             # what the rules queued (acknowledgements, forwards) goes out before the command ends:
             # the outbox's own delivery, as `outbox --send` does it
             report = await outbox_sender(desk, config).run_due()
-            outbox_news(report)
             if report.sent:
                 say(f"outbox: {len(report.sent)} sent")
+            unsent = await _outbox_ids(desk, [*report.retrying, *report.failed, *report.held, *report.maybe_sent])
+            if unsent:  # asked to go before the command ends, and did not: said, status 1
+                await _say_unsent(desk, unsent)
+                status = 1
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
     await background.run(asyncio.Event())
@@ -389,12 +439,11 @@ async def _fetch(desk, config: Config, args) -> int:
         mid = sanitize_line(o.message_id)
         if o.fetched:
             note = f" (stored with a parse error: {sanitize_line(o.parse_error)})" if o.parse_error else ""
-            print(f"{mid}: fetched {o.size / 1048576:.1f} MB, {o.attachments} attachment"
-                  f"{'' if o.attachments == 1 else 's'}{note}")
+            print(f"{mid}: fetched {o.size / 1048576:.1f} MB, {counted(o.attachments, 'attachment')}{note}")
         else:
             print(f"{mid}: not fetched: {sanitize_line(o.error or '')}")
     if failed:
-        print(f"tui-desk: fetch: {len(failed)} of {len(outcomes)} messages not fetched; "
+        print(f"tui-desk: fetch: {len(failed)} of {counted(len(outcomes), 'message')} not fetched; "
               f"first: {sanitize_line(failed[0].message_id)}: {sanitize_line(failed[0].error or '')}",
               file=sys.stderr)
         return 1

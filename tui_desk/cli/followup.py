@@ -9,7 +9,7 @@ import json
 import re
 import sys
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config
 
 
@@ -22,8 +22,8 @@ def rate(text: str) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("followup", help="reply with a snippet to every customer of the conversations a search "
-                                        "finds, one mail each, through the outbox, never twice to one")
+    p = command(sub, "followup", "reply with a snippet to every customer of the conversations a search "
+                                 "finds, one mail each, through the outbox, never twice to one")
     p.add_argument("--query", required=True, help="the search, e.g. 'tag:wants-dark-mode'")
     p.add_argument("--snippet", required=True, metavar="NAME", help="the snippet each conversation gets, filled for it")
     p.add_argument("--dry-run", action="store_true", help="list who gets what; send nothing, change nothing")
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--id", dest="followup_id", metavar="ID",
                    help="name a new round (default: the snippet's name; the same id never mails one "
                         "customer twice, so a second follow-up with the same snippet needs a new id)")
-    p.add_argument("--json", action="store_true")
+    add_json(p)
 
 
 def _tags(words: list[str]) -> tuple[list[str], list[str]]:
@@ -86,8 +86,9 @@ async def run_followup(desk, config: Config, args) -> int:
     elif outcome is None:
         for i in plan.items:
             say(i.line())
-        n = len(plan.new)
-        say(f"dry run: {plan.summary()}: {n} repl{'y' if n == 1 else 'ies'} would be queued, one per customer; "
+        n, skips = len(plan.new), sum(1 for i in plan.items if i.state == "skipped")
+        say(f"dry run: {plan.summary()}: {counted(n, 'reply', 'replies')} would be queued, one per customer"
+            f"{f', {skips} skipped' if skips else ''}; "
             "nothing sent", file=sys.stderr)
     else:
         for i in outcome.skipped:
@@ -101,8 +102,12 @@ async def run_followup(desk, config: Config, args) -> int:
     already = [i for i in plan.items if i.state == "already"] if outcome is None else outcome.already
     if already and not args.json:
         n = len(already)
-        say(f"{n} conversation{'s' if n != 1 else ''} had follow-up '{plan.followup_id}' already: "
+        say(f"{counted(n, 'conversation')} had follow-up '{plan.followup_id}' already: "
             "a second one to them needs a new --id ROUND", file=sys.stderr)
     # the dry run says what the real run would: a conversation it has to skip is status 1 in both
     skipping = outcome.skipped if outcome is not None else [i for i in plan.items if i.state == "skipped"]
+    if skipping and args.json:  # (the text says each skip in its line)
+        n = len(skipping)
+        say(f"tui-desk: followup: {counted(n, 'conversation')} skipped (items[].problem says why)",
+            file=sys.stderr)
     return 1 if skipping else 0

@@ -13,26 +13,26 @@ import json
 import sys
 from typing import Any
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("incident", help="incident mode: one acknowledgement for a known problem, one mail when fixed")
+    p = command(sub, "incident", "incident mode: one acknowledgement for a known problem, one mail when fixed")
     inc = p.add_subparsers(dest="incident_command", metavar="start|list|resolve", required=True)
-    s = inc.add_parser("start", help='start one: new matching mail is tagged and told "we know, we\'re on it"')
+    s = command(inc, "start", 'start one: new matching mail is tagged and told "we know, we\'re on it"')
     s.add_argument("title", help='what broke, as customers read it: "Payments failing"')
     s.add_argument("--match", required=True, help="which new mail belongs to it (the desk's search syntax)")
     s.add_argument("--ack", metavar="SNIPPET", help="the acknowledgement (default: incident-ack)")
     s.add_argument("--fixed", metavar="SNIPPET", help="the mail when resolved (default: incident-fixed)")
-    s.add_argument("--json", action="store_true")
-    ls = inc.add_parser("list", help="incidents, active first")
-    ls.add_argument("--json", action="store_true")
-    r = inc.add_parser("resolve", help="end it for the team and mail every affected conversation (undo window)")
+    add_json(s)
+    ls = command(inc, "list", "incidents, active first")
+    add_json(ls)
+    r = command(inc, "resolve", "end it for the team and mail every affected conversation (undo window)")
     r.add_argument("name", nargs="?", help="its name or title (default: the one active)")
     r.add_argument("--close", action="store_true", help="close the conversations too")
     r.add_argument("--dry-run", action="store_true", help="list who would get what; nothing is done")
-    r.add_argument("--json", action="store_true")
+    add_json(r)
 
 
 def _json(value: Any) -> None:
@@ -77,7 +77,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
                 since = dt.datetime.fromtimestamp(i.started_at, zone).strftime("%Y-%m-%d %H:%M")
                 if i.active:
                     say(sanitize_line(f"{i.name}  active since {since} by {i.started_by}: {i.title} "
-                                      f"(match {i.match!r}; {counts[i.round_id]} conversations)"))
+                                      f"(match {i.match!r}; {counted(counts[i.round_id], 'conversation')})"))
                 else:
                     until = dt.datetime.fromtimestamp(i.resolved_at or 0, zone).strftime("%Y-%m-%d %H:%M")
                     say(sanitize_line(f"{i.name}  resolved {until} by {i.resolved_by}: {i.title}"))
@@ -121,8 +121,8 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             _json({"incident": incident_json(resolved), "said": said, "errors": errors})
         else:
             n = sum(1 for f in fixes if not f.held)
-            say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to {n} "
-                              f"conversation{'s' if n != 1 else ''} through the outbox (tui-desk outbox --cancel N "
+            say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to "
+                              f"{counted(n, 'conversation')} through the outbox (tui-desk outbox --cancel N "
                               "within the undo window)"))
             for line in said:
                 say(sanitize_line(line))

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.cells import set_cell_size
 
@@ -43,12 +43,29 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
+JSON_HELP = "print JSON for scripts (its keys: the README's JSON output table)"
+
+
+def command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A sub-command whose one line says what it does, in the list of commands and atop its --help."""
+    return sub.add_parser(name, help=summary, description=summary)
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+
+
 def count(text: str) -> int:
     """--limit N: a whole number, 0 or more."""
     n = int(text)  # ValueError: argparse says "invalid count value"
     if n < 0:
         raise argparse.ArgumentTypeError(f"wants 0 or more, not {text}")
     return n
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """"1 reply", "2 replies": a count and its noun (`many`: when not `one` + "s")."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def say(line: str, file=None) -> None:  # noqa: ANN001 - a text stream, stdout by default

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 
-from tui_desk.cli.output import OneLineParser, count
+from tui_desk.cli.output import OneLineParser, add_json, command, count
 from tui_desk.cli.reports import add_parsers as add_report_parsers
 from tui_desk.config import default_config_path
 from tui_desk.store.search import KNOWN_FIELDS
@@ -50,87 +50,100 @@ def _app_options(ap: argparse.ArgumentParser) -> None:
                     help="append a debug log to FILE (default: $TUI_DESK_LOG; passwords never in it)")
 
 
+CONVERSATION = "the conversation's number (the first column of queue and search)"
+IDS_THEN = "conversation numbers (one or more), then "
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.")
+    ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.",
+                       epilog="tui-desk COMMAND --help: what the command does and each option. "
+                              "Exit status: 0 done, 1 not done (said on stderr), 2 bad input.")
     _app_options(ap)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("queue", help="conversations in priority order")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=count, default=None)
+    p = command(sub, "queue", "conversations in priority order, one line each")
+    add_json(p)
+    p.add_argument("--limit", type=count, default=None, metavar="N", help="at most N conversations (0 or more)")
     p.add_argument("--sort", choices=("priority", "sla"), default="priority",
                    help="sla: the target due first on top (breached first), then the rest by priority")
     p.add_argument("--view", metavar="NAME", help="a saved view instead of the queue: Mine, Pending, Breaching…")
-    p = sub.add_parser("show", help="one conversation with its messages")
-    p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("history", help="what agents did in a conversation, oldest first")
-    p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
+    p = command(sub, "show", "one conversation with its messages, as the app's conversation pane shows it")
+    p.add_argument("id", type=int, help=CONVERSATION)
+    add_json(p)
+    p = command(sub, "history", "what agents did in a conversation, oldest first")
+    p.add_argument("id", type=int, help=CONVERSATION)
+    add_json(p)
     add_report_parsers(sub)
-    p = sub.add_parser("search", help='search: words "phrases" ' + " ".join(f"{k}:" for k in KNOWN_FIELDS))
-    p.add_argument("query", nargs="+")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=count, default=None)
-    p = sub.add_parser("threads", help="every conversation as its Message-IDs")
-    p.add_argument("--json", action="store_true", required=True)
-    p = sub.add_parser("import", help="load an mbox, a Maildir or a folder of .eml files")
-    p.add_argument("paths", nargs="+", type=Path)
-    p = sub.add_parser("tag", help="add/remove tags: tag ID [ID...] +bug -question")
+    p = command(sub, "search", 'the conversations a search finds, newest first: words "phrases" '
+                + " ".join(f"{k}:" for k in KNOWN_FIELDS))
+    p.add_argument("query", nargs="+", help='words, "phrases" and field:value (README: Search syntax)')
+    add_json(p)
+    p.add_argument("--limit", type=count, default=None, metavar="N", help="at most N conversations (0 or more)")
+    p = command(sub, "threads", "every conversation as its Message-IDs, as JSON (to check the threading)")
+    p.add_argument("--json", action="store_true", help="the output is JSON with or without it")
+    p = command(sub, "import", "load mail from files into the store (again: what is known is skipped)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="an mbox file, a Maildir or a folder of .eml files")
+    p = command(sub, "tag", "add and remove tags: tag ID [ID...] +bug -question")
     # REMAINDER: "-question" is a tag to remove, not an option (--json is picked out in _triage)
-    p.add_argument("items", nargs=argparse.REMAINDER, metavar="ID|+TAG|-TAG")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("status", help="set the status: status ID [ID...] open|pending|closed|spam")
-    p.add_argument("items", nargs="+", metavar="ID|STATUS")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("snooze", help='snooze ID [ID...] "tomorrow 9:00" | 3d | "until reply" | off')
-    p.add_argument("items", nargs="+", metavar="ID|WHEN")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("assign", help="assign ID [ID...] NAME (or 'nobody')")
-    p.add_argument("items", nargs="+", metavar="ID|NAME")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("merge", help="merge KEEP OTHER [OTHER...]: the others' mail joins KEEP (u/undo in the app)")
-    p.add_argument("items", nargs="+", type=int, metavar="ID")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("split", help="split MESSAGE out into a conversation of its own (Message-ID or number)")
-    p.add_argument("message")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("note", help="add an internal note (Markdown; never sent to the customer)")
-    p.add_argument("id", type=int)
+    p.add_argument("items", nargs=argparse.REMAINDER, metavar="ID|+TAG|-TAG",
+                   help=IDS_THEN + "+TAG to add a tag, -TAG to remove one")
+    add_json(p)
+    p = command(sub, "status", "set the status: status ID [ID...] open|pending|closed|spam")
+    p.add_argument("items", nargs="+", metavar="ID|STATUS", help=IDS_THEN + "open, pending, closed or spam")
+    add_json(p)
+    p = command(sub, "snooze", 'snooze until a time: snooze ID [ID...] "tomorrow 9:00" | 3d | "until reply" | off')
+    p.add_argument("items", nargs="+", metavar="ID|WHEN",
+                   help=IDS_THEN + 'when they wake: "tomorrow 9:00", "fri 14:00", 3d, 2026-12-01, '
+                                   '"until reply" (the customer\'s next mail), or off to wake them now')
+    add_json(p)
+    p = command(sub, "assign", "assign to an agent: assign ID [ID...] NAME (or nobody)")
+    p.add_argument("items", nargs="+", metavar="ID|NAME",
+                   help=IDS_THEN + "the agent's name; nobody (or none, -) unassigns")
+    add_json(p)
+    p = command(sub, "merge", "merge KEEP OTHER [OTHER...]: the others' mail joins KEEP (u/undo in the app)")
+    p.add_argument("items", nargs="+", type=int, metavar="ID",
+                   help="the conversation to keep, then those whose mail, tags and replies join it")
+    add_json(p)
+    p = command(sub, "split", "split a message out into a conversation of its own")
+    p.add_argument("message", help="the message: its Message-ID (<> optional) or its number (show --json: messages[].id)")
+    add_json(p)
+    p = command(sub, "note", "add an internal note (Markdown; never sent to the customer)")
+    p.add_argument("id", type=int, help=CONVERSATION)
     p.add_argument("--body", required=True, help="the note, or - for stdin")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("reply", help="reply to a conversation with a Markdown body or a snippet")
-    p.add_argument("id", type=int)
+    add_json(p)
+    p = command(sub, "reply", "reply to a conversation with a Markdown body or a snippet")
+    p.add_argument("id", type=int, help=CONVERSATION)
     body = p.add_mutually_exclusive_group(required=True)
     body.add_argument("--body-file", type=Path, help="Markdown file, or - for stdin")
     body.add_argument("--snippet", metavar="NAME", help="the snippet, its placeholders filled for this conversation")
     p.add_argument("--all", action="store_true", help="reply to all")
-    p.add_argument("--send-at", metavar="WHEN", help='"tomorrow 9:00", "mon 8:30", "2h" …')
-    p.add_argument("--attach", type=Path, action="append", default=[])
-    p.add_argument("--account")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--send-at", metavar="WHEN", help='send later: "tomorrow 9:00", "mon 8:30", "2h" … (default: now)')
+    p.add_argument("--attach", type=Path, action="append", default=[], metavar="FILE",
+                   help="attach FILE (repeat for several)")
+    p.add_argument("--account", metavar="NAME", help="send from this account (default: the first in the config)")
+    add_json(p)
     from tui_desk.cli.followup import add_parser as add_followup
     add_followup(sub)
-    p = sub.add_parser("outbox", help="replies on their way; --send delivers what is due")
-    p.add_argument("--json", action="store_true")
+    p = command(sub, "outbox", "replies on their way; --send delivers what is due")
+    add_json(p)
     p.add_argument("--send", action="store_true", help="deliver due messages now")
     p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft)")
     p.add_argument("--resend", type=int, metavar="N", help="send a held, 'maybe sent' or failed message (again)")
     p.add_argument("--discard", type=int, metavar="N", help="drop a held, 'maybe sent' or failed message")
     p.add_argument("--send-now", type=int, metavar="N", help="send a scheduled (send-later) message now")
-    p = sub.add_parser("sync", help="mirror the configured IMAP accounts into the store")
-    p.add_argument("--account", help="only this account (default: all)")
+    p = command(sub, "sync", "mirror the configured IMAP accounts into the store")
+    p.add_argument("--account", metavar="NAME", help="only this account (default: all)")
     p.add_argument("--once", action="store_true", help="sync every folder once and exit")
-    p = sub.add_parser("fetch", help="download in full the mail of a conversation kept header-only for its size")
-    p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
+    p = command(sub, "fetch", "download in full the mail of a conversation kept header-only for its size")
+    p.add_argument("id", type=int, help=CONVERSATION)
+    add_json(p)
     from tui_desk.cli.rules import add_parser as add_rules
     add_rules(sub)
     from tui_desk.cli.snippets import add_parser as add_snippets
     add_snippets(sub)
     from tui_desk.cli.incident import add_parser as add_incident
     add_incident(sub)
-    p = sub.add_parser("demo", help="open the app on a bundled demo mailbox")
+    p = command(sub, "demo", "open the app on a bundled demo mailbox")
     p.add_argument("--prepare", type=Path, metavar="DB", help="only build the demo store at DB and exit")
     p.add_argument("--keep", type=Path, metavar="DIR",
                    help="keep the demo's store and config in DIR (reopened there next time) for the CLI; "

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any, Iterable
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.desk.timefmt import WEEKDAYS, format_duration
 
 DEFAULT_DAYS = 30
@@ -20,7 +20,7 @@ RAMP = " .:-=+*#%@"  # the heatmap's cells, least to most messages per hour
 
 def add_parsers(sub: Any) -> None:
     """The report and export commands, on the parser's subparsers."""
-    p = sub.add_parser("report", help="figures of the period: response times, resolution, FCR; heatmap; questions")
+    p = command(sub, "report", "figures of the period: response times, resolution, FCR; heatmap; questions")
     p.add_argument("view", nargs="?", choices=("heatmap", "questions"),
                    help="heatmap: customer messages by weekday and hour; questions: frequent questions")
     p.add_argument("--since", metavar="DATE", help="start: YYYY-MM-DD (desk's zone), 7d, 4w, today (default 30d)")
@@ -29,15 +29,15 @@ def add_parsers(sub: Any) -> None:
                    help="a breakdown (repeat or comma-separate for several)")
     p.add_argument("--business-hours", action="store_true", help="durations in business time too")
     _formats(p)
-    p = sub.add_parser("export", help="one row per conversation with its metrics (CSV for spreadsheets)")
+    p = command(sub, "export", "one row per conversation with its metrics (CSV for spreadsheets)")
     p.add_argument("--query", metavar="Q", help="only the conversations this search finds (default: all)")
     _formats(p)
 
 
 def _formats(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true")
-    g.add_argument("--csv", action="store_true")
+    add_json(g)
+    g.add_argument("--csv", action="store_true", help="print CSV for spreadsheets (UTF-8, a header row, CRLF)")
 
 
 def period(desk: Any, since_text: str | None, until_text: str | None) -> tuple[int, int]:
@@ -71,13 +71,30 @@ def _json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+def csv_cell(c: Any) -> Any:
+    """One spelling in every CSV: unset is an empty cell, booleans `true`/`false` (as in JSON)."""
+    from tui_desk.sanitize import sanitize_line
+    if isinstance(c, str):
+        return sanitize_line(c)
+    if isinstance(c, bool):
+        return "true" if c else "false"
+    return "" if c is None else c
+
+
 def write_csv(rows: Iterable[list[Any]]) -> None:
     """RFC 4180 (csv module, QUOTE_MINIMAL, CRLF), UTF-8; text cells through the sanitizer
     (names and tags come from mail and teammates, and a CSV gets printed to terminals too)."""
-    from tui_desk.sanitize import sanitize_line
     out = csv.writer(sys.stdout, lineterminator="\r\n")
     for row in rows:
-        out.writerow([sanitize_line(c) if isinstance(c, str) else "" if c is None else c for c in row])
+        out.writerow([csv_cell(c) for c in row])
+
+
+def export_json(header: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """desk.export's table as typed JSON: its empty cells are null, `tags` (joined by ", ",
+    which no tag holds: a tag has no space) a list."""
+    tags_at = header.index("tags")
+    return [{**{key: None if value == "" else value for key, value in zip(header, row)},
+             "tags": row[tags_at].split(", ") if row[tags_at] else []} for row in rows]
 
 
 async def run_report(desk: Any, args: argparse.Namespace) -> int:
@@ -126,7 +143,7 @@ async def run_export(desk: Any, args: argparse.Namespace) -> int:
     except SearchError as e:
         raise UsageError(str(e)) from None
     if args.json:
-        _json([dict(zip(header, row)) for row in rows])
+        _json(export_json(header, rows))
     elif args.csv:
         write_csv([header, *rows])
     else:
@@ -185,8 +202,7 @@ def report_lines(report: Any, by: tuple[str, ...], zone: dt.tzinfo | None) -> li
     lines.append(f"Customer messages {h.customer_messages}, agent replies {h.agent_replies}")
     rate = "-" if h.fcr_rate is None else f"{h.fcr_rate * 100:.0f}%"
     lines.append(f"Closed {h.closed}, FCR {rate} ({h.fcr_resolved} of {h.fcr_eligible}), "
-                 f"reopens {h.reopens} ({h.reopened_conversations} conversation"
-                 f"{'s' if h.reopened_conversations != 1 else ''})")
+                 f"reopens {h.reopens} ({counted(h.reopened_conversations, 'conversation')})")
     lines += ["", f"{'':<24}{'count':>6}{'median':>15}{'p90':>15}{'mean':>15}"]
     for label, d in (("First response", h.first_response), ("Next response", h.next_response),
                      ("Resolution", h.resolution), ("Resolution (net)", h.resolution_net)):
@@ -242,7 +258,7 @@ def heatmap_lines(heat: Any, staffing: Any, since: int, until: int, zone: dt.tzi
     lines += ["", "Legend (messages per hour, mean over the period): '  ' none", _wrap(legend, 78)]
     lines.append("")
     lines.append(f"Team reply rate: {staffing.reply_rate:.1f} replies per hour with replies "
-                 f"({staffing.replies} replies in {staffing.reply_hours} hours)")
+                 f"({counted(staffing.replies, 'reply', 'replies')} in {counted(staffing.reply_hours, 'hour')})")
     if staffing.busiest:
         lines.append(_wrap("Busiest: " + ", ".join(f"{WEEKDAYS[c.weekday]} {c.hour:02d}:00 ({c.mean_load:.1f}/h)"
                                                    for c in staffing.busiest), 78))

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
@@ -20,13 +20,13 @@ from tui_desk.desk.snippets import default_snippet_dirs, load_snippets
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("rules", help="rules.toml: check it, or test what its rules would do to a conversation")
+    p = command(sub, "rules", "rules.toml: check it, or test what its rules would do to a conversation")
     rules = p.add_subparsers(dest="rules_command", metavar="check|test", required=True)
-    rules.add_parser("check", help="validate the rules file: one line per problem, with file and line")
-    t = rules.add_parser("test", help="what the rules would do to conversation ID on an event (nothing is done)")
-    t.add_argument("id", type=int)
+    command(rules, "check", "validate the rules file: one line per problem, with file and line")
+    t = command(rules, "test", "what the rules would do to conversation ID on an event (nothing is done)")
+    t.add_argument("id", type=int, help="the conversation's number (the first column of queue and search)")
     t.add_argument("--on", choices=EVENTS, default="new", help="the event (default: new)")
-    t.add_argument("--json", action="store_true")
+    add_json(t)
 
 
 def read_rules(config: Config) -> RuleSet:
@@ -51,7 +51,7 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
             say(f"{ruleset.path}: no rules file (no rules)")
         else:
             n = len(ruleset.rules) - len(implicit)
-            say(f"{ruleset.path}: {n} rule{'' if n == 1 else 's'} OK")
+            say(f"{ruleset.path}: {counted(n, 'rule')} OK")
         for rule in implicit:
             say(f"[autoreply] acknowledge: rule '{rule.name}' answers every new conversation with "
                 f"snippet '{rule.actions[0].value}' unless a rule replies to it")

@@ -7,21 +7,21 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from tui_desk.cli.output import UsageError, say
+from tui_desk.cli.output import UsageError, add_json, command, counted, say
 from tui_desk.desk.timefmt import format_duration
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("snippets", help="snippets that learn: their figures (stats) and suggestions (suggest)")
+    p = command(sub, "snippets", "snippets that learn: their figures (stats) and suggestions (suggest)")
     snippets = p.add_subparsers(dest="snippets_command", metavar="stats|suggest", required=True)
-    s = snippets.add_parser("stats", help="per snippet: uses, solved share, reopen rate, time to close, CSAT")
+    s = command(snippets, "stats", "per snippet: uses, solved share, reopen rate, time to close, CSAT")
     s.add_argument("--since", metavar="DATE", help="uses from: YYYY-MM-DD (desk's zone), 7d, 4w, today (default: all)")
     s.add_argument("--until", metavar="DATE", help="uses up to: YYYY-MM-DD (that day included), 1d, now")
-    s.add_argument("--json", action="store_true")
-    g = snippets.add_parser("suggest", help="rule drafts for snippets that solve, snippet drafts for questions, FAQ links")
+    add_json(s)
+    g = command(snippets, "suggest", "rule drafts for snippets that solve, snippet drafts for questions, FAQ links")
     g.add_argument("--since", metavar="DATE", help="start: YYYY-MM-DD (desk's zone), 7d, 4w, today (default 30d)")
     g.add_argument("--until", metavar="DATE", help="end: YYYY-MM-DD (that day included), 1d, now (default now)")
-    g.add_argument("--json", action="store_true")
+    add_json(g)
 
 
 def _bound(desk: Any, text: str | None, end: bool) -> int | None:
@@ -62,7 +62,7 @@ def suggestion_lines(found: Any) -> list[str]:
     if not found.new_snippets:
         lines.append("  none")
     for d in found.new_snippets:
-        lines += ["", f"# snippets/{d.name}.md  ({d.size} conversations asked it; from #{d.conv_id})",
+        lines += ["", f"# snippets/{d.name}.md  ({counted(d.size, 'conversation')} asked it; from #{d.conv_id})",
                   *d.text.rstrip("\n").splitlines()]
     lines += ["", "Self-service (FAQ links of snippets for frequent questions):"]
     if not found.self_service:

@@ -26,9 +26,10 @@ class ImportSummary:
     error_lines: list[str] = field(default_factory=list)
 
     def line(self, total_conversations: int) -> str:
-        return (f"imported {self.messages} messages ({self.duplicates} already known), "
-                f"{len(self.conversations)} conversations touched, {total_conversations} in the store, "
-                f"{self.errors} errors"
+        touched = len(self.conversations)
+        return (f"imported {self.messages} message{'' if self.messages == 1 else 's'} ({self.duplicates} already "
+                f"known), {touched} conversation{'' if touched == 1 else 's'} touched, {total_conversations} in the "
+                f"store, {self.errors} error{'' if self.errors == 1 else 's'}"
                 + (f", {self.id_conflicts} kept beside another mail with the same Message-ID"
                    if self.id_conflicts else ""))
 

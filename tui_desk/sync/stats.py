@@ -17,4 +17,6 @@ class SyncStats:
 
     def line(self) -> str:
         return (f"synced: {self.new} new, {self.changed} changed, {self.expunged} expunged, "
-                f"{self.bodies} bodies, {self.pushed} changes pushed, {self.errors} errors")
+                f"{self.bodies} {'body' if self.bodies == 1 else 'bodies'}, "
+                f"{self.pushed} change{'' if self.pushed == 1 else 's'} pushed, "
+                f"{self.errors} error{'' if self.errors == 1 else 's'}")
