@@ -86,7 +86,7 @@ async def run_followup(desk, config: Config, args) -> int:
         say(outcome.line())
         if outcome.queued:
             first, last = outcome.queued[0][2], outcome.queued[-1][2]
-            zone = dt.datetime.now().astimezone().tzinfo
+            zone = desk.local_now().tzinfo  # the desk's zone, as every time shown
             say(f"due {dt.datetime.fromtimestamp(first, zone):%H:%M:%S} to {dt.datetime.fromtimestamp(last, zone):%H:%M:%S}; "
                 "the app or `tui-desk sync` sends them (`tui-desk outbox --send` sends what is due)")
     already = [i for i in plan.items if i.state == "already"] if outcome is None else outcome.already
