@@ -284,6 +284,10 @@ async def test_known_agents_are_the_team_the_assignees_and_who_replies_or_writes
                 "INSERT INTO imap_messages(folder_id, uid, message_id, flags) SELECT 1, 1, id, ? FROM messages LIMIT 1",
                 ("\\Seen td:replying:erin td:replying:carol=20diaz",))
         assert await desk.known_agents() == ["alice", "bob", "Carol Diaz", "dave", "erin"]
+        # the lower-case marker (td:replying:erin) beside a note signed with capitals: one name
+        await desk.add_note(conv, "Erin here")
+        await desk.store.execute("UPDATE messages SET sender_name = 'Erin' WHERE is_note = 1 AND body LIKE 'Erin%'")
+        assert await desk.known_agents() == ["alice", "bob", "Carol Diaz", "dave", "Erin"]
     finally:
         await desk.close()
 
