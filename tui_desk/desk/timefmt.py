@@ -78,6 +78,11 @@ def format_when(when: dt.datetime, now: dt.datetime) -> str:
     return f"{when:%Y-%m-%d}"
 
 
+def format_clock(when: float, zone: dt.tzinfo) -> str:
+    """The time of day to the second, in ``zone`` (the desk's), for a run of sends: "06:37:05"."""
+    return f"{dt.datetime.fromtimestamp(when, zone):%H:%M:%S}"
+
+
 def format_day_time(when: dt.datetime, now: dt.datetime) -> str:
     """A moment for a one-line confirmation or listing, in the zone of ``now``, without the
     locale's names: "Mon 07 Dec 09:00"."""
