@@ -9,7 +9,7 @@ case - the lower-case one is what the old round trip left - else the name as see
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, overload
 
 
 class AgentNames:
@@ -20,6 +20,13 @@ class AgentNames:
                 self._spelling.setdefault(name.casefold(), name)
         for name in sorted({n for n in seen if n}, key=lambda n: (n == n.lower(), n)):
             self._spelling.setdefault(name.casefold(), name)
+
+    @overload
+    def __call__(self, name: str) -> str: ...
+    @overload
+    def __call__(self, name: None) -> None: ...
+    @overload
+    def __call__(self, name: str | None) -> str | None: ...
 
     def __call__(self, name: str | None) -> str | None:
         return self._spelling.get(name.casefold(), name) if name else name

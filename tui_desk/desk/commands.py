@@ -129,7 +129,7 @@ async def snooze(desk: DeskCore, conv_ids: list[int], when: When) -> Change:
     if when.at is not None and when.at.timestamp() <= now:
         raise CommandError("that time is already past")
     edit = snooze_edit(int(when.at.timestamp()) if when.at else None, when.until_reply, now)
-    until = "until the customer replies" if when.until_reply else f"until {format_day_time(when.at, desk.local_now())}"
+    until = "until the customer replies" if when.until_reply or when.at is None else f"until {format_day_time(when.at, desk.local_now())}"
     return await _apply(desk, conv_ids, edit, f"snoozed {_plural(len(set(conv_ids)))} {until}")
 
 
