@@ -5,6 +5,7 @@ answer mail itself is no customer turn in the other figures."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 
@@ -131,3 +132,24 @@ def test_no_answers_no_figures():
                      "share": {"great": None, "okay": None, "bad": None}, "score_mean": None, "breakdowns": {}}
     one = csat_report([CsatAnswer(5, "okay", 2), CsatAnswer(10, "great", 3)], 0, 10).to_json()
     assert one["count"] == 1 and one["score_mean"] == 2.0  # until is not in the period
+
+
+def test_csat_by_agent_is_one_group_per_agent_whatever_the_case_of_the_name():
+    answers = [CsatAnswer(at(60), "great", 3, "Chen Wei", (), (), None),
+               CsatAnswer(at(61), "bad", 1, "chen wei", (), (), None),
+               CsatAnswer(at(62), "okay", 2, "bob okafor", (), (), None)]
+    got = csat_report(answers, P_SINCE, P_UNTIL, by=("agent",)).breakdowns["agent"]
+    assert [(g.key, g.count) for g in got] == [("bob okafor", 1), ("Chen Wei", 2)]
+    got = csat_report(answers, P_SINCE, P_UNTIL, by=("agent",), agents=("Bob Okafor",)).breakdowns["agent"]
+    assert [(g.key, g.count) for g in got] == [("Bob Okafor", 1), ("Chen Wei", 2)]
+
+
+async def test_the_desks_report_groups_agents_with_the_teams_spelling(tmp_path):
+    desk = await Desk.open(tmp_path / "desk.db", dataclasses.replace(UTC_DESK, team=("Bob Okafor",)), clock=Clock())
+    await customer(desk, "a@t", 0, "Ann <ann@shop.test>")
+    async with desk.store.transaction():
+        await store_events.record(desk.store, [csat_event("a@t", 60, "great", "bob okafor", [], 1),
+                                               csat_event("a@t", 70, "okay", "Bob Okafor", [], 2)])
+    report = (await desk.report(P_SINCE, P_UNTIL, by=("agent",))).to_json()
+    assert [(g["key"], g["count"]) for g in report["csat"]["breakdowns"]["agent"]] == [("Bob Okafor", 2)]
+    await desk.close()

@@ -357,3 +357,35 @@ def test_a_rules_line_says_the_automatic_reply_it_sent_once_even_when_sent_later
     # a line whose reply never went (held, cancelled) does not take the next firing's
     assert {k: v.event_id for k, v in rules_replies([line("l1", 100), line("l2", 1000), reply("r2", 1001)]).items()} == {
         "l2": "r2"}
+
+
+async def test_history_and_show_give_one_event_the_same_time_in_the_desks_zone(tmp_path, capsys):
+    """`[priority] timezone` is the desk's zone for every time shown: `history` and the quiet
+    line `show` prints for a rule's action name the same clock time (show used to print UTC)."""
+    import asyncio
+    import datetime as dt
+    import re
+    from zoneinfo import ZoneInfo
+    from tui_desk.cli import main as cli_main
+    from tui_desk.desk.timefmt import MONTHS
+    clock = Clock()  # the CLI runs on the real clock: the event is now, in the CLI's year
+    desk = await local_desk(tmp_path, clock)
+    cid = await conv_of(desk, "h1@t")
+    at = int(clock.now)
+    async with desk.store.transaction():
+        await store_events.record(desk.store, [store_events.Event(
+            store_events.new_event_id(at), at, "alice", "rule", "h1@t", {"rule": "hold", "says": "held its reply"})])
+    await desk.close()
+    toml = tmp_path / "berlin.toml"
+    toml.write_text('agent = "alice"\nagent_addresses = ["*@helpdesk.test"]\n[priority]\ntimezone = "Europe/Berlin"\n')
+    berlin = dt.datetime.fromtimestamp(at, ZoneInfo("Europe/Berlin"))
+    assert berlin.utcoffset() != dt.timedelta(0)
+
+    def cli(*argv: str) -> str:
+        assert cli_main(["--db", str(tmp_path / "h.db"), "--config", str(toml), *argv]) == 0
+        return capsys.readouterr().out
+    history = await asyncio.to_thread(cli, "history", str(cid))
+    show = await asyncio.to_thread(cli, "show", str(cid))
+    assert f"{berlin:%Y-%m-%d %H:%M} alice held its reply" in history
+    [shown] = re.findall(r"· (\w+ \d+ \d\d:\d\d)  held its reply", show)
+    assert shown == f"{MONTHS[berlin.month - 1]} {berlin.day} {berlin:%H:%M}"

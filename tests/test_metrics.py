@@ -423,3 +423,19 @@ def test_the_documented_json_table_names_every_group_key():
     assert documented == GROUP_KEYS
     with pytest.raises(ValueError, match="without the 'tag' breakdown"):
         report([], 0, 1).csv_rows("tag")
+
+
+def test_breakdown_by_agent_is_one_group_per_agent_whatever_the_case_of_the_name():
+    """Stores from before assignees kept their case hold 'bob okafor' beside 'Bob Okafor': one
+    agent, shown with the spelling that has capitals (or the one the team's config gives)."""
+    d2 = at(2, 10)
+    rows = [conversation_metrics(tl, CLOCK) for tl in (
+        Timeline("1", "", (), "Bob Okafor", turns=(c(d2), a(d2 + 600, "Bob Okafor"))),
+        Timeline("2", "", (), "bob okafor", turns=(c(d2 + H), a(d2 + H + 600, "bob okafor"))),
+        Timeline("3", "", (), "chen wei", turns=(c(d2 + 2 * H), a(d2 + 2 * H + 60, "chen wei"))),
+    )]
+    groups = report(rows, at(2), at(4), by=("agent",)).breakdowns["agent"]
+    assert [(g.key, g.agent_replies) for g in groups] == [("Bob Okafor", 2), ("chen wei", 1)]
+    groups = report(rows, at(2), at(4), by=("agent",), agents=("Chen Wei",)).breakdowns["agent"]
+    assert [(g.key, g.agent_replies, g.first_response.calendar.count) for g in groups] == [
+        ("Bob Okafor", 2, 2), ("Chen Wei", 1, 1)]

@@ -6,12 +6,13 @@ import asyncio
 import dataclasses
 import time
 
-from tests.accounts import AGENTS, agent, live
+from tests.accounts import AGENTS, account_for, agent, client, inbox_flags, live
 from tests.mailfactory import make_mail
 from tui_desk.desk import commands
 from tui_desk.desk.service import Desk
 from tui_desk.desk.when import When
 from tui_desk.store.queries import conversation_states, thread_message_ids
+from tui_desk.sync.imap_sync import AccountSync
 
 
 async def conv_of(desk, message_id) -> int:
@@ -283,5 +284,64 @@ async def test_known_agents_are_the_team_the_assignees_and_who_replies_or_writes
                 "INSERT INTO imap_messages(folder_id, uid, message_id, flags) SELECT 1, 1, id, ? FROM messages LIMIT 1",
                 ("\\Seen td:replying:erin td:replying:carol=20diaz",))
         assert await desk.known_agents() == ["alice", "bob", "Carol Diaz", "dave", "erin"]
+        # the lower-case marker (td:replying:erin) beside a note signed with capitals: one name
+        await desk.add_note(conv, "Erin here")
+        await desk.store.execute("UPDATE messages SET sender_name = 'Erin' WHERE is_note = 1 AND body LIKE 'Erin%'")
+        assert await desk.known_agents() == ["alice", "bob", "Carol Diaz", "dave", "Erin"]
     finally:
         await desk.close()
+
+
+async def test_an_assignee_keeps_its_case_through_the_server(tmp_path, dovecot, mail_user):
+    """Keywords are case-insensitive atoms: the name's capitals travel as =XX, which no case
+    folding (ours on reading, or a server's) can change."""
+    dovecot.load_maildir(mail_user, [make_mail("n1@t", sender="ann@c.test")])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    bob, bob_sync = await agent(tmp_path, "bob", dovecot, mail_user)
+    await commands.assign(alice, [await conv_of(alice, "n1@t")], "Chen Wei")
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert (await state(alice, "n1@t")).assignee == (await state(bob, "n1@t")).assignee == "Chen Wei"
+    assert "td:assign:=43hen=20=57ei" in inbox_flags(dovecot, mail_user)["n1@t"]
+    await commands.assign(bob, [await conv_of(bob, "n1@t")], "Émile Zola")  # capitals outside ASCII too
+    await bob_sync.sync_once()
+    await alice_sync.sync_once()
+    assert (await state(alice, "n1@t")).assignee == "Émile Zola"
+    for d in (alice, bob):
+        await d.close()
+
+
+async def test_an_older_clients_lowercase_assignee_reads_as_the_teams_spelling(tmp_path, dovecot, mail_user):
+    """What a client before the case-carrying keywords wrote (td:assign:chen=20wei) is resolved
+    against the names the config knows (agent, team); a name it does not know stays as written."""
+    dovecot.load_maildir(mail_user, [make_mail("o1@t", sender="ann@c.test"), make_mail("o2@t", sender="bo@c.test")])
+    account = account_for(dovecot, mail_user)
+    config = dataclasses.replace(AGENTS, agent="alice", team=("Chen Wei",), accounts=(account,))
+    desk = await Desk.open(tmp_path / "alice.db", config)
+    sync = AccountSync(desk.store, account, dovecot.password_of(mail_user), is_agent=config.is_agent_address,
+                       on_change=desk.refresh)
+    c = client(dovecot, mail_user)
+    try:
+        c.select("INBOX")
+        for message_id, name in (("o1@t", "chen=20wei"), ("o2@t", "dana=20ruiz")):
+            _, [uid] = c.uid("SEARCH", "HEADER", "Message-ID", message_id)
+            c.uid("STORE", uid.decode(), "+FLAGS", f"(td:status:open td:assign:{name})")
+    finally:
+        c.logout()
+    await sync.sync_once()
+    assert (await state(desk, "o1@t")).assignee == "Chen Wei"
+    assert (await state(desk, "o2@t")).assignee == "dana ruiz"
+    await desk.close()
+
+
+def test_a_case_carrying_assign_keyword_reads_the_same_however_it_is_cased():
+    """A server may hand keywords back in another case; a client before this change reads the
+    new keyword with the same decode (lower case, then =XX): it sees the name with its capitals."""
+    from tui_desk.desk.keywords import decode_name, keywords_for, state_from_keywords
+    from tui_desk.store.queries import ConvState
+    [kw] = {k for k in keywords_for(ConvState(assignee="Bob O'Neil-Ng")) if k.startswith("td:assign:")}
+    for seen in (kw, kw.lower(), kw.upper()):
+        got = state_from_keywords([({"td:status:open", seen}, 1, None)], ConvState())
+        assert got.assignee == "Bob O'Neil-Ng"
+    assert decode_name(kw.lower()[len("td:assign:"):]) == "Bob O'Neil-Ng"  # the older client's reading

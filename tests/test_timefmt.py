@@ -3,7 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tui_desk.desk.timefmt import MONTHS, format_age, format_datetime_short, format_wake
+from tui_desk.desk.timefmt import (MONTHS, format_age, format_clock, format_datetime_short, format_day_time, format_stamp,
+                                   format_wake)
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -103,3 +104,12 @@ def test_format_wake_says_today_tomorrow_or_the_day(when, text):
 def test_format_wake_speaks_in_the_zone_of_now():
     late = dt.datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # already Saturday in Berlin
     assert format_wake(late, NOW.astimezone(ZoneInfo("Europe/Berlin"))) == "tomorrow Sat 0:30"
+
+
+def test_stamps_day_times_and_clocks_are_shown_in_the_zone_asked_for():
+    berlin = ZoneInfo("Europe/Berlin")
+    t = dt.datetime(2026, 12, 7, 5, 37, 5, tzinfo=dt.timezone.utc)
+    assert format_stamp(t.timestamp(), berlin) == format_stamp(t, berlin) == "2026-12-07 06:37"
+    assert format_stamp(t) == "2026-12-07 05:37"  # an aware datetime in its own zone
+    assert format_day_time(t, dt.datetime(2026, 12, 1, tzinfo=berlin)) == "Mon 07 Dec 06:37"
+    assert format_clock(t.timestamp(), berlin) == "06:37:05"

@@ -14,6 +14,7 @@ from pathlib import Path
 from tui_desk.cli.output import (TerminalJSON, UsageError, counted, message_json, print_rows, say, sla_json,
                                  state_json)
 from tui_desk.config import Config, ConfigError, default_db_path
+from tui_desk.desk.timefmt import format_day_time
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
 CREATES_STORE = ("import", "sync", "demo")
@@ -44,7 +45,7 @@ async def _view_ids(desk, name: str) -> list[int]:
 async def run_command(args, config: Config) -> int:
     desk = await _open_desk(args, config)
     try:
-        now = dt.datetime.fromtimestamp(desk.now(), dt.timezone.utc)
+        now = desk.local_now()  # every time shown in the desk's zone ([priority] timezone)
         if args.command == "queue":
             ids = await _view_ids(desk, args.view) if args.view else await desk.queue_ids()
             if args.sort == "sla":
@@ -331,7 +332,7 @@ async def _outbox(desk, config: Config, args) -> int:
         print("Outbox is empty.")
     else:
         for i in items:
-            when = dt.datetime.fromtimestamp(i.send_at).astimezone().strftime("%a %d %b %H:%M")
+            when = format_day_time(dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc), desk.local_now())
             err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
             rcpts = sanitize_line(", ".join(i.recipients))
             say(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")

@@ -11,6 +11,7 @@ import sys
 
 from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config
+from tui_desk.desk.timefmt import format_clock
 
 
 def rate(text: str) -> int:
@@ -96,8 +97,8 @@ async def run_followup(desk, config: Config, args) -> int:
         say(outcome.line())
         if outcome.queued:
             first, last = outcome.queued[0][2], outcome.queued[-1][2]
-            zone = dt.datetime.now().astimezone().tzinfo
-            say(f"due {dt.datetime.fromtimestamp(first, zone):%H:%M:%S} to {dt.datetime.fromtimestamp(last, zone):%H:%M:%S}; "
+            zone = desk.local_now().tzinfo  # the desk's zone, as every time shown
+            say(f"due {format_clock(first, zone)} to {format_clock(last, zone)}; "
                 "the app or `tui-desk sync` sends them (`tui-desk outbox --send` sends what is due)")
     already = [i for i in plan.items if i.state == "already"] if outcome is None else outcome.already
     if already and not args.json:

@@ -8,13 +8,13 @@ undo window: the app, `tui-desk sync` or `tui-desk outbox --send`)."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from typing import Any
 
 from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
 from tui_desk.config import Config
+from tui_desk.desk.timefmt import format_stamp
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,12 +74,12 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             elif not known:
                 say("no incidents")
             for i in known if not args.json else ():
-                since = dt.datetime.fromtimestamp(i.started_at, zone).strftime("%Y-%m-%d %H:%M")
+                since = format_stamp(i.started_at, zone)
                 if i.active:
                     say(sanitize_line(f"{i.name}  active since {since} by {i.started_by}: {i.title} "
                                       f"(match {i.match!r}; {counted(counts[i.round_id], 'conversation')})"))
                 else:
-                    until = dt.datetime.fromtimestamp(i.resolved_at or 0, zone).strftime("%Y-%m-%d %H:%M")
+                    until = format_stamp(i.resolved_at or 0, zone)
                     say(sanitize_line(f"{i.name}  resolved {until} by {i.resolved_by}: {i.title}"))
             return 0
         if args.incident_command == "start":

@@ -12,7 +12,7 @@ import sys
 from typing import Any, Iterable
 
 from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
-from tui_desk.desk.timefmt import WEEKDAYS, format_duration
+from tui_desk.desk.timefmt import WEEKDAYS, format_duration, format_stamp
 
 DEFAULT_DAYS = 30
 RAMP = " .:-=+*#%@"  # the heatmap's cells, least to most messages per hour
@@ -49,7 +49,7 @@ def period(desk: Any, since_text: str | None, until_text: str | None) -> tuple[i
     except WhenError as e:
         raise UsageError(str(e)) from None
     if until <= since:
-        raise UsageError(f"the period ends ({until:%Y-%m-%d %H:%M}) before it starts ({since:%Y-%m-%d %H:%M})")
+        raise UsageError(f"the period ends ({format_stamp(until)}) before it starts ({format_stamp(since)})")
     return int(since.timestamp()), int(until.timestamp())
 
 
@@ -188,9 +188,7 @@ def _stats_line(label: str, s: Any, duration: bool = True) -> str:
 
 
 def _period_line(what: str, since: int, until: int, zone: dt.tzinfo | None) -> str:
-    a = dt.datetime.fromtimestamp(since, zone)
-    b = dt.datetime.fromtimestamp(until, zone)
-    return f"{what} {a:%Y-%m-%d %H:%M} .. {b:%Y-%m-%d %H:%M} ({getattr(zone, 'key', zone)})"
+    return f"{what} {format_stamp(since, zone)} .. {format_stamp(until, zone)} ({getattr(zone, 'key', zone)})"
 
 
 def report_lines(report: Any, by: tuple[str, ...], zone: dt.tzinfo | None) -> list[str]:

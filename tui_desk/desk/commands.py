@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 from tui_desk.desk.core import Change, DeskCore
 from tui_desk.desk.keywords import queue_changes
 from tui_desk.desk.tags import change_words, tag_names, tag_problem
+from tui_desk.desk.timefmt import format_day_time
 from tui_desk.desk.when import When
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
@@ -128,7 +129,7 @@ async def snooze(desk: DeskCore, conv_ids: list[int], when: When) -> Change:
     if when.at is not None and when.at.timestamp() <= now:
         raise CommandError("that time is already past")
     edit = snooze_edit(int(when.at.timestamp()) if when.at else None, when.until_reply, now)
-    until = "until the customer replies" if when.until_reply else f"until {when.at:%a %d %b %H:%M}"
+    until = "until the customer replies" if when.until_reply or when.at is None else f"until {format_day_time(when.at, desk.local_now())}"
     return await _apply(desk, conv_ids, edit, f"snoozed {_plural(len(set(conv_ids)))} {until}")
 
 

@@ -8,6 +8,7 @@ module, never desk.service: imports inside desk/ point one way, without circles.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
+from tui_desk.desk.agent_names import AgentNames
 from tui_desk.desk.snippets import Snippet, SnippetError, default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.store import Store, mirror, queries, server_ops
@@ -94,10 +96,13 @@ class DeskCore:
             if message_id in unpushed:
                 blocked.add(conv_id)
         out = {}
+        spelling = AgentNames((self.config.agent, *self.config.team))  # an older client's lower-case name
         for conv_id, messages in by_conv.items():
             if conv_id in blocked or conv_id not in states:
                 continue
             state = keywords.state_from_keywords(messages, states[conv_id])
+            if state.assignee and (known := spelling.legacy(state.assignee)) != state.assignee:
+                state = dataclasses.replace(state, assignee=known)
             if state != states[conv_id]:
                 out[conv_id] = state
         return out

@@ -37,7 +37,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from tui_desk.desk.timefmt import local_zone
+from tui_desk.desk.timefmt import format_stamp, local_zone
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import events as store_events
 from tui_desk.store.events import Event, new_event_id
@@ -140,7 +140,7 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
     elif event.kind == "snooze":
         until = d.get("until")
         text = ("snoozed until the customer replies" if d.get("reply") else
-                f"snoozed until {dt.datetime.fromtimestamp(int(until), zone):%Y-%m-%d %H:%M}"
+                f"snoozed until {format_stamp(int(until), zone)}"
                 if isinstance(until, int) else "snoozed")
     elif event.kind == "unsnooze":
         text = "woke it"
@@ -254,4 +254,4 @@ async def action_lines(desk: DeskCore, conv_id: int) -> tuple[ActionLine, ...]:
 
 
 def line_text(line: HistoryLine) -> str:
-    return f"{line.at:%Y-%m-%d %H:%M} {line.agent} {line.text}"
+    return f"{format_stamp(line.at)} {line.agent} {line.text}"

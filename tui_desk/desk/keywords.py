@@ -5,8 +5,13 @@ Every message of a conversation carries the same keywords:
     td:status:<open|pending|closed|spam>     td:assign:<agent>
     td:snooze:<YYYYMMDDTHHMMZ>|reply         td:tag:<tag>
 
-Names are lower-cased; bytes outside [a-z0-9._-] are written =XX (UTF-8 hex) so every keyword
-is a plain IMAP atom. Reading back: tags are the union over the messages (tags merge); status,
+Bytes outside [a-z0-9._-] are written =XX (UTF-8 hex) so every keyword is a plain IMAP atom.
+Keywords are case-insensitive (RFC 3501): whoever reads one may fold its case, and we do. So
+tags and the claim markers are lower-cased, and an assignee keeps its case by writing each
+capital as =XX too ("Chen Wei" -> td:assign:=43hen=20=57ei), which no folding changes: an older
+client, which lower-cases and decodes =XX the same way, reads "Chen Wei" too. A name too long
+for that (MAX_KEYWORD) is written lower-cased, as older clients write every name; reading a
+lower-case assignee back, the desk takes the spelling its config knows (desk.agent_names). Reading back: tags are the union over the messages (tags merge); status,
 assignee and snooze come from the message with the highest MODSEQ that carries one (the last
 writer wins, as the server ordered the writes).
 
@@ -58,8 +63,14 @@ _SAFE = re.compile(r"[a-z0-9._-]")
 STATUS_ORDER = ("closed", "spam", "pending", "open")  # tie-break when one message holds two
 
 
-def encode_name(name: str) -> str:
-    return "".join(c if _SAFE.fullmatch(c) else "".join(f"={b:02X}" for b in c.encode()) for c in name.lower())
+def encode_name(name: str, *, keep_case: bool = False) -> str:
+    return "".join(c if _SAFE.fullmatch(c) else "".join(f"={b:02X}" for b in c.encode())
+                   for c in (name if keep_case else name.lower()))
+
+
+def assign_keyword(agent: str) -> str:
+    kept = f"{PREFIX}assign:{encode_name(agent, keep_case=True)}"
+    return kept if len(kept) <= MAX_KEYWORD else f"{PREFIX}assign:{encode_name(agent)}"
 
 
 def decode_name(text: str) -> str:
@@ -81,7 +92,7 @@ def _snooze_kw(ts: int) -> str:
 def keywords_for(state: ConvState) -> set[str]:
     kws = {f"{PREFIX}status:{state.status}"}
     if state.assignee:
-        kws.add(f"{PREFIX}assign:{encode_name(state.assignee)}")
+        kws.add(assign_keyword(state.assignee))
     if state.snooze_reply:
         kws.add(f"{PREFIX}snooze:reply")
     elif state.snooze_until:

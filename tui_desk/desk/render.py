@@ -91,7 +91,7 @@ def conversation_text(view: ConversationView, now: dt.datetime | None = None) ->
     lines = [f"#{view.id} {view.subject}",
              f"customer: {view.customer}   status: {view.status}"
              + (f"   tags: {', '.join(view.tags)}" if view.tags else "")]
-    state = state_words(view, (now or dt.datetime.now(UTC)).astimezone())  # snooze times in local time
+    state = state_words(view, now or dt.datetime.now(UTC).astimezone())  # snooze times in now's zone (the desk's)
     if state:
         lines.append("   ".join(state))
     if view.reasons:

@@ -42,6 +42,11 @@ def zone_name(desk: DeskCore) -> str:
     return str(getattr(zone, "key", None) or desk.config.priority.timezone or "UTC")
 
 
+def known_agents(desk: DeskCore) -> tuple[str, ...]:
+    """The names the config spells: a report groups an agent's other spellings under them."""
+    return (desk.config.agent, *desk.config.team)
+
+
 def _clock(desk: DeskCore) -> BusinessClock:
     clock: BusinessClock = business_clock(desk.config.priority)
     return clock
@@ -108,7 +113,7 @@ async def report(desk: DeskCore, since: int, until: int, by: tuple[str, ...] = (
     else:
         found = await rows(desk, since, until)
         made = await asyncio.to_thread(partial(metrics.report, found, since, until, zone=zone_name(desk), by=by,
-                                               business_hours=business_hours))
+                                               business_hours=business_hours, agents=known_agents(desk)))
     return dataclasses.replace(made, csat=figures)
 
 
@@ -129,7 +134,7 @@ async def csat(desk: DeskCore, since: int, until: int, by: tuple[str, ...] = ())
                                     if isinstance(s, dict) and s.get("name")))
         answers.append(CsatAnswer(f.event.at, rating, score, agent if isinstance(agent, str) else None, tags, names,
                                   customer.rpartition("@")[2].lower() or None))
-    return csat_report(answers, since, until, zone=zone_name(desk), by=by)
+    return csat_report(answers, since, until, zone=zone_name(desk), by=by, agents=known_agents(desk))
 
 
 async def load(desk: DeskCore, since: int, until: int) -> tuple[metrics.Heatmap, metrics.Staffing]:

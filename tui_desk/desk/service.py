@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
+from tui_desk.desk.agent_names import AgentNames
 from tui_desk.desk.core import DeskCore
 from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
@@ -220,15 +221,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def known_agents(self) -> list[str]:
         """This agent, the configured team, and the agents seen in the store (assignees, note
-        authors, td:replying: keywords); each name once, whatever its case, sorted."""
+        authors, td:replying: keywords); each name once, whatever its case (the spelling
+        desk.agent_names picks: the config's, else one with capitals), sorted."""
         names, flags = await queries.agents_seen(self.store)
         replying = {keywords.decode_name(n) for f in flags for n in keywords.replying_agents(f.split())}
-        known: dict[str, str] = {}
-        for name in (self.config.agent, *self.config.team, *sorted(names), *sorted(replying)):
-            name = sanitize_line(" ".join(name.split()))
-            if name:
-                known.setdefault(name.casefold(), name)  # the first spelling: config before keywords
-        return sorted(known.values(), key=str.casefold)
+        clean = [sanitize_line(" ".join(n.split())) for n in (self.config.agent, *self.config.team)]
+        seen = [sanitize_line(" ".join(n.split())) for n in (*names, *replying)]
+        spelling = AgentNames(clean, seen)
+        return sorted({n.casefold(): spelling(n) for n in (*clean, *seen) if n}.values(), key=str.casefold)
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         stored = await stored_rows(self.store, ids, self.config)
@@ -266,10 +266,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
             names |= keywords.replying_agents(flags.split())
         now = self.clock()
         out = []
+        spelling = AgentNames((self.config.agent, *self.config.team))
         for name in sorted(names - {me}):
             first_seen = self._replying_seen.setdefault((conv_id, name), now)
-            if now - first_seen < keywords.REPLYING_EXPIRES:
-                out.append(sanitize_line(keywords.decode_name(name)))
+            if now - first_seen < keywords.REPLYING_EXPIRES:  # the marker is lower case: the config's spelling
+                out.append(sanitize_line(spelling.legacy(keywords.decode_name(name)) or ""))
         return tuple(out)
 
     async def reply_started(self, conv_id: int) -> int | None:

@@ -51,6 +51,17 @@ def format_datetime_short(when: dt.datetime, now: dt.datetime | None = None) -> 
     return f"{when:%Y-%m-%d}"
 
 
+def format_stamp(when: dt.datetime | float, zone: dt.tzinfo | None = None) -> str:
+    """A moment in full, for lines that stand alone (history, incidents, report periods):
+    "2026-12-07 06:37". A POSIX time is shown in ``zone`` (the desk's: local_zone), an aware
+    datetime in ``zone`` when given, else in its own."""
+    if not isinstance(when, dt.datetime):
+        when = dt.datetime.fromtimestamp(when, zone or local_zone())
+    elif zone is not None and when.tzinfo is not None:
+        when = when.astimezone(zone)
+    return f"{when:%Y-%m-%d %H:%M}"
+
+
 def format_when(when: dt.datetime, now: dt.datetime) -> str:
     """A coming moment in at most 10 characters, for markers ("z Fri 9:00", "⏲ 17:30"):
     "17:30" today, "Fri 9:00" within the next six days, "Nov 27" this year, else "2027-01-04".
@@ -65,6 +76,19 @@ def format_when(when: dt.datetime, now: dt.datetime) -> str:
     if when.year == now.year:
         return f"{MONTHS[when.month - 1]} {when.day}"
     return f"{when:%Y-%m-%d}"
+
+
+def format_clock(when: float, zone: dt.tzinfo) -> str:
+    """The time of day to the second, in ``zone`` (the desk's), for a run of sends: "06:37:05"."""
+    return f"{dt.datetime.fromtimestamp(when, zone):%H:%M:%S}"
+
+
+def format_day_time(when: dt.datetime, now: dt.datetime) -> str:
+    """A moment for a one-line confirmation or listing, in the zone of ``now``, without the
+    locale's names: "Mon 07 Dec 09:00"."""
+    if when.tzinfo is not None and now.tzinfo is not None:
+        when = when.astimezone(now.tzinfo)
+    return f"{WEEKDAYS[when.weekday()]} {when.day:02d} {MONTHS[when.month - 1]} {when:%H:%M}"
 
 
 def format_wake(when: dt.datetime, now: dt.datetime) -> str:

@@ -33,6 +33,7 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, cast
 from zoneinfo import ZoneInfo
 
+from tui_desk.desk.agent_names import AgentNames, agent_order
 from tui_desk.desk.metrics.csat import NO_CSAT, Csat
 from tui_desk.desk.metrics.load import BUCKET, LocalTime
 from tui_desk.desk.metrics.stats import Stats, stats
@@ -356,10 +357,11 @@ def _ts(t: float | dt.datetime) -> float:
 
 
 def report(rows: Iterable[ConvMetrics], since: float | dt.datetime, until: float | dt.datetime, *, zone: str = "UTC", by: Iterable[str] = (),
-           business_hours: bool = False) -> Report:
+           business_hours: bool = False, agents: Iterable[str] = ()) -> Report:
     """The report over [since, until) (POSIX seconds or aware datetimes); `zone` is the desk's
     time zone for day/week keys; business_hours: give business-time statistics too (from rows
-    computed with a business clock)."""
+    computed with a business clock); agents: the names the config spells (desk.agent_names:
+    by agent, names equal but for case are one group)."""
     since, until = _ts(since), _ts(until)
     by = tuple(by)
     for b in by:
@@ -369,7 +371,7 @@ def report(rows: Iterable[ConvMetrics], since: float | dt.datetime, until: float
         return headline_report(rows, since, until, zone=zone, business_hours=business_hours)
     local = LocalTime(zone)
     with gc_paused():
-        return _report(rows, since, until, local, by, business_hours)
+        return _report(rows, since, until, local, by, business_hours, tuple(agents))
 
 
 def headline_report(rows: Iterable[Sequence[Any]], since: float | dt.datetime, until: float | dt.datetime, *,
@@ -384,7 +386,8 @@ def headline_report(rows: Iterable[Sequence[Any]], since: float | dt.datetime, u
                       _headline(rows, since, until, business_hours), {})
 
 
-def _report(rows: Iterable[ConvMetrics], since: float, until: float, local: LocalTime, by: tuple[str, ...], business_hours: bool) -> Report:
+def _report(rows: Iterable[ConvMetrics], since: float, until: float, local: LocalTime, by: tuple[str, ...],
+            business_hours: bool, agents: tuple[str, ...] = ()) -> Report:
     facts = _facts(rows, since, until)
     breakdowns: dict[str, tuple[Group, ...]] = {}
     for b in by:
@@ -392,9 +395,20 @@ def _report(rows: Iterable[ConvMetrics], since: float, until: float, local: Loca
         per_kind = {kind: _split(b, kind, facts[kind], local, bounds) for kind in KINDS}
         keys = {k for split in per_kind.values() for k in split}
         order = sorted(keys, key=lambda k: (k is None, k or ""))
+        if b == "agent":  # each fact has one agent: merging the spellings counts none twice
+            spelling = AgentNames(agents, keys)
+            per_kind = {kind: _merged(split, spelling) for kind, split in per_kind.items()}
+            order = sorted({spelling(k) for k in keys}, key=agent_order)
         breakdowns[b] = tuple(_group(k, {kind: per_kind[kind].get(k, ()) for kind in KINDS}, business_hours)
                               for k in order)
     return Report(since, until, local.name, business_hours, _group(None, facts, business_hours), breakdowns)
+
+
+def _merged(split: dict[str | None, list[Fact]], spelling: AgentNames) -> dict[str | None, list[Fact]]:
+    out: dict[str | None, list[Fact]] = {}
+    for key, items in split.items():
+        out.setdefault(spelling(key), []).extend(items)
+    return out
 
 
 def _split(by: str, kind: str, items: Sequence[Fact], local: LocalTime,

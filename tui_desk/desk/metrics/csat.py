@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from tui_desk.desk.agent_names import AgentNames, agent_order
 from tui_desk.desk.metrics.load import LocalTime
 
 RATINGS = ("great", "okay", "bad")
@@ -105,15 +106,18 @@ def _keys(by: str, a: CsatAnswer, local: LocalTime) -> tuple[str | None, ...]:
 
 
 def csat_report(answers: Iterable[CsatAnswer], since: float, until: float, *, zone: str = "UTC",
-                by: Iterable[str] = ()) -> Csat:
-    """The answers given in [since, until), with a breakdown for each of `by`."""
+                by: Iterable[str] = (), agents: Iterable[str] = ()) -> Csat:
+    """The answers given in [since, until), with a breakdown for each of `by`; by agent, names
+    equal but for case are one agent, spelled as `agents` (the config's) do (desk.agent_names)."""
     found = [a for a in answers if since <= a.at < until]
     local = LocalTime(zone)
+    spelling = AgentNames(tuple(agents), (a.agent for a in found))
     breakdowns: dict[str, tuple[CsatGroup, ...]] = {}
     for b in by:
         groups: dict[str | None, list[CsatAnswer]] = {}
         for a in found:
             for k in dict.fromkeys(_keys(b, a, local)):
-                groups.setdefault(k, []).append(a)
-        breakdowns[b] = tuple(_group(k, groups[k]) for k in sorted(groups, key=lambda k: (k is None, k or "")))
+                groups.setdefault(spelling(k) if b == "agent" else k, []).append(a)
+        order = agent_order if b == "agent" else (lambda k: (k is None, k or ""))
+        breakdowns[b] = tuple(_group(k, groups[k]) for k in sorted(groups, key=order))
     return Csat(_group(None, found), breakdowns)
