@@ -1,7 +1,8 @@
-"""desk.first_page: the queue's first page, read on a thread while the app starts. A store that
-needs nothing done to it is read on a plain connection without the desk's modules; one that
-must be brought up to date, or whose rows carry SLA timelines, through a Desk as before. Either
-way the page is the one the app's own desk would read."""
+"""desk.first_page: the queue's first page, read in a forked child (`tui-desk`) or on a thread
+while the app starts. A store that needs nothing done to it is read on a plain connection
+without the desk's modules; one that must be brought up to date, or whose rows carry SLA
+timelines, through a Desk as before. Either way the page is the one the app's own desk would
+read."""
 
 from __future__ import annotations
 
@@ -142,3 +143,99 @@ def test_the_thread_leaves_the_desks_modules_to_the_app(demo_db, tmp_path):
             "print('tui_desk.desk.service' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
+
+
+# `tui-desk` reads the page in a forked child (fork=True): run in a fresh interpreter, as the
+# app's start is, where no other thread runs (a process with threads reads on a thread instead)
+FORKED = """
+import atexit, json, os, signal, sys
+from tui_desk.config import Config, PriorityConfig
+from tui_desk.desk.first_page import FirstPageReader
+
+db, config, now = sys.argv[1], Config(agent={agent!r}, agent_addresses={addresses!r}, priority={priority!r}), {now!r}
+parent = os.getpid()
+atexit.register(print, "atexit ran")  # in the parent only: the child leaves by os._exit
+blocked, _never_written = os.pipe()
+
+class Child(FirstPageReader):
+    how = None
+    async def _read_plain(self):
+        if os.getpid() != parent:
+            print("the child on stdout"); print("the child on stderr", file=sys.stderr)
+            if self.how == "dies":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if self.how == "waits":
+                os.read(blocked, 1)
+        return await super()._read_plain()
+
+def no_child_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+out = {{}}
+thread = FirstPageReader(db, config, clock=lambda: now)
+expected = thread.result()
+out["thread_forked"] = thread.forked
+for how in ("reads", "dies", "waits", "closed"):
+    Child.how = how
+    reader = Child(db, config, clock=lambda: now, fork=True)
+    forked, pid = reader.forked, reader._child[0] if reader._child else None
+    if how == "waits":
+        os.kill(pid, signal.SIGINT)  # Ctrl+C in the terminal reaches the child too
+    if how == "closed":
+        reader.close()  # the app never took the page
+        page = None
+    else:
+        page = reader.result()
+    status = reader._child_status
+    out[how] = dict(forked=forked, same=page == expected, mark=reader.mark is not None and len(reader.mark) == 4, exited=os.WIFEXITED(status) and os.WEXITSTATUS(status),
+                    signal=os.WIFSIGNALED(status) and signal.Signals(os.WTERMSIG(status)).name, no_child_left=no_child_left(),
+                    timings=sorted(reader.timings))
+print(json.dumps(out))
+"""
+
+
+def test_the_forked_read_sends_the_threads_page_and_leaves_no_trace(demo_db, tmp_path):
+    """The child's page is the one the thread reads; a child that dies or is interrupted
+    (Ctrl+C) leaves the page to be read the thread's way; none is left unreaped, none runs the
+    parent's atexit handlers or writes to the terminal."""
+    import json
+    code = FORKED.format(agent=PLAIN.agent, addresses=PLAIN.agent_addresses, priority=PLAIN.priority,
+                         now=NOW.timestamp())
+    done = subprocess.run([sys.executable, "-c", code, str(demo_db)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    *printed, last, atexit_line = done.stdout.splitlines()
+    assert printed == [] and done.stderr == "" and atexit_line == "atexit ran"
+    out = json.loads(last)
+    assert out["thread_forked"] is False
+    timings = ["ids_query_s", "ids_read", "rows_made", "rows_s"]
+    assert out["reads"] == dict(forked=True, same=True, mark=True, exited=0, signal=False, no_child_left=True,
+                                timings=timings)
+    assert out["dies"] == dict(forked=True, same=True, mark=True, exited=False, signal="SIGKILL",
+                               no_child_left=True, timings=timings)  # read again here
+    assert out["waits"] == dict(forked=True, same=True, mark=True, exited=False, signal="SIGINT",
+                                no_child_left=True, timings=timings)
+    assert out["closed"]["forked"] is True and out["closed"]["no_child_left"]
+    assert out["closed"]["signal"] == "SIGKILL" or out["closed"]["exited"] == 0  # ended, unless it was done already
+
+
+def test_no_child_for_sla_targets_a_missing_store_or_a_process_with_threads(demo_db, tmp_path):
+    """[sla] targets are read through a Desk (its thread), and a store not there yet is made by
+    the app's own open: no child for them. With another thread running, a fork could copy a
+    lock that thread holds: the thread's way again."""
+    assert FirstPageReader(demo_db, DEMO_CONFIG, fork=True).forked is False
+    assert FirstPageReader(tmp_path / "none.sqlite3", PLAIN, fork=True).forked is False
+    import threading
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        reader = FirstPageReader(demo_db, PLAIN, clock=clock, fork=True)
+        assert reader.forked is False and reader.result() is not None
+    finally:
+        release.set()
+        other.join()

@@ -191,10 +191,12 @@ class DeskApp(DeskAppBase):
         """(ids, the rows of the first screenful); None when listing failed: load_queue will
         say why. An error opening the desk is raised."""
         query = self.main.initial_query
-        if self._first_page_reader is not None and not query:
-            page = await asyncio.to_thread(self._first_page_reader.result)
+        reader = self._first_page_reader
+        if reader is not None and not query:
+            # read at once when it is there: a thread would hand it over after the first frame
+            page = reader.result() if reader.done() else await asyncio.to_thread(reader.result)
             if page is not None:
-                self._store_mark = self._first_page_reader.mark  # what the store watch compares with
+                self._store_mark = reader.mark  # what the store watch compares with
                 return page  # the desk opens once they are on screen (start)
         desk = await self.desk_opened()
         self._store_mark = desk.store_mark()
