@@ -122,6 +122,18 @@ class DeskApp(DeskAppBase):
             self.start_theme = self.theme_names[0] if self.theme_names else FALLBACK_THEME
         # before the first frame: a theme set later parses the whole stylesheet a second time
         self.theme = self.start_theme
+        # ...and into the stylesheet now, which Textual made with the default theme's colours:
+        # else the refresh the theme queued (refresh_css, before any screen is there) parses
+        # every source into a fresh stylesheet whose parse cache is dropped, and the first
+        # widgets' CSS parses them all once more (~10 ms of the first frame)
+        self._css_at_start: dict[str, str] | None = self.get_css_variables()
+        self.stylesheet.set_variables(self._css_at_start)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        start, self._css_at_start = self._css_at_start, None
+        if start is not None and not self.screen_stack and start == self.get_css_variables():
+            return  # the theme's refresh queued in __init__: nothing is styled yet, the colours are in
+        super().refresh_css(animate)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
