@@ -60,6 +60,8 @@ class FirstPageReader:
         self.timings: dict[str, float] = {}  # when the ids and the rows were read (bench/ui_bench.py)
         self._child: tuple[int, int] | None = None  # (pid, the pipe's read end)
         self._child_status: int | None = None  # its wait status, once reaped
+        # the child's: "page", "desk" (to read through a Desk here) or "failed"; then "read here"
+        self._answer: str | None = None
         self._thread: threading.Thread | None = None
         if fork and self._plain_read_possible():
             self._child = self._fork()
@@ -201,13 +203,12 @@ class FirstPageReader:
         finally:
             os._exit(status)
 
-    def _take_child(self) -> Page | None:
-        """The child's page; its failure or a store needing a Desk: read here, as the thread would."""
+    def _take_answer(self) -> None:
+        """Everything the child sent (it has left or is leaving), and the child reaped."""
         assert self._child is not None
-        pid, read_end = self._child
         chunks = []
         try:
-            while chunk := os.read(read_end, PIPE_BYTES):
+            while chunk := os.read(self._child[1], PIPE_BYTES):
                 chunks.append(chunk)
         finally:
             self._reap()
@@ -215,17 +216,14 @@ class FirstPageReader:
         try:
             answer = pickle.loads(b"".join(chunks))
         except Exception:  # noqa: BLE001 - a child that died says nothing: read here, the thread's way
-            answer = None
-        if answer is not None and answer[0] == "page":
+            answer = ("failed",)
+        if answer[0] == "page":
             from array import array
             ids = array("q")
             ids.frombytes(answer[1])
             self.mark, self.timings = answer[3], answer[4]
-            return ids.tolist(), answer[2]
-        try:
-            return asyncio.run(self._read_with_desk() if answer == ("desk",) else self._read())
-        except Exception:  # noqa: BLE001 - the app's own open says what is wrong
-            return None
+            self._page = ids.tolist(), answer[2]
+        self._answer = answer[0]
 
     def _reap(self, kill: bool = False) -> None:
         if self._child is None:
@@ -241,19 +239,28 @@ class FirstPageReader:
         self._child_status = os.waitpid(pid, 0)[1]
 
     def done(self) -> bool:
-        """result() will not wait: the child has sent its page and left, or the thread ended."""
+        """result() will not wait: the child has sent its page and left, or the thread ended.
+        (Not when the page must still be read here: a failed child, a store needing a Desk.)"""
         if self._child is not None:
             if self._child_status is None:
                 pid, status = os.waitpid(self._child[0], os.WNOHANG)
                 if pid == 0:
                     return False
                 self._child_status = status
-            return True
+            self._take_answer()
+        if self.forked:
+            return self._answer in ("page", "read here")
         return self._thread is None or not self._thread.is_alive()
 
     def result(self) -> Page | None:
         if self._child is not None:
-            self._page = self._take_child()
+            self._take_answer()
+        if self.forked and self._answer in ("desk", "failed"):
+            how, self._answer = self._answer, "read here"
+            try:  # as the thread would have
+                self._page = asyncio.run(self._read_with_desk() if how == "desk" else self._read())
+            except Exception:  # noqa: BLE001 - the app's own open says what is wrong
+                self._page = None
         elif self._thread is not None:
             self._thread.join()
         return self._page
