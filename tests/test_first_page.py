@@ -132,6 +132,21 @@ async def test_plain_reads_neither_write_nor_make_a_store(demo_db, tmp_path):
         store.close()
 
 
+def test_plain_reads_run_without_an_event_loop(demo_db):
+    """PlainReads.run: the child's read and the setup hint need no event loop; a coroutine that
+    waits for one is a bug, said, not a hang."""
+    store = PlainReads(demo_db)
+    try:
+        assert PlainReads.run(store.get_meta("agent_identity")) is not None
+
+        async def waits():
+            await asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="waited"):
+            PlainReads.run(waits())
+    finally:
+        store.close()
+
+
 def test_the_thread_leaves_the_desks_modules_to_the_app(demo_db, tmp_path):
     """What the thread imports the app's own imports wait for (the GIL): the desk's service and
     the rest of its modules are imported after the first paint (ui.app.run_app)."""
