@@ -10,7 +10,8 @@ dir (so no remembered theme is read or written), COLORTERM=truecolor, TERM=tmux-
 
 1. First paint, two ways, each `--runs` times in a fresh process after one untimed warm-up:
    a. in-process: a child interpreter does what `tui-desk` does (cli.run_tui): imports the
-      CLI, starts the thread reading the queue's first page (desk.first_page), imports the TUI,
+      CLI, forks the child process reading the queue's first page (desk.first_page: the
+      thread when it cannot fork; the JSON says which), imports the TUI,
       builds DeskApp with the same `open_desk` factory and reader as `run_app`, and runs it under
       `App.run_test(size=(120, 40))`
       (headless). Each frame the screen hands to `App._display` is also encoded with
@@ -18,7 +19,8 @@ dir (so no remembered theme is read or written), COLORTERM=truecolor, TERM=tmux-
       paint = the end of the first frame in which QueueView.render_line drew a line of a loaded
       row (not "Loading…", not a "…" placeholder). Times are taken from the parent's clock just
       before it spawned the child, and split into: interpreter start, imports, DeskApp(), the
-      thread's reads of the queue's ids and of the first page's rows, first frame, first row frame, the app's
+      first-page reader's reads of the queue's ids and of the first page's rows (its own wall
+      clock, sent back with the page), first frame, first row frame, the app's
       own Desk.open (after the rows are on screen). Also the CPU time of the process (both
       threads) up to that frame: on a shared machine it varies far less than the wall time.
    b. end-to-end: `tui-desk --db STORE` in a private tmux server (`tmux -L <name> new -d -x 120
@@ -176,48 +178,16 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     def mark(name: str) -> None:
         marks.setdefault(name, time.time())
 
-    class TimedReader(FirstPageReader):
-        """Times the queue's reads, whichever way the thread takes (desk.first_page); the
-        wrappers are put in on the thread, so the main thread imports nothing more for them."""
-
-        async def _read(self):
-            from tui_desk.desk import queue_rows as rows_module
-            from tui_desk.store import queries
-
-            queue_list, stored_rows, build_rows = queries.queue_list, rows_module.stored_rows, rows_module.build_rows
-
-            async def timed_queue_list(store, *a, **kw):
-                t = time.perf_counter()
-                ids, wakes_at = await queue_list(store, *a, **kw)
-                info.setdefault("queue_ids_s", time.perf_counter() - t)
-                info.setdefault("queue_len", len(ids))
-                mark("ids_loaded")
-                return ids, wakes_at
-
-            async def timed_stored_rows(store, ids, *a, **kw):
-                t = time.perf_counter()
-                stored = await stored_rows(store, ids, *a, **kw)
-                info.setdefault("queue_rows_s", []).append(time.perf_counter() - t)
-                return stored
-
-            def timed_build_rows(*a, **kw):
-                rows = build_rows(*a, **kw)
-                mark("first_rows_fetched")
-                return rows
-
-            queries.queue_list = timed_queue_list
-            rows_module.stored_rows, rows_module.build_rows = timed_stored_rows, timed_build_rows
-            return await super()._read()
-
     # as `tui-desk` does (cli.run_tui): no garbage collection until the app has started, the
-    # first page read while the TUI is imported
+    # first page read in a forked child while the TUI is imported (its times come back with it)
     config = load_config(None)
     import gc
 
     gc.disable()
-    reader = TimedReader(db, config)
+    reader = FirstPageReader(db, config, fork=True)
+    info["first_page_forked"] = reader.forked
 
-    import tui_desk.ui.app as app_module  # as cli.run_tui: the TUI, imported while the thread reads
+    import tui_desk.ui.app as app_module  # as cli.run_tui: the TUI, imported while the child reads
 
     imported = time.time()
     if what_if:
@@ -348,6 +318,7 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
         out: dict = {}
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(lambda: "first_row_frame" in marks, 60)
+            info["queue_len"] = len(app.queue.ids)
             if profiler is not None:
                 profiler.disable()
             out["rss_first_paint"] = vm_status()
@@ -359,6 +330,13 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
         return out
 
     out = asyncio.run(main())
+    reader.close()
+    timings = reader.timings  # the child's clock is the same wall clock
+    if "ids_read" in timings:
+        marks["ids_loaded"] = timings["ids_read"]
+        marks["first_rows_fetched"] = timings["rows_made"]
+        info["queue_ids_s"] = timings["ids_query_s"]
+        info["queue_rows_s"] = [timings["rows_s"]]
     if profiler is not None and prof_path:
         profiler.dump_stats(prof_path)
     marks.update({"spawned": spawned, "script_start": script_start, "imported": imported})
@@ -626,8 +604,8 @@ def main() -> int:
     labels = {"script_start": "interpreter started", "imported": "imports done (tui_desk.cli, textual, ui.app)",
               "loop_started": "asyncio loop running", "constructed": "DeskApp() built",
               "first_frame": "first frame", "desk_opened": "the app's own Desk.open done",
-              "ids_loaded": f"thread: the queue's ids read ({queue_len} ids, query {s['queue_ids_ms']:.0f} ms)",
-              "first_rows_fetched": f"thread: the first page's rows made (queries {s['first_queue_rows_ms']:.0f} ms)",
+              "ids_loaded": f"first-page child: the queue's ids read ({queue_len} ids, query {s['queue_ids_ms']:.0f} ms)",
+              "first_rows_fetched": f"first-page child: its rows made (queries and rows {s['first_queue_rows_ms']:.0f} ms)",
               "first_row_frame": "first frame with rows"}
     for name, v in s["phases_ms"].items():
         print(f"  {v['at']:7.1f}  (+{v['step']:6.1f})  {labels[name]}")

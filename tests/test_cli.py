@@ -511,6 +511,11 @@ def test_the_app_with_no_account_and_no_mail_says_how_to_start(tmp_path, capsys,
     code, out, err = run(capsys, "--config", cfg, "--db", tmp_path / "empty.sqlite3")
     assert code == 0 and started and out == ""
     assert str(cfg) in err and "[accounts.NAME]" in err and "README: Accounts" in err and "tui-desk demo" in err
+    # the store made by that start is asked on a plain read-only connection now: the same words
+    assert (tmp_path / "empty.sqlite3").exists()
+    with monkeypatch.context() as m:
+        m.setattr(cli, "_setup_hint", lambda db, config: pytest.fail("opened as a Store"))
+        assert run(capsys, "--config", cfg, "--db", tmp_path / "empty.sqlite3") == (0, "", err)
     # a store with mail (imported, no account needed) needs no hint
     db = tmp_path / "full.sqlite3"
     asyncio.run(prepare_demo(db, NOW))

@@ -1,7 +1,8 @@
-"""desk.first_page: the queue's first page, read on a thread while the app starts. A store that
-needs nothing done to it is read on a plain connection without the desk's modules; one that
-must be brought up to date, or whose rows carry SLA timelines, through a Desk as before. Either
-way the page is the one the app's own desk would read."""
+"""desk.first_page: the queue's first page, read in a forked child (`tui-desk`) or on a thread
+while the app starts. A store that needs nothing done to it is read on a plain connection
+without the desk's modules; one that must be brought up to date, or whose rows carry SLA
+timelines, through a Desk as before. Either way the page is the one the app's own desk would
+read."""
 
 from __future__ import annotations
 
@@ -131,6 +132,21 @@ async def test_plain_reads_neither_write_nor_make_a_store(demo_db, tmp_path):
         store.close()
 
 
+def test_plain_reads_run_without_an_event_loop(demo_db):
+    """PlainReads.run: the child's read and the setup hint need no event loop; a coroutine that
+    waits for one is a bug, said, not a hang."""
+    store = PlainReads(demo_db)
+    try:
+        assert PlainReads.run(store.get_meta("agent_identity")) is not None
+
+        async def waits():
+            await asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="waited"):
+            PlainReads.run(waits())
+    finally:
+        store.close()
+
+
 def test_the_thread_leaves_the_desks_modules_to_the_app(demo_db, tmp_path):
     """What the thread imports the app's own imports wait for (the GIL): the desk's service and
     the rest of its modules are imported after the first paint (ui.app.run_app)."""
@@ -142,3 +158,118 @@ def test_the_thread_leaves_the_desks_modules_to_the_app(demo_db, tmp_path):
             "print('tui_desk.desk.service' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
+
+
+# `tui-desk` reads the page in a forked child (fork=True): run in a fresh interpreter, as the
+# app's start is, where no other thread runs (a process with threads reads on a thread instead)
+FORKED = """
+import atexit, json, os, signal, sys
+from tui_desk.config import Config, PriorityConfig
+from tui_desk.desk.first_page import FirstPageReader
+
+db, config, now = sys.argv[1], Config(agent={agent!r}, agent_addresses={addresses!r}, priority={priority!r}), {now!r}
+parent = os.getpid()
+atexit.register(print, "atexit ran")  # in the parent only: the child leaves by os._exit
+blocked, _never_written = os.pipe()
+
+class Child(FirstPageReader):
+    how = None
+    async def _read_plain(self):
+        if os.getpid() != parent:
+            print("the child on stdout"); print("the child on stderr", file=sys.stderr)
+            if self.how == "dies":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if self.how == "waits":
+                os.read(blocked, 1)
+        return await super()._read_plain()
+
+def no_child_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+out = {{}}
+thread = FirstPageReader(db, config, clock=lambda: now)
+expected = thread.result()
+out["thread_forked"] = thread.forked
+for how in ("reads", "dies", "waits", "closed"):
+    Child.how = how
+    reader = Child(db, config, clock=lambda: now, fork=True)
+    forked, pid = reader.forked, reader._child[0] if reader._child else None
+    if how == "waits":
+        os.kill(pid, signal.SIGINT)  # Ctrl+C in the terminal reaches the child too
+    done = None
+    if how == "reads":
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # until it has left (not reaped)
+        done = reader.done()  # the app takes the page at once then
+    if how == "closed":
+        reader.close()  # the app never took the page
+        page = None
+    else:
+        page = reader.result()
+    status = reader._child_status
+    out[how] = dict(forked=forked, done=done, same=page == expected, mark=reader.mark is not None and len(reader.mark) == 4, exited=os.WIFEXITED(status) and os.WEXITSTATUS(status),
+                    signal=os.WIFSIGNALED(status) and signal.Signals(os.WTERMSIG(status)).name, no_child_left=no_child_left(),
+                    timings=sorted(reader.timings))
+
+# new priority settings: the child says the store needs a Desk, which reads it here
+import dataclasses, sqlite3
+copy = "outdated.sqlite3"
+with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+    source.backup(target)
+changed = dataclasses.replace(config, priority=dataclasses.replace(config.priority, response_target_minutes=30))
+reader = Child(copy, changed, clock=lambda: now, fork=True)
+os.waitid(os.P_PID, reader._child[0], os.WEXITED | os.WNOWAIT)
+done = reader.done()  # False: the page is still to be read (not on the app's event loop)
+page = reader.result()
+out["outdated"] = dict(forked=reader.forked, done=done, no_child_left=no_child_left(),
+                       same=page is not None and page == FirstPageReader(copy, changed, clock=lambda: now).result())
+print(json.dumps(out))
+"""
+
+
+def test_the_forked_read_sends_the_threads_page_and_leaves_no_trace(demo_db, tmp_path):
+    """The child's page is the one the thread reads; a child that dies or is interrupted
+    (Ctrl+C) leaves the page to be read the thread's way, a store to bring up to date through a
+    Desk as the thread would; none is left unreaped, none runs the
+    parent's atexit handlers or writes to the terminal."""
+    import json
+    code = FORKED.format(agent=PLAIN.agent, addresses=PLAIN.agent_addresses, priority=PLAIN.priority,
+                         now=NOW.timestamp())
+    done = subprocess.run([sys.executable, "-c", code, str(demo_db)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    *printed, last, atexit_line = done.stdout.splitlines()
+    assert printed == [] and done.stderr == "" and atexit_line == "atexit ran"
+    out = json.loads(last)
+    assert out["thread_forked"] is False
+    timings = ["ids_query_s", "ids_read", "rows_made", "rows_s"]
+    assert out["reads"] == dict(forked=True, done=True, same=True, mark=True, exited=0, signal=False, no_child_left=True,
+                                timings=timings)
+    assert out["dies"] == dict(forked=True, done=None, same=True, mark=True, exited=False, signal="SIGKILL",
+                               no_child_left=True, timings=timings)  # read again here
+    assert out["waits"] == dict(forked=True, done=None, same=True, mark=True, exited=False, signal="SIGINT",
+                                no_child_left=True, timings=timings)
+    assert out["closed"]["forked"] is True and out["closed"]["no_child_left"]
+    assert out["closed"]["signal"] == "SIGKILL" or out["closed"]["exited"] == 0  # ended, unless it was done already
+    assert out["outdated"] == dict(forked=True, done=False, no_child_left=True, same=True)
+
+
+def test_no_child_for_sla_targets_a_missing_store_or_a_process_with_threads(demo_db, tmp_path):
+    """[sla] targets are read through a Desk (its thread), and a store not there yet is made by
+    the app's own open: no child for them. With another thread running, a fork could copy a
+    lock that thread holds: the thread's way again."""
+    assert FirstPageReader(demo_db, DEMO_CONFIG, fork=True).forked is False
+    assert FirstPageReader(tmp_path / "none.sqlite3", PLAIN, fork=True).forked is False
+    import threading
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        reader = FirstPageReader(demo_db, PLAIN, clock=clock, fork=True)
+        assert reader.forked is False and reader.result() is not None
+    finally:
+        release.set()
+        other.join()

@@ -31,6 +31,31 @@ async def _setup_hint(db: Path, config: Config) -> str | None:
         await store.close()
 
 
+def _app_setup_hint(db: Path, config: Config) -> str | None:
+    """The app's start without accounts: a store of this version is asked on a plain
+    connection that cannot write (no event loop, no aiosqlite thread: ~1 ms instead of ~5-15
+    before the first paint); a store not there yet, an older one to upgrade, or one that does
+    not read, as before (_setup_hint), which makes, upgrades or says what is wrong."""
+    import sqlite3
+
+    from tui_desk.desk.setup_hint import setup_hint
+    from tui_desk.store.db import PlainReads
+    from tui_desk.store.schema import SCHEMA_VERSION
+    try:
+        store = PlainReads(db)
+    except sqlite3.Error:
+        store = None
+    if store is not None:
+        try:
+            if store.version == SCHEMA_VERSION:
+                return PlainReads.run(setup_hint(store, config))
+        except sqlite3.Error:
+            pass
+        finally:
+            store.close()
+    return asyncio.run(_setup_hint(db, config))
+
+
 def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
     """temporary_store: the store is deleted on exit (the demo); the app's quit question says so."""
     # No garbage collection until the first page is there (ui.app resumes it, the start-up's
@@ -38,9 +63,13 @@ def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
     # among them, cost the first paint ~30-50 ms of CPU and free next to nothing.
     gc.disable()
     from tui_desk.desk.first_page import FirstPageReader
-    first_page = FirstPageReader(db, config)  # before the TUI's imports: they overlap
-    from tui_desk.ui.app import run_app
-    return run_app(db, config, first_page, temporary_store=temporary_store)
+    # before the TUI's imports, in a child process: they overlap on two cores
+    first_page = FirstPageReader(db, config, fork=True)
+    try:
+        from tui_desk.ui.app import run_app
+        return run_app(db, config, first_page, temporary_store=temporary_store)
+    finally:
+        first_page.close()  # a child whose page was never taken (Ctrl+C, a failed start) is ended
 
 
 def run_kept_demo(folder: Path) -> int:
@@ -134,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             db = args.db or default_db_path()
             if not config.accounts:  # a first start? (with accounts the app shows the sync's progress)
-                hint = asyncio.run(_setup_hint(db, config))
+                hint = _app_setup_hint(db, config)
                 if hint:
                     say(hint, file=sys.stderr)
             return run_tui(db, config)

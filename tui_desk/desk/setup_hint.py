@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui_desk.config import Config, default_config_path
-from tui_desk.store import Store
+from tui_desk.store.db import StoreReads
 
 
 def setup_hint_text(config_path: Path) -> str:
@@ -20,7 +20,7 @@ def setup_hint_text(config_path: Path) -> str:
             "To look around first: tui-desk demo")
 
 
-async def setup_hint(store: Store, config: Config) -> str | None:
+async def setup_hint(store: StoreReads, config: Config) -> str | None:
     """The hint when there is no account to sync and no conversation in the store, else None."""
     if config.accounts or await store.fetchone("SELECT 1 FROM conversations LIMIT 1") is not None:
         return None

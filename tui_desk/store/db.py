@@ -9,11 +9,13 @@ import sqlite3
 import weakref
 from pathlib import Path
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import AsyncIterator, Iterable, Iterator, Protocol, Sequence
+from typing import Any, AsyncIterator, Coroutine, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 import aiosqlite
 
 from tui_desk.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+T = TypeVar("T")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -229,6 +231,18 @@ class PlainReads(_ReadHelpers):
 
     def close(self) -> None:
         self.db.close()
+
+    @staticmethod
+    def run(reads: Coroutine[Any, Any, T]) -> T:
+        """The result of a coroutine that reads only through PlainReads, run to its end without
+        an event loop (none to set up and tear down): it never waits. One that does is a bug."""
+        try:
+            reads.send(None)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        reads.close()
+        raise RuntimeError("a read on PlainReads waited")
 
 
 class Store(_ReadHelpers):

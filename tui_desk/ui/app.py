@@ -122,6 +122,18 @@ class DeskApp(DeskAppBase):
             self.start_theme = self.theme_names[0] if self.theme_names else FALLBACK_THEME
         # before the first frame: a theme set later parses the whole stylesheet a second time
         self.theme = self.start_theme
+        # ...and into the stylesheet now, which Textual made with the default theme's colours:
+        # else the refresh the theme queued (refresh_css, before any screen is there) parses
+        # every source into a fresh stylesheet whose parse cache is dropped, and the first
+        # widgets' CSS parses them all once more (~10 ms of the first frame)
+        self._css_at_start: dict[str, str] | None = self.get_css_variables()
+        self.stylesheet.set_variables(self._css_at_start)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        start, self._css_at_start = self._css_at_start, None
+        if start is not None and not self.screen_stack and start == self.get_css_variables():
+            return  # the theme's refresh queued in __init__: nothing is styled yet, the colours are in
+        super().refresh_css(animate)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -191,10 +203,12 @@ class DeskApp(DeskAppBase):
         """(ids, the rows of the first screenful); None when listing failed: load_queue will
         say why. An error opening the desk is raised."""
         query = self.main.initial_query
-        if self._first_page_reader is not None and not query:
-            page = await asyncio.to_thread(self._first_page_reader.result)
+        reader = self._first_page_reader
+        if reader is not None and not query:
+            # read at once when it is there: a thread would hand it over after the first frame
+            page = reader.result() if reader.done() else await asyncio.to_thread(reader.result)
             if page is not None:
-                self._store_mark = self._first_page_reader.mark  # what the store watch compares with
+                self._store_mark = reader.mark  # what the store watch compares with
                 return page  # the desk opens once they are on screen (start)
         desk = await self.desk_opened()
         self._store_mark = desk.store_mark()
