@@ -253,7 +253,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         conversation, except on the top row with nothing open yet: then it stays on the top
         row (a first sync filling the queue should show its top, not follow row 1 down)."""
         at_top = self.queue.cursor == 0 and self.conversation_pane.conversation is None
-        self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id)
+        self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id, at=self.queue.cursor)
         shown = self.conversation_pane.conversation
         if shown is not None:
             self.open_conversation(shown.id)
@@ -271,7 +271,10 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         return self.desk
 
     @work(exclusive=True, group="queue-ids")
-    async def load_queue(self, query: str, keep: int | None = None) -> None:
+    async def load_queue(self, query: str, keep: int | None = None, at: int | None = None) -> None:
+        """The list for ``query``; the cursor on ``keep`` if it is still there, else at position
+        ``at`` (the row that took its place: a replied conversation leaves once it is sent),
+        else on the top row."""
         if await self.opened_desk() is None:
             return
         try:
@@ -279,11 +282,12 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
             self.notify(str(exc), title="Search", severity="error", markup=False)
             return
-        self.show_ids(query, ids, keep=keep)
+        self.show_ids(query, ids, keep=keep, at=at)
 
-    def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = ()) -> None:
+    def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = (),
+                 at: int | None = None) -> None:
         self.query_text = query
-        self.queue.set_ids(ids, keep=keep, empty_text=self.empty_text(query), rows=rows)
+        self.queue.set_ids(ids, keep=keep, at=at, empty_text=self.empty_text(query), rows=rows)
         self.conversation_pane.queue_emptied(not ids)
         self.update_queue_subtitle()
 
