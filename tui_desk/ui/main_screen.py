@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker
 
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.ui import registry
@@ -76,6 +77,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self.pending_send = None  # ui.compose.Queued: the last reply queued; u takes it back
         self._prepared_reload: tuple | None = None  # see TriageActions._with_reload_prepared
         self.incident_title = ""  # the active incident's (desk.incident), shown beside the view's name
+        self._opening: int | None = None  # the conversation open_conversation is loading
 
     @property
     def desk(self) -> DeskService | None:
@@ -255,7 +257,9 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         at_top = self.queue.cursor == 0 and self.conversation_pane.conversation is None
         self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id, at=self.queue.cursor)
         shown = self.conversation_pane.conversation
-        if shown is not None:
+        # while another one opens, that one stays (it reads the store now): reopening the one
+        # shown would cancel it, and the pane would go back to the conversation it replaces
+        if shown is not None and self._opening is None:
             self.open_conversation(shown.id)
 
     # --- queue and search -----------------------------------------------------------------
@@ -403,8 +407,20 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
             self.apply_layout(self.app.size.width)
         self.open_conversation(event.conv_id)
 
+    def open_conversation(self, conv_id: int) -> Worker[None]:
+        """Show ``conv_id`` in the conversation pane (a newer call replaces one still loading)."""
+        self._opening = conv_id
+        return self._open_conversation(conv_id)
+
     @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conv_id: int) -> None:
+    async def _open_conversation(self, conv_id: int) -> None:
+        try:
+            await self._show_conversation(conv_id)
+        finally:
+            if self._opening == conv_id:
+                self._opening = None
+
+    async def _show_conversation(self, conv_id: int) -> None:
         desk = await self.opened_desk()
         if desk is None:
             return
