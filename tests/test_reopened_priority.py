@@ -17,10 +17,11 @@ from email.utils import format_datetime
 from tests.clock import Clock
 from tests.desk_clients import open_agent_client, support_account
 from tests.mailfactory import BASE, make_mail
-from tui_desk.config import Config, CsatConfig
+from tui_desk.config import Config, CsatConfig, PriorityConfig
 from tui_desk.desk.csat import SurveyRunner, load_secret
+from tui_desk.desk.priority import NOT_WAITING_RANK, explain, summarize
 from tui_desk.desk.service import Desk
-from tui_desk.store.queries import conversation_rows, thread_message_ids
+from tui_desk.store.queries import ConvState, MessageFact, conversation_rows, thread_message_ids
 
 # The outbox dates a sent reply by the wall clock: the desk's clock starts after it, so that a
 # reopen comes after the agent's reply, as it does at a desk
@@ -120,10 +121,22 @@ async def test_an_agents_reopen_of_an_answered_conversation_ranks_it_as_waiting(
     assert not any(AUTOMATIC in r for r in shown.reasons)
     assert shown.reasons[0].startswith("waiting 20")
     assert shown.score > 0
-    # an answer ends it: pending again, out of the queue
-    await desk.reply(answered, "Did that help?")
-    clock.now += 60
-    for _ in range(2):
-        await alice.round()
-    assert answered not in await desk.queue_ids()
     await desk.close()
+
+
+def test_an_answer_after_the_reopen_ends_its_wait():
+    """(The outbox dates a reply by the wall clock, so this one is worked out from its facts.)"""
+    cfg = PriorityConfig()
+    facts = [MessageFact(1, 1000, False, False, "ann@c.test", "Ann", "Printer jam"),
+             MessageFact(1, 2000, True, False, "alice@helpdesk.test", "Alice", "Re: Printer jam")]
+    reopened = ConvState(status="open", status_set_at=3000)
+    s = summarize(1, facts, reopened, cfg)
+    assert (s.status, s.waiting_since) == ("open", 3000) and s.rank < NOT_WAITING_RANK
+    answered = facts + [MessageFact(1, 4000, True, False, "alice@helpdesk.test", "Alice", "Re: Printer jam")]
+    s = summarize(1, answered, reopened, cfg)
+    assert (s.status, s.waiting_since) == ("pending", None) and s.rank >= NOT_WAITING_RANK
+    # an agent's reopen in the same second as the last mail still waits after it
+    s = summarize(1, facts, ConvState(status="open", status_set_at=2000), cfg)
+    assert s.waiting_since == 2001
+    ex = explain(s, 2000 + 600, cfg, (), 1)
+    assert "reopened, not answered since" in ex.reasons
