@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from tui_desk.desk import commands
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.keywords import CSAT_CLAIM, CSAT_DONE, csat_claim_keyword
+from tui_desk.desk.priority import BAD_RATING_TAG
 from tui_desk.desk.quoting import split_quoted
 from tui_desk.mail.survey import (RATINGS, TOKEN_LENGTH, answer_address, comment_after_rating, delivered_to,
                                   is_survey_id, rating_in, survey_message_id, token_in)
@@ -75,7 +76,7 @@ log = logging.getLogger(__name__)
 SECRET_FILE = "csat.secret"
 LINK_PLACEHOLDERS = tuple(f"csat_{r}" for r in RATINGS)  # the survey snippet's answer links
 LATE = 24 * 3600  # a close found later than delay + this is not surveyed
-BAD_TAG = "csat-bad"
+BAD_TAG = BAD_RATING_TAG  # the queue's reason names it (desk.priority)
 
 
 class CsatError(Exception):

@@ -24,6 +24,11 @@ NOT_WAITING_RANK = 1e15  # sorts after every waiting conversation
 NOT_WAITING_STATUS = {"closed": "closed: nobody is waiting", "spam": "spam: nobody is waiting",
                       "pending": "waiting on the customer"}
 
+# desk.csat tags a bad rating with a comment and opens the conversation: a person should read it
+BAD_RATING_TAG = "csat-bad"
+BAD_RATING_REASON = "bad rating with a comment: reopened for a look"
+
+
 def clean_subject(subject: str) -> str:
     return strip_subject_prefixes(subject)
 
@@ -66,6 +71,11 @@ def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: Pri
     if (s.snooze_until or s.snooze_reply) and customer_wrote_after(state.snooze_set_at):
         s.snooze_until, s.snooze_reply, s.woke_at = None, False, s.last_customer_date
         s.status = "open"
+    if waiting_since is None and state.status == "open" and s.status == "open" and state.status_set_at is not None:
+        # Opened again after the last mail (o, a bad rating with a comment, a question to the
+        # survey; a teammate's through the server): nobody wrote, yet a person is needed, from
+        # then on. Always after the last mail (a wait by mail never is): see reopened().
+        s.waiting_since = max(state.status_set_at, (s.last_date or 0) + 1)
     s.rank = rank(s, cfg, state.tags)
     return s
 
@@ -159,6 +169,12 @@ def kept_next_to_burst(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[
     return s.waiting_since is not None and s.status == "open" and rank(s, cfg, tags) - s.rank > 0.5
 
 
+def reopened(s: ConversationSummary) -> bool:
+    """Whether ``s`` waits because it was opened again (an agent, desk.csat), not for a customer's mail:
+    its wait starts after its last mail (summarize)."""
+    return s.waiting_since is not None and (s.last_date is None or s.waiting_since > s.last_date)
+
+
 def rank(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...] = ()) -> float:
     if s.waiting_since is None:
         return NOT_WAITING_RANK + -(s.last_date or 0) / 1e6
@@ -194,8 +210,10 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     if s.waiting_since is None or s.status in NOT_WAITING_STATUS:
         if s.status in NOT_WAITING_STATUS:
             reasons.insert(0, NOT_WAITING_STATUS[s.status])
-        elif s.status == "open":
+        elif s.status == "open" and s.last_agent_date is None:
             reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
+        elif s.status == "open":
+            reasons.append("nobody waiting: answered, no mail since")
         return Explained(0.0, " ", tuple(reasons), tuple(flags))
     clock_now = business_clock(cfg).elapsed(now)
     waited = max(0.0, clock_now - business_clock(cfg).elapsed(s.waiting_since))
@@ -207,6 +225,8 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     else:
         marker = "+" if waited >= 0.75 * target else " "
         reasons.append(f"waiting {format_duration(waited)} of {format_duration(target)} target")
+    if reopened(s):
+        reasons.append(BAD_RATING_REASON if BAD_RATING_TAG in tags else "reopened, not answered since")
     if snoozed:
         marker = " "  # out of the queue for now: nothing is overdue yet
     for b in extra:

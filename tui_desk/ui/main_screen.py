@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker
 
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.ui import registry
@@ -76,6 +77,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self.pending_send = None  # ui.compose.Queued: the last reply queued; u takes it back
         self._prepared_reload: tuple | None = None  # see TriageActions._with_reload_prepared
         self.incident_title = ""  # the active incident's (desk.incident), shown beside the view's name
+        self._opening: int | None = None  # the conversation open_conversation is loading
 
     @property
     def desk(self) -> DeskService | None:
@@ -253,9 +255,11 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         conversation, except on the top row with nothing open yet: then it stays on the top
         row (a first sync filling the queue should show its top, not follow row 1 down)."""
         at_top = self.queue.cursor == 0 and self.conversation_pane.conversation is None
-        self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id)
+        self.load_queue(self.query_text, keep=None if at_top else self.queue.current_id, at=self.queue.cursor)
         shown = self.conversation_pane.conversation
-        if shown is not None:
+        # while another one opens, that one stays (it reads the store now): reopening the one
+        # shown would cancel it, and the pane would go back to the conversation it replaces
+        if shown is not None and self._opening is None:
             self.open_conversation(shown.id)
 
     # --- queue and search -----------------------------------------------------------------
@@ -271,7 +275,10 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         return self.desk
 
     @work(exclusive=True, group="queue-ids")
-    async def load_queue(self, query: str, keep: int | None = None) -> None:
+    async def load_queue(self, query: str, keep: int | None = None, at: int | None = None) -> None:
+        """The list for ``query``; the cursor on ``keep`` if it is still there, else at position
+        ``at`` (the row that took its place: a replied conversation leaves once it is sent),
+        else on the top row."""
         if await self.opened_desk() is None:
             return
         try:
@@ -279,11 +286,12 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
             self.notify(str(exc), title="Search", severity="error", markup=False)
             return
-        self.show_ids(query, ids, keep=keep)
+        self.show_ids(query, ids, keep=keep, at=at)
 
-    def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = ()) -> None:
+    def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = (),
+                 at: int | None = None) -> None:
         self.query_text = query
-        self.queue.set_ids(ids, keep=keep, empty_text=self.empty_text(query), rows=rows)
+        self.queue.set_ids(ids, keep=keep, at=at, empty_text=self.empty_text(query), rows=rows)
         self.conversation_pane.queue_emptied(not ids)
         self.update_queue_subtitle()
 
@@ -399,8 +407,20 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
             self.apply_layout(self.app.size.width)
         self.open_conversation(event.conv_id)
 
+    def open_conversation(self, conv_id: int) -> Worker[None]:
+        """Show ``conv_id`` in the conversation pane (a newer call replaces one still loading)."""
+        self._opening = conv_id
+        return self._open_conversation(conv_id)
+
     @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conv_id: int) -> None:
+    async def _open_conversation(self, conv_id: int) -> None:
+        try:
+            await self._show_conversation(conv_id)
+        finally:
+            if self._opening == conv_id:
+                self._opening = None
+
+    async def _show_conversation(self, conv_id: int) -> None:
         desk = await self.opened_desk()
         if desk is None:
             return

@@ -306,7 +306,7 @@ class QueueView(ScrollView, can_focus=True):
                 self.selected = kept
                 self._post_selection()
         self._update_virtual_size()
-        self.scroll_to(y=scroll_y if keep_scroll else 0, animate=False)
+        self._scroll_y_to(scroll_y if keep_scroll else 0)
         self._scroll_cursor_into_view()
         self.refresh()
         self._post_cursor()
@@ -582,6 +582,12 @@ class QueueView(ScrollView, can_focus=True):
         top = self._cursor * lines
         bottom = top + lines
         if top < self.scroll_y:
-            self.scroll_to(y=top, animate=False)
+            self._scroll_y_to(top)
         elif bottom > self.scroll_y + height:
-            self.scroll_to(y=bottom - height, animate=False)
+            self._scroll_y_to(bottom - height)
+
+    def _scroll_y_to(self, y: float) -> None:
+        # force: Textual allows a scroll only while the scrollbar shows, and that is decided at
+        # the next layout: a long list replacing a short one (Esc after a search) would stay at
+        # the top with the cursor's row off screen.
+        self.scroll_to(y=y, animate=False, force=True)
