@@ -61,7 +61,7 @@ MIGRATIONS: list[str] = [
         last_date       INTEGER,
         last_customer_date INTEGER,
         last_agent_date INTEGER,
-        waiting_since   INTEGER,            -- first customer mail not yet answered; NULL if none
+        waiting_since   INTEGER,            -- the first customer mail not yet answered, or a reopen after the last mail; NULL if none
         burst           INTEGER NOT NULL DEFAULT 0,  -- most customer mails within the burst window
         rank            REAL NOT NULL DEFAULT 0      -- lower = answer sooner; time-invariant
     );
