@@ -266,6 +266,22 @@ async def test_slash_searches_and_escape_goes_back():
         assert app.focused is app.queue
 
 
+async def test_a_search_shows_which_of_its_rows_are_not_open():
+    """A search lists pending and closed conversations beside the open ones: a row that is not
+    open says so (the tryout read a pending #78 as open); an open row says nothing of it."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"status:pending", "enter")
+        await settle(pilot)
+        assert sorted(app.queue.ids) == [7, 33]
+        lines = visible_lines(app.queue)
+        assert sum("pending" in line for line in lines) == 2, lines
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not any("pending" in line or "closed" in line for line in visible_lines(app.queue))
+
+
 async def test_search_runs_while_typing_and_q_is_text_there():
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:

@@ -55,12 +55,14 @@ def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False) -> str | None
     return f"{what}due {when}"
 
 
-def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False) -> tuple[str, ...]:
+def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False, status: str = "open") -> tuple[str, ...]:
     """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
     ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00".
     The SLA's comes first: a row or header too narrow for all is cut from the end, and a
-    breach matters more than a draft or who has it."""
-    out = []
+    breach matters more than a draft or who has it. ``status``: a row's that is not open comes
+    first ("pending", "closed": a search lists them beside the open ones; the conversation
+    header and the CLI's lines show the status on their own)."""
+    out = [] if status == "open" else [status]
     due = sla_due(row, now, roomy=roomy)
     if due:
         out.append(due)

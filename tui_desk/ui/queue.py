@@ -443,7 +443,7 @@ class QueueView(ScrollView, can_focus=True):
         marked = conv_id in self.selected
         now = self._clock()
         age = format_age(row.last_date, now)
-        state = " ".join(state_markers(row, now))  # a snooze's "Fri 9:00" changes with the day
+        state = " ".join(state_markers(row, now, status=row.status))  # a snooze's "Fri 9:00" changes with the day
         key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:
