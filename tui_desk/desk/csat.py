@@ -72,6 +72,8 @@ if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
 
 log = logging.getLogger(__name__)
+WARNED_KEY = "csat_warned"  # meta: the answer Message-IDs whose ignoring was logged (JSON list)
+WARNED_KEEP = 1000
 
 SECRET_FILE = "csat.secret"
 LINK_PLACEHOLDERS = tuple(f"csat_{r}" for r in RATINGS)  # the survey snippet's answer links
@@ -175,6 +177,8 @@ class SurveyRunner:
         self.sent = 0  # surveys this client queued (tests read them)
         self.recorded = 0  # answers this client recorded
         self.ignored = 0  # answers ignored: forged, expired or reused
+        self._warned: set[str] | None = None  # answers whose ignoring was logged, kept in the store
+        self._warned_now: list[str] = []  # ... and those logged in this pass
 
     async def after_pass(self, session: ClaimSession) -> None:
         await self.send_due(session)
@@ -289,6 +293,8 @@ class SurveyRunner:
                       if m.message_id not in self._settled_answers]
         if not candidates:
             return 0
+        if self._warned is None:
+            self._warned = set(json.loads(await desk.store.get_meta(WARNED_KEY) or "[]"))
         surveys = [s for s in map(_survey, await store_events.of_kind_since(desk.store, "survey", now - 2 * days * 86400))
                    if s is not None]
         answered = {str(f.event.data.get("survey")) for f in await store_events.of_kind_since(
@@ -312,11 +318,26 @@ class SurveyRunner:
                 recorded += 1
             answered.add(vote.survey.message_id)
             self._settled_answers.add(mail.message_id)
+        if self._warned_now:
+            # the newest WARNED_KEEP: an answer older than answer_days is no candidate any more
+            keep = [m for m in json.loads(await desk.store.get_meta(WARNED_KEY) or "[]") if m not in self._warned_now]
+            async with desk.store.transaction():
+                await desk.store.set_meta(WARNED_KEY, json.dumps((keep + self._warned_now)[-WARNED_KEEP:]))
+            self._warned_now = []
         return recorded
 
     def _ignore(self, mail: store_csat.AnswerMail, why: str) -> None:
+        """Logged once per answer mail, not at every pass (nor every `sync --once`) while it is
+        within answer_days: it is looked at again each time (a teammate's survey may come in
+        through History and make it a good answer)."""
         self.ignored += 1
+        if self._warned is not None and mail.message_id in self._warned:
+            log.debug("csat: answer <%s> ignored again: %s", sanitize_line(mail.message_id), why)
+            return
         log.warning("csat: answer <%s> ignored: %s", sanitize_line(mail.message_id), why)
+        if self._warned is not None:
+            self._warned.add(mail.message_id)
+            self._warned_now.append(mail.message_id)
 
     async def _read_answer(self, session: ClaimSession, mail: store_csat.AnswerMail,
                            surveys: list[Survey]) -> _Vote | None:
