@@ -9,7 +9,8 @@ A snippet file looks like::
     Hi {{customer_first_name}}, ...
 
 Without front matter the first line is the title (a leading Markdown heading is taken out of
-the body). The file stem is the snippet's name, typed as ``::name``.
+the body). The file stem is the snippet's name, typed as ``::name``. Title and body are read
+through the one sanitizer (tui_desk.sanitize): shown and sent as every screen shows them.
 
 Two more front-matter keys (issue 17):
 
@@ -47,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_desk.config import default_config_path
-from tui_desk.sanitize import sanitize
+from tui_desk.sanitize import sanitize, sanitize_line
 
 FENCE = "---"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -157,6 +158,9 @@ def parse_snippet(path: Path) -> Snippet:
         if title.startswith("#"):
             title = title.lstrip("#").strip()
             body = "\n".join(lines[first + 1 :]).strip()
+    # as every screen shows it and every mail sends it: a terminal string in the file is not obeyed
+    # by a picker, a preview or the compose box, and what goes is what the agent saw
+    title, body = sanitize_line(title), sanitize(body).strip("\n").rstrip()
     if not body:
         raise SnippetError(str(path), 0, "snippet has no body")
     return Snippet(name=name, title=title, tags=tags, body=body, path=str(path), capture=capture, kb=kb,
