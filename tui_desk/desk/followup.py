@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from tui_desk.desk.commands import CommandError
+from tui_desk.desk.snippets import auto_only_refusal
 from tui_desk.desk.views import FollowupLine, Snippet
 from tui_desk.mail.model import NOTE_DOMAIN
 from tui_desk.sanitize import sanitize_line
@@ -131,9 +132,13 @@ class Outcome:
 
 
 def find_snippet(desk: Desk, name: str) -> Snippet:
+    """The snippet an agent's reply or follow-up (`reply --snippet`, `followup`, F) sends; an
+    auto-only one (desk.snippets) is refused: the desk sends those by itself, filled as only it can."""
     snippet = next((s for s in desk.snippets() if s.name == name), None)
     if snippet is None:
         raise CommandError(f"no snippet '{name}'")
+    if snippet.auto:
+        raise CommandError(auto_only_refusal(name))
     return snippet
 
 

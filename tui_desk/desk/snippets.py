@@ -9,7 +9,8 @@ A snippet file looks like::
     Hi {{customer_first_name}}, ...
 
 Without front matter the first line is the title (a leading Markdown heading is taken out of
-the body). The file stem is the snippet's name, typed as ``::name``.
+the body). The file stem is the snippet's name, typed as ``::name``. Title and body are read
+through the one sanitizer (tui_desk.sanitize): shown and sent as every screen shows them.
 
 Two more front-matter keys (issue 17):
 
@@ -28,9 +29,14 @@ line's length, which the line budget keeps to a fraction of a second.
 
 ``auto: true`` marks a snippet written for mail the desk sends by itself (the CSAT survey, the
 automatic acknowledgement, incident mail): its placeholders (``{{csat_great}}``, ``{{incident}}``)
-are filled only there, so an agent's reply could never be sent with it. The agents' snippet
-picker leaves such snippets out (ui.snippets); ``::name``, rules and ``[csat] snippet`` still
-find them by name.
+are filled only there, and one that could be filled ({{expected_wait}}) would promise the customer
+what nobody keeps. So every agent's picker leaves them out (``for_agents``: the compose box's ``::``
+and Ctrl+O, F's follow-up, the snippet pane), and an agent's ``reply --snippet`` or follow-up with
+one is refused in one line (``auto_only_refusal``; desk.followup.find_snippet); rules, incidents
+and ``[csat] snippet`` still find them by name.
+
+Which snippets a reply used is read from its text (``used_snippets``), one rule for every way a
+reply goes: sent at once, undone and sent again, kept as a draft and sent later.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_desk.config import default_config_path
+from tui_desk.sanitize import sanitize, sanitize_line
 
 FENCE = "---"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -151,6 +158,9 @@ def parse_snippet(path: Path) -> Snippet:
         if title.startswith("#"):
             title = title.lstrip("#").strip()
             body = "\n".join(lines[first + 1 :]).strip()
+    # as every screen shows it and every mail sends it: a terminal string in the file is not obeyed
+    # by a picker, a preview or the compose box, and what goes is what the agent saw
+    title, body = sanitize_line(title), sanitize(body).strip("\n").rstrip()
     if not body:
         raise SnippetError(str(path), 0, "snippet has no body")
     return Snippet(name=name, title=title, tags=tags, body=body, path=str(path), capture=capture, kb=kb,
@@ -350,3 +360,50 @@ def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
         return value
 
     return PLACEHOLDER_RE.sub(replace, body), list(missing)
+
+
+def for_agents(snippets: list[Snippet]) -> list[Snippet]:
+    """The snippets an agent may pick and send: all but the auto-only ones (module docstring).
+    Every picker lists these: the compose box's ``::`` and Ctrl+O, F's follow-up, the pane."""
+    return [s for s in snippets if not s.auto]
+
+
+def auto_only_refusal(name: str) -> str:
+    """The one line an agent's reply or follow-up with an auto-only snippet is refused with."""
+    return (f"snippet '{name}' is only for mail the desk sends by itself (auto: true in its front matter): "
+            "an agent's reply or follow-up cannot use it")
+
+
+USED_RUN_WORDS = 4  # a snippet's text is looked for as runs of this many words ...
+USED_SHARE = 0.5  # ... and counts as used while at least this share of its runs is still there
+_USED_WORD = re.compile(r"\{\{\s*\w+\s*\}\}|\w+")
+
+
+def _word_runs(text: str) -> list[tuple[str, ...]]:
+    words = [w.replace(" ", "").casefold() for w in _USED_WORD.findall(text)]
+    if len(words) < USED_RUN_WORDS:
+        return [tuple(words)] if words else []
+    return [tuple(words[i:i + USED_RUN_WORDS]) for i in range(len(words) - USED_RUN_WORDS + 1)]
+
+
+def used_snippets(snippets: list[Snippet], text: str) -> list[str]:
+    """The names of the snippets whose text ``text`` (a reply's Markdown) still holds, in the order
+    they come in it: the one rule for which snippets a reply used (its history event records them;
+    ``snippets stats`` and CSAT by snippet count them). It reads the text itself, so a reply sent at
+    once, one undone and sent again, and a draft sent a day later all count alike, and a snippet
+    whose text was deleted before sending does not. A snippet counts while at least USED_SHARE of
+    its runs of USED_RUN_WORDS words (placeholders are words, Markdown marks are not) are still
+    there: filled in or edited a little, it still counts. A snippet shorter than a run counts when
+    its words are there in a row."""
+    at: dict[tuple[str, ...], int] = {}
+    words = [w.replace(" ", "").casefold() for w in _USED_WORD.findall(sanitize(text))]
+    for n in range(1, USED_RUN_WORDS + 1):  # the runs of the text, and the shorter ones for short snippets
+        for i in range(len(words) - n + 1):
+            at.setdefault(tuple(words[i:i + n]), i)
+    found: list[tuple[int, str]] = []
+    for snippet in snippets:
+        runs = _word_runs(sanitize(snippet.body))  # as a compose box shows it (ui.compose.BodyArea)
+        here = [at[r] for r in runs if r in at]
+        if runs and len(here) >= USED_SHARE * len(runs):
+            found.append((min(here), snippet.name))
+    return [name for _, name in sorted(found)]

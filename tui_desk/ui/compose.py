@@ -3,6 +3,15 @@
 The desk computes the real recipients, subject and headers when the reply is queued; the lines
 on top are a preview from the conversation. Placeholders are filled on sending; unknown ones are
 pointed out while typing and refused by the desk (its message is shown, the screen stays).
+
+The body is a BodyArea: whatever fills it (a snippet, a draft, a paste, the external editor's text)
+goes through the one sanitizer (tui_desk.sanitize) as it comes in, so escape sequences and bidi
+controls never reach the terminal, and what is sent is the text the agent saw: ESC sequences and
+other controls gone, a bidi control as the sanitizer's visible marker.
+
+The snippets a reply used are read from its text when it is queued (desk.snippets.used_snippets),
+so an undone send, a draft sent later and a direct send record them alike. Auto-only snippets
+(`auto: true`) are not offered here: ``::name`` says so instead of inserting one.
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Input, Static, TextArea
+from textual.widgets.text_area import Edit, EditResult
 
-from tui_desk.desk.snippets import filter_snippets, placeholders
+from tui_desk.desk.snippets import auto_only_refusal, filter_snippets, for_agents, placeholders, used_snippets
 from tui_desk.desk.views import ConversationView, MessageView, Snippet
+from tui_desk.sanitize import sanitize
 from tui_desk.ui.conversation import plain, split_sender
 from tui_desk.ui.text import literal
 from tui_desk.ui.triage import ActionPrompt
@@ -69,6 +80,24 @@ class RecipientsInput(Input):
             event.stop()
             event.prevent_default()
             screen.set_focus(screen.body)
+
+
+class BodyArea(TextArea):
+    """The reply's Markdown, sanitized as it comes in (module docstring): every edit (typing, a
+    paste, a snippet) goes through ``edit``, a whole text (a draft, the editor's) through
+    ``load_text`` or the constructor."""
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        super().__init__(sanitize(text), **kwargs)
+
+    def edit(self, edit: Edit) -> EditResult:
+        clean = sanitize(edit.text)
+        if clean != edit.text:
+            edit = Edit(clean, edit.from_location, edit.to_location, edit.maintain_selection_offset)
+        return super().edit(edit)
+
+    def load_text(self, text: str) -> None:
+        super().load_text(sanitize(text))
 
 
 class ComposeScreen(Screen[Queued | None]):
@@ -134,10 +163,10 @@ class ComposeScreen(Screen[Queued | None]):
         self.reply_all = reply_all or bool(draft and draft[1])
         self.reply = reply
         self.save_draft = save_draft
-        self.initial_body = draft[0] if draft else ""
+        self.initial_body = sanitize(draft[0]) if draft else ""  # as the body shows it
         self.draft_error = draft[2] if draft else None
-        self.snippets = {s.name: s for s in snippets}
-        self.snippets_used: list[str] = []  # in the order inserted; the reply records them (reports)
+        self.snippets = {s.name: s for s in for_agents(snippets)}
+        self.auto_only = {s.name for s in snippets if s.name not in self.snippets}
         self.known = set(known_placeholders)
         self.busy = False
         self.done = False  # queued: nothing more is saved as a draft
@@ -168,7 +197,7 @@ class ComposeScreen(Screen[Queued | None]):
                     yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
             yield Static(Content.assemble(("Subject: ", "bold"), subject), id="compose-subject",
                          classes="compose--header")
-            yield TextArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
+            yield BodyArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
             yield Static("", id="compose-attach")
             yield Static("", id="compose-fills")
             yield Static("", id="compose-note")
@@ -233,6 +262,9 @@ class ComposeScreen(Screen[Queued | None]):
             if not (typed_space or typed_enter):
                 continue
             snippet = self.snippets.get(match.group(1))
+            if match.group(1) in self.auto_only:
+                self.set_note(auto_only_refusal(match.group(1)), error=True)
+                return
             if snippet is None:
                 self.set_note(f"No snippet ::{match.group(1)} (Ctrl+O lists them)", error=True)
                 return
@@ -244,9 +276,12 @@ class ComposeScreen(Screen[Queued | None]):
             names = [n for n in sorted(self.snippets) if n.startswith(typed)]
             self.set_note("snippets: " + (" ".join(f"::{n}" for n in names[:8]) or "none match"))
 
+    @property
+    def snippets_used(self) -> list[str]:
+        """The snippets the body holds now (desk.snippets.used_snippets); the reply records them."""
+        return used_snippets(list(self.snippets.values()), self.body.text)
+
     def _insert_snippet(self, snippet: Snippet, start: tuple[int, int], end: tuple[int, int]) -> None:
-        if snippet.name not in self.snippets_used:
-            self.snippets_used.append(snippet.name)
         result = self.body.replace(snippet.body.rstrip("\n"), start, end)
         self.body.move_cursor(result.end_location)
         self.set_note(f"Inserted ::{snippet.name}")
@@ -416,6 +451,8 @@ class ComposeScreen(Screen[Queued | None]):
         async def insert(value: object) -> str:
             if isinstance(value, str):
                 snippet = self.snippets.get(value.removeprefix("::").strip())
+                if value.removeprefix("::").strip() in self.auto_only:
+                    raise ValueError(auto_only_refusal(value.removeprefix("::").strip()))
                 if snippet is None:
                     raise ValueError(f"No snippet ::{value.removeprefix('::').strip()}")
             else:

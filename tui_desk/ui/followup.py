@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_desk.desk.snippets import filter_snippets
+from tui_desk.desk.snippets import auto_only_refusal, filter_snippets, for_agents
 from tui_desk.desk.views import FollowupLine
 from tui_desk.ui.triage import PROMPT_CSS
 from tui_desk.ui.typeahead import desk_key
@@ -100,7 +100,8 @@ class FollowupActions(_Base):
         if not targets:
             self.notify("No conversation to follow up", severity="warning", timeout=3)
             return
-        snippets = desk.snippets()
+        everyone = desk.snippets()
+        snippets = for_agents(everyone)  # auto-only ones are the desk's own mail (desk.snippets)
         if not snippets:
             self.notify("No snippets: a follow-up sends one (see README, Snippets)", severity="warning", timeout=4)
             return
@@ -112,7 +113,8 @@ class FollowupActions(_Base):
 
         async def dry_run(name: str) -> str:
             if name not in {s.name for s in snippets}:
-                raise ValueError(f"no snippet '{name}'")
+                raise ValueError(auto_only_refusal(name) if name in {s.name for s in everyone}
+                                 else f"no snippet '{name}'")
             preview[name] = await desk.followup_preview(targets, name)
             return name
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from tui_desk.desk.snippets import filter_snippets, placeholders
+from tui_desk.desk.snippets import filter_snippets, for_agents, placeholders
 from tui_desk.desk.timefmt import format_duration
 from tui_desk.desk.views import Snippet
 from tui_desk.ui.inputs import FollowingInput
@@ -143,7 +143,7 @@ class SnippetPane(Vertical):
         return self.shown[index] if index is not None and 0 <= index < len(self.shown) else None
 
     def set_snippets(self, snippets: list[Snippet]) -> None:
-        self.all_snippets = [s for s in snippets if not s.auto]  # for the desk's own mail only
+        self.all_snippets = for_agents(snippets)  # the auto-only ones: for the desk's own mail
         self._apply_filter(self.filter_input.value)
         self._stats_asked = False
         if self.display:  # a folded pane (narrow terminal) asks when it is first shown
