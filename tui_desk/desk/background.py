@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 SEND_EVERY = 2.0  # seconds between outbox passes: the undo window is counted in seconds
 PROGRESS_FROM = 200  # messages: shorter work is over before a bar would be read
 PROGRESS_CELLS = 10
+# what the trouble line asks after a problem no retry fixes: the config and the secrets are
+# read when tui-desk starts, so that is when it looks again
+FIX_THEN = "then restart tui-desk"
 
 
 def _imap_password(passwords: Callable[[str, str], str | None], account: str) -> Callable[[], str]:
@@ -131,12 +134,20 @@ class Background:
         # the countdown first, then what is wrong: a long line is cut on the right (at 80 columns
         # after some 60 cells), so the config file a message names goes to its end
         config_file = f"{self.desk.config.path or default_config_path()}"
-        parts = [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
-                 for s in self.syncs if s.problem and s.state in ("disconnected", "connecting")]
+        parts = [f"{line}; {FIX_THEN}" for line in self.fixes_needed()]
+        parts += [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
+                  for s in self.syncs if s.problem and not s.needs_fix and s.state in ("disconnected", "connecting")]
         parts += [f"{task}{when(at)}: {_file_last(problem, config_file)}" for task, (problem, at) in self.problems.items()]
         if self.rules_problem:
             parts.append(self.rules_problem)
         return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
+
+    def fixes_needed(self) -> list[str]:
+        """"<account> needs a fix: <key> <reason> (in <config file>)" for each account whose
+        sync stopped on a failure no retry can fix (sync.live.needs_fix); unsanitized."""
+        config_file = f"{self.desk.config.path or default_config_path()}"
+        return [f"{s.account.name} needs a fix: {_file_last(s.problem, config_file, always=True)}"
+                for s in self.syncs if s.problem and s.needs_fix]
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
@@ -196,12 +207,12 @@ class Background:
                 pass
 
 
-def _file_last(problem: str, config_file: str) -> str:
+def _file_last(problem: str, config_file: str, always: bool = False) -> str:
     """"<config file>: <key> <reason>" (a ConfigError's, a SecretError's way) as
-    "<key> <reason> (in <config file>)"."""
+    "<key> <reason> (in <config file>)"; always: a problem naming no file gets the config's."""
     head = f"{config_file}: "
     if head not in problem:
-        return problem
+        return f"{problem} (in {config_file})" if always else problem
     return f"{problem.replace(head, '', 1)} (in {config_file})"
 
 
