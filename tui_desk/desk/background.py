@@ -28,7 +28,8 @@ SEND_EVERY = 2.0  # seconds between outbox passes: the undo window is counted in
 PROGRESS_FROM = 200  # messages: shorter work is over before a bar would be read
 PROGRESS_CELLS = 10
 # what the trouble line asks after a problem no retry fixes: the config and the secrets are
-# read when tui-desk starts, so that is when it looks again
+# read when tui-desk starts, so that is when it looks again. Said last: at 80 columns the key
+# and what is wrong come first (the toast, a wide terminal and the README say the rest).
 FIX_THEN = "then restart tui-desk"
 
 

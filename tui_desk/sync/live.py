@@ -68,10 +68,10 @@ class LiveSync:
             except ImapAuthError as e:
                 # a wrong password does not fix itself quickly; Dovecot also slows down retries
                 backoff = max(backoff, 30.0)
-                problem = f"{e} (check {_secret_key(self.account.name, self._imap)})"
                 if _refused_for_good(e, self._imap.auth):
-                    self._needs_fix(problem)
+                    self._needs_fix(f"{_secret_key(self.account.name, self._imap)}: {e}")  # the key first
                     return
+                problem = f"{e} (check {_secret_key(self.account.name, self._imap)})"
             except (ImapError, SecretError, ConfigError) as e:
                 if needs_fix(e):
                     self._needs_fix(str(e))
