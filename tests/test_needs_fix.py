@@ -21,7 +21,6 @@ from tui_desk.desk.service import Desk
 from tui_desk.secrets import password_lookup
 from tui_desk.store import outbox
 from tui_desk.sync.delivery import OutboxSender
-from tui_desk.sync.imap_sync import AccountSync
 from servers import running_dovecot
 
 ROOT = Path(__file__).resolve().parents[1]
