@@ -145,7 +145,7 @@ class Background:
 
     def fixes_needed(self) -> list[str]:
         """"<account> needs a fix: <key> <reason> (in <config file>)" for each account whose
-        sync stopped on a failure no retry can fix (sync.live.needs_fix); unsanitized."""
+        sync stopped on a failure no retry can fix (sync.live.no_retry_fixes); unsanitized."""
         config_file = f"{self.desk.config.path or default_config_path()}"
         return [f"{s.account.name} needs a fix: {_file_last(s.problem, config_file, always=True)}"
                 for s in self.syncs if s.problem and s.needs_fix]

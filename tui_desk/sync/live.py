@@ -1,7 +1,7 @@
 """Following the server live, for AccountSync (mixed in there): connect, sync, then IDLE on the
 first queue folder (NOOP polling without IDLE), hear of other folders by NOTIFY or a poll,
 reconnect with backoff. Any failure is logged and kept with the time of the next attempt, except
-those a retry cannot fix (`needs_fix`): said once, the loop ends until tui-desk runs again."""
+those a retry cannot fix (`no_retry_fixes`): said once, the loop ends until tui-desk runs again."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ class LiveSync:
         poll the others; reconnect with backoff; never hang on a dead socket. Any failure, even
         one that is not an IMAP error, is logged and kept in `problem` with the time of the next
         attempt in `retry_at`: the loop never ends before `stop`, except on a failure no retry
-        can fix (needs_fix): that is kept in `problem` with `needs_fix` set, and the loop ends."""
+        can fix (no_retry_fixes, a refused password): that is kept in `problem` with `needs_fix`
+        set, and the loop ends."""
         stop = stop or asyncio.Event()
         backoff = 1.0
         while not stop.is_set():
@@ -73,7 +74,7 @@ class LiveSync:
                     return
                 problem = f"{e} (check {_secret_key(self.account.name, self._imap)})"
             except (ImapError, SecretError, ConfigError) as e:
-                if needs_fix(e):
+                if no_retry_fixes(e):
                     self._needs_fix(str(e))
                     return
                 problem = str(e)
@@ -208,7 +209,7 @@ class LiveSync:
         return False
 
 
-def needs_fix(error: BaseException) -> bool:
+def no_retry_fixes(error: BaseException) -> bool:
     """A failure a retry cannot fix: the config is wrong (no such account, a key missing), a
     secret's command is missing or fails, the server's certificate is not trusted. Connection
     refused or reset, timeouts, a busy server are worth another try."""
