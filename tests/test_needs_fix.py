@@ -78,6 +78,19 @@ async def test_a_refused_password_needs_a_fix_and_is_not_retried(tmp_path, tls_f
         await desk.close()
 
 
+async def test_a_certificate_not_trusted_needs_a_fix(tmp_path, dovecot, mail_user):
+    cfg = write_config(tmp_path / "config.toml", dovecot, mail_user)
+    cfg.write_text(cfg.read_text().replace(f'ca_file = "{dovecot.ca_file}"', ""))  # the system CAs: not the test's
+    background, desk = await stopped_sync(tmp_path, cfg)
+    try:
+        trouble = background.trouble()
+        assert trouble.startswith(f"support needs a fix: TLS certificate of 127.0.0.1:{dovecot.imap_port} is not "
+                                  "trusted (set ca_file for a private CA)"), trouble
+        assert trouble.endswith(f"(in {cfg}); then restart tui-desk") and "retrying" not in trouble
+    finally:
+        await desk.close()
+
+
 async def test_nothing_listening_is_retried_with_its_countdown(tmp_path, dovecot, mail_user):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
