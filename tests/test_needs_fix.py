@@ -149,7 +149,8 @@ async def test_an_item_whose_account_is_gone_is_held_never_sent_elsewhere(
         with caplog.at_level(logging.WARNING, logger="tui_desk"):
             first = await sender.run_due()
             second = await sender.run_due()
-        assert first.held == ["gone-1@helpdesk.test"] and second.held == []
+        assert first.no_account == ["gone-1@helpdesk.test"] and second.no_account == []
+        assert first.held == [] and first.retrying == []  # not a collision; never retried
         item = await outbox.get(desk.store, item_id)
         assert item is not None and item.state == "held"
         assert item.last_error == "held: no account 'demo' in config"
@@ -180,3 +181,18 @@ def test_outbox_lists_a_held_item_of_a_gone_account_with_what_to_do(tmp_path, do
     assert again.returncode == 0 and again.stderr == "" and again.stdout == sent.stdout
     assert cli("outbox", "--discard", "1").returncode == 0
     assert cli("outbox").stdout.strip() == "Outbox is empty."
+
+
+async def test_the_trouble_line_says_replies_are_held_for_an_account_gone(tmp_path, dovecot, mail_user, smtp_sink):
+    cfg = write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port)
+    desk = await Desk.open(tmp_path / "desk.sqlite3", load_config(cfg, required=True))
+    try:
+        await queue_for(desk, "demo", desk.now())
+        background = Background(desk)
+        await background.deliver_now()
+        trouble = background.trouble()
+        assert trouble == (f"outbox needs a fix: replies held, no account 'demo' in config (in {cfg}); "
+                           "O: discard, or add it back, restart tui-desk and send anyway")
+        assert background.trouble(countdown=False) == trouble  # nothing counts down
+    finally:
+        await desk.close()

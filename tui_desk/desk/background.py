@@ -71,6 +71,7 @@ class Background:
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
+        self.accounts_gone: list[str] = []  # accounts of held replies that the config no longer has
         self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
         self._delivering = asyncio.Lock()  # one outbox pass at a time: the loop's, deliver_now's
         # task -> (why it failed, loop time of its restart), while it waits to restart
@@ -139,6 +140,10 @@ class Background:
         parts += [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
                   for s in self.syncs if s.problem and not s.needs_fix and s.state in ("disconnected", "connecting")]
         parts += [f"{task}{when(at)}: {_file_last(problem, config_file)}" for task, (problem, at) in self.problems.items()]
+        if self.accounts_gone:
+            names = ", ".join(f"'{a}'" for a in self.accounts_gone)
+            parts.append(f"outbox needs a fix: replies held, no account {names} in config (in {config_file}); "
+                         "O: discard, or add it back, restart tui-desk and send anyway")
         if self.rules_problem:
             parts.append(self.rules_problem)
         return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
@@ -190,9 +195,11 @@ class Background:
         async with self._delivering:
             report = await self.sender.run_due()
             self.delivery_passes += 1
-            waiting = len(await outbox.items(self.desk.store))
-        if waiting != self.outbox_waiting:
-            self.outbox_waiting = waiting
+            items = await outbox.items(self.desk.store)
+        have = {a.name for a in self.desk.config.accounts}
+        gone = sorted({i.account for i in items if i.state == "held" and i.account not in have})
+        if len(items) != self.outbox_waiting or gone != self.accounts_gone:
+            self.outbox_waiting, self.accounts_gone = len(items), gone
             self._news()
         if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
                                or report.held):

@@ -73,6 +73,9 @@ class OutboxReport:
     failed: list[str] = field(default_factory=list)
     maybe_sent: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # the conversation moved on: the agent decides
+    # held as well, for their account is gone from the config (not a collision: apart, so the
+    # app's collision notice is not given for them; the log line and the outbox say it)
+    no_account: list[str] = field(default_factory=list)
     # what each sent one was, for the app's notice (desk.sent_news): its history event (an
     # agent's reply, a rule's automatic one, a survey...; None: none recorded) and its recipients
     sent_events: dict[str, store_events.Event | None] = field(default_factory=dict)
@@ -152,7 +155,7 @@ class OutboxSender:
         """Never sent from another account, never dropped: held until the agent decides."""
         log.warning("outbox item %s held: no account %r in config", item.id, item.account)
         await self._set_if(item.id, "queued", "held", error=no_account(item.account))
-        report.held.append(item.message_id)
+        report.no_account.append(item.message_id)
 
     async def _deliver(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
         account = self._account(item.account)
