@@ -29,7 +29,8 @@ def test_a_wrong_password_needs_a_fix_is_said_in_the_app_and_never_logged(own_do
     # then); no retry counts down (Dovecot said AUTHENTICATIONFAILED: the same password fails again)
     screen = term.wait_for(lambda s: "support needs a fix: accounts.support.imap.password_command: login failed" in s,
                            timeout=20, what="the key to check and the login failure")
-    line = next(row for row in screen.splitlines() if "needs a fix" in row)
+    line = next(row for row in screen.splitlines() if row.lstrip().startswith("⚠"))  # not the toast
+    assert line.lstrip().startswith("⚠ support needs a fix: accounts.support.imap.password_command: login failed"), line
     assert "[AUTHENTICATIONFAILED]" in line, line
     assert "retrying" not in screen
     assert not term.exited()
