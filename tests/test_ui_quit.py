@@ -154,3 +154,25 @@ async def test_quit_without_a_waiting_reply_quits_at_once(demo):
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
     assert app.exit_line is None
+
+
+async def test_a_reply_whose_account_is_gone_is_held_and_not_counted_as_waiting(demo):
+    """Left in the outbox by a run whose config called the account "demo"; this run's config
+    calls it "support": the reply is held (never sent from another account), and q quits at once."""
+    make_app, sink = demo
+    before = make_app()
+    async with before.run_test(size=SIZE) as pilot:
+        await reply_queued(before, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(before.screen, QuitScreen))
+        await pilot.press("l")  # leave it in the outbox
+        await until(pilot, lambda: not before.is_running)
+    app = make_app(account_name="support")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.background is not None and app.background.delivery_passes >= 1)
+        [entry] = await app.desk.outbox()
+        assert (entry.state, entry.error) == ("held", "held: no account 'demo' in config")
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert app.exit_line is None  # nothing is waiting to be sent: no question
+    assert sink.received == []

@@ -46,8 +46,9 @@ async def until(pilot, condition: Callable[[], Any], timeout: float = 10.0) -> N
 async def demo_apps(folder: Path):
     """(make_app, sink): the demo store in ``folder`` with its outbox emptied (the demo's reply
     for tomorrow: the tests count their own) and its SMTP sink started (the caller stops it).
-    make_app(undo_seconds=10, smtp_port=None, temporary_store=False) opens a real Desk, sending
-    to the sink (or to smtp_port: nothing listens on a closed one)."""
+    make_app(undo_seconds=10, smtp_port=None, temporary_store=False, account_name=None) opens a
+    real Desk, sending to the sink (or to smtp_port: nothing listens on a closed one); account_name:
+    the demo's account under another name (the config renamed it)."""
     from tui_desk.cli import prepare_demo
     from tui_desk.demo import DemoMailSink, demo_config
     from tui_desk.desk.service import Desk
@@ -59,9 +60,11 @@ async def demo_apps(folder: Path):
     sink = DemoMailSink()
     port = sink.start()
 
-    def make_app(undo_seconds: int = 10, smtp_port: int | None = None, temporary_store: bool = False) -> DeskApp:
+    def make_app(undo_seconds: int = 10, smtp_port: int | None = None, temporary_store: bool = False,
+                 account_name: str | None = None) -> DeskApp:
         config = demo_config(port if smtp_port is None else smtp_port)
-        account = dataclasses.replace(config.accounts[0], undo_send_seconds=undo_seconds)
+        renamed = {"name": account_name} if account_name else {}
+        account = dataclasses.replace(config.accounts[0], undo_send_seconds=undo_seconds, **renamed)
         config = dataclasses.replace(config, accounts=(account,))
 
         async def open_desk():

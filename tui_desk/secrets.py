@@ -23,7 +23,14 @@ from tui_desk.config import Config, ConfigError, ServerConfig, default_config_pa
 
 
 class SecretError(Exception):
-    pass
+    """A secret could not be had. `lasting`: asking again cannot help until the config or the
+    secret changes (the command is missing or fails, the keyring holds none, the token endpoint
+    refuses the refresh); otherwise (a command that hangs, an endpoint out of reach or busy)
+    a later try may work."""
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 COMMAND_SECONDS = 60  # a command still silent after this has failed (a pinentry nobody answers)
@@ -97,13 +104,13 @@ def _failure(returncode: int, stdout: bytes, stderr: bytes) -> str:
 def _first_line_of(command: str, where: str, what: str) -> str:
     returncode, stdout, stderr = _run(command, where)
     if returncode != 0:
-        raise SecretError(f"{where} {_failure(returncode, stdout, stderr)}")
+        raise SecretError(f"{where} {_failure(returncode, stdout, stderr)}", lasting=True)
     lines = stdout.decode("utf-8", "replace").splitlines()
     first = lines[0] if lines else ""
     if what != "password":  # a token or an id has no spaces to keep
         first = first.strip()
     if not first:
-        raise SecretError(f"{where} printed no {what}")
+        raise SecretError(f"{where} printed no {what}", lasting=True)
     return first
 
 
@@ -115,11 +122,13 @@ def get_password(server: ServerConfig, where: str) -> str:
         try:
             import keyring  # optional: only needed by accounts that ask for it
         except ImportError:
-            raise SecretError(f"{where}.keyring = true, but the Python package 'keyring' is not installed") from None
+            raise SecretError(f"{where}.keyring = true, but the Python package 'keyring' is not installed",
+                              lasting=True) from None
         secret: str | None = keyring.get_password(f"tui-desk:{server.host}", server.username)
         if not secret:
             raise SecretError(f"{where}.keyring: no password stored for {server.username} at "
-                              f"tui-desk:{server.host} (store one with: keyring set tui-desk:{server.host} {server.username})")
+                              f"tui-desk:{server.host} (store one with: keyring set tui-desk:{server.host} {server.username})",
+                              lasting=True)
         return secret
     raise ConfigError(f"{where}: set password_command or keyring = true")
 
@@ -175,7 +184,9 @@ def _refresh(url: str, form: dict[str, str], where: str) -> tuple[str, int]:
             error = json.load(e).get("error", "")
         except (ValueError, AttributeError, OSError):
             error = ""
-        raise SecretError(f"{where}: the token endpoint refused the refresh ({e.code} {error or e.reason})".strip()) from None
+        # 4xx: the refresh token or the client is refused; 5xx, 408, 429: busy, try again later
+        raise SecretError(f"{where}: the token endpoint refused the refresh ({e.code} {error or e.reason})".strip(),
+                          lasting=400 <= e.code < 500 and e.code not in (408, 429)) from None
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise SecretError(f"{where}: cannot reach the token endpoint: {getattr(e, 'reason', e)}") from None
     except ValueError:

@@ -1,4 +1,6 @@
-"""When things go wrong during a shift: the app says what and when it retries, and recovers."""
+"""When things go wrong during a shift: the app says what and when it retries, and recovers;
+what no retry fixes (a refused password, a missing password program) it says once as "needs a
+fix", with the key and the config file, and no countdown."""
 
 from __future__ import annotations
 
@@ -19,13 +21,18 @@ def own_dovecot(tmp_path_factory, tls_files):
         yield server
 
 
-def test_a_wrong_password_is_said_in_the_app_and_never_logged(own_dovecot, tmp_path, terminals):
+def test_a_wrong_password_needs_a_fix_is_said_in_the_app_and_never_logged(own_dovecot, tmp_path, terminals):
     user = own_dovecot.new_user()
     home = agent_home(tmp_path / "alice", "alice", own_dovecot, user, password="not-the-Pa55word")
-    term = terminals.open_home(home, width=100, height=30)
-    # the line above the status line says it with the retry; the toast gives the whole reason
-    term.wait_for(lambda s: "support (retrying in" in s and "login failed" in s and "password_command" in s,
-                  timeout=20, what="the login failure, its retry and the hint")
+    term = terminals.open_home(home, width=200, height=30)
+    # the line above the status line says it once, with the key to check (and, last, what to do
+    # then); no retry counts down (Dovecot said AUTHENTICATIONFAILED: the same password fails again)
+    screen = term.wait_for(lambda s: "support needs a fix: accounts.support.imap.password_command: login failed" in s,
+                           timeout=20, what="the key to check and the login failure")
+    line = next(row for row in screen.splitlines() if row.lstrip().startswith("⚠"))  # not the toast
+    assert line.lstrip().startswith("⚠ support needs a fix: accounts.support.imap.password_command: login failed"), line
+    assert "[AUTHENTICATIONFAILED]" in line, line
+    assert "retrying" not in screen
     assert not term.exited()
     log = home.log.read_text()
     assert "login failed" in log  # the debug log tells the story ...
@@ -62,8 +69,10 @@ def test_a_missing_password_program_is_said_key_first_at_80_columns(dovecot, tmp
     screen = term.wait_for(lambda s: "accounts.support.imap.password_command not found" in s, timeout=20,
                            what="the key and 'not found' on the warning line")
     line = next(row for row in screen.splitlines() if "password_command" in row)
-    assert line.lstrip().startswith("⚠ support (retrying"), line
+    assert line.lstrip().startswith("⚠ support needs a fix: accounts.support.imap.password_command not found"), line
     assert str(home.config) not in line  # the path comes after, where 80 columns cut it
+    assert "retrying" not in screen  # said once: no countdown
     wide = terminals.open_home(home, width=200, height=24, name="wide")
+    # (the test's config path is long: what to do after it, "; then restart tui-desk", is cut)
     wide.wait_for(lambda s: "not found (exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in" in s,
                   timeout=20, what="the shell's line, then the config file, at 200 columns")

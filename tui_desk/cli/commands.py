@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tui_desk.cli.output import (TerminalJSON, UsageError, counted, message_json, print_rows, say, sla_json,
                                  state_json)
-from tui_desk.config import Config, ConfigError, default_db_path
+from tui_desk.config import Config, ConfigError, default_config_path, default_db_path
 from tui_desk.desk.timefmt import format_day_time
 
 # These make the store (and its folder) when missing; every other command wants one to exist.
@@ -331,11 +331,15 @@ async def _outbox(desk, config: Config, args) -> int:
     elif not items:
         print("Outbox is empty.")
     else:
+        have = {a.name for a in config.accounts}
         for i in items:
             when = format_day_time(dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc), desk.local_now())
             err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
             rcpts = sanitize_line(", ".join(i.recipients))
             say(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
+            if i.state == "held" and i.account not in have:  # held by the outbox: no such account
+                say(f"       add [accounts.{sanitize_line(i.account)}] back to {config.path or default_config_path()}, "
+                    f"then `tui-desk outbox --resend {i.id}`; or drop it: `tui-desk outbox --discard {i.id}`")
     return status
 
 
@@ -414,8 +418,14 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
                 status = 1
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
-    await background.run(asyncio.Event())
-    return 0
+    stop = asyncio.Event()
+    # a problem no retry fixes (a missing password_command, a refused password) stops it: said once
+    background.on_news = lambda: stop.set() if background.fixes_needed() else None
+    await background.run(stop)
+    fixes = background.fixes_needed()
+    for line in fixes:
+        say(f"tui-desk: sync: {line}", file=sys.stderr)
+    return 1 if fixes else 0
 
 
 async def _fetch(desk, config: Config, args) -> int:

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 SEND_EVERY = 2.0  # seconds between outbox passes: the undo window is counted in seconds
 PROGRESS_FROM = 200  # messages: shorter work is over before a bar would be read
 PROGRESS_CELLS = 10
+# what the trouble line asks after a problem no retry fixes: the config and the secrets are
+# read when tui-desk starts, so that is when it looks again. Said last: at 80 columns the key
+# and what is wrong come first (the toast, a wide terminal and the README say the rest).
+FIX_THEN = "then restart tui-desk"
 
 
 def _imap_password(passwords: Callable[[str, str], str | None], account: str) -> Callable[[], str]:
@@ -67,6 +71,7 @@ class Background:
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
+        self.accounts_gone: list[str] = []  # accounts of held replies that the config no longer has
         self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
         self._delivering = asyncio.Lock()  # one outbox pass at a time: the loop's, deliver_now's
         # task -> (why it failed, loop time of its restart), while it waits to restart
@@ -131,12 +136,24 @@ class Background:
         # the countdown first, then what is wrong: a long line is cut on the right (at 80 columns
         # after some 60 cells), so the config file a message names goes to its end
         config_file = f"{self.desk.config.path or default_config_path()}"
-        parts = [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
-                 for s in self.syncs if s.problem and s.state in ("disconnected", "connecting")]
+        parts = [f"{line}; {FIX_THEN}" for line in self.fixes_needed()]
+        parts += [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
+                  for s in self.syncs if s.problem and not s.needs_fix and s.state in ("disconnected", "connecting")]
         parts += [f"{task}{when(at)}: {_file_last(problem, config_file)}" for task, (problem, at) in self.problems.items()]
+        if self.accounts_gone:
+            names = ", ".join(f"'{a}'" for a in self.accounts_gone)
+            parts.append(f"outbox needs a fix: replies held, no account {names} in config (in {config_file}); "
+                         "O: discard, or add it back, restart tui-desk and send anyway")
         if self.rules_problem:
             parts.append(self.rules_problem)
         return sanitize_line(" · ".join(parts))  # server texts and error messages are not ours
+
+    def fixes_needed(self) -> list[str]:
+        """"<account> needs a fix: <key> <reason> (in <config file>)" for each account whose
+        sync stopped on a failure no retry can fix (sync.live.no_retry_fixes); unsanitized."""
+        config_file = f"{self.desk.config.path or default_config_path()}"
+        return [f"{s.account.name} needs a fix: {_file_last(s.problem, config_file, always=True)}"
+                for s in self.syncs if s.problem and s.needs_fix]
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
@@ -178,9 +195,11 @@ class Background:
         async with self._delivering:
             report = await self.sender.run_due()
             self.delivery_passes += 1
-            waiting = len(await outbox.items(self.desk.store))
-        if waiting != self.outbox_waiting:
-            self.outbox_waiting = waiting
+            items = await outbox.items(self.desk.store)
+        have = {a.name for a in self.desk.config.accounts}
+        gone = sorted({i.account for i in items if i.state == "held" and i.account not in have})
+        if len(items) != self.outbox_waiting or gone != self.accounts_gone:
+            self.outbox_waiting, self.accounts_gone = len(items), gone
             self._news()
         if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
                                or report.held):
@@ -196,12 +215,12 @@ class Background:
                 pass
 
 
-def _file_last(problem: str, config_file: str) -> str:
+def _file_last(problem: str, config_file: str, always: bool = False) -> str:
     """"<config file>: <key> <reason>" (a ConfigError's, a SecretError's way) as
-    "<key> <reason> (in <config file>)"."""
+    "<key> <reason> (in <config file>)"; always: a problem naming no file gets the config's."""
     head = f"{config_file}: "
     if head not in problem:
-        return problem
+        return f"{problem} (in {config_file})" if always else problem
     return f"{problem.replace(head, '', 1)} (in {config_file})"
 
 

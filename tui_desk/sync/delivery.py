@@ -10,6 +10,9 @@ the agent to decide. Nothing is ever resent silently. A crash while `sent` only 
 (checked) APPEND. "A crash" means the process that took the item is gone: the app and a CLI
 command may share a store, and neither touches what the other, alive, is sending.
 
+An item whose account is no longer in the config is `held` ("held: no account 'demo' in
+config"): never sent from another account, never dropped; `outbox` says what to do.
+
 Collision check: just before SMTP the account is synced once more (`recheck`); if the customer
 wrote again or a teammate replied after the agent wrote, the reply is `held` with the news named,
 for the agent to send anyway, edit or discard.
@@ -25,7 +28,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from tui_desk.config import Config
+from tui_desk.config import AccountConfig, Config, ConfigError
 from tui_desk.mail.imap import ImapConnection, ImapError
 from tui_desk.sync.parse_pool import parse_safely
 from tui_desk.mail.smtp import PermanentSendError, TemporarySendError, send
@@ -70,10 +73,18 @@ class OutboxReport:
     failed: list[str] = field(default_factory=list)
     maybe_sent: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # the conversation moved on: the agent decides
+    # held as well, for their account is gone from the config (not a collision: apart, so the
+    # app's collision notice is not given for them; the log line and the outbox say it)
+    no_account: list[str] = field(default_factory=list)
     # what each sent one was, for the app's notice (desk.sent_news): its history event (an
     # agent's reply, a rule's automatic one, a survey...; None: none recorded) and its recipients
     sent_events: dict[str, store_events.Event | None] = field(default_factory=dict)
     sent_to: dict[str, list[str]] = field(default_factory=dict)
+
+
+def no_account(name: str) -> str:
+    """Why an item whose account is gone waits (its `error`)."""
+    return f"held: no account '{name}' in config"
 
 
 class OutboxSender:
@@ -91,7 +102,9 @@ class OutboxSender:
             if item.owner == self.owner or not process_alive(item.owner):
                 await self._recover(item, report)  # left over from a crash
         for item in await outbox.items(self.store, ("queued",)):
-            if item.send_at <= now and (item.next_try is None or item.next_try <= now):
+            if self._account(item.account) is None:  # said now, not when it falls due
+                await self._hold_without_account(item, report)
+            elif item.send_at <= now and (item.next_try is None or item.next_try <= now):
                 try:
                     await self._deliver(item, report)
                 except Exception as e:  # one bad item never stops delivery of the others
@@ -131,8 +144,24 @@ class OutboxSender:
         more = f" ({len(news)} new messages)" if len(news) > 1 else ""
         return f"held: {what} after you wrote this{more}. Read it, then send anyway, edit or discard"
 
+    def _account(self, name: str) -> AccountConfig | None:
+        """The item's account, None when the config has none of that name (renamed, removed)."""
+        try:
+            return self.config.account(name)
+        except ConfigError:
+            return None
+
+    async def _hold_without_account(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
+        """Never sent from another account, never dropped: held until the agent decides."""
+        log.warning("outbox item %s held: no account %r in config", item.id, item.account)
+        await self._set_if(item.id, "queued", "held", error=no_account(item.account))
+        report.no_account.append(item.message_id)
+
     async def _deliver(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
-        account = self.config.account(item.account)
+        account = self._account(item.account)
+        if account is None:
+            await self._hold_without_account(item, report)
+            return
         if account.smtp is None:
             await self._set(item.id, "failed", error=f"account {account.name} has no [smtp] settings")
             report.failed.append(item.message_id)
@@ -213,8 +242,10 @@ class OutboxSender:
         return bool(await conn.uid_search("HEADER", "Message-ID", f"<{message_id}>"))
 
     async def _file_in_sent(self, item: outbox.OutboxItem) -> None:
-        account = self.config.account(item.account)
-        if not account.save_sent or account.imap is None:
+        account = self._account(item.account)
+        if account is None:  # sent; its Sent folder is no longer known
+            log.warning("Sent copy of %s not filed: no account %r in config", item.message_id, item.account)
+        if account is None or not account.save_sent or account.imap is None:
             await self._set(item.id, "done")
             return
         try:
@@ -237,9 +268,9 @@ class OutboxSender:
             await self._file_in_sent(item)
             return
         # "sending" after a crash: the server may or may not have taken it
-        account = self.config.account(item.account)
+        account = self._account(item.account)
         found = False
-        if account.imap is not None:
+        if account is not None and account.imap is not None:
             try:
                 conn = await self._imap(item.account)
                 try:

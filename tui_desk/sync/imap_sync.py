@@ -97,6 +97,7 @@ class AccountSync(LiveSync):
         self._state = "disconnected"
         self.problem: str | None = None  # why the last attempt failed; None while it works
         self.retry_at: float | None = None  # loop time of the next attempt while disconnected
+        self.needs_fix = False  # the problem is one no retry can fix: none is timed (sync.live)
         # set by local changes (store.server_ops) and catch_up(): the live loop stops waiting
         # on the server and goes round at once
         self._news = asyncio.Event()
@@ -132,8 +133,8 @@ class AccountSync(LiveSync):
             if self.on_state is not None:
                 self.on_state()
 
-    def _trouble(self, problem: str | None, retry_in: float | None) -> None:
-        self.problem = problem
+    def _trouble(self, problem: str | None, retry_in: float | None, needs_fix: bool = False) -> None:
+        self.problem, self.needs_fix = problem, needs_fix
         self.retry_at = None if retry_in is None else asyncio.get_running_loop().time() + retry_in
         if self.on_state is not None:
             self.on_state()

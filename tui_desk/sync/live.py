@@ -1,6 +1,7 @@
 """Following the server live, for AccountSync (mixed in there): connect, sync, then IDLE on the
 first queue folder (NOOP polling without IDLE), hear of other folders by NOTIFY or a poll,
-reconnect with backoff. Any failure is logged and kept with the time of the next attempt."""
+reconnect with backoff. Any failure is logged and kept with the time of the next attempt, except
+those a retry cannot fix (`no_retry_fixes`): said once, the loop ends until tui-desk runs again."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import logging
 from typing import Any, Protocol
 
 from tui_desk.config import AccountConfig, ConfigError, ServerConfig
-from tui_desk.mail.imap import ImapAuthError, ImapCommandError, ImapConnection, ImapConnectionLost, ImapError, Update
+from tui_desk.mail.imap import (ImapAuthError, ImapCertificateError, ImapCommandError, ImapConnection,
+                                ImapConnectionLost, ImapError, Update)
 from tui_desk.secrets import SecretError
 from tui_desk.sync.parse_pool import ParsePool
 from tui_desk.sync.stats import SyncStats
@@ -34,7 +36,8 @@ class _Syncing(Protocol):
     def state(self) -> str: ...
     @state.setter
     def state(self, value: str) -> None: ...
-    def _trouble(self, problem: str | None, retry_in: float | None) -> None: ...
+    def _trouble(self, problem: str | None, retry_in: float | None, needs_fix: bool = False) -> None: ...
+    def _needs_fix(self, problem: str) -> None: ...
     async def connect(self) -> ImapConnection: ...
     async def folders(self, conn: ImapConnection) -> list[tuple[str, str]]: ...
     async def sync_folder(self, conn: ImapConnection, pool: ParsePool, name: str, role: str,
@@ -54,7 +57,9 @@ class LiveSync:
         """Sync, then follow changes: IDLE on the first queue folder (NOOP polling without IDLE),
         poll the others; reconnect with backoff; never hang on a dead socket. Any failure, even
         one that is not an IMAP error, is logged and kept in `problem` with the time of the next
-        attempt in `retry_at`: the loop never ends before `stop`."""
+        attempt in `retry_at`: the loop never ends before `stop`, except on a failure no retry
+        can fix (no_retry_fixes, a refused password): that is kept in `problem` with `needs_fix`
+        set, and the loop ends."""
         stop = stop or asyncio.Event()
         backoff = 1.0
         while not stop.is_set():
@@ -64,9 +69,14 @@ class LiveSync:
             except ImapAuthError as e:
                 # a wrong password does not fix itself quickly; Dovecot also slows down retries
                 backoff = max(backoff, 30.0)
-                check = "password_command" if self._imap.auth == "password" else "the OAuth2 token settings"
-                problem = f"{e} (check {check})"
+                if _refused_for_good(e, self._imap.auth):
+                    self._needs_fix(f"{_secret_key(self.account.name, self._imap)}: {e}")  # the key first
+                    return
+                problem = f"{e} (check {_secret_key(self.account.name, self._imap)})"
             except (ImapError, SecretError, ConfigError) as e:
+                if no_retry_fixes(e):
+                    self._needs_fix(str(e))
+                    return
                 problem = str(e)
             except Exception as e:  # noqa: BLE001 - a bug must not end the sync for good
                 log.exception("%s: connecting failed", self.account.name)
@@ -99,6 +109,13 @@ class LiveSync:
             if await _wait(stop, backoff):
                 return
             backoff = min(backoff * 2, MAX_RETRY_SECONDS)
+
+    def _needs_fix(self: _Syncing, problem: str) -> None:
+        """Said once, no retry timer: the config or the secret must change, and tui-desk run
+        again (`sync` again in the CLI) to read them."""
+        self.state = "disconnected"
+        log.info("%s needs a fix: %s", self.account.name, problem)  # the debug log; the CLI says it once
+        self._trouble(problem, None, needs_fix=True)
 
     async def _live(self: _Syncing, conn: ImapConnection, pool: ParsePool, stop: asyncio.Event) -> None:
         folders = await self.folders(conn)
@@ -190,6 +207,35 @@ class LiveSync:
                 if await _wait(self._news, 5.0) or stop.is_set():
                     return False
         return False
+
+
+def no_retry_fixes(error: BaseException) -> bool:
+    """A failure a retry cannot fix: the config is wrong (no such account, a key missing), a
+    secret's command is missing or fails, the server's certificate is not trusted. Connection
+    refused or reset, timeouts, a busy server are worth another try."""
+    if isinstance(error, SecretError):
+        return error.lasting
+    return isinstance(error, (ConfigError, ImapCertificateError))
+
+
+def _refused_for_good(error: ImapAuthError, auth: str) -> bool:
+    """The server refused the password (Dovecot: "NO [AUTHENTICATIONFAILED] Authentication
+    failed."), LOGIN is disabled or the mechanism not offered. Not: the connection cut off while
+    signing in, or the server's auth service down ("NO [UNAVAILABLE] Temporary authentication
+    failure.", RFC 5530), nor an OAuth2 token refused (it is forgotten and fetched anew)."""
+    if isinstance(error.__context__, ImapConnectionLost):  # raised `from None`: the context stays
+        return False
+    text = str(error).upper()
+    if "[UNAVAILABLE]" in text or "TEMPORARY" in text:
+        return False
+    return auth == "password"
+
+
+def _secret_key(account: str, server: ServerConfig) -> str:
+    """The config key that gives the server's secret."""
+    if server.auth != "password":
+        return f"the OAuth2 token settings of accounts.{account}.imap"
+    return f"accounts.{account}.imap.{'keyring' if server.keyring else 'password_command'}"
 
 
 def _discard(task: asyncio.Future[Any]) -> None:

@@ -98,9 +98,11 @@ class BackgroundBridge:
             self._trouble = trouble
             self.post(TroubleChanged(*trouble))
         # The one clock left: "retrying in N s" counts down while nothing else happens, so it
-        # ticks each second, and only while there is trouble to count down.
-        if trouble[0] and self._countdown is None:
+        # ticks each second, and only while there is a retry to count down (a line that says
+        # the same without its countdown has none: "needs a fix" waits for the agent).
+        counting = trouble[0] != trouble[1]
+        if counting and self._countdown is None:
             self._countdown = self.app.set_interval(COUNTDOWN_EVERY, self._tell_trouble)
-        elif not trouble[0] and self._countdown is not None:
+        elif not counting and self._countdown is not None:
             self._countdown.stop()
             self._countdown = None

@@ -17,6 +17,7 @@ Import from here: `from tui_desk.mail.imap import ImapConnection, ImapError, ...
 from tui_desk.config import Security  # the account's setting, as connect() takes it
 from tui_desk.mail.imap.errors import (
     ImapAuthError,
+    ImapCertificateError,
     ImapCommandError,
     ImapConnectError,
     ImapConnectionLost,
@@ -41,8 +42,8 @@ from tui_desk.mail.imap.wire import decode_mailbox, encode_mailbox, sasl_oauth2,
 
 __all__ = [
     "IDLE_MAX_SECONDS", "SPECIAL_USE", "FetchedMessage", "Folder", "IdleSession", "ImapAuthError",
-    "ImapCommandError", "ImapConnectError", "ImapConnection", "ImapConnectionLost", "ImapError",
-    "ImapProtocolError", "ImapTimeout", "ImapTlsError", "MailboxStatus", "QresyncState", "Raw",
+    "ImapCertificateError", "ImapCommandError", "ImapConnectError", "ImapConnection", "ImapConnectionLost",
+    "ImapError", "ImapProtocolError", "ImapTimeout", "ImapTlsError", "MailboxStatus", "QresyncState", "Raw",
     "Security", "Update", "decode_mailbox", "encode_mailbox", "parse_internaldate", "sasl_oauth2",
     "uid_set",
 ]

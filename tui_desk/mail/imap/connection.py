@@ -18,8 +18,8 @@ from typing import Any, Self
 
 from tui_desk.config import Security
 from tui_desk.mail.imap.adapter import LOGOUT, Abort, CommandTimeout, Response, _Protocol, _UnitCommand
-from tui_desk.mail.imap.errors import (ImapCommandError, ImapConnectError, ImapConnectionLost, ImapError,
-                                       ImapTimeout, ImapTlsError, _describe, _fresh)
+from tui_desk.mail.imap.errors import (ImapCertificateError, ImapCommandError, ImapConnectError, ImapConnectionLost,
+                                       ImapError, ImapTimeout, ImapTlsError, _describe, _fresh)
 from tui_desk.mail.imap.responses import _text
 from tui_desk.mail.imap.wire import _Wire
 
@@ -92,12 +92,12 @@ class _Connection:
         try:
             return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
         except (OSError, ssl.SSLError) as exc:
-            raise ImapTlsError(f"cannot load CA file {self.ca_file}: {_describe(exc)}") from None
+            raise ImapCertificateError(f"cannot load CA file {self.ca_file}: {_describe(exc)}") from None
 
     def _tls_error(self, exc: BaseException) -> ImapTlsError:
         if isinstance(exc, ssl.SSLCertVerificationError):
             hint = f" by {self.ca_file}" if self.ca_file else " (set ca_file for a private CA)"
-            return ImapTlsError(f"TLS certificate of {self.label} is not trusted{hint}: "
+            return ImapCertificateError(f"TLS certificate of {self.label} is not trusted{hint}: "
                                 f"{exc.verify_message}")
         return ImapTlsError(f"TLS handshake with {self.label} failed: {_describe(exc)}")
 

@@ -18,6 +18,11 @@ class ImapTlsError(ImapConnectError):
     """TLS could not be set up (certificate not trusted, handshake failed, no STARTTLS)."""
 
 
+class ImapCertificateError(ImapTlsError):
+    """The server's certificate is not trusted (or the CA file cannot be read): trying again
+    cannot fix it, the config (ca_file) or the server must change."""
+
+
 class ImapAuthError(ImapError):
     """LOGIN was refused."""
 
