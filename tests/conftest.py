@@ -45,3 +45,15 @@ def smtp_sink(tls_files: TlsFiles) -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture
+async def demo(tmp_path):
+    """(make_app, sink): the demo store and its SMTP sink; make_app(undo_seconds, …) opens the
+    app over a real Desk on it (ui_support.demo_apps)."""
+    from ui_support import demo_apps  # Textual: only for the tests that use it
+    make_app, sink = await demo_apps(tmp_path)
+    try:
+        yield make_app, sink
+    finally:
+        sink.stop()

@@ -21,10 +21,10 @@ from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
-    from tests.ui_support import demo_apps, until
+    from tests.ui_support import until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
-    from ui_support import demo_apps, until
+    from ui_support import until
 
 SIZE = (120, 40)
 
@@ -32,17 +32,6 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.fixture
-async def demo(tmp_path):
-    """(make_app, sink): the demo store, its SMTP sink; make_app(undo_seconds) opens a real Desk
-    (ui_support.demo_apps)."""
-    make_app, sink = await demo_apps(tmp_path)
-    try:
-        yield make_app, sink
-    finally:
-        sink.stop()
 
 
 async def started(app: DeskApp, pilot) -> int:

@@ -17,9 +17,9 @@ from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.triage import ActionPrompt
 
 try:
-    from tests.ui_support import demo_apps, until
+    from tests.ui_support import until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import demo_apps, until
+    from ui_support import until
 
 SIZE = (120, 40)
 AUTO_ONLY = ("auto-ack", "csat", "incident-ack", "incident-fixed")
@@ -33,15 +33,6 @@ def _private_state(tmp_path, monkeypatch):
     folder = tmp_path / "xdg" / "tui-desk" / "snippets"
     folder.mkdir(parents=True)
     (folder / "hostile.md").write_text("---\ntitle: Hostile\n---\n" + HOSTILE, encoding="utf-8")
-
-
-@pytest.fixture
-async def demo(tmp_path):
-    make_app, sink = await demo_apps(tmp_path)
-    try:
-        yield make_app, sink
-    finally:
-        sink.stop()
 
 
 async def started(app: DeskApp, pilot) -> int:

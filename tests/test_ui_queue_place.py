@@ -10,24 +10,15 @@ from tui_desk.ui.compose import ComposeScreen
 
 try:
     from tests.ui_fake_desk import settle
-    from tests.ui_support import demo_apps, make_app, until
+    from tests.ui_support import make_app, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import settle
-    from ui_support import demo_apps, make_app, until
+    from ui_support import make_app, until
 
 
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.fixture
-async def demo(tmp_path):
-    make_app, sink = await demo_apps(tmp_path)
-    try:
-        yield make_app, sink
-    finally:
-        sink.stop()
 
 
 def cursor_on_screen(app) -> bool:

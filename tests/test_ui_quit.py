@@ -13,9 +13,9 @@ from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.quitting import QuitScreen
 
 try:
-    from tests.ui_support import demo_apps, make_app, until
+    from tests.ui_support import make_app, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import demo_apps, make_app, until
+    from ui_support import make_app, until
 
 SIZE = (120, 40)
 
@@ -44,16 +44,6 @@ async def test_ctrl_c_names_the_rebound_quit_key():
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.fixture
-async def demo(tmp_path):
-    """(make_app, sink): see ui_support.demo_apps."""
-    make_app, sink = await demo_apps(tmp_path)
-    try:
-        yield make_app, sink
-    finally:
-        sink.stop()
 
 
 async def reply_queued(app: DeskApp, pilot, text: str = "Thanks, refunded.") -> None:

@@ -11,9 +11,9 @@ from tui_desk.ui.app import DeskApp
 from tui_desk.ui.conversation import MessageBox
 
 try:
-    from tests.ui_support import demo_apps, until
+    from tests.ui_support import until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import demo_apps, until
+    from ui_support import until
 
 SIZE = (120, 40)
 REPLY = ("Hi {{customer_first_name}},\n\nwe **refunded** it:\n\n- [the receipt](https://shop.example/r/7)\n"
@@ -23,15 +23,6 @@ REPLY = ("Hi {{customer_first_name}},\n\nwe **refunded** it:\n\n- [the receipt](
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.fixture
-async def demo(tmp_path):
-    make_app, sink = await demo_apps(tmp_path)
-    try:
-        yield make_app, sink
-    finally:
-        sink.stop()
 
 
 def reply_box(app: DeskApp) -> MessageBox | None:
