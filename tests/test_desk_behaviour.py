@@ -161,7 +161,10 @@ async def test_snooze_words_times_and_waking(desk):
     first, second = (await desk.queue_ids())[:2]
     assert await desk.snooze([first], "tomorrow 9:00") == "snoozed 1 conversation until Sat 21 Nov 09:00"
     assert (await row(desk, first)).snoozed_until == dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.timezone.utc)
-    assert await desk.snooze([second], "until reply") == "snoozed 1 conversation until the customer replies"
+    # the customer wrote last: their reply will not come, and the response target runs on out of the
+    # queue's sight (the tryout's #116 breached while snoozed so): the line says so
+    assert await desk.snooze([second], "until reply") == (
+        f"snoozed 1 conversation until the customer replies (#{second} waits for an answer: the response target runs on)")
     conv = await desk.conversation(second)
     assert conv.snoozed_until_reply and conv.snoozed_until is None
     with pytest.raises(ValueError, match="already past"):
@@ -333,3 +336,32 @@ async def test_snippet_figures_name_every_snippet_and_hold_together(desk):
         assert set(s.to_json()) >= {"name", "uses", "solved_share", "reopen_rate", "median_close_seconds", "csat"}
     # a period with no reply in it: every snippet, none used
     assert await desk.snippet_stats(0, 86400) == [SnippetStats(s.name) for s in found]
+
+
+async def test_snoozing_until_the_reply_says_nothing_more_when_the_agent_wrote_last(tmp_path):
+    """The real desk alone (the fake holds no replies): an answered conversation snoozed until the
+    customer replies gets the plain line; its waiting neighbour, snoozed with it, is named."""
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.service import Desk
+
+    box = mailbox.mbox(tmp_path / "two.mbox")
+    box.add(_mail(1, "Ann Lee <ann@example.com>", "Refund please", 120))
+    reply = EmailMessage()
+    reply["From"], reply["To"], reply["Subject"] = "Support <support@helpdesk.test>", "ann@example.com", "Re: Refund please"
+    reply["Date"] = format_datetime(FIXED_NOW - dt.timedelta(minutes=60))
+    reply["Message-ID"], reply["In-Reply-To"] = "<r1@helpdesk.test>", "<b1@behaviour.example>"
+    reply.set_content("Done: refunded.\n")
+    box.add(bytes(reply))
+    box.add(_mail(2, "Bo Chen <bo@example.net>", "Where is my order", 30))
+    box.close()
+    desk = await Desk.open(tmp_path / "two.db", CONFIG, clock=FIXED_NOW.timestamp)
+    try:
+        await import_paths(desk, [tmp_path / "two.mbox"], workers=1)
+        [answered] = await desk.view_ids("subject:refund")
+        [waiting] = await desk.view_ids("subject:order")
+        assert await desk.snooze([answered], "until reply") == "snoozed 1 conversation until the customer replies"
+        assert await desk.snooze([answered, waiting], "until reply") == (
+            f"snoozed 2 conversations until the customer replies (#{waiting} waits for an answer: the response "
+            "target runs on)")
+    finally:
+        await desk.close()

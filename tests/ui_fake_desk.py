@@ -221,7 +221,17 @@ class FakeDesk:
             s.snooze_until, s.snooze_reply = when.at, when.until_reply
 
         until = "until the customer replies" if when.until_reply else f"until {when.at:%a %d %b %H:%M}"
-        return self._apply(ids, edit, f"snoozed {_plural(len(set(ids)))} {until}")
+        said = f"snoozed {_plural(len(set(ids)))} {until}"
+        waiting = [c for c in sorted(set(ids)) if 1 <= c <= self.n and self._waits_for_answer(c)]
+        if when.until_reply and waiting:  # as desk.commands.snooze says it
+            shown = ", ".join(f"#{c}" for c in waiting[:5]) + (f" and {len(waiting) - 5} more" if len(waiting) > 5 else "")
+            said += f" ({shown} {'waits' if len(waiting) == 1 else 'wait'} for an answer: the response target runs on)"
+        return self._apply(ids, edit, said)
+
+    def _waits_for_answer(self, cid: int) -> bool:
+        """The customer wrote last (the real desk: conversations.waiting_since)."""
+        mail = [m for m in self._conversation(cid).messages if not m.is_note and not m.auto_submitted]
+        return bool(mail) and not mail[-1].from_agent
 
     async def assign(self, ids: list[int], agent: str | None) -> str:
         self.actions.append(("assign", list(ids), agent))

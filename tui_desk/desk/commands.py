@@ -130,7 +130,15 @@ async def snooze(desk: DeskCore, conv_ids: list[int], when: When) -> Change:
         raise CommandError("that time is already past")
     edit = snooze_edit(int(when.at.timestamp()) if when.at else None, when.until_reply, now)
     until = "until the customer replies" if when.until_reply or when.at is None else f"until {format_day_time(when.at, desk.local_now())}"
-    return await _apply(desk, conv_ids, edit, f"snoozed {_plural(len(set(conv_ids)))} {until}")
+    said = f"snoozed {_plural(len(set(conv_ids)))} {until}"
+    if when.until_reply or when.at is None:
+        # the customer wrote last: a reply of theirs will not come, and the response target runs
+        # on while the row is out of the queue (the tryout's #116 breached out of sight)
+        waiting = await queries.waiting_for_answer(desk.store, sorted(set(conv_ids)))
+        if waiting:
+            shown = ", ".join(f"#{c}" for c in waiting[:5]) + (f" and {len(waiting) - 5} more" if len(waiting) > 5 else "")
+            said += f" ({shown} {'waits' if len(waiting) == 1 else 'wait'} for an answer: the response target runs on)"
+    return await _apply(desk, conv_ids, edit, said)
 
 
 async def unsnooze(desk: DeskCore, conv_ids: list[int]) -> Change:

@@ -118,6 +118,14 @@ class ConvState:
     tags: tuple[str, ...] = ()
 
 
+async def waiting_for_answer(store: Store, conv_ids: list[int]) -> list[int]:
+    """Those of the conversations whose customer waits for an answer (waiting_since set)."""
+    ids, params = _ids_clause(conv_ids)
+    rows = await store.fetchall(f"SELECT id FROM conversations WHERE id IN ({ids}) AND waiting_since IS NOT NULL"
+                                " ORDER BY id", params)
+    return [int(r[0]) for r in rows]
+
+
 async def conversation_states(store: Store, conv_ids: list[int] | None) -> dict[int, ConvState]:
     ids, params = _ids_clause(conv_ids)
     rows = await store.fetchall(
