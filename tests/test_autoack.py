@@ -6,6 +6,7 @@ clock the test moves."""
 from __future__ import annotations
 
 import asyncio
+import re
 import datetime as dt
 import email
 import email.utils
@@ -147,6 +148,13 @@ async def test_the_guards_hold_the_acknowledgement(home, dovecot, mail_user, smt
     assert len(mails_to(smtp_sink, "ann@c.test")) == 1
     [held] = await lines_of(alice.desk, "second@t", "rule")
     assert held.startswith("rule 'acknowledgement' held its reply: one automatic mail per 3h to ann@c.test"), held
+    # what `rules test` asks before it says a reply would go: the same limits, and the wait told
+    from tui_desk.desk.rules.execute import rate_block, told_wait
+    second, bulk = await conv_of(alice.desk, "second@t"), await conv_of(alice.desk, "bulk@t")
+    assert (await rate_block(alice.desk, second)).startswith("one automatic mail per 3h to ann@c.test")
+    assert await rate_block(alice.desk, bulk) is None  # no mail to news@ yet: the guards hold that one
+    assert (await told_wait(alice.desk, second, "auto-ack")).startswith("in about ")
+    assert await told_wait(alice.desk, second, "more-info") is None  # says no wait
     await alice.desk.close()
 
 
@@ -276,7 +284,8 @@ def test_rules_check_and_test_show_the_acknowledgement(home, tmp_path, capsys):
     assert ("[autoreply] acknowledge: rule 'acknowledgement' answers every new conversation with snippet "
             "'auto-ack' unless a rule replies to it") in out
     assert cli.main(["--config", str(cfg), "--db", str(db), "rules", "test", str(plain)]) == 0
-    assert capsys.readouterr().out.strip() == "rule 'acknowledgement' replied with snippet 'auto-ack'"
+    said = capsys.readouterr().out.strip()  # and the wait the customer would be told (the real clock's)
+    assert re.fullmatch(r"rule 'acknowledgement' replied with snippet 'auto-ack' \(tells the customer: .+\)", said), said
     assert cli.main(["--config", str(cfg), "--db", str(db), "rules", "test", str(bulk)]) == 0
     assert capsys.readouterr().out.strip() == (
         "rule 'acknowledgement' replied with snippet 'auto-ack' (held: Precedence: bulk)")

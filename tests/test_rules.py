@@ -505,7 +505,7 @@ def test_rules_test_shows_what_would_fire_without_doing_it(tmp_path, capsys):
     code, out, _ = run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"], "--json")
     assert json.loads(out) == {"conversation": ids["news@t"], "event": "new", "matched": ["acknowledge"], "actions": [
         {"rule": "acknowledge", "action": "reply refund-policy", "says": "rule 'acknowledge' replied with snippet "
-         "'refund-policy'", "held": "Precedence: bulk"}]}
+         "'refund-policy'", "held": "Precedence: bulk", "expected_wait": None}]}
     assert run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"], "--on", "status")[1] == \
         f"no rule fires on conversation {ids['news@t']} on status\n"
     code, out, err = run(capsys, "--db", db, "--config", config, "rules", "test", 999)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
 from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
-from tui_desk.config import Config, default_db_path
+from tui_desk.config import Config, ConfigError, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
 from tui_desk.desk.rules.engine import firing
@@ -59,18 +60,20 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
     from tui_desk.store.db import store_errors
     db = args.db or default_db_path()
     with store_errors(db):
-        matched, planned = asyncio.run(_test(db, config, ruleset, args.id, args.on))
+        matched, planned, waits = asyncio.run(_test(db, config, ruleset, args.id, args.on))
     if args.json:
         json.dump({"conversation": args.id, "event": args.on, "matched": [r.name for r in matched],
-                   "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held}
-                               for p in planned]},
+                   "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held,
+                                "expected_wait": waits.get(i)}
+                               for i, p in enumerate(planned)]},
                   sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     elif not matched:
         say(f"no rule fires on conversation {args.id} on {args.on}")
     else:
-        for p in planned:
-            say(p.says + (f" (held: {p.held})" if p.held else ""))
+        for i, p in enumerate(planned):
+            told = f" (tells the customer: {waits[i]})" if i in waits and not p.held else ""
+            say(p.says + (f" (held: {p.held})" if p.held else "") + told)
         acting = {p.rule for p in planned}
         replies = any(p.action.kind == "reply" for p in planned)
         for rule in matched:
@@ -85,8 +88,12 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _test(db: Path, config: Config, ruleset: RuleSet, conv_id: int,
-                on: str) -> tuple[list[Rule], list[PlannedAction]]:
-    """(the rules that match, what they would do)."""
+                on: str) -> tuple[list[Rule], list[PlannedAction], dict[int, str]]:
+    """(the rules that match, what they would do, the wait each planned reply would tell the
+    customer by its index). A reply the rate limits would hold now is planned held, as the run
+    holds it (desk.rules.execute.rate_block)."""
+    from tui_desk.desk.commands import CommandError
+    from tui_desk.desk.rules.execute import rate_block, told_wait
     from tui_desk.desk.rules.facts import gather
     from tui_desk.desk.service import Desk
     desk = await Desk.open(db, config, check=False)
@@ -95,6 +102,20 @@ async def _test(db: Path, config: Config, ruleset: RuleSet, conv_id: int,
         facts = await gather(desk, ruleset.rules, event)
         if facts is None:
             raise UsageError(f"no conversation {conv_id}")
-        return firing(ruleset.rules, event, facts), plan(ruleset.rules, event, facts)
+        planned = plan(ruleset.rules, event, facts)
+        waits: dict[int, str] = {}
+        for i, p in enumerate(planned):
+            if p.action.kind != "reply" or p.held is not None:
+                continue
+            # an agent's own status change is held by the hourly cap only (desk.rules.execute._reply)
+            try:
+                block = await rate_block(desk, conv_id, cap_only=event.kind == "status" and not event.caused_by)
+            except (CommandError, ConfigError):  # no account to reply from: no recipients to count (a run says so)
+                block = None
+            if block is not None:
+                planned[i] = dataclasses.replace(p, held=block)
+            elif (wait := await told_wait(desk, conv_id, p.action.value)) is not None:
+                waits[i] = wait
+        return firing(ruleset.rules, event, facts), planned, waits
     finally:
         await desk.close()

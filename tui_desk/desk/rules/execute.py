@@ -89,6 +89,30 @@ async def _expected_wait(desk: Desk, conv_id: int, body: str) -> tuple[dict[str,
     return {"expected_wait": wait.words}, {"expected_wait": wait.record()}
 
 
+async def rate_block(desk: Desk, conv_id: int, *, cap_only: bool = False) -> str | None:
+    """Why the rate limits hold an automatic reply to this conversation now (None: they do not):
+    the one check auto_reply makes and `rules test` shows."""
+    from tui_desk.desk.replies import reply_headers
+    recipients = [a.addr for a in (await reply_headers(desk, conv_id)).to]
+    now = desk.now()
+    earlier = await earlier_autoreplies(desk, now)
+    for recipient in recipients:
+        block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply, cap_only=cap_only)
+        if block is not None:
+            return block
+    return None
+
+
+async def told_wait(desk: Desk, conv_id: int, snippet_name: str) -> str | None:
+    """The wait an automatic reply with this snippet would tell the customer now ({{expected_wait}}),
+    or None when the snippet does not say one."""
+    snippet = next((s for s in desk.snippets() if s.name == snippet_name), None)
+    if snippet is None:
+        return None
+    values, _ = await _expected_wait(desk, conv_id, snippet.body)
+    return values.get("expected_wait")
+
+
 async def auto_reply(desk: Desk, conv_id: int, snippet_name: str, message_id: str, event: dict[str, Any], *,
                      rate_limited: bool = True, cap_only: bool = False, values: dict[str, str] | None = None,
                      send_at: int | None = None) -> tuple[bool, str | None]:
@@ -102,16 +126,12 @@ async def auto_reply(desk: Desk, conv_id: int, snippet_name: str, message_id: st
     snippet = next((s for s in desk.snippets() if s.name == snippet_name), None)
     if snippet is None:
         return False, f"no snippet '{snippet_name}'"
-    from tui_desk.desk.replies import queue_autoreply, reply_headers
+    from tui_desk.desk.replies import queue_autoreply
     try:
         if rate_limited:
-            recipients = [a.addr for a in (await reply_headers(desk, conv_id)).to]
-            now = desk.now()
-            earlier = await earlier_autoreplies(desk, now)
-            for recipient in recipients:
-                block = rate_limit_block(earlier, recipient, conv_id, now, desk.config.autoreply, cap_only=cap_only)
-                if block is not None:
-                    return False, block
+            block = await rate_block(desk, conv_id, cap_only=cap_only)
+            if block is not None:
+                return False, block
         measured_values, measured = await _expected_wait(desk, conv_id, snippet.body)
         await queue_autoreply(desk, conv_id, snippet.body, message_id=message_id,
                               values={**measured_values, **(values or {})}, send_at=send_at,
