@@ -297,9 +297,13 @@ def test_rules_check_and_test_show_the_acknowledgement(home, tmp_path, capsys):
 
 def test_the_explanation_reads_the_record_and_trusts_none_of_it():
     measured = {"words": "in about 2 hours", "default": False, "samples": 12, "p75_seconds": 6000.0,
-                "wait_seconds": 6000.0, "comparable": "tag:billing", "min_samples": 5, "from_opening": False}
+                "wait_seconds": 6000.0, "comparable": "tag:billing", "min_samples": 5, "from_opening": False,
+                "business": True}
     assert explain(measured) == ("expected wait 'in about 2 hours' (p75 1h 40m business time of 12 first responses "
                                  "with tag billing, last 7 days)")
+    # without business hours every second counts: no "business time" (the tryout read it so)
+    assert explain({**measured, "business": False}) == (
+        "expected wait 'in about 2 hours' (p75 1h 40m of 12 first responses with tag billing, last 7 days)")
     assert explain({**measured, "comparable": "priority:vip", "from_opening": True}).endswith(
         "of priority vip, last 7 days, from the next opening)")
     # a teammate's event arrives through the History folder: nothing in it reaches the terminal raw
@@ -309,7 +313,7 @@ def test_the_explanation_reads_the_record_and_trusts_none_of_it():
                           {"snippets": [{"name": "auto-ack"}], "expected_wait": hostile}), dt.timezone.utc)
     assert "\x1b" not in said and "\x07" not in said and "\n" not in said
     assert said.startswith("sent an automatic reply with auto-ack: expected wait 'soon")
-    assert "p75 0m business time of 0 first responses" in said
+    assert "p75 0m of 0 first responses" in said
     assert describe(Event("e2", int(NOW), "bob", "autoreply", "a@t", {"expected_wait": "not a record"}),
                     dt.timezone.utc) == "sent an automatic reply"
 

@@ -109,6 +109,8 @@ def test_p75_in_business_time_across_lunch():
     assert got.answer_by == t(8, 13, 15)  # 10:00-12:00, lunch, 13:00-13:15
     assert got.words == "in about 3 hours"
     assert "p75 2h 15m business time of 8 first responses of priority normal, last 7 days" in got.how()
+    always = wait_at(waits(0.25, 0.5, 1, 1.5, 2, 2.25, 3, 6), t(8, 10), clock=BusinessClock())  # no hours set
+    assert "p75 2h 15m of 8 first responses of priority normal, last 7 days" in always.how()
     assert wait_at(waits(*[0.5] * 5), t(8, 10)).words == "within the hour"
     assert wait_at(waits(*[6] * 5), t(8, 9)).words == "later today, by 16:00"  # 3h before lunch, 3h after
 

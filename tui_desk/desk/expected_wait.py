@@ -80,6 +80,7 @@ class ExpectedWait:
     p75: float | None  # their p75 (None: default)
     comparable: str  # "tag:billing", "priority:vip", "all"
     min_samples: int
+    business: bool = True  # business hours are set: the waits are business time
 
     def how(self) -> str:
         """One line for the agent: the value and how it was computed (explain)."""
@@ -89,7 +90,7 @@ class ExpectedWait:
         """What an `autoreply` history event keeps of it (JSON; explain() reads it back)."""
         return {"words": self.words, "default": self.default, "samples": self.samples, "p75_seconds": self.p75,
                 "wait_seconds": self.wait, "comparable": self.comparable, "min_samples": self.min_samples,
-                "from_opening": self.opens > self.arrival}
+                "from_opening": self.opens > self.arrival, "business": self.business}
 
     def to_json(self, zone: dt.tzinfo) -> dict[str, Any]:
         def iso(t: float) -> str:
@@ -122,7 +123,9 @@ def explain(record: dict[str, Any]) -> str:
         basis = (f"default wait {format_duration(number('wait_seconds'))}: only {samples} first responses "
                  f"{scope} in the last 7 days, {int(number('min_samples'))} needed{moved}")
     else:
-        basis = (f"p75 {format_duration(number('p75_seconds'))} business time of {samples} first responses "
+        # "business time" only where business hours are set (a record from before says nothing)
+        time_of = " business time of" if record.get("business") is True else " of"
+        basis = (f"p75 {format_duration(number('p75_seconds'))}{time_of} {samples} first responses "
                  f"{scope}, last 7 days{moved}")
     return f"expected wait '{words}' ({basis})"
 
@@ -168,7 +171,7 @@ def expected_wait(samples: list[Sample], *, tags: tuple[str, ...], priority_clas
     opens = clock.next_open(arrival)
     answer_by = clock.add(opens, wait)
     return ExpectedWait(words(now, max(answer_by, now), zone), answer_by, arrival, opens, wait, default,
-                        len(waits), p75, which, min_samples)
+                        len(waits), p75, which, min_samples, business=not clock.always)
 
 
 def words(now: float, answer_by: float, zone: dt.tzinfo) -> str:
