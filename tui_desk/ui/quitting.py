@@ -42,7 +42,7 @@ class QuitScreen(ModalScreen[None]):
     DEFAULT_CSS = "QuitScreen {" + PROMPT_CSS + """
     & #prompt { width: auto; min-width: 40; }
     & #quit-text { width: auto; max-width: 100%; margin: 1 1 0 1; }
-    & #quit-keys { width: auto; margin: 1 1 0 1; color: $text-muted; }
+    & #quit-keys { width: auto; max-width: 100%; margin: 1 1 0 1; color: $text-muted; }
     }"""
 
     BINDINGS = [
@@ -64,10 +64,10 @@ class QuitScreen(ModalScreen[None]):
         self.sending = False
 
     def leave_words(self) -> str:
-        it = "it" if self.count == 1 else "them"
+        """Short: the dialog is read at 80 columns too."""
         if self.temporary_store:
-            return f"quit and drop {it} (the demo's mailbox is deleted on exit)"
-        return f"quit, leave {it} in the outbox (sent the next time tui-desk runs or syncs)"
+            return f"quit and drop {'it' if self.count == 1 else 'them'} (the demo's mailbox is deleted on exit)"
+        return f"quit; {'it stays' if self.count == 1 else 'they stay'} in the outbox, sent at the next start or sync"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
