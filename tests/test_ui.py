@@ -25,10 +25,10 @@ from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
-    from tests.ui_support import THEME_DIRS, make_app, plain_text
+    from tests.ui_support import THEME_DIRS, make_app, plain_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FakeDesk, settle
-    from ui_support import THEME_DIRS, make_app, plain_text
+    from ui_support import THEME_DIRS, make_app, plain_text, until
 
 WIDE = (120, 40)
 SMALL = (80, 24)
@@ -462,6 +462,24 @@ async def test_palette_lists_every_action():
         await settle(pilot)
         assert not isinstance(app.screen, CommandPalette)
         assert app.queue.cursor == LAST
+
+
+async def test_the_palette_finds_a_command_by_the_words_of_its_help():
+    """The tryout typed "csat" and got "Queue: Next conversation" first, never Reports: a
+    command's help words count (Reports' help names CSAT); a name still finds it as before."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"csat")
+        await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        first = str(app.screen.query_one(CommandList).get_option_at_index(0).prompt)
+        assert "Reports" in first, first
+        await pilot.press("enter")
+        await settle(pilot)
+        from tui_desk.ui.reports import ReportsScreen
+        assert isinstance(app.screen, ReportsScreen)
 
 
 # --- layout ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import DeskService, OutboxEntry, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
+from tui_desk.ui.palette import DeskCommands
 from tui_desk.ui.app_base import Clock, DeskAppBase
 from tui_desk.ui.help import HelpScreen, key_label
 from tui_desk.ui.main_screen import MainScreen
@@ -66,6 +67,7 @@ class DeskApp(DeskAppBase):
     TITLE = "tui-desk"
     # help, theme and quit work over every screen; the main view's keys are MainScreen's
     BINDINGS = registry.APP_BINDINGS
+    COMMANDS = {DeskCommands}  # the palette finds a command by the words of its help too
 
     main: MainScreen  # the default screen (get_default_screen)
 

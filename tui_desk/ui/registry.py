@@ -54,7 +54,7 @@ GLOBAL_BINDINGS = [
     Binding("T", "cycle_theme", "Theme", show=False, tooltip="Next theme: dark, light, high contrast",
             id="theme"),
     Binding("D", "reports", "Reports", show=False,
-            tooltip="Reports: response times, resolution, load by hour, frequent questions", id="reports"),
+            tooltip="Reports: response times, resolution, CSAT, load by hour, frequent questions", id="reports"),
     Binding("q", "quit", "Quit", tooltip="Quit tui-desk", id="quit"),
 ]
 # What works on every screen (help, theme, quit) is the app's; the rest is the main view's.
