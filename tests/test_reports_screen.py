@@ -21,6 +21,7 @@ from tui_desk.store.search import SearchError, parse_query
 from tui_desk.ui import reports as reports_module
 from tui_desk.ui.app import DeskApp
 from tui_desk.ui.help import HelpScreen
+from tui_desk.ui.sparkline import GapSparkline
 from tui_desk.ui.main_screen import MainScreen
 from tui_desk.ui.reports import LoadHeatmap, QuestionList, ReportsScreen, contrast, heat_colours, heat_level
 
@@ -80,7 +81,11 @@ async def test_d_opens_the_reports_with_the_known_figures_and_esc_goes_back(desk
         assert headline[5] == "Mail only 5 (no history: closes unknown)"  # no event: only mail tells
         # per week (ISO weeks 43-47 of 2026): new conversations and the FRT median
         assert screen.query_one("#trend-volume", Sparkline).data == [0.0, 0.0, 4.0, 2.0, 3.0]
-        assert screen.query_one("#trend-frt", Sparkline).data == [0.0, 0.0, 2700.0, 7200.0, 9000.0]
+        frt = screen.query_one("#trend-frt", GapSparkline)
+        assert frt.data == [None, None, 2700.0, 7200.0, 9000.0]
+        # the weeks nobody was answered are gaps, not the lowest bar (the best week: 45m)
+        drawn = frt.render().plain
+        assert drawn[: len(drawn) * 2 // 5].strip() == "" and drawn[-1] == "█" and "▁" in drawn, drawn
         assert "45m … 2h 30m" in text_of(screen, "#trend-frt-label")
         staffing = text_of(screen, "#reports-staffing")
         assert staffing.startswith("Busiest Wed 10:00 0.8/h, Mon 10:00 0.5/h") and "team answers 1.0/h" in staffing

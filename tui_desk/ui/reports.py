@@ -37,6 +37,7 @@ from textual.widgets.option_list import Option
 from tui_desk.desk.metrics import Heatmap, LocalTime, Report, Staffing
 from tui_desk.desk.timefmt import MONTHS, WEEKDAYS, format_duration
 from tui_desk.ui import registry
+from tui_desk.ui.sparkline import GapSparkline
 from tui_desk.ui.text import literal
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ class ReportsScreen(Screen[None]):
         #reports-headline { width: 45; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
         #reports-trends { width: 1fr; padding: 0 1 0 0; }
         .trend-label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted; }
-        Sparkline { height: 1; margin-bottom: 1; }
+        Sparkline, GapSparkline { height: 1; margin-bottom: 1; }
         Sparkline > .sparkline--max-color { color: $accent; }
         Sparkline > .sparkline--min-color { color: $primary; }
         #reports-staffing { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -338,7 +339,7 @@ class ReportsScreen(Screen[None]):
             yield Static(Content("Reading the store…"), id="reports-headline")
             with Vertical(id="reports-trends"):
                 yield Static(id="trend-frt-label", classes="trend-label")
-                yield Sparkline([], id="trend-frt")
+                yield GapSparkline(id="trend-frt")
                 yield Static(id="trend-volume-label", classes="trend-label")
                 yield Sparkline([], id="trend-volume")
         yield LoadHeatmap(id="reports-heatmap")
@@ -476,8 +477,8 @@ class ReportsScreen(Screen[None]):
         frt = f"{duration(min(known))} … {duration(max(known))}" if known else "no replies"
         self.query_one("#trend-frt-label", Static).update(Content.assemble(
             f"FRT median/{per} ", (frt, "bold"), f"  last {duration(medians[-1] if medians else None)}"))
-        # a week without replies has no median: drawn as the lowest bar
-        self.query_one("#trend-frt", Sparkline).data = [m or 0.0 for m in medians]
+        # a week without replies has no median: a gap, not the lowest bar (the best week's look)
+        self.query_one("#trend-frt", GapSparkline).data = list(medians)
         self.query_one("#trend-volume-label", Static).update(Content.assemble(
             f"Conversations/{per} ", (f"{min(volume, default=0)} … {max(volume, default=0)}", "bold"),
             f"  last {volume[-1] if volume else 0}"))
