@@ -193,7 +193,13 @@ def test_trend_counts_weeks_and_says_which_way():
     assert group.trend.period_start == T0.timestamp()
     # the period can be wider than the conversations: empty weeks count
     [wide] = frequent_questions(items, period_start=T0 - dt.timedelta(days=14), period_end=T0 + dt.timedelta(days=27))
-    assert wide.trend.week_counts == (0, 0, 1, 2, 4, 6)
+    assert wide.trend.week_counts == (0, 0, 1, 2, 4, 6) and wide.trend.direction == "rising"
+    # weeks before the desk's first mail are no news: a question of a store two weeks old whose
+    # period is 30 days is judged on those two weeks (the tryout's demo had every question rising)
+    young = [Asked(f"y{i}", T0 + dt.timedelta(days=21 + (i % 2) * 7, hours=i), s, b)
+             for i, (_, s, b) in enumerate(rows[:8])]
+    [steady] = frequent_questions(young, period_start=T0, period_end=T0 + dt.timedelta(days=35))
+    assert steady.trend.week_counts == (0, 0, 0, 4, 4) and steady.trend.direction == "steady"
     # conversations after the period's end are in the group but in no week
     [short] = frequent_questions(items, period_end=T0 + dt.timedelta(days=13, hours=23))
     assert short.size == 13 and short.trend.week_counts == (1, 2)

@@ -284,7 +284,7 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     snippet_index: dict[tuple[str, ...], int] = {}
     snippet_ids = list(map(snippet_index.setdefault, map(attrgetter("snippets"), items), count()))
     context = _Context(items, conv_ids, subject_keys, snippet_ids, {n: t for t, n in snippet_index.items()}, week_of,
-                       words, start, weeks, whole)
+                       words, start, weeks, whole, min((w for w in week_of if w >= 0), default=0))
     out = []
     for gid in groups.alive():
         members = groups.members[gid]
@@ -431,6 +431,7 @@ class _Context:
     start: float
     weeks: int
     whole_weeks: int
+    first_week: int                 # the first week with any conversation: the desk's mail starts there
 
 
 def _subject_key(cleaned: str) -> str:
@@ -461,7 +462,10 @@ def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> Q
     terms = tuple(ctx.cache.word_for(t) for t, _ in groups.unit(gid)[:LABEL_TERMS])
     return QuestionGroup(label=examples[0] if examples else " ".join(terms), size=len(members),
                          conv_ids=tuple(map(ctx.conv_ids.__getitem__, members)), example_subjects=examples,
-                         trend=Trend(ctx.start, tuple(week_counts), trend_direction(week_counts[:ctx.whole_weeks])),
+                         # judged from the desk's first week with mail: weeks before it are no news
+                         # (a store a few days old made every question "rising")
+                         trend=Trend(ctx.start, tuple(week_counts),
+                                     trend_direction(week_counts[ctx.first_week:ctx.whole_weeks])),
                          top_snippet=top_snippet, terms=terms)
 
 
