@@ -473,6 +473,9 @@ async def test_one_customer_with_two_conversations_gets_one_ack_and_one_fixed_ma
     other = first if carrier == second else second
     assert (fixes[carrier].told_in, fixes[other].told_in) == (None, carrier)
     assert incident.summary(list(fixes.values())) == "3 customers (4 conversations)"
+    lines = [text for _, text in incident.fix_lines(list(fixes.values()))]  # the dry run's, the app's
+    (mine,) = [text for text in lines if text.startswith(MARY)]
+    assert mine.startswith(f"{MARY}  #{carrier}  ") and mine.endswith(f"(also answers #{other}: a note there)")
     carrier_mid = {first: "mary1@t", second: "mary2@t"}[carrier]
     other_mid = {first: "mary1@t", second: "mary2@t"}[other]
     for a in (bob, alice):

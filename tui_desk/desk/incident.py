@@ -15,14 +15,17 @@ it. A name used again after a resolve is a new round.
   dated from the incident's start on (START_GRACE) matching its `match` is tagged `incident` and `incident-<name>`, any reply a
   rule planned for it is left out, and the incident's acknowledgement snippet goes instead
   (`acknowledge`: the rules' automatic reply, with its guards and rate limits, {{incident}} =
-  the title). The mail is claimed on the server like any other the rules act on, so one client
+  the title), once per customer per round: a customer's new conversation gets none when this
+  round's went to them in another (the rate limits alone end after customer_interval_minutes). The mail is claimed on the server like any other the rules act on, so one client
   of the team does it.
 - Plan B: the client of the agent who resolved it (`send_fixes`, after its next sync pass, or
   `tui-desk incident resolve` at once) queues the fixed snippet to every conversation of the
   round (`members`: tagged `incident-<name>`, less those an earlier round of the name sent its
-  fixed mail to), each claimed on the server first (sync.claims:
-  `td:incident:<name>.<round>.<agent>`, then `td:incident-done:<name>.<round>` on the
-  conversation's oldest customer mail; <round>: `round_code`, so a name used again is a mark of
+  fixed mail to), one mail per customer (desk.per_customer, the follow-up's grouping: their most
+  recent open conversation carries it, the others get a note with a derived Message-ID), each
+  customer claimed on the server first (sync.claims: `td:incident:<name>.<round>.<agent>` on
+  the oldest customer mail of their conversations, then `td:incident-done:<name>.<round>` on
+  each conversation's oldest customer mail; <round>: `round_code`, so a name used again is a mark of
   its own), so two clients resolving, or one restarted after a crash, never send it twice. The
   keyword of the versions without a round, `td:incident-done:<name>`, still means done. The
   mails wait the account's undo window (cancellable in the outbox) and go SPACING seconds
