@@ -2,10 +2,10 @@
 search (or the agent's selection in the app) names, through the outbox (undo window, collision
 check, crash recovery: sync.delivery).
 
-- One mail per customer (the grouping desk.per_customer, shared with an incident's mails): the
-  customer is the conversation's customer_key (the normalized
-  address customer history and priority use). Their mail goes in their most recent open
-  conversation among those named (else their most recent one) that can take it; the others
+- One mail per customer (the grouping is desk.per_customer, shared with an incident's mails):
+  the customer is the conversation's customer_key (the normalized address customer history and
+  priority use). Their mail goes in their most recent open conversation among those named
+  (else their most recent one) that can take it; the others
   get an internal note saying so (`covered`, then `noted`), with a Message-ID derived like the
   reply's, so it is added once. A customer the follow-up reached before, in any of their
   conversations, gets no second mail: the named conversations get the note.
