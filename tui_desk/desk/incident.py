@@ -369,14 +369,16 @@ def fix_lines(fixes: Sequence[Fix]) -> list[tuple[str, str]]:
     the covered #s, the subject), then one per held conversation."""
     from tui_desk.sanitize import sanitize_line
     out = []
-    for m in mails(fixes):
+    found = mails(fixes)
+    carrying = {m.carrier.conv_id for m in found}
+    for m in found:
         to = ", ".join(m.carrier.to) or "-"
         also = f"  (also answers {', '.join(f'#{c}' for c in m.covers)}: a note there)" if m.covers else ""
         out.append(("new", sanitize_line(f"{to}  #{m.carrier.conv_id}  {m.carrier.subject}{also}")))
     for f in fixes:
         if f.state == "held":
             out.append(("held", sanitize_line(f"#{f.conv_id}  {', '.join(f.to) or '-'}  held: {f.held}")))
-        elif f.state == "covered" and f.told_in not in {m.carrier.conv_id for m in mails(fixes)}:
+        elif f.state == "covered" and f.told_in not in carrying:
             out.append(("covered", sanitize_line(f"#{f.conv_id}  {f.customer}  had it in #{f.told_in}")))
     return out
 
