@@ -23,7 +23,7 @@ from tests.clock import Clock
 from tests.desk_clients import ACK, Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
-from tui_desk.desk import incident
+from tui_desk.desk import incident, per_customer
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import conversation_history
 from tui_desk.desk.rules.fire import RulesRunner
@@ -261,13 +261,17 @@ async def test_cli_lists_incidents_and_resolve_dry_run_says_who_gets_what(home, 
         "payments-failing", "Payments failing", "subject:payment", True, 3)
     dry = cli("resolve", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
-    mails = {tuple(m["to"]): m for m in json.loads(dry.stdout)["mails"]}
+    said = json.loads(dry.stdout)
+    assert (said["customers"], said["conversations"]) == (2, 2)  # the list's conversation is held
+    mails = {tuple(m["to"]): m for m in said["mails"]}
     assert set(mails) == {("ann@c.test",), ("bo@d.test",), ("news@list.test",)}
     assert mails[("ann@c.test",)]["snippet"] == "incident-fixed" and mails[("ann@c.test",)]["held"] is None
     assert mails[("news@list.test",)]["held"] == "Precedence: bulk"
+    assert (mails[("ann@c.test",)]["customer"], mails[("ann@c.test",)]["told_in"]) == ("ann@c.test", None)
     plain = cli("resolve", "--dry-run")
-    assert plain.returncode == 0 and "would send 'incident-fixed' to:" in plain.stdout
-    assert "ann@c.test" in plain.stdout and "(held: Precedence: bulk)" in plain.stdout
+    assert plain.returncode == 0 and ("would send 'incident-fixed' to 2 customers (2 conversations), one mail per "
+                                      "customer:") in plain.stdout, plain.stdout
+    assert "ann@c.test  #" in plain.stdout and "news@list.test  held: Precedence: bulk" in plain.stdout
     again = cli("list")  # the dry run changed nothing
     assert "payments-failing  active since" in again.stdout
     missing = cli("resolve", "no-such-thing", "--dry-run")
@@ -323,7 +327,8 @@ async def test_the_desk_service_starts_and_resolves_on_a_desk_without_a_server(h
     with pytest.raises(ValueError, match="no snippet 'nope'"):
         await incident.start(desk, "Other", "subject:x", ack="nope")
     said = await desk.resolve_incident("payments-failing")
-    assert said.startswith("incident 'Payments failing' resolved: 'incident-fixed' goes to 1 conversation")
+    assert said.startswith("incident 'Payments failing' resolved: 'incident-fixed' goes to 1 customer "
+                           "(1 conversation)")
     assert await desk.active_incidents() == []
     (item,) = await outbox.items(desk.store)
     assert item.recipients == ["ann@c.test"] and item.send_at == NOW + account.undo_send_seconds
@@ -389,7 +394,7 @@ async def test_a_name_used_again_mails_only_its_own_rounds_customers(home, tmp_p
     assert await incident.members(desk, two) == [second]  # the first round's conversation keeps its tag
     assert [f.conv_id for f in await incident.plan_b(desk, two)] == [second]
     said = await desk.resolve_incident("payments-failing")
-    assert "goes to 1 conversation" in said
+    assert "goes to 1 customer (1 conversation)" in said
     assert sorted(r for i in await outbox.items(desk.store) for r in i.recipients) == ["ann@c.test", "bo@d.test"]
 
     keys_one, keys_two = incident.claim_keywords(one, "alice"), incident.claim_keywords(two, "alice")
@@ -427,3 +432,84 @@ async def test_plan_b_neither_uses_up_nor_is_stopped_by_the_hourly_cap(home, tmp
     queued, held = await auto_reply(desk, other, "auto-ack", "rule.ack.new@helpdesk.test", {"rule": "ack"})
     assert (queued, held) == (True, None)  # the cap of 2 an hour is not used up by 3 "fixed" mails
     await desk.close()
+
+
+async def notes_of(desk: Desk, conv_id: int) -> list[str]:
+    view = await desk.conversation(conv_id)
+    assert view is not None
+    return [" ".join(b.text for b in m.blocks) for m in view.messages if m.is_note]
+
+
+MARY = "mary.dubois@m.test"
+
+
+async def test_one_customer_with_two_conversations_gets_one_ack_and_one_fixed_mail(home, dovecot, mail_user,
+                                                                                  smtp_sink):
+    """The tryout's #72 and #73 of one customer: plan A once per round (also past the rate
+    limits' 3 h), plan B once, in her newest open conversation, the other one noted; two
+    clients resolving still send one."""
+    smtp_sink.clear()
+    clock = Clock(NOW)
+    alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
+    dovecot.deliver(mail_user, make_mail("mary1@t", subject="Payment refused", sender=f"Mary <{MARY}>", minutes=30))
+    await bob.round()
+    clock.now += 4 * 3600  # past the automatic replies' one-per-3-h for her address
+    dovecot.deliver(mail_user, make_mail("mary2@t", subject="Payment still refused", sender=f"Mary <{MARY}>",
+                                         minutes=4 * 60 + 5))
+    await bob.round()
+    await alice.round()
+    assert len(mails_to(smtp_sink, MARY)) == 1  # one "we know, we're on it" for the round
+    first, second = await conv_of(bob.desk, "mary1@t"), await conv_of(bob.desk, "mary2@t")
+    assert first != second
+    assert await lines_of(bob.desk, "mary2@t") == [
+        "incident 'Payments failing' tagged +incident +incident-payments-failing",
+        f"incident 'Payments failing' held its acknowledgement: {MARY} had it in #{first}"]
+
+    found = (await incident.active(alice.desk))[0]
+    fixes = {f.conv_id: f for f in await incident.plan_b(bob.desk, found)}
+    # the carrier as the follow-up picks it (desk.per_customer): her most recent open one (the
+    # acknowledgement's Date is the wall clock's, so which one that is here is not fixed)
+    carrier = per_customer.carrier([first, second], await per_customer.conversations(bob.desk, [first, second]))
+    other = first if carrier == second else second
+    assert (fixes[carrier].told_in, fixes[other].told_in) == (None, carrier)
+    assert incident.summary(list(fixes.values())) == "3 customers (4 conversations)"
+    lines = [text for _, text in incident.fix_lines(list(fixes.values()))]  # the dry run's, the app's
+    (mine,) = [text for text in lines if text.startswith(MARY)]
+    assert mine.startswith(f"{MARY}  #{carrier}  ") and mine.endswith(f"(also answers #{other}: a note there)")
+    carrier_mid = {first: "mary1@t", second: "mary2@t"}[carrier]
+    other_mid = {first: "mary1@t", second: "mary2@t"}[other]
+    for a in (bob, alice):
+        await incident.resolve(a.desk, "payments failing")
+    await alice.sync.sync_once()
+    await bob.sync.sync_once()
+    clock.now += 60
+    for _ in range(2):
+        for a in (alice, bob):
+            await a.round()
+    got = mails_to(smtp_sink, MARY)
+    assert len(got) == 2, [m["Subject"] for m in got]  # plan A, then plan B once
+    assert "is fixed" in text_of(got[1]) and got[1]["In-Reply-To"] == f"<{carrier_mid}>"
+    for who in PAYMENT.values():
+        assert len(mails_to(smtp_sink, who)) == 2, who  # the others still get theirs
+    for a in (alice, bob):
+        mine = await conv_of(a.desk, other_mid)
+        notes = await notes_of(a.desk, mine)
+        assert len(notes) <= 1
+    for a in (alice, bob):  # the note is on the desk that sent it and reaches the other through Notes
+        await a.round()
+    notes = await notes_of(alice.desk, await conv_of(alice.desk, other_mid))
+    assert len(notes) == 1 and "mary.dubois" in notes[0] and "one mail per customer" in notes[0], notes
+    # a crash: the progress lost, the plan again: nothing more
+    for a in (alice, bob):
+        for key, in await a.desk.store.fetchall("SELECT key FROM meta WHERE key LIKE 'incident:%'"):
+            async with a.desk.store.transaction():
+                await a.desk.store.set_meta(key, "")
+    clock.now += 60
+    for _ in range(2):
+        for a in (alice, bob):
+            await a.round()
+    assert len(mails_to(smtp_sink, MARY)) == 2
+    assert len(await notes_of(alice.desk, await conv_of(alice.desk, other_mid))) == 1
+    assert await notes_of(alice.desk, await conv_of(alice.desk, carrier_mid)) == []
+    await alice.desk.close()
+    await bob.desk.close()

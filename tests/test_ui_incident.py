@@ -3,10 +3,12 @@ the queue's title, resolve it only after saying yes (it mails customers)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from textual.widgets import Input, Static
 
-from tui_desk.ui.popups import ConfirmScreen
+from tui_desk.ui.followup import IncidentResolveConfirm
 from tui_desk.ui.triage import ActionPrompt
 
 try:
@@ -53,12 +55,15 @@ async def test_incident_key_starts_from_search_and_selection_then_resolves_after
         assert ("tag", selected, ["incident", "incident-payments-failing"], []) in desk.actions
         assert title(app) == "Queue · ⚠ incident: Payments failing"
         assert app.main.last_action == "incident 'Payments failing' started"
-        await pilot.press("I")  # one active: resolving asks first
+        await pilot.press("I")  # one active: resolving asks first, listing who gets what
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        assert plain_text(app.screen.query_one("#confirm-text", Static)) == (
-            "Resolve incident 'Payments failing'?\nIt mails the 'fixed' snippet to its 1 conversation (O cancels "
-            "within the undo window), and ends it for the whole team.")
+        assert isinstance(app.screen, IncidentResolveConfirm)
+        (cid,) = selected
+        addr = desk._row(cid).customer_addr
+        assert str(app.screen.query_one("#prompt").border_title) == (
+            "Resolve incident 'Payments failing': 'incident-fixed' to 1 customer (1 conversation)")
+        assert [plain_text(line) for line in app.screen.query("#followup-lines Static").results(Static)] == [
+            f"{addr}  #{cid}  Re: [#{cid}] {desk._row(cid).subject}"]
         await pilot.press("escape")
         await settle(pilot)
         assert ("resolve_incident", "payments-failing") not in desk.actions
@@ -67,7 +72,7 @@ async def test_incident_key_starts_from_search_and_selection_then_resolves_after
         await settle(pilot)
         assert desk.actions[-1] == ("resolve_incident", "payments-failing")
         assert title(app) == "Queue"
-        assert app.main.last_action == "incident 'Payments failing' resolved: 'incident-fixed' goes to 1 conversation"
+        assert app.main.last_action == "incident 'Payments failing' resolved: 'incident-fixed' goes to 1 customer (1 conversation)"
 
 
 async def test_the_incident_key_is_text_in_a_box():
@@ -78,6 +83,36 @@ async def test_the_incident_key_is_text_in_a_box():
         await settle(pilot)
         assert app.screen.focused is not None and isinstance(app.screen.focused, Input)
         assert app.screen.focused.value == "I" and not isinstance(app.screen, ActionPrompt)
+
+
+async def test_the_resolve_confirm_lists_one_line_per_customer():
+    """Two conversations of one customer: one line, the newest open one carrying the mail,
+    the other named as answered by it (like F's follow-up preview)."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+        first, second, other = app.queue.ids[:3]
+        addr = desk._row(first).customer_addr
+        row_of = desk._row  # the second conversation is the first one's customer asking again
+        desk._row = lambda cid: dataclasses.replace(row_of(cid), customer_addr=addr) if cid == second else row_of(cid)
+        theirs = sorted([first, second])
+        await desk.start_incident("Payments failing", "", [*theirs, other])
+        await pilot.press("I")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentResolveConfirm)
+        n = len(theirs)
+        assert str(app.screen.query_one("#prompt").border_title) == (
+            f"Resolve incident 'Payments failing': 'incident-fixed' to 2 customers ({n + 1} conversations)")
+        lines = [plain_text(line) for line in app.screen.query("#followup-lines Static").results(Static)]
+        assert len(lines) == 2, lines
+        mine = next(line for line in lines if line.startswith(addr + "  #"))
+        carrier = max(theirs, key=lambda c: (desk._row(c).status == "open", desk._row(c).last_date, c))
+        covered = ", ".join(f"#{c}" for c in theirs if c != carrier)
+        assert mine.startswith(f"{addr}  #{carrier}  ") and mine.endswith(f"(also answers {covered}: a note there)")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert ("resolve_incident", "payments-failing") not in desk.actions
 
 
 async def test_the_resolve_question_is_read_whole_at_80x24():
@@ -92,11 +127,11 @@ async def test_the_resolve_question_is_read_whole_at_80x24():
         await settle(pilot)
         await pilot.press("I")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, IncidentResolveConfirm)
         lines = [strip.text for strip in app.screen._compositor.render_strips()]
         words = " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
-        assert "(O cancels within the undo window), and ends it for the whole team." in words, "\n".join(lines)
-        assert "y / Enter yes" in words
+        assert "(O cancels within the undo window)" in words, "\n".join(lines)
+        assert "y / Enter resolve for the team" in words
 
 
 async def test_an_incident_from_a_selection_alone_says_new_mail_will_not_join():

@@ -29,7 +29,7 @@ from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -111,6 +111,7 @@ class FakeDesk:
         self.sla_watch = SlaWatch()
         self.followups: dict[tuple[str, int], int] = {}  # (snippet, conv id) -> outbox id: never twice
         self.incidents: dict[str, IncidentView] = {}  # active ones, by name
+        self.incident_members: dict[str, list[int]] = {}  # the conversations that joined one
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -279,14 +280,33 @@ class FakeDesk:
         if ids:
             await self.tag(ids, [TAG, f"{TAG}-{name}"])
         self.incidents[name] = IncidentView(name, title, match, len(set(ids)))
+        self.incident_members[name] = sorted(set(ids))
         return f"incident '{title}' started"
+
+    async def incident_preview(self, name: str) -> IncidentPlanView:
+        """As desk.incident.resolve_preview: one line per customer, the carrier their newest open one."""
+        from tui_desk.sanitize import sanitize_line
+        ids = self.incident_members.get(name, [])
+        by_customer: dict[str, list[int]] = {}
+        for cid in ids:
+            by_customer.setdefault(self._row(cid).customer_addr, []).append(cid)
+        lines = []
+        for addr, group in by_customer.items():
+            carrier = max(group, key=lambda c: (self._row(c).status == "open", self._row(c).last_date, c))
+            covers = [c for c in group if c != carrier]
+            also = f"  (also answers {', '.join(f'#{c}' for c in covers)}: a note there)" if covers else ""
+            lines.append(FollowupLine(0, "new", sanitize_line(f"{addr}  #{carrier}  Re: [#{carrier}] "
+                                                              f"{self._row(carrier).subject}{also}")))
+        return IncidentPlanView(name, "incident-fixed", len(by_customer), len(ids), tuple(lines))
 
     async def resolve_incident(self, name: str) -> str:
         self.actions.append(("resolve_incident", name))
         if name not in self.incidents:
             raise ValueError(f"no active incident '{name}'")
+        plan = await self.incident_preview(name)
         found = self.incidents.pop(name)
-        return f"incident '{found.title}' resolved: 'incident-fixed' goes to {_plural(found.conversations)}"
+        customers = f"{plan.customers} customer{'s' if plan.customers != 1 else ''}"
+        return f"incident '{found.title}' resolved: 'incident-fixed' goes to {customers} ({_plural(plan.conversations)})"
 
     def _queued(self, cid: int) -> bool:
         state = self.changed.get(cid)

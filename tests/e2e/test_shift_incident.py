@@ -71,8 +71,10 @@ def test_an_incident_from_the_app_reaches_the_team_and_resolving_mails_its_custo
     assert "We know about it" in ack and "Payments failing" in ack
     assert texts_to(smtp_sink, "c3@customer.test") == []  # no rules file: no normal acknowledgement
 
-    alice.keys("I")
-    alice.wait_for("Resolve incident 'Payments failing'?")
+    alice.keys("I")  # the confirm lists who gets what, one line per customer
+    alice.wait_for("'incident-fixed' to 2 customers (2 conversations)")
+    alice.wait_for(lambda screen: "c0@customer.test  #" in screen and "c2@customer.test  #" in screen,
+                   what="one line per customer")
     alice.keys("y")
     bob.wait_gone("⚠ incident", timeout=PROPAGATION + 5)
     alice.wait_gone("⚠ incident", timeout=PROPAGATION)

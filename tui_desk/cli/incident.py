@@ -99,15 +99,17 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
         fixes = await incident.plan_b(desk, found)
         if args.dry_run:
             if args.json:
-                _json({"incident": incident_json(found), "close": args.close, "mails": [
-                    {"conversation": f.conv_id, "subject": f.subject, "to": list(f.to), "snippet": found.fixed,
-                     "held": f.held} for f in fixes]})
+                found_mails = incident.mails(fixes)
+                _json({"incident": incident_json(found), "close": args.close, "customers": len(found_mails),
+                       "conversations": sum(1 + len(m.covers) for m in found_mails), "mails": [
+                           {"conversation": f.conv_id, "subject": f.subject, "to": list(f.to), "snippet": found.fixed,
+                            "held": f.held, "customer": f.customer, "told_in": f.told_in} for f in fixes]})
             else:
-                say(sanitize_line(f"resolving incident '{found.title}' would send '{found.fixed}' to:"))
-                for f in fixes:
-                    say(sanitize_line(f"  #{f.conv_id} {', '.join(f.to) or '-'}: {f.subject}"
-                                      + (f" (held: {f.held})" if f.held else "")
-                                      + (" and close it" if args.close else "")))
+                say(sanitize_line(f"resolving incident '{found.title}' would send '{found.fixed}' to "
+                                  f"{incident.summary(fixes)}, one mail per customer"
+                                  + (", and close them" if args.close else "") + ":"))
+                for _, line in incident.fix_lines(fixes):
+                    say("  " + line)
                 if not fixes:
                     say("  nobody: no conversation is tagged " + found.tag)
             return 0
@@ -120,9 +122,8 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
         if args.json:
             _json({"incident": incident_json(resolved), "said": said, "errors": errors})
         else:
-            n = sum(1 for f in fixes if not f.held)
             say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to "
-                              f"{counted(n, 'conversation')} through the outbox (tui-desk outbox --cancel N "
+                              f"{incident.summary(fixes)} through the outbox (tui-desk outbox --cancel N "
                               "within the undo window)"))
             for line in said:
                 say(sanitize_line(line))

@@ -2,9 +2,10 @@
 search (or the agent's selection in the app) names, through the outbox (undo window, collision
 check, crash recovery: sync.delivery).
 
-- One mail per customer: the customer is the conversation's customer_key (the normalized
-  address customer history and priority use). Their mail goes in their most recent open
-  conversation among those named (else their most recent one) that can take it; the others
+- One mail per customer (the grouping is desk.per_customer, shared with an incident's mails):
+  the customer is the conversation's customer_key (the normalized address customer history and
+  priority use). Their mail goes in their most recent open conversation among those named
+  (else their most recent one) that can take it; the others
   get an internal note saying so (`covered`, then `noted`), with a Message-ID derived like the
   reply's, so it is added once. A customer the follow-up reached before, in any of their
   conversations, gets no second mail: the named conversations get the note.
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from tui_desk.desk import per_customer
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.snippets import auto_only_refusal
 from tui_desk.desk.views import FollowupLine, Snippet
@@ -178,34 +180,6 @@ async def _filled_first_line(desk: Desk, conv_id: int, body: str,
     return tuple(a.addr for a in head.to), head.subject, first
 
 
-@dataclass(frozen=True)
-class _Conversation:
-    customer: str  # customer_key
-    status: str
-    last_date: int
-
-
-async def _conversations(desk: Desk, conv_ids: list[int]) -> dict[int, _Conversation]:
-    rows = await desk.store.fetchall(
-        "SELECT id, customer_key, status, coalesce(last_date, 0) FROM conversations"
-        " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(conv_ids),))
-    return {r[0]: _Conversation(r[1] or "", r[2], r[3]) for r in rows}
-
-
-async def _customers_conversations(desk: Desk, customers: set[str]) -> dict[int, str]:
-    """Every conversation of these customers (named in the run or not) -> its customer."""
-    rows = await desk.store.fetchall(
-        "SELECT id, customer_key FROM conversations WHERE customer_key IN (SELECT value FROM json_each(?))",
-        (json.dumps(sorted(customers)),))
-    return {r[0]: r[1] for r in rows}
-
-
-def _carrier(candidates: list[FollowupItem], facts: dict[int, _Conversation]) -> FollowupItem:
-    """The conversation that carries a customer's mail: the most recent open one, else the most
-    recent (the newest last mail; the higher id on a tie)."""
-    return max(candidates, key=lambda i: (facts[i.conv_id].status == "open", facts[i.conv_id].last_date, i.conv_id))
-
-
 async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_id: str | None = None,
                account: AccountConfig | None = None) -> Plan:
     """Who gets what, conversation by conversation (ascending ids): the dry run. One `new`
@@ -216,8 +190,8 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
     account = _account(desk, account)
     domain = account.address.rpartition("@")[2]
     ids = sorted(set(conv_ids))
-    facts = await _conversations(desk, ids)
-    theirs = await _customers_conversations(desk, {f.customer for f in facts.values() if f.customer})
+    facts = await per_customer.conversations(desk, ids)
+    theirs = await per_customer.customers_conversations(desk, {f.customer for f in facts.values() if f.customer})
     anchors = await store_events.anchors(desk.store, set(ids) | set(theirs))
     mids = {cid: derived_message_id(followup_id, anchor, domain) for cid, anchor in anchors.items()}
     notes = {cid: note_message_id(followup_id, anchors[cid]) for cid in ids if cid in anchors}
@@ -250,18 +224,16 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
     return Plan(followup_id, snippet, tuple(_one_per_customer(items, facts)))
 
 
-def _one_per_customer(items: list[FollowupItem], facts: dict[int, _Conversation]) -> list[FollowupItem]:
+def _one_per_customer(items: list[FollowupItem],
+                      facts: dict[int, per_customer.CustomerConversation]) -> list[FollowupItem]:
     """The `new` conversations of one customer: the carrier stays new, the others are covered by
     it (all of them, when the customer's mail went in another conversation before)."""
-    by_customer: dict[str, list[FollowupItem]] = {}
-    for item in items:
-        if item.state in ("new", "covered") and item.customer:
-            by_customer.setdefault(item.customer, []).append(item)
-    told_in: dict[int, int] = {}
-    for group in by_customer.values():
-        before = next((i.told_in for i in group if i.told_in is not None), None)
-        carrier = before if before is not None else _carrier(group, facts).conv_id
-        told_in.update({i.conv_id: carrier for i in group if i.conv_id != carrier})
+    wanting = [i for i in items if i.state in ("new", "covered")]
+    before: dict[str, int] = {}
+    for i in wanting:
+        if i.customer and i.told_in is not None:
+            before.setdefault(i.customer, i.told_in)
+    told_in = per_customer.covered_by([(i.conv_id, i.customer) for i in wanting], facts, before)
     return [dataclasses.replace(i, told_in=told_in[i.conv_id]) if i.conv_id in told_in else i for i in items]
 
 

@@ -15,14 +15,17 @@ it. A name used again after a resolve is a new round.
   dated from the incident's start on (START_GRACE) matching its `match` is tagged `incident` and `incident-<name>`, any reply a
   rule planned for it is left out, and the incident's acknowledgement snippet goes instead
   (`acknowledge`: the rules' automatic reply, with its guards and rate limits, {{incident}} =
-  the title). The mail is claimed on the server like any other the rules act on, so one client
+  the title), once per customer per round: a customer's new conversation gets none when this
+  round's went to them in another (the rate limits alone end after customer_interval_minutes). The mail is claimed on the server like any other the rules act on, so one client
   of the team does it.
 - Plan B: the client of the agent who resolved it (`send_fixes`, after its next sync pass, or
   `tui-desk incident resolve` at once) queues the fixed snippet to every conversation of the
   round (`members`: tagged `incident-<name>`, less those an earlier round of the name sent its
-  fixed mail to), each claimed on the server first (sync.claims:
-  `td:incident:<name>.<round>.<agent>`, then `td:incident-done:<name>.<round>` on the
-  conversation's oldest customer mail; <round>: `round_code`, so a name used again is a mark of
+  fixed mail to), one mail per customer (desk.per_customer, the follow-up's grouping: their most
+  recent open conversation carries it, the others get a note with a derived Message-ID), each
+  customer claimed on the server first (sync.claims: `td:incident:<name>.<round>.<agent>` on
+  the oldest customer mail of their conversations, then `td:incident-done:<name>.<round>` on
+  each conversation's oldest customer mail; <round>: `round_code`, so a name used again is a mark of
   its own), so two clients resolving, or one restarted after a crash, never send it twice. The
   keyword of the versions without a round, `td:incident-done:<name>`, still means done. The
   mails wait the account's undo window (cancellable in the outbox) and go SPACING seconds
@@ -37,9 +40,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from tui_desk.desk import per_customer
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.keywords import INCIDENT_CLAIM, INCIDENT_DONE, MAX_KEYWORD, encode_name, occurrence_code
 from tui_desk.desk.rules.engine import matches
@@ -51,7 +55,7 @@ from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy
 
 if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
-    from tui_desk.desk.views import IncidentView
+    from tui_desk.desk.views import IncidentPlanView, IncidentView
 
 KIND = "incident"
 ANCHOR = "incidents@incident.tui-desk.invalid"  # every incident event: about no conversation
@@ -220,11 +224,21 @@ async def resolve_line(desk: Desk, name: str) -> str:
     or now on a desk without a server."""
     from tui_desk.sanitize import sanitize_line
     found = await resolve(desk, name)
+    fixes = await plan_b(desk, found)
     if not any(a.imap is not None for a in desk.config.accounts):
         await send_fixes(desk, None)
-    count = len(await members(desk, found))
-    return sanitize_line(f"{found.label} resolved: '{found.fixed}' goes to {count} "
-                         f"conversation{'s' if count != 1 else ''} through the outbox (O cancels in the undo window)")
+    return sanitize_line(f"{found.label} resolved: '{found.fixed}' goes to {summary(fixes)} "
+                         "through the outbox (O cancels in the undo window)")
+
+
+async def resolve_preview(desk: Desk, name: str) -> IncidentPlanView:
+    """Who resolving would mail: one line per customer (the app's confirm)."""
+    from tui_desk.desk.views import FollowupLine, IncidentPlanView
+    found = pick(await active(desk), name)
+    fixes = await plan_b(desk, found)
+    found_mails = mails(fixes)
+    return IncidentPlanView(found.name, found.fixed, len(found_mails), sum(1 + len(m.covers) for m in found_mails),
+                            tuple(FollowupLine(0, state, text) for state, text in fix_lines(fixes)))
 
 
 # -- plan A: on the rules' path ------------------------------------------------------------------
@@ -279,12 +293,34 @@ async def acknowledge(desk: Desk, incident: Incident, conv: ConversationFacts, k
     from tui_desk.desk.rules.execute import auto_reply
     if conv.autoreply_block is not None:
         return f"{incident.label} held its acknowledgement: {conv.autoreply_block}"
+    told = await _acknowledged_elsewhere(desk, incident, conv.id)
+    if told is not None:
+        customer, other = told
+        return f"{incident.label} held its acknowledgement: {customer} had it in #{other}"
     queued, held = await auto_reply(desk, conv.id, incident.ack, _message_id(desk, f"{key}\nack"),
                                     {"rule": incident.label, "incident": incident.name, "plan": "ack"},
                                     values={"incident": incident.title})
     if held is not None:
         return f"{incident.label} held its acknowledgement: {held}"
     return f"{incident.label} replied with snippet '{incident.ack}'" if queued else None
+
+
+async def _acknowledged_elsewhere(desk: Desk, incident: Incident, conv_id: int) -> tuple[str, int] | None:
+    """(the customer, the conversation) when this round's acknowledgement went to the
+    conversation's customer in another conversation: one per customer per round, however long
+    the incident lasts (the rate limits' one per customer_interval_minutes ends sooner). The
+    `autoreply` events tell, a teammate's too (History); an earlier round's are older than its
+    start."""
+    customer = (await per_customer.conversations(desk, [conv_id])).get(conv_id)
+    if customer is None or not customer.customer:
+        return None
+    theirs = await per_customer.customers_conversations(desk, {customer.customer})
+    for found in await store_events.of_kind_since(desk.store, "autoreply", incident.started_at):
+        d = found.event.data
+        if d.get("incident") == incident.name and d.get("plan") == "ack" and found.conv_id in theirs \
+                and found.conv_id != conv_id:
+            return customer.customer, found.conv_id
+    return None
 
 
 # -- plan B: resolving ---------------------------------------------------------------------------
@@ -296,6 +332,55 @@ class Fix:
     subject: str
     to: tuple[str, ...]
     held: str | None  # why it gets none (a loop guard), else None
+    customer: str = ""  # the conversation's customer_key ("": none known, a customer of its own)
+    told_in: int | None = None  # the conversation whose mail reaches this customer, when another
+
+    @property
+    def state(self) -> str:
+        """new (carries its customer's mail) | covered (a note: the mail goes in told_in) | held"""
+        return "held" if self.held is not None else "covered" if self.told_in is not None else "new"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One customer's 'fixed' mail: the conversation carrying it and those it answers too."""
+    carrier: Fix
+    covers: tuple[int, ...]
+
+
+def mails(fixes: Sequence[Fix]) -> list[Mail]:
+    """The plan's mails, by carrying conversation (a carrier that is held or gone: none)."""
+    carriers = {f.conv_id: f for f in fixes if f.state == "new"}
+    return [Mail(c, tuple(f.conv_id for f in fixes if f.told_in == c.conv_id)) for c in carriers.values()]
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(fixes: Sequence[Fix]) -> str:
+    """`2 customers (3 conversations)`: who gets a mail, and the conversations it answers."""
+    found = mails(fixes)
+    return f"{plural(len(found), 'customer')} ({plural(sum(1 + len(m.covers) for m in found), 'conversation')})"
+
+
+def fix_lines(fixes: Sequence[Fix]) -> list[tuple[str, str]]:
+    """(state, sanitized line) for a terminal: one line per customer (address, the carrying #,
+    the covered #s, the subject), then one per held conversation."""
+    from tui_desk.sanitize import sanitize_line
+    out = []
+    found = mails(fixes)
+    carrying = {m.carrier.conv_id for m in found}
+    for m in found:
+        to = ", ".join(m.carrier.to) or "-"
+        also = f"  (also answers {', '.join(f'#{c}' for c in m.covers)}: a note there)" if m.covers else ""
+        out.append(("new", sanitize_line(f"{to}  #{m.carrier.conv_id}  {m.carrier.subject}{also}")))
+    for f in fixes:
+        if f.state == "held":
+            out.append(("held", sanitize_line(f"#{f.conv_id}  {', '.join(f.to) or '-'}  held: {f.held}")))
+        elif f.state == "covered" and f.told_in not in carrying:
+            out.append(("covered", sanitize_line(f"#{f.conv_id}  {f.customer}  had it in #{f.told_in}")))
+    return out
 
 
 async def members(desk: Desk, incident: Incident) -> list[int]:
@@ -330,7 +415,22 @@ async def plan_b(desk: Desk, incident: Incident) -> list[Fix]:
         if not head.to and held is None:
             held = "nobody to write to"
         out.append(Fix(cid, str(head.subject), tuple(a.addr for a in head.to), held))
-    return out
+    return await _one_per_customer(desk, incident, out)
+
+
+async def _one_per_customer(desk: Desk, incident: Incident, fixes: list[Fix]) -> list[Fix]:
+    """desk.per_customer's grouping: one 'fixed' mail per customer, in the conversation this
+    round's went in before (a crash, a teammate's client), else their most recent open one."""
+    facts = await per_customer.conversations(desk, [f.conv_id for f in fixes])
+    fixes = [replace(f, customer=facts[f.conv_id].customer) if f.conv_id in facts else f for f in fixes]
+    customer_of = {f.conv_id: f.customer for f in fixes}
+    before: dict[str, int] = {}
+    for found in await store_events.of_kind_since(desk.store, "autoreply", incident.started_at):
+        d = found.event.data
+        if d.get("incident") == incident.name and d.get("plan") == "fixed" and customer_of.get(found.conv_id or -1):
+            before.setdefault(customer_of[found.conv_id or -1], found.conv_id or -1)
+    told_in = per_customer.covered_by([(f.conv_id, f.customer) for f in fixes if f.held is None], facts, before)
+    return [replace(f, told_in=told_in[f.conv_id]) if f.conv_id in told_in else f for f in fixes]
 
 
 def round_code(incident: Incident) -> str:
@@ -381,7 +481,30 @@ async def send_fixes(desk: Desk, session: ClaimSession | None) -> list[str]:
     return said
 
 
+def note_message_id(incident: Incident, anchor: str) -> str:
+    """The one Message-ID of the note the round leaves in the conversation anchored at `anchor`
+    when its customer's 'fixed' mail goes in another: the same on every client."""
+    from tui_desk.mail.model import NOTE_DOMAIN
+    digest = hashlib.sha256(f"{incident.round_id}\n{anchor}".encode()).hexdigest()[:32]
+    return f"incident-note.{digest}@{NOTE_DOMAIN}"
+
+
+def _groups(fixes: Sequence[Fix]) -> list[list[Fix]]:
+    """The fixes one customer's mail settles together (the carrier first), by carrying
+    conversation; a held one or one without a customer alone."""
+    by_carrier: dict[int, list[Fix]] = {}
+    for f in sorted(fixes, key=lambda f: f.told_in is not None):
+        by_carrier.setdefault(f.told_in if f.told_in is not None else f.conv_id, []).append(f)
+    return [by_carrier[k] for k in sorted(by_carrier)]
+
+
 async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> list[str]:
+    """Plan B, customer by customer: with a server the group's lead copy (its oldest customer
+    mail: the same pick on every client) is claimed first, so one client settles a customer
+    whichever of their conversations it would carry the mail in; then the carrier's mail, the
+    notes of the others, the closes, and the done mark on each copy of the group. A crash
+    between them: the claim is this client's still, and the mail and notes have derived
+    Message-IDs (no second one)."""
     from tui_desk.desk import commands
     from tui_desk.desk.rules.execute import auto_reply, record_rule_line
     fixes = await plan_b(desk, incident)
@@ -390,38 +513,72 @@ async def _fix(desk: Desk, incident: Incident, session: ClaimSession | None) -> 
     if session is not None:
         for found in await session.copies(0):  # the conversation's oldest customer mail: one for all
             best = copies.get(found.conv_id)
-            if best is None or (found.date or 0, found.message_id, found.folder) < (best.date or 0, best.message_id,
-                                                                                    best.folder):
+            if best is None or _order(found) < _order(best):
                 copies[found.conv_id] = found
     when = desk.now() + (desk.config.accounts[0].undo_send_seconds if desk.config.accounts else 0)
     said: list[str] = []
-    for fix in fixes:
-        copy = copies.get(fix.conv_id)
+    for group in _groups(fixes):
+        held_copies = [copies[f.conv_id] for f in group if f.conv_id in copies]
         if session is not None:
-            if copy is None or legacy_done(incident) in {f.lower() for f in copy.flags} \
-                    or not await session.claim(copy, keys):
-                continue  # not on this server, or a teammate's client has it
-        if fix.held is not None:
-            says = f"{incident.label} held its 'fixed' mail: {fix.held}"
-        else:
-            queued, held = await auto_reply(
-                desk, fix.conv_id, incident.fixed, _message_id(desk, f"{incident.round_id}\nfixed\n{fix.conv_id}"),
-                {"rule": incident.label, "incident": incident.name, "plan": "fixed"}, rate_limited=False,
-                values={"incident": incident.title}, send_at=when)
-            says = (f"{incident.label} held its 'fixed' mail: {held}" if held is not None else
-                    f"{incident.label} resolved: replied with snippet '{incident.fixed}'" if queued else "")
-            if queued:
-                when += SPACING
-        if incident.close:
-            try:
-                change = await commands.set_status(desk, [fix.conv_id], "closed", by="incident")
-                if change in desk.undo_stack:
-                    desk.undo_stack.remove(change)
-            except CommandError as e:
-                says = (says + "; " if says else "") + f"could not close it: {e}"
-        if says:
-            await record_rule_line(desk, fix.conv_id, incident.label, says)
-            said.append(says)
-        if session is not None and copy is not None:
-            await session.done(copy, keys)
+            if not held_copies:
+                continue  # not on this server
+            lead = min(held_copies, key=_order)
+            if legacy_done(incident) in {f.lower() for f in lead.flags} or not await session.claim(lead, keys):
+                continue  # a teammate's client has it
+        carrier_done = True
+        for fix in group:
+            if fix.state == "covered":
+                says = await _covered(desk, incident, fix, group[0]) if carrier_done else (
+                    f"{incident.label} held its 'fixed' mail: its customer's in #{fix.told_in} was not queued")
+            elif fix.held is not None:
+                says = f"{incident.label} held its 'fixed' mail: {fix.held}"
+                carrier_done = False
+            else:
+                queued, held = await auto_reply(
+                    desk, fix.conv_id, incident.fixed,
+                    _message_id(desk, f"{incident.round_id}\nfixed\n{fix.conv_id}"),
+                    {"rule": incident.label, "incident": incident.name, "plan": "fixed"}, rate_limited=False,
+                    values={"incident": incident.title}, send_at=when)
+                says = (f"{incident.label} held its 'fixed' mail: {held}" if held is not None else
+                        f"{incident.label} resolved: replied with snippet '{incident.fixed}'" if queued else "")
+                carrier_done = held is None
+                if queued:
+                    when += SPACING
+            if incident.close:
+                try:
+                    change = await commands.set_status(desk, [fix.conv_id], "closed", by="incident")
+                    if change in desk.undo_stack:
+                        desk.undo_stack.remove(change)
+                except CommandError as e:
+                    says = (says + "; " if says else "") + f"could not close it: {e}"
+            if says:
+                await record_rule_line(desk, fix.conv_id, incident.label, says)
+                said.append(says)
+        if session is not None:
+            for copy in held_copies:
+                await session.done(copy, keys)
     return said
+
+
+def _order(copy: Copy) -> tuple[int, str, str]:
+    return copy.date or 0, copy.message_id, copy.folder
+
+
+async def _covered(desk: Desk, incident: Incident, fix: Fix, carrier: Fix) -> str:
+    """The note of a conversation whose customer gets the 'fixed' mail in another (added once:
+    its Message-ID is derived; a teammate's synced copy counts); what the conversation says."""
+    from tui_desk.desk.notes import add_note
+    anchors = await store_events.anchors(desk.store, [fix.conv_id])
+    if fix.conv_id not in anchors:
+        return f"{incident.label} held its 'fixed' mail: no conversation {fix.conv_id} with mail"
+    message_id = note_message_id(incident, anchors[fix.conv_id])
+    says = f"{incident.label} resolved: its customer gets '{incident.fixed}' in #{fix.told_in}"
+    if await desk.store.fetchone("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)) is not None:
+        return ""
+    to = ", ".join(carrier.to) if carrier.conv_id == fix.told_in and carrier.to else fix.customer
+    try:
+        await add_note(desk, fix.conv_id, f"Incident '{incident.title}' is fixed: '{incident.fixed}' goes to {to} "
+                       f"in #{fix.told_in}, not here: one mail per customer.", message_id=message_id)
+    except CommandError as e:
+        return f"{incident.label} could not note #{fix.conv_id}: {e}"
+    return says

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tui_desk.desk.questions import QuestionGroup
     from tui_desk.desk.sla_watch import SlaWatch
     from tui_desk.desk.snippet_stats import SnippetStats
-    from tui_desk.desk.views import IncidentView, SlaAlert
+    from tui_desk.desk.views import IncidentPlanView, IncidentView, SlaAlert
 
 
 class MeasuringDesk(DeskCore):
@@ -41,6 +41,10 @@ class MeasuringDesk(DeskCore):
     async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
         from tui_desk.desk import incident
         return await incident.start_line(self, title, match, ids)
+
+    async def incident_preview(self, name: str) -> IncidentPlanView:
+        from tui_desk.desk import incident
+        return await incident.resolve_preview(self, name)
 
     async def resolve_incident(self, name: str) -> str:
         from tui_desk.desk import incident

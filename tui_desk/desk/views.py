@@ -158,6 +158,16 @@ class IncidentView:
     conversations: int  # tagged with it now
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentPlanView:
+    """Who resolving an incident mails (desk.incident.plan_b), for the app's confirm."""
+    name: str
+    fixed: str  # the snippet's name
+    customers: int  # the mails: one per customer
+    conversations: int  # those they answer (a customer's others get a note)
+    lines: tuple[FollowupLine, ...]  # one per customer (state new), then the held ones (conv_id 0)
+
+
 class BackgroundWork(Protocol):
     """Mail sync and outbox delivery beside the app (desk.background.Background). The UI sets
     the two callbacks (called on the event loop) and runs it until ``stop`` is set."""
@@ -241,6 +251,9 @@ class DeskService(Protocol):
 
     async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
         """Start one: new mail matching `match` gets its acknowledgement; `ids` join it now."""
+
+    async def incident_preview(self, name: str) -> IncidentPlanView:
+        """Who resolving it would mail, one line per customer (nothing is done)."""
 
     async def resolve_incident(self, name: str) -> str:
         """End it for the team: its conversations get the 'fixed' snippet through the outbox."""

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_desk.desk.snippets import auto_only_refusal, filter_snippets, for_agents
-from tui_desk.desk.views import FollowupLine
+from tui_desk.desk.views import FollowupLine, IncidentPlanView
 from tui_desk.ui.triage import PROMPT_CSS
 from tui_desk.ui.typeahead import desk_key
 
@@ -63,20 +63,28 @@ class FollowupConfirm(ModalScreen[str | None]):
         """The conversations those mails answer (the customer's others get a note)."""
         return sum(1 for line in self.lines if line.state in ("new", "covered"))
 
+    confirmable = False  # with nobody to mail, still a yes to say (resolving ends the incident too)
+
+    def title_text(self) -> str:
+        n, m = self.new, self.answered
+        return f"Follow-up with {self.snippet}: {n} customer{'' if n == 1 else 's'} ({m} conversation{'' if m == 1 else 's'})"
+
+    def keys_text(self) -> Content:
+        return Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
+                                " queue them    ", ("c", "bold $text-error"), " queue and close    ",
+                                ("n", "bold"), " / ", ("Esc", "bold"), " no")
+
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
-            n, m = self.new, self.answered
+            m = self.answered
             # plain text: the snippet's name and every line carry words from files and mail
-            box.border_title = (f"Follow-up with {self.snippet}: {n} customer{'' if n == 1 else 's'} "
-                                f"({m} conversation{'' if m == 1 else 's'})")
+            box.border_title = self.title_text()
             box.border_subtitle = "it mails customers"
             with VerticalScroll(id="followup-lines"):
                 for line in self.lines:
                     yield Static(Content(line.text), classes="" if line.state == "new" else "followup--skip")
-            if m:
-                yield Static(Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
-                                              " queue them    ", ("c", "bold $text-error"), " queue and close    ",
-                                              ("n", "bold"), " / ", ("Esc", "bold"), " no"), id="followup-keys")
+            if m or self.confirmable:
+                yield Static(self.keys_text(), id="followup-keys")
             else:
                 yield Static(Content.assemble("Nobody to send to.  ", ("Esc", "bold"), " back"), id="followup-keys")
 
@@ -86,6 +94,33 @@ class FollowupConfirm(ModalScreen[str | None]):
 
     def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer if self.answered else None)
+
+
+class IncidentResolveConfirm(FollowupConfirm):
+    """I with an incident active: who resolving mails, one line per customer (the follow-up's
+    look), then the agent's word: y/Enter resolves, c resolves and closes, n/Esc not."""
+
+    def __init__(self, title: str, plan: IncidentPlanView) -> None:
+        super().__init__(plan.fixed, list(plan.lines))
+        self.incident_title, self.plan = title, plan
+        self.confirmable = True
+
+    @property
+    def answered(self) -> int:
+        return self.plan.conversations
+
+    def title_text(self) -> str:
+        n, m = self.plan.customers, self.plan.conversations
+        return (f"Resolve incident '{self.incident_title}': '{self.plan.fixed}' to {n} customer{'' if n == 1 else 's'} "
+                f"({m} conversation{'' if m == 1 else 's'})")
+
+    def keys_text(self) -> Content:
+        return Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
+                                " resolve for the team    ", ("n", "bold"), " / ", ("Esc", "bold"), " no    "
+                                "(O cancels within the undo window)")
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss("send" if answer is not None else None)
 
 
 class FollowupActions(_Base):

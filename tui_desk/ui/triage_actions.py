@@ -179,20 +179,21 @@ class TriageActions(_Base):
             active = await run_and_notify(self, desk.active_incidents(), title="Could not read the incidents")
         except Failed:
             return
-        from tui_desk.ui.popups import ConfirmScreen
         if active:
             found = active[0]
+            try:
+                plan = await run_and_notify(self, desk.incident_preview(found.name),
+                                            title="Could not list who resolving mails")
+            except Failed:
+                return
 
-            def answered(yes: bool | None) -> None:
-                if yes:
+            def answered(answer: str | None) -> None:
+                if answer is not None:
                     self.start_action(self._incident_changed(desk.resolve_incident(found.name)),
                                       clears_selection=False, undoable=False)
 
-            await self.app.push_screen(ConfirmScreen(
-                f"Resolve incident '{found.title}'?",
-                f"It mails the 'fixed' snippet to its {found.conversations} "
-                f"conversation{'s' if found.conversations != 1 else ''} (O cancels within the undo window), "
-                "and ends it for the whole team.", danger=True), callback=answered)
+            from tui_desk.ui.followup import IncidentResolveConfirm
+            await self.app.push_screen(IncidentResolveConfirm(found.title, plan), callback=answered)
             return
         match, ids = self.query_text.strip(), list(self.queue.selected_ids)
         if not match and not ids:
