@@ -939,6 +939,26 @@ async def test_a_row_opened_before_the_desk_is_open_opens_once_it_is(tmp_path):
         assert app.is_running and pane.conversation is not None and pane.conversation.id == app.queue.ids[2]
 
 
+async def test_a_triage_key_typed_before_the_desk_is_open_acts_once_it_is(tmp_path):
+    """`t` (or any desk key) typed while the first page shows and the desk still opens: the
+    prompt comes once the desk is there, and the keys typed after it go into it. It used to be
+    dropped (the e2e rebound-keys shift lost its Ctrl+T once the first page came sooner)."""
+    from tui_desk.ui.triage import ActionPrompt
+    app, may_open = await _app_whose_desk_waits(tmp_path)
+    async with app.run_test(size=WIDE) as pilot:
+        await _first_page_shown(app, pilot)
+        import asyncio
+        pressed = asyncio.create_task(pilot.press("t"))  # the press waits with the action: for the desk
+        await pilot.pause(0.1)
+        assert app.desk is None and app.is_running
+        may_open.set()
+        await pressed
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ActionPrompt) and app.is_running
+
+
 async def test_an_old_store_is_left_to_the_apps_own_open_which_upgrades_it(tmp_path):
     """The first-page reader does not upgrade a store (a long upgrade would hold the app's own
     open behind it for longer than SQLite waits): the app opens it, upgrades it, shows the rows."""

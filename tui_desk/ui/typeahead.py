@@ -139,8 +139,10 @@ async def submit_holding(box: Input, event: events.Key) -> bool:
 
 def desk_key(action: Callable[..., Any]) -> Callable[..., Any]:
     """For the main view's letter keys (priority bindings, so they act before the keys behind
-    them are read): typed into a box they are just text, and before the desk is open they
-    have nothing to act on. Either way the action skips itself and the key goes on."""
+    them are read): typed into a box they are just text: the action skips itself and the key
+    goes on. Typed while the first page shows and the desk still opens, an async action waits
+    for the desk (the keys behind it wait too, as type-ahead); a plain one has nothing to act
+    on yet and skips. A desk that cannot open (the app's start says why) skips."""
 
     def skip(screen: Any) -> None:
         if isinstance(screen.focused, Input) or screen.desk is None:
@@ -149,6 +151,8 @@ def desk_key(action: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(action):
         @functools.wraps(action)
         async def run_async(screen: Any, *args: Any, **kwargs: Any) -> Any:
+            if screen.desk is None and not isinstance(screen.focused, Input):
+                await screen.opened_desk()
             skip(screen)
             return await action(screen, *args, **kwargs)
         return run_async
