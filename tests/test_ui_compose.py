@@ -21,10 +21,10 @@ from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
-    from tests.ui_support import until
+    from tests.ui_support import started, type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
-    from ui_support import until
+    from ui_support import started, type_text, until
 
 SIZE = (120, 40)
 
@@ -32,19 +32,6 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-async def started(app: DeskApp, pilot) -> int:
-    """The app up with its rows and background; the first conversation's id."""
-    await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
-    await pilot.pause(0.1)
-    return app.queue.ids[0]
-
-
-async def type_text(pilot, text: str) -> None:
-    for char in text:
-        await pilot.press({" ": "space", "\n": "enter", "{": "left_curly_bracket", "}": "right_curly_bracket",
-                           ":": "colon", ",": "comma", ".": "full_stop", "-": "minus"}.get(char, char))
 
 
 async def compose_open(app: DeskApp, pilot) -> ComposeScreen:

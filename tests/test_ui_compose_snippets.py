@@ -17,9 +17,9 @@ from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.triage import ActionPrompt
 
 try:
-    from tests.ui_support import until
+    from tests.ui_support import started, type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import until
+    from ui_support import started, type_text, until
 
 SIZE = (120, 40)
 AUTO_ONLY = ("auto-ack", "csat", "incident-ack", "incident-fixed")
@@ -33,17 +33,6 @@ def _private_state(tmp_path, monkeypatch):
     folder = tmp_path / "xdg" / "tui-desk" / "snippets"
     folder.mkdir(parents=True)
     (folder / "hostile.md").write_text("---\ntitle: Hostile\n---\n" + HOSTILE, encoding="utf-8")
-
-
-async def started(app: DeskApp, pilot) -> int:
-    await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
-    await pilot.pause(0.1)
-    return app.queue.ids[0]
-
-
-async def type_text(pilot, text: str) -> None:
-    for char in text:
-        await pilot.press({" ": "space", "\n": "enter", ":": "colon", "-": "minus", ".": "full_stop"}.get(char, char))
 
 
 async def compose_open(app: DeskApp, pilot) -> ComposeScreen:

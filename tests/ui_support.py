@@ -74,3 +74,17 @@ async def demo_apps(folder: Path):
                        temporary_store=temporary_store)
 
     return make_app, sink
+
+
+async def started(app: DeskApp, pilot) -> int:
+    """The app up with its rows and background; the first conversation's id."""
+    await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
+    await pilot.pause(0.1)
+    return app.queue.ids[0]
+
+
+async def type_text(pilot, text: str) -> None:
+    """Press the keys that type ``text`` (Textual's names for the characters that need one)."""
+    for char in text:
+        await pilot.press({" ": "space", "\n": "enter", "{": "left_curly_bracket", "}": "right_curly_bracket",
+                           ":": "colon", ",": "comma", ".": "full_stop", "-": "minus"}.get(char, char))
