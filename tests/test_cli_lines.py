@@ -35,7 +35,7 @@ def test_sync_line_counts_one_as_one(n, line):
 
 
 def test_counted():
-    from tui_desk.cli.output import counted
+    from tui_desk.desk.wording import counted
     assert [counted(n, "reply", "replies") for n in (0, 1, 2)] == ["0 replies", "1 reply", "2 replies"]
     assert counted(1, "hour") == "1 hour" and counted(3, "hour") == "3 hours"
 

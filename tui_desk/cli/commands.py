@@ -11,8 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import (TerminalJSON, UsageError, counted, message_json, print_rows, say, sla_json,
+from tui_desk.cli.output import (TerminalJSON, UsageError, message_json, print_rows, say, sla_json,
                                  state_json)
+from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_config_path, default_db_path
 from tui_desk.desk.timefmt import format_day_time
 

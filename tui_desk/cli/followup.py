@@ -9,7 +9,8 @@ import json
 import re
 import sys
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.desk.wording import counted
 from tui_desk.config import Config
 from tui_desk.desk.timefmt import format_clock
 

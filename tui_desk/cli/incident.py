@@ -12,7 +12,8 @@ import json
 import sys
 from typing import Any
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.desk.wording import counted
 from tui_desk.config import Config
 from tui_desk.desk.timefmt import format_stamp
 

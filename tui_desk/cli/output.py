@@ -63,11 +63,6 @@ def count(text: str) -> int:
     return n
 
 
-def counted(n: int, one: str, many: str | None = None) -> str:
-    """"1 reply", "2 replies": a count and its noun (`many`: when not `one` + "s")."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
-
-
 def say(line: str, file=None) -> None:  # noqa: ANN001 - a text stream, stdout by default
     """Print one line for a person: every line the CLI prints carries mail data sooner or later
     (names, addresses, subjects, servers' errors), so each goes through the one sanitizer."""

@@ -11,7 +11,8 @@ import json
 import sys
 from typing import Any, Iterable
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
+from tui_desk.desk.wording import counted
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
 from tui_desk.desk.timefmt import WEEKDAYS, format_duration, format_stamp
 
 DEFAULT_DAYS = 30

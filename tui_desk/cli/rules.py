@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, counted, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
 from tui_desk.desk.rules.acknowledge import with_acknowledgement

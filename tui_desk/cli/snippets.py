@@ -7,7 +7,8 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from tui_desk.cli.output import UsageError, add_json, command, counted, say
+from tui_desk.desk.wording import counted
+from tui_desk.cli.output import UsageError, add_json, command, say
 from tui_desk.desk.timefmt import format_duration
 
 

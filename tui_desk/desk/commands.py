@@ -15,6 +15,7 @@ from tui_desk.desk.keywords import queue_changes
 from tui_desk.desk.tags import change_words, tag_names, tag_problem
 from tui_desk.desk.timefmt import format_day_time
 from tui_desk.desk.when import When
+from tui_desk.desk.wording import counted
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
 from tui_desk.store.search import STATUSES
@@ -91,8 +92,8 @@ def assign_edit(agent: str | None) -> Callable[[ConvState], None]:
     return edit
 
 
-def _plural(n: int) -> str:
-    return f"{n} conversation{'s' if n != 1 else ''}"
+def _conversations(conv_ids: list[int]) -> str:
+    return counted(len(set(conv_ids)), "conversation")
 
 
 async def tag(desk: DeskCore, conv_ids: list[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> Change:
@@ -100,7 +101,7 @@ async def tag(desk: DeskCore, conv_ids: list[int], add: Sequence[str] = (), remo
     if (problem := tag_problem(add)) is not None:
         raise CommandError(problem)
     words = change_words(add, remove)
-    return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_plural(len(set(conv_ids)))} {words}")
+    return await _apply(desk, conv_ids, tag_edit(add, remove), f"tagged {_conversations(conv_ids)} {words}")
 
 
 async def set_status(desk: DeskCore, conv_ids: list[int], status: str, *, fire: bool = True,
@@ -112,7 +113,7 @@ async def set_status(desk: DeskCore, conv_ids: list[int], status: str, *, fire: 
     asks only after a person's close)."""
     if status not in STATUSES:
         raise CommandError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
-    change = await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_plural(len(set(conv_ids)))}",
+    change = await _apply(desk, conv_ids, status_edit(status, desk.now()), f"{status} {_conversations(conv_ids)}",
                           by)
     if fire and desk.rules is not None:
         await desk.fire_status_rules(status_changed(change, status), ())
@@ -130,7 +131,7 @@ async def snooze(desk: DeskCore, conv_ids: list[int], when: When) -> Change:
         raise CommandError("that time is already past")
     edit = snooze_edit(int(when.at.timestamp()) if when.at else None, when.until_reply, now)
     until = "until the customer replies" if when.until_reply or when.at is None else f"until {format_day_time(when.at, desk.local_now())}"
-    said = f"snoozed {_plural(len(set(conv_ids)))} {until}"
+    said = f"snoozed {_conversations(conv_ids)} {until}"
     if when.until_reply or when.at is None:
         # the customer wrote last: a reply of theirs will not come, and the response target runs
         # on while the row is out of the queue (the tryout's #116 breached out of sight)
@@ -142,7 +143,7 @@ async def snooze(desk: DeskCore, conv_ids: list[int], when: When) -> Change:
 
 
 async def unsnooze(desk: DeskCore, conv_ids: list[int]) -> Change:
-    return await _apply(desk, conv_ids, unsnooze_edit, f"woke {_plural(len(set(conv_ids)))}")
+    return await _apply(desk, conv_ids, unsnooze_edit, f"woke {_conversations(conv_ids)}")
 
 
 async def assign(desk: DeskCore, conv_ids: list[int], agent: str | None) -> Change:
@@ -150,7 +151,7 @@ async def assign(desk: DeskCore, conv_ids: list[int], agent: str | None) -> Chan
     if agent and (len(agent) > 64 or '"' in agent):
         raise CommandError(f"an agent name has at most 64 characters and no quotes, not {agent!r}")
 
-    what = f"assigned {_plural(len(set(conv_ids)))} to {agent}" if agent else f"unassigned {_plural(len(set(conv_ids)))}"
+    what = f"assigned {_conversations(conv_ids)} to {agent}" if agent else f"unassigned {_conversations(conv_ids)}"
     return await _apply(desk, conv_ids, assign_edit(agent), what)
 
 

@@ -43,6 +43,7 @@ from tui_desk.desk import per_customer
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.snippets import auto_only_refusal
 from tui_desk.desk.views import FollowupLine, Snippet
+from tui_desk.desk.wording import counted
 from tui_desk.mail.model import NOTE_DOMAIN
 from tui_desk.sanitize import sanitize_line
 
@@ -52,10 +53,6 @@ if TYPE_CHECKING:
 
 MESSAGE_ID_PREFIX = "followup."
 NOTE_PREFIX = "followup-note."
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -109,7 +106,7 @@ class Plan:
 
     def summary(self) -> str:
         """`2 customers (3 conversations)`: who gets a mail, and the conversations it answers."""
-        return f"{plural(len(self.new), 'customer')} ({plural(len(self.new) + len(self.covered), 'conversation')})"
+        return per_customer.summary(len(self.new), len(self.new) + len(self.covered))
 
 
 @dataclass
@@ -125,7 +122,7 @@ class Outcome:
         n = len(self.queued)
         text = f"follow-up '{sanitize_line(self.plan.followup_id)}': queued {n} repl{'y' if n == 1 else 'ies'}"
         if self.noted:
-            text += f", {plural(len(self.noted), 'conversation')} noted (one mail per customer)"
+            text += f", {counted(len(self.noted), 'conversation')} noted (one mail per customer)"
         if self.already:
             text += f", {len(self.already)} already sent"
         if self.skipped:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from tui_desk.desk.wording import counted
 from tui_desk.desk.service import Desk
 from tui_desk.sync.parse_pool import Parsed, ParsePool
 from tui_desk.mail.sources import RawMail, read_sources
@@ -27,9 +28,9 @@ class ImportSummary:
 
     def line(self, total_conversations: int) -> str:
         touched = len(self.conversations)
-        return (f"imported {self.messages} message{'' if self.messages == 1 else 's'} ({self.duplicates} already "
-                f"known), {touched} conversation{'' if touched == 1 else 's'} touched, {total_conversations} in the "
-                f"store, {self.errors} error{'' if self.errors == 1 else 's'}"
+        return (f"imported {counted(self.messages, 'message')} ({self.duplicates} already "
+                f"known), {counted(touched, 'conversation')} touched, {total_conversations} in the "
+                f"store, {counted(self.errors, 'error')}"
                 + (f", {self.id_conflicts} kept beside another mail with the same Message-ID"
                    if self.id_conflicts else ""))
 

@@ -354,14 +354,10 @@ def mails(fixes: Sequence[Fix]) -> list[Mail]:
     return [Mail(c, tuple(f.conv_id for f in fixes if f.told_in == c.conv_id)) for c in carriers.values()]
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def summary(fixes: Sequence[Fix]) -> str:
     """`2 customers (3 conversations)`: who gets a mail, and the conversations it answers."""
     found = mails(fixes)
-    return f"{plural(len(found), 'customer')} ({plural(sum(1 + len(m.covers) for m in found), 'conversation')})"
+    return per_customer.summary(len(found), sum(1 + len(m.covers) for m in found))
 
 
 def fix_lines(fixes: Sequence[Fix]) -> list[tuple[str, str]]:

@@ -12,8 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tui_desk.desk.wording import counted
+
 if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
+
+
+def summary(customers: int, conversations: int) -> str:
+    """`2 customers (3 conversations)`: who gets a mail, and the conversations it answers."""
+    return f"{counted(customers, 'customer')} ({counted(conversations, 'conversation')})"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_desk.desk.per_customer import summary
 from tui_desk.desk.snippets import auto_only_refusal, filter_snippets, for_agents
 from tui_desk.desk.views import FollowupLine, IncidentPlanView
 from tui_desk.ui.triage import PROMPT_CSS
@@ -66,8 +67,7 @@ class FollowupConfirm(ModalScreen[str | None]):
     confirmable = False  # with nobody to mail, still a yes to say (resolving ends the incident too)
 
     def title_text(self) -> str:
-        n, m = self.new, self.answered
-        return f"Follow-up with {self.snippet}: {n} customer{'' if n == 1 else 's'} ({m} conversation{'' if m == 1 else 's'})"
+        return f"Follow-up with {self.snippet}: {summary(self.new, self.answered)}"
 
     def keys_text(self) -> Content:
         return Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
@@ -110,9 +110,8 @@ class IncidentResolveConfirm(FollowupConfirm):
         return self.plan.conversations
 
     def title_text(self) -> str:
-        n, m = self.plan.customers, self.plan.conversations
-        return (f"Resolve incident '{self.incident_title}': '{self.plan.fixed}' to {n} customer{'' if n == 1 else 's'} "
-                f"({m} conversation{'' if m == 1 else 's'})")
+        return (f"Resolve incident '{self.incident_title}': '{self.plan.fixed}' to "
+                f"{summary(self.plan.customers, self.plan.conversations)}")
 
     def keys_text(self) -> Content:
         return Content.assemble(("y", "bold $text-error"), " / ", ("Enter", "bold $text-error"),
