@@ -162,7 +162,7 @@ async def tag_members(desk: Desk, incident: Incident, conv_ids: Sequence[int]) -
 
 
 async def resolve(desk: Desk, name: str | None = None, close: bool = False) -> Incident:
-    """End the incident for the whole team; this agent's client sends plan B (send_fixes)."""
+    """End the incident for the whole team; this agent's client sends plan B (fixed.send_fixes)."""
     incident = pick(await active(desk), name)
     await _record(desk, {"action": "resolve", "name": incident.name, "close": close})
     return next(i for i in await incidents(desk) if i.round_id == incident.round_id)
