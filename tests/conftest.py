@@ -3,11 +3,43 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
 
 from servers import DovecotServer, SmtpSink, TlsFiles, make_test_cert, running_dovecot
+from tui_desk.store.db import Store, open_stores
+
+
+def _close(stores: list[Store]) -> None:
+    """Close stores whose test has ended, in a loop of their own (the test's may be closed)."""
+    if not stores:
+        return
+    loop = asyncio.new_event_loop()
+    try:
+        for store in stores:
+            loop.run_until_complete(store.close())
+    finally:
+        loop.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def close_stores_left_at_the_end() -> Iterator[None]:
+    """What the wider fixtures left open (module, session): closed before pytest exits."""
+    yield
+    _close(open_stores())
+
+
+@pytest.fixture(autouse=True)
+def close_stores_left_open() -> Iterator[None]:
+    """A test that fails with a desk open keeps it alive in its traceback, and with it
+    aiosqlite's worker thread, which is no daemon: pytest would wait for it at exit, forever
+    (tests/test_left_open.py). The stores the test and its own fixtures opened and did not close
+    are closed after them; those of wider fixtures opened before it are theirs."""
+    before = set(open_stores())
+    yield
+    _close([store for store in open_stores() if store not in before])
 
 
 @pytest.fixture(scope="session")

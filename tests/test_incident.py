@@ -23,7 +23,8 @@ from tests.clock import Clock
 from tests.desk_clients import ACK, Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail, mail
 from tui_desk.config import Config, ServerConfig
-from tui_desk.desk import incident, per_customer
+from tui_desk.desk import per_customer
+from tui_desk.desk.incident import fixed as incident_fixed, record as incident
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import conversation_history
 from tui_desk.desk.rules.fire import RulesRunner
@@ -155,7 +156,7 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
     await alice.sync.sync_once()
     await bob.sync.sync_once()
     assert (await incident.incidents(bob.desk))[0].resolved_by == "bob"
-    assert await incident.pending_fixes(bob.desk, bob.sync.account.name) == []  # it ran
+    assert await incident_fixed.pending_fixes(bob.desk, bob.sync.account.name) == []  # it ran
     for a in (alice, bob):
         await a.sender.run_due()
     assert len(smtp_sink.messages) == sent_before  # the undo window: nothing left yet
@@ -199,7 +200,7 @@ async def test_resolve_sends_plan_b_once_per_conversation_when_two_clients_resol
             async with a.desk.store.transaction():
                 await a.desk.store.set_meta(key, "")
     assert {(await incident.incidents(a.desk))[0].resolved_by for a in (alice, bob)} == {"bob"}
-    assert [a.name for a in (alice, bob) if await incident.pending_fixes(a.desk, a.sync.account.name)] == ["bob"]
+    assert [a.name for a in (alice, bob) if await incident_fixed.pending_fixes(a.desk, a.sync.account.name)] == ["bob"]
     clock.now += 60
     before = len(smtp_sink.messages)
     for a in (alice, bob):
@@ -222,10 +223,10 @@ async def test_plan_b_waits_the_undo_window_and_can_be_cancelled_and_closes(home
     items = sorted(await outbox.items(alice.desk.store), key=lambda i: i.send_at)
     assert [i.recipients for i in items] == [["ann@c.test"], ["bo@d.test"]]
     undo = alice.desk.config.accounts[0].undo_send_seconds
-    assert [i.send_at - NOW for i in items] == [undo, undo + incident.SPACING]  # the window, then spaced
+    assert [i.send_at - NOW for i in items] == [undo, undo + incident_fixed.SPACING]  # the window, then spaced
     from tui_desk.desk.replies import cancel_send
     await cancel_send(alice.desk, items[0].id)
-    clock.now += undo + incident.SPACING
+    clock.now += undo + incident_fixed.SPACING
     await alice.round()
     assert len(mails_to(smtp_sink, "ann@c.test")) == 1  # plan A only: plan B was cancelled
     assert len(mails_to(smtp_sink, "bo@d.test")) == 2
@@ -362,7 +363,7 @@ async def test_plan_b_is_not_held_by_the_customers_out_of_office_reply(home, tmp
     conv = await conv_of(desk, "a@t")
     assert await conv_of(desk, "away@t") == conv and parse_message(away).auto_submitted
     found, _ = await incident.start(desk, "Payments failing", "subject:pay", conv_ids=[conv])
-    [fix] = await incident.plan_b(desk, found)
+    [fix] = await incident_fixed.plan_b(desk, found)
     assert (fix.to, fix.held) == (("ann@c.test",), None)
     await desk.close()
 
@@ -392,7 +393,7 @@ async def test_a_name_used_again_mails_only_its_own_rounds_customers(home, tmp_p
     two, started = await incident.start(desk, "Payments failing", "subject:card", conv_ids=[second])
     assert started and two.name == one.name and two.round_id != one.round_id
     assert await incident.members(desk, two) == [second]  # the first round's conversation keeps its tag
-    assert [f.conv_id for f in await incident.plan_b(desk, two)] == [second]
+    assert [f.conv_id for f in await incident_fixed.plan_b(desk, two)] == [second]
     said = await desk.resolve_incident("payments-failing")
     assert "goes to 1 customer (1 conversation)" in said
     assert sorted(r for i in await outbox.items(desk.store) for r in i.recipients) == ["ann@c.test", "bo@d.test"]
@@ -466,14 +467,14 @@ async def test_one_customer_with_two_conversations_gets_one_ack_and_one_fixed_ma
         f"incident 'Payments failing' held its acknowledgement: {MARY} had it in #{first}"]
 
     found = (await incident.active(alice.desk))[0]
-    fixes = {f.conv_id: f for f in await incident.plan_b(bob.desk, found)}
+    fixes = {f.conv_id: f for f in await incident_fixed.plan_b(bob.desk, found)}
     # the carrier as the follow-up picks it (desk.per_customer): her most recent open one (the
     # acknowledgement's Date is the wall clock's, so which one that is here is not fixed)
     carrier = per_customer.carrier([first, second], await per_customer.conversations(bob.desk, [first, second]))
     other = first if carrier == second else second
     assert (fixes[carrier].told_in, fixes[other].told_in) == (None, carrier)
-    assert incident.summary(list(fixes.values())) == "3 customers (4 conversations)"
-    lines = [text for _, text in incident.fix_lines(list(fixes.values()))]  # the dry run's, the app's
+    assert incident_fixed.summary(list(fixes.values())) == "3 customers (4 conversations)"
+    lines = [text for _, text in incident_fixed.fix_lines(list(fixes.values()))]  # the dry run's, the app's
     (mine,) = [text for text in lines if text.startswith(MARY)]
     assert mine.startswith(f"{MARY}  #{carrier}  ") and mine.endswith(f"(also answers #{other}: a note there)")
     carrier_mid = {first: "mary1@t", second: "mary2@t"}[carrier]

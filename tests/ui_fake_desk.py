@@ -272,7 +272,7 @@ class FakeDesk:
         return list(self.incidents.values())
 
     async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
-        from tui_desk.desk.incident import TAG, name_of
+        from tui_desk.desk.incident.record import TAG, name_of
         self.actions.append(("start_incident", title, match, list(ids)))
         name = name_of(title)
         if name in self.incidents:
@@ -284,7 +284,7 @@ class FakeDesk:
         return f"incident '{title}' started"
 
     async def incident_preview(self, name: str) -> IncidentPlanView:
-        """As desk.incident.resolve_preview: one line per customer, the carrier their newest open one."""
+        """As desk.incident.for_app.resolve_preview: one line per customer, the carrier their newest open one."""
         from tui_desk.sanitize import sanitize_line
         ids = self.incident_members.get(name, [])
         by_customer: dict[str, list[int]] = {}

@@ -61,7 +61,7 @@ async def _sync_once(desk: Any, config: Config) -> list[str]:
 
 
 async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> int:
-    from tui_desk.desk import incident
+    from tui_desk.desk.incident import fixed as incident_fixed, record as incident
     from tui_desk.desk.commands import CommandError
     from tui_desk.sanitize import sanitize_line
     zone = desk.local_now().tzinfo
@@ -97,19 +97,19 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             return 1 if errors else 0
         # resolve
         found = incident.pick(await incident.incidents(desk), args.name)
-        fixes = await incident.plan_b(desk, found)
+        fixes = await incident_fixed.plan_b(desk, found)
         if args.dry_run:
             if args.json:
-                found_mails = incident.mails(fixes)
+                found_mails = incident_fixed.mails(fixes)
                 _json({"incident": incident_json(found), "close": args.close, "customers": len(found_mails),
                        "conversations": sum(1 + len(m.covers) for m in found_mails), "mails": [
                            {"conversation": f.conv_id, "subject": f.subject, "to": list(f.to), "snippet": found.fixed,
                             "held": f.held, "customer": f.customer, "told_in": f.told_in} for f in fixes]})
             else:
                 say(sanitize_line(f"resolving incident '{found.title}' would send '{found.fixed}' to "
-                                  f"{incident.summary(fixes)}, one mail per customer"
+                                  f"{incident_fixed.summary(fixes)}, one mail per customer"
                                   + (", and close them" if args.close else "") + ":"))
-                for _, line in incident.fix_lines(fixes):
+                for _, line in incident_fixed.fix_lines(fixes):
                     say("  " + line)
                 if not fixes:
                     say("  nobody: no conversation is tagged " + found.tag)
@@ -119,12 +119,12 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             errors = await _sync_once(desk, config)
             said: list[str] = []
         else:
-            errors, said = [], await incident.send_fixes(desk, None)
+            errors, said = [], await incident_fixed.send_fixes(desk, None)
         if args.json:
             _json({"incident": incident_json(resolved), "said": said, "errors": errors})
         else:
             say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to "
-                              f"{incident.summary(fixes)} through the outbox (tui-desk outbox --cancel N "
+                              f"{incident_fixed.summary(fixes)} through the outbox (tui-desk outbox --cancel N "
                               "within the undo window)"))
             for line in said:
                 say(sanitize_line(line))

@@ -66,11 +66,17 @@ class DeskCore:
             others = await queries.open_conversations_of_customers(
                 self.store, [s.customer_key for s in summaries if s.customer_key])
             summaries += await self._summaries([c for c in others if c not in chunk], pulled)
-            priority.rank_customer_bursts(summaries, self.config.priority)
-            async with self.store.transaction():
-                if pulled:
-                    await queries.write_states(self.store, pulled)
-                await queries.write_summaries(self.store, summaries)
+            await self._write_ranked(summaries, pulled)
+
+    async def _write_ranked(self, summaries: list[queries.ConversationSummary],
+                            pulled: dict[int, queries.ConvState]) -> None:
+        """The end of a refresh (refresh, Desk.refresh_all): the customers' bursts ranked, then
+        the states the server had and the summaries written together."""
+        priority.rank_customer_bursts(summaries, self.config.priority)
+        async with self.store.transaction():
+            if pulled:
+                await queries.write_states(self.store, pulled)
+            await queries.write_summaries(self.store, summaries)
 
     async def _summaries(self, conv_ids: list[int], pulled: dict[int, queries.ConvState]
                          ) -> list[queries.ConversationSummary]:

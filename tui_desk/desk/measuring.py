@@ -35,20 +35,20 @@ class MeasuringDesk(DeskCore):
         return await desk_sla_news(self, self._sla_watch)
 
     async def active_incidents(self) -> list[IncidentView]:
-        from tui_desk.desk import incident
-        return await incident.views(self)
+        from tui_desk.desk.incident import for_app
+        return await for_app.views(self)
 
     async def start_incident(self, title: str, match: str, ids: list[int]) -> str:
-        from tui_desk.desk import incident
-        return await incident.start_line(self, title, match, ids)
+        from tui_desk.desk.incident import for_app
+        return await for_app.start_line(self, title, match, ids)
 
     async def incident_preview(self, name: str) -> IncidentPlanView:
-        from tui_desk.desk import incident
-        return await incident.resolve_preview(self, name)
+        from tui_desk.desk.incident import for_app
+        return await for_app.resolve_preview(self, name)
 
     async def resolve_incident(self, name: str) -> str:
-        from tui_desk.desk import incident
-        return await incident.resolve_line(self, name)
+        from tui_desk.desk.incident import for_app
+        return await for_app.resolve_line(self, name)
 
     async def history(self, conv_id: int) -> list[HistoryLine] | None:
         """The conversation's history (desk.history.HistoryLine), oldest first; None when there

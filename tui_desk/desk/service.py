@@ -110,11 +110,7 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         pulled = await self._state_from_server(list(states), states)
         states.update(pulled)
         summaries = [priority.summarize(c, facts[c], state, cfg) for c, state in states.items() if facts.get(c)]
-        priority.rank_customer_bursts(summaries, cfg)
-        async with self.store.transaction():
-            if pulled:
-                await queries.write_states(self.store, pulled)
-            await queries.write_summaries(self.store, summaries)
+        await self._write_ranked(summaries, pulled)
 
     async def reclassify_senders(self) -> int:
         """is_agent of every message again from the configured addresses; the conversations

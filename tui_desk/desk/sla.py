@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 from tui_desk.config import Config, ConfigError, PriorityConfig, SlaConfig, SlaPolicy
 from tui_desk.desk.business_time import BusinessClock
 from tui_desk.desk.metrics import Timeline, gc_paused
+from tui_desk.desk.metrics.timeline import merge_spans
 from tui_desk.desk.priority import is_vip
 from tui_desk.desk.report_data import timeline
 from tui_desk.store import queries, report_cache, sla_cache
@@ -141,15 +142,7 @@ def paused_spans(tl: Timeline, now: float) -> list[tuple[float, float]]:
     if since is not None:
         spans.append((since, now))
     spans += [(s.start, now if s.end is None else min(s.end, now)) for s in tl.snoozes]
-    merged: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if b <= a:
-            continue
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
+    return merge_spans(spans)
 
 
 def _state(left: float, warn_seconds: float) -> str:
@@ -171,14 +164,12 @@ def _response(kind: str, minutes: int | None, start: float | None, end: float | 
     return SlaTarget(kind, minutes, _state(left, warn), due, left, start)
 
 
-def _resolution(minutes: int | None, start: float | None, closed_at: float | None, now: float, paused_now: bool,
-                pauses: list[tuple[float, float]], clock: BusinessClock, warn: float) -> SlaTarget:
-    if minutes is None or start is None:
-        return SlaTarget("resolution", minutes, "none")
-    target = minutes * 60.0
-    stop = closed_at if closed_at is not None else now
-    # business seconds of the running segments of [start, stop]; the due time on the way
-    used, due, cursor = 0.0, None, start
+def _running_segments(pauses: list[tuple[float, float]], start: float, stop: float
+                      ) -> tuple[list[tuple[float, float]], float]:
+    """The segments from `start` on that the resolution clock ran before `stop`, between the
+    pauses (paused_spans: merged, in order), and where the last of those pauses left it: from
+    there it runs on (_resolution and plan_of count alike)."""
+    cursor = start
     segments: list[tuple[float, float]] = []
     for a, b in pauses:
         if b <= cursor or a >= stop:
@@ -186,6 +177,18 @@ def _resolution(minutes: int | None, start: float | None, closed_at: float | Non
         if a > cursor:
             segments.append((cursor, a))
         cursor = max(cursor, b)
+    return segments, cursor
+
+
+def _resolution(minutes: int | None, start: float | None, closed_at: float | None, now: float, paused_now: bool,
+                pauses: list[tuple[float, float]], clock: BusinessClock, warn: float) -> SlaTarget:
+    if minutes is None or start is None:
+        return SlaTarget("resolution", minutes, "none")
+    target = minutes * 60.0
+    stop = closed_at if closed_at is not None else now
+    # business seconds of the running segments of [start, stop]; the due time on the way
+    used, due = 0.0, None
+    segments, cursor = _running_segments(pauses, start, stop)
     if cursor < stop:
         segments.append((cursor, stop))
     running_since: tuple[float, float] | None = None  # the segment running to now: (its start, used before it)
@@ -312,14 +315,8 @@ def plan_of(tl: Timeline, targets: Targets, clock: BusinessClock) -> tuple[Any, 
         closed = (done.state, done.due, done.left)
     # not closed: the running segments up to the last pause's end, as _resolution counts them
     target = minutes * 60.0
-    used, due, cursor = 0.0, None, first_customer
-    segments: list[tuple[float, float]] = []
-    for a, b in pauses:
-        if b <= cursor:
-            continue
-        if a > cursor:
-            segments.append((cursor, a))
-        cursor = max(cursor, b)
+    used, due = 0.0, None
+    segments, cursor = _running_segments(pauses, first_customer, _EVER)
     for a, b in segments:
         part = clock.elapsed(b) - clock.elapsed(a)
         if due is None and used + part >= target:

@@ -160,7 +160,7 @@ class IncidentView:
 
 @dataclass(frozen=True, slots=True)
 class IncidentPlanView:
-    """Who resolving an incident mails (desk.incident.plan_b), for the app's confirm."""
+    """Who resolving an incident mails (desk.incident.fixed.plan_b), for the app's confirm."""
     name: str
     fixed: str  # the snippet's name
     customers: int  # the mails: one per customer

@@ -245,12 +245,25 @@ class PlainReads(_ReadHelpers):
         raise RuntimeError("a read on PlainReads waited")
 
 
+# The stores opened and not closed yet. aiosqlite's worker thread is no daemon (0.22; its
+# maintainers keep it so: omnilib/aiosqlite#299) and only close() ends it: a store a failing
+# test left open, kept alive by the traceback, would keep pytest from exiting; tests/conftest.py
+# closes those a test leaves (`open_stores`).
+_open_stores: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def open_stores() -> list[Store]:
+    """The stores opened in this process and not closed yet (those still referenced)."""
+    return list(_open_stores)
+
+
 class Store(_ReadHelpers):
     """One open store. All SQL lives in the store package; callers use its functions."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path):
         self.db = db
         self.path = path
+        _open_stores.add(self)
         # one connection is shared by the app, the sync and the outbox: their transactions take turns
         self._writer = asyncio.Lock()
         # set when a change for the server is queued (server_ops.enqueue): live syncs push it now
@@ -375,6 +388,7 @@ class Store(_ReadHelpers):
                 checking.interrupt()  # a second of reading nobody waits for, at 100k conversations
             with suppress(Exception):
                 await self._check
+        _open_stores.discard(self)
         await self.db.close()
 
     # small helpers so callers do not juggle cursors

@@ -182,7 +182,8 @@ class _Span:
         return self.clock.elapsed(b) - self.clock.elapsed(a)
 
 
-def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def merge_spans(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The spans' union: sorted, overlapping and touching ones merged, empty ones dropped."""
     out: list[tuple[float, float]] = []
     for a, b in sorted(spans):
         if b <= a:
@@ -274,7 +275,7 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
     if closed_at is not None and first is not None and closed_at >= first:
         resolution, resolution_b = closed_at - first, span(first, closed_at)
         paused = pending + [(s.start, math.inf if s.end is None else s.end) for s in tl.snoozes]
-        clipped = _union([(max(a, first), min(b, closed_at)) for a, b in paused])
+        clipped = merge_spans([(max(a, first), min(b, closed_at)) for a, b in paused])
         net = resolution - sum(b - a for a, b in clipped)
         business = span.clock  # set exactly when resolution_b is: the same sums as span(a, b)
         if resolution_b is not None and business is not None:

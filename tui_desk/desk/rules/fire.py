@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from tui_desk.desk import incident
+from tui_desk.desk.incident import ack as incident_ack, fixed as incident_fixed, record as incident
 from tui_desk.desk.keywords import RULES_CLAIM, RULES_DONE, rules_claim_keyword
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
 from tui_desk.desk.rules.engine import plan
@@ -96,7 +96,7 @@ class RulesRunner:
             self._settled.clear()
         if rules or open_incidents:
             await self._new_mail(session, rules, open_incidents)
-        await incident.send_fixes(self.desk, session)  # an incident this agent resolved: plan B
+        await incident_fixed.send_fixes(self.desk, session)  # an incident this agent resolved: plan B
 
     async def _new_mail(self, session: ClaimSession, rules: list[Rule], open_incidents: list[incident.Incident]) -> None:
         todo: dict[str, Copy] = {}
@@ -113,14 +113,14 @@ class RulesRunner:
         copies = list(todo.values())
         events = [Event(await _event_kind(self.desk, c), c.conv_id, c.date or self.desk.now(), c.message_id)
                   for c in copies]
-        facts = await gather_many(self.desk, [*rules, *incident.as_rules(open_incidents)], events)
+        facts = await gather_many(self.desk, [*rules, *incident_ack.as_rules(open_incidents)], events)
         for copy, event, conv in zip(copies, events, facts):
             if conv is not None and conv.message is not None and answers_the_survey(conv.message):
                 self._settled.add(copy.message_id)  # the survey's (desk.csat), not a customer turn
                 continue
             planned = plan(rules, event, conv) if conv is not None else []
             # mail of an active incident: its tags and acknowledgement instead of the rules' reply
-            planned, of_incident = incident.plan_a(open_incidents, event, conv, planned) if conv else (planned, None)
+            planned, of_incident = incident_ack.plan_a(open_incidents, event, conv, planned) if conv else (planned, None)
             mine = self.keys.mine in claims_on(copy.flags, self.keys)
             if not planned and of_incident is None and not mine:
                 self._settled.add(copy.message_id)  # no rule does anything: nothing to claim
@@ -133,7 +133,7 @@ class RulesRunner:
             key = f"{copy.message_id}\n{event.kind}"
             await execute(self.desk, event, planned, key=key)
             if of_incident is not None and conv is not None:
-                says = await incident.acknowledge(self.desk, of_incident, conv, key)
+                says = await incident_ack.acknowledge(self.desk, of_incident, conv, key)
                 if says is not None:
                     await record_rule_line(self.desk, conv.id, of_incident.label, says)
             await session.done(copy, self.keys)
