@@ -147,6 +147,14 @@ async def give_the_past(desk, end: dt.datetime, msgs: list) -> None:
     await give_history(desk, end, msgs, DEMO_SEED, DEMO_SETTLED_DAYS, agents)
 
 
+async def _customer_wrote(desk, conv_id: int) -> bool:
+    """A customer asked in it: the generated mail has agents' replies whose thread broke (as
+    real mail does), conversations with no customer to follow up."""
+    view = await desk.conversation(conv_id)
+    return view is not None and any(not m.from_agent and not m.is_note and not m.auto_submitted
+                                    for m in view.messages)
+
+
 async def set_the_scene(desk, end: dt.datetime) -> None:
     """A desk at work: some conversations assigned, a draft half-written, a reply waiting to be
     sent tomorrow, two snoozed; so every queue marker can be seen. `desk` runs on the demo's clock."""
@@ -173,6 +181,6 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
         await desk.snooze([pick["reply"]], "until reply")
     # the customers who asked for dark mode, tagged for the day it ships: `F` (bulk follow-up)
     # on `tag:wants-dark-mode` with the feature-shipped snippet
-    wanting = await desk.view_ids('subject:"dark mode"')
+    wanting = [cid for cid in await desk.view_ids('subject:"dark mode"') if await _customer_wrote(desk, cid)]
     if wanting:
         await desk.tag(wanting, ["wants-dark-mode"])
