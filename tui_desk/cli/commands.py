@@ -96,7 +96,7 @@ async def run_command(args, config: Config) -> int:
                       sys.stdout, ensure_ascii=False, cls=TerminalJSON)
             sys.stdout.write("\n")
         elif args.command == "import":
-            await _import(desk, args.paths)
+            return await _import(desk, args.paths)
         elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
             await _triage(desk, args)
         elif args.command == "note":
@@ -141,7 +141,9 @@ def _history(lines: list | None, args) -> None:
             say(line_text(h))
 
 
-async def _import(desk, paths: list[Path]) -> None:
+async def _import(desk, paths: list[Path]) -> int:
+    """The mail of the paths stored; a line on stderr for each file that is not mail (nothing
+    stored for it; desk.importer says what is not), and then exit status 1."""
     from tui_desk.desk.importer import import_paths
     from tui_desk.store.queries import counts
     tty = sys.stderr.isatty()
@@ -154,10 +156,13 @@ async def _import(desk, paths: list[Path]) -> None:
     summary = await import_paths(desk, paths, progress)
     if tty:
         sys.stderr.write("\r\x1b[K")
+    for line in summary.refused:
+        say(f"not mail: {line}", file=sys.stderr)
     for line in summary.error_lines[:20]:
         say(f"error: {line}", file=sys.stderr)
     _, convs = await counts(desk.store)
     say(summary.line(convs))
+    return 1 if summary.refused else 0
 
 
 def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
