@@ -284,3 +284,11 @@ def test_sync_once_says_a_missing_folder_in_one_line_and_exits_1(tmp_path, dovec
     assert line.startswith("tui-desk: sync: support needs a fix: folder 'Tickets' does not exist on support "
                            "(have: INBOX"), line
     assert line.endswith(f"; set accounts.support.folders (in {cfg})"), line
+
+
+def test_a_missing_folder_names_inbox_first_and_counts_what_is_not_shown():
+    from tui_desk.sync.live import FolderMissing
+    have = {f"F{n:02d}" for n in range(12)} | {"INBOX"}
+    assert str(FolderMissing.naming("Tickets", "support", have)) == (
+        "folder 'Tickets' does not exist on support (have: INBOX, F00, F01, F02, F03, F04, F05, F06, F07, F08 "
+        "and 4 more); set accounts.support.folders")

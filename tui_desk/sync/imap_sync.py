@@ -170,7 +170,7 @@ class AccountSync(LiveSync):
             if name.upper() == "INBOX":
                 name = "INBOX"
             if name not in names:  # no retry finds it: needs a fix (sync.live)
-                raise FolderMissing(_folder_missing(name, self.account.name, names))
+                raise FolderMissing.naming(name, self.account.name, names)
             if name == HISTORY_FOLDER:
                 continue  # the desk's history (sync.history_sync), never conversation mail
             out.append((name, "queue"))
@@ -583,13 +583,3 @@ async def fetch_over_limit(store: Store, config: Config, conv_id: int, passwords
                            on_change=on_change)
         outcomes += await sync.fetch_whole(messages)
     return outcomes
-
-
-def _folder_missing(name: str, account: str, have: set[str], shown: int = 10) -> str:
-    """"folder 'X' does not exist on <account> (have: INBOX, ...); set accounts.<account>.folders":
-    INBOX first, then by name; past `shown`, how many more. Folder names are the server's:
-    whoever shows the line sanitizes it."""
-    names = sorted(have, key=lambda n: (n != "INBOX", n.casefold()))
-    listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
-    return (f"folder {name!r} does not exist on {account} (have: {listed or 'none'}); "
-            f"set accounts.{account}.folders")

@@ -216,6 +216,16 @@ class FolderMissing(ImapError):
     """A folder the account's config names (`folders`) is not on the server: no retry finds
     it; the config or the server must change."""
 
+    @classmethod
+    def naming(cls, name: str, account: str, have: set[str], shown: int = 10) -> "FolderMissing":
+        """"folder 'X' does not exist on <account> (have: INBOX, ...); set accounts.<account>.folders":
+        INBOX first, then by name; past `shown`, how many more. Folder names are the server's:
+        whoever shows the line sanitizes it."""
+        names = sorted(have, key=lambda n: (n != "INBOX", n.casefold()))
+        listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        return cls(f"folder {name!r} does not exist on {account} (have: {listed or 'none'}); "
+                   f"set accounts.{account}.folders")
+
 
 def no_retry_fixes(error: BaseException) -> bool:
     """A failure a retry cannot fix: the config is wrong (no such account, a key missing, a
