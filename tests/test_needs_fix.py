@@ -291,4 +291,4 @@ def test_a_missing_folder_names_inbox_first_and_counts_what_is_not_shown():
     have = {f"F{n:02d}" for n in range(12)} | {"INBOX"}
     assert str(FolderMissing.naming("Tickets", "support", have)) == (
         "folder 'Tickets' does not exist on support (have: INBOX, F00, F01, F02, F03, F04, F05, F06, F07, F08 "
-        "and 4 more); set accounts.support.folders")
+        "and 3 more); set accounts.support.folders")
