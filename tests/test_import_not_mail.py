@@ -92,3 +92,16 @@ def test_mail_with_a_broken_header_is_mail_and_what_has_no_header_is_not():
             assert not_mail(path.read_bytes()) is None, path
     assert not_mail(PNG) and not_mail(PDF) and not_mail(b"Dear team,\nthe invoice: attached\n")
     assert not_mail((CORPUS / "james-mime4j" / "testmsgs" / "malformedHeader-noheader.msg").read_bytes())
+
+
+def test_a_maildirs_own_bookkeeping_files_are_not_read_as_mail(tmp_path, capsys):
+    """Maildir++ quota (maildirsize) and Courier's files lie beside cur/ and new/: neither mail
+    nor refused."""
+    box = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    (box / "cur" / "1.host:2,S").write_bytes(make_mail("kept@customer.test"))
+    (box / "maildirsize").write_bytes(b"0S,0C\n1234 5\n")
+    (box / "courierimapuiddb").write_bytes(b"1 1234 2\n")
+    code, out, err = run(capsys, "--db", tmp_path / "d.sqlite3", "import", box)
+    assert code == 0 and err == "" and out.startswith("imported 1 message ("), (out, err)

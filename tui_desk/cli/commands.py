@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import (TerminalJSON, UsageError, message_json, print_rows, say, sla_json,
+from tui_desk.cli.output import (TerminalJSON, UsageError, message_json, or_null, print_rows, say, sla_json,
                                  state_json)
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_config_path, default_db_path
@@ -464,7 +464,8 @@ async def _fetch(desk, config: Config, args) -> int:
     if args.json:
         json.dump({"conversation": args.id, "messages": [
             {"message_id": o.message_id, "conversation": o.conv_id, "fetched": o.fetched, "size": o.size,
-             "attachments": o.attachments, "parse_error": o.parse_error, "error": o.error} for o in outcomes]},
+             "attachments": o.attachments, "parse_error": or_null(o.parse_error), "error": or_null(o.error)}
+            for o in outcomes]},
             sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     elif not outcomes:

@@ -117,7 +117,7 @@ class TerminalJSON(json.JSONEncoder):
             yield escaped("".join(pending))
 
 
-def or_null(value: str) -> str | None:
+def or_null(value: str | None) -> str | None:
     """A single value that is not there: null in the JSON, never "" (README's JSON output)."""
     return value or None
 

@@ -70,9 +70,10 @@ def _plan(paths: list[Path]) -> Iterator[tuple[str, Path]]:
                 continue
             for name in sorted(files):
                 if name.startswith(".") or name in {"dovecot-uidlist", "dovecot-keywords", "maildirfolder",
-                                                    "subscriptions", "dovecot-uidvalidity"}:
+                                                    "subscriptions", "dovecot-uidvalidity", "maildirsize"}:
                     continue
-                if name.startswith("dovecot.") or name.endswith((".json", ".yaml", ".yml", ".md")):
+                # (courier: courierimapuiddb, courierimapsubscribed, ... beside a Maildir's folders)
+                if name.startswith(("dovecot.", "courier")) or name.endswith((".json", ".yaml", ".yml", ".md")):
                     continue
                 p = root_path / name
                 yield ("mbox" if _looks_like_mbox(p) else "file"), p
