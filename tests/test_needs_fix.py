@@ -201,7 +201,10 @@ async def test_the_trouble_line_says_replies_are_held_for_an_account_gone(tmp_pa
 # --- the SMTP side's password_command, a folder the server lacks -------------------------------
 
 def _smtp_password_command(cfg: Path, command: str) -> Path:
-    cfg.write_text(cfg.read_text().replace('password_command = "echo secret"', f"password_command = {command!r}"))
+    """The SMTP section's password_command (the last one: IMAP's may print the same password)."""
+    head, smtp = cfg.read_text().split("[accounts.support.smtp]")
+    smtp = smtp.replace('password_command = "echo secret"', f"password_command = {command!r}")
+    cfg.write_text(f"{head}[accounts.support.smtp]{smtp}")
     return cfg
 
 
@@ -292,3 +295,26 @@ def test_a_missing_folder_names_inbox_first_and_counts_what_is_not_shown():
     assert str(FolderMissing.naming("Tickets", "support", have)) == (
         "folder 'Tickets' does not exist on support (have: INBOX, F00, F01, F02, F03, F04, F05, F06, F07, F08 "
         "and 3 more); set accounts.support.folders")
+
+
+def test_sync_stops_with_one_line_and_exit_1_when_the_smtp_password_command_is_missing(
+        tmp_path, dovecot, mail_user, smtp_sink):
+    """`tui-desk sync` delivers the outbox beside the sync: a reply whose SMTP secret needs a fix
+    stops it as the IMAP side's does, said once."""
+    cfg = _smtp_password_command(write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port),
+                                 "no-such-pass-helper smtp")
+    db = tmp_path / "d.sqlite3"
+
+    async def queued() -> None:
+        desk = await Desk.open(db, load_config(cfg, required=True))
+        try:
+            await queue_for(desk, "support", desk.now())
+        finally:
+            await desk.close()
+    asyncio.run(queued())
+    done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=ENDS_WITHIN)
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("following ")]
+    assert lines == [f"tui-desk: sync: outbox needs a fix: accounts.support.smtp.password_command not found "
+                     f"(exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in {cfg})"], done.stderr
