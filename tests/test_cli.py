@@ -146,14 +146,19 @@ def test_import_is_idempotent(tmp_path, capsys):
 
 def test_an_empty_file_imports_no_message(tmp_path, capsys):
     """An empty mbox (or a file of blank lines) holds no mail: nothing is stored, no phantom
-    conversation without sender or subject appears in the queue."""
+    conversation without sender or subject appears in the queue; each is said to be no mail
+    (tests/test_import_not_mail.py), so the exit status is 1."""
     folder = tmp_path / "mail"
     folder.mkdir()
     (folder / "empty.mbox").write_bytes(b"")
     (folder / "blank.eml").write_bytes(b"\n\r\n  \n")
     db = tmp_path / "e.sqlite3"
+    code, out, err = run(capsys, "--db", db, "import", folder / "blank.eml")
+    assert code == 1 and out.startswith("imported 0 messages"), (out, err)
+    assert err == f"not mail: {folder / 'blank.eml'}: blank lines alone\n"
     code, out, err = run(capsys, "--db", db, "import", folder / "empty.mbox", folder)
-    assert code == 0 and out.startswith("imported 0 messages"), (out, err)
+    assert code == 1 and out.startswith("imported 0 messages"), (out, err)
+    assert err.count(f"not mail: {folder / 'empty.mbox'}: an empty file\n") == 2  # given, and in the folder
     assert run_json(capsys, "--db", db, "queue") == []
 
 
@@ -202,7 +207,8 @@ def test_show_of_hostile_real_mail_prints_no_control_sequence(tmp_path, capsys):
     mails.mkdir()
     for folder in ("mail-parser", "flanker"):
         for f in (corpus / folder).rglob("*"):
-            if f.is_file() and f.suffix not in (".md", ".txt") and f.name not in ("LICENSE", "NOTICE"):
+            # (mail_outlook_1 is an Outlook .msg, binary: not mail, refused by import)
+            if f.is_file() and f.suffix not in (".md", ".txt") and f.name not in ("LICENSE", "NOTICE", "mail_outlook_1"):
                 (mails / f"{folder}-{f.name}").write_bytes(f.read_bytes())
     evil = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m \u202eevil\u202c \x9b31m \x1bP1$r\x1b\\ \x08"
     (mails / "evil.eml").write_bytes(make_mail("evil@t", subject=f"Hi {evil}", sender=f'"Eve {evil}" <eve@x.test>',

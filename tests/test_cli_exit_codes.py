@@ -69,9 +69,10 @@ def test_send_now_that_cannot_send_says_so_and_exits_1(desk_args, capsys):
     assert code == 1
     line = err.strip()
     assert "\n" not in line and line.startswith(f"tui-desk: outbox #{queued['outbox_id']}"), err
-    assert "not sent" in line and "cannot get the SMTP password" in line, line
+    # a password tool that is missing needs a fix (tests/test_needs_fix.py): no retry sends it
+    assert "not sent: needs a fix (accounts.support.smtp.password_command not found" in line, line
     item = outbox_item(capsys, args, queued["outbox_id"])
-    assert item["state"] == "queued" and "cannot get the SMTP password" in item["error"]
+    assert item["state"] == "queued" and item["error"].startswith("needs a fix: accounts.support.smtp.password_command")
 
 
 def test_outbox_send_that_cannot_send_exits_1(desk_args, capsys):
@@ -87,10 +88,10 @@ def test_a_reply_that_could_not_go_exits_1_and_says_it_waits_in_the_outbox(desk_
     conv = json.loads(run(capsys, *args, "queue", "--json", "--limit", "1")[1])[0]["id"]
     code, out, err = run(capsys, *args, "reply", conv, "--body-file", tmp / "reply.md", "--json")
     assert code == 1
-    assert json.loads(out)["state"] == "retrying"
-    assert err.count("\n") == 1 and "not sent" in err and "cannot get the SMTP password" in err, err
+    assert json.loads(out)["state"] == "needs_fix"  # the password tool is missing: no retry helps
+    assert err.count("\n") == 1 and "not sent: needs a fix (accounts.support.smtp.password_command" in err, err
     code, out, err = run(capsys, *args, "reply", conv, "--body-file", tmp / "reply.md")
-    assert code == 1 and "retrying" in out and "not sent" in err
+    assert code == 1 and "needs_fix" in out and "not sent" in err
 
 
 def test_a_follow_up_that_skips_exits_1_and_says_so_on_stderr_with_json_too(desk_args, capsys):

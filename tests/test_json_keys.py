@@ -60,6 +60,22 @@ def keys_of(value, prefix: str = "") -> set[str]:
     return out
 
 
+# keys whose value is text, "" when empty (README's JSON output); any other value not there is null
+TEXT_KEYS = {"subject", "text", "first_line", "example_subjects"}
+
+
+def values_of(value, prefix: str = ""):
+    """(flattened key, value) of every value that is not an object or a list."""
+    if isinstance(value, list):
+        for item in value:
+            yield from values_of(item, f"{prefix}[]" if prefix else "[]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from values_of(v, f"{prefix}.{k}" if prefix else k)
+    else:
+        yield prefix, value
+
+
 @pytest.fixture
 def store(tmp_path, capsys):
     import asyncio
@@ -135,3 +151,29 @@ def test_every_json_output_has_the_documented_keys(store, capsys):
             got = {k for k in got if not k.startswith("events[].data.")}
         assert got == table[command], f"{command}: README lists {sorted(table[command] - got)} that are not " \
                                       f"there, and not {sorted(got - table[command])}"
+        # a value that is not there is null and a list is a list (README): "" only for text
+        empty = {key for key, value in values_of(output) if value == "" and key.split(".")[-1].rstrip("[]") not in TEXT_KEYS}
+        assert not empty, f"{command}: \"\" where null or [] is meant: {sorted(empty)}"
+
+
+def test_show_json_gives_lists_for_addresses_and_null_for_what_a_mail_lacks(tmp_path, capsys):
+    """`to` and `cc` are lists (a name with a comma stays one address), [] when there are none;
+    a mail without From has `from` null, an attachment without a name `filename` null: never
+    an empty string that a script would take for a value."""
+    mail = tmp_path / "m.eml"
+    mail.write_bytes(b'To: "Lee, Ann" <ann@customer.test>, bob@customer.test\r\nSubject: No sender\r\n'
+                     b"Message-ID: <nosender@customer.test>\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n"
+                     b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+                     b"--B\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+                     b"--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment\r\n\r\n"
+                     b"xyz\r\n--B--\r\n")
+    db = str(tmp_path / "d.sqlite3")
+    assert main(["--db", db, "import", str(mail)]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    (conv,) = run_json(capsys, "--db", db, "queue", "--json")
+    (message,) = run_json(capsys, "--db", db, "show", conv["id"], "--json")["messages"]
+    assert message["to"] == ["Lee, Ann <ann@customer.test>", "bob@customer.test"]
+    assert message["cc"] == []
+    assert message["from"] is None
+    assert [a["filename"] for a in message["attachments"]] == [None]
+    assert conv["customer_address"] is None

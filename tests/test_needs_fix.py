@@ -196,3 +196,125 @@ async def test_the_trouble_line_says_replies_are_held_for_an_account_gone(tmp_pa
         assert background.trouble(countdown=False) == trouble  # nothing counts down
     finally:
         await desk.close()
+
+
+# --- the SMTP side's password_command, a folder the server lacks -------------------------------
+
+def _smtp_password_command(cfg: Path, command: str) -> Path:
+    """The SMTP section's password_command (the last one: IMAP's may print the same password)."""
+    head, smtp = cfg.read_text().split("[accounts.support.smtp]")
+    smtp = smtp.replace('password_command = "echo secret"', f"password_command = {command!r}")
+    cfg.write_text(f"{head}[accounts.support.smtp]{smtp}")
+    return cfg
+
+
+async def test_a_failing_smtp_password_command_needs_a_fix_and_is_not_retried(
+        tmp_path, dovecot, mail_user, smtp_sink):
+    """The item stays queued with no retry timer and no attempt counted (it goes once the config
+    is fixed and tui-desk runs again); the command is not run again by this run's later passes."""
+    runs = tmp_path / "runs"
+    cfg = _smtp_password_command(write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port),
+                                 f"echo run >> {runs}; echo 'gpg: decryption failed: No secret key' >&2; exit 1")
+    desk = await Desk.open(tmp_path / "desk.sqlite3", load_config(cfg, required=True))
+    try:
+        item_id = await queue_for(desk, "support", desk.now())
+        background = Background(desk)
+        first = await background.deliver_now()
+        second = await background.deliver_now()
+        assert first.needs_fix == ["gone-1@helpdesk.test"] and first.retrying == [] and first.failed == []
+        assert second.needs_fix == ["gone-1@helpdesk.test"] and second.retrying == []
+        assert runs.read_text() == "run\n"  # asked once, not at every pass
+        item = await outbox.get(desk.store, item_id)
+        assert item is not None and item.state == "queued" and item.next_try is None and item.attempts == 0
+        said = ("accounts.support.smtp.password_command failed with exit status 1: "
+                "gpg: decryption failed: No secret key")
+        assert item.last_error == f"needs a fix: {said} (in {cfg})"
+        trouble = background.trouble()
+        assert trouble == f"outbox needs a fix: {said} (in {cfg}); then restart tui-desk", trouble
+        assert background.trouble(countdown=False) == trouble  # nothing counts down
+        assert not [m for m in smtp_sink.messages if b"gone-1@helpdesk.test" in m.data]
+    finally:
+        await desk.close()
+
+
+def test_outbox_send_says_a_missing_smtp_password_command_needs_a_fix(tmp_path, dovecot, mail_user, smtp_sink):
+    cfg = _smtp_password_command(write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port),
+                                 "no-such-pass-helper smtp")
+    db = tmp_path / "d.sqlite3"
+
+    async def queued() -> None:
+        desk = await Desk.open(db, load_config(cfg, required=True))
+        try:
+            await queue_for(desk, "support", desk.now())
+        finally:
+            await desk.close()
+    asyncio.run(queued())
+    done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "outbox", "--send"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=ENDS_WITHIN)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"tui-desk: outbox #1 to ann@c.test not sent: needs a fix (accounts.support.smtp.password_command not found "
+        f"(exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in {cfg})): fix it, then "
+        "`tui-desk outbox --send`"], done.stderr
+
+
+def _with_folders(cfg: Path, folders: str) -> Path:
+    cfg.write_text(cfg.read_text().replace('folders = ["INBOX"]', f"folders = {folders}"))
+    return cfg
+
+
+async def test_a_folder_the_server_lacks_needs_a_fix_and_is_not_retried(tmp_path, dovecot, mail_user):
+    cfg = _with_folders(write_config(tmp_path / "config.toml", dovecot, mail_user), '["INBOX", "Tickets"]')
+    background, desk = await stopped_sync(tmp_path, cfg)
+    try:
+        [sync] = background.syncs
+        assert sync.needs_fix and sync.retry_at is None and sync.state == "disconnected"
+        trouble = background.trouble()
+        assert trouble.startswith("support needs a fix: folder 'Tickets' does not exist on support (have: INBOX"), \
+            trouble
+        assert trouble.endswith(f"set accounts.support.folders (in {cfg}); then restart tui-desk"), trouble
+        assert "retrying" not in trouble and background.trouble(countdown=False) == trouble
+    finally:
+        await desk.close()
+
+
+def test_sync_once_says_a_missing_folder_in_one_line_and_exits_1(tmp_path, dovecot, mail_user):
+    cfg = _with_folders(write_config(tmp_path / "config.toml", dovecot, mail_user), '["Tickets"]')
+    done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(tmp_path / "d.db"),
+                           "sync", "--once"], cwd=ROOT, capture_output=True, text=True, timeout=ENDS_WITHIN)
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("tui-desk: sync: support needs a fix: folder 'Tickets' does not exist on support "
+                           "(have: INBOX"), line
+    assert line.endswith(f"; set accounts.support.folders (in {cfg})"), line
+
+
+def test_a_missing_folder_names_inbox_first_and_counts_what_is_not_shown():
+    from tui_desk.sync.live import FolderMissing
+    have = {f"F{n:02d}" for n in range(12)} | {"INBOX"}
+    assert str(FolderMissing.naming("Tickets", "support", have)) == (
+        "folder 'Tickets' does not exist on support (have: INBOX, F00, F01, F02, F03, F04, F05, F06, F07, F08 "
+        "and 3 more); set accounts.support.folders")
+
+
+def test_sync_stops_with_one_line_and_exit_1_when_the_smtp_password_command_is_missing(
+        tmp_path, dovecot, mail_user, smtp_sink):
+    """`tui-desk sync` delivers the outbox beside the sync: a reply whose SMTP secret needs a fix
+    stops it as the IMAP side's does, said once."""
+    cfg = _smtp_password_command(write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port),
+                                 "no-such-pass-helper smtp")
+    db = tmp_path / "d.sqlite3"
+
+    async def queued() -> None:
+        desk = await Desk.open(db, load_config(cfg, required=True))
+        try:
+            await queue_for(desk, "support", desk.now())
+        finally:
+            await desk.close()
+    asyncio.run(queued())
+    done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(db), "sync"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=ENDS_WITHIN)
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("following ")]
+    assert lines == [f"tui-desk: sync: outbox needs a fix: accounts.support.smtp.password_command not found "
+                     f"(exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in {cfg})"], done.stderr

@@ -76,3 +76,17 @@ def test_a_missing_password_program_is_said_key_first_at_80_columns(dovecot, tmp
     # (the test's config path is long: what to do after it, "; then restart tui-desk", is cut)
     wide.wait_for(lambda s: "not found (exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in" in s,
                   timeout=20, what="the shell's line, then the config file, at 200 columns")
+
+
+def test_a_folder_the_server_lacks_is_said_once_with_the_folders_it_has(dovecot, tmp_path, terminals):
+    """`folders` names one the server does not have: said once as needs a fix, with what the
+    server has, never retried (it used to count down and try again for ever)."""
+    user = dovecot.new_user()
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user)
+    home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]', 'folders = ["INBOX", "Tickets"]'))
+    term = terminals.open_home(home, width=200, height=24)
+    screen = term.wait_for(lambda s: "folder 'Tickets' does not exist on support (have: INBOX" in s, timeout=20,
+                           what="the missing folder and the server's own on the warning line")
+    line = next(row for row in screen.splitlines() if row.lstrip().startswith("⚠"))
+    assert line.lstrip().startswith("⚠ support needs a fix: folder 'Tickets' does not exist on support (have: INBOX"), line
+    assert "retrying" not in screen and not term.exited()

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import (TerminalJSON, UsageError, message_json, print_rows, say, sla_json,
+from tui_desk.cli.output import (TerminalJSON, UsageError, message_json, or_null, print_rows, say, sla_json,
                                  state_json)
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_config_path, default_db_path
@@ -96,7 +96,7 @@ async def run_command(args, config: Config) -> int:
                       sys.stdout, ensure_ascii=False, cls=TerminalJSON)
             sys.stdout.write("\n")
         elif args.command == "import":
-            await _import(desk, args.paths)
+            return await _import(desk, args.paths)
         elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
             await _triage(desk, args)
         elif args.command == "note":
@@ -141,7 +141,9 @@ def _history(lines: list | None, args) -> None:
             say(line_text(h))
 
 
-async def _import(desk, paths: list[Path]) -> None:
+async def _import(desk, paths: list[Path]) -> int:
+    """The mail of the paths stored; a line on stderr for each file that is not mail (nothing
+    stored for it; desk.importer says what is not), and then exit status 1."""
     from tui_desk.desk.importer import import_paths
     from tui_desk.store.queries import counts
     tty = sys.stderr.isatty()
@@ -154,10 +156,13 @@ async def _import(desk, paths: list[Path]) -> None:
     summary = await import_paths(desk, paths, progress)
     if tty:
         sys.stderr.write("\r\x1b[K")
+    for line in summary.refused:
+        say(f"not mail: {line}", file=sys.stderr)
     for line in summary.error_lines[:20]:
         say(f"error: {line}", file=sys.stderr)
     _, convs = await counts(desk.store)
     say(summary.line(convs))
+    return 1 if summary.refused else 0
 
 
 def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
@@ -270,7 +275,8 @@ async def _reply(desk, config: Config, args) -> int:
         "retrying" if queued.message_id in report.retrying else
         "failed" if queued.message_id in report.failed else
         "held" if queued.message_id in report.held else
-        "maybe_sent" if queued.message_id in report.maybe_sent else "queued")
+        "maybe_sent" if queued.message_id in report.maybe_sent else
+        "needs_fix" if queued.message_id in report.needs_fix else "queued")
     if args.json:
         json.dump({"outbox_id": queued.outbox_id, "message_id": queued.message_id, "to": queued.recipients,
                    "state": state, "send_at": dt.datetime.fromtimestamp(queued.send_at, dt.timezone.utc).isoformat()},
@@ -317,8 +323,7 @@ async def _outbox(desk, config: Config, args) -> int:
         report = await outbox_sender(desk, config).run_due()
         unsent = [n for n, item in named.items() if item is not None and item.message_id not in report.sent]
         if args.send:
-            unsent += [n for n in await _outbox_ids(
-                desk, [*report.retrying, *report.failed, *report.held, *report.maybe_sent]) if n not in unsent]
+            unsent += [n for n in await _outbox_ids(desk, _not_sent(report)) if n not in unsent]
         if unsent:
             await _say_unsent(desk, unsent)
             status = 1
@@ -351,6 +356,11 @@ _UNSENT = {"queued": ("still queued", "tried again later (the app, `tui-desk syn
            "maybe_sent": ("maybe sent", "look in Sent, then `tui-desk outbox --resend N` or --discard N")}
 
 
+def _not_sent(report) -> list[str]:
+    """The Message-IDs an outbox pass was to send and did not."""
+    return [*report.retrying, *report.failed, *report.held, *report.maybe_sent, *report.needs_fix]
+
+
 async def _outbox_ids(desk, message_ids: list[str]) -> list[int]:
     """The outbox numbers of these messages (those still in the outbox), in their order."""
     from tui_desk.store import outbox
@@ -367,8 +377,12 @@ async def _say_unsent(desk, outbox_ids: list[int]) -> None:
     if item is None:  # gone meanwhile (another process took and finished it)
         what = "not sent by this command"
     else:
+        from tui_desk.sync.delivery import NEEDS_A_FIX
         state, then = _UNSENT.get(item.state, (item.state, ""))
-        err = f" ({sanitize_line(item.last_error)})" if item.last_error else ""
+        error = item.last_error
+        if item.state == "queued" and error and error.startswith(NEEDS_A_FIX):  # its account's SMTP secret
+            state, then, error = "needs a fix", "fix it, then `tui-desk outbox --send`", error[len(NEEDS_A_FIX):]
+        err = f" ({sanitize_line(error)})" if error else ""
         then = f": {then.replace(' N', f' {item.id}')}" if then else ""
         what = f"to {sanitize_line(', '.join(item.recipients))} not sent: {state}{err}{then}"
     more = f"; {len(outbox_ids) - 1} more not sent (tui-desk outbox)" if len(outbox_ids) > 1 else ""
@@ -398,11 +412,17 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
 
     background = Background(desk, progress=progress, on_outbox=outbox_news)
     if once:
+        from tui_desk.sync.live import FolderMissing
         status = 0
         for s in background.syncs:
-            stats = await s.sync_once()
-            if tty:
-                sys.stderr.write("\r\x1b[K")
+            try:
+                stats = await s.sync_once()
+            except FolderMissing:  # no retry finds it: said below as the live sync says it
+                status = 1
+                continue
+            finally:
+                if tty:
+                    sys.stderr.write("\r\x1b[K")
             for line in stats.error_lines[:20]:
                 say(f"error: {line}", file=sys.stderr)
             say(f"{s.account.name}: {stats.line()}")
@@ -413,10 +433,12 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             report = await outbox_sender(desk, config).run_due()
             if report.sent:
                 say(f"outbox: {len(report.sent)} sent")
-            unsent = await _outbox_ids(desk, [*report.retrying, *report.failed, *report.held, *report.maybe_sent])
+            unsent = await _outbox_ids(desk, _not_sent(report))
             if unsent:  # asked to go before the command ends, and did not: said, status 1
                 await _say_unsent(desk, unsent)
                 status = 1
+        for line in background.fixes_needed():
+            say(f"tui-desk: sync: {line}", file=sys.stderr)
         return status
     print(f"following {', '.join(s.account.name for s in background.syncs)}; Ctrl-C to stop", file=sys.stderr)
     stop = asyncio.Event()
@@ -442,7 +464,8 @@ async def _fetch(desk, config: Config, args) -> int:
     if args.json:
         json.dump({"conversation": args.id, "messages": [
             {"message_id": o.message_id, "conversation": o.conv_id, "fetched": o.fetched, "size": o.size,
-             "attachments": o.attachments, "parse_error": o.parse_error, "error": o.error} for o in outcomes]},
+             "attachments": o.attachments, "parse_error": or_null(o.parse_error), "error": or_null(o.error)}
+            for o in outcomes]},
             sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
         sys.stdout.write("\n")
     elif not outcomes:

@@ -9,7 +9,7 @@ import json
 import re
 import sys
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, or_null, say
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config
 from tui_desk.desk.timefmt import format_clock
@@ -73,12 +73,12 @@ async def run_followup(desk, config: Config, args) -> int:
             items.append({"conversation": i.conv_id, "state": state, "message_id": i.message_id, "to": list(i.to),
                           "subject": i.subject, "first_line": i.first_line,
                           "problem": skipped.get(i.conv_id, i.problem), "outbox_id": outbox_id,
-                          "send_at": None if send_at is None else _iso(send_at), "customer": i.customer,
+                          "send_at": None if send_at is None else _iso(send_at), "customer": or_null(i.customer),
                           "told_in": i.told_in})
         # the mails: one per customer, in the conversation that carries it, and those it answers
         carriers = plan.new if outcome is None else [item for item, _, _ in outcome.queued]
         covering = plan.covered if outcome is None else outcome.noted
-        mails = [{"customer": c.customer, "conversation": c.conv_id,
+        mails = [{"customer": or_null(c.customer), "conversation": c.conv_id,
                   "covers": [i.conv_id for i in covering if i.told_in == c.conv_id]} for c in carriers]
         json.dump({"followup": plan.followup_id, "snippet": plan.snippet.name, "dry_run": args.dry_run,
                    "customers": len(mails), "conversations": len(mails) + sum(len(m["covers"]) for m in mails),

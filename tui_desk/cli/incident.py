@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, or_null, say
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config
 from tui_desk.desk.timefmt import format_stamp
@@ -42,7 +42,7 @@ def _json(value: Any) -> None:
 
 
 def incident_json(i: Any, members: int | None = None) -> dict[str, Any]:
-    out = {"name": i.name, "title": i.title, "match": i.match, "ack": i.ack, "fixed": i.fixed,
+    out = {"name": i.name, "title": i.title, "match": or_null(i.match), "ack": i.ack, "fixed": i.fixed,
            "tag": i.tag, "active": i.active, "started_at": i.started_at, "started_by": i.started_by,
            "resolved_at": i.resolved_at, "resolved_by": i.resolved_by}
     if members is not None:
@@ -104,7 +104,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
                 _json({"incident": incident_json(found), "close": args.close, "customers": len(found_mails),
                        "conversations": sum(1 + len(m.covers) for m in found_mails), "mails": [
                            {"conversation": f.conv_id, "subject": f.subject, "to": list(f.to), "snippet": found.fixed,
-                            "held": f.held, "customer": f.customer, "told_in": f.told_in} for f in fixes]})
+                            "held": f.held, "customer": or_null(f.customer), "told_in": f.told_in} for f in fixes]})
             else:
                 say(sanitize_line(f"resolving incident '{found.title}' would send '{found.fixed}' to "
                                   f"{incident_fixed.summary(fixes)}, one mail per customer"

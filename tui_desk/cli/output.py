@@ -117,6 +117,11 @@ class TerminalJSON(json.JSONEncoder):
             yield escaped("".join(pending))
 
 
+def or_null(value: str | None) -> str | None:
+    """A single value that is not there: null in the JSON, never "" (README's JSON output)."""
+    return value or None
+
+
 def _iso(when: dt.datetime | None) -> str | None:
     return when.isoformat() if when is not None else None
 
@@ -136,7 +141,7 @@ def sla_json(r) -> dict:
 
 
 def row_json(r: QueueRow) -> dict:
-    return {"id": r.id, "subject": r.subject, "customer": r.customer, "customer_address": r.customer_addr,
+    return {"id": r.id, "subject": r.subject, "customer": r.customer, "customer_address": or_null(r.customer_addr),
             "status": r.status, "tags": list(r.tags), "message_count": r.message_count,
             "last_message": r.last_date.isoformat(), **state_json(r), "sla": sla_json(r),
             "priority": {"score": r.score, "marker": r.marker, "reasons": list(r.reasons), "flags": list(r.flags)}}
@@ -162,11 +167,12 @@ def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
 
 
 def message_json(m) -> dict:
-    return {"id": m.id, "message_id": m.message_id, "from": m.sender, "to": m.to, "cc": m.cc,
+    return {"id": m.id, "message_id": m.message_id, "from": or_null(m.sender), "to": list(m.to_each),
+            "cc": list(m.cc_each),
             "date": m.date.isoformat() if m.date else None, "from_agent": m.from_agent,
             "is_note": m.is_note, "auto_submitted": m.auto_submitted,
             "text": "".join(b.text for b in m.blocks),
             "blocks": [{"text": b.text, "quoted": b.quoted} for b in m.blocks],
-            "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
+            "attachments": [{"filename": or_null(a.filename), "content_type": a.content_type, "size": a.size}
                             for a in m.attachments],
             "defects": list(m.defects)}

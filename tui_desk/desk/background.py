@@ -13,7 +13,7 @@ from tui_desk.desk.rules.fire import RulesRunner, read_rules
 from tui_desk.desk.rules.load import RulesError
 from tui_desk.sync.delivery import OutboxReport, OutboxSender
 from tui_desk.sync.imap_sync import AccountSync, ProgressCallback
-from tui_desk.sync.live import MAX_RETRY_SECONDS
+from tui_desk.sync.live import MAX_RETRY_SECONDS, file_last
 from tui_desk.sanitize import sanitize_line
 from tui_desk.config import default_config_path
 from tui_desk.secrets import password_lookup, stop_commands
@@ -72,6 +72,7 @@ class Background:
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
         self.accounts_gone: list[str] = []  # accounts of held replies that the config no longer has
+        self._outbox_fixes = 0  # accounts whose SMTP secret needs a fix, as last told (sender.fixes)
         self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
         self._delivering = asyncio.Lock()  # one outbox pass at a time: the loop's, deliver_now's
         # task -> (why it failed, loop time of its restart), while it waits to restart
@@ -137,9 +138,9 @@ class Background:
         # after some 60 cells), so the config file a message names goes to its end
         config_file = f"{self.desk.config.path or default_config_path()}"
         parts = [f"{line}; {FIX_THEN}" for line in self.fixes_needed()]
-        parts += [f"{s.account.name}{when(s.retry_at)}: {_file_last(s.problem, config_file)}"
+        parts += [f"{s.account.name}{when(s.retry_at)}: {file_last(s.problem, config_file)}"
                   for s in self.syncs if s.problem and not s.needs_fix and s.state in ("disconnected", "connecting")]
-        parts += [f"{task}{when(at)}: {_file_last(problem, config_file)}" for task, (problem, at) in self.problems.items()]
+        parts += [f"{task}{when(at)}: {file_last(problem, config_file)}" for task, (problem, at) in self.problems.items()]
         if self.accounts_gone:
             names = ", ".join(f"'{a}'" for a in self.accounts_gone)
             parts.append(f"outbox needs a fix: replies held, no account {names} in config (in {config_file}); "
@@ -150,10 +151,13 @@ class Background:
 
     def fixes_needed(self) -> list[str]:
         """"<account> needs a fix: <key> <reason> (in <config file>)" for each account whose
-        sync stopped on a failure no retry can fix (sync.live.no_retry_fixes); unsanitized."""
+        sync stopped on a failure no retry can fix (sync.live.no_retry_fixes), and "outbox needs
+        a fix: ..." for each account whose SMTP secret cannot be had (its replies wait, queued:
+        sync.delivery); unsanitized."""
         config_file = f"{self.desk.config.path or default_config_path()}"
-        return [f"{s.account.name} needs a fix: {_file_last(s.problem, config_file, always=True)}"
-                for s in self.syncs if s.problem and s.needs_fix]
+        return ([f"{s.account.name} needs a fix: {file_last(s.problem, config_file, always=True)}"
+                 for s in self.syncs if s.problem and s.needs_fix]
+                + [f"outbox needs a fix: {problem}" for problem in self.sender.fixes.values()])
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
@@ -198,8 +202,9 @@ class Background:
             items = await outbox.items(self.desk.store)
         have = {a.name for a in self.desk.config.accounts}
         gone = sorted({i.account for i in items if i.state == "held" and i.account not in have})
-        if len(items) != self.outbox_waiting or gone != self.accounts_gone:
-            self.outbox_waiting, self.accounts_gone = len(items), gone
+        fixes = len(self.sender.fixes)
+        if len(items) != self.outbox_waiting or gone != self.accounts_gone or fixes != self._outbox_fixes:
+            self.outbox_waiting, self.accounts_gone, self._outbox_fixes = len(items), gone, fixes
             self._news()
         if self.on_outbox and (report.sent or report.failed or report.maybe_sent or report.retrying
                                or report.held):
@@ -213,15 +218,6 @@ class Background:
                 await asyncio.wait_for(stop.wait(), SEND_EVERY)
             except TimeoutError:
                 pass
-
-
-def _file_last(problem: str, config_file: str, always: bool = False) -> str:
-    """"<config file>: <key> <reason>" (a ConfigError's, a SecretError's way) as
-    "<key> <reason> (in <config file>)"; always: a problem naming no file gets the config's."""
-    head = f"{config_file}: "
-    if head not in problem:
-        return f"{problem} (in {config_file})" if always else problem
-    return f"{problem.replace(head, '', 1)} (in {config_file})"
 
 
 def _retry_in(retry_at: float | None) -> str:

@@ -18,11 +18,12 @@ UTC = dt.timezone.utc
 
 def addresses_text(pairs: Iterable[tuple[str, str]]) -> str:
     """(name, address) pairs as one sanitized line: 'Ann Lee <ann@x>, bob@y'."""
-    return sanitize_line(", ".join(f"{name} <{addr}>" if name else addr for name, addr in pairs))
+    return ", ".join(_each_address(pairs))
 
 
-def _addr_list(raw_json: str) -> str:
-    return addresses_text(json.loads(raw_json))
+def _each_address(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """(name, address) pairs as 'Ann Lee <ann@x>', 'bob@y', each sanitized."""
+    return tuple(sanitize_line(f"{name} <{addr}>" if name else addr) for name, addr in pairs)
 
 
 def as_sent(markdown: str) -> str:
@@ -39,6 +40,7 @@ def message_view(m: sqlite3.Row, sent_markdown: str | None = None) -> MessageVie
     text shown is then the reply as rendered for the customer, not its text/plain part (the
     Markdown source, its placeholders filled with the values as they are)."""
     sender = f"{m['sender_name']} <{m['sender_addr']}>" if m["sender_name"] else m["sender_addr"]
+    to, cc = _each_address(json.loads(m["to_json"])), _each_address(json.loads(m["cc_json"]))
     body = m["body"] if sent_markdown is None else as_sent(sent_markdown)
     if m["error"]:
         body = f"[this message could not be parsed: {m['error']}]\n\n{body}"
@@ -47,8 +49,8 @@ def message_view(m: sqlite3.Row, sent_markdown: str | None = None) -> MessageVie
     return MessageView(
         id=m["id"],
         sender=sanitize_line(sender),
-        to=_addr_list(m["to_json"]),
-        cc=_addr_list(m["cc_json"]),
+        to=", ".join(to),
+        cc=", ".join(cc),
         date=dt.datetime.fromtimestamp(m["date"], UTC) if m["date"] is not None else None,
         from_agent=bool(m["is_agent"]),
         blocks=blocks,
@@ -58,6 +60,8 @@ def message_view(m: sqlite3.Row, sent_markdown: str | None = None) -> MessageVie
         is_note=bool(m["is_note"]),
         message_id=sanitize_line(m["message_id"]),
         auto_submitted=bool(m["auto_submitted"]),
+        to_each=to,
+        cc_each=cc,
     )
 
 

@@ -78,6 +78,10 @@ class MessageView:
     is_note: bool = False  # an agents' internal note: show it as such, never quote it to a customer
     message_id: str = ""
     auto_submitted: bool = False  # an auto-reply, a bounce or a forward: nobody's turn
+    # each address of To and Cc ("Name <addr>" or addr, sanitized): `to` and `cc` are them as
+    # one line, for the screens; these keep a name with a comma in it one address (show --json)
+    to_each: tuple[str, ...] = ()
+    cc_each: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

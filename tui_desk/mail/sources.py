@@ -23,6 +23,7 @@ class RawMail:
     # it when the Date field is missing or not believable
     arrived: int | None = None
     arrived_by: str = ""
+    whole_file: bool = False  # a file of its own (not one message of an mbox): the importer checks it is mail
 
 
 _MONTHS = {m.lower(): n for n, m in enumerate(calendar.month_abbr) if m}
@@ -45,7 +46,7 @@ def from_line_date(line: bytes) -> int | None:
     return None
 
 
-def _is_maildir(path: Path) -> bool:
+def is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
@@ -64,14 +65,15 @@ def _plan(paths: list[Path]) -> Iterator[tuple[str, Path]]:
         for root, dirs, files in os.walk(path):
             dirs.sort()
             root_path = Path(root)
-            if root_path.name == "tmp" and _is_maildir(root_path.parent):
+            if root_path.name == "tmp" and is_maildir(root_path.parent):
                 dirs.clear()  # Maildir tmp/ holds half-delivered mail
                 continue
             for name in sorted(files):
                 if name.startswith(".") or name in {"dovecot-uidlist", "dovecot-keywords", "maildirfolder",
-                                                    "subscriptions", "dovecot-uidvalidity"}:
+                                                    "subscriptions", "dovecot-uidvalidity", "maildirsize"}:
                     continue
-                if name.startswith("dovecot.") or name.endswith((".json", ".yaml", ".yml", ".md")):
+                # (courier: courierimapuiddb, courierimapsubscribed, ... beside a Maildir's folders)
+                if name.startswith(("dovecot.", "courier")) or name.endswith((".json", ".yaml", ".yml", ".md")):
                     continue
                 p = root_path / name
                 yield ("mbox" if _looks_like_mbox(p) else "file"), p
@@ -85,8 +87,8 @@ def read_sources(paths: list[Path]) -> Iterator[RawMail]:
                 mtime = int(path.stat().st_mtime)
             except OSError as e:
                 raise SourceError(f"{path}: {e.strerror}") from None
-            if data.strip():  # an empty file (or blank lines alone) holds no message
-                yield RawMail(str(path), data, mtime, "the file's modification time")
+            # every file, an empty one too: the importer says which are not mail (desk.importer)
+            yield RawMail(str(path), data, mtime, "the file's modification time", whole_file=True)
         else:
             box = mailbox.mbox(path, create=False)
             try:

@@ -10,6 +10,12 @@ the agent to decide. Nothing is ever resent silently. A crash while `sent` only 
 (checked) APPEND. "A crash" means the process that took the item is gone: the app and a CLI
 command may share a store, and neither touches what the other, alive, is sending.
 
+An item whose account's SMTP secret cannot be had for a reason no retry fixes (its
+password_command is missing or fails, the keyring has none: sync.live.no_retry_fixes) stays
+`queued`, its `error` "needs a fix: <key> <reason> (in <config file>)", with no retry timer and
+no attempt counted; the secret is not asked for again in this run (`fixes`). It goes once the
+config is fixed and tui-desk runs again.
+
 An item whose account is no longer in the config is `held` ("held: no account 'demo' in
 config"): never sent from another account, never dropped; `outbox` says what to do.
 
@@ -28,15 +34,17 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from tui_desk.config import AccountConfig, Config, ConfigError
+from tui_desk.config import AccountConfig, Config, ConfigError, default_config_path
 from tui_desk.mail.imap import ImapConnection, ImapError
 from tui_desk.sync.parse_pool import parse_safely
 from tui_desk.mail.smtp import PermanentSendError, TemporarySendError, send
 from tui_desk.store import Store, events as store_events, ingest as store_ingest, outbox
+from tui_desk.sync.live import file_last, no_retry_fixes
 
 log = logging.getLogger(__name__)
 
 BACKOFF = (15, 30, 60, 120, 300, 600)  # seconds between tries after temporary failures
+NEEDS_A_FIX = "needs a fix: "  # an item's error when its account's SMTP secret needs a fix
 
 PasswordFor = Callable[[str, str], str | None]  # (account name, "imap" | "smtp") -> password
 Recheck = Callable[[str], Awaitable[None]]  # account name -> its folders synced with the server
@@ -80,6 +88,9 @@ class OutboxReport:
     # agent's reply, a rule's automatic one, a survey...; None: none recorded) and its recipients
     sent_events: dict[str, store_events.Event | None] = field(default_factory=dict)
     sent_to: dict[str, list[str]] = field(default_factory=dict)
+    # not sent, still queued with no retry timer: their account's SMTP secret needs a fix
+    # (OutboxSender.fixes); they go once it is fixed and tui-desk runs again
+    needs_fix: list[str] = field(default_factory=list)
 
 
 def no_account(name: str) -> str:
@@ -94,6 +105,9 @@ class OutboxSender:
         self.store, self.config, self.password_for = store, config, password_for
         self.on_change, self.clock, self.recheck = on_change, clock, recheck
         self.owner = process_token(os.getpid())
+        # account -> what its SMTP secret needs ("<key> <reason> (in <config file>)"): said
+        # once, its items wait and the secret is not asked for again in this run
+        self.fixes: dict[str, str] = {}
 
     async def run_due(self) -> OutboxReport:
         report = OutboxReport()
@@ -166,10 +180,20 @@ class OutboxSender:
             await self._set(item.id, "failed", error=f"account {account.name} has no [smtp] settings")
             report.failed.append(item.message_id)
             return
+        if account.name in self.fixes:
+            await self._wait_for_fix(item, self.fixes[account.name], report)
+            return
         try:
             # off the loop: a command, a keyring or an OAuth2 refresh may take seconds
             password = await asyncio.to_thread(self.password_for, account.name, "smtp")
         except Exception as e:  # a failing password_command or a locked keyring: nothing was sent
+            if no_retry_fixes(e):
+                problem = file_last(str(e), f"{self.config.path or default_config_path()}", always=True)
+                # the debug log; the app's trouble line and the CLI say it (not asked again)
+                log.info("outbox: %s needs a fix: %s", account.name, problem)
+                self.fixes[account.name] = problem
+                await self._wait_for_fix(item, problem, report)
+                return
             await self._retry_later(item, f"cannot get the SMTP password: {e}", report)
             return
         try:
@@ -196,6 +220,12 @@ class OutboxSender:
         await self._mark_sent(item)
         await self._report_sent(item, report)
         await self._file_in_sent(item)
+
+    async def _wait_for_fix(self, item: outbox.OutboxItem, problem: str, report: OutboxReport) -> None:
+        """Queued with no retry timer, no attempt counted, the fix needed as its error."""
+        if item.last_error != NEEDS_A_FIX + problem or item.next_try is not None:
+            await self._set_if(item.id, "queued", "queued", error=NEEDS_A_FIX + problem)
+        report.needs_fix.append(item.message_id)
 
     async def _report_sent(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
         report.sent.append(item.message_id)

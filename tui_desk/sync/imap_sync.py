@@ -21,7 +21,7 @@ from tui_desk.mail.history_format import HISTORY_FOLDER
 from tui_desk.sync import collector
 from tui_desk.sync.claims import ClaimSession
 from tui_desk.sync.history_sync import HistorySync
-from tui_desk.sync.live import LiveSync
+from tui_desk.sync.live import FolderMissing, LiveSync
 from tui_desk.sync.stats import SyncStats
 from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
 from tui_desk.sync.push import append_note, store_flags
@@ -169,8 +169,8 @@ class AccountSync(LiveSync):
         for name in self.account.folders:
             if name.upper() == "INBOX":
                 name = "INBOX"
-            if name not in names:
-                raise ImapError(f"folder {name!r} of account {self.account.name} does not exist on the server")
+            if name not in names:  # no retry finds it: needs a fix (sync.live)
+                raise FolderMissing.naming(name, self.account.name, names)
             if name == HISTORY_FOLDER:
                 continue  # the desk's history (sync.history_sync), never conversation mail
             out.append((name, "queue"))
@@ -190,7 +190,11 @@ class AccountSync(LiveSync):
             try:
                 await self.push_changes(conn)
                 await self._history(conn, read=True)
-                folders = await self.folders(conn)
+                try:
+                    folders = await self.folders(conn)
+                except FolderMissing as e:
+                    self._needs_fix(str(e))  # said as the live loop says it (`sync --once`: exit 1)
+                    raise
                 touched: set[int] = set()
                 for name, role in folders:
                     touched |= await self.sync_folder(conn, pool, name, role, notify=False)

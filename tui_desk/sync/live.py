@@ -90,6 +90,9 @@ class LiveSync:
                 except ImapConnectionLost as e:
                     log.warning("%s: connection lost: %s", self.account.name, e)
                     problem = f"connection lost: {e}"
+                except FolderMissing as e:  # (logged out below, in finally)
+                    self._needs_fix(str(e))
+                    return
                 except ImapError as e:
                     log.warning("%s: %s", self.account.name, e)
                     problem = str(e)
@@ -209,13 +212,37 @@ class LiveSync:
         return False
 
 
+class FolderMissing(ImapError):
+    """A folder the account's config names (`folders`) is not on the server: no retry finds
+    it; the config or the server must change."""
+
+    @classmethod
+    def naming(cls, name: str, account: str, have: set[str], shown: int = 10) -> "FolderMissing":
+        """"folder 'X' does not exist on <account> (have: INBOX, ...); set accounts.<account>.folders":
+        INBOX first, then by name; past `shown`, how many more. Folder names are the server's:
+        whoever shows the line sanitizes it."""
+        names = sorted(have, key=lambda n: (n != "INBOX", n.casefold()))
+        listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        return cls(f"folder {name!r} does not exist on {account} (have: {listed or 'none'}); "
+                   f"set accounts.{account}.folders")
+
+
 def no_retry_fixes(error: BaseException) -> bool:
-    """A failure a retry cannot fix: the config is wrong (no such account, a key missing), a
-    secret's command is missing or fails, the server's certificate is not trusted. Connection
-    refused or reset, timeouts, a busy server are worth another try."""
+    """A failure a retry cannot fix: the config is wrong (no such account, a key missing, a
+    folder the server lacks), a secret's command is missing or fails, the server's certificate
+    is not trusted. Connection refused or reset, timeouts, a busy server are worth another try."""
     if isinstance(error, SecretError):
         return error.lasting
-    return isinstance(error, (ConfigError, ImapCertificateError))
+    return isinstance(error, (ConfigError, ImapCertificateError, FolderMissing))
+
+
+def file_last(problem: str, config_file: str, always: bool = False) -> str:
+    """"<config file>: <key> <reason>" (a ConfigError's, a SecretError's way) as
+    "<key> <reason> (in <config file>)"; always: a problem naming no file gets the config's."""
+    head = f"{config_file}: "
+    if head not in problem:
+        return f"{problem} (in {config_file})" if always else problem
+    return f"{problem.replace(head, '', 1)} (in {config_file})"
 
 
 def _refused_for_good(error: ImapAuthError, auth: str) -> bool:
