@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui_desk.config import AccountConfig, Config, PriorityConfig, ServerConfig, SlaConfig
+from tui_desk.config import AccountConfig, AutoReplyConfig, Config, CsatConfig, PriorityConfig, ServerConfig, SlaConfig
 from tui_desk.demo import mailbox as generator
 
 DEMO_MESSAGES = 420
@@ -31,8 +31,12 @@ DEMO_RECENT = 0.5  # share of threads whose last mail is from the last few hours
 DEMO_TARGET_MINUTES = 4 * 60
 DEMO_PRIORITY = PriorityConfig(response_target_minutes=DEMO_TARGET_MINUTES)
 DEMO_SLA = SlaConfig(first_response_minutes=DEMO_TARGET_MINUTES, next_response_minutes=DEMO_TARGET_MINUTES)
+# CSAT and the acknowledgement, to be tried: the history has surveys and answers (demo.history),
+# and the acknowledgement rule has answered the newest mail with the wait it measured (set_the_scene)
+DEMO_CSAT = CsatConfig(enabled=True)
+DEMO_AUTOREPLY = AutoReplyConfig(acknowledge=True)
 DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",), priority=DEMO_PRIORITY,
-                     sla=DEMO_SLA)
+                     sla=DEMO_SLA, csat=DEMO_CSAT, autoreply=DEMO_AUTOREPLY)
 
 
 class DemoMailSink:
@@ -85,7 +89,8 @@ def demo_config(smtp_port: int) -> Config:
     account = AccountConfig(name="demo", address="support@helpdesk.test", display_name="Helpdesk Support",
                             smtp=ServerConfig("127.0.0.1", smtp_port, "none", ""), save_sent=False)
     return Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, accounts=(account,),
-                  priority=DEMO_CONFIG.priority, sla=DEMO_CONFIG.sla)
+                  priority=DEMO_CONFIG.priority, sla=DEMO_CONFIG.sla, csat=DEMO_CONFIG.csat,
+                  autoreply=DEMO_CONFIG.autoreply)
 
 
 DEMO_CONFIG_HEADER = "# tui-desk demo --keep"  # the first line: a folder --keep may write in again
@@ -109,6 +114,13 @@ response_target_minutes = {DEMO_CONFIG.priority.response_target_minutes}
 [sla]
 first_response_minutes = {DEMO_SLA.first_response_minutes}
 next_response_minutes = {DEMO_SLA.next_response_minutes}
+
+[autoreply]
+acknowledge = {str(DEMO_AUTOREPLY.acknowledge).lower()}
+snippet = "{DEMO_AUTOREPLY.snippet}"
+
+[csat]
+enabled = {str(DEMO_CSAT.enabled).lower()}
 
 [accounts.{account.name}]
 address = "{account.address}"
@@ -171,8 +183,44 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
         await desk.snooze([pick["snooze"]], "tomorrow 9:00")
     if "reply" in pick:
         await desk.snooze([pick["reply"]], "until reply")
+    await acknowledge_newest(desk)
     # the customers who asked for dark mode, tagged for the day it ships: `F` (bulk follow-up)
     # on `tag:wants-dark-mode` with the feature-shipped snippet
     wanting = await desk.view_ids('subject:"dark mode"')
     if wanting:
         await desk.tag(wanting, ["wants-dark-mode"])
+
+
+async def acknowledge_newest(desk) -> None:
+    """[autoreply] acknowledge, once: the acknowledgement rule on the newest conversation nobody has
+    answered, as the app's rules run it on new mail (desk.rules: plan, execute): the auto-ack
+    snippet with the wait measured from the demo's first responses, queued to go at once (the
+    demo's SMTP sink takes it when the app starts; its `autoreply` event is history then), and the
+    rule's line. The demo's store is built without an account: the rule sends from the demo's."""
+    import dataclasses
+
+    from tui_desk.desk.rules.acknowledge import acknowledgement_rule
+    from tui_desk.desk.rules.engine import plan
+    from tui_desk.desk.rules.execute import execute
+    from tui_desk.desk.rules.facts import gather_many
+    from tui_desk.desk.rules.model import Event
+    from tui_desk.store import queries
+    newest: tuple[int, int, str] | None = None  # (date, conversation, its first mail)
+    for conv_id, facts in (await queries.message_facts(desk.store, None)).items():
+        mail = [f for f in facts if f.date is not None]
+        if mail and not any(f.is_agent or f.auto_submitted for f in mail):
+            if newest is None or (mail[-1].date, conv_id) > newest[:2]:
+                newest = (mail[-1].date, conv_id, mail[0].message_id)
+    if newest is None:
+        return
+    _, conv_id, message_id = newest
+    before = desk.config
+    desk.config = dataclasses.replace(before, accounts=demo_config(0).accounts)
+    try:
+        rule = acknowledgement_rule(desk.config)
+        event = Event("new", conv_id, desk.now(), message_id)
+        [conv] = await gather_many(desk, [rule], [event])
+        if conv is not None:
+            await execute(desk, event, plan([rule], event, conv), key=f"{message_id}\n{event.kind}")
+    finally:
+        desk.config = before
