@@ -187,6 +187,11 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
     # the customers who asked for dark mode, tagged for the day it ships: `F` (bulk follow-up)
     # on `tag:wants-dark-mode` with the feature-shipped snippet
     wanting = await desk.view_ids('subject:"dark mode"')
+    # not a thread the desk's own reply began (its request is older than the demo's days): the
+    # follow-up would have no customer to write to
+    from tui_desk.store import queries
+    rows = await queries.conversation_rows(desk.store, wanting)
+    wanting = [c for c in wanting if c in rows and not desk.config.is_agent_address(rows[c]["customer_key"] or "")]
     if wanting:
         await desk.tag(wanting, ["wants-dark-mode"])
 
