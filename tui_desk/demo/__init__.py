@@ -196,6 +196,9 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
         await desk.tag(wanting, ["wants-dark-mode"])
 
 
+ACK_CANDIDATES = 5  # the newest unanswered conversations tried for the demo's acknowledgement
+
+
 async def acknowledge_newest(desk) -> None:
     """[autoreply] acknowledge, once: the acknowledgement rule on the newest conversation nobody has
     answered, as the app's rules run it on new mail (desk.rules: plan, execute): the auto-ack
@@ -210,22 +213,22 @@ async def acknowledge_newest(desk) -> None:
     from tui_desk.desk.rules.facts import gather_many
     from tui_desk.desk.rules.model import Event
     from tui_desk.store import queries
-    newest: tuple[int, int, str] | None = None  # (date, conversation, its first mail)
+    unanswered: list[tuple[int, int, str]] = []  # (date, conversation, its first mail)
     for conv_id, facts in (await queries.message_facts(desk.store, None)).items():
         mail = [f for f in facts if f.date is not None]
         if mail and not any(f.is_agent or f.auto_submitted for f in mail):
-            if newest is None or (mail[-1].date, conv_id) > newest[:2]:
-                newest = (mail[-1].date, conv_id, mail[0].message_id)
-    if newest is None:
-        return
-    _, conv_id, message_id = newest
+            unanswered.append((mail[-1].date, conv_id, mail[0].message_id))
     before = desk.config
     desk.config = dataclasses.replace(before, accounts=demo_config(0).accounts)
     try:
         rule = acknowledgement_rule(desk.config)
-        event = Event("new", conv_id, desk.now(), message_id)
-        [conv] = await gather_many(desk, [rule], [event])
-        if conv is not None:
-            await execute(desk, event, plan([rule], event, conv), key=f"{message_id}\n{event.kind}")
+        # newest first; a mail the loop guards hold (a no-reply sender) is passed over, not said
+        for _, conv_id, message_id in sorted(unanswered, reverse=True)[:ACK_CANDIDATES]:
+            event = Event("new", conv_id, desk.now(), message_id)
+            [conv] = await gather_many(desk, [rule], [event])
+            planned = plan([rule], event, conv) if conv is not None else []
+            if planned and all(p.held is None for p in planned):
+                await execute(desk, event, planned, key=f"{message_id}\n{event.kind}")
+                return
     finally:
         desk.config = before
