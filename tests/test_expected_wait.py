@@ -267,8 +267,9 @@ async def test_the_placeholder_is_filled_for_a_conversation_of_the_store(tmp_pat
 
 
 async def test_a_follow_up_tells_a_far_wait_with_the_desks_zone(tmp_path: Path):
-    """What desk.followup and the reply send (desk.replies.reply_text): a wait past five hours is
-    a clock time, and the customer reads the desk's zone with it."""
+    """What desk.followup and the reply send (desk.replies.reply_text), and the rules' automatic
+    replies (the acknowledgement, an incident's mail): a wait past five hours is a clock time, and
+    the customer reads the desk's zone with it."""
     from tui_desk.desk.replies import reply_text
     cfg = _desk_config(timezone="America/New_York")  # the business hours are New York's too
     desk, new, now = await _three_answered_and_a_new_one(tmp_path, cfg)
@@ -276,6 +277,9 @@ async def test_a_follow_up_tells_a_far_wait_with_the_desks_zone(tmp_path: Path):
     _, _, plain = await reply_text(desk, new, "We will answer {{expected_wait}}.")
     # Wednesday 10:59 UTC is 5:59 in New York: the desk opens at 9:00 there, 6h on is 16:00 with lunch
     assert plain == "We will answer later today, by 16:00 EST."
+    # the acknowledgement and an incident's mail measure it as a rule's reply does (what `rules test` shows)
+    from tui_desk.desk.rules.execute import told_wait
+    assert await told_wait(desk, new, "auto-ack") == "later today, by 16:00 EST"
     await desk.close()
 
 
