@@ -266,6 +266,46 @@ async def test_the_demo_desk_shows_csat_and_sla(demo, tmp_path):
         await desk.close()
 
 
+def test_the_demo_config_has_csat_and_the_acknowledgement():
+    """A new user tries both from the demo: `[csat] enabled` and `[autoreply] acknowledge` (the
+    acknowledgement rule with the measured wait), in the app's config and in the kept config.toml."""
+    from tui_desk.demo import demo_config, demo_config_toml
+    for config in (DEMO_CONFIG, demo_config(2525)):
+        assert config.csat.enabled and config.autoreply.acknowledge
+        assert config.autoreply.snippet == "auto-ack"
+    toml = demo_config_toml(2525)
+    assert "\n[csat]\nenabled = true\n" in toml and "\n[autoreply]\nacknowledge = true\n" in toml
+
+
+def test_the_newest_mail_nobody_answered_got_the_acknowledgement_with_its_measured_wait(demo):
+    """The acknowledgement rule ([autoreply] acknowledge) ran on the newest conversation nobody
+    had answered, as the app runs it: the auto-ack snippet queued through the outbox
+    (Auto-Submitted), the `autoreply` event (history once sent) with the wait measured from the
+    demo's own first responses, and the rule's line."""
+    from tui_desk.desk.expected_wait import explain
+    autoreplies = demo.execute("SELECT e.*, t.conv_id FROM events e JOIN thread_ids t ON t.msgid = e.anchor"
+                               " WHERE e.kind = 'autoreply'").fetchall()
+    [ack] = autoreplies
+    data = json.loads(ack["data_json"])
+    assert data["rule"] == "acknowledgement" and [s["name"] for s in data["snippets"]] == ["auto-ack"]
+    wait = data["expected_wait"]
+    assert wait["default"] is False and wait["samples"] >= 5 and wait["p75_seconds"] > 0, wait
+    assert explain(wait).startswith(f"expected wait '{wait['words']}' (p75 ")
+    [item] = demo.execute("SELECT * FROM outbox WHERE id = ?", (ack["outbox_id"],)).fetchall()
+    raw = bytes(item["raw"]).decode("utf-8", "replace")
+    [sent] = demo.execute("SELECT markdown FROM outbox_markdown WHERE outbox_id = ?", (item["id"],)).fetchone()
+    assert "Auto-Submitted: auto-replied" in raw and f"will answer {wait['words']}." in sent
+    assert item["send_at"] == SCENE  # at once: nobody is there to undo it
+    conv_id = ack["conv_id"]
+    mail = mail_of(demo)[conv_id]
+    assert not any(m["is_agent"] for m in mail), "nobody had answered it"
+    newest_unanswered = max((c for c, ms in mail_of(demo).items() if not any(m["is_agent"] for m in ms)),
+                            key=lambda c: max(m["date"] for m in mail_of(demo)[c]))
+    assert conv_id == newest_unanswered
+    lines = [json.loads(e["data_json"]) for e in events_of(demo)[conv_id] if e["kind"] == "rule"]
+    assert lines == [{"rule": "acknowledgement", "says": "rule 'acknowledgement' replied with snippet 'auto-ack'"}]
+
+
 async def test_the_demo_has_one_response_target(demo, tmp_path):
     """The demo's priority target and its SLA targets are one: a row marked `!` says "over the
     4h target" and is a breached row of the Breaching view, and every breached row that is not

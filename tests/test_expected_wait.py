@@ -112,7 +112,7 @@ def test_p75_in_business_time_across_lunch():
     always = wait_at(waits(0.25, 0.5, 1, 1.5, 2, 2.25, 3, 6), t(8, 10), clock=BusinessClock())  # no hours set
     assert "p75 2h 15m of 8 first responses of priority normal, last 7 days" in always.how()
     assert wait_at(waits(*[0.5] * 5), t(8, 10)).words == "within the hour"
-    assert wait_at(waits(*[6] * 5), t(8, 9)).words == "later today, by 16:00"  # 3h before lunch, 3h after
+    assert wait_at(waits(*[6] * 5), t(8, 9)).words == "later today, by 16:00 CET"  # 3h before lunch, 3h after
 
 
 def test_off_hours_arrival_waits_for_the_next_opening():
@@ -120,13 +120,13 @@ def test_off_hours_arrival_waits_for_the_next_opening():
     early = BusinessClock(((dt.time(8), dt.time(12)), (dt.time(13), dt.time(17))), zone="Europe/Berlin")
     got = wait_at(waits(*[1] * 5), t(6, 20), clock=early)
     assert got.opens == t(7, 8) and got.answer_by == t(7, 9)
-    assert got.words == "tomorrow morning, Monday 9:00"
+    assert got.words == "tomorrow morning, Monday 9:00 CET"
     assert got.how().endswith(", from the next opening)")
     # Tuesday 20:00, 30 minutes: Wednesday 9:30
-    assert wait_at(waits(*[0.5] * 5), t(8, 20)).words == "tomorrow morning, Wednesday 9:30"
+    assert wait_at(waits(*[0.5] * 5), t(8, 20)).words == "tomorrow morning, Wednesday 9:30 CET"
     # Thursday 24th 18:00: Christmas Friday and the weekend, Monday 9:00 + 1h
     xmas = wait_at(waits(*[1] * 5), t(24, 18))
-    assert xmas.answer_by == t(28, 10) and xmas.words == "on Monday morning, 10:00"
+    assert xmas.answer_by == t(28, 10) and xmas.words == "on Monday morning, 10:00 CET"
     # during lunch: from 13:00
     assert wait_at(waits(*[2] * 5), t(8, 12, 10)).answer_by == t(8, 15)
 
@@ -161,14 +161,27 @@ def test_words_near(hours_ahead: float, expected: str):
 
 
 def test_words_far_round_the_time_up_to_the_quarter_hour():
-    assert words(t(8, 8), t(8, 16, 1), BERLIN) == "later today, by 16:15"
-    assert words(t(8, 20), t(9, 14), BERLIN) == "tomorrow afternoon, Wednesday 14:00"
-    assert words(t(8, 8), t(9, 18), BERLIN) == "tomorrow evening, Wednesday 18:00"
-    assert words(t(8, 8), t(11, 9), BERLIN) == "on Friday morning, 9:00"
-    assert words(t(8, 8), t(21, 9), BERLIN) == "on Monday 21 December, 9:00"
+    assert words(t(8, 8), t(8, 16, 1), BERLIN) == "later today, by 16:15 CET"
+    assert words(t(8, 20), t(9, 14), BERLIN) == "tomorrow afternoon, Wednesday 14:00 CET"
+    assert words(t(8, 8), t(9, 18), BERLIN) == "tomorrow evening, Wednesday 18:00 CET"
+    assert words(t(8, 8), t(11, 9), BERLIN) == "on Friday morning, 9:00 CET"
+    assert words(t(8, 8), t(21, 9), BERLIN) == "on Monday 21 December, 9:00 CET"
     # in the desk's zone: 8:00 UTC is 9:00 in Berlin
     utc8 = dt.datetime(2026, 12, 9, 8, tzinfo=dt.timezone.utc).timestamp()
-    assert words(t(8, 8), utc8, BERLIN) == "tomorrow morning, Wednesday 9:00"
+    assert words(t(8, 8), utc8, BERLIN) == "tomorrow morning, Wednesday 9:00 CET"
+
+
+def test_a_time_the_customer_reads_says_the_desks_zone():
+    """A customer elsewhere cannot read "by 16:15": the zone goes with it, by its letters where it
+    has them (summer time too), else by its offset; and the day when it is not today there."""
+    summer = dt.datetime(2026, 7, 7, 8, tzinfo=BERLIN).timestamp()
+    assert words(summer, summer + 8 * H, BERLIN) == "later today, by 16:00 CEST"
+    dubai = ZoneInfo("Asia/Dubai")
+    at = dt.datetime(2026, 12, 8, 20, tzinfo=dubai).timestamp()  # Tuesday evening there
+    assert words(at, at + 13 * H, dubai) == "tomorrow morning, Wednesday 9:00 (UTC+4)"
+    # 23:00 UTC on Tuesday is Wednesday 0:00 in Berlin: Wednesday 10:00 is today there
+    late = dt.datetime(2026, 12, 8, 23, tzinfo=dt.timezone.utc).timestamp()
+    assert words(late, late + 10 * H, BERLIN) == "later today, by 10:00 CET"
 
 
 # --- the history: first answers of the last 7 days ------------------------------------------------
@@ -201,25 +214,39 @@ async def add(desk, raws: list[bytes]) -> None:
     await desk.refresh(result.conversations)
 
 
-async def test_the_placeholder_is_filled_for_a_conversation_of_the_store(tmp_path: Path):
-    from tui_desk.desk.replies import measured_values
-    from tui_desk.desk.service import Desk
+def _desk_config(**priority) -> Config:
     # BASE is a Monday 09:00 UTC; the desk works 9-12 and 13-17 UTC on weekdays
+    from tui_desk.config import AccountConfig
+    return Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",),
+                  accounts=(AccountConfig("support", "support@helpdesk.test", "Support"),),
+                  priority=PriorityConfig(business_hours=((dt.time(9), dt.time(12)), (dt.time(13), dt.time(17))),
+                                          **({"timezone": "UTC"} | priority)),
+                  autoreply=AutoReplyConfig(min_samples=3, default_wait_seconds=6 * H))
+
+
+async def _three_answered_and_a_new_one(tmp_path: Path, cfg: Config, sender_name: str = ""):
+    """(desk, the new conversation, now): Monday's three first answers (30m, 1h, 1h30m) and a
+    question from new@c.test a minute before Wednesday 11:00, now."""
+    from tui_desk.desk.service import Desk
     assert BASE.weekday() == 0 and BASE.hour == 9 and BASE.tzinfo is not None
-    cfg = Config(agent_addresses=("*@helpdesk.test",),
-                 priority=PriorityConfig(business_hours=((dt.time(9), dt.time(12)), (dt.time(13), dt.time(17))),
-                                         timezone="UTC"),
-                 autoreply=AutoReplyConfig(min_samples=3, default_wait_seconds=6 * H))
     now = {"t": BASE.timestamp() + 2 * 86400 + 2 * H}  # Wednesday 11:00
     desk = await Desk.open(tmp_path / "w.db", cfg, clock=lambda: now["t"])
     mails = []
-    for i, answer_minutes in enumerate((30, 60, 90)):  # Monday's first answers: 30m, 1h, 1h30m
+    for i, answer_minutes in enumerate((30, 60, 90)):
         mails.append(make_mail(f"q{i}@t", sender=f"c{i}@c.test", subject=f"question {i}", minutes=i * 5))
         mails.append(make_mail(f"a{i}@t", sender="agent1@helpdesk.test", refs=[f"q{i}@t"],
                                minutes=i * 5 + answer_minutes))
-    mails.append(make_mail("new@t", sender="new@c.test", subject="new question", minutes=2 * 1440 + 2 * 60 - 1))
+    sender = f"{sender_name} <new@c.test>" if sender_name else "new@c.test"
+    mails.append(make_mail("new@t", sender=sender, subject="new question", minutes=2 * 1440 + 2 * 60 - 1))
     await add(desk, mails)
     [new] = await desk.queue_ids("from:new@c.test")
+    return desk, new, now
+
+
+async def test_the_placeholder_is_filled_for_a_conversation_of_the_store(tmp_path: Path):
+    from tui_desk.desk.replies import measured_values
+    cfg = _desk_config()
+    desk, new, now = await _three_answered_and_a_new_one(tmp_path, cfg)
     got = await for_conversation(desk, new)
     assert (got.samples, got.p75, got.default) == (3, 90 * M, False)  # nearest rank: ceil(2.25) = 3rd
     assert got.arrival == now["t"] - 60 and got.answer_by == now["t"] - 60 + 2.5 * H  # across lunch
@@ -236,4 +263,59 @@ async def test_the_placeholder_is_filled_for_a_conversation_of_the_store(tmp_pat
     desk.config = fewer
     got = await for_conversation(desk, new)
     assert got.default and got.wait == 6 * H and got.samples == 3
+    await desk.close()
+
+
+async def test_a_follow_up_tells_a_far_wait_with_the_desks_zone(tmp_path: Path):
+    """What desk.followup and the reply send (desk.replies.reply_text), and the rules' automatic
+    replies (the acknowledgement, an incident's mail): a wait past five hours is a clock time, and
+    the customer reads the desk's zone with it."""
+    from tui_desk.desk.replies import reply_text
+    cfg = _desk_config(timezone="America/New_York")  # the business hours are New York's too
+    desk, new, now = await _three_answered_and_a_new_one(tmp_path, cfg)
+    desk.config = dataclasses.replace(cfg, autoreply=AutoReplyConfig(min_samples=4, default_wait_seconds=6 * H))
+    _, _, plain = await reply_text(desk, new, "We will answer {{expected_wait}}.")
+    # Wednesday 10:59 UTC is 5:59 in New York: the desk opens at 9:00 there, 6h on is 16:00 with lunch
+    assert plain == "We will answer later today, by 16:00 EST."
+    # the acknowledgement and an incident's mail measure it as a rule's reply does (what `rules test` shows)
+    from tui_desk.desk.rules.execute import told_wait
+    assert await told_wait(desk, new, "auto-ack") == "later today, by 16:00 EST"
+    await desk.close()
+
+
+async def test_the_compose_preview_shows_each_value_as_it_will_be_sent(tmp_path: Path):
+    """desk.replies.fill_preview: what the compose box's Fills line shows, one entry per
+    placeholder, each value as the reply fills it now (plain, sanitized), or why there is none and
+    that the send waits for it."""
+    from tui_desk.desk.replies import fill_preview, reply_text
+    cfg = _desk_config()
+    desk, new, now = await _three_answered_and_a_new_one(tmp_path, cfg, sender_name="Ann\x1b[31m Lee")
+    desk.config = dataclasses.replace(cfg, autoreply=AutoReplyConfig(min_samples=4, default_wait_seconds=6 * H))
+    body = ("Hi {{customer_first_name}} ({{customer_name}}), ticket {{ticket_id}}: "
+            "we answer {{expected_wait}}. Refund {{refund_id}}, {{nonsense}}.")
+    got = {f.name: f for f in await fill_preview(desk, new, body)}
+    assert list(got) == ["customer_first_name", "customer_name", "ticket_id", "expected_wait", "refund_id", "nonsense"]
+    assert got["ticket_id"].value == str(new)
+    assert got["customer_first_name"].value == "Ann"
+    assert got["customer_name"].value is not None and "\x1b" not in got["customer_name"].value
+    wait = await for_conversation(desk, new)
+    assert got["expected_wait"].value == wait.words == "tomorrow morning, Thursday 10:00 UTC"
+    _, _, plain = await reply_text(desk, new, "we answer {{expected_wait}}.")
+    assert plain == f"we answer {got['expected_wait'].value}."  # what the preview says is what goes
+    # refund_id is no snippet's capture and nothing else fills it: said, with what sending does
+    for name in ("refund_id", "nonsense"):
+        assert got[name].value is None
+        assert "nothing fills it" in got[name].why and "the send waits" in got[name].why
+    await desk.close()
+
+
+async def test_the_preview_says_a_capture_that_found_nothing(tmp_path: Path, monkeypatch):
+    from tui_desk.desk.replies import fill_preview
+    from tui_desk.desk.snippets import Snippet
+    cfg = _desk_config()
+    desk, new, now = await _three_answered_and_a_new_one(tmp_path, cfg)
+    order = Snippet("order", "Order", (), "Order {{order_id}}", capture=(("order_id", r"order\s*#?(\d+)"),))
+    monkeypatch.setattr(desk, "snippets", lambda: [order])
+    [fill] = await fill_preview(desk, new, "Order {{order_id}}")
+    assert fill.value is None and "not in the customer's mail" in fill.why and "the send waits" in fill.why
     await desk.close()

@@ -113,3 +113,24 @@ def test_stamps_day_times_and_clocks_are_shown_in_the_zone_asked_for():
     assert format_stamp(t) == "2026-12-07 05:37"  # an aware datetime in its own zone
     assert format_day_time(t, dt.datetime(2026, 12, 1, tzinfo=berlin)) == "Mon 07 Dec 06:37"
     assert format_clock(t.timestamp(), berlin) == "06:37:05"
+
+
+@pytest.mark.parametrize(("zone", "month", "text"), [
+    ("Europe/Berlin", 12, "11:15 CET"), ("Europe/Berlin", 7, "11:15 CEST"), ("America/New_York", 12, "11:15 EST"),
+    ("UTC", 12, "11:15 UTC"), ("Europe/London", 12, "11:15 GMT"),
+    # the tz database has no letters for these: the offset, as people write it
+    ("Asia/Dubai", 12, "11:15 (UTC+4)"), ("America/Sao_Paulo", 12, "11:15 (UTC-3)"),
+    ("Asia/Kathmandu", 12, "11:15 (UTC+5:45)"),
+])
+def test_a_clock_time_a_customer_reads_carries_the_zone(zone: str, month: int, text: str) -> None:
+    from tui_desk.desk.timefmt import format_zoned_clock
+    assert format_zoned_clock(dt.datetime(2026, month, 8, 11, 15, tzinfo=ZoneInfo(zone))) == text
+
+
+def test_a_zoned_clock_without_letters_or_offset_names_it_by_offset() -> None:
+    from tui_desk.desk.timefmt import format_zoned_clock, zone_label
+    fixed = dt.timezone(dt.timedelta(hours=1))  # the machine's zone as astimezone() gives it: "UTC+01:00"
+    assert format_zoned_clock(dt.datetime(2026, 12, 8, 9, 0, tzinfo=fixed)) == "9:00 (UTC+1)"
+    assert zone_label(dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.timezone.utc)) == "UTC"
+    with pytest.raises(ValueError):
+        format_zoned_clock(dt.datetime(2026, 12, 8, 9, 0))  # naive: no zone to say

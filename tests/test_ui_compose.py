@@ -48,6 +48,10 @@ def note_text(screen: ComposeScreen) -> str:
     return str(screen.query_one("#compose-note").render())
 
 
+def fills_text(screen: ComposeScreen) -> str:
+    return str(screen.query_one("#compose-fills").render())
+
+
 async def test_reply_goes_to_the_smtp_sink_and_shows_in_the_thread(demo):
     make_app, sink = demo
     app = make_app(undo_seconds=1)
@@ -61,13 +65,15 @@ async def test_reply_goes_to_the_smtp_sink_and_shows_in_the_thread(demo):
         to = str(screen.query_one("#compose-to").render())
         assert "@" in to
         await type_text(pilot, "Hi {{customer_first_name}}, refunded today.")
-        assert "{{customer_first_name}} ✓" in str(screen.query_one("#compose-fills").render())
+        await until(pilot, lambda: '{{customer_first_name}} = "' in fills_text(screen))
+        shown = fills_text(screen).split('{{customer_first_name}} = "', 1)[1].split('"', 1)[0]
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
         assert any("u to undo" in n and n.startswith("Sending to ") for n in notices(app))
         await until(pilot, lambda: len(sink.received) == 1, timeout=15)
         sent = email.message_from_bytes(sink.received[0], policy=policy.default)
         assert "refunded today" in sent.get_body(("plain",)).get_content()
+        assert f"Hi {shown}, refunded today." in sent.get_body(("plain",)).get_content()  # as the Fills line said
         assert "{{" not in sent.get_body(("plain",)).get_content()
         assert sent["To"] and sent["To"].addresses[0].addr_spec in to
         assert await app.desk.draft(first) is None  # a sent reply leaves no draft behind
@@ -111,14 +117,33 @@ async def test_unknown_placeholder_is_shown_before_sending_and_compose_stays(dem
         await pilot.press("r")
         screen = await compose_open(app, pilot)
         await type_text(pilot, "Hi {{customer_first_name}}, your {{order_numbr}} is on its way.")
-        fills = str(screen.query_one("#compose-fills").render())
-        assert "{{order_numbr}} unknown" in fills and "{{customer_first_name}} ✓" in fills
+        await until(pilot, lambda: "the send waits" in fills_text(screen))
+        fills = fills_text(screen)
+        assert "{{order_numbr}} unknown, nothing fills it: the send waits until it is replaced" in fills
+        assert '{{customer_first_name}} = "' in fills
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "order_numbr" in note_text(screen))
         assert "fill these before sending: {{order_numbr}}" in note_text(screen)
         assert app.screen is screen
         assert await outbox.items(app.desk.store) == []
         assert sink.received == []
+
+
+async def test_the_fills_line_shows_the_measured_wait_the_customer_will_read(demo):
+    """{{expected_wait}} in a reply: the Fills line shows the words that go (with the desk's zone
+    when they name a time), as the desk measures them for this conversation now."""
+    from tui_desk.desk.expected_wait import for_conversation
+    make_app, sink = demo
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await type_text(pilot, "We will answer {{expected_wait}}.")
+        await until(pilot, lambda: '{{expected_wait}} = "' in fills_text(screen))
+        words = (await for_conversation(app.desk, first)).words
+        assert fills_text(screen) == f'Fills: {{{{expected_wait}}}} = "{words}"'
+        assert "{{expected_wait}} ✓" not in fills_text(screen)
 
 
 async def test_draft_autosaves_while_typing_and_r_restores_it(demo):
@@ -188,8 +213,9 @@ async def test_snippet_by_name_and_send_later(demo):
         await type_text(pilot, "::more-info ")
         assert screen.body.text.startswith("Hi {{customer_first_name}},\n\nThanks for getting in touch.")
         assert "::more-info" not in screen.body.text
-        fills = str(screen.query_one("#compose-fills").render())
-        assert "{{customer_first_name}} ✓" in fills and "{{agent_name}} ✓" in fills
+        await until(pilot, lambda: '{{agent_name}} = "' in fills_text(screen))
+        fills = fills_text(screen)
+        assert '{{customer_first_name}} = "' in fills and f'{{{{agent_name}}}} = "{app.desk.config.agent}"' in fills
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
         await type_text(pilot, "2h")

@@ -28,8 +28,8 @@ from tui_desk.desk.tags import change_words, tag_names, tag_problem
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
-from tui_desk.desk.snippets import capture_names
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.desk.snippets import capture_names, fills
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -481,6 +481,16 @@ class FakeDesk:
         house = ["customer_first_name", "customer_name", "ticket_id", "agent_name", "agent_first_name", "subject",
                  "expected_wait"]
         return house + [n for n in capture_names(self.snippets()) if n not in house]
+
+    FIXED_WAIT = "later today, by 16:15 UTC"  # {{expected_wait}} here, as the real desk words it
+
+    async def reply_fills(self, conv_id: int, body: str) -> list[Fill]:
+        """As the real desk's (desk.replies.fill_preview): the house's values for the conversation."""
+        row = self._row(conv_id)
+        values = {"customer_first_name": row.customer.split()[0], "customer_name": row.customer,
+                  "ticket_id": str(conv_id), "agent_name": self.agent, "agent_first_name": self.agent.split()[0],
+                  "subject": row.subject, "expected_wait": self.FIXED_WAIT}
+        return fills(body, values, set(capture_names(self.snippets())))
 
     # (name, uses, conversations, solved, closed, reopened, median close s, csat count, csat mean, great share)
     SNIPPET_FIGURES = (("password-reset", 12, 10, 9, 10, 1, 1800.0, 4, 2.75, 0.75),

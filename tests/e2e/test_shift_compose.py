@@ -105,3 +105,34 @@ def test_a_snippet_with_terminal_strings_reaches_the_terminal_without_them(dovec
     text = email.message_from_bytes(sent.data, policy=email.policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "please try these steps: \ufffdclear the cache\ufffd and restart." in text
     assert "\x1b" not in text and "\u202e" not in text
+
+
+def test_the_fills_line_shows_the_wait_the_customer_will_read_with_the_desks_zone(dovecot, smtp_sink, tmp_path,
+                                                                                  terminals):
+    """{{expected_wait}} typed in a reply: the Fills line shows the words that will go, not a
+    tick; far enough ahead they name a clock time with the desk's zone (Europe/Berlin: CET in
+    December, CEST in summer), and the mail sent says exactly that."""
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, [request()])
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port,
+                      extra='[priority]\ntimezone = "Europe/Berlin"\n\n[autoreply]\ndefault_wait = "10h"\n')
+    home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]',
+                                                           'folders = ["INBOX"]\nundo_send_seconds = 1'))
+    smtp_sink.clear()
+    term = terminals.open_home(home)
+    term.wait_for(lambda s: "support: idle" in s and SUBJECT in s, timeout=30, what="the synced queue")
+    term.keys("r")
+    term.wait_for("::name inserts a snippet", what="the compose box")
+    term.type("Hi {{customer_first_name}}, we will answer {{expected_wait}}.")
+    # no history to measure: the default 10h from the mail's arrival an hour ago, a clock time
+    pattern = re.compile(r'\{\{expected_wait\}\} = "([^"]+ CES?T)"')
+    screen = term.wait_for(lambda s: pattern.search(" ".join(s.split())) is not None and '= "Ann"' in s,
+                           timeout=20, what="the Fills line with the values")
+    words = pattern.search(" ".join(screen.split())).group(1)
+    assert words.startswith(("later today, by ", "tomorrow ")), words
+    assert "✓" not in screen.split("Fills:", 1)[1].splitlines()[0]
+    term.keys("C-s")
+    term.wait_for("u to undo", what="the queued notice")
+    [sent] = smtp_sink.wait_for(1, timeout=40)
+    body = email.message_from_bytes(sent.data, policy=email.policy.default).get_body(("plain",)).get_content()
+    assert f"Hi Ann, we will answer {words}." in " ".join(body.split())

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui_desk.config import AccountConfig, Config, PriorityConfig, ServerConfig, SlaConfig
+from tui_desk.config import AccountConfig, AutoReplyConfig, Config, CsatConfig, PriorityConfig, ServerConfig, SlaConfig
 from tui_desk.demo import mailbox as generator
 
 DEMO_MESSAGES = 420
@@ -31,8 +31,12 @@ DEMO_RECENT = 0.5  # share of threads whose last mail is from the last few hours
 DEMO_TARGET_MINUTES = 4 * 60
 DEMO_PRIORITY = PriorityConfig(response_target_minutes=DEMO_TARGET_MINUTES)
 DEMO_SLA = SlaConfig(first_response_minutes=DEMO_TARGET_MINUTES, next_response_minutes=DEMO_TARGET_MINUTES)
+# CSAT and the acknowledgement, to be tried: the history has surveys and answers (demo.history),
+# and the acknowledgement rule has answered the newest mail with the wait it measured (set_the_scene)
+DEMO_CSAT = CsatConfig(enabled=True)
+DEMO_AUTOREPLY = AutoReplyConfig(acknowledge=True)
 DEMO_CONFIG = Config(agent="Alice Martin", agent_addresses=("*@helpdesk.test",), priority=DEMO_PRIORITY,
-                     sla=DEMO_SLA)
+                     sla=DEMO_SLA, csat=DEMO_CSAT, autoreply=DEMO_AUTOREPLY)
 
 
 class DemoMailSink:
@@ -85,7 +89,8 @@ def demo_config(smtp_port: int) -> Config:
     account = AccountConfig(name="demo", address="support@helpdesk.test", display_name="Helpdesk Support",
                             smtp=ServerConfig("127.0.0.1", smtp_port, "none", ""), save_sent=False)
     return Config(agent=DEMO_CONFIG.agent, agent_addresses=DEMO_CONFIG.agent_addresses, accounts=(account,),
-                  priority=DEMO_CONFIG.priority, sla=DEMO_CONFIG.sla)
+                  priority=DEMO_CONFIG.priority, sla=DEMO_CONFIG.sla, csat=DEMO_CONFIG.csat,
+                  autoreply=DEMO_CONFIG.autoreply)
 
 
 DEMO_CONFIG_HEADER = "# tui-desk demo --keep"  # the first line: a folder --keep may write in again
@@ -109,6 +114,13 @@ response_target_minutes = {DEMO_CONFIG.priority.response_target_minutes}
 [sla]
 first_response_minutes = {DEMO_SLA.first_response_minutes}
 next_response_minutes = {DEMO_SLA.next_response_minutes}
+
+[autoreply]
+acknowledge = {str(DEMO_AUTOREPLY.acknowledge).lower()}
+snippet = "{DEMO_AUTOREPLY.snippet}"
+
+[csat]
+enabled = {str(DEMO_CSAT.enabled).lower()}
 
 [accounts.{account.name}]
 address = "{account.address}"
@@ -179,8 +191,47 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
         await desk.snooze([pick["snooze"]], "tomorrow 9:00")
     if "reply" in pick:
         await desk.snooze([pick["reply"]], "until reply")
+    await acknowledge_newest(desk)
     # the customers who asked for dark mode, tagged for the day it ships: `F` (bulk follow-up)
     # on `tag:wants-dark-mode` with the feature-shipped snippet
     wanting = [cid for cid in await desk.view_ids('subject:"dark mode"') if await _customer_wrote(desk, cid)]
     if wanting:
         await desk.tag(wanting, ["wants-dark-mode"])
+
+
+ACK_CANDIDATES = 5  # the newest unanswered conversations tried for the demo's acknowledgement
+
+
+async def acknowledge_newest(desk) -> None:
+    """[autoreply] acknowledge, once: the acknowledgement rule on the newest conversation nobody has
+    answered, as the app's rules run it on new mail (desk.rules: plan, execute): the auto-ack
+    snippet with the wait measured from the demo's first responses, queued to go at once (the
+    demo's SMTP sink takes it when the app starts; its `autoreply` event is history then), and the
+    rule's line. The demo's store is built without an account: the rule sends from the demo's."""
+    import dataclasses
+
+    from tui_desk.desk.rules.acknowledge import acknowledgement_rule
+    from tui_desk.desk.rules.engine import plan
+    from tui_desk.desk.rules.execute import execute
+    from tui_desk.desk.rules.facts import gather_many
+    from tui_desk.desk.rules.model import Event
+    from tui_desk.store import queries
+    unanswered: list[tuple[int, int, str]] = []  # (date, conversation, its first mail)
+    for conv_id, facts in (await queries.message_facts(desk.store, None)).items():
+        mail = [f for f in facts if f.date is not None]
+        if mail and not any(f.is_agent or f.auto_submitted for f in mail):
+            unanswered.append((mail[-1].date, conv_id, mail[0].message_id))
+    before = desk.config
+    desk.config = dataclasses.replace(before, accounts=demo_config(0).accounts)
+    try:
+        rule = acknowledgement_rule(desk.config)
+        # newest first; a mail the loop guards hold (a no-reply sender) is passed over, not said
+        for _, conv_id, message_id in sorted(unanswered, reverse=True)[:ACK_CANDIDATES]:
+            event = Event("new", conv_id, desk.now(), message_id)
+            [conv] = await gather_many(desk, [rule], [event])
+            planned = plan([rule], event, conv) if conv is not None else []
+            if planned and all(p.held is None for p in planned):
+                await execute(desk, event, planned, key=f"{message_id}\n{event.kind}")
+                return
+    finally:
+        desk.config = before

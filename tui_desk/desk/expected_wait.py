@@ -14,7 +14,9 @@ with this one, else of its priority class (desk.priority.priority_class), else a
 each step needs `min_samples`, and with fewer even for all, the configured default is used.
 The answer is then the arrival moved to the next opening (off-hours mail waits for it) plus that
 many business seconds, back on the wall clock (BusinessClock.add), rounded into the words of
-WORDS (one table, English, so a translation can come later) in the desk's zone.
+WORDS (one table, English, so a translation can come later) in the desk's zone, which a clock
+time names ("later today, by 16:15 CET", "tomorrow morning, Tuesday 9:00 (UTC+4)"): the customer
+may be elsewhere.
 
 `for_conversation(desk, conv_id)` reads the cached per-conversation metrics (desk.reports).
 """
@@ -32,7 +34,7 @@ from tui_desk.desk.metrics import ConvMetrics
 from tui_desk.desk.metrics.stats import nearest_rank
 from tui_desk.desk.priority import priority_class
 from tui_desk.desk.report_data import decode
-from tui_desk.desk.timefmt import format_duration, local_zone
+from tui_desk.desk.timefmt import format_duration, format_zoned_clock, local_zone
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import queries, report_cache
 
@@ -41,7 +43,8 @@ if TYPE_CHECKING:
 
 WINDOW = 7 * 86400  # first answers of the last 7 days count
 
-# Every word a customer reads, in one place. {n} hours, {time} "9:00", {weekday} "Monday",
+# Every word a customer reads, in one place. {n} hours, {time} "9:00 CET" (with the desk's zone:
+# timefmt.format_zoned_clock; a customer elsewhere reads it too), {weekday} "Monday",
 # {part} one of PARTS, {day} {month} "14 December".
 WORDS = {
     "within_hour": "within the hour",
@@ -189,7 +192,7 @@ def words(now: float, answer_by: float, zone: dt.tzinfo) -> str:
     today = dt.datetime.fromtimestamp(now, zone).date()
     days = (when.date() - today).days
     parts, weekdays, months = WORDS["parts"], WORDS["weekdays"], WORDS["months"]
-    values = {"time": f"{when.hour}:{when:%M}", "weekday": weekdays[when.weekday()], "day": when.day,
+    values = {"time": format_zoned_clock(when), "weekday": weekdays[when.weekday()], "day": when.day,
               "month": months[when.month - 1], "part": parts[0 if when.hour < 12 else 1 if when.hour < 17 else 2]}
     key = "later_today" if days <= 0 else "tomorrow" if days == 1 else "this_week" if days < 7 else "later"
     return str(WORDS[key]).format(**values)

@@ -12,7 +12,7 @@ from pathlib import Path
 from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import record_message, snippet_records
-from tui_desk.desk.snippets import captured_values, fill, first_name, placeholders
+from tui_desk.desk.snippets import Fill, capture_names, captured_values, fill, fills, first_name, placeholders
 from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
                                    new_message_id, reply_references, reply_subject)
 from tui_desk.mail.model import Address
@@ -225,14 +225,29 @@ async def _conversation_and_original(desk: "DeskCore", conv_id: int) -> tuple[sq
     return conv, (customer_mail or messages)[-1]
 
 
-def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_markdown: str, extra_values: dict[str, str] | None,
-            what: str, allow_empty: bool = False) -> tuple[str, str]:
-    """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
-    customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
+async def fill_preview(desk: "DeskCore", conv_id: int, body_markdown: str) -> list[Fill]:
+    """Each placeholder of `body_markdown` with the value a reply to the conversation sent now
+    fills it with (the compose box shows it: desk.snippets.Fill), or why it has none."""
+    conv, original = await _conversation_and_original(desk, conv_id)
+    values = _values(desk, conv, original, body_markdown, await measured_values(desk, conv_id, body_markdown))
+    return fills(body_markdown, values, set(capture_names(desk.snippets())))
+
+
+def _values(desk: "DeskCore", conv: Keyed, original: Keyed, body_markdown: str,
+            extra_values: dict[str, str] | None) -> dict[str, str]:
+    """What a reply's placeholders are filled with (and fill_preview shows)."""
     values = placeholder_values(desk, conv, original["sender_name"], original["sender_addr"])
     # {{order_number}}-style values a snippet's `capture` finds in the mail answered
     values.update(captured_values(desk.snippets(), body_markdown, original["body"] or ""))
     values.update(extra_values or {})
+    return values
+
+
+def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_markdown: str, extra_values: dict[str, str] | None,
+            what: str, allow_empty: bool = False) -> tuple[str, str]:
+    """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
+    customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
+    values = _values(desk, conv, original, body_markdown, extra_values)
     plain, unknown = fill(body_markdown, values)
     if unknown:
         names = ", ".join("{{" + u + "}}" for u in unknown)

@@ -17,7 +17,7 @@ from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
 from tui_desk.desk.queue_rows import build_rows, outdated, stored_rows
-from tui_desk.desk.views import ConversationView, HistoryItem, OutboxEntry, QueueRow
+from tui_desk.desk.views import ConversationView, Fill, HistoryItem, OutboxEntry, QueueRow
 
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
@@ -428,6 +428,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         from tui_desk.desk.snippets import capture_names
         fixed = [*placeholder_values(self, {"id": 0, "subject": ""}, "", "x@x"), *MEASURED_PLACEHOLDERS]
         return [*fixed, *(n for n in capture_names(self.snippets()) if n not in fixed)]
+
+    async def reply_fills(self, conv_id: int, body: str) -> list[Fill]:
+        """Each placeholder of `body` as a reply to the conversation would fill it now."""
+        from tui_desk.desk.replies import fill_preview
+        return await fill_preview(self, conv_id, body)
 
     async def threads(self) -> dict[int, list[str]]:
         return await queries.thread_message_ids(self.store)

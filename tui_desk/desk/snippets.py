@@ -362,6 +362,33 @@ def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
     return PLACEHOLDER_RE.sub(replace, body), list(missing)
 
 
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One placeholder of a reply as it would be filled now (the compose box's Fills line)."""
+    name: str
+    value: str | None  # as the reply fills it: one line of plain text through the one sanitizer
+    why: str = ""  # no value: why, and what sending does then
+
+
+def fills(body: str, values: dict[str, str], captured: set[str] | frozenset[str] = frozenset()) -> list[Fill]:
+    """Each placeholder of ``body`` with the value ``fill`` would put there (``values``: what the
+    reply fills with), or, where ``fill`` leaves it as ``{{name}}``, why: ``captured`` are the names
+    some snippet's capture looks for in the customer's mail. The desk refuses to send a reply
+    with one left, so each reason says so."""
+    out: list[Fill] = []
+    for name in placeholders(body):
+        value = values.get(name)
+        if value is not None and value.strip():
+            out.append(Fill(name, sanitize_line(value)))
+        elif name in captured:
+            out.append(Fill(name, None, "not in the customer's mail: type it; the send waits for it"))
+        elif name in values:
+            out.append(Fill(name, None, "empty for this conversation: type it; the send waits for it"))
+        else:
+            out.append(Fill(name, None, "unknown, nothing fills it: the send waits until it is replaced"))
+    return out
+
+
 def for_agents(snippets: list[Snippet]) -> list[Snippet]:
     """The snippets an agent may pick and send: all but the auto-only ones (module docstring).
     Every picker lists these: the compose box's ``::`` and Ctrl+O, F's follow-up, the pane."""

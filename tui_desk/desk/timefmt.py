@@ -83,6 +83,30 @@ def format_clock(when: float, zone: dt.tzinfo) -> str:
     return f"{dt.datetime.fromtimestamp(when, zone):%H:%M:%S}"
 
 
+def zone_label(when: dt.datetime) -> str:
+    """The zone of an aware ``when`` as people write it after a time: its letters ("CET", "CEST",
+    "EST", "UTC"), else, where the zone has none (the tz database's "+04", a fixed offset's
+    "UTC+01:00"), its offset in brackets: "(UTC+4)", "(UTC-3)", "(UTC+5:45)"."""
+    offset = when.utcoffset()
+    if offset is None:
+        raise ValueError("a naive time has no zone to say")
+    name = when.tzname() or ""
+    if name.isalpha() and name.isupper() and 2 <= len(name) <= 5:
+        return name
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"(UTC{'+' if minutes > 0 else '-'}{hours}{f':{rest:02d}' if rest else ''})"
+
+
+def format_zoned_clock(when: dt.datetime) -> str:
+    """A clock time a customer reads, with the zone it is in (zone_label): "11:15 CET",
+    "9:00 (UTC+4)". ``when`` is aware, in the desk's zone; the day, when not today, is said by
+    the caller's words (desk.expected_wait.WORDS)."""
+    return f"{when.hour}:{when:%M} {zone_label(when)}"
+
+
 def format_day_time(when: dt.datetime, now: dt.datetime) -> str:
     """A moment for a one-line confirmation or listing, in the zone of ``now``, without the
     locale's names: "Mon 07 Dec 09:00"."""

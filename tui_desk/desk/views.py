@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tui_desk.desk.snippets import Snippet as Snippet  # defined beside its loader; handed on from here
+from tui_desk.desk.snippets import Fill as Fill, Snippet as Snippet  # defined beside their loader; handed on from here
 
 if TYPE_CHECKING:
     from tui_desk.desk import metrics
@@ -306,6 +306,10 @@ class DeskService(Protocol):
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None: ...
 
     def reply_placeholders(self) -> list[str]: ...
+
+    async def reply_fills(self, conv_id: int, body: str) -> list[Fill]:
+        """Each placeholder of `body` with the value a reply to the conversation sent now fills it
+        with (sanitized plain text), or why it has none (desk.replies.fill_preview)."""
 
     async def outbox(self) -> list[OutboxEntry]:
         """Replies not yet done, oldest first."""

@@ -1,8 +1,11 @@
 """The compose screen: a Markdown reply to one conversation, with its draft kept as it is typed.
 
 The desk computes the real recipients, subject and headers when the reply is queued; the lines
-on top are a preview from the conversation. Placeholders are filled on sending; unknown ones are
-pointed out while typing and refused by the desk (its message is shown, the screen stays).
+on top are a preview from the conversation. Placeholders are filled on sending; the Fills line
+shows each one's value as the desk would fill it now (DeskService.reply_fills: plain text through
+the one sanitizer, shown as text, never markup), or why it has none (unknown, not in the
+customer's mail) and that the send waits for it; the desk refuses such a send (its message is
+shown, the screen stays).
 
 The body is a BodyArea: whatever fills it (a snippet, a draft, a paste, the external editor's text)
 goes through the one sanitizer (tui_desk.sanitize) as it comes in, so escape sequences and bidi
@@ -36,7 +39,7 @@ from textual.widgets import Collapsible, Footer, Input, Static, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
 from tui_desk.desk.snippets import auto_only_refusal, filter_snippets, for_agents, placeholders, used_snippets
-from tui_desk.desk.views import ConversationView, MessageView, Snippet
+from tui_desk.desk.views import ConversationView, Fill, MessageView, Snippet
 from tui_desk.sanitize import sanitize
 from tui_desk.ui.conversation import plain, split_sender
 from tui_desk.ui.text import literal
@@ -48,6 +51,7 @@ AUTOSAVE_DELAY = 1.0  # seconds of no typing before the draft is saved
 SNIPPET_TRIGGER = re.compile(r"::([\w.-]+) ?")
 
 Reply = Callable[[int, str, bool, "str | None"], Awaitable[tuple[int, str]]]
+Fills = Callable[[str], Awaitable[list[Fill]]]  # a body's placeholders as the desk fills them now
 
 
 @dataclass(frozen=True)
@@ -149,10 +153,12 @@ class ComposeScreen(Screen[Queued | None]):
         known_placeholders: list[str],
         forward: bool = False,
         headers: tuple[str, str, str] | str = ("", "", ""),
+        fills: Fills | None = None,
     ) -> None:
         """``forward``: the To line is typed by the agent and nothing is kept as the
         conversation's (reply) draft. ``headers``: (To, Cc, Subject) as the desk will send the
-        reply (Desk.reply_preview), or the desk's reason why there is nobody to reply to."""
+        reply (Desk.reply_preview), or the desk's reason why there is nobody to reply to.
+        ``fills``: the values the placeholders get (Desk.reply_fills for this conversation)."""
         self.headers = headers
         super().__init__(id="compose-screen")
         self.forward = forward
@@ -168,6 +174,9 @@ class ComposeScreen(Screen[Queued | None]):
         self.snippets = {s.name: s for s in for_agents(snippets)}
         self.auto_only = {s.name for s in snippets if s.name not in self.snippets}
         self.known = set(known_placeholders)
+        self.fills = fills
+        self._filled: dict[str, Fill] = {}  # each placeholder's value, asked once: the desk's work
+        self._asking: set[str] = set()  # asked, no answer yet (typing on does not ask again)
         self.busy = False
         self.done = False  # queued: nothing more is saved as a draft
         self._saved_body = self.initial_body
@@ -292,15 +301,36 @@ class ComposeScreen(Screen[Queued | None]):
         if not names:
             fills.update(Content("Fills: nothing"))
             return
+        missing = [n for n in names if n not in self._filled and n not in self._asking]
+        if missing and self.fills is not None:
+            self._asking.update(missing)
+            self.run_worker(self._ask_fills(missing), group="compose-fills", exit_on_error=False)
         parts: list[str | tuple[str, str]] = ["Fills: "]
         for n, name in enumerate(names):
-            known = name in self.known
-            parts += [
-                ", " if n else "",
-                ("{{" + name + "}}", "" if known else "bold $text-error"),
-                " ✓" if known else " unknown",
-            ]
+            parts.append(", " if n else "")
+            got = self._filled.get(name)
+            if got is not None and got.value is not None:
+                # the value as the customer will read it: text, never markup (Content.assemble)
+                parts += ["{{" + name + "}}", ' = "', (got.value, "bold"), '"']
+            elif got is not None:
+                parts += [("{{" + name + "}}", "bold $text-error"), " " + got.why]
+            else:  # not asked yet (or the desk could not say): whether the desk fills it at all
+                known = name in self.known
+                parts += [("{{" + name + "}}", "" if known else "bold $text-error"), " ✓" if known else " unknown"]
         fills.update(Content.assemble(*parts))
+
+    async def _ask_fills(self, names: list[str]) -> None:
+        """The desk's values for `names` (a reply's values do not depend on the text around them)."""
+        assert self.fills is not None
+        try:
+            found = await self.fills(" ".join("{{" + n + "}}" for n in names))
+        except Exception:  # noqa: BLE001 - only a preview: the line keeps saying known / unknown
+            return
+        finally:
+            self._asking.difference_update(names)
+        self._filled.update((f.name, f) for f in found)
+        if not self.done:
+            self._show_fills()
 
     # --- the draft --------------------------------------------------------------------------------
 

@@ -143,6 +143,7 @@ class ReplyActions(_Base):
                 known_placeholders=desk.reply_placeholders(),
                 forward=forward,
                 headers=headers,
+                fills=lambda body: desk.reply_fills(conv_id, body),
             )
 
             def closed(queued: Queued | None) -> None:
