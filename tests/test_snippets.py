@@ -62,6 +62,10 @@ def test_bundled_placeholders_are_the_house_set() -> None:
     ("My order #25655 was supposed to arrive last week.", "25655"),
     ("Order no. 12345, charged twice", "12345"),
     ("Возврат средств за заказ #98765", "98765"),
+    # a new-user tryout's mail: "is" between the words and the number left {{order_id}} empty
+    ("Where is it? My order number is #12253.", "12253"),
+    ("Order ID: 5567 never came", "5567"),
+    ("订单号 123456 还没到", "123456"),
 ])
 def test_bundled_order_snippets_capture_the_order_number(mail_text: str, order: str) -> None:
     # Nothing else fills {{order_id}}: without a capture the bundled snippet could never be sent
