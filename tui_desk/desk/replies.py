@@ -250,8 +250,10 @@ def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_mar
     values = _values(desk, conv, original, body_markdown, extra_values)
     plain, unknown = fill(body_markdown, values)
     if unknown:
-        names = ", ".join("{{" + u + "}}" for u in unknown)
-        raise CommandError(f"fill these before sending: {names}")
+        # why each has no value (the compose box's Fills line says it in full), and what to do
+        why = {f.name: f.why.split(":")[0] for f in fills(body_markdown, values, set(capture_names(desk.snippets())))}
+        names = ", ".join("{{" + u + "}}" + (f" ({why[u]})" if why.get(u) else "") for u in unknown)
+        raise CommandError(f"fill these before sending: {names}; write the value in its place in the text")
     if not plain.strip() and not allow_empty:
         raise CommandError(f"the {what} is empty")
     text, _ = fill(body_markdown, {k: escape_markdown(v) for k, v in values.items() if v is not None})
