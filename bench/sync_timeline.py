@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU timeline of one `tui-desk sync --once`: where a core stands idle.
 
-    .venv/bin/python bench/sync_timeline.py [-n 10000] [--compare-tree DIR] [--every 0.025]
+    .venv/bin/python bench/sync_timeline.py [-n 10000] [--compare-tree DIR] [--tree DIR] [--runs N]
     (or `bench/sync_vs_mbsync.py --timeline`: one timeline after the timed runs)
 
 The real command (`python -m tui_desk sync --once`, nothing wrapped in it) runs into a fresh store
@@ -233,6 +233,7 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=0.025, help="sampling interval, s")
     ap.add_argument("--bucket", type=float, default=0.1, help="row width, s")
     ap.add_argument("--compare-tree", type=Path, metavar="DIR", help="also the tui_desk package in DIR, first")
+    ap.add_argument("--tree", type=Path, metavar="DIR", help="DIR's tui_desk instead of this checkout's")
     args = ap.parse_args()
     server_root = make_server_dir(Path(tempfile.gettempdir()))
     work = Path(tempfile.mkdtemp(prefix="tui-desk-bench-timeline-"))
@@ -246,7 +247,8 @@ def main() -> int:
         imaplib_download(server, user, args.n)  # warms Dovecot and the page cache
         cfg = work / "plain.toml"
         write_config(cfg, server, user, "none")
-        trees = ([("old", args.compare_tree)] if args.compare_tree else []) + [("this checkout", None)]
+        trees = ([("old", args.compare_tree)] if args.compare_tree else []) + [
+            ("new", args.tree) if args.tree else ("this checkout", None)]
         for run in range(args.runs):
             for label, tree in (trees if run % 2 == 0 else trees[::-1]):
                 db = work / "timeline.sqlite3"
