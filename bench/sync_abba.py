@@ -33,7 +33,7 @@ for p in (ROOT, ROOT / "bench", ROOT / "tests"):
         sys.path.insert(0, str(p))
 
 from servers import DovecotServer, MaildirMessage, make_server_dir
-from sync_vs_mbsync import (DAYS, END, PHASES_HARNESS, PYTHON, imaplib_download, run_desk_once,
+from sync_vs_mbsync import (DAYS, END, PHASES_HARNESS, PYTHON, imaplib_download, precompile, run_desk_once,
                             write_config)
 from tui_desk.demo import mailbox as generator
 
@@ -126,6 +126,8 @@ def main() -> int:
         imaplib_download(server, user, args.n)
         cfg = work / "plain.toml"
         write_config(cfg, server, user, "none")
+        precompile(work, args.compare_tree)
+        precompile(work, args.tree)
         got: dict[str, list[dict]] = {"old": [], "new": []}
         for pair in range(args.pairs):
             order = ("old", "new") if pair % 2 == 0 else ("new", "old")

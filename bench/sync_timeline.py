@@ -223,7 +223,7 @@ def report(tl: dict, label: str, width: float = 0.1) -> dict:
 
 def main() -> int:
     from servers import DovecotServer, MaildirMessage, make_server_dir
-    from sync_vs_mbsync import DAYS, END, imaplib_download, write_config
+    from sync_vs_mbsync import DAYS, END, imaplib_download, precompile, write_config
     from tui_desk.demo import mailbox as generator
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -247,6 +247,8 @@ def main() -> int:
         imaplib_download(server, user, args.n)  # warms Dovecot and the page cache
         cfg = work / "plain.toml"
         write_config(cfg, server, user, "none")
+        for tree in (args.compare_tree, args.tree):
+            precompile(work, tree)
         trees = ([("old", args.compare_tree)] if args.compare_tree else []) + [
             ("new", args.tree) if args.tree else ("this checkout", None)]
         for run in range(args.runs):
