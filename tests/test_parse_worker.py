@@ -44,20 +44,3 @@ def test_the_pool_and_the_store_pack_as_the_worker_does() -> None:
     assert parse_pool._READERS is parse_worker._READERS  # tests replace a reader in the one dict
     got, error, packed = parse_worker.parse_pack_chunk([(raw, "message")])[0]
     assert error is None and got.subject == "hi" and packed == pack_raw(raw)
-
-
-async def test_workers_started_early_serve_the_next_pool_of_as_many(monkeypatch) -> None:
-    monkeypatch.setattr(parse_pool, "_early", None)
-    parse_pool.start_early(workers=0)  # none asked: nothing started
-    assert parse_pool._early is None
-    parse_pool.start_early(workers=1)
-    early = parse_pool._early
-    assert early is not None and early.count == 1
-    async with parse_pool.ParsePool(workers=2) as other:  # another count: not taken
-        assert other._pool is not early
-    async with parse_pool.ParsePool(workers=1) as pool:
-        assert pool._pool is early and parse_pool._early is None
-        (got, error), = await pool.parse([b"Subject: early\r\n\r\nhi\r\n"])
-        assert error is None and got.subject == "early"
-    async with parse_pool.ParsePool(workers=1) as later:  # taken once only
-        assert later._pool is not early

@@ -113,27 +113,6 @@ class _Workers:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-_early: _Workers | None = None  # started by start_early, for the next ParsePool of as many workers
-
-
-def _default_workers() -> int:
-    return min(4, os.cpu_count() or 1)
-
-
-def start_early(workers: int | None = None) -> None:
-    """Start the parse workers now, for the next ParsePool of this process with as many
-    workers to take (`sync --once` into a new store: a first sync). Called before a program's
-    other imports and its store, the workers' start runs on the core those leave idle
-    (bench/sync_timeline.py: ~0.4 s of one core alone before the sync began) instead of
-    beside the sync's login and first batch. Workers nobody takes end with the program."""
-    global _early
-    count = _default_workers() if workers is None else workers
-    if _early is None and count > 0:
-        _early = _Workers(count)
-        for _ in range(count):
-            _early.executor.submit(parse_pack_chunk, [])
-
-
 class ParsePool:
     """`async with ParsePool() as pool: parsed = await pool.parse(raws)` (order kept).
 
@@ -142,7 +121,7 @@ class ParsePool:
     budget: seconds one message may take (PARSE_BUDGET)."""
 
     def __init__(self, workers: int | None = None, min_parallel: int = 64, budget: float | None = None):
-        self.workers = _default_workers() if workers is None else workers
+        self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
         self.min_parallel = min_parallel  # smaller batches go to one worker: not worth splitting
         self.budget = PARSE_BUDGET if budget is None else budget
         self._pool: _Workers | None = None  # None: parse in-process (workers=0, or they cannot start)
@@ -151,12 +130,8 @@ class ParsePool:
         self.restarts = 0  # workers killed for a message over budget (or replaced after a crash)
 
     async def __aenter__(self) -> "ParsePool":
-        global _early
         if self.workers > 0:
-            if _early is not None and _early.count == self.workers:
-                self._pool, _early = _early, None
-            else:
-                self._pool = _Workers(self.workers)
+            self._pool = _Workers(self.workers)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
