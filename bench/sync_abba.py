@@ -33,7 +33,7 @@ for p in (ROOT, ROOT / "bench", ROOT / "tests"):
         sys.path.insert(0, str(p))
 
 from servers import DovecotServer, MaildirMessage, make_server_dir
-from sync_vs_mbsync import (DAYS, END, PHASES_HARNESS, PYTHON, imaplib_download, run_desk_once,
+from sync_vs_mbsync import (DAYS, END, PHASES_HARNESS, PYTHON, imaplib_download, precompile, run_desk_once,
                             write_config)
 from tui_desk.demo import mailbox as generator
 
@@ -105,6 +105,9 @@ def phases_of(cfg: Path, db: Path, n: int, work: Path, tree: Path | None) -> dic
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--compare-tree", type=Path, required=True, metavar="DIR")
+    ap.add_argument("--tree", type=Path, metavar="DIR",
+                    help="the new side: DIR's tui_desk instead of this checkout's (a snapshot, so the "
+                         "checkout can change while the pairs run)")
     ap.add_argument("-n", type=int, default=10000)
     ap.add_argument("--pairs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=1)
@@ -123,6 +126,8 @@ def main() -> int:
         imaplib_download(server, user, args.n)
         cfg = work / "plain.toml"
         write_config(cfg, server, user, "none")
+        precompile(work, args.compare_tree)
+        precompile(work, args.tree)
         got: dict[str, list[dict]] = {"old": [], "new": []}
         for pair in range(args.pairs):
             order = ("old", "new") if pair % 2 == 0 else ("new", "old")
@@ -130,7 +135,7 @@ def main() -> int:
             for which in order:
                 db = work / f"{which}-{pair}.sqlite3"
                 before = tree_cpu(master)
-                r = run_desk_once(cfg, db, args.n, work, tree=args.compare_tree if which == "old" else None)
+                r = run_desk_once(cfg, db, args.n, work, tree=args.compare_tree if which == "old" else args.tree)
                 r["dovecot_cpu_s"] = tree_cpu(master) - before
                 r["cpu_s"] = r["cpu_user_s"] + r["cpu_sys_s"]
                 r["load"] = os.getloadavg()[0]
@@ -156,7 +161,7 @@ def main() -> int:
                       for n, o in zip(got["new"], got["old"]))
         print(f"{'CPU, sync + Dovecot':<24} new/old pairs median {statistics.median(both):.3f} ({both[0]:.2f}-{both[-1]:.2f})")
         if args.phases:
-            for which, tree in (("old", args.compare_tree), ("new", None)):
+            for which, tree in (("old", args.compare_tree), ("new", args.tree)):
                 ph = phases_of(cfg, work / f"phases-{which}.sqlite3", args.n, work, tree)
                 cpu = ph["cpu"]
                 print(f"\nphases run, {which}: main thread {cpu['main_thread_s']:.2f} s, SQLite thread "

@@ -43,6 +43,12 @@ Memory of every tui-desk run: /proc polled every 100 ms for the main process's V
 RSS), the parse workers' VmHWM (ProcessPoolExecutor children) and the peak of the tree's summed
 RSS; plus ru_maxrss from wait4 (the largest single process of the tree).
 
+`--timeline`: one more `sync --once` (the real command, nothing wrapped), before the live part,
+with its CPU timeline (bench/sync_timeline.py): cores used every 0.1 s by the main thread, the
+other threads (SQLite), the parse workers and the rest of the machine, the store's progress and
+the phase marks (workers up, first header batch, all headers, first body batch, all bodies, exit),
+and the core-seconds left idle per segment. `--live 0` skips the live part.
+
 `--profile`: two more `sync --once` runs into fresh stores, before the live part (it adds mail):
 - under `python -m cProfile -o bench/out/sync_once-<N>.prof`: the main thread of the main
   process only. SQLite runs in aiosqlite's thread and parsing in forked ProcessPoolExecutor
@@ -268,16 +274,29 @@ def write_config(path: Path, server: DovecotServer, user: str, security: str) ->
     accounts.write_config(path, server, user, security=security)
 
 
+PYCACHE = OUT / "pycache"
+
+
 def desk_env(work: Path, tree: Path | None = None) -> dict[str, str]:
     """tree: run the tui_desk package found in that directory (a copy of an older version, say)
-    instead of this checkout's."""
+    instead of this checkout's. Bytecode is read from (and written to) PYCACHE, as after any
+    install, even where PYTHONDONTWRITEBYTECODE is set and for copies without __pycache__:
+    compiling tui_desk from source cost every sync ~0.2 s of the main thread's start and some
+    of each parse worker's (see precompile)."""
     env = {**os.environ, "XDG_DATA_HOME": str(work / "xdg-data"),
-           "XDG_CONFIG_HOME": str(work / "xdg-config"), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("TUI_DESK_DB", None)
-    env.pop("PYTHONPATH", None)
+           "XDG_CONFIG_HOME": str(work / "xdg-config"), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    for name in ("TUI_DESK_DB", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
     return env
+
+
+def precompile(work: Path, tree: Path | None = None) -> None:
+    """The bytecode of tree's tui_desk (or this checkout's) into PYCACHE before any timed run."""
+    package = (tree if tree is not None else ROOT) / "tui_desk"
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(package)], env=desk_env(work, tree), check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def run_desk_once(cfg: Path, db: Path, n: int, work: Path, prefix: list[str] | None = None,
@@ -671,6 +690,8 @@ def main() -> int:
     ap.add_argument("--quiet-pct", type=float, default=20, help="idle means CPUs less than this %% busy")
     ap.add_argument("--quiet-max", type=float, default=90, help="wait at most this long for idle (0: never)")
     ap.add_argument("--profile", action="store_true", help="one more sync --once under cProfile")
+    ap.add_argument("--timeline", action="store_true",
+                    help="one more sync --once with its CPU timeline (bench/sync_timeline.py): idle cores, phase marks")
     ap.add_argument("--out", type=Path, default=OUT, help="where the JSON goes (default bench/out)")
     ap.add_argument("--compare-tree", type=Path, metavar="DIR",
                     help="also time the tui_desk package in DIR (e.g. a copy of the previous version) "
@@ -710,6 +731,9 @@ def main() -> int:
         warm_s = imaplib_download(server, user, args.n)  # untimed: warms Dovecot's caches and the page cache
         print(f"warm-up download {warm_s:.2f} s; {args.runs} runs, steps interleaved", flush=True)
 
+        precompile(work)
+        if args.compare_tree:
+            precompile(work, args.compare_tree)
         cfg_plain, cfg_tls = work / "plain.toml", work / "starttls.toml"
         write_config(cfg_plain, server, user, "none")
         write_config(cfg_tls, server, user, "starttls")
@@ -768,23 +792,32 @@ def main() -> int:
                   f"; ratio {r['ratio']:.2f}x", flush=True)
             runs.append(r)
 
-        profile = None
+        profile = timeline = None
         if args.profile:  # before the live part: that one adds mail to the server
             quiet.wait("profile")
             profile = profile_once(cfg_plain, work / "desk-profile.sqlite3", args.n, work, args.out)
             quiet.wait("phases")
             profile["phases"] = phases_once(cfg_plain, work / "desk-phases.sqlite3", args.n, work)
-        quiet.wait("idle floor")
-        floor = idle_floor(server, user, 5, args.live_gap)
-        print(f"server push floor (bare IDLE client, delivery → EXISTS): median {statistics.median(floor):.2f} s, "
-              f"max {max(floor):.2f} s", flush=True)
-        quiet.wait("live")
-        live = live_latency(server, user, cfg_plain, last_db, work, args.live, args.live_gap)
-        live["idle_floor_s"] = floor
-        print(f"live: {args.live} deliveries, visible p50 {fmt_s(live['p50_s'])}, max {fmt_s(live['max_s'])}, "
-              f"missed {live['missed']}", flush=True)
+        if args.timeline:  # before the live part too: a first sync of the same mailbox
+            from sync_timeline import report as timeline_report, run_timeline
+            quiet.wait("timeline")
+            tl = run_timeline(cfg_plain, work / "desk-timeline.sqlite3", args.n, work)
+            timeline = timeline_report(tl, "this checkout")
+        live = None  # --live 0: no live part
+        if args.live > 0:
+            quiet.wait("idle floor")
+            floor = idle_floor(server, user, 5, args.live_gap)
+            print(f"server push floor (bare IDLE client, delivery → EXISTS): median {statistics.median(floor):.2f} s, "
+                  f"max {max(floor):.2f} s", flush=True)
+            quiet.wait("live")
+            live = live_latency(server, user, cfg_plain, last_db, work, args.live, args.live_gap)
+            live["idle_floor_s"] = floor
+            print(f"live: {args.live} deliveries, visible p50 {fmt_s(live['p50_s'])}, max {fmt_s(live['max_s'])}, "
+                  f"missed {live['missed']}", flush=True)
         result = report(args, versions, mail_bytes, gen_s, load_s, load_at_start, runs, desk, starttls,
                         live, profile, quiet)
+        if timeline is not None:
+            result["timeline"] = timeline
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -849,12 +882,13 @@ def report(args, versions, mail_bytes, gen_s, load_s, load_at_start, runs, desk,
             print(f"| {label:<50} | {lo:>6.2f} s | {med:>6.2f} s | {'':>8} |")
         lo, med = mm(col("compare_ratio"))
         print(f"| {'  ratio full / (mbsync yes + notmuch)':<50} | {lo:>7.2f}x | {med:>7.2f}x | {'':>8} |")
-    if live["p50_s"] is not None:
+    if live is not None and live["p50_s"] is not None:
         print(f"| {'live: delivery → visible in store, p50 / max':<50} | {live['p50_s']:>6.2f} s | "
               f"{live['max_s']:>6.2f} s | {'≤ 1 s':>8} |")
-    floor = live["idle_floor_s"]
-    print(f"| {'  server floor: bare IDLE client, median / max':<50} | {statistics.median(floor):>6.2f} s | "
-          f"{max(floor):>6.2f} s | {'':>8} |")
+    if live is not None:
+        floor = live["idle_floor_s"]
+        print(f"| {'  server floor: bare IDLE client, median / max':<50} | {statistics.median(floor):>6.2f} s | "
+              f"{max(floor):>6.2f} s | {'':>8} |")
     print(f"| {'peak RSS, sync --once main process (VmHWM)':<50} | {peak_main:>4.0f} MiB | {'':>8} | "
           f"{'≤ 150 MiB':>8} |")
     print(f"| {f'peak RSS, each parse worker ({workers} workers)':<50} | {peak_worker:>4.0f} MiB | {'':>8} | {'':>8} |")
@@ -863,16 +897,20 @@ def report(args, versions, mail_bytes, gen_s, load_s, load_at_start, runs, desk,
     verdict = {
         "ratio": statistics.median(ratios) <= TARGETS["ratio"],
         "queue_usable": statistics.median(col("desk_queue_usable_s")) <= TARGETS["queue_usable_s"],
-        "live": live["max_s"] is not None and live["max_s"] <= TARGETS["live_s"] and not live["missed"],
+        "live": (None if live is None  # --live 0: not measured
+                 else live["max_s"] is not None and live["max_s"] <= TARGETS["live_s"] and not live["missed"]),
         "rss": peak_main <= TARGETS["rss_mib"],
     }
     print(f"\nratio of medians {ratio_of_medians:.2f}x (target ≤ 0.25x: tui-desk full ≤ "
           f"{0.25 * statistics.median(col('baseline_s')):.2f} s here)")
-    print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdict.items()))
+    print("targets: " + ", ".join(f"{k} {'not measured' if v is None else 'met' if v else 'MISSED'}"
+                                  for k, v in verdict.items()))
+    live_peak = "not run" if live is None else f"{live['memory']['main_vmhwm_mib']:.0f} MiB"
     print(f"wait4 ru_maxrss (largest single process of the tree): {ru:.0f} MiB; live sync main process "
-          f"peak {live['memory']['main_vmhwm_mib']:.0f} MiB; store {desk[-1]['store_mib']:.1f} MiB")
-    print(f"live: LMTP delivery itself p50 {statistics.median(s['lmtp_s'] for s in live['samples']):.3f} s (not "
-          f"counted); body stored p50 {live['body_p50_s']:.2f} s after delivery; {live['missed']} missed")
+          f"peak {live_peak}; store {desk[-1]['store_mib']:.1f} MiB")
+    if live is not None and live["samples"]:
+        print(f"live: LMTP delivery itself p50 {statistics.median(s['lmtp_s'] for s in live['samples']):.3f} s "
+              f"(not counted); body stored p50 {live['body_p50_s']:.2f} s after delivery; {live['missed']} missed")
     print(f"load: average {load_at_start[0]:.2f} at start; {len(noisy)} of {len(quiet.log)} timed steps started "
           f"while the CPUs were ≥ {args.quiet_pct:.0f}% busy after waiting {args.quiet_max:.0f} s")
     if profile:

@@ -454,7 +454,7 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
 async def _fetch(desk, config: Config, args) -> int:
     """Over-limit mail of one conversation, downloaded whole: a line per message; failures
     also give one line on stderr and exit status 1."""
-    from tui_desk.sync.imap_sync import fetch_over_limit
+    from tui_desk.sync.fetch_whole import fetch_over_limit
     from tui_desk.sanitize import sanitize_line
     from tui_desk.secrets import password_lookup
     outcomes = await fetch_over_limit(desk.store, config, args.id, password_lookup(config), on_change=desk.refresh)

@@ -11,18 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tui_desk.mail.model import Address, ParsedBody, ParsedMessage
+from tui_desk.mail.packing import pack_raw
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list, inserted_rowid
 from tui_desk.store.fts import fts_text
 from tui_desk.store.queries import DATE_CORRECTED, mark_dirty, marking_dirty_itself
-
-
-def pack_raw(raw: bytes, kept: bool = True) -> bytes:
-    """raw_messages.data: zlib, level 6 (the parse workers compress with the same call).
-    kept=False: a header block that the same sync replaces with the whole mail (header-first
-    pass): zlib level 0, stored blocks that the same zlib.decompress reads; compressing them
-    was a tenth of the parse workers' time in a first sync, for bytes soon overwritten."""
-    return zlib.compress(raw, 6 if kept else 0)
 
 
 @dataclass(slots=True)

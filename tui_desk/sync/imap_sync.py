@@ -9,21 +9,22 @@ server has them (only what changed since the last MODSEQ), else from a full FLAG
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, TypeVar
+from typing import Awaitable, Callable
 
-from tui_desk.config import AccountConfig, Config, ServerConfig
+from tui_desk.config import AccountConfig, ServerConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.history_format import HISTORY_FOLDER
-from tui_desk.sync import collector
 from tui_desk.sync.claims import ClaimSession
 from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.live import FolderMissing, LiveSync
 from tui_desk.sync.stats import SyncStats
 from tui_desk.sync.parse_pool import MessagePart, Packed, PackedMessage, ParsePool, Part, parse_one
+from tui_desk.sync.pipeline import Overlap, pipelined as _pipelined
 from tui_desk.sync.push import append_note, store_flags
 from tui_desk.store import Store, ingest as store_ingest, mirror, server_ops
 
@@ -60,11 +61,16 @@ PendingBody = tuple[int, int, int, bool]
 # (batch, rowid by UID, messages, parse) for the bodies
 _HeaderJob = tuple[int, list[int], list[FetchedMessage], asyncio.Future[list[PackedMessage]]]
 _BodyJob = tuple[list[PendingBody], dict[int, int], list[FetchedMessage], asyncio.Future[list[Packed]]]
-_Batch = TypeVar("_Batch")
-_Job = TypeVar("_Job")
 
 
-async def _noop_changed(_: set[int]) -> None:
+@dataclass
+class _BodyStart:
+    """The body phase's first batch, downloaded during the last header store (_start_bodies)."""
+    folder: str
+    job: _BodyJob
+
+
+async def noop_changed(_: set[int]) -> None:
     return None
 
 
@@ -83,7 +89,7 @@ def _body(m: FetchedMessage) -> bytes:
 
 class AccountSync(LiveSync):
     def __init__(self, store: Store, account: AccountConfig, password: str | Callable[[], str], *,
-                 is_agent: Callable[[str], bool], on_change: ChangeCallback = _noop_changed,
+                 is_agent: Callable[[str], bool], on_change: ChangeCallback = noop_changed,
                  progress: ProgressCallback | None = None, timeout: float = 30.0):
         assert account.imap is not None
         self.store, self.account, self.is_agent = store, account, is_agent
@@ -103,6 +109,7 @@ class AccountSync(LiveSync):
         self._news = asyncio.Event()
         store.ops_listeners.add(self._news)
         self._caught_up: list[asyncio.Future[None]] = []
+        self._body_start: _BodyStart | None = None  # set by _start_bodies, taken by fetch_bodies
 
     async def catch_up(self, timeout: float = 30.0) -> None:
         """While run_forever() is live: push local changes and sync every folder now, and
@@ -196,14 +203,17 @@ class AccountSync(LiveSync):
                     self._needs_fix(str(e))  # said as the live loop says it (`sync --once`: exit 1)
                     raise
                 touched: set[int] = set()
+                synced: list[int] = []  # the folders whose headers this pass synced, in order
+                self._body_start = None
                 for name, role in folders:
-                    touched |= await self.sync_folder(conn, pool, name, role, notify=False)
+                    touched |= await self.sync_folder(conn, pool, name, role, notify=False, bodies_after=synced)
+                start, self._body_start = self._body_start, None
                 # the conversations are recomputed while the bodies download: from header fields
                 # and flags, which the body phase leaves as they are
                 refreshing = asyncio.ensure_future(self.on_change(touched)) if touched else None
                 try:
                     for name, role in folders:
-                        await self.fetch_bodies(conn, pool, name, role)
+                        await self.fetch_bodies(conn, pool, name, role, start)
                 finally:
                     if refreshing is not None:
                         await refreshing
@@ -214,9 +224,10 @@ class AccountSync(LiveSync):
         return self.stats
 
     async def sync_folder(self, conn: ImapConnection, pool: ParsePool, name: str, role: str,
-                          notify: bool = True) -> set[int]:
+                          notify: bool = True, bodies_after: list[int] | None = None) -> set[int]:
         """Headers of new mail, flag changes, expunges; on_change with the conversations touched
-        (notify=False: the caller does that with what this returns)."""
+        (notify=False: the caller does that with what this returns). bodies_after: ids of the
+        folders synced before in this pass (this one's is added) for _start_bodies; None: none."""
         self.state = "syncing"
         store = self.store
         folder = await mirror.folder_state(store, self.account.name, name, role)
@@ -239,7 +250,9 @@ class AccountSync(LiveSync):
         first_sync = folder.synced_uid == 0
         if not first_sync:
             touched |= await self._changes(conn, folder, status, qresync is not None)
-        touched |= await self._new_messages(conn, pool, folder, status)
+        touched |= await self._new_messages(conn, pool, folder, status, bodies_after)
+        if bodies_after is not None:
+            bodies_after.append(folder.id)
         if first_sync and folder.uidvalidity is not None:
             # after a UIDVALIDITY change: messages no longer on the server leave the store
             touched |= await self._drop_vanished_after_reset(folder)
@@ -251,7 +264,7 @@ class AccountSync(LiveSync):
         return touched
 
     async def _new_messages(self, conn: ImapConnection, pool: ParsePool, folder: mirror.FolderState,
-                            status: MailboxStatus) -> set[int]:
+                            status: MailboxStatus, bodies_after: list[int] | None = None) -> set[int]:
         if status.exists == 0 or (status.uidnext and status.uidnext <= folder.synced_uid + 1):
             return set()
         uids = [u for u in await conn.uid_search("UID", f"{folder.synced_uid + 1}:*") if u > folder.synced_uid]
@@ -277,8 +290,30 @@ class AccountSync(LiveSync):
             if self.progress:
                 self.progress(f"headers {folder.name}", start + len(batch), len(uids))
 
-        await _pipelined(range(0, len(uids), HEADER_BATCH), fetch, store)
+        await _pipelined(range(0, len(uids), HEADER_BATCH), fetch, store, None if bodies_after is None
+                         else functools.partial(self._start_bodies, conn, pool, folder, bodies_after))
         return touched
+
+    async def _start_bodies(self, conn: ImapConnection, pool: ParsePool, folder: mirror.FolderState,
+                            earlier: list[int]) -> Overlap | None:
+        """Before a folder's last header batch is stored: the body phase's first batch, if it is
+        this folder's (no earlier folder waits for bodies), from the bodies waiting now, to be
+        downloaded while that batch is parsed and written (the wire and the workers idle else).
+        fetch_bodies uses it if it is the batch it would download first anyway."""
+        if self._body_start is not None or conn.selected != folder.name:
+            return None
+        limit = self.account.max_message_bytes
+        for folder_id in earlier:
+            if await mirror.pending_bodies(self.store, folder_id, limit):
+                return None
+        todo = await mirror.pending_bodies(self.store, folder.id, limit)
+        if not todo:
+            return None
+        first = _body_batches(todo)[0]
+
+        async def download() -> None:
+            self._body_start = _BodyStart(folder.name, await self._fetch_bodies(conn, pool, first))
+        return download
 
     async def _whole_if_no_message_id(self, conn: ImapConnection, pool: ParsePool,
                                       fetched: list[FetchedMessage], parsed: list[PackedMessage]) -> None:
@@ -366,22 +401,27 @@ class AccountSync(LiveSync):
         self.stats.expunged += removed
         return convs
 
-    async def fetch_bodies(self, conn: ImapConnection, pool: ParsePool, name: str, role: str) -> int:
+    async def fetch_bodies(self, conn: ImapConnection, pool: ParsePool, name: str, role: str,
+                           start: _BodyStart | None = None) -> int:
+        """start: a first batch downloaded already (_start_bodies); used when it is this
+        folder's and the batch this would download first, else its parse is awaited and dropped."""
         folder = await mirror.folder_state(self.store, self.account.name, name, role)
         todo = await mirror.pending_bodies(self.store, folder.id, self.account.max_message_bytes)
+        first = start.job if start is not None and start.folder == name else None
+        batches = _body_batches(todo) if todo else []
+        if first is not None and (not batches or first[0] != batches[0]):
+            await asyncio.gather(first[3], return_exceptions=True)  # mail changed meanwhile: as if never fetched
+            first = None
         if not todo:
             return 0
         if conn.selected != name:
             await conn.select(name)
-        batches: list[list[PendingBody]] = [[]]
-        size = 0
-        for entry in todo:
-            if batches[-1] and (size >= BODY_BATCH_BYTES or len(batches[-1]) >= BODY_BATCH_MAX):
-                batches.append([])
-                size = 0
-            batches[-1].append(entry)
-            size += entry[2]
         done = 0
+
+        async def fetch(batch: list[PendingBody]) -> _BodyJob:
+            if first is not None and batch is batches[0]:
+                return first
+            return await self._fetch_bodies(conn, pool, batch)
 
         async def store(job: _BodyJob) -> None:
             nonlocal done
@@ -390,7 +430,7 @@ class AccountSync(LiveSync):
             if self.progress:
                 self.progress(f"bodies {name}", done, len(todo))
 
-        await _pipelined(batches, lambda batch: self._fetch_bodies(conn, pool, batch), store)
+        await _pipelined(batches, fetch, store)
         self.stats.bodies += done
         return done
 
@@ -526,60 +566,14 @@ class AccountSync(LiveSync):
             self.stats.error_lines.append(f"History: {e}")
 
 
-async def _pipelined(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaitable[_Job]],
-                     store: Callable[[_Job], Awaitable[None]]) -> None:
-    """fetch(batch) downloads a batch and starts its parsing on the workers; store(job) waits
-    for the parse and commits. Batch k+1 is downloaded (the main thread decoding the wire) while
-    batch k is parsed and written (the workers, SQLite's thread). One store at a time, in batch
-    order, so a crash never leaves a gap below the recorded progress. The garbage collector
-    runs in bulk steps meanwhile (collector.bulk)."""
-    with collector.bulk():
-        await _run_pipeline(batches, fetch, store)
-
-
-async def _run_pipeline(batches: Iterable[_Batch], fetch: Callable[[_Batch], Awaitable[_Job]],
-                        store: Callable[[_Job], Awaitable[None]]) -> None:
-    storing: asyncio.Future[None] | None = None
-    try:
-        for batch in batches:
-            job = await fetch(batch)
-            if storing is not None:
-                await storing
-            storing = asyncio.ensure_future(store(job))
-        if storing is not None:
-            await storing
-    finally:
-        if storing is not None:
-            if not storing.done():  # the download failed: let the batch being stored commit
-                try:
-                    await asyncio.wait({storing})
-                except asyncio.CancelledError:
-                    storing.cancel()  # its transaction rolls back; nothing is left running
-                    raise
-            if not storing.cancelled():
-                storing.exception()  # raised already, or secondary to the error being raised
-
-
-async def fetch_over_limit(store: Store, config: Config, conv_id: int, passwords: Callable[[str, str], str | None], *,
-                           on_change: ChangeCallback = _noop_changed) -> list[FetchOutcome] | None:
-    """Fetch in full every message of a conversation that the sync kept header-only for its
-    size. None when there is no such conversation. A connection or login failure fails that
-    account's messages (each outcome says why) rather than raising, so what worked is reported;
-    a password that cannot be looked up raises SecretError/ConfigError as for the sync."""
-    conv = await store_ingest.resolve_conversation(store, conv_id)
-    if conv is None:
-        return None
-    by_account: dict[str, list[tuple[int, str, int]]] = {}
-    for rowid, mid, account_name in await store_ingest.over_limit_messages(store, conv):
-        by_account.setdefault(account_name, []).append((rowid, mid, conv))
-    outcomes: list[FetchOutcome] = []
-    for name, messages in by_account.items():
-        account = next((a for a in config.accounts if a.name == name and a.imap is not None), None)
-        if account is None:
-            outcomes += [FetchOutcome(mid, c, error=f"account '{name}' is not configured for IMAP")
-                         for _, mid, c in messages]
-            continue
-        sync = AccountSync(store, account, passwords(name, "imap") or "", is_agent=config.is_agent_address,
-                           on_change=on_change)
-        outcomes += await sync.fetch_whole(messages)
-    return outcomes
+def _body_batches(todo: list[PendingBody]) -> list[list[PendingBody]]:
+    """Bodies to download, in FETCHes of up to BODY_BATCH_BYTES or BODY_BATCH_MAX messages."""
+    batches: list[list[PendingBody]] = [[]]
+    size = 0
+    for entry in todo:
+        if batches[-1] and (size >= BODY_BATCH_BYTES or len(batches[-1]) >= BODY_BATCH_MAX):
+            batches.append([])
+            size = 0
+        batches[-1].append(entry)
+        size += entry[2]
+    return batches
