@@ -9,8 +9,9 @@ The store is bench/out/big-store.sqlite3, built once by bench/build_big_store.py
 dir (so no remembered theme is read or written), COLORTERM=truecolor, TERM=tmux-256color.
 
 1. First paint, two ways, each `--runs` times in a fresh process after one untimed warm-up:
-   a. in-process: a child interpreter does what `tui-desk` does (cli.run_tui): imports the
-      CLI, forks the child process reading the queue's first page (desk.first_page: the
+   a. in-process: a child interpreter does what `tui-desk` does (cli.main, cli.run_tui): imports
+      the CLI, reads the command line and the config (and the setup hint's store check, as
+      a start without accounts does), forks the child process reading the queue's first page (desk.first_page: the
       thread when it cannot fork; the JSON says which), imports the TUI,
       builds DeskApp with the same `open_desk` factory and reader as `run_app`, and runs it under
       `App.run_test(size=(120, 40))`
@@ -168,7 +169,9 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
 
     import asyncio
 
-    import tui_desk.cli  # noqa: F401 - what the `tui-desk` script imports first
+    import tui_desk.cli  # what the `tui-desk` script imports first
+    from tui_desk.cli.output import log_warnings_sanitized
+    from tui_desk.cli.parser import parse_args
     from tui_desk.config import load_config
     from tui_desk.desk.first_page import FirstPageReader
 
@@ -178,9 +181,16 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     def mark(name: str) -> None:
         marks.setdefault(name, time.time())
 
+    # as cli.main before run_tui: the command line, the warnings' handler, the config, the
+    # store's folder checked, and without accounts the setup hint (the bench has none)
+    cli_args = parse_args(["--db", db])
+    log_warnings_sanitized()
+    config = load_config(None)
+    tui_desk.cli._check_store_folder(cli_args, config)
+    if not config.accounts:
+        info["setup_hint"] = tui_desk.cli._app_setup_hint(cli_args.db, config)
     # as `tui-desk` does (cli.run_tui): no garbage collection until the app has started, the
     # first page read in a forked child while the TUI is imported (its times come back with it)
-    config = load_config(None)
     import gc
 
     gc.disable()
@@ -705,7 +715,7 @@ def profile_first_paint(run_child, out_dir, env) -> dict:
                          f"inflated by the profiler; {prof_path})", prof_path)
 
     # import cost by top-level package (self time), as `python -X importtime` sees it
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import tui_desk.cli, tui_desk.ui.app"],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import tui_desk.cli, tui_desk.cli.output, tui_desk.cli.parser, tui_desk.ui.app"],
                           env=env, capture_output=True, text=True)
     by_pkg: dict[str, int] = {}
     cumulative: dict[str, int] = {}
