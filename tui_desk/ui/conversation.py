@@ -171,7 +171,7 @@ def split_sender(sender: str) -> tuple[str, str]:
 
 
 def addresses(field: str) -> set[str]:
-    from email.utils import getaddresses  # here: email.utils (calendar, email.charset) costs the start ~5 ms
+    from email.utils import getaddresses  # here: email.utils (calendar, email.charset…) cost the start ~2 ms
     return {addr.lower() for _, addr in getaddresses([field]) if addr}
 
 
