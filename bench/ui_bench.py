@@ -9,8 +9,9 @@ The store is bench/out/big-store.sqlite3, built once by bench/build_big_store.py
 dir (so no remembered theme is read or written), COLORTERM=truecolor, TERM=tmux-256color.
 
 1. First paint, two ways, each `--runs` times in a fresh process after one untimed warm-up:
-   a. in-process: a child interpreter does what `tui-desk` does (cli.run_tui): imports the
-      CLI, forks the child process reading the queue's first page (desk.first_page: the
+   a. in-process: a child interpreter does what `tui-desk` does (cli.main, cli.run_tui): imports
+      the CLI, reads the command line and the config (and the setup hint's store check, as
+      a start without accounts does), forks the child process reading the queue's first page (desk.first_page: the
       thread when it cannot fork; the JSON says which), imports the TUI,
       builds DeskApp with the same `open_desk` factory and reader as `run_app`, and runs it under
       `App.run_test(size=(120, 40))`
@@ -65,6 +66,17 @@ Profiles (`--profile`; automatic for a figure that misses its target):
 `--what-if FILE`: every in-process child runs FILE after its imports and before DeskApp is
 built, e.g. a monkeypatch with a proposed fix, so its effect can be measured without touching
 the tree (results go to ui_bench-what-if.json; add --no-tmux, the tmux runs use the tree as is).
+`--instructions [--compare-tree DIR]`: instead of the above, the in-process first paint once
+under valgrind's callgrind, ended at the first row frame: the instructions of the app's process
+up to it (the forked reader apart), the same from run to run (±0.05 %) whatever else the
+machine runs, where times on a shared VM vary by ±10 % and more. With --compare-tree, DIR's
+tui_desk the same way (a checkout of another commit, e.g. `git archive REV tui_desk | tar -x
+-C DIR`); both trees are copied to sibling temporary folders first (where a tree lies counts:
+~0.7 % between two places of one tree) and run by this file's child; --what-if applies to
+this tree only. ~20 s a run; needs valgrind.
+
+Why this file is long: one bench, whose child (in-process runs) and parent (tmux, the
+summary) share their protocol and figures; split, each half would be read with the other.
 """
 
 from __future__ import annotations
@@ -168,7 +180,9 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
 
     import asyncio
 
-    import tui_desk.cli  # noqa: F401 - what the `tui-desk` script imports first
+    import tui_desk.cli  # what the `tui-desk` script imports first
+    from tui_desk.cli.output import log_warnings_sanitized
+    from tui_desk.cli.parser import parse_args
     from tui_desk.config import load_config
     from tui_desk.desk.first_page import FirstPageReader
 
@@ -178,9 +192,16 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     def mark(name: str) -> None:
         marks.setdefault(name, time.time())
 
+    # as cli.main before run_tui: the command line, the warnings' handler, the config, the
+    # store's folder checked, and without accounts the setup hint (the bench has none)
+    cli_args = parse_args(["--db", db])
+    log_warnings_sanitized()
+    config = load_config(None)
+    tui_desk.cli._check_store_folder(cli_args, config)
+    if not config.accounts:
+        info["setup_hint"] = tui_desk.cli._app_setup_hint(cli_args.db, config)
     # as `tui-desk` does (cli.run_tui): no garbage collection until the app has started, the
     # first page read in a forked child while the TUI is imported (its times come back with it)
-    config = load_config(None)
     import gc
 
     gc.disable()
@@ -190,6 +211,7 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
     import tui_desk.ui.app as app_module  # as cli.run_tui: the TUI, imported while the child reads
 
     imported = time.time()
+    info["cpu_at_imported_s"] = time.process_time()  # the process (the forked child is not in it)
     if what_if:
         # a proposed fix, tried without touching the tree (see --what-if)
         with open(what_if) as f:
@@ -205,6 +227,11 @@ def child(mode: str, db: str, spawned: float, n_j: int, n_pgdn: int, prof_path: 
                 if "first_row_frame" not in marks:  # both threads' CPU: the noise of a shared machine is in wall time
                     info["cpu_to_first_row_s"] = time.process_time()
                     info["main_cpu_from_construct_s"] = time.thread_time() - info["main_cpu_at_construct"]
+                    if mode == "instructions":  # callgrind counts up to here (reader.close: the forked child ends)
+                        reader.close()
+                        sys.stdout.write(f"UI_BENCH_FRAMES {len(self.frames)}\n")
+                        sys.stdout.flush()
+                        os._exit(0)
                 mark("first_row_frame")
             mark("first_frame")
 
@@ -377,7 +404,11 @@ def main() -> int:
                     "the tree; the tmux runs are unaffected (combine with --no-tmux)")
     ap.add_argument("--out", type=Path, default=Path(ROOT) / "bench" / "out",
                     help="where the JSON goes (default bench/out; the name gets -what-if with --what-if)")
-    ap.add_argument("--child", choices=["first-paint", "keys", "profile", "profile-keys"], help=argparse.SUPPRESS)
+    ap.add_argument("--instructions", action="store_true",
+                    help="only: the instructions of the in-process first paint, under valgrind (see above)")
+    ap.add_argument("--compare-tree", type=Path, help="with --instructions: a tree (holding tui_desk/) to count too")
+    ap.add_argument("--child", choices=["first-paint", "keys", "profile", "profile-keys", "instructions"],
+                    help=argparse.SUPPRESS)
     ap.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--prof-path", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -413,6 +444,8 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="tui-desk-ui-bench-"))
     env = child_env(work, out_dir)
+    if args.instructions:
+        return count_instructions(db, work, env, args.compare_tree, args.what_if)
     loads: list[str] = []
 
     def wait_quiet(what: str) -> bool:
@@ -504,6 +537,7 @@ def main() -> int:
         "first_paint_in_process_s": summary(fp_inproc),
         "first_paint_in_process_from_construct_s": summary(fp_construct),
         "cpu_to_first_row_s": summary([r.get("cpu_to_first_row_s") for r in inproc]),
+        "cpu_at_imported_s": summary([r.get("cpu_at_imported_s") for r in inproc]),
         "repaint_j_ms": summary([x["repaint_ms"] for x in by_key["j"]]),
         "repaint_pgdn_ms": summary([x["repaint_ms"] for x in by_key["pagedown"]]),
         "repaint_all_ms": summary([x["repaint_ms"] for x in iso if x["repaint_ms"] is not None]),
@@ -570,6 +604,9 @@ def main() -> int:
     rows.append(("  of which DeskApp() -> row frame", f"{v['p50']:.3f} s", f"{v['max']:.3f} s", "", ""))
     v = s["cpu_to_first_row_s"]
     rows.append(("  CPU of the process up to the row frame", f"{v['p50']:.3f} s", f"{v['max']:.3f} s", "", ""))
+    v = s["cpu_at_imported_s"]
+    rows.append(("  of it up to the imports' end (cli, the config, ui.app)", f"{v['p50']:.3f} s", f"{v['max']:.3f} s",
+                 "", ""))
     for name, key in (("j", "repaint_j_ms"), ("PageDown", "repaint_pgdn_ms"), ("all keys", "repaint_all_ms")):
         v = s[key]
         rows.append((f"key -> queue repaint, {name} ({v['n']}) p50 | p95", f"{v['p50']:.1f} ms", f"{v['p95']:.1f} ms",
@@ -653,6 +690,51 @@ def main() -> int:
     return 0
 
 
+def count_instructions(db, work, env, compare_tree, what_if) -> int:
+    """--instructions: callgrind's count of the app process's instructions up to the first row
+    frame, this tree (and --compare-tree's): see the module's docstring."""
+    import re
+    import shutil
+    import subprocess
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("ui_bench: --instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    trees = {"this tree": ROOT}
+    if compare_tree is not None:
+        trees[f"compared: {compare_tree}"] = str(compare_tree)
+    counts: dict[str, int] = {}
+    for n, (label, tree) in enumerate(trees.items()):
+        place = work / f"tree{n}"  # siblings: the same length of path for each
+        shutil.copytree(os.path.join(tree, "tui_desk"), place / "tui_desk",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(os.path.join(ROOT, "bench"), place / "bench",
+                        ignore=shutil.ignore_patterns("__pycache__", "out"))
+        run_env = dict(env, PYTHONPATH=str(place), PYTHONHASHSEED="0")
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", "instructions", "--db", str(db),
+               "-j", "0", "--pgdn", "0"]
+        if what_if and n == 0:
+            cmd += ["--what-if", str(what_if.resolve())]
+        # once as is (the bytecode cache filled), then counted
+        subprocess.run(cmd + ["--spawned", repr(time.time())], env=run_env, capture_output=True, timeout=600)
+        proc = subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={work}/callgrind.%p", *cmd,
+                               "--spawned", repr(time.time())], env=run_env, capture_output=True, text=True,
+                              timeout=1200)
+        first = re.search(r"^==(\d+)==", proc.stderr, re.M)  # valgrind's banner: the app's process, before any fork
+        mine = first and re.search(rf"^=={first.group(1)}== Collected : (\d+)", proc.stderr, re.M)
+        frames = re.search(r"^UI_BENCH_FRAMES (\d+)", proc.stdout, re.M)
+        if mine is None or frames is None:
+            raise SystemExit(f"ui_bench: the counted run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        counts[label] = int(mine.group(1))
+        print(f"{label}: {counts[label] / 1e6:,.1f} M instructions to the first row frame "
+              f"(frame {frames.group(1)}: frames before it count too)", flush=True)
+    if len(counts) == 2:
+        new, old = counts.values()
+        print(f"this tree - compared: {(new - old) / 1e6:+,.1f} M ({(new - old) / old * 100:+.2f} %)")
+    return 0
+
+
 def top_functions(prof_path, n: int = 15) -> tuple[list[str], list[str]]:
     """Top `n` by cumulative time and top 10 by own time, as printable lines; the event loop,
     importlib and Textual's callback wrappers top any cumulative list without saying anything,
@@ -705,7 +787,7 @@ def profile_first_paint(run_child, out_dir, env) -> dict:
                          f"inflated by the profiler; {prof_path})", prof_path)
 
     # import cost by top-level package (self time), as `python -X importtime` sees it
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import tui_desk.cli, tui_desk.ui.app"],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import tui_desk.cli, tui_desk.cli.output, tui_desk.cli.parser, tui_desk.ui.app"],
                           env=env, capture_output=True, text=True)
     by_pkg: dict[str, int] = {}
     cumulative: dict[str, int] = {}

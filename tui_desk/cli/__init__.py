@@ -10,13 +10,25 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-from tui_desk.cli.commands import CREATES_STORE, keep_demo, kept_demo_hint, prepare_demo, run_command
-from tui_desk.cli.output import (TerminalJSON, UsageError, _user_errors, log_warnings_sanitized,  # noqa: F401 - tests and the send-crash child use these names from the package
-                                 message_json, say)
-from tui_desk.cli.parser import parse_args
 from tui_desk.config import Config, default_db_path, load_config
-from tui_desk.store import StoreError
+
+# The app's start (`tui-desk`, `tui-desk --db F`) imports none of the commands' modules: they
+# pull the store, sqlite3, aiosqlite, the search parser, csv, shlex (~6 ms before the first
+# paint). Each is imported where it is used; these names (tests and the send-crash child use
+# them from the package) are looked up on first use.
+_LATER = {"keep_demo": "commands", "kept_demo_hint": "commands", "prepare_demo": "commands",
+          "run_command": "commands", "CREATES_STORE": "commands",
+          "TerminalJSON": "output", "UsageError": "output", "_user_errors": "output",
+          "log_warnings_sanitized": "output", "message_json": "output", "say": "output"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LATER:
+        import importlib
+        return getattr(importlib.import_module(f"tui_desk.cli.{_LATER[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 async def _setup_hint(db: Path, config: Config) -> str | None:
@@ -75,6 +87,7 @@ def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
 def run_kept_demo(folder: Path) -> int:
     """`tui-desk demo --keep DIR`: the demo on the store and config kept in DIR; on quit, how
     the CLI reaches them."""
+    from tui_desk.cli.commands import keep_demo, kept_demo_hint
     from tui_desk.demo import DemoMailSink
     sink = DemoMailSink()  # its port goes into the config first
     db, config_path = asyncio.run(keep_demo(folder.expanduser().absolute(), sink.port))
@@ -112,11 +125,17 @@ def _check_store_folder(args, config: Config) -> None:
     """A store named by --db or $TUI_DESK_DB in a folder that is not there is a typo, not a
     new store: said, unless the command makes stores (the default place is made on first use).
     The app makes one too when it has an account to sync from: that is how a desk starts."""
-    if args.command in CREATES_STORE or not (args.db or os.environ.get("TUI_DESK_DB")):
+    if not (args.db or os.environ.get("TUI_DESK_DB")):
         return
-    if args.command is None and any(a.imap is not None for a in config.accounts):
-        return
-    from tui_desk.store.db import place_problem
+    if args.command is None:
+        if any(a.imap is not None for a in config.accounts):
+            return
+    else:
+        from tui_desk.cli.commands import CREATES_STORE
+        if args.command in CREATES_STORE:
+            return
+    from tui_desk.cli.output import UsageError
+    from tui_desk.store.db import StoreError, place_problem
     db = args.db or default_db_path()
     try:
         folder_there = db.parent.is_dir()
@@ -129,7 +148,14 @@ def _check_store_folder(args, config: Config) -> None:
         raise UsageError(f"{db}: {db.parent}: no such folder (tui-desk import or sync makes a store)")
 
 
+def _errors_said() -> tuple[type[Exception], ...]:
+    from tui_desk.cli.output import _user_errors
+    return _user_errors()
+
+
 def main(argv: list[str] | None = None) -> int:
+    from tui_desk.cli.output import UsageError, log_warnings_sanitized, say
+    from tui_desk.cli.parser import parse_args
     args = parse_args(argv)
     log_warnings_sanitized()
     try:
@@ -143,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             if args.keep:
                 return run_kept_demo(args.keep)
+            from tui_desk.cli.commands import prepare_demo
             if args.prepare:
                 asyncio.run(prepare_demo(args.prepare))
                 return 0
@@ -167,10 +194,11 @@ def main(argv: list[str] | None = None) -> int:
                 if hint:
                     say(hint, file=sys.stderr)
             return run_tui(db, config)
+        from tui_desk.cli.commands import run_command
         from tui_desk.store.db import store_errors
         with store_errors(args.db or default_db_path()):  # damage met on the way: one line
             return asyncio.run(run_command(args, config))
-    except _user_errors() as e:
+    except _errors_said() as e:
         say(f"tui-desk: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,19 +15,17 @@ from rich.cells import set_cell_size
 from tui_desk.config import ConfigError
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import QueueRow
-from tui_desk.store import StoreError
-from tui_desk.store.search import SearchError
-
-
-USER_ERRORS: tuple[type[Exception], ...] = (StoreError, ConfigError, SearchError)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    # imported late: the mail layer is not needed by most commands (nor by the TUI's start)
+    # imported late: the mail layer is not needed by most commands, nor the store and the
+    # search parser by the TUI's start (sqlite3, aiosqlite), which imports this module
     from tui_desk.mail.imap import ImapError
     from tui_desk.mail.sources import SourceError
     from tui_desk.secrets import SecretError
-    return USER_ERRORS + (SourceError, ImapError, SecretError, UsageError)
+    from tui_desk.store import StoreError
+    from tui_desk.store.search import SearchError
+    return (StoreError, ConfigError, SearchError, SourceError, ImapError, SecretError, UsageError)
 
 
 class UsageError(Exception):

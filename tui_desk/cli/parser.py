@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 
-from tui_desk.cli.output import OneLineParser, add_json, command, count
-from tui_desk.cli.reports import add_parsers as add_report_parsers
 from tui_desk.config import default_config_path
-from tui_desk.store.search import KNOWN_FIELDS
 
 
 class _NotPlain(Exception):
@@ -55,6 +52,11 @@ IDS_THEN = "conversation numbers (one or more), then "
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # here, not atop: the app's start reads its options without them (cli.output pulls the
+    # store, sqlite3 and the search parser; cli.reports csv)
+    from tui_desk.cli.output import OneLineParser, add_json, command, count
+    from tui_desk.cli.reports import add_parsers as add_report_parsers
+    from tui_desk.store.search import KNOWN_FIELDS
     ap = OneLineParser(prog="tui-desk", description="A helpdesk inbox in the terminal.",
                        epilog="tui-desk COMMAND --help: what the command does and each option. "
                               "Exit status: 0 done, 1 not done (said on stderr), 2 bad input.")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from email.utils import getaddresses
 
 from textual import events
 from textual.app import ComposeResult
@@ -172,6 +171,7 @@ def split_sender(sender: str) -> tuple[str, str]:
 
 
 def addresses(field: str) -> set[str]:
+    from email.utils import getaddresses  # here: email.utils (calendar, email.charset…) cost the start ~2 ms
     return {addr.lower() for _, addr in getaddresses([field]) if addr}
 
 
