@@ -310,7 +310,8 @@ class TrendLabel(Static):
                 lines[-1] = lines[-1] + Content("  ") + part
             else:
                 lines.append(part)
-        return lines or [Content("")]
+        # a part wider than the column on its own (60 columns) wraps by its words
+        return [piece for line in lines for piece in line.wrap(max(1, width))] or [Content("")]
 
     def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
         return len(self.lines(width))
@@ -376,7 +377,7 @@ class ReportsScreen(Screen[None]):
         #reports-staffing { height: auto; padding: 0 1; }
         #reports-csat { height: auto; padding: 0 1; display: none; }
         /* the rest of the screen, and at least a few questions' rows: else the body scrolls */
-        #reports-questions-box { height: 1fr; min-height: 9; }
+        #reports-questions-box { height: 1fr; min-height: 6; }
         #reports-questions-title { height: auto; padding: 0 1; color: $text-accent; text-style: bold; }
         #reports-questions { height: 1fr; border: none; padding: 0; background: $background;
                              scrollbar-gutter: stable; }
