@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 DEFAULT_PERIOD = 1  # index in registry.REPORTS_PERIODS: 30 days
 REFRESH_DELAY = 2.0  # seconds: store changes in a burst (a sync) reload the figures once
 FULL_HEIGHT = 24  # terminal rows the whole screen needs (80x24): shorter ones show no heatmap
+# columns the trends need beside the headline (80): narrower, their labels would wrap into as many
+# rows as the questions have (60x20), the sparklines a dozen cells wide
+TRENDS_WIDTH = 80
 LEVELS = 9  # heatmap cells show 1..9: their load against the busiest hour's
 NOTHING = "–"
 TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}
@@ -422,16 +425,18 @@ class ReportsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_title()
         self.query_one(QuestionList).focus()
-        self.fit(self.app.size.height)
+        self.fit(self.app.size.width, self.app.size.height)
         self.load()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.fit(event.size.height)
+        self.fit(event.size.width, event.size.height)
 
-    def fit(self, height: int) -> None:
+    def fit(self, width: int, height: int) -> None:
         """Under FULL_HEIGHT rows (60x20) the heatmap's eight give way to the frequent questions,
-        which would get none; the staffing line still names the busiest hours."""
+        which would get none; the staffing line still names the busiest hours. Under
+        TRENDS_WIDTH columns the trends do (the headline has the period's figures)."""
         self.query_one(LoadHeatmap).display = height >= FULL_HEIGHT
+        self.query_one("#reports-trends").display = width >= TRENDS_WIDTH
 
     def help_groups(self) -> list[registry.Group]:
         """`?` on this screen: its own keys first (DeskApp.help_sections)."""
