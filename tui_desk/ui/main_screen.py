@@ -292,7 +292,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
                  at: int | None = None) -> None:
         self.query_text = query
         self.queue.set_ids(ids, keep=keep, at=at, empty_text=self.empty_text(query), rows=rows,
-                           query=" ".join(filter(None, (self.current_view[1], query))))
+                           view_query=self.current_view[1] or "")
         self.conversation_pane.queue_emptied(not ids)
         self.update_queue_subtitle()
 

@@ -233,7 +233,7 @@ class QueueView(ScrollView, can_focus=True):
         self._base_style: Style | None = None
         self.empty_text = "Loading…"
         self.selected: set[int] = set()  # ids; kept while they stay in the list
-        self.view_status = "open"  # the status every row shares (set_ids' query): no row repeats it
+        self.view_status = "open"  # the status every row of the view shares (set_ids): no row repeats it
 
     # --- public ---------------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class QueueView(ScrollView, can_focus=True):
         empty_text: str = "No conversations",
         keep_scroll: bool = False,
         rows: Iterable[QueueRow] = (),
-        query: str | None = None,
+        view_query: str | None = None,
     ) -> None:
         """Show these conversations; the cursor stays on ``keep`` if it is among them, else
         goes to position ``at`` (the row that took its place), else to the top.
@@ -283,8 +283,9 @@ class QueueView(ScrollView, can_focus=True):
         ``rows`` already fetched (see ``window_after``) are used at once, so the first frame
         shows them instead of placeholders.
         ``keep_scroll`` leaves the list where it was on screen (a reload after an action).
-        ``query``: the view's and search's terms that found them (None: the same as before); a
-        status every row shares (the Pending view's) is not repeated on each row.
+        ``view_query``: the saved view's terms (None: the same view as before); a status every
+        row of the view shares (the Pending view's) is not repeated on each row. A search's own
+        terms do not count: its rows say which are not open, as they always did.
         Selected ids that are not in the new list are unselected: actions only ever apply
         to rows the agent can see.
         """
@@ -298,8 +299,8 @@ class QueueView(ScrollView, can_focus=True):
             self._rows[row.id] = row
         self._strips.clear()
         self.empty_text = empty_text
-        if query is not None:
-            self.view_status = shared_status(query) or "open"  # a search's open rows say nothing
+        if view_query is not None:
+            self.view_status = shared_status(view_query) or "open"
         if keep in self._ids:
             self._cursor = self._ids.index(keep)
         elif at is not None and self._ids:
