@@ -283,9 +283,8 @@ class QueueView(ScrollView, can_focus=True):
         ``rows`` already fetched (see ``window_after``) are used at once, so the first frame
         shows them instead of placeholders.
         ``keep_scroll`` leaves the list where it was on screen (a reload after an action).
-        ``view_query``: the saved view's terms (None: the same view as before); a status every
-        row of the view shares (the Pending view's) is not repeated on each row. A search's own
-        terms do not count: its rows say which are not open, as they always did.
+        ``view_query``: the saved view's terms (None: the same view); a status all its rows share
+        (Pending's) is not repeated on each row; a search's rows still say which are not open.
         Selected ids that are not in the new list are unselected: actions only ever apply
         to rows the agent can see.
         """
