@@ -134,7 +134,7 @@ async def test_csat_shows_in_the_headline_and_by_agent_only_with_answers(desk):
         # most answers first; an agent's name from history is shown literally
         assert by_agent == "CSAT by agent Alice Martin 2.7 (3, 67% great) · Bob [b]Okafor[/b] 1 (1, 0% great)", by_agent
         assert screen.query_one("#reports-csat", Static).display
-        assert screen.query_one("#reports-top").styles.height.value == 7  # mail-only and CSAT lines both fit
+        assert screen.query_one("#reports-top").region.height == 7  # mail-only and CSAT lines both fit
         await pilot.press("1")  # 7 days: no answer in them
         await settle(pilot)
         assert "CSAT" not in text_of(screen, "#reports-headline")

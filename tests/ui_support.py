@@ -35,6 +35,11 @@ def plain_text(static: Static) -> str:
     return str(static.render())
 
 
+def screen_lines(app) -> list:
+    """The screen as it would be written to the terminal: a Strip per line (``.text`` is plain)."""
+    return app.screen._compositor.render_strips()
+
+
 async def until(pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:
     """Pause until ``condition()`` holds (the background worker never finishes, so no settle)."""
     deadline = time.monotonic() + timeout

@@ -90,8 +90,8 @@ def test_the_demo_shows_sla_and_csat_in_a_real_terminal(terminals):
 
 
 def test_a_newcomer_keeps_the_demo_for_the_cli_and_reads_reports_at_60x20(tmp_path, terminals):
-    """`tui-desk demo --keep DIR` at 60x20: the Reports screen has its frequent questions and a
-    clean footer; on quit the terminal shows the exports, and README's CLI line works with them."""
+    """`tui-desk demo --keep DIR` at 60x20: the Reports screen has its frequent questions (no
+    trends beside the headline: too narrow) and a clean footer; on quit the terminal shows the exports, and README's CLI line works with them."""
     import os
     import subprocess
 
@@ -102,8 +102,11 @@ def test_a_newcomer_keeps_the_demo_for_the_cli_and_reads_reports_at_60x20(tmp_pa
     screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s, timeout=30,
                            what="the Reports screen, read")
     lines = screen.splitlines()
-    questions = screen.split("Frequent questions:")[1].splitlines()
-    assert len(questions) >= 4 and all(re.match(r"\s+\d+ \S", q) for q in questions[1:4]), screen
+    questions = screen.split("Frequent questions:")[1].splitlines()[1:-1]  # above the footer
+    # questions begin on screen, whole: a long one goes on under its label (the demo's take
+    # three lines each at 60 columns, with the subjects they gather), none ends cut
+    assert len([q for q in questions if re.match(r"\s+\d+ \S", q)]) >= 2, screen
+    assert not [line for line in lines[:-1] if line.rstrip().endswith("…")], screen
     footer = lines[-1].rstrip()
     assert footer.endswith("▏^p palette") and "▇" not in footer, footer
     term.keys("Escape")

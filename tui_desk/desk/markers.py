@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Protocol
 
 from tui_desk.desk.timefmt import format_datetime_short, format_duration, format_when
+from tui_desk.store.search import SearchError, parse_query
 
 DRAFT = "✎draft"
 SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
@@ -55,14 +56,31 @@ def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False) -> str | None
     return f"{what}due {when}"
 
 
-def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False, status: str = "open") -> tuple[str, ...]:
+def shared_status(query: str) -> str | None:
+    """The one status every conversation a search or view query finds has ("status:pending":
+    pending; "sla:soon": open, a target runs only while open); None when it may find several
+    (no status term: a search lists pending and closed beside the open ones)."""
+    try:
+        q = parse_query(query)
+    except SearchError:
+        return None
+    statuses = set(q.statuses)
+    if q.sla:
+        statuses = statuses & {"open"} if statuses else {"open"}
+    return statuses.pop() if len(statuses) == 1 else None
+
+
+def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False, status: str = "open",
+                  view_status: str = "open") -> tuple[str, ...]:
     """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
     ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00".
     The SLA's comes first: a row or header too narrow for all is cut from the end, and a
-    breach matters more than a draft or who has it. ``status``: a row's that is not open comes
-    first ("pending", "closed": a search lists them beside the open ones; the conversation
-    header and the CLI's lines show the status on their own)."""
-    out = [] if status == "open" else [status]
+    breach matters more than a draft or who has it. ``status``: the row's, first when it is not
+    ``view_status``, the one every row of the list shares (shared_status: the Pending view's rows
+    need no "pending" each); a list of several ("pending", "closed": a search lists them beside
+    the open ones) names all but open. The conversation header and the CLI's lines show the
+    status on their own."""
+    out = [] if status == view_status else [status]
     due = sla_due(row, now, roomy=roomy)
     if due:
         out.append(due)

@@ -9,8 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from tui_desk.ui.notify import NOTICES_UNDER_DIALOG
 
 KEY_NAMES = {
     "down": "↓",
@@ -58,6 +61,43 @@ def key_table(bindings: Iterable[BindingType], keymap: dict[str, str] | None = N
     return rows
 
 
+def hanging(head: Content, body: Content, width: int) -> list[Content]:
+    """``head`` then ``body`` in ``width`` cells: a body too long for one line wraps under
+    itself, the lines after the first indented by the head's width (a key's description, a
+    frequent question's label). Nothing is cut: every word stays to be read."""
+    indent = head.cell_length
+    lines = body.wrap(max(1, width - indent)) or [Content("")]
+    pad = Content(" " * indent)
+    return [head + lines[0], *(pad + line for line in lines[1:])]
+
+
+class KeyTable(Static):
+    """The keys, a line each; a description wider than the box goes on under itself."""
+
+    DEFAULT_CSS = "KeyTable { width: auto; max-width: 100%; height: auto; }"
+    # a Static (what tests and screens read of one: render()), drawn by its own lines
+
+    def __init__(self, rows: list[tuple[Content, Content]], **kw) -> None:
+        """``rows``: (head, body) per line: a key and its description, a section title (no head)."""
+        super().__init__(**kw)
+        self.rows = rows
+        self._wrapped: tuple[int, list[Content]] | None = None
+
+    def lines(self, width: int) -> list[Content]:
+        if self._wrapped is None or self._wrapped[0] != width:
+            self._wrapped = (width, [line for head, body in self.rows for line in hanging(head, body, width)])
+        return self._wrapped[1]
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((head.cell_length + body.cell_length for head, body in self.rows), default=0)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(width))
+
+    def render(self) -> Content:
+        return Content("\n").join(self.lines(self.content_size.width))
+
+
 class HelpScreen(ModalScreen[None]):
     """All keys, grouped by where they work."""
 
@@ -69,7 +109,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen {
-        align: center middle;
+        align: center middle;""" + NOTICES_UNDER_DIALOG + """
         & > #help {
             width: auto;
             max-width: 90%;
@@ -83,8 +123,6 @@ class HelpScreen(ModalScreen[None]):
             padding: 0 1;
             scrollbar-size-vertical: 1;
         }
-        /* a line wider than the box ends in "…", not cut mid-word */
-        & #help-text { width: auto; max-width: 100%; text-wrap: nowrap; text-overflow: ellipsis; }
     }
     """
 
@@ -96,18 +134,19 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help") as help_box:
             help_box.border_title = "Keys"
             help_box.border_subtitle = "Esc closes"
-            yield Static(self._content(), id="help-text")
+            yield KeyTable(self._rows(), id="help-text")
 
-    def _content(self) -> Content:
+    def _rows(self) -> list[tuple[Content, Content]]:
+        """A title line per section, then a line per key: the descriptions in one column."""
         width = max((cell_len(k) for _, rows in self.sections for k, _ in rows), default=4) + 2
-        parts: list[Content | str | tuple[str, str]] = []
+        out: list[tuple[Content, Content]] = []
         for n, (title, rows) in enumerate(self.sections):
             if n:
-                parts.append("\n")
-            parts += [(title, "bold $text-accent"), "\n"]
+                out.append((Content(""), Content("")))
+            out.append((Content(""), Content.styled(title, "bold $text-accent")))
             for keys, description in rows:
-                parts += [("  " + keys.ljust(width), "bold $text-primary"), description, "\n"]
-        return Content.assemble(*parts).rstrip()
+                out.append((Content.styled("  " + keys.ljust(width), "bold $text-primary"), Content(description)))
+        return out
 
     def action_scroll(self, direction: str) -> None:
         box = self.query_one("#help", VerticalScroll)

@@ -291,7 +291,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
     def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = (),
                  at: int | None = None) -> None:
         self.query_text = query
-        self.queue.set_ids(ids, keep=keep, at=at, empty_text=self.empty_text(query), rows=rows)
+        self.queue.set_ids(ids, keep=keep, at=at, empty_text=self.empty_text(query), rows=rows,
+                           view_query=self.current_view[1] or "")
         self.conversation_pane.queue_emptied(not ids)
         self.update_queue_subtitle()
 

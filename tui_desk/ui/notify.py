@@ -1,4 +1,5 @@
-"""One way to run a desk call and say what went wrong: a notice, never a traceback."""
+"""One way to run a desk call and say what went wrong: a notice, never a traceback; and where
+notices stand when a dialog is up."""
 
 from __future__ import annotations
 
@@ -6,6 +7,17 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+# A dialog's CSS (inside its screen's rule): the notices go under the dialog and to the top,
+# where a centred dialog seldom is. Textual draws them over the top screen, on a layer of their
+# own above all others (Screen.layers: "_toastrack"), so an SLA notice arriving at 80x24 hid a
+# confirm question or its keys. Put on a layer of the dialog screen's own, below "default", the
+# dialog's text and keys always read; the notices still show around it and whole once it closes.
+NOTICES_UNDER_DIALOG = """
+layers: notices default;
+& > ToastRack { layer: notices; align: right top; }
+"""
 
 
 class Failed(Exception):

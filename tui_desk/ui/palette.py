@@ -1,10 +1,18 @@
 """The command palette's commands (DeskApp.get_system_commands) found by their name, as Textual
 finds them (a fuzzy match), or by the words of their help: "csat" finds Reports, whose help
-names CSAT; Textual's own provider reads names only."""
+names CSAT; Textual's own provider reads names only.
+
+Opened with nothing typed, the palette lists the commands run from it lately first (the last
+one on top, as VS Code does), then the ones an agent uses most (USEFUL), then the rest in the
+registry's order; Textual's own sorts them by name, which put "Back" first."""
 
 from __future__ import annotations
 
-from textual.command import Hit, Hits
+from collections.abc import Callable
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from textual.command import DiscoveryHit, Hit, Hits
 from textual.system_commands import SystemCommandsProvider
 
 # every word of the query in a command's help scores this share of a name that is the query
@@ -12,8 +20,43 @@ from textual.system_commands import SystemCommandsProvider
 # below a good one ("next" in "Queue: Next conversation")
 HELP_WORDS_SHARE = 0.6
 
+# The main view's commands an agent reaches for most, in this order (titles as the registry
+# makes them: "<group's palette prefix>: <description>"; tests check each is a command).
+USEFUL = ("Search", "Reply: Reply", "Triage: Tag", "Triage: Snooze", "Triage: Assign", "Triage: Close",
+          "Reply: Note", "Triage: Views", "Reports", "Keys")
+RECENT = 5  # commands run from the palette lately, listed first
+
+_recent: WeakKeyDictionary[Any, list[str]] = WeakKeyDictionary()  # per app: titles, the last first
+
+
+def recent_titles(app: Any) -> list[str]:
+    return list(_recent.get(app, ()))
+
+
+def _noting(app: Any, title: str, callback: Callable[[], Any]) -> Callable[[], Any]:
+    """The command's callback, which first notes that it ran (for the next opening's order)."""
+    def run() -> Any:
+        titles = [title, *(t for t in _recent.get(app, ()) if t != title)]
+        _recent[app] = titles[:RECENT]
+        return callback()
+    return run
+
+
+def discovery_order(titles: list[str], recent: list[str]) -> list[str]:
+    """The palette's order with nothing typed: recent, then USEFUL, then the rest as given."""
+    first = [t for t in (*recent, *USEFUL) if t in titles]
+    first = list(dict.fromkeys(first))
+    return first + [t for t in titles if t not in first]
+
 
 class DeskCommands(SystemCommandsProvider):
+    async def discover(self) -> Hits:
+        commands = {name: (help_text, callback) for name, help_text, callback, discover
+                    in self.app.get_system_commands(self.screen) if discover}
+        for name in discovery_order(list(commands), recent_titles(self.app)):
+            help_text, callback = commands[name]
+            yield DiscoveryHit(name, _noting(self.app, name, callback), help=help_text)
+
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         words = query.casefold().split()
@@ -23,4 +66,4 @@ class DeskCommands(SystemCommandsProvider):
             if words and all(word in (help_text or "").casefold() for word in words):
                 score = max(score, by_help)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, matcher.highlight(name), _noting(self.app, name, callback), help=help_text)

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_desk.desk.markers import state_markers
+from tui_desk.desk.markers import shared_status, state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
 
@@ -233,6 +233,7 @@ class QueueView(ScrollView, can_focus=True):
         self._base_style: Style | None = None
         self.empty_text = "Loading…"
         self.selected: set[int] = set()  # ids; kept while they stay in the list
+        self.view_status = "open"  # the status every row of the view shares (set_ids): no row repeats it
 
     # --- public ---------------------------------------------------------------------------
 
@@ -273,6 +274,7 @@ class QueueView(ScrollView, can_focus=True):
         empty_text: str = "No conversations",
         keep_scroll: bool = False,
         rows: Iterable[QueueRow] = (),
+        view_query: str | None = None,
     ) -> None:
         """Show these conversations; the cursor stays on ``keep`` if it is among them, else
         goes to position ``at`` (the row that took its place), else to the top.
@@ -281,6 +283,8 @@ class QueueView(ScrollView, can_focus=True):
         ``rows`` already fetched (see ``window_after``) are used at once, so the first frame
         shows them instead of placeholders.
         ``keep_scroll`` leaves the list where it was on screen (a reload after an action).
+        ``view_query``: the saved view's terms (None: the same view); a status all its rows share
+        (Pending's) is not repeated on each row; a search's rows still say which are not open.
         Selected ids that are not in the new list are unselected: actions only ever apply
         to rows the agent can see.
         """
@@ -294,6 +298,8 @@ class QueueView(ScrollView, can_focus=True):
             self._rows[row.id] = row
         self._strips.clear()
         self.empty_text = empty_text
+        if view_query is not None:
+            self.view_status = shared_status(view_query) or "open"
         if keep in self._ids:
             self._cursor = self._ids.index(keep)
         elif at is not None and self._ids:
@@ -443,7 +449,7 @@ class QueueView(ScrollView, can_focus=True):
         marked = conv_id in self.selected
         now = self._clock()
         age = format_age(row.last_date, now)
-        state = " ".join(state_markers(row, now, status=row.status))  # a snooze's "Fri 9:00" changes with the day
+        state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status))  # a snooze's "Fri 9:00" changes with the day
         key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:

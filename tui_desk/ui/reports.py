@@ -26,7 +26,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -37,6 +37,7 @@ from textual.widgets.option_list import Option
 from tui_desk.desk.metrics import Heatmap, LocalTime, Report, Staffing
 from tui_desk.desk.timefmt import MONTHS, WEEKDAYS, format_duration
 from tui_desk.ui import registry
+from tui_desk.ui.help import hanging
 from tui_desk.ui.sparkline import GapSparkline
 from tui_desk.ui.text import literal
 
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 DEFAULT_PERIOD = 1  # index in registry.REPORTS_PERIODS: 30 days
 REFRESH_DELAY = 2.0  # seconds: store changes in a burst (a sync) reload the figures once
 FULL_HEIGHT = 24  # terminal rows the whole screen needs (80x24): shorter ones show no heatmap
+# columns the trends need beside the headline (80): narrower, their labels would wrap into as many
+# rows as the questions have (60x20), the sparklines a dozen cells wide
+TRENDS_WIDTH = 80
 LEVELS = 9  # heatmap cells show 1..9: their load against the busiest hour's
 NOTHING = "–"
 TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}
@@ -89,8 +93,8 @@ def headline_content(report: Report, business: bool) -> Content:
     frt, net = times(g.first_response), times(g.resolution_net)
     muted = "$text-muted"
     label = "bold"
-    parts: list[Any] = [
-        (f"{'':17}{'median':>8}{'p90':>8}", muted), ("  business time" if business else "", muted), "\n",
+    parts: list[Any] = [  # "business time" in the labels' column: the 45 cells hold it at 80 columns
+        (f"{'business time' if business else '':17}{'median':>8}{'p90':>8}", muted), "\n",
         (f"{'First response':17}", label), f"{frt[0]:>8}{frt[1]:>8}", "\n",
         (f"{'Resolution (net)':17}", label), f"{net[0]:>8}{net[1]:>8}", "\n",
         ("FCR ", label), percent(g.fcr_rate), ("  Replies to resolve ", label), number(g.replies_to_resolve.median),
@@ -175,17 +179,19 @@ def staffing_text(staffing: Staffing) -> str:
     return f"Busiest {busiest} · team answers {staffing.reply_rate:.1f}/h · {hint}"
 
 
-def question_prompt(group: QuestionGroup) -> Content:
-    """One row of the frequent questions: size, label (from mail: literal), trend, top snippet."""
+def question_prompt(group: QuestionGroup, width: int | None = None) -> Content:
+    """One row of the frequent questions: size, label (from mail: literal), trend, top snippet.
+    ``width``: a row wider goes on under its label (ui.help.hanging), never cut."""
     arrow = TREND_ARROWS.get(group.trend.direction, "")
-    parts: list[Any] = [(f"{group.size:>4} ", "bold"), literal(group.label),
-                        (f"  {arrow} {group.trend.direction}", "$text-muted")]
+    size = Content.styled(f"{group.size:>4} ", "bold")
+    parts: list[Any] = [literal(group.label), (f"  {arrow} {group.trend.direction}", "$text-muted")]
     if group.top_snippet:
         parts += [("  answered with ::", "$text-muted"), literal(group.top_snippet[0])]
     others = [s for s in group.example_subjects if s != group.label]
     if others:
         parts += [("  also: ", "$text-muted"), literal(" · ".join(others))]
-    return Content.assemble(*parts)
+    body = Content.assemble(*parts)
+    return size + body if width is None else Content("\n").join(hanging(size, body, width))
 
 
 # --- the heatmap's colours from the theme ------------------------------------------------------
@@ -286,10 +292,70 @@ class LoadHeatmap(Static):
         return Content("\n").join(lines)
 
 
+class TrendLabel(Static):
+    """A trend's label: its parts ("FRT median/week", "1h … 3h", "last 2h") on one line, or
+    on as many as the column needs (80 columns), a part never split across two."""
+
+    DEFAULT_CSS = "TrendLabel { height: auto; }"
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.parts: list[Content] = []
+
+    def show(self, *parts: Content) -> None:
+        self.parts = list(parts)
+        self.refresh(layout=True)
+
+    def lines(self, width: int) -> list[Content]:
+        lines: list[Content] = []
+        for part in self.parts:
+            if lines and lines[-1].cell_length + 2 + part.cell_length <= width:
+                lines[-1] = lines[-1] + Content("  ") + part
+            else:
+                lines.append(part)
+        # a part wider than the column on its own (60 columns) wraps by its words
+        return [piece for line in lines for piece in line.wrap(max(1, width))] or [Content("")]
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return len(self.lines(width))
+
+    def render(self) -> Content:
+        return Content("\n").join(self.lines(self.content_size.width))
+
+
 class QuestionList(OptionList):
-    """The frequent questions; Enter opens one as a search (OptionList.OptionSelected)."""
+    """The frequent questions; Enter opens one as a search (OptionList.OptionSelected). A row
+    wider than the list goes on under its label; the rows are wrapped again when the width changes."""
 
     BINDINGS = [Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.groups: list[QuestionGroup] = []
+        self._width = 0
+
+    def show(self, groups: Sequence[QuestionGroup]) -> None:
+        self.groups = list(groups)
+        self._width = self.scrollable_content_region.width
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_options([Option(question_prompt(g, self._width or None)) for g in self.groups])
+        if self.groups:
+            self.highlighted = min(highlighted or 0, len(self.groups) - 1)
+
+    def on_resize(self) -> None:
+        if self.groups and self.scrollable_content_region.width != self._width:
+            self.show(self.groups)
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        # at 80x24 the screen scrolls too (its lines wrap): keep the questions in view as the
+        # cursor moves, and the top of the screen at the first question
+        body = self.screen.query("#reports-body")
+        if highlighted == 0 and body:
+            body.first().scroll_home(animate=False)
+        elif highlighted is not None and self.parent is not None:
+            self.parent.scroll_visible(animate=False)
 
 
 class ReportsScreen(Screen[None]):
@@ -301,18 +367,23 @@ class ReportsScreen(Screen[None]):
     ReportsScreen {
         layout: vertical;
         #reports-title { height: 1; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
-        #reports-top { height: 6; }
-        #reports-headline { width: 45; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-        #reports-trends { width: 1fr; padding: 0 1 0 0; }
-        .trend-label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted; }
+        /* the lines below wrap rather than cut (80x24): the body scrolls when they need more rows */
+        #reports-body { height: 1fr; scrollbar-size-vertical: 1; }
+        #reports-top { height: auto; min-height: 6; }
+        #reports-headline { width: 45; height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+        #reports-trends { width: 1fr; height: auto; padding: 0 1 0 0; }
+        .trend-label { height: auto; color: $text-muted; }
         Sparkline, GapSparkline { height: 1; margin-bottom: 1; }
+        #trend-volume { margin-bottom: 0; }
         Sparkline > .sparkline--max-color { color: $accent; }
         Sparkline > .sparkline--min-color { color: $primary; }
-        #reports-staffing { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-        #reports-csat { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; display: none; }
-        #reports-questions-title { height: 1; padding: 0 1; color: $text-accent; text-style: bold; }
+        #reports-staffing { height: auto; padding: 0 1; }
+        #reports-csat { height: auto; padding: 0 1; display: none; }
+        /* the rest of the screen, and at least a few questions' rows: else the body scrolls */
+        #reports-questions-box { height: 1fr; min-height: 6; }
+        #reports-questions-title { height: auto; padding: 0 1; color: $text-accent; text-style: bold; }
         #reports-questions { height: 1fr; border: none; padding: 0; background: $background;
-                             text-wrap: nowrap; text-overflow: ellipsis; }
+                             scrollbar-gutter: stable; }
         #reports-questions:focus { border: none; }
     }
     """
@@ -335,33 +406,37 @@ class ReportsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="reports-title")
-        with Horizontal(id="reports-top"):
-            yield Static(Content("Reading the store…"), id="reports-headline")
-            with Vertical(id="reports-trends"):
-                yield Static(id="trend-frt-label", classes="trend-label")
-                yield GapSparkline(id="trend-frt")
-                yield Static(id="trend-volume-label", classes="trend-label")
-                yield Sparkline([], id="trend-volume")
-        yield LoadHeatmap(id="reports-heatmap")
-        yield Static(id="reports-staffing")
-        yield Static(id="reports-csat")
-        yield Static(Content("Frequent questions"), id="reports-questions-title")
-        yield QuestionList(id="reports-questions")
+        with VerticalScroll(id="reports-body", can_focus=False):
+            with Horizontal(id="reports-top"):
+                yield Static(Content("Reading the store…"), id="reports-headline")
+                with Vertical(id="reports-trends"):
+                    yield TrendLabel(id="trend-frt-label", classes="trend-label")
+                    yield GapSparkline(id="trend-frt")
+                    yield TrendLabel(id="trend-volume-label", classes="trend-label")
+                    yield Sparkline([], id="trend-volume")
+            yield LoadHeatmap(id="reports-heatmap")
+            yield Static(id="reports-staffing")
+            yield Static(id="reports-csat")
+            with Vertical(id="reports-questions-box"):
+                yield Static(Content("Frequent questions"), id="reports-questions-title")
+                yield QuestionList(id="reports-questions")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show_title()
         self.query_one(QuestionList).focus()
-        self.fit(self.app.size.height)
+        self.fit(self.app.size.width, self.app.size.height)
         self.load()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.fit(event.size.height)
+        self.fit(event.size.width, event.size.height)
 
-    def fit(self, height: int) -> None:
+    def fit(self, width: int, height: int) -> None:
         """Under FULL_HEIGHT rows (60x20) the heatmap's eight give way to the frequent questions,
-        which would get none; the staffing line still names the busiest hours."""
+        which would get none; the staffing line still names the busiest hours. Under
+        TRENDS_WIDTH columns the trends do (the headline has the period's figures)."""
         self.query_one(LoadHeatmap).display = height >= FULL_HEIGHT
+        self.query_one("#reports-trends").display = width >= TRENDS_WIDTH
 
     def help_groups(self) -> list[registry.Group]:
         """`?` on this screen: its own keys first (DeskApp.help_sections)."""
@@ -465,8 +540,6 @@ class ReportsScreen(Screen[None]):
         self.report = report
         headline = headline_content(report, self.business)
         self.query_one("#reports-headline", Static).update(headline)
-        # six lines for the trends; a seventh when mail-only and CSAT lines both show
-        self.query_one("#reports-top").styles.height = max(6, len(headline.plain.splitlines()))
         by_agent = csat_breakdown(report.csat)
         line = self.query_one("#reports-csat", Static)
         line.display = by_agent is not None
@@ -475,13 +548,14 @@ class ReportsScreen(Screen[None]):
         per = "day" if by == "day" else "week"
         known = [m for m in medians if m is not None]
         frt = f"{duration(min(known))} … {duration(max(known))}" if known else "no replies"
-        self.query_one("#trend-frt-label", Static).update(Content.assemble(
-            f"FRT median/{per} ", (frt, "bold"), f"  last {duration(medians[-1] if medians else None)}"))
+        self.query_one("#trend-frt-label", TrendLabel).show(
+            Content.assemble(f"FRT median/{per} ", (frt, "bold")),
+            Content(f"last {duration(medians[-1] if medians else None)}"))
         # a week without replies has no median: a gap, not the lowest bar (the best week's look)
         self.query_one("#trend-frt", GapSparkline).data = list(medians)
-        self.query_one("#trend-volume-label", Static).update(Content.assemble(
-            f"Conversations/{per} ", (f"{min(volume, default=0)} … {max(volume, default=0)}", "bold"),
-            f"  last {volume[-1] if volume else 0}"))
+        self.query_one("#trend-volume-label", TrendLabel).show(
+            Content.assemble(f"Conversations/{per} ", (f"{min(volume, default=0)} … {max(volume, default=0)}", "bold")),
+            Content(f"last {volume[-1] if volume else 0}"))
         self.query_one("#trend-volume", Sparkline).data = [float(v) for v in volume]
 
     def show_load(self, heat: Heatmap, staffing: Staffing) -> None:
@@ -491,12 +565,7 @@ class ReportsScreen(Screen[None]):
 
     def show_questions(self, groups: Sequence[QuestionGroup]) -> None:
         self.groups = list(groups)
-        questions = self.query_one(QuestionList)
-        highlighted = questions.highlighted
-        questions.clear_options()
-        questions.add_options([Option(question_prompt(g)) for g in self.groups])
-        if self.groups:
-            questions.highlighted = min(highlighted or 0, len(self.groups) - 1)
+        self.query_one(QuestionList).show(self.groups)
         title = (f"Frequent questions: {len(self.groups)} · Enter opens one in the queue" if self.groups
                  else "Frequent questions: none asked three times or more in this period")
         self.query_one("#reports-questions-title", Static).update(Content(title))

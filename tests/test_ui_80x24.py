@@ -1,0 +1,242 @@
+"""A new user's tryout at 80x24 over SSH, driven with Pilot: `?` help and the Reports screen
+read whole (a line that cannot fit wraps under itself), notices never hide a dialog's text or
+keys, the palette opens on the useful commands, and a view whose rows share one status does not
+repeat it on every row. The same in a real terminal: tests/e2e/test_shift_80x24.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from textual.command import CommandList, CommandPalette
+
+from tui_desk.desk.markers import shared_status, state_markers
+from tui_desk.ui.help import HelpScreen
+from tui_desk.ui.popups import ConfirmScreen
+from tui_desk.ui.quitting import QuitScreen
+from ui_fake_desk import settle
+from ui_support import make_app, screen_lines, started, until
+
+SMALL = (80, 24)
+WIDE = (120, 40)
+NOTICE = ("SLA: first response for 'Cancel my subscription, and refund the last three months please' "
+          "breached 2h 5m ago")
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def box_lines(app, widget) -> list[str]:
+    """The lines of `widget`'s region as the terminal shows them (borders and scrollbar cut off)."""
+    box = widget.scrollable_content_region
+    return [strip.crop(box.x, box.right).text.rstrip() for strip in screen_lines(app)[box.y:box.bottom]]
+
+
+async def scrolled_through(pilot, widget, key: str = "j") -> list[str]:
+    """Every line a person reads scrolling `widget` from top to bottom with `key`, in order,
+    each once (a scroll shows the lines below the ones already read)."""
+    seen: list[str] = []
+    for _ in range(200):
+        lines = box_lines(pilot.app, widget)
+        if not seen:
+            seen = lines
+        else:  # the new screen overlaps the old one: add what follows the overlap
+            for start in range(len(lines)):
+                tail = lines[: len(lines) - start]
+                if seen[len(seen) - len(tail):] == tail:
+                    seen += lines[len(tail):]
+                    break
+        if widget.scroll_y >= widget.max_scroll_y:
+            return seen
+        await pilot.press(key)
+        await pilot.pause()
+    raise AssertionError("never reached the end")
+
+
+# --- 1. `?` help ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [SMALL, WIDE])
+async def test_help_shows_every_description_whole_wrapped_under_itself(size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one("#help")
+        read = await scrolled_through(pilot, box)
+        text = words("\n".join(read))
+        for title, rows in app.screen.sections:
+            assert words(title) in text
+            for keys, description in rows:
+                assert words(f"{keys} {description}") in text, (keys, description)
+        # a description that wraps goes on under itself, not under its key
+        follow = next(n for n, line in enumerate(read) if line.lstrip().startswith("F ")) + 1
+        key_column = re.match(r"\s+F\s+", read[follow - 1]).end()  # where the descriptions start
+        if size == SMALL:  # the bulk follow-up's line is longer than 80 columns can hold
+            assert read[follow][:key_column].strip() == "" and read[follow][key_column] != " ", read[follow - 1:follow + 2]
+
+
+# --- 2. the Reports screen -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [SMALL, WIDE])
+async def test_every_line_of_the_reports_screen_reads_whole(demo, size):
+    from tui_desk.ui.reports import QuestionList, ReportsScreen, csat_breakdown, question_prompt, staffing_text
+
+    make, _ = demo
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.groups
+                    and not app.screen.reading, timeout=30)
+        await pilot.pause(0.3)  # the demo's background never finishes: no settle
+        screen = app.screen
+        by_agent = csat_breakdown(screen.report.csat)
+        assert by_agent is not None
+        for selector, full in (("#reports-staffing", staffing_text(screen.staffing)), ("#reports-csat", by_agent.plain),
+                               *((label, "  ".join(part.plain for part in screen.query_one(label).parts))
+                                 for label in ("#trend-frt-label", "#trend-volume-label"))):
+            widget = screen.query_one(selector)
+            widget.scroll_visible(animate=False)  # the screen scrolls when its lines need more rows
+            await pilot.pause()
+            assert words("\n".join(box_lines(app, widget))) == words(full), selector
+        assert "…" not in "\n".join(box_lines(app, screen.query_one("#reports-headline")))
+        questions = screen.query_one(QuestionList)
+        body = screen.query_one("#reports-body")
+        for n, group in enumerate(screen.groups):  # the cursor on each: the question is there whole
+            if n:
+                await pilot.press("down")
+                await pilot.pause()
+            seen = body.scrollable_content_region.intersection(questions.scrollable_content_region)
+            lines = [strip.crop(seen.x, seen.right).text for strip in screen_lines(app)[seen.y:seen.bottom]]
+            assert words(question_prompt(group).plain) in words("\n".join(lines)), (group.label, lines)
+
+
+def screen_lines_text(app) -> list[str]:
+    return [strip.text.rstrip() for strip in screen_lines(app)]
+
+
+# --- 3. notices never cover a dialog --------------------------------------------------------------
+
+
+async def test_notices_leave_a_confirm_question_and_its_keys_readable():
+    app = make_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await settle(pilot)
+        question = "Close 12 conversations? Their customers get no mail, the queue loses them"
+        app.push_screen(ConfirmScreen(question, "u undoes"))
+        await settle(pilot)
+        for n in range(4):
+            app.notify(f"{NOTICE} ({n})", title="SLA", severity="error", timeout=60)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        dialog = app.screen.query_one("#prompt")
+        text = words("\n".join(box_lines(app, dialog)))
+        assert words(question) in text and "y / Enter yes n / Esc no" in text, text
+        # the notices are still up, around the dialog
+        assert "SLA" in "\n".join(screen_lines_text(app))
+
+
+async def test_notices_leave_the_quit_question_readable():
+    app = make_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await settle(pilot)
+
+        async def never() -> str:
+            return ""
+
+        waiting = "1 reply is waiting to be sent (to ana@customer.test, in 8 s)."
+        app.push_screen(QuitScreen(waiting, 1, send_and_quit=never))
+        await settle(pilot)
+        for n in range(4):
+            app.notify(f"{NOTICE} ({n})", title="SLA", severity="warning", timeout=60)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        dialog = app.screen.query_one("#prompt")
+        text = words("\n".join(box_lines(app, dialog)))
+        for said in (waiting, "Enter send now and quit", "l quit; it stays in the outbox", "Esc cancel"):
+            assert said in text, text
+
+
+# --- 4. the palette opens on the useful commands ---------------------------------------------------
+
+
+async def palette_titles(pilot) -> list[str]:
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                and app.screen.query_one(CommandList).option_count > 0)
+    await settle(pilot)
+    options = app.screen.query_one(CommandList)
+    return [str(options.get_option_at_index(n).prompt).split("\n")[0] for n in range(options.option_count)]
+
+
+async def test_the_palette_opens_on_the_most_useful_commands_then_the_recent_ones():
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        titles = await palette_titles(pilot)
+        assert titles[0] != "Back" and "Back" not in titles[:8], titles[:8]
+        assert titles[:4] == ["Search", "Reply: Reply", "Triage: Tag", "Triage: Snooze"], titles[:8]
+        assert len(titles) == len(set(titles))  # each command once
+        from tui_desk.ui.palette import USEFUL
+        assert set(USEFUL) <= set(titles)  # each a command of the registry's, as it names them
+        await pilot.press(*"theme", "enter")  # run one from the palette: it comes first next time
+        await settle(pilot)
+        assert not isinstance(app.screen, CommandPalette)
+        titles = await palette_titles(pilot)
+        assert titles[0] == "Theme", titles[:4]
+        assert titles[1:4] == ["Search", "Reply: Reply", "Triage: Tag"], titles[:4]
+
+
+# --- 5. a view's own status is not repeated on its rows --------------------------------------------
+
+
+def test_shared_status_is_the_one_status_a_query_admits():
+    assert shared_status("status:pending") == "pending"
+    assert shared_status("status:closed from:ana") == "closed"
+    assert shared_status("sla:soon") == "open"
+    assert shared_status('assignee:"alice" status:open') == "open"
+    assert shared_status("status:pending status:closed") is None  # either: a row says which
+    assert shared_status("refund") is None  # a search lists pending and closed beside the open
+    assert shared_status("") is None
+    assert shared_status("status:nonsense") is None  # the parser refuses it: the search says so
+
+
+def test_the_status_marker_shows_only_where_it_differs_from_the_views():
+    class Row:
+        assignee = None
+        snoozed_until = None
+        snoozed_until_reply = False
+        has_draft = False
+        scheduled_reply_at = None
+
+    now = dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc)
+    assert state_markers(Row(), now, status="pending") == ("pending",)  # a search's row
+    assert state_markers(Row(), now, status="pending", view_status="pending") == ()
+    assert state_markers(Row(), now, status="open", view_status="pending") == ("open",)  # reopened meanwhile
+    assert state_markers(Row(), now, status="open") == ()
+
+
+async def test_the_pending_view_shows_no_pending_marker_but_a_search_does():
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("4")  # the Pending view
+        await until(pilot, lambda: app.main.current_view[0] == "Pending" and bool(app.queue.ids))
+        await settle(pilot)
+        rows = box_lines(app, app.queue)
+        assert len(app.queue.ids) >= 2 and not any("pending" in row for row in rows), rows
+        await pilot.press("slash", *"tag:bug", "enter")  # a search within the view: all pending still
+        await settle(pilot)
+        assert app.queue.ids and not any("pending" in row for row in box_lines(app, app.queue))
+        await pilot.press("escape", "1", "slash", *"status:pending", "enter")  # the Queue view, searched
+        await until(pilot, lambda: app.main.current_view[0] == "Queue" and app.main.query_text == "status:pending")
+        await settle(pilot)
+        rows = box_lines(app, app.queue)
+        assert sum("pending" in row for row in rows) == len(app.queue.ids) >= 2, rows
