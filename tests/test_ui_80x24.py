@@ -142,6 +142,32 @@ async def test_notices_leave_a_confirm_question_and_its_keys_readable():
         assert "SLA" in "\n".join(screen_lines_text(app))
 
 
+async def test_notices_leave_every_prompt_readable():
+    """A new-user tryout saw notices cover the assign prompt's hint line: every dialog built on
+    the prompts' CSS (tag, assign, snooze, follow-up, outbox, note, attachments...) keeps them under."""
+    from tui_desk.ui.triage import ActionPrompt
+
+    async def apply(_: object) -> str:
+        return ""
+
+    hint = "Enter assigns · Tab completes · Esc cancels"
+    app = make_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await settle(pilot)
+        app.push_screen(ActionPrompt("Assign #12 to", apply=apply, placeholder="name", hints=[hint],
+                                     choices=[("Bob Okafor", "Bob Okafor"), ("Chen Wei", "Chen Wei")]))
+        await settle(pilot)
+        for n in range(4):
+            app.notify(f"{NOTICE} ({n})", title="SLA", severity="error", timeout=60)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        dialog = app.screen.query_one("#prompt")
+        text = words("\n".join(box_lines(app, dialog)))
+        for said in (hint, "Bob Okafor", "Chen Wei"):
+            assert words(said) in text, text
+        assert "SLA" in "\n".join(screen_lines_text(app))
+
+
 async def test_notices_leave_the_quit_question_readable():
     app = make_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:

@@ -18,14 +18,13 @@ from textual.widgets.option_list import Option
 
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.views import QueueRow
-from tui_desk.ui.notify import NOTICES_UNDER_DIALOG
 from tui_desk.ui.triage import PROMPT_CSS
 
 
 class ConfirmScreen(ModalScreen[bool]):
     """"Close 12 conversations?" — y or Enter goes ahead, n or Esc does not."""
 
-    DEFAULT_CSS = "ConfirmScreen {" + PROMPT_CSS + NOTICES_UNDER_DIALOG + """
+    DEFAULT_CSS = "ConfirmScreen {" + PROMPT_CSS + """
     & #prompt { width: auto; min-width: 40; }
     & #confirm-text { width: auto; max-width: 100%; margin: 1 1 0 1; }
     & #confirm-keys { width: auto; margin: 1 1 0 1; color: $text-muted; }

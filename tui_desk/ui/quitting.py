@@ -21,7 +21,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_desk.desk.views import OutboxEntry
-from tui_desk.ui.notify import NOTICES_UNDER_DIALOG
 from tui_desk.ui.triage import PROMPT_CSS
 
 
@@ -40,7 +39,7 @@ def waiting_line(waiting: list[OutboxEntry], now: dt.datetime) -> str:
 class QuitScreen(ModalScreen[None]):
     """"1 reply is waiting to be sent (to X, in 8 s)": Enter send now and quit, l leave it, Esc stay."""
 
-    DEFAULT_CSS = "QuitScreen {" + PROMPT_CSS + NOTICES_UNDER_DIALOG + """
+    DEFAULT_CSS = "QuitScreen {" + PROMPT_CSS + """
     & #prompt { width: auto; min-width: 40; }
     & #quit-text { width: auto; max-width: 100%; margin: 1 1 0 1; }
     & #quit-keys { width: auto; max-width: 100%; margin: 1 1 0 1; color: $text-muted; }

@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 from tui_desk.desk.tags import change_words, parse_tag_words
 from tui_desk.desk.timefmt import format_wake
 from tui_desk.desk.when import SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when, snooze_presets
+from tui_desk.ui.notify import NOTICES_UNDER_DIALOG
 from tui_desk.ui.text import literal
 from tui_desk.ui.typeahead import KeyHold
 
@@ -59,7 +60,7 @@ align: center middle;
 & #prompt-note { height: auto; color: $text-muted; }
 & #prompt-note.-error { color: $text-error; text-style: bold; }
 & .prompt--hint { height: auto; color: $text-muted; }
-"""
+""" + NOTICES_UNDER_DIALOG  # every dialog built on it: its text and keys read, notices around it
 
 
 # --- tags ------------------------------------------------------------------------------------
