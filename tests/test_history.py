@@ -302,8 +302,11 @@ async def test_events_follow_their_mail_into_a_merged_conversation(tmp_path):
     await commands.tag(desk, [other], ["billing"])
     await commands.tag(desk, [keep], ["bug"])
     await desk.merge(keep, [other])
-    assert [e.data["add"] for e in await store_events.of_conversation(desk.store, keep)] == [["billing"], ["bug"]]
-    assert [h.text for h in await desk.history(other)] == ["tagged +billing", "tagged +bug"], \
+    # the merge's own events come last: the tag the kept one gained, the merge (desk.merge)
+    assert [(e.kind, e.data.get("add")) for e in await store_events.of_conversation(desk.store, keep)] == [
+        ("tag", ["billing"]), ("tag", ["bug"]), ("tag", ["billing"]), ("merge", None)]
+    assert [h.text for h in await desk.history(other)] == [
+        "tagged +billing", "tagged +bug", "tagged +billing", f"merged #{other} into #{keep}"], \
         "a merged-away number shows the conversation it went into"
     await desk.close()
 

@@ -12,6 +12,8 @@ One event per conversation per change, recorded in the transaction of the change
     reply    {"message_id": ..., "reply_all": bool, "snippets": [{"name": ..., "hash": sha256 hex}]}
     forward  {"message_id": ..., "to": [addresses]}
     note     {"message_id": ...}
+    merge    {"into": id, "merged": [ids]} in the kept conversation (desk.merge; ids are this
+             desk's numbers); unmerge: the same, when undo took them out again
 
     rule      {"rule": name, "says": "rule 'refunds to billing' tagged +billing"}
     autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...],
@@ -85,6 +87,17 @@ async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], bef
     await store_events.record(desk.store, found)
 
 
+async def record_merge(desk: DeskCore, kind: str, into: int, merged: list[int], states: dict[int, ConvState],
+                       before: dict[int, ConvState]) -> None:
+    """Inside the caller's transaction: the `merge` (or `unmerge`) event of the kept conversation,
+    after the state events of what the merge changed in it (`before` -> `states`: its owner)."""
+    await record_state_changes(desk, states, before)
+    anchor = (await store_events.anchors(desk.store, [into])).get(into)
+    if anchor is not None:
+        await store_events.record(desk.store, [Event(new_event_id(desk.clock()), desk.now(), desk.agent, kind, anchor,
+                                                     {"into": into, "merged": sorted(merged)})])
+
+
 async def record_message(desk: DeskCore, conv_id: int, kind: str, data: dict[str, Any],
                          outbox_id: int | None = None) -> None:
     """Inside the caller's transaction: a reply, forward or note of the conversation."""
@@ -156,6 +169,10 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
         text = "forwarded to " + sanitize_line(", ".join(map(str, d.get("to") or [])))
     elif event.kind == "note":
         text = "added a note"
+    elif event.kind in ("merge", "unmerge"):
+        merged = ", ".join(f"#{sanitize_line(str(i))}" for i in d.get("merged") or [])
+        into = f"#{sanitize_line(str(d.get('into')))}"
+        text = f"merged {merged} into {into}" if event.kind == "merge" else f"undid the merge of {merged} into {into}"
     elif event.kind == "rule":
         text = sanitize_line(str(d.get("says") or f"rule '{d.get('rule')}'"))
     elif event.kind == "autoreply":

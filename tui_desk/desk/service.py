@@ -236,7 +236,13 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return build_rows(ids, stored, now, self.config, slas)
 
     async def conversation(self, conv_id: int) -> ConversationView | None:
+        """The conversation `conv_id` names now: a merged-away id shows the one it went into (as a
+        [#N] marker finds it), so a pane or `show` on it follows; None when there is none."""
         rows = await queries.conversation_rows(self.store, [conv_id])
+        if conv_id not in rows:
+            from tui_desk.store.merge import merged_into
+            conv_id = await merged_into(self.store, conv_id) or conv_id
+            rows = await queries.conversation_rows(self.store, [conv_id])
         if conv_id not in rows:
             return None
         messages = await queries.messages_of(self.store, conv_id)
