@@ -4,7 +4,7 @@ One event per conversation per change, recorded in the transaction of the change
 
     status   {"from": "open", "to": "closed"}, with "by": "rule" | "incident" | "followup" when no
              person set it on this conversation by hand (a rule, an incident's resolve --close,
-             a bulk follow-up's --status)
+             a bulk follow-up's --status), and "undo": true when an undo (u) set it back
     assign   {"from": "alice" | null, "to": "bob" | null}
     snooze   {"until": unix seconds | null, "reply": true while "until the customer replies"}
     unsnooze {}
@@ -27,6 +27,8 @@ A rule's actions record their own events too (a tag event beside the rule event 
 an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute). Read back, such
 a state event is left out, and so is the `autoreply` a rule's line says it sent: the rule's line
 says it (`conversation_history`, `rules_own`, `rules_replies`).
+An undo takes its status change back (`undone`): the change and its undo are neither a close nor
+a reopen for the metrics (desk.report_data), and read back as one line, "closed, undone".
 A customer's mail reopening or waking a conversation is not recorded: every client would record
 it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
@@ -37,13 +39,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from tui_desk.desk.timefmt import format_stamp, local_zone
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import events as store_events
 from tui_desk.store.events import Event, new_event_id
 from tui_desk.store.queries import ConvState
+
+K = TypeVar("K")
 
 if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore
@@ -52,16 +56,18 @@ if TYPE_CHECKING:
 
 def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, anchor: str,
                  clock: float | None = None, new_id: Callable[[float], str] = new_event_id,
-                 by: str | None = None) -> list[Event]:
+                 by: str | None = None, undo: bool = False) -> list[Event]:
     """The events that take a conversation from `before` to `after` (none when nothing changed).
-    `new_id`: makes each event's id from `clock` (the demo's history gives seeded ones)."""
+    `new_id`: makes each event's id from `clock` (the demo's history gives seeded ones); `undo`:
+    an undo sets the state back (its status event says so)."""
     out: list[Event] = []
     clock = at if clock is None else clock
 
     def add(kind: str, data: dict[str, Any]) -> None:
         out.append(Event(new_id(clock), at, agent, kind, anchor, data))
     if before.status != after.status:
-        add("status", {"from": before.status, "to": after.status, **({"by": by} if by else {})})
+        add("status", {"from": before.status, "to": after.status, **({"by": by} if by else {}),
+                       **({"undo": True} if undo else {})})
     if before.assignee != after.assignee:
         add("assign", {"from": before.assignee, "to": after.assignee})
     if (before.snooze_until, before.snooze_reply) != (after.snooze_until, after.snooze_reply):
@@ -76,14 +82,14 @@ def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, an
 
 
 async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState],
-                               by: str | None = None) -> None:
-    """Inside the caller's transaction: the events of an action (or of its undo); `by`: see
-    state_events."""
+                               by: str | None = None, undo: bool = False) -> None:
+    """Inside the caller's transaction: the events of an action (or of its undo); `by`, `undo`:
+    see state_events."""
     anchors = await store_events.anchors(desk.store, states)
     at, agent = desk.now(), desk.agent
     found = [e for cid, s in sorted(states.items()) if cid in before and cid in anchors
              for e in state_events(before[cid], s, at=at, agent=agent, anchor=anchors[cid], clock=desk.clock(),
-                                   by=by)]
+                                   by=by, undo=undo)]
     await store_events.record(desk.store, found)
 
 
@@ -106,6 +112,21 @@ async def record_message(desk: DeskCore, conv_id: int, kind: str, data: dict[str
         return
     await store_events.record(desk.store, [Event(new_event_id(desk.clock()), desk.now(), desk.agent, kind, anchor, data)],
                               outbox_id=outbox_id)
+
+
+def undone(status_events: Iterable[tuple[K, dict[str, Any]]]) -> set[K]:
+    """Of one conversation's status events as (key, data), oldest first: the keys of the changes
+    an undo took back, and of those undos. An undo's event ("undo": true) takes back the latest
+    change before it that is not taken back yet, when that one's `to` is the undo's `from`
+    (else, its change not found, the undo stands as a change of its own)."""
+    standing: list[tuple[K, dict[str, Any]]] = []
+    out: set[K] = set()
+    for key, data in status_events:
+        if data.get("undo") and standing and standing[-1][1].get("to") == data.get("from"):
+            out.update((standing.pop()[0], key))
+        else:
+            standing.append((key, data))
+    return out
 
 
 def snippet_records(desk: DeskCore, names: list[str] | None) -> list[dict[str, Any]]:
@@ -249,11 +270,14 @@ async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine
     said_by_rule = rules_own(found)
     replies = rules_replies(found)
     said_by_rule.update(e.event_id for e in replies.values())
+    taken_back = undone((e.event_id, e.data) for e in found if e.kind == "status")
     lines = []
     for e in found:
-        if e.event_id in said_by_rule:
+        if e.event_id in said_by_rule or (e.event_id in taken_back and e.data.get("undo")):
             continue
         text = describe(e, zone)
+        if e.event_id in taken_back:  # its undo reads here, once
+            text = f"{_STATUS_WORDS.get(str(e.data.get('to')), 'set ' + sanitize_line(str(e.data.get('to'))))}, undone"
         reply = replies.get(e.event_id)
         wait = reply.data.get("expected_wait") if reply is not None else None
         if isinstance(wait, dict):
