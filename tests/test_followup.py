@@ -360,7 +360,6 @@ async def test_a_cancelled_follow_up_mail_makes_its_conversations_eligible_again
     again = await followup.plan(desk, ids, "feature-shipped")
     assert {i.conv_id: i.state for i in again.items} == {carrier: "new", covered: "covered", bobs: "already"}
 
-    await desk.save_draft(carrier, "")  # the cancel put the text back in the draft: the agent drops it
     rerun = await followup.run(desk, again)
     assert [i.conv_id for i, _, _ in rerun.queued] == [carrier] and [i.conv_id for i in rerun.noted] == [covered]
     notes = await notes_of(desk, covered)
