@@ -42,6 +42,6 @@ def test_assign_by_first_name_refuses_a_stranger_unless_new(tmp_path, capsys):
     assert code == 0, err
     assert json.loads(out)["conversations"][0]["assignee"] == "Zed"
     code, out, err = run(capsys, *args, "assign", first, "dora", "--force")
-    assert code == 0 and out == f"assigned 1 conversation to dora\n", err
+    assert code == 0 and out == "assigned 1 conversation to dora\n", err
     code, out, err = run(capsys, *args, "assign", first, "nobody")
     assert code == 0 and out == "unassigned 1 conversation\n"

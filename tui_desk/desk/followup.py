@@ -17,7 +17,7 @@ check, crash recovery: sync.delivery).
   the outbox refuses a second row with one Message-ID anyway.
 - A cancelled mail is no follow-up sent: a covered conversation counts as done only while its
   customer's mail is in the outbox or among the stored mail. Cancelling (or discarding) the
-  mail in the outbox (desk.replies calls `mail_cancelled`) leaves a note beside each note that
+  mail in the outbox (Desk.cancel_send and discard_send call `mail_cancelled`) leaves a note beside each note that
   named it, saying it was cancelled and the customer got nothing; the next run sends the mail
   and notes those conversations anew (the note of round k+1 once round k's was cancelled).
 - Resumable: each reply is queued in its own transaction with its `reply` event

@@ -27,8 +27,9 @@ A rule's actions record their own events too (a tag event beside the rule event 
 an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute). Read back, such
 a state event is left out, and so is the `autoreply` a rule's line says it sent: the rule's line
 says it (`conversation_history`, `rules_own`, `rules_replies`).
-An undo takes its status change back (`undone`): the change and its undo are neither a close nor
-a reopen for the metrics (desk.report_data), and read back as one line, "closed, undone".
+An undo takes its status change back (desk.metrics.timeline.undone): the change and its undo
+are neither a close nor a reopen for the metrics (desk.report_data), and read back as one line,
+"closed, undone".
 A customer's mail reopening or waking a conversation is not recorded: every client would record
 it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
@@ -39,15 +40,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from tui_desk.desk.timefmt import format_stamp, local_zone
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import events as store_events
 from tui_desk.store.events import Event, new_event_id
 from tui_desk.store.queries import ConvState
-
-K = TypeVar("K")
 
 if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore
@@ -112,21 +111,6 @@ async def record_message(desk: DeskCore, conv_id: int, kind: str, data: dict[str
         return
     await store_events.record(desk.store, [Event(new_event_id(desk.clock()), desk.now(), desk.agent, kind, anchor, data)],
                               outbox_id=outbox_id)
-
-
-def undone(status_events: Iterable[tuple[K, dict[str, Any]]]) -> set[K]:
-    """Of one conversation's status events as (key, data), oldest first: the keys of the changes
-    an undo took back, and of those undos. An undo's event ("undo": true) takes back the latest
-    change before it that is not taken back yet, when that one's `to` is the undo's `from`
-    (else, its change not found, the undo stands as a change of its own)."""
-    standing: list[tuple[K, dict[str, Any]]] = []
-    out: set[K] = set()
-    for key, data in status_events:
-        if data.get("undo") and standing and standing[-1][1].get("to") == data.get("from"):
-            out.update((standing.pop()[0], key))
-        else:
-            standing.append((key, data))
-    return out
 
 
 def snippet_records(desk: DeskCore, names: list[str] | None) -> list[dict[str, Any]]:
@@ -270,6 +254,7 @@ async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine
     said_by_rule = rules_own(found)
     replies = rules_replies(found)
     said_by_rule.update(e.event_id for e in replies.values())
+    from tui_desk.desk.metrics.timeline import undone  # the metrics' rule: only when history is read
     taken_back = undone((e.event_id, e.data) for e in found if e.kind == "status")
     lines = []
     for e in found:

@@ -279,8 +279,6 @@ async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
         if item.conv_id is not None:
             await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all)
         await outbox.remove(desk.store, outbox_id)
-    from tui_desk.desk.followup import mail_cancelled  # a follow-up's notes say it went nowhere
-    await mail_cancelled(desk, item.message_id, item.conv_id, item.recipients)
     return f"send cancelled; the reply is back in the draft of #{item.conv_id}"
 
 
@@ -314,8 +312,6 @@ async def send_now(desk: "DeskCore", outbox_id: int) -> str:
 
 async def discard_send(desk: "DeskCore", outbox_id: int) -> str:
     async with desk.store.transaction():
-        item = await _waiting_for_agent(desk, outbox_id)
+        await _waiting_for_agent(desk, outbox_id)
         await outbox.remove(desk.store, outbox_id)
-    from tui_desk.desk.followup import mail_cancelled  # a follow-up's notes say it went nowhere
-    await mail_cancelled(desk, item.message_id, item.conv_id, item.recipients)
     return f"discarded #{outbox_id}"

@@ -10,8 +10,8 @@ Events whose mail is not in the store still count: a reply event is an `agent` t
 (forward / note / autoreply / survey likewise as their roles), so a store without the Sent
 folder agrees with one that has it.
 Status changes are the status events, but for those an undo took back and those undos
-(desk.history.undone: an accidental close and its undo are no close and no reopen). A snooze (snooze event) ends at the first of: an unsnooze
-event, its `until`, a customer message after it began (mail wakes a snoozed conversation), a
+(desk.metrics.timeline.undone: an accidental close and its undo are no close and no reopen).
+A snooze (snooze event) ends at the first of: an unsnooze event, its `until`, a customer message after it began (mail wakes a snoozed conversation), a
 status event, or the next snooze (which starts a span of its own); none of these: still snoozed.
 tags and assignee are the conversation's now; the customer domain is the part after "@" of the
 conversation's customer address. has_history: the conversation has any event. Merged
@@ -25,8 +25,8 @@ import json
 import marshal
 from typing import Any, Iterable, Iterator
 
-from tui_desk.desk.history import undone
 from tui_desk.desk.metrics import ConvMetrics, Reopen, Reply, SnoozeSpan, StatusChange, Timeline, Turn
+from tui_desk.desk.metrics.timeline import undone
 from tui_desk.store.report_cache import ConversationSource, EventRow
 
 ENCODING = 1  # of encode(); part of the cache key with metrics.METRICS_VERSION
