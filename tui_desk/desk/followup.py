@@ -387,9 +387,9 @@ async def mail_cancelled(desk: Desk, message_id: str, conv_id: int | None, recip
     theirs = (await per_customer.customers_conversations(desk, {customer.customer}) if customer and customer.customer
               else {conv_id: ""})
     rows = await desk.store.fetchall(
-        "SELECT conv_id, message_id FROM messages WHERE is_note = 1 AND message_id LIKE ? ESCAPE '\\'"
+        "SELECT conv_id, message_id FROM messages WHERE is_note = 1 AND message_id LIKE ?"  # hex: no wildcard
         " AND conv_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-        (NOTE_PREFIX.replace("_", "\\_") + fid + ".%", json.dumps(sorted(theirs))))
+        (f"{NOTE_PREFIX}{fid}.%", json.dumps(sorted(theirs))))
     to = sanitize_line(", ".join(recipients)) or "the customer"
     added = 0
     for note_conv, note_id in rows:
