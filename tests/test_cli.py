@@ -279,7 +279,7 @@ def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
     asyncio.run(prepare_demo(db, NOW))
     a, b, c = [r["id"] for r in run_json(capsys, "--db", db, "queue")  # the demo's own scene aside
                if r["assignee"] is None and not r["draft"] and r["scheduled_reply_at"] is None][:3]
-    assert run(capsys, "--db", db, "assign", a, "bob")[0] == 0
+    assert run(capsys, "--db", db, "assign", a, "dora", "--new")[0] == 0
     assert run(capsys, "--db", db, "snooze", b, "2099-01-02")[0] == 0
 
     async def draft_and_schedule() -> None:
@@ -292,23 +292,23 @@ def test_assignee_snooze_draft_and_scheduled_reply_are_shown(tmp_path, capsys):
     asyncio.run(draft_and_schedule())
 
     rows = {r["id"]: r for r in run_json(capsys, "--db", db, "queue")}
-    assert rows[a]["assignee"] == "bob" and rows[a]["draft"] is True and rows[a]["scheduled_reply_at"] is None
+    assert rows[a]["assignee"] == "dora" and rows[a]["draft"] is True and rows[a]["scheduled_reply_at"] is None
     assert rows[c]["assignee"] is None and rows[c]["draft"] is False
     assert rows[c]["scheduled_reply_at"].startswith("2099-01-03")
     [snoozed] = [r for r in run_json(capsys, "--db", db, "search", "is:snoozed") if r["id"] == b]
     assert snoozed["snoozed_until"].startswith("2099-01-0") and snoozed["snoozed_until_reply"] is False
 
     shown = run_json(capsys, "--db", db, "show", a)
-    assert shown["assignee"] == "bob" and shown["draft"] is True and shown["snoozed_until"] is None
+    assert shown["assignee"] == "dora" and shown["draft"] is True and shown["snoozed_until"] is None
     assert run_json(capsys, "--db", db, "show", c)["scheduled_reply_at"].startswith("2099-01-03")
 
     code, out, _ = run(capsys, "--db", db, "queue")
     line_a = next(ln for ln in out.splitlines() if re.match(rf"\S?\s+{a}\s", ln))
-    assert "@bob" in line_a and "✎draft" in line_a
+    assert "@dora" in line_a and "✎draft" in line_a
     line_c = next(ln for ln in out.splitlines() if re.match(rf"\S?\s+{c}\s", ln))
     assert "⏲" in line_c
     code, out, _ = run(capsys, "--db", db, "show", a)
-    assert "assigned: bob" in out and "draft" in out
+    assert "assigned: dora" in out and "draft" in out
     code, out, _ = run(capsys, "--db", db, "show", b)
     assert "snoozed until 2099-01-0" in out
 
@@ -486,7 +486,7 @@ def test_assign_to_nobody_says_unassigned_and_an_empty_outbox_says_so(tmp_path, 
     db = tmp_path / "u.sqlite3"
     assert run(capsys, "--db", db, "import", write_demo_mbox(tmp_path / "demo.mbox", demo_end(NOW)))[0] == 0
     [first] = run_json(capsys, "--db", db, "queue", "--limit", "1")
-    assert run(capsys, "--db", db, "assign", first["id"], "bob")[0] == 0
+    assert run(capsys, "--db", db, "assign", first["id"], "bob", "--new")[0] == 0
     code, out, _ = run(capsys, "--db", db, "assign", first["id"], "nobody")
     assert code == 0 and out == "unassigned 1 conversation\n"
     code, out, _ = run(capsys, "--db", db, "outbox")

@@ -333,3 +333,41 @@ async def test_the_carrier_is_a_conversation_the_mail_can_go_in(tmp_path, doveco
                       bulk_id: ("skipped", None)}
     assert the_plan.summary() == "2 customers (3 conversations)"
     await desk.close()
+
+
+async def test_a_cancelled_follow_up_mail_makes_its_conversations_eligible_again(tmp_path, dovecot, mail_user,
+                                                                                smtp_sink):
+    """The tryout: the follow-up's mail to Ann cancelled in the outbox (O, c) left her other
+    conversation's note saying it "goes to ann in #N" and the next dry run said "already sent",
+    though Ann got nothing. The cancel leaves a note beside the first saying so (nothing is lost,
+    what it says is true); the next run sends Ann her mail and notes the other conversation again;
+    Bob, whose mail was not cancelled, gets nothing twice."""
+    smtp_sink.clear()
+    clock = Clock()
+    ann, bob = "Ann Lee <ann@c.test>", "Bob Stone <bob@c.test>"
+    desk, sender, conv = await desk_with_customers(tmp_path, dovecot, mail_user, smtp_sink.port, clock, [
+        (ann, "Dark mode? (ann, first)", 0), (ann, "Dark mode? (ann, second)", 10), (bob, "Dark mode? (bob)", 5)])
+    ids = sorted(conv.values())
+    carrier, covered, bobs = conv["Dark mode? (ann, second)"], conv["Dark mode? (ann, first)"], conv["Dark mode? (bob)"]
+    done = await followup.run(desk, await followup.plan(desk, ids, "feature-shipped"))
+    assert {i.conv_id for i, _, _ in done.queued} == {carrier, bobs} and [i.conv_id for i in done.noted] == [covered]
+    [anns] = [outbox_id for item, outbox_id, _ in done.queued if item.conv_id == carrier]
+
+    await desk.cancel_send(anns)
+    notes = await notes_of(desk, covered)
+    assert len(notes) == 2 and f"in #{carrier}" in notes[0], notes
+    assert "cancelled" in notes[1] and "ann@c.test" in notes[1] and f"#{carrier}" in notes[1], notes
+    again = await followup.plan(desk, ids, "feature-shipped")
+    assert {i.conv_id: i.state for i in again.items} == {carrier: "new", covered: "covered", bobs: "already"}
+
+    rerun = await followup.run(desk, again)
+    assert [i.conv_id for i, _, _ in rerun.queued] == [carrier] and [i.conv_id for i in rerun.noted] == [covered]
+    notes = await notes_of(desk, covered)
+    assert len(notes) == 3 and f"in #{carrier}" in notes[2] and "cancelled" not in notes[2], notes
+    assert {i.conv_id: i.state for i in (await followup.plan(desk, ids, "feature-shipped")).items} == {
+        carrier: "already", covered: "already", bobs: "already"}
+    clock.now += 3600
+    await sender.run_due()
+    got = smtp_sink.wait_for(2)
+    assert sorted(r for m in got for r in m.rcpt_tos) == ["ann@c.test", "bob@c.test"]
+    await desk.close()

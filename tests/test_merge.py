@@ -8,6 +8,7 @@ import pytest
 from tests.mailfactory import BASE, make_mail
 from tui_desk.config import Config
 from tui_desk.desk.commands import CommandError
+from tui_desk.desk.history import conversation_history
 from tui_desk.desk.importer import import_paths
 from tui_desk.desk.keywords import keywords_for
 from tui_desk.desk.service import Desk
@@ -98,12 +99,38 @@ async def test_merge_moves_messages_state_and_queue(tmp_path):
     assert state[a].tags == ("printer", "urgent")
     assert state[a].assignee == "sam" and state[a].status == "open"
     assert b not in await desk.queue_ids() and b not in await desk.queue_ids(query="status:pending")
-    assert await desk.conversation(b) is None
+    assert (await desk.conversation(b)).id == a  # the merged-away id shows where it went
     [row] = await desk.queue_rows([a])
     assert row.message_count == 4 and row.tags == ("printer", "urgent")
     # the summary is worked out again: ann's last mail (b2) is the one waiting
     conv = await desk.store.fetchone("SELECT last_date, waiting_since FROM conversations WHERE id=?", (a,))
     assert conv["last_date"] == T0 + 30 * 60 and conv["waiting_since"] == T0 + 20 * 60
+    await desk.close()
+
+
+async def test_merge_keeps_the_targets_owner_else_the_merged_ones_and_says_so_in_history(tmp_path):
+    """The tryout: #95 (Bob's) merged into #97 (nobody's) lost Bob, the history had no merge, and
+    the pane showing #95 said it no longer exists. Now #97 is Bob's, both histories read the
+    merge with both ids, and #95 opens #97; undo puts the owners back and says so too."""
+    desk, a, b = await two_conversations(tmp_path)
+    z = await conv_of(desk, "z1@t")
+    await desk.assign([a], None)
+    await desk.merge(a, [b])
+    assert (await conversation_states(desk.store, [a]))[a].assignee == "bob"
+    said = [h.text for h in await conversation_history(desk, a)]
+    assert said[-3:] == ["assigned to bob (was nobody)", "tagged +urgent", f"merged #{b} into #{a}"], said
+    assert (await desk.conversation(b)).id == a
+    assert (await desk.conversation(z)).id == z and await desk.conversation(9999) is None
+    await desk.undo()
+    states = await conversation_states(desk.store, [a, b])
+    assert (states[a].assignee, states[b].assignee) == (None, "bob")
+    assert [h.text for h in await conversation_history(desk, a)][-3:] == [
+        "unassigned (was bob)", "tagged -urgent", f"undid the merge of #{b} into #{a}"]
+    assert (await desk.conversation(b)).id == b
+    # the target's own owner stays
+    await desk.assign([z], "zoe")
+    await desk.merge(z, [b])
+    assert (await conversation_states(desk.store, [z]))[z].assignee == "zoe"
     await desk.close()
 
 

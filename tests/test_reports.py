@@ -357,3 +357,31 @@ async def test_two_stores_on_one_mailbox_and_a_rebuilt_one_give_the_same_report(
     assert {g["key"] for g in reports[0]["breakdowns"]["agent"]} >= {"alice", "bob"}
     for d in (alice, bob, fresh):
         await d.close()
+
+
+async def test_an_undone_close_is_no_reopen_in_the_figures_nor_in_the_history(tmp_path):
+    """The tryout: c then u within the undo window counted a reopen (report --json reopens 1) and
+    the history said "reopened (was closed)". An undo takes the close back: no reopen, no close,
+    no resolution or FCR from it; the history says "closed, undone" once. A later close is the
+    conversation's one close, resolved at first contact; a reopen by hand is still a reopen."""
+    desk, clock = await open_desk(tmp_path)
+    await customer(desk, "u1@t", 0, "Una <una@u.test>", subject="Parcel")
+    await reply(desk, "u2@t", 60, ["u1@t"])
+    conv = await conv_of(desk, "u1@t")
+    await set_status(desk, clock, 90, "u1@t", "closed")
+    clock.now = at(90.1)
+    assert await desk.undo() == "closed 1 conversation"
+    h = (await desk.report(P_SINCE, P_UNTIL)).headline
+    assert (h.closed, h.reopens, h.reopened_conversations, h.fcr_eligible) == (0, 0, 0, 0)
+    assert [line.text for line in await desk.history(conv) if line.kind == "status"] == ["closed, undone"]
+
+    await set_status(desk, clock, 120, "u1@t", "closed")
+    h = (await desk.report(P_SINCE, P_UNTIL)).headline
+    assert (h.closed, h.reopens, h.fcr_eligible, h.fcr_resolved) == (1, 0, 1, 1)
+    assert h.resolution.calendar.median == 120 * MIN
+    await set_status(desk, clock, 150, "u1@t", "open")  # by hand, not an undo: a reopen
+    h = (await desk.report(P_SINCE, P_UNTIL)).headline
+    assert (h.closed, h.reopens, h.reopened_conversations) == (0, 1, 1)
+    assert [line.text for line in await desk.history(conv) if line.kind == "status"] == [
+        "closed, undone", "closed (was pending)", "reopened (was closed)"]
+    await desk.close()

@@ -1922,3 +1922,29 @@ async def test_a_completes_known_agents_and_asks_before_assigning_a_stranger():
         await pilot.press("a", *"dora", "enter", "enter")  # a new teammate: Enter again assigns
         await settle(pilot)
         assert desk.actions[-1] == ("assign", [1], "dora")
+
+
+async def test_a_first_name_assigns_the_one_agent_it_begins():
+    """The tryout: a, bob, Enter asked "bob is not a known agent" though "Bob Okafor" was the only
+    match. The one rule of the CLI's assign (desk.agent_names.resolve): assigned, not asked; a
+    beginning several agents share is asked about, naming them."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk: FakeDesk = app.desk  # type: ignore[assignment]
+
+        async def known_agents() -> list[str]:
+            return ["alice", "Bob Okafor", "Bonnie Lee"]
+        desk.known_agents = known_agents  # type: ignore[method-assign]
+        await pilot.press("a", *"bob", "enter")
+        await settle(pilot)
+        assert desk.actions[-1] == ("assign", [1], "Bob Okafor")
+        await pilot.press("a", *"bo", "enter")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, ActionPrompt)
+        assert desk.actions[-1] == ("assign", [1], "Bob Okafor")
+        assert "bo could be Bob Okafor, Bonnie Lee — assign anyway? Enter/Esc" in plain_text(
+            prompt.query_one("#prompt-note", Static))
+        await pilot.press("escape")
+        await settle(pilot)

@@ -4,6 +4,8 @@ a search the row under the cursor is the row shown highlighted, on screen."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tui_desk.ui.compose import ComposeScreen
@@ -104,4 +106,37 @@ async def test_esc_after_a_search_shows_the_row_it_keeps(demo):
         await pilot.press("j")
         await pilot.pause(0.1)
         assert app.queue.current_id == queue_ids[queue_ids.index(kept) + 1]
+        assert cursor_on_screen(app)
+
+
+async def test_a_snooze_that_runs_out_comes_back_at_the_clock_tick(demo):
+    """The tryout: z 1m on a row; past its wake time the open app's queue had it back only once
+    the view changed. The clock's tick (MainScreen.follow_clock, every 30 s) reads the list
+    again: the woken conversation is back, and the cursor stays on the row it was on."""
+    make_app, _ = demo
+    offset = [0.0]
+    app = make_app(clock=lambda: time.time() + offset[0])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.background is not None and len(app.queue.ids) > 10)
+        await pilot.pause(0.1)
+        for _ in range(5):
+            await pilot.press("j")
+        ids = list(app.queue.ids)
+        snoozed, kept = ids[2], ids[5]
+        assert app.queue.current_id == kept
+        await app.desk.snooze([snoozed], "1m")
+        app.screen.reload_shown()
+        await until(pilot, lambda: snoozed not in app.queue.ids)
+        await pilot.pause(0.1)
+        assert app.queue.current_id == kept
+        app.screen.follow_clock()  # no time has passed: the list stays as it is
+        await pilot.pause(0.2)
+        assert snoozed not in app.queue.ids
+        offset[0] = 120.0  # past the wake time
+        app.screen.follow_clock()
+        await until(pilot, lambda: snoozed in app.queue.ids)
+        await pilot.pause(0.1)
+        assert app.queue.ids.index(snoozed) == 2
+        assert app.queue.current_id == kept
+        assert app.queue.cursor == 5
         assert cursor_on_screen(app)

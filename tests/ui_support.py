@@ -5,6 +5,7 @@ shows."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import sqlite3
 import time
 from collections.abc import Callable
@@ -51,9 +52,10 @@ async def until(pilot, condition: Callable[[], Any], timeout: float = 10.0) -> N
 async def demo_apps(folder: Path):
     """(make_app, sink): the demo store in ``folder`` with its outbox emptied (the demo's reply
     for tomorrow: the tests count their own) and its SMTP sink started (the caller stops it).
-    make_app(undo_seconds=10, smtp_port=None, temporary_store=False, account_name=None) opens a
-    real Desk, sending to the sink (or to smtp_port: nothing listens on a closed one); account_name:
-    the demo's account under another name (the config renamed it)."""
+    make_app(undo_seconds=10, smtp_port=None, temporary_store=False, account_name=None, clock=None)
+    opens a real Desk, sending to the sink (or to smtp_port: nothing listens on a closed one);
+    account_name: the demo's account under another name (the config renamed it); clock: the
+    desk's and the app's "now" (a test moves it), else the real one."""
     from tui_desk.cli import prepare_demo
     from tui_desk.demo import DemoMailSink, demo_config
     from tui_desk.desk.service import Desk
@@ -66,17 +68,18 @@ async def demo_apps(folder: Path):
     port = sink.start()
 
     def make_app(undo_seconds: int = 10, smtp_port: int | None = None, temporary_store: bool = False,
-                 account_name: str | None = None) -> DeskApp:
+                 account_name: str | None = None, clock: Callable[[], float] | None = None) -> DeskApp:
         config = demo_config(port if smtp_port is None else smtp_port)
         renamed = {"name": account_name} if account_name else {}
         account = dataclasses.replace(config.accounts[0], undo_send_seconds=undo_seconds, **renamed)
         config = dataclasses.replace(config, accounts=(account,))
 
         async def open_desk():
-            return await Desk.open(db, config)
+            return await (Desk.open(db, config) if clock is None else Desk.open(db, config, clock=clock))
 
         return DeskApp(open_desk=open_desk, theme="tui-desk-dark", theme_dirs=THEME_DIRS,
-                       temporary_store=temporary_store)
+                       temporary_store=temporary_store,
+                       clock=None if clock is None else lambda: dt.datetime.fromtimestamp(clock()).astimezone())
 
     return make_app, sink
 

@@ -179,6 +179,18 @@ def _ids_and_rest(items: list[str], what: str) -> tuple[list[int], list[str]]:
     return ids, rest
 
 
+async def _agent_named(desk, name: str, new: bool) -> str:
+    """The known agent `name` names (desk.agent_names.resolve, as the app's assign prompt); a name
+    that names none is refused (exit 2, one line naming the agents) unless --new says it is new."""
+    from tui_desk.desk.agent_names import not_an_agent, resolve
+    agents = await desk.known_agents()
+    agent = resolve(name, agents)
+    if agent is not None or new:
+        return agent or name
+    known = f"the agents: {', '.join(agents)}" if agents else "no agents are known yet"
+    raise UsageError(f"{not_an_agent(name, agents)} ({known}); --new assigns it anyway")
+
+
 async def _triage(desk, args) -> None:
     """The same actions as the TUI's keys, through the same Desk methods."""
     from tui_desk.desk.commands import CommandError
@@ -212,7 +224,8 @@ async def _triage(desk, args) -> None:
         else:
             ids, words = _ids_and_rest(args.items, "agent name")
             name = " ".join(words)
-            done = await desk.assign(ids, None if name.lower() in ("nobody", "none", "-") else name)
+            done = await desk.assign(ids, None if name.lower() in ("nobody", "none", "-")
+                                     else await _agent_named(desk, name, args.new_agent))
     except (CommandError, WhenError) as e:
         raise UsageError(str(e)) from None
     if args.json:

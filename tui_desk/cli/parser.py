@@ -100,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_json(p)
     p = command(sub, "assign", "assign to an agent: assign ID [ID...] NAME (or nobody)")
     p.add_argument("items", nargs="+", metavar="ID|NAME",
-                   help=IDS_THEN + "the agent's name; nobody (or none, -) unassigns")
+                   help=IDS_THEN + "the agent's name (a first name is the one agent it begins); "
+                                   "nobody (or none, -) unassigns")
+    p.add_argument("--new", "--force", dest="new_agent", action="store_true",
+                   help="assign to a name that is no known agent (a new teammate); without it that is refused")
     add_json(p)
     p = command(sub, "merge", "merge KEEP OTHER [OTHER...]: the others' mail joins KEEP (u/undo in the app)")
     p.add_argument("items", nargs="+", type=int, metavar="ID",

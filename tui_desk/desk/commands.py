@@ -45,16 +45,17 @@ async def _apply(desk: DeskCore, conv_ids: list[int], edit: Callable[[ConvState]
 
 
 async def write_states(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState],
-                       by: str | None = None) -> None:
+                       by: str | None = None, undo: bool = False) -> None:
     """Store the states, queue the change (from `before`) for the server and record it in the
-    history (desk.history; an undo records the change back as new events). `by`: what made a
-    status change when no person did it by hand (desk.history: a status event's "by")."""
+    history (desk.history; an undo records the change back as new events, marked `undo`: it
+    takes the change back, it is no reopen). `by`: what made a status change when no person did
+    it by hand (desk.history: a status event's "by")."""
     from tui_desk.desk.history import record_state_changes
     store = desk.store
     async with store.transaction():
         await queries.write_states(store, states)
         await queue_changes(store, states, before)
-        await record_state_changes(desk, states, before, by)
+        await record_state_changes(desk, states, before, by, undo)
     await desk.refresh(list(states))
 
 
@@ -166,6 +167,6 @@ async def undo(desk: DeskCore) -> str | None:
         return change.description
     states = {cid: dataclasses.replace(s) for cid, s in change.before.items()}
     existing = await queries.conversation_states(desk.store, list(states))
-    await write_states(desk, {cid: s for cid, s in states.items() if cid in existing}, existing)
+    await write_states(desk, {cid: s for cid, s in states.items() if cid in existing}, existing, undo=True)
     return change.description
 

@@ -15,6 +15,11 @@ check, crash recovery: sync.delivery).
   mail: the same on every teammate's desk). One already in the outbox (in any state, done too)
   or among the stored mail (its copy synced from Sent, a teammate's) is not queued again, and
   the outbox refuses a second row with one Message-ID anyway.
+- A cancelled mail is no follow-up sent: a covered conversation counts as done only while its
+  customer's mail is in the outbox or among the stored mail. Cancelling (or discarding) the
+  mail in the outbox (Desk.cancel_send and discard_send call `mail_cancelled`) leaves a note beside each note that
+  named it, saying it was cancelled and the customer got nothing; the next run sends the mail
+  and notes those conversations anew (the note of round k+1 once round k's was cancelled).
 - Resumable: each reply is queued in its own transaction with its `reply` event
   (data: "followup": the id), and the notes follow the replies; after a kill -9 the same command
   again queues the missing ones, nothing twice, notes the rest, then tags and sets the status of
@@ -154,6 +159,36 @@ def note_message_id(followup_id: str, anchor: str) -> str:
     return derived_message_id(followup_id, anchor, NOTE_DOMAIN).replace(MESSAGE_ID_PREFIX, NOTE_PREFIX, 1)
 
 
+CANCELLED_PREFIX = "followup-cancelled."
+
+
+def _round_note_id(followup_id: str, anchor: str, round_no: int) -> str:
+    """The note's Message-ID in round `round_no`: 0 is note_message_id; a later round (the mail of
+    the one before was cancelled) keeps the follow-up's part, so the cancel finds every round."""
+    if round_no == 0:
+        return note_message_id(followup_id, anchor)
+    fid = hashlib.sha256(followup_id.encode()).hexdigest()[:12]
+    conv = hashlib.sha256(f"{followup_id}\n{anchor}\n{round_no}".encode()).hexdigest()[:24]
+    return f"{NOTE_PREFIX}{fid}.{conv}@{NOTE_DOMAIN}"
+
+
+def cancelled_note_id(note_id: str) -> str:
+    """The one Message-ID of the note that says the mail note `note_id` named was cancelled."""
+    return f"{CANCELLED_PREFIX}{hashlib.sha256(note_id.encode()).hexdigest()[:36]}@{NOTE_DOMAIN}"
+
+
+async def _current_note(desk: Desk, followup_id: str, anchor: str) -> str:
+    """The Message-ID of the conversation's note for this round of the follow-up: the first round
+    whose note is not there yet or was not cancelled."""
+    round_no = 0
+    while True:
+        note_id = _round_note_id(followup_id, anchor, round_no)
+        cancelled = cancelled_note_id(note_id)
+        if await _known(desk, [note_id, cancelled]) != {note_id, cancelled}:
+            return note_id
+        round_no += 1
+
+
 def _account(desk: Desk, account: AccountConfig | None) -> AccountConfig:
     return account or desk.config.account(None)
 
@@ -191,7 +226,7 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
     theirs = await per_customer.customers_conversations(desk, {f.customer for f in facts.values() if f.customer})
     anchors = await store_events.anchors(desk.store, set(ids) | set(theirs))
     mids = {cid: derived_message_id(followup_id, anchor, domain) for cid, anchor in anchors.items()}
-    notes = {cid: note_message_id(followup_id, anchors[cid]) for cid in ids if cid in anchors}
+    notes = {cid: await _current_note(desk, followup_id, anchors[cid]) for cid in ids if cid in anchors}
     known = await _known(desk, [*mids.values(), *notes.values()])
     told: dict[str, int] = {}  # customer -> the conversation their mail went in, before this run
     for cid, customer in sorted(theirs.items()):
@@ -204,7 +239,8 @@ async def plan(desk: Desk, conv_ids: Sequence[int], snippet_name: str, followup_
             items.append(FollowupItem(cid, "", problem=f"no conversation {cid} with mail"))
             continue
         customer = facts[cid].customer
-        done = mids[cid] in known or notes[cid] in known
+        # noted counts while the mail it names is there: a cancelled one reached nobody
+        done = mids[cid] in known or (notes[cid] in known and customer in told)
         elsewhere = told.get(customer) if customer and told.get(customer) != cid and mids[cid] not in known else None
         if cid in blocks and not done:
             items.append(FollowupItem(cid, mids[cid], problem=f"a sender automatic replies skip: {blocks[cid]}",
@@ -331,12 +367,39 @@ async def _note(desk: Desk, the_plan: Plan, item: FollowupItem, carrier: Followu
     anchors = await store_events.anchors(desk.store, [item.conv_id])
     if item.conv_id not in anchors:
         raise CommandError(f"no conversation {item.conv_id} with mail")
-    message_id = note_message_id(the_plan.followup_id, anchors[item.conv_id])
+    message_id = await _current_note(desk, the_plan.followup_id, anchors[item.conv_id])
     if await _known(desk, [message_id]):
         return
     to = ", ".join(carrier.to) if carrier is not None else item.customer
     await add_note(desk, item.conv_id, f"Follow-up '{the_plan.followup_id}' (snippet {the_plan.snippet.name}) "
                    f"goes to {to} in #{item.told_in}, not here: one mail per customer.", message_id=message_id)
+
+
+async def mail_cancelled(desk: Desk, message_id: str, conv_id: int | None, recipients: Sequence[str]) -> int:
+    """A follow-up mail left the outbox unsent (cancelled, discarded): each note of the follow-up
+    in its customer's conversations gets a note beside it saying so, once (the note's text stays:
+    it was true when written). Not a follow-up's mail: nothing. Returns how many notes it added."""
+    from tui_desk.desk.notes import add_note
+    if not message_id.startswith(MESSAGE_ID_PREFIX) or conv_id is None:
+        return 0
+    fid = message_id[len(MESSAGE_ID_PREFIX):].split(".", 1)[0]
+    customer = (await per_customer.conversations(desk, [conv_id])).get(conv_id)
+    theirs = (await per_customer.customers_conversations(desk, {customer.customer}) if customer and customer.customer
+              else {conv_id: ""})
+    rows = await desk.store.fetchall(
+        "SELECT conv_id, message_id FROM messages WHERE is_note = 1 AND message_id LIKE ?"  # hex: no wildcard
+        " AND conv_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (f"{NOTE_PREFIX}{fid}.%", json.dumps(sorted(theirs))))
+    to = sanitize_line(", ".join(recipients)) or "the customer"
+    added = 0
+    for note_conv, note_id in rows:
+        cancelled = cancelled_note_id(note_id)
+        if await _known(desk, [cancelled]):
+            continue
+        await add_note(desk, note_conv, f"The follow-up mail to {to} in #{conv_id} was cancelled before it went out: "
+                       f"{to} got nothing. This conversation can get the follow-up again.", message_id=cancelled)
+        added += 1
+    return added
 
 
 def preview_lines(the_plan: Plan) -> list[FollowupLine]:

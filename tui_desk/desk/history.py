@@ -4,7 +4,7 @@ One event per conversation per change, recorded in the transaction of the change
 
     status   {"from": "open", "to": "closed"}, with "by": "rule" | "incident" | "followup" when no
              person set it on this conversation by hand (a rule, an incident's resolve --close,
-             a bulk follow-up's --status)
+             a bulk follow-up's --status), and "undo": true when an undo (u) set it back
     assign   {"from": "alice" | null, "to": "bob" | null}
     snooze   {"until": unix seconds | null, "reply": true while "until the customer replies"}
     unsnooze {}
@@ -12,6 +12,8 @@ One event per conversation per change, recorded in the transaction of the change
     reply    {"message_id": ..., "reply_all": bool, "snippets": [{"name": ..., "hash": sha256 hex}]}
     forward  {"message_id": ..., "to": [addresses]}
     note     {"message_id": ...}
+    merge    {"into": id, "merged": [ids]} in the kept conversation (desk.merge; ids are this
+             desk's numbers); unmerge: the same, when undo took them out again
 
     rule      {"rule": name, "says": "rule 'refunds to billing' tagged +billing"}
     autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...],
@@ -25,6 +27,9 @@ A rule's actions record their own events too (a tag event beside the rule event 
 an automatic reply is an `autoreply` event, never a `reply` (desk.rules.execute). Read back, such
 a state event is left out, and so is the `autoreply` a rule's line says it sent: the rule's line
 says it (`conversation_history`, `rules_own`, `rules_replies`).
+An undo takes its status change back (desk.metrics.timeline.undone): the change and its undo
+are neither a close nor a reopen for the metrics (desk.report_data), and read back as one line,
+"closed, undone".
 A customer's mail reopening or waking a conversation is not recorded: every client would record
 it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
@@ -50,16 +55,18 @@ if TYPE_CHECKING:
 
 def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, anchor: str,
                  clock: float | None = None, new_id: Callable[[float], str] = new_event_id,
-                 by: str | None = None) -> list[Event]:
+                 by: str | None = None, undo: bool = False) -> list[Event]:
     """The events that take a conversation from `before` to `after` (none when nothing changed).
-    `new_id`: makes each event's id from `clock` (the demo's history gives seeded ones)."""
+    `new_id`: makes each event's id from `clock` (the demo's history gives seeded ones); `undo`:
+    an undo sets the state back (its status event says so)."""
     out: list[Event] = []
     clock = at if clock is None else clock
 
     def add(kind: str, data: dict[str, Any]) -> None:
         out.append(Event(new_id(clock), at, agent, kind, anchor, data))
     if before.status != after.status:
-        add("status", {"from": before.status, "to": after.status, **({"by": by} if by else {})})
+        add("status", {"from": before.status, "to": after.status, **({"by": by} if by else {}),
+                       **({"undo": True} if undo else {})})
     if before.assignee != after.assignee:
         add("assign", {"from": before.assignee, "to": after.assignee})
     if (before.snooze_until, before.snooze_reply) != (after.snooze_until, after.snooze_reply):
@@ -74,15 +81,26 @@ def state_events(before: ConvState, after: ConvState, *, at: int, agent: str, an
 
 
 async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], before: dict[int, ConvState],
-                               by: str | None = None) -> None:
-    """Inside the caller's transaction: the events of an action (or of its undo); `by`: see
-    state_events."""
+                               by: str | None = None, undo: bool = False) -> None:
+    """Inside the caller's transaction: the events of an action (or of its undo); `by`, `undo`:
+    see state_events."""
     anchors = await store_events.anchors(desk.store, states)
     at, agent = desk.now(), desk.agent
     found = [e for cid, s in sorted(states.items()) if cid in before and cid in anchors
              for e in state_events(before[cid], s, at=at, agent=agent, anchor=anchors[cid], clock=desk.clock(),
-                                   by=by)]
+                                   by=by, undo=undo)]
     await store_events.record(desk.store, found)
+
+
+async def record_merge(desk: DeskCore, kind: str, into: int, merged: list[int], states: dict[int, ConvState],
+                       before: dict[int, ConvState]) -> None:
+    """Inside the caller's transaction: the `merge` (or `unmerge`) event of the kept conversation,
+    after the state events of what the merge changed in it (`before` -> `states`: its owner)."""
+    await record_state_changes(desk, states, before)
+    anchor = (await store_events.anchors(desk.store, [into])).get(into)
+    if anchor is not None:
+        await store_events.record(desk.store, [Event(new_event_id(desk.clock()), desk.now(), desk.agent, kind, anchor,
+                                                     {"into": into, "merged": sorted(merged)})])
 
 
 async def record_message(desk: DeskCore, conv_id: int, kind: str, data: dict[str, Any],
@@ -156,6 +174,10 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
         text = "forwarded to " + sanitize_line(", ".join(map(str, d.get("to") or [])))
     elif event.kind == "note":
         text = "added a note"
+    elif event.kind in ("merge", "unmerge"):
+        merged = ", ".join(f"#{sanitize_line(str(i))}" for i in d.get("merged") or [])
+        into = f"#{sanitize_line(str(d.get('into')))}"
+        text = f"merged {merged} into {into}" if event.kind == "merge" else f"undid the merge of {merged} into {into}"
     elif event.kind == "rule":
         text = sanitize_line(str(d.get("says") or f"rule '{d.get('rule')}'"))
     elif event.kind == "autoreply":
@@ -232,11 +254,15 @@ async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine
     said_by_rule = rules_own(found)
     replies = rules_replies(found)
     said_by_rule.update(e.event_id for e in replies.values())
+    from tui_desk.desk.metrics.timeline import undone  # the metrics' rule: only when history is read
+    taken_back = undone((e.event_id, e.data) for e in found if e.kind == "status")
     lines = []
     for e in found:
-        if e.event_id in said_by_rule:
+        if e.event_id in said_by_rule or (e.event_id in taken_back and e.data.get("undo")):
             continue
         text = describe(e, zone)
+        if e.event_id in taken_back:  # its undo reads here, once
+            text = f"{_STATUS_WORDS.get(str(e.data.get('to')), 'set ' + sanitize_line(str(e.data.get('to'))))}, undone"
         reply = replies.get(e.event_id)
         wait = reply.data.get("expected_wait") if reply is not None else None
         if isinstance(wait, dict):

@@ -4,7 +4,10 @@ Merge (keep, others): every message of the others moves into `keep`, and so does
 key of theirs (store.merge), so mail that later threads to either side, and a re-import or
 re-sync of the same mail, lands in the merged conversation: the merge holds with no record of
 its own. Local state merges as the team keywords do (desk.keywords): tags are the union;
-status, assignee and snooze are the kept conversation's. Queued replies and a draft go along;
+status and snooze are the kept conversation's, and so is the assignee, or when it has none the
+first merged one's that has one (an owner is never lost). The history of the kept conversation
+says the merge (a `merge` event naming both ids; its undo an `unmerge` one), and a merged-away
+id shows the kept conversation (Desk.conversation). Queued replies and a draft go along;
 two drafts among the conversations are refused (send or discard one first). A merged-away id
 stays an alias of `keep`, so a `[#N]` marker in a customer's subject still finds it.
 
@@ -40,6 +43,7 @@ from typing import Awaitable, Callable
 
 from tui_desk.desk.commands import UNDO_DEPTH, CommandError
 from tui_desk.desk.core import Change, DeskCore
+from tui_desk.desk.history import record_merge
 from tui_desk.desk.keywords import keywords_for, queue_changes
 from tui_desk.store import merge as store_merge
 from tui_desk.store import queries
@@ -114,11 +118,13 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
             raise CommandError(f"{_listing(drafts)} each have a draft: send or discard all but one first")
         states = await queries.conversation_states(store, [keep_id, *others])
         before = {cid: dataclasses.replace(s) for cid, s in states.items()}
-        merged = dataclasses.replace(states[keep_id],
+        owner = next((states[c].assignee for c in (keep_id, *others) if states[c].assignee), None)
+        merged = dataclasses.replace(states[keep_id], assignee=owner,
                                      tags=tuple(sorted({t for s in states.values() for t in s.tags})))
         records = await store_merge.merge_conversations(store, keep_id, others)
         await queries.write_states(store, {keep_id: merged})
         await queue_changes(store, {keep_id: merged})
+        await record_merge(desk, "merge", keep_id, others, {keep_id: merged}, {keep_id: states[keep_id]})
         customers = [key for r in records if isinstance(key := r.row["customer_key"], str) and key]  # a TEXT column
         # the others' customers' open conversations get their loud-customer ranking again
         rerank = await queries.open_conversations_of_customers(store, customers) if customers else []
@@ -134,8 +140,11 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
             states = {now: before[was] for was, now in restored.items()}
             if home == keep_id:  # else keep was merged on since: that merge's state stays
                 states[keep_id] = before[keep_id]
+            now = await queries.conversation_states(store, [home])
             await queries.write_states(store, states)
             await queue_changes(store, states)
+            kept = {home: states[home]} if home in states else {}
+            await record_merge(desk, "unmerge", home, list(restored.values()), kept, now)
         await desk.refresh({home, *restored.values(), *rerank})
         await _settle(desk, states)
 

@@ -9,8 +9,9 @@ Turns (desk.metrics.Turn) come from the conversation's messages:
 Events whose mail is not in the store still count: a reply event is an `agent` turn at its time
 (forward / note / autoreply / survey likewise as their roles), so a store without the Sent
 folder agrees with one that has it.
-Status changes are the status events. A snooze (snooze event) ends at the first of: an unsnooze
-event, its `until`, a customer message after it began (mail wakes a snoozed conversation), a
+Status changes are the status events, but for those an undo took back and those undos
+(desk.metrics.timeline.undone: an accidental close and its undo are no close and no reopen).
+A snooze (snooze event) ends at the first of: an unsnooze event, its `until`, a customer message after it began (mail wakes a snoozed conversation), a
 status event, or the next snooze (which starts a span of its own); none of these: still snoozed.
 tags and assignee are the conversation's now; the customer domain is the part after "@" of the
 conversation's customer address. has_history: the conversation has any event. Merged
@@ -25,6 +26,7 @@ import marshal
 from typing import Any, Iterable, Iterator
 
 from tui_desk.desk.metrics import ConvMetrics, Reopen, Reply, SnoozeSpan, StatusChange, Timeline, Turn
+from tui_desk.desk.metrics.timeline import undone
 from tui_desk.store.report_cache import ConversationSource, EventRow
 
 ENCODING = 1  # of encode(); part of the cache key with metrics.METRICS_VERSION
@@ -89,8 +91,9 @@ def timeline(src: ConversationSource) -> Timeline:
             continue
         turns.append(Turn(e.at, event_role, e.agent, _snippet_names(d) if event_role == "agent" else ()))
 
-    status = [StatusChange(e.at, str(d.get("to")), e.agent) for e, d in decoded
-              if e.kind == "status" and isinstance(d.get("to"), str)]
+    changes = [(n, (e, d)) for n, (e, d) in enumerate(decoded) if e.kind == "status" and isinstance(d.get("to"), str)]
+    taken_back = undone((n, d) for n, (_, d) in changes)  # an undo and what it took back: neither happened
+    status = [StatusChange(e.at, str(d.get("to")), e.agent) for n, (e, d) in changes if n not in taken_back]
     snoozes: list[SnoozeSpan] = []
     start: int | None = None
     until: int | None = None

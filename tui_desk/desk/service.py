@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
@@ -236,7 +236,13 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return build_rows(ids, stored, now, self.config, slas)
 
     async def conversation(self, conv_id: int) -> ConversationView | None:
+        """The conversation `conv_id` names now: a merged-away id shows the one it went into (as a
+        [#N] marker finds it), so a pane or `show` on it follows; None when there is none."""
         rows = await queries.conversation_rows(self.store, [conv_id])
+        if conv_id not in rows:
+            from tui_desk.store.merge import merged_into
+            conv_id = await merged_into(self.store, conv_id) or conv_id
+            rows = await queries.conversation_rows(self.store, [conv_id])
         if conv_id not in rows:
             return None
         messages = await queries.messages_of(self.store, conv_id)
@@ -386,7 +392,18 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def cancel_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import cancel_send
-        return await cancel_send(self, outbox_id)
+        return await self._unsent(outbox_id, cancel_send)
+
+    async def _unsent(self, outbox_id: int, drop: Callable[[DeskCore, int], Awaitable[str]]) -> str:
+        """A mail leaves the outbox unsent (cancelled, discarded): a bulk follow-up's notes say
+        so (desk.followup.mail_cancelled); its conversations can have it again."""
+        from tui_desk.desk.followup import mail_cancelled
+        from tui_desk.store import outbox
+        item = await outbox.get(self.store, outbox_id)
+        said = await drop(self, outbox_id)
+        if item is not None:
+            await mail_cancelled(self, item.message_id, item.conv_id, item.recipients)
+        return said
 
     async def send_anyway(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import send_anyway
@@ -398,7 +415,7 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def discard_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import discard_send
-        return await discard_send(self, outbox_id)
+        return await self._unsent(outbox_id, discard_send)
 
     async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None:
         """(body, reply_all, the server's error if a send was refused) of the saved draft."""

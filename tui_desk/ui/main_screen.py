@@ -116,10 +116,33 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self.set_interval(AGE_REFRESH, self.follow_clock)
 
     def follow_clock(self) -> None:
-        """The ages on show against the clock: the queue's rows, the open conversation's times."""
+        """The ages on show against the clock: the queue's rows, the open conversation's times;
+        and the list itself, which changes with the clock when a snooze runs out."""
         if self.alive():
             self.queue.refresh()
             self.conversation_pane.follow_clock()
+            self._list_at_clock()
+
+    @work(exclusive=True, group="queue-clock")
+    async def _list_at_clock(self) -> None:
+        """The list read again for the clock (the desk reads it whole only when a snooze ran
+        out, desk/queue_ids.py): set only when it changed and nothing else changed it meanwhile,
+        the cursor on its conversation, else on the row that took its place, the scroll kept."""
+        desk = self.desk
+        if desk is None or self.app.type_ahead.busy:
+            return
+        query, before = self.query_text, list(self.queue.ids)
+        try:
+            ids = await self.list_ids(query)
+        except Exception:  # noqa: BLE001 - the store is closing, or a search error said already
+            return
+        queue = self.queue if self.alive() else None
+        if queue is None or ids == before or query != self.query_text or queue.ids != before:
+            return
+        queue.set_ids(ids, keep=queue.current_id, at=queue.cursor, empty_text=self.empty_text(query),
+                      keep_scroll=True)
+        self.conversation_pane.queue_emptied(not ids)
+        self.update_queue_subtitle()
 
     def desk_ready(self, views: list[tuple[str, str | None]]) -> None:
         """The desk is open: rows past the first page can be fetched; its saved views."""

@@ -24,6 +24,7 @@ from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_desk.desk.agent_names import not_an_agent, resolve
 from tui_desk.desk.tags import change_words, parse_tag_words
 from tui_desk.desk.timefmt import format_wake
 from tui_desk.desk.when import SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when, snooze_presets
@@ -478,7 +479,8 @@ class NameSuggester(Suggester):
 def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
                   me: str | None, known_agents: Callable[[], Awaitable[list[str]]]) -> ActionPrompt:
     """``a``: me, a teammate (the desk's known agents; Tab completes them), unassign, or a
-    name typed in: one the desk does not know is asked about first (a typo makes a ghost agent)."""
+    name typed in: a first name is the one agent it begins (desk.agent_names.resolve, as the
+    CLI's assign); one the desk does not know is asked about first (a typo makes a ghost agent)."""
     suggester = NameSuggester([me] if me else [])
     asked: list[str] = []  # the unknown name Enter was pressed on once
 
@@ -491,12 +493,14 @@ def assign_prompt(title: str, apply: Callable[[str | None], Awaitable[str]],
         return out
 
     async def apply_choice(value: Any) -> str:
-        if isinstance(value, str) and value.casefold() not in {n.casefold() for n in suggester.names}:
+        if isinstance(value, str) and resolve(value, suggester.names) is None:
             await prompt.loaded.wait()  # the known agents, if Enter came first
-        if isinstance(value, str) and value.casefold() not in {n.casefold() for n in suggester.names}:
-            if asked != [value]:
+        if isinstance(value, str):  # a known agent, or the only one it begins (desk.agent_names)
+            agent = resolve(value, suggester.names)
+            if agent is None and asked != [value]:
                 asked[:] = [value]
-                raise ValueError(f"{value} is not a known agent — assign anyway? Enter/Esc")
+                raise ValueError(f"{not_an_agent(value, suggester.names)} — assign anyway? Enter/Esc")
+            value = agent or value
         return await apply(None if value is UNASSIGN else value)
 
     async def load(prompt: ActionPrompt) -> None:

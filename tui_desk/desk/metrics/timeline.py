@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, TypedDict, TypeVar
 
 if TYPE_CHECKING:  # only the type: the metrics stay pure functions, no import of the clock at run time
     from tui_desk.desk.business_time import BusinessClock
@@ -82,6 +82,24 @@ def merge_timelines(target: Timeline, *others: Timeline) -> Timeline:
         status_changes=tuple(sorted((s for p in parts for s in p.status_changes), key=lambda s: s.at)),
         snoozes=tuple(sorted((s for p in parts for s in p.snoozes), key=lambda s: s.start)),
         has_history=any(p.has_history for p in parts))
+
+
+K = TypeVar("K")
+
+
+def undone(status_events: Iterable[tuple[K, dict[str, Any]]]) -> set[K]:
+    """Of one conversation's status events as (key, data), oldest first: the keys of the changes
+    an undo took back, and of those undos. An undo's event ("undo": true) takes back the latest
+    change before it that is not taken back yet, when that one's `to` is the undo's `from`
+    (else, its change not found, the undo stands as a change of its own)."""
+    standing: list[tuple[K, dict[str, Any]]] = []
+    out: set[K] = set()
+    for key, data in status_events:
+        if data.get("undo") and standing and standing[-1][1].get("to") == data.get("from"):
+            out.update((standing.pop()[0], key))
+        else:
+            standing.append((key, data))
+    return out
 
 
 class Reply(NamedTuple):
