@@ -180,8 +180,8 @@ class FakeDesk:
             ("Snoozed", "is:snoozed"),
             ("Waking today", "is:waking-today"),
             ("Closed", "status:closed"),
-            ("Mentions", "mentions:me"),
             *([("Breaching", "sla:soon")] if self.slas is not None else []),
+            ("Mentions", "mentions:me"),
         ]
 
     async def view_ids(self, query: str | None) -> list[int]:

@@ -44,7 +44,7 @@ def test_a_note_mentioning_bob_tells_bob_and_lists_in_his_mentions_view(dovecot,
     assert "can you check" in seen  # the note's first words, in the notice
     assert "mentioned you" not in alice.screen()  # my own note never tells me
 
-    bob.keys("8")  # the eighth saved view (no [sla] targets here: the last one)
+    bob.keys("8")  # the last saved view: the eighth without [sla] targets
     # the title changes first, the list when the view's conversations are read: the one
     # conversation a note mentions bob in, and no other
     bob.wait_for(lambda s: "─ Mentions" in s and SUBJECTS[0] in queue_part(s)

@@ -170,12 +170,13 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
     def views(self) -> list[tuple[str, str | None]]:
         """Saved views: (name, query); None is the priority queue itself."""
         me = self.config.agent.lower()
-        # Mentions: notes mentioning me, not seen first, newest mention first (desk.mentions);
-        # Breaching: a running [sla] target breached or within its warn_minutes (only with targets)
+        # Breaching: a running [sla] target breached or within its warn_minutes (only with targets);
+        # Mentions: notes mentioning me, not seen first, newest mention first (desk.mentions), last,
+        # so the keys 1-8 name the views they named before it came
         return [("Queue", None), ("Mine", f'assignee:"{me}" status:open'), ("Unassigned", "is:unassigned status:open"),
                 ("Pending", "status:pending"), ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"),
-                ("Closed", "status:closed"), ("Mentions", "mentions:me"),
-                *([("Breaching", "sla:soon")] if self.config.sla.configured() else [])]
+                ("Closed", "status:closed"), *([("Breaching", "sla:soon")] if self.config.sla.configured() else []),
+                ("Mentions", "mentions:me")]
 
     async def view_ids(self, query: str | None) -> list[int]:
         """A saved view's conversations, in priority order."""
