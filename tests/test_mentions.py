@@ -113,3 +113,39 @@ async def test_a_first_look_on_a_store_that_has_mentions_says_nothing_then_only_
     [news] = await bob.mention_news()
     assert news.text == f"Ann mentioned you on #{cid}: @Bob and again"
     await bob.close()
+
+
+async def test_a_note_whose_body_is_still_to_come_waits_with_those_after_it(tmp_path):
+    """A sync may store a note's headers first: its mention is said when the body is there, and
+    a note stored after it waits with it (said once, in order); a body that never comes is
+    passed after BODY_WAIT, so the notices never stop."""
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.mentions import BODY_WAIT
+    config = dataclasses.replace(AGENTS, agent="Bob")
+    clock = [1_800_000_000.0]
+    ann = await Desk.open(tmp_path / "desk.db", dataclasses.replace(config, agent="Ann"), clock=lambda: clock[0])
+    box = mailbox.mbox(tmp_path / "mail.mbox")
+    box.add(make_mail("a1@t", subject="Hello"))
+    box.close()
+    await import_paths(ann, [tmp_path / "mail.mbox"], workers=1)
+    cid = await conv_of(ann, "a1@t")
+    bob = await Desk.open(tmp_path / "desk.db", config, clock=lambda: clock[0])
+    assert await bob.mention_news() == []
+    await ann.add_note(cid, "@Bob first")
+    await ann.add_note(cid, "@Bob second")
+    [first, _] = [r["id"] for r in await ann.store.fetchall("SELECT id FROM messages WHERE is_note = 1 ORDER BY id")]
+    await ann.store.execute("UPDATE messages SET body_state = 'headers', body = '', added_at = ? WHERE id = ?",
+                            (int(clock[0]), first))  # as a sync stores headers first
+    assert await bob.mention_news() == []
+    await ann.store.execute("UPDATE messages SET body_state = 'full', body = '@Bob first' WHERE id = ?", (first,))
+    assert [n.text.rpartition(": ")[2] for n in await bob.mention_news()] == ["@Bob first", "@Bob second"]
+
+    await ann.add_note(cid, "@Bob third")
+    await ann.store.execute("UPDATE messages SET body_state = 'headers', body = '', added_at = ? WHERE id = "
+                            "(SELECT max(id) FROM messages)", (int(clock[0]),))
+    assert await bob.mention_news() == []
+    clock[0] += BODY_WAIT + 1  # its body never came: passed, and what comes after is said again
+    await ann.add_note(cid, "@Bob fourth")
+    assert [n.text.rpartition(": ")[2] for n in await bob.mention_news()] == ["@Bob fourth"]
+    for d in (ann, bob):
+        await d.close()

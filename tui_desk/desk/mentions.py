@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MENTIONS_TOLD = "mentions_told_upto"
 NOTICE_CHARS = 60  # of the note's first words in a notice
+BODY_WAIT = 600  # seconds a note's body is waited for (a sync brings headers first), then it is passed
 
 
 def _one_agent(name: str) -> str:
@@ -45,7 +46,7 @@ def first_words(body: str) -> str:
 async def mention_news(desk: "DeskCore") -> list[MentionAlert]:
     """Notes by teammates that mention this agent, stored since the last look (oldest first);
     each is said once, at this start or the next. A note whose body has not come yet waits,
-    with those after it, for the next look."""
+    with those after it, for a later look (BODY_WAIT at most: its body may never come)."""
     store = desk.store
     newest = await queries.newest_message_id(store)
     told = await store.get_meta(MENTIONS_TOLD)
@@ -53,7 +54,7 @@ async def mention_news(desk: "DeskCore") -> list[MentionAlert]:
         return []
     upto = newest
     if told is not None:
-        waiting = await queries.first_note_without_body(store, int(told))
+        waiting = await queries.first_note_without_body(store, int(told), int(desk.now()) - BODY_WAIT)
         upto = newest if waiting is None else waiting - 1
         if upto <= int(told):
             return []

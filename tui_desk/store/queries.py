@@ -433,10 +433,11 @@ async def newest_message_id(store: Store) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-async def first_note_without_body(store: Store, after_id: int) -> int | None:
-    """The first note past `after_id` whose body is not fetched yet (a sync brings headers first)."""
-    row = await store.fetchone("SELECT min(id) FROM messages WHERE id > ? AND is_note = 1 AND body_state != 'full'",
-                               (after_id,))
+async def first_note_without_body(store: Store, after_id: int, added_since: int) -> int | None:
+    """The first note past `after_id`, stored since `added_since`, whose body is still to come
+    (a sync may bring headers first; one too big to fetch never comes)."""
+    row = await store.fetchone("SELECT min(id) FROM messages WHERE id > ? AND is_note = 1 AND body_state = 'headers'"
+                               " AND added_at >= ?", (after_id, added_since))
     return int(row[0]) if row and row[0] is not None else None
 
 
