@@ -8,12 +8,14 @@ from __future__ import annotations
 import dataclasses
 import mailbox
 
+import pytest
+
 from tests.accounts import AGENTS, agent
 from tests.mailfactory import make_mail
 from tui_desk.desk.service import Desk
 from tui_desk.store.queries import thread_message_ids
 from tui_desk.sync.imap_sync import AccountSync
-from tui_desk.store.search import mention_name, parse_query
+from tui_desk.store.search import SearchError, mention_name, parse_query
 
 
 async def conv_of(desk, message_id) -> int:
@@ -36,6 +38,11 @@ def test_a_name_is_written_without_spaces_and_mention_terms_take_either_form():
     assert mention_name("  Chen   Wei ") == "Chen.Wei"
     assert parse_query('mention:"Chen Wei"').mentions == parse_query("mention:@Chen.Wei").mentions == ["Chen.Wei"]
     assert parse_query("mentions:me", me="Bob Okafor").mentions == ["Bob.Okafor"]
+    for nobody in ("mention:@", 'mention:"@ "'):
+        with pytest.raises(SearchError, match="^mention: needs a value, e.g. mention:me$"):
+            parse_query(nobody)
+    with pytest.raises(SearchError, match="'mentions:me' is for searches and views"):
+        parse_query("mentions:me", rule_keys=True)  # a rule has nobody to be "me"
 
 
 async def test_a_teammates_mention_is_said_once_and_listed_until_opened(tmp_path, dovecot, mail_user):

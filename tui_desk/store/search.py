@@ -232,6 +232,8 @@ def parse_query(text: str, *, rule_keys: bool = False, me: str | None = None) ->
                 if me is None:
                     raise SearchError(f"'{key}:me' is for searches and views (they know who you are)")
                 value = me
+            if not value.lstrip("@").strip():
+                raise _no_value(key)
             q.mentions.append(mention_name(value.lstrip("@")))
         elif key == "id":
             q.ids.append(_conversation_ids(value))
