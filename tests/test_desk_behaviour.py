@@ -209,7 +209,8 @@ async def test_saved_views_are_the_same_and_quote_the_agent(desk):
     views = desk.views()
     assert views == [("Queue", None), ("Mine", 'assignee:"alice" status:open'),
                      ("Unassigned", "is:unassigned status:open"), ("Pending", "status:pending"),
-                     ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"), ("Closed", "status:closed")]
+                     ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"), ("Closed", "status:closed"),
+                     ("Mentions", "mentions:me")]
     ids = await desk.queue_ids()
     assert await desk.view_ids(None) == ids
     first, second = ids[:2]
@@ -244,6 +245,18 @@ async def test_search_words_fields_and_order(desk):
         await desk.queue_ids("status:gone")
     with pytest.raises(ValueError, match="is: is one of"):
         await desk.queue_ids("is:sleeping")
+    for empty in ("from:", "tag: needle", 'to:""'):  # nothing after the colon: not "everything"
+        with pytest.raises(ValueError, match=r"^(from|tag|to): needs a value, e\.g\. \1:\S+$"):
+            await desk.queue_ids(empty)
+
+
+async def test_mentions_are_a_search_term_and_a_view_of_none_yet(desk):
+    """Notes @mentioning the agent: tests/test_mentions.py on the real desk and server; here
+    both desks answer the term and the view alike while no note mentions anyone."""
+    assert await desk.view_ids("mentions:me") == [] == await desk.queue_ids(f"mention:{desk.agent}")
+    assert await desk.mention_news() == []
+    with pytest.raises(ValueError, match=r"^mention: needs a value, e\.g\. mention:me$"):
+        await desk.queue_ids("mention:")
 
 
 async def test_without_sla_targets_nothing_breaches_and_the_sla_order_is_the_order_given(desk):

@@ -29,8 +29,8 @@ from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names, fills
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill
-from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, MentionAlert, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill
+from tui_desk.store.search import STATUSES as ALL_STATUSES, mention_name, parse_query
 
 try:
     from tests.ui_fake_data import (AGENT, FAKE_AGENT, FIRST_NAMES, FIXED_NOW, FIXED_SNIPPETS, GENERATED_STATUSES,
@@ -112,6 +112,8 @@ class FakeDesk:
         self.followups: dict[tuple[str, int], int] = {}  # (snippet, conv id) -> outbox id: never twice
         self.incidents: dict[str, IncidentView] = {}  # active ones, by name
         self.incident_members: dict[str, list[int]] = {}  # the conversations that joined one
+        self.mention_alerts: list[MentionAlert] = []  # what the next mention_news() says (then nothing)
+        self.opened: set[int] = set()  # conversations opened: their mentions are seen
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -144,10 +146,12 @@ class FakeDesk:
 
     def _search(self, query: str, by_priority: bool) -> list[int]:
         """The real grammar; `sla:` answered from ``slas`` as the desk does (desk.sla)."""
-        ids = self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=by_priority)
-        wanted = parse_query(query).sla
-        if wanted:
-            ids = [i for i in ids if sla_matches((self.slas or {}).get(i), wanted)]
+        ids = self.search.ids(query, FIXED_NOW, range(1, self.n + 1), by_priority=by_priority, me=self.agent)
+        q = parse_query(query, me=self.agent)
+        if q.sla:
+            ids = [i for i in ids if sla_matches((self.slas or {}).get(i), q.sla)]
+        if mention_name(self.agent).casefold() in [n.casefold() for n in q.mentions]:  # not seen first, as desk.mentions (no new notes here)
+            ids = [i for i in ids if i not in self.opened] + [i for i in ids if i in self.opened]
         return ids
 
     async def sla_order(self, ids: list[int]) -> list[int]:
@@ -163,6 +167,10 @@ class FakeDesk:
         subjects = {cid: self._row(cid).subject for cid in self.slas}
         return self.sla_watch.look(self.slas, subjects, FIXED_NOW.timestamp(), FIXED_NOW.tzinfo or dt.timezone.utc)
 
+    async def mention_news(self) -> list[MentionAlert]:
+        said, self.mention_alerts = self.mention_alerts, []
+        return said
+
     def views(self) -> list[tuple[str, str | None]]:
         return [
             ("Queue", None),
@@ -173,6 +181,7 @@ class FakeDesk:
             ("Waking today", "is:waking-today"),
             ("Closed", "status:closed"),
             *([("Breaching", "sla:soon")] if self.slas is not None else []),
+            ("Mentions", "mentions:me"),
         ]
 
     async def view_ids(self, query: str | None) -> list[int]:
@@ -343,6 +352,7 @@ class FakeDesk:
         await self._pause()
         if not 1 <= conv_id <= self.n:
             return None
+        self.opened.add(conv_id)
         return self._conversation(conv_id)
 
     def _conversation(self, conv_id: int) -> ConversationView:

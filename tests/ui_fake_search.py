@@ -36,10 +36,12 @@ class FakeSearchIndex:
         self.loaded: set[int] = set()
         self.written: dict[int, tuple] = {}  # conversation -> the state its rows were written with
 
-    def ids(self, query: str, now: dt.datetime, cids: Iterable[int], by_priority: bool) -> list[int]:
+    def ids(self, query: str, now: dt.datetime, cids: Iterable[int], by_priority: bool, me: str) -> list[int]:
+        """``me``: the agent asking (mentions:me)."""
         self._write(cids)
         day_end = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo)
-        sql, params = to_sql(parse_query(query), int(now.timestamp()), by_priority, day_end=int(day_end.timestamp()))
+        sql, params = to_sql(parse_query(query, me=me), int(now.timestamp()), by_priority,
+                             day_end=int(day_end.timestamp()))
         return [r[0] for r in self.db.execute(sql, params)]
 
     def _write(self, cids: Iterable[int]) -> None:
@@ -63,10 +65,12 @@ class FakeSearchIndex:
 
     def _insert_messages(self, conv: ConversationView) -> None:
         for m in conv.messages:
-            rowid = self.db.execute(
-                "INSERT INTO messages (message_id, conv_id, date, subject, added_at) VALUES (?, ?, ?, ?, 0)",
-                (f"<{conv.id}.{m.id}@fake>", conv.id, _seconds(m.date), conv.subject)).lastrowid
             body = "\n".join(b.text for b in m.blocks)
+            rowid = self.db.execute(  # body and is_note: mention: looks in notes' bodies
+                "INSERT INTO messages (message_id, conv_id, date, subject, body, is_note, sender_name, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (f"<{conv.id}.{m.id}@fake>", conv.id, _seconds(m.date), conv.subject, body, int(m.is_note),
+                 m.sender)).lastrowid
             recipients = " ".join(part for part in (m.to, m.cc) if part)
             self.db.execute(
                 "INSERT INTO messages_fts (rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",

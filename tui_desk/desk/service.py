@@ -17,7 +17,7 @@ from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
 from tui_desk.desk.queue_rows import build_rows, outdated, stored_rows
-from tui_desk.desk.views import ConversationView, Fill, HistoryItem, OutboxEntry, QueueRow
+from tui_desk.desk.views import ConversationView, Fill, HistoryItem, MentionAlert, OutboxEntry, QueueRow
 
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
@@ -143,13 +143,18 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return await self.open_queue.ids(self.now())
 
     async def _search(self, text: str, by_priority: bool) -> list[int]:
-        """The store finds the query's terms; the desk answers `sla:` (store.search)."""
-        q = parse_query(text)
+        """The store finds the query's terms; the desk answers `sla:` (store.search) and puts
+        the mentions of this agent not yet seen first (desk.mentions)."""
+        q = parse_query(text, me=self.agent)
         ids = await query_ids(self.store, q, self.now(), by_priority, day_end=self._day_end())
         if q.sla:
             from tui_desk.desk.sla import sla_matches, slas_of
             slas = await slas_of(self, ids)
             ids = [i for i in ids if sla_matches(slas.get(i), q.sla)]
+        if ids and q.mentions:
+            from tui_desk.desk import mentions
+            if mentions.asks_for_me(self, q):
+                ids = await mentions.unseen_first(self, ids)
         return ids
 
     def _day_end(self) -> int:
@@ -161,10 +166,13 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
     def views(self) -> list[tuple[str, str | None]]:
         """Saved views: (name, query); None is the priority queue itself."""
         me = self.config.agent.lower()
-        # Breaching: a running [sla] target breached or within its warn_minutes (only with targets)
+        # Breaching: a running [sla] target breached or within its warn_minutes (only with targets);
+        # Mentions: notes mentioning me, not seen first, newest mention first (desk.mentions), last,
+        # so the keys 1-8 name the views they named before it came
         return [("Queue", None), ("Mine", f'assignee:"{me}" status:open'), ("Unassigned", "is:unassigned status:open"),
                 ("Pending", "status:pending"), ("Snoozed", "is:snoozed"), ("Waking today", "is:waking-today"),
-                ("Closed", "status:closed"), *([("Breaching", "sla:soon")] if self.config.sla.configured() else [])]
+                ("Closed", "status:closed"), *([("Breaching", "sla:soon")] if self.config.sla.configured() else []),
+                ("Mentions", "mentions:me")]
 
     async def view_ids(self, query: str | None) -> list[int]:
         """A saved view's conversations, in priority order."""
@@ -235,9 +243,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
             slas = await desk_sla(self, stored.rows, now)
         return build_rows(ids, stored, now, self.config, slas)
 
+    async def mention_news(self) -> list[MentionAlert]:
+        from tui_desk.desk.mentions import mention_news
+        return await mention_news(self)
+
     async def conversation(self, conv_id: int) -> ConversationView | None:
-        """The conversation `conv_id` names now: a merged-away id shows the one it went into (as a
-        [#N] marker finds it), so a pane or `show` on it follows; None when there is none."""
+        """The conversation `conv_id` names now, as the agent opens it: a merged-away id shows the
+        one it went into (as a [#N] marker finds it), so a pane or `show` on it follows; its
+        mentions of the agent are seen now. None when there is none."""
         rows = await queries.conversation_rows(self.store, [conv_id])
         if conv_id not in rows:
             from tui_desk.store.merge import merged_into
@@ -245,6 +258,8 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
             rows = await queries.conversation_rows(self.store, [conv_id])
         if conv_id not in rows:
             return None
+        from tui_desk.desk.mentions import mark_seen
+        await mark_seen(self, conv_id)
         messages = await queries.messages_of(self.store, conv_id)
         [qrow] = await self.queue_rows([conv_id])
         from tui_desk.desk.history import action_lines

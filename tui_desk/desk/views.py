@@ -52,6 +52,15 @@ class SlaAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class MentionAlert:
+    """A teammate's note mentioning this agent arrived (desk.mentions). `text` is the notice,
+    sanitized plain text: "Chen Wei mentioned you on #42: <the note's first words>"."""
+    conv_id: int
+    author: str  # sanitized
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttachmentView:
     filename: str
     content_type: str
@@ -213,7 +222,13 @@ class DeskService(Protocol):
         """SLA targets that went from ok to warning, or to breached, since the last call
         (desk.sla_watch): each said once; the first call only takes note. [] without [sla]."""
 
-    async def conversation(self, conv_id: int) -> ConversationView | None: ...
+    async def mention_news(self) -> list[MentionAlert]:
+        """Teammates' notes mentioning this agent stored since the last call (desk.mentions),
+        oldest first: each said once, not again at the next start; the first call on a store
+        only takes note."""
+
+    async def conversation(self, conv_id: int) -> ConversationView | None:
+        """The conversation as the agent opens it: its mentions of the agent are seen now."""
 
     def snippets(self) -> list[Snippet]: ...
 

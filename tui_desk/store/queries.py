@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Iterable
 
 from tui_desk.store.db import SqlValue, Store, StoreReads, as_json_list
+from tui_desk.store.search import mention_condition
 
 
 @asynccontextmanager
@@ -421,3 +422,49 @@ async def ranks_of(store: Store, conv_ids: list[int]) -> dict[int, float]:
     rows = await store.fetchall("SELECT id, rank FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
                                 (as_json_list(conv_ids),))
     return {r[0]: r[1] for r in rows}
+
+
+# --- @mentions in internal notes (desk.mentions) ------------------------------------------------
+MENTION_SEEN = "mention_seen:"  # + a conversation's id -> the newest note id seen there (meta)
+
+
+async def newest_message_id(store: Store) -> int:
+    row = await store.fetchone("SELECT max(id) FROM messages")
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+async def first_note_without_body(store: Store, after_id: int, added_since: int) -> int | None:
+    """The first note past `after_id`, stored since `added_since`, whose body is still to come
+    (a sync may bring headers first; one too big to fetch never comes)."""
+    row = await store.fetchone("SELECT min(id) FROM messages WHERE id > ? AND is_note = 1 AND body_state = 'headers'"
+                               " AND added_at >= ?", (after_id, added_since))
+    return int(row[0]) if row and row[0] is not None else None
+
+
+async def notes_mentioning(store: Store, name: str, *, after_id: int | None = None, upto_id: int | None = None,
+                           conv_ids: list[int] | None = None) -> list[sqlite3.Row]:
+    """The notes that @mention `name` (store.search.mention_condition), oldest stored first: id,
+    conv_id, sender_name, body; those stored in (after_id, upto_id], or of `conv_ids`."""
+    condition, params = mention_condition("body", name)
+    sql = f"SELECT id, conv_id, sender_name, body FROM messages WHERE is_note = 1 AND {condition}"
+    if after_id is not None:
+        sql += " AND id > ?"
+        params.append(after_id)
+    if upto_id is not None:
+        sql += " AND id <= ?"
+        params.append(upto_id)
+    if conv_ids is not None:
+        sql += " AND conv_id IN (SELECT value FROM json_each(?))"
+        params.append(as_json_list(conv_ids))
+    return await store.fetchall(sql + " ORDER BY id", params)
+
+
+async def mentions_seen(store: Store, conv_ids: list[int]) -> dict[int, int]:
+    """Conversation -> the newest note id this agent has seen in it (set_mention_seen)."""
+    rows = await store.fetchall("SELECT key, value FROM meta WHERE key IN (SELECT value FROM json_each(?))",
+                                (as_json_list([f"{MENTION_SEEN}{c}" for c in conv_ids]),))
+    return {int(key.removeprefix(MENTION_SEEN)): int(value) for key, value in rows}
+
+
+async def set_mention_seen(store: Store, conv_id: int, note_id: int) -> None:
+    await store.set_meta(f"{MENTION_SEEN}{conv_id}", str(note_id))

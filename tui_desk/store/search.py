@@ -2,7 +2,7 @@
 
     words  "a phrase"  from:x  to:x  subject:x  body:x  tag:x  status:x  before:YYYY-MM-DD  after:YYYY-MM-DD
     assignee:name  is:snoozed|unassigned|assigned|waking-today  has:attachment  domain:example.com  id:12,40,41
-    sla:soon|warning|breached
+    sla:soon|warning|breached  mention:NAME  mentions:me
 
 Terms are ANDed. Text terms match a message (full-text index); tag/status match the
 conversation; a conversation is found when one of its messages matches all message terms.
@@ -12,6 +12,12 @@ any of them; the Reports screen opens a frequent question's conversations this w
 `breached` (over), `soon` (either). Only the desk can answer it: it lands in Query.sla, to_sql
 keeps the open conversations (a target runs only while one is open) and the desk filters them
 (desk.service.Desk.queue_ids); `search_ids` refuses it, so no caller drops it unnoticed.
+`mention:NAME` (or `mentions:`) finds a conversation with an internal note that @mentions the
+agent, as a note writes the name (mention_name: "Chen Wei" is @Chen.Wei, any case); `me` is the
+agent asking, given to parse_query by the desk. A search with it lists the newest mention first.
+
+A field with nothing after its colon (`from:`, `tag: billing`) is bad input, said with an
+example (EXAMPLES): read as the word "from" it matched nearly everything.
 
 Rules (desk.rules) use the same grammar with `rule_keys=True`, which adds the tests only the
 desk can answer, about the mail that triggered a rule and the desk's settings:
@@ -30,7 +36,7 @@ from tui_desk.store.db import SqlValue, Store, as_json_list
 from tui_desk.store.fts import fts_text
 
 FTS_COLUMNS = {"from": "sender", "to": "recipients", "subject": "subject", "body": "body"}
-CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain", "id", "sla"}
+CONVERSATION_FIELDS = {"tag", "status", "assignee", "is", "has", "domain", "id", "sla", "mention", "mentions"}
 IS_VALUES = ("snoozed", "unassigned", "assigned", "waking-today")
 HAS_VALUES = ("attachment",)
 SLA_VALUES = ("soon", "warning", "breached")
@@ -39,8 +45,14 @@ KNOWN_FIELDS = sorted([*FTS_COLUMNS, *CONVERSATION_FIELDS, *DATE_FIELDS])
 RULE_FIELDS = ("vip", "business-hours", "header")  # only with rule_keys=True (see the docstring)
 STATUSES = ("open", "pending", "closed", "spam")
 YES_NO = {"yes": True, "true": True, "no": False, "false": False}
+# a value that works for each field, for the line saying one is missing
+EXAMPLES = {"from": "alice@example.com", "to": "support@example.com", "subject": "refund", "body": "invoice",
+            "tag": "billing", "status": "open", "assignee": "alice", "is": "unassigned", "has": "attachment",
+            "domain": "example.com", "id": "12,40,41", "sla": "breached", "mention": "me", "mentions": "me",
+            "before": "2026-11-25", "after": "7d", "vip": "yes", "business-hours": "no", "header": "X-Priority"}
 
 _TOKEN = re.compile(r'\s*(?:([\w-]+):)?(?:"([^"]*)"?|(\S+))', re.UNICODE)
+_BARE_KEY = re.compile(r"([\w-]+):")  # a field's name with nothing after its colon
 
 
 class SearchError(ValueError):
@@ -69,6 +81,7 @@ class Query:
     headers: list[tuple[str, str]] = field(default_factory=list)  # (lower-case name, text or "")
     # searches only, answered by the desk (desk.sla): soon | warning | breached
     sla: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)  # names as a note writes them after "@"
 
     def desk_terms(self) -> bool:
         return bool(self.vip or self.business_hours or self.headers)
@@ -76,8 +89,35 @@ class Query:
     def store_terms(self) -> bool:
         """Whether the store must answer part of it (to_sql); the rest is the desk's."""
         return bool(self.fts or self.tags or self.statuses or self.assignees or self.is_ or self.has
-                    or self.domains or self.ids or self.before is not None or self.after is not None
+                    or self.domains or self.ids or self.mentions or self.before is not None or self.after is not None
                     or self.before_days is not None or self.after_days is not None)
+
+
+def mention_name(agent: str) -> str:
+    """How an agent is written after "@" in a note (and looked for by mention:): the name
+    without spaces."""
+    return re.sub(r"\s+", ".", agent.strip())
+
+
+# A mention is "@" + the name, any case, with no word character, "@" or "." before it and no word
+# character after it, nor a "." or "-" that goes on with one ("@Bob.Okafor." ends a sentence;
+# "@Bob.Okafore" and "bob.okafor@x.test" are no mention of Bob.Okafor). SQLite's lower() and GLOB
+# know ASCII case only; every other letter is a word character here, as \w says.
+_WORD = "a-z0-9_\u0080-\U0010ffff"
+_MENTION_GLOBS = ("*[^" + _WORD + "@.]@{name}[^-." + _WORD + "]*", "*[^" + _WORD + "@.]@{name}[-.][^" + _WORD + "]*")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def mention_condition(body: str, name: str) -> tuple[str, list[SqlValue]]:
+    """SQL true when the text in column `body` mentions `name` (as mention_name writes it)."""
+    glob_name = "".join(f"[{c}]" if c in "*?[" else c for c in name.translate(_ASCII_LOWER))
+    padded = f"(' ' || lower({body}) || ' ')"  # the text's ends are boundaries too
+    return (f"({padded} GLOB ? OR {padded} GLOB ?)",
+            [pattern.replace("{name}", glob_name) for pattern in _MENTION_GLOBS])
+
+
+def _no_value(key: str) -> SearchError:
+    return SearchError(f"{key}: needs a value, e.g. {key}:{EXAMPLES.get(key, 'x')}")
 
 
 def _fts_phrase(text: str) -> str:
@@ -120,8 +160,9 @@ def _yes_no(key: str, value: str) -> bool:
     return YES_NO[value.lower()]
 
 
-def parse_query(text: str, *, rule_keys: bool = False) -> Query:
-    """`rule_keys`: also read the rule-only keys (vip:, business-hours:, header:)."""
+def parse_query(text: str, *, rule_keys: bool = False, me: str | None = None) -> Query:
+    """`rule_keys`: also read the rule-only keys (vip:, business-hours:, header:). `me`: the
+    agent asking, whom `mentions:me` names (without it, `me` is refused)."""
     q = Query()
     known = [*KNOWN_FIELDS, *RULE_FIELDS] if rule_keys else KNOWN_FIELDS
     pos = 0
@@ -142,14 +183,17 @@ def parse_query(text: str, *, rule_keys: bool = False) -> Query:
                               "or \"sla-breach\"")
         if key is not None and key not in known and not key.isalpha():
             key, value = None, m.group(0).strip()  # "10:30" and "e-mail:x" are words, not fields
+        if key is None and word is not None and (bare := _BARE_KEY.fullmatch(word)) \
+                and bare.group(1).lower() in [*KNOWN_FIELDS, *RULE_FIELDS]:
+            raise _no_value(bare.group(1).lower())  # "from:" alone, or "from: alice"
         if key is None:
             if value and value.strip():
                 q.fts.append(_fts_phrase(value))
             continue
         if key not in known:
             raise SearchError(f"unknown search field '{key}:' (known: {', '.join(k + ':' for k in known)})")
-        if not value:
-            raise SearchError(f"'{key}:' needs a value")
+        if not value or not value.strip():
+            raise _no_value(key)
         if key in FTS_COLUMNS:
             q.fts.append(f"{FTS_COLUMNS[key]} : {_fts_phrase(value)}")
         elif key == "tag":
@@ -183,6 +227,14 @@ def parse_query(text: str, *, rule_keys: bool = False) -> Query:
             if not re.fullmatch(r"[!-9;-~]+", name):
                 raise SearchError(f"header: wants Name or Name:text, not {value!r}")
             q.headers.append((name.lower(), wanted.strip().lower()))
+        elif key in ("mention", "mentions"):
+            if value.lower() == "me":
+                if me is None:
+                    raise SearchError(f"'{key}:me' is for searches and views (they know who you are)")
+                value = me
+            if not value.lstrip("@").strip():
+                raise _no_value(key)
+            q.mentions.append(mention_name(value.lstrip("@")))
         elif key == "id":
             q.ids.append(_conversation_ids(value))
         elif key == "before":
@@ -247,10 +299,28 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
         params += q.statuses
     if q.sla:  # the rest is the desk's (see the docstring): no target runs unless it is open
         where.append("c.status = 'open'")
+    mention_where: list[str] = []
+    mention_params: list[SqlValue] = []
+    for name in q.mentions:
+        condition, condition_params = mention_condition("m.body", name)
+        mention_where.append(condition)
+        mention_params += condition_params
+    for condition in mention_where:
+        where.append("EXISTS (SELECT 1 FROM messages m WHERE m.conv_id = c.id AND m.is_note = 1 AND "
+                     + condition + ")")
+    params += mention_params
     sql = "SELECT c.id FROM conversations c"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    order = " ORDER BY c.rank, c.id" if by_priority else " ORDER BY c.last_date DESC, c.id DESC"
+    if q.mentions:  # the newest note mentioning one of them first; of two as new, the later stored
+        notes = "FROM messages m WHERE m.conv_id = c.id AND m.is_note = 1 AND (" + " OR ".join(mention_where) + ")"
+        order = (f" ORDER BY (SELECT max(coalesce(m.date, m.added_at)) {notes}) DESC,"
+                 f" (SELECT max(m.id) {notes}) DESC, c.id DESC")
+        params += mention_params * 2
+    elif by_priority:
+        order = " ORDER BY c.rank, c.id"
+    else:
+        order = " ORDER BY c.last_date DESC, c.id DESC"
     return sql + order, params
 
 

@@ -1,6 +1,8 @@
 """The note popup (`n`): an internal note in Markdown on the open conversation, for the team only.
 
-Typing "@" lists the teammates to mention; Tab completes the name being typed. Ctrl+S adds the
+Typing "@" lists the teammates to mention; Tab completes the name being typed. A teammate's
+note mentioning the agent is a notice in the agent's app and lists in its Mentions view
+(desk.mentions). Ctrl+S adds the
 note; Esc with text in it asks once more, since the text would be lost.
 """
 
@@ -16,15 +18,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from tui_desk.store.search import mention_name  # one way to write a name: notes, mention:, the notices
 from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS
 
 PARTIAL_MENTION = re.compile(r"(?<![\w@.])@([\w.-]*)$")
-
-
-def mention_name(agent: str) -> str:
-    """How an agent is written after "@": their name without spaces."""
-    return re.sub(r"\s+", ".", agent.strip())
 
 
 class NoteScreen(ModalScreen[str | None]):

@@ -1,6 +1,7 @@
 """What the app tells the agent on its own: SLA notices (a target went warning or breached since
-the last look, desk.sla_watch through DeskService) and one toast for what the outbox sent (a
-burst joins the toast shown). A mixin of ui.main_screen.MainScreen, like ui.triage_actions.
+the last look, desk.sla_watch through DeskService), a teammate's note mentioning the agent
+(desk.mentions) and one toast for what the outbox sent (a burst joins the toast shown). A mixin
+of ui.main_screen.MainScreen, like ui.triage_actions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ else:
 SLA_WATCH_SECONDS = 30.0
 SLA_WATCH_SHARE = 10
 SLA_NOTICES = 3
+# A teammate's note arrives by sync at any moment: the desk is asked this often (a look that
+# finds no new message reads one row); more than MENTION_NOTICES at once become one line.
+MENTION_WATCH_SECONDS = 2.0
+MENTION_NOTICES = 3
 
 
 class Notices(_Base):
@@ -30,8 +35,28 @@ class Notices(_Base):
     _sent_burst: list[tuple[str, tuple[str, ...]]]
 
     def watch_sla(self) -> None:
-        """SLA notices from now on: the first look takes note, later ones say what changed."""
+        """SLA and mention notices from now on: the first look takes note, later ones say what
+        changed."""
         self.look_at_sla(again=True)
+        self.look_at_mentions()
+        self.set_interval(MENTION_WATCH_SECONDS, self.look_at_mentions)
+
+    @work(exclusive=True, group="mention-watch")
+    async def look_at_mentions(self) -> None:
+        """A notice for each teammate's note mentioning the agent since the last look."""
+        desk = self.desk
+        if desk is None or not self.alive():
+            return
+        try:
+            alerts = await desk.mention_news()
+        except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
+            return
+        for alert in alerts[:MENTION_NOTICES]:
+            self.notify(alert.text, title="Mention", timeout=20, markup=False)
+        if len(alerts) > MENTION_NOTICES:
+            more = len(alerts) - MENTION_NOTICES
+            self.notify(f"{more} more mention{'s' if more != 1 else ''} of you: the Mentions view lists them",
+                        title="Mention", timeout=20, markup=False)
 
     @work(exclusive=True, group="sla-watch")
     async def look_at_sla(self, again: bool = False) -> None:

@@ -1,0 +1,52 @@
+"""Two agents on one mailbox, each with the app open: alice's note @mentioning bob is a notice on
+bob's screen with no key pressed there, and bob's Mentions view lists that conversation."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+from e2e.conftest import PROPAGATION
+from e2e.harness import agent_home
+from servers import MaildirMessage
+
+SUBJECTS = ["Alpha invoice question", "Beta login trouble", "Gamma export broken"]
+
+
+def customer_mail(i: int, hours_ago: float) -> MaildirMessage:
+    when = time.time() - hours_ago * 3600
+    raw = (f"From: Customer {i} <c{i}@customer.test>\r\nTo: support@helpdesk.test\r\n"
+           f"Subject: {SUBJECTS[i]}\r\nDate: {email.utils.formatdate(when)}\r\n"
+           f"Message-ID: <mention-{i}@customer.test>\r\n\r\nPlease help with {SUBJECTS[i].lower()}.\r\n").encode()
+    return MaildirMessage(raw, date=when)
+
+
+def queue_part(screen: str) -> str:
+    """The queue's pane: left of the conversation pane's border, above the status line."""
+    return "\n".join(line.split("│ Conversation")[0][:60] for line in screen.split("╰")[0].splitlines())
+
+
+def test_a_note_mentioning_bob_tells_bob_and_lists_in_his_mentions_view(dovecot, tmp_path, terminals):
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i) for i in range(3)])
+    homes = {name: agent_home(tmp_path / name, name, dovecot, user, extra='team = ["alice", "bob"]')
+             for name in ("alice", "bob")}
+    alice, bob = (terminals.open_home(homes[name], name=name) for name in ("alice", "bob"))
+    for term in (alice, bob):
+        term.wait_for(lambda s: "support: idle" in s and SUBJECTS[0] in s, timeout=30, what="the synced queue")
+
+    alice.keys("n")  # on the top row: the oldest mail waits longest
+    alice.wait_for("Note on #1")
+    alice.type("@bob can you check this refund?")
+    alice.keys("C-s")
+    alice.wait_for("note added to #1")
+    seen = bob.wait_for("alice mentioned you on #1", timeout=PROPAGATION + 3)
+    assert "can you check" in seen  # the note's first words, in the notice
+    assert "mentioned you" not in alice.screen()  # my own note never tells me
+
+    bob.keys("8")  # the last saved view: the eighth without [sla] targets
+    # the title changes first, the list when the view's conversations are read: the one
+    # conversation a note mentions bob in, and no other
+    bob.wait_for(lambda s: "─ Mentions" in s and SUBJECTS[0] in queue_part(s)
+                 and SUBJECTS[1] not in queue_part(s) and SUBJECTS[2] not in queue_part(s),
+                 timeout=5, what="bob's Mentions view listing the one conversation")
