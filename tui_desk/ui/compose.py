@@ -367,27 +367,39 @@ class ComposeScreen(Screen[Queued | None]):
         if self.busy:
             return
         self.busy = True
-        # Ctrl+S overtakes characters still queued for the body (see NoteScreen.action_save)
-        self.body.call_later(lambda: self.run_worker(self._send_now(), group="compose-send"))
+        # what was on screen at Ctrl+S is what is sent: keys typed after it are not the mail's,
+        # they wait (ui/typeahead.py) and reach the queue once the compose screen is gone
+        self.app.type_ahead.hold()  # type: ignore[attr-defined]
+        # Ctrl+S overtakes characters still queued for the body (see NoteScreen.action_save):
+        # the body is read once it has taken those, before any key typed after Ctrl+S
+        self.body.call_later(self._freeze_and_send)
 
-    async def _send_now(self) -> None:
+    def _freeze_and_send(self) -> None:
+        self._expand_snippet()  # "::name " typed just before Ctrl+S, as its Changed would
+        self.run_worker(self._send_now(self.body.text), group="compose-send")
+
+    async def _send_now(self, text: str) -> None:
         try:
-            await self.queue(None)
+            await self.queue(None, text=text)
             self.dismiss(self.result)
         except ValueError as exc:
             self.set_note(str(exc), error=True)
         except Exception as exc:  # noqa: BLE001 - the store failing is said, never a crash
             self.set_note(f"Could not queue the reply: {exc}", error=True)
+        finally:
+            # sent: to the screen below; refused: back into the body, as typed
+            self.app.type_ahead.release(self.app)  # type: ignore[attr-defined]
 
-    async def queue(self, send_at_text: str | None) -> str:
-        """Hand the reply to the desk; raises its ValueError (unknown placeholder, bad time)."""
+    async def queue(self, send_at_text: str | None, *, text: str | None = None) -> str:
+        """Hand the reply to the desk; raises its ValueError (unknown placeholder, bad time).
+        `text`: the body as it was when the agent sent it (default: as it is now)."""
         self.busy = True
         try:
             if self._save_timer is not None:
                 self._save_timer.stop()
                 self._save_timer = None
             outbox_id, description = await self.reply(
-                self.conv.id, self.body.text, self.reply_all, send_at_text
+                self.conv.id, self.body.text if text is None else text, self.reply_all, send_at_text
             )
         finally:
             self.busy = False
