@@ -21,6 +21,7 @@ import pytest
 
 from tui_desk.config import AccountConfig, Config, PriorityConfig
 from tui_desk.desk.snippet_stats import SnippetStats
+from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService
 
 try:
@@ -291,6 +292,26 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     _, later = await desk.reply(first, "Later", send_at_text="tomorrow 9:00")
     assert later == f"Will send to {r.customer_addr} Nov 21 09:00"
     await desk.reply_ended(first)
+
+
+async def test_cancelling_a_reply_keeps_the_draft_written_since_below_it(desk):
+    """Undo (u) or cancel (c in the outbox) after the agent kept another draft on the same
+    conversation: both are in the draft, the reply on top, and the line says so."""
+    first = (await desk.queue_ids())[0]
+    outbox_id, _ = await desk.reply(first, "REPLY A")
+    await desk.save_draft(first, "MY NEW DRAFT")
+    said = await desk.cancel_send(outbox_id)
+    name = f"your draft of {format_datetime_short(FIXED_NOW, FIXED_NOW)}"
+    assert said == f"send cancelled; the reply is back in the draft of #{first}; {name} is kept below it"
+    assert await desk.draft(first) == (f"REPLY A\n\n──────── {name}, kept below ────────\n\nMY NEW DRAFT",
+                                       False, None)
+    # the compose screen saving what it shows replaces the draft: it is the agent's own text
+    await desk.save_draft(first, "REPLY A, edited")
+    assert await desk.draft(first) == ("REPLY A, edited", False, None)
+    # no draft there, or the same text: nothing to keep, nothing said
+    outbox_id, _ = await desk.reply(first, "REPLY A, edited")
+    assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
+    assert await desk.draft(first) == ("REPLY A, edited", False, None)
 
 
 async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):

@@ -30,6 +30,7 @@ from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names
 from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
+from tui_desk.store.outbox import kept_separator
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -400,8 +401,14 @@ class FakeDesk:
         if outbox_id not in self.outbox_items:
             raise ValueError("no such message in the outbox")
         entry, body, reply_all = self.outbox_items.pop(outbox_id)
+        said = f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
+        kept = self.drafts.get(entry.conv_id)
+        if kept is not None and kept[0].strip() and kept[0].strip() != body.strip():  # never lost: below
+            name = f"your draft of {format_datetime_short(FIXED_NOW, FIXED_NOW)}"
+            body = f"{body.rstrip()}\n\n{kept_separator(name)}\n\n{kept[0]}"
+            said += f"; {name} is kept below it"
         self.drafts[entry.conv_id] = (body, reply_all, None)
-        return f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
+        return said
 
     async def outbox(self) -> list[OutboxEntry]:
         return [entry for entry, _, _ in self.outbox_items.values()]

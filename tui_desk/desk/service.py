@@ -406,11 +406,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return await outbox.draft(self.store, conv_id)
 
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
-        """Keep the draft; an empty one is deleted."""
+        """Keep the draft (the compose screen's text replaces it); an empty one is deleted."""
         from tui_desk.store import outbox
         async with self.store.transaction():  # never inside a sync's batch that could roll back
             if body.strip():
-                await outbox.save_draft(self.store, conv_id, body, reply_all)
+                await outbox.save_draft(self.store, conv_id, body, reply_all, replace=True, now=self.now())
             else:
                 await outbox.delete_draft(self.store, conv_id)
 
