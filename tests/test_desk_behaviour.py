@@ -283,6 +283,7 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     assert await desk.draft(first) is None  # the draft went out with the reply
     [entry] = await desk.outbox()
     assert (entry.id, entry.conv_id, entry.recipients, entry.state) == (outbox_id, first, (r.customer_addr,), "queued")
+    assert entry.body == "Hi {{customer_first_name}}"  # as written: the outbox shows it (Enter)
     assert entry.send_at == FIXED_NOW + dt.timedelta(seconds=10)
     assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
     assert await desk.draft(first) == ("Hi {{customer_first_name}}", False, None)
@@ -292,6 +293,18 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     _, later = await desk.reply(first, "Later", send_at_text="tomorrow 9:00")
     assert later == f"Will send to {r.customer_addr} Nov 21 09:00"
     await desk.reply_ended(first)
+
+
+async def test_closing_a_conversation_with_a_reply_in_the_outbox_says_it_still_goes(desk):
+    """No question (nothing is lost: the reply goes as written, or O cancels it to the draft),
+    but the line tells the agent closing it; the undo of the close says what it undoes."""
+    first, second = (await desk.queue_ids())[:2]
+    await desk.reply(first, "Out tomorrow", send_at_text="tomorrow 9:00")
+    assert await desk.set_status([first], "closed") == "closed 1 conversation; its reply still goes Nov 21 09:00 (O cancels it)"
+    assert await desk.undo() == "closed 1 conversation"
+    assert await desk.set_status([first, second], "closed") == (
+        f"closed 2 conversations; #{first}'s reply still goes Nov 21 09:00 (O cancels it)")
+    assert await desk.set_status([second], "closed") == "closed 1 conversation"  # nothing waits there
 
 
 async def test_cancelling_a_reply_keeps_the_draft_written_since_below_it(desk):

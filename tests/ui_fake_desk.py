@@ -6,6 +6,9 @@ conversations costs nothing until a row is looked at. Search and saved views are
 store.search over an in-memory copy (tests/ui_fake_search.py). tests/test_desk_behaviour.py
 runs one behaviour suite on this and on the real Desk, so the two cannot drift.
 
+Why this file is long: it is the whole DeskService protocol in one class (desk.views), method
+for method beside the real Desk's; a split would scatter what test_desk_behaviour compares.
+
     python -m tests.ui_fake_desk            # 100k conversations, the clock fixed at FIXED_NOW
     python -m tests.ui_fake_desk --n 50 --live-clock
 """
@@ -205,7 +208,14 @@ class FakeDesk:
             if status in ("closed", "spam"):
                 s.snooze_until, s.snooze_reply = None, False
 
-        return self._apply(ids, edit, f"{status} {_plural(len(set(ids)))}")
+        said = self._apply(ids, edit, f"{status} {_plural(len(set(ids)))}")
+        going = [e for e, _, _ in self.outbox_items.values() if e.conv_id in set(ids) and e.state == "queued"]
+        if status in ("closed", "spam") and len(going) > 1:
+            said += f"; {len(going)} replies to them still go (O cancels them)"
+        elif status in ("closed", "spam") and going:
+            whose = "its" if len(set(ids)) == 1 else f"#{going[0].conv_id}'s"
+            said += f"; {whose} reply still goes {format_datetime_short(going[0].send_at, FIXED_NOW)} (O cancels it)"
+        return said
 
     async def snooze(self, ids: list[int], when_text: str) -> str:
         self.actions.append(("snooze", list(ids), when_text))
@@ -390,7 +400,7 @@ class FakeDesk:
             send_at = parse_send_at(send_at_text, FIXED_NOW)
         who = self._row(conv_id).customer_addr
         self._outbox_ids += 1
-        entry = OutboxEntry(self._outbox_ids, conv_id, (who,), "queued", send_at)
+        entry = OutboxEntry(self._outbox_ids, conv_id, (who,), "queued", send_at, body=body)
         self.outbox_items[entry.id] = (entry, body, reply_all)
         self.drafts.pop(conv_id, None)  # the draft went out with it
         if send_at_text is None:
@@ -467,7 +477,7 @@ class FakeDesk:
         for cid in new:
             self._outbox_ids += 1
             entry = OutboxEntry(self._outbox_ids, cid, (self._row(cid).customer_addr,), "queued",
-                                FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND))
+                                FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND), body=snippet)
             self.outbox_items[entry.id] = (entry, snippet, False)
             self.followups[(snippet, cid)] = entry.id
         noted = [line.conv_id for line in lines if line.state == "covered"]

@@ -297,6 +297,22 @@ def draft_name(desk: "DeskCore", updated_at: int) -> str:
     return f"your draft of {format_datetime_short(dt.datetime.fromtimestamp(updated_at, local_now.tzinfo), local_now)}"
 
 
+async def still_going(desk: "DeskCore", conv_ids: list[int]) -> str:
+    """"; its reply still goes Dec 8 09:00 (O cancels it)": closing a conversation leaves its
+    queued or scheduled reply in the outbox. No question asked (nothing is lost: the reply goes
+    as written, or O cancels it back to the draft), but the agent closing is told."""
+    wanted = set(conv_ids)
+    going = [i for i in await outbox.items(desk.store, ("queued",)) if i.conv_id in wanted]
+    if not going:
+        return ""
+    if len(going) > 1:
+        return f"; {len(going)} replies to them still go (O cancels them)"
+    local_now = desk.local_now()
+    when = format_datetime_short(dt.datetime.fromtimestamp(going[0].send_at, local_now.tzinfo), local_now)
+    whose = "its" if len(wanted) == 1 else f"#{going[0].conv_id}'s"
+    return f"; {whose} reply still goes {when} (O cancels it)"
+
+
 async def _waiting_for_agent(desk: "DeskCore", outbox_id: int) -> outbox.OutboxItem:
     """The outbox item, if it waits for the agent's decision (outbox.NEEDS_AGENT)."""
     item = await outbox.get(desk.store, outbox_id)

@@ -131,6 +131,7 @@ class ComposeScreen(Screen[Queued | None]):
         & #compose-attach { height: auto; color: $text-accent; }
         & #compose-to-input { height: 1; border: none; padding: 0; background: $boost; }
         & #compose-note { height: auto; }
+        & #compose-outbox { height: auto; color: $text-warning; text-style: bold; }
         & #compose-note.-error { color: $text-error; text-style: bold; }
         & #compose-quote { height: auto; max-height: 40%; padding: 0; border: none; }
         & #compose-quote Contents { padding: 0 0 0 1; color: $text-muted; }
@@ -149,11 +150,16 @@ class ComposeScreen(Screen[Queued | None]):
         known_placeholders: list[str],
         forward: bool = False,
         headers: tuple[str, str, str] | str = ("", "", ""),
+        outbox_line: str | None = None,
     ) -> None:
         """``forward``: the To line is typed by the agent and nothing is kept as the
         conversation's (reply) draft. ``headers``: (To, Cc, Subject) as the desk will send the
-        reply (Desk.reply_preview), or the desk's reason why there is nobody to reply to."""
+        reply (Desk.reply_preview), or the desk's reason why there is nobody to reply to.
+        ``outbox_line``: shown for as long as the screen is open: a reply to the conversation
+        already waits in the outbox (a second one would mail the customer twice), or a reply
+        came back to the draft with the agent's draft kept below it."""
         self.headers = headers
+        self.outbox_line = outbox_line
         super().__init__(id="compose-screen")
         self.forward = forward
         self.attachments: list[str] = []  # paths, as the agent typed them
@@ -197,6 +203,7 @@ class ComposeScreen(Screen[Queued | None]):
                     yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
             yield Static(Content.assemble(("Subject: ", "bold"), subject), id="compose-subject",
                          classes="compose--header")
+            yield Static(literal(self.outbox_line or ""), id="compose-outbox")
             yield BodyArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
             yield Static("", id="compose-attach")
             yield Static("", id="compose-fills")
@@ -218,6 +225,7 @@ class ComposeScreen(Screen[Queued | None]):
         # now: keys typed right after "r" belong here (after "f", the recipient comes first)
         self.set_focus(self.query_one("#compose-to-input") if self.forward else area)
         self.query_one("#compose-attach").display = False
+        self.query_one("#compose-outbox").display = bool(self.outbox_line)
         self._show_fills()
         if self.draft_error:
             self.set_note(f"The server refused the last send: {self.draft_error}", error=True)
