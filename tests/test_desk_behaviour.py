@@ -318,6 +318,10 @@ async def test_cancelling_a_reply_keeps_the_draft_written_since_below_it(desk):
     assert said == f"send cancelled; the reply is back in the draft of #{first}; {name} is kept below it"
     assert await desk.draft(first) == (f"REPLY A\n\n──────── {name}, kept below ────────\n\nMY NEW DRAFT",
                                        False, None)
+    # both texts never go to the customer: the agent deletes the line (and what is not sent) first
+    with pytest.raises(ValueError, match=f"the reply still holds a draft kept below it: delete the line "
+                                         f"\"──────── {name}, kept below ────────\" and what you do not send"):
+        await desk.reply(first, (await desk.draft(first))[0])
     # the compose screen saving what it shows replaces the draft: it is the agent's own text
     await desk.save_draft(first, "REPLY A, edited")
     assert await desk.draft(first) == ("REPLY A, edited", False, None)

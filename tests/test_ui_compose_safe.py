@@ -126,6 +126,11 @@ async def test_u_after_a_new_draft_brings_the_reply_back_with_the_draft_kept_bel
         assert "your draft of " in outbox_line(screen) and outbox_line(screen).endswith("is kept below it")
         assert (await app.desk.draft(first))[0] == text
         assert await app.desk.outbox() == []
+        # both never go: Ctrl+S is refused until the agent has chosen; keys behind it stay in the body
+        burst(app, "ctrl+s", "x")
+        await until(pilot, lambda: "still holds a draft kept below it" in str(screen.query_one("#compose-note").render()))
+        await until(pilot, lambda: screen.body.text.endswith("MY NEW DRAFTx"))
+        assert isinstance(app.screen, ComposeScreen) and await app.desk.outbox() == []
 
 
 async def test_c_in_the_outbox_keeps_the_draft_and_enter_reads_a_reply_first(demo):

@@ -33,7 +33,7 @@ from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names
 from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, OutboxEntry, QueueRow, SlaAlert, Snippet
-from tui_desk.store.outbox import kept_separator
+from tui_desk.store.outbox import kept_separator, kept_separator_in
 from tui_desk.store.search import STATUSES as ALL_STATUSES, parse_query
 
 try:
@@ -394,6 +394,9 @@ class FakeDesk:
     async def reply(self, conv_id: int, body: str, reply_all: bool = False, send_at_text: str | None = None,
                     seen_upto: int | None = None, attachments: Sequence[str] = (),
                     snippets: list[str] | None = None) -> tuple[int, str]:
+        if (separator := kept_separator_in(body)) is not None:
+            raise ValueError(f"the reply still holds a draft kept below it: delete the line \"{separator}\" "
+                             "and what you do not send")
         self.replies.append((conv_id, body, reply_all, send_at_text))
         send_at = FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND)
         if send_at_text is not None:

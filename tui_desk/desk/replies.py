@@ -231,6 +231,10 @@ def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_mar
             what: str, allow_empty: bool = False) -> tuple[str, str]:
     """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
     customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
+    if (separator := outbox.kept_separator_in(body_markdown)) is not None:
+        # two texts the agent has not chosen between yet (outbox.save_draft): never both to the customer
+        raise CommandError(f"the {what} still holds a draft kept below it: delete the line "
+                           f"\"{separator}\" and what you do not send")
     values = placeholder_values(desk, conv, original["sender_name"], original["sender_addr"])
     # {{order_number}}-style values a snippet's `capture` finds in the mail answered
     values.update(captured_values(desk.snippets(), body_markdown, original["body"] or ""))

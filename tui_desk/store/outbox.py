@@ -137,9 +137,18 @@ async def remove(store: Store, item_id: int) -> None:
     await store.execute("DELETE FROM outbox WHERE id=?", (item_id,))
 
 
+KEPT_RULE = "────────"
+
+
 def kept_separator(label: str) -> str:
     """The plain line between a reply that came back to the draft and the draft kept below it."""
-    return f"──────── {label}, kept below ────────"
+    return f"{KEPT_RULE} {label}, kept below {KEPT_RULE}"
+
+
+def kept_separator_in(body_markdown: str) -> str | None:
+    """The first kept_separator line still in a text (a reply must not go with it), else None."""
+    return next((line for line in body_markdown.splitlines() if line.startswith(KEPT_RULE + " ")
+                 and line.endswith(", kept below " + KEPT_RULE)), None)
 
 
 @dataclass(frozen=True, slots=True)
