@@ -48,6 +48,9 @@ async def test_keys_right_after_ctrl_s_go_to_the_queue_not_into_the_mail():
         await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
         await until(pilot, lambda: ("status", [first], "closed") in app.desk.actions)
         assert [body for _, body, _, _ in app.desk.replies] == ["Fixed now"]
+        # closing with the reply still in its undo window asks nothing, but says it still goes
+        await until(pilot, lambda: any(str(n.message).startswith("closed 1 conversation; its reply still goes ")
+                                       and "(O cancels it)" in str(n.message) for n in app._notifications))
 
 
 async def test_a_burst_through_the_compose_screen_sends_what_was_typed_before_ctrl_s():
