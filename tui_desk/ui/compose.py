@@ -176,6 +176,7 @@ class ComposeScreen(Screen[Queued | None]):
         self.known = set(known_placeholders)
         self.busy = False
         self.done = False  # queued: nothing more is saved as a draft
+        self._holding_keys = False  # the app's type-ahead, from Ctrl+S until the send is done
         self._saved_body = self.initial_body
         self._save_timer: Timer | None = None
         self.result: Queued | None = None
@@ -378,6 +379,7 @@ class ComposeScreen(Screen[Queued | None]):
         # what was on screen at Ctrl+S is what is sent: keys typed after it are not the mail's,
         # they wait (ui/typeahead.py) and reach the queue once the compose screen is gone
         self.app.type_ahead.hold()  # type: ignore[attr-defined]
+        self._holding_keys = True
         # Ctrl+S overtakes characters still queued for the body (see NoteScreen.action_save):
         # the body is read once it has taken those, before any key typed after Ctrl+S
         self.body.call_later(self._freeze_and_send)
@@ -395,8 +397,15 @@ class ComposeScreen(Screen[Queued | None]):
         except Exception as exc:  # noqa: BLE001 - the store failing is said, never a crash
             self.set_note(f"Could not queue the reply: {exc}", error=True)
         finally:
-            # sent: to the screen below; refused: back into the body, as typed
+            self._release_keys()  # sent: to the screen below; refused: back into the body, as typed
+
+    def _release_keys(self) -> None:
+        if self._holding_keys:
+            self._holding_keys = False
             self.app.type_ahead.release(self.app)  # type: ignore[attr-defined]
+
+    def on_unmount(self) -> None:
+        self._release_keys()  # gone before the send could start (never the keyboard held for good)
 
     async def queue(self, send_at_text: str | None, *, text: str | None = None) -> str:
         """Hand the reply to the desk; raises its ValueError (unknown placeholder, bad time).

@@ -53,7 +53,7 @@ def waiting_line(conv: ConversationView, entries: list[OutboxEntry], pending_id:
                  now: dt.datetime) -> str | None:
     """What the compose screen says while a reply to ``conv`` is still in the outbox (a second
     one would mail the customer twice): "a reply to #13 is waiting to be sent at 9:14 (u undoes;
-    O shows it)", "a reply is scheduled for Dec 8 09:00 (O shows it)"; None when there is none.
+    O shows it)", "a reply to #13 is scheduled for Dec 8 09:00 (O shows it)"; None when there is none.
     ``pending_id``: the reply that u takes back (the last one queued)."""
     waiting = [e for e in entries if e.conv_id == conv.id]
     if not waiting:
