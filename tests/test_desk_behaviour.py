@@ -300,6 +300,9 @@ async def test_closing_a_conversation_with_a_reply_in_the_outbox_says_it_still_g
     but the line tells the agent closing it; the undo of the close says what it undoes."""
     first, second = (await desk.queue_ids())[:2]
     await desk.reply(first, "Out tomorrow", send_at_text="tomorrow 9:00")
+    tomorrow_nine = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+    assert (await desk.conversation(first)).scheduled_reply_at == tomorrow_nine  # ⏲ (the compose says it)
+    assert (await row(desk, first)).scheduled_reply_at == tomorrow_nine
     assert await desk.set_status([first], "closed") == "closed 1 conversation; its reply still goes Nov 21 09:00 (O cancels it)"
     assert await desk.undo() == "closed 1 conversation"
     assert await desk.set_status([first, second], "closed") == (

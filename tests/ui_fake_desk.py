@@ -364,6 +364,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if conv_id in self.drafts:
             conv = dataclasses.replace(conv, has_draft=True)
+        if (scheduled := self._scheduled_reply_at(conv_id)) is not None:
+            conv = dataclasses.replace(conv, scheduled_reply_at=scheduled)
         if self.slas is not None and conv_id in self.slas:
             conv = dataclasses.replace(conv, sla=self.slas[conv_id])
         if conv_id in self.action_lines:
@@ -524,6 +526,12 @@ class FakeDesk:
 
     # --- generated data ------------------------------------------------------------------
 
+    def _scheduled_reply_at(self, conv_id: int) -> dt.datetime | None:
+        """The first queued send-later reply (later than the undo window), as the real rows."""
+        later = [e.send_at for e, _, _ in self.outbox_items.values() if e.conv_id == conv_id
+                 and e.state == "queued" and e.send_at > FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND)]
+        return min(later, default=None)
+
     async def _pause(self) -> None:
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -533,6 +541,8 @@ class FakeDesk:
         state = self.changed.get(cid)
         if cid in self.drafts:
             row = dataclasses.replace(row, has_draft=True)
+        if (scheduled := self._scheduled_reply_at(cid)) is not None:
+            row = dataclasses.replace(row, scheduled_reply_at=scheduled)
         if self.slas is not None and cid in self.slas:
             row = dataclasses.replace(row, sla=self.slas[cid])
         if state is None:
