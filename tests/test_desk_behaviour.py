@@ -21,6 +21,7 @@ import pytest
 
 from tui_desk.config import AccountConfig, Config, PriorityConfig
 from tui_desk.desk.snippet_stats import SnippetStats
+from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService
 
 try:
@@ -295,6 +296,7 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     assert await desk.draft(first) is None  # the draft went out with the reply
     [entry] = await desk.outbox()
     assert (entry.id, entry.conv_id, entry.recipients, entry.state) == (outbox_id, first, (r.customer_addr,), "queued")
+    assert entry.body == "Hi {{customer_first_name}}"  # as written: the outbox shows it (Enter)
     assert entry.send_at == FIXED_NOW + dt.timedelta(seconds=10)
     assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
     assert await desk.draft(first) == ("Hi {{customer_first_name}}", False, None)
@@ -304,6 +306,45 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     _, later = await desk.reply(first, "Later", send_at_text="tomorrow 9:00")
     assert later == f"Will send to {r.customer_addr} Nov 21 09:00"
     await desk.reply_ended(first)
+
+
+async def test_closing_a_conversation_with_a_reply_in_the_outbox_says_it_still_goes(desk):
+    """No question (nothing is lost: the reply goes as written, or O cancels it to the draft),
+    but the line tells the agent closing it; the undo of the close says what it undoes."""
+    first, second = (await desk.queue_ids())[:2]
+    await desk.reply(first, "Out tomorrow", send_at_text="tomorrow 9:00")
+    tomorrow_nine = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+    assert (await desk.conversation(first)).scheduled_reply_at == tomorrow_nine  # ⏲ (the compose says it)
+    assert (await row(desk, first)).scheduled_reply_at == tomorrow_nine
+    assert await desk.set_status([first], "closed") == "closed 1 conversation; its reply still goes Nov 21 09:00 (O cancels it)"
+    assert await desk.undo() == "closed 1 conversation"
+    assert await desk.set_status([first, second], "closed") == (
+        f"closed 2 conversations; #{first}'s reply still goes Nov 21 09:00 (O cancels it)")
+    assert await desk.set_status([second], "closed") == "closed 1 conversation"  # nothing waits there
+
+
+async def test_cancelling_a_reply_keeps_the_draft_written_since_below_it(desk):
+    """Undo (u) or cancel (c in the outbox) after the agent kept another draft on the same
+    conversation: both are in the draft, the reply on top, and the line says so."""
+    first = (await desk.queue_ids())[0]
+    outbox_id, _ = await desk.reply(first, "REPLY A")
+    await desk.save_draft(first, "MY NEW DRAFT")
+    said = await desk.cancel_send(outbox_id)
+    name = f"your draft of {format_datetime_short(FIXED_NOW, FIXED_NOW)}"
+    assert said == f"send cancelled; the reply is back in the draft of #{first}; {name} is kept below it"
+    assert await desk.draft(first) == (f"REPLY A\n\n──────── {name}, kept below ────────\n\nMY NEW DRAFT",
+                                       False, None)
+    # both texts never go to the customer: the agent deletes the line (and what is not sent) first
+    with pytest.raises(ValueError, match=f"the reply still holds a draft kept below it: delete the line "
+                                         f"\"──────── {name}, kept below ────────\" and what you do not send"):
+        await desk.reply(first, (await desk.draft(first))[0])
+    # the compose screen saving what it shows replaces the draft: it is the agent's own text
+    await desk.save_draft(first, "REPLY A, edited")
+    assert await desk.draft(first) == ("REPLY A, edited", False, None)
+    # no draft there, or the same text: nothing to keep, nothing said
+    outbox_id, _ = await desk.reply(first, "REPLY A, edited")
+    assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
+    assert await desk.draft(first) == ("REPLY A, edited", False, None)
 
 
 async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):

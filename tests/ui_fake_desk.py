@@ -6,6 +6,9 @@ conversations costs nothing until a row is looked at. Search and saved views are
 store.search over an in-memory copy (tests/ui_fake_search.py). tests/test_desk_behaviour.py
 runs one behaviour suite on this and on the real Desk, so the two cannot drift.
 
+Why this file is long: it is the whole DeskService protocol in one class (desk.views), method
+for method beside the real Desk's; a split would scatter what test_desk_behaviour compares.
+
     python -m tests.ui_fake_desk            # 100k conversations, the clock fixed at FIXED_NOW
     python -m tests.ui_fake_desk --n 50 --live-clock
 """
@@ -30,6 +33,7 @@ from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names, fills
 from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, MentionAlert, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill
+from tui_desk.store.outbox import kept_separator, kept_separator_in
 from tui_desk.store.search import STATUSES as ALL_STATUSES, mention_name, parse_query
 
 try:
@@ -213,7 +217,14 @@ class FakeDesk:
             if status in ("closed", "spam"):
                 s.snooze_until, s.snooze_reply = None, False
 
-        return self._apply(ids, edit, f"{status} {_plural(len(set(ids)))}")
+        said = self._apply(ids, edit, f"{status} {_plural(len(set(ids)))}")
+        going = [e for e, _, _ in self.outbox_items.values() if e.conv_id in set(ids) and e.state == "queued"]
+        if status in ("closed", "spam") and len(going) > 1:
+            said += f"; {len(going)} replies to them still go (O cancels them)"
+        elif status in ("closed", "spam") and going:
+            whose = "its" if len(set(ids)) == 1 else f"#{going[0].conv_id}'s"
+            said += f"; {whose} reply still goes {format_datetime_short(going[0].send_at, FIXED_NOW)} (O cancels it)"
+        return said
 
     async def snooze(self, ids: list[int], when_text: str) -> str:
         self.actions.append(("snooze", list(ids), when_text))
@@ -363,6 +374,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if conv_id in self.drafts:
             conv = dataclasses.replace(conv, has_draft=True)
+        if (scheduled := self._scheduled_reply_at(conv_id)) is not None:
+            conv = dataclasses.replace(conv, scheduled_reply_at=scheduled)
         if self.slas is not None and conv_id in self.slas:
             conv = dataclasses.replace(conv, sla=self.slas[conv_id])
         if conv_id in self.action_lines:
@@ -393,13 +406,16 @@ class FakeDesk:
     async def reply(self, conv_id: int, body: str, reply_all: bool = False, send_at_text: str | None = None,
                     seen_upto: int | None = None, attachments: Sequence[str] = (),
                     snippets: list[str] | None = None) -> tuple[int, str]:
+        if (separator := kept_separator_in(body)) is not None:
+            raise ValueError(f"the reply still holds a draft kept below it: delete the line \"{separator}\" "
+                             "and what you do not send")
         self.replies.append((conv_id, body, reply_all, send_at_text))
         send_at = FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND)
         if send_at_text is not None:
             send_at = parse_send_at(send_at_text, FIXED_NOW)
         who = self._row(conv_id).customer_addr
         self._outbox_ids += 1
-        entry = OutboxEntry(self._outbox_ids, conv_id, (who,), "queued", send_at)
+        entry = OutboxEntry(self._outbox_ids, conv_id, (who,), "queued", send_at, body=body)
         self.outbox_items[entry.id] = (entry, body, reply_all)
         self.drafts.pop(conv_id, None)  # the draft went out with it
         if send_at_text is None:
@@ -410,8 +426,14 @@ class FakeDesk:
         if outbox_id not in self.outbox_items:
             raise ValueError("no such message in the outbox")
         entry, body, reply_all = self.outbox_items.pop(outbox_id)
+        said = f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
+        kept = self.drafts.get(entry.conv_id)
+        if kept is not None and kept[0].strip() and kept[0].strip() != body.strip():  # never lost: below
+            name = f"your draft of {format_datetime_short(FIXED_NOW, FIXED_NOW)}"
+            body = f"{body.rstrip()}\n\n{kept_separator(name)}\n\n{kept[0]}"
+            said += f"; {name} is kept below it"
         self.drafts[entry.conv_id] = (body, reply_all, None)
-        return f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
+        return said
 
     async def outbox(self) -> list[OutboxEntry]:
         return [entry for entry, _, _ in self.outbox_items.values()]
@@ -470,7 +492,7 @@ class FakeDesk:
         for cid in new:
             self._outbox_ids += 1
             entry = OutboxEntry(self._outbox_ids, cid, (self._row(cid).customer_addr,), "queued",
-                                FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND))
+                                FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND), body=snippet)
             self.outbox_items[entry.id] = (entry, snippet, False)
             self.followups[(snippet, cid)] = entry.id
         noted = [line.conv_id for line in lines if line.state == "covered"]
@@ -524,6 +546,12 @@ class FakeDesk:
 
     # --- generated data ------------------------------------------------------------------
 
+    def _scheduled_reply_at(self, conv_id: int) -> dt.datetime | None:
+        """The first queued send-later reply (later than the undo window), as the real rows."""
+        later = [e.send_at for e, _, _ in self.outbox_items.values() if e.conv_id == conv_id
+                 and e.state == "queued" and e.send_at > FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND)]
+        return min(later, default=None)
+
     async def _pause(self) -> None:
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -533,6 +561,8 @@ class FakeDesk:
         state = self.changed.get(cid)
         if cid in self.drafts:
             row = dataclasses.replace(row, has_draft=True)
+        if (scheduled := self._scheduled_reply_at(cid)) is not None:
+            row = dataclasses.replace(row, scheduled_reply_at=scheduled)
         if self.slas is not None and cid in self.slas:
             row = dataclasses.replace(row, sla=self.slas[cid])
         if state is None:

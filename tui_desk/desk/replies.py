@@ -3,6 +3,7 @@ placeholders filled (unknown ones stop the send), then into the durable outbox."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from tui_desk.config import AccountConfig
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import record_message, snippet_records
 from tui_desk.desk.snippets import Fill, capture_names, captured_values, fill, fills, first_name, placeholders
+from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
                                    new_message_id, reply_references, reply_subject)
 from tui_desk.mail.model import Address
@@ -247,6 +249,10 @@ def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_mar
             what: str, allow_empty: bool = False) -> tuple[str, str]:
     """(the Markdown, the text/plain part): placeholders filled, escaped in the Markdown so a
     customer's name such as "[Verify](https://evil.example)" is text there, never a link."""
+    if (separator := outbox.kept_separator_in(body_markdown)) is not None:
+        # two texts the agent has not chosen between yet (outbox.save_draft): never both to the customer
+        raise CommandError(f"the {what} still holds a draft kept below it: delete the line "
+                           f"\"{separator}\" and what you do not send")
     values = _values(desk, conv, original, body_markdown, extra_values)
     plain, unknown = fill(body_markdown, values)
     if unknown:
@@ -287,16 +293,45 @@ async def _queue(desk: "DeskCore", account: AccountConfig, conv_id: int, out: Ou
 
 
 async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
-    """Undo a send that has not started: the text goes back to the conversation's draft."""
+    """Undo a send that has not started: the text goes back to the conversation's draft. A
+    draft written there since (the agent's next words) is kept below it (outbox.save_draft),
+    and the line says so."""
+    kept: outbox.KeptDraft | None = None
     async with desk.store.transaction():  # the sender takes items under the same lock: no race
         item = await outbox.get(desk.store, outbox_id)
         if item is None or item.state not in ("queued", *outbox.NEEDS_AGENT):
             raise CommandError("too late to undo: the message is on its way" if item
                                else "no such message in the outbox")
         if item.conv_id is not None:
-            await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all)
+            kept = await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all,
+                                           now=desk.now(), label=lambda at: draft_name(desk, at))
         await outbox.remove(desk.store, outbox_id)
-    return f"send cancelled; the reply is back in the draft of #{item.conv_id}"
+    said = f"send cancelled; the reply is back in the draft of #{item.conv_id}"
+    if kept is not None:
+        said += f"; {draft_name(desk, kept.updated_at)} is kept below it"
+    return said
+
+
+def draft_name(desk: "DeskCore", updated_at: int) -> str:
+    """"your draft of Dec 7 09:02": a draft kept below a reply that came back, by when it was saved."""
+    local_now = desk.local_now()
+    return f"your draft of {format_datetime_short(dt.datetime.fromtimestamp(updated_at, local_now.tzinfo), local_now)}"
+
+
+async def still_going(desk: "DeskCore", conv_ids: list[int]) -> str:
+    """"; its reply still goes Dec 8 09:00 (O cancels it)": closing a conversation leaves its
+    queued or scheduled reply in the outbox. No question asked (nothing is lost: the reply goes
+    as written, or O cancels it back to the draft), but the agent closing is told."""
+    wanted = set(conv_ids)
+    going = [i for i in await outbox.items(desk.store, ("queued",)) if i.conv_id in wanted]
+    if not going:
+        return ""
+    if len(going) > 1:
+        return f"; {len(going)} replies to them still go (O cancels them)"
+    local_now = desk.local_now()
+    when = format_datetime_short(dt.datetime.fromtimestamp(going[0].send_at, local_now.tzinfo), local_now)
+    whose = "its" if len(wanted) == 1 else f"#{going[0].conv_id}'s"
+    return f"; {whose} reply still goes {when} (O cancels it)"
 
 
 async def _waiting_for_agent(desk: "DeskCore", outbox_id: int) -> outbox.OutboxItem:

@@ -19,7 +19,7 @@ from tui_desk.desk.queue_ids import QueueIds
 from tui_desk.desk.queue_rows import build_rows, outdated, stored_rows
 from tui_desk.desk.views import ConversationView, Fill, HistoryItem, MentionAlert, OutboxEntry, QueueRow
 
-from tui_desk.sanitize import sanitize_line
+from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import parse_query, query_ids
 
@@ -186,8 +186,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return (await commands.tag(self, ids, list(add), list(remove))).description
 
     async def set_status(self, ids: list[int], status: str) -> str:
+        """The line says when a reply to a conversation closed (or spam) still goes (replies.still_going)."""
         from tui_desk.desk import commands
-        return (await commands.set_status(self, ids, status)).description
+        from tui_desk.desk.replies import still_going
+        said = (await commands.set_status(self, ids, status)).description
+        return said + (await still_going(self, ids) if status in ("closed", "spam") else "")
 
     async def snooze(self, ids: list[int], when_text: str) -> str:
         """`when_text` as the agent typed it ("tomorrow 9:00", "3d", "until reply", "off")."""
@@ -438,11 +441,11 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return await outbox.draft(self.store, conv_id)
 
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
-        """Keep the draft; an empty one is deleted."""
+        """Keep the draft (the compose screen's text replaces it); an empty one is deleted."""
         from tui_desk.store import outbox
         async with self.store.transaction():  # never inside a sync's batch that could roll back
             if body.strip():
-                await outbox.save_draft(self.store, conv_id, body, reply_all)
+                await outbox.save_draft(self.store, conv_id, body, reply_all, replace=True, now=self.now())
             else:
                 await outbox.delete_draft(self.store, conv_id)
 
@@ -451,7 +454,7 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         from tui_desk.store import outbox
         return [OutboxEntry(i.id, i.conv_id, tuple(sanitize_line(r) for r in i.recipients), i.state,
                             dt.datetime.fromtimestamp(i.send_at, UTC),
-                            sanitize_line(i.last_error) if i.last_error else None)
+                            sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown))
                 for i in await outbox.items(self.store)]
 
     def reply_placeholders(self) -> list[str]:

@@ -160,6 +160,7 @@ class OutboxEntry:
     state: str  # queued | sending | sent (filing in Sent) | failed | maybe_sent | held
     send_at: dt.datetime  # aware
     error: str | None = None  # the server's last word, sanitized
+    body: str = ""  # the reply's Markdown as the agent wrote it, sanitized (the outbox shows it)
 
 
 @dataclass(frozen=True, slots=True)

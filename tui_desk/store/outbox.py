@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui_desk.store.db import Store, inserted_rowid
@@ -136,11 +137,46 @@ async def remove(store: Store, item_id: int) -> None:
     await store.execute("DELETE FROM outbox WHERE id=?", (item_id,))
 
 
+KEPT_RULE = "────────"
+
+
+def kept_separator(label: str) -> str:
+    """The plain line between a reply that came back to the draft and the draft kept below it."""
+    return f"{KEPT_RULE} {label}, kept below {KEPT_RULE}"
+
+
+def kept_separator_in(body_markdown: str) -> str | None:
+    """The first kept_separator line still in a text (a reply must not go with it), else None."""
+    return next((line for line in body_markdown.splitlines() if line.startswith(KEPT_RULE + " ")
+                 and line.endswith(", kept below " + KEPT_RULE)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptDraft:
+    """A draft that was already there when a reply came back to it: kept below the reply."""
+    body_markdown: str
+    updated_at: int
+
+
 async def save_draft(store: Store, conv_id: int, body_markdown: str, reply_all: bool = False,
-                     error: str | None = None) -> None:
+                     error: str | None = None, *, replace: bool = False, now: int | None = None,
+                     label: Callable[[int], str] = lambda _: "your draft") -> KeptDraft | None:
+    """Write the conversation's draft. `replace`: the agent's own text replaces the draft (the
+    compose screen saving what it shows). Otherwise (a reply coming back from the outbox: undo,
+    cancel, the server's refusal) nothing is lost: a draft already there, other than this text,
+    is kept below it after kept_separator(label(its updated_at)), and returned (the caller says
+    so). `now`: the desk's clock (updated_at)."""
+    stamp = int(time.time()) if now is None else now
+    kept: KeptDraft | None = None
+    if not replace:
+        r = await store.fetchone("SELECT body_markdown, updated_at FROM drafts WHERE conv_id=?", (conv_id,))
+        if r is not None and r[0].strip() and r[0].strip() != body_markdown.strip():
+            kept = KeptDraft(r[0], r[1])
+            body_markdown = f"{body_markdown.rstrip()}\n\n{kept_separator(label(kept.updated_at))}\n\n{r[0]}"
     await store.execute(
         "INSERT OR REPLACE INTO drafts(conv_id, body_markdown, reply_all, error, updated_at) VALUES (?, ?, ?, ?, ?)",
-        (conv_id, body_markdown, int(reply_all), error, int(time.time())))
+        (conv_id, body_markdown, int(reply_all), error, stamp))
+    return kept
 
 
 async def draft(store: Store, conv_id: int) -> tuple[str, bool, str | None] | None:

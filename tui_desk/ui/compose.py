@@ -135,6 +135,7 @@ class ComposeScreen(Screen[Queued | None]):
         & #compose-attach { height: auto; color: $text-accent; }
         & #compose-to-input { height: 1; border: none; padding: 0; background: $boost; }
         & #compose-note { height: auto; }
+        & #compose-outbox { height: auto; color: $text-warning; text-style: bold; }
         & #compose-note.-error { color: $text-error; text-style: bold; }
         & #compose-quote { height: auto; max-height: 40%; padding: 0; border: none; }
         & #compose-quote Contents { padding: 0 0 0 1; color: $text-muted; }
@@ -154,12 +155,17 @@ class ComposeScreen(Screen[Queued | None]):
         forward: bool = False,
         headers: tuple[str, str, str] | str = ("", "", ""),
         fills: Fills | None = None,
+        outbox_line: str | None = None,
     ) -> None:
         """``forward``: the To line is typed by the agent and nothing is kept as the
         conversation's (reply) draft. ``headers``: (To, Cc, Subject) as the desk will send the
         reply (Desk.reply_preview), or the desk's reason why there is nobody to reply to.
-        ``fills``: the values the placeholders get (Desk.reply_fills for this conversation)."""
+        ``fills``: the values the placeholders get (Desk.reply_fills for this conversation).
+        ``outbox_line``: shown for as long as the screen is open: a reply to the conversation
+        already waits in the outbox (a second one would mail the customer twice), or a reply
+        came back to the draft with the agent's draft kept below it."""
         self.headers = headers
+        self.outbox_line = outbox_line
         super().__init__(id="compose-screen")
         self.forward = forward
         self.attachments: list[str] = []  # paths, as the agent typed them
@@ -179,6 +185,7 @@ class ComposeScreen(Screen[Queued | None]):
         self._asking: set[str] = set()  # asked, no answer yet (typing on does not ask again)
         self.busy = False
         self.done = False  # queued: nothing more is saved as a draft
+        self._holding_keys = False  # the app's type-ahead, from Ctrl+S until the send is done
         self._saved_body = self.initial_body
         self._save_timer: Timer | None = None
         self.result: Queued | None = None
@@ -206,6 +213,7 @@ class ComposeScreen(Screen[Queued | None]):
                     yield Static(Content.assemble(("Cc: ", "bold"), cc), id="compose-cc", classes="compose--header")
             yield Static(Content.assemble(("Subject: ", "bold"), subject), id="compose-subject",
                          classes="compose--header")
+            yield Static(literal(self.outbox_line or ""), id="compose-outbox")
             yield BodyArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
             yield Static("", id="compose-attach")
             yield Static("", id="compose-fills")
@@ -227,6 +235,7 @@ class ComposeScreen(Screen[Queued | None]):
         # now: keys typed right after "r" belong here (after "f", the recipient comes first)
         self.set_focus(self.query_one("#compose-to-input") if self.forward else area)
         self.query_one("#compose-attach").display = False
+        self.query_one("#compose-outbox").display = bool(self.outbox_line)
         self._show_fills()
         if self.draft_error:
             self.set_note(f"The server refused the last send: {self.draft_error}", error=True)
@@ -397,27 +406,47 @@ class ComposeScreen(Screen[Queued | None]):
         if self.busy:
             return
         self.busy = True
-        # Ctrl+S overtakes characters still queued for the body (see NoteScreen.action_save)
-        self.body.call_later(lambda: self.run_worker(self._send_now(), group="compose-send"))
+        # what was on screen at Ctrl+S is what is sent: keys typed after it are not the mail's,
+        # they wait (ui/typeahead.py) and reach the queue once the compose screen is gone
+        self.app.type_ahead.hold()  # type: ignore[attr-defined]
+        self._holding_keys = True
+        # Ctrl+S overtakes characters still queued for the body (see NoteScreen.action_save):
+        # the body is read once it has taken those, before any key typed after Ctrl+S
+        self.body.call_later(self._freeze_and_send)
 
-    async def _send_now(self) -> None:
+    def _freeze_and_send(self) -> None:
+        self._expand_snippet()  # "::name " typed just before Ctrl+S, as its Changed would
+        self.run_worker(self._send_now(self.body.text), group="compose-send")
+
+    async def _send_now(self, text: str) -> None:
         try:
-            await self.queue(None)
+            await self.queue(None, text=text)
             self.dismiss(self.result)
         except ValueError as exc:
             self.set_note(str(exc), error=True)
         except Exception as exc:  # noqa: BLE001 - the store failing is said, never a crash
             self.set_note(f"Could not queue the reply: {exc}", error=True)
+        finally:
+            self._release_keys()  # sent: to the screen below; refused: back into the body, as typed
 
-    async def queue(self, send_at_text: str | None) -> str:
-        """Hand the reply to the desk; raises its ValueError (unknown placeholder, bad time)."""
+    def _release_keys(self) -> None:
+        if self._holding_keys:
+            self._holding_keys = False
+            self.app.type_ahead.release(self.app)  # type: ignore[attr-defined]
+
+    def on_unmount(self) -> None:
+        self._release_keys()  # gone before the send could start (never the keyboard held for good)
+
+    async def queue(self, send_at_text: str | None, *, text: str | None = None) -> str:
+        """Hand the reply to the desk; raises its ValueError (unknown placeholder, bad time).
+        `text`: the body as it was when the agent sent it (default: as it is now)."""
         self.busy = True
         try:
             if self._save_timer is not None:
                 self._save_timer.stop()
                 self._save_timer = None
             outbox_id, description = await self.reply(
-                self.conv.id, self.body.text, self.reply_all, send_at_text
+                self.conv.id, self.body.text if text is None else text, self.reply_all, send_at_text
             )
         finally:
             self.busy = False

@@ -4,6 +4,7 @@ A popup over the queue; it reloads every two seconds while open (the background 
 Cancelling (``c``) puts the text back into the conversation's draft and closes the outbox with
 that conversation, which the app opens in the compose screen. ``n`` sends a scheduled reply now.
 A held, failed or "maybe sent" reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
+Enter shows the highlighted reply's text (what will go), and hides it again.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_desk.desk.timefmt import format_datetime_short
-from tui_desk.desk.views import OutboxEntry
+from tui_desk.desk.timefmt import format_datetime_short, format_when
+from tui_desk.desk.views import ConversationView, OutboxEntry
 from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS
 
@@ -48,10 +49,35 @@ def entry_label(entry: OutboxEntry, now: dt.datetime) -> Content:
     )
 
 
+def waiting_line(conv: ConversationView, entries: list[OutboxEntry], pending_id: int | None,
+                 now: dt.datetime) -> str | None:
+    """What the compose screen says while a reply to ``conv`` is still in the outbox (a second
+    one would mail the customer twice): "a reply to #13 is waiting to be sent at 9:14 (u undoes;
+    O shows it)", "a reply to #13 is scheduled for Dec 8 09:00 (O shows it)"; None when there is none.
+    ``pending_id``: the reply that u takes back (the last one queued)."""
+    waiting = [e for e in entries if e.conv_id == conv.id]
+    if not waiting:
+        return None
+    first = waiting[0]  # the outbox lists the soonest first
+    if first.state == "queued" and conv.scheduled_reply_at is not None and first.send_at >= conv.scheduled_reply_at:
+        line = f"a reply to #{conv.id} is scheduled for {format_datetime_short(first.send_at, now)}"
+    elif first.state == "queued":
+        line = f"a reply to #{conv.id} is waiting to be sent at {format_when(first.send_at, now)}"
+    elif first.state in ("sending", "sent"):
+        line = f"a reply to #{conv.id} is being sent now"
+    else:
+        line = f"a reply to #{conv.id} is in the outbox, {STATE_TEXT.get(first.state, (first.state, ''))[0]}"
+    more = f"; {len(waiting) - 1} more" if len(waiting) > 1 else ""
+    undo = "u undoes; " if first.id == pending_id and first.state == "queued" else ""
+    return f"{line}{more} ({undo}O shows it)"
+
+
 class OutboxScreen(ModalScreen[int | None]):
     """Dismissed with the conversation whose reply went back to its draft (c), else None."""
 
     BINDINGS = [
+        # priority: before the list's own Enter (select), which does nothing here
+        Binding("enter", "read", "Read", tooltip="Show the reply's text; Enter again hides it", priority=True),
         Binding("c,delete", "cancel_send", "Cancel send",
                 tooltip="Cancel it: the text goes back to the draft, opened to edit"),
         Binding("n", "send_now", "Send now", tooltip="A scheduled reply goes on the outbox's next pass"),
@@ -62,6 +88,7 @@ class OutboxScreen(ModalScreen[int | None]):
     DEFAULT_CSS = "OutboxScreen {" + PROMPT_CSS + """
         & > #prompt { width: 90; }
         & #outbox-list { height: auto; max-height: 12; border: none; padding: 0; background: transparent; }
+        & #outbox-text { height: auto; max-height: 16; padding: 0 1; border-left: tall $primary; }
     }"""
 
     def __init__(
@@ -82,15 +109,18 @@ class OutboxScreen(ModalScreen[int | None]):
         self.clock = clock
         self.entries: list[OutboxEntry] = []
         self._discard_armed: int | None = None  # outbox id: the next d discards it
+        self._reading: int | None = None  # outbox id whose text shows (Enter)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
             box.border_title = "Outbox"
-            box.border_subtitle = "c back to the draft · n send now · s send anyway · d discard · Esc"
+            box.border_subtitle = "⏎ read · c back to the draft · n send now · s send anyway · d discard · Esc"
             yield OptionList(id="outbox-list", markup=False)
+            yield Static("", id="outbox-text")
             yield Static("", id="prompt-note")
 
     async def on_mount(self) -> None:
+        self.query_one("#outbox-text").display = False
         await self.reload()
         self.set_interval(REFRESH, self.reload)
         self.set_focus(self.query_one("#outbox-list"))
@@ -108,6 +138,7 @@ class OutboxScreen(ModalScreen[int | None]):
         now = self.clock()
         options.set_options(Option(entry_label(e, now)) for e in entries)
         if not entries:
+            self._show_text(None)
             self.set_note("Nothing on its way.")
             return
         ids = [e.id for e in entries]
@@ -125,6 +156,7 @@ class OutboxScreen(ModalScreen[int | None]):
 
     def _show_detail(self) -> None:
         entry = self._current()
+        self._show_text(entry if entry is not None and entry.id == self._reading else None)
         if entry is None:
             return
         if entry.state == "held" and entry.error:
@@ -135,6 +167,18 @@ class OutboxScreen(ModalScreen[int | None]):
             self.set_note("The app stopped while sending: it may have gone out. Cancel keeps it as a draft.")
         else:
             self.set_note("")
+
+    def _show_text(self, entry: OutboxEntry | None) -> None:
+        shown = self.query_one("#outbox-text", Static)
+        shown.display = entry is not None
+        if entry is not None:
+            shown.update(literal(entry.body or "(no text)"))  # the Markdown as written, never markup
+
+    def action_read(self) -> None:
+        """Enter: the highlighted reply's text, as it will go (placeholders filled on sending)."""
+        entry = self._current()
+        self._reading = None if entry is None or self._reading == entry.id else entry.id
+        self._show_text(entry if self._reading is not None else None)
 
     def set_note(self, text: str, *, error: bool = False) -> None:
         note = self.query_one("#prompt-note", Static)

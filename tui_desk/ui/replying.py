@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from tui_desk.ui.notify import Failed, run_and_notify
+from tui_desk.ui.outbox import waiting_line
 from tui_desk.ui.typeahead import desk_key
 
 if TYPE_CHECKING:
+    from tui_desk.desk.views import ConversationView
     from tui_desk.ui.compose import Queued
     from tui_desk.ui.app_base import MainViewScreen as _Base
 else:
@@ -81,9 +83,12 @@ class ReplyActions(_Base):
         await self.app.push_screen(NoteScreen(f"Note on {self.naming([conv_id])}",
                                               lambda body: desk.add_note(conv_id, body), agents), callback=added)
 
-    async def open_compose(self, conv_id: int, reply_all: bool = False, forward: bool = False) -> None:
+    async def open_compose(self, conv_id: int, reply_all: bool = False, forward: bool = False,
+                           said: str | None = None) -> None:
         """Load the conversation and its draft, then the compose screen. Keys typed meanwhile
-        wait (ui/typeahead.py) and then land in the body."""
+        wait (ui/typeahead.py) and then land in the body. ``said``: how the draft came back (an
+        undone or cancelled send), kept on screen. A reply to the conversation still in the
+        outbox is said there too, as long as the screen is open."""
         desk = self.desk
         assert desk is not None
         type_ahead = self.app.type_ahead
@@ -144,6 +149,7 @@ class ReplyActions(_Base):
                 forward=forward,
                 headers=headers,
                 fills=lambda body: desk.reply_fills(conv_id, body),
+                outbox_line=None if forward else (said or await self._waiting_reply(conv)),
             )
 
             def closed(queued: Queued | None) -> None:
@@ -153,6 +159,16 @@ class ReplyActions(_Base):
             await self.app.push_screen(screen, callback=closed)
         finally:
             type_ahead.release(self.app)
+
+    async def _waiting_reply(self, conv: ConversationView) -> str | None:
+        """The line saying a reply to ``conv`` still waits in the outbox (ui.outbox.waiting_line)."""
+        assert self.desk is not None
+        try:
+            entries = await self.desk.outbox()
+        except Exception:  # noqa: BLE001 - a warning only; the reply can be written all the same
+            return None
+        pending = self.pending_send.outbox_id if self.pending_send is not None else None
+        return waiting_line(conv, entries, pending, self.clock())
 
     def _reply_queued(self, queued: Queued | None) -> None:
         if queued is None:
@@ -172,9 +188,12 @@ class ReplyActions(_Base):
                 self.pending_send = None
                 self.app.clear_notifications()  # its "u to undo" notice is no longer true
 
+        cancelled: list[str] = []  # what the desk said: the compose screen keeps it on screen
+
         async def cancel(outbox_id: int) -> str:
             said = await desk.cancel_send(outbox_id)
             no_longer_pending(outbox_id)
+            cancelled.append(said)
             return said
 
         async def send_now(outbox_id: int) -> str:
@@ -184,7 +203,7 @@ class ReplyActions(_Base):
 
         async def back_to_draft(conv_id: int | None) -> None:
             if conv_id is not None and self.is_current:
-                await self.open_compose(conv_id)
+                await self.open_compose(conv_id, said=cancelled[-1] if cancelled else None)
 
         from tui_desk.ui.outbox import OutboxScreen
         self.app.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send,
@@ -202,4 +221,4 @@ class ReplyActions(_Base):
         self.app.clear_notifications()  # the "Sending in 10 s" notice is no longer true
         self.notify(said, timeout=4, markup=False)
         if self.is_current:
-            await self.open_compose(queued.conv_id)
+            await self.open_compose(queued.conv_id, said=said)
