@@ -332,6 +332,41 @@ def test_reply_says_which_conversation_it_answers_and_its_outbox_number_apart(tm
     assert out == f"reply to #{row['id']} ({row['customer_address']}): queued, outbox #{second['id']}\n"
 
 
+def test_a_reply_from_the_command_line_leaves_the_apps_draft_as_it_is(tmp_path, capsys):
+    """The draft an agent half wrote in the app is not the reply a script sends: it stays (it
+    was deleted, with nothing kept, when `reply` queued)."""
+    from tui_desk.demo import demo_config
+    from tui_desk.desk.service import Desk
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(prepare_demo(db, NOW))
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "alice"\n\n[accounts.support]\naddress = "support@helpdesk.test"\n')
+    conv = next(r["id"] for r in run_json(capsys, "--db", db, "queue") if not r["draft"])
+
+    async def draft() -> str | None:
+        desk = await Desk.open(db, demo_config(1))
+        try:
+            found = await desk.draft(conv)
+            return found[0] if found else None
+        finally:
+            await desk.close()
+
+    async def write_draft() -> None:
+        desk = await Desk.open(db, demo_config(1))
+        try:
+            await desk.save_draft(conv, "Half-written answer, careful words")
+        finally:
+            await desk.close()
+    asyncio.run(write_draft())
+    body = tmp_path / "body.md"
+    body.write_text("Will follow up\n")
+    code, _, err = run(capsys, "--db", db, "--config", config, "reply", conv, "--body-file", body,
+                       "--send-at", "2099-01-03 09:00")
+    assert code == 0, err
+    assert asyncio.run(draft()) == "Half-written answer, careful words"
+    assert run_json(capsys, "--db", db, "show", conv)["draft"] is True
+
+
 def test_a_follow_up_dry_run_that_would_skip_exits_1_like_the_real_run(tmp_path, capsys):
     """README (Bulk follow-up): a conversation the snippet cannot be filled for is skipped, said,
     and the status is 1; the dry run, which scripts run first to check, says so the same way."""

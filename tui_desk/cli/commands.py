@@ -279,7 +279,7 @@ async def _reply(desk, config: Config, args) -> int:
         queued = await queue_reply(desk, args.id, body, reply_all=args.all,
                                    send_at=send_at if send_at is not None else desk.now(),
                                    account=config.account(args.account), attachments=args.attach,
-                                   snippets=snippets)
+                                   snippets=snippets, clears_draft=False)  # the app's draft is not this reply
     except (CommandError, WhenError) as e:
         raise UsageError(str(e)) from None
     report = await outbox_sender(desk, config).run_due() if send_at is None else None
