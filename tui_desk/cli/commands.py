@@ -254,7 +254,8 @@ def outbox_sender(desk, config: Config):
         if account.imap is not None:
             await AccountSync(desk.store, account, passwords(name, "imap") or "", is_agent=config.is_agent_address,
                               on_change=desk.refresh).sync_once()
-    return OutboxSender(desk.store, config, passwords, on_change=desk.refresh, recheck=recheck)
+    return OutboxSender(desk.store, config, passwords, on_change=desk.refresh, recheck=recheck,
+                        clock_text=desk.clock_text)
 
 
 async def _reply(desk, config: Config, args) -> int:
