@@ -450,11 +450,18 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
                 await outbox.delete_draft(self.store, conv_id)
 
     async def outbox(self) -> list[OutboxEntry]:
-        """Replies not yet done (queued, sending, failed, maybe sent), oldest first."""
-        from tui_desk.store import outbox
+        """Replies not yet done (queued, sending, failed, maybe sent), oldest first. `mine`: no
+        other agent's event names it (two agents' apps may share one store)."""
+        from tui_desk.store import events, outbox
+
+        async def mine(message_id: str) -> bool:
+            event = await events.naming_message(self.store, message_id)
+            return event is None or event.agent.casefold() == self.config.agent.casefold()
         return [OutboxEntry(i.id, i.conv_id, tuple(sanitize_line(r) for r in i.recipients), i.state,
                             dt.datetime.fromtimestamp(i.send_at, UTC),
-                            sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown))
+                            sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown),
+                            i.attempts, dt.datetime.fromtimestamp(i.next_try, UTC) if i.next_try else None,
+                            await mine(i.message_id))
                 for i in await outbox.items(self.store)]
 
     def reply_placeholders(self) -> list[str]:
