@@ -120,6 +120,9 @@ async def test_customer_writing_again_holds_the_reply_every_time(tmp_path, dovec
         assert f"again{n}@c.test" in (await thread_message_ids(desk.store))[conv]
         await desk.reply_ended(conv)
         await desk.discard_send(outbox_id)
+        # u afterwards (the app's pending send) says what became of it
+        with pytest.raises(ValueError, match=f"^nothing to undo: the reply to #{conv} was discarded$"):
+            await desk.cancel_send(outbox_id)
         refs.append(f"again{n}@c.test")
     assert smtp_sink.messages == []  # nothing reached the SMTP server, in any round
 
