@@ -117,3 +117,24 @@ async def test_a_teammates_reply_in_a_shared_store_is_not_in_my_quit_question(de
         await until(pilot, lambda: not app.is_running)
     assert app.exit_line is None  # nothing of mine waited: no question
     assert not any(isinstance(s, QuitScreen) for s in app.screen_stack)
+
+
+async def test_the_collision_notice_names_who_replied_and_when_as_plain_text():
+    from tui_desk.sync.delivery import OutboxReport
+    from tui_desk.ui.bridge import OutboxReported
+
+    try:
+        from tests.ui_support import make_app
+    except ImportError:
+        from ui_support import make_app
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: bool(app.queue.ids))
+        why = "Alice [b]Martin[/b] replied at 9:12, after you wrote this"
+        report = OutboxReport(held=["m1@x"], held_why={"m1@x": why})
+        app.screen.post_message(OutboxReported(report))
+        await until(pilot, lambda: any(n.title == "Collision" for n in app._notifications))
+        [notice] = [n for n in app._notifications if n.title == "Collision"]
+        assert notice.markup is False  # mail's words: never markup
+        assert notice.message == ("A reply was held: Alice [b]Martin[/b] replied at 9:12, after you wrote this. "
+                        "Read it, then O to send anyway, edit or discard")
