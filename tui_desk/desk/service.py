@@ -463,17 +463,16 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
     async def outbox(self) -> list[OutboxEntry]:
         """Replies not yet done (queued, sending, failed, maybe sent), oldest first. `mine`: no
         other agent's event names it (two agents' apps may share one store)."""
-        from tui_desk.store import events, outbox
-
-        async def mine(message_id: str) -> bool:
-            event = await events.naming_message(self.store, message_id)
-            return event is None or event.agent.casefold() == self.config.agent.casefold()
+        from tui_desk.store import outbox
+        items = await outbox.items(self.store)
+        agents = await outbox.agents(self.store, [i.id for i in items])
+        me = self.config.agent.casefold()
         return [OutboxEntry(i.id, i.conv_id, tuple(sanitize_line(r) for r in i.recipients), i.state,
                             dt.datetime.fromtimestamp(i.send_at, UTC),
                             sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown),
                             i.attempts, dt.datetime.fromtimestamp(i.next_try, UTC) if i.next_try else None,
-                            await mine(i.message_id))
-                for i in await outbox.items(self.store)]
+                            agents.get(i.id, self.config.agent).casefold() == me)
+                for i in items]
 
     def reply_placeholders(self) -> list[str]:
         """The {{names}} a reply fills in on sending."""
