@@ -37,7 +37,8 @@ async def open_agent(tmp_path, name, dovecot, user, smtp_port) -> tuple[Desk, Ac
 
     async def recheck(account: str) -> None:
         await sync.sync_once()
-    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, recheck=recheck)
+    sender = OutboxSender(desk.store, config, lambda a, k: "secret", on_change=desk.refresh, recheck=recheck,
+                          clock_text=desk.clock_text)
     return desk, sync, sender
 
 
@@ -119,6 +120,9 @@ async def test_customer_writing_again_holds_the_reply_every_time(tmp_path, dovec
         assert f"again{n}@c.test" in (await thread_message_ids(desk.store))[conv]
         await desk.reply_ended(conv)
         await desk.discard_send(outbox_id)
+        # u afterwards (the app's pending send) says what became of it
+        with pytest.raises(ValueError, match=f"^nothing to undo: the reply to #{conv} was discarded$"):
+            await desk.cancel_send(outbox_id)
         refs.append(f"again{n}@c.test")
     assert smtp_sink.messages == []  # nothing reached the SMTP server, in any round
 
@@ -143,20 +147,29 @@ async def test_customer_writing_again_holds_the_reply_every_time(tmp_path, dovec
 async def test_a_teammates_reply_meanwhile_holds_mine(tmp_path, dovecot, mail_user, smtp_sink):
     smtp_sink.clear()
     dovecot.load_maildir(mail_user, [make_mail("t1@c.test", sender="Ann Lee <ann@c.test>", subject="Refund")])
-    alice, _, alice_sender = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink.port)
-    bob, _, bob_sender = await open_agent(tmp_path, "bob", dovecot, mail_user, smtp_sink.port)
+    alice, _, alice_sender = await open_agent(tmp_path, "Alice Martin", dovecot, mail_user, smtp_sink.port)
+    bob, bob_sync, bob_sender = await open_agent(tmp_path, "Bob Ng", dovecot, mail_user, smtp_sink.port)
     a, b = await conv_of(alice, "t1@c.test"), await conv_of(bob, "t1@c.test")
     seen = await alice.reply_started(a)
-    # bob answers first: his reply goes out and is filed in Sent
+    # bob answers first: his reply goes out from the shared mailbox (its From names the mailbox,
+    # not bob), is filed in Sent, and his history (the reply event, naming him) reaches the server
     bob_id, _ = await bob.reply(b, "Refunded, Ann.", seen_upto=await bob.reply_started(b))
     await bob.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (bob_id,))
     assert len((await bob_sender.run_due()).sent) == 1
+    await bob_sync.sync_once()
     mine, _ = await alice.reply(a, "Looking into it.", seen_upto=seen)
     await alice.store.execute("UPDATE outbox SET send_at=0 WHERE id=?", (mine,))
     report = await alice_sender.run_due()
     assert len(report.held) == 1
     held = await outbox.get(alice.store, mine)
-    assert "your teammate" in held.last_error and "replied" in held.last_error
+    # the teammate by name, with the time of their reply in the desk's zone; not the mailbox's name
+    bobs = next(m for m in await alice.store.fetchall("SELECT * FROM messages WHERE conv_id=?", (a,))
+                if m["is_agent"])
+    at = alice.clock_text(bobs["date"])
+    assert held.last_error.startswith(f"held: Bob Ng replied at {at}, after you wrote this"), held.last_error
+    assert "Helpdesk Support" not in held.last_error
+    # the app's notice says the same line
+    assert report.held_why == {held.message_id: held.last_error.removeprefix("held: ").split(". Read it")[0]}
     assert len(smtp_sink.wait_for(1)) == 1  # bob's only
     # alice reads it and edits instead: back to her draft, nothing sent
     await alice.cancel_send(mine)

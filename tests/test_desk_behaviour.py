@@ -301,8 +301,11 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
     assert await desk.draft(first) == ("Hi {{customer_first_name}}", False, None)
     assert await desk.outbox() == []
-    with pytest.raises(ValueError, match="no such message in the outbox"):
+    # a second undo says what became of it, not "no such message"
+    with pytest.raises(ValueError, match=f"^nothing to undo: the reply to #{first} is back in its draft$"):
         await desk.cancel_send(outbox_id)
+    with pytest.raises(ValueError, match="^nothing sent in the last 10 s to undo$"):
+        await desk.cancel_send(outbox_id + 100)
     _, later = await desk.reply(first, "Later", send_at_text="tomorrow 9:00")
     assert later == f"Will send to {r.customer_addr} Nov 21 09:00"
     await desk.reply_ended(first)

@@ -110,6 +110,7 @@ class FakeDesk:
         self.replies: list[tuple[int, str, bool, str | None]] = []  # every reply() call
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
+        self.unsent_here: dict[int, str] = {}  # outbox id -> what became of it (cancel_send says)
         self._outbox_ids = 0
         self.slas = slas
         self.sla_watch = SlaWatch()
@@ -423,9 +424,12 @@ class FakeDesk:
         return entry.id, f"Will send to {who} {format_datetime_short(send_at, FIXED_NOW)}"
 
     async def cancel_send(self, outbox_id: int) -> str:
+        if outbox_id in self.unsent_here and outbox_id not in self.outbox_items:  # as the real desk
+            raise ValueError(f"nothing to undo: {self.unsent_here[outbox_id]}")
         if outbox_id not in self.outbox_items:
-            raise ValueError("no such message in the outbox")
+            raise ValueError(f"nothing sent in the last {self.UNDO_SEND} s to undo")
         entry, body, reply_all = self.outbox_items.pop(outbox_id)
+        self.unsent_here[outbox_id] = f"the reply to #{entry.conv_id} is back in its draft"
         said = f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
         kept = self.drafts.get(entry.conv_id)
         if kept is not None and kept[0].strip() and kept[0].strip() != body.strip():  # never lost: below

@@ -254,7 +254,8 @@ def outbox_sender(desk, config: Config):
         if account.imap is not None:
             await AccountSync(desk.store, account, passwords(name, "imap") or "", is_agent=config.is_agent_address,
                               on_change=desk.refresh).sync_once()
-    return OutboxSender(desk.store, config, passwords, on_change=desk.refresh, recheck=recheck)
+    return OutboxSender(desk.store, config, passwords, on_change=desk.refresh, recheck=recheck,
+                        clock_text=desk.clock_text)
 
 
 async def _reply(desk, config: Config, args) -> int:
@@ -344,7 +345,9 @@ async def _outbox(desk, config: Config, args) -> int:
     if args.json:
         json.dump([{"id": i.id, "conversation": i.conv_id, "message_id": i.message_id, "to": i.recipients,
                     "state": i.state, "send_at": dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc).isoformat(),
-                    "attempts": i.attempts, "error": i.last_error} for i in items], sys.stdout, indent=1)
+                    "attempts": i.attempts, "error": i.last_error,
+                    "next_try": dt.datetime.fromtimestamp(i.next_try, dt.timezone.utc).isoformat() if i.next_try
+                    else None} for i in items], sys.stdout, indent=1)
         # (JSON escapes control characters itself)
         sys.stdout.write("\n")
     elif not items:
@@ -355,7 +358,14 @@ async def _outbox(desk, config: Config, args) -> int:
             when = format_day_time(dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc), desk.local_now())
             err = f"  ({sanitize_line(i.last_error)})" if i.last_error else ""  # a server's words
             rcpts = sanitize_line(", ".join(i.recipients))
-            say(f"{i.id:>5}  {i.state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
+            state = i.state
+            if i.state == "queued" and i.attempts:  # the server could not take it yet: when it tries again
+                state = "retrying"
+                next_try = (format_day_time(dt.datetime.fromtimestamp(i.next_try, dt.timezone.utc), desk.local_now())
+                            if i.next_try else "now")
+                when = (f"{i.attempts} {'try' if i.attempts == 1 else 'tries'} failed, next try {next_try}"
+                        f" (`tui-desk outbox --send-now {i.id}` tries now)")
+            say(f"{i.id:>5}  {state:<10} #{i.conv_id}  {rcpts}  {when}{err}")
             if i.state == "held" and i.account not in have:  # held by the outbox: no such account
                 say(f"       add [accounts.{sanitize_line(i.account)}] back to {config.path or default_config_path()}, "
                     f"then `tui-desk outbox --resend {i.id}`; or drop it: `tui-desk outbox --discard {i.id}`")

@@ -58,7 +58,7 @@ class Background:
                                   on_change=self._changed, progress=self._progress_of(a.name))
                       for a in config.accounts if a.imap is not None]
         self.sender = OutboxSender(desk.store, config, passwords, on_change=self._changed, clock=desk.clock,
-                                   recheck=self._recheck)
+                                   recheck=self._recheck, clock_text=desk.clock_text)
         for sync in self.syncs:
             sync.on_state = self._news
         self.rules_problem: str | None = None

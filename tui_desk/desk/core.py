@@ -18,7 +18,7 @@ from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.agent_names import AgentNames
 from tui_desk.desk.snippets import Snippet, SnippetError, default_snippet_dirs, load_snippets
-from tui_desk.desk.timefmt import local_zone
+from tui_desk.desk.timefmt import format_when, local_zone
 from tui_desk.store import Store, mirror, queries, server_ops
 
 if TYPE_CHECKING:
@@ -54,6 +54,12 @@ class DeskCore:
     def local_now(self) -> dt.datetime:
         """Now, in the agent's zone with its DST rules (what "mon 9:00" and "tomorrow" mean)."""
         return dt.datetime.fromtimestamp(self.now(), local_zone(self.config.priority.timezone))
+
+    def clock_text(self, when: int) -> str:
+        """A moment (unix seconds) as the outbox's lines say it, in the desk's zone: "9:12" today
+        (the held line, sync.delivery; the next try of a retrying reply)."""
+        local_now = self.local_now()
+        return format_when(dt.datetime.fromtimestamp(when, local_now.tzinfo), local_now)
 
     async def refresh(self, conv_ids: list[int] | set[int]) -> None:
         """Recompute state, status and rank of these conversations from their messages."""

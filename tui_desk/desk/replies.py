@@ -299,9 +299,14 @@ async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
     kept: outbox.KeptDraft | None = None
     async with desk.store.transaction():  # the sender takes items under the same lock: no race
         item = await outbox.get(desk.store, outbox_id)
-        if item is None or item.state not in ("queued", *outbox.NEEDS_AGENT):
-            raise CommandError("too late to undo: the message is on its way" if item
-                               else "no such message in the outbox")
+        if item is None:  # undone, discarded or gone: Desk.cancel_send names which when it knows
+            window = max((a.undo_send_seconds for a in desk.config.accounts), default=0)
+            raise CommandError(f"nothing sent in the last {window} s to undo" if window
+                               else "nothing in the outbox to undo")
+        if item.state in ("sent", "done"):
+            raise CommandError(f"too late to undo: the reply to #{item.conv_id} was sent")
+        if item.state not in ("queued", *outbox.NEEDS_AGENT):
+            raise CommandError("too late to undo: the message is on its way")
         if item.conv_id is not None:
             kept = await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all,
                                            now=desk.now(), label=lambda at: draft_name(desk, at))

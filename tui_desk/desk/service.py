@@ -50,6 +50,9 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         super().__init__(store, config, clock)
         self._replying_seen: dict[tuple[int, str], float] = {}  # (conv, agent) -> first seen here
         self.open_queue = QueueIds(store)  # the open queue, moved by what changed (desk.queue_ids)
+        # outbox id -> what became of a reply that left the outbox unsent here ("the reply to #12
+        # was discarded"): a later undo of it says so (cancel_send)
+        self._unsent_here: dict[int, str] = {}
 
     @classmethod
     async def open(cls, db_path: str | Path, config: Config | None = None,
@@ -409,18 +412,26 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return f"Will send to {who} {format_datetime_short(when, local_now)}"
 
     async def cancel_send(self, outbox_id: int) -> str:
+        from tui_desk.desk.commands import CommandError
         from tui_desk.desk.replies import cancel_send
-        return await self._unsent(outbox_id, cancel_send)
+        from tui_desk.store import outbox
+        # u after O discarded it, or after an undo already (an id SQLite gave a newer reply is that one)
+        if outbox_id in self._unsent_here and await outbox.get(self.store, outbox_id) is None:
+            raise CommandError(f"nothing to undo: {self._unsent_here[outbox_id]}")
+        return await self._unsent(outbox_id, cancel_send, "is back in its draft")
 
-    async def _unsent(self, outbox_id: int, drop: Callable[[DeskCore, int], Awaitable[str]]) -> str:
+    async def _unsent(self, outbox_id: int, drop: Callable[[DeskCore, int], Awaitable[str]], became: str) -> str:
         """A mail leaves the outbox unsent (cancelled, discarded): a bulk follow-up's notes say
-        so (desk.followup.mail_cancelled); its conversations can have it again."""
+        so (desk.followup.mail_cancelled); its conversations can have it again. `became`: what
+        a later undo of it is told ("was discarded")."""
         from tui_desk.desk.followup import mail_cancelled
         from tui_desk.store import outbox
         item = await outbox.get(self.store, outbox_id)
         said = await drop(self, outbox_id)
         if item is not None:
             await mail_cancelled(self, item.message_id, item.conv_id, item.recipients)
+            what = f"the reply to #{item.conv_id}" if item.conv_id is not None else f"outbox #{outbox_id}"
+            self._unsent_here[outbox_id] = f"{what} {became}"
         return said
 
     async def send_anyway(self, outbox_id: int) -> str:
@@ -433,7 +444,7 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def discard_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import discard_send
-        return await self._unsent(outbox_id, discard_send)
+        return await self._unsent(outbox_id, discard_send, "was discarded")
 
     async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None:
         """(body, reply_all, the server's error if a send was refused) of the saved draft."""
@@ -450,12 +461,18 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
                 await outbox.delete_draft(self.store, conv_id)
 
     async def outbox(self) -> list[OutboxEntry]:
-        """Replies not yet done (queued, sending, failed, maybe sent), oldest first."""
+        """Replies not yet done (queued, sending, failed, maybe sent), oldest first. `mine`: no
+        other agent's event names it (two agents' apps may share one store)."""
         from tui_desk.store import outbox
+        items = await outbox.items(self.store)
+        agents = await outbox.agents(self.store, [i.id for i in items])
+        me = self.config.agent.casefold()
         return [OutboxEntry(i.id, i.conv_id, tuple(sanitize_line(r) for r in i.recipients), i.state,
                             dt.datetime.fromtimestamp(i.send_at, UTC),
-                            sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown))
-                for i in await outbox.items(self.store)]
+                            sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown),
+                            i.attempts, dt.datetime.fromtimestamp(i.next_try, UTC) if i.next_try else None,
+                            agents.get(i.id, self.config.agent).casefold() == me)
+                for i in items]
 
     def reply_placeholders(self) -> list[str]:
         """The {{names}} a reply fills in on sending."""

@@ -161,6 +161,14 @@ class OutboxEntry:
     send_at: dt.datetime  # aware
     error: str | None = None  # the server's last word, sanitized
     body: str = ""  # the reply's Markdown as the agent wrote it, sanitized (the outbox shows it)
+    attempts: int = 0  # tries that failed for a reason a retry may fix (queued: it is retrying)
+    next_try: dt.datetime | None = None  # aware: when a retrying one is tried again
+    mine: bool = True  # this desk's agent queued it (a store two agents share holds theirs too)
+
+    @property
+    def retrying(self) -> bool:
+        """Queued after a failed try (SMTP down, say): the outbox tries again at next_try."""
+        return self.state == "queued" and self.attempts > 0
 
 
 @dataclass(frozen=True, slots=True)

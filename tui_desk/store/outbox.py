@@ -114,6 +114,19 @@ async def news_since(store: Store, conv_id: int, seen_upto: int) -> list[sqlite3
         " ORDER BY coalesce(m.date, m.added_at), m.id", (conv_id, seen_upto))
 
 
+async def agents(store: Store, item_ids: list[int]) -> dict[int, str]:
+    """Outbox id -> the agent whose reply (forward, follow-up...) it is: the agent of the event
+    waiting for it to be sent (store.events, outbox_id; unshared until then, so the
+    events_shared index finds it). Items no event waits for are not in it."""
+    rows = await store.fetchall(
+        "SELECT outbox_id, agent FROM events WHERE shared = 0 AND outbox_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY at, event_id", (json.dumps(item_ids),))
+    found: dict[int, str] = {}
+    for outbox_id, agent in rows:
+        found.setdefault(outbox_id, agent)
+    return found
+
+
 async def get(store: Store, item_id: int) -> OutboxItem | None:
     r = await store.fetchone("SELECT * FROM outbox WHERE id=?", (item_id,))
     return _item(r) if r else None

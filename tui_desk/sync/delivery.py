@@ -81,6 +81,7 @@ class OutboxReport:
     failed: list[str] = field(default_factory=list)
     maybe_sent: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # the conversation moved on: the agent decides
+    held_why: dict[str, str] = field(default_factory=dict)  # Message-ID -> the news that held it
     # held as well, for their account is gone from the config (not a collision: apart, so the
     # app's collision notice is not given for them; the log line and the outbox say it)
     no_account: list[str] = field(default_factory=list)
@@ -93,6 +94,11 @@ class OutboxReport:
     needs_fix: list[str] = field(default_factory=list)
 
 
+def held_error(news: str) -> str:
+    """A held reply's error: the news (OutboxSender._collision) and what the agent can do."""
+    return f"held: {news}. Read it, then send anyway, edit or discard"
+
+
 def no_account(name: str) -> str:
     """Why an item whose account is gone waits (its `error`)."""
     return f"held: no account '{name}' in config"
@@ -101,9 +107,13 @@ def no_account(name: str) -> str:
 class OutboxSender:
     def __init__(self, store: Store, config: Config, password_for: PasswordFor, *,
                  on_change: Callable[[set[int]], Awaitable[None]] | None = None,
-                 clock: Callable[[], float] = time.time, recheck: Recheck | None = None):
+                 clock: Callable[[], float] = time.time, recheck: Recheck | None = None,
+                 clock_text: Callable[[int], str] | None = None):
+        """`clock_text`: a moment (unix seconds) as the desk shows it, in its zone (the held
+        line's "Bob Ng replied at 9:12"); None leaves the time out."""
         self.store, self.config, self.password_for = store, config, password_for
         self.on_change, self.clock, self.recheck = on_change, clock, recheck
+        self.clock_text = clock_text
         self.owner = process_token(os.getpid())
         # account -> what its SMTP secret needs ("<key> <reason> (in <config file>)"): said
         # once, its items wait and the secret is not asked for again in this run
@@ -144,7 +154,8 @@ class OutboxSender:
         report.retrying.append(item.message_id)
 
     async def _collision(self, item: outbox.OutboxItem) -> str | None:
-        """What happened in the conversation since the agent wrote, as one line; None if nothing."""
+        """What happened in the conversation since the agent wrote, as one line ("Bob Ng replied
+        at 9:12, after you wrote this"); None if nothing."""
         if item.conv_id is None or item.seen_upto is None:
             return None
         if self.recheck is not None:
@@ -154,9 +165,18 @@ class OutboxSender:
             return None
         latest = news[-1]
         who = latest["sender_name"] or latest["sender_addr"]
-        what = f"your teammate {who} replied" if latest["is_agent"] else f"{who} wrote again"
+        when = latest["date"] if latest["date"] is not None else latest["added_at"]
+        at = f" at {self.clock_text(when)}" if self.clock_text is not None else ""
+        if latest["is_agent"]:
+            # agents send from the shared mailbox, whose name the From carries: the teammate is
+            # the agent of the history event that sent it (read from the server's History folder)
+            event = await store_events.naming_message(self.store, latest["message_id"])
+            what = (f"{event.agent} replied{at}" if event is not None and event.agent
+                    else f"a teammate replied{at} (from {who})")
+        else:
+            what = f"{who} wrote again{at}"
         more = f" ({len(news)} new messages)" if len(news) > 1 else ""
-        return f"held: {what} after you wrote this{more}. Read it, then send anyway, edit or discard"
+        return f"{what}{',' if at else ''} after you wrote this{more}"
 
     def _account(self, name: str) -> AccountConfig | None:
         """The item's account, None when the config has none of that name (renamed, removed)."""
@@ -202,8 +222,9 @@ class OutboxSender:
             await self._retry_later(item, f"cannot check the conversation on the server: {e}", report)
             return
         if news:
-            await self._set_if(item.id, "queued", "held", error=news)
+            await self._set_if(item.id, "queued", "held", error=held_error(news))
             report.held.append(item.message_id)
+            report.held_why[item.message_id] = news
             return
         if not await self._take(item.id):
             return

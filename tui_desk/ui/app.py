@@ -371,15 +371,17 @@ class DeskApp(DeskAppBase):
                                     temporary_store=self.temporary_store))
 
     async def _sends_waiting(self) -> list[OutboxEntry]:
-        """The outbox's replies about to go: queued, due within the longest undo window."""
+        """The outbox's replies about to go: this desk's own, queued, due within the longest undo
+        window (ui.quitting.own_waiting)."""
         if self.desk is None:
             return []
         try:
             entries = await self.desk.outbox()
         except Exception:  # noqa: BLE001 - a store that cannot be read must not keep the app open
             return []
-        soon = self.clock() + dt.timedelta(seconds=max(self.desk.undo_send_seconds(), default=0) + 1)
-        return [e for e in entries if e.state == "queued" and e.send_at <= soon]
+        from tui_desk.ui.quitting import own_waiting
+        window = max(self.desk.undo_send_seconds(), default=0) + 1
+        return own_waiting(entries, self.clock() + dt.timedelta(seconds=window))
 
     async def _send_before_quitting(self, ids: list[int]) -> str:
         """The undo window ended for these; one outbox pass, bounded; the line to print."""

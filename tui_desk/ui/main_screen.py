@@ -25,6 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker
 
 from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.sanitize import sanitize_line
 from tui_desk.ui import registry
 from tui_desk.ui.bridge import OutboxReported, StoreChanged, SyncStateChanged, TroubleChanged
 from tui_desk.ui.conversation import ConversationPane
@@ -245,10 +246,11 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         for _ in report.failed:
             self.notify("A reply was refused by the server; its text is back in the draft",
                         severity="error", timeout=10)
-        for _ in report.held:
-            self.notify("A reply was held: the conversation got a new message after you wrote it. "
-                        "Read it, then O to send anyway, edit or discard", title="Collision",
-                        severity="warning", timeout=20)
+        for message_id in report.held:
+            # who wrote, when: the words O shows (sync.delivery.held_error); mail's words, sanitized
+            why = report.held_why.get(message_id, "the conversation got a new message after you wrote it")
+            self.notify(f"A reply was held: {sanitize_line(why)}. Read it, then O to send anyway, edit or discard",
+                        title="Collision", severity="warning", timeout=20, markup=False)
         for _ in report.maybe_sent:
             self.notify("A reply may or may not have been sent (the app stopped while sending); "
                         "O shows the outbox", severity="warning", timeout=15)

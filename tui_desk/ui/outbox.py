@@ -4,6 +4,8 @@ A popup over the queue; it reloads every two seconds while open (the background 
 Cancelling (``c``) puts the text back into the conversation's draft and closes the outbox with
 that conversation, which the app opens in the compose screen. ``n`` sends a scheduled reply now.
 A held, failed or "maybe sent" reply waits for the agent: ``s`` sends it (again), ``d d`` discards it.
+A retrying one (the server could not take it yet) shows its tries, next try and last error;
+``s`` tries it now (due at once: the outbox's next pass, under its usual rules).
 Enter shows the highlighted reply's text (what will go), and hides it again.
 """
 
@@ -38,15 +40,42 @@ STATE_TEXT = {
 NEEDS_AGENT = ("failed", "maybe_sent", "held")
 
 
+def next_try_text(entry: OutboxEntry, now: dt.datetime) -> str:
+    """When a retrying reply is tried again, in the desk's zone: "9:10", or "now" (due)."""
+    if entry.next_try is None or entry.next_try <= now:
+        return "now"
+    return format_when(entry.next_try, now)
+
+
+def tries(n: int) -> str:
+    return "1 try" if n == 1 else f"{n} tries"
+
+
 def entry_label(entry: OutboxEntry, now: dt.datetime) -> Content:
-    state, style = STATE_TEXT.get(entry.state, (entry.state, "bold"))
     conv = f"#{entry.conv_id} " if entry.conv_id is not None else ""
+    if entry.retrying:  # the time that matters is the next try, not when it was first due
+        return Content.assemble(
+            (f"{'retrying':<14}", "bold $text-warning"),
+            (f"{'next ' + next_try_text(entry, now):<13}", "$text-warning"),
+            (conv, "bold"),
+            ", ".join(entry.recipients),
+            (f"  {tries(entry.attempts)} failed", "$text-muted"),
+        )
+    state, style = STATE_TEXT.get(entry.state, (entry.state, "bold"))
     return Content.assemble(
         (f"{state:<14}", style),
         (f"{format_datetime_short(entry.send_at, now):<13}", "$text-muted"),
         (conv, "bold"),
         ", ".join(entry.recipients),
     )
+
+
+def retrying_note(entry: OutboxEntry, now: dt.datetime) -> str:
+    """"Try 5 failed: <the server's words, one line>. Next try 9:10; s tries now, c edits it."""
+    error = f": {entry.error}" if entry.error else ""
+    next_try = next_try_text(entry, now)
+    when = "now" if next_try == "now" else f"at {next_try}"
+    return f"Try {entry.attempts} failed{error}. Next try {when}; s tries now, c edits it."
 
 
 def waiting_line(conv: ConversationView, entries: list[OutboxEntry], pending_id: int | None,
@@ -59,7 +88,9 @@ def waiting_line(conv: ConversationView, entries: list[OutboxEntry], pending_id:
     if not waiting:
         return None
     first = waiting[0]  # the outbox lists the soonest first
-    if first.state == "queued" and conv.scheduled_reply_at is not None and first.send_at >= conv.scheduled_reply_at:
+    if first.retrying:
+        line = f"a reply to #{conv.id} is retrying: the server could not take it (next try {next_try_text(first, now)})"
+    elif first.state == "queued" and conv.scheduled_reply_at is not None and first.send_at >= conv.scheduled_reply_at:
         line = f"a reply to #{conv.id} is scheduled for {format_datetime_short(first.send_at, now)}"
     elif first.state == "queued":
         line = f"a reply to #{conv.id} is waiting to be sent at {format_when(first.send_at, now)}"
@@ -81,7 +112,8 @@ class OutboxScreen(ModalScreen[int | None]):
         Binding("c,delete", "cancel_send", "Cancel send",
                 tooltip="Cancel it: the text goes back to the draft, opened to edit"),
         Binding("n", "send_now", "Send now", tooltip="A scheduled reply goes on the outbox's next pass"),
-        Binding("s", "send_anyway", "Send anyway", tooltip="A held, failed or maybe-sent reply goes (again)"),
+        Binding("s", "send_anyway", "Send anyway",
+                tooltip="A held, failed or maybe-sent reply goes (again); a retrying one is tried now"),
         Binding("d", "discard", "Discard", tooltip="Drop a held, failed or maybe-sent reply (press twice)"),
         Binding("escape,O", "close", "Close"),
     ]
@@ -159,7 +191,9 @@ class OutboxScreen(ModalScreen[int | None]):
         self._show_text(entry if entry is not None and entry.id == self._reading else None)
         if entry is None:
             return
-        if entry.state == "held" and entry.error:
+        if entry.retrying:
+            self.set_note(retrying_note(entry, self.clock()), error=True)
+        elif entry.state == "held" and entry.error:
             self.set_note(f"{entry.error}. s sends it, c edits it, d d discards it.", error=True)
         elif entry.error:
             self.set_note(f"Server said: {entry.error}", error=entry.state == "failed")
@@ -228,8 +262,12 @@ class OutboxScreen(ModalScreen[int | None]):
 
     async def action_send_anyway(self) -> None:
         entry = self._current()
+        if entry is not None and entry.retrying:  # try now: due at once, the outbox's next pass
+            await self._decide(self.send_now, entry)
+            return
         if entry is None or entry.state not in NEEDS_AGENT:
-            self.set_note("Only a held, failed or maybe-sent reply waits for you to send it.")
+            self.set_note("Only a held, failed, maybe-sent or retrying reply waits for you to send it; "
+                          "n sends a scheduled one now.")
             return
         await self._decide(self.send_anyway, entry)
 

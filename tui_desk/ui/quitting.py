@@ -20,6 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_desk.desk.timefmt import format_when
 from tui_desk.desk.views import OutboxEntry
 from tui_desk.ui.triage import PROMPT_CSS
 
@@ -28,11 +29,23 @@ def replies(n: int) -> str:
     return "1 reply" if n == 1 else f"{n} replies"
 
 
+def own_waiting(entries: list[OutboxEntry], soon: dt.datetime) -> list[OutboxEntry]:
+    """What the quit question is about: this desk's own queued replies due by ``soon`` (the end
+    of the longest undo window), retrying ones too. A teammate's (their app shares this store)
+    are theirs to decide; held, failed and maybe-sent ones wait for O, quitting or not."""
+    return [e for e in entries if e.mine and e.state == "queued" and e.send_at <= soon]
+
+
 def waiting_line(waiting: list[OutboxEntry], now: dt.datetime) -> str:
-    """"1 reply is waiting to be sent (to X, in 8 s)." (recipients are sanitized already)"""
+    """"1 reply is waiting to be sent (to X, in 8 s)." (recipients are sanitized already); when
+    all of them are retrying (the server could not take them): "(to X; retrying, next try 9:10)"."""
     who = ", ".join(dict.fromkeys(r for e in waiting for r in e.recipients))
-    seconds = max(0, round(min(e.send_at for e in waiting).timestamp() - now.timestamp()))
     verb = "is" if len(waiting) == 1 else "are"
+    if all(e.retrying for e in waiting):
+        tries = [e.next_try for e in waiting if e.next_try is not None and e.next_try > now]
+        when = f"next try {format_when(min(tries), now)}" if tries else "trying now"
+        return f"{replies(len(waiting))} {verb} waiting to be sent (to {who}; retrying, {when})."
+    seconds = max(0, round(min(e.send_at for e in waiting if not e.retrying).timestamp() - now.timestamp()))
     return f"{replies(len(waiting))} {verb} waiting to be sent (to {who}, in {seconds} s)."
 
 
