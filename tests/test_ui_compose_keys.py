@@ -75,6 +75,24 @@ async def test_tab_elsewhere_indents_and_the_next_key_lands_in_the_body():
         assert screen.body.text == "- one\n    - two!" and app.focused is screen.body
 
 
+async def test_in_a_forward_shift_tab_goes_back_to_the_to_line_and_tab_to_the_body():
+    app = make_app(12)
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: bool(app.queue.ids))
+        await pilot.press("f")
+        screen = await compose_open(app, pilot)
+        to = screen.query_one("#compose-to-input")
+        assert app.focused is to
+        await type_text(pilot, "bo@example.com")
+        await pilot.press("tab")
+        assert app.focused is screen.body
+        await type_text(pilot, "FYI")
+        await pilot.press("shift+tab")
+        assert app.focused is to
+        await type_text(pilot, ",")
+        assert to.value == "bo@example.com," and screen.body.text == "FYI"
+
+
 async def test_tab_after_an_unknown_prefix_says_so_and_keeps_the_text():
     app = make_app(12)
     async with app.run_test(size=SMALL) as pilot:

@@ -230,7 +230,9 @@ class ComposeScreen(SnippetTyping, Screen[Queued | None]):
             if self.forward:
                 box.border_title = f"Forward · #{conv.id}"
                 box.border_subtitle = "the customer's last mail goes attached · Esc closes"
-                yield RecipientsInput(placeholder="To: name@example.com, …", id="compose-to-input")
+                # back with Shift+Tab: the cursor at the end, to add one more (never all selected, typed over)
+                yield RecipientsInput(placeholder="To: name@example.com, …", id="compose-to-input",
+                                      select_on_focus=False)
                 subject = subject or f"Fwd: {conv.subject}"  # the desk's (open_compose), else a guess
             else:
                 box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
