@@ -4,6 +4,7 @@ server's refusal (sync.delivery)). The compose screen's own saves replace it: it
 
 from __future__ import annotations
 
+import pytest
 from servers import free_port
 from tests.accounts import replying_desk
 from tests.clock import Clock
@@ -55,4 +56,26 @@ async def test_undo_keeps_the_draft_written_since_below_the_reply(tmp_path, dove
     await cancel_send(desk, q.outbox_id)
     assert (await outbox.draft(desk.store, conv))[0] == (
         f"REPLY A and more\n\n{outbox.kept_separator(name)}\n\nANOTHER DRAFT")
+    await desk.close()
+
+
+async def test_a_discarded_draft_comes_back_with_undo_above_one_written_since(tmp_path, dovecot, mail_user, smtp_sink):
+    """Ctrl+D in the compose (Desk.discard_draft): no question asked, undo brings the text back."""
+    clock = Clock()
+    desk, _, _, conv = await replying_desk(tmp_path, dovecot, mail_user, smtp_sink.port, clock)
+    await desk.save_draft(conv, "HALF A THOUGHT", reply_all=True)
+    assert (await desk.queue_rows([conv]))[0].has_draft
+    assert await desk.discard_draft(conv) == f"discarded the draft of #{conv}"
+    assert await outbox.draft(desk.store, conv) is None
+    assert not (await desk.queue_rows([conv]))[0].has_draft  # the ✎draft marker goes
+    with pytest.raises(ValueError, match="no draft to discard"):
+        await desk.discard_draft(conv)
+    assert await desk.undo() == f"discarded the draft of #{conv}"
+    assert await outbox.draft(desk.store, conv) == ("HALF A THOUGHT", True, None)
+    # discarded, a new one written, then undo: both kept, the new one below
+    await desk.discard_draft(conv)
+    await desk.save_draft(conv, "SECOND TRY")
+    await desk.undo()
+    body, _, _ = await outbox.draft(desk.store, conv)
+    assert body.startswith("HALF A THOUGHT\n\n──────── your draft of ") and body.endswith("\n\nSECOND TRY"), body
     await desk.close()

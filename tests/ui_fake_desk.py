@@ -15,7 +15,7 @@ for method beside the real Desk's; a split would scatter what test_desk_behaviou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import argparse
 import asyncio
@@ -101,7 +101,8 @@ class FakeDesk:
         self.row_calls: list[list[int]] = []  # every queue_rows request, for laziness checks
         self.queries: list[str | None] = []
         self.changed: dict[int, TriageState] = {}  # conversations agents have changed
-        self.undo_stack: list[tuple[str, dict[int, TriageState]]] = []
+        # what undo restores: the triage state, or a callable (a discarded draft comes back)
+        self.undo_stack: list[tuple[str, dict[int, TriageState] | Callable[[], None]]] = []
         self.actions: list[tuple] = []  # every triage call, for the tests
         self.search = FakeSearchIndex(self._conversation)
         self.drafts: dict[int, tuple[str, bool, str | None]] = {}
@@ -109,6 +110,7 @@ class FakeDesk:
         self.histories: dict[int, tuple[HistoryItem, ...]] = {}  # the customer's others (ConversationView.history)
         self.replies: list[tuple[int, str, bool, str | None]] = []  # every reply() call
         self.replying: list[tuple[str, int]] = []  # ("started" | "ended", conv id)
+        self.others_replying_now: dict[int, tuple[str, ...]] = {}  # teammates with a reply open
         self.outbox_items: dict[int, tuple[OutboxEntry, str, bool]] = {}  # id -> (entry, body, reply_all)
         self.unsent_here: dict[int, str] = {}  # outbox id -> what became of it (cancel_send says)
         self._outbox_ids = 0
@@ -272,7 +274,10 @@ class FakeDesk:
         if not self.undo_stack:
             return None
         description, before = self.undo_stack.pop()
-        self.changed.update(before)
+        if callable(before):
+            before()
+        else:
+            self.changed.update(before)
         return description
 
     async def known_tags(self) -> list[str]:
@@ -375,6 +380,8 @@ class FakeDesk:
         state = self.changed.get(conv_id)
         if conv_id in self.drafts:
             conv = dataclasses.replace(conv, has_draft=True)
+        if conv_id in self.others_replying_now:
+            conv = dataclasses.replace(conv, replying=self.others_replying_now[conv_id])
         if (scheduled := self._scheduled_reply_at(conv_id)) is not None:
             conv = dataclasses.replace(conv, scheduled_reply_at=scheduled)
         if self.slas is not None and conv_id in self.slas:
@@ -450,6 +457,18 @@ class FakeDesk:
             self.drafts[conv_id] = (body, reply_all, None)
         else:  # an empty draft is no draft
             self.drafts.pop(conv_id, None)
+
+    async def discard_draft(self, conv_id: int) -> str:
+        draft = self.drafts.pop(conv_id, None)
+        if draft is None:
+            raise ValueError(f"#{conv_id} has no draft to discard")
+        self.actions.append(("discard_draft", conv_id))
+        description = f"discarded the draft of #{conv_id}"
+        self.undo_stack.append((description, lambda: self.drafts.__setitem__(conv_id, draft)))
+        return description
+
+    async def others_replying(self, conv_id: int) -> tuple[str, ...]:
+        return self.others_replying_now.get(conv_id, ())
 
     # --- bulk follow-up (as desk.followup: one reply per customer into the outbox, in their most
     # recent conversation; the others covered by it; never twice) ----------------------------

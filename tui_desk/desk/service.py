@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 from tui_desk.config import Config
 from tui_desk.desk import keywords, priority
 from tui_desk.desk.agent_names import AgentNames
-from tui_desk.desk.core import DeskCore
+from tui_desk.desk.core import Change, DeskCore
 from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
@@ -40,6 +40,13 @@ FREE_MAIL_DOMAINS = frozenset({
     "qq.com", "163.com", "126.com", "sina.com", "sohu.com", "foxmail.com", "naver.com",
     "example.com", "example.net", "example.org",  # the demo's customers are strangers to each other
 })
+
+
+@dataclasses.dataclass(frozen=True)
+class DraftChange(Change):
+    """A discarded draft on the undo stack: undo (desk.commands.undo) awaits `revert`, which
+    writes it back."""
+    revert: Callable[[DeskCore], Awaitable[None]] | None = None
 
 
 class Desk(FollowupDesk, MeasuringDesk, DeskCore):
@@ -459,6 +466,28 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
                 await outbox.save_draft(self.store, conv_id, body, reply_all, replace=True, now=self.now())
             else:
                 await outbox.delete_draft(self.store, conv_id)
+
+    async def discard_draft(self, conv_id: int) -> str:
+        """Throw the conversation's draft away; undo brings it back (a draft written there
+        since is kept below it, as when a send comes back: outbox.save_draft)."""
+        from tui_desk.desk.commands import UNDO_DEPTH, CommandError
+        from tui_desk.desk.replies import draft_name
+        from tui_desk.store import outbox
+        async with self.store.transaction():
+            kept = await outbox.draft(self.store, conv_id)
+            if kept is None:
+                raise CommandError(f"#{conv_id} has no draft to discard")
+            await outbox.delete_draft(self.store, conv_id)
+        body, reply_all, error = kept
+
+        async def revert(desk: DeskCore) -> None:
+            async with desk.store.transaction():
+                await outbox.save_draft(desk.store, conv_id, body, reply_all, error, now=desk.now(),
+                                        label=lambda at: draft_name(desk, at))
+
+        self.undo_stack.append(DraftChange(f"discarded the draft of #{conv_id}", {}, revert))
+        del self.undo_stack[:-UNDO_DEPTH]
+        return f"discarded the draft of #{conv_id}"
 
     async def outbox(self) -> list[OutboxEntry]:
         """Replies not yet done (queued, sending, failed, maybe sent), oldest first. `mine`: no

@@ -329,6 +329,12 @@ class DeskService(Protocol):
 
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None: ...
 
+    async def discard_draft(self, conv_id: int) -> str:
+        """Throw the draft away (undo brings it back); says what it did."""
+
+    async def others_replying(self, conv_id: int) -> tuple[str, ...]:
+        """The teammates with a reply to the conversation open now (the collision warning)."""
+
     def reply_placeholders(self) -> list[str]: ...
 
     async def reply_fills(self, conv_id: int, body: str) -> list[Fill]:

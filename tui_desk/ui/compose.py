@@ -13,14 +13,15 @@ controls never reach the terminal, and what is sent is the text the agent saw: E
 other controls gone, a bidi control as the sanitizer's visible marker.
 
 The snippets a reply used are read from its text when it is queued (desk.snippets.used_snippets),
-so an undone send, a draft sent later and a direct send record them alike. Auto-only snippets
-(`auto: true`) are not offered here: ``::name`` says so instead of inserting one.
+so an undone send, a draft sent later and a direct send record them alike. Typing them (``::name``,
+Tab, Ctrl+O) is ui/compose_snippets.py's. Ctrl+D discards the draft: the screen below asks the
+desk (DeskService.discard_draft, undoable with u). A teammate replying too is a line of its own,
+beside the outbox's, for as long as it holds.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import subprocess
 import tempfile
@@ -38,20 +39,28 @@ from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Input, Static, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
-from tui_desk.desk.snippets import auto_only_refusal, filter_snippets, for_agents, placeholders, used_snippets
+from tui_desk.desk.snippets import for_agents, placeholders
 from tui_desk.desk.views import ConversationView, Fill, MessageView, Snippet
 from tui_desk.sanitize import sanitize
+from tui_desk.ui.compose_snippets import SnippetTyping
 from tui_desk.ui.conversation import plain, split_sender
+from tui_desk.ui.registry import COMPOSE_BINDINGS, Group, compose_groups
 from tui_desk.ui.text import literal
-from tui_desk.ui.triage import ActionPrompt
 from tui_desk.ui.typeahead import pass_on_if_unfocused
 
 AUTOSAVE_DELAY = 1.0  # seconds of no typing before the draft is saved
-# "::name" alone on a line, then a space or Enter: the snippet takes the line's place
-SNIPPET_TRIGGER = re.compile(r"::([\w.-]+) ?")
+REPLYING_RECHECK = 20.0  # seconds between asks whether a teammate is still replying
 
 Reply = Callable[[int, str, bool, "str | None"], Awaitable[tuple[int, str]]]
 Fills = Callable[[str], Awaitable[list[Fill]]]  # a body's placeholders as the desk fills them now
+Replying = Callable[[], Awaitable[tuple[str, ...]]]  # the teammates with a reply to it open now
+
+
+def replying_line(names: tuple[str, ...] | list[str]) -> str | None:
+    """"Alice Martin is replying to this conversation too", or None when nobody else is."""
+    if not names:
+        return None
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} replying to this conversation too"
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,14 @@ class RecipientsInput(Input):
 class BodyArea(TextArea):
     """The reply's Markdown, sanitized as it comes in (module docstring): every edit (typing, a
     paste, a snippet) goes through ``edit``, a whole text (a draft, the editor's) through
-    ``load_text`` or the constructor."""
+    ``load_text`` or the constructor.
+
+    Tab never leaves the body (the focus went to the folded quote below, out of sight at 80x24,
+    and the next keys with it): after ``::na`` alone on a line it completes the snippet's name,
+    elsewhere it indents, as in any editor (a nested Markdown list). Shift+Tab goes back to a
+    forward's To line. Ctrl+A selects the whole body (Home goes to the line's start)."""
+
+    BINDINGS = [Binding("ctrl+a", "select_all", "Select all", show=False)]
 
     def __init__(self, text: str = "", **kwargs) -> None:
         super().__init__(sanitize(text), **kwargs)
@@ -103,21 +119,26 @@ class BodyArea(TextArea):
     def load_text(self, text: str) -> None:
         super().load_text(sanitize(text))
 
+    async def _on_key(self, event: events.Key) -> None:
+        screen = self.screen
+        if event.key in ("tab", "shift+tab") and isinstance(screen, ComposeScreen) and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            if event.key == "shift+tab":
+                if screen.forward:
+                    screen.set_focus(screen.query_one("#compose-to-input"))
+                return
+            if not screen.complete_snippet():
+                start, end = self.selection
+                self._replace_via_keyboard(" " * self._find_columns_to_next_tab_stop(), start, end)
+            return
+        await super()._on_key(event)
 
-class ComposeScreen(Screen[Queued | None]):
+
+class ComposeScreen(SnippetTyping, Screen[Queued | None]):
     """To/Cc/Subject, the Markdown body, what it fills in, the quoted original (folded)."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "send", "Send", tooltip="Send after the undo window", priority=True),
-        Binding("ctrl+l", "send_later", "Send later", tooltip="Send at a time: tomorrow 9:00, 2h…",
-                priority=True),
-        Binding("ctrl+e", "edit_externally", "$EDITOR", tooltip="Write the body in $VISUAL / $EDITOR",
-                priority=True),
-        Binding("ctrl+o", "pick_snippet", "Snippet", tooltip="Insert a snippet (or type ::name)",
-                priority=True),
-        Binding("ctrl+t", "attach", "Attach", tooltip="Attach a file (Tab completes the path)", priority=True),
-        Binding("escape", "close", "Close", tooltip="Close; the draft is kept"),
-    ]
+    BINDINGS = COMPOSE_BINDINGS  # described once, in ui/registry.py
 
     DEFAULT_CSS = """
     ComposeScreen {
@@ -130,12 +151,13 @@ class ComposeScreen(Screen[Queued | None]):
             border-subtitle-color: $text-muted;
         }
         & .compose--header { height: auto; color: $text-muted; }
+        & #compose-subject { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
         & #compose-body { height: 1fr; min-height: 5; }
         & #compose-fills { height: auto; color: $text-muted; }
         & #compose-attach { height: auto; color: $text-accent; }
         & #compose-to-input { height: 1; border: none; padding: 0; background: $boost; }
         & #compose-note { height: auto; }
-        & #compose-outbox { height: auto; color: $text-warning; text-style: bold; }
+        & #compose-outbox, & #compose-replying { height: auto; color: $text-warning; text-style: bold; }
         & #compose-note.-error { color: $text-error; text-style: bold; }
         & #compose-quote { height: auto; max-height: 40%; padding: 0; border: none; }
         & #compose-quote Contents { padding: 0 0 0 1; color: $text-muted; }
@@ -156,6 +178,8 @@ class ComposeScreen(Screen[Queued | None]):
         headers: tuple[str, str, str] | str = ("", "", ""),
         fills: Fills | None = None,
         outbox_line: str | None = None,
+        replying: tuple[str, ...] = (),
+        still_replying: Replying | None = None,
     ) -> None:
         """``forward``: the To line is typed by the agent and nothing is kept as the
         conversation's (reply) draft. ``headers``: (To, Cc, Subject) as the desk will send the
@@ -163,9 +187,14 @@ class ComposeScreen(Screen[Queued | None]):
         ``fills``: the values the placeholders get (Desk.reply_fills for this conversation).
         ``outbox_line``: shown for as long as the screen is open: a reply to the conversation
         already waits in the outbox (a second one would mail the customer twice), or a reply
-        came back to the draft with the agent's draft kept below it."""
+        came back to the draft with the agent's draft kept below it.
+        ``replying``: the teammates with a reply to it open (the collision warning), a line
+        beside ``outbox_line`` for as long as it is true: ``still_replying`` is asked again every
+        REPLYING_RECHECK seconds."""
         self.headers = headers
         self.outbox_line = outbox_line
+        self.replying = tuple(replying)
+        self.still_replying = still_replying
         super().__init__(id="compose-screen")
         self.forward = forward
         self.attachments: list[str] = []  # paths, as the agent typed them
@@ -189,6 +218,7 @@ class ComposeScreen(Screen[Queued | None]):
         self._saved_body = self.initial_body
         self._save_timer: Timer | None = None
         self.result: Queued | None = None
+        self.discarded = False  # Ctrl+D: the screen below discards the draft (undoably)
 
     # --- building -----------------------------------------------------------------------------
 
@@ -200,11 +230,13 @@ class ComposeScreen(Screen[Queued | None]):
             if self.forward:
                 box.border_title = f"Forward · #{conv.id}"
                 box.border_subtitle = "the customer's last mail goes attached · Esc closes"
-                yield RecipientsInput(placeholder="To: name@example.com, …", id="compose-to-input")
+                # back with Shift+Tab: the cursor at the end, to add one more (never all selected, typed over)
+                yield RecipientsInput(placeholder="To: name@example.com, …", id="compose-to-input",
+                                      select_on_focus=False)
                 subject = subject or f"Fwd: {conv.subject}"  # the desk's (open_compose), else a guess
             else:
                 box.border_title = ("Reply all" if self.reply_all else "Reply") + f" · #{conv.id}"
-                box.border_subtitle = "::name inserts a snippet · Esc keeps the draft"
+                box.border_subtitle = "::name inserts a snippet · Esc keeps the draft · ^D discards it"
                 yield Static(
                     Content.assemble(("To: ", "bold"), to or f"({nobody or 'nobody'})"),
                     id="compose-to", classes="compose--header",
@@ -214,6 +246,7 @@ class ComposeScreen(Screen[Queued | None]):
             yield Static(Content.assemble(("Subject: ", "bold"), subject), id="compose-subject",
                          classes="compose--header")
             yield Static(literal(self.outbox_line or ""), id="compose-outbox")
+            yield Static(literal(replying_line(self.replying) or ""), id="compose-replying")
             yield BodyArea(self.initial_body, id="compose-body", soft_wrap=True, tab_behavior="focus")
             yield Static("", id="compose-attach")
             yield Static("", id="compose-fills")
@@ -236,11 +269,32 @@ class ComposeScreen(Screen[Queued | None]):
         self.set_focus(self.query_one("#compose-to-input") if self.forward else area)
         self.query_one("#compose-attach").display = False
         self.query_one("#compose-outbox").display = bool(self.outbox_line)
+        self.query_one("#compose-replying").display = bool(self.replying)
+        if self.still_replying is not None:
+            self.set_interval(REPLYING_RECHECK, self.recheck_replying)
         self._show_fills()
         if self.draft_error:
             self.set_note(f"The server refused the last send: {self.draft_error}", error=True)
         elif self.initial_body:
             self.set_note("Draft restored")
+
+    def palette_groups(self) -> list[Group]:
+        """The palette here offers the compose keys (ui/app.py asks the screen on top)."""
+        return compose_groups()
+
+    async def recheck_replying(self) -> None:
+        """The collision line again: gone once the teammate closed the reply (or it expired)."""
+        if self.still_replying is None or self.done:
+            return
+        try:
+            names = tuple(await self.still_replying())
+        except Exception:  # noqa: BLE001 - only a warning: the line stays as it was
+            return
+        if names != self.replying:
+            self.replying = names
+            line = self.query_one("#compose-replying", Static)
+            line.update(literal(replying_line(names) or ""))
+            line.display = bool(names)
 
     @property
     def body(self) -> TextArea:
@@ -263,46 +317,6 @@ class ComposeScreen(Screen[Queued | None]):
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(AUTOSAVE_DELAY, self._autosave)
-
-    def _expand_snippet(self) -> None:
-        """"::name" then space (or Enter) on a line of its own becomes that snippet's text."""
-        area = self.body
-        row, col = area.cursor_location
-        for line_no in (row, row - 1):
-            if line_no < 0:
-                continue
-            line = area.document.get_line(line_no)
-            match = SNIPPET_TRIGGER.fullmatch(line)
-            if match is None:
-                continue
-            typed_space = line_no == row and line.endswith(" ") and col == len(line)
-            typed_enter = line_no == row - 1 and col == 0 and not line.endswith(" ")
-            if not (typed_space or typed_enter):
-                continue
-            snippet = self.snippets.get(match.group(1))
-            if match.group(1) in self.auto_only:
-                self.set_note(auto_only_refusal(match.group(1)), error=True)
-                return
-            if snippet is None:
-                self.set_note(f"No snippet ::{match.group(1)} (Ctrl+O lists them)", error=True)
-                return
-            self._insert_snippet(snippet, (line_no, 0), (line_no, len(line)))
-            return
-        line = area.document.get_line(row)
-        if line.startswith("::") and col == len(line):
-            typed = line[2:]
-            names = [n for n in sorted(self.snippets) if n.startswith(typed)]
-            self.set_note("snippets: " + (" ".join(f"::{n}" for n in names[:8]) or "none match"))
-
-    @property
-    def snippets_used(self) -> list[str]:
-        """The snippets the body holds now (desk.snippets.used_snippets); the reply records them."""
-        return used_snippets(list(self.snippets.values()), self.body.text)
-
-    def _insert_snippet(self, snippet: Snippet, start: tuple[int, int], end: tuple[int, int]) -> None:
-        result = self.body.replace(snippet.body.rstrip("\n"), start, end)
-        self.body.move_cursor(result.end_location)
-        self.set_note(f"Inserted ::{snippet.name}")
 
     def _show_fills(self) -> None:
         names = placeholders(self.body.text)
@@ -388,6 +402,22 @@ class ComposeScreen(Screen[Queued | None]):
         shown.display = bool(self.attachments)
         shown.update(Content.assemble(("Attached: ", "bold"),
                                       ", ".join(Path(p).name for p in self.attachments)))
+
+    async def action_discard(self) -> None:
+        """Ctrl+D: throw the draft away and go back. The text is saved first, so the desk's
+        discard (done by the screen below, which says "u undoes") can bring back what was shown."""
+        if self.busy or self.done:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if not self.forward and not await self._save():
+            return
+        self.done = True
+        self.discarded = not self.forward and bool(self.body.text.strip())
+        if self.forward:
+            self.notify("Forward discarded", timeout=3)
+        self.dismiss(None)
 
     async def action_close(self) -> None:
         """Esc: save the draft and go back."""
@@ -499,37 +529,3 @@ class ComposeScreen(Screen[Queued | None]):
         self._show_fills()
         self.set_note(f"Back from {Path(shlex.split(editor)[0]).name}")
         self.run_worker(self._save(), group="compose-save")
-
-    def action_pick_snippet(self) -> None:
-        """Ctrl+O: pick a snippet to insert at the cursor."""
-        snippets = list(self.snippets.values())
-        if not snippets:
-            self.set_note("No snippets", error=True)
-            return
-
-        async def insert(value: object) -> str:
-            if isinstance(value, str):
-                snippet = self.snippets.get(value.removeprefix("::").strip())
-                if value.removeprefix("::").strip() in self.auto_only:
-                    raise ValueError(auto_only_refusal(value.removeprefix("::").strip()))
-                if snippet is None:
-                    raise ValueError(f"No snippet ::{value.removeprefix('::').strip()}")
-            else:
-                snippet = value  # type: ignore[assignment]
-            here = self.body.cursor_location
-            self._insert_snippet(snippet, here, here)  # type: ignore[arg-type]
-            return snippet.name  # type: ignore[union-attr]
-
-        def choices(text: str) -> list[tuple[Content, Snippet]]:
-            """The snippets matching what is typed, best first (as in the snippet pane)."""
-            return [(Content.assemble(("::" + s.name, "bold"), "  ", s.title), s)
-                    for s in filter_snippets(snippets, text.strip().removeprefix("::"))]
-
-        self.app.push_screen(
-            ActionPrompt(
-                "Insert a snippet", apply=insert, placeholder="type to filter, or pick below",
-                choices=choices(""), narrow=choices, hints=["↑↓ pick · Enter inserts · Esc cancels"],
-                id="snippet-prompt",
-            ),
-            callback=lambda _: self.set_focus(self.body),
-        )

@@ -147,6 +147,30 @@ REPLY_BINDINGS = [
     Binding("n", "note", "Note", show=False, tooltip="Internal note for the team (@name mentions); never sent",
             priority=True, id="note"),
 ]
+# The compose screen (ui/compose.py). Its keys act there only: `?` help lists them under
+# Compose, and its palette (ComposeScreen.palette_groups) offers them with what works everywhere.
+# Priority: the body (a TextArea) would take Ctrl+D (delete right) and Ctrl+E/O/T/L itself.
+COMPOSE_BINDINGS = [
+    Binding("ctrl+s", "send", "Send", tooltip="Send after the undo window", priority=True, id="compose_send"),
+    Binding("ctrl+l", "send_later", "Send later", tooltip="Send at a time: tomorrow 9:00, 2h…",
+            priority=True, id="compose_send_later"),
+    Binding("ctrl+e", "edit_externally", "$EDITOR", tooltip="Write the body in $VISUAL / $EDITOR",
+            priority=True, id="compose_editor"),
+    Binding("ctrl+o", "pick_snippet", "Snippet", tooltip="Insert a snippet (or type ::name, Tab completes it)",
+            priority=True, id="compose_snippet"),
+    Binding("ctrl+t", "attach", "Attach", tooltip="Attach a file (Tab completes the path)", priority=True,
+            id="compose_attach"),
+    # not in the footer (80 columns hold the rest, not it too): the box's border line says it
+    Binding("ctrl+d", "discard", "Discard", show=False, tooltip="Discard the draft and close (u undoes)",
+            priority=True, id="compose_discard"),
+    Binding("escape", "close", "Close", tooltip="Close; the draft is kept", id="compose_close"),
+]
+COMPOSE_EXTRA = [
+    ("::name", "Then space: insert that snippet"),
+    ("::na Tab", "Complete the snippet's name; one match inserts it"),
+    ("Ctrl+A", "Select the whole body"),
+]
+
 # 1-9 switch straight to a saved view; no description, the help lists them as one row
 VIEW_BINDINGS = [Binding(str(n), f"switch_view({n - 1})", show=False) for n in range(1, 10)]
 
@@ -250,7 +274,7 @@ def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> 
               [("1 … 9", "Switch to saved view 1 … 9")], palette="Triage"),
         Group("Reply: the current row (or the open one)", REPLY_BINDINGS,
               [("u", f"Undo a send while it waits{undo_window}")], palette="Reply"),
-        Group("Compose", pane_bindings("compose"), [("::name", "Then space: insert that snippet")]),
+        Group("Compose", COMPOSE_BINDINGS, COMPOSE_EXTRA),
         Group("Outbox", pane_bindings("outbox")),
         Group("Queue", pane_bindings("queue"), palette="Queue", target="queue"),
         Group("Conversation", pane_bindings("conversation"), palette="Conversation", target="thread"),
@@ -266,6 +290,14 @@ def main_groups(undo_window: str, pane_bindings: Callable[[str], list[Any]]) -> 
             ("Tab / →", "Take the completion (tags)"),
             ("Esc", "Cancel"),
         ]),
+    ]
+
+
+def compose_groups() -> list[Group]:
+    """The compose screen's palette: its own keys, then what works everywhere."""
+    return [
+        Group("Compose", COMPOSE_BINDINGS, COMPOSE_EXTRA, palette="Compose"),
+        Group("Everywhere", APP_BINDINGS, [("Ctrl+P", "Command palette: every action")], palette=""),
     ]
 
 

@@ -124,10 +124,6 @@ class ReplyActions(_Base):
                     headers = str(exc)
                 except Exception:  # noqa: BLE001 - only a preview; the desk decides on sending
                     headers = "could not work out the recipients"
-            if conv.replying:
-                self.notify(f"{' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} "
-                            "replying to this conversation too", title="Collision", severity="warning",
-                            timeout=8, markup=False)
 
             async def reply(conv_id: int, body: str, reply_all: bool = False,
                             send_at_text: str | None = None) -> tuple[int, str]:
@@ -150,10 +146,15 @@ class ReplyActions(_Base):
                 headers=headers,
                 fills=lambda body: desk.reply_fills(conv_id, body),
                 outbox_line=None if forward else (said or await self._waiting_reply(conv)),
+                replying=conv.replying,  # the collision warning: a line there while it holds
+                still_replying=lambda: desk.others_replying(conv_id),
             )
 
             def closed(queued: Queued | None) -> None:
                 self.run_worker(desk.reply_ended(conv_id), group="replying", exit_on_error=False)
+                if screen.discarded:  # Ctrl+D: the desk's discard, said with "u undoes", the ✎draft gone
+                    self.pending_send = None  # from here on u undoes the discard, as after triage
+                    self.start_action(desk.discard_draft(conv_id), clears_selection=False)
                 self._reply_queued(queued)
 
             await self.app.push_screen(screen, callback=closed)
