@@ -398,7 +398,8 @@ async def test_only_a_persons_close_of_an_answered_conversation_is_surveyed(tmp_
     """A rating is about a person's help: a close by hand of a conversation an agent answered
     gets the survey; a rule's close, an incident's resolve --close, a bulk follow-up's --status
     closed and a close nobody answered get none (each recorded with its "by")."""
-    from tui_desk.desk import followup, incident
+    from tui_desk.desk import followup
+    from tui_desk.desk.incident import record as incident
     smtp_sink.clear()
     home = snippet_home(tmp_path, monkeypatch, {})
     dovecot.load_maildir(mail_user, [

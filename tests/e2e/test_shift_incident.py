@@ -71,6 +71,10 @@ def test_an_incident_from_the_app_reaches_the_team_and_resolving_mails_its_custo
     assert "We know about it" in ack and "Payments failing" in ack
     assert texts_to(smtp_sink, "c3@customer.test") == []  # no rules file: no normal acknowledgement
 
+    # the rule's tag on the new mail's conversation, not only its acknowledgement, is on alice's
+    # desk: the confirm lists the members as they are when I is pressed
+    alice.wait_for(lambda s: "Customer 2" in s and s.count("incident in") >= 2, timeout=PROPAGATION,
+                   what="Customer 2's conversation in the incident")
     alice.keys("I")  # the confirm lists who gets what, one line per customer
     alice.wait_for("'incident-fixed' to 2 customers (2 conversations)")
     alice.wait_for(lambda screen: "c0@customer.test  #" in screen and "c2@customer.test  #" in screen,
