@@ -44,3 +44,18 @@ async def test_an_assignment_and_a_customers_reply_are_plain_text_notices_said_o
         await settle(pilot)
         assert work_said(app)[2:] == [("Assigned to you", f"Bob assigned #{i} to you: x") for i in (4, 5, 6)] + [
             ("Your work", "2 more conversations assigned to you or answered by a customer: the Mine view lists them")]
+
+
+async def test_another_app_on_the_store_is_said_in_the_app():
+    desk = FakeDesk(20)
+    desk.shared_store_line = ("another tui-desk (pid 4242) has this store open: drafts and replies in progress "
+                              "are shared; each agent should have their own store, README 'Working as a team'")
+    app = DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert [(n.title, n.message) for n in app._notifications if n.title == "Shared store"] == [
+            ("Shared store", desk.shared_store_line)]
+    alone = DeskApp(FakeDesk(20), clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+    async with alone.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert [n for n in alone._notifications if n.title == "Shared store"] == []

@@ -119,6 +119,7 @@ class FakeDesk:
         self.mention_alerts: list[MentionAlert] = []  # what the next mention_news() says (then nothing)
         self.opened: set[int] = set()  # conversations opened: their mentions are seen
         self.work_alerts: list[WorkAlert] = []  # what the next work_news() says (then nothing)
+        self.shared_store_line: str | None = None  # another app has the store open: what other_app_line() says
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -175,6 +176,9 @@ class FakeDesk:
     async def mention_news(self) -> list[MentionAlert]:
         said, self.mention_alerts = self.mention_alerts, []
         return said
+
+    def other_app_line(self) -> str | None:
+        return self.shared_store_line
 
     async def work_news(self) -> list[WorkAlert]:
         said, self.work_alerts = self.work_alerts, []

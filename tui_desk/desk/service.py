@@ -250,6 +250,10 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         from tui_desk.desk.mentions import mention_news
         return await mention_news(self)
 
+    def other_app_line(self) -> str | None:
+        from tui_desk.store.app_lock import other_app_line
+        return other_app_line(self.store.path)
+
     async def work_news(self) -> list[WorkAlert]:
         from tui_desk.desk.work_news import work_news
         return await work_news(self)

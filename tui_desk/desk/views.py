@@ -240,6 +240,10 @@ class DeskService(Protocol):
         oldest first: each said once, not again at the next start; the first call on a store
         only takes note."""
 
+    def other_app_line(self) -> str | None:
+        """When another running tui-desk app has this store open, the one line that says so
+        (store.app_lock; taking the store's app lock when it is free)."""
+
     async def work_news(self) -> list[WorkAlert]:
         """Conversations a teammate assigned to this agent, and customers' mail to the agent's
         conversations, since the last call (desk.work_news): each said once, not again at the

@@ -1,7 +1,7 @@
 """What the app tells the agent on its own: SLA notices (a target went warning or breached since
 the last look, desk.sla_watch through DeskService), a teammate's note mentioning the agent
 (desk.mentions), work that came to the agent (desk.work_news: a teammate assigned a conversation
-to me, a customer wrote in mine) and one toast for what the outbox sent (a burst joins the toast shown). A mixin
+to me, a customer wrote in mine), another app on this store (store.app_lock) and one toast for what the outbox sent (a burst joins the toast shown). A mixin
 of ui.main_screen.MainScreen, like ui.triage_actions.
 """
 
@@ -40,6 +40,9 @@ class Notices(_Base):
         """SLA and mention notices from now on: the first look takes note, later ones say what
         changed."""
         self.look_at_sla(again=True)
+        shared = self.desk.other_app_line() if self.desk is not None else None
+        if shared:  # said at the start on the terminal too (cli.run_tui); here it stays a while
+            self.notify(shared, title="Shared store", severity="warning", timeout=60, markup=False)
         self.look_at_mentions()
         self.set_interval(MENTION_WATCH_SECONDS, self.look_at_mentions)
 
