@@ -13,6 +13,7 @@ REPLIES_TOLD the newest message id the reply notices have looked at.
 from __future__ import annotations
 
 import json
+import weakref
 from typing import TYPE_CHECKING
 
 from tui_desk.desk.mentions import by_me
@@ -41,15 +42,25 @@ async def work_news(desk: "DeskCore") -> list[WorkAlert]:
     return await assigned_news(desk) + await reply_news(desk)
 
 
+# the store's change mark (store.db.change_mark) at each desk's last look at its assignments:
+# the look runs every few seconds, and a store with no commit since has nothing new to say
+_looked: "weakref.WeakKeyDictionary[DeskCore, tuple[int, ...]]" = weakref.WeakKeyDictionary()
+
+
 async def _mine(desk: "DeskCore") -> dict[int, str]:
-    """Conversation -> subject, of those assigned to me now."""
-    rows = await desk.store.fetchall(
-        "SELECT id, assignee, subject FROM conversations WHERE assignee IS NOT NULL AND assignee != ''")
+    """Conversation -> subject, of those assigned to me now. The assignee is written as the
+    team spells the name (desk.agent_names); NOCASE narrows, by_me decides."""
+    rows = await desk.store.fetchall("SELECT id, assignee, subject FROM conversations"
+                                     " WHERE assignee = ? COLLATE NOCASE", (" ".join(desk.agent.split()),))
     return {int(r["id"]): r["subject"] for r in rows if by_me(desk, r["assignee"])}
 
 
 async def assigned_news(desk: "DeskCore") -> list[WorkAlert]:
     store = desk.store
+    mark = store.change_mark()
+    if _looked.get(desk) == mark:
+        return []
+    _looked[desk] = mark
     mine = await _mine(desk)
     told_json = await store.get_meta(ASSIGNED_TOLD)
     told = set(json.loads(told_json)) if told_json else set()
@@ -91,6 +102,7 @@ async def reply_news(desk: "DeskCore") -> list[WorkAlert]:
         " FROM messages m JOIN conversations c ON c.id = m.conv_id"
         " WHERE m.id > ? AND m.id <= ? AND m.is_note = 0 AND m.is_agent = 0 AND m.auto_submitted = 0"
         " ORDER BY m.id", (int(told), newest))
+    mine = await _my_replies(desk, [r["before_id"] for r in rows if r["before_agent"]])
     alerts, said = [], set()
     for r in rows:
         cid = int(r["conv_id"])
@@ -98,7 +110,7 @@ async def reply_news(desk: "DeskCore") -> list[WorkAlert]:
             continue
         if r["assignee"] and by_me(desk, r["assignee"]):
             why = "assigned to you"
-        elif r["before_agent"] and await _my_reply(desk, r["before_id"]):
+        elif r["before_agent"] and r["before_id"] in mine:
             why = "you replied last"
         else:
             continue
@@ -108,6 +120,12 @@ async def reply_news(desk: "DeskCore") -> list[WorkAlert]:
     return alerts
 
 
-async def _my_reply(desk: "DeskCore", message_id: str) -> bool:
-    event = await store_events.naming_message(desk.store, message_id)
-    return event is not None and event.kind == "reply" and by_me(desk, event.agent)
+async def _my_replies(desk: "DeskCore", message_ids: list[str]) -> set[str]:
+    """Those of `message_ids` that are replies this agent sent (their reply events say so)."""
+    if not message_ids:
+        return set()
+    rows = await desk.store.fetchall(
+        "SELECT json_extract(data_json, '$.message_id') AS mid, agent FROM events WHERE kind = 'reply'"
+        " AND json_extract(data_json, '$.message_id') IN (SELECT value FROM json_each(?))",
+        (as_json_list(sorted(set(message_ids))),))
+    return {r["mid"] for r in rows if by_me(desk, r["agent"])}
