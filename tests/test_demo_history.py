@@ -335,3 +335,25 @@ async def test_the_demo_has_one_response_target(demo, tmp_path):
         assert all(any(x.endswith("over the 4h target") for x in r.reasons) for r in rows if r.id in overdue)
     finally:
         await desk.close()
+
+
+def test_the_scene_at_build_time_is_the_teams_not_the_current_agents(demo):
+    """set_the_scene's assignments, tags, snoozes and queued reply are the team's, as the past is:
+    an assignment by the agent who took it, the rest by the conversation's agent or the lead
+    (demo.SCENE_LEAD), so `history` on a fresh demo never says the agent starting it did them."""
+    from tui_desk.demo import SCENE_LEAD
+    scene = [r for r in demo.execute("SELECT agent, kind, data_json, anchor FROM events WHERE at >= ?", (END,))
+             if r["kind"] not in ("autoreply", "rule")]  # the acknowledgement rule's, not a person's
+    kinds = Counter(r["kind"] for r in scene)
+    assert (kinds["assign"], kinds["snooze"], kinds["reply"], set(kinds)) == (5, 2, 1, {"assign", "tag", "snooze", "reply"})
+    assert kinds["tag"] >= 8  # the customers who asked for dark mode
+    assignee = {r["msgid"]: r["assignee"] for r in demo.execute(
+        "SELECT t.msgid, c.assignee FROM thread_ids t JOIN conversations c ON c.id = t.conv_id")}
+    for r in scene:
+        if r["kind"] == "assign":
+            assert r["agent"] == json.loads(r["data_json"])["to"], tuple(r)  # the agent who took it
+        else:
+            assert r["agent"] == (assignee[r["anchor"]] or SCENE_LEAD), tuple(r)
+    assert SCENE_LEAD != DEMO_CONFIG.agent
+    by_alice = [r for r in scene if r["agent"] == DEMO_CONFIG.agent]
+    assert {r["kind"] for r in by_alice} <= {"assign", "tag", "snooze"} and len(by_alice) < len(scene) / 3

@@ -32,7 +32,7 @@ from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names, fills
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, MentionAlert, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, MentionAlert, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill, WorkAlert
 from tui_desk.store.outbox import kept_separator, kept_separator_in
 from tui_desk.store.search import STATUSES as ALL_STATUSES, mention_name, parse_query
 
@@ -121,6 +121,8 @@ class FakeDesk:
         self.incident_members: dict[str, list[int]] = {}  # the conversations that joined one
         self.mention_alerts: list[MentionAlert] = []  # what the next mention_news() says (then nothing)
         self.opened: set[int] = set()  # conversations opened: their mentions are seen
+        self.work_alerts: list[WorkAlert] = []  # what the next work_news() says (then nothing)
+        self.shared_store_line: str | None = None  # another app has the store open: what other_app_line() says
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -176,6 +178,13 @@ class FakeDesk:
 
     async def mention_news(self) -> list[MentionAlert]:
         said, self.mention_alerts = self.mention_alerts, []
+        return said
+
+    def other_app_line(self) -> str | None:
+        return self.shared_store_line
+
+    async def work_news(self) -> list[WorkAlert]:
+        said, self.work_alerts = self.work_alerts, []
         return said
 
     def views(self) -> list[tuple[str, str | None]]:

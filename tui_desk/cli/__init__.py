@@ -74,6 +74,10 @@ def run_tui(db: Path, config: Config, *, temporary_store: bool = False) -> int:
     # heap frozen first): passes over a heap of new modules, classes and widgets, a full one
     # among them, cost the first paint ~30-50 ms of CPU and free next to nothing.
     gc.disable()
+    from tui_desk.store.app_lock import other_app_line
+    shared = other_app_line(db)  # the app's lock on the store, kept while it runs; the app says it too
+    if shared:
+        print(f"tui-desk: {shared}", file=sys.stderr)
     from tui_desk.desk.first_page import FirstPageReader
     # before the TUI's imports, in a child process: they overlap on two cores
     first_page = FirstPageReader(db, config, fork=True)

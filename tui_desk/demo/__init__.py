@@ -167,9 +167,33 @@ async def _customer_wrote(desk, conv_id: int) -> bool:
                                     for m in view.messages)
 
 
+# Who did the scene's triage where no agent holds the conversation: a teammate, not the agent
+# the demo starts as (DEMO_CONFIG.agent), who did none of it while the store was built.
+SCENE_LEAD = "Chen Wei"
+
+
+@contextlib.contextmanager
+def _by(desk, agent: str) -> Iterator[None]:
+    """The desk's actions in this block are `agent`'s (their events, their {{agent_name}})."""
+    import dataclasses
+    before = desk.config
+    desk.config = dataclasses.replace(before, agent=agent)
+    try:
+        yield
+    finally:
+        desk.config = before
+
+
+async def _owner(desk, conv_id: int) -> str:
+    [row] = await desk.queue_rows([conv_id])
+    return row.assignee or SCENE_LEAD
+
+
 async def set_the_scene(desk, end: dt.datetime) -> None:
     """A desk at work: some conversations assigned, a draft half-written, a reply waiting to be
-    sent tomorrow, two snoozed; so every queue marker can be seen. `desk` runs on the demo's clock."""
+    sent tomorrow, two snoozed; so every queue marker can be seen. `desk` runs on the demo's clock.
+    The team did it, as the past (demo.history): an assignment is the agent's who took it, the
+    rest the conversation's agent's or SCENE_LEAD's; the draft is the agent's the demo starts as."""
     from tui_desk.desk.replies import queue_reply
     from tui_desk.desk.when import parse_when
     queue = await desk.queue_ids()
@@ -178,25 +202,28 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
     for name, agent in (("mine", DEMO_CONFIG.agent), ("draft", DEMO_CONFIG.agent), ("bob", "Bob Okafor"),
                         ("chen", "Chen Wei"), ("bob2", "Bob Okafor")):
         if name in pick:
-            await desk.assign([pick[name]], agent)
+            with _by(desk, agent):
+                await desk.assign([pick[name]], agent)
     if "draft" in pick:
         await desk.save_draft(pick["draft"], "Hi {{customer_first_name}},\n\nthanks for your patience. I checked ")
     now = dt.datetime.fromtimestamp(desk.now()).astimezone()
     if "later" in pick:
-        await queue_reply(desk, pick["later"], "Hi {{customer_first_name}},\n\nI will check on this first "
-                          "thing tomorrow and write again.\n\n{{agent_name}}",
-                          send_at=int(parse_when("tomorrow 9:00", now).at.timestamp()),
-                          account=demo_config(0).accounts[0])
-    if "snooze" in pick:
-        await desk.snooze([pick["snooze"]], "tomorrow 9:00")
-    if "reply" in pick:
-        await desk.snooze([pick["reply"]], "until reply")
+        with _by(desk, await _owner(desk, pick["later"])):
+            await queue_reply(desk, pick["later"], "Hi {{customer_first_name}},\n\nI will check on this first "
+                              "thing tomorrow and write again.\n\n{{agent_name}}",
+                              send_at=int(parse_when("tomorrow 9:00", now).at.timestamp()),
+                              account=demo_config(0).accounts[0])
+    for name, when in (("snooze", "tomorrow 9:00"), ("reply", "until reply")):
+        if name in pick:
+            with _by(desk, await _owner(desk, pick[name])):
+                await desk.snooze([pick[name]], when)
     await acknowledge_newest(desk)
     # the customers who asked for dark mode, tagged for the day it ships: `F` (bulk follow-up)
     # on `tag:wants-dark-mode` with the feature-shipped snippet
     wanting = [cid for cid in await desk.view_ids('subject:"dark mode"') if await _customer_wrote(desk, cid)]
-    if wanting:
-        await desk.tag(wanting, ["wants-dark-mode"])
+    for cid in wanting:
+        with _by(desk, await _owner(desk, cid)):
+            await desk.tag([cid], ["wants-dark-mode"])
 
 
 ACK_CANDIDATES = 5  # the newest unanswered conversations tried for the demo's acknowledgement

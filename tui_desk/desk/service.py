@@ -17,7 +17,7 @@ from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
 from tui_desk.desk.queue_rows import build_rows, outdated, stored_rows
-from tui_desk.desk.views import ConversationView, Fill, HistoryItem, MentionAlert, OutboxEntry, QueueRow
+from tui_desk.desk.views import ConversationView, Fill, HistoryItem, MentionAlert, OutboxEntry, QueueRow, WorkAlert
 
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
@@ -259,6 +259,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
     async def mention_news(self) -> list[MentionAlert]:
         from tui_desk.desk.mentions import mention_news
         return await mention_news(self)
+
+    def other_app_line(self) -> str | None:
+        from tui_desk.store.app_lock import other_app_line
+        return other_app_line(self.store.path)
+
+    async def work_news(self) -> list[WorkAlert]:
+        from tui_desk.desk.work_news import work_news
+        return await work_news(self)
 
     async def conversation(self, conv_id: int) -> ConversationView | None:
         """The conversation `conv_id` names now, as the agent opens it: a merged-away id shows the

@@ -61,6 +61,18 @@ class MentionAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkAlert:
+    """Work came to this agent (desk.work_news): a teammate assigned a conversation to me
+    ("assigned": "Alice Martin assigned #2 to you: <subject>"), or a customer wrote in one
+    assigned to me or where my reply was the last mail ("replied": "Ann Lee replied on #2
+    (assigned to you): <subject>"). `who` and `text` are sanitized plain text."""
+    conv_id: int
+    kind: str  # assigned | replied
+    who: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttachmentView:
     filename: str
     content_type: str
@@ -235,6 +247,15 @@ class DeskService(Protocol):
         """Teammates' notes mentioning this agent stored since the last call (desk.mentions),
         oldest first: each said once, not again at the next start; the first call on a store
         only takes note."""
+
+    def other_app_line(self) -> str | None:
+        """When another running tui-desk app has this store open, the one line that says so
+        (store.app_lock; taking the store's app lock when it is free)."""
+
+    async def work_news(self) -> list[WorkAlert]:
+        """Conversations a teammate assigned to this agent, and customers' mail to the agent's
+        conversations, since the last call (desk.work_news): each said once, not again at the
+        next start, never for the agent's own actions; the first call on a store only takes note."""
 
     async def conversation(self, conv_id: int) -> ConversationView | None:
         """The conversation as the agent opens it: its mentions of the agent are seen now."""

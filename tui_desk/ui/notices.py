@@ -1,6 +1,7 @@
 """What the app tells the agent on its own: SLA notices (a target went warning or breached since
 the last look, desk.sla_watch through DeskService), a teammate's note mentioning the agent
-(desk.mentions) and one toast for what the outbox sent (a burst joins the toast shown). A mixin
+(desk.mentions), work that came to the agent (desk.work_news: a teammate assigned a conversation
+to me, a customer wrote in mine), another app on this store (store.app_lock) and one toast for what the outbox sent (a burst joins the toast shown). A mixin
 of ui.main_screen.MainScreen, like ui.triage_actions.
 """
 
@@ -27,6 +28,7 @@ SLA_NOTICES = 3
 # finds no new message reads one row); more than MENTION_NOTICES at once become one line.
 MENTION_WATCH_SECONDS = 2.0
 MENTION_NOTICES = 3
+WORK_NOTICES = 3  # assignments and customers' replies, asked with the mentions
 
 
 class Notices(_Base):
@@ -38,19 +40,31 @@ class Notices(_Base):
         """SLA and mention notices from now on: the first look takes note, later ones say what
         changed."""
         self.look_at_sla(again=True)
+        shared = self.desk.other_app_line() if self.desk is not None else None
+        if shared:  # said at the start on the terminal too (cli.run_tui); here it stays a while
+            self.notify(shared, title="Shared store", severity="warning", timeout=60, markup=False)
         self.look_at_mentions()
         self.set_interval(MENTION_WATCH_SECONDS, self.look_at_mentions)
 
     @work(exclusive=True, group="mention-watch")
     async def look_at_mentions(self) -> None:
-        """A notice for each teammate's note mentioning the agent since the last look."""
+        """A notice for each teammate's note mentioning the agent since the last look, and for
+        each conversation assigned to the agent or a customer's mail to one of the agent's."""
         desk = self.desk
         if desk is None or not self.alive():
             return
         try:
             alerts = await desk.mention_news()
+            work_alerts = await desk.work_news()
         except Exception:  # noqa: BLE001 - the store is closing; the next look will tell
             return
+        for alert in work_alerts[:WORK_NOTICES]:
+            self.notify(alert.text, title="Assigned to you" if alert.kind == "assigned" else "Customer replied",
+                        timeout=20, markup=False)
+        if len(work_alerts) > WORK_NOTICES:
+            more = len(work_alerts) - WORK_NOTICES
+            self.notify(f"{more} more conversation{'s' if more != 1 else ''} assigned to you or answered by "
+                        "a customer: the Mine view lists them", title="Your work", timeout=20, markup=False)
         for alert in alerts[:MENTION_NOTICES]:
             self.notify(alert.text, title="Mention", timeout=20, markup=False)
         if len(alerts) > MENTION_NOTICES:
