@@ -1,0 +1,76 @@
+"""The queue's columns: how wide each is at a width, and text fitted to cells (cut with an
+ellipsis, never half a wide character). ui/queue.py draws the rows with these."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rich.cells import cell_len, get_character_cell_size
+
+TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
+TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
+ELLIPSIS = "…"
+MIN_SUBJECT = 10  # cells the subject keeps beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
+SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
+# Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
+ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+
+
+def fit(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` made exactly ``width`` cells wide: cut with an ellipsis, or padded."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length > width:
+        text = head(text, width - 1) + ELLIPSIS
+        length = cell_len(text)
+    pad = " " * (width - length)
+    return pad + text if right else text + pad
+
+
+def head(text: str, cells: int) -> str:
+    """The longest start of ``text`` at most ``cells`` wide; never half a wide character."""
+    used = 0
+    for i, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > cells:
+            return text[:i]
+    return text
+
+
+def share(width: int, state: str) -> tuple[int, int]:
+    """(subject cells, state cells) of a ``width`` cells wide subject column holding both;
+    the markers are cut before the subject goes under MIN_SUBJECT."""
+    cells = min(cell_len(state), width - MIN_SUBJECT - 1) if state else 0
+    return (width - cells - 1, cells) if cells > 0 else (width, 0)
+
+
+@lru_cache(maxsize=8)
+def wrapped(text: str, width: int) -> tuple[str, ...]:
+    """The empty-state text (it may say how to start, over a few lines) wrapped to ``width``."""
+    if width < 8:
+        return (text.split("\n")[0],)
+    return tuple(ln for para in text.split("\n") for ln in textwrap.wrap(para, width, break_on_hyphens=False) or [""])
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    lines_per_row: int
+    customer: int
+    subject: int
+    tags: int
+
+
+def columns_for(width: int) -> Columns:
+    """Column widths for ``width`` content cells. Each column is followed by one space."""
+    if width < TWO_LINE_BELOW:
+        # line 1: marker customer … tags age; line 2: indented subject
+        tags = min(max(0, (width - 8) * 2 // 5), 24) if width >= 30 else 0
+        customer = max(0, width - 2 - 4 - (tags + 1 if tags else 0))
+        return Columns(2, customer, max(0, width - 2), tags)
+    customer = min(max(10, width * 22 // 100), 24)
+    tags = min(max(8, width * 18 // 100), 26) if width >= TAGS_FROM else 0
+    subject = width - 2 - (customer + 1) - 4 - (tags + 1 if tags else 0)
+    return Columns(1, customer, max(0, subject), tags)
