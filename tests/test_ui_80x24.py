@@ -266,3 +266,51 @@ async def test_the_pending_view_shows_no_pending_marker_but_a_search_does():
         await settle(pilot)
         rows = box_lines(app, app.queue)
         assert sum("pending" in row for row in rows) == len(app.queue.ids) >= 2, rows
+
+
+# --- 5. the queue's rows at 80 columns ------------------------------------------------------------
+
+
+def make_app_with(desk):
+    from tui_desk.ui.app import DeskApp
+    from ui_fake_desk import FIXED_NOW
+    from ui_support import THEME_DIRS
+    return DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+
+
+def queue_rows_shown(app) -> dict[int, list[str]]:
+    """Conversation id -> its lines as the queue shows them."""
+    queue = app.queue
+    per = queue._lines_per_row
+    lines = [queue.render_line(y).text for y in range(queue.scrollable_content_region.height)]
+    top = int(queue.scroll_y) // per
+    return {queue.ids[top + n]: lines[n * per:(n + 1) * per] for n in range(len(lines) // per)
+            if top + n < len(queue.ids)}
+
+
+async def test_a_narrow_queue_row_keeps_a_useful_share_of_its_subject_beside_the_sla():
+    from test_ui_sla import first_response
+
+    from tui_desk.ui.queue_columns import MIN_SUBJECT
+    from ui_fake_desk import FakeDesk
+
+    desk = FakeDesk(40, slas={n: first_response("breached", -89) for n in range(1, 8)})
+    app = make_app_with(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *"bob", "enter")  # the first row is bob's: "@bob" beside the breach
+        await settle(pilot)
+        shown = queue_rows_shown(app)
+        subject_width = app.queue.scrollable_content_region.width - 2
+        for cid, lines in shown.items():
+            row = app.queue.row(cid)
+            if row is None or row.sla is None:
+                continue
+            text = " ".join(lines)
+            assert "⚠1h29m" in text and "breached" not in text, lines  # the SLA's short form
+            subject = lines[-1].strip()
+            kept = len(subject.split(" ⚠")[0].rstrip("…"))
+            # the subject keeps about half its line, and more than the markers' floor
+            assert kept >= min(len(row.subject), max(MIN_SUBJECT + 3, subject_width // 2)), lines
+        first = app.queue.ids[0]
+        assert app.queue.row(first).assignee and "@bob" in " ".join(shown[first]), shown[first]

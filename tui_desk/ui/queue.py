@@ -23,7 +23,7 @@ from textual.strip import Strip
 from tui_desk.desk.markers import shared_status, state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
-from tui_desk.ui.queue_columns import ONE_LINE, SELECTED_MARK, columns_for, fit, share, wrapped
+from tui_desk.ui.queue_columns import ONE_LINE, SELECTED_MARK, columns_for, fit, fits, share, wrapped
 
 __all__ = ["PAGE_SIZE", "QueueView", "columns_for", "fit"]  # fit and columns_for: their old home
 
@@ -359,7 +359,8 @@ class QueueView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         ids = self._ids
-        if width and columns_for(width).lines_per_row != self._lines_per_row:
+        cols = columns_for(width)
+        if width and cols.lines_per_row != self._lines_per_row:
             # the width changed without a Resize (a scrollbar came or went)
             self.call_later(self._update_virtual_size)
         if not ids:
@@ -384,6 +385,8 @@ class QueueView(ScrollView, can_focus=True):
         now = self._clock()
         age = format_age(row.last_date, now)
         state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status))  # a snooze's "Fri 9:00" changes with the day
+        if state and not fits(cols.subject, state):
+            state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status, tight=True))
         key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:

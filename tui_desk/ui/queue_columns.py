@@ -12,7 +12,7 @@ from rich.cells import cell_len, get_character_cell_size
 TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
 TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
 ELLIPSIS = "…"
-MIN_SUBJECT = 10  # cells the subject keeps beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
+MIN_SUBJECT = 10  # cells the subject keeps at least beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
 SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
 # Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
 ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
@@ -40,10 +40,21 @@ def head(text: str, cells: int) -> str:
     return text
 
 
+def subject_floor(width: int) -> int:
+    """Cells the subject keeps in a ``width`` cells wide subject column beside the state markers:
+    half of it (MIN_SUBJECT at least): at 80 columns the subject still says what it is about."""
+    return max(MIN_SUBJECT, width // 2)
+
+
+def fits(width: int, state: str) -> bool:
+    """Whether ``state`` fits whole beside the subject's floor (else its tight form is asked for)."""
+    return cell_len(state) + 1 + subject_floor(width) <= width
+
+
 def share(width: int, state: str) -> tuple[int, int]:
     """(subject cells, state cells) of a ``width`` cells wide subject column holding both;
-    the markers are cut before the subject goes under MIN_SUBJECT."""
-    cells = min(cell_len(state), width - MIN_SUBJECT - 1) if state else 0
+    the markers are cut before the subject goes under its floor (subject_floor)."""
+    cells = min(cell_len(state), width - subject_floor(width) - 1) if state else 0
     return (width - cells - 1, cells) if cells > 0 else (width, 0)
 
 
