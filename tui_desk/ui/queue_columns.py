@@ -11,6 +11,7 @@ from rich.cells import cell_len, get_character_cell_size
 
 TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
 TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
+TIGHT_BELOW = 40  # subject cells; narrower than this the state markers take their tight form
 ELLIPSIS = "…"
 MIN_SUBJECT = 10  # cells the subject keeps at least beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
 SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
@@ -47,8 +48,10 @@ def subject_floor(width: int) -> int:
 
 
 def fits(width: int, state: str) -> bool:
-    """Whether ``state`` fits whole beside the subject's floor (else its tight form is asked for)."""
-    return cell_len(state) + 1 + subject_floor(width) <= width
+    """Whether ``state`` goes whole beside the subject's floor in a ``width`` cells wide subject
+    column, else its tight form is asked for; always tight in a narrow one (TIGHT_BELOW), so the
+    rows of one list say a breach the same way."""
+    return width >= TIGHT_BELOW and cell_len(state) + 1 + subject_floor(width) <= width
 
 
 def share(width: int, state: str) -> tuple[int, int]:
