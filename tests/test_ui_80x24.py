@@ -314,3 +314,42 @@ async def test_a_narrow_queue_row_keeps_a_useful_share_of_its_subject_beside_the
             assert kept >= min(len(row.subject), max(MIN_SUBJECT + 3, subject_width // 2)), lines
         first = app.queue.ids[0]
         assert app.queue.row(first).assignee and "@bob" in " ".join(shown[first]), shown[first]
+
+
+# --- 6. the conversation's headers at 80 columns ------------------------------------------------
+
+
+async def test_the_conversation_headers_keep_who_when_and_the_owner_at_80_columns():
+    import dataclasses
+
+    from test_ui_sla import first_response
+
+    from tui_desk.desk.views import MessageView, TextBlock
+    from tui_desk.ui.conversation import MessageBox
+    from ui_fake_desk import FIXED_NOW
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.conversation_pane
+        conv = pane.conversation
+        when = FIXED_NOW - dt.timedelta(hours=19)
+        note = MessageView(90, "Alice Martin <alice@example.com>", "", "", when, True,
+                           (TextBlock("Checking with billing", False),), (), (), is_note=True)
+        reply = MessageView(91, "Helpdesk Support <support@example.com>", "", "", when, True,
+                            (TextBlock("We are on it", False),), (), ())
+        conv = dataclasses.replace(conv, messages=(*conv.messages, note, reply), assignee="Alice Martin",
+                                   sla=first_response("breached", -(19 * 60 + 54)))
+        await pane.show(conv)
+        await settle(pilot)
+        meta = " ".join(box_lines(app, pane.query_one("#conv-meta")))
+        assert "@Alice" in meta and "19h54m" in meta.replace(" ", ""), meta  # the owner and the breach read
+        headers = {}
+        for box in pane.query(MessageBox):
+            if box.message.id in (90, 91):
+                header = box.query_one(".message--header")
+                headers[box.message.id] = " ".join(box_lines(app, header))
+        assert "Alice Martin" in headers[90] and "NOTE" in headers[90] and "19h" in headers[90], headers
+        assert "Helpdesk Support" in headers[91] and "agent" in headers[91] and "19h" in headers[91], headers
