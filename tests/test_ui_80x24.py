@@ -353,3 +353,36 @@ async def test_the_conversation_headers_keep_who_when_and_the_owner_at_80_column
                 headers[box.message.id] = " ".join(box_lines(app, header))
         assert "Alice Martin" in headers[90] and "NOTE" in headers[90] and "19h" in headers[90], headers
         assert "Helpdesk Support" in headers[91] and "agent" in headers[91] and "19h" in headers[91], headers
+
+
+# --- 7. the first start's empty queue ------------------------------------------------------------
+
+
+async def test_the_first_start_hint_wraps_at_words_and_a_long_path_after_a_slash():
+    from pathlib import Path
+
+    from tui_desk.desk.setup_hint import setup_hint_text
+    from ui_fake_desk import FakeDesk
+
+    hint = setup_hint_text(Path.home() / ".config" / "tui-desk" / "config.toml")
+
+    class FirstStart(FakeDesk):
+        async def queue_ids(self, *args, **kw) -> list[int]:
+            return []
+
+        async def setup_hint(self) -> str | None:
+            return hint
+
+    app = make_app_with(FirstStart(0))
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: "No mail yet" in app.queue.render_line(0).text)
+        lines = [app.queue.render_line(y).text.strip() for y in range(app.queue.scrollable_content_region.height)]
+        lines = [line for line in lines if line]
+        words_of_hint = set(hint.split())
+        pieces = [word for line in lines for word in line.split()]
+        # every word whole on a line, but for a path too long for one: cut after a "/"
+        cut = [word for word in pieces if word not in words_of_hint]
+        assert all(word.endswith("/") or any(w.endswith(word) for w in words_of_hint) for word in cut), lines
+        assert "config.toml" in pieces, lines
+        assert words(" ".join(lines)).replace("/ ", "/") == words(hint), lines

@@ -3,7 +3,6 @@ ellipsis, never half a wide character). ui/queue.py draws the rows with these.""
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -63,10 +62,38 @@ def share(width: int, state: str) -> tuple[int, int]:
 
 @lru_cache(maxsize=8)
 def wrapped(text: str, width: int) -> tuple[str, ...]:
-    """The empty-state text (it may say how to start, over a few lines) wrapped to ``width``."""
+    """The empty-state text (it may say how to start, over a few lines) wrapped to ``width``
+    at spaces; a word wider than a line (a config file's path) is cut after a "/" (path_pieces)."""
     if width < 8:
         return (text.split("\n")[0],)
-    return tuple(ln for para in text.split("\n") for ln in textwrap.wrap(para, width, break_on_hyphens=False) or [""])
+    out: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split():
+            pieces = path_pieces(word, width)
+            if line and cell_len(line) + 1 + cell_len(pieces[0]) <= width:
+                line += " " + pieces[0]
+            else:
+                if line:
+                    out.append(line)
+                line = pieces[0]
+            for piece in pieces[1:]:
+                out.append(line)
+                line = piece
+        out.append(line)
+    return tuple(out)
+
+
+def path_pieces(word: str, width: int) -> list[str]:
+    """``word`` in pieces at most ``width`` cells wide, each cut after its last "/" that fits
+    (a path reads as its folders), else where the line ends."""
+    pieces = []
+    while cell_len(word) > width:
+        fits = head(word, width)
+        cut = fits.rfind("/") + 1 or len(fits)
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return [*pieces, word]
 
 
 @dataclass(frozen=True, slots=True)
