@@ -14,10 +14,12 @@ import datetime as dt
 from typing import Protocol
 
 from tui_desk.desk.timefmt import format_datetime_short, format_duration, format_when
+from tui_desk.desk.views import QueueRow
 from tui_desk.store.search import SearchError, parse_query
 
 DRAFT = "✎draft"
 SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
+MENTION = "@"  # the row's marker: a teammate's note mentions me and I have not seen it
 BREACHED = "⚠"  # U+26A0, text presentation: one cell; a breach in a narrow row ("⚠1h29m")
 
 
@@ -62,6 +64,14 @@ def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False, tight: bool =
         return f"{what}breached {format_duration(-ahead)}"
     when = format_duration(ahead) if ahead < SOON else format_when(dt.datetime.fromtimestamp(target.due, now.tzinfo), now)
     return f"{what}due {when}"
+
+
+def row_marker(row: QueueRow) -> str:
+    """The one character a queue row starts with: MENTION for an unseen mention of this agent
+    (the Mentions view lists them first; opening the conversation sees it), else the priority's
+    ("!" over the response target, "+" close to it, " "): a mention is a teammate asking me,
+    and a breach still says so beside the subject ("⚠1h29m")."""
+    return MENTION if row.mention_unseen else (row.marker or " ")[:1]
 
 
 def shared_status(query: str) -> str | None:

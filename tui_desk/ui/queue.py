@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_desk.desk.markers import shared_status, state_markers
+from tui_desk.desk.markers import MENTION, row_marker, shared_status, state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.ui.queue_columns import ONE_LINE, SELECTED_MARK, columns_for, fit, fits, share, wrapped
@@ -76,6 +76,7 @@ class QueueView(ScrollView, can_focus=True):
         "queue--selected",
         "queue--mark",
         "queue--state",
+        "queue--mention",
     }
 
     DEFAULT_CSS = """
@@ -103,6 +104,7 @@ class QueueView(ScrollView, can_focus=True):
         & > .queue--selected { background: $accent 25%; }
         & > .queue--mark { color: $text-success; text-style: bold; }
         & > .queue--state { color: $text-secondary; }
+        & > .queue--mention { color: $text-accent; text-style: bold; }
     }
     """
 
@@ -412,8 +414,8 @@ class QueueView(ScrollView, can_focus=True):
             return Segment(text, style + tint if tint is not None else style)
 
         mark = seg(SELECTED_MARK, "queue--mark") if marked else seg(" ", None)
-        marker = (row.marker or " ")[:1]
-        marker_component = {"!": "queue--overdue", "+": "queue--due"}.get(marker)
+        marker = row_marker(row)
+        marker_component = {"!": "queue--overdue", "+": "queue--due", MENTION: "queue--mention"}.get(marker)
         customer = row.customer.translate(ONE_LINE)
         subject = row.subject.translate(ONE_LINE)
         tags = " ".join(t.translate(ONE_LINE) for t in row.tags)
