@@ -28,6 +28,10 @@ async def reopened(desk: Desk) -> Desk:
     return await Desk.open(path, config)
 
 
+async def unseen_rows(desk: Desk, ids: list[int]) -> set[int]:
+    return {row.id for row in await desk.queue_rows(ids) if row.mention_unseen}
+
+
 def sync_of(desk: Desk, dovecot, user) -> AccountSync:
     [account] = desk.config.accounts
     return AccountSync(desk.store, account, dovecot.password_of(user), is_agent=desk.config.is_agent_address,
@@ -82,8 +86,12 @@ async def test_a_teammates_mention_is_said_once_and_listed_until_opened(tmp_path
     assert await bob.queue_ids("mention:Bob") == [b_login]  # "@Bob," names a Bob, not Bob.Okafor
     assert await bob.queue_ids("mention:Chen.Wei") == [b_login]
     assert await chen.view_ids("mentions:me") == [login]
+    # the rows say which mentions are not seen yet (the queue's "@" marker)
+    assert await unseen_rows(bob, [b_refund, b_export, b_login]) == {b_refund, b_export}
+    assert await unseen_rows(chen, [refund, export, login]) == set()  # my own note to self
     await bob.conversation(b_export)  # opened: seen
     assert await bob.view_ids("mentions:me") == [b_refund, b_export]  # not seen first
+    assert await unseen_rows(bob, [b_refund, b_export, b_login]) == {b_refund}
     bob = await reopened(bob)
     assert await bob.view_ids("mentions:me") == [b_refund, b_export]  # seen is kept in the store
 
@@ -92,6 +100,7 @@ async def test_a_teammates_mention_is_said_once_and_listed_until_opened(tmp_path
     await sync_of(bob, dovecot, mail_user).sync_once()
     assert [n.conv_id for n in await bob.mention_news()] == [b_export]
     assert await bob.view_ids("mentions:me") == [b_export, b_refund]
+    assert await unseen_rows(bob, [b_refund, b_export, b_login]) == {b_refund, b_export}
     for d in (chen, bob):
         await d.close()
 

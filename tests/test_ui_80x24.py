@@ -266,3 +266,123 @@ async def test_the_pending_view_shows_no_pending_marker_but_a_search_does():
         await settle(pilot)
         rows = box_lines(app, app.queue)
         assert sum("pending" in row for row in rows) == len(app.queue.ids) >= 2, rows
+
+
+# --- 5. the queue's rows at 80 columns ------------------------------------------------------------
+
+
+def make_app_with(desk):
+    from tui_desk.ui.app import DeskApp
+    from ui_fake_desk import FIXED_NOW
+    from ui_support import THEME_DIRS
+    return DeskApp(desk, clock=lambda: FIXED_NOW, theme="tui-desk-dark", theme_dirs=THEME_DIRS)
+
+
+def queue_rows_shown(app) -> dict[int, list[str]]:
+    """Conversation id -> its lines as the queue shows them."""
+    queue = app.queue
+    per = queue._lines_per_row
+    lines = [queue.render_line(y).text for y in range(queue.scrollable_content_region.height)]
+    top = int(queue.scroll_y) // per
+    return {queue.ids[top + n]: lines[n * per:(n + 1) * per] for n in range(len(lines) // per)
+            if top + n < len(queue.ids)}
+
+
+async def test_a_narrow_queue_row_keeps_a_useful_share_of_its_subject_beside_the_sla():
+    from test_ui_sla import first_response
+
+    from tui_desk.ui.queue_columns import MIN_SUBJECT
+    from ui_fake_desk import FakeDesk
+
+    desk = FakeDesk(40, slas={n: first_response("breached", -89) for n in range(1, 8)})
+    app = make_app_with(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *"bob", "enter")  # the first row is bob's: "@bob" beside the breach
+        await settle(pilot)
+        shown = queue_rows_shown(app)
+        subject_width = app.queue.scrollable_content_region.width - 2
+        for cid, lines in shown.items():
+            row = app.queue.row(cid)
+            if row is None or row.sla is None:
+                continue
+            text = " ".join(lines)
+            assert "⚠1h29m" in text and "breached" not in text, lines  # the SLA's short form
+            subject = lines[-1].strip()
+            kept = len(subject.split(" ⚠")[0].rstrip("…"))
+            # the subject keeps about half its line, and more than the markers' floor
+            assert kept >= min(len(row.subject), max(MIN_SUBJECT + 3, subject_width // 2)), lines
+        first = app.queue.ids[0]
+        assert app.queue.row(first).assignee and "@bob" in " ".join(shown[first]), shown[first]
+
+
+# --- 6. the conversation's headers at 80 columns ------------------------------------------------
+
+
+async def test_the_conversation_headers_keep_who_when_and_the_owner_at_80_columns():
+    import dataclasses
+
+    from test_ui_sla import first_response
+
+    from tui_desk.desk.views import MessageView, TextBlock
+    from tui_desk.ui.conversation import MessageBox
+    from ui_fake_desk import FIXED_NOW
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.conversation_pane
+        conv = pane.conversation
+        when = FIXED_NOW - dt.timedelta(hours=19)
+        note = MessageView(90, "Alice Martin <alice@example.com>", "", "", when, True,
+                           (TextBlock("Checking with billing", False),), (), (), is_note=True)
+        reply = MessageView(91, "Helpdesk Support <support@example.com>", "", "", when, True,
+                            (TextBlock("We are on it", False),), (), ())
+        conv = dataclasses.replace(conv, messages=(*conv.messages, note, reply), assignee="Alice Martin",
+                                   sla=first_response("breached", -(19 * 60 + 54)))
+        await pane.show(conv)
+        await settle(pilot)
+        meta = " ".join(box_lines(app, pane.query_one("#conv-meta")))
+        assert "@Alice" in meta and "19h54m" in meta.replace(" ", ""), meta  # the owner and the breach read
+        headers = {}
+        for box in pane.query(MessageBox):
+            if box.message.id in (90, 91):
+                header = box.query_one(".message--header")
+                headers[box.message.id] = " ".join(box_lines(app, header))
+        assert "Alice Martin" in headers[90] and "NOTE" in headers[90] and "19h" in headers[90], headers
+        assert "Helpdesk Support" in headers[91] and "agent" in headers[91] and "19h" in headers[91], headers
+
+
+# --- 7. the first start's empty queue ------------------------------------------------------------
+
+
+async def test_the_first_start_hint_wraps_at_words_and_a_long_path_after_a_slash():
+    from pathlib import Path
+
+    from tui_desk.desk.setup_hint import setup_hint_text
+    from ui_fake_desk import FakeDesk
+
+    hint = setup_hint_text(Path.home() / ".config" / "tui-desk" / "config.toml")
+
+    class FirstStart(FakeDesk):
+        async def queue_ids(self, *args, **kw) -> list[int]:
+            return []
+
+        async def setup_hint(self) -> str | None:
+            return hint
+
+    app = make_app_with(FirstStart(0))
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: "No mail yet" in app.queue.render_line(0).text)
+        lines = [app.queue.render_line(y).text.strip() for y in range(app.queue.scrollable_content_region.height)]
+        lines = [line for line in lines if line]
+        words_of_hint = set(hint.split())
+        pieces = [word for line in lines for word in line.split()]
+        # every word whole on a line, but for a path too long for one: cut after a "/"
+        cut = [word for word in pieces if word not in words_of_hint]
+        assert all(word.endswith("/") or any(w.endswith(word) for w in words_of_hint) for word in cut), lines
+        assert "config.toml" in pieces, lines
+        assert words(" ".join(lines)).replace("/ ", "/") == words(hint), lines

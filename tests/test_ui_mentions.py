@@ -63,3 +63,28 @@ async def test_the_mentions_view_is_a_saved_view():
         await settle(pilot)
         assert str(app.query_one("#queue-pane").border_title) == "Mentions"
         assert app.queue.ids == []  # no note mentions alice in the stand-in's mail
+
+
+async def test_the_mentions_view_marks_the_unseen_ones_until_opened():
+    desk = FakeDesk(20)
+    desk.mentioned = {3, 5, 7}
+    desk.opened = {5}  # seen already
+    app = app_with(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        key = str(app.main.views.index(("Mentions", "mentions:me")) + 1)
+        await pilot.press(key)
+        await settle(pilot)
+        assert app.queue.ids == [3, 7, 5]  # unseen first
+
+        def markers() -> dict[int, str]:
+            per = app.queue._lines_per_row
+            return {cid: app.queue.render_line(n * per).text[:1] for n, cid in enumerate(app.queue.ids)}
+
+        assert markers() == {3: "@", 7: "@", 5: markers()[5]} and markers()[5] != "@", markers()
+        await pilot.press("enter")  # #3 opened: its mention is seen
+        await settle(pilot)
+        await pilot.press(key)  # the view again
+        await settle(pilot)
+        assert app.queue.ids == [7, 3, 5] and markers()[7] == "@", markers()
+        assert markers()[3] != "@" and markers()[5] != "@", markers()

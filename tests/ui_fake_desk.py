@@ -123,6 +123,9 @@ class FakeDesk:
         self.opened: set[int] = set()  # conversations opened: their mentions are seen
         self.work_alerts: list[WorkAlert] = []  # what the next work_news() says (then nothing)
         self.shared_store_line: str | None = None  # another app has the store open: what other_app_line() says
+        # conversations a teammate's note mentions this agent in (the stand-in's mail has none):
+        # mentions:me finds them, their rows say so until they are opened (QueueRow.mention_unseen)
+        self.mentioned: set[int] = set()
 
     # --- DeskService ---------------------------------------------------------------------
 
@@ -160,6 +163,7 @@ class FakeDesk:
         if q.sla:
             ids = [i for i in ids if sla_matches((self.slas or {}).get(i), q.sla)]
         if mention_name(self.agent).casefold() in [n.casefold() for n in q.mentions]:  # not seen first, as desk.mentions (no new notes here)
+            ids = [*ids, *(i for i in sorted(self.mentioned) if i not in ids)]
             ids = [i for i in ids if i not in self.opened] + [i for i in ids if i in self.opened]
         return ids
 
@@ -597,6 +601,8 @@ class FakeDesk:
             row = dataclasses.replace(row, scheduled_reply_at=scheduled)
         if self.slas is not None and cid in self.slas:
             row = dataclasses.replace(row, sla=self.slas[cid])
+        if cid in self.mentioned and cid not in self.opened:
+            row = dataclasses.replace(row, mention_unseen=True)
         if state is None:
             return row
         return dataclasses.replace(row, status=state.status, tags=state.tags, assignee=state.assignee,

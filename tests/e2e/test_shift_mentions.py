@@ -50,3 +50,15 @@ def test_a_note_mentioning_bob_tells_bob_and_lists_in_his_mentions_view(dovecot,
     bob.wait_for(lambda s: "─ Mentions" in s and SUBJECTS[0] in queue_part(s)
                  and SUBJECTS[1] not in queue_part(s) and SUBJECTS[2] not in queue_part(s),
                  timeout=5, what="bob's Mentions view listing the one conversation")
+    # not opened yet: its row starts with the mention's marker (two lines a row: the customer's)
+    def first_line(screen: str) -> str:
+        lines = queue_part(screen).splitlines()
+        return next(lines[n - 1] if lines[n].startswith("│  ") else lines[n]
+                    for n, line in enumerate(lines) if SUBJECTS[0] in line)
+
+    assert first_line(bob.screen()).startswith("│@"), queue_part(bob.screen())
+    bob.keys("Enter")  # opened: seen, the marker goes when the view is read again
+    bob.wait_for(lambda s: "Please help with" in s, timeout=5, what="the conversation")
+    bob.keys("8")
+    bob.wait_for(lambda s: SUBJECTS[0] in queue_part(s) and not first_line(s).startswith("│@"),
+                 timeout=5, what="the row without the mention's marker")

@@ -1,6 +1,7 @@
 """A conversation's hand-off state: who has it, until when it sleeps, whether a draft or a
 send-later reply waits in it. Short markers for queue rows and CLI lines ("@alice",
-"z Fri 9:00", "✎draft", "⏲", "due 25m" / "breached 1h"), words for the conversation header,
+"z Fri 9:00", "✎draft", "⏲", "due 25m" / "breached 1h"; tight, for a narrow queue: "due 1h5m" /
+"⚠1h5m"), words for the conversation header,
 `show` and the why-here popup.
 
 Takes a QueueRow or a ConversationView (both carry the same fields); ``now`` is aware and in
@@ -13,10 +14,13 @@ import datetime as dt
 from typing import Protocol
 
 from tui_desk.desk.timefmt import format_datetime_short, format_duration, format_when
+from tui_desk.desk.views import QueueRow
 from tui_desk.store.search import SearchError, parse_query
 
 DRAFT = "✎draft"
 SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
+MENTION = "@"  # the row's marker: a teammate's note mentions me and I have not seen it
+BREACHED = "⚠"  # U+26A0, text presentation: one cell; a breach in a narrow row ("⚠1h29m")
 
 
 class Marked(Protocol):
@@ -40,20 +44,34 @@ def _snoozed(row: Marked, now: dt.datetime) -> bool:
 SOON = 12 * 3600  # a due time further than this is said as a day and time ("due Mon 9:30")
 
 
-def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False) -> str | None:
+def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False, tight: bool = False) -> str | None:
     """The SLA target due next (desk.sla: the running one with the earliest due time), against
     `now` on the wall clock so it stays right as the clock runs: "due 25m", "due Mon 9:30",
-    "breached 1h"; roomy: "first response due 25m". None without a running target."""
+    "breached 1h"; roomy: "first response due 25m"; tight (a narrow queue row): "due 1h5m",
+    "⚠1h29m". None without a running target."""
     sla = getattr(row, "sla", None)
     target = sla.next_due() if sla is not None else None
     if target is None or target.due is None:
         return None
     what = target.kind.replace("_", " ") + " " if roomy else ""
     ahead = target.due - now.timestamp()
+    if tight:
+        if ahead < 0:
+            return BREACHED + format_duration(-ahead).replace(" ", "")
+        return "due " + (format_duration(ahead).replace(" ", "") if ahead < SOON
+                         else format_when(dt.datetime.fromtimestamp(target.due, now.tzinfo), now))
     if ahead < 0:
         return f"{what}breached {format_duration(-ahead)}"
     when = format_duration(ahead) if ahead < SOON else format_when(dt.datetime.fromtimestamp(target.due, now.tzinfo), now)
     return f"{what}due {when}"
+
+
+def row_marker(row: QueueRow) -> str:
+    """The one character a queue row starts with: MENTION for an unseen mention of this agent
+    (the Mentions view lists them first; opening the conversation sees it), else the priority's
+    ("!" over the response target, "+" close to it, " "): a mention is a teammate asking me,
+    and a breach still says so beside the subject ("⚠1h29m")."""
+    return MENTION if row.mention_unseen else (row.marker or " ")[:1]
 
 
 def shared_status(query: str) -> str | None:
@@ -71,9 +89,10 @@ def shared_status(query: str) -> str | None:
 
 
 def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False, status: str = "open",
-                  view_status: str = "open") -> tuple[str, ...]:
+                  view_status: str = "open", tight: bool = False) -> tuple[str, ...]:
     """Short: "@Alice" for Alice Martin (her first name, at most 12 characters) and a bare "⏲".
-    ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00".
+    ``roomy`` (the conversation header): the whole name and "⏲ Fri 9:00". ``tight`` (a queue
+    row too narrow for the short ones beside a useful part of its subject): the SLA's "⚠1h29m".
     The SLA's comes first: a row or header too narrow for all is cut from the end, and a
     breach matters more than a draft or who has it. ``status``: the row's, first when it is not
     ``view_status``, the one every row of the list shares (shared_status: the Pending view's rows
@@ -81,7 +100,7 @@ def state_markers(row: Marked, now: dt.datetime, *, roomy: bool = False, status:
     the open ones) names all but open. The conversation header and the CLI's lines show the
     status on their own."""
     out = [] if status == view_status else [status]
-    due = sla_due(row, now, roomy=roomy)
+    due = sla_due(row, now, roomy=roomy, tight=tight)
     if due:
         out.append(due)
     if row.assignee:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tui_desk.desk.views import MentionAlert
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import queries
+from tui_desk.store.db import StoreReads
 from tui_desk.store.search import Query, mention_name
 
 if TYPE_CHECKING:
@@ -77,14 +78,23 @@ def asks_for_me(desk: "DeskCore", q: Query) -> bool:
 async def unseen_first(desk: "DeskCore", ids: list[int]) -> list[int]:
     """`ids` (conversations mentioning this agent) with those holding a teammate's mention the
     agent has not seen yet first, each part in the order given."""
-    unseen = await _unseen(desk, ids)
-    return [i for i in ids if i in unseen] + [i for i in ids if i not in unseen]
+    seen_not = await unseen(desk.store, desk.agent, ids)
+    return [i for i in ids if i in seen_not] + [i for i in ids if i not in seen_not]
 
 
-async def _unseen(desk: "DeskCore", conv_ids: list[int]) -> set[int]:
-    notes = await queries.notes_mentioning(desk.store, mention_name(desk.agent), conv_ids=conv_ids)
-    seen = await queries.mentions_seen(desk.store, conv_ids)
-    return {n["conv_id"] for n in notes if n["id"] > seen.get(n["conv_id"], 0) and not by_me(desk, n["sender_name"])}
+async def unseen(store: StoreReads, agent: str, conv_ids: list[int]) -> set[int]:
+    """Those of `conv_ids` where a teammate's note mentions `agent` and the agent has not seen it
+    (opened the conversation since): the Mentions view's order and the queue rows' mark
+    (QueueRow.mention_unseen, desk.queue_rows). A store alone: the app's first page reads it
+    before the desk is there."""
+    if not conv_ids or not agent.strip():
+        return set()
+    notes = await queries.notes_mentioning(store, mention_name(agent), conv_ids=conv_ids)
+    if not notes:
+        return set()
+    seen = await queries.mentions_seen(store, [n["conv_id"] for n in notes])
+    return {n["conv_id"] for n in notes
+            if n["id"] > seen.get(n["conv_id"], 0) and _one_agent(n["sender_name"]) != _one_agent(agent)}
 
 
 async def mark_seen(desk: "DeskCore", conv_id: int) -> None:

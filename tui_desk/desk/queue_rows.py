@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui_desk.config import Config
-from tui_desk.desk import priority
+from tui_desk.desk import mentions, priority
 from tui_desk.desk.views import QueueRow
 from tui_desk.sanitize import sanitize_line
 from tui_desk.store import queries
@@ -66,6 +66,7 @@ class StoredRows:
     corrected: dict[int, list[str]]  # date corrections
     # a conversation rank_customer_bursts ranked up: the customer's first one it is kept next to
     kept_next_to: dict[int, int]
+    mention_unseen: set[int]  # a teammate's note mentions this agent, not seen yet (desk.mentions)
 
 
 async def stored_rows(store: StoreReads, ids: list[int], config: Config) -> StoredRows:
@@ -81,7 +82,8 @@ async def stored_rows(store: StoreReads, ids: list[int], config: Config) -> Stor
             first = await queries.first_of_burst(store, cid, summary.customer_key, summary.rank)
             if first is not None:
                 kept_next_to[cid] = first
-    return StoredRows(rows, summaries, tags, per_customer, corrected, kept_next_to)
+    unseen = await mentions.unseen(store, config.agent, list(rows))
+    return StoredRows(rows, summaries, tags, per_customer, corrected, kept_next_to, unseen)
 
 
 def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
@@ -113,6 +115,7 @@ def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
             has_draft=bool(r["has_draft"]),
             scheduled_reply_at=dt.datetime.fromtimestamp(r["scheduled_at"], UTC) if r["scheduled_at"] else None,
             sla=slas.get(cid) if slas else None,
+            mention_unseen=cid in stored.mention_unseen,
         ))
     return out
 

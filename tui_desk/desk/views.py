@@ -39,6 +39,7 @@ class QueueRow:
     has_draft: bool = False  # a reply draft is saved
     scheduled_reply_at: dt.datetime | None = None  # a send-later reply waits in the outbox (the first)
     sla: Sla | None = None  # due times and states per [sla] target (desk.sla); None: not computed
+    mention_unseen: bool = False  # a teammate's note mentions this agent, not seen yet (desk.mentions)
 
 
 @dataclass(frozen=True, slots=True)

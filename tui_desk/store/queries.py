@@ -441,7 +441,7 @@ async def first_note_without_body(store: Store, after_id: int, added_since: int)
     return int(row[0]) if row and row[0] is not None else None
 
 
-async def notes_mentioning(store: Store, name: str, *, after_id: int | None = None, upto_id: int | None = None,
+async def notes_mentioning(store: StoreReads, name: str, *, after_id: int | None = None, upto_id: int | None = None,
                            conv_ids: list[int] | None = None) -> list[sqlite3.Row]:
     """The notes that @mention `name` (store.search.mention_condition), oldest stored first: id,
     conv_id, sender_name, body; those stored in (after_id, upto_id], or of `conv_ids`."""
@@ -459,7 +459,7 @@ async def notes_mentioning(store: Store, name: str, *, after_id: int | None = No
     return await store.fetchall(sql + " ORDER BY id", params)
 
 
-async def mentions_seen(store: Store, conv_ids: list[int]) -> dict[int, int]:
+async def mentions_seen(store: StoreReads, conv_ids: list[int]) -> dict[int, int]:
     """Conversation -> the newest note id this agent has seen in it (set_mention_seen)."""
     rows = await store.fetchall("SELECT key, value FROM meta WHERE key IN (SELECT value FROM json_each(?))",
                                 (as_json_list([f"{MENTION_SEEN}{c}" for c in conv_ids]),))

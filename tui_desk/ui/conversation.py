@@ -245,10 +245,24 @@ class MessageBox(Vertical):
         self.usual = usual
         self.now = now
         self._date: Static | None = None
+        self._sender: Static | None = None
+        self._narrow = 0  # how much the header is shortened to fit (on_resize)
 
     def _when(self) -> Content:
         assert self.message.date is not None
-        return Content(f"{format_datetime_short(self.message.date, self.now)} · {format_age(self.message.date, self.now)}")
+        age = format_age(self.message.date, self.now)
+        return Content(age if self._narrow >= 1 else f"{format_datetime_short(self.message.date, self.now)} · {age}")
+
+    def _who(self) -> Content:
+        m = self.message
+        name, addr = split_sender(m.sender)
+        who = name or addr or "(unknown sender)"
+        label: tuple[str, str] | str = ""
+        if m.is_note:
+            label = (" · NOTE" if self._narrow >= 2 else " · INTERNAL NOTE", "bold $text-warning")
+        elif m.from_agent:
+            label = (" · agent", "bold $text-success")
+        return Content.assemble((who, "bold"), label)
 
     def follow_clock(self, now: dt.datetime) -> None:
         """Its date and age against ``now``."""
@@ -256,16 +270,33 @@ class MessageBox(Vertical):
         if self._date is not None:
             renew(self._date, self._when())
 
+    def on_resize(self) -> None:
+        """Too narrow for the sender, what it is and the date and age whole (80 columns): the
+        date goes first (the age says when), then "INTERNAL NOTE" says "NOTE"; the name last."""
+        width = self.content_region.width
+        narrow = 0
+        while narrow < 2 and self._header_cells(narrow) > width:
+            narrow += 1
+        if narrow != self._narrow:
+            self._narrow = narrow
+            if self._sender is not None:
+                renew(self._sender, self._who())
+            if self._date is not None:
+                renew(self._date, self._when())
+
+    def _header_cells(self, narrow: int) -> int:
+        was, self._narrow = self._narrow, narrow
+        try:
+            when = self._when().cell_length + 2 if self._date is not None else 0  # its padding
+            return self._who().cell_length + when
+        finally:
+            self._narrow = was
+
     def compose(self) -> ComposeResult:
         m = self.message
-        name, addr = split_sender(m.sender)
-        who = name or addr or "(unknown sender)"
         with Horizontal(classes="message--header"):
-            if m.is_note:
-                label: tuple[str, str] | str = (" · INTERNAL NOTE", "bold $text-warning")
-            else:
-                label = (" · agent", "bold $text-success") if m.from_agent else ""
-            yield Static(Content.assemble((who, "bold"), label), classes="message--sender")
+            self._sender = Static(self._who(), classes="message--sender")
+            yield self._sender
             if m.date is not None:
                 self._date = Static(self._when(), classes="message--date")
                 yield self._date
@@ -488,21 +519,47 @@ class ConversationPane(Vertical):
         replying = ""
         if conv.replying:
             replying = f"✎ {' and '.join(conv.replying)} {'is' if len(conv.replying) == 1 else 'are'} replying"
-        state = " · ".join(state_markers(conv, self._clock(), roomy=True))
-        renew(
-            self.query_one("#conv-meta", Static),
-            Content.assemble(
+        now = self._clock()
+        meta = self.query_one("#conv-meta", Static)
+        width = meta.content_region.width
+
+        def line(state: tuple[str, ...], addr: str, count: int | None, *, rest: bool = True) -> Content:
+            return Content.assemble(
                 (replying, "bold $text-warning"),
                 " · " if replying else "",
                 (conv.status, STATUS_STYLES.get(conv.status, "bold")),
-                (f" · {state}", "$text-secondary") if state else "",
-                f" · {tags}" if tags else "",
-                " · ",
-                (conv.customer, "$text-accent"),
-                f" <{addr}>" if addr and addr != conv.customer else "",
-                f" · {count} message{'s' if count != 1 else ''}",
+                (f" · {' · '.join(state)}", "$text-secondary") if state else "",
+                *((f" · {tags}" if tags else "",
+                   " · ",
+                   (conv.customer, "$text-accent"),
+                   f" <{addr}>" if addr and addr != conv.customer else "",
+                   f" · {count} message{'s' if count != 1 else ''}" if count is not None else "") if rest else ()),
             )
-        )
+
+        # Too narrow for all (80 columns, the pane beside the queue): the less important parts
+        # go first (the count, the address, the SLA target's name, the owner's last name), until
+        # the line fits, or at least who is replying, the status and the state read whole (the
+        # tags and the customer after them are cut on the right).
+        shorter = [
+            (state_markers(conv, now, roomy=True), addr, count),
+            (state_markers(conv, now, roomy=True), addr, None),
+            (state_markers(conv, now, roomy=True), "", None),
+            (state_markers(conv, now), "", None),
+            (state_markers(conv, now, tight=True), "", None),
+        ]
+        chosen = shorter[0]
+        if width:
+            chosen = next((c for c in shorter if line(*c).cell_length <= width),
+                          next((c for c in shorter if line(*c, rest=False).cell_length <= width), shorter[-1]))
+        content = line(*chosen)
+        renew(meta, content)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._renew_header)  # the header's own width is laid out by then
+
+    def _renew_header(self) -> None:
+        if self.conversation is not None:
+            self._show_header(self.conversation)
 
     @staticmethod
     def _usual_addresses(conv: ConversationView) -> set[str]:

@@ -8,12 +8,8 @@ of ints.
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import lru_cache
 
-from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -24,76 +20,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_desk.desk.markers import shared_status, state_markers
+from tui_desk.desk.markers import MENTION, row_marker, shared_status, state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
+from tui_desk.ui.queue_columns import ONE_LINE, SELECTED_MARK, columns_for, fit, fits, share, wrapped
+
+__all__ = ["PAGE_SIZE", "QueueView", "columns_for", "fit"]  # fit and columns_for: their old home
 
 PAGE_SIZE = 100  # rows per queue_rows() call
-TWO_LINE_BELOW = 56  # content cells; narrower than this a row takes two lines
-TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layout)
-ELLIPSIS = "…"
-MIN_SUBJECT = 10  # cells the subject keeps beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
-SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
-# Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
-ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
-
-
-def fit(text: str, width: int, *, right: bool = False) -> str:
-    """``text`` made exactly ``width`` cells wide: cut with an ellipsis, or padded."""
-    if width <= 0:
-        return ""
-    length = cell_len(text)
-    if length > width:
-        text = head(text, width - 1) + ELLIPSIS
-        length = cell_len(text)
-    pad = " " * (width - length)
-    return pad + text if right else text + pad
-
-
-def head(text: str, cells: int) -> str:
-    """The longest start of ``text`` at most ``cells`` wide; never half a wide character."""
-    used = 0
-    for i, char in enumerate(text):
-        used += get_character_cell_size(char)
-        if used > cells:
-            return text[:i]
-    return text
-
-
-def share(width: int, state: str) -> tuple[int, int]:
-    """(subject cells, state cells) of a ``width`` cells wide subject column holding both;
-    the markers are cut before the subject goes under MIN_SUBJECT."""
-    cells = min(cell_len(state), width - MIN_SUBJECT - 1) if state else 0
-    return (width - cells - 1, cells) if cells > 0 else (width, 0)
-
-
-@lru_cache(maxsize=8)
-def wrapped(text: str, width: int) -> tuple[str, ...]:
-    """The empty-state text (it may say how to start, over a few lines) wrapped to ``width``."""
-    if width < 8:
-        return (text.split("\n")[0],)
-    return tuple(ln for para in text.split("\n") for ln in textwrap.wrap(para, width, break_on_hyphens=False) or [""])
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    lines_per_row: int
-    customer: int
-    subject: int
-    tags: int
-
-
-def columns_for(width: int) -> Columns:
-    """Column widths for ``width`` content cells. Each column is followed by one space."""
-    if width < TWO_LINE_BELOW:
-        # line 1: marker customer … tags age; line 2: indented subject
-        tags = min(max(0, (width - 8) * 2 // 5), 24) if width >= 30 else 0
-        customer = max(0, width - 2 - 4 - (tags + 1 if tags else 0))
-        return Columns(2, customer, max(0, width - 2), tags)
-    customer = min(max(10, width * 22 // 100), 24)
-    tags = min(max(8, width * 18 // 100), 26) if width >= TAGS_FROM else 0
-    subject = width - 2 - (customer + 1) - 4 - (tags + 1 if tags else 0)
-    return Columns(1, customer, max(0, subject), tags)
 
 
 class QueueView(ScrollView, can_focus=True):
@@ -142,6 +76,7 @@ class QueueView(ScrollView, can_focus=True):
         "queue--selected",
         "queue--mark",
         "queue--state",
+        "queue--mention",
     }
 
     DEFAULT_CSS = """
@@ -169,6 +104,7 @@ class QueueView(ScrollView, can_focus=True):
         & > .queue--selected { background: $accent 25%; }
         & > .queue--mark { color: $text-success; text-style: bold; }
         & > .queue--state { color: $text-secondary; }
+        & > .queue--mention { color: $text-accent; text-style: bold; }
     }
     """
 
@@ -425,7 +361,8 @@ class QueueView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         ids = self._ids
-        if width and columns_for(width).lines_per_row != self._lines_per_row:
+        cols = columns_for(width)
+        if width and cols.lines_per_row != self._lines_per_row:
             # the width changed without a Resize (a scrollbar came or went)
             self.call_later(self._update_virtual_size)
         if not ids:
@@ -450,6 +387,8 @@ class QueueView(ScrollView, can_focus=True):
         now = self._clock()
         age = format_age(row.last_date, now)
         state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status))  # a snooze's "Fri 9:00" changes with the day
+        if state and not fits(cols.subject, state):
+            state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status, tight=True))
         key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:
@@ -475,8 +414,8 @@ class QueueView(ScrollView, can_focus=True):
             return Segment(text, style + tint if tint is not None else style)
 
         mark = seg(SELECTED_MARK, "queue--mark") if marked else seg(" ", None)
-        marker = (row.marker or " ")[:1]
-        marker_component = {"!": "queue--overdue", "+": "queue--due"}.get(marker)
+        marker = row_marker(row)
+        marker_component = {"!": "queue--overdue", "+": "queue--due", MENTION: "queue--mention"}.get(marker)
         customer = row.customer.translate(ONE_LINE)
         subject = row.subject.translate(ONE_LINE)
         tags = " ".join(t.translate(ONE_LINE) for t in row.tags)
