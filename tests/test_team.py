@@ -345,3 +345,32 @@ def test_a_case_carrying_assign_keyword_reads_the_same_however_it_is_cased():
         got = state_from_keywords([({"td:status:open", seen}, 1, None)], ConvState())
         assert got.assignee == "Bob O'Neil-Ng"
     assert decode_name(kw.lower()[len("td:assign:"):]) == "Bob O'Neil-Ng"  # the older client's reading
+
+
+async def test_the_last_value_taken_away_reaches_the_other_agent(tmp_path, dovecot, mail_user):
+    """A conversation whose only state was its assignee (or one tag, or a snooze): a teammate
+    unassigns it (untags, wakes it) and no td: keyword is left on its mail. That is the server's
+    state too, not "nobody has written state yet": the other agent's desk follows."""
+    dovecot.load_maildir(mail_user, [make_mail("u1@t", sender="ann@c.test"), make_mail("u2@t", sender="bo@c.test"),
+                                     make_mail("u3@t", sender="cy@c.test")])
+    alice, alice_sync = await agent(tmp_path, "alice", dovecot, mail_user)
+    bob, bob_sync = await agent(tmp_path, "bob", dovecot, mail_user)
+    assigned, tagged, snoozed = [await conv_of(alice, m) for m in ("u1@t", "u2@t", "u3@t")]
+    await commands.assign(alice, [assigned], "bob")
+    await commands.tag(alice, [tagged], ["bug"])
+    until = int(time.time()) + 86400
+    await commands.snooze(alice, [snoozed], When(__import__("datetime").datetime.fromtimestamp(until).astimezone()))
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()
+    seen = [await state(bob, m) for m in ("u1@t", "u2@t", "u3@t")]
+    assert (seen[0].assignee, seen[1].tags, seen[2].snooze_until) == ("bob", ("bug",), until // 60 * 60)
+
+    await commands.assign(alice, [assigned], None)
+    await commands.tag(alice, [tagged], [], ["bug"])
+    await commands.unsnooze(alice, [snoozed])
+    await alice_sync.sync_once()
+    await bob_sync.sync_once()
+    seen = [await state(bob, m) for m in ("u1@t", "u2@t", "u3@t")]
+    assert (seen[0].assignee, seen[1].tags, seen[2].snooze_until) == (None, (), None)
+    for d in (alice, bob):
+        await d.close()

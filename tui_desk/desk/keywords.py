@@ -15,6 +15,10 @@ lower-case assignee back, the desk takes the spelling its config knows (desk.age
 assignee and snooze come from the message with the highest MODSEQ that carries one (the last
 writer wins, as the server ordered the writes).
 
+    td:state                 an agent has changed this conversation's state: with no other
+                             state keyword left (a teammate took the last tag, the assignee or
+                             the snooze away), its state is "none", not "not written yet"
+
     td:replying:<agent>      that agent has a reply open (collision warning for the others)
 
 is not conversation state: it is set when a compose view opens and removed when it closes. It
@@ -59,6 +63,7 @@ if TYPE_CHECKING:
     from tui_desk.store import Store
 
 PREFIX = "td:"
+STATE_WRITTEN = f"{PREFIX}state"  # every agent's change adds it; never removed (module docstring)
 _SAFE = re.compile(r"[a-z0-9._-]")
 STATUS_ORDER = ("closed", "spam", "pending", "open")  # tie-break when one message holds two
 
@@ -90,7 +95,7 @@ def _snooze_kw(ts: int) -> str:
 
 
 def keywords_for(state: ConvState) -> set[str]:
-    kws = {f"{PREFIX}status:{state.status}"}
+    kws = {STATE_WRITTEN, f"{PREFIX}status:{state.status}"}
     if state.assignee:
         kws.add(assign_keyword(state.assignee))
     if state.snooze_reply:
@@ -187,7 +192,8 @@ def state_from_keywords(messages: list[tuple[set[str], int | None, int | None]],
                            default=None)
         if snooze is None:
             snooze = min((f.split(":", 2)[2] for f in mine if f.startswith(f"{PREFIX}snooze:")), default=None)
-    if status is None and not tags and assignee is None and snooze is None:
+    written = any(STATE_WRITTEN in {f.lower() for f in flags} for flags, _, _ in messages)
+    if status is None and not tags and assignee is None and snooze is None and not written:
         return base  # nobody has written state for it yet
     state = ConvState(status=status or base.status, status_set_at=status_at if status else base.status_set_at,
                       assignee=assignee, snooze_until=None, snooze_reply=False,
@@ -215,6 +221,8 @@ def change_ops(before: ConvState, after: ConvState) -> dict[str, list[str]] | No
     add, remove = sorted(new - old), sorted(old - new)
     if not add and not remove:
         return None
+    if STATE_WRITTEN not in add:  # in both: said on every change, so the server has it from the first
+        add = sorted([*add, STATE_WRITTEN])
     exclusive = sorted({f"{PREFIX}{name}:" for name in SINGLE_VALUED
                         for k in (*add, *remove) if k.startswith(f"{PREFIX}{name}:")})
     return {"add": add, "remove": remove, "exclusive": exclusive}
