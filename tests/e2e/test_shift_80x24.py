@@ -57,7 +57,7 @@ def _wait_changed(term, before: str, timeout: float = 2.0) -> None:
 
 def test_help_and_reports_read_whole_at_80x24(terminals):
     term = terminals.open([TUI_DESK, "demo"], width=80, height=24)
-    term.wait_for(lambda s: "Queue" in s and re.search(r"(due|breached) \d", s), timeout=90,
+    term.wait_for(lambda s: "Queue" in s and re.search(r"(due|breached) \d|⚠\d", s), timeout=90,
                   what="the demo's queue")
 
     term.keys("?")

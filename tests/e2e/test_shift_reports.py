@@ -61,11 +61,11 @@ def test_reports_shift_in_a_real_terminal(tmp_path, terminals):
 
 def test_the_demo_shows_sla_and_csat_in_a_real_terminal(terminals):
     term = terminals.open([TUI_DESK, "demo"], width=80, height=24)
-    screen = term.wait_for(lambda s: re.search(r"(due|breached) \d", s) and "Queue" in s, timeout=90,
+    screen = term.wait_for(lambda s: re.search(r"(due|breached) \d|⚠\d", s) and "Queue" in s, timeout=90,
                            what="the demo's queue with SLA markers")
     # the queue is 30 cells wide at 80 columns: a row with a marker keeps a readable subject
     queue = [line.split("│")[1] for line in screen.splitlines() if line.startswith("│")]
-    marked = [row for row in queue if re.search(r"(due|breached) \d", row)]
+    marked = [row for row in queue if re.search(r"(due|breached) \d|⚠\d", row)]
     assert marked and all(re.match(r"\s+\S.{8,}", row) for row in marked), screen
 
     term.keys("D")
@@ -97,7 +97,7 @@ def test_a_newcomer_keeps_the_demo_for_the_cli_and_reads_reports_at_60x20(tmp_pa
 
     kept = tmp_path / "tui-desk-demo"
     term = terminals.open([TUI_DESK, "demo", "--keep", str(kept)], width=60, height=20)
-    term.wait_for(lambda s: "Queue" in s and "breache" in s, timeout=90, what="the demo's queue")
+    term.wait_for(lambda s: "Queue" in s and ("breache" in s or "⚠" in s), timeout=90, what="the demo's queue")
     term.keys("D")
     screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s, timeout=30,
                            what="the Reports screen, read")
