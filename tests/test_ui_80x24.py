@@ -289,7 +289,7 @@ def queue_rows_shown(app) -> dict[int, list[str]]:
 
 
 async def test_a_narrow_queue_row_keeps_a_useful_share_of_its_subject_beside_the_sla():
-    from test_ui_sla import first_response
+    from ui_fake_data import first_response
 
     from tui_desk.ui.queue_columns import MIN_SUBJECT
     from ui_fake_desk import FakeDesk
@@ -322,7 +322,7 @@ async def test_a_narrow_queue_row_keeps_a_useful_share_of_its_subject_beside_the
 async def test_the_conversation_headers_keep_who_when_and_the_owner_at_80_columns():
     import dataclasses
 
-    from test_ui_sla import first_response
+    from ui_fake_data import first_response
 
     from tui_desk.desk.views import MessageView, TextBlock
     from tui_desk.ui.conversation import MessageBox

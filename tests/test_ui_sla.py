@@ -3,26 +3,20 @@ list by SLA, the Breaching view and `sla:` searches, and a notice once per chang
 
 from __future__ import annotations
 
-from tui_desk.desk.sla import Sla, SlaTarget
+from tui_desk.desk.sla import Sla
 from tui_desk.ui.app import DeskApp
 from tui_desk.ui.queue import QueueView
 
 try:
+    from tests.ui_fake_data import first_response
     from tests.ui_fake_desk import FIXED_NOW, FakeDesk, settle
     from tests.ui_support import THEME_DIRS
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from ui_fake_data import first_response
     from ui_fake_desk import FIXED_NOW, FakeDesk, settle
     from ui_support import THEME_DIRS
 
 SMALL = (80, 24)
-NOW = FIXED_NOW.timestamp()
-M = 60
-
-
-def first_response(state: str, minutes_left: float) -> Sla:
-    due = NOW + minutes_left * M
-    return Sla("", (SlaTarget("first_response", 120, state, due, minutes_left * M),
-                    SlaTarget("next_response", None, "none"), SlaTarget("resolution", None, "none")))
 
 
 def slas() -> dict[int, Sla]:

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tui_desk.desk.sla import Sla, SlaTarget
 from tui_desk.desk.views import AttachmentView, ConversationView, MessageView, QueueRow, Snippet, TextBlock
 
 UTC = dt.timezone.utc
 FIXED_NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def first_response(state: str, minutes_left: float) -> Sla:
+    """An SLA whose first response is in `state`, due `minutes_left` from FIXED_NOW (the SLA tests'
+    rows; the 80x24 tests' too)."""
+    due = FIXED_NOW.timestamp() + minutes_left * 60
+    return Sla("", (SlaTarget("first_response", 120, state, due, minutes_left * 60),
+                    SlaTarget("next_response", None, "none"), SlaTarget("resolution", None, "none")))
 SUPPORT = "Support <support@helpdesk.test>"
 AGENT = "Alice Martin <agent1@helpdesk.test>"
 

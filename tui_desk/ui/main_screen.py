@@ -311,6 +311,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
             self.notify(str(exc), title="Search", severity="error", markup=False)
             return
+        if not self.alive():  # the app closed while the list was read (a test run's end, a quit)
+            return
         self.show_ids(query, ids, keep=keep, at=at)
 
     def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = (),
