@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from rich.cells import cell_len
+
 from e2e.harness import TUI_DESK
 
 
@@ -26,11 +28,11 @@ def test_the_split_queue_and_the_header_read_at_80x24(terminals):
     rows = queue_lines(screen)
     subject_lines = [line for line in rows if line.startswith("  ")]  # a narrow row's second line
     assert subject_lines and not [line for line in rows if "breached" in line], rows
-    width = len(rows[0])
+    width = cell_len(rows[0])  # cells: a CJK subject's characters are two wide
     for line in subject_lines:
         if "⚠" in line:  # a breach: the subject keeps half its line or is whole
             subject = line.split(" ⚠")[0].strip()
-            assert len(subject) >= (width - 2) // 2 - 1 or not subject.endswith("…"), rows
+            assert cell_len(subject) >= (width - 2) // 2 - 1 or not subject.endswith("…"), rows
 
     # the first row with an owner beside a breach: open it, the header names the owner whole
     at = next(n for n, line in enumerate(rows) if line.startswith("  ") and re.search(r"⚠\S+ @\w+ ", line + " "))
