@@ -68,6 +68,14 @@ def test_the_demo_removes_its_mailbox_when_its_terminal_goes(tmp_path, terminals
     assert list(tmp.glob("tui-desk-demo-*")) == []
 
 
+
+def notice_text(screen: str) -> str:
+    """The toasts' text on one line: what follows each line's last "▌" (a toast's edge: the
+    rightmost, over the panes), joined."""
+    parts = [line.rsplit("▌", 1)[1].strip(" │") for line in screen.splitlines() if "▌" in line]
+    return " ".join(" ".join(parts).split())
+
+
 def test_q_right_after_a_reply_asks_and_sends_it_before_quitting(dovecot, smtp_sink, tmp_path, terminals):
     """r, a body, Ctrl+S, then q a second later: the reply waits out its undo window (10 s). The
     app asks; Enter (the default) sends it now, then quits and says so. At 80x24: every choice
@@ -80,7 +88,8 @@ def test_q_right_after_a_reply_asks_and_sends_it_before_quitting(dovecot, smtp_s
     term.wait_for("Esc keeps the draft", timeout=10)  # the compose screen
     term.type("Thanks, it is refunded.")
     term.keys("C-s")
-    term.wait_for("in 10 s —", timeout=10)  # "Sending to … in 10 s — u to undo", wrapped
+    # "Sending to … in 10 s — u to undo", wrapped where the customer's address puts the break
+    term.wait_for(lambda s: "in 10 s — u to undo" in notice_text(s), timeout=10, what="the sending notice")
     term.keys("q")
     asked = term.wait_for("1 reply is waiting to be sent", timeout=10)
     assert "send now and quit" in asked and "cancel" in asked, asked
