@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tui_desk.config import AccountConfig, Config, PriorityConfig
+from tui_desk.desk.commands import named
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import DeskService
@@ -136,8 +137,10 @@ async def test_tag_says_what_it_did_and_undo_restores(desk):
         await desk.tag([first], ["x" * 65])
     with pytest.raises(ValueError, match="no conversation 999999"):
         await desk.tag([999_999], ["x"])
-    assert await desk.undo() == "tagged 1 conversation -zeta"
-    assert await desk.undo() == "tagged 2 conversations +zeta +alpha"
+    # each undo names the conversations it acted on (desk.commands.named)
+    assert await desk.undo() == f"tagged 1 conversation -zeta ({named([first], (await row(desk, first)).subject)})"
+    low, high = sorted((first, second))
+    assert await desk.undo() == f"tagged 2 conversations +zeta +alpha (#{low} and #{high})"
     assert (await row(desk, first)).tags == before
     assert await desk.undo() is None
 
@@ -154,7 +157,7 @@ async def test_status_close_spam_reopen(desk):
     assert await desk.set_status([first], "spam") == "spam 1 conversation"
     spam = await row(desk, first)
     assert not spam.snoozed_until_reply and spam.snoozed_until is None  # closing ends a snooze
-    assert await desk.undo() == "spam 1 conversation"
+    assert await desk.undo() == f"spam 1 conversation ({named([first], spam.subject)})"
     assert (await row(desk, first)).snoozed_until_reply
 
 
@@ -195,7 +198,7 @@ async def test_assign_rules_team_and_strangers(desk):
     assert await desk.assign([first], None) == "unassigned 1 conversation"
     assert await desk.assign([second], "  ") == "unassigned 1 conversation"
     assert (await desk.conversation(second)).assignee is None
-    assert await desk.undo() == "unassigned 1 conversation"
+    assert await desk.undo() == f"unassigned 1 conversation ({named([second], (await row(desk, second)).subject)})"
     assert (await desk.conversation(second)).assignee == "Dora Smith"
 
 
@@ -298,7 +301,7 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     assert (entry.id, entry.conv_id, entry.recipients, entry.state) == (outbox_id, first, (r.customer_addr,), "queued")
     assert entry.body == "Hi {{customer_first_name}}"  # as written: the outbox shows it (Enter)
     assert entry.send_at == FIXED_NOW + dt.timedelta(seconds=10)
-    assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
+    assert await desk.cancel_send(outbox_id) == f"Reply to #{first} cancelled: back in the draft"
     assert await desk.draft(first) == ("Hi {{customer_first_name}}", False, None)
     assert await desk.outbox() == []
     # a second undo says what became of it, not "no such message"
@@ -320,7 +323,7 @@ async def test_closing_a_conversation_with_a_reply_in_the_outbox_says_it_still_g
     assert (await desk.conversation(first)).scheduled_reply_at == tomorrow_nine  # ⏲ (the compose says it)
     assert (await row(desk, first)).scheduled_reply_at == tomorrow_nine
     assert await desk.set_status([first], "closed") == "closed 1 conversation; its reply still goes Nov 21 09:00 (O cancels it)"
-    assert await desk.undo() == "closed 1 conversation"
+    assert await desk.undo() == f"closed 1 conversation ({named([first], (await row(desk, first)).subject)})"
     assert await desk.set_status([first, second], "closed") == (
         f"closed 2 conversations; #{first}'s reply still goes Nov 21 09:00 (O cancels it)")
     assert await desk.set_status([second], "closed") == "closed 1 conversation"  # nothing waits there
@@ -334,7 +337,7 @@ async def test_cancelling_a_reply_keeps_the_draft_written_since_below_it(desk):
     await desk.save_draft(first, "MY NEW DRAFT")
     said = await desk.cancel_send(outbox_id)
     name = f"your draft of {format_datetime_short(FIXED_NOW, FIXED_NOW)}"
-    assert said == f"send cancelled; the reply is back in the draft of #{first}; {name} is kept below it"
+    assert said == f"Reply to #{first} cancelled: back in the draft; {name} is kept below it"
     assert await desk.draft(first) == (f"REPLY A\n\n──────── {name}, kept below ────────\n\nMY NEW DRAFT",
                                        False, None)
     # both texts never go to the customer: the agent deletes the line (and what is not sent) first
@@ -346,7 +349,7 @@ async def test_cancelling_a_reply_keeps_the_draft_written_since_below_it(desk):
     assert await desk.draft(first) == ("REPLY A, edited", False, None)
     # no draft there, or the same text: nothing to keep, nothing said
     outbox_id, _ = await desk.reply(first, "REPLY A, edited")
-    assert await desk.cancel_send(outbox_id) == f"send cancelled; the reply is back in the draft of #{first}"
+    assert await desk.cancel_send(outbox_id) == f"Reply to #{first} cancelled: back in the draft"
     assert await desk.draft(first) == ("REPLY A, edited", False, None)
 
 

@@ -191,9 +191,10 @@ async def test_undo_merge_restores_both_exactly(tmp_path):
     assert await outbox.draft(desk.store, a) == ("We are on it.", False, None)
     assert (await thread_message_ids(desk.store))[a] == ["a1@t", "a2@t", "b1@t", "b2@t", "z1@t", "c1@t"]
 
-    assert await desk.undo() == f"merged conversations {b}, {c} into {a}"
+    first, second, third = sorted((a, b, c))
+    assert await desk.undo() == f"merged conversations {b}, {c} into {a} (#{first}, #{second} and #{third})"
     assert await snapshot(desk) == original
-    assert await desk.undo() == f"merged conversation {z} into {c}"
+    assert await desk.undo() == f"merged conversation {z} into {c} (#{min(z, c)} and #{max(z, c)})"
     await desk.close()
 
 
@@ -257,7 +258,7 @@ async def test_split_by_message_id_and_undo_restores_exactly(tmp_path):
     from tui_desk.desk import merge
     change = await merge.split(desk, "<s3@t>")
     assert (await thread_message_ids(desk.store))[old] == ["s1@t", "s2@t"]
-    assert await desk.undo() == change.description
+    assert (await desk.undo() or "").startswith(f"{change.description} (#")  # named (desk.commands.named)
     assert await snapshot(desk) == original
     await desk.close()
 

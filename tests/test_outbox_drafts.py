@@ -47,7 +47,7 @@ async def test_undo_keeps_the_draft_written_since_below_the_reply(tmp_path, dove
     await desk.save_draft(conv, "MY NEW DRAFT")
     said = await cancel_send(desk, q.outbox_id)
     name = "your draft of " + said.rpartition("your draft of ")[2].removesuffix(" is kept below it")
-    assert said == f"send cancelled; the reply is back in the draft of #{conv}; {name} is kept below it"
+    assert said == f"Reply to #{conv} cancelled: back in the draft; {name} is kept below it"
     assert (await outbox.draft(desk.store, conv))[0] == (
         f"REPLY A\n\n{outbox.kept_separator(name)}\n\nMY NEW DRAFT")
     # undone twice over (sent again, a new draft, undone again): still nothing lost
@@ -70,7 +70,7 @@ async def test_a_discarded_draft_comes_back_with_undo_above_one_written_since(tm
     assert not (await desk.queue_rows([conv]))[0].has_draft  # the ✎draft marker goes
     with pytest.raises(ValueError, match="no draft to discard"):
         await desk.discard_draft(conv)
-    assert await desk.undo() == f"discarded the draft of #{conv}"
+    assert await desk.undo() == f"discarded the draft (#{conv} Refund for order #123)"
     assert await outbox.draft(desk.store, conv) == ("HALF A THOUGHT", True, None)
     # discarded, a new one written, then undo: both kept, the new one below
     await desk.discard_draft(conv)

@@ -370,7 +370,7 @@ async def test_an_undone_close_is_no_reopen_in_the_figures_nor_in_the_history(tm
     conv = await conv_of(desk, "u1@t")
     await set_status(desk, clock, 90, "u1@t", "closed")
     clock.now = at(90.1)
-    assert await desk.undo() == "closed 1 conversation"
+    assert await desk.undo() == f"closed 1 conversation (#{conv} Parcel)"
     h = (await desk.report(P_SINCE, P_UNTIL)).headline
     assert (h.closed, h.reopens, h.reopened_conversations, h.fcr_eligible) == (0, 0, 0, 0)
     assert [line.text for line in await desk.history(conv) if line.kind == "status"] == ["closed, undone"]

@@ -45,6 +45,12 @@ QUEUED = 38
 LAST = QUEUED - 1  # the cursor on the last row
 
 
+async def named_on(desk, ids: list[int]) -> str:
+    """How an undo names the conversations it acted on (desk.commands.named)."""
+    from tui_desk.desk.commands import named
+    return named(ids, (await desk.conversation(ids[0])).subject if len(ids) == 1 else "")
+
+
 def visible_lines(queue: QueueView) -> list[str]:
     return [queue.render_line(y).text for y in range(queue.scrollable_content_region.height)]
 
@@ -1117,7 +1123,7 @@ async def test_t_tags_with_completion_and_u_undoes():
         assert app.queue.cursor == 1  # still on the tagged row
         await pilot.press("u")
         await settle(pilot)
-        assert app.main.last_action == "undid: tagged 1 conversation +billing -login"
+        assert app.main.last_action == f"undid: tagged 1 conversation +billing -login ({await named_on(desk, [2])})"
         assert app.queue.row(2).tags == ("account", "login")
 
 
@@ -1158,7 +1164,7 @@ async def test_c_closes_o_reopens_and_the_cursor_goes_to_the_next_row():
         assert last_notice(app).startswith("closed 1 conversation")
         await pilot.press("u")
         await settle(pilot)
-        assert 3 in app.queue.ids and app.main.last_action == "undid: closed 1 conversation"
+        assert 3 in app.queue.ids and app.main.last_action == f"undid: closed 1 conversation ({await named_on(desk, [3])})"
         assert app.queue.current_id == 3  # the cursor goes to the one that came back
         await pilot.press("7")  # the Closed view
         await settle(pilot)
@@ -1228,7 +1234,7 @@ async def test_space_selects_rows_across_scrolling_and_bulk_close_asks_with_the_
         assert app.main.last_action == "closed 2 conversations"
         await pilot.press("u")
         await settle(pilot)
-        assert len(queue.ids) == QUEUED and app.main.last_action == "undid: closed 2 conversations"
+        assert len(queue.ids) == QUEUED and app.main.last_action == "undid: closed 2 conversations (#1 and #40)"
         # space again unselects; Esc clears a selection
         await pilot.press("space", "k", "space")
         assert queue.selected == set()
@@ -1600,7 +1606,7 @@ async def test_real_desk_tag_close_spam_reopen_each_undone(real_desk):
         assert (await state_of(desk, first)).tags == ("bug",)
         await pilot.press("u")
         await settle(pilot)
-        assert app.main.last_action == "undid: tagged 1 conversation -billing"
+        assert app.main.last_action == f"undid: tagged 1 conversation -billing ({await named_on(desk, [first])})"
         assert (await state_of(desk, first)).tags == ("billing", "bug")
 
         await pilot.press("c")
@@ -1611,7 +1617,7 @@ async def test_real_desk_tag_close_spam_reopen_each_undone(real_desk):
         await settle(pilot)
         assert (await state_of(desk, first)).status == "open"
         assert queue.ids == start
-        assert app.main.last_action == "undid: closed 1 conversation"
+        assert app.main.last_action == f"undid: closed 1 conversation ({await named_on(desk, [first])})"
 
         await pilot.press("exclamation_mark", "y")
         await settle(pilot)
@@ -1692,7 +1698,7 @@ async def test_real_desk_snooze_and_assign_with_views(real_desk):
         await pilot.press("u", "u")
         await settle(pilot)
         assert (await state_of(desk, mine)).assignee is None
-        assert app.main.last_action == "undid: assigned 1 conversation to alice"
+        assert app.main.last_action == f"undid: assigned 1 conversation to alice ({await named_on(desk, [mine])})"
 
 
 async def test_real_desk_bulk_close_of_a_search_result_and_undo(real_desk):

@@ -102,7 +102,7 @@ class FakeDesk:
         self.queries: list[str | None] = []
         self.changed: dict[int, TriageState] = {}  # conversations agents have changed
         # what undo restores: the triage state, or a callable (a discarded draft comes back)
-        self.undo_stack: list[tuple[str, dict[int, TriageState] | Callable[[], None]]] = []
+        self.undo_stack: list[tuple[str, dict[int, TriageState] | Callable[[], None], list[int]]] = []
         self.actions: list[tuple] = []  # every triage call, for the tests
         self.search = FakeSearchIndex(self._conversation)
         self.drafts: dict[int, tuple[str, bool, str | None]] = {}
@@ -286,12 +286,14 @@ class FakeDesk:
         self.actions.append(("undo",))
         if not self.undo_stack:
             return None
-        description, before = self.undo_stack.pop()
+        description, before, ids = self.undo_stack.pop()
         if callable(before):
             before()
         else:
             self.changed.update(before)
-        return description
+        from tui_desk.desk.commands import named  # the real desk's words
+        on = named(ids, self._row(ids[0]).subject if len(ids) == 1 else "")
+        return f"{description} ({on})" if on else description
 
     async def known_tags(self) -> list[str]:
         tags = {t for row, _ in self.handmade for t in row.tags} | set(TAGS)
@@ -370,7 +372,7 @@ class FakeDesk:
             state = dataclasses.replace(self._state(i))
             edit(state)
             self.changed[i] = state
-        self.undo_stack.append((description, before))
+        self.undo_stack.append((description, before, ids))
         return description
 
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
@@ -450,7 +452,7 @@ class FakeDesk:
             raise ValueError(f"nothing sent in the last {self.UNDO_SEND} s to undo")
         entry, body, reply_all = self.outbox_items.pop(outbox_id)
         self.unsent_here[outbox_id] = f"the reply to #{entry.conv_id} is back in its draft"
-        said = f"send cancelled; the reply is back in the draft of #{entry.conv_id}"
+        said = f"Reply to #{entry.conv_id} cancelled: back in the draft"
         kept = self.drafts.get(entry.conv_id)
         if kept is not None and kept[0].strip() and kept[0].strip() != body.strip():  # never lost: below
             name = f"your draft of {format_datetime_short(FIXED_NOW, FIXED_NOW)}"
@@ -476,9 +478,8 @@ class FakeDesk:
         if draft is None:
             raise ValueError(f"#{conv_id} has no draft to discard")
         self.actions.append(("discard_draft", conv_id))
-        description = f"discarded the draft of #{conv_id}"
-        self.undo_stack.append((description, lambda: self.drafts.__setitem__(conv_id, draft)))
-        return description
+        self.undo_stack.append(("discarded the draft", lambda: self.drafts.__setitem__(conv_id, draft), [conv_id]))
+        return f"discarded the draft of #{conv_id}"
 
     async def others_replying(self, conv_id: int) -> tuple[str, ...]:
         return self.others_replying_now.get(conv_id, ())

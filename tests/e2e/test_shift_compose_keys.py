@@ -66,7 +66,7 @@ def test_ctrl_d_discards_the_draft_and_u_brings_it_back(dovecot, tmp_path, termi
     assert "undoes)" in screen  # "(u undoes)", wrapped in the notice at 80 columns
     assert json.loads(home.cli("queue", "--json").stdout)[0]["draft"] in (None, False)
     term.keys("u")
-    term.wait_for(f"undid: discarded the draft of #{conv}", what="the undo said")
+    term.wait_for(f"undid: discarded the draft (#{conv} ", what="the undo said")
     term.wait_for("✎draft", what="the marker back")
     term.keys("r")
     term.wait_for(lambda s: "Draft restored" in s and "Half a thought" in s, what="the draft back in the box")

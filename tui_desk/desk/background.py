@@ -75,6 +75,8 @@ class Background:
         self._outbox_fixes = 0  # accounts whose SMTP secret needs a fix, as last told (sender.fixes)
         self.delivery_passes = 0  # outbox passes done (tests wait for one instead of sleeping)
         self._delivering = asyncio.Lock()  # one outbox pass at a time: the loop's, deliver_now's
+        self._wake = asyncio.Event()  # a reply made due now (Desk.send_now): the next pass at once
+        desk.wake_outbox = self._wake.set
         # task -> (why it failed, loop time of its restart), while it waits to restart
         self.problems: dict[str, tuple[str, float]] = {}
 
@@ -213,11 +215,14 @@ class Background:
 
     async def _deliver(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._wake.clear()  # before the pass: a wake during it brings the next one at once
             await self._delivery_pass()
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
             try:
-                await asyncio.wait_for(stop.wait(), SEND_EVERY)
-            except TimeoutError:
-                pass
+                await asyncio.wait(waits, timeout=SEND_EVERY, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
 
 
 def _retry_in(retry_at: float | None) -> str:

@@ -18,6 +18,7 @@ from tui_desk.desk.when import When
 from tui_desk.desk.wording import counted
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store.search import STATUSES
 
 UNDO_DEPTH = 100
@@ -157,16 +158,45 @@ async def assign(desk: DeskCore, conv_ids: list[int], agent: str | None) -> Chan
 
 
 async def undo(desk: DeskCore) -> str | None:
-    """Undo the last action; returns what was undone, or None when there is nothing to undo."""
+    """Undo the last action; returns what was undone and on which conversations ("closed 1
+    conversation (#12 Charged twice)"), or None when there is nothing to undo. The stack holds
+    actions on any conversation: the line names them, so an undo never acts out of sight."""
     if not desk.undo_stack:
         return None
     change = desk.undo_stack.pop()
+    on = await naming(desk, getattr(change, "conv_ids", ()) or sorted(change.before))
+    said = f"{change.description} ({on})" if on else change.description
     revert = getattr(change, "revert", None)
-    if revert is not None:  # merge/split (desk.merge): messages move back, not only state
+    if revert is not None:  # merge/split (desk.merge), a discarded draft: not only state
         await revert(desk)
-        return change.description
+        return said
     states = {cid: dataclasses.replace(s) for cid, s in change.before.items()}
     existing = await queries.conversation_states(desk.store, list(states))
     await write_states(desk, {cid: s for cid, s in states.items() if cid in existing}, existing, undo=True)
-    return change.description
+    return said
 
+
+NAMED_SUBJECT = 40  # characters of a subject in naming()
+NAMED_IDS = 4  # conversations naming() lists before "and N more"
+
+
+async def naming(desk: DeskCore, conv_ids: Sequence[int]) -> str:
+    """The conversations as named() names them, the subject of one read from the store."""
+    rows = await queries.conversation_rows(desk.store, list(conv_ids)) if len(conv_ids) == 1 else {}
+    return named(conv_ids, next((r["subject"] or "" for r in rows.values()), ""))
+
+
+def named(conv_ids: Sequence[int], subject: str = "") -> str:
+    """"#12 Charged twice for my order" for one conversation (`subject`: its own, from mail,
+    sanitized here and cut), "#12, #13 and #14" for a few, "#12, #13, #14, #15 and 3 more" for
+    many; "" for none."""
+    ids = list(conv_ids)
+    if len(ids) == 1:
+        subject = " ".join(sanitize_line(subject).split())
+        if len(subject) > NAMED_SUBJECT:
+            subject = subject[:NAMED_SUBJECT - 1].rstrip() + "…"
+        return f"#{ids[0]} {subject}".rstrip()
+    shown = [f"#{i}" for i in ids[:NAMED_IDS]]
+    if len(ids) > NAMED_IDS:
+        return f"{', '.join(shown)} and {len(ids) - NAMED_IDS} more"
+    return f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 else ""

@@ -42,6 +42,9 @@ class DeskCore:
         self.snippet_errors: list[SnippetError] = []
         # the rules this desk runs (desk.rules.fire; Background sets them): None runs none
         self.rules: RuleSet | None = None
+        # desk.background.Background's: the outbox tries a reply made due now at once (send
+        # now, send anyway), not at its next pass; None without one (the CLI)
+        self.wake_outbox: Callable[[], None] | None = None
 
     def now(self) -> int:
         return int(self.clock())

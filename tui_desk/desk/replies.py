@@ -303,15 +303,18 @@ async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
             window = max((a.undo_send_seconds for a in desk.config.accounts), default=0)
             raise CommandError(f"nothing sent in the last {window} s to undo" if window
                                else "nothing in the outbox to undo")
-        if item.state in ("sent", "done"):
-            raise CommandError(f"too late to undo: the reply to #{item.conv_id} was sent")
+        what = f"the reply to #{item.conv_id}" if item.conv_id is not None else f"outbox #{outbox_id}"
+        if item.state in ("sent", "done"):  # the row stays: this is said after a restart too
+            went = f" (sent {desk.clock_text(item.sent_at)})" if item.sent_at is not None else ""
+            raise CommandError(f"{what} has gone{went}")
         if item.state not in ("queued", *outbox.NEEDS_AGENT):
-            raise CommandError("too late to undo: the message is on its way")
+            raise CommandError(f"{what} is going out now: too late to undo")
         if item.conv_id is not None:
             kept = await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all,
                                            now=desk.now(), label=lambda at: draft_name(desk, at))
         await outbox.remove(desk.store, outbox_id)
-    said = f"send cancelled; the reply is back in the draft of #{item.conv_id}"
+    said = (f"Reply to #{item.conv_id}" if item.conv_id is not None else f"Outbox #{outbox_id}") + \
+        " cancelled: back in the draft"
     if kept is not None:
         said += f"; {draft_name(desk, kept.updated_at)} is kept below it"
     return said

@@ -47,6 +47,7 @@ class DraftChange(Change):
     """A discarded draft on the undo stack: undo (desk.commands.undo) awaits `revert`, which
     writes it back."""
     revert: Callable[[DeskCore], Awaitable[None]] | None = None
+    conv_ids: tuple[int, ...] = ()  # whose draft (desk.commands.undo names it)
 
 
 class Desk(FollowupDesk, MeasuringDesk, DeskCore):
@@ -451,11 +452,17 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def send_anyway(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import send_anyway
-        return await send_anyway(self, outbox_id)
+        said = await send_anyway(self, outbox_id)
+        if self.wake_outbox is not None:
+            self.wake_outbox()
+        return said
 
     async def send_now(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import send_now
-        return await send_now(self, outbox_id)
+        said = await send_now(self, outbox_id)
+        if self.wake_outbox is not None:
+            self.wake_outbox()
+        return said
 
     async def discard_send(self, outbox_id: int) -> str:
         from tui_desk.desk.replies import discard_send
@@ -493,7 +500,7 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
                 await outbox.save_draft(desk.store, conv_id, body, reply_all, error, now=desk.now(),
                                         label=lambda at: draft_name(desk, at))
 
-        self.undo_stack.append(DraftChange(f"discarded the draft of #{conv_id}", {}, revert))
+        self.undo_stack.append(DraftChange("discarded the draft", {}, revert, (conv_id,)))
         del self.undo_stack[:-UNDO_DEPTH]
         return f"discarded the draft of #{conv_id}"
 

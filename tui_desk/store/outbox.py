@@ -33,12 +33,14 @@ class OutboxItem:
     reply_all: bool = False
     owner: str | None = None  # the process that took it for sending
     seen_upto: int | None = None  # the conversation's newest message (rowid) when the agent wrote
+    sent_at: int | None = None  # when the SMTP server took it (a later undo says so)
 
 
 def _item(r: sqlite3.Row) -> OutboxItem:
     return OutboxItem(r["id"], r["account"], r["conv_id"], r["message_id"], bytes(r["raw"]), r["mail_from"],
                       json.loads(r["rcpt_json"]), r["body_markdown"], r["state"], r["send_at"], r["attempts"],
-                      r["next_try"], r["last_error"], bool(r["reply_all"]), r["owner"], r["seen_upto"])
+                      r["next_try"], r["last_error"], bool(r["reply_all"]), r["owner"], r["seen_upto"],
+                      r["sent_at"])
 
 
 async def add(store: Store, *, account: str, conv_id: int | None, message_id: str, raw: bytes, mail_from: str,

@@ -77,6 +77,7 @@ def process_alive(token: str | None) -> bool:
 @dataclass
 class OutboxReport:
     sent: list[str] = field(default_factory=list)  # Message-IDs
+    sent_ids: list[int] = field(default_factory=list)  # their outbox ids (the app's pending undo)
     retrying: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     maybe_sent: list[str] = field(default_factory=list)
@@ -250,6 +251,7 @@ class OutboxSender:
 
     async def _report_sent(self, item: outbox.OutboxItem, report: OutboxReport) -> None:
         report.sent.append(item.message_id)
+        report.sent_ids.append(item.id)
         report.sent_events[item.message_id] = await store_events.naming_message(self.store, item.message_id)
         report.sent_to[item.message_id] = list(item.recipients)
 

@@ -108,6 +108,10 @@ class MainView(Protocol):
 
     def cancel_send(self, queued: Queued) -> Worker[None]: ...
 
+    def send_first(self) -> int | None: ...
+
+    def later_action(self) -> None: ...
+
 
 if TYPE_CHECKING:
     class MainViewScreen(MainView, Screen[None]):
@@ -118,4 +122,5 @@ if TYPE_CHECKING:
         view_index: int
         query_text: str  # the search the list shows
         pending_send: Queued | None  # the last reply queued; u takes it back
+        pending_until: float  # when its undo window ends (unix seconds)
         last_action: str  # the desk's line for the last action

@@ -76,6 +76,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self._store_version: int | None = None  # PRAGMA data_version at the last look
         self.last_action = ""  # the desk's line for the last action (also shown as a notice)
         self.pending_send = None  # ui.compose.Queued: the last reply queued; u takes it back
+        self.pending_until = 0.0  # when its undo window ends (unix seconds): till then u takes it back first
         self._prepared_reload: tuple | None = None  # see TriageActions._with_reload_prepared
         self.incident_title = ""  # the active incident's (desk.incident), shown beside the view's name
         self._opening: int | None = None  # the conversation open_conversation is loading
@@ -240,8 +241,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
     def _outbox_reported(self, message: OutboxReported) -> None:
         report = message.report
         if report.sent:
-            self.pending_send = None  # gone out: u is triage's undo again
-        if report.sent:
+            self.replies_went(report.sent_ids)  # before the sent toast: its "u to undo" goes
             self._say_sent(report)
         for _ in report.failed:
             self.notify("A reply was refused by the server; its text is back in the draft",

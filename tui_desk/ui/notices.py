@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from tui_desk.ui.notify import withdraw
+
 if TYPE_CHECKING:
     from tui_desk.ui.app_base import MainViewScreen as _Base
 else:
@@ -101,17 +103,11 @@ class Notices(_Base):
         """One toast saying what went out; while it is up, the next sent mail join it (a bulk
         follow-up goes one every few seconds: "5 follow-up replies sent", not five toasts).
 
-        Textual (8.2, requirements.lock) has no public way to change or take back one toast:
-        notify() returns no handle, clear_notifications() takes every toast (the SLA notices
-        too), and a Notification posted again under its identity keeps the toast's old text.
-        So the shown one is found in App._notifications and removed with App._unnotify, as
-        Textual's own Toast does when it expires (tests/test_sent_news.py)."""
+        A Notification posted again under its identity keeps the toast's old text, so the
+        shown one is taken back (ui.notify.withdraw) and a new one said."""
         from tui_desk.desk.sent_news import sent_items, sent_line
         items = sent_items(report.sent, report.sent_events, report.sent_to)
-        shown = [n for n in self.app._notifications if n.message == self._sent_toast and not n.has_expired]
-        if shown:
-            for notification in shown:
-                self.app._unnotify(notification, refresh=False)
+        if withdraw(self.app, self._sent_toast, refresh=False):
             items = self._sent_burst + items
         self._sent_burst, self._sent_toast = items, sent_line(items)
         self.notify(self._sent_toast, timeout=4, markup=False)

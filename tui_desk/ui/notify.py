@@ -38,3 +38,15 @@ async def run_and_notify(node: Any, call: Awaitable[T], *, title: str = "", pref
         else:
             node.notify(f"{prefix}{exc}", title=title, severity=severity, markup=False)
         raise Failed from exc
+
+
+def withdraw(app: Any, message: str, *, refresh: bool = True) -> bool:
+    """Take back the toasts saying ``message`` now; whether there was one. Textual (8.2,
+    requirements.lock) has no public way to take back one toast: notify() returns no handle and
+    clear_notifications() takes every toast (the SLA notices too). So the shown one is found in
+    App._notifications and removed with App._unnotify, as Textual's own Toast does when it
+    expires (tests/test_sent_news.py)."""
+    shown = [n for n in app._notifications if n.message == message and not n.has_expired]
+    for notification in shown:
+        app._unnotify(notification, refresh=refresh)
+    return bool(shown)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from tui_desk.ui.notify import Failed, run_and_notify
+from tui_desk.ui.notify import Failed, run_and_notify, withdraw
 from tui_desk.ui.outbox import waiting_line
 from tui_desk.ui.typeahead import desk_key
 
@@ -153,7 +153,7 @@ class ReplyActions(_Base):
             def closed(queued: Queued | None) -> None:
                 self.run_worker(desk.reply_ended(conv_id), group="replying", exit_on_error=False)
                 if screen.discarded:  # Ctrl+D: the desk's discard, said with "u undoes", the ✎draft gone
-                    self.pending_send = None  # from here on u undoes the discard, as after triage
+                    self.later_action()  # u undoes the discard, after a send in its window
                     self.start_action(desk.discard_draft(conv_id), clears_selection=False)
                 self._reply_queued(queued)
 
@@ -174,9 +174,33 @@ class ReplyActions(_Base):
     def _reply_queued(self, queued: Queued | None) -> None:
         if queued is None:
             return
+        assert self.desk is not None
         self.pending_send = queued
+        self.pending_until = self.clock().timestamp() + max(self.desk.undo_send_seconds(), default=0)
         self.last_action = queued.description
-        self.notify(f"{queued.description} — u to undo", timeout=10 if not queued.later else 5, markup=False)
+        self.notify(_undo_notice(queued), timeout=10 if not queued.later else 5, markup=False)
+
+    # u and a send. Gmail's Undo on the send toast always means the send, so while the undo
+    # window runs, u takes the newest send back first, whatever was done to the queue since
+    # (Ctrl+S c u: the reply comes back, the close stays, the next u undoes it). A later send
+    # takes the place of an older one (O cancels that). Once the window is over, the next
+    # action takes u back; without one, u says what became of the reply ("has gone (sent 9:14)").
+
+    def send_first(self) -> int | None:
+        """The conversation whose reply u takes back before the action just done, if any."""
+        pending = self.pending_send
+        return pending.conv_id if pending is not None and self.clock().timestamp() < self.pending_until else None
+
+    def later_action(self) -> None:
+        """An action after the send's undo window takes u from it."""
+        if self.pending_send is not None and self.clock().timestamp() >= self.pending_until:
+            self.pending_send = None
+
+    def replies_went(self, outbox_ids: list[int]) -> None:
+        """The outbox sent these: the pending send's "u to undo" toast is no longer true."""
+        pending = self.pending_send
+        if pending is not None and pending.outbox_id in outbox_ids:
+            withdraw(self.app, _undo_notice(pending))
 
     @desk_key
     def action_outbox(self) -> None:
@@ -186,8 +210,8 @@ class ReplyActions(_Base):
 
         def no_longer_pending(outbox_id: int) -> None:
             if self.pending_send is not None and self.pending_send.outbox_id == outbox_id:
+                withdraw(self.app, _undo_notice(self.pending_send))  # no longer true
                 self.pending_send = None
-                self.app.clear_notifications()  # its "u to undo" notice is no longer true
 
         cancelled: list[str] = []  # what the desk said: the compose screen keeps it on screen
 
@@ -212,14 +236,21 @@ class ReplyActions(_Base):
 
     @work(group="cancel-send")
     async def cancel_send(self, queued: Queued) -> None:
-        """u after a send: take it back from the outbox; the text returns to the draft."""
+        """u after a send: take it back from the outbox; the text returns to the draft. When it
+        cannot, the desk says why ("the reply to #13 has gone (sent 9:14)"), and that is all."""
         assert self.desk is not None
         try:
             said = await run_and_notify(self, self.desk.cancel_send(queued.outbox_id), severity="error",
                                         title="Could not undo the send", value_error="warning")
         except Failed:
+            withdraw(self.app, _undo_notice(queued))
             return
-        self.app.clear_notifications()  # the "Sending in 10 s" notice is no longer true
+        self.app.clear_notifications()  # "Sending in 10 s", "u takes back the reply first": no longer true
         self.notify(said, timeout=4, markup=False)
         if self.is_current:
             await self.open_compose(queued.conv_id, said=said)
+
+
+def _undo_notice(queued: Queued) -> str:
+    """The toast a queued reply is said with."""
+    return f"{queued.description} — u to undo"

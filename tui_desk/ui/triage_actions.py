@@ -50,7 +50,7 @@ class TriageActions(_Base):
                 return
             self.start_action(self._undo(), clears_selection=False, undoable=False, to_returned=True)
             return
-        self.pending_send = None  # from here on u undoes this action, not the send
+        self.later_action()  # u undoes this action, after a send in its undo window
         targets = self.targets()
         if not targets:
             self.notify("No conversation to act on", severity="warning", timeout=3)
@@ -309,7 +309,10 @@ class TriageActions(_Base):
             if clears_selection:
                 self.queue.clear_selection()
             self.last_action = description
-            self.notify(f"{description}  (u undoes)" if undoable else description, timeout=4, markup=False)
+            if undoable:
+                first = self.send_first()
+                description += f"  (u takes back the reply to #{first} first)" if first is not None else "  (u undoes)"
+            self.notify(description, timeout=4, markup=False)
             await self._reload_list(to_returned=to_returned)
         finally:
             self.app.type_ahead.release(self.app)
