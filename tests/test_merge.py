@@ -43,26 +43,27 @@ async def test_merge_moves_messages_state_and_queue(tmp_path):
 
 async def test_merge_keeps_the_targets_owner_else_the_merged_ones_and_says_so_in_history(tmp_path):
     """The tryout: #95 (Bob's) merged into #97 (nobody's) lost Bob, the history had no merge, and
-    the pane showing #95 said it no longer exists. Now #97 is Bob's, both histories read the
-    merge with both ids, and #95 opens #97; undo puts the owners back and says so too."""
+    the pane showing #95 said it no longer exists. Now #97 is Bob's, its history reads the
+    merge, and #95 opens #97; undo puts the owners back, and the history reads "…, undone"."""
     desk, a, b = await two_conversations(tmp_path)
     z = await conv_of(desk, "z1@t")
     await desk.assign([a], None)
     await desk.merge(a, [b])
     assert (await conversation_states(desk.store, [a]))[a].assignee == "bob"
     said = [h.text for h in await conversation_history(desk, a)]
-    assert said[-3:] == ["assigned to bob (was nobody)", "tagged +urgent", f"merged #{b} into #{a}"], said
+    merged = 'merged "Still the printer" (ann@customer.test) into this one'
+    assert said[-3:] == ["assigned to bob (was nobody)", "tagged +urgent", merged], said
     assert (await desk.conversation(b)).id == a
     assert (await desk.conversation(z)).id == z and await desk.conversation(9999) is None
     await desk.undo()
     states = await conversation_states(desk.store, [a, b])
     assert (states[a].assignee, states[b].assignee) == (None, "bob")
-    assert [h.text for h in await conversation_history(desk, a)][-3:] == [
-        "unassigned (was bob)", "tagged -urgent", f"undid the merge of #{b} into #{a}"]
+    assert [h.text for h in await conversation_history(desk, a)][-2:] == [
+        "unassigned (was sam)", f"{merged}, undone"]
     assert (await desk.conversation(b)).id == b
     # the target's own owner stays
     await desk.assign([z], "zoe")
-    await desk.merge(z, [b])
+    await desk.merge(z, [b], different_customers=True)
     assert (await conversation_states(desk.store, [z]))[z].assignee == "zoe"
     await desk.close()
 
@@ -117,10 +118,10 @@ async def test_undo_merge_restores_both_exactly(tmp_path):
     await desk.save_draft(b, "We are on it.")
     await add(desk, make_mail("c1@t", subject="Toner", sender="Ann <ann@customer.test>", minutes=45))
     c = await conv_of(desk, "c1@t")
-    await desk.merge(c, [z])  # an earlier merge: its alias must stay as it was
+    await desk.merge(c, [z], different_customers=True)  # an earlier merge: its alias must stay as it was
     original = await snapshot(desk)
 
-    assert await desk.merge(a, [b, c]) == f"merged conversations {b}, {c} into {a}"
+    assert await desk.merge(a, [b, c], different_customers=True) == f"merged conversations {b}, {c} into {a}; #{b}'s draft kept on #{a}"
     assert await outbox.draft(desk.store, a) == ("We are on it.", False, None)
     assert (await thread_message_ids(desk.store))[a] == ["a1@t", "a2@t", "b1@t", "b2@t", "z1@t", "c1@t"]
 

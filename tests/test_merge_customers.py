@@ -6,6 +6,7 @@ undo says what the state is, each conversation with its own events only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -13,7 +14,6 @@ from tests.merge_support import add, conv_of, snapshot, two_conversations
 from tests.mailfactory import make_mail
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import describe
-from tui_desk.desk.replies import reply_text
 from tui_desk.store import outbox
 from tui_desk.store.events import Event, of_conversation
 from tui_desk.store.queries import thread_message_ids
@@ -31,7 +31,7 @@ async def test_different_customers_are_refused_naming_both_unless_asked_for(tmp_
     before, depth = await snapshot(desk), len(desk.undo_stack)
     question = f"#{a} ({ANN}) and #{z} ({ZED}) are different customers"
     assert await desk.merge_differs(a, [z]) == question
-    with pytest.raises(CommandError, match=f"^{question}$"):
+    with pytest.raises(CommandError, match=f"^{re.escape(question)}$"):
         await desk.merge(a, [z])
     assert await snapshot(desk) == before and len(desk.undo_stack) == depth
     # several: grouped by customer, in the order given
@@ -64,8 +64,7 @@ async def test_a_draft_written_to_another_customer_stays_a_draft_set_apart(tmp_p
     body, _, _ = await outbox.draft(desk.store, a)
     line = outbox.kept_separator(f"#{z}'s draft, written to {ZED}")
     assert body == f"{line}\n\nDear Zed, your invoice is fixed."
-    with pytest.raises(CommandError, match="still holds a draft kept below it"):
-        await reply_text(desk, a, body)
+    assert outbox.kept_separator_in(body) == line  # what a reply is refused for (desk.replies._filled)
     await desk.undo()
     assert await outbox.draft(desk.store, z) == ("Dear Zed, your invoice is fixed.", False, None)
     assert await outbox.draft(desk.store, a) is None
