@@ -111,3 +111,14 @@ async def test_the_merge_event_names_the_merged_conversation_for_teammates(tmp_p
     old = Event(event.event_id, event.at, event.agent, "merge", event.anchor, {"into": a, "merged": [z]})
     assert describe(old, dt.timezone.utc) == f"merged #{z} into #{a}"
     await desk.close()
+
+
+async def test_a_draft_is_not_saved_on_a_merged_away_conversation(tmp_path):
+    """A reply left open on a conversation merged elsewhere (the CLI) saving there would make a
+    draft nobody sees: it is refused, saying where the conversation went."""
+    desk, a, b = await two_conversations(tmp_path)
+    await desk.merge(a, [b])
+    with pytest.raises(CommandError, match=f"^conversation {b} was merged into {a}$"):
+        await desk.save_draft(b, "Still there?")
+    assert await outbox.draft(desk.store, b) is None and await outbox.draft(desk.store, a) is None
+    await desk.close()

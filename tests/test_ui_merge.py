@@ -9,9 +9,9 @@ import pytest
 from tui_desk.ui.popups import ConfirmScreen
 
 try:
-    from tests.ui_support import until
+    from tests.ui_support import type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import until
+    from ui_support import type_text, until
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +100,34 @@ async def test_merging_two_customers_asks_once_naming_both(demo):
         await until(pilot, lambda: same[1] not in app.queue.ids)
         assert not isinstance(app.screen, ConfirmScreen)
         assert app.screen.last_action == f"merged conversation {same[1]} into {same[0]}"
+
+
+async def test_closing_a_reply_says_its_draft_is_kept_only_when_one_is(demo):
+    """The tryout read "Draft of #129 kept" with no draft there: here a merge made elsewhere (the
+    CLI, on the same store) took the reply's draft into another conversation while it was open."""
+    from tui_desk.ui.compose import ComposeScreen
+    make_app, _ = demo
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.background is not None and len(app.queue.ids) > 10)
+        await pilot.pause(0.1)
+        desk = app.desk
+        written, kept = app.queue.ids[0], app.queue.ids[1]
+        app.queue.move_to(0)
+        app.queue.focus()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await type_text(pilot, "Hello")
+        await pilot.press("escape")  # saved, and said
+        await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        said = [str(n.message) for n in app._notifications]
+        assert f"Draft of #{written} kept; r reopens it" in said
+        app.clear_notifications()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await desk.merge(kept, [written], different_customers=True)  # the draft goes with it
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        await pilot.pause(0.2)
+        assert await desk.draft(written) is None and (await desk.draft(kept)) is not None
+        assert not [n for n in app._notifications if "Draft of" in str(n.message)]

@@ -85,7 +85,8 @@ def _conv_id(value: object) -> int:
         raise CommandError(f"a conversation is given by its number, not {value!r}") from None
 
 
-async def _missing(desk: DeskCore, conv_id: int) -> CommandError:
+async def missing(desk: DeskCore, conv_id: int) -> CommandError:
+    """Why there is no conversation `conv_id`: none, or merged into another (which is named)."""
     now = await store_merge.merged_into(desk.store, conv_id)
     if now is not None and now != conv_id:
         return CommandError(f"conversation {conv_id} was merged into {now}")
@@ -148,7 +149,7 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int], different_cu
         raise CommandError(f"name a conversation to merge into {keep_id}, other than {keep_id} itself")
     async with store.transaction():
         if not await store_merge.conversation_exists(store, keep_id):
-            raise await _missing(desk, keep_id)
+            raise await missing(desk, keep_id)
         others, already = [], []
         for conv_id in wanted:
             if await store_merge.conversation_exists(store, conv_id):
@@ -156,7 +157,7 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int], different_cu
             elif await store_merge.merged_into(store, conv_id) == keep_id:
                 already.append(conv_id)
             else:
-                raise await _missing(desk, conv_id)
+                raise await missing(desk, conv_id)
         if not others:
             return Change(f"{_listing(already)} already merged into {keep_id}", {})
         customers = await store_merge.customers(store, [keep_id, *others])

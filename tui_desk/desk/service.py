@@ -474,9 +474,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return await outbox.draft(self.store, conv_id)
 
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
-        """Keep the draft (the compose screen's text replaces it); an empty one is deleted."""
+        """Keep the draft (the compose screen's text replaces it); an empty one is deleted. Not
+        on a conversation that is gone (merged elsewhere since the reply was opened): said."""
         from tui_desk.store import outbox
+        from tui_desk.store.merge import conversation_exists
         async with self.store.transaction():  # never inside a sync's batch that could roll back
+            if not await conversation_exists(self.store, conv_id):
+                from tui_desk.desk.merge import missing
+                raise await missing(self, conv_id)
             if body.strip():
                 await outbox.save_draft(self.store, conv_id, body, reply_all, replace=True, now=self.now())
             else:
