@@ -10,6 +10,12 @@ says the merge (a `merge` event naming both ids; its undo an `unmerge` one), and
 id shows the kept conversation (Desk.conversation). Queued replies and a draft go along;
 two drafts among the conversations are refused (send or discard one first). A merged-away id
 stays an alias of `keep`, so a `[#N]` marker in a customer's subject still finds it.
+Different customers' conversations are refused, naming them, unless the caller says so (the
+app asks, the CLI takes --different-customers): a reply would go to one of them. A draft that
+moves is said; one written to another customer than the kept one's is kept below a line that
+says whose it was, which a reply is refused for (desk.replies._filled), so it never reaches
+this customer unread; undo gives it back as it was. The merge's events go under the kept
+conversation's own anchor, taken before the merge, so after an undo each history is its own.
 
 Split (message): that one message, and nothing else, moves to a new conversation of its own,
 with a fresh state (open, untagged, unassigned: as if it had arrived alone) and its own
