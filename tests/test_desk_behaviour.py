@@ -364,7 +364,7 @@ async def test_what_a_reply_can_fill_in_and_the_desk_beside_the_app(desk):
 
 # What the UI tests never do over the stand-in (they use a real Desk for it: test_ui_compose's
 # demo, test_ui_hostile); a method the stand-in gains belongs in the tests above.
-NOT_IN_THE_STAND_IN = {"merge", "merge_differs", "save_attachment", "open_attachment", "add_note", "forward", "forward_preview",
+NOT_IN_THE_STAND_IN = {"merge", "save_attachment", "open_attachment", "add_note", "forward", "forward_preview",
                        "send_anyway", "discard_send", "send_now",
                        # the Reports screen is tested on a real desk over a crafted history
                        "report", "load", "questions", "export"}

@@ -107,7 +107,7 @@ class DifferentCustomers(CommandError):
     """A merge that would mix customers, not asked for (its text names them)."""
 
 
-def _different_customers(customers: dict[int, str], order: list[int]) -> str | None:
+def mixed_customers(customers: dict[int, str], order: list[int]) -> str | None:
     """"#12 (ana@x) and #40, #41 (bo@y) are different customers", or None when one customer
     has them all (a conversation without one, only agents' mail, names nobody)."""
     groups: dict[str, list[int]] = {}
@@ -121,10 +121,10 @@ def _different_customers(customers: dict[int, str], order: list[int]) -> str | N
 
 
 async def differs(desk: DeskCore, keep_id: int, other_ids: list[int]) -> str | None:
-    """What merging these would mix (see _different_customers): the app asks it before a merge,
+    """What merging these would mix (see mixed_customers): the app asks it before a merge,
     which refuses it unless told `different_customers`."""
     order = [keep_id, *sorted(set(other_ids) - {keep_id})]
-    return _different_customers(await store_merge.customers(desk.store, order), order)
+    return mixed_customers(await store_merge.customers(desk.store, order), order)
 
 
 async def _set_apart(desk: DeskCore, keep_id: int, record: store_merge.MergedAway, customers: dict[int, str]) -> str:
@@ -167,7 +167,7 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int], different_cu
         if not others:
             return Change(f"{_listing(already)} already merged into {keep_id}", {})
         customers = await store_merge.customers(store, [keep_id, *others])
-        mixed = _different_customers(customers, [keep_id, *others])
+        mixed = mixed_customers(customers, [keep_id, *others])
         if mixed is not None and not different_customers:
             raise DifferentCustomers(mixed)
         drafts = await store_merge.conversations_with_drafts(store, [keep_id, *others])
