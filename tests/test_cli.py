@@ -255,7 +255,13 @@ def test_merge_and_split_from_the_command_line(tmp_path, capsys):
     def threads() -> dict[int, list[str]]:
         return {t["id"]: t["messages"] for t in run_json(capsys, "--db", db, "threads")}
     before = threads()
-    out = run_json(capsys, "--db", db, "merge", a, b)
+    # two customers' conversations: refused in one line naming both, nothing merged
+    code, _, err = run(capsys, "--db", db, "merge", a, b)
+    assert code == 2 and err.count("\n") == 1, err
+    assert re.fullmatch(rf"tui-desk: #{a} \(\S+@\S+\) and #{b} \(\S+@\S+\) are different customers: "
+                        r"--different-customers merges them anyway\n", err), err
+    assert threads() == before
+    out = run_json(capsys, "--db", db, "merge", a, b, "--different-customers")
     assert "merged" in out["done"] and [c["id"] for c in out["conversations"]] == [a]
     merged = threads()
     assert b not in merged and set(merged[a]) == set(before[a]) | set(before[b])

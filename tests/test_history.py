@@ -306,7 +306,7 @@ async def test_events_follow_their_mail_into_a_merged_conversation(tmp_path):
     assert [(e.kind, e.data.get("add")) for e in await store_events.of_conversation(desk.store, keep)] == [
         ("tag", ["billing"]), ("tag", ["bug"]), ("tag", ["billing"]), ("merge", None)]
     assert [h.text for h in await desk.history(other)] == [
-        "tagged +billing", "tagged +bug", "tagged +billing", f"merged #{other} into #{keep}"], \
+        "tagged +billing", "tagged +bug", "tagged +billing", 'merged "Another thing" (ann@c.test) into this one'], \
         "a merged-away number shows the conversation it went into"
     await desk.close()
 

@@ -5,81 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mailfactory import BASE, make_mail
-from tui_desk.config import Config
+from tests.mailfactory import make_mail
+from tests.merge_support import AGENT, T0, add, conv_of, open_desk, partition, snapshot, two_conversations, two_threads
 from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import conversation_history
 from tui_desk.desk.importer import import_paths
 from tui_desk.desk.keywords import keywords_for
-from tui_desk.desk.service import Desk
-from tui_desk.mail.parse import parse_message
-from tui_desk.store import ingest as store_ingest
 from tui_desk.store import mirror, outbox, server_ops
 from tui_desk.store.queries import conversation_states, thread_message_ids
-
-T0 = int(BASE.timestamp())
-AGENTS = Config(agent_addresses=("*@helpdesk.test",))
-AGENT = "Sam <sam@helpdesk.test>"
-
-
-async def open_desk(tmp_path, name="m.db"):
-    return await Desk.open(tmp_path / name, AGENTS, clock=lambda: T0 + 600 * 60)
-
-
-async def add(desk, *raws):
-    items = [store_ingest.NewMessage(raw=r, parsed=(p := parse_message(r)),
-                                     is_agent=desk.config.is_agent_address(p.sender.key)) for r in raws]
-    result = await store_ingest.ingest(desk.store, items)
-    await desk.refresh(result.conversations)
-
-
-async def conv_of(desk, message_id) -> int:
-    return next(c for c, ids in (await thread_message_ids(desk.store)).items() if message_id in ids)
-
-
-async def partition(desk) -> set[frozenset[str]]:
-    return {frozenset(ids) for ids in (await thread_message_ids(desk.store)).values()}
-
-
-async def snapshot(desk) -> dict:
-    """Everything a merge, a split or their undo touches."""
-    async def rows(sql):
-        return [tuple(r) for r in await desk.store.fetchall(sql)]
-    return {
-        "conversations": await rows("SELECT * FROM conversations ORDER BY id"),
-        "tags": await rows("SELECT conv_id, tag FROM tags ORDER BY 1, 2"),
-        "messages": await rows("SELECT id, conv_id FROM messages ORDER BY id"),
-        "thread_ids": await rows("SELECT msgid, conv_id FROM thread_ids ORDER BY msgid"),
-        "aliases": await rows("SELECT old_id, new_id FROM conv_aliases ORDER BY old_id"),
-        "drafts": await rows("SELECT conv_id, body_markdown FROM drafts ORDER BY conv_id"),
-        "queue": await desk.queue_ids(),
-    }
-
-
-def two_threads() -> list[bytes]:
-    # ann writes twice about one problem, in two threads; zed is somebody else
-    return [
-        make_mail("a1@t", subject="Printer broken", sender="Ann <ann@customer.test>"),
-        make_mail("a2@t", subject="Re: Printer broken", sender=AGENT, refs=["a1@t"], in_reply_to="a1@t", minutes=10),
-        make_mail("b1@t", subject="Still the printer", sender="Ann <ann@customer.test>", refs=["x-lost@t"],
-                  minutes=20),
-        make_mail("b2@t", subject="Re: Still the printer", sender="Ann <ann@customer.test>",
-                  refs=["x-lost@t", "b1@t"], in_reply_to="b1@t", minutes=30),
-        make_mail("z1@t", subject="Invoice", sender="Zed <zed@other.test>", minutes=40),
-    ]
-
-
-async def two_conversations(tmp_path, name="m.db"):
-    desk = await open_desk(tmp_path, name)
-    await add(desk, *two_threads())
-    a, b = await conv_of(desk, "a1@t"), await conv_of(desk, "b1@t")
-    assert a != b
-    await desk.tag([a], ["printer"])
-    await desk.assign([a], "sam")
-    await desk.tag([b], ["urgent", "printer"])
-    await desk.assign([b], "bob")
-    await desk.set_status([b], "pending")
-    return desk, a, b
 
 
 async def test_merge_moves_messages_state_and_queue(tmp_path):
@@ -110,26 +43,27 @@ async def test_merge_moves_messages_state_and_queue(tmp_path):
 
 async def test_merge_keeps_the_targets_owner_else_the_merged_ones_and_says_so_in_history(tmp_path):
     """The tryout: #95 (Bob's) merged into #97 (nobody's) lost Bob, the history had no merge, and
-    the pane showing #95 said it no longer exists. Now #97 is Bob's, both histories read the
-    merge with both ids, and #95 opens #97; undo puts the owners back and says so too."""
+    the pane showing #95 said it no longer exists. Now #97 is Bob's, its history reads the
+    merge, and #95 opens #97; undo puts the owners back, and the history reads "…, undone"."""
     desk, a, b = await two_conversations(tmp_path)
     z = await conv_of(desk, "z1@t")
     await desk.assign([a], None)
     await desk.merge(a, [b])
     assert (await conversation_states(desk.store, [a]))[a].assignee == "bob"
     said = [h.text for h in await conversation_history(desk, a)]
-    assert said[-3:] == ["assigned to bob (was nobody)", "tagged +urgent", f"merged #{b} into #{a}"], said
+    merged = 'merged "Still the printer" (ann@customer.test) into this one'
+    assert said[-3:] == ["assigned to bob (was nobody)", "tagged +urgent", merged], said
     assert (await desk.conversation(b)).id == a
     assert (await desk.conversation(z)).id == z and await desk.conversation(9999) is None
     await desk.undo()
     states = await conversation_states(desk.store, [a, b])
     assert (states[a].assignee, states[b].assignee) == (None, "bob")
-    assert [h.text for h in await conversation_history(desk, a)][-3:] == [
-        "unassigned (was bob)", "tagged -urgent", f"undid the merge of #{b} into #{a}"]
+    assert [h.text for h in await conversation_history(desk, a)][-2:] == [
+        "unassigned (was sam)", f"{merged}, undone"]
     assert (await desk.conversation(b)).id == b
     # the target's own owner stays
     await desk.assign([z], "zoe")
-    await desk.merge(z, [b])
+    await desk.merge(z, [b], different_customers=True)
     assert (await conversation_states(desk.store, [z]))[z].assignee == "zoe"
     await desk.close()
 
@@ -184,10 +118,10 @@ async def test_undo_merge_restores_both_exactly(tmp_path):
     await desk.save_draft(b, "We are on it.")
     await add(desk, make_mail("c1@t", subject="Toner", sender="Ann <ann@customer.test>", minutes=45))
     c = await conv_of(desk, "c1@t")
-    await desk.merge(c, [z])  # an earlier merge: its alias must stay as it was
+    await desk.merge(c, [z], different_customers=True)  # an earlier merge: its alias must stay as it was
     original = await snapshot(desk)
 
-    assert await desk.merge(a, [b, c]) == f"merged conversations {b}, {c} into {a}"
+    assert await desk.merge(a, [b, c], different_customers=True) == f"merged conversations {b}, {c} into {a}; #{b}'s draft kept on #{a}"
     assert await outbox.draft(desk.store, a) == ("We are on it.", False, None)
     assert (await thread_message_ids(desk.store))[a] == ["a1@t", "a2@t", "b1@t", "b2@t", "z1@t", "c1@t"]
 

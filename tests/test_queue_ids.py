@@ -152,7 +152,7 @@ async def test_random_actions_keep_the_list_equal_to_the_whole_read(template, tm
                 await desk.undo()
             elif kind == "merge" and len(every) > 2:
                 keep, fold = rng.sample(every, 2)
-                await desk.merge(keep, [fold])
+                await desk.merge(keep, [fold], different_customers=True)
             elif kind == "split":
                 rows = await desk.store.fetchall(
                     "SELECT id FROM messages WHERE conv_id IN (SELECT conv_id FROM messages GROUP BY conv_id"

@@ -579,7 +579,8 @@ async def test_M_merges_the_selected_conversations_and_u_undoes_it(demo):
         await pilot.press("space", "space")  # the first two rows; the cursor moves on to the third
         await pilot.press("M")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert f"into #{first}" in str(app.screen.query_one("#confirm-text").render())
+        asked = str(app.screen.query_one("#confirm-text").render())  # two customers: asked, naming them
+        assert asked.startswith(f"#{first} (") and f"join #{first}" in asked and "are different customers" in asked
         await pilot.press("y")
         await until(pilot, lambda: second not in app.queue.ids)
         merged = await app.desk.threads()

@@ -135,7 +135,8 @@ async def test_the_conversation_pane_acts_on_the_open_conversation_and_keeps_the
         await pilot.press("M")  # the selection joins the conversation being read
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert plain_text(app.screen.query_one("#confirm-text", Static)).startswith("Merge 3 conversations into #3 ")
+        asked = plain_text(app.screen.query_one("#confirm-text", Static))  # three customers: asked
+        assert asked.startswith("#3 (") and "are different customers" in asked and "join #3 " in asked
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("shift+tab", "t")

@@ -282,6 +282,12 @@ class FakeDesk:
         what = f"assigned {_plural(len(set(ids)))} to {agent}" if agent else f"unassigned {_plural(len(set(ids)))}"
         return self._apply(ids, edit, what)
 
+    async def merge_differs(self, keep_id: int, other_ids: list[int]) -> str | None:
+        """As desk.merge.differs: the question M asks (the merge itself is the real desk's)."""
+        from tui_desk.desk.merge import mixed_customers
+        order = [keep_id, *sorted(set(other_ids) - {keep_id})]
+        return mixed_customers({cid: self._row(cid).customer_addr for cid in order}, order)
+
     async def undo(self) -> str | None:
         self.actions.append(("undo",))
         if not self.undo_stack:

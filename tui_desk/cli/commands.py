@@ -216,7 +216,11 @@ async def _triage(desk, args) -> None:
             if len(args.items) < 2:
                 raise UsageError("merge KEEP OTHER [OTHER...]: at least two conversations")
             ids = args.items[:1]
-            done = await desk.merge(args.items[0], args.items[1:])
+            from tui_desk.desk.merge import DifferentCustomers
+            try:
+                done = await desk.merge(args.items[0], args.items[1:], args.different_customers)
+            except DifferentCustomers as e:
+                raise UsageError(f"{e}: --different-customers merges them anyway") from None
         elif cmd == "split":
             message = int(args.message) if args.message.isdigit() else args.message.strip("<>")
             done = await desk.split(message)

@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "merge", "merge KEEP OTHER [OTHER...]: the others' mail joins KEEP (u/undo in the app)")
     p.add_argument("items", nargs="+", type=int, metavar="ID",
                    help="the conversation to keep, then those whose mail, tags and replies join it")
+    p.add_argument("--different-customers", action="store_true",
+                   help="merge them even when they are different customers' (else refused, naming them)")
     add_json(p)
     p = command(sub, "split", "split a message out into a conversation of its own")
     p.add_argument("message", help="the message: its Message-ID (<> optional) or its number (show --json: messages[].id)")

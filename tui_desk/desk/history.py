@@ -12,8 +12,11 @@ One event per conversation per change, recorded in the transaction of the change
     reply    {"message_id": ..., "reply_all": bool, "snippets": [{"name": ..., "hash": sha256 hex}]}
     forward  {"message_id": ..., "to": [addresses]}
     note     {"message_id": ...}
-    merge    {"into": id, "merged": [ids]} in the kept conversation (desk.merge; ids are this
-             desk's numbers); unmerge: the same, when undo took them out again
+    merge    {"into": id, "merged": [ids], "conversations": [{"subject", "customer"}], "events": [ids]}
+             in the kept conversation (desk.merge): ids are this desk's numbers, so the text names
+             the merged ones by subject and customer (a teammate numbers them otherwise);
+             "events": the state events of the kept conversation the merge recorded with it
+    unmerge  the same, when undo took them out again, with "undoes": the merge's event id
 
     rule      {"rule": name, "says": "rule 'refunds to billing' tagged +billing"}
     autoreply {"message_id": ..., "rule": name, "to": [addresses], "snippets": [...],
@@ -30,6 +33,8 @@ says it (`conversation_history`, `rules_own`, `rules_replies`).
 An undo takes its status change back (desk.metrics.timeline.undone): the change and its undo
 are neither a close nor a reopen for the metrics (desk.report_data), and read back as one line,
 "closed, undone".
+A merge and its undo read back as one line too, "merged "Printer" (ann@example.com) into this
+one, undone", without the state events either recorded (`merges_undone`).
 A customer's mail reopening or waking a conversation is not recorded: every client would record
 it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
@@ -92,15 +97,53 @@ async def record_state_changes(desk: DeskCore, states: dict[int, ConvState], bef
     await store_events.record(desk.store, found)
 
 
-async def record_merge(desk: DeskCore, kind: str, into: int, merged: list[int], states: dict[int, ConvState],
-                       before: dict[int, ConvState]) -> None:
+async def anchor_of(desk: DeskCore, conv_id: int) -> str | None:
+    """The anchor the conversation's events get now (store.events.anchors)."""
+    return (await store_events.anchors(desk.store, [conv_id])).get(conv_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """A conversation a merge folded in, as its event names it."""
+    conv_id: int
+    subject: str
+    customer: str  # its customer's address, "" for none
+
+
+async def record_merge(desk: DeskCore, kind: str, into: int, anchor: str | None, merged: list[Merged],
+                       after: ConvState | None, before: ConvState | None, undoes: str | None = None) -> str | None:
     """Inside the caller's transaction: the `merge` (or `unmerge`) event of the kept conversation,
-    after the state events of what the merge changed in it (`before` -> `states`: its owner)."""
-    await record_state_changes(desk, states, before)
-    anchor = (await store_events.anchors(desk.store, [into])).get(into)
-    if anchor is not None:
-        await store_events.record(desk.store, [Event(new_event_id(desk.clock()), desk.now(), desk.agent, kind, anchor,
-                                                     {"into": into, "merged": sorted(merged)})])
+    after the state events of what it changed there (`before` -> `after`: its owner, its tags),
+    all under `anchor`: the kept conversation's own, taken before the merge (after it, its
+    oldest mail may be a merged one's, whose history the undo gives back). Returns the event's id."""
+    if anchor is None:
+        return None
+    at, agent = desk.now(), desk.agent
+    found = state_events(before, after, at=at, agent=agent, anchor=anchor, clock=desk.clock()) if (
+        before is not None and after is not None) else []
+    data: dict[str, Any] = {"into": into, "merged": sorted(m.conv_id for m in merged),
+                            "conversations": [{"subject": m.subject, "customer": m.customer}
+                                              for m in sorted(merged, key=lambda m: m.conv_id)],
+                            "events": [e.event_id for e in found], **({"undoes": undoes} if undoes else {})}
+    event = Event(new_event_id(desk.clock()), at, agent, kind, anchor, data)
+    await store_events.record(desk.store, [*found, event])
+    return event.event_id
+
+
+def merges_undone(events: list[Event]) -> tuple[set[str], set[str]]:
+    """(the merges an undo took back, every event that then reads as part of their line: the
+    `unmerge` and the state events both recorded), by event id. An `unmerge` without "undoes"
+    (recorded before it was kept) reads on its own line."""
+    undone: set[str] = set()
+    folded: set[str] = set()
+    merges = {e.event_id: e for e in events if e.kind == "merge"}
+    for e in events:
+        merge = merges.get(str(e.data.get("undoes"))) if e.kind == "unmerge" else None
+        if merge is not None:
+            undone.add(merge.event_id)
+            folded.add(e.event_id)
+            folded.update(str(i) for i in (merge.data.get("events") or []) + (e.data.get("events") or []))
+    return undone, folded
 
 
 async def record_message(desk: DeskCore, conv_id: int, kind: str, data: dict[str, Any],
@@ -145,6 +188,12 @@ class HistoryLine:
 _STATUS_WORDS = {"open": "reopened", "closed": "closed", "pending": "set pending", "spam": "marked as spam"}
 
 
+def _merged_name(conversation: dict[str, Any]) -> str:
+    """A merged conversation as any desk can name it: "Printer" (ann@example.com)."""
+    customer = sanitize_line(str(conversation.get("customer") or ""))
+    return f'"{sanitize_line(str(conversation.get("subject") or ""))}"' + (f" ({customer})" if customer else "")
+
+
 def describe(event: Event, zone: dt.tzinfo) -> str:
     """What the event did, in a few words (sanitized: names and tags come from teammates)."""
     d = event.data
@@ -174,7 +223,10 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
         text = "forwarded to " + sanitize_line(", ".join(map(str, d.get("to") or [])))
     elif event.kind == "note":
         text = "added a note"
-    elif event.kind in ("merge", "unmerge"):
+    elif event.kind in ("merge", "unmerge") and isinstance(named := d.get("conversations"), list):
+        merged = ", ".join(_merged_name(c) for c in named if isinstance(c, dict))
+        text = f"merged {merged} into this one" if event.kind == "merge" else f"undid the merge of {merged}"
+    elif event.kind in ("merge", "unmerge"):  # recorded before the subjects were (this desk's numbers)
         merged = ", ".join(f"#{sanitize_line(str(i))}" for i in d.get("merged") or [])
         into = f"#{sanitize_line(str(d.get('into')))}"
         text = f"merged {merged} into {into}" if event.kind == "merge" else f"undid the merge of {merged} into {into}"
@@ -256,13 +308,17 @@ async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine
     said_by_rule.update(e.event_id for e in replies.values())
     from tui_desk.desk.metrics.timeline import undone  # the metrics' rule: only when history is read
     taken_back = undone((e.event_id, e.data) for e in found if e.kind == "status")
+    merges_taken_back, part_of_a_merge = merges_undone(found)
     lines = []
     for e in found:
-        if e.event_id in said_by_rule or (e.event_id in taken_back and e.data.get("undo")):
+        if (e.event_id in said_by_rule or (e.event_id in taken_back and e.data.get("undo"))
+                or e.event_id in part_of_a_merge):
             continue
         text = describe(e, zone)
         if e.event_id in taken_back:  # its undo reads here, once
             text = f"{_STATUS_WORDS.get(str(e.data.get('to')), 'set ' + sanitize_line(str(e.data.get('to'))))}, undone"
+        elif e.event_id in merges_taken_back:
+            text += ", undone"
         reply = replies.get(e.event_id)
         wait = reply.data.get("expected_wait") if reply is not None else None
         if isinstance(wait, dict):

@@ -10,6 +10,12 @@ says the merge (a `merge` event naming both ids; its undo an `unmerge` one), and
 id shows the kept conversation (Desk.conversation). Queued replies and a draft go along;
 two drafts among the conversations are refused (send or discard one first). A merged-away id
 stays an alias of `keep`, so a `[#N]` marker in a customer's subject still finds it.
+Different customers' conversations are refused, naming them, unless the caller says so (the
+app asks, the CLI takes --different-customers): a reply would go to one of them. A draft that
+moves is said; one written to another customer than the kept one's is kept below a line that
+says whose it was, which a reply is refused for (desk.replies._filled), so it never reaches
+this customer unread; undo gives it back as it was. The merge's events go under the kept
+conversation's own anchor, taken before the merge, so after an undo each history is its own.
 
 Split (message): that one message, and nothing else, moves to a new conversation of its own,
 with a fresh state (open, untagged, unassigned: as if it had arrived alone) and its own
@@ -43,9 +49,11 @@ from typing import Awaitable, Callable
 
 from tui_desk.desk.commands import UNDO_DEPTH, CommandError
 from tui_desk.desk.core import Change, DeskCore
-from tui_desk.desk.history import record_merge
+from tui_desk.desk.history import Merged, anchor_of, record_merge
 from tui_desk.desk.keywords import keywords_for, queue_changes
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store import merge as store_merge
+from tui_desk.store import outbox
 from tui_desk.store import queries
 from tui_desk.store.queries import ConvState
 
@@ -55,6 +63,7 @@ class MessagesChange(Change):
     """A Change that moved messages between conversations: undo awaits `revert(desk)`, which
     moves them back and writes `before`."""
     revert: Callable[["DeskCore"], Awaitable[None]] | None = None
+    said: str = ""  # what the action says beyond `description` (the undo's line): a draft that moved
 
 
 def _push(desk: DeskCore, change: Change) -> Change:
@@ -82,7 +91,8 @@ def _conv_id(value: object) -> int:
         raise CommandError(f"a conversation is given by its number, not {value!r}") from None
 
 
-async def _missing(desk: DeskCore, conv_id: int) -> CommandError:
+async def missing(desk: DeskCore, conv_id: int) -> CommandError:
+    """Why there is no conversation `conv_id`: none, or merged into another (which is named)."""
     now = await store_merge.merged_into(desk.store, conv_id)
     if now is not None and now != conv_id:
         return CommandError(f"conversation {conv_id} was merged into {now}")
@@ -93,8 +103,51 @@ def _listing(ids: list[int]) -> str:
     return f"conversation{'s' if len(ids) != 1 else ''} {', '.join(map(str, ids))}"
 
 
-async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
-    """Fold the other conversations into `keep_id` (see the module docstring)."""
+class DifferentCustomers(CommandError):
+    """A merge that would mix customers, not asked for (its text names them)."""
+
+
+def mixed_customers(customers: dict[int, str], order: list[int]) -> str | None:
+    """"#12 (ana@x) and #40, #41 (bo@y) are different customers", or None when one customer
+    has them all (a conversation without one, only agents' mail, names nobody)."""
+    groups: dict[str, list[int]] = {}
+    for conv_id in order:
+        if customers.get(conv_id):
+            groups.setdefault(customers[conv_id], []).append(conv_id)
+    if len(groups) < 2:
+        return None
+    named = [f"{', '.join(f'#{i}' for i in ids)} ({sanitize_line(key)})" for key, ids in groups.items()]
+    return f"{', '.join(named[:-1])} and {named[-1]} are different customers"
+
+
+async def differs(desk: DeskCore, keep_id: int, other_ids: list[int]) -> str | None:
+    """What merging these would mix (see mixed_customers): the app asks it before a merge,
+    which refuses it unless told `different_customers`."""
+    order = [keep_id, *sorted(set(other_ids) - {keep_id})]
+    return mixed_customers(await store_merge.customers(desk.store, order), order)
+
+
+async def _set_apart(desk: DeskCore, keep_id: int, record: store_merge.MergedAway, customers: dict[int, str]) -> str:
+    """A draft that moved with a merge: said, and when it was written to another customer than
+    the kept conversation's, kept below a line saying whose it was (a reply holding that line is
+    refused: replies._filled), so it never goes to this customer unread. Returns what to say."""
+    said = f"#{record.conv_id}'s draft kept on #{keep_id}"
+    written_to = customers.get(record.conv_id, "")
+    if not written_to or written_to == customers.get(keep_id) or not customers.get(keep_id):
+        return said
+    found = await outbox.draft(desk.store, keep_id)
+    if found is not None:
+        await store_merge.set_draft_body(desk.store, keep_id, f"{_apart_line(record.conv_id, written_to)}\n\n{found[0]}")
+    return f"{said} — it was written to {sanitize_line(written_to)}"
+
+
+def _apart_line(conv_id: int, written_to: str) -> str:
+    return outbox.kept_separator(f"#{conv_id}'s draft, written to {sanitize_line(written_to)}")
+
+
+async def merge(desk: DeskCore, keep_id: int, other_ids: list[int], different_customers: bool = False) -> Change:
+    """Fold the other conversations into `keep_id` (see the module docstring). Different
+    customers' conversations are refused, naming them, unless `different_customers`."""
     store = desk.store
     keep_id = _conv_id(keep_id)
     wanted = sorted({_conv_id(c) for c in other_ids} - {keep_id})
@@ -102,7 +155,7 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
         raise CommandError(f"name a conversation to merge into {keep_id}, other than {keep_id} itself")
     async with store.transaction():
         if not await store_merge.conversation_exists(store, keep_id):
-            raise await _missing(desk, keep_id)
+            raise await missing(desk, keep_id)
         others, already = [], []
         for conv_id in wanted:
             if await store_merge.conversation_exists(store, conv_id):
@@ -110,9 +163,13 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
             elif await store_merge.merged_into(store, conv_id) == keep_id:
                 already.append(conv_id)
             else:
-                raise await _missing(desk, conv_id)
+                raise await missing(desk, conv_id)
         if not others:
             return Change(f"{_listing(already)} already merged into {keep_id}", {})
+        customers = await store_merge.customers(store, [keep_id, *others])
+        mixed = mixed_customers(customers, [keep_id, *others])
+        if mixed is not None and not different_customers:
+            raise DifferentCustomers(mixed)
         drafts = await store_merge.conversations_with_drafts(store, [keep_id, *others])
         if len(drafts) > 1:
             raise CommandError(f"{_listing(drafts)} each have a draft: send or discard all but one first")
@@ -121,13 +178,16 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
         owner = next((states[c].assignee for c in (keep_id, *others) if states[c].assignee), None)
         merged = dataclasses.replace(states[keep_id], assignee=owner,
                                      tags=tuple(sorted({t for s in states.values() for t in s.tags})))
+        anchor = await anchor_of(desk, keep_id)  # before its mail is joined by (maybe older) mail
         records = await store_merge.merge_conversations(store, keep_id, others)
+        said = [await _set_apart(desk, keep_id, r, customers) for r in records if r.draft_moved]
         await queries.write_states(store, {keep_id: merged})
         await queue_changes(store, {keep_id: merged})
-        await record_merge(desk, "merge", keep_id, others, {keep_id: merged}, {keep_id: states[keep_id]})
-        customers = [key for r in records if isinstance(key := r.row["customer_key"], str) and key]  # a TEXT column
+        named = [Merged(r.conv_id, str(r.row["subject"] or ""), customers.get(r.conv_id, "")) for r in records]
+        merge_event = await record_merge(desk, "merge", keep_id, anchor, named, merged, states[keep_id])
+        customer_keys = [key for r in records if isinstance(key := r.row["customer_key"], str) and key]  # TEXT
         # the others' customers' open conversations get their loud-customer ranking again
-        rerank = await queries.open_conversations_of_customers(store, customers) if customers else []
+        rerank = await queries.open_conversations_of_customers(store, customer_keys) if customer_keys else []
     await desk.refresh({keep_id, *rerank})
     await _settle(desk, {keep_id: merged})
 
@@ -137,18 +197,30 @@ async def merge(desk: DeskCore, keep_id: int, other_ids: list[int]) -> Change:
             if home is None:
                 raise CommandError(f"cannot undo the merge: conversation {keep_id} is gone")
             restored = {record.conv_id: await store_merge.unmerge(store, home, record) for record in records}
+            for record in records:
+                if record.draft_moved:  # the line that set it apart goes with the merge
+                    await _take_apart_line_off(desk, restored[record.conv_id],
+                                               _apart_line(record.conv_id, customers.get(record.conv_id, "")))
             states = {now: before[was] for was, now in restored.items()}
             if home == keep_id:  # else keep was merged on since: that merge's state stays
                 states[keep_id] = before[keep_id]
             now = await queries.conversation_states(store, [home])
             await queries.write_states(store, states)
             await queue_changes(store, states)
-            kept = {home: states[home]} if home in states else {}
-            await record_merge(desk, "unmerge", home, list(restored.values()), kept, now)
+            back = [dataclasses.replace(m, conv_id=restored[m.conv_id]) for m in named]
+            await record_merge(desk, "unmerge", home, await anchor_of(desk, home), back, states.get(home),
+                               now.get(home), undoes=merge_event)
         await desk.refresh({home, *restored.values(), *rerank})
         await _settle(desk, states)
 
-    return _push(desk, MessagesChange(f"merged {_listing(others)} into {keep_id}", before, revert))
+    description = f"merged {_listing(others)} into {keep_id}"
+    return _push(desk, MessagesChange(description, before, revert, said="; ".join([description, *said])))
+
+
+async def _take_apart_line_off(desk: DeskCore, conv_id: int, line: str) -> None:
+    found = await outbox.draft(desk.store, conv_id)
+    if found is not None and found[0].startswith(line + "\n\n"):
+        await store_merge.set_draft_body(desk.store, conv_id, found[0].removeprefix(line + "\n\n"))
 
 
 async def split(desk: DeskCore, message: int | str) -> Change:

@@ -215,10 +215,17 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         from tui_desk.desk import commands
         return (await commands.assign(self, ids, agent)).description
 
-    async def merge(self, keep_id: int, other_ids: list[int]) -> str:
-        """Fold the other conversations into `keep_id` (desk.merge)."""
+    async def merge(self, keep_id: int, other_ids: list[int], different_customers: bool = False) -> str:
+        """Fold the other conversations into `keep_id` (desk.merge); different customers' only
+        when `different_customers` says so."""
         from tui_desk.desk import merge
-        return (await merge.merge(self, keep_id, list(other_ids))).description
+        change = await merge.merge(self, keep_id, list(other_ids), different_customers)
+        return change.said if isinstance(change, merge.MessagesChange) else change.description
+
+    async def merge_differs(self, keep_id: int, other_ids: list[int]) -> str | None:
+        """"#12 (ana@x) and #40 (bo@y) are different customers", or None: one customer's (desk.merge)."""
+        from tui_desk.desk import merge
+        return await merge.differs(self, keep_id, list(other_ids))
 
     async def split(self, message_rowid: int) -> str:
         """Move one message into a new conversation of its own (desk.merge)."""
@@ -474,9 +481,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return await outbox.draft(self.store, conv_id)
 
     async def save_draft(self, conv_id: int, body: str, reply_all: bool = False) -> None:
-        """Keep the draft (the compose screen's text replaces it); an empty one is deleted."""
+        """Keep the draft (the compose screen's text replaces it); an empty one is deleted. Not
+        on a conversation that is gone (merged elsewhere since the reply was opened): said."""
         from tui_desk.store import outbox
+        from tui_desk.store.merge import conversation_exists
         async with self.store.transaction():  # never inside a sync's batch that could roll back
+            if not await conversation_exists(self.store, conv_id):
+                from tui_desk.desk.merge import missing
+                raise await missing(self, conv_id)
             if body.strip():
                 await outbox.save_draft(self.store, conv_id, body, reply_all, replace=True, now=self.now())
             else:

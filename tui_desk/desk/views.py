@@ -277,8 +277,12 @@ class DeskService(Protocol):
 
     async def assign(self, ids: list[int], agent: str | None) -> str: ...
 
-    async def merge(self, keep_id: int, other_ids: list[int]) -> str:
-        """The others' mail, tags and replies join `keep_id` (undoable)."""
+    async def merge(self, keep_id: int, other_ids: list[int], different_customers: bool = False) -> str:
+        """The others' mail, tags and replies join `keep_id` (undoable); different customers'
+        conversations only with `different_customers` (merge_differs: the question to ask)."""
+
+    async def merge_differs(self, keep_id: int, other_ids: list[int]) -> str | None:
+        """"#12 (ana@x) and #40 (bo@y) are different customers", or None when one customer's."""
 
     async def undo(self) -> str | None:
         """Undo the last action; None when there is nothing to undo."""

@@ -54,6 +54,18 @@ async def conversations_with_drafts(store: Store, conv_ids: list[int]) -> list[i
     return [r[0] for r in rows]
 
 
+async def customers(store: Store, conv_ids: list[int]) -> dict[int, str]:
+    """Each existing conversation's customer (its address as the store keys it; "" for none)."""
+    rows = await store.fetchall("SELECT id, customer_key FROM conversations WHERE id IN"
+                                " (SELECT value FROM json_each(?))", (as_json_list(conv_ids),))
+    return {int(r[0]): str(r[1] or "") for r in rows}
+
+
+async def set_draft_body(store: Store, conv_id: int, body_markdown: str) -> None:
+    """The draft's text, the rest of it (when written, a refused send's error) as it was."""
+    await store.execute("UPDATE drafts SET body_markdown=? WHERE conv_id=?", (body_markdown, conv_id))
+
+
 async def merge_conversations(store: Store, keep: int, others: list[int]) -> list[MergedAway]:
     """Fold `others` into `keep`: messages, thread keys, tags (union), [#N] aliases, queued
     replies, and a draft when `keep` has none. The kept row's state is left for the caller."""

@@ -172,6 +172,7 @@ class ComposeScreen(SnippetTyping, Screen[Queued | None]):
         reply: Reply,
         save_draft: Callable[[int, str, bool], Awaitable[None]],
         draft: tuple[str, bool, str | None] | None,
+        load_draft: Callable[[int], Awaitable[tuple[str, bool, str | None] | None]] | None = None,
         snippets: list[Snippet],
         known_placeholders: list[str],
         forward: bool = False,
@@ -188,6 +189,8 @@ class ComposeScreen(SnippetTyping, Screen[Queued | None]):
         ``outbox_line``: shown for as long as the screen is open: a reply to the conversation
         already waits in the outbox (a second one would mail the customer twice), or a reply
         came back to the draft with the agent's draft kept below it.
+        ``load_draft``: the store's draft of a conversation (DeskService.draft): Esc says the
+        draft is kept only when there is one.
         ``replying``: the teammates with a reply to it open (the collision warning), a line
         beside ``outbox_line`` for as long as it is true: ``still_replying`` is asked again every
         REPLYING_RECHECK seconds."""
@@ -204,6 +207,7 @@ class ComposeScreen(SnippetTyping, Screen[Queued | None]):
         self.reply_all = reply_all or bool(draft and draft[1])
         self.reply = reply
         self.save_draft = save_draft
+        self.load_draft = load_draft
         self.initial_body = sanitize(draft[0]) if draft else ""  # as the body shows it
         self.draft_error = draft[2] if draft else None
         self.snippets = {s.name: s for s in for_agents(snippets)}
@@ -426,9 +430,19 @@ class ComposeScreen(SnippetTyping, Screen[Queued | None]):
             self._save_timer = None
         if not await self._save():
             return
-        if self.body.text.strip() and not self.forward:
+        if self.body.text.strip() and not self.forward and await self._draft_there():
             self.notify(f"Draft of #{self.conv.id} kept; r reopens it", timeout=3)
         self.dismiss(None)
+
+    async def _draft_there(self) -> bool:
+        """Whether the store holds the conversation's draft: text on screen is not one (a merge
+        made elsewhere may have taken it to the conversation it went into)."""
+        if self.load_draft is None:
+            return True
+        try:
+            return await self.load_draft(self.conv.id) is not None
+        except Exception:  # noqa: BLE001 - not known: nothing is claimed
+            return False
 
     # --- sending --------------------------------------------------------------------------------
 

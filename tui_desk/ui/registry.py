@@ -106,7 +106,7 @@ TRIAGE_BINDINGS = [
         id="spam",
     ),
     Binding("M", "merge", "Merge", show=False, priority=True,
-            tooltip="Merge the selected conversations into the current one (asks first)", id="merge"),
+            tooltip="Merge the selected conversations into the current one (asks first when customers differ)", id="merge"),
     Binding("F", "followup", "Follow-up", show=False, priority=True,
             tooltip="Bulk follow-up: a snippet to the customers of the selected conversations, one mail each "
                     "(dry run, then asks)", id="followup"),

@@ -140,6 +140,7 @@ class ReplyActions(_Base):
                 reply=reply,
                 save_draft=desk.save_draft,
                 draft=draft,
+                load_draft=desk.draft,
                 snippets=snippets,
                 known_placeholders=desk.reply_placeholders(),
                 forward=forward,

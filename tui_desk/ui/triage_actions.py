@@ -144,7 +144,8 @@ class TriageActions(_Base):
     @desk_key
     async def action_merge(self) -> None:
         """M: the selected conversations become one: the open conversation when its pane has the
-        focus, else the cursor's row when it is selected, else the first selected."""
+        focus, else the cursor's row when it is selected, else the first selected. Different
+        customers' are asked first, naming them (a reply would go to one of them)."""
         await self.app.type_ahead.idle()
         selected = self.queue.selected_ids
         current = self.one_target()
@@ -157,14 +158,22 @@ class TriageActions(_Base):
             return
         desk = self.desk
         assert desk is not None
+        try:  # one customer's conversations merge at once (u undoes); different customers' are asked
+            mixed = await run_and_notify(self, desk.merge_differs(keep, others), title="Could not merge")
+        except Failed:
+            return
+        if mixed is None:
+            self.start_action(desk.merge(keep, others))
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.start_action(desk.merge(keep, others))
+                self.start_action(desk.merge(keep, others, different_customers=True))
 
         from tui_desk.ui.popups import ConfirmScreen
-        await self.app.push_screen(ConfirmScreen(f"Merge {len(others) + 1} conversations into {self.naming([keep])}?",
-                                                 "Their mail, tags and replies join it; u undoes."),
+        await self.app.push_screen(ConfirmScreen(f"{mixed}: merge anyway?",
+                                                 f"Their mail, tags and replies join {self.naming([keep])}; "
+                                                 "u undoes.", danger=True),
                                    callback=answered)
 
     @desk_key
