@@ -81,7 +81,7 @@ async def test_every_action_records_one_event_with_the_desks_clock_and_undo_reco
     assert {e.anchor for e in events} == {"h1@t"}, "the conversation's first mail anchors its events"
 
     clock.now += 60
-    assert await commands.undo(desk) == "closed 1 conversation"
+    assert await commands.undo(desk) == "closed 1 conversation (#1 Hello)"  # undo names what it undid
     last = (await store_events.of_conversation(desk.store, cid))[-1]
     assert (last.kind, last.data, last.at) == ("status", {"from": "closed", "to": "open", "undo": True}, T0 + 3840)
     assert len(await store_events.of_conversation(desk.store, cid)) == 7, "undo adds; nothing is erased"
