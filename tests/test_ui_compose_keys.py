@@ -105,6 +105,33 @@ async def test_tab_after_an_unknown_prefix_says_so_and_keeps_the_text():
         assert "No snippet starts with ::zzz" in shown(screen, "#compose-note")
 
 
+async def test_tab_completes_a_snippet_name_after_other_text_on_the_line(demo):
+    # the tryout: "Thanks! ::fe" + Tab put spaces in, silently; a ::name token completes wherever
+    # it stands before the cursor, at the line's start or after whitespace
+    make_app_, _ = demo
+    app = make_app_()
+    async with app.run_test(size=SMALL) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        shipped = next(s for s in app.desk.snippets() if s.name == "feature-shipped").body.rstrip("\n")
+        await type_text(pilot, "Thanks! ::feat")
+        assert "::feature-request ::feature-shipped" in shown(screen, "#compose-note")  # the hint there too
+        await pilot.press("tab")
+        assert screen.body.text == "Thanks! ::feature-"  # as far as they agree
+        await type_text(pilot, "s")
+        await pilot.press("tab")
+        assert screen.body.text == "Thanks! " + shipped
+        assert "Inserted ::feature-shipped" in shown(screen, "#compose-note")
+        await type_text(pilot, "\nSee ::zzz")
+        await pilot.press("tab")  # nothing matches: said in one line, the text kept, no indent
+        assert screen.body.text.endswith("\nSee ::zzz")
+        assert "No snippet starts with ::zzz" in shown(screen, "#compose-note")
+        await type_text(pilot, " C::fe")  # not a token: "::" inside a word; Tab indents there
+        await pilot.press("tab")
+        assert screen.body.text.endswith("\nSee ::zzz C::fe ")
+
+
 # --- 2. discarding a draft ---------------------------------------------------------------------------
 
 async def test_ctrl_d_discards_the_draft_the_marker_goes_and_u_brings_it_back():

@@ -56,6 +56,16 @@ def test_tab_completes_a_snippet_name_and_no_key_is_lost(dovecot, tmp_path, term
     term.type("XYZ")
     screen = term.wait_for("▊     XYZ", what="the key after Tab, in the body")
     assert "? Key" not in screen  # the focus never left the body
+    term.type(" ::fea")  # after other text on the line: completes there too
+    term.keys("Tab")
+    term.wait_for("XYZ ::feature-", what="the name completed after text")
+    term.type("r")
+    term.keys("Tab")
+    term.wait_for("Inserted ::feature-request", what="the only match inserted after text")
+    term.type(" ::zzz")
+    term.keys("Tab")
+    screen = term.wait_for("No snippet starts with ::zzz", what="no match said")
+    assert "::zzz" in screen
     term.keys("Escape")
     term.wait_for(lambda s: "::name inserts a snippet" not in s, what="the queue")
 
