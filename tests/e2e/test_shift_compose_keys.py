@@ -70,6 +70,20 @@ def test_tab_completes_a_snippet_name_and_no_key_is_lost(dovecot, tmp_path, term
     term.wait_for(lambda s: "::name inserts a snippet" not in s, what="the queue")
 
 
+def test_a_completed_mention_in_a_note_gets_one_space(dovecot, tmp_path, terminals):
+    home, term, conv = started(dovecot, tmp_path, terminals)
+    term.keys("n")
+    term.wait_for("Note on #", what="the note box")
+    term.type("Done, @al")
+    term.keys("Tab")
+    term.wait_for("Done, @alice", what="the name completed")
+    term.type(" please check")  # the space typed out of habit: still one
+    screen = term.wait_for("please check", what="the words after the name")
+    assert "Done, @alice please check" in screen
+    term.keys("C-s")
+    term.wait_for(f"note added to #{conv}", what="the note added")
+
+
 def test_ctrl_d_discards_the_draft_and_u_brings_it_back(dovecot, tmp_path, terminals):
     home, term, conv = started(dovecot, tmp_path, terminals)
     term.keys("r")
