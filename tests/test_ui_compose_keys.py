@@ -11,9 +11,9 @@ from tui_desk.ui.app import DeskApp
 from tui_desk.ui.compose import ComposeScreen
 
 try:
-    from tests.ui_support import make_app, screen_lines, started, type_text, until
+    from tests.ui_support import burst, make_app, screen_lines, started, type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import make_app, screen_lines, started, type_text, until
+    from ui_support import burst, make_app, screen_lines, started, type_text, until
 
 SMALL = (80, 24)
 
@@ -105,6 +105,33 @@ async def test_tab_after_an_unknown_prefix_says_so_and_keeps_the_text():
         assert "No snippet starts with ::zzz" in shown(screen, "#compose-note")
 
 
+async def test_tab_completes_a_snippet_name_after_other_text_on_the_line(demo):
+    # the tryout: "Thanks! ::fe" + Tab put spaces in, silently; a ::name token completes wherever
+    # it stands before the cursor, at the line's start or after whitespace
+    make_app_, _ = demo
+    app = make_app_()
+    async with app.run_test(size=SMALL) as pilot:
+        await started(app, pilot)
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        shipped = next(s for s in app.desk.snippets() if s.name == "feature-shipped").body.rstrip("\n")
+        await type_text(pilot, "Thanks! ::feat")
+        assert "::feature-request ::feature-shipped" in shown(screen, "#compose-note")  # the hint there too
+        await pilot.press("tab")
+        assert screen.body.text == "Thanks! ::feature-"  # as far as they agree
+        await type_text(pilot, "s")
+        await pilot.press("tab")
+        assert screen.body.text == "Thanks! " + shipped
+        assert "Inserted ::feature-shipped" in shown(screen, "#compose-note")
+        await type_text(pilot, "\nSee ::zzz")
+        await pilot.press("tab")  # nothing matches: said in one line, the text kept, no indent
+        assert screen.body.text.endswith("\nSee ::zzz")
+        assert "No snippet starts with ::zzz" in shown(screen, "#compose-note")
+        await type_text(pilot, " C::fe")  # not a token: "::" inside a word; Tab indents there
+        await pilot.press("tab")
+        assert screen.body.text.endswith("\nSee ::zzz C::fe ")
+
+
 # --- 2. discarding a draft ---------------------------------------------------------------------------
 
 async def test_ctrl_d_discards_the_draft_the_marker_goes_and_u_brings_it_back():
@@ -142,6 +169,33 @@ async def test_ctrl_a_selects_the_whole_body():
         assert screen.body.selected_text == "one\ntwo"
         await pilot.press("backspace")
         assert screen.body.text == ""
+
+
+async def test_keys_typed_right_behind_ctrl_a_backspace_are_kept():
+    # the tryout: "One two" reached the customer as "Onetwo". A bound key (Ctrl+A, Backspace)
+    # acted only once it had bubbled up to the app; the characters right behind it were typed
+    # at once, into the selection, and deleted with it
+    app = make_app(12)
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: bool(app.queue.ids))
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await type_text(pilot, "Old text")
+        burst(app, "ctrl+a", "backspace", "O", "n", "e", "space", "t", "w", "o")
+        await pilot.pause(0.2)
+        assert screen.body.text == "One two"
+
+
+async def test_a_key_typed_right_behind_an_arrow_lands_where_the_arrow_moved_the_cursor():
+    app = make_app(12)
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: bool(app.queue.ids))
+        await pilot.press("r")
+        screen = await compose_open(app, pilot)
+        await type_text(pilot, "Onetwo")
+        burst(app, "left", "left", "left", "space", "end", "s")  # the space went to the end: "Onetwo s"
+        await pilot.pause(0.2)
+        assert screen.body.text == "One twos"
 
 
 async def test_the_palette_in_the_compose_offers_its_keys():

@@ -4,17 +4,15 @@ conversation whose reply waits in the outbox is never written unknowingly."""
 
 from __future__ import annotations
 
-from textual import events
-
 import pytest
 
 from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.outbox import OutboxScreen
 
 try:
-    from tests.ui_support import make_app, started, type_text, until
+    from tests.ui_support import burst, make_app, started, type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from ui_support import make_app, started, type_text, until
+    from ui_support import burst, make_app, started, type_text, until
 
 SIZE = (120, 40)
 
@@ -22,12 +20,6 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def burst(app, *keys: str) -> None:
-    """Keys as a terminal delivers a fast burst: all queued to the app before any is handled."""
-    for key in keys:
-        app.post_message(events.Key(key, {"space": " "}.get(key, key if len(key) == 1 else None)))
 
 
 async def compose_open(app, pilot) -> ComposeScreen:

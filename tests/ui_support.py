@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.widgets import Static
 
 from tui_desk.desk.snippets import bundled_dir
@@ -89,6 +90,13 @@ async def started(app: DeskApp, pilot) -> int:
     await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
     await pilot.pause(0.1)
     return app.queue.ids[0]
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal delivers a fast burst: all queued to the app before any is handled
+    (Pilot.press waits for each key to be handled before the next)."""
+    for key in keys:
+        app.post_message(events.Key(key, {"space": " "}.get(key, key if len(key) == 1 else None)))
 
 
 async def type_text(pilot, text: str) -> None:

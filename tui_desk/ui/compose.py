@@ -44,6 +44,7 @@ from tui_desk.desk.views import ConversationView, Fill, MessageView, Snippet
 from tui_desk.sanitize import sanitize
 from tui_desk.ui.compose_snippets import SnippetTyping
 from tui_desk.ui.conversation import plain, split_sender
+from tui_desk.ui.inputs import InOrderTextArea, PathSuggester
 from tui_desk.ui.registry import COMPOSE_BINDINGS, Group, compose_groups
 from tui_desk.ui.text import literal
 from tui_desk.ui.typeahead import pass_on_if_unfocused
@@ -95,14 +96,16 @@ class RecipientsInput(Input):
             screen.set_focus(screen.body)
 
 
-class BodyArea(TextArea):
+class BodyArea(InOrderTextArea):
     """The reply's Markdown, sanitized as it comes in (module docstring): every edit (typing, a
     paste, a snippet) goes through ``edit``, a whole text (a draft, the editor's) through
-    ``load_text`` or the constructor.
+    ``load_text`` or the constructor. Its keys act in the order typed (InOrderTextArea: a word
+    typed right behind Ctrl+A, Backspace is kept, not deleted with the selection).
 
     Tab never leaves the body (the focus went to the folded quote below, out of sight at 80x24,
-    and the next keys with it): after ``::na`` alone on a line it completes the snippet's name,
-    elsewhere it indents, as in any editor (a nested Markdown list). Shift+Tab goes back to a
+    and the next keys with it): right after a ``::na`` token (at the line's start or after a
+    space) it completes the snippet's name, elsewhere it indents, as in any editor (a nested
+    Markdown list). Shift+Tab goes back to a
     forward's To line. Ctrl+A selects the whole body (Home goes to the line's start)."""
 
     BINDINGS = [Binding("ctrl+a", "select_all", "Select all", show=False)]
@@ -131,8 +134,7 @@ class BodyArea(TextArea):
             if not screen.complete_snippet():
                 start, end = self.selection
                 self._replace_via_keyboard(" " * self._find_columns_to_next_tab_stop(), start, end)
-            return
-        await super()._on_key(event)
+        # any other key: Textual calls InOrderTextArea's and TextArea's _on_key next
 
 
 class ComposeScreen(SnippetTyping, Screen[Queued | None]):
@@ -384,7 +386,6 @@ class ComposeScreen(SnippetTyping, Screen[Queued | None]):
 
     def action_attach(self) -> None:
         """Ctrl+T: a file to send along; the path completes as it is typed."""
-        from tui_desk.ui.inputs import PathSuggester
         from tui_desk.ui.triage import ActionPrompt
 
         async def attach(value: str) -> str:

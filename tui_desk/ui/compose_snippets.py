@@ -1,6 +1,7 @@
 """The compose box's snippets, a mixin of ui.compose.ComposeScreen: ``::name`` then Space or
-Enter on a line of its own inserts the snippet, Tab after ``::na`` completes the name (a single
-match goes in at once), Ctrl+O picks one. Auto-only snippets (`auto: true`) are not offered:
+Enter on a line of its own inserts the snippet, Tab after ``::na`` completes the name wherever
+the token stands (at the line's start or after a space: "Thanks! ::na"; a single match goes in at
+once, none is said), Ctrl+O picks one. Auto-only snippets (`auto: true`) are not offered:
 ``::name`` says so instead. The snippets a reply used are read from its text
 (desk.snippets.used_snippets).
 """
@@ -26,7 +27,9 @@ else:
 
 # "::name" alone on a line, then a space or Enter: the snippet takes the line's place
 SNIPPET_TRIGGER = re.compile(r"::([\w.-]+) ?")
-SNIPPET_PREFIX = re.compile(r"::([\w.-]*)")  # what Tab completes: "::na" alone on its line
+# what Tab completes: "::na" right before the cursor, at the line's start or after whitespace
+SNIPPET_TOKEN = re.compile(r"(?:^|(?<=\s))::([\w.-]*)$")
+NAME_CHARACTER = re.compile(r"[\w.-]")
 
 
 class SnippetTyping(_Base):
@@ -66,24 +69,33 @@ class SnippetTyping(_Base):
                 return
             self._insert_snippet(snippet, (line_no, 0), (line_no, len(line)))
             return
-        line = area.document.get_line(row)
-        if line.startswith("::") and col == len(line):
-            typed = line[2:]
-            names = [n for n in sorted(self.snippets) if n.startswith(typed)]
+        token = self._snippet_token()
+        if token is not None:
+            names = [n for n in sorted(self.snippets) if n.startswith(token[1])]
             listed = " ".join(f"::{n}" for n in names[:8])
             self.set_note(f"snippets: {listed} · Tab completes" if listed else "snippets: none match")
 
-    def complete_snippet(self) -> bool:
-        """Tab after "::na" alone on its line, at its end: the snippet names that start so are
-        completed as far as they agree; a single one is inserted (as "::name " does). False
-        when the cursor is not after such a prefix (Tab is then the body's own)."""
+    def _snippet_token(self) -> tuple[int, str] | None:
+        """(its column, the name typed) of the ``::na`` token that ends at the cursor, if any:
+        at the line's start or after whitespace, and not followed by more of a name."""
         area = self.body
         row, col = area.cursor_location
         line = area.document.get_line(row)
-        match = SNIPPET_PREFIX.fullmatch(line)
-        if match is None or col != len(line) or area.selected_text:
+        match = SNIPPET_TOKEN.search(line[:col])
+        if match is None or NAME_CHARACTER.match(line[col:col + 1]):
+            return None
+        return match.start(), match.group(1)
+
+    def complete_snippet(self) -> bool:
+        """Tab right after a "::na" token (_snippet_token): the snippet names that start so are
+        completed as far as they agree; a single one is inserted (as "::name " does). False
+        when the cursor is not after such a token (Tab is then the body's own)."""
+        area = self.body
+        token = self._snippet_token()
+        if token is None or area.selected_text:
             return False
-        typed = match.group(1)
+        start, typed = token
+        row, col = area.cursor_location
         names = [n for n in sorted(self.snippets) if n.startswith(typed)]
         if not names:
             if typed in self.auto_only:
@@ -92,12 +104,12 @@ class SnippetTyping(_Base):
                 self.set_note(f"No snippet starts with ::{typed} (Ctrl+O lists them)", error=True)
             return True
         if len(names) == 1:
-            self._insert_snippet(self.snippets[names[0]], (row, 0), (row, len(line)))
+            self._insert_snippet(self.snippets[names[0]], (row, start), (row, col))
             return True
         common = os.path.commonprefix(names)
         if len(common) > len(typed):
             area.replace(common[len(typed):], (row, col), (row, col))  # Changed lists the names left
-            area.move_cursor((row, len("::" + common)))
+            area.move_cursor((row, col + len(common) - len(typed)))
         else:
             self.set_note("snippets: " + " ".join(f"::{n}" for n in names[:8]))
         return True

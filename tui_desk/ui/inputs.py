@@ -1,4 +1,6 @@
-"""Text boxes that pass on keys which arrived after the focus had already moved on, and path completion."""
+"""Text boxes whose keys act in the order typed: an Input that passes on keys which arrived after
+the focus had already moved on, a TextArea that runs its bound keys on arrival; and path
+completion."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 
 from textual import events
 from textual.suggester import Suggester
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from tui_desk.ui.typeahead import pass_on_if_unfocused, release_if_held, submit_holding
 
@@ -33,6 +35,27 @@ class FollowingInput(Input):
     def on_unmount(self) -> None:
         # a box gone with its SubmitHandled still on the way must not hold the keys for ever
         release_if_held(self)
+
+
+class InOrderTextArea(TextArea):
+    """A TextArea whose keys act in the order they were typed.
+
+    Textual types a character the moment its key reaches the box, but runs a bound key
+    (Backspace, Ctrl+A, the arrows, Ctrl+W, ...) only once the key has bubbled up to the app,
+    one message queue per container on the way. Characters typed right behind a bound key (a
+    word typed on at once, keys bunched up over SSH or by a busy CPU) overtook it: after
+    Ctrl+A, Backspace they were typed into the selection and deleted with it, after an arrow
+    they landed where the cursor was before. Here the box runs its own bindings on arrival;
+    keys it does not bind (Esc, the screen's) go on up as before.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls TextArea's own _on_key after this one unless the default is prevented
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()  # done: the app must not run it a second time
+                event.prevent_default()
+                return
 
 
 class PathSuggester(Suggester):

@@ -1,9 +1,13 @@
 """The note popup (`n`): an internal note in Markdown on the open conversation, for the team only.
 
-Typing "@" lists the teammates to mention; Tab completes the name being typed. A teammate's
-note mentioning the agent is a notice in the agent's app and lists in its Mentions view
-(desk.mentions). Ctrl+S adds the
-note; Esc with text in it asks once more, since the text would be lost.
+Typing "@" lists the teammates to mention; Tab completes the name being typed. As GitHub and
+Slack do it, a name completed whole gets one space after it so typing goes on; that space never
+doubles (a space typed out of habit, a name completed in front of a space), gives way to
+punctuation or Enter typed right after it, and the saved note ends with no whitespace. A
+teammate's note mentioning the agent is a notice in the agent's app and lists in its Mentions
+view (desk.mentions). Ctrl+S adds the note; Esc with text in it asks once more, since the text
+would be lost. Keys act in the order typed (ui.inputs.InOrderTextArea; Tab and Ctrl+S wait for
+the characters typed before them).
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from tui_desk.store.search import mention_name  # one way to write a name: notes, mention:, the notices
+from tui_desk.ui.inputs import InOrderTextArea
 from tui_desk.ui.text import literal
 from tui_desk.ui.triage import PROMPT_CSS
 
 PARTIAL_MENTION = re.compile(r"(?<![\w@.])@([\w.-]*)$")
+ENDS_A_WORD = ",.;:!?)"  # typed right after a completed name: takes the place of its space
 
 
 class NoteScreen(ModalScreen[str | None]):
@@ -44,13 +50,14 @@ class NoteScreen(ModalScreen[str | None]):
         self.add = add
         self.agents = sorted({mention_name(a) for a in agents if a.strip()}, key=str.lower)
         self._discard_armed = False
-        self._completed_space: tuple[int, int] | None = None  # where the cursor stood after a completion's space
+        # a completion's space: (row, column after it, the body's line count then), until typing goes on
+        self._completed_space: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt") as box:
             box.border_title = literal(self.title_text)  # "Note on #12 <subject>": from mail
             box.border_subtitle = "Internal: never sent to the customer · Ctrl+S adds · Esc"
-            yield TextArea(id="note-body", soft_wrap=True, show_line_numbers=False)
+            yield InOrderTextArea(id="note-body", soft_wrap=True, show_line_numbers=False)
             yield Static("Markdown. @name tells a teammate.", id="prompt-note")
 
     def on_mount(self) -> None:
@@ -83,6 +90,11 @@ class NoteScreen(ModalScreen[str | None]):
                       else f"No teammate called @{partial}")
 
     def action_complete(self) -> None:
+        # Tab is a priority binding: it overtakes the characters still queued for the text area
+        # ("@al" typed just before it). Complete once the text area has taken them.
+        self.body.call_later(self._complete)
+
+    def _complete(self) -> None:
         partial = self._partial()
         found = self._matches(partial) if partial is not None else []
         if partial is None or not found:
@@ -91,18 +103,36 @@ class NoteScreen(ModalScreen[str | None]):
         common = found[0] if len(found) == 1 else _common_prefix(found)
         if len(common) > len(partial) or len(found) == 1:
             # the name as the desk spells it replaces what was typed ("@al" -> "@Alice.Martin")
-            row, col = self.body.cursor_location
-            self.body.replace(common + (" " if len(found) == 1 else ""), (row, col - len(partial)), (row, col))
-            self._completed_space = self.body.cursor_location if len(found) == 1 else None
+            body = self.body
+            row, col = body.cursor_location
+            whole = len(found) == 1
+            space_there = body.document.get_line(row)[col:col + 1].isspace()
+            body.replace(common + (" " if whole and not space_there else ""), (row, col - len(partial)), (row, col))
+            if whole and space_there:
+                body.move_cursor((row, col - len(partial) + len(common) + 1))  # past the space there
+            elif whole:
+                self._completed_space = (*body.cursor_location, body.document.line_count)
 
     def _one_space_after_completion(self) -> None:
-        """The space a completion adds, then the space typed out of habit: one space, not two."""
+        """The space a completion added, once the next key is in: a space typed out of habit goes
+        (one space, not two), punctuation or Enter takes its place. Read from the text, not the
+        cursor: keys typed in a burst are all in before this runs."""
         spot = self._completed_space
-        if spot is None or self.body.cursor_location == spot:  # the completion's own change
+        if spot is None:
             return
+        row, col, lines = spot
+        document = self.body.document
+        if row >= document.line_count or document.get_line(row)[col - 1:col] != " ":
+            self._completed_space = None  # edited elsewhere meanwhile: left as it is
+            return
+        line = document.get_line(row)
+        typed = line[col:col + 1]
+        if not typed and document.line_count == lines:
+            return  # nothing typed after it yet (the completion's own change)
         self._completed_space = None
-        row, col = self.body.cursor_location
-        if (row, col) == (spot[0], spot[1] + 1) and self.body.document.get_line(row)[col - 2:col] == "  ":
+        if typed == " ":
+            self.body.delete((row, col), (row, col + 1))
+        elif (typed and typed in ENDS_A_WORD) or (not typed and document.line_count > lines):
             self.body.delete((row, col - 1), (row, col))
 
     def action_save(self) -> None:
@@ -111,8 +141,8 @@ class NoteScreen(ModalScreen[str | None]):
         self.body.call_later(self._save)
 
     async def _save(self) -> None:
-        text = self.body.text
-        if not text.strip():
+        text = self.body.text.rstrip()  # a completion's space (or any) never ends the saved note
+        if not text:
             self.set_note("The note is empty.", error=True)
             return
         try:
