@@ -607,8 +607,16 @@ class ReceivedMail:
 class _SinkHandler:
     messages: list[ReceivedMail] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    refuse: int = 0  # the next so many messages get a 451 (a server that cannot take mail yet)
+    refused: int = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        with self.arrived:
+            if self.refuse > 0:
+                self.refuse -= 1
+                self.refused += 1
+                self.arrived.notify_all()
+                return "451 4.3.0 Try again later"
         data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
@@ -650,6 +658,17 @@ class SmtpSink:
     def clear(self) -> None:
         with self._handler.arrived:
             self._handler.messages.clear()
+            self._handler.refuse = self._handler.refused = 0
+
+    def refuse_next(self, count: int) -> None:
+        """The next `count` messages are refused with "451 4.3.0 Try again later", then mail is
+        taken again (`refused` counts the refusals)."""
+        with self._handler.arrived:
+            self._handler.refuse = count
+
+    @property
+    def refused(self) -> int:
+        return self._handler.refused
 
     def wait_for(self, count: int, timeout: float = 10) -> list[ReceivedMail]:
         """Block until at least `count` messages arrived; returns them."""

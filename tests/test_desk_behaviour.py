@@ -299,7 +299,10 @@ async def test_a_reply_waits_in_the_outbox_and_cancelling_brings_the_draft_back(
     assert await desk.draft(first) is None  # the draft went out with the reply
     [entry] = await desk.outbox()
     assert (entry.id, entry.conv_id, entry.recipients, entry.state) == (outbox_id, first, (r.customer_addr,), "queued")
-    assert entry.body == "Hi {{customer_first_name}}"  # as written: the outbox shows it (Enter)
+    assert (entry.customer, entry.subject) == (r.customer, subject)
+    mail = await desk.outbox_mail(outbox_id)  # what the customer gets: the outbox shows it (Enter)
+    assert (mail.to, mail.cc, mail.subject) == (to, cc, subject)
+    assert mail.text == f"Hi {r.customer.split()[0]}"  # filled as queued, never the template
     assert entry.send_at == FIXED_NOW + dt.timedelta(seconds=10)
     assert await desk.cancel_send(outbox_id) == f"Reply to #{first} cancelled: back in the draft"
     assert await desk.draft(first) == ("Hi {{customer_first_name}}", False, None)

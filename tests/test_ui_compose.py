@@ -272,7 +272,9 @@ async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft
         [entry] = screen.entries
         assert entry.conv_id == first and entry.state == "queued"
         label = str(screen.query_one("#outbox-list").get_option_at_index(0).prompt)
-        assert label.startswith("queued") and f"#{first} " in label and "@" in label
+        # who gets it and when it goes (a scheduled reply is not just "queued")
+        assert label.startswith(f"#{first} ") and entry.customer in label and " sends " in label
+        assert label.rstrip().endswith(" 9:00")
         await pilot.press("c")  # back to the draft: the compose screen opens on it, focused
         compose = await compose_open(app, pilot)
         assert compose.conv.id == first and compose.body.text == "Out tomorrow."

@@ -14,7 +14,7 @@ import pytest
 from textual.widgets import OptionList, Static
 
 from tui_desk.desk.views import OutboxEntry
-from tui_desk.ui.outbox import OutboxScreen, entry_label, retrying_note
+from tui_desk.ui.outbox import OutboxScreen, retrying_note, row_labels
 from tui_desk.ui.quitting import QuitScreen, own_waiting, waiting_line
 
 try:
@@ -61,8 +61,8 @@ async def test_a_retrying_reply_shows_its_tries_next_try_and_error_and_s_tries_i
         screen = app.screen
         label = str(screen.query_one("#outbox-list", OptionList).get_option_at_index(0).prompt)
         next_try = dt.datetime.fromtimestamp(int(now) + 15).astimezone()
-        assert label.startswith("retrying      next ")
-        assert f"{next_try.hour}:{next_try:%M}" in label and "1 try failed" in label
+        assert label.startswith(f"#{first} ")
+        assert f"retry 1 at {next_try.hour}:{next_try:%M}: 451 [b]try later[/b]" in label
         note = str(screen.query_one("#prompt-note", Static).render())
         assert note.startswith("Try 1 failed: 451 [b]try later[/b]")
         assert "\x1b" not in note and "\n" not in note
@@ -79,16 +79,16 @@ async def test_a_retrying_reply_shows_its_tries_next_try_and_error_and_s_tries_i
 
 def entry(**kw) -> OutboxEntry:
     base = dict(id=1, conv_id=12, recipients=("ann@c.test",), state="queued",
-                send_at=dt.datetime(2026, 12, 7, 9, 3, tzinfo=dt.UTC))
+                send_at=dt.datetime(2026, 12, 7, 9, 3, tzinfo=dt.UTC), subject="Re: Refund [#12]", customer="Ann Lee")
     return OutboxEntry(**{**base, **kw})
 
 
 def test_a_retrying_entry_says_tries_next_try_and_the_error_a_plain_one_its_time():
     now = dt.datetime(2026, 12, 7, 9, 5, tzinfo=dt.UTC)
     retrying = entry(attempts=5, next_try=dt.datetime(2026, 12, 7, 9, 10, tzinfo=dt.UTC), error="SMTP down")
-    assert str(entry_label(retrying, now)) == "retrying      next 9:10    #12 ann@c.test  5 tries failed"
+    assert str(row_labels([retrying], now, 55)[0]) == "#12 Ann Lee Re: Refund [#12] retry 5 at 9:10: SMTP down"
     assert retrying_note(retrying, now) == "Try 5 failed: SMTP down. Next try at 9:10; s tries now, c edits it."
-    assert str(entry_label(entry(), now)) == "queued        Dec 7 09:03  #12 ann@c.test"
+    assert str(row_labels([entry()], now, 38)[0]) == "#12 Ann Lee Re: Refund [#12] sends now"
     # the quit question: a retrying reply is not "in 0 s"
     assert waiting_line([retrying], now) == "1 reply is waiting to be sent (to ann@c.test; retrying, next try 9:10)."
 

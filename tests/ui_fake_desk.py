@@ -25,6 +25,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_desk.desk.outbox_view import going_order
 from tui_desk.desk.sla import Sla, sla_matches, sla_order
 from tui_desk.desk.sla_watch import SlaWatch
 from tui_desk.desk.tags import change_words, tag_names, tag_problem
@@ -32,7 +33,7 @@ from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.when import parse_send_at, parse_when
 from tui_desk.desk.snippet_stats import SnippetStats
 from tui_desk.desk.snippets import capture_names, fills
-from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, MentionAlert, OutboxEntry, QueueRow, SlaAlert, Snippet, Fill, WorkAlert
+from tui_desk.desk.views import ActionLine, ConversationView, FollowupLine, HistoryItem, IncidentPlanView, IncidentView, MentionAlert, OutboxEntry, OutboxMail, QueueRow, SlaAlert, Snippet, Fill, WorkAlert
 from tui_desk.store.outbox import kept_separator, kept_separator_in
 from tui_desk.store.search import STATUSES as ALL_STATUSES, mention_name, parse_query
 
@@ -444,7 +445,7 @@ class FakeDesk:
             send_at = parse_send_at(send_at_text, FIXED_NOW)
         who = self._row(conv_id).customer_addr
         self._outbox_ids += 1
-        entry = OutboxEntry(self._outbox_ids, conv_id, (who,), "queued", send_at, body=body)
+        entry = self._outbox_entry(conv_id, send_at)
         self.outbox_items[entry.id] = (entry, body, reply_all)
         self.drafts.pop(conv_id, None)  # the draft went out with it
         if send_at_text is None:
@@ -467,8 +468,25 @@ class FakeDesk:
         self.drafts[entry.conv_id] = (body, reply_all, None)
         return said
 
+    def _outbox_entry(self, conv_id: int, send_at: dt.datetime) -> OutboxEntry:
+        row = self._row(conv_id)
+        return OutboxEntry(self._outbox_ids, conv_id, (row.customer_addr,), "queued", send_at,
+                           subject=f"Re: [#{conv_id}] {row.subject}", customer=row.customer)
+
     async def outbox(self) -> list[OutboxEntry]:
-        return [entry for entry, _, _ in self.outbox_items.values()]
+        return sorted((entry for entry, _, _ in self.outbox_items.values()), key=going_order)
+
+    async def outbox_mail(self, outbox_id: int) -> OutboxMail:
+        """As the real desk's: the text with its placeholders filled (the values of reply_fills)."""
+        if outbox_id not in self.outbox_items:
+            raise ValueError("this reply is no longer in the outbox")
+        entry, body, _ = self.outbox_items[outbox_id]
+        assert entry.conv_id is not None
+        for fill in await self.reply_fills(entry.conv_id, body):
+            if fill.value is not None:
+                body = body.replace("{{" + fill.name + "}}", fill.value)
+        row = self._row(entry.conv_id)
+        return OutboxMail(f"{row.customer} <{row.customer_addr}>", "", entry.subject, body)
 
     async def draft(self, conv_id: int) -> tuple[str, bool, str | None] | None:
         return self.drafts.get(conv_id)
@@ -534,8 +552,7 @@ class FakeDesk:
         new = [line.conv_id for line in lines if line.state == "new"]
         for cid in new:
             self._outbox_ids += 1
-            entry = OutboxEntry(self._outbox_ids, cid, (self._row(cid).customer_addr,), "queued",
-                                FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND), body=snippet)
+            entry = self._outbox_entry(cid, FIXED_NOW + dt.timedelta(seconds=self.UNDO_SEND))
             self.outbox_items[entry.id] = (entry, snippet, False)
             self.followups[(snippet, cid)] = entry.id
         noted = [line.conv_id for line in lines if line.state == "covered"]

@@ -14,6 +14,7 @@ from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, Hi
 from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 
 UTC = dt.timezone.utc
+AUTO_REPLY = "auto-reply"  # a message's header word when it was sent by a machine (MessageView.auto_submitted)
 
 
 def addresses_text(pairs: Iterable[tuple[str, str]]) -> str:
@@ -106,6 +107,8 @@ def conversation_text(view: ConversationView, now: dt.datetime | None = None) ->
             continue
         when = format_datetime_short(m.date, now) if m.date else "(no date)"
         who = "internal note" if m.is_note else "agent" if m.from_agent else "customer"
+        if m.auto_submitted:
+            who += f" · {AUTO_REPLY}"
         lines += ["", f"── {who}: {m.sender} · {when}"]
         if m.to:
             lines.append(f"   to: {m.to}")

@@ -17,9 +17,9 @@ from tui_desk.desk.followup import FollowupDesk
 from tui_desk.desk.measuring import MeasuringDesk
 from tui_desk.desk.queue_ids import QueueIds
 from tui_desk.desk.queue_rows import build_rows, outdated, stored_rows
-from tui_desk.desk.views import ConversationView, Fill, HistoryItem, MentionAlert, OutboxEntry, QueueRow, WorkAlert
+from tui_desk.desk.views import ConversationView, Fill, HistoryItem, MentionAlert, OutboxEntry, OutboxMail, QueueRow, WorkAlert
 
-from tui_desk.sanitize import sanitize, sanitize_line
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 from tui_desk.store.search import parse_query, query_ids
 
@@ -517,18 +517,14 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
         return f"discarded the draft of #{conv_id}"
 
     async def outbox(self) -> list[OutboxEntry]:
-        """Replies not yet done (queued, sending, failed, maybe sent), oldest first. `mine`: no
-        other agent's event names it (two agents' apps may share one store)."""
-        from tui_desk.store import outbox
-        items = await outbox.items(self.store)
-        agents = await outbox.agents(self.store, [i.id for i in items])
-        me = self.config.agent.casefold()
-        return [OutboxEntry(i.id, i.conv_id, tuple(sanitize_line(r) for r in i.recipients), i.state,
-                            dt.datetime.fromtimestamp(i.send_at, UTC),
-                            sanitize_line(i.last_error) if i.last_error else None, sanitize(i.body_markdown),
-                            i.attempts, dt.datetime.fromtimestamp(i.next_try, UTC) if i.next_try else None,
-                            agents.get(i.id, self.config.agent).casefold() == me)
-                for i in items]
+        """Replies not yet done, in the order they go (desk.outbox_view)."""
+        from tui_desk.desk.outbox_view import entries
+        return await entries(self)
+
+    async def outbox_mail(self, outbox_id: int) -> OutboxMail:
+        """One reply of the outbox as the customer gets it (desk.outbox_view)."""
+        from tui_desk.desk.outbox_view import mail
+        return await mail(self, outbox_id)
 
     def reply_placeholders(self) -> list[str]:
         """The {{names}} a reply fills in on sending."""

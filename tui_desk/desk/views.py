@@ -166,22 +166,39 @@ class FollowupLine:
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """A reply in the outbox, not yet done."""
+    """A reply in the outbox, not yet done (its text: DeskService.outbox_mail)."""
     id: int
     conv_id: int | None
     recipients: tuple[str, ...]  # sanitized
     state: str  # queued | sending | sent (filing in Sent) | failed | maybe_sent | held
     send_at: dt.datetime  # aware
-    error: str | None = None  # the server's last word, sanitized
-    body: str = ""  # the reply's Markdown as the agent wrote it, sanitized (the outbox shows it)
+    error: str | None = None  # the server's last word (held: the news, without what to do), sanitized
     attempts: int = 0  # tries that failed for a reason a retry may fix (queued: it is retrying)
     next_try: dt.datetime | None = None  # aware: when a retrying one is tried again
     mine: bool = True  # this desk's agent queued it (a store two agents share holds theirs too)
+    subject: str = ""  # its Subject as sent, sanitized, one line
+    customer: str = ""  # who gets it: the first To's name (else address), "+2" for more; sanitized
+    needs_fix: bool = False  # queued, waiting for its account's SMTP secret to be fixed (error says)
 
     @property
     def retrying(self) -> bool:
         """Queued after a failed try (SMTP down, say): the outbox tries again at next_try."""
         return self.state == "queued" and self.attempts > 0
+
+    @property
+    def due(self) -> dt.datetime:
+        """When it goes (a retrying one: its next try), if nothing holds it."""
+        return self.next_try if self.retrying and self.next_try is not None else self.send_at
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMail:
+    """A reply in the outbox as the customer gets it: what was queued, never filled again."""
+    to: str  # sanitized: "Ann Lee <ann@c.test>, bob@y.test"
+    cc: str
+    subject: str  # sanitized, one line
+    text: str  # sanitized: the text as the customer reads it, placeholders filled
+    attachments: tuple[str, ...] = ()  # file names, sanitized
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +385,10 @@ class DeskService(Protocol):
         with (sanitized plain text), or why it has none (desk.replies.fill_preview)."""
 
     async def outbox(self) -> list[OutboxEntry]:
-        """Replies not yet done, oldest first."""
+        """Replies not yet done, in the order they go (desk.outbox_view.going_order): held ones last."""
+
+    async def outbox_mail(self, outbox_id: int) -> OutboxMail:
+        """One reply of the outbox as the customer gets it; ValueError when it is no longer there."""
 
     async def send_now(self, outbox_id: int) -> str:
         """A reply waiting out its undo window (or its send-later time) goes now."""

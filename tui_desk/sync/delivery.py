@@ -95,9 +95,12 @@ class OutboxReport:
     needs_fix: list[str] = field(default_factory=list)
 
 
+HELD_ADVICE = ". Read it, then send anyway, edit or discard"  # after a held reply's news
+
+
 def held_error(news: str) -> str:
     """A held reply's error: the news (OutboxSender._collision) and what the agent can do."""
-    return f"held: {news}. Read it, then send anyway, edit or discard"
+    return f"held: {news}{HELD_ADVICE}"
 
 
 def no_account(name: str) -> str:

@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_desk.desk.markers import state_markers
+from tui_desk.desk.render import AUTO_REPLY
 from tui_desk.desk.timefmt import format_age, format_datetime_short
 from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, MessageView, TextBlock
 
@@ -262,7 +263,9 @@ class MessageBox(Vertical):
             label = (" · NOTE" if self._narrow >= 2 else " · INTERNAL NOTE", "bold $text-warning")
         elif m.from_agent:
             label = (" · agent", "bold $text-success")
-        return Content.assemble((who, "bold"), label)
+        # sent by a machine (the desk's acknowledgement, an out-of-office): nobody's turn
+        auto = (f" · {AUTO_REPLY}", "italic $text-secondary") if m.auto_submitted else ""
+        return Content.assemble((who, "bold"), label, auto)
 
     def follow_clock(self, now: dt.datetime) -> None:
         """Its date and age against ``now``."""
