@@ -53,7 +53,11 @@ async def open_agent(home: Path, name: str, dovecot, user: str, smtp_sink, clock
                     rules_file=path if rules is not None else None, path=home / f"{name}-config.toml",
                     priority=PriorityConfig(timezone="UTC"), autoreply=AutoReplyConfig(acknowledge=acknowledge))
     return await open_agent_client(home / f"{name}.db", config, dovecot, user, clock,
-                                   lambda desk: RulesRunner(desk, read_rules(desk)))
+                                   rules_runner)
+
+
+async def rules_runner(desk: Desk) -> RulesRunner:
+    return RulesRunner(desk, await read_rules(desk))
 
 
 def mails_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
