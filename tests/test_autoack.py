@@ -317,7 +317,7 @@ def test_the_explanation_reads_the_record_and_trusts_none_of_it():
                           {"snippets": [{"name": "auto-ack"}], "expected_wait": hostile}), dt.timezone.utc)
     assert "\x1b" not in said and "\x07" not in said and "\n" not in said
     assert said.startswith("sent an automatic reply with auto-ack: expected wait 'soon")
-    assert "p75 0m of 0 first responses" in said
+    assert "p75 0m of no first responses" in said
     assert describe(Event("e2", int(NOW), "bob", "autoreply", "a@t", {"expected_wait": "not a record"}),
                     dt.timezone.utc) == "sent an automatic reply"
 

@@ -206,6 +206,16 @@ async def conversations_of_customers(store: StoreReads, customer_keys: list[str]
         (as_json_list(set(customer_keys)), since))
 
 
+async def waiting_longer(store: StoreReads, since: float, conv_id: int, now: int) -> int:
+    """How many open conversations, not snoozed at `now`, have had a customer waiting since
+    before `since` (conv_id left out): answered before one waiting since then."""
+    row = await store.fetchone(
+        "SELECT count(*) FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL"
+        " AND waiting_since < ? AND id != ? AND snooze_reply = 0 AND (snooze_until IS NULL OR snooze_until <= ?)",
+        (since, conv_id, now))
+    return int(row[0]) if row else 0
+
+
 async def senders_to_classify(store: Store) -> list[tuple[int, str, int]]:
     """(rowid, sender_key, is_agent) of mail whose is_agent follows the sender's address: not
     notes, not our outbox's, not mail filed in a Sent or Notes folder (ours by where it is)."""
