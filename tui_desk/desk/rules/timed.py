@@ -53,7 +53,6 @@ from tui_desk.sync.claims import ClaimKeywords, ClaimSession, Copy, claims_on
 
 if TYPE_CHECKING:
     from tui_desk.desk.core import DeskCore as Desk  # the core its work needs (desk.core)
-    from tui_desk.desk.sla import Sla
 
 CHUNK = 250  # conversations whose SLA is computed between two turns of the event loop
 CHECK_EVERY = 60  # seconds of the desk's clock between two looks (the live loop polls every 60 s)
@@ -281,7 +280,7 @@ async def not_in_state(desk: Desk, conv_id: int, on: str) -> str | None:
     wanted = next((state for state, kind in SLA_EVENTS.items() if kind == on), None)
     if wanted is None:
         return None
-    from tui_desk.desk.markers import sla_due
+    from tui_desk.desk.markers import sla_due_of
     from tui_desk.desk.sla import slas_of  # the store's SLA timelines: only for an SLA event
     sla = (await slas_of(desk, [conv_id])).get(conv_id)
     if sla is not None and any(t.state == wanted for t in sla.targets):
@@ -290,10 +289,5 @@ async def not_in_state(desk: Desk, conv_id: int, on: str) -> str | None:
     if not desk.config.sla.configured():
         return f"is not {state}: no [sla] targets are set"
     now = desk.local_now()
-    due = sla_due(_WithSla(sla), now, roomy=True) if sla is not None else None
+    due = sla_due_of(sla, now, roomy=True)
     return f"is not {state}: {due or 'no SLA target is running'}"
-
-
-@dataclass(frozen=True)
-class _WithSla:
-    sla: Sla  # what desk.markers.sla_due reads of a row
