@@ -6,6 +6,7 @@ outbox sender to aiosmtpd."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,10 +58,12 @@ def support_account(dovecot, user: str, smtp_sink) -> AccountConfig:
 
 async def open_agent_client(db: Path, config: Config, dovecot, user: str, clock: Clock,
                             runner: Callable[[Desk], Any], sends: bool = True, read_back: bool = False) -> Agent:
-    """The desk on `db` with `config`, `runner(desk)` after each pass of the sync of the config's
+    """The desk on `db` with `config`, `runner(desk)` (or what it returns awaited) after each pass of the sync of the config's
     first account, and (`sends`) an outbox sender; `read_back`: see Agent."""
     desk = await Desk.open(db, config, clock=clock)
     running = runner(desk)
+    if inspect.isawaitable(running):  # a runner that reads the store first (desk.rules.fire.read_rules)
+        running = await running
     account = config.accounts[0]
     sync = AccountSync(desk.store, account, dovecot.password_of(user), is_agent=config.is_agent_address,
                        on_change=desk.refresh)

@@ -26,6 +26,7 @@ from tui_desk.config import AutoReplyConfig, Config, CsatConfig, PriorityConfig
 from tui_desk.desk.csat import SurveyRunner, chained, load_secret, token
 from tui_desk.desk.history import conversation_history
 from tui_desk.desk.rules.fire import RulesRunner, read_rules
+from tui_desk.desk.rules.model import RuleSet
 from tui_desk.desk.service import Desk
 from tui_desk.mail.parse import parse_message
 from tui_desk.mail.survey import answer_address, comment_after_rating, rating_in, token_in
@@ -327,10 +328,14 @@ do = ["status open", "tag +replied"]
 class RulesThenSurvey:
     """What Background runs after a pass: the rules, then the survey."""
 
-    def __init__(self, desk: Desk) -> None:
-        self.rules = RulesRunner(desk, read_rules(desk))
+    def __init__(self, desk: Desk, rules: RuleSet) -> None:
+        self.rules = RulesRunner(desk, rules)
         self.survey = SurveyRunner(desk, load_secret(desk))
         self.after_pass = chained(self.rules.after_pass, self.survey.after_pass)
+
+    @classmethod
+    async def of(cls, desk: Desk) -> "RulesThenSurvey":
+        return cls(desk, await read_rules(desk))  # the store's agents count (desk.rules.fire)
 
 
 async def open_rules_agent(home: Path, dovecot, user: str, smtp_sink, clock: Clock, rules_text: str = RULES) -> Agent:
@@ -340,7 +345,7 @@ async def open_rules_agent(home: Path, dovecot, user: str, smtp_sink, clock: Clo
                     accounts=(support_account(dovecot, user, smtp_sink),), rules_file=rules,
                     path=home / "config.toml", priority=PriorityConfig(timezone="UTC"),
                     autoreply=AutoReplyConfig(acknowledge=False), csat=CsatConfig(enabled=True))
-    return await open_agent_client(home / "alice.db", config, dovecot, user, clock, RulesThenSurvey, read_back=True)
+    return await open_agent_client(home / "alice.db", config, dovecot, user, clock, RulesThenSurvey.of, read_back=True)
 
 
 async def rule_lines(desk: Desk, conv_id: int) -> list[str]:

@@ -140,6 +140,46 @@ def test_too_little_history_gives_the_configured_default():
     assert wait_at([], t(8, 10)).default
 
 
+def test_with_no_history_the_sla_target_is_told_not_a_default_that_contradicts_it():
+    """The tryout's team desk: first_response_minutes = 60 and no answers yet told "in about 4
+    hours" (default_wait). The target is what the desk holds itself to."""
+    always = BusinessClock()
+    got = expected_wait([], tags=(), priority_class="normal", arrival=t(8, 10), now=t(8, 10), clock=always, zone=BERLIN,
+                        default_seconds=4 * H, min_samples=5, target_seconds=1 * H)
+    assert (got.wait, got.default, got.target) == (1 * H, True, True)
+    assert got.words == "within the hour"
+    assert got.how() == ("expected wait 'within the hour' (the SLA's first-response target 1h: no first responses "
+                         "of all conversations in the last 7 days, 5 needed)")
+    one = expected_wait(waits(2), tags=(), priority_class="normal", arrival=t(8, 10), now=t(8, 10), clock=always,
+                        zone=BERLIN, default_seconds=4 * H, min_samples=5)
+    assert "default wait 4h: only 1 first response of all conversations" in one.how()
+
+
+def test_the_backlog_ahead_raises_the_wait_never_below_what_is_measured():
+    """The tryout's demo: p75 5h while 12 open conversations had waited longer. At the week's pace
+    (every sample was answered in the last 7 days) the queue ahead takes ahead * week / answers."""
+    always = BusinessClock()
+    week = 7 * 86400.0
+    history = waits(*[5] * 84)  # 84 first answers in 7 days: 12 a day, one each 2 hours
+
+    def at(ahead: int):
+        return expected_wait(history, tags=(), priority_class="normal", arrival=t(8, 10), now=t(8, 10), clock=always,
+                             zone=BERLIN, default_seconds=4 * H, min_samples=5, ahead=ahead, week_seconds=week)
+    assert at(0).wait == 5 * H and at(0).backlog is None
+    assert at(2).wait == 5 * H and at(2).backlog == 4 * H  # within the measured p75: it stands
+    busy = at(12)
+    assert busy.wait == busy.backlog == 24 * H and busy.p75 == 5 * H
+    assert busy.words == "tomorrow morning, Wednesday 10:00 CET"
+    assert busy.how() == ("expected wait 'tomorrow morning, Wednesday 10:00 CET' (p75 5h of 84 first responses "
+                          "of priority normal, last 7 days; 12 conversations wait longer: 1d at the pace of 84 first "
+                          "answers in 7 days, which is longer)")
+    assert "; 2 conversations wait longer: 4h at the pace of 84 first answers in 7 days, within that)" in at(2).how()
+    nothing = expected_wait([], tags=(), priority_class="normal", arrival=t(8, 10), now=t(8, 10), clock=always,
+                            zone=BERLIN, default_seconds=4 * H, min_samples=5, ahead=3, week_seconds=week)
+    assert nothing.wait == 4 * H and nothing.how().endswith(
+        "; 3 conversations wait longer (no answers in the last 7 days to measure their pace))")
+
+
 def test_comparable_conversations_same_tag_else_priority_class_else_all():
     history = (waits(1, 1, 1, 1, 1, tags=("billing",)) + waits(3, 3, 3, 3, 3, tags=("shipping",), klass="vip")
                + waits(8, 8, tags=("bug",), klass="urgent"))

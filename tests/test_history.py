@@ -362,6 +362,18 @@ def test_a_rules_line_says_the_automatic_reply_it_sent_once_even_when_sent_later
         "l2": "r2"}
 
 
+def test_a_rules_note_reads_once_as_the_rules_line():
+    """README (Rules): the change a rule made reads once, as its line: its note too, not "added a
+    note" beside "rule 'breached' added a note"; an agent's own note later stays its line."""
+    from tui_desk.desk.history import rules_own
+    from tui_desk.store.events import Event
+    events = [Event("n1", 100, "Alice Martin", "note", "<a@t>", {"message_id": "rule.x@helpdesk.test"}),
+              Event("l1", 100, "Alice Martin", "rule", "<a@t>", {"rule": "breached",
+                                                                 "says": "rule 'breached' added a note"}),
+              Event("n2", 900, "Alice Martin", "note", "<a@t>", {"message_id": "mine@helpdesk.test"})]
+    assert rules_own(events) == {"n1"}
+
+
 async def test_history_and_show_give_one_event_the_same_time_in_the_desks_zone(tmp_path, capsys):
     """`[priority] timezone` is the desk's zone for every time shown: `history` and the quiet
     line `show` prints for a rule's action name the same clock time (show used to print UTC)."""

@@ -503,7 +503,7 @@ def test_rules_test_shows_what_would_fire_without_doing_it(tmp_path, capsys):
     assert out.splitlines() == ["rule 'refunds to billing' tagged +billing", "rule 'refunds to billing' assigned alice",
                                 "rule 'acknowledge' replied with snippet 'refund-policy'"]
     code, out, _ = run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"], "--json")
-    assert json.loads(out) == {"conversation": ids["news@t"], "event": "new", "matched": ["acknowledge"], "actions": [
+    assert json.loads(out) == {"conversation": ids["news@t"], "event": "new", "as_if": None, "matched": ["acknowledge"], "actions": [
         {"rule": "acknowledge", "action": "reply refund-policy", "says": "rule 'acknowledge' replied with snippet "
          "'refund-policy'", "held": "Precedence: bulk", "expected_wait": None}]}
     assert run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"], "--on", "status")[1] == \
@@ -531,7 +531,7 @@ def test_rules_test_says_what_matched_when_nothing_is_left_to_do(tmp_path, capsy
     assert out == (f"rule 'refunds to billing' matches conversation {refund} on new: nothing left to do "
                    "(what it does is done already)\n")
     code, out, _ = run(capsys, "--db", db, "--config", config, "rules", "test", refund, "--json")
-    assert json.loads(out) == {"conversation": refund, "event": "new", "matched": ["refunds to billing"],
+    assert json.loads(out) == {"conversation": refund, "event": "new", "as_if": None, "matched": ["refunds to billing"],
                                "actions": []}
     assert run(capsys, "--db", db, "--config", config, "rules", "test", ids["news@t"])[1] == \
         f"no rule fires on conversation {ids['news@t']} on new\n"  # its subject is no refund

@@ -480,11 +480,13 @@ def test_background_runs_the_rules_file_and_names_a_broken_one(home, tmp_path):
     async def check() -> None:
         desk = await Desk.open(tmp_path / "b.db", config)
         background = Background(desk)
+        await background.load_rules()  # before the first pass: run() and `sync --once` do it
         assert background.rules is not None and desk.rules is not None
         assert all(s.after_pass == background.rules.after_pass for s in background.syncs)
         rules.write_text('[[rule]]\nname = "x"\non = "new"\ndo = ["reply no-such-snippet"]\n', encoding="utf-8")
         desk.rules = None
         broken = Background(desk)
+        await broken.load_rules()
         assert broken.rules is None and all(s.after_pass is None for s in broken.syncs)
         assert "rules not run:" in broken.trouble() and "no-such-snippet" in broken.trouble()
         await desk.close()

@@ -438,9 +438,12 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
             say(f"outbox: {mid} needs attention (tui-desk outbox)", file=sys.stderr)
 
     background = Background(desk, progress=progress, on_outbox=outbox_news)
+    await background.load_rules()
     if once:
         from tui_desk.sync.live import FolderMissing
-        status = 0
+        # a rules file with errors (said on stderr by Background): the mail is stored all the
+        # same, nothing is routed or acknowledged, and the exit status says so (cron notices)
+        status = 1 if background.rules_problem else 0
         for s in background.syncs:
             try:
                 stats = await s.sync_once()

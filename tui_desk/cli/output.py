@@ -151,7 +151,7 @@ def row_text(r: QueueRow, now: dt.datetime) -> str:
     flags = f" ({', '.join(r.flags)})" if r.flags else ""
     state = "".join(f"  {m}" for m in state_markers(r, now))  # snooze times in now's zone, the desk's
     customer = set_cell_size(r.customer, 24)  # CJK names take two cells a character
-    return (f"{r.marker} {r.id:>6}  {format_age(r.last_date, now):>4}  {r.status:<7} {customer}  "
+    return (f"{r.marker} {r.id:>6}  {format_age(r.age_from, now):>4}  {r.status:<7} {customer}  "
             f"{r.subject}{tags}{flags}{state}")
 
 

@@ -62,12 +62,10 @@ class Background:
         for sync in self.syncs:
             sync.on_state = self._news
         self.rules_problem: str | None = None
-        self.rules = self._rules_runner()
+        self.rules: RulesRunner | None = None  # load_rules() reads them (the store's agents count)
         self.csat = survey_runner(desk)  # the satisfaction survey ([csat]), after the rules
-        passes = [p.after_pass for p in (self.rules, self.csat) if p is not None]
-        if passes:
-            for sync in self.syncs:
-                sync.after_pass = chained(*passes)
+        self._chain()
+        self._rules_loaded = False
         self.changes = 0  # grows whenever mail or state changed: the UI reloads what it shows
         self.on_outbox = on_outbox
         self.outbox_waiting = 0
@@ -80,16 +78,28 @@ class Background:
         # task -> (why it failed, loop time of its restart), while it waits to restart
         self.problems: dict[str, tuple[str, float]] = {}
 
-    def _rules_runner(self) -> RulesRunner | None:
+    def _chain(self) -> None:
+        passes = [p.after_pass for p in (self.rules, self.csat) if p is not None]
+        for sync in self.syncs:
+            sync.after_pass = chained(*passes) if passes else None
+
+    async def load_rules(self) -> None:
         """The rules run on new mail (desk.rules.fire), and incidents with them; a rules file
-        with errors runs none and says so in trouble() (`tui-desk rules check` names each error)."""
+        with errors runs none and says so in trouble() and `rules_problem` (`tui-desk rules check`
+        names each error). Once, before the first pass (run() does it; `sync --once` too)."""
+        if self._rules_loaded:
+            return
+        self._rules_loaded = True
         try:
-            ruleset = read_rules(self.desk)
+            ruleset = await read_rules(self.desk)
         except RulesError as e:
             log.warning("rules not run: %s", "; ".join(e.errors))
             self.rules_problem = f"rules not run: {e.errors[0]}" if e.errors else "rules not run"
-            return None
-        return RulesRunner(self.desk, ruleset)  # without rules too: incidents (desk.incident) go that way
+        else:
+            self.rules = RulesRunner(self.desk, ruleset)  # without rules too: incidents (desk.incident) go that way
+        self._chain()
+        if self.rules_problem:
+            self._news()  # the trouble line has something to say
 
     def _news(self) -> None:
         if self.on_news is not None:
@@ -162,6 +172,7 @@ class Background:
                 + [f"outbox needs a fix: {problem}" for problem in self.sender.fixes.values()])
 
     async def run(self, stop: asyncio.Event) -> None:
+        await self.load_rules()
         await self.desk.clear_own_replying_marks()  # left by a crash: nobody is replying yet
         tasks = [self._supervised(f"sync {s.account.name}", functools.partial(s.run_forever, stop), stop)
                  for s in self.syncs]

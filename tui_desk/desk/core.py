@@ -19,6 +19,7 @@ from tui_desk.desk import keywords, priority
 from tui_desk.desk.agent_names import AgentNames
 from tui_desk.desk.snippets import Snippet, SnippetError, default_snippet_dirs, load_snippets
 from tui_desk.desk.timefmt import format_when, local_zone
+from tui_desk.sanitize import sanitize_line
 from tui_desk.store import Store, mirror, queries, server_ops
 
 if TYPE_CHECKING:
@@ -135,6 +136,18 @@ class DeskCore:
         if self._snippets is None:
             self._snippets, self.snippet_errors = load_snippets(default_snippet_dirs())
         return self._snippets
+
+    async def known_agents(self) -> list[str]:
+        """This agent, the configured team, and the agents seen in the store (assignees, note
+        authors, td:replying: keywords); each name once, whatever its case (the spelling
+        desk.agent_names picks: the config's, else one with capitals), sorted. The names an
+        assign resolves against (desk.agent_names.resolve): the app's prompt, the CLI, rules."""
+        names, flags = await queries.agents_seen(self.store)
+        replying = {keywords.decode_name(n) for f in flags for n in keywords.replying_agents(f.split())}
+        clean = [sanitize_line(" ".join(n.split())) for n in (self.config.agent, *self.config.team)]
+        seen = [sanitize_line(" ".join(n.split())) for n in (*names, *replying)]
+        spelling = AgentNames(clean, seen)
+        return sorted({n.casefold(): spelling(n) for n in (*clean, *seen) if n}.values(), key=str.casefold)
 
     async def fire_status_rules(self, conv_ids: list[int], caused_by: tuple[str, ...]) -> None:
         """The `status` rules (desk.rules.fire.fire_status) on conversations whose status just

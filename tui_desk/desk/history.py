@@ -251,7 +251,8 @@ def describe(event: Event, zone: dt.tzinfo) -> str:
 
 
 # What a rule's line says for each kind of state event its action records (desk.rules.actions.describe)
-_RULE_SAYS = {"tag": " tagged ", "status": " set status ", "assign": " assigned ", "snooze": " snoozed "}
+_RULE_SAYS = {"tag": " tagged ", "status": " set status ", "assign": " assigned ", "snooze": " snoozed ",
+              "note": " added a note "}
 RULE_GAP = 5  # seconds: a rule records its action's event, then its line, at once
 
 

@@ -11,11 +11,14 @@ the zone the times are shown in.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui_desk.desk.timefmt import format_datetime_short, format_duration, format_when
 from tui_desk.desk.views import QueueRow
 from tui_desk.store.search import SearchError, parse_query
+
+if TYPE_CHECKING:
+    from tui_desk.desk.sla import Sla
 
 DRAFT = "✎draft"
 SCHEDULED = "⏲"  # U+23F2, text presentation: one cell (not the two-cell emoji ⏰)
@@ -49,7 +52,11 @@ def sla_due(row: Marked, now: dt.datetime, *, roomy: bool = False, tight: bool =
     `now` on the wall clock so it stays right as the clock runs: "due 25m", "due Mon 9:30",
     "breached 1h"; roomy: "first response due 25m"; tight (a narrow queue row): "due 1h5m",
     "⚠1h29m". None without a running target."""
-    sla = getattr(row, "sla", None)
+    return sla_due_of(getattr(row, "sla", None), now, roomy=roomy, tight=tight)
+
+
+def sla_due_of(sla: Sla | None, now: dt.datetime, *, roomy: bool = False, tight: bool = False) -> str | None:
+    """sla_due of a conversation's Sla (desk.sla), row or not (`rules test`'s as-if line)."""
     target = sla.next_due() if sla is not None else None
     if target is None or target.due is None:
         return None

@@ -116,6 +116,8 @@ def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
             scheduled_reply_at=dt.datetime.fromtimestamp(r["scheduled_at"], UTC) if r["scheduled_at"] else None,
             sla=slas.get(cid) if slas else None,
             mention_unseen=cid in stored.mention_unseen,
+            waiting_since=(dt.datetime.fromtimestamp(r["waiting_since"], UTC)
+                           if r["waiting_since"] is not None and r["status"] == "open" else None),
         ))
     return out
 

@@ -244,17 +244,6 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
     async def known_tags(self) -> list[str]:
         return await queries.tag_names(self.store)
 
-    async def known_agents(self) -> list[str]:
-        """This agent, the configured team, and the agents seen in the store (assignees, note
-        authors, td:replying: keywords); each name once, whatever its case (the spelling
-        desk.agent_names picks: the config's, else one with capitals), sorted."""
-        names, flags = await queries.agents_seen(self.store)
-        replying = {keywords.decode_name(n) for f in flags for n in keywords.replying_agents(f.split())}
-        clean = [sanitize_line(" ".join(n.split())) for n in (self.config.agent, *self.config.team)]
-        seen = [sanitize_line(" ".join(n.split())) for n in (*names, *replying)]
-        spelling = AgentNames(clean, seen)
-        return sorted({n.casefold(): spelling(n) for n in (*clean, *seen) if n}.values(), key=str.casefold)
-
     async def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         stored = await stored_rows(self.store, ids, self.config)
         now = self.now()

@@ -40,6 +40,14 @@ class QueueRow:
     scheduled_reply_at: dt.datetime | None = None  # a send-later reply waits in the outbox (the first)
     sla: Sla | None = None  # due times and states per [sla] target (desk.sla); None: not computed
     mention_unseen: bool = False  # a teammate's note mentions this agent, not seen yet (desk.mentions)
+    # an open conversation's customer mail still unanswered, the oldest (None: nobody waits)
+    waiting_since: dt.datetime | None = None
+
+    @property
+    def age_from(self) -> dt.datetime:
+        """What the row's age counts from: the customer's wait while they wait (as its reasons'
+        "waiting 17m": the desk's acknowledgement answers nobody), else the newest message."""
+        return self.waiting_since or self.last_date
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,6 +189,33 @@ async def open_conversations_of_customers(store: Store, customer_keys: list[str]
     return [r[0] for r in rows]
 
 
+async def mail_for_acknowledgement(store: StoreReads, message_ids: list[str]) -> dict[str, sqlite3.Row]:
+    """message_id -> (subject, body, in_reply_to, refs_json) of these messages: what the
+    acknowledgement reads of a new conversation's first mail (desk.rules.acknowledge)."""
+    rows = await store.fetchall(
+        "SELECT message_id, subject, body, in_reply_to, refs_json FROM messages"
+        " WHERE message_id IN (SELECT value FROM json_each(?))", (as_json_list(set(message_ids)),))
+    return {r["message_id"]: r for r in rows}
+
+
+async def conversations_of_customers(store: StoreReads, customer_keys: list[str], since: int) -> list[sqlite3.Row]:
+    """(id, customer_key, subject, last_date) of these customers' conversations with mail since `since`."""
+    return await store.fetchall(
+        "SELECT id, customer_key, subject, last_date FROM conversations"
+        " WHERE customer_key IN (SELECT value FROM json_each(?)) AND last_date >= ?",
+        (as_json_list(set(customer_keys)), since))
+
+
+async def waiting_longer(store: StoreReads, since: float, conv_id: int, now: int) -> int:
+    """How many open conversations, not snoozed at `now`, have had a customer waiting since
+    before `since` (conv_id left out): answered before one waiting since then."""
+    row = await store.fetchone(
+        "SELECT count(*) FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL"
+        " AND waiting_since < ? AND id != ? AND snooze_reply = 0 AND (snooze_until IS NULL OR snooze_until <= ?)",
+        (since, conv_id, now))
+    return int(row[0]) if row else 0
+
+
 async def senders_to_classify(store: Store) -> list[tuple[int, str, int]]:
     """(rowid, sender_key, is_agent) of mail whose is_agent follows the sender's address: not
     notes, not our outbox's, not mail filed in a Sent or Notes folder (ours by where it is)."""

@@ -385,7 +385,7 @@ class QueueView(ScrollView, can_focus=True):
         selected = 0 if index != self._cursor else (2 if self.has_focus else 1)
         marked = conv_id in self.selected
         now = self._clock()
-        age = format_age(row.last_date, now)
+        age = format_age(row.age_from, now)  # the customer's wait while they wait (QueueRow.age_from)
         state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status))  # a snooze's "Fri 9:00" changes with the day
         if state and not fits(cols.subject, state):
             state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status, tight=True))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from tui_desk.desk.agent_names import not_an_agent, resolve
 from tui_desk.desk.rules.model import Action
 from tui_desk.desk.when import UNTIL_REPLY, parse_span
 from tui_desk.store.search import STATUSES
@@ -25,7 +26,7 @@ class ActionError(ValueError):
 @dataclass(frozen=True)
 class ActionChecks:
     """What the names in actions are checked against (None: not checked)."""
-    agents: Collection[str] | None = None  # lower case
+    agents: Collection[str] | None = None  # the desk's known agents (DeskCore.known_agents)
     snippets: Collection[str] | None = None
     is_own_address: Callable[[str], bool] | None = None
 
@@ -50,9 +51,15 @@ def parse_action(text: str, checks: ActionChecks) -> Action:
             return Action("assign", text, value="")
         if not who:
             raise ActionError(f"'{text}': assign wants an agent's name (or nobody)")
-        if checks.agents is not None and who.lower() not in checks.agents:
-            known = ", ".join(sorted(checks.agents)) or "none: set team in config.toml"
-            raise ActionError(f"'{text}': unknown agent '{who}' (agents: {known})")
+        if checks.agents is not None:
+            # the one name rule of the app's prompt and the CLI: "alice" is Alice Martin
+            agent = resolve(who, checks.agents)
+            if agent is None:
+                known = ", ".join(sorted(checks.agents, key=str.casefold)) or "none: set team in config.toml"
+                why = not_an_agent(who, checks.agents)
+                said = f"unknown agent '{who}'" if why.endswith("is not a known agent") else why
+                raise ActionError(f"'{text}': {said} (agents: {known})")
+            who = agent
         return Action("assign", text, value=who)
     if verb == "snooze":
         if rest.lower() in UNTIL_REPLY:

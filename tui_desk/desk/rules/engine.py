@@ -11,7 +11,8 @@ rules, the event and the facts the desk gathered (desk.rules.facts) and changes 
   `Event.caused_by`; a rule never fires on an event it caused, directly or through other rules,
   and a chain of rule-caused events stops after MAX_CHAIN links.
 - A rule marked `fallback_reply` (the [autoreply] acknowledgement, desk.rules.acknowledge)
-  replies only when no other rule replies on the same event: one answer, not two.
+  replies only when no other rule replies on the same event: one answer, not two; and its reply
+  is held for a mail that asks nothing (ConversationFacts.acknowledgement_block).
 - Mail the rules would send (reply) to a customer the guards protect (an auto-reply, a list,
   a bounce; desk.rules.guards) is planned but `held`, with the reason, and never sent.
 """
@@ -86,6 +87,8 @@ def plan(rules: Sequence[Rule], event: Event, conv: ConversationFacts) -> list[P
             if action is None:
                 continue
             held = conv.autoreply_block if action.kind == "reply" else None
+            if held is None and action.kind == "reply" and rule.fallback_reply:
+                held = conv.acknowledgement_block  # it acknowledges a question: none was asked
             out.append(PlannedAction(rule.name, action, f"rule '{rule.name}' {describe(action)}", held))
     fallbacks = {r.name for r in rules if r.fallback_reply}
     if any(p.action.kind == "reply" and p.rule not in fallbacks for p in out):

@@ -1,6 +1,6 @@
 """The conversation facts plan() reads, gathered from the store: state, the store's answer to
 each rule's search terms, VIP, business hours, the mail the event is about and the guards'
-verdict on answering it."""
+verdict on answering it (and, for the acknowledgement, whether that mail asks anything)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tui_desk.desk.business_time import business_clock
 from tui_desk.desk.priority import is_vip
+from tui_desk.desk.rules.acknowledge import not_a_question
 from tui_desk.desk.rules.guards import autoreply_block
 from tui_desk.desk.rules.model import ConversationFacts, Event, MessageFacts, Rule
 from tui_desk.mail.parse import read_headers
@@ -86,19 +87,23 @@ async def gather_many(desk: Desk, rules: Sequence[Rule], events: Sequence[Event]
                     matched.setdefault((kind, cid), set()).add(rule.name)
     # the mail of the events whose conversation is there, in the order the loop below meets them
     messages = iter(await _messages(desk, [e for e in events if e.conv_id in states and e.conv_id in rows]))
+    found = [(e, next(messages)) if e.conv_id in states and e.conv_id in rows else (e, None) for e in events]
+    asked = [(e.conv_id, m) for e, m in found if e.kind == "new" and m is not None] if any(
+        r.fallback_reply for r in rules) else []
+    blocks = dict(zip((m.message_id for _, m in asked), await not_a_question(desk, asked)))
     out: list[ConversationFacts | None] = []
-    for event in events:
+    for event, message in found:
         cid = event.conv_id
         if cid not in states or cid not in rows:
             out.append(None)
             continue
         state, row = states[cid], rows[cid]
-        message = next(messages)
         customer = row["customer_key"] or ""
         answered = message or MessageFacts("", customer, ())
         out.append(ConversationFacts(
             id=cid, status=row["status"], tags=frozenset(state.tags), assignee=state.assignee, customer=customer,
             last_date=row["last_date"], vip=is_vip(customer, desk.config.priority),
             business_hours=in_business_hours(desk, event.at), matched=frozenset(matched.get((event.kind, cid), ())),
-            message=message, autoreply_block=autoreply_block(answered, desk.config.is_agent_address)))
+            message=message, autoreply_block=autoreply_block(answered, desk.config.is_agent_address),
+            acknowledgement_block=blocks.get(message.message_id) if message is not None and event.kind == "new" else None))
     return out

@@ -29,8 +29,10 @@ adds `td:rules-done`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from tui_desk.config import Config
 from tui_desk.desk.incident import ack as incident_ack, fixed as incident_fixed, record as incident
 from tui_desk.desk.keywords import RULES_CLAIM, RULES_DONE, rules_claim_keyword
 from tui_desk.desk.rules.acknowledge import with_acknowledgement
@@ -52,12 +54,17 @@ log = logging.getLogger(__name__)
 MAIL_EVENTS = ("new", "customer-reply")
 
 
-def read_rules(desk: Desk) -> RuleSet:
-    """The config's rules, checked against its team and this desk's snippets (RulesError),
-    with the [autoreply] acknowledgement last when the config asks for it."""
-    config = desk.config
-    snippets = [s.name for s in desk.snippets()]
-    checks = checks_for([*config.team, config.agent], snippets, config.is_agent_address)
+async def read_rules(desk: Desk) -> RuleSet:
+    """The config's rules as the desk runs them (rules_of), its store's agents counting: the run,
+    the app, `tui-desk sync` and `tui-desk rules check|test` read them so."""
+    return rules_of(desk.config, [s.name for s in desk.snippets()], await desk.known_agents())
+
+
+def rules_of(config: Config, snippets: Collection[str], agents: Collection[str]) -> RuleSet:
+    """The config's rules, checked against `agents` (the desk's known agents, DeskCore.known_agents:
+    an `assign` names them as the app and the CLI do) and `snippets` (RulesError), with the
+    [autoreply] acknowledgement last when the config asks for it."""
+    checks = checks_for(agents, snippets, config.is_agent_address)
     rules = load_rules(config.rules_path(), checks, required=config.rules_file is not None)
     return with_acknowledgement(rules, config, snippets)  # [autoreply] acknowledge
 

@@ -196,5 +196,7 @@ def load_rules(path: Path, checks: ActionChecks | None = None, *, required: bool
 
 def checks_for(agents: Collection[str], snippets: Collection[str] | None,
                is_own_address: Callable[[str], bool] | None) -> ActionChecks:
-    return ActionChecks(agents={a.lower() for a in agents}, snippets=set(snippets) if snippets is not None else None,
+    """`agents`: the desk's known agents (DeskCore.known_agents: the config's and the store's), which
+    an `assign` resolves against as the app and the CLI do (desk.agent_names.resolve)."""
+    return ActionChecks(agents=list(dict.fromkeys(agents)), snippets=set(snippets) if snippets is not None else None,
                         is_own_address=is_own_address)

@@ -83,6 +83,9 @@ class ConversationFacts:
     matched: frozenset[str]  # rules whose search terms the store matched on this conversation
     message: MessageFacts | None = None
     autoreply_block: str | None = None  # why no automatic mail may go to this customer now (guards)
+    # why the acknowledgement (a fallback_reply rule) does not answer this mail: it asks nothing
+    # (a thank-you, a reply that did not thread; desk.rules.acknowledge.not_a_question)
+    acknowledgement_block: str | None = None
 
 
 @dataclass(frozen=True)

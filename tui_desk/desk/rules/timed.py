@@ -271,3 +271,23 @@ async def _first_copy(session: ClaimSession, message_ids: Sequence[str], conv_id
         if copy is not None:
             return copy
     return None
+
+
+async def not_in_state(desk: Desk, conv_id: int, on: str) -> str | None:
+    """For an SLA event: why the conversation is not in that state now ("is not breached: first
+    response due 3h41m"), None when it is (or the event is no SLA state). `rules test` plans the
+    event all the same, and says it is shown as if."""
+    wanted = next((state for state, kind in SLA_EVENTS.items() if kind == on), None)
+    if wanted is None:
+        return None
+    from tui_desk.desk.markers import sla_due_of
+    from tui_desk.desk.sla import slas_of  # the store's SLA timelines: only for an SLA event
+    sla = (await slas_of(desk, [conv_id])).get(conv_id)
+    if sla is not None and any(t.state == wanted for t in sla.targets):
+        return None
+    state = "breached" if wanted == "breached" else "in warning"
+    if not desk.config.sla.configured():
+        return f"is not {state}: no [sla] targets are set"
+    now = desk.local_now()
+    due = sla_due_of(sla, now, roomy=True)
+    return f"is not {state}: {due or 'no SLA target is running'}"
