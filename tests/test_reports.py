@@ -133,7 +133,7 @@ async def test_a_crafted_history_gives_its_known_figures_through_report_json(tmp
     assert (h["customer_messages"], h["agent_replies"]) == (8, 6)
     assert h["first_response"]["calendar"] == {"count": 5, "median": 3600, "p90": 7200, "mean": 4080.0}
     assert h["next_response"]["calendar"] == {"count": 1, "median": 1800, "p90": 1800, "mean": 1800.0}
-    assert h["closed"] == 4
+    assert (h["closed"], h["closed_without_reply"]) == (4, 0)
     # A 2 h, B 7 h 30, D 48 h 10 (its last close), E 8 d 2 h 10
     assert h["resolution"]["calendar"] == {"count": 4, "median": (27000 + 173400) / 2, "p90": 699000,
                                            "mean": (7200 + 27000 + 173400 + 699000) / 4}
@@ -157,6 +157,7 @@ async def test_a_crafted_history_gives_its_known_figures_through_report_json(tmp
     text = await cli(capsys, *args, "report", "--since", SINCE, "--until", UNTIL, "--by", "agent")
     assert all(len(line) <= 80 for line in text.splitlines()), text
     assert "1 h 00 min" in text and "FCR 50% (2 of 4)" in text and "dan@helpdesk.test" in text
+    assert "Closed 4 (0 without a reply), FCR 50% (2 of 4)" in text
     await desk.close()
 
 
