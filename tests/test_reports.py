@@ -61,8 +61,8 @@ async def crafted(desk: Desk, clock: Clock) -> None:
     A: asked 0, auto-reply 5, note 10, alice answers 60 with snippet refund, closed 120.
     B: asked 30, bob answers 150, asked again 180, bob answers 210, snoozed 240 for 2 h, closed 480.
     C: mail only: asked 60, dan answers 100 (no history).
-    D: asked 1440, alice answers 1500, closed 1560, customer thanks 4320 (reopens, within 7 days),
-       closed 4330.
+    D: asked 1440, alice answers 1500, closed 1560, customer writes again 4320 (reopens, within 7
+       days; a mail that only thanks would not: tests/test_snippet_stats.py), closed 4330.
     E: asked 2000, alice answers 2060, closed 2120, customer again 13640 (after 8 days), closed 13650."""
     await customer(desk, "a1@t", 0, "Ann <ann@a.test>", subject="Refund for order #1")
     await ingest(desk, auto_replied(make_mail("a-auto@t", sender="Desk <support@helpdesk.test>", minutes=5,
@@ -87,7 +87,7 @@ async def crafted(desk: Desk, clock: Clock) -> None:
     await customer(desk, "d1@t", 1440, "Di <di@d.test>", subject="Login")
     await reply(desk, "d2@t", 1500, ["d1@t"])
     await set_status(desk, clock, 1560, "d1@t", "closed")
-    await customer(desk, "d3@t", 4320, "Di <di@d.test>", refs=["d1@t", "d2@t"], body="Thanks!\n")
+    await customer(desk, "d3@t", 4320, "Di <di@d.test>", refs=["d1@t", "d2@t"], body="It fails again.\n")
     await set_status(desk, clock, 4330, "d1@t", "closed")
 
     await customer(desk, "e1@t", 2000, "Ed <ed@e.test>", subject="Export")

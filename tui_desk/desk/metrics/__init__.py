@@ -23,7 +23,9 @@ Definitions (the README copies them)
   message; resolution_net = the same minus the time snoozed or pending (their union, so an
   overlap counts once). Pending runs from a change to pending until the next status change or
   the next customer message.
-- Reopen: a status change from closed to open or pending, or a customer message while closed.
+- Reopen: a status change from closed to open or pending, or a customer message while closed
+  that does more than thank (desk.thanks marks the turn: "thanks, it worked" reopens nothing,
+  so FCR and a snippet's "solved" (asked_again) read a thank-you the same way).
 - Replies to resolve: agent replies up to the close, per closed conversation an agent answered
   (as Zendesk's replies per solved ticket); a close with no agent reply is `closed_without_reply`.
 - Unanswered: conversations with no agent reply that are not closed now (customers still

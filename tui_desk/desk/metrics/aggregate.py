@@ -223,7 +223,7 @@ def _made(key: str | None, business: bool, conversations: int, mail_only: int, u
 _ROW_FIELDS = ("conv_id", "source", "customer_domain", "tags", "assignee", "business", "first_customer_at",
                "customer_messages", "replies", "frt", "frt_business", "frt_agent", "unanswered_since", "closed_at",
                "closed_by", "resolution", "resolution_business", "resolution_net", "resolution_net_business",
-               "replies_to_resolve", "reopens", "reopened_within_7d", "fcr", "first_at", "last_at")
+               "replies_to_resolve", "reopens", "reopened_within_7d", "fcr", "first_at", "last_at", "thanks")
 if ConvMetrics._fields != _ROW_FIELDS or Reply._fields != ("at", "agent", "snippets", "waited_from", "wait",
                                                                   "wait_business"):
     raise ImportError("aggregate._headline unpacks ConvMetrics and Reply in their field order: update it")
@@ -250,7 +250,7 @@ def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, busines
     for row in rows:
         (conv_id, source, _, _, _, _, first, messages, replies, first_response, first_response_b, _, _, closed_at, _,
          resolution, resolution_b, resolution_net, resolution_net_b, rtr, undone, _, resolved_first, first_at,
-         last_at) = row
+         last_at, _) = row
         if first_at is None or last_at is None or last_at < since or first_at >= until:
             continue
         inside = since <= first_at and last_at < until
