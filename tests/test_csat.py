@@ -248,6 +248,49 @@ async def test_a_reply_to_the_survey_without_a_rating_opens_the_conversation(tmp
     await alice.desk.close()
 
 
+async def test_an_answer_dated_before_its_survey_counts_and_a_late_one_says_so(tmp_path, dovecot, mail_user,
+                                                                                 smtp_sink, caplog):
+    """The tryout's customer clock ran 3 minutes slow: the answer's Date was before the survey's
+    and it was dropped as "sent outside the 30 days". An answer names its survey (the token, the
+    In-Reply-To), so it was written after it: it counts. An answer past answer_days is ignored
+    with that reason alone, saying how late it was."""
+    smtp_sink.clear()
+    csat = CsatConfig(enabled=True)
+    dovecot.load_maildir(mail_user, [make_mail("slow@t", subject="Printer", sender="Fa <fa@h.test>"),
+                                     make_mail("late@t", subject="Scanner", sender="Gu <gu@i.test>", minutes=1)])
+    clock = Clock(NOW)
+    alice = await open_agent(tmp_path, "alice", dovecot, mail_user, smtp_sink, clock, csat)
+    await alice.round()
+    slow, late = await conv_of(alice.desk, "slow@t"), await conv_of(alice.desk, "late@t")
+    for conv in (slow, late):
+        await alice.desk.reply(conv, "Fixed it for you.")
+    clock.now += 60
+    await alice.sender.run_due()
+    await alice.desk.set_status([slow, late], "closed")
+    clock.now += 60
+    await alice.round()  # the surveys go at NOW + 2 min on the desk's clock
+    [fa_survey], [gu_survey] = surveys_to(smtp_sink, "fa@h.test"), surveys_to(smtp_sink, "gu@i.test")
+    caplog.set_level(logging.WARNING, logger="tui_desk.desk.csat")
+    # dated NOW - 1 min: 3 minutes before its survey, delivered after it
+    dovecot.deliver(mail_user, answer_by_link(links(fa_survey)["Okay"], "fa-okay@t", "Fa <fa@h.test>", "", -1))
+    clock.now += 600
+    await alice.round()
+    [event] = await csat_events(alice.desk, slow)
+    assert event.data["rating"] == "okay"
+    assert event.at >= NOW + 120  # after its survey in History, whatever the customer's clock said
+    assert not [r for r in caplog.records if "ignored" in r.getMessage()]
+
+    # 31 days after its survey (answer_days 30)
+    dovecot.deliver(mail_user, answer_by_link(links(gu_survey)["Great"], "gu-late@t", "Gu <gu@i.test>", "",
+                                              2 + 31 * 24 * 60))
+    clock.now = NOW + 31 * 86400 + 600
+    await alice.round()
+    assert await csat_events(alice.desk, late) == []
+    [said] = [r.getMessage() for r in caplog.records if "<gu-late@t>" in r.getMessage()]
+    assert said.endswith("ignored: sent 31d after its survey; answers count for 30 days"), said
+    await alice.desk.close()
+
+
 def test_tokens_and_answer_words():
     assert token(b"k", "a@x", "csat.1@x") == token(b"k", "a@x", "csat.1@x")
     assert token(b"k", "a@x", "csat.1@x") != token(b"k", "b@x", "csat.1@x") != token(b"j", "a@x", "csat.1@x")

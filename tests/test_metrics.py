@@ -273,6 +273,30 @@ def test_report_headline_counts_each_item_by_its_own_time():
     assert (h.reopens, h.reopened_conversations) == (0, 0)  # "old" reopened on the 4th, after the period
 
 
+def test_unanswered_is_open_and_never_answered_and_a_close_without_a_reply_is_its_own_figure():
+    """The tryout's "Unanswered 43" held 21 conversations closed without a reply: a lead reads
+    it as customers still waiting (Help Scout / Zendesk: open, no reply). Those closes are
+    `closed_without_reply`, and Replies to resolve (FCR likewise) is over closes an agent
+    answered: a zero-reply close would pull its median to 0."""
+    d2 = at(2, 10)
+    rows = [conversation_metrics(tl, CLOCK) for tl in (
+        Timeline("waiting", turns=(c(d2),)),
+        Timeline("closed-silent", turns=(c(d2 + 60),), status_changes=(s(d2 + H, "closed"),)),
+        Timeline("closed-then-open", turns=(c(d2 + 120),),
+                 status_changes=(s(d2 + H, "closed"), s(d2 + 2 * H, "open"))),
+        Timeline("answered", turns=(c(d2 + 180), a(d2 + 600)), status_changes=(s(d2 + H, "closed"),)),
+        Timeline("two-replies", turns=(c(d2 + 240), a(d2 + 700), c(d2 + 800), a(d2 + 900)),
+                 status_changes=(s(d2 + H, "closed"),)),
+        Timeline("mail-only", turns=(c(d2 + 300),), has_history=False),
+    )]
+    for rep in (report(rows, at(2), at(4)), report(rows, at(2), at(4), by=("agent",))):
+        h = rep.headline
+        assert (h.conversations, h.unanswered, h.closed, h.closed_without_reply) == (6, 3, 3, 1)
+        assert (h.replies_to_resolve.count, h.replies_to_resolve.median) == (2, 1.5)
+        assert (h.fcr_eligible, h.fcr_resolved) == (2, 1)
+        assert rep.to_json()["headline"]["closed_without_reply"] == 1
+
+
 def test_period_bounds_since_inclusive_until_exclusive():
     rows = team_rows()
     d3 = at(3, 10)
@@ -323,7 +347,8 @@ def test_unknown_breakdown_is_refused():
 
 
 GROUP_KEYS = {"key", "conversations", "mail_only_conversations", "unanswered", "customer_messages",
-              "agent_replies", "first_response", "next_response", "closed", "resolution", "resolution_net",
+              "agent_replies", "first_response", "next_response", "closed", "closed_without_reply", "resolution",
+              "resolution_net",
               "replies_to_resolve", "fcr", "reopens", "reopened_conversations"}
 
 

@@ -61,8 +61,8 @@ async def crafted(desk: Desk, clock: Clock) -> None:
     A: asked 0, auto-reply 5, note 10, alice answers 60 with snippet refund, closed 120.
     B: asked 30, bob answers 150, asked again 180, bob answers 210, snoozed 240 for 2 h, closed 480.
     C: mail only: asked 60, dan answers 100 (no history).
-    D: asked 1440, alice answers 1500, closed 1560, customer thanks 4320 (reopens, within 7 days),
-       closed 4330.
+    D: asked 1440, alice answers 1500, closed 1560, customer writes again 4320 (reopens, within 7
+       days; a mail that only thanks would not: tests/test_snippet_stats.py), closed 4330.
     E: asked 2000, alice answers 2060, closed 2120, customer again 13640 (after 8 days), closed 13650."""
     await customer(desk, "a1@t", 0, "Ann <ann@a.test>", subject="Refund for order #1")
     await ingest(desk, auto_replied(make_mail("a-auto@t", sender="Desk <support@helpdesk.test>", minutes=5,
@@ -87,7 +87,7 @@ async def crafted(desk: Desk, clock: Clock) -> None:
     await customer(desk, "d1@t", 1440, "Di <di@d.test>", subject="Login")
     await reply(desk, "d2@t", 1500, ["d1@t"])
     await set_status(desk, clock, 1560, "d1@t", "closed")
-    await customer(desk, "d3@t", 4320, "Di <di@d.test>", refs=["d1@t", "d2@t"], body="Thanks!\n")
+    await customer(desk, "d3@t", 4320, "Di <di@d.test>", refs=["d1@t", "d2@t"], body="It fails again.\n")
     await set_status(desk, clock, 4330, "d1@t", "closed")
 
     await customer(desk, "e1@t", 2000, "Ed <ed@e.test>", subject="Export")
@@ -133,7 +133,7 @@ async def test_a_crafted_history_gives_its_known_figures_through_report_json(tmp
     assert (h["customer_messages"], h["agent_replies"]) == (8, 6)
     assert h["first_response"]["calendar"] == {"count": 5, "median": 3600, "p90": 7200, "mean": 4080.0}
     assert h["next_response"]["calendar"] == {"count": 1, "median": 1800, "p90": 1800, "mean": 1800.0}
-    assert h["closed"] == 4
+    assert (h["closed"], h["closed_without_reply"]) == (4, 0)
     # A 2 h, B 7 h 30, D 48 h 10 (its last close), E 8 d 2 h 10
     assert h["resolution"]["calendar"] == {"count": 4, "median": (27000 + 173400) / 2, "p90": 699000,
                                            "mean": (7200 + 27000 + 173400 + 699000) / 4}
@@ -157,6 +157,7 @@ async def test_a_crafted_history_gives_its_known_figures_through_report_json(tmp
     text = await cli(capsys, *args, "report", "--since", SINCE, "--until", UNTIL, "--by", "agent")
     assert all(len(line) <= 80 for line in text.splitlines()), text
     assert "1 h 00 min" in text and "FCR 50% (2 of 4)" in text and "dan@helpdesk.test" in text
+    assert "Closed 4 (0 without a reply), FCR 50% (2 of 4)" in text
     await desk.close()
 
 

@@ -367,6 +367,49 @@ async def test_help_lists_the_screens_keys_and_the_palette_its_commands(desk):
         assert app.screen is screen and "last 90 days" in text_of(screen, "#reports-title")
 
 
+async def test_help_says_what_each_figure_means_wrapped_at_80x24(desk):
+    """The tryout: `?` on Reports listed keys only; FCR, Resolution (net), Unanswered, Mail
+    only, Reopened were explained nowhere in the app. After the keys: each figure's definition
+    (desk.metrics.definitions, README's words), a long one wrapped under itself."""
+    from tui_desk.desk.metrics.definitions import FIGURES
+    app = make_app(desk)
+    async with app.run_test(size=SMALL) as pilot:
+        await open_reports(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        lines = str(app.screen.query_one("#help-text", Static).render()).splitlines()
+        title = lines.index("What the figures mean")
+        assert title > next(i for i, line in enumerate(lines) if "Shorter period" in line)  # keys first
+        text = " ".join(" ".join(line.split()) for line in lines[title + 1:])
+        for name, meaning in FIGURES:
+            assert f"{name} {' '.join(meaning.split())}" in text, name
+        box = app.screen.query_one("#help")
+        assert box.size.width <= 80 and all(len(line) <= box.content_size.width for line in lines)
+        unanswered = next(i for i, line in enumerate(lines) if line.strip().startswith("Unanswered "))
+        indent = lines[unanswered].index("of those")
+        assert lines[unanswered + 1].startswith(" " * indent) and lines[unanswered + 1].strip()  # hangs under itself
+        await pilot.press("escape")
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert not any("Unanswered" in t for t in titles)  # definitions are no palette commands
+
+
+async def test_the_headline_says_closes_without_a_reply_apart_from_unanswered(desk):
+    """Unanswered is open and never answered; a close with no reply is its own figure."""
+    import datetime as dt
+    ids = await conversation_ids(desk)
+    desk.clock.at(NOW - dt.timedelta(hours=1))  # in the period, which ends now
+    await desk.set_status([ids["norway"]], "closed")  # nobody answered it
+    desk.clock.at(NOW)
+    app = make_app(desk)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_reports(pilot)
+        headline = text_of(screen, "#reports-headline").splitlines()
+        assert "Conversations 9  Unanswered 1" in headline
+        assert "Closed, no reply 1" in headline
+
+
 async def test_the_palette_opens_the_reports(desk):
     app = make_app(desk)
     async with app.run_test(size=WIDE) as pilot:

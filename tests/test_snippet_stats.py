@@ -321,3 +321,79 @@ def test_the_snippets_config(tmp_path):
         path.write_text(f"[snippets.values]\n{bad}\n")
         with pytest.raises(ConfigError, match=said):
             load_config(path)
+
+
+# -- a thank-you after the snippet's answer (the tryout's #46: password-reset solved 0% while FCR
+# said 100% and the survey "great"): desk.thanks is the one rule, read by FCR and "solved" alike
+
+THANKS = {"en": "Thanks, it worked!\n\nBest,\nLukas", "ru": "Спасибо, всё получилось!",
+          "zh": "谢谢，问题解决了！", "more": "Thanks, but it still does not work."}
+
+
+async def test_a_thank_you_after_the_snippets_answer_leaves_it_solved_as_fcr_does(tmp_path):
+    from tests.clock import Clock
+    from tests.mailfactory import BASE, make_mail
+    from tui_desk.config import Config
+    from tui_desk.desk.service import Desk
+    from tui_desk.mail.parse import parse_message
+    from tui_desk.store import events as store_events, ingest as store_ingest
+    from tui_desk.store.events import Event, new_event_id
+    from tui_desk.store.queries import thread_message_ids
+
+    config = Config(agent="alice", agent_addresses=("*@helpdesk.test",))
+    clock = Clock(BASE.timestamp())
+    desk = await Desk.open(tmp_path / "t.db", config, clock=clock)
+    mails = []
+    for n, (lang, text) in enumerate(THANKS.items()):
+        start = n * 600
+        mails += [make_mail(f"{lang}@c.test", subject=f"Cannot log in ({lang})", sender=f"C{n} <{lang}@c.test>",
+                            minutes=start, body="The reset link does not work.\n"),
+                  make_mail(f"{lang}-reply@helpdesk.test", subject=f"Re: Cannot log in ({lang})",
+                            sender="Alice <agent1@helpdesk.test>", to=f"{lang}@c.test", in_reply_to=f"{lang}@c.test",
+                            refs=[f"{lang}@c.test"], minutes=start + 30, body="Here is a new link.\n"),
+                  make_mail(f"{lang}-thanks@c.test", subject=f"Re: Cannot log in ({lang})",
+                            sender=f"C{n} <{lang}@c.test>", in_reply_to=f"{lang}-reply@helpdesk.test",
+                            refs=[f"{lang}@c.test", f"{lang}-reply@helpdesk.test"], minutes=start + 60,
+                            body=text + "\n\nOn Monday Alice wrote:\n> Here is a new link.\n")]
+    items = [store_ingest.NewMessage(raw=r, parsed=p, is_agent=config.is_agent_address(p.sender.key))
+             for r, p in ((r, parse_message(r)) for r in mails)]
+    await desk.refresh((await store_ingest.ingest(desk.store, items)).conversations)
+    threads = await thread_message_ids(desk.store)
+    ids = {lang: next(c for c, m in threads.items() if f"{lang}@c.test" in m) for lang in THANKS}
+    anchors = await store_events.anchors(desk.store, list(ids.values()))
+    replies = []
+    for n, lang in enumerate(THANKS):
+        at = int(BASE.timestamp()) + (n * 600 + 30) * 60
+        replies.append(Event(new_event_id(at), at, "alice", "reply", anchors[ids[lang]],
+                             {"message_id": f"{lang}-reply@helpdesk.test", "reply_all": False,
+                              "snippets": [{"name": "password-reset", "hash": None}]}))
+    async with desk.store.transaction():
+        await store_events.record(desk.store, replies)
+    for n, lang in enumerate(THANKS):  # closed after the customer's mail, with no other reply
+        clock.now = BASE.timestamp() + (n * 600 + 90) * 60
+        await desk.set_status([ids[lang]], "closed")
+    clock.now = BASE.timestamp() + 3 * 86400
+
+    [found] = [s for s in await desk.snippet_stats() if s.name == "password-reset"]
+    assert (found.conversations, found.solved, found.closed) == (4, 3, 4)  # all but "still does not work"
+    since, until = int(BASE.timestamp()) - 60, int(clock.now)
+    report = await desk.report(since, until, ("snippet",), False)
+    [group] = [g for g in report.breakdowns["snippet"] if g.key == "password-reset"]
+    assert (group.fcr_eligible, group.fcr_resolved) == (4, 4)  # FCR: one reply, no reopen, each
+    await desk.close()
+
+
+def test_a_thank_you_while_closed_reopens_nothing_and_keeps_fcr_and_solved():
+    """Closed after the answer, then the customer's thank-you (the queue opens it, the agent
+    closes it again): no reopen, FCR kept, solved; any other mail reopens as before."""
+    thanked = Timeline("t", turns=(Turn(0, C), Turn(100, A, "alice", R), Turn(300, C, thanks=True)),
+                       status_changes=(StatusChange(150, "closed", "alice"), StatusChange(400, "closed", "alice")))
+    asked = Timeline("a", turns=(Turn(0, C), Turn(100, A, "alice", R), Turn(300, C)),
+                     status_changes=(StatusChange(150, "closed", "alice"), StatusChange(400, "closed", "alice")))
+    t, a = conversation_metrics(thanked), conversation_metrics(asked)
+    assert (t.reopens, t.fcr, t.closed_at, t.thanks) == ((), True, 150, (300,))
+    assert (len(a.reopens), a.fcr, a.closed_at, a.thanks) == (1, False, 400, ())
+    found = by_name(compute([t, a], names=["refund"]))["refund"]
+    assert (found.conversations, found.solved, found.reopened) == (2, 1, 1)
+    from tui_desk.desk.report_data import decode
+    assert decode(encode(t)) == t  # the cache keeps the mark

@@ -69,14 +69,35 @@ def test_the_demo_shows_sla_and_csat_in_a_real_terminal(terminals):
     assert marked and all(re.match(r"\s+\S.{8,}", row) for row in marked), screen
 
     term.keys("D")
-    screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s, timeout=30,
-                           what="the Reports screen, read")
+    by_agent_said = re.compile(r"CSAT by agent .*(Alice Martin|Bob Okafor|Chen Wei) \d(\.\d)? \(\d+, \d+% great\)")
+    # the demo's start-up notice ("Automatic reply sent to …") may cover the line's end a while
+    screen = term.wait_for(lambda s: "Frequent questions:" in s and "reading…" not in s and by_agent_said.search(s),
+                           timeout=30, what="the Reports screen, read, CSAT by agent uncovered")
     assert re.search(r"CSAT \d+ · \d+% great · mean \d", screen), screen
     by_agent = next(line for line in screen.splitlines() if "CSAT by agent" in line)
     assert re.search(r"(Alice Martin|Bob Okafor|Chen Wei) \d(\.\d)? \(\d+, \d+% great\)", by_agent), by_agent
     questions = screen.split("Frequent questions:")[1].splitlines()
     assert re.match(r"\s+\d+ \S", questions[1]), "the questions keep rows below their title"
+    # the demo's closes nobody answered are no "Unanswered" (open, never answered): said apart
+    assert re.search(r"Unanswered \d+", screen) and re.search(r"Closed, no reply \d+", screen), screen
 
+    # `?`: the keys, then what each figure means, wrapped inside the 80 columns
+    term.keys("?")
+    term.wait_for("What the figures mean", what="the figures' definitions under the keys")
+    def defined(s: str) -> bool:
+        return "Unanswered" in s and "customers waiting" in s
+    screen = term.screen()
+    for _ in range(40):  # down a line at a time (a burst of keys scrolls less): the definitions follow the keys
+        if defined(screen):
+            break
+        term.keys("j")
+        screen = term.wait_for(lambda s, before=screen: s != before, what="the help scrolled a line")
+    assert defined(screen), screen
+    assert all(len(line) <= 80 for line in screen.splitlines())
+    said = " ".join(" ".join(line.split("│")[1].split()) for line in screen.splitlines() if line.count("│") >= 2)
+    assert "the ones still open that no agent has answered" in said, screen
+    term.keys("Escape")
+    term.wait_for(lambda s: "Esc closes" not in s and "Frequent questions:" in s, what="the help closed")
     term.keys("Escape")
     term.wait_gone("Frequent questions:")
     term.keys("S")

@@ -200,8 +200,9 @@ def report_lines(report: Any, by: tuple[str, ...], zone: dt.tzinfo | None) -> li
                  f"unanswered {h.unanswered})")
     lines.append(f"Customer messages {h.customer_messages}, agent replies {h.agent_replies}")
     rate = "-" if h.fcr_rate is None else f"{h.fcr_rate * 100:.0f}%"
-    lines.append(f"Closed {h.closed}, FCR {rate} ({h.fcr_resolved} of {h.fcr_eligible}), "
-                 f"reopens {h.reopens} ({counted(h.reopened_conversations, 'conversation')})")
+    lines.append(f"Closed {h.closed} ({h.closed_without_reply} without a reply), "
+                 f"FCR {rate} ({h.fcr_resolved} of {h.fcr_eligible})")
+    lines.append(f"Reopens {h.reopens} ({counted(h.reopened_conversations, 'conversation')})")
     lines += ["", f"{'':<24}{'count':>6}{'median':>15}{'p90':>15}{'mean':>15}"]
     for label, d in (("First response", h.first_response), ("Next response", h.next_response),
                      ("Resolution", h.resolution), ("Resolution (net)", h.resolution_net)):

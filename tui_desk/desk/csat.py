@@ -26,8 +26,9 @@ Answering works in any mail client:
   great / okay / bad. The rest of the text (quotes left out) is the comment.
 
 Intake. The parser marks such mail not-a-turn (mail.survey): it does not reopen the
-conversation, start a wait or move it in the queue. After a pass, each answer within
-`answer_days` of its survey becomes a `csat` event on the survey's conversation, with data
+conversation, start a wait or move it in the queue. After a pass, each answer dated within
+`answer_days` after its survey (or before it: the customer's clock; it names the survey, so it
+came after it) becomes a `csat` event on the survey's conversation, with data
 exactly {"rating", "score", "comment", "agent", "snippets", "survey"} (agent and snippets as the
 survey recorded them at its time). The event id is derived from the answer's Message-ID and the
 client claims the answer mail first: one event across a team. A rating of bad with a comment
@@ -61,6 +62,8 @@ from tui_desk.desk.commands import CommandError
 from tui_desk.desk.keywords import CSAT_CLAIM, CSAT_DONE, csat_claim_keyword
 from tui_desk.desk.priority import BAD_RATING_TAG
 from tui_desk.desk.quoting import split_quoted
+from tui_desk.desk.timefmt import format_duration
+from tui_desk.desk.wording import counted
 from tui_desk.mail.survey import (RATINGS, TOKEN_LENGTH, answer_address, comment_after_rating, delivered_to,
                                   is_survey_id, rating_in, survey_message_id, token_in)
 from tui_desk.sanitize import sanitize_line
@@ -370,8 +373,12 @@ class SurveyRunner:
             rating, comment = found_rating, comment_after_rating(text)
         else:
             return None  # an auto-reply or a bounce: not an answer
-        if mail.at < survey.at or mail.at > survey.at + days * 86400:
-            self._ignore(mail, f"sent outside the {days} days its survey can be answered in")
+        # no lower bound: an answer names its survey (the token, the In-Reply-To), so it was
+        # written after it; a Date before the survey is the customer's clock (the tryout's ran
+        # 3 minutes slow and its answer was lost)
+        if mail.at > survey.at + days * 86400:
+            self._ignore(mail, f"sent {format_duration(mail.at - survey.at)} after its survey; answers count "
+                               f"for {counted(days, 'day')}")
             return None
         if survey.conv_id is not None and mail.conv_id != survey.conv_id:
             await self._join(mail, survey.conv_id)
@@ -408,7 +415,9 @@ class SurveyRunner:
                 "survey": survey.message_id}
         async with desk.store.transaction():
             if not await store_csat.has_event(desk.store, eid):
-                await store_events.record(desk.store, [Event(eid, mail.at, desk.agent, "csat", survey.anchor, data)])
+                # never before its survey in History (a customer's slow clock)
+                at = max(mail.at, survey.at)
+                await store_events.record(desk.store, [Event(eid, at, desk.agent, "csat", survey.anchor, data)])
         self.recorded += 1
         log.info("csat: <%s> answered survey <%s>: %s", sanitize_line(mail.message_id), survey.message_id, rating)
         if rating == "bad" and comment and survey.conv_id is not None:

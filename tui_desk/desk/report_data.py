@@ -5,7 +5,8 @@ Turns (desk.metrics.Turn) come from the conversation's messages:
 - an agent's mail (is_agent) that a forward event names is `forward`, else `agent`: its agent,
   time and snippets are the reply event's (the time it was sent) when one names it, else the
   sender's address and the mail's date;
-- any other mail is `customer`.
+- any other mail is `customer`, marked `thanks` when its own words only thank (desk.thanks: the
+  one rule; FCR, reopens and a snippet's "solved" read the mark).
 Events whose mail is not in the store still count: a reply event is an `agent` turn at its time
 (forward / note / autoreply / survey likewise as their roles), so a store without the Sent
 folder agrees with one that has it.
@@ -27,6 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from tui_desk.desk.metrics import ConvMetrics, Reopen, Reply, SnoozeSpan, StatusChange, Timeline, Turn
 from tui_desk.desk.metrics.timeline import undone
+from tui_desk.desk.thanks import only_thanks
 from tui_desk.store.report_cache import ConversationSource, EventRow
 
 ENCODING = 1  # of encode(); part of the cache key with metrics.METRICS_VERSION
@@ -82,7 +84,7 @@ def timeline(src: ConversationSource) -> Timeline:
                 role = _EVENT_ROLES[e.kind] if e.kind in ("forward", "note", "autoreply") else "agent"
                 turns.append(Turn(e.at, role, e.agent, _snippet_names(d) if role == "agent" else ()))
         else:
-            turns.append(Turn(m.at, "customer"))
+            turns.append(Turn(m.at, "customer", thanks=only_thanks(m.excerpt)))
             customer_times.append(m.at)
     for e, d in decoded:
         event_role = _EVENT_ROLES.get(e.kind)
@@ -133,7 +135,7 @@ def encode(m: ConvMetrics) -> bytes:
         tuple(m.customer_messages), replies, m.frt, m.frt_business, m.frt_agent, m.unanswered_since,
         m.closed_at, m.closed_by, m.resolution, m.resolution_business, m.resolution_net,
         m.resolution_net_business, m.replies_to_resolve, reopens, m.reopened_within_7d, m.fcr, m.first_at,
-        m.last_at))
+        m.last_at, tuple(m.thanks)))
 
 
 _reply = Reply._make

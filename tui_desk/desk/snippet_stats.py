@@ -12,7 +12,8 @@ it" is after the last reply in the period that used it (time t):
 - conversations: the conversations answered with it (those with history: mail alone never
   names a snippet).
 - solved: the conversation is closed now, by a close at or after t, and no customer mail came
-  after t. solved_share = solved / conversations.
+  after t but a thank-you (desk.thanks: the rule FCR reads too; metrics.timeline.asked_again).
+  solved_share = solved / conversations.
 - closed: a close at or after t (the close that left it closed, or one a reopen undid).
   reopened: one of those closes was undone (customer mail or a status change: metrics' reopen).
   reopen_rate = reopened / closed.
@@ -31,7 +32,7 @@ Suggestions (`suggest`, thresholds in config [snippets]):
 - new snippet: a frequent-question group (desk.questions) whose most used snippet is missing or
   solves less than `good_share` of its conversations is offered a snippet draft made from the
   agents' best real answer: among the group's conversations solved by their last agent reply
-  (closed, no customer mail after it), the one closed fastest after the customer first wrote
+  (closed, no customer mail after it but a thank-you), the one closed fastest after the customer first wrote
   (ties: fastest after that reply, then the conversation number); the reply's own words
   (quotes cut), the customer's first name as {{customer_first_name}}.
 - self-service: a snippet with a `kb:` URL whose question group is one of the frequent ones
@@ -50,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from tui_desk.desk import metrics
 from tui_desk.desk.metrics.stats import stats
+from tui_desk.desk.metrics.timeline import asked_again
 
 if TYPE_CHECKING:
     from tui_desk.config import SnippetsConfig
@@ -59,9 +61,9 @@ if TYPE_CHECKING:
 
 CSAT_SCORES = {"great": 3, "okay": 2, "bad": 1}
 _F = metrics.ConvMetrics._fields
-_CONV_ID, _SOURCE, _FIRST_CUSTOMER, _CUSTOMERS, _REPLIES, _CLOSED_AT, _REOPENS = (
+_CONV_ID, _SOURCE, _FIRST_CUSTOMER, _CUSTOMERS, _REPLIES, _CLOSED_AT, _REOPENS, _THANKS = (
     _F.index(f) for f in ("conv_id", "source", "first_customer_at", "customer_messages", "replies", "closed_at",
-                          "reopens"))
+                          "reopens", "thanks"))
 _R_AT, _R_SNIPPETS = metrics.Reply._fields.index("at"), metrics.Reply._fields.index("snippets")
 _REOPEN_CLOSED_AT = metrics.Reopen._fields.index("closed_at")
 
@@ -145,7 +147,7 @@ def compute(rows: Iterable[tuple[Any, ...]], votes: Iterable[CsatVote] = (), *,
             reopened = any(c >= t for c in undone)
             if closed_now:
                 tally.close_times.append(closed_at - t)
-                if not any(c > t for c in customers):
+                if not asked_again(customers, row[_THANKS], t):
                     tally.solved += 1
             if closed_now or reopened:
                 tally.closed += 1
@@ -296,7 +298,7 @@ def best_answer(rows: Iterable[metrics.ConvMetrics]) -> tuple[int, float] | None
         if not before:
             continue
         last = before[-1]
-        if any(c > last.at for c in row.customer_messages):
+        if asked_again(row.customer_messages, row.thanks, last.at):
             continue
         key = (row.closed_at - row.first_customer_at, row.closed_at - last.at, int(row.conv_id), last.at)
         if best is None or key < best:

@@ -24,6 +24,10 @@ class MessageRow:
     is_note: bool
     auto_submitted: bool
     sender_key: str
+    excerpt: str = ""  # a customer mail's text, its first EXCERPT_CHARS (desk.thanks reads it)
+
+
+EXCERPT_CHARS = 2000  # a thank-you and the start of the quote under it; longer mail says more
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +80,14 @@ async def sources(store: Store, conv_ids: Iterable[int]) -> dict[int, Conversati
         if src is not None:
             src.tags.append(r[1])
     for r in await _tuples(
-            store, "SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted, sender_key"
+            store, "SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted, sender_key,"
+            f" CASE WHEN is_agent = 0 AND is_note = 0 AND auto_submitted = 0 THEN substr(body, 1, {EXCERPT_CHARS}) END"
             " FROM messages WHERE conv_id IN (SELECT value FROM json_each(?))"
             " ORDER BY conv_id, coalesce(date, added_at), id", (ids,)):
         src = out.get(int(r[0]))
         if src is not None:
             src.messages.append(MessageRow(wire_message_id(r[1]), int(r[2]), bool(r[3]), bool(r[4]), bool(r[5]),
-                                           r[6] or ""))
+                                           r[6] or "", r[7] or ""))
     for r in await _tuples(
             store, "SELECT t.conv_id, e.at, e.agent, e.kind, e.data_json FROM thread_ids t"
             " JOIN events e ON e.anchor = t.msgid"

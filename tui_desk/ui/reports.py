@@ -35,6 +35,7 @@ from textual.widgets import Footer, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
 from tui_desk.desk.metrics import Heatmap, LocalTime, Report, Staffing
+from tui_desk.desk.metrics.definitions import FIGURES
 from tui_desk.desk.timefmt import MONTHS, WEEKDAYS, format_duration
 from tui_desk.ui import registry
 from tui_desk.ui.help import hanging
@@ -56,6 +57,7 @@ TRENDS_WIDTH = 80
 LEVELS = 9  # heatmap cells show 1..9: their load against the busiest hour's
 NOTHING = "–"
 TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}
+FIGURES_TITLE = "What the figures mean"  # `?`'s section after the keys
 
 
 # --- what the figures say, as text ------------------------------------------------------------
@@ -81,9 +83,10 @@ def day_text(when: dt.datetime, now: dt.datetime) -> str:
 
 
 def headline_content(report: Report, business: bool) -> Content:
-    """Five or six lines: median and p90 of first response and net resolution, then FCR, replies
-    to resolve, reopened, conversations, unanswered, and how many are known from mail only (no
-    history: mail tells their first response, not their close)."""
+    """Five to seven lines: median and p90 of first response and net resolution, then FCR, replies
+    to resolve, reopened, conversations, unanswered (open, never answered), closes without a
+    reply (when there are), and how many are known from mail only (no history: mail tells their
+    first response, not their close). The labels are those of desk.metrics.definitions."""
     g = report.headline
 
     def times(d: Durations) -> tuple[str, str]:
@@ -101,6 +104,8 @@ def headline_content(report: Report, business: bool) -> Content:
         ("  Reopened ", label), str(g.reopened_conversations), "\n",
         ("Conversations ", label), str(g.conversations), ("  Unanswered ", label), str(g.unanswered),
     ]
+    if g.closed_without_reply:  # not waiting, and not resolved by anybody's answer either
+        parts += ["\n", ("Closed, no reply ", label), str(g.closed_without_reply)]
     if g.mail_only_conversations:  # no history: their closes, FCR and reopens are unknown
         parts += ["\n", ("Mail only ", "bold $text-warning"), (str(g.mail_only_conversations), "bold $text-warning"),
                   (" (no history: closes unknown)", "$text-muted")]
@@ -439,10 +444,13 @@ class ReportsScreen(Screen[None]):
         self.query_one("#reports-trends").display = width >= TRENDS_WIDTH
 
     def help_groups(self) -> list[registry.Group]:
-        """`?` on this screen: its own keys first (DeskApp.help_sections)."""
-        return registry.reports_groups()
+        """`?` on this screen: its own keys (DeskApp.help_sections), then what each figure means
+        (desk.metrics.definitions: README's words), each wrapped under itself (ui.help.hanging)."""
+        return [*registry.reports_groups(), registry.Group(FIGURES_TITLE, [], extra=list(FIGURES))]
 
-    palette_groups = help_groups  # the palette offers the same (DeskApp._palette_commands)
+    def palette_groups(self) -> list[registry.Group]:
+        """The palette offers the screen's keys (DeskApp._palette_commands), no definitions."""
+        return registry.reports_groups()
 
     # --- the period -------------------------------------------------------------------------
 

@@ -23,8 +23,13 @@ Definitions (the README copies them)
   message; resolution_net = the same minus the time snoozed or pending (their union, so an
   overlap counts once). Pending runs from a change to pending until the next status change or
   the next customer message.
-- Reopen: a status change from closed to open or pending, or a customer message while closed.
-- Replies to resolve: agent replies up to the close, per closed conversation.
+- Reopen: a status change from closed to open or pending, or a customer message while closed
+  that does more than thank (desk.thanks marks the turn: "thanks, it worked" reopens nothing,
+  so FCR and a snippet's "solved" (asked_again) read a thank-you the same way).
+- Replies to resolve: agent replies up to the close, per closed conversation an agent answered
+  (as Zendesk's replies per solved ticket); a close with no agent reply is `closed_without_reply`.
+- Unanswered: conversations with no agent reply that are not closed now (customers still
+  waiting: Help Scout's and Zendesk's unanswered / unreplied are open tickets).
 - FCR: of closed conversations with >= 1 agent reply, those closed after exactly one agent reply
   and with no reopen within 7 days (604800 s) of the close it undid. A close less than 7 days
   before the data ends may still be reopened: its FCR is provisional.
@@ -43,11 +48,11 @@ JSON keys of `Report.to_json()` (durations in seconds, times ISO 8601 in the rep
 | `headline` | a GROUP over the whole period |
 | `breakdowns` | {by: [GROUP, ...]} for each requested `by` (agent, tag, snippet, domain, day, week), sorted by key, null last |
 | GROUP `key` | the group's key (null: none / the headline) |
-| GROUP `conversations`, `mail_only_conversations`, `unanswered` | first customer message in the period: all / without history / no agent reply yet |
+| GROUP `conversations`, `mail_only_conversations`, `unanswered` | first customer message in the period: all / without history / no agent reply yet and not closed now |
 | GROUP `customer_messages`, `agent_replies` | sent in the period |
 | GROUP `first_response`, `next_response`, `resolution`, `resolution_net` | {`calendar`: STATS, `business`: STATS or null} |
-| GROUP `closed` | conversations closed in the period |
-| GROUP `replies_to_resolve` | STATS over conversations closed in the period |
+| GROUP `closed`, `closed_without_reply` | conversations closed in the period / of those, closed with no agent reply |
+| GROUP `replies_to_resolve` | STATS over conversations closed in the period with an agent reply |
 | GROUP `fcr` | {`eligible`, `resolved`, `rate`} (rate null when eligible is 0) |
 | GROUP `reopens`, `reopened_conversations` | reopens in the period / distinct conversations |
 | STATS | {`count`, `median`, `p90`, `mean`} (null when count is 0) |

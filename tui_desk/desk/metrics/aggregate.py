@@ -2,12 +2,15 @@
 
 Which conversation counts where (an item is counted when its own time is in the period):
 - conversations, unanswered, mail_only_conversations, first_response: conversations whose first
-  customer message is in the period (first_response: those answered; unanswered: not yet).
+  customer message is in the period (first_response: those answered; unanswered: no agent reply
+  yet and not closed now: the customers still waiting, as Help Scout and Zendesk count them).
 - customer_messages: customer messages sent in the period; agent_replies: replies sent in it.
 - next_response: waits whose customer message (the first of the wait) is in the period and that
   an agent reply ended (the first wait of a conversation is its first response, not counted here).
-- closed, resolution, resolution_net, replies_to_resolve, fcr: conversations whose closing (the
-  close that left them closed) is in the period; resolution needs a first customer message.
+- closed, closed_without_reply, resolution, resolution_net, replies_to_resolve, fcr:
+  conversations whose closing (the close that left them closed) is in the period; resolution
+  needs a first customer message; closed_without_reply: no agent reply before that close;
+  replies_to_resolve and fcr: only those an agent answered (a zero-reply close is in neither).
 - reopens: reopens in the period; reopened_conversations: distinct conversations they reopened.
 
 Breakdowns (`by`), the key of each item:
@@ -72,6 +75,7 @@ class Group:
     first_response: Durations
     next_response: Durations
     closed: int
+    closed_without_reply: int
     resolution: Durations
     resolution_net: Durations
     replies_to_resolve: Stats
@@ -86,7 +90,8 @@ class Group:
                 "mail_only_conversations": self.mail_only_conversations, "unanswered": self.unanswered,
                 "customer_messages": self.customer_messages, "agent_replies": self.agent_replies,
                 "first_response": self.first_response.to_json(), "next_response": self.next_response.to_json(),
-                "closed": self.closed, "resolution": self.resolution.to_json(),
+                "closed": self.closed, "closed_without_reply": self.closed_without_reply,
+                "resolution": self.resolution.to_json(),
                 "resolution_net": self.resolution_net.to_json(),
                 "replies_to_resolve": self.replies_to_resolve.to_json(),
                 "fcr": {"eligible": self.fcr_eligible, "resolved": self.fcr_resolved, "rate": self.fcr_rate},
@@ -186,18 +191,20 @@ def _group(key: str | None, f: Facts, business: bool) -> Group:
     # the wait its reply ended, resolved a resolution (and so a net one); a close its replies_to_resolve.
     return _made(
         key, business, len(conv), sum(1 for _, _, row in conv if row.source == "mail"),
-        sum(1 for _, _, row in conv if row.frt is None), len(f.get("msg", ())), len(f.get("reply", ())),
+        sum(1 for _, _, row in conv if row.frt is None and row.closed_at is None), len(f.get("msg", ())),
+        len(f.get("reply", ())),
         [row.frt for _, _, row in frt], [row.frt_business for _, _, row in frt],
         [r.wait for _, r, _ in nxt], [r.wait_business for _, r, _ in nxt], len(close),
+        sum(1 for _, _, row in close if not row.replies_to_resolve),
         [row.resolution for row in resolved], [row.resolution_business for row in resolved],
         [row.resolution_net for row in resolved], [row.resolution_net_business for row in resolved],
-        [row.replies_to_resolve for _, _, row in close], [row.fcr for _, _, row in close if row.fcr is not None],
+        [row.replies_to_resolve for _, _, row in close if row.replies_to_resolve], [row.fcr for _, _, row in close if row.fcr is not None],
         len(reopen), len({row.conv_id for _, _, row in reopen}))
 
 
 def _made(key: str | None, business: bool, conversations: int, mail_only: int, unanswered: int,
           customer_messages: int, agent_replies: int, frt: list[Any], frt_business: list[Any], nxt: list[Any],
-          nxt_business: list[Any], closed: int, resolution: list[Any], resolution_business: list[Any],
+          nxt_business: list[Any], closed: int, closed_without_reply: int, resolution: list[Any], resolution_business: list[Any],
           net: list[Any], net_business: list[Any], replies_to_resolve: list[Any], fcr: list[bool], reopens: int,
           reopened: int) -> Group:
     """A Group from its counts and value lists (the order of a list's values does not matter)."""
@@ -205,7 +212,7 @@ def _made(key: str | None, business: bool, conversations: int, mail_only: int, u
         return Durations(stats(cal), stats([v for v in bus if v is not None]) if business else None)
     return Group(
         key, conversations, mail_only, unanswered, customer_messages, agent_replies,
-        durations(frt, frt_business), durations(nxt, nxt_business), closed,
+        durations(frt, frt_business), durations(nxt, nxt_business), closed, closed_without_reply,
         durations(resolution, resolution_business), durations(net, net_business), stats(replies_to_resolve),
         len(fcr), sum(fcr), sum(fcr) / len(fcr) if fcr else None, reopens, reopened)
 
@@ -216,7 +223,7 @@ def _made(key: str | None, business: bool, conversations: int, mail_only: int, u
 _ROW_FIELDS = ("conv_id", "source", "customer_domain", "tags", "assignee", "business", "first_customer_at",
                "customer_messages", "replies", "frt", "frt_business", "frt_agent", "unanswered_since", "closed_at",
                "closed_by", "resolution", "resolution_business", "resolution_net", "resolution_net_business",
-               "replies_to_resolve", "reopens", "reopened_within_7d", "fcr", "first_at", "last_at")
+               "replies_to_resolve", "reopens", "reopened_within_7d", "fcr", "first_at", "last_at", "thanks")
 if ConvMetrics._fields != _ROW_FIELDS or Reply._fields != ("at", "agent", "snippets", "waited_from", "wait",
                                                                   "wait_business"):
     raise ImportError("aggregate._headline unpacks ConvMetrics and Reply in their field order: update it")
@@ -228,6 +235,7 @@ def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, busines
     keeps only the values: no facts, and each row can be dropped once read. A row wholly inside
     the period (first_at and last_at, its earliest and latest times, in it) has every item in it."""
     conversations = mail_only = unanswered = customer_messages = agent_replies = closed = reopens = 0
+    closed_without_reply = 0
     frt: list[Any] = []
     frt_b: list[Any] = []
     nxt: list[Any] = []
@@ -242,7 +250,7 @@ def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, busines
     for row in rows:
         (conv_id, source, _, _, _, _, first, messages, replies, first_response, first_response_b, _, _, closed_at, _,
          resolution, resolution_b, resolution_net, resolution_net_b, rtr, undone, _, resolved_first, first_at,
-         last_at) = row
+         last_at, _) = row
         if first_at is None or last_at is None or last_at < since or first_at >= until:
             continue
         inside = since <= first_at and last_at < until
@@ -251,7 +259,8 @@ def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, busines
             if source == "mail":
                 mail_only += 1
             if first_response is None:
-                unanswered += 1
+                if closed_at is None:
+                    unanswered += 1
             else:
                 frt.append(first_response)
                 frt_b.append(first_response_b)
@@ -279,7 +288,10 @@ def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, busines
                 res_b.append(resolution_b)
                 net.append(resolution_net)
                 net_b.append(resolution_net_b)
-            to_resolve.append(rtr)
+            if rtr:
+                to_resolve.append(rtr)
+            else:
+                closed_without_reply += 1
             if resolved_first is not None:
                 fcr.append(resolved_first)
         if undone:  # kind reopen
@@ -288,7 +300,8 @@ def _headline(rows: Iterable[Sequence[Any]], since: float, until: float, busines
                 reopens += n
                 reopened.add(conv_id)
     return _made(None, business, conversations, mail_only, unanswered, customer_messages, agent_replies, frt, frt_b,
-                 nxt, nxt_b, closed, res, res_b, net, net_b, to_resolve, fcr, reopens, len(reopened))
+                 nxt, nxt_b, closed, closed_without_reply, res, res_b, net, net_b, to_resolve, fcr, reopens,
+                 len(reopened))
 
 
 def _snippets_used(row: ConvMetrics) -> Keys:

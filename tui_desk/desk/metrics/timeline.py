@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, TypedDict, TypeVar
 if TYPE_CHECKING:  # only the type: the metrics stay pure functions, no import of the clock at run time
     from tui_desk.desk.business_time import BusinessClock
 
-METRICS_VERSION = 1
+METRICS_VERSION = 2  # 2: a customer's thank-you (Turn.thanks) reopens nothing; ConvMetrics.thanks
 REOPEN_WINDOW = 7 * 86400  # FCR: a reopen within this many seconds of the close it undid
 
 ROLES = ("customer", "agent", "note", "auto", "forward", "survey")
@@ -30,11 +30,13 @@ CUSTOMER = "customer"  # a customer's own message; an out-of-office from them is
 @dataclass(frozen=True)
 class Turn:
     """A message or entry in the conversation. role: customer | agent | note | auto | forward | survey.
-    agent: who wrote it (agents' turns); snippets: the snippet names an agent reply used."""
+    agent: who wrote it (agents' turns); snippets: the snippet names an agent reply used;
+    thanks: a customer's mail that only thanks (desk.thanks decides, desk.report_data marks it)."""
     at: float
     role: str
     agent: str | None = None
     snippets: tuple[str, ...] = ()
+    thanks: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -151,11 +153,13 @@ class ConvMetrics(NamedTuple):
     fcr: bool | None  # None: not eligible (not closed, no agent reply, or mail only)
     first_at: float | None = None  # the earliest / latest time kept in this row: a period that
     last_at: float | None = None  # misses [first_at, last_at] skips the row at once
+    thanks: tuple[float, ...] = ()  # the customer messages (their times) that only thank
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(zip(self._fields, self))
         out["tags"] = list(self.tags)
         out["customer_messages"] = list(self.customer_messages)
+        out["thanks"] = list(self.thanks)
         out["replies"] = [[r.at, r.agent, list(r.snippets), r.waited_from, r.wait, r.wait_business]
                           for r in self.replies]
         out["reopens"] = None if self.reopens is None else [[r.at, r.closed_at, r.closed_by] for r in self.reopens]
@@ -166,6 +170,7 @@ class ConvMetrics(NamedTuple):
         d = dict(d)
         d["tags"] = tuple(d["tags"])
         d["customer_messages"] = tuple(d["customer_messages"])
+        d["thanks"] = tuple(d.get("thanks", ()))
         d["replies"] = tuple(Reply(a, g, tuple(s), w0, w, wb) for a, g, s, w0, w, wb in d["replies"])
         if d["reopens"] is not None:
             d["reopens"] = tuple(Reopen(*r) for r in d["reopens"])
@@ -218,6 +223,7 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
     span = _Span(clock)
     turns = sorted(tl.turns, key=lambda t: t.at)
     customer = tuple(t.at for t in turns if t.role == CUSTOMER)
+    thanked = tuple(t.at for t in turns if t.role == CUSTOMER and t.thanks)
     first = customer[0] if customer else None
 
     # Waits: a customer message after the last agent reply starts one; the next agent reply ends it.
@@ -247,6 +253,7 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
                        "frt_agent": frt_agent, "unanswered_since": waiting}
     if not tl.has_history:
         return ConvMetrics(source="mail", first_at=min(times, default=None), last_at=max(times, default=None),
+                           thanks=thanked,
                            closed_at=None, closed_by=None, resolution=None,
                            resolution_business=None, resolution_net=None, resolution_net_business=None,
                            replies_to_resolve=None, reopens=None, reopened_within_7d=None, fcr=None, **common)
@@ -263,6 +270,8 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
     reopens: list[Reopen] = []
     for at, _kind, item in events:
         if item is None:  # a customer message: reopens a closed conversation, ends a pending wait
+            if state == "closed" and at in thanked:
+                continue  # only thanks: the matter stays closed (desk.thanks)
             if state == "closed":
                 reopens.append(Reopen(at, close_at, close_by))
                 state = "open"
@@ -303,7 +312,15 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
     fcr = (rtr == 1 and not within) if rtr else None
     times += [r.at for r in reopens] + ([closed_at] if closed_at is not None else [])
     return ConvMetrics(source="history", first_at=min(times, default=None), last_at=max(times, default=None),
+                       thanks=thanked,
                        closed_at=closed_at, closed_by=closed_by, resolution=resolution,
                        resolution_business=resolution_b, resolution_net=net, resolution_net_business=net_b,
                        replies_to_resolve=rtr, reopens=tuple(reopens), reopened_within_7d=within, fcr=fcr,
                        **common)
+
+
+def asked_again(customer_messages: Iterable[float], thanks: Iterable[float], after: float) -> bool:
+    """Whether the customer wrote after `after` for more than thanks: the rule a snippet's
+    "solved" and the suggestions' best answer read, as FCR's reopen does (desk.thanks)."""
+    thanked = set(thanks)
+    return any(c > after and c not in thanked for c in customer_messages)
