@@ -273,3 +273,58 @@ def test_a_cache_kept_between_runs_changes_nothing_but_the_work():
     # conversations no longer asked about are forgotten once they are most of the cache
     frequent_questions(items[:3], cache=cache)
     assert set(cache.bodies) == {"c00", "c01", "c02"}
+
+
+def test_a_trend_needs_mail_on_both_sides():
+    """A window that starts before the desk's mail does says no trend (its earlier weeks are empty
+    because there was no mail at all, not because the question was asked less); a question the
+    desk never had before its last week is "new", not "rising" (tryout s17: every question of the
+    demo's 30 days read "↑ rising")."""
+    body = "I need the invoice for my order, it is missing."
+    # mail starts on a Thursday of week 2 of a 30-day window: weeks 2 (part) and 3 only
+    young = [Asked(f"y{i}", T0 + dt.timedelta(days=17 + i), f"Invoice for order {i}", body) for i in range(12)]
+    [group] = frequent_questions(young, period_start=T0, period_end=T0 + dt.timedelta(days=30))
+    assert group.trend.week_counts == (0, 0, 4, 7, 1) and group.trend.direction == ""
+    # the desk has had mail from the start; this question only in its last whole week
+    other = [Asked(f"o{i}", T0 + dt.timedelta(days=i, hours=3), "Cancel my subscription",
+                   "Please cancel my subscription, I do not need it any more.") for i in range(0, 28, 2)]
+    late = [Asked(f"n{i}", T0 + dt.timedelta(days=22 + i), f"Invoice for order {4410 + i}", body) for i in range(4)]
+    found = {g.label: g for g in frequent_questions(other + late, period_start=T0,
+                                                    period_end=T0 + dt.timedelta(days=28))}
+    assert found["Invoice for order …"].trend.week_counts == (0, 0, 0, 4)
+    assert found["Invoice for order …"].trend.direction == "new"
+    assert found["Cancel my subscription"].trend.direction == "steady"
+
+
+# the demo's first messages that were grouped with another question (tryout s17)
+EMAIL = "How do I change my email address?"
+EMAIL_BODIES = ["How can I change the email address on my account?\n\nBarbara",
+                "Hello,\n\nHow can I change the email address on my account?\n\nMary",
+                "Hi,\n\nHow can I change the email address on my account? My old email address will stop working at"
+                " the end of the month.\n\nAshley",
+                "Dear support team,\n\nHow can I change the email address on my account?\n\nPaul",
+                "Hello,\n\nHow can I change the email address on my account? My old email address will stop working"
+                " at the end of the month.\n\nNancy",
+                "Hi,\n\nHow can I change the email address on my account?\n\nDavid"]
+SHIPPING = [("Change shipping address for order #46431",
+             "Dear support team,\n\nI moved last week: please ship order #46431 to my new address. The new address is"
+             " in my profile. Can you change it before the order ships?\n\nJohn"),
+            ("Change shipping address for order #73629",
+             "Hi,\n\nI moved last week: please ship order #73629 to my new address.\n\nMichael")]
+PRICING = "We are a team of 12. Which plan fits us, and is there a yearly discount?"
+PRICING_BODIES = [PRICING + " Do you offer an invoice instead of card payment for the plans?\n\nLukas",
+                  "Hello,\n\n" + PRICING + "\n\nJennifer",
+                  "Hi there,\n\n" + PRICING + " Do you offer an invoice instead of card payment for the plans?\n\nPaul",
+                  PRICING + " Do you offer an invoice instead of card payment for the plans?\n\nElizabeth"]
+THANKS = ("Thanks!!! 🎉 but one more question",
+          "Hi,\n\nThanks, the last answer helped a lot! One more question: can I add a second user to my plan?\n\nMatthew")
+
+
+def test_unrelated_questions_sharing_a_word_or_two_stay_apart():
+    rows = ([(EMAIL, b) for b in EMAIL_BODIES] + SHIPPING + [("Question about pricing plans", b) for b in PRICING_BODIES]
+            + [THANKS])
+    items = [Asked(f"d{i:02d}", T0 + dt.timedelta(hours=5 * i), s, b) for i, (s, b) in enumerate(rows)]
+    groups = {g.label: g for g in frequent_questions(items)}
+    assert set(groups) == {EMAIL, "Question about pricing plans"}
+    assert groups[EMAIL].example_subjects == (EMAIL,) and groups[EMAIL].size == len(EMAIL_BODIES)
+    assert groups["Question about pricing plans"].size == len(PRICING_BODIES)

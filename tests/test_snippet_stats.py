@@ -167,7 +167,7 @@ def test_the_best_answer_is_the_reply_whose_conversation_closed_fastest():
 def test_a_snippet_draft_keeps_the_agents_own_words():
     body = ("Hi Maria,\n\nuse the reset link again, it works now.\n\nBest, Bo\nBo Lin, support\n\n"
             "On Mon, Maria wrote:\n> my password\n")
-    text = snippet_text("Cannot reset \x1b[31mpassword", body, "Maria", "Bo Lin")
+    text = snippet_text("Cannot reset \x1b[31mpassword", body, ["Maria"], "Bo Lin")
     assert text.startswith("---\ntitle: Cannot reset password\ntags: [suggested]\n---\n")
     assert "Hi {{customer_first_name}}," in text and "it works now." in text
     assert "Best, {{agent_first_name}}\n{{agent_name}}, support" in text

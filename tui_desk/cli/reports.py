@@ -280,9 +280,9 @@ def question_lines(groups: list[Any], since: int, until: int, zone: dt.tzinfo | 
     if not groups:
         return lines + ["No question was asked three times or more."]
     for g in groups:
-        snippet = f"; answered with {g.top_snippet[0]} ({g.top_snippet[1]})" if g.top_snippet else ""
+        said = [g.trend.direction, f"answered with {g.top_snippet[0]} ({g.top_snippet[1]})" if g.top_snippet else ""]
         label = g.label if len(g.label) <= 50 else g.label[:49] + "…"
-        lines.append(f"{g.size:>5}  {label}  [{g.trend.direction}{snippet}]")
+        lines.append(f"{g.size:>5}  {label}" + (f"  [{'; '.join(s for s in said if s)}]" if any(said) else ""))
         for s in g.example_subjects:
             lines.append(f"       {s if len(s) <= 70 else s[:69] + '…'}")
     return lines

@@ -70,7 +70,7 @@ own please pls same she should so some such than thank thanks that the their the
 they this those through to too under until up very via was we were what when where which while who
 whom why will with would you your yours dear regards best kind hey team support ok okay still
 yet us since am pm want need tried try trying know able get gets getting hasn isn doesn didn wasn
-weren haven hadn won wouldn couldn shouldn aren ll ve re
+weren haven hadn won wouldn couldn shouldn aren ll ve re question questions
 """.split())
 STOP_RU = frozenset("""
 и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне
@@ -82,6 +82,7 @@ STOP_RU = frozenset("""
 разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда
 конечно всю между это мои мой моего моей мою ваш ваша ваше вашей здравствуйте привет добрый день
 спасибо пожалуйста подскажите скажите уважаемые коллеги заранее также очень просто как-то
+вопрос вопроса вопросы вопросу вопросом
 """.split())
 STOP_ZH = frozenset("""
 你好 您好 请问 谢谢 感谢 我们 你们 他们 什么 怎么 怎样 如何 可以 一下 这个 那个 为什么 因为 所以 但是

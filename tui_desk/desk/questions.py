@@ -21,9 +21,13 @@ How conversations are grouped
    the vector has is not considered. It keeps the pass near-linear at 100k conversations.)
 4. Merging: groups smaller than ``min_size`` join the most similar group of at least that size
    when the cosine of their centroids is at least ATTACH_AT; then groups of that size whose
-   centroids are at least MERGE_AT alike become one (into the bigger).
+   centroids are at least MERGE_AT alike become one (into the bigger). ATTACH_AT is above
+   JOIN_AT: what did not join in the pass shares a word or two at most ("Change shipping address"
+   with "change my email address", "Thanks, one more question" with "pricing plans": 0.33-0.35
+   in the demo), and a question asked once or twice is better in no group than in a wrong one.
 5. Groups of ``min_size`` or more are returned (default 3: a question asked once or twice is not
-   frequent), sorted by size, then label, then the oldest conversation.
+   frequent), sorted by size, then label, then the oldest conversation. A group's label is its
+   most common subject made general (desk.generalise: no order number of one customer).
 
 Determinism: the result depends only on the set of conversations given, not on their order
 nor on the process (hash seed): distinct vectors are processed in an order fixed by their counts
@@ -41,8 +45,8 @@ different set (one conversation more) keeps every other group exactly as it was.
                                   ignored when telling them apart; each worded as its oldest use)
     trend             object      period_start (ISO 8601 UTC), week_counts (list[int], one per
                                   7-day week from period_start; the last one may be cut short by
-                                  the period's end), direction ("rising" | "falling" | "steady",
-                                  see trend_direction; a short last week is left out of it)
+                                  the period's end), direction ("rising" | "falling" | "steady"
+                                  | "new" | "": see trend_of; a short last week is left out of it)
     top_snippet       object|null {"name": str, "count": int}: the snippet used in the most of
                                   the group's conversations (ties by name)
     terms             list[str]   the heaviest terms of the group (readable word forms), up to 5
@@ -62,12 +66,13 @@ from itertools import chain, count
 from operator import attrgetter, itemgetter
 from typing import Any, Iterable, NamedTuple
 
+from tui_desk.desk.generalise import label
 from tui_desk.desk.question_text import TermCache, clean_subject, strip_quoted
 
 SUBJECT_WEIGHT = 2
 TOP_TERMS = 10
 JOIN_AT = 0.35
-ATTACH_AT = 0.22
+ATTACH_AT = 0.40        # above JOIN_AT: what did not join a group on its own needs more (docstring, 4.)
 MERGE_AT = 0.50
 CENTROID_TERMS = 40     # a centroid keeps its heaviest terms only (bounded memory)
 INDEX_TERMS = 6         # a group is found through its heaviest terms ...
@@ -76,6 +81,7 @@ CANDIDATES = 8          # the groups sharing most of them are compared in full
 LABEL_TERMS = 5
 WEEK = 7 * 86400
 TREND_SHARE = 0.25      # slope over the period, relative to the mean, that counts as a trend
+FIRST_WEEK_GRACE = 86400  # the desk's mail starting this far into a week still measures that week
 _NUMBER_RE = re.compile(r"\d+")
 RAW_BODY_KEY = 800      # bodies up to this long are remembered as they came (see frequent_questions)
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
@@ -284,7 +290,7 @@ def frequent_questions(asked: Iterable[Asked], *, min_size: int = 3, period_star
     snippet_index: dict[tuple[str, ...], int] = {}
     snippet_ids = list(map(snippet_index.setdefault, map(attrgetter("snippets"), items), count()))
     context = _Context(items, conv_ids, subject_keys, snippet_ids, {n: t for t, n in snippet_index.items()}, week_of,
-                       words, start, weeks, whole, min((w for w in week_of if w >= 0), default=0))
+                       words, start, weeks, whole, _first_week_of_mail(stamps, start, end))
     out = []
     for gid in groups.alive():
         members = groups.members[gid]
@@ -431,7 +437,7 @@ class _Context:
     start: float
     weeks: int
     whole_weeks: int
-    first_week: int                 # the first week with any conversation: the desk's mail starts there
+    first_week: int                 # the first week the desk had mail through (_first_week_of_mail)
 
 
 def _subject_key(cleaned: str) -> str:
@@ -460,13 +466,33 @@ def _describe(groups: _Groups, gid: int, members: list[int], ctx: _Context) -> Q
         name, uses = min(snippet_counts.items(), key=lambda kv: (-kv[1], kv[0]))
         top_snippet = (name, uses)
     terms = tuple(ctx.cache.word_for(t) for t, _ in groups.unit(gid)[:LABEL_TERMS])
-    return QuestionGroup(label=examples[0] if examples else " ".join(terms), size=len(members),
+    # a label speaks for every conversation in the group: one customer's order number is no part of it
+    return QuestionGroup(label=label(examples[0]) if examples else " ".join(terms), size=len(members),
                          conv_ids=tuple(map(ctx.conv_ids.__getitem__, members)), example_subjects=examples,
-                         # judged from the desk's first week with mail: weeks before it are no news
-                         # (a store a few days old made every question "rising")
                          trend=Trend(ctx.start, tuple(week_counts),
-                                     trend_direction(week_counts[ctx.first_week:ctx.whole_weeks])),
+                                     trend_of(week_counts, ctx.first_week, ctx.whole_weeks)),
                          top_snippet=top_snippet, terms=terms)
+
+
+def _first_week_of_mail(stamps: list[float], start: float, end: float) -> int:
+    """The first week the desk had mail through: the week of its first conversation in the period,
+    or the next one when that came more than FIRST_WEEK_GRACE into it (a week the mail started in
+    the middle of is no measure of how often anything was asked)."""
+    first = min((s for s in stamps if start <= s <= end), default=start)
+    week = int((first - start) // WEEK)
+    return week + 1 if first - start - week * WEEK > FIRST_WEEK_GRACE else week
+
+
+def trend_of(week_counts: list[int], first_week: int, whole_weeks: int) -> str:
+    """A question's trend over the weeks the desk had mail through, [first_week, whole_weeks): a
+    trend needs mail on both sides, so "" (none) with fewer than two such weeks (a store a few
+    days old made every question "rising"); "new" when the question came in none of the weeks
+    before the last whole one; else trend_direction."""
+    if whole_weeks - first_week < 2:
+        return ""
+    if not any(week_counts[:whole_weeks - 1]):
+        return "new"
+    return trend_direction(week_counts[first_week:whole_weeks])
 
 
 def trend_direction(week_counts: list[int] | tuple[int, ...]) -> str:

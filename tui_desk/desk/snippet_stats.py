@@ -47,7 +47,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from tui_desk.desk import metrics
 from tui_desk.desk.metrics.stats import stats
@@ -235,6 +235,16 @@ def _slug(text: str, fallback: str = "suggested") -> str:
     return slug or fallback
 
 
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or name-2, name-3 ... : the first not in `taken` (which then holds it)."""
+    found, n = name, 1
+    while found in taken:
+        n += 1
+        found = f"{name}-{n}"
+    taken.add(found)
+    return found
+
+
 def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
 
@@ -306,19 +316,29 @@ def best_answer(rows: Iterable[metrics.ConvMetrics]) -> tuple[int, float] | None
     return (best[2], best[3]) if best is not None else None
 
 
-def snippet_text(label: str, body: str, customer_first: str, agent_name: str = "") -> str:
-    """A snippet file from an agent's reply: its own words; the customer's first name, the
-    agent's name and first name (as the reply signed them) become placeholders."""
+def snippet_text(label: str, body: str, customers: Sequence[str], agent_name: str = "",
+                 captures: Iterable[tuple[str, str]] = (), is_ours: Callable[[str], bool] | None = None) -> str:
+    """A snippet file from an agent's reply: its own words, with nothing of one customer left
+    (desk.generalise: `customers` are the source conversation's, the one answered first; an order
+    number becomes the placeholder of a capture rule in `captures`, and the file says the rule);
+    the agent's name and first name (as the reply signed them) become placeholders too."""
+    from tui_desk.desk.generalise import generalise
     from tui_desk.desk.quoting import split_quoted
-    from tui_desk.sanitize import sanitize, sanitize_line
+    from tui_desk.sanitize import sanitize
     own = "\n".join(text for text, quoted in split_quoted(body) if not quoted).strip()
-    names = [(customer_first, "customer_first_name"), (agent_name.strip(), "agent_name"),
-             ((agent_name.split() or [""])[0], "agent_first_name")]
-    for name, placeholder in names:
-        if len(name) > 1:
-            own = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "{{" + placeholder + "}}", own)
-    title = sanitize_line(label).replace("\n", " ").strip() or "Suggested answer"
-    return f"---\ntitle: {title}\ntags: [suggested]\n---\n{sanitize(own).strip()}\n"
+    found = generalise(own, customers=customers, agent=agent_name, captures=captures, is_ours=is_ours)
+    front = [f"title: {draft_title(label, customers)}", "tags: [suggested]"]
+    if found.captures:
+        front.append("capture: {" + ", ".join(f"{n}: '{p.replace(chr(39), chr(39) * 2)}'" for n, p in found.captures)
+                     + "}")
+    return "\n".join(["---", *front, "---", sanitize(found.text).strip(), ""])
+
+
+def draft_title(label: str, customers: Sequence[str] = ()) -> str:
+    """A draft's title: the question's label, one line, nothing of one customer in it."""
+    from tui_desk.desk.generalise import label as general_label
+    from tui_desk.sanitize import sanitize_line
+    return general_label(sanitize_line(label).replace("\n", " ").strip(), customers) or "Suggested answer"
 
 
 def kb_links(snippets: list[Snippet], groups: list[QuestionGroup]) -> list[KbLink]:
@@ -370,7 +390,6 @@ async def suggest(desk: DeskCore, since: int, until: int) -> Suggestions:
     """What the history of [since, until) suggests (module docstring; config [snippets])."""
     from tui_desk.desk import reports
     from tui_desk.desk.rules.load import checks_for
-    from tui_desk.sanitize import sanitize_line
     from tui_desk.store import queries, report_cache
     config = desk.config.snippets
     found = await snippet_stats(desk, since, until)
@@ -385,6 +404,9 @@ async def suggest(desk: DeskCore, since: int, until: int) -> Suggestions:
         automate.append(RuleDraft(s.name, s.conversations, s.solved_share or 0.0, text,
                                   check_rule(text, desk.config.rules_path(), checks)))
     drafts = []
+    taken = set(known)
+    # the order numbers an agent's answer names become what the snippets' capture rules fill
+    captures = list(dict.fromkeys(c for s in snippets for c in s.capture))
     for g in groups_wanting_a_snippet(groups, by_name, config):
         data = await report_cache.cached(desk.store, conv_ids=[int(c) for c in g.conv_ids])
         best = await asyncio.to_thread(_best_of, data)
@@ -397,9 +419,9 @@ async def suggest(desk: DeskCore, since: int, until: int) -> Suggestions:
         if not answers:
             continue
         answer = min(answers, key=lambda m: abs((m["date"] or m["added_at"] or 0) - at))
-        name = customers[0]["sender_name"] if customers else ""
-        first = name.split()[0] if name and name.split() else ""
-        drafts.append(SnippetDraft(sanitize_line(g.label), g.size, _slug(g.label) if _slug(g.label) not in known else
-                                   _slug(g.label) + "-2", conv_id,
-                                   snippet_text(g.label, answer["body"] or "", first, answer["sender_name"] or "")))
+        names = list(dict.fromkeys(m["sender_name"] or m["sender_addr"].partition("@")[0] for m in customers))
+        title = draft_title(g.label, names)
+        drafts.append(SnippetDraft(title, g.size, _unique(_slug(title), taken), conv_id,
+                                   snippet_text(title, answer["body"] or "", names, answer["sender_name"] or "",
+                                                captures, desk.config.is_agent_address)))
     return Suggestions(tuple(automate), tuple(drafts), tuple(kb_links(snippets, groups)))

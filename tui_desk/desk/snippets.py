@@ -239,7 +239,7 @@ def _check_capture(path: str, line: int, name: str, pattern: str) -> None:
         raise SnippetError(path, line, f"capture {name}: more than {CAPTURE_OPEN_REPEATS} open-ended repeats"
                                        " (*, +, {n,}) can take long on some mail; bound some, e.g. \\d{1,12}")
     try:
-        compiled = _compiled(pattern)
+        compiled = compiled_capture(pattern)
     except re.error as exc:
         raise SnippetError(path, line, f"capture {name}: not a regex: {exc}") from None
     if compiled.match(""):
@@ -254,7 +254,7 @@ def _kb(path: str, line: int, value: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
+def compiled_capture(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
@@ -271,7 +271,7 @@ def captured_values(snippets: list[Snippet], body: str, mail_text: str) -> dict[
     for name, pattern in specs:
         if name in out:
             continue
-        compiled = _compiled(pattern)
+        compiled = compiled_capture(pattern)
         for line in lines:
             m = compiled.search(line)
             if m is None:

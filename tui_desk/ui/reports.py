@@ -56,7 +56,7 @@ FULL_HEIGHT = 24  # terminal rows the whole screen needs (80x24): shorter ones s
 TRENDS_WIDTH = 80
 LEVELS = 9  # heatmap cells show 1..9: their load against the busiest hour's
 NOTHING = "–"
-TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}
+TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→", "new": "+"}  # "": no trend to tell
 FIGURES_TITLE = "What the figures mean"  # `?`'s section after the keys
 
 
@@ -189,10 +189,11 @@ def question_prompt(group: QuestionGroup, width: int | None = None) -> Content:
     ``width``: a row wider goes on under its label (ui.help.hanging), never cut."""
     arrow = TREND_ARROWS.get(group.trend.direction, "")
     size = Content.styled(f"{group.size:>4} ", "bold")
-    parts: list[Any] = [literal(group.label), (f"  {arrow} {group.trend.direction}", "$text-muted")]
+    trend = f"  {arrow} {group.trend.direction}" if group.trend.direction else ""
+    parts: list[Any] = [literal(group.label), (trend, "$text-muted")]
     if group.top_snippet:
         parts += [("  answered with ::", "$text-muted"), literal(group.top_snippet[0])]
-    others = [s for s in group.example_subjects if s != group.label]
+    others = list(group.example_subjects[1:])  # the first is the label's wording (desk.questions)
     if others:
         parts += [("  also: ", "$text-muted"), literal(" · ".join(others))]
     body = Content.assemble(*parts)
