@@ -220,6 +220,23 @@ async def test_the_palette_opens_on_the_most_useful_commands_then_the_recent_one
         assert titles[1:4] == ["Search", "Reply: Reply", "Triage: Tag"], titles[:4]
 
 
+async def test_a_command_run_by_its_key_is_not_listed_first_in_the_palette():
+    """Only palette runs are recent (ui/palette.py says why): `t` then Esc leaves the order."""
+    from tui_desk.ui.triage import ActionPrompt
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        before = await palette_titles(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ActionPrompt))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert await palette_titles(pilot) == before and before[0] == "Search"
+
+
 # --- 5. a view's own status is not repeated on its rows --------------------------------------------
 
 

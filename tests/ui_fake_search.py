@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterable
+from email.utils import parseaddr
 
 from tui_desk.desk.views import ConversationView
 from tui_desk.store.fts import fts_text
@@ -70,7 +71,7 @@ class FakeSearchIndex:
                 "INSERT INTO messages (message_id, conv_id, date, subject, body, is_note, sender_name, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                 (f"<{conv.id}.{m.id}@fake>", conv.id, _seconds(m.date), conv.subject, body, int(m.is_note),
-                 m.sender)).lastrowid
+                 parseaddr(m.sender)[0] or m.sender)).lastrowid  # the name, as the store keeps it
             recipients = " ".join(part for part in (m.to, m.cc) if part)
             self.db.execute(
                 "INSERT INTO messages_fts (rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)",

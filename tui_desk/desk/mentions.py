@@ -3,7 +3,7 @@ for each note by a teammate that mentions this agent, and the Mentions view (`me
 store.search), unseen first.
 
 How a note names an agent is store.search's (mention_name, mention_condition): the search, the
-notices and the seen marks find the same mentions. The state is this store's own, never shared
+notices and the seen marks find the same mentions, none in a note naming its own writer. The state is this store's own, never shared
 through the server (each agent has a store): the meta key MENTIONS_TOLD holds the newest message
 id the notices have looked at; a conversation's seen mark (store.queries.MENTION_SEEN) the newest
 note id it had when the agent opened it. The first look on a store says nothing of the mentions
@@ -67,7 +67,7 @@ async def mention_news(desk: "DeskCore") -> list[MentionAlert]:
     return [MentionAlert(n["conv_id"], sanitize_line(n["sender_name"]),
                          f"{sanitize_line(n['sender_name']) or 'A teammate'} mentioned you on #{n['conv_id']}: "
                          f"{first_words(n['body'])}")
-            for n in notes if not by_me(desk, n["sender_name"])]
+            for n in notes]
 
 
 def asks_for_me(desk: "DeskCore", q: Query) -> bool:
@@ -93,8 +93,7 @@ async def unseen(store: StoreReads, agent: str, conv_ids: list[int]) -> set[int]
     if not notes:
         return set()
     seen = await queries.mentions_seen(store, [n["conv_id"] for n in notes])
-    return {n["conv_id"] for n in notes
-            if n["id"] > seen.get(n["conv_id"], 0) and _one_agent(n["sender_name"]) != _one_agent(agent)}
+    return {n["conv_id"] for n in notes if n["id"] > seen.get(n["conv_id"], 0)}
 
 
 async def mark_seen(desk: "DeskCore", conv_id: int) -> None:

@@ -472,7 +472,7 @@ async def notes_mentioning(store: StoreReads, name: str, *, after_id: int | None
                            conv_ids: list[int] | None = None) -> list[sqlite3.Row]:
     """The notes that @mention `name` (store.search.mention_condition), oldest stored first: id,
     conv_id, sender_name, body; those stored in (after_id, upto_id], or of `conv_ids`."""
-    condition, params = mention_condition("body", name)
+    condition, params = mention_condition("body", "sender_name", name)
     sql = f"SELECT id, conv_id, sender_name, body FROM messages WHERE is_note = 1 AND {condition}"
     if after_id is not None:
         sql += " AND id > ?"

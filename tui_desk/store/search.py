@@ -13,7 +13,8 @@ any of them; the Reports screen opens a frequent question's conversations this w
 keeps the open conversations (a target runs only while one is open) and the desk filters them
 (desk.service.Desk.queue_ids); `search_ids` refuses it, so no caller drops it unnoticed.
 `mention:NAME` (or `mentions:`) finds a conversation with an internal note that @mentions the
-agent, as a note writes the name (mention_name: "Chen Wei" is @Chen.Wei, any case); `me` is the
+agent, as a note writes the name (mention_name: "Chen Wei" is @Chen.Wei, any case), written by
+someone else (a note to self mentions nobody: mention_condition); `me` is the
 agent asking, given to parse_query by the desk. A search with it lists the newest mention first.
 
 A field with nothing after its colon (`from:`, `tag: billing`) is bad input, said with an
@@ -108,12 +109,18 @@ _MENTION_GLOBS = ("*[^" + _WORD + "@.]@{name}[^-." + _WORD + "]*", "*[^" + _WORD
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def mention_condition(body: str, name: str) -> tuple[str, list[SqlValue]]:
-    """SQL true when the text in column `body` mentions `name` (as mention_name writes it)."""
+def mention_condition(body: str, author: str, name: str) -> tuple[str, list[SqlValue]]:
+    """SQL true when the note whose text is in column `body` and whose writer's name is in column
+    `author` mentions `name` (as mention_name writes it). A note naming its own writer is no
+    mention (a note to self): the names are compared without spaces and dots, any ASCII case."""
     glob_name = "".join(f"[{c}]" if c in "*?[" else c for c in name.translate(_ASCII_LOWER))
     padded = f"(' ' || lower({body}) || ' ')"  # the text's ends are boundaries too
-    return (f"({padded} GLOB ? OR {padded} GLOB ?)",
-            [pattern.replace("{name}", glob_name) for pattern in _MENTION_GLOBS])
+    writer = f"lower(coalesce({author}, ''))"
+    for gone in ("' '", "char(9)", "char(10)", "char(13)", "'.'"):
+        writer = f"replace({writer}, {gone}, '')"
+    return (f"(({padded} GLOB ? OR {padded} GLOB ?) AND {writer} != ?)",
+            [*(pattern.replace("{name}", glob_name) for pattern in _MENTION_GLOBS),
+             name.translate(_ASCII_LOWER).replace(".", "")])
 
 
 def _no_value(key: str) -> SearchError:
@@ -302,7 +309,7 @@ def to_sql(q: Query, now: int, by_priority: bool = False, day_end: int | None = 
     mention_where: list[str] = []
     mention_params: list[SqlValue] = []
     for name in q.mentions:
-        condition, condition_params = mention_condition("m.body", name)
+        condition, condition_params = mention_condition("m.body", "m.sender_name", name)
         mention_where.append(condition)
         mention_params += condition_params
     for condition in mention_where:

@@ -35,6 +35,7 @@ from tui_desk.ui.palette import DeskCommands
 from tui_desk.ui.app_base import Clock, DeskAppBase
 from tui_desk.ui.help import HelpScreen, key_label
 from tui_desk.ui.main_screen import MainScreen
+from tui_desk.ui.notify import NOTICES_ON_FULL_SCREEN, mark_full_screen
 from tui_desk.ui.queue import QueueView
 from tui_desk.ui.registry import VIEW_BINDINGS  # noqa: F401 - where tests and tools look for it
 from tui_desk.ui.typeahead import KeyHold, SubmitHandled, release_if_held
@@ -64,6 +65,7 @@ class DeskApp(DeskAppBase):
     it, desk_opened among them, is DeskAppBase's (ui/app_base.py)."""
 
     CSS_PATH = "app.tcss"
+    CSS = NOTICES_ON_FULL_SCREEN  # where notices stand on a full screen (ui/notify.py)
     TITLE = "tui-desk"
     # help, theme and quit work over every screen; the main view's keys are MainScreen's
     BINDINGS = registry.APP_BINDINGS
@@ -115,6 +117,7 @@ class DeskApp(DeskAppBase):
         self._opening = None  # see desk_opened
         self._store_mark: tuple[int, ...] | None = None  # the store file as the first page saw it
         self.main = MainScreen(query or "")
+        mark_full_screen(self.main)  # and every full screen pushed later (on_mount)
         self.theme_names = self._load_themes(theme_dirs)
         self.start_theme = theme
         if theme is None:
@@ -221,6 +224,7 @@ class DeskApp(DeskAppBase):
             return None
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, mark_full_screen, immediate=True)
         self._theme_ready = True
         for error in self.theme_errors:
             self.notify(str(error), title="Theme skipped", severity="warning", markup=False)

@@ -432,6 +432,9 @@ class ConversationPane(Vertical):
         super().__init__(id=id, classes=classes)
         self._clock = clock
         self.conversation: ConversationView | None = None
+        # (conversation, header width, form): how the header says the state (0 whole, 1 short,
+        # 2 tight: _show_header), kept while that conversation is open at that width
+        self._state_form: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -526,7 +529,8 @@ class ConversationPane(Vertical):
         meta = self.query_one("#conv-meta", Static)
         width = meta.content_region.width
 
-        def line(state: tuple[str, ...], addr: str, count: int | None, *, rest: bool = True) -> Content:
+        def line(state: tuple[str, ...], addr: str, count: int | None, *, rest: bool = True,
+                 replying: str = replying, tags: str = tags) -> Content:
             return Content.assemble(
                 (replying, "bold $text-warning"),
                 " · " if replying else "",
@@ -540,22 +544,34 @@ class ConversationPane(Vertical):
             )
 
         # Too narrow for all (80 columns, the pane beside the queue): the less important parts
-        # go first (the count, the address, the SLA target's name, the owner's last name), until
+        # go first (the count, the address), then the state takes a shorter form (the SLA
+        # target's name, the owner's last name go: "breached 19h 54m", then "⚠19h54m"), until
         # the line fits, or at least who is replying, the status and the state read whole (the
-        # tags and the customer after them are cut on the right).
-        shorter = [
-            (state_markers(conv, now, roomy=True), addr, count),
-            (state_markers(conv, now, roomy=True), addr, None),
-            (state_markers(conv, now, roomy=True), "", None),
-            (state_markers(conv, now), "", None),
-            (state_markers(conv, now, tight=True), "", None),
-        ]
-        chosen = shorter[0]
+        # tags and the customer after them are cut on the right). The form is chosen from what
+        # stays while the conversation is open (its status, state and customer; the first form
+        # that reads whole beside the status if none goes with the customer), not from its
+        # tags or a teammate replying, and kept while it is open at this width: it goes shorter
+        # only when the state no longer fits, never back, so the header does not switch forms
+        # as tags come and go or the clock moves on.
+        forms = (state_markers(conv, now, roomy=True), state_markers(conv, now), state_markers(conv, now, tight=True))
+        form = 0
         if width:
-            chosen = next((c for c in shorter if line(*c).cell_length <= width),
-                          next((c for c in shorter if line(*c, rest=False).cell_length <= width), shorter[-1]))
-        content = line(*chosen)
-        renew(meta, content)
+            kept = self._state_form
+            if kept is not None and kept[:2] == (conv.id, width):
+                form = kept[2]
+            else:
+                form = next((f for f, state in enumerate(forms)
+                             if line(state, "", None, replying="", tags="").cell_length <= width),
+                            next((f for f, state in enumerate(forms)
+                                  if line(state, "", None, rest=False, replying="").cell_length <= width),
+                                 len(forms) - 1))
+            while form < len(forms) - 1 and line(forms[form], "", None, rest=False).cell_length > width:
+                form += 1
+            if any(forms):  # nothing to say yet (no target, no owner): no form chosen
+                self._state_form = (conv.id, width, form)
+        variants = [(addr, count), (addr, None), ("", None)] if form == 0 else [("", None)]
+        chosen = next((v for v in variants if not width or line(forms[form], *v).cell_length <= width), variants[-1])
+        renew(meta, line(forms[form], *chosen))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._renew_header)  # the header's own width is laid out by then

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tui_desk.desk.views import DeskService, QueueRow
 from tui_desk.sanitize import sanitize_line
@@ -300,20 +300,21 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         return self.desk
 
     @work(exclusive=True, group="queue-ids")
-    async def load_queue(self, query: str, keep: int | None = None, at: int | None = None) -> None:
+    async def load_queue(self, query: str, keep: int | None = None, at: int | None = None) -> bool:
         """The list for ``query``; the cursor on ``keep`` if it is still there, else at position
         ``at`` (the row that took its place: a replied conversation leaves once it is sent),
-        else on the top row."""
+        else on the top row. False when it could not be read (a bad search: said)."""
         if await self.opened_desk() is None:
-            return
+            return False
         try:
             ids = await self.list_ids(query)
         except Exception as exc:  # noqa: BLE001 - e.g. a search syntax error: say it, carry on
             self.notify(str(exc), title="Search", severity="error", markup=False)
-            return
+            return False
         if not self.alive():  # the app closed while the list was read (a test run's end, a quit)
-            return
+            return False
         self.show_ids(query, ids, keep=keep, at=at)
+        return True
 
     def show_ids(self, query: str, ids: list[int], keep: int | None = None, rows: Iterable[QueueRow] = (),
                  at: int | None = None) -> None:
@@ -481,20 +482,36 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self._search_timer = self.set_timer(SEARCH_DELAY, partial(self._run_search, event.value))
 
     @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        """Enter in the search box: run it now and go back to the queue (an empty one closes)."""
-        self._run_search(event.value)
+    async def _search_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search box: run it now and go back to the queue (an empty one closes).
+        A search that fails (its error said) keeps the focus in the box with its text, to be
+        fixed: the keys typed behind Enter wait for this (ui/typeahead.py) and go there too.
+        Typed while the desk still opens, it goes to the queue at once (the keys wait for no desk)."""
+        worker = self._run_search(event.value)
+        if worker is not None and self.desk is not None and not await self._shown(worker):
+            return
         if not event.value.strip():
             self.query_one("#queue-pane").remove_class("-searching")
         self.focus_now(self.queue)
 
-    def _run_search(self, text: str) -> None:
+    @staticmethod
+    async def _shown(worker: Worker[bool]) -> bool:
+        """Whether the list ``worker`` reads was shown (one that a newer list replaced counts)."""
+        try:
+            return await worker.wait()
+        except WorkerCancelled:
+            return True
+        except WorkerFailed:
+            return False
+
+    def _run_search(self, text: str) -> Worker[bool] | None:
         if self._search_timer is not None:
             self._search_timer.stop()
             self._search_timer = None
         query = text.strip()
         if query != self.query_text or not self.queue.ids:
-            self.load_queue(query)
+            return self.load_queue(query)
+        return None
 
     def show_search(self, query: str) -> None:
         """The queue searched for ``query``, as if typed into the search box, in the Queue view

@@ -1,12 +1,34 @@
 """One way to run a desk call and say what went wrong: a notice, never a traceback; and where
-notices stand when a dialog is up."""
+notices stand: under a dialog, or in rows of their own on a full screen."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+from textual.screen import ModalScreen, Screen
+
 T = TypeVar("T")
+
+# A full screen (the main view, the compose box, Reports; not a dialog) carries this class
+# (DeskApp marks each: mark_full_screen), and the app's CSS (DeskApp.CSS) holds this rule for it.
+# Textual draws notices over the screen, bottom right, on a layer of their own: at 80x24 they
+# hid the reply being typed and the Reports' figures. Here they are on the screen's own layer,
+# docked above the footer, so the content above gives them their rows while they are up (a dock
+# takes its rows from the widgets laid out beside it); packed (no blank rows around each, as wide
+# as Textual makes them even at 80 columns: fewer rows) and at most 40% of the screen, the newest
+# at the bottom (Textual scrolls to it).
+FULL_SCREEN = "-full-screen"
+NOTICES_ON_FULL_SCREEN = """
+Screen.-full-screen > ToastRack { layer: default; max-height: 40%; }
+Screen.-full-screen > ToastRack Toast { padding: 0 1; margin-top: 0; max-width: 100%; }
+"""
+
+
+def mark_full_screen(screen: Screen[Any]) -> None:
+    """A screen that is no dialog gets the full screens' place for notices (FULL_SCREEN)."""
+    if not isinstance(screen, ModalScreen):
+        screen.add_class(FULL_SCREEN)
 
 
 # A dialog's CSS (inside its screen's rule): the notices go under the dialog and to the top,

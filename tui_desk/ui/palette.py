@@ -4,7 +4,12 @@ names CSAT; Textual's own provider reads names only.
 
 Opened with nothing typed, the palette lists the commands run from it lately first (the last
 one on top, as VS Code does), then the ones an agent uses most (USEFUL), then the rest in the
-registry's order; Textual's own sorts them by name, which put "Back" first."""
+registry's order; Textual's own sorts them by name, which put "Back" first.
+
+Only runs from the palette count as recent, not commands run by their key (as in VS Code and
+Sublime Text). A command run by key is one whose key the agent knows, and the palette is where
+they look for the others: counted, `j`, `k`, Enter and `c`, run hundreds of times a shift,
+would fill the RECENT places and push out the command they came back to find."""
 
 from __future__ import annotations
 

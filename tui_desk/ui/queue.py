@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -23,7 +24,7 @@ from textual.strip import Strip
 from tui_desk.desk.markers import MENTION, row_marker, shared_status, state_markers
 from tui_desk.desk.timefmt import format_age
 from tui_desk.desk.views import DeskService, QueueRow
-from tui_desk.ui.queue_columns import ONE_LINE, SELECTED_MARK, columns_for, fit, fits, share, wrapped
+from tui_desk.ui.queue_columns import ONE_LINE, SELECTED_MARK, columns_for, fit, fits, lend, share, wrapped
 
 __all__ = ["PAGE_SIZE", "QueueView", "columns_for", "fit"]  # fit and columns_for: their old home
 
@@ -386,9 +387,9 @@ class QueueView(ScrollView, can_focus=True):
         marked = conv_id in self.selected
         now = self._clock()
         age = format_age(row.age_from, now)  # the customer's wait while they wait (QueueRow.age_from)
-        state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status))  # a snooze's "Fri 9:00" changes with the day
+        state = state_markers(row, now, status=row.status, view_status=self.view_status)  # a snooze's "Fri 9:00" changes with the day
         if state and not fits(cols.subject, state):
-            state = " ".join(state_markers(row, now, status=row.status, view_status=self.view_status, tight=True))
+            state = state_markers(row, now, status=row.status, view_status=self.view_status, tight=True)
         key = (conv_id, width, selected, marked, self.app.theme, age, state, sub, self._lines_per_row)
         strip = self._strips.get(key)
         if strip is None:
@@ -397,7 +398,8 @@ class QueueView(ScrollView, can_focus=True):
         return strip
 
     def _render_row(
-        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False, state: str = ""
+        self, row: QueueRow, width: int, selected: int, age: str, sub: int, marked: bool = False,
+        state: tuple[str, ...] = (),
     ) -> Strip:
         cols = columns_for(width)
         base = self._base()
@@ -419,16 +421,18 @@ class QueueView(ScrollView, can_focus=True):
         customer = row.customer.translate(ONE_LINE)
         subject = row.subject.translate(ONE_LINE)
         tags = " ".join(t.translate(ONE_LINE) for t in row.tags)
-        subject_cells, state_cells = share(cols.subject, state.translate(ONE_LINE))
-        subject_segments = [seg(fit(subject, subject_cells), "queue--subject")]
-        if state_cells:
-            subject_segments += [seg(" ", None), seg(fit(state.translate(ONE_LINE), state_cells), "queue--state")]
+        subject_cells, shown_state = share(cols.subject, state)
+        # one line a row: a name longer than its column takes the cells its subject leaves free
+        lent = lend(customer, cols.customer, subject_cells - cell_len(subject)) if cols.lines_per_row == 1 else 0
+        subject_segments = [seg(fit(subject, subject_cells - lent), "queue--subject")]
+        if shown_state:
+            subject_segments += [seg(" ", None), seg(shown_state, "queue--state")]
         segments: list[Segment]
         if cols.lines_per_row == 1:
             segments = [
                 seg(marker, marker_component),
                 mark,
-                seg(fit(customer, cols.customer), "queue--customer"),
+                seg(fit(customer, cols.customer + lent), "queue--customer"),
                 seg(" ", None),
                 *subject_segments,
                 seg(" ", None),

@@ -13,6 +13,7 @@ TAGS_FROM = 72  # content cells; a tags column from this width on (one-line layo
 TIGHT_BELOW = 40  # subject cells; narrower than this the state markers take their tight form
 ELLIPSIS = "…"
 MIN_SUBJECT = 10  # cells the subject keeps at least beside the state markers (@alice z Fri 9:00 ✎draft ⏲)
+MIN_CUT_MARKER = 1  # cells a marker cut short shows before its ellipsis ("@…", "✎…"), else it is left out
 SELECTED_MARK = "✓"  # East Asian width "neutral": one cell everywhere
 # Mail text is sanitized but may keep tabs and newlines; a queue row is one line.
 ONE_LINE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
@@ -46,18 +47,38 @@ def subject_floor(width: int) -> int:
     return max(MIN_SUBJECT, width // 2)
 
 
-def fits(width: int, state: str) -> bool:
-    """Whether ``state`` goes whole beside the subject's floor in a ``width`` cells wide subject
-    column, else its tight form is asked for; always tight in a narrow one (TIGHT_BELOW), so the
-    rows of one list say a breach the same way."""
-    return width >= TIGHT_BELOW and cell_len(state) + 1 + subject_floor(width) <= width
+def fits(width: int, markers: tuple[str, ...]) -> bool:
+    """Whether the state ``markers`` go whole beside the subject's floor in a ``width`` cells
+    wide subject column, else their tight form is asked for; always tight in a narrow one
+    (TIGHT_BELOW), so the rows of one list say a breach the same way."""
+    return width >= TIGHT_BELOW and cell_len(" ".join(markers)) + 1 + subject_floor(width) <= width
 
 
-def share(width: int, state: str) -> tuple[int, int]:
-    """(subject cells, state cells) of a ``width`` cells wide subject column holding both;
-    the markers are cut before the subject goes under its floor (subject_floor)."""
-    cells = min(cell_len(state), width - subject_floor(width) - 1) if state else 0
-    return (width - cells - 1, cells) if cells > 0 else (width, 0)
+def share(width: int, markers: tuple[str, ...]) -> tuple[int, str]:
+    """(subject cells, the state as shown) of a ``width`` cells wide subject column holding both.
+    The markers are cut from the end before the subject goes under its floor (subject_floor):
+    whole while they fit, then the next one cut, if at least MIN_CUT_MARKER cells of it show
+    before the ellipsis; a marker that would show as a bare "…" is left out, and its cells
+    stay the subject's."""
+    room = width - subject_floor(width) - 1
+    shown = ""
+    for marker in markers:
+        marker = marker.translate(ONE_LINE)
+        joined = f"{shown} {marker}" if shown else marker
+        if cell_len(joined) <= room:
+            shown = joined
+            continue
+        left = room - cell_len(shown) - (1 if shown else 0) - 1  # its cells before the ellipsis
+        if left >= MIN_CUT_MARKER:
+            shown = (f"{shown} " if shown else "") + head(marker, left) + ELLIPSIS
+        break
+    return (width - cell_len(shown) - 1, shown) if shown else (width, "")
+
+
+def lend(text: str, column: int, spare: int) -> int:
+    """Cells ``text`` (a name) may take beyond its ``column``: what it needs, from the ``spare``
+    cells its row leaves beside it (a short subject), so a name is not cut next to room."""
+    return max(0, min(cell_len(text) - column, spare))
 
 
 @lru_cache(maxsize=8)
