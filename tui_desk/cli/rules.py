@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
-import sys
 from pathlib import Path
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.cli.output import UsageError, add_json, command, print_json, say
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, load_rules, plan
@@ -63,12 +61,10 @@ def run_rules(args: argparse.Namespace, config: Config) -> int:
     with store_errors(db):
         matched, planned, waits = asyncio.run(_test(db, config, ruleset, args.id, args.on))
     if args.json:
-        json.dump({"conversation": args.id, "event": args.on, "matched": [r.name for r in matched],
-                   "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held,
-                                "expected_wait": waits.get(i)}
-                               for i, p in enumerate(planned)]},
-                  sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+        print_json({"conversation": args.id, "event": args.on, "matched": [r.name for r in matched],
+                    "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held,
+                                 "expected_wait": waits.get(i)}
+                                for i, p in enumerate(planned)]})
     elif not matched:
         say(f"no rule fires on conversation {args.id} on {args.on}")
     else:
