@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from textual import events
 
-import pytest
 
 from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.outbox import OutboxScreen
@@ -17,11 +16,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import make_app, started, type_text, until
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def burst(app, *keys: str) -> None:

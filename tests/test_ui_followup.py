@@ -125,7 +125,7 @@ async def test_a_long_dry_run_scrolls_before_it_is_confirmed():
         assert not app.desk.followups  # type: ignore[attr-defined]
 
 
-async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_desk(tmp_path, monkeypatch):
+async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_desk(tmp_path):
     """The demo's real desk, where one of the customers who asked for dark mode asks again in a
     conversation of its own. F's dry run is desk.followup's plan, line for line; its title counts
     customers and conversations; y queues one reply per customer and notes their other
@@ -141,7 +141,6 @@ async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_de
     except ImportError:
         from mailfactory import make_mail
         from ui_support import demo_apps, until
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     make_app, sink = await demo_apps(tmp_path)
     try:
         demo = await Desk.open(tmp_path / "demo.db", demo_config(0))
