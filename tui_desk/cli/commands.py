@@ -308,12 +308,11 @@ def _read_text(path: Path) -> str:
 
 async def _outbox(desk, config: Config, args) -> int:
     from tui_desk.desk.commands import CommandError
-    from tui_desk.desk.replies import cancel_send
     from tui_desk.sanitize import sanitize_line
     from tui_desk.store import outbox
     try:
-        if args.cancel is not None:
-            say(await cancel_send(desk, args.cancel))
+        if args.cancel is not None:  # the app's cancel: a follow-up's notes are told (desk.followup)
+            say(await desk.cancel_send(args.cancel))
             return 0
         said = sys.stderr if args.json else sys.stdout  # --json: stdout holds the JSON alone
         if args.resend is not None:
