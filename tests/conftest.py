@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +41,13 @@ def close_stores_left_open() -> Iterator[None]:
     before = set(open_stores())
     yield
     _close([store for store in open_stores() if store not in before])
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the app remembers (the theme: desk.themes.state_file) goes to the test's own state
+    dir, never the user's, nor another test's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture(scope="session")

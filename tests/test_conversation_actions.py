@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 
 from tests.clock import Clock
 from tests.mailfactory import BASE, make_mail
@@ -95,12 +94,6 @@ def test_actions_come_before_the_first_message_dated_after_them_an_undated_one_k
     assert [x.text if isinstance(x, ActionLine) else x.id for x in view.in_time_order()] == [1, 2, "a", 3, "b"]
 
 
-@pytest.fixture
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.mark.usefixtures("_private_state")
 async def test_the_pane_shows_a_rules_line_between_the_messages_at_80x24():
     app = make_app()
     app.desk.action_lines[1] = (ActionLine(FIXED_NOW - dt.timedelta(days=3, hours=1),

@@ -261,8 +261,10 @@ def test_no_child_for_sla_targets_a_missing_store_or_a_process_with_threads(demo
     """[sla] targets are read through a Desk (its thread), and a store not there yet is made by
     the app's own open: no child for them. With another thread running, a fork could copy a
     lock that thread holds: the thread's way again."""
-    assert FirstPageReader(demo_db, DEMO_CONFIG, fork=True).forked is False
-    assert FirstPageReader(tmp_path / "none.sqlite3", PLAIN, fork=True).forked is False
+    for reader in (FirstPageReader(demo_db, DEMO_CONFIG, fork=True),
+                   FirstPageReader(tmp_path / "none.sqlite3", PLAIN, fork=True)):
+        assert reader.forked is False
+        reader.result()  # its thread done: a desk it still had open is no store the test left open
     import threading
     release = threading.Event()
     other = threading.Thread(target=release.wait)

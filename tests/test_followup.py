@@ -4,6 +4,7 @@ second run queues nothing twice; tags and status; the history records the snippe
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import email
 from email import policy
@@ -370,4 +371,59 @@ async def test_a_cancelled_follow_up_mail_makes_its_conversations_eligible_again
     await sender.run_due()
     got = smtp_sink.wait_for(2)
     assert sorted(r for m in got for r in m.rcpt_tos) == ["ann@c.test", "bob@c.test"]
+    await desk.close()
+
+
+async def test_a_cancelled_follow_up_mail_leaves_no_draft_and_says_to_run_it_again(tmp_path, dovecot, mail_user,
+                                                                                   smtp_sink):
+    """A reply cancelled in the outbox goes back to its draft; a follow-up's mail does not: the
+    draft, sent by hand, and the follow-up run again would mail the customer twice. The line says
+    the follow-up is what sends it again; a draft the agent had written in the carrier stays as
+    it was (the follow-up's text is not put above it)."""
+    smtp_sink.clear()
+    clock = Clock()
+    ann, bob = "Ann Lee <ann@c.test>", "Bob Stone <bob@c.test>"
+    desk, _, conv = await desk_with_customers(tmp_path, dovecot, mail_user, smtp_sink.port, clock, [
+        (ann, "Dark mode? (ann)", 0), (bob, "Dark mode? (bob)", 5)])
+    anns_conv, bobs_conv = conv["Dark mode? (ann)"], conv["Dark mode? (bob)"]
+    await desk.save_draft(bobs_conv, "Hi Bob, about the export you asked for:")
+    done = await followup.run(desk, await followup.plan(desk, sorted(conv.values()), "feature-shipped"))
+    outbox_of = {item.conv_id: outbox_id for item, outbox_id, _ in done.queued}
+
+    said = await desk.cancel_send(outbox_of[anns_conv])
+    assert "follow-up mail to ann@c.test cancelled" in said, said
+    assert "no draft" in said and "run the follow-up again" in said, said
+    assert await desk.draft(anns_conv) is None
+    await desk.cancel_send(outbox_of[bobs_conv])
+    draft = await desk.draft(bobs_conv)
+    assert draft is not None and draft[0] == "Hi Bob, about the export you asked for:", draft
+    again = await followup.plan(desk, sorted(conv.values()), "feature-shipped")
+    assert {i.conv_id: i.state for i in again.items} == {anns_conv: "new", bobs_conv: "new"}
+    await desk.close()
+
+
+async def test_outbox_cancel_on_the_command_line_is_the_apps_cancel(tmp_path, dovecot, mail_user, smtp_sink, capsys):
+    """`tui-desk outbox --cancel N` of a follow-up's mail: no draft, and the notes of the
+    customer's other conversations say the mail was cancelled, as O, c in the app does."""
+    from tests.accounts import write_config
+    from tui_desk.cli import main
+    smtp_sink.clear()
+    clock = Clock()
+    ann = "Ann Lee <ann@c.test>"
+    desk, _, conv = await desk_with_customers(tmp_path, dovecot, mail_user, smtp_sink.port, clock, [
+        (ann, "Dark mode? (ann, first)", 0), (ann, "Dark mode? (ann, second)", 10)])
+    carrier, covered = conv["Dark mode? (ann, second)"], conv["Dark mode? (ann, first)"]
+    done = await followup.run(desk, await followup.plan(desk, sorted(conv.values()), "feature-shipped"))
+    [(_, anns, _)] = done.queued
+    await desk.close()
+    config = write_config(tmp_path / "config.toml", dovecot, mail_user, smtp_port=smtp_sink.port)
+
+    argv = ["--config", str(config), "--db", str(tmp_path / "s.db"), "outbox", "--cancel", str(anns)]
+    assert await asyncio.to_thread(main, argv) == 0  # the command runs its own event loop
+    out = capsys.readouterr().out
+    assert "follow-up mail to ann@c.test cancelled" in out and "run the follow-up again" in out, out
+    desk = await Desk.open(tmp_path / "s.db", config_for(dovecot, mail_user, smtp_sink.port), clock=clock)
+    assert await desk.draft(carrier) is None
+    notes = await notes_of(desk, covered)
+    assert len(notes) == 2 and "cancelled" in notes[1] and "ann@c.test" in notes[1], notes
     await desk.close()

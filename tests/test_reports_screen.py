@@ -31,11 +31,6 @@ TINY = (60, 20)
 THEMES = ("tui-desk-dark", "tui-desk-light", "tui-desk-high-contrast")
 
 
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 @pytest.fixture
 async def desk(tmp_path):
     desk = await crafted_desk(tmp_path / "reports.db")

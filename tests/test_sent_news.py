@@ -3,7 +3,6 @@ history event, and a burst folded into one toast while it is up (ui.main_screen)
 
 from __future__ import annotations
 
-import pytest
 
 from tui_desk.desk.sent_news import sent_items, sent_kind, sent_line
 from tui_desk.store.events import Event
@@ -44,11 +43,6 @@ def test_a_report_gives_each_message_its_kind_and_recipients():
                           sent_to={"m1": ["ann@c.test"], "m2": ["bob@c.test"]})
     assert sent_items(report.sent, report.sent_events, report.sent_to) == [
         ("survey", ("ann@c.test",)), ("reply", ("bob@c.test",))]
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def followup_sent(n: int) -> OutboxReport:

@@ -34,12 +34,6 @@ WIDE = (120, 40)
 SMALL = (80, 24)
 
 
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    """The remembered theme goes to a temporary state dir, never the user's."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 # FakeDesk(40) queues 38: #7 and #33 are pending (waiting for the customer), as in the real queue
 QUEUED = 38
 LAST = QUEUED - 1  # the cursor on the last row

@@ -5,7 +5,6 @@ the acknowledgement goes through the outbox to the demo's SMTP sink and comes ba
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Static
 
 from tui_desk.desk.render import conversation_text
@@ -18,11 +17,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import plain_text, started, until
 
 SIZE = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 async def test_an_automatic_reply_says_auto_reply_in_its_header(demo):

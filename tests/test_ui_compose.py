@@ -9,7 +9,6 @@ import email
 import time
 from email import policy
 
-import pytest
 
 from tui_desk.desk.snippets import bundled_dir
 from tui_desk.store import outbox
@@ -27,11 +26,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import started, type_text, until
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 async def compose_open(app: DeskApp, pilot) -> ComposeScreen:

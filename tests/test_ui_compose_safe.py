@@ -4,8 +4,6 @@ conversation whose reply waits in the outbox is never written unknowingly."""
 
 from __future__ import annotations
 
-import pytest
-
 from tui_desk.ui.compose import ComposeScreen
 from tui_desk.ui.outbox import OutboxScreen
 
@@ -15,11 +13,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import burst, make_app, started, type_text, until
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 async def compose_open(app, pilot) -> ComposeScreen:

@@ -27,8 +27,7 @@ HOSTILE = "Hi,\n\n\x1b]0;owned\x07\x1b[31mred\x1b[0m and \u202eevil\u202c here.\
 
 
 @pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+def _our_snippets(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # the bundled snippets, and ours below
     folder = tmp_path / "xdg" / "tui-desk" / "snippets"
     folder.mkdir(parents=True)

@@ -125,7 +125,7 @@ async def test_a_long_dry_run_scrolls_before_it_is_confirmed():
         assert not app.desk.followups  # type: ignore[attr-defined]
 
 
-async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_desk(tmp_path, monkeypatch):
+async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_desk(tmp_path):
     """The demo's real desk, where one of the customers who asked for dark mode asks again in a
     conversation of its own. F's dry run is desk.followup's plan, line for line; its title counts
     customers and conversations; y queues one reply per customer and notes their other
@@ -141,7 +141,6 @@ async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_de
     except ImportError:
         from mailfactory import make_mail
         from ui_support import demo_apps, until
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     make_app, sink = await demo_apps(tmp_path)
     try:
         demo = await Desk.open(tmp_path / "demo.db", demo_config(0))
@@ -186,3 +185,37 @@ async def test_the_preview_counts_customers_and_y_mails_each_once_on_the_real_de
                            for msg in view.messages)
     finally:
         sink.stop()
+
+
+async def test_c_in_the_outbox_on_a_follow_ups_mail_keeps_no_draft_and_says_so(demo):
+    """The demo's real desk: a follow-up's mail cancelled in the outbox (O, c) is gone, not put in
+    the carrier's draft (sent by hand, and the follow-up run again, it would reach the customer
+    twice): the notice says the follow-up sends it again, and the outbox stays on screen, no
+    compose screen opens on an empty draft."""
+    from tui_desk.desk import followup
+    from tui_desk.ui.compose import ComposeScreen
+    from tui_desk.ui.outbox import OutboxScreen
+    try:
+        from tests.ui_support import until
+    except ImportError:
+        from ui_support import until
+    make_app, sink = demo
+    app = make_app(undo_seconds=600)  # still in the outbox when c is pressed
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await until(pilot, lambda: app.background is not None and bool(app.queue.ids))
+        desk = app.desk
+        ids = await desk.queue_ids("tag:wants-dark-mode")
+        done = await followup.run(desk, await followup.plan(desk, ids, "feature-shipped"))  # type: ignore[arg-type]
+        carrier = done.queued[0][0].conv_id
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen) and len(app.screen.entries) == len(done.queued))
+        assert app.screen.entries[0].conv_id == carrier
+        await pilot.press("c")
+        await until(pilot, lambda: any("follow-up mail to" in str(n.message) for n in app._notifications))
+        [said] = [str(n.message) for n in app._notifications if "follow-up mail to" in str(n.message)]
+        assert "no draft kept" in said and "run the follow-up again" in said, said
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen) and len(app.screen.entries) == len(done.queued) - 1)
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, ComposeScreen)
+        assert await desk.draft(carrier) is None
+        assert sink.received == []

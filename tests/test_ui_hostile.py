@@ -48,8 +48,7 @@ OSC_SUBJECT = "Clipboard"
 
 
 @pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+def _no_background(monkeypatch):
     # no sync or delivery beside the app: the account has no servers, replies wait in the outbox
     monkeypatch.setattr(DeskApp, "_start_background", lambda self: None)
 

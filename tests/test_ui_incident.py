@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 from textual.widgets import Input, Static
 
 from tui_desk.ui.followup import IncidentResolveConfirm
@@ -19,11 +18,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import make_app, plain_text
 
 WIDE = (160, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def title(app) -> str:

@@ -4,7 +4,6 @@ exists"), and the kept one has the merged one's owner when it had none."""
 
 from __future__ import annotations
 
-import pytest
 
 from tui_desk.ui.popups import ConfirmScreen
 
@@ -12,11 +11,6 @@ try:
     from tests.ui_support import type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_support import type_text, until
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 async def test_the_pane_follows_a_merged_conversation_into_the_kept_one(demo):

@@ -5,7 +5,6 @@ no whitespace is left at the end of the saved note. Keys act in the order typed,
 
 from __future__ import annotations
 
-import pytest
 
 from tui_desk.ui.note import NoteScreen
 
@@ -16,11 +15,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 
 SMALL = (80, 24)
 TEAM = ["Alice Martin", "bob"]
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 async def note_open(app, pilot, added: list[str]) -> NoteScreen:

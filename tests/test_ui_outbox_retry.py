@@ -10,7 +10,6 @@ import datetime as dt
 import socket
 import time
 
-import pytest
 from textual.widgets import OptionList, Static
 
 from tui_desk.desk.views import OutboxEntry
@@ -23,11 +22,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import started, until
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def closed_port() -> int:

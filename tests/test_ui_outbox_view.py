@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from rich.cells import cell_len
 from textual.widgets import OptionList, Static
 
@@ -24,11 +23,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import started, until
 
 SIZE = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def local(ts: float) -> dt.datetime:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 
-import pytest
 from textual.widgets import Static
 
 from tui_desk.ui.app import DeskApp
@@ -40,11 +39,6 @@ async def test_ctrl_c_names_the_rebound_quit_key():
 
 
 # --- a reply in its undo window: over a real Desk on the demo store, with its SMTP sink -----
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
 
 async def reply_queued(app: DeskApp, pilot, text: str = "Thanks, refunded.") -> None:
     """r on the first row, a body, Ctrl+S: the reply waits out its undo window (10 s)."""

@@ -3,7 +3,6 @@ text: a REAL Desk on the demo store, its SMTP sink receiving what the outbox sen
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Static
 
 from tui_desk.sanitize import BIDI_MARKER
@@ -18,11 +17,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 SIZE = (120, 40)
 REPLY = ("Hi {{customer_first_name}},\n\nwe **refunded** it:\n\n- [the receipt](https://shop.example/r/7)\n"
          "- run `shop status`\n\n[red]x[/red] [link=https://evil.example]y[/link] \x1b[31mred\x1b[0m \u202eevil\u202c\n")
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def reply_box(app: DeskApp) -> MessageBox | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
 from tui_desk.store import outbox
 from tui_desk.ui.compose import ComposeScreen
@@ -20,11 +19,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import started, type_text, until
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 class Clock:

@@ -26,11 +26,6 @@ SMALL = (80, 24)
 TINY = (60, 20)  # the smallest the app is made for: no heatmap on Reports
 
 
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 def make_app(theme: str = "tui-desk-dark", n: int = 40) -> DeskApp:
     # the shipped themes (not a user's own), fixed snippets, a fixed clock
     return DeskApp(

@@ -3,7 +3,6 @@ what they apply."""
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Static
 
 from tui_desk.desk.views import HistoryItem
@@ -18,11 +17,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from ui_support import make_app, plain_text
 
 WIDE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def last_notice(app) -> str:

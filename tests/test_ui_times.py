@@ -26,11 +26,6 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 WIDE = (120, 40)
 
 
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 class MovingClock:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now

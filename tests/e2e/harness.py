@@ -3,11 +3,13 @@
 `Terminal` starts one command in its own tmux server (a socket of its own, so tests never share
 one), sends keys, reads the screen with `capture-pane` (plain or with escapes), and waits for
 conditions with a deadline; it never sleeps for a fixed time. `agent_home` writes the config
-files a person would write for an account on the suite's Dovecot and SMTP sink.
+files a person would write for an account on the suite's Dovecot and SMTP sink; `two_agents`
+opens alice's and bob's apps on one mailbox of three customers' mails (`customer_mail`).
 """
 
 from __future__ import annotations
 
+import email.utils
 import itertools
 import os
 import shlex
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accounts import write_config
+from servers import MaildirMessage
 
 TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))  # the installed entry point
 POLL = 0.05  # seconds between two looks at the screen
@@ -196,3 +199,32 @@ def agent_home(root: Path, agent: str, dovecot, user: str, *, smtp_port: int | N
     write_config(config, dovecot, user, agent=agent, name="Support", settings=extra, smtp_port=smtp_port,
                  login=f'password_command = "cat {secret}"')
     return AgentHome(root, agent, config, root / "data" / "desk.sqlite3", root / f"{agent}.log")
+
+
+#: three customers' first mails; dated 5, 3 and 1 hours ago by two_agents, so the queue's top
+#: row (the longest wait) is SUBJECTS[0], conversation #1
+SUBJECTS = ("Alpha invoice question", "Beta login trouble", "Gamma export broken")
+
+
+def customer_mail(i: int, hours_ago: float, tag: str) -> MaildirMessage:
+    """Customer i's first mail, SUBJECTS[i], written hours_ago; Message-ID <tag-i@customer.test>."""
+    when = time.time() - hours_ago * 3600
+    raw = (f"From: Customer {i} <c{i}@customer.test>\r\nTo: support@helpdesk.test\r\n"
+           f"Subject: {SUBJECTS[i]}\r\nDate: {email.utils.formatdate(when)}\r\n"
+           f"Message-ID: <{tag}-{i}@customer.test>\r\n\r\nPlease help with {SUBJECTS[i].lower()}.\r\n").encode()
+    return MaildirMessage(raw, date=when)
+
+
+def two_agents(dovecot, root: Path, terminals, tag: str) -> tuple[str, dict[str, AgentHome], Terminal, Terminal]:
+    """(the mailbox, the homes, alice's terminal, bob's): one fresh mailbox holding the three
+    customer_mail (tag: their Message-IDs), alice and bob (team = ["alice", "bob"]) each with a
+    store of their own and the app open on it (`terminals`: e2e.conftest's fixture), both
+    queues synced."""
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i, tag) for i in range(len(SUBJECTS))])
+    homes = {name: agent_home(root / name, name, dovecot, user, extra='team = ["alice", "bob"]')
+             for name in ("alice", "bob")}
+    alice, bob = (terminals.open_home(homes[name], name=name) for name in ("alice", "bob"))
+    for term in (alice, bob):
+        term.wait_for(lambda s: "support: idle" in s and SUBJECTS[0] in s, timeout=30, what="the synced queue")
+    return user, homes, alice, bob

@@ -25,20 +25,28 @@ def request(i: int, customer: int | None = None) -> MaildirMessage:
     return MaildirMessage(raw, date=when)
 
 
-def test_f_on_a_selection_mails_each_customer_once(dovecot, smtp_sink, tmp_path, terminals):
+def followup_desk(dovecot, smtp_sink, tmp_path, terminals, mail: list[MaildirMessage], undo_seconds: int):
+    """(alice's home, her app on screen): a fresh mailbox holding `mail`, the feature-shipped
+    snippet, replies leaving after `undo_seconds`, 600 follow-up mails a minute; queue synced."""
     user = dovecot.new_user()
-    # Ann asks again later, in a conversation of its own: hers is the most recent one
-    dovecot.load_maildir(user, [*(request(i) for i in range(len(CUSTOMERS))), request(3, customer=0)])
+    dovecot.load_maildir(user, mail)
     home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port,
                       extra="[followup]\nper_minute = 600\n")
-    home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]',
-                                                           'folders = ["INBOX"]\nundo_send_seconds = 1'))
+    home.config.write_text(home.config.read_text().replace(
+        'folders = ["INBOX"]', f'folders = ["INBOX"]\nundo_send_seconds = {undo_seconds}'))
     snippets = home.config.parent / "snippets"
     snippets.mkdir()
     (snippets / "feature-shipped.md").write_text(SNIPPET)
     smtp_sink.clear()
     term = terminals.open_home(home)
     term.wait_for(lambda s: "support: idle" in s and "Dark mode, please (0)" in s, timeout=30, what="the synced queue")
+    return home, term
+
+
+def test_f_on_a_selection_mails_each_customer_once(dovecot, smtp_sink, tmp_path, terminals):
+    # Ann asks again later, in a conversation of its own: hers is the most recent one
+    home, term = followup_desk(dovecot, smtp_sink, tmp_path, terminals,
+                               [*(request(i) for i in range(len(CUSTOMERS))), request(3, customer=0)], undo_seconds=1)
 
     term.keys("*")  # the whole list
     term.wait_for("4 of 4 selected")
@@ -100,3 +108,40 @@ def test_the_demo_follows_up_on_its_dark_mode_requests_into_its_smtp_sink(termin
     # ([followup] per_minute = 30) to the demo's SMTP server: every ⏲ goes
     term.wait_for(lambda s: "⏲" in s, what="the replies waiting in the outbox")
     term.wait_for(lambda s: "⏲" not in s, timeout=90, what="every follow-up sent")
+
+
+def test_c_in_the_outbox_on_a_follow_ups_mail_leaves_no_draft_and_says_run_it_again(dovecot, smtp_sink, tmp_path,
+                                                                                     terminals):
+    """Two customers' mails from F wait in the outbox (a long undo window); O, c on the first: the
+    notice says no draft is kept and the follow-up sends it again, the outbox stays with the
+    other mail, no compose screen opens, and the follow-up's dry run has that customer new again."""
+    import re
+    home, term = followup_desk(dovecot, smtp_sink, tmp_path, terminals, [request(0), request(1)], undo_seconds=600)
+    term.keys("*")
+    term.wait_for("2 of 2 selected")
+    term.keys("F")
+    term.wait_for("which snippet?")
+    term.type("shipped")
+    term.keys("Enter")
+    term.wait_for("Follow-up with feature-shipped: 2 customers (2 conversations)")
+    term.keys("y")
+    term.wait_for("follow-up 'feature-shipped': queued 2 replies")
+    term.keys("O")
+    both = term.wait_for(lambda s: "Outbox" in s and "ann@customer.test" in s and "bo@customer.test" in s,
+                         what="the outbox with both mails")
+    first = "ann@customer.test" if both.index("ann@customer.test") < both.index("bo@customer.test") else "bo@customer.test"
+    other = ({"ann@customer.test", "bo@customer.test"} - {first}).pop()
+
+    def words(screen: str) -> str:  # the notice wraps inside its box: its words in one line
+        return " ".join(re.sub(r"[│▌▐▎▊]", " ", screen).split())
+    term.keys("c")
+    shown = term.wait_for(lambda s: "no draft kept" in words(s) and "run the follow-up again" in words(s),
+                          what="the notice: no draft, run the follow-up again")
+    assert f"follow-up mail to {first} cancelled" in words(shown), shown
+    term.wait_for(lambda s: "Outbox" in s and other in s.split("Outbox", 1)[1], what="the outbox, still open")
+    assert "Reply · #" not in term.screen(), "no compose screen on an empty draft"
+    term.keys("Escape")
+    again = json.loads(home.cli("followup", "--query", "subject:dark", "--snippet", "feature-shipped",
+                                "--dry-run", "--json", check=False).stdout)
+    assert {i["to"][0]: i["state"] for i in again["items"]} == {first: "new", other: "already"}, again
+    assert smtp_sink.messages == []

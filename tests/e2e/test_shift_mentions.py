@@ -3,22 +3,8 @@ bob's screen with no key pressed there, and bob's Mentions view lists that conve
 
 from __future__ import annotations
 
-import email.utils
-import time
-
 from e2e.conftest import PROPAGATION
-from e2e.harness import agent_home
-from servers import MaildirMessage
-
-SUBJECTS = ["Alpha invoice question", "Beta login trouble", "Gamma export broken"]
-
-
-def customer_mail(i: int, hours_ago: float) -> MaildirMessage:
-    when = time.time() - hours_ago * 3600
-    raw = (f"From: Customer {i} <c{i}@customer.test>\r\nTo: support@helpdesk.test\r\n"
-           f"Subject: {SUBJECTS[i]}\r\nDate: {email.utils.formatdate(when)}\r\n"
-           f"Message-ID: <mention-{i}@customer.test>\r\n\r\nPlease help with {SUBJECTS[i].lower()}.\r\n").encode()
-    return MaildirMessage(raw, date=when)
+from e2e.harness import SUBJECTS, two_agents
 
 
 def queue_part(screen: str) -> str:
@@ -27,13 +13,7 @@ def queue_part(screen: str) -> str:
 
 
 def test_a_note_mentioning_bob_tells_bob_and_lists_in_his_mentions_view(dovecot, tmp_path, terminals):
-    user = dovecot.new_user()
-    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i) for i in range(3)])
-    homes = {name: agent_home(tmp_path / name, name, dovecot, user, extra='team = ["alice", "bob"]')
-             for name in ("alice", "bob")}
-    alice, bob = (terminals.open_home(homes[name], name=name) for name in ("alice", "bob"))
-    for term in (alice, bob):
-        term.wait_for(lambda s: "support: idle" in s and SUBJECTS[0] in s, timeout=30, what="the synced queue")
+    _, _, alice, bob = two_agents(dovecot, tmp_path, terminals, "mention")
 
     alice.keys("n")  # on the top row: the oldest mail waits longest
     alice.wait_for("Note on #1")

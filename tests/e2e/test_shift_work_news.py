@@ -9,28 +9,11 @@ import email.utils
 import time
 
 from e2e.conftest import PROPAGATION
-from e2e.harness import agent_home
-from servers import MaildirMessage
-
-SUBJECTS = ["Alpha invoice question", "Beta login trouble", "Gamma export broken"]
-
-
-def customer_mail(i: int, hours_ago: float) -> MaildirMessage:
-    when = time.time() - hours_ago * 3600
-    raw = (f"From: Customer {i} <c{i}@customer.test>\r\nTo: support@helpdesk.test\r\n"
-           f"Subject: {SUBJECTS[i]}\r\nDate: {email.utils.formatdate(when)}\r\n"
-           f"Message-ID: <work-{i}@customer.test>\r\n\r\nPlease help with {SUBJECTS[i].lower()}.\r\n").encode()
-    return MaildirMessage(raw, date=when)
+from e2e.harness import SUBJECTS, two_agents
 
 
 def test_an_assignment_and_the_customers_reply_tell_bob_and_a_second_app_is_told(dovecot, tmp_path, terminals):
-    user = dovecot.new_user()
-    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i) for i in range(3)])
-    homes = {name: agent_home(tmp_path / name, name, dovecot, user, extra='team = ["alice", "bob"]')
-             for name in ("alice", "bob")}
-    alice, bob = (terminals.open_home(homes[name], name=name) for name in ("alice", "bob"))
-    for term in (alice, bob):
-        term.wait_for(lambda s: "support: idle" in s and SUBJECTS[0] in s, timeout=30, what="the synced queue")
+    user, homes, alice, bob = two_agents(dovecot, tmp_path, terminals, "work")
 
     alice.keys("a")  # on the top row: the oldest mail waits longest
     alice.wait_for("Assign #1")

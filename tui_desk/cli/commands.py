@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import json
 import shlex
 import sys
 import tempfile
 from pathlib import Path
 
-from tui_desk.cli.output import (TerminalJSON, UsageError, message_json, or_null, print_rows, say, sla_json,
+from tui_desk.cli.output import (UsageError, message_json, or_null, print_json, print_rows, say, sla_json,
                                  state_json)
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_config_path, default_db_path
@@ -70,12 +69,10 @@ async def run_command(args, config: Config) -> int:
             if view is None:
                 raise UsageError(f"no conversation {args.id}")
             if args.json:
-                json.dump({"id": view.id, "subject": view.subject, "customer": view.customer,
-                           "status": view.status, "tags": list(view.tags), **state_json(view),
-                           "reasons": list(view.reasons), "sla": sla_json(view),
-                           "messages": [message_json(m) for m in view.messages]},
-                          sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-                sys.stdout.write("\n")
+                print_json({"id": view.id, "subject": view.subject, "customer": view.customer,
+                            "status": view.status, "tags": list(view.tags), **state_json(view),
+                            "reasons": list(view.reasons), "sla": sla_json(view),
+                            "messages": [message_json(m) for m in view.messages]})
             else:
                 from tui_desk.desk.render import conversation_text  # with the mail parser: 30 ms other commands skip
                 sys.stdout.write(conversation_text(view, now))
@@ -92,9 +89,7 @@ async def run_command(args, config: Config) -> int:
             return await run_snippets(desk, args)
         elif args.command == "threads":
             threads = await desk.threads()
-            json.dump([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())],
-                      sys.stdout, ensure_ascii=False, cls=TerminalJSON)
-            sys.stdout.write("\n")
+            print_json([{"id": cid, "messages": ids} for cid, ids in sorted(threads.items())], indent=None)
         elif args.command == "import":
             return await _import(desk, args.paths)
         elif args.command in ("tag", "status", "snooze", "assign", "merge", "split"):
@@ -105,7 +100,10 @@ async def run_command(args, config: Config) -> int:
                 done = await desk.add_note(args.id, sys.stdin.read() if args.body == "-" else args.body)
             except CommandError as e:
                 raise UsageError(str(e)) from None
-            say(json.dumps({"done": done}) if args.json else done)
+            if args.json:
+                print_json({"done": done}, indent=None, ascii_only=True)
+            else:
+                say(done)
         elif args.command == "reply":
             return await _reply(desk, config, args)
         elif args.command == "followup":
@@ -130,10 +128,9 @@ def _history(lines: list | None, args) -> None:
     if lines is None:
         raise UsageError(f"no conversation {args.id}")
     if args.json:
-        json.dump({"conversation": args.id, "events": [
+        print_json({"conversation": args.id, "events": [
             {"id": h.event_id, "at": h.at.isoformat(), "agent": h.agent, "kind": h.kind, "text": h.text,
-             "data": h.data} for h in lines]}, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+             "data": h.data} for h in lines]})
     elif not lines:  # (the json says it with "events": [])
         say(f"No history: nobody has acted on conversation {args.id} yet.")
     else:
@@ -235,13 +232,11 @@ async def _triage(desk, args) -> None:
     if args.json:
         from tui_desk.store.queries import conversation_states
         states = await conversation_states(desk.store, sorted(set(ids)))
-        json.dump({"done": done, "conversations": [
+        print_json({"done": done, "conversations": [
             {"id": cid, "status": s.status, "assignee": s.assignee,
              "snoozed_until": dt.datetime.fromtimestamp(s.snooze_until, dt.timezone.utc).isoformat()
              if s.snooze_until else None,
-             "snoozed_until_reply": s.snooze_reply, "tags": list(s.tags)} for cid, s in sorted(states.items())]},
-            sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+             "snoozed_until_reply": s.snooze_reply, "tags": list(s.tags)} for cid, s in sorted(states.items())]})
     else:
         say(done)
 
@@ -296,10 +291,9 @@ async def _reply(desk, config: Config, args) -> int:
         "maybe_sent" if queued.message_id in report.maybe_sent else
         "needs_fix" if queued.message_id in report.needs_fix else "queued")
     if args.json:
-        json.dump({"outbox_id": queued.outbox_id, "message_id": queued.message_id, "to": queued.recipients,
-                   "state": state, "send_at": dt.datetime.fromtimestamp(queued.send_at, dt.timezone.utc).isoformat()},
-                  sys.stdout)
-        sys.stdout.write("\n")
+        print_json({"outbox_id": queued.outbox_id, "message_id": queued.message_id, "to": queued.recipients,
+                    "state": state, "send_at": dt.datetime.fromtimestamp(queued.send_at, dt.timezone.utc).isoformat()},
+                   indent=None, ascii_only=True)
     else:
         # "#N" is a conversation everywhere else: name the conversation, the outbox id apart
         say(f"reply to #{args.id} ({', '.join(queued.recipients)}): {state}, outbox #{queued.outbox_id}")
@@ -318,12 +312,11 @@ def _read_text(path: Path) -> str:
 
 async def _outbox(desk, config: Config, args) -> int:
     from tui_desk.desk.commands import CommandError
-    from tui_desk.desk.replies import cancel_send
     from tui_desk.sanitize import sanitize_line
     from tui_desk.store import outbox
     try:
-        if args.cancel is not None:
-            say(await cancel_send(desk, args.cancel))
+        if args.cancel is not None:  # the app's cancel: a follow-up's notes are told (desk.followup)
+            say(await desk.cancel_send(args.cancel))
             return 0
         said = sys.stderr if args.json else sys.stdout  # --json: stdout holds the JSON alone
         if args.resend is not None:
@@ -347,13 +340,11 @@ async def _outbox(desk, config: Config, args) -> int:
             status = 1
     items = await outbox.items(desk.store)
     if args.json:
-        json.dump([{"id": i.id, "conversation": i.conv_id, "message_id": i.message_id, "to": i.recipients,
-                    "state": i.state, "send_at": dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc).isoformat(),
-                    "attempts": i.attempts, "error": i.last_error,
-                    "next_try": dt.datetime.fromtimestamp(i.next_try, dt.timezone.utc).isoformat() if i.next_try
-                    else None} for i in items], sys.stdout, indent=1)
-        # (JSON escapes control characters itself)
-        sys.stdout.write("\n")
+        print_json([{"id": i.id, "conversation": i.conv_id, "message_id": i.message_id, "to": i.recipients,
+                     "state": i.state, "send_at": dt.datetime.fromtimestamp(i.send_at, dt.timezone.utc).isoformat(),
+                     "attempts": i.attempts, "error": i.last_error,
+                     "next_try": dt.datetime.fromtimestamp(i.next_try, dt.timezone.utc).isoformat() if i.next_try
+                     else None} for i in items], ascii_only=True)
     elif not items:
         print("Outbox is empty.")
     else:
@@ -492,12 +483,10 @@ async def _fetch(desk, config: Config, args) -> int:
         raise UsageError(f"no conversation {args.id}")
     failed = [o for o in outcomes if not o.fetched]
     if args.json:
-        json.dump({"conversation": args.id, "messages": [
+        print_json({"conversation": args.id, "messages": [
             {"message_id": o.message_id, "conversation": o.conv_id, "fetched": o.fetched, "size": o.size,
              "attachments": o.attachments, "parse_error": or_null(o.parse_error), "error": or_null(o.error)}
-            for o in outcomes]},
-            sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+            for o in outcomes]})
     elif not outcomes:
         print(f"conversation {args.id}: no header-only mail to fetch")
     for o in outcomes if not args.json else ():

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import re
 import sys
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, or_null, say
+from tui_desk.cli.output import UsageError, add_json, command, or_null, print_json, say
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config
 from tui_desk.desk.timefmt import format_clock
@@ -80,11 +79,9 @@ async def run_followup(desk, config: Config, args) -> int:
         covering = plan.covered if outcome is None else outcome.noted
         mails = [{"customer": or_null(c.customer), "conversation": c.conv_id,
                   "covers": [i.conv_id for i in covering if i.told_in == c.conv_id]} for c in carriers]
-        json.dump({"followup": plan.followup_id, "snippet": plan.snippet.name, "dry_run": args.dry_run,
-                   "customers": len(mails), "conversations": len(mails) + sum(len(m["covers"]) for m in mails),
-                   "mails": mails, "items": items, "done": outcome.line() if outcome else None},
-                  sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+        print_json({"followup": plan.followup_id, "snippet": plan.snippet.name, "dry_run": args.dry_run,
+                    "customers": len(mails), "conversations": len(mails) + sum(len(m["covers"]) for m in mails),
+                    "mails": mails, "items": items, "done": outcome.line() if outcome else None})
     elif outcome is None:
         for i in plan.items:
             say(i.line())

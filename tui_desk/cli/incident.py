@@ -8,11 +8,10 @@ undo window: the app, `tui-desk sync` or `tui-desk outbox --send`)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, or_null, say
+from tui_desk.cli.output import UsageError, add_json, command, or_null, print_json, say
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config
 from tui_desk.desk.timefmt import format_stamp
@@ -34,11 +33,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     r.add_argument("--close", action="store_true", help="close the conversations too")
     r.add_argument("--dry-run", action="store_true", help="list who would get what; nothing is done")
     add_json(r)
-
-
-def _json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-    sys.stdout.write("\n")
 
 
 def incident_json(i: Any, members: int | None = None) -> dict[str, Any]:
@@ -71,7 +65,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             known = sorted(await incident.incidents(desk), key=lambda i: (not i.active, -i.started_at))
             counts = {i.round_id: len(await incident.members(desk, i)) for i in known if i.active}
             if args.json:
-                _json({"incidents": [incident_json(i, counts.get(i.round_id)) for i in known]})
+                print_json({"incidents": [incident_json(i, counts.get(i.round_id)) for i in known]})
             elif not known:
                 say("no incidents")
             for i in known if not args.json else ():
@@ -87,7 +81,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
             found, started = await incident.start(desk, args.title, args.match, args.ack, args.fixed)
             errors = await _sync_once(desk, config) if has_server else []
             if args.json:
-                _json({"started": started, "incident": incident_json(found)})
+                print_json({"started": started, "incident": incident_json(found)})
             else:
                 say(sanitize_line(f"incident '{found.title}' ({found.name}) "
                                   f"{'started' if started else 'is active already'}: new mail matching "
@@ -101,7 +95,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
         if args.dry_run:
             if args.json:
                 found_mails = incident_fixed.mails(fixes)
-                _json({"incident": incident_json(found), "close": args.close, "customers": len(found_mails),
+                print_json({"incident": incident_json(found), "close": args.close, "customers": len(found_mails),
                        "conversations": sum(1 + len(m.covers) for m in found_mails), "mails": [
                            {"conversation": f.conv_id, "subject": f.subject, "to": list(f.to), "snippet": found.fixed,
                             "held": f.held, "customer": or_null(f.customer), "told_in": f.told_in} for f in fixes]})
@@ -121,7 +115,7 @@ async def run_incident(desk: Any, config: Config, args: argparse.Namespace) -> i
         else:
             errors, said = [], await incident_fixed.send_fixes(desk, None)
         if args.json:
-            _json({"incident": incident_json(resolved), "said": said, "errors": errors})
+            print_json({"incident": incident_json(resolved), "said": said, "errors": errors})
         else:
             say(sanitize_line(f"incident '{resolved.title}' resolved: '{resolved.fixed}' goes to "
                               f"{incident_fixed.summary(fixes)} through the outbox (tui-desk outbox --cancel N "

@@ -115,6 +115,13 @@ class TerminalJSON(json.JSONEncoder):
             yield escaped("".join(pending))
 
 
+def print_json(value: Any, *, indent: int | None = 1, ascii_only: bool = False) -> None:
+    """Every command's --json: the value on stdout through TerminalJSON, then a newline.
+    ascii_only: the few outputs that always escaped non-ASCII text (send, outbox, note) keep it."""
+    json.dump(value, sys.stdout, ensure_ascii=ascii_only, cls=TerminalJSON, indent=indent)
+    sys.stdout.write("\n")
+
+
 def or_null(value: str | None) -> str | None:
     """A single value that is not there: null in the JSON, never "" (README's JSON output)."""
     return value or None
@@ -157,8 +164,7 @@ def row_text(r: QueueRow, now: dt.datetime) -> str:
 
 def print_rows(rows: list[QueueRow], as_json: bool, now: dt.datetime) -> None:
     if as_json:
-        json.dump([row_json(r) for r in rows], sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+        print_json([row_json(r) for r in rows])
     else:
         for r in rows:
             say(row_text(r, now))

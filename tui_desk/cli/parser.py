@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "outbox", "replies on their way; --send delivers what is due")
     add_json(p)
     p.add_argument("--send", action="store_true", help="deliver due messages now")
-    p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft)")
+    p.add_argument("--cancel", type=int, metavar="N", help="undo a queued send (back to the draft; a bulk follow-up's mail to none)")
     p.add_argument("--resend", type=int, metavar="N", help="send a held, 'maybe sent' or failed message (again)")
     p.add_argument("--discard", type=int, metavar="N", help="drop a held, 'maybe sent' or failed message")
     p.add_argument("--send-now", type=int, metavar="N", help="send a scheduled (send-later) message now")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import json
 import sys
 from typing import Any, Iterable
 
 from tui_desk.desk.wording import counted
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.cli.output import UsageError, add_json, command, print_json, say
 from tui_desk.desk.timefmt import WEEKDAYS, format_duration, format_stamp
 
 DEFAULT_DAYS = 30
@@ -67,11 +66,6 @@ def breakdowns(values: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-    sys.stdout.write("\n")
-
-
 def csv_cell(c: Any) -> Any:
     """One spelling in every CSV: unset is an empty cell, booleans `true`/`false` (as in JSON)."""
     from tui_desk.sanitize import sanitize_line
@@ -104,8 +98,8 @@ async def run_report(desk: Any, args: argparse.Namespace) -> int:
     if args.view == "heatmap":
         heat, staffing = await desk.load(since, until)
         if args.json:
-            _json({"since": _iso(since, zone), "until": _iso(until, zone), "zone": heat.zone,
-                   "heatmap": heat.to_json(), "staffing": staffing.to_json()})
+            print_json({"since": _iso(since, zone), "until": _iso(until, zone), "zone": heat.zone,
+                        "heatmap": heat.to_json(), "staffing": staffing.to_json()})
         elif args.csv:
             write_csv(heat.csv_rows())
         else:
@@ -117,8 +111,8 @@ async def run_report(desk: Any, args: argparse.Namespace) -> int:
             raise UsageError("report questions: --json or text (groups do not fit a table)")
         groups = await desk.questions(since, until)
         if args.json:
-            _json({"since": _iso(since, zone), "until": _iso(until, zone),
-                   "questions": [g.to_json() for g in groups]})
+            print_json({"since": _iso(since, zone), "until": _iso(until, zone),
+                        "questions": [g.to_json() for g in groups]})
         else:
             for line in question_lines(groups, since, until, zone):
                 say(line)
@@ -128,7 +122,7 @@ async def run_report(desk: Any, args: argparse.Namespace) -> int:
         raise UsageError("--business-hours: no business hours configured ([priority] business_hours)")
     report = await desk.report(since, until, by, args.business_hours)
     if args.json:
-        _json(report.to_json())
+        print_json(report.to_json())
     elif args.csv:
         write_csv(report_csv(report, by))
     else:
@@ -144,7 +138,7 @@ async def run_export(desk: Any, args: argparse.Namespace) -> int:
     except SearchError as e:
         raise UsageError(str(e)) from None
     if args.json:
-        _json(export_json(header, rows))
+        print_json(export_json(header, rows))
     elif args.csv:
         write_csv([header, *rows])
     else:

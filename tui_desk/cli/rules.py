@@ -6,12 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_desk.cli.output import TerminalJSON, UsageError, add_json, command, say
+from tui_desk.cli.output import UsageError, add_json, command, print_json, say
 from tui_desk.desk.wording import counted
 from tui_desk.config import Config, ConfigError, default_db_path
 from tui_desk.desk.rules import EVENTS, Event, PlannedAction, RulesError, RuleSet, plan
@@ -88,12 +86,10 @@ async def _test(args: argparse.Namespace, desk: Desk, ruleset: RuleSet) -> int:
     matched, planned, waits = await _planned(desk, ruleset, args.id, args.on)
     as_if = await not_in_state(desk, args.id, args.on)
     if args.json:
-        json.dump({"conversation": args.id, "event": args.on, "as_if": as_if, "matched": [r.name for r in matched],
-                   "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held,
-                                "expected_wait": waits.get(i)}
-                               for i, p in enumerate(planned)]},
-                  sys.stdout, ensure_ascii=False, cls=TerminalJSON, indent=1)
-        sys.stdout.write("\n")
+        print_json({"conversation": args.id, "event": args.on, "as_if": as_if, "matched": [r.name for r in matched],
+                    "actions": [{"rule": p.rule, "action": p.action.text, "says": p.says, "held": p.held,
+                                 "expected_wait": waits.get(i)}
+                                for i, p in enumerate(planned)]})
         return 0
     if as_if is not None:
         say(f"(#{args.id} {as_if}; shown as if it were)")

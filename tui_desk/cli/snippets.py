@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from tui_desk.desk.wording import counted
-from tui_desk.cli.output import UsageError, add_json, command, say
+from tui_desk.cli.output import UsageError, add_json, command, print_json, say
 from tui_desk.desk.timefmt import format_duration
 
 
@@ -74,7 +74,7 @@ def suggestion_lines(found: Any) -> list[str]:
 
 
 async def run_snippets(desk: Any, args: argparse.Namespace) -> int:
-    from tui_desk.cli.reports import _json, period
+    from tui_desk.cli.reports import period
     if args.snippets_command == "stats":
         since, until = _bound(desk, args.since, False), _bound(desk, args.until, True)
         if since is not None and until is not None and until <= since:
@@ -82,7 +82,7 @@ async def run_snippets(desk: Any, args: argparse.Namespace) -> int:
         found = await desk.snippet_stats(since, until)
         if args.json:
             zone = desk.local_now().tzinfo
-            _json({"since": _iso(since, zone), "until": _iso(until, zone), "snippets": [s.to_json() for s in found]})
+            print_json({"since": _iso(since, zone), "until": _iso(until, zone), "snippets": [s.to_json() for s in found]})
         else:
             for line in stats_lines(found):
                 say(line)
@@ -92,7 +92,7 @@ async def run_snippets(desk: Any, args: argparse.Namespace) -> int:
     suggestions = await suggest(desk, since, until)
     if args.json:
         zone = desk.local_now().tzinfo
-        _json({"since": _iso(since, zone), "until": _iso(until, zone), **suggestions.to_json()})
+        print_json({"since": _iso(since, zone), "until": _iso(until, zone), **suggestions.to_json()})
     else:
         for line in suggestion_lines(suggestions):
             say(line)

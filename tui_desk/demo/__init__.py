@@ -160,8 +160,8 @@ async def give_the_past(desk, end: dt.datetime, msgs: list) -> None:
 
 
 async def _customer_wrote(desk, conv_id: int) -> bool:
-    """A customer asked in it: the generated mail has agents' replies whose thread broke (as
-    real mail does), conversations with no customer to follow up."""
+    """A customer asked in it: the generated mail has auto-replies whose thread broke (as real
+    mail does), conversations with no customer to follow up."""
     view = await desk.conversation(conv_id)
     return view is not None and any(not m.from_agent and not m.is_note and not m.auto_submitted
                                     for m in view.messages)
@@ -189,6 +189,16 @@ async def _owner(desk, conv_id: int) -> str:
     return row.assignee or SCENE_LEAD
 
 
+async def _teammates_conversation(desk, candidates: list[int], taken: set[int], default: int) -> int:
+    """The first conversation among `candidates` not taken and not held by the agent the demo
+    starts as: the reply waiting for tomorrow is a teammate's (she wrote none yet: the quit
+    question would count it as hers)."""
+    for cid in candidates:
+        if cid not in taken and await _owner(desk, cid) != DEMO_CONFIG.agent:
+            return cid
+    return default
+
+
 async def set_the_scene(desk, end: dt.datetime) -> None:
     """A desk at work: some conversations assigned, a draft half-written, a reply waiting to be
     sent tomorrow, two snoozed; so every queue marker can be seen. `desk` runs on the demo's clock.
@@ -204,6 +214,8 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
         if name in pick:
             with _by(desk, agent):
                 await desk.assign([pick[name]], agent)
+    if "later" in pick and await _owner(desk, pick["later"]) == DEMO_CONFIG.agent:
+        pick["later"] = await _teammates_conversation(desk, queue[5:], set(pick.values()), default=pick["later"])
     if "draft" in pick:
         await desk.save_draft(pick["draft"], "Hi {{customer_first_name}},\n\nthanks for your patience. I checked ")
     now = dt.datetime.fromtimestamp(desk.now()).astimezone()

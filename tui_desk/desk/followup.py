@@ -20,6 +20,8 @@ check, crash recovery: sync.delivery).
   mail in the outbox (Desk.cancel_send and discard_send call `mail_cancelled`) leaves a note beside each note that
   named it, saying it was cancelled and the customer got nothing; the next run sends the mail
   and notes those conversations anew (the note of round k+1 once round k's was cancelled).
+  Its text goes to no draft (`cancel_send`): the follow-up run again is what sends it, and a
+  draft sent by hand besides would mail the customer twice.
 - Resumable: each reply is queued in its own transaction with its `reply` event
   (data: "followup": the id), and the notes follow the replies; after a kill -9 the same command
   again queues the missing ones, nothing twice, notes the rest, then tags and sets the status of
@@ -375,14 +377,36 @@ async def _note(desk: Desk, the_plan: Plan, item: FollowupItem, carrier: Followu
                    f"goes to {to} in #{item.told_in}, not here: one mail per customer.", message_id=message_id)
 
 
+def _followup_key(message_id: str) -> str | None:
+    """The follow-up's part of its mail's Message-ID (derived_message_id: a hash of its id), or
+    None: not a follow-up's mail."""
+    if not message_id.startswith(MESSAGE_ID_PREFIX):
+        return None
+    return message_id[len(MESSAGE_ID_PREFIX):].split(".", 1)[0]
+
+
+async def cancel_send(desk: Desk, outbox_id: int) -> str:
+    """Cancel a reply in the outbox before it goes. A follow-up's mail leaves no draft (a draft
+    sent by hand and the follow-up run again would mail the customer twice), and the line says
+    the follow-up sends it again; any other reply goes back to its draft (replies.cancel_send)."""
+    from tui_desk.desk.replies import cancel_send as cancel_reply
+    from tui_desk.store import outbox
+    item = await outbox.get(desk.store, outbox_id)
+    if item is None or _followup_key(item.message_id) is None:
+        return await cancel_reply(desk, outbox_id)  # (None: it says what there is to undo)
+    await cancel_reply(desk, outbox_id, to_draft=False)
+    to = sanitize_line(", ".join(item.recipients)) or "the customer"
+    return f"follow-up mail to {to} cancelled: nothing sent, no draft kept; run the follow-up again to send it"
+
+
 async def mail_cancelled(desk: Desk, message_id: str, conv_id: int | None, recipients: Sequence[str]) -> int:
     """A follow-up mail left the outbox unsent (cancelled, discarded): each note of the follow-up
     in its customer's conversations gets a note beside it saying so, once (the note's text stays:
     it was true when written). Not a follow-up's mail: nothing. Returns how many notes it added."""
     from tui_desk.desk.notes import add_note
-    if not message_id.startswith(MESSAGE_ID_PREFIX) or conv_id is None:
+    fid = _followup_key(message_id)
+    if fid is None or conv_id is None:
         return 0
-    fid = message_id[len(MESSAGE_ID_PREFIX):].split(".", 1)[0]
     customer = (await per_customer.conversations(desk, [conv_id])).get(conv_id)
     theirs = (await per_customer.customers_conversations(desk, {customer.customer}) if customer and customer.customer
               else {conv_id: ""})

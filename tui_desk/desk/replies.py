@@ -292,10 +292,11 @@ async def _queue(desk: "DeskCore", account: AccountConfig, conv_id: int, out: Ou
     return QueuedReply(item_id, message_id, recipients, when)
 
 
-async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
+async def cancel_send(desk: "DeskCore", outbox_id: int, *, to_draft: bool = True) -> str:
     """Undo a send that has not started: the text goes back to the conversation's draft. A
     draft written there since (the agent's next words) is kept below it (outbox.save_draft),
-    and the line says so."""
+    and the line says so. to_draft=False: the text goes nowhere (a bulk follow-up's mail:
+    desk.followup.cancel_send)."""
     kept: outbox.KeptDraft | None = None
     async with desk.store.transaction():  # the sender takes items under the same lock: no race
         item = await outbox.get(desk.store, outbox_id)
@@ -309,10 +310,12 @@ async def cancel_send(desk: "DeskCore", outbox_id: int) -> str:
             raise CommandError(f"{what} has gone{went}")
         if item.state not in ("queued", *outbox.NEEDS_AGENT):
             raise CommandError(f"{what} is going out now: too late to undo")
-        if item.conv_id is not None:
+        if item.conv_id is not None and to_draft:
             kept = await outbox.save_draft(desk.store, item.conv_id, item.body_markdown, item.reply_all,
                                            now=desk.now(), label=lambda at: draft_name(desk, at))
         await outbox.remove(desk.store, outbox_id)
+    if not to_draft:
+        return f"send cancelled; the reply to #{item.conv_id} is gone"
     said = (f"Reply to #{item.conv_id}" if item.conv_id is not None else f"Outbox #{outbox_id}") + \
         " cancelled: back in the draft"
     if kept is not None:

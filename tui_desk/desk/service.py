@@ -425,7 +425,7 @@ class Desk(FollowupDesk, MeasuringDesk, DeskCore):
 
     async def cancel_send(self, outbox_id: int) -> str:
         from tui_desk.desk.commands import CommandError
-        from tui_desk.desk.replies import cancel_send
+        from tui_desk.desk.followup import cancel_send
         from tui_desk.store import outbox
         # u after O discarded it, or after an undo already (an id SQLite gave a newer reply is that one)
         if outbox_id in self._unsent_here and await outbox.get(self.store, outbox_id) is None:

@@ -140,13 +140,15 @@ def waiting_line(conv: ConversationView, entries: list[OutboxEntry], pending_id:
 
 
 class OutboxScreen(ModalScreen[int | None]):
-    """Dismissed with the conversation whose reply went back to its draft (c), else None."""
+    """Dismissed with the conversation whose reply went back to its draft (c), else None. A bulk
+    follow-up's mail goes to no draft (desk.followup.cancel_send): the outbox stays, for the next."""
 
     BINDINGS = [
         # priority: before the list's own Enter (select), which does nothing here
         Binding("enter", "read", "Read", tooltip="Show the reply's text; Enter again hides it", priority=True),
         Binding("c,delete", "cancel_send", "Cancel send",
-                tooltip="Cancel it: the text goes back to the draft, opened to edit"),
+                tooltip="Cancel it: the text goes back to the draft, opened to edit "
+                        "(a follow-up's mail: to no draft; run the follow-up again)"),
         Binding("n", "send_now", "Send now", tooltip="A scheduled reply goes on the outbox's next pass"),
         Binding("s", "send_anyway", "Send anyway",
                 tooltip="A held, failed or maybe-sent reply goes (again); a retrying one is tried now"),
@@ -174,6 +176,7 @@ class OutboxScreen(ModalScreen[int | None]):
         discard: Callable[[int], Awaitable[str]] | None = None,
         send_now: Callable[[int], Awaitable[str]] | None = None,
         read: Callable[[int], Awaitable[OutboxMail]] | None = None,
+        has_draft: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         """``read``: one reply as the customer gets it (by default the app's desk.outbox_mail)."""
         super().__init__(id="outbox-screen")
@@ -183,6 +186,7 @@ class OutboxScreen(ModalScreen[int | None]):
         self.send_anyway = send_anyway
         self.discard = discard
         self.send_now = send_now
+        self.has_draft = has_draft  # of a conversation: after c, is there a draft to open?
         self.clock = clock
         self.entries: list[OutboxEntry] = []
         self._discard_armed: int | None = None  # outbox id: the next d discards it
@@ -313,7 +317,7 @@ class OutboxScreen(ModalScreen[int | None]):
             self.set_note(f"Could not cancel: {exc}", error=True)
             return
         self.notify(said, timeout=4, markup=False)
-        if entry.conv_id is not None:
+        if entry.conv_id is not None and (self.has_draft is None or await self.has_draft(entry.conv_id)):
             self.dismiss(entry.conv_id)  # the app opens the draft in the compose screen
             return
         await self.reload()

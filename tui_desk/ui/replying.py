@@ -231,9 +231,12 @@ class ReplyActions(_Base):
             if conv_id is not None and self.is_current:
                 await self.open_compose(conv_id, said=cancelled[-1] if cancelled else None)
 
+        async def has_draft(conv_id: int) -> bool:  # a follow-up's cancelled mail leaves none
+            return await desk.draft(conv_id) is not None
+
         from tui_desk.ui.outbox import OutboxScreen
         self.app.push_screen(OutboxScreen(desk.outbox, cancel, self.clock, desk.send_anyway, desk.discard_send,
-                                          send_now), callback=back_to_draft)
+                                          send_now, has_draft=has_draft), callback=back_to_draft)
 
     @work(group="cancel-send")
     async def cancel_send(self, queued: Queued) -> None:
