@@ -339,6 +339,7 @@ class QuestionList(OptionList):
         super().__init__(**kw)
         self.groups: list[QuestionGroup] = []
         self._width = 0
+        self.moved = False  # by a key: from then on the cursor's question is kept in view
 
     def show(self, groups: Sequence[QuestionGroup]) -> None:
         self.groups = list(groups)
@@ -353,12 +354,21 @@ class QuestionList(OptionList):
         if self.groups and self.scrollable_content_region.width != self._width:
             self.show(self.groups)
 
+    def action_cursor_up(self) -> None:
+        self.moved = True
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.moved = True
+        super().action_cursor_down()
+
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
-        # at 80x24 the screen scrolls too (its lines wrap): keep the questions in view as the
-        # cursor moves, and the top of the screen at the first question
+        # at 80x24 the screen scrolls too (its lines wrap): the screen opens at its top (the
+        # headline), and once the cursor moves the question under it is kept in view whole
+        # (back on the first one too: a question with examples takes two or three rows)
         body = self.screen.query("#reports-body")
-        if highlighted == 0 and body:
+        if highlighted == 0 and body and not self.moved:
             body.first().scroll_home(animate=False)
         elif highlighted is not None and self.parent is not None:
             self.parent.scroll_visible(animate=False)
