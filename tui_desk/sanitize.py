@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_MARKER", "UNSAFE", "cell_safe", "sanitize", "sanitize_line"]
+__all__ = ["BIDI_MARKER", "CONTROL", "ESCAPE_SEQUENCE", "UNSAFE", "cell_safe", "sanitize", "sanitize_line", "strip_controls"]
 
 #: Shown in place of a bidi embedding/override/isolate control (see the module docstring).
 BIDI_MARKER = "\ufffd"
@@ -61,6 +61,10 @@ _ESCAPE_SEQUENCE = re.compile(
     """,
     re.VERBOSE,
 )
+
+#: One whole escape sequence as :func:`sanitize` removes it (the address reader keeps one
+#: together, so the ";" of an OSC is not taken for a separator).
+ESCAPE_SEQUENCE = _ESCAPE_SEQUENCE
 
 # Whatever is left of C0 (minus \n \t), DEL, C1, lone surrogates, bidi controls, LS/PS.
 _UNSAFE = re.compile(
@@ -81,6 +85,8 @@ _REPLACEMENTS = {
 }
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: A control character :func:`strip_controls` removes: C0 but ``\\t \\n \\r``, DEL, C1.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\n\t]+")
 
 
@@ -92,6 +98,16 @@ def sanitize(text: str) -> str:
     text = text.replace("\r\n", "\n")
     text = _SURROGATE.sub("\ufffd", text)
     return text.translate(_REPLACEMENTS)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without its escape sequences and control characters (C0 but ``\\t \\n
+    \\r``, DEL, C1), removed as :func:`sanitize` removes them; everything else is kept. For
+    text from mail that is data rather than display (a sender's name, which is stored and
+    written into the reply's To), where no control can mean anything."""
+    if not CONTROL.search(text):
+        return text
+    return CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 # presentation selectors, joiners, skin tones, keycap, tags: see the module docstring
