@@ -435,6 +435,8 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
 
     background = Background(desk, progress=progress, on_outbox=outbox_news)
     if once:
+        from tui_desk.mail.imap import ImapError
+        from tui_desk.secrets import SecretError
         from tui_desk.sync.live import FolderMissing
         status = 0
         for s in background.syncs:
@@ -442,6 +444,11 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
                 stats = await s.sync_once()
             except FolderMissing:  # no retry finds it: said below as the live sync says it
                 status = 1
+                continue
+            except (ImapError, SecretError, ConfigError) as e:  # not done: 1, in one line (as the
+                status = 1  # live sync: what no retry fixes is said below, with the key and the file)
+                if not s.needs_fix:
+                    say(f"tui-desk: sync: {s.account.name}: {e}", file=sys.stderr)
                 continue
             finally:
                 if tty:
