@@ -376,7 +376,7 @@ async def _outbox(desk, config: Config, args) -> int:
 _UNSENT = {"queued": ("still queued", "tried again later (the app, `tui-desk sync` or `tui-desk outbox --send`)"),
            "held": ("held", "`tui-desk outbox --resend N` sends it anyway, --discard N drops it"),
            "failed": ("failed", "its text is back in the draft"),
-           "maybe_sent": ("maybe sent", "look in Sent, then `tui-desk outbox --resend N` or --discard N")}
+           "maybe_sent": ("maybe sent", "`tui-desk outbox --resend N` or --discard N")}  # (its error says when)
 
 
 def _not_sent(report) -> list[str]:
