@@ -4,6 +4,7 @@ From, Subject and Date that a reader should keep whatever else goes wrong."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 
@@ -78,6 +79,27 @@ def pathological() -> Iterator[tuple[str, bytes]]:
     yield "NUL in part type", head("nul") + (
         b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: application/oct\0et;"
         b" name=\"a\0b.pdf\"\r\n\r\nxx\r\n--B--\r\n")
+
+
+def terminal_senders() -> Iterator[tuple[str, bytes, str | None]]:
+    """(name, raw, the sender's name as it should read) of mail whose From header carries
+    terminal control sequences (the address is always evil@bad.example; None: any name
+    without controls will do). An OSC's ";" once split the From into two entries, the first
+    without an address, and the conversation could not be answered."""
+    osc_word = base64.b64encode("Evil \x1b]0;PWNED\x1b\\".encode()).decode()
+    for label, value, shown in [
+        ("OSC title ended by ST", "Evil \x1b]0;PWNED\x1b\\ <evil@bad.example>", "Evil"),
+        ("OSC title ended by BEL", "Evil \x1b]0;PWNED\x07 <evil@bad.example>", "Evil"),
+        ("OSC 8 hyperlink", "\x1b]8;;https://evil.test\x07Evil\x1b]8;;\x07 <evil@bad.example>", "Evil"),
+        ("OSC 52 clipboard", "Evil\x1b]52;c;cm0gLXJmIH4=\x07 <evil@bad.example>", "Evil"),
+        ("CSI colour", "\x1b[31mEvil\x1b[0m <evil@bad.example>", "Evil"),
+        ("BEL", "Ev\x07il <evil@bad.example>", "Evil"),
+        ("quoted OSC ended by ST", '"Evil \x1b]0;PWNED\x1b\\" <evil@bad.example>', "Evil"),
+        ("OSC in an encoded word", f"=?utf-8?b?{osc_word}?= <evil@bad.example>", "Evil"),
+        ("unterminated OSC", "Evil \x1b]0;PWNED <evil@bad.example>", None),
+    ]:
+        yield label, (f"From: {value}\r\nTo: support@helpdesk.test\r\nMessage-ID: <evil@bad.example>\r\n"
+                      "Subject: hostile sender\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nhello\r\n").encode(), shown
 
 
 def _with_header(block: bytes, name: str, value: str) -> bytes:

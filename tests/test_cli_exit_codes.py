@@ -104,6 +104,21 @@ def test_a_follow_up_that_skips_exits_1_and_says_so_on_stderr_with_json_too(desk
     assert err == f"tui-desk: followup: {len(items)} conversations skipped (items[].problem says why)\n"
 
 
+def test_sync_once_that_cannot_reach_the_server_exits_1_in_one_line(tmp_path, capsys):
+    """Not done (the server may answer next time): 1, as `sync --once` with errors; 2 is for
+    input that is wrong."""
+    import socket
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(NO_PASSWORD.replace("[accounts.support.smtp]", "[accounts.support.imap]")
+                      .replace("port = 9", f"port = {closed}"))
+    code, out, err = run(capsys, "--db", tmp_path / "desk.sqlite3", "--config", config, "sync", "--once")
+    assert code == 1, err
+    assert err == f"tui-desk: sync: support: cannot connect to 127.0.0.1:{closed}: connection refused\n"
+
+
 def test_the_readme_documents_the_exit_codes_once():
     from pathlib import Path
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()

@@ -59,9 +59,9 @@ def surveys_to(smtp_sink, address: str) -> list[email.message.EmailMessage]:
 
 
 def links(survey: email.message.EmailMessage) -> dict[str, str]:
-    """rating -> its mailto link, from the survey's text part."""
+    """rating -> its mailto link, from the survey's text part (where a link reads "Great <mailto:...>")."""
     text = survey.get_body(("plain",)).get_content()
-    return {r: u for r, u in re.findall(r"\[(Great|Okay|Bad)\]\((mailto:[^)\s]+)\)", text)}
+    return {r: u for r, u in re.findall(r"(Great|Okay|Bad) <(mailto:[^>\s]+)>", text)}
 
 
 def answer_by_link(link: str, message_id: str, sender: str, body: str, minutes: float) -> bytes:

@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -52,6 +53,7 @@ FUZZ_CORPUS = Path(__file__).parent / "fuzz_corpus"
 # about the hostile backslashes in it
 pytestmark = pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # ESC, C0 but \n \t, DEL, C1
 _HEADER_FIELDS = ("message_id", "synthetic_id", "in_reply_to", "references", "sender", "to", "cc", "reply_to",
                   "date", "subject", "auto_submitted")
 
@@ -128,6 +130,8 @@ def _assert_clean_record(record, reader: str) -> None:
     for s in _strings(record):
         assert "\x00" not in s, (reader, s[:200])
         assert not any("\ud800" <= c <= "\udfff" for c in s), (reader, s[:200])
+    for defect in record.defects:  # our words quoting the mail's: a control in a quote would
+        assert not _CONTROL.search(defect), (reader, defect)  # take our words with it
     # the readers catch everything as a last resort; reaching it means a step is not guarded
     assert not any(d.startswith("parser failed") for d in record.defects), (reader, record.defects)
 

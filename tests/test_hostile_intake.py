@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from hostile_mail import folding_trap, head, pathological
+from hostile_mail import folding_trap, head, pathological, terminal_senders
 from tui_desk.mail.model import ParsedMessage
 from tui_desk.mail.parse import attachment_payloads, parse_body, parse_header_block, parse_message
+from tui_desk.sanitize import UNSAFE, sanitize
 
 PATHOLOGICAL = list(pathological())
+TERMINAL_SENDERS = list(terminal_senders())
 
 
 def _strings(msg: ParsedMessage) -> list[str]:
@@ -57,6 +59,22 @@ def test_pathological_mail_is_read_and_keeps_its_header_fields(name: str, raw: b
     assert not any("parser failed" in d for d in msg.defects), msg.defects
     for s in _strings(msg):
         assert "\x00" not in s
+
+
+@pytest.mark.parametrize("name, raw, shown", TERMINAL_SENDERS, ids=[n for n, _, _ in TERMINAL_SENDERS])
+def test_a_from_with_terminal_controls_keeps_its_address_and_reads_clean(name: str, raw: bytes, shown: str | None) -> None:
+    """The address is kept (the conversation can be answered), the name is the words without
+    the controls, and the defect saying so reads whole once sanitized: the sanitizer takes
+    nothing out of it (a quoted ESC once swallowed the defect's own words)."""
+    for reader in (parse_message, parse_header_block):
+        msg = reader(raw)
+        assert msg.sender is not None and msg.sender.addr == "evil@bad.example", (msg.sender, msg.defects)
+        assert not UNSAFE.search(msg.sender.name), msg.sender
+        if shown is not None:
+            assert msg.sender.name == shown, msg.sender
+        assert any(d.startswith("From:") for d in msg.defects), msg.defects
+        for defect in msg.defects:
+            assert sanitize(defect) == defect, msg.defects
 
 
 @pytest.mark.parametrize("header", [b"Content-Type: text/plain; a*", b"Content-Type: text/plain; " + b"(" * 400,

@@ -126,6 +126,22 @@ def test_sync_stops_with_one_line_and_exit_1_on_a_missing_password_command(tmp_p
                      f"(exit status 127): /bin/sh: 1: no-such-pass-helper: not found (in {cfg})"], done.stderr
 
 
+@pytest.mark.parametrize("command, said", [
+    ("no-such-pass-helper", "password_command not found (exit status 127): /bin/sh: 1: no-such-pass-helper: not found"),
+    ("exit 3", "password_command failed with exit status 3"),
+])
+def test_sync_once_says_a_fix_needed_as_sync_does_and_exits_1(tmp_path, dovecot, mail_user, command, said):
+    """README (Accounts, Exit status): `sync --once` is `sync` that ends after one pass: the
+    same line, the same status (it exited 2, as for a config file that cannot be read)."""
+    cfg = write_config(tmp_path / "config.toml", dovecot, mail_user, login=f'password_command = "{command}"')
+    done = subprocess.run([sys.executable, "-m", "tui_desk", "--config", str(cfg), "--db", str(tmp_path / "d.db"),
+                           "sync", "--once"], cwd=ROOT, capture_output=True, text=True, timeout=ENDS_WITHIN)
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"tui-desk: sync: support needs a fix: accounts.support.imap.{said}"), line
+    assert line.endswith(f"(in {cfg})"), line
+
+
 # --- an outbox item whose account is gone from the config -------------------------------------
 
 async def queue_for(desk: Desk, account: str, send_at: int) -> int:

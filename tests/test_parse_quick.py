@@ -75,6 +75,7 @@ def test_corpus_mail_reads_the_same():
     raws = [(str(p.relative_to(CORPUS)), p.read_bytes()) for p in MESSAGE_FILES]
     raws += [(p.name, p.read_bytes()) for p in sorted(FUZZ_CORPUS.rglob("*")) if p.is_file()]
     raws += [(name, raw) for name, raw in hostile_mail.pathological()]
+    raws += [(name, raw) for name, raw, _ in hostile_mail.terminal_senders()]
     quick = check_all(raws)
     assert quick["header"] > 50 and quick["message"] > 10
 

@@ -64,3 +64,40 @@ def test_escaped_markdown_renders_as_the_text():
         import html as html_module
 
         assert html_module.unescape(text) == "x " + " ".join(name.split())
+
+
+@pytest.mark.parametrize("name", ["csat", "auto-ack"])
+async def test_bundled_auto_snippets_read_well_in_both_parts(tmp_path, name):
+    """The sign-off keeps its line break in the HTML part (Markdown joins lines: every line
+    break of a reply is a hard one, as in the text part), and the text part shows a link as
+    words and its address (as the HTML part reads as text), never as Markdown's
+    [words](address); the reply queued as the desk queues the bundled snippet."""
+    from tui_desk.desk.importer import import_paths
+    from tui_desk.desk.replies import queue_reply
+    from tui_desk.desk.service import Desk
+    from tui_desk.desk.snippets import bundled_dir, parse_snippet
+    from tui_desk.mail.html_text import html_to_text
+    from tui_desk.store import outbox
+    snippet = parse_snippet(bundled_dir("snippets") / f"{name}.md")
+    links = {f"csat_{w}": f"mailto:agent1+csat-{w}@helpdesk.test?subject=Re%3A%20%5B%232%5D" for w in ("great", "okay", "bad")}
+    (tmp_path / "m.eml").write_bytes(
+        b"From: Ann Lee <ann@customer.test>\nTo: support@helpdesk.test\nSubject: Printer on fire\n"
+        b"Date: Fri, 20 Nov 2026 10:00:00 +0000\nMessage-ID: <q1@customer.test>\n\nHelp me\n")
+    desk = await Desk.open(tmp_path / "desk.db", CONFIG)
+    try:
+        await import_paths(desk, [tmp_path / "m.eml"], workers=1)
+        await queue_reply(desk, 1, snippet.body, extra_values={**links, "agent_name": "Alice Martin"})
+        (item,) = await outbox.items(desk.store)
+    finally:
+        await desk.close()
+    msg = email.message_from_bytes(item.raw, policy=default)
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = msg.get_body(("html",)).get_content()
+    shown = html_to_text(html).splitlines()
+    assert "For the support team," in shown and "Alice Martin" in shown, shown
+    assert "For the support team,\nAlice Martin" in text
+    assert "](" not in text, text
+    if name == "csat":
+        for word in ("Great", "Okay", "Bad"):
+            assert f"- {word} <{links['csat_' + word.lower()]}>" in text, text
+        assert 'href="mailto:agent1+csat-great@helpdesk.test' in html

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 import pytest
 
 from tui_desk.mail.parse import parse_message
-from tui_desk.sanitize import BIDI_MARKER, sanitize, sanitize_line
+from tui_desk.sanitize import BIDI_MARKER, UNSAFE, sanitize, sanitize_line
 
 # Everything the output may never contain: C0 but \n \t, DEL, C1, ESC, lone surrogates,
-# bidi embeddings/overrides/isolates, line/paragraph separators.
+# bidi embeddings/overrides/isolates and implicit marks, line/paragraph separators.
 FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]"
 )
 
 
@@ -77,9 +78,29 @@ def test_bidi_controls_become_a_visible_marker() -> None:
         assert sanitize(f"a{control}b") == f"a{BIDI_MARKER}b"
 
 
-def test_implicit_direction_marks_are_kept() -> None:
-    text = "שלום\u200e (ok) \u200fmark \u061c"
-    assert sanitize(text) == text
+def test_implicit_direction_marks_are_dropped() -> None:
+    """LRM, RLM, ALM are invisible and zero-width: a terminal without bidi draws nothing for
+    them (dropping them changes nothing a reader sees), one with bidi lets them move the
+    digits and punctuation around them (the reordering the marker stands for), and a marker
+    for each would litter real right-to-left mail, where they are common."""
+    assert sanitize("שלום\u200e (ok) \u200fmark \u061c") == "שלום (ok) mark "
+    assert sanitize_line("[#7] Refund\u200f 2024") == "[#7] Refund 2024"
+
+
+def test_one_rule_for_every_bidi_control() -> None:
+    """Every character Unicode gives a bidi control class (embeddings, overrides, isolates and
+    their pops) becomes the marker; every implicit mark (a zero-width character whose class
+    is a strong direction) is dropped; nothing of either is left."""
+    controls = {"LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI"}
+    found = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF
+             and unicodedata.bidirectional(chr(c)) in controls]
+    assert len(found) == 9
+    for control in found:
+        assert sanitize(f"a{control}b") == f"a{BIDI_MARKER}b", hex(ord(control))
+        assert UNSAFE.search(control)
+    for mark in ("\u200e", "\u200f", "\u061c"):
+        assert unicodedata.category(mark) == "Cf" and unicodedata.bidirectional(mark) in ("L", "R", "AL")
+        assert sanitize(f"a{mark}b") == "ab" and UNSAFE.search(mark), hex(ord(mark))
 
 
 def test_lone_surrogates_are_replaced() -> None:

@@ -219,6 +219,10 @@ async def test_crash_while_sending_is_maybe_sent_unless_sent_shows_it(tmp_path, 
     report = await sender.run_due()
     assert report.maybe_sent == [q.message_id]
     assert smtp_sink.messages == [], "not resent silently"
+    # one wording for the app and the CLI, whichever stopped: what happened, what to do
+    assert (await outbox.get(desk.store, q.outbox_id)).last_error == (
+        "tui-desk stopped while sending it; the server may have accepted it, though Sent has no copy:"
+        " ask the customer if unsure, then resend or discard")
     # a second one whose copy the server did file in Sent is recognised as sent
     q2 = await queue_reply(desk, conv, "Filed by the server", send_at=0)
     item = await outbox.get(desk.store, q2.outbox_id)

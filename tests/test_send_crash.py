@@ -180,7 +180,12 @@ def test_killed_while_sending_shows_maybe_sent_and_never_resends(desk, point, de
     assert item["state"] == "sending"
     assert desk.on_sink(mid) == delivered and desk.in_sent(mid) == 0
 
-    restarted = desk.outbox("--send", status=1)  # it could not be delivered: the agent decides
+    # it could not be delivered: the agent decides, told one thing to do (the CLI is no "app",
+    # and the line once said "check with the customer" then "look in Sent")
+    restarted = desk.outbox("--send", status=1, said=(
+        "not sent: maybe sent (tui-desk stopped while sending it; the server may have accepted it, though Sent"
+        " has no copy: ask the customer if unsure, then resend or discard):"
+        f" `tui-desk outbox --resend {item['id']}` or --discard {item['id']}\n"))
     assert [(i["id"], i["state"]) for i in restarted] == [(item["id"], "maybe_sent")]
     assert "may have accepted" in restarted[0]["error"]
     listed = desk.outbox()  # what `tui-desk outbox --json` shows the agent afterwards

@@ -18,12 +18,16 @@ What is removed, and why:
 * Lone surrogates (left by undecodable header bytes) become U+FFFD: they cannot be encoded
   for the terminal at all.
 
-Bidi: the embedding/override/isolate controls U+202A-U+202E and U+2066-U+2069 can reorder
-what is shown (a file name ``invoice\\u202egnp.exe`` displays as ``invoiceexe.png``), so each
-one is replaced by :data:`BIDI_MARKER`, a visible one-column character, so the reader sees
-that something was there. The implicit marks U+200E/U+200F (LRM/RLM) and U+061C (ALM) are
-kept: they cannot override the order of strong characters and real right-to-left mail
-needs them. U+2028/U+2029 (line/paragraph separator) become ``\\n``.
+Bidi, one rule for every bidi formatting character (:data:`_BIDI`): the embedding/override/
+isolate controls U+202A-U+202E and U+2066-U+2069 can reorder what is shown (a file name
+``invoice\\u202egnp.exe`` displays as ``invoiceexe.png``), so each one is replaced by
+:data:`BIDI_MARKER`, a visible one-column character, so the reader sees that something was
+there. The implicit marks U+200E/U+200F (LRM/RLM) and U+061C (ALM) are dropped: they are
+invisible and zero-width, so a terminal without bidi draws nothing for them (dropping changes
+nothing a reader sees), while one with bidi lets them move the digits and punctuation around
+them (the reordering the marker is there for); a marker for each would litter real
+right-to-left mail, where they are common. U+2028/U+2029 (line/paragraph separator) become
+``\\n``.
 
 Emoji sequences (:func:`cell_safe`, applied by :func:`sanitize_line` and to every text the
 desk shows): terminals disagree on how wide an emoji *sequence* is. Rich counts ``❤️``
@@ -43,7 +47,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_MARKER", "UNSAFE", "cell_safe", "sanitize", "sanitize_line"]
+__all__ = ["BIDI_MARKER", "CONTROL", "ESCAPE_SEQUENCE", "UNSAFE", "cell_safe", "sanitize", "sanitize_line", "strip_controls"]
 
 #: Shown in place of a bidi embedding/override/isolate control (see the module docstring).
 BIDI_MARKER = "\ufffd"
@@ -62,9 +66,19 @@ _ESCAPE_SEQUENCE = re.compile(
     re.VERBOSE,
 )
 
-# Whatever is left of C0 (minus \n \t), DEL, C1, lone surrogates, bidi controls, LS/PS.
+#: One whole escape sequence as :func:`sanitize` removes it (the address reader keeps one
+#: together, so the ";" of an OSC is not taken for a separator).
+ESCAPE_SEQUENCE = _ESCAPE_SEQUENCE
+
+#: Every bidi formatting character, and what it becomes (see the module docstring).
+_BIDI = {
+    **{c: BIDI_MARKER for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},  # embed/override/isolate
+    **{c: "" for c in (0x200E, 0x200F, 0x061C)},  # the implicit marks LRM, RLM, ALM
+}
+
+# Whatever is left of C0 (minus \n \t), DEL, C1, lone surrogates, bidi characters, LS/PS.
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff" + "".join(map(chr, _BIDI)) + "\u2028\u2029]"
 )
 
 #: Every character :func:`sanitize` removes or replaces: what must never reach a terminal as
@@ -75,12 +89,14 @@ _REPLACEMENTS = {
     **{c: "" for c in range(0x00, 0x20) if c not in (0x09, 0x0A)},
     0x7F: "",
     **{c: "" for c in range(0x80, 0xA0)},
-    **{c: BIDI_MARKER for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+    **_BIDI,
     0x2028: "\n",
     0x2029: "\n",
 }
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: A control character :func:`strip_controls` removes: C0 but ``\\t \\n \\r``, DEL, C1.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\n\t]+")
 
 
@@ -92,6 +108,16 @@ def sanitize(text: str) -> str:
     text = text.replace("\r\n", "\n")
     text = _SURROGATE.sub("\ufffd", text)
     return text.translate(_REPLACEMENTS)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without its escape sequences and control characters (C0 but ``\\t \\n
+    \\r``, DEL, C1), removed as :func:`sanitize` removes them; everything else is kept. For
+    text from mail that is data rather than display (a sender's name, which is stored and
+    written into the reply's To), where no control can mean anything."""
+    if not CONTROL.search(text):
+        return text
+    return CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 # presentation selectors, joiners, skin tones, keycap, tags: see the module docstring

@@ -371,7 +371,7 @@ async def _outbox(desk, config: Config, args) -> int:
 _UNSENT = {"queued": ("still queued", "tried again later (the app, `tui-desk sync` or `tui-desk outbox --send`)"),
            "held": ("held", "`tui-desk outbox --resend N` sends it anyway, --discard N drops it"),
            "failed": ("failed", "its text is back in the draft"),
-           "maybe_sent": ("maybe sent", "look in Sent, then `tui-desk outbox --resend N` or --discard N")}
+           "maybe_sent": ("maybe sent", "`tui-desk outbox --resend N` or --discard N")}  # (its error says when)
 
 
 def _not_sent(report) -> list[str]:
@@ -431,6 +431,8 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
     background = Background(desk, progress=progress, on_outbox=outbox_news)
     await background.load_rules()
     if once:
+        from tui_desk.mail.imap import ImapError
+        from tui_desk.secrets import SecretError
         from tui_desk.sync.live import FolderMissing
         # a rules file with errors (said on stderr by Background): the mail is stored all the
         # same, nothing is routed or acknowledged, and the exit status says so (cron notices)
@@ -440,6 +442,11 @@ async def _sync(desk, config: Config, account_name: str | None, once: bool) -> i
                 stats = await s.sync_once()
             except FolderMissing:  # no retry finds it: said below as the live sync says it
                 status = 1
+                continue
+            except (ImapError, SecretError, ConfigError) as e:  # not done: 1, in one line (as the
+                status = 1  # live sync: what no retry fixes is said below, with the key and the file)
+                if not s.needs_fix:
+                    say(f"tui-desk: sync: {s.account.name}: {e}", file=sys.stderr)
                 continue
             finally:
                 if tty:

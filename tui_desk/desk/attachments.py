@@ -128,6 +128,15 @@ def _copies(name: str) -> Iterator[str]:
         yield f"{stem} ({n}){ext}"
 
 
+def free_name(folder: Path | str, name: str) -> str:
+    """The name :func:`save` gives ``name`` in ``folder`` now: itself, else its first free
+    copy (what the save prompt shows before Enter)."""
+    for candidate in _copies(name):
+        if not os.path.lexists(os.path.join(folder, candidate)):
+            return candidate
+    return name
+
+
 # --------------------------------------------------------------------------------------
 # Saving
 

@@ -7,10 +7,12 @@ import json
 import sqlite3
 from typing import Iterable, Mapping
 
+from tui_desk.desk.attachments import filename_for
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.quoting import split_quoted
 from tui_desk.desk.timefmt import format_datetime_short
 from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
+from tui_desk.mail.model import Attachment
 from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 
 UTC = dt.timezone.utc
@@ -55,7 +57,8 @@ def message_view(m: sqlite3.Row, sent_markdown: str | None = None) -> MessageVie
         date=dt.datetime.fromtimestamp(m["date"], UTC) if m["date"] is not None else None,
         from_agent=bool(m["is_agent"]),
         blocks=blocks,
-        attachments=tuple(AttachmentView(sanitize_line(a[0]), sanitize_line(a[1]), a[2])
+        attachments=tuple(AttachmentView(sanitize_line(a[0]), sanitize_line(a[1]), a[2],
+                                         filename_for(Attachment(a[0], a[1], a[2], a[3] if len(a) > 3 else "")))
                           for a in json.loads(m["attachments_json"])),
         defects=tuple(sanitize_line(d) for d in json.loads(m["defects_json"])),
         is_note=bool(m["is_note"]),

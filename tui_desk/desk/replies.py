@@ -15,7 +15,7 @@ from tui_desk.desk.commands import CommandError
 from tui_desk.desk.history import record_message, snippet_records
 from tui_desk.desk.snippets import Fill, capture_names, captured_values, fill, fills, first_name, placeholders
 from tui_desk.desk.timefmt import format_datetime_short
-from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject,
+from tui_desk.mail.compose import (ComposeError, Outgoing, build_message, escape_markdown, forward_subject, plain_text,
                                    new_message_id, reply_references, reply_subject)
 from tui_desk.mail.model import Address
 from tui_desk.sanitize import sanitize_line
@@ -263,6 +263,9 @@ def _filled(desk: "DeskCore", conv: sqlite3.Row, original: sqlite3.Row, body_mar
     if not plain.strip() and not allow_empty:
         raise CommandError(f"the {what} is empty")
     text, _ = fill(body_markdown, {k: escape_markdown(v) for k, v in values.items() if v is not None})
+    # the text part's links read as words and address: those the agent wrote, never a value's
+    # (filled in after, as it is)
+    plain, _ = fill(plain_text(body_markdown), values)
     return text, plain
 
 

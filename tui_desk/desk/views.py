@@ -86,6 +86,7 @@ class AttachmentView:
     filename: str
     content_type: str
     size: int
+    saved_as: str = ""  # the file name a save into a folder starts from (desk.attachments.filename_for)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ from tui_desk.mail.model import Address
 from tui_desk.mail.threading import strip_subject_prefixes
 from tui_desk.sanitize import sanitize
 
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+# breaks: every line break the agent (or a snippet) writes is kept, as in the text part; plain
+# Markdown would join "For the support team,\nAlice Martin" into one line
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}).enable(
     ["table", "strikethrough"])
 
 # Inline styles: many mail clients drop <style> blocks, so each element carries its own.
@@ -60,6 +62,20 @@ def markdown_to_html(markdown: str) -> str:
     inner = _TAG.sub(lambda m: f'<{m.group(1)} style="{_STYLE[m.group(1)]}"', _MD.render(markdown))
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
             f'<body style="{_BODY_STYLE}">\n{inner}</body></html>\n')
+
+
+# code (fenced or inline), left as it is; else an inline link [words](address "title"), not an image
+_CODE_OR_LINK = re.compile(
+    r"(?P<code>^ {0,3}(?P<fence>```|~~~).*?(?:^ {0,3}(?P=fence)|\Z)|`[^`\n]*`)"
+    r"|(?<![!\\])\[(?P<words>[^\[\]\n]+)\]\(<?(?P<address>[^\s()<>]+)>?(?:\s+\"[^\"\n]*\")?\)",
+    re.M | re.S)
+
+
+def plain_text(markdown: str) -> str:
+    """The text/plain part of a reply written in Markdown: the source as it is (people read it
+    well), but for links, which read as their words and address, ``Great <mailto:...>`` (as
+    the HTML part reads as text: html_text), not ``[Great](mailto:...)``."""
+    return _CODE_OR_LINK.sub(lambda m: m.group("code") or f"{m.group('words')} <{m.group('address')}>", markdown)
 
 
 def check_header(name: str, value: str) -> str:
@@ -151,7 +167,8 @@ def build_message(out: Outgoing, message_id: str) -> bytes:
         msg["Auto-Submitted"] = check_header("Auto-Submitted", out.auto_submitted)
     if out.forwarded is not None:
         msg[FORWARD_HEADER] = "yes"
-    text = out.body_markdown if out.body_text is None else out.body_text
+    # body_text: the reply's text part as desk.replies made it (plain_text before the values)
+    text = plain_text(out.body_markdown) if out.body_text is None else out.body_text
     msg.set_content(text if text.endswith("\n") else text + "\n")
     msg.add_alternative(markdown_to_html(out.body_markdown), subtype="html")
     for path in out.attachments:

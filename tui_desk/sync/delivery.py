@@ -325,13 +325,14 @@ class OutboxSender:
             return
         # "sending" after a crash: the server may or may not have taken it
         account = self._account(item.account)
-        found = False
+        found = checked = False
         if account is not None and account.imap is not None:
             try:
                 conn = await self._imap(item.account)
                 try:
                     folder = await self._sent_folder(conn)
                     found = bool(folder and await self._in_sent(conn, folder, item.message_id))
+                    checked = bool(folder)
                 finally:
                     await conn.logout()
             except ImapError as e:
@@ -341,9 +342,11 @@ class OutboxSender:
             await self._set(item.id, "done")
             await self._report_sent(item, report)
         else:
+            # one wording for the app and the CLI (either may have stopped), with the one thing to do
+            sent_copy = "though Sent has no copy" if checked else "and Sent could not be checked"
             await self._set(item.id, "maybe_sent",
-                            error="the app stopped while sending; the server may have accepted it. "
-                                  "Check with the customer, then resend or discard")
+                            error=f"tui-desk stopped while sending it; the server may have accepted it, {sent_copy}:"
+                                  " ask the customer if unsure, then resend or discard")
             report.maybe_sent.append(item.message_id)
 
     async def _set(self, item_id: int, state: str, *, error: str | None = None, next_try: int | None = None,

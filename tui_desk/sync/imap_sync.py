@@ -14,11 +14,12 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from tui_desk.config import AccountConfig, ServerConfig
+from tui_desk.config import AccountConfig, ConfigError, ServerConfig
 from tui_desk.mail.imap import (FetchedMessage, ImapAuthError, ImapCommandError, ImapConnection,
                                 ImapConnectionLost, ImapError, MailboxStatus, QresyncState)
 from tui_desk.mail.model import NOTES_FOLDER, is_note_id
 from tui_desk.mail.history_format import HISTORY_FOLDER
+from tui_desk.secrets import SecretError
 from tui_desk.sync.claims import ClaimSession
 from tui_desk.sync.history_sync import HistorySync
 from tui_desk.sync.live import FolderMissing, LiveSync
@@ -193,7 +194,11 @@ class AccountSync(LiveSync):
         async with ParsePool() as pool:
             if not await mirror.has_synced(self.store, self.account.name):
                 pool.start()  # a first sync: the workers start while we log in, not at the first batch
-            conn = await self.connect()
+            try:
+                conn = await self.connect()
+            except (ImapError, SecretError, ConfigError) as e:
+                self._connect_problem(e)  # what no retry fixes is kept as needs_fix, as the live loop keeps it
+                raise
             try:
                 await self.push_changes(conn)
                 await self._history(conn, read=True)

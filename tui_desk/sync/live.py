@@ -38,6 +38,7 @@ class _Syncing(Protocol):
     def state(self, value: str) -> None: ...
     def _trouble(self, problem: str | None, retry_in: float | None, needs_fix: bool = False) -> None: ...
     def _needs_fix(self, problem: str) -> None: ...
+    def _connect_problem(self, e: ImapError | SecretError | ConfigError) -> str | None: ...
     async def connect(self) -> ImapConnection: ...
     async def folders(self, conn: ImapConnection) -> list[tuple[str, str]]: ...
     async def sync_folder(self, conn: ImapConnection, pool: ParsePool, name: str, role: str,
@@ -66,18 +67,13 @@ class LiveSync:
             problem: str | None
             try:
                 conn = await self.connect()
-            except ImapAuthError as e:
-                # a wrong password does not fix itself quickly; Dovecot also slows down retries
-                backoff = max(backoff, 30.0)
-                if _refused_for_good(e, self._imap.auth):
-                    self._needs_fix(f"{_secret_key(self.account.name, self._imap)}: {e}")  # the key first
-                    return
-                problem = f"{e} (check {_secret_key(self.account.name, self._imap)})"
             except (ImapError, SecretError, ConfigError) as e:
-                if no_retry_fixes(e):
-                    self._needs_fix(str(e))
+                if isinstance(e, ImapAuthError):
+                    # a wrong password does not fix itself quickly; Dovecot also slows down retries
+                    backoff = max(backoff, 30.0)
+                problem = self._connect_problem(e)
+                if problem is None:
                     return
-                problem = str(e)
             except Exception as e:  # noqa: BLE001 - a bug must not end the sync for good
                 log.exception("%s: connecting failed", self.account.name)
                 problem = f"{type(e).__name__}: {e}"
@@ -112,6 +108,19 @@ class LiveSync:
             if await _wait(stop, backoff):
                 return
             backoff = min(backoff * 2, MAX_RETRY_SECONDS)
+
+    def _connect_problem(self: _Syncing, e: ImapError | SecretError | ConfigError) -> str | None:
+        """What a failed connect is said as, to be tried again; None when no retry fixes it
+        (kept as needs_fix). The live loop's judgement, and `sync --once`'s."""
+        if isinstance(e, ImapAuthError):
+            if _refused_for_good(e, self._imap.auth):
+                self._needs_fix(f"{_secret_key(self.account.name, self._imap)}: {e}")  # the key first
+                return None
+            return f"{e} (check {_secret_key(self.account.name, self._imap)})"
+        if no_retry_fixes(e):
+            self._needs_fix(str(e))
+            return None
+        return str(e)
 
     def _needs_fix(self: _Syncing, problem: str) -> None:
         """Said once, no retry timer: the config or the secret must change, and tui-desk run

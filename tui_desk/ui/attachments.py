@@ -1,11 +1,13 @@
 """The attachments popup (`s`): every attachment of the open conversation, newest mail first.
 
-Enter or s saves the highlighted one (a path prompt, the download folder filled in, Tab
-completes); o opens it in the desktop's viewer (xdg-open or mailcap), when there is one.
+Enter or s saves the highlighted one (a path prompt, the download folder filled in and the
+file Enter saves there shown in grey, Tab completes); o opens it in the desktop's viewer
+(xdg-open or mailcap), when there is one.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 
 from textual import on
@@ -17,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_desk.desk.attachments import free_name
 from tui_desk.desk.views import ConversationView
 from tui_desk.ui.conversation import human_size, split_sender
 from tui_desk.ui.inputs import PathSuggester
@@ -39,6 +42,24 @@ def listed(conv: ConversationView) -> list[tuple[int, int, Content]]:
     return out
 
 
+class SaveSuggester(PathSuggester):
+    """The save prompt's completion: a path as it is typed (PathSuggester), and for a folder
+    (the download folder filled in, or one typed with its "/") the file Enter saves there: the
+    attachment's safe name, or its next free copy (never another file of that folder, which
+    read as if Enter would replace it)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if self.name and value.endswith("/"):
+            folder = os.path.expanduser(value)
+            if os.path.isdir(folder):
+                return value + free_name(folder, self.name)
+        return await super().get_suggestion(value)
+
+
 class AttachmentsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("s", "save", "Save"),
@@ -53,6 +74,7 @@ class AttachmentsScreen(ModalScreen[None]):
     def __init__(self, conv: ConversationView, save: Save, open_: Open, default_dir: str) -> None:
         super().__init__(id="attachments-screen")
         self.items = listed(conv)
+        self.offered = {(m.id, index): a.saved_as for m in conv.messages for index, a in enumerate(m.attachments)}
         self.conv_id = conv.id
         self.save = save
         self.open_ = open_
@@ -93,7 +115,8 @@ class AttachmentsScreen(ModalScreen[None]):
         async def save(path: str) -> str:
             return await self.save(current[0], current[1], path)
 
-        prompt = ActionPrompt("Save to (a folder or a file name)", apply=save, suggester=PathSuggester(),
+        prompt = ActionPrompt("Save to (a folder or a file name)", apply=save,
+                              suggester=SaveSuggester(self.offered[current]),
                               hints=["Tab or → completes · an existing file is never replaced"],
                               load=self._prefill)
         self.app.push_screen(prompt, callback=lambda said: self.set_note(said) if said else None)

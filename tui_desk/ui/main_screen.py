@@ -252,7 +252,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
             self.notify(f"A reply was held: {sanitize_line(why)}. Read it, then O to send anyway, edit or discard",
                         title="Collision", severity="warning", timeout=20, markup=False)
         for _ in report.maybe_sent:
-            self.notify("A reply may or may not have been sent (the app stopped while sending); "
+            self.notify("A reply may or may not have been sent (tui-desk stopped while sending it); "
                         "O shows the outbox", severity="warning", timeout=15)
 
     async def _watch_store(self) -> None:

@@ -14,6 +14,10 @@ Stdlib traps handled here (tests/test_parse.py has a message for each):
   decoded (UTF-8, then the message's own charsets, then windows-1252) and only then parsed.
 * ``From: a@x <b@y>`` is read as ``a@x`` (mail-parser #132); a lenient tokenizer
   cross-checks every address header and wins when the two disagree.
+* ``From: Evil \\e]0;PWNED\\e\\ <evil@x>``: the stdlib stops at the escape; the lenient
+  tokenizer leaves a terminal escape sequence in a name out whole (an OSC's ";" would split
+  the entry and lose the address), names lose their control characters, and the defect
+  quotes both readings sanitized (a quoted ESC would swallow its words).
 * A multipart whose boundary never shows (or whose ``<<...>>`` boundary the stdlib strips)
   has no parts and ``get_content()`` raises: the boundary is recovered from the raw header
   when possible, else the raw body is shown.
@@ -34,7 +38,8 @@ Stdlib traps handled here (tests/test_parse.py has a message for each):
   per message, in worker processes), whose last resort is :func:`last_resort_record`.
 
 Strings in the record are not sanitized for the terminal (``tui_desk.sanitize`` does that at
-display) but carry no lone surrogates and no NUL, so they can be stored and encoded.
+display) but carry no lone surrogates and no NUL, so they can be stored and encoded; address
+names carry no control character either (they are written into replies).
 
 Files (each one seam; only stdlib_tree.py touches private stdlib internals):
 

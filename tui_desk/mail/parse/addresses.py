@@ -13,6 +13,7 @@ from tui_desk.mail.parse.common import _Defects, _one_line
 from tui_desk.mail.parse.header_values import _parse_header, _unfold, _unfold_all
 from tui_desk.mail.parse.headers import _unstructured
 from tui_desk.mail.parse.stdlib_tree import _decode_encoded_word
+from tui_desk.sanitize import CONTROL, ESCAPE_SEQUENCE, sanitize, strip_controls
 
 
 # --------------------------------------------------------------------------------------
@@ -27,6 +28,9 @@ class _Entry:
     has_at: bool = False  # an unquoted "@" in the phrase: a ":" after it is no group name
 
 
+_INTRODUCERS = frozenset("\x1b\x90\x98\x9b\x9d\x9e\x9f")  # of ESCAPE_SEQUENCE's sequences
+
+
 def _scan_address_list(value: str) -> list[_Entry]:
     """Split an address header into entries, tolerating what RFC 5322 forbids."""
     entries: list[_Entry] = []
@@ -35,7 +39,17 @@ def _scan_address_list(value: str) -> list[_Entry]:
     comment: list[str] = []
     depth = 0  # comment nesting
     quoted = escaped = False
-    for ch in value:
+    at, end = 0, len(value)
+    while at < end:
+        ch = value[at]
+        at += 1
+        if ch in _INTRODUCERS and angle is None and not depth and not escaped:
+            # a terminal escape sequence in a name is left out whole: its ";" (OSC) is no
+            # separator, its "\" (ST) no quote escape (_read_addresses notes it)
+            seq = ESCAPE_SEQUENCE.match(value, at - 1)
+            if seq is not None:
+                at = seq.end()
+                continue
         if escaped:
             (comment if depth else angle if angle is not None else cur.phrase).append(ch)
             escaped = False
@@ -241,7 +255,18 @@ _PLAIN_LISTS: dict[tuple[str], tuple[Address, ...]] = {}  # (keyed by tuples: be
 
 
 def _read_addresses(name: str, value: str, defects: _Defects) -> list[Address]:
-    """The stdlib's reading of an address header, checked against the lenient one."""
+    """The stdlib's reading of an address header, checked against the lenient one; names
+    without terminal controls (said in a defect)."""
+    found = _checked_addresses(name, value, defects)
+    in_names = any(CONTROL.search(a.name) for a in found)  # (an encoded word's, or the stdlib's)
+    if in_names or CONTROL.search(value):
+        defects.add(f"{name}: terminal control sequences in it, not shown")
+    if not in_names:
+        return found
+    return [Address(_one_line(strip_controls(a.name)), a.addr) if CONTROL.search(a.name) else a for a in found]
+
+
+def _checked_addresses(name: str, value: str, defects: _Defects) -> list[Address]:
     lenient = _lenient_addresses(value)
     try:
         header = _parse_header(name, value)
@@ -258,8 +283,9 @@ def _read_addresses(name: str, value: str, defects: _Defects) -> list[Address]:
             defects.add_stdlib(d, f"in {name}")
         # the stdlib ignores the old "addr (Full Name)" form; the lenient reading keeps it
         return [s if s.name else Address(le.name, s.addr) for s, le in zip(strict, lenient)]
+    # the addresses quoted sanitized: an ESC in one would swallow the words after it
     defects.add(
-        f"{name}: the stdlib read {', '.join(a.addr or '?' for a in strict) or 'nothing'};"
-        f" read leniently as {', '.join(a.addr for a in lenient) or 'nothing'}"
+        f"{name}: the stdlib read {', '.join(sanitize(a.addr) or '?' for a in strict) or 'nothing'};"
+        f" read leniently as {', '.join(sanitize(a.addr) for a in lenient) or 'nothing'}"
     )
     return lenient

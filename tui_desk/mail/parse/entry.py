@@ -464,7 +464,9 @@ def _header_fields(raw: bytes, headers: _Headers, defects: _Defects) -> _HeaderF
         "synthetic_id": synthetic,
         "in_reply_to": _clean(parent) if parent else None,
         "references": [_clean(r) for r in references],
-        "sender": senders[0] if senders else None,
+        # the first with an address: damage that splits a From (an unended escape sequence's
+        # ";") leaves the address in a later entry, and a sender without one cannot be answered
+        "sender": next((a for a in senders if a.addr), senders[0] if senders else None),
         "to": to,
         "cc": cc,
         "reply_to": reply_to,
