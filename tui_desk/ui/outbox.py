@@ -262,7 +262,7 @@ class OutboxScreen(ModalScreen[int | None]):
         elif entry.error:
             self.set_note(f"Server said: {entry.error}", error=entry.state == "failed")
         elif entry.state == "maybe_sent":
-            self.set_note("The app stopped while sending: it may have gone out. Cancel keeps it as a draft.")
+            self.set_note("tui-desk stopped while sending: it may have gone out. Cancel keeps it as a draft.")
         else:
             self.set_note("")
 
