@@ -18,7 +18,7 @@ from pathlib import Path
 import datetime as dt
 
 
-from tests.accounts import inbox_flags
+from tests.accounts import client as imap_client, inbox_flags
 from tests.clock import Clock
 from tests.desk_clients import Agent, open_agent_client, snippet_home, support_account
 from tests.mailfactory import BASE, make_mail
@@ -490,3 +490,74 @@ async def test_only_a_persons_close_of_an_answered_conversation_is_surveyed(tmp_
         assert surveys_to(smtp_sink, customer) == [], customer
     assert alice.runner.survey.sent == 1
     await d.close()
+
+
+async def test_a_teammate_without_the_secret_files_a_link_answer_with_its_survey(tmp_path, dovecot, mail_user,
+                                                                                 smtp_sink, caplog):
+    """The tryout's finding 9: bob's desk has a csat.secret of its own (the team shares none), and
+    his conversation numbers are not alice's (a mail the team deleted before he started). Ann's
+    answer by link (no In-Reply-To: mail clients drop it) carries alice's [#N], which is not
+    Ann's conversation on bob's desk: it was a conversation of its own there, and alice's tag
+    csat-bad and her reopening (IMAP keywords on every message of her conversation, the answer's
+    too) made it an open ticket with a bad rating, with no history, its token "unknown, forged or
+    expired" at every sync. Now bob files it with the survey to Ann (History names her) without
+    counting it, and says once that it is not verified here."""
+    smtp_sink.clear()
+    csat = CsatConfig(enabled=True)  # each desk makes its own csat.secret: not shared
+    dovecot.load_maildir(mail_user, [make_mail("old@t", subject="Old thing", sender="Zed <zed@z.test>"),
+                                     make_mail("fire@t", subject="Printer on fire", sender="Ann Lee <ann@c.test>",
+                                               minutes=1)])
+    clock = Clock(NOW)
+    for name in ("alice", "bob"):
+        (tmp_path / name).mkdir()
+    alice = await open_agent(tmp_path / "alice", "alice", dovecot, mail_user, smtp_sink, clock, csat)
+    await alice.round()
+    c = imap_client(dovecot, mail_user)  # the team deletes the old mail before bob starts
+    try:
+        c.select("INBOX")
+        _, found = c.search(None, "HEADER", "Message-ID", "old@t")
+        c.store(found[0].decode(), "+FLAGS", "\\Deleted")
+        c.expunge()
+    finally:
+        c.logout()
+    bob = await open_agent(tmp_path / "bob", "bob", dovecot, mail_user, smtp_sink, clock, csat)
+    await bob.round()
+    fire_a, fire_b = await conv_of(alice.desk, "fire@t"), await conv_of(bob.desk, "fire@t")
+    assert fire_a != fire_b  # the stores number apart
+    await alice.desk.reply(fire_a, "Unplug it and step back.")
+    clock.now += 60
+    await alice.round()
+    await alice.desk.set_status([fire_a], "closed")
+    clock.now += 60
+    for a in (alice, bob, alice, bob):
+        await a.round()
+    [survey] = surveys_to(smtp_sink, "ann@c.test")
+    assert f"[#{fire_a}]" in survey["Subject"]
+    dovecot.deliver(mail_user, answer_by_link(links(survey)["Bad"], "ann-bad@t", "Ann Lee <ann@c.test>",
+                                              "It is still smoking.", 5))
+    clock.now += 600
+    caplog.set_level(logging.INFO, logger="tui_desk.desk.csat")
+    for a in (bob, alice, bob, alice, bob):  # bob first: he looks before alice's History has it
+        await a.round()
+
+    [event] = await csat_events(alice.desk, fire_a)  # the desk that can check the token counts it
+    assert event.data["rating"] == "bad" and await status_of(alice.desk, fire_a) == "open"
+    assert await csat_events(bob.desk, fire_b) == [event]  # bob has it through History
+    # on bob's desk the answer is in Ann's conversation: tagged and opened once, with its history
+    assert await conv_of(bob.desk, "ann-bad@t") == fire_b
+    states = await conversation_states(bob.desk.store, list((await thread_message_ids(bob.desk.store))))
+    assert [c for c, s in states.items() if "csat-bad" in s.tags] == [fire_b]
+    assert await status_of(bob.desk, fire_b) == "open"
+    said = [r.getMessage() for r in caplog.records if "<ann-bad@t>" in r.getMessage()]
+    assert not any("forged" in s for s in said)
+    assert [s for s in said if "not verified here" in s] == [
+        "csat: answer <ann-bad@t> is a satisfaction answer (not verified here: the CSAT secret is not shared, "
+        "README team setup)"]
+    assert bob.runner.recorded == 0
+    caplog.clear()  # the next `sync --once` on bob's desk says nothing more
+    again = SurveyRunner(bob.desk, bob.runner.secret)
+    bob.sync.after_pass = again.after_pass
+    await bob.round()
+    assert not [r for r in caplog.records if "ann-bad@t" in r.getMessage()]
+    for a in (alice, bob):
+        await a.desk.close()

@@ -514,3 +514,42 @@ async def test_one_customer_with_two_conversations_gets_one_ack_and_one_fixed_ma
     assert await notes_of(alice.desk, await conv_of(alice.desk, carrier_mid)) == []
     await alice.desk.close()
     await bob.desk.close()
+
+
+async def test_a_cancelled_fixed_mail_leaves_no_draft_and_says_what_to_do(home, dovecot, mail_user, smtp_sink,
+                                                                          capsys):
+    """Plan B's mail cancelled in the outbox (`c` in O: Desk.cancel_send; `tui-desk outbox
+    --cancel N`) went back to the draft: that draft sent by hand and the incident run again
+    (its next round sends to the conversations that had no 'fixed' mail) would mail the
+    customer twice. It goes nowhere, as a bulk follow-up's does, and the line says how to send it."""
+    from tui_desk.cli import main
+    smtp_sink.clear()
+    clock = Clock(NOW)
+    alice, bob = await started_team(home, dovecot, mail_user, smtp_sink, clock)
+    await alice.round()
+    await incident.resolve(alice.desk)
+    await alice.round()
+    items = sorted(await outbox.items(alice.desk.store), key=lambda i: i.send_at)
+    assert [i.recipients for i in items] == [["ann@c.test"], ["bo@d.test"]]
+    said = await alice.desk.cancel_send(items[0].id)  # the app's `c`
+    assert said == ("incident 'Payments failing': its 'fixed' mail to ann@c.test cancelled: nothing sent, "
+                    "no draft kept; to send it, start the incident again and resolve it (a conversation "
+                    "that had its 'fixed' mail gets none)"), said
+    assert await alice.desk.draft(items[0].conv_id) is None
+    await alice.desk.close()
+    config = write_config(home / "alice.toml", dovecot, mail_user, agent="alice", smtp_port=smtp_sink.port)
+    argv = ["--config", str(config), "--db", str(home / "alice.db"), "outbox", "--cancel", str(items[1].id)]
+    assert await asyncio.to_thread(main, argv) == 0
+    out = capsys.readouterr().out
+    assert "its 'fixed' mail to bo@d.test cancelled: nothing sent, no draft kept" in out, out
+    alice = await open_agent(home, "alice", dovecot, mail_user, smtp_sink, clock)
+    assert await alice.desk.draft(items[1].conv_id) is None and await outbox.items(alice.desk.store) == []
+    # what the line says sends them: the incident again, resolved
+    await incident.start(alice.desk, "Payments failing", "subject:payment")
+    clock.now += 60
+    await alice.round()
+    await incident.resolve(alice.desk)
+    await alice.round()
+    assert sorted(i.recipients[0] for i in await outbox.items(alice.desk.store)) == ["ann@c.test", "bo@d.test"]
+    await alice.desk.close()
+    await bob.desk.close()

@@ -1,7 +1,7 @@
 """Incident mode in two real terminals on one mailbox: alice starts an incident from a search
 and a selection with I, bob's app names it with no key pressed, a new matching mail gets the
 incident's acknowledgement, and resolving (I, then y) mails the 'fixed' snippet to each of its
-conversations once and takes the incident off both screens."""
+conversations once and takes the incident off both screens; O, c on a 'fixed' mail keeps no draft."""
 
 from __future__ import annotations
 
@@ -91,3 +91,44 @@ def test_an_incident_from_the_app_reaches_the_team_and_resolving_mails_its_custo
     assert "Payments failing" in fixed and "is fixed" in fixed
     assert len(texts_to(smtp_sink, "c2@customer.test")) == 2
     assert texts_to(smtp_sink, "c1@customer.test") == [] and texts_to(smtp_sink, "c3@customer.test") == []
+
+
+def test_c_in_the_outbox_on_a_fixed_mail_leaves_no_draft_and_says_what_to_do(dovecot, smtp_sink, tmp_path,
+                                                                               terminals):
+    """The 'fixed' mail waits in the outbox (a long undo window); O, c on it: the notice says no
+    draft is kept and how to send it, no compose screen opens, nothing goes to the customer."""
+    import re
+    user = dovecot.new_user()
+    dovecot.load_maildir(user, [MaildirMessage(customer_mail(0, SUBJECTS[0], 60), date=time.time() - 3600)])
+    home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port)
+    home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]',
+                                                           'folders = ["INBOX"]\nundo_send_seconds = 600'))
+    term = terminals.open_home(home, name="alice")
+    term.wait_for(lambda s: "support: idle" in s and SUBJECTS[0] in s, timeout=30, what="the synced queue")
+    smtp_sink.clear()
+    term.keys("*")
+    term.wait_for("1 of 1 selected")
+    term.keys("I")
+    term.wait_for("Start an incident")
+    term.type("Payments failing")
+    term.keys("Enter")
+    term.wait_for("⚠ incident: Payments fail")
+    term.keys("I")
+    term.wait_for("'incident-fixed' to 1 customer")
+    term.keys("y")
+    term.wait_gone("⚠ incident", timeout=PROPAGATION)
+    deadline = time.monotonic() + PROPAGATION + 20  # plan B is queued after the next sync pass
+    while "c0@customer.test" not in home.cli("outbox", "--json", check=False).stdout:
+        assert time.monotonic() < deadline, "the 'fixed' mail never reached the outbox"
+        time.sleep(0.2)
+    term.keys("O")
+    term.wait_for(lambda s: "Outbox" in s and "Customer 0 Re: [#1]" in s, what="the 'fixed' mail in the outbox")
+
+    def words(screen: str) -> str:  # the notice wraps inside its box: its words in one line
+        return " ".join(re.sub(r"[│▌▐▎▊]", " ", screen).split())
+    term.keys("c")
+    shown = term.wait_for(lambda s: "no draft kept" in words(s) and "start the incident again" in words(s),
+                          what="the notice: no draft, start the incident again")
+    assert "'fixed' mail to c0@customer.test cancelled" in words(shown), shown
+    assert "Reply · #" not in term.screen(), "no compose screen: there is no draft"
+    assert smtp_sink.messages == []

@@ -35,6 +35,11 @@ client claims the answer mail first: one event across a team. A rating of bad wi
 tags the conversation `csat-bad` and opens it (somebody should read it); a reply to a survey
 with no rating in it opens the conversation too (it is a question, not a vote). A forged,
 expired or reused token (a second answer to one survey) is ignored with one line in the log.
+A link answer whose token this client cannot check (a teammate's survey, a secret the team does
+not share) is filed in the conversation of the teammate's survey to its sender (History) and not
+counted: the teammate's client counts it, and the tag and reopening reach here as keywords. Left
+apart, it was a conversation of its own here, and those keywords (on every message of the
+teammate's conversation, the answer's too) made it an open ticket with a bad rating (tryout).
 
 The secret: `[csat] secret_file` or `secret_command` (one the whole team shares, so any client
 checks any token), else `csat.secret` made beside the store on first use (then only the client
@@ -80,6 +85,8 @@ WARNED_KEEP = 1000
 
 SECRET_FILE = "csat.secret"
 LINK_PLACEHOLDERS = tuple(f"csat_{r}" for r in RATINGS)  # the survey snippet's answer links
+# an answer by link to a teammate's survey whose token this client cannot check
+NOT_VERIFIED = "is a satisfaction answer (not verified here: the CSAT secret is not shared, README team setup)"
 LATE = 24 * 3600  # a close found later than delay + this is not surveyed
 BAD_TAG = BAD_RATING_TAG  # the queue's reason names it (desk.priority)
 
@@ -141,6 +148,7 @@ class Survey:
     at: int
     data: dict[str, Any]
     sent: int = 0  # 1: this client queued it just now
+    by: str = ""  # the agent whose client sent it
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,18 @@ def _survey(found: ConversationEvent) -> Survey | None:
     mid = found.event.data.get("message_id")
     if not isinstance(mid, str) or not mid:
         return None
-    return Survey(found.conv_id, found.event.anchor, mid.strip("<>"), found.event.at, found.event.data)
+    return Survey(found.conv_id, found.event.anchor, mid.strip("<>"), found.event.at, found.event.data,
+                  by=found.event.agent)
+
+
+def _teammates_survey_to(agent: str, mail: store_csat.AnswerMail, surveys: list[Survey],
+                         days: int) -> Survey | None:
+    """The newest survey a teammate's client sent to the answer's sender (History says so) that
+    it can still answer: where an answer by link whose token this client cannot check belongs.
+    A token that fails on a survey this client sent itself is forged: None."""
+    mine = [s for s in surveys if s.by != agent and mail.sender in {str(t).lower() for t in s.data.get("to") or []}
+            and mail.at <= s.at + days * 86400]
+    return max(mine, key=lambda s: (s.at, s.message_id), default=None)
 
 
 def _copy(row: store_csat.CopyRow) -> Copy:
@@ -330,14 +349,17 @@ class SurveyRunner:
         return recorded
 
     def _ignore(self, mail: store_csat.AnswerMail, why: str) -> None:
+        self.ignored += 1
+        self._say_once(mail, f"ignored: {why}", logging.WARNING)
+
+    def _say_once(self, mail: store_csat.AnswerMail, what: str, level: int) -> None:
         """Logged once per answer mail, not at every pass (nor every `sync --once`) while it is
         within answer_days: it is looked at again each time (a teammate's survey may come in
         through History and make it a good answer)."""
-        self.ignored += 1
         if self._warned is not None and mail.message_id in self._warned:
-            log.debug("csat: answer <%s> ignored again: %s", sanitize_line(mail.message_id), why)
+            log.debug("csat: answer <%s> again: %s", sanitize_line(mail.message_id), what)
             return
-        log.warning("csat: answer <%s> ignored: %s", sanitize_line(mail.message_id), why)
+        log.log(level, "csat: answer <%s> %s", sanitize_line(mail.message_id), what)
         if self._warned is not None:
             self._warned.add(mail.message_id)
             self._warned_now.append(mail.message_id)
@@ -346,8 +368,10 @@ class SurveyRunner:
                            surveys: list[Survey]) -> _Vote | None:
         """The vote a mail carries (None: none, or not a good one, logged)."""
         desk, days = self.desk, self.desk.config.csat.answer_days
-        if await store_csat.has_event(desk.store, answer_event_id(mail.message_id, mail.at)):
-            return None  # recorded already (here, or by a teammate through History)
+        answered = await store_csat.answered_survey(desk.store, answer_event_id(mail.message_id, mail.at))
+        if answered is not None:  # recorded already (here, or by a teammate through History)
+            await self._file(mail, next((s for s in surveys if s.message_id == answered), None))
+            return None
         found = token_in(_addresses(mail.to_json) + _addresses(mail.cc_json))
         if found is None and mail.has_body:
             raw = await mirror.raw_by_rowid(desk.store, mail.rowid)
@@ -358,7 +382,12 @@ class SurveyRunner:
             survey = next((s for s in surveys if hmac.compare_digest(token(self.secret, s.anchor, s.message_id), tok)),
                           None)
             if survey is None:
-                self._ignore(mail, "unknown, forged or expired token")
+                theirs = _teammates_survey_to(desk.agent, mail, surveys, days)
+                if theirs is None:
+                    self._ignore(mail, "unknown, forged or expired token")
+                else:  # counted by the client that can check it; its keywords reach here
+                    await self._file(mail, theirs)
+                    self._say_once(mail, NOT_VERIFIED, logging.INFO)
                 return None
             comment = text
         elif is_survey_id(mail.in_reply_to):
@@ -380,9 +409,13 @@ class SurveyRunner:
             self._ignore(mail, f"sent {format_duration(mail.at - survey.at)} after its survey; answers count "
                                f"for {counted(days, 'day')}")
             return None
-        if survey.conv_id is not None and mail.conv_id != survey.conv_id:
-            await self._join(mail, survey.conv_id)
+        await self._file(mail, survey)
         return _Vote(mail, survey, rating, comment)
+
+    async def _file(self, mail: store_csat.AnswerMail, survey: Survey | None) -> None:
+        """The answer in its survey's conversation."""
+        if survey is not None and survey.conv_id is not None and mail.conv_id != survey.conv_id:
+            await self._join(mail, survey.conv_id)
 
     async def _join(self, mail: store_csat.AnswerMail, conv_id: int) -> None:
         """An answer by link that its [#N] marker did not thread here (another store's numbers)

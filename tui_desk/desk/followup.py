@@ -388,15 +388,24 @@ def _followup_key(message_id: str) -> str | None:
 async def cancel_send(desk: Desk, outbox_id: int) -> str:
     """Cancel a reply in the outbox before it goes. A follow-up's mail leaves no draft (a draft
     sent by hand and the follow-up run again would mail the customer twice), and the line says
-    the follow-up sends it again; any other reply goes back to its draft (replies.cancel_send)."""
+    the follow-up sends it again; an incident's 'fixed' mail likewise (desk.incident.fixed);
+    any other reply goes back to its draft (replies.cancel_send)."""
     from tui_desk.desk.replies import cancel_send as cancel_reply
     from tui_desk.store import outbox
+    from tui_desk.desk.incident.fixed import fixed_mail_label
     item = await outbox.get(desk.store, outbox_id)
-    if item is None or _followup_key(item.message_id) is None:
-        return await cancel_reply(desk, outbox_id)  # (None: it says what there is to undo)
-    await cancel_reply(desk, outbox_id, to_draft=False)
+    if item is None:
+        return await cancel_reply(desk, outbox_id)  # it says what there is to undo
     to = sanitize_line(", ".join(item.recipients)) or "the customer"
-    return f"follow-up mail to {to} cancelled: nothing sent, no draft kept; run the follow-up again to send it"
+    if _followup_key(item.message_id) is not None:
+        await cancel_reply(desk, outbox_id, to_draft=False)
+        return f"follow-up mail to {to} cancelled: nothing sent, no draft kept; run the follow-up again to send it"
+    incident = await fixed_mail_label(desk, item.message_id)  # read before the cancel drops its event
+    if incident is None:
+        return await cancel_reply(desk, outbox_id)
+    await cancel_reply(desk, outbox_id, to_draft=False)
+    return (f"{sanitize_line(incident)}: its 'fixed' mail to {to} cancelled: nothing sent, no draft kept; to send "
+            "it, start the incident again and resolve it (a conversation that had its 'fixed' mail gets none)")
 
 
 async def mail_cancelled(desk: Desk, message_id: str, conv_id: int | None, recipients: Sequence[str]) -> int:

@@ -53,6 +53,7 @@ class AnswerMail:
     in_reply_to: str | None
     body: str
     has_body: bool
+    sender: str = ""  # its sender's address, lower-cased
 
 
 async def answer_candidates(store: Store, since: int) -> list[AnswerMail]:
@@ -60,10 +61,11 @@ async def answer_candidates(store: Store, since: int) -> list[AnswerMail]:
     auto-replies and bounces) dated `since` or later, oldest first."""
     rows = await store.fetchall(
         "SELECT m.id, m.message_id, m.conv_id, coalesce(m.date, m.added_at), m.to_json, m.cc_json, m.in_reply_to,"
-        " m.body, EXISTS (SELECT 1 FROM raw_messages r WHERE r.id = m.id) FROM messages m"
+        " m.body, EXISTS (SELECT 1 FROM raw_messages r WHERE r.id = m.id), m.sender_key FROM messages m"
         " WHERE m.auto_submitted = 1 AND m.is_agent = 0 AND m.is_note = 0 AND coalesce(m.date, m.added_at) >= ?"
         " ORDER BY coalesce(m.date, m.added_at), m.id", (since,))
-    return [AnswerMail(int(r[0]), r[1], int(r[2]), int(r[3]), r[4], r[5], r[6], r[7] or "", bool(r[8])) for r in rows]
+    return [AnswerMail(int(r[0]), r[1], int(r[2]), int(r[3]), r[4], r[5], r[6], r[7] or "", bool(r[8]), r[9] or "")
+            for r in rows]
 
 
 async def customer_of(store: Store, conv_ids: list[int]) -> dict[int, tuple[str, tuple[str, ...]]]:
@@ -76,3 +78,15 @@ async def customer_of(store: Store, conv_ids: list[int]) -> dict[int, tuple[str,
 
 async def has_event(store: Store, event_id: str) -> bool:
     return await store.fetchone("SELECT 1 FROM events WHERE event_id = ?", (event_id,)) is not None
+
+
+async def answered_survey(store: Store, event_id: str) -> str | None:
+    """The survey (its Message-ID) the `csat` event `event_id` answered: "" when it names
+    none, None when there is no such event."""
+    row = await store.fetchone("SELECT data_json FROM events WHERE event_id = ?", (event_id,))
+    if row is None:
+        return None
+    try:
+        return str(json.loads(row[0] or "{}").get("survey") or "")
+    except (ValueError, AttributeError):
+        return ""

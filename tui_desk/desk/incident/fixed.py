@@ -256,3 +256,15 @@ async def _covered(desk: Desk, incident: Incident, fix: Fix, carrier: Fix) -> st
     except CommandError as e:
         return f"{incident.label} could not note #{fix.conv_id}: {e}"
     return says
+
+
+async def fixed_mail_label(desk: Desk, message_id: str) -> str | None:
+    """The incident's label ("incident 'Payments failing'") when the mail with this Message-ID
+    is plan B's (its `autoreply` event says so, while the mail is in the outbox), else None.
+    Cancelled, it goes to no draft (desk.followup.cancel_send): a draft sent by hand and the
+    incident run again (a round sends to the conversations that had no 'fixed' mail) would mail
+    the customer twice."""
+    event = await store_events.naming_message(desk.store, message_id)
+    if event is None or event.kind != "autoreply" or event.data.get("plan") != "fixed" or not event.data.get("incident"):
+        return None
+    return str(event.data.get("rule") or f"incident '{event.data['incident']}'")
