@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import itertools
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -27,6 +28,12 @@ from servers import MaildirMessage
 TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))  # the installed entry point
 POLL = 0.05  # seconds between two looks at the screen
 _sockets = itertools.count(1)
+
+
+def notice_words(screen: str) -> str:
+    """The screen's words in one line, box borders left out: a notice wraps inside its box, and
+    where it wraps moves with the names in it and the terminal's width."""
+    return " ".join(re.sub(r"[│▌▐▎▊]", " ", screen).split())
 
 
 class ScreenTimeout(AssertionError):

@@ -9,7 +9,7 @@ import email.utils
 import json
 import time
 
-from e2e.harness import agent_home
+from e2e.harness import agent_home, notice_words
 from servers import MaildirMessage
 
 CUSTOMERS = [("Ann Lee", "ann@customer.test"), ("Bo Park", "bo@customer.test"), ("Cy Moss", "cy@customer.test")]
@@ -115,7 +115,6 @@ def test_c_in_the_outbox_on_a_follow_ups_mail_leaves_no_draft_and_says_run_it_ag
     """Two customers' mails from F wait in the outbox (a long undo window); O, c on the first: the
     notice says no draft is kept and the follow-up sends it again, the outbox stays with the
     other mail, no compose screen opens, and the follow-up's dry run has that customer new again."""
-    import re
     home, term = followup_desk(dovecot, smtp_sink, tmp_path, terminals, [request(0), request(1)], undo_seconds=600)
     term.keys("*")
     term.wait_for("2 of 2 selected")
@@ -135,8 +134,7 @@ def test_c_in_the_outbox_on_a_follow_ups_mail_leaves_no_draft_and_says_run_it_ag
     other_name = ({"Ann Lee", "Bo Park"} - {first_name}).pop()
     first, other = address[first_name], address[other_name]
 
-    def words(screen: str) -> str:  # the notice wraps inside its box: its words in one line
-        return " ".join(re.sub(r"[│▌▐▎▊]", " ", screen).split())
+    words = notice_words
     term.keys("c")
     shown = term.wait_for(lambda s: "no draft kept" in words(s) and "run the follow-up again" in words(s),
                           what="the notice: no draft, run the follow-up again")

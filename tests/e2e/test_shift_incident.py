@@ -11,7 +11,7 @@ import time
 from email import policy
 
 from e2e.conftest import PROPAGATION
-from e2e.harness import agent_home
+from e2e.harness import agent_home, notice_words
 from servers import MaildirMessage
 
 SUBJECTS = ["Payment refused at checkout", "Where is my parcel"]
@@ -97,7 +97,6 @@ def test_c_in_the_outbox_on_a_fixed_mail_leaves_no_draft_and_says_what_to_do(dov
                                                                                terminals):
     """The 'fixed' mail waits in the outbox (a long undo window); O, c on it: the notice says no
     draft is kept and how to send it, no compose screen opens, nothing goes to the customer."""
-    import re
     user = dovecot.new_user()
     dovecot.load_maildir(user, [MaildirMessage(customer_mail(0, SUBJECTS[0], 60), date=time.time() - 3600)])
     home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port)
@@ -124,8 +123,7 @@ def test_c_in_the_outbox_on_a_fixed_mail_leaves_no_draft_and_says_what_to_do(dov
     term.keys("O")
     term.wait_for(lambda s: "Outbox" in s and "Customer 0 Re: [#1]" in s, what="the 'fixed' mail in the outbox")
 
-    def words(screen: str) -> str:  # the notice wraps inside its box: its words in one line
-        return " ".join(re.sub(r"[│▌▐▎▊]", " ", screen).split())
+    words = notice_words
     term.keys("c")
     shown = term.wait_for(lambda s: "no draft kept" in words(s) and "start the incident again" in words(s),
                           what="the notice: no draft, start the incident again")

@@ -10,7 +10,7 @@ import email.utils
 import json
 import time
 
-from e2e.harness import agent_home
+from e2e.harness import agent_home, notice_words
 from servers import MaildirMessage
 
 MAIL = [("ana", "Printer broken", 5), ("bo", "Invoice wrong", 3), ("ana", "Toner empty", 1)]
@@ -60,7 +60,7 @@ def test_merging_two_customers_asks_and_keeps_the_draft_apart_and_undo_reads_tru
     asked = term.wait_for("merge anyway?")
     assert f"#{keep} (" in asked and f"#{other} (" in asked and "are different" in asked  # wrapped at 80
     term.keys("y")
-    term.wait_for("it was written to", what="the merge saying whose the draft was")
+    term.wait_for(lambda s: "it was written to" in notice_words(s), what="the merge saying whose the draft was")
     term.wait_for(f"id:{printer},{invoice} · 1 ·", what="one conversation left in the search")
 
     term.keys("r")  # the other customer's words, set apart: the send is refused until the line is gone
