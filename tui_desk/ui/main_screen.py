@@ -109,7 +109,9 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
     def ready(self) -> None:
         """Once the panes are mounted: the layout for the terminal's width, the focus."""
         self.apply_layout(self.app.size.width)
-        self.queue.focus()
+        # now, not queued (focus()): keys typed right after launch are handled before what is
+        # queued here, and S or Tab among them moves the focus, which must stay where they put it
+        self.focus_now(self.queue)
         if self.initial_query:
             self.query_text = self.initial_query
             self.search_input.value = self.initial_query
