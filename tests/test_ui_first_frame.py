@@ -1,5 +1,6 @@
-"""Keys typed at once after launch, before the app's first frame, do what they would do typed
-later."""
+"""The first frame holds the queue; what the other panes hold comes a frame later (issue 14:
+first paint). Keys typed at once after start, before those widgets exist, still do what they
+would do typed later."""
 
 from __future__ import annotations
 
@@ -23,6 +24,30 @@ def _private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
+@pytest.fixture
+def frames_at_build(monkeypatch) -> list[int]:
+    """How many frames the app had painted when the snippet pane's widgets were mounted."""
+    from tui_desk.ui.app import DeskApp
+    from tui_desk.ui.snippets import SnippetPane
+
+    frames: list[None] = []
+    seen: list[int] = []
+    display, build = DeskApp._display, SnippetPane.build
+
+    def counted_display(self, screen, renderable) -> None:
+        frames.append(None)
+        display(self, screen, renderable)
+
+    def recorded_build(self) -> None:
+        if not self.children:
+            seen.append(len(frames))
+        build(self)
+
+    monkeypatch.setattr(DeskApp, "_display", counted_display)
+    monkeypatch.setattr(SnippetPane, "build", recorded_build)
+    return seen
+
+
 def type_at_once(app, *keys: str) -> None:
     """Keys as a fast typist's burst reaches the app: all queued before it handles the first.
     Before the app runs: as keys typed right after launch, which Textual's input thread hands
@@ -34,7 +59,18 @@ def type_at_once(app, *keys: str) -> None:
         app.post_message(event)
 
 
-async def test_s_and_a_filter_typed_at_start_reach_the_snippet_filter():
+async def test_the_snippet_pane_is_filled_a_frame_after_the_queue(frames_at_build):
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        pane = app.snippet_pane
+        await settle(pilot)
+        assert frames_at_build and frames_at_build[0] >= 1  # the first frame is the queue's
+        assert [c.id for c in pane.children] == ["snippet-filter", "snippet-list", "snippet-fills",
+                                                  "snippet-preview-scroll"]
+        assert len(pane.shown) >= 10 and pane.current is pane.shown[0]
+
+
+async def test_s_and_a_filter_typed_at_start_reach_the_snippet_filter(frames_at_build):
     """At 80 columns S brings the folded pane over the conversation, its filter focused; the
     keys right behind it are the filter's, "/" too (in a text box it is text, not search)."""
     app = make_app()
@@ -42,6 +78,7 @@ async def test_s_and_a_filter_typed_at_start_reach_the_snippet_filter():
     async with app.run_test(size=SMALL) as pilot:
         pane = app.snippet_pane
         await settle(pilot)
+        assert frames_at_build == [0]  # the keys came before the first frame, and the pane's widgets
         assert pane.display and not app.conversation_pane.display
         assert app.focused is pane.filter_input and pane.filter_input.value == "pass/"
         assert not app.query_one("#queue-pane").has_class("-searching")
@@ -51,18 +88,19 @@ async def test_s_and_a_filter_typed_at_start_reach_the_snippet_filter():
         assert pane.current is pane.shown[0]
 
 
-async def test_tab_and_a_filter_typed_at_start_reach_the_snippet_filter():
+async def test_tab_and_a_filter_typed_at_start_reach_the_snippet_filter(frames_at_build):
     app = make_app()
     type_at_once(app, "\t", "\t", *"refund")
     async with app.run_test(size=WIDE) as pilot:
         pane = app.snippet_pane
         await settle(pilot)
+        assert frames_at_build == [0]
         assert app.focused is pane.filter_input and pane.filter_input.value == "refund"
         assert pane.shown and pane.shown[0].name.startswith("refund")
         assert pane.current is pane.shown[0]
 
 
-async def test_f2_typed_at_start_folds_the_snippet_pane_away():
+async def test_f2_typed_at_start_folds_the_snippet_pane_away(frames_at_build):
     app = make_app()
     type_at_once(app, "f2")
     async with app.run_test(size=WIDE) as pilot:
