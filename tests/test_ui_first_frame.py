@@ -109,3 +109,22 @@ async def test_f2_typed_at_start_folds_the_snippet_pane_away(frames_at_build):
         type_at_once(app, "f2", *"x")  # and back: its filter takes the keys
         await settle(pilot)
         assert app.snippet_pane.display and app.snippet_pane.filter_input.value == "x"
+
+
+async def test_a_search_typed_at_start_runs():
+    app = make_app()
+    type_at_once(app, "/", *"refund", "enter")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        desk = app.desk
+        expected = await desk.queue_ids("refund")
+        assert app.main.query_text == "refund" and app.queue.ids == expected and len(expected) > 1
+        assert app.focused is app.queue
+
+
+async def test_a_search_given_at_start_leaves_the_focus_on_the_queue():
+    app = make_app(query="refund")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert app.search_input.value == "refund" and app.main.query_text == "refund"
+        assert app.focused is app.queue
