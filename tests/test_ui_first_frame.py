@@ -111,6 +111,17 @@ async def test_f2_typed_at_start_folds_the_snippet_pane_away(frames_at_build):
         assert app.snippet_pane.display and app.snippet_pane.filter_input.value == "x"
 
 
+async def test_the_search_box_is_made_when_first_wanted():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert not app.query("#search")  # hidden until "/": no part of the first frame
+        await pilot.press("slash", *"refund")
+        await settle(pilot)
+        assert app.focused is app.search_input and app.search_input.value == "refund"
+        assert app.search_input.region.y < app.queue.region.y  # over the queue
+
+
 async def test_a_search_typed_at_start_runs():
     app = make_app()
     type_at_once(app, "/", *"refund", "enter")

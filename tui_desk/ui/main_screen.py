@@ -60,6 +60,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self.initial_query = initial_query
         self.query_text = ""
         self._search_timer: Timer | None = None
+        self._search_box: Input | None = None  # see search_input
         self._sent_burst: list[tuple[str, tuple[str, ...]]] = []  # what the toast shown now says was sent
         self._sent_toast = ""
         self.snippets_wanted = True  # the user's choice at 100+ columns
@@ -94,7 +95,6 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         with Horizontal(id="panes"):
             with Vertical(id="queue-pane", classes="pane") as queue_pane:
                 queue_pane.border_title = "Queue"
-                yield FollowingInput(placeholder="Search…  Enter keeps it, Esc clears", id="search")
                 yield QueueView(self.desk, clock=self.clock, id="queue")
             conversation = ConversationPane(clock=self.clock, id="conversation-pane", classes="pane")
             conversation.border_title = "Conversation"
@@ -193,7 +193,13 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
 
     @property
     def search_input(self) -> Input:
-        return self.query_one("#search", Input)
+        """The search box over the queue, made the first time it is wanted ("/", a search given
+        at start): hidden until then, it was ~3 ms of the first frame. Mounted, it is in the DOM
+        at once, so the keys typed behind "/" land in it."""
+        if self._search_box is None:
+            self._search_box = FollowingInput(placeholder="Search…  Enter keeps it, Esc clears", id="search")
+            self.query_one("#queue-pane").mount(self._search_box, before=0)
+        return self._search_box
 
     @property
     def thread(self) -> Widget:
