@@ -9,10 +9,10 @@ from textual import events
 
 try:
     from tests.ui_fake_desk import settle
-    from tests.ui_support import make_app
+    from tests.ui_support import make_app, screen_lines
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import settle
-    from ui_support import make_app
+    from ui_support import make_app, screen_lines
 
 WIDE = (120, 40)
 SMALL = (80, 24)
@@ -139,3 +139,26 @@ async def test_a_search_given_at_start_leaves_the_focus_on_the_queue():
         await settle(pilot)
         assert app.search_input.value == "refund" and app.main.query_text == "refund"
         assert app.focused is app.queue
+
+
+async def test_the_footer_comes_after_the_first_frame_in_the_line_kept_for_it(monkeypatch):
+    from textual.widgets import Footer
+
+    from tui_desk.ui.app import DeskApp
+
+    frames: list[tuple[bool, int]] = []  # per frame of the main view: footer there, the panes' height
+    display = DeskApp._display
+
+    def recorded_display(self, screen, renderable) -> None:
+        if screen is self.main:
+            frames.append((bool(screen.query(Footer)), screen.query_one("#panes").region.height))
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(DeskApp, "_display", recorded_display)
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        footer = app.main.query_one(Footer)
+        assert footer.region.y == SMALL[1] - 1 and "/ Search" in screen_lines(app)[-1].text
+    assert not frames[0][0] and frames[-1][0]
+    assert {height for _, height in frames} == {SMALL[1] - 2}  # above the status line and the footer's
