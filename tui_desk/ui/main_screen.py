@@ -126,8 +126,9 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
             self.focus_now(self.queue)
 
     async def _fill_footer(self) -> None:
-        if self.alive():  # not once the app has closed
-            await self.query_one("#footer-line").mount(Footer(compact=True))
+        line = self.query("#footer-line")
+        if line and line.first().is_attached:  # not once the app closes (it may, in its first frames)
+            await line.first().mount(Footer(compact=True))
             self.refresh_bindings()  # the footer shows the keys once told they are there
 
     def follow_clock(self) -> None:
