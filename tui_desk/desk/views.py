@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, dataclass_transform
 
 from tui_desk.desk.snippets import Fill as Fill, Snippet as Snippet  # defined beside their loader; handed on from here
 
@@ -18,8 +18,21 @@ if TYPE_CHECKING:
     from tui_desk.desk.sla import Sla
     from tui_desk.desk.snippet_stats import SnippetStats
 
+_Record = TypeVar("_Record")
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass_transform(frozen_default=True)
+def record(cls: type[_Record]) -> type[_Record]:
+    """A view record: frozen to mypy (``frozen_default``), plain slots at run time. Nothing
+    sets a field after ``__init__``: mypy says so here, and tests/conftest.py makes every
+    record's fields set-once for the whole suite. ``frozen=True`` made each class's
+    ``__setattr__`` and ``__delattr__`` at import: with the rest of its making, ~22 M
+    instructions (~3.5 ms) of the first paint, and every row built through object.__setattr__.
+    Hashable as before (a frozen dataclass with eq is)."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+@record
 class QueueRow:
     id: int
     customer: str  # display name or address of the customer, sanitized
@@ -42,7 +55,7 @@ class QueueRow:
     mention_unseen: bool = False  # a teammate's note mentions this agent, not seen yet (desk.mentions)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SlaAlert:
     """A running SLA target changed while the app runs (desk.sla_watch): ok -> warning, or to
     breached. `text` is the notice, sanitized."""
@@ -52,7 +65,7 @@ class SlaAlert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MentionAlert:
     """A teammate's note mentioning this agent arrived (desk.mentions). `text` is the notice,
     sanitized plain text: "Chen Wei mentioned you on #42: <the note's first words>"."""
@@ -61,7 +74,7 @@ class MentionAlert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkAlert:
     """Work came to this agent (desk.work_news): a teammate assigned a conversation to me
     ("assigned": "Alice Martin assigned #2 to you: <subject>"), or a customer wrote in one
@@ -73,20 +86,20 @@ class WorkAlert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttachmentView:
     filename: str
     content_type: str
     size: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextBlock:
     text: str  # sanitized
     quoted: bool  # a quoted part of an earlier message ("> ..." or "On ... wrote:" and below)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageView:
     id: int
     sender: str  # "Name <addr>", sanitized
@@ -106,7 +119,7 @@ class MessageView:
     cc_each: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ActionLine:
     """What a rule or an incident did in the conversation, from its history (a `rule` event):
     a quiet line between the messages."""
@@ -114,7 +127,7 @@ class ActionLine:
     text: str  # sanitized: "rule 'refunds to billing' tagged +billing"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryItem:
     """Another conversation of the same customer (or company)."""
     id: int
@@ -124,7 +137,7 @@ class HistoryItem:
     same_person: bool  # False: same company domain, other person
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConversationView:
     id: int
     subject: str
@@ -155,7 +168,7 @@ class ConversationView:
         return out + waiting
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FollowupLine:
     """One conversation of a bulk follow-up's dry run (desk.followup)."""
     conv_id: int
@@ -164,7 +177,7 @@ class FollowupLine:
     text: str  # sanitized: "#12  ann@x.test  Re: Dark mode? [#12]  Hi Ann, it is here"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutboxEntry:
     """A reply in the outbox, not yet done."""
     id: int
@@ -184,7 +197,7 @@ class OutboxEntry:
         return self.state == "queued" and self.attempts > 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncidentView:
     """An active incident (desk.incident), for the app's header and its incident key."""
     name: str  # one word: "payments-failing"
@@ -193,7 +206,7 @@ class IncidentView:
     conversations: int  # tagged with it now
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncidentPlanView:
     """Who resolving an incident mails (desk.incident.fixed.plan_b), for the app's confirm."""
     name: str
