@@ -162,3 +162,36 @@ async def test_the_footer_comes_after_the_first_frame_in_the_line_kept_for_it(mo
         assert footer.region.y == SMALL[1] - 1 and "/ Search" in screen_lines(app)[-1].text
     assert not frames[0][0] and frames[-1][0]
     assert {height for _, height in frames} == {SMALL[1] - 2}  # above the status line and the footer's
+
+
+async def test_the_thread_comes_after_the_first_frame_and_a_tab_typed_at_start_reaches_it(monkeypatch):
+    from tui_desk.ui.app import DeskApp
+    from tui_desk.ui.conversation import ThreadView
+
+    frames: list[bool] = []  # per frame of the main view: the thread there
+    display = DeskApp._display
+
+    def recorded_display(self, screen, renderable) -> None:
+        if screen is self.main:
+            frames.append(bool(screen.query(ThreadView)))
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(DeskApp, "_display", recorded_display)
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert not frames[0] and frames[-1]
+        assert "Pick a conversation" in str(app.conversation_pane.query_one(".thread--empty").render())
+    app = make_app()
+    type_at_once(app, "\t", "j")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert app.focused is app.conversation_pane.thread and app.queue.cursor == 0
+
+
+async def test_an_empty_queue_says_so_in_the_thread_made_after_it():
+    app = make_app(query="nothing-matches-this")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert not app.queue.ids
+        assert "the queue is empty" in str(app.conversation_pane.query_one(".thread--empty").render())

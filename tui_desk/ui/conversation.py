@@ -429,23 +429,33 @@ class ConversationPane(Vertical):
         super().__init__(id=id, classes=classes)
         self._clock = clock
         self.conversation: ConversationView | None = None
+        self._thread: ThreadView | None = None  # see thread
+        self._queue_empty = False
 
     def compose(self) -> ComposeResult:
         yield Static(
             Content.styled("No conversation open", "$text-muted"), id="conv-subject", classes="conv-header"
         )
         yield Static("", id="conv-meta", classes="conv-header")
-        with ThreadView(id="thread"):
-            yield Static(Content(PICK_ONE), classes="thread--empty")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(lambda: self.is_attached and self.thread)
 
     def queue_emptied(self, empty: bool) -> None:
         """The text shown while nothing is open says what is true of the queue beside it."""
+        self._queue_empty = empty
         for hint in self.query(".thread--empty").results(Static):
             hint.update(Content(NOTHING_TO_PICK if empty else PICK_ONE))
 
     @property
     def thread(self) -> ThreadView:
-        return self.query_one("#thread", ThreadView)
+        """Mounted a frame after the first, the queue's (~5 ms of it at 100k), or when first
+        wanted (Tab, a conversation opened): in the DOM at once, keys typed meanwhile reach it."""
+        if self._thread is None:
+            hint = Static(Content(NOTHING_TO_PICK if self._queue_empty else PICK_ONE), classes="thread--empty")
+            self._thread = ThreadView(hint, id="thread")
+            self.mount(self._thread)
+        return self._thread
 
     async def show_note(self, text: str) -> None:
         """A one-line note instead of a thread (not found, failed to load)."""
