@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from record_guard import guard_view_records
 from servers import DovecotServer, SmtpSink, TlsFiles, make_test_cert, running_dovecot
 from tui_desk.store.db import Store, open_stores
+
+guard_view_records()  # a view record changed after it was made fails the test that did it
 
 
 def _close(stores: list[Store]) -> None:

@@ -160,6 +160,17 @@ class Terminal:
                 raise ScreenTimeout(f"the search box kept the focus after {text!r} for {timeout:g} s")
             time.sleep(POLL)
 
+    def wait_reading_keys(self, timeout: float = 10.0) -> None:
+        """Until the program has put the terminal in raw mode: Textual asks for focus reports
+        right after (ESC[?1004h), before it builds its first screen. Keys sent now reach the
+        app before or with its first frame, as a user's typed at once after launch."""
+        deadline = time.monotonic() + timeout
+        while b"\x1b[?1004h" not in self.raw_output():
+            if time.monotonic() > deadline:
+                raise ScreenTimeout(f"the program did not take the keyboard within {timeout:g} s; "
+                                    f"screen was:\n{self.screen()}")
+            time.sleep(0.005)
+
     def raw_output(self) -> bytes:
         """All bytes the program wrote to the terminal so far (tmux pipe-pane)."""
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, dataclass_transform
 
 from tui_desk.desk.snippets import Fill as Fill, Snippet as Snippet  # defined beside their loader; handed on from here
 
@@ -18,8 +18,21 @@ if TYPE_CHECKING:
     from tui_desk.desk.sla import Sla
     from tui_desk.desk.snippet_stats import SnippetStats
 
+_Record = TypeVar("_Record")
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass_transform(frozen_default=True)
+def record(cls: type[_Record]) -> type[_Record]:
+    """A view record: frozen to mypy (``frozen_default``), plain slots at run time. Nothing
+    sets a field after ``__init__``: mypy says so here, and tests/conftest.py makes every
+    record's fields set-once for the whole suite. ``frozen=True`` made each class's
+    ``__setattr__`` and ``__delattr__`` at import: with the rest of its making, ~22 M
+    instructions (~3.5 ms) of the first paint, and every row built through object.__setattr__.
+    Hashable as before (a frozen dataclass with eq is)."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+@record
 class QueueRow:
     id: int
     customer: str  # display name or address of the customer, sanitized
@@ -50,7 +63,7 @@ class QueueRow:
         return self.waiting_since or self.last_date
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SlaAlert:
     """A running SLA target changed while the app runs (desk.sla_watch): ok -> warning, or to
     breached. `text` is the notice, sanitized."""
@@ -60,7 +73,7 @@ class SlaAlert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MentionAlert:
     """A teammate's note mentioning this agent arrived (desk.mentions). `text` is the notice,
     sanitized plain text: "Chen Wei mentioned you on #42: <the note's first words>"."""
@@ -69,7 +82,7 @@ class MentionAlert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkAlert:
     """Work came to this agent (desk.work_news): a teammate assigned a conversation to me
     ("assigned": "Alice Martin assigned #2 to you: <subject>"), or a customer wrote in one
@@ -81,7 +94,7 @@ class WorkAlert:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttachmentView:
     filename: str
     content_type: str
@@ -89,13 +102,13 @@ class AttachmentView:
     saved_as: str = ""  # the file name a save into a folder starts from (desk.attachments.filename_for)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextBlock:
     text: str  # sanitized
     quoted: bool  # a quoted part of an earlier message ("> ..." or "On ... wrote:" and below)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageView:
     id: int
     sender: str  # "Name <addr>", sanitized
@@ -115,7 +128,7 @@ class MessageView:
     cc_each: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ActionLine:
     """What a rule or an incident did in the conversation, from its history (a `rule` event):
     a quiet line between the messages."""
@@ -123,7 +136,7 @@ class ActionLine:
     text: str  # sanitized: "rule 'refunds to billing' tagged +billing"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryItem:
     """Another conversation of the same customer (or company)."""
     id: int
@@ -133,7 +146,7 @@ class HistoryItem:
     same_person: bool  # False: same company domain, other person
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConversationView:
     id: int
     subject: str
@@ -164,7 +177,7 @@ class ConversationView:
         return out + waiting
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FollowupLine:
     """One conversation of a bulk follow-up's dry run (desk.followup)."""
     conv_id: int
@@ -173,7 +186,7 @@ class FollowupLine:
     text: str  # sanitized: "#12  ann@x.test  Re: Dark mode? [#12]  Hi Ann, it is here"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutboxEntry:
     """A reply in the outbox, not yet done (its text: DeskService.outbox_mail)."""
     id: int
@@ -210,7 +223,7 @@ class OutboxMail:
     attachments: tuple[str, ...] = ()  # file names, sanitized
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncidentView:
     """An active incident (desk.incident), for the app's header and its incident key."""
     name: str  # one word: "payments-failing"
@@ -219,7 +232,7 @@ class IncidentView:
     conversations: int  # tagged with it now
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncidentPlanView:
     """Who resolving an incident mails (desk.incident.fixed.plan_b), for the app's confirm."""
     name: str

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -60,6 +60,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self.initial_query = initial_query
         self.query_text = ""
         self._search_timer: Timer | None = None
+        self._search_box: Input | None = None  # see search_input
         self._sent_burst: list[tuple[str, tuple[str, ...]]] = []  # what the toast shown now says was sent
         self._sent_toast = ""
         self.snippets_wanted = True  # the user's choice at 100+ columns
@@ -95,7 +96,6 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         with Horizontal(id="panes"):
             with Vertical(id="queue-pane", classes="pane") as queue_pane:
                 queue_pane.border_title = "Queue"
-                yield FollowingInput(placeholder="Search…  Enter keeps it, Esc clears", id="search")
                 yield QueueView(self.desk, clock=self.clock, id="queue")
             conversation = ConversationPane(clock=self.clock, id="conversation-pane", classes="pane")
             conversation.border_title = "Conversation"
@@ -105,17 +105,32 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
             yield snippets
         yield Static("", id="trouble")  # shown only while a server cannot be reached
         yield Static("", id="status")
-        yield Footer(compact=True)
+        # the footer's line; its keys come a frame after the first (_fill_footer): ~1.3 ms of it
+        yield Container(id="footer-line")
 
     def ready(self) -> None:
         """Once the panes are mounted: the layout for the terminal's width, the focus."""
         self.apply_layout(self.app.size.width)
-        self.queue.focus()
+        # queued, not now: the first frame does not wait for it (~8 M instructions of it)
+        self.app.call_later(self._focus_queue_at_start)
+        self.call_after_refresh(self._fill_footer)
         if self.initial_query:
             self.query_text = self.initial_query
             self.search_input.value = self.initial_query
             self.query_one("#queue-pane").add_class("-searching")
         self.set_interval(AGE_REFRESH, self.follow_clock)
+
+    def _focus_queue_at_start(self) -> None:
+        """The queue has the focus to start with, unless a key typed right after launch (S, Tab,
+        "/": queued to the app before this) has put it elsewhere already."""
+        if self.focused is None:
+            self.focus_now(self.queue)
+
+    async def _fill_footer(self) -> None:
+        line = self.query("#footer-line")
+        if line and line.first().is_attached:  # not once the app closes (it may, in its first frames)
+            await line.first().mount(Footer(compact=True))
+            self.refresh_bindings()  # the footer shows the keys once told they are there
 
     def follow_clock(self) -> None:
         """The ages on show against the clock: the queue's rows, the open conversation's times;
@@ -187,7 +202,13 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
 
     @property
     def search_input(self) -> Input:
-        return self.query_one("#search", Input)
+        """The search box over the queue, made the first time it is wanted ("/", a search given
+        at start): hidden until then, it was ~3 ms of the first frame. Mounted, it is in the DOM
+        at once, so the keys typed behind "/" land in it."""
+        if self._search_box is None:
+            self._search_box = FollowingInput(placeholder="Search…  Enter keeps it, Esc clears", id="search")
+            self.query_one("#queue-pane").mount(self._search_box, before=0)
+        return self._search_box
 
     @property
     def thread(self) -> Widget:

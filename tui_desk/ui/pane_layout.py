@@ -46,6 +46,8 @@ class PaneLayout(_Base):
         else:
             snippets.display = self.snippets_wanted
             conversation.display = True
+        if snippets.display:
+            snippets.showing()
         focused = self.focused
         if focused is not None and not self._visible(focused):
             self.focus_now(self.queue)

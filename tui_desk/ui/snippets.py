@@ -13,7 +13,6 @@ itself, so an agent could never send a reply made with one."""
 from __future__ import annotations
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -120,21 +119,37 @@ class SnippetPane(Vertical):
         self.stats: dict[str, SnippetStats] = {}
         self._stats_asked = False  # once per set of snippets: a pass over the reports' cache
         self.sort = SORTS[0]
+        self._built = False
 
-    def compose(self) -> ComposeResult:
-        yield SnippetFilter(placeholder="Filter snippets…", id="snippet-filter")
-        yield OptionList(id="snippet-list", markup=False)
-        yield Static("", id="snippet-fills")
-        # the Markdown preview is mounted with the first snippet shown: it and markdown-it
-        # are 30 ms of imports the first paint of the queue need not wait for
-        yield VerticalScroll(id="snippet-preview-scroll", can_focus=False)
+    # Nothing composed: the pane's widgets come a frame after the first, the queue's (they were
+    # ~12 ms of it at 100k), or sooner when a key or the snippets reach for them (build).
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.build)
+
+    def build(self) -> None:
+        """The pane's widgets, once. Mounted, they are in the DOM at once: a key typed before the
+        first frame (S, Tab, F2, the filter's letters) focuses and types into them as later."""
+        if self._built or not self.is_attached:  # not after the app closed (it may, before its first frame)
+            return
+        self._built = True
+        self.mount(
+            SnippetFilter(placeholder="Filter snippets…", id="snippet-filter"),
+            OptionList(id="snippet-list", markup=False),
+            Static("", id="snippet-fills"),
+            # the Markdown preview is mounted with the first snippet shown: it and markdown-it
+            # are 30 ms of imports the first paint of the queue need not wait for
+            VerticalScroll(id="snippet-preview-scroll", can_focus=False),
+        )
 
     @property
     def filter_input(self) -> Input:
+        self.build()
         return self.query_one("#snippet-filter", Input)
 
     @property
     def option_list(self) -> OptionList:
+        self.build()
         return self.query_one("#snippet-list", OptionList)
 
     @property
@@ -149,7 +164,10 @@ class SnippetPane(Vertical):
         if self.display:  # a folded pane (narrow terminal) asks when it is first shown
             self._ask_stats()
 
-    def on_show(self) -> None:
+    def showing(self) -> None:
+        """The pane is shown (PaneLayout.apply_layout): its figures are asked for, once. Not
+        on Textual's Show: none comes when the pane is shown while the screen's map is stale
+        (the display change itself rebuilds the map, so the next layout sees nothing new)."""
         if not self._stats_asked and self.all_snippets:
             self._ask_stats()
 
