@@ -24,14 +24,14 @@ from textual import events, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.screen import Screen
-from textual.theme import Theme
+from textual.theme import Theme, ThemeProvider
 
 from tui_desk.desk import themes as desk_themes
 from tui_desk.desk.timefmt import local_zone
 from tui_desk.desk.views import DeskService, OutboxEntry, QueueRow
 from tui_desk.sanitize import sanitize, sanitize_line
 from tui_desk.ui import registry
-from tui_desk.ui.palette import DeskCommands
+from tui_desk.ui.palette import DeskCommands, InOrderPalette
 from tui_desk.ui.app_base import Clock, DeskAppBase
 from tui_desk.ui.help import HelpScreen, key_label
 from tui_desk.ui.main_screen import MainScreen
@@ -433,6 +433,15 @@ class DeskApp(DeskAppBase):
         # The theme key and the palette's theme picker both land here.
         if self._theme_ready and self.theme_names:
             self.run_worker(partial(desk_themes.remember_theme, theme), thread=True, group="theme")
+
+    def action_command_palette(self) -> None:
+        """Textual's, with its box keeping the order of the keys typed (ui/palette.InOrderPalette)."""
+        if self.use_command_palette and not InOrderPalette.is_open(self):
+            self.push_screen(InOrderPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """Textual's theme picker (the palette's "Theme"), its box keeping the order typed too."""
+        self.push_screen(InOrderPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the app and its panes, plus Textual's own (theme picker, screenshot)."""

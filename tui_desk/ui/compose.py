@@ -44,7 +44,7 @@ from tui_desk.desk.views import ConversationView, Fill, MessageView, Snippet
 from tui_desk.sanitize import sanitize
 from tui_desk.ui.compose_snippets import SnippetTyping
 from tui_desk.ui.conversation import plain, split_sender
-from tui_desk.ui.inputs import InOrderTextArea, PathSuggester
+from tui_desk.ui.inputs import InOrderInput, InOrderTextArea, PathSuggester
 from tui_desk.ui.registry import COMPOSE_BINDINGS, Group, compose_groups
 from tui_desk.ui.text import literal
 from tui_desk.ui.typeahead import pass_on_if_unfocused
@@ -80,7 +80,7 @@ def replied_message(conv: ConversationView) -> MessageView | None:
     return (customer or mail or [None])[-1]
 
 
-class RecipientsInput(Input):
+class RecipientsInput(InOrderInput):
     """The forward's To line. Enter moves on to the body at once, so text typed right after it
     (a paste, a fast typist, keys bunched up over SSH) lands in the body, not on the To line."""
 

@@ -1,11 +1,12 @@
-"""Text boxes whose keys act in the order typed: an Input that passes on keys which arrived after
-the focus had already moved on, a TextArea that runs its bound keys on arrival; and path
-completion."""
+"""Text boxes whose keys act in the order typed: each runs its bound keys on arrival
+(InOrderKeys: InOrderInput, InOrderTextArea), an Input passes on keys which arrived after the
+focus had already moved on (FollowingInput); and path completion."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.suggester import Suggester
@@ -14,7 +15,42 @@ from textual.widgets import Input, TextArea
 from tui_desk.ui.typeahead import pass_on_if_unfocused, release_if_held, submit_holding
 
 
-class FollowingInput(Input):
+class InOrderKeys:
+    """A text box whose keys act in the order they were typed (the base of InOrderInput and
+    InOrderTextArea, before Input or TextArea).
+
+    Textual types a character the moment its key reaches the box, but runs a bound key
+    (Backspace, Ctrl+A, the arrows, Home, Ctrl+W, ...) only once the key has bubbled up to the
+    app, one message queue per container on the way. Characters typed right behind a bound key
+    (a word typed on at once, keys bunched up over SSH or by a busy CPU) overtook it: after
+    Ctrl+A, Backspace they were typed into the selection and deleted with it, after an arrow
+    they landed where the cursor was before, after a Backspace the wrong letter went. Here the
+    box runs its own bindings on arrival; keys it does not bind (Esc, Tab, the screen's) go on
+    up as before. A subclass's ``on_key`` (type-ahead: ui/typeahead.py) runs before this.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls Input's or TextArea's own _on_key after this one unless the default is prevented
+        box: Any = self
+        for binding in box._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await box.app.run_action(binding.action, box):
+                event.stop()  # done: the app must not run it a second time
+                event.prevent_default()
+                return
+
+
+class InOrderInput(InOrderKeys, Input):
+    """A one-line box whose keys act in the order typed (InOrderKeys): every Input the app
+    shows is one (the search box, the prompts, the forward's To line, the snippet filter, the
+    palette's)."""
+
+
+class InOrderTextArea(InOrderKeys, TextArea):
+    """A TextArea whose keys act in the order typed (InOrderKeys): "C-a BSpace One two" typed
+    at once leaves "One two"."""
+
+
+class FollowingInput(InOrderInput):
     """An Input that hands keys to the widget that has the focus now.
 
     Keys are queued to the focused widget as they arrive. When a burst (a fast typist, a paste,
@@ -35,27 +71,6 @@ class FollowingInput(Input):
     def on_unmount(self) -> None:
         # a box gone with its SubmitHandled still on the way must not hold the keys for ever
         release_if_held(self)
-
-
-class InOrderTextArea(TextArea):
-    """A TextArea whose keys act in the order they were typed.
-
-    Textual types a character the moment its key reaches the box, but runs a bound key
-    (Backspace, Ctrl+A, the arrows, Ctrl+W, ...) only once the key has bubbled up to the app,
-    one message queue per container on the way. Characters typed right behind a bound key (a
-    word typed on at once, keys bunched up over SSH or by a busy CPU) overtook it: after
-    Ctrl+A, Backspace they were typed into the selection and deleted with it, after an arrow
-    they landed where the cursor was before. Here the box runs its own bindings on arrival;
-    keys it does not bind (Esc, the screen's) go on up as before.
-    """
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Textual calls TextArea's own _on_key after this one unless the default is prevented
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                event.stop()  # done: the app must not run it a second time
-                event.prevent_default()
-                return
 
 
 class PathSuggester(Suggester):

@@ -17,8 +17,11 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from textual.command import DiscoveryHit, Hit, Hits
+from textual.app import ComposeResult
+from textual.command import CommandInput, CommandPalette, DiscoveryHit, Hit, Hits
 from textual.system_commands import SystemCommandsProvider
+
+from tui_desk.ui.inputs import InOrderInput
 
 # every word of the query in a command's help scores this share of a name that is the query
 # itself: above a scattered fuzzy match of the name ("csat" in "Queue: Next conversation"),
@@ -72,3 +75,19 @@ class DeskCommands(SystemCommandsProvider):
                 score = max(score, by_help)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), _noting(self.app, name, callback), help=help_text)
+
+
+class InOrderCommandInput(CommandInput, InOrderInput):
+    """The palette's box, whose keys act in the order typed (ui/inputs.InOrderKeys).
+    CommandInput first: Textual's CSS and queries know a widget by its first base's names."""
+
+
+class InOrderPalette(CommandPalette):
+    """Textual's palette with InOrderCommandInput for its box: "sex⌫ar" typed at once finds
+    "sear", not "sexa"."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():  # its containers open and close as it goes on
+            if type(widget) is CommandInput:
+                widget = InOrderCommandInput(placeholder=widget.placeholder, select_on_focus=widget.select_on_focus)
+            yield widget

@@ -28,6 +28,7 @@ from tui_desk.desk.agent_names import not_an_agent, resolve
 from tui_desk.desk.tags import change_words, parse_tag_words
 from tui_desk.desk.timefmt import format_wake
 from tui_desk.desk.when import SEND_LATER_PRESETS, WhenError, parse_send_at, parse_when, snooze_presets
+from tui_desk.ui.inputs import InOrderInput
 from tui_desk.ui.notify import NOTICES_UNDER_DIALOG
 from tui_desk.ui.text import literal
 from tui_desk.ui.typeahead import KeyHold
@@ -94,7 +95,7 @@ class TagSuggester(Suggester):
 # --- the prompt ------------------------------------------------------------------------------
 
 
-class PromptInput(Input):
+class PromptInput(InOrderInput):
     """The prompt's text box: up/down move through the choices below, Tab (or → at the end)
     takes a completion, Enter applies.
 
