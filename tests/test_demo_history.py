@@ -342,15 +342,19 @@ async def test_the_demo_has_one_response_target(demo, tmp_path):
 
 
 def test_the_scene_at_build_time_is_the_teams_not_the_current_agents(demo):
-    """set_the_scene's assignments, tags, snoozes and queued reply are the team's, as the past is:
-    an assignment by the agent who took it, the rest by the conversation's agent or the lead
-    (demo.SCENE_LEAD), so `history` on a fresh demo never says the agent starting it did them."""
+    """set_the_scene's assignments, tags, snoozes, queued reply and notes are the team's, as the
+    past is: an assignment by the agent who took it, the rest by the conversation's agent or the
+    lead (demo.SCENE_LEAD), so `history` on a fresh demo never says the agent starting it did them.
+    Five assignments at most: one to the agent who holds it already records nothing."""
     from tui_desk.demo import SCENE_LEAD
     scene = [r for r in demo.execute("SELECT agent, kind, data_json, anchor FROM events WHERE at >= ?", (END,))
              if r["kind"] not in ("autoreply", "rule")]  # the acknowledgement rule's, not a person's
     kinds = Counter(r["kind"] for r in scene)
-    assert (kinds["assign"], kinds["snooze"], kinds["reply"], set(kinds)) == (5, 2, 1, {"assign", "tag", "snooze", "reply"})
-    assert kinds["tag"] >= 8  # the customers who asked for dark mode
+    assert 3 <= kinds["assign"] <= 5
+    assert (kinds["snooze"], kinds["reply"], kinds["note"], set(kinds)) == (2, 1, 2, {"assign", "tag", "snooze", "reply", "note"})
+    asked = demo.execute("SELECT count(*) FROM conversations c WHERE subject LIKE '%dark mode%' AND EXISTS (SELECT 1"
+                         " FROM messages m WHERE m.conv_id = c.id AND NOT m.is_agent AND NOT m.auto_submitted)").fetchone()[0]
+    assert kinds["tag"] == asked >= 5  # the customers who asked for dark mode, one tag each
     assignee = {r["msgid"]: r["assignee"] for r in demo.execute(
         "SELECT t.msgid, c.assignee FROM thread_ids t JOIN conversations c ON c.id = t.conv_id")}
     for r in scene:
@@ -360,4 +364,5 @@ def test_the_scene_at_build_time_is_the_teams_not_the_current_agents(demo):
             assert r["agent"] == (assignee[r["anchor"]] or SCENE_LEAD), tuple(r)
     assert SCENE_LEAD != DEMO_CONFIG.agent
     by_alice = [r for r in scene if r["agent"] == DEMO_CONFIG.agent]
-    assert {r["kind"] for r in by_alice} <= {"assign", "tag", "snooze"} and len(by_alice) < len(scene) / 3
+    # her own conversations' (the mail decides how many she holds), never most of the scene
+    assert {r["kind"] for r in by_alice} <= {"assign", "tag", "snooze"} and len(by_alice) < len(scene) / 2

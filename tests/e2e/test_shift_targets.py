@@ -6,22 +6,9 @@ the one she reads."""
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 
-from e2e.harness import agent_home
-from servers import MaildirMessage
-
-SUBJECTS = ["Alpha invoice question", "Beta login trouble", "Gamma export broken"]
-
-
-def customer_mail(i: int, hours_ago: float) -> MaildirMessage:
-    when = time.time() - hours_ago * 3600
-    raw = (f"From: Customer {i} <c{i}@customer.test>\r\nTo: support@helpdesk.test\r\n"
-           f"Subject: {SUBJECTS[i]}\r\nDate: {email.utils.formatdate(when)}\r\n"
-           f"Message-ID: <targets-{i}@customer.test>\r\n\r\nPlease help with {SUBJECTS[i].lower()}.\r\n").encode()
-    return MaildirMessage(raw, date=when)
+from e2e.harness import SUBJECTS, agent_home, customer_mail
 
 
 def tagged(home, tag: str, status: str) -> list[int]:
@@ -32,7 +19,7 @@ def tagged(home, tag: str, status: str) -> list[int]:
 def test_after_a_reply_the_queue_keys_act_on_the_cursor_row_and_the_pane_on_its_own(dovecot, smtp_sink, tmp_path,
                                                                                       terminals):
     user = dovecot.new_user()
-    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i) for i in range(len(SUBJECTS))])
+    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i, "targets") for i in range(len(SUBJECTS))])
     home = agent_home(tmp_path / "alice", "alice", dovecot, user, smtp_port=smtp_sink.port)
     home.config.write_text(home.config.read_text().replace('folders = ["INBOX"]',
                                                            'folders = ["INBOX"]\nundo_send_seconds = 1'))

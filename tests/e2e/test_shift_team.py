@@ -3,24 +3,12 @@ screen with no key pressed there (the IMAP server is the only thing they share).
 
 from __future__ import annotations
 
-import email.utils
 import time
 
 import pytest
 
 from e2e.conftest import PROPAGATION
-from e2e.harness import agent_home
-from servers import MaildirMessage
-
-SUBJECTS = ["Alpha invoice question", "Beta login trouble", "Gamma export broken"]
-
-
-def customer_mail(i: int, hours_ago: float) -> MaildirMessage:
-    when = time.time() - hours_ago * 3600
-    raw = (f"From: Customer {i} <c{i}@customer.test>\r\nTo: support@helpdesk.test\r\n"
-           f"Subject: {SUBJECTS[i]}\r\nDate: {email.utils.formatdate(when)}\r\n"
-           f"Message-ID: <team-{i}@customer.test>\r\n\r\nPlease help with {SUBJECTS[i].lower()}.\r\n").encode()
-    return MaildirMessage(raw, date=when)
+from e2e.harness import SUBJECTS, agent_home, customer_mail
 
 
 @pytest.fixture
@@ -28,7 +16,7 @@ def team(dovecot, smtp_sink, tmp_path, terminals):
     """alice and bob, each in their own terminal with their own store, on one mailbox; alice's
     replies leave after a 1 s undo window."""
     user = dovecot.new_user()
-    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i) for i in range(3)])
+    dovecot.load_maildir(user, [customer_mail(i, 5 - 2 * i, "team") for i in range(3)])
     homes = {name: agent_home(tmp_path / name, name, dovecot, user, smtp_port=smtp_sink.port,
                               extra='team = ["alice", "bob"]')
              for name in ("alice", "bob")}

@@ -141,7 +141,9 @@ def demo_end(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def generate_demo_messages(end: dt.datetime) -> list:
-    return generator.Generator(DEMO_MESSAGES, DEMO_SEED, end, DEMO_DAYS, recent=DEMO_RECENT).generate()
+    settled = (end - dt.timedelta(days=DEMO_SETTLED_DAYS)).timestamp()  # answered before they were closed
+    return generator.Generator(DEMO_MESSAGES, DEMO_SEED, end, DEMO_DAYS, recent=DEMO_RECENT,
+                               answered_before=settled).generate()
 
 
 def write_demo_mbox(path: Path, end: dt.datetime, msgs: list | None = None) -> Path:
@@ -236,6 +238,26 @@ async def set_the_scene(desk, end: dt.datetime) -> None:
     for cid in wanting:
         with _by(desk, await _owner(desk, cid)):
             await desk.tag([cid], ["wants-dark-mode"])
+    # last: reading a conversation (desk.conversation, above) is opening it, which sees its mentions
+    await mention_the_agent(desk, [pick[name] for name in ("bob", "chen") if name in pick])
+
+
+# Teammates' notes to the agent the demo starts as, on conversations they hold: her Mentions view
+# and the rows' `@` (unseen: she has opened nothing yet). Said for any topic the mail is about.
+MENTION_NOTES = (
+    "@{me} this customer wrote to you before: did we promise them anything? I would like to "
+    "answer in the same words.",
+    "@{me} can you take this one? I am out this afternoon, and it should not wait until tomorrow.",
+)
+
+
+async def mention_the_agent(desk, conv_ids: list[int]) -> None:
+    """One teammate's note mentioning DEMO_CONFIG.agent on each of `conv_ids` (MENTION_NOTES), by
+    the conversation's owner."""
+    from tui_desk.store.search import mention_name
+    for conv_id, text in zip(conv_ids, MENTION_NOTES):
+        with _by(desk, await _owner(desk, conv_id)):
+            await desk.add_note(conv_id, text.format(me=mention_name(DEMO_CONFIG.agent)))
 
 
 ACK_CANDIDATES = 5  # the newest unanswered conversations tried for the demo's acknowledgement

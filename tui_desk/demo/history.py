@@ -13,7 +13,10 @@ dates) and what it is about (the generator's topic), a script of actions:
   (the customer's next mail reopens it);
 - the conversations quiet for DEMO_SETTLED_DAYS end closed after their last mail (most after the
   last agent reply; some after a snooze ran out with no answer); a few are reopened by an agent
-  later and closed again. The others keep the status their mail gives them: the queue is what
+  later and closed again. Every one of them a customer wrote was answered (the generator's
+  `answered_before`), but for a customer's mail that started a second conversation about what
+  an agent answered in another (a broken thread, three mails in a row): tagged `duplicate` and
+  closed with no reply, as are the bounces and out-of-office mail nobody needs to answer. The others keep the status their mail gives them: the queue is what
   the import made it.
 
 Actions that are not replies fall in working hours (Mon-Fri 08-18 UTC) where the mail lets them.
@@ -41,6 +44,7 @@ from tui_desk.desk.keywords import queue_changes
 from tui_desk.desk.priority import summarize
 from tui_desk.desk.snippets import bundled_dir, load_snippets
 from tui_desk.mail.survey import RATINGS, survey_message_id
+from tui_desk.mail.threading import strip_subject_prefixes
 from tui_desk.store import events as store_events
 from tui_desk.store import queries
 from tui_desk.store.events import Event
@@ -124,10 +128,28 @@ def morning_after(t: float, days: int) -> int:
     return int(dt.datetime(day.year, day.month, day.day, 9, tzinfo=dt.timezone.utc).timestamp())
 
 
+DUPLICATE_TAG = "duplicate"
+
+
+def asked(facts: list[MessageFact]) -> tuple[str, str] | None:
+    """(customer, what about) of a conversation: its first customer mail's sender and subject, with
+    no Re: and no shouting ("WHERE IS MY ORDER?!!!" asks what "Where is my order?" did)."""
+    first = next((f for f in facts if not f.is_agent and not f.auto_submitted), None)
+    return None if first is None else (first.sender_key, strip_subject_prefixes(first.subject).casefold().rstrip("!"))
+
+
+def duplicates(facts: dict[int, list[MessageFact]]) -> set[int]:
+    """The conversations no agent answered whose customer asked the same in one an agent did."""
+    answered = {asked(mail) for mail in facts.values() if any(f.is_agent for f in mail)}
+    return {conv_id for conv_id, mail in facts.items()
+            if not any(f.is_agent for f in mail) and asked(mail) is not None and asked(mail) in answered}
+
+
 def plan(facts: list[MessageFact], topic: str, agents: tuple[str, ...], settled: bool, end: int,
-         rng: random.Random, snippets: list[Snippet]) -> list[Action]:
+         rng: random.Random, snippets: list[Snippet], duplicate: bool = False) -> list[Action]:
     """What the agents did in one conversation (its mail in date order). `settled`: quiet long
-    enough to end closed; otherwise nothing may leave it in another state than its mail gives."""
+    enough to end closed; otherwise nothing may leave it in another state than its mail gives.
+    `duplicate`: asked again what an agent answered in another conversation (duplicates)."""
     acts: list[Action] = []
 
     def add(at: float, agent: str, kind: str, arg: Any = None) -> None:
@@ -206,6 +228,8 @@ def plan(facts: list[MessageFact], topic: str, agents: tuple[str, ...], settled:
         wait = rng.uniform(5 * MINUTE, 20 * HOUR) if replies and facts[-1].is_agent else rng.uniform(20 * MINUTE, 6 * HOUR)
         close = close_hint or at_work(last + wait, rng)
         close = max(last + MINUTE, min(close, end - rng.randint(HOUR, 3 * HOUR)))
+        if duplicate:  # answered in the other conversation: said so, then closed with no reply
+            add(close, closer, "tag", (DUPLICATE_TAG,))
         add(close, closer, "status", "closed")
         if rng.random() < 0.08:  # an agent opens it again (the customer called), then closes it
             again = at_work(close + rng.uniform(2 * HOUR, 2 * 86400), rng)
@@ -311,13 +335,14 @@ async def give_history(desk: Desk, end: dt.datetime, msgs: list[Msg], seed: int,
     events: list[Event] = []
     states: dict[int, ConvState] = {}
     surveyed: set[str] = set()  # one survey per customer over the demo's days ([csat] min_days_between)
+    twins = duplicates(facts)
     for conv_id in sorted(facts):
         mail = [f for f in facts[conv_id] if f.date is not None]
         if not mail or conv_id not in anchors:
             continue
         rng = random.Random(f"{seed}:history:{anchors[conv_id]}")
         topic = next((topics[f.message_id] for f in mail if f.message_id in topics), "")
-        acts = plan(mail, topic, agents, mail[-1].date < cutoff, end_ts, rng, snippets)
+        acts = plan(mail, topic, agents, mail[-1].date < cutoff, end_ts, rng, snippets, conv_id in twins)
         if not acts:
             continue
         found, state = replay(conv_id, mail, acts, anchors[conv_id], desk.config.priority, SeededIds(rng))
