@@ -318,13 +318,16 @@ def _attachments_json(p: ParsedMessage | ParsedBody) -> str:
 
 
 async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage | ParsedBody, str | None]],
-                         packed: list[bytes] | None = None) -> None:
+                         packed: list[bytes] | None = None) -> set[int]:
     """Header-only messages got their full bytes: store them, re-index the text.
     items: (message rowid, raw, parsed, parse error); packed: pack_raw of each raw, when the
     parse workers did it. A ParsedBody (parse.parse_body) keeps the header fields' index
-    columns as the header block's record set them. One statement per table for the batch."""
+    columns as the header block's record set them. One statement per table for the batch.
+    Returns the conversations of the customers' own mail among them, marked dirty: what a
+    customer wrote decides there (a thank-you reopens nothing: desk.thanks), so the caller has
+    the desk read them again."""
     if not items:
-        return
+        return set()
     # the store's own defects (a corrected date) were not the parser's: they stay
     kept: dict[int, list[str]] = {}
     for r in await store.fetchall(
@@ -353,6 +356,12 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
         await store.executemany("UPDATE messages_fts SET body=? WHERE rowid=?",
                                 [(fts_text(p.text), rowid) for rowid, _, p, _ in items
                                  if not isinstance(p, ParsedMessage)])
+    said = {int(r[0]) for r in await store.fetchall(
+        "SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+        " AND is_agent = 0 AND is_note = 0 AND auto_submitted = 0", (as_json_list(i[0] for i in items),))}
+    if said:
+        await mark_dirty(store, said)
+    return said
 
 
 async def over_limit_messages(store: Store, conv_id: int) -> list[tuple[int, str, str]]:
