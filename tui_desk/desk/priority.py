@@ -7,6 +7,15 @@ and never needs re-sorting as the clock runs; the score shown is (now - rank) / 
 
 Loud is not urgent: more mails from a waiting customer do not move the waiting start, and the
 urgent-word boost is a fixed, capped amount however often or loudly it is said.
+
+Nor is a thank-you a question (desk.thanks, the one rule the reports read too): a customer's mail
+that only thanks leaves a closed or pending conversation as it was, and after an agent's answer
+starts no wait (only_thanked: open, waiting for nobody, "close it?"). It is judged here, where
+the status and the wait are worked out (summarize), from the excerpt store.queries.message_facts
+carries of each customer mail (the reports' excerpt, so one verdict), not from a flag stored at
+ingest: the store may not import the desk, and judging at each summary needs no migration and
+follows a body that arrives after its headers (store.ingest.replace_bodies names the
+conversations to read again).
 """
 
 from __future__ import annotations
