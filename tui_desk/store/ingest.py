@@ -323,9 +323,9 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
     items: (message rowid, raw, parsed, parse error); packed: pack_raw of each raw, when the
     parse workers did it. A ParsedBody (parse.parse_body) keeps the header fields' index
     columns as the header block's record set them. One statement per table for the batch.
-    Returns the conversations of the customers' own mail among them, marked dirty: what a
-    customer wrote decides there (a thank-you reopens nothing: desk.thanks), so the caller has
-    the desk read them again."""
+    Returns the conversations of the customers' own mail after an agent's answer among them,
+    marked dirty: what a customer wrote decides there (a thank-you reopens nothing:
+    desk.thanks), so the caller has the desk read them again."""
     if not items:
         return set()
     # the store's own defects (a corrected date) were not the parser's: they stay
@@ -356,9 +356,13 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
         await store.executemany("UPDATE messages_fts SET body=? WHERE rowid=?",
                                 [(fts_text(p.text), rowid) for rowid, _, p, _ in items
                                  if not isinstance(p, ParsedMessage)])
+    # only mail after an agent's answer can be a thank-you that decides (desk.priority.summarize):
+    # a first sync's many conversations without an answer are not read twice
     said = {int(r[0]) for r in await store.fetchall(
-        "SELECT DISTINCT conv_id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
-        " AND is_agent = 0 AND is_note = 0 AND auto_submitted = 0", (as_json_list(i[0] for i in items),))}
+        "SELECT DISTINCT m.conv_id FROM messages m WHERE m.id IN (SELECT value FROM json_each(?))"
+        " AND m.is_agent = 0 AND m.is_note = 0 AND m.auto_submitted = 0 AND EXISTS (SELECT 1 FROM messages a"
+        " WHERE a.conv_id = m.conv_id AND a.is_agent = 1 AND a.is_note = 0 AND a.date <= m.date)",
+        (as_json_list(i[0] for i in items),))}
     if said:
         await mark_dirty(store, said)
     return said
