@@ -34,6 +34,10 @@ async def mark_dirty(store: Store, conv_ids: Iterable[int]) -> None:
                         (as_json_list(conv_ids),))
 
 
+# what every thank-you desk.thanks recognises holds (a test keeps the two together): the body
+# phase reads again only conversations whose new customer mail may be one (ingest.replace_bodies)
+THANKS_STEMS = ("thank", "thx", "cheers", "apprecia", "danke", "merci", "gracias", "grazie", "спасибо", "спс",
+                "благодар", "谢谢", "感谢", "多谢", "谢了", "ありがとう")
 EXCERPT_CHARS = 2000  # a thank-you and the start of the quote under it; longer mail says more
 # the text desk.thanks judges, of a customer's own mail (not a note, not automatic): the same
 # excerpt for the queue (message_facts) and the reports (report_cache.sources), so one verdict
