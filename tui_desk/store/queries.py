@@ -38,7 +38,7 @@ async def mark_dirty(store: Store, conv_ids: Iterable[int]) -> None:
 # phase reads again only conversations whose new customer mail may be one (ingest.replace_bodies)
 THANKS_STEMS = ("thank", "thx", "cheers", "apprecia", "danke", "merci", "gracias", "grazie", "спасибо", "спс",
                 "благодар", "谢谢", "感谢", "多谢", "谢了", "ありがとう")
-EXCERPT_CHARS = 2000  # a thank-you and the start of the quote under it; longer mail says more
+EXCERPT_CHARS = 500  # own words of a thank-you (desk.thanks.MAX_OWN_CHARS 200), the quote's first lines after them
 # the text desk.thanks judges, of a customer's own mail (not a note, not automatic): the same
 # excerpt for the queue (message_facts) and the reports (report_cache.sources), so one verdict
 CUSTOMER_EXCERPT = (f"CASE WHEN is_agent = 0 AND is_note = 0 AND auto_submitted = 0 THEN substr(body, 1, {EXCERPT_CHARS})"
