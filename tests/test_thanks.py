@@ -38,3 +38,18 @@ def test_a_thank_you_closes_the_matter(text):
 ])
 def test_mail_that_asks_for_more_is_not_a_thank_you(text):
     assert not only_thanks(text)
+
+
+THANK_YOUS = ["Thanks, it worked!", "thank you!", "Thx!", "Cheers, sorted.", "Much appreciated!", "Danke!",
+              "Merci !", "¡Gracias!", "Grazie!", "Спасибо, всё получилось!", "СПАСИБО!", "Спс", "Благодарю!",
+              "谢谢，问题解决了！", "非常感谢！", "多谢", "谢了", "ありがとうございました。解決しました。"]
+
+
+@pytest.mark.parametrize("text", THANK_YOUS)
+def test_every_thank_you_holds_a_stem_the_body_phase_looks_for(text):
+    """store.queries.THANKS_STEMS: the body phase reads a conversation again only when a new
+    customer mail holds one (store.ingest.replace_bodies); a thank-you this rule knows without
+    one would reopen until the next change."""
+    from tui_desk.store.queries import THANKS_STEMS
+    assert only_thanks(text)
+    assert any(stem in text.casefold() for stem in THANKS_STEMS)

@@ -36,7 +36,9 @@ are neither a close nor a reopen for the metrics (desk.report_data), and read ba
 A merge and its undo read back as one line too, "merged "Printer" (ann@example.com) into this
 one, undone", without the state events either recorded (`merges_undone`).
 A customer's mail reopening or waking a conversation is not recorded: every client would record
-it; it is in the mail. The satisfaction survey (desk.csat) records `survey` when one is sent and
+it; it is in the mail. Nor is a thank-you that left a closed or pending conversation as it was
+(desk.thanks): read back, it is one line at the mail's time, "Ann thanked: not reopened"
+(`thanked_lines`, from the mail and the status events, as the metrics' walk holds it). The satisfaction survey (desk.csat) records `survey` when one is sent and
 `csat` for an answer.
 """
 
@@ -327,7 +329,36 @@ async def conversation_history(desk: DeskCore, conv_id: int) -> list[HistoryLine
             text += ": " + explain(wait)
         lines.append(HistoryLine(dt.datetime.fromtimestamp(e.at, zone), sanitize_line(e.agent), e.kind, text,
                                  e.data, e.event_id))
-    return lines
+    return sorted(lines + await thanked_lines(desk, conv_id, zone), key=lambda h: h.at)
+
+
+async def thanked_lines(desk: DeskCore, conv_id: int, zone: dt.tzinfo) -> list[HistoryLine]:
+    """A line for each customer's thank-you that left the conversation closed or pending
+    (metrics.timeline.held_by_thanks, walked as the metrics walk the status events)."""
+    from tui_desk.desk.metrics.timeline import held_by_thanks
+    from tui_desk.desk.report_data import timeline
+    from tui_desk.store import queries, report_cache
+    src = (await report_cache.sources(desk.store, [conv_id])).get(conv_id)
+    if src is None or not src.events:
+        return []
+    tl = timeline(src)
+    thanked = {t.at for t in tl.turns if t.role == "customer" and t.thanks}
+    if not thanked:
+        return []
+    row = (await queries.conversation_rows(desk.store, [conv_id])).get(conv_id)
+    customer = sanitize_line((row["customer_name"] or row["customer_key"]) if row is not None else "") or "the customer"
+    marks = sorted([(t.at, 0, "") for t in tl.turns if t.role == "customer"]
+                   + [(c.at, 1, c.status) for c in tl.status_changes])
+    state, out = "open", []
+    for at, kind, status in marks:
+        if kind == 1:
+            state = status
+        elif held_by_thanks(state, at, thanked):
+            out.append(HistoryLine(dt.datetime.fromtimestamp(at, zone), customer, "thanks", "thanked: not reopened",
+                                   {}, f"thanks-{int(at)}"))
+        else:
+            state = "open"
+    return out
 
 
 async def action_lines(desk: DeskCore, conv_id: int) -> tuple[ActionLine, ...]:

@@ -7,6 +7,15 @@ and never needs re-sorting as the clock runs; the score shown is (now - rank) / 
 
 Loud is not urgent: more mails from a waiting customer do not move the waiting start, and the
 urgent-word boost is a fixed, capped amount however often or loudly it is said.
+
+Nor is a thank-you a question (desk.thanks, the one rule the reports read too): a customer's mail
+that only thanks leaves a closed or pending conversation as it was, and after an agent's answer
+starts no wait (only_thanked: open, waiting for nobody, "close it?"). It is judged here, where
+the status and the wait are worked out (summarize), from the excerpt store.queries.message_facts
+carries of each customer mail (the reports' excerpt, so one verdict), not from a flag stored at
+ingest: the store may not import the desk, and judging at each summary needs no migration and
+follows a body that arrives after its headers (store.ingest.replace_bodies names the
+conversations to read again).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from dataclasses import dataclass
 
 from tui_desk.desk.business_time import business_clock
 from tui_desk.config import PriorityConfig
+from tui_desk.desk.thanks import only_thanks
 from tui_desk.desk.timefmt import format_duration
 from tui_desk.mail.threading import strip_subject_prefixes
 from tui_desk.store.queries import ConversationSummary, ConvState, MessageFact
@@ -46,35 +56,48 @@ def summarize(conv_id: int, facts: list[MessageFact], state: ConvState, cfg: Pri
         s.customer_key, s.customer_name = first.sender_key, first.sender_name
         s.subject = clean_subject(first.subject) or first.subject
     waiting_since = None
+    answered = False  # an agent's answer came before
     for f in facts:
         if f.auto_submitted:
             continue  # an auto-reply, a bounce, our auto-acknowledgement or forward: nobody's turn
         if f.is_agent:
             waiting_since = None
             s.last_agent_date = f.date
+            answered = True
         else:
             s.last_customer_date = f.date
-            if waiting_since is None:
+            if waiting_since is None and not (answered and only_thanks(f.excerpt)):
                 waiting_since = f.date if f.date is not None else s.last_date
     s.waiting_since = waiting_since
     s.burst = _burst(customer_mails, cfg.loud_window_minutes * 60)
     def customer_wrote_after(t: int | None) -> bool:
         return t is not None and s.last_customer_date is not None and s.last_customer_date > t
 
-    derived = "open" if waiting_since is not None or s.last_agent_date is None else "pending"
+    def asked_after(t: int, customer: bool) -> bool:
+        """Mail after t (the customer's if `customer`) that is not a customer's thank-you
+        (desk.thanks): an agent's and automatic mail have no excerpt, so never only thank."""
+        return any(f.date is not None and f.date > t and not (customer and (f.is_agent or f.auto_submitted))
+                   and not only_thanks(f.excerpt) for f in facts)
+
+    thanked = only_thanked(s)
+    derived = "open" if waiting_since is not None or s.last_agent_date is None or thanked else "pending"
     if state.status in ("closed", "spam"):
-        # stays closed until the customer writes again
-        if state.status_set_at is None or customer_wrote_after(state.status_set_at):
+        # stays closed until the customer writes again, for more than thanks
+        if state.status_set_at is None or (customer_wrote_after(state.status_set_at)
+                                           and asked_after(state.status_set_at, customer=True)):
             s.status = derived if state.status_set_at is not None else state.status
-    elif state.status_set_at is None or (s.last_date is not None and s.last_date > state.status_set_at):
-        s.status = derived  # mail since the agent set it: the mail decides again
+    elif state.status_set_at is None or (s.last_date is not None and s.last_date > state.status_set_at
+                                         and asked_after(state.status_set_at, customer=False)):
+        s.status = derived  # mail since the agent set it: the mail decides again (a thank-you does not)
     if (s.snooze_until or s.snooze_reply) and customer_wrote_after(state.snooze_set_at):
         s.snooze_until, s.snooze_reply, s.woke_at = None, False, s.last_customer_date
         s.status = "open"
-    if waiting_since is None and state.status == "open" and s.status == "open" and state.status_set_at is not None:
+    if (waiting_since is None and state.status == "open" and s.status == "open" and state.status_set_at is not None
+            and not (thanked and (s.last_agent_date or 0) > state.status_set_at)):
         # Opened again after the last mail (o, a bad rating with a comment, a question to the
         # survey; a teammate's through the server): nobody wrote, yet a person is needed, from
-        # then on. Always after the last mail (a wait by mail never is): see reopened().
+        # then on. Always after the last mail (a wait by mail never is): see reopened(). An
+        # answer since, then a thank-you, ended it.
         s.waiting_since = max(state.status_set_at, (s.last_date or 0) + 1)
     s.rank = rank(s, cfg, state.tags)
     return s
@@ -169,6 +192,13 @@ def kept_next_to_burst(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[
     return s.waiting_since is not None and s.status == "open" and rank(s, cfg, tags) - s.rank > 0.5
 
 
+def only_thanked(s: ConversationSummary) -> bool:
+    """Whether the customer's mail since the last agent answer only thanks (desk.thanks): then
+    nobody waits (summarize starts no wait on it) though the customer wrote last."""
+    return (s.waiting_since is None and s.last_agent_date is not None and s.last_customer_date is not None
+            and s.last_customer_date > s.last_agent_date)
+
+
 def reopened(s: ConversationSummary) -> bool:
     """Whether ``s`` waits because it was opened again (an agent, desk.csat), not for a customer's mail:
     its wait starts after its last mail (summarize)."""
@@ -181,6 +211,11 @@ def rank(s: ConversationSummary, cfg: PriorityConfig, tags: tuple[str, ...] = ()
     return business_clock(cfg).elapsed(s.waiting_since) - 60 * sum(b.minutes for b in boosts(s, cfg, tags))
 
 
+def thanked_reason(answered_by: str) -> str:
+    who = f"{answered_by}'s answer" if answered_by else "the answer"
+    return f"the customer only thanked after {who}: close it?"
+
+
 @dataclass(frozen=True, slots=True)
 class Explained:
     score: float
@@ -190,9 +225,11 @@ class Explained:
 
 
 def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[str, ...],
-            conversations_of_customer: int, kept_next_to: int | None = None) -> Explained:
+            conversations_of_customer: int, kept_next_to: int | None = None, answered_by: str = "") -> Explained:
     """``kept_next_to``: the customer's first conversation this one is ranked next to
-    (rank_customer_bursts; the caller finds it, see kept_next_to_burst)."""
+    (rank_customer_bursts; the caller finds it, see kept_next_to_burst). ``answered_by``: who
+    wrote the last answer (sanitized), for a conversation the customer only thanked since
+    (only_thanked; the caller finds it)."""
     target = cfg.response_target_minutes * 60
     reasons: list[str] = []
     flags: list[str] = []
@@ -210,6 +247,8 @@ def explain(s: ConversationSummary, now: int, cfg: PriorityConfig, tags: tuple[s
     if s.waiting_since is None or s.status in NOT_WAITING_STATUS:
         if s.status in NOT_WAITING_STATUS:
             reasons.insert(0, NOT_WAITING_STATUS[s.status])
+        elif s.status == "open" and only_thanked(s):
+            reasons.insert(0, thanked_reason(answered_by))
         elif s.status == "open" and s.last_agent_date is None:
             reasons.append("only automatic mail (bounce or auto-reply), nobody waiting")
         elif s.status == "open":

@@ -67,6 +67,8 @@ class StoredRows:
     # a conversation rank_customer_bursts ranked up: the customer's first one it is kept next to
     kept_next_to: dict[int, int]
     mention_unseen: set[int]  # a teammate's note mentions this agent, not seen yet (desk.mentions)
+    # the customer only thanked since the last answer (priority.only_thanked): who wrote that answer
+    answered_by: dict[int, str]
 
 
 async def stored_rows(store: StoreReads, ids: list[int], config: Config) -> StoredRows:
@@ -83,7 +85,10 @@ async def stored_rows(store: StoreReads, ids: list[int], config: Config) -> Stor
             if first is not None:
                 kept_next_to[cid] = first
     unseen = await mentions.unseen(store, config.agent, list(rows))
-    return StoredRows(rows, summaries, tags, per_customer, corrected, kept_next_to, unseen)
+    thanked = [cid for cid, s in summaries.items() if s.status == "open" and priority.only_thanked(s)]
+    answered_by = ({cid: sanitize_line(name) for cid, name in (await queries.last_answer_names(store, thanked)).items()}
+                   if thanked else {})
+    return StoredRows(rows, summaries, tags, per_customer, corrected, kept_next_to, unseen, answered_by)
 
 
 def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
@@ -97,7 +102,7 @@ def build_rows(ids: list[int], stored: StoredRows, now: int, config: Config,
         summary = stored.summaries[cid]
         tags = stored.tags.get(cid, ())
         ex = priority.explain(summary, now, config.priority, tags, stored.per_customer.get(summary.customer_key, 0),
-                              stored.kept_next_to.get(cid))
+                              stored.kept_next_to.get(cid), stored.answered_by.get(cid, ""))
         out.append(QueueRow(
             id=cid,
             customer=sanitize_line(r["customer_name"] or r["customer_key"]),

@@ -5,10 +5,10 @@ Targets ([sla] in config.toml, business minutes on [priority]'s calendar), the f
 overriding them:
 - first_response: from the first customer message to the first agent reply;
 - next_response: from a customer message after an agent reply (the first of a row) to the next
-  agent reply; only the wait open now is shown;
+  agent reply; only the wait open now is shown; a mail that only thanks (desk.thanks) starts none;
 - resolution: from the first customer message to the close that left it closed, counting only
-  the time it was open: pending (until the next status change or customer message), snoozed and
-  closed-then-reopened time pause it.
+  the time it was open: pending (until the next status change or customer message but a
+  thank-you), snoozed and closed-then-reopened time pause it.
 
 States: `ok`, `warning` (business time left <= warn_minutes), `breached` (over, still running),
 `met` (done in time), `missed` (done late), `paused` (resolution while pending / snoozed / closed,
@@ -122,7 +122,9 @@ def targets_of(cfg: SlaConfig, policy: SlaPolicy | None) -> Targets:
 def paused_spans(tl: Timeline, now: float) -> list[tuple[float, float]]:
     """When the resolution clock stood still: pending (to the next status change or customer
     message), closed (to a reopen) and snoozed spans, up to `now`, merged."""
-    events: list[tuple[float, int, str]] = [(t.at, 0, "customer") for t in tl.turns if t.role == "customer"]
+    # a thank-you (desk.thanks) ends no pause: it leaves the conversation as it was
+    events: list[tuple[float, int, str]] = [(t.at, 0, "customer") for t in tl.turns
+                                            if t.role == "customer" and not t.thanks]
     events += [(s.at, 1, s.status) for s in tl.status_changes]
     events.sort()
     spans: list[tuple[float, float]] = []
@@ -214,7 +216,8 @@ def _resolution(minutes: int | None, start: float | None, closed_at: float | Non
 
 def _waits(tl: Timeline, now: float) -> tuple[float | None, float | None, float | None]:
     """(the first customer message, the first agent reply after it, the wait open now after
-    that: the first customer message since the last reply), of the turns up to `now`."""
+    that: the first customer message since the last reply, a thank-you not counted), of the turns
+    up to `now`."""
     turns = sorted((t for t in tl.turns if t.at <= now), key=lambda t: t.at)
     first_customer = next((t.at for t in turns if t.role == "customer"), None)
     first_answer = next((t.at for t in turns if t.role == "agent" and first_customer is not None
@@ -224,7 +227,7 @@ def _waits(tl: Timeline, now: float) -> tuple[float | None, float | None, float 
         for t in turns:
             if t.at <= first_answer:
                 continue
-            if t.role == "customer" and open_wait is None:
+            if t.role == "customer" and open_wait is None and not t.thanks:  # a thank-you asks nothing
                 open_wait = t.at
             elif t.role == "agent":
                 open_wait = None
@@ -273,7 +276,8 @@ def conversation_sla(tl: Timeline, targets: Targets, *, now: float, status: str,
 #   due if reached by then, elapsed(that end), due counted from it), the last two None while a
 #   pause (pending, closed, snoozed) has not ended.
 
-PLAN_VERSION = 1  # of plan_of's encoding and meaning: part of the store's plans' key (plans_key)
+PLAN_VERSION = 2  # of plan_of's encoding and meaning: part of the store's plans' key (plans_key)
+# (2: a thank-you starts no wait and ends no pause)
 _EVER = math.inf
 
 

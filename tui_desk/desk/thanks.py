@@ -37,6 +37,8 @@ def own_words(text: str) -> str:
 
 def only_thanks(text: str) -> bool:
     """Whether the mail's own words only thank (module docstring)."""
+    if not text or not (_WORD_THANKS.search(text) or any(w in text for w in _CJK_THANKS)):
+        return False  # no thank-you anywhere: the quotes need not be cut (most mail; a summary reads each)
     own = own_words(text)
     if not own or len(own) > MAX_OWN_CHARS:
         return False

@@ -15,7 +15,8 @@ from tui_desk.mail.packing import pack_raw
 from tui_desk.mail.threading import UnionFind, thread_keys, ticket_number
 from tui_desk.store.db import Store, as_json_list, inserted_rowid
 from tui_desk.store.fts import fts_text
-from tui_desk.store.queries import DATE_CORRECTED, mark_dirty, marking_dirty_itself
+from tui_desk.store.queries import (DATE_CORRECTED, EXCERPT_CHARS, THANKS_STEMS, mark_dirty,
+                                    marking_dirty_itself)
 
 
 @dataclass(slots=True)
@@ -318,13 +319,16 @@ def _attachments_json(p: ParsedMessage | ParsedBody) -> str:
 
 
 async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessage | ParsedBody, str | None]],
-                         packed: list[bytes] | None = None) -> None:
+                         packed: list[bytes] | None = None) -> set[int]:
     """Header-only messages got their full bytes: store them, re-index the text.
     items: (message rowid, raw, parsed, parse error); packed: pack_raw of each raw, when the
     parse workers did it. A ParsedBody (parse.parse_body) keeps the header fields' index
-    columns as the header block's record set them. One statement per table for the batch."""
+    columns as the header block's record set them. One statement per table for the batch.
+    Returns the conversations of the customers' own mail after an agent's answer among them,
+    marked dirty: what a customer wrote decides there (a thank-you reopens nothing:
+    desk.thanks), so the caller has the desk read them again."""
     if not items:
-        return
+        return set()
     # the store's own defects (a corrected date) were not the parser's: they stay
     kept: dict[int, list[str]] = {}
     for r in await store.fetchall(
@@ -353,6 +357,16 @@ async def replace_bodies(store: Store, items: list[tuple[int, bytes, ParsedMessa
         await store.executemany("UPDATE messages_fts SET body=? WHERE rowid=?",
                                 [(fts_text(p.text), rowid) for rowid, _, p, _ in items
                                  if not isinstance(p, ParsedMessage)])
+    # only mail after an agent's answer that says thanks can be a thank-you that decides
+    # (desk.priority.summarize): a first sync's other conversations are not read twice
+    said = {int(conv_id) for conv_id, text in await store.fetchall(
+        f"SELECT m.conv_id, substr(m.body, 1, {EXCERPT_CHARS}) FROM messages m WHERE m.id IN (SELECT value FROM"
+        " json_each(?)) AND m.is_agent = 0 AND m.is_note = 0 AND m.auto_submitted = 0 AND EXISTS (SELECT 1"
+        " FROM messages a WHERE a.conv_id = m.conv_id AND a.is_agent = 1 AND a.is_note = 0 AND a.date <= m.date)",
+        (as_json_list(i[0] for i in items),)) if text and any(stem in text.casefold() for stem in THANKS_STEMS)}
+    if said:
+        await mark_dirty(store, said)
+    return said
 
 
 async def over_limit_messages(store: Store, conv_id: int) -> list[tuple[int, str, str]]:

@@ -34,6 +34,17 @@ async def mark_dirty(store: Store, conv_ids: Iterable[int]) -> None:
                         (as_json_list(conv_ids),))
 
 
+# what every thank-you desk.thanks recognises holds (a test keeps the two together): the body
+# phase reads again only conversations whose new customer mail may be one (ingest.replace_bodies)
+THANKS_STEMS = ("thank", "thx", "cheers", "apprecia", "danke", "merci", "gracias", "grazie", "спасибо", "спс",
+                "благодар", "谢谢", "感谢", "多谢", "谢了", "ありがとう")
+EXCERPT_CHARS = 500  # own words of a thank-you (desk.thanks.MAX_OWN_CHARS 200), the quote's first lines after them
+# the text desk.thanks judges, of a customer's own mail (not a note, not automatic): the same
+# excerpt for the queue (message_facts) and the reports (report_cache.sources), so one verdict
+CUSTOMER_EXCERPT = (f"CASE WHEN is_agent = 0 AND is_note = 0 AND auto_submitted = 0 THEN substr(body, 1, {EXCERPT_CHARS})"
+                    " END")
+
+
 @dataclass(frozen=True, slots=True)
 class MessageFact:
     """What the desk needs per message to work out a conversation's state."""
@@ -45,6 +56,7 @@ class MessageFact:
     sender_name: str
     subject: str
     message_id: str = ""  # as stored (store.ingest.wire_message_id gives the mail's own)
+    excerpt: str = ""  # a customer's own mail: its text's first EXCERPT_CHARS (desk.thanks reads it)
 
 
 @dataclass(slots=True)
@@ -81,12 +93,23 @@ async def message_facts(store: Store, conv_ids: list[int] | None) -> dict[int, l
     # (date is NULL only in mail stored before the store fell back to the arrival time)
     rows = await store.fetchall(
         "SELECT conv_id, coalesce(date, added_at), is_agent, auto_submitted, sender_key, sender_name, subject,"
-        f" message_id FROM messages WHERE conv_id IN ({ids}) AND is_note = 0 ORDER BY conv_id, coalesce(date, added_at), id",
-        params)
+        f" message_id, {CUSTOMER_EXCERPT} FROM messages WHERE conv_id IN ({ids}) AND is_note = 0"
+        " ORDER BY conv_id, coalesce(date, added_at), id", params)
     out: dict[int, list[MessageFact]] = {c: [] for c in conv_ids or ()}
     for r in rows:
-        out.setdefault(r[0], []).append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6], r[7]))
+        out.setdefault(r[0], []).append(MessageFact(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6], r[7],
+                                                    r[8] or ""))
     return out
+
+
+async def last_answer_names(store: StoreReads, conv_ids: list[int]) -> dict[int, str]:
+    """Who wrote each conversation's newest agent mail (not a note, not automatic): its sender's
+    name, else address, as the mail has it (unsanitized)."""
+    rows = await store.fetchall(
+        "SELECT conv_id, coalesce(nullif(sender_name, ''), sender_key) FROM messages m"
+        " WHERE conv_id IN (SELECT value FROM json_each(?)) AND is_agent = 1 AND is_note = 0 AND auto_submitted = 0"
+        " ORDER BY conv_id, coalesce(date, added_at), id", (as_json_list(conv_ids),))
+    return {r[0]: r[1] or "" for r in rows}  # the newest last
 
 
 # the start of the defect store.ingest adds when it does not believe a Date field

@@ -14,6 +14,7 @@ from typing import Any, Iterable, NamedTuple, cast
 
 from tui_desk.store.db import Store, as_json_list
 from tui_desk.store.ingest import wire_message_id
+from tui_desk.store.queries import CUSTOMER_EXCERPT
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +25,7 @@ class MessageRow:
     is_note: bool
     auto_submitted: bool
     sender_key: str
-    excerpt: str = ""  # a customer mail's text, its first EXCERPT_CHARS (desk.thanks reads it)
-
-
-EXCERPT_CHARS = 2000  # a thank-you and the start of the quote under it; longer mail says more
+    excerpt: str = ""  # a customer mail's text, its first queries.EXCERPT_CHARS (desk.thanks reads it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +79,7 @@ async def sources(store: Store, conv_ids: Iterable[int]) -> dict[int, Conversati
             src.tags.append(r[1])
     for r in await _tuples(
             store, "SELECT conv_id, message_id, coalesce(date, added_at), is_agent, is_note, auto_submitted, sender_key,"
-            f" CASE WHEN is_agent = 0 AND is_note = 0 AND auto_submitted = 0 THEN substr(body, 1, {EXCERPT_CHARS}) END"
+            f" {CUSTOMER_EXCERPT}"
             " FROM messages WHERE conv_id IN (SELECT value FROM json_each(?))"
             " ORDER BY conv_id, coalesce(date, added_at), id", (ids,)):
         src = out.get(int(r[0]))

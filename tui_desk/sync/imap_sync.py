@@ -111,6 +111,8 @@ class AccountSync(LiveSync):
         store.ops_listeners.add(self._news)
         self._caught_up: list[asyncio.Future[None]] = []
         self._body_start: _BodyStart | None = None  # set by _start_bodies, taken by fetch_bodies
+        # conversations whose customers' mail got its body (store.ingest.replace_bodies), for on_change
+        self._bodies_said: set[int] = set()
 
     async def catch_up(self, timeout: float = 30.0) -> None:
         """While run_forever() is live: push local changes and sync every folder now, and
@@ -214,14 +216,15 @@ class AccountSync(LiveSync):
                     touched |= await self.sync_folder(conn, pool, name, role, notify=False, bodies_after=synced)
                 start, self._body_start = self._body_start, None
                 # the conversations are recomputed while the bodies download: from header fields
-                # and flags, which the body phase leaves as they are
+                # and flags; then those whose customers' words arrived, which decide (a thank-you)
                 refreshing = asyncio.ensure_future(self.on_change(touched)) if touched else None
                 try:
                     for name, role in folders:
-                        await self.fetch_bodies(conn, pool, name, role, start)
+                        await self.fetch_bodies(conn, pool, name, role, start, notify=False)
                 finally:
                     if refreshing is not None:
                         await refreshing
+                await self._bodies_changed()
                 await self.run_after_pass(conn)
             finally:
                 self.state = "disconnected"
@@ -407,9 +410,11 @@ class AccountSync(LiveSync):
         return convs
 
     async def fetch_bodies(self, conn: ImapConnection, pool: ParsePool, name: str, role: str,
-                           start: _BodyStart | None = None) -> int:
+                           start: _BodyStart | None = None, notify: bool = True) -> int:
         """start: a first batch downloaded already (_start_bodies); used when it is this
-        folder's and the batch this would download first, else its parse is awaited and dropped."""
+        folder's and the batch this would download first, else its parse is awaited and dropped.
+        notify: on_change with the conversations whose customers' mail got its body (False: the
+        caller does, _bodies_changed)."""
         folder = await mirror.folder_state(self.store, self.account.name, name, role)
         todo = await mirror.pending_bodies(self.store, folder.id, self.account.max_message_bytes)
         first = start.job if start is not None and start.folder == name else None
@@ -437,7 +442,14 @@ class AccountSync(LiveSync):
 
         await _pipelined(batches, fetch, store)
         self.stats.bodies += done
+        if notify:
+            await self._bodies_changed()
         return done
+
+    async def _bodies_changed(self) -> None:
+        said, self._bodies_said = self._bodies_said, set()
+        if said:
+            await self.on_change(said)
 
     async def _fetch_bodies(self, conn: ImapConnection, pool: ParsePool, batch: list[PendingBody]) -> _BodyJob:
         rowid_of = {uid: rowid for uid, rowid, _, _ in batch}
@@ -454,9 +466,9 @@ class AccountSync(LiveSync):
                             parsing: asyncio.Future[list[Packed]]) -> None:
         parsed = await parsing
         async with self.store.transaction():
-            await store_ingest.replace_bodies(self.store, [(rowid_of[_uid(m)], _body(m), p, error)
-                                                           for m, (p, error, _) in zip(fetched, parsed)],
-                                              packed=[packed for _, _, packed in parsed])
+            self._bodies_said |= await store_ingest.replace_bodies(
+                self.store, [(rowid_of[_uid(m)], _body(m), p, error) for m, (p, error, _) in zip(fetched, parsed)],
+                packed=[packed for _, _, packed in parsed])
 
     # -- on demand -----------------------------------------------------------------------------------
     async def fetch_whole(self, messages: list[tuple[int, str, int]]) -> list[FetchOutcome]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Collection, Iterable, NamedTuple, TypedDict, TypeVar
 
 if TYPE_CHECKING:  # only the type: the metrics stay pure functions, no import of the clock at run time
     from tui_desk.desk.business_time import BusinessClock
 
-METRICS_VERSION = 2  # 2: a customer's thank-you (Turn.thanks) reopens nothing; ConvMetrics.thanks
+METRICS_VERSION = 3  # 2: a customer's thank-you (Turn.thanks) reopens nothing; ConvMetrics.thanks;
+# 3: nor ends a pending span
 REOPEN_WINDOW = 7 * 86400  # FCR: a reopen within this many seconds of the close it undid
 
 ROLES = ("customer", "agent", "note", "auto", "forward", "survey")
@@ -270,8 +271,8 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
     reopens: list[Reopen] = []
     for at, _kind, item in events:
         if item is None:  # a customer message: reopens a closed conversation, ends a pending wait
-            if state == "closed" and at in thanked:
-                continue  # only thanks: the matter stays closed (desk.thanks)
+            if held_by_thanks(state, at, thanked):
+                continue
             if state == "closed":
                 reopens.append(Reopen(at, close_at, close_by))
                 state = "open"
@@ -317,6 +318,13 @@ def conversation_metrics(tl: Timeline, clock: BusinessClock | None = None) -> Co
                        resolution_business=resolution_b, resolution_net=net, resolution_net_business=net_b,
                        replies_to_resolve=rtr, reopens=tuple(reopens), reopened_within_7d=within, fcr=fcr,
                        **common)
+
+
+def held_by_thanks(state: str, at: float, thanked: Collection[float]) -> bool:
+    """Whether the customer's mail at `at` leaves a conversation in `state` as it was: it only
+    thanks (desk.thanks) and the matter is closed or pending (the queue's rule too,
+    desk.priority.summarize; its history line, desk.history)."""
+    return state in ("closed", "pending") and at in thanked
 
 
 def asked_again(customer_messages: Iterable[float], thanks: Iterable[float], after: float) -> bool:
