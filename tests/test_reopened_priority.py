@@ -43,7 +43,8 @@ async def conv_of(desk: Desk, message_id: str) -> int:
 def bad_link(smtp_sink, address: str) -> str:
     [survey] = [email.message_from_bytes(m.data, policy=policy.default) for m in smtp_sink.messages
                 if address in m.rcpt_tos and email.message_from_bytes(m.data)["Message-ID"].startswith("<csat.")]
-    return re.search(r"\[Bad\]\((mailto:[^)\s]+)\)", survey.get_body(("plain",)).get_content()).group(1)
+    # the text part reads a link as its words and address (mail.compose.plain_text)
+    return re.search(r"\bBad <(mailto:[^>\s]+)>", survey.get_body(("plain",)).get_content()).group(1)
 
 
 def answer_by_link(link: str, message_id: str, sender: str, body: str, minutes: float) -> bytes:

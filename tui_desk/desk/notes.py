@@ -38,7 +38,9 @@ async def add_note(desk: "DeskCore", conv_id: int, body_markdown: str, message_i
         raw = build_message(Outgoing(
             sender=Address(desk.config.agent, desk_addr), to=[Address("", desk_addr)],
             subject=f"[note] [#{conv_id}] {conv['subject']}", body_markdown=body_markdown,
-            in_reply_to=ids[-1], references=refs), message_id)
+            # the text part keeps the Markdown as written: the desk shows a note from it, as
+            # Markdown (ui.note_markdown), where a link made plain would show its address twice
+            body_text=body_markdown, in_reply_to=ids[-1], references=refs), message_id)
     except ComposeError as e:
         raise CommandError(str(e)) from None
     parsed = parse_message(raw)

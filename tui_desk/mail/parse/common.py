@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tui_desk.sanitize import strip_controls
+
 
 HEADER_LIMIT = 16 * 1024
 #: References is read with a regex, never by the stdlib parser; it keeps its head and tail.
@@ -57,7 +59,9 @@ class _Defects:
         self.dropped = 0
 
     def add(self, text: str) -> None:
-        text = _one_line(text)
+        # our words, quoting the mail's (the stdlib's defects quote a header line): no control
+        # character of the mail's rides along (tests/test_fuzz.py)
+        text = _one_line(strip_controls(text))
         if len(text) > 300:
             text = text[:297] + "..."
         if text in self._seen:
