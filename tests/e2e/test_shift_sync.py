@@ -27,11 +27,13 @@ def test_queue_fills_from_the_server_with_a_progress_bar_then_follows_new_mail(d
     screen = term.wait_for(queue[0]["customer"])
     assert f"{len(queue)} conversations" in screen
 
-    # new mail delivered to the server is counted with no key pressed; it waits least, so it
-    # is the last row
+    # new mail delivered to the server is counted with no key pressed; it waits least of the
+    # waiting rows (below them: those waiting for nobody, a thanked one), so it is found by search
     dovecot.deliver(user, fresh_mail("live-1@customer.test", "Kettle on fire, please help"))
     term.wait_for(f"{len(queue) + 1} conversations", timeout=PROPAGATION)
-    term.keys("G")
+    term.keys("/")
+    term.type("kettle")
+    term.keys("Enter")
     term.wait_for("Kettle on fire")
     assert not term.exited()
 

@@ -11,12 +11,11 @@ from tui_desk.desk.attachments import filename_for
 from tui_desk.desk.markers import state_words
 from tui_desk.desk.quoting import split_quoted
 from tui_desk.desk.timefmt import format_datetime_short
-from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
+from tui_desk.desk.views import AUTO_REPLY, ActionLine, AttachmentView, ConversationView, HistoryItem, MessageView, TextBlock
 from tui_desk.mail.model import Attachment
 from tui_desk.sanitize import cell_safe, sanitize, sanitize_line
 
 UTC = dt.timezone.utc
-AUTO_REPLY = "auto-reply"  # a message's header word when it was sent by a machine (MessageView.auto_submitted)
 
 
 def addresses_text(pairs: Iterable[tuple[str, str]]) -> str:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from tui_desk.desk.sla import Sla
     from tui_desk.desk.snippet_stats import SnippetStats
 
+# a message's header word when a machine sent it (MessageView.auto_submitted): the pane and `show`
+AUTO_REPLY = "auto-reply"
+
 _Record = TypeVar("_Record")
 
 
@@ -213,7 +216,7 @@ class OutboxEntry:
         return self.next_try if self.retrying and self.next_try is not None else self.send_at
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutboxMail:
     """A reply in the outbox as the customer gets it: what was queued, never filled again."""
     to: str  # sanitized: "Ann Lee <ann@c.test>, bob@y.test"

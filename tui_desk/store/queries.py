@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Iterable
 
 from tui_desk.store.db import SqlValue, Store, StoreReads, as_json_list
-from tui_desk.store.search import mention_condition
 
 
 @asynccontextmanager
@@ -495,6 +494,7 @@ async def notes_mentioning(store: StoreReads, name: str, *, after_id: int | None
                            conv_ids: list[int] | None = None) -> list[sqlite3.Row]:
     """The notes that @mention `name` (store.search.mention_condition), oldest stored first: id,
     conv_id, sender_name, body; those stored in (after_id, upto_id], or of `conv_ids`."""
+    from tui_desk.store.search import mention_condition  # the search parser: not on the first page's path
     condition, params = mention_condition("body", "sender_name", name)
     sql = f"SELECT id, conv_id, sender_name, body FROM messages WHERE is_note = 1 AND {condition}"
     if after_id is not None:

@@ -18,9 +18,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_desk.desk.markers import state_markers
-from tui_desk.desk.render import AUTO_REPLY
 from tui_desk.desk.timefmt import format_age, format_datetime_short
-from tui_desk.desk.views import ActionLine, AttachmentView, ConversationView, MessageView, TextBlock
+from tui_desk.desk.views import AUTO_REPLY, ActionLine, AttachmentView, ConversationView, MessageView, TextBlock
 from tui_desk.ui.note_markdown import markdown_content
 
 FOLD_MARK = "▸"
