@@ -267,7 +267,9 @@ async def test_outbox_view_shows_a_queued_reply_and_cancels_it_back_to_the_draft
         assert entry.conv_id == first and entry.state == "queued"
         label = str(screen.query_one("#outbox-list").get_option_at_index(0).prompt)
         # who gets it and when it goes (a scheduled reply is not just "queued")
-        assert label.startswith(f"#{first} ") and entry.customer in label and " sends " in label
+        # the customer's name, cut with … when the row needs the room
+        name = entry.customer if entry.customer in label else entry.customer[:8]
+        assert label.startswith(f"#{first} {name}") and " sends " in label, label
         assert label.rstrip().endswith(" 9:00")
         await pilot.press("c")  # back to the draft: the compose screen opens on it, focused
         compose = await compose_open(app, pilot)

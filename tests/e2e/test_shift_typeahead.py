@@ -27,5 +27,7 @@ def test_a_search_corrected_with_backspace_in_one_burst_finds_what_was_meant(tmp
     # one write, as a fast typist's keys arrive: the x taken back, "en" typed right behind it
     term.keys("/", *"status:opx", "BSpace", "e", "n", "Enter", "j")
     screen = term.wait_for(f"2/{len(found)}", what="the search's rows, the cursor on the second")
-    assert f"status:open · {len(found)} conversat" in screen, screen  # "…ions" at 80 columns
+    # the search in its box, the count on the border (at 80 columns the border drops the search
+    # when its other parts need the room: narrow80's header parts)
+    assert "status:open" in screen and f"{len(found)} conversat" in screen, screen
     assert "opx" not in screen
