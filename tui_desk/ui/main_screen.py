@@ -60,6 +60,7 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         self.initial_query = initial_query
         self.query_text = ""
         self._search_timer: Timer | None = None
+        self._searching: Worker[bool] | None = None  # the list the search box's text asked for last
         self._search_box: Input | None = None  # see search_input
         self._sent_burst: list[tuple[str, tuple[str, ...]]] = []  # what the toast shown now says was sent
         self._sent_toast = ""
@@ -509,6 +510,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
         fixed: the keys typed behind Enter wait for this (ui/typeahead.py) and go there too.
         Typed while the desk still opens, it goes to the queue at once (the keys wait for no desk)."""
         worker = self._run_search(event.value)
+        if worker is None and self._searching is not None and not self._searching.is_finished:
+            worker = self._searching  # the search typed so far is being read: its list resets the cursor
         if worker is not None and self.desk is not None and not await self._shown(worker):
             return
         if not event.value.strip():
@@ -531,7 +534,8 @@ class MainScreen(TriageActions, FollowupActions, ReplyActions, Notices, PaneLayo
             self._search_timer = None
         query = text.strip()
         if query != self.query_text or not self.queue.ids:
-            return self.load_queue(query)
+            self._searching = self.load_queue(query)
+            return self._searching
         return None
 
     def show_search(self, query: str) -> None:
