@@ -6,16 +6,15 @@ from __future__ import annotations
 from tui_desk.ui.triage import ActionPrompt
 
 try:
-    from tests.ui_support import started, until
+    from tests.ui_support import open_attachments, started, until
 except ImportError:
-    from ui_support import started, until
+    from ui_support import open_attachments, started, until
 
 
 async def test_the_save_prompt_suggests_the_new_name_enter_saves_to(demo, tmp_path, monkeypatch):
     """The download folder is filled in; its grey completion once showed the folder's first
     file (an existing DEVELOPERS.md) although Enter saved a safe new name: it shows that name
     now, the next free copy's once the name is taken, and Enter saves there."""
-    from tui_desk.ui.attachments import AttachmentsScreen
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     (downloads / "AAA-existing.md").write_text("not to be replaced\n")
@@ -24,16 +23,7 @@ async def test_the_save_prompt_suggests_the_new_name_enter_saves_to(demo, tmp_pa
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
-        desk = app.desk
-        ids = await desk.queue_ids("status:open") + await desk.queue_ids("status:pending")
-        conv = next(c for c in [await desk.conversation(i) for i in ids[:400]]
-                    if any(m.attachments for m in c.messages))
-        app.main.open_conversation(conv.id)
-        await until(pilot, lambda: app.conversation_pane.conversation is not None
-                    and app.conversation_pane.conversation.id == conv.id)
-        app.conversation_pane.thread.focus()
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
+        await open_attachments(app, pilot)
         popup = app.screen
         before = {"AAA-existing.md"}
         for _ in range(2):

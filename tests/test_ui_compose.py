@@ -20,10 +20,10 @@ from tui_desk.ui.triage import ActionPrompt
 
 try:
     from tests.ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
-    from tests.ui_support import started, type_text, until
+    from tests.ui_support import open_attachments, started, type_text, until
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from ui_fake_desk import FIXED_NOW, FIXED_SNIPPETS, FakeDesk, settle
-    from ui_support import started, type_text, until
+    from ui_support import open_attachments, started, type_text, until
 
 SIZE = (120, 40)
 
@@ -524,7 +524,6 @@ async def test_f_forwards_with_an_attachment_typed_with_path_completion(demo, tm
 
 
 async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tmp_path, monkeypatch):
-    from tui_desk.ui.attachments import AttachmentsScreen
     viewer_log = tmp_path / "viewer.log"
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -535,16 +534,7 @@ async def test_s_saves_an_attachment_without_overwriting_and_o_opens_it(demo, tm
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
-        desk = app.desk
-        ids = await desk.queue_ids("status:open") + await desk.queue_ids("status:pending")
-        conv = next(c for c in [await desk.conversation(i) for i in ids[:400]]
-                    if any(m.attachments for m in c.messages))
-        app.main.open_conversation(conv.id)
-        await until(pilot, lambda: app.conversation_pane.conversation is not None
-                    and app.conversation_pane.conversation.id == conv.id)
-        app.conversation_pane.thread.focus()
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
+        conv = await open_attachments(app, pilot)
         screen = app.screen
         first = next(a for m in reversed(conv.messages) for a in m.attachments)
         target = tmp_path / "saved"

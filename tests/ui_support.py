@@ -104,3 +104,21 @@ async def type_text(pilot, text: str) -> None:
     for char in text:
         await pilot.press({" ": "space", "\n": "enter", "{": "left_curly_bracket", "}": "right_curly_bracket",
                            ":": "colon", ",": "comma", ".": "full_stop", "-": "minus"}.get(char, char))
+
+
+async def open_attachments(app: DeskApp, pilot) -> Any:
+    """The first open or pending conversation with attachments opened in the pane, then `s`:
+    its attachments screen is up. The conversation is returned."""
+    from tui_desk.ui.attachments import AttachmentsScreen
+    desk = app.desk
+    assert desk is not None
+    ids = await desk.queue_ids("status:open") + await desk.queue_ids("status:pending")
+    conv = next(c for c in [await desk.conversation(i) for i in ids[:400]]
+                if c is not None and any(m.attachments for m in c.messages))
+    app.main.open_conversation(conv.id)
+    await until(pilot, lambda: app.conversation_pane.conversation is not None
+                and app.conversation_pane.conversation.id == conv.id)
+    app.conversation_pane.thread.focus()
+    await pilot.press("s")
+    await until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
+    return conv

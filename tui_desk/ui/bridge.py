@@ -17,6 +17,8 @@ from typing import Any
 
 from textual.message import Message
 
+from tui_desk.sanitize import sanitize_line
+
 NEWS_DELAY = 0.05  # seconds: many progress steps in a row become one frame
 COUNTDOWN_EVERY = 1.0  # seconds: the trouble line's "retrying in N s"
 
@@ -71,7 +73,7 @@ class BackgroundBridge:
             await self.background.run(self._stop)
         except Exception as exc:  # noqa: BLE001 - Background restarts its own tasks; this is a bug
             logging.getLogger(__name__).exception("background work stopped")
-            self.app.notify(f"Background sync stopped: {type(exc).__name__}: {exc}", title="Sync",
+            self.app.notify(sanitize_line(f"Background sync stopped: {type(exc).__name__}: {exc}"), title="Sync",
                             severity="error", timeout=30, markup=False)
 
     def _news(self) -> None:
